@@ -1,0 +1,56 @@
+# The two commands: `make run` (the site with demo data) and `make test` (the whole suite).
+# Both install what they need. Every other target is a helper for them or for developers.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --frozen
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The suite runs against real PostgreSQL and Redis; override these to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coworking
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test install uv chromium migrate seed lint typecheck messages bench clean
+
+run: install ## Serve the site with demo data on http://127.0.0.1:8000 (HTTP and WebSockets)
+	$(RUN) python manage.py migrate --noinput
+	$(RUN) python manage.py seed_demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(RUN) python manage.py runserver $(HOST):$(PORT)
+
+test: install chromium ## Run the whole suite against PostgreSQL and Redis
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
+		$(RUN) pytest $(PYTEST_ARGS)
+
+install: uv
+	$(UV) sync --frozen
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+
+# Playwright drives Debian's Chromium: its own browser download does not work offline.
+chromium:
+	@test -x $(CHROMIUM) || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq chromium >/dev/null; \
+		else echo "Browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+lint: install ## ruff and mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy .
+
+messages: install ## Refresh the Spanish and English catalogues after changing strings
+	$(RUN) python manage.py makemessages --locale es --locale en --no-obsolete \
+		--ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "bench/*"
+	$(RUN) python manage.py complete_english_catalogue
+	$(RUN) python manage.py compilemessages --ignore ".venv/*"
+
+bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md)
+	$(RUN) python bench/run.py
+
+clean:
+	rm -rf .venv staticfiles db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

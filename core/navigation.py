@@ -1,0 +1,44 @@
+"""The main navigation, in one place. An entry shows up once its app defines the URL."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: str | Promise
+    members_only: bool = False
+
+
+MAIN_NAVIGATION = [
+    NavItem("home", _("Home")),
+    NavItem("members:directory", _("Members"), members_only=True),
+    NavItem("matching:mine", _("Coffee pairs"), members_only=True),
+    NavItem("rooms:lobby", _("Rooms"), members_only=True),
+    NavItem("events:list", _("Events")),
+]
+
+
+@dataclass(frozen=True)
+class ResolvedNavItem:
+    url: str
+    label: str | Promise
+    current: bool
+
+
+def navigation_for(path: str, *, authenticated: bool) -> list[ResolvedNavItem]:
+    items = []
+    for item in MAIN_NAVIGATION:
+        if item.members_only and not authenticated:
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        current = path == url if url == "/" else path.startswith(url)
+        items.append(ResolvedNavItem(url=url, label=item.label, current=current))
+    return items

@@ -1,0 +1,26 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from core.health import run_checks, worker_last_seen
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return render(request, "core/dashboard.html")
+    return render(request, "core/landing.html")
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = run_checks()
+    healthy = all(result.ok for result in checks.values())
+    body = {
+        "status": "ok" if healthy else "error",
+        "checks": {name: result.as_dict() for name, result in checks.items()},
+        "worker_last_seen": worker_last_seen(),
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

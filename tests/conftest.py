@@ -1,0 +1,143 @@
+"""Shared fixtures. The suite runs against real PostgreSQL and Redis (see `make test`)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine or not settings.REDIS_URL:
+        raise pytest.UsageError(
+            "The tests run against PostgreSQL and Redis. Use `make test`, or set DATABASE_URL "
+            "(postgres://...) and REDIS_URL (redis://...) yourself."
+        )
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as exc:
+        raise pytest.UsageError(f"Redis at {settings.REDIS_URL} is unreachable: {exc}") from exc
+    # Hashing passwords properly is slow on purpose; tests do not need that.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Production-shaped static files, without having to run collectstatic first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    from coworking.celery import app
+
+    # Tasks run inline unless a test asks for the real worker (`celery_worker` below).
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[Any], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with code {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listened on port {port} within {timeout}s")
+
+
+def child_env(**overrides: str) -> dict[str, str]:
+    """The environment for a server or worker process that shares the test database."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process consuming from the test Redis, on the test database."""
+    from coworking.celery import app
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "coworking", "worker", "--pool", "solo",
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    app.conf.task_always_eager = False
+    try:
+        yield process
+    finally:
+        app.conf.task_always_eager = True
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    static_root = tmp_path_factory.mktemp("static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT, check=True,
+        env={**os.environ, "DEBUG": "0", "SECRET_KEY": "collectstatic-" + "x" * 50,
+             "STATIC_ROOT": str(static_root)},
+    )
+    return static_root
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None, collected_static: Path) -> Iterator[str]:
+    """The site served the way production serves it (daphne, DEBUG off) on a free port.
+
+    Data written by the test must be committed to be visible, hence `transactional_db`.
+    """
+    port = free_port()
+    env = child_env(
+        DEBUG="0", SECRET_KEY="live-server-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL=f"http://127.0.0.1:{port}", SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0",
+        STATIC_ROOT=str(collected_static), SECURE_COOKIES="0",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "coworking.asgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
