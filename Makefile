@@ -13,7 +13,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coworking
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install uv chromium migrate seed lint typecheck messages bench clean
+.PHONY: run test install uv system-deps migrate seed lint typecheck messages bench clean
 
 run: install ## Serve the site with demo data on http://127.0.0.1:8000 (HTTP and WebSockets)
 	$(RUN) python manage.py migrate --noinput
@@ -21,7 +21,7 @@ run: install ## Serve the site with demo data on http://127.0.0.1:8000 (HTTP and
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(RUN) python manage.py runserver $(HOST):$(PORT)
 
-test: install chromium ## Run the whole suite against PostgreSQL and Redis
+test: install system-deps ## Run the whole suite against PostgreSQL and Redis
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
 		$(RUN) pytest $(PYTEST_ARGS)
 
@@ -31,12 +31,13 @@ install: uv
 uv:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 
-# Playwright drives Debian's Chromium: its own browser download does not work offline.
-chromium:
-	@test -x $(CHROMIUM) || { \
+# Playwright drives Debian's Chromium (its own browser download does not work offline);
+# gettext checks that the translation catalogues cover every string.
+system-deps:
+	@test -x $(CHROMIUM) && command -v xgettext >/dev/null || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq chromium >/dev/null; \
-		else echo "Browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+			apt-get install -y -qq chromium gettext >/dev/null; \
+		else echo "The tests need: sudo apt-get install chromium gettext" >&2; exit 1; fi; }
 
 lint: install ## ruff and mypy
 	$(RUN) ruff check .
@@ -46,7 +47,7 @@ lint: install ## ruff and mypy
 messages: install ## Refresh the Spanish and English catalogues after changing strings
 	$(RUN) python manage.py makemessages --locale es --locale en --no-obsolete \
 		--ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "bench/*"
-	$(RUN) python manage.py complete_english_catalogue
+	msgen locale/en/LC_MESSAGES/django.po -o locale/en/LC_MESSAGES/django.po
 	$(RUN) python manage.py compilemessages --ignore ".venv/*"
 
 bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md)

@@ -1,0 +1,139 @@
+"""Settings come from the environment: embedded by default, Postgres and Redis when told."""
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, free_port, wait_for_port
+
+CONFIG_VARIABLES = (
+    "DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "EMAIL_URL",
+    "DJANGO_SETTINGS_MODULE",
+)
+
+DESCRIBE = """
+import json, django
+django.setup()
+from django.conf import settings
+from coworking.celery import app
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "broker": app.conf.broker_url,
+    "eager": app.conf.task_always_eager,
+    "email": settings.EMAIL_BACKEND,
+    "debug": settings.DEBUG,
+}))
+"""
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARIABLES}
+    env["DJANGO_SETTINGS_MODULE"] = "coworking.settings"
+    env.update(overrides)
+    return env
+
+
+def describe(env: dict[str, str]) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-c", DESCRIBE], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_with_no_configuration_it_runs_embedded() -> None:
+    config = describe(clean_env())
+
+    assert config == {
+        "engine": "django.db.backends.sqlite3",
+        "cache": "django.core.cache.backends.locmem.LocMemCache",
+        "channel_layer": "channels.layers.InMemoryChannelLayer",
+        "broker": "memory://",
+        "eager": True,
+        "email": "django.core.mail.backends.console.EmailBackend",
+        "debug": True,
+    }
+
+
+def test_database_and_redis_urls_switch_to_postgres_and_redis() -> None:
+    config = describe(clean_env(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/coworking",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+        EMAIL_URL="smtp://127.0.0.1:1025",
+    ))
+
+    assert config["engine"] == "django.db.backends.postgresql"
+    assert config["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert config["channel_layer"] == "channels_redis.core.RedisChannelLayer"
+    assert config["broker"] == "redis://127.0.0.1:6379/3"
+    assert config["eager"] is False
+    assert config["email"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", DESCRIBE], cwd=ROOT, env=clean_env(DEBUG="0"),
+        capture_output=True, text=True,
+    )
+
+    assert result.returncode != 0
+    assert "Set SECRET_KEY when DEBUG is off" in result.stderr
+
+
+def test_production_settings_pass_the_deployment_checklist_without_warnings() -> None:
+    env = clean_env(
+        DEBUG="0",
+        SECRET_KEY="a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+        ALLOWED_HOSTS="cowork.example.com",
+        SITE_URL="https://cowork.example.com",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/coworking",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues (0 silenced)" in result.stdout
+
+
+def test_the_embedded_default_boots_and_serves(tmp_path: Path) -> None:
+    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT,
+                   env=env, check=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "coworking.asgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, server)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+            body = json.load(response)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            home = response.read().decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    assert body["status"] == "ok"
+    assert "/accounts/signup/" in home
+
+
+@pytest.mark.parametrize("zone", ["Europe/Madrid", "America/Mexico_City"])
+def test_time_is_stored_in_utc_whatever_the_display_zone(zone: str) -> None:
+    config = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings;"
+         " print(settings.USE_TZ, settings.TIME_ZONE)"],
+        cwd=ROOT, env=clean_env(TIME_ZONE=zone), capture_output=True, text=True, check=True,
+    )
+    assert config.stdout.split() == ["True", zone]
