@@ -3,10 +3,10 @@
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import connection
@@ -29,21 +29,23 @@ class CheckResult:
         return data
 
 
-def _timed(check: Callable[[], None]) -> CheckResult:
+async def _timed(check: Callable[[], Awaitable[None]]) -> CheckResult:
     started = time.perf_counter()
     try:
-        check()
+        await check()
     except Exception as exc:  # any failure of the service is a failed check, not a 500
         return CheckResult(False, (time.perf_counter() - started) * 1000, type(exc).__name__)
     return CheckResult(True, (time.perf_counter() - started) * 1000)
 
 
+@sync_to_async
 def _database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
 
 
+@sync_to_async
 def _cache() -> None:
     key = f"core:healthz:{uuid.uuid4().hex}"
     cache.set(key, "1", timeout=10)
@@ -52,29 +54,28 @@ def _cache() -> None:
     cache.delete(key)
 
 
-async def _channel_layer_round_trip() -> None:
+async def _channel_layer() -> None:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    channel = await layer.new_channel("healthz.")
+    # A plain (not process-local "!") channel: receiving on it needs no per-process state,
+    # so concurrent checks cannot trip over each other.
+    channel = f"healthz.{uuid.uuid4().hex}"
     await layer.send(channel, {"type": "healthz.ping"})
     message = await asyncio.wait_for(layer.receive(channel), CHANNEL_LAYER_TIMEOUT)
     if message.get("type") != "healthz.ping":
         raise RuntimeError("channel layer returned another message")
 
 
-def _channel_layer() -> None:
-    async_to_sync(_channel_layer_round_trip)()
-
-
-def run_checks() -> dict[str, CheckResult]:
+async def run_checks() -> dict[str, CheckResult]:
     return {
-        "database": _timed(_database),
-        "cache": _timed(_cache),
-        "channel_layer": _timed(_channel_layer),
+        "database": await _timed(_database),
+        "cache": await _timed(_cache),
+        "channel_layer": await _timed(_channel_layer),
     }
 
 
+@sync_to_async
 def worker_last_seen() -> str | None:
     """ISO time of the last Celery worker heartbeat, or None when no worker has reported."""
     try:

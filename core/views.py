@@ -15,12 +15,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    checks = run_checks()
+async def healthz(request: HttpRequest) -> JsonResponse:
+    checks = await run_checks()
     healthy = all(result.ok for result in checks.values())
     body = {
         "status": "ok" if healthy else "error",
         "checks": {name: result.as_dict() for name, result in checks.items()},
-        "worker_last_seen": worker_last_seen(),
+        "worker_last_seen": await worker_last_seen(),
     }
     return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,42 @@
+"""Run the benchmarks and write their results to docs/benchmarks.md.
+
+Usage: `make bench` (all) or `make bench BENCH=http` (the ones whose name contains "http").
+Each bench/bench_*.py module has `TITLE` and `run() -> str` (a Markdown section). Servers
+run on loopback only and every load loop is bounded in count and time.
+"""
+
+import importlib
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "docs" / "benchmarks.md"
+
+
+def main(selection: str = "") -> None:
+    sys.path.insert(0, str(ROOT))
+    sections = []
+    for path in sorted((ROOT / "bench").glob("bench_*.py")):
+        if selection and selection not in path.stem:
+            continue
+        module = importlib.import_module(f"bench.{path.stem}")
+        print(f"== {module.TITLE}", flush=True)
+        started = time.monotonic()
+        section = module.run()
+        print(section, flush=True)
+        sections.append(f"## {module.TITLE}\n\n{section}\n\n_Took {time.monotonic() - started:.0f} s._\n")
+    header = (
+        "# Benchmarks\n\n"
+        "Written by `make bench` on "
+        f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}. Figures are from one run on the development "
+        "machine (2 cores); they are targets to watch, not assertions.\n\n"
+    )
+    RESULTS.write_text(header + "\n".join(sections))
+    print(f"Wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "")

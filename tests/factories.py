@@ -1,0 +1,47 @@
+"""factory_boy factories, one section per app."""
+
+from typing import Any
+
+import factory
+from allauth.account.models import EmailAddress
+
+from members.models import Interest, Profile, User
+
+PASSWORD = "a-Strong-test-password-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    """A member whose email is verified, so they can log in."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"member{n}@example.com")
+    display_name = factory.Faker("name", locale="es_ES")
+    time_zone = "Europe/Madrid"
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def verified(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class InterestFactory(factory.django.DjangoModelFactory[Interest]):
+    class Meta:
+        model = Interest
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Interest {n}")
+    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+
+
+class ProfileFactory(factory.django.DjangoModelFactory[Profile]):
+    class Meta:
+        model = Profile
+
+    user = factory.SubFactory(UserFactory)
+    headline = "Freelance designer"
+    city = "Madrid"
+    country = "ES"

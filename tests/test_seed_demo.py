@@ -1,0 +1,35 @@
+from collections import Counter
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.management import call_command
+
+from core import demo
+from members.models import Profile, User
+
+
+@pytest.mark.django_db
+def test_it_creates_a_believable_community_once() -> None:
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    assert User.objects.count() == demo.MEMBER_COUNT + 1
+    assert User.objects.filter(is_staff=True).get().email == demo.STAFF_EMAIL
+    assert Profile.objects.count() == demo.MEMBER_COUNT
+    assert EmailAddress.objects.filter(verified=True).count() == demo.MEMBER_COUNT + 1
+    zones = Counter(User.objects.values_list("time_zone", flat=True))
+    assert len(zones) >= 10
+    assert {"Europe/Madrid", "America/Mexico_City", "America/Bogota"} <= set(zones)
+    assert all(profile.interests.count() >= 3 for profile in Profile.objects.all())
+
+
+@pytest.mark.django_db
+def test_the_printed_demo_accounts_can_log_in(client) -> None:
+    call_command("seed_demo")
+
+    for email, password in [(demo.STAFF_EMAIL, demo.STAFF_PASSWORD),
+                            (demo.MEMBER_EMAIL, demo.MEMBER_PASSWORD)]:
+        response = client.post("/accounts/login/", {"login": email, "password": password})
+        assert response.status_code == 302, email
+        assert response["Location"] == "/"
+        client.logout()
