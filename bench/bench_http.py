@@ -14,7 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "HTTP pages (one daphne process)"
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coworking_bench")
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coworking_bench"
+)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 CLIENTS = 8
 REQUESTS_PER_CLIENT = 150
@@ -31,16 +33,27 @@ PORT = _free_port()
 
 
 def _env(static_root: str) -> dict[str, str]:
-    return {**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50,
-            "ALLOWED_HOSTS": "127.0.0.1", "SITE_URL": f"http://127.0.0.1:{PORT}",
-            "SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0", "DATABASE_URL": DATABASE_URL,
-            "REDIS_URL": REDIS_URL, "STATIC_ROOT": static_root, "LOG_LEVEL": "WARNING"}
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{PORT}",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": REDIS_URL,
+        "STATIC_ROOT": static_root,
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def _create_database() -> None:
     name = DATABASE_URL.rsplit("/", 1)[1]
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {name}"],
-                   capture_output=True)
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {name}"],
+        capture_output=True,
+    )
 
 
 def _rss_mib(pid: int) -> float:
@@ -88,14 +101,33 @@ def run() -> str:
     log_path.parent.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as static_root, log_path.open("w") as log:
         env = _env(static_root)
-        for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"],
-                        ["seed_demo"]):
-            subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env,
-                           check=True, capture_output=True)
+        for command in (
+            ["migrate", "--noinput", "-v0"],
+            ["collectstatic", "--noinput", "-v0"],
+            ["seed_demo"],
+        ):
+            subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
         server = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT),
-             "coworking.asgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(PORT),
+                "coworking.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
         )
         try:
             for _ in range(100):
@@ -122,10 +154,12 @@ def run() -> str:
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
-    return "\n".join([
-        f"{CLIENTS} concurrent loopback clients, {REQUESTS_PER_CLIENT} requests each.\n",
-        "| page | requests | req/s | median ms | p95 ms | errors |",
-        "|---|---|---|---|---|---|",
-        *rows,
-        f"\nServer memory after the run (RSS): {rss:.0f} MiB.",
-    ])
+    return "\n".join(
+        [
+            f"{CLIENTS} concurrent loopback clients, {REQUESTS_PER_CLIENT} requests each.\n",
+            "| page | requests | req/s | median ms | p95 ms | errors |",
+            "|---|---|---|---|---|---|",
+            *rows,
+            f"\nServer memory after the run (RSS): {rss:.0f} MiB.",
+        ]
+    )

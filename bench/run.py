@@ -26,7 +26,9 @@ def main(selection: str = "") -> None:
         started = time.monotonic()
         section = module.run()
         print(section, flush=True)
-        sections.append(f"## {module.TITLE}\n\n{section}\n\n_Took {time.monotonic() - started:.0f} s._\n")
+        sections.append(
+            f"## {module.TITLE}\n\n{section}\n\n_Took {time.monotonic() - started:.0f} s._\n"
+        )
     header = (
         "# Benchmarks\n\n"
         "Written by `make bench` on "

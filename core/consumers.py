@@ -12,8 +12,9 @@ class EchoConsumer(AsyncJsonWebsocketConsumer):
     and is used by monitoring; the rooms app carries the real protocol.
     """
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
-                      **kwargs: Any) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         if text_data is None or len(text_data.encode()) > MAX_ECHO_BYTES:
             await self.send_json({"type": "error", "code": "invalid_frame"})
             return

@@ -41,30 +41,114 @@ PLACES = [
 ]
 
 FIRST_NAMES = [
-    "Lucía", "Mateo", "Sofía", "Hugo", "Valentina", "Martín", "Camila", "Pablo", "Isabella",
-    "Diego", "Martina", "Javier", "Daniela", "Alejandro", "Paula", "Santiago", "Carmen",
-    "Andrés", "Elena", "Tomás", "Gabriela", "Nicolás", "Lorena", "Sebastián", "Ana",
-    "Emilio", "Renata", "Joaquín", "Julia", "Rodrigo",
+    "Lucía",
+    "Mateo",
+    "Sofía",
+    "Hugo",
+    "Valentina",
+    "Martín",
+    "Camila",
+    "Pablo",
+    "Isabella",
+    "Diego",
+    "Martina",
+    "Javier",
+    "Daniela",
+    "Alejandro",
+    "Paula",
+    "Santiago",
+    "Carmen",
+    "Andrés",
+    "Elena",
+    "Tomás",
+    "Gabriela",
+    "Nicolás",
+    "Lorena",
+    "Sebastián",
+    "Ana",
+    "Emilio",
+    "Renata",
+    "Joaquín",
+    "Julia",
+    "Rodrigo",
 ]
 LAST_NAMES = [
-    "García", "Fernández", "López", "Martínez", "Rodríguez", "Gómez", "Díaz", "Pérez",
-    "Sánchez", "Romero", "Torres", "Flores", "Rivera", "Vargas", "Castro", "Ortiz",
-    "Morales", "Herrera", "Medina", "Rojas", "Navarro", "Silva", "Mendoza", "Vega",
+    "García",
+    "Fernández",
+    "López",
+    "Martínez",
+    "Rodríguez",
+    "Gómez",
+    "Díaz",
+    "Pérez",
+    "Sánchez",
+    "Romero",
+    "Torres",
+    "Flores",
+    "Rivera",
+    "Vargas",
+    "Castro",
+    "Ortiz",
+    "Morales",
+    "Herrera",
+    "Medina",
+    "Rojas",
+    "Navarro",
+    "Silva",
+    "Mendoza",
+    "Vega",
 ]
 HEADLINES = [
-    "Freelance UX designer", "Backend developer (Python and Django)", "Product manager",
-    "Content strategist and copywriter", "Illustrator for children's books",
-    "Data analyst", "Translator (English, Spanish, Portuguese)", "Marketing consultant",
-    "Mobile developer", "Accountant for freelancers", "Video editor", "SEO specialist",
-    "DevOps engineer", "Accessibility consultant", "Photographer", "Community manager",
-    "Frontend developer", "Business coach", "Podcast producer", "Teacher of Spanish online",
+    "Freelance UX designer",
+    "Backend developer (Python and Django)",
+    "Product manager",
+    "Content strategist and copywriter",
+    "Illustrator for children's books",
+    "Data analyst",
+    "Translator (English, Spanish, Portuguese)",
+    "Marketing consultant",
+    "Mobile developer",
+    "Accountant for freelancers",
+    "Video editor",
+    "SEO specialist",
+    "DevOps engineer",
+    "Accessibility consultant",
+    "Photographer",
+    "Community manager",
+    "Frontend developer",
+    "Business coach",
+    "Podcast producer",
+    "Teacher of Spanish online",
 ]
 INTERESTS = [
-    "Python", "Django", "UX design", "Product management", "Marketing", "Copywriting",
-    "Illustration", "Data science", "Photography", "Translation", "Freelancing",
-    "Remote work", "Running", "Coffee", "Yoga", "Music", "Startups", "Sustainability",
-    "Teaching", "Video editing", "SEO", "Mobile apps", "DevOps", "Accessibility",
-    "Cooking", "Cycling", "Reading", "Podcasting",
+    "Python",
+    "Django",
+    "UX design",
+    "Product management",
+    "Marketing",
+    "Copywriting",
+    "Illustration",
+    "Data science",
+    "Photography",
+    "Translation",
+    "Freelancing",
+    "Remote work",
+    "Running",
+    "Coffee",
+    "Yoga",
+    "Music",
+    "Startups",
+    "Sustainability",
+    "Teaching",
+    "Video editing",
+    "SEO",
+    "Mobile apps",
+    "DevOps",
+    "Accessibility",
+    "Cooking",
+    "Cycling",
+    "Reading",
+    "Podcasting",
 ]
 
 
@@ -95,9 +179,14 @@ def demo_seed() -> SeedReport:
 
     staff, was_created = User.objects.get_or_create(
         email=STAFF_EMAIL,
-        defaults={"display_name": "Marta (staff)", "is_staff": True, "is_superuser": True,
-                  "time_zone": "Europe/Madrid", "language": "es",
-                  "password": make_password(STAFF_PASSWORD)},
+        defaults={
+            "display_name": "Marta (staff)",
+            "is_staff": True,
+            "is_superuser": True,
+            "time_zone": "Europe/Madrid",
+            "language": "es",
+            "password": make_password(STAFF_PASSWORD),
+        },
     )
     _verified(staff)
     created, existing = (created + 1, existing) if was_created else (created, existing + 1)
@@ -108,12 +197,19 @@ def demo_seed() -> SeedReport:
         first = FIRST_NAMES[index % len(FIRST_NAMES)]
         last = LAST_NAMES[(index * 7) % len(LAST_NAMES)]
         city, country, zone = PLACES[index % len(PLACES)]
-        email = MEMBER_EMAIL if index == 0 else f"{slugify(first)}.{slugify(last)}{index}@example.com"
+        email = (
+            MEMBER_EMAIL if index == 0 else f"{slugify(first)}.{slugify(last)}{index}@example.com"
+        )
         user, was_created = User.objects.get_or_create(
             email=email,
-            defaults={"first_name": first, "last_name": last, "display_name": f"{first} {last}",
-                      "time_zone": zone, "language": "en" if index % 6 == 0 else "es",
-                      "password": member_password},
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "display_name": f"{first} {last}",
+                "time_zone": zone,
+                "language": "en" if index % 6 == 0 else "es",
+                "password": member_password,
+            },
         )
         _verified(user)
         if not was_created:
@@ -121,7 +217,10 @@ def demo_seed() -> SeedReport:
             continue
         created += 1
         profile = Profile.objects.create(
-            user=user, headline=HEADLINES[index % len(HEADLINES)], city=city, country=country,
+            user=user,
+            headline=HEADLINES[index % len(HEADLINES)],
+            city=city,
+            country=country,
         )
         profile.interests.set(rng.sample(interests, k=rng.randint(3, 6)))
     return SeedReport(created=created, existing=existing)

@@ -87,9 +87,25 @@ def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
     from coworking.celery import app
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "coworking", "worker", "--pool", "solo",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "coworking",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     app.conf.task_always_eager = False
     try:
@@ -108,9 +124,14 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
     static_root = tmp_path_factory.mktemp("static")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT, check=True,
-        env={**os.environ, "DEBUG": "0", "SECRET_KEY": "collectstatic-" + "x" * 50,
-             "STATIC_ROOT": str(static_root)},
+        cwd=ROOT,
+        check=True,
+        env={
+            **os.environ,
+            "DEBUG": "0",
+            "SECRET_KEY": "collectstatic-" + "x" * 50,
+            "STATIC_ROOT": str(static_root),
+        },
     )
     return static_root
 
@@ -123,14 +144,30 @@ def asgi_server(transactional_db: None, collected_static: Path) -> Iterator[str]
     """
     port = free_port()
     env = child_env(
-        DEBUG="0", SECRET_KEY="live-server-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1,localhost",
-        SITE_URL=f"http://127.0.0.1:{port}", SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0",
-        STATIC_ROOT=str(collected_static), SECURE_COOKIES="0",
+        DEBUG="0",
+        SECRET_KEY="live-server-" + "x" * 50,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL=f"http://127.0.0.1:{port}",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_HSTS_SECONDS="0",
+        STATIC_ROOT=str(collected_static),
+        SECURE_COOKIES="0",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "coworking.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "coworking.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for_port(port, process)

@@ -19,10 +19,18 @@ def test_it_reports_every_service_healthy_on_postgres_and_redis(client: Client) 
 @pytest.mark.django_db
 def test_it_answers_503_when_redis_is_unreachable(client: Client) -> None:
     with override_settings(
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                            "LOCATION": UNREACHABLE_REDIS}},
-        CHANNEL_LAYERS={"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                    "CONFIG": {"hosts": [UNREACHABLE_REDIS]}}},
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": UNREACHABLE_REDIS,
+            }
+        },
+        CHANNEL_LAYERS={
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [UNREACHABLE_REDIS]},
+            }
+        },
     ):
         response = client.get("/healthz")
 

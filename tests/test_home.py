@@ -20,7 +20,7 @@ def test_visitors_are_invited_to_join(client: Client) -> None:
 
 @pytest.mark.django_db
 def test_members_see_their_dashboard_and_account_menu(client: Client) -> None:
-    member = UserFactory(display_name="Lucía Pérez")
+    member = UserFactory.create(display_name="Lucía Pérez")
     client.force_login(member)
 
     response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
@@ -34,14 +34,14 @@ def test_members_see_their_dashboard_and_account_menu(client: Client) -> None:
 
 @pytest.mark.django_db
 def test_staff_get_a_link_to_the_administration(client: Client) -> None:
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(UserFactory.create(is_staff=True))
 
     assert 'href="/admin/"' in client.get("/").content.decode()
 
 
 @pytest.mark.django_db
 def test_names_are_escaped_in_the_layout(client: Client) -> None:
-    client.force_login(UserFactory(display_name="<script>alert(1)</script>"))
+    client.force_login(UserFactory.create(display_name="<script>alert(1)</script>"))
 
     page = client.get("/").content.decode()
 
@@ -65,7 +65,7 @@ def test_every_page_carries_a_strict_content_security_policy(client: Client) -> 
 
 @pytest.mark.django_db
 def test_pages_have_no_inline_scripts_or_styles(client: Client) -> None:
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
 
     for path in ["/", "/accounts/email/"]:
         page = client.get(path).content.decode()
@@ -74,7 +74,7 @@ def test_pages_have_no_inline_scripts_or_styles(client: Client) -> None:
 
 @pytest.mark.django_db
 def test_navigation_shows_only_pages_that_exist(client: Client) -> None:
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
 
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 

@@ -27,8 +27,10 @@ def test_it_creates_a_believable_community_once() -> None:
 def test_the_printed_demo_accounts_can_log_in(client) -> None:
     call_command("seed_demo")
 
-    for email, password in [(demo.STAFF_EMAIL, demo.STAFF_PASSWORD),
-                            (demo.MEMBER_EMAIL, demo.MEMBER_PASSWORD)]:
+    for email, password in [
+        (demo.STAFF_EMAIL, demo.STAFF_PASSWORD),
+        (demo.MEMBER_EMAIL, demo.MEMBER_PASSWORD),
+    ]:
         response = client.post("/accounts/login/", {"login": email, "password": password})
         assert response.status_code == 302, email
         assert response["Location"] == "/"

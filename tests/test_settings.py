@@ -12,7 +12,13 @@ import pytest
 from tests.conftest import ROOT, free_port, wait_for_port
 
 CONFIG_VARIABLES = (
-    "DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "EMAIL_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "EMAIL_URL",
     "DJANGO_SETTINGS_MODULE",
 )
 
@@ -42,7 +48,11 @@ def clean_env(**overrides: str) -> dict[str, str]:
 
 def describe(env: dict[str, str]) -> dict[str, object]:
     result = subprocess.run(
-        [sys.executable, "-c", DESCRIBE], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", DESCRIBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -63,11 +73,13 @@ def test_with_no_configuration_it_runs_embedded() -> None:
 
 
 def test_database_and_redis_urls_switch_to_postgres_and_redis() -> None:
-    config = describe(clean_env(
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/coworking",
-        REDIS_URL="redis://127.0.0.1:6379/3",
-        EMAIL_URL="smtp://127.0.0.1:1025",
-    ))
+    config = describe(
+        clean_env(
+            DATABASE_URL="postgres://postgres@127.0.0.1:5432/coworking",
+            REDIS_URL="redis://127.0.0.1:6379/3",
+            EMAIL_URL="smtp://127.0.0.1:1025",
+        )
+    )
 
     assert config["engine"] == "django.db.backends.postgresql"
     assert config["cache"] == "django.core.cache.backends.redis.RedisCache"
@@ -79,8 +91,11 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis() -> None:
 
 def test_production_refuses_to_start_without_a_secret_key() -> None:
     result = subprocess.run(
-        [sys.executable, "-c", DESCRIBE], cwd=ROOT, env=clean_env(DEBUG="0"),
-        capture_output=True, text=True,
+        [sys.executable, "-c", DESCRIBE],
+        cwd=ROOT,
+        env=clean_env(DEBUG="0"),
+        capture_output=True,
+        text=True,
     )
 
     assert result.returncode != 0
@@ -98,7 +113,10 @@ def test_production_settings_pass_the_deployment_checklist_without_warnings() ->
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -107,13 +125,25 @@ def test_production_settings_pass_the_deployment_checklist_without_warnings() ->
 
 def test_the_embedded_default_boots_and_serves(tmp_path: Path) -> None:
     env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}")
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT,
-                   env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "coworking.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "coworking.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port, server)
@@ -132,8 +162,16 @@ def test_the_embedded_default_boots_and_serves(tmp_path: Path) -> None:
 @pytest.mark.parametrize("zone", ["Europe/Madrid", "America/Mexico_City"])
 def test_time_is_stored_in_utc_whatever_the_display_zone(zone: str) -> None:
     config = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings;"
-         " print(settings.USE_TZ, settings.TIME_ZONE)"],
-        cwd=ROOT, env=clean_env(TIME_ZONE=zone), capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings;"
+            " print(settings.USE_TZ, settings.TIME_ZONE)",
+        ],
+        cwd=ROOT,
+        env=clean_env(TIME_ZONE=zone),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert config.stdout.split() == ["True", zone]

@@ -53,11 +53,12 @@ def test_the_compiled_catalogue_matches_the_source(language: str) -> None:
 
 def test_the_catalogues_cover_every_string_in_the_code(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "locale", tmp_path / "locale")
-    subprocess.run([sys.executable, "-c", EXTRACT, str(tmp_path / "locale")], cwd=ROOT,
-                   check=True)
+    subprocess.run([sys.executable, "-c", EXTRACT, str(tmp_path / "locale")], cwd=ROOT, check=True)
 
-    extracted = {entry.msgid for entry in polib.pofile(
-        str(tmp_path / "locale" / "es" / "LC_MESSAGES" / "django.po"))}
+    extracted = {
+        entry.msgid
+        for entry in polib.pofile(str(tmp_path / "locale" / "es" / "LC_MESSAGES" / "django.po"))
+    }
     committed = {entry.msgid for entry in catalogue("es")}
 
     assert extracted - committed == set(), "new strings: run `make messages` and translate them"

@@ -11,7 +11,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         report = demo.demo_seed()
         self.stdout.write(
-            f"Demo community ready: {report.created} people created, {report.existing} already there."
+            f"Demo community ready: {report.created} people created, "
+            f"{report.existing} already there."
         )
         self.stdout.write(f"  Staff account:  {demo.STAFF_EMAIL} / {demo.STAFF_PASSWORD}")
         self.stdout.write(f"  Member account: {demo.MEMBER_EMAIL} / {demo.MEMBER_PASSWORD}")
