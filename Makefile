@@ -51,7 +51,7 @@ messages: install ## Refresh the Spanish and English catalogues after changing s
 	$(RUN) python manage.py compilemessages --ignore ".venv/*"
 
 bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md)
-	$(RUN) python bench/run.py
+	$(RUN) python bench/run.py $(BENCH)
 
 clean:
 	rm -rf .venv staticfiles db.sqlite3 .pytest_cache .mypy_cache .ruff_cache
