@@ -1,0 +1,277 @@
+"""The deployment files agree with each other and with the settings they feed.
+
+Nothing here builds or starts a container: the tests read Dockerfile, .dockerignore and
+docker-compose.yml, so that a renamed setting, a forgotten variable or a service that stopped
+waiting for the database shows up in the ordinary test run.
+"""
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every process of the site; they run the same image with the same environment.
+APP_SERVICES = ("web", "worker", "beat", "migrate")
+# The long-running ones, which must wait for the migrations.
+SERVING_SERVICES = ("web", "worker", "beat")
+SHARED_VARIABLES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "EMAIL_URL")
+
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}
+_VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+
+
+def _interpolate(value: str) -> str:
+    """What Compose would pass with an empty shell: defaults filled in, required values faked."""
+
+    def replace(match: re.Match[str]) -> str:
+        op = match["op"] or ""
+        if op.endswith("-"):
+            return match["arg"]
+        if op.endswith("?"):
+            return f"required-{match['name'].lower()}"
+        return ""
+
+    return _VARIABLE.sub(replace, value).replace("$$", "$")
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    raw = service.get("environment") or {}
+    if isinstance(raw, list):
+        raw = dict(item.split("=", 1) for item in raw)
+    return {name: "" if value is None else str(value) for name, value in raw.items()}
+
+
+def _command(value: str | list[str]) -> list[str]:
+    return shlex.split(value) if isinstance(value, str) else [str(part) for part in value]
+
+
+def _healthcheck_test(service: dict[str, Any]) -> str:
+    test = service["healthcheck"]["test"]
+    return test if isinstance(test, str) else " ".join(test)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    # safe_load resolves the `<<: *app` merge keys, as Compose does.
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def app_environment(services: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return _environment(services["web"])
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> list[tuple[str, str]]:
+    """The Dockerfile as (INSTRUCTION, arguments) pairs, continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    instructions = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, arguments = line.partition(" ")
+            instructions.append((keyword.upper(), " ".join(arguments.split())))
+    return instructions
+
+
+def _instructions(dockerfile: list[tuple[str, str]], keyword: str) -> list[str]:
+    return [arguments for name, arguments in dockerfile if name == keyword]
+
+
+def test_compose_defines_every_service_the_site_needs(services: dict[str, Any]) -> None:
+    expected = {"migrate", "web", "worker", "beat", "postgres", "redis", "mailpit"}
+    assert expected <= set(services)
+
+
+def test_web_serves_the_asgi_application_with_daphne(services: dict[str, Any]) -> None:
+    command = _command(services["web"]["command"])
+    assert command[0] == "daphne"
+    assert command[-1] == "coworking.asgi:application"
+    assert command[1:5] == ["-b", "0.0.0.0", "-p", "8000"]
+    assert "--proxy-headers" in command
+
+
+def test_web_runs_the_same_command_as_the_image_default(
+    services: dict[str, Any], dockerfile: list[tuple[str, str]]
+) -> None:
+    (cmd,) = _instructions(dockerfile, "CMD")
+    assert _command(services["web"]["command"]) == json.loads(cmd)
+
+
+def test_worker_runs_celery_worker_for_the_coworking_app(services: dict[str, Any]) -> None:
+    assert _command(services["worker"]["command"])[:4] == ["celery", "-A", "coworking", "worker"]
+
+
+def test_beat_runs_celery_beat_as_a_single_replica(services: dict[str, Any]) -> None:
+    beat = services["beat"]
+    assert _command(beat["command"])[:4] == ["celery", "-A", "coworking", "beat"]
+    assert beat["deploy"]["replicas"] == 1
+
+
+def test_migrations_run_once_in_their_own_one_shot_service(services: dict[str, Any]) -> None:
+    migrate = services["migrate"]
+    assert _command(migrate["command"]) == ["python", "manage.py", "migrate", "--noinput"]
+    assert migrate["restart"] == "no"
+    for name in SERVING_SERVICES:
+        assert "migrate" not in _command(services[name]["command"])
+
+
+def test_web_worker_and_beat_share_one_environment(services: dict[str, Any]) -> None:
+    environments = {name: _environment(services[name]) for name in APP_SERVICES}
+    for variable in SHARED_VARIABLES:
+        assert environments["web"][variable], variable
+    assert all(environment == environments["web"] for environment in environments.values())
+
+
+def test_every_app_process_runs_the_same_image(services: dict[str, Any]) -> None:
+    images = {(services[name]["image"], services[name]["build"]) for name in APP_SERVICES}
+    assert len(images) == 1
+
+
+def test_app_environment_turns_debug_off_and_requires_a_secret_key(
+    app_environment: dict[str, str],
+) -> None:
+    assert app_environment["DEBUG"] == "0"
+    # `:?` makes Compose refuse to start without one, rather than fall back to anything.
+    assert app_environment["SECRET_KEY"].startswith("${SECRET_KEY:?")
+
+
+def test_database_url_points_at_the_postgres_service(
+    services: dict[str, Any], app_environment: dict[str, str]
+) -> None:
+    url = urlsplit(_interpolate(app_environment["DATABASE_URL"]))
+    postgres = _environment(services["postgres"])
+    assert url.scheme in {"postgres", "postgresql"}
+    assert url.hostname == "postgres"
+    assert url.port == 5432
+    assert url.username == postgres["POSTGRES_USER"]
+    assert url.path == f"/{postgres['POSTGRES_DB']}"
+    # Both sides read the one POSTGRES_PASSWORD variable.
+    assert url.password == _interpolate(postgres["POSTGRES_PASSWORD"])
+
+
+def test_redis_url_points_at_the_redis_service(app_environment: dict[str, str]) -> None:
+    url = urlsplit(_interpolate(app_environment["REDIS_URL"]))
+    assert url.scheme == "redis"
+    assert url.hostname == "redis"
+    assert url.port == 6379
+
+
+def test_mail_goes_to_mailpit_unless_configured_otherwise(
+    services: dict[str, Any], app_environment: dict[str, str]
+) -> None:
+    url = urlsplit(_interpolate(app_environment["EMAIL_URL"]))
+    assert (url.scheme, url.hostname, url.port) == ("smtp", "mailpit", 1025)
+    assert services["mailpit"]["image"].startswith("axllent/mailpit")
+
+
+def test_postgres_and_redis_have_healthchecks(services: dict[str, Any]) -> None:
+    assert "pg_isready" in _healthcheck_test(services["postgres"])
+    assert "redis-cli ping" in _healthcheck_test(services["redis"])
+
+
+def test_app_services_wait_for_healthy_postgres_and_redis(services: dict[str, Any]) -> None:
+    for name in APP_SERVICES:
+        depends_on = services[name]["depends_on"]
+        assert depends_on["postgres"]["condition"] == "service_healthy", name
+        assert depends_on["redis"]["condition"] == "service_healthy", name
+
+
+def test_web_worker_and_beat_start_after_migrations_succeed(services: dict[str, Any]) -> None:
+    for name in SERVING_SERVICES:
+        condition = services[name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully", name
+
+
+def test_only_web_inherits_the_image_healthcheck(services: dict[str, Any]) -> None:
+    assert "healthcheck" not in services["web"]
+    assert "healthz" not in _healthcheck_test(services["worker"])
+    assert services["beat"]["healthcheck"] == {"disable": True}
+    assert services["migrate"]["healthcheck"] == {"disable": True}
+
+
+def test_web_and_worker_share_the_media_volume(
+    compose: dict[str, Any], services: dict[str, Any], app_environment: dict[str, str]
+) -> None:
+    media_mount = f"media:{app_environment['MEDIA_ROOT']}"
+    assert "media" in compose["volumes"]
+    assert media_mount in services["web"]["volumes"]
+    assert media_mount in services["worker"]["volumes"]
+
+
+def test_postgres_and_redis_keep_their_data_in_named_volumes(
+    compose: dict[str, Any], services: dict[str, Any]
+) -> None:
+    assert "postgres-data:/var/lib/postgresql/data" in services["postgres"]["volumes"]
+    assert "redis-data:/data" in services["redis"]["volumes"]
+    assert {"postgres-data", "redis-data"} <= set(compose["volumes"])
+
+
+def test_every_variable_the_compose_file_sets_is_read_by_settings(
+    app_environment: dict[str, str],
+) -> None:
+    settings_source = (ROOT / "coworking" / "settings.py").read_text()
+    unread = [
+        name
+        for name in app_environment
+        if not re.search(
+            rf"""(?:env(?:\.\w+)?|os\.environ\.get|os\.getenv)\(\s*["']{name}["']""",
+            settings_source,
+        )
+    ]
+    assert unread == []
+
+
+def test_image_is_built_on_python_3_12(dockerfile: list[tuple[str, str]]) -> None:
+    bases = _instructions(dockerfile, "FROM")
+    assert bases
+    assert all(re.match(r"python:3\.12[-\w.]*(\s|$)", base) for base in bases), bases
+    assert (ROOT / ".python-version").read_text().strip() == "3.12"
+
+
+def test_image_installs_the_locked_dependencies_with_uv(
+    dockerfile: list[tuple[str, str]],
+) -> None:
+    runs = _instructions(dockerfile, "RUN")
+    assert any("uv sync --frozen" in run and "--no-dev" in run for run in runs)
+
+
+def test_image_collects_static_files_at_build(dockerfile: list[tuple[str, str]]) -> None:
+    runs = _instructions(dockerfile, "RUN")
+    assert any("manage.py collectstatic --noinput" in run and "DEBUG=0" in run for run in runs)
+
+
+def test_image_runs_as_a_non_root_user(dockerfile: list[tuple[str, str]]) -> None:
+    users = _instructions(dockerfile, "USER")
+    assert users
+    assert users[-1].split(":")[0] not in {"root", "0"}
+
+
+def test_image_starts_daphne_by_default(dockerfile: list[tuple[str, str]]) -> None:
+    (cmd,) = _instructions(dockerfile, "CMD")
+    command = json.loads(cmd)
+    assert command[0] == "daphne"
+    assert "coworking.asgi:application" in command
+
+
+def test_image_healthcheck_asks_healthz(dockerfile: list[tuple[str, str]]) -> None:
+    (healthcheck,) = _instructions(dockerfile, "HEALTHCHECK")
+    assert "http://127.0.0.1:8000/healthz" in healthcheck
+    assert "curl" not in healthcheck
+
+
+def test_build_context_leaves_out_secrets_and_local_state() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", ".venv/", "db.sqlite3", "media/", "staticfiles/", ".git/"} <= ignored
