@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -5,11 +6,15 @@ from django.views.static import serve
 
 from core import views as core_views
 
+# The admin logs in through allauth's login, which is rate limited per address.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
+    path("members/", include("members.urls")),
     path("admin/", admin.site.urls),
 ]
 

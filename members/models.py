@@ -1,17 +1,25 @@
 import zoneinfo
+from datetime import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+def default_working_days() -> list[int]:
+    return [0, 1, 2, 3, 4]
 
 
 class UserManager(BaseUserManager["User"]):
@@ -37,7 +45,11 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractUser):
-    """A person with an account. People sign in with their email; there is no username."""
+    """A person with an account. People sign in with their email; there is no username.
+
+    Account-level settings every feature needs (time zone, language, what we may email
+    about) live here; what makes a member memorable lives on `Profile`.
+    """
 
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
@@ -46,8 +58,13 @@ class User(AbstractUser):
         _("time zone"), max_length=64, default="Europe/Madrid", validators=[validate_time_zone]
     )
     language = models.CharField(
-        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="es"
+        _("language for emails"), max_length=8, choices=settings.LANGUAGES, default="es"
     )
+    email_pairing = models.BooleanField(_("coffee pair introductions and follow-ups"), default=True)
+    email_event_reminders = models.BooleanField(_("event reminders"), default=True)
+    email_mentions = models.BooleanField(_("mentions in rooms"), default=False)
+    email_digest = models.BooleanField(_("weekly digest"), default=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
 
     objects = UserManager()  # type: ignore[assignment,misc]
 
@@ -62,11 +79,56 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.name)
+
+    def get_absolute_url(self) -> str:
+        return reverse("members:profile", args=[self.pk])
 
     @property
     def name(self) -> str:
+        if self.deleted_at:
+            return str(_("Former member"))
         return self.display_name or self.get_full_name() or self.email.split("@")[0]
+
+    @property
+    def initials(self) -> str:
+        words = [word for word in str(self.name).split() if word[:1].isalnum()]
+        return "".join(word[0] for word in words[:2]).upper() or "?"
+
+    @property
+    def avatar_hue(self) -> int:
+        """One of eight colours for the generated initials avatar, stable per member."""
+        return (self.pk or 0) % 8
+
+
+class Language(models.Model):
+    """A language people speak, for pairing and the directory. One row per choice."""
+
+    class Code(models.TextChoices):
+        SPANISH = "es", _("Spanish")
+        ENGLISH = "en", _("English")
+        PORTUGUESE = "pt", _("Portuguese")
+        CATALAN = "ca", _("Catalan")
+        BASQUE = "eu", _("Basque")
+        GALICIAN = "gl", _("Galician")
+        FRENCH = "fr", _("French")
+        ITALIAN = "it", _("Italian")
+        GERMAN = "de", _("German")
+        DUTCH = "nl", _("Dutch")
+        QUECHUA = "qu", _("Quechua")
+        GUARANI = "gn", _("Guarani")
+        CHINESE = "zh", _("Chinese")
+        ARABIC = "ar", _("Arabic")
+
+    code = models.CharField(_("code"), max_length=8, primary_key=True, choices=Code.choices)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("language")
+        verbose_name_plural = _("languages")
+
+    def __str__(self) -> str:
+        return str(self.get_code_display())
 
 
 class Interest(models.Model):
@@ -84,23 +146,187 @@ class Interest(models.Model):
         return self.name
 
 
+class OpenTo(models.TextChoices):
+    COLLABORATE = "collaborate", _("Collaborating on projects")
+    MENTOR = "mentor", _("Mentoring someone")
+    BE_MENTORED = "be_mentored", _("Being mentored")
+    CLIENTS = "clients", _("Finding clients")
+    CHAT = "chat", _("Just chatting")
+
+
 class Profile(models.Model):
-    """What makes a member memorable. The members issue grows it; the seed fills it."""
+    """What makes a member memorable, and who may see it."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
+    photo = models.ImageField(_("photo"), upload_to="photos/", blank=True)
+    photo_thumbnail = models.ImageField(upload_to="photos/", blank=True, editable=False)
     headline = models.CharField(_("what I do"), max_length=120, blank=True)
-    bio = models.TextField(_("about me"), max_length=2000, blank=True)
+    bio = models.TextField(
+        _("about me"),
+        blank=True,
+        validators=[MaxLengthValidator(2000)],
+        help_text=_("Up to 2,000 characters."),
+    )
     city = models.CharField(_("city"), max_length=80, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO code"))
+    country = CountryField(_("country"), blank=True)
+    working_hours_start = models.TimeField(_("I usually start at"), default=time(9, 0))
+    working_hours_end = models.TimeField(_("and finish at"), default=time(17, 0))
+    working_days = models.JSONField(_("working days"), default=default_working_days)
+    languages = models.ManyToManyField(
+        Language, blank=True, related_name="profiles", verbose_name=_("languages I speak")
+    )
     interests = models.ManyToManyField(
         Interest, blank=True, related_name="profiles", verbose_name=_("skills and interests")
     )
+    open_to_collaborate = models.BooleanField(OpenTo.COLLABORATE.label, default=False)
+    open_to_mentor = models.BooleanField(OpenTo.MENTOR.label, default=False)
+    open_to_be_mentored = models.BooleanField(OpenTo.BE_MENTORED.label, default=False)
+    open_to_clients = models.BooleanField(OpenTo.CLIENTS.label, default=False)
+    open_to_chat = models.BooleanField(OpenTo.CHAT.label, default=True)
+    website = models.URLField(_("website"), blank=True)
+    linkedin = models.URLField(_("LinkedIn"), blank=True)
+    github = models.URLField(_("GitHub"), blank=True)
+    visible_in_directory = models.BooleanField(_("show me in the member directory"), default=True)
+    public = models.BooleanField(
+        _("let visitors who are not members see my profile"), default=False
+    )
+    onboarded_at = models.DateTimeField(_("onboarded at"), null=True, blank=True)
+    # Name, headline, bio, place and interests, lower-cased without accents: what the
+    # directory searches (see docs/members-directory.md).
+    search_text = models.TextField(blank=True, editable=False)
 
     class Meta:
         verbose_name = _("profile")
         verbose_name_plural = _("profiles")
+        indexes = [
+            models.Index(fields=["visible_in_directory", "country"], name="profile_dir_country"),
+        ]
 
     def __str__(self) -> str:
         return str(self.user)
+
+    def get_absolute_url(self) -> str:
+        return reverse("members:profile", args=[self.user_id])
+
+    def clean(self) -> None:
+        if self.working_hours_start == self.working_hours_end:
+            raise ValidationError({"working_hours_end": _("Your working day must last some time.")})
+
+    @property
+    def open_to(self) -> list[str]:
+        return [choice.value for choice in OpenTo if getattr(self, f"open_to_{choice.value}")]
+
+    @property
+    def open_to_labels(self) -> list[str]:
+        return [str(choice.label) for choice in OpenTo if getattr(self, f"open_to_{choice.value}")]
+
+
+class Block(models.Model):
+    """A private block: neither sees the other in rooms, they are never paired or messaged."""
+
+    blocker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="block_once"),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")), name="block_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} ⊘ {self.blocked}"
+
+
+class Report(models.Model):
+    """A member reports another member (or something they wrote) to staff."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", _("Spam or advertising")
+        HARASSMENT = "harassment", _("Harassment or hate")
+        INAPPROPRIATE = "inappropriate", _("Inappropriate content")
+        FAKE = "fake", _("Fake profile or impersonation")
+        OTHER = "other", _("Something else")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DISMISSED = "dismissed", _("Dismissed")
+        ACTIONED = "actioned", _("Action taken")
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="reports_made",
+        verbose_name=_("reporter"),
+    )
+    reported = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reports_received",
+        verbose_name=_("reported member"),
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    details = models.TextField(_("what happened"), validators=[MaxLengthValidator(2000)])
+    # What was reported when it is not the profile itself, e.g. "room message 123".
+    subject = models.CharField(_("about"), max_length=120, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    staff_note = models.TextField(_("staff note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        indexes = [models.Index(fields=["status", "-created_at"], name="report_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.reported}"
+
+
+class Acquaintance(models.Model):
+    """Someone `owner` has met here, with a note only the owner sees ("People I've met")."""
+
+    class How(models.TextChoices):
+        PAIR = "pair", _("Coffee pair")
+        EVENT = "event", _("Event")
+        ROOM = "room", _("Room")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acquaintances"
+    )
+    other = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    how = models.CharField(_("how we met"), max_length=10, choices=How.choices)
+    context = models.CharField(_("where"), max_length=200, blank=True)
+    first_met_at = models.DateTimeField(_("first met"))
+    last_met_at = models.DateTimeField(_("last met"))
+    note = models.TextField(
+        _("private note"),
+        blank=True,
+        validators=[MaxLengthValidator(2000)],
+        help_text=_("Only you can see this."),
+    )
+
+    class Meta:
+        ordering = ["-last_met_at"]
+        verbose_name = _("acquaintance")
+        verbose_name_plural = _("acquaintances")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "other"], name="acquaintance_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} → {self.other}"

@@ -14,3 +14,12 @@ document.addEventListener("click", (event) => {
     if (!menu.contains(event.target)) menu.open = false;
   }
 });
+
+// Onboarding: pre-select the browser's time zone when the member has not chosen one yet.
+for (const wrapper of document.querySelectorAll("[data-detect-time-zone]:not([data-detected])")) {
+  const select = wrapper.querySelector("select");
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (select && zone && [...select.options].some((option) => option.value === zone)) {
+    select.value = zone;
+  }
+}

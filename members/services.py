@@ -1,0 +1,259 @@
+"""Writes about members that touch several rows or models."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from members.images import ProcessedPhoto
+from members.models import Acquaintance, Block, Interest, Language, Profile, Report, User
+from members.search import normalise
+
+MAX_INTERESTS = 15
+
+
+def profile_get_or_create(*, user: User) -> Profile:
+    profile, _ = Profile.objects.get_or_create(user=user)
+    return profile
+
+
+def interests_from_names(*, names: Iterable[str]) -> list[Interest]:
+    """Existing tags by slug (so "python" reuses "Python"), new ones created as typed."""
+    interests: list[Interest] = []
+    seen: set[str] = set()
+    for raw in names:
+        name = " ".join(raw.split())[:50]
+        slug = slugify(name)
+        if not slug or slug in seen:
+            continue
+        seen.add(slug)
+        interest, _ = Interest.objects.get_or_create(slug=slug, defaults={"name": name})
+        interests.append(interest)
+    return interests[:MAX_INTERESTS]
+
+
+def profile_search_text(profile: Profile) -> str:
+    user = profile.user
+    parts = [
+        user.display_name,
+        user.first_name,
+        user.last_name,
+        profile.headline,
+        profile.bio,
+        profile.city,
+        str(profile.country.name) if profile.country else "",
+        *(interest.name for interest in profile.interests.all()),
+    ]
+    return normalise(" ".join(part for part in parts if part))
+
+
+def profile_refresh_search_text(*, profile: Profile) -> None:
+    profile.search_text = profile_search_text(profile)
+    Profile.objects.filter(pk=profile.pk).update(search_text=profile.search_text)
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    profile: Profile,
+    interest_names: Iterable[str] | None = None,
+    languages: Iterable[Language] | None = None,
+    photo: ProcessedPhoto | None = None,
+    remove_photo: bool = False,
+    complete_onboarding: bool = False,
+) -> Profile:
+    """Save a profile whose fields a form already set, with its tags, photo and search text."""
+    if remove_photo or photo:
+        _photo_delete(profile)
+    if photo:
+        profile.photo.save(photo.photo.name or "photo.webp", photo.photo, save=False)
+        profile.photo_thumbnail.save(
+            photo.thumbnail.name or "thumb.webp", photo.thumbnail, save=False
+        )
+    if complete_onboarding and profile.onboarded_at is None:
+        profile.onboarded_at = timezone.now()
+    profile.user.save()
+    profile.save()
+    if interest_names is not None:
+        profile.interests.set(interests_from_names(names=interest_names))
+    if languages is not None:
+        profile.languages.set(languages)
+    profile_refresh_search_text(profile=profile)
+    return profile
+
+
+def _photo_delete(profile: Profile) -> None:
+    for field in (profile.photo, profile.photo_thumbnail):
+        if field:
+            field.delete(save=False)
+
+
+def block_create(*, blocker: User, blocked: User) -> Block:
+    if blocker.pk == blocked.pk:
+        raise ValueError("A member cannot block themselves.")
+    block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    return block
+
+
+def block_delete(*, blocker: User, blocked: User) -> None:
+    Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+
+
+def blocked_user_ids(*, user: User) -> set[int]:
+    """Everyone `user` must not meet: those they blocked and those who blocked them."""
+    made = Block.objects.filter(blocker=user).values_list("blocked_id", flat=True)
+    received = Block.objects.filter(blocked=user).values_list("blocker_id", flat=True)
+    return set(made) | set(received)
+
+
+def report_create(
+    *, reporter: User, reported: User, reason: str, details: str, subject: str = ""
+) -> Report:
+    return Report.objects.create(
+        reporter=reporter, reported=reported, reason=reason, details=details, subject=subject
+    )
+
+
+def acquaintance_record(
+    *, members: Iterable[User], how: str, context: str = "", at: datetime | None = None
+) -> None:
+    """Remember that these members met (a pair, a trio, an event), in every direction."""
+    met_at = at or timezone.now()
+    people = list(members)
+    for owner in people:
+        for other in people:
+            if owner.pk == other.pk:
+                continue
+            acquaintance, created = Acquaintance.objects.get_or_create(
+                owner=owner,
+                other=other,
+                defaults={
+                    "how": how,
+                    "context": context,
+                    "first_met_at": met_at,
+                    "last_met_at": met_at,
+                },
+            )
+            if not created and acquaintance.last_met_at < met_at:
+                acquaintance.last_met_at = met_at
+                acquaintance.how = how
+                acquaintance.context = context
+                acquaintance.save(update_fields=["last_met_at", "how", "context"])
+
+
+def acquaintance_note_set(*, owner: User, other: User, note: str) -> Acquaintance:
+    acquaintance = Acquaintance.objects.get(owner=owner, other=other)
+    acquaintance.note = note
+    acquaintance.save(update_fields=["note"])
+    return acquaintance
+
+
+def member_export(*, user: User) -> dict[str, Any]:
+    """Everything the platform holds about `user`, as plain JSON-ready data."""
+    profile = Profile.objects.filter(user=user).first()
+    data: dict[str, Any] = {
+        "exported_at": timezone.now().isoformat(),
+        "account": {
+            "email": user.email,
+            "display_name": user.display_name,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "time_zone": user.time_zone,
+            "language": user.language,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+            "email_addresses": [
+                {"email": address.email, "verified": address.verified, "primary": address.primary}
+                for address in EmailAddress.objects.filter(user=user)
+            ],
+            "notifications": {
+                "email_pairing": user.email_pairing,
+                "email_event_reminders": user.email_event_reminders,
+                "email_mentions": user.email_mentions,
+                "email_digest": user.email_digest,
+            },
+        },
+        "profile": None,
+        "people_met": [
+            {
+                "member": acquaintance.other.name,
+                "how": acquaintance.how,
+                "context": acquaintance.context,
+                "first_met_at": acquaintance.first_met_at.isoformat(),
+                "last_met_at": acquaintance.last_met_at.isoformat(),
+                "note": acquaintance.note,
+            }
+            for acquaintance in Acquaintance.objects.filter(owner=user).select_related("other")
+        ],
+        "blocked_members": [
+            block.blocked.name
+            for block in Block.objects.filter(blocker=user).select_related("blocked")
+        ],
+        "reports_made": [
+            {
+                "about": report.reported.name,
+                "reason": report.reason,
+                "details": report.details,
+                "created_at": report.created_at.isoformat(),
+                "status": report.status,
+            }
+            for report in Report.objects.filter(reporter=user).select_related("reported")
+        ],
+    }
+    if profile:
+        data["profile"] = {
+            "headline": profile.headline,
+            "bio": profile.bio,
+            "city": profile.city,
+            "country": profile.country.code if profile.country else "",
+            "working_hours": {
+                "start": profile.working_hours_start.isoformat(timespec="minutes"),
+                "end": profile.working_hours_end.isoformat(timespec="minutes"),
+                "days": profile.working_days,
+            },
+            "languages": [language.code for language in profile.languages.all()],
+            "interests": [interest.name for interest in profile.interests.all()],
+            "open_to": profile.open_to,
+            "links": {
+                "website": profile.website,
+                "linkedin": profile.linkedin,
+                "github": profile.github,
+            },
+            "visible_in_directory": profile.visible_in_directory,
+            "public": profile.public,
+            "photo": profile.photo.url if profile.photo else None,
+        }
+    return data
+
+
+@transaction.atomic
+def member_delete(*, user: User) -> None:
+    """Remove or anonymise everything personal; what they wrote stays, as a former member.
+
+    Every session of the member ends: the sessions allauth tracks are deleted, and the new
+    (unusable) password hash invalidates any other session Django still holds.
+    """
+    profile = Profile.objects.filter(user=user).first()
+    if profile:
+        _photo_delete(profile)
+        profile.delete()
+    EmailAddress.objects.filter(user=user).delete()
+    user.socialaccount_set.all().delete()
+    Acquaintance.objects.filter(owner=user).delete()
+    Acquaintance.objects.filter(other=user).delete()
+    Block.objects.filter(blocker=user).delete()
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.display_name = user.first_name = user.last_name = ""
+    user.is_active = user.is_staff = user.is_superuser = False
+    user.email_pairing = user.email_event_reminders = user.email_mentions = False
+    user.email_digest = False
+    user.deleted_at = timezone.now()
+    user.set_unusable_password()
+    user.save()
+    for session in UserSession.objects.filter(user=user):
+        session.end()

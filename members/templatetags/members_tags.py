@@ -1,0 +1,46 @@
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+
+from members.forms import WEEKDAYS
+from members.hours import in_zone, working_span
+from members.models import Profile
+
+register = template.Library()
+
+
+def _days(days: list[int]) -> str:
+    names = dict(WEEKDAYS)
+    if days == [0, 1, 2, 3, 4]:
+        return _("Monday to Friday")
+    return ", ".join(str(names[day]) for day in sorted(days) if day in names)
+
+
+@register.simple_tag
+def working_hours_for(profile: Profile, viewer: Any) -> dict[str, str]:
+    """The member's usual hours in their zone, and in the viewer's zone when it differs."""
+    zone = profile.user.time_zone
+    span = working_span(
+        start=profile.working_hours_start,
+        end=profile.working_hours_end,
+        zone=zone,
+        on=timezone.localdate(timezone=ZoneInfo(zone)),
+    )
+    own = _("%(start)s–%(end)s in %(zone)s, %(days)s") % {
+        "start": time_format(span.start.time(), "H:i"),
+        "end": time_format(span.end.time(), "H:i"),
+        "zone": zone.replace("_", " "),
+        "days": _days(profile.working_days),
+    }
+    result = {"own": own, "viewer": ""}
+    viewer_zone = getattr(viewer, "time_zone", None)
+    if viewer_zone and viewer_zone != zone:
+        local = in_zone(span, viewer_zone)
+        result["viewer"] = (
+            f"{time_format(local.start.time(), 'H:i')}–{time_format(local.end.time(), 'H:i')}"
+        )
+    return result

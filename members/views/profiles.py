@@ -1,0 +1,125 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from members import services
+from members.forms import AcquaintanceNoteForm, ProfileForm
+from members.models import Acquaintance, User
+from members.selectors import profile_for_viewer
+
+
+def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    profile = services.profile_get_or_create(user=user)
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES, instance=profile)
+        if form.is_valid():
+            services.profile_update(
+                profile=form.save(commit=False),
+                interest_names=form.cleaned_data["interest_names"],
+                languages=form.cleaned_data["languages"],
+                photo=form.photo,
+                remove_photo=form.cleaned_data["remove_photo"],
+                complete_onboarding=True,
+            )
+            if onboarding:
+                messages.success(request, _("Welcome aboard! Your profile is ready."))
+                return redirect("home")
+            messages.success(request, _("Your profile is saved."))
+            return redirect("members:profile", user.pk)
+    else:
+        form = ProfileForm(instance=profile)
+    return render(
+        request,
+        "members/profile_form.html",
+        {
+            "form": form,
+            "onboarding": onboarding,
+            "profile": profile,
+            "interest_suggestions": ProfileForm.interest_suggestions(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def onboarding(request: HttpRequest) -> HttpResponse:
+    return _profile_form_page(request, onboarding=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    return _profile_form_page(request, onboarding=False)
+
+
+@require_GET
+def profile_detail(request: HttpRequest, member_id: int) -> HttpResponse:
+    profile = profile_for_viewer(viewer=request.user, member_id=member_id)  # type: ignore[arg-type]
+    acquaintance = None
+    is_blocked = False
+    if request.user.is_authenticated and request.user.pk != member_id:
+        acquaintance = Acquaintance.objects.filter(owner=request.user, other_id=member_id).first()
+        is_blocked = request.user.blocks_made.filter(blocked_id=member_id).exists()
+    return render(
+        request,
+        "members/profile_detail.html",
+        {
+            "profile": profile,
+            "member": profile.user,
+            "acquaintance": acquaintance,
+            "is_self": request.user.pk == member_id,
+            "is_blocked": is_blocked,
+            "note_form": AcquaintanceNoteForm(instance=acquaintance, prefix=f"note-{member_id}")
+            if acquaintance
+            else None,
+        },
+    )
+
+
+def _met_entries(user: User) -> list[Acquaintance]:
+    return list(
+        Acquaintance.objects.filter(owner=user, other__is_active=True)
+        .select_related("other__profile")
+        .order_by("-last_met_at")
+    )
+
+
+def _met_page(
+    request: HttpRequest, *, bound: AcquaintanceNoteForm | None = None, status: int = 200
+) -> HttpResponse:
+    entries = [
+        (
+            entry,
+            bound
+            if bound and bound.instance.pk == entry.pk
+            else AcquaintanceNoteForm(instance=entry, prefix=f"note-{entry.other_id}"),
+        )
+        for entry in _met_entries(request.user)  # type: ignore[arg-type]
+    ]
+    return render(request, "members/met_list.html", {"entries": entries}, status=status)
+
+
+@login_required
+@require_GET
+def met_list(request: HttpRequest) -> HttpResponse:
+    return _met_page(request)
+
+
+@login_required
+@require_POST
+def met_note(request: HttpRequest, member_id: int) -> HttpResponse:
+    acquaintance = get_object_or_404(Acquaintance, owner=request.user, other_id=member_id)
+    form = AcquaintanceNoteForm(request.POST, instance=acquaintance, prefix=f"note-{member_id}")
+    if not form.is_valid():
+        return _met_page(request, bound=form, status=400)
+    services.acquaintance_note_set(
+        owner=acquaintance.owner, other=acquaintance.other, note=form.cleaned_data["note"]
+    )
+    messages.success(request, _("Note saved."))
+    if request.POST.get("return_to") == "profile":
+        return redirect("members:profile", member_id)
+    return redirect("members:met")
