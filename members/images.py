@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 """Profile photos: accept only real JPEG, PNG or WebP images of sane size, re-encode them.
 
 Re-encoding drops whatever else the file carried (metadata, scripts in polyglot files) and
