@@ -12,6 +12,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coworking
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 CHROMIUM ?= /usr/bin/chromium
+EN_PO := locale/en/LC_MESSAGES/django.po
 
 .PHONY: run test install uv system-deps migrate seed lint typecheck messages bench clean
 
@@ -47,7 +48,9 @@ lint: install ## ruff and mypy
 messages: install ## Refresh the Spanish and English catalogues after changing strings
 	$(RUN) python manage.py makemessages --locale es --locale en --no-obsolete \
 		--ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "bench/*"
-	msgen locale/en/LC_MESSAGES/django.po -o locale/en/LC_MESSAGES/django.po
+	@# English is the source language: its catalogue repeats every msgid, guesses dropped.
+	msgattrib --clear-fuzzy --empty $(EN_PO) -o $(EN_PO)
+	msgen $(EN_PO) -o $(EN_PO)
 	$(RUN) python manage.py compilemessages --ignore ".venv/*"
 
 bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md)

@@ -2,11 +2,13 @@
 
 Usage: `make bench` (all) or `make bench BENCH=http` (the ones whose name contains "http").
 Each bench/bench_*.py module has `TITLE` and `run() -> str` (a Markdown section). Servers
-run on loopback only and every load loop is bounded in count and time.
+run on loopback only and every load loop is bounded in count and time. The sections of
+benchmarks that were not run are kept as they were; sections follow the module names.
 """
 
 import importlib
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -15,28 +17,39 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "benchmarks.md"
 
 
+def previous_sections() -> dict[str, str]:
+    """The `## <TITLE>` sections already in the results file, by title."""
+    if not RESULTS.exists():
+        return {}
+    parts = re.split(r"^(?=## )", RESULTS.read_text(), flags=re.MULTILINE)[1:]
+    return {part.splitlines()[0][3:].strip(): part.rstrip() + "\n" for part in parts}
+
+
 def main(selection: str = "") -> None:
     sys.path.insert(0, str(ROOT))
-    sections = []
+    sections = previous_sections()
+    order = []
     for path in sorted((ROOT / "bench").glob("bench_*.py")):
+        module = importlib.import_module(f"bench.{path.stem}")
+        order.append(module.TITLE)
         if selection and selection not in path.stem:
             continue
-        module = importlib.import_module(f"bench.{path.stem}")
         print(f"== {module.TITLE}", flush=True)
         started = time.monotonic()
         section = module.run()
         print(section, flush=True)
-        sections.append(
-            f"## {module.TITLE}\n\n{section}\n\n_Took {time.monotonic() - started:.0f} s._\n"
+        sections[module.TITLE] = (
+            f"## {module.TITLE}\n\n{section}\n\n_Took {time.monotonic() - started:.0f} s on "
+            f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
+            f"Python {platform.python_version()}._\n"
         )
     header = (
         "# Benchmarks\n\n"
-        "Written by `make bench` on "
-        f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}. Figures are from one run on the development "
-        "machine (2 cores); they are targets to watch, not assertions.\n\n"
+        "Written by `make bench`; each section says when it last ran. Figures are from one "
+        "run on the development machine (2 cores); they are targets to watch, not "
+        "assertions.\n\n"
     )
-    RESULTS.write_text(header + "\n".join(sections))
+    RESULTS.write_text(header + "\n".join(sections[title] for title in order if title in sections))
     print(f"Wrote {RESULTS.relative_to(ROOT)}")
 
 

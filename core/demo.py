@@ -2,13 +2,16 @@
 
 import random
 from dataclasses import dataclass
+from datetime import time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
-from members.models import Interest, Profile, User
+from members import services
+from members.models import Acquaintance, Interest, Language, Profile, User
 
 STAFF_EMAIL = "staff@example.com"
 STAFF_PASSWORD = "staff-demo-2026"
@@ -152,6 +155,35 @@ INTERESTS = [
 ]
 
 
+BIOS = [
+    "I left an agency job three years ago and now work with small studios across the Atlantic. "
+    "I love a good coffee break and talking about typography.",
+    "Remote since before it was cool. I help teams ship their first product and I am always "
+    "happy to review someone's portfolio.",
+    "Freelancer, parent of two and amateur baker. Looking for people to share the quiet hours "
+    "of the afternoon with.",
+    "Self-taught, now mentoring juniors. Ask me about testing, automation or the best tacos in "
+    "town.",
+    "I moved from the city to a village with good fibre. Coworking online keeps me sane and "
+    "connected.",
+]
+# Usual working hours in the member's own zone: a mix of early birds and late starters.
+HOURS = [
+    (time(8, 0), time(16, 0)),
+    (time(9, 0), time(17, 0)),
+    (time(10, 0), time(18, 30)),
+    (time(7, 30), time(15, 0)),
+    (time(11, 0), time(19, 0)),
+]
+OPEN_TO = [
+    "open_to_collaborate",
+    "open_to_mentor",
+    "open_to_be_mentored",
+    "open_to_clients",
+    "open_to_chat",
+]
+
+
 @dataclass(frozen=True)
 class SeedReport:
     created: int
@@ -189,10 +221,24 @@ def demo_seed() -> SeedReport:
         },
     )
     _verified(staff)
+    if was_created:
+        services.profile_update(
+            profile=Profile(
+                user=staff,
+                headline="Community manager",
+                city="Madrid",
+                country="ES",
+                bio="I look after the community. Say hi in the cafeteria!",
+            ),
+            languages=Language.objects.filter(code__in=["es", "en"]),
+            interest_names=["Remote work", "Teaching", "Coffee"],
+            complete_onboarding=True,
+        )
     created, existing = (created + 1, existing) if was_created else (created, existing + 1)
 
     # Hashing once keeps seeding fast; every demo member shares the printed password.
     member_password = make_password(MEMBER_PASSWORD)
+    members: list[User] = []
     for index in range(MEMBER_COUNT):
         first = FIRST_NAMES[index % len(FIRST_NAMES)]
         last = LAST_NAMES[(index * 7) % len(LAST_NAMES)]
@@ -216,11 +262,62 @@ def demo_seed() -> SeedReport:
             existing += 1
             continue
         created += 1
-        profile = Profile.objects.create(
-            user=user,
-            headline=HEADLINES[index % len(HEADLINES)],
-            city=city,
-            country=country,
-        )
-        profile.interests.set(rng.sample(interests, k=rng.randint(3, 6)))
+        members.append(_profile(rng, user, index, city, country, interests))
+
+    _acquaintances(rng, members)
     return SeedReport(created=created, existing=existing)
+
+
+def _profile(
+    rng: random.Random,
+    user: User,
+    index: int,
+    city: str,
+    country: str,
+    interests: list[Interest],
+) -> User:
+    start, end = HOURS[index % len(HOURS)]
+    profile = Profile(
+        user=user,
+        headline=HEADLINES[index % len(HEADLINES)],
+        bio=BIOS[index % len(BIOS)],
+        city=city,
+        country=country,
+        working_hours_start=start,
+        working_hours_end=end,
+        working_days=[0, 1, 2, 3, 4] if index % 5 else [0, 1, 2, 3],
+        website=f"https://example.com/{slugify(user.display_name)}" if index % 3 == 0 else "",
+        visible_in_directory=index % 15 != 7,
+        **{flag: rng.random() < 0.4 for flag in OPEN_TO},
+    )
+    spoken = ["es"] + (["en"] if index % 2 == 0 else []) + (["pt"] if index % 7 == 0 else [])
+    services.profile_update(
+        profile=profile,
+        interest_names=[interest.name for interest in rng.sample(interests, k=rng.randint(3, 6))],
+        languages=Language.objects.filter(code__in=spoken),
+        complete_onboarding=True,
+    )
+    return user
+
+
+def _acquaintances(rng: random.Random, members: list[User]) -> None:
+    """A few past coffee pairs, so that "People I've met" is not empty for the demo member."""
+    if len(members) < 2:
+        return
+    now = timezone.now()
+    demo_member, others = members[0], members[1:]
+    for weeks_ago, other in zip((2, 4, 6), rng.sample(others, k=min(3, len(others))), strict=False):
+        services.acquaintance_record(
+            members=[demo_member, other],
+            how=Acquaintance.How.PAIR,
+            context="Coffee pairs",
+            at=now - timedelta(weeks=weeks_ago),
+        )
+    for _ in range(40):
+        first, second = rng.sample(others, k=2)
+        services.acquaintance_record(
+            members=[first, second],
+            how=Acquaintance.How.PAIR,
+            context="Coffee pairs",
+            at=now - timedelta(days=rng.randint(7, 120)),
+        )

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.humanize",
+    "django.forms",
     "channels",
     "csp",
     "django_htmx",
@@ -99,6 +100,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "core.forms.SiteFormRenderer"
 
 # Database: SQLite by default, anything dj-database-url understands through DATABASE_URL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
@@ -203,22 +206,29 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {}
 if env.str("GITHUB_CLIENT_ID", default=""):
     SOCIALACCOUNT_PROVIDERS["github"] = {
-        "APPS": [{"client_id": env.str("GITHUB_CLIENT_ID"),
-                  "secret": env.str("GITHUB_CLIENT_SECRET")}],
+        "APPS": [
+            {"client_id": env.str("GITHUB_CLIENT_ID"), "secret": env.str("GITHUB_CLIENT_SECRET")}
+        ],
         "SCOPE": ["user:email"],
     }
 if env.str("GOOGLE_CLIENT_ID", default=""):
     SOCIALACCOUNT_PROVIDERS["google"] = {
-        "APPS": [{"client_id": env.str("GOOGLE_CLIENT_ID"),
-                  "secret": env.str("GOOGLE_CLIENT_SECRET")}],
+        "APPS": [
+            {"client_id": env.str("GOOGLE_CLIENT_ID"), "secret": env.str("GOOGLE_CLIENT_SECRET")}
+        ],
         "SCOPE": ["openid", "profile", "email"],
     }
 if env.str("LINKEDIN_CLIENT_ID", default=""):
     SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
-        "APPS": [{"provider_id": "linkedin", "name": "LinkedIn",
-                  "client_id": env.str("LINKEDIN_CLIENT_ID"),
-                  "secret": env.str("LINKEDIN_CLIENT_SECRET"),
-                  "settings": {"server_url": "https://www.linkedin.com/oauth"}}],
+        "APPS": [
+            {
+                "provider_id": "linkedin",
+                "name": "LinkedIn",
+                "client_id": env.str("LINKEDIN_CLIENT_ID"),
+                "secret": env.str("LINKEDIN_CLIENT_SECRET"),
+                "settings": {"server_url": "https://www.linkedin.com/oauth"},
+            }
+        ],
     }
 
 # Internationalisation: Spanish first, English too. Times are stored in UTC and shown in

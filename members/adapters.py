@@ -5,14 +5,12 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.http import HttpRequest
 from django.urls import reverse
 
-from members.models import Profile, User
+from members.models import User
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request: HttpRequest) -> str:
-        user = request.user
-        onboarded = Profile.objects.filter(user_id=user.pk, onboarded_at__isnull=False).exists()
-        if not onboarded:
+        if not request.user.profile_onboarded:  # type: ignore[union-attr]
             return reverse("members:onboarding")
         return super().get_login_redirect_url(request)
 

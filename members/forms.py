@@ -3,10 +3,11 @@ from datetime import time
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from members.images import ProcessedPhoto, photo_validate_and_process
-from members.models import Acquaintance, Interest, Language, Profile, User
+from members.models import Acquaintance, Interest, Language, Profile
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -42,9 +43,7 @@ class ProfileForm(forms.ModelForm[Profile]):
         choices=time_zone_choices,
         help_text=_("We show every time in this zone and use it to pair you."),
     )
-    language = forms.ChoiceField(
-        label=_("Language for emails"), choices=User._meta.get_field("language").choices
-    )
+    language = forms.ChoiceField(label=_("Language for emails"), choices=settings.LANGUAGES)
     photo_upload = forms.FileField(
         label=_("Photo"),
         required=False,
@@ -66,6 +65,14 @@ class ProfileForm(forms.ModelForm[Profile]):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    website = forms.URLField(
+        label=_("Website"),
+        required=False,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+    )
+    linkedin = forms.URLField(label=_("LinkedIn"), required=False, assume_scheme="https")
+    github = forms.URLField(label=_("GitHub"), required=False, assume_scheme="https")
     languages = forms.ModelMultipleChoiceField(
         label=_("Languages I speak"),
         queryset=Language.objects.all(),
@@ -98,9 +105,6 @@ class ProfileForm(forms.ModelForm[Profile]):
             "bio": forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
             "working_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "working_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-            "website": forms.URLInput(attrs={"placeholder": "https://"}),
-            "linkedin": forms.URLInput(attrs={"placeholder": "https://www.linkedin.com/in/…"}),
-            "github": forms.URLInput(attrs={"placeholder": "https://github.com/…"}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -127,7 +131,7 @@ class ProfileForm(forms.ModelForm[Profile]):
         raw = self.cleaned_data.get("interest_names", "")
         names = [name.strip() for name in raw.split(",") if name.strip()]
         if any(len(name) > 50 for name in names):
-            raise forms.ValidationError(_("Keep each interest under 50 characters."))
+            raise forms.ValidationError(_("Keep each interest to 50 characters or fewer."))
         if len(names) > 15:
             raise forms.ValidationError(_("Choose up to 15 interests."))
         return names

@@ -51,9 +51,9 @@ def photo_validate_and_process(upload: UploadedFile) -> ProcessedPhoto:
                 )
             probe.verify()
         upload.seek(0)
-        with Image.open(upload) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image).convert("RGB")
+        with Image.open(upload) as opened:
+            opened.load()
+            image = ImageOps.exif_transpose(opened).convert("RGB")
     except ValidationError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -89,6 +90,11 @@ class User(AbstractUser):
         if self.deleted_at:
             return str(_("Former member"))
         return self.display_name or self.get_full_name() or self.email.split("@")[0]
+
+    @property
+    def profile_onboarded(self) -> bool:
+        profile = Profile.objects.filter(user_id=self.pk).only("onboarded_at").first()
+        return bool(profile and profile.onboarded_at)
 
     @property
     def initials(self) -> str:
@@ -196,6 +202,9 @@ class Profile(models.Model):
     # Name, headline, bio, place and interests, lower-cased without accents: what the
     # directory searches (see docs/members-directory.md).
     search_text = models.TextField(blank=True, editable=False)
+    # search_text parsed once on save (PostgreSQL only; NULL elsewhere), so that searching
+    # and ranking read it instead of re-parsing every row's text.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("profile")

@@ -10,6 +10,11 @@ def normalise(text: str) -> str:
 
 
 def search_terms(query: str, limit: int = 8) -> list[str]:
-    """The words of a query, normalised, keeping only letters and digits in each."""
-    words = ("".join(char for char in word if char.isalnum()) for word in normalise(query).split())
-    return [word for word in words if word][:limit]
+    """The words of a query, normalised, split on anything that is not a letter or digit.
+
+    "front-end" gives ["front", "end"], as PostgreSQL's parser also stores those parts; the
+    terms go quoted into a raw tsquery, which is safe because nothing but letters and digits
+    is left in them.
+    """
+    spaced = "".join(char if char.isalnum() else " " for char in normalise(query))
+    return spaced.split()[:limit]

@@ -1,20 +1,29 @@
 """Writes about members that touch several rows or models."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from allauth.usersessions.models import UserSession
-from django.db import transaction
+from django.contrib.postgres.search import SearchVector
+from django.db import connection, transaction
+from django.db.models import QuerySet, Value
 from django.utils import timezone
 from django.utils.text import slugify
+from django_countries import countries
 
 from members.images import ProcessedPhoto
 from members.models import Acquaintance, Block, Interest, Language, Profile, Report, User
 from members.search import normalise
 
 MAX_INTERESTS = 15
+REPORTS_PER_DAY = 10
+
+
+class ReportLimitReached(Exception):
+    """The reporter already sent `REPORTS_PER_DAY` reports in the last 24 hours."""
 
 
 def profile_get_or_create(*, user: User) -> Profile:
@@ -46,7 +55,7 @@ def profile_search_text(profile: Profile) -> str:
         profile.headline,
         profile.bio,
         profile.city,
-        str(profile.country.name) if profile.country else "",
+        countries.name(str(profile.country)) if profile.country else "",
         *(interest.name for interest in profile.interests.all()),
     ]
     return normalise(" ".join(part for part in parts if part))
@@ -54,7 +63,17 @@ def profile_search_text(profile: Profile) -> str:
 
 def profile_refresh_search_text(*, profile: Profile) -> None:
     profile.search_text = profile_search_text(profile)
-    Profile.objects.filter(pk=profile.pk).update(search_text=profile.search_text)
+    # What the directory searches on PostgreSQL (migration 0003): the new text parsed as the
+    # migration's backfill does; other databases search search_text and leave it NULL. Set on
+    # the instance too, so that saving it again cannot write the old vector back.
+    profile.search_vector = (
+        SearchVector(Value(profile.search_text), config="simple")
+        if connection.vendor == "postgresql"
+        else None
+    )
+    Profile.objects.filter(pk=profile.pk).update(
+        search_text=profile.search_text, search_vector=profile.search_vector
+    )
 
 
 @transaction.atomic
@@ -100,8 +119,10 @@ def block_create(*, blocker: User, blocked: User) -> Block:
     return block
 
 
-def block_delete(*, blocker: User, blocked: User) -> None:
-    Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+def block_delete(*, blocker: User, blocked: User) -> bool:
+    """Lift `blocker`'s block on `blocked`; False when there was none (a repeated unblock)."""
+    deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+    return deleted > 0
 
 
 def blocked_user_ids(*, user: User) -> set[int]:
@@ -111,12 +132,51 @@ def blocked_user_ids(*, user: User) -> set[int]:
     return set(made) | set(received)
 
 
+@transaction.atomic
 def report_create(
     *, reporter: User, reported: User, reason: str, details: str, subject: str = ""
 ) -> Report:
+    """File a report for staff. Raises ValueError for a self-report and ReportLimitReached
+    beyond `REPORTS_PER_DAY` in 24 hours.
+
+    The reporter's row is locked while counting, so parallel requests cannot both slip
+    under the limit.
+    """
+    if reporter.pk == reported.pk:
+        raise ValueError("A member cannot report themselves.")
+    User.objects.select_for_update().only("pk").get(pk=reporter.pk)
+    since = timezone.now() - timedelta(days=1)
+    if Report.objects.filter(reporter=reporter, created_at__gte=since).count() >= REPORTS_PER_DAY:
+        raise ReportLimitReached
     return Report.objects.create(
         reporter=reporter, reported=reported, reason=reason, details=details, subject=subject
     )
+
+
+def reports_resolve(*, reports: QuerySet[Report], status: str) -> int:
+    """Close reports as dismissed or actioned (staff), stamping when; returns how many."""
+    if status == Report.Status.OPEN:
+        return reports.update(status=status, handled_at=None)
+    return reports.update(status=status, handled_at=timezone.now())
+
+
+def member_notifications_set(
+    *,
+    user: User,
+    email_pairing: bool,
+    email_event_reminders: bool,
+    email_mentions: bool,
+    email_digest: bool,
+) -> User:
+    user.email_pairing = email_pairing
+    user.email_event_reminders = email_event_reminders
+    user.email_mentions = email_mentions
+    user.email_digest = email_digest
+    # Only these columns: a profile edit saved meanwhile in another tab must survive.
+    user.save(
+        update_fields=["email_pairing", "email_event_reminders", "email_mentions", "email_digest"]
+    )
+    return user
 
 
 def acquaintance_record(
@@ -210,7 +270,7 @@ def member_export(*, user: User) -> dict[str, Any]:
             "headline": profile.headline,
             "bio": profile.bio,
             "city": profile.city,
-            "country": profile.country.code if profile.country else "",
+            "country": str(profile.country),
             "working_hours": {
                 "start": profile.working_hours_start.isoformat(timespec="minutes"),
                 "end": profile.working_hours_end.isoformat(timespec="minutes"),
@@ -243,7 +303,7 @@ def member_delete(*, user: User) -> None:
         _photo_delete(profile)
         profile.delete()
     EmailAddress.objects.filter(user=user).delete()
-    user.socialaccount_set.all().delete()
+    SocialAccount.objects.filter(user=user).delete()
     Acquaintance.objects.filter(owner=user).delete()
     Acquaintance.objects.filter(other=user).delete()
     Block.objects.filter(blocker=user).delete()

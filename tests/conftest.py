@@ -6,11 +6,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +42,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # Tasks run inline unless a test asks for the real worker (`celery_worker` below).
     app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
 @pytest.fixture(autouse=True)
@@ -82,10 +91,11 @@ def child_env(**overrides: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process consuming from the test Redis, on the test database."""
     from coworking.celery import app
 
+    log = (tmp_path / "celery.log").open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -104,7 +114,7 @@ def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
         ],
         cwd=ROOT,
         env=child_env(),
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     app.conf.task_always_eager = False
@@ -117,6 +127,7 @@ def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 @pytest.fixture(scope="session")
@@ -136,39 +147,80 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return static_root
 
 
-@pytest.fixture
-def asgi_server(transactional_db: None, collected_static: Path) -> Iterator[str]:
-    """The site served the way production serves it (daphne, DEBUG off) on a free port.
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator["SmtpSink"]:
+    """A real SMTP server on loopback that keeps what it receives (aiosmtpd)."""
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    try:
+        yield sink
+    finally:
+        controller.stop()
 
-    Data written by the test must be committed to be visible, hence `transactional_db`.
-    """
+
+class SmtpSink:
+    def __init__(self) -> None:
+        self.port = 0
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = BytesParser(policy=default_policy).parsebytes(envelope.content)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def wait_for(self, to: str, timeout: float = 15) -> EmailMessage:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages:
+                if to in str(message["To"]):
+                    return message
+            time.sleep(0.1)
+        raise AssertionError(f"no email to {to} within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def _asgi_server_process(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    collected_static: Path,
+    smtp_server: SmtpSink,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
     port = free_port()
-    env = child_env(
-        DEBUG="0",
-        SECRET_KEY="live-server-" + "x" * 50,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SITE_URL=f"http://127.0.0.1:{port}",
-        SECURE_SSL_REDIRECT="0",
-        SECURE_HSTS_SECONDS="0",
-        STATIC_ROOT=str(collected_static),
-        SECURE_COOKIES="0",
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "coworking.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    with django_db_blocker.unblock():
+        env = child_env(
+            DJANGO_SETTINGS_MODULE="tests.live_settings",
+            DEBUG="0",
+            SECRET_KEY="live-server-" + "x" * 50,
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            SITE_URL=f"http://127.0.0.1:{port}",
+            SECURE_SSL_REDIRECT="0",
+            SECURE_HSTS_SECONDS="0",
+            SECURE_COOKIES="0",
+            STATIC_ROOT=str(collected_static),
+            MEDIA_ROOT=str(tmp_path_factory.mktemp("live-media")),
+            EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}",
+        )
+    log_path = tmp_path_factory.mktemp("logs") / "daphne.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "coworking.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for_port(port, process)
         yield f"http://127.0.0.1:{port}"
@@ -178,3 +230,28 @@ def asgi_server(transactional_db: None, collected_static: Path) -> Iterator[str]
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        with django_db_blocker.unblock():
+            _end_other_database_sessions()
+
+
+def _end_other_database_sessions() -> None:
+    """Close connections the ORM opened in Playwright's event-loop context during browser
+    tests: the test process cannot reach them through `connections`, and they would stop
+    pytest-django from dropping the test database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None, _asgi_server_process: str) -> str:
+    """The site served the way production serves it (daphne, DEBUG off) on a free port.
+
+    One server runs for the whole session, on the test database. Data a test writes must be
+    committed to be visible to it, hence `transactional_db`.
+    """
+    return _asgi_server_process

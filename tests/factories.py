@@ -4,8 +4,9 @@ from typing import Any
 
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
-from members.models import Interest, Profile, User
+from members.models import Acquaintance, Block, Interest, Profile, Report, User
 
 PASSWORD = "a-Strong-test-password-42"
 
@@ -45,3 +46,32 @@ class ProfileFactory(factory.django.DjangoModelFactory[Profile]):
     headline = "Freelance designer"
     city = "Madrid"
     country = "ES"
+
+
+class BlockFactory(factory.django.DjangoModelFactory[Block]):
+    class Meta:
+        model = Block
+
+    blocker = factory.SubFactory(UserFactory)
+    blocked = factory.SubFactory(UserFactory)
+
+
+class ReportFactory(factory.django.DjangoModelFactory[Report]):
+    class Meta:
+        model = Report
+
+    reporter = factory.SubFactory(UserFactory)
+    reported = factory.SubFactory(UserFactory)
+    reason = Report.Reason.SPAM
+    details = "Sends the same advert to everyone."
+
+
+class AcquaintanceFactory(factory.django.DjangoModelFactory[Acquaintance]):
+    class Meta:
+        model = Acquaintance
+
+    owner = factory.SubFactory(UserFactory)
+    other = factory.SubFactory(UserFactory)
+    how = Acquaintance.How.PAIR
+    first_met_at = factory.LazyFunction(timezone.now)
+    last_met_at = factory.LazyFunction(timezone.now)

@@ -15,7 +15,11 @@ def test_it_creates_a_believable_community_once() -> None:
 
     assert User.objects.count() == demo.MEMBER_COUNT + 1
     assert User.objects.filter(is_staff=True).get().email == demo.STAFF_EMAIL
-    assert Profile.objects.count() == demo.MEMBER_COUNT
+    assert Profile.objects.filter(onboarded_at__isnull=False).count() == demo.MEMBER_COUNT + 1
+    assert Profile.objects.exclude(bio="").count() == demo.MEMBER_COUNT + 1
+    assert all(profile.languages.exists() for profile in Profile.objects.all())
+    member = User.objects.get(email=demo.MEMBER_EMAIL)
+    assert member.acquaintances.count() >= 3
     assert EmailAddress.objects.filter(verified=True).count() == demo.MEMBER_COUNT + 1
     zones = Counter(User.objects.values_list("time_zone", flat=True))
     assert len(zones) >= 10
@@ -33,5 +37,5 @@ def test_the_printed_demo_accounts_can_log_in(client) -> None:
     ]:
         response = client.post("/accounts/login/", {"login": email, "password": password})
         assert response.status_code == 302, email
-        assert response["Location"] == "/"
+        assert response["Location"] == "/"  # onboarded already, so no welcome page
         client.logout()

@@ -30,12 +30,18 @@ def working_hours_for(profile: Profile, viewer: Any) -> dict[str, str]:
         zone=zone,
         on=timezone.localdate(timezone=ZoneInfo(zone)),
     )
-    own = _("%(start)s–%(end)s in %(zone)s, %(days)s") % {
+    hours = {
         "start": time_format(span.start.time(), "H:i"),
         "end": time_format(span.end.time(), "H:i"),
         "zone": zone.replace("_", " "),
-        "days": _days(profile.working_days),
     }
+    if profile.working_days:
+        own = _("%(start)s–%(end)s in %(zone)s, %(days)s") % {
+            **hours,
+            "days": _days(profile.working_days),
+        }
+    else:
+        own = _("%(start)s–%(end)s in %(zone)s") % hours
     result = {"own": own, "viewer": ""}
     viewer_zone = getattr(viewer, "time_zone", None)
     if viewer_zone and viewer_zone != zone:

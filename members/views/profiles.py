@@ -58,6 +58,8 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def profile_detail(request: HttpRequest, member_id: int) -> HttpResponse:
+    if request.user.pk == member_id and not request.user.profile_onboarded:  # type: ignore[union-attr]
+        return redirect("members:onboarding")
     profile = profile_for_viewer(viewer=request.user, member_id=member_id)  # type: ignore[arg-type]
     acquaintance = None
     is_blocked = False

@@ -1,0 +1,32 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from members.directory_forms import DirectoryFilterForm
+from members.models import User
+from members.selectors import directory_search
+
+PAGE_SIZE = 24
+
+
+@login_required
+@require_GET
+def directory(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = DirectoryFilterForm(request.GET)
+    form.is_valid()  # Invalid fields are shown with their errors and left out of the filters.
+    results = directory_search(viewer=user, filters=form.filters())
+    page = Paginator(results.profiles, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "members/directory.html",
+        {
+            "form": form,
+            "results": results,
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "ellipsis": Paginator.ELLIPSIS,
+        },
+    )

@@ -1,0 +1,182 @@
+"""A member's privacy and safety: blocks, reports, email settings, export and deletion."""
+
+import json
+import zoneinfo
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from members import services
+from members.models import Block, User
+from members.privacy_forms import AccountDeleteForm, NotificationSettingsForm, ReportForm
+from members.selectors import is_blocked_between
+
+
+def _member_or_404(member_id: int) -> User:
+    """Someone a member may block or report: an active member who finished onboarding.
+
+    Blocks do not hide them here: refusing would tell the viewer they were blocked.
+    """
+    return get_object_or_404(
+        User,
+        pk=member_id,
+        is_active=True,
+        deleted_at__isnull=True,
+        profile__onboarded_at__isnull=False,
+    )
+
+
+@login_required
+@require_POST
+def block(request: HttpRequest, member_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if member_id == user.pk:
+        messages.error(request, _("You cannot block yourself."))
+        return redirect("members:blocked")
+    member = _member_or_404(member_id)
+    services.block_create(blocker=user, blocked=member)
+    messages.success(
+        request,
+        _("You blocked %(name)s. You will not see each other any more, and they are not told.")
+        % {"name": member.name},
+    )
+    return redirect("members:blocked")
+
+
+@login_required
+@require_POST
+def unblock(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = get_object_or_404(User, pk=member_id)
+    if services.block_delete(blocker=request.user, blocked=member):  # type: ignore[arg-type]
+        messages.success(request, _("You unblocked %(name)s.") % {"name": member.name})
+    else:
+        messages.info(request, _("That member was not blocked."))
+    return redirect("members:blocked")
+
+
+@login_required
+@require_GET
+def blocked_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    blocks = (
+        Block.objects.filter(blocker=user, blocked__deleted_at__isnull=True)
+        .select_related("blocked__profile")
+        .order_by("-created_at")
+    )
+    return render(request, "members/blocked_list.html", {"blocks": blocks})
+
+
+def _back_from_report(user: User, member: User) -> str:
+    """Back to the profile, unless a block hides it (a 404 there would reveal the block)."""
+    if not is_blocked_between(user=user, other=member):
+        return member.get_absolute_url()
+    if user.blocks_made.filter(blocked=member).exists():
+        return reverse("members:blocked")
+    return reverse("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest, member_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if member_id == user.pk:
+        messages.error(request, _("You cannot report yourself."))
+        return redirect("members:profile", user.pk)
+    member = _member_or_404(member_id)
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            try:
+                services.report_create(
+                    reporter=user,
+                    reported=member,
+                    reason=form.cleaned_data["reason"],
+                    details=form.cleaned_data["details"],
+                )
+            except services.ReportLimitReached:
+                status = 429
+                form.add_error(
+                    None,
+                    _(
+                        "You have sent %(limit)d reports in the last 24 hours, the most we "
+                        "accept. Please try again later."
+                    )
+                    % {"limit": services.REPORTS_PER_DAY},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Thank you for your report. Our team will review it; %(name)s is not told.")
+                    % {"name": member.name},
+                )
+                return redirect(_back_from_report(user, member))
+    return render(
+        request,
+        "members/report_form.html",
+        {"form": form, "member": member, "cancel_url": _back_from_report(user, member)},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = NotificationSettingsForm.for_user(
+        user, request.POST if request.method == "POST" else None
+    )
+    if form.is_bound and form.is_valid():
+        services.member_notifications_set(user=user, **form.cleaned_data)
+        messages.success(request, _("Your email preferences are saved."))
+        return redirect("members:settings")
+    return render(request, "members/settings.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def data_export(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if request.method == "GET":
+        return render(request, "members/export.html")
+    data = services.member_export(user=user)
+    day = timezone.localdate(timezone=zoneinfo.ZoneInfo(user.time_zone))
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"coworking-export-{day.isoformat()}.json"
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = AccountDeleteForm(
+        request.POST if request.method == "POST" else None, user=user, request=request
+    )
+    if form.is_bound and form.is_valid():
+        services.member_delete(user=user)
+        logout(request)
+        messages.success(
+            request, _("Your account is deleted. Thank you for having been part of the community.")
+        )
+        return redirect("home")
+    return render(
+        request, "members/delete.html", {"form": form}, status=400 if form.is_bound else 200
+    )

@@ -1,0 +1,321 @@
+"""Playwright on Debian's Chromium, with console, CSP and accessibility (axe-core) checks.
+
+Every page a test opens through `page` or `new_page` is watched: console errors, uncaught
+exceptions and Content-Security-Policy violations fail the test once its body has passed.
+A test that provokes them on purpose calls `page_problems.allow()`.
+
+Playwright's sync API runs its event loop in a greenlet of its own and leaves that loop marked
+as this thread's running loop after every call, although the test's code never runs inside it.
+Django would then refuse ORM calls ("you cannot call this from an async context") and
+pytest-asyncio could not start its own loop in later tests. `PlaywrightLoopGuard` clears the
+mark between fixtures and after each test, and puts it back whenever Playwright's greenlet runs;
+only inside browser test bodies is Django's check switched off, in this process alone. So a
+fixture that both drives the browser and uses the database does the database work first (or
+calls `PlaywrightLoopGuard.leave()` in between).
+"""
+
+import asyncio
+import os
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import greenlet
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+AXE_BLOCKING_IMPACTS = {"serious", "critical"}
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Runs in every document before its own scripts. The listener lives in the page, so it sees
+# violations that never reach the console (blocked styles, say) and reports them through the
+# binding that `new_page` exposes; bindings and init scripts are not subject to the CSP.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportCspViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline code"}` +
+    ` at ${event.sourceFile || event.documentURI}:${event.lineNumber}`
+  );
+});
+"""
+
+ColorScheme = Literal["light", "dark", "no-preference"]
+
+
+@dataclass
+class PageProblems:
+    """What went wrong inside the pages of one test, as the browser saw it."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    allowed: bool = False
+    pages: list[Page] = field(default_factory=list)
+
+    def allow(self) -> None:
+        """Let this test end with problems recorded, e.g. because it asserts on them itself."""
+        self.allowed = True
+
+    def report(self) -> str:
+        sections = [
+            ("Content-Security-Policy violations", self.csp_violations),
+            ("Console errors", self.console_errors),
+            ("Uncaught exceptions", self.page_errors),
+        ]
+        return "\n".join(
+            f"{title}:\n" + "\n".join(f"  - {line}" for line in lines)
+            for title, lines in sections
+            if lines
+        )
+
+
+class NewPage(Protocol):
+    def __call__(
+        self,
+        *,
+        locale: str = ...,
+        color_scheme: ColorScheme = ...,
+        viewport: tuple[int, int] | None = ...,
+        mobile: bool = ...,
+    ) -> Page: ...
+
+
+_problems_key = pytest.StashKey[PageProblems]()
+
+
+class PlaywrightLoopGuard:
+    """Keep Playwright's loop marked as running only while Playwright's greenlets run."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    home: greenlet.greenlet | None = None
+    previous_tracer: Any = None
+
+    @classmethod
+    def install(cls) -> None:
+        """Call right after starting Playwright, in the greenlet that runs the tests."""
+        cls.loop = asyncio._get_running_loop()
+        cls.home = greenlet.getcurrent()
+        cls.previous_tracer = greenlet.settrace(cls._on_switch)
+        cls.leave()
+
+    @classmethod
+    def uninstall(cls) -> None:
+        greenlet.settrace(cls.previous_tracer)
+        cls.loop = cls.home = cls.previous_tracer = None
+
+    @classmethod
+    def leave(cls) -> None:
+        if cls.loop is not None and asyncio._get_running_loop() is cls.loop:
+            asyncio._set_running_loop(None)
+
+    @classmethod
+    def _on_switch(cls, event: str, args: tuple[greenlet.greenlet, greenlet.greenlet]) -> None:
+        # Playwright's greenlet resumes inside its loop, which expects to be marked running.
+        if args[1] is not cls.home and asyncio._get_running_loop() is None:
+            asyncio._set_running_loop(cls.loop)
+        if cls.previous_tracer is not None:
+            cls.previous_tracer(event, args)
+
+
+def chromium_path() -> str:
+    return os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    # One driver and one browser for the whole run; every test gets fresh contexts.
+    with sync_playwright() as playwright:
+        PlaywrightLoopGuard.install()
+        try:
+            browser = playwright.chromium.launch(
+                executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+            )
+            # Session-scoped fixtures are set up outside this directory's hooks.
+            PlaywrightLoopGuard.leave()
+            yield browser
+            browser.close()
+        finally:
+            PlaywrightLoopGuard.uninstall()
+
+
+@pytest.fixture
+def page_problems(request: pytest.FixtureRequest) -> PageProblems:
+    problems = PageProblems()
+    request.node.stash[_problems_key] = problems
+    return problems
+
+
+@pytest.fixture
+def new_page(browser: Browser, asgi_server: str, page_problems: PageProblems) -> Iterator[NewPage]:
+    """Open a watched page in a context of its own (own cookies, locale, screen)."""
+    contexts: list[BrowserContext] = []
+
+    def record_console(message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        where = message.location.get("url", "")
+        page_problems.console_errors.append(f"{message.text} ({where})" if where else message.text)
+
+    def open_page(
+        *,
+        locale: str = "en-US",
+        color_scheme: ColorScheme = "light",
+        viewport: tuple[int, int] | None = None,
+        mobile: bool = False,
+        timezone_id: str | None = None,
+    ) -> Page:
+        options: dict[str, Any] = {
+            "base_url": asgi_server,
+            "locale": locale,
+            "color_scheme": color_scheme,
+        }
+        if viewport is not None:
+            options["viewport"] = {"width": viewport[0], "height": viewport[1]}
+        if timezone_id is not None:
+            options["timezone_id"] = timezone_id
+        if mobile:
+            options.update(is_mobile=True, has_touch=True, device_scale_factor=3)
+        context = browser.new_context(**options)
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        context.expose_binding(
+            "__reportCspViolation",
+            lambda _source, text: page_problems.csp_violations.append(str(text)),
+        )
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        page = context.new_page()
+        page.on("console", record_console)
+        page.on("pageerror", lambda error: page_problems.page_errors.append(str(error)))
+        page_problems.pages.append(page)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: NewPage) -> Page:
+    """A watched page in an English (en-US), light-scheme, desktop-sized browser."""
+    return new_page()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup() -> Generator[None, object, object]:
+    try:
+        return (yield)
+    finally:
+        PlaywrightLoopGuard.leave()
+
+
+def pytest_fixture_post_finalizer() -> None:
+    PlaywrightLoopGuard.leave()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    # The loop only looks like it runs: the test body is plain sync code, so Django's
+    # async-safety check would be a false alarm there. Only the body gets this exemption;
+    # the server and worker processes started by fixtures never see it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
+    try:
+        result = yield
+        # A failing body re-raised above and is reported as it is; a passing one still
+        # fails if its pages logged errors or broke the CSP.
+        fail_on_page_problems(item.stash.get(_problems_key, None))
+        return result
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        PlaywrightLoopGuard.leave()
+
+
+def fail_on_page_problems(problems: PageProblems | None) -> None:
+    if problems is None or problems.allowed:
+        return
+    for open_page in problems.pages:
+        if not open_page.is_closed():
+            # A round trip to each page delivers events the browser has queued but not sent.
+            open_page.evaluate("0")
+    if report := problems.report():
+        pytest.fail(f"The browser reported problems:\n{report}", pytrace=False)
+
+
+def run_axe(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical WCAG 2.x A/AA violations on the page as it is now."""
+    # `evaluate` runs outside the page's CSP (script-src 'self' would block an inline
+    # <script>), so the page keeps its real policy and the CSP checks stay meaningful.
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;0")
+    results = page.evaluate(
+        """tags => axe.run(document, {
+            runOnly: {type: "tag", values: tags},
+            resultTypes: ["violations"],
+        })""",
+        AXE_TAGS,
+    )
+    return [v for v in results["violations"] if v["impact"] in AXE_BLOCKING_IMPACTS]
+
+
+def format_violations(page: Page, violations: list[dict[str, Any]]) -> str:
+    dark = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    scheme = "dark" if dark else "light"
+    lines = [
+        f"axe-core found {len(violations)} serious/critical problem(s) on {page.url} "
+        f"({scheme} scheme, {page.viewport_size}):"
+    ]
+    for violation in violations:
+        lines.append(f"- [{violation['impact']}] {violation['id']}: {violation['help']}")
+        lines.append(f"  {violation['helpUrl']}")
+        for node in violation["nodes"]:
+            target = " ".join(str(part) for part in node["target"])
+            lines.append(f"  * {target}")
+            lines.append(f"    {node['html'][:200]}")
+            summary = node.get("failureSummary") or ""
+            lines.extend(f"    {line.strip()}" for line in summary.splitlines() if line.strip())
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def axe_check() -> Callable[[Page], None]:
+    """`axe_check(page)`: fail with a readable list of serious or critical violations."""
+
+    def check(page: Page) -> None:
+        violations = run_axe(page)
+        if violations:
+            pytest.fail(format_violations(page, violations), pytrace=False)
+
+    return check
+
+
+@pytest.fixture
+def login() -> Callable[[Page, str, str, str], None]:
+    """`login(page, base_url, email, password)`: sign in through the real allauth form."""
+
+    def log_in(page: Page, base_url: str, email: str, password: str) -> None:
+        page.goto(f"{base_url}/accounts/login/")
+        form = page.locator("main form").filter(has=page.locator("input[name=login]"))
+        form.locator("input[name=login]").fill(email)
+        form.locator("input[name=password]").fill(password)
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+        if page.locator("details.menu").count() == 0:
+            errors = page.locator(".errorlist, [role=alert]").all_inner_texts()
+            pytest.fail(f"Logging in as {email} failed on {page.url}: {errors}", pytrace=False)
+
+    return log_in

@@ -1,0 +1,192 @@
+"""The shared layout as a person meets it: language, keyboard, small screens, accessibility."""
+
+import functools
+import re
+from collections.abc import Callable
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from playwright.sync_api import Locator, Page, expect
+
+from members.models import User
+from tests.browser.conftest import PageProblems
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a-long-and-unguessable-passphrase"
+PHONE = (390, 844)
+
+NewPage = Callable[..., Page]
+Login = Callable[[Page, str, str, str], None]
+AxeCheck = Callable[[Page], None]
+
+
+@functools.cache
+def server_password_hash() -> str:
+    # This process hashes with MD5 for speed (tests/conftest.py), which the server process,
+    # with Django's default hashers, cannot check. PBKDF2 it can; hash once per run.
+    hasher = PBKDF2PasswordHasher()
+    return hasher.encode(PASSWORD, hasher.salt())
+
+
+@pytest.fixture
+def alice(transactional_db: None) -> User:
+    user = User.objects.create_user(email="alice@example.com", display_name="Alice Martín")
+    user.password = server_password_hash()
+    user.save(update_fields=["password"])
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def has_horizontal_overflow(page: Page) -> bool:
+    return bool(
+        page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+    )
+
+
+def assert_within_viewport(page: Page, target: str | Locator) -> None:
+    """The element is visible and fits between the left and right edges of the screen."""
+    locator = page.locator(target) if isinstance(target, str) else target
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box is not None
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, (
+        f"{locator} sits outside the {width}px wide viewport: {box}"
+    )
+
+
+def test_the_landing_page_greets_a_visitor_without_errors(page: Page) -> None:
+    page.goto("/")
+
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Work from anywhere, never alone.")
+    expect(page.get_by_role("link", name="Join the community")).to_have_attribute(
+        "href", "/accounts/signup/"
+    )
+    expect(page.get_by_role("banner").get_by_role("link", name="Log in")).to_be_visible()
+    # No console errors and no CSP violations: checked after every browser test.
+
+
+def test_the_content_security_policy_refuses_inline_script_and_the_test_notices(
+    page: Page, page_problems: PageProblems
+) -> None:
+    page.goto("/")
+
+    inline_script_ran = page.evaluate("""() => new Promise((resolve) => {
+        document.addEventListener(
+            "securitypolicyviolation", () => resolve(window.inlineScriptRan === true), {once: true}
+        );
+        const script = document.createElement("script");
+        script.textContent = "window.inlineScriptRan = true";
+        document.body.append(script);
+    })""")
+
+    assert inline_script_ran is False
+    assert any("script-src" in line for line in page_problems.csp_violations)
+    assert any("Content Security Policy" in line for line in page_problems.console_errors)
+    page_problems.allow()
+
+
+def test_the_language_switch_turns_spanish_into_english_and_remembers_it(
+    new_page: NewPage,
+) -> None:
+    page = new_page(locale="es-ES")
+    page.goto("/")
+    spanish = page.get_by_role("button", name="Español")
+    english = page.get_by_role("button", name="English")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(spanish).to_have_attribute("aria-pressed", "true")
+    expect(english).to_have_attribute("aria-pressed", "false")
+
+    with page.expect_navigation():
+        english.click()
+
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(english).to_have_attribute("aria-pressed", "true")
+    expect(spanish).to_have_attribute("aria-pressed", "false")
+    assert page.url.endswith("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Work from anywhere, never alone.")
+
+    page.get_by_role("link", name="I already have an account").click()
+
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(english).to_have_attribute("aria-pressed", "true")
+
+
+def test_the_first_tab_reaches_the_skip_link_which_moves_focus_to_main(page: Page) -> None:
+    page.goto("/")
+
+    page.keyboard.press("Tab")
+
+    skip_link = page.locator("a.skip-link")
+    expect(skip_link).to_be_focused()
+    expect(skip_link).to_be_in_viewport()
+
+    page.keyboard.press("Enter")
+
+    expect(page.locator("main#main")).to_be_focused()
+    assert page.url.endswith("/#main")
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/"])
+def test_visitor_pages_pass_axe_in_light_and_dark(
+    page: Page, axe_check: AxeCheck, path: str
+) -> None:
+    page.goto(path)
+
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        axe_check(page)
+
+
+def test_the_member_dashboard_passes_axe_in_light_and_dark(
+    page: Page, asgi_server: str, alice: User, login: Login, axe_check: AxeCheck
+) -> None:
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Alice Martín")
+
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        axe_check(page)
+
+
+def test_a_visitor_on_a_phone_reaches_the_navigation_without_sideways_scrolling(
+    new_page: NewPage,
+) -> None:
+    page = new_page(viewport=PHONE, mobile=True)
+    page.goto("/")
+
+    assert not has_horizontal_overflow(page)
+    for link in page.locator("nav.main-nav a").all():
+        assert_within_viewport(page, link)
+    assert_within_viewport(page, ".header-actions a[href='/accounts/login/']")
+    assert_within_viewport(page, ".header-actions a[href='/accounts/signup/']")
+
+    page.goto("/accounts/signup/")
+    assert not has_horizontal_overflow(page)
+
+
+def test_a_member_on_a_phone_reaches_the_navigation_and_account_menu(
+    new_page: NewPage, asgi_server: str, alice: User, login: Login
+) -> None:
+    page = new_page(viewport=PHONE, mobile=True)
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/")
+
+    assert not has_horizontal_overflow(page)
+    for link in page.locator("nav.main-nav a").all():
+        assert_within_viewport(page, link)
+    menu_button = page.locator("details.menu > summary")
+    expect(menu_button).to_have_accessible_name(re.compile("Alice Martín"))
+    assert_within_viewport(page, "details.menu > summary")
+
+    menu_button.tap()
+
+    expect(page.locator("details.menu")).to_have_attribute("open", "")
+    assert_within_viewport(page, ".menu-items a[href='/accounts/email/']")
+    assert_within_viewport(page, ".menu-items button[type=submit]")
+    assert not has_horizontal_overflow(page)

@@ -1,0 +1,195 @@
+"""Accounts through allauth: sign-up with a verified email, onboarding, throttled logins."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.test import Client, override_settings
+
+from members.models import User
+from tests.factories import PASSWORD, UserFactory
+
+
+def confirmation_link(message: mail.EmailMessage) -> str:
+    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", str(message.body))
+    assert match, message.body
+    return match.group(1)
+
+
+@pytest.mark.django_db
+def test_a_visitor_signs_up_confirms_the_email_and_is_onboarded(client: Client) -> None:
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "nueva@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
+    assert not client.get("/").context["user"].is_authenticated
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["nueva@example.com"]
+    link = confirmation_link(message)
+
+    assert client.get(link).status_code == 200
+    response = client.post(link)
+    assert response.status_code == 302
+    assert EmailAddress.objects.get(email="nueva@example.com").verified
+
+    response = client.post("/accounts/login/", {"login": "nueva@example.com", "password": PASSWORD})
+    assert response["Location"] == "/members/welcome/"
+    response = client.post(
+        "/members/welcome/",
+        {
+            "display_name": "Nueva Persona",
+            "headline": "Diseñadora",
+            "time_zone": "America/Lima",
+            "working_hours_start": "08:00",
+            "working_hours_end": "16:00",
+            "working_days": ["0", "2"],
+            "languages": ["es"],
+            "language": "es",
+            "interest_names": "Diseño, Café",
+            "open_to_chat": "on",
+            "visible_in_directory": "on",
+        },
+    )
+    assert response.status_code == 302
+    user = User.objects.get(email="nueva@example.com")
+    profile = client.get(f"/members/{user.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert profile.status_code == 200
+    page = profile.content.decode()
+    assert "Nueva Persona" in page and "Diseñadora" in page and "Café" in page
+    assert "08:00–16:00 in America/Lima" in page
+
+    client.logout()
+    again = client.post("/accounts/login/", {"login": "nueva@example.com", "password": PASSWORD})
+    assert again["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_an_unverified_member_cannot_log_in(client: Client) -> None:
+    UserFactory.create(email="sin-verificar@example.com", verified=False)
+
+    response = client.post(
+        "/accounts/login/", {"login": "sin-verificar@example.com", "password": PASSWORD}
+    )
+
+    assert response["Location"] == "/accounts/confirm-email/"
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_signing_up_twice_with_one_email_does_not_reveal_the_account(client: Client) -> None:
+    UserFactory.create(email="existe@example.com")
+
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "EXISTE@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+
+    # Prevent-enumeration: the page looks like a normal sign-up; the owner gets an email.
+    assert response.status_code == 302
+    assert User.objects.filter(email__iexact="existe@example.com").count() == 1
+    assert [message.to for message in mail.outbox] == [["existe@example.com"]]
+
+
+@pytest.mark.django_db
+def test_a_weak_or_mismatched_password_re_renders_with_errors(client: Client) -> None:
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "debil@example.com",
+            "password1": "123",
+            "password2": "124",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert 'value="debil@example.com"' in response.content.decode()
+    assert not User.objects.filter(email="debil@example.com").exists()
+
+
+TOO_MANY = "Too many failed login attempts"
+
+
+def login(client: Client, email: str, password: str) -> str:
+    response = client.post(
+        "/accounts/login/?next=/admin/",
+        {"login": email, "password": password},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    return response.content.decode() if response.status_code == 200 else response["Location"]
+
+
+@pytest.mark.django_db
+def test_an_account_under_attack_refuses_even_the_right_password(client: Client) -> None:
+    UserFactory.create(email="victima@example.com")
+
+    for attempt in range(5):
+        assert TOO_MANY not in login(client, "victima@example.com", f"wrong-{attempt}")
+
+    assert TOO_MANY in login(client, "victima@example.com", PASSWORD)
+
+
+@pytest.mark.django_db
+def test_ten_failed_logins_from_one_address_lock_that_address_out(client: Client) -> None:
+    staff = UserFactory.create(email="jefa@example.com", is_staff=True)
+    for attempt in range(10):
+        login(client, f"nobody{attempt}@example.com", "wrong")
+
+    assert TOO_MANY in login(client, staff.email, PASSWORD)
+    assert TOO_MANY not in login(Client(REMOTE_ADDR="10.1.2.3"), staff.email, PASSWORD)
+
+
+@pytest.mark.django_db
+def test_the_admin_login_goes_through_the_throttled_login(client: Client) -> None:
+    response = client.get("/admin/login/?next=/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_members_who_are_not_staff_cannot_enter_the_admin(client: Client) -> None:
+    client.force_login(UserFactory.create())
+
+    assert client.get("/admin/").status_code in (302, 403)
+    assert client.get("/admin/login/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_no_social_provider_is_shown_unless_configured(client: Client) -> None:
+    page = client.get("/accounts/login/").content.decode()
+
+    assert "GitHub" not in page and "Google" not in page and "LinkedIn" not in page
+
+
+@pytest.mark.django_db
+def test_a_configured_provider_appears_on_the_login_page(client: Client) -> None:
+    providers = {"github": {"APPS": [{"client_id": "abc", "secret": "def"}]}}
+    with override_settings(SOCIALACCOUNT_PROVIDERS=providers):
+        page = client.get("/accounts/login/").content.decode()
+
+    assert "GitHub" in page
+
+
+@pytest.mark.django_db
+def test_changing_the_email_asks_for_the_password_again(client: Client) -> None:
+    member = UserFactory.create()
+    client.post("/accounts/login/", {"login": member.email, "password": PASSWORD})
+
+    response = client.post("/accounts/email/", {"action_add": "", "email": "otra@example.com"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")

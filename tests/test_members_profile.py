@@ -1,0 +1,284 @@
+"""Onboarding, profile pages and "people I've met", through the HTTP client."""
+
+import io
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+
+from members import services
+from members.models import Acquaintance, Profile, User
+from tests.factories import ProfileFactory, UserFactory
+
+VALID = {
+    "display_name": "Lucía Pérez",
+    "headline": "Ilustradora",
+    "bio": "Dibujo cosas.",
+    "city": "Sevilla",
+    "country": "ES",
+    "time_zone": "Europe/Madrid",
+    "working_hours_start": "09:00",
+    "working_hours_end": "17:00",
+    "working_days": ["0", "1", "2", "3", "4"],
+    "languages": ["es", "en"],
+    "language": "es",
+    "interest_names": "Ilustración, Café",
+    "open_to_chat": "on",
+    "visible_in_directory": "on",
+}
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (300, 200)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def onboard(client: Client, **changes: Any) -> Any:
+    return client.post("/members/welcome/", {**VALID, **changes}, HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def member(client: Client) -> User:
+    user = UserFactory.create()
+    client.force_login(user)
+    return user
+
+
+def onboarded(**kwargs: Any) -> Profile:
+    profile = ProfileFactory.create(**kwargs)
+    services.profile_update(profile=profile, complete_onboarding=True)
+    return profile
+
+
+@pytest.mark.django_db
+def test_onboarding_needs_a_login(client: Client) -> None:
+    response = client.get("/members/welcome/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_onboarding_saves_the_whole_profile(client: Client, member: User) -> None:
+    response = onboard(client)
+
+    assert response.status_code == 302
+    profile = Profile.objects.get(user=member)
+    member.refresh_from_db()
+    assert member.display_name == "Lucía Pérez"
+    assert profile.onboarded_at is not None
+    assert profile.working_days == [0, 1, 2, 3, 4]
+    assert sorted(language.code for language in profile.languages.all()) == ["en", "es"]
+    assert sorted(interest.name for interest in profile.interests.all()) == ["Café", "Ilustración"]
+    assert "lucia perez" in profile.search_text and "ilustracion" in profile.search_text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone", "Select a valid choice"),
+        ({"working_hours_end": "08:00"}, "working_hours_end", "must come after its start"),
+        ({"bio": "x" * 10_000}, "bio", "at most 2000 characters"),
+        ({"headline": ""}, "headline", "This field is required"),
+        ({"languages": []}, "languages", "Choose at least one language"),
+        ({"website": "javascript:alert(1)"}, "website", "Enter a valid URL"),
+        ({"interest_names": ", ".join(f"tag{n}" for n in range(20))}, "interest_names", "up to 15"),
+    ],
+)
+@pytest.mark.django_db
+def test_bad_input_re_renders_with_the_error_and_keeps_what_was_typed(
+    client: Client, member: User, changes: dict[str, Any], field: str, message: str
+) -> None:
+    response = onboard(client, **changes)
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert field in errors and message in " ".join(errors[field])
+    page = response.content.decode()
+    assert 'value="Lucía Pérez"' in page
+    assert Profile.objects.get(user=member).onboarded_at is None
+
+
+@pytest.mark.django_db
+def test_html_in_every_text_field_is_shown_as_text(client: Client, member: User) -> None:
+    script = "<script>alert('x')</script>"
+    onboard(
+        client,
+        display_name=script,
+        headline=script,
+        bio=script,
+        city=script,
+        interest_names="<b>bold</b>",
+    )
+
+    page = client.get(f"/members/{member.pk}/").content.decode()
+
+    assert script not in page and "<b>bold</b>" not in page
+    assert "&lt;script&gt;" in page
+
+
+@pytest.mark.django_db
+def test_a_photo_is_re_encoded_with_a_generated_name_and_a_thumbnail(
+    client: Client, member: User
+) -> None:
+    upload = SimpleUploadedFile("../../etc/passwd.png", image_bytes(), content_type="image/png")
+
+    assert onboard(client, photo_upload=upload).status_code == 302
+
+    profile = Profile.objects.get(user=member)
+    name = profile.photo.name or ""
+    assert name.startswith("photos/") and name.endswith(".webp")
+    assert "passwd" not in name
+    with Image.open(profile.photo.path) as photo, Image.open(profile.photo_thumbnail.path) as thumb:
+        assert photo.format == "WEBP" and photo.size == (512, 512)
+        assert thumb.size == (96, 96)
+    assert profile.photo.url in client.get(f"/members/{member.pk}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"GIF89a" + b"\x00" * 100, "fake.png", "not an image we can read"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "x.svg", "not an image we can read"),
+        (image_bytes("GIF"), "anim.gif", "Upload a JPEG, PNG or WebP image"),
+        (image_bytes("PNG", (8000, 6000)), "huge.png", "too many pixels"),
+    ],
+)
+@pytest.mark.django_db
+def test_fake_and_dangerous_images_are_refused(
+    client: Client, member: User, content: bytes, name: str, message: str
+) -> None:
+    response = onboard(client, photo_upload=SimpleUploadedFile(name, content))
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors["photo_upload"])
+    assert not Profile.objects.get(user=member).photo
+
+
+@pytest.mark.django_db
+def test_an_oversized_file_is_refused(client: Client, member: User) -> None:
+    response = onboard(client, photo_upload=SimpleUploadedFile("big.jpg", b"0" * (5 * 2**20 + 1)))
+
+    assert "too large" in " ".join(response.context["form"].errors["photo_upload"])
+
+
+@pytest.mark.django_db
+def test_removing_the_photo_falls_back_to_initials(client: Client, member: User) -> None:
+    onboard(client, photo_upload=SimpleUploadedFile("me.jpg", image_bytes("JPEG")))
+    onboard(client, remove_photo="on")
+
+    profile = Profile.objects.get(user=member)
+    assert not profile.photo and not profile.photo_thumbnail
+    assert 'class="avatar avatar-lg' in client.get(f"/members/{member.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_editing_the_profile_shows_what_is_saved(client: Client, member: User) -> None:
+    onboard(client)
+
+    response = client.get("/members/me/edit/")
+
+    page = response.content.decode()
+    assert 'value="Café, Ilustración"' in page
+    assert 'value="09:00"' in page
+
+
+@pytest.mark.django_db
+def test_profiles_are_for_members_unless_made_public(client: Client) -> None:
+    private, public = onboarded(), onboarded(public=True)
+
+    assert client.get(f"/members/{private.user_id}/").status_code == 404
+    assert client.get(f"/members/{public.user_id}/").status_code == 200
+    client.force_login(UserFactory.create())
+    assert client.get(f"/members/{private.user_id}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_unfinished_inactive_and_blocked_profiles_are_not_found(
+    client: Client, member: User
+) -> None:
+    unfinished = ProfileFactory.create()
+    inactive = onboarded(user=UserFactory.create(is_active=False))
+    blocker, blocked = onboarded(), onboarded()
+    services.block_create(blocker=blocker.user, blocked=member)
+    services.block_create(blocker=member, blocked=blocked.user)
+
+    for profile in (unfinished, inactive, blocker, blocked):
+        assert client.get(f"/members/{profile.user_id}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_working_hours_are_shown_in_both_zones(client: Client) -> None:
+    viewer = UserFactory.create(time_zone="America/Mexico_City")
+    madrid = onboarded(user=UserFactory.create(time_zone="Europe/Madrid"))
+    client.force_login(viewer)
+
+    page = client.get(f"/members/{madrid.user_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "09:00–17:00 in Europe/Madrid, Monday to Friday" in page
+    assert "That is 02:00–10:00 your time." in page
+
+
+@pytest.mark.django_db
+def test_people_met_are_listed_with_a_private_note(client: Client, member: User) -> None:
+    other = onboarded()
+    services.acquaintance_record(
+        members=[member, other.user], how=Acquaintance.How.PAIR, context="Ronda de marzo"
+    )
+
+    page = client.get("/members/me/met/").content.decode()
+    assert other.user.name in page and "Ronda de marzo" in page
+
+    response = client.post(
+        f"/members/me/met/{other.user_id}/note/",
+        {f"note-{other.user_id}-note": "Trabaja en tipografía"},
+    )
+    assert response.status_code == 302
+    assert "Trabaja en tipografía" in client.get("/members/me/met/").content.decode()
+
+    client.force_login(other.user)
+    assert "Trabaja en tipografía" not in client.get("/members/me/met/").content.decode()
+    assert "Trabaja en tipografía" not in client.get(f"/members/{member.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_too_long_note_keeps_the_text_and_says_why(client: Client, member: User) -> None:
+    other = onboarded()
+    services.acquaintance_record(members=[member, other.user], how=Acquaintance.How.EVENT)
+
+    response = client.post(
+        f"/members/me/met/{other.user_id}/note/",
+        {f"note-{other.user_id}-note": "y" * 2500},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert "y" * 2500 in response.content.decode()
+    assert "at most 2000 characters" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_nobody_can_write_a_note_about_someone_they_have_not_met(
+    client: Client, member: User
+) -> None:
+    stranger = onboarded()
+
+    response = client.post(f"/members/me/met/{stranger.user_id}/note/", {"note": "hola"})
+
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_meeting_again_updates_the_last_meeting() -> None:
+    first, second, third = UserFactory.create(), UserFactory.create(), UserFactory.create()
+    services.acquaintance_record(members=[first, second, third], how=Acquaintance.How.PAIR)
+
+    assert Acquaintance.objects.count() == 6
+    services.acquaintance_record(
+        members=[first, second], how=Acquaintance.How.EVENT, context="Charla"
+    )
+    entry = Acquaintance.objects.get(owner=first, other=second)
+    assert entry.how == "event" and entry.last_met_at > entry.first_met_at
