@@ -75,6 +75,26 @@ def wait_for_port(port: int, process: subprocess.Popen[Any], timeout: float = 30
     raise RuntimeError(f"nothing listened on port {port} within {timeout}s")
 
 
+def start_daphne(*, port: int, env: dict[str, str], output: Any) -> subprocess.Popen[bytes]:
+    """The ASGI server as production runs it, on loopback; wait with `wait_for_port`."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "coworking.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def child_env(**overrides: str) -> dict[str, str]:
     """The environment for a server or worker process that shares the test database."""
     from django.db import connection
@@ -205,22 +225,7 @@ def _asgi_server_process(
         )
     log_path = tmp_path_factory.mktemp("logs") / "daphne.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "coworking.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_daphne(port=port, env=env, output=log)
     try:
         wait_for_port(port, process)
         yield f"http://127.0.0.1:{port}"
