@@ -265,6 +265,8 @@ def demo_seed() -> SeedReport:
         members.append(_profile(rng, user, index, city, country, interests))
 
     _acquaintances(rng, members)
+    if created:
+        _coffee_pairs(rng, members)
     return SeedReport(created=created, existing=existing)
 
 
@@ -321,3 +323,33 @@ def _acquaintances(rng: random.Random, members: list[User]) -> None:
             context="Coffee pairs",
             at=now - timedelta(days=rng.randint(7, 120)),
         )
+
+
+def _coffee_pairs(rng: random.Random, members: list[User]) -> None:
+    """Most members take part; three past rounds show history, answers and statistics."""
+    from matching import services as matching
+    from matching.apps import COMMUNITY_SLUG
+    from matching.models import Answer, GroupMember, Programme
+
+    programme = Programme.objects.get(slug=COMMUNITY_SLUG)
+    for index, user in enumerate(members):
+        matching.participation_get_or_create(programme=programme, user=user)
+        if index % 10 == 9:
+            matching.community_opt_in_set(user=user, opted_in=False)
+    now = timezone.now()
+    latest = programme.latest_slot(now) or now
+    answers = [Answer.MET, Answer.MET, Answer.SCHEDULED, Answer.NOT_YET, ""]
+    for rounds_ago in (3, 2, 1):
+        scheduled_for = latest - timedelta(days=programme.cadence_days * rounds_ago)
+        round_, _ = matching.round_create(
+            programme=programme, scheduled_for=scheduled_for, notify=False
+        )
+        seats = GroupMember.objects.filter(round=round_)
+        seats.update(
+            intro_sent_at=scheduled_for,
+            follow_up_sent_at=scheduled_for + timedelta(days=programme.follow_up_after_days),
+        )
+        for seat in seats:
+            answer = rng.choice(answers)
+            if answer:
+                matching.answer_record(seat=seat, answer=answer)

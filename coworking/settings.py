@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.MemberTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -164,6 +165,12 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "core.tasks.worker_heartbeat",
         "schedule": crontab(minute="*"),
+    },
+    # Starting a round is idempotent, so a tick every few minutes is both prompt and safe.
+    "matching-tick": {"task": "matching.tasks.matching_tick", "schedule": crontab(minute="*/5")},
+    "matching-follow-ups": {
+        "task": "matching.tasks.follow_ups_tick",
+        "schedule": crontab(minute=17),
     },
 }
 

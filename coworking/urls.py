@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("members/", include("members.urls")),
+    path("pairs/", include("matching.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -107,8 +107,16 @@ class ProfileForm(forms.ModelForm[Profile]):
             "working_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    coffee_pairs = forms.BooleanField(
+        label=_("Introduce me to another member every two weeks (coffee pairs)"),
+        required=False, initial=True,
+        help_text=_("You can skip a round, pause or leave at any time."),
+    )
+
+    def __init__(self, *args: Any, onboarding: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not onboarding:
+            del self.fields["coffee_pairs"]  # later on, "My coffee pairs" has the settings
         user = self.instance.user
         self.fields["headline"].required = True
         self.fields["display_name"].initial = user.display_name or user.get_full_name()

@@ -1,11 +1,13 @@
 """factory_boy factories, one section per app."""
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
+from matching.models import Group, GroupMember, Programme, Round
 from members.models import Acquaintance, Block, Interest, Profile, Report, User
 
 PASSWORD = "a-Strong-test-password-42"
@@ -75,3 +77,50 @@ class AcquaintanceFactory(factory.django.DjangoModelFactory[Acquaintance]):
     how = Acquaintance.How.PAIR
     first_met_at = factory.LazyFunction(timezone.now)
     last_met_at = factory.LazyFunction(timezone.now)
+
+
+# matching ---------------------------------------------------------------------------------
+
+
+def _days_ago(days: int) -> datetime:
+    return timezone.now().replace(second=0, microsecond=0) - timedelta(days=days)
+
+
+class ProgrammeFactory(factory.django.DjangoModelFactory[Programme]):
+    class Meta:
+        model = Programme
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Programme {n}")
+    slug = factory.Sequence(lambda n: f"programme-{n}")
+
+
+class RoundFactory(factory.django.DjangoModelFactory[Round]):
+    """A round of the community programme (created by migrate) unless told otherwise."""
+
+    class Meta:
+        model = Round
+
+    programme = factory.LazyFunction(
+        lambda: ProgrammeFactory.create(slug="community", name="Coffee pairs")
+    )
+    # Yesterday, a second later for each new round: the last one made is the latest.
+    scheduled_for = factory.Sequence(lambda n: _days_ago(1) + timedelta(seconds=n))
+
+
+class GroupFactory(factory.django.DjangoModelFactory[Group]):
+    class Meta:
+        model = Group
+
+    round = factory.SubFactory(RoundFactory)
+    score = 1.5
+    breakdown = factory.LazyFunction(lambda: {"overlap": 1.0, "interests": 0.5})
+
+
+class GroupMemberFactory(factory.django.DjangoModelFactory[GroupMember]):
+    class Meta:
+        model = GroupMember
+
+    group = factory.SubFactory(GroupFactory)
+    round = factory.SelfAttribute("group.round")
+    user = factory.SubFactory(UserFactory)

@@ -15,7 +15,7 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
     user: User = request.user  # type: ignore[assignment]
     profile = services.profile_get_or_create(user=user)
     if request.method == "POST":
-        form = ProfileForm(request.POST, request.FILES, instance=profile)
+        form = ProfileForm(request.POST, request.FILES, instance=profile, onboarding=onboarding)
         if form.is_valid():
             services.profile_update(
                 profile=form.save(commit=False),
@@ -26,12 +26,16 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
                 complete_onboarding=True,
             )
             if onboarding:
+                # Matching builds on members, so members only reaches for it here.
+                from matching.services import community_opt_in_set
+
+                community_opt_in_set(user=user, opted_in=form.cleaned_data["coffee_pairs"])
                 messages.success(request, _("Welcome aboard! Your profile is ready."))
                 return redirect("home")
             messages.success(request, _("Your profile is saved."))
             return redirect("members:profile", user.pk)
     else:
-        form = ProfileForm(instance=profile)
+        form = ProfileForm(instance=profile, onboarding=onboarding)
     return render(
         request,
         "members/profile_form.html",
@@ -124,4 +128,6 @@ def met_note(request: HttpRequest, member_id: int) -> HttpResponse:
     messages.success(request, _("Note saved."))
     if request.POST.get("return_to") == "profile":
         return redirect("members:profile", member_id)
+    if request.POST.get("return_to") == "pairs":
+        return redirect("matching:mine")
     return redirect("members:met")

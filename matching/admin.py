@@ -1,0 +1,279 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, IntegerField, Model, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from matching import services
+from matching.models import Answer, Group, GroupMember, Participation, Programme, Round, Unmatched
+
+
+def _now_to_the_minute() -> Any:
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "active", "cadence_days", "weekday", "hour", "time_zone"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    actions = ["preview_round", "start_round"]
+
+    @admin.action(description=_("Preview the next round"))
+    def preview_round(
+        self, request: HttpRequest, queryset: QuerySet[Programme]
+    ) -> TemplateResponse:
+        # round_plan reads only: nothing is saved, so staff can look as often as they like.
+        now = timezone.now()
+        previews = []
+        for programme in queryset:
+            plan = services.round_plan(
+                programme=programme, scheduled_for=programme.latest_slot(now) or now
+            )
+            previews.append(
+                {
+                    "plan": plan,
+                    "groups": [
+                        {
+                            "names": [str(plan.members[user_id]) for user_id in group.members],
+                            "score": group.score,
+                            "breakdown": sorted(group.breakdown.items()),
+                        }
+                        for group in plan.result.groups
+                    ],
+                    "unmatched": [str(plan.members[user_id]) for user_id in plan.result.unmatched],
+                }
+            )
+        return TemplateResponse(
+            request,
+            "matching/admin/preview.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Preview of the next round"),
+                "opts": self.model._meta,
+                "previews": previews,
+            },
+        )
+
+    @admin.action(description=_("Start the round now"))
+    def start_round(self, request: HttpRequest, queryset: QuerySet[Programme]) -> None:
+        scheduled_for = _now_to_the_minute()
+        for programme in queryset:
+            round_, created = services.round_create(
+                programme=programme, scheduled_for=scheduled_for
+            )
+            if created:
+                self.message_user(
+                    request,
+                    _("%(programme)s: round started with %(count)s eligible members.")
+                    % {"programme": programme, "count": round_.eligible_count},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(programme)s: a round for this minute already exists.")
+                    % {"programme": programme},
+                    messages.WARNING,
+                )
+
+
+def _count(model: type[Model], **filters: Any) -> Coalesce:
+    """COUNT of `model` rows of each round, as a subquery (no join fan-out in the list)."""
+    rows = (
+        model._default_manager.filter(round=OuterRef("pk"), **filters)
+        .order_by()
+        .values("round")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+class GroupInline(admin.TabularInline):
+    model = Group
+    fields = ["people", "score", "breakdown"]
+    readonly_fields = ["people", "score", "breakdown"]
+    can_delete = False
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
+        return super().get_queryset(request).prefetch_related("members__user")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("members"))
+    def people(self, group: Group) -> str:
+        return ", ".join(str(member.user) for member in group.members.all())
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "scheduled_for",
+        "eligible_count",
+        "groups_count",
+        "intros_sent",
+        "intros_failed",
+        "met_rate",
+    ]
+    list_filter = ["programme"]
+    list_select_related = ["programme"]
+    date_hierarchy = "scheduled_for"
+    readonly_fields = ["programme", "scheduled_for", "created_at", "eligible_count", "total_score"]
+    inlines = [GroupInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Round]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                groups_total=_count(Group),
+                seats_total=_count(GroupMember),
+                sent_total=_count(GroupMember, intro_sent_at__isnull=False),
+                failed_total=_count(GroupMember, intro_sent_at__isnull=True, intro_attempts__gt=0),
+                met_total=_count(GroupMember, answer="met"),
+                unmatched_total=_count(Unmatched),
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rounds are made by the schedule or the "Start the round now" action
+
+    @admin.display(description=_("groups"), ordering="groups_total")
+    def groups_count(self, round_: Round) -> int:
+        return round_.groups_total  # type: ignore[attr-defined,no-any-return]
+
+    @admin.display(description=_("intros sent"), ordering="sent_total")
+    def intros_sent(self, round_: Round) -> int:
+        return round_.sent_total  # type: ignore[attr-defined,no-any-return]
+
+    @admin.display(description=_("intros failed"), ordering="failed_total")
+    def intros_failed(self, round_: Round) -> int:
+        return round_.failed_total  # type: ignore[attr-defined,no-any-return]
+
+    @admin.display(description=_("met rate"))
+    def met_rate(self, round_: Round) -> str:
+        seats: int = round_.seats_total  # type: ignore[attr-defined]
+        if not seats:
+            return "–"
+        return f"{round_.met_total / seats:.0%}"  # type: ignore[attr-defined]
+
+
+@admin.register(Participation)
+class ParticipationAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "programme",
+        "opted_in",
+        "skip_next_round",
+        "paused_until",
+        "auto_paused",
+        "updated_at",
+    ]
+    list_filter = ["programme", "opted_in", "auto_paused"]
+    search_fields = ["user__email"]
+    list_select_related = ["user", "programme"]
+    raw_id_fields = ["user"]
+    actions = ["pause", "resume"]
+
+    @admin.action(description=_("Pause until they resume"))
+    def pause(self, request: HttpRequest, queryset: QuerySet[Participation]) -> None:
+        paused = sum(
+            services.participation_auto_pause(participation=participation)
+            for participation in queryset
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d member paused.", "%(count)d members paused.", paused)
+            % {"count": paused},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Resume"))
+    def resume(self, request: HttpRequest, queryset: QuerySet[Participation]) -> None:
+        count = 0
+        for participation in queryset:
+            services.participation_resume(participation=participation)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d member resumed.", "%(count)d members resumed.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title = _("answer")
+    parameter_name = "answer"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [*Answer.choices, ("none", _("No answer"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value:
+            return queryset
+        field = "answer" if queryset.model is GroupMember else "members__answer"
+        if value == "none":
+            return queryset.filter(**{field: ""}).distinct()
+        return queryset.filter(**{field: value}).distinct()
+
+
+@admin.register(Group)
+class GroupAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "round", "people", "score"]
+    list_filter = ["round__programme", AnsweredFilter]
+    list_select_related = ["round__programme"]
+    search_fields = ["members__user__email"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
+        return super().get_queryset(request).prefetch_related("members__user")
+
+    @admin.display(description=_("members"))
+    def people(self, group: Group) -> str:
+        return ", ".join(str(member.user) for member in group.members.all())
+
+
+@admin.register(GroupMember)
+class GroupMemberAdmin(ReadOnlyAdmin):
+    list_display = [
+        "user",
+        "round",
+        "answer",
+        "answered_at",
+        "intro_sent_at",
+        "follow_up_sent_at",
+    ]
+    list_filter = [AnsweredFilter, "round__programme"]
+    list_select_related = ["user", "round__programme"]
+    search_fields = ["user__email"]
+
+
+@admin.register(Unmatched)
+class UnmatchedAdmin(ReadOnlyAdmin):
+    list_display = ["user", "round", "notice_sent_at"]
+    list_filter = ["round__programme"]
+    list_select_related = ["user", "round__programme"]
+    search_fields = ["user__email"]

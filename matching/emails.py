@@ -1,0 +1,150 @@
+"""The emails of coffee pairs: intro, "no partner this time", follow-up, auto-pause."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import date_format
+
+from core.emails import email_for
+from matching import links
+from matching.models import Answer, GroupMember, Participation, Unmatched
+from matching.services import MINUTES_PER_WEEK, UTC, weekly_utc_minutes
+from members.models import User
+
+
+@dataclass(frozen=True)
+class SharedSlot:
+    """A stretch of the week when everyone in the group usually works."""
+
+    day: str  # weekday in the recipient's zone
+    yours: str  # "15:00–17:00" in the recipient's zone
+    theirs: list[tuple[str, str, str]]  # (name, weekday, "09:00–11:00") in each partner's zone
+
+
+def _intersect(
+    first: list[tuple[int, int]], second: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    overlap = []
+    for a_start, a_end in first:
+        for b_start, b_end in second:
+            start, end = max(a_start, b_start), min(a_end, b_end)
+            if start < end:
+                overlap.append((start, end))
+    return sorted(overlap)
+
+
+def shared_minutes(members: list[User], *, week_of: datetime) -> list[tuple[int, int]]:
+    common = list(weekly_utc_minutes(members[0], week_of=week_of))
+    for member in members[1:]:
+        common = _intersect(common, list(weekly_utc_minutes(member, week_of=week_of)))
+    return common
+
+
+def _in_zone(monday: datetime, minutes: tuple[int, int], zone: str) -> tuple[str, str]:
+    start = (monday + timedelta(minutes=minutes[0])).astimezone(ZoneInfo(zone))
+    end = (monday + timedelta(minutes=minutes[1])).astimezone(ZoneInfo(zone))
+    return date_format(start, "l"), f"{start:%H:%M}–{end:%H:%M}"
+
+
+def shared_slots(recipient: User, partners: list[User], *, week_of: datetime) -> list[SharedSlot]:
+    week_utc = week_of.astimezone(UTC)
+    monday = (week_utc - timedelta(days=week_utc.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    slots = []
+    for minutes in shared_minutes([recipient, *partners], week_of=week_of):
+        if minutes[1] - minutes[0] < 30 or minutes[1] > MINUTES_PER_WEEK:
+            continue
+        day, yours = _in_zone(monday, minutes, recipient.time_zone)
+        theirs = [
+            (partner.name, *_in_zone(monday, minutes, partner.time_zone)) for partner in partners
+        ]
+        slots.append(SharedSlot(day=day, yours=yours, theirs=theirs))
+    return slots
+
+
+def _partners(seat: GroupMember) -> list[User]:
+    return [
+        other.user
+        for other in seat.group.members.select_related("user__profile")
+        .prefetch_related("user__profile__interests")
+        .exclude(user_id=seat.user_id)
+    ]
+
+
+def intro_email(seat: GroupMember) -> EmailMultiAlternatives:
+    with translation.override(seat.user.language):  # weekday names in the slots
+        return _intro_email(seat)
+
+
+def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
+    me = seat.user
+    partners = _partners(seat)
+    mine = {interest.pk for interest in me.profile.interests.all()}
+    people = [
+        {
+            "user": partner,
+            "profile": partner.profile,
+            "url": partner.get_absolute_url(),
+            "shared_interests": [
+                interest.name for interest in partner.profile.interests.all() if interest.pk in mine
+            ],
+        }
+        for partner in partners
+    ]
+    return email_for(
+        user=me,
+        template="matching/email/intro",
+        context={
+            "seat": seat,
+            "programme": seat.round.programme,
+            "people": people,
+            "slots": shared_slots(me, partners, week_of=seat.round.scheduled_for),
+            "pairs_url": reverse("matching:mine"),
+        },
+        reply_to=[partner.email for partner in partners],
+    )
+
+
+def unmatched_email(entry: Unmatched) -> EmailMultiAlternatives:
+    return email_for(
+        user=entry.user,
+        template="matching/email/unmatched",
+        context={"programme": entry.round.programme, "pairs_url": reverse("matching:mine")},
+    )
+
+
+def follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
+    with translation.override(seat.user.language):
+        return _follow_up_email(seat)
+
+
+def _follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
+    answers = [
+        (answer.label, links.answer_url(seat_id=seat.pk, answer=answer.value)) for answer in Answer
+    ]
+    return email_for(
+        user=seat.user,
+        template="matching/email/follow_up",
+        context={
+            "seat": seat,
+            "partners": _partners(seat),
+            "answers": answers,
+            "intro_date": date_format(seat.round.scheduled_for, "DATE_FORMAT"),
+        },
+    )
+
+
+def auto_pause_email(participation: Participation) -> EmailMultiAlternatives:
+    return email_for(
+        user=participation.user,
+        template="matching/email/auto_paused",
+        context={
+            "programme": participation.programme,
+            "resume_url": links.resume_url(participation_id=participation.pk),
+        },
+    )

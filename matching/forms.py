@@ -1,0 +1,56 @@
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from matching.models import Answer, Participation
+
+
+class ParticipationForm(forms.Form):
+    """A member's coffee-pair settings. `today` is the member's date in their own zone."""
+
+    opted_in = forms.BooleanField(label=_("Take part in coffee pairs"), required=False)
+    skip_next_round = forms.BooleanField(
+        label=_("Skip the next round"),
+        required=False,
+        help_text=_("You are back automatically for the round after."),
+    )
+    paused_until = forms.DateField(
+        label=_("Pause until"),
+        required=False,
+        help_text=_("No introductions until this date, included. Leave it empty to not pause."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["paused_until"].widget.attrs["min"] = today.isoformat()
+
+    @classmethod
+    def for_participation(cls, participation: Participation, *, today: date) -> "ParticipationForm":
+        return cls(
+            initial={
+                "opted_in": participation.opted_in,
+                "skip_next_round": participation.skip_next_round,
+                "paused_until": participation.paused_until,
+            },
+            today=today,
+        )
+
+    def clean_paused_until(self) -> date | None:
+        value: date | None = self.cleaned_data["paused_until"]
+        if value is not None and value < self.today:
+            raise forms.ValidationError(
+                _("Choose today or a later date, or leave it empty to not pause."),
+                code="past",
+            )
+        return value
+
+
+class AnswerForm(forms.Form):
+    """ "Did you meet?" from the member's own page."""
+
+    seat_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    answer = forms.ChoiceField(label=_("Did you meet?"), choices=Answer.choices)

@@ -1,0 +1,28 @@
+"""Signed links in pairing emails: they work without logging in, only for their member."""
+
+from django.core import signing
+from django.urls import reverse
+
+ANSWER_SALT = "matching.answer"
+RESUME_SALT = "matching.resume"
+LINK_MAX_AGE = 60 * 24 * 3600  # two months: long after anyone still answers
+
+
+def answer_url(*, seat_id: int, answer: str) -> str:
+    token = signing.dumps({"seat": seat_id, "answer": answer}, salt=ANSWER_SALT, compress=True)
+    return reverse("matching:answer", args=[token])
+
+
+def answer_from_token(token: str) -> tuple[int, str]:
+    """(seat id, answer); raises signing.BadSignature (or SignatureExpired) when forged."""
+    data = signing.loads(token, salt=ANSWER_SALT, max_age=LINK_MAX_AGE)
+    return int(data["seat"]), str(data["answer"])
+
+
+def resume_url(*, participation_id: int) -> str:
+    token = signing.dumps({"participation": participation_id}, salt=RESUME_SALT)
+    return reverse("matching:resume", args=[token])
+
+
+def participation_from_token(token: str) -> int:
+    return int(signing.loads(token, salt=RESUME_SALT, max_age=LINK_MAX_AGE)["participation"])

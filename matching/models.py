@@ -1,0 +1,207 @@
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from members.models import validate_time_zone
+
+
+class Programme(models.Model):
+    """A matching cadence: the whole community, a mentoring circle, ..."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), unique=True)
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    cadence_days = models.PositiveSmallIntegerField(
+        _("every how many days"), default=14, validators=[MinValueValidator(1)]
+    )
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), choices=Weekday.choices, default=Weekday.MONDAY
+    )
+    hour = models.PositiveSmallIntegerField(
+        _("hour"), default=9, validators=[MaxValueValidator(23)]
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Madrid", validators=[validate_time_zone]
+    )
+    starts_on = models.DateField(
+        _("first round on or after"),
+        default=date(2026, 1, 5),
+        help_text=_(
+            "Rounds happen on this date's cadence: every N days from the first "
+            "chosen weekday on or after it."
+        ),
+    )
+    recent_rounds = models.PositiveSmallIntegerField(
+        _("rounds that count as recent for repeats"),
+        default=26,
+        help_text=_(
+            "Pairs that met within this many rounds are avoided while other partners remain."
+        ),
+    )
+    follow_up_after_days = models.PositiveSmallIntegerField(
+        _("ask “did you meet?” after how many days"), default=5
+    )
+    pause_after_ignored = models.PositiveSmallIntegerField(
+        _("pause members who ignore this many intros in a row"), default=3
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def latest_slot(self, now: datetime) -> datetime | None:
+        """The most recent scheduled round time at or before `now` (aware, UTC), if any."""
+        zone = ZoneInfo(self.time_zone)
+        first = self.starts_on + timedelta(days=(self.weekday - self.starts_on.weekday()) % 7)
+        local_today = now.astimezone(zone).date()
+        if local_today < first:
+            return None
+        steps = (local_today - first).days // self.cadence_days
+        for back in (0, 1):
+            day = first + timedelta(days=(steps - back) * self.cadence_days)
+            if day < first:
+                return None
+            slot = datetime.combine(day, time(self.hour), tzinfo=zone)
+            if slot <= now:
+                return slot.astimezone(ZoneInfo("UTC"))
+        return None
+
+
+class Participation(models.Model):
+    """A member's place in a programme: in or out, skipping, paused."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="participations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    opted_in = models.BooleanField(_("take part"), default=True)
+    skip_next_round = models.BooleanField(_("skip the next round"), default=False)
+    paused_until = models.DateField(_("paused until"), null=True, blank=True)
+    auto_paused = models.BooleanField(
+        _("paused because intros went unanswered"), default=False, editable=False
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "user"], name="participation_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.programme}"
+
+    def is_paused(self, on: date) -> bool:
+        return self.paused_until is not None and self.paused_until >= on
+
+
+class Round(models.Model):
+    """One pairing of a programme. Unique per scheduled time: a second start is a no-op."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="rounds")
+    scheduled_for = models.DateTimeField(_("scheduled for"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    eligible_count = models.PositiveIntegerField(_("eligible members"), default=0)
+    total_score = models.FloatField(_("total score"), default=0)
+
+    class Meta:
+        ordering = ["-scheduled_for"]
+        get_latest_by = "scheduled_for"
+        verbose_name = _("round")
+        verbose_name_plural = _("rounds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "scheduled_for"], name="round_once_per_slot"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} · {self.scheduled_for:%Y-%m-%d}"
+
+
+class Group(models.Model):
+    """Two members (three for the trio) introduced to each other in a round."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="groups")
+    score = models.FloatField(_("score"), default=0)
+    breakdown = models.JSONField(_("score breakdown"), default=dict)
+
+    class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+
+    def __str__(self) -> str:
+        return ", ".join(str(member.user) for member in self.members.all())
+
+
+class Answer(models.TextChoices):
+    MET = "met", _("We met")
+    SCHEDULED = "scheduled", _("We have a date")
+    NOT_YET = "not_yet", _("Not yet")
+    WONT_HAPPEN = "wont_happen", _("It won't happen")
+
+
+class GroupMember(models.Model):
+    """A member's seat in a group, with what we sent them and what they answered."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")
+    # The round again, so that the database itself forbids two seats in one round.
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="seats")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pair_seats"
+    )
+    intro_sent_at = models.DateTimeField(_("intro sent"), null=True, blank=True)
+    intro_attempts = models.PositiveSmallIntegerField(_("intro attempts"), default=0)
+    follow_up_sent_at = models.DateTimeField(_("follow-up sent"), null=True, blank=True)
+    answer = models.CharField(_("answer"), max_length=12, choices=Answer.choices, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("group member")
+        verbose_name_plural = _("group members")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "user"], name="one_seat_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.round}"
+
+
+class Unmatched(models.Model):
+    """A member who was eligible but had no valid partner this round: they are told so."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="unmatched")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    notice_sent_at = models.DateTimeField(_("notice sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("unmatched member")
+        verbose_name_plural = _("unmatched members")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "user"], name="unmatched_once_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.round}"

@@ -1,0 +1,322 @@
+"""Coffee-pair rounds: who takes part, how the solver is fed, and creating a round once."""
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import combinations
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from matching import solver
+from matching.models import Group, GroupMember, Participation, Programme, Round, Unmatched
+from members.hours import working_span
+from members.models import Acquaintance, Block, User
+from members.services import acquaintance_record
+
+MINUTES_PER_WEEK = 7 * 24 * 60
+UTC = ZoneInfo("UTC")
+
+
+def participation_get_or_create(*, programme: Programme, user: User) -> Participation:
+    participation, _ = Participation.objects.get_or_create(programme=programme, user=user)
+    return participation
+
+
+def eligible_members(*, programme: Programme, on: date) -> QuerySet[User]:
+    """Verified, active, onboarded members who opted in and are neither paused nor skipping."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            deleted_at__isnull=True,
+            emailaddress__verified=True,
+            profile__onboarded_at__isnull=False,
+            participations__programme=programme,
+            participations__opted_in=True,
+            participations__skip_next_round=False,
+            participations__auto_paused=False,
+        )
+        .exclude(
+            pk__in=Participation.objects.filter(programme=programme, paused_until__gte=on).values(
+                "user_id"
+            )
+        )
+        .select_related("profile")
+        .prefetch_related("profile__languages", "profile__interests")
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def weekly_utc_minutes(user: User, *, week_of: datetime) -> tuple[tuple[int, int], ...]:
+    """The member's usual working time in the week of `week_of`, as minutes since that
+    week's Monday 00:00 UTC; DST is whatever applies that week."""
+    profile = user.profile
+    monday_utc = week_of.astimezone(UTC) - timedelta(days=week_of.astimezone(UTC).weekday())
+    monday_utc = monday_utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    local_monday = monday_utc.astimezone(ZoneInfo(user.time_zone)).date()
+    local_monday -= timedelta(days=local_monday.weekday())
+    intervals: list[tuple[int, int]] = []
+    for day in sorted(set(profile.working_days)):
+        span = working_span(
+            start=profile.working_hours_start,
+            end=profile.working_hours_end,
+            zone=user.time_zone,
+            on=local_monday + timedelta(days=day),
+        )
+        start = int((span.start - monday_utc).total_seconds() // 60) % MINUTES_PER_WEEK
+        length = int((span.end - span.start).total_seconds() // 60)
+        if start + length <= MINUTES_PER_WEEK:
+            intervals.append((start, start + length))
+        else:  # the week wraps around: Sunday evening in the Americas is Monday in UTC
+            intervals.append((start, MINUTES_PER_WEEK))
+            intervals.append((0, start + length - MINUTES_PER_WEEK))
+    return tuple(sorted(intervals))
+
+
+def candidate_for(user: User, *, week_of: datetime) -> solver.Candidate:
+    profile = user.profile
+    return solver.Candidate(
+        id=user.pk,
+        languages=frozenset(language.code for language in profile.languages.all()),
+        interests=frozenset(interest.pk for interest in profile.interests.all()),
+        hours=weekly_utc_minutes(user, week_of=week_of),
+        mentor=profile.open_to_mentor,
+        mentee=profile.open_to_be_mentored,
+    )
+
+
+def pair_history(*, programme: Programme, before: datetime) -> dict[tuple[int, int], int]:
+    """Pairs that met in the programme's recent rounds -> how many rounds ago (1 = last)."""
+    rounds = list(
+        Round.objects.filter(programme=programme, scheduled_for__lt=before)
+        .order_by("-scheduled_for")
+        .values_list("pk", flat=True)[: programme.recent_rounds]
+    )
+    ago = {round_id: index + 1 for index, round_id in enumerate(rounds)}
+    groups: dict[int, tuple[int, list[int]]] = {}
+    seats = GroupMember.objects.filter(round_id__in=rounds).values_list(
+        "group_id", "round_id", "user_id"
+    )
+    for group_id, round_id, user_id in seats.iterator(chunk_size=10_000):
+        groups.setdefault(group_id, (round_id, []))[1].append(user_id)
+    history: dict[tuple[int, int], int] = {}
+    for round_id, members in groups.values():
+        for first, second in combinations(sorted(members), 2):
+            history[(first, second)] = min(history.get((first, second), 10**6), ago[round_id])
+    return history
+
+
+def blocked_pairs(user_ids: Iterable[int]) -> list[tuple[int, int]]:
+    ids = list(user_ids)
+    return list(
+        Block.objects.filter(blocker_id__in=ids, blocked_id__in=ids).values_list(
+            "blocker_id", "blocked_id"
+        )
+    )
+
+
+def round_seed(programme: Programme, scheduled_for: datetime) -> int:
+    """The same round always draws the same randomness: a preview shows what a run makes."""
+    digest = hashlib.sha256(f"{programme.pk}:{scheduled_for.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+@dataclass(frozen=True)
+class Plan:
+    programme: Programme
+    scheduled_for: datetime
+    members: dict[int, User]
+    result: solver.Result
+
+
+def round_plan(*, programme: Programme, scheduled_for: datetime) -> Plan:
+    """What a round at `scheduled_for` would pair, without saving anything."""
+    on = scheduled_for.astimezone(ZoneInfo(programme.time_zone)).date()
+    members = {user.pk: user for user in eligible_members(programme=programme, on=on)}
+    candidates = [candidate_for(user, week_of=scheduled_for) for user in members.values()]
+    result = solver.solve(
+        candidates,
+        blocked=blocked_pairs(members),
+        history=pair_history(programme=programme, before=scheduled_for),
+        settings=solver.Settings(seed=round_seed(programme, scheduled_for)),
+    )
+    return Plan(programme=programme, scheduled_for=scheduled_for, members=members, result=result)
+
+
+def round_create(
+    *, programme: Programme, scheduled_for: datetime, notify: bool = True
+) -> tuple[Round, bool]:
+    """Create the round for this slot, or return the one that exists: (round, created).
+
+    Safe to call twice at once: the programme row is locked while the round is made, and the
+    unique constraint on (programme, scheduled_for) backs that up. Intros are sent by Celery
+    after the commit, one task per member (`notify=False` is for importing past rounds).
+    """
+    try:
+        with transaction.atomic():
+            Programme.objects.select_for_update().get(pk=programme.pk)
+            existing = Round.objects.filter(
+                programme=programme, scheduled_for=scheduled_for
+            ).first()
+            if existing:
+                return existing, False
+            plan = round_plan(programme=programme, scheduled_for=scheduled_for)
+            round_ = _round_save(plan, notify=notify)
+    except IntegrityError:
+        return Round.objects.get(programme=programme, scheduled_for=scheduled_for), False
+    return round_, True
+
+
+def _round_save(plan: Plan, *, notify: bool) -> Round:
+    from matching import tasks
+
+    round_ = Round.objects.create(
+        programme=plan.programme,
+        scheduled_for=plan.scheduled_for,
+        eligible_count=len(plan.members),
+        total_score=plan.result.total_score,
+    )
+    seats: list[GroupMember] = []
+    for planned in plan.result.groups:
+        group = Group.objects.create(round=round_, score=planned.score, breakdown=planned.breakdown)
+        seats.extend(
+            GroupMember(group=group, round=round_, user_id=user_id) for user_id in planned.members
+        )
+        acquaintance_record(
+            members=[plan.members[user_id] for user_id in planned.members],
+            how=Acquaintance.How.PAIR,
+            context=plan.programme.name,
+            at=plan.scheduled_for,
+        )
+    GroupMember.objects.bulk_create(seats, batch_size=2_000)
+    Unmatched.objects.bulk_create(
+        [Unmatched(round=round_, user_id=user_id) for user_id in plan.result.unmatched]
+    )
+    # Those who skipped sat this round out; they are back for the next one.
+    Participation.objects.filter(programme=plan.programme, skip_next_round=True).update(
+        skip_next_round=False
+    )
+    if notify:
+        seat_ids = list(GroupMember.objects.filter(round=round_).values_list("pk", flat=True))
+        unmatched_ids = list(Unmatched.objects.filter(round=round_).values_list("pk", flat=True))
+        transaction.on_commit(lambda: tasks.intros_enqueue(seat_ids, unmatched_ids))
+    return round_
+
+
+# A slot missed for longer than this (beat down for a day) is skipped, not run late.
+MAX_LATENESS = timedelta(hours=24)
+
+
+def rounds_start_due(*, now: datetime | None = None) -> list[Round]:
+    """Start every active programme's round whose slot has come and that does not exist."""
+    moment = now or timezone.now()
+    started = []
+    for programme in Programme.objects.filter(active=True):
+        slot = programme.latest_slot(moment)
+        if slot is None or moment - slot > MAX_LATENESS:
+            continue
+        round_, created = round_create(programme=programme, scheduled_for=slot)
+        if created:
+            started.append(round_)
+    return started
+
+
+# How far back a follow-up is still worth sending (beat down for a while, new programme).
+FOLLOW_UP_WINDOW = timedelta(days=7)
+
+
+def follow_ups_due(*, now: datetime | None = None) -> list[int]:
+    """Seats whose intro went out and whose programme says it is time to ask."""
+    moment = now or timezone.now()
+    seat_ids: list[int] = []
+    for programme in Programme.objects.filter(active=True):
+        cutoff = moment - timedelta(days=programme.follow_up_after_days)
+        seat_ids += GroupMember.objects.filter(
+            round__programme=programme,
+            round__scheduled_for__lte=cutoff,
+            round__scheduled_for__gt=cutoff - FOLLOW_UP_WINDOW,
+            intro_sent_at__isnull=False,
+            follow_up_sent_at__isnull=True,
+            answer="",
+        ).values_list("pk", flat=True)
+    return seat_ids
+
+
+def participations_to_auto_pause() -> list[Participation]:
+    """Members who left the last N follow-ups of a programme unanswered, N its setting."""
+    found: list[Participation] = []
+    for programme in Programme.objects.filter(active=True, pause_after_ignored__gt=0):
+        last_rounds = list(
+            programme.rounds.order_by("-scheduled_for").values_list("pk", flat=True)[
+                : programme.pause_after_ignored
+            ]
+        )
+        if len(last_rounds) < programme.pause_after_ignored:
+            continue
+        ignored = (
+            GroupMember.objects.filter(
+                round_id__in=last_rounds, follow_up_sent_at__isnull=False, answer=""
+            )
+            .values("user_id")
+            .annotate(count=Count("pk"))
+            .filter(count=programme.pause_after_ignored)
+            .values("user_id")
+        )
+        found += Participation.objects.filter(
+            programme=programme, user_id__in=ignored, opted_in=True, auto_paused=False
+        ).select_related("user", "programme")
+    return found
+
+
+def participation_auto_pause(*, participation: Participation) -> bool:
+    """Pause; True only for the call that did it, so the notice goes out once."""
+    return bool(
+        Participation.objects.filter(pk=participation.pk, auto_paused=False).update(
+            auto_paused=True
+        )
+    )
+
+
+def participation_update(
+    *,
+    participation: Participation,
+    opted_in: bool,
+    skip_next_round: bool,
+    paused_until: date | None,
+) -> Participation:
+    participation.opted_in = opted_in
+    participation.skip_next_round = skip_next_round
+    participation.paused_until = paused_until
+    participation.auto_paused = False
+    participation.save()
+    return participation
+
+
+def participation_resume(*, participation: Participation) -> Participation:
+    return participation_update(
+        participation=participation, opted_in=True, skip_next_round=False, paused_until=None
+    )
+
+
+def answer_record(*, seat: GroupMember, answer: str) -> GroupMember:
+    """Store what a member answered to "did you meet?" (they may change their mind)."""
+    seat.answer = answer
+    seat.answered_at = timezone.now()
+    seat.save(update_fields=["answer", "answered_at"])
+    return seat
+
+
+def community_opt_in_set(*, user: User, opted_in: bool) -> Participation:
+    """Join or leave the whole community's programme (from onboarding)."""
+    from matching.apps import COMMUNITY_SLUG
+
+    participation = participation_get_or_create(
+        programme=Programme.objects.get(slug=COMMUNITY_SLUG), user=user
+    )
+    participation.opted_in = opted_in
+    participation.save(update_fields=["opted_in", "updated_at"])
+    return participation

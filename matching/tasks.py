@@ -1,0 +1,96 @@
+"""Celery tasks for coffee pairs. Each takes ids, re-fetches, and is safe to run twice."""
+
+import logging
+import smtplib
+
+from celery import shared_task
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from matching import emails, services
+from matching.models import GroupMember, Unmatched
+
+logger = logging.getLogger(__name__)
+RETRY = {
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "max_retries": 8,
+    "retry_jitter": True,
+}
+
+
+@shared_task(ignore_result=True)
+def matching_tick() -> None:
+    """Beat runs this every few minutes: start the rounds whose time has come."""
+    for round_ in services.rounds_start_due():
+        logger.info("Started round %s with %s eligible members", round_, round_.eligible_count)
+
+
+def intros_enqueue(seat_ids: list[int], unmatched_ids: list[int]) -> None:
+    for seat_id in seat_ids:
+        intro_send.delay(seat_id)
+    for unmatched_id in unmatched_ids:
+        unmatched_notice_send.delay(unmatched_id)
+
+
+@shared_task(ignore_result=True, **RETRY)
+def intro_send(seat_id: int) -> None:
+    """Email one member their new partner(s), once. The row lock makes a concurrent
+    duplicate wait and then see the intro as sent; a failed send rolls back and retries,
+    and the attempt is counted outside that transaction so staff see failures."""
+    attempted = False
+    try:
+        with transaction.atomic():
+            seat = GroupMember.objects.select_for_update().filter(pk=seat_id).first()
+            if seat is None or seat.intro_sent_at is not None:
+                return
+            attempted = True
+            if seat.user.is_active and seat.user.email_pairing:
+                emails.intro_email(seat).send()
+            GroupMember.objects.filter(pk=seat_id).update(intro_sent_at=timezone.now())
+    finally:
+        if attempted:
+            GroupMember.objects.filter(pk=seat_id).update(intro_attempts=F("intro_attempts") + 1)
+
+
+@shared_task(ignore_result=True, **RETRY)
+def unmatched_notice_send(unmatched_id: int) -> None:
+    with transaction.atomic():
+        entry = Unmatched.objects.select_for_update().filter(pk=unmatched_id).first()
+        if entry is None or entry.notice_sent_at is not None:
+            return
+        if entry.user.is_active and entry.user.email_pairing:
+            emails.unmatched_email(entry).send()
+        Unmatched.objects.filter(pk=unmatched_id).update(notice_sent_at=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def follow_ups_tick() -> None:
+    """Beat runs this hourly: ask "did you meet?" where the programme says it is time."""
+    for seat_id in services.follow_ups_due():
+        follow_up_send.delay(seat_id)
+    for participation in services.participations_to_auto_pause():
+        services.participation_auto_pause(participation=participation)
+        auto_pause_notice_send.delay(participation.pk)
+
+
+@shared_task(ignore_result=True, **RETRY)
+def follow_up_send(seat_id: int) -> None:
+    with transaction.atomic():
+        seat = GroupMember.objects.select_for_update().filter(pk=seat_id).first()
+        if seat is None or seat.follow_up_sent_at is not None or seat.answer:
+            return
+        if seat.user.is_active and seat.user.email_pairing:
+            emails.follow_up_email(seat).send()
+        GroupMember.objects.filter(pk=seat_id).update(follow_up_sent_at=timezone.now())
+
+
+@shared_task(ignore_result=True, **RETRY)
+def auto_pause_notice_send(participation_id: int) -> None:
+    from matching.models import Participation
+
+    participation = Participation.objects.filter(pk=participation_id, auto_paused=True).first()
+    if participation and participation.user.is_active:
+        emails.auto_pause_email(participation).send()

@@ -1,0 +1,615 @@
+"""Coffee-pair pages, signed links, admin actions and the command, through the real stack."""
+
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import signing
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from matching import links
+from matching.apps import COMMUNITY_SLUG
+from matching.models import Answer, GroupMember, Participation, Programme, Round, Unmatched
+from members import services as member_services
+from members.models import Language, User
+from tests.factories import (
+    AcquaintanceFactory,
+    GroupFactory,
+    GroupMemberFactory,
+    ProfileFactory,
+    RoundFactory,
+    UserFactory,
+)
+
+
+def community() -> Programme:
+    return Programme.objects.get(slug=COMMUNITY_SLUG)
+
+
+def member(
+    *, interests: tuple[str, ...] = ("Café",), headline: str = "Freelance designer", **fields: Any
+) -> User:
+    """An onboarded member who speaks Spanish and works office hours in Madrid."""
+    profile = ProfileFactory.create(user=UserFactory.create(**fields), headline=headline)
+    member_services.profile_update(
+        profile=profile,
+        languages=Language.objects.filter(code="es"),
+        interest_names=list(interests),
+        complete_onboarding=True,
+    )
+    return profile.user
+
+
+def pair(*users: User, round_: Round | None = None) -> list[GroupMember]:
+    """A group of `users` in `round_` (a new round of the community programme by default)."""
+    group = GroupFactory.create(round=round_ or RoundFactory.create(programme=community()))
+    return [GroupMemberFactory.create(group=group, user=user) for user in users]
+
+
+def days_ago(days: int) -> datetime:
+    return datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=days)
+
+
+@pytest.fixture(autouse=True)
+def _english(client: Client) -> None:
+    # Assertions read the English text, whatever the site's default language.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def alice(client: Client) -> User:
+    user = member(display_name="Alice Abad", interests=("Python", "Café"))
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def bob() -> User:
+    return member(display_name="Bob Bravo", interests=("Python", "Ciclismo"), headline="Data nerd")
+
+
+@pytest.fixture
+def carol() -> User:
+    """The outsider: a member who is not in Alice and Bob's pair."""
+    return member(display_name="Carol Cano")
+
+
+# Access rules -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("get", "/pairs/"), ("post", "/pairs/settings/"), ("post", "/pairs/answer/")],
+)
+def test_member_pages_need_a_login(client: Client, method: str, url: str) -> None:
+    response = getattr(client, method)(url, {"seat_id": 1, "answer": "met", "opted_in": "on"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert not Participation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_member_cannot_answer_for_someone_elses_seat(
+    client: Client, alice: User, bob: User, carol: User
+) -> None:
+    bob_seat, _ = pair(bob, carol)
+
+    response = client.post("/pairs/answer/", {"seat_id": bob_seat.pk, "answer": "met"})
+
+    assert response.status_code == 404
+    bob_seat.refresh_from_db()
+    assert bob_seat.answer == ""
+
+
+@pytest.mark.django_db
+def test_a_member_answers_for_their_own_seat(client: Client, alice: User, bob: User) -> None:
+    alice_seat, bob_seat = pair(alice, bob)
+
+    response = client.post("/pairs/answer/", {"seat_id": alice_seat.pk, "answer": "scheduled"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/pairs/"
+    alice_seat.refresh_from_db()
+    bob_seat.refresh_from_db()
+    assert alice_seat.answer == Answer.SCHEDULED and alice_seat.answered_at is not None
+    assert bob_seat.answer == ""
+
+
+@pytest.mark.django_db
+def test_an_unknown_answer_is_refused(client: Client, alice: User, bob: User) -> None:
+    alice_seat, _ = pair(alice, bob)
+
+    response = client.post("/pairs/answer/", {"seat_id": alice_seat.pk, "answer": "maybe"})
+
+    assert response.status_code == 400
+    alice_seat.refresh_from_db()
+    assert alice_seat.answer == ""
+
+
+# "Did you meet?" through signed links ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_answer_link_records_the_answer_without_a_login(
+    client: Client, alice: User, bob: User
+) -> None:
+    alice_seat, bob_seat = pair(alice, bob)
+    client.logout()
+
+    response = client.get(links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET))
+
+    assert response.status_code == 200
+    alice_seat.refresh_from_db()
+    assert alice_seat.answer == Answer.MET and alice_seat.answered_at is not None
+    page = response.content.decode()
+    assert "We met" in page
+    assert "You can change your answer" in page
+    # The other answers are offered as signed links for the same seat.
+    for choice in (Answer.SCHEDULED, Answer.NOT_YET, Answer.WONT_HAPPEN):
+        assert links.answer_url(seat_id=alice_seat.pk, answer=choice) in page
+    assert f'href="{links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET)}"' not in page
+    bob_seat.refresh_from_db()
+    assert bob_seat.answer == ""
+
+
+@pytest.mark.django_db
+def test_the_member_can_change_the_answer_with_another_link(
+    client: Client, alice: User, bob: User
+) -> None:
+    alice_seat, _ = pair(alice, bob)
+    client.get(links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET))
+
+    response = client.get(links.answer_url(seat_id=alice_seat.pk, answer=Answer.NOT_YET))
+
+    assert response.status_code == 200
+    alice_seat.refresh_from_db()
+    assert alice_seat.answer == Answer.NOT_YET
+
+
+def tampered(token: str) -> str:
+    """The same token with one character of its signature changed."""
+    last = token[-1]
+    return token[:-1] + ("A" if last != "A" else "B")
+
+
+@pytest.mark.django_db
+def test_forged_answer_links_are_not_found(client: Client, alice: User, bob: User) -> None:
+    alice_seat, bob_seat = pair(alice, bob)
+    client.logout()
+    good = links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET).split("/")[-2]
+    forged = [
+        tampered(good),
+        "not-a-token",
+        # Signed for another purpose (the resume link), or with another key.
+        signing.dumps({"seat": alice_seat.pk, "answer": "met"}, salt=links.RESUME_SALT),
+        signing.dumps({"seat": bob_seat.pk, "answer": "met"}, salt=links.ANSWER_SALT, key="x" * 50),
+    ]
+
+    for token in forged:
+        assert client.get(f"/pairs/answer/{token}/").status_code == 404, token
+
+    alice_seat.refresh_from_db()
+    bob_seat.refresh_from_db()
+    assert alice_seat.answer == bob_seat.answer == ""
+
+
+@pytest.mark.django_db
+def test_a_link_for_one_seat_cannot_change_another(
+    client: Client, alice: User, bob: User, carol: User
+) -> None:
+    alice_seat, bob_seat = pair(alice, bob)
+    client.logout()
+    token = links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET).split("/")[-2]
+    # Swap the seat id inside the signed payload, keeping Alice's signature.
+    signature = token.rsplit(":", 1)[1]
+    forged_payload = signing.dumps(
+        {"seat": bob_seat.pk, "answer": "met"}, salt=links.ANSWER_SALT, compress=True
+    ).rsplit(":", 1)[0]
+
+    response = client.get(f"/pairs/answer/{forged_payload}:{signature}/")
+
+    assert response.status_code == 404
+    assert client.get(f"/pairs/answer/{token}/").status_code == 200
+    alice_seat.refresh_from_db()
+    bob_seat.refresh_from_db()
+    assert alice_seat.answer == Answer.MET
+    assert bob_seat.answer == ""
+
+
+@pytest.mark.django_db
+def test_a_link_for_a_seat_that_is_gone_or_an_unknown_answer_is_not_found(
+    client: Client, alice: User, bob: User
+) -> None:
+    alice_seat, _ = pair(alice, bob)
+    gone = links.answer_url(seat_id=alice_seat.pk + 1000, answer=Answer.MET)
+    unknown = links.answer_url(seat_id=alice_seat.pk, answer="maybe")
+
+    assert client.get(gone).status_code == 404
+    assert client.get(unknown).status_code == 404
+    alice_seat.refresh_from_db()
+    assert alice_seat.answer == ""
+
+
+# Resume after an automatic pause ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_resume_link_asks_then_resumes_with_one_click(client: Client) -> None:
+    paused = member()
+    participation = Participation.objects.create(
+        programme=community(), user=paused, opted_in=True, auto_paused=True
+    )
+    url = links.resume_url(participation_id=participation.pk)
+
+    page = client.get(url)
+
+    assert page.status_code == 200
+    assert "Resume my introductions" in page.content.decode()
+    participation.refresh_from_db()
+    assert participation.auto_paused  # a GET (a mail scanner) changes nothing
+
+    response = client.post(url)
+
+    assert response.status_code == 302 and response["Location"] == url
+    participation.refresh_from_db()
+    assert not participation.auto_paused and participation.opted_in
+    assert participation.paused_until is None
+    after = client.get(url).content.decode()
+    assert "Resume my introductions" not in after
+    assert "You are taking part" in after
+
+
+@pytest.mark.django_db
+def test_forged_resume_links_are_not_found(client: Client) -> None:
+    participation = Participation.objects.create(
+        programme=community(), user=member(), auto_paused=True
+    )
+    token = links.resume_url(participation_id=participation.pk).split("/")[-2]
+    answer_token = signing.dumps(
+        {"seat": participation.pk, "answer": "met"}, salt=links.ANSWER_SALT
+    )
+
+    for bad in (tampered(token), "nonsense", answer_token):
+        assert client.get(f"/pairs/resume/{bad}/").status_code == 404
+        assert client.post(f"/pairs/resume/{bad}/").status_code == 404
+    gone = links.resume_url(participation_id=participation.pk + 1000)
+    assert client.post(gone).status_code == 404
+    participation.refresh_from_db()
+    assert participation.auto_paused
+
+
+# Settings -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_settings_are_saved(client: Client, alice: User) -> None:
+    until = datetime.now(UTC).date() + timedelta(days=30)
+
+    response = client.post(
+        "/pairs/settings/",
+        {"opted_in": "on", "skip_next_round": "on", "paused_until": until.isoformat()},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [("/pairs/", 302)]
+    assert "Your coffee pair settings are saved." in response.content.decode()
+    participation = Participation.objects.get(programme=community(), user=alice)
+    assert participation.opted_in and participation.skip_next_round
+    assert participation.paused_until == until
+
+
+@pytest.mark.django_db
+def test_opting_out_and_clearing_an_auto_pause(client: Client, alice: User) -> None:
+    Participation.objects.create(programme=community(), user=alice, auto_paused=True)
+
+    client.post("/pairs/settings/", {"paused_until": ""})
+
+    participation = Participation.objects.get(user=alice)
+    assert not participation.opted_in and not participation.auto_paused
+
+
+@pytest.mark.django_db
+def test_a_past_pause_date_is_refused_and_the_input_kept(client: Client, alice: User) -> None:
+    Participation.objects.create(programme=community(), user=alice, opted_in=False)
+
+    response = client.post(
+        "/pairs/settings/",
+        {"opted_in": "on", "skip_next_round": "on", "paused_until": "2020-01-01"},
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Choose today or a later date" in page
+    assert 'value="2020-01-01"' in page
+    assert page.count("checked") == 2
+    participation = Participation.objects.get(user=alice)
+    assert not participation.opted_in and participation.paused_until is None
+
+
+@pytest.mark.django_db
+def test_today_is_the_members_own_date(client: Client) -> None:
+    # 23:30 UTC on 2 March: already 3 March in Auckland, still 2 March in Mexico City.
+    auckland = member(time_zone="Pacific/Auckland")
+    mexico = member(time_zone="America/Mexico_City")
+    with time_machine.travel(datetime(2026, 3, 2, 23, 30, tzinfo=UTC), tick=False):
+        client.force_login(auckland)
+        refused = client.post("/pairs/settings/", {"opted_in": "on", "paused_until": "2026-03-02"})
+        client.force_login(mexico)
+        accepted = client.post("/pairs/settings/", {"opted_in": "on", "paused_until": "2026-03-02"})
+
+    assert refused.status_code == 400
+    assert accepted.status_code == 302
+    assert Participation.objects.get(user=mexico).paused_until == date(2026, 3, 2)
+    assert not Participation.objects.filter(user=auckland).exists()
+
+
+# The member's page ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_my_page_shows_the_current_partner(client: Client, alice: User, bob: User) -> None:
+    alice_seat, _ = pair(alice, bob)
+    AcquaintanceFactory.create(owner=alice, other=bob, note="Loves trains")
+
+    response = client.get("/pairs/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Bob Bravo" in page and f'href="/members/{bob.pk}/"' in page
+    assert "Data nerd" in page
+    assert "You both care about" in page and "Python" in page
+    assert "Ciclismo" not in page  # only shared interests
+    assert 'name="answer" value="met"' in page and f'value="{alice_seat.pk}"' in page
+    assert f'action="/members/me/met/{bob.pk}/note/"' in page and "Loves trains" in page
+    assert 'name="opted_in"' in page
+
+
+@pytest.mark.django_db
+def test_my_page_tells_an_unmatched_member(client: Client, alice: User, bob: User) -> None:
+    older = RoundFactory.create(programme=community(), scheduled_for=days_ago(20))
+    pair(alice, bob, round_=older)
+    latest = RoundFactory.create(programme=community(), scheduled_for=days_ago(6))
+    Unmatched.objects.create(round=latest, user=alice)
+
+    page = client.get("/pairs/").content.decode()
+
+    assert "we could not find you a partner" in page
+    # Bob is a past pair now, not the current one.
+    assert "Past pairs" in page and "Bob Bravo" in page
+    assert "You both care about" not in page
+
+
+@pytest.mark.django_db
+def test_my_page_without_any_round(client: Client, alice: User) -> None:
+    page = client.get("/pairs/").content.decode()
+
+    assert "the person we introduce you to will appear here" in page
+    assert "Your earlier pairs will be listed here." in page
+
+
+@pytest.mark.django_db
+def test_my_page_lists_past_pairs_with_answers_and_notes(
+    client: Client, alice: User, bob: User, carol: User
+) -> None:
+    old_alice, _ = pair(alice, carol, round_=RoundFactory.create(scheduled_for=days_ago(30)))
+    old_alice.answer = Answer.WONT_HAPPEN
+    old_alice.save()
+    pair(alice, bob, round_=RoundFactory.create(scheduled_for=days_ago(2)))
+    AcquaintanceFactory.create(owner=alice, other=carol, note="Met at the Sevilla meetup")
+    AcquaintanceFactory.create(owner=carol, other=alice, note="Carol's own secret")
+
+    page = client.get("/pairs/").content.decode()
+
+    past = page.split('id="past-title"')[1]
+    assert "Carol Cano" in past
+    assert "You said: It won" in past
+    assert "Met at the Sevilla meetup" in past
+    assert "Carol's own secret" not in page
+
+
+@pytest.mark.django_db
+def test_my_page_does_not_show_other_programmes_or_other_members_pairs(
+    client: Client, alice: User, bob: User, carol: User
+) -> None:
+    other = Programme.objects.create(name="Mentoring", slug="mentoring")
+    pair(alice, carol, round_=RoundFactory.create(programme=other))
+    pair(bob, carol)
+
+    page = client.get("/pairs/").content.decode()
+
+    assert "Carol Cano" not in page and "Bob Bravo" not in page
+
+
+@pytest.mark.django_db
+def test_my_page_queries_do_not_grow_with_past_pairs(
+    client: Client, alice: User, django_assert_max_num_queries: Any
+) -> None:
+    def add_rounds(count: int, start: int) -> None:
+        for index in range(count):
+            partner = member(interests=("Python",))
+            pair(alice, partner, round_=RoundFactory.create(scheduled_for=days_ago(start + index)))
+            AcquaintanceFactory.create(owner=alice, other=partner, note=f"note {index}")
+
+    add_rounds(2, start=1)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/pairs/").status_code == 200
+    add_rounds(25, start=10)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/pairs/")
+
+    assert response.content.decode().count("pair-past") == 20  # the 20 latest past pairs
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_the_current_partner(client: Client, alice: User, bob: User) -> None:
+    empty = client.get("/").content.decode()
+    pair(alice, bob)
+
+    page = client.get("/").content.decode()
+
+    assert "the person we introduce you to will appear here" in empty
+    assert "Bob Bravo" in page and "Data nerd" in page
+    assert 'href="/pairs/"' in page
+
+
+# Admin ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(client: Client) -> User:
+    user = UserFactory.create(is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return user
+
+
+def participants(count: int) -> list[User]:
+    users = [member(display_name=f"Person {index:02d}") for index in range(count)]
+    for user in users:
+        Participation.objects.create(programme=community(), user=user)
+    return users
+
+
+@pytest.mark.django_db
+def test_staff_preview_the_next_round_without_saving(client: Client, staff: User) -> None:
+    pytest.importorskip("matching.solver")
+    participants(5)
+
+    response = client.post(
+        "/admin/matching/programme/",
+        {"action": "preview_round", "_selected_action": [community().pk]},
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "5 eligible members" in page
+    assert sum(f"Person {index:02d}" in page for index in range(5)) == 5
+    assert "overlap" in page
+    assert not Round.objects.exists()
+    assert not GroupMember.objects.exists()
+
+
+@pytest.mark.django_db
+def test_staff_start_a_round_once(client: Client, staff: User) -> None:
+    pytest.importorskip("matching.solver")
+    participants(4)
+    data = {"action": "start_round", "_selected_action": [community().pk]}
+
+    with time_machine.travel(datetime(2026, 3, 2, 9, 15, 20, tzinfo=UTC), tick=False):
+        first = client.post("/admin/matching/programme/", data, follow=True)
+        second = client.post("/admin/matching/programme/", data, follow=True)
+
+    round_ = Round.objects.get()
+    assert round_.scheduled_for == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    assert round_.seats.count() == 4
+    assert "round started with 4 eligible members" in first.content.decode()
+    assert "already exists" in second.content.decode()
+
+
+@pytest.mark.django_db
+def test_outsiders_cannot_use_the_admin_actions(client: Client, alice: User) -> None:
+    response = client.post(
+        "/admin/matching/programme/",
+        {"action": "start_round", "_selected_action": [community().pk]},
+    )
+
+    assert response.status_code == 302
+    assert not Round.objects.exists()
+
+
+@pytest.mark.django_db
+def test_admin_lists_render_with_bounded_queries(
+    client: Client, staff: User, bob: User, carol: User, django_assert_max_num_queries: Any
+) -> None:
+    for days in range(1, 6):
+        seats = pair(bob, carol, round_=RoundFactory.create(scheduled_for=days_ago(days)))
+        GroupMember.objects.filter(pk=seats[0].pk).update(
+            answer=Answer.MET, intro_sent_at=days_ago(days)
+        )
+    Participation.objects.create(programme=community(), user=bob)
+
+    with django_assert_max_num_queries(14):  # a fixed number, not one per round
+        rounds = client.get("/admin/matching/round/")
+    pages = [
+        rounds,
+        client.get(f"/admin/matching/round/{Round.objects.first().pk}/change/"),  # type: ignore[union-attr]
+        client.get("/admin/matching/participation/?auto_paused__exact=0&q=example"),
+        client.get("/admin/matching/group/?answer=met"),
+        client.get("/admin/matching/groupmember/?answer=none"),
+        client.get("/admin/matching/programme/"),
+        client.get("/admin/matching/unmatched/"),
+    ]
+
+    assert [page.status_code for page in pages] == [200] * len(pages)
+    assert "50%" in rounds.content.decode()  # met rate: one seat of two said "met"
+
+
+@pytest.mark.django_db
+def test_staff_pause_and_resume_participations(client: Client, staff: User, bob: User) -> None:
+    participation = Participation.objects.create(programme=community(), user=bob)
+    url = "/admin/matching/participation/"
+
+    client.post(url, {"action": "pause", "_selected_action": [participation.pk]})
+    participation.refresh_from_db()
+    assert participation.auto_paused
+
+    client.post(url, {"action": "resume", "_selected_action": [participation.pk]})
+    participation.refresh_from_db()
+    assert not participation.auto_paused and participation.opted_in
+
+
+# Management command ---------------------------------------------------------------------
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("matching_round", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_command_dry_run_saves_nothing() -> None:
+    pytest.importorskip("matching.solver")
+    participants(3)
+
+    output = run("--dry-run", "--at", "2026-03-02T09:00")
+
+    assert "Nothing was saved" in output
+    assert "3 eligible" in output
+    assert "Person 00" in output and "score" in output
+    assert not Round.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_command_creates_a_round_once() -> None:
+    pytest.importorskip("matching.solver")
+    participants(2)
+
+    first = run("--at", "2026-03-02T09:00")
+    second = run("--at", "2026-03-02T08:00:00+00:00")  # the same moment, written in UTC
+
+    assert "Created round" in first and "1 groups" in first
+    assert "already exists" in second
+    round_ = Round.objects.get()
+    assert round_.scheduled_for == datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--programme", "nope"], "No programme with the slug “nope”"),
+        (["--at", "next tuesday"], "is not an ISO 8601 date"),
+    ],
+)
+def test_the_command_explains_bad_input(args: list[str], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+    assert not Round.objects.exists()

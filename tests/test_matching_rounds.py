@@ -1,0 +1,285 @@
+"""Rounds end to end on PostgreSQL and Redis: due-ness, idempotency, emails, follow-ups."""
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import override_settings
+
+from matching import links, services, tasks
+from matching.apps import COMMUNITY_SLUG
+from matching.models import GroupMember, Participation, Programme, Round, Unmatched
+from members import services as member_services
+from members.models import Acquaintance, Language, User
+from tests.conftest import SmtpSink
+from tests.factories import ProfileFactory, UserFactory
+
+pytest.importorskip("matching.solver")
+
+# Monday 2026-11-23 09:00 in Madrid is 08:00 UTC.
+SLOT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def community() -> Programme:
+    return Programme.objects.get(slug=COMMUNITY_SLUG)
+
+
+def participant(
+    *,
+    zone: str = "Europe/Madrid",
+    languages: tuple[str, ...] = ("es",),
+    opted_in: bool = True,
+    **user_fields: object,
+) -> User:
+    user = UserFactory.create(time_zone=zone, **user_fields)
+    member_services.profile_update(
+        profile=ProfileFactory.create(user=user),
+        languages=Language.objects.filter(code__in=languages),
+        interest_names=["Café"],
+        complete_onboarding=True,
+    )
+    Participation.objects.create(programme=community(), user=user, opted_in=opted_in)
+    return user
+
+
+def seats_by_user(round_: Round) -> dict[int, GroupMember]:
+    return {seat.user_id: seat for seat in round_.seats.all()}
+
+
+@pytest.mark.django_db
+def test_the_community_programme_is_due_every_other_monday_at_nine_in_madrid() -> None:
+    programme = community()
+
+    assert programme.latest_slot(SLOT - timedelta(minutes=1)) == SLOT - timedelta(days=14)
+    assert programme.latest_slot(SLOT) == SLOT
+    assert programme.latest_slot(SLOT + timedelta(days=13)) == SLOT
+    # Summer time: 09:00 in Madrid is 07:00 UTC.
+    assert programme.latest_slot(datetime(2026, 6, 22, 7, 0, tzinfo=UTC)) == datetime(
+        2026, 6, 22, 7, 0, tzinfo=UTC
+    )
+
+
+@pytest.mark.django_db
+def test_a_due_round_starts_once_and_pairs_only_eligible_members() -> None:
+    members = [participant() for _ in range(5)]
+    out = participant(opted_in=False)
+    paused = participant()
+    Participation.objects.filter(user=paused).update(paused_until=date(2026, 12, 1))
+    skipping = participant()
+    Participation.objects.filter(user=skipping).update(skip_next_round=True)
+    unverified = participant(verified=False)
+    inactive = participant(is_active=False)
+
+    assert services.rounds_start_due(now=SLOT - timedelta(minutes=5)) == []
+    started = services.rounds_start_due(now=SLOT + timedelta(minutes=3))
+    again = services.rounds_start_due(now=SLOT + timedelta(minutes=8))
+
+    assert len(started) == 1 and again == []
+    round_ = started[0]
+    seated = set(seats_by_user(round_))
+    assert seated == {member.pk for member in members}
+    assert not seated & {out.pk, paused.pk, skipping.pk, unverified.pk, inactive.pk}
+    assert sorted(len(group.members.all()) for group in round_.groups.all()) == [2, 3]
+    assert not Participation.objects.get(user=skipping).skip_next_round
+    assert Acquaintance.objects.filter(owner=members[0]).exists()
+
+
+@pytest.mark.django_db
+def test_a_slot_missed_by_more_than_a_day_is_not_run_late() -> None:
+    participant(), participant()
+
+    assert services.rounds_start_due(now=SLOT + timedelta(days=2)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_starts_make_one_round_and_one_seat_per_member() -> None:
+    for _ in range(8):
+        participant()
+    results: list[bool] = []
+    barrier = threading.Barrier(2)
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            _, created = services.round_create(programme=community(), scheduled_for=SLOT)
+            results.append(created)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [False, True]
+    assert Round.objects.count() == 1
+    assert GroupMember.objects.count() == 8
+    assert len(mail.outbox) == 8
+
+
+@pytest.mark.django_db
+def test_a_member_with_no_common_language_is_told_not_dropped(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    participant(), participant()
+    loner = participant(languages=("zh",), language="en")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        round_, _ = services.round_create(programme=community(), scheduled_for=SLOT)
+
+    assert Unmatched.objects.get(round=round_).user == loner
+    assert [message.subject for message in mail.outbox if message.to == [loner.email]] == [
+        "No coffee pair for you this round"
+    ]
+
+
+@pytest.mark.django_db
+def test_nobody_meets_the_same_person_again_while_others_remain() -> None:
+    # Three rounds of six: after two, everyone still has three unmet partners and a
+    # repeat-free pairing always exists, so the solver must find it.
+    members = [participant() for _ in range(6)]
+    met: set[frozenset[int]] = set()
+    for number in range(3):
+        round_, _ = services.round_create(
+            programme=community(), scheduled_for=SLOT + timedelta(days=14 * number)
+        )
+        pairs = {
+            frozenset(seat.user_id for seat in group.members.all()) for group in round_.groups.all()
+        }
+        assert not pairs & met, f"repeat in round {number + 1}"
+        met |= pairs
+    assert len(met) == 9 == len(members) * 3 // 2
+
+
+@pytest.mark.django_db
+def test_blocked_members_are_never_paired() -> None:
+    first, second = participant(), participant()
+    participant(), participant()
+    member_services.block_create(blocker=first, blocked=second)
+
+    for number in range(3):
+        round_, _ = services.round_create(
+            programme=community(), scheduled_for=SLOT + timedelta(days=14 * number)
+        )
+        for group in round_.groups.all():
+            assert {first.pk, second.pk} - {seat.user_id for seat in group.members.all()}
+
+
+@pytest.mark.django_db
+def test_intros_reach_a_real_smtp_server_once_in_each_language(
+    smtp_server: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    ana = participant(
+        email="ana@example.com",
+        display_name="Ana",
+        language="es",
+        zone="Europe/Madrid",
+        languages=("es", "en"),
+    )
+    participant(
+        email="ben@example.com",
+        display_name="Ben",
+        language="en",
+        zone="America/Mexico_City",
+        languages=("en",),
+    )
+    smtp = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": smtp_server.port,
+    }
+    smtp_server.messages.clear()
+
+    with override_settings(**smtp), django_capture_on_commit_callbacks(execute=True):
+        round_, _ = services.round_create(programme=community(), scheduled_for=SLOT)
+    with override_settings(**smtp):
+        seats = seats_by_user(round_)
+        tasks.intro_send(seats[ana.pk].pk)  # a redelivered task: nothing more is sent
+
+    to_ana = smtp_server.wait_for("ana@example.com")
+    to_ben = smtp_server.wait_for("ben@example.com")
+    assert len(smtp_server.messages) == 2
+    assert "Ben" in str(to_ana["Subject"])
+    assert str(to_ben["Subject"]) == "Your coffee pair: Ana"
+    assert str(to_ben["Reply-To"]) == "ana@example.com"
+    body = to_ben.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    # Ana works 09:00-17:00 in Madrid, Ben 09:00-17:00 in Mexico City: they share
+    # 09:00-10:00 for Ben, which is 16:00-17:00 for Ana.
+    assert "- Monday 09:00–10:00 · Ana: Monday 16:00–17:00" in body
+    assert all(seat.intro_sent_at for seat in GroupMember.objects.filter(round=round_))
+
+
+@pytest.mark.django_db
+def test_a_failed_intro_is_retried_and_then_sent(smtp_server: SmtpSink) -> None:
+    participant(), participant()
+    round_, _ = services.round_create(programme=community(), scheduled_for=SLOT)
+    seat = round_.seats.first()
+    assert seat is not None
+    smtp = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+    }
+
+    with override_settings(**smtp, EMAIL_PORT=1):  # nothing listens there
+        result = tasks.intro_send.apply(
+            args=[seat.pk], retries=tasks.RETRY["max_retries"], throw=False
+        )
+    seat.refresh_from_db()
+    assert result.failed()
+    assert seat.intro_sent_at is None and seat.intro_attempts == 1
+
+    with override_settings(**smtp, EMAIL_PORT=smtp_server.port):
+        tasks.intro_send(seat.pk)
+
+    seat.refresh_from_db()
+    assert seat.intro_sent_at is not None
+
+
+@pytest.mark.django_db
+def test_the_follow_up_asks_once_and_its_links_answer_without_login(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    participant(), participant()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_create(programme=community(), scheduled_for=SLOT)
+    mail.outbox.clear()
+
+    assert services.follow_ups_due(now=SLOT + timedelta(days=4)) == []
+    due = services.follow_ups_due(now=SLOT + timedelta(days=5, hours=1))
+    assert len(due) == 2
+    for seat_id in due + due:
+        tasks.follow_up_send(seat_id)
+    assert len(mail.outbox) == 2
+
+    seat = GroupMember.objects.get(pk=due[0])
+    token_url = links.answer_url(seat_id=seat.pk, answer="met")
+    assert token_url in next(m.body for m in mail.outbox if m.to == [seat.user.email])
+    seat_id, answer = links.answer_from_token(token_url.rstrip("/").split("/")[-1])
+    assert (seat_id, answer) == (seat.pk, "met")
+
+
+@pytest.mark.django_db
+def test_members_who_ignore_three_intros_are_paused_and_told() -> None:
+    ignorer, answerer = participant(), participant()
+    for number in range(3):
+        round_, _ = services.round_create(
+            programme=community(), scheduled_for=SLOT + timedelta(days=14 * number)
+        )
+        GroupMember.objects.filter(round=round_).update(follow_up_sent_at=SLOT)
+        services.answer_record(seat=round_.seats.get(user=answerer), answer="met")
+    mail.outbox.clear()
+
+    tasks.follow_ups_tick()
+    tasks.follow_ups_tick()
+
+    assert Participation.objects.get(user=ignorer).auto_paused
+    assert not Participation.objects.get(user=answerer).auto_paused
+    assert [message.to for message in mail.outbox] == [[ignorer.email]]
+    next_round, _ = services.round_create(
+        programme=community(), scheduled_for=SLOT + timedelta(days=42)
+    )
+    assert ignorer.pk not in seats_by_user(next_round)
