@@ -26,7 +26,7 @@ class Programme(models.Model):
     description = models.TextField(_("description"), blank=True)
     active = models.BooleanField(_("active"), default=True)
     cadence_days = models.PositiveSmallIntegerField(
-        _("every how many days"), default=14, validators=[MinValueValidator(1)]
+        _("days between rounds"), default=14, validators=[MinValueValidator(1)]
     )
     weekday = models.PositiveSmallIntegerField(
         _("weekday"), choices=Weekday.choices, default=Weekday.MONDAY
@@ -38,7 +38,7 @@ class Programme(models.Model):
         _("time zone"), max_length=64, default="Europe/Madrid", validators=[validate_time_zone]
     )
     starts_on = models.DateField(
-        _("first round on or after"),
+        _("first round date"),
         default=date(2026, 1, 5),
         help_text=_(
             "Rounds happen on this date's cadence: every N days from the first "

@@ -34,12 +34,12 @@ WEEK_MINUTES = 7 * 24 * 60
 FULL_HOURS_MINUTES = 40 * 60  # an overlap of a 40-hour week scores 1
 FULL_GRAPH_LIMIT = 300  # up to this many members, every valid pair is a candidate
 TRIO_EXACT_LIMIT = 30  # up to this many members, the trio search tries every triangle
-CANDIDATES_PER_MEMBER = 40  # sampled pairs proposed by each member above FULL_GRAPH_LIMIT
+CANDIDATES_PER_MEMBER = 20  # sampled pairs proposed by each member above FULL_GRAPH_LIMIT
 # 2-opt evaluations: counted, never timed, so the answer does not depend on the machine.
-# Plenty for small communities; a thin layer at scale, where greedy is already close.
-SWAPS_PER_MEMBER = 60
-SWAPS_CAP = 60_000
-SWAPS_PER_MEMBER_AT_SCALE = 3
+# Enough to converge on a complete graph; a thin layer at scale, where time is short.
+SWAPS_PER_MEMBER = 400
+SWAPS_AT_SCALE = 30_000
+SWAPS_PER_MEMBER_AT_SCALE = 2
 # A repeat costs more than any pair can score (at most ~3), so no score gain ever buys one;
 # the part that shrinks with age makes an older repeat cheaper than a recent one.
 REPEAT_PENALTY = 100.0
@@ -110,7 +110,10 @@ def solve(
             for u in left_out:
                 graph.add_all_valid_pairs(u)
             _augment(graph, mate)
-    budget = min(SWAPS_PER_MEMBER * n, SWAPS_CAP + SWAPS_PER_MEMBER_AT_SCALE * n)
+    if n <= FULL_GRAPH_LIMIT:
+        budget = SWAPS_PER_MEMBER * n
+    else:
+        budget = SWAPS_AT_SCALE + SWAPS_PER_MEMBER_AT_SCALE * n
     _improve(problem, graph, mate, budget=budget)
     trio = _make_trio(problem, graph, mate)
     return _result(problem, mate, trio)
@@ -135,6 +138,8 @@ class _Problem:
         if len(set(self.ids)) != self.n:
             raise ValueError("duplicate candidate ids")
         self.settings = settings
+        self.seed = settings.seed
+        self.overlap_unit = settings.overlap_weight / FULL_HOURS_MINUTES
         self.history = history
         index = {member_id: i for i, member_id in enumerate(self.ids)}
         # Sorted, so that bit numbers (and sampling) do not depend on string hashing.
@@ -186,18 +191,18 @@ class _Problem:
 
     def fresh_score(self, i: int, j: int) -> float:
         """`sum(parts(i, j))` for a pair that never met: the hot path, written out flat."""
-        s = self.settings
         overlap = (self.hours[i] & self.hours[j]).bit_count()
-        if overlap > FULL_HOURS_MINUTES:
-            overlap = FULL_HOURS_MINUTES
+        score = self.overlap_unit * (
+            overlap if overlap < FULL_HOURS_MINUTES else FULL_HOURS_MINUTES
+        )
         a, b = self.interests[i], self.interests[j]
-        shared = len(a & b) if a and b else 0
-        score = s.overlap_weight * overlap / FULL_HOURS_MINUTES
-        if shared:
-            score += s.interest_weight * shared / (len(a) + len(b) - shared)
+        if a and b:
+            shared = len(a & b)
+            if shared:
+                score += self.settings.interest_weight * shared / (len(a) + len(b) - shared)
         if (self.mentor[i] and self.mentee[j]) or (self.mentee[i] and self.mentor[j]):
-            score += s.mentoring_weight
-        return score + s.randomness * _noise(s.seed, self.ids[i], self.ids[j])
+            score += self.settings.mentoring_weight
+        return score + self.settings.randomness * _noise(self.seed, self.ids[i], self.ids[j])
 
     def weight(self, i: int, j: int) -> float | None:
         """The pair's score (repeat penalty included), or None when the pair is not valid.
@@ -207,7 +212,10 @@ class _Problem:
         key = i * self.n + j if i < j else j * self.n + i
         if key in self._cache:
             return self._cache[key]
-        w = sum(self.parts(i, j)) if self.valid(i, j) else None
+        w = None
+        if self.valid(i, j):
+            ago = self.rounds_ago(i, j)
+            w = self.fresh_score(i, j) - (0.0 if ago is None else REPEAT_PENALTY * (1 + 1 / ago))
         if self.n <= FULL_GRAPH_LIMIT:
             self._cache[key] = w
         return w
@@ -316,43 +324,42 @@ def _sample_candidates(problem: _Problem, graph: _Graph, rng: random.Random) -> 
     time_share = CANDIDATES_PER_MEMBER * 6 // 10
     interest_share = CANDIDATES_PER_MEMBER * 3 // 10
     random_share = CANDIDATES_PER_MEMBER - time_share - interest_share
+    # Members with the same languages and band draw from the same pools: build them once.
+    pools: dict[tuple[int, int], tuple[list[int], list[int], list[int], list[int]]] = {}
+    draw = rng.random
     for i in range(n):
-        languages = _bits(problem.language_bits[i])
-        near = [
-            by_time.get((language, (bands[i] + step) % HOUR_BANDS), [])
-            for language in languages
-            for step in (-1, 0, 1)
-        ]
-        proposals = _pick(near, time_share, rng)
-        proposals += _pick([by_language[language] for language in languages], random_share, rng)
-        if interests[i]:
-            pools = [by_interest[interests[i][rng.randrange(len(interests[i]))]]]
-            proposals += _pick(pools * interest_share, interest_share, rng)
+        key = (problem.language_bits[i], bands[i])
+        if key not in pools:
+            languages = _bits(key[0])
+            pools[key] = (
+                [
+                    j
+                    for language in languages
+                    for step in (-1, 0, 1)
+                    for j in by_time.get((language, (key[1] + step) % HOUR_BANDS), ())
+                ],
+                [j for language in languages for j in by_language[language]],
+                [j for language in languages for j in mentors.get(language, ())],
+                [j for language in languages for j in mentees.get(language, ())],
+            )
+        near, same_language, mentor_pool, mentee_pool = pools[key]
+        proposals = _pick(near, time_share, draw) + _pick(same_language, random_share, draw)
+        for _ in range(interest_share if interests[i] else 0):
+            pool = by_interest[interests[i][int(draw() * len(interests[i]))]]
+            proposals.append(pool[int(draw() * len(pool))])
         if problem.mentee[i]:
-            proposals += _pick([mentors.get(language, []) for language in languages], 3, rng)
+            proposals += _pick(mentor_pool, 3, draw)
         if problem.mentor[i]:
-            proposals += _pick([mentees.get(language, []) for language in languages], 3, rng)
+            proposals += _pick(mentee_pool, 3, draw)
         # A pair proposed from both sides is added twice; duplicates are harmless.
         for j in sorted(set(proposals)):
             graph.add(i, j)
 
 
-def _pick(pools: list[list[int]], count: int, rng: random.Random) -> list[int]:
-    """`count` members drawn uniformly from the union (with repeats) of the pools."""
-    sizes = [len(pool) for pool in pools]
-    total = sum(sizes)
-    picked: list[int] = []
-    if not total:
-        return picked
-    draw = rng.random
-    for _ in range(count):
-        r = int(draw() * total)
-        for pool, size in zip(pools, sizes, strict=True):
-            if r < size:
-                picked.append(pool[r])
-                break
-            r -= size
-    return picked
+def _pick(pool: list[int], count: int, draw: Callable[[], float]) -> list[int]:
+    """`count` members drawn uniformly, with replacement, from the pool."""
+    size = len(pool)
+    return [pool[int(draw() * size)] for _ in range(count)] if size else []
 
 
 def _band(hours: tuple[tuple[int, int], ...]) -> int:
@@ -540,27 +547,52 @@ def _improve(problem: _Problem, graph: _Graph, mate: list[int], *, budget: int) 
     a repeat; it keeps the matched set, so rules 1 to 3 hold throughout.
     """
     weight = problem.weight
+    current = [-1.0] * problem.n  # the score of each member's pair, kept up to date
+    for a in range(problem.n):
+        if a < mate[a]:
+            current[a] = current[mate[a]] = weight(a, mate[a]) or 0.0
     improved = True
     while improved and budget > 0:
         improved = False
         for a in range(problem.n):
+            if budget <= 0:
+                return
             b = mate[a]
             if b < 0:
                 continue
             for c in graph.fresh[a] + [j for j, _ in graph.past[a]]:
                 d = mate[c]
-                if d < 0 or c == b or budget <= 0:
+                if d < 0 or c == b:
                     continue
                 budget -= 1
-                now = (weight(a, b) or 0.0) + (weight(c, d) or 0.0)
-                for x, y in ((c, d), (d, c)):
-                    w1, w2 = weight(a, x), weight(b, y)
-                    if w1 is not None and w2 is not None and w1 + w2 > now + 1e-9:
-                        mate[a], mate[x], mate[b], mate[y] = x, a, y, b
-                        improved = True
-                        break
-                if mate[a] != b:
+                now = current[a] + current[c]
+                if _swap(a, b, c, d, now, weight, mate, current):
+                    improved = True
                     break
+
+
+def _swap(
+    a: int,
+    b: int,
+    c: int,
+    d: int,
+    now: float,
+    weight: Callable[[int, int], float | None],
+    mate: list[int],
+    current: list[float],
+) -> bool:
+    """Re-pair (a, b), (c, d) as (a, c), (b, d) or (a, d), (b, c) if that scores more."""
+    for x, y in ((c, d), (d, c)):
+        w1 = weight(a, x)
+        if w1 is None:
+            continue
+        w2 = weight(b, y)
+        if w2 is not None and w1 + w2 > now + 1e-9:
+            mate[a], mate[x], mate[b], mate[y] = x, a, y, b
+            current[a] = current[x] = w1
+            current[b] = current[y] = w2
+            return True
+    return False
 
 
 def _make_trio(problem: _Problem, graph: _Graph, mate: list[int]) -> tuple[int, int, int] | None:
@@ -583,37 +615,42 @@ def _make_trio(problem: _Problem, graph: _Graph, mate: list[int]) -> tuple[int, 
             gain = (weight(u, v) or 0.0) + (weight(u, w) or 0.0)
             if best is None or gain > best[0]:
                 best = (gain, u, v, w)
+    small = problem.n <= TRIO_EXACT_LIMIT
+    # A trio with a repeat is a last resort: a trio of strangers may exist elsewhere.
+    if small and (best is None or best[0] < -REPEAT_PENALTY / 2):
+        trio = _trio_by_triangles(problem, mate, fresh_only=True)
+        if trio is not None:
+            return trio
     if best is not None:
         _, u, v, w = best
         mate[v] = mate[w] = -1
         return (u, v, w)
-    if problem.n <= TRIO_EXACT_LIMIT:
-        return _trio_by_triangles(problem, mate)
-    return None
+    return _trio_by_triangles(problem, mate, fresh_only=False) if small else None
 
 
-def _trio_by_triangles(problem: _Problem, mate: list[int]) -> tuple[int, int, int] | None:
-    """A triangle whose removal leaves a matching one pair smaller (one more member placed),
-    on never-met pairs first, then on all pairs. Small communities only: it is cubic in
-    triangles times a matching each.
+def _trio_by_triangles(
+    problem: _Problem, mate: list[int], *, fresh_only: bool
+) -> tuple[int, int, int] | None:
+    """A triangle whose removal leaves a matching at most one pair smaller (so one more
+    member is placed), with the matching of the others rebuilt; on never-met pairs only if
+    `fresh_only`. Small communities only: every triangle costs a matching.
     """
     pairs = sum(1 for v in mate if v >= 0) // 2
-    for fresh_only in (True, False):
-        graph = _Graph(problem)
-        for i, j in combinations(range(problem.n), 2):
-            if problem.valid(i, j) and not (fresh_only and problem.rounds_ago(i, j)):
-                graph.add(i, j)
-        adjacent = [set(graph.fresh[i]) | {j for j, _ in graph.past[i]} for i in range(problem.n)]
-        for a, b, c in combinations(range(problem.n), 3):
-            if b not in adjacent[a] or c not in adjacent[a] or c not in adjacent[b]:
-                continue
-            rest = [-1] * problem.n
-            for x in (a, b, c):
-                rest[x] = -2  # out of the matching: no neighbour will reach it
-            _augment_without(graph, rest, {a, b, c})
-            if sum(1 for v in rest if v >= 0) // 2 >= pairs - 1:
-                mate[:] = [v if v >= 0 else -1 for v in rest]
-                return (a, b, c)
+    graph = _Graph(problem)
+    for i, j in combinations(range(problem.n), 2):
+        if not (fresh_only and problem.rounds_ago(i, j)):
+            graph.add(i, j)
+    adjacent = [set(graph.fresh[i]) | {j for j, _ in graph.past[i]} for i in range(problem.n)]
+    for a, b, c in combinations(range(problem.n), 3):
+        if b not in adjacent[a] or c not in adjacent[a] or c not in adjacent[b]:
+            continue
+        rest = [-1] * problem.n
+        for x in (a, b, c):
+            rest[x] = -2  # out of the matching: no neighbour will reach it
+        _augment_without(graph, rest, {a, b, c})
+        if sum(1 for v in rest if v >= 0) // 2 >= pairs - 1:
+            mate[:] = [v if v >= 0 else -1 for v in rest]
+            return (a, b, c)
     return None
 
 

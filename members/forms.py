@@ -108,8 +108,9 @@ class ProfileForm(forms.ModelForm[Profile]):
         }
 
     coffee_pairs = forms.BooleanField(
-        label=_("Introduce me to another member every two weeks (coffee pairs)"),
-        required=False, initial=True,
+        label=_("Introduce me to other members regularly (coffee pairs)"),
+        required=False,
+        initial=True,
         help_text=_("You can skip a round, pause or leave at any time."),
     )
 

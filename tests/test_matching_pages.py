@@ -380,7 +380,7 @@ def test_my_page_tells_an_unmatched_member(client: Client, alice: User, bob: Use
 
     page = client.get("/pairs/").content.decode()
 
-    assert "we could not find you a partner" in page
+    assert "we could not find a partner for you" in page
     # Bob is a past pair now, not the current one.
     assert "Past pairs" in page and "Bob Bravo" in page
     assert "You both care about" not in page

@@ -105,6 +105,7 @@ def test_member_pages_pass_axe(
         "/members/me/delete/",
         f"/members/{other.pk}/report/",
         "/accounts/email/",
+        "/pairs/",
         "/accounts/password/change/",
     ):
         page.goto(path)

@@ -1,0 +1,279 @@
+"""The pairing solver's hard rules, for any input (hypothesis), checked against exact answers
+computed with networkx on small instances; determinism; and the score against the exact
+maximum-weight matching on a few communities of 200 members."""
+
+import random
+from collections.abc import Iterable
+from itertools import combinations
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.bench_matching import community
+from matching.solver import FULL_GRAPH_LIMIT, Candidate, Result, Settings, _Problem, solve
+
+Pair = tuple[int, int]
+
+
+@st.composite
+def instances(
+    draw: st.DrawFn, max_size: int = 11
+) -> tuple[list[Candidate], set[Pair], dict[Pair, int], Settings]:
+    ids = draw(st.lists(st.integers(1, 10_000), unique=True, max_size=max_size))
+    members = []
+    for member_id in ids:
+        start = draw(st.integers(0, 10_079))
+        end = draw(st.integers(start + 1, min(10_080, start + 3000)))
+        members.append(
+            Candidate(
+                id=member_id,
+                languages=draw(st.frozensets(st.sampled_from(("es", "en", "pt")), max_size=2)),
+                interests=draw(st.frozensets(st.integers(0, 5), max_size=3)),
+                hours=((start, end),),
+                mentor=draw(st.booleans()),
+                mentee=draw(st.booleans()),
+            )
+        )
+    pairs = list(combinations(ids, 2))
+    blocked = set(draw(st.lists(st.sampled_from(pairs), max_size=8))) if pairs else set()
+    met = draw(st.lists(st.sampled_from(pairs), max_size=12)) if pairs else []
+    history = {(b, a) if draw(st.booleans()) else (a, b): draw(st.integers(1, 6)) for a, b in met}
+    return members, blocked, history, Settings(seed=draw(st.integers(0, 2**32)))
+
+
+def _met(a: int, b: int, history: dict[Pair, int]) -> bool:
+    return (a, b) in history or (b, a) in history
+
+
+def _valid_graph(
+    members: list[Candidate], blocked: set[Pair], history: dict[Pair, int], fresh_only: bool
+) -> nx.Graph:
+    blocked_both = blocked | {(b, a) for a, b in blocked}
+    graph = nx.Graph()
+    graph.add_nodes_from(m.id for m in members)
+    for x, y in combinations(members, 2):
+        if (x.id, y.id) in blocked_both or not x.languages & y.languages:
+            continue
+        if not (fresh_only and _met(x.id, y.id, history)):
+            graph.add_edge(x.id, y.id)
+    return graph
+
+
+def _most_placed(graph: nx.Graph) -> int:
+    """Members placed by a maximum matching, or by one triangle plus a maximum matching of
+    the rest when that places more: the exact optimum of rule 3."""
+    best = 2 * len(nx.max_weight_matching(graph, maxcardinality=True))
+    for a, b, c in combinations(graph.nodes, 3):
+        if graph.has_edge(a, b) and graph.has_edge(a, c) and graph.has_edge(b, c):
+            rest = graph.subgraph(set(graph.nodes) - {a, b, c})
+            best = max(best, 3 + 2 * len(nx.max_weight_matching(rest, maxcardinality=True)))
+    return best
+
+
+def _pairs(result: Result) -> Iterable[Pair]:
+    for group in result.groups:
+        yield from combinations(group.members, 2)
+
+
+def _placed(result: Result) -> int:
+    return sum(len(group.members) for group in result.groups)
+
+
+def _check_hard_rules(members: list[Candidate], blocked: set[Pair], result: Result) -> None:
+    languages = {m.id: m.languages for m in members}
+    for a, b in _pairs(result):
+        assert (a, b) not in blocked and (b, a) not in blocked
+        assert languages[a] & languages[b]
+    everyone = [i for group in result.groups for i in group.members] + result.unmatched
+    assert sorted(everyone) == sorted(languages)
+    sizes = [len(group.members) for group in result.groups]
+    assert set(sizes) <= {2, 3}
+    assert sizes.count(3) <= 1
+    if 3 in sizes:
+        assert _placed(result) % 2 == 1  # a trio only absorbs an odd member
+    for group in result.groups:
+        assert list(group.members) == sorted(group.members)
+        assert group.score == pytest.approx(sum(group.breakdown.values()))
+    assert result.unmatched == sorted(result.unmatched)
+    assert result.total_score == pytest.approx(sum(group.score for group in result.groups))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_it_keeps_the_hard_rules_and_places_as_many_as_possible(
+    instance: tuple[list[Candidate], set[Pair], dict[Pair, int], Settings],
+) -> None:
+    members, blocked, history, config = instance
+    result = solve(members, blocked=blocked, history=history, settings=config)
+
+    _check_hard_rules(members, blocked, result)
+    assert _placed(result) == _most_placed(_valid_graph(members, blocked, history, False))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_it_repeats_no_pair_when_never_met_pairs_place_as_many(
+    instance: tuple[list[Candidate], set[Pair], dict[Pair, int], Settings],
+) -> None:
+    """Rule 4, exactly as guaranteed: when the pairs that never met can place as many members
+    as all valid pairs can, no group holds a pair that met before."""
+    members, blocked, history, config = instance
+    fresh = _most_placed(_valid_graph(members, blocked, history, True))
+    if fresh != _most_placed(_valid_graph(members, blocked, history, False)):
+        return
+    result = solve(members, blocked=blocked, history=history, settings=config)
+
+    assert not [pair for pair in _pairs(result) if _met(*pair, history)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(instances(), st.randoms(use_true_random=False))
+def test_the_same_input_and_seed_give_the_same_result(
+    instance: tuple[list[Candidate], set[Pair], dict[Pair, int], Settings], rng: random.Random
+) -> None:
+    members, blocked, history, config = instance
+    shuffled = list(members)
+    rng.shuffle(shuffled)
+
+    first = solve(members, blocked=blocked, history=history, settings=config)
+    second = solve(shuffled, blocked=blocked, history=history, settings=config)
+
+    assert first == second
+
+
+def _member(
+    member_id: int, languages: str = "es", hours: tuple[Pair, ...] = ((0, 480),)
+) -> Candidate:
+    return Candidate(
+        id=member_id,
+        languages=frozenset(languages.split()),
+        interests=frozenset(),
+        hours=hours,
+    )
+
+
+def test_it_returns_nothing_for_nobody() -> None:
+    assert solve([], settings=Settings(seed=1)) == Result(groups=[], unmatched=[], total_score=0)
+
+
+def test_it_leaves_a_lone_member_unmatched() -> None:
+    result = solve([_member(7)], settings=Settings(seed=1))
+
+    assert result.groups == []
+    assert result.unmatched == [7]
+
+
+def test_it_makes_a_trio_of_three_members() -> None:
+    result = solve([_member(3), _member(1), _member(2)], settings=Settings(seed=1))
+
+    assert [group.members for group in result.groups] == [(1, 2, 3)]
+    assert result.unmatched == []
+
+
+def test_it_leaves_out_members_who_share_no_language() -> None:
+    members = [_member(1, "es"), _member(2, "es"), _member(3, "pt"), _member(4, "en")]
+
+    result = solve(members, settings=Settings(seed=1))
+
+    assert [group.members for group in result.groups] == [(1, 2)]
+    assert result.unmatched == [3, 4]
+
+
+def test_it_skips_blocked_pairs_even_in_the_trio() -> None:
+    members = [_member(i) for i in range(1, 6)]
+
+    blocked = {(2, 1), (3, 4), (5, 1)}
+
+    result = solve(members, blocked=blocked, settings=Settings(seed=1))
+
+    _check_hard_rules(members, blocked, result)
+    assert _placed(result) == 5
+
+
+def test_it_repairs_a_greedy_choice_that_would_leave_a_member_out() -> None:
+    """2 and 3 score best together (same hours), but 1 and 4 can only meet 2 and 3."""
+    members = [
+        _member(1, "es", ((0, 60),)),
+        _member(2, "es en", ((0, 2400),)),
+        _member(3, "en pt", ((0, 2400),)),
+        _member(4, "pt", ((3000, 3060),)),
+    ]
+
+    result = solve(members, settings=Settings(seed=1, randomness=0))
+
+    assert [group.members for group in result.groups] == [(1, 2), (3, 4)]
+
+
+def test_it_prefers_the_pair_that_met_longest_ago() -> None:
+    """Member 1 has met both partners it could have; the older meeting wins."""
+    members = [_member(1, "es"), _member(2, "es en"), _member(3, "es en"), _member(4, "en")]
+    history = {(1, 2): 1, (3, 1): 5}
+
+    result = solve(members, history=history, settings=Settings(seed=1))
+
+    assert [group.members for group in result.groups] == [(1, 3), (2, 4)]
+    assert result.groups[0].breakdown["repeat_penalty"] < 0
+
+
+def test_it_avoids_repeats_while_everyone_has_someone_new() -> None:
+    members = [_member(i) for i in range(1, 41)]
+    history = {(i, i + 1): 1 for i in range(1, 40, 2)} | {(i, i + 2): 2 for i in range(1, 39)}
+
+    result = solve(members, history=history, settings=Settings(seed=4))
+
+    assert _placed(result) == 40
+    assert not [pair for pair in _pairs(result) if _met(*pair, history)]
+
+
+def test_different_seeds_give_different_pairings() -> None:
+    members = community(200)
+
+    first = {g.members for g in solve(members, settings=Settings(seed=1)).groups}
+    second = {g.members for g in solve(members, settings=Settings(seed=2)).groups}
+
+    # The random part is small next to the working-hours overlap, yet it moves many pairs.
+    assert len(first & second) < len(first) * 3 // 4
+
+
+def test_it_refuses_duplicate_ids_and_hours_outside_the_week() -> None:
+    with pytest.raises(ValueError, match="duplicate"):
+        solve([_member(1), _member(1)], settings=Settings(seed=1))
+    with pytest.raises(ValueError, match="week"):
+        solve([_member(1, hours=((10_000, 10_100),))], settings=Settings(seed=1))
+
+
+def test_it_keeps_the_rules_on_a_sampled_community() -> None:
+    """Above FULL_GRAPH_LIMIT candidates are sampled: the rules still hold, everyone with a
+    partner is placed, and the history is respected."""
+    members = community(FULL_GRAPH_LIMIT * 4 + 1)
+    rng = random.Random(5)
+    ids = [m.id for m in members]
+    blocked = {(a, rng.choice(ids)) for a in rng.sample(ids, 50)}
+    history = {(a, rng.choice(ids)): rng.randint(1, 20) for a in ids for _ in range(5)}
+
+    result = solve(members, blocked=blocked, history=history, settings=Settings(seed=3))
+
+    _check_hard_rules(members, blocked, result)
+    assert result.unmatched == []
+    assert not [pair for pair in _pairs(result) if _met(*pair, history)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_it_scores_at_least_97_percent_of_the_exact_optimum(seed: int) -> None:
+    members = community(200, seed=seed)
+    config = Settings(seed=seed)
+    problem = _Problem(members, (), {}, config)
+    graph = nx.Graph()
+    for i, j in combinations(range(problem.n), 2):
+        weight = problem.weight(i, j)
+        if weight is not None:
+            graph.add_edge(i, j, weight=weight)
+    exact = nx.max_weight_matching(graph, maxcardinality=True)
+    optimum = sum(graph[a][b]["weight"] for a, b in exact)
+
+    result = solve(members, settings=config)
+
+    assert _placed(result) == 2 * len(exact)
+    assert result.total_score >= 0.97 * optimum
