@@ -15,7 +15,7 @@ from matching import solver
 from matching.models import Group, GroupMember, Participation, Programme, Round, Unmatched
 from members.hours import working_span
 from members.models import Acquaintance, Block, User
-from members.services import acquaintance_record
+from members.services import acquaintances_record_groups
 
 MINUTES_PER_WEEK = 7 * 24 * 60
 UTC = ZoneInfo("UTC")
@@ -180,19 +180,28 @@ def _round_save(plan: Plan, *, notify: bool) -> Round:
         eligible_count=len(plan.members),
         total_score=plan.result.total_score,
     )
-    seats: list[GroupMember] = []
-    for planned in plan.result.groups:
-        group = Group.objects.create(round=round_, score=planned.score, breakdown=planned.breakdown)
-        seats.extend(
-            GroupMember(group=group, round=round_, user_id=user_id) for user_id in planned.members
-        )
-        acquaintance_record(
-            members=[plan.members[user_id] for user_id in planned.members],
-            how=Acquaintance.How.PAIR,
-            context=plan.programme.name,
-            at=plan.scheduled_for,
-        )
-    GroupMember.objects.bulk_create(seats, batch_size=2_000)
+    # bulk_create fills in primary keys (RETURNING) on PostgreSQL and SQLite alike.
+    groups = Group.objects.bulk_create(
+        [
+            Group(round=round_, score=planned.score, breakdown=planned.breakdown)
+            for planned in plan.result.groups
+        ],
+        batch_size=2_000,
+    )
+    GroupMember.objects.bulk_create(
+        [
+            GroupMember(group=group, round=round_, user_id=user_id)
+            for group, planned in zip(groups, plan.result.groups, strict=True)
+            for user_id in planned.members
+        ],
+        batch_size=2_000,
+    )
+    acquaintances_record_groups(
+        groups=[planned.members for planned in plan.result.groups],
+        how=Acquaintance.How.PAIR,
+        context=plan.programme.name,
+        at=plan.scheduled_for,
+    )
     Unmatched.objects.bulk_create(
         [Unmatched(round=round_, user_id=user_id) for user_id in plan.result.unmatched]
     )

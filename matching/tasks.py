@@ -21,7 +21,8 @@ RETRY = {
 }
 
 
-@shared_task(ignore_result=True)
+# A round of 100,000 members takes about a minute (solver, then bulk inserts).
+@shared_task(ignore_result=True, time_limit=1800, soft_time_limit=1500)
 def matching_tick() -> None:
     """Beat runs this every few minutes: start the rounds whose time has come."""
     for round_ in services.rounds_start_due():
