@@ -1,7 +1,24 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class RoomsConfig(AppConfig):
     name = "rooms"
     verbose_name = _("Rooms")
+
+    def ready(self) -> None:
+        post_migrate.connect(cafeteria_ensure, sender=self)
+
+
+def cafeteria_ensure(**kwargs: Any) -> None:
+    """The cafeteria exists from the start. The migration creates it; this brings it back
+    after a test-database flush."""
+    from rooms.models import CAFETERIA_SLUG, Room
+
+    if not Room.objects.filter(kind=Room.Kind.CAFETERIA).exists():
+        Room.objects.get_or_create(
+            slug=CAFETERIA_SLUG, defaults={"kind": Room.Kind.CAFETERIA, "name": "Cafeteria"}
+        )

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from matching.models import Group, GroupMember, Programme, Round
 from members.models import Acquaintance, Block, Interest, Profile, Report, User
+from rooms.models import Message, Room
 
 PASSWORD = "a-Strong-test-password-42"
 
@@ -124,3 +125,27 @@ class GroupMemberFactory(factory.django.DjangoModelFactory[GroupMember]):
     group = factory.SubFactory(GroupFactory)
     round = factory.SelfAttribute("group.round")
     user = factory.SubFactory(UserFactory)
+
+
+# rooms ------------------------------------------------------------------------------------
+
+
+class RoomFactory(factory.django.DjangoModelFactory[Room]):
+    """A public member-made meeting room."""
+
+    class Meta:
+        model = Room
+
+    kind = "member"
+    name = factory.Sequence(lambda n: f"Room {n}")
+    slug = factory.Sequence(lambda n: f"room-{n}")
+    created_by = factory.SubFactory(UserFactory)
+
+
+class MessageFactory(factory.django.DjangoModelFactory[Message]):
+    class Meta:
+        model = Message
+
+    room = factory.SubFactory(RoomFactory)
+    author = factory.SubFactory(UserFactory)
+    text = factory.Sequence(lambda n: f"Message {n}")

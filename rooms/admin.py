@@ -1,0 +1,113 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from rooms import services
+from rooms.models import Message, Room, RoomParticipation
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "private",
+        "capacity",
+        "created_by",
+        "last_activity_at",
+        "closed_at",
+    ]
+    list_filter = ["kind", "private", ("closed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["created_by", "invitees"]
+    readonly_fields = ["created_at", "last_activity_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_cafeteria:
+            # Always open, to everyone.
+            fields += ["kind", "slug", "private", "invitees", "closed_at"]
+        return fields
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # Rooms staff make here are permanent ones, unless they say otherwise.
+        return {"kind": Room.Kind.PERMANENT, "created_by": request.user.pk}
+
+    def has_delete_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        if obj is not None and obj.is_cafeteria:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        # "Delete selected rooms" may include the cafeteria; it survives.
+        if queryset.filter(kind=Room.Kind.CAFETERIA).exists():
+            messages.warning(request, _("The cafeteria cannot be deleted; it was left alone."))
+        super().delete_queryset(request, queryset.exclude(kind=Room.Kind.CAFETERIA))
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "room", "author", "created_at", "edited_at", "deleted_at"]
+    list_filter = ["room", ("author", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["room", "author"]
+    search_fields = ["text"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "room",
+        "author",
+        "text",
+        "created_at",
+        "edited_at",
+        "deleted_at",
+        "deleted_by",
+    ]
+    actions = ["soft_delete"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
+        # Messages are deleted softly, through the action below, so history keeps its shape.
+        return False
+
+    @admin.action(description=_("Delete selected messages"), permissions=["view"])
+    def soft_delete(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        deleted = sum(
+            services.message_delete(message=message, by=request.user)  # type: ignore[arg-type]
+            for message in queryset
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d message deleted.", "%(count)d messages deleted.", deleted)
+            % {"count": deleted},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(RoomParticipation)
+class RoomParticipationAdmin(admin.ModelAdmin):
+    list_display = ["user", "room", "first_seen_at", "last_seen_at", "muted_until", "removed_at"]
+    list_filter = ["room"]
+    list_select_related = ["user", "room"]
+    search_fields = ["user__email", "user__display_name", "room__name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: RoomParticipation | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: RoomParticipation | None = None
+    ) -> bool:
+        return False

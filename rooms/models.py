@@ -1,0 +1,217 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MESSAGE_MAX_LENGTH = 2000
+CAFETERIA_SLUG = "cafeteria"
+
+
+class RoomError(ValueError):
+    """A refused room operation. `code` is stable, for clients (the WebSocket protocol) to map
+    to their own wording; `message` is the translated explanation."""
+
+    code = "refused"
+    default_message = _("This is not possible in this room.")
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or str(self.default_message))
+
+
+class CafeteriaProtected(RoomError):
+    code = "cafeteria_protected"
+    default_message = _("The cafeteria is always open: it cannot be closed or deleted.")
+
+
+class Room(models.Model):
+    """A place to meet live: the cafeteria (exactly one, always open) or a meeting room."""
+
+    class Kind(models.TextChoices):
+        CAFETERIA = "cafeteria", _("Cafeteria")
+        PERMANENT = "permanent", _("Permanent meeting room")
+        MEMBER = "member", _("Member's meeting room")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.MEMBER)
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    description = models.TextField(
+        _("description"), blank=True, validators=[MaxLengthValidator(500)]
+    )
+    private = models.BooleanField(
+        _("private"), default=False, help_text=_("Only invited members can enter.")
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(2)],
+        help_text=_("Leave empty for no limit."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rooms_created",
+        verbose_name=_("created by"),
+    )
+    invitees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="room_invitations",
+        verbose_name=_("invited members"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Moved forward by entries and messages; what `rooms_close_idle` measures idleness by.
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(kind="cafeteria"),
+                name="room_one_cafeteria",
+                violation_error_message=_("There is already a cafeteria."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="cafeteria")
+                | models.Q(closed_at__isnull=True, private=False),
+                name="room_cafeteria_open_to_all",
+                violation_error_message=_("The cafeteria is always open to every member."),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["last_activity_at"],
+                condition=models.Q(kind="member", closed_at__isnull=True),
+                name="room_member_open_activity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.title)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self.is_cafeteria:
+            raise CafeteriaProtected
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_cafeteria(self) -> bool:
+        return self.kind == self.Kind.CAFETERIA
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def title(self) -> str:
+        # The cafeteria's stored name is English; show it in the reader's language.
+        return str(_("Cafeteria")) if self.is_cafeteria else self.name
+
+    def close(self, *, now: datetime | None = None) -> bool:
+        """Close this room (keeping its history). False when it was already closed."""
+        if self.is_cafeteria:
+            raise CafeteriaProtected
+        when = now or timezone.now()
+        updated = Room.objects.filter(pk=self.pk, closed_at__isnull=True).update(closed_at=when)
+        if updated:
+            self.closed_at = when
+        return bool(updated)
+
+
+class RoomParticipation(models.Model):
+    """A member who entered a room: who may read its history once it closes, and the staff
+    moderation that applies to them there (mute, removal). One row per member and room."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="participations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_participations"
+    )
+    # NULL for a member moderated before they ever entered.
+    first_seen_at = models.DateTimeField(_("first seen"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    muted_until = models.DateTimeField(_("muted until"), null=True, blank=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moderated by"),
+    )
+
+    class Meta:
+        verbose_name = _("room participation")
+        verbose_name_plural = _("room participations")
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="room_participation_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.room}"
+
+    def is_muted(self, *, now: datetime | None = None) -> bool:
+        return self.muted_until is not None and self.muted_until > (now or timezone.now())
+
+
+class Message(models.Model):
+    """A chat line in a room, kept as history. Deleting is soft: the row stays, the text goes."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # Accounts are anonymised rather than deleted; SET_NULL covers a hard delete by staff,
+    # and the message then reads as from a former member.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="room_messages",
+        verbose_name=_("author"),
+    )
+    text = models.TextField(_("text"), validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)])
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("deleted by"),
+    )
+    # Chosen by the client per message, so that a message resent after a dropped connection
+    # is stored once.
+    client_id = models.UUIDField(_("client id"), null=True, blank=True, default=uuid.uuid4)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "author", "client_id"], name="message_client_id_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deleted_at__isnull=True) | models.Q(text=""),
+                name="message_deleted_has_no_text",
+            ),
+        ]
+        indexes = [models.Index(fields=["room", "-id"], name="message_room_history")]
+
+    def __str__(self) -> str:
+        return self.text[:60] if not self.deleted_at else str(_("(deleted)"))
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

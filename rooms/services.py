@@ -1,0 +1,278 @@
+"""Writes about rooms: creating and closing them, who may enter, chat and moderation."""
+
+import secrets
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from members.models import User
+from members.services import blocked_user_ids
+from rooms.models import (
+    CAFETERIA_SLUG,
+    MESSAGE_MAX_LENGTH,
+    Message,
+    Room,
+    RoomError,
+    RoomParticipation,
+)
+
+
+class RoomAccessDenied(RoomError):
+    code = "forbidden"
+    default_message = _("You cannot enter this room.")
+
+
+class RoomClosed(RoomError):
+    code = "closed"
+    default_message = _("This room is closed.")
+
+
+class NotAllowed(RoomError):
+    code = "not_allowed"
+    default_message = _("You are not allowed to do that.")
+
+
+class MemberMuted(RoomError):
+    code = "muted"
+    default_message = _("You are muted in this room for now.")
+
+
+class MessageEmpty(RoomError):
+    code = "empty"
+    default_message = _("Write something first.")
+
+
+class MessageTooLong(RoomError):
+    code = "too_long"
+    default_message = _("Messages can be up to 2,000 characters long.")
+
+
+class MessageDeleted(RoomError):
+    code = "deleted"
+    default_message = _("This message was deleted.")
+
+
+def cafeteria_get() -> Room:
+    return Room.objects.get(kind=Room.Kind.CAFETERIA)
+
+
+def _is_member(user: User) -> bool:
+    return bool(user.is_active and user.deleted_at is None)
+
+
+def _slug_for(name: str) -> str:
+    base = slugify(name)[:50].strip("-") or "room"
+    if base == CAFETERIA_SLUG or Room.objects.filter(slug=base).exists():
+        return f"{base}-{secrets.token_hex(3)}"
+    return base
+
+
+@transaction.atomic
+def room_create(
+    *,
+    creator: User,
+    name: str,
+    description: str = "",
+    private: bool = False,
+    capacity: int | None = None,
+    invitees: Iterable[User] = (),
+    permanent: bool = False,
+) -> Room:
+    """Open a meeting room. Members open their own (closed again when idle); staff may make
+    permanent ones. Invitees on either side of a block with the creator are left out."""
+    if not _is_member(creator) or (permanent and not creator.is_staff):
+        raise NotAllowed
+    name = " ".join(name.split())
+    if not name:
+        raise RoomError(str(_("Give the room a name.")))
+    room = Room(
+        kind=Room.Kind.PERMANENT if permanent else Room.Kind.MEMBER,
+        name=name[:80],
+        description=description.strip(),
+        private=private,
+        capacity=capacity,
+        created_by=creator,
+    )
+    room.full_clean(exclude=["slug"])
+    for attempt in range(5):
+        room.slug = _slug_for(name) if attempt == 0 else f"{_slug_for(name)}-{attempt}"
+        try:
+            with transaction.atomic():
+                room.save()
+            break
+        except IntegrityError:
+            # Someone took the same slug in between; try another.
+            continue
+    else:
+        raise RoomError
+    if invitees:
+        _invite(room=room, by=creator, invitees=invitees)
+    return room
+
+
+def _invite(*, room: Room, by: User, invitees: Iterable[User]) -> list[User]:
+    blocked = blocked_user_ids(user=by)
+    chosen = [
+        user
+        for user in invitees
+        if user.pk != by.pk and user.pk not in blocked and _is_member(user)
+    ]
+    room.invitees.add(*chosen)
+    return chosen
+
+
+def room_invite(*, room: Room, by: User, invitees: Iterable[User]) -> list[User]:
+    """Invite members to a private room (its creator or staff). Returns who was invited."""
+    if not room.is_open:
+        raise RoomClosed
+    if room.is_cafeteria or not (by.is_staff or by.pk == room.created_by_id):
+        raise NotAllowed
+    return _invite(room=room, by=by, invitees=invitees)
+
+
+def room_can_enter(*, room: Room, user: User) -> bool:
+    """May `user` come in? Capacity is presence's business, not checked here."""
+    if not _is_member(user) or not room.is_open:
+        return False
+    if RoomParticipation.objects.filter(room=room, user=user, removed_at__isnull=False).exists():
+        return False
+    if room.is_cafeteria or not room.private or user.is_staff:
+        return True
+    return user.pk == room.created_by_id or room.invitees.filter(pk=user.pk).exists()
+
+
+def room_enter(*, room: Room, user: User, now: datetime | None = None) -> RoomParticipation:
+    """Record that `user` is in `room` (first and last seen), or raise RoomAccessDenied.
+    Called on every entry and presence heartbeat; it also keeps the room from going idle."""
+    if not room.is_open:
+        raise RoomClosed
+    if not room_can_enter(room=room, user=user):
+        raise RoomAccessDenied
+    now = now or timezone.now()
+    participation, created = RoomParticipation.objects.get_or_create(
+        room=room, user=user, defaults={"first_seen_at": now, "last_seen_at": now}
+    )
+    if not created:
+        RoomParticipation.objects.filter(pk=participation.pk).update(
+            first_seen_at=participation.first_seen_at or now, last_seen_at=now
+        )
+        participation.refresh_from_db()
+    Room.objects.filter(pk=room.pk, last_activity_at__lt=now).update(last_activity_at=now)
+    return participation
+
+
+def room_close(*, room: Room, by: User, now: datetime | None = None) -> bool:
+    """Close a meeting room by hand (its creator or staff), keeping its history."""
+    if room.is_cafeteria:
+        return room.close()  # raises CafeteriaProtected
+    if not (by.is_staff or by.pk == room.created_by_id):
+        raise NotAllowed
+    return room.close(now=now)
+
+
+def rooms_close_idle(*, now: datetime, idle_for: timedelta) -> int:
+    """Close member-made rooms without activity for `idle_for`. Returns how many closed.
+
+    One conditional UPDATE: a second run, or two runs at once, closes nothing twice.
+    """
+    return Room.objects.filter(
+        kind=Room.Kind.MEMBER, closed_at__isnull=True, last_activity_at__lt=now - idle_for
+    ).update(closed_at=now)
+
+
+def _clean_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise MessageEmpty
+    if len(text) > MESSAGE_MAX_LENGTH:
+        raise MessageTooLong
+    return text
+
+
+def message_post(
+    *, room: Room, author: User, text: str, client_id: uuid.UUID
+) -> tuple[Message, bool]:
+    """Store a chat message. Returns (message, created); a resent `client_id` returns the
+    message stored the first time and False, whatever the text says this time."""
+    existing = Message.objects.filter(room=room, author=author, client_id=client_id).first()
+    if existing:
+        return existing, False
+    text = _clean_text(text)
+    if not room.is_open:
+        raise RoomClosed
+    if not room_can_enter(room=room, user=author):
+        raise RoomAccessDenied
+    now = timezone.now()
+    participation = RoomParticipation.objects.filter(room=room, user=author).first()
+    if participation and participation.is_muted(now=now):
+        raise MemberMuted
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                room=room, author=author, text=text, client_id=client_id, created_at=now
+            )
+    except IntegrityError:
+        # The same message arrived twice at once; the other copy won.
+        return Message.objects.get(room=room, author=author, client_id=client_id), False
+    Room.objects.filter(pk=room.pk, last_activity_at__lt=now).update(last_activity_at=now)
+    return message, True
+
+
+def message_edit(*, message: Message, editor: User, text: str) -> Message:
+    if editor.pk is None or editor.pk != message.author_id:
+        raise NotAllowed
+    if message.is_deleted:
+        raise MessageDeleted
+    if not message.room.is_open:
+        raise RoomClosed
+    message.text = _clean_text(text)
+    message.edited_at = timezone.now()
+    message.save(update_fields=["text", "edited_at"])
+    return message
+
+
+def message_delete(*, message: Message, by: User) -> bool:
+    """Soft-delete (the text goes, the row stays) by its author or staff. False when it was
+    already deleted."""
+    if not (by.is_staff or (by.pk is not None and by.pk == message.author_id)):
+        raise NotAllowed
+    now = timezone.now()
+    updated = Message.objects.filter(pk=message.pk, deleted_at__isnull=True).update(
+        text="", deleted_at=now, deleted_by=by
+    )
+    if updated:
+        message.text, message.deleted_at, message.deleted_by = "", now, by
+    return bool(updated)
+
+
+def _moderate(*, room: Room, member: User, by: User, **fields: object) -> RoomParticipation:
+    if not by.is_staff:
+        raise NotAllowed
+    if member.pk == by.pk:
+        raise NotAllowed(str(_("You cannot moderate yourself.")))
+    participation, _created = RoomParticipation.objects.update_or_create(
+        room=room, user=member, defaults={**fields, "moderated_by": by}
+    )
+    return participation
+
+
+def room_member_remove(*, room: Room, member: User, by: User) -> RoomParticipation:
+    """Staff send a member out of a room; they cannot come back (nor read on) until
+    `room_member_readmit`. Disconnecting a live socket is the caller's side effect."""
+    return _moderate(room=room, member=member, by=by, removed_at=timezone.now())
+
+
+def room_member_readmit(*, room: Room, member: User, by: User) -> RoomParticipation:
+    return _moderate(room=room, member=member, by=by, removed_at=None)
+
+
+def room_member_mute(
+    *, room: Room, member: User, by: User, until: datetime | None
+) -> RoomParticipation:
+    """Staff stop a member from writing in a room until `until` (None lifts the mute)."""
+    return _moderate(room=room, member=member, by=by, muted_until=until)
