@@ -172,6 +172,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.follow_ups_tick",
         "schedule": crontab(minute=17),
     },
+    # Connections without a heartbeat for a minute leave the rooms' presence.
+    "rooms-presence-prune": {"task": "rooms.tasks.presence_prune", "schedule": crontab(minute="*")},
 }
 
 AUTH_USER_MODEL = "members.User"

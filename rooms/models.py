@@ -215,3 +215,39 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class Presence(models.Model):
+    """One open connection of a member to a room (one row per browser tab and server process).
+
+    A member is present while any of their rows has a recent heartbeat; rows of connections
+    that vanished without a goodbye are pruned by `rooms.presence.presence_prune`.
+    """
+
+    class Status(models.TextChoices):
+        WORKING = "working", _("Working")
+        BREAK = "break", _("On a break")
+        CALL = "call", _("In a call")
+        DND = "dnd", _("Do not disturb")
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_presences"
+    )
+    channel_name = models.CharField(_("channel name"), max_length=200, unique=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.WORKING
+    )
+    since = models.DateTimeField(_("since"), default=timezone.now)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("presence")
+        verbose_name_plural = _("presences")
+        indexes = [
+            models.Index(fields=["room", "heartbeat_at"], name="presence_room_live"),
+            models.Index(fields=["heartbeat_at"], name="presence_heartbeat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.room} ({self.status})"
