@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("members/", include("members.urls")),
     path("pairs/", include("matching.urls")),
+    path("rooms/", include("rooms.urls")),
     path("admin/", admin.site.urls),
 ]
 

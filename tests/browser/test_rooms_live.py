@@ -1,0 +1,78 @@
+"""Two members meet in the cafeteria and chat live."""
+
+from collections.abc import Callable
+from typing import Literal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from members.models import User
+from members.services import profile_update
+from rooms.models import CAFETERIA_SLUG, Room
+from tests.factories import PASSWORD, ProfileFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+
+Login = Callable[[Page, str, str, str], None]
+NewPage = Callable[..., Page]
+AxeCheck = Callable[[Page], None]
+
+SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
+
+
+def onboarded_member(email: str, name: str) -> User:
+    user = UserFactory.create(email=email, display_name=name)
+    profile_update(profile=ProfileFactory.create(user=user), complete_onboarding=True)
+    return user
+
+
+def cafeteria() -> Room:
+    # A transactional test flushes the tables, the migrated cafeteria included.
+    room, _created = Room.objects.get_or_create(
+        kind=Room.Kind.CAFETERIA, defaults={"name": "Cafeteria", "slug": CAFETERIA_SLUG}
+    )
+    return room
+
+
+def test_two_members_see_each_other_and_chat_live(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    beto = onboarded_member("beto@example.com", "Beto Blanco")
+
+    first, second = new_page(), new_page()
+    login(first, asgi_server, ana.email, PASSWORD)
+    login(second, asgi_server, beto.email, PASSWORD)
+    first.goto(f"/rooms/{room.slug}/")
+    expect(first.locator("#chat-status")).to_have_text("Connected.")
+    second.goto(f"/rooms/{room.slug}/")
+
+    expect(second.locator("#presence")).to_contain_text("Ana Arias")
+    expect(first.locator("#presence")).to_contain_text("Beto Blanco")
+
+    second.get_by_label("Message").fill("Hola, <b>Ana</b>")
+    second.get_by_label("Message").press("Enter")
+    expect(first.locator("#messages li").last).to_contain_text("Hola, <b>Ana</b>")
+    expect(second.locator("#messages li").last).to_contain_text("delivered")
+    assert first.locator("#messages b").count() == 0
+
+
+def test_room_pages_pass_axe(
+    page: Page, asgi_server: str, login: Login, axe_check: AxeCheck
+) -> None:
+    room = cafeteria()
+    me = onboarded_member("yo@example.com", "Inés Robles")
+
+    login(page, asgi_server, me.email, PASSWORD)
+    page.goto("/rooms/")
+    expect(page.get_by_role("link", name="Cafeteria")).to_be_visible()
+    for scheme in SCHEMES:
+        page.emulate_media(color_scheme=scheme)
+        axe_check(page)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+    expect(page.locator("#presence")).to_contain_text("Inés Robles")
+    for scheme in SCHEMES:
+        page.emulate_media(color_scheme=scheme)
+        axe_check(page)

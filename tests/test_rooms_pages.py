@@ -1,0 +1,137 @@
+"""The lobby and a room's page, as a member's browser fetches them."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from members.models import Block, User
+from rooms.models import Presence, Room
+from rooms.services import cafeteria_get
+from tests.factories import MessageFactory, RoomFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LOBBY = "/rooms/"
+
+
+def member(name: str) -> User:
+    return UserFactory.create(display_name=name)
+
+
+def be_in(room: Room, user: User) -> Presence:
+    return Presence.objects.create(room=room, user=user, channel_name=f"c-{room.pk}-{user.pk}")
+
+
+@pytest.fixture
+def alice() -> User:
+    return member("Alice Aranda")
+
+
+@pytest.fixture
+def as_alice(client: Client, alice: User) -> Client:
+    client.force_login(alice)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def test_visitors_are_sent_to_log_in(client: Client) -> None:
+    room = RoomFactory.create()
+    for url in (LOBBY, f"/rooms/{room.slug}/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_lobby_lists_the_cafeteria_first_with_who_is_inside(
+    as_alice: Client, alice: User
+) -> None:
+    bob, carla = member("Bob Bravo"), member("Carla Cruz")
+    meeting = RoomFactory.create(name="Design crit", slug="design-crit")
+    permanent = RoomFactory.create(name="Focus room", slug="focus", kind=Room.Kind.PERMANENT)
+    be_in(cafeteria_get(), bob)
+    be_in(meeting, carla)
+    be_in(meeting, bob)
+
+    html = as_alice.get(LOBBY).content.decode()
+
+    assert html.index("Cafeteria") < html.index(permanent.name) < html.index(meeting.name)
+    assert "Bob Bravo" in html and "Carla Cruz" in html
+    assert "2 people inside" in html and "1 person inside" in html
+    assert 'src="/static/js/lobby.js"' in html
+
+
+def test_the_partial_is_just_the_list(as_alice: Client) -> None:
+    RoomFactory.create(name="Design crit")
+    html = as_alice.get(LOBBY, {"partial": "1"}).content.decode()
+    assert "Design crit" in html
+    assert "<html" not in html
+
+
+def test_blocked_members_are_not_shown_inside(as_alice: Client, alice: User) -> None:
+    bob = member("Bob Bravo")
+    Block.objects.create(blocker=bob, blocked=alice)
+    be_in(cafeteria_get(), bob)
+    assert "Bob Bravo" not in as_alice.get(LOBBY).content.decode()
+
+
+def test_a_private_room_is_hidden_from_outsiders_and_refused(as_alice: Client, alice: User) -> None:
+    secret = RoomFactory.create(name="Secret plans", slug="secret", private=True)
+    assert "Secret plans" not in as_alice.get(LOBBY).content.decode()
+    assert as_alice.get("/rooms/secret/").status_code == 403
+
+    secret.invitees.add(alice)
+    assert "Secret plans" in as_alice.get(LOBBY).content.decode()
+    assert as_alice.get("/rooms/secret/").status_code == 200
+
+
+def test_closed_rooms_are_not_listed(as_alice: Client) -> None:
+    room = RoomFactory.create(name="Old standup")
+    room.close()
+    assert "Old standup" not in as_alice.get(LOBBY).content.decode()
+    assert as_alice.get(f"/rooms/{room.slug}/").status_code == 403
+
+
+def test_an_unknown_room_is_404(as_alice: Client) -> None:
+    assert as_alice.get("/rooms/no-such-room/").status_code == 404
+
+
+def test_the_room_page_shows_history_as_plain_text(as_alice: Client) -> None:
+    room = RoomFactory.create(name="Design crit", description="Show & tell")
+    MessageFactory.create(room=room, text="<script>alert(1)</script>\nsecond line")
+    response = as_alice.get(f"/rooms/{room.slug}/")
+
+    html = response.content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;\nsecond line" in html
+    assert "Show &amp; tell" in html
+    for marker in ('id="presence"', 'id="messages"', 'aria-live="polite"', 'id="chat-form"'):
+        assert marker in html
+    assert '<label for="chat-text">' in html
+    assert f'data-room-slug="{room.slug}"' in html
+
+
+def test_the_room_page_shows_the_latest_50_messages_oldest_first(as_alice: Client) -> None:
+    room = RoomFactory.create()
+    messages = MessageFactory.create_batch(55, room=room)
+    html = as_alice.get(f"/rooms/{room.slug}/").content.decode()
+    assert f'data-id="{messages[4].pk}"' not in html
+    assert html.index(f'data-id="{messages[5].pk}"') < html.index(f'data-id="{messages[54].pk}"')
+
+
+def test_the_lobby_reads_a_fixed_number_of_queries(
+    as_alice: Client, django_assert_max_num_queries: Any
+) -> None:
+    def fill(count: int) -> None:
+        for _ in range(count):
+            room = RoomFactory.create()
+            for _ in range(2):
+                be_in(room, member("Someone"))
+
+    fill(2)
+    as_alice.get(LOBBY)  # Warm up the session and the cache.
+    with django_assert_max_num_queries(12) as few:
+        as_alice.get(LOBBY)
+    fill(6)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert as_alice.get(LOBBY).status_code == 200
