@@ -1,6 +1,15 @@
 """Reads about rooms that need more than one filter: who may read, and chat history."""
 
-from django.db.models import Q
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from members.models import Block, User
 from rooms.models import Message, Room, RoomParticipation
@@ -57,3 +66,28 @@ def history(
     if before_id is not None:
         messages = messages.filter(id__lt=before_id)
     return list(messages.order_by("-id")[:limit])
+
+
+def rooms_open_to(*, user: User) -> QuerySet[Room]:
+    """Open rooms `user` may enter, in one query: the same rules as `room_can_enter`, which
+    decides for a single room (keep the two in step). The cafeteria first, then permanent
+    rooms, then members' rooms."""
+    rooms = Room.objects.filter(closed_at__isnull=True).exclude(
+        Exists(
+            RoomParticipation.objects.filter(
+                room=OuterRef("pk"), user=user, removed_at__isnull=False
+            )
+        )
+    )
+    if not user.is_staff:
+        invited = Room.invitees.through.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)
+        rooms = rooms.filter(Q(private=False) | Q(created_by=user) | Exists(invited))
+    return rooms.order_by(
+        Case(
+            When(kind=Room.Kind.CAFETERIA, then=Value(0)),
+            When(kind=Room.Kind.PERMANENT, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        "name",
+    )
