@@ -1,6 +1,7 @@
 """Readiness checks for /healthz: each talks to the real service and reports how it went."""
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -58,11 +59,14 @@ async def _channel_layer() -> None:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    # A plain (not process-local "!") channel: receiving on it needs no per-process state,
-    # so concurrent checks cannot trip over each other.
-    channel = f"healthz.{uuid.uuid4().hex}"
+    # On the pub/sub layer a message to a channel nobody subscribes to is lost, so subscribe
+    # (new_channel) before sending.
+    channel = await layer.new_channel(prefix="healthz.")
     await layer.send(channel, {"type": "healthz.ping"})
     message = await asyncio.wait_for(layer.receive(channel), CHANNEL_LAYER_TIMEOUT)
+    # A cancelled receive is the layer's only way to drop a channel's subscription.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), 0)
     if message.get("type") != "healthz.ping":
         raise RuntimeError("channel layer returned another message")
 

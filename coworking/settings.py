@@ -125,16 +125,14 @@ if REDIS_URL:
             "OPTIONS": REDIS_TIMEOUTS,
         }
     }
+    # The pub/sub layer: a group message is one PUBLISH that each server process receives
+    # once and hands to its own sockets, so a 1,000-member room costs one Redis message per
+    # process, not one per socket. Delivery is at most once; what matters (chat) is stored
+    # first and caught up by clients on reconnection. docs/channel-layer.md has the reasons.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": "asgi",
-                "capacity": 1000,
-                "expiry": 60,
-                "group_expiry": 86400,
-            },
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "asgi"},
         }
     }
 else:

@@ -27,7 +27,7 @@ def test_it_answers_503_when_redis_is_unreachable(client: Client) -> None:
         },
         CHANNEL_LAYERS={
             "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
                 "CONFIG": {"hosts": [UNREACHABLE_REDIS]},
             }
         },

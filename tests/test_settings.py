@@ -83,7 +83,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis() -> None:
 
     assert config["engine"] == "django.db.backends.postgresql"
     assert config["cache"] == "django.core.cache.backends.redis.RedisCache"
-    assert config["channel_layer"] == "channels_redis.core.RedisChannelLayer"
+    assert config["channel_layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert config["broker"] == "redis://127.0.0.1:6379/3"
     assert config["eager"] is False
     assert config["email"] == "django.core.mail.backends.smtp.EmailBackend"

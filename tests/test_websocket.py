@@ -11,7 +11,7 @@ ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 def test_the_suite_uses_the_redis_channel_layer() -> None:
-    assert type(get_channel_layer()).__module__ == "channels_redis.core"
+    assert type(get_channel_layer()).__module__ == "channels_redis.pubsub"
     assert settings.REDIS_URL
 
 
