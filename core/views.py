@@ -4,12 +4,31 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.health import run_checks, worker_last_seen
+from members.models import User
+from rooms.models import Room
+from rooms.presence import present_by_room
+
+# Avatars on the dashboard's rooms card; the count says how many more there are.
+DASHBOARD_AVATARS = 6
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return render(request, "core/dashboard.html")
+        user: User = request.user  # type: ignore[assignment]
+        cafeteria = Room.objects.filter(kind=Room.Kind.CAFETERIA).first()
+        in_cafeteria = (
+            present_by_room(viewer=user, rooms=[cafeteria])[cafeteria.pk] if cafeteria else []
+        )
+        return render(
+            request,
+            "core/dashboard.html",
+            {
+                "cafeteria": cafeteria,
+                "in_cafeteria": in_cafeteria,
+                "cafeteria_faces": in_cafeteria[:DASHBOARD_AVATARS],
+            },
+        )
     return render(request, "core/landing.html")
 
 

@@ -6,6 +6,7 @@ DATABASE_URL and REDIS_URL moves it onto PostgreSQL and Redis; production additi
 DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and SITE_URL. Every variable is listed in the README.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -170,9 +171,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.follow_ups_tick",
         "schedule": crontab(minute=17),
     },
-    # Connections without a heartbeat for a minute leave the rooms' presence.
-    "rooms-presence-prune": {"task": "rooms.tasks.presence_prune", "schedule": crontab(minute="*")},
+    # Connections of a server process that died leave the rooms' presence (rooms/presence.py).
+    "rooms-presence-prune": {"task": "rooms.tasks.presence_prune", "schedule": 15.0},
+    # Closing is a conditional UPDATE, so a late or doubled tick closes nothing twice.
+    "rooms-close-idle": {
+        "task": "rooms.tasks.rooms_close_idle_tick",
+        "schedule": crontab(minute="*/5"),
+    },
 }
+
+# Member-made rooms close after this long without anyone inside (presence heartbeats count
+# as activity) or any message; their history stays readable to those who were in.
+_rooms_idle_minutes = env.int("ROOMS_IDLE_CLOSE_MINUTES", default=30)
+if _rooms_idle_minutes < 1:
+    raise ImproperlyConfigured("ROOMS_IDLE_CLOSE_MINUTES must be at least 1.")
+ROOMS_IDLE_CLOSE_AFTER = timedelta(minutes=_rooms_idle_minutes)
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [

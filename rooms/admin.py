@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 
 from rooms import services
 from rooms.models import Message, Room, RoomParticipation
+from rooms.tasks import room_closed_announce
 
 
 @admin.register(Room)
@@ -26,6 +27,7 @@ class RoomAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["created_by", "invitees"]
     readonly_fields = ["created_at", "last_activity_at"]
+    actions = ["close_rooms"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
@@ -49,6 +51,22 @@ class RoomAdmin(admin.ModelAdmin):
             messages.warning(request, _("The cafeteria cannot be deleted; it was left alone."))
         super().delete_queryset(request, queryset.exclude(kind=Room.Kind.CAFETERIA))
 
+    @admin.action(description=_("Close selected rooms"), permissions=["change"])
+    def close_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        if queryset.filter(kind=Room.Kind.CAFETERIA).exists():
+            messages.warning(request, _("The cafeteria cannot be closed; it was left alone."))
+        closed = 0
+        for room in queryset.exclude(kind=Room.Kind.CAFETERIA).filter(closed_at__isnull=True):
+            if services.room_close(room=room, by=request.user):  # type: ignore[arg-type]
+                room_closed_announce(room.pk)
+                closed += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d room closed.", "%(count)d rooms closed.", closed)
+            % {"count": closed},
+            messages.SUCCESS,
+        )
+
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
@@ -65,6 +83,7 @@ class MessageAdmin(admin.ModelAdmin):
         "edited_at",
         "deleted_at",
         "deleted_by",
+        "mentions",
     ]
     actions = ["soft_delete"]
 

@@ -10,6 +10,8 @@ class RoomsConfig(AppConfig):
     verbose_name = _("Rooms")
 
     def ready(self) -> None:
+        from rooms import signals  # noqa: F401  (connects the receivers)
+
         post_migrate.connect(cafeteria_ensure, sender=self)
 
 

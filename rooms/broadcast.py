@@ -6,20 +6,47 @@ message that was rolled back. Synchronous code (a Celery task) wraps them in
 `async_to_sync` after its transaction.
 """
 
+import asyncio
+import hashlib
+import json
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from rooms.models import Message
+from rooms.presence import presence_entries
+
+LOBBY_GROUP = "lobby"
+# Presence changes made by this process's connections wait this long and go out together.
+PRESENCE_BATCH_SECONDS = 1.0
 
 
 def room_group(room_id: int) -> str:
     return f"room_{room_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every socket of a member, whatever the room: for logouts, removals and mutes."""
+    return f"user_{user_id}"
+
+
+def session_digest(session_key: str) -> str:
+    # Session keys are credentials; the channel layer only ever carries a digest.
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """A frame's JSON text, made once per broadcast rather than once per socket."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
 def message_data(message: Message) -> dict[str, Any]:
-    """A message as the protocol shows it (docs/websocket-protocol.md, "The message object")."""
+    """A message as the protocol shows it (docs/websocket-protocol.md, "The message object").
+    Its `mentions` must be loaded (`rooms.selectors.history`, `rooms.mentions.mentions_record`):
+    this runs in async code too, where no query may run."""
     author = message.author
+    mentions = [] if message.is_deleted else sorted(user.pk for user in message.mentions.all())
     return {
         "id": message.pk,
         "author": {"id": author.pk, "name": author.name} if author else None,
@@ -27,22 +54,24 @@ def message_data(message: Message) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": message.is_deleted,
+        "mentions": mentions,
     }
 
 
-async def _send(room_id: int, event: dict[str, Any]) -> None:
+async def _send(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is not None:
-        await layer.group_send(room_group(room_id), event)
+        await layer.group_send(group, event)
 
 
 async def chat_message(*, message: Message, sender_channel: str) -> None:
     """A new message; the sending connection got its `chat.ack` instead."""
+    frame = {"type": "chat.message", "message": message_data(message)}
     await _send(
-        message.room_id,
+        room_group(message.room_id),
         {
             "type": "chat.message",
-            "message": message_data(message),
+            "frame": encode(frame),
             "author_id": message.author_id,
             "sender_channel": sender_channel,
         },
@@ -50,20 +79,99 @@ async def chat_message(*, message: Message, sender_channel: str) -> None:
 
 
 async def chat_edited(*, message: Message) -> None:
+    frame = {"type": "chat.edited", "message": message_data(message)}
     await _send(
-        message.room_id,
-        {"type": "chat.edited", "message": message_data(message), "author_id": message.author_id},
+        room_group(message.room_id),
+        {"type": "chat.edited", "frame": encode(frame), "author_id": message.author_id},
     )
 
 
 async def chat_deleted(*, message: Message) -> None:
+    frame = {"type": "chat.deleted", "id": message.pk}
     await _send(
-        message.room_id,
-        {"type": "chat.deleted", "id": message.pk, "author_id": message.author_id},
+        room_group(message.room_id),
+        {"type": "chat.deleted", "frame": encode(frame), "author_id": message.author_id},
     )
 
 
-async def presence_changed(*, room_id: int, origin: str = "") -> None:
-    """Someone came, went or changed status. Each connection then sends its own filtered
-    snapshot (blocks differ per viewer); `origin` is the connection that caused it, if any."""
-    await _send(room_id, {"type": "presence.changed", "origin": origin})
+async def presence_update(*, room_id: int, members: list[dict[str, Any]], left: list[int]) -> None:
+    """Who came, changed status or left (docs/websocket-protocol.md, "Presence"). Each socket
+    leaves out the members it must not see, so the event carries the lists as well as the
+    ready-made frame for the common case where nobody is hidden."""
+    frame = {"type": "presence.update", "members": members, "left": left}
+    await _send(
+        room_group(room_id),
+        {"type": "presence.update", "frame": encode(frame), "members": members, "left": left},
+    )
+    await _send(LOBBY_GROUP, {"type": "lobby.changed"})
+
+
+async def room_closed(*, room_id: int) -> None:
+    """The room closed (by hand or idle): its sockets say goodbye and close."""
+    await _send(room_group(room_id), {"type": "room.closed"})
+    await _send(LOBBY_GROUP, {"type": "lobby.changed"})
+
+
+async def lobby_changed() -> None:
+    """A room opened: lobby pages fetch their list again."""
+    await _send(LOBBY_GROUP, {"type": "lobby.changed"})
+
+
+async def session_ended(*, user_id: int, session_key: str) -> None:
+    """The member logged out of one session: the sockets opened with it close."""
+    await _send(
+        user_group(user_id),
+        {"type": "session.ended", "session": session_digest(session_key)},
+    )
+
+
+async def account_closed(*, user_id: int) -> None:
+    """The account is gone (deleted or deactivated): every socket of it closes."""
+    await _send(user_group(user_id), {"type": "account.closed"})
+
+
+async def member_removed(*, room_id: int, user_id: int) -> None:
+    await _send(user_group(user_id), {"type": "member.removed", "room_id": room_id})
+
+
+async def member_muted(*, room_id: int, user_id: int, until: str | None) -> None:
+    await _send(user_group(user_id), {"type": "member.muted", "room_id": room_id, "until": until})
+
+
+# Presence batching ------------------------------------------------------------------------
+#
+# A join, a leave or a status change marks the member as changed in that room; the first
+# mark starts a timer, and when it fires this process reads the changed members' state once
+# and sends one `presence.update` for all of them. So a room hears at most one presence
+# event per second per server process, however many people come and go: with 1,000 people
+# arriving, that is a handful of events, not a million frames.
+
+_pending: dict[int, set[int]] = {}
+_timers: dict[int, asyncio.Task[None]] = {}
+
+
+def presence_mark(*, room_id: int, user_id: int) -> None:
+    """Note that `user_id`'s presence in `room_id` changed; announced within a second."""
+    _pending.setdefault(room_id, set()).add(user_id)
+    timer = _timers.get(room_id)
+    loop = asyncio.get_running_loop()
+    if timer is None or timer.done() or timer.get_loop() is not loop:
+        _timers[room_id] = loop.create_task(_presence_flush_later(room_id))
+
+
+async def _presence_flush_later(room_id: int) -> None:
+    await asyncio.sleep(PRESENCE_BATCH_SECONDS)
+    # Taken before reading: a change from now on starts the next batch.
+    user_ids = _pending.pop(room_id, set())
+    _timers.pop(room_id, None)
+    if user_ids:
+        await presence_announce(room_id=room_id, user_ids=user_ids)
+
+
+async def presence_announce(*, room_id: int, user_ids: set[int]) -> None:
+    """Read and send the current presence of `user_ids` in the room (used by the batcher
+    and by the prune task, which batches by itself)."""
+    members, left = await database_sync_to_async(presence_entries)(
+        room_id=room_id, user_ids=user_ids
+    )
+    await presence_update(room_id=room_id, members=members, left=left)

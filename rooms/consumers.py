@@ -4,30 +4,60 @@ import asyncio
 import time
 import uuid
 from collections import deque
+from datetime import timedelta
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from members.services import blocked_user_ids
 from rooms import broadcast, presence
-from rooms.models import Message, Presence, Room, RoomError
+from rooms.models import Message, Presence, Room, RoomError, RoomParticipation
 from rooms.selectors import history
-from rooms.services import message_delete, message_edit, message_post, room_can_enter, room_enter
+from rooms.services import (
+    message_delete,
+    message_edit,
+    message_post,
+    room_can_enter,
+    room_enter,
+    room_member_mute,
+    room_member_remove,
+)
 
 PROTOCOL_VERSION = 1
+# The consumer's limit, answered with an error frame. The server's own limit (daphne's
+# --websocket-max-message-size, 64 KiB) closes the connection of anyone sending more.
 MAX_FRAME_BYTES = 8 * 1024
 PAGE_SIZE = 50
-# Chat frames (send, edit, delete) per connection within the window.
+# Chat and moderation frames per connection within the window.
 RATE_LIMIT = 10
 RATE_WINDOW = 10.0
-SNAPSHOT_INTERVAL = 1.0
+MUTE_MAX_MINUTES = 24 * 60
+# Lobby pages hear at most one "something changed" per this many seconds.
+LOBBY_INTERVAL = 2.0
 
 CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_UNKNOWN_ROOM = 4404
+CLOSE_FULL = 4409
+# After acceptance, the server closes with these (after a `bye` frame saying why); a client
+# must not reconnect on its own.
+CLOSE_LOGGED_OUT = 4000
+CLOSE_REMOVED = 4001
+CLOSE_ROOM_CLOSED = 4002
+CLOSE_ACCOUNT_CLOSED = 4003
+
+BYE = {
+    CLOSE_LOGGED_OUT: ("logged_out", _("You logged out. Log in again to come back.")),
+    CLOSE_REMOVED: ("removed", _("A moderator removed you from this room.")),
+    CLOSE_ROOM_CLOSED: ("closed", _("This room is closed.")),
+    CLOSE_ACCOUNT_CLOSED: ("account", _("This account is closed.")),
+}
 
 ERRORS = {
     "invalid_frame": _("This frame is not valid."),
@@ -37,6 +67,7 @@ ERRORS = {
     "invalid_fields": _("This frame has missing or wrong fields."),
     "rate_limited": _("Too many messages: wait a few seconds."),
     "not_found": _("This message does not exist."),
+    "no_member": _("This member does not exist."),
 }
 
 
@@ -55,23 +86,35 @@ def _room_get(slug: str) -> Room | None:
 
 
 @database_sync_to_async
-def _can_enter(room: Room, user: User) -> bool:
-    return room_can_enter(room=room, user=user)
+def _refusal(room: Room, user: User) -> int | None:
+    """The close code refusing `user`, or None to let them in."""
+    if not room_can_enter(room=room, user=user):
+        return CLOSE_FORBIDDEN
+    if presence.room_is_full(room=room, user=user):
+        return CLOSE_FULL
+    return None
 
 
 @database_sync_to_async
 def _join(room: Room, user: User, channel_name: str) -> dict[str, Any]:
     """Enter the room and open this connection's presence. Raises RoomError."""
-    room_enter(room=room, user=user)
+    participation = room_enter(room=room, user=user)
     row = presence.presence_add(room=room, user=user, channel_name=channel_name)
     latest = history(room=room, viewer=user, limit=PAGE_SIZE)
+    muted = participation.is_muted() and participation.muted_until
     return {
         "blocked": blocked_user_ids(user=user),
         "hello": {
             "type": "hello",
             "v": PROTOCOL_VERSION,
             "room": {"id": room.pk, "slug": room.slug, "name": room.title},
-            "you": {"id": user.pk, "name": user.name, "status": row.status},
+            "you": {
+                "id": user.pk,
+                "name": user.name,
+                "status": row.status,
+                "staff": user.is_staff,
+                "muted_until": muted.isoformat() if muted else None,
+            },
             "presence": presence.presence_snapshot(room=room, viewer=user),
             "history": [broadcast.message_data(m) for m in reversed(latest)],
         },
@@ -84,9 +127,18 @@ def _leave(channel_name: str) -> bool:
 
 
 @database_sync_to_async
+def _session_alive(session: SessionBase | None) -> bool:
+    """Ended elsewhere (logged out in another tab, signed out from the sessions page, the
+    account deleted)? Checked on each ping, so such a socket closes within a heartbeat."""
+    key = session.session_key if session is not None else None
+    return bool(key and session is not None and session.exists(key))
+
+
+@database_sync_to_async
 def _heartbeat(room: Room, user: User, channel_name: str) -> bool:
     """True when presence changed. Raises RoomError when the member may no longer be here
     (room closed, member removed)."""
+    user.refresh_from_db(fields=["is_active", "deleted_at", "is_staff"])
     room_enter(room=room, user=user)
     if presence.presence_heartbeat(channel_name=channel_name):
         return False
@@ -100,9 +152,22 @@ def _set_status(room: Room, user: User, status: str) -> bool:
     return bool(presence.presence_set_status(room=room, user=user, status=status))
 
 
+def _member_get(user_id: int) -> User:
+    member = User.objects.filter(pk=user_id).first()
+    if member is None:
+        raise FrameError("no_member")
+    return member
+
+
 @database_sync_to_async
-def _snapshot(room: Room, user: User) -> list[dict[str, Any]]:
-    return presence.presence_snapshot(room=room, viewer=user)
+def _mute(room: Room, by: User, user_id: int, minutes: int) -> RoomParticipation:
+    until = timezone.now() + timedelta(minutes=minutes) if minutes else None
+    return room_member_mute(room=room, member=_member_get(user_id), by=by, until=until)
+
+
+@database_sync_to_async
+def _remove(room: Room, by: User, user_id: int) -> RoomParticipation:
+    return room_member_remove(room=room, member=_member_get(user_id), by=by)
 
 
 @database_sync_to_async
@@ -164,6 +229,13 @@ def _text(content: dict[str, Any]) -> str:
     return value
 
 
+def _minutes(content: dict[str, Any]) -> int:
+    value = content.get("minutes")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MUTE_MAX_MINUTES:
+        raise FrameError("invalid_fields")
+    return value
+
+
 def _uuid(content: dict[str, Any], key: str) -> uuid.UUID:
     value = content.get(key)
     if not isinstance(value, str):
@@ -174,7 +246,76 @@ def _uuid(content: dict[str, Any], key: str) -> uuid.UUID:
         raise FrameError("invalid_fields") from exc
 
 
-class RoomConsumer(AsyncJsonWebsocketConsumer):
+# This process's open connections, touched together so presence outlives no dead process --
+
+
+_local_channels: set[str] = set()
+_keeper: asyncio.Task[None] | None = None
+
+
+def _keep_alive(channel_name: str) -> None:
+    global _keeper
+    _local_channels.add(channel_name)
+    loop = asyncio.get_running_loop()
+    if _keeper is None or _keeper.done() or _keeper.get_loop() is not loop:
+        _keeper = loop.create_task(_touch_forever())
+
+
+def _let_go(channel_name: str) -> None:
+    global _keeper
+    _local_channels.discard(channel_name)
+    if not _local_channels and _keeper is not None:
+        _keeper.cancel()
+        _keeper = None
+
+
+async def _touch_forever() -> None:
+    touch = database_sync_to_async(presence.presence_touch)
+    while True:
+        await asyncio.sleep(presence.TOUCH_INTERVAL.total_seconds())
+        await touch(channel_names=list(_local_channels))
+
+
+def _language(scope: dict[str, Any]) -> str:
+    """The language the member's pages are in (LocaleMiddleware's rules: the language
+    cookie, then the browser's Accept-Language, then the site default)."""
+    request = HttpRequest()
+    request.COOKIES = dict(scope.get("cookies") or {})
+    for name, value in scope.get("headers") or ():
+        if name == b"accept-language":
+            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
+    return translation.get_language_from_request(request)
+
+
+class _MemberSocket(AsyncJsonWebsocketConsumer):
+    """A member's socket, speaking the member's language, that can be closed from elsewhere:
+    logout, account closed (group `user_<id>`)."""
+
+    language: str | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Error and goodbye messages are translated, like the page around the socket.
+        if self.language is None:
+            self.language = _language(self.scope)
+        with translation.override(self.language):
+            await super().dispatch(message)
+
+    async def say_bye(self, code: int) -> None:
+        reason, message = BYE[code]
+        await self.send_json({"type": "bye", "reason": reason, "message": str(message)})
+        await self.close(code=code)
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        session = self.scope.get("session")
+        key = session.session_key if session is not None else None
+        if key and broadcast.session_digest(key) == event["session"]:
+            await self.say_bye(CLOSE_LOGGED_OUT)
+
+    async def account_closed(self, event: dict[str, Any]) -> None:
+        await self.say_bye(CLOSE_ACCOUNT_CLOSED)
+
+
+class RoomConsumer(_MemberSocket):
     """One member's connection to one room. Refusals happen before `accept()`."""
 
     room: Room | None = None
@@ -183,10 +324,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.room = None
+        self.joined = False
         self.blocked = set()
         self.chat_times: deque[float] = deque()
-        self.last_snapshot = 0.0
-        self.snapshot_task: asyncio.Task[None] | None = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_NOT_LOGGED_IN)
@@ -195,37 +335,42 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if room is None:
             await self.close(code=CLOSE_UNKNOWN_ROOM)
             return
-        if not await _can_enter(room, user):
-            await self.close(code=CLOSE_FORBIDDEN)
+        refusal = await _refusal(room, user)
+        if refusal is not None:
+            await self.close(code=refusal)
             return
-        self.user = user
+        self.user, self.room = user, room
         await self.accept()
+        # Groups before the snapshot in `hello`: a change after the snapshot is then heard
+        # (group events wait until connect() returns, so they arrive after `hello`).
+        await self.channel_layer.group_add(broadcast.room_group(room.pk), self.channel_name)
+        await self.channel_layer.group_add(broadcast.user_group(user.pk), self.channel_name)
         try:
             joined = await _join(room, user, self.channel_name)
         except RoomError:
             # Lost a race with a close or a removal since the check above.
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.room = room
+        self.joined = True
+        _keep_alive(self.channel_name)
         self.blocked = joined["blocked"]
-        await self.channel_layer.group_add(broadcast.room_group(room.pk), self.channel_name)
         await self.send_json(joined["hello"])
-        await broadcast.presence_changed(room_id=room.pk, origin=self.channel_name)
+        broadcast.presence_mark(room_id=room.pk, user_id=user.pk)
 
     async def disconnect(self, code: int) -> None:
-        if self.snapshot_task is not None:
-            self.snapshot_task.cancel()
-        if self.room is not None:
-            await self.channel_layer.group_discard(
-                broadcast.room_group(self.room.pk), self.channel_name
-            )
+        if self.room is None:
+            return
+        for group in (broadcast.room_group(self.room.pk), broadcast.user_group(self.user.pk)):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.joined:
+            _let_go(self.channel_name)
             if await _leave(self.channel_name):
-                await broadcast.presence_changed(room_id=self.room.pk, origin=self.channel_name)
+                broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
-        if self.room is None:
+        if not self.joined:
             return
         if text_data is None:
             await self.send_error("invalid_frame")
@@ -308,17 +453,40 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if status not in Presence.Status.values:
             raise FrameError("invalid_fields")
         if await _set_status(self.room, self.user, str(status)):
-            await broadcast.presence_changed(room_id=self.room.pk, origin=self.channel_name)
+            broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
+
+    async def on_member_mute(self, content: dict[str, Any]) -> None:
+        assert self.room is not None
+        user_id, minutes = _positive_int(content, "user_id"), _minutes(content)
+        self._rate_limit()
+        participation = await _mute(self.room, self.user, user_id, minutes)
+        until = participation.muted_until
+        await broadcast.member_muted(
+            room_id=self.room.pk, user_id=user_id, until=until.isoformat() if until else None
+        )
+        action = "mute" if minutes else "unmute"
+        await self.send_json({"type": "moderation.done", "action": action, "user_id": user_id})
+
+    async def on_member_remove(self, content: dict[str, Any]) -> None:
+        assert self.room is not None
+        user_id = _positive_int(content, "user_id")
+        self._rate_limit()
+        await _remove(self.room, self.user, user_id)
+        await broadcast.member_removed(room_id=self.room.pk, user_id=user_id)
+        await self.send_json({"type": "moderation.done", "action": "remove", "user_id": user_id})
 
     async def on_ping(self, content: dict[str, Any]) -> None:
         assert self.room is not None
+        if not await _session_alive(self.scope.get("session")):
+            await self.say_bye(CLOSE_LOGGED_OUT)
+            return
         try:
             changed = await _heartbeat(self.room, self.user, self.channel_name)
         except RoomError:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         if changed:
-            await broadcast.presence_changed(room_id=self.room.pk, origin=self.channel_name)
+            broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
         await self.send_json({"type": "pong"})
 
     HANDLERS = {
@@ -328,38 +496,110 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         "history.before": on_history_before,
         "history.since": on_history_since,
         "presence.status": on_presence_status,
+        "member.mute": on_member_mute,
+        "member.remove": on_member_remove,
         "ping": on_ping,
     }
 
     # Group events (from rooms.broadcast) -------------------------------------------------
+    # Chat and presence events carry their frame ready-encoded: a 1,000-socket room encodes
+    # each message once, not 1,000 times.
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         if event["author_id"] in self.blocked or event["sender_channel"] == self.channel_name:
             return
-        await self.send_json({"type": "chat.message", "message": event["message"]})
+        await self.send(text_data=event["frame"])
 
     async def chat_edited(self, event: dict[str, Any]) -> None:
         if event["author_id"] not in self.blocked:
-            await self.send_json({"type": "chat.edited", "message": event["message"]})
+            await self.send(text_data=event["frame"])
 
     async def chat_deleted(self, event: dict[str, Any]) -> None:
         if event["author_id"] not in self.blocked:
-            await self.send_json({"type": "chat.deleted", "id": event["id"]})
+            await self.send(text_data=event["frame"])
 
-    async def presence_changed(self, event: dict[str, Any]) -> None:
-        # Coalesced: at most one snapshot per SNAPSHOT_INTERVAL per connection; changes that
-        # arrive meanwhile are covered by the pending one, which reads the state when it runs.
-        if event.get("origin") == self.channel_name or self.snapshot_task is not None:
+    async def presence_update(self, event: dict[str, Any]) -> None:
+        members: list[dict[str, Any]] = event["members"]
+        left: list[int] = event["left"]
+        hidden = self.blocked
+        if not any(m["id"] in hidden for m in members) and not hidden.intersection(left):
+            await self.send(text_data=event["frame"])
             return
-        delay = max(0.0, self.last_snapshot + SNAPSHOT_INTERVAL - time.monotonic())
-        self.snapshot_task = asyncio.create_task(self._send_snapshot(delay))
+        members = [m for m in members if m["id"] not in hidden]
+        left = [user_id for user_id in left if user_id not in hidden]
+        if members or left:
+            await self.send_json({"type": "presence.update", "members": members, "left": left})
 
-    async def _send_snapshot(self, delay: float) -> None:
+    async def room_closed(self, event: dict[str, Any]) -> None:
+        await self.say_bye(CLOSE_ROOM_CLOSED)
+
+    async def member_removed(self, event: dict[str, Any]) -> None:
+        if self.room is not None and event["room_id"] == self.room.pk:
+            await self.say_bye(CLOSE_REMOVED)
+
+    async def member_muted(self, event: dict[str, Any]) -> None:
+        if self.room is not None and event["room_id"] == self.room.pk:
+            await self.send_json({"type": "you.muted", "until": event["until"]})
+
+
+class LobbyConsumer(_MemberSocket):
+    """The lobby page's socket: only says "something changed" (a room's presence, a room
+    opened or closed); the page then fetches its list over HTTP, which applies the viewer's
+    access rules and blocks. Coalesced to one frame per `LOBBY_INTERVAL`."""
+
+    async def connect(self) -> None:
+        self.pending: asyncio.Task[None] | None = None
+        self.last_sent = 0.0
+        self.user_id: int | None = None
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_NOT_LOGGED_IN)
+            return
+        self.user_id = user.pk
+        await self.accept()
+        await self.channel_layer.group_add(broadcast.LOBBY_GROUP, self.channel_name)
+        await self.channel_layer.group_add(broadcast.user_group(user.pk), self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+        if self.user_id is not None:
+            await self.channel_layer.group_discard(broadcast.LOBBY_GROUP, self.channel_name)
+            await self.channel_layer.group_discard(
+                broadcast.user_group(self.user_id), self.channel_name
+            )
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json(
+                {"type": "error", "code": "unknown_type", "message": str(ERRORS["unknown_type"])}
+            )
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
+            await self.send_json(
+                {"type": "error", "code": "invalid_frame", "message": str(ERRORS["invalid_frame"])}
+            )
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            content = None
+        await self.receive_json(content)
+
+    async def lobby_changed(self, event: dict[str, Any]) -> None:
+        if self.pending is not None:
+            return
+        delay = max(0.0, self.last_sent + LOBBY_INTERVAL - time.monotonic())
+        self.pending = asyncio.create_task(self._send_changed(delay))
+
+    async def _send_changed(self, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        # From here on the read below may miss a new change: let it schedule the next one.
-        self.snapshot_task = None
-        self.last_snapshot = time.monotonic()
-        assert self.room is not None
-        members = await _snapshot(self.room, self.user)
-        await self.send_json({"type": "presence.snapshot", "members": members})
+        self.pending = None
+        self.last_sent = time.monotonic()
+        await self.send_json({"type": "lobby.changed"})

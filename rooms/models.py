@@ -194,6 +194,14 @@ class Message(models.Model):
     # Chosen by the client per message, so that a message resent after a dropped connection
     # is stored once.
     client_id = models.UUIDField(_("client id"), null=True, blank=True, default=uuid.uuid4)
+    # Who "@Name" in the text reaches; kept in step with the text (rooms.mentions).
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Mention",
+        blank=True,
+        related_name="room_mentions",
+        verbose_name=_("mentioned members"),
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -215,6 +223,26 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class Mention(models.Model):
+    """A member a message mentions. The email telling them goes out at most once per row
+    (`emailed_at`, set by `rooms.tasks.mention_notify`)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="mention_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.message_id}"
 
 
 class Presence(models.Model):

@@ -1,5 +1,11 @@
-"""Who is in a room right now: one `Presence` row per open connection, kept alive by the
-client's heartbeat (`ping`), so it holds across tabs, server processes and abrupt disconnects.
+"""Who is in a room right now: one `Presence` row per open connection, so it holds across
+tabs and server processes.
+
+A row lives while its connection does. A clean or detected disconnect (the ASGI server pings
+every socket and drops one that stops answering: a closed laptop) deletes it at once; each
+server process also touches the rows of its open connections every `TOUCH_INTERVAL`, so the
+rows of a process that died stop being touched and `presence_prune` deletes them after
+`PRESENCE_TTL`. Whichever way a member vanishes, they are gone from the list within a minute.
 """
 
 from collections.abc import Iterable
@@ -13,9 +19,11 @@ from members.models import User
 from members.services import blocked_user_ids
 from rooms.models import Presence, Room
 
-HEARTBEAT_INTERVAL = timedelta(seconds=20)
-# Three missed heartbeats: the connection is gone even if it never said goodbye.
-PRESENCE_TTL = timedelta(seconds=60)
+TOUCH_INTERVAL = timedelta(seconds=10)
+# Three missed touches: the process holding the connection is gone. With a prune every
+# `PRUNE_INTERVAL`, a dead process's members are gone within TTL + PRUNE_INTERVAL = 45 s.
+PRESENCE_TTL = timedelta(seconds=30)
+PRUNE_INTERVAL = timedelta(seconds=15)
 
 
 def _live(*, now: datetime) -> Any:
@@ -66,19 +74,57 @@ def presence_set_status(*, room: Room, user: User, status: str, now: datetime | 
     )
 
 
+def presence_touch(*, channel_names: Iterable[str], now: datetime | None = None) -> int:
+    """Keep this process's open connections alive, in one UPDATE."""
+    names = list(channel_names)
+    if not names:
+        return 0
+    return Presence.objects.filter(channel_name__in=names).update(
+        heartbeat_at=now or timezone.now()
+    )
+
+
 def presence_remove(*, channel_name: str) -> bool:
     deleted, _rows = Presence.objects.filter(channel_name=channel_name).delete()
     return bool(deleted)
 
 
-def presence_prune(*, now: datetime) -> set[int]:
-    """Delete the rows of connections without a heartbeat for `PRESENCE_TTL`. Returns the ids
-    of the rooms whose presence changed. Idempotent: a second run finds nothing to delete."""
+def presence_prune(*, now: datetime) -> dict[int, set[int]]:
+    """Delete the rows of connections not touched for `PRESENCE_TTL`. Returns, per room whose
+    presence changed, the members concerned. Idempotent: a second run deletes nothing."""
     stale = Presence.objects.filter(heartbeat_at__lt=now - PRESENCE_TTL)
-    room_ids = set(stale.values_list("room_id", flat=True))
-    if room_ids:
+    changed: dict[int, set[int]] = {}
+    for room_id, user_id in stale.values_list("room_id", "user_id"):
+        changed.setdefault(room_id, set()).add(user_id)
+    if changed:
         stale.delete()
-    return room_ids
+    return changed
+
+
+def _entry(row: Presence) -> dict[str, Any]:
+    return {
+        "id": row.user_id,
+        "name": row.user.name,
+        "status": row.status,
+        "since": row.since.isoformat(),
+    }
+
+
+def presence_entries(
+    *, room_id: int, user_ids: Iterable[int], now: datetime | None = None
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The current presence of `user_ids` in a room, for a `presence.update`: the entries of
+    those still here and the ids of those who left. Unfiltered: each socket hides blocks."""
+    now = now or timezone.now()
+    wanted = set(user_ids)
+    rows = (
+        _live(now=now)
+        .filter(room_id=room_id, user_id__in=wanted)
+        .select_related("user")
+        .order_by("since")
+    )
+    here = {row.user_id: row for row in rows}  # the latest status change wins
+    return [_entry(row) for row in here.values()], sorted(wanted - set(here))
 
 
 def presence_snapshot(
@@ -100,15 +146,7 @@ def presence_snapshot(
         # The latest status change wins.
         members[row.user_id] = row
     return sorted(
-        (
-            {
-                "id": row.user_id,
-                "name": row.user.name,
-                "status": row.status,
-                "since": row.since.isoformat(),
-            }
-            for row in members.values()
-        ),
+        (_entry(row) for row in members.values()),
         key=lambda member: (str(member["name"]).lower(), member["id"]),
     )
 
@@ -135,3 +173,14 @@ def present_by_room(
         room_id: sorted(users.values(), key=lambda user: (user.name.lower(), user.pk))
         for room_id, users in present.items()
     }
+
+
+def room_is_full(*, room: Room, user: User, now: datetime | None = None) -> bool:
+    """Would `user` coming in exceed the room's capacity? A member already here (another
+    tab) never makes it fuller."""
+    if room.capacity is None:
+        return False
+    here = _live(now=now or timezone.now()).filter(room=room)
+    if here.filter(user=user).exists():
+        return False
+    return here.values("user_id").distinct().count() >= room.capacity

@@ -1,10 +1,13 @@
 """Reads about rooms that need more than one filter: who may read, and chat history."""
 
+from datetime import datetime
+
 from django.db.models import (
     Case,
     Exists,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Value,
@@ -60,6 +63,7 @@ def history(
         Message.objects.filter(room=room)
         .filter(Q(author__isnull=True) | (~Q(author_id__in=made) & ~Q(author_id__in=received)))
         .select_related("author__profile", "deleted_by")
+        .prefetch_related(Prefetch("mentions", queryset=User.objects.only("pk")))
     )
     if after_id is not None:
         return list(messages.filter(id__gt=after_id).order_by("id")[:limit])
@@ -81,7 +85,13 @@ def rooms_open_to(*, user: User) -> QuerySet[Room]:
     )
     if not user.is_staff:
         invited = Room.invitees.through.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)
-        rooms = rooms.filter(Q(private=False) | Q(created_by=user) | Exists(invited))
+        made = Block.objects.filter(blocker=user).values("blocked_id")
+        received = Block.objects.filter(blocked=user).values("blocker_id")
+        rooms = rooms.filter(
+            Q(private=False)
+            | Q(created_by=user)
+            | (Exists(invited) & ~Q(created_by_id__in=made) & ~Q(created_by_id__in=received))
+        )
     return rooms.order_by(
         Case(
             When(kind=Room.Kind.CAFETERIA, then=Value(0)),
@@ -90,4 +100,17 @@ def rooms_open_to(*, user: User) -> QuerySet[Room]:
             output_field=IntegerField(),
         ),
         "name",
+    )
+
+
+def rooms_recently_closed_for(*, user: User, since: datetime, limit: int = 20) -> QuerySet[Room]:
+    """Closed rooms `user` was in (and was not removed from), closed since `since`, newest
+    first: the rooms whose history `room_can_read` still opens to them. One query."""
+    was_in = RoomParticipation.objects.filter(
+        room=OuterRef("pk"), user=user, first_seen_at__isnull=False, removed_at__isnull=True
+    )
+    return (
+        Room.objects.filter(closed_at__gte=since)
+        .filter(Exists(was_in))
+        .order_by("-closed_at", "-pk")[:limit]
     )

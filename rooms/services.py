@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from asgiref.sync import async_to_sync
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -12,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from members.services import blocked_user_ids
+from rooms import broadcast
+from rooms.mentions import mentions_record
 from rooms.models import (
     CAFETERIA_SLUG,
     MESSAGE_MAX_LENGTH,
@@ -65,9 +68,13 @@ def _is_member(user: User) -> bool:
     return bool(user.is_active and user.deleted_at is None)
 
 
+# Slugs that are paths of their own under /rooms/ (the cafeteria's, the "open a room" form).
+RESERVED_SLUGS = frozenset({CAFETERIA_SLUG, "new"})
+
+
 def _slug_for(name: str) -> str:
     base = slugify(name)[:50].strip("-") or "room"
-    if base == CAFETERIA_SLUG or Room.objects.filter(slug=base).exists():
+    if base in RESERVED_SLUGS or Room.objects.filter(slug=base).exists():
         return f"{base}-{secrets.token_hex(3)}"
     return base
 
@@ -112,6 +119,8 @@ def room_create(
         raise RoomError
     if invitees:
         _invite(room=room, by=creator, invitees=invitees)
+    # Open lobbies list the new room (those the room is open to).
+    transaction.on_commit(async_to_sync(broadcast.lobby_changed))
     return room
 
 
@@ -126,11 +135,16 @@ def _invite(*, room: Room, by: User, invitees: Iterable[User]) -> list[User]:
     return chosen
 
 
+def room_can_manage(*, room: Room, user: User) -> bool:
+    """May `user` close `room` and invite to it? Its creator and staff; never the cafeteria."""
+    return not room.is_cafeteria and (user.is_staff or user.pk == room.created_by_id)
+
+
 def room_invite(*, room: Room, by: User, invitees: Iterable[User]) -> list[User]:
     """Invite members to a private room (its creator or staff). Returns who was invited."""
     if not room.is_open:
         raise RoomClosed
-    if room.is_cafeteria or not (by.is_staff or by.pk == room.created_by_id):
+    if not room_can_manage(room=room, user=by):
         raise NotAllowed
     return _invite(room=room, by=by, invitees=invitees)
 
@@ -143,7 +157,12 @@ def room_can_enter(*, room: Room, user: User) -> bool:
         return False
     if room.is_cafeteria or not room.private or user.is_staff:
         return True
-    return user.pk == room.created_by_id or room.invitees.filter(pk=user.pk).exists()
+    if user.pk == room.created_by_id:
+        return True
+    # Invited before a block with the creator came between them: not any more.
+    if room.created_by_id in blocked_user_ids(user=user):
+        return False
+    return room.invitees.filter(pk=user.pk).exists()
 
 
 def room_enter(*, room: Room, user: User, now: datetime | None = None) -> RoomParticipation:
@@ -175,14 +194,26 @@ def room_close(*, room: Room, by: User, now: datetime | None = None) -> bool:
     return room.close(now=now)
 
 
-def rooms_close_idle(*, now: datetime, idle_for: timedelta) -> int:
-    """Close member-made rooms without activity for `idle_for`. Returns how many closed.
+def rooms_close_idle(*, now: datetime, idle_for: timedelta) -> list[int]:
+    """Close member-made rooms without activity for `idle_for`. Returns the ids this run
+    closed, for the caller to tell their sockets.
 
-    One conditional UPDATE: a second run, or two runs at once, closes nothing twice.
+    One conditional UPDATE (still open, still idle): a second run, or two runs at once,
+    closes nothing twice, and a room that came back to life meanwhile stays open. The rooms
+    this run closed are the candidates now stamped with its own `closed_at`.
     """
-    return Room.objects.filter(
+    idle = Room.objects.filter(
         kind=Room.Kind.MEMBER, closed_at__isnull=True, last_activity_at__lt=now - idle_for
-    ).update(closed_at=now)
+    )
+    candidates = list(idle.values_list("pk", flat=True))
+    if not candidates:
+        return []
+    idle.filter(pk__in=candidates).update(closed_at=now)
+    return list(
+        Room.objects.filter(pk__in=candidates, closed_at=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _clean_text(text: str) -> str:
@@ -220,6 +251,7 @@ def message_post(
         # The same message arrived twice at once; the other copy won.
         return Message.objects.get(room=room, author=author, client_id=client_id), False
     Room.objects.filter(pk=room.pk, last_activity_at__lt=now).update(last_activity_at=now)
+    mentions_record(message=message)  # and email them after the commit
     return message, True
 
 
@@ -230,9 +262,11 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
         raise MessageDeleted
     if not message.room.is_open:
         raise RoomClosed
-    message.text = _clean_text(text)
+    previous_text, message.text = message.text, _clean_text(text)
     message.edited_at = timezone.now()
     message.save(update_fields=["text", "edited_at"])
+    # Only members the edit newly mentions hear of it.
+    mentions_record(message=message, previous_text=previous_text)
     return message
 
 

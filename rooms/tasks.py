@@ -1,18 +1,69 @@
 """Celery tasks for rooms. Each is safe to run twice."""
 
+import smtplib
+
 from asgiref.sync import async_to_sync
 from celery import shared_task
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from rooms import broadcast
+from rooms import broadcast, emails
+from rooms.models import Mention
 from rooms.presence import presence_prune as prune
+from rooms.services import rooms_close_idle
 
 
 @shared_task(ignore_result=True)
 def presence_prune() -> int:
-    """Beat runs this every minute: connections that vanished without a goodbye (a closed
-    laptop, a lost network) leave the rooms' presence. Returns how many rooms changed."""
-    room_ids = prune(now=timezone.now())
-    for room_id in room_ids:
-        async_to_sync(broadcast.presence_changed)(room_id=room_id)
-    return len(room_ids)
+    """Beat runs this every `PRUNE_INTERVAL`: connections held by a server process that died
+    leave the rooms' presence. One batched update per room. Returns how many rooms changed."""
+    changed = prune(now=timezone.now())
+    for room_id, user_ids in changed.items():
+        async_to_sync(broadcast.presence_announce)(room_id=room_id, user_ids=user_ids)
+    return len(changed)
+
+
+def room_closed_announce(room_id: int) -> None:
+    """Once the closing is committed, tell the room's sockets (they say goodbye and close)."""
+    transaction.on_commit(lambda: async_to_sync(broadcast.room_closed)(room_id=room_id))
+
+
+@shared_task(ignore_result=True)
+def rooms_close_idle_tick() -> int:
+    """Beat runs this every five minutes: member-made rooms nobody has been in, nor written
+    in, for `ROOMS_IDLE_CLOSE_AFTER` close. Returns how many this run closed (a second run
+    closes none of them again, and announces nothing)."""
+    closed = rooms_close_idle(now=timezone.now(), idle_for=settings.ROOMS_IDLE_CLOSE_AFTER)
+    for room_id in closed:
+        room_closed_announce(room_id)
+    return len(closed)
+
+
+EMAIL_RETRY = {
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "max_retries": 8,
+    "retry_jitter": True,
+}
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def mention_notify(message_id: int, user_id: int) -> None:
+    """Email a member that a message mentions them (`rooms.emails.mention_email_due` says
+    when), at most once per mention: the row lock makes a concurrent duplicate wait and then
+    see `emailed_at`; a failed send rolls back and retries."""
+    with transaction.atomic():
+        mention = (
+            Mention.objects.select_for_update(of=("self",))
+            .select_related("message__room", "message__author", "user")
+            .filter(message_id=message_id, user_id=user_id)
+            .first()
+        )
+        if mention is None or mention.emailed_at is not None:
+            return  # edited out meanwhile, or already sent
+        if not emails.mention_email_due(mention=mention):
+            return
+        emails.mention_email(mention).send()
+        Mention.objects.filter(pk=mention.pk).update(emailed_at=timezone.now())

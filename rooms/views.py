@@ -1,16 +1,44 @@
+from datetime import timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members.models import User
-from rooms.models import Room
-from rooms.presence import presence_snapshot, present_by_room
-from rooms.selectors import history, rooms_open_to
-from rooms.services import room_can_enter
+from rooms.forms import InviteForm, RoomForm
+from rooms.models import CafeteriaProtected, Room
+from rooms.presence import presence_snapshot, present_by_room, room_is_full
+from rooms.selectors import history, rooms_open_to, rooms_recently_closed_for
+from rooms.services import (
+    NotAllowed,
+    RoomAccessDenied,
+    RoomClosed,
+    RoomError,
+    room_can_enter,
+    room_can_manage,
+    room_close,
+    room_create,
+    room_invite,
+)
+from rooms.tasks import room_closed_announce
 
 HISTORY_ON_PAGE = 50
+# How far back the lobby lists the closed rooms a member was in.
+CLOSED_ROOMS_SHOWN_FOR = timedelta(days=30)
+
+
+def _room_to_manage(request: HttpRequest, slug: str) -> tuple[User, Room]:
+    """The room and the member, when they may close it and invite to it (403 otherwise)."""
+    user: User = request.user  # type: ignore[assignment]
+    room = get_object_or_404(Room, slug=slug)
+    if not room_can_manage(room=room, user=user):
+        raise PermissionDenied
+    return user, room
 
 
 @login_required
@@ -20,8 +48,29 @@ def lobby(request: HttpRequest) -> HttpResponse:
     rooms = list(rooms_open_to(user=user))
     present = present_by_room(viewer=user, rooms=rooms)
     entries = [(room, present[room.pk]) for room in rooms]
-    template = "rooms/_room_list.html" if request.GET.get("partial") else "rooms/lobby.html"
-    return render(request, template, {"entries": entries})
+    if request.GET.get("partial"):
+        return render(request, "rooms/_room_list.html", {"entries": entries})
+    since = timezone.now() - CLOSED_ROOMS_SHOWN_FOR
+    closed = rooms_recently_closed_for(user=user, since=since)
+    return render(request, "rooms/lobby.html", {"entries": entries, "closed_rooms": closed})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = RoomForm(request.POST if request.method == "POST" else None, user=user)
+    if form.is_bound and form.is_valid():
+        try:
+            room = room_create(creator=user, **form.room_fields())
+        except RoomError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Your room is open. Others can join you now."))
+            return redirect("rooms:room", room.slug)
+    return render(
+        request, "rooms/room_form.html", {"form": form}, status=400 if form.is_bound else 200
+    )
 
 
 @login_required
@@ -29,9 +78,15 @@ def lobby(request: HttpRequest) -> HttpResponse:
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     room = get_object_or_404(Room, slug=slug)
+    if not room.is_open:
+        return _closed_room(request, user, room)
     if not room_can_enter(room=room, user=user):
         raise PermissionDenied
+    if room_is_full(room=room, user=user):
+        present = present_by_room(viewer=user, rooms=[room])[room.pk]
+        return render(request, "rooms/room_full.html", {"room": room, "present": present})
     chat_messages = list(reversed(history(room=room, viewer=user, limit=HISTORY_ON_PAGE)))
+    can_manage = room_can_manage(room=room, user=user)
     return render(
         request,
         "rooms/room.html",
@@ -39,5 +94,66 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
             "room": room,
             "chat_messages": chat_messages,
             "present": presence_snapshot(room=room, viewer=user),
+            "can_manage": can_manage,
+            # Its own ids: it shares the page with the chat's fields.
+            "invite_form": (
+                InviteForm(user=user, auto_id="invite-%s") if can_manage and room.private else None
+            ),
         },
+    )
+
+
+def _closed_room(request: HttpRequest, user: User, room: Room) -> HttpResponse:
+    """A closed room's history, read-only, for those who were in it (and staff)."""
+    try:
+        latest = history(room=room, viewer=user, limit=HISTORY_ON_PAGE)
+    except RoomAccessDenied:
+        raise PermissionDenied from None
+    return render(
+        request, "rooms/room_closed.html", {"room": room, "chat_messages": list(reversed(latest))}
+    )
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, slug: str) -> HttpResponse:
+    user, room = _room_to_manage(request, slug)
+    try:
+        closed_now = room_close(room=room, by=user)
+    except (NotAllowed, CafeteriaProtected):
+        raise PermissionDenied from None
+    if closed_now:
+        room_closed_announce(room.pk)
+        messages.success(
+            request,
+            _("You closed “%(name)s”. Its history stays readable to those who were in it.")
+            % {"name": room.title},
+        )
+    else:
+        messages.info(request, _("“%(name)s” was already closed.") % {"name": room.title})
+    return redirect("rooms:lobby")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest, slug: str) -> HttpResponse:
+    user, room = _room_to_manage(request, slug)
+    if not (room.private and room.is_open):
+        # Everyone may come into a public room already; nobody into a closed one.
+        return redirect("rooms:room", room.slug)
+    form = InviteForm(request.POST if request.method == "POST" else None, user=user)
+    if form.is_bound and form.is_valid():
+        try:
+            room_invite(room=room, by=user, invitees=form.invitees())
+        except RoomClosed as error:
+            form.add_error(None, str(error))
+        else:
+            # No count or names: a member left out because of a block must not show.
+            messages.success(request, _("Done: the members you chose may come in now."))
+            return redirect("rooms:room", room.slug)
+    return render(
+        request,
+        "rooms/room_invite.html",
+        {"room": room, "form": form},
+        status=400 if form.is_bound else 200,
     )

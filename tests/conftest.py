@@ -1,5 +1,6 @@
 """Shared fixtures. The suite runs against real PostgreSQL and Redis (see `make test`)."""
 
+import json
 import os
 import socket
 import subprocess
@@ -75,19 +76,24 @@ def wait_for_port(port: int, process: subprocess.Popen[Any], timeout: float = 30
     raise RuntimeError(f"nothing listened on port {port} within {timeout}s")
 
 
+def production_server_command(*, port: int) -> list[str]:
+    """The image's default command (the Dockerfile's CMD: daphne and its flags), bound to
+    loopback on `port`, so tests run the server exactly as production starts it."""
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("CMD ["):
+            command: list[str] = json.loads(line.removeprefix("CMD "))
+            break
+    else:
+        raise RuntimeError("the Dockerfile has no CMD")
+    command[command.index("-b") + 1] = "127.0.0.1"
+    command[command.index("-p") + 1] = str(port)
+    return [sys.executable, "-m", *command]
+
+
 def start_daphne(*, port: int, env: dict[str, str], output: Any) -> subprocess.Popen[bytes]:
     """The ASGI server as production runs it, on loopback; wait with `wait_for_port`."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "coworking.asgi:application",
-        ],
+        production_server_command(port=port),
         cwd=ROOT,
         env=env,
         stdout=output,

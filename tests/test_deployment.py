@@ -103,6 +103,19 @@ def test_web_serves_the_asgi_application_with_daphne(services: dict[str, Any]) -
     assert "--proxy-headers" in command
 
 
+def test_web_bounds_socket_frames_and_drops_silent_sockets(services: dict[str, Any]) -> None:
+    command = _command(services["web"]["command"])
+
+    def flag(name: str) -> int:
+        return int(command[command.index(name) + 1])
+
+    # The consumer answers frames over 8 KiB with an error; beyond 64 KiB daphne closes.
+    assert flag("--websocket-max-message-size") == 64 * 1024
+    # A socket that stops answering pings is closed within 35 s, so its member leaves the
+    # room's presence within a minute (docs/websocket-protocol.md, "Presence").
+    assert flag("--ping-interval") + flag("--ping-timeout") <= 35
+
+
 def test_web_runs_the_same_command_as_the_image_default(
     services: dict[str, Any], dockerfile: list[tuple[str, str]]
 ) -> None:

@@ -1,9 +1,13 @@
 """The home page: an invitation for visitors, a dashboard for members, a safe layout for all."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
-from tests.factories import UserFactory
+from rooms.models import Presence
+from rooms.services import cafeteria_get
+from tests.factories import BlockFactory, UserFactory
 
 
 @pytest.mark.django_db
@@ -79,3 +83,44 @@ def test_navigation_shows_only_pages_that_exist(client: Client) -> None:
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert '<a href="/" aria-current="page">Home</a>' in page
+
+
+@pytest.mark.django_db
+def test_the_rooms_card_counts_who_is_in_the_cafeteria_as_the_viewer_may_see(
+    client: Client, django_assert_max_num_queries: Any
+) -> None:
+    alice = UserFactory.create(display_name="Alice Aranda")
+    bob, carla, dan = (UserFactory.create(display_name=n) for n in ("Bob", "Carla", "Dan"))
+    cafeteria = cafeteria_get()
+    for person in (bob, carla, dan):
+        Presence.objects.create(room=cafeteria, user=person, channel_name=f"c-{person.pk}")
+    BlockFactory.create(blocker=carla, blocked=alice)
+    client.force_login(alice)
+    client.get("/")  # Warm up the session.
+
+    with django_assert_max_num_queries(15) as few:
+        page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "2 people in the cafeteria" in page
+    assert "Bob" in page and "Dan" in page and "Carla" not in page
+    assert '<a href="/rooms/cafeteria/">Go to the cafeteria</a>' in page
+    assert '<a href="/rooms/">All rooms</a>' in page
+    for _ in range(5):
+        person = UserFactory.create()
+        Presence.objects.create(room=cafeteria, user=person, channel_name=f"c-{person.pk}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert (
+            "7 people in the cafeteria"
+            in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        )
+
+
+@pytest.mark.django_db
+def test_the_rooms_card_speaks_of_one_person_in_the_singular(client: Client) -> None:
+    alice = UserFactory.create()
+    Presence.objects.create(room=cafeteria_get(), user=alice, channel_name="c-alice")
+    client.force_login(alice)
+
+    assert (
+        "1 person in the cafeteria" in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )

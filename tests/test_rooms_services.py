@@ -330,9 +330,9 @@ def test_idle_member_rooms_close_once_and_keep_their_history(alice: User, staff:
     Room.objects.filter(pk=permanent.pk).update(last_activity_at=now - timedelta(days=9))
     message = MessageFactory.create(room=idle, author=alice)
 
-    assert services.rooms_close_idle(now=now, idle_for=timedelta(hours=1)) == 1
+    assert services.rooms_close_idle(now=now, idle_for=timedelta(hours=1)) == [idle.pk]
     later = now + timedelta(minutes=1)
-    assert services.rooms_close_idle(now=later, idle_for=timedelta(hours=1)) == 0
+    assert services.rooms_close_idle(now=later, idle_for=timedelta(hours=1)) == []
 
     idle.refresh_from_db()
     assert idle.closed_at == now

@@ -10,14 +10,17 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
 from coworking.asgi import application
 from members.models import User
+from members.services import member_delete
 from rooms import broadcast
 from rooms.models import Message, Presence, Room
-from rooms.presence import presence_prune
+from rooms.presence import PRESENCE_TTL, presence_prune
+from rooms.services import room_close, room_member_remove
 from tests.factories import BlockFactory, MessageFactory, RoomFactory, UserFactory
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -67,12 +70,13 @@ async def join(room: Room, session: str) -> tuple[WebsocketCommunicator, dict[st
 
 
 async def next_of(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
-    """The next frame of `kind`, skipping presence snapshots and the like."""
+    """The next frame of `kind`, skipping presence updates and chat this test does not
+    look at (never a goodbye or an error it did not ask for)."""
     while True:
         frame = await communicator.receive_json_from(timeout=5)
         if frame["type"] == kind:
             return frame
-        assert frame["type"] == "presence.snapshot", frame
+        assert frame["type"] in {"hello", "presence.update", "chat.message", "chat.deleted"}, frame
 
 
 async def drain(communicator: WebsocketCommunicator, quiet: float = 0.3) -> list[dict[str, Any]]:
@@ -95,7 +99,13 @@ async def test_joining_says_hello_with_presence_and_history() -> None:
 
     assert hello["v"] == 1
     assert hello["room"]["slug"] == place.slug
-    assert hello["you"] == {"id": alice.pk, "name": "Alice", "status": "working"}
+    assert hello["you"] == {
+        "id": alice.pk,
+        "name": "Alice",
+        "status": "working",
+        "staff": False,
+        "muted_until": None,
+    }
     assert [m["id"] for m in hello["presence"]] == [alice.pk]
     assert [m["id"] for m in hello["history"]] == [old.pk]
     assert hello["history"][0]["text"] == "Earlier"
@@ -265,30 +275,33 @@ async def test_blocked_members_do_not_see_each_others_messages_or_presence() -> 
     await bob.send_json_to(send("From Bob"))
     await next_of(bob, "chat.ack")
     assert (await next_of(carol, "chat.message"))["message"]["text"] == "From Bob"
-    await asyncio.sleep(1.2)  # let coalesced snapshots go out
+    await asyncio.sleep(1.2)  # let the batched presence update go out
 
     frames = await drain(alice)
     assert not [f for f in frames if f["type"] == "chat.message"]
-    snapshots = [f for f in frames if f["type"] == "presence.snapshot"]
-    assert snapshots
-    assert bob_user.pk not in {m["id"] for m in snapshots[-1]["members"]}
+    updates = [f for f in frames if f["type"] == "presence.update"]
+    assert updates
+    seen = {m["id"] for f in updates for m in f["members"]} | {
+        i for f in updates for i in f["left"]
+    }
+    assert bob_user.pk not in seen
     for communicator in (alice, bob, carol):
         await communicator.disconnect()
 
 
-async def test_a_status_change_reaches_the_others_as_a_snapshot() -> None:
-    alice_user, alice_session = await member()
-    _bob, bob_session = await member()
+async def test_a_status_change_reaches_the_others_as_a_presence_update() -> None:
+    _alice, alice_session = await member()
+    bob_user, bob_session = await member()
     place = await room()
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
-    await drain(alice, quiet=1.2)
+    await drain(alice, quiet=1.5)
 
     await bob.send_json_to({"type": "presence.status", "status": "dnd"})
-    snapshot = await next_of(alice, "presence.snapshot")
-    while {m["status"] for m in snapshot["members"]} != {"working", "dnd"}:
-        snapshot = await next_of(alice, "presence.snapshot")
-    assert {m["id"]: m["status"] for m in snapshot["members"]}[alice_user.pk] == "working"
+    update = await alice.receive_json_from(timeout=5)
+    assert update["type"] == "presence.update"
+    assert [(m["id"], m["status"]) for m in update["members"]] == [(bob_user.pk, "dnd")]
+    assert update["left"] == []
     await bob.send_json_to({"type": "presence.status", "status": "nap"})
     assert (await next_of(bob, "error"))["code"] == "invalid_fields"
     await alice.disconnect()
@@ -302,17 +315,311 @@ async def test_stale_presence_is_pruned() -> None:
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
     await drain(alice, quiet=1.2)
-    # Bob's laptop closed: no goodbye, no heartbeat for over a minute.
+    # The server process holding Bob's socket died: nobody touches his row any more.
     await database_sync_to_async(Presence.objects.filter(user=bob_user).update)(
-        heartbeat_at=timezone.now() - timedelta(seconds=61)
+        heartbeat_at=timezone.now() - PRESENCE_TTL - timedelta(seconds=1)
     )
 
     # What the `rooms.tasks.presence_prune` beat task does, in this event loop.
     pruned = await database_sync_to_async(presence_prune)(now=timezone.now())
-    assert pruned == {place.pk}
-    await broadcast.presence_changed(room_id=place.pk)
+    assert pruned == {place.pk: {bob_user.pk}}
+    await broadcast.presence_announce(room_id=place.pk, user_ids=pruned[place.pk])
 
-    snapshot = await next_of(alice, "presence.snapshot")
-    assert bob_user.pk not in {m["id"] for m in snapshot["members"]}
+    update = await next_of(alice, "presence.update")
+    assert update == {"type": "presence.update", "members": [], "left": [bob_user.pk]}
     await alice.disconnect()
     await bob.disconnect()
+
+
+async def closed_with(communicator: WebsocketCommunicator) -> int:
+    """The close code the server ended the socket with, after any frames before it."""
+    while True:
+        output = await communicator.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            return int(output["code"])
+
+
+async def bye_then_close(communicator: WebsocketCommunicator) -> tuple[str, int]:
+    bye = await next_of(communicator, "bye")
+    assert bye["message"]
+    return bye["reason"], await closed_with(communicator)
+
+
+async def test_joins_in_a_burst_reach_the_others_as_one_batched_update() -> None:
+    _alice, alice_session = await member()
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    await drain(alice, quiet=1.5)
+    others = [await member() for _ in range(5)]
+
+    sockets = [(await join(place, session))[0] for _user, session in others]
+    frames = await drain(alice, quiet=1.5)
+
+    # One event per batch window, not one per join (two if the burst straddled a window).
+    assert 1 <= len(frames) <= 2
+    assert {f["type"] for f in frames} == {"presence.update"}
+    assert {m["id"] for f in frames for m in f["members"]} == {user.pk for user, _ in others}
+
+    await sockets[0].disconnect()
+    update = await next_of(alice, "presence.update")
+    assert update == {"type": "presence.update", "members": [], "left": [others[0][0].pk]}
+    for communicator in (alice, *sockets[1:]):
+        await communicator.disconnect()
+
+
+async def test_a_second_tab_keeps_the_member_present_when_the_first_closes() -> None:
+    _alice, alice_session = await member()
+    bob_user, bob_session = await member()
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    first_tab, _ = await join(place, bob_session)
+    second_tab, _ = await join(place, bob_session)
+    await drain(alice, quiet=1.5)
+
+    await first_tab.disconnect()
+    update = await next_of(alice, "presence.update")
+
+    assert [m["id"] for m in update["members"]] == [bob_user.pk]
+    assert update["left"] == []
+    await alice.disconnect()
+    await second_tab.disconnect()
+
+
+async def test_authors_edit_and_delete_and_everyone_hears_it() -> None:
+    _alice, alice_session = await member()
+    _bob, bob_session = await member()
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+    await alice.send_json_to(send("Helo"))
+    message_id = (await next_of(alice, "chat.ack"))["id"]
+    await next_of(bob, "chat.message")
+
+    await alice.send_json_to({"type": "chat.edit", "id": message_id, "text": "Hello"})
+    edited = await next_of(bob, "chat.edited")
+    assert (await next_of(alice, "chat.edited")) == edited  # the author's other tabs too
+    assert edited["message"]["text"] == "Hello"
+    assert edited["message"]["edited_at"]
+    await bob.send_json_to({"type": "chat.edit", "id": message_id, "text": "Mine now"})
+    assert (await next_of(bob, "error"))["code"] == "not_allowed"
+    await bob.send_json_to({"type": "chat.delete", "id": message_id})
+    assert (await next_of(bob, "error"))["code"] == "not_allowed"
+    await bob.send_json_to({"type": "chat.delete", "id": 999_999})
+    assert (await next_of(bob, "error"))["code"] == "not_found"
+
+    await alice.send_json_to({"type": "chat.delete", "id": message_id})
+    assert (await next_of(bob, "chat.deleted")) == {"type": "chat.deleted", "id": message_id}
+    await next_of(alice, "chat.deleted")
+    await alice.send_json_to({"type": "chat.edit", "id": message_id, "text": "Back"})
+    assert (await next_of(alice, "error"))["code"] == "deleted"
+    stored = await database_sync_to_async(Message.objects.get)(pk=message_id)
+    assert stored.text == "" and stored.deleted_at
+    await alice.disconnect()
+    await bob.disconnect()
+
+
+async def test_staff_delete_anyones_message_mute_and_remove_over_the_socket() -> None:
+    bob_user, bob_session = await member(display_name="Bob")
+    _staff, staff_session = await member(is_staff=True)
+    place = await room()
+    bob, _ = await join(place, bob_session)
+    staff, staff_hello = await join(place, staff_session)
+    assert staff_hello["you"]["staff"] is True
+    await bob.send_json_to(send("Spam"))
+    message_id = (await next_of(bob, "chat.ack"))["id"]
+
+    await staff.send_json_to({"type": "chat.delete", "id": message_id})
+    assert (await next_of(bob, "chat.deleted"))["id"] == message_id
+
+    await staff.send_json_to({"type": "member.mute", "user_id": bob_user.pk, "minutes": 15})
+    done = await next_of(staff, "moderation.done")
+    assert done == {"type": "moderation.done", "action": "mute", "user_id": bob_user.pk}
+    muted = await next_of(bob, "you.muted")
+    assert muted["until"]
+    await bob.send_json_to(send("Still here"))
+    assert (await next_of(bob, "error"))["code"] == "muted"
+    await staff.send_json_to({"type": "member.mute", "user_id": bob_user.pk, "minutes": 0})
+    assert (await next_of(bob, "you.muted"))["until"] is None
+    assert (await next_of(staff, "moderation.done"))["action"] == "unmute"
+    await bob.send_json_to(send("Sorry"))
+    await next_of(bob, "chat.ack")
+
+    await staff.send_json_to({"type": "member.remove", "user_id": bob_user.pk})
+    assert await bye_then_close(bob) == ("removed", 4001)
+    assert (await next_of(staff, "moderation.done"))["action"] == "remove"
+    refused, (connected, code) = await connect(place, bob_session)
+    await refused.disconnect()
+    assert (connected, code) == (False, 4403)
+    await staff.disconnect()
+
+
+async def test_members_cannot_moderate_and_bad_moderation_frames_are_refused() -> None:
+    alice_user, alice_session = await member()
+    bob_user, bob_session = await member()
+    _staff, staff_session = await member(is_staff=True)
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+    staff, _ = await join(place, staff_session)
+
+    await alice.send_json_to({"type": "member.mute", "user_id": bob_user.pk, "minutes": 5})
+    assert (await next_of(alice, "error"))["code"] == "not_allowed"
+    await alice.send_json_to({"type": "member.remove", "user_id": bob_user.pk})
+    assert (await next_of(alice, "error"))["code"] == "not_allowed"
+    for frame in (
+        {"type": "member.mute", "user_id": bob_user.pk, "minutes": 5000},
+        {"type": "member.mute", "user_id": bob_user.pk},
+        {"type": "member.remove", "user_id": "bob"},
+    ):
+        await staff.send_json_to(frame)
+        assert (await next_of(staff, "error"))["code"] == "invalid_fields"
+    await staff.send_json_to({"type": "member.remove", "user_id": 999_999})
+    assert (await next_of(staff, "error"))["code"] == "no_member"
+
+    assert not [f for f in await drain(bob) if f["type"] in {"bye", "you.muted"}]
+    await alice.send_json_to({"type": "ping"})
+    assert (await next_of(alice, "pong"))["type"] == "pong"
+    assert alice_user.pk
+    for communicator in (alice, bob, staff):
+        await communicator.disconnect()
+
+
+async def test_a_ping_after_removal_elsewhere_closes_with_4403() -> None:
+    bob_user, bob_session = await member()
+    staff_user, _staff_session = await member(is_staff=True)
+    place = await room()
+    bob, _ = await join(place, bob_session)
+
+    # Removed through the admin or a service call, without a broadcast to the socket.
+    await database_sync_to_async(room_member_remove)(room=place, member=bob_user, by=staff_user)
+    await bob.send_json_to({"type": "ping"})
+
+    assert await closed_with(bob) == 4403
+
+
+async def test_logging_out_closes_that_sessions_sockets_only() -> None:
+    bob_user = await database_sync_to_async(UserFactory.create)()
+    browser, other_browser = Client(), Client()
+    await database_sync_to_async(browser.force_login)(bob_user)
+    await database_sync_to_async(other_browser.force_login)(bob_user)
+    place = await room()
+    bob, _ = await join(place, browser.cookies["sessionid"].value)
+    elsewhere, _ = await join(place, other_browser.cookies["sessionid"].value)
+
+    response = await database_sync_to_async(browser.post)("/accounts/logout/")
+
+    assert response.status_code == 302
+    assert await bye_then_close(bob) == ("logged_out", 4000)
+    await elsewhere.send_json_to({"type": "ping"})
+    assert (await next_of(elsewhere, "pong"))["type"] == "pong"
+    await elsewhere.disconnect()
+
+
+async def test_a_ping_on_a_session_ended_elsewhere_says_bye() -> None:
+    _bob, session = await member()
+    place = await room()
+    bob, _ = await join(place, session)
+
+    await database_sync_to_async(Session.objects.filter(session_key=session).delete)()
+    await bob.send_json_to({"type": "ping"})
+
+    assert await bye_then_close(bob) == ("logged_out", 4000)
+
+
+async def test_deleting_the_account_closes_every_socket_of_it() -> None:
+    bob_user, session = await member()
+    first, second = await room(), await room()
+    one, _ = await join(first, session)
+    two, _ = await join(second, session)
+
+    await database_sync_to_async(member_delete)(user=bob_user)
+
+    assert await bye_then_close(one) == ("account", 4003)
+    assert await bye_then_close(two) == ("account", 4003)
+
+
+async def test_a_member_blocked_by_a_private_rooms_creator_is_refused_even_if_invited() -> None:
+    owner, _owner_session = await member()
+    guest, guest_session = await member()
+    place = await room(private=True, created_by=owner)
+    await database_sync_to_async(place.invitees.add)(guest)
+    await database_sync_to_async(BlockFactory.create)(blocker=owner, blocked=guest)
+
+    refused, (connected, code) = await connect(place, guest_session)
+    await refused.disconnect()
+
+    assert (connected, code) == (False, 4403)
+
+
+async def test_a_full_room_refuses_a_newcomer_but_not_a_second_tab() -> None:
+    _alice, alice_session = await member()
+    _bob, bob_session = await member()
+    _carol, carol_session = await member()
+    place = await room(capacity=2)
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+
+    refused, (connected, code) = await connect(place, carol_session)
+    await refused.disconnect()
+    second_tab, _ = await join(place, bob_session)
+
+    assert (connected, code) == (False, 4409)
+    for communicator in (alice, bob, second_tab):
+        await communicator.disconnect()
+
+
+async def test_closing_the_room_says_bye_to_everyone_inside() -> None:
+    owner, session = await member()
+    place = await room(created_by=owner)
+    inside, _ = await join(place, session)
+
+    await database_sync_to_async(room_close)(room=place, by=owner)
+    await broadcast.room_closed(room_id=place.pk)
+
+    assert await bye_then_close(inside) == ("closed", 4002)
+
+
+async def test_the_lobby_socket_hears_that_rooms_changed_coalesced() -> None:
+    _alice, alice_session = await member()
+    place = await room()
+    anonymous = WebsocketCommunicator(application, "/ws/rooms/", headers=[ORIGIN])
+    assert await anonymous.connect(timeout=5) == (False, 4401)
+    lobby = WebsocketCommunicator(
+        application,
+        "/ws/rooms/",
+        headers=[ORIGIN, (b"cookie", f"sessionid={alice_session}".encode())],
+    )
+    assert (await lobby.connect(timeout=5))[0]
+
+    sockets = []
+    for _ in range(3):
+        _user, session = await member()
+        sockets.append((await join(place, session))[0])
+
+    assert await lobby.receive_json_from(timeout=5) == {"type": "lobby.changed"}
+    assert await lobby.receive_nothing(timeout=1.0)
+    await lobby.send_to(text_data="nonsense")
+    assert (await lobby.receive_json_from(timeout=5))["type"] == "error"
+    for communicator in (lobby, *sockets):
+        await communicator.disconnect()
+
+
+async def test_errors_speak_the_language_of_the_members_pages() -> None:
+    _alice, session = await member()
+    place = await room()
+    messages = {}
+    for accept, cookie in (("en-US,en;q=0.9", ""), ("en-US", "django_language=es; "), ("", "")):
+        headers = [ORIGIN, (b"cookie", f"{cookie}sessionid={session}".encode())]
+        if accept:
+            headers.append((b"accept-language", accept.encode()))
+        communicator = WebsocketCommunicator(application, f"/ws/rooms/{place.slug}/", headers)
+        assert (await communicator.connect(timeout=5))[0]
+        await communicator.send_to(text_data="{oops")
+        messages[(accept, cookie)] = (await next_of(communicator, "error"))["message"]
+        await communicator.disconnect()
+
+    assert list(messages.values()) == [
+        "This frame is not valid JSON.",
+        "Este mensaje del protocolo no es JSON válido.",
+        "Este mensaje del protocolo no es JSON válido.",
+    ]

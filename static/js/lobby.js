@@ -1,9 +1,17 @@
-// The lobby's room list, refreshed in place every 15 seconds.
+// The lobby's room list, live: the lobby socket (docs/websocket-protocol.md, "The lobby
+// socket") only says that something changed; the list itself comes from the server-rendered
+// partial, which applies the viewer's access rules and blocks.
 
-const REFRESH_EVERY_MS = 15_000;
+const FALLBACK_EVERY_MS = 60_000; // while the socket is down
+const MAX_JITTER_MS = 500; // spreads the fetches of many open lobbies
+const MAX_BACKOFF_MS = 30_000;
 const list = document.getElementById("room-list");
+let backoff = 1000;
+let fallback = null;
+let scheduled = false;
 
 async function refresh() {
+  scheduled = false;
   try {
     const response = await fetch(list.dataset.refreshUrl, { credentials: "same-origin" });
     if (!response.ok) return;
@@ -11,8 +19,38 @@ async function refresh() {
     const fresh = new DOMParser().parseFromString(`<ul>${html}</ul>`, "text/html");
     list.replaceChildren(...fresh.querySelector("ul").children);
   } catch {
-    // Offline for a moment: the next round tries again.
+    // Offline for a moment: the next change or the fallback tries again.
   }
 }
 
-if (list) setInterval(refresh, REFRESH_EVERY_MS);
+function refreshSoon() {
+  if (scheduled) return;
+  scheduled = true;
+  setTimeout(refresh, Math.random() * MAX_JITTER_MS);
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/rooms/`);
+  socket.addEventListener("open", () => {
+    backoff = 1000;
+    clearInterval(fallback);
+    fallback = null;
+    refreshSoon(); // whatever changed while we were away
+  });
+  socket.addEventListener("message", (event) => {
+    if (JSON.parse(event.data).type === "lobby.changed") refreshSoon();
+  });
+  socket.addEventListener("close", (event) => {
+    // 4000-4099: the server ended it on purpose (logged out, account closed).
+    if (event.code >= 4000 && event.code < 4100) {
+      location.reload();
+      return;
+    }
+    fallback ??= setInterval(refresh, FALLBACK_EVERY_MS);
+    setTimeout(connect, backoff);
+    backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+  });
+}
+
+if (list) connect();

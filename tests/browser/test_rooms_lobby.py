@@ -1,0 +1,39 @@
+"""The lobby follows who comes and goes without a reload."""
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_rooms_live import cafeteria, onboarded_member
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+Login = Callable[[Page, str, str, str], None]
+NewPage = Callable[..., Page]
+
+
+def test_the_lobby_updates_live_when_someone_enters_and_leaves(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    watcher, visitor = new_page(), new_page()
+    login(watcher, asgi_server, ana.email, PASSWORD)
+    login(visitor, asgi_server, beto.email, PASSWORD)
+    watcher.goto("/rooms/")
+    card = watcher.locator(".room-card").filter(
+        has=watcher.locator(f'a[href="/rooms/{room.slug}/"]')
+    )
+    expect(card).to_contain_text("0 people inside")
+
+    visitor.goto(f"/rooms/{room.slug}/")
+    expect(visitor.locator("#chat-status")).to_have_text("Connected.")
+    expect(card).to_contain_text("1 person inside")
+    expect(card).to_contain_text("Beto Blanco")
+
+    visitor.goto("/")  # leaves the room: a clean close
+    expect(card).to_contain_text("0 people inside")
+    expect(card).not_to_contain_text("Beto Blanco")

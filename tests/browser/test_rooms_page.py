@@ -1,0 +1,399 @@
+"""A room's page in the browser: editing, deleting, status, older messages, links, mentions,
+moderation and accessibility, with two or three members on the real stack."""
+
+import re
+from collections.abc import Callable
+from typing import Literal
+
+import pytest
+from playwright.sync_api import Dialog, Locator, Page, expect
+
+from members.models import User
+from rooms.models import Message, Room
+from tests.browser.test_rooms_live import cafeteria, onboarded_member
+from tests.factories import PASSWORD, MessageFactory
+
+pytestmark = pytest.mark.browser
+
+Login = Callable[[Page, str, str, str], None]
+NewPage = Callable[..., Page]
+AxeCheck = Callable[[Page], None]
+
+SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
+
+
+def enter(page: Page, base_url: str, login: Login, user: User, room: Room) -> None:
+    login(page, base_url, user.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+
+def post(page: Page, text: str) -> Locator:
+    """Send a message through the form; the sender's own item, once delivered."""
+    box = page.get_by_label("Message", exact=True)
+    box.fill(text)
+    box.press("Enter")
+    item = page.locator("#messages > li", has_text=text).last
+    expect(item).to_contain_text("delivered")
+    # By id: the text may change.
+    return page.locator(f'#messages > li[data-id="{item.get_attribute("data-id")}"]')
+
+
+def item_with(page: Page, text: str) -> Locator:
+    return page.locator("#messages > li", has_text=text)
+
+
+def staff_member(email: str, name: str) -> User:
+    user = onboarded_member(email, name)
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
+def test_an_author_edits_a_message_and_the_other_sees_it_live(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    first, second = new_page(), new_page()
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, beto, room)
+
+    mine = post(first, "Lunch at one?")
+    expect(item_with(second, "Lunch at one?")).to_be_visible()
+    mine.get_by_role("button", name="Edit").click()
+    editor = first.get_by_label("Edit your message")
+    expect(editor).to_be_focused()
+    editor.fill("Lunch at two?")
+    editor.press("Enter")
+
+    expect(mine.locator(".message-text")).to_have_text("Lunch at two?")
+    expect(mine).to_contain_text("(edited)")
+    expect(mine.get_by_role("button", name="Edit")).to_be_focused()
+    theirs = item_with(second, "Lunch at two?")
+    expect(theirs).to_contain_text("(edited)")
+    assert Message.objects.get(text="Lunch at two?").edited_at is not None
+
+    # Escape leaves the text as it was and returns to the button.
+    mine.get_by_role("button", name="Edit").press("Enter")
+    first.get_by_label("Edit your message").fill("Never mind")
+    first.get_by_label("Edit your message").press("Escape")
+    expect(mine.locator(".message-text")).to_have_text("Lunch at two?")
+    expect(mine.get_by_role("button", name="Edit")).to_be_focused()
+
+
+def test_an_author_deletes_a_message_after_confirming_with_the_keyboard(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    first, second = new_page(), new_page()
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, beto, room)
+
+    mine = post(first, "Wrong room, sorry")
+    expect(item_with(second, "Wrong room, sorry")).to_be_visible()
+    mine.get_by_role("button", name="Delete").focus()
+    first.keyboard.press("Enter")
+    # The confirmation starts on Cancel; Escape goes back to Delete.
+    expect(mine.get_by_role("button", name="Cancel")).to_be_focused()
+    first.keyboard.press("Escape")
+    expect(mine.get_by_role("button", name="Delete")).to_be_focused()
+    first.keyboard.press("Enter")
+    mine.get_by_role("button", name="Yes, delete").press("Enter")
+
+    expect(first.locator("#messages")).to_contain_text("This message was deleted.")
+    expect(second.locator("#messages")).to_contain_text("This message was deleted.")
+    expect(second.locator("#messages")).not_to_contain_text("Wrong room, sorry")
+    assert Message.objects.get().deleted_at is not None
+
+
+def test_others_see_no_edit_or_delete_on_a_message(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    MessageFactory.create(room=room, author=ana, text="From before")
+    first, second = new_page(), new_page()
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, beto, room)
+
+    expect(item_with(first, "From before").get_by_role("button", name="Edit")).to_be_visible()
+    post(first, "Fresh one")
+    for text in ("From before", "Fresh one"):
+        theirs = item_with(second, text)
+        expect(theirs).to_be_visible()
+        expect(theirs.get_by_role("button")).to_have_count(0)
+
+
+def test_staff_delete_anyones_message_but_edit_only_their_own(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    boss = staff_member("boss@example.com", "Carmen Staff")
+    MessageFactory.create(room=room, author=ana, text="Buy cheap watches")
+    first, second = new_page(), new_page()
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, boss, room)
+
+    spam = item_with(second, "Buy cheap watches")
+    expect(spam.get_by_role("button", name="Edit")).to_have_count(0)
+    spam.get_by_role("button", name="Delete").click()
+    spam.get_by_role("button", name="Yes, delete").click()
+
+    expect(first.locator("#messages")).to_contain_text("This message was deleted.")
+    expect(first.locator("#messages")).not_to_contain_text("Buy cheap watches")
+    assert Message.objects.get().deleted_by == boss
+
+
+def test_a_status_change_is_seen_by_the_other_with_its_time(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    first = new_page(timezone_id="America/Mexico_City")
+    second = new_page(timezone_id="Asia/Tokyo")
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, beto, room)
+
+    status = first.get_by_label("Your status")
+    expect(status).to_have_value("working")
+    ana_there = second.locator("#presence li", has_text="Ana Arias")
+    expect(ana_there).to_contain_text("Working")
+    expect(ana_there).to_contain_text(re.compile(r"since \d\d:\d\d"))
+
+    status.select_option(label="In a call")
+    expect(ana_there).to_contain_text("In a call")
+    expect(first.locator("#presence li", has_text="Ana Arias")).to_contain_text("In a call")
+
+    # Server-rendered on a reload, then shown in the browser's own time like live entries.
+    second.reload()
+    ana_there = second.locator("#presence li", has_text="Ana Arias")
+    expect(ana_there).to_contain_text("In a call")
+    since = ana_there.locator("time")
+    shown = second.evaluate(
+        """iso => new Intl.DateTimeFormat(document.documentElement.lang,
+            {hour: "2-digit", minute: "2-digit", hourCycle: "h23"}).format(new Date(iso))""",
+        since.get_attribute("datetime"),
+    )
+    expect(since).to_have_text(shown)
+
+
+def test_older_messages_load_by_button_keyboard_and_scrolling(
+    page: Page, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    for number in range(120):
+        MessageFactory.create(room=room, author=ana, text=f"Seeded {number:03d}")
+    enter(page, asgi_server, login, ana, room)
+
+    log = page.locator("#messages")
+    expect(log.locator("> li")).to_have_count(50)
+    expect(log).not_to_contain_text("Seeded 069")
+    older = page.get_by_role("button", name="Load older messages")
+    older.click()
+    expect(log.locator("> li")).to_have_count(100)
+    expect(log.locator("> li").first).to_contain_text("Seeded 020")
+    # The page kept its place: what was first is still in view, not the new top.
+    assert page.locator("#messages-scroll").evaluate("el => el.scrollTop") > 0
+
+    older.focus()
+    page.keyboard.press("Enter")
+    expect(log.locator("> li")).to_have_count(120)
+    expect(log.locator("> li").first).to_contain_text("Seeded 000")
+    expect(older).to_be_hidden()
+    ids = [int(i) for i in log.locator("> li").evaluate_all("els => els.map(e => e.dataset.id)")]
+    assert ids == sorted(ids)
+
+
+def test_scrolling_to_the_top_loads_older_messages(
+    page: Page, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    for number in range(60):
+        MessageFactory.create(room=room, author=ana, text=f"Seeded {number:03d}")
+    enter(page, asgi_server, login, ana, room)
+
+    page.locator("#messages-scroll").evaluate("el => { el.scrollTop = 0; }")
+    expect(page.locator("#messages > li").first).to_contain_text("Seeded 000")
+    expect(page.get_by_role("button", name="Load older messages")).to_be_hidden()
+
+
+def test_short_history_has_nothing_older(page: Page, asgi_server: str, login: Login) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    MessageFactory.create_batch(3, room=room, author=ana)
+    enter(page, asgi_server, login, ana, room)
+    expect(page.get_by_role("button", name="Load older messages")).to_be_hidden()
+
+
+def test_links_are_clickable_and_markup_stays_text(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    MessageFactory.create(
+        room=room, author=ana, text="Old: https://example.org/old. <script>alert(1)</script>"
+    )
+    first, second = new_page(), new_page()
+    dialogs: list[str] = []
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    for opened in (first, second):
+        opened.on("dialog", record)
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, beto, room)
+
+    post(first, "See https://example.com/a?b=1, <b>bold</b> <script>alert(1)</script>")
+    live = item_with(second, "<b>bold</b>")
+    expect(live).to_contain_text("<script>alert(1)</script>")
+    link = live.get_by_role("link", name="https://example.com/a?b=1")
+    expect(link).to_have_attribute("href", "https://example.com/a?b=1")
+    expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
+
+    old = item_with(second, "Old:")
+    expect(old).to_contain_text("<script>alert(1)</script>")
+    expect(old.get_by_role("link", name="https://example.org/old")).to_have_attribute(
+        "href", "https://example.org/old"
+    )
+    for opened in (first, second):
+        assert opened.locator("#messages b, #messages script").count() == 0
+    assert dialogs == []
+
+
+def test_a_mention_is_highlighted_for_the_member_mentioned(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    first, second = new_page(), new_page()
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, beto, room)
+
+    post(first, "@Beto Blanco coffee?")
+    theirs = item_with(second, "coffee?")
+    expect(theirs).to_have_class(re.compile(r"\bmentions-me\b"))
+    expect(theirs).to_contain_text("(mentions you)")
+    expect(item_with(first, "coffee?")).not_to_have_class(re.compile(r"\bmentions-me\b"))
+
+    # After a reload the server-rendered message says the same.
+    second.reload()
+    expect(item_with(second, "coffee?")).to_have_class(re.compile(r"\bmentions-me\b"))
+    expect(item_with(second, "coffee?")).to_contain_text("(mentions you)")
+
+
+def test_staff_mute_and_unmute_a_member(new_page: NewPage, asgi_server: str, login: Login) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    boss = staff_member("boss@example.com", "Carmen Staff")
+    first, second = new_page(), new_page()
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, boss, room)
+
+    ana_there = second.locator("#presence li", has_text="Ana Arias")
+    expect(
+        second.locator("#presence li", has_text="Carmen Staff").get_by_role("button")
+    ).to_have_count(0)
+    ana_there.get_by_role("button", name="Mute 15 min").click()
+    expect(second.locator("#moderation-status")).to_have_text("Ana Arias is muted for 15 minutes.")
+    expect(first.get_by_label("Message", exact=True)).to_be_disabled()
+    expect(first.locator("#chat-muted")).to_contain_text(
+        re.compile(r"You are muted in this room until \d\d:\d\d")
+    )
+
+    first.reload()
+    expect(first.locator("#chat-status")).to_have_text("Connected.")
+    expect(first.get_by_label("Message", exact=True)).to_be_disabled()
+
+    ana_there.get_by_role("button", name="Unmute").click()
+    expect(second.locator("#moderation-status")).to_have_text("Ana Arias can write again.")
+    expect(first.get_by_label("Message", exact=True)).to_be_enabled()
+    expect(first.locator("#chat-muted")).to_be_hidden()
+
+
+def test_staff_remove_a_member_whose_page_says_so_and_stays_disconnected(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    boss = staff_member("boss@example.com", "Carmen Staff")
+    first, second = new_page(), new_page()
+    enter(first, asgi_server, login, ana, room)
+    sockets: list[str] = []
+    first.on("websocket", lambda socket: sockets.append(socket.url))
+    enter(second, asgi_server, login, boss, room)
+
+    ana_there = second.locator("#presence li", has_text="Ana Arias")
+    ana_there.get_by_role("button", name="Remove from room").click()
+    second.get_by_role("button", name="Yes, remove").click()
+
+    expect(second.locator("#moderation-status")).to_have_text(
+        "Ana Arias was removed from the room."
+    )
+    expect(second.locator("#presence")).not_to_contain_text("Ana Arias")
+    expect(first.locator("#chat-status")).to_have_text("A moderator removed you from this room.")
+    expect(first.get_by_label("Message", exact=True)).to_be_disabled()
+    first.wait_for_timeout(2500)  # longer than the first reconnection delay
+    expect(first.locator("#chat-status")).to_have_text("A moderator removed you from this room.")
+    assert sockets == []
+
+
+def test_logging_out_elsewhere_takes_the_room_page_to_the_login_page(
+    page: Page, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    enter(page, asgi_server, login, ana, room)
+
+    other_tab = page.context.new_page()
+    other_tab.goto("/rooms/")
+    other_tab.locator("details.menu summary").click()
+    with other_tab.expect_navigation():
+        other_tab.get_by_role("button", name="Log out").click()
+
+    expect(page.locator("#chat-status")).to_have_text("You logged out. Log in again to come back.")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_the_room_page_with_every_control_passes_axe(
+    new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("ana@example.com", "Ana Arias")
+    boss = staff_member("boss@example.com", "Carmen Staff")
+    MessageFactory.create_batch(50, room=room, author=ana)
+    MessageFactory.create(room=room, author=ana, text="@Carmen Staff see https://example.com")
+    first, second = new_page(), new_page()
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, boss, room)
+
+    post(first, "Mine, editable")
+    expect(
+        second.locator("#presence li", has_text="Ana Arias").get_by_role("button")
+    ).to_have_count(3)
+    expect(second.get_by_role("button", name="Load older messages")).to_be_visible()
+    for page in (first, second):
+        for scheme in SCHEMES:
+            page.emulate_media(color_scheme=scheme)
+            axe_check(page)
+
+    # With an editor and a confirmation open.
+    item_with(first, "Mine, editable").get_by_role("button", name="Edit").click()
+    second.locator("#messages > li").last.get_by_role("button", name="Delete").click()
+    expect(second.get_by_role("button", name="Yes, delete")).to_be_visible()
+    for page in (first, second):
+        for scheme in SCHEMES:
+            page.emulate_media(color_scheme=scheme)
+            axe_check(page)

@@ -1,0 +1,569 @@
+"""Opening, closing and inviting to rooms, closed and full rooms, as members' browsers do it.
+
+Personas: Alice opens rooms; Bob is someone she has met; Carla is a member she reaches by
+email; Dan is an outsider to every room; Sam is staff.
+"""
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import channel_layers, get_channel_layer
+from django.test import Client
+from django.utils import timezone
+
+from members.models import User
+from rooms.broadcast import room_group
+from rooms.models import Presence, Room, RoomParticipation
+from rooms.services import cafeteria_get
+from tests.factories import (
+    AcquaintanceFactory,
+    BlockFactory,
+    MessageFactory,
+    RoomFactory,
+    UserFactory,
+)
+
+NEW = "/rooms/new/"
+
+
+def member(name: str, **kwargs: Any) -> User:
+    return UserFactory.create(display_name=name, **kwargs)
+
+
+def browser(user: User) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def be_in(room: Room, user: User) -> Presence:
+    return Presence.objects.create(room=room, user=user, channel_name=f"c-{room.pk}-{user.pk}")
+
+
+def was_in(room: Room, user: User) -> RoomParticipation:
+    now = timezone.now()
+    return RoomParticipation.objects.create(
+        room=room, user=user, first_seen_at=now, last_seen_at=now
+    )
+
+
+def form_data(**overrides: Any) -> dict[str, Any]:
+    return {"name": "Logo feedback", "description": "", "access": "public", **overrides}
+
+
+@pytest.fixture
+def alice() -> User:
+    return member("Alice Aranda", email="alice@example.com")
+
+
+@pytest.fixture
+def bob(alice: User) -> User:
+    bob = member("Bob Bravo", email="bob@example.com")
+    AcquaintanceFactory.create(owner=alice, other=bob)
+    return bob
+
+
+@pytest.fixture
+def carla() -> User:
+    return member("Carla Cruz", email="carla@example.com")
+
+
+@pytest.fixture
+def dan() -> User:
+    return member("Dan Duarte", email="dan@example.com")
+
+
+@pytest.fixture
+def sam() -> User:
+    return member("Sam Staff", email="sam@example.com", is_staff=True)
+
+
+# opening a room ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_visitors_are_sent_to_log_in(client: Client) -> None:
+    room = RoomFactory.create()
+    for method, url in [
+        ("get", NEW),
+        ("post", NEW),
+        ("post", f"/rooms/{room.slug}/close/"),
+        ("post", f"/rooms/{room.slug}/invite/"),
+    ]:
+        response = getattr(client, method)(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/accounts/login/")
+    assert Room.objects.get(pk=room.pk).is_open
+
+
+@pytest.mark.django_db
+def test_the_lobby_has_an_open_a_room_button(alice: User) -> None:
+    html = browser(alice).get("/rooms/").content.decode()
+    assert f'href="{NEW}"' in html and "Open a room" in html
+
+
+@pytest.mark.django_db
+def test_the_form_is_labelled_and_groups_its_choices(alice: User, bob: User) -> None:
+    html = browser(alice).get(NEW).content.decode()
+
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert '<label for="id_name">Topic' in html
+    assert '<label for="id_capacity">Capacity' in html
+    assert "<legend>Who may come in</legend>" in html
+    assert "<legend>People you have met</legend>" in html
+    assert "Bob Bravo" in html and 'type="checkbox"' in html
+    assert "Permanent room" not in html
+
+
+@pytest.mark.django_db
+def test_a_member_opens_a_public_room(alice: User, dan: User) -> None:
+    response = browser(alice).post(NEW, form_data(description="Bring your sketches", capacity="8"))
+
+    room = Room.objects.get(name="Logo feedback")
+    assert response.status_code == 302
+    assert response["Location"] == f"/rooms/{room.slug}/"
+    assert room.kind == Room.Kind.MEMBER and room.created_by == alice
+    assert not room.private and room.capacity == 8
+    assert room.description == "Bring your sketches"
+    # Anyone may come in.
+    assert browser(dan).get(f"/rooms/{room.slug}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_private_room_invites_acquaintances_and_members_by_email(
+    alice: User, bob: User, carla: User, dan: User
+) -> None:
+    response = browser(alice).post(
+        NEW,
+        form_data(access="private", acquaintances=[bob.pk], emails="CARLA@example.com,\n"),
+    )
+
+    room = Room.objects.get(name="Logo feedback")
+    assert response.status_code == 302
+    assert room.private
+    assert set(room.invitees.all()) == {bob, carla}
+    for invited in (bob, carla):
+        assert browser(invited).get(f"/rooms/{room.slug}/").status_code == 200
+    assert browser(dan).get(f"/rooms/{room.slug}/").status_code == 403
+    assert "Logo feedback" not in browser(dan).get("/rooms/").content.decode()
+
+
+@pytest.mark.django_db
+def test_only_acquaintances_can_be_ticked(alice: User, dan: User) -> None:
+    response = browser(alice).post(NEW, form_data(access="private", acquaintances=[dan.pk]))
+
+    assert response.status_code == 400
+    assert not Room.objects.filter(name="Logo feedback").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("capacity", ["1", "51", "many"])
+def test_capacity_is_between_2_and_50(alice: User, capacity: str) -> None:
+    response = browser(alice).post(NEW, form_data(capacity=capacity))
+
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert not Room.objects.filter(name="Logo feedback").exists()
+
+
+@pytest.mark.django_db
+def test_bad_input_keeps_everything_typed(alice: User, bob: User) -> None:
+    response = browser(alice).post(
+        NEW,
+        form_data(
+            name="  ",
+            description="Bring your sketches",
+            access="private",
+            acquaintances=[bob.pk],
+            emails="carla@example.com",
+            capacity="6",
+        ),
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This field is required." in html
+    assert "Bring your sketches" in html
+    assert "carla@example.com" in html
+    assert 'value="6"' in html
+    assert f'value="{bob.pk}"' in html and "checked" in html
+    assert not Room.objects.exclude(kind=Room.Kind.CAFETERIA).exists()
+
+
+@pytest.mark.django_db
+def test_unknown_and_former_members_addresses_are_named(alice: User, carla: User) -> None:
+    member("Gone Member", email="gone@example.com", is_active=False)
+
+    response = browser(alice).post(
+        NEW,
+        form_data(
+            access="private", emails="nobody@example.com\ncarla@example.com, gone@example.com"
+        ),
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "We found no member with these addresses: nobody@example.com, gone@example.com" in html
+    assert "nobody@example.com\ncarla@example.com, gone@example.com" in html
+    assert not Room.objects.filter(name="Logo feedback").exists()
+
+
+@pytest.mark.django_db
+def test_malformed_addresses_are_named(alice: User) -> None:
+    response = browser(alice).post(NEW, form_data(access="private", emails="carla-at-example"))
+
+    assert response.status_code == 400
+    assert "These are not email addresses: carla-at-example" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_members_on_either_side_of_a_block_are_silently_left_out(
+    alice: User, bob: User, carla: User
+) -> None:
+    BlockFactory.create(blocker=carla, blocked=alice)
+    BlockFactory.create(blocker=alice, blocked=bob)
+
+    response = browser(alice).post(
+        NEW, form_data(access="private", acquaintances=[bob.pk], emails="carla@example.com")
+    )
+
+    # Exactly as if they had been invited: no error, nothing that tells of a block.
+    assert response.status_code == 302
+    room = Room.objects.get(name="Logo feedback")
+    assert not room.invitees.exists()
+    assert browser(carla).get(f"/rooms/{room.slug}/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_invitations_are_for_private_rooms(alice: User, carla: User) -> None:
+    response = browser(alice).post(NEW, form_data(emails="carla@example.com"))
+
+    assert response.status_code == 400
+    assert "Invitations are for private rooms" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_only_staff_can_open_permanent_rooms(alice: User, sam: User) -> None:
+    browser(alice).post(NEW, form_data(name="Sneaky", permanent="on"))
+    assert Room.objects.get(name="Sneaky").kind == Room.Kind.MEMBER
+
+    staff = browser(sam)
+    assert "Permanent room" in staff.get(NEW).content.decode()
+    staff.post(NEW, form_data(name="Library", permanent="on"))
+    assert Room.objects.get(name="Library").kind == Room.Kind.PERMANENT
+
+
+@pytest.mark.django_db
+def test_a_room_called_new_does_not_hide_the_form(alice: User) -> None:
+    browser(alice).post(NEW, form_data(name="New"))
+
+    assert Room.objects.get(name="New").slug != "new"
+    assert "<h1>Open a room</h1>" in browser(alice).get(NEW).content.decode()
+
+
+# closing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_creator_and_staff_see_the_room_actions_others_do_not(
+    alice: User, dan: User, sam: User
+) -> None:
+    room = RoomFactory.create(created_by=alice)
+    close_url = f'action="/rooms/{room.slug}/close/"'
+
+    assert close_url in browser(alice).get(f"/rooms/{room.slug}/").content.decode()
+    assert close_url in browser(sam).get(f"/rooms/{room.slug}/").content.decode()
+    assert close_url not in browser(dan).get(f"/rooms/{room.slug}/").content.decode()
+    cafeteria = browser(sam).get("/rooms/cafeteria/").content.decode()
+    assert "/close/" not in cafeteria and "Close this room" not in cafeteria
+
+
+@pytest.mark.django_db
+def test_the_creator_closes_their_room(alice: User) -> None:
+    room = RoomFactory.create(created_by=alice, name="Logo feedback")
+
+    response = browser(alice).post(f"/rooms/{room.slug}/close/", follow=True)
+
+    assert response.redirect_chain == [("/rooms/", 302)]
+    assert "You closed “Logo feedback”" in response.content.decode()
+    assert not Room.objects.get(pk=room.pk).is_open
+
+
+@pytest.mark.django_db
+def test_staff_close_anyones_room(alice: User, sam: User) -> None:
+    room = RoomFactory.create(created_by=alice)
+    assert browser(sam).post(f"/rooms/{room.slug}/close/").status_code == 302
+    assert not Room.objects.get(pk=room.pk).is_open
+
+
+@pytest.mark.django_db
+def test_others_cannot_close_a_room(alice: User, dan: User) -> None:
+    room = RoomFactory.create(created_by=alice)
+    outsider = browser(dan)
+
+    assert outsider.post(f"/rooms/{room.slug}/close/").status_code == 403
+    assert outsider.get(f"/rooms/{room.slug}/close/").status_code == 405
+    assert browser(alice).get(f"/rooms/{room.slug}/close/").status_code == 405
+    assert Room.objects.get(pk=room.pk).is_open
+
+
+@pytest.mark.django_db
+def test_nobody_closes_the_cafeteria(sam: User) -> None:
+    assert browser(sam).post("/rooms/cafeteria/close/").status_code == 403
+    assert cafeteria_get().is_open
+
+
+@pytest.mark.django_db
+def test_closing_needs_the_csrf_token(alice: User) -> None:
+    room = RoomFactory.create(created_by=alice)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+
+    assert client.post(f"/rooms/{room.slug}/close/").status_code == 403
+    assert Room.objects.get(pk=room.pk).is_open
+
+
+@pytest.fixture
+def _fresh_channel_layer() -> Iterator[None]:
+    # Each async test runs its own event loop; the Redis layer must not carry state across.
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_fresh_channel_layer")
+async def test_closing_tells_the_rooms_sockets() -> None:
+    alice = await database_sync_to_async(member)("Alice Aranda")
+    room = await database_sync_to_async(RoomFactory.create)(created_by=alice)
+    layer = get_channel_layer()
+    assert layer is not None
+    listener = await layer.new_channel()
+    await layer.group_add(room_group(room.pk), listener)
+
+    status = await database_sync_to_async(
+        lambda: browser(alice).post(f"/rooms/{room.slug}/close/").status_code
+    )()
+
+    assert status == 302
+    assert await asyncio.wait_for(layer.receive(listener), timeout=5) == {"type": "room.closed"}
+
+
+# inviting ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_creator_invites_more_members(alice: User, bob: User, carla: User) -> None:
+    room = RoomFactory.create(created_by=alice, private=True)
+    creator = browser(alice)
+    page = creator.get(f"/rooms/{room.slug}/").content.decode()
+    assert f'action="/rooms/{room.slug}/invite/"' in page and "Bob Bravo" in page
+
+    response = creator.post(
+        f"/rooms/{room.slug}/invite/", {"acquaintances": [bob.pk], "emails": "carla@example.com"}
+    )
+
+    assert response.status_code == 302 and response["Location"] == f"/rooms/{room.slug}/"
+    assert set(room.invitees.all()) == {bob, carla}
+    assert browser(carla).get(f"/rooms/{room.slug}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_invite_errors_name_the_addresses_and_keep_the_input(alice: User, bob: User) -> None:
+    room = RoomFactory.create(created_by=alice, private=True)
+
+    response = browser(alice).post(
+        f"/rooms/{room.slug}/invite/",
+        {"acquaintances": [bob.pk], "emails": "nobody@example.com"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "We found no member with these addresses: nobody@example.com" in html
+    assert "nobody@example.com</textarea>" in html
+    assert "checked" in html
+    assert not room.invitees.exists()
+
+
+@pytest.mark.django_db
+def test_inviting_nobody_is_an_error(alice: User) -> None:
+    room = RoomFactory.create(created_by=alice, private=True)
+    response = browser(alice).post(f"/rooms/{room.slug}/invite/", {"emails": ""})
+    assert response.status_code == 400
+    assert "Tick someone you have met" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_inviting_a_blocked_member_looks_like_inviting_anyone(alice: User, carla: User) -> None:
+    BlockFactory.create(blocker=carla, blocked=alice)
+    room = RoomFactory.create(created_by=alice, private=True)
+
+    response = browser(alice).post(
+        f"/rooms/{room.slug}/invite/", {"emails": "carla@example.com"}, follow=True
+    )
+
+    assert "the members you chose may come in now" in response.content.decode()
+    assert not room.invitees.exists()
+
+
+@pytest.mark.django_db
+def test_others_cannot_invite(alice: User, carla: User, dan: User) -> None:
+    room = RoomFactory.create(created_by=alice, private=True)
+    room.invitees.add(carla)
+
+    for outsider in (dan, carla):
+        response = browser(outsider).post(
+            f"/rooms/{room.slug}/invite/", {"emails": "dan@example.com"}
+        )
+        assert response.status_code == 403
+    assert list(room.invitees.all()) == [carla]
+
+
+@pytest.mark.django_db
+def test_staff_invite_to_a_private_room(alice: User, sam: User, carla: User) -> None:
+    room = RoomFactory.create(created_by=alice, private=True)
+    browser(sam).post(f"/rooms/{room.slug}/invite/", {"emails": "carla@example.com"})
+    assert list(room.invitees.all()) == [carla]
+
+
+@pytest.mark.django_db
+def test_public_and_closed_rooms_take_no_invitations(alice: User, carla: User) -> None:
+    public = RoomFactory.create(created_by=alice)
+    closed = RoomFactory.create(created_by=alice, private=True)
+    closed.close()
+
+    for room in (public, closed):
+        response = browser(alice).post(
+            f"/rooms/{room.slug}/invite/", {"emails": "carla@example.com"}
+        )
+        assert response.status_code == 302
+        assert not room.invitees.exists()
+    page = browser(alice).get(f"/rooms/{public.slug}/").content.decode()
+    assert "/invite/" not in page
+
+
+# closed rooms -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_closed_room_is_read_only_for_those_who_were_in(alice: User, bob: User) -> None:
+    room = RoomFactory.create(created_by=alice, name="Logo feedback")
+    was_in(room, bob)
+    MessageFactory.create(room=room, author=alice, text="<script>alert(1)</script>\nsee you")
+    room.close()
+
+    response = browser(bob).get(f"/rooms/{room.slug}/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response.templates[0].name == "rooms/room_closed.html"
+    assert "This room closed on" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;\nsee you" in html
+    assert "<script>alert(1)" not in html
+    assert 'id="chat-form"' not in html and "room.js" not in html
+    assert "/close/" not in html
+
+
+@pytest.mark.django_db
+def test_a_closed_room_is_refused_to_those_who_were_not_in(
+    alice: User, carla: User, dan: User, sam: User
+) -> None:
+    room = RoomFactory.create(created_by=alice, private=True)
+    room.invitees.add(carla)  # Invited, but never came.
+    removed = member("Rita Removed")
+    RoomParticipation.objects.create(
+        room=room, user=removed, first_seen_at=timezone.now(), removed_at=timezone.now()
+    )
+    room.close()
+
+    for outsider in (dan, carla, removed):
+        assert browser(outsider).get(f"/rooms/{room.slug}/").status_code == 403
+    assert browser(sam).get(f"/rooms/{room.slug}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_lobby_lists_the_closed_rooms_you_were_in(
+    alice: User, bob: User, django_assert_max_num_queries: Any
+) -> None:
+    recent = RoomFactory.create(name="Recent chat")
+    old = RoomFactory.create(name="Ancient chat")
+    not_mine = RoomFactory.create(name="Someone else's chat")
+    for room in (recent, old):
+        was_in(room, bob)
+    was_in(not_mine, alice)
+    recent.close()
+    old.close(now=timezone.now() - timedelta(days=31))
+    not_mine.close()
+    lobby = browser(bob)
+    lobby.get("/rooms/")  # Warm up the session.
+
+    with django_assert_max_num_queries(16) as few:
+        html = lobby.get("/rooms/").content.decode()
+
+    assert "Rooms you were in" in html
+    assert f'href="/rooms/{recent.slug}/"' in html
+    assert "Ancient chat" not in html and "Someone else" not in html
+    for _ in range(5):
+        room = RoomFactory.create()
+        was_in(room, bob)
+        room.close()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert lobby.get("/rooms/").status_code == 200
+    # Not in the partial the lobby refreshes itself with.
+    assert "Rooms you were in" not in lobby.get("/rooms/", {"partial": "1"}).content.decode()
+
+
+# full rooms -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_full_room_says_so_and_shows_who_is_inside(
+    alice: User, bob: User, carla: User, dan: User, django_assert_max_num_queries: Any
+) -> None:
+    room = RoomFactory.create(created_by=alice, capacity=2)
+    be_in(room, bob)
+    be_in(room, carla)
+    outsider = browser(dan)
+    outsider.get("/rooms/")  # Warm up the session.
+
+    with django_assert_max_num_queries(16) as few:
+        response = outsider.get(f"/rooms/{room.slug}/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "This room is full" in html
+    assert "Bob Bravo" in html and "Carla Cruz" in html
+    assert 'id="chat-form"' not in html and "room.js" not in html
+    for name in ("Eva", "Fran", "Gus"):
+        be_in(room, member(name))  # Over capacity: staff may bring people in.
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "Gus" in outsider.get(f"/rooms/{room.slug}/").content.decode()
+    # Someone already inside (another tab) is not kept out.
+    assert 'id="chat-form"' in browser(bob).get(f"/rooms/{room.slug}/").content.decode()
+
+
+# admin ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_close_rooms_from_the_admin_but_not_the_cafeteria(alice: User) -> None:
+    admin = member("Ada Admin", is_staff=True, is_superuser=True)
+    room = RoomFactory.create(created_by=alice)
+    cafeteria = cafeteria_get()
+
+    response = browser(admin).post(
+        "/admin/rooms/room/",
+        {"action": "close_rooms", "_selected_action": [room.pk, cafeteria.pk]},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "1 room closed." in html
+    assert "The cafeteria cannot be closed" in html
+    assert not Room.objects.get(pk=room.pk).is_open
+    assert cafeteria_get().is_open
