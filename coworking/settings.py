@@ -110,6 +110,17 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # Persistent connections are unsafe under ASGI (each request may run on another thread).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Instead, each process keeps a pool of PostgreSQL connections (psycopg's): opening one per
+# request or per socket frame costs more than the query, and a busy room socket makes many
+# small queries. Size it so that processes x DB_POOL_MAX_SIZE stays under max_connections.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DB_POOL", default=True
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis carries the channel layer, the cache (allauth's rate limits need a shared one) and
@@ -186,6 +197,23 @@ _rooms_idle_minutes = env.int("ROOMS_IDLE_CLOSE_MINUTES", default=30)
 if _rooms_idle_minutes < 1:
     raise ImproperlyConfigured("ROOMS_IDLE_CLOSE_MINUTES must be at least 1.")
 ROOMS_IDLE_CLOSE_AFTER = timedelta(minutes=_rooms_idle_minutes)
+
+# Calls (rooms/calls.py, docs/calls.md): peer-to-peer (mesh), so each participant uploads
+# one stream per other participant; beyond six that outgrows ordinary uplinks.
+CALL_MAX_PARTICIPANTS = env.int("CALL_MAX_PARTICIPANTS", default=6)
+if CALL_MAX_PARTICIPANTS < 2:
+    raise ImproperlyConfigured("CALL_MAX_PARTICIPANTS must be at least 2.")
+# ICE servers handed to browsers joining a call. STUN finds a member's public address; TURN
+# relays media when no direct path exists. TURN credentials are minted per member from
+# TURN_SECRET (coturn's `use-auth-secret`) and expire after TURN_CREDENTIAL_TTL seconds;
+# without a secret no TURN server is offered.
+STUN_URLS = env.list("STUN_URLS", default=[])
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SECRET = env.str("TURN_SECRET", default="")
+_turn_ttl_seconds = env.int("TURN_CREDENTIAL_TTL", default=3600)
+if _turn_ttl_seconds < 60:
+    raise ImproperlyConfigured("TURN_CREDENTIAL_TTL must be at least 60 seconds.")
+TURN_CREDENTIAL_TTL = timedelta(seconds=_turn_ttl_seconds)
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [

@@ -1,4 +1,5 @@
-"""Every broadcast to a room's sockets goes through here (group `room_<id>`).
+"""Every broadcast to a room's sockets goes through here (group `room_<id>`), and so does
+every call frame, sent to the few connections of one table (their own channels).
 
 The functions are coroutines, awaited by consumers once their database helper has returned:
 the helpers run in autocommit, so the write is committed by then and nobody hears of a
@@ -14,6 +15,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from rooms.calls import Departure
 from rooms.models import Message
 from rooms.presence import presence_entries
 
@@ -136,6 +138,43 @@ async def member_removed(*, room_id: int, user_id: int) -> None:
 
 async def member_muted(*, room_id: int, user_id: int, until: str | None) -> None:
     await _send(user_group(user_id), {"type": "member.muted", "room_id": room_id, "until": until})
+
+
+# Calls ------------------------------------------------------------------------------------
+#
+# Call frames go to the channel of each connection concerned, never to the room's group:
+# only the peers of one table hear them, and a thousand others in the room cost nothing. On
+# the pub/sub layer a send to a channel is one PUBLISH on its name.
+
+
+async def call_frame(*, channel_names: list[str], table: int, frame: dict[str, Any]) -> None:
+    """Send `frame` (encoded once) to the connections `channel_names` at `table`. A
+    connection that has left that table meanwhile drops it."""
+    layer = get_channel_layer()
+    if layer is None or not channel_names:
+        return
+    event = {"type": "call.frame", "table": table, "frame": encode(frame)}
+    await asyncio.gather(*(layer.send(name, event) for name in channel_names))
+
+
+async def call_peer_left(*, departure: Departure) -> None:
+    """Tell those still at the table that a peer is gone (their tile goes)."""
+    await call_frame(
+        channel_names=departure.remaining,
+        table=departure.table,
+        frame={"type": "call.peer_left", "peer": departure.peer},
+    )
+
+
+async def call_dropped(*, departure: Departure, reason: str) -> None:
+    """Tell the connection itself that the server took it out of its call (`replaced` by
+    another connection of the member, or `dropped` after its server process went silent)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.send(
+            departure.channel_name,
+            {"type": "call.dropped", "table": departure.table, "reason": reason},
+        )
 
 
 # Presence batching ------------------------------------------------------------------------

@@ -16,10 +16,13 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from members.services import blocked_user_ids
-from rooms import broadcast, presence
+from rooms import broadcast, calls, presence
+from rooms.ice import ice_servers
 from rooms.models import Message, Presence, Room, RoomError, RoomParticipation
 from rooms.selectors import history
 from rooms.services import (
+    RoomAccessDenied,
+    RoomClosed,
     message_delete,
     message_edit,
     message_post,
@@ -30,13 +33,22 @@ from rooms.services import (
 )
 
 PROTOCOL_VERSION = 1
-# The consumer's limit, answered with an error frame. The server's own limit (daphne's
-# --websocket-max-message-size, 64 KiB) closes the connection of anyone sending more.
-MAX_FRAME_BYTES = 8 * 1024
+# The consumer's limit, answered with an error frame: room for a call's SDP with audio,
+# video and a shared screen. The server's own limit (daphne's --websocket-max-message-size,
+# 64 KiB) closes the connection of anyone sending more.
+MAX_FRAME_BYTES = 32 * 1024
 PAGE_SIZE = 50
 # Chat and moderation frames per connection within the window.
 RATE_LIMIT = 10
 RATE_WINDOW = 10.0
+# Call frames per connection within the window: setting up a call with five peers takes a
+# few dozen (offers, answers, ICE candidates); this only stops floods.
+CALL_RATE_LIMIT = 300
+# Signalling payloads (characters). A browser's SDP for audio, video and a screen is a few
+# thousand; an ICE candidate line is under 200.
+SDP_MAX_LENGTH = 16_000
+CANDIDATE_MAX_LENGTH = 1_000
+ICE_FIELD_MAX_LENGTH = 256
 MUTE_MAX_MINUTES = 24 * 60
 # Lobby pages hear at most one "something changed" per this many seconds.
 LOBBY_INTERVAL = 2.0
@@ -68,6 +80,7 @@ ERRORS = {
     "rate_limited": _("Too many messages: wait a few seconds."),
     "not_found": _("This message does not exist."),
     "no_member": _("This member does not exist."),
+    "sdp_too_large": _("This call description is too large."),
 }
 
 
@@ -138,8 +151,14 @@ def _session_alive(session: SessionBase | None) -> bool:
 def _heartbeat(room: Room, user: User, channel_name: str) -> bool:
     """True when presence changed. Raises RoomError when the member may no longer be here
     (room closed, member removed)."""
+    # Reads only: pings are frequent (every member every 20 s), so they write nothing but
+    # their presence row; the room's activity is kept by this process's keeper.
     user.refresh_from_db(fields=["is_active", "deleted_at", "is_staff"])
-    room_enter(room=room, user=user)
+    room.refresh_from_db(fields=["closed_at"])
+    if not room.is_open:
+        raise RoomClosed
+    if not room_can_enter(room=room, user=user):
+        raise RoomAccessDenied
     if presence.presence_heartbeat(channel_name=channel_name):
         return False
     # Pruned while the connection slept: it is back.
@@ -168,6 +187,32 @@ def _mute(room: Room, by: User, user_id: int, minutes: int) -> RoomParticipation
 @database_sync_to_async
 def _remove(room: Room, by: User, user_id: int) -> RoomParticipation:
     return room_member_remove(room=room, member=_member_get(user_id), by=by)
+
+
+@database_sync_to_async
+def _call_join(
+    room: Room,
+    user: User,
+    channel_name: str,
+    table: int | None,
+    audio: bool,
+    video: bool,
+    replace: bool,
+) -> calls.Seat:
+    return calls.call_join(
+        room=room,
+        user=user,
+        channel_name=channel_name,
+        table=table,
+        audio=audio,
+        video=video,
+        replace=replace,
+    )
+
+
+_call_leave = database_sync_to_async(calls.call_leave)
+_call_target = database_sync_to_async(calls.call_target)
+_call_media = database_sync_to_async(calls.call_media)
 
 
 @database_sync_to_async
@@ -234,6 +279,66 @@ def _minutes(content: dict[str, Any]) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MUTE_MAX_MINUTES:
         raise FrameError("invalid_fields")
     return value
+
+
+def _bool(content: dict[str, Any], key: str, default: bool | None = None) -> bool:
+    value = content.get(key, default)
+    if not isinstance(value, bool):
+        raise FrameError("invalid_fields")
+    return value
+
+
+def _table(content: dict[str, Any]) -> int | None:
+    value = content.get("table")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= calls.TABLE_MAX:
+        raise FrameError("invalid_fields")
+    return value
+
+
+def _sdp(content: dict[str, Any]) -> str:
+    value = content.get("sdp")
+    if not isinstance(value, str) or not value:
+        raise FrameError("invalid_fields")
+    if len(value) > SDP_MAX_LENGTH:
+        raise FrameError("sdp_too_large")
+    return value
+
+
+def _short_string_or_null(candidate: dict[str, Any], key: str) -> str | None:
+    value = candidate.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > ICE_FIELD_MAX_LENGTH:
+        raise FrameError("invalid_fields")
+    return value
+
+
+def _candidate(content: dict[str, Any]) -> dict[str, Any] | None:
+    """An `RTCIceCandidateInit`, rebuilt from its known fields so nothing else is relayed;
+    null is the end of candidates."""
+    if "candidate" not in content:
+        raise FrameError("invalid_fields")
+    value = content["candidate"]
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise FrameError("invalid_fields")
+    line = value.get("candidate")
+    if not isinstance(line, str) or len(line) > CANDIDATE_MAX_LENGTH:
+        raise FrameError("invalid_fields")
+    index = value.get("sdpMLineIndex")
+    if index is not None and (
+        isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= 65535
+    ):
+        raise FrameError("invalid_fields")
+    return {
+        "candidate": line,
+        "sdpMid": _short_string_or_null(value, "sdpMid"),
+        "sdpMLineIndex": index,
+        "usernameFragment": _short_string_or_null(value, "usernameFragment"),
+    }
 
 
 def _uuid(content: dict[str, Any], key: str) -> uuid.UUID:
@@ -327,6 +432,10 @@ class RoomConsumer(_MemberSocket):
         self.joined = False
         self.blocked = set()
         self.chat_times: deque[float] = deque()
+        self.call_times: deque[float] = deque()
+        # The table this connection sits at, and its peer id there (rooms/calls.py).
+        self.table: int | None = None
+        self.peer: int | None = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_NOT_LOGGED_IN)
@@ -360,6 +469,7 @@ class RoomConsumer(_MemberSocket):
     async def disconnect(self, code: int) -> None:
         if self.room is None:
             return
+        await self.call_depart()
         for group in (broadcast.room_group(self.room.pk), broadcast.user_group(self.user.pk)):
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.joined:
@@ -403,13 +513,42 @@ class RoomConsumer(_MemberSocket):
     async def send_error(self, code: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": str(ERRORS[code])})
 
-    def _rate_limit(self) -> None:
+    async def say_bye(self, code: int) -> None:
+        await self.call_depart()
+        await super().say_bye(code)
+
+    def _rate_limit(self, times: deque[float] | None = None, limit: int = RATE_LIMIT) -> None:
+        times = self.chat_times if times is None else times
         now = time.monotonic()
-        while self.chat_times and self.chat_times[0] <= now - RATE_WINDOW:
-            self.chat_times.popleft()
-        if len(self.chat_times) >= RATE_LIMIT:
+        while times and times[0] <= now - RATE_WINDOW:
+            times.popleft()
+        if len(times) >= limit:
             raise FrameError("rate_limited")
-        self.chat_times.append(now)
+        times.append(now)
+
+    def _call_rate_limit(self) -> None:
+        # Signalling has its own budget, so a call setting up never eats into chat's.
+        self._rate_limit(self.call_times, CALL_RATE_LIMIT)
+
+    async def call_depart(self) -> None:
+        """Leave the call, if in one: the peers hear `call.peer_left` at once."""
+        if self.table is None:
+            return
+        self.table = self.peer = None
+        departure = await _call_leave(channel_name=self.channel_name)
+        if departure is not None:
+            await broadcast.call_peer_left(departure=departure)
+            broadcast.presence_mark(room_id=departure.room_id, user_id=departure.user_id)
+
+    async def call_left(self, reason: str) -> None:
+        """This connection is out of its call without having asked (the server dropped it,
+        or another connection of the member took its seat)."""
+        self.table = self.peer = None
+        await self.send_json({"type": "call.left", "reason": reason})
+
+    async def _in_call(self) -> None:
+        if self.table is None:
+            raise calls.NotInCall
 
     # Client frames ---------------------------------------------------------------------
 
@@ -483,11 +622,99 @@ class RoomConsumer(_MemberSocket):
         try:
             changed = await _heartbeat(self.room, self.user, self.channel_name)
         except RoomError:
+            await self.call_depart()
             await self.close(code=CLOSE_FORBIDDEN)
             return
         if changed:
             broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
+            if self.table is not None:
+                # Pruned with its seat while the connection stalled; its peers heard so.
+                await self.call_left("dropped")
         await self.send_json({"type": "pong"})
+
+    async def on_call_join(self, content: dict[str, Any]) -> None:
+        assert self.room is not None
+        self._call_rate_limit()
+        table, audio, video = _table(content), _bool(content, "audio"), _bool(content, "video")
+        replace = _bool(content, "replace", default=False)
+        if self.table is not None:
+            raise calls.AlreadyInCall
+        seat = await _call_join(
+            self.room, self.user, self.channel_name, table, audio, video, replace
+        )
+        self.table, self.peer = seat.table, seat.me.peer
+        for departure in seat.replaced:
+            await broadcast.call_peer_left(departure=departure)
+            await broadcast.call_dropped(departure=departure, reason="replaced")
+        await broadcast.call_frame(
+            channel_names=[peer.channel_name for peer in seat.peers],
+            table=seat.table,
+            frame={"type": "call.peer_joined", **seat.me.data()},
+        )
+        await self.send_json(
+            {
+                "type": "call.joined",
+                "table": seat.table,
+                "peer": seat.me.peer,
+                "peers": [peer.data() for peer in seat.peers],
+                "ice_servers": ice_servers(user_id=self.user.pk),
+            }
+        )
+        broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
+
+    async def on_call_leave(self, content: dict[str, Any]) -> None:
+        self._call_rate_limit()
+        await self._in_call()
+        await self.call_depart()
+        await self.send_json({"type": "call.left", "reason": "left"})
+
+    async def _relay(self, to: int, frame: dict[str, Any]) -> None:
+        """Hand `frame` (plus `from`) to peer `to` at this connection's table, and only to it."""
+        await self._in_call()
+        try:
+            peer, table, channel_name = await _call_target(channel_name=self.channel_name, peer=to)
+        except calls.NotInCall:
+            # Its seat went (pruned during a stall) before this connection heard of it.
+            await self.call_left("dropped")
+            raise
+        await broadcast.call_frame(
+            channel_names=[channel_name], table=table, frame={**frame, "from": peer}
+        )
+
+    async def on_call_offer(self, content: dict[str, Any]) -> None:
+        self._call_rate_limit()
+        to, sdp = _positive_int(content, "to"), _sdp(content)
+        await self._relay(to, {"type": "call.offer", "sdp": sdp})
+
+    async def on_call_answer(self, content: dict[str, Any]) -> None:
+        self._call_rate_limit()
+        to, sdp = _positive_int(content, "to"), _sdp(content)
+        await self._relay(to, {"type": "call.answer", "sdp": sdp})
+
+    async def on_call_ice(self, content: dict[str, Any]) -> None:
+        self._call_rate_limit()
+        to, candidate = _positive_int(content, "to"), _candidate(content)
+        await self._relay(to, {"type": "call.ice", "candidate": candidate})
+
+    async def on_call_media(self, content: dict[str, Any]) -> None:
+        self._call_rate_limit()
+        audio, video = _bool(content, "audio"), _bool(content, "video")
+        screen = _bool(content, "screen")
+        await self._in_call()
+        peer, table, others = await _call_media(
+            channel_name=self.channel_name, audio=audio, video=video, screen=screen
+        )
+        await broadcast.call_frame(
+            channel_names=others,
+            table=table,
+            frame={
+                "type": "call.peer_media",
+                "peer": peer,
+                "audio": audio,
+                "video": video,
+                "screen": screen,
+            },
+        )
 
     HANDLERS = {
         "chat.send": on_chat_send,
@@ -499,6 +726,12 @@ class RoomConsumer(_MemberSocket):
         "member.mute": on_member_mute,
         "member.remove": on_member_remove,
         "ping": on_ping,
+        "call.join": on_call_join,
+        "call.leave": on_call_leave,
+        "call.offer": on_call_offer,
+        "call.answer": on_call_answer,
+        "call.ice": on_call_ice,
+        "call.media": on_call_media,
     }
 
     # Group events (from rooms.broadcast) -------------------------------------------------
@@ -540,6 +773,17 @@ class RoomConsumer(_MemberSocket):
     async def member_muted(self, event: dict[str, Any]) -> None:
         if self.room is not None and event["room_id"] == self.room.pk:
             await self.send_json({"type": "you.muted", "until": event["until"]})
+
+    # Call events, sent to this connection's own channel (rooms.broadcast, "Calls") -------
+
+    async def call_frame(self, event: dict[str, Any]) -> None:
+        # A frame for a table this connection has left (a late ICE candidate) is dropped.
+        if self.table is not None and event["table"] == self.table:
+            await self.send(text_data=event["frame"])
+
+    async def call_dropped(self, event: dict[str, Any]) -> None:
+        if self.table is not None and event["table"] == self.table:
+            await self.call_left(event["reason"])
 
 
 class LobbyConsumer(_MemberSocket):

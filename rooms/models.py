@@ -268,6 +268,13 @@ class Presence(models.Model):
     )
     since = models.DateTimeField(_("since"), default=timezone.now)
     heartbeat_at = models.DateTimeField(_("last heartbeat"), default=timezone.now)
+    # The call this connection sits in (rooms.calls): a meeting room's one table is 1, the
+    # cafeteria's are numbered from 1. NULL: not in a call. The row's id is its peer id.
+    table = models.PositiveSmallIntegerField(_("table"), null=True, blank=True)
+    # What the connection is sending in its call, as it last told the server.
+    audio = models.BooleanField(_("audio"), default=False)
+    video = models.BooleanField(_("video"), default=False)
+    screen = models.BooleanField(_("screen sharing"), default=False)
 
     class Meta:
         verbose_name = _("presence")
@@ -275,6 +282,11 @@ class Presence(models.Model):
         indexes = [
             models.Index(fields=["room", "heartbeat_at"], name="presence_room_live"),
             models.Index(fields=["heartbeat_at"], name="presence_heartbeat"),
+            models.Index(
+                fields=["room", "table"],
+                condition=models.Q(table__isnull=False),
+                name="presence_seated",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -75,13 +75,16 @@ def presence_set_status(*, room: Room, user: User, status: str, now: datetime | 
 
 
 def presence_touch(*, channel_names: Iterable[str], now: datetime | None = None) -> int:
-    """Keep this process's open connections alive, in one UPDATE."""
+    """Keep this process's open connections alive, and their rooms active (so rooms with
+    people inside never close as idle). Returns how many connections were touched."""
     names = list(channel_names)
     if not names:
         return 0
-    return Presence.objects.filter(channel_name__in=names).update(
-        heartbeat_at=now or timezone.now()
-    )
+    now = now or timezone.now()
+    rows = Presence.objects.filter(channel_name__in=names)
+    room_ids = set(rows.values_list("room_id", flat=True))
+    Room.objects.filter(pk__in=room_ids, last_activity_at__lt=now).update(last_activity_at=now)
+    return rows.update(heartbeat_at=now)
 
 
 def presence_remove(*, channel_name: str) -> bool:
@@ -101,13 +104,26 @@ def presence_prune(*, now: datetime) -> dict[int, set[int]]:
     return changed
 
 
-def _entry(row: Presence) -> dict[str, Any]:
+def _entry(row: Presence, *, table: int | None) -> dict[str, Any]:
     return {
         "id": row.user_id,
         "name": row.user.name,
         "status": row.status,
         "since": row.since.isoformat(),
+        "table": table,
     }
+
+
+def _by_member(rows: Iterable[Presence]) -> list[dict[str, Any]]:
+    """One entry per member from their connections' rows (oldest status change first): the
+    latest status change wins, and the table of the connection in a call, if any."""
+    latest: dict[int, Presence] = {}
+    tables: dict[int, int] = {}
+    for row in rows:
+        latest[row.user_id] = row
+        if row.table is not None:
+            tables[row.user_id] = row.table
+    return [_entry(row, table=tables.get(user_id)) for user_id, row in latest.items()]
 
 
 def presence_entries(
@@ -123,8 +139,8 @@ def presence_entries(
         .select_related("user")
         .order_by("since")
     )
-    here = {row.user_id: row for row in rows}  # the latest status change wins
-    return [_entry(row) for row in here.values()], sorted(wanted - set(here))
+    members = _by_member(rows)
+    return members, sorted(wanted - {member["id"] for member in members})
 
 
 def presence_snapshot(
@@ -134,7 +150,6 @@ def presence_snapshot(
     block with them), one entry per member however many tabs they have open, by name."""
     now = now or timezone.now()
     hidden = blocked_user_ids(user=viewer)
-    members: dict[int, Presence] = {}
     rows = (
         _live(now=now)
         .filter(room=room)
@@ -142,13 +157,7 @@ def presence_snapshot(
         .select_related("user")
         .order_by("since")
     )
-    for row in rows:
-        # The latest status change wins.
-        members[row.user_id] = row
-    return sorted(
-        (_entry(row) for row in members.values()),
-        key=lambda member: (str(member["name"]).lower(), member["id"]),
-    )
+    return sorted(_by_member(rows), key=lambda member: (str(member["name"]).lower(), member["id"]))
 
 
 def present_by_room(

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rooms import broadcast, emails
+from rooms.calls import call_prune
 from rooms.models import Mention
 from rooms.presence import presence_prune as prune
 from rooms.services import rooms_close_idle
@@ -17,8 +18,16 @@ from rooms.services import rooms_close_idle
 @shared_task(ignore_result=True)
 def presence_prune() -> int:
     """Beat runs this every `PRUNE_INTERVAL`: connections held by a server process that died
-    leave the rooms' presence. One batched update per room. Returns how many rooms changed."""
-    changed = prune(now=timezone.now())
+    leave their calls (their peers hear `call.peer_left`) and the rooms' presence (one
+    batched update per room). Returns how many rooms changed."""
+    now = timezone.now()
+    departures = call_prune(now=now)
+    changed = prune(now=now)
+    for departure in departures:
+        async_to_sync(broadcast.call_peer_left)(departure=departure)
+        # Should its process be alive after all (a long stall), the connection hears it too.
+        async_to_sync(broadcast.call_dropped)(departure=departure, reason="dropped")
+        changed.setdefault(departure.room_id, set()).add(departure.user_id)
     for room_id, user_ids in changed.items():
         async_to_sync(broadcast.presence_announce)(room_id=room_id, user_ids=user_ids)
     return len(changed)

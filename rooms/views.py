@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -95,6 +96,7 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
             "chat_messages": chat_messages,
             "present": presence_snapshot(room=room, viewer=user),
             "can_manage": can_manage,
+            "call_max": settings.CALL_MAX_PARTICIPANTS,
             # Its own ids: it shares the page with the chat's fields.
             "invite_form": (
                 InviteForm(user=user, auto_id="invite-%s") if can_manage and room.private else None

@@ -91,7 +91,7 @@ def _instructions(dockerfile: list[tuple[str, str]], keyword: str) -> list[str]:
 
 
 def test_compose_defines_every_service_the_site_needs(services: dict[str, Any]) -> None:
-    expected = {"migrate", "web", "worker", "beat", "postgres", "redis", "mailpit"}
+    expected = {"migrate", "web", "worker", "beat", "postgres", "redis", "mailpit", "coturn"}
     assert expected <= set(services)
 
 
@@ -109,7 +109,7 @@ def test_web_bounds_socket_frames_and_drops_silent_sockets(services: dict[str, A
     def flag(name: str) -> int:
         return int(command[command.index(name) + 1])
 
-    # The consumer answers frames over 8 KiB with an error; beyond 64 KiB daphne closes.
+    # The consumer answers frames over 32 KiB with an error; beyond 64 KiB daphne closes.
     assert flag("--websocket-max-message-size") == 64 * 1024
     # A socket that stops answering pings is closed within 35 s, so its member leaves the
     # room's presence within a minute (docs/websocket-protocol.md, "Presence").
@@ -288,3 +288,67 @@ def test_image_healthcheck_asks_healthz(dockerfile: list[tuple[str, str]]) -> No
 def test_build_context_leaves_out_secrets_and_local_state() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".env", ".venv/", "db.sqlite3", "media/", "staticfiles/", ".git/"} <= ignored
+
+
+def _flags(command: list[str]) -> dict[str, str]:
+    """`--name=value` and bare `--name` arguments (value "") of a command."""
+    flags: dict[str, str] = {}
+    for part in command:
+        if part.startswith("--"):
+            name, _, value = part[2:].partition("=")
+            flags.setdefault(name, value)
+    return flags
+
+
+def test_coturn_checks_the_credentials_the_site_signs_with_the_same_secret(
+    services: dict[str, Any], app_environment: dict[str, str]
+) -> None:
+    coturn = services["coturn"]
+    command = _command(coturn["command"])
+    flags = _flags(command)
+    assert coturn["image"].startswith("coturn/coturn")
+    # Time-limited credentials (the site's rooms/ice.py), not a user database.
+    assert "use-auth-secret" in flags
+    assert "lt-cred-mech" not in flags
+    secret = flags["static-auth-secret"]
+    # One variable for both sides, and neither starts without it.
+    assert secret == app_environment["TURN_SECRET"]
+    assert secret.startswith("${TURN_SECRET:?")
+    assert _interpolate(flags["realm"])
+
+
+def test_coturn_listens_for_stun_and_turn_and_relays_from_a_port_range(
+    services: dict[str, Any],
+) -> None:
+    coturn = services["coturn"]
+    flags = _flags(_command(coturn["command"]))
+    assert flags["listening-port"] == "3478"
+    assert flags["tls-listening-port"] == "5349"
+    low, high = int(flags["min-port"]), int(flags["max-port"])
+    # A mesh call of six relayed through TURN holds 30 allocations, one port each.
+    assert 49152 <= low < high and high - low >= 500
+    # The relay range is reachable without publishing hundreds of ports through Docker.
+    assert coturn["network_mode"] == "host"
+    assert "-n" in _command(coturn["command"])  # no config file: the flags are the config
+
+
+def test_coturn_never_relays_into_the_host_or_private_networks(services: dict[str, Any]) -> None:
+    command = _command(services["coturn"]["command"])
+    denied = {part.partition("=")[2] for part in command if part.startswith("--denied-peer-ip=")}
+    assert {
+        "10.0.0.0-10.255.255.255",
+        "127.0.0.0-127.255.255.255",
+        "172.16.0.0-172.31.255.255",
+        "192.168.0.0-192.168.255.255",
+        "169.254.0.0-169.254.255.255",
+        "::1",
+    } <= denied
+    assert "--allow-loopback-peers" not in command
+
+
+def test_the_site_hands_out_ice_servers_from_the_environment(
+    app_environment: dict[str, str],
+) -> None:
+    for name in ("STUN_URLS", "TURN_URLS", "TURN_SECRET", "TURN_CREDENTIAL_TTL"):
+        assert name in app_environment, name
+    assert int(_interpolate(app_environment["CALL_MAX_PARTICIPANTS"])) == 6

@@ -66,7 +66,7 @@ def test_a_large_frame_gets_an_error_and_a_huge_one_closes_the_connection(
     asgi_server: str,
 ) -> None:
     with _open(asgi_server) as socket:
-        socket.send(json.dumps({"type": "chat.send", "text": "x" * 9_000}))
+        socket.send(json.dumps({"type": "chat.send", "text": "x" * 40_000}))
         assert _next(socket, "error")["code"] == "frame_too_large"
         socket.send(json.dumps({"type": "ping"}))
         assert _next(socket, "pong") == {"type": "pong"}

@@ -102,6 +102,28 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     assert "Set SECRET_KEY when DEBUG is off" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("CALL_MAX_PARTICIPANTS", "1", "CALL_MAX_PARTICIPANTS must be at least 2"),
+        ("TURN_CREDENTIAL_TTL", "10", "TURN_CREDENTIAL_TTL must be at least 60 seconds"),
+    ],
+)
+def test_call_settings_out_of_range_refuse_to_start(
+    variable: str, value: str, complaint: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", DESCRIBE],
+        cwd=ROOT,
+        env=clean_env(**{variable: value}),
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
 def test_production_settings_pass_the_deployment_checklist_without_warnings() -> None:
     env = clean_env(
         DEBUG="0",

@@ -1,6 +1,12 @@
-// A room's live side (docs/websocket-protocol.md, v1): presence, chat, moderation, reconnection.
-// Everything from the server is shown with textContent (links built as elements), never
-// parsed as HTML.
+// A room's live side (docs/websocket-protocol.md, v1): presence, chat, moderation, calls,
+// reconnection. Everything from the server is shown with textContent (links built as
+// elements), never parsed as HTML.
+
+// call.js by the hashed URL the page gives: a static import would name the unhashed file,
+// which a browser may still hold in its cache from before a deploy.
+const { Call, callsSupported, screenSharingSupported } = await import(
+  document.getElementById("room").dataset.callModule
+);
 
 const PROTOCOL_VERSION = 1;
 const PING_EVERY_MS = 20_000;
@@ -14,6 +20,11 @@ const LINK_REL = "noopener noreferrer nofollow";
 const URL_PATTERN = /https?:\/\/[^\s<>"]+/g;
 // Punctuation that usually ends the sentence rather than the address.
 const URL_TRAILING = /[.,;:!?'")\]]+$/;
+// Refusals of `call.join`: the seat was not given, so the devices are let go.
+const SEAT_ERRORS = new Set(["call_full", "already_in_call", "no_table", "blocked_at_table"]);
+// Signalling that lost a race with someone leaving: nothing for a person to do about it.
+const QUIET_CALL_ERRORS = new Set(["not_in_call", "no_peer"]);
+const CALL_ERRORS = new Set([...SEAT_ERRORS, ...QUIET_CALL_ERRORS, "sdp_too_large"]);
 
 const root = document.getElementById("room");
 const presenceList = document.getElementById("presence");
@@ -27,7 +38,22 @@ const textarea = document.getElementById("chat-text");
 const sendButton = form.querySelector("button[type=submit]");
 const mutedNote = document.getElementById("chat-muted");
 const status = document.getElementById("chat-status");
+const callSection = document.getElementById("call");
+const callSetup = document.getElementById("call-setup");
+const joinButton = document.getElementById("call-join");
+const callControls = document.getElementById("call-controls");
+const muteButton = document.getElementById("call-mute");
+const cameraButton = document.getElementById("call-camera");
+const screenButton = document.getElementById("call-screen");
+const leaveButton = document.getElementById("call-leave");
+const callStatus = document.getElementById("call-status");
+const tiles = document.getElementById("call-tiles");
+const tablesList = document.getElementById("call-tables"); // the cafeteria's only
+const noTables = document.getElementById("call-no-tables");
 const text = root.dataset;
+const isCafeteria = root.dataset.roomKind === "cafeteria";
+// Known only when the server puts it on the page; otherwise a full table answers call_full.
+const callMax = Number(root.dataset.callMax) || null;
 const lang = document.documentElement.lang || undefined;
 const clock = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 const fullDate = new Intl.DateTimeFormat(lang, { dateStyle: "full", timeStyle: "short" });
@@ -37,6 +63,7 @@ const rendered = new Set(
 );
 const pending = new Map(); // client_id -> {text, item}
 const names = new Map(); // user id -> name, for moderation feedback after someone left
+const tableOf = new Map(); // user id -> the table they sit at here, or null
 // history.page does not say what it answers; the server handles one frame at a time per
 // connection, so pages come back in the order they were asked for.
 let pageRequests = [];
@@ -378,7 +405,9 @@ function buildPresenceItem(member) {
   item.dataset.userId = member.id;
   const since = element("span", "presence-since", `${text.textSince} `);
   since.append(document.createElement("time"));
-  item.append(element("span", "presence-name"), " ", element("span", "presence-status"), " ", since);
+  const table = element("span", "presence-table");
+  table.hidden = true;
+  item.append(element("span", "presence-name"), " ", element("span", "presence-status"), " ", since, " ", table);
   return item;
 }
 
@@ -416,12 +445,26 @@ function upsertMember(member) {
   item.querySelector(".presence-name").textContent = member.name;
   item.querySelector(".presence-status").textContent = statusLabel(member.status);
   setTime(item.querySelector(".presence-since time"), member.since);
+  showTable(item, member.id, member.table ?? null);
   moderationTools(item, member);
   // Another tab of mine changed my status.
   if (member.id === me.id) statusSelect.value = statusSelect.dataset.current = member.status;
 }
 
+// Only the cafeteria has several tables; in a meeting room the status says "In a call".
+function showTable(item, id, table) {
+  tableOf.set(id, table);
+  let label = item.querySelector(".presence-table");
+  if (!label) {
+    label = element("span", "presence-table");
+    item.append(" ", label);
+  }
+  label.hidden = !isCafeteria || table === null;
+  label.textContent = label.hidden ? "" : fill(text.textCallAtTable, { number: table });
+}
+
 function removeMember(id) {
+  tableOf.delete(Number(id));
   const item = presenceItem(id);
   if (!item) return;
   if (item.contains(document.activeElement)) presenceList.focus();
@@ -469,9 +512,330 @@ function endLive(code) {
     tools.remove();
   }
   showOlderButton();
+  call.end();
+  joinButton.disabled = true;
   // Logged out: the page itself now leads to the login page.
   if (code === KICK_CODES.loggedOut) setTimeout(() => location.reload(), 1500);
 }
+
+// Calls ---------------------------------------------------------------------------------
+// The call at this room's table (a meeting room has one; the cafeteria has several):
+// call.js owns the connections, this part draws tiles, controls and tables.
+
+const call = new Call(send);
+let statusBeforeCall = null; // restored on leaving, unless the person changed it meanwhile
+let joinNote = ""; // said with "You joined", e.g. that the camera could not be used
+
+function sayCall(message) {
+  callStatus.textContent = message;
+}
+
+function initials(name) {
+  const words = name.split(/\s+/).filter((word) => /^[\p{L}\p{N}]/u.test(word));
+  return words.slice(0, 2).map((word) => word[0]).join("").toUpperCase() || "?";
+}
+
+function deviceProblem(error) {
+  switch (error.name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return text.textCallNoPermission;
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return text.textCallNoDevice;
+    case "NotReadableError":
+    case "AbortError":
+      return text.textCallDeviceBusy;
+    default:
+      return text.textCallDeviceFailed;
+  }
+}
+
+async function joinCall(table) {
+  if (!callsSupported) {
+    sayCall(text.textCallUnsupported);
+    return;
+  }
+  if (socket?.readyState !== WebSocket.OPEN) {
+    sayCall(text.textNotConnected);
+    return;
+  }
+  const video = callSection.querySelector("input[name=call-media]:checked").value === "video";
+  joinNote = "";
+  sayCall(text.textCallStarting);
+  try {
+    await call.join({ table, video });
+  } catch (error) {
+    // A missing or busy camera should not keep someone out of a conversation.
+    const cameraOnly = video && ["NotFoundError", "NotReadableError", "OverconstrainedError"].includes(error.name);
+    if (!cameraOnly) {
+      sayCall(deviceProblem(error));
+      return;
+    }
+    try {
+      await call.join({ table, video: false });
+      joinNote = text.textCallNoCamera;
+    } catch (again) {
+      sayCall(deviceProblem(again));
+      return;
+    }
+  }
+  if (call.state === "joining") sayCall(text.textCallJoining);
+}
+
+function onCallJoined(frame) {
+  const rejoined = call.state === "rejoining";
+  call.joined(frame);
+  if (call.state !== "in") return;
+  setMyTable(call.table);
+  renderTables();
+  let message = isCafeteria ? fill(text.textCallJoinedTable, { number: call.table }) : text.textCallJoined;
+  if (rejoined) message = text.textCallReconnected;
+  sayCall(joinNote ? `${message} ${joinNote}` : message);
+  joinNote = "";
+  if (statusSelect.value !== "call") {
+    statusBeforeCall ??= statusSelect.value;
+    changeStatus("call");
+  }
+}
+
+function onCallError(frame) {
+  const seeking = call.state === "joining" || call.state === "rejoining";
+  if (QUIET_CALL_ERRORS.has(frame.code)) return;
+  // Everyone left the table while we were away: it is gone, so start a new one.
+  if (call.state === "rejoining" && frame.code === "no_table" && isCafeteria) {
+    call.retry(null);
+    return;
+  }
+  if (seeking && SEAT_ERRORS.has(frame.code)) call.end();
+  sayCall(frame.message);
+}
+
+// After every `hello`: a first connection makes calls possible, a later one means the socket
+// came back after a blip, and a call in progress must find its seat again.
+function callConnected() {
+  joinButton.disabled = !callsSupported;
+  renderTables();
+  if (call.state === "idle") return;
+  sayCall(text.textCallReconnecting);
+  call.rejoin();
+  if (statusSelect.value !== "call") changeStatus("call");
+}
+
+// Ours at once; the server's presence update says the same a moment later.
+function setMyTable(table) {
+  const mine = presenceItem(me.id);
+  if (mine) showTable(mine, me.id, table);
+  else tableOf.set(me.id, table);
+}
+
+function leaveCall() {
+  call.leave();
+  sayCall(isCafeteria ? text.textCallLeftTable : text.textCallLeft);
+}
+
+// Tiles ---
+
+function tileFor(peerId) {
+  return tiles.querySelector(`li[data-peer="${peerId}"]`);
+}
+
+function buildTile(user, mine) {
+  const tile = element("li", "call-tile");
+  const video = document.createElement("video");
+  video.autoplay = true;
+  video.playsInline = true;
+  // Our own voice back would echo; our picture is only a mirror.
+  video.muted = mine;
+  const face = element("span", `call-initials avatar avatar-hue-${user.id % 8}`, initials(user.name));
+  face.setAttribute("aria-hidden", "true");
+  const caption = element("p", "call-caption");
+  const name = mine ? fill(text.textCallYou, { name: user.name }) : user.name;
+  caption.append(
+    element("span", "call-name", name),
+    element("span", "call-muted", text.textCallMuted),
+    element("span", "call-sharing", text.textCallSharing),
+    element("span", "call-connecting", text.textCallConnecting),
+  );
+  tile.append(video, face, caption);
+  return tile;
+}
+
+function updateTile(tile, { audio, video, screen, state, stream }) {
+  const showing = video || screen;
+  tile.dataset.audio = audio ? "on" : "off";
+  tile.dataset.video = showing ? "on" : "off";
+  tile.dataset.state = state;
+  tile.querySelector(".call-muted").hidden = audio;
+  tile.querySelector(".call-sharing").hidden = !screen;
+  tile.querySelector(".call-connecting").hidden = state === "connected";
+  tile.querySelector(".call-initials").hidden = showing;
+  // Hidden, the element still plays the sound of a member who has no camera on.
+  const player = tile.querySelector("video");
+  player.hidden = !showing;
+  if (player.srcObject !== stream) player.srcObject = stream;
+}
+
+function showPeer(peer) {
+  let tile = tileFor(peer.id);
+  if (!tile) {
+    tile = buildTile(peer.user, false);
+    tile.dataset.peer = peer.id;
+    tile.dataset.userId = peer.user.id;
+    tiles.append(tile);
+  }
+  updateTile(tile, peer);
+}
+
+let selfStream = null;
+
+function showSelf() {
+  let tile = tiles.querySelector("li[data-self]");
+  if (call.state === "idle") {
+    tile?.remove();
+    selfStream = null;
+    return;
+  }
+  if (!tile) {
+    tile = buildTile({ id: me.id, name: root.dataset.you || "" }, true);
+    tile.dataset.self = "";
+    tiles.prepend(tile);
+  }
+  const track = call.outgoingVideo;
+  if (selfStream?.getVideoTracks()[0] !== track) selfStream = track ? new MediaStream([track]) : null;
+  updateTile(tile, { ...call.media, state: "connected", stream: selfStream });
+}
+
+function showControls() {
+  muteButton.setAttribute("aria-pressed", String(call.muted));
+  cameraButton.setAttribute("aria-pressed", String(Boolean(call.camera)));
+  screenButton.setAttribute("aria-pressed", String(Boolean(call.screen)));
+  showSelf();
+}
+
+function showCallState(state) {
+  const idle = state === "idle";
+  const focused = document.activeElement;
+  const focusInCall = callSection.contains(focused) || focused === document.body;
+  callSetup.hidden = !idle;
+  callControls.hidden = idle || state === "starting";
+  tiles.hidden = idle || state === "starting";
+  if (idle) {
+    tiles.replaceChildren();
+    selfStream = null;
+    setMyTable(null);
+    const connected = socket?.readyState === WebSocket.OPEN;
+    if (connected && statusBeforeCall && statusSelect.value === "call") changeStatus(statusBeforeCall);
+    statusBeforeCall = null;
+    // The control that was used is gone (or still disabled while its click finishes).
+    if (focusInCall) setTimeout(() => joinButton.focus());
+  } else if (state === "joining" && focusInCall) {
+    // The button that was pressed is gone; the first control takes its place.
+    muteButton.focus();
+  }
+  showControls();
+  renderTables();
+}
+
+call.addEventListener("state", (event) => showCallState(event.detail.state));
+call.addEventListener("local", showControls);
+call.addEventListener("peer", (event) => showPeer(event.detail));
+call.addEventListener("peerleave", (event) => {
+  const { peer, reason } = event.detail;
+  const tile = tileFor(peer.id);
+  if (tile?.contains(document.activeElement)) leaveButton.focus();
+  tile?.remove();
+  if (reason === "left") sayCall(fill(text.textCallPeerLeft, { name: peer.user.name }));
+  if (reason === "dropped") sayCall(fill(text.textCallPeerDropped, { name: peer.user.name }));
+});
+
+// One control at a time: each of these asks the browser for something and may wait on a prompt.
+async function busy(control, action) {
+  control.disabled = true;
+  try {
+    await action();
+  } finally {
+    control.disabled = false;
+    showControls();
+  }
+}
+
+joinButton.addEventListener("click", () => busy(joinButton, () => joinCall(null)));
+muteButton.addEventListener("click", () => call.setMuted(!call.muted));
+leaveButton.addEventListener("click", leaveCall);
+cameraButton.addEventListener("click", () =>
+  busy(cameraButton, () =>
+    call.setCamera(!call.camera).catch((error) => {
+      sayCall(`${text.textCallCameraFailed} ${deviceProblem(error)}`);
+    }),
+  ),
+);
+screenButton.hidden = !screenSharingSupported;
+screenButton.addEventListener("click", () =>
+  busy(screenButton, () =>
+    (call.screen ? call.stopSharing() : call.shareScreen()).catch(() => {
+      // Most often the person closed the browser's picker: say so quietly.
+      sayCall(text.textCallScreenFailed);
+    }),
+  ),
+);
+
+// Tables (cafeteria) ---
+
+function tableItem(number) {
+  const item = element("li");
+  item.dataset.table = number;
+  item.append(
+    element("span", "call-table-name", fill(text.textCallTable, { number })),
+    element("span", "call-table-people"),
+    element("span", "call-table-seats"),
+  );
+  const sit = button(text.textCallSit, () => busy(sit, () => joinCall(number)), "button-small call-sit");
+  sit.setAttribute("aria-label", fill(text.textCallSitLabel, { number }));
+  item.append(sit, element("span", "call-table-note"));
+  return item;
+}
+
+function renderTables() {
+  if (!tablesList) return;
+  const seated = new Map(); // table number -> names, by name as the presence list is
+  for (const item of presenceList.children) {
+    const table = tableOf.get(Number(item.dataset.userId));
+    if (table === null || table === undefined) continue;
+    if (!seated.has(table)) seated.set(table, []);
+    seated.get(table).push(item.querySelector(".presence-name").textContent);
+  }
+  const mine = call.state === "in" ? call.table : null;
+  for (const item of [...tablesList.children]) {
+    if (seated.has(Number(item.dataset.table))) continue;
+    if (item.contains(document.activeElement)) joinButton.focus();
+    item.remove();
+  }
+  for (const number of [...seated.keys()].sort((a, b) => a - b)) {
+    let item = tablesList.querySelector(`li[data-table="${number}"]`);
+    if (!item) {
+      item = tableItem(number);
+      const after = [...tablesList.children].find((other) => Number(other.dataset.table) > number);
+      tablesList.insertBefore(item, after || null);
+    }
+    const people = seated.get(number);
+    const full = callMax !== null && people.length >= callMax;
+    item.querySelector(".call-table-people").textContent = people.join(", ");
+    const seats = item.querySelector(".call-table-seats");
+    seats.hidden = callMax === null;
+    seats.textContent = callMax === null ? "" : fill(text.textCallSeats, { count: people.length, max: callMax });
+    const note = item.querySelector(".call-table-note");
+    note.textContent = number === mine ? text.textCallYourTable : full ? text.textCallTableFull : "";
+    note.hidden = !note.textContent;
+    const sit = item.querySelector(".call-sit");
+    // One table at a time: leaving comes before sitting elsewhere.
+    sit.hidden = call.state !== "idle" || full;
+    sit.disabled = joinButton.disabled;
+  }
+  noTables.hidden = seated.size > 0;
+}
+
+if (!callsSupported) sayCall(text.textCallUnsupported);
 
 // The socket ----------------------------------------------------------------------------
 
@@ -490,6 +854,7 @@ const handlers = {
     olderButton.disabled = false;
     setMuted(frame.you.muted_until);
     replacePresence(frame.presence);
+    callConnected();
     for (const item of log.querySelectorAll("li[data-id]")) addActions(item);
     const catchUpFrom = lastId;
     frame.history.forEach(addMessage);
@@ -497,10 +862,14 @@ const handlers = {
     // Resend what never got its ack; the server stores each client_id once.
     for (const [clientId, entry] of pending) sendChat(clientId, entry.text);
   },
-  "presence.snapshot": (frame) => replacePresence(frame.members),
+  "presence.snapshot": (frame) => {
+    replacePresence(frame.members);
+    renderTables();
+  },
   "presence.update": (frame) => {
     (frame.left || []).forEach(removeMember);
     (frame.members || []).forEach(upsertMember);
+    renderTables();
   },
   "chat.message": (frame) => addMessage(frame.message),
   "chat.ack": onAck,
@@ -523,7 +892,34 @@ const handlers = {
   bye: (frame) => {
     farewell = frame;
   },
+  "call.joined": onCallJoined,
+  "call.peer_joined": (frame) => {
+    if (call.state !== "in") return;
+    call.peerJoined(frame);
+    sayCall(fill(text.textCallPeerJoined, { name: frame.user.name }));
+  },
+  "call.peer_left": (frame) => call.peerLeft(frame),
+  "call.peer_media": (frame) => call.peerMedia(frame),
+  "call.offer": (frame) => call.offer(frame),
+  "call.answer": (frame) => call.answer(frame),
+  "call.ice": (frame) => call.ice(frame),
+  // Leaving does not wait for its own "left": the page let go of the call when asked.
+  "call.left": (frame) => {
+    if (call.state === "idle") return;
+    if (frame.reason === "replaced") {
+      // Another tab of ours took the seat.
+      call.end();
+      sayCall(text.textCallReplaced);
+    } else if (frame.reason === "dropped") {
+      sayCall(text.textCallReconnecting);
+      call.rejoin();
+    }
+  },
   error: (frame) => {
+    if (CALL_ERRORS.has(frame.code)) {
+      onCallError(frame);
+      return;
+    }
     reopenEditors();
     say(frame.message);
   },
@@ -561,6 +957,7 @@ function connect() {
       return;
     }
     say(text.textReconnecting);
+    if (call.state !== "idle") sayCall(text.textCallReconnecting);
     if (!opened) explainRefusal();
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -595,23 +992,26 @@ textarea.addEventListener("keydown", (event) => {
   }
 });
 
-statusSelect.addEventListener("change", () => {
-  if (!send({ type: "presence.status", status: statusSelect.value })) {
+function changeStatus(value) {
+  if (!send({ type: "presence.status", status: value })) {
     statusSelect.value = statusSelect.dataset.current;
     return;
   }
-  statusSelect.dataset.current = statusSelect.value;
+  statusSelect.value = statusSelect.dataset.current = value;
   // The server tells everyone else; this connection gets no update for its own change.
   const mine = presenceItem(me.id);
   if (mine) {
     upsertMember({
       id: me.id,
       name: mine.querySelector(".presence-name").textContent,
-      status: statusSelect.value,
+      status: value,
       since: new Date().toISOString(),
+      table: tableOf.get(me.id) ?? null,
     });
   }
-});
+}
+
+statusSelect.addEventListener("change", () => changeStatus(statusSelect.value));
 
 olderButton.addEventListener("click", loadOlder);
 

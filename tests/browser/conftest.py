@@ -38,6 +38,13 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--disable-sync",
     "--no-first-run",
+    # Calls: a generated camera picture and tone instead of real devices, and no permission
+    # prompt (contexts still need the camera and microphone permissions granted).
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    # Peers on the same host find each other by their plain loopback address, not an mDNS
+    # name nothing here would resolve.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 
 # Runs in every document before its own scripts. The listener lives in the page, so it sees

@@ -1,0 +1,778 @@
+"""The cafeteria at community scale: 1,000 members on one room socket each, chat messages
+sent into the room at a steady rate, each one timed from send to arrival at every other
+member. Our server (daphne as docker-compose starts it, DEBUG off, PostgreSQL, the Redis
+pub/sub channel layer) runs next to a yardstick: a minimal raw `websockets` server that acks
+and broadcasts the same frames and does nothing else. The same clients run the same load
+against both, so our latency is also given as a multiple of the yardstick's.
+
+`run()` recreates the scratch database, migrates it, makes the members and their sessions
+(`python -m bench.bench_rooms --setup`, so that Django is set up against the scratch database
+whatever else the runner has loaded), then measures each server in turn. The clients run in
+forked processes (`CLIENT_PROCESSES`), each an asyncio loop holding its share of the sockets.
+Latencies are differences of `time.monotonic()`, which is system-wide on Linux, so a send in
+one process and an arrival in another compare. Everything is bounded by `TIME_LIMIT`.
+"""
+
+import asyncio
+import json
+import math
+import multiprocessing
+import os
+import random
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from multiprocessing.queues import Queue
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin
+
+ROOT = Path(__file__).resolve().parent.parent
+TITLE = "Room sockets (1,000 members in the cafeteria)"
+DATABASE_URL = os.environ.get(
+    "BENCH_ROOMS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coworking_bench_rooms"
+)
+# Redis pub/sub channels are server-wide: the database number does not separate them, and
+# the site's layer prefix is fixed. A bench sharing a Redis server with a test run or another
+# site would hear their room and user groups and be heard by them (the cafeteria is room 1
+# everywhere). So by default the bench starts its own Redis on a free loopback port; set
+# BENCH_ROOMS_REDIS_URL to use another one.
+REDIS_URL = os.environ.get("BENCH_ROOMS_REDIS_URL", "")
+REDIS_DB = 10
+
+MEMBERS = int(os.environ.get("BENCH_ROOMS_MEMBERS", "1000"))
+CLIENT_PROCESSES = int(os.environ.get("BENCH_ROOMS_CLIENT_PROCESSES", "2"))
+HANDSHAKES_IN_FLIGHT = 50  # over all client processes
+# 20 senders at one message every 2 s: 10 messages/s into the room, each sender at half the
+# per-connection limit (10 chat frames per 10 s). At a full 1/s a sender sits exactly on the
+# limit and server-side jitter gets its frames refused.
+SENDERS = 20
+RATE = 10.0  # messages per second into the room
+STEADY_SECONDS = 30.0
+DRAIN_SECONDS = 5.0
+PING_INTERVAL = 20.0  # as the browser client
+RAMP_LIMIT = 90.0
+# Between the ramp and the steady phase, so that work the ramp queued on the server is not
+# counted as the steady phase's.
+SETTLE_SECONDS = 10.0
+TIME_LIMIT = 300  # the whole benchmark, setup included
+TARGET_P95_MS = 250.0
+# Path to a py-spy binary: when set, the server is sampled during the ramp and the steady
+# phase into bench/results/rooms-<server>-<phase>.txt (collapsed stacks, one per thread).
+PY_SPY = os.environ.get("BENCH_ROOMS_PY_SPY", "")
+# Chat frames are small (text is at most 2,000 characters); bigger frames (hello, presence)
+# are skipped without parsing so that the clients' CPU goes to what is measured.
+PARSE_LIMIT = 16 * 1024
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _raise_open_files_limit() -> None:
+    """1,000 sockets plus the server's: children inherit the raised limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = 1 << 16 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+# The server side: Django setup and the two servers --------------------------------------
+
+
+def _env(port: int, static_root: str, redis_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+        "CONN_MAX_AGE": "0",
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": redis_url,
+        "STATIC_ROOT": static_root,
+        "LOG_LEVEL": "INFO",
+    }
+
+
+def _create_database() -> None:
+    """A new scratch database each run, so every run measures the same thing."""
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql],
+            env={**os.environ, "PGOPTIONS": "-c client_min_messages=warning"},
+            check=True,
+        )
+
+
+@contextmanager
+def _redis() -> Iterator[str]:
+    """The Redis URL to use: BENCH_ROOMS_REDIS_URL, or a private server for the run's length.
+    Its database REDIS_DB is flushed first."""
+    import redis
+
+    if REDIS_URL:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        yield REDIS_URL
+        return
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as data:
+        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", data]
+        command += ["--save", "", "--appendonly", "no"]
+        log = ROOT / "bench" / "results" / "rooms-redis.log"
+        with _server(command, dict(os.environ), log) as pid:
+            url = f"redis://127.0.0.1:{port}/{REDIS_DB}"
+            for _ in range(100):
+                if _proc_state(pid) == "Z":
+                    raise RuntimeError(f"redis-server exited; see {log}")
+                try:
+                    redis.Redis.from_url(url).flushdb()
+                    break
+                except redis.ConnectionError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError(f"redis-server did not come up; see {log}")
+            yield url
+
+
+def setup_members(count: int) -> dict[str, Any]:
+    """Active members and a logged-in session for each, in the database of DATABASE_URL.
+    Runs in its own process (`--setup`); returns the cookie name and the session keys."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coworking.settings")
+    django.setup()
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+
+    from members.models import User
+    from rooms.models import CAFETERIA_SLUG
+
+    password = make_password(None)  # unusable, and hashed once rather than 1,000 times
+    User.objects.bulk_create(
+        User(
+            email=f"bench-{n:04d}@example.com",
+            display_name=f"Bench {n:04d}",
+            password=password,
+            is_active=True,
+        )
+        for n in range(count)
+    )
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = []
+    for user in User.objects.filter(email__startswith="bench-").order_by("pk"):
+        store = store_class()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        keys.append(store.session_key)
+    return {"cookie": settings.SESSION_COOKIE_NAME, "room": CAFETERIA_SLUG, "sessions": keys}
+
+
+async def _yardstick(port: int) -> None:
+    """A minimal broadcast server speaking the same chat frames: ack the sender, send every
+    other connection a `chat.message` of the same shape, answer pings. No auth, no storage."""
+    connections: set[ServerConnection] = set()
+    ids = iter(range(1, 1 << 62))
+
+    async def handler(ws: ServerConnection) -> None:
+        author = {"id": id(ws), "name": "Yardstick"}
+        connections.add(ws)
+        try:
+            await ws.send(json.dumps({"type": "hello", "v": 1}))
+            async for frame in ws:
+                data = json.loads(frame)
+                if data.get("type") == "ping":
+                    await ws.send(json.dumps({"type": "pong"}))
+                elif data.get("type") == "chat.send":
+                    message_id = next(ids)
+                    ack = {"type": "chat.ack", "client_id": data["client_id"], "id": message_id}
+                    await ws.send(json.dumps(ack))
+                    message = {
+                        "id": message_id,
+                        "author": author,
+                        "text": data["text"],
+                        "created_at": datetime.now(UTC).isoformat(),
+                        "edited_at": None,
+                        "deleted": False,
+                    }
+                    broadcast(
+                        [other for other in connections if other is not ws],
+                        json.dumps({"type": "chat.message", "message": message}),
+                    )
+        finally:
+            connections.discard(ws)
+
+    async with serve(
+        handler, "127.0.0.1", port, compression=None, ping_interval=None, max_size=1 << 16
+    ):
+        await asyncio.Future()
+
+
+def _web_command(port: int) -> list[str]:
+    """docker-compose's `web` command, as it is today, bound to loopback and `port`."""
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = [str(word) for word in compose["services"]["web"]["command"]]
+    if command[0] != "daphne":
+        raise RuntimeError(f"docker-compose's web command is not daphne: {command}")
+    for flag, value in (("-b", "127.0.0.1"), ("-p", str(port))):
+        command[command.index(flag) + 1] = value
+    return [sys.executable, "-m", *command]
+
+
+@contextmanager
+def _server(command: list[str], env: dict[str, str], log_path: Path) -> Iterator[int]:
+    """Start a server process; yield its pid; always stop it."""
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_ready(url: str, pid: int, log_path: Path) -> None:
+    for _ in range(300):
+        if not Path(f"/proc/{pid}").exists() or _proc_state(pid) == "Z":
+            raise RuntimeError(f"the server exited; see {log_path}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError as exc:
+            # The yardstick answers plain HTTP with 426 Upgrade Required: it is up.
+            if getattr(exc, "code", None) == 426:
+                return
+            time.sleep(0.1)
+    raise RuntimeError(f"the server did not come up; see {log_path}")
+
+
+def _proc_state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (/proc/<pid>/stat utime, stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine so far, all cores (/proc/stat)."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def _sampled(pid: int, name: str) -> Iterator[None]:
+    """Sample `pid` with py-spy while the block runs, if BENCH_ROOMS_PY_SPY is set."""
+    if not PY_SPY:
+        yield
+        return
+    output = ROOT / "bench" / "results" / f"rooms-{name}.txt"
+    command = [PY_SPY, "record", "--pid", str(pid), "--format", "raw", "--threads"]
+    command += ["--idle", "--nonblocking", "--rate", "100", "--output", str(output)]
+    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        try:
+            spy.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# The client side: one asyncio loop per client process ------------------------------------
+
+
+@dataclass
+class Tally:
+    """What one client process saw; sent back to the runner whole."""
+
+    connect_started: float = 0.0
+    connect_finished: float = 0.0
+    connected: int = 0
+    handshakes: list[float] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+    ack_latencies: list[float] = field(default_factory=list)
+    sent: int = 0
+    acked: int = 0
+    duplicates: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    disconnects: Counter[str] = field(default_factory=Counter)
+    cpu_seconds: float = 0.0
+
+
+class Member:
+    """One socket: reads every frame, times chat messages and acks, pings like the page."""
+
+    def __init__(self, tally: Tally) -> None:
+        self.tally = tally
+        self.ws: ClientConnection | None = None
+        self.pending: dict[str, float] = {}
+        self.seen: set[int] = set()
+        self.closing = False
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def open(self, url: str, origin: str, cookie: str) -> None:
+        started = time.monotonic()
+        self.ws = await connect(
+            url,
+            origin=Origin(origin),
+            additional_headers={"Cookie": cookie},
+            compression=None,
+            proxy=None,
+            ping_interval=None,  # browsers send no protocol pings; the page sends `ping` frames
+            max_size=None,
+            open_timeout=60,
+            close_timeout=2,
+        )
+        try:
+            first = json.loads(await asyncio.wait_for(self.ws.recv(), 60))
+            if first.get("type") != "hello":
+                raise RuntimeError(f"first frame {first.get('type')!r}")
+        except BaseException:
+            await self.ws.close()
+            self.ws = None
+            raise
+        self.tally.handshakes.append(time.monotonic() - started)
+        self.tasks = [asyncio.create_task(self.read()), asyncio.create_task(self.ping())]
+
+    async def read(self) -> None:
+        assert self.ws is not None
+        tally = self.tally
+        try:
+            async for frame in self.ws:
+                arrived = time.monotonic()
+                if len(frame) > PARSE_LIMIT:
+                    continue
+                data = json.loads(frame)
+                kind = data.get("type")
+                if kind == "chat.message":
+                    words = str(data["message"]["text"]).split()
+                    if len(words) != 3 or words[0] != "bench":
+                        continue
+                    seq = int(words[1])
+                    if seq in self.seen:
+                        tally.duplicates += 1
+                        continue
+                    self.seen.add(seq)
+                    tally.latencies.append(arrived - float(words[2]))
+                elif kind == "chat.ack":
+                    sent = self.pending.pop(data["client_id"], None)
+                    if sent is not None:
+                        tally.acked += 1
+                        tally.ack_latencies.append(arrived - sent)
+                elif kind == "error":
+                    tally.errors[str(data.get("code"))] += 1
+        except ConnectionClosed as exc:
+            if not self.closing:
+                tally.disconnects[str(exc.rcvd.code if exc.rcvd else "abnormal")] += 1
+
+    async def ping(self) -> None:
+        assert self.ws is not None
+        # Spread over the interval, as pages opened at different moments would be.
+        await asyncio.sleep(random.uniform(0, PING_INTERVAL))
+        with suppress(ConnectionClosed):
+            while True:
+                await self.ws.send('{"type": "ping"}')
+                await asyncio.sleep(PING_INTERVAL)
+
+    async def send_chat(self, seq: int) -> None:
+        assert self.ws is not None
+        sent = time.monotonic()
+        client_id = str(uuid.uuid4())
+        self.pending[client_id] = sent
+        text = f"bench {seq} {sent:.6f}"
+        with suppress(ConnectionClosed):
+            await self.ws.send(
+                json.dumps({"type": "chat.send", "text": text, "client_id": client_id})
+            )
+            self.tally.sent += 1
+
+    async def close(self) -> None:
+        self.closing = True
+        for task in self.tasks:
+            task.cancel()
+        if self.ws is not None:
+            with suppress(Exception):
+                await self.ws.close()
+
+
+async def _clients(
+    url: str,
+    origin: str,
+    cookies: list[str],
+    senders: list[int],
+    inbox: "Queue[Any]",
+    out: "Queue[Any]",
+) -> Tally:
+    """Connect every member, report, wait for the start time, send and listen, report."""
+    tally = Tally()
+    members = [Member(tally) for _ in cookies]
+    in_flight = asyncio.Semaphore(max(1, HANDSHAKES_IN_FLIGHT // CLIENT_PROCESSES))
+
+    async def open_one(member: Member, cookie: str) -> None:
+        # Like the page: after a failed attempt, try again in 1 s, then 2, 4... up to 30 s.
+        backoff = 1.0
+        while True:
+            async with in_flight:
+                try:
+                    await member.open(url, origin, cookie)
+                    tally.connected += 1
+                    tally.connect_finished = time.monotonic()
+                    return
+                except InvalidStatus as exc:
+                    tally.failures[f"HTTP {exc.response.status_code}"] += 1
+                except Exception as exc:
+                    tally.failures[type(exc).__name__] += 1
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+    tally.connect_started = time.monotonic()
+    opening = [asyncio.create_task(open_one(m, c)) for m, c in zip(members, cookies, strict=True)]
+    _done, late = await asyncio.wait(opening, timeout=RAMP_LIMIT)
+    for task in late:
+        task.cancel()
+    ramp = {
+        "connected": tally.connected,
+        "started": tally.connect_started,
+        "finished": tally.connect_finished,
+    }
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, out.put, ramp)
+    # The runner answers with the start time once every process is connected.
+    t0 = await loop.run_in_executor(None, inbox.get, True, RAMP_LIMIT + 60)
+
+    async def send_all(member: Member, sender: int) -> None:
+        for seq in range(sender, int(STEADY_SECONDS * RATE), SENDERS):
+            await asyncio.sleep(max(0.0, t0 + seq / RATE - time.monotonic()))
+            await member.send_chat(seq)
+
+    open_members = [m for m in members if m.tasks]
+    sending = [
+        asyncio.create_task(send_all(open_members[local], sender))
+        for local, sender in enumerate(senders)
+        if local < len(open_members)
+    ]
+    await asyncio.sleep(max(0.0, t0 - time.monotonic()))
+    cpu_start = sum(os.times()[:2])
+    await asyncio.sleep(max(0.0, t0 + STEADY_SECONDS - time.monotonic()))
+    tally.cpu_seconds = sum(os.times()[:2]) - cpu_start
+    await asyncio.gather(*sending)
+    await asyncio.sleep(max(0.0, t0 + STEADY_SECONDS + DRAIN_SECONDS - time.monotonic()))
+    # Frames that arrive while closing are not counted.
+    result = replace(tally, latencies=list(tally.latencies))
+    await asyncio.wait([asyncio.create_task(m.close()) for m in open_members], timeout=5)
+    return result
+
+
+def _client_process(
+    url: str,
+    origin: str,
+    cookies: list[str],
+    senders: list[int],
+    inbox: "Queue[Any]",
+    out: "Queue[Any]",
+) -> None:
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    out.put(asyncio.run(_clients(url, origin, cookies, senders, inbox, out)))
+
+
+# The runner --------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    connected: int
+    failures: Counter[str]
+    ramp_seconds: float
+    handshake_p95: float
+    latencies: list[float]
+    ack_p95: float
+    sent: int
+    acked: int
+    expected: int
+    duplicates: int
+    errors: Counter[str]
+    disconnects: Counter[str]
+    server_cpu: float
+    machine_cpu: float
+    server_rss: float
+    client_cpu: list[float]
+
+    @property
+    def received(self) -> int:
+        return len(self.latencies)
+
+    def quantile(self, fraction: float) -> float:
+        return _percentile(self.latencies, fraction)
+
+
+def _measure(url: str, origin: str, cookies: list[str], server_pid: int, name: str) -> Figures:
+    """The same clients and load against one server."""
+    ctx = multiprocessing.get_context("fork")
+    out: Queue[Any] = ctx.Queue()
+    inboxes: list[Queue[Any]] = [ctx.Queue() for _ in range(CLIENT_PROCESSES)]
+    processes = [
+        ctx.Process(
+            target=_client_process,
+            args=(
+                url,
+                origin,
+                cookies[n::CLIENT_PROCESSES],
+                list(range(n, SENDERS, CLIENT_PROCESSES)),
+                inboxes[n],
+                out,
+            ),
+            daemon=True,
+        )
+        for n in range(CLIENT_PROCESSES)
+    ]
+    try:
+        with _sampled(server_pid, f"{name}-ramp"):
+            for process in processes:
+                process.start()
+            ramps = [out.get(timeout=RAMP_LIMIT + 30) for _ in processes]
+        t0 = time.monotonic() + SETTLE_SECONDS
+        for inbox in inboxes:
+            inbox.put(t0)
+        time.sleep(max(0.0, t0 - time.monotonic()))
+        with _sampled(server_pid, f"{name}-steady"):
+            cpu_start, machine_start = _cpu_seconds(server_pid), _machine_cpu_seconds()
+            time.sleep(max(0.0, t0 + STEADY_SECONDS - time.monotonic()))
+            server_cpu = _cpu_seconds(server_pid) - cpu_start
+            machine_cpu = _machine_cpu_seconds() - machine_start
+        rss = _rss_mib(server_pid)
+        tallies: list[Tally] = [out.get(timeout=DRAIN_SECONDS + 30) for _ in processes]
+        for process in processes:
+            process.join(timeout=10)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+    connected = sum(r["connected"] for r in ramps)
+    acked = sum(t.acked for t in tallies)
+    handshakes = sorted(h for t in tallies for h in t.handshakes)
+    acks = sorted(a for t in tallies for a in t.ack_latencies)
+    return Figures(
+        connected=connected,
+        failures=sum((t.failures for t in tallies), Counter()),
+        ramp_seconds=max(r["finished"] for r in ramps) - min(r["started"] for r in ramps),
+        handshake_p95=_percentile(handshakes, 0.95),
+        latencies=sorted(lat for t in tallies for lat in t.latencies),
+        ack_p95=_percentile(acks, 0.95),
+        sent=sum(t.sent for t in tallies),
+        acked=acked,
+        expected=acked * (connected - 1),
+        duplicates=sum(t.duplicates for t in tallies),
+        errors=sum((t.errors for t in tallies), Counter()),
+        disconnects=sum((t.disconnects for t in tallies), Counter()),
+        server_cpu=server_cpu,
+        machine_cpu=machine_cpu,
+        server_rss=rss,
+        client_cpu=[t.cpu_seconds for t in tallies],
+    )
+
+
+def _timed_out(signum: int, frame: FrameType | None) -> None:
+    raise TimeoutError(f"the rooms benchmark ran over {TIME_LIMIT} s")
+
+
+def run() -> str:
+    _raise_open_files_limit()
+    previous = signal.signal(signal.SIGALRM, _timed_out)
+    signal.alarm(TIME_LIMIT)
+    try:
+        return _run()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _run() -> str:
+    logs = ROOT / "bench" / "results"
+    logs.mkdir(exist_ok=True)
+    _create_database()
+    port, yard_port = _free_port(), _free_port()
+    with tempfile.TemporaryDirectory() as static_root, _redis() as redis_url:
+        env = _env(port, static_root, redis_url)
+        for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+            subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+        made = subprocess.run(
+            [sys.executable, "-m", "bench.bench_rooms", "--setup", str(MEMBERS)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        setup = json.loads(made.stdout.splitlines()[-1])
+        cookies = [f"{setup['cookie']}={key}" for key in setup["sessions"]]
+
+        log = logs / "rooms-yardstick.log"
+        command = [sys.executable, "-m", "bench.bench_rooms", "--yardstick", str(yard_port)]
+        with _server(command, env, log) as pid:
+            _wait_ready(f"http://127.0.0.1:{yard_port}/", pid, log)
+            yardstick = _measure(
+                f"ws://127.0.0.1:{yard_port}/",
+                f"http://127.0.0.1:{yard_port}",
+                cookies,
+                pid,
+                "yardstick",
+            )
+
+        log = logs / "rooms-server.log"
+        command = _web_command(port)
+        with _server(command, env, log) as pid:
+            _wait_ready(f"http://127.0.0.1:{port}/healthz", pid, log)
+            ours = _measure(
+                f"ws://127.0.0.1:{port}/ws/rooms/{setup['room']}/",
+                f"http://127.0.0.1:{port}",
+                cookies,
+                pid,
+                "server",
+            )
+    return _report(ours, yardstick)
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{key} ×{n}" for key, n in counter.most_common()) or "none"
+
+
+def _ms(seconds: float) -> str:
+    return "–" if math.isnan(seconds) else f"{seconds * 1000:.1f}"
+
+
+def _times(ours: float, yardstick: float) -> str:
+    ratio = ours / yardstick if yardstick else math.nan
+    return "–" if math.isnan(ratio) else f"×{ratio:.1f}"
+
+
+def _report(ours: Figures, yardstick: Figures) -> str:
+    def row(name: str, f: Figures) -> str:
+        ramp = f"{f.ramp_seconds:.1f}" if f.connected == MEMBERS else f"> {RAMP_LIMIT:.0f}"
+        return (
+            f"| {name} | {f.connected:,} | {ramp} | {_ms(f.handshake_p95)} | "
+            f"{_ms(f.quantile(0.5))} | {_ms(f.quantile(0.95))} | {_ms(f.quantile(0.99))} | "
+            f"{_ms(f.quantile(1.0))} | {_ms(f.ack_p95)} | {f.received:,} / {f.expected:,} | "
+            f"{f.expected - f.received:,} | {f.server_cpu / STEADY_SECONDS:.0%} | "
+            f"{f.server_rss:.0f} |"
+        )
+
+    met = (
+        ours.quantile(0.95) * 1000 < TARGET_P95_MS
+        and ours.received >= ours.expected
+        and ours.connected == MEMBERS
+    )
+    lines = [
+        f"{MEMBERS:,} members, each on one socket to the cafeteria, connected with at most "
+        f"{HANDSHAKES_IN_FLIGHT} handshakes in flight, a failed one tried again like the page "
+        f"does (after 1 s, 2 s, 4 s... up to 30 s) for up to {RAMP_LIMIT:.0f} s; then "
+        f"{SETTLE_SECONDS:.0f} s to settle; then {RATE:.0f} chat messages/s for "
+        f"{STEADY_SECONDS:.0f} s from {SENDERS} senders (one message every "
+        f"{SENDERS / RATE:.0f} s each, half the per-connection limit), and "
+        f"{DRAIN_SECONDS:.0f} s to drain. Every member pings every {PING_INTERVAL:.0f} s like "
+        "the page. Latency runs from `chat.send` leaving the sender to `chat.message` "
+        "arriving at each other member; *delivered* counts (message, member) pairs against "
+        "acked messages × (connected members − 1). The clients run in "
+        f"{CLIENT_PROCESSES} forked asyncio processes on the same 2 cores as the servers, "
+        "PostgreSQL and Redis.\n",
+        "Ours: one daphne process with docker-compose's web command (DEBUG off, PostgreSQL, "
+        "the Redis pub/sub channel layer on a Redis server of the bench's own). Yardstick: a "
+        "minimal `websockets` server that acks and broadcasts the same frames, with no auth, "
+        "storage or presence.\n",
+        "| server | connected | ramp s | handshake p95 ms | p50 ms | p95 ms | p99 ms | max ms "
+        "| ack p95 ms | delivered | missing after drain | server CPU (steady) | RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        row("ours", ours),
+        row("yardstick", yardstick),
+        "",
+        "Ours as a multiple of the yardstick: p50 "
+        f"{_times(ours.quantile(0.5), yardstick.quantile(0.5))}, p95 "
+        f"{_times(ours.quantile(0.95), yardstick.quantile(0.95))}. Target: all "
+        f"{MEMBERS:,} connected, p95 under {TARGET_P95_MS:.0f} ms, nothing dropped: "
+        f"ours **{'meets' if met else 'misses'} it**.",
+        "",
+    ]
+    for name, f in (("ours", ours), ("yardstick", yardstick)):
+        clients = sum(f.client_cpu)
+        lines.append(
+            f"- {name}: sent {f.sent}, acked {f.acked}; failed handshake attempts: "
+            f"{_counts(f.failures)}; error frames: {_counts(f.errors)}; disconnects: "
+            f"{_counts(f.disconnects)}; duplicates: {f.duplicates}. While steady the machine "
+            f"was busy {f.machine_cpu / STEADY_SECONDS:.2f} of its 2 cores: server "
+            f"{f.server_cpu / STEADY_SECONDS:.2f}, clients {clients / STEADY_SECONDS:.2f}, "
+            f"the rest (PostgreSQL, Redis, anything else running) "
+            f"{max(0.0, f.machine_cpu - f.server_cpu - clients) / STEADY_SECONDS:.2f}."
+        )
+    lines.append(
+        "\nServer logs go to `bench/results/rooms-*.log`. To see where our server spends its "
+        "time, set `BENCH_ROOMS_PY_SPY` to a py-spy binary: the ramp and the steady phase are "
+        "then sampled per thread into `bench/results/rooms-<server>-<phase>.txt`."
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--setup"]:
+        sys.path.insert(0, str(ROOT))
+        print(json.dumps(setup_members(int(sys.argv[2]))))
+    elif sys.argv[1:2] == ["--yardstick"]:
+        asyncio.run(_yardstick(int(sys.argv[2])))
+    else:
+        sys.exit("usage: bench_rooms.py --setup COUNT | --yardstick PORT (or bench/run.py rooms)")
