@@ -23,7 +23,9 @@ run: install ## Serve the site with demo data on http://127.0.0.1:8000 (HTTP and
 	$(RUN) python manage.py runserver $(HOST):$(PORT)
 
 test: install system-deps ## Run the whole suite against PostgreSQL and Redis
+	@# Pub/sub ignores Redis database numbers: the prefix keeps runs on other databases apart.
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
+		CHANNEL_LAYER_PREFIX=test$(notdir $(TEST_REDIS_URL)) \
 		$(RUN) pytest $(PYTEST_ARGS)
 
 install: uv

@@ -1,5 +1,6 @@
-"""HTTP pages under load: the landing page and /healthz served by daphne (DEBUG off) on
-PostgreSQL and Redis, one server process, loopback clients. Also the server's memory."""
+"""HTTP pages under load: the landing page and /healthz served by the production command
+(uvicorn, DEBUG off) on PostgreSQL and Redis, one server process, loopback clients. Also the
+server's memory."""
 
 import os
 import socket
@@ -12,8 +13,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.server import web_command
+
 ROOT = Path(__file__).resolve().parent.parent
-TITLE = "HTTP pages (one daphne process)"
+TITLE = "HTTP pages (one uvicorn process)"
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coworking_bench"
 )
@@ -113,16 +116,7 @@ def run() -> str:
                 capture_output=True,
             )
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(PORT),
-                "coworking.asgi:application",
-            ],
+            web_command(PORT),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

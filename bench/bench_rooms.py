@@ -43,6 +43,8 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
+from bench.server import web_command
+
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Room sockets (1,000 members in the cafeteria)"
 DATABASE_URL = os.environ.get(
@@ -238,19 +240,6 @@ async def _yardstick(port: int) -> None:
         handler, "127.0.0.1", port, compression=None, ping_interval=None, max_size=1 << 16
     ):
         await asyncio.Future()
-
-
-def _web_command(port: int) -> list[str]:
-    """docker-compose's `web` command, as it is today, bound to loopback and `port`."""
-    import yaml
-
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    command = [str(word) for word in compose["services"]["web"]["command"]]
-    if command[0] != "daphne":
-        raise RuntimeError(f"docker-compose's web command is not daphne: {command}")
-    for flag, value in (("-b", "127.0.0.1"), ("-p", str(port))):
-        command[command.index(flag) + 1] = value
-    return [sys.executable, "-m", *command]
 
 
 @contextmanager
@@ -677,7 +666,7 @@ def _run() -> str:
             )
 
         log = logs / "rooms-server.log"
-        command = _web_command(port)
+        command = web_command(port)
         with _server(command, env, log) as pid:
             _wait_ready(f"http://127.0.0.1:{port}/healthz", pid, log)
             ours = _measure(

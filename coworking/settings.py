@@ -144,7 +144,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "asgi"},
+            # Pub/sub channels ignore the Redis database number: sites (or test runs) sharing
+            # one Redis server need their own prefix.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", "asgi")},
         }
     }
 else:

@@ -7,22 +7,20 @@ from collections import deque
 from datetime import timedelta
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from members.services import blocked_user_ids
-from rooms import broadcast, calls, presence
+from rooms import broadcast, calls, liveness, presence
 from rooms.ice import ice_servers
 from rooms.models import Message, Presence, Room, RoomError, RoomParticipation
 from rooms.selectors import history
 from rooms.services import (
-    RoomAccessDenied,
-    RoomClosed,
     message_delete,
     message_edit,
     message_post,
@@ -34,8 +32,8 @@ from rooms.services import (
 
 PROTOCOL_VERSION = 1
 # The consumer's limit, answered with an error frame: room for a call's SDP with audio,
-# video and a shared screen. The server's own limit (daphne's --websocket-max-message-size,
-# 64 KiB) closes the connection of anyone sending more.
+# video and a shared screen. The server's own limit (uvicorn's --ws-max-size, 64 KiB, in the
+# Dockerfile's command) closes the connection of anyone sending more.
 MAX_FRAME_BYTES = 32 * 1024
 PAGE_SIZE = 50
 # Chat and moderation frames per connection within the window.
@@ -70,6 +68,7 @@ BYE = {
     CLOSE_ROOM_CLOSED: ("closed", _("This room is closed.")),
     CLOSE_ACCOUNT_CLOSED: ("account", _("This account is closed.")),
 }
+BYE_CODES = {reason: code for code, (reason, _message) in BYE.items()}
 
 ERRORS = {
     "invalid_frame": _("This frame is not valid."),
@@ -94,28 +93,29 @@ class FrameError(Exception):
 
 
 @database_sync_to_async
-def _room_get(slug: str) -> Room | None:
-    return Room.objects.filter(slug=slug).first()
-
-
-@database_sync_to_async
-def _refusal(room: Room, user: User) -> int | None:
-    """The close code refusing `user`, or None to let them in."""
+def _enter(
+    slug: str, user: User, channel_name: str
+) -> tuple[int, None] | tuple[None, dict[str, Any]]:
+    """Everything a connection needs from the database before it is accepted, in one trip
+    to the database thread (a thousand members arriving make a thousand of these): the
+    room, the access rules, the entry and this connection's presence, and `hello`.
+    Returns (close code, None) to refuse, or (None, what the consumer needs)."""
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return CLOSE_UNKNOWN_ROOM, None
     if not room_can_enter(room=room, user=user):
-        return CLOSE_FORBIDDEN
+        return CLOSE_FORBIDDEN, None
     if presence.room_is_full(room=room, user=user):
-        return CLOSE_FULL
-    return None
-
-
-@database_sync_to_async
-def _join(room: Room, user: User, channel_name: str) -> dict[str, Any]:
-    """Enter the room and open this connection's presence. Raises RoomError."""
-    participation = room_enter(room=room, user=user)
+        return CLOSE_FULL, None
+    try:
+        participation = room_enter(room=room, user=user)
+    except RoomError:
+        return CLOSE_FORBIDDEN, None
     row = presence.presence_add(room=room, user=user, channel_name=channel_name)
     latest = history(room=room, viewer=user, limit=PAGE_SIZE)
     muted = participation.is_muted() and participation.muted_until
-    return {
+    return None, {
+        "room": room,
         "blocked": blocked_user_ids(user=user),
         "hello": {
             "type": "hello",
@@ -137,33 +137,6 @@ def _join(room: Room, user: User, channel_name: str) -> dict[str, Any]:
 @database_sync_to_async
 def _leave(channel_name: str) -> bool:
     return presence.presence_remove(channel_name=channel_name)
-
-
-@database_sync_to_async
-def _session_alive(session: SessionBase | None) -> bool:
-    """Ended elsewhere (logged out in another tab, signed out from the sessions page, the
-    account deleted)? Checked on each ping, so such a socket closes within a heartbeat."""
-    key = session.session_key if session is not None else None
-    return bool(key and session is not None and session.exists(key))
-
-
-@database_sync_to_async
-def _heartbeat(room: Room, user: User, channel_name: str) -> bool:
-    """True when presence changed. Raises RoomError when the member may no longer be here
-    (room closed, member removed)."""
-    # Reads only: pings are frequent (every member every 20 s), so they write nothing but
-    # their presence row; the room's activity is kept by this process's keeper.
-    user.refresh_from_db(fields=["is_active", "deleted_at", "is_staff"])
-    room.refresh_from_db(fields=["closed_at"])
-    if not room.is_open:
-        raise RoomClosed
-    if not room_can_enter(room=room, user=user):
-        raise RoomAccessDenied
-    if presence.presence_heartbeat(channel_name=channel_name):
-        return False
-    # Pruned while the connection slept: it is back.
-    presence.presence_add(room=room, user=user, channel_name=channel_name)
-    return True
 
 
 @database_sync_to_async
@@ -351,36 +324,6 @@ def _uuid(content: dict[str, Any], key: str) -> uuid.UUID:
         raise FrameError("invalid_fields") from exc
 
 
-# This process's open connections, touched together so presence outlives no dead process --
-
-
-_local_channels: set[str] = set()
-_keeper: asyncio.Task[None] | None = None
-
-
-def _keep_alive(channel_name: str) -> None:
-    global _keeper
-    _local_channels.add(channel_name)
-    loop = asyncio.get_running_loop()
-    if _keeper is None or _keeper.done() or _keeper.get_loop() is not loop:
-        _keeper = loop.create_task(_touch_forever())
-
-
-def _let_go(channel_name: str) -> None:
-    global _keeper
-    _local_channels.discard(channel_name)
-    if not _local_channels and _keeper is not None:
-        _keeper.cancel()
-        _keeper = None
-
-
-async def _touch_forever() -> None:
-    touch = database_sync_to_async(presence.presence_touch)
-    while True:
-        await asyncio.sleep(presence.TOUCH_INTERVAL.total_seconds())
-        await touch(channel_names=list(_local_channels))
-
-
 def _language(scope: dict[str, Any]) -> str:
     """The language the member's pages are in (LocaleMiddleware's rules: the language
     cookie, then the browser's Accept-Language, then the site default)."""
@@ -399,11 +342,17 @@ class _MemberSocket(AsyncJsonWebsocketConsumer):
     language: str | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
         # Error and goodbye messages are translated, like the page around the socket.
         if self.language is None:
             self.language = _language(self.scope)
+        # Unlike Channels' own dispatch, no `aclose_old_connections()` hop to the database
+        # thread before every event: a chat message to a 1,000-socket room would queue 1,000
+        # hops there. Every database helper here closes old connections itself.
         with translation.override(self.language):
-            await super().dispatch(message)
+            await handler(message)
 
     async def say_bye(self, code: int) -> None:
         reason, message = BYE[code]
@@ -440,28 +389,28 @@ class RoomConsumer(_MemberSocket):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_NOT_LOGGED_IN)
             return
-        room = await _room_get(self.scope["url_route"]["kwargs"]["slug"])
-        if room is None:
-            await self.close(code=CLOSE_UNKNOWN_ROOM)
-            return
-        refusal = await _refusal(room, user)
-        if refusal is not None:
+        refusal, joined = await _enter(
+            self.scope["url_route"]["kwargs"]["slug"], user, self.channel_name
+        )
+        if joined is None:
             await self.close(code=refusal)
             return
-        self.user, self.room = user, room
-        await self.accept()
-        # Groups before the snapshot in `hello`: a change after the snapshot is then heard
-        # (group events wait until connect() returns, so they arrive after `hello`).
+        room = joined["room"]
+        self.user, self.room, self.joined = user, room, True
+        session = self.scope.get("session")
+        liveness.watch(
+            self.channel_name,
+            liveness.Watched(
+                room_id=room.pk,
+                user_id=user.pk,
+                session_key=(session.session_key if session is not None else None) or "",
+            ),
+        )
+        # A change between the snapshot in `hello` and joining the group is announced by
+        # its batch a second later, by when this socket is in the group.
         await self.channel_layer.group_add(broadcast.room_group(room.pk), self.channel_name)
         await self.channel_layer.group_add(broadcast.user_group(user.pk), self.channel_name)
-        try:
-            joined = await _join(room, user, self.channel_name)
-        except RoomError:
-            # Lost a race with a close or a removal since the check above.
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        self.joined = True
-        _keep_alive(self.channel_name)
+        await self.accept()
         self.blocked = joined["blocked"]
         await self.send_json(joined["hello"])
         broadcast.presence_mark(room_id=room.pk, user_id=user.pk)
@@ -473,7 +422,7 @@ class RoomConsumer(_MemberSocket):
         for group in (broadcast.room_group(self.room.pk), broadcast.user_group(self.user.pk)):
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.joined:
-            _let_go(self.channel_name)
+            liveness.forget(self.channel_name)
             if await _leave(self.channel_name):
                 broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
 
@@ -615,22 +564,20 @@ class RoomConsumer(_MemberSocket):
         await self.send_json({"type": "moderation.done", "action": "remove", "user_id": user_id})
 
     async def on_ping(self, content: dict[str, Any]) -> None:
-        assert self.room is not None
-        if not await _session_alive(self.scope.get("session")):
-            await self.say_bye(CLOSE_LOGGED_OUT)
-            return
-        try:
-            changed = await _heartbeat(self.room, self.user, self.channel_name)
-        except RoomError:
-            await self.call_depart()
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        if changed:
-            broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
-            if self.table is not None:
-                # Pruned with its seat while the connection stalled; its peers heard so.
-                await self.call_left("dropped")
+        # No database: liveness, sessions and access are checked for all of this process's
+        # sockets at once by rooms.liveness.
         await self.send_json({"type": "pong"})
+
+    async def access_revoked(self, event: dict[str, Any]) -> None:
+        """From rooms.liveness: the session ended, the account closed, the member was
+        removed or the room closed, and no broadcast said so."""
+        await self.say_bye(BYE_CODES[event["reason"]])
+
+    async def presence_restored(self, event: dict[str, Any]) -> None:
+        """From rooms.liveness: this connection's presence row had been pruned (the process
+        stalled) and is back; a seat it had is gone, and its peers heard so."""
+        if self.table is not None:
+            await self.call_left("dropped")
 
     async def on_call_join(self, content: dict[str, Any]) -> None:
         assert self.room is not None

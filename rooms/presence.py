@@ -8,16 +8,18 @@ rows of a process that died stop being touched and `presence_prune` deletes them
 `PRESENCE_TTL`. Whichever way a member vanishes, they are gone from the list within a minute.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from members.models import User
 from members.services import blocked_user_ids
-from rooms.models import Presence, Room
+from rooms.models import Presence, Room, RoomParticipation
 
 TOUCH_INTERVAL = timedelta(seconds=10)
 # Three missed touches: the process holding the connection is gone. With a prune every
@@ -55,12 +57,6 @@ def presence_add(
     return presence
 
 
-def presence_heartbeat(*, channel_name: str, now: datetime | None = None) -> bool:
-    """False when the row is gone (pruned while the connection slept): add it again."""
-    now = now or timezone.now()
-    return bool(Presence.objects.filter(channel_name=channel_name).update(heartbeat_at=now))
-
-
 @transaction.atomic
 def presence_set_status(*, room: Room, user: User, status: str, now: datetime | None = None) -> int:
     """Set the member's status in `room` on every one of their connections there."""
@@ -74,17 +70,69 @@ def presence_set_status(*, room: Room, user: User, status: str, now: datetime | 
     )
 
 
-def presence_touch(*, channel_names: Iterable[str], now: datetime | None = None) -> int:
-    """Keep this process's open connections alive, and their rooms active (so rooms with
-    people inside never close as idle). Returns how many connections were touched."""
-    names = list(channel_names)
-    if not names:
-        return 0
+def connections_check(
+    *, connections: Mapping[str, tuple[int, int, str]], now: datetime | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Look after one server process's sockets: `{channel_name: (room_id, user_id,
+    session_key)}`. Touches their presence rows and keeps their rooms active, puts back the
+    rows pruned meanwhile, and finds the sockets that must go. A fixed number of queries
+    however many sockets. Returns ({channel_name: reason}, [channel names put back]), the
+    reasons being `account`, `logged_out`, `closed` or `removed`."""
+    if not connections:
+        return {}, []
     now = now or timezone.now()
+    names = list(connections)
+    room_ids = {room_id for room_id, _user, _key in connections.values()}
+    user_ids = {user_id for _room, user_id, _key in connections.values()}
+    keys = {key for _room, _user, key in connections.values() if key}
+
     rows = Presence.objects.filter(channel_name__in=names)
-    room_ids = set(rows.values_list("room_id", flat=True))
+    present = set(rows.values_list("channel_name", flat=True))
+    rows.update(heartbeat_at=now)
     Room.objects.filter(pk__in=room_ids, last_activity_at__lt=now).update(last_activity_at=now)
-    return rows.update(heartbeat_at=now)
+
+    live_keys = set(
+        Session.objects.filter(session_key__in=keys, expire_date__gt=now).values_list(
+            "session_key", flat=True
+        )
+    )
+    closed_accounts = set(
+        User.objects.filter(pk__in=user_ids)
+        .filter(Q(is_active=False) | Q(deleted_at__isnull=False))
+        .values_list("pk", flat=True)
+    )
+    closed_rooms = set(
+        Room.objects.filter(pk__in=room_ids, closed_at__isnull=False).values_list("pk", flat=True)
+    )
+    removed = set(
+        RoomParticipation.objects.filter(
+            room_id__in=room_ids, user_id__in=user_ids, removed_at__isnull=False
+        ).values_list("room_id", "user_id")
+    )
+
+    revoked: dict[str, str] = {}
+    restored: list[str] = []
+    for name, (room_id, user_id, key) in connections.items():
+        if user_id in closed_accounts:
+            revoked[name] = "account"
+        elif key not in live_keys:
+            revoked[name] = "logged_out"
+        elif room_id in closed_rooms:
+            revoked[name] = "closed"
+        elif (room_id, user_id) in removed:
+            revoked[name] = "removed"
+        elif name not in present:
+            Presence.objects.update_or_create(
+                channel_name=name,
+                defaults={
+                    "room_id": room_id,
+                    "user_id": user_id,
+                    "since": now,
+                    "heartbeat_at": now,
+                },
+            )
+            restored.append(name)
+    return revoked, restored
 
 
 def presence_remove(*, channel_name: str) -> bool:
@@ -102,6 +150,19 @@ def presence_prune(*, now: datetime) -> dict[int, set[int]]:
     if changed:
         stale.delete()
     return changed
+
+
+SNAPSHOT_FIELDS = (
+    "user_id",
+    "status",
+    "since",
+    "table",
+    "user__display_name",
+    "user__first_name",
+    "user__last_name",
+    "user__email",
+    "user__deleted_at",
+)
 
 
 def _entry(row: Presence, *, table: int | None) -> dict[str, Any]:
@@ -155,6 +216,8 @@ def presence_snapshot(
         .filter(room=room)
         .exclude(user_id__in=hidden)
         .select_related("user")
+        # Only what an entry shows: a full cafeteria's `hello` reads a thousand of these.
+        .only(*SNAPSHOT_FIELDS)
         .order_by("since")
     )
     return sorted(_by_member(rows), key=lambda member: (str(member["name"]).lower(), member["id"]))

@@ -77,7 +77,7 @@ def wait_for_port(port: int, process: subprocess.Popen[Any], timeout: float = 30
 
 
 def production_server_command(*, port: int) -> list[str]:
-    """The image's default command (the Dockerfile's CMD: daphne and its flags), bound to
+    """The image's default command (the Dockerfile's CMD: the ASGI server and its flags), bound to
     loopback on `port`, so tests run the server exactly as production starts it."""
     for line in (ROOT / "Dockerfile").read_text().splitlines():
         if line.startswith("CMD ["):
@@ -85,12 +85,12 @@ def production_server_command(*, port: int) -> list[str]:
             break
     else:
         raise RuntimeError("the Dockerfile has no CMD")
-    command[command.index("-b") + 1] = "127.0.0.1"
-    command[command.index("-p") + 1] = str(port)
+    command[command.index("--host") + 1] = "127.0.0.1"
+    command[command.index("--port") + 1] = str(port)
     return [sys.executable, "-m", *command]
 
 
-def start_daphne(*, port: int, env: dict[str, str], output: Any) -> subprocess.Popen[bytes]:
+def start_server(*, port: int, env: dict[str, str], output: Any) -> subprocess.Popen[bytes]:
     """The ASGI server as production runs it, on loopback; wait with `wait_for_port`."""
     return subprocess.Popen(
         production_server_command(port=port),
@@ -229,9 +229,9 @@ def _asgi_server_process(
             MEDIA_ROOT=str(tmp_path_factory.mktemp("live-media")),
             EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}",
         )
-    log_path = tmp_path_factory.mktemp("logs") / "daphne.log"
+    log_path = tmp_path_factory.mktemp("logs") / "server.log"
     with log_path.open("w") as log:
-        process = start_daphne(port=port, env=env, output=log)
+        process = start_server(port=port, env=env, output=log)
     try:
         wait_for_port(port, process)
         yield f"http://127.0.0.1:{port}"
@@ -260,7 +260,7 @@ def _end_other_database_sessions() -> None:
 
 @pytest.fixture
 def asgi_server(transactional_db: None, _asgi_server_process: str) -> str:
-    """The site served the way production serves it (daphne, DEBUG off) on a free port.
+    """The site served the way production serves it (uvicorn, DEBUG off) on a free port.
 
     One server runs for the whole session, on the test database. Data a test writes must be
     committed to be visible to it, hence `transactional_db`.

@@ -1,4 +1,4 @@
-"""The room socket through the production server (daphne with the Dockerfile's flags)."""
+"""The room socket through the production server (the Dockerfile's command and flags)."""
 
 import contextlib
 import http.cookiejar
@@ -13,7 +13,6 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from rooms.models import CAFETERIA_SLUG, Room
-from rooms.presence import presence_touch
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,24 +71,8 @@ def test_a_large_frame_gets_an_error_and_a_huge_one_closes_the_connection(
         assert _next(socket, "pong") == {"type": "pong"}
 
         socket.send("x" * 70_000)
-        # The server itself (daphne's --websocket-max-message-size) ends the connection:
-        # with a 1009 "message too big" or, as autobahn does, by dropping it.
+        # The server itself (uvicorn's --ws-max-size) ends the connection: with a 1009
+        # "message too big", or by dropping it.
         with pytest.raises(ConnectionClosed) as closed:
             _next(socket, "pong")
         assert closed.value.rcvd is None or closed.value.rcvd.code == 1009
-
-
-def test_the_server_keeps_its_connections_presence_alive() -> None:
-    # What every server process does every TOUCH_INTERVAL for its own sockets.
-    from rooms.models import Presence
-    from tests.factories import RoomFactory
-
-    room = RoomFactory.create()
-    user = UserFactory.create()
-    row = Presence.objects.create(room=room, user=user, channel_name="specific.a!b")
-    Presence.objects.filter(pk=row.pk).update(heartbeat_at=row.heartbeat_at.replace(year=2020))
-
-    assert presence_touch(channel_names=["specific.a!b", "specific.gone!x"]) == 1
-    row.refresh_from_db()
-    assert row.heartbeat_at.year > 2020
-    assert presence_touch(channel_names=[]) == 0

@@ -17,7 +17,7 @@ from django.utils import timezone
 from coworking.asgi import application
 from members.models import User
 from members.services import member_delete
-from rooms import broadcast
+from rooms import broadcast, liveness
 from rooms.models import Message, Presence, Room
 from rooms.presence import PRESENCE_TTL, presence_prune
 from rooms.services import room_close, room_member_remove
@@ -485,7 +485,7 @@ async def test_members_cannot_moderate_and_bad_moderation_frames_are_refused() -
         await communicator.disconnect()
 
 
-async def test_a_ping_after_removal_elsewhere_closes_with_4403() -> None:
+async def test_a_removal_without_a_broadcast_is_found_by_the_processs_sweep() -> None:
     bob_user, bob_session = await member()
     staff_user, _staff_session = await member(is_staff=True)
     place = await room()
@@ -494,8 +494,35 @@ async def test_a_ping_after_removal_elsewhere_closes_with_4403() -> None:
     # Removed through the admin or a service call, without a broadcast to the socket.
     await database_sync_to_async(room_member_remove)(room=place, member=bob_user, by=staff_user)
     await bob.send_json_to({"type": "ping"})
+    assert (await next_of(bob, "pong")) == {"type": "pong"}  # pings touch no database
+    await liveness.sweep()  # what this process does every TOUCH_INTERVAL
 
-    assert await closed_with(bob) == 4403
+    assert await bye_then_close(bob) == ("removed", 4001)
+
+
+async def test_the_sweep_touches_presence_and_puts_back_a_pruned_row() -> None:
+    alice_user, alice_session = await member()
+    bob_user, bob_session = await member()
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+    await drain(alice, quiet=1.5)
+    stale = timezone.now() - PRESENCE_TTL - timedelta(seconds=1)
+    await database_sync_to_async(Presence.objects.filter(user=alice_user).update)(
+        heartbeat_at=stale
+    )
+    # Bob's process stalled long enough for his row to be pruned.
+    await database_sync_to_async(Presence.objects.filter(user=bob_user).delete)()
+
+    await liveness.sweep()
+
+    rows = await database_sync_to_async(list)(Presence.objects.order_by("user_id"))
+    assert [row.user_id for row in rows] == sorted([alice_user.pk, bob_user.pk])
+    assert all(row.heartbeat_at > stale for row in rows)
+    update = await next_of(alice, "presence.update")
+    assert [m["id"] for m in update["members"]] == [bob_user.pk]
+    await alice.disconnect()
+    await bob.disconnect()
 
 
 async def test_logging_out_closes_that_sessions_sockets_only() -> None:
@@ -516,13 +543,13 @@ async def test_logging_out_closes_that_sessions_sockets_only() -> None:
     await elsewhere.disconnect()
 
 
-async def test_a_ping_on_a_session_ended_elsewhere_says_bye() -> None:
+async def test_a_session_ended_elsewhere_is_found_by_the_sweep() -> None:
     _bob, session = await member()
     place = await room()
     bob, _ = await join(place, session)
 
     await database_sync_to_async(Session.objects.filter(session_key=session).delete)()
-    await bob.send_json_to({"type": "ping"})
+    await liveness.sweep()
 
     assert await bye_then_close(bob) == ("logged_out", 4000)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port, start_daphne, wait_for_port
+from tests.conftest import ROOT, free_port, start_server, wait_for_port
 
 CONFIG_VARIABLES = (
     "DATABASE_URL",
@@ -151,7 +151,7 @@ def test_the_embedded_default_boots_and_serves(tmp_path: Path) -> None:
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )
     port = free_port()
-    server = start_daphne(port=port, env=env, output=subprocess.DEVNULL)
+    server = start_server(port=port, env=env, output=subprocess.DEVNULL)
     try:
         wait_for_port(port, server)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:

@@ -14,7 +14,7 @@ from members.models import User
 from rooms.models import Room
 from tests.browser.test_rooms_live import cafeteria, onboarded_member
 from tests.browser.test_rooms_page import enter
-from tests.conftest import child_env, free_port, start_daphne, wait_for_port
+from tests.conftest import child_env, free_port, start_server, wait_for_port
 from tests.factories import PASSWORD, RoomFactory
 
 pytestmark = pytest.mark.browser
@@ -374,7 +374,7 @@ def two_seat_server(asgi_server: str, collected_static: Path, tmp_path: Path) ->
         CALL_MAX_PARTICIPANTS="2",
     )
     with (tmp_path / "daphne.log").open("w") as log:
-        process = start_daphne(port=port, env=env, output=log)
+        process = start_server(port=port, env=env, output=log)
     try:
         wait_for_port(port, process)
         yield f"http://127.0.0.1:{port}"

@@ -1,0 +1,72 @@
+"""This server process's room sockets, looked after together every `TOUCH_INTERVAL`.
+
+One sweep, one trip to the database for all of them, instead of work on every client ping:
+- their presence rows are touched (so the rows of a process that died go stale and are
+  pruned) and their rooms kept active (so a room with people inside never closes as idle);
+- a row pruned while the process stalled is put back, and its socket told so;
+- sockets whose session ended, whose account closed, whose member was removed or whose
+  room closed without a broadcast reaching them (the admin, another process's missed
+  message) are told to say goodbye.
+Pushed kicks (rooms.broadcast) are immediate; the sweep bounds how late a missed one is.
+"""
+
+import asyncio
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from rooms import broadcast
+from rooms.presence import TOUCH_INTERVAL, connections_check
+
+
+@dataclass(frozen=True)
+class Watched:
+    room_id: int
+    user_id: int
+    session_key: str
+
+
+_watched: dict[str, Watched] = {}
+_task: asyncio.Task[None] | None = None
+
+
+def watch(channel_name: str, watched: Watched) -> None:
+    global _task
+    _watched[channel_name] = watched
+    loop = asyncio.get_running_loop()
+    if _task is None or _task.done() or _task.get_loop() is not loop:
+        _task = loop.create_task(_sweep_forever())
+
+
+def forget(channel_name: str) -> None:
+    global _task
+    _watched.pop(channel_name, None)
+    if not _watched and _task is not None:
+        _task.cancel()
+        _task = None
+
+
+async def _sweep_forever() -> None:
+    while True:
+        await asyncio.sleep(TOUCH_INTERVAL.total_seconds())
+        await sweep()
+
+
+async def sweep() -> None:
+    """One round over this process's sockets (the loop runs it; tests call it directly)."""
+    watched = dict(_watched)
+    if not watched:
+        return
+    revoked, restored = await database_sync_to_async(connections_check)(
+        connections={
+            name: (item.room_id, item.user_id, item.session_key) for name, item in watched.items()
+        }
+    )
+    layer = get_channel_layer()
+    assert layer is not None
+    for name, reason in revoked.items():
+        await layer.send(name, {"type": "access.revoked", "reason": reason})
+    for name in restored:
+        await layer.send(name, {"type": "presence.restored"})
+        broadcast.presence_mark(room_id=watched[name].room_id, user_id=watched[name].user_id)
