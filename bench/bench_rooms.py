@@ -1,6 +1,6 @@
 """The cafeteria at community scale: 1,000 members on one room socket each, chat messages
 sent into the room at a steady rate, each one timed from send to arrival at every other
-member. Our server (daphne as docker-compose starts it, DEBUG off, PostgreSQL, the Redis
+member. Our server (uvicorn as docker-compose starts it, DEBUG off, PostgreSQL, the Redis
 pub/sub channel layer) runs next to a yardstick: a minimal raw `websockets` server that acks
 and broadcasts the same frames and does nothing else. The same clients run the same load
 against both, so our latency is also given as a multiple of the yardstick's.
@@ -721,7 +721,7 @@ def _report(ours: Figures, yardstick: Figures) -> str:
         "acked messages × (connected members − 1). The clients run in "
         f"{CLIENT_PROCESSES} forked asyncio processes on the same 2 cores as the servers, "
         "PostgreSQL and Redis.\n",
-        "Ours: one daphne process with docker-compose's web command (DEBUG off, PostgreSQL, "
+        "Ours: one uvicorn process with docker-compose's web command (DEBUG off, PostgreSQL, "
         "the Redis pub/sub channel layer on a Redis server of the bench's own). Yardstick: a "
         "minimal `websockets` server that acks and broadcasts the same frames, with no auth, "
         "storage or presence.\n",
