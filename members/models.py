@@ -63,7 +63,7 @@ class User(AbstractUser):
     )
     email_pairing = models.BooleanField(_("coffee pair introductions and follow-ups"), default=True)
     email_event_reminders = models.BooleanField(_("event reminders"), default=True)
-    email_mentions = models.BooleanField(_("mentions in rooms"), default=False)
+    email_mentions = models.BooleanField(_("mentions in rooms"), default=True)
     email_digest = models.BooleanField(_("weekly digest"), default=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
 
