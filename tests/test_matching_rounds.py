@@ -175,7 +175,7 @@ def test_intros_reach_a_real_smtp_server_once_in_each_language(
 ) -> None:
     ana = participant(
         email="ana@example.com",
-        display_name="Ana",
+        display_name="Ana O'Hara & Co",
         language="es",
         zone="Europe/Madrid",
         languages=("es", "en"),
@@ -204,12 +204,15 @@ def test_intros_reach_a_real_smtp_server_once_in_each_language(
     to_ben = smtp_server.wait_for("ben@example.com")
     assert len(smtp_server.messages) == 2
     assert "Ben" in str(to_ana["Subject"])
-    assert str(to_ben["Subject"]) == "Your coffee pair: Ana"
+    # Plain text stays plain (no HTML entities); the HTML part is escaped.
+    assert str(to_ben["Subject"]) == "Your coffee pair: Ana O'Hara & Co"
     assert str(to_ben["Reply-To"]) == "ana@example.com"
     body = to_ben.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     # Ana works 09:00-17:00 in Madrid, Ben 09:00-17:00 in Mexico City: they share
     # 09:00-10:00 for Ben, which is 16:00-17:00 for Ana.
-    assert "- Monday 09:00–10:00 · Ana: Monday 16:00–17:00" in body
+    assert "- Monday 09:00–10:00 · Ana O'Hara & Co: Monday 16:00–17:00" in body
+    html = to_ben.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert "Ana O&#x27;Hara &amp; Co" in html
     assert all(seat.intro_sent_at for seat in GroupMember.objects.filter(round=round_))
 
 
