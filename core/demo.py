@@ -1,6 +1,7 @@
 """A believable demo community for `manage.py seed_demo`. Deterministic and idempotent."""
 
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import time, timedelta
 
@@ -12,6 +13,8 @@ from django.utils.text import slugify
 
 from members import services
 from members.models import Acquaintance, Interest, Language, Profile, User
+from rooms.models import Message, Room
+from rooms.services import message_post, room_create, room_enter
 
 STAFF_EMAIL = "staff@example.com"
 STAFF_PASSWORD = "staff-demo-2026"
@@ -267,7 +270,48 @@ def demo_seed() -> SeedReport:
     _acquaintances(rng, members)
     if created:
         _coffee_pairs(rng, members)
+        _rooms(staff, members)
     return SeedReport(created=created, existing=existing)
+
+
+CAFETERIA_CHAT = [
+    "¡Buenos días desde Madrid! ☕",
+    "Good morning! Anyone up for a focus hour at 10?",
+    "Buenas desde Bogotá, aquí todavía es de noche 🌙",
+    "Acabo de publicar el post sobre accesibilidad: https://example.com/blog/a11y",
+    "¿Alguien ha probado el nuevo editor? Me está gustando.",
+    "Hoy toca pelearse con la factura trimestral…",
+]
+
+
+def _rooms(staff: User, members: list[User]) -> None:
+    """A lived-in cafeteria and a few meeting rooms, so the rooms pages have something to
+    show on a first `make run`."""
+    if not members:
+        return
+    cafeteria = Room.objects.get(kind=Room.Kind.CAFETERIA)
+    now = timezone.now()
+    for index, text in enumerate(CAFETERIA_CHAT):
+        author = members[(index * 5) % len(members)]
+        room_enter(room=cafeteria, user=author)
+        message, _created = message_post(
+            room=cafeteria, author=author, text=text, client_id=uuid.uuid4()
+        )
+        # Spread over the last hour, oldest first, as if people had been chatting.
+        Message.objects.filter(pk=message.pk).update(
+            created_at=now - timedelta(minutes=5 * (len(CAFETERIA_CHAT) - index))
+        )
+    room_create(
+        creator=staff,
+        name="Focus hour",
+        description="Cameras off, heads down: 50 minutes of work, 10 of chat.",
+        permanent=True,
+    )
+    room_create(
+        creator=members[1],
+        name="Feedback de portfolios",
+        description="Trae tu portfolio y te damos ideas.",
+    )
 
 
 def _profile(

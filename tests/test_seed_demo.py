@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from core import demo
 from members.models import Profile, User
+from rooms.models import Room
 
 
 @pytest.mark.django_db
@@ -25,6 +26,10 @@ def test_it_creates_a_believable_community_once() -> None:
     assert len(zones) >= 10
     assert {"Europe/Madrid", "America/Mexico_City", "America/Bogota"} <= set(zones)
     assert all(profile.interests.count() >= 3 for profile in Profile.objects.all())
+    cafeteria = Room.objects.get(kind=Room.Kind.CAFETERIA)
+    assert cafeteria.messages.count() == len(demo.CAFETERIA_CHAT)
+    assert Room.objects.filter(kind=Room.Kind.PERMANENT).count() == 1
+    assert Room.objects.filter(kind=Room.Kind.MEMBER).count() == 1
 
 
 @pytest.mark.django_db
