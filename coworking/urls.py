@@ -17,6 +17,7 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("pairs/", include("matching.urls")),
     path("rooms/", include("rooms.urls")),
+    path("events/", include("events.urls")),
     path("admin/", admin.site.urls),
 ]
 

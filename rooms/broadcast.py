@@ -108,6 +108,11 @@ async def presence_update(*, room_id: int, members: list[dict[str, Any]], left: 
     await _send(LOBBY_GROUP, {"type": "lobby.changed"})
 
 
+async def event_ended(*, room_id: int, title: str) -> None:
+    """The event held in this room ended: its sockets invite their members to the cafeteria."""
+    await _send(room_group(room_id), {"type": "event.ended", "title": title})
+
+
 async def room_closed(*, room_id: int) -> None:
     """The room closed (by hand or idle): its sockets say goodbye and close."""
     await _send(room_group(room_id), {"type": "room.closed"})

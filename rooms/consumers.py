@@ -11,6 +11,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,7 @@ from members.models import User
 from members.services import blocked_user_ids
 from rooms import broadcast, calls, liveness, presence
 from rooms.ice import ice_servers
-from rooms.models import Message, Presence, Room, RoomError, RoomParticipation
+from rooms.models import CAFETERIA_SLUG, Message, Presence, Room, RoomError, RoomParticipation
 from rooms.selectors import history
 from rooms.services import (
     message_delete,
@@ -709,6 +710,22 @@ class RoomConsumer(_MemberSocket):
         left = [user_id for user_id in left if user_id not in hidden]
         if members or left:
             await self.send_json({"type": "presence.update", "members": members, "left": left})
+
+    async def event_ended(self, event: dict[str, Any]) -> None:
+        assert self.room is not None
+        if self.room.is_cafeteria:
+            return
+        message = _("“%(title)s” has ended. Carry on the conversation in the cafeteria.") % {
+            "title": event["title"]
+        }
+        await self.send_json(
+            {
+                "type": "room.notice",
+                "notice": "event_ended",
+                "message": str(message),
+                "url": reverse("rooms:room", args=[CAFETERIA_SLUG]),
+            }
+        )
 
     async def room_closed(self, event: dict[str, Any]) -> None:
         await self.say_bye(CLOSE_ROOM_CLOSED)

@@ -149,3 +149,57 @@ class MessageFactory(factory.django.DjangoModelFactory[Message]):
     room = factory.SubFactory(RoomFactory)
     author = factory.SubFactory(UserFactory)
     text = factory.Sequence(lambda n: f"Message {n}")
+
+
+# events -----------------------------------------------------------------------------------
+# Models named by label, so this section only appends to the file.
+
+
+def _tomorrow_at_six_pm_utc() -> datetime:
+    tomorrow = timezone.now() + timedelta(days=1)
+    return tomorrow.replace(hour=18, minute=0, second=0, microsecond=0)
+
+
+class EventSeriesFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
+    """Every Wednesday at 18:00 in Madrid."""
+
+    class Meta:
+        model = "events.EventSeries"
+
+    kind = "training"
+    title = factory.Sequence(lambda n: f"Weekly session {n}")
+    host = factory.SubFactory(UserFactory, is_staff=True)
+    created_by = factory.SelfAttribute("host")
+    weekdays = factory.LazyFunction(lambda: [2])
+    local_start = factory.LazyFunction(
+        lambda: timezone.now().replace(hour=18, minute=0, second=0, microsecond=0).time()
+    )
+    duration = timedelta(hours=1)
+    time_zone = "Europe/Madrid"
+    starts_on = factory.LazyFunction(timezone.localdate)
+    until = factory.LazyAttribute(lambda o: o.starts_on + timedelta(weeks=12))
+
+
+class EventFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
+    """A meetup tomorrow at 18:00 UTC for an hour, organised from Madrid."""
+
+    class Meta:
+        model = "events.Event"
+
+    kind = "meetup"
+    title = factory.Sequence(lambda n: f"Event {n}")
+    description = "Bring your questions."
+    host = factory.SubFactory(UserFactory)
+    created_by = factory.SelfAttribute("host")
+    starts_at = factory.LazyFunction(_tomorrow_at_six_pm_utc)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=1))
+    time_zone = "Europe/Madrid"
+
+
+class RsvpFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
+    class Meta:
+        model = "events.Rsvp"
+
+    event = factory.SubFactory(EventFactory)
+    user = factory.SubFactory(UserFactory)
+    status = "going"

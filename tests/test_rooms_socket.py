@@ -651,3 +651,32 @@ async def test_errors_speak_the_language_of_the_members_pages() -> None:
         "Este mensaje del protocolo no es JSON válido.",
         "Este mensaje del protocolo no es JSON válido.",
     ]
+
+
+async def test_when_the_event_held_here_ends_the_room_is_invited_to_the_cafeteria() -> None:
+    from events.tasks import events_wrap_up_tick
+    from tests.factories import EventFactory
+
+    host, session = await member()
+    place = await room(created_by=host)
+    now = timezone.now()
+    await database_sync_to_async(EventFactory.create)(
+        host=host,
+        created_by=host,
+        room=place,
+        title="Open talk",
+        starts_at=now - timedelta(hours=1),
+        ends_at=now - timedelta(minutes=1),
+    )
+    inside, _ = await join(place, session)
+
+    # What beat runs every minute, in this event loop's thread pool.
+    assert await database_sync_to_async(events_wrap_up_tick)() == 1
+    assert await database_sync_to_async(events_wrap_up_tick)() == 0
+
+    notice = await next_of(inside, "room.notice")
+    assert notice["notice"] == "event_ended"
+    assert "Open talk" in notice["message"]
+    assert notice["url"] == "/rooms/cafeteria/"
+    assert await inside.receive_nothing(timeout=0.5)
+    await inside.disconnect()

@@ -892,6 +892,13 @@ const handlers = {
   bye: (frame) => {
     farewell = frame;
   },
+  // An invitation from the server, e.g. the event held here ended: carry on elsewhere.
+  "room.notice": (frame) => {
+    const notice = document.getElementById("room-notice");
+    notice.querySelector(".room-notice-text").textContent = frame.message;
+    notice.querySelector(".room-notice-link").href = frame.url;
+    notice.hidden = false;
+  },
   "call.joined": onCallJoined,
   "call.peer_joined": (frame) => {
     if (call.state !== "in") return;

@@ -1,0 +1,148 @@
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from events import services
+from events.models import Event, EventSeries, Rsvp
+
+# How far ahead "Create the coming occurrences" fills a series.
+SERIES_HORIZON = timedelta(weeks=8)
+
+
+class RsvpInline(admin.TabularInline):
+    model = Rsvp
+    extra = 0
+    fields = ["user", "status", "position", "promoted_at", "promotion_emailed_at"]
+    readonly_fields = ["promoted_at", "promotion_emailed_at"]
+    autocomplete_fields = ["user"]
+    ordering = ["status", "position", "created_at"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "time_zone",
+        "host",
+        "room",
+        "capacity",
+        "going_count",
+        "waitlisted_count",
+        "sequence",
+        "cancelled_at",
+    ]
+    list_filter = ["kind", ("cancelled_at", admin.EmptyFieldListFilter), "series", "room"]
+    list_select_related = ["host", "room"]
+    search_fields = ["title", "description", "host__email", "host__display_name"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["host", "created_by", "room"]
+    readonly_fields = [
+        "uid",
+        "sequence",
+        "series",
+        "going_count",
+        "waitlisted_count",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [RsvpInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                going=Count("rsvps", filter=Q(rsvps__status=Rsvp.Status.GOING)),
+                waitlisted=Count("rsvps", filter=Q(rsvps__status=Rsvp.Status.WAITLISTED)),
+            )
+        )
+
+    @admin.display(description=_("going"), ordering="going")
+    def going_count(self, obj: Event) -> int:
+        return int(getattr(obj, "going", 0))
+
+    @admin.display(description=_("waiting"), ordering="waitlisted")
+    def waitlisted_count(self, obj: Event) -> int:
+        return int(getattr(obj, "waitlisted", 0))
+
+    def save_model(self, request: HttpRequest, obj: Event, form: ModelForm, change: bool) -> None:
+        # Calendars only pick up a change that comes with a higher revision.
+        if change and set(form.changed_data) & {*Event.CALENDAR_FIELDS, "cancelled_at"}:
+            obj.sequence += 1
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(EventSeries)
+class EventSeriesAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "kind",
+        "weekdays",
+        "local_start",
+        "duration",
+        "time_zone",
+        "starts_on",
+        "until",
+        "host",
+        "occurrences",
+    ]
+    list_filter = ["kind", "time_zone"]
+    list_select_related = ["host"]
+    search_fields = ["title", "description", "host__email", "host__display_name"]
+    autocomplete_fields = ["host", "created_by", "room"]
+    readonly_fields = ["created_at", "occurrences"]
+    actions = ["extend_series"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EventSeries]:
+        return super().get_queryset(request).annotate(occurrence_count=Count("events"))
+
+    @admin.display(description=_("occurrences"), ordering="occurrence_count")
+    def occurrences(self, obj: EventSeries) -> int:
+        return int(getattr(obj, "occurrence_count", 0))
+
+    def save_model(
+        self, request: HttpRequest, obj: EventSeries, form: ModelForm, change: bool
+    ) -> None:
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Create the coming occurrences"), permissions=["change"])
+    def extend_series(self, request: HttpRequest, queryset: QuerySet[EventSeries]) -> None:
+        until = timezone.localdate() + SERIES_HORIZON
+        created = sum(len(services.series_extend(series=s, until=until)) for s in queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d event created.", "%(count)d events created.", created)
+            % {"count": created},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Rsvp)
+class RsvpAdmin(admin.ModelAdmin):
+    list_display = ["event", "user", "status", "position", "promoted_at", "updated_at"]
+    list_filter = ["status", ("promoted_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["event", "user"]
+    search_fields = ["event__title", "user__email", "user__display_name"]
+    autocomplete_fields = ["event", "user"]
+    readonly_fields = [
+        "promoted_at",
+        "promotion_emailed_at",
+        "reminded_day_at",
+        "reminded_soon_at",
+        "announced_sequence",
+        "created_at",
+        "updated_at",
+    ]

@@ -1,0 +1,244 @@
+"""Starting a meetup, organising a staff event, changing an event, answering one."""
+
+import zoneinfo
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, cast
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Event, EventError, EventKind, Rsvp
+from events.services import meetup_defaults
+from members.forms import time_zone_choices
+from members.models import User
+
+# The form field each refusal of the services is about; the rest go above the form.
+ERROR_FIELDS = {
+    "title_required": "title",
+    "ends_before_start": "ends_at",
+    "starts_in_past": "starts_at",
+    "invalid_time_zone": "time_zone",
+    "capacity_too_low": "capacity",
+    "capacity_below_attendance": "capacity",
+}
+
+
+class WallClockField(forms.DateTimeField):
+    """A date and time as written, without a zone: the form places it in the zone chosen
+    next to it, which need not be the viewer's."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def to_python(self, value: Any) -> datetime | None:
+        # Parsed in UTC, which has no skipped or repeated hours, then the zone is dropped:
+        # what remains is the wall-clock time as typed.
+        with timezone.override(UTC):
+            parsed = super().to_python(value)
+        return parsed.replace(tzinfo=None) if parsed else None
+
+
+def _placed(wall_clock: datetime, zone: str) -> datetime:
+    return wall_clock.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+
+
+class ServiceErrorsMixin:
+    def add_service_error(self, error: EventError) -> None:
+        """Show a service's refusal next to the field it is about."""
+        field = ERROR_FIELDS.get(getattr(error, "code", ""))
+        form = cast(forms.Form, self)
+        form.add_error(field if field in form.fields else None, str(error))
+
+
+class MeetupForm(ServiceErrorsMixin, forms.Form):
+    NOW, LATER, CUSTOM = "now", "later", "custom"
+
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=80,
+        help_text=_("What it is about, e.g. “Coffee and portfolio reviews”."),
+    )
+    description = forms.CharField(
+        label=_("Topic"),
+        required=False,
+        max_length=1000,
+        help_text=_("Optional: a few words on what you would like to talk about."),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+    )
+    when = forms.ChoiceField(
+        label=_("When"),
+        choices=[
+            (NOW, _("Now")),
+            (LATER, _("Later today")),
+            (CUSTOM, _("At a time I choose")),
+        ],
+        initial=NOW,
+        widget=forms.RadioSelect,
+    )
+    starts_at = WallClockField(
+        label=_("Start time"),
+        required=False,
+        help_text=_("Only for a time you choose, in your own time zone."),
+    )
+    duration = forms.TypedChoiceField(
+        label=_("How long"),
+        choices=[
+            (30, _("30 minutes")),
+            (60, _("1 hour")),
+            (90, _("1 hour 30 minutes")),
+        ],
+        coerce=int,
+        initial=30,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        custom = cleaned.get("when") == self.CUSTOM
+        if custom and not cleaned.get("starts_at") and "starts_at" not in self.errors:
+            self.add_error("starts_at", _("Choose when the meetup starts."))
+        return cleaned
+
+    def meetup_fields(self) -> dict[str, Any]:
+        """The keyword arguments of `meetup_start` (after `is_valid`)."""
+        data = self.cleaned_data
+        duration = timedelta(minutes=data["duration"])
+        zone = self.user.time_zone
+        if data["when"] == self.CUSTOM:
+            starts_at = _placed(data["starts_at"], zone)
+            ends_at = starts_at + duration
+        else:
+            start = cast(Literal["now", "later"], data["when"])
+            times = meetup_defaults(time_zone=zone, start=start, duration=duration)
+            starts_at, ends_at = times.starts_at, times.ends_at
+        return {
+            "title": data["title"],
+            "description": data["description"],
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "time_zone": zone,
+        }
+
+
+class EventForm(ServiceErrorsMixin, forms.Form):
+    """An event's details; times are typed in the organiser's zone."""
+
+    title = forms.CharField(label=_("Title"), max_length=120)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": 5000}),
+    )
+    starts_at = WallClockField(label=_("Starts"))
+    ends_at = WallClockField(label=_("Ends"))
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        help_text=_("The start and end above are in this zone."),
+    )
+    capacity = forms.IntegerField(
+        label=_("Capacity"),
+        required=False,
+        min_value=1,
+        help_text=_("Optional: leave empty for no limit."),
+    )
+
+    def event_fields(self) -> dict[str, Any]:
+        """Times placed in the chosen zone, as the services take them (after `is_valid`)."""
+        data = self.cleaned_data
+        zone = data["time_zone"]
+        return {
+            "title": data["title"],
+            "description": data["description"],
+            "starts_at": _placed(data["starts_at"], zone),
+            "ends_at": _placed(data["ends_at"], zone),
+            "time_zone": zone,
+            "capacity": data["capacity"],
+        }
+
+    @classmethod
+    def initial_for(cls, event: Event) -> dict[str, Any]:
+        """An event's details as the form shows them: wall-clock times in its zone."""
+        zone = zoneinfo.ZoneInfo(event.time_zone)
+        return {
+            "title": event.title,
+            "description": event.description,
+            "starts_at": event.starts_at.astimezone(zone).replace(tzinfo=None),
+            "ends_at": event.ends_at.astimezone(zone).replace(tzinfo=None),
+            "time_zone": event.time_zone,
+            "capacity": event.capacity,
+        }
+
+
+class MemberChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
+        return str(obj.name)
+
+
+def _hosts() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, deleted_at__isnull=True).order_by(
+        "display_name", "first_name", "last_name", "email"
+    )
+
+
+class StaffEventForm(EventForm):
+    """A training session or talk, held in the cafeteria or in a room of its own."""
+
+    CAFETERIA, NEW_ROOM = "cafeteria", "new"
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (EventKind.TRAINING, EventKind.TRAINING.label),
+            (EventKind.TALK, EventKind.TALK.label),
+        ],
+        initial=EventKind.TALK,
+        widget=forms.RadioSelect,
+    )
+    host = MemberChoiceField(label=_("Host"), queryset=User.objects.none())
+    room = forms.ChoiceField(
+        label=_("Where"),
+        choices=[
+            (CAFETERIA, _("In the cafeteria")),
+            (NEW_ROOM, _("In a meeting room of its own, named after the event")),
+        ],
+        initial=NEW_ROOM,
+        widget=forms.RadioSelect,
+    )
+
+    field_order = ["kind", "title", "description", "host"]
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        host = self.fields["host"]
+        assert isinstance(host, MemberChoiceField)
+        host.queryset = _hosts()
+        host.initial = user.pk
+        self.fields["time_zone"].initial = user.time_zone
+
+    @property
+    def wants_new_room(self) -> bool:
+        return bool(self.cleaned_data["room"] == self.NEW_ROOM)
+
+    def event_fields(self) -> dict[str, Any]:
+        return {
+            **super().event_fields(),
+            "kind": self.cleaned_data["kind"],
+            "host": self.cleaned_data["host"],
+        }
+
+
+class RsvpForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            (Rsvp.Status.GOING, Rsvp.Status.GOING.label),
+            (Rsvp.Status.MAYBE, Rsvp.Status.MAYBE.label),
+            (Rsvp.Status.NOT_GOING, Rsvp.Status.NOT_GOING.label),
+        ]
+    )

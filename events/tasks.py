@@ -1,0 +1,167 @@
+"""Celery tasks for events. Each is safe to run twice."""
+
+from datetime import datetime, timedelta
+
+from asgiref.sync import async_to_sync
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from events import emails
+from events.models import Event, Rsvp
+from rooms import broadcast
+from rooms.tasks import EMAIL_RETRY
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def rsvp_promoted_notify(rsvp_id: int) -> None:
+    """Tell a member they moved from the waiting list to a seat, at most once per promotion:
+    the row lock makes a concurrent duplicate wait and then see `promotion_emailed_at`; a
+    failed send rolls back and retries. Nothing goes out when the member has since given
+    the seat up or the event was cancelled."""
+    with transaction.atomic():
+        rsvp = (
+            Rsvp.objects.select_for_update(of=("self",))
+            .select_related("event__room", "user")
+            .filter(pk=rsvp_id)
+            .first()
+        )
+        if rsvp is None or rsvp.promoted_at is None or rsvp.promotion_emailed_at is not None:
+            return
+        if rsvp.status != Rsvp.Status.GOING or rsvp.event.is_cancelled:
+            return
+        emails.rsvp_promoted_email(rsvp).send()
+        Rsvp.objects.filter(pk=rsvp.pk).update(promotion_emailed_at=timezone.now())
+
+
+# Reminders ------------------------------------------------------------------------------
+#
+# Beat runs `reminders_tick` every minute. It only finds who is due and queues one task per
+# reminder; the task claims it under the row's lock, so a tick that runs twice, or a task
+# delivered twice, sends one email.
+
+REMINDER_LEADS = {"day": timedelta(hours=24), "soon": timedelta(minutes=15)}
+# A day-before reminder that would arrive this close to the start (someone said "going" late)
+# is noise: the starting-soon one follows shortly.
+DAY_REMINDER_MIN_AHEAD = timedelta(hours=2)
+_FIELDS = {"day": "reminded_day_at", "soon": "reminded_soon_at"}
+
+
+def reminders_due(*, now: datetime) -> list[tuple[int, str]]:
+    """(rsvp id, kind) of the reminders whose time has come and that are not sent yet."""
+    due: list[tuple[int, str]] = []
+    for kind, lead in REMINDER_LEADS.items():
+        ids = Rsvp.objects.filter(
+            status=Rsvp.Status.GOING,
+            event__cancelled_at__isnull=True,
+            event__starts_at__gt=now,
+            event__starts_at__lte=now + lead,
+            **{f"{_FIELDS[kind]}__isnull": True},
+        ).values_list("pk", flat=True)
+        due.extend((rsvp_id, kind) for rsvp_id in ids)
+    return due
+
+
+@shared_task(ignore_result=True)
+def reminders_tick() -> int:
+    due = reminders_due(now=timezone.now())
+    for rsvp_id, kind in due:
+        reminder_send.delay(rsvp_id, kind)
+    return len(due)
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def reminder_send(rsvp_id: int, kind: str) -> None:
+    """Send one reminder once, in the member's language and zone, if they still go, the event
+    still stands and they want event reminders (`User.email_event_reminders`). A reminder
+    that is not sent for one of these reasons is still marked, so it is not tried again."""
+    field = _FIELDS[kind]
+    with transaction.atomic():
+        rsvp = (
+            Rsvp.objects.select_for_update(of=("self",))
+            .select_related("event__room", "user")
+            .filter(pk=rsvp_id)
+            .first()
+        )
+        if rsvp is None or getattr(rsvp, field) is not None:
+            return
+        now = timezone.now()
+        event = rsvp.event
+        wanted = (
+            rsvp.status == Rsvp.Status.GOING
+            and not event.is_cancelled
+            and event.starts_at > now
+            and rsvp.user.email_event_reminders
+            and rsvp.user.is_active
+            and not (kind == "day" and event.starts_at - now < DAY_REMINDER_MIN_AHEAD)
+        )
+        if wanted:
+            emails.reminder_email(rsvp, kind=kind).send()
+        Rsvp.objects.filter(pk=rsvp.pk).update(**{field: now})
+
+
+# Changes and cancellations --------------------------------------------------------------
+
+ANNOUNCED_TO = (Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.WAITLISTED)
+
+
+@shared_task(ignore_result=True)
+def event_change_announce(event_id: int) -> int:
+    """Queue one email per member who is going, might go or waits for a seat."""
+    ids = list(
+        Rsvp.objects.filter(event_id=event_id, status__in=ANNOUNCED_TO).values_list("pk", flat=True)
+    )
+    for rsvp_id in ids:
+        event_change_send.delay(rsvp_id)
+    return len(ids)
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def event_change_send(rsvp_id: int) -> None:
+    """Tell one member the event changed or was cancelled, with the updated calendar file
+    (its higher SEQUENCE updates their calendar). Once per revision: the row's lock and
+    `announced_sequence` make a repeated task, or a second change before this one ran, send
+    one email with the latest state. Sent whatever the reminder preference: it is about a
+    plan the member made."""
+    with transaction.atomic():
+        rsvp = (
+            Rsvp.objects.select_for_update(of=("self",))
+            .select_related("event__room", "user")
+            .filter(pk=rsvp_id)
+            .first()
+        )
+        if rsvp is None or rsvp.announced_sequence >= rsvp.event.sequence:
+            return
+        if rsvp.status in ANNOUNCED_TO and rsvp.user.is_active:
+            emails.event_change_email(rsvp).send()
+        Rsvp.objects.filter(pk=rsvp.pk).update(announced_sequence=rsvp.event.sequence)
+
+
+# After the session ------------------------------------------------------------------------
+
+# An event that ended longer ago than this (beat was down) is not wrapped up late.
+WRAP_UP_WITHIN = timedelta(hours=1)
+
+
+@shared_task(ignore_result=True)
+def events_wrap_up_tick() -> int:
+    """Beat runs this every minute: the people still in the room of an event that just ended
+    are invited, in the room, to carry on in the cafeteria. Each event once: the conditional
+    UPDATE claims it, so a second tick, or two at once, announce nothing twice."""
+    now = timezone.now()
+    candidates = Event.objects.filter(
+        ends_at__lte=now,
+        ends_at__gt=now - WRAP_UP_WITHIN,
+        wrapped_up_at__isnull=True,
+        cancelled_at__isnull=True,
+        room__isnull=False,
+    ).values_list("pk", "room_id", "title")
+    announced = 0
+    for event_id, room_id, title in candidates:
+        claimed = Event.objects.filter(pk=event_id, wrapped_up_at__isnull=True).update(
+            wrapped_up_at=now
+        )
+        if claimed:
+            async_to_sync(broadcast.event_ended)(room_id=room_id, title=title)
+            announced += 1
+    return announced

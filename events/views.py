@@ -1,0 +1,219 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from events.forms import EventForm, MeetupForm, RsvpForm, StaffEventForm
+from events.ics import event_ics
+from events.models import Event, EventError, Rsvp
+from events.selectors import events_mine, events_past, events_upcoming
+from events.services import (
+    RsvpChange,
+    event_can_manage,
+    event_create,
+    event_create_with_room,
+    event_update,
+    meetup_start,
+    rsvp_set,
+)
+from members.models import User
+from rooms.models import RoomError
+from rooms.services import cafeteria_get
+
+# Enough to plan with; older or further events are a search away, not a scroll.
+LISTED_EVENTS = 50
+TABS = ("upcoming", "past", "mine")
+
+
+def _event(pk: int) -> Event:
+    """Any event, for any member: events are open to the whole community."""
+    return get_object_or_404(Event.objects.select_related("host", "room"), pk=pk)
+
+
+def _event_to_manage(request: HttpRequest, pk: int) -> tuple[User, Event]:
+    user: User = request.user  # type: ignore[assignment]
+    event = _event(pk)
+    if not event_can_manage(event=event, user=user):
+        raise PermissionDenied
+    return user, event
+
+
+@login_required
+@require_GET
+def event_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    tab = request.GET.get("show", "upcoming")
+    if tab not in TABS:
+        tab = "upcoming"
+    events: QuerySet[Event]
+    if tab == "past":
+        events = events_past()
+    elif tab == "mine":
+        events = events_mine(user=user)
+    else:
+        events = events_upcoming()
+    return render(
+        request,
+        "events/list.html",
+        {"tab": tab, "events": list(events[:LISTED_EVENTS])},
+    )
+
+
+@login_required
+@require_GET
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    event = _event(pk)
+    counts = event.rsvps.aggregate(
+        going=Count("pk", filter=Q(status=Rsvp.Status.GOING)),
+        waiting=Count("pk", filter=Q(status=Rsvp.Status.WAITLISTED)),
+    )
+    seats_left = None if event.capacity is None else max(event.capacity - counts["going"], 0)
+    return render(
+        request,
+        "events/event.html",
+        {
+            "event": event,
+            "going": counts["going"],
+            "waiting": counts["waiting"],
+            "seats_left": seats_left,
+            "my_rsvp": Rsvp.objects.filter(event=event, user=user).first(),
+            "can_manage": event_can_manage(event=event, user=user),
+        },
+    )
+
+
+def _rsvp_message(change: RsvpChange) -> str:
+    rsvp = change.rsvp
+    if rsvp.status == Rsvp.Status.GOING:
+        text = _("You are going. See you there!")
+    elif rsvp.status == Rsvp.Status.WAITLISTED:
+        text = _(
+            "The event is full: you are on the waiting list, at position %(position)d. "
+            "We will email you if a seat frees up."
+        ) % {"position": rsvp.position}
+    elif rsvp.status == Rsvp.Status.MAYBE:
+        text = _("Noted: maybe.")
+    else:
+        text = _("Noted: you are not going.")
+    if change.promoted:
+        count = len(change.promoted)
+        text += " " + ngettext(
+            "Your seat went to %(count)d member from the waiting list; we told them.",
+            "Your seat went to %(count)d members from the waiting list; we told them.",
+            count,
+        ) % {"count": count}
+    return text
+
+
+@login_required
+@require_POST
+def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    event = _event(pk)
+    form = RsvpForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Answer going, maybe or not going."))
+        return redirect("events:event", event.pk)
+    try:
+        change = rsvp_set(event=event, user=user, status=form.cleaned_data["status"])
+    except EventError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _rsvp_message(change))
+    return redirect("events:event", event.pk)
+
+
+@login_required
+@require_GET
+def event_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _event(pk)
+    response = HttpResponse(
+        event_ics(event=event, site_url=settings.SITE_URL),
+        content_type="text/calendar; charset=utf-8",
+    )
+    filename = f"{slugify(event.title) or 'event'}.ics"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meetup_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = MeetupForm(request.POST if request.method == "POST" else None, user=user)
+    if form.is_bound and form.is_valid():
+        try:
+            event = meetup_start(by=user, **form.meetup_fields())
+        except EventError as error:
+            form.add_service_error(error)
+        except RoomError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Your meetup is on. Its room is open for everyone."))
+            return redirect("events:event", event.pk)
+    return render(
+        request,
+        "events/meetup_form.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_staff:
+        raise PermissionDenied
+    form = StaffEventForm(request.POST if request.method == "POST" else None, user=user)
+    if form.is_bound and form.is_valid():
+        try:
+            if form.wants_new_room:
+                event = event_create_with_room(by=user, **form.event_fields())
+            else:
+                event = event_create(by=user, room=cafeteria_get(), **form.event_fields())
+        except EventError as error:
+            form.add_service_error(error)
+        except RoomError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The event is published."))
+            return redirect("events:event", event.pk)
+    return render(
+        request,
+        "events/event_form.html",
+        {"form": form, "event": None},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user, event = _event_to_manage(request, pk)
+    if request.method == "POST":
+        form = EventForm(request.POST)
+    else:
+        form = EventForm(initial=EventForm.initial_for(event))
+    if form.is_bound and form.is_valid():
+        try:
+            event_update(event=event, by=user, room=event.room, **form.event_fields())
+        except EventError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, _("The event is updated."))
+            return redirect("events:event", event.pk)
+    return render(
+        request,
+        "events/event_form.html",
+        {"form": form, "event": event},
+        status=400 if form.is_bound else 200,
+    )

@@ -1,0 +1,524 @@
+"""The events pages: lists, an event's page, answering, starting and organising events."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import icalendar
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from events.models import Event, Rsvp
+from events.services import event_cancel
+from members.models import User
+from rooms.models import Room
+from rooms.services import cafeteria_get
+from tests.factories import EventFactory, RoomFactory, RsvpFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/events/"
+MEETUP = "/events/new/meetup/"
+NEW = "/events/new/"
+
+
+def page_of(client: Client, url: str, **params: Any) -> str:
+    response = client.get(url, params, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def post(client: Client, url: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    return client.post(url, data, HTTP_ACCEPT_LANGUAGE="en", **kwargs)
+
+
+def logged_in(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+def cancelled(**fields: Any) -> Event:
+    event = EventFactory.create(**fields)
+    event_cancel(event=event, by=event.host)
+    return event
+
+
+@pytest.fixture
+def ana() -> User:
+    return UserFactory.create(display_name="Ana Arias")
+
+
+@pytest.fixture
+def ben() -> User:
+    return UserFactory.create(display_name="Ben Bravo")
+
+
+@pytest.fixture
+def sofia() -> User:
+    return UserFactory.create(display_name="Sofía Staff", is_staff=True)
+
+
+@pytest.fixture
+def as_ana(client: Client, ana: User) -> Client:
+    return logged_in(client, ana)
+
+
+# Lists ------------------------------------------------------------------------------------
+
+
+def test_visitors_are_sent_to_log_in(client: Client) -> None:
+    event = EventFactory.create()
+    for url in (LIST, MEETUP, NEW, f"/events/{event.pk}/", f"/events/{event.pk}/event.ics"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/accounts/login/")
+    response = client.post(f"/events/{event.pk}/rsvp/", {"status": "going"})
+    assert response.status_code == 302
+    assert not Rsvp.objects.exists()
+
+
+def test_upcoming_marks_what_is_starting_now_and_leaves_out_the_rest(as_ana: Client) -> None:
+    now = timezone.now()
+    EventFactory.create(
+        title="Live coffee", starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(hours=1)
+    )
+    EventFactory.create(title="Tomorrow talk")
+    EventFactory.create(
+        title="Yesterday chat",
+        starts_at=now - timedelta(days=1),
+        ends_at=now - timedelta(hours=23),
+    )
+    cancelled(title="Called off")
+
+    html = page_of(as_ana, LIST)
+
+    assert "Live coffee" in html and "Tomorrow talk" in html
+    assert "Yesterday chat" not in html and "Called off" not in html
+    assert html.count("Starting now") == 1
+    assert html.index("Live coffee") < html.index("Starting now") < html.index("Tomorrow talk")
+    assert '<a href="/events/" aria-current="page">Upcoming</a>' in html
+
+
+def test_past_events_show_how_many_went(as_ana: Client, ben: User) -> None:
+    now = timezone.now()
+    past = EventFactory.create(
+        title="Old talk",
+        starts_at=now - timedelta(days=2),
+        ends_at=now - timedelta(days=2, hours=-1),
+    )
+    RsvpFactory.create(event=past, user=ben)
+    RsvpFactory.create(event=past, status=Rsvp.Status.MAYBE)
+    EventFactory.create(title="Future talk")
+
+    html = page_of(as_ana, LIST, show="past")
+
+    assert "Old talk" in html and "Future talk" not in html
+    assert "1 member went" in html
+
+
+def test_mine_lists_what_i_go_to_or_host(as_ana: Client, ana: User) -> None:
+    EventFactory.create(title="Hosted by Ana", host=ana)
+    RsvpFactory.create(event=EventFactory.create(title="Ana goes"), user=ana)
+    RsvpFactory.create(event=EventFactory.create(title="Ana maybe"), user=ana, status="maybe")
+    EventFactory.create(title="Someone else event")
+
+    html = page_of(as_ana, LIST, show="mine")
+
+    assert "Hosted by Ana" in html and "Ana goes" in html
+    assert "Ana maybe" not in html and "Someone else event" not in html
+
+
+@pytest.mark.parametrize("show", ["upcoming", "past", "mine"])
+def test_lists_take_the_same_queries_however_many_events(
+    as_ana: Client, ana: User, show: str, django_assert_max_num_queries: Any
+) -> None:
+    now = timezone.now()
+
+    def make_events() -> None:
+        room = RoomFactory.create()
+        for days in (-3, 2):
+            event = EventFactory.create(
+                host=ana,
+                room=room,
+                starts_at=now + timedelta(days=days),
+                ends_at=now + timedelta(days=days, hours=1),
+            )
+            RsvpFactory.create(event=event, user=ana)
+            RsvpFactory.create(event=event)
+
+    make_events()
+    page_of(as_ana, LIST, show=show)  # Warm up the session.
+    with django_assert_max_num_queries(10) as few:
+        page_of(as_ana, LIST, show=show)
+    for _ in range(4):
+        make_events()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page_of(as_ana, LIST, show=show)
+
+
+# An event's page ----------------------------------------------------------------------------
+
+
+def test_the_viewer_sees_their_time_and_the_organisers(client: Client) -> None:
+    viewer = UserFactory.create(time_zone="America/Mexico_City")
+    # 17:00 UTC on a winter day: 18:00 in Madrid, 11:00 in Mexico City.
+    starts_at = datetime(2030, 1, 15, 17, 0, tzinfo=UTC)
+    event = EventFactory.create(
+        starts_at=starts_at, ends_at=starts_at + timedelta(hours=1), time_zone="Europe/Madrid"
+    )
+
+    html = page_of(logged_in(client, viewer), f"/events/{event.pk}/")
+
+    assert "Your time (America/Mexico_City)" in html
+    assert "Tuesday 15 January 2030, 11:00</time>–<time" in html
+    assert "Organiser’s time (Europe/Madrid)" in html
+    assert "Tuesday 15 January 2030, 18:00</time>" in html
+
+
+def test_the_organisers_zone_is_not_repeated_for_a_viewer_in_it(as_ana: Client) -> None:
+    event = EventFactory.create(time_zone="Europe/Madrid")
+    html = page_of(as_ana, f"/events/{event.pk}/")
+    assert "Your time (Europe/Madrid)" in html
+    assert "Organiser" not in html
+
+
+def test_the_event_page_shows_host_seats_room_and_calendar_link(as_ana: Client) -> None:
+    host = UserFactory.create(display_name="Hugo Host")
+    room = RoomFactory.create(name="Portfolio room", slug="portfolio")
+    event = EventFactory.create(
+        host=host, room=room, capacity=3, description="<b>Bring</b> work\nand questions"
+    )
+    RsvpFactory.create(event=event)
+
+    html = page_of(as_ana, f"/events/{event.pk}/")
+
+    assert "Hugo Host" in html and "Spontaneous meetup" in html
+    assert "1 member going" in html and "2 seats left of 3" in html
+    assert 'href="/rooms/portfolio/"' in html
+    assert f'href="/events/{event.pk}/event.ics"' in html
+    assert "&lt;b&gt;Bring&lt;/b&gt; work<br>and questions" in html
+    assert "<b>Bring</b>" not in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert 'value="going"' in html and 'value="maybe"' in html and 'value="not_going"' in html
+
+
+def test_an_unknown_event_is_not_found(as_ana: Client) -> None:
+    assert as_ana.get("/events/999999/").status_code == 404
+
+
+# Answering ----------------------------------------------------------------------------------
+
+
+def test_answers_take_seats_fill_the_waiting_list_and_promote(
+    client: Client, ana: User, ben: User
+) -> None:
+    event = EventFactory.create(capacity=1)
+    url = f"/events/{event.pk}/"
+
+    html = post(logged_in(client, ana), f"{url}rsvp/", {"status": "going"}, follow=True)
+    assert "You are going" in html.content.decode()
+    assert "Your answer: Going." in html.content.decode()
+    assert "0 seats left of 1" in html.content.decode()
+
+    html = post(logged_in(client, ben), f"{url}rsvp/", {"status": "going"}, follow=True)
+    page = html.content.decode()
+    assert "you are on the waiting list, at position 1" in page
+    assert "1 member on the waiting list" in page
+
+    response = post(logged_in(client, ana), f"{url}rsvp/", {"status": "not_going"}, follow=True)
+    page = response.content.decode()
+    assert "Noted: you are not going." in page
+    assert "Your seat went to 1 member from the waiting list; we told them." in page
+    assert Rsvp.objects.get(event=event, user=ben).status == Rsvp.Status.GOING
+
+    page = page_of(logged_in(client, ben), url)
+    assert "Your answer: Going." in page and "Cancel my RSVP" in page
+
+
+def test_an_answer_must_be_one_of_the_three(as_ana: Client) -> None:
+    event = EventFactory.create()
+    response = post(as_ana, f"/events/{event.pk}/rsvp/", {"status": "waitlisted"}, follow=True)
+    assert "Answer going, maybe or not going." in response.content.decode()
+    assert not Rsvp.objects.exists()
+
+
+def test_rsvp_is_post_only(as_ana: Client) -> None:
+    event = EventFactory.create()
+    assert as_ana.get(f"/events/{event.pk}/rsvp/").status_code == 405
+
+
+def test_a_cancelled_event_says_so_and_refuses_answers(as_ana: Client) -> None:
+    event = cancelled()
+
+    html = page_of(as_ana, f"/events/{event.pk}/")
+    assert "This event was cancelled." in html
+    assert f'action="/events/{event.pk}/rsvp/"' not in html
+
+    response = post(as_ana, f"/events/{event.pk}/rsvp/", {"status": "going"}, follow=True)
+    assert "This event was cancelled." in response.content.decode()
+    assert not Rsvp.objects.exists()
+
+
+# Calendar -----------------------------------------------------------------------------------
+
+
+def test_the_calendar_file_carries_the_event(as_ana: Client, settings: Any) -> None:
+    room = RoomFactory.create(slug="talk-room")
+    starts_at = datetime(2030, 1, 15, 17, 0, tzinfo=UTC)
+    event = EventFactory.create(
+        title="Talk: time zones",
+        room=room,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        time_zone="Europe/Madrid",
+    )
+
+    response = as_ana.get(f"/events/{event.pk}/event.ics")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    assert response["Content-Disposition"] == 'attachment; filename="talk-time-zones.ics"'
+    calendar = icalendar.Calendar.from_ical(response.content)
+    (vevent,) = calendar.walk("VEVENT")
+    assert str(vevent["UID"]) == str(event.uid)
+    assert str(vevent["SUMMARY"]) == "Talk: time zones"
+    assert vevent["DTSTART"].params["TZID"] == "Europe/Madrid"
+    assert vevent.decoded("DTSTART") == starts_at
+    assert vevent.decoded("DTSTART").hour == 18
+    assert str(vevent["URL"]) == f"{settings.SITE_URL}/rooms/talk-room/"
+
+
+# Spontaneous meetups ------------------------------------------------------------------------
+
+
+def test_a_member_starts_a_meetup_now_in_a_room_of_its_own(as_ana: Client, ana: User) -> None:
+    assert "Start a meetup" in page_of(as_ana, MEETUP)
+
+    response = post(
+        as_ana,
+        MEETUP,
+        {
+            "title": "Coffee & code",
+            "description": "Pair on anything",
+            "when": "now",
+            "duration": "60",
+        },
+    )
+
+    event = Event.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/events/{event.pk}/"
+    assert event.kind == Event.Kind.MEETUP and event.host == ana
+    assert event.time_zone == ana.time_zone
+    assert event.ends_at - event.starts_at == timedelta(minutes=60)
+    assert abs(event.starts_at - timezone.now()) < timedelta(minutes=1)
+    assert event.room is not None
+    assert event.room.name == "Coffee & code"
+    assert event.room.kind == Room.Kind.MEMBER and not event.room.private
+    assert event.room.created_by == ana
+
+
+def test_a_meetup_later_today_keeps_its_room_open_until_it_starts(as_ana: Client) -> None:
+    post(as_ana, MEETUP, {"title": "Later", "when": "later", "duration": "90"})
+
+    event = Event.objects.get()
+    assert event.room is not None
+    assert event.ends_at - event.starts_at == timedelta(minutes=90)
+    assert event.room.last_activity_at >= event.starts_at
+
+
+def test_a_meetup_at_a_chosen_time_is_read_in_the_members_zone(client: Client) -> None:
+    member = UserFactory.create(time_zone="America/Mexico_City")
+    post(
+        logged_in(client, member),
+        MEETUP,
+        {
+            "title": "Evening chat",
+            "when": "custom",
+            "starts_at": "2030-01-15T19:30",
+            "duration": "30",
+        },
+    )
+
+    event = Event.objects.get()
+    assert event.starts_at == datetime(2030, 1, 16, 1, 30, tzinfo=UTC)
+    assert event.time_zone == "America/Mexico_City"
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"title": "  ", "when": "now", "duration": "30"}, "This field is required."),
+        ({"title": "Chat", "when": "custom", "duration": "30"}, "Choose when the meetup starts."),
+        (
+            {"title": "Chat", "when": "custom", "starts_at": "2020-01-01T10:00", "duration": "30"},
+            "An event cannot start in the past.",
+        ),
+        ({"title": "Chat", "when": "now", "duration": "45"}, "Select a valid choice."),
+    ],
+)
+def test_a_bad_meetup_is_shown_again_with_its_error(
+    as_ana: Client, data: dict[str, str], error: str
+) -> None:
+    response = post(as_ana, MEETUP, {**data, "description": "Keep me"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert error in html
+    assert "Keep me" in html
+    assert not Event.objects.exists() and not Room.objects.filter(kind="member").exists()
+
+
+def test_an_inactive_member_cannot_start_a_meetup(client: Client) -> None:
+    gone = UserFactory.create(is_active=False)
+    client.force_login(gone)
+    response = post(client, MEETUP, {"title": "Chat", "when": "now", "duration": "30"})
+    assert response.status_code in (302, 400)
+    assert not Event.objects.exists()
+
+
+# Staff events -------------------------------------------------------------------------------
+
+
+def staff_event(**overrides: str) -> dict[str, str]:
+    return {
+        "kind": "talk",
+        "title": "Pricing your work",
+        "description": "An open talk.",
+        "starts_at": "2030-03-10T18:00",
+        "ends_at": "2030-03-10T19:30",
+        "time_zone": "America/Mexico_City",
+        "capacity": "20",
+        "room": "new",
+        **overrides,
+    }
+
+
+def test_only_staff_may_organise_events(as_ana: Client, ana: User) -> None:
+    assert as_ana.get(NEW).status_code == 403
+    response = post(as_ana, NEW, {**staff_event(), "host": str(ana.pk)})
+    assert response.status_code == 403
+    assert not Event.objects.exists()
+    assert "Organise an event" not in page_of(as_ana, LIST)
+
+
+def test_staff_organise_a_talk_in_a_room_of_its_own(client: Client, sofia: User, ana: User) -> None:
+    logged_in(client, sofia)
+    html = page_of(client, NEW)
+    assert f'<option value="{sofia.pk}" selected>' in html
+    assert '<option value="Europe/Madrid" selected>' in html
+
+    response = post(client, NEW, {**staff_event(), "host": str(ana.pk)})
+
+    event = Event.objects.get()
+    assert response["Location"] == f"/events/{event.pk}/"
+    assert event.kind == "talk" and event.host == ana and event.created_by == sofia
+    # 18:00 in Mexico City (UTC-6) is midnight UTC.
+    assert event.starts_at == datetime(2030, 3, 11, 0, 0, tzinfo=UTC)
+    assert event.ends_at == datetime(2030, 3, 11, 1, 30, tzinfo=UTC)
+    assert event.time_zone == "America/Mexico_City" and event.capacity == 20
+    assert event.room is not None
+    assert event.room.kind == Room.Kind.PERMANENT and event.room.name == "Pricing your work"
+
+
+def test_staff_may_hold_an_event_in_the_cafeteria(client: Client, sofia: User) -> None:
+    logged_in(client, sofia)
+    post(client, NEW, {**staff_event(room="cafeteria", capacity=""), "host": str(sofia.pk)})
+
+    event = Event.objects.get()
+    assert event.room == cafeteria_get() and event.capacity is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"ends_at": "2030-03-10T17:00"}, "An event must end after it starts."),
+        (
+            {"starts_at": "2020-03-10T18:00", "ends_at": "2020-03-10T19:00"},
+            "An event cannot start in the past.",
+        ),
+        ({"time_zone": "Mars/Olympus_Mons"}, "Select a valid choice."),
+        ({"capacity": "0"}, "Ensure this value is greater than or equal to 1."),
+        ({"starts_at": "tomorrow"}, "Enter a valid date/time."),
+    ],
+)
+def test_bad_staff_events_are_shown_again_with_errors_and_values(
+    client: Client, sofia: User, overrides: dict[str, str], error: str
+) -> None:
+    logged_in(client, sofia)
+    response = post(client, NEW, {**staff_event(**overrides), "host": str(sofia.pk)})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert error in html
+    assert 'value="Pricing your work"' in html and "An open talk." in html
+    assert not Event.objects.exists() and not Room.objects.filter(kind="permanent").exists()
+
+
+def test_the_host_changes_an_event_but_not_below_its_attendance(
+    client: Client, ana: User, ben: User
+) -> None:
+    event = EventFactory.create(host=ana, capacity=5, time_zone="Europe/Madrid")
+    RsvpFactory.create_batch(2, event=event)
+    url = f"/events/{event.pk}/edit/"
+    logged_in(client, ana)
+    form = page_of(client, url)
+    local = event.starts_at.astimezone(timezone.get_fixed_timezone(0))
+    assert 'value="Europe/Madrid" selected' in form
+    assert event.title in form and local.strftime("%Y-%m-%d") in form
+
+    data = {
+        "title": "Renamed",
+        "description": "",
+        "starts_at": "2030-05-05T10:00",
+        "ends_at": "2030-05-05T11:00",
+        "time_zone": "Europe/Madrid",
+        "capacity": "1",
+    }
+    response = post(client, url, data)
+    assert response.status_code == 400
+    assert "More members are already going than that capacity allows." in response.content.decode()
+    assert 'value="Renamed"' in response.content.decode()
+
+    response = post(client, url, {**data, "capacity": "2"})
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.title == "Renamed" and event.capacity == 2
+    assert event.starts_at == datetime(2030, 5, 5, 8, 0, tzinfo=UTC)
+
+    logged_in(client, ben)
+    assert client.get(url).status_code == 403
+    assert post(client, url, {**data, "title": "Hijacked"}).status_code == 403
+    event.refresh_from_db()
+    assert event.title == "Renamed"
+
+
+# The dashboard ------------------------------------------------------------------------------
+
+
+def test_the_dashboard_lists_the_next_three_events_in_my_zone(
+    client: Client, django_assert_max_num_queries: Any
+) -> None:
+    viewer = UserFactory.create(time_zone="America/Mexico_City")
+    logged_in(client, viewer)
+    assert "No events coming up" in page_of(client, "/")
+
+    first = datetime(2030, 1, 15, 17, 0, tzinfo=UTC)
+    events = [
+        EventFactory.create(
+            title=f"Session {n}",
+            starts_at=first + timedelta(days=n),
+            ends_at=first + timedelta(days=n, hours=1),
+        )
+        for n in range(4)
+    ]
+    cancelled(title="Called off")
+
+    with django_assert_max_num_queries(16):
+        html = page_of(client, "/")
+
+    assert "No events coming up" not in html
+    assert "Session 0" in html and "Session 2" in html
+    assert "Session 3" not in html and "Called off" not in html
+    assert f'href="/events/{events[0].pk}/"' in html
+    assert "Tue 15 Jan, 11:00" in html

@@ -1,0 +1,530 @@
+"""Events: who may organise what, validation, RSVPs with a waiting list under concurrency, the
+promotion email, weekly series across daylight-saving changes, and the lists."""
+
+import threading
+import zoneinfo
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import icalendar
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from events import selectors, services, tasks
+from events.models import Event, EventError, Rsvp
+from members.models import User
+from rooms.models import Room
+from tests.conftest import SmtpSink
+from tests.factories import EventFactory, EventSeriesFactory, RoomFactory, UserFactory
+
+# Tuesday 2026-11-24, 10:00 UTC (11:00 in Madrid).
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sofia() -> User:
+    """Staff: organises training sessions and talks."""
+    return UserFactory.create(display_name="Sofía", is_staff=True)
+
+
+@pytest.fixture
+def ana() -> User:
+    return UserFactory.create(display_name="Ana", email="ana@example.com")
+
+
+@pytest.fixture
+def ben() -> User:
+    return UserFactory.create(display_name="Ben", email="ben@example.com", language="en")
+
+
+@pytest.fixture
+def carla() -> User:
+    return UserFactory.create(display_name="Carla", email="carla@example.com")
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
+    smtp_server.messages.clear()
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=smtp_server.port,
+        SITE_URL="http://testserver",
+    ):
+        yield smtp_server
+
+
+def meetup(by: User, **fields: Any) -> Event:
+    values: dict[str, Any] = {
+        "kind": Event.Kind.MEETUP,
+        "title": "Coffee and code",
+        "starts_at": NOW + timedelta(hours=2),
+        "ends_at": NOW + timedelta(hours=3),
+        "time_zone": "Europe/Madrid",
+        "now": NOW,
+    }
+    values.update(fields)
+    return services.event_create(by=by, **values)
+
+
+def full_event(capacity: int, *goers: User) -> Event:
+    event = EventFactory.create(capacity=capacity, starts_at=NOW + timedelta(days=1))
+    for user in goers:
+        services.rsvp_set(event=event, user=user, status=Rsvp.Status.GOING, now=NOW)
+    return event
+
+
+def statuses(event: Event) -> dict[str, tuple[str, int | None]]:
+    return {
+        rsvp.user.display_name: (rsvp.status, rsvp.position)
+        for rsvp in event.rsvps.select_related("user")
+    }
+
+
+# creating ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_member_starts_a_meetup_now_with_the_suggested_times(ana: User) -> None:
+    times = services.meetup_defaults(time_zone="Europe/Madrid", now=NOW + timedelta(seconds=42))
+
+    event = meetup(ana, starts_at=times.starts_at, ends_at=times.ends_at)
+
+    assert (event.starts_at, event.ends_at) == (NOW, NOW + timedelta(minutes=30))
+    assert event.host == ana and event.created_by == ana
+    assert event.sequence == 0 and event.uid is not None
+
+
+@pytest.mark.django_db
+def test_later_today_is_a_full_hour_ahead_and_never_tomorrow() -> None:
+    later = services.meetup_defaults(
+        time_zone="Europe/Madrid", start="later", duration=timedelta(hours=1), now=NOW
+    )
+    assert (later.starts_at, later.ends_at) == (NOW + timedelta(hours=2), NOW + timedelta(hours=3))
+
+    # 22:30 in Madrid: two hours on is tomorrow there, so "later today" means now.
+    late = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)
+    suggested = services.meetup_defaults(time_zone="Europe/Madrid", start="later", now=late)
+    assert suggested.starts_at == late
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", [Event.Kind.TRAINING, Event.Kind.TALK])
+def test_a_member_cannot_organise_a_training_or_a_talk(ana: User, kind: str) -> None:
+    with pytest.raises(services.StaffOnly):
+        meetup(ana, kind=kind)
+    assert not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_staff_organise_a_training_hosted_by_a_member_in_a_room(sofia: User, ana: User) -> None:
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT)
+
+    event = meetup(sofia, kind=Event.Kind.TRAINING, host=ana, room=room, capacity=10)
+
+    assert (event.host, event.created_by, event.room, event.capacity) == (ana, sofia, room, 10)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fields", [{"is_active": False}, {"deleted_at": NOW}])
+def test_an_inactive_or_former_member_cannot_organise(fields: dict[str, Any]) -> None:
+    outsider = UserFactory.create(**fields)
+    with pytest.raises(services.NotAllowed):
+        meetup(outsider)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"ends_at": NOW + timedelta(hours=2)}, services.EndsBeforeStart),
+        ({"ends_at": NOW + timedelta(hours=1)}, services.EndsBeforeStart),
+        (
+            {"starts_at": NOW - timedelta(minutes=10), "ends_at": NOW + timedelta(minutes=20)},
+            services.StartsInPast,
+        ),
+        ({"time_zone": "Europe/Atlantis"}, services.InvalidTimeZone),
+        ({"capacity": 0}, services.CapacityTooLow),
+        ({"title": "   "}, services.TitleRequired),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_error(
+    ana: User, fields: dict[str, Any], error: type[EventError]
+) -> None:
+    with pytest.raises(error) as raised:
+        meetup(ana, **fields)
+    assert str(raised.value) == str(error.default_message)
+    assert not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_meetup_cannot_be_held_in_a_closed_room(ana: User) -> None:
+    room = RoomFactory.create(closed_at=NOW)
+    with pytest.raises(services.RoomClosed):
+        meetup(ana, room=room)
+
+
+# changing and cancelling ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_calendar_changes_bump_the_sequence_and_capacity_alone_does_not(ana: User) -> None:
+    event = meetup(ana)
+    details: dict[str, Any] = {
+        "title": event.title,
+        "description": event.description,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "time_zone": event.time_zone,
+        "capacity": None,
+        "room": None,
+        "now": NOW,
+    }
+
+    event = services.event_update(event=event, by=ana, **{**details, "capacity": 5})
+    assert (event.capacity, event.sequence) == (5, 0)
+
+    later = {"starts_at": NOW + timedelta(hours=4), "ends_at": NOW + timedelta(hours=5)}
+    event = services.event_update(event=event, by=ana, **{**details, **later, "capacity": 5})
+    assert event.sequence == 1
+
+    event = services.event_update(event=event, by=ana, **{**details, **later, "title": "Tea"})
+    assert (event.title, event.sequence) == ("Tea", 2)
+    assert Event.objects.get(pk=event.pk).sequence == 2
+
+
+@pytest.mark.django_db
+def test_capacity_cannot_drop_below_the_members_going(ana: User, ben: User, carla: User) -> None:
+    event = full_event(3, ana, ben)
+
+    with pytest.raises(services.CapacityBelowAttendance):
+        services.event_update(
+            event=event,
+            by=event.host,  # type: ignore[arg-type]
+            title=event.title,
+            description=event.description,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            time_zone=event.time_zone,
+            capacity=1,
+            room=None,
+            now=NOW,
+        )
+    assert Event.objects.get(pk=event.pk).capacity == 3
+
+
+@pytest.mark.django_db
+def test_more_seats_go_to_the_waiting_list_in_order(
+    ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = full_event(1, ana, ben, carla)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.event_update(
+            event=event,
+            by=event.host,  # type: ignore[arg-type]
+            title=event.title,
+            description=event.description,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            time_zone=event.time_zone,
+            capacity=2,
+            room=None,
+            now=NOW,
+        )
+
+    assert statuses(event) == {
+        "Ana": ("going", None),
+        "Ben": ("going", None),
+        "Carla": ("waitlisted", 2),
+    }
+    assert len(callbacks) == 1  # Ben's promotion email
+
+
+@pytest.mark.django_db
+def test_an_outsider_cannot_change_or_cancel_someone_elses_event(ana: User, ben: User) -> None:
+    event = meetup(ana)
+    with pytest.raises(services.NotAllowed):
+        services.event_cancel(event=event, by=ben)
+    with pytest.raises(services.NotAllowed):
+        services.event_update(
+            event=event,
+            by=ben,
+            title="Mine now",
+            description="",
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            time_zone=event.time_zone,
+            capacity=None,
+            room=None,
+        )
+    assert Event.objects.get(pk=event.pk).title == "Coffee and code"
+
+
+@pytest.mark.django_db
+def test_cancelling_once_bumps_the_sequence_and_closes_rsvps(ana: User, ben: User) -> None:
+    event = meetup(ana)
+
+    assert services.event_cancel(event=event, by=ana, now=NOW) is True
+    assert services.event_cancel(event=event, by=ana, now=NOW) is False
+    assert (event.cancelled_at, event.sequence) == (NOW, 1)
+    with pytest.raises(services.EventCancelled):
+        services.rsvp_set(event=event, user=ben, status=Rsvp.Status.GOING, now=NOW)
+
+
+@pytest.mark.django_db
+def test_staff_may_cancel_any_event(sofia: User, ana: User) -> None:
+    assert services.event_cancel(event=meetup(ana), by=sofia, now=NOW) is True
+
+
+# RSVPs and the waiting list ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_going_to_a_full_event_joins_the_waiting_list_at_the_end(
+    ana: User, ben: User, carla: User
+) -> None:
+    event = full_event(1, ana, ben, carla)
+
+    assert statuses(event) == {
+        "Ana": ("going", None),
+        "Ben": ("waitlisted", 1),
+        "Carla": ("waitlisted", 2),
+    }
+    again = services.rsvp_set(event=event, user=ben, status=Rsvp.Status.GOING, now=NOW)
+    assert (again.rsvp.status, again.rsvp.position) == ("waitlisted", 1)
+
+
+@pytest.mark.django_db
+def test_an_unknown_answer_or_an_ended_event_is_refused(ana: User) -> None:
+    event = full_event(2)
+    with pytest.raises(services.InvalidAnswer):
+        services.rsvp_set(event=event, user=ana, status=Rsvp.Status.WAITLISTED, now=NOW)
+    with pytest.raises(services.EventOver):
+        services.rsvp_set(
+            event=event, user=ana, status=Rsvp.Status.GOING, now=event.ends_at + timedelta(1)
+        )
+    assert not Rsvp.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_inactive_member_cannot_answer() -> None:
+    outsider = UserFactory.create(is_active=False)
+    with pytest.raises(services.NotAllowed):
+        services.rsvp_set(event=full_event(2), user=outsider, status="going", now=NOW)
+
+
+@pytest.mark.django_db
+def test_a_freed_seat_goes_to_the_first_in_line_who_is_emailed_once(
+    ana: User,
+    ben: User,
+    carla: User,
+    smtp: SmtpSink,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    event = full_event(1, ana, ben, carla)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        change = services.rsvp_set(event=event, user=ana, status=Rsvp.Status.MAYBE, now=NOW)
+
+    assert [rsvp.user for rsvp in change.promoted] == [ben]
+    assert statuses(event) == {
+        "Ana": ("maybe", None),
+        "Ben": ("going", None),
+        "Carla": ("waitlisted", 2),
+    }
+    email = smtp.wait_for("ben@example.com")
+    assert str(email["Subject"]) == f"You have a seat at {event.title}"
+    text = email.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "no longer on the waiting list" in text
+    attachment = next(part for part in email.iter_attachments())
+    calendar = icalendar.Calendar.from_ical(attachment.get_content())
+    assert str(calendar.walk("VEVENT")[0]["UID"]) == str(event.uid)
+
+    # A redelivered task sends nothing more.
+    rsvp = change.promoted[0]
+    tasks.rsvp_promoted_notify.delay(rsvp.pk)
+    tasks.rsvp_promoted_notify(rsvp.pk)
+    assert len(smtp.messages) == 1
+    assert Rsvp.objects.get(pk=rsvp.pk).promotion_emailed_at is not None
+
+
+@pytest.mark.django_db
+def test_not_going_frees_the_seat_too_and_maybe_never_takes_one(
+    ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = full_event(1, ana, ben)
+    services.rsvp_set(event=event, user=carla, status=Rsvp.Status.MAYBE, now=NOW)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        change = services.rsvp_set(event=event, user=ana, status=Rsvp.Status.NOT_GOING, now=NOW)
+
+    assert [rsvp.user for rsvp in change.promoted] == [ben]
+    assert statuses(event)["Carla"] == ("maybe", None)
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_no_email_when_the_promoted_member_gave_the_seat_up_before_it_went(
+    ana: User, ben: User, smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = full_event(1, ana, ben)
+    with django_capture_on_commit_callbacks() as callbacks:
+        change = services.rsvp_set(event=event, user=ana, status=Rsvp.Status.MAYBE, now=NOW)
+    services.rsvp_set(event=event, user=ben, status=Rsvp.Status.NOT_GOING, now=NOW)
+
+    for callback in callbacks:
+        callback()
+
+    assert change.promoted and smtp.messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_members_taking_the_last_seat_at_once_get_one_seat_and_one_waiting_place(
+    ana: User, ben: User, carla: User
+) -> None:
+    event = full_event(2, ana)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def take_seat(user: User) -> None:
+        try:
+            barrier.wait()
+            services.rsvp_set(event=event, user=user, status=Rsvp.Status.GOING, now=NOW)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=take_seat, args=(user,)) for user in (ben, carla)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    seats = sorted(status for status, _ in statuses(event).values())
+    assert seats == ["going", "going", "waitlisted"]
+    assert Rsvp.objects.get(status=Rsvp.Status.WAITLISTED).position == 1
+
+
+# weekly series ----------------------------------------------------------------------------
+
+
+def local_starts(events: list[Event], zone: str) -> set[time]:
+    return {event.starts_at.astimezone(zoneinfo.ZoneInfo(zone)).time() for event in events}
+
+
+@pytest.mark.django_db
+def test_a_madrid_series_stays_at_six_pm_across_both_european_changes(sofia: User) -> None:
+    series = EventSeriesFactory.create(
+        host=sofia,
+        weekdays=[6],  # Sundays, the days the clocks change
+        local_start=time(18, 0),
+        starts_on=date(2026, 10, 18),
+        until=date(2027, 4, 4),
+    )
+
+    made = services.series_extend(
+        series=series, until=date(2027, 4, 4), now=datetime(2026, 10, 1, tzinfo=UTC)
+    )
+
+    by_day = {event.starts_at.date(): event.starts_at.hour for event in made}
+    assert by_day[date(2026, 10, 18)] == 16  # CEST, UTC+2
+    assert by_day[date(2026, 10, 25)] == 17  # the last Sunday of October: CET, UTC+1
+    assert by_day[date(2027, 3, 21)] == 17
+    assert by_day[date(2027, 3, 28)] == 16  # the last Sunday of March: CEST again
+    assert local_starts(made, "Europe/Madrid") == {time(18, 0)}
+    assert {event.duration for event in made} == {timedelta(hours=1)}
+    assert {(event.series, event.kind, event.host) for event in made} == {
+        (series, "training", sofia)
+    }
+
+
+@pytest.mark.django_db
+def test_a_santiago_series_keeps_its_local_time_across_chiles_changes(sofia: User) -> None:
+    series = EventSeriesFactory.create(
+        weekdays=[2],  # Wednesdays
+        local_start=time(19, 30),
+        time_zone="America/Santiago",
+        starts_on=date(2027, 3, 24),
+        until=date(2027, 9, 15),
+    )
+
+    made = services.series_extend(
+        series=series, until=date(2027, 9, 15), now=datetime(2027, 3, 1, tzinfo=UTC)
+    )
+
+    utc_times = {event.starts_at.date(): event.starts_at.time() for event in made}
+    assert utc_times[date(2027, 3, 31)] == time(22, 30)  # summer time, UTC-3
+    assert utc_times[date(2027, 4, 7)] == time(23, 30)  # from the first Sunday of April, UTC-4
+    assert utc_times[date(2027, 9, 8)] == time(22, 30)  # from the first Sunday of September
+    assert local_starts(made, "America/Santiago") == {time(19, 30)}
+    assert {event.time_zone for event in made} == {"America/Santiago"}
+
+
+@pytest.mark.django_db
+def test_extending_a_series_twice_creates_nothing_more_and_skips_the_past() -> None:
+    series = EventSeriesFactory.create(
+        weekdays=[0, 2],  # Mondays and Wednesdays
+        local_start=time(9, 0),
+        starts_on=date(2026, 11, 16),
+        until=date(2026, 12, 2),
+    )
+
+    first = services.series_extend(series=series, until=date(2027, 1, 31), now=NOW)
+    again = services.series_extend(series=series, until=date(2027, 1, 31), now=NOW)
+
+    # Not Monday 16, Wednesday 18 nor Monday 23 (past); nothing after the series' last day.
+    assert [event.starts_at.date() for event in first] == [
+        date(2026, 11, 25),
+        date(2026, 11, 30),
+        date(2026, 12, 2),
+    ]
+    assert again == []
+    assert series.events.count() == 3
+
+
+# lists ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_lists_show_upcoming_past_and_mine_in_one_query_each(
+    ana: User, ben: User, django_assert_num_queries: Any
+) -> None:
+    room = RoomFactory.create()
+    live = EventFactory.create(
+        title="Live", starts_at=NOW - timedelta(minutes=10), host=ana, room=room
+    )
+    soon = EventFactory.create(title="Soon", starts_at=NOW + timedelta(hours=1), room=room)
+    later = EventFactory.create(title="Later", starts_at=NOW + timedelta(days=2))
+    EventFactory.create(title="Called off", starts_at=NOW + timedelta(hours=3), cancelled_at=NOW)
+    done = EventFactory.create(title="Done", starts_at=NOW - timedelta(days=1))
+    for user in (ana, ben):
+        services.rsvp_set(event=soon, user=user, status=Rsvp.Status.GOING, now=NOW)
+    Rsvp.objects.create(event=done, user=ana, status=Rsvp.Status.GOING)
+    Rsvp.objects.create(event=done, user=ben, status=Rsvp.Status.MAYBE)
+    services.rsvp_set(event=later, user=ben, status=Rsvp.Status.MAYBE, now=NOW)
+
+    with django_assert_num_queries(1):
+        upcoming = [
+            (e.title, e.starting_now, e.going_count, e.host and e.host.name, e.room and e.room.name)
+            for e in selectors.events_upcoming(now=NOW)
+        ]
+    with django_assert_num_queries(1):
+        past = [(e.title, e.attendance) for e in selectors.events_past(now=NOW)]
+    with django_assert_num_queries(1):
+        mine = [e.title for e in selectors.events_mine(user=ana, now=NOW)]
+
+    assert [(title, now, going) for title, now, going, *_ in upcoming] == [
+        ("Live", True, 0),
+        ("Soon", False, 2),
+        ("Later", False, 0),
+    ]
+    assert upcoming[0][3:] == ("Ana", room.name)
+    assert past == [("Done", 1)]
+    assert mine == ["Live", "Soon"]
+    assert [e.title for e in selectors.events_mine(user=ben, now=NOW)] == ["Soon"]
+    assert live.is_starting_now(now=NOW) and not soon.is_starting_now(now=NOW)
