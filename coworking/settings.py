@@ -191,6 +191,11 @@ CELERY_BEAT_SCHEDULE = {
     "events-reminders": {"task": "events.tasks.reminders_tick", "schedule": 60.0},
     # People in an event's room are invited to the cafeteria when it ends (events/tasks.py).
     "events-wrap-up": {"task": "events.tasks.events_wrap_up_tick", "schedule": 60.0},
+    # Recurring sessions: the next eight weeks are always on the calendar.
+    "events-series-extend": {
+        "task": "events.tasks.series_extend_tick",
+        "schedule": crontab(hour="3", minute="41"),
+    },
     # Closing is a conditional UPDATE, so a late or doubled tick closes nothing twice.
     "rooms-close-idle": {
         "task": "rooms.tasks.rooms_close_idle_tick",

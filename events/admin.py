@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
@@ -10,9 +8,6 @@ from django.utils.translation import ngettext
 
 from events import services
 from events.models import Event, EventSeries, Rsvp
-
-# How far ahead "Create the coming occurrences" fills a series.
-SERIES_HORIZON = timedelta(weeks=8)
 
 
 class RsvpInline(admin.TabularInline):
@@ -120,7 +115,7 @@ class EventSeriesAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Create the coming occurrences"), permissions=["change"])
     def extend_series(self, request: HttpRequest, queryset: QuerySet[EventSeries]) -> None:
-        until = timezone.localdate() + SERIES_HORIZON
+        until = timezone.localdate() + services.SERIES_HORIZON
         created = sum(len(services.series_extend(series=s, until=until)) for s in queryset)
         self.message_user(
             request,

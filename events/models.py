@@ -1,3 +1,4 @@
+import secrets
 import uuid
 import zoneinfo
 from datetime import UTC, date, datetime, timedelta
@@ -6,6 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -294,3 +296,34 @@ class Rsvp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.event} ({self.status})"
+
+
+def calendar_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A member's private calendar feed: whoever has the URL with `token` can read the events
+    the member hosts or goes to, without logging in (calendar programs cannot). A new token
+    (`events.services.calendar_feed_rotate`) revokes the old URL."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+        verbose_name=_("member"),
+    )
+    token = models.CharField(
+        _("secret token"), max_length=64, unique=True, default=calendar_feed_token
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.user} (calendar feed)"
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:feed", args=[self.token])

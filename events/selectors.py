@@ -1,6 +1,6 @@
 """Reads of events for lists: each is one query, whatever the number of events."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
@@ -16,7 +16,11 @@ from django.db.models import (
 from django.utils import timezone
 
 from events.models import Event, Rsvp
+from events.services import EVENT_ROOM_OPENS_BEFORE
 from members.models import User
+from rooms.models import Message
+from rooms.selectors import messages_between
+from rooms.services import RoomAccessDenied
 
 _GOING = Q(rsvps__status=Rsvp.Status.GOING)
 
@@ -74,3 +78,43 @@ def events_mine(*, user: User, now: datetime | None = None) -> "QuerySet[Upcomin
     """The upcoming events `user` hosts or is going to."""
     going = Rsvp.objects.filter(event=OuterRef("pk"), user=user, status=Rsvp.Status.GOING)
     return events_upcoming(now=now).filter(Q(host=user) | Exists(going))
+
+
+# How far back a member's calendar feed goes: recent events stay in their calendar.
+FEED_PAST = timedelta(days=30)
+
+
+def events_in_feed(*, user: User, now: datetime | None = None) -> QuerySet[Event]:
+    """The events for `user`'s calendar feed: those they host or are going to, upcoming or
+    ended within `FEED_PAST`, soonest first. Cancelled ones stay in, so that calendars mark
+    them cancelled instead of keeping a stale copy."""
+    now = now or timezone.now()
+    going = Rsvp.objects.filter(event=OuterRef("pk"), user=user, status=Rsvp.Status.GOING)
+    return (
+        Event.objects.filter(Q(host=user) | Exists(going), ends_at__gt=now - FEED_PAST)
+        .select_related("room")
+        .order_by("starts_at", "id")
+    )
+
+
+# The chat that belongs to an event: from its room's opening until a while after the end.
+CONVERSATION_AFTER = timedelta(hours=1)
+
+
+def event_conversation(
+    *, event: Event, viewer: User, now: datetime | None = None
+) -> list[Message] | None:
+    """What was said in the event's room around it (from `EVENT_ROOM_OPENS_BEFORE` the start
+    to `CONVERSATION_AFTER` the end), as `viewer` may read it. None before the start, without
+    a room, and for a member who may not read the room. A fixed number of queries."""
+    if event.room is None or event.starts_at > (now or timezone.now()):
+        return None
+    try:
+        return messages_between(
+            room=event.room,
+            viewer=viewer,
+            start=event.starts_at - EVENT_ROOM_OPENS_BEFORE,
+            end=event.ends_at + CONVERSATION_AFTER,
+        )
+    except RoomAccessDenied:
+        return None

@@ -12,7 +12,15 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Event, EventError, EventKind, EventSeries, Rsvp
+from events.models import (
+    CalendarFeed,
+    Event,
+    EventError,
+    EventKind,
+    EventSeries,
+    Rsvp,
+    calendar_feed_token,
+)
 from events.tasks import event_change_announce, rsvp_promoted_notify
 from members.models import User
 from rooms.models import Room
@@ -81,6 +89,8 @@ class InvalidAnswer(EventError):
 # A meetup "starting now" takes a moment to fill in; a start this recent still counts as now.
 START_GRACE = timedelta(minutes=5)
 MEETUP_DURATIONS = (timedelta(minutes=30), timedelta(minutes=60))
+# A room made for an event lets members in this long before the start.
+EVENT_ROOM_OPENS_BEFORE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -249,11 +259,27 @@ def event_update(
         if any(getattr(locked, name) != value for name, value in before.items()):
             locked.sequence += 1
         locked.save()
+        if room is not None and locked.starts_at != before["starts_at"]:
+            _event_room_follow(event=locked, room=room)
         _waitlist_promote(event=locked, now=now)
         # Attendees hear of what changes their plans (not of a reworded description).
         if any(getattr(locked, name) != before[name] for name in ANNOUNCED_FIELDS):
             transaction.on_commit(partial(event_change_announce.delay, locked.pk))
     return locked
+
+
+def _event_room_follow(*, event: Event, room: Room) -> None:
+    """Keep a room made for `event` (by its creator, with an opening time) opening
+    `EVENT_ROOM_OPENS_BEFORE` its start, and counting as active until then."""
+    if room.opens_at is None or room.created_by_id is None:
+        return
+    if room.created_by_id != event.created_by_id:
+        return
+    room.opens_at = event.starts_at - EVENT_ROOM_OPENS_BEFORE
+    Room.objects.filter(pk=room.pk).update(opens_at=room.opens_at)
+    Room.objects.filter(pk=room.pk, last_activity_at__lt=event.starts_at).update(
+        last_activity_at=event.starts_at
+    )
 
 
 def event_cancel(*, event: Event, by: User, now: datetime | None = None) -> bool:
@@ -388,7 +414,8 @@ def event_create_with_room(
 ) -> Event:
     """Create an event together with a public meeting room of its own, named after it, in
     one transaction: a refused event leaves no room behind. Staff events get a permanent
-    room; a meetup gets a member's room, which closes itself once idle after the start."""
+    room; a meetup gets a member's room, which closes itself once idle after the start.
+    Members may enter the room from `EVENT_ROOM_OPENS_BEFORE` the start on."""
     from rooms.services import room_create
 
     with transaction.atomic():
@@ -397,6 +424,8 @@ def event_create_with_room(
             name=title,
             description=description,
             permanent=kind != EventKind.MEETUP and by.is_staff,
+            # Opens a few minutes before the start: a meetup starting now, at once.
+            opens_at=starts_at - EVENT_ROOM_OPENS_BEFORE,
         )
         event = event_create(
             by=by,
@@ -441,3 +470,34 @@ def meetup_start(
         time_zone=time_zone,
         now=now,
     )
+
+
+# How far ahead series are filled (the admin action and the daily beat tick).
+SERIES_HORIZON = timedelta(weeks=8)
+
+
+def series_extend_all(*, now: datetime | None = None) -> int:
+    """Fill every running series up to `SERIES_HORIZON` ahead. Idempotent, like
+    `series_extend`. Returns how many events it created."""
+    now = now or timezone.now()
+    created = 0
+    for series in EventSeries.objects.filter(until__gte=now.date()):
+        until = now.astimezone(zoneinfo.ZoneInfo(series.time_zone)).date() + SERIES_HORIZON
+        created += len(series_extend(series=series, until=until, now=now))
+    return created
+
+
+def calendar_feed_get_or_create(*, user: User) -> CalendarFeed:
+    """The member's private calendar feed, made with a fresh secret token the first time."""
+    feed, _created = CalendarFeed.objects.get_or_create(user=user)
+    return feed
+
+
+def calendar_feed_rotate(*, user: User, now: datetime | None = None) -> CalendarFeed:
+    """Give the member's feed a new secret token: the old URL stops working at once (revoke
+    a leaked link). Makes the feed when the member had none."""
+    feed, _created = CalendarFeed.objects.update_or_create(
+        user=user,
+        defaults={"token": calendar_feed_token(), "created_at": now or timezone.now()},
+    )
+    return feed

@@ -165,3 +165,13 @@ def events_wrap_up_tick() -> int:
             async_to_sync(broadcast.event_ended)(room_id=room_id, title=title)
             announced += 1
     return announced
+
+
+@shared_task(ignore_result=True)
+def series_extend_tick() -> int:
+    """Beat runs this daily: recurring sessions always have their next weeks on the calendar
+    without anyone copying events by hand."""
+    # Imported here: the services module queues this module's tasks.
+    from events.services import series_extend_all
+
+    return series_extend_all()

@@ -12,4 +12,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.event_edit, name="edit"),
     path("<int:pk>/rsvp/", views.rsvp, name="rsvp"),
     path("<int:pk>/event.ics", views.event_calendar, name="ics"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("calendar/rotate/", views.calendar_feed_new, name="feed_rotate"),
+    path("calendar/<slug:token>.ics", views.calendar_feed, name="feed"),
 ]

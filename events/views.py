@@ -5,18 +5,29 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events.forms import EventForm, MeetupForm, RsvpForm, StaffEventForm
-from events.ics import event_ics
-from events.models import Event, EventError, Rsvp
-from events.selectors import events_mine, events_past, events_upcoming
+from events.ics import calendar_ics, event_ics
+from events.models import CalendarFeed, Event, EventError, Rsvp
+from events.selectors import (
+    event_conversation,
+    events_in_feed,
+    events_mine,
+    events_past,
+    events_upcoming,
+)
 from events.services import (
     RsvpChange,
+    calendar_feed_get_or_create,
+    calendar_feed_rotate,
     event_can_manage,
+    event_cancel,
     event_create,
     event_create_with_room,
     event_update,
@@ -53,16 +64,19 @@ def event_list(request: HttpRequest) -> HttpResponse:
     if tab not in TABS:
         tab = "upcoming"
     events: QuerySet[Event]
+    feed_url = None
     if tab == "past":
         events = events_past()
     elif tab == "mine":
         events = events_mine(user=user)
+        feed = calendar_feed_get_or_create(user=user)
+        feed_url = f"{settings.SITE_URL}{feed.get_absolute_url()}"
     else:
         events = events_upcoming()
     return render(
         request,
         "events/list.html",
-        {"tab": tab, "events": list(events[:LISTED_EVENTS])},
+        {"tab": tab, "events": list(events[:LISTED_EVENTS]), "feed_url": feed_url},
     )
 
 
@@ -86,6 +100,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "seats_left": seats_left,
             "my_rsvp": Rsvp.objects.filter(event=event, user=user).first(),
             "can_manage": event_can_manage(event=event, user=user),
+            "conversation": event_conversation(event=event, viewer=user),
         },
     )
 
@@ -217,3 +232,50 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "event": event},
         status=400 if form.is_bound else 200,
     )
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    user, event = _event_to_manage(request, pk)
+    if event_cancel(event=event, by=user):
+        messages.success(
+            request, _("The event is cancelled. The members who were going are being told.")
+        )
+    else:
+        messages.info(request, _("This event was already cancelled."))
+    return redirect("events:event", event.pk)
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A member's private feed, read by calendar programs: the secret token in the URL
+    stands in for logging in."""
+    feed = get_object_or_404(
+        CalendarFeed.objects.select_related("user"),
+        token=token,
+        user__is_active=True,
+        user__deleted_at__isnull=True,
+    )
+    member = feed.user
+    with translation.override(member.language):
+        name = _("%(site)s events") % {"site": settings.SITE_NAME}
+    body = calendar_ics(events=events_in_feed(user=member), site_url=settings.SITE_URL, name=name)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+@require_POST
+def calendar_feed_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    calendar_feed_rotate(user=user)
+    messages.success(
+        request,
+        _(
+            "Here is your new calendar link. The old one no longer works: "
+            "update it in your calendar app."
+        ),
+    )
+    return redirect(f"{reverse('events:list')}?show=mine")

@@ -70,6 +70,8 @@ class Room(models.Model):
     # Moved forward by entries and messages; what `rooms_close_idle` measures idleness by.
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Before this, only staff and the creator may come in (to prepare); NULL: open from the start.
+    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
 
     class Meta:
         ordering = ["kind", "name"]
@@ -112,6 +114,10 @@ class Room(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    def has_opened(self, *, now: datetime | None = None) -> bool:
+        """Has the opening time passed (or is there none)? Says nothing of being closed."""
+        return self.opens_at is None or self.opens_at <= (now or timezone.now())
 
     @property
     def title(self) -> str:

@@ -13,12 +13,14 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 
 from members.models import Block, User
 from rooms.models import Message, Room, RoomParticipation
 from rooms.services import RoomAccessDenied, room_can_enter
 
 HISTORY_MAX = 100
+CONVERSATION_MAX = 500
 
 
 def room_can_read(*, room: Room, user: User) -> bool:
@@ -57,13 +59,8 @@ def history(
     if not room_can_read(room=room, user=viewer):
         raise RoomAccessDenied
     limit = max(1, min(limit, HISTORY_MAX))
-    made = Block.objects.filter(blocker=viewer).values("blocked_id")
-    received = Block.objects.filter(blocked=viewer).values("blocker_id")
-    messages = (
-        Message.objects.filter(room=room)
-        .filter(Q(author__isnull=True) | (~Q(author_id__in=made) & ~Q(author_id__in=received)))
-        .select_related("author__profile", "deleted_by")
-        .prefetch_related(Prefetch("mentions", queryset=User.objects.only("pk")))
+    messages = _visible_messages(room=room, viewer=viewer).prefetch_related(
+        Prefetch("mentions", queryset=User.objects.only("pk"))
     )
     if after_id is not None:
         return list(messages.filter(id__gt=after_id).order_by("id")[:limit])
@@ -72,10 +69,37 @@ def history(
     return list(messages.order_by("-id")[:limit])
 
 
-def rooms_open_to(*, user: User) -> QuerySet[Room]:
+def messages_between(
+    *, room: Room, viewer: User, start: datetime, end: datetime, limit: int = 200
+) -> list[Message]:
+    """`room`'s messages written from `start` (included) to `end` (excluded), oldest first, at
+    most `limit` of them, as `viewer` may see them: the access and block rules of `history`
+    (raises RoomAccessDenied), tombstones kept. A fixed number of queries."""
+    if not room_can_read(room=room, user=viewer):
+        raise RoomAccessDenied
+    limit = max(1, min(limit, CONVERSATION_MAX))
+    messages = _visible_messages(room=room, viewer=viewer).filter(
+        created_at__gte=start, created_at__lt=end
+    )
+    return list(messages.order_by("created_at", "id")[:limit])
+
+
+def _visible_messages(*, room: Room, viewer: User) -> QuerySet[Message]:
+    """All of `room`'s messages but those by anyone on either side of a block with `viewer`."""
+    made = Block.objects.filter(blocker=viewer).values("blocked_id")
+    received = Block.objects.filter(blocked=viewer).values("blocker_id")
+    return (
+        Message.objects.filter(room=room)
+        .filter(Q(author__isnull=True) | (~Q(author_id__in=made) & ~Q(author_id__in=received)))
+        .select_related("author__profile", "deleted_by")
+    )
+
+
+def rooms_open_to(*, user: User, now: datetime | None = None) -> QuerySet[Room]:
     """Open rooms `user` may enter, in one query: the same rules as `room_can_enter`, which
     decides for a single room (keep the two in step). The cafeteria first, then permanent
     rooms, then members' rooms."""
+    now = now or timezone.now()
     rooms = Room.objects.filter(closed_at__isnull=True).exclude(
         Exists(
             RoomParticipation.objects.filter(
@@ -91,7 +115,7 @@ def rooms_open_to(*, user: User) -> QuerySet[Room]:
             Q(private=False)
             | Q(created_by=user)
             | (Exists(invited) & ~Q(created_by_id__in=made) & ~Q(created_by_id__in=received))
-        )
+        ).filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now) | Q(created_by=user))
     return rooms.order_by(
         Case(
             When(kind=Room.Kind.CAFETERIA, then=Value(0)),

@@ -89,9 +89,11 @@ def room_create(
     capacity: int | None = None,
     invitees: Iterable[User] = (),
     permanent: bool = False,
+    opens_at: datetime | None = None,
 ) -> Room:
     """Open a meeting room. Members open their own (closed again when idle); staff may make
-    permanent ones. Invitees on either side of a block with the creator are left out."""
+    permanent ones. Invitees on either side of a block with the creator are left out. With
+    `opens_at`, others may come in from then on (see `room_can_enter`)."""
     if not _is_member(creator) or (permanent and not creator.is_staff):
         raise NotAllowed
     name = " ".join(name.split())
@@ -104,6 +106,7 @@ def room_create(
         private=private,
         capacity=capacity,
         created_by=creator,
+        opens_at=opens_at,
     )
     room.full_clean(exclude=["slug"])
     for attempt in range(5):
@@ -149,11 +152,14 @@ def room_invite(*, room: Room, by: User, invitees: Iterable[User]) -> list[User]
     return _invite(room=room, by=by, invitees=invitees)
 
 
-def room_can_enter(*, room: Room, user: User) -> bool:
-    """May `user` come in? Capacity is presence's business, not checked here."""
+def room_can_enter(*, room: Room, user: User, now: datetime | None = None) -> bool:
+    """May `user` come in (at `now`)? Capacity is presence's business, not checked here."""
     if not _is_member(user) or not room.is_open:
         return False
     if RoomParticipation.objects.filter(room=room, user=user, removed_at__isnull=False).exists():
+        return False
+    # Staff and the creator come in early to prepare.
+    if not room.has_opened(now=now) and not (user.is_staff or user.pk == room.created_by_id):
         return False
     if room.is_cafeteria or not room.private or user.is_staff:
         return True

@@ -82,6 +82,9 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
     if not room.is_open:
         return _closed_room(request, user, room)
     if not room_can_enter(room=room, user=user):
+        # Not open yet, to someone who may come in once it is: say when, rather than refuse.
+        if room.opens_at and room_can_enter(room=room, user=user, now=room.opens_at):
+            return render(request, "rooms/room_not_yet.html", {"room": room})
         raise PermissionDenied
     if room_is_full(room=room, user=user):
         present = present_by_room(viewer=user, rooms=[room])[room.pk]

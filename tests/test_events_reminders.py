@@ -2,7 +2,7 @@
 cancellations: delivered to a real SMTP server, once."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -188,3 +188,20 @@ def test_a_cancellation_reaches_the_attendees_with_a_cancelling_calendar(
     assert str(message["Subject"]).startswith("Cancelad")
     calendar = Calendar.from_ical(next(message.iter_attachments()).get_content())
     assert str(next(iter(calendar.walk("VEVENT")))["STATUS"]) == "CANCELLED"
+
+
+def test_the_daily_tick_keeps_eight_weeks_of_a_running_series_on_the_calendar() -> None:
+    from events.services import series_extend_all
+    from tests.factories import EventSeriesFactory
+
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday
+    running = EventSeriesFactory.create(
+        weekdays=[2], local_start=time(18, 0), starts_on=date(2026, 11, 1), until=date(2027, 6, 30)
+    )
+    EventSeriesFactory.create(
+        weekdays=[2], local_start=time(18, 0), starts_on=date(2026, 1, 1), until=date(2026, 3, 1)
+    )
+
+    assert series_extend_all(now=now) == 8  # Wednesdays from 25 November, eight weeks on
+    assert series_extend_all(now=now) == 0
+    assert running.events.count() == 8
