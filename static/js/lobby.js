@@ -9,6 +9,10 @@ const list = document.getElementById("room-list");
 let backoff = 1000;
 let fallback = null;
 let scheduled = false;
+let leaving = false;
+addEventListener("beforeunload", () => {
+  leaving = true;
+});
 
 async function refresh() {
   scheduled = false;
@@ -42,9 +46,13 @@ function connect() {
     if (JSON.parse(event.data).type === "lobby.changed") refreshSoon();
   });
   socket.addEventListener("close", (event) => {
-    // 4000-4099: the server ended it on purpose (logged out, account closed).
+    // 4000-4099: the server ended it on purpose (logged out, account closed): reload, which
+    // leads to the login page, unless this page is already going somewhere (it may be the
+    // one that logged out, and a reload would cancel that navigation).
     if (event.code >= 4000 && event.code < 4100) {
-      location.reload();
+      setTimeout(() => {
+        if (!leaving) location.reload();
+      }, 1000);
       return;
     }
     fallback ??= setInterval(refresh, FALLBACK_EVERY_MS);

@@ -16,6 +16,10 @@ const MUTE_MINUTES = 15;
 // Close codes the server uses to send someone away on purpose: reconnecting would only be
 // refused again, so these end the page's live side.
 const KICK_CODES = { min: 4000, max: 4099, loggedOut: 4000 };
+let leavingPage = false;
+addEventListener("beforeunload", () => {
+  leavingPage = true;
+});
 const LINK_REL = "noopener noreferrer nofollow";
 const URL_PATTERN = /https?:\/\/[^\s<>"]+/g;
 // Punctuation that usually ends the sentence rather than the address.
@@ -514,8 +518,13 @@ function endLive(code) {
   showOlderButton();
   call.end();
   joinButton.disabled = true;
-  // Logged out: the page itself now leads to the login page.
-  if (code === KICK_CODES.loggedOut) setTimeout(() => location.reload(), 1500);
+  // Logged out: the page itself now leads to the login page (unless this page is already
+  // going somewhere, e.g. it is the one that logged out: a reload would cancel that).
+  if (code === KICK_CODES.loggedOut) {
+    setTimeout(() => {
+      if (!leavingPage) location.reload();
+    }, 1500);
+  }
 }
 
 // Calls ---------------------------------------------------------------------------------
