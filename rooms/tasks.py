@@ -1,6 +1,7 @@
 """Celery tasks for rooms. Each is safe to run twice."""
 
 import smtplib
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from celery import shared_task
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from rooms import broadcast, emails
 from rooms.calls import call_prune
-from rooms.models import Mention
+from rooms.models import Mention, Room
 from rooms.presence import presence_prune as prune
 from rooms.services import rooms_close_idle
 
@@ -76,3 +77,23 @@ def mention_notify(message_id: int, user_id: int) -> None:
             return
         emails.mention_email(mention).send()
         Mention.objects.filter(pk=mention.pk).update(emailed_at=timezone.now())
+
+
+# How often beat runs `rooms_opened_tick` (coworking/settings.py), in seconds.
+OPENED_TICK_SECONDS = 60
+
+
+@shared_task(ignore_result=True)
+def rooms_opened_tick() -> int:
+    """Beat runs this every minute: when an event's room opened since the last tick, open
+    lobby pages fetch their list, so the room appears without a reload. Only a signal: a
+    doubled tick costs one more fetch, nothing else."""
+    now = timezone.now()
+    opened = Room.objects.filter(
+        closed_at__isnull=True,
+        opens_at__lte=now,
+        opens_at__gt=now - timedelta(seconds=OPENED_TICK_SECONDS),
+    ).count()
+    if opened:
+        async_to_sync(broadcast.lobby_changed)()
+    return opened

@@ -22,6 +22,16 @@ def test_the_configuration_is_safe_for_redelivery() -> None:
     assert conf.beat_schedule["worker-heartbeat"]["task"] == "core.tasks.worker_heartbeat"
 
 
+def test_every_beat_entry_names_a_registered_task() -> None:
+    app.loader.import_default_modules()  # the apps' tasks modules, as a worker loads them
+
+    unknown = [
+        name for name, entry in app.conf.beat_schedule.items() if entry["task"] not in app.tasks
+    ]
+
+    assert unknown == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_a_task_sent_through_redis(
     celery_worker: subprocess.Popen[bytes], client

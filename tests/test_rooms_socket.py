@@ -680,3 +680,22 @@ async def test_when_the_event_held_here_ends_the_room_is_invited_to_the_cafeteri
     assert notice["url"] == "/rooms/cafeteria/"
     assert await inside.receive_nothing(timeout=0.5)
     await inside.disconnect()
+
+
+async def test_open_lobbies_hear_when_an_event_room_opens() -> None:
+    from rooms.tasks import rooms_opened_tick
+
+    _alice, session = await member()
+    await room(opens_at=timezone.now() - timedelta(seconds=20))
+    await room(opens_at=timezone.now() + timedelta(minutes=5))  # not yet
+    lobby = WebsocketCommunicator(
+        application,
+        "/ws/rooms/",
+        headers=[ORIGIN, (b"cookie", f"sessionid={session}".encode())],
+    )
+    assert (await lobby.connect(timeout=5))[0]
+
+    assert await database_sync_to_async(rooms_opened_tick)() == 1
+
+    assert await lobby.receive_json_from(timeout=5) == {"type": "lobby.changed"}
+    await lobby.disconnect()
