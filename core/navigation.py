@@ -12,6 +12,7 @@ class NavItem:
     url_name: str
     label: str | Promise
     members_only: bool = False
+    staff_only: bool = False
 
 
 MAIN_NAVIGATION = [
@@ -20,6 +21,7 @@ MAIN_NAVIGATION = [
     NavItem("matching:mine", _("Coffee pairs"), members_only=True),
     NavItem("rooms:lobby", _("Rooms"), members_only=True),
     NavItem("events:list", _("Events")),
+    NavItem("dashboard:index", _("Staff"), staff_only=True),
 ]
 
 
@@ -30,10 +32,12 @@ class ResolvedNavItem:
     current: bool
 
 
-def navigation_for(path: str, *, authenticated: bool) -> list[ResolvedNavItem]:
+def navigation_for(path: str, *, authenticated: bool, staff: bool = False) -> list[ResolvedNavItem]:
     items = []
     for item in MAIN_NAVIGATION:
         if item.members_only and not authenticated:
+            continue
+        if item.staff_only and not (authenticated and staff):
             continue
         try:
             url = reverse(item.url_name)

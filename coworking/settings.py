@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "matching",
     "rooms",
     "events",
+    "dashboard",
+    "newsletter",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.MemberTimeZoneMiddleware",
+    "core.middleware.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -99,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "notifications.context_processors.notifications",
             ],
         },
     },
@@ -198,6 +203,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.series_extend_tick",
         "schedule": crontab(hour="3", minute="41"),
     },
+    # Newsletter sends whose worker died or whose task was lost carry on (newsletter/tasks.py).
+    "newsletter-resume": {
+        "task": "newsletter.tasks.newsletter_resume_tick",
+        "schedule": crontab(minute="*/5"),
+    },
+    # The weekly digest goes out on Monday morning in each member's zone (notifications/).
+    "notifications-digest": {
+        "task": "notifications.tasks.digest_tick",
+        "schedule": crontab(minute=7),
+    },
     # Closing is a conditional UPDATE, so a late or doubled tick closes nothing twice.
     "rooms-close-idle": {
         "task": "rooms.tasks.rooms_close_idle_tick",
@@ -229,6 +244,13 @@ if _turn_ttl_seconds < 60:
     raise ImproperlyConfigured("TURN_CREDENTIAL_TTL must be at least 60 seconds.")
 TURN_CREDENTIAL_TTL = timedelta(seconds=_turn_ttl_seconds)
 
+# Newsletter (docs/newsletter.md): messages per SMTP connection, and the bearer token of the
+# bounce/complaint webhook (POST /newsletter/bounces/), which is off while it is empty.
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=100)
+if NEWSLETTER_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("NEWSLETTER_BATCH_SIZE must be at least 1.")
+NEWSLETTER_WEBHOOK_TOKEN = env.str("NEWSLETTER_WEBHOOK_TOKEN", default="")
+
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -253,6 +275,8 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
+    # The newsletter form sends a confirmation email: few per address, a handful per IP.
+    "newsletter_subscribe": "5/m/ip,30/h/ip,3/h/key",
 }
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_CHANGE_EMAIL = True

@@ -18,6 +18,9 @@ urlpatterns = [
     path("pairs/", include("matching.urls")),
     path("rooms/", include("rooms.urls")),
     path("events/", include("events.urls")),
+    path("newsletter/", include("newsletter.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("staff/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
 ]
 

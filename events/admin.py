@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events import services
-from events.models import Event, EventSeries, Rsvp
+from events.models import CalendarFeed, Event, EventSeries, Rsvp
 
 
 class RsvpInline(admin.TabularInline):
@@ -32,10 +32,17 @@ class EventAdmin(admin.ModelAdmin):
         "capacity",
         "going_count",
         "waitlisted_count",
+        "attendance_count",
         "sequence",
         "cancelled_at",
     ]
-    list_filter = ["kind", ("cancelled_at", admin.EmptyFieldListFilter), "series", "room"]
+    list_filter = [
+        "kind",
+        ("cancelled_at", admin.EmptyFieldListFilter),
+        ("attendance_count", admin.EmptyFieldListFilter),
+        "series",
+        "room",
+    ]
     list_select_related = ["host", "room"]
     search_fields = ["title", "description", "host__email", "host__display_name"]
     date_hierarchy = "starts_at"
@@ -46,6 +53,8 @@ class EventAdmin(admin.ModelAdmin):
         "series",
         "going_count",
         "waitlisted_count",
+        "wrapped_up_at",
+        "attendance_count",
         "created_at",
         "updated_at",
     ]
@@ -141,3 +150,32 @@ class RsvpAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Who has a calendar feed. The token is a password to the member's calendar: it is never
+    shown; revoking gives the feed a new one."""
+
+    list_display = ["user", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__display_name"]
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the feed URL (a new one is made)"), permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[CalendarFeed]) -> None:
+        count = 0
+        for feed in queryset.select_related("user"):
+            services.calendar_feed_rotate(user=feed.user)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d feed URL revoked.", "%(count)d feed URLs revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -189,6 +189,8 @@ class Event(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # When the people in its room were invited to carry on in the cafeteria (once).
     wrapped_up_at = models.DateTimeField(_("wrapped up at"), null=True, blank=True)
+    # How many members were in its room during the event, counted when it is wrapped up.
+    attendance_count = models.PositiveIntegerField(_("attendance"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -223,6 +225,9 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:event", args=[self.pk])
 
     @property
     def is_cancelled(self) -> bool:

@@ -13,6 +13,7 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from events.models import Event, Rsvp
@@ -64,12 +65,15 @@ def events_upcoming(*, now: datetime | None = None) -> "QuerySet[UpcomingEvent]"
 
 def events_past(*, now: datetime | None = None) -> "QuerySet[PastEvent]":
     """Events that took place (not cancelled, over), latest first, each with `attendance`:
-    how many members were going."""
+    how many members were in its room, or, until that is counted, how many were going."""
     now = now or timezone.now()
     return (
         _listed()
         .filter(ends_at__lte=now)
-        .annotate(going_count=Count("rsvps", filter=_GOING), attendance=F("going_count"))
+        .annotate(
+            going_count=Count("rsvps", filter=_GOING),
+            attendance=Coalesce(F("attendance_count"), F("going_count")),
+        )
         .order_by("-starts_at", "-id")
     )
 

@@ -6,9 +6,12 @@ from asgiref.sync import async_to_sync
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from events import emails
 from events.models import Event, Rsvp
+from notifications.models import Kind
+from notifications.services import notify
 from rooms import broadcast
 from rooms.tasks import EMAIL_RETRY
 
@@ -30,7 +33,16 @@ def rsvp_promoted_notify(rsvp_id: int) -> None:
             return
         if rsvp.status != Rsvp.Status.GOING or rsvp.event.is_cancelled:
             return
-        emails.rsvp_promoted_email(rsvp).send()
+        delivery = notify(
+            user=rsvp.user,
+            kind=Kind.WAITLIST_PROMOTED,
+            key=f"promoted:{rsvp.pk}:{rsvp.promoted_at.isoformat()}",
+            text=_("A seat freed up: you are going to “%(title)s” (%(when)s)."),
+            params={"title": rsvp.event.title, "when": rsvp.event.starts_at},
+            url=rsvp.event.get_absolute_url(),
+        )
+        if delivery.email:
+            emails.rsvp_promoted_email(rsvp).send()
         Rsvp.objects.filter(pk=rsvp.pk).update(promotion_emailed_at=timezone.now())
 
 
@@ -45,6 +57,10 @@ REMINDER_LEADS = {"day": timedelta(hours=24), "soon": timedelta(minutes=15)}
 # is noise: the starting-soon one follows shortly.
 DAY_REMINDER_MIN_AHEAD = timedelta(hours=2)
 _FIELDS = {"day": "reminded_day_at", "soon": "reminded_soon_at"}
+REMINDER_TEXTS = {
+    "day": _("Tomorrow: “%(title)s”, %(when)s."),
+    "soon": _("Starting in 15 minutes: “%(title)s” (%(when)s). The room is open."),
+}
 
 
 def reminders_due(*, now: datetime) -> list[tuple[int, str]]:
@@ -72,9 +88,9 @@ def reminders_tick() -> int:
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def reminder_send(rsvp_id: int, kind: str) -> None:
-    """Send one reminder once, in the member's language and zone, if they still go, the event
-    still stands and they want event reminders (`User.email_event_reminders`). A reminder
-    that is not sent for one of these reasons is still marked, so it is not tried again."""
+    """Remind once, in the member's language and zone, if they still go and the event still
+    stands: on the site and by email as their preferences say (`notifications.notify`). A
+    reminder not given for one of these reasons is still marked, so it is not tried again."""
     field = _FIELDS[kind]
     with transaction.atomic():
         rsvp = (
@@ -91,12 +107,20 @@ def reminder_send(rsvp_id: int, kind: str) -> None:
             rsvp.status == Rsvp.Status.GOING
             and not event.is_cancelled
             and event.starts_at > now
-            and rsvp.user.email_event_reminders
             and rsvp.user.is_active
             and not (kind == "day" and event.starts_at - now < DAY_REMINDER_MIN_AHEAD)
         )
         if wanted:
-            emails.reminder_email(rsvp, kind=kind).send()
+            delivery = notify(
+                user=rsvp.user,
+                kind=Kind.EVENT_REMINDER,
+                key=f"reminder:{rsvp.pk}:{kind}",
+                text=REMINDER_TEXTS[kind],
+                params={"title": event.title, "when": event.starts_at},
+                url=event.get_absolute_url(),
+            )
+            if delivery.email:
+                emails.reminder_email(rsvp, kind=kind).send()
         Rsvp.objects.filter(pk=rsvp.pk).update(**{field: now})
 
 
@@ -133,6 +157,19 @@ def event_change_send(rsvp_id: int) -> None:
         if rsvp is None or rsvp.announced_sequence >= rsvp.event.sequence:
             return
         if rsvp.status in ANNOUNCED_TO and rsvp.user.is_active:
+            event = rsvp.event
+            if event.is_cancelled:
+                text = _("“%(title)s” on %(when)s was cancelled.")
+            else:
+                text = _("“%(title)s” changed: it is now on %(when)s.")
+            notify(
+                user=rsvp.user,
+                kind=Kind.EVENT_CHANGED,
+                key=f"changed:{rsvp.pk}:{event.sequence}",
+                text=text,
+                params={"title": event.title, "when": event.starts_at},
+                url=event.get_absolute_url(),
+            )
             emails.event_change_email(rsvp).send()
         Rsvp.objects.filter(pk=rsvp.pk).update(announced_sequence=rsvp.event.sequence)
 
@@ -146,8 +183,11 @@ WRAP_UP_WITHIN = timedelta(hours=1)
 @shared_task(ignore_result=True)
 def events_wrap_up_tick() -> int:
     """Beat runs this every minute: the people still in the room of an event that just ended
-    are invited, in the room, to carry on in the cafeteria. Each event once: the conditional
-    UPDATE claims it, so a second tick, or two at once, announce nothing twice."""
+    are invited, in the room, to carry on in the cafeteria, and its attendance is counted.
+    Each event once: the conditional UPDATE claims it, so a second tick, or two at once,
+    announce nothing twice."""
+    from events.services import event_attendance_count
+
     now = timezone.now()
     candidates = Event.objects.filter(
         ends_at__lte=now,
@@ -162,6 +202,7 @@ def events_wrap_up_tick() -> int:
             wrapped_up_at=now
         )
         if claimed:
+            event_attendance_count(event=Event.objects.select_related("room").get(pk=event_id))
             async_to_sync(broadcast.event_ended)(room_id=room_id, title=title)
             announced += 1
     return announced

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, IntegerField, Model, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from matching import services
+from matching import services, tasks
 from matching.models import Answer, Group, GroupMember, Participation, Programme, Round, Unmatched
 
 
@@ -256,6 +257,24 @@ class GroupAdmin(ReadOnlyAdmin):
         return ", ".join(str(member.user) for member in group.members.all())
 
 
+class IntroFilter(admin.SimpleListFilter):
+    title = _("intro")
+    parameter_name = "intro"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("sent", _("Sent")), ("failed", _("Failed so far")), ("pending", _("Not tried"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "sent":
+            return queryset.filter(intro_sent_at__isnull=False)
+        if value == "failed":
+            return queryset.filter(intro_sent_at__isnull=True, intro_attempts__gt=0)
+        if value == "pending":
+            return queryset.filter(intro_sent_at__isnull=True, intro_attempts=0)
+        return queryset
+
+
 @admin.register(GroupMember)
 class GroupMemberAdmin(ReadOnlyAdmin):
     list_display = [
@@ -264,11 +283,35 @@ class GroupMemberAdmin(ReadOnlyAdmin):
         "answer",
         "answered_at",
         "intro_sent_at",
+        "intro_attempts",
         "follow_up_sent_at",
     ]
-    list_filter = [AnsweredFilter, "round__programme"]
+    list_filter = [AnsweredFilter, IntroFilter, "round__programme"]
     list_select_related = ["user", "round__programme"]
     search_fields = ["user__email"]
+    actions = ["resend_intro"]
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("matching.change_groupmember")
+
+    @admin.action(description=_("Send the intro email again"), permissions=["resend"])
+    def resend_intro(self, request: HttpRequest, queryset: QuerySet[GroupMember]) -> None:
+        # intro_send sends only while intro_sent_at is empty (its guard against duplicates),
+        # so clearing it is what asks for another email: deliberately, for these seats only.
+        seat_ids = list(queryset.values_list("pk", flat=True))
+        with transaction.atomic():
+            GroupMember.objects.filter(pk__in=seat_ids).update(intro_sent_at=None)
+            transaction.on_commit(lambda: tasks.intros_enqueue(seat_ids, []))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d intro email queued again.",
+                "%(count)d intro emails queued again.",
+                len(seat_ids),
+            )
+            % {"count": len(seat_ids)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Unmatched)

@@ -6,10 +6,14 @@ import smtplib
 from celery import shared_task
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from matching import emails, services
 from matching.models import GroupMember, Unmatched
+from notifications.models import Kind
+from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 RETRY = {
@@ -48,7 +52,16 @@ def intro_send(seat_id: int) -> None:
             if seat is None or seat.intro_sent_at is not None:
                 return
             attempted = True
-            if seat.user.is_active and seat.user.email_pairing:
+            partners = seat.group.members.exclude(user_id=seat.user_id).select_related("user")
+            delivery = notify(
+                user=seat.user,
+                kind=Kind.PAIR_CREATED,
+                key=f"pair:{seat.pk}",
+                text=_("Your coffee pair this round: %(names)s. Agree on a time together."),
+                params={"names": ", ".join(other.user.name for other in partners)},
+                url=reverse("matching:mine"),
+            )
+            if delivery.email:
                 emails.intro_email(seat).send()
             GroupMember.objects.filter(pk=seat_id).update(intro_sent_at=timezone.now())
     finally:
@@ -62,7 +75,14 @@ def unmatched_notice_send(unmatched_id: int) -> None:
         entry = Unmatched.objects.select_for_update().filter(pk=unmatched_id).first()
         if entry is None or entry.notice_sent_at is not None:
             return
-        if entry.user.is_active and entry.user.email_pairing:
+        delivery = notify(
+            user=entry.user,
+            kind=Kind.PAIR_CREATED,
+            key=f"unmatched:{entry.pk}",
+            text=_("No coffee pair for you this round: there was nobody left to meet."),
+            url=reverse("matching:mine"),
+        )
+        if delivery.email:
             emails.unmatched_email(entry).send()
         Unmatched.objects.filter(pk=unmatched_id).update(notice_sent_at=timezone.now())
 
@@ -83,7 +103,14 @@ def follow_up_send(seat_id: int) -> None:
         seat = GroupMember.objects.select_for_update().filter(pk=seat_id).first()
         if seat is None or seat.follow_up_sent_at is not None or seat.answer:
             return
-        if seat.user.is_active and seat.user.email_pairing:
+        delivery = notify(
+            user=seat.user,
+            kind=Kind.PAIR_FOLLOW_UP,
+            key=f"follow-up:{seat.pk}",
+            text=_("Did you meet your coffee pair? Tell us in one click."),
+            url=reverse("matching:mine"),
+        )
+        if delivery.email:
             emails.follow_up_email(seat).send()
         GroupMember.objects.filter(pk=seat_id).update(follow_up_sent_at=timezone.now())
 

@@ -61,11 +61,24 @@ class User(AbstractUser):
     language = models.CharField(
         _("language for emails"), max_length=8, choices=settings.LANGUAGES, default="es"
     )
-    email_pairing = models.BooleanField(_("coffee pair introductions and follow-ups"), default=True)
-    email_event_reminders = models.BooleanField(_("event reminders"), default=True)
-    email_mentions = models.BooleanField(_("mentions in rooms"), default=True)
+    # Per kind of news, members choose how they hear of it: notifications.Preference.
     email_digest = models.BooleanField(_("weekly digest"), default=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
+    # The last time the member used the site, to the hour (core.middleware.LastSeenMiddleware):
+    # who is active for the staff dashboard, who gets the digest for having been away.
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True, editable=False)
+    # Set with is_active=False by staff (members.services.member_suspend); kept when they are
+    # reinstated would be misleading, so reinstating clears both.
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True, editable=False)
+    suspended_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("suspended by"),
+    )
 
     objects = UserManager()  # type: ignore[assignment,misc]
 
@@ -272,6 +285,12 @@ class Report(models.Model):
         DISMISSED = "dismissed", _("Dismissed")
         ACTIONED = "actioned", _("Action taken")
 
+    class Action(models.TextChoices):
+        DISMISSED = "dismissed", _("Dismissed")
+        WARNED = "warned", _("Member warned")
+        MESSAGE_REMOVED = "message_removed", _("Message removed")
+        SUSPENDED = "suspended", _("Member suspended")
+
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -289,12 +308,32 @@ class Report(models.Model):
     details = models.TextField(_("what happened"), validators=[MaxLengthValidator(2000)])
     # What was reported when it is not the profile itself, e.g. "room message 123".
     subject = models.CharField(_("about"), max_length=120, blank=True)
+    # The room message reported, if any; a message deleted for good leaves the report.
+    message = models.ForeignKey(
+        "rooms.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("message"),
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )
     staff_note = models.TextField(_("staff note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    action = models.CharField(_("action taken"), max_length=16, choices=Action.choices, blank=True)
+    # When the warning email went out (members.tasks.report_warning_send), so it goes once.
+    warning_sent_at = models.DateTimeField(_("warning sent"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -32,38 +32,6 @@ class ReportForm(forms.Form):
         self.fields["reason"].error_messages["required"] = _("Choose a reason.")
 
 
-class NotificationSettingsForm(forms.Form):
-    """What we may email a member about. Whatever is not ticked is never sent."""
-
-    email_pairing = forms.BooleanField(
-        label=_("Coffee pair introductions"),
-        required=False,
-        help_text=_("Who you are meeting this round, and one short follow-up afterwards."),
-    )
-    email_event_reminders = forms.BooleanField(
-        label=_("Event reminders"),
-        required=False,
-        help_text=_("A reminder shortly before an event you signed up for."),
-    )
-    email_mentions = forms.BooleanField(
-        label=_("Mentions in rooms"),
-        required=False,
-        help_text=_(
-            "An email when someone mentions you while you are away. Off unless you want it."
-        ),
-    )
-    email_digest = forms.BooleanField(
-        label=_("Weekly digest"),
-        required=False,
-        help_text=_("One short email a week with upcoming events and new members."),
-    )
-
-    @classmethod
-    def for_user(cls, user: User, data: Any = None) -> "NotificationSettingsForm":
-        initial = {name: getattr(user, name) for name in cls.base_fields}
-        return cls(data, initial=initial)
-
-
 class AccountDeleteForm(forms.Form):
     """Confirms a deletion with the current password, within allauth's reauthentication limit."""
 

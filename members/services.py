@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
@@ -12,11 +12,17 @@ from django.db import connection, transaction
 from django.db.models import QuerySet, Value
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from members.images import ProcessedPhoto
 from members.models import Acquaintance, Block, Interest, Language, Profile, Report, User
 from members.search import normalise
+from newsletter.services import subscriptions_delete, subscriptions_export
+from notifications.models import Notification, Preference
+
+if TYPE_CHECKING:
+    from rooms.models import Message
 
 MAX_INTERESTS = 15
 REPORTS_PER_DAY = 10
@@ -134,7 +140,13 @@ def blocked_user_ids(*, user: User) -> set[int]:
 
 @transaction.atomic
 def report_create(
-    *, reporter: User, reported: User, reason: str, details: str, subject: str = ""
+    *,
+    reporter: User,
+    reported: User,
+    reason: str,
+    details: str,
+    subject: str = "",
+    message: "Message | None" = None,
 ) -> Report:
     """File a report for staff. Raises ValueError for a self-report and ReportLimitReached
     beyond `REPORTS_PER_DAY` in 24 hours.
@@ -149,7 +161,12 @@ def report_create(
     if Report.objects.filter(reporter=reporter, created_at__gte=since).count() >= REPORTS_PER_DAY:
         raise ReportLimitReached
     return Report.objects.create(
-        reporter=reporter, reported=reported, reason=reason, details=details, subject=subject
+        reporter=reporter,
+        reported=reported,
+        reason=reason,
+        details=details,
+        subject=subject,
+        message=message,
     )
 
 
@@ -160,22 +177,91 @@ def reports_resolve(*, reports: QuerySet[Report], status: str) -> int:
     return reports.update(status=status, handled_at=timezone.now())
 
 
-def member_notifications_set(
-    *,
-    user: User,
-    email_pairing: bool,
-    email_event_reminders: bool,
-    email_mentions: bool,
-    email_digest: bool,
-) -> User:
-    user.email_pairing = email_pairing
-    user.email_event_reminders = email_event_reminders
-    user.email_mentions = email_mentions
-    user.email_digest = email_digest
-    # Only these columns: a profile edit saved meanwhile in another tab must survive.
-    user.save(
-        update_fields=["email_pairing", "email_event_reminders", "email_mentions", "email_digest"]
+# Moderation (staff) -----------------------------------------------------------------------
+
+
+class ModerationError(ValueError):
+    """The moderation step does not apply (no message to remove, a staff account, ...)."""
+
+
+def _report_close(*, report: Report, by: User, action: str, note: str) -> Report:
+    report.status = (
+        Report.Status.DISMISSED if action == Report.Action.DISMISSED else Report.Status.ACTIONED
     )
+    report.action = action
+    report.handled_at = timezone.now()
+    report.handled_by = by
+    if note.strip():
+        report.staff_note = note.strip()
+    report.save(update_fields=["status", "action", "handled_at", "handled_by", "staff_note"])
+    return report
+
+
+@transaction.atomic
+def report_dismiss(*, report: Report, by: User, note: str = "") -> Report:
+    return _report_close(report=report, by=by, action=Report.Action.DISMISSED, note=note)
+
+
+@transaction.atomic
+def report_warn(*, report: Report, by: User, note: str = "") -> Report:
+    """Close the report and email the reported member a warning in their language (once, by
+    Celery after the commit: members.tasks.report_warning_send)."""
+    from members import tasks
+
+    reported = report.reported
+    if not reported.is_active or reported.deleted_at is not None:
+        raise ModerationError(_("This account is closed or suspended: nobody would read it."))
+    _report_close(report=report, by=by, action=Report.Action.WARNED, note=note)
+    report_id = report.pk
+    transaction.on_commit(lambda: tasks.report_warning_send.delay(report_id))
+    return report
+
+
+@transaction.atomic
+def report_message_remove(*, report: Report, by: User, note: str = "") -> Report:
+    """Soft-delete the reported room message (rooms' own service, so the room hears of it
+    like any deletion) and close the report."""
+    from asgiref.sync import async_to_sync
+
+    from rooms import broadcast
+    from rooms.services import message_delete
+
+    message = report.message
+    if message is None:
+        raise ModerationError(_("This report is not about a room message."))
+    if message_delete(message=message, by=by):
+        transaction.on_commit(lambda: async_to_sync(broadcast.chat_deleted)(message=message))
+    return _report_close(report=report, by=by, action=Report.Action.MESSAGE_REMOVED, note=note)
+
+
+@transaction.atomic
+def member_suspend(*, user: User, by: User, report: Report | None = None, note: str = "") -> User:
+    """Deactivate the account, noting who did it and when; every session ends and (through
+    rooms.signals) every socket closes. Staff accounts are refused: demote first."""
+    if user.pk == by.pk:
+        raise ModerationError(_("You cannot suspend yourself."))
+    if user.is_staff or user.is_superuser:
+        raise ModerationError(_("Staff accounts cannot be suspended from here."))
+    if user.is_active:
+        user.is_active = False
+        user.suspended_at = timezone.now()
+        user.suspended_by = by
+        user.save(update_fields=["is_active", "suspended_at", "suspended_by"])
+        for session in UserSession.objects.filter(user=user):
+            session.end()
+    if report is not None:
+        _report_close(report=report, by=by, action=Report.Action.SUSPENDED, note=note)
+    return user
+
+
+def member_reinstate(*, user: User) -> User:
+    """Lift a suspension. Accounts deleted by their owner stay closed."""
+    if user.deleted_at is not None:
+        raise ModerationError(_("This account was deleted by its owner."))
+    user.is_active = True
+    user.suspended_at = None
+    user.suspended_by = None
+    user.save(update_fields=["is_active", "suspended_at", "suspended_by"])
     return user
 
 
@@ -260,12 +346,21 @@ def member_export(*, user: User) -> dict[str, Any]:
                 for address in EmailAddress.objects.filter(user=user)
             ],
             "notifications": {
-                "email_pairing": user.email_pairing,
-                "email_event_reminders": user.email_event_reminders,
-                "email_mentions": user.email_mentions,
+                "channels": dict(
+                    Preference.objects.filter(user=user).values_list("kind", "channel")
+                ),
                 "email_digest": user.email_digest,
             },
         },
+        "notifications": [
+            {
+                "kind": notification.kind,
+                "text": notification.text,
+                "created_at": notification.created_at.isoformat(),
+                "read_at": notification.read_at.isoformat() if notification.read_at else None,
+            }
+            for notification in Notification.objects.filter(user=user)
+        ],
         "profile": None,
         "people_met": [
             {
@@ -292,6 +387,7 @@ def member_export(*, user: User) -> dict[str, Any]:
             }
             for report in Report.objects.filter(reporter=user).select_related("reported")
         ],
+        "newsletter": subscriptions_export(user=user),
     }
     if profile:
         data["profile"] = {
@@ -330,15 +426,17 @@ def member_delete(*, user: User) -> None:
     if profile:
         _photo_delete(profile)
         profile.delete()
+    subscriptions_delete(user=user)
     EmailAddress.objects.filter(user=user).delete()
     SocialAccount.objects.filter(user=user).delete()
     Acquaintance.objects.filter(owner=user).delete()
     Acquaintance.objects.filter(other=user).delete()
     Block.objects.filter(blocker=user).delete()
+    Notification.objects.filter(user=user).delete()
+    Preference.objects.filter(user=user).delete()
     user.email = f"deleted-{user.pk}@deleted.invalid"
     user.display_name = user.first_name = user.last_name = ""
     user.is_active = user.is_staff = user.is_superuser = False
-    user.email_pairing = user.email_event_reminders = user.email_mentions = False
     user.email_digest = False
     user.deleted_at = timezone.now()
     user.set_unusable_password()

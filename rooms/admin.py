@@ -1,13 +1,22 @@
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from rooms import services
-from rooms.models import Message, Room, RoomParticipation
+from rooms import broadcast, services
+from rooms.models import (
+    HourlyUsage,
+    Mention,
+    Message,
+    Presence,
+    Room,
+    RoomParticipation,
+    Visit,
+)
 from rooms.tasks import room_closed_announce
 
 
@@ -23,6 +32,7 @@ class RoomAdmin(admin.ModelAdmin):
         "closed_at",
     ]
     list_filter = ["kind", "private", ("closed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["created_by"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["created_by", "invitees"]
@@ -99,10 +109,12 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Delete selected messages"), permissions=["view"])
     def soft_delete(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        deleted = sum(
-            services.message_delete(message=message, by=request.user)  # type: ignore[arg-type]
-            for message in queryset
-        )
+        deleted = 0
+        for message in queryset:
+            if services.message_delete(message=message, by=request.user):  # type: ignore[arg-type]
+                # The room's sockets drop it from their history, as for a deletion in the room.
+                async_to_sync(broadcast.chat_deleted)(message=message)
+                deleted += 1
         self.message_user(
             request,
             ngettext("%(count)d message deleted.", "%(count)d messages deleted.", deleted)
@@ -130,3 +142,66 @@ class RoomParticipationAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: RoomParticipation | None = None
     ) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Recorded by the rooms themselves; staff only look."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdmin):
+    list_display = ["user", "room", "started_at", "ended_at", "duration"]
+    list_filter = ["room__kind", "room"]
+    list_select_related = ["user", "room"]
+    search_fields = ["user__email", "user__display_name", "room__name"]
+    date_hierarchy = "started_at"
+
+    @admin.display(description=_("duration"))
+    def duration(self, visit: Visit) -> str:
+        minutes = int((visit.ended_at - visit.started_at).total_seconds() // 60)
+        return _("%(hours)d h %(minutes)02d min") % {
+            "hours": minutes // 60,
+            "minutes": minutes % 60,
+        }
+
+
+@admin.register(HourlyUsage)
+class HourlyUsageAdmin(ReadOnlyAdmin):
+    list_display = ["hour", "room", "seconds", "people_hours"]
+    list_filter = ["room__kind", "room"]
+    list_select_related = ["room"]
+    date_hierarchy = "hour"
+    ordering = ["-hour"]
+
+    @admin.display(description=_("people-hours"), ordering="seconds")
+    def people_hours(self, usage: HourlyUsage) -> str:
+        return f"{usage.seconds / 3600:.2f}"
+
+
+@admin.register(Presence)
+class PresenceAdmin(ReadOnlyAdmin):
+    """Who is connected right now, one row per open socket (the sweep removes stale ones)."""
+
+    list_display = ["user", "room", "status", "table", "connected_at", "heartbeat_at"]
+    list_filter = ["room__kind", "status"]
+    list_select_related = ["user", "room"]
+    search_fields = ["user__email", "user__display_name", "room__name"]
+    exclude = ["channel_name"]
+
+
+@admin.register(Mention)
+class MentionAdmin(ReadOnlyAdmin):
+    list_display = ["user", "message", "created_at", "emailed_at"]
+    list_filter = [("emailed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "message__room", "message__author"]
+    search_fields = ["user__email", "user__display_name"]
+    date_hierarchy = "created_at"

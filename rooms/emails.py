@@ -27,16 +27,15 @@ def _throttle_claim(*, mention: Mention) -> bool:
     return bool(cache.add(key, mention.pk, timeout=timeout)) or cache.get(key) == mention.pk
 
 
-def mention_email_due(*, mention: Mention, now: datetime | None = None) -> bool:
-    """Should the member hear of `mention` by email now? Not when the message is gone, when
-    they turned these emails off, may no longer read the room, are on either side of a block
-    with the author, or are in the room right now (they see it there). Then at most one per
-    room every `MENTION_EMAIL_THROTTLE`: a True answer claims that window."""
+def mention_worth_telling(*, mention: Mention, now: datetime | None = None) -> bool:
+    """Should the member be told of `mention`? Not when the message is gone, when they may no
+    longer read the room, are on either side of a block with the author, or are in the room
+    right now (they see it there)."""
     message, user = mention.message, mention.user
     author = message.author
     if message.is_deleted or author is None or not (author.is_active and author.deleted_at is None):
         return False
-    if not user.email_mentions or not room_can_read(room=message.room, user=user):
+    if not room_can_read(room=message.room, user=user):
         return False
     either_way = Q(blocker=user, blocked=author) | Q(blocker=author, blocked=user)
     if Block.objects.filter(either_way).exists():
@@ -45,8 +44,12 @@ def mention_email_due(*, mention: Mention, now: datetime | None = None) -> bool:
     here = Presence.objects.filter(
         room_id=message.room_id, user=user, heartbeat_at__gte=now - PRESENCE_TTL
     )
-    if here.exists():
-        return False
+    return not here.exists()
+
+
+def mention_email_due(*, mention: Mention) -> bool:
+    """At most one mention email per member and room every `MENTION_EMAIL_THROTTLE`: a True
+    answer claims that window."""
     return _throttle_claim(mention=mention)
 
 

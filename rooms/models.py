@@ -273,6 +273,8 @@ class Presence(models.Model):
         _("status"), max_length=8, choices=Status.choices, default=Status.WORKING
     )
     since = models.DateTimeField(_("since"), default=timezone.now)
+    # When the member's stay began: a second tab inherits it, so the stay is one visit.
+    connected_at = models.DateTimeField(_("connected at"), default=timezone.now)
     heartbeat_at = models.DateTimeField(_("last heartbeat"), default=timezone.now)
     # The call this connection sits in (rooms.calls): a meeting room's one table is 1, the
     # cafeteria's are numbered from 1. NULL: not in a call. The row's id is its peer id.
@@ -297,3 +299,48 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.room} ({self.status})"
+
+
+class Visit(models.Model):
+    """A member's stay in a room, from their first connection to their last one closing:
+    what event attendance and the staff dashboard's people-hours are counted from."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="visits")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_visits"
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"))
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        constraints = [
+            # Two tabs closing at once both see the other gone: the stay is still one visit.
+            models.UniqueConstraint(fields=["room", "user", "started_at"], name="visit_once"),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__gte=models.F("started_at")), name="visit_ends_after"
+            ),
+        ]
+        indexes = [models.Index(fields=["room", "ended_at"], name="visit_room_ended")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.room} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class HourlyUsage(models.Model):
+    """Seconds members spent in a room during one UTC hour, summed as visits end: the staff
+    dashboard reads a year of room use from at most 8,760 rows per room."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="hourly_usage")
+    hour = models.DateTimeField(_("hour"))
+    seconds = models.PositiveIntegerField(_("member-seconds"), default=0)
+
+    class Meta:
+        verbose_name = _("hourly use")
+        verbose_name_plural = _("hourly use")
+        constraints = [models.UniqueConstraint(fields=["room", "hour"], name="usage_room_hour")]
+        indexes = [models.Index(fields=["hour"], name="usage_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.room} {self.hour:%Y-%m-%d %H}h: {self.seconds} s"

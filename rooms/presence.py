@@ -20,6 +20,7 @@ from django.utils import timezone
 from members.models import User
 from members.services import blocked_user_ids
 from rooms.models import Presence, Room, RoomParticipation
+from rooms.visits import visits_close
 
 TOUCH_INTERVAL = timedelta(seconds=10)
 # Three missed touches: the process holding the connection is gone. With a prune every
@@ -51,6 +52,7 @@ def presence_add(
             "user": user,
             "status": current.status if current else Presence.Status.WORKING,
             "since": current.since if current else now,
+            "connected_at": current.connected_at if current else now,
             "heartbeat_at": now,
         },
     )
@@ -128,6 +130,7 @@ def connections_check(
                     "room_id": room_id,
                     "user_id": user_id,
                     "since": now,
+                    "connected_at": now,
                     "heartbeat_at": now,
                 },
             )
@@ -135,8 +138,14 @@ def connections_check(
     return revoked, restored
 
 
-def presence_remove(*, channel_name: str) -> bool:
-    deleted, _rows = Presence.objects.filter(channel_name=channel_name).delete()
+def presence_remove(*, channel_name: str, now: datetime | None = None) -> bool:
+    """Forget a connection that closed; its member's last one in the room ends a visit."""
+    now = now or timezone.now()
+    rows = Presence.objects.filter(channel_name=channel_name)
+    gone = list(rows.values_list("room_id", "user_id", "connected_at"))
+    deleted, _rows = rows.delete()
+    if deleted:
+        visits_close(gone=[(room_id, user_id, since, now) for room_id, user_id, since in gone])
     return bool(deleted)
 
 
@@ -145,10 +154,15 @@ def presence_prune(*, now: datetime) -> dict[int, set[int]]:
     presence changed, the members concerned. Idempotent: a second run deletes nothing."""
     stale = Presence.objects.filter(heartbeat_at__lt=now - PRESENCE_TTL)
     changed: dict[int, set[int]] = {}
-    for room_id, user_id in stale.values_list("room_id", "user_id"):
+    gone = list(stale.values_list("pk", "room_id", "user_id", "connected_at", "heartbeat_at"))
+    for _pk, room_id, user_id, _since, _seen in gone:
         changed.setdefault(room_id, set()).add(user_id)
-    if changed:
-        stale.delete()
+    if gone:
+        # By id: a row touched since it was read is alive after all and stays.
+        Presence.objects.filter(
+            pk__in=[row[0] for row in gone], heartbeat_at__lt=now - PRESENCE_TTL
+        ).delete()
+        visits_close(gone=[row[1:] for row in gone])
     return changed
 
 

@@ -7,8 +7,13 @@ from asgiref.sync import async_to_sync
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
+from notifications.models import Kind
+from notifications.services import notify
 from rooms import broadcast, emails
 from rooms.calls import call_prune
 from rooms.models import Mention, Room
@@ -61,9 +66,10 @@ EMAIL_RETRY = {
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def mention_notify(message_id: int, user_id: int) -> None:
-    """Email a member that a message mentions them (`rooms.emails.mention_email_due` says
-    when), at most once per mention: the row lock makes a concurrent duplicate wait and then
-    see `emailed_at`; a failed send rolls back and retries."""
+    """Tell a member that a message mentions them (`rooms.emails.mention_worth_telling` says
+    whether) on the site and, as their preferences and `mention_email_due` allow, by email.
+    Once per mention: the row lock makes a concurrent duplicate wait and then see
+    `emailed_at`; a failed send rolls back, notice included, and retries."""
     with transaction.atomic():
         mention = (
             Mention.objects.select_for_update(of=("self",))
@@ -73,10 +79,24 @@ def mention_notify(message_id: int, user_id: int) -> None:
         )
         if mention is None or mention.emailed_at is not None:
             return  # edited out meanwhile, or already sent
-        if not emails.mention_email_due(mention=mention):
+        if not emails.mention_worth_telling(mention=mention):
             return
-        emails.mention_email(mention).send()
-        Mention.objects.filter(pk=mention.pk).update(emailed_at=timezone.now())
+        message = mention.message
+        delivery = notify(
+            user=mention.user,
+            kind=Kind.MENTION,
+            key=f"mention:{mention.pk}",
+            text=_("%(author)s mentioned you in “%(room)s”: %(excerpt)s"),
+            params={
+                "author": message.author.name if message.author else "",
+                "room": message.room.title,
+                "excerpt": Truncator(message.text).chars(120),
+            },
+            url=reverse("rooms:room", args=[message.room.slug]),
+        )
+        if delivery.email and emails.mention_email_due(mention=mention):
+            emails.mention_email(mention).send()
+            Mention.objects.filter(pk=mention.pk).update(emailed_at=timezone.now())
 
 
 # How often beat runs `rooms_opened_tick` (coworking/settings.py), in seconds.

@@ -190,6 +190,20 @@ class SmtpSink:
     def __init__(self) -> None:
         self.port = 0
         self.messages: list[EmailMessage] = []
+        # SMTP sessions opened (one EHLO or HELO each), to check that senders reuse them.
+        self.connections = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_HELO(self, server: Any, session: Any, envelope: Any, hostname: str) -> str:
+        self.connections += 1
+        session.host_name = hostname
+        return f"250 {server.hostname}"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = BytesParser(policy=default_policy).parsebytes(envelope.content)

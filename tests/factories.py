@@ -203,3 +203,29 @@ class RsvpFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
     event = factory.SubFactory(EventFactory)
     user = factory.SubFactory(UserFactory)
     status = "going"
+
+
+# Newsletter ------------------------------------------------------------------------------
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
+    """A confirmed subscriber who came through the site form."""
+
+    class Meta:
+        model = "newsletter.Subscriber"
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    language = "es"
+    status = "confirmed"
+    consent_source = "site_form"
+    requested_at = factory.LazyFunction(timezone.now)
+    confirmed_at = factory.LazyFunction(timezone.now)
+    confirmation_nonce = ""
+
+
+class IssueFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
+    class Meta:
+        model = "newsletter.Issue"
+
+    subject = factory.Sequence(lambda n: f"Newsletter number {n}")
+    body_markdown = "Hello **everyone**.\n\n- New rooms\n- [Events](https://example.com/events)\n"

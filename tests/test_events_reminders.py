@@ -13,6 +13,7 @@ from icalendar import Calendar
 from events import services, tasks
 from events.models import Rsvp
 from members.models import User
+from notifications.models import Channel, Kind, Notification, Preference
 from tests.conftest import SmtpSink
 from tests.factories import EventFactory, RsvpFactory, UserFactory
 
@@ -75,7 +76,8 @@ def test_each_reminder_reaches_the_member_once_in_their_language_and_zone(
 
 def test_reminders_respect_preferences_answers_and_cancellations(smtp: SmtpSink) -> None:
     event = EventFactory.create(starts_at=START, ends_at=START + timedelta(hours=1))
-    quiet = going(event, email="quiet@example.com", email_event_reminders=False)
+    quiet = going(event, email="quiet@example.com")
+    Preference.objects.create(user=quiet.user, kind=Kind.EVENT_REMINDER, channel=Channel.IN_APP)
     maybe = RsvpFactory.create(event=event, status=Rsvp.Status.MAYBE)
     cancelled = EventFactory.create(
         starts_at=START, ends_at=START + timedelta(hours=1), cancelled_at=START - timedelta(days=2)
@@ -94,6 +96,10 @@ def test_reminders_respect_preferences_answers_and_cancellations(smtp: SmtpSink)
     assert smtp.messages == []
     quiet.refresh_from_db()
     assert quiet.reminded_soon_at is not None  # decided once, not tried again
+    # The quiet member is reminded on the site only, once.
+    assert list(Notification.objects.values_list("user_id", "kind", "in_app")) == [
+        (quiet.user_id, "event_reminder", True)
+    ]
 
 
 def test_a_late_going_gets_no_day_before_reminder_only_the_soon_one(smtp: SmtpSink) -> None:

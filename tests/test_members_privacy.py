@@ -18,6 +18,8 @@ from pytest_django import DjangoAssertNumQueries
 
 from members.models import Acquaintance, Block, Report, User
 from members.services import REPORTS_PER_DAY
+from notifications.models import Preference
+from notifications.services import CONFIGURABLE, channels_for
 from tests.factories import (
     PASSWORD,
     AcquaintanceFactory,
@@ -122,12 +124,13 @@ def test_settings_export_and_delete_only_touch_the_signed_in_member(
 ) -> None:
     as_carol = client_for(carol)
 
-    as_carol.post("/members/me/settings/", {"email_digest": "on"})
+    as_carol.post("/members/me/settings/", {kind: "in_app" for kind in CONFIGURABLE})
     export = json.loads(as_carol.post("/members/me/export/").content)
     wrong = as_carol.post("/members/me/delete/", {"password": "not-carols-password"})
 
     alice.refresh_from_db()
-    assert alice.email_pairing and alice.email_mentions
+    assert Preference.objects.filter(user=carol).count() == len(CONFIGURABLE)
+    assert not Preference.objects.filter(user=alice).exists() and alice.email_digest
     assert export["account"]["email"] == "carol@example.com"
     assert "alice@example.com" not in json.dumps(export)
     assert wrong.status_code == 400
@@ -207,8 +210,9 @@ def test_the_blocked_list_shows_my_blocks_with_unblock_buttons(
         BlockFactory.create(blocker=alice, blocked=member())
     as_alice.get("/")  # the first request of a session records it
 
-    # Seven for the session, the member and allauth's session tracking; one for the blocks.
-    with django_assert_max_num_queries(8):
+    # Seven for the session, the member and allauth's session tracking; one for the blocks;
+    # one for the unread notifications in the header.
+    with django_assert_max_num_queries(9):
         response = as_alice.get("/members/me/blocked/")
 
     page = response.content.decode()
@@ -494,7 +498,7 @@ def test_the_admin_never_shows_private_notes(as_staff: Client, alice: User, bob:
 def test_the_member_and_language_admin_pages_open(as_staff: Client, alice: User) -> None:
     page = as_staff.get(f"/admin/members/user/{alice.pk}/change/").content.decode()
 
-    assert 'name="email_pairing"' in page and 'name="email_digest"' in page
+    assert 'name="email_digest"' in page
     assert 'name="deleted_at"' not in page
     assert as_staff.get("/admin/members/user/?deleted_at__isempty=1").status_code == 200
     assert as_staff.get("/admin/members/language/").status_code == 200
@@ -509,28 +513,58 @@ def checkbox(page: str, name: str) -> str:
     return match.group(0)
 
 
+def selected(page: str, name: str) -> str:
+    match = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert match, name
+    chosen = re.findall(r'<option value="([^"]*)"[^>]*selected', match.group(1))
+    assert len(chosen) == 1, chosen
+    return chosen[0]
+
+
 def test_settings_show_calm_defaults(as_alice: Client) -> None:
     page = as_alice.get("/members/me/settings/").content.decode()
 
     # Mention emails are calm by construction (at most one per room every 15 minutes, never
     # while the member is in the room), so they are on like the others.
-    for name in ["email_pairing", "email_event_reminders", "email_digest", "email_mentions"]:
-        assert " checked" in checkbox(page, name), name
-    assert 'aria-describedby="id_email_mentions_helptext"' in checkbox(page, "email_mentions")
-    assert 'id="id_email_mentions_helptext"' in page
+    for kind in CONFIGURABLE:
+        assert selected(page, kind) == "both", kind
+        assert f'<label for="id_{kind}">' in page
+        assert f'id="id_{kind}_helptext"' in page
+    assert " checked" in checkbox(page, "email_digest")
     assert '<label for="id_email_digest">Weekly digest</label>' in page
 
 
 def test_saving_notification_settings(as_alice: Client, alice: User) -> None:
-    response = as_alice.post(
-        "/members/me/settings/", {"email_mentions": "on", "email_digest": "on"}, follow=True
-    )
+    choices = {
+        "pair_created": "email",
+        "pair_follow_up": "in_app",
+        "event_reminder": "both",
+        "waitlist_promoted": "digest",
+        "mention": "in_app",
+    }
+    response = as_alice.post("/members/me/settings/", choices, follow=True)
 
     assert response.redirect_chain == [("/members/me/settings/", 302)]
-    assert "Your email preferences are saved." in response.content.decode()
+    page = response.content.decode()
+    assert "Your notification preferences are saved." in page
+    assert all(selected(page, kind) == channel for kind, channel in choices.items())
     alice.refresh_from_db()
-    assert (alice.email_pairing, alice.email_event_reminders) == (False, False)
-    assert (alice.email_mentions, alice.email_digest) == (True, True)
+    assert channels_for(user=alice) == choices
+    assert not alice.email_digest  # unticked
+    assert alice.display_name == "Alice Arias"
+
+
+def test_a_channel_that_does_not_exist_is_refused_and_nothing_is_saved(
+    as_alice: Client, alice: User
+) -> None:
+    response = as_alice.post(
+        "/members/me/settings/",
+        {**{kind: "in_app" for kind in CONFIGURABLE}, "mention": "carrier-pigeon"},
+    )
+
+    assert response.status_code == 200
+    assert "Choose one of the options." in response.content.decode()
+    assert not Preference.objects.filter(user=alice).exists()
     assert alice.display_name == "Alice Arias"
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from coworking.asgi import application
 from members.models import User
+from notifications.models import Channel, Kind, Notification, Preference
 from rooms import broadcast, mentions, selectors, services, tasks
 from rooms.models import Mention, Message, Presence, Room, RoomParticipation
 from tests.conftest import SmtpSink
@@ -72,9 +73,7 @@ def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
 def listener(room: Room, name: str, **fields: Any) -> User:
     """A member of `room` who wants mention emails, in English."""
     email = f"{name.split()[0].lower()}@example.com"
-    return entered(
-        room, display_name=name, email=email, email_mentions=True, language="en", **fields
-    )
+    return entered(room, display_name=name, email=email, language="en", **fields)
 
 
 # who a message mentions -------------------------------------------------------------------
@@ -266,13 +265,17 @@ def test_a_mention_reaches_a_real_smtp_server_in_the_members_language(
 def test_no_email_for_members_who_did_not_ask_for_them(
     room: Room, ana: User, smtp: SmtpSink, django_capture_on_commit_callbacks: Any
 ) -> None:
-    entered(room, display_name="Quiet", email_mentions=False)
+    quiet = entered(room, display_name="Quiet")
+    Preference.objects.create(user=quiet, kind=Kind.MENTION, channel=Channel.IN_APP)
 
     with django_capture_on_commit_callbacks(execute=True):
         message = post(room, ana, "@Quiet hola")
 
     assert message.mentions.count() == 1
     assert smtp.messages == []
+    # Told on the site instead.
+    notice = Notification.objects.get(user=quiet)
+    assert (notice.kind, notice.in_app, notice.url) == ("mention", True, f"/rooms/{room.slug}/")
 
 
 def test_no_email_for_members_in_the_room_right_now(
@@ -432,7 +435,7 @@ async def test_chat_frames_carry_the_mentions() -> None:
     def setup() -> tuple[Room, User, User, str, str]:
         place = RoomFactory.create()
         ana = UserFactory.create(display_name="Ana")
-        ben = UserFactory.create(display_name="Ben", email_mentions=True)
+        ben = UserFactory.create(display_name="Ben")
         sessions = []
         for user in (ana, ben):
             client = Client()

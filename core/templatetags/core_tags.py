@@ -10,4 +10,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def main_navigation(context: dict[str, Any]) -> list[ResolvedNavItem]:
     request = context["request"]
-    return navigation_for(request.path, authenticated=request.user.is_authenticated)
+    user = request.user
+    return navigation_for(
+        request.path, authenticated=user.is_authenticated, staff=bool(user.is_staff)
+    )

@@ -18,8 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from members import services
 from members.models import Block, User
-from members.privacy_forms import AccountDeleteForm, NotificationSettingsForm, ReportForm
+from members.privacy_forms import AccountDeleteForm, ReportForm
 from members.selectors import is_blocked_between
+from notifications.forms import PreferencesForm
+from notifications.services import preferences_set
 
 
 def _member_or_404(member_id: int) -> User:
@@ -134,12 +136,12 @@ def report(request: HttpRequest, member_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def notification_settings(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = NotificationSettingsForm.for_user(
-        user, request.POST if request.method == "POST" else None
-    )
+    form = PreferencesForm.for_user(user, request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
-        services.member_notifications_set(user=user, **form.cleaned_data)
-        messages.success(request, _("Your email preferences are saved."))
+        preferences_set(
+            user=user, channels=form.channels(), email_digest=form.cleaned_data["email_digest"]
+        )
+        messages.success(request, _("Your notification preferences are saved."))
         return redirect("members:settings")
     return render(request, "members/settings.html", {"form": form})
 

@@ -291,11 +291,19 @@ function addActions(item) {
   if (ended || !item.dataset.id || "deleted" in item.dataset) return;
   if (item.querySelector(".message-actions")) return;
   const mine = isMine(item);
-  if (!mine && !me.staff) return;
   const actions = element("p", "message-actions");
   if (mine) actions.append(button(text.textEdit, () => startEdit(item), "button-small edit"));
-  actions.append(button(text.textDelete, () => confirmDelete(item), "button-small delete"));
-  item.append(actions);
+  if (mine || me.staff) {
+    actions.append(button(text.textDelete, () => confirmDelete(item), "button-small delete"));
+  }
+  // Someone else's message (not a former member's) can be reported to staff, on a page
+  // of its own: a link, so it works from the keyboard and without this script's state.
+  if (!mine && item.dataset.authorId && text.reportUrl) {
+    const report = element("a", "report", text.textReport);
+    report.href = text.reportUrl.replace("/0/", `/${item.dataset.id}/`);
+    actions.append(report);
+  }
+  if (actions.children.length) item.append(actions);
 }
 
 // Open editors by message id: how to close each one once the server confirms the edit.

@@ -131,7 +131,9 @@ def test_the_first_tab_reaches_the_skip_link_which_moves_focus_to_main(page: Pag
     assert page.url.endswith("/#main")
 
 
-@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/accounts/login/", "/accounts/signup/", "/events/", "/newsletter/"]
+)
 def test_visitor_pages_pass_axe_in_light_and_dark(
     page: Page, axe_check: AxeCheck, path: str
 ) -> None:

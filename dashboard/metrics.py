@@ -1,0 +1,335 @@
+"""What the staff dashboard counts: plain functions, each one or two aggregate queries that the
+database answers, however many members there are. docs/dashboard.md says exactly what each
+number means.
+
+Periods end now and reach back a whole number of days. Days, weeks, weekdays and hours are the
+community's (settings.TIME_ZONE), not UTC's nor the viewer's.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncWeek
+
+from events.models import Event, Rsvp
+from matching.apps import COMMUNITY_SLUG
+from matching.models import Participation, Round
+from members.models import User
+from rooms.models import HourlyUsage, Room
+
+DEFAULT_PERIOD = 30
+# Longer periods are counted by week: 52 bars read better than 365.
+DAILY_UP_TO_DAYS = 31
+
+
+def community_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass(frozen=True)
+class Period:
+    days: int
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def ending(cls, end: datetime, *, days: int) -> "Period":
+        return cls(days=days, start=end - timedelta(days=days), end=end)
+
+    @property
+    def by_week(self) -> bool:
+        return self.days > DAILY_UP_TO_DAYS
+
+    def buckets(self) -> list[date]:
+        """The first day of every day (or ISO week) the period touches, in the community's zone."""
+        zone = community_zone()
+        first = self.start.astimezone(zone).date()
+        last = self.end.astimezone(zone).date()
+        step = timedelta(days=1)
+        if self.by_week:
+            first -= timedelta(days=first.weekday())
+            last -= timedelta(days=last.weekday())
+            step = timedelta(weeks=1)
+        days = []
+        while first <= last:
+            days.append(first)
+            first += step
+        return days
+
+    def trunc(self, field: str) -> TruncDate | TruncWeek:
+        zone = community_zone()
+        if self.by_week:
+            return TruncWeek(field, tzinfo=zone)
+        return TruncDate(field, tzinfo=zone)
+
+
+def _day(value: date | datetime) -> date:
+    # TruncWeek gives a datetime at midnight of the Monday, TruncDate a date.
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _living_members() -> Q:
+    return Q(is_active=True, deleted_at__isnull=True)
+
+
+# Members -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberStats:
+    total: int
+    new: int
+    active_7: int
+    active_30: int
+    # (first day of the bucket, members who joined in it, members at its end)
+    joined: list[tuple[date, int, int]]
+
+
+def members(period: Period) -> MemberStats:
+    """Two queries: the headline counts, then sign-ups per day or week."""
+    living = _living_members()
+    counts = User.objects.aggregate(
+        total=Count("pk", filter=living),
+        before=Count("pk", filter=living & Q(date_joined__lt=period.start)),
+        new=Count("pk", filter=living & Q(date_joined__gte=period.start)),
+        active_7=Count("pk", filter=living & Q(last_seen_at__gte=period.end - timedelta(days=7))),
+        active_30=Count("pk", filter=living & Q(last_seen_at__gte=period.end - timedelta(days=30))),
+    )
+    per_bucket = {
+        _day(row["bucket"]): row["count"]
+        for row in User.objects.filter(living, date_joined__gte=period.start)
+        .annotate(bucket=period.trunc("date_joined"))
+        .values("bucket")
+        .annotate(count=Count("pk"))
+        .order_by()
+    }
+    running = counts["before"]
+    joined = []
+    for bucket in period.buckets():
+        running += per_bucket.get(bucket, 0)
+        joined.append((bucket, per_bucket.get(bucket, 0), running))
+    return MemberStats(
+        total=counts["total"],
+        new=counts["new"],
+        active_7=counts["active_7"],
+        active_30=counts["active_30"],
+        joined=joined,
+    )
+
+
+# Coffee pairs ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptIn:
+    opted_in: int
+    paused: int
+    members: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.opted_in / self.members if self.members else None
+
+
+def pairing_opt_in(*, today: date, members_total: int) -> OptIn:
+    """Members taking part in the community programme now (opted in, not paused), of all
+    members. One query."""
+    counts = Participation.objects.filter(
+        programme__slug=COMMUNITY_SLUG,
+        opted_in=True,
+        user__is_active=True,
+        user__deleted_at__isnull=True,
+    ).aggregate(
+        opted_in=Count("pk"),
+        paused=Count("pk", filter=Q(auto_paused=True) | Q(paused_until__gte=today)),
+    )
+    return OptIn(opted_in=counts["opted_in"], paused=counts["paused"], members=members_total)
+
+
+@dataclass(frozen=True)
+class RoundStats:
+    scheduled_for: datetime
+    groups: int
+    seats: int
+    met: int
+    answered: int
+
+    @property
+    def met_rate(self) -> float | None:
+        # Seats, not groups: the same measure as the Round admin's "met rate".
+        return self.met / self.seats if self.seats else None
+
+
+def rounds_queryset(period: Period) -> QuerySet[Round, tuple[Any, ...]]:
+    return (
+        Round.objects.filter(
+            programme__slug=COMMUNITY_SLUG,
+            scheduled_for__gte=period.start,
+            scheduled_for__lte=period.end,
+        )
+        .annotate(
+            groups_count=Count("seats__group", distinct=True),
+            seats_count=Count("seats"),
+            met_count=Count("seats", filter=Q(seats__answer="met")),
+            answered_count=Count("seats", filter=~Q(seats__answer="")),
+        )
+        .order_by("scheduled_for")
+        .values_list("scheduled_for", "groups_count", "seats_count", "met_count", "answered_count")
+    )
+
+
+def rounds(period: Period) -> list[RoundStats]:
+    """The community programme's rounds in the period with their groups and answers: one
+    query (a single to-many join, so the counts do not multiply each other)."""
+    return [RoundStats(*row) for row in rounds_queryset(period)]
+
+
+# Rooms -------------------------------------------------------------------------------------
+
+WEEKDAYS = range(1, 8)  # ISO: Monday is 1
+HOURS = range(24)
+
+
+@dataclass(frozen=True)
+class RoomUse:
+    """People-hours by ISO weekday (1–7) and hour (0–23), in the community's zone."""
+
+    hours: dict[tuple[int, int], float]
+
+    @property
+    def total(self) -> float:
+        return sum(self.hours.values())
+
+    def at(self, weekday: int, hour: int) -> float:
+        return self.hours.get((weekday, hour), 0.0)
+
+
+def room_use(period: Period) -> dict[str, RoomUse]:
+    """People-hours in the cafeteria and in meeting rooms (permanent and member-made) by
+    weekday and hour: one query over rooms.HourlyUsage."""
+    zone = community_zone()
+    grid: dict[str, dict[tuple[int, int], float]] = {"cafeteria": {}, "meeting": {}}
+    rows = (
+        HourlyUsage.objects.filter(hour__gte=period.start, hour__lt=period.end)
+        .annotate(
+            weekday=ExtractIsoWeekDay("hour", tzinfo=zone),
+            local_hour=ExtractHour("hour", tzinfo=zone),
+        )
+        .values("room__kind", "weekday", "local_hour")
+        .annotate(seconds=Sum("seconds"))
+        .order_by()
+    )
+    for row in rows:
+        kind = "cafeteria" if row["room__kind"] == Room.Kind.CAFETERIA else "meeting"
+        key = (row["weekday"], row["local_hour"])
+        grid[kind][key] = grid[kind].get(key, 0.0) + row["seconds"] / 3600
+    return {kind: RoomUse(hours=hours) for kind, hours in grid.items()}
+
+
+# Events ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventBucket:
+    day: date
+    events: int
+    going: int
+    attended: int
+    counted: int  # events whose attendance was counted (wrapped up, held in a room)
+
+
+def events(period: Period) -> list[EventBucket]:
+    """Events that ended in the period and were not cancelled, by the day or week they
+    started: RSVPs "going" against members counted in the room. Two queries, so that the
+    RSVP join cannot multiply the attendance sums."""
+    held = Event.objects.filter(
+        cancelled_at__isnull=True, ends_at__gte=period.start, ends_at__lte=period.end
+    )
+    per_event = {
+        _day(row["bucket"]): row
+        for row in held.annotate(bucket=period.trunc("starts_at"))
+        .values("bucket")
+        .annotate(
+            count=Count("pk"),
+            attended=Sum("attendance_count"),
+            counted=Count("pk", filter=Q(attendance_count__isnull=False)),
+        )
+        .order_by()
+    }
+    going = {
+        _day(row["bucket"]): row["count"]
+        for row in Rsvp.objects.filter(event__in=held, status=Rsvp.Status.GOING)
+        .annotate(bucket=period.trunc("event__starts_at"))
+        .values("bucket")
+        .annotate(count=Count("pk"))
+        .order_by()
+    }
+    buckets = []
+    for bucket in period.buckets():
+        row = per_event.get(bucket)
+        buckets.append(
+            EventBucket(
+                day=bucket,
+                events=row["count"] if row else 0,
+                going=going.get(bucket, 0),
+                attended=(row["attended"] or 0) if row else 0,
+                counted=row["counted"] if row else 0,
+            )
+        )
+    return buckets
+
+
+# Newsletter --------------------------------------------------------------------------------
+
+
+def newsletter_installed() -> bool:
+    return apps.is_installed("newsletter")
+
+
+@dataclass(frozen=True)
+class NewsletterStats:
+    subscribers: int  # confirmed now
+    pending: int  # waiting for confirmation now
+    confirmed: int  # confirmations in the period
+    unsubscribed: int  # unsubscribes in the period
+    undeliverable: int  # addresses given up on in the period
+    # (first day of the bucket, confirmations, unsubscribes)
+    buckets: list[tuple[date, int, int]]
+
+
+def newsletter(period: Period) -> NewsletterStats:
+    """Subscribers now, and confirmations against unsubscribes by day or week: three queries."""
+    from newsletter.models import Subscriber
+
+    status = Subscriber.Status
+    counts = Subscriber.objects.aggregate(
+        subscribers=Count("pk", filter=Q(status=status.CONFIRMED)),
+        pending=Count("pk", filter=Q(status=status.PENDING)),
+        confirmed=Count("pk", filter=Q(confirmed_at__gte=period.start)),
+        unsubscribed=Count("pk", filter=Q(unsubscribed_at__gte=period.start)),
+        undeliverable=Count("pk", filter=Q(undeliverable_at__gte=period.start)),
+    )
+
+    def per_bucket(field: str) -> dict[date, int]:
+        return {
+            _day(row["bucket"]): row["count"]
+            for row in Subscriber.objects.filter(**{f"{field}__gte": period.start})
+            .annotate(bucket=period.trunc(field))
+            .values("bucket")
+            .annotate(count=Count("pk"))
+            .order_by()
+        }
+
+    confirmed = per_bucket("confirmed_at")
+    unsubscribed = per_bucket("unsubscribed_at")
+    return NewsletterStats(
+        **counts,
+        buckets=[
+            (day, confirmed.get(day, 0), unsubscribed.get(day, 0)) for day in period.buckets()
+        ],
+    )

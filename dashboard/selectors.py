@@ -1,0 +1,316 @@
+"""The dashboard page's content: the metrics of one period, turned into numbers and charts."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from dashboard import charts, metrics
+from dashboard.charts import Chart, Series
+
+
+def _count(value: float) -> str:
+    return number_format(round(value), force_grouping=True)
+
+
+def _hours(value: float) -> str:
+    return number_format(round(value, 1), decimal_pos=1, force_grouping=True)
+
+
+def _percent(value: float) -> str:
+    return _("%(percent)s%%") % {"percent": number_format(round(value * 100))}
+
+
+def _bucket_label(day: date, period: metrics.Period) -> str:
+    # "3 Mar" for a day; weeks are named by their Monday.
+    return date_format(day, "j M")
+
+
+@dataclass(frozen=True)
+class Headline:
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    headlines: list[Headline]
+    charts: list[Chart]
+    note: str = ""
+
+
+def _members_section(period: metrics.Period, stats: metrics.MemberStats) -> Section:
+    labels = [_bucket_label(day, period) for day, _new, _total in stats.joined]
+    unit = _("week") if period.by_week else _("day")
+    new_chart = charts.bar_chart(
+        key="members-new",
+        title=_("New members per %(unit)s") % {"unit": unit},
+        description=_("%(count)s members joined in the last %(days)s days.")
+        % {"count": _count(stats.new), "days": period.days},
+        labels=labels,
+        series=[Series(_("New members"), [new for _day, new, _total in stats.joined])],
+        formatter=_count,
+        label_column=_("Week of") if period.by_week else _("Day"),
+    )
+    total_chart = charts.bar_chart(
+        key="members-total",
+        title=_("Members at the end of each %(unit)s") % {"unit": unit},
+        description=_("From %(first)s to %(last)s members.")
+        % {
+            "first": _count(stats.joined[0][2] if stats.joined else 0),
+            "last": _count(stats.total),
+        },
+        labels=labels,
+        series=[Series(_("Members"), [total for _day, _new, total in stats.joined])],
+        formatter=_count,
+        label_column=_("Week of") if period.by_week else _("Day"),
+    )
+    return Section(
+        key="members",
+        title=_("Members"),
+        headlines=[
+            Headline(_("Members"), _count(stats.total)),
+            Headline(
+                _("New"),
+                _count(stats.new),
+                _("in the last %(days)s days") % {"days": period.days},
+            ),
+            Headline(_("Active, last 7 days"), _count(stats.active_7)),
+            Headline(_("Active, last 30 days"), _count(stats.active_30)),
+        ],
+        charts=[total_chart, new_chart],
+    )
+
+
+def _pairs_section(
+    period: metrics.Period, opt_in: metrics.OptIn, rounds: list[metrics.RoundStats]
+) -> Section:
+    labels = [date_format(timezone.localtime(r.scheduled_for), "j M") for r in rounds]
+    met_rates = [r.met_rate for r in rounds]
+    known = [r for r in rounds if r.seats]
+    overall = sum(r.met for r in known) / sum(r.seats for r in known) if known else None
+    pairs_chart = charts.bar_chart(
+        key="pairs-per-round",
+        title=_("Pairs per round"),
+        description=ngettext(
+            "%(count)s round in the period.", "%(count)s rounds in the period.", len(rounds)
+        )
+        % {"count": len(rounds)},
+        labels=labels,
+        series=[Series(_("Pairs and trios"), [r.groups for r in rounds])],
+        formatter=_count,
+        label_column=_("Round"),
+    )
+    met_chart = charts.bar_chart(
+        key="met-rate",
+        title=_("Met rate per round"),
+        description=_("Share of introduced members who answered “we met”: %(rate)s overall.")
+        % {"rate": _percent(overall) if overall is not None else "–"},
+        labels=labels,
+        series=[Series(_("Met rate"), met_rates)],
+        formatter=_percent,
+        label_column=_("Round"),
+        maximum=1.0,
+    )
+    return Section(
+        key="pairs",
+        title=_("Coffee pairs"),
+        headlines=[
+            Headline(
+                _("Opt-in rate"),
+                _percent(opt_in.rate) if opt_in.rate is not None else "–",
+                _("%(opted)s of %(members)s members")
+                % {"opted": _count(opt_in.opted_in), "members": _count(opt_in.members)},
+            ),
+            Headline(_("Opted in but paused"), _count(opt_in.paused)),
+            Headline(_("Rounds"), _count(len(rounds))),
+            Headline(_("Met rate"), _percent(overall) if overall is not None else "–"),
+        ],
+        charts=[pairs_chart, met_chart],
+    )
+
+
+def _weekday_names() -> list[str]:
+    # 2024-01-01 was a Monday: ISO weekdays 1..7 as the locale abbreviates them.
+    return [date_format(date(2024, 1, day), "D") for day in range(1, 8)]
+
+
+def _rooms_section(period: metrics.Period, use: dict[str, metrics.RoomUse]) -> Section:
+    weekdays = _weekday_names()
+    hours = [f"{hour:02d}" for hour in metrics.HOURS]
+    zone = metrics.community_zone().key
+    made = []
+    for kind, title in (
+        ("cafeteria", _("People-hours in the cafeteria")),
+        ("meeting", _("People-hours in meeting rooms")),
+    ):
+        grid = use[kind]
+        made.append(
+            charts.heatmap(
+                key=f"rooms-{kind}",
+                title=title,
+                description=_(
+                    "By weekday and hour (%(zone)s), %(hours)s people-hours in all; "
+                    "darker is busier."
+                )
+                % {"zone": zone, "hours": _hours(grid.total)},
+                row_labels=weekdays,
+                column_labels=hours,
+                # Rows are ISO weekdays from 1, columns hours from 0.
+                value=lambda row, column, grid=grid: grid.at(row + 1, column),  # type: ignore[misc]
+                formatter=_hours,
+                corner=_("Day / hour"),
+            )
+        )
+    return Section(
+        key="rooms",
+        title=_("Rooms"),
+        headlines=[
+            Headline(_("Cafeteria"), _hours(use["cafeteria"].total), _("people-hours")),
+            Headline(_("Meeting rooms"), _hours(use["meeting"].total), _("people-hours")),
+        ],
+        charts=made,
+        note=_("Hours are the community's time zone, %(zone)s.") % {"zone": zone},
+    )
+
+
+def _events_section(period: metrics.Period, buckets: list[metrics.EventBucket]) -> Section:
+    going = sum(b.going for b in buckets)
+    attended = sum(b.attended for b in buckets)
+    held = sum(b.events for b in buckets)
+    counted = sum(b.counted for b in buckets)
+    chart = charts.bar_chart(
+        key="events-attendance",
+        title=_("RSVPs and attendance"),
+        description=_(
+            "%(events)s events held: %(going)s members said they were going, %(attended)s were "
+            "in the room."
+        )
+        % {"events": _count(held), "going": _count(going), "attended": _count(attended)},
+        labels=[_bucket_label(b.day, period) for b in buckets],
+        series=[
+            Series(_("Going (RSVP)"), [b.going for b in buckets]),
+            Series(_("Attended"), [b.attended for b in buckets]),
+        ],
+        formatter=_count,
+        label_column=_("Week of") if period.by_week else _("Day"),
+    )
+    return Section(
+        key="events",
+        title=_("Events"),
+        headlines=[
+            Headline(_("Events held"), _count(held)),
+            Headline(_("Going (RSVP)"), _count(going)),
+            Headline(
+                _("Attended"),
+                _count(attended),
+                _("%(counted)s of %(held)s events counted") % {"counted": counted, "held": held},
+            ),
+        ],
+        charts=[chart],
+    )
+
+
+def _newsletter_section(period: metrics.Period, stats: metrics.NewsletterStats) -> Section:
+    chart = charts.bar_chart(
+        key="newsletter",
+        title=_("Newsletter: confirmations and unsubscribes"),
+        description=_(
+            "%(confirmed)s addresses confirmed and %(unsubscribed)s unsubscribed in the last "
+            "%(days)s days; %(subscribers)s subscribers now."
+        )
+        % {
+            "confirmed": _count(stats.confirmed),
+            "unsubscribed": _count(stats.unsubscribed),
+            "days": period.days,
+            "subscribers": _count(stats.subscribers),
+        },
+        labels=[_bucket_label(day, period) for day, _c, _u in stats.buckets],
+        series=[
+            Series(_("Confirmed"), [confirmed for _day, confirmed, _u in stats.buckets]),
+            Series(_("Unsubscribed"), [unsubscribed for _day, _c, unsubscribed in stats.buckets]),
+        ],
+        formatter=_count,
+        label_column=_("Week of") if period.by_week else _("Day"),
+    )
+    return Section(
+        key="newsletter",
+        title=_("Newsletter"),
+        headlines=[
+            Headline(_("Subscribers"), _count(stats.subscribers)),
+            Headline(_("Waiting for confirmation"), _count(stats.pending)),
+            Headline(_("Unsubscribed"), _count(stats.unsubscribed)),
+            Headline(_("Undeliverable"), _count(stats.undeliverable)),
+        ],
+        charts=[chart],
+    )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Everything the page counts for one period: what is cached (plain data, no text, so
+    one entry serves every language)."""
+
+    period: metrics.Period
+    members: metrics.MemberStats
+    opt_in: metrics.OptIn
+    rounds: list[metrics.RoundStats]
+    room_use: dict[str, metrics.RoomUse]
+    events: list[metrics.EventBucket]
+    newsletter: metrics.NewsletterStats | None
+
+
+# A year of rounds reads every seat of them (a million rows at 100,000 members: about a third
+# of a second, docs/benchmarks.md); reloading the page or switching back and forth between
+# periods within the same five minutes reuses the figures.
+CACHE_SECONDS = 5 * 60
+
+
+def figures_for(*, days: int, now: datetime) -> Figures:
+    # Keyed by the five-minute slot as well: everyone sees the same figures within a slot, and
+    # new ones from the next slot on, whatever the cache's own clock.
+    key = f"dashboard:figures:v1:{days}:{int(now.timestamp()) // CACHE_SECONDS}"
+    cached = cache.get(key)
+    if isinstance(cached, Figures):
+        return cached
+    period = metrics.Period.ending(now, days=days)
+    member_stats = metrics.members(period)
+    today = timezone.localdate(period.end, timezone=metrics.community_zone())
+    figures = Figures(
+        period=period,
+        members=member_stats,
+        opt_in=metrics.pairing_opt_in(today=today, members_total=member_stats.total),
+        rounds=metrics.rounds(period),
+        room_use=metrics.room_use(period),
+        events=metrics.events(period),
+        newsletter=metrics.newsletter(period) if metrics.newsletter_installed() else None,
+    )
+    cache.set(key, figures, CACHE_SECONDS)
+    return figures
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    period: metrics.Period
+    sections: list[Section]
+
+
+def dashboard_for(*, days: int, now: datetime) -> Dashboard:
+    figures = figures_for(days=days, now=now)
+    period = figures.period
+    sections = [
+        _members_section(period, figures.members),
+        _pairs_section(period, figures.opt_in, figures.rounds),
+        _rooms_section(period, figures.room_use),
+        _events_section(period, figures.events),
+    ]
+    if figures.newsletter is not None:
+        sections.append(_newsletter_section(period, figures.newsletter))
+    return Dashboard(period=period, sections=sections)

@@ -1,0 +1,266 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from members.models import User
+from newsletter import services
+from newsletter.models import Delivery, Issue, Subscriber
+
+PENDING = [Delivery.Status.PENDING, Delivery.Status.SENDING]
+
+
+def _count(*statuses: str) -> Count:
+    return Count("deliveries", filter=Q(deliveries__status__in=statuses))
+
+
+@admin.register(Issue)
+class IssueAdmin(admin.ModelAdmin):
+    list_display = [
+        "subject",
+        "status",
+        "created_by",
+        "sent_at",
+        "sent_count",
+        "failed_count",
+        "pending_count",
+        "unknown_count",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["created_by"]
+    search_fields = ["subject", "body_markdown"]
+    change_form_template = "admin/newsletter/issue/change_form.html"
+    readonly_fields = [
+        "status",
+        "preview",
+        "sent_count",
+        "failed_count",
+        "pending_count",
+        "unknown_count",
+        "skipped_count",
+        "created_by",
+        "created_at",
+        "send_started_at",
+        "sent_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["subject", "body_markdown", "preview"]}),
+        (
+            _("Sending"),
+            {
+                "fields": [
+                    "status",
+                    ("sent_count", "failed_count", "pending_count", "unknown_count"),
+                    "skipped_count",
+                    "send_started_at",
+                    "sent_at",
+                    "created_by",
+                    "created_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Issue]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_sent=_count(Delivery.Status.SENT),
+                n_failed=_count(Delivery.Status.FAILED),
+                n_pending=_count(*PENDING),
+                n_unknown=_count(Delivery.Status.UNKNOWN),
+                n_skipped=_count(Delivery.Status.SKIPPED),
+            )
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Issue | None = None) -> list[str]:
+        # What subscribers received must stay what the archive shows.
+        if obj is not None and obj.status != Issue.Status.DRAFT:
+            return ["subject", "body_markdown", *self.readonly_fields]
+        return list(self.readonly_fields)
+
+    @admin.display(description=_("sent"), ordering="n_sent")
+    def sent_count(self, obj: Issue) -> int:
+        return int(getattr(obj, "n_sent", 0))
+
+    @admin.display(description=_("failed"), ordering="n_failed")
+    def failed_count(self, obj: Issue) -> int:
+        return int(getattr(obj, "n_failed", 0))
+
+    @admin.display(description=_("pending"), ordering="n_pending")
+    def pending_count(self, obj: Issue) -> int:
+        return int(getattr(obj, "n_pending", 0))
+
+    @admin.display(description=_("unknown (interrupted)"), ordering="n_unknown")
+    def unknown_count(self, obj: Issue) -> int:
+        return int(getattr(obj, "n_unknown", 0))
+
+    @admin.display(description=_("skipped (left before their turn)"))
+    def skipped_count(self, obj: Issue) -> int:
+        return int(getattr(obj, "n_skipped", 0))
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj: Issue) -> SafeString:
+        if not obj.pk:
+            return mark_safe("—")
+        # body_html was sanitised with nh3 when the issue was saved.
+        return format_html('<div class="newsletter-preview">{}</div>', mark_safe(obj.body_html))
+
+    def save_model(self, request: HttpRequest, obj: Issue, form: ModelForm, change: bool) -> None:
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<int:pk>/send-test/",
+                self.admin_site.admin_view(self.send_test_view),
+                name="newsletter_issue_send_test",
+            ),
+            path(
+                "<int:pk>/send/",
+                self.admin_site.admin_view(self.send_view),
+                name="newsletter_issue_send",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _issue_for_sending(self, request: HttpRequest, pk: int) -> Issue:
+        issue = get_object_or_404(Issue, pk=pk)
+        if not self.has_change_permission(request, issue):
+            raise PermissionDenied
+        return issue
+
+    def _change_url(self, issue: Issue) -> str:
+        return reverse("admin:newsletter_issue_change", args=[issue.pk])
+
+    def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return require_POST(self._send_test)(request, pk)
+
+    def _send_test(self, request: HttpRequest, pk: int) -> HttpResponse:
+        issue = self._issue_for_sending(request, pk)
+        user: User = request.user  # type: ignore[assignment]
+        services.issue_send_test(issue=issue, user=user)
+        self.message_user(
+            request, _("A test copy went to %(email)s.") % {"email": user.email}, messages.SUCCESS
+        )
+        return HttpResponseRedirect(self._change_url(issue))
+
+    def send_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """GET asks for confirmation (with the number of recipients); POST starts sending."""
+        issue = self._issue_for_sending(request, pk)
+        if request.method == "POST":
+            try:
+                count = services.issue_send_start(issue=issue)
+            except services.NewsletterError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "Sending to %(count)d subscriber. The counts below show progress.",
+                        "Sending to %(count)d subscribers. The counts below show progress.",
+                        count,
+                    )
+                    % {"count": count},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(self._change_url(issue))
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "issue": issue,
+            "recipients": services.issue_recipients_count(),
+            "title": _("Send “%(subject)s”?") % {"subject": issue.subject},
+        }
+        return TemplateResponse(request, "admin/newsletter/issue/send_confirm.html", context)
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    list_display = [
+        "email",
+        "status",
+        "language",
+        "consent_source",
+        "confirmed_at",
+        "undeliverable_reason",
+        "created_at",
+    ]
+    list_filter = ["status", "language", "consent_source", "undeliverable_reason"]
+    search_fields = ["email", "user__email"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["user"]
+    readonly_fields = [
+        "consent_source",
+        "consent_ip",
+        "requested_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "undeliverable_at",
+        "undeliverable_reason",
+        "undeliverable_detail",
+        "created_at",
+    ]
+    exclude = ["confirmation_nonce"]
+    actions = ["mark_undeliverable"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Subscriber | None = None) -> list[str]:
+        # Status changes go through the flows that record why (confirm, leave, bounce).
+        if obj is not None:
+            return ["email", "status", *self.readonly_fields]
+        return list(self.readonly_fields)
+
+    def save_model(
+        self, request: HttpRequest, obj: Subscriber, form: ModelForm, change: bool
+    ) -> None:
+        if not change:
+            obj.consent_source = Subscriber.Source.ADMIN
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Mark as undeliverable (no more issues)"))
+    def mark_undeliverable(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
+        count = services.subscribers_mark_undeliverable(
+            emails=queryset.values_list("email", flat=True),
+            reason=Subscriber.Reason.MANUAL,
+            detail=f"by {request.user}",
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d subscriber marked undeliverable.",
+                "%(count)d subscribers marked undeliverable.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The ledger of a send, to look into; nothing here is edited by hand."""
+
+    list_display = ["subscriber", "issue", "status", "attempts", "claimed_at", "sent_at", "error"]
+    list_filter = ["status", "issue"]
+    list_select_related = ["subscriber", "issue"]
+    search_fields = ["subscriber__email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

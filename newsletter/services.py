@@ -1,0 +1,429 @@
+"""Subscribing, confirming, leaving, and sending issues in batches (docs/newsletter.md)."""
+
+import smtplib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import User
+from newsletter import emails, tokens
+from newsletter.models import Delivery, Issue, Subscriber, new_nonce
+
+# A recipient the server refused is tried this many times in all, a minute or more apart.
+MAX_ATTEMPTS = 3
+RETRY_FAILED_AFTER = timedelta(minutes=1)
+# A row still `sending` this long after its claim belongs to a worker that died: no batch
+# lives longer than the task's hard time limit (CELERY_TASK_TIME_LIMIT, 5 minutes).
+STALE_AFTER = timedelta(minutes=10)
+# The server answered and said no: the message was certainly not accepted, so trying again
+# cannot make a second copy. Any other error leaves the message's fate unknown.
+REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+class NewsletterError(ValueError):
+    pass
+
+
+# Subscribing ----------------------------------------------------------------------------
+
+
+def _owns_verified(user: User | None, email: str) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+@transaction.atomic
+def subscriber_subscribe(
+    *, email: str, language: str, ip: str | None, user: User | None = None
+) -> Subscriber:
+    """Ask to receive the newsletter. A member subscribing an address their account has
+    verified is confirmed at once; anyone else gets a confirmation link (sent after commit).
+
+    An address already confirmed is left alone and gets no email, so the answer the page
+    gives cannot tell a visitor whether somebody is subscribed."""
+    email = email.strip()
+    subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
+    if subscriber is None:
+        try:
+            with transaction.atomic():
+                subscriber = Subscriber.objects.create(
+                    email=email, language=language, consent_source=Subscriber.Source.SITE_FORM
+                )
+        except IntegrityError:
+            # Someone subscribed the same address a moment ago.
+            subscriber = Subscriber.objects.select_for_update().get(email__iexact=email)
+    elif subscriber.status == Subscriber.Status.CONFIRMED:
+        return subscriber
+
+    now = timezone.now()
+    # An address that bounced must prove it works again, even a member's own.
+    instant = _owns_verified(user, email) and subscriber.status != Subscriber.Status.UNDELIVERABLE
+    subscriber.language = language
+    subscriber.consent_ip = ip
+    subscriber.requested_at = now
+    subscriber.unsubscribed_at = None
+    if instant:
+        subscriber.user = user
+        subscriber.status = Subscriber.Status.CONFIRMED
+        subscriber.consent_source = Subscriber.Source.MEMBER
+        subscriber.confirmed_at = now
+        subscriber.confirmation_nonce = ""
+    else:
+        subscriber.status = Subscriber.Status.PENDING
+        subscriber.consent_source = Subscriber.Source.SITE_FORM
+        subscriber.confirmed_at = None
+        subscriber.confirmation_nonce = new_nonce()
+    subscriber.save()
+    if not instant:
+        from newsletter.tasks import confirmation_send
+
+        subscriber_id, nonce = subscriber.pk, subscriber.confirmation_nonce
+        transaction.on_commit(lambda: confirmation_send.delay(subscriber_id, nonce))
+    return subscriber
+
+
+def subscriber_for_confirmation(*, token: str) -> Subscriber | None:
+    """The pending subscriber a confirmation link is for, or None when it is forged,
+    expired or already used."""
+    parsed = tokens.confirm_token_read(token)
+    if parsed is None or not parsed[1]:
+        return None
+    subscriber_id, nonce = parsed
+    return Subscriber.objects.filter(
+        pk=subscriber_id, status=Subscriber.Status.PENDING, confirmation_nonce=nonce
+    ).first()
+
+
+def subscriber_confirm(*, token: str) -> Subscriber | None:
+    """Confirm through the emailed link; works once (the conditional UPDATE clears the
+    nonce the link carries)."""
+    parsed = tokens.confirm_token_read(token)
+    if parsed is None or not parsed[1]:
+        return None
+    subscriber_id, nonce = parsed
+    confirmed = Subscriber.objects.filter(
+        pk=subscriber_id, status=Subscriber.Status.PENDING, confirmation_nonce=nonce
+    ).update(status=Subscriber.Status.CONFIRMED, confirmed_at=timezone.now(), confirmation_nonce="")
+    return Subscriber.objects.get(pk=subscriber_id) if confirmed else None
+
+
+def subscriber_unsubscribe(*, subscriber_id: int) -> Subscriber | None:
+    """Leave the list. Repeating it changes nothing; an undeliverable address stays so."""
+    Subscriber.objects.filter(
+        pk=subscriber_id,
+        status__in=[Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED],
+    ).update(
+        status=Subscriber.Status.UNSUBSCRIBED,
+        unsubscribed_at=timezone.now(),
+        confirmation_nonce="",
+    )
+    return Subscriber.objects.filter(pk=subscriber_id).first()
+
+
+def subscribers_mark_undeliverable(*, emails: Iterable[str], reason: str, detail: str = "") -> int:
+    """Bounced or complained-about addresses: no issue is sent to them again. Returns how
+    many subscribers changed; unknown or already undeliverable addresses are ignored."""
+    addresses = {email.strip().lower() for email in emails if email.strip()}
+    if not addresses:
+        return 0
+    return (
+        Subscriber.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=addresses)
+        .exclude(status=Subscriber.Status.UNDELIVERABLE)
+        .update(
+            status=Subscriber.Status.UNDELIVERABLE,
+            undeliverable_at=timezone.now(),
+            undeliverable_reason=reason,
+            undeliverable_detail=detail[:255],
+            confirmation_nonce="",
+        )
+    )
+
+
+# Sending --------------------------------------------------------------------------------
+
+
+def issue_send_test(*, issue: Issue, user: User) -> None:
+    """The issue as subscribers will get it, to one staff member, marked as a test. Its
+    unsubscribe link points at the newsletter page: a test must not unsubscribe anyone."""
+    rendered = emails.issue_render(issue=issue, language=user.language)
+    emails.issue_message(
+        rendered=rendered,
+        to=user.email,
+        unsubscribe=emails.absolute(reverse("newsletter:index")),
+        test=True,
+    ).send()
+
+
+def issue_recipients_count() -> int:
+    return Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED).count()
+
+
+@transaction.atomic
+def issue_send_start(*, issue: Issue) -> int:
+    """Queue the issue for every confirmed subscriber and start sending after commit.
+    Returns the number of recipients. Only a draft can start, once: the conditional UPDATE
+    makes a double click or two staff members at once start it a single time."""
+    started = Issue.objects.filter(pk=issue.pk, status=Issue.Status.DRAFT).update(
+        status=Issue.Status.SENDING, send_started_at=timezone.now()
+    )
+    if not started:
+        raise NewsletterError(_("This issue is already being sent or has been sent."))
+    recipients = Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED).values_list(
+        "pk", flat=True
+    )
+    created = Delivery.objects.bulk_create(
+        (Delivery(issue_id=issue.pk, subscriber_id=pk) for pk in recipients.iterator()),
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    from newsletter.tasks import issue_send
+
+    issue_id = issue.pk
+    transaction.on_commit(lambda: issue_send.delay(issue_id))
+    return len(created)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    # Seconds until the next batch should run (0: right away); None: the issue is done.
+    next_in: int | None = None
+
+
+def deliveries_recover(*, issue_id: int, stale_before: datetime) -> tuple[int, int]:
+    """Settle the batches of a worker that died mid-send. A batch sends in id order and
+    records each result before the next message, so in each abandoned batch only its
+    lowest row still `sending` can have reached the server: it becomes `unknown` (never
+    sent again); the rows after it were never tried and go back to `pending`.
+    Returns (unknown, released)."""
+    with transaction.atomic():
+        rows = list(
+            Delivery.objects.select_for_update()
+            .filter(issue_id=issue_id, status=Delivery.Status.SENDING, claimed_at__lt=stale_before)
+            .order_by("batch", "pk")
+            .values_list("pk", "batch")
+        )
+        in_flight: list[int] = []
+        untried: list[int] = []
+        seen: set[uuid.UUID | None] = set()
+        for pk, batch in rows:
+            (untried if batch in seen else in_flight).append(pk)
+            seen.add(batch)
+        Delivery.objects.filter(pk__in=in_flight).update(
+            status=Delivery.Status.UNKNOWN,
+            error="Interrupted while sending: may have been delivered, not sent again.",
+        )
+        Delivery.objects.filter(pk__in=untried).update(
+            status=Delivery.Status.PENDING, attempts=F("attempts") - 1
+        )
+    return len(in_flight), len(untried)
+
+
+def _claim(
+    *, issue_id: int, size: int, now: datetime
+) -> tuple[uuid.UUID, list[tuple[int, int, str, str, str]]]:
+    """Take up to `size` rows for this batch (SKIP LOCKED: concurrent batches take
+    different rows) and commit the claim before anything is sent."""
+    batch = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.filter(issue_id=issue_id)
+            .filter(
+                Q(status=Delivery.Status.PENDING)
+                | Q(
+                    status=Delivery.Status.FAILED,
+                    attempts__lt=MAX_ATTEMPTS,
+                    claimed_at__lt=now - RETRY_FAILED_AFTER,
+                )
+            )
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:size]
+        )
+        Delivery.objects.filter(pk__in=ids).update(
+            status=Delivery.Status.SENDING,
+            batch=batch,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+        )
+    rows = list(
+        Delivery.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .values_list(
+            "pk", "subscriber_id", "subscriber__email", "subscriber__language", "subscriber__status"
+        )
+    )
+    return batch, rows
+
+
+def _mark(pk: int, batch: uuid.UUID, **fields: object) -> None:
+    Delivery.objects.filter(pk=pk, status=Delivery.Status.SENDING, batch=batch).update(**fields)
+
+
+def _mark_sent(pk: int, batch: uuid.UUID) -> None:
+    _mark(pk, batch, status=Delivery.Status.SENT, sent_at=timezone.now(), error="")
+
+
+def _release(ids: list[int], batch: uuid.UUID) -> None:
+    Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING, batch=batch).update(
+        status=Delivery.Status.PENDING, attempts=F("attempts") - 1
+    )
+
+
+def _issue_finish_or_wait(issue_id: int, now: datetime) -> int | None:
+    """Mark the issue sent when no row can still go out; otherwise say when to look again."""
+    open_rows = Delivery.objects.filter(issue_id=issue_id).filter(
+        Q(status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING])
+        | Q(status=Delivery.Status.FAILED, attempts__lt=MAX_ATTEMPTS)
+    )
+    if not open_rows.exists():
+        Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).update(
+            status=Issue.Status.SENT, sent_at=now
+        )
+        return None
+    if open_rows.filter(status=Delivery.Status.SENDING).exists():
+        # Another batch is running, or a dead one waits to go stale (the beat tick).
+        return int(STALE_AFTER.total_seconds())
+    return int(RETRY_FAILED_AFTER.total_seconds())
+
+
+def issue_send_batch(*, issue_id: int, size: int | None = None) -> BatchOutcome:
+    """Send the next batch of an issue over one SMTP connection.
+
+    Crash semantics (docs/newsletter.md): rows are claimed and committed first; each
+    result is committed right after the server answers, before the next message. A crash
+    therefore leaves at most one row per batch whose fate is unknown, which
+    `deliveries_recover` sets aside rather than send twice. A refused recipient is
+    `failed` and retried later (MAX_ATTEMPTS in all). A connection that breaks mid-message
+    makes that message `unknown`, puts the rest of the batch back and raises, for the
+    task to retry."""
+    size = size or settings.NEWSLETTER_BATCH_SIZE
+    issue = Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).first()
+    if issue is None:
+        return BatchOutcome()
+    now = timezone.now()
+    deliveries_recover(issue_id=issue_id, stale_before=now - STALE_AFTER)
+    batch, rows = _claim(issue_id=issue_id, size=size, now=now)
+    if not rows:
+        return BatchOutcome(next_in=_issue_finish_or_wait(issue_id, now))
+
+    # Whoever left or bounced after the issue was queued is not mailed.
+    gone = [pk for pk, _s, _e, _l, status in rows if status != Subscriber.Status.CONFIRMED]
+    Delivery.objects.filter(pk__in=gone).update(status=Delivery.Status.SKIPPED)
+    rows = [row for row in rows if row[4] == Subscriber.Status.CONFIRMED]
+
+    rendered: dict[str, emails.RenderedIssue] = {}
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except Exception:
+        _release([row[0] for row in rows], batch)
+        raise
+    sent = failed = 0
+    try:
+        for index, (pk, subscriber_id, address, language, _status) in enumerate(rows):
+            if language not in rendered:
+                rendered[language] = emails.issue_render(issue=issue, language=language)
+            message = emails.issue_message(
+                rendered=rendered[language],
+                to=address,
+                unsubscribe=emails.unsubscribe_url(subscriber_id=subscriber_id),
+            )
+            try:
+                connection.send_messages([message])
+            except REFUSALS as exc:
+                _mark(pk, batch, status=Delivery.Status.FAILED, error=str(exc)[:255])
+                failed += 1
+                continue
+            except Exception as exc:
+                _mark(pk, batch, status=Delivery.Status.UNKNOWN, error=str(exc)[:255])
+                _release([row[0] for row in rows[index + 1 :]], batch)
+                raise
+            _mark_sent(pk, batch)
+            sent += 1
+    finally:
+        connection.close()
+    return BatchOutcome(sent=sent, failed=failed, skipped=len(gone), next_in=0)
+
+
+def issue_progress(*, issue: Issue) -> dict[str, int]:
+    """How many deliveries are in each state."""
+    counts = dict(
+        Delivery.objects.filter(issue=issue)
+        .values_list("status")
+        .annotate(count=Count("pk"))
+        .values_list("status", "count")
+    )
+    return {status: counts.get(status, 0) for status in Delivery.Status.values}
+
+
+def issues_stalled(*, now: datetime) -> list[int]:
+    """Issues still sending with nothing claimed for a while: their worker died or their
+    task was lost. Settles their abandoned batches on the way."""
+    stalled = []
+    for issue_id in Issue.objects.filter(status=Issue.Status.SENDING).values_list("pk", flat=True):
+        deliveries_recover(issue_id=issue_id, stale_before=now - STALE_AFTER)
+        recent = Delivery.objects.filter(
+            issue_id=issue_id, claimed_at__gte=now - STALE_AFTER
+        ).exists()
+        if not recent:
+            stalled.append(issue_id)
+    return stalled
+
+
+# Accounts -------------------------------------------------------------------------------
+
+
+def _subscriptions(user: User) -> QuerySet[Subscriber]:
+    """The member's subscriptions: linked to the account, or at one of its addresses."""
+    addresses = {user.email.lower()} | {
+        email.lower()
+        for email in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    }
+    return Subscriber.objects.annotate(email_lower=Lower("email")).filter(
+        Q(user=user) | Q(email_lower__in=addresses)
+    )
+
+
+def subscriptions_export(*, user: User) -> list[dict[str, str | None]]:
+    """For the member's data export: each subscription with its consent record."""
+
+    def moment(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return [
+        {
+            "email": subscriber.email,
+            "status": subscriber.status,
+            "language": subscriber.language,
+            "consent_source": subscriber.consent_source,
+            "consent_ip": subscriber.consent_ip,
+            "requested_at": moment(subscriber.requested_at),
+            "confirmed_at": moment(subscriber.confirmed_at),
+            "unsubscribed_at": moment(subscriber.unsubscribed_at),
+            "undeliverable_at": moment(subscriber.undeliverable_at),
+        }
+        for subscriber in _subscriptions(user).order_by("pk")
+    ]
+
+
+def subscriptions_delete(*, user: User) -> int:
+    """Account deletion: the subscriptions go (with their delivery history), not just
+    their link to the account."""
+    deleted, _by_model = _subscriptions(user).delete()
+    return deleted

@@ -1,0 +1,133 @@
+import hmac
+import json
+
+from allauth.account.adapter import get_adapter
+from allauth.core import ratelimit
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from members.models import User
+from newsletter import services, tokens
+from newsletter.forms import SubscribeForm
+from newsletter.models import Issue, Subscriber
+
+# The archive shows the latest issues; older ones are still reachable by their address.
+ARCHIVED_ISSUES = 50
+
+
+def _sent_issue(pk: int) -> Issue:
+    return get_object_or_404(Issue, pk=pk, status=Issue.Status.SENT)
+
+
+@require_http_methods(["GET", "POST"])
+def index(request: HttpRequest) -> HttpResponse:
+    """The subscribe form and the archive, for members and visitors alike."""
+    user: User | None = request.user if request.user.is_authenticated else None  # type: ignore[assignment]
+    initial = {"email": user.email if user else "", "language": get_language() or "es"}
+    form = SubscribeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        # Per IP and per address: nobody can flood an inbox with confirmation links.
+        if not ratelimit.consume(request, action="newsletter_subscribe", key=email.lower()):
+            form.add_error(None, _("Too many attempts. Wait a while and try again."))
+        else:
+            subscriber = services.subscriber_subscribe(
+                email=email,
+                language=form.cleaned_data["language"],
+                ip=get_adapter(request).get_client_ip(request) or None,
+                user=user,
+            )
+            if user is not None and subscriber.user_id == user.pk and subscriber.confirmed_at:
+                messages.success(request, _("Done: the newsletter will come to your inbox."))
+            else:
+                # The same answer whether or not the address was already on the list.
+                messages.success(
+                    request,
+                    _(
+                        "Thanks! If this address is not subscribed yet, we have sent it a "
+                        "link to confirm. Nothing arrives until you click it."
+                    ),
+                )
+            return redirect("newsletter:index")
+    issues = Issue.objects.filter(status=Issue.Status.SENT).only("pk", "subject", "sent_at")
+    return render(
+        request,
+        "newsletter/index.html",
+        {"form": form, "issues": list(issues[:ARCHIVED_ISSUES])},
+    )
+
+
+@require_GET
+def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "newsletter/issue.html", {"issue": _sent_issue(pk)})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button and changes nothing: mail scanners that open every link must not
+    confirm on someone's behalf. POST confirms."""
+    if request.method == "POST":
+        subscriber = services.subscriber_confirm(token=token)
+        state = "confirmed" if subscriber else "invalid"
+    else:
+        subscriber = services.subscriber_for_confirmation(token=token)
+        state = "ask" if subscriber else "invalid"
+    return render(
+        request,
+        "newsletter/confirm.html",
+        {"state": state, "subscriber": subscriber, "token": token},
+        status=404 if state == "invalid" else 200,
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """RFC 8058 one-click unsubscribe: mail clients POST here with no cookie, so CSRF does
+    not apply; the signed token in the URL is the authentication. GET only shows the page
+    with the button, because link scanners and prefetchers follow GET links."""
+    subscriber_id = tokens.unsubscribe_token_read(token)
+    if subscriber_id is None:
+        return render(request, "newsletter/unsubscribe.html", {"state": "invalid"}, status=404)
+    if request.method == "POST":
+        services.subscriber_unsubscribe(subscriber_id=subscriber_id)
+        state = "done"
+    else:
+        state = "ask"
+    return render(request, "newsletter/unsubscribe.html", {"state": state, "token": token})
+
+
+@csrf_exempt
+@require_POST
+def bounces_webhook(request: HttpRequest) -> JsonResponse:
+    """Bounces and complaints from the mail provider, as JSON: one event or a list of
+    `{"email": ..., "type": "bounce" | "complaint", "detail": ...}`. Authenticated by
+    `Authorization: Bearer <NEWSLETTER_WEBHOOK_TOKEN>`; absent when that setting is empty."""
+    secret = settings.NEWSLETTER_WEBHOOK_TOKEN
+    if not secret:
+        raise Http404
+    supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(supplied.encode(), secret.encode()):
+        return JsonResponse({"error": "forbidden"}, status=403)
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return JsonResponse({"error": "invalid JSON"}, status=400)
+    events = payload if isinstance(payload, list) else [payload]
+    marked = 0
+    for event in events:
+        if not isinstance(event, dict) or not isinstance(event.get("email"), str):
+            return JsonResponse({"error": "each event needs an email"}, status=400)
+        complaint = event.get("type") == "complaint"
+        marked += services.subscribers_mark_undeliverable(
+            emails=[event["email"]],
+            reason=Subscriber.Reason.COMPLAINT if complaint else Subscriber.Reason.BOUNCE,
+            detail=str(event.get("detail", ""))[:255],
+        )
+    return JsonResponse({"marked": marked})

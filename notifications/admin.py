@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from notifications.models import Digest, Notification, Preference
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "kind", "text", "in_app", "for_digest", "read_at"]
+    list_filter = ["kind", "in_app", "for_digest", ("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "user__display_name", "text"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Notification._meta.fields]
+    raw_id_fields = ["user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "channel"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["user__email", "user__display_name"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    list_display = ["week", "user", "sent_at", "skipped"]
+    list_filter = ["week", "skipped"]
+    search_fields = ["user__email", "user__display_name"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "week", "sent_at", "skipped", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,106 @@
+"""The weekly digest: what a member who has been away would like to know, in one email.
+
+Sent on Monday morning in the member's own zone (`digest_zones`), only to members who
+asked for it and have not used the site for `AWAY_FOR`, so active members get no noise."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from events.models import Event
+from events.selectors import events_upcoming
+from matching.models import GroupMember, Round
+from matching.selectors import current_seat, partners_of
+from members.models import Profile, User
+from members.services import blocked_user_ids
+from notifications.models import Notification
+
+AWAY_FOR = timedelta(days=7)
+NEW_MEMBERS_SINCE = timedelta(days=7)
+EVENTS_AHEAD = timedelta(days=7)
+DIGEST_WEEKDAY = 0  # Monday
+DIGEST_HOUR = 8
+LIST_LIMIT = 5
+
+
+@dataclass
+class DigestContent:
+    new_members: list[Profile] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    round: Round | None = None
+    pairs_count: int = 0
+    partners: list[User] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.new_members or self.events or self.partners or self.notifications)
+
+
+def digest_zones(*, zones: list[str], now: datetime) -> list[str]:
+    """Of `zones`, those where it is now Monday from 8 o'clock on: the digest's time there.
+    Later ticks that Monday still count, so a tick missed while beat was down catches up."""
+    due = []
+    for name in zones:
+        local = now.astimezone(ZoneInfo(name))
+        if local.weekday() == DIGEST_WEEKDAY and local.hour >= DIGEST_HOUR:
+            due.append(name)
+    return due
+
+
+def digest_recipients(*, now: datetime) -> QuerySet[User]:
+    """Members due a digest now: they want it, their account is open, it is Monday morning
+    where they are, and they have been away for `AWAY_FOR` (or never came back since
+    joining that long ago)."""
+    away_since = now - AWAY_FOR
+    members = User.objects.filter(is_active=True, deleted_at__isnull=True, email_digest=True)
+    zones = list(members.order_by().values_list("time_zone", flat=True).distinct())
+    return members.filter(
+        Q(last_seen_at__lt=away_since) | Q(last_seen_at__isnull=True, date_joined__lt=away_since),
+        time_zone__in=digest_zones(zones=zones, now=now),
+    )
+
+
+def _new_members(*, user: User, now: datetime) -> list[Profile]:
+    mine = Profile.objects.filter(user=user).values("interests")
+    return list(
+        Profile.objects.filter(
+            visible_in_directory=True,
+            onboarded_at__isnull=False,
+            onboarded_at__gte=now - NEW_MEMBERS_SINCE,
+            user__is_active=True,
+            user__deleted_at__isnull=True,
+            interests__in=mine,
+        )
+        .exclude(user=user)
+        .exclude(user_id__in=blocked_user_ids(user=user))
+        .annotate(shared=Count("interests", distinct=True))
+        .select_related("user")
+        .order_by("-shared", "-onboarded_at")[:LIST_LIMIT]
+    )
+
+
+def digest_content(*, user: User, now: datetime | None = None) -> DigestContent:
+    now = now or timezone.now()
+    content = DigestContent(
+        new_members=_new_members(user=user, now=now),
+        events=list(events_upcoming(now=now).filter(starts_at__lt=now + EVENTS_AHEAD)[:LIST_LIMIT]),
+        notifications=list(
+            Notification.objects.filter(
+                user=user,
+                for_digest=True,
+                read_at__isnull=True,
+                created_at__gte=now - AWAY_FOR,
+            )[:10]
+        ),
+    )
+    seat = current_seat(user)
+    if seat is not None:
+        content.round = seat.round
+        content.partners = partners_of(seat)
+        content.pairs_count = (
+            GroupMember.objects.filter(round=seat.round).values("group").distinct().count()
+        )
+    return content

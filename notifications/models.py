@@ -1,0 +1,120 @@
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    """What a member is told about. Each has a channel the member chooses (`Preference`),
+    except event changes: a plan the member made changed, so they always hear of it."""
+
+    PAIR_CREATED = "pair_created", _("New coffee pair")
+    PAIR_FOLLOW_UP = "pair_follow_up", _("Coffee pair follow-up")
+    EVENT_REMINDER = "event_reminder", _("Event reminder")
+    WAITLIST_PROMOTED = "waitlist_promoted", _("Seat from the waiting list")
+    MENTION = "mention", _("Mention in a room")
+    EVENT_CHANGED = "event_changed", _("Event changed or cancelled")
+
+
+class Channel(models.TextChoices):
+    BOTH = "both", _("On the site and by email")
+    IN_APP = "in_app", _("On the site only")
+    EMAIL = "email", _("By email only")
+    DIGEST = "digest", _("On the site, and in the weekly digest if I have been away")
+
+
+class Preference(models.Model):
+    """How a member wants to hear of one kind of news. No row: `Channel.BOTH`."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="preference_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} → {self.channel}"
+
+
+class Notification(models.Model):
+    """Something a member was told. Written in their language when it happened, like an
+    email; `key` names the occasion, so one occasion is one notification however often the
+    task that tells it runs."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    key = models.CharField(_("occasion"), max_length=120)
+    text = models.CharField(_("text"), max_length=300)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    # False when the member chose email only: kept for the once-only rule, not listed.
+    in_app = models.BooleanField(_("shown on the site"), default=True)
+    # The member chose the digest for this kind: the next digest mentions it if still unread.
+    for_digest = models.BooleanField(_("for the digest"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="notification_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "-created_at"],
+                condition=models.Q(in_app=True),
+                name="notification_list",
+            ),
+            models.Index(
+                fields=["user"],
+                condition=models.Q(in_app=True, read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.text}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class Digest(models.Model):
+    """The weekly digest of one member for one week (its Monday): the unique row is the
+    claim, so a second run of the weekly task sends nobody a second digest."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests"
+    )
+    week = models.DateField(_("week"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Nothing worth a message that week: claimed, not sent.
+    skipped = models.BooleanField(_("skipped"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-week"]
+        verbose_name = _("digest")
+        verbose_name_plural = _("digests")
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="digest_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.week}"
+
+
+def week_of(day: date) -> date:
+    """The Monday of `day`'s week."""
+    return date.fromordinal(day.toordinal() - day.weekday())

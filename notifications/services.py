@@ -1,0 +1,112 @@
+"""The one place that decides how a member is told something: on the site, by email, both,
+or on the site and in the weekly digest, as their preferences say (`notify`)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone, translation
+from django.utils.functional import Promise
+
+from members.models import User
+from notifications.models import Channel, Kind, Notification, Preference
+
+# The kinds a member chooses a channel for, in the order the settings page lists them.
+CONFIGURABLE = [
+    Kind.PAIR_CREATED,
+    Kind.PAIR_FOLLOW_UP,
+    Kind.EVENT_REMINDER,
+    Kind.WAITLIST_PROMOTED,
+    Kind.MENTION,
+]
+DEFAULT_CHANNEL = Channel.BOTH
+EMAILED = {Channel.BOTH, Channel.EMAIL}
+
+
+def channels_for(*, user: User) -> dict[str, str]:
+    """The member's channel for every configurable kind."""
+    chosen = dict(Preference.objects.filter(user=user).values_list("kind", "channel"))
+    return {kind: chosen.get(kind, DEFAULT_CHANNEL) for kind in CONFIGURABLE}
+
+
+def channel_for(*, user: User, kind: str) -> str:
+    if kind not in CONFIGURABLE:
+        return Channel.BOTH
+    chosen = Preference.objects.filter(user=user, kind=kind).values_list("channel", flat=True)
+    return next(iter(chosen), DEFAULT_CHANNEL)
+
+
+@transaction.atomic
+def preferences_set(*, user: User, channels: Mapping[str, str], email_digest: bool) -> None:
+    for kind, channel in channels.items():
+        if kind not in CONFIGURABLE or channel not in Channel.values:
+            raise ValueError(f"No channel {channel!r} for {kind!r}.")
+        Preference.objects.update_or_create(user=user, kind=kind, defaults={"channel": channel})
+    user.email_digest = email_digest
+    user.save(update_fields=["email_digest"])
+
+
+def _rendered(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    return str(value) if isinstance(value, Promise) else value
+
+
+@dataclass(frozen=True)
+class Delivery:
+    notification: Notification
+    email: bool
+
+
+def notify(
+    *,
+    user: User,
+    kind: str,
+    key: str,
+    text: str | Promise,
+    params: Mapping[str, Any] | None = None,
+    url: str = "",
+    now: datetime | None = None,
+) -> Delivery:
+    """Tell `user` about something of `kind`, once per `key`: record the notification (the
+    text rendered in their language, times in their zone) and answer whether to email them
+    now. The caller sends the email, since each kind's email is its own.
+
+    Runs inside the caller's transaction: if the email then fails and the caller's work rolls
+    back to be retried, the notification goes with it and the retry records it again."""
+    channel = channel_for(user=user, kind=kind)
+    existing = Notification.objects.filter(user=user, key=key).first()
+    if existing is None:
+        with translation.override(user.language), timezone.override(user.time_zone):
+            rendered = str(text)
+            if params:
+                rendered = rendered % {name: _rendered(v) for name, v in params.items()}
+        try:
+            with transaction.atomic():
+                existing = Notification.objects.create(
+                    user=user,
+                    kind=kind,
+                    key=key,
+                    text=rendered[:300],
+                    url=url,
+                    in_app=channel != Channel.EMAIL,
+                    for_digest=channel == Channel.DIGEST,
+                    created_at=now or timezone.now(),
+                )
+        except IntegrityError:
+            # A concurrent run of the same task recorded it first.
+            existing = Notification.objects.get(user=user, key=key)
+    emailed = channel in EMAILED and user.is_active and user.deleted_at is None
+    return Delivery(notification=existing, email=emailed)
+
+
+def notifications_mark_read(
+    *, user: User, ids: list[int] | None = None, now: datetime | None = None
+) -> int:
+    """Mark the member's notifications read: those in `ids`, or all of them."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=now or timezone.now())

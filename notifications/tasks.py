@@ -1,0 +1,64 @@
+"""Celery tasks for notifications. Each is safe to run twice."""
+
+import smtplib
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from celery import shared_task
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.emails import email_for
+from members.models import User
+from notifications.digest import digest_content, digest_recipients
+from notifications.models import Digest, week_of
+
+EMAIL_RETRY = {
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 60,
+    "retry_backoff_max": 3600,
+    "max_retries": 6,
+    "retry_jitter": True,
+}
+
+
+@shared_task(ignore_result=True)
+def digest_tick() -> int:
+    """Beat runs this hourly: queue the digests due (Monday morning in each member's zone).
+    Members who already have this week's digest are left out; `digest_send` claims each."""
+    now = timezone.now()
+    queued = 0
+    for user_id, zone in digest_recipients(now=now).values_list("pk", "time_zone").iterator():
+        week = week_of(timezone.localtime(now, timezone=ZoneInfo(zone)).date())
+        if Digest.objects.filter(user_id=user_id, week=week).exists():
+            continue
+        digest_send.delay(user_id, week.isoformat())
+        queued += 1
+    return queued
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def digest_send(user_id: int, week: str) -> None:
+    """Send one member their digest for `week`, at most once: the unique (member, week) row
+    is claimed in the same transaction as the send, so a duplicate task finds it taken and a
+    failed send rolls the claim back for the retry. A week with nothing to tell is claimed
+    and skipped."""
+    user = User.objects.filter(pk=user_id, is_active=True, deleted_at__isnull=True).first()
+    if user is None or not user.email_digest:
+        return
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                digest = Digest.objects.create(user=user, week=date.fromisoformat(week))
+        except IntegrityError:
+            return
+        content = digest_content(user=user)
+        if content.is_empty():
+            Digest.objects.filter(pk=digest.pk).update(skipped=True)
+            return
+        email_for(
+            user=user,
+            template="notifications/email/digest",
+            context={"digest": content, "week": digest.week},
+        ).send()
+        Digest.objects.filter(pk=digest.pk).update(sent_at=timezone.now())

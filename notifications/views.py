@@ -1,0 +1,47 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from members.models import User
+from notifications.models import Notification
+from notifications.selectors import notifications_listed
+from notifications.services import notifications_mark_read
+
+PAGE_SIZE = 30
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    page = Paginator(notifications_listed(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/list.html", {"page": page})
+
+
+@login_required
+@require_GET
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification's link, marking it read on the way."""
+    user: User = request.user  # type: ignore[assignment]
+    notification = get_object_or_404(Notification, pk=pk, user=user, in_app=True)
+    notifications_mark_read(user=user, ids=[notification.pk])
+    target = notification.url
+    if not target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect("notifications:list")
+    return HttpResponseRedirect(target)
+
+
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification (`id`) or all of them read."""
+    user: User = request.user  # type: ignore[assignment]
+    raw = request.POST.get("id")
+    ids = [int(raw)] if raw and raw.isdigit() else None
+    notifications_mark_read(user=user, ids=ids)
+    return redirect("notifications:list")

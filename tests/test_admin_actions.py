@@ -1,0 +1,179 @@
+"""The admin for staff: every changelist opens in a bounded number of queries, and the
+actions of the staff-dashboard issue do what they say."""
+
+import csv
+import io
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from events.services import calendar_feed_rotate
+from matching.models import GroupMember, Participation
+from members.models import User
+from rooms.models import HourlyUsage, Mention, Presence, Visit
+from tests.factories import (
+    EventFactory,
+    GroupMemberFactory,
+    MessageFactory,
+    ProfileFactory,
+    ReportFactory,
+    RoomFactory,
+    RsvpFactory,
+    UserFactory,
+)
+
+APPS = {"members", "matching", "rooms", "events"}
+
+
+@pytest.fixture
+def boss(db: None) -> User:
+    return UserFactory.create(is_staff=True, is_superuser=True)
+
+
+def client_for(user: User) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def some_of_everything(count: int) -> None:
+    for _ in range(count):
+        seat = GroupMemberFactory.create(answer="met")
+        message = MessageFactory.create(author=seat.user)
+        ReportFactory.create(reported=seat.user, message=message)
+        rsvp = RsvpFactory.create(event=EventFactory.create(room=message.room))
+        now = timezone.now()
+        Visit.objects.create(
+            room=message.room, user=rsvp.user, started_at=now - timedelta(hours=1), ended_at=now
+        )
+        HourlyUsage.objects.create(room=message.room, hour=now.replace(minute=0), seconds=60)
+        ProfileFactory.create(user=rsvp.user)
+        calendar_feed_rotate(user=rsvp.user)
+        Mention.objects.create(message=message, user=rsvp.user)
+        Presence.objects.create(room=message.room, user=rsvp.user, channel_name=str(uuid.uuid4()))
+
+
+def changelists() -> list[str]:
+    return sorted(
+        f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for model in admin.site._registry
+        if model._meta.app_label in APPS
+    )
+
+
+def test_every_changelist_opens_in_queries_that_do_not_grow_with_rows(boss: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(boss)
+    client.get("/admin/")
+    counts: dict[str, list[int]] = {url: [] for url in changelists()}
+    for batch in (1, 4):
+        some_of_everything(batch)
+        for url in counts:
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url)
+            assert response.status_code == 200, url
+            counts[url].append(len(captured))
+
+    growing = {url: n for url, n in counts.items() if n[0] != n[1]}
+    assert growing == {}
+    assert "/admin/rooms/visit/" in counts and "/admin/rooms/hourlyusage/" in counts
+    assert "/admin/events/calendarfeed/" in counts and "/admin/rooms/presence/" in counts
+
+
+def test_the_member_csv_is_streamed_without_private_fields_and_defuses_formulas(
+    boss: User,
+) -> None:
+    sneaky = UserFactory.create(
+        display_name='=HYPERLINK("http://evil")', first_name="+1", last_name="@x"
+    )
+    ProfileFactory.create(user=sneaky, headline="secret headline")
+
+    response = client_for(boss).post(
+        "/admin/members/user/",
+        {"action": "export_csv", "_selected_action": [boss.pk, sneaky.pk]},
+    )
+
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="members-')
+    text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["email"] for row in rows] == [boss.email, sneaky.email]
+    row = rows[1]
+    assert row["display_name"] == '\'=HYPERLINK("http://evil")'
+    assert (row["first_name"], row["last_name"]) == ("'+1", "'@x")
+    assert "secret headline" not in text
+    assert "password" not in rows[0]
+
+
+def test_pause_and_resume_a_members_coffee_pairs(boss: User) -> None:
+    member = UserFactory.create()
+    participation = Participation.objects.create(
+        programme_id=GroupMemberFactory.create().round.programme_id, user=member
+    )
+    client = client_for(boss)
+
+    client.post("/admin/members/user/", {"action": "pause_pairs", "_selected_action": [member.pk]})
+    participation.refresh_from_db()
+    assert participation.auto_paused
+
+    client.post("/admin/members/user/", {"action": "resume_pairs", "_selected_action": [member.pk]})
+    participation.refresh_from_db()
+    assert not participation.auto_paused and participation.opted_in
+
+
+def test_suspend_and_reinstate_from_the_member_list(boss: User) -> None:
+    member = UserFactory.create()
+    client = client_for(boss)
+
+    client.post("/admin/members/user/", {"action": "suspend", "_selected_action": [member.pk]})
+    member.refresh_from_db()
+    assert not member.is_active and member.suspended_by == boss
+
+    client.post("/admin/members/user/", {"action": "reinstate", "_selected_action": [member.pk]})
+    member.refresh_from_db()
+    assert member.is_active and member.suspended_at is None
+
+
+def test_resending_an_intro_sends_it_again(
+    boss: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    seat = GroupMemberFactory.create(
+        intro_sent_at=timezone.now() - timedelta(days=1), user=ProfileFactory.create().user
+    )
+    GroupMemberFactory.create(group=seat.group, user=ProfileFactory.create().user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(boss).post(
+            "/admin/matching/groupmember/",
+            {"action": "resend_intro", "_selected_action": [seat.pk]},
+            follow=True,
+        )
+
+    assert "1 intro email queued again." in response.content.decode()
+    seat.refresh_from_db()
+    assert seat.intro_sent_at is not None and seat.intro_sent_at > timezone.now() - timedelta(
+        minutes=1
+    )
+    assert [email.to for email in mail.outbox] == [[seat.user.email]]
+    assert GroupMember.objects.filter(intro_sent_at__isnull=True).count() == 1  # the other seat
+
+
+def test_close_a_room_from_the_admin(boss: User) -> None:
+    room = RoomFactory.create()
+
+    client_for(boss).post(
+        "/admin/rooms/room/", {"action": "close_rooms", "_selected_action": [room.pk]}
+    )
+
+    room.refresh_from_db()
+    assert room.closed_at is not None

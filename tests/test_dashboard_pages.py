@@ -1,0 +1,352 @@
+"""The staff dashboard: who may see it, what it counts (checked against known data), and a
+bounded number of queries whatever the size of the community."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.test import Client
+
+from dashboard import metrics
+from dashboard.metrics import Period
+from matching.models import Participation, Round
+from members.models import User
+from newsletter.models import Subscriber
+from rooms.models import HourlyUsage
+from rooms.services import cafeteria_get
+from tests.factories import (
+    EventFactory,
+    GroupFactory,
+    GroupMemberFactory,
+    ProgrammeFactory,
+    RoomFactory,
+    RoundFactory,
+    RsvpFactory,
+    UserFactory,
+)
+
+# A Wednesday in March: Madrid is UTC+1 until the end of the month.
+NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
+
+
+def days_ago(days: float) -> datetime:
+    return NOW - timedelta(days=days)
+
+
+@pytest.fixture(autouse=True)
+def _frozen(settings: Any) -> Any:
+    settings.TIME_ZONE = "Europe/Madrid"
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def client_for(user: User | None) -> Client:
+    # English, the source language, so that labels read as written.
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return UserFactory.create(is_staff=True, date_joined=days_ago(400), last_seen_at=days_ago(0.01))
+
+
+@pytest.fixture
+def community(staff: User) -> dict[str, Any]:
+    """Seven living members (the staff member among them), one deleted, one suspended."""
+    old = [
+        UserFactory.create(date_joined=days_ago(100), last_seen_at=days_ago(3)),
+        UserFactory.create(date_joined=days_ago(100), last_seen_at=days_ago(20)),
+        UserFactory.create(date_joined=days_ago(100)),
+    ]
+    new = [
+        UserFactory.create(date_joined=days_ago(5)),
+        UserFactory.create(date_joined=days_ago(5)),
+        UserFactory.create(date_joined=days_ago(10), last_seen_at=days_ago(1)),
+    ]
+    UserFactory.create(
+        date_joined=days_ago(5), is_active=False, deleted_at=days_ago(1), last_seen_at=NOW
+    )
+    UserFactory.create(date_joined=days_ago(100), is_active=False, last_seen_at=days_ago(2))
+    return {"old": old, "new": new, "everyone": [staff, *old, *new]}
+
+
+def test_visitors_are_sent_to_log_in(db: None) -> None:
+    for url in ("/staff/", "/staff/moderation/"):
+        response = client_for(None).get(url)
+        assert response.status_code == 302
+        assert response["Location"] == f"/accounts/login/?next={url}"
+
+
+def test_members_who_are_not_staff_are_refused(db: None) -> None:
+    member = UserFactory.create()
+    for url in ("/staff/", "/staff/moderation/"):
+        assert client_for(member).get(url).status_code == 403
+    assert client_for(member).post("/staff/moderation/1/", {"action": "dismiss"}).status_code == 403
+
+
+def test_staff_see_every_chart_with_its_table(staff: User) -> None:
+    response = client_for(staff).get("/staff/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for key in (
+        "members-total",
+        "members-new",
+        "pairs-per-round",
+        "met-rate",
+        "rooms-cafeteria",
+        "rooms-meeting",
+        "events-attendance",
+        "newsletter",
+    ):
+        assert f'<figure class="chart-figure card" aria-labelledby="{key}-caption">' in html
+    # Only the staff member is here: the other charts say so instead of drawing empty frames.
+    assert html.count('role="img"') == 1
+    assert html.count("Nothing to show for this period yet.") == 7
+
+
+def test_the_navigation_offers_the_dashboard_to_staff_only(staff: User) -> None:
+    member = UserFactory.create()
+    assert 'href="/staff/"' in client_for(staff).get("/").content.decode()
+    assert 'href="/staff/"' not in client_for(member).get("/").content.decode()
+    assert 'href="/staff/"' not in client_for(None).get("/").content.decode()
+
+
+def test_the_admin_index_links_to_the_dashboard(staff: User) -> None:
+    staff.is_superuser = True
+    staff.save()
+    assert 'href="/staff/"' in client_for(staff).get("/admin/").content.decode()
+
+
+def test_member_numbers(community: dict[str, Any]) -> None:
+    stats = metrics.members(Period.ending(NOW, days=30))
+
+    assert (stats.total, stats.new, stats.active_7, stats.active_30) == (7, 3, 3, 4)
+    # Daily buckets in Madrid's calendar; the last one is today and holds everyone.
+    assert stats.joined[-1][2] == 7
+    assert stats.joined[0][2] == 4  # those who were already here
+    assert sum(new for _day, new, _total in stats.joined) == 3
+    joined_on = {day.isoformat(): new for day, new, _total in stats.joined if new}
+    assert joined_on == {"2026-03-08": 1, "2026-03-13": 2}
+
+
+def test_a_year_is_counted_by_week(community: dict[str, Any]) -> None:
+    stats = metrics.members(Period.ending(NOW, days=365))
+
+    assert len(stats.joined) == 53
+    assert all(day.weekday() == 0 for day, _new, _total in stats.joined)
+    assert (stats.new, stats.joined[-1][2]) == (6, 7)
+
+
+def test_pairing_numbers(community: dict[str, Any]) -> None:
+    programme = ProgrammeFactory.create(slug="community", name="Coffee pairs")
+    other = ProgrammeFactory.create()
+    _staff, a, b, c, d, e, f = community["everyone"]
+    for user in (a, b, c):
+        Participation.objects.create(programme=programme, user=user)
+    Participation.objects.create(programme=programme, user=d, paused_until=NOW.date())
+    Participation.objects.create(programme=programme, user=e, opted_in=False)
+    Participation.objects.create(programme=other, user=f)
+
+    opt_in = metrics.pairing_opt_in(today=NOW.date(), members_total=7)
+    assert (opt_in.opted_in, opt_in.paused, opt_in.members) == (4, 1, 7)
+    assert opt_in.rate == pytest.approx(4 / 7)
+
+    early = RoundFactory.create(programme=programme, scheduled_for=days_ago(20))
+    late = RoundFactory.create(programme=programme, scheduled_for=days_ago(6))
+    RoundFactory.create(programme=programme, scheduled_for=days_ago(40))  # before the period
+    RoundFactory.create(programme=other, scheduled_for=days_ago(6))  # another programme
+    pair, another = GroupFactory.create_batch(2, round=early)
+    GroupMemberFactory.create(group=pair, user=a, answer="met")
+    GroupMemberFactory.create(group=pair, user=b, answer="met")
+    GroupMemberFactory.create(group=another, user=c)
+    GroupMemberFactory.create(group=another, user=d, answer="not_yet")
+    trio = GroupFactory.create(round=late)
+    for user in (a, b, c):
+        GroupMemberFactory.create(group=trio, user=user, answer="met")
+
+    rounds = metrics.rounds(Period.ending(NOW, days=30))
+    assert [(r.scheduled_for, r.groups, r.seats, r.met, r.answered) for r in rounds] == [
+        (days_ago(20), 2, 4, 2, 3),
+        (days_ago(6), 1, 3, 3, 3),
+    ]
+    assert [r.met_rate for r in rounds] == [0.5, 1.0]
+
+
+def test_room_hours_by_weekday_and_hour_in_the_community_zone(staff: User) -> None:
+    cafeteria = cafeteria_get()
+    meeting = RoomFactory.create(created_by=staff)
+    # Mondays 08:00 UTC = 09:00 in Madrid; a Tuesday 17:00 UTC = 18:00.
+    HourlyUsage.objects.create(
+        room=cafeteria, hour=datetime(2026, 3, 16, 8, tzinfo=UTC), seconds=5400
+    )
+    HourlyUsage.objects.create(
+        room=cafeteria, hour=datetime(2026, 3, 9, 8, tzinfo=UTC), seconds=1800
+    )
+    HourlyUsage.objects.create(
+        room=meeting, hour=datetime(2026, 3, 17, 17, tzinfo=UTC), seconds=7200
+    )
+    HourlyUsage.objects.create(room=meeting, hour=days_ago(40), seconds=3600)  # too early
+
+    use = metrics.room_use(Period.ending(NOW, days=30))
+
+    assert use["cafeteria"].hours == {(1, 9): 2.0}
+    assert use["meeting"].hours == {(2, 18): 2.0}
+    assert (use["cafeteria"].total, use["meeting"].total) == (2.0, 2.0)
+
+
+def test_event_rsvps_and_attendance(community: dict[str, Any]) -> None:
+    staff, *members = community["everyone"]
+
+    def event(starts: datetime, **fields: Any) -> Any:
+        return EventFactory.create(
+            host=staff, starts_at=starts, ends_at=starts + timedelta(hours=1), **fields
+        )
+
+    held = event(days_ago(3), attendance_count=4)
+    uncounted = event(days_ago(2))
+    cancelled = event(days_ago(10), cancelled_at=days_ago(11), attendance_count=9)
+    future = event(NOW + timedelta(days=2))
+    for user in members[:5]:
+        RsvpFactory.create(event=held, user=user, status="going")
+    RsvpFactory.create(event=held, user=members[5], status="maybe")
+    RsvpFactory.create(event=held, user=staff, status="not_going")
+    for user in members[:2]:
+        RsvpFactory.create(event=uncounted, user=user, status="going")
+        RsvpFactory.create(event=cancelled, user=user, status="going")
+        RsvpFactory.create(event=future, user=user, status="going")
+
+    buckets = metrics.events(Period.ending(NOW, days=30))
+
+    assert len(buckets) == 31
+    assert sum(b.events for b in buckets) == 2
+    assert sum(b.going for b in buckets) == 7
+    assert sum(b.attended for b in buckets) == 4
+    assert sum(b.counted for b in buckets) == 1
+    by_day = {b.day.isoformat(): (b.events, b.going, b.attended) for b in buckets if b.events}
+    assert by_day == {"2026-03-15": (1, 5, 4), "2026-03-16": (1, 2, 0)}
+
+
+def seed_everything(staff: User, community: dict[str, Any], *, scale: int) -> None:
+    programme = ProgrammeFactory.create(slug="community", name="Coffee pairs")
+    members = community["everyone"][1:]
+    for _number in range(scale):
+        number = Round.objects.count()
+        round_ = RoundFactory.create(programme=programme, scheduled_for=days_ago(2 + number))
+        group = GroupFactory.create(round=round_)
+        for user in members[:2]:
+            GroupMemberFactory.create(group=group, round=round_, user=user, answer="met")
+        event = EventFactory.create(
+            host=staff,
+            starts_at=days_ago(1 + number),
+            ends_at=days_ago(1 + number) + timedelta(hours=1),
+            attendance_count=1,
+        )
+        RsvpFactory.create(event=event, user=members[0])
+        Subscriber.objects.create(
+            email=f"reader{number}@example.com",
+            consent_source="site_form",
+            status="unsubscribed",
+            confirmed_at=days_ago(5 + number),
+            unsubscribed_at=days_ago(1 + number),
+        )
+        for room in (cafeteria_get(), RoomFactory.create(created_by=staff)):
+            HourlyUsage.objects.create(
+                room=room, hour=days_ago(1 + number).replace(minute=0), seconds=600
+            )
+
+
+# Ten for the charts, the rest is the session, the user and what the site's middleware and
+# header read on every page.
+MAX_QUERIES = 20
+
+
+def test_the_page_makes_a_bounded_number_of_queries(
+    staff: User, community: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    client = client_for(staff)
+    client.get("/staff/")  # the hourly last-seen write happens on the first visit only
+    counts = []
+    for scale in (1, 6):
+        seed_everything(staff, community, scale=scale)
+        cache.clear()  # the figures of a period are cached for a few minutes
+        with django_assert_max_num_queries(MAX_QUERIES) as captured:
+            response = client.get("/staff/?days=90")
+        assert response.status_code == 200
+        assert response.content.decode().count('role="img"') == 8
+        counts.append(len(captured))
+
+    assert counts[0] == counts[1]  # more history, not more queries
+
+
+def test_the_page_shows_the_seeded_numbers(staff: User, community: dict[str, Any]) -> None:
+    seed_everything(staff, community, scale=2)
+
+    response = client_for(staff).get("/staff/?days=30")
+
+    sections = {section.key: section for section in response.context["dashboard"].sections}
+    headlines = {h.label: h.value for s in sections.values() for h in s.headlines}
+    assert headlines["Members"] == "7"
+    assert headlines["New"] == "3"
+    assert headlines["Active, last 7 days"] == "3"
+    assert headlines["Active, last 30 days"] == "4"
+    assert headlines["Rounds"] == "2"
+    assert headlines["Met rate"] == "100%"
+    assert headlines["Events held"] == "2"
+    assert headlines["Cafeteria"] == "0.3"
+    html = response.content.decode()
+    assert '<title id="met-rate-title">Met rate per round</title>' in html
+    assert "<table>" in html
+
+
+def test_an_unknown_period_falls_back_to_thirty_days(staff: User) -> None:
+    response = client_for(staff).get("/staff/?days=7")
+
+    assert response.status_code == 200
+    assert response.context["dashboard"].period.days == 30
+
+
+def test_the_figures_are_reused_for_a_few_minutes(
+    staff: User, community: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    client = client_for(staff)
+    first = client.get("/staff/?days=90")
+    UserFactory.create()  # joins after the figures were counted
+
+    with time_machine.travel(NOW + timedelta(minutes=4), tick=False):
+        again = client.get("/staff/?days=90")
+    with time_machine.travel(NOW + timedelta(minutes=6), tick=False):
+        later = client.get("/staff/?days=90")
+
+    members = [r.context["dashboard"].sections[0].headlines[0].value for r in (first, again, later)]
+    assert members == ["7", "7", "8"]
+
+
+def test_newsletter_numbers(db: None) -> None:
+    def subscriber(email: str, status: str, **dates: Any) -> None:
+        Subscriber.objects.create(email=email, consent_source="site_form", status=status, **dates)
+
+    subscriber("a@example.com", "confirmed", confirmed_at=days_ago(3))
+    subscriber("b@example.com", "confirmed", confirmed_at=days_ago(50))
+    subscriber("c@example.com", "pending")
+    subscriber(
+        "d@example.com", "unsubscribed", confirmed_at=days_ago(40), unsubscribed_at=days_ago(3)
+    )
+    subscriber(
+        "e@example.com", "unsubscribed", confirmed_at=days_ago(9), unsubscribed_at=days_ago(2)
+    )
+    subscriber(
+        "f@example.com", "undeliverable", confirmed_at=days_ago(60), undeliverable_at=days_ago(1)
+    )
+
+    stats = metrics.newsletter(Period.ending(NOW, days=30))
+
+    assert (stats.subscribers, stats.pending) == (2, 1)
+    assert (stats.confirmed, stats.unsubscribed, stats.undeliverable) == (2, 2, 1)
+    changes = {day.isoformat(): (c, u) for day, c, u in stats.buckets if c or u}
+    assert changes == {"2026-03-09": (1, 0), "2026-03-15": (1, 1), "2026-03-16": (0, 1)}

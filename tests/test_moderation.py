@@ -1,0 +1,225 @@
+"""The moderation queue (/staff/moderation/ and the Report admin): dismiss, warn, remove the
+message, suspend; and the refusals."""
+
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from members.models import Report, User
+from members.tasks import report_warning_send
+from tests.factories import MessageFactory, ReportFactory, UserFactory
+
+
+def client_for(user: User) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return UserFactory.create(is_staff=True, display_name="Sam Staff")
+
+
+@pytest.fixture
+def mallory(db: None) -> User:
+    return UserFactory.create(display_name="Mallory", language="en")
+
+
+def act(staff: User, report: Report, action: str, note: str = "") -> Any:
+    return client_for(staff).post(
+        f"/staff/moderation/{report.pk}/", {"action": action, "note": note}, follow=True
+    )
+
+
+def test_the_queue_shows_open_reports_with_the_reported_message(
+    staff: User, mallory: User, django_assert_max_num_queries: Any
+) -> None:
+    message = MessageFactory.create(author=mallory, text="Buy my course!!!")
+    ReportFactory.create(reported=mallory, message=message, subject=f"room message {message.pk}")
+    ReportFactory.create_batch(3, reported=mallory)
+    ReportFactory.create(reported=mallory, status=Report.Status.DISMISSED)
+    client = client_for(staff)
+    client.get("/staff/moderation/")
+
+    with django_assert_max_num_queries(12):
+        response = client.get("/staff/moderation/")
+
+    html = response.content.decode()
+    assert html.count('class="card report"') == 4
+    assert "Buy my course!!!" in html
+    assert html.count('value="remove_message"') == 1
+    assert (
+        client.get("/staff/moderation/?status=dismissed")
+        .content.decode()
+        .count('class="card report"')
+        == 1
+    )
+
+
+def test_dismissing_records_who_when_and_the_note(staff: User, mallory: User) -> None:
+    report = ReportFactory.create(reported=mallory)
+
+    response = act(staff, report, "dismiss", note="Not against the rules.")
+
+    assert "Report dismissed." in response.content.decode()
+    report.refresh_from_db()
+    assert (report.status, report.action, report.handled_by) == ("dismissed", "dismissed", staff)
+    assert report.handled_at is not None
+    assert report.staff_note == "Not against the rules."
+
+
+def test_a_warning_is_emailed_once_in_the_members_language(
+    staff: User, mallory: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    report = ReportFactory.create(reported=mallory, reason=Report.Reason.SPAM)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(staff, report, "warn", note="Third advert this week.")
+
+    report.refresh_from_db()
+    assert (report.status, report.action) == ("actioned", "warned")
+    assert report.warning_sent_at is not None
+    [email] = mail.outbox
+    assert email.to == [mallory.email]
+    assert email.subject == "A note from the community team"
+    assert "Spam or advertising" in email.body
+    # The staff note is for staff: it never reaches the member.
+    assert "Third advert" not in email.body
+    assert "Third advert" not in str(email.alternatives[0][0])  # type: ignore[attr-defined]
+
+    report_warning_send(report.pk)  # a redelivered task
+    assert len(mail.outbox) == 1
+
+
+def test_removing_the_message_deletes_it_for_the_room(
+    staff: User,
+    mallory: User,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    heard: list[int] = []
+
+    async def chat_deleted(*, message: Any) -> None:
+        heard.append(message.pk)
+
+    monkeypatch.setattr("rooms.broadcast.chat_deleted", chat_deleted)
+    message = MessageFactory.create(author=mallory, text="Insult")
+    report = ReportFactory.create(reported=mallory, message=message)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(staff, report, "remove_message")
+
+    message.refresh_from_db()
+    assert message.is_deleted and message.text == "" and message.deleted_by == staff
+    assert heard == [message.pk]
+    report.refresh_from_db()
+    assert report.action == "message_removed"
+
+
+def test_there_is_no_message_to_remove_on_a_profile_report(staff: User, mallory: User) -> None:
+    report = ReportFactory.create(reported=mallory)
+
+    response = act(staff, report, "remove_message")
+
+    assert "This report is not about a room message." in response.content.decode()
+    report.refresh_from_db()
+    assert report.status == "open"
+
+
+def test_suspending_deactivates_the_account_and_signs_it_out(staff: User, mallory: User) -> None:
+    report = ReportFactory.create(reported=mallory)
+    mallorys_browser = client_for(mallory)
+    assert mallorys_browser.get("/rooms/").status_code == 200
+
+    act(staff, report, "suspend")
+
+    mallory.refresh_from_db()
+    assert not mallory.is_active
+    assert mallory.suspended_by == staff and mallory.suspended_at is not None
+    report.refresh_from_db()
+    assert (report.status, report.action) == ("actioned", "suspended")
+    assert mallorys_browser.get("/rooms/").status_code == 302
+
+
+def test_staff_accounts_cannot_be_suspended(staff: User) -> None:
+    colleague = UserFactory.create(is_staff=True)
+    report = ReportFactory.create(reported=colleague)
+
+    response = act(staff, report, "suspend")
+
+    assert "Staff accounts cannot be suspended from here." in response.content.decode()
+    colleague.refresh_from_db()
+    assert colleague.is_active
+
+
+def test_an_unknown_action_changes_nothing(staff: User, mallory: User) -> None:
+    report = ReportFactory.create(reported=mallory)
+
+    act(staff, report, "delete_everything")
+
+    report.refresh_from_db()
+    assert report.status == "open"
+
+
+def test_the_report_admin_runs_the_same_steps(staff: User, mallory: User) -> None:
+    staff.is_superuser = True
+    staff.save()
+    reports = ReportFactory.create_batch(2, reported=mallory)
+
+    response = client_for(staff).post(
+        "/admin/members/report/",
+        {"action": "suspend", "_selected_action": [r.pk for r in reports]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    mallory.refresh_from_db()
+    assert not mallory.is_active
+    assert set(Report.objects.values_list("action", flat=True)) == {"suspended"}
+
+
+# Reporting a message from a room ------------------------------------------------------------
+
+
+def test_a_member_reports_a_message_from_the_room(mallory: User) -> None:
+    ana = UserFactory.create()
+    message = MessageFactory.create(author=mallory, text="Rude words")
+    url = f"/rooms/{message.room.slug}/messages/{message.pk}/report/"
+    client = client_for(ana)
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Rude words" in page.content.decode()
+    response = client.post(url, {"reason": "harassment", "details": "Insulted me."})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/rooms/{message.room.slug}/"
+    report = Report.objects.get()
+    assert (report.reporter, report.reported, report.message) == (ana, mallory, message)
+    assert report.subject == f"room message {message.pk}"
+
+
+def test_nobody_reports_their_own_a_deleted_or_an_unreadable_message(mallory: User) -> None:
+    own = MessageFactory.create(author=mallory)
+    assert (
+        client_for(mallory).get(f"/rooms/{own.room.slug}/messages/{own.pk}/report/").status_code
+        == 403
+    )
+    gone = MessageFactory.create(author=mallory, text="", deleted_at="2026-01-01T00:00Z")
+    ana = UserFactory.create()
+    assert (
+        client_for(ana).get(f"/rooms/{gone.room.slug}/messages/{gone.pk}/report/").status_code
+        == 404
+    )
+    private = MessageFactory.create(author=mallory, room__private=True)
+    assert (
+        client_for(ana).get(f"/rooms/{private.room.slug}/messages/{private.pk}/report/").status_code
+        == 403
+    )
+    # A message id from another room is not found through this one.
+    assert (
+        client_for(ana).get(f"/rooms/{own.room.slug}/messages/{gone.pk}/report/").status_code == 404
+    )

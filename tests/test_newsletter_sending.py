@@ -1,0 +1,243 @@
+"""Sending an issue to a real local SMTP server: batches over reused connections, the
+resume after a crash that sends nobody a second copy, bounded retries of refusals."""
+
+import math
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from django.utils import timezone
+
+from newsletter import services
+from newsletter.models import Delivery, Issue, Subscriber
+from tests.conftest import SmtpSink, free_port
+from tests.factories import IssueFactory, SubscriberFactory
+
+pytestmark = pytest.mark.django_db
+
+BATCH = 100
+
+
+@pytest.fixture
+def smtp(settings: Any, smtp_server: SmtpSink) -> SmtpSink:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.NEWSLETTER_BATCH_SIZE = BATCH
+    settings.SITE_URL = "https://cowork.example.com"
+    return smtp_server
+
+
+def _subscribers(count: int, prefix: str) -> list[Subscriber]:
+    now = timezone.now()
+    return Subscriber.objects.bulk_create(
+        Subscriber(
+            email=f"{prefix}{n}@example.org",
+            language="en" if n % 3 == 0 else "es",
+            status=Subscriber.Status.CONFIRMED,
+            consent_source=Subscriber.Source.SITE_FORM,
+            confirmed_at=now,
+            confirmation_nonce="",
+        )
+        for n in range(count)
+    )
+
+
+def _received(sink: SmtpSink, issue: Issue) -> Counter[str]:
+    return Counter(
+        str(message["To"]) for message in sink.messages if message["Subject"] == issue.subject
+    )
+
+
+def _progress(issue: Issue) -> dict[str, int]:
+    return {k: v for k, v in services.issue_progress(issue=issue).items() if v}
+
+
+def test_a_thousand_subscribers_get_one_copy_each_over_few_connections(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    _subscribers(1000, "thousand")
+    SubscriberFactory.create(email="left@example.org", status="unsubscribed")
+    SubscriberFactory.create(email="bounced@example.org", status="undeliverable")
+    SubscriberFactory.create(email="waiting@example.org", status="pending")
+    issue = IssueFactory.create()
+    connections_before = smtp.connections
+
+    # The task runs inline (eager) once the transaction commits, batch after batch.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.issue_send_start(issue=issue) == 1000
+
+    received = _received(smtp, issue)
+    assert len(received) == 1000
+    assert set(received.values()) == {1}
+    assert smtp.connections - connections_before == math.ceil(1000 / BATCH)
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+    assert issue.sent_at is not None
+    assert _progress(issue) == {"sent": 1000}
+
+
+def test_an_issue_starts_once(smtp: SmtpSink) -> None:
+    issue = IssueFactory.create()
+    services.issue_send_start(issue=issue)
+    with pytest.raises(services.NewsletterError):
+        services.issue_send_start(issue=issue)
+
+
+class WorkerLost(BaseException):
+    """The worker process dying: nothing in the sender gets to handle it."""
+
+
+def test_a_crash_mid_batch_then_resume_sends_every_address_exactly_once(
+    smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _subscribers(1000, "crash")
+    issue = IssueFactory.create()
+    services.issue_send_start(issue=issue)
+    connections_before = smtp.connections
+
+    # The worst moment: the server has accepted message 250, its row is not marked yet.
+    calls = 0
+    record = services._mark_sent
+
+    def dies_at_250(pk: int, batch: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 250:
+            raise WorkerLost
+        record(pk, batch)
+
+    monkeypatch.setattr(services, "_mark_sent", dies_at_250)
+    with pytest.raises(WorkerLost):
+        for _ in range(20):
+            services.issue_send_batch(issue_id=issue.pk)
+    monkeypatch.undo()
+    assert _progress(issue) == {"sent": 249, "sending": BATCH - 49, "pending": 1000 - 300}
+
+    # A new worker right away leaves the dead batch alone (it might still be running)...
+    services.issue_send_batch(issue_id=issue.pk)
+    assert Delivery.objects.filter(issue=issue, status="sending").count() == BATCH - 49
+    # ...and once the claim is stale, the one message in flight is set aside as unknown and
+    # the untried rest of that batch goes out.
+    with time_machine.travel(timezone.now() + services.STALE_AFTER + timedelta(seconds=1)):
+        for _ in range(20):
+            if services.issue_send_batch(issue_id=issue.pk).next_in is None:
+                break
+
+    received = _received(smtp, issue)
+    assert len(received) == 1000
+    assert set(received.values()) == {1}
+    assert _progress(issue) == {"sent": 999, "unknown": 1}
+    unknown = Delivery.objects.select_related("subscriber").get(issue=issue, status="unknown")
+    assert received[unknown.subscriber.email] == 1
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+    assert smtp.connections - connections_before <= math.ceil(1000 / BATCH) + 2
+
+
+class RefusingSink(SmtpSink):
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("refused"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture
+def refusing_smtp(settings: Any) -> Iterator[RefusingSink]:
+    sink = RefusingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+def test_a_refused_recipient_is_retried_a_few_times_then_left_failed(
+    refusing_smtp: RefusingSink,
+) -> None:
+    SubscriberFactory.create(email="ok1@example.org")
+    SubscriberFactory.create(email="refused@example.org")
+    SubscriberFactory.create(email="ok2@example.org")
+    issue = IssueFactory.create()
+    services.issue_send_start(issue=issue)
+
+    outcome = services.issue_send_batch(issue_id=issue.pk)
+    assert (outcome.sent, outcome.failed) == (2, 1)
+    # Not retried at once.
+    assert services.issue_send_batch(issue_id=issue.pk).next_in == 60
+
+    start = timezone.now()
+    for attempt in range(1, services.MAX_ATTEMPTS + 2):
+        with time_machine.travel(start + attempt * timedelta(minutes=2)):
+            services.issue_send_batch(issue_id=issue.pk)
+
+    failed = Delivery.objects.get(issue=issue, status="failed")
+    assert failed.attempts == services.MAX_ATTEMPTS
+    assert "No such mailbox" in failed.error
+    assert _progress(issue) == {"sent": 2, "failed": 1}
+    assert sorted(_received(refusing_smtp, issue).elements()) == [
+        "ok1@example.org",
+        "ok2@example.org",
+    ]
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+
+
+def test_an_unreachable_server_puts_the_batch_back(settings: Any) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = free_port()  # nothing listens there
+    SubscriberFactory.create()
+    issue = IssueFactory.create()
+    services.issue_send_start(issue=issue)
+
+    with pytest.raises(OSError):
+        services.issue_send_batch(issue_id=issue.pk)
+
+    delivery = Delivery.objects.get(issue=issue)
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+
+
+def test_who_leaves_or_bounces_after_the_start_is_skipped(smtp: SmtpSink) -> None:
+    stays = SubscriberFactory.create()
+    leaves = SubscriberFactory.create()
+    bounces = SubscriberFactory.create()
+    issue = IssueFactory.create()
+    services.issue_send_start(issue=issue)
+    services.subscriber_unsubscribe(subscriber_id=leaves.pk)
+    services.subscribers_mark_undeliverable(emails=[bounces.email.upper()], reason="bounce")
+
+    services.issue_send_batch(issue_id=issue.pk)
+
+    assert list(_received(smtp, issue)) == [stays.email]
+    assert _progress(issue) == {"sent": 1, "skipped": 2}
+
+
+def test_the_resume_tick_picks_up_a_stalled_issue(
+    smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsletter import tasks
+
+    _subscribers(5, "stalled")
+    issue = IssueFactory.create()
+    services.issue_send_start(issue=issue)  # its task was lost: on_commit never ran
+
+    assert tasks.newsletter_resume_tick() == 1
+
+    assert _progress(issue) == {"sent": 5}
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+    assert tasks.newsletter_resume_tick() == 0

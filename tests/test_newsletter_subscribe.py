@@ -1,0 +1,217 @@
+"""Subscribing: double opt-in for visitors, instant for a member's verified address, the
+public page with the archive, and the per-address rate limit."""
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from newsletter.models import Issue, Subscriber
+from tests.factories import IssueFactory, SubscriberFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client() -> Client:
+    """The pages in English, whatever the default language: the tests read their text."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+def _subscribe(client: Client, email: str, **extra: str) -> Any:
+    return client.post(
+        "/newsletter/",
+        {"email": email, "language": "en", "consent": "on", **extra},
+        REMOTE_ADDR="203.0.113.7",
+    )
+
+
+def _confirm_path(message: mail.EmailMessage) -> str:
+    match = re.search(r"https?://[^/\s]+(/newsletter/confirm/[^\s]+/)", str(message.body))
+    assert match, message.body
+    return match.group(1)
+
+
+def test_a_visitor_is_pending_until_they_confirm_through_the_emailed_link(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _subscribe(client, "Ana@Example.org")
+
+    assert response.status_code == 302
+    subscriber = Subscriber.objects.get(email__iexact="ana@example.org")
+    assert subscriber.status == Subscriber.Status.PENDING
+    assert subscriber.consent_source == Subscriber.Source.SITE_FORM
+    assert subscriber.consent_ip == "203.0.113.7"
+    assert subscriber.requested_at is not None and subscriber.confirmed_at is None
+    assert subscriber.language == "en"
+    [message] = mail.outbox
+    assert message.to == ["Ana@Example.org"]
+    assert "Confirm your subscription" in message.subject
+    path = _confirm_path(message)
+
+    # Opening the link (or a mail scanner fetching it) confirms nothing.
+    page = client.get(path)
+    assert page.status_code == 200
+    assert b"Confirm my subscription" in page.content
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.PENDING
+
+    confirmed = client.post(path)
+    assert confirmed.status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.CONFIRMED
+    assert subscriber.confirmed_at is not None
+
+    # Single use.
+    assert client.post(path).status_code == 404
+    assert client.get(path).status_code == 404
+
+
+def test_the_confirmation_link_expires_after_a_week(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _subscribe(client, "late@example.org")
+    path = _confirm_path(mail.outbox[0])
+
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        assert client.post(path).status_code == 404
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+
+
+def test_asking_again_retires_the_earlier_link(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            _subscribe(client, "twice@example.org")
+    first, second = (_confirm_path(message) for message in mail.outbox)
+
+    assert client.post(first).status_code == 404
+    assert client.post(second).status_code == 200
+
+
+def test_a_forged_token_is_refused(client: Client) -> None:
+    subscriber = SubscriberFactory.create(status="pending", confirmation_nonce="abc")
+    forged = f"/newsletter/confirm/{subscriber.pk}-abc/"
+    assert client.post(forged).status_code == 404
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.PENDING
+
+
+def test_a_member_subscribing_their_verified_address_is_confirmed_at_once(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    member = UserFactory.create(email="marta@example.com")
+    client.force_login(member)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _subscribe(client, "MARTA@example.com")
+
+    assert response.status_code == 302
+    subscriber = Subscriber.objects.get()
+    assert subscriber.status == Subscriber.Status.CONFIRMED
+    assert subscriber.consent_source == Subscriber.Source.MEMBER
+    assert subscriber.user == member
+    assert subscriber.confirmed_at is not None
+    assert mail.outbox == []
+
+
+def test_a_member_subscribing_another_address_gets_the_confirmation_email(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    client.force_login(UserFactory.create(email="marta@example.com"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _subscribe(client, "marta.personal@example.net")
+
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+    assert len(mail.outbox) == 1
+
+
+def test_the_page_does_not_reveal_whether_an_address_is_subscribed(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    SubscriberFactory.create(email="known@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.get(_subscribe(client, "known@example.org")["Location"])
+        unknown = client.get(_subscribe(client, "unknown@example.org")["Location"])
+
+    assert known.context["messages"]._loaded_messages[0].message == (
+        unknown.context["messages"]._loaded_messages[0].message
+    )
+    # The confirmed subscriber is not emailed again.
+    assert [message.to for message in mail.outbox] == [["unknown@example.org"]]
+
+
+def test_subscribing_requires_the_consent_box(client: Client) -> None:
+    response = client.post("/newsletter/", {"email": "a@example.org", "language": "es"})
+    assert response.status_code == 200
+    assert Subscriber.objects.count() == 0
+
+
+def test_one_address_gets_few_confirmation_emails(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    responses = []
+    for _ in range(4):
+        with django_capture_on_commit_callbacks(execute=True):
+            responses.append(_subscribe(client, "victim@example.org"))
+
+    assert [response.status_code for response in responses] == [302, 302, 302, 200]
+    assert b"Too many attempts" in responses[-1].content
+    assert len(mail.outbox) == 3
+
+
+def test_the_page_lists_sent_issues_only(
+    client: Client, django_assert_max_num_queries: Any
+) -> None:
+    sent = [
+        IssueFactory.create(status=Issue.Status.SENT, sent_at=timezone.now() - timedelta(days=n))
+        for n in range(5)
+    ]
+    draft = IssueFactory.create(subject="Secret draft")
+
+    with django_assert_max_num_queries(4):
+        response = client.get("/newsletter/")
+
+    assert response.status_code == 200
+    assert [issue.pk for issue in response.context["issues"]] == [issue.pk for issue in sent]
+    assert b"Secret draft" not in response.content
+    assert client.get(f"/newsletter/{draft.pk}/").status_code == 404
+    page = client.get(f"/newsletter/{sent[0].pk}/")
+    assert page.status_code == 200
+    assert b"<strong>everyone</strong>" in page.content
+
+
+def test_issue_html_is_sanitised() -> None:
+    issue = IssueFactory.create(
+        body_markdown='Hi <script>alert(1)</script> [x](javascript:alert(1)) <b onclick="x()">b</b>'
+    )
+    assert "<script" not in issue.body_html
+    assert "javascript:" not in issue.body_html
+    assert "onclick" not in issue.body_html
+
+
+def test_the_footer_links_to_the_newsletter(client: Client) -> None:
+    response = client.get("/")
+    assert b'href="/newsletter/">' in response.content
+
+
+def test_a_repeated_confirmation_task_sends_one_email() -> None:
+    from newsletter.tasks import confirmation_send
+
+    subscriber = SubscriberFactory.create(status="pending", confirmation_nonce="n1")
+
+    confirmation_send(subscriber.pk, "n1")
+    confirmation_send(subscriber.pk, "n1")
+    confirmation_send(subscriber.pk, "stale-nonce")
+
+    assert len(mail.outbox) == 1

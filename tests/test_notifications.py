@@ -1,0 +1,287 @@
+"""Notifications: every kind of news reaches a member the way their preferences say, once,
+and the list behind the bell in the header."""
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from events import tasks as event_tasks
+from events.models import Rsvp
+from matching import tasks as matching_tasks
+from members.models import User
+from notifications.models import Channel, Kind, Notification, Preference
+from notifications.services import CONFIGURABLE, notify
+from rooms import services as room_services
+from rooms import tasks as room_tasks
+from tests.conftest import SmtpSink
+from tests.factories import (
+    EventFactory,
+    GroupFactory,
+    GroupMemberFactory,
+    ProfileFactory,
+    RoomFactory,
+    RsvpFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
+    smtp_server.messages.clear()
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=smtp_server.port,
+    ):
+        yield smtp_server
+
+
+def member(name: str, **fields: Any) -> User:
+    user = UserFactory.create(
+        display_name=name, email=f"{name.lower()}@example.com", language="en", **fields
+    )
+    ProfileFactory.create(user=user)
+    return user
+
+
+# One way to cause each kind of news for `who`, through the task that tells it.
+
+
+def pair_created(who: User) -> None:
+    group = GroupFactory.create()
+    seat = GroupMemberFactory.create(group=group, user=who)
+    GroupMemberFactory.create(group=group, user=member("Partner"))
+    matching_tasks.intro_send(seat.pk)
+
+
+def pair_follow_up(who: User) -> None:
+    group = GroupFactory.create()
+    seat = GroupMemberFactory.create(group=group, user=who)
+    GroupMemberFactory.create(group=group, user=member("Partner"))
+    matching_tasks.follow_up_send(seat.pk)
+
+
+def event_reminder(who: User) -> None:
+    soon = timezone.now() + timedelta(minutes=10)
+    event = EventFactory.create(starts_at=soon, ends_at=soon + timedelta(hours=1))
+    rsvp = RsvpFactory.create(event=event, user=who, status=Rsvp.Status.GOING)
+    event_tasks.reminder_send(rsvp.pk, "soon")
+
+
+def waitlist_promoted(who: User) -> None:
+    event = EventFactory.create()
+    rsvp = RsvpFactory.create(
+        event=event, user=who, status=Rsvp.Status.GOING, promoted_at=timezone.now()
+    )
+    event_tasks.rsvp_promoted_notify(rsvp.pk)
+
+
+def mention(who: User) -> None:
+    room = RoomFactory.create()
+    author = member("Author")
+    for user in (who, author):
+        room_services.room_enter(room=room, user=user)
+    message, _created = room_services.message_post(
+        room=room, author=author, text=f"@{who.display_name} have a look", client_id=uuid.uuid4()
+    )
+    room_tasks.mention_notify(message.pk, who.pk)
+
+
+CAUSES: dict[str, Callable[[User], None]] = {
+    Kind.PAIR_CREATED: pair_created,
+    Kind.PAIR_FOLLOW_UP: pair_follow_up,
+    Kind.EVENT_REMINDER: event_reminder,
+    Kind.WAITLIST_PROMOTED: waitlist_promoted,
+    Kind.MENTION: mention,
+}
+
+
+def test_every_configurable_kind_has_a_cause_here() -> None:
+    assert set(CAUSES) == set(CONFIGURABLE)
+
+
+@pytest.mark.parametrize("kind", CONFIGURABLE)
+@pytest.mark.parametrize(
+    ("channel", "emailed", "listed"),
+    [
+        (Channel.BOTH, True, True),
+        (Channel.IN_APP, False, True),
+        (Channel.EMAIL, True, False),
+        (Channel.DIGEST, False, True),
+    ],
+)
+def test_each_kind_reaches_the_member_as_they_chose(
+    kind: str, channel: str, emailed: bool, listed: bool, smtp: SmtpSink
+) -> None:
+    ana = member("Ana")
+    if channel != Channel.BOTH:  # the default: no row needed
+        Preference.objects.create(user=ana, kind=kind, channel=channel)
+
+    CAUSES[kind](ana)
+
+    to_ana = [m for m in smtp.messages if "ana@example.com" in str(m["To"])]
+    assert len(to_ana) == (1 if emailed else 0)
+    notice = Notification.objects.get(user=ana)
+    assert notice.kind == kind
+    assert notice.in_app is listed
+    assert notice.for_digest is (channel == Channel.DIGEST)
+    assert notice.text and notice.url.startswith("/")
+
+
+@pytest.mark.parametrize("kind", CONFIGURABLE)
+def test_a_task_that_runs_twice_tells_once(kind: str, smtp: SmtpSink) -> None:
+    ana = member("Ana")
+    CAUSES[kind](ana)
+    before = len(smtp.messages)
+    # Run the same occasion's notify again, as a redelivered task would.
+    notice = Notification.objects.get(user=ana)
+    delivery = notify(user=ana, kind=kind, key=notice.key, text="again")
+
+    assert delivery.notification == notice
+    assert Notification.objects.filter(user=ana).count() == 1
+    assert len(smtp.messages) == before
+
+
+def test_the_text_is_written_in_the_member_s_language_and_zone() -> None:
+    ana = member("Ana", time_zone="America/Bogota")
+    User.objects.filter(pk=ana.pk).update(language="es")
+    ana.refresh_from_db()
+    when = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)
+
+    notify(
+        user=ana,
+        kind=Kind.EVENT_REMINDER,
+        key="x",
+        text=event_tasks.REMINDER_TEXTS["day"],
+        params={"title": "Taller", "when": when},
+    )
+
+    text = Notification.objects.get(user=ana).text
+    assert text.startswith("Mañana: «Taller»")
+    assert "1 de diciembre de 2026" in text and "10:30" in text  # 15:30 UTC in Bogotá
+
+
+def test_event_changes_always_reach_attendees_by_email_and_on_the_site(smtp: SmtpSink) -> None:
+    ana = member("Ana")
+    Preference.objects.bulk_create(
+        Preference(user=ana, kind=kind, channel=Channel.IN_APP) for kind in CONFIGURABLE
+    )
+    event = EventFactory.create(sequence=1)
+    rsvp = RsvpFactory.create(event=event, user=ana, status=Rsvp.Status.GOING)
+
+    event_tasks.event_change_send(rsvp.pk)
+
+    assert len(smtp.messages) == 1
+    assert Notification.objects.get(user=ana).kind == Kind.EVENT_CHANGED
+
+
+# The list ---------------------------------------------------------------------------
+
+
+def signed_in(user: User) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def told(user: User, n: int, *, url: str = "/events/") -> list[Notification]:
+    return [
+        notify(user=user, kind=Kind.MENTION, key=f"k{i}", text=f"News {i}", url=url).notification
+        for i in range(n)
+    ]
+
+
+def test_the_header_counts_unread_notifications_and_the_list_shows_them() -> None:
+    ana = member("Ana")
+    told(ana, 3)
+    Notification.objects.filter(key="k0").update(read_at=timezone.now())
+    told(member("Ben"), 2)  # someone else's
+
+    page = signed_in(ana).get("/").content.decode()
+    listing = signed_in(ana).get("/notifications/").content.decode()
+
+    assert 'class="notifications-count" aria-hidden="true">2<' in page
+    assert "Notifications, 2 unread" in page
+    assert all(f"News {i}" in listing for i in range(3))
+    assert listing.count("notification-unread") == 2
+
+
+def test_opening_a_notification_marks_it_read_and_follows_its_link() -> None:
+    ana = member("Ana")
+    [notice] = told(ana, 1, url="/events/")
+
+    response = signed_in(ana).get(f"/notifications/{notice.pk}/")
+
+    assert response.status_code == 302 and response["Location"] == "/events/"
+    notice.refresh_from_db()
+    assert notice.is_read
+
+
+def test_a_link_elsewhere_is_not_followed() -> None:
+    ana = member("Ana")
+    [notice] = told(ana, 1, url="https://evil.example/")
+
+    response = signed_in(ana).get(f"/notifications/{notice.pk}/")
+
+    assert response["Location"] == "/notifications/"
+
+
+def test_marking_one_or_all_read() -> None:
+    ana = member("Ana")
+    first, *_rest = told(ana, 3)
+    client = signed_in(ana)
+
+    client.post("/notifications/read/", {"id": first.pk})
+    assert Notification.objects.filter(user=ana, read_at__isnull=True).count() == 2
+    client.post("/notifications/read/")
+    assert not Notification.objects.filter(user=ana, read_at__isnull=True).exists()
+
+
+def test_others_notifications_stay_out_of_reach() -> None:
+    [bens] = told(member("Ben"), 1)
+    ana_client = signed_in(member("Ana"))
+
+    assert ana_client.get(f"/notifications/{bens.pk}/").status_code == 404
+    ana_client.post("/notifications/read/", {"id": bens.pk})
+    bens.refresh_from_db()
+    assert not bens.is_read
+    assert Client().get("/notifications/")["Location"].startswith("/accounts/login/")
+    assert ana_client.get("/notifications/read/").status_code == 405
+
+
+def test_the_list_costs_the_same_queries_for_many_notifications(
+    django_assert_max_num_queries: Any,
+) -> None:
+    ana = member("Ana")
+    client = signed_in(ana)
+    told(ana, 2)
+    client.get("/")
+
+    with django_assert_max_num_queries(12) as few:
+        client.get("/notifications/")
+    told(ana, 40)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get("/notifications/").status_code == 200
+
+
+def test_export_carries_the_notifications_and_preferences_and_deletion_removes_them() -> None:
+    from members.services import member_delete, member_export
+
+    ana = member("Ana")
+    Preference.objects.create(user=ana, kind=Kind.MENTION, channel=Channel.DIGEST)
+    told(ana, 2)
+
+    data = member_export(user=ana)
+    member_delete(user=ana)
+
+    assert data["account"]["notifications"]["channels"] == {"mention": "digest"}
+    assert sorted(n["text"] for n in data["notifications"]) == ["News 0", "News 1"]
+    assert not Notification.objects.filter(user=ana).exists()
+    assert not Preference.objects.filter(user=ana).exists()

@@ -1,0 +1,165 @@
+"""The weekly digest: Monday morning in each member's zone, only for members who want it and
+have been away, with what they missed, sent once."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import override_settings
+
+from events.models import Rsvp
+from members.models import Profile, User
+from notifications import tasks
+from notifications.digest import digest_content, digest_recipients
+from notifications.models import Channel, Digest, Kind, Preference
+from notifications.services import notify
+from tests.conftest import SmtpSink
+from tests.factories import (
+    BlockFactory,
+    EventFactory,
+    GroupFactory,
+    GroupMemberFactory,
+    InterestFactory,
+    ProfileFactory,
+    RsvpFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Monday 30 November 2026, 08:30 in Madrid (07:30 UTC); 02:30 in Bogotá.
+MONDAY = datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
+    smtp_server.messages.clear()
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=smtp_server.port,
+    ):
+        yield smtp_server
+
+
+def member(name: str, *, away_days: float | None = 10, **fields: Any) -> User:
+    seen = None if away_days is None else MONDAY - timedelta(days=away_days)
+    user = UserFactory.create(
+        display_name=name,
+        email=f"{name.lower()}@example.com",
+        language="en",
+        date_joined=MONDAY - timedelta(days=60),
+        last_seen_at=seen,
+        **fields,
+    )
+    return user
+
+
+def with_profile(user: User, *interests: str, onboarded_days_ago: float = 30) -> Profile:
+    profile = ProfileFactory.create(
+        user=user,
+        onboarded_at=MONDAY - timedelta(days=onboarded_days_ago),
+        visible_in_directory=True,
+    )
+    profile.interests.set([InterestFactory.create(name=name) for name in interests])
+    return profile
+
+
+def test_only_members_away_for_a_week_who_want_it_and_whose_monday_morning_it_is() -> None:
+    away = member("Away")
+    member("Recent", away_days=1)
+    member("NoThanks", email_digest=False)
+    member("Bogota", time_zone="America/Bogota")  # 02:30 there: later today
+    member("Closed", is_active=False)
+    new = member("Newcomer", away_days=None)
+    User.objects.filter(pk=new.pk).update(date_joined=MONDAY - timedelta(days=2))
+    never_back = member("NeverBack", away_days=None)
+
+    due = set(digest_recipients(now=MONDAY).values_list("display_name", flat=True))
+
+    assert due == {away.display_name, never_back.display_name}
+    later = MONDAY + timedelta(hours=6)  # 08:30 in Bogotá
+    assert "Bogota" in set(digest_recipients(now=later).values_list("display_name", flat=True))
+    assert not digest_recipients(now=MONDAY + timedelta(days=1)).exists()  # Tuesday
+
+
+def test_the_digest_says_what_was_missed_and_goes_out_once(smtp: SmtpSink) -> None:
+    ana = member("Ana")
+    with_profile(ana, "Design", "Python")
+    with_profile(member("Nuria", away_days=0), "Python", onboarded_days_ago=3)
+    with_profile(member("Old", away_days=0), "Python", onboarded_days_ago=40)  # not new
+    with_profile(member("Other", away_days=0), "Knitting", onboarded_days_ago=2)
+    blocked = member("Blocked", away_days=0)
+    with_profile(blocked, "Python", onboarded_days_ago=2)
+    BlockFactory.create(blocker=ana, blocked=blocked)
+    EventFactory.create(
+        title="Open talk: pricing",
+        starts_at=MONDAY + timedelta(days=2),
+        ends_at=MONDAY + timedelta(days=2, hours=1),
+    )
+    EventFactory.create(
+        title="Far away",
+        starts_at=MONDAY + timedelta(days=20),
+        ends_at=MONDAY + timedelta(days=20, hours=1),
+    )
+    group = GroupFactory.create()
+    GroupMemberFactory.create(group=group, user=ana)
+    GroupMemberFactory.create(group=group, user=member("Pablo", away_days=0))
+    Preference.objects.create(user=ana, kind=Kind.WAITLIST_PROMOTED, channel=Channel.DIGEST)
+    with time_machine.travel(MONDAY - timedelta(days=2), tick=False):
+        notify(
+            user=ana,
+            kind=Kind.WAITLIST_PROMOTED,
+            key="seat",
+            text="A seat freed up: you are going to Workshop.",
+            url="/events/",
+        )
+
+    with time_machine.travel(MONDAY, tick=False):
+        assert tasks.digest_tick() >= 1
+        assert tasks.digest_tick() == 0  # claimed: nothing queued twice
+
+    to_ana = [m for m in smtp.messages if "ana@example.com" in str(m["To"])]
+    assert len(to_ana) == 1
+    text = to_ana[0].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "This week at" in str(to_ana[0]["Subject"])
+    assert "A seat freed up: you are going to Workshop." in text
+    assert "Pablo" in text
+    assert "Open talk: pricing" in text and "Far away" not in text
+    assert "Nuria" in text
+    assert "Old" not in text and "Other" not in text and "Blocked" not in text
+    digest = Digest.objects.get(user=ana)
+    assert digest.sent_at is not None and not digest.skipped
+    assert str(digest.week) == "2026-11-30"
+
+    tasks.digest_send(ana.pk, "2026-11-30")  # a redelivered task
+    assert len([m for m in smtp.messages if "ana@example.com" in str(m["To"])]) == 1
+
+
+def test_a_week_with_nothing_to_say_sends_nothing(smtp: SmtpSink) -> None:
+    quiet = member("Quiet")
+
+    with time_machine.travel(MONDAY, tick=False):
+        tasks.digest_tick()
+
+    assert smtp.messages == []
+    assert Digest.objects.get(user=quiet).skipped
+
+
+def test_the_content_leaves_out_read_and_non_digest_notifications() -> None:
+    ana = member("Ana")
+    event = EventFactory.create()
+    RsvpFactory.create(event=event, user=ana, status=Rsvp.Status.GOING)
+    with time_machine.travel(MONDAY - timedelta(days=1), tick=False):
+        notify(user=ana, kind=Kind.MENTION, key="both", text="shown, emailed already")
+        Preference.objects.create(user=ana, kind=Kind.MENTION, channel=Channel.DIGEST)
+        read = notify(user=ana, kind=Kind.MENTION, key="read", text="read").notification
+        read.read_at = MONDAY
+        read.save()
+        notify(user=ana, kind=Kind.MENTION, key="unread", text="unread")
+
+    content = digest_content(user=ana, now=MONDAY)
+
+    assert [n.text for n in content.notifications] == ["unread"]
