@@ -11,13 +11,13 @@ bigger, is generated inside PostgreSQL with generate_series.
 import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench.scratch import copy_rows, scratch_run
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Staff dashboard (100,000 members, a year of history)"
@@ -38,62 +38,15 @@ NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 
 def run() -> str:
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    for statement in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement],
-            check=True,
-            capture_output=True,
-        )
-    env = {
-        **os.environ,
+    return scratch_run(
+        module="bench.bench_dashboard",
+        database_url=DATABASE_URL,
         # DEBUG on only so that templates find static files without collectstatic.
-        "DEBUG": "1",
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": "",
-        "LOG_LEVEL": "WARNING",
-        "ALLOWED_HOSTS": "testserver",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
+        env={"DEBUG": "1", "ALLOWED_HOSTS": "testserver"},
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.bench_dashboard"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout.strip()
 
 
 # --- The worker process: Django set up against the scratch database ----------------------
-
-
-def _copy(model: Any, objects: Iterable[Any]) -> int:
-    from django.db import connection
-
-    fields = list(model._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    count = 0
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
-    ):
-        for obj in objects:
-            copy.write_row(
-                [
-                    field.get_db_prep_save(getattr(obj, field.attname), connection)
-                    for field in fields
-                ]
-            )
-            count += 1
-    return count
 
 
 def _sql(statement: str, params: Iterable[Any] = ()) -> None:
@@ -140,9 +93,9 @@ def _populate(rng: random.Random) -> dict[str, float]:
     staff = User(
         pk=MEMBERS + 1, email="staff@example.com", password="!", is_staff=True, date_joined=year_ago
     )
-    _copy(User, [*(member(pk) for pk in range(1, MEMBERS + 1)), staff])
+    copy_rows(User, [*(member(pk) for pk in range(1, MEMBERS + 1)), staff])
     programme = Programme.objects.get(slug=COMMUNITY_SLUG)
-    _copy(
+    copy_rows(
         Participation,
         (
             Participation(
@@ -253,7 +206,7 @@ def _populate(rng: random.Random) -> dict[str, float]:
                     unsubscribed_at=confirmed + (NOW - confirmed) * rng.random() if left else None,
                 )
             )
-        _copy(Subscriber, subscribers)
+        copy_rows(Subscriber, subscribers)
     timings["newsletter"] = time.monotonic() - started
 
     with connection.cursor() as cursor:

@@ -9,13 +9,13 @@ up against that database whatever else the benchmark runner has loaded.
 import os
 import random
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench.scratch import copy_rows, scratch_run
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Member directory search (100,000 profiles)"
@@ -136,62 +136,10 @@ LANGUAGE_CODES = ["es", "en", "pt", "ca", "eu", "gl", "fr", "it", "de", "qu", "g
 
 
 def run() -> str:
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    for statement in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement],
-            check=True,
-            capture_output=True,
-        )
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": "",
-        "LOG_LEVEL": "WARNING",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.bench_directory"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout.strip()
+    return scratch_run(module="bench.bench_directory", database_url=DATABASE_URL, env={})
 
 
 # --- The worker process: Django set up against the scratch database ----------------------
-
-
-def _copy(model: Any, objects: Iterable[Any]) -> int:
-    """Insert model instances with COPY, every concrete column, ids included."""
-    from django.db import connection
-
-    fields = list(model._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    count = 0
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
-    ):
-        for obj in objects:
-            copy.write_row(
-                [
-                    field.get_db_prep_save(getattr(obj, field.attname), connection)
-                    for field in fields
-                ]
-            )
-            count += 1
-    return count
 
 
 def _populate(rng: random.Random) -> dict[str, float]:
@@ -291,10 +239,10 @@ def _populate(rng: random.Random) -> dict[str, float]:
         generated += time.perf_counter() - started
 
         started = time.perf_counter()
-        _copy(User, users)
-        _copy(Profile, profiles)
-        _copy(interest_through, profile_interests)
-        _copy(language_through, profile_languages)
+        copy_rows(User, users)
+        copy_rows(Profile, profiles)
+        copy_rows(interest_through, profile_interests)
+        copy_rows(language_through, profile_languages)
         loaded += time.perf_counter() - started
 
     started = time.perf_counter()

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.scratch import scratch_run
+
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Newsletter sending (10,000 emails to a local SMTP sink)"
 DATABASE_URL = os.environ.get(
@@ -44,40 +46,12 @@ def _free_port() -> int:
 
 
 def run() -> str:
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    for statement in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement],
-            check=True,
-            capture_output=True,
-        )
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": "",
-        "LOG_LEVEL": "WARNING",
-        "SITE_URL": "https://cowork.example.com",
-        "NEWSLETTER_BATCH_SIZE": str(BATCH),
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.bench_newsletter"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+    return scratch_run(
+        module="bench.bench_newsletter",
+        database_url=DATABASE_URL,
+        env={"SITE_URL": "https://cowork.example.com", "NEWSLETTER_BATCH_SIZE": str(BATCH)},
         timeout=TIME_LIMIT,
     )
-    return result.stdout.strip()
 
 
 # --- The sink process ----------------------------------------------------------------------
