@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from celery import shared_task
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.emails import email_for
@@ -27,11 +28,15 @@ def digest_tick() -> int:
     """Beat runs this hourly: queue the digests due (Monday morning in each member's zone).
     Members who already have this week's digest are left out; `digest_send` claims each."""
     now = timezone.now()
+    recipients = digest_recipients(now=now)
+    first = recipients.values_list("time_zone", flat=True).first()
+    if first is None:
+        return 0
+    # Everyone due is on Monday where they are: at one instant, that is the same Monday.
+    week = week_of(timezone.localtime(now, timezone=ZoneInfo(first)).date())
+    done = Digest.objects.filter(user=OuterRef("pk"), week=week)
     queued = 0
-    for user_id, zone in digest_recipients(now=now).values_list("pk", "time_zone").iterator():
-        week = week_of(timezone.localtime(now, timezone=ZoneInfo(zone)).date())
-        if Digest.objects.filter(user_id=user_id, week=week).exists():
-            continue
+    for user_id in recipients.exclude(Exists(done)).values_list("pk", flat=True).iterator():
         digest_send.delay(user_id, week.isoformat())
         queued += 1
     return queued
