@@ -535,7 +535,8 @@ def test_admin_lists_render_with_bounded_queries(
         )
     Participation.objects.create(programme=community(), user=bob)
 
-    with django_assert_max_num_queries(15):  # a fixed number, not one per round
+    # A fixed number, not one per round (one of them notes when the member was last seen).
+    with django_assert_max_num_queries(15):
         rounds = client.get("/admin/matching/round/")
     pages = [
         rounds,
