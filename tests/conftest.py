@@ -17,6 +17,7 @@ import pytest
 import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
+from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,6 +185,18 @@ def smtp_server() -> Iterator["SmtpSink"]:
         yield sink
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: "SmtpSink") -> Iterator["SmtpSink"]:
+    """Send this test's email to the local SMTP server, starting from an empty inbox."""
+    smtp_server.messages.clear()
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=smtp_server.port,
+    ):
+        yield smtp_server
 
 
 class SmtpSink:

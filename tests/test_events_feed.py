@@ -1,13 +1,12 @@
 """A member's private calendar feed (a secret, revocable URL), and cancelling an event from
 its page."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import icalendar
 import pytest
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 
 from events.models import CalendarFeed, Event, Rsvp
@@ -171,17 +170,6 @@ def test_making_a_new_link_needs_a_login_and_a_post(client: Client, ana: User) -
 
 
 # Cancelling an event ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=smtp_server.port,
-    ):
-        smtp_server.messages.clear()
-        yield smtp_server
 
 
 def test_the_host_cancels_after_confirming_and_attendees_are_emailed(

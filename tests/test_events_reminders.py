@@ -1,13 +1,11 @@
 """Event reminders a day and 15 minutes before, and announcements of changes and
 cancellations: delivered to a real SMTP server, once."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 import time_machine
-from django.test import override_settings
 from icalendar import Calendar
 
 from events import services, tasks
@@ -20,17 +18,6 @@ from tests.factories import EventFactory, RsvpFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 START = datetime(2026, 3, 27, 17, 0, tzinfo=UTC)  # Friday 18:00 in Madrid
-
-
-@pytest.fixture
-def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=smtp_server.port,
-    ):
-        smtp_server.messages.clear()
-        yield smtp_server
 
 
 def going(event: object, **fields: object) -> Rsvp:

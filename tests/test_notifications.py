@@ -2,12 +2,12 @@
 and the list behind the bell in the header."""
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 
 from events import tasks as event_tasks
@@ -30,17 +30,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
-    smtp_server.messages.clear()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=smtp_server.port,
-    ):
-        yield smtp_server
 
 
 def member(name: str, **fields: Any) -> User:

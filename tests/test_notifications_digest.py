@@ -1,13 +1,11 @@
 """The weekly digest: Monday morning in each member's zone, only for members who want it and
 have been away, with what they missed, sent once."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
-from django.test import override_settings
 
 from events.models import Rsvp
 from members.models import Profile, User
@@ -31,17 +29,6 @@ pytestmark = pytest.mark.django_db
 
 # Monday 30 November 2026, 08:30 in Madrid (07:30 UTC); 02:30 in Bogotá.
 MONDAY = datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
-    smtp_server.messages.clear()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=smtp_server.port,
-    ):
-        yield smtp_server
 
 
 def member(name: str, *, away_days: float | None = 10, **fields: Any) -> User:

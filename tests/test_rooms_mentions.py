@@ -1,7 +1,6 @@
 """Mentions in room chat: who "@Name" reaches, the email they get, and the message object."""
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -57,17 +56,6 @@ def room() -> Room:
 @pytest.fixture
 def ana(room: Room) -> User:
     return entered(room, display_name="Ana", email="ana@example.com")
-
-
-@pytest.fixture
-def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
-    smtp_server.messages.clear()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=smtp_server.port,
-    ):
-        yield smtp_server
 
 
 def listener(room: Room, name: str, **fields: Any) -> User:
