@@ -12,6 +12,9 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coworking
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 CHROMIUM ?= /usr/bin/chromium
+# Parallel workers: most of a test's time is spent waiting on sockets, servers and browsers,
+# so more workers than cores still pays (each has its own database and Redis; tests/worker_env.py).
+TEST_WORKERS ?= 4
 EN_PO := locale/en/LC_MESSAGES/django.po
 
 .PHONY: run test install uv system-deps migrate seed lint typecheck messages bench clean
@@ -26,7 +29,7 @@ test: install system-deps ## Run the whole suite against PostgreSQL and Redis
 	@# Pub/sub ignores Redis database numbers: the prefix keeps runs on other databases apart.
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
 		CHANNEL_LAYER_PREFIX=test$(notdir $(TEST_REDIS_URL)) \
-		$(RUN) pytest $(PYTEST_ARGS)
+		$(RUN) python -m pytest -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 install: uv
 	$(UV) sync --frozen
