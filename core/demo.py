@@ -482,7 +482,7 @@ def _staff_dashboard(rng: random.Random, members: list[User]) -> None:
     """Some history for /staff/: sign-ups over four months, recent visits, eight weeks of
     room use, two past events and two open reports."""
     from events.models import Event, Rsvp
-    from members.models import Report
+    from moderation.models import Report
     from rooms.models import HourlyUsage
 
     if len(members) < 10:

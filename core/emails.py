@@ -1,20 +1,37 @@
 """Emails from template triples (`<name>_subject.txt`, `<name>.txt`, `<name>.html`), written in
 the recipient's language and time zone."""
 
+import smtplib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from members.models import User
+# Celery retry options for a task whose work is sending an email: a mail server that is down
+# or refuses for a while is tried again with growing pauses, for about a day.
+EMAIL_RETRY: dict[str, Any] = {
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "max_retries": 8,
+    "retry_jitter": True,
+}
+
+
+class Recipient(Protocol):
+    """What an email needs of its member (`members.User` has it; core imports no app)."""
+
+    email: str
+    language: str
+    time_zone: str
 
 
 def email_for(
     *,
-    user: User,
+    user: Recipient,
     template: str,
     context: dict[str, Any],
     reply_to: Sequence[str] = (),

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "matching",
     "rooms",
     "events",
+    "moderation",
     "dashboard",
     "newsletter",
     "notifications",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("newsletter/", include("newsletter.urls")),
     path("notifications/", include("notifications.urls")),
     path("staff/", include("dashboard.urls")),
+    path("", include("moderation.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -11,7 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from matching import services, tasks
+from matching.apps import COMMUNITY_SLUG
 from matching.models import Answer, Group, GroupMember, Participation, Programme, Round, Unmatched
+from members.admin import user_actions_add
+from members.models import User
 
 
 def _now_to_the_minute() -> Any:
@@ -320,3 +323,45 @@ class UnmatchedAdmin(ReadOnlyAdmin):
     list_filter = ["round__programme"]
     list_select_related = ["user", "round__programme"]
     search_fields = ["user__email"]
+
+
+def _community_participations(users: QuerySet[User]) -> QuerySet[Participation]:
+    return Participation.objects.filter(
+        programme__slug=COMMUNITY_SLUG, user__in=users
+    ).select_related("user", "programme")
+
+
+@admin.action(description=_("Pause their coffee pairs"), permissions=["change"])
+def pause_pairs(
+    modeladmin: admin.ModelAdmin[User], request: HttpRequest, queryset: QuerySet[User]
+) -> None:
+    # The same pause as an ignored-intros one: the member sees it and may resume.
+    paused = sum(
+        services.participation_auto_pause(participation=participation)
+        for participation in _community_participations(queryset).filter(opted_in=True)
+    )
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d member paused.", "%(count)d members paused.", paused)
+        % {"count": paused},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Resume their coffee pairs"), permissions=["change"])
+def resume_pairs(
+    modeladmin: admin.ModelAdmin[User], request: HttpRequest, queryset: QuerySet[User]
+) -> None:
+    count = 0
+    for participation in _community_participations(queryset):
+        services.participation_resume(participation=participation)
+        count += 1
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d member resumed.", "%(count)d members resumed.", count)
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+user_actions_add(pause_pairs, resume_pairs)

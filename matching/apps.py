@@ -10,7 +10,10 @@ class MatchingConfig(AppConfig):
     verbose_name = _("Coffee pairs")
 
     def ready(self) -> None:
+        from matching import privacy
+
         post_migrate.connect(community_programme_ensure, sender=self)
+        privacy.register()
 
 
 COMMUNITY_SLUG = "community"

@@ -52,7 +52,7 @@ def intro_send(seat_id: int) -> None:
             if seat is None or seat.intro_sent_at is not None:
                 return
             attempted = True
-            partners = seat.group.members.exclude(user_id=seat.user_id).select_related("user")
+            partners = list(seat.group.members.exclude(user_id=seat.user_id).select_related("user"))
             delivery = notify(
                 user=seat.user,
                 kind=Kind.PAIR_CREATED,
@@ -60,6 +60,7 @@ def intro_send(seat_id: int) -> None:
                 text=_("Your coffee pair this round: %(names)s. Agree on a time together."),
                 params={"names": ", ".join(other.user.name for other in partners)},
                 url=reverse("matching:mine"),
+                about=[other.user for other in partners],
             )
             if delivery.email:
                 emails.intro_email(seat).send()

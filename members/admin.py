@@ -3,7 +3,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
@@ -12,13 +11,9 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django_stubs_ext import StrOrPromise
 
-from matching import services as matching_services
-from matching.apps import COMMUNITY_SLUG
-from matching.models import Participation
 from members import services
-from members.models import Acquaintance, Block, Interest, Language, Profile, Report, User
+from members.models import Acquaintance, Block, Interest, Language, Profile, User
 
 
 class ProfileInline(admin.StackedInline):
@@ -107,7 +102,8 @@ class UserAdmin(BaseUserAdmin):
         (_("Moderation"), {"fields": ("suspended_at", "suspended_by", "reports")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
-    actions = ["pause_pairs", "resume_pairs", "suspend", "reinstate", "export_csv"]
+    # Higher apps add their own bulk actions with `user_actions_add` (matching: pause pairs).
+    actions: list[Any] = ["suspend", "reinstate", "export_csv"]
 
     @admin.display(description=_("suspended"), boolean=True, ordering="suspended_at")
     def suspended(self, user: User) -> bool:
@@ -115,42 +111,11 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description=_("reports received"))
     def reports(self, user: User) -> str:
-        counts = Report.objects.filter(reported=user).aggregate(
-            total=Count("pk"), open=Count("pk", filter=Q(status=Report.Status.OPEN))
+        # Through the reverse relation: reports belong to the moderation app, above this one.
+        counts = user.reports_received.aggregate(  # type: ignore[attr-defined]
+            total=Count("pk"), open=Count("pk", filter=Q(status="open"))
         )
         return str(_("%(total)s, %(open)s open") % counts)
-
-    def _participations(self, queryset: QuerySet[User]) -> QuerySet[Participation]:
-        return Participation.objects.filter(
-            programme__slug=COMMUNITY_SLUG, user__in=queryset
-        ).select_related("user", "programme")
-
-    @admin.action(description=_("Pause their coffee pairs"), permissions=["change"])
-    def pause_pairs(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        # The same pause as an ignored-intros one: the member sees it and may resume.
-        paused = sum(
-            matching_services.participation_auto_pause(participation=participation)
-            for participation in self._participations(queryset).filter(opted_in=True)
-        )
-        self.message_user(
-            request,
-            ngettext("%(count)d member paused.", "%(count)d members paused.", paused)
-            % {"count": paused},
-            messages.SUCCESS,
-        )
-
-    @admin.action(description=_("Resume their coffee pairs"), permissions=["change"])
-    def resume_pairs(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = 0
-        for participation in self._participations(queryset):
-            matching_services.participation_resume(participation=participation)
-            count += 1
-        self.message_user(
-            request,
-            ngettext("%(count)d member resumed.", "%(count)d members resumed.", count)
-            % {"count": count},
-            messages.SUCCESS,
-        )
 
     @admin.action(description=_("Suspend (deactivate) the accounts"), permissions=["change"])
     def suspend(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -254,160 +219,6 @@ class LanguageAdmin(admin.ModelAdmin):
     search_fields = ["code"]
 
 
-@admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
-    """The moderation queue in the admin; /staff/moderation/ is the same with more room."""
-
-    list_display = [
-        "created_at",
-        "reason",
-        "reported",
-        "reporter",
-        "about",
-        "status",
-        "action",
-        "handled_by",
-        "handled_at",
-    ]
-    list_filter = ["status", "reason", "action", ("message", admin.EmptyFieldListFilter)]
-    search_fields = [
-        "details",
-        "subject",
-        "reported__email",
-        "reported__display_name",
-        "reporter__email",
-        "reporter__display_name",
-    ]
-    list_select_related = ["reported", "reporter", "handled_by", "message__room"]
-    date_hierarchy = "created_at"
-    fields = [
-        "reporter",
-        "reported",
-        "reason",
-        "subject",
-        "message_text",
-        "details",
-        "created_at",
-        "status",
-        "action",
-        "staff_note",
-        "handled_by",
-        "handled_at",
-        "warning_sent_at",
-    ]
-    readonly_fields = [
-        "reporter",
-        "reported",
-        "reason",
-        "subject",
-        "message_text",
-        "details",
-        "created_at",
-        "action",
-        "handled_by",
-        "handled_at",
-        "warning_sent_at",
-    ]
-    actions = ["mark_dismissed", "warn", "remove_message", "suspend", "mark_actioned"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Reports come from members; staff only handle them.
-        return False
-
-    @admin.display(description=_("about"))
-    def about(self, report: Report) -> str:
-        if report.message_id and report.message:
-            return str(_("a message in %(room)s") % {"room": report.message.room})
-        return report.subject or str(_("the profile"))
-
-    @admin.display(description=_("reported message"))
-    def message_text(self, report: Report) -> str:
-        message = report.message
-        if message is None:
-            return "–"
-        if message.is_deleted:
-            return str(_("(deleted)"))
-        return message.text
-
-    def save_model(
-        self, request: HttpRequest, obj: Report, form: forms.ModelForm[Report], change: bool
-    ) -> None:
-        if change and "status" in form.changed_data:
-            open_ = obj.status == Report.Status.OPEN
-            obj.handled_at = None if open_ else timezone.now()
-            obj.handled_by = None if open_ else request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
-
-    def _each(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[Report],
-        step: Any,
-        done_message: StrOrPromise,
-    ) -> None:
-        staff = request.user
-        assert isinstance(staff, User)
-        done = 0
-        for report in queryset.filter(status=Report.Status.OPEN).select_related(
-            "reported", "message"
-        ):
-            try:
-                step(report, staff)
-            except services.ModerationError as error:
-                self.message_user(request, f"{report}: {error}", messages.WARNING)
-            else:
-                done += 1
-        self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
-
-    @admin.action(description=_("Dismiss"), permissions=["change"])
-    def mark_dismissed(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
-        self._each(
-            request,
-            queryset,
-            lambda report, staff: services.report_dismiss(report=report, by=staff),
-            _("%(count)d open reports dismissed."),
-        )
-
-    @admin.action(description=_("Warn the reported member by email"), permissions=["change"])
-    def warn(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
-        self._each(
-            request,
-            queryset,
-            lambda report, staff: services.report_warn(report=report, by=staff),
-            _("%(count)d warnings on their way."),
-        )
-
-    @admin.action(description=_("Remove the reported message"), permissions=["change"])
-    def remove_message(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
-        self._each(
-            request,
-            queryset,
-            lambda report, staff: services.report_message_remove(report=report, by=staff),
-            _("%(count)d messages removed."),
-        )
-
-    @admin.action(description=_("Suspend the reported member"), permissions=["change"])
-    def suspend(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
-        self._each(
-            request,
-            queryset,
-            lambda report, staff: services.member_suspend(
-                user=report.reported, by=staff, report=report
-            ),
-            _("%(count)d reports handled by suspending the member."),
-        )
-
-    @admin.action(description=_("Mark actioned (handled elsewhere)"), permissions=["change"])
-    def mark_actioned(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
-        count = services.reports_resolve(reports=queryset, status=Report.Status.ACTIONED)
-        self.message_user(
-            request,
-            ngettext("%(count)d report updated.", "%(count)d reports updated.", count)
-            % {"count": count},
-            messages.SUCCESS,
-        )
-
-
 @admin.register(Block)
 class BlockAdmin(admin.ModelAdmin):
     """Read only: a block is the member's own decision, staff only look."""
@@ -440,3 +251,9 @@ class AcquaintanceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+def user_actions_add(*actions: Any) -> None:
+    """Add bulk actions to the member list from another app's admin module: the action runs
+    there, with that app's services, and this module imports none of them."""
+    UserAdmin.actions = [*actions, *UserAdmin.actions]

@@ -10,7 +10,10 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self) -> None:
+        from members.privacy import register_members_data
+
         post_migrate.connect(languages_ensure, sender=self)
+        register_members_data()
 
 
 def languages_ensure(**kwargs: Any) -> None:

@@ -1,4 +1,4 @@
-"""Forms for the privacy and safety pages: reports, email settings, account deletion."""
+"""Forms for the privacy pages: email settings and account deletion."""
 
 from typing import Any
 
@@ -7,29 +7,7 @@ from django import forms
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Report, User
-
-MAX_REPORT_DETAILS = 2000
-
-
-class ReportForm(forms.Form):
-    reason = forms.ChoiceField(
-        label=_("Why are you reporting this member?"),
-        choices=[("", _("Choose a reason")), *Report.Reason.choices],
-    )
-    details = forms.CharField(
-        label=_("What happened?"),
-        max_length=MAX_REPORT_DETAILS,
-        help_text=_(
-            "Up to 2,000 characters. Say where and when it happened, so that we can look into it."
-        ),
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": MAX_REPORT_DETAILS}),
-        error_messages={"required": _("Tell us briefly what happened.")},
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].error_messages["required"] = _("Choose a reason.")
+from members.models import User
 
 
 class AccountDeleteForm(forms.Form):

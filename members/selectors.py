@@ -202,3 +202,10 @@ def directory_search(
             sort=DirectorySort.RELEVANCE,
         )
     return DirectoryResults(profiles=profiles.order_by(*newest), sort=DirectorySort.NEWEST)
+
+
+def members_reachable() -> QuerySet[User]:
+    """Members another member may block or report: active, not deleted, onboarded."""
+    return User.objects.filter(
+        is_active=True, deleted_at__isnull=True, profile__onboarded_at__isnull=False
+    )

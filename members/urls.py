@@ -17,5 +17,4 @@ urlpatterns = [
     path("me/delete/", privacy.account_delete, name="delete"),
     path("<int:member_id>/block/", privacy.block, name="block"),
     path("<int:member_id>/unblock/", privacy.unblock, name="unblock"),
-    path("<int:member_id>/report/", privacy.report, name="report"),
 ]

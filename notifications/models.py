@@ -57,6 +57,11 @@ class Notification(models.Model):
     key = models.CharField(_("occasion"), max_length=120)
     text = models.CharField(_("text"), max_length=300)
     url = models.CharField(_("link"), max_length=300, blank=True)
+    # The members the text names (a coffee partner, who mentioned you): deleting one of their
+    # accounts takes their name out of the text (notifications.privacy).
+    about = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", blank=True, verbose_name=_("about")
+    )
     # False when the member chose email only: kept for the once-only rule, not listed.
     in_app = models.BooleanField(_("shown on the site"), default=True)
     # The member chose the digest for this kind: the next digest mentions it if still unread.

@@ -1,7 +1,7 @@
 """The one place that decides how a member is told something: on the site, by email, both,
 or on the site and in the weekly digest, as their preferences say (`notify`)."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,11 +68,13 @@ def notify(
     text: str | Promise,
     params: Mapping[str, Any] | None = None,
     url: str = "",
+    about: Iterable[User] = (),
     now: datetime | None = None,
 ) -> Delivery:
     """Tell `user` about something of `kind`, once per `key`: record the notification (the
     text rendered in their language, times in their zone) and answer whether to email them
-    now. The caller sends the email, since each kind's email is its own.
+    now. The caller sends the email, since each kind's email is its own. `about` lists the
+    members the text names, so that deleting their account takes the name out.
 
     Runs inside the caller's transaction: if the email then fails and the caller's work rolls
     back to be retried, the notification goes with it and the retry records it again."""
@@ -95,6 +97,7 @@ def notify(
                     for_digest=channel == Channel.DIGEST,
                     created_at=now or timezone.now(),
                 )
+                existing.about.set(list(about))
         except IntegrityError:
             # A concurrent run of the same task recorded it first.
             existing = Notification.objects.get(user=user, key=key)

@@ -10,9 +10,10 @@ class RoomsConfig(AppConfig):
     verbose_name = _("Rooms")
 
     def ready(self) -> None:
-        from rooms import signals  # noqa: F401  (connects the receivers)
+        from rooms import privacy, signals  # noqa: F401  (signals connects the receivers)
 
         post_migrate.connect(cafeteria_ensure, sender=self)
+        privacy.register()
 
 
 def cafeteria_ensure(**kwargs: Any) -> None:

@@ -3,17 +3,21 @@ every call frame, sent to the few connections of one table (their own channels).
 
 The functions are coroutines, awaited by consumers once their database helper has returned:
 the helpers run in autocommit, so the write is committed by then and nobody hears of a
-message that was rolled back. Synchronous code (a Celery task) wraps them in
-`async_to_sync` after its transaction.
+message that was rolled back. Synchronous code (a service, a Celery task, an admin action)
+sends them with `on_commit(...)`, after its transaction.
 """
 
 import asyncio
 import hashlib
 import json
+from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from rooms.calls import Departure
 from rooms.models import Message
@@ -219,3 +223,10 @@ async def presence_announce(*, room_id: int, user_ids: set[int]) -> None:
         room_id=room_id, user_ids=user_ids
     )
     await presence_update(room_id=room_id, members=members, left=left)
+
+
+def on_commit(send: Callable[..., Coroutine[Any, Any, None]], /, **kwargs: Any) -> None:
+    """Run one of the broadcasts above once the current transaction commits (at once when
+    there is none), from synchronous code: services, tasks, admin actions, signal handlers.
+    Nobody hears of a write that was rolled back."""
+    transaction.on_commit(partial(async_to_sync(send), **kwargs))

@@ -93,6 +93,7 @@ def mention_notify(message_id: int, user_id: int) -> None:
                 "excerpt": Truncator(message.text).chars(120),
             },
             url=reverse("rooms:room", args=[message.room.slug]),
+            about=[message.author] if message.author else [],
         )
         if delivery.email and emails.mention_email_due(mention=mention):
             emails.mention_email(mention).send()

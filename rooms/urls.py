@@ -11,9 +11,4 @@ urlpatterns = [
     path("<slug:slug>/", views.room, name="room"),
     path("<slug:slug>/close/", views.close, name="close"),
     path("<slug:slug>/invite/", views.invite, name="invite"),
-    path(
-        "<slug:slug>/messages/<int:message_id>/report/",
-        views.message_report,
-        name="message_report",
-    ),
 ]

@@ -11,12 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members.models import User
-from members.privacy_forms import ReportForm
-from members.services import REPORTS_PER_DAY, ReportLimitReached, report_create
 from rooms.forms import InviteForm, RoomForm
-from rooms.models import CafeteriaProtected, Message, Room
+from rooms.models import CafeteriaProtected, Room
 from rooms.presence import presence_snapshot, present_by_room, room_is_full
-from rooms.selectors import history, room_can_read, rooms_open_to, rooms_recently_closed_for
+from rooms.selectors import history, rooms_open_to, rooms_recently_closed_for
 from rooms.services import (
     NotAllowed,
     RoomAccessDenied,
@@ -163,58 +161,4 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
         "rooms/room_invite.html",
         {"room": room, "form": form},
         status=400 if form.is_bound else 200,
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def message_report(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
-    """Report a message to staff: the members' report form, tied to the message."""
-    user: User = request.user  # type: ignore[assignment]
-    room = get_object_or_404(Room, slug=slug)
-    if not room_can_read(room=room, user=user):
-        raise PermissionDenied
-    message = get_object_or_404(
-        Message.objects.select_related("author"),
-        pk=message_id,
-        room=room,
-        deleted_at__isnull=True,
-        author__isnull=False,
-    )
-    if message.author_id == user.pk:
-        raise PermissionDenied
-    form = ReportForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if form.is_bound:
-        status = 400
-        if form.is_valid():
-            try:
-                report_create(
-                    reporter=user,
-                    reported=message.author,  # type: ignore[arg-type]
-                    reason=form.cleaned_data["reason"],
-                    details=form.cleaned_data["details"],
-                    subject=f"room message {message.pk}",
-                    message=message,
-                )
-            except ReportLimitReached:
-                status = 429
-                form.add_error(
-                    None,
-                    _(
-                        "You have sent %(limit)d reports in the last 24 hours, the most we "
-                        "accept. Please try again later."
-                    )
-                    % {"limit": REPORTS_PER_DAY},
-                )
-            else:
-                messages.success(
-                    request, _("Thank you for your report. Our team will review the message.")
-                )
-                return redirect("rooms:room", room.slug)
-    return render(
-        request,
-        "rooms/message_report.html",
-        {"room": room, "message": message, "form": form},
-        status=status,
     )

@@ -8,7 +8,8 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from matching.models import Group, GroupMember, Programme, Round
-from members.models import Acquaintance, Block, Interest, Profile, Report, User
+from members.models import Acquaintance, Block, Interest, Profile, User
+from moderation.models import Report
 from rooms.models import Message, Room
 
 PASSWORD = "a-Strong-test-password-42"

@@ -14,10 +14,12 @@ from django.contrib.messages import get_messages
 from django.core import mail
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
+from django.utils import translation
 from pytest_django import DjangoAssertNumQueries
 
-from members.models import Acquaintance, Block, Report, User
-from members.services import REPORTS_PER_DAY
+from members.models import Acquaintance, Block, User
+from moderation.models import Report
+from moderation.services import REPORTS_PER_DAY
 from notifications.models import Preference
 from notifications.services import CONFIGURABLE, channels_for
 from tests.factories import (
@@ -249,11 +251,13 @@ def test_unblocking_lets_both_see_each_other_again(
 def _profile_actions(rf: RequestFactory, viewer: User, shown: User, **context: object) -> str:
     request = rf.get(f"/members/{shown.pk}/")
     request.user = viewer
-    return render_to_string(
-        "members/_profile_actions.html",
-        {"member": shown, "is_self": viewer.pk == shown.pk, "is_blocked": False, **context},
-        request=request,
-    )
+    # The page's language, not whatever an earlier test left active in this thread.
+    with translation.override("en"):
+        return render_to_string(
+            "members/_profile_actions.html",
+            {"member": shown, "is_self": viewer.pk == shown.pk, "is_blocked": False, **context},
+            request=request,
+        )
 
 
 def test_profile_actions_offer_block_and_report_in_a_disclosure(
@@ -419,7 +423,7 @@ def as_staff() -> Client:
 
 
 def test_members_cannot_open_the_admin(as_alice: Client) -> None:
-    response = as_alice.get("/admin/members/report/")
+    response = as_alice.get("/admin/moderation/report/")
 
     assert response.status_code == 302
     assert "/login/" in response["Location"]
@@ -429,8 +433,8 @@ def test_staff_see_and_filter_reports(as_staff: Client, alice: User, bob: User) 
     ReportFactory.create(reporter=alice, reported=bob, details="Adverts for a casino.")
     ReportFactory.create(reporter=bob, reported=alice, status=Report.Status.DISMISSED)
 
-    open_reports = as_staff.get("/admin/members/report/?status__exact=open")
-    search = as_staff.get("/admin/members/report/?q=casino")
+    open_reports = as_staff.get("/admin/moderation/report/?status__exact=open")
+    search = as_staff.get("/admin/moderation/report/?q=casino")
 
     assert open_reports.status_code == 200
     assert len(open_reports.context["cl"].result_list) == 1
@@ -439,7 +443,7 @@ def test_staff_see_and_filter_reports(as_staff: Client, alice: User, bob: User) 
 
 def test_staff_mark_reports_dismissed_or_actioned(as_staff: Client, bob: User) -> None:
     first, second = ReportFactory.create_batch(2, reported=bob)
-    changelist = "/admin/members/report/"
+    changelist = "/admin/moderation/report/"
 
     with time_machine.travel(datetime(2025, 4, 1, 12, 0, tzinfo=UTC), tick=False):
         as_staff.post(changelist, {"action": "mark_dismissed", "_selected_action": [first.pk]})
@@ -460,9 +464,9 @@ def test_staff_read_a_report_but_cannot_rewrite_what_was_reported(
 ) -> None:
     report = ReportFactory.create(reported=bob, details="Original words.")
 
-    page = as_staff.get(f"/admin/members/report/{report.pk}/change/")
+    page = as_staff.get(f"/admin/moderation/report/{report.pk}/change/")
     as_staff.post(
-        f"/admin/members/report/{report.pk}/change/",
+        f"/admin/moderation/report/{report.pk}/change/",
         {"status": "actioned", "staff_note": "Warned them.", "details": "Rewritten."},
     )
 
@@ -473,7 +477,7 @@ def test_staff_read_a_report_but_cannot_rewrite_what_was_reported(
     assert report.status == Report.Status.ACTIONED
     assert report.staff_note == "Warned them."
     assert report.handled_at is not None
-    assert as_staff.get("/admin/members/report/add/").status_code == 403
+    assert as_staff.get("/admin/moderation/report/add/").status_code == 403
 
 
 def test_blocks_are_read_only_in_the_admin(as_staff: Client, alice: User, bob: User) -> None:

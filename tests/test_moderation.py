@@ -7,8 +7,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from members.models import Report, User
-from members.tasks import report_warning_send
+from members.models import User
+from moderation.models import Report
+from moderation.tasks import report_warning_send
 from tests.factories import MessageFactory, ReportFactory, UserFactory
 
 
@@ -170,7 +171,7 @@ def test_the_report_admin_runs_the_same_steps(staff: User, mallory: User) -> Non
     reports = ReportFactory.create_batch(2, reported=mallory)
 
     response = client_for(staff).post(
-        "/admin/members/report/",
+        "/admin/moderation/report/",
         {"action": "suspend", "_selected_action": [r.pk for r in reports]},
         follow=True,
     )

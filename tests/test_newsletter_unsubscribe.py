@@ -11,7 +11,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from members.services import member_delete, member_export
+from members.privacy import account_delete, account_export
 from newsletter import emails, services
 from newsletter.models import Issue, Subscriber
 from tests.factories import IssueFactory, SubscriberFactory, UserFactory
@@ -193,12 +193,12 @@ def test_the_export_includes_the_subscription_and_deletion_removes_it() -> None:
     SubscriberFactory.create(email="Leaving@example.com", consent_source="member", user=member)
     SubscriberFactory.create(email="someone@example.org")
 
-    exported = member_export(user=member)["newsletter"]
+    exported = account_export(user=member)["newsletter"]
     assert [entry["email"] for entry in exported] == ["Leaving@example.com"]
     assert exported[0]["status"] == "confirmed"
     assert exported[0]["consent_source"] == "member"
 
-    member_delete(user=member)
+    account_delete(user=member)
     assert list(Subscriber.objects.values_list("email", flat=True)) == ["someone@example.org"]
 
 

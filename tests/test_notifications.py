@@ -261,16 +261,16 @@ def test_the_list_costs_the_same_queries_for_many_notifications(
 
 
 def test_export_carries_the_notifications_and_preferences_and_deletion_removes_them() -> None:
-    from members.services import member_delete, member_export
+    from members.privacy import account_delete, account_export
 
     ana = member("Ana")
     Preference.objects.create(user=ana, kind=Kind.MENTION, channel=Channel.DIGEST)
     told(ana, 2)
 
-    data = member_export(user=ana)
-    member_delete(user=ana)
+    data = account_export(user=ana)
+    account_delete(user=ana)
 
-    assert data["account"]["notifications"]["channels"] == {"mention": "digest"}
-    assert sorted(n["text"] for n in data["notifications"]) == ["News 0", "News 1"]
+    assert data["notifications"]["preferences"] == {"mention": "digest"}
+    assert sorted(n["text"] for n in data["notifications"]["received"]) == ["News 0", "News 1"]
     assert not Notification.objects.filter(user=ana).exists()
     assert not Preference.objects.filter(user=ana).exists()

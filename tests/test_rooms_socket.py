@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from coworking.asgi import application
 from members.models import User
-from members.services import member_delete
+from members.privacy import account_delete
 from rooms import broadcast, liveness
 from rooms.models import Message, Presence, Room
 from rooms.presence import PRESENCE_TTL, presence_prune
@@ -560,7 +560,7 @@ async def test_deleting_the_account_closes_every_socket_of_it() -> None:
     one, _ = await join(first, session)
     two, _ = await join(second, session)
 
-    await database_sync_to_async(member_delete)(user=bob_user)
+    await database_sync_to_async(account_delete)(user=bob_user)
 
     assert await bye_then_close(one) == ("account", 4003)
     assert await bye_then_close(two) == ("account", 4003)

@@ -1,4 +1,4 @@
-"""A member's privacy and safety: blocks, reports, email settings, export and deletion."""
+"""A member's privacy and safety: blocks, email settings, export and deletion."""
 
 import json
 import zoneinfo
@@ -9,33 +9,24 @@ from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from members import privacy as personal_data
 from members import services
 from members.models import Block, User
-from members.privacy_forms import AccountDeleteForm, ReportForm
-from members.selectors import is_blocked_between
+from members.privacy_forms import AccountDeleteForm
+from members.selectors import members_reachable
 from notifications.forms import PreferencesForm
 from notifications.services import preferences_set
 
 
 def _member_or_404(member_id: int) -> User:
-    """Someone a member may block or report: an active member who finished onboarding.
-
-    Blocks do not hide them here: refusing would tell the viewer they were blocked.
-    """
-    return get_object_or_404(
-        User,
-        pk=member_id,
-        is_active=True,
-        deleted_at__isnull=True,
-        profile__onboarded_at__isnull=False,
-    )
+    # Blocks do not hide them here: refusing would tell the viewer they were blocked.
+    return get_object_or_404(members_reachable(), pk=member_id)
 
 
 @login_required
@@ -78,60 +69,6 @@ def blocked_list(request: HttpRequest) -> HttpResponse:
     return render(request, "members/blocked_list.html", {"blocks": blocks})
 
 
-def _back_from_report(user: User, member: User) -> str:
-    """Back to the profile, unless a block hides it (a 404 there would reveal the block)."""
-    if not is_blocked_between(user=user, other=member):
-        return member.get_absolute_url()
-    if user.blocks_made.filter(blocked=member).exists():
-        return reverse("members:blocked")
-    return reverse("home")
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def report(request: HttpRequest, member_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    if member_id == user.pk:
-        messages.error(request, _("You cannot report yourself."))
-        return redirect("members:profile", user.pk)
-    member = _member_or_404(member_id)
-    form = ReportForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if form.is_bound:
-        status = 400
-        if form.is_valid():
-            try:
-                services.report_create(
-                    reporter=user,
-                    reported=member,
-                    reason=form.cleaned_data["reason"],
-                    details=form.cleaned_data["details"],
-                )
-            except services.ReportLimitReached:
-                status = 429
-                form.add_error(
-                    None,
-                    _(
-                        "You have sent %(limit)d reports in the last 24 hours, the most we "
-                        "accept. Please try again later."
-                    )
-                    % {"limit": services.REPORTS_PER_DAY},
-                )
-            else:
-                messages.success(
-                    request,
-                    _("Thank you for your report. Our team will review it; %(name)s is not told.")
-                    % {"name": member.name},
-                )
-                return redirect(_back_from_report(user, member))
-    return render(
-        request,
-        "members/report_form.html",
-        {"form": form, "member": member, "cancel_url": _back_from_report(user, member)},
-        status=status,
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def notification_settings(request: HttpRequest) -> HttpResponse:
@@ -152,7 +89,7 @@ def data_export(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "GET":
         return render(request, "members/export.html")
-    data = services.member_export(user=user)
+    data = personal_data.account_export(user=user)
     day = timezone.localdate(timezone=zoneinfo.ZoneInfo(user.time_zone))
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder),
@@ -173,7 +110,7 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None, user=user, request=request
     )
     if form.is_bound and form.is_valid():
-        services.member_delete(user=user)
+        personal_data.account_delete(user=user)
         logout(request)
         messages.success(
             request, _("Your account is deleted. Thank you for having been part of the community.")

@@ -14,7 +14,8 @@ from playwright.sync_api import Page, expect
 
 from events.models import Event
 from matching.models import Group, GroupMember, Programme, Round
-from members.models import Report, User
+from members.models import User
+from moderation.models import Report
 from newsletter.models import Subscriber
 from rooms.models import HourlyUsage, Room
 from rooms.services import cafeteria_get

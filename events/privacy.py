@@ -1,0 +1,64 @@
+"""Personal data of the events app (the registry: members/privacy.py)."""
+
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from events.models import CalendarFeed, Event, Rsvp
+from events.services import rsvp_set
+from members.models import User
+from members.privacy import Deletion, personal_data_register
+
+
+def _moment(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _export(user: User) -> dict[str, Any]:
+    feed = CalendarFeed.objects.filter(user=user).first()
+    return {
+        "rsvps": [
+            {
+                "event": rsvp.event.title,
+                "starts_at": _moment(rsvp.event.starts_at),
+                "status": rsvp.status,
+                "waiting_list_position": rsvp.position,
+                "answered_at": _moment(rsvp.created_at),
+            }
+            for rsvp in Rsvp.objects.filter(user=user).select_related("event").order_by("pk")
+        ],
+        "hosted": [
+            {"event": event.title, "starts_at": _moment(event.starts_at)}
+            for event in Event.objects.filter(Q(host=user) | Q(created_by=user)).order_by("pk")
+        ],
+        # The feed's address is a credential: the export says it exists, not what it is.
+        "calendar_feed": {"created_at": _moment(feed.created_at)} if feed else None,
+    }
+
+
+def _delete(user: User) -> None:
+    """Give up every seat still to come as a "not going" would (the event's row lock, the
+    first wait-listed member promoted and emailed after commit), then erase the answers."""
+    now = timezone.now()
+    upcoming = (
+        Rsvp.objects.filter(user=user, event__cancelled_at__isnull=True, event__ends_at__gt=now)
+        .exclude(status=Rsvp.Status.NOT_GOING)
+        .select_related("event")
+    )
+    for rsvp in upcoming:
+        rsvp_set(event=rsvp.event, user=user, status=Rsvp.Status.NOT_GOING, now=now)
+    Rsvp.objects.filter(user=user).delete()
+    CalendarFeed.objects.filter(user=user).delete()
+
+
+def register() -> None:
+    personal_data_register(
+        key="events",
+        models=("events.Rsvp", "events.CalendarFeed", "events.Event", "events.EventSeries"),
+        export=_export,
+        delete=_delete,
+        deletion=Deletion.RELEASE,
+        note="Seats they held go to the waiting list; events they hosted stay, hosted by "
+        "“Former member”.",
+    )

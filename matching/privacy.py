@@ -1,0 +1,63 @@
+"""Personal data of the coffee pairs (the registry: members/privacy.py)."""
+
+from typing import Any
+
+from matching.models import GroupMember, Participation, Unmatched
+from members.models import User
+from members.privacy import Deletion, personal_data_register
+
+
+def _moment(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _export(user: User) -> dict[str, Any]:
+    seats = GroupMember.objects.filter(user=user).select_related("round", "group")
+    return {
+        "programmes": [
+            {
+                "programme": participation.programme.name,
+                "opted_in": participation.opted_in,
+                "skip_next_round": participation.skip_next_round,
+                "paused_until": _moment(participation.paused_until),
+                "auto_paused": participation.auto_paused,
+            }
+            for participation in Participation.objects.filter(user=user).select_related("programme")
+        ],
+        "pairs": [
+            {
+                "round": _moment(seat.round.scheduled_for),
+                "partners": [
+                    other.user.name
+                    for other in seat.group.members.exclude(user=user).select_related("user")
+                ],
+                "intro_sent_at": _moment(seat.intro_sent_at),
+                "follow_up_sent_at": _moment(seat.follow_up_sent_at),
+                "answer": seat.answer,
+                "answered_at": _moment(seat.answered_at),
+            }
+            for seat in seats.order_by("round__scheduled_for")
+        ],
+        "rounds_without_a_pair": [
+            _moment(entry.round.scheduled_for)
+            for entry in Unmatched.objects.filter(user=user).select_related("round")
+        ],
+    }
+
+
+def _delete(user: User) -> None:
+    Participation.objects.filter(user=user).delete()
+    Unmatched.objects.filter(user=user).delete()
+    # Their seats stay, so that each round's statistics (pairs made, pairs that met) hold.
+
+
+def register() -> None:
+    personal_data_register(
+        key="coffee_pairs",
+        models=("matching.Participation", "matching.GroupMember", "matching.Unmatched"),
+        export=_export,
+        delete=_delete,
+        deletion=Deletion.ANONYMISE,
+        note="They leave every programme; past pairs stay in the rounds' statistics, under "
+        "“Former member”.",
+    )

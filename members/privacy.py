@@ -1,0 +1,245 @@
+"""The privacy registry: what personal data each app holds about a member, how it is exported,
+and what deleting the account does to it (docs/privacy.md).
+
+Each app registers its own entries from its `privacy.py`, imported by its `AppConfig.ready()`;
+`account_export` and `account_delete` walk the registry, so this module imports no other app.
+tests/test_privacy_registry.py fails when a model that points at a member is left out.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+from allauth.usersessions.models import UserSession
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from members.models import Acquaintance, Block, Profile, User
+
+# Bump when the export's layout changes in a way a reader of older files must know about.
+EXPORT_SCHEMA_VERSION = 2
+
+
+class Deletion(models.TextChoices):
+    """What deleting the account does to an entry's rows."""
+
+    ERASE = "erase", "erased"
+    ANONYMISE = "anonymise", "kept, shown as a former member"
+    RELEASE = "release", "released to others (seats, places), then erased"
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    key: str
+    # "app_label.ModelName" of every model whose rows this entry exports and deletes.
+    models: tuple[str, ...]
+    export: Callable[[User], Any]
+    delete: Callable[[User], None]
+    deletion: Deletion
+    # One sentence for docs/privacy.md and the delete page: what stays, if anything.
+    note: str = ""
+
+
+_registry: dict[str, PersonalData] = {}
+
+
+def personal_data_register(
+    *,
+    key: str,
+    models: tuple[str, ...],
+    export: Callable[[User], Any],
+    delete: Callable[[User], None],
+    deletion: Deletion,
+    note: str = "",
+) -> None:
+    """Declare a kind of personal data; `key` is its section in the export file."""
+    if key in _registry and _registry[key].export is not export:
+        raise ValueError(f"Personal data {key!r} is registered twice.")
+    _registry[key] = PersonalData(key, models, export, delete, deletion, note)
+
+
+def personal_data_registered() -> list[PersonalData]:
+    return list(_registry.values())
+
+
+def account_export(*, user: User) -> dict[str, Any]:
+    """Everything the platform holds about `user`, as plain JSON-ready data: one section per
+    registry entry (docs/privacy.md describes each)."""
+    data: dict[str, Any] = {
+        "exported_at": timezone.now().isoformat(),
+        "schema_version": EXPORT_SCHEMA_VERSION,
+    }
+    for entry in _registry.values():
+        data[entry.key] = entry.export(user)
+    return data
+
+
+@transaction.atomic
+def account_delete(*, user: User) -> None:
+    """Erase, anonymise or release everything personal, entry by entry, then close the
+    account itself. Entries run in registration order, before the account is anonymised, so
+    a service they call (an RSVP given up) still sees an active member.
+
+    Every session of the member ends: the sessions allauth tracks are deleted, and the new
+    (unusable) password hash invalidates any other session Django still holds. Side effects
+    of the entries (emails to promoted members, sockets closing) run after the commit.
+    """
+    for entry in _registry.values():
+        entry.delete(user)
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.display_name = user.first_name = user.last_name = ""
+    user.is_active = user.is_staff = user.is_superuser = False
+    user.email_digest = False
+    user.deleted_at = timezone.now()
+    user.set_unusable_password()
+    user.save()
+    for session in UserSession.objects.filter(user=user):
+        session.end()
+
+
+# The members app's own entries -------------------------------------------------------------
+
+
+def _moment(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _account_export(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "display_name": user.display_name,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "time_zone": user.time_zone,
+        "language": user.language,
+        "email_digest": user.email_digest,
+        "date_joined": _moment(user.date_joined),
+        "last_login": _moment(user.last_login),
+        "last_seen_at": _moment(user.last_seen_at),
+        "email_addresses": [
+            {"email": address.email, "verified": address.verified, "primary": address.primary}
+            for address in EmailAddress.objects.filter(user=user)
+        ],
+        "sign_in_providers": [
+            account.provider for account in SocialAccount.objects.filter(user=user)
+        ],
+    }
+
+
+def _account_delete(user: User) -> None:
+    EmailAddress.objects.filter(user=user).delete()
+    SocialAccount.objects.filter(user=user).delete()
+    # Staff edits of the account named it in the admin's history.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    ).update(object_repr=f"#{user.pk}", change_message="")
+
+
+def _profile_export(user: User) -> dict[str, Any] | None:
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None:
+        return None
+    return {
+        "headline": profile.headline,
+        "bio": profile.bio,
+        "city": profile.city,
+        "country": str(profile.country),
+        "working_hours": {
+            "start": profile.working_hours_start.isoformat(timespec="minutes"),
+            "end": profile.working_hours_end.isoformat(timespec="minutes"),
+            "days": profile.working_days,
+        },
+        "languages": [language.code for language in profile.languages.all()],
+        "interests": [interest.name for interest in profile.interests.all()],
+        "open_to": profile.open_to,
+        "links": {
+            "website": profile.website,
+            "linkedin": profile.linkedin,
+            "github": profile.github,
+        },
+        "visible_in_directory": profile.visible_in_directory,
+        "public": profile.public,
+        "photo": profile.photo.url if profile.photo else None,
+        "onboarded_at": _moment(profile.onboarded_at),
+    }
+
+
+def _profile_delete(user: User) -> None:
+    profile = Profile.objects.filter(user=user).first()
+    if profile:
+        for field in (profile.photo, profile.photo_thumbnail):
+            if field:
+                field.delete(save=False)
+        profile.delete()
+
+
+def _people_met_export(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "member": acquaintance.other.name,
+            "how": acquaintance.how,
+            "context": acquaintance.context,
+            "first_met_at": _moment(acquaintance.first_met_at),
+            "last_met_at": _moment(acquaintance.last_met_at),
+            "note": acquaintance.note,
+        }
+        for acquaintance in Acquaintance.objects.filter(owner=user).select_related("other")
+    ]
+
+
+def _people_met_delete(user: User) -> None:
+    Acquaintance.objects.filter(models.Q(owner=user) | models.Q(other=user)).delete()
+
+
+def _blocks_export(user: User) -> list[str]:
+    return [
+        block.blocked.name for block in Block.objects.filter(blocker=user).select_related("blocked")
+    ]
+
+
+def _blocks_delete(user: User) -> None:
+    Block.objects.filter(models.Q(blocker=user) | models.Q(blocked=user)).delete()
+
+
+def register_members_data() -> None:
+    personal_data_register(
+        key="account",
+        models=(
+            "members.User",
+            "account.EmailAddress",
+            "socialaccount.SocialAccount",
+            "usersessions.UserSession",
+            "admin.LogEntry",
+        ),
+        export=_account_export,
+        delete=_account_delete,
+        deletion=Deletion.ANONYMISE,
+        note="The account row stays as “Former member” so that what they wrote keeps an author; "
+        "email addresses, sign-in providers and sessions are erased.",
+    )
+    personal_data_register(
+        key="profile",
+        models=("members.Profile",),
+        export=_profile_export,
+        delete=_profile_delete,
+        deletion=Deletion.ERASE,
+    )
+    personal_data_register(
+        key="people_met",
+        models=("members.Acquaintance",),
+        export=_people_met_export,
+        delete=_people_met_delete,
+        deletion=Deletion.ERASE,
+        note="Their entry in other members' “people I've met” goes too.",
+    )
+    personal_data_register(
+        key="blocked_members",
+        models=("members.Block",),
+        export=_blocks_export,
+        delete=_blocks_delete,
+        deletion=Deletion.ERASE,
+    )

@@ -1,0 +1,57 @@
+from typing import Any
+
+from django import forms
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from moderation.models import Report
+
+MAX_REPORT_DETAILS = 2000
+
+
+class ReportForm(forms.Form):
+    """What a member says about another member or one of their messages."""
+
+    reason = forms.ChoiceField(
+        label=_("Why are you reporting this member?"),
+        choices=[("", _("Choose a reason")), *Report.Reason.choices],
+    )
+    details = forms.CharField(
+        label=_("What happened?"),
+        max_length=MAX_REPORT_DETAILS,
+        help_text=_(
+            "Up to 2,000 characters. Say where and when it happened, so that we can look into it."
+        ),
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": MAX_REPORT_DETAILS}),
+        error_messages={"required": _("Tell us briefly what happened.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].error_messages["required"] = _("Choose a reason.")
+
+
+class ReportsFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Show"),
+        choices=[("", _("All")), *Report.Status.choices],
+        required=False,
+        initial=Report.Status.OPEN,
+    )
+
+
+class ModerationForm(forms.Form):
+    class Step(models.TextChoices):
+        DISMISS = "dismiss", _("Dismiss")
+        WARN = "warn", _("Warn the member")
+        REMOVE_MESSAGE = "remove_message", _("Remove the message")
+        SUSPEND = "suspend", _("Suspend the member")
+
+    action = forms.ChoiceField(choices=Step.choices)
+    note = forms.CharField(
+        label=_("Staff note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only staff see this."),
+    )

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from moderation import views
+
+app_name = "moderation"
+
+# Mounted at the site's root: each page sits next to what it is about.
+urlpatterns = [
+    path("members/<int:member_id>/report/", views.report_member, name="report_member"),
+    path(
+        "rooms/<slug:slug>/messages/<int:message_id>/report/",
+        views.report_message,
+        name="report_message",
+    ),
+    path("staff/moderation/", views.queue, name="queue"),
+    path("staff/moderation/<int:pk>/", views.act, name="act"),
+]

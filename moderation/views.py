@@ -1,0 +1,174 @@
+"""Reporting a member or a room message (members), and the review queue (staff)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.access import staff_required
+from members.models import User
+from members.selectors import is_blocked_between, members_reachable
+from moderation import services
+from moderation.forms import ModerationForm, ReportForm, ReportsFilterForm
+from moderation.models import Report
+from rooms.models import Message, Room
+from rooms.selectors import room_can_read
+
+REPORTS_PER_PAGE = 25
+
+
+def _report_or_limit(form: ReportForm, **report: object) -> bool:
+    """File the report the form describes; False (and a form error) past the daily limit."""
+    try:
+        services.report_create(
+            reason=form.cleaned_data["reason"],
+            details=form.cleaned_data["details"],
+            **report,  # type: ignore[arg-type]
+        )
+    except services.ReportLimitReached:
+        form.add_error(
+            None,
+            _(
+                "You have sent %(limit)d reports in the last 24 hours, the most we "
+                "accept. Please try again later."
+            )
+            % {"limit": services.REPORTS_PER_DAY},
+        )
+        return False
+    return True
+
+
+def _back_from_report(user: User, member: User) -> str:
+    """Back to the profile, unless a block hides it (a 404 there would reveal the block)."""
+    if not is_blocked_between(user=user, other=member):
+        return member.get_absolute_url()
+    if user.blocks_made.filter(blocked=member).exists():
+        return reverse("members:blocked")
+    return reverse("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_member(request: HttpRequest, member_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if member_id == user.pk:
+        messages.error(request, _("You cannot report yourself."))
+        return redirect("members:profile", user.pk)
+    # Blocks do not hide them here: refusing would tell the viewer they were blocked.
+    member = get_object_or_404(members_reachable(), pk=member_id)
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            if _report_or_limit(form, reporter=user, reported=member):
+                messages.success(
+                    request,
+                    _("Thank you for your report. Our team will review it; %(name)s is not told.")
+                    % {"name": member.name},
+                )
+                return redirect(_back_from_report(user, member))
+            status = 429
+    return render(
+        request,
+        "moderation/report_member.html",
+        {"form": form, "member": member, "cancel_url": _back_from_report(user, member)},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_message(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
+    """Report a room message to staff: the members' report form, tied to the message."""
+    user: User = request.user  # type: ignore[assignment]
+    room = get_object_or_404(Room, slug=slug)
+    if not room_can_read(room=room, user=user):
+        raise PermissionDenied
+    message = get_object_or_404(
+        Message.objects.select_related("author"),
+        pk=message_id,
+        room=room,
+        deleted_at__isnull=True,
+        author__isnull=False,
+    )
+    if message.author_id == user.pk:
+        raise PermissionDenied
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            if _report_or_limit(
+                form,
+                reporter=user,
+                reported=message.author,
+                subject=f"room message {message.pk}",
+                message=message,
+            ):
+                messages.success(
+                    request, _("Thank you for your report. Our team will review the message.")
+                )
+                return redirect("rooms:room", room.slug)
+            status = 429
+    return render(
+        request,
+        "moderation/report_message.html",
+        {"room": room, "message": message, "form": form},
+        status=status,
+    )
+
+
+@require_GET
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    form = ReportsFilterForm(request.GET if "status" in request.GET else None)
+    status = form.cleaned_data["status"] if form.is_valid() else Report.Status.OPEN
+    if not form.is_bound:
+        form = ReportsFilterForm(initial={"status": status})
+    reports = Report.objects.select_related(
+        "reporter", "reported", "handled_by", "message__room", "message__author"
+    ).order_by("-created_at")
+    if status:
+        reports = reports.filter(status=status)
+    page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "moderation/queue.html",
+        {"form": form, "page": page, "status": status, "action_form": ModerationForm()},
+    )
+
+
+@require_POST
+@staff_required
+def act(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(Report.objects.select_related("reported", "message"), pk=pk)
+    staff: User = request.user  # type: ignore[assignment]
+    form = ModerationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose what to do with the report."))
+        return redirect("moderation:queue")
+    step, note = form.cleaned_data["action"], form.cleaned_data["note"]
+    try:
+        if step == ModerationForm.Step.DISMISS:
+            services.report_dismiss(report=report, by=staff, note=note)
+            done = _("Report dismissed.")
+        elif step == ModerationForm.Step.WARN:
+            services.report_warn(report=report, by=staff, note=note)
+            done = _("%(member)s will get a warning by email.") % {"member": report.reported}
+        elif step == ModerationForm.Step.REMOVE_MESSAGE:
+            services.report_message_remove(report=report, by=staff, note=note)
+            done = _("The message was removed.")
+        else:
+            services.report_suspend(report=report, by=staff, note=note)
+            done = _("%(member)s is suspended.") % {"member": report.reported}
+    except services.ModerationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return redirect("moderation:queue")

@@ -1,0 +1,54 @@
+"""Personal data of the notifications app (the registry: members/privacy.py)."""
+
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from members.models import User
+from members.privacy import Deletion, personal_data_register
+from notifications.models import Digest, Notification, Preference
+
+
+def _export(user: User) -> dict[str, Any]:
+    return {
+        "preferences": dict(Preference.objects.filter(user=user).values_list("kind", "channel")),
+        "received": [
+            {
+                "kind": notification.kind,
+                "text": notification.text,
+                "url": notification.url,
+                "created_at": notification.created_at.isoformat(),
+                "read_at": notification.read_at.isoformat() if notification.read_at else None,
+            }
+            for notification in Notification.objects.filter(user=user)
+        ],
+        "weekly_digests": [
+            {"week": digest.week.isoformat(), "sent": digest.sent_at is not None}
+            for digest in Digest.objects.filter(user=user)
+        ],
+    }
+
+
+def _delete(user: User) -> None:
+    Notification.objects.filter(user=user).delete()
+    Preference.objects.filter(user=user).delete()
+    Digest.objects.filter(user=user).delete()
+    # Other members' notifications that name them: the name goes, the news stays.
+    name = user.name
+    for notification in Notification.objects.filter(about=user).select_related("user"):
+        with translation.override(notification.user.language):
+            notification.text = notification.text.replace(name, _("Former member"))
+        notification.save(update_fields=["text"])
+        notification.about.remove(user)
+
+
+def register() -> None:
+    personal_data_register(
+        key="notifications",
+        models=("notifications.Notification", "notifications.Preference", "notifications.Digest"),
+        export=_export,
+        delete=_delete,
+        deletion=Deletion.ERASE,
+        note="Other members' notifications that named them say “Former member” instead.",
+    )
