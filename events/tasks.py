@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events import emails
+from events.attendance import event_attendance_count
 from events.models import Event, Rsvp
+from events.series import series_extend_all
 from notifications.models import Kind
 from notifications.services import notify
 from rooms import broadcast
@@ -186,8 +188,6 @@ def events_wrap_up_tick() -> int:
     are invited, in the room, to carry on in the cafeteria, and its attendance is counted.
     Each event once: the conditional UPDATE claims it, so a second tick, or two at once,
     announce nothing twice."""
-    from events.services import event_attendance_count
-
     now = timezone.now()
     candidates = Event.objects.filter(
         ends_at__lte=now,
@@ -212,7 +212,4 @@ def events_wrap_up_tick() -> int:
 def series_extend_tick() -> int:
     """Beat runs this daily: recurring sessions always have their next weeks on the calendar
     without anyone copying events by hand."""
-    # Imported here: the services module queues this module's tasks.
-    from events.services import series_extend_all
-
     return series_extend_all()
