@@ -32,6 +32,8 @@ def rsvp_set(*, event: Event, user: User, status: str, now: datetime | None = No
 
     Locks the event row for the whole change, so answers to one event are taken one at a
     time: two members asking for the last seat at once get one seat and one waiting place.
+    Only an active member may answer; to give a seat up on someone's behalf, see
+    `rsvp_release`.
     """
     if status not in ANSWERS:
         raise InvalidAnswer
@@ -49,6 +51,39 @@ def rsvp_set(*, event: Event, user: User, status: str, now: datetime | None = No
             # A new answer knows the event as it is: earlier changes are not news to it.
             rsvp = Rsvp(event=locked, user=user, announced_sequence=locked.sequence)
         return _rsvp_answer(event=locked, rsvp=rsvp, status=status, now=now)
+
+
+def rsvp_release(*, rsvp: Rsvp, now: datetime | None = None) -> RsvpChange:
+    """Give up a member's answer to an upcoming event on their behalf, as if they had answered
+    "not going": a seat they held goes to the first wait-listed member, and a waiting-list
+    place is left. Unlike `rsvp_set`, it works whoever the member is now (a deactivated or
+    deleted account too) and never raises for the event's state.
+
+    Locking: takes the event's row lock (`SELECT ... FOR UPDATE`), as `rsvp_set` does, and
+    reads the answer again under it, so it is safe against concurrent answers and
+    promotions. It may run inside the caller's transaction; the lock is then held until
+    that transaction ends.
+
+    Side effects: each promoted member's notice (`events.tasks.rsvp_promoted_notify`) is
+    queued on commit, never before; nothing is sent if the transaction rolls back.
+
+    Does nothing, and promotes nobody, when the answer is already "not going" or gone, or
+    the event is cancelled or over (past answers stay as they were, for the records).
+    Returns the answer as it now is and the members promoted.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Event.objects.select_for_update().filter(pk=rsvp.event_id).first()
+        current = Rsvp.objects.filter(pk=rsvp.pk).first() if locked is not None else None
+        if locked is None or current is None:
+            return RsvpChange(rsvp=rsvp)
+        if (
+            current.status == Rsvp.Status.NOT_GOING
+            or locked.is_cancelled
+            or locked.has_ended(now=now)
+        ):
+            return RsvpChange(rsvp=current)
+        return _rsvp_answer(event=locked, rsvp=current, status=Rsvp.Status.NOT_GOING, now=now)
 
 
 def _rsvp_answer(*, event: Event, rsvp: Rsvp, status: str, now: datetime) -> RsvpChange:

@@ -382,6 +382,61 @@ def test_no_email_when_the_promoted_member_gave_the_seat_up_before_it_went(
     assert change.promoted and smtp.messages == []
 
 
+@pytest.mark.django_db
+def test_releasing_a_former_members_seat_seats_the_next_in_line_after_commit(
+    ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = full_event(1, ana, ben, carla)
+    User.objects.filter(pk=ana.pk).update(is_active=False, deleted_at=NOW)
+    seat = Rsvp.objects.get(user=ana)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        change = rsvps.rsvp_release(rsvp=seat, now=NOW)
+        assert callbacks == []  # the notice waits for the commit
+
+    assert change.rsvp.status == Rsvp.Status.NOT_GOING
+    assert [rsvp.user for rsvp in change.promoted] == [ben]
+    assert statuses(event) == {
+        "Ana": ("not_going", None),
+        "Ben": ("going", None),
+        "Carla": ("waitlisted", 2),
+    }
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_releasing_a_waiting_place_or_a_maybe_promotes_nobody(
+    ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = full_event(1, ana, ben)
+    rsvps.rsvp_set(event=event, user=carla, status=Rsvp.Status.MAYBE, now=NOW)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        for user in (ben, carla):
+            change = rsvps.rsvp_release(rsvp=Rsvp.objects.get(user=user), now=NOW)
+            assert (change.rsvp.status, change.promoted) == (Rsvp.Status.NOT_GOING, [])
+
+    assert statuses(event)["Ana"] == ("going", None)
+    assert callbacks == []
+
+
+@pytest.mark.django_db
+def test_releasing_leaves_past_and_cancelled_events_as_they_were(
+    sofia: User, ana: User, ben: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = full_event(1, ana, ben)
+    seat = Rsvp.objects.get(user=ana)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        over = rsvps.rsvp_release(rsvp=seat, now=event.ends_at)
+        services.event_cancel(event=event, by=sofia, now=NOW)
+        cancelled = rsvps.rsvp_release(rsvp=seat, now=NOW)
+
+    assert over.promoted == cancelled.promoted == []
+    assert statuses(event) == {"Ana": ("going", None), "Ben": ("waitlisted", 1)}
+    assert len(callbacks) == 1  # the cancellation's announcement only
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_members_taking_the_last_seat_at_once_get_one_seat_and_one_waiting_place(
     ana: User, ben: User, carla: User
