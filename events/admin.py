@@ -6,8 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from events import services
+from events.feeds import calendar_feed_rotate
 from events.models import CalendarFeed, Event, EventSeries, Rsvp
+from events.series import SERIES_HORIZON, series_extend
 
 
 class RsvpInline(admin.TabularInline):
@@ -124,8 +125,8 @@ class EventSeriesAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Create the coming occurrences"), permissions=["change"])
     def extend_series(self, request: HttpRequest, queryset: QuerySet[EventSeries]) -> None:
-        until = timezone.localdate() + services.SERIES_HORIZON
-        created = sum(len(services.series_extend(series=s, until=until)) for s in queryset)
+        until = timezone.localdate() + SERIES_HORIZON
+        created = sum(len(series_extend(series=s, until=until)) for s in queryset)
         self.message_user(
             request,
             ngettext("%(count)d event created.", "%(count)d events created.", created)
@@ -171,7 +172,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[CalendarFeed]) -> None:
         count = 0
         for feed in queryset.select_related("user"):
-            services.calendar_feed_rotate(user=feed.user)
+            calendar_feed_rotate(user=feed.user)
             count += 1
         self.message_user(
             request,

@@ -13,6 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import validate_time_zone
 
+# A room made for an event lets members in this long before the start (and its attendance
+# counts from then).
+EVENT_ROOM_OPENS_BEFORE = timedelta(minutes=10)
+
 
 class EventError(ValueError):
     """A refused event operation. `code` is stable, for pages and clients to map to their own
@@ -33,7 +37,7 @@ class EventKind(models.TextChoices):
 
 class EventSeries(models.Model):
     """A weekly staff session (for instance every Wednesday at 18:00 Madrid time). Its
-    occurrences are ordinary events, made by `events.services.series_extend`; each is
+    occurrences are ordinary events, made by `events.series.series_extend`; each is
     computed in the series' own zone, so the local time holds across daylight-saving
     changes."""
 
@@ -310,7 +314,7 @@ def calendar_feed_token() -> str:
 class CalendarFeed(models.Model):
     """A member's private calendar feed: whoever has the URL with `token` can read the events
     the member hosts or goes to, without logging in (calendar programs cannot). A new token
-    (`events.services.calendar_feed_rotate`) revokes the old URL."""
+    (`events.feeds.calendar_feed_rotate`) revokes the old URL."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

@@ -16,8 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from events.models import Event, Rsvp
-from events.services import EVENT_ROOM_OPENS_BEFORE
+from events.models import EVENT_ROOM_OPENS_BEFORE, Event, Rsvp
 from members.models import User
 from rooms.models import Message
 from rooms.selectors import messages_between

@@ -1,19 +1,22 @@
 """Celery tasks for events. Each is safe to run twice."""
 
+import logging
 from datetime import datetime, timedelta
 
-from asgiref.sync import async_to_sync
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events import emails
+from events.attendance import event_wrap_up
 from events.models import Event, Rsvp
+from events.series import series_extend_all
 from notifications.models import Kind
 from notifications.services import notify
-from rooms import broadcast
 from rooms.tasks import EMAIL_RETRY
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
@@ -184,10 +187,9 @@ WRAP_UP_WITHIN = timedelta(hours=1)
 def events_wrap_up_tick() -> int:
     """Beat runs this every minute: the people still in the room of an event that just ended
     are invited, in the room, to carry on in the cafeteria, and its attendance is counted.
-    Each event once: the conditional UPDATE claims it, so a second tick, or two at once,
-    announce nothing twice."""
-    from events.services import event_attendance_count
-
+    Each event once (`event_wrap_up` locks it, counts and marks it in one transaction): a
+    second tick, or two at once, announce nothing twice. An event whose wrap-up fails is
+    logged and left for the next tick; the others go on."""
     now = timezone.now()
     candidates = Event.objects.filter(
         ends_at__lte=now,
@@ -195,24 +197,18 @@ def events_wrap_up_tick() -> int:
         wrapped_up_at__isnull=True,
         cancelled_at__isnull=True,
         room__isnull=False,
-    ).values_list("pk", "room_id", "title")
-    announced = 0
-    for event_id, room_id, title in candidates:
-        claimed = Event.objects.filter(pk=event_id, wrapped_up_at__isnull=True).update(
-            wrapped_up_at=now
-        )
-        if claimed:
-            event_attendance_count(event=Event.objects.select_related("room").get(pk=event_id))
-            async_to_sync(broadcast.event_ended)(room_id=room_id, title=title)
-            announced += 1
-    return announced
+    ).values_list("pk", flat=True)
+    wrapped = 0
+    for event_id in list(candidates):
+        try:
+            wrapped += event_wrap_up(event_id=event_id, now=now)
+        except Exception:
+            logger.exception("Wrapping up event %s failed; the next tick tries again.", event_id)
+    return wrapped
 
 
 @shared_task(ignore_result=True)
 def series_extend_tick() -> int:
     """Beat runs this daily: recurring sessions always have their next weeks on the calendar
     without anyone copying events by hand."""
-    # Imported here: the services module queues this module's tasks.
-    from events.services import series_extend_all
-
     return series_extend_all()

@@ -12,9 +12,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from events.access import event_can_manage
+from events.feeds import calendar_feed_get_or_create, calendar_feed_rotate
 from events.forms import EventForm, MeetupForm, RsvpForm, StaffEventForm
 from events.ics import calendar_ics, event_ics
 from events.models import CalendarFeed, Event, EventError, Rsvp
+from events.rsvps import RsvpChange, rsvp_set
 from events.selectors import (
     event_conversation,
     events_in_feed,
@@ -23,16 +26,11 @@ from events.selectors import (
     events_upcoming,
 )
 from events.services import (
-    RsvpChange,
-    calendar_feed_get_or_create,
-    calendar_feed_rotate,
-    event_can_manage,
     event_cancel,
     event_create,
     event_create_with_room,
     event_update,
     meetup_start,
-    rsvp_set,
 )
 from members.models import User
 from rooms.models import RoomError

@@ -13,7 +13,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from events.services import calendar_feed_rotate
+from events.feeds import calendar_feed_rotate
 from matching.models import GroupMember, Participation
 from members.models import User
 from rooms.models import HourlyUsage, Mention, Presence, Visit

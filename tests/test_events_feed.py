@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from events.feeds import calendar_feed_get_or_create
 from events.models import CalendarFeed, Event, Rsvp
-from events.services import calendar_feed_get_or_create
 from members.models import User
 from tests.conftest import SmtpSink
 from tests.factories import EventFactory, RsvpFactory, UserFactory

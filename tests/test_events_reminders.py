@@ -184,7 +184,7 @@ def test_a_cancellation_reaches_the_attendees_with_a_cancelling_calendar(
 
 
 def test_the_daily_tick_keeps_eight_weeks_of_a_running_series_on_the_calendar() -> None:
-    from events.services import series_extend_all
+    from events.series import series_extend_all
     from tests.factories import EventSeriesFactory
 
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday

@@ -15,9 +15,8 @@ from django.test import Client
 from django.utils import timezone
 
 from coworking.asgi import application
-from events.models import Event
+from events.models import EVENT_ROOM_OPENS_BEFORE, Event
 from events.services import (
-    EVENT_ROOM_OPENS_BEFORE,
     event_create,
     event_create_with_room,
     event_update,

@@ -12,8 +12,9 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
-from events import selectors, services, tasks
+from events import errors, rsvps, selectors, services, tasks
 from events.models import Event, EventError, Rsvp
+from events.series import series_extend
 from members.models import User
 from rooms.models import Room
 from tests.conftest import SmtpSink
@@ -72,7 +73,7 @@ def meetup(by: User, **fields: Any) -> Event:
 def full_event(capacity: int, *goers: User) -> Event:
     event = EventFactory.create(capacity=capacity, starts_at=NOW + timedelta(days=1))
     for user in goers:
-        services.rsvp_set(event=event, user=user, status=Rsvp.Status.GOING, now=NOW)
+        rsvps.rsvp_set(event=event, user=user, status=Rsvp.Status.GOING, now=NOW)
     return event
 
 
@@ -113,7 +114,7 @@ def test_later_today_is_a_full_hour_ahead_and_never_tomorrow() -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", [Event.Kind.TRAINING, Event.Kind.TALK])
 def test_a_member_cannot_organise_a_training_or_a_talk(ana: User, kind: str) -> None:
-    with pytest.raises(services.StaffOnly):
+    with pytest.raises(errors.StaffOnly):
         meetup(ana, kind=kind)
     assert not Event.objects.exists()
 
@@ -131,7 +132,7 @@ def test_staff_organise_a_training_hosted_by_a_member_in_a_room(sofia: User, ana
 @pytest.mark.parametrize("fields", [{"is_active": False}, {"deleted_at": NOW}])
 def test_an_inactive_or_former_member_cannot_organise(fields: dict[str, Any]) -> None:
     outsider = UserFactory.create(**fields)
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(errors.NotAllowed):
         meetup(outsider)
 
 
@@ -139,15 +140,15 @@ def test_an_inactive_or_former_member_cannot_organise(fields: dict[str, Any]) ->
 @pytest.mark.parametrize(
     ("fields", "error"),
     [
-        ({"ends_at": NOW + timedelta(hours=2)}, services.EndsBeforeStart),
-        ({"ends_at": NOW + timedelta(hours=1)}, services.EndsBeforeStart),
+        ({"ends_at": NOW + timedelta(hours=2)}, errors.EndsBeforeStart),
+        ({"ends_at": NOW + timedelta(hours=1)}, errors.EndsBeforeStart),
         (
             {"starts_at": NOW - timedelta(minutes=10), "ends_at": NOW + timedelta(minutes=20)},
-            services.StartsInPast,
+            errors.StartsInPast,
         ),
-        ({"time_zone": "Europe/Atlantis"}, services.InvalidTimeZone),
-        ({"capacity": 0}, services.CapacityTooLow),
-        ({"title": "   "}, services.TitleRequired),
+        ({"time_zone": "Europe/Atlantis"}, errors.InvalidTimeZone),
+        ({"capacity": 0}, errors.CapacityTooLow),
+        ({"title": "   "}, errors.TitleRequired),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_error(
@@ -162,7 +163,7 @@ def test_bad_input_is_refused_with_a_clear_error(
 @pytest.mark.django_db
 def test_a_meetup_cannot_be_held_in_a_closed_room(ana: User) -> None:
     room = RoomFactory.create(closed_at=NOW)
-    with pytest.raises(services.RoomClosed):
+    with pytest.raises(errors.RoomClosed):
         meetup(ana, room=room)
 
 
@@ -199,7 +200,7 @@ def test_calendar_changes_bump_the_sequence_and_capacity_alone_does_not(ana: Use
 def test_capacity_cannot_drop_below_the_members_going(ana: User, ben: User, carla: User) -> None:
     event = full_event(3, ana, ben)
 
-    with pytest.raises(services.CapacityBelowAttendance):
+    with pytest.raises(errors.CapacityBelowAttendance):
         services.event_update(
             event=event,
             by=event.host,  # type: ignore[arg-type]
@@ -246,9 +247,9 @@ def test_more_seats_go_to_the_waiting_list_in_order(
 @pytest.mark.django_db
 def test_an_outsider_cannot_change_or_cancel_someone_elses_event(ana: User, ben: User) -> None:
     event = meetup(ana)
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(errors.NotAllowed):
         services.event_cancel(event=event, by=ben)
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(errors.NotAllowed):
         services.event_update(
             event=event,
             by=ben,
@@ -270,8 +271,8 @@ def test_cancelling_once_bumps_the_sequence_and_closes_rsvps(ana: User, ben: Use
     assert services.event_cancel(event=event, by=ana, now=NOW) is True
     assert services.event_cancel(event=event, by=ana, now=NOW) is False
     assert (event.cancelled_at, event.sequence) == (NOW, 1)
-    with pytest.raises(services.EventCancelled):
-        services.rsvp_set(event=event, user=ben, status=Rsvp.Status.GOING, now=NOW)
+    with pytest.raises(errors.EventCancelled):
+        rsvps.rsvp_set(event=event, user=ben, status=Rsvp.Status.GOING, now=NOW)
 
 
 @pytest.mark.django_db
@@ -293,17 +294,17 @@ def test_going_to_a_full_event_joins_the_waiting_list_at_the_end(
         "Ben": ("waitlisted", 1),
         "Carla": ("waitlisted", 2),
     }
-    again = services.rsvp_set(event=event, user=ben, status=Rsvp.Status.GOING, now=NOW)
+    again = rsvps.rsvp_set(event=event, user=ben, status=Rsvp.Status.GOING, now=NOW)
     assert (again.rsvp.status, again.rsvp.position) == ("waitlisted", 1)
 
 
 @pytest.mark.django_db
 def test_an_unknown_answer_or_an_ended_event_is_refused(ana: User) -> None:
     event = full_event(2)
-    with pytest.raises(services.InvalidAnswer):
-        services.rsvp_set(event=event, user=ana, status=Rsvp.Status.WAITLISTED, now=NOW)
-    with pytest.raises(services.EventOver):
-        services.rsvp_set(
+    with pytest.raises(errors.InvalidAnswer):
+        rsvps.rsvp_set(event=event, user=ana, status=Rsvp.Status.WAITLISTED, now=NOW)
+    with pytest.raises(errors.EventOver):
+        rsvps.rsvp_set(
             event=event, user=ana, status=Rsvp.Status.GOING, now=event.ends_at + timedelta(1)
         )
     assert not Rsvp.objects.exists()
@@ -312,8 +313,8 @@ def test_an_unknown_answer_or_an_ended_event_is_refused(ana: User) -> None:
 @pytest.mark.django_db
 def test_an_inactive_member_cannot_answer() -> None:
     outsider = UserFactory.create(is_active=False)
-    with pytest.raises(services.NotAllowed):
-        services.rsvp_set(event=full_event(2), user=outsider, status="going", now=NOW)
+    with pytest.raises(errors.NotAllowed):
+        rsvps.rsvp_set(event=full_event(2), user=outsider, status="going", now=NOW)
 
 
 @pytest.mark.django_db
@@ -327,7 +328,7 @@ def test_a_freed_seat_goes_to_the_first_in_line_who_is_emailed_once(
     event = full_event(1, ana, ben, carla)
 
     with django_capture_on_commit_callbacks(execute=True):
-        change = services.rsvp_set(event=event, user=ana, status=Rsvp.Status.MAYBE, now=NOW)
+        change = rsvps.rsvp_set(event=event, user=ana, status=Rsvp.Status.MAYBE, now=NOW)
 
     assert [rsvp.user for rsvp in change.promoted] == [ben]
     assert statuses(event) == {
@@ -356,10 +357,10 @@ def test_not_going_frees_the_seat_too_and_maybe_never_takes_one(
     ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     event = full_event(1, ana, ben)
-    services.rsvp_set(event=event, user=carla, status=Rsvp.Status.MAYBE, now=NOW)
+    rsvps.rsvp_set(event=event, user=carla, status=Rsvp.Status.MAYBE, now=NOW)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        change = services.rsvp_set(event=event, user=ana, status=Rsvp.Status.NOT_GOING, now=NOW)
+        change = rsvps.rsvp_set(event=event, user=ana, status=Rsvp.Status.NOT_GOING, now=NOW)
 
     assert [rsvp.user for rsvp in change.promoted] == [ben]
     assert statuses(event)["Carla"] == ("maybe", None)
@@ -372,13 +373,68 @@ def test_no_email_when_the_promoted_member_gave_the_seat_up_before_it_went(
 ) -> None:
     event = full_event(1, ana, ben)
     with django_capture_on_commit_callbacks() as callbacks:
-        change = services.rsvp_set(event=event, user=ana, status=Rsvp.Status.MAYBE, now=NOW)
-    services.rsvp_set(event=event, user=ben, status=Rsvp.Status.NOT_GOING, now=NOW)
+        change = rsvps.rsvp_set(event=event, user=ana, status=Rsvp.Status.MAYBE, now=NOW)
+    rsvps.rsvp_set(event=event, user=ben, status=Rsvp.Status.NOT_GOING, now=NOW)
 
     for callback in callbacks:
         callback()
 
     assert change.promoted and smtp.messages == []
+
+
+@pytest.mark.django_db
+def test_releasing_a_former_members_seat_seats_the_next_in_line_after_commit(
+    ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = full_event(1, ana, ben, carla)
+    User.objects.filter(pk=ana.pk).update(is_active=False, deleted_at=NOW)
+    seat = Rsvp.objects.get(user=ana)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        change = rsvps.rsvp_release(rsvp=seat, now=NOW)
+        assert callbacks == []  # the notice waits for the commit
+
+    assert change.rsvp.status == Rsvp.Status.NOT_GOING
+    assert [rsvp.user for rsvp in change.promoted] == [ben]
+    assert statuses(event) == {
+        "Ana": ("not_going", None),
+        "Ben": ("going", None),
+        "Carla": ("waitlisted", 2),
+    }
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_releasing_a_waiting_place_or_a_maybe_promotes_nobody(
+    ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = full_event(1, ana, ben)
+    rsvps.rsvp_set(event=event, user=carla, status=Rsvp.Status.MAYBE, now=NOW)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        for user in (ben, carla):
+            change = rsvps.rsvp_release(rsvp=Rsvp.objects.get(user=user), now=NOW)
+            assert (change.rsvp.status, change.promoted) == (Rsvp.Status.NOT_GOING, [])
+
+    assert statuses(event)["Ana"] == ("going", None)
+    assert callbacks == []
+
+
+@pytest.mark.django_db
+def test_releasing_leaves_past_and_cancelled_events_as_they_were(
+    sofia: User, ana: User, ben: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = full_event(1, ana, ben)
+    seat = Rsvp.objects.get(user=ana)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        over = rsvps.rsvp_release(rsvp=seat, now=event.ends_at)
+        services.event_cancel(event=event, by=sofia, now=NOW)
+        cancelled = rsvps.rsvp_release(rsvp=seat, now=NOW)
+
+    assert over.promoted == cancelled.promoted == []
+    assert statuses(event) == {"Ana": ("going", None), "Ben": ("waitlisted", 1)}
+    assert len(callbacks) == 1  # the cancellation's announcement only
 
 
 @pytest.mark.django_db(transaction=True)
@@ -392,7 +448,7 @@ def test_two_members_taking_the_last_seat_at_once_get_one_seat_and_one_waiting_p
     def take_seat(user: User) -> None:
         try:
             barrier.wait()
-            services.rsvp_set(event=event, user=user, status=Rsvp.Status.GOING, now=NOW)
+            rsvps.rsvp_set(event=event, user=user, status=Rsvp.Status.GOING, now=NOW)
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
         finally:
@@ -427,7 +483,7 @@ def test_a_madrid_series_stays_at_six_pm_across_both_european_changes(sofia: Use
         until=date(2027, 4, 4),
     )
 
-    made = services.series_extend(
+    made = series_extend(
         series=series, until=date(2027, 4, 4), now=datetime(2026, 10, 1, tzinfo=UTC)
     )
 
@@ -453,7 +509,7 @@ def test_a_santiago_series_keeps_its_local_time_across_chiles_changes(sofia: Use
         until=date(2027, 9, 15),
     )
 
-    made = services.series_extend(
+    made = series_extend(
         series=series, until=date(2027, 9, 15), now=datetime(2027, 3, 1, tzinfo=UTC)
     )
 
@@ -474,8 +530,8 @@ def test_extending_a_series_twice_creates_nothing_more_and_skips_the_past() -> N
         until=date(2026, 12, 2),
     )
 
-    first = services.series_extend(series=series, until=date(2027, 1, 31), now=NOW)
-    again = services.series_extend(series=series, until=date(2027, 1, 31), now=NOW)
+    first = series_extend(series=series, until=date(2027, 1, 31), now=NOW)
+    again = series_extend(series=series, until=date(2027, 1, 31), now=NOW)
 
     # Not Monday 16, Wednesday 18 nor Monday 23 (past); nothing after the series' last day.
     assert [event.starts_at.date() for event in first] == [
@@ -503,10 +559,10 @@ def test_the_lists_show_upcoming_past_and_mine_in_one_query_each(
     EventFactory.create(title="Called off", starts_at=NOW + timedelta(hours=3), cancelled_at=NOW)
     done = EventFactory.create(title="Done", starts_at=NOW - timedelta(days=1))
     for user in (ana, ben):
-        services.rsvp_set(event=soon, user=user, status=Rsvp.Status.GOING, now=NOW)
+        rsvps.rsvp_set(event=soon, user=user, status=Rsvp.Status.GOING, now=NOW)
     Rsvp.objects.create(event=done, user=ana, status=Rsvp.Status.GOING)
     Rsvp.objects.create(event=done, user=ben, status=Rsvp.Status.MAYBE)
-    services.rsvp_set(event=later, user=ben, status=Rsvp.Status.MAYBE, now=NOW)
+    rsvps.rsvp_set(event=later, user=ben, status=Rsvp.Status.MAYBE, now=NOW)
 
     with django_assert_num_queries(1):
         upcoming = [

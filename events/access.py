@@ -1,0 +1,14 @@
+"""Who may do what with events: the rules the services and the pages share."""
+
+from events.models import Event
+from members.models import User
+
+
+def user_is_member(user: User) -> bool:
+    """An active member, not a deleted account: may start meetups and answer events."""
+    return bool(user.is_active and user.deleted_at is None)
+
+
+def event_can_manage(*, event: Event, user: User) -> bool:
+    """May `user` change this event? Staff, its host and whoever created it."""
+    return user.is_staff or user.pk in (event.host_id, event.created_by_id)

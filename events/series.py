@@ -1,0 +1,59 @@
+"""The occurrences of weekly series: ordinary events, made ahead of time."""
+
+import zoneinfo
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from events.models import Event, EventSeries
+
+# How far ahead series are filled (the admin action and the daily beat tick).
+SERIES_HORIZON = timedelta(weeks=8)
+
+
+def series_extend(*, series: EventSeries, until: date, now: datetime | None = None) -> list[Event]:
+    """Create the series' missing occurrences from today up to `until` (and no later than the
+    series' last day); occurrences already made, or already started, are left alone, so
+    running it again creates nothing. Locks the series row, so two runs at once cannot
+    both create the same occurrence. Returns the new events."""
+    now = now or timezone.now()
+    zone = zoneinfo.ZoneInfo(series.time_zone)
+    with transaction.atomic():
+        locked = EventSeries.objects.select_for_update().get(pk=series.pk)
+        wanted = [
+            locked.occurrence_starts_at(day)
+            for day in locked.occurrence_days(first=now.astimezone(zone).date(), last=until)
+        ]
+        wanted = [starts_at for starts_at in wanted if starts_at > now]
+        existing = set(
+            locked.events.filter(starts_at__in=wanted).values_list("starts_at", flat=True)
+        )
+        return Event.objects.bulk_create(
+            Event(
+                kind=locked.kind,
+                title=locked.title,
+                description=locked.description,
+                host=locked.host,
+                created_by=locked.created_by,
+                starts_at=starts_at,
+                ends_at=starts_at + locked.duration,
+                time_zone=locked.time_zone,
+                capacity=locked.capacity,
+                room=locked.room,
+                series=locked,
+            )
+            for starts_at in wanted
+            if starts_at not in existing
+        )
+
+
+def series_extend_all(*, now: datetime | None = None) -> int:
+    """Fill every running series up to `SERIES_HORIZON` ahead. Idempotent, like
+    `series_extend`. Returns how many events it created."""
+    now = now or timezone.now()
+    created = 0
+    for series in EventSeries.objects.filter(until__gte=now.date()):
+        until = now.astimezone(zoneinfo.ZoneInfo(series.time_zone)).date() + SERIES_HORIZON
+        created += len(series_extend(series=series, until=until, now=now))
+    return created
