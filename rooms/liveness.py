@@ -11,6 +11,7 @@ Pushed kicks (rooms.broadcast) are immediate; the sweep bounds how late a missed
 """
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
@@ -18,6 +19,8 @@ from channels.layers import get_channel_layer
 
 from rooms import broadcast
 from rooms.presence import TOUCH_INTERVAL, connections_check
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,12 @@ def forget(channel_name: str) -> None:
 async def _sweep_forever() -> None:
     while True:
         await asyncio.sleep(TOUCH_INTERVAL.total_seconds())
-        await sweep()
+        try:
+            await sweep()
+        except Exception:
+            # Each round covers every socket, so the next one makes up for this one; ending
+            # the loop instead would let this process's presence rows go stale and be pruned.
+            logger.exception("Liveness sweep failed; trying again in %s", TOUCH_INTERVAL)
 
 
 async def sweep() -> None:

@@ -1,0 +1,90 @@
+"""What a client frame may be, and the error frames that say why one was refused."""
+
+import json
+import uuid
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+# The consumer's limit, answered with an error frame: room for a call's SDP with audio,
+# video and a shared screen. The server's own limit (uvicorn's --ws-max-size, 64 KiB, in the
+# Dockerfile's command) closes the connection of anyone sending more.
+MAX_FRAME_BYTES = 32 * 1024
+
+ERRORS = {
+    "invalid_frame": _("This frame is not valid."),
+    "frame_too_large": _("This frame is too large."),
+    "invalid_json": _("This frame is not valid JSON."),
+    "unknown_type": _("This frame type is unknown."),
+    "invalid_fields": _("This frame has missing or wrong fields."),
+    "rate_limited": _("Too many messages: wait a few seconds."),
+    "not_found": _("This message does not exist."),
+    "no_member": _("This member does not exist."),
+    "sdp_too_large": _("This call description is too large."),
+}
+
+
+class FrameError(Exception):
+    """Refuses one frame: the socket answers with an error frame and stays open."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def error_frame(code: str, message: str | None = None) -> dict[str, Any]:
+    """`message` defaults to the code's own, in the active language (the socket's)."""
+    if message is None:
+        message = str(ERRORS[code])
+    return {"type": "error", "code": code, "message": message}
+
+
+def decode(text_data: str | None) -> dict[str, Any]:
+    """The frame as a dict with a string `type`, or FrameError, checked in this order:
+    binary, size, JSON, shape."""
+    if text_data is None:
+        raise FrameError("invalid_frame")
+    if len(text_data.encode()) > MAX_FRAME_BYTES:
+        raise FrameError("frame_too_large")
+    try:
+        content = json.loads(text_data)
+    except ValueError as exc:
+        raise FrameError("invalid_json") from exc
+    if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+        raise FrameError("invalid_fields")
+    return content
+
+
+# Field checks shared by several features; a feature's own checks live with its handlers.
+
+
+def positive_int(content: dict[str, Any], key: str) -> int:
+    value = content.get(key)
+    # bool is an int to Python, never to the protocol.
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise FrameError("invalid_fields")
+    return value
+
+
+def text(content: dict[str, Any]) -> str:
+    value = content.get("text")
+    if not isinstance(value, str):
+        raise FrameError("invalid_fields")
+    return value
+
+
+def boolean(content: dict[str, Any], key: str, default: bool | None = None) -> bool:
+    value = content.get(key, default)
+    if not isinstance(value, bool):
+        raise FrameError("invalid_fields")
+    return value
+
+
+def uuid_field(content: dict[str, Any], key: str) -> uuid.UUID:
+    value = content.get(key)
+    if not isinstance(value, str):
+        raise FrameError("invalid_fields")
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise FrameError("invalid_fields") from exc

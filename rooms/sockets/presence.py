@@ -1,0 +1,47 @@
+"""Presence on the room socket: a member's status, and who is in the room, minus blocks."""
+
+from typing import Any, ClassVar
+
+from channels.db import database_sync_to_async
+
+from members.models import User
+from rooms import broadcast
+from rooms import presence as presence_rows
+from rooms.models import Presence, Room
+from rooms.sockets.base import Handler, MemberSocket
+from rooms.sockets.frames import FrameError
+
+
+@database_sync_to_async
+def _set_status(room: Room, user: User, status: str) -> bool:
+    return bool(presence_rows.presence_set_status(room=room, user=user, status=status))
+
+
+class PresenceFrames(MemberSocket):
+    """Needs `room`, and `blocked`: the ids this member does not see come and go."""
+
+    blocked: set[int]
+
+    async def on_presence_status(self, content: dict[str, Any]) -> None:
+        assert self.room is not None
+        status = content.get("status")
+        if status not in Presence.Status.values:
+            raise FrameError("invalid_fields")
+        if await _set_status(self.room, self.user, str(status)):
+            broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
+
+    HANDLERS: ClassVar[dict[str, Handler]] = {"presence.status": on_presence_status}
+
+    async def presence_update(self, event: dict[str, Any]) -> None:
+        """A batch from rooms.broadcast, its frame ready-encoded for everyone; re-encoded
+        only for a member who blocked someone in it."""
+        members: list[dict[str, Any]] = event["members"]
+        left: list[int] = event["left"]
+        hidden = self.blocked
+        if not any(m["id"] in hidden for m in members) and not hidden.intersection(left):
+            await self.send(text_data=event["frame"])
+            return
+        members = [m for m in members if m["id"] not in hidden]
+        left = [user_id for user_id in left if user_id not in hidden]
+        if members or left:
+            await self.send_json({"type": "presence.update", "members": members, "left": left})
