@@ -101,6 +101,10 @@ class Participation(models.Model):
     auto_paused = models.BooleanField(
         _("paused because intros went unanswered"), default=False, editable=False
     )
+    # Claimed by the one task that emails the member about this pause; cleared on resume.
+    auto_pause_notice_sent_at = models.DateTimeField(
+        _("notice sent"), null=True, blank=True, editable=False
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from itertools import combinations
 from zoneinfo import ZoneInfo
 
@@ -281,13 +282,21 @@ def participations_to_auto_pause() -> list[Participation]:
     return found
 
 
-def participation_auto_pause(*, participation: Participation) -> bool:
-    """Pause; True only for the call that did it, so the notice goes out once."""
-    return bool(
+def participation_auto_pause(*, participation: Participation, notify: bool = False) -> bool:
+    """Pause until the member resumes. True only for the call that paused (a conditional
+    UPDATE); only that call, given `notify`, queues the email telling the member why, once
+    its transaction commits. Each pause starts with its notice unsent. Staff pausing by
+    hand pass no `notify`: the email says the intros went unanswered."""
+    paused = bool(
         Participation.objects.filter(pk=participation.pk, auto_paused=False).update(
-            auto_paused=True
+            auto_paused=True, auto_pause_notice_sent_at=None
         )
     )
+    if paused and notify:
+        from matching.tasks import auto_pause_notice_send
+
+        transaction.on_commit(partial(auto_pause_notice_send.delay, participation.pk))
+    return paused
 
 
 def participation_update(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching import emails, services
-from matching.models import GroupMember, Unmatched
+from matching.models import GroupMember, Participation, Unmatched
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -94,8 +94,7 @@ def follow_ups_tick() -> None:
     for seat_id in services.follow_ups_due():
         follow_up_send.delay(seat_id)
     for participation in services.participations_to_auto_pause():
-        services.participation_auto_pause(participation=participation)
-        auto_pause_notice_send.delay(participation.pk)
+        services.participation_auto_pause(participation=participation, notify=True)
 
 
 @shared_task(ignore_result=True, **RETRY)
@@ -118,8 +117,30 @@ def follow_up_send(seat_id: int) -> None:
 
 @shared_task(ignore_result=True, **RETRY)
 def auto_pause_notice_send(participation_id: int) -> None:
-    from matching.models import Participation
-
-    participation = Participation.objects.filter(pk=participation_id, auto_paused=True).first()
-    if participation and participation.user.is_active:
+    """Tell a member their coffee pairs were paused, once per pause. A conditional UPDATE
+    claims the notice before sending, so a duplicate task finds it taken, and no row lock
+    is held while the mail server answers; a failed send gives the claim back and retries.
+    (A worker dying mid-send keeps the claim: at most one notice, never two.)"""
+    claimed_at = timezone.now()
+    claimed = Participation.objects.filter(
+        pk=participation_id,
+        auto_paused=True,
+        auto_pause_notice_sent_at__isnull=True,
+        user__is_active=True,
+    ).update(auto_pause_notice_sent_at=claimed_at)
+    if not claimed:
+        return
+    participation = (
+        Participation.objects.select_related("user", "programme")
+        .filter(pk=participation_id)
+        .first()
+    )
+    if participation is None:
+        return
+    try:
         emails.auto_pause_email(participation).send()
+    except Exception:
+        Participation.objects.filter(
+            pk=participation_id, auto_pause_notice_sent_at=claimed_at
+        ).update(auto_pause_notice_sent_at=None)
+        raise

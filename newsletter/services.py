@@ -238,7 +238,8 @@ def _claim(
     *, issue_id: int, size: int, now: datetime
 ) -> tuple[uuid.UUID, list[tuple[int, int, str, str, str]]]:
     """Take up to `size` rows for this batch (SKIP LOCKED: concurrent batches take
-    different rows) and commit the claim before anything is sent."""
+    different rows) and commit the claim before anything is sent. The rows are read in the
+    same transaction: should that read fail, nothing stays claimed."""
     batch = uuid.uuid4()
     with transaction.atomic():
         ids = list(
@@ -261,13 +262,17 @@ def _claim(
             claimed_at=now,
             attempts=F("attempts") + 1,
         )
-    rows = list(
-        Delivery.objects.filter(pk__in=ids)
-        .order_by("pk")
-        .values_list(
-            "pk", "subscriber_id", "subscriber__email", "subscriber__language", "subscriber__status"
+        rows = list(
+            Delivery.objects.filter(pk__in=ids)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "subscriber_id",
+                "subscriber__email",
+                "subscriber__language",
+                "subscriber__status",
+            )
         )
-    )
     return batch, rows
 
 
@@ -311,7 +316,8 @@ def issue_send_batch(*, issue_id: int, size: int | None = None) -> BatchOutcome:
     `deliveries_recover` sets aside rather than send twice. A refused recipient is
     `failed` and retried later (MAX_ATTEMPTS in all). A connection that breaks mid-message
     makes that message `unknown`, puts the rest of the batch back and raises, for the
-    task to retry."""
+    task to retry. Any other failure (rendering, building a message, the database) puts
+    back every row of the batch not yet handed to the server, and raises too."""
     size = size or settings.NEWSLETTER_BATCH_SIZE
     issue = Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).first()
     if issue is None:
@@ -322,42 +328,48 @@ def issue_send_batch(*, issue_id: int, size: int | None = None) -> BatchOutcome:
     if not rows:
         return BatchOutcome(next_in=_issue_finish_or_wait(issue_id, now))
 
-    # Whoever left or bounced after the issue was queued is not mailed.
-    gone = [pk for pk, _s, _e, _l, status in rows if status != Subscriber.Status.CONFIRMED]
-    Delivery.objects.filter(pk__in=gone).update(status=Delivery.Status.SKIPPED)
-    rows = [row for row in rows if row[4] == Subscriber.Status.CONFIRMED]
-
-    rendered: dict[str, emails.RenderedIssue] = {}
-    connection = get_connection(fail_silently=False)
-    try:
-        connection.open()
-    except Exception:
-        _release([row[0] for row in rows], batch)
-        raise
+    claimed = [row[0] for row in rows]
+    # Rows handed to the server: only these may have gone out. Whatever else fails, before
+    # the first message or between two, puts back every row of the batch not in here.
+    tried: set[int] = set()
     sent = failed = 0
     try:
-        for index, (pk, subscriber_id, address, language, _status) in enumerate(rows):
-            if language not in rendered:
-                rendered[language] = emails.issue_render(issue=issue, language=language)
-            message = emails.issue_message(
-                rendered=rendered[language],
-                to=address,
-                unsubscribe=emails.unsubscribe_url(subscriber_id=subscriber_id),
-            )
-            try:
-                connection.send_messages([message])
-            except REFUSALS as exc:
-                _mark(pk, batch, status=Delivery.Status.FAILED, error=str(exc)[:255])
-                failed += 1
-                continue
-            except Exception as exc:
-                _mark(pk, batch, status=Delivery.Status.UNKNOWN, error=str(exc)[:255])
-                _release([row[0] for row in rows[index + 1 :]], batch)
-                raise
-            _mark_sent(pk, batch)
-            sent += 1
-    finally:
-        connection.close()
+        # Whoever left or bounced after the issue was queued is not mailed.
+        gone = [pk for pk, _s, _e, _l, status in rows if status != Subscriber.Status.CONFIRMED]
+        Delivery.objects.filter(pk__in=gone).update(status=Delivery.Status.SKIPPED)
+        rows = [row for row in rows if row[4] == Subscriber.Status.CONFIRMED]
+
+        rendered: dict[str, emails.RenderedIssue] = {}
+        connection = get_connection(fail_silently=False)
+        connection.open()
+        try:
+            for pk, subscriber_id, address, language, _status in rows:
+                if language not in rendered:
+                    rendered[language] = emails.issue_render(issue=issue, language=language)
+                message = emails.issue_message(
+                    rendered=rendered[language],
+                    to=address,
+                    unsubscribe=emails.unsubscribe_url(subscriber_id=subscriber_id),
+                )
+                tried.add(pk)
+                try:
+                    connection.send_messages([message])
+                except REFUSALS as exc:
+                    _mark(pk, batch, status=Delivery.Status.FAILED, error=str(exc)[:255])
+                    failed += 1
+                    continue
+                except Exception as exc:
+                    _mark(pk, batch, status=Delivery.Status.UNKNOWN, error=str(exc)[:255])
+                    raise
+                _mark_sent(pk, batch)
+                sent += 1
+        finally:
+            connection.close()
+    except Exception:
+        # Rows already settled are left alone: `_release` only takes back those still
+        # `sending` in this batch.
+        _release([pk for pk in claimed if pk not in tried], batch)
+        raise
     return BatchOutcome(sent=sent, failed=failed, skipped=len(gone), next_in=0)
 
 

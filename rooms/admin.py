@@ -17,7 +17,6 @@ from rooms.models import (
     RoomParticipation,
     Visit,
 )
-from rooms.tasks import room_closed_announce
 
 
 @admin.register(Room)
@@ -68,7 +67,6 @@ class RoomAdmin(admin.ModelAdmin):
         closed = 0
         for room in queryset.exclude(kind=Room.Kind.CAFETERIA).filter(closed_at__isnull=True):
             if services.room_close(room=room, by=request.user):  # type: ignore[arg-type]
-                room_closed_announce(room.pk)
                 closed += 1
         self.message_user(
             request,

@@ -4,6 +4,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from django.db import IntegrityError, transaction
@@ -191,18 +192,28 @@ def room_enter(*, room: Room, user: User, now: datetime | None = None) -> RoomPa
     return participation
 
 
+def _room_closed_announce(room_id: int) -> None:
+    """Once the closing commits, tell the room's sockets (they say goodbye and close) and
+    the lobbies."""
+    transaction.on_commit(partial(async_to_sync(broadcast.room_closed), room_id=room_id))
+
+
 def room_close(*, room: Room, by: User, now: datetime | None = None) -> bool:
-    """Close a meeting room by hand (its creator or staff), keeping its history."""
+    """Close a meeting room by hand (its creator or staff), keeping its history. True when
+    this call closed it; only then are its sockets told, after the commit."""
     if room.is_cafeteria:
         return room.close()  # raises CafeteriaProtected
     if not (by.is_staff or by.pk == room.created_by_id):
         raise NotAllowed
-    return room.close(now=now)
+    closed = room.close(now=now)
+    if closed:
+        _room_closed_announce(room.pk)
+    return closed
 
 
 def rooms_close_idle(*, now: datetime, idle_for: timedelta) -> list[int]:
     """Close member-made rooms without activity for `idle_for`. Returns the ids this run
-    closed, for the caller to tell their sockets.
+    closed; their sockets are told after the commit.
 
     One conditional UPDATE (still open, still idle): a second run, or two runs at once,
     closes nothing twice, and a room that came back to life meanwhile stays open. The rooms
@@ -215,11 +226,14 @@ def rooms_close_idle(*, now: datetime, idle_for: timedelta) -> list[int]:
     if not candidates:
         return []
     idle.filter(pk__in=candidates).update(closed_at=now)
-    return list(
+    closed = list(
         Room.objects.filter(pk__in=candidates, closed_at=now)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+    for room_id in closed:
+        _room_closed_announce(room_id)
+    return closed
 
 
 def _clean_text(text: str) -> str:

@@ -39,20 +39,12 @@ def presence_prune() -> int:
     return len(changed)
 
 
-def room_closed_announce(room_id: int) -> None:
-    """Once the closing is committed, tell the room's sockets (they say goodbye and close)."""
-    transaction.on_commit(lambda: async_to_sync(broadcast.room_closed)(room_id=room_id))
-
-
 @shared_task(ignore_result=True)
 def rooms_close_idle_tick() -> int:
     """Beat runs this every five minutes: member-made rooms nobody has been in, nor written
     in, for `ROOMS_IDLE_CLOSE_AFTER` close. Returns how many this run closed (a second run
     closes none of them again, and announces nothing)."""
-    closed = rooms_close_idle(now=timezone.now(), idle_for=settings.ROOMS_IDLE_CLOSE_AFTER)
-    for room_id in closed:
-        room_closed_announce(room_id)
-    return len(closed)
+    return len(rooms_close_idle(now=timezone.now(), idle_for=settings.ROOMS_IDLE_CLOSE_AFTER))
 
 
 EMAIL_RETRY = {

@@ -26,7 +26,6 @@ from rooms.services import (
     room_create,
     room_invite,
 )
-from rooms.tasks import room_closed_announce
 
 HISTORY_ON_PAGE = 50
 # How far back the lobby lists the closed rooms a member was in.
@@ -128,7 +127,6 @@ def close(request: HttpRequest, slug: str) -> HttpResponse:
     except (NotAllowed, CafeteriaProtected):
         raise PermissionDenied from None
     if closed_now:
-        room_closed_announce(room.pk)
         messages.success(
             request,
             _("You closed “%(name)s”. Its history stays readable to those who were in it.")

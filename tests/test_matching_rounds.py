@@ -266,7 +266,9 @@ def test_the_follow_up_asks_once_and_its_links_answer_without_login(
 
 
 @pytest.mark.django_db
-def test_members_who_ignore_three_intros_are_paused_and_told() -> None:
+def test_members_who_ignore_three_intros_are_paused_and_told(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     ignorer, answerer = participant(), participant()
     for number in range(3):
         round_, _ = services.round_create(
@@ -276,8 +278,11 @@ def test_members_who_ignore_three_intros_are_paused_and_told() -> None:
         services.answer_record(seat=round_.seats.get(user=answerer), answer="met")
     mail.outbox.clear()
 
-    tasks.follow_ups_tick()
-    tasks.follow_ups_tick()
+    # The notice goes out once the pause commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_ups_tick()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_ups_tick()
 
     assert Participation.objects.get(user=ignorer).auto_paused
     assert not Participation.objects.get(user=answerer).auto_paused

@@ -1,0 +1,121 @@
+"""The auto-pause notice: one email per pause, sent after the pause commits, whatever the
+ticks and the broker do twice."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from matching import services, tasks
+from matching.models import GroupMember, Participation
+from members.models import User
+from tests.conftest import SmtpSink, free_port
+from tests.test_matching_rounds import SLOT, community, participant
+
+pytestmark = pytest.mark.django_db
+
+
+def ignored_three_follow_ups() -> User:
+    """A member who left the last three "did you meet?" unanswered, with a partner who
+    answered every time."""
+    ignorer, answerer = participant(), participant()
+    for number in range(3):
+        round_, _ = services.round_create(
+            programme=community(), scheduled_for=SLOT + timedelta(days=14 * number)
+        )
+        GroupMember.objects.filter(round=round_).update(follow_up_sent_at=SLOT)
+        services.answer_record(seat=round_.seats.get(user=answerer), answer="met")
+    return ignorer
+
+
+def told(smtp: SmtpSink) -> list[str]:
+    return [str(message["To"]) for message in smtp.messages]
+
+
+def test_two_overlapping_ticks_tell_the_member_once(
+    smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    ignorer = ignored_three_follow_ups()
+    # Both ticks read who to pause before either of them paused anyone.
+    seen = services.participations_to_auto_pause()
+    monkeypatch.setattr(services, "participations_to_auto_pause", lambda: list(seen))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_ups_tick()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_ups_tick()
+
+    assert Participation.objects.get(user=ignorer).auto_paused
+    assert told(smtp) == [ignorer.email]
+
+
+def test_a_redelivered_notice_task_sends_nothing_more(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    ignorer = ignored_three_follow_ups()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_ups_tick()
+    participation = Participation.objects.get(user=ignorer)
+
+    tasks.auto_pause_notice_send(participation.pk)
+    tasks.auto_pause_notice_send(participation.pk)
+
+    assert told(smtp) == [ignorer.email]
+
+
+def test_the_notice_waits_for_the_pause_to_commit(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    ignorer = ignored_three_follow_ups()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        tasks.follow_ups_tick()
+        assert told(smtp) == []
+    for callback in callbacks:
+        callback()
+
+    assert told(smtp) == [ignorer.email]
+
+
+def test_a_failed_notice_is_sent_on_the_retry(
+    smtp: SmtpSink, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    ignorer = ignored_three_follow_ups()
+    participation = Participation.objects.get(user=ignorer)
+    services.participation_auto_pause(participation=participation)
+    smtp_port, settings.EMAIL_PORT = settings.EMAIL_PORT, free_port()  # nothing listens there
+
+    result = tasks.auto_pause_notice_send.apply(
+        args=[participation.pk], retries=tasks.RETRY["max_retries"], throw=False
+    )
+    assert result.failed()
+    settings.EMAIL_PORT = smtp_port
+    tasks.auto_pause_notice_send(participation.pk)
+
+    assert told(smtp) == [ignorer.email]
+
+
+def test_a_member_paused_again_after_resuming_is_told_again(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    ignorer = ignored_three_follow_ups()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_ups_tick()
+    participation = Participation.objects.get(user=ignorer)
+    services.participation_resume(participation=participation)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.participation_auto_pause(participation=participation, notify=True)
+
+    assert told(smtp) == [ignorer.email, ignorer.email]
+
+
+def test_a_pause_by_staff_sends_no_notice(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    ignorer = ignored_three_follow_ups()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.participation_auto_pause(participation=Participation.objects.get(user=ignorer))
+
+    assert told(smtp) == []
