@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.models import CalendarFeed, Event, Rsvp
-from events.services import rsvp_set
+from events.rsvps import rsvp_release
 from members.models import User
 from members.privacy import Deletion, personal_data_register
 
@@ -41,13 +41,11 @@ def _delete(user: User) -> None:
     """Give up every seat still to come as a "not going" would (the event's row lock, the
     first wait-listed member promoted and emailed after commit), then erase the answers."""
     now = timezone.now()
-    upcoming = (
-        Rsvp.objects.filter(user=user, event__cancelled_at__isnull=True, event__ends_at__gt=now)
-        .exclude(status=Rsvp.Status.NOT_GOING)
-        .select_related("event")
-    )
+    upcoming = Rsvp.objects.filter(
+        user=user, event__cancelled_at__isnull=True, event__ends_at__gt=now
+    ).exclude(status=Rsvp.Status.NOT_GOING)
     for rsvp in upcoming:
-        rsvp_set(event=rsvp.event, user=user, status=Rsvp.Status.NOT_GOING, now=now)
+        rsvp_release(rsvp=rsvp, now=now)
     Rsvp.objects.filter(user=user).delete()
     CalendarFeed.objects.filter(user=user).delete()
 

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from events.feeds import calendar_feed_get_or_create
 from events.models import CalendarFeed, Rsvp
-from events.services import calendar_feed_get_or_create
 from matching.apps import COMMUNITY_SLUG
 from matching.models import Participation, Programme
 from members.models import Profile, User
