@@ -17,7 +17,7 @@ CHROMIUM ?= /usr/bin/chromium
 TEST_WORKERS ?= 4
 EN_PO := locale/en/LC_MESSAGES/django.po
 
-.PHONY: run test install uv system-deps migrate seed lint typecheck messages bench clean
+.PHONY: run test lint-layers install uv system-deps migrate seed lint typecheck messages bench clean
 
 run: install ## Serve the site with demo data on http://127.0.0.1:8000 (HTTP and WebSockets)
 	$(RUN) python manage.py migrate --noinput
@@ -45,10 +45,14 @@ system-deps:
 			apt-get install -y -qq chromium gettext >/dev/null; \
 		else echo "The tests need: sudo apt-get install chromium gettext" >&2; exit 1; fi; }
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy and the layers between apps (import-linter, docs/architecture.md)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy .
+	$(RUN) lint-imports
+
+lint-layers: install ## Only the import-linter contracts (run by CI too)
+	$(RUN) lint-imports
 
 messages: install ## Refresh the Spanish and English catalogues after changing strings
 	$(RUN) python manage.py makemessages --locale es --locale en --no-obsolete \

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
-    """The site itself: layout, home page, health check and demo data."""
+    """What every app builds on: layout, emails, access helpers, middleware, health check."""
 
     name = "core"
     verbose_name = _("Site")

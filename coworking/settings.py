@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "events",
     "moderation",
     "dashboard",
+    "demo",
     "newsletter",
     "notifications",
 ]

@@ -2,18 +2,25 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from django.views.static import serve
 
 from core import views as core_views
+from coworking import views
 
 # The admin logs in through allauth's login, which is rate limited per address.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
+    # Emails sent before the preferences moved to the notifications app link here.
+    path(
+        "members/me/settings/",
+        RedirectView.as_view(pattern_name="notifications:settings", permanent=True),
+    ),
     path("members/", include("members.urls")),
     path("pairs/", include("matching.urls")),
     path("rooms/", include("rooms.urls")),

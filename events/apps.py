@@ -7,6 +7,7 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
-        from events import privacy
+        from events import digest, privacy
 
+        digest.register()
         privacy.register()

@@ -8,13 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.emails import EMAIL_RETRY
 from events import emails
 from events.attendance import event_wrap_up
 from events.models import Event, Rsvp
 from events.series import series_extend_all
 from notifications.models import Kind
 from notifications.services import notify
-from rooms.tasks import EMAIL_RETRY
 
 logger = logging.getLogger(__name__)
 

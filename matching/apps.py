@@ -10,9 +10,12 @@ class MatchingConfig(AppConfig):
     verbose_name = _("Coffee pairs")
 
     def ready(self) -> None:
-        from matching import privacy
+        from matching import digest, privacy, receivers
+        from members.signals import onboarding_completed
 
         post_migrate.connect(community_programme_ensure, sender=self)
+        onboarding_completed.connect(receivers.on_onboarding_completed)
+        digest.register()
         privacy.register()
 
 

@@ -12,7 +12,6 @@ urlpatterns = [
     path("me/met/<int:member_id>/note/", profiles.met_note, name="met_note"),
     path("<int:member_id>/", profiles.profile_detail, name="profile"),
     path("me/blocked/", privacy.blocked_list, name="blocked"),
-    path("me/settings/", privacy.notification_settings, name="settings"),
     path("me/export/", privacy.data_export, name="export"),
     path("me/delete/", privacy.account_delete, name="delete"),
     path("<int:member_id>/block/", privacy.block, name="block"),

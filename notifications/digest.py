@@ -3,40 +3,75 @@
 Sent on Monday morning in the member's own zone (`digest_zones`), only to members who
 asked for it and have not used the site for `AWAY_FOR`, so active members get no noise."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from events.models import Event
-from events.selectors import events_upcoming
-from matching.models import GroupMember, Round
-from matching.selectors import current_seat, partners_of
 from members.models import Profile, User
 from members.services import blocked_user_ids
 from notifications.models import Notification
 
 AWAY_FOR = timedelta(days=7)
 NEW_MEMBERS_SINCE = timedelta(days=7)
-EVENTS_AHEAD = timedelta(days=7)
 DIGEST_WEEKDAY = 0  # Monday
 DIGEST_HOUR = 8
 LIST_LIMIT = 5
 
 
+@dataclass(frozen=True)
+class DigestSection:
+    """A part of the digest that another app writes (matching: your coffee pair; events:
+    coming up this week). `collect(user, now)` returns what to say, or something falsy for
+    nothing; `template` + ".txt"/".html" renders it as `data`."""
+
+    key: str
+    order: int
+    collect: Callable[[User, datetime], Any]
+    template: str
+
+
+@dataclass(frozen=True)
+class FilledSection:
+    key: str
+    template: str
+    data: Any
+
+    @property
+    def text_template(self) -> str:
+        return f"{self.template}.txt"
+
+    @property
+    def html_template(self) -> str:
+        return f"{self.template}.html"
+
+
+_sections: dict[str, DigestSection] = {}
+
+
+def digest_section_register(
+    *, key: str, order: int, collect: Callable[[User, datetime], Any], template: str
+) -> None:
+    """Called from an app's `ready()`; sections appear by `order`, after the member's own
+    notifications and before the new members."""
+    _sections[key] = DigestSection(key, order, collect, template)
+
+
 @dataclass
 class DigestContent:
-    new_members: list[Profile] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    round: Round | None = None
-    pairs_count: int = 0
-    partners: list[User] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    sections: list[FilledSection] = field(default_factory=list)
+    new_members: list[Profile] = field(default_factory=list)
+
+    def section(self, key: str) -> Any:
+        return next((section.data for section in self.sections if section.key == key), None)
 
     def is_empty(self) -> bool:
-        return not (self.new_members or self.events or self.partners or self.notifications)
+        return not (self.notifications or self.sections or self.new_members)
 
 
 def digest_zones(*, zones: list[str], now: datetime) -> list[str]:
@@ -84,9 +119,12 @@ def _new_members(*, user: User, now: datetime) -> list[Profile]:
 
 def digest_content(*, user: User, now: datetime | None = None) -> DigestContent:
     now = now or timezone.now()
-    content = DigestContent(
-        new_members=_new_members(user=user, now=now),
-        events=list(events_upcoming(now=now).filter(starts_at__lt=now + EVENTS_AHEAD)[:LIST_LIMIT]),
+    sections = []
+    for section in sorted(_sections.values(), key=lambda item: item.order):
+        data = section.collect(user, now)
+        if data:
+            sections.append(FilledSection(section.key, section.template, data))
+    return DigestContent(
         notifications=list(
             Notification.objects.filter(
                 user=user,
@@ -95,12 +133,6 @@ def digest_content(*, user: User, now: datetime | None = None) -> DigestContent:
                 created_at__gte=now - AWAY_FOR,
             )[:10]
         ),
+        sections=sections,
+        new_members=_new_members(user=user, now=now),
     )
-    seat = current_seat(user)
-    if seat is not None:
-        content.round = seat.round
-        content.partners = partners_of(seat)
-        content.pairs_count = (
-            GroupMember.objects.filter(round=seat.round).values("group").distinct().count()
-        )
-    return content

@@ -7,5 +7,6 @@ app_name = "notifications"
 urlpatterns = [
     path("", views.notification_list, name="list"),
     path("read/", views.notifications_read, name="read"),
+    path("settings/", views.preferences, name="settings"),
     path("<int:pk>/", views.notification_open, name="open"),
 ]

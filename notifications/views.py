@@ -1,14 +1,17 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members.models import User
+from notifications.forms import PreferencesForm
 from notifications.models import Notification
 from notifications.selectors import notifications_listed
-from notifications.services import notifications_mark_read
+from notifications.services import notifications_mark_read, preferences_set
 
 PAGE_SIZE = 30
 
@@ -45,3 +48,17 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     ids = [int(raw)] if raw and raw.isdigit() else None
     notifications_mark_read(user=user, ids=ids)
     return redirect("notifications:list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = PreferencesForm.for_user(user, request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        preferences_set(
+            user=user, channels=form.channels(), email_digest=form.cleaned_data["email_digest"]
+        )
+        messages.success(request, _("Your notification preferences are saved."))
+        return redirect("notifications:settings")
+    return render(request, "notifications/settings.html", {"form": form})

@@ -63,6 +63,6 @@ def mention_email(mention: Mention) -> EmailMultiAlternatives:
             "room": message.room,
             "message": message,
             "room_url": reverse("rooms:room", args=[message.room.slug]),
-            "settings_url": reverse("members:settings"),
+            "settings_url": reverse("notifications:settings"),
         },
     )

@@ -78,9 +78,8 @@ def as_alice(alice: User) -> Client:
 
 
 def test_visitors_are_sent_to_log_in_everywhere(client: Client, bob: User) -> None:
-    pages = ["blocked", "settings", "export", "delete"]
-    for name in pages:
-        path = f"/members/me/{name}/"
+    pages = ["/members/me/blocked/", "/notifications/settings/", "/members/me/export/"]
+    for path in [*pages, "/members/me/delete/"]:
         for method in (client.get, client.post):
             response = method(path)
             assert response.status_code == 302, path
@@ -126,7 +125,7 @@ def test_settings_export_and_delete_only_touch_the_signed_in_member(
 ) -> None:
     as_carol = client_for(carol)
 
-    as_carol.post("/members/me/settings/", {kind: "in_app" for kind in CONFIGURABLE})
+    as_carol.post("/notifications/settings/", {kind: "in_app" for kind in CONFIGURABLE})
     export = json.loads(as_carol.post("/members/me/export/").content)
     wrong = as_carol.post("/members/me/delete/", {"password": "not-carols-password"})
 
@@ -526,7 +525,7 @@ def selected(page: str, name: str) -> str:
 
 
 def test_settings_show_calm_defaults(as_alice: Client) -> None:
-    page = as_alice.get("/members/me/settings/").content.decode()
+    page = as_alice.get("/notifications/settings/").content.decode()
 
     # Mention emails are calm by construction (at most one per room every 15 minutes, never
     # while the member is in the room), so they are on like the others.
@@ -546,9 +545,9 @@ def test_saving_notification_settings(as_alice: Client, alice: User) -> None:
         "waitlist_promoted": "digest",
         "mention": "in_app",
     }
-    response = as_alice.post("/members/me/settings/", choices, follow=True)
+    response = as_alice.post("/notifications/settings/", choices, follow=True)
 
-    assert response.redirect_chain == [("/members/me/settings/", 302)]
+    assert response.redirect_chain == [("/notifications/settings/", 302)]
     page = response.content.decode()
     assert "Your notification preferences are saved." in page
     assert all(selected(page, kind) == channel for kind, channel in choices.items())
@@ -562,7 +561,7 @@ def test_a_channel_that_does_not_exist_is_refused_and_nothing_is_saved(
     as_alice: Client, alice: User
 ) -> None:
     response = as_alice.post(
-        "/members/me/settings/",
+        "/notifications/settings/",
         {**{kind: "in_app" for kind in CONFIGURABLE}, "mention": "carrier-pigeon"},
     )
 
@@ -580,7 +579,7 @@ def test_the_account_menu_links_to_every_privacy_page(as_alice: Client, alice: U
         f"/members/{alice.pk}/",
         "/members/me/edit/",
         "/members/me/met/",
-        "/members/me/settings/",
+        "/notifications/settings/",
         "/members/me/blocked/",
         "/members/me/export/",
         "/members/me/delete/",
@@ -591,7 +590,7 @@ def test_the_account_menu_links_to_every_privacy_page(as_alice: Client, alice: U
 def test_privacy_pages_have_no_inline_scripts_or_styles(as_alice: Client, bob: User) -> None:
     for path in [
         "/members/me/blocked/",
-        "/members/me/settings/",
+        "/notifications/settings/",
         "/members/me/export/",
         "/members/me/delete/",
         f"/members/{bob.pk}/report/",
@@ -670,7 +669,7 @@ def test_a_wrong_password_deletes_nothing(as_alice: Client, alice: User) -> None
     assert "That is not your current password." in response.content.decode()
     alice.refresh_from_db()
     assert alice.deleted_at is None and alice.is_active
-    assert as_alice.get("/members/me/settings/").status_code == 200
+    assert as_alice.get("/notifications/settings/").status_code == 200
 
 
 def test_password_guessing_on_the_delete_page_is_rate_limited(
@@ -706,7 +705,7 @@ def test_deleting_the_account_removes_the_member_everywhere(alice: User, bob: Us
     laptop, phone = Client(HTTP_ACCEPT_LANGUAGE="en"), Client(HTTP_ACCEPT_LANGUAGE="en")
     for device in (laptop, phone):
         assert device.login(email="alice@example.com", password=PASSWORD)
-        assert device.get("/members/me/settings/").status_code == 200
+        assert device.get("/notifications/settings/").status_code == 200
     AcquaintanceFactory.create(owner=bob, other=alice, note="About Alice")
 
     response = laptop.post("/members/me/delete/", {"password": PASSWORD}, follow=True)
@@ -719,7 +718,7 @@ def test_deleting_the_account_removes_the_member_everywhere(alice: User, bob: Us
     assert alice.name == "Former member"
     assert not Acquaintance.objects.filter(other=alice).exists()
     # The other device is signed out too.
-    assert phone.get("/members/me/settings/")["Location"].startswith("/accounts/login/")
+    assert phone.get("/notifications/settings/")["Location"].startswith("/accounts/login/")
     # Others no longer find the profile.
     assert client_for(bob).get(f"/members/{alice.pk}/").status_code == 404
     # The old credentials no longer work.
@@ -733,3 +732,10 @@ def test_deleting_the_account_removes_the_member_everywhere(alice: User, bob: Us
     assert signup.status_code == 302
     newcomer = User.objects.get(email="alice@example.com")
     assert newcomer.pk != alice.pk and newcomer.deleted_at is None
+
+
+def test_the_old_settings_address_in_sent_emails_still_leads_there(as_alice: Client) -> None:
+    response = as_alice.get("/members/me/settings/")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/notifications/settings/"

@@ -240,7 +240,7 @@ def test_a_mention_reaches_a_real_smtp_server_in_the_members_language(
     plain = email.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     html = email.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     room_link = f"http://testserver/rooms/{room.slug}/"
-    settings_link = "http://testserver/members/me/settings/"
+    settings_link = "http://testserver/notifications/settings/"
     assert "Hello, Ben Smith" in plain
     assert text in plain  # plain text as written, not HTML-escaped
     assert room_link in plain and settings_link in plain

@@ -4,7 +4,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 
-from core import demo
+from demo import data as demo
 from members.models import Profile, User
 from rooms.models import Room
 

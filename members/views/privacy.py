@@ -1,4 +1,4 @@
-"""A member's privacy and safety: blocks, email settings, export and deletion."""
+"""A member's privacy and safety: blocks, export and deletion."""
 
 import json
 import zoneinfo
@@ -20,8 +20,6 @@ from members import services
 from members.models import Block, User
 from members.privacy_forms import AccountDeleteForm
 from members.selectors import members_reachable
-from notifications.forms import PreferencesForm
-from notifications.services import preferences_set
 
 
 def _member_or_404(member_id: int) -> User:
@@ -67,20 +65,6 @@ def blocked_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")
     )
     return render(request, "members/blocked_list.html", {"blocks": blocks})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def notification_settings(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    form = PreferencesForm.for_user(user, request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        preferences_set(
-            user=user, channels=form.channels(), email_digest=form.cleaned_data["email_digest"]
-        )
-        messages.success(request, _("Your notification preferences are saved."))
-        return redirect("members:settings")
-    return render(request, "members/settings.html", {"form": form})
 
 
 @login_required

@@ -9,6 +9,7 @@ from members import services
 from members.forms import AcquaintanceNoteForm, ProfileForm
 from members.models import Acquaintance, User
 from members.selectors import profile_for_viewer
+from members.signals import onboarding_completed
 
 
 def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpResponse:
@@ -26,10 +27,11 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
                 complete_onboarding=True,
             )
             if onboarding:
-                # Matching builds on members, so members only reaches for it here.
-                from matching.services import community_opt_in_set
-
-                community_opt_in_set(user=user, opted_in=form.cleaned_data["coffee_pairs"])
+                onboarding_completed.send(
+                    sender=User,
+                    user=user,
+                    choices={"coffee_pairs": form.cleaned_data["coffee_pairs"]},
+                )
                 messages.success(request, _("Welcome aboard! Your profile is ready."))
                 return redirect("home")
             messages.success(request, _("Your profile is saved."))

@@ -99,7 +99,7 @@ def test_member_pages_pass_axe(
         f"/members/{other.pk}/",
         "/members/me/edit/",
         "/members/me/met/",
-        "/members/me/settings/",
+        "/notifications/settings/",
         "/members/me/blocked/",
         "/members/me/export/",
         "/members/me/delete/",

@@ -1,0 +1,7 @@
+"""Signals members sends for the apps above it, which connect to them in their `ready()`."""
+
+from django.dispatch import Signal
+
+# A member finished onboarding. Arguments: `user`, and `choices`, what they chose on the
+# onboarding form for features of other apps (`coffee_pairs`: join the coffee pairs).
+onboarding_completed = Signal()
