@@ -12,7 +12,9 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coworking
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 CHROMIUM ?= /usr/bin/chromium
-EN_PO := locale/en/LC_MESSAGES/django.po
+EN_CATALOGUES := locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/djangojs.po
+# Not scanned for strings; tests/* also covers the vendored axe-core in tests/browser/vendor.
+MESSAGES_IGNORE := --ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "bench/*"
 
 .PHONY: run test install uv system-deps migrate seed lint typecheck messages bench clean
 
@@ -48,11 +50,12 @@ lint: install ## ruff and mypy
 	$(RUN) mypy .
 
 messages: install ## Refresh the Spanish and English catalogues after changing strings
-	$(RUN) python manage.py makemessages --locale es --locale en --no-obsolete \
-		--ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "bench/*"
-	@# English is the source language: its catalogue repeats every msgid, guesses dropped.
-	msgattrib --clear-fuzzy --empty $(EN_PO) -o $(EN_PO)
-	msgen $(EN_PO) -o $(EN_PO)
+	$(RUN) python manage.py makemessages --locale es --locale en --no-obsolete $(MESSAGES_IGNORE)
+	@# The scripts' strings (static/js/), which the JavaScript catalogue (/jsi18n/) serves.
+	$(RUN) python manage.py makemessages --domain djangojs --locale es --locale en --no-obsolete \
+		$(MESSAGES_IGNORE)
+	@# English is the source language: its catalogues repeat every msgid, guesses dropped.
+	for po in $(EN_CATALOGUES); do msgattrib --clear-fuzzy --empty $$po -o $$po && msgen $$po -o $$po; done
 	$(RUN) python manage.py compilemessages --ignore ".venv/*"
 
 bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md)

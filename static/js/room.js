@@ -1,6 +1,7 @@
 // A room's live side (docs/websocket-protocol.md, v1): presence, chat, moderation, calls,
 // reconnection. Everything from the server is shown with textContent (links built as
-// elements), never parsed as HTML.
+// elements), never parsed as HTML. Strings come from Django's JavaScript catalogue, whose
+// `gettext` the page loads before this module.
 
 // call.js by the hashed URL the page gives: a static import would name the unhashed file,
 // which a browser may still hold in its cache from before a deploy.
@@ -54,7 +55,6 @@ const callStatus = document.getElementById("call-status");
 const tiles = document.getElementById("call-tiles");
 const tablesList = document.getElementById("call-tables"); // the cafeteria's only
 const noTables = document.getElementById("call-no-tables");
-const text = root.dataset;
 const isCafeteria = root.dataset.roomKind === "cafeteria";
 // Known only when the server puts it on the page; otherwise a full table answers call_full.
 const callMax = Number(root.dataset.callMax) || null;
@@ -74,7 +74,7 @@ let pageRequests = [];
 let lastId = Math.max(0, ...rendered);
 let hasOlder = rendered.size >= PAGE_SIZE;
 let loadingOlder = false;
-let me = { id: Number(text.youId), staff: false };
+let me = { id: Number(root.dataset.youId), staff: false };
 let socket = null;
 let pingTimer = null;
 let muteTimer = null;
@@ -111,7 +111,7 @@ function send(frame) {
     socket.send(JSON.stringify(frame));
     return true;
   }
-  say(text.textNotConnected);
+  say(gettext("Not connected: try again in a moment."));
   return false;
 }
 
@@ -165,7 +165,7 @@ function messageItem(message) {
   if (message.id) item.dataset.id = message.id;
   item.dataset.authorId = message.author ? message.author.id : "";
   const meta = element("p", "message-meta");
-  const author = message.author ? message.author.name : text.textFormerMember;
+  const author = message.author ? message.author.name : gettext("Former member");
   meta.append(element("span", "message-author", author), " ", timeElement(message.created_at));
   item.append(meta, element("p", "message-text"));
   updateMessage(item, message);
@@ -181,7 +181,7 @@ function updateMessage(item, message) {
   if (message.deleted) {
     item.dataset.deleted = "";
     body.className = "message-text muted";
-    body.textContent = text.textDeleted;
+    body.textContent = gettext("This message was deleted.");
     edited?.remove();
     item.classList.remove("mentions-me");
     item.querySelector(".mention-note")?.remove();
@@ -193,13 +193,13 @@ function updateMessage(item, message) {
   }
   body.replaceChildren(linkified(message.text));
   if (message.edited_at && !edited) {
-    edited = element("span", "message-edited", text.textEdited);
+    edited = element("span", "message-edited", gettext("(edited)"));
     meta.append(" ", edited);
   }
   const mentioned = (message.mentions || []).includes(me.id);
   item.classList.toggle("mentions-me", mentioned);
   if (mentioned && !item.querySelector(".mention-note")) {
-    meta.append(element("span", "mention-note visually-hidden", ` ${text.textMentionsYou}`));
+    meta.append(element("span", "mention-note visually-hidden", ` ${gettext("(mentions you)")}`));
   }
   addActions(item);
 }
@@ -270,7 +270,7 @@ function onAck(frame) {
   const entry = pending.get(frame.client_id);
   if (!entry) return;
   pending.delete(frame.client_id);
-  entry.item.querySelector(".message-state").textContent = text.textDelivered;
+  entry.item.querySelector(".message-state").textContent = gettext("delivered");
   if (rendered.has(frame.id)) {
     entry.item.remove(); // Already shown through history after a reconnection.
     return;
@@ -292,15 +292,15 @@ function addActions(item) {
   if (item.querySelector(".message-actions")) return;
   const mine = isMine(item);
   const actions = element("p", "message-actions");
-  if (mine) actions.append(button(text.textEdit, () => startEdit(item), "button-small edit"));
+  if (mine) actions.append(button(gettext("Edit"), () => startEdit(item), "button-small edit"));
   if (mine || me.staff) {
-    actions.append(button(text.textDelete, () => confirmDelete(item), "button-small delete"));
+    actions.append(button(gettext("Delete"), () => confirmDelete(item), "button-small delete"));
   }
   // Someone else's message (not a former member's) can be reported to staff, on a page
   // of its own: a link, so it works from the keyboard and without this script's state.
-  if (!mine && item.dataset.authorId && text.reportUrl) {
-    const report = element("a", "report", text.textReport);
-    report.href = text.reportUrl.replace("/0/", `/${item.dataset.id}/`);
+  if (!mine && item.dataset.authorId && root.dataset.reportUrl) {
+    const report = element("a", "report", gettext("Report"));
+    report.href = root.dataset.reportUrl.replace("/0/", `/${item.dataset.id}/`);
     actions.append(report);
   }
   if (actions.children.length) item.append(actions);
@@ -317,7 +317,7 @@ function startEdit(item) {
   editor.value = body.textContent;
   editor.rows = 2;
   editor.maxLength = 2000;
-  editor.setAttribute("aria-label", text.textEditLabel);
+  editor.setAttribute("aria-label", gettext("Edit your message"));
   editor.setAttribute("aria-describedby", "edit-help");
   body.hidden = true;
   body.after(editor);
@@ -369,7 +369,7 @@ function confirmStep(container, question, yesLabel, onYes, returnFocusTo) {
     for (const child of container.children) child.hidden = false;
     returnFocusTo?.focus();
   };
-  const no = button(text.textCancel, restore, "button-small button-ghost");
+  const no = button(gettext("Cancel"), restore, "button-small button-ghost");
   const yes = button(yesLabel, () => {
     restore();
     onYes();
@@ -385,7 +385,7 @@ function confirmStep(container, question, yesLabel, onYes, returnFocusTo) {
 
 function confirmDelete(item) {
   const actions = item.querySelector(".message-actions");
-  confirmStep(actions, text.textDeleteConfirm, text.textDeleteYes, () => {
+  confirmStep(actions, gettext("Delete this message?"), gettext("Yes, delete"), () => {
     send({ type: "chat.delete", id: Number(item.dataset.id) });
   }, actions.querySelector(".delete"));
 }
@@ -415,7 +415,7 @@ function presenceItem(id) {
 function buildPresenceItem(member) {
   const item = element("li");
   item.dataset.userId = member.id;
-  const since = element("span", "presence-since", `${text.textSince} `);
+  const since = element("span", "presence-since", `${gettext("since")} `);
   since.append(document.createElement("time"));
   const table = element("span", "presence-table");
   table.hidden = true;
@@ -427,15 +427,15 @@ function moderationTools(item, member) {
   if (!me.staff || member.id === me.id || item.querySelector(".presence-actions")) return;
   const tools = element("span", "presence-actions");
   tools.setAttribute("role", "group");
-  tools.setAttribute("aria-label", fill(text.textModerate, { name: member.name }));
-  const removeButton = button(text.textRemove, () => {
-    confirmStep(tools, fill(text.textRemoveConfirm, { name: member.name }), text.textRemoveYes, () => {
+  tools.setAttribute("aria-label", fill(gettext("Moderate {name}"), { name: member.name }));
+  const removeButton = button(gettext("Remove from room"), () => {
+    confirmStep(tools, fill(gettext("Remove {name} from this room?"), { name: member.name }), gettext("Yes, remove"), () => {
       send({ type: "member.remove", user_id: member.id });
     }, removeButton);
   }, "button-small button-danger");
   tools.append(
-    button(text.textMute, () => send({ type: "member.mute", user_id: member.id, minutes: MUTE_MINUTES })),
-    button(text.textUnmute, () => send({ type: "member.mute", user_id: member.id, minutes: 0 })),
+    button(gettext("Mute 15 min"), () => send({ type: "member.mute", user_id: member.id, minutes: MUTE_MINUTES })),
+    button(gettext("Unmute"), () => send({ type: "member.mute", user_id: member.id, minutes: 0 })),
     removeButton,
   );
   item.append(tools);
@@ -472,7 +472,7 @@ function showTable(item, id, table) {
     item.append(" ", label);
   }
   label.hidden = !isCafeteria || table === null;
-  label.textContent = label.hidden ? "" : fill(text.textCallAtTable, { number: table });
+  label.textContent = label.hidden ? "" : fill(gettext("at table {number}"), { number: table });
 }
 
 function removeMember(id) {
@@ -493,7 +493,7 @@ function replacePresence(members) {
 
 function onModerationDone(frame) {
   const name = names.get(frame.user_id) || "";
-  const message = { mute: text.textMutedDone, unmute: text.textUnmutedDone, remove: text.textRemovedDone }[frame.action];
+  const message = { mute: gettext("{name} is muted for 15 minutes."), unmute: gettext("{name} can write again."), remove: gettext("{name} was removed from the room.") }[frame.action];
   if (message) moderationStatus.textContent = fill(message, { name });
 }
 
@@ -508,17 +508,17 @@ function setMuted(until) {
   sendButton.disabled = muted || ended;
   mutedNote.hidden = !muted;
   if (muted) {
-    mutedNote.textContent = fill(text.textMutedUntil, { time: clock.format(end) });
+    mutedNote.textContent = fill(gettext("You are muted in this room until {time}."), { time: clock.format(end) });
     // The server only says when a mute starts or is lifted early, not when it runs out.
     muteTimer = setTimeout(() => setMuted(null), end - new Date());
   } else if (wasMuted) {
-    say(text.textUnmuted);
+    say(gettext("You can write again."));
   }
 }
 
 function endLive(code) {
   ended = true;
-  say(farewell?.message || text.textEnded);
+  say(farewell?.message || gettext("You are no longer connected to this room."));
   textarea.disabled = sendButton.disabled = statusSelect.disabled = true;
   for (const tools of root.querySelectorAll(".message-actions, .presence-actions, .message-editor")) {
     tools.remove();
@@ -556,30 +556,30 @@ function deviceProblem(error) {
   switch (error.name) {
     case "NotAllowedError":
     case "SecurityError":
-      return text.textCallNoPermission;
+      return gettext("Your browser did not allow the microphone or camera. Allow them for this site in the address bar, then try again.");
     case "NotFoundError":
     case "OverconstrainedError":
-      return text.textCallNoDevice;
+      return gettext("No microphone or camera was found. Connect one, then try again.");
     case "NotReadableError":
     case "AbortError":
-      return text.textCallDeviceBusy;
+      return gettext("Your microphone or camera is in use by another application. Close it, then try again.");
     default:
-      return text.textCallDeviceFailed;
+      return gettext("Your microphone or camera could not be started.");
   }
 }
 
 async function joinCall(table) {
   if (!callsSupported) {
-    sayCall(text.textCallUnsupported);
+    sayCall(gettext("This browser cannot make calls on this page."));
     return;
   }
   if (socket?.readyState !== WebSocket.OPEN) {
-    sayCall(text.textNotConnected);
+    sayCall(gettext("Not connected: try again in a moment."));
     return;
   }
   const video = callSection.querySelector("input[name=call-media]:checked").value === "video";
   joinNote = "";
-  sayCall(text.textCallStarting);
+  sayCall(gettext("Asking your browser for the microphone…"));
   try {
     await call.join({ table, video });
   } catch (error) {
@@ -591,13 +591,13 @@ async function joinCall(table) {
     }
     try {
       await call.join({ table, video: false });
-      joinNote = text.textCallNoCamera;
+      joinNote = gettext("No camera could be used: you joined with the microphone only.");
     } catch (again) {
       sayCall(deviceProblem(again));
       return;
     }
   }
-  if (call.state === "joining") sayCall(text.textCallJoining);
+  if (call.state === "joining") sayCall(gettext("Joining…"));
 }
 
 function onCallJoined(frame) {
@@ -606,8 +606,8 @@ function onCallJoined(frame) {
   if (call.state !== "in") return;
   setMyTable(call.table);
   renderTables();
-  let message = isCafeteria ? fill(text.textCallJoinedTable, { number: call.table }) : text.textCallJoined;
-  if (rejoined) message = text.textCallReconnected;
+  let message = isCafeteria ? fill(gettext("You sit at table {number}."), { number: call.table }) : gettext("You joined the call.");
+  if (rejoined) message = gettext("You are back in the call.");
   sayCall(joinNote ? `${message} ${joinNote}` : message);
   joinNote = "";
   if (statusSelect.value !== "call") {
@@ -634,7 +634,7 @@ function callConnected() {
   joinButton.disabled = !callsSupported;
   renderTables();
   if (call.state === "idle") return;
-  sayCall(text.textCallReconnecting);
+  sayCall(gettext("Connection lost. Rejoining the call…"));
   call.rejoin();
   if (statusSelect.value !== "call") changeStatus("call");
 }
@@ -648,7 +648,7 @@ function setMyTable(table) {
 
 function leaveCall() {
   call.leave();
-  sayCall(isCafeteria ? text.textCallLeftTable : text.textCallLeft);
+  sayCall(isCafeteria ? gettext("You left the table.") : gettext("You left the call."));
 }
 
 // Tiles ---
@@ -667,12 +667,12 @@ function buildTile(user, mine) {
   const face = element("span", `call-initials avatar avatar-hue-${user.id % 8}`, initials(user.name));
   face.setAttribute("aria-hidden", "true");
   const caption = element("p", "call-caption");
-  const name = mine ? fill(text.textCallYou, { name: user.name }) : user.name;
+  const name = mine ? fill(gettext("{name} (you)"), { name: user.name }) : user.name;
   caption.append(
     element("span", "call-name", name),
-    element("span", "call-muted", text.textCallMuted),
-    element("span", "call-sharing", text.textCallSharing),
-    element("span", "call-connecting", text.textCallConnecting),
+    element("span", "call-muted", gettext("muted")),
+    element("span", "call-sharing", gettext("sharing the screen")),
+    element("span", "call-connecting", gettext("connecting…")),
   );
   tile.append(video, face, caption);
   return tile;
@@ -762,8 +762,8 @@ call.addEventListener("peerleave", (event) => {
   const tile = tileFor(peer.id);
   if (tile?.contains(document.activeElement)) leaveButton.focus();
   tile?.remove();
-  if (reason === "left") sayCall(fill(text.textCallPeerLeft, { name: peer.user.name }));
-  if (reason === "dropped") sayCall(fill(text.textCallPeerDropped, { name: peer.user.name }));
+  if (reason === "left") sayCall(fill(gettext("{name} left."), { name: peer.user.name }));
+  if (reason === "dropped") sayCall(fill(gettext("The connection with {name} was lost."), { name: peer.user.name }));
 });
 
 // One control at a time: each of these asks the browser for something and may wait on a prompt.
@@ -783,7 +783,7 @@ leaveButton.addEventListener("click", leaveCall);
 cameraButton.addEventListener("click", () =>
   busy(cameraButton, () =>
     call.setCamera(!call.camera).catch((error) => {
-      sayCall(`${text.textCallCameraFailed} ${deviceProblem(error)}`);
+      sayCall(`${gettext("The camera could not be started.")} ${deviceProblem(error)}`);
     }),
   ),
 );
@@ -792,7 +792,7 @@ screenButton.addEventListener("click", () =>
   busy(screenButton, () =>
     (call.screen ? call.stopSharing() : call.shareScreen()).catch(() => {
       // Most often the person closed the browser's picker: say so quietly.
-      sayCall(text.textCallScreenFailed);
+      sayCall(gettext("Screen sharing did not start."));
     }),
   ),
 );
@@ -803,12 +803,12 @@ function tableItem(number) {
   const item = element("li");
   item.dataset.table = number;
   item.append(
-    element("span", "call-table-name", fill(text.textCallTable, { number })),
+    element("span", "call-table-name", fill(gettext("Table {number}"), { number })),
     element("span", "call-table-people"),
     element("span", "call-table-seats"),
   );
-  const sit = button(text.textCallSit, () => busy(sit, () => joinCall(number)), "button-small call-sit");
-  sit.setAttribute("aria-label", fill(text.textCallSitLabel, { number }));
+  const sit = button(gettext("Sit here"), () => busy(sit, () => joinCall(number)), "button-small call-sit");
+  sit.setAttribute("aria-label", fill(gettext("Sit here, table {number}"), { number }));
   item.append(sit, element("span", "call-table-note"));
   return item;
 }
@@ -840,9 +840,9 @@ function renderTables() {
     item.querySelector(".call-table-people").textContent = people.join(", ");
     const seats = item.querySelector(".call-table-seats");
     seats.hidden = callMax === null;
-    seats.textContent = callMax === null ? "" : fill(text.textCallSeats, { count: people.length, max: callMax });
+    seats.textContent = callMax === null ? "" : fill(gettext("{count} of {max} seats taken"), { count: people.length, max: callMax });
     const note = item.querySelector(".call-table-note");
-    note.textContent = number === mine ? text.textCallYourTable : full ? text.textCallTableFull : "";
+    note.textContent = number === mine ? gettext("You sit here") : full ? gettext("Full") : "";
     note.hidden = !note.textContent;
     const sit = item.querySelector(".call-sit");
     // One table at a time: leaving comes before sitting elsewhere.
@@ -852,19 +852,19 @@ function renderTables() {
   noTables.hidden = seated.size > 0;
 }
 
-if (!callsSupported) sayCall(text.textCallUnsupported);
+if (!callsSupported) sayCall(gettext("This browser cannot make calls on this page."));
 
 // The socket ----------------------------------------------------------------------------
 
 const handlers = {
   hello(frame) {
     if (frame.v !== PROTOCOL_VERSION) {
-      say(text.textReload);
+      say(gettext("This page is out of date. Please reload it."));
       socket.close();
       return;
     }
     backoff = 1000;
-    say(text.textConnected);
+    say(gettext("Connected."));
     me = { id: frame.you.id, staff: Boolean(frame.you.staff) };
     statusSelect.value = statusSelect.dataset.current = frame.you.status;
     statusSelect.disabled = false;
@@ -920,7 +920,7 @@ const handlers = {
   "call.peer_joined": (frame) => {
     if (call.state !== "in") return;
     call.peerJoined(frame);
-    sayCall(fill(text.textCallPeerJoined, { name: frame.user.name }));
+    sayCall(fill(gettext("{name} joined."), { name: frame.user.name }));
   },
   "call.peer_left": (frame) => call.peerLeft(frame),
   "call.peer_media": (frame) => call.peerMedia(frame),
@@ -933,9 +933,9 @@ const handlers = {
     if (frame.reason === "replaced") {
       // Another tab of ours took the seat.
       call.end();
-      sayCall(text.textCallReplaced);
+      sayCall(gettext("You joined this call from another tab or window, so this one left it."));
     } else if (frame.reason === "dropped") {
-      sayCall(text.textCallReconnecting);
+      sayCall(gettext("Connection lost. Rejoining the call…"));
       call.rejoin();
     }
   },
@@ -980,8 +980,8 @@ function connect() {
       endLive(event.code);
       return;
     }
-    say(text.textReconnecting);
-    if (call.state !== "idle") sayCall(text.textCallReconnecting);
+    say(gettext("Connection lost. Reconnecting…"));
+    if (call.state !== "idle") sayCall(gettext("Connection lost. Rejoining the call…"));
     if (!opened) explainRefusal();
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -1001,7 +1001,7 @@ form.addEventListener("submit", (event) => {
     text: body,
     created_at: new Date().toISOString(),
   });
-  item.append(element("p", "message-state", text.textSending));
+  item.append(element("p", "message-state", gettext("sending…")));
   log.append(item);
   scrollToEnd();
   pending.set(clientId, { text: body, item });
