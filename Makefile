@@ -15,7 +15,9 @@ CHROMIUM ?= /usr/bin/chromium
 # Parallel workers: most of a test's time is spent waiting on sockets, servers and browsers,
 # so more workers than cores still pays (each has its own database and Redis; tests/worker_env.py).
 TEST_WORKERS ?= 4
-EN_PO := locale/en/LC_MESSAGES/django.po
+EN_CATALOGUES := locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/djangojs.po
+# Not scanned for strings; tests/* also covers the vendored axe-core in tests/browser/vendor.
+MESSAGES_IGNORE := --ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "bench/*"
 
 .PHONY: run test lint-layers install uv system-deps migrate seed lint typecheck messages bench clean
 
@@ -55,11 +57,12 @@ lint-layers: install ## Only the import-linter contracts (run by CI too)
 	$(RUN) lint-imports
 
 messages: install ## Refresh the Spanish and English catalogues after changing strings
-	$(RUN) python manage.py makemessages --locale es --locale en --no-obsolete \
-		--ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "bench/*"
-	@# English is the source language: its catalogue repeats every msgid, guesses dropped.
-	msgattrib --clear-fuzzy --empty $(EN_PO) -o $(EN_PO)
-	msgen $(EN_PO) -o $(EN_PO)
+	$(RUN) python manage.py makemessages --locale es --locale en --no-obsolete $(MESSAGES_IGNORE)
+	@# The scripts' strings (static/js/), which the JavaScript catalogue (/jsi18n/) serves.
+	$(RUN) python manage.py makemessages --domain djangojs --locale es --locale en --no-obsolete \
+		$(MESSAGES_IGNORE)
+	@# English is the source language: its catalogues repeat every msgid, guesses dropped.
+	for po in $(EN_CATALOGUES); do msgattrib --clear-fuzzy --empty $$po -o $$po && msgen $$po -o $$po; done
 	$(RUN) python manage.py compilemessages --ignore ".venv/*"
 
 bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md)

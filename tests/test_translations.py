@@ -1,4 +1,5 @@
-"""Spanish and English catalogues are complete, compiled, and cover every source string."""
+"""Spanish and English catalogues are complete, compiled, and cover every source string: the
+templates' and Python's (django.po) and the scripts' (djangojs.po, served at /jsi18n/)."""
 
 import os
 import shutil
@@ -14,6 +15,8 @@ from django.utils import translation
 from tests.conftest import ROOT
 
 LANGUAGES = ["es", "en"]
+DOMAINS = ["django", "djangojs"]
+MAKEMESSAGES = ["manage.py", "makemessages", "--locale", "es", "--no-obsolete", "-v0"]
 
 SOURCE_IGNORE = shutil.ignore_patterns(
     ".venv",
@@ -28,25 +31,27 @@ SOURCE_IGNORE = shutil.ignore_patterns(
 )
 
 
-def catalogue(language: str) -> polib.POFile:
-    return polib.pofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.po"))
+def catalogue(language: str, domain: str = "django") -> polib.POFile:
+    return polib.pofile(str(ROOT / "locale" / language / "LC_MESSAGES" / f"{domain}.po"))
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_string_is_translated(language: str) -> None:
-    po = catalogue(language)
+def test_every_string_is_translated(language: str, domain: str) -> None:
+    po = catalogue(language, domain)
 
     untranslated = [entry.msgid for entry in po.untranslated_entries()]
     fuzzy = [entry.msgid for entry in po.fuzzy_entries()]
 
-    assert untranslated == [], f"{language}: untranslated strings"
-    assert fuzzy == [], f"{language}: fuzzy translations need a review"
+    assert untranslated == [], f"{language} {domain}: untranslated strings"
+    assert fuzzy == [], f"{language} {domain}: fuzzy translations need a review"
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_compiled_catalogue_matches_the_source(language: str) -> None:
-    po = catalogue(language)
-    mo = polib.mofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.mo"))
+def test_the_compiled_catalogue_matches_the_source(language: str, domain: str) -> None:
+    po = catalogue(language, domain)
+    mo = polib.mofile(str(ROOT / "locale" / language / "LC_MESSAGES" / f"{domain}.mo"))
 
     def pairs(entries: list[polib.POEntry] | list[polib.MOEntry]) -> set[tuple[str, str]]:
         return {(entry.msgid, entry.msgstr) for entry in entries if entry.msgid}
@@ -58,21 +63,24 @@ def test_the_catalogues_cover_every_string_in_the_code(tmp_path: Path) -> None:
     # makemessages writes into ./locale, so it runs on a copy of the source tree.
     copy = tmp_path / "src"
     shutil.copytree(ROOT, copy, ignore=SOURCE_IGNORE)
-    subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "--locale", "es", "--no-obsolete", "-v0"],
-        cwd=copy,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(copy)},
-    )
+    for domain in DOMAINS:
+        subprocess.run(
+            [sys.executable, *MAKEMESSAGES, "--domain", domain],
+            cwd=copy,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(copy)},
+        )
 
-    extracted = {
-        entry.msgid
-        for entry in polib.pofile(str(copy / "locale" / "es" / "LC_MESSAGES" / "django.po"))
-    }
-    committed = {entry.msgid for entry in catalogue("es")}
+    for domain in DOMAINS:
+        extracted = {
+            entry.msgid
+            for entry in polib.pofile(str(copy / "locale" / "es" / "LC_MESSAGES" / f"{domain}.po"))
+        }
+        committed = {entry.msgid for entry in catalogue("es", domain)}
 
-    assert extracted - committed == set(), "new strings: run `make messages` and translate them"
-    assert committed - extracted == set(), "stale strings: run `make messages`"
+        new, stale = extracted - committed, committed - extracted
+        assert new == set(), f"new {domain} strings: run `make messages` and translate them"
+        assert stale == set(), f"stale {domain} strings: run `make messages`"
 
 
 def test_spanish_is_the_default_and_english_is_one_click_away(client: Client) -> None:
@@ -91,3 +99,20 @@ def test_spanish_is_the_default_and_english_is_one_click_away(client: Client) ->
 def test_the_translation_machinery_finds_the_catalogue() -> None:
     with translation.override("es"):
         assert translation.gettext("Coffee pairs") == "Cafés en pareja"
+
+
+def test_the_scripts_get_their_strings_in_the_visitors_language(client: Client) -> None:
+    spanish = client.get("/jsi18n/?language=es", HTTP_ACCEPT_LANGUAGE="es")
+    assert "Conectado." in spanish.content.decode()
+
+    english = client.get("/jsi18n/?language=en", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Connected." in english.content.decode()
+    assert "Conectado." not in english.content.decode()
+
+
+def test_browsers_keep_the_script_catalogue_until_the_next_deploy(client: Client) -> None:
+    first = client.get("/jsi18n/?language=es")
+
+    again = client.get("/jsi18n/?language=es", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+
+    assert again.status_code == 304

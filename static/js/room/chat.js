@@ -1,0 +1,227 @@
+// The chat: the log in id order, history (catching up after a reconnection, older pages on
+// scroll or by button), sending with delivery acks and resending, and the composer's state
+// while its author is muted or the page has ended.
+
+import { clockTime, element, fill, guardLinks } from "./dom.js";
+import { live, say, send, socket } from "./live.js";
+import { addActions, messageItem, reopenEditors, showDeleted, showEdited, updateMessage } from "./message.js";
+
+const PAGE_SIZE = 50;
+
+const scroller = document.getElementById("messages-scroll");
+const log = document.getElementById("messages");
+const olderButton = document.getElementById("load-older");
+const form = document.getElementById("chat-form");
+const textarea = document.getElementById("chat-text");
+const sendButton = form.querySelector("button[type=submit]");
+const mutedNote = document.getElementById("chat-muted");
+
+const rendered = new Set(
+  [...log.querySelectorAll("li[data-id]")].map((item) => Number(item.dataset.id)),
+);
+const pending = new Map(); // client_id -> {text, item}
+// history.page does not say what it answers; the server handles one frame at a time per
+// connection, so pages come back in the order they were asked for.
+let pageRequests = [];
+let lastId = Math.max(0, ...rendered);
+let hasOlder = rendered.size >= PAGE_SIZE;
+let loadingOlder = false;
+let muteTimer = null;
+
+function itemFor(id) {
+  return log.querySelector(`li[data-id="${id}"]`);
+}
+
+function nearBottom() {
+  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+}
+
+function scrollToEnd() {
+  scroller.scrollTop = scroller.scrollHeight;
+}
+
+function placeMessage(item, id) {
+  // Keep the log ordered by id whatever order pages arrive in.
+  const later = [...log.querySelectorAll("li[data-id]")].find((other) => Number(other.dataset.id) > id);
+  log.insertBefore(item, later || log.querySelector("li:not([data-id])"));
+}
+
+function addMessage(message) {
+  if (rendered.has(message.id)) {
+    const item = itemFor(message.id);
+    if (item) updateMessage(item, message);
+    return;
+  }
+  const stick = nearBottom();
+  rendered.add(message.id);
+  lastId = Math.max(lastId, message.id);
+  placeMessage(messageItem(message), message.id);
+  if (stick) scrollToEnd();
+}
+
+function addOlder(messages) {
+  // Older pages would otherwise be read out in full by screen readers.
+  log.setAttribute("aria-live", "off");
+  const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+  for (const message of messages) {
+    if (rendered.has(message.id)) continue;
+    rendered.add(message.id);
+    placeMessage(messageItem(message), message.id);
+  }
+  // Keep what the person was reading where it was.
+  scroller.scrollTop = scroller.scrollHeight - fromBottom;
+  requestAnimationFrame(() => log.setAttribute("aria-live", "polite"));
+}
+
+function oldestId() {
+  const first = log.querySelector("li[data-id]");
+  return first ? Number(first.dataset.id) : 0;
+}
+
+function loadOlder() {
+  // Quietly: the observer also calls this before the socket is up.
+  if (loadingOlder || !hasOlder || live.ended || !socket.isOpen) return;
+  const before = oldestId();
+  if (!before) return;
+  if (send({ type: "history.before", before_id: before })) {
+    loadingOlder = true;
+    pageRequests.push("before");
+  }
+}
+
+function showOlderButton() {
+  olderButton.parentElement.hidden = !hasOlder;
+  olderButton.disabled = live.ended;
+}
+
+function requestSince(afterId) {
+  if (send({ type: "history.since", after_id: afterId })) pageRequests.push("since");
+}
+
+function sendChat(clientId, body) {
+  send({ type: "chat.send", client_id: clientId, text: body });
+}
+
+function onAck(frame) {
+  const entry = pending.get(frame.client_id);
+  if (!entry) return;
+  pending.delete(frame.client_id);
+  entry.item.querySelector(".message-state").textContent = gettext("delivered");
+  if (rendered.has(frame.id)) {
+    entry.item.remove(); // Already shown through history after a reconnection.
+    return;
+  }
+  entry.item.dataset.id = frame.id;
+  rendered.add(frame.id);
+  lastId = Math.max(lastId, frame.id);
+  addActions(entry.item);
+}
+
+function onPage(frame) {
+  if (pageRequests.shift() === "before") {
+    loadingOlder = false;
+    addOlder(frame.messages);
+    hasOlder = frame.has_more;
+    if (!hasOlder && document.activeElement === olderButton) scroller.focus();
+    showOlderButton();
+    return;
+  }
+  frame.messages.forEach(addMessage);
+  if (frame.has_more) requestSince(lastId);
+}
+
+export function setMuted(until) {
+  clearTimeout(muteTimer);
+  const end = until ? new Date(until) : null;
+  const muted = end !== null && end > new Date();
+  const wasMuted = textarea.disabled && !live.ended;
+  textarea.disabled = muted || live.ended;
+  sendButton.disabled = muted || live.ended;
+  mutedNote.hidden = !muted;
+  if (muted) {
+    mutedNote.textContent = fill(gettext("You are muted in this room until {time}."), { time: clockTime(end) });
+    // The server only says when a mute starts or is lifted early, not when it runs out.
+    muteTimer = setTimeout(() => setMuted(null), end - new Date());
+  } else if (wasMuted) {
+    say(gettext("You can write again."));
+  }
+}
+
+export const chatHandlers = {
+  "chat.message": (frame) => addMessage(frame.message),
+  "chat.ack": onAck,
+  "chat.edited": (frame) => {
+    const item = itemFor(frame.message.id);
+    if (item) showEdited(item, frame.message);
+  },
+  "chat.deleted": (frame) => {
+    const item = itemFor(frame.id);
+    if (item) showDeleted(item);
+  },
+  "history.page": onPage,
+  "you.muted": (frame) => setMuted(frame.until),
+};
+
+/** After every `hello`: catch up on what was missed and resend what never got its ack. */
+export function chatConnected(history) {
+  olderButton.disabled = false;
+  for (const item of log.querySelectorAll("li[data-id]")) addActions(item);
+  const catchUpFrom = lastId;
+  history.forEach(addMessage);
+  requestSince(catchUpFrom);
+  // The server stores each client_id once.
+  for (const [clientId, entry] of pending) sendChat(clientId, entry.text);
+}
+
+export function chatDropped() {
+  pageRequests = [];
+  loadingOlder = false;
+}
+
+export function chatRefused() {
+  reopenEditors(log);
+}
+
+export function chatEnded() {
+  textarea.disabled = sendButton.disabled = true;
+  for (const tools of log.querySelectorAll(".message-actions, .message-editor")) tools.remove();
+  showOlderButton();
+}
+
+export function setUpChat() {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = textarea.value.trim();
+    if (!body || textarea.disabled) return;
+    const clientId = crypto.randomUUID();
+    const item = messageItem({
+      id: null,
+      author: { id: live.me.id, name: live.me.name },
+      text: body,
+      created_at: new Date().toISOString(),
+    });
+    item.append(element("p", "message-state", gettext("sending…")));
+    log.append(item);
+    scrollToEnd();
+    pending.set(clientId, { text: body, item });
+    if (socket.isOpen) sendChat(clientId, body);
+    textarea.value = "";
+  });
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  olderButton.addEventListener("click", loadOlder);
+  // Scrolling to the top loads more on its own; the button is the keyboard path to the same.
+  new IntersectionObserver(
+    (entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) loadOlder();
+    },
+    { root: scroller },
+  ).observe(olderButton);
+  guardLinks(log.querySelectorAll(".message-text a"));
+  showOlderButton();
+  scrollToEnd();
+}

@@ -1,0 +1,95 @@
+// Small DOM helpers the room's modules share. Everything from the server goes on the page
+// as textContent (links built as elements), never parsed as HTML.
+
+const LINK_REL = "noopener noreferrer nofollow";
+const URL_PATTERN = /https?:\/\/[^\s<>"]+/g;
+// Punctuation that usually ends the sentence rather than the address.
+const URL_TRAILING = /[.,;:!?'")\]]+$/;
+
+export const lang = document.documentElement.lang || undefined;
+const clock = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const fullDate = new Intl.DateTimeFormat(lang, { dateStyle: "full", timeStyle: "short" });
+
+// The catalogue's strings name their blanks ("{name}"), as the templates' strings do.
+export function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (_match, key) => values[key] ?? "");
+}
+
+export function element(tag, className, content) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (content !== undefined) node.textContent = content;
+  return node;
+}
+
+export function button(label, onClick, className = "button-small") {
+  const node = element("button", className, label);
+  node.type = "button";
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+export function clockTime(date) {
+  return clock.format(date);
+}
+
+export function setTime(timeElement, iso) {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return;
+  timeElement.dateTime = iso;
+  timeElement.textContent = clock.format(when);
+  timeElement.title = fullDate.format(when);
+}
+
+export function timeElement(iso) {
+  const node = document.createElement("time");
+  setTime(node, iso);
+  return node;
+}
+
+// Plain text with http(s) addresses as links; nothing in it is ever read as markup.
+export function linkified(body) {
+  const fragment = document.createDocumentFragment();
+  let from = 0;
+  for (const match of body.matchAll(URL_PATTERN)) {
+    const url = match[0].replace(URL_TRAILING, "");
+    fragment.append(body.slice(from, match.index));
+    const link = element("a", "", url);
+    link.href = url;
+    link.rel = LINK_REL;
+    fragment.append(link);
+    from = match.index + url.length;
+  }
+  fragment.append(body.slice(from));
+  return fragment;
+}
+
+// Links the server rendered into the page get the same rel as the ones built here.
+export function guardLinks(links) {
+  for (const link of links) link.rel = LINK_REL;
+}
+
+// A confirmation in place of the buttons, rather than window.confirm: it is part of the page,
+// keyboard-reachable, translated and styled like the rest.
+export function confirmStep(container, question, yesLabel, onYes, returnFocusTo) {
+  const step = element("span", "confirm-step");
+  step.setAttribute("role", "group");
+  step.setAttribute("aria-label", question);
+  const restore = () => {
+    step.remove();
+    for (const child of container.children) child.hidden = false;
+    returnFocusTo?.focus();
+  };
+  const no = button(gettext("Cancel"), restore, "button-small button-ghost");
+  const yes = button(yesLabel, () => {
+    restore();
+    onYes();
+  }, "button-small button-danger");
+  step.append(element("span", "confirm-question", question), " ", yes, " ", no);
+  step.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") restore();
+  });
+  for (const child of container.children) child.hidden = true;
+  container.append(step);
+  no.focus();
+}

@@ -1,0 +1,27 @@
+// What every part of the room page shares: the page's root, who I am, the socket, and
+// whether the live side has ended (someone sent this page away).
+
+import { RoomSocket } from "./socket.js";
+
+export const root = document.getElementById("room");
+export const isCafeteria = root.dataset.roomKind === "cafeteria";
+const status = document.getElementById("chat-status");
+
+export const live = {
+  // The page knows my id; `hello` confirms it and says whether I am staff.
+  me: { id: Number(root.dataset.youId), name: root.dataset.you || "", staff: false },
+  ended: false,
+};
+
+export const socket = new RoomSocket(`/ws/rooms/${root.dataset.roomSlug}/`);
+
+// The page's general status line, under the chat.
+export function say(message) {
+  status.textContent = message;
+}
+
+export function send(frame) {
+  if (socket.send(frame)) return true;
+  say(gettext("Not connected: try again in a moment."));
+  return false;
+}

@@ -1,0 +1,141 @@
+// Who is here: the presence list (kept in name order, as the server orders it), each
+// member's status and, in the cafeteria, table; and my own status picker.
+
+import { element, fill, lang, setTime } from "./dom.js";
+import { isCafeteria, live, send } from "./live.js";
+import { moderationTools } from "./moderation.js";
+
+const presenceList = document.getElementById("presence");
+const statusSelect = document.getElementById("my-status");
+const tableOf = new Map(); // user id -> the table they sit at here, or null
+
+function statusLabel(value) {
+  return statusSelect.querySelector(`option[value="${value}"]`)?.textContent || value;
+}
+
+function presenceItem(id) {
+  return presenceList.querySelector(`li[data-user-id="${id}"]`);
+}
+
+function buildPresenceItem(member) {
+  const item = element("li");
+  item.dataset.userId = member.id;
+  const since = element("span", "presence-since", `${gettext("since")} `);
+  since.append(document.createElement("time"));
+  const table = element("span", "presence-table");
+  table.hidden = true;
+  item.append(element("span", "presence-name"), " ", element("span", "presence-status"), " ", since, " ", table);
+  return item;
+}
+
+function upsertMember(member) {
+  let item = presenceItem(member.id);
+  if (!item) {
+    item = buildPresenceItem(member);
+    // By name, as the server orders its lists.
+    const key = member.name.toLocaleLowerCase(lang);
+    const after = [...presenceList.children].find(
+      (other) => other.querySelector(".presence-name").textContent.toLocaleLowerCase(lang) > key,
+    );
+    presenceList.insertBefore(item, after || null);
+  }
+  item.dataset.status = member.status;
+  item.querySelector(".presence-name").textContent = member.name;
+  item.querySelector(".presence-status").textContent = statusLabel(member.status);
+  setTime(item.querySelector(".presence-since time"), member.since);
+  showTable(item, member.id, member.table ?? null);
+  moderationTools(item, member);
+  // Another tab of mine changed my status.
+  if (member.id === live.me.id) statusSelect.value = statusSelect.dataset.current = member.status;
+}
+
+// Only the cafeteria has several tables; in a meeting room the status says "In a call".
+function showTable(item, id, table) {
+  tableOf.set(id, table);
+  let label = item.querySelector(".presence-table");
+  if (!label) {
+    label = element("span", "presence-table");
+    item.append(" ", label);
+  }
+  label.hidden = !isCafeteria || table === null;
+  label.textContent = label.hidden ? "" : fill(gettext("at table {number}"), { number: table });
+}
+
+function removeMember(id) {
+  tableOf.delete(Number(id));
+  const item = presenceItem(id);
+  if (!item) return;
+  if (item.contains(document.activeElement)) presenceList.focus();
+  item.remove();
+}
+
+export function replacePresence(members) {
+  const keep = new Set(members.map((member) => member.id));
+  for (const item of [...presenceList.children]) {
+    if (!keep.has(Number(item.dataset.userId))) removeMember(item.dataset.userId);
+  }
+  members.forEach(upsertMember);
+}
+
+export function updatePresence(frame) {
+  (frame.left || []).forEach(removeMember);
+  (frame.members || []).forEach(upsertMember);
+}
+
+export function myStatus() {
+  return statusSelect.value;
+}
+
+export function changeStatus(value) {
+  if (!send({ type: "presence.status", status: value })) {
+    statusSelect.value = statusSelect.dataset.current;
+    return;
+  }
+  statusSelect.value = statusSelect.dataset.current = value;
+  // The server tells everyone else; this connection gets no update for its own change.
+  const mine = presenceItem(live.me.id);
+  if (mine) {
+    upsertMember({
+      id: live.me.id,
+      name: mine.querySelector(".presence-name").textContent,
+      status: value,
+      since: new Date().toISOString(),
+      table: tableOf.get(live.me.id) ?? null,
+    });
+  }
+}
+
+// Ours at once; the server's presence update says the same a moment later.
+export function setMyTable(table) {
+  const mine = presenceItem(live.me.id);
+  if (mine) showTable(mine, live.me.id, table);
+  else tableOf.set(live.me.id, table);
+}
+
+/** Table number -> the names of those sitting there, in the list's (name) order. */
+export function seatedAtTables() {
+  const seated = new Map();
+  for (const item of presenceList.children) {
+    const table = tableOf.get(Number(item.dataset.userId));
+    if (table === null || table === undefined) continue;
+    if (!seated.has(table)) seated.set(table, []);
+    seated.get(table).push(item.querySelector(".presence-name").textContent);
+  }
+  return seated;
+}
+
+/** After every `hello`: my status as the server has it, and the picker usable. */
+export function presenceConnected(status) {
+  statusSelect.value = statusSelect.dataset.current = status;
+  statusSelect.disabled = false;
+}
+
+export function presenceEnded() {
+  statusSelect.disabled = true;
+  for (const tools of presenceList.querySelectorAll(".presence-actions")) tools.remove();
+}
+
+export function setUpPresence() {
+  statusSelect.addEventListener("change", () => changeStatus(statusSelect.value));
+  presenceList.tabIndex = -1;
+}

@@ -1,0 +1,90 @@
+// The room's WebSocket (docs/websocket-protocol.md): one connection at a time, kept alive
+// with pings, opened again after a drop with exponential backoff and jitter, so that pages
+// dropped together (a server restart) do not all come back in the same instant.
+//
+// Events (CustomEvent, `detail` in brackets):
+//   "frame" [frame]   a frame from the server, parsed
+//   "drop"  []        the connection was lost; a new one is on its way
+//   "kick"  [{code}]  the server sent this page away on purpose: no new connection follows
+
+const PING_EVERY_MS = 20_000;
+const FIRST_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 30_000;
+// Close codes the server uses to send someone away on purpose: reconnecting would only be
+// refused again.
+export const KICK_CODES = { min: 4000, max: 4099, loggedOut: 4000 };
+
+// A refused handshake looks like a network failure; the page over HTTP says why (logged
+// out, no longer allowed, room gone), so reload it when it would.
+async function explainRefusal() {
+  try {
+    const response = await fetch(location.href, { credentials: "same-origin" });
+    if (!response.ok || response.redirected) location.reload();
+  } catch {
+    // Still offline: keep retrying.
+  }
+}
+
+export class RoomSocket extends EventTarget {
+  #path;
+  #socket = null;
+  #pingTimer = null;
+  #backoff = FIRST_BACKOFF_MS;
+
+  /** `path` on this site, e.g. "/ws/rooms/cafeteria/". */
+  constructor(path) {
+    super();
+    this.#path = path;
+  }
+
+  get isOpen() {
+    return this.#socket?.readyState === WebSocket.OPEN;
+  }
+
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}${this.#path}`);
+    this.#socket = socket;
+    let opened = false;
+    socket.addEventListener("open", () => {
+      opened = true;
+      this.#pingTimer = setInterval(() => this.send({ type: "ping" }), PING_EVERY_MS);
+    });
+    socket.addEventListener("message", (event) => {
+      this.#emit("frame", JSON.parse(event.data));
+    });
+    socket.addEventListener("close", (event) => {
+      clearInterval(this.#pingTimer);
+      if (event.code >= KICK_CODES.min && event.code <= KICK_CODES.max) {
+        this.#emit("kick", { code: event.code });
+        return;
+      }
+      this.#emit("drop");
+      if (!opened) explainRefusal();
+      // Between half and all of the current step ("equal jitter"): spread out, never instant.
+      const delay = this.#backoff / 2 + Math.random() * (this.#backoff / 2);
+      setTimeout(() => this.connect(), delay);
+      this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF_MS);
+    });
+  }
+
+  /** Puts a frame on the socket and says whether it could. */
+  send(frame) {
+    if (!this.isOpen) return false;
+    this.#socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** The server took us in (its `hello`): the next drop starts again from a short wait. */
+  welcomed() {
+    this.#backoff = FIRST_BACKOFF_MS;
+  }
+
+  close() {
+    this.#socket?.close();
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
