@@ -3,6 +3,7 @@ the export has a section per entry, and deleting an account leaves nothing perso
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,3 +186,10 @@ def test_after_deletion_no_table_holds_the_members_personal_data() -> None:
     assert Notification.objects.get(user=bob).text == "Antiguo miembro mentioned you"
     assert not Subscriber.objects.filter(user=zoe).exists()
     assert not Report.objects.filter(reported=zoe).exists()
+
+
+def test_the_privacy_doc_describes_every_entry() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "privacy.md").read_text()
+
+    for entry in personal_data_registered():
+        assert f"| `{entry.key}` |" in doc, entry.key
