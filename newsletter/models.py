@@ -18,7 +18,7 @@ class Subscriber(models.Model):
 
     Nobody is ever deleted when they leave: the row (status `unsubscribed` or
     `undeliverable`) is what stops a later import or send from mailing them again. Only
-    account deletion removes the row (`members.privacy.account_delete`, through `newsletter/privacy.py`)."""
+    account deletion removes the row (`newsletter/privacy.py`)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for confirmation")
