@@ -208,6 +208,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "matching.intro_send": intro,
     "matching.unmatched_notice_send": unmatched_notice,
     "matching.follow_up_send": follow_up,
+    "rooms.mention_notify": mention,
 }
 
 
