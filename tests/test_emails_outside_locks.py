@@ -209,6 +209,9 @@ CASES: dict[str, Callable[[], Case]] = {
     "matching.unmatched_notice_send": unmatched_notice,
     "matching.follow_up_send": follow_up,
     "rooms.mention_notify": mention,
+    "events.rsvp_promoted_notify": promotion,
+    "events.reminder_send": reminder,
+    "events.event_change_send": event_change,
 }
 
 
