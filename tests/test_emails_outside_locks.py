@@ -212,6 +212,8 @@ CASES: dict[str, Callable[[], Case]] = {
     "events.rsvp_promoted_notify": promotion,
     "events.reminder_send": reminder,
     "events.event_change_send": event_change,
+    "newsletter.confirmation_send": confirmation,
+    "notifications.digest_send": digest,
 }
 
 
