@@ -29,12 +29,12 @@ def presence_prune() -> int:
     departures = call_prune(now=now)
     changed = prune(now=now)
     for departure in departures:
-        async_to_sync(broadcast.call_peer_left)(departure=departure)
+        broadcast.on_commit(broadcast.call_peer_left, departure=departure)
         # Should its process be alive after all (a long stall), the connection hears it too.
-        async_to_sync(broadcast.call_dropped)(departure=departure, reason="dropped")
+        broadcast.on_commit(broadcast.call_dropped, departure=departure, reason="dropped")
         changed.setdefault(departure.room_id, set()).add(departure.user_id)
     for room_id, user_ids in changed.items():
-        async_to_sync(broadcast.presence_announce)(room_id=room_id, user_ids=user_ids)
+        broadcast.on_commit(broadcast.presence_announce, room_id=room_id, user_ids=user_ids)
     return len(changed)
 
 
