@@ -16,15 +16,18 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from celery import Task
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 from django.test import override_settings
 from django.utils import timezone
 
+from core.emails import send_once
 from events import tasks as event_tasks
 from matching import tasks as matching_tasks
-from matching.models import Unmatched
+from matching.models import Participation, Unmatched
 from members.models import User
+from moderation import tasks as moderation_tasks
+from moderation.models import Report
 from newsletter import tasks as newsletter_tasks
 from notifications import tasks as notification_tasks
 from notifications.models import Channel, Digest, Kind, Preference, week_of
@@ -38,6 +41,8 @@ from tests.factories import (
     GroupMemberFactory,
     MessageFactory,
     ProfileFactory,
+    ProgrammeFactory,
+    ReportFactory,
     RoomFactory,
     RsvpFactory,
     SubscriberFactory,
@@ -162,6 +167,18 @@ def follow_up() -> Case:
     return Case(matching_tasks.follow_up_send, (seat.pk,), Row.of(seat))
 
 
+def auto_pause_notice() -> Case:
+    participation = Participation.objects.create(
+        programme=ProgrammeFactory.create(), user=_member(), opted_in=True, auto_paused=True
+    )
+    return Case(matching_tasks.auto_pause_notice_send, (participation.pk,), Row.of(participation))
+
+
+def warning() -> Case:
+    report = ReportFactory.create(reported=_member(), action=Report.Action.WARNED)
+    return Case(moderation_tasks.report_warning_send, (report.pk,), Row.of(report))
+
+
 def mention() -> Case:
     room = RoomFactory.create()
     ben = _member(display_name="Ben")
@@ -208,6 +225,8 @@ CASES: dict[str, Callable[[], Case]] = {
     "matching.intro_send": intro,
     "matching.unmatched_notice_send": unmatched_notice,
     "matching.follow_up_send": follow_up,
+    "matching.auto_pause_notice_send": auto_pause_notice,
+    "moderation.report_warning_send": warning,
     "rooms.mention_notify": mention,
     "events.rsvp_promoted_notify": promotion,
     "events.reminder_send": reminder,
@@ -246,3 +265,12 @@ def test_a_refused_email_is_tried_again_and_then_sent_once(
     case.task(*case.args)  # a redelivered task
     assert server.received == 1
     assert len(server.seen) == 2
+
+
+def test_send_once_refuses_to_run_inside_a_transaction() -> None:
+    sent: list[str] = []
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        send_once(claim=lambda: 1, send=lambda: sent.append("email"), give_back=lambda: None)
+
+    assert sent == []
