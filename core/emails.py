@@ -64,7 +64,7 @@ def send_once(
     *, claim: Callable[[], int], send: Callable[[], object], give_back: Callable[[], object]
 ) -> bool:
     """Send one email for one occasion, with no row lock held and no transaction open while
-    the mail server answers. Returns whether this run sent it.
+    the mail server answers. Returns whether this run won the claim (and so sent).
 
     `claim` takes the occasion, typically with a conditional `UPDATE ... WHERE sent_at IS
     NULL`, and returns how many rows it changed: nothing (0) means another run has it, and
@@ -78,7 +78,8 @@ def send_once(
     claimed and its email unsent, never sent twice.
 
     Must be called outside any transaction (`durable` makes a caller's transaction an
-    error): work recorded with the claim, such as the in-app notice, commits before the send.
+    error), so that what was recorded before or with the claim, such as the in-app notice,
+    has committed by the time the email goes out.
     """
     with transaction.atomic(durable=True):
         if not claim():
