@@ -2,11 +2,12 @@
 the recipient's language and time zone."""
 
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -57,3 +58,36 @@ def email_for(
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def send_once(
+    *, claim: Callable[[], int], send: Callable[[], object], give_back: Callable[[], object]
+) -> bool:
+    """Send one email for one occasion, with no row lock held and no transaction open while
+    the mail server answers. Returns whether this run won the claim (and so sent).
+
+    `claim` takes the occasion, typically with a conditional `UPDATE ... WHERE sent_at IS
+    NULL`, and returns how many rows it changed: nothing (0) means another run has it, and
+    this one returns False at once. The claim commits before anything is sent, so its row is
+    free again by then, and a concurrent or redelivered task finds it taken.
+    `send` then builds and sends the email. If it raises, `give_back` undoes the claim (its
+    own conditional update, so that a newer claim is left alone) and the exception goes on:
+    Celery's `autoretry_for` tries again, and the retry can claim again.
+
+    At most once: a worker that dies between the claim and the send leaves the occasion
+    claimed and its email unsent, never sent twice.
+
+    Must be called outside any transaction (`durable` makes a caller's transaction an
+    error), so that what was recorded before or with the claim, such as the in-app notice,
+    has committed by the time the email goes out.
+    """
+    with transaction.atomic(durable=True):
+        if not claim():
+            return False
+    try:
+        send()
+    except Exception:
+        with transaction.atomic(durable=True):
+            give_back()
+        raise
+    return True

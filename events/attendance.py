@@ -2,9 +2,7 @@
 once when the event is wrapped up."""
 
 from datetime import datetime
-from functools import partial
 
-from asgiref.sync import async_to_sync
 from django.db import transaction
 
 from events.models import EVENT_ROOM_OPENS_BEFORE, Event, Rsvp
@@ -70,7 +68,5 @@ def event_wrap_up(*, event_id: int, now: datetime) -> bool:
             return False
         event_attendance_count(event=event)
         Event.objects.filter(pk=event.pk).update(wrapped_up_at=now)
-        transaction.on_commit(
-            partial(async_to_sync(broadcast.event_ended), room_id=event.room_id, title=event.title)
-        )
+        broadcast.on_commit(broadcast.event_ended, room_id=event.room_id, title=event.title)
     return True

@@ -3,7 +3,6 @@ the event's row lock, so the answers to one event are taken one at a time."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Max
@@ -123,5 +122,5 @@ def waitlist_promote(*, event: Event, now: datetime) -> list[Rsvp]:
         rsvp.status, rsvp.position, rsvp.promoted_at = Rsvp.Status.GOING, None, now
         rsvp.promotion_emailed_at = None
         rsvp.save(update_fields=["status", "position", "promoted_at", "promotion_emailed_at"])
-        transaction.on_commit(partial(rsvp_promoted_notify.delay, rsvp.pk))
+        rsvp_promoted_notify.delay_on_commit(rsvp.pk)
     return waiting

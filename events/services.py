@@ -5,7 +5,6 @@ weekly series in `events.series`, attendance in `events.attendance`."""
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Literal
 
 from django.db import transaction
@@ -192,7 +191,7 @@ def event_update(
         waitlist_promote(event=locked, now=now)
         # Attendees hear of what changes their plans (not of a reworded description).
         if any(getattr(locked, name) != before[name] for name in ANNOUNCED_FIELDS):
-            transaction.on_commit(partial(event_change_announce.delay, locked.pk))
+            event_change_announce.delay_on_commit(locked.pk)
     return locked
 
 
@@ -221,7 +220,7 @@ def event_cancel(*, event: Event, by: User, now: datetime | None = None) -> bool
     )
     if updated:
         event.refresh_from_db(fields=["cancelled_at", "sequence", "updated_at"])
-        transaction.on_commit(partial(event_change_announce.delay, event.pk))
+        event_change_announce.delay_on_commit(event.pk)
     return bool(updated)
 
 

@@ -4,11 +4,10 @@ import logging
 from datetime import datetime, timedelta
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.emails import EMAIL_RETRY
+from core.emails import EMAIL_RETRY, send_once
 from events import emails
 from events.attendance import event_wrap_up
 from events.models import Event, Rsvp
@@ -21,39 +20,50 @@ logger = logging.getLogger(__name__)
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def rsvp_promoted_notify(rsvp_id: int) -> None:
-    """Tell a member they moved from the waiting list to a seat, at most once per promotion:
-    the row lock makes a concurrent duplicate wait and then see `promotion_emailed_at`; a
-    failed send rolls back and retries. Nothing goes out when the member has since given
-    the seat up or the event was cancelled."""
-    with transaction.atomic():
-        rsvp = (
-            Rsvp.objects.select_for_update(of=("self",))
-            .select_related("event__room", "user")
-            .filter(pk=rsvp_id)
-            .first()
-        )
-        if rsvp is None or rsvp.promoted_at is None or rsvp.promotion_emailed_at is not None:
-            return
-        if rsvp.status != Rsvp.Status.GOING or rsvp.event.is_cancelled:
-            return
-        delivery = notify(
-            user=rsvp.user,
-            kind=Kind.WAITLIST_PROMOTED,
-            key=f"promoted:{rsvp.pk}:{rsvp.promoted_at.isoformat()}",
-            text=_("A seat freed up: you are going to “%(title)s” (%(when)s)."),
-            params={"title": rsvp.event.title, "when": rsvp.event.starts_at},
-            url=rsvp.event.get_absolute_url(),
-        )
+    """Tell a member they moved from the waiting list to a seat, at most once per promotion
+    (`core.emails.send_once`, claimed with `promotion_emailed_at`: a concurrent duplicate
+    finds it taken, a failed send gives it back and retries, a worker dying mid-send loses
+    it). Nothing goes out when the member has since given the seat up or the event was
+    cancelled."""
+    rsvp = Rsvp.objects.select_related("event__room", "user").filter(pk=rsvp_id).first()
+    if rsvp is None or rsvp.promoted_at is None or rsvp.promotion_emailed_at is not None:
+        return
+    if rsvp.status != Rsvp.Status.GOING or rsvp.event.is_cancelled:
+        return
+    delivery = notify(
+        user=rsvp.user,
+        kind=Kind.WAITLIST_PROMOTED,
+        key=f"promoted:{rsvp.pk}:{rsvp.promoted_at.isoformat()}",
+        text=_("A seat freed up: you are going to “%(title)s” (%(when)s)."),
+        params={"title": rsvp.event.title, "when": rsvp.event.starts_at},
+        url=rsvp.event.get_absolute_url(),
+    )
+    claimed_at = timezone.now()
+
+    def send() -> None:
         if delivery.email:
             emails.rsvp_promoted_email(rsvp).send()
-        Rsvp.objects.filter(pk=rsvp.pk).update(promotion_emailed_at=timezone.now())
+
+    send_once(
+        claim=lambda: Rsvp.objects.filter(
+            pk=rsvp_id,
+            promoted_at=rsvp.promoted_at,
+            promotion_emailed_at__isnull=True,
+            status=Rsvp.Status.GOING,
+            event__cancelled_at__isnull=True,
+        ).update(promotion_emailed_at=claimed_at),
+        send=send,
+        give_back=lambda: Rsvp.objects.filter(pk=rsvp_id, promotion_emailed_at=claimed_at).update(
+            promotion_emailed_at=None
+        ),
+    )
 
 
 # Reminders ------------------------------------------------------------------------------
 #
 # Beat runs `reminders_tick` every minute. It only finds who is due and queues one task per
-# reminder; the task claims it under the row's lock, so a tick that runs twice, or a task
-# delivered twice, sends one email.
+# reminder; the task claims it with a conditional update (`core.emails.send_once`), so a tick
+# that runs twice, or a task delivered twice, sends one email.
 
 REMINDER_LEADS = {"day": timedelta(hours=24), "soon": timedelta(minutes=15)}
 # A day-before reminder that would arrive this close to the start (someone said "going" late)
@@ -93,38 +103,45 @@ def reminders_tick() -> int:
 def reminder_send(rsvp_id: int, kind: str) -> None:
     """Remind once, in the member's language and zone, if they still go and the event still
     stands: on the site and by email as their preferences say (`notifications.notify`). A
-    reminder not given for one of these reasons is still marked, so it is not tried again."""
+    reminder not given for one of these reasons is still marked, so it is not tried again.
+    The email goes through `core.emails.send_once` (at most once, no lock while sending)."""
     field = _FIELDS[kind]
-    with transaction.atomic():
-        rsvp = (
-            Rsvp.objects.select_for_update(of=("self",))
-            .select_related("event__room", "user")
-            .filter(pk=rsvp_id)
-            .first()
-        )
-        if rsvp is None or getattr(rsvp, field) is not None:
-            return
-        now = timezone.now()
-        event = rsvp.event
-        wanted = (
-            rsvp.status == Rsvp.Status.GOING
-            and not event.is_cancelled
-            and event.starts_at > now
-            and rsvp.user.is_active
-            and not (kind == "day" and event.starts_at - now < DAY_REMINDER_MIN_AHEAD)
-        )
-        if wanted:
-            delivery = notify(
-                user=rsvp.user,
-                kind=Kind.EVENT_REMINDER,
-                key=f"reminder:{rsvp.pk}:{kind}",
-                text=REMINDER_TEXTS[kind],
-                params={"title": event.title, "when": event.starts_at},
-                url=event.get_absolute_url(),
-            )
-            if delivery.email:
-                emails.reminder_email(rsvp, kind=kind).send()
-        Rsvp.objects.filter(pk=rsvp.pk).update(**{field: now})
+    rsvp = Rsvp.objects.select_related("event__room", "user").filter(pk=rsvp_id).first()
+    if rsvp is None or getattr(rsvp, field) is not None:
+        return
+    now = timezone.now()
+    event = rsvp.event
+    unreminded = Rsvp.objects.filter(pk=rsvp.pk, **{f"{field}__isnull": True})
+    wanted = (
+        rsvp.status == Rsvp.Status.GOING
+        and not event.is_cancelled
+        and event.starts_at > now
+        and rsvp.user.is_active
+        and not (kind == "day" and event.starts_at - now < DAY_REMINDER_MIN_AHEAD)
+    )
+    if not wanted:
+        unreminded.update(**{field: now})
+        return
+    delivery = notify(
+        user=rsvp.user,
+        kind=Kind.EVENT_REMINDER,
+        key=f"reminder:{rsvp.pk}:{kind}",
+        text=REMINDER_TEXTS[kind],
+        params={"title": event.title, "when": event.starts_at},
+        url=event.get_absolute_url(),
+    )
+
+    def send() -> None:
+        if delivery.email:
+            emails.reminder_email(rsvp, kind=kind).send()
+
+    send_once(
+        claim=lambda: unreminded.filter(
+            status=Rsvp.Status.GOING, event__cancelled_at__isnull=True
+        ).update(**{field: now}),
+        send=send,
+        give_back=lambda: Rsvp.objects.filter(pk=rsvp.pk, **{field: now}).update(**{field: None}),
+    )
 
 
 # Changes and cancellations --------------------------------------------------------------
@@ -146,35 +163,39 @@ def event_change_announce(event_id: int) -> int:
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def event_change_send(rsvp_id: int) -> None:
     """Tell one member the event changed or was cancelled, with the updated calendar file
-    (its higher SEQUENCE updates their calendar). Once per revision: the row's lock and
-    `announced_sequence` make a repeated task, or a second change before this one ran, send
-    one email with the latest state. Sent whatever the reminder preference: it is about a
-    plan the member made."""
-    with transaction.atomic():
-        rsvp = (
-            Rsvp.objects.select_for_update(of=("self",))
-            .select_related("event__room", "user")
-            .filter(pk=rsvp_id)
-            .first()
-        )
-        if rsvp is None or rsvp.announced_sequence >= rsvp.event.sequence:
-            return
-        if rsvp.status in ANNOUNCED_TO and rsvp.user.is_active:
-            event = rsvp.event
-            if event.is_cancelled:
-                text = _("“%(title)s” on %(when)s was cancelled.")
-            else:
-                text = _("“%(title)s” changed: it is now on %(when)s.")
-            notify(
-                user=rsvp.user,
-                kind=Kind.EVENT_CHANGED,
-                key=f"changed:{rsvp.pk}:{event.sequence}",
-                text=text,
-                params={"title": event.title, "when": event.starts_at},
-                url=event.get_absolute_url(),
-            )
-            emails.event_change_email(rsvp).send()
-        Rsvp.objects.filter(pk=rsvp.pk).update(announced_sequence=rsvp.event.sequence)
+    (its higher SEQUENCE updates their calendar). Once per revision: the claim raises
+    `announced_sequence` to the revision read (`core.emails.send_once`), so a repeated task,
+    or a second change before this one ran, sends one email with the latest state; a failed
+    send puts the previous revision back and retries. Sent whatever the reminder
+    preference: it is about a plan the member made."""
+    rsvp = Rsvp.objects.select_related("event__room", "user").filter(pk=rsvp_id).first()
+    if rsvp is None or rsvp.announced_sequence >= rsvp.event.sequence:
+        return
+    event = rsvp.event
+    sequence, previous = event.sequence, rsvp.announced_sequence
+    unannounced = Rsvp.objects.filter(pk=rsvp.pk, announced_sequence__lt=sequence)
+    if rsvp.status not in ANNOUNCED_TO or not rsvp.user.is_active:
+        unannounced.update(announced_sequence=sequence)
+        return
+    if event.is_cancelled:
+        text = _("“%(title)s” on %(when)s was cancelled.")
+    else:
+        text = _("“%(title)s” changed: it is now on %(when)s.")
+    notify(
+        user=rsvp.user,
+        kind=Kind.EVENT_CHANGED,
+        key=f"changed:{rsvp.pk}:{sequence}",
+        text=text,
+        params={"title": event.title, "when": event.starts_at},
+        url=event.get_absolute_url(),
+    )
+    send_once(
+        claim=lambda: unannounced.update(announced_sequence=sequence),
+        send=lambda: emails.event_change_email(rsvp).send(),
+        give_back=lambda: Rsvp.objects.filter(pk=rsvp.pk, announced_sequence=sequence).update(
+            announced_sequence=previous
+        ),
+    )
 
 
 # After the session ------------------------------------------------------------------------

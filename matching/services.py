@@ -4,7 +4,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
 from itertools import combinations
 from zoneinfo import ZoneInfo
 
@@ -295,7 +294,7 @@ def participation_auto_pause(*, participation: Participation, notify: bool = Fal
     if paused and notify:
         from matching.tasks import auto_pause_notice_send
 
-        transaction.on_commit(partial(auto_pause_notice_send.delay, participation.pk))
+        auto_pause_notice_send.delay_on_commit(participation.pk)
     return paused
 
 

@@ -1,28 +1,21 @@
 """Celery tasks for coffee pairs. Each takes ids, re-fetches, and is safe to run twice."""
 
 import logging
-import smtplib
 
 from celery import shared_task
-from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.emails import EMAIL_RETRY, send_once
 from matching import emails, services
 from matching.models import GroupMember, Participation, Unmatched
 from notifications.models import Kind
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
-RETRY = {
-    "autoretry_for": (smtplib.SMTPException, OSError),
-    "retry_backoff": 30,
-    "retry_backoff_max": 1800,
-    "max_retries": 8,
-    "retry_jitter": True,
-}
+RETRY = EMAIL_RETRY
 
 
 # A round of 100,000 members takes about a minute (solver, then bulk inserts).
@@ -42,50 +35,72 @@ def intros_enqueue(seat_ids: list[int], unmatched_ids: list[int]) -> None:
 
 @shared_task(ignore_result=True, **RETRY)
 def intro_send(seat_id: int) -> None:
-    """Email one member their new partner(s), once. The row lock makes a concurrent
-    duplicate wait and then see the intro as sent; a failed send rolls back and retries,
-    and the attempt is counted outside that transaction so staff see failures."""
-    attempted = False
-    try:
-        with transaction.atomic():
-            seat = GroupMember.objects.select_for_update().filter(pk=seat_id).first()
-            if seat is None or seat.intro_sent_at is not None:
-                return
-            attempted = True
-            partners = list(seat.group.members.exclude(user_id=seat.user_id).select_related("user"))
-            delivery = notify(
-                user=seat.user,
-                kind=Kind.PAIR_CREATED,
-                key=f"pair:{seat.pk}",
-                text=_("Your coffee pair this round: %(names)s. Agree on a time together."),
-                params={"names": ", ".join(other.user.name for other in partners)},
-                url=reverse("matching:mine"),
-                about=[other.user for other in partners],
-            )
-            if delivery.email:
-                emails.intro_email(seat).send()
-            GroupMember.objects.filter(pk=seat_id).update(intro_sent_at=timezone.now())
-    finally:
-        if attempted:
-            GroupMember.objects.filter(pk=seat_id).update(intro_attempts=F("intro_attempts") + 1)
+    """Email one member their new partner(s), once (`core.emails.send_once`). The in-app
+    notice is recorded first (once per seat, whoever runs it); the claim sets `intro_sent_at`
+    and counts the attempt in one conditional update, so a concurrent duplicate finds it
+    taken. A failed send gives the claim back, keeping the attempt counted (staff see the
+    seat among the failed intros), and retries. A worker dying between claim and send
+    leaves the intro marked sent but not sent: staff's "Send the intro email again" is the
+    way back."""
+    seat = GroupMember.objects.select_related("user").filter(pk=seat_id).first()
+    if seat is None or seat.intro_sent_at is not None:
+        return
+    partners = list(seat.group.members.exclude(user_id=seat.user_id).select_related("user"))
+    delivery = notify(
+        user=seat.user,
+        kind=Kind.PAIR_CREATED,
+        key=f"pair:{seat.pk}",
+        text=_("Your coffee pair this round: %(names)s. Agree on a time together."),
+        params={"names": ", ".join(other.user.name for other in partners)},
+        url=reverse("matching:mine"),
+        about=[other.user for other in partners],
+    )
+    claimed_at = timezone.now()
+
+    def send() -> None:
+        if delivery.email:
+            emails.intro_email(seat).send()
+
+    send_once(
+        claim=lambda: GroupMember.objects.filter(pk=seat_id, intro_sent_at__isnull=True).update(
+            intro_sent_at=claimed_at, intro_attempts=F("intro_attempts") + 1
+        ),
+        send=send,
+        give_back=lambda: GroupMember.objects.filter(pk=seat_id, intro_sent_at=claimed_at).update(
+            intro_sent_at=None
+        ),
+    )
 
 
 @shared_task(ignore_result=True, **RETRY)
 def unmatched_notice_send(unmatched_id: int) -> None:
-    with transaction.atomic():
-        entry = Unmatched.objects.select_for_update().filter(pk=unmatched_id).first()
-        if entry is None or entry.notice_sent_at is not None:
-            return
-        delivery = notify(
-            user=entry.user,
-            kind=Kind.PAIR_CREATED,
-            key=f"unmatched:{entry.pk}",
-            text=_("No coffee pair for you this round: there was nobody left to meet."),
-            url=reverse("matching:mine"),
-        )
+    """Tell a member nobody was left to meet this round, once (`core.emails.send_once`:
+    at most one email, even if a worker dies mid-send)."""
+    entry = Unmatched.objects.select_related("user").filter(pk=unmatched_id).first()
+    if entry is None or entry.notice_sent_at is not None:
+        return
+    delivery = notify(
+        user=entry.user,
+        kind=Kind.PAIR_CREATED,
+        key=f"unmatched:{entry.pk}",
+        text=_("No coffee pair for you this round: there was nobody left to meet."),
+        url=reverse("matching:mine"),
+    )
+    claimed_at = timezone.now()
+
+    def send() -> None:
         if delivery.email:
             emails.unmatched_email(entry).send()
-        Unmatched.objects.filter(pk=unmatched_id).update(notice_sent_at=timezone.now())
+
+    send_once(
+        claim=lambda: Unmatched.objects.filter(pk=unmatched_id, notice_sent_at__isnull=True).update(
+            notice_sent_at=claimed_at
+        ),
+        send=send,
+        give_back=lambda: Unmatched.objects.filter(
+            pk=unmatched_id, notice_sent_at=claimed_at
+        ).update(notice_sent_at=None),
+    )
 
 
 @shared_task(ignore_result=True)
@@ -99,37 +114,39 @@ def follow_ups_tick() -> None:
 
 @shared_task(ignore_result=True, **RETRY)
 def follow_up_send(seat_id: int) -> None:
-    with transaction.atomic():
-        seat = GroupMember.objects.select_for_update().filter(pk=seat_id).first()
-        if seat is None or seat.follow_up_sent_at is not None or seat.answer:
-            return
-        delivery = notify(
-            user=seat.user,
-            kind=Kind.PAIR_FOLLOW_UP,
-            key=f"follow-up:{seat.pk}",
-            text=_("Did you meet your coffee pair? Tell us in one click."),
-            url=reverse("matching:mine"),
-        )
+    """Ask "did you meet?" once per seat, unless already answered (`core.emails.send_once`:
+    at most one email, even if a worker dies mid-send)."""
+    seat = GroupMember.objects.select_related("user").filter(pk=seat_id).first()
+    if seat is None or seat.follow_up_sent_at is not None or seat.answer:
+        return
+    delivery = notify(
+        user=seat.user,
+        kind=Kind.PAIR_FOLLOW_UP,
+        key=f"follow-up:{seat.pk}",
+        text=_("Did you meet your coffee pair? Tell us in one click."),
+        url=reverse("matching:mine"),
+    )
+    claimed_at = timezone.now()
+
+    def send() -> None:
         if delivery.email:
             emails.follow_up_email(seat).send()
-        GroupMember.objects.filter(pk=seat_id).update(follow_up_sent_at=timezone.now())
+
+    send_once(
+        claim=lambda: GroupMember.objects.filter(
+            pk=seat_id, follow_up_sent_at__isnull=True, answer=""
+        ).update(follow_up_sent_at=claimed_at),
+        send=send,
+        give_back=lambda: GroupMember.objects.filter(
+            pk=seat_id, follow_up_sent_at=claimed_at
+        ).update(follow_up_sent_at=None),
+    )
 
 
 @shared_task(ignore_result=True, **RETRY)
 def auto_pause_notice_send(participation_id: int) -> None:
-    """Tell a member their coffee pairs were paused, once per pause. A conditional UPDATE
-    claims the notice before sending, so a duplicate task finds it taken, and no row lock
-    is held while the mail server answers; a failed send gives the claim back and retries.
-    (A worker dying mid-send keeps the claim: at most one notice, never two.)"""
-    claimed_at = timezone.now()
-    claimed = Participation.objects.filter(
-        pk=participation_id,
-        auto_paused=True,
-        auto_pause_notice_sent_at__isnull=True,
-        user__is_active=True,
-    ).update(auto_pause_notice_sent_at=claimed_at)
-    if not claimed:
-        return
+    """Tell a member their coffee pairs were paused, once per pause (`core.emails.send_once`:
+    at most one notice, even if a worker dies mid-send)."""
     participation = (
         Participation.objects.select_related("user", "programme")
         .filter(pk=participation_id)
@@ -137,10 +154,16 @@ def auto_pause_notice_send(participation_id: int) -> None:
     )
     if participation is None:
         return
-    try:
-        emails.auto_pause_email(participation).send()
-    except Exception:
-        Participation.objects.filter(
+    claimed_at = timezone.now()
+    send_once(
+        claim=lambda: Participation.objects.filter(
+            pk=participation_id,
+            auto_paused=True,
+            auto_pause_notice_sent_at__isnull=True,
+            user__is_active=True,
+        ).update(auto_pause_notice_sent_at=claimed_at),
+        send=lambda: emails.auto_pause_email(participation).send(),
+        give_back=lambda: Participation.objects.filter(
             pk=participation_id, auto_pause_notice_sent_at=claimed_at
-        ).update(auto_pause_notice_sent_at=None)
-        raise
+        ).update(auto_pause_notice_sent_at=None),
+    )

@@ -89,8 +89,7 @@ def subscriber_subscribe(
     if not instant:
         from newsletter.tasks import confirmation_send
 
-        subscriber_id, nonce = subscriber.pk, subscriber.confirmation_nonce
-        transaction.on_commit(lambda: confirmation_send.delay(subscriber_id, nonce))
+        confirmation_send.delay_on_commit(subscriber.pk, subscriber.confirmation_nonce)
     return subscriber
 
 
@@ -191,8 +190,7 @@ def issue_send_start(*, issue: Issue) -> int:
     )
     from newsletter.tasks import issue_send
 
-    issue_id = issue.pk
-    transaction.on_commit(lambda: issue_send.delay(issue_id))
+    issue_send.delay_on_commit(issue.pk)
     return len(created)
 
 

@@ -4,9 +4,9 @@ import smtplib
 import time
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 
+from core.emails import send_once
 from newsletter import emails, services
 from newsletter.models import Subscriber
 
@@ -24,25 +24,30 @@ SEND_TIME_BUDGET = 120.0
     retry_jitter=True,
 )
 def confirmation_send(subscriber_id: int, nonce: str) -> None:
-    """The double opt-in link, once per request: the row lock makes a duplicate task wait
-    and then find the nonce already emailed; a failed send rolls back and retries. Nothing
-    goes out when the address was confirmed or asked again (a newer nonce) meanwhile."""
-    with transaction.atomic():
-        subscriber = (
-            Subscriber.objects.select_for_update()
-            .filter(pk=subscriber_id, status=Subscriber.Status.PENDING, confirmation_nonce=nonce)
-            .exclude(confirmation_emailed_nonce=nonce)
-            .first()
-        )
-        if subscriber is None:
-            return
-        emails.confirmation_email(
+    """The double opt-in link, once per request (`core.emails.send_once`, claimed by
+    recording the nonce as emailed): a duplicate task finds it claimed; a failed send gives
+    it back and retries; a worker dying mid-send loses it (asking again sends a new link).
+    Nothing goes out when the address was confirmed or asked again (a newer nonce)
+    meanwhile."""
+    unsent = Subscriber.objects.filter(
+        pk=subscriber_id, status=Subscriber.Status.PENDING, confirmation_nonce=nonce
+    ).exclude(confirmation_emailed_nonce=nonce)
+    subscriber = unsent.first()
+    if subscriber is None:
+        return
+    previous = subscriber.confirmation_emailed_nonce
+    send_once(
+        claim=lambda: unsent.update(confirmation_emailed_nonce=nonce),
+        send=lambda: emails.confirmation_email(
             email=subscriber.email,
             language=subscriber.language,
             subscriber_id=subscriber.pk,
             nonce=nonce,
-        ).send()
-        Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_emailed_nonce=nonce)
+        ).send(),
+        give_back=lambda: Subscriber.objects.filter(
+            pk=subscriber_id, confirmation_emailed_nonce=nonce
+        ).update(confirmation_emailed_nonce=previous),
+    )
 
 
 @shared_task(

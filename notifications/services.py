@@ -76,8 +76,9 @@ def notify(
     now. The caller sends the email, since each kind's email is its own. `about` lists the
     members the text names, so that deleting their account takes the name out.
 
-    Runs inside the caller's transaction: if the email then fails and the caller's work rolls
-    back to be retried, the notification goes with it and the retry records it again."""
+    Callers record the notice before claiming their email (`core.emails.send_once`), outside
+    any lock: a duplicate task, or the retry after a failed email, finds the notice already
+    recorded and adds nothing."""
     channel = channel_for(user=user, kind=kind)
     existing = Notification.objects.filter(user=user, key=key).first()
     if existing is None:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from core.emails import email_for
+from core.emails import email_for, send_once
 from members.models import User
 from notifications.digest import digest_content, digest_recipients
 from notifications.models import Digest, week_of
@@ -44,26 +44,39 @@ def digest_tick() -> int:
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def digest_send(user_id: int, week: str) -> None:
-    """Send one member their digest for `week`, at most once: the unique (member, week) row
-    is claimed in the same transaction as the send, so a duplicate task finds it taken and a
-    failed send rolls the claim back for the retry. A week with nothing to tell is claimed
-    and skipped."""
+    """Send one member their digest for `week`, at most once (`core.emails.send_once`): the
+    unique (member, week) row is the claim, committed before the send, so a duplicate task
+    finds it taken; a failed send deletes it for the retry; a worker dying mid-send leaves
+    it, and that week's digest is lost rather than doubled. A week with nothing to tell is
+    claimed and skipped."""
     user = User.objects.filter(pk=user_id, is_active=True, deleted_at__isnull=True).first()
     if user is None or not user.email_digest:
         return
-    with transaction.atomic():
+    monday = date.fromisoformat(week)
+    if Digest.objects.filter(user=user, week=monday).exists():
+        return
+    content = digest_content(user=user)
+    if content.is_empty():
+        Digest.objects.get_or_create(user=user, week=monday, defaults={"skipped": True})
+        return
+    claimed_at = timezone.now()
+
+    def claim() -> int:
         try:
             with transaction.atomic():
-                digest = Digest.objects.create(user=user, week=date.fromisoformat(week))
+                Digest.objects.create(user=user, week=monday, sent_at=claimed_at)
         except IntegrityError:
-            return
-        content = digest_content(user=user)
-        if content.is_empty():
-            Digest.objects.filter(pk=digest.pk).update(skipped=True)
-            return
-        email_for(
+            return 0
+        return 1
+
+    send_once(
+        claim=claim,
+        send=lambda: email_for(
             user=user,
             template="notifications/email/digest",
-            context={"digest": content, "week": digest.week},
-        ).send()
-        Digest.objects.filter(pk=digest.pk).update(sent_at=timezone.now())
+            context={"digest": content, "week": monday},
+        ).send(),
+        give_back=lambda: Digest.objects.filter(
+            user=user, week=monday, sent_at=claimed_at
+        ).delete(),
+    )

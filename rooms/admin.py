@@ -1,6 +1,5 @@
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -111,7 +110,7 @@ class MessageAdmin(admin.ModelAdmin):
         for message in queryset:
             if services.message_delete(message=message, by=request.user):  # type: ignore[arg-type]
                 # The room's sockets drop it from their history, as for a deletion in the room.
-                async_to_sync(broadcast.chat_deleted)(message=message)
+                broadcast.on_commit(broadcast.chat_deleted, message=message)
                 deleted += 1
         self.message_user(
             request,

@@ -4,9 +4,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import partial
 
-from asgiref.sync import async_to_sync
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -124,7 +122,7 @@ def room_create(
     if invitees:
         _invite(room=room, by=creator, invitees=invitees)
     # Open lobbies list the new room (those the room is open to).
-    transaction.on_commit(async_to_sync(broadcast.lobby_changed))
+    broadcast.on_commit(broadcast.lobby_changed)
     return room
 
 
@@ -195,7 +193,7 @@ def room_enter(*, room: Room, user: User, now: datetime | None = None) -> RoomPa
 def _room_closed_announce(room_id: int) -> None:
     """Once the closing commits, tell the room's sockets (they say goodbye and close) and
     the lobbies."""
-    transaction.on_commit(partial(async_to_sync(broadcast.room_closed), room_id=room_id))
+    broadcast.on_commit(broadcast.room_closed, room_id=room_id)
 
 
 def room_close(*, room: Room, by: User, now: datetime | None = None) -> bool:

@@ -1,11 +1,8 @@
 """Sockets that must close because of something done over HTTP or in the admin."""
 
-from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.contrib.auth.signals import user_logged_out
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -22,9 +19,7 @@ def close_sockets_of_the_session(
     key = request.session.session_key if request is not None else None
     if user is None or not key:
         return
-    transaction.on_commit(
-        partial(async_to_sync(broadcast.session_ended), user_id=user.pk, session_key=key)
-    )
+    broadcast.on_commit(broadcast.session_ended, user_id=user.pk, session_key=key)
 
 
 @receiver(post_save, sender=User)
@@ -32,4 +27,4 @@ def close_sockets_of_a_closed_account(sender: Any, instance: User, **kwargs: Any
     """Deleted, deactivated or suspended: every socket of the account closes."""
     if instance.is_active and instance.deleted_at is None:
         return
-    transaction.on_commit(partial(async_to_sync(broadcast.account_closed), user_id=instance.pk))
+    broadcast.on_commit(broadcast.account_closed, user_id=instance.pk)

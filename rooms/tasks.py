@@ -1,17 +1,16 @@
 """Celery tasks for rooms. Each is safe to run twice."""
 
-import smtplib
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from core.emails import EMAIL_RETRY, send_once
 from notifications.models import Kind
 from notifications.services import notify
 from rooms import broadcast, emails
@@ -30,12 +29,12 @@ def presence_prune() -> int:
     departures = call_prune(now=now)
     changed = prune(now=now)
     for departure in departures:
-        async_to_sync(broadcast.call_peer_left)(departure=departure)
+        broadcast.on_commit(broadcast.call_peer_left, departure=departure)
         # Should its process be alive after all (a long stall), the connection hears it too.
-        async_to_sync(broadcast.call_dropped)(departure=departure, reason="dropped")
+        broadcast.on_commit(broadcast.call_dropped, departure=departure, reason="dropped")
         changed.setdefault(departure.room_id, set()).add(departure.user_id)
     for room_id, user_ids in changed.items():
-        async_to_sync(broadcast.presence_announce)(room_id=room_id, user_ids=user_ids)
+        broadcast.on_commit(broadcast.presence_announce, room_id=room_id, user_ids=user_ids)
     return len(changed)
 
 
@@ -47,49 +46,48 @@ def rooms_close_idle_tick() -> int:
     return len(rooms_close_idle(now=timezone.now(), idle_for=settings.ROOMS_IDLE_CLOSE_AFTER))
 
 
-EMAIL_RETRY = {
-    "autoretry_for": (smtplib.SMTPException, OSError),
-    "retry_backoff": 30,
-    "retry_backoff_max": 1800,
-    "max_retries": 8,
-    "retry_jitter": True,
-}
-
-
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def mention_notify(message_id: int, user_id: int) -> None:
     """Tell a member that a message mentions them (`rooms.emails.mention_worth_telling` says
     whether) on the site and, as their preferences and `mention_email_due` allow, by email.
-    Once per mention: the row lock makes a concurrent duplicate wait and then see
-    `emailed_at`; a failed send rolls back, notice included, and retries."""
-    with transaction.atomic():
-        mention = (
-            Mention.objects.select_for_update(of=("self",))
-            .select_related("message__room", "message__author", "user")
-            .filter(message_id=message_id, user_id=user_id)
-            .first()
-        )
-        if mention is None or mention.emailed_at is not None:
-            return  # edited out meanwhile, or already sent
-        if not emails.mention_worth_telling(mention=mention):
-            return
-        message = mention.message
-        delivery = notify(
-            user=mention.user,
-            kind=Kind.MENTION,
-            key=f"mention:{mention.pk}",
-            text=_("%(author)s mentioned you in “%(room)s”: %(excerpt)s"),
-            params={
-                "author": message.author.name if message.author else "",
-                "room": message.room.title,
-                "excerpt": Truncator(message.text).chars(120),
-            },
-            url=reverse("rooms:room", args=[message.room.slug]),
-            about=[message.author] if message.author else [],
-        )
-        if delivery.email and emails.mention_email_due(mention=mention):
-            emails.mention_email(mention).send()
-            Mention.objects.filter(pk=mention.pk).update(emailed_at=timezone.now())
+    The notice is recorded once per mention; the email goes out once through
+    `core.emails.send_once` (claimed with `emailed_at`, so a concurrent duplicate finds it
+    taken; a failed send gives it back and retries; a worker dying mid-send loses it)."""
+    mention = (
+        Mention.objects.select_related("message__room", "message__author", "user")
+        .filter(message_id=message_id, user_id=user_id)
+        .first()
+    )
+    if mention is None or mention.emailed_at is not None:
+        return  # edited out meanwhile, or already sent
+    if not emails.mention_worth_telling(mention=mention):
+        return
+    message = mention.message
+    delivery = notify(
+        user=mention.user,
+        kind=Kind.MENTION,
+        key=f"mention:{mention.pk}",
+        text=_("%(author)s mentioned you in “%(room)s”: %(excerpt)s"),
+        params={
+            "author": message.author.name if message.author else "",
+            "room": message.room.title,
+            "excerpt": Truncator(message.text).chars(120),
+        },
+        url=reverse("rooms:room", args=[message.room.slug]),
+        about=[message.author] if message.author else [],
+    )
+    if not (delivery.email and emails.mention_email_due(mention=mention)):
+        return
+    claimed_at = timezone.now()
+    send_once(
+        claim=lambda: Mention.objects.filter(pk=mention.pk, emailed_at__isnull=True).update(
+            emailed_at=claimed_at
+        ),
+        send=lambda: emails.mention_email(mention).send(),
+        give_back=lambda: Mention.objects.filter(pk=mention.pk, emailed_at=claimed_at).update(
+            emailed_at=None
+        ),
+    )
 
 
 # How often beat runs `rooms_opened_tick` (coworking/settings.py), in seconds.
