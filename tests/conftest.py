@@ -11,13 +11,16 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.test import override_settings
+
+if TYPE_CHECKING:
+    from members.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +60,56 @@ def _clean_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layers() -> Iterator[None]:
+    # Each async test runs its own event loop, and a channel layer keeps receive state per
+    # instance that must not leak from one loop into the next.
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+# Personas ---------------------------------------------------------------------------------
+# Alice and Bob are onboarded members (verified email, a profile, Spanish speakers) who share
+# an interest in Python; the outsider (Carol) is a member with no part in whatever a test is
+# about, who must be refused; staff run the site (staff pages and the admin). Anyone else:
+# `tests.factories.onboarded_member`, logged in with `tests.factories.client_for`.
+
+
+@pytest.fixture
+def alice(db: None) -> "User":
+    from tests.factories import onboarded_member
+
+    return onboarded_member("Alice Arias", email="alice@example.com", interests=("Python", "Café"))
+
+
+@pytest.fixture
+def bob(db: None) -> "User":
+    from tests.factories import onboarded_member
+
+    return onboarded_member(
+        "Bob Bravo", email="bob@example.com", interests=("Python", "Ciclismo"), headline="Data nerd"
+    )
+
+
+@pytest.fixture
+def outsider(db: None) -> "User":
+    from tests.factories import onboarded_member
+
+    return onboarded_member("Carol Cruz", email="carol@example.com")
+
+
+@pytest.fixture
+def staff(db: None) -> "User":
+    from tests.factories import UserFactory
+
+    return UserFactory.create(
+        display_name="Sam Staff", email="sam@example.com", is_staff=True, is_superuser=True
+    )
 
 
 def free_port() -> int:

@@ -2,14 +2,12 @@
 page afterwards."""
 
 import zoneinfo
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
@@ -69,27 +67,22 @@ def room_of(event: Event) -> Room:
 
 
 @pytest.fixture
-def sofia() -> User:
-    return UserFactory.create(display_name="Sofía Staff", is_staff=True)
-
-
-@pytest.fixture
 def ben() -> User:
     return UserFactory.create(display_name="Ben Bravo", time_zone="America/Bogota")
 
 
 @pytest.mark.django_db
-def test_an_event_room_opens_ten_minutes_before_the_start(sofia: User) -> None:
-    event = training_in_an_hour(by=sofia)
+def test_an_event_room_opens_ten_minutes_before_the_start(staff: User) -> None:
+    event = training_in_an_hour(by=staff)
 
     assert room_of(event).opens_at == event.starts_at - timedelta(minutes=10)
 
 
 @pytest.mark.django_db
 def test_before_opening_a_member_is_told_when_it_opens_and_it_is_not_listed(
-    sofia: User, ben: User
+    staff: User, ben: User
 ) -> None:
-    event = training_in_an_hour(by=sofia, title="Accessible forms")
+    event = training_in_an_hour(by=staff, title="Accessible forms")
     room = room_of(event)
     assert room.opens_at is not None
 
@@ -112,7 +105,7 @@ def test_before_opening_a_private_room_still_refuses_an_outsider(ben: User) -> N
 
 
 @pytest.mark.django_db
-def test_staff_and_the_creator_may_enter_early_to_prepare(sofia: User) -> None:
+def test_staff_and_the_creator_may_enter_early_to_prepare(staff: User) -> None:
     creator = UserFactory.create(is_staff=True)
     other_staff = UserFactory.create(is_staff=True)
     event = training_in_an_hour(by=creator, title="Accessible forms")
@@ -125,8 +118,8 @@ def test_staff_and_the_creator_may_enter_early_to_prepare(sofia: User) -> None:
 
 
 @pytest.mark.django_db
-def test_after_opening_members_may_enter(sofia: User, ben: User) -> None:
-    event = training_in_an_hour(by=sofia, title="Accessible forms")
+def test_after_opening_members_may_enter(staff: User, ben: User) -> None:
+    event = training_in_an_hour(by=staff, title="Accessible forms")
     room = room_of(event)
     assert room.opens_at is not None
 
@@ -153,13 +146,13 @@ def test_a_meetup_starting_now_opens_at_once(ben: User) -> None:
 
 
 @pytest.mark.django_db
-def test_moving_the_event_moves_the_opening(sofia: User, ben: User) -> None:
-    event = training_in_an_hour(by=sofia)
+def test_moving_the_event_moves_the_opening(staff: User, ben: User) -> None:
+    event = training_in_an_hour(by=staff)
     later = event.starts_at + timedelta(days=1)
 
     event_update(
         event=event,
-        by=sofia,
+        by=staff,
         title=event.title,
         description="",
         starts_at=later,
@@ -177,10 +170,10 @@ def test_moving_the_event_moves_the_opening(sofia: User, ben: User) -> None:
 
 
 @pytest.mark.django_db
-def test_moving_an_event_leaves_a_room_it_was_not_made_for_alone(sofia: User) -> None:
+def test_moving_an_event_leaves_a_room_it_was_not_made_for_alone(staff: User) -> None:
     starts_at = timezone.now() + timedelta(hours=2)
     event = event_create(
-        by=sofia,
+        by=staff,
         kind="training",
         title="In the cafeteria",
         starts_at=starts_at,
@@ -191,7 +184,7 @@ def test_moving_an_event_leaves_a_room_it_was_not_made_for_alone(sofia: User) ->
 
     event_update(
         event=event,
-        by=sofia,
+        by=staff,
         title=event.title,
         description="",
         starts_at=starts_at + timedelta(hours=1),
@@ -205,8 +198,8 @@ def test_moving_an_event_leaves_a_room_it_was_not_made_for_alone(sofia: User) ->
 
 
 @pytest.mark.django_db
-def test_the_event_page_says_when_the_room_opens_then_links_to_it(sofia: User, ben: User) -> None:
-    event = training_in_an_hour(by=sofia)
+def test_the_event_page_says_when_the_room_opens_then_links_to_it(staff: User, ben: User) -> None:
+    event = training_in_an_hour(by=staff)
     room = room_of(event)
     assert room.opens_at is not None
     link = f'href="/rooms/{room.slug}/"'
@@ -214,7 +207,7 @@ def test_the_event_page_says_when_the_room_opens_then_links_to_it(sofia: User, b
     before = html_of(ben, f"/events/{event.pk}/")
     assert f"The room opens at {local_time(room.opens_at)} (your time)." in before
     assert link not in before
-    assert link in html_of(sofia, f"/events/{event.pk}/")  # to prepare
+    assert link in html_of(staff, f"/events/{event.pk}/")  # to prepare
 
     with time_machine.travel(room.opens_at + timedelta(seconds=1), tick=False):
         after = html_of(ben, f"/events/{event.pk}/")
@@ -281,10 +274,10 @@ def test_the_conversation_hides_authors_on_either_side_of_a_block(ben: User) -> 
 
 
 @pytest.mark.django_db
-def test_no_conversation_before_the_start(sofia: User, ben: User) -> None:
-    event = training_in_an_hour(by=sofia)
+def test_no_conversation_before_the_start(staff: User, ben: User) -> None:
+    event = training_in_an_hour(by=staff)
     room = room_of(event)
-    said(room, "Setting up", timezone.now(), author=sofia)
+    said(room, "Setting up", timezone.now(), author=staff)
 
     html = html_of(ben, f"/events/{event.pk}/")
 
@@ -355,14 +348,6 @@ def test_messages_between_keeps_to_its_limit(ben: User) -> None:
 # The socket --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def _fresh_channel_layer() -> Iterator[None]:
-    # Each test runs its own event loop; the Redis layer keeps state per instance.
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
-
-
 @database_sync_to_async
 def session_of(user: User) -> str:
     client = Client()
@@ -381,7 +366,6 @@ async def connect(room: Room, session: str) -> tuple[WebsocketCommunicator, Any]
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_fresh_channel_layer")
 async def test_the_socket_refuses_a_member_before_opening_but_not_the_creator() -> None:
     creator = await database_sync_to_async(UserFactory.create)()
     member = await database_sync_to_async(UserFactory.create)()

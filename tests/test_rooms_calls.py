@@ -8,13 +8,11 @@ import hmac
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.utils import timezone
@@ -39,14 +37,6 @@ CANDIDATE = {
 
 pytestmark = pytest.mark.django_db(transaction=True)
 sockets = pytest.mark.asyncio
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer() -> Iterator[None]:
-    # As in test_rooms_socket: the Redis layer must not outlive a test's event loop.
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
 
 
 @database_sync_to_async

@@ -1,13 +1,11 @@
 """Closing a room announces itself: the services that close rooms tell the rooms' sockets,
 after the commit, without their callers having to."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from django.utils import timezone
 
 from rooms.services import room_close, rooms_close_idle
@@ -15,17 +13,8 @@ from tests.factories import RoomFactory, UserFactory
 from tests.test_rooms_socket import bye_then_close, join, member, room
 
 
-@pytest.fixture
-def _fresh_channel_layer() -> Iterator[None]:
-    # Each async test runs its own event loop; the Redis layer must not carry state across.
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
-
-
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_fresh_channel_layer")
 async def test_closing_a_room_says_bye_to_its_sockets_with_no_second_call() -> None:
     owner, session = await member()
     place = await room(created_by=owner)
@@ -38,7 +27,6 @@ async def test_closing_a_room_says_bye_to_its_sockets_with_no_second_call() -> N
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_fresh_channel_layer")
 async def test_closing_idle_rooms_says_bye_to_their_sockets_with_no_second_call() -> None:
     _someone, session = await member()
     place = await room()

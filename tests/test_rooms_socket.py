@@ -2,13 +2,11 @@
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.test import Client
@@ -26,15 +24,6 @@ from tests.factories import BlockFactory, MessageFactory, RoomFactory, UserFacto
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer() -> Iterator[None]:
-    # Each test runs its own event loop; the Redis layer keeps receive state per instance
-    # that must not leak from one loop to the next.
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
 
 
 @database_sync_to_async
