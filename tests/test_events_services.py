@@ -3,14 +3,12 @@ promotion email, weekly series across daylight-saving changes, and the lists."""
 
 import threading
 import zoneinfo
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import icalendar
 import pytest
 from django.db import connection
-from django.test import override_settings
 
 from events import errors, rsvps, selectors, services, tasks
 from events.models import Event, EventError, Rsvp
@@ -37,18 +35,6 @@ def ben() -> User:
 @pytest.fixture
 def carla() -> User:
     return UserFactory.create(display_name="Carla", email="carla@example.com")
-
-
-@pytest.fixture
-def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
-    smtp_server.messages.clear()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=smtp_server.port,
-        SITE_URL="http://testserver",
-    ):
-        yield smtp_server
 
 
 def meetup(by: User, **fields: Any) -> Event:
