@@ -1,5 +1,6 @@
 """Shared fixtures. The suite runs against real PostgreSQL and Redis (see `make test`)."""
 
+import fcntl
 import json
 import os
 import socket
@@ -212,18 +213,30 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[subprocess
 
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    static_root = tmp_path_factory.mktemp("static")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        check=True,
-        env={
-            **os.environ,
-            "DEBUG": "0",
-            "SECRET_KEY": "collectstatic-" + "x" * 50,
-            "STATIC_ROOT": str(static_root),
-        },
-    )
+    """The static files as the image collects them, once per run: pytest-xdist workers share
+    the parent of their temporary directories, and whichever worker comes first collects
+    while the others wait on the lock, then reuse its result."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent
+    else:
+        shared = tmp_path_factory.getbasetemp()
+    static_root = shared / "static"
+    collected = shared / "static.collected"
+    with (shared / "static.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not collected.exists():
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "--clear", "-v0"],
+                cwd=ROOT,
+                check=True,
+                env={
+                    **os.environ,
+                    "DEBUG": "0",
+                    "SECRET_KEY": "collectstatic-" + "x" * 50,
+                    "STATIC_ROOT": str(static_root),
+                },
+            )
+            collected.touch()
     return static_root
 
 
