@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from rooms.services import room_close, rooms_close_idle
 from tests.factories import RoomFactory, UserFactory
-from tests.test_rooms_socket import bye_then_close, join, member, room
+from tests.test_rooms_socket import bye_then_close, join, member_with_session, room
 
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 async def test_closing_a_room_says_bye_to_its_sockets_with_no_second_call() -> None:
-    owner, session = await member()
+    owner, session = await member_with_session()
     place = await room(created_by=owner)
     inside, _hello = await join(place, session)
 
@@ -28,7 +28,7 @@ async def test_closing_a_room_says_bye_to_its_sockets_with_no_second_call() -> N
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 async def test_closing_idle_rooms_says_bye_to_their_sockets_with_no_second_call() -> None:
-    _someone, session = await member()
+    _someone, session = await member_with_session()
     place = await room()
     inside, _hello = await join(place, session)
     # The socket came in an hour ago and nobody has been active since.
