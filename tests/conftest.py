@@ -1,5 +1,6 @@
 """Shared fixtures. The suite runs against real PostgreSQL and Redis (see `make test`)."""
 
+import fcntl
 import json
 import os
 import socket
@@ -11,13 +12,16 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.test import override_settings
+
+if TYPE_CHECKING:
+    from members.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +61,56 @@ def _clean_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layers() -> Iterator[None]:
+    # Each async test runs its own event loop, and a channel layer keeps receive state per
+    # instance that must not leak from one loop into the next.
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+# Personas ---------------------------------------------------------------------------------
+# Alice and Bob are onboarded members (verified email, a profile, Spanish speakers) who share
+# an interest in Python; the outsider (Carol) is a member with no part in whatever a test is
+# about, who must be refused; staff run the site (staff pages and the admin). Anyone else:
+# `tests.factories.onboarded_member`, logged in with `tests.factories.client_for`.
+
+
+@pytest.fixture
+def alice(db: None) -> "User":
+    from tests.factories import onboarded_member
+
+    return onboarded_member("Alice Arias", email="alice@example.com", interests=("Python", "Café"))
+
+
+@pytest.fixture
+def bob(db: None) -> "User":
+    from tests.factories import onboarded_member
+
+    return onboarded_member(
+        "Bob Bravo", email="bob@example.com", interests=("Python", "Ciclismo"), headline="Data nerd"
+    )
+
+
+@pytest.fixture
+def outsider(db: None) -> "User":
+    from tests.factories import onboarded_member
+
+    return onboarded_member("Carol Cruz", email="carol@example.com")
+
+
+@pytest.fixture
+def staff(db: None) -> "User":
+    from tests.factories import UserFactory
+
+    return UserFactory.create(
+        display_name="Sam Staff", email="sam@example.com", is_staff=True, is_superuser=True
+    )
 
 
 def free_port() -> int:
@@ -159,18 +213,30 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[subprocess
 
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    static_root = tmp_path_factory.mktemp("static")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        check=True,
-        env={
-            **os.environ,
-            "DEBUG": "0",
-            "SECRET_KEY": "collectstatic-" + "x" * 50,
-            "STATIC_ROOT": str(static_root),
-        },
-    )
+    """The static files as the image collects them, once per run: pytest-xdist workers share
+    the parent of their temporary directories, and whichever worker comes first collects
+    while the others wait on the lock, then reuse its result."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent
+    else:
+        shared = tmp_path_factory.getbasetemp()
+    static_root = shared / "static"
+    collected = shared / "static.collected"
+    with (shared / "static.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not collected.exists():
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "--clear", "-v0"],
+                cwd=ROOT,
+                check=True,
+                env={
+                    **os.environ,
+                    "DEBUG": "0",
+                    "SECRET_KEY": "collectstatic-" + "x" * 50,
+                    "STATIC_ROOT": str(static_root),
+                },
+            )
+            collected.touch()
     return static_root
 
 

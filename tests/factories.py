@@ -1,14 +1,17 @@
 """factory_boy factories, one section per app."""
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 import factory
 from allauth.account.models import EmailAddress
+from django.test import Client
 from django.utils import timezone
 
 from matching.models import Group, GroupMember, Programme, Round
-from members.models import Acquaintance, Block, Interest, Profile, User
+from members.models import Acquaintance, Block, Interest, Language, Profile, User
+from members.services import profile_update
 from moderation.models import Report
 from rooms.models import Message, Room
 
@@ -50,6 +53,36 @@ class ProfileFactory(factory.django.DjangoModelFactory[Profile]):
     headline = "Freelance designer"
     city = "Madrid"
     country = "ES"
+
+
+def onboarded_member(
+    name: str,
+    *,
+    interests: Iterable[str] = (),
+    languages: Iterable[str] = ("es",),
+    headline: str = "Freelance designer",
+    **fields: Any,
+) -> User:
+    """A member called `name` with a verified email who finished onboarding, so others can
+    find, pair with, block and report them. `fields` go to the user (email, language, ...)."""
+    profile = ProfileFactory.create(
+        user=UserFactory.create(display_name=name, **fields), headline=headline
+    )
+    profile_update(
+        profile=profile,
+        languages=Language.objects.filter(code__in=list(languages)),
+        interest_names=list(interests),
+        complete_onboarding=True,
+    )
+    return profile.user
+
+
+def client_for(user: User) -> Client:
+    """A test client logged in as `user` that asks for English, the source language, so
+    assertions read the text as written."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
 
 
 class BlockFactory(factory.django.DjangoModelFactory[Block]):

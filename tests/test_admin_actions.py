@@ -7,10 +7,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from django.contrib import admin
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 
 from events.feeds import calendar_feed_rotate
@@ -26,20 +24,10 @@ from tests.factories import (
     RoomFactory,
     RsvpFactory,
     UserFactory,
+    client_for,
 )
 
 APPS = {"members", "matching", "rooms", "events"}
-
-
-@pytest.fixture
-def boss(db: None) -> User:
-    return UserFactory.create(is_staff=True, is_superuser=True)
-
-
-def client_for(user: User) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
 
 
 def some_of_everything(count: int) -> None:
@@ -67,11 +55,11 @@ def changelists() -> list[str]:
     )
 
 
-def test_every_changelist_opens_in_queries_that_do_not_grow_with_rows(boss: User) -> None:
+def test_every_changelist_opens_in_queries_that_do_not_grow_with_rows(staff: User) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = client_for(boss)
+    client = client_for(staff)
     client.get("/admin/")
     counts: dict[str, list[int]] = {url: [] for url in changelists()}
     for batch in (1, 4):
@@ -89,16 +77,16 @@ def test_every_changelist_opens_in_queries_that_do_not_grow_with_rows(boss: User
 
 
 def test_the_member_csv_is_streamed_without_private_fields_and_defuses_formulas(
-    boss: User,
+    staff: User,
 ) -> None:
     sneaky = UserFactory.create(
         display_name='=HYPERLINK("http://evil")', first_name="+1", last_name="@x"
     )
     ProfileFactory.create(user=sneaky, headline="secret headline")
 
-    response = client_for(boss).post(
+    response = client_for(staff).post(
         "/admin/members/user/",
-        {"action": "export_csv", "_selected_action": [boss.pk, sneaky.pk]},
+        {"action": "export_csv", "_selected_action": [staff.pk, sneaky.pk]},
     )
 
     assert response.status_code == 200
@@ -107,7 +95,7 @@ def test_the_member_csv_is_streamed_without_private_fields_and_defuses_formulas(
     assert response["Content-Disposition"].startswith('attachment; filename="members-')
     text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [row["email"] for row in rows] == [boss.email, sneaky.email]
+    assert [row["email"] for row in rows] == [staff.email, sneaky.email]
     row = rows[1]
     assert row["display_name"] == '\'=HYPERLINK("http://evil")'
     assert (row["first_name"], row["last_name"]) == ("'+1", "'@x")
@@ -115,12 +103,12 @@ def test_the_member_csv_is_streamed_without_private_fields_and_defuses_formulas(
     assert "password" not in rows[0]
 
 
-def test_pause_and_resume_a_members_coffee_pairs(boss: User) -> None:
+def test_pause_and_resume_a_members_coffee_pairs(staff: User) -> None:
     member = UserFactory.create()
     participation = Participation.objects.create(
         programme_id=GroupMemberFactory.create().round.programme_id, user=member
     )
-    client = client_for(boss)
+    client = client_for(staff)
 
     client.post("/admin/members/user/", {"action": "pause_pairs", "_selected_action": [member.pk]})
     participation.refresh_from_db()
@@ -131,13 +119,13 @@ def test_pause_and_resume_a_members_coffee_pairs(boss: User) -> None:
     assert not participation.auto_paused and participation.opted_in
 
 
-def test_suspend_and_reinstate_from_the_member_list(boss: User) -> None:
+def test_suspend_and_reinstate_from_the_member_list(staff: User) -> None:
     member = UserFactory.create()
-    client = client_for(boss)
+    client = client_for(staff)
 
     client.post("/admin/members/user/", {"action": "suspend", "_selected_action": [member.pk]})
     member.refresh_from_db()
-    assert not member.is_active and member.suspended_by == boss
+    assert not member.is_active and member.suspended_by == staff
 
     client.post("/admin/members/user/", {"action": "reinstate", "_selected_action": [member.pk]})
     member.refresh_from_db()
@@ -145,7 +133,7 @@ def test_suspend_and_reinstate_from_the_member_list(boss: User) -> None:
 
 
 def test_resending_an_intro_sends_it_again(
-    boss: User, django_capture_on_commit_callbacks: Any
+    staff: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     seat = GroupMemberFactory.create(
         intro_sent_at=timezone.now() - timedelta(days=1), user=ProfileFactory.create().user
@@ -153,7 +141,7 @@ def test_resending_an_intro_sends_it_again(
     GroupMemberFactory.create(group=seat.group, user=ProfileFactory.create().user)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(boss).post(
+        response = client_for(staff).post(
             "/admin/matching/groupmember/",
             {"action": "resend_intro", "_selected_action": [seat.pk]},
             follow=True,
@@ -168,10 +156,10 @@ def test_resending_an_intro_sends_it_again(
     assert GroupMember.objects.filter(intro_sent_at__isnull=True).count() == 1  # the other seat
 
 
-def test_close_a_room_from_the_admin(boss: User) -> None:
+def test_close_a_room_from_the_admin(staff: User) -> None:
     room = RoomFactory.create()
 
-    client_for(boss).post(
+    client_for(staff).post(
         "/admin/rooms/room/", {"action": "close_rooms", "_selected_action": [room.pk]}
     )
 

@@ -5,21 +5,21 @@ import time
 
 import pytest
 from django.core.cache import cache
+from kombu.exceptions import EncodeError
 
 from core.health import HEARTBEAT_KEY
 from core.tasks import worker_heartbeat
 from coworking.celery import app
 
 
-def test_the_configuration_is_safe_for_redelivery() -> None:
-    conf = app.conf
-    assert conf.task_serializer == "json"
-    assert conf.accept_content == ["json"]
-    assert conf.task_acks_late is True
-    assert conf.task_reject_on_worker_lost is True
-    assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
-    assert conf.broker_transport_options["visibility_timeout"] >= 2 * 3600
-    assert conf.beat_schedule["worker-heartbeat"]["task"] == "core.tasks.worker_heartbeat"
+def test_task_arguments_travel_as_json_so_python_objects_are_refused_when_sent() -> None:
+    # Tasks take ids (and other plain values), never pickled objects a worker would run.
+    app.conf.task_always_eager = False
+    try:
+        with pytest.raises(EncodeError):
+            app.send_task("core.tasks.worker_heartbeat", args=[object()])
+    finally:
+        app.conf.task_always_eager = True
 
 
 def test_every_beat_entry_names_a_registered_task() -> None:

@@ -13,7 +13,7 @@ from events.feeds import calendar_feed_get_or_create
 from events.models import CalendarFeed, Event, Rsvp
 from members.models import User
 from tests.conftest import SmtpSink
-from tests.factories import EventFactory, RsvpFactory, UserFactory
+from tests.factories import EventFactory, RsvpFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,18 +21,11 @@ ROTATE = "/events/calendar/rotate/"
 
 
 @pytest.fixture
-def ana() -> User:
-    return UserFactory.create(display_name="Ana Arias", email="ana@example.com", language="en")
-
-
-@pytest.fixture
-def ben() -> User:
-    return UserFactory.create(display_name="Ben Bravo", email="ben@example.com")
-
-
-@pytest.fixture
-def sofia() -> User:
-    return UserFactory.create(display_name="Sofía Staff", is_staff=True)
+def alice(alice: User) -> User:
+    """Alice (tests/conftest.py), reading the site in English."""
+    alice.language = "en"
+    alice.save(update_fields=["language"])
+    return alice
 
 
 def feed_url(user: User) -> str:
@@ -54,13 +47,13 @@ def summaries(client: Client, url: str) -> list[str]:
 
 
 def test_the_feed_has_the_events_the_member_goes_to_or_hosts_and_no_others(
-    client: Client, ana: User, ben: User
+    client: Client, alice: User, bob: User
 ) -> None:
-    going(EventFactory.create(title="Going"), ana)
-    going(EventFactory.create(title="Maybe"), ana, Rsvp.Status.MAYBE)
-    going(EventFactory.create(title="Not going"), ana, Rsvp.Status.NOT_GOING)
-    going(EventFactory.create(title="Ben's"), ben)
-    EventFactory.create(title="Hosting", host=ana)
+    going(EventFactory.create(title="Going"), alice)
+    going(EventFactory.create(title="Maybe"), alice, Rsvp.Status.MAYBE)
+    going(EventFactory.create(title="Not going"), alice, Rsvp.Status.NOT_GOING)
+    going(EventFactory.create(title="Bob's"), bob)
+    EventFactory.create(title="Hosting", host=alice)
     EventFactory.create(title="Someone else's")
     now = timezone.now()
     going(
@@ -69,7 +62,7 @@ def test_the_feed_has_the_events_the_member_goes_to_or_hosts_and_no_others(
             starts_at=now - timedelta(days=7),
             ends_at=now - timedelta(days=7) + timedelta(hours=1),
         ),
-        ana,
+        alice,
     )
     going(
         EventFactory.create(
@@ -77,10 +70,10 @@ def test_the_feed_has_the_events_the_member_goes_to_or_hosts_and_no_others(
             starts_at=now - timedelta(days=60),
             ends_at=now - timedelta(days=60) + timedelta(hours=1),
         ),
-        ana,
+        alice,
     )
 
-    response = client.get(feed_url(ana))  # no login: calendar programs have none
+    response = client.get(feed_url(alice))  # no login: calendar programs have none
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
@@ -94,35 +87,35 @@ def test_the_feed_has_the_events_the_member_goes_to_or_hosts_and_no_others(
     ]
 
 
-def test_a_cancelled_event_stays_in_the_feed_marked_cancelled(client: Client, ana: User) -> None:
-    event = EventFactory.create(title="Called off", host=ana, cancelled_at=timezone.now())
-    calendar = icalendar.Calendar.from_ical(client.get(feed_url(ana)).content)
+def test_a_cancelled_event_stays_in_the_feed_marked_cancelled(client: Client, alice: User) -> None:
+    event = EventFactory.create(title="Called off", host=alice, cancelled_at=timezone.now())
+    calendar = icalendar.Calendar.from_ical(client.get(feed_url(alice)).content)
     (vevent,) = calendar.walk("VEVENT")
     assert str(vevent["UID"]) == str(event.uid)
     assert str(vevent["STATUS"]) == "CANCELLED"
 
 
-def test_an_unknown_token_is_not_found(client: Client, ana: User) -> None:
-    calendar_feed_get_or_create(user=ana)
+def test_an_unknown_token_is_not_found(client: Client, alice: User) -> None:
+    calendar_feed_get_or_create(user=alice)
     assert client.get("/events/calendar/not-the-token.ics").status_code == 404
 
 
 def test_the_feed_of_an_inactive_or_deleted_member_is_not_found(
-    client: Client, ana: User, ben: User
+    client: Client, alice: User, bob: User
 ) -> None:
-    ana_url, ben_url = feed_url(ana), feed_url(ben)
-    User.objects.filter(pk=ana.pk).update(is_active=False)
-    User.objects.filter(pk=ben.pk).update(deleted_at=timezone.now())
+    ana_url, ben_url = feed_url(alice), feed_url(bob)
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    User.objects.filter(pk=bob.pk).update(deleted_at=timezone.now())
     assert client.get(ana_url).status_code == 404
     assert client.get(ben_url).status_code == 404
 
 
 def test_the_feed_takes_the_same_queries_for_many_events(
-    client: Client, ana: User, django_assert_max_num_queries: Any
+    client: Client, alice: User, django_assert_max_num_queries: Any
 ) -> None:
     for _ in range(15):
-        going(EventFactory.create(), ana)
-    url = feed_url(ana)
+        going(EventFactory.create(), alice)
+    url = feed_url(alice)
     with django_assert_max_num_queries(2):
         assert len(summaries(client, url)) == 15
 
@@ -131,12 +124,12 @@ def test_the_feed_takes_the_same_queries_for_many_events(
 
 
 def test_the_mine_tab_shows_the_absolute_feed_url_to_its_member_only(
-    client: Client, ana: User, settings: Any
+    client: Client, alice: User, settings: Any
 ) -> None:
     settings.SITE_URL = "https://cowork.example"
-    client.force_login(ana)
+    client.force_login(alice)
     page = client.get("/events/", {"show": "mine"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    token = CalendarFeed.objects.get(user=ana).token
+    token = CalendarFeed.objects.get(user=alice).token
     assert "Your calendar feed" in page
     assert f'value="https://cowork.example/events/calendar/{token}.ics"' in page
     assert "readonly" in page
@@ -144,40 +137,40 @@ def test_the_mine_tab_shows_the_absolute_feed_url_to_its_member_only(
     assert "Your calendar feed" not in upcoming
 
 
-def test_a_new_link_revokes_the_old_one(client: Client, ana: User) -> None:
-    old = feed_url(ana)
-    client.force_login(ana)
+def test_a_new_link_revokes_the_old_one(client: Client, alice: User) -> None:
+    old = feed_url(alice)
+    client.force_login(alice)
 
     response = client.post(ROTATE)
 
     assert response.status_code == 302
     assert response["Location"] == "/events/?show=mine"
-    new = CalendarFeed.objects.get(user=ana).get_absolute_url()
+    new = CalendarFeed.objects.get(user=alice).get_absolute_url()
     assert new != old
     client.logout()
     assert client.get(old).status_code == 404
     assert client.get(new).status_code == 200
 
 
-def test_making_a_new_link_needs_a_login_and_a_post(client: Client, ana: User) -> None:
-    old = feed_url(ana)
+def test_making_a_new_link_needs_a_login_and_a_post(client: Client, alice: User) -> None:
+    old = feed_url(alice)
     response = client.post(ROTATE)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
-    client.force_login(ana)
+    client.force_login(alice)
     assert client.get(ROTATE).status_code == 405
-    assert CalendarFeed.objects.get(user=ana).get_absolute_url() == old
+    assert CalendarFeed.objects.get(user=alice).get_absolute_url() == old
 
 
 # Cancelling an event ---------------------------------------------------------------------
 
 
 def test_the_host_cancels_after_confirming_and_attendees_are_emailed(
-    client: Client, ana: User, ben: User, smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+    client: Client, alice: User, bob: User, smtp: SmtpSink, django_capture_on_commit_callbacks: Any
 ) -> None:
-    event = EventFactory.create(title="Taller", host=ana)
-    going(event, ben)
-    client.force_login(ana)
+    event = EventFactory.create(title="Taller", host=alice)
+    going(event, bob)
+    client.force_login(alice)
     page = client.get(f"/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Cancel this event" in page
     assert "Yes, cancel it" in page
@@ -189,25 +182,25 @@ def test_the_host_cancels_after_confirming_and_attendees_are_emailed(
     assert response["Location"] == f"/events/{event.pk}/"
     event.refresh_from_db()
     assert event.is_cancelled
-    message = smtp.wait_for(ben.email)
+    message = smtp.wait_for(bob.email)
     assert "Taller" in str(message["Subject"])
     page = client.get(f"/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "The event is cancelled." in page
     assert "Cancel this event" not in page
 
 
-def test_staff_can_cancel_any_event(client: Client, sofia: User) -> None:
+def test_staff_can_cancel_any_event(client: Client, staff: User) -> None:
     event = EventFactory.create()
-    client.force_login(sofia)
+    client.force_login(staff)
     assert client.post(f"/events/{event.pk}/cancel/").status_code == 302
     event.refresh_from_db()
     assert event.is_cancelled
 
 
-def test_an_outsider_cannot_cancel_nor_sees_the_button(client: Client, ben: User) -> None:
+def test_an_outsider_cannot_cancel_nor_sees_the_button(client: Client, bob: User) -> None:
     event = EventFactory.create()
-    going(event, ben)
-    client.force_login(ben)
+    going(event, bob)
+    client.force_login(bob)
     page = client.get(f"/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Cancel this event" not in page
     assert client.post(f"/events/{event.pk}/cancel/").status_code == 403
@@ -215,11 +208,11 @@ def test_an_outsider_cannot_cancel_nor_sees_the_button(client: Client, ben: User
     assert not event.is_cancelled
 
 
-def test_cancelling_needs_a_post_and_a_login(client: Client, ana: User) -> None:
-    event = EventFactory.create(host=ana)
+def test_cancelling_needs_a_post_and_a_login(client: Client, alice: User) -> None:
+    event = EventFactory.create(host=alice)
     response = client.post(f"/events/{event.pk}/cancel/")
     assert response["Location"].startswith("/accounts/login/")
-    client.force_login(ana)
+    client.force_login(alice)
     assert client.get(f"/events/{event.pk}/cancel/").status_code == 405
     event.refresh_from_db()
     assert not event.is_cancelled

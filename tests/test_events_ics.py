@@ -10,7 +10,7 @@ from events import services
 from events.ics import calendar_ics, event_ics
 from events.models import Event
 from members.models import User
-from tests.factories import EventFactory, RoomFactory, UserFactory
+from tests.factories import EventFactory, RoomFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,17 +31,12 @@ def only_event(calendar: icalendar.Calendar) -> icalendar.Component:
 
 
 @pytest.fixture
-def host() -> User:
-    return UserFactory.create(display_name="Sofía", is_staff=True)
-
-
-@pytest.fixture
-def event(host: User) -> Event:
+def event(staff: User) -> Event:
     return EventFactory.create(
         kind=Event.Kind.TALK,
         title="Pricing your freelance work",
         description="An open talk.\nQuestions welcome.",
-        host=host,
+        host=staff,
         starts_at=STARTS,
         ends_at=STARTS + timedelta(minutes=90),
         room=RoomFactory.create(slug="pricing-talk"),
@@ -71,8 +66,8 @@ def test_an_event_file_has_every_field_calendars_need(event: Event) -> None:
     assert {sub.name for sub in zone.subcomponents} == {"STANDARD", "DAYLIGHT"}
 
 
-def test_an_event_without_a_room_links_to_the_site(host: User) -> None:
-    event = EventFactory.create(host=host, starts_at=STARTS, description="")
+def test_an_event_without_a_room_links_to_the_site(staff: User) -> None:
+    event = EventFactory.create(host=staff, starts_at=STARTS, description="")
 
     vevent = only_event(parsed(event_ics(event=event, site_url=SITE)))
 
@@ -80,12 +75,12 @@ def test_an_event_without_a_room_links_to_the_site(host: User) -> None:
     assert "DESCRIPTION" not in vevent and "LOCATION" not in vevent
 
 
-def test_an_update_keeps_the_uid_and_raises_the_sequence(event: Event, host: User) -> None:
+def test_an_update_keeps_the_uid_and_raises_the_sequence(event: Event, staff: User) -> None:
     before = only_event(parsed(event_ics(event=event, site_url=SITE)))
 
     updated = services.event_update(
         event=event,
-        by=host,
+        by=staff,
         title=event.title,
         description=event.description,
         starts_at=STARTS + timedelta(days=1),
@@ -106,8 +101,8 @@ def test_an_update_keeps_the_uid_and_raises_the_sequence(event: Event, host: Use
     assert [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")] == ["America/Santiago"]
 
 
-def test_a_cancelled_event_says_so_with_a_higher_sequence(event: Event, host: User) -> None:
-    services.event_cancel(event=event, by=host)
+def test_a_cancelled_event_says_so_with_a_higher_sequence(event: Event, staff: User) -> None:
+    services.event_cancel(event=event, by=staff)
 
     vevent = only_event(parsed(event_ics(event=event, site_url=SITE)))
 
@@ -116,11 +111,11 @@ def test_a_cancelled_event_says_so_with_a_higher_sequence(event: Event, host: Us
     assert str(vevent["UID"]) == str(event.uid)
 
 
-def test_a_feed_holds_every_event_and_each_zone_once(event: Event, host: User) -> None:
+def test_a_feed_holds_every_event_and_each_zone_once(event: Event, staff: User) -> None:
     santiago = EventFactory.create(
-        host=host, starts_at=STARTS, time_zone="America/Santiago", title="Café"
+        host=staff, starts_at=STARTS, time_zone="America/Santiago", title="Café"
     )
-    madrid_again = EventFactory.create(host=host, starts_at=STARTS + timedelta(days=7))
+    madrid_again = EventFactory.create(host=staff, starts_at=STARTS + timedelta(days=7))
 
     calendar = parsed(
         calendar_ics(events=[event, santiago, madrid_again], site_url=SITE, name="My events")

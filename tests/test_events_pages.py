@@ -44,23 +44,8 @@ def cancelled(**fields: Any) -> Event:
 
 
 @pytest.fixture
-def ana() -> User:
-    return UserFactory.create(display_name="Ana Arias")
-
-
-@pytest.fixture
-def ben() -> User:
-    return UserFactory.create(display_name="Ben Bravo")
-
-
-@pytest.fixture
-def sofia() -> User:
-    return UserFactory.create(display_name="Sofía Staff", is_staff=True)
-
-
-@pytest.fixture
-def as_ana(client: Client, ana: User) -> Client:
-    return logged_in(client, ana)
+def as_alice(client: Client, alice: User) -> Client:
+    return logged_in(client, alice)
 
 
 # Lists ------------------------------------------------------------------------------------
@@ -77,7 +62,7 @@ def test_visitors_are_sent_to_log_in(client: Client) -> None:
     assert not Rsvp.objects.exists()
 
 
-def test_upcoming_marks_what_is_starting_now_and_leaves_out_the_rest(as_ana: Client) -> None:
+def test_upcoming_marks_what_is_starting_now_and_leaves_out_the_rest(as_alice: Client) -> None:
     now = timezone.now()
     EventFactory.create(
         title="Live coffee", starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(hours=1)
@@ -90,7 +75,7 @@ def test_upcoming_marks_what_is_starting_now_and_leaves_out_the_rest(as_ana: Cli
     )
     cancelled(title="Called off")
 
-    html = page_of(as_ana, LIST)
+    html = page_of(as_alice, LIST)
 
     assert "Live coffee" in html and "Tomorrow talk" in html
     assert "Yesterday chat" not in html and "Called off" not in html
@@ -99,38 +84,38 @@ def test_upcoming_marks_what_is_starting_now_and_leaves_out_the_rest(as_ana: Cli
     assert '<a href="/events/" aria-current="page">Upcoming</a>' in html
 
 
-def test_past_events_show_how_many_went(as_ana: Client, ben: User) -> None:
+def test_past_events_show_how_many_went(as_alice: Client, bob: User) -> None:
     now = timezone.now()
     past = EventFactory.create(
         title="Old talk",
         starts_at=now - timedelta(days=2),
         ends_at=now - timedelta(days=2, hours=-1),
     )
-    RsvpFactory.create(event=past, user=ben)
+    RsvpFactory.create(event=past, user=bob)
     RsvpFactory.create(event=past, status=Rsvp.Status.MAYBE)
     EventFactory.create(title="Future talk")
 
-    html = page_of(as_ana, LIST, show="past")
+    html = page_of(as_alice, LIST, show="past")
 
     assert "Old talk" in html and "Future talk" not in html
     assert "1 member went" in html
 
 
-def test_mine_lists_what_i_go_to_or_host(as_ana: Client, ana: User) -> None:
-    EventFactory.create(title="Hosted by Ana", host=ana)
-    RsvpFactory.create(event=EventFactory.create(title="Ana goes"), user=ana)
-    RsvpFactory.create(event=EventFactory.create(title="Ana maybe"), user=ana, status="maybe")
+def test_mine_lists_what_i_go_to_or_host(as_alice: Client, alice: User) -> None:
+    EventFactory.create(title="Hosted by Alice", host=alice)
+    RsvpFactory.create(event=EventFactory.create(title="Alice goes"), user=alice)
+    RsvpFactory.create(event=EventFactory.create(title="Alice maybe"), user=alice, status="maybe")
     EventFactory.create(title="Someone else event")
 
-    html = page_of(as_ana, LIST, show="mine")
+    html = page_of(as_alice, LIST, show="mine")
 
-    assert "Hosted by Ana" in html and "Ana goes" in html
-    assert "Ana maybe" not in html and "Someone else event" not in html
+    assert "Hosted by Alice" in html and "Alice goes" in html
+    assert "Alice maybe" not in html and "Someone else event" not in html
 
 
 @pytest.mark.parametrize("show", ["upcoming", "past", "mine"])
 def test_lists_take_the_same_queries_however_many_events(
-    as_ana: Client, ana: User, show: str, django_assert_max_num_queries: Any
+    as_alice: Client, alice: User, show: str, django_assert_max_num_queries: Any
 ) -> None:
     now = timezone.now()
 
@@ -138,22 +123,22 @@ def test_lists_take_the_same_queries_however_many_events(
         room = RoomFactory.create()
         for days in (-3, 2):
             event = EventFactory.create(
-                host=ana,
+                host=alice,
                 room=room,
                 starts_at=now + timedelta(days=days),
                 ends_at=now + timedelta(days=days, hours=1),
             )
-            RsvpFactory.create(event=event, user=ana)
+            RsvpFactory.create(event=event, user=alice)
             RsvpFactory.create(event=event)
 
     make_events()
-    page_of(as_ana, LIST, show=show)  # Warm up the session.
+    page_of(as_alice, LIST, show=show)  # Warm up the session.
     with django_assert_max_num_queries(10) as few:
-        page_of(as_ana, LIST, show=show)
+        page_of(as_alice, LIST, show=show)
     for _ in range(4):
         make_events()
     with django_assert_max_num_queries(len(few.captured_queries)):
-        page_of(as_ana, LIST, show=show)
+        page_of(as_alice, LIST, show=show)
 
 
 # An event's page ----------------------------------------------------------------------------
@@ -175,14 +160,14 @@ def test_the_viewer_sees_their_time_and_the_organisers(client: Client) -> None:
     assert "Tuesday 15 January 2030, 18:00</time>" in html
 
 
-def test_the_organisers_zone_is_not_repeated_for_a_viewer_in_it(as_ana: Client) -> None:
+def test_the_organisers_zone_is_not_repeated_for_a_viewer_in_it(as_alice: Client) -> None:
     event = EventFactory.create(time_zone="Europe/Madrid")
-    html = page_of(as_ana, f"/events/{event.pk}/")
+    html = page_of(as_alice, f"/events/{event.pk}/")
     assert "Your time (Europe/Madrid)" in html
     assert "Organiser" not in html
 
 
-def test_the_event_page_shows_host_seats_room_and_calendar_link(as_ana: Client) -> None:
+def test_the_event_page_shows_host_seats_room_and_calendar_link(as_alice: Client) -> None:
     host = UserFactory.create(display_name="Hugo Host")
     room = RoomFactory.create(name="Portfolio room", slug="portfolio")
     event = EventFactory.create(
@@ -190,7 +175,7 @@ def test_the_event_page_shows_host_seats_room_and_calendar_link(as_ana: Client) 
     )
     RsvpFactory.create(event=event)
 
-    html = page_of(as_ana, f"/events/{event.pk}/")
+    html = page_of(as_alice, f"/events/{event.pk}/")
 
     assert "Hugo Host" in html and "Spontaneous meetup" in html
     assert "1 member going" in html and "2 seats left of 3" in html
@@ -202,59 +187,59 @@ def test_the_event_page_shows_host_seats_room_and_calendar_link(as_ana: Client) 
     assert 'value="going"' in html and 'value="maybe"' in html and 'value="not_going"' in html
 
 
-def test_an_unknown_event_is_not_found(as_ana: Client) -> None:
-    assert as_ana.get("/events/999999/").status_code == 404
+def test_an_unknown_event_is_not_found(as_alice: Client) -> None:
+    assert as_alice.get("/events/999999/").status_code == 404
 
 
 # Answering ----------------------------------------------------------------------------------
 
 
 def test_answers_take_seats_fill_the_waiting_list_and_promote(
-    client: Client, ana: User, ben: User
+    client: Client, alice: User, bob: User
 ) -> None:
     event = EventFactory.create(capacity=1)
     url = f"/events/{event.pk}/"
 
-    html = post(logged_in(client, ana), f"{url}rsvp/", {"status": "going"}, follow=True)
+    html = post(logged_in(client, alice), f"{url}rsvp/", {"status": "going"}, follow=True)
     assert "You are going" in html.content.decode()
     assert "Your answer: Going." in html.content.decode()
     assert "0 seats left of 1" in html.content.decode()
 
-    html = post(logged_in(client, ben), f"{url}rsvp/", {"status": "going"}, follow=True)
+    html = post(logged_in(client, bob), f"{url}rsvp/", {"status": "going"}, follow=True)
     page = html.content.decode()
     assert "you are on the waiting list, at position 1" in page
     assert "1 member on the waiting list" in page
 
-    response = post(logged_in(client, ana), f"{url}rsvp/", {"status": "not_going"}, follow=True)
+    response = post(logged_in(client, alice), f"{url}rsvp/", {"status": "not_going"}, follow=True)
     page = response.content.decode()
     assert "Noted: you are not going." in page
     assert "Your seat went to 1 member from the waiting list; we told them." in page
-    assert Rsvp.objects.get(event=event, user=ben).status == Rsvp.Status.GOING
+    assert Rsvp.objects.get(event=event, user=bob).status == Rsvp.Status.GOING
 
-    page = page_of(logged_in(client, ben), url)
+    page = page_of(logged_in(client, bob), url)
     assert "Your answer: Going." in page and "Cancel my RSVP" in page
 
 
-def test_an_answer_must_be_one_of_the_three(as_ana: Client) -> None:
+def test_an_answer_must_be_one_of_the_three(as_alice: Client) -> None:
     event = EventFactory.create()
-    response = post(as_ana, f"/events/{event.pk}/rsvp/", {"status": "waitlisted"}, follow=True)
+    response = post(as_alice, f"/events/{event.pk}/rsvp/", {"status": "waitlisted"}, follow=True)
     assert "Answer going, maybe or not going." in response.content.decode()
     assert not Rsvp.objects.exists()
 
 
-def test_rsvp_is_post_only(as_ana: Client) -> None:
+def test_rsvp_is_post_only(as_alice: Client) -> None:
     event = EventFactory.create()
-    assert as_ana.get(f"/events/{event.pk}/rsvp/").status_code == 405
+    assert as_alice.get(f"/events/{event.pk}/rsvp/").status_code == 405
 
 
-def test_a_cancelled_event_says_so_and_refuses_answers(as_ana: Client) -> None:
+def test_a_cancelled_event_says_so_and_refuses_answers(as_alice: Client) -> None:
     event = cancelled()
 
-    html = page_of(as_ana, f"/events/{event.pk}/")
+    html = page_of(as_alice, f"/events/{event.pk}/")
     assert "This event was cancelled." in html
     assert f'action="/events/{event.pk}/rsvp/"' not in html
 
-    response = post(as_ana, f"/events/{event.pk}/rsvp/", {"status": "going"}, follow=True)
+    response = post(as_alice, f"/events/{event.pk}/rsvp/", {"status": "going"}, follow=True)
     assert "This event was cancelled." in response.content.decode()
     assert not Rsvp.objects.exists()
 
@@ -262,7 +247,7 @@ def test_a_cancelled_event_says_so_and_refuses_answers(as_ana: Client) -> None:
 # Calendar -----------------------------------------------------------------------------------
 
 
-def test_the_calendar_file_carries_the_event(as_ana: Client, settings: Any) -> None:
+def test_the_calendar_file_carries_the_event(as_alice: Client, settings: Any) -> None:
     room = RoomFactory.create(slug="talk-room")
     starts_at = datetime(2030, 1, 15, 17, 0, tzinfo=UTC)
     event = EventFactory.create(
@@ -273,7 +258,7 @@ def test_the_calendar_file_carries_the_event(as_ana: Client, settings: Any) -> N
         time_zone="Europe/Madrid",
     )
 
-    response = as_ana.get(f"/events/{event.pk}/event.ics")
+    response = as_alice.get(f"/events/{event.pk}/event.ics")
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
@@ -291,11 +276,11 @@ def test_the_calendar_file_carries_the_event(as_ana: Client, settings: Any) -> N
 # Spontaneous meetups ------------------------------------------------------------------------
 
 
-def test_a_member_starts_a_meetup_now_in_a_room_of_its_own(as_ana: Client, ana: User) -> None:
-    assert "Start a meetup" in page_of(as_ana, MEETUP)
+def test_a_member_starts_a_meetup_now_in_a_room_of_its_own(as_alice: Client, alice: User) -> None:
+    assert "Start a meetup" in page_of(as_alice, MEETUP)
 
     response = post(
-        as_ana,
+        as_alice,
         MEETUP,
         {
             "title": "Coffee & code",
@@ -308,18 +293,18 @@ def test_a_member_starts_a_meetup_now_in_a_room_of_its_own(as_ana: Client, ana: 
     event = Event.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/events/{event.pk}/"
-    assert event.kind == Event.Kind.MEETUP and event.host == ana
-    assert event.time_zone == ana.time_zone
+    assert event.kind == Event.Kind.MEETUP and event.host == alice
+    assert event.time_zone == alice.time_zone
     assert event.ends_at - event.starts_at == timedelta(minutes=60)
     assert abs(event.starts_at - timezone.now()) < timedelta(minutes=1)
     assert event.room is not None
     assert event.room.name == "Coffee & code"
     assert event.room.kind == Room.Kind.MEMBER and not event.room.private
-    assert event.room.created_by == ana
+    assert event.room.created_by == alice
 
 
-def test_a_meetup_later_today_keeps_its_room_open_until_it_starts(as_ana: Client) -> None:
-    post(as_ana, MEETUP, {"title": "Later", "when": "later", "duration": "90"})
+def test_a_meetup_later_today_keeps_its_room_open_until_it_starts(as_alice: Client) -> None:
+    post(as_alice, MEETUP, {"title": "Later", "when": "later", "duration": "90"})
 
     event = Event.objects.get()
     assert event.room is not None
@@ -358,9 +343,9 @@ def test_a_meetup_at_a_chosen_time_is_read_in_the_members_zone(client: Client) -
     ],
 )
 def test_a_bad_meetup_is_shown_again_with_its_error(
-    as_ana: Client, data: dict[str, str], error: str
+    as_alice: Client, data: dict[str, str], error: str
 ) -> None:
-    response = post(as_ana, MEETUP, {**data, "description": "Keep me"})
+    response = post(as_alice, MEETUP, {**data, "description": "Keep me"})
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -394,25 +379,27 @@ def staff_event(**overrides: str) -> dict[str, str]:
     }
 
 
-def test_only_staff_may_organise_events(as_ana: Client, ana: User) -> None:
-    assert as_ana.get(NEW).status_code == 403
-    response = post(as_ana, NEW, {**staff_event(), "host": str(ana.pk)})
+def test_only_staff_may_organise_events(as_alice: Client, alice: User) -> None:
+    assert as_alice.get(NEW).status_code == 403
+    response = post(as_alice, NEW, {**staff_event(), "host": str(alice.pk)})
     assert response.status_code == 403
     assert not Event.objects.exists()
-    assert "Organise an event" not in page_of(as_ana, LIST)
+    assert "Organise an event" not in page_of(as_alice, LIST)
 
 
-def test_staff_organise_a_talk_in_a_room_of_its_own(client: Client, sofia: User, ana: User) -> None:
-    logged_in(client, sofia)
+def test_staff_organise_a_talk_in_a_room_of_its_own(
+    client: Client, staff: User, alice: User
+) -> None:
+    logged_in(client, staff)
     html = page_of(client, NEW)
-    assert f'<option value="{sofia.pk}" selected>' in html
+    assert f'<option value="{staff.pk}" selected>' in html
     assert '<option value="Europe/Madrid" selected>' in html
 
-    response = post(client, NEW, {**staff_event(), "host": str(ana.pk)})
+    response = post(client, NEW, {**staff_event(), "host": str(alice.pk)})
 
     event = Event.objects.get()
     assert response["Location"] == f"/events/{event.pk}/"
-    assert event.kind == "talk" and event.host == ana and event.created_by == sofia
+    assert event.kind == "talk" and event.host == alice and event.created_by == staff
     # 18:00 in Mexico City (UTC-6) is midnight UTC.
     assert event.starts_at == datetime(2030, 3, 11, 0, 0, tzinfo=UTC)
     assert event.ends_at == datetime(2030, 3, 11, 1, 30, tzinfo=UTC)
@@ -421,9 +408,9 @@ def test_staff_organise_a_talk_in_a_room_of_its_own(client: Client, sofia: User,
     assert event.room.kind == Room.Kind.PERMANENT and event.room.name == "Pricing your work"
 
 
-def test_staff_may_hold_an_event_in_the_cafeteria(client: Client, sofia: User) -> None:
-    logged_in(client, sofia)
-    post(client, NEW, {**staff_event(room="cafeteria", capacity=""), "host": str(sofia.pk)})
+def test_staff_may_hold_an_event_in_the_cafeteria(client: Client, staff: User) -> None:
+    logged_in(client, staff)
+    post(client, NEW, {**staff_event(room="cafeteria", capacity=""), "host": str(staff.pk)})
 
     event = Event.objects.get()
     assert event.room == cafeteria_get() and event.capacity is None
@@ -443,10 +430,10 @@ def test_staff_may_hold_an_event_in_the_cafeteria(client: Client, sofia: User) -
     ],
 )
 def test_bad_staff_events_are_shown_again_with_errors_and_values(
-    client: Client, sofia: User, overrides: dict[str, str], error: str
+    client: Client, staff: User, overrides: dict[str, str], error: str
 ) -> None:
-    logged_in(client, sofia)
-    response = post(client, NEW, {**staff_event(**overrides), "host": str(sofia.pk)})
+    logged_in(client, staff)
+    response = post(client, NEW, {**staff_event(**overrides), "host": str(staff.pk)})
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -456,12 +443,12 @@ def test_bad_staff_events_are_shown_again_with_errors_and_values(
 
 
 def test_the_host_changes_an_event_but_not_below_its_attendance(
-    client: Client, ana: User, ben: User
+    client: Client, alice: User, bob: User
 ) -> None:
-    event = EventFactory.create(host=ana, capacity=5, time_zone="Europe/Madrid")
+    event = EventFactory.create(host=alice, capacity=5, time_zone="Europe/Madrid")
     RsvpFactory.create_batch(2, event=event)
     url = f"/events/{event.pk}/edit/"
-    logged_in(client, ana)
+    logged_in(client, alice)
     form = page_of(client, url)
     local = event.starts_at.astimezone(timezone.get_fixed_timezone(0))
     assert 'value="Europe/Madrid" selected' in form
@@ -486,7 +473,7 @@ def test_the_host_changes_an_event_but_not_below_its_attendance(
     assert event.title == "Renamed" and event.capacity == 2
     assert event.starts_at == datetime(2030, 5, 5, 8, 0, tzinfo=UTC)
 
-    logged_in(client, ben)
+    logged_in(client, bob)
     assert client.get(url).status_code == 403
     assert post(client, url, {**data, "title": "Hijacked"}).status_code == 403
     event.refresh_from_db()

@@ -2,14 +2,12 @@
 page afterwards."""
 
 import zoneinfo
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
@@ -69,50 +67,48 @@ def room_of(event: Event) -> Room:
 
 
 @pytest.fixture
-def sofia() -> User:
-    return UserFactory.create(display_name="Sofía Staff", is_staff=True)
-
-
-@pytest.fixture
-def ben() -> User:
-    return UserFactory.create(display_name="Ben Bravo", time_zone="America/Bogota")
+def bob(bob: User) -> User:
+    """Bob (tests/conftest.py), living in Bogotá."""
+    bob.time_zone = "America/Bogota"
+    bob.save(update_fields=["time_zone"])
+    return bob
 
 
 @pytest.mark.django_db
-def test_an_event_room_opens_ten_minutes_before_the_start(sofia: User) -> None:
-    event = training_in_an_hour(by=sofia)
+def test_an_event_room_opens_ten_minutes_before_the_start(staff: User) -> None:
+    event = training_in_an_hour(by=staff)
 
     assert room_of(event).opens_at == event.starts_at - timedelta(minutes=10)
 
 
 @pytest.mark.django_db
 def test_before_opening_a_member_is_told_when_it_opens_and_it_is_not_listed(
-    sofia: User, ben: User
+    staff: User, bob: User
 ) -> None:
-    event = training_in_an_hour(by=sofia, title="Accessible forms")
+    event = training_in_an_hour(by=staff, title="Accessible forms")
     room = room_of(event)
     assert room.opens_at is not None
 
-    response = page(ben, f"/rooms/{room.slug}/")
+    response = page(bob, f"/rooms/{room.slug}/")
     html = response.content.decode()
 
     assert response.status_code == 200
     assert f"This room opens at {local_time(room.opens_at)} (your time)." in html
     assert 'id="chat-form"' not in html
-    assert not room_can_enter(room=room, user=ben)
-    assert room not in rooms_open_to(user=ben)
-    assert "Accessible forms" not in html_of(ben, "/rooms/")
+    assert not room_can_enter(room=room, user=bob)
+    assert room not in rooms_open_to(user=bob)
+    assert "Accessible forms" not in html_of(bob, "/rooms/")
 
 
 @pytest.mark.django_db
-def test_before_opening_a_private_room_still_refuses_an_outsider(ben: User) -> None:
+def test_before_opening_a_private_room_still_refuses_an_outsider(bob: User) -> None:
     room = RoomFactory.create(private=True, opens_at=timezone.now() + timedelta(hours=1))
 
-    assert page(ben, f"/rooms/{room.slug}/").status_code == 403
+    assert page(bob, f"/rooms/{room.slug}/").status_code == 403
 
 
 @pytest.mark.django_db
-def test_staff_and_the_creator_may_enter_early_to_prepare(sofia: User) -> None:
+def test_staff_and_the_creator_may_enter_early_to_prepare(staff: User) -> None:
     creator = UserFactory.create(is_staff=True)
     other_staff = UserFactory.create(is_staff=True)
     event = training_in_an_hour(by=creator, title="Accessible forms")
@@ -125,19 +121,19 @@ def test_staff_and_the_creator_may_enter_early_to_prepare(sofia: User) -> None:
 
 
 @pytest.mark.django_db
-def test_after_opening_members_may_enter(sofia: User, ben: User) -> None:
-    event = training_in_an_hour(by=sofia, title="Accessible forms")
+def test_after_opening_members_may_enter(staff: User, bob: User) -> None:
+    event = training_in_an_hour(by=staff, title="Accessible forms")
     room = room_of(event)
     assert room.opens_at is not None
 
     with time_machine.travel(room.opens_at + timedelta(seconds=1), tick=False):
-        assert room_can_enter(room=room, user=ben)
-        assert 'id="chat-form"' in html_of(ben, f"/rooms/{room.slug}/")
-        assert "Accessible forms" in html_of(ben, "/rooms/")
+        assert room_can_enter(room=room, user=bob)
+        assert 'id="chat-form"' in html_of(bob, f"/rooms/{room.slug}/")
+        assert "Accessible forms" in html_of(bob, "/rooms/")
 
 
 @pytest.mark.django_db
-def test_a_meetup_starting_now_opens_at_once(ben: User) -> None:
+def test_a_meetup_starting_now_opens_at_once(bob: User) -> None:
     now = timezone.now()
     event = meetup_start(
         by=UserFactory.create(),
@@ -148,18 +144,18 @@ def test_a_meetup_starting_now_opens_at_once(ben: User) -> None:
     )
     room = room_of(event)
 
-    assert room_can_enter(room=room, user=ben)
-    assert 'id="chat-form"' in html_of(ben, f"/rooms/{room.slug}/")
+    assert room_can_enter(room=room, user=bob)
+    assert 'id="chat-form"' in html_of(bob, f"/rooms/{room.slug}/")
 
 
 @pytest.mark.django_db
-def test_moving_the_event_moves_the_opening(sofia: User, ben: User) -> None:
-    event = training_in_an_hour(by=sofia)
+def test_moving_the_event_moves_the_opening(staff: User, bob: User) -> None:
+    event = training_in_an_hour(by=staff)
     later = event.starts_at + timedelta(days=1)
 
     event_update(
         event=event,
-        by=sofia,
+        by=staff,
         title=event.title,
         description="",
         starts_at=later,
@@ -173,14 +169,14 @@ def test_moving_the_event_moves_the_opening(sofia: User, ben: User) -> None:
     assert room.opens_at == later - EVENT_ROOM_OPENS_BEFORE
     assert room.last_activity_at >= later
     with time_machine.travel(event.starts_at, tick=False):
-        assert not room_can_enter(room=room, user=ben)
+        assert not room_can_enter(room=room, user=bob)
 
 
 @pytest.mark.django_db
-def test_moving_an_event_leaves_a_room_it_was_not_made_for_alone(sofia: User) -> None:
+def test_moving_an_event_leaves_a_room_it_was_not_made_for_alone(staff: User) -> None:
     starts_at = timezone.now() + timedelta(hours=2)
     event = event_create(
-        by=sofia,
+        by=staff,
         kind="training",
         title="In the cafeteria",
         starts_at=starts_at,
@@ -191,7 +187,7 @@ def test_moving_an_event_leaves_a_room_it_was_not_made_for_alone(sofia: User) ->
 
     event_update(
         event=event,
-        by=sofia,
+        by=staff,
         title=event.title,
         description="",
         starts_at=starts_at + timedelta(hours=1),
@@ -205,19 +201,19 @@ def test_moving_an_event_leaves_a_room_it_was_not_made_for_alone(sofia: User) ->
 
 
 @pytest.mark.django_db
-def test_the_event_page_says_when_the_room_opens_then_links_to_it(sofia: User, ben: User) -> None:
-    event = training_in_an_hour(by=sofia)
+def test_the_event_page_says_when_the_room_opens_then_links_to_it(staff: User, bob: User) -> None:
+    event = training_in_an_hour(by=staff)
     room = room_of(event)
     assert room.opens_at is not None
     link = f'href="/rooms/{room.slug}/"'
 
-    before = html_of(ben, f"/events/{event.pk}/")
+    before = html_of(bob, f"/events/{event.pk}/")
     assert f"The room opens at {local_time(room.opens_at)} (your time)." in before
     assert link not in before
-    assert link in html_of(sofia, f"/events/{event.pk}/")  # to prepare
+    assert link in html_of(staff, f"/events/{event.pk}/")  # to prepare
 
     with time_machine.travel(room.opens_at + timedelta(seconds=1), tick=False):
-        after = html_of(ben, f"/events/{event.pk}/")
+        after = html_of(bob, f"/events/{event.pk}/")
     assert "The room opens at" not in after
     assert link in after
 
@@ -237,7 +233,7 @@ def said(room: Room, text: str, at: datetime, **fields: Any) -> Message:
 
 
 @pytest.mark.django_db
-def test_the_event_page_shows_the_conversation_of_its_window_only(ben: User) -> None:
+def test_the_event_page_shows_the_conversation_of_its_window_only(bob: User) -> None:
     room = RoomFactory.create()
     event = past_event(room)
     start, end = event.starts_at, event.ends_at
@@ -250,7 +246,7 @@ def test_the_event_page_shows_the_conversation_of_its_window_only(ben: User) -> 
     said(room, "Thanks all", end + timedelta(minutes=59))
     said(room, "Much later", end + timedelta(minutes=61))
 
-    html = html_of(ben, f"/events/{event.pk}/")
+    html = html_of(bob, f"/events/{event.pk}/")
 
     assert "Conversation" in html
     assert "Warming up" in html and "Thanks all" in html
@@ -264,65 +260,65 @@ def test_the_event_page_shows_the_conversation_of_its_window_only(ben: User) -> 
 
 
 @pytest.mark.django_db
-def test_the_conversation_hides_authors_on_either_side_of_a_block(ben: User) -> None:
+def test_the_conversation_hides_authors_on_either_side_of_a_block(bob: User) -> None:
     room = RoomFactory.create()
     event = past_event(room)
     blocked, blocker = UserFactory.create(), UserFactory.create()
-    Block.objects.create(blocker=ben, blocked=blocked)
-    Block.objects.create(blocker=blocker, blocked=ben)
+    Block.objects.create(blocker=bob, blocked=blocked)
+    Block.objects.create(blocker=blocker, blocked=bob)
     said(room, "From the blocked", event.starts_at, author=blocked)
     said(room, "From the blocker", event.starts_at, author=blocker)
     said(room, "From a friend", event.starts_at)
 
-    html = html_of(ben, f"/events/{event.pk}/")
+    html = html_of(bob, f"/events/{event.pk}/")
 
     assert "From a friend" in html
     assert "From the blocked" not in html and "From the blocker" not in html
 
 
 @pytest.mark.django_db
-def test_no_conversation_before_the_start(sofia: User, ben: User) -> None:
-    event = training_in_an_hour(by=sofia)
+def test_no_conversation_before_the_start(staff: User, bob: User) -> None:
+    event = training_in_an_hour(by=staff)
     room = room_of(event)
-    said(room, "Setting up", timezone.now(), author=sofia)
+    said(room, "Setting up", timezone.now(), author=staff)
 
-    html = html_of(ben, f"/events/{event.pk}/")
+    html = html_of(bob, f"/events/{event.pk}/")
 
     assert "Conversation" not in html and "Setting up" not in html
 
 
 @pytest.mark.django_db
-def test_an_outsider_of_a_private_room_sees_nothing_of_it(ben: User) -> None:
+def test_an_outsider_of_a_private_room_sees_nothing_of_it(bob: User) -> None:
     owner = UserFactory.create()
     room = RoomFactory.create(private=True, created_by=owner)
     event = past_event(room)
     said(room, "Members only", event.starts_at, author=owner)
 
-    html = html_of(ben, f"/events/{event.pk}/")
+    html = html_of(bob, f"/events/{event.pk}/")
     assert "Conversation" not in html and "Members only" not in html
     with pytest.raises(RoomAccessDenied):
-        messages_between(room=room, viewer=ben, start=event.starts_at, end=event.ends_at)
+        messages_between(room=room, viewer=bob, start=event.starts_at, end=event.ends_at)
 
-    room.invitees.add(ben)
-    assert "Members only" in html_of(ben, f"/events/{event.pk}/")
+    room.invitees.add(bob)
+    assert "Members only" in html_of(bob, f"/events/{event.pk}/")
 
 
 @pytest.mark.django_db
-def test_a_cafeteria_event_keeps_its_conversation(ben: User) -> None:
+def test_a_cafeteria_event_keeps_its_conversation(bob: User) -> None:
     event = past_event(cafeteria_get())
     said(event.room, "Cafeteria chat", event.starts_at + timedelta(minutes=1))  # type: ignore[arg-type]
 
-    assert "Cafeteria chat" in html_of(ben, f"/events/{event.pk}/")
+    assert "Cafeteria chat" in html_of(bob, f"/events/{event.pk}/")
 
 
 @pytest.mark.django_db
 def test_the_conversation_takes_the_same_queries_however_long(
-    ben: User, django_assert_max_num_queries: Any
+    bob: User, django_assert_max_num_queries: Any
 ) -> None:
     room = RoomFactory.create()
     event = past_event(room)
     client = Client()
-    client.force_login(ben)
+    client.force_login(bob)
     url = f"/events/{event.pk}/"
 
     def talk(count: int) -> None:
@@ -339,28 +335,20 @@ def test_the_conversation_takes_the_same_queries_however_long(
 
 
 @pytest.mark.django_db
-def test_messages_between_keeps_to_its_limit(ben: User) -> None:
+def test_messages_between_keeps_to_its_limit(bob: User) -> None:
     room = RoomFactory.create()
     start = timezone.now() - timedelta(hours=1)
     for minute in range(5):
         said(room, f"Line {minute}", start + timedelta(minutes=minute))
 
     listed = messages_between(
-        room=room, viewer=ben, start=start, end=start + timedelta(hours=1), limit=3
+        room=room, viewer=bob, start=start, end=start + timedelta(hours=1), limit=3
     )
 
     assert [message.text for message in listed] == ["Line 0", "Line 1", "Line 2"]
 
 
 # The socket --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def _fresh_channel_layer() -> Iterator[None]:
-    # Each test runs its own event loop; the Redis layer keeps state per instance.
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
 
 
 @database_sync_to_async
@@ -381,7 +369,6 @@ async def connect(room: Room, session: str) -> tuple[WebsocketCommunicator, Any]
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_fresh_channel_layer")
 async def test_the_socket_refuses_a_member_before_opening_but_not_the_creator() -> None:
     creator = await database_sync_to_async(UserFactory.create)()
     member = await database_sync_to_async(UserFactory.create)()

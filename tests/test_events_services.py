@@ -3,14 +3,12 @@ promotion email, weekly series across daylight-saving changes, and the lists."""
 
 import threading
 import zoneinfo
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import icalendar
 import pytest
 from django.db import connection
-from django.test import override_settings
 
 from events import errors, rsvps, selectors, services, tasks
 from events.models import Event, EventError, Rsvp
@@ -25,36 +23,16 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def sofia() -> User:
-    """Staff: organises training sessions and talks."""
-    return UserFactory.create(display_name="Sofía", is_staff=True)
-
-
-@pytest.fixture
-def ana() -> User:
-    return UserFactory.create(display_name="Ana", email="ana@example.com")
-
-
-@pytest.fixture
-def ben() -> User:
-    return UserFactory.create(display_name="Ben", email="ben@example.com", language="en")
+def bob(bob: User) -> User:
+    """Bob (tests/conftest.py), reading his email in English."""
+    bob.language = "en"
+    bob.save(update_fields=["language"])
+    return bob
 
 
 @pytest.fixture
 def carla() -> User:
     return UserFactory.create(display_name="Carla", email="carla@example.com")
-
-
-@pytest.fixture
-def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
-    smtp_server.messages.clear()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=smtp_server.port,
-        SITE_URL="http://testserver",
-    ):
-        yield smtp_server
 
 
 def meetup(by: User, **fields: Any) -> Event:
@@ -88,13 +66,13 @@ def statuses(event: Event) -> dict[str, tuple[str, int | None]]:
 
 
 @pytest.mark.django_db
-def test_a_member_starts_a_meetup_now_with_the_suggested_times(ana: User) -> None:
+def test_a_member_starts_a_meetup_now_with_the_suggested_times(alice: User) -> None:
     times = services.meetup_defaults(time_zone="Europe/Madrid", now=NOW + timedelta(seconds=42))
 
-    event = meetup(ana, starts_at=times.starts_at, ends_at=times.ends_at)
+    event = meetup(alice, starts_at=times.starts_at, ends_at=times.ends_at)
 
     assert (event.starts_at, event.ends_at) == (NOW, NOW + timedelta(minutes=30))
-    assert event.host == ana and event.created_by == ana
+    assert event.host == alice and event.created_by == alice
     assert event.sequence == 0 and event.uid is not None
 
 
@@ -113,19 +91,19 @@ def test_later_today_is_a_full_hour_ahead_and_never_tomorrow() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", [Event.Kind.TRAINING, Event.Kind.TALK])
-def test_a_member_cannot_organise_a_training_or_a_talk(ana: User, kind: str) -> None:
+def test_a_member_cannot_organise_a_training_or_a_talk(alice: User, kind: str) -> None:
     with pytest.raises(errors.StaffOnly):
-        meetup(ana, kind=kind)
+        meetup(alice, kind=kind)
     assert not Event.objects.exists()
 
 
 @pytest.mark.django_db
-def test_staff_organise_a_training_hosted_by_a_member_in_a_room(sofia: User, ana: User) -> None:
+def test_staff_organise_a_training_hosted_by_a_member_in_a_room(staff: User, alice: User) -> None:
     room = RoomFactory.create(kind=Room.Kind.PERMANENT)
 
-    event = meetup(sofia, kind=Event.Kind.TRAINING, host=ana, room=room, capacity=10)
+    event = meetup(staff, kind=Event.Kind.TRAINING, host=alice, room=room, capacity=10)
 
-    assert (event.host, event.created_by, event.room, event.capacity) == (ana, sofia, room, 10)
+    assert (event.host, event.created_by, event.room, event.capacity) == (alice, staff, room, 10)
 
 
 @pytest.mark.django_db
@@ -152,27 +130,27 @@ def test_an_inactive_or_former_member_cannot_organise(fields: dict[str, Any]) ->
     ],
 )
 def test_bad_input_is_refused_with_a_clear_error(
-    ana: User, fields: dict[str, Any], error: type[EventError]
+    alice: User, fields: dict[str, Any], error: type[EventError]
 ) -> None:
     with pytest.raises(error) as raised:
-        meetup(ana, **fields)
+        meetup(alice, **fields)
     assert str(raised.value) == str(error.default_message)
     assert not Event.objects.exists()
 
 
 @pytest.mark.django_db
-def test_a_meetup_cannot_be_held_in_a_closed_room(ana: User) -> None:
+def test_a_meetup_cannot_be_held_in_a_closed_room(alice: User) -> None:
     room = RoomFactory.create(closed_at=NOW)
     with pytest.raises(errors.RoomClosed):
-        meetup(ana, room=room)
+        meetup(alice, room=room)
 
 
 # changing and cancelling ------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_calendar_changes_bump_the_sequence_and_capacity_alone_does_not(ana: User) -> None:
-    event = meetup(ana)
+def test_calendar_changes_bump_the_sequence_and_capacity_alone_does_not(alice: User) -> None:
+    event = meetup(alice)
     details: dict[str, Any] = {
         "title": event.title,
         "description": event.description,
@@ -184,21 +162,21 @@ def test_calendar_changes_bump_the_sequence_and_capacity_alone_does_not(ana: Use
         "now": NOW,
     }
 
-    event = services.event_update(event=event, by=ana, **{**details, "capacity": 5})
+    event = services.event_update(event=event, by=alice, **{**details, "capacity": 5})
     assert (event.capacity, event.sequence) == (5, 0)
 
     later = {"starts_at": NOW + timedelta(hours=4), "ends_at": NOW + timedelta(hours=5)}
-    event = services.event_update(event=event, by=ana, **{**details, **later, "capacity": 5})
+    event = services.event_update(event=event, by=alice, **{**details, **later, "capacity": 5})
     assert event.sequence == 1
 
-    event = services.event_update(event=event, by=ana, **{**details, **later, "title": "Tea"})
+    event = services.event_update(event=event, by=alice, **{**details, **later, "title": "Tea"})
     assert (event.title, event.sequence) == ("Tea", 2)
     assert Event.objects.get(pk=event.pk).sequence == 2
 
 
 @pytest.mark.django_db
-def test_capacity_cannot_drop_below_the_members_going(ana: User, ben: User, carla: User) -> None:
-    event = full_event(3, ana, ben)
+def test_capacity_cannot_drop_below_the_members_going(alice: User, bob: User, carla: User) -> None:
+    event = full_event(3, alice, bob)
 
     with pytest.raises(errors.CapacityBelowAttendance):
         services.event_update(
@@ -218,9 +196,9 @@ def test_capacity_cannot_drop_below_the_members_going(ana: User, ben: User, carl
 
 @pytest.mark.django_db
 def test_more_seats_go_to_the_waiting_list_in_order(
-    ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
+    alice: User, bob: User, carla: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    event = full_event(1, ana, ben, carla)
+    event = full_event(1, alice, bob, carla)
 
     with django_capture_on_commit_callbacks() as callbacks:
         services.event_update(
@@ -237,22 +215,22 @@ def test_more_seats_go_to_the_waiting_list_in_order(
         )
 
     assert statuses(event) == {
-        "Ana": ("going", None),
-        "Ben": ("going", None),
+        "Alice Arias": ("going", None),
+        "Bob Bravo": ("going", None),
         "Carla": ("waitlisted", 2),
     }
-    assert len(callbacks) == 1  # Ben's promotion email
+    assert len(callbacks) == 1  # Bob's promotion email
 
 
 @pytest.mark.django_db
-def test_an_outsider_cannot_change_or_cancel_someone_elses_event(ana: User, ben: User) -> None:
-    event = meetup(ana)
+def test_an_outsider_cannot_change_or_cancel_someone_elses_event(alice: User, bob: User) -> None:
+    event = meetup(alice)
     with pytest.raises(errors.NotAllowed):
-        services.event_cancel(event=event, by=ben)
+        services.event_cancel(event=event, by=bob)
     with pytest.raises(errors.NotAllowed):
         services.event_update(
             event=event,
-            by=ben,
+            by=bob,
             title="Mine now",
             description="",
             starts_at=event.starts_at,
@@ -265,19 +243,19 @@ def test_an_outsider_cannot_change_or_cancel_someone_elses_event(ana: User, ben:
 
 
 @pytest.mark.django_db
-def test_cancelling_once_bumps_the_sequence_and_closes_rsvps(ana: User, ben: User) -> None:
-    event = meetup(ana)
+def test_cancelling_once_bumps_the_sequence_and_closes_rsvps(alice: User, bob: User) -> None:
+    event = meetup(alice)
 
-    assert services.event_cancel(event=event, by=ana, now=NOW) is True
-    assert services.event_cancel(event=event, by=ana, now=NOW) is False
+    assert services.event_cancel(event=event, by=alice, now=NOW) is True
+    assert services.event_cancel(event=event, by=alice, now=NOW) is False
     assert (event.cancelled_at, event.sequence) == (NOW, 1)
     with pytest.raises(errors.EventCancelled):
-        rsvps.rsvp_set(event=event, user=ben, status=Rsvp.Status.GOING, now=NOW)
+        rsvps.rsvp_set(event=event, user=bob, status=Rsvp.Status.GOING, now=NOW)
 
 
 @pytest.mark.django_db
-def test_staff_may_cancel_any_event(sofia: User, ana: User) -> None:
-    assert services.event_cancel(event=meetup(ana), by=sofia, now=NOW) is True
+def test_staff_may_cancel_any_event(staff: User, alice: User) -> None:
+    assert services.event_cancel(event=meetup(alice), by=staff, now=NOW) is True
 
 
 # RSVPs and the waiting list ---------------------------------------------------------------
@@ -285,27 +263,27 @@ def test_staff_may_cancel_any_event(sofia: User, ana: User) -> None:
 
 @pytest.mark.django_db
 def test_going_to_a_full_event_joins_the_waiting_list_at_the_end(
-    ana: User, ben: User, carla: User
+    alice: User, bob: User, carla: User
 ) -> None:
-    event = full_event(1, ana, ben, carla)
+    event = full_event(1, alice, bob, carla)
 
     assert statuses(event) == {
-        "Ana": ("going", None),
-        "Ben": ("waitlisted", 1),
+        "Alice Arias": ("going", None),
+        "Bob Bravo": ("waitlisted", 1),
         "Carla": ("waitlisted", 2),
     }
-    again = rsvps.rsvp_set(event=event, user=ben, status=Rsvp.Status.GOING, now=NOW)
+    again = rsvps.rsvp_set(event=event, user=bob, status=Rsvp.Status.GOING, now=NOW)
     assert (again.rsvp.status, again.rsvp.position) == ("waitlisted", 1)
 
 
 @pytest.mark.django_db
-def test_an_unknown_answer_or_an_ended_event_is_refused(ana: User) -> None:
+def test_an_unknown_answer_or_an_ended_event_is_refused(alice: User) -> None:
     event = full_event(2)
     with pytest.raises(errors.InvalidAnswer):
-        rsvps.rsvp_set(event=event, user=ana, status=Rsvp.Status.WAITLISTED, now=NOW)
+        rsvps.rsvp_set(event=event, user=alice, status=Rsvp.Status.WAITLISTED, now=NOW)
     with pytest.raises(errors.EventOver):
         rsvps.rsvp_set(
-            event=event, user=ana, status=Rsvp.Status.GOING, now=event.ends_at + timedelta(1)
+            event=event, user=alice, status=Rsvp.Status.GOING, now=event.ends_at + timedelta(1)
         )
     assert not Rsvp.objects.exists()
 
@@ -319,24 +297,24 @@ def test_an_inactive_member_cannot_answer() -> None:
 
 @pytest.mark.django_db
 def test_a_freed_seat_goes_to_the_first_in_line_who_is_emailed_once(
-    ana: User,
-    ben: User,
+    alice: User,
+    bob: User,
     carla: User,
     smtp: SmtpSink,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    event = full_event(1, ana, ben, carla)
+    event = full_event(1, alice, bob, carla)
 
     with django_capture_on_commit_callbacks(execute=True):
-        change = rsvps.rsvp_set(event=event, user=ana, status=Rsvp.Status.MAYBE, now=NOW)
+        change = rsvps.rsvp_set(event=event, user=alice, status=Rsvp.Status.MAYBE, now=NOW)
 
-    assert [rsvp.user for rsvp in change.promoted] == [ben]
+    assert [rsvp.user for rsvp in change.promoted] == [bob]
     assert statuses(event) == {
-        "Ana": ("maybe", None),
-        "Ben": ("going", None),
+        "Alice Arias": ("maybe", None),
+        "Bob Bravo": ("going", None),
         "Carla": ("waitlisted", 2),
     }
-    email = smtp.wait_for("ben@example.com")
+    email = smtp.wait_for("bob@example.com")
     assert str(email["Subject"]) == f"You have a seat at {event.title}"
     text = email.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "no longer on the waiting list" in text
@@ -354,27 +332,27 @@ def test_a_freed_seat_goes_to_the_first_in_line_who_is_emailed_once(
 
 @pytest.mark.django_db
 def test_not_going_frees_the_seat_too_and_maybe_never_takes_one(
-    ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
+    alice: User, bob: User, carla: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    event = full_event(1, ana, ben)
+    event = full_event(1, alice, bob)
     rsvps.rsvp_set(event=event, user=carla, status=Rsvp.Status.MAYBE, now=NOW)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        change = rsvps.rsvp_set(event=event, user=ana, status=Rsvp.Status.NOT_GOING, now=NOW)
+        change = rsvps.rsvp_set(event=event, user=alice, status=Rsvp.Status.NOT_GOING, now=NOW)
 
-    assert [rsvp.user for rsvp in change.promoted] == [ben]
+    assert [rsvp.user for rsvp in change.promoted] == [bob]
     assert statuses(event)["Carla"] == ("maybe", None)
     assert len(callbacks) == 1
 
 
 @pytest.mark.django_db
 def test_no_email_when_the_promoted_member_gave_the_seat_up_before_it_went(
-    ana: User, ben: User, smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+    alice: User, bob: User, smtp: SmtpSink, django_capture_on_commit_callbacks: Any
 ) -> None:
-    event = full_event(1, ana, ben)
+    event = full_event(1, alice, bob)
     with django_capture_on_commit_callbacks() as callbacks:
-        change = rsvps.rsvp_set(event=event, user=ana, status=Rsvp.Status.MAYBE, now=NOW)
-    rsvps.rsvp_set(event=event, user=ben, status=Rsvp.Status.NOT_GOING, now=NOW)
+        change = rsvps.rsvp_set(event=event, user=alice, status=Rsvp.Status.MAYBE, now=NOW)
+    rsvps.rsvp_set(event=event, user=bob, status=Rsvp.Status.NOT_GOING, now=NOW)
 
     for callback in callbacks:
         callback()
@@ -384,21 +362,21 @@ def test_no_email_when_the_promoted_member_gave_the_seat_up_before_it_went(
 
 @pytest.mark.django_db
 def test_releasing_a_former_members_seat_seats_the_next_in_line_after_commit(
-    ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
+    alice: User, bob: User, carla: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    event = full_event(1, ana, ben, carla)
-    User.objects.filter(pk=ana.pk).update(is_active=False, deleted_at=NOW)
-    seat = Rsvp.objects.get(user=ana)
+    event = full_event(1, alice, bob, carla)
+    User.objects.filter(pk=alice.pk).update(is_active=False, deleted_at=NOW)
+    seat = Rsvp.objects.get(user=alice)
 
     with django_capture_on_commit_callbacks() as callbacks:
         change = rsvps.rsvp_release(rsvp=seat, now=NOW)
         assert callbacks == []  # the notice waits for the commit
 
     assert change.rsvp.status == Rsvp.Status.NOT_GOING
-    assert [rsvp.user for rsvp in change.promoted] == [ben]
+    assert [rsvp.user for rsvp in change.promoted] == [bob]
     assert statuses(event) == {
-        "Ana": ("not_going", None),
-        "Ben": ("going", None),
+        "Alice Arias": ("not_going", None),
+        "Bob Bravo": ("going", None),
         "Carla": ("waitlisted", 2),
     }
     assert len(callbacks) == 1
@@ -406,42 +384,42 @@ def test_releasing_a_former_members_seat_seats_the_next_in_line_after_commit(
 
 @pytest.mark.django_db
 def test_releasing_a_waiting_place_or_a_maybe_promotes_nobody(
-    ana: User, ben: User, carla: User, django_capture_on_commit_callbacks: Any
+    alice: User, bob: User, carla: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    event = full_event(1, ana, ben)
+    event = full_event(1, alice, bob)
     rsvps.rsvp_set(event=event, user=carla, status=Rsvp.Status.MAYBE, now=NOW)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        for user in (ben, carla):
+        for user in (bob, carla):
             change = rsvps.rsvp_release(rsvp=Rsvp.objects.get(user=user), now=NOW)
             assert (change.rsvp.status, change.promoted) == (Rsvp.Status.NOT_GOING, [])
 
-    assert statuses(event)["Ana"] == ("going", None)
+    assert statuses(event)["Alice Arias"] == ("going", None)
     assert callbacks == []
 
 
 @pytest.mark.django_db
 def test_releasing_leaves_past_and_cancelled_events_as_they_were(
-    sofia: User, ana: User, ben: User, django_capture_on_commit_callbacks: Any
+    staff: User, alice: User, bob: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    event = full_event(1, ana, ben)
-    seat = Rsvp.objects.get(user=ana)
+    event = full_event(1, alice, bob)
+    seat = Rsvp.objects.get(user=alice)
 
     with django_capture_on_commit_callbacks() as callbacks:
         over = rsvps.rsvp_release(rsvp=seat, now=event.ends_at)
-        services.event_cancel(event=event, by=sofia, now=NOW)
+        services.event_cancel(event=event, by=staff, now=NOW)
         cancelled = rsvps.rsvp_release(rsvp=seat, now=NOW)
 
     assert over.promoted == cancelled.promoted == []
-    assert statuses(event) == {"Ana": ("going", None), "Ben": ("waitlisted", 1)}
+    assert statuses(event) == {"Alice Arias": ("going", None), "Bob Bravo": ("waitlisted", 1)}
     assert len(callbacks) == 1  # the cancellation's announcement only
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_members_taking_the_last_seat_at_once_get_one_seat_and_one_waiting_place(
-    ana: User, ben: User, carla: User
+    alice: User, bob: User, carla: User
 ) -> None:
-    event = full_event(2, ana)
+    event = full_event(2, alice)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -454,7 +432,7 @@ def test_two_members_taking_the_last_seat_at_once_get_one_seat_and_one_waiting_p
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=take_seat, args=(user,)) for user in (ben, carla)]
+    threads = [threading.Thread(target=take_seat, args=(user,)) for user in (bob, carla)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -474,9 +452,9 @@ def local_starts(events: list[Event], zone: str) -> set[time]:
 
 
 @pytest.mark.django_db
-def test_a_madrid_series_stays_at_six_pm_across_both_european_changes(sofia: User) -> None:
+def test_a_madrid_series_stays_at_six_pm_across_both_european_changes(staff: User) -> None:
     series = EventSeriesFactory.create(
-        host=sofia,
+        host=staff,
         weekdays=[6],  # Sundays, the days the clocks change
         local_start=time(18, 0),
         starts_on=date(2026, 10, 18),
@@ -495,12 +473,12 @@ def test_a_madrid_series_stays_at_six_pm_across_both_european_changes(sofia: Use
     assert local_starts(made, "Europe/Madrid") == {time(18, 0)}
     assert {event.duration for event in made} == {timedelta(hours=1)}
     assert {(event.series, event.kind, event.host) for event in made} == {
-        (series, "training", sofia)
+        (series, "training", staff)
     }
 
 
 @pytest.mark.django_db
-def test_a_santiago_series_keeps_its_local_time_across_chiles_changes(sofia: User) -> None:
+def test_a_santiago_series_keeps_its_local_time_across_chiles_changes(staff: User) -> None:
     series = EventSeriesFactory.create(
         weekdays=[2],  # Wednesdays
         local_start=time(19, 30),
@@ -548,21 +526,21 @@ def test_extending_a_series_twice_creates_nothing_more_and_skips_the_past() -> N
 
 @pytest.mark.django_db
 def test_the_lists_show_upcoming_past_and_mine_in_one_query_each(
-    ana: User, ben: User, django_assert_num_queries: Any
+    alice: User, bob: User, django_assert_num_queries: Any
 ) -> None:
     room = RoomFactory.create()
     live = EventFactory.create(
-        title="Live", starts_at=NOW - timedelta(minutes=10), host=ana, room=room
+        title="Live", starts_at=NOW - timedelta(minutes=10), host=alice, room=room
     )
     soon = EventFactory.create(title="Soon", starts_at=NOW + timedelta(hours=1), room=room)
     later = EventFactory.create(title="Later", starts_at=NOW + timedelta(days=2))
     EventFactory.create(title="Called off", starts_at=NOW + timedelta(hours=3), cancelled_at=NOW)
     done = EventFactory.create(title="Done", starts_at=NOW - timedelta(days=1))
-    for user in (ana, ben):
+    for user in (alice, bob):
         rsvps.rsvp_set(event=soon, user=user, status=Rsvp.Status.GOING, now=NOW)
-    Rsvp.objects.create(event=done, user=ana, status=Rsvp.Status.GOING)
-    Rsvp.objects.create(event=done, user=ben, status=Rsvp.Status.MAYBE)
-    rsvps.rsvp_set(event=later, user=ben, status=Rsvp.Status.MAYBE, now=NOW)
+    Rsvp.objects.create(event=done, user=alice, status=Rsvp.Status.GOING)
+    Rsvp.objects.create(event=done, user=bob, status=Rsvp.Status.MAYBE)
+    rsvps.rsvp_set(event=later, user=bob, status=Rsvp.Status.MAYBE, now=NOW)
 
     with django_assert_num_queries(1):
         upcoming = [
@@ -572,15 +550,15 @@ def test_the_lists_show_upcoming_past_and_mine_in_one_query_each(
     with django_assert_num_queries(1):
         past = [(e.title, e.attendance) for e in selectors.events_past(now=NOW)]
     with django_assert_num_queries(1):
-        mine = [e.title for e in selectors.events_mine(user=ana, now=NOW)]
+        mine = [e.title for e in selectors.events_mine(user=alice, now=NOW)]
 
     assert [(title, now, going) for title, now, going, *_ in upcoming] == [
         ("Live", True, 0),
         ("Soon", False, 2),
         ("Later", False, 0),
     ]
-    assert upcoming[0][3:] == ("Ana", room.name)
+    assert upcoming[0][3:] == ("Alice Arias", room.name)
     assert past == [("Done", 1)]
     assert mine == ["Live", "Soon"]
-    assert [e.title for e in selectors.events_mine(user=ben, now=NOW)] == ["Soon"]
+    assert [e.title for e in selectors.events_mine(user=bob, now=NOW)] == ["Soon"]
     assert live.is_starting_now(now=NOW) and not soon.is_starting_now(now=NOW)

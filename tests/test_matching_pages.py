@@ -15,34 +15,18 @@ from django.test.utils import CaptureQueriesContext
 from matching import links
 from matching.apps import COMMUNITY_SLUG
 from matching.models import Answer, GroupMember, Participation, Programme, Round, Unmatched
-from members import services as member_services
-from members.models import Language, User
+from members.models import User
 from tests.factories import (
     AcquaintanceFactory,
     GroupFactory,
     GroupMemberFactory,
-    ProfileFactory,
     RoundFactory,
-    UserFactory,
+    onboarded_member,
 )
 
 
 def community() -> Programme:
     return Programme.objects.get(slug=COMMUNITY_SLUG)
-
-
-def member(
-    *, interests: tuple[str, ...] = ("Café",), headline: str = "Freelance designer", **fields: Any
-) -> User:
-    """An onboarded member who speaks Spanish and works office hours in Madrid."""
-    profile = ProfileFactory.create(user=UserFactory.create(**fields), headline=headline)
-    member_services.profile_update(
-        profile=profile,
-        languages=Language.objects.filter(code="es"),
-        interest_names=list(interests),
-        complete_onboarding=True,
-    )
-    return profile.user
 
 
 def pair(*users: User, round_: Round | None = None) -> list[GroupMember]:
@@ -62,21 +46,10 @@ def _english(client: Client) -> None:
 
 
 @pytest.fixture
-def alice(client: Client) -> User:
-    user = member(display_name="Alice Abad", interests=("Python", "Café"))
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def bob() -> User:
-    return member(display_name="Bob Bravo", interests=("Python", "Ciclismo"), headline="Data nerd")
-
-
-@pytest.fixture
-def carol() -> User:
-    """The outsider: a member who is not in Alice and Bob's pair."""
-    return member(display_name="Carol Cano")
+def alice(alice: User, client: Client) -> User:
+    """Alice (tests/conftest.py), signed in on `client`: the pages under test are hers."""
+    client.force_login(alice)
+    return alice
 
 
 # Access rules -----------------------------------------------------------------------------
@@ -97,9 +70,9 @@ def test_member_pages_need_a_login(client: Client, method: str, url: str) -> Non
 
 @pytest.mark.django_db
 def test_a_member_cannot_answer_for_someone_elses_seat(
-    client: Client, alice: User, bob: User, carol: User
+    client: Client, alice: User, bob: User, outsider: User
 ) -> None:
-    bob_seat, _ = pair(bob, carol)
+    bob_seat, _ = pair(bob, outsider)
 
     response = client.post("/pairs/answer/", {"seat_id": bob_seat.pk, "answer": "met"})
 
@@ -202,7 +175,7 @@ def test_forged_answer_links_are_not_found(client: Client, alice: User, bob: Use
 
 @pytest.mark.django_db
 def test_a_link_for_one_seat_cannot_change_another(
-    client: Client, alice: User, bob: User, carol: User
+    client: Client, alice: User, bob: User, outsider: User
 ) -> None:
     alice_seat, bob_seat = pair(alice, bob)
     client.logout()
@@ -242,7 +215,7 @@ def test_a_link_for_a_seat_that_is_gone_or_an_unknown_answer_is_not_found(
 
 @pytest.mark.django_db
 def test_the_resume_link_asks_then_resumes_with_one_click(client: Client) -> None:
-    paused = member()
+    paused = onboarded_member("Pau Paused")
     participation = Participation.objects.create(
         programme=community(), user=paused, opted_in=True, auto_paused=True
     )
@@ -269,7 +242,7 @@ def test_the_resume_link_asks_then_resumes_with_one_click(client: Client) -> Non
 @pytest.mark.django_db
 def test_forged_resume_links_are_not_found(client: Client) -> None:
     participation = Participation.objects.create(
-        programme=community(), user=member(), auto_paused=True
+        programme=community(), user=onboarded_member("Pau Paused"), auto_paused=True
     )
     token = links.resume_url(participation_id=participation.pk).split("/")[-2]
     answer_token = signing.dumps(
@@ -336,8 +309,8 @@ def test_a_past_pause_date_is_refused_and_the_input_kept(client: Client, alice: 
 @pytest.mark.django_db
 def test_today_is_the_members_own_date(client: Client) -> None:
     # 23:30 UTC on 2 March: already 3 March in Auckland, still 2 March in Mexico City.
-    auckland = member(time_zone="Pacific/Auckland")
-    mexico = member(time_zone="America/Mexico_City")
+    auckland = onboarded_member("Aroha Auckland", time_zone="Pacific/Auckland")
+    mexico = onboarded_member("Mateo Mexico", time_zone="America/Mexico_City")
     with time_machine.travel(datetime(2026, 3, 2, 23, 30, tzinfo=UTC), tick=False):
         client.force_login(auckland)
         refused = client.post("/pairs/settings/", {"opted_in": "on", "paused_until": "2026-03-02"})
@@ -396,19 +369,19 @@ def test_my_page_without_any_round(client: Client, alice: User) -> None:
 
 @pytest.mark.django_db
 def test_my_page_lists_past_pairs_with_answers_and_notes(
-    client: Client, alice: User, bob: User, carol: User
+    client: Client, alice: User, bob: User, outsider: User
 ) -> None:
-    old_alice, _ = pair(alice, carol, round_=RoundFactory.create(scheduled_for=days_ago(30)))
+    old_alice, _ = pair(alice, outsider, round_=RoundFactory.create(scheduled_for=days_ago(30)))
     old_alice.answer = Answer.WONT_HAPPEN
     old_alice.save()
     pair(alice, bob, round_=RoundFactory.create(scheduled_for=days_ago(2)))
-    AcquaintanceFactory.create(owner=alice, other=carol, note="Met at the Sevilla meetup")
-    AcquaintanceFactory.create(owner=carol, other=alice, note="Carol's own secret")
+    AcquaintanceFactory.create(owner=alice, other=outsider, note="Met at the Sevilla meetup")
+    AcquaintanceFactory.create(owner=outsider, other=alice, note="Carol's own secret")
 
     page = client.get("/pairs/").content.decode()
 
     past = page.split('id="past-title"')[1]
-    assert "Carol Cano" in past
+    assert "Carol Cruz" in past
     assert "You said: It won" in past
     assert "Met at the Sevilla meetup" in past
     assert "Carol's own secret" not in page
@@ -416,15 +389,15 @@ def test_my_page_lists_past_pairs_with_answers_and_notes(
 
 @pytest.mark.django_db
 def test_my_page_does_not_show_other_programmes_or_other_members_pairs(
-    client: Client, alice: User, bob: User, carol: User
+    client: Client, alice: User, bob: User, outsider: User
 ) -> None:
     other = Programme.objects.create(name="Mentoring", slug="mentoring")
-    pair(alice, carol, round_=RoundFactory.create(programme=other))
-    pair(bob, carol)
+    pair(alice, outsider, round_=RoundFactory.create(programme=other))
+    pair(bob, outsider)
 
     page = client.get("/pairs/").content.decode()
 
-    assert "Carol Cano" not in page and "Bob Bravo" not in page
+    assert "Carol Cruz" not in page and "Bob Bravo" not in page
 
 
 @pytest.mark.django_db
@@ -433,7 +406,7 @@ def test_my_page_queries_do_not_grow_with_past_pairs(
 ) -> None:
     def add_rounds(count: int, start: int) -> None:
         for index in range(count):
-            partner = member(interests=("Python",))
+            partner = onboarded_member(f"Partner {start + index}", interests=("Python",))
             pair(alice, partner, round_=RoundFactory.create(scheduled_for=days_ago(start + index)))
             AcquaintanceFactory.create(owner=alice, other=partner, note=f"note {index}")
 
@@ -464,14 +437,14 @@ def test_the_dashboard_shows_the_current_partner(client: Client, alice: User, bo
 
 
 @pytest.fixture
-def staff(client: Client) -> User:
-    user = UserFactory.create(is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return user
+def staff(staff: User, client: Client) -> User:
+    """Staff (tests/conftest.py), signed in on `client`."""
+    client.force_login(staff)
+    return staff
 
 
 def participants(count: int) -> list[User]:
-    users = [member(display_name=f"Person {index:02d}") for index in range(count)]
+    users = [onboarded_member(f"Person {index:02d}") for index in range(count)]
     for user in users:
         Participation.objects.create(programme=community(), user=user)
     return users
@@ -526,10 +499,10 @@ def test_outsiders_cannot_use_the_admin_actions(client: Client, alice: User) -> 
 
 @pytest.mark.django_db
 def test_admin_lists_render_with_bounded_queries(
-    client: Client, staff: User, bob: User, carol: User, django_assert_max_num_queries: Any
+    client: Client, staff: User, bob: User, outsider: User, django_assert_max_num_queries: Any
 ) -> None:
     for days in range(1, 6):
-        seats = pair(bob, carol, round_=RoundFactory.create(scheduled_for=days_ago(days)))
+        seats = pair(bob, outsider, round_=RoundFactory.create(scheduled_for=days_ago(days)))
         GroupMember.objects.filter(pk=seats[0].pk).update(
             answer=Answer.MET, intro_sent_at=days_ago(days)
         )

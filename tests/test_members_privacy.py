@@ -1,7 +1,7 @@
 """Privacy and safety: blocks, reports, email settings, data export and account deletion.
 
-Personas: Alice and Bob are members; Carol is an outsider member who must not reach their
-data; visitors are anonymous; staff handle reports in the admin.
+Personas (tests/conftest.py): Alice and Bob are members; the outsider (Carol) is a member who
+must not reach their data; visitors are anonymous; staff handle reports in the admin.
 """
 
 import json
@@ -27,46 +27,17 @@ from tests.factories import (
     AcquaintanceFactory,
     BlockFactory,
     InterestFactory,
-    ProfileFactory,
     ReportFactory,
     UserFactory,
+    client_for,
+    onboarded_member,
 )
 
 pytestmark = pytest.mark.django_db
 
-ONBOARDED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
-
-
-def member(**fields: object) -> User:
-    """A member who finished onboarding, so their profile can be seen, blocked and reported."""
-    user = UserFactory.create(**fields)
-    ProfileFactory.create(user=user, onboarded_at=ONBOARDED)
-    return user
-
-
-def client_for(user: User) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
 
 def message_texts(response: object) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def alice() -> User:
-    return member(display_name="Alice Arias", email="alice@example.com")
-
-
-@pytest.fixture
-def bob() -> User:
-    return member(display_name="Bob Bravo", email="bob@example.com")
-
-
-@pytest.fixture
-def carol() -> User:
-    return member(display_name="Carol Cruz", email="carol@example.com")
 
 
 @pytest.fixture
@@ -111,26 +82,28 @@ def test_block_is_protected_against_cross_site_requests(alice: User, bob: User) 
     assert User.objects.get(pk=alice.pk).deleted_at is None
 
 
-def test_an_outsider_cannot_lift_someone_elses_block(alice: User, bob: User, carol: User) -> None:
+def test_an_outsider_cannot_lift_someone_elses_block(
+    alice: User, bob: User, outsider: User
+) -> None:
     BlockFactory.create(blocker=alice, blocked=bob)
 
-    response = client_for(carol).post(f"/members/{bob.pk}/unblock/")
+    response = client_for(outsider).post(f"/members/{bob.pk}/unblock/")
 
     assert response.status_code == 302
     assert Block.objects.filter(blocker=alice, blocked=bob).exists()
 
 
 def test_settings_export_and_delete_only_touch_the_signed_in_member(
-    alice: User, carol: User
+    alice: User, outsider: User
 ) -> None:
-    as_carol = client_for(carol)
+    as_outsider = client_for(outsider)
 
-    as_carol.post("/notifications/settings/", {kind: "in_app" for kind in CONFIGURABLE})
-    export = json.loads(as_carol.post("/members/me/export/").content)
-    wrong = as_carol.post("/members/me/delete/", {"password": "not-carols-password"})
+    as_outsider.post("/notifications/settings/", {kind: "in_app" for kind in CONFIGURABLE})
+    export = json.loads(as_outsider.post("/members/me/export/").content)
+    wrong = as_outsider.post("/members/me/delete/", {"password": "not-carols-password"})
 
     alice.refresh_from_db()
-    assert Preference.objects.filter(user=carol).count() == len(CONFIGURABLE)
+    assert Preference.objects.filter(user=outsider).count() == len(CONFIGURABLE)
     assert not Preference.objects.filter(user=alice).exists() and alice.email_digest
     assert export["account"]["email"] == "carol@example.com"
     assert "alice@example.com" not in json.dumps(export)
@@ -187,7 +160,7 @@ def test_blocking_someone_who_blocked_you_works_and_reveals_nothing(
 
 
 def test_unknown_and_deleted_members_cannot_be_blocked(as_alice: Client) -> None:
-    gone = member(is_active=False)
+    gone = onboarded_member("Gone Member", is_active=False)
     unfinished = UserFactory.create()
 
     for target in [gone.pk, unfinished.pk, 999_999]:
@@ -199,16 +172,16 @@ def test_the_blocked_list_shows_my_blocks_with_unblock_buttons(
     as_alice: Client,
     alice: User,
     bob: User,
-    carol: User,
+    outsider: User,
     django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     BlockFactory.create(blocker=alice, blocked=bob)
-    BlockFactory.create(blocker=alice, blocked=carol)
-    dave = member(display_name="Dave Diaz")
-    BlockFactory.create(blocker=carol, blocked=dave)
+    BlockFactory.create(blocker=alice, blocked=outsider)
+    dave = onboarded_member("Dave Diaz")
+    BlockFactory.create(blocker=outsider, blocked=dave)
 
     for _ in range(3):
-        BlockFactory.create(blocker=alice, blocked=member())
+        BlockFactory.create(blocker=alice, blocked=onboarded_member("Someone Else"))
     as_alice.get("/")  # the first request of a session records it
 
     # Seven for the session, the member and allauth's session tracking; one for the blocks;
@@ -221,7 +194,7 @@ def test_the_blocked_list_shows_my_blocks_with_unblock_buttons(
     assert "Bob Bravo" in page and "Carol Cruz" in page
     assert "Dave Diaz" not in page
     assert f'action="/members/{bob.pk}/unblock/"' in page
-    assert f'action="/members/{carol.pk}/unblock/"' in page
+    assert f'action="/members/{outsider.pk}/unblock/"' in page
     assert 'aria-label="Unblock Bob Bravo"' in page
 
 
@@ -364,7 +337,7 @@ def test_you_cannot_report_yourself(as_alice: Client, alice: User) -> None:
 
 
 def test_unknown_members_cannot_be_reported(as_alice: Client) -> None:
-    gone = member(is_active=False)
+    gone = onboarded_member("Gone Member", is_active=False)
 
     assert as_alice.get(f"/members/{gone.pk}/report/").status_code == 404
     assert as_alice.post("/members/999999/report/", {"reason": "spam"}).status_code == 404
@@ -396,15 +369,15 @@ def test_reporting_someone_who_blocked_you_does_not_reveal_the_block(
     assert Report.objects.filter(reporter=alice, reported=bob).exists()
 
 
-def test_at_most_ten_reports_a_day(as_alice: Client, alice: User, carol: User) -> None:
+def test_at_most_ten_reports_a_day(as_alice: Client, alice: User, outsider: User) -> None:
     with time_machine.travel(datetime(2025, 3, 1, 9, 0, tzinfo=UTC), tick=False):
         ReportFactory.create_batch(REPORTS_PER_DAY, reporter=alice)
     data = {"reason": "spam", "details": "One more."}
 
     with time_machine.travel(datetime(2025, 3, 2, 8, 0, tzinfo=UTC), tick=False):
-        refused = as_alice.post(f"/members/{carol.pk}/report/", data)
+        refused = as_alice.post(f"/members/{outsider.pk}/report/", data)
     with time_machine.travel(datetime(2025, 3, 2, 9, 1, tzinfo=UTC), tick=False):
-        accepted = as_alice.post(f"/members/{carol.pk}/report/", data)
+        accepted = as_alice.post(f"/members/{outsider.pk}/report/", data)
 
     assert refused.status_code == 429
     assert "You have sent 10 reports in the last 24 hours" in refused.content.decode()
@@ -417,8 +390,8 @@ def test_at_most_ten_reports_a_day(as_alice: Client, alice: User, carol: User) -
 
 
 @pytest.fixture
-def as_staff() -> Client:
-    return client_for(UserFactory.create(is_staff=True, is_superuser=True))
+def as_staff(staff: User) -> Client:
+    return client_for(staff)
 
 
 def test_members_cannot_open_the_admin(as_alice: Client) -> None:
@@ -611,7 +584,7 @@ def test_the_export_page_explains_what_is_included(as_alice: Client) -> None:
 
 
 def test_the_export_downloads_everything_about_me_and_nothing_private_of_others(
-    alice: User, bob: User, carol: User
+    alice: User, bob: User, outsider: User
 ) -> None:
     alice.time_zone = "America/Mexico_City"
     alice.save()
@@ -621,8 +594,8 @@ def test_the_export_downloads_everything_about_me_and_nothing_private_of_others(
     profile.interests.set([InterestFactory.create(name="Watercolour")])
     AcquaintanceFactory.create(owner=alice, other=bob, note="Knows about grants")
     AcquaintanceFactory.create(owner=bob, other=alice, note="Bob's secret about Alice")
-    AcquaintanceFactory.create(owner=carol, other=bob, note="Carol's own note")
-    BlockFactory.create(blocker=alice, blocked=carol)
+    AcquaintanceFactory.create(owner=outsider, other=bob, note="Carol's own note")
+    BlockFactory.create(blocker=alice, blocked=outsider)
     BlockFactory.create(blocker=bob, blocked=alice)
     ReportFactory.create(reporter=bob, reported=alice, details="Bob reported Alice")
 

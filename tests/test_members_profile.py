@@ -10,7 +10,7 @@ from PIL import Image
 
 from members import services
 from members.models import Acquaintance, Profile, User
-from tests.factories import ProfileFactory, UserFactory
+from tests.factories import ProfileFactory, UserFactory, onboarded_member
 
 VALID = {
     "display_name": "Lucía Pérez",
@@ -41,16 +41,11 @@ def onboard(client: Client, **changes: Any) -> Any:
 
 
 @pytest.fixture
-def member(client: Client) -> User:
+def newcomer(client: Client) -> User:
+    """A newcomer signed in on `client` who has not onboarded yet (no profile)."""
     user = UserFactory.create()
     client.force_login(user)
     return user
-
-
-def onboarded(**kwargs: Any) -> Profile:
-    profile = ProfileFactory.create(**kwargs)
-    services.profile_update(profile=profile, complete_onboarding=True)
-    return profile
 
 
 @pytest.mark.django_db
@@ -62,13 +57,13 @@ def test_onboarding_needs_a_login(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_onboarding_saves_the_whole_profile(client: Client, member: User) -> None:
+def test_onboarding_saves_the_whole_profile(client: Client, newcomer: User) -> None:
     response = onboard(client)
 
     assert response.status_code == 302
-    profile = Profile.objects.get(user=member)
-    member.refresh_from_db()
-    assert member.display_name == "Lucía Pérez"
+    profile = Profile.objects.get(user=newcomer)
+    newcomer.refresh_from_db()
+    assert newcomer.display_name == "Lucía Pérez"
     assert profile.onboarded_at is not None
     assert profile.working_days == [0, 1, 2, 3, 4]
     assert sorted(language.code for language in profile.languages.all()) == ["en", "es"]
@@ -90,7 +85,7 @@ def test_onboarding_saves_the_whole_profile(client: Client, member: User) -> Non
 )
 @pytest.mark.django_db
 def test_bad_input_re_renders_with_the_error_and_keeps_what_was_typed(
-    client: Client, member: User, changes: dict[str, Any], field: str, message: str
+    client: Client, newcomer: User, changes: dict[str, Any], field: str, message: str
 ) -> None:
     response = onboard(client, **changes)
 
@@ -99,11 +94,11 @@ def test_bad_input_re_renders_with_the_error_and_keeps_what_was_typed(
     assert field in errors and message in " ".join(errors[field])
     page = response.content.decode()
     assert 'value="Lucía Pérez"' in page
-    assert Profile.objects.get(user=member).onboarded_at is None
+    assert Profile.objects.get(user=newcomer).onboarded_at is None
 
 
 @pytest.mark.django_db
-def test_html_in_every_text_field_is_shown_as_text(client: Client, member: User) -> None:
+def test_html_in_every_text_field_is_shown_as_text(client: Client, newcomer: User) -> None:
     script = "<script>alert('x')</script>"
     onboard(
         client,
@@ -114,7 +109,7 @@ def test_html_in_every_text_field_is_shown_as_text(client: Client, member: User)
         interest_names="<b>bold</b>",
     )
 
-    page = client.get(f"/members/{member.pk}/").content.decode()
+    page = client.get(f"/members/{newcomer.pk}/").content.decode()
 
     assert script not in page and "<b>bold</b>" not in page
     assert "&lt;script&gt;" in page
@@ -122,20 +117,20 @@ def test_html_in_every_text_field_is_shown_as_text(client: Client, member: User)
 
 @pytest.mark.django_db
 def test_a_photo_is_re_encoded_with_a_generated_name_and_a_thumbnail(
-    client: Client, member: User
+    client: Client, newcomer: User
 ) -> None:
     upload = SimpleUploadedFile("../../etc/passwd.png", image_bytes(), content_type="image/png")
 
     assert onboard(client, photo_upload=upload).status_code == 302
 
-    profile = Profile.objects.get(user=member)
+    profile = Profile.objects.get(user=newcomer)
     name = profile.photo.name or ""
     assert name.startswith("photos/") and name.endswith(".webp")
     assert "passwd" not in name
     with Image.open(profile.photo.path) as photo, Image.open(profile.photo_thumbnail.path) as thumb:
         assert photo.format == "WEBP" and photo.size == (512, 512)
         assert thumb.size == (96, 96)
-    assert profile.photo.url in client.get(f"/members/{member.pk}/").content.decode()
+    assert profile.photo.url in client.get(f"/members/{newcomer.pk}/").content.decode()
 
 
 @pytest.mark.parametrize(
@@ -149,34 +144,34 @@ def test_a_photo_is_re_encoded_with_a_generated_name_and_a_thumbnail(
 )
 @pytest.mark.django_db
 def test_fake_and_dangerous_images_are_refused(
-    client: Client, member: User, content: bytes, name: str, message: str
+    client: Client, newcomer: User, content: bytes, name: str, message: str
 ) -> None:
     response = onboard(client, photo_upload=SimpleUploadedFile(name, content))
 
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors["photo_upload"])
-    assert not Profile.objects.get(user=member).photo
+    assert not Profile.objects.get(user=newcomer).photo
 
 
 @pytest.mark.django_db
-def test_an_oversized_file_is_refused(client: Client, member: User) -> None:
+def test_an_oversized_file_is_refused(client: Client, newcomer: User) -> None:
     response = onboard(client, photo_upload=SimpleUploadedFile("big.jpg", b"0" * (5 * 2**20 + 1)))
 
     assert "too large" in " ".join(response.context["form"].errors["photo_upload"])
 
 
 @pytest.mark.django_db
-def test_removing_the_photo_falls_back_to_initials(client: Client, member: User) -> None:
+def test_removing_the_photo_falls_back_to_initials(client: Client, newcomer: User) -> None:
     onboard(client, photo_upload=SimpleUploadedFile("me.jpg", image_bytes("JPEG")))
     onboard(client, remove_photo="on")
 
-    profile = Profile.objects.get(user=member)
+    profile = Profile.objects.get(user=newcomer)
     assert not profile.photo and not profile.photo_thumbnail
-    assert 'class="avatar avatar-lg' in client.get(f"/members/{member.pk}/").content.decode()
+    assert 'class="avatar avatar-lg' in client.get(f"/members/{newcomer.pk}/").content.decode()
 
 
 @pytest.mark.django_db
-def test_editing_the_profile_shows_what_is_saved(client: Client, member: User) -> None:
+def test_editing_the_profile_shows_what_is_saved(client: Client, newcomer: User) -> None:
     onboard(client)
 
     response = client.get("/members/me/edit/")
@@ -187,46 +182,48 @@ def test_editing_the_profile_shows_what_is_saved(client: Client, member: User) -
 
 
 @pytest.mark.django_db
-def test_profiles_are_for_members_unless_made_public(client: Client) -> None:
-    private, public = onboarded(), onboarded(public=True)
+def test_profiles_are_for_members_unless_made_public(
+    client: Client, alice: User, bob: User
+) -> None:
+    Profile.objects.filter(user=bob).update(public=True)
 
-    assert client.get(f"/members/{private.user_id}/").status_code == 404
-    assert client.get(f"/members/{public.user_id}/").status_code == 200
+    assert client.get(f"/members/{alice.pk}/").status_code == 404
+    assert client.get(f"/members/{bob.pk}/").status_code == 200
     client.force_login(UserFactory.create())
-    assert client.get(f"/members/{private.user_id}/").status_code == 200
+    assert client.get(f"/members/{alice.pk}/").status_code == 200
 
 
 @pytest.mark.django_db
 def test_unfinished_inactive_and_blocked_profiles_are_not_found(
-    client: Client, member: User
+    client: Client, newcomer: User, alice: User, bob: User
 ) -> None:
-    unfinished = ProfileFactory.create()
-    inactive = onboarded(user=UserFactory.create(is_active=False))
-    blocker, blocked = onboarded(), onboarded()
-    services.block_create(blocker=blocker.user, blocked=member)
-    services.block_create(blocker=member, blocked=blocked.user)
+    unfinished = ProfileFactory.create().user
+    inactive = onboarded_member("Ines Inactive", is_active=False)
+    services.block_create(blocker=alice, blocked=newcomer)
+    services.block_create(blocker=newcomer, blocked=bob)
 
-    for profile in (unfinished, inactive, blocker, blocked):
-        assert client.get(f"/members/{profile.user_id}/").status_code == 404
+    for user in (unfinished, inactive, alice, bob):
+        assert client.get(f"/members/{user.pk}/").status_code == 404
 
 
 @pytest.mark.django_db
-def test_working_hours_are_shown_in_both_zones(client: Client) -> None:
+def test_working_hours_are_shown_in_both_zones(client: Client, alice: User) -> None:
     viewer = UserFactory.create(time_zone="America/Mexico_City")
-    madrid = onboarded(user=UserFactory.create(time_zone="Europe/Madrid"))
     client.force_login(viewer)
 
-    page = client.get(f"/members/{madrid.user_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page = client.get(f"/members/{alice.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "09:00–17:00 in Europe/Madrid, Monday to Friday" in page
     assert "That is 02:00–10:00 your time." in page
 
 
 @pytest.mark.django_db
-def test_people_met_are_listed_with_a_private_note(client: Client, member: User) -> None:
-    other = onboarded()
+def test_people_met_are_listed_with_a_private_note(
+    client: Client, newcomer: User, bob: User
+) -> None:
+    other = bob.profile
     services.acquaintance_record(
-        members=[member, other.user], how=Acquaintance.How.PAIR, context="Ronda de marzo"
+        members=[newcomer, other.user], how=Acquaintance.How.PAIR, context="Ronda de marzo"
     )
 
     page = client.get("/members/me/met/").content.decode()
@@ -241,13 +238,15 @@ def test_people_met_are_listed_with_a_private_note(client: Client, member: User)
 
     client.force_login(other.user)
     assert "Trabaja en tipografía" not in client.get("/members/me/met/").content.decode()
-    assert "Trabaja en tipografía" not in client.get(f"/members/{member.pk}/").content.decode()
+    assert "Trabaja en tipografía" not in client.get(f"/members/{newcomer.pk}/").content.decode()
 
 
 @pytest.mark.django_db
-def test_a_too_long_note_keeps_the_text_and_says_why(client: Client, member: User) -> None:
-    other = onboarded()
-    services.acquaintance_record(members=[member, other.user], how=Acquaintance.How.EVENT)
+def test_a_too_long_note_keeps_the_text_and_says_why(
+    client: Client, newcomer: User, bob: User
+) -> None:
+    other = bob.profile
+    services.acquaintance_record(members=[newcomer, other.user], how=Acquaintance.How.EVENT)
 
     response = client.post(
         f"/members/me/met/{other.user_id}/note/",
@@ -262,11 +261,9 @@ def test_a_too_long_note_keeps_the_text_and_says_why(client: Client, member: Use
 
 @pytest.mark.django_db
 def test_nobody_can_write_a_note_about_someone_they_have_not_met(
-    client: Client, member: User
+    client: Client, newcomer: User, outsider: User
 ) -> None:
-    stranger = onboarded()
-
-    response = client.post(f"/members/me/met/{stranger.user_id}/note/", {"note": "hola"})
+    response = client.post(f"/members/me/met/{outsider.pk}/note/", {"note": "hola"})
 
     assert response.status_code == 404
 

@@ -5,23 +5,11 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.test import Client
 
 from members.models import User
 from moderation.models import Report
 from moderation.tasks import report_warning_send
-from tests.factories import MessageFactory, ReportFactory, UserFactory
-
-
-def client_for(user: User) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def staff(db: None) -> User:
-    return UserFactory.create(is_staff=True, display_name="Sam Staff")
+from tests.factories import MessageFactory, ReportFactory, UserFactory, client_for
 
 
 @pytest.fixture
@@ -166,8 +154,6 @@ def test_an_unknown_action_changes_nothing(staff: User, mallory: User) -> None:
 
 
 def test_the_report_admin_runs_the_same_steps(staff: User, mallory: User) -> None:
-    staff.is_superuser = True
-    staff.save()
     reports = ReportFactory.create_batch(2, reported=mallory)
 
     response = client_for(staff).post(

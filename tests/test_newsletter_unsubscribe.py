@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from members.models import User
 from members.privacy import account_delete, account_export
 from newsletter import emails, services
 from newsletter.models import Issue, Subscriber
@@ -206,10 +207,8 @@ def test_the_export_includes_the_subscription_and_deletion_removes_it() -> None:
 
 
 @pytest.fixture
-def staff_client(client: Client) -> Client:
-    client.force_login(
-        UserFactory.create(email="staff@example.com", is_staff=True, is_superuser=True)
-    )
+def staff_client(client: Client, staff: User) -> Client:
+    client.force_login(staff)
     return client
 
 
@@ -230,7 +229,7 @@ def test_staff_preview_test_and_send_an_issue_from_the_admin(
 
     staff_client.post(f"/admin/newsletter/issue/{issue.pk}/send-test/")
     [test_copy] = mail.outbox
-    assert test_copy.to == ["staff@example.com"]
+    assert test_copy.to == ["sam@example.com"]
     assert test_copy.subject == "[TEST] March news"
     assert issue.deliveries.count() == 0
 

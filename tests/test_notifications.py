@@ -23,21 +23,17 @@ from tests.factories import (
     EventFactory,
     GroupFactory,
     GroupMemberFactory,
-    ProfileFactory,
     RoomFactory,
     RsvpFactory,
-    UserFactory,
+    onboarded_member,
 )
 
 pytestmark = pytest.mark.django_db
 
 
-def member(name: str, **fields: Any) -> User:
-    user = UserFactory.create(
-        display_name=name, email=f"{name.lower()}@example.com", language="en", **fields
-    )
-    ProfileFactory.create(user=user)
-    return user
+def english_member(name: str, **fields: Any) -> User:
+    """An onboarded member who reads English, at <name>@example.com."""
+    return onboarded_member(name, email=f"{name.lower()}@example.com", language="en", **fields)
 
 
 # One way to cause each kind of news for `who`, through the task that tells it.
@@ -46,14 +42,14 @@ def member(name: str, **fields: Any) -> User:
 def pair_created(who: User) -> None:
     group = GroupFactory.create()
     seat = GroupMemberFactory.create(group=group, user=who)
-    GroupMemberFactory.create(group=group, user=member("Partner"))
+    GroupMemberFactory.create(group=group, user=english_member("Partner"))
     matching_tasks.intro_send(seat.pk)
 
 
 def pair_follow_up(who: User) -> None:
     group = GroupFactory.create()
     seat = GroupMemberFactory.create(group=group, user=who)
-    GroupMemberFactory.create(group=group, user=member("Partner"))
+    GroupMemberFactory.create(group=group, user=english_member("Partner"))
     matching_tasks.follow_up_send(seat.pk)
 
 
@@ -74,7 +70,7 @@ def waitlist_promoted(who: User) -> None:
 
 def mention(who: User) -> None:
     room = RoomFactory.create()
-    author = member("Author")
+    author = english_member("Author")
     for user in (who, author):
         room_services.room_enter(room=room, user=user)
     message, _created = room_services.message_post(
@@ -109,7 +105,7 @@ def test_every_configurable_kind_has_a_cause_here() -> None:
 def test_each_kind_reaches_the_member_as_they_chose(
     kind: str, channel: str, emailed: bool, listed: bool, smtp: SmtpSink
 ) -> None:
-    ana = member("Ana")
+    ana = english_member("Ana")
     if channel != Channel.BOTH:  # the default: no row needed
         Preference.objects.create(user=ana, kind=kind, channel=channel)
 
@@ -126,7 +122,7 @@ def test_each_kind_reaches_the_member_as_they_chose(
 
 @pytest.mark.parametrize("kind", CONFIGURABLE)
 def test_a_task_that_runs_twice_tells_once(kind: str, smtp: SmtpSink) -> None:
-    ana = member("Ana")
+    ana = english_member("Ana")
     CAUSES[kind](ana)
     before = len(smtp.messages)
     # Run the same occasion's notify again, as a redelivered task would.
@@ -139,7 +135,7 @@ def test_a_task_that_runs_twice_tells_once(kind: str, smtp: SmtpSink) -> None:
 
 
 def test_the_text_is_written_in_the_member_s_language_and_zone() -> None:
-    ana = member("Ana", time_zone="America/Bogota")
+    ana = english_member("Ana", time_zone="America/Bogota")
     User.objects.filter(pk=ana.pk).update(language="es")
     ana.refresh_from_db()
     when = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)
@@ -158,7 +154,7 @@ def test_the_text_is_written_in_the_member_s_language_and_zone() -> None:
 
 
 def test_event_changes_always_reach_attendees_by_email_and_on_the_site(smtp: SmtpSink) -> None:
-    ana = member("Ana")
+    ana = english_member("Ana")
     Preference.objects.bulk_create(
         Preference(user=ana, kind=kind, channel=Channel.IN_APP) for kind in CONFIGURABLE
     )
@@ -188,10 +184,10 @@ def told(user: User, n: int, *, url: str = "/events/") -> list[Notification]:
 
 
 def test_the_header_counts_unread_notifications_and_the_list_shows_them() -> None:
-    ana = member("Ana")
+    ana = english_member("Ana")
     told(ana, 3)
     Notification.objects.filter(key="k0").update(read_at=timezone.now())
-    told(member("Ben"), 2)  # someone else's
+    told(english_member("Ben"), 2)  # someone else's
 
     page = signed_in(ana).get("/").content.decode()
     listing = signed_in(ana).get("/notifications/").content.decode()
@@ -203,7 +199,7 @@ def test_the_header_counts_unread_notifications_and_the_list_shows_them() -> Non
 
 
 def test_opening_a_notification_marks_it_read_and_follows_its_link() -> None:
-    ana = member("Ana")
+    ana = english_member("Ana")
     [notice] = told(ana, 1, url="/events/")
 
     response = signed_in(ana).get(f"/notifications/{notice.pk}/")
@@ -214,7 +210,7 @@ def test_opening_a_notification_marks_it_read_and_follows_its_link() -> None:
 
 
 def test_a_link_elsewhere_is_not_followed() -> None:
-    ana = member("Ana")
+    ana = english_member("Ana")
     [notice] = told(ana, 1, url="https://evil.example/")
 
     response = signed_in(ana).get(f"/notifications/{notice.pk}/")
@@ -223,7 +219,7 @@ def test_a_link_elsewhere_is_not_followed() -> None:
 
 
 def test_marking_one_or_all_read() -> None:
-    ana = member("Ana")
+    ana = english_member("Ana")
     first, *_rest = told(ana, 3)
     client = signed_in(ana)
 
@@ -234,8 +230,8 @@ def test_marking_one_or_all_read() -> None:
 
 
 def test_others_notifications_stay_out_of_reach() -> None:
-    [bens] = told(member("Ben"), 1)
-    ana_client = signed_in(member("Ana"))
+    [bens] = told(english_member("Ben"), 1)
+    ana_client = signed_in(english_member("Ana"))
 
     assert ana_client.get(f"/notifications/{bens.pk}/").status_code == 404
     ana_client.post("/notifications/read/", {"id": bens.pk})
@@ -248,7 +244,7 @@ def test_others_notifications_stay_out_of_reach() -> None:
 def test_the_list_costs_the_same_queries_for_many_notifications(
     django_assert_max_num_queries: Any,
 ) -> None:
-    ana = member("Ana")
+    ana = english_member("Ana")
     client = signed_in(ana)
     told(ana, 2)
     client.get("/")
@@ -263,7 +259,7 @@ def test_the_list_costs_the_same_queries_for_many_notifications(
 def test_export_carries_the_notifications_and_preferences_and_deletion_removes_them() -> None:
     from members.privacy import account_delete, account_export
 
-    ana = member("Ana")
+    ana = english_member("Ana")
     Preference.objects.create(user=ana, kind=Kind.MENTION, channel=Channel.DIGEST)
     told(ana, 2)
 

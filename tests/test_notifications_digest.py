@@ -31,7 +31,9 @@ pytestmark = pytest.mark.django_db
 MONDAY = datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
 
 
-def member(name: str, *, away_days: float | None = 10, **fields: Any) -> User:
+def member_away(name: str, *, away_days: float | None = 10, **fields: Any) -> User:
+    """A member who joined two months before MONDAY and was last seen `away_days` before it
+    (never, for None)."""
     seen = None if away_days is None else MONDAY - timedelta(days=away_days)
     user = UserFactory.create(
         display_name=name,
@@ -55,14 +57,14 @@ def with_profile(user: User, *interests: str, onboarded_days_ago: float = 30) ->
 
 
 def test_only_members_away_for_a_week_who_want_it_and_whose_monday_morning_it_is() -> None:
-    away = member("Away")
-    member("Recent", away_days=1)
-    member("NoThanks", email_digest=False)
-    member("Bogota", time_zone="America/Bogota")  # 02:30 there: later today
-    member("Closed", is_active=False)
-    new = member("Newcomer", away_days=None)
+    away = member_away("Away")
+    member_away("Recent", away_days=1)
+    member_away("NoThanks", email_digest=False)
+    member_away("Bogota", time_zone="America/Bogota")  # 02:30 there: later today
+    member_away("Closed", is_active=False)
+    new = member_away("Newcomer", away_days=None)
     User.objects.filter(pk=new.pk).update(date_joined=MONDAY - timedelta(days=2))
-    never_back = member("NeverBack", away_days=None)
+    never_back = member_away("NeverBack", away_days=None)
 
     due = set(digest_recipients(now=MONDAY).values_list("display_name", flat=True))
 
@@ -73,12 +75,12 @@ def test_only_members_away_for_a_week_who_want_it_and_whose_monday_morning_it_is
 
 
 def test_the_digest_says_what_was_missed_and_goes_out_once(smtp: SmtpSink) -> None:
-    ana = member("Ana")
+    ana = member_away("Ana")
     with_profile(ana, "Design", "Python")
-    with_profile(member("Nuria", away_days=0), "Python", onboarded_days_ago=3)
-    with_profile(member("Old", away_days=0), "Python", onboarded_days_ago=40)  # not new
-    with_profile(member("Other", away_days=0), "Knitting", onboarded_days_ago=2)
-    blocked = member("Blocked", away_days=0)
+    with_profile(member_away("Nuria", away_days=0), "Python", onboarded_days_ago=3)
+    with_profile(member_away("Old", away_days=0), "Python", onboarded_days_ago=40)  # not new
+    with_profile(member_away("Other", away_days=0), "Knitting", onboarded_days_ago=2)
+    blocked = member_away("Blocked", away_days=0)
     with_profile(blocked, "Python", onboarded_days_ago=2)
     BlockFactory.create(blocker=ana, blocked=blocked)
     EventFactory.create(
@@ -93,7 +95,7 @@ def test_the_digest_says_what_was_missed_and_goes_out_once(smtp: SmtpSink) -> No
     )
     group = GroupFactory.create()
     GroupMemberFactory.create(group=group, user=ana)
-    GroupMemberFactory.create(group=group, user=member("Pablo", away_days=0))
+    GroupMemberFactory.create(group=group, user=member_away("Pablo", away_days=0))
     Preference.objects.create(user=ana, kind=Kind.WAITLIST_PROMOTED, channel=Channel.DIGEST)
     with time_machine.travel(MONDAY - timedelta(days=2), tick=False):
         notify(
@@ -126,7 +128,7 @@ def test_the_digest_says_what_was_missed_and_goes_out_once(smtp: SmtpSink) -> No
 
 
 def test_a_week_with_nothing_to_say_sends_nothing(smtp: SmtpSink) -> None:
-    quiet = member("Quiet")
+    quiet = member_away("Quiet")
 
     with time_machine.travel(MONDAY, tick=False):
         tasks.digest_tick()
@@ -136,7 +138,7 @@ def test_a_week_with_nothing_to_say_sends_nothing(smtp: SmtpSink) -> None:
 
 
 def test_the_content_leaves_out_read_and_non_digest_notifications() -> None:
-    ana = member("Ana")
+    ana = member_away("Ana")
     event = EventFactory.create()
     RsvpFactory.create(event=event, user=ana, status=Rsvp.Status.GOING)
     with time_machine.travel(MONDAY - timedelta(days=1), tick=False):

@@ -1,33 +1,22 @@
 """Closing a room announces itself: the services that close rooms tell the rooms' sockets,
 after the commit, without their callers having to."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from django.utils import timezone
 
 from rooms.services import room_close, rooms_close_idle
 from tests.factories import RoomFactory, UserFactory
-from tests.test_rooms_socket import bye_then_close, join, member, room
-
-
-@pytest.fixture
-def _fresh_channel_layer() -> Iterator[None]:
-    # Each async test runs its own event loop; the Redis layer must not carry state across.
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
+from tests.test_rooms_socket import bye_then_close, join, member_with_session, room
 
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_fresh_channel_layer")
 async def test_closing_a_room_says_bye_to_its_sockets_with_no_second_call() -> None:
-    owner, session = await member()
+    owner, session = await member_with_session()
     place = await room(created_by=owner)
     inside, _hello = await join(place, session)
 
@@ -38,9 +27,8 @@ async def test_closing_a_room_says_bye_to_its_sockets_with_no_second_call() -> N
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_fresh_channel_layer")
 async def test_closing_idle_rooms_says_bye_to_their_sockets_with_no_second_call() -> None:
-    _someone, session = await member()
+    _someone, session = await member_with_session()
     place = await room()
     inside, _hello = await join(place, session)
     # The socket came in an hour ago and nobody has been active since.

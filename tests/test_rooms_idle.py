@@ -4,14 +4,13 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from celery.schedules import crontab
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
@@ -109,17 +108,8 @@ def test_the_idle_time_comes_from_the_environment(env: dict[str, str], minutes: 
     assert json.loads(result.stdout.strip().splitlines()[-1]) == minutes * 60
 
 
-@pytest.fixture
-def _fresh_channel_layer() -> Iterator[None]:
-    # Each async test runs its own event loop; the Redis layer must not carry state across.
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
-
-
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_fresh_channel_layer")
 async def test_closing_tells_the_rooms_sockets_once() -> None:
     idle = await database_sync_to_async(quiet_for)(timedelta(hours=2))
     busy = await database_sync_to_async(quiet_for)(timedelta(minutes=1))

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.test import Client, override_settings
@@ -431,7 +430,6 @@ async def test_chat_frames_carry_the_mentions() -> None:
             sessions.append(client.cookies["sessionid"].value)
         return place, ana, ben, sessions[0], sessions[1]
 
-    channel_layers.backends.clear()  # a layer keeps state per event loop
     place, _ana, ben, ana_session, ben_session = await database_sync_to_async(setup)()
 
     async def join(session: str) -> WebsocketCommunicator:
@@ -468,4 +466,3 @@ async def test_chat_frames_carry_the_mentions() -> None:
     assert edited["message"]["mentions"] == []
     await ana_socket.disconnect()
     await ben_socket.disconnect()
-    channel_layers.backends.clear()

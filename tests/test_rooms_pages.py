@@ -8,15 +8,11 @@ from django.test import Client
 from members.models import Block, User
 from rooms.models import Presence, Room
 from rooms.services import cafeteria_get
-from tests.factories import MessageFactory, RoomFactory, UserFactory
+from tests.factories import MessageFactory, RoomFactory, client_for, onboarded_member
 
 pytestmark = pytest.mark.django_db
 
 LOBBY = "/rooms/"
-
-
-def member(name: str) -> User:
-    return UserFactory.create(display_name=name)
 
 
 def be_in(room: Room, user: User) -> Presence:
@@ -24,15 +20,8 @@ def be_in(room: Room, user: User) -> Presence:
 
 
 @pytest.fixture
-def alice() -> User:
-    return member("Alice Aranda")
-
-
-@pytest.fixture
-def as_alice(client: Client, alice: User) -> Client:
-    client.force_login(alice)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+def as_alice(alice: User) -> Client:
+    return client_for(alice)
 
 
 def test_visitors_are_sent_to_log_in(client: Client) -> None:
@@ -44,9 +33,9 @@ def test_visitors_are_sent_to_log_in(client: Client) -> None:
 
 
 def test_the_lobby_lists_the_cafeteria_first_with_who_is_inside(
-    as_alice: Client, alice: User
+    as_alice: Client, bob: User
 ) -> None:
-    bob, carla = member("Bob Bravo"), member("Carla Cruz")
+    carla = onboarded_member("Carla Cano")
     meeting = RoomFactory.create(name="Design crit", slug="design-crit")
     permanent = RoomFactory.create(name="Focus room", slug="focus", kind=Room.Kind.PERMANENT)
     be_in(cafeteria_get(), bob)
@@ -56,7 +45,7 @@ def test_the_lobby_lists_the_cafeteria_first_with_who_is_inside(
     html = as_alice.get(LOBBY).content.decode()
 
     assert html.index("Cafeteria") < html.index(permanent.name) < html.index(meeting.name)
-    assert "Bob Bravo" in html and "Carla Cruz" in html
+    assert "Bob Bravo" in html and "Carla Cano" in html
     assert "2 people inside" in html and "1 person inside" in html
     assert 'src="/static/js/lobby.js"' in html
 
@@ -68,8 +57,7 @@ def test_the_partial_is_just_the_list(as_alice: Client) -> None:
     assert "<html" not in html
 
 
-def test_blocked_members_are_not_shown_inside(as_alice: Client, alice: User) -> None:
-    bob = member("Bob Bravo")
+def test_blocked_members_are_not_shown_inside(as_alice: Client, alice: User, bob: User) -> None:
     Block.objects.create(blocker=bob, blocked=alice)
     be_in(cafeteria_get(), bob)
     assert "Bob Bravo" not in as_alice.get(LOBBY).content.decode()
@@ -126,7 +114,7 @@ def test_the_lobby_reads_a_fixed_number_of_queries(
         for _ in range(count):
             room = RoomFactory.create()
             for _ in range(2):
-                be_in(room, member("Someone"))
+                be_in(room, onboarded_member("Someone"))
 
     fill(2)
     as_alice.get(LOBBY)  # Warm up the session and the cache.

@@ -13,27 +13,6 @@ from tests.factories import BlockFactory, MessageFactory, ProfileFactory, RoomFa
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice() -> User:
-    return UserFactory.create(display_name="Alice")
-
-
-@pytest.fixture
-def bob() -> User:
-    return UserFactory.create(display_name="Bob")
-
-
-@pytest.fixture
-def charlie() -> User:
-    """The outsider: a member nobody invited."""
-    return UserFactory.create(display_name="Charlie")
-
-
-@pytest.fixture
-def staff() -> User:
-    return UserFactory.create(display_name="Staff", is_staff=True)
-
-
 def post(room: Room, author: User, text: str = "hola") -> Message:
     message, _ = services.message_post(room=room, author=author, text=text, client_id=uuid.uuid4())
     return message
@@ -42,11 +21,11 @@ def post(room: Room, author: User, text: str = "hola") -> Message:
 # the cafeteria ----------------------------------------------------------------------------
 
 
-def test_the_cafeteria_exists_from_migrate_and_is_open_to_every_member(charlie: User) -> None:
+def test_the_cafeteria_exists_from_migrate_and_is_open_to_every_member(outsider: User) -> None:
     cafeteria = services.cafeteria_get()
     assert cafeteria.slug == "cafeteria"
     assert cafeteria.is_open and not cafeteria.private
-    assert services.room_can_enter(room=cafeteria, user=charlie)
+    assert services.room_can_enter(room=cafeteria, user=outsider)
 
 
 def test_the_cafeteria_cannot_be_deleted_or_closed(staff: User) -> None:
@@ -101,27 +80,27 @@ def test_a_room_needs_a_name(alice: User) -> None:
 
 
 def test_private_room_refuses_the_outsider_and_admits_creator_invitee_and_staff(
-    alice: User, bob: User, charlie: User, staff: User
+    alice: User, bob: User, outsider: User, staff: User
 ) -> None:
     room = services.room_create(creator=alice, name="Secret", private=True, invitees=[bob])
     assert services.room_can_enter(room=room, user=alice)
     assert services.room_can_enter(room=room, user=bob)
     assert services.room_can_enter(room=room, user=staff)
-    assert not services.room_can_enter(room=room, user=charlie)
+    assert not services.room_can_enter(room=room, user=outsider)
     with pytest.raises(services.RoomAccessDenied):
-        services.room_enter(room=room, user=charlie)
+        services.room_enter(room=room, user=outsider)
     with pytest.raises(services.RoomAccessDenied):
-        post(room, charlie)
+        post(room, outsider)
     with pytest.raises(services.RoomAccessDenied):
-        selectors.history(room=room, viewer=charlie)
+        selectors.history(room=room, viewer=outsider)
 
 
 def test_invitations_skip_blocked_members_and_only_the_creator_or_staff_invite(
-    alice: User, bob: User, charlie: User
+    alice: User, bob: User, outsider: User
 ) -> None:
-    BlockFactory.create(blocker=charlie, blocked=alice)
-    room = services.room_create(creator=alice, name="Secret", private=True, invitees=[charlie])
-    assert not services.room_can_enter(room=room, user=charlie)
+    BlockFactory.create(blocker=outsider, blocked=alice)
+    room = services.room_create(creator=alice, name="Secret", private=True, invitees=[outsider])
+    assert not services.room_can_enter(room=room, user=outsider)
     with pytest.raises(services.NotAllowed):
         services.room_invite(room=room, by=bob, invitees=[bob])
     assert services.room_invite(room=room, by=alice, invitees=[bob]) == [bob]
@@ -138,7 +117,7 @@ def test_public_room_admits_any_member_but_not_inactive_or_deleted_ones(alice: U
 
 
 def test_closed_room_refuses_entry_but_keeps_history_for_those_who_were_in(
-    alice: User, bob: User, charlie: User
+    alice: User, bob: User, outsider: User
 ) -> None:
     room = services.room_create(creator=alice, name="Retro")
     services.room_enter(room=room, user=bob)
@@ -152,7 +131,7 @@ def test_closed_room_refuses_entry_but_keeps_history_for_those_who_were_in(
         post(room, bob)
     assert selectors.history(room=room, viewer=bob) == [message]
     with pytest.raises(services.RoomAccessDenied):
-        selectors.history(room=room, viewer=charlie)
+        selectors.history(room=room, viewer=outsider)
 
 
 def test_room_enter_records_first_and_last_seen(alice: User) -> None:
@@ -283,15 +262,15 @@ def test_history_pages_back_and_catches_up_without_duplicates(alice: User, bob: 
 
 
 def test_history_hides_authors_on_either_side_of_a_block(
-    alice: User, bob: User, charlie: User
+    alice: User, bob: User, outsider: User
 ) -> None:
     room = RoomFactory.create()
     visible = post(room, alice)
     post(room, bob)
-    post(room, charlie)
+    post(room, outsider)
     former = MessageFactory.create(room=room, author=None, text="from a former member")
     BlockFactory.create(blocker=alice, blocked=bob)
-    BlockFactory.create(blocker=charlie, blocked=alice)
+    BlockFactory.create(blocker=outsider, blocked=alice)
     seen = selectors.history(room=room, viewer=alice)
     assert {m.pk for m in seen} == {visible.pk, former.pk}
     assert len(selectors.history(room=room, viewer=UserFactory.create())) == 4

@@ -2,13 +2,11 @@
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.test import Client
@@ -28,17 +26,9 @@ ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer() -> Iterator[None]:
-    # Each test runs its own event loop; the Redis layer keeps receive state per instance
-    # that must not leak from one loop to the next.
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
-
-
 @database_sync_to_async
-def member(**kwargs: Any) -> tuple[User, str]:
+def member_with_session(**kwargs: Any) -> tuple[User, str]:
+    """A member and the key of a session they are logged in with, for a socket's cookie."""
     user = UserFactory.create(**kwargs)
     client = Client()
     client.force_login(user)
@@ -91,7 +81,7 @@ def send(text: str, client_id: uuid.UUID | None = None) -> dict[str, Any]:
 
 
 async def test_joining_says_hello_with_presence_and_history() -> None:
-    alice, session = await member(display_name="Alice")
+    alice, session = await member_with_session(display_name="Alice")
     place = await room()
     old = await database_sync_to_async(MessageFactory.create)(room=place, text="Earlier")
 
@@ -114,8 +104,8 @@ async def test_joining_says_hello_with_presence_and_history() -> None:
 
 
 async def test_two_members_chat_with_an_ack_to_the_sender() -> None:
-    _alice, alice_session = await member()
-    _bob, bob_session = await member()
+    _alice, alice_session = await member_with_session()
+    _bob, bob_session = await member_with_session()
     place = await room()
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
@@ -134,7 +124,7 @@ async def test_two_members_chat_with_an_ack_to_the_sender() -> None:
 
 
 async def test_a_resent_client_id_is_acked_with_the_same_id_and_stored_once() -> None:
-    _alice, session = await member()
+    _alice, session = await member_with_session()
     place = await room()
     alice, _ = await join(place, session)
     client_id = uuid.uuid4()
@@ -150,8 +140,8 @@ async def test_a_resent_client_id_is_acked_with_the_same_id_and_stored_once() ->
 
 
 async def test_catching_up_after_a_reconnection_returns_only_missed_messages() -> None:
-    _alice, alice_session = await member()
-    _bob, bob_session = await member()
+    _alice, alice_session = await member_with_session()
+    _bob, bob_session = await member_with_session()
     place = await room()
     bob, _ = await join(place, bob_session)
     alice, _ = await join(place, alice_session)
@@ -188,7 +178,7 @@ async def test_an_anonymous_visitor_is_refused_before_accept() -> None:
 
 
 async def test_a_foreign_origin_is_refused() -> None:
-    _alice, session = await member()
+    _alice, session = await member_with_session()
     place = await room()
 
     communicator, (connected, _code) = await connect(
@@ -200,7 +190,7 @@ async def test_a_foreign_origin_is_refused() -> None:
 
 
 async def test_an_unknown_room_is_refused() -> None:
-    _alice, session = await member()
+    _alice, session = await member_with_session()
 
     communicator, (connected, code) = await connect(Room(slug="nowhere"), session)
     await communicator.disconnect()
@@ -209,8 +199,8 @@ async def test_an_unknown_room_is_refused() -> None:
 
 
 async def test_an_outsider_is_refused_from_a_private_room() -> None:
-    _owner, owner_session = await member()
-    _outsider, outsider_session = await member()
+    _owner, owner_session = await member_with_session()
+    _outsider, outsider_session = await member_with_session()
     owner = await database_sync_to_async(User.objects.get)(pk=_owner.pk)
     place = await room(private=True, created_by=owner)
 
@@ -222,7 +212,7 @@ async def test_an_outsider_is_refused_from_a_private_room() -> None:
 
 
 async def test_bad_frames_get_error_frames_and_the_socket_keeps_working() -> None:
-    _alice, session = await member()
+    _alice, session = await member_with_session()
     place = await room()
     alice, _ = await join(place, session)
 
@@ -247,7 +237,7 @@ async def test_bad_frames_get_error_frames_and_the_socket_keeps_working() -> Non
 
 
 async def test_chat_frames_beyond_the_rate_limit_are_refused() -> None:
-    _alice, session = await member()
+    _alice, session = await member_with_session()
     place = await room()
     alice, _ = await join(place, session)
 
@@ -262,9 +252,9 @@ async def test_chat_frames_beyond_the_rate_limit_are_refused() -> None:
 
 
 async def test_blocked_members_do_not_see_each_others_messages_or_presence() -> None:
-    alice_user, alice_session = await member()
-    bob_user, bob_session = await member()
-    _carol, carol_session = await member()
+    alice_user, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session()
+    _carol, carol_session = await member_with_session()
     await database_sync_to_async(BlockFactory.create)(blocker=alice_user, blocked=bob_user)
     place = await room()
     alice, _ = await join(place, alice_session)
@@ -290,8 +280,8 @@ async def test_blocked_members_do_not_see_each_others_messages_or_presence() -> 
 
 
 async def test_a_status_change_reaches_the_others_as_a_presence_update() -> None:
-    _alice, alice_session = await member()
-    bob_user, bob_session = await member()
+    _alice, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session()
     place = await room()
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
@@ -309,8 +299,8 @@ async def test_a_status_change_reaches_the_others_as_a_presence_update() -> None
 
 
 async def test_stale_presence_is_pruned() -> None:
-    _alice, alice_session = await member()
-    bob_user, bob_session = await member()
+    _alice, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session()
     place = await room()
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
@@ -346,11 +336,11 @@ async def bye_then_close(communicator: WebsocketCommunicator) -> tuple[str, int]
 
 
 async def test_joins_in_a_burst_reach_the_others_as_one_batched_update() -> None:
-    _alice, alice_session = await member()
+    _alice, alice_session = await member_with_session()
     place = await room()
     alice, _ = await join(place, alice_session)
     await drain(alice, quiet=1.5)
-    others = [await member() for _ in range(8)]
+    others = [await member_with_session() for _ in range(8)]
 
     joined = await asyncio.gather(*(join(place, session) for _user, session in others))
     sockets = [communicator for communicator, _hello in joined]
@@ -369,8 +359,8 @@ async def test_joins_in_a_burst_reach_the_others_as_one_batched_update() -> None
 
 
 async def test_a_second_tab_keeps_the_member_present_when_the_first_closes() -> None:
-    _alice, alice_session = await member()
-    bob_user, bob_session = await member()
+    _alice, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session()
     place = await room()
     alice, _ = await join(place, alice_session)
     first_tab, _ = await join(place, bob_session)
@@ -387,8 +377,8 @@ async def test_a_second_tab_keeps_the_member_present_when_the_first_closes() -> 
 
 
 async def test_authors_edit_and_delete_and_everyone_hears_it() -> None:
-    _alice, alice_session = await member()
-    _bob, bob_session = await member()
+    _alice, alice_session = await member_with_session()
+    _bob, bob_session = await member_with_session()
     place = await room()
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
@@ -420,8 +410,8 @@ async def test_authors_edit_and_delete_and_everyone_hears_it() -> None:
 
 
 async def test_staff_delete_anyones_message_mute_and_remove_over_the_socket() -> None:
-    bob_user, bob_session = await member(display_name="Bob")
-    _staff, staff_session = await member(is_staff=True)
+    bob_user, bob_session = await member_with_session(display_name="Bob")
+    _staff, staff_session = await member_with_session(is_staff=True)
     place = await room()
     bob, _ = await join(place, bob_session)
     staff, staff_hello = await join(place, staff_session)
@@ -455,9 +445,9 @@ async def test_staff_delete_anyones_message_mute_and_remove_over_the_socket() ->
 
 
 async def test_members_cannot_moderate_and_bad_moderation_frames_are_refused() -> None:
-    alice_user, alice_session = await member()
-    bob_user, bob_session = await member()
-    _staff, staff_session = await member(is_staff=True)
+    alice_user, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session()
+    _staff, staff_session = await member_with_session(is_staff=True)
     place = await room()
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
@@ -486,8 +476,8 @@ async def test_members_cannot_moderate_and_bad_moderation_frames_are_refused() -
 
 
 async def test_a_removal_without_a_broadcast_is_found_by_the_processs_sweep() -> None:
-    bob_user, bob_session = await member()
-    staff_user, _staff_session = await member(is_staff=True)
+    bob_user, bob_session = await member_with_session()
+    staff_user, _staff_session = await member_with_session(is_staff=True)
     place = await room()
     bob, _ = await join(place, bob_session)
 
@@ -501,8 +491,8 @@ async def test_a_removal_without_a_broadcast_is_found_by_the_processs_sweep() ->
 
 
 async def test_the_sweep_touches_presence_and_puts_back_a_pruned_row() -> None:
-    alice_user, alice_session = await member()
-    bob_user, bob_session = await member()
+    alice_user, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session()
     place = await room()
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
@@ -544,7 +534,7 @@ async def test_logging_out_closes_that_sessions_sockets_only() -> None:
 
 
 async def test_a_session_ended_elsewhere_is_found_by_the_sweep() -> None:
-    _bob, session = await member()
+    _bob, session = await member_with_session()
     place = await room()
     bob, _ = await join(place, session)
 
@@ -555,7 +545,7 @@ async def test_a_session_ended_elsewhere_is_found_by_the_sweep() -> None:
 
 
 async def test_deleting_the_account_closes_every_socket_of_it() -> None:
-    bob_user, session = await member()
+    bob_user, session = await member_with_session()
     first, second = await room(), await room()
     one, _ = await join(first, session)
     two, _ = await join(second, session)
@@ -567,8 +557,8 @@ async def test_deleting_the_account_closes_every_socket_of_it() -> None:
 
 
 async def test_a_member_blocked_by_a_private_rooms_creator_is_refused_even_if_invited() -> None:
-    owner, _owner_session = await member()
-    guest, guest_session = await member()
+    owner, _owner_session = await member_with_session()
+    guest, guest_session = await member_with_session()
     place = await room(private=True, created_by=owner)
     await database_sync_to_async(place.invitees.add)(guest)
     await database_sync_to_async(BlockFactory.create)(blocker=owner, blocked=guest)
@@ -580,9 +570,9 @@ async def test_a_member_blocked_by_a_private_rooms_creator_is_refused_even_if_in
 
 
 async def test_a_full_room_refuses_a_newcomer_but_not_a_second_tab() -> None:
-    _alice, alice_session = await member()
-    _bob, bob_session = await member()
-    _carol, carol_session = await member()
+    _alice, alice_session = await member_with_session()
+    _bob, bob_session = await member_with_session()
+    _carol, carol_session = await member_with_session()
     place = await room(capacity=2)
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
@@ -597,7 +587,7 @@ async def test_a_full_room_refuses_a_newcomer_but_not_a_second_tab() -> None:
 
 
 async def test_closing_the_room_says_bye_to_everyone_inside() -> None:
-    owner, session = await member()
+    owner, session = await member_with_session()
     place = await room(created_by=owner)
     inside, _ = await join(place, session)
 
@@ -608,7 +598,7 @@ async def test_closing_the_room_says_bye_to_everyone_inside() -> None:
 
 
 async def test_the_lobby_socket_hears_that_rooms_changed_coalesced() -> None:
-    _alice, alice_session = await member()
+    _alice, alice_session = await member_with_session()
     place = await room()
     anonymous = WebsocketCommunicator(application, "/ws/rooms/", headers=[ORIGIN])
     assert await anonymous.connect(timeout=5) == (False, 4401)
@@ -621,7 +611,7 @@ async def test_the_lobby_socket_hears_that_rooms_changed_coalesced() -> None:
 
     sockets = []
     for _ in range(3):
-        _user, session = await member()
+        _user, session = await member_with_session()
         sockets.append((await join(place, session))[0])
 
     assert await lobby.receive_json_from(timeout=5) == {"type": "lobby.changed"}
@@ -633,7 +623,7 @@ async def test_the_lobby_socket_hears_that_rooms_changed_coalesced() -> None:
 
 
 async def test_errors_speak_the_language_of_the_members_pages() -> None:
-    _alice, session = await member()
+    _alice, session = await member_with_session()
     place = await room()
     messages = {}
     for accept, cookie in (("en-US,en;q=0.9", ""), ("en-US", "django_language=es; "), ("", "")):
@@ -657,7 +647,7 @@ async def test_when_the_event_held_here_ends_the_room_is_invited_to_the_cafeteri
     from events.tasks import events_wrap_up_tick
     from tests.factories import EventFactory
 
-    host, session = await member()
+    host, session = await member_with_session()
     place = await room(created_by=host)
     now = timezone.now()
     await database_sync_to_async(EventFactory.create)(
@@ -685,7 +675,7 @@ async def test_when_the_event_held_here_ends_the_room_is_invited_to_the_cafeteri
 async def test_open_lobbies_hear_when_an_event_room_opens() -> None:
     from rooms.tasks import rooms_opened_tick
 
-    _alice, session = await member()
+    _alice, session = await member_with_session()
     await room(opens_at=timezone.now() - timedelta(seconds=20))
     await room(opens_at=timezone.now() + timedelta(minutes=5))  # not yet
     lobby = WebsocketCommunicator(

@@ -1,13 +1,11 @@
 """Stays in rooms: recorded when a member's last connection goes, summed per hour for the
 staff dashboard, and counted as an event's attendance."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
@@ -83,16 +81,8 @@ def test_a_dead_process_s_members_end_their_visit_at_their_last_heartbeat() -> N
 # Through the real socket --------------------------------------------------------------
 
 
-@pytest.fixture
-def _fresh_channel_layer() -> Iterator[None]:
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
-
-
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_fresh_channel_layer")
 async def test_leaving_a_room_by_its_socket_records_the_visit() -> None:
     def member_session() -> tuple[int, str, str]:
         user = UserFactory.create()

@@ -1,18 +1,11 @@
 """The WebSocket stack end to end: real ASGI application, origin check, Redis channel layer."""
 
 import pytest
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
 
 from coworking.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-
-
-def test_the_suite_uses_the_redis_channel_layer() -> None:
-    assert type(get_channel_layer()).__module__ == "channels_redis.pubsub"
-    assert settings.REDIS_URL
 
 
 @pytest.mark.asyncio

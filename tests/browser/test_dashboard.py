@@ -1,14 +1,11 @@
 """The staff dashboard in a real browser: charts drawn, tables reachable, nothing blocked by
 the CSP, no console errors, no serious accessibility problems, light and dark."""
 
-import functools
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from allauth.account.models import EmailAddress
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -19,39 +16,19 @@ from moderation.models import Report
 from newsletter.models import Subscriber
 from rooms.models import HourlyUsage, Room
 from rooms.services import cafeteria_get
-from tests.browser.test_rooms_live import cafeteria, onboarded_member
-from tests.factories import PASSWORD as FACTORY_PASSWORD
-from tests.factories import MessageFactory
+from tests.browser.test_rooms_live import cafeteria
+from tests.factories import PASSWORD, MessageFactory, onboarded_member
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a-long-and-unguessable-passphrase"
 
 NewPage = Callable[..., Page]
 Login = Callable[[Page, str, str, str], None]
 AxeCheck = Callable[[Page], None]
 
 
-@functools.cache
-def server_password_hash() -> str:
-    # The server checks passwords with Django's default hashers, not the tests' MD5.
-    hasher = PBKDF2PasswordHasher()
-    return hasher.encode(PASSWORD, hasher.salt())
-
-
 @pytest.fixture
-def sam(transactional_db: None) -> User:
-    user = User.objects.create_user(
-        email="sam@example.com", display_name="Sam Staff", is_staff=True
-    )
-    user.password = server_password_hash()
-    user.save(update_fields=["password"])
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
-
-
-@pytest.fixture
-def history(sam: User) -> None:
+def history(staff: User) -> None:
     now = timezone.now()
     members = [
         User.objects.create_user(
@@ -113,13 +90,13 @@ def test_the_dashboard_draws_every_chart(
     asgi_server: str,
     login: Login,
     axe_check: AxeCheck,
-    sam: User,
+    staff: User,
     history: None,
     scheme: str,
     tmp_path: Path,
 ) -> None:
     page = new_page(color_scheme=scheme)
-    login(page, asgi_server, sam.email, PASSWORD)
+    login(page, asgi_server, staff.email, PASSWORD)
 
     page.get_by_role("banner").get_by_role("link", name="Staff").click()
 
@@ -149,9 +126,9 @@ def test_the_dashboard_draws_every_chart(
 
 
 def test_the_moderation_queue_works_from_the_keyboard(
-    page: Page, asgi_server: str, login: Login, axe_check: AxeCheck, sam: User, history: None
+    page: Page, asgi_server: str, login: Login, axe_check: AxeCheck, staff: User, history: None
 ) -> None:
-    login(page, asgi_server, sam.email, PASSWORD)
+    login(page, asgi_server, staff.email, PASSWORD)
     page.goto(f"{asgi_server}/staff/moderation/")
 
     expect(page.locator(".report")).to_have_count(1)
@@ -168,11 +145,11 @@ def test_a_member_reports_a_message_from_the_room_by_keyboard(
     page: Page, asgi_server: str, login: Login, transactional_db: None
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    mallory = onboarded_member("mallory@example.com", "Mallory")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    mallory = onboarded_member("Mallory", email="mallory@example.com")
     MessageFactory.create(room=room, author=mallory, text="Buy my course")
     MessageFactory.create(room=room, author=ana, text="Good morning")
-    login(page, asgi_server, ana.email, FACTORY_PASSWORD)
+    login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/rooms/{room.slug}/")
     expect(page.locator("#chat-status")).to_have_text("Connected.")
 

@@ -6,9 +6,7 @@ from typing import Literal
 import pytest
 from playwright.sync_api import Page, expect
 
-from members.models import User
-from members.services import profile_update
-from tests.factories import PASSWORD, ProfileFactory, UserFactory
+from tests.factories import PASSWORD, onboarded_member
 
 pytestmark = pytest.mark.browser
 
@@ -17,12 +15,6 @@ NewPage = Callable[..., Page]
 AxeCheck = Callable[[Page], None]
 
 SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
-
-
-def onboarded_member(email: str, name: str) -> User:
-    user = UserFactory.create(email=email, display_name=name)
-    profile_update(profile=ProfileFactory.create(user=user), complete_onboarding=True)
-    return user
 
 
 def axe_in_both_schemes(page: Page, axe_check: AxeCheck) -> None:
@@ -35,8 +27,8 @@ def axe_in_both_schemes(page: Page, axe_check: AxeCheck) -> None:
 def test_a_member_starts_a_meetup_and_another_joins_its_room(
     new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
 ) -> None:
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
 
     host = new_page()
     login(host, asgi_server, ana.email, PASSWORD)

@@ -1,42 +1,22 @@
 """The shared layout as a person meets it: language, keyboard, small screens, accessibility."""
 
-import functools
 import re
 from collections.abc import Callable
 
 import pytest
-from allauth.account.models import EmailAddress
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from playwright.sync_api import Locator, Page, expect
 
 from members.models import User
 from tests.browser.conftest import PageProblems
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a-long-and-unguessable-passphrase"
 PHONE = (390, 844)
 
 NewPage = Callable[..., Page]
 Login = Callable[[Page, str, str, str], None]
 AxeCheck = Callable[[Page], None]
-
-
-@functools.cache
-def server_password_hash() -> str:
-    # This process hashes with MD5 for speed (tests/conftest.py), which the server process,
-    # with Django's default hashers, cannot check. PBKDF2 it can; hash once per run.
-    hasher = PBKDF2PasswordHasher()
-    return hasher.encode(PASSWORD, hasher.salt())
-
-
-@pytest.fixture
-def alice(transactional_db: None) -> User:
-    user = User.objects.create_user(email="alice@example.com", display_name="Alice Martín")
-    user.password = server_password_hash()
-    user.save(update_fields=["password"])
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
 
 
 def has_horizontal_overflow(page: Page) -> bool:
@@ -149,7 +129,7 @@ def test_the_member_dashboard_passes_axe_in_light_and_dark(
 ) -> None:
     login(page, asgi_server, alice.email, PASSWORD)
     page.goto("/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Alice Martín")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Alice Arias")
 
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
@@ -183,7 +163,7 @@ def test_a_member_on_a_phone_reaches_the_navigation_and_account_menu(
     for link in page.locator("nav.main-nav a").all():
         assert_within_viewport(page, link)
     menu_button = page.locator("details.menu > summary")
-    expect(menu_button).to_have_accessible_name(re.compile("Alice Martín"))
+    expect(menu_button).to_have_accessible_name(re.compile("Alice Arias"))
     assert_within_viewport(page, "details.menu > summary")
 
     menu_button.tap()

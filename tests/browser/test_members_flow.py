@@ -21,7 +21,8 @@ NewPage = Callable[..., Page]
 AxeCheck = Callable[[Page], None]
 
 
-def onboarded_member(email: str, name: str, headline: str, interests: list[str]) -> User:
+def member_in_bogota(email: str, name: str, headline: str, interests: list[str]) -> User:
+    """An onboarded member who lives and works in Bogotá."""
     user = UserFactory.create(email=email, display_name=name, time_zone="America/Bogota")
     profile = ProfileFactory.create(user=user, headline=headline, city="Bogotá", country="CO")
     services.profile_update(profile=profile, interest_names=interests, complete_onboarding=True)
@@ -39,7 +40,7 @@ def photo_file(tmp_path: Path) -> Path:
 def test_a_visitor_signs_up_confirms_onboards_and_finds_a_member(
     new_page: NewPage, smtp_server: SmtpSink, tmp_path: Path
 ) -> None:
-    onboarded_member("rosa@example.com", "Rosa Quintero", "Tipógrafa", ["Tipografía", "Café"])
+    member_in_bogota("rosa@example.com", "Rosa Quintero", "Tipógrafa", ["Tipografía", "Café"])
     email = "valeria@example.com"
     page = new_page(timezone_id="America/Lima")
 
@@ -88,8 +89,8 @@ def test_a_visitor_signs_up_confirms_onboards_and_finds_a_member(
 def test_member_pages_pass_axe(
     page: Page, asgi_server: str, login: Login, axe_check: AxeCheck
 ) -> None:
-    me = onboarded_member("yo@example.com", "Inés Robles", "Developer", ["Python"])
-    other = onboarded_member("otra@example.com", "Olga Ruiz", "Editor", ["Python", "Books"])
+    me = member_in_bogota("yo@example.com", "Inés Robles", "Developer", ["Python"])
+    other = member_in_bogota("otra@example.com", "Olga Ruiz", "Editor", ["Python", "Books"])
     services.acquaintance_record(members=[me, other], how=Acquaintance.How.PAIR)
 
     login(page, asgi_server, me.email, PASSWORD)

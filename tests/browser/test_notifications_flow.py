@@ -5,10 +5,9 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from members.services import profile_update
 from notifications.models import Kind
 from notifications.services import notify
-from tests.factories import PASSWORD, ProfileFactory, UserFactory
+from tests.factories import PASSWORD, onboarded_member
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +18,7 @@ AxeCheck = Callable[[Page], None]
 def test_a_member_reads_their_notifications_from_the_header(
     page: Page, asgi_server: str, login: Login, axe_check: AxeCheck
 ) -> None:
-    ana = UserFactory.create(email="ana@example.com", display_name="Ana Arias", language="en")
-    profile_update(profile=ProfileFactory.create(user=ana), complete_onboarding=True)
+    ana = onboarded_member("Ana Arias", email="ana@example.com", language="en")
     for key, text, url in [
         ("a", "Your coffee pair this round: Beto Blanco.", "/pairs/"),
         ("b", "Starting in 15 minutes: Open talk.", "/events/"),

@@ -12,10 +12,10 @@ from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
 from members.models import User
 from rooms.models import Room
-from tests.browser.test_rooms_live import cafeteria, onboarded_member
+from tests.browser.test_rooms_live import cafeteria
 from tests.browser.test_rooms_page import enter
 from tests.conftest import child_env, free_port, start_server, wait_for_port
-from tests.factories import PASSWORD, RoomFactory
+from tests.factories import PASSWORD, RoomFactory, onboarded_member
 
 pytestmark = pytest.mark.browser
 
@@ -88,8 +88,8 @@ def expect_picture(page: Page, tile: Locator) -> None:
 def test_two_members_connect_one_with_camera_one_with_microphone_only(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     room = meeting_room(ana)
     first, second = with_devices(new_page, asgi_server), with_devices(new_page, asgi_server)
     enter(first, asgi_server, login, ana, room)
@@ -120,9 +120,9 @@ def test_two_members_connect_one_with_camera_one_with_microphone_only(
 def test_a_third_member_joins_everyone_connects_and_a_leaver_disappears(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
-    cris = onboarded_member("cris@example.com", "Cris Castro")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    cris = onboarded_member("Cris Castro", email="cris@example.com")
     room = meeting_room(ana)
     pages = [with_devices(new_page, asgi_server) for _ in range(3)]
     for page, member in zip(pages, (ana, beto, cris), strict=True):
@@ -155,8 +155,8 @@ def test_a_third_member_joins_everyone_connects_and_a_leaver_disappears(
 def test_a_closed_tab_drops_out_of_the_others_call(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     room = meeting_room(ana)
     first, second = with_devices(new_page, asgi_server), with_devices(new_page, asgi_server)
     enter(first, asgi_server, login, ana, room)
@@ -172,8 +172,8 @@ def test_a_closed_tab_drops_out_of_the_others_call(
 def test_mute_and_camera_changes_reach_the_others(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     room = meeting_room(ana)
     first, second = with_devices(new_page, asgi_server), with_devices(new_page, asgi_server)
     enter(first, asgi_server, login, ana, room)
@@ -207,8 +207,8 @@ def test_mute_and_camera_changes_reach_the_others(
 def test_screen_sharing_replaces_the_picture_and_stops(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     room = meeting_room(ana)
     first, second = with_devices(new_page, asgi_server), with_devices(new_page, asgi_server)
     enter(first, asgi_server, login, ana, room)
@@ -233,8 +233,8 @@ def test_screen_sharing_replaces_the_picture_and_stops(
 def test_a_network_blip_rejoins_the_call_and_reconnects(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     room = meeting_room(ana)
     first, second = with_devices(new_page, asgi_server), with_devices(new_page, asgi_server)
     sockets: list[WebSocketRoute] = []
@@ -266,8 +266,8 @@ def test_members_sit_at_a_cafeteria_table_and_presence_shows_it(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     first, second = with_devices(new_page, asgi_server), with_devices(new_page, asgi_server)
     enter(first, asgi_server, login, ana, room)
     enter(second, asgi_server, login, beto, room)
@@ -300,7 +300,7 @@ def test_members_sit_at_a_cafeteria_table_and_presence_shows_it(
 def test_a_refused_microphone_is_explained(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
-    ana = onboarded_member("ana@example.com", "Ana Arias")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
     room = meeting_room(ana)
     page = new_page()
     page.context.add_init_script(REFUSE_DEVICES)
@@ -319,8 +319,8 @@ def test_a_refused_microphone_is_explained(
 def test_the_room_page_in_a_call_passes_axe(
     new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
 ) -> None:
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     room = meeting_room(ana)
     first, second = with_devices(new_page, asgi_server), with_devices(new_page, asgi_server)
     enter(first, asgi_server, login, ana, room)
@@ -342,8 +342,8 @@ def test_the_cafeteria_with_tables_passes_axe(
     new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     first, second = with_devices(new_page, asgi_server), with_devices(new_page, asgi_server)
     enter(first, asgi_server, login, ana, room)
     enter(second, asgi_server, login, beto, room)
@@ -388,9 +388,9 @@ def test_a_full_table_refuses_one_more_and_lets_go_of_the_devices(
 ) -> None:
     room = cafeteria()
     members = [
-        onboarded_member("ana@example.com", "Ana Arias"),
-        onboarded_member("beto@example.com", "Beto Blanco"),
-        onboarded_member("cris@example.com", "Cris Castro"),
+        onboarded_member("Ana Arias", email="ana@example.com"),
+        onboarded_member("Beto Blanco", email="beto@example.com"),
+        onboarded_member("Cris Castro", email="cris@example.com"),
     ]
     pages = [with_devices(new_page, two_seat_server) for _ in members]
     for page, member in zip(pages, members, strict=True):

@@ -6,10 +6,8 @@ from typing import Literal
 import pytest
 from playwright.sync_api import Page, expect
 
-from members.models import User
-from members.services import profile_update
 from rooms.models import CAFETERIA_SLUG, Room
-from tests.factories import PASSWORD, ProfileFactory, UserFactory
+from tests.factories import PASSWORD, onboarded_member
 
 pytestmark = pytest.mark.browser
 
@@ -18,12 +16,6 @@ NewPage = Callable[..., Page]
 AxeCheck = Callable[[Page], None]
 
 SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
-
-
-def onboarded_member(email: str, name: str) -> User:
-    user = UserFactory.create(email=email, display_name=name)
-    profile_update(profile=ProfileFactory.create(user=user), complete_onboarding=True)
-    return user
 
 
 def cafeteria() -> Room:
@@ -38,8 +30,8 @@ def test_two_members_see_each_other_and_chat_live(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
 
     first, second = new_page(), new_page()
     login(first, asgi_server, ana.email, PASSWORD)
@@ -62,7 +54,7 @@ def test_room_pages_pass_axe(
     page: Page, asgi_server: str, login: Login, axe_check: AxeCheck
 ) -> None:
     room = cafeteria()
-    me = onboarded_member("yo@example.com", "Inés Robles")
+    me = onboarded_member("Inés Robles", email="yo@example.com")
 
     login(page, asgi_server, me.email, PASSWORD)
     page.goto("/rooms/")

@@ -5,8 +5,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_rooms_live import cafeteria, onboarded_member
-from tests.factories import PASSWORD
+from tests.browser.test_rooms_live import cafeteria
+from tests.factories import PASSWORD, onboarded_member
 
 pytestmark = pytest.mark.browser
 
@@ -18,8 +18,8 @@ def test_the_lobby_updates_live_when_someone_enters_and_leaves(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     watcher, visitor = new_page(), new_page()
     login(watcher, asgi_server, ana.email, PASSWORD)
     login(visitor, asgi_server, beto.email, PASSWORD)

@@ -10,8 +10,8 @@ from playwright.sync_api import Dialog, Locator, Page, expect
 
 from members.models import User
 from rooms.models import Message, Room
-from tests.browser.test_rooms_live import cafeteria, onboarded_member
-from tests.factories import PASSWORD, MessageFactory
+from tests.browser.test_rooms_live import cafeteria
+from tests.factories import PASSWORD, MessageFactory, onboarded_member
 
 pytestmark = pytest.mark.browser
 
@@ -43,19 +43,12 @@ def item_with(page: Page, text: str) -> Locator:
     return page.locator("#messages > li", has_text=text)
 
 
-def staff_member(email: str, name: str) -> User:
-    user = onboarded_member(email, name)
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    return user
-
-
 def test_an_author_edits_a_message_and_the_other_sees_it_live(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     first, second = new_page(), new_page()
     enter(first, asgi_server, login, ana, room)
     enter(second, asgi_server, login, beto, room)
@@ -87,8 +80,8 @@ def test_an_author_deletes_a_message_after_confirming_with_the_keyboard(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     first, second = new_page(), new_page()
     enter(first, asgi_server, login, ana, room)
     enter(second, asgi_server, login, beto, room)
@@ -114,8 +107,8 @@ def test_others_see_no_edit_or_delete_on_a_message(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     MessageFactory.create(room=room, author=ana, text="From before")
     first, second = new_page(), new_page()
     enter(first, asgi_server, login, ana, room)
@@ -130,15 +123,14 @@ def test_others_see_no_edit_or_delete_on_a_message(
 
 
 def test_staff_delete_anyones_message_but_edit_only_their_own(
-    new_page: NewPage, asgi_server: str, login: Login
+    new_page: NewPage, asgi_server: str, login: Login, staff: User
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    boss = staff_member("boss@example.com", "Carmen Staff")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
     MessageFactory.create(room=room, author=ana, text="Buy cheap watches")
     first, second = new_page(), new_page()
     enter(first, asgi_server, login, ana, room)
-    enter(second, asgi_server, login, boss, room)
+    enter(second, asgi_server, login, staff, room)
 
     spam = item_with(second, "Buy cheap watches")
     expect(spam.get_by_role("button", name="Edit")).to_have_count(0)
@@ -147,15 +139,15 @@ def test_staff_delete_anyones_message_but_edit_only_their_own(
 
     expect(first.locator("#messages")).to_contain_text("This message was deleted.")
     expect(first.locator("#messages")).not_to_contain_text("Buy cheap watches")
-    assert Message.objects.get().deleted_by == boss
+    assert Message.objects.get().deleted_by == staff
 
 
 def test_a_status_change_is_seen_by_the_other_with_its_time(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     first = new_page(timezone_id="America/Mexico_City")
     second = new_page(timezone_id="Asia/Tokyo")
     enter(first, asgi_server, login, ana, room)
@@ -188,7 +180,7 @@ def test_older_messages_load_by_button_keyboard_and_scrolling(
     page: Page, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
     for number in range(120):
         MessageFactory.create(room=room, author=ana, text=f"Seeded {number:03d}")
     enter(page, asgi_server, login, ana, room)
@@ -216,7 +208,7 @@ def test_scrolling_to_the_top_loads_older_messages(
     page: Page, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
     for number in range(60):
         MessageFactory.create(room=room, author=ana, text=f"Seeded {number:03d}")
     enter(page, asgi_server, login, ana, room)
@@ -228,7 +220,7 @@ def test_scrolling_to_the_top_loads_older_messages(
 
 def test_short_history_has_nothing_older(page: Page, asgi_server: str, login: Login) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
     MessageFactory.create_batch(3, room=room, author=ana)
     enter(page, asgi_server, login, ana, room)
     expect(page.get_by_role("button", name="Load older messages")).to_be_hidden()
@@ -238,8 +230,8 @@ def test_links_are_clickable_and_markup_stays_text(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     MessageFactory.create(
         room=room, author=ana, text="Old: https://example.org/old. <script>alert(1)</script>"
     )
@@ -276,8 +268,8 @@ def test_a_mention_is_highlighted_for_the_member_mentioned(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    beto = onboarded_member("beto@example.com", "Beto Blanco")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
     first, second = new_page(), new_page()
     enter(first, asgi_server, login, ana, room)
     enter(second, asgi_server, login, beto, room)
@@ -294,17 +286,18 @@ def test_a_mention_is_highlighted_for_the_member_mentioned(
     expect(item_with(second, "coffee?")).to_contain_text("(mentions you)")
 
 
-def test_staff_mute_and_unmute_a_member(new_page: NewPage, asgi_server: str, login: Login) -> None:
+def test_staff_mute_and_unmute_a_member(
+    new_page: NewPage, asgi_server: str, login: Login, staff: User
+) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    boss = staff_member("boss@example.com", "Carmen Staff")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
     first, second = new_page(), new_page()
     enter(first, asgi_server, login, ana, room)
-    enter(second, asgi_server, login, boss, room)
+    enter(second, asgi_server, login, staff, room)
 
     ana_there = second.locator("#presence li", has_text="Ana Arias")
     expect(
-        second.locator("#presence li", has_text="Carmen Staff").get_by_role("button")
+        second.locator("#presence li", has_text="Sam Staff").get_by_role("button")
     ).to_have_count(0)
     ana_there.get_by_role("button", name="Mute 15 min").click()
     expect(second.locator("#moderation-status")).to_have_text("Ana Arias is muted for 15 minutes.")
@@ -324,16 +317,15 @@ def test_staff_mute_and_unmute_a_member(new_page: NewPage, asgi_server: str, log
 
 
 def test_staff_remove_a_member_whose_page_says_so_and_stays_disconnected(
-    new_page: NewPage, asgi_server: str, login: Login
+    new_page: NewPage, asgi_server: str, login: Login, staff: User
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    boss = staff_member("boss@example.com", "Carmen Staff")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
     first, second = new_page(), new_page()
     enter(first, asgi_server, login, ana, room)
     sockets: list[str] = []
     first.on("websocket", lambda socket: sockets.append(socket.url))
-    enter(second, asgi_server, login, boss, room)
+    enter(second, asgi_server, login, staff, room)
 
     ana_there = second.locator("#presence li", has_text="Ana Arias")
     ana_there.get_by_role("button", name="Remove from room").click()
@@ -354,7 +346,7 @@ def test_logging_out_elsewhere_takes_the_room_page_to_the_login_page(
     page: Page, asgi_server: str, login: Login
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
     enter(page, asgi_server, login, ana, room)
 
     other_tab = page.context.new_page()
@@ -368,16 +360,15 @@ def test_logging_out_elsewhere_takes_the_room_page_to_the_login_page(
 
 
 def test_the_room_page_with_every_control_passes_axe(
-    new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
+    new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck, staff: User
 ) -> None:
     room = cafeteria()
-    ana = onboarded_member("ana@example.com", "Ana Arias")
-    boss = staff_member("boss@example.com", "Carmen Staff")
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
     MessageFactory.create_batch(50, room=room, author=ana)
-    MessageFactory.create(room=room, author=ana, text="@Carmen Staff see https://example.com")
+    MessageFactory.create(room=room, author=ana, text="@Sam Staff see https://example.com")
     first, second = new_page(), new_page()
     enter(first, asgi_server, login, ana, room)
-    enter(second, asgi_server, login, boss, room)
+    enter(second, asgi_server, login, staff, room)
 
     post(first, "Mine, editable")
     expect(
