@@ -15,6 +15,8 @@ CHROMIUM ?= /usr/bin/chromium
 # Parallel workers: most of a test's time is spent waiting on sockets, servers and browsers,
 # so more workers than cores still pays (each has its own database and Redis; tests/worker_env.py).
 TEST_WORKERS ?= 4
+# worksteal: the slow browser and socket tests cluster in a few files; idle workers take them over.
+TEST_DIST ?= worksteal
 EN_CATALOGUES := locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/djangojs.po
 # Not scanned for strings; tests/* also covers the vendored axe-core in tests/browser/vendor.
 MESSAGES_IGNORE := --ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "bench/*"
@@ -31,7 +33,7 @@ test: install system-deps ## Run the whole suite against PostgreSQL and Redis
 	@# Pub/sub ignores Redis database numbers: the prefix keeps runs on other databases apart.
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
 		CHANNEL_LAYER_PREFIX=test$(notdir $(TEST_REDIS_URL)) \
-		$(RUN) python -m pytest -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
+		$(RUN) python -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) --durations=10 $(PYTEST_ARGS)
 
 install: uv
 	$(UV) sync --frozen
