@@ -132,7 +132,9 @@ def _follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
         template="matching/email/follow_up",
         context={
             "seat": seat,
-            "partners": _partners(seat),
+            # Names, not users: with autoescape off (the text part) `join` fails silently on
+            # anything but strings and prints the list's repr.
+            "partner_names": ", ".join(partner.name for partner in _partners(seat)),
             "answers": answers,
             "intro_date": date_format(seat.round.scheduled_for, "DATE_FORMAT"),
         },
