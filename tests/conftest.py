@@ -211,15 +211,95 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[subprocess
         log.close()
 
 
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory every pytest-xdist worker of this run sees: the parent of their own."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return tmp_path_factory.getbasetemp().parent
+    return tmp_path_factory.getbasetemp()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Migrate once per run, then give each worker a copy (PostgreSQL's `CREATE DATABASE ...
+    TEMPLATE`, as Django's own parallel runner does): four workers migrating in turn cost
+    half a minute of a 2-core machine. The first worker to take the lock builds the template
+    (`test_<name>`), and each worker clones it into `test_<name>_<worker>`."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    verbosity = request.config.option.verbose
+    if not worker:
+        with django_db_blocker.unblock():
+            db_cfg = setup_databases(verbosity=verbosity, interactive=False)
+        yield
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=verbosity)
+        return
+
+    shared = _shared_dir(tmp_path_factory)
+    original_name = connection.settings_dict["NAME"]
+    # pytest-django has already suffixed the test database's name with the worker's id.
+    connection.settings_dict["TEST"]["NAME"] = template_name(connection.settings_dict)
+    with django_db_blocker.unblock(), (shared / "database.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = shared / "database.built"
+        if not built.exists():
+            connection.creation.create_test_db(
+                verbosity=verbosity, autoclobber=True, serialize=False
+            )
+            connection.close()  # a template cannot be copied while anyone is connected to it
+            built.touch()
+        connection.settings_dict["NAME"] = connection.settings_dict["TEST"]["NAME"]
+        connection.creation.clone_test_db(suffix=worker, verbosity=verbosity)
+        connection.settings_dict.update(connection.creation.get_test_db_clone_settings(worker))
+        connection.close()
+    yield
+    with django_db_blocker.unblock():
+        drop_database(connection.settings_dict["NAME"])
+    connection.settings_dict["NAME"] = original_name
+
+
+def template_name(settings_dict: dict[str, Any]) -> str:
+    return f"test_{settings_dict['NAME']}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller of a parallel run drops the template its workers copied."""
+    if (
+        os.environ.get("PYTEST_XDIST_WORKER")
+        or not session.config.pluginmanager.hasplugin("xdist")
+        or not getattr(session.config.option, "numprocesses", None)
+    ):
+        return
+    drop_database(template_name(settings.DATABASES["default"]))
+
+
+def drop_database(name: str) -> None:
+    """Drop a test database even if a socket's worker thread still holds a connection to it.
+    Plain psycopg: pytest-django blocks the ORM outside tests and fixtures."""
+    import psycopg
+    from psycopg import sql
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname="postgres", autocommit=True
+    ) as admin:
+        statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        admin.execute(statement.format(sql.Identifier(name)))
+
+
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The static files as the image collects them, once per run: pytest-xdist workers share
     the parent of their temporary directories, and whichever worker comes first collects
     while the others wait on the lock, then reuse its result."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = tmp_path_factory.getbasetemp().parent
-    else:
-        shared = tmp_path_factory.getbasetemp()
+    shared = _shared_dir(tmp_path_factory)
     static_root = shared / "static"
     collected = shared / "static.collected"
     with (shared / "static.lock").open("w") as lock:
@@ -352,10 +432,37 @@ def _end_other_database_sessions() -> None:
 
 
 @pytest.fixture
-def asgi_server(transactional_db: None, _asgi_server_process: str) -> str:
+def asgi_server(transactional_db: None, _asgi_server_process: str) -> Iterator[str]:
     """The site served the way production serves it (uvicorn, DEBUG off) on a free port.
 
     One server runs for the whole session, on the test database. Data a test writes must be
     committed to be visible to it, hence `transactional_db`.
     """
-    return _asgi_server_process
+    yield _asgi_server_process
+    _let_the_server_settle()
+
+
+def _let_the_server_settle() -> None:
+    """Wait until the server has handled the test's closed sockets (presence rows deleted,
+    batched updates sent, no query of its own still running) so none of its transactions
+    overlaps the flush of the test database that follows, which could deadlock with it."""
+    from django.db import connection
+
+    from rooms.broadcast import PRESENCE_BATCH_SECONDS
+    from rooms.models import Presence
+
+    deadline = time.monotonic() + 10
+    if Presence.objects.exists():
+        while Presence.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(PRESENCE_BATCH_SECONDS)
+    quiet = 0
+    with connection.cursor() as cursor:
+        while quiet < 3 and time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+            (busy,) = cursor.fetchone()
+            quiet = 0 if busy else quiet + 1
+            time.sleep(0.1)

@@ -64,12 +64,19 @@ def _valid_graph(
 def _most_placed(graph: nx.Graph) -> int:
     """Members placed by a maximum matching, or by one triangle plus a maximum matching of
     the rest when that places more: the exact optimum of rule 3."""
-    best = 2 * len(nx.max_weight_matching(graph, maxcardinality=True))
+    matched = 2 * len(nx.max_weight_matching(graph, maxcardinality=True))
+    # A triangle plus a matching of the rest holds a matching one edge larger than the rest's,
+    # so it places at most one member more than the maximum matching: stop once one does, and
+    # do not look when nobody who could be placed is left out.
+    placeable = sum(1 for node in graph.nodes if graph.degree(node))
+    if matched == placeable:
+        return matched
     for a, b, c in combinations(graph.nodes, 3):
         if graph.has_edge(a, b) and graph.has_edge(a, c) and graph.has_edge(b, c):
             rest = graph.subgraph(set(graph.nodes) - {a, b, c})
-            best = max(best, 3 + 2 * len(nx.max_weight_matching(rest, maxcardinality=True)))
-    return best
+            if 3 + 2 * len(nx.max_weight_matching(rest, maxcardinality=True)) > matched:
+                return matched + 1
+    return matched
 
 
 def _pairs(result: Result) -> Iterable[Pair]:

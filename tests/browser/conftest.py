@@ -16,7 +16,6 @@ calls `PlaywrightLoopGuard.leave()` in between).
 
 import asyncio
 import os
-import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,22 +212,6 @@ def new_page(browser: Browser, asgi_server: str, page_problems: PageProblems) ->
     for context in contexts:
         context.close()
     PlaywrightLoopGuard.leave()
-    _let_the_server_settle()
-
-
-def _let_the_server_settle() -> None:
-    """Wait until the server has handled the closed pages' sockets (presence rows deleted,
-    batched updates sent) so none of its queries overlaps the flush of the test database,
-    which could then deadlock with it."""
-    from rooms.broadcast import PRESENCE_BATCH_SECONDS
-    from rooms.models import Presence
-
-    if not Presence.objects.exists():
-        return
-    deadline = time.monotonic() + 5
-    while Presence.objects.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(PRESENCE_BATCH_SECONDS + 0.3)
 
 
 @pytest.fixture
