@@ -1,7 +1,8 @@
 """Give each pytest-xdist worker its own Redis database and channel-layer prefix.
 
 Loaded with `-p tests.worker_env` (pyproject's addopts), so it runs before pytest-django reads
-the settings. pytest-django already gives each worker its own test database (`test_<name>_gw0`);
+the settings. Each worker gets its own test database (`test_<name>_gw0`, copied from one migrated
+template by `django_db_setup` in tests/conftest.py);
 Redis needs the same care: every worker flushes its database at start, runs Celery workers on it
 as a broker, and publishes to channel groups (pub/sub ignores database numbers, hence the prefix).
 Server and worker processes that tests start inherit these variables.
