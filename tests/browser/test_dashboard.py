@@ -97,6 +97,7 @@ def test_the_dashboard_draws_every_chart(
 ) -> None:
     page = new_page(color_scheme=scheme)
     login(page, asgi_server, staff.email, PASSWORD)
+    page.goto(f"{asgi_server}/")
 
     page.get_by_role("banner").get_by_role("link", name="Staff").click()
 

@@ -124,6 +124,25 @@ def test_visitor_pages_pass_axe_in_light_and_dark(
         axe_check(page)
 
 
+def test_a_member_signs_in_through_the_form_and_lands_on_their_dashboard(
+    page: Page, asgi_server: str, alice: User
+) -> None:
+    page.goto("/accounts/login/")
+    form = page.locator("main form").filter(has=page.locator("input[name=login]"))
+    form.get_by_label("Email").fill(alice.email)
+    form.get_by_label("Password").fill("not the password")
+    form.get_by_role("button", name="Sign in").click()
+    # A wrong password keeps what was typed and says why.
+    expect(page.locator(".errorlist, [role=alert]").first).to_be_visible()
+    expect(form.get_by_label("Email")).to_have_value(alice.email)
+
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Alice Arias")
+    expect(page.locator("details.menu")).to_have_count(1)
+
+
 def test_the_member_dashboard_passes_axe_in_light_and_dark(
     page: Page, asgi_server: str, alice: User, login: Login, axe_check: AxeCheck
 ) -> None:
