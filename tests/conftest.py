@@ -230,16 +230,17 @@ def django_db_setup(
     half a minute of a 2-core machine. The first worker to take the lock builds the template
     (`test_<name>`), and each worker clones it into `test_<name>_<worker>`."""
     from django.db import connection
-    from django.test.utils import setup_databases, teardown_databases
+    from django.test.utils import setup_databases
 
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     verbosity = request.config.option.verbose
     if not worker:
+        original_name = connection.settings_dict["NAME"]
         with django_db_blocker.unblock():
-            db_cfg = setup_databases(verbosity=verbosity, interactive=False)
+            setup_databases(verbosity=verbosity, interactive=False)
         yield
-        with django_db_blocker.unblock():
-            teardown_databases(db_cfg, verbosity=verbosity)
+        drop_database(connection.settings_dict["NAME"])
+        connection.settings_dict["NAME"] = original_name
         return
 
     shared = _shared_dir(tmp_path_factory)

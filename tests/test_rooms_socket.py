@@ -1,6 +1,7 @@
 """The room socket (protocol v1) on the real ASGI application and the Redis channel layer."""
 
 import asyncio
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -233,6 +234,30 @@ async def test_bad_frames_get_error_frames_and_the_socket_keeps_working() -> Non
 
     await alice.send_json_to({"type": "ping"})
     assert (await next_of(alice, "pong")) == {"type": "pong"}
+    await alice.disconnect()
+
+
+async def test_nested_frames_and_unstorable_text_get_error_frames_and_leave_no_trace() -> None:
+    _alice, session = await member_with_session()
+    place = await room()
+    alice, _ = await join(place, session)
+
+    # Deep enough to exhaust the JSON parser's recursion, well under the size limit.
+    await alice.send_to(text_data='{"type": "chat.send", "x": ' + "[" * 15_000 + "]" * 15_000 + "}")
+    assert (await next_of(alice, "error"))["code"] == "invalid_json"
+    await alice.send_to(text_data='{"type": "ping", "x": ' + "[" * 40 + "]" * 40 + "}")
+    assert (await next_of(alice, "error"))["code"] == "invalid_json"
+    # Text PostgreSQL cannot store: a NUL, and a lone surrogate escaped in the JSON.
+    await alice.send_json_to(send("before\x00after"))
+    assert (await next_of(alice, "error"))["code"] == "invalid_fields"
+    lone_surrogate = json.dumps(send("x")).replace('"x"', '"\\ud800"')
+    await alice.send_to(text_data=lone_surrogate)
+    assert (await next_of(alice, "error"))["code"] == "invalid_fields"
+
+    await alice.send_json_to(send("Still here"))
+    await next_of(alice, "chat.ack")
+    texts = await database_sync_to_async(list)(Message.objects.values_list("text", flat=True))
+    assert texts == ["Still here"]
     await alice.disconnect()
 
 

@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 # video and a shared screen. The server's own limit (uvicorn's --ws-max-size, 64 KiB, in the
 # Dockerfile's command) closes the connection of anyone sending more.
 MAX_FRAME_BYTES = 32 * 1024
+# No frame of the protocol nests deeper than a few levels; deeper JSON is refused as invalid
+# (a parser recursing 20,000 levels would otherwise raise RecursionError inside the socket).
+MAX_DEPTH = 16
 
 ERRORS = {
     "invalid_frame": _("This frame is not valid."),
@@ -48,11 +51,38 @@ def decode(text_data: str | None) -> dict[str, Any]:
         raise FrameError("frame_too_large")
     try:
         content = json.loads(text_data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise FrameError("invalid_json") from exc
+    if _too_deep(content):
+        raise FrameError("invalid_json")
     if not isinstance(content, dict) or not isinstance(content.get("type"), str):
         raise FrameError("invalid_fields")
     return content
+
+
+def _too_deep(content: Any) -> bool:
+    pending = [(content, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            pending.extend((each, depth + 1) for each in value.values())
+        elif isinstance(value, list):
+            pending.extend((each, depth + 1) for each in value)
+    return False
+
+
+def storable(value: str) -> bool:
+    """Text PostgreSQL can keep: no NUL, and valid UTF-8 (a JSON `\\ud800` escape decodes to a
+    lone surrogate, which cannot be encoded)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # Field checks shared by several features; a feature's own checks live with its handlers.
@@ -68,7 +98,7 @@ def positive_int(content: dict[str, Any], key: str) -> int:
 
 def text(content: dict[str, Any]) -> str:
     value = content.get("text")
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not storable(value):
         raise FrameError("invalid_fields")
     return value
 
