@@ -1,12 +1,16 @@
 """Shared fixtures. The suite runs against real PostgreSQL and Redis (see `make test`)."""
 
 import fcntl
+import http.cookiejar
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -415,21 +419,23 @@ def _asgi_server_process(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        with django_db_blocker.unblock():
-            _end_other_database_sessions()
 
 
-def _end_other_database_sessions() -> None:
-    """Close connections the ORM opened in Playwright's event-loop context during browser
-    tests: the test process cannot reach them through `connections`, and they would stop
-    pytest-django from dropping the test database."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+def signed_in_cookies(base_url: str, email: str, password: str) -> dict[str, str]:
+    """Sign in through the server's own allauth form over HTTP (its SECRET_KEY signs the
+    session) and return the cookies it set; empty of `sessionid` when the login failed."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{base_url}/accounts/login/", timeout=10) as response:
+        form = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token, "the login page has no CSRF token"
+    fields = {"csrfmiddlewaretoken": token[1], "login": email, "password": password}
+    request = urllib.request.Request(
+        f"{base_url}/accounts/login/", data=urllib.parse.urlencode(fields).encode()
+    )
+    opener.open(request, timeout=10).close()
+    return {cookie.name: cookie.value for cookie in jar if cookie.value}
 
 
 @pytest.fixture

@@ -1,11 +1,7 @@
 """The room socket through the production server (the Dockerfile's command and flags)."""
 
 import contextlib
-import http.cookiejar
 import json
-import re
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -13,26 +9,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from rooms.models import CAFETERIA_SLUG, Room
+from tests.conftest import signed_in_cookies
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _session_cookie(asgi_server: str, email: str) -> str:
-    """Log in through the server's own allauth form (its SECRET_KEY signs the session)."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(f"{asgi_server}/accounts/login/", timeout=10).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert token
-    form = {"csrfmiddlewaretoken": token[1], "login": email, "password": PASSWORD}
-    request = urllib.request.Request(
-        f"{asgi_server}/accounts/login/",
-        data=urllib.parse.urlencode(form).encode(),
-        headers={"Referer": f"{asgi_server}/accounts/login/"},
-    )
-    opener.open(request, timeout=10).read()
-    return next(cookie.value for cookie in jar if cookie.name == "sessionid" and cookie.value)
 
 
 @contextlib.contextmanager
@@ -41,12 +21,10 @@ def _open(asgi_server: str) -> Iterator[ClientConnection]:
     Room.objects.get_or_create(
         kind=Room.Kind.CAFETERIA, defaults={"name": "Cafeteria", "slug": CAFETERIA_SLUG}
     )
+    session = signed_in_cookies(asgi_server, user.email, PASSWORD)["sessionid"]
     with connect(
         asgi_server.replace("http", "ws") + f"/ws/rooms/{CAFETERIA_SLUG}/",
-        additional_headers={
-            "Origin": asgi_server,
-            "Cookie": f"sessionid={_session_cookie(asgi_server, user.email)}",
-        },
+        additional_headers={"Origin": asgi_server, "Cookie": f"sessionid={session}"},
         max_size=None,
         open_timeout=10,
     ) as socket:

@@ -15,11 +15,7 @@ calls `PlaywrightLoopGuard.leave()` in between).
 """
 
 import asyncio
-import http.cookiejar
 import os
-import re
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +24,8 @@ from typing import Any, Literal, Protocol
 import greenlet
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+from tests.conftest import signed_in_cookies
 
 AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -323,21 +321,9 @@ def login() -> Callable[[Page, str, str, str], None]:
     CPU; `test_a_member_signs_in_through_the_form` drives the form itself."""
 
     def log_in(page: Page, base_url: str, email: str, password: str) -> None:
-        jar = http.cookiejar.CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        with opener.open(f"{base_url}/accounts/login/", timeout=10) as response:
-            form = response.read().decode()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
-        assert token, "the login page has no CSRF token"
-        fields = {"csrfmiddlewaretoken": token[1], "login": email, "password": password}
-        request = urllib.request.Request(
-            f"{base_url}/accounts/login/", data=urllib.parse.urlencode(fields).encode()
-        )
-        with opener.open(request, timeout=10) as response:
-            landed = response.url
-        cookies = {cookie.name: cookie.value for cookie in jar if cookie.value}
+        cookies = signed_in_cookies(base_url, email, password)
         if "sessionid" not in cookies:
-            pytest.fail(f"Logging in as {email} failed on {landed}", pytrace=False)
+            pytest.fail(f"Logging in as {email} failed", pytrace=False)
         page.context.add_cookies(
             [{"name": name, "value": value, "url": base_url} for name, value in cookies.items()]
         )
