@@ -1,7 +1,9 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -14,6 +16,9 @@ from notifications.selectors import notifications_listed
 from notifications.services import notifications_mark_read, preferences_set
 
 PAGE_SIZE = 30
+# A notification id as the list's forms send it: ASCII digits only ("²".isdigit() is True,
+# int("²") raises), and short enough for a bigint.
+NOTIFICATION_ID = re.compile(r"[0-9]{1,18}")
 
 
 @login_required
@@ -42,10 +47,15 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def notifications_read(request: HttpRequest) -> HttpResponse:
-    """Mark one notification (`id`) or all of them read."""
+    """Mark the notifications named by `id` (one or more) read, or all of them when no `id`
+    is sent at all; an `id` that is not a number is refused (400), never taken for "all"."""
     user: User = request.user  # type: ignore[assignment]
-    raw = request.POST.get("id")
-    ids = [int(raw)] if raw and raw.isdigit() else None
+    ids: list[int] | None = None
+    if "id" in request.POST:
+        raw = request.POST.getlist("id")
+        if not all(NOTIFICATION_ID.fullmatch(value) for value in raw):
+            return HttpResponseBadRequest(_("This notification does not exist."))
+        ids = [int(value) for value in raw]
     notifications_mark_read(user=user, ids=ids)
     return redirect("notifications:list")
 

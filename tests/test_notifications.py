@@ -229,6 +229,31 @@ def test_marking_one_or_all_read() -> None:
     assert not Notification.objects.filter(user=ana, read_at__isnull=True).exists()
 
 
+@pytest.mark.parametrize("bad_id", ["²", "١", "abc", "", " 1", "1.0", "-1", "1" * 30])
+def test_an_id_that_is_not_a_number_is_refused_and_marks_nothing_read(bad_id: str) -> None:
+    ana = english_member("Ana")
+    told(ana, 2)
+
+    response = signed_in(ana).post("/notifications/read/", {"id": bad_id})
+
+    assert response.status_code == 400
+    assert Notification.objects.filter(user=ana, read_at__isnull=True).count() == 2
+
+
+def test_several_ids_mark_those_read_and_one_bad_id_refuses_them_all() -> None:
+    ana = english_member("Ana")
+    first, second, third = told(ana, 3)
+    client = signed_in(ana)
+
+    bad = client.post("/notifications/read/", {"id": [first.pk, "²"]})
+    assert bad.status_code == 400
+    assert Notification.objects.filter(user=ana, read_at__isnull=True).count() == 3
+
+    client.post("/notifications/read/", {"id": [first.pk, second.pk]})
+    unread = Notification.objects.filter(user=ana, read_at__isnull=True)
+    assert list(unread) == [third]
+
+
 def test_others_notifications_stay_out_of_reach() -> None:
     [bens] = told(english_member("Ben"), 1)
     ana_client = signed_in(english_member("Ana"))
