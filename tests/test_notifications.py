@@ -20,6 +20,7 @@ from rooms import services as room_services
 from rooms import tasks as room_tasks
 from tests.conftest import SmtpSink
 from tests.factories import (
+    PASSWORD,
     EventFactory,
     GroupFactory,
     GroupMemberFactory,
@@ -295,3 +296,29 @@ def test_export_carries_the_notifications_and_preferences_and_deletion_removes_t
     assert sorted(n["text"] for n in data["notifications"]["received"]) == ["News 0", "News 1"]
     assert not Notification.objects.filter(user=ana).exists()
     assert not Preference.objects.filter(user=ana).exists()
+
+
+def test_a_deleted_members_name_is_gone_from_other_members_notifications_page() -> None:
+    ana = english_member("Ana")
+    zoe = onboarded_member("Zoë Quintanilla", email="zoe@example.com", language="en")
+    room = RoomFactory.create(name="Design corner")
+    for user in (ana, zoe):
+        room_services.room_enter(room=room, user=user)
+    message, _created = room_services.message_post(
+        room=room, author=zoe, text="@Ana have a look", client_id=uuid.uuid4()
+    )
+    room_tasks.mention_notify(message.pk, ana.pk)
+    group = GroupFactory.create()
+    ana_seat = GroupMemberFactory.create(group=group, user=ana)
+    GroupMemberFactory.create(group=group, user=zoe)
+    matching_tasks.intro_send(ana_seat.pk)
+    anas_client = signed_in(ana)
+    assert anas_client.get("/notifications/").content.decode().count("Zoë Quintanilla") >= 2
+
+    deleted = signed_in(zoe).post("/members/me/delete/", {"password": PASSWORD})
+    assert deleted.status_code == 302
+
+    page = anas_client.get("/notifications/").content.decode()
+    assert "Zoë" not in page and "Quintanilla" not in page
+    assert "Former member mentioned you in “Design corner”" in page
+    assert "Your coffee pair this round: Former member." in page
