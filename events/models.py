@@ -254,7 +254,8 @@ class Event(models.Model):
 
 
 class Rsvp(models.Model):
-    """A member's answer to an event. Wait-listed answers queue by `position`; the one whose
+    """A member's answer to an event. Wait-listed answers queue by `position` (the member's
+    place is counted, `events.selectors.waitlist_place`); the first in the queue when a
     seat frees up is promoted (`promoted_at`) and told by email once
     (`promotion_emailed_at`, set by `events.tasks.rsvp_promoted_notify`)."""
 
@@ -272,7 +273,8 @@ class Rsvp(models.Model):
         verbose_name=_("member"),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
-    # Place in the waiting list (1 is next); NULL unless wait-listed.
+    # The waiting list's order (lower is sooner), NULL unless wait-listed. Not renumbered
+    # when someone ahead leaves, so it has gaps: the place shown is counted from the queue.
     position = models.PositiveIntegerField(_("waiting list position"), null=True, blank=True)
     promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
     promotion_emailed_at = models.DateTimeField(_("promotion emailed at"), null=True, blank=True)

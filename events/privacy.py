@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from events.models import CalendarFeed, Event, Rsvp
 from events.rsvps import rsvp_release
+from events.selectors import waitlist_place
 from members.models import User
 from members.privacy import Deletion, personal_data_register
 
@@ -23,7 +24,7 @@ def _export(user: User) -> dict[str, Any]:
                 "event": rsvp.event.title,
                 "starts_at": _moment(rsvp.event.starts_at),
                 "status": rsvp.status,
-                "waiting_list_position": rsvp.position,
+                "waiting_list_position": waitlist_place(rsvp=rsvp),
                 "answered_at": _moment(rsvp.created_at),
             }
             for rsvp in Rsvp.objects.filter(user=user).select_related("event").order_by("pk")

@@ -83,6 +83,19 @@ def events_mine(*, user: User, now: datetime | None = None) -> "QuerySet[Upcomin
     return events_upcoming(now=now).filter(Q(host=user) | Exists(going))
 
 
+def waitlist_place(*, rsvp: Rsvp) -> int | None:
+    """`rsvp`'s place in its event's waiting list as it is now (1 is next), or None when it
+    is not wait-listed. Counted from the queue rather than read from `Rsvp.position`, an
+    ordering key that leaves gaps when members ahead leave the queue (promoted, cancelled,
+    account deleted)."""
+    if rsvp.status != Rsvp.Status.WAITLISTED or rsvp.position is None:
+        return None
+    ahead = Rsvp.objects.filter(event_id=rsvp.event_id, status=Rsvp.Status.WAITLISTED).filter(
+        Q(position__lt=rsvp.position) | Q(position=rsvp.position, pk__lt=rsvp.pk)
+    )
+    return ahead.count() + 1
+
+
 # How far back a member's calendar feed goes: recent events stay in their calendar.
 FEED_PAST = timedelta(days=30)
 

@@ -24,6 +24,7 @@ from events.selectors import (
     events_mine,
     events_past,
     events_upcoming,
+    waitlist_place,
 )
 from events.services import (
     event_cancel,
@@ -88,6 +89,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         waiting=Count("pk", filter=Q(status=Rsvp.Status.WAITLISTED)),
     )
     seats_left = None if event.capacity is None else max(event.capacity - counts["going"], 0)
+    my_rsvp = Rsvp.objects.filter(event=event, user=user).first()
     return render(
         request,
         "events/event.html",
@@ -96,7 +98,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "going": counts["going"],
             "waiting": counts["waiting"],
             "seats_left": seats_left,
-            "my_rsvp": Rsvp.objects.filter(event=event, user=user).first(),
+            "my_rsvp": my_rsvp,
+            "waitlist_place": waitlist_place(rsvp=my_rsvp) if my_rsvp else None,
             "can_manage": event_can_manage(event=event, user=user),
             "conversation": event_conversation(event=event, viewer=user),
         },
@@ -111,7 +114,7 @@ def _rsvp_message(change: RsvpChange) -> str:
         text = _(
             "The event is full: you are on the waiting list, at position %(position)d. "
             "We will email you if a seat frees up."
-        ) % {"position": rsvp.position}
+        ) % {"position": waitlist_place(rsvp=rsvp)}
     elif rsvp.status == Rsvp.Status.MAYBE:
         text = _("Noted: maybe.")
     else:

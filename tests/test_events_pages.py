@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from events.models import Event, Rsvp
+from events.rsvps import rsvp_set
 from events.services import event_cancel
 from members.models import User
 from rooms.models import Room
@@ -218,6 +219,47 @@ def test_answers_take_seats_fill_the_waiting_list_and_promote(
 
     page = page_of(logged_in(client, bob), url)
     assert "Your answer: Going." in page and "Cancel my RSVP" in page
+
+
+def waitlisted_behind(event: Event, *names: str) -> list[Client]:
+    """Members called `names` answer going to the full `event`, in that order; their clients."""
+    clients = []
+    for name in names:
+        member = logged_in(Client(), UserFactory.create(display_name=name))
+        post(member, f"/events/{event.pk}/rsvp/", {"status": "going"})
+        clients.append(member)
+    return clients
+
+
+def test_when_the_first_in_the_queue_cancels_the_others_move_up(
+    as_alice: Client, alice: User
+) -> None:
+    event = EventFactory.create(capacity=1)
+    url = f"/events/{event.pk}/"
+    rsvp_set(event=event, user=alice, status=Rsvp.Status.GOING)
+    bruno, carla, dani = waitlisted_behind(event, "Bruno", "Carla", "Dani")
+    assert "at position 3." in page_of(dani, url)
+
+    post(bruno, f"{url}rsvp/", {"status": "not_going"})
+
+    assert "You are on the waiting list, at position 1." in page_of(carla, url)
+    assert "You are on the waiting list, at position 2." in page_of(dani, url)
+    joined = post(bruno, f"{url}rsvp/", {"status": "going"}, follow=True).content.decode()
+    assert "you are on the waiting list, at position 3." in joined
+    assert "You are on the waiting list, at position 3." in joined
+
+
+def test_when_a_seat_frees_up_the_rest_of_the_queue_moves_up(as_alice: Client, alice: User) -> None:
+    event = EventFactory.create(capacity=1)
+    url = f"/events/{event.pk}/"
+    rsvp_set(event=event, user=alice, status=Rsvp.Status.GOING)
+    bruno, carla, dani = waitlisted_behind(event, "Bruno", "Carla", "Dani")
+
+    post(as_alice, f"{url}rsvp/", {"status": "not_going"})
+
+    assert "Your answer: Going." in page_of(bruno, url)
+    assert "You are on the waiting list, at position 1." in page_of(carla, url)
+    assert "You are on the waiting list, at position 2." in page_of(dani, url)
 
 
 def test_an_answer_must_be_one_of_the_three(as_alice: Client) -> None:

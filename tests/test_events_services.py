@@ -14,6 +14,7 @@ from events import errors, rsvps, selectors, services, tasks
 from events.models import Event, EventError, Rsvp
 from events.series import series_extend
 from members.models import User
+from members.privacy import account_delete, account_export
 from rooms.models import Room
 from tests.conftest import SmtpSink
 from tests.factories import EventFactory, EventSeriesFactory, RoomFactory, UserFactory
@@ -396,6 +397,27 @@ def test_releasing_a_waiting_place_or_a_maybe_promotes_nobody(
 
     assert statuses(event)["Alice Arias"] == ("going", None)
     assert callbacks == []
+
+
+@pytest.mark.django_db
+def test_places_in_the_waiting_list_close_up_when_those_ahead_leave(
+    alice: User, bob: User, carla: User
+) -> None:
+    event = EventFactory.create(capacity=1)
+    dani, eva = UserFactory.create(display_name="Dani"), UserFactory.create(display_name="Eva")
+    for user in (alice, bob, carla, dani, eva):
+        rsvps.rsvp_set(event=event, user=user, status=Rsvp.Status.GOING)
+
+    rsvps.rsvp_set(event=event, user=alice, status=Rsvp.Status.NOT_GOING)  # Bob gets the seat
+    account_delete(user=carla)  # the next in the queue goes
+
+    places = {
+        user.display_name: selectors.waitlist_place(rsvp=Rsvp.objects.get(user=user))
+        for user in (bob, dani, eva)
+    }
+    assert places == {"Bob Bravo": None, "Dani": 1, "Eva": 2}
+    [exported] = account_export(user=eva)["events"]["rsvps"]
+    assert exported["waiting_list_position"] == 2
 
 
 @pytest.mark.django_db
