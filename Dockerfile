@@ -50,6 +50,13 @@ RUN mkdir -p /app/media && chown coworking:coworking /app/media
 
 USER 10001:10001
 
+# uvicorn takes the client's address and scheme from X-Forwarded-For and X-Forwarded-Proto only
+# on connections from these addresses: the TLS proxy's. Never "*": any client could then name
+# its own address and slip past the per-address login limits. Inside the container 127.0.0.1 is
+# the container itself, so this trusts nobody; docker-compose.yml trusts its own network, where
+# the proxy's connections arrive (docs/deploy.md).
+ENV FORWARDED_ALLOW_IPS=127.0.0.1
+
 EXPOSE 8000
 
 # /healthz answers 503 when the database, the cache or the channel layer is down, and urlopen
@@ -58,4 +65,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; host = os.environ.get('ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.'); host = 'localhost' if host in ('', '*') else host; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8000/healthz', headers={'Host': host}), timeout=8)"]
 
-CMD ["uvicorn", "coworking.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*", "--ws", "websockets-sansio", "--ws-max-size", "65536", "--ws-ping-interval", "15", "--ws-ping-timeout", "20", "--lifespan", "off", "--no-server-header"]
+CMD ["uvicorn", "coworking.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--ws", "websockets-sansio", "--ws-max-size", "65536", "--ws-ping-interval", "15", "--ws-ping-timeout", "20", "--lifespan", "off", "--no-server-header"]

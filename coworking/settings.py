@@ -274,6 +274,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
+# The per-IP limits count REMOTE_ADDR. allauth ignores X-Forwarded-For (its TRUSTED_PROXY_COUNT
+# stays 0): uvicorn already took the client's address from that header, and only on connections
+# from FORWARDED_ALLOW_IPS (docs/deploy.md).
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
@@ -345,6 +348,27 @@ STORAGES = {
         )
     },
 }
+
+# Request size limits (docs/deploy.md, "Request and upload limits"). A body over them is
+# answered 400. uvicorn has none of its own, so the proxy's (nginx `client_max_body_size`)
+# must stop larger bodies before they are spooled to disk. Form fields other than files may
+# total DATA_UPLOAD_MAX_MEMORY_SIZE bytes (a newsletter issue in the admin is the longest);
+# a body or file larger than FILE_UPLOAD_MAX_MEMORY_SIZE goes to a temporary file, not memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=10)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Profile photos over this many MB are refused by the form (members/images.py also refuses
+# photos whose pixels would take too much memory to decode).
+PHOTO_UPLOAD_MAX_MB = env.int("PHOTO_UPLOAD_MAX_MB", default=5)
+if min(
+    DATA_UPLOAD_MAX_MEMORY_SIZE,
+    DATA_UPLOAD_MAX_NUMBER_FIELDS,
+    DATA_UPLOAD_MAX_NUMBER_FILES,
+    FILE_UPLOAD_MAX_MEMORY_SIZE,
+    PHOTO_UPLOAD_MAX_MB,
+) < 1:
+    raise ImproperlyConfigured("Request and upload limits must be at least 1.")
 
 # EMAIL_URL: smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), consolemail://, ...
 _email = env.email_url("EMAIL_URL", default="consolemail://")

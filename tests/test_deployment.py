@@ -8,6 +8,7 @@ waiting for the database shows up in the ordinary test run.
 import json
 import re
 import shlex
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -106,6 +107,32 @@ def test_web_serves_the_asgi_application_with_uvicorn(services: dict[str, Any]) 
     # holds a 1,000-member room where daphne did not.
     assert command[command.index("--ws") + 1] == "websockets-sansio"
     assert command[command.index("--lifespan") + 1] == "off"  # Django has no lifespan
+
+
+def test_no_server_believes_forwarding_headers_from_anyone(
+    services: dict[str, Any], dockerfile: list[tuple[str, str]]
+) -> None:
+    """With "*", a client names its own address in X-Forwarded-For and escapes the per-address
+    login limits: only the proxy's addresses are trusted (tests/test_proxies.py)."""
+    (cmd,) = _instructions(dockerfile, "CMD")
+    for command in (json.loads(cmd), _command(services["web"]["command"])):
+        assert "--forwarded-allow-ips" not in command
+    (image_default,) = [
+        value.removeprefix("FORWARDED_ALLOW_IPS=")
+        for value in _instructions(dockerfile, "ENV")
+        if value.startswith("FORWARDED_ALLOW_IPS=")
+    ]
+    trusted = _interpolate(_environment(services["web"])["FORWARDED_ALLOW_IPS"])
+    assert "*" not in image_default and "*" not in trusted
+
+
+def test_the_proxies_compose_trusts_are_its_own_network(
+    compose: dict[str, Any], services: dict[str, Any]
+) -> None:
+    """The host's proxy reaches the published port through the network's gateway."""
+    (subnet,) = [item["subnet"] for item in compose["networks"]["default"]["ipam"]["config"]]
+    trusted = _interpolate(_environment(services["web"])["FORWARDED_ALLOW_IPS"]).split(",")
+    assert all(IPv4Network(item.strip()).subnet_of(IPv4Network(subnet)) for item in trusted)
 
 
 def test_web_bounds_socket_frames_and_drops_silent_sockets(services: dict[str, Any]) -> None:
@@ -241,7 +268,8 @@ def test_every_variable_the_compose_file_sets_is_read_by_settings(
     app_environment: dict[str, str],
 ) -> None:
     settings_source = (ROOT / "coworking" / "settings.py").read_text()
-    read_by_the_server = {"WEB_CONCURRENCY"}  # uvicorn's number of worker processes
+    # uvicorn's number of worker processes, and the proxies whose forwarding headers it believes
+    read_by_the_server = {"WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"}
     unread = [
         name
         for name in app_environment
