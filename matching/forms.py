@@ -54,3 +54,12 @@ class AnswerForm(forms.Form):
 
     seat_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     answer = forms.ChoiceField(label=_("Did you meet?"), choices=Answer.choices)
+
+
+class LinkAnswerForm(forms.Form):
+    """ "Did you meet?" from the signed link in the follow-up email: the link names the seat
+    and the answer to pre-select; only the member's POST records it."""
+
+    answer = forms.ChoiceField(
+        label=_("Your answer"), choices=Answer.choices, widget=forms.RadioSelect
+    )

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from matching import links, selectors, services
-from matching.forms import AnswerForm, ParticipationForm
+from matching.forms import AnswerForm, LinkAnswerForm, ParticipationForm
 from matching.models import Answer, GroupMember, Participation
 from members.forms import AcquaintanceNoteForm
 from members.models import User
@@ -93,18 +93,28 @@ def _seat_from_token(token: str) -> tuple[GroupMember, str]:
     return seat, answer
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @never_cache
 def answer(request: HttpRequest, token: str) -> HttpResponse:
-    # One click from the email records the answer; the page offers the others to correct it.
+    # Mail scanners open every link in an email, so a GET only asks, with the link's answer
+    # chosen; the member's click on the button (a POST, CSRF-checked) records it.
     seat, value = _seat_from_token(token)
-    seat = services.answer_record(seat=seat, answer=value)
-    others = [
-        (label, links.answer_url(seat_id=seat.pk, answer=choice))
-        for choice, label in Answer.choices
-        if choice != value
-    ]
-    return render(request, "matching/answer.html", {"seat": seat, "others": others})
+    if request.method == "POST":
+        form = LinkAnswerForm(request.POST)
+        if form.is_valid():
+            chosen = form.cleaned_data["answer"]
+            services.answer_record(seat=seat, answer=chosen)
+            messages.success(request, _("Thanks, we noted your answer."))
+            # Back to the page for the answer now recorded, so that a reload changes nothing.
+            return redirect(links.answer_url(seat_id=seat.pk, answer=chosen))
+    else:
+        form = LinkAnswerForm(initial={"answer": value})
+    return render(
+        request,
+        "matching/answer.html",
+        {"seat": seat, "form": form, "token": token},
+        status=400 if form.is_bound else 200,
+    )
 
 
 def _participation_from_token(token: str) -> Participation:

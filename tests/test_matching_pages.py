@@ -1,5 +1,6 @@
 """Coffee-pair pages, signed links, admin actions and the command, through the real stack."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from typing import Any
@@ -12,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from matching import links
+from matching import emails, links
 from matching.apps import COMMUNITY_SLUG
 from matching.models import Answer, GroupMember, Participation, Programme, Round, Unmatched
 from members.models import User
@@ -109,41 +110,109 @@ def test_an_unknown_answer_is_refused(client: Client, alice: User, bob: User) ->
 # "Did you meet?" through signed links ----------------------------------------------------
 
 
+def checked_answer(page: str) -> list[str]:
+    """The values of the checked radio buttons on `page`."""
+    return re.findall(r'<input type="radio" name="answer" value="([a-z_]+)"[^>]* checked', page)
+
+
 @pytest.mark.django_db
-def test_the_answer_link_records_the_answer_without_a_login(
+def test_opening_the_answer_link_asks_and_records_nothing(
+    client: Client, alice: User, bob: User
+) -> None:
+    alice_seat, _ = pair(alice, bob)
+    client.logout()
+    body = str(emails.follow_up_email(alice_seat).body)
+    [url] = [
+        path
+        for path in re.findall(r"(/pairs/answer/[^/\s]+/)", body)
+        if links.answer_from_token(path.split("/")[-2])[1] == Answer.SCHEDULED
+    ]
+
+    # What a mail scanner does with every link in the email: a GET, perhaps several.
+    for _visit in range(2):
+        response = client.get(url)
+
+    assert response.status_code == 200
+    alice_seat.refresh_from_db()
+    assert alice_seat.answer == "" and alice_seat.answered_at is None
+    page = response.content.decode()
+    assert "Did you meet?" in page
+    assert '<form method="post"' in page and 'name="csrfmiddlewaretoken"' in page
+    assert "<legend>Your answer</legend>" in page
+    assert checked_answer(page) == [Answer.SCHEDULED]
+    assert '<button type="submit" class="button-large">Save my answer</button>' in page
+
+
+@pytest.mark.django_db
+def test_the_button_on_the_answer_page_records_the_answer_without_a_login(
     client: Client, alice: User, bob: User
 ) -> None:
     alice_seat, bob_seat = pair(alice, bob)
     client.logout()
+    url = links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET)
 
-    response = client.get(links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET))
+    response = client.post(url, {"answer": Answer.MET}, follow=True)
 
     assert response.status_code == 200
     alice_seat.refresh_from_db()
     assert alice_seat.answer == Answer.MET and alice_seat.answered_at is not None
     page = response.content.decode()
-    assert "We met" in page
-    assert "You can change your answer" in page
-    # The other answers are offered as signed links for the same seat.
-    for choice in (Answer.SCHEDULED, Answer.NOT_YET, Answer.WONT_HAPPEN):
-        assert links.answer_url(seat_id=alice_seat.pk, answer=choice) in page
-    assert f'href="{links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET)}"' not in page
+    assert "Thanks, we noted your answer." in page
+    assert "Your answer: <strong>We met</strong>" in page
+    assert checked_answer(page) == [Answer.MET]
     bob_seat.refresh_from_db()
     assert bob_seat.answer == ""
 
 
 @pytest.mark.django_db
-def test_the_member_can_change_the_answer_with_another_link(
+def test_the_member_can_choose_another_answer_than_the_links(
     client: Client, alice: User, bob: User
 ) -> None:
     alice_seat, _ = pair(alice, bob)
-    client.get(links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET))
+    url = links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET)
+    client.post(url, {"answer": Answer.MET})
 
-    response = client.get(links.answer_url(seat_id=alice_seat.pk, answer=Answer.NOT_YET))
+    response = client.post(url, {"answer": Answer.NOT_YET}, follow=True)
 
-    assert response.status_code == 200
     alice_seat.refresh_from_db()
     assert alice_seat.answer == Answer.NOT_YET
+    assert checked_answer(response.content.decode()) == [Answer.NOT_YET]
+
+
+@pytest.mark.django_db
+def test_the_answer_page_records_nothing_without_the_csrf_token(alice: User, bob: User) -> None:
+    alice_seat, _ = pair(alice, bob)
+    browser = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    url = links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET)
+
+    forged = browser.post(url, {"answer": Answer.MET})
+
+    assert forged.status_code == 403
+    alice_seat.refresh_from_db()
+    assert alice_seat.answer == ""
+    page = browser.get(url).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token is not None
+    sent = browser.post(url, {"answer": Answer.MET, "csrfmiddlewaretoken": token.group(1)})
+    assert sent.status_code == 302
+    alice_seat.refresh_from_db()
+    assert alice_seat.answer == Answer.MET
+
+
+@pytest.mark.django_db
+def test_an_unknown_answer_posted_on_the_answer_page_is_refused(
+    client: Client, alice: User, bob: User
+) -> None:
+    alice_seat, _ = pair(alice, bob)
+    url = links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET)
+
+    for data in ({"answer": "maybe"}, {}):
+        response = client.post(url, data)
+        assert response.status_code == 400
+        assert "<legend>Your answer</legend>" in response.content.decode()
+
+    alice_seat.refresh_from_db()
+    assert alice_seat.answer == ""
 
 
 def tampered(token: str) -> str:
@@ -167,6 +236,8 @@ def test_forged_answer_links_are_not_found(client: Client, alice: User, bob: Use
 
     for token in forged:
         assert client.get(f"/pairs/answer/{token}/").status_code == 404, token
+        response = client.post(f"/pairs/answer/{token}/", {"answer": "met"})
+        assert response.status_code == 404, token
 
     alice_seat.refresh_from_db()
     bob_seat.refresh_from_db()
@@ -186,10 +257,10 @@ def test_a_link_for_one_seat_cannot_change_another(
         {"seat": bob_seat.pk, "answer": "met"}, salt=links.ANSWER_SALT, compress=True
     ).rsplit(":", 1)[0]
 
-    response = client.get(f"/pairs/answer/{forged_payload}:{signature}/")
+    response = client.post(f"/pairs/answer/{forged_payload}:{signature}/", {"answer": "met"})
 
     assert response.status_code == 404
-    assert client.get(f"/pairs/answer/{token}/").status_code == 200
+    assert client.post(f"/pairs/answer/{token}/", {"answer": "met"}).status_code == 302
     alice_seat.refresh_from_db()
     bob_seat.refresh_from_db()
     assert alice_seat.answer == Answer.MET
@@ -204,8 +275,9 @@ def test_a_link_for_a_seat_that_is_gone_or_an_unknown_answer_is_not_found(
     gone = links.answer_url(seat_id=alice_seat.pk + 1000, answer=Answer.MET)
     unknown = links.answer_url(seat_id=alice_seat.pk, answer="maybe")
 
-    assert client.get(gone).status_code == 404
-    assert client.get(unknown).status_code == 404
+    for url in (gone, unknown):
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"answer": "met"}).status_code == 404
     alice_seat.refresh_from_db()
     assert alice_seat.answer == ""
 
