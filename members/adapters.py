@@ -2,8 +2,10 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 
 from members.models import User
 
@@ -13,6 +15,16 @@ class AccountAdapter(DefaultAccountAdapter):
         if not request.user.profile_onboarded:  # type: ignore[union-attr]
             return reverse("members:onboarding")
         return super().get_login_redirect_url(request)
+
+    def send_account_already_exists_mail(self, email: str) -> None:
+        """A sign-up with an address that has an account (sent instead of a confirmation).
+
+        A sign-up with a new address hashes its password, on purpose the slowest step by far;
+        this one hashes a throwaway password with the same hasher, so that the response time
+        does not tell which addresses have an account (as Django's ModelBackend does for
+        logins with an unknown address)."""
+        make_password(get_random_string(32))
+        super().send_account_already_exists_mail(email)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -37,9 +37,10 @@ def _acquaintances_of(user: User) -> QuerySet[User]:
 class InviteesForm(forms.Form):
     """Who to invite: people the member has met, ticked, plus other members by email.
 
-    Unknown addresses (and accounts that are gone) are an error naming them. Members on
-    either side of a block are accepted here and left out by the service, so that nothing
-    on this form tells a member who blocked them.
+    Nothing on this form tells whether an address has an account: an address of nobody (or
+    of an account that is gone) is left out without a word, as the service leaves out
+    members on either side of a block, so that nothing tells a member who blocked them.
+    Only malformed addresses are an error.
     """
 
     acquaintances = MemberChoiceField(
@@ -63,7 +64,8 @@ class InviteesForm(forms.Form):
         assert isinstance(field, MemberChoiceField)
         field.queryset = _acquaintances_of(user)
 
-    def clean_emails(self) -> list[User]:
+    def clean_emails(self) -> list[str]:
+        """The addresses written, each once (whether anyone has them is `invitees`' business)."""
         raw: str = self.cleaned_data.get("emails", "")
         addresses = list(
             dict.fromkeys(part for part in EMAILS_SEPARATORS.split(raw.strip()) if part)
@@ -83,26 +85,16 @@ class InviteesForm(forms.Form):
                 _("These are not email addresses: %(addresses)s"),
                 params={"addresses": ", ".join(malformed)},
             )
-        found = {
-            user.email.lower(): user
-            # Lower(email) is what the unique index holds: one indexed lookup for them all.
-            for user in User.objects.annotate(email_lower=Lower("email")).filter(
-                email_lower__in={address.lower() for address in addresses},
-                is_active=True,
-                deleted_at__isnull=True,
-            )
-        }
-        unknown = [address for address in addresses if address.lower() not in found]
-        if unknown:
-            raise ValidationError(
-                _("We found no member with these addresses: %(addresses)s"),
-                params={"addresses": ", ".join(unknown)},
-            )
-        return list(found.values())
+        return addresses
 
     def invitees(self) -> list[User]:
-        """Everyone chosen, once each (after `is_valid`)."""
-        chosen = [*self.cleaned_data.get("acquaintances", []), *self.cleaned_data["emails"]]
+        """Everyone chosen who has an account, once each (after `is_valid`)."""
+        addresses = {address.lower() for address in self.cleaned_data["emails"]}
+        # Lower(email) is what the unique index holds: one indexed lookup for them all.
+        by_email = User.objects.annotate(email_lower=Lower("email")).filter(
+            email_lower__in=addresses, is_active=True, deleted_at__isnull=True
+        )
+        chosen = [*self.cleaned_data.get("acquaintances", []), *by_email]
         return list({user.pk: user for user in chosen}.values())
 
 

@@ -151,8 +151,15 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
         except RoomClosed as error:
             form.add_error(None, str(error))
         else:
-            # No count or names: a member left out because of a block must not show.
-            messages.success(request, _("Done: the members you chose may come in now."))
+            # No count or names, and the same words whoever the addresses belong to: neither
+            # an address without an account nor a member left out because of a block shows.
+            messages.success(
+                request,
+                _(
+                    "Done. The people you ticked, and anyone with an account at the addresses "
+                    "you wrote, may come in now."
+                ),
+            )
             return redirect("rooms:room", room.slug)
     return render(
         request,
