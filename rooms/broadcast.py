@@ -141,6 +141,20 @@ async def account_closed(*, user_id: int) -> None:
     await _send(user_group(user_id), {"type": "account.closed"})
 
 
+async def password_changed(*, user_id: int) -> None:
+    """Sessions opened with the old password end: every socket of the member closes."""
+    await _send(user_group(user_id), {"type": "password.changed"})
+
+
+async def access_check(*, user_id: int | None = None, room_id: int | None = None) -> None:
+    """Something a socket's access depends on changed (staff rights, a block, an invitation
+    list): the member's sockets (or a room's) look again and close if they must go."""
+    if user_id is not None:
+        await _send(user_group(user_id), {"type": "access.check"})
+    if room_id is not None:
+        await _send(room_group(room_id), {"type": "access.check"})
+
+
 async def member_removed(*, room_id: int, user_id: int) -> None:
     await _send(user_group(user_id), {"type": "member.removed", "room_id": room_id})
 

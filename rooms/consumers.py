@@ -6,6 +6,7 @@ import time
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,7 @@ LOBBY_INTERVAL = 2.0
 
 
 @database_sync_to_async
+@transaction.atomic  # a failure half-way leaves no presence row behind
 def _enter(
     slug: str, user: User, channel_name: str
 ) -> tuple[int, None] | tuple[None, dict[str, Any]]:
@@ -93,7 +95,6 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
     }
 
     async def connect(self) -> None:
-        self.blocked = set()
         user = await self.authenticate()
         if user is None:
             return
@@ -101,6 +102,7 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
             self.scope["url_route"]["kwargs"]["slug"], user, self.channel_name
         )
         if joined is None:
+            await self.release()
             await self.close(code=refusal)
             return
         room = joined["room"]
@@ -116,15 +118,24 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
         broadcast.presence_mark(room_id=room.pk, user_id=user.pk)
 
     async def disconnect(self, code: int) -> None:
+        """Runs once the connection is gone, and after a failed `connect`; each step runs
+        even if one before it fails, the presence row first among them."""
         if self.room is None:
+            await self.release()
             return
-        # Peers hear of the departure before the presence row, and its seat, goes.
-        await self.call_depart()
-        await self.leave_groups()
-        if self.joined:
-            self.unwatch()
-            if await _leave(self.channel_name):
-                broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
+        try:
+            # Peers hear of the departure before the presence row, and its seat, goes.
+            await self.call_depart()
+        finally:
+            try:
+                if self.joined:
+                    self.joined = False
+                    self.unwatch()
+                    if await _leave(self.channel_name):
+                        broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
+            finally:
+                await self.leave_groups()
+                await self.release()
 
     # Group events about the room itself (rooms.broadcast) -------------------------------
 
@@ -160,14 +171,19 @@ class LobbyConsumer(MemberSocket):
         user = await self.authenticate()
         if user is None:
             return
-        await self.accept()
+        self.watch()
         await self.join_group(broadcast.LOBBY_GROUP)
         await self.join_group(broadcast.user_group(user.pk))
+        await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if self.pending is not None:
             self.pending.cancel()
-        await self.leave_groups()
+        self.unwatch()
+        try:
+            await self.leave_groups()
+        finally:
+            await self.release()
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any

@@ -1,12 +1,14 @@
-"""This server process's room sockets, looked after together every `TOUCH_INTERVAL`.
+"""This server process's member sockets (rooms and lobby), looked after together every
+`TOUCH_INTERVAL`.
 
 One sweep, one trip to the database for all of them, instead of work on every client ping:
 - their presence rows are touched (so the rows of a process that died go stale and are
   pruned) and their rooms kept active (so a room with people inside never closes as idle);
+- their places among their members' sockets (rooms.sockets.limits) are renewed;
 - a row pruned while the process stalled is put back, and its socket told so;
-- sockets whose session ended, whose account closed, whose member was removed or whose
-  room closed without a broadcast reaching them (the admin, another process's missed
-  message) are told to say goodbye.
+- sockets whose session ended or whose password changed, whose account closed, whose member
+  was removed or uninvited, or whose room closed without a broadcast reaching them (another
+  process's missed message) are told to say goodbye.
 Pushed kicks (rooms.broadcast) are immediate; the sweep bounds how late a missed one is.
 """
 
@@ -19,13 +21,14 @@ from channels.layers import get_channel_layer
 
 from rooms import broadcast
 from rooms.presence import TOUCH_INTERVAL, connections_check
+from rooms.sockets import limits
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Watched:
-    room_id: int
+    room_id: int | None  # None: a lobby socket
     user_id: int
     session_key: str
 
@@ -71,10 +74,13 @@ async def sweep() -> None:
             name: (item.room_id, item.user_id, item.session_key) for name, item in watched.items()
         }
     )
+    await limits.sockets_renew(claims=[(item.user_id, name) for name, item in watched.items()])
     layer = get_channel_layer()
     assert layer is not None
     for name, reason in revoked.items():
         await layer.send(name, {"type": "access.revoked", "reason": reason})
     for name in restored:
         await layer.send(name, {"type": "presence.restored"})
-        broadcast.presence_mark(room_id=watched[name].room_id, user_id=watched[name].user_id)
+        room_id = watched[name].room_id
+        assert room_id is not None  # only room sockets have presence rows
+        broadcast.presence_mark(room_id=room_id, user_id=watched[name].user_id)

@@ -12,12 +12,16 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
-from members.models import User
+from members.models import Block, User
 from members.services import blocked_user_ids
 from rooms.models import Presence, Room, RoomParticipation
 from rooms.visits import visits_close
@@ -72,37 +76,59 @@ def presence_set_status(*, room: Room, user: User, status: str, now: datetime | 
     )
 
 
+def signed_in(*, session_data: dict[str, Any], user: User) -> bool:
+    """Does this decoded session still log `user` in? Not once the password changed (the
+    session's hash of it no longer matches: Django's own rule for HTTP requests)."""
+    if session_data.get(SESSION_KEY) != str(user.pk):
+        return False
+    stored = session_data.get(HASH_SESSION_KEY)
+    if not isinstance(stored, str):
+        return False
+    if constant_time_compare(stored, user.get_session_auth_hash()):
+        return True
+    # Sessions signed before a SECRET_KEY rotation stay valid, as they do over HTTP (Django's
+    # own helper for this, which django-stubs does not list).
+    return any(
+        constant_time_compare(stored, user._get_session_auth_hash(secret=secret))  # type: ignore[attr-defined]
+        for secret in settings.SECRET_KEY_FALLBACKS
+    )
+
+
 def connections_check(
-    *, connections: Mapping[str, tuple[int, int, str]], now: datetime | None = None
+    *, connections: Mapping[str, tuple[int | None, int, str]], now: datetime | None = None
 ) -> tuple[dict[str, str], list[str]]:
     """Look after one server process's sockets: `{channel_name: (room_id, user_id,
-    session_key)}`. Touches their presence rows and keeps their rooms active, puts back the
-    rows pruned meanwhile, and finds the sockets that must go. A fixed number of queries
-    however many sockets. Returns ({channel_name: reason}, [channel names put back]), the
-    reasons being `account`, `logged_out`, `closed` or `removed`."""
+    session_key)}`, room_id None for a lobby socket. Touches their presence rows and keeps
+    their rooms active, puts back the rows pruned meanwhile, and finds the sockets that must
+    go. A fixed number of queries however many sockets. Returns ({channel_name: reason},
+    [channel names put back]), the reasons being `account`, `logged_out`, `password`,
+    `closed` or `removed`."""
     if not connections:
         return {}, []
     now = now or timezone.now()
-    names = list(connections)
-    room_ids = {room_id for room_id, _user, _key in connections.values()}
+    in_rooms = {name: item for name, item in connections.items() if item[0] is not None}
+    room_ids = {room_id for room_id, _user, _key in in_rooms.values() if room_id is not None}
     user_ids = {user_id for _room, user_id, _key in connections.values()}
     keys = {key for _room, _user, key in connections.values() if key}
 
-    rows = Presence.objects.filter(channel_name__in=names)
+    rows = Presence.objects.filter(channel_name__in=list(in_rooms))
     present = set(rows.values_list("channel_name", flat=True))
     rows.update(heartbeat_at=now)
     Room.objects.filter(pk__in=room_ids, last_activity_at__lt=now).update(last_activity_at=now)
 
-    live_keys = set(
+    sessions = dict(
         Session.objects.filter(session_key__in=keys, expire_date__gt=now).values_list(
-            "session_key", flat=True
+            "session_key", "session_data"
         )
     )
-    closed_accounts = set(
-        User.objects.filter(pk__in=user_ids)
-        .filter(Q(is_active=False) | Q(deleted_at__isnull=False))
-        .values_list("pk", flat=True)
-    )
+    store = SessionStore()
+    users = {
+        user.pk: user
+        for user in User.objects.filter(pk__in=user_ids).only(
+            "pk", "password", "is_active", "is_staff", "deleted_at"
+        )
+    }
+    uninvited = _uninvited(connections=in_rooms.values(), users=users)
     closed_rooms = set(
         Room.objects.filter(pk__in=room_ids, closed_at__isnull=False).values_list("pk", flat=True)
     )
@@ -115,14 +141,21 @@ def connections_check(
     revoked: dict[str, str] = {}
     restored: list[str] = []
     for name, (room_id, user_id, key) in connections.items():
-        if user_id in closed_accounts:
+        user = users.get(user_id)
+        if user is None or not user.is_active or user.deleted_at is not None:
             revoked[name] = "account"
-        elif key not in live_keys:
+        elif key not in sessions:
             revoked[name] = "logged_out"
+        elif not signed_in(session_data=store.decode(sessions[key]), user=user):
+            revoked[name] = "password"
+        elif room_id is None:
+            continue
         elif room_id in closed_rooms:
             revoked[name] = "closed"
         elif (room_id, user_id) in removed:
             revoked[name] = "removed"
+        elif (room_id, user_id) in uninvited:
+            revoked[name] = "no_access"
         elif name not in present:
             Presence.objects.update_or_create(
                 channel_name=name,
@@ -136,6 +169,48 @@ def connections_check(
             )
             restored.append(name)
     return revoked, restored
+
+
+def _uninvited(
+    *, connections: Iterable[tuple[int | None, int, str]], users: Mapping[int, User]
+) -> set[tuple[int, int]]:
+    """The (room_id, user_id) of these connections to private rooms that are no longer
+    allowed in: taken off the invitation list, or on either side of a block with the room's
+    creator (rooms.services.room_can_enter's rule, in bulk)."""
+    pairs: set[tuple[int, int]] = {
+        (room_id, user_id) for room_id, user_id, _key in connections if room_id is not None
+    }
+    private = dict(
+        Room.objects.filter(pk__in={room_id for room_id, _user in pairs}, private=True)
+        .exclude(kind=Room.Kind.CAFETERIA)
+        .values_list("pk", "created_by_id")
+    )
+    concerned = {
+        (room_id, user_id)
+        for room_id, user_id in pairs
+        if room_id in private
+        and user_id != private[room_id]
+        and not (user_id in users and users[user_id].is_staff)
+    }
+    if not concerned:
+        return set()
+    member_ids = {user_id for _room, user_id in concerned}
+    creator_ids = {private[room_id] for room_id, _user in concerned}
+    invited = set(
+        Room.invitees.through.objects.filter(
+            room_id__in={room_id for room_id, _user in concerned}, user_id__in=member_ids
+        ).values_list("room_id", "user_id")
+    )
+    blocks = Block.objects.filter(
+        Q(blocker_id__in=creator_ids, blocked_id__in=member_ids)
+        | Q(blocker_id__in=member_ids, blocked_id__in=creator_ids)
+    ).values_list("blocker_id", "blocked_id")
+    blocked = {frozenset(pair) for pair in blocks}
+    return {
+        (room_id, user_id)
+        for room_id, user_id in concerned
+        if (room_id, user_id) not in invited or frozenset((user_id, private[room_id])) in blocked
+    }
 
 
 def presence_remove(*, channel_name: str, now: datetime | None = None) -> bool:

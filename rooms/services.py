@@ -3,8 +3,10 @@
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -22,6 +24,7 @@ from rooms.models import (
     RoomError,
     RoomParticipation,
 )
+from rooms.presence import signed_in
 
 
 class RoomAccessDenied(RoomError):
@@ -168,6 +171,44 @@ def room_can_enter(*, room: Room, user: User, now: datetime | None = None) -> bo
     if room.created_by_id in blocked_user_ids(user=user):
         return False
     return room.invitees.filter(pk=user.pk).exists()
+
+
+@dataclass(frozen=True)
+class ConnectionAccess:
+    """What an open socket learns when its access is checked again: why it must go (a
+    `bye` reason), or the member as they are now and whom they block."""
+
+    revoked: str | None
+    user: User | None = None
+    blocked: frozenset[int] = frozenset()
+
+
+def connection_access(
+    *, user_id: int, session_key: str, room_id: int | None, now: datetime | None = None
+) -> ConnectionAccess:
+    """May an open socket of `user_id`, opened with `session_key`, in `room_id` (None: the
+    lobby) stay? Checked when something it depends on changes (rooms.signals); the sweep
+    (rooms.presence.connections_check) makes the same checks in bulk as a safety net."""
+    now = now or timezone.now()
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not user.is_active or user.deleted_at is not None:
+        return ConnectionAccess("account")
+    session = Session.objects.filter(session_key=session_key, expire_date__gt=now).first()
+    if session is None:
+        return ConnectionAccess("logged_out")
+    if not signed_in(session_data=session.get_decoded(), user=user):
+        return ConnectionAccess("password")
+    if room_id is not None:
+        room = Room.objects.filter(pk=room_id).first()
+        if room is None or not room.is_open:
+            return ConnectionAccess("closed")
+        if RoomParticipation.objects.filter(
+            room=room, user=user, removed_at__isnull=False
+        ).exists():
+            return ConnectionAccess("removed")
+        if not room_can_enter(room=room, user=user, now=now):
+            return ConnectionAccess("no_access")
+    return ConnectionAccess(None, user, frozenset(blocked_user_ids(user=user)))
 
 
 def room_enter(*, room: Room, user: User, now: datetime | None = None) -> RoomParticipation:

@@ -23,7 +23,7 @@ from rooms.calls import CallFull, call_join
 from rooms.ice import turn_credentials
 from rooms.models import Presence, Room
 from rooms.presence import PRESENCE_TTL, presence_add
-from rooms.sockets import calls as call_socket
+from rooms.sockets import limits
 from rooms.tasks import presence_prune
 from tests.factories import BlockFactory, RoomFactory, UserFactory
 from tests.test_rooms_socket import drain, join, member_with_session, next_of, room
@@ -517,7 +517,7 @@ async def test_without_a_turn_secret_no_turn_server_is_offered(settings: Any) ->
 
 @sockets
 async def test_signalling_has_its_own_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(call_socket, "CALL_RATE_LIMIT", 5)
+    monkeypatch.setitem(limits.BUDGETS, "calls", 5)
     _alice, alice_session = await member_with_session()
     _bob, bob_session = await member_with_session()
     place = await room()

@@ -2,12 +2,14 @@
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from members.models import User
 from rooms.models import CAFETERIA_SLUG, Room
 from tests.conftest import signed_in_cookies
 from tests.factories import PASSWORD, UserFactory
@@ -16,19 +18,24 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @contextlib.contextmanager
-def _open(asgi_server: str) -> Iterator[ClientConnection]:
-    user = UserFactory.create()
+def _open(
+    asgi_server: str, user: User | None = None, path: str = f"/ws/rooms/{CAFETERIA_SLUG}/"
+) -> Iterator[ClientConnection]:
+    """A signed-in member's socket to `path` (a room's, where `hello` comes first, or the
+    lobby's)."""
+    user = user or UserFactory.create()
     Room.objects.get_or_create(
         kind=Room.Kind.CAFETERIA, defaults={"name": "Cafeteria", "slug": CAFETERIA_SLUG}
     )
     session = signed_in_cookies(asgi_server, user.email, PASSWORD)["sessionid"]
     with connect(
-        asgi_server.replace("http", "ws") + f"/ws/rooms/{CAFETERIA_SLUG}/",
+        asgi_server.replace("http", "ws") + path,
         additional_headers={"Origin": asgi_server, "Cookie": f"sessionid={session}"},
         max_size=None,
         open_timeout=10,
     ) as socket:
-        assert json.loads(socket.recv(timeout=10))["type"] == "hello"
+        if path != "/ws/rooms/":
+            assert json.loads(socket.recv(timeout=10))["type"] == "hello"
         yield socket
 
 
@@ -54,3 +61,48 @@ def test_a_large_frame_gets_an_error_and_a_huge_one_closes_the_connection(
         with pytest.raises(ConnectionClosed) as closed:
             _next(socket, "pong")
         assert closed.value.rcvd is None or closed.value.rcvd.code == 1009
+
+
+def _next_within(socket: ClientConnection, kind: str, seconds: float) -> dict[str, object]:
+    deadline = time.monotonic() + seconds
+    while True:
+        frame: dict[str, object] = json.loads(
+            socket.recv(timeout=max(0.0, deadline - time.monotonic()))
+        )
+        if frame["type"] == kind:
+            return frame
+
+
+def _closed_code(socket: ClientConnection) -> int | None:
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            socket.recv(timeout=5)
+    return closed.value.rcvd.code if closed.value.rcvd is not None else None
+
+
+def test_revocations_made_in_another_process_close_the_servers_sockets_within_2_s(
+    asgi_server: str,
+) -> None:
+    """The server holds the sockets; this test process, like any other web or worker
+    process, makes the change, and the push crosses Redis to the server."""
+    owner, guest = UserFactory.create(), UserFactory.create()
+    private = Room.objects.create(
+        name="Private", slug="private-revocation", private=True, created_by=owner
+    )
+    private.invitees.add(guest)
+    with _open(asgi_server, user=guest, path=f"/ws/rooms/{private.slug}/") as in_private:
+        private.invitees.remove(guest)
+
+        assert _next_within(in_private, "bye", seconds=2)["reason"] == "no_access"
+        assert _closed_code(in_private) == 4005
+
+    with (
+        _open(asgi_server, user=guest) as in_cafeteria,
+        _open(asgi_server, user=guest, path="/ws/rooms/") as in_lobby,
+    ):
+        guest.set_password("another long passphrase")
+        guest.save()
+
+        assert _next_within(in_cafeteria, "bye", seconds=2)["reason"] == "password"
+        assert _next_within(in_lobby, "bye", seconds=2)["reason"] == "password"
+        assert _closed_code(in_cafeteria) == 4004

@@ -5,12 +5,15 @@ the language they hear, frames in (size, JSON, type, throttles) and errors out, 
 with their close codes, and handing the connection to its process's sweep (rooms.liveness).
 """
 
+import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import HttpRequest
 from django.utils import translation
@@ -19,34 +22,56 @@ from django.utils.translation import gettext_lazy as _
 from members.models import User
 from rooms import broadcast, liveness
 from rooms.models import Room, RoomError
+from rooms.services import connection_access
+from rooms.sockets import limits
 from rooms.sockets.frames import FrameError, decode, error_frame
+
+logger = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 1
 
-# Chat and moderation frames per connection within the window (the default budget).
-RATE_LIMIT = 10
+# Pings per connection within the window; every other kind of frame has a budget per member
+# across all of their sockets (rooms.sockets.limits).
+PING_LIMIT = 10
 RATE_WINDOW = 10.0
 
 CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_UNKNOWN_ROOM = 4404
 CLOSE_FULL = 4409
+CLOSE_TOO_MANY_SOCKETS = 4429
+# A handler failed unexpectedly while the connection was being set up (WebSocket's own
+# "internal error").
+CLOSE_SERVER_ERROR = 1011
 # After acceptance, the server closes with these (after a `bye` frame saying why); a client
 # must not reconnect on its own.
 CLOSE_LOGGED_OUT = 4000
 CLOSE_REMOVED = 4001
 CLOSE_ROOM_CLOSED = 4002
 CLOSE_ACCOUNT_CLOSED = 4003
+CLOSE_PASSWORD_CHANGED = 4004
+CLOSE_NO_ACCESS = 4005
 
 BYE = {
     CLOSE_LOGGED_OUT: ("logged_out", _("You logged out. Log in again to come back.")),
     CLOSE_REMOVED: ("removed", _("A moderator removed you from this room.")),
     CLOSE_ROOM_CLOSED: ("closed", _("This room is closed.")),
     CLOSE_ACCOUNT_CLOSED: ("account", _("This account is closed.")),
+    CLOSE_PASSWORD_CHANGED: (
+        "password",
+        _("Your password changed. Reload the page to come back (elsewhere, log in again)."),
+    ),
+    CLOSE_NO_ACCESS: ("no_access", _("You no longer have access to this room.")),
 }
 BYE_CODES = {reason: code for code, (reason, _message) in BYE.items()}
 
 Handler = Callable[[Any, dict[str, Any]], Awaitable[None]]
+
+
+def as_now(user: User) -> User:
+    """The member as the database has them now (call in the database thread): a privileged
+    frame is judged on today's staff rights, never on those the socket opened with."""
+    return User.objects.get(pk=user.pk)
 
 
 def _language(scope: dict[str, Any]) -> str:
@@ -72,6 +97,9 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
 
     language: str | None = None
     user: User
+    claimed = False
+    # Whom this member must not see (blocks either way), refreshed by `access_check`.
+    blocked: set[int]
     # The room this socket is in, once the room let it in (`joined`); None for the lobby.
     room: Room | None = None
     joined = False
@@ -80,6 +108,7 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.throttles: defaultdict[str, deque[float]] = defaultdict(deque)
         self.joined_groups: list[str] = []
+        self.blocked = set()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
@@ -92,16 +121,47 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
         # thread before every event: a chat message to a 1,000-socket room would queue 1,000
         # hops there. Every database helper closes old connections itself.
         with translation.override(self.language):
-            await handler(message)
+            try:
+                await handler(message)
+            except StopConsumer:
+                raise
+            except Exception:
+                await self._failed(message["type"])
+
+    async def _failed(self, kind: str) -> None:
+        """A handler raised what no rule of the protocol expects (a bug, the database gone):
+        log it and keep the member's presence honest. Frames refused by the rules never come
+        here (`receive` answers them)."""
+        logger.exception("Socket %s failed handling %s", self.channel_name, kind)
+        if kind == "websocket.connect":
+            # Undo whatever the connection had set up (presence, groups) and refuse it.
+            try:
+                await self.disconnect(CLOSE_SERVER_ERROR)
+            finally:
+                await self.close(code=CLOSE_SERVER_ERROR)
+        elif kind == "websocket.disconnect":
+            raise StopConsumer
+        # A broadcast this socket could not pass on is lost to it alone; the socket stays.
 
     async def authenticate(self) -> User | None:
-        """The session's member, or None after closing with 4401 (before accept)."""
+        """The session's member, holding one of their `limits.MAX_SOCKETS` places, or None
+        after closing before accept: 4401 not logged in, 4429 too many sockets."""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_NOT_LOGGED_IN)
             return None
         self.user = user
+        if not await limits.socket_claim(user_id=user.pk, channel_name=self.channel_name):
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return None
+        self.claimed = True
         return user
+
+    async def release(self) -> None:
+        """Give back the socket's place (on disconnect)."""
+        if self.claimed:
+            self.claimed = False
+            await limits.socket_release(user_id=self.user.pk, channel_name=self.channel_name)
 
     def session_key(self) -> str | None:
         session = self.scope.get("session")
@@ -117,13 +177,15 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
         self.joined_groups = []
 
     def watch(self) -> None:
-        """Hand this connection to its process's sweep, which keeps its presence row fresh
-        and rechecks its session and access; `unwatch` before the row goes."""
-        assert self.room is not None
+        """Hand this connection to its process's sweep, which keeps its presence row (if in
+        a room) and its socket place fresh and rechecks its session and access; `unwatch`
+        before the row goes."""
         liveness.watch(
             self.channel_name,
             liveness.Watched(
-                room_id=self.room.pk, user_id=self.user.pk, session_key=self.session_key() or ""
+                room_id=self.room.pk if self.room is not None else None,
+                user_id=self.user.pk,
+                session_key=self.session_key() or "",
             ),
         )
 
@@ -149,28 +211,37 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
         try:
             await handler(self, content)
         except FrameError as exc:
-            await self.send_error(exc.code)
+            await self.send_json(error_frame(exc.code, about=content))
         except RoomError as exc:
-            await self.send_json(error_frame(exc.code, str(exc)))
+            await self.send_json(error_frame(exc.code, str(exc), about=content))
+        except Exception:
+            logger.exception("Socket %s failed on a %r frame", self.channel_name, content["type"])
+            await self.send_json(error_frame("server_error", about=content))
 
     async def send_error(self, code: str) -> None:
         await self.send_json(error_frame(code))
 
-    def rate_limit(self, bucket: str = "frames", limit: int | None = None) -> None:
-        """Refuse (FrameError `rate_limited`) a frame past `limit` (default RATE_LIMIT) of
-        its bucket on this connection within RATE_WINDOW seconds; a refused frame does not
-        count."""
+    async def spend(self, kind: str) -> None:
+        """Count this frame against the member's budget for `kind` (limits.BUDGETS), shared
+        by all of their sockets; FrameError `rate_limited` once it is spent."""
+        if not await limits.frame_allowed(user_id=self.user.pk, kind=kind):
+            raise FrameError("rate_limited")
+
+    def rate_limit(self, bucket: str, limit: int) -> None:
+        """Refuse (FrameError `rate_limited`) a frame past `limit` of its bucket on this
+        connection within RATE_WINDOW seconds; a refused frame does not count."""
         times = self.throttles[bucket]
         now = time.monotonic()
         while times and times[0] <= now - RATE_WINDOW:
             times.popleft()
-        if len(times) >= (RATE_LIMIT if limit is None else limit):
+        if len(times) >= limit:
             raise FrameError("rate_limited")
         times.append(now)
 
     async def on_ping(self, content: dict[str, Any]) -> None:
-        # No database: liveness, sessions and access are checked for all of this process's
-        # sockets at once by rooms.liveness.
+        # No database, no shared budget: liveness, sessions and access are checked for all
+        # of this process's sockets at once by rooms.liveness.
+        self.rate_limit("ping", PING_LIMIT)
         await self.send_json({"type": "pong"})
 
     # Goodbyes -----------------------------------------------------------------------------
@@ -188,10 +259,33 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
     async def account_closed(self, event: dict[str, Any]) -> None:
         await self.say_bye(CLOSE_ACCOUNT_CLOSED)
 
+    async def password_changed(self, event: dict[str, Any]) -> None:
+        """Sessions opened with the old password are over, on every device; the one that
+        changed it has a new key, so its sockets too start again from a reload."""
+        await self.say_bye(CLOSE_PASSWORD_CHANGED)
+
     async def access_revoked(self, event: dict[str, Any]) -> None:
         """From rooms.liveness: the session ended, the account closed, the member was
         removed or the room closed, and no broadcast said so."""
         await self.say_bye(BYE_CODES[event["reason"]])
+
+    async def access_check(self, event: dict[str, Any]) -> None:
+        """Something this socket's access depends on changed (rooms.signals): the account
+        (staff rights, password, closed), a block, a private room's invitation list. Look
+        again, and go, or carry on as the member is now."""
+        if not self.joined_groups:
+            return  # not set up yet, or already gone
+        access = await database_sync_to_async(connection_access)(
+            user_id=self.user.pk,
+            session_key=self.session_key() or "",
+            room_id=self.room.pk if self.room is not None else None,
+        )
+        if access.revoked is not None:
+            await self.say_bye(BYE_CODES[access.revoked])
+            return
+        assert access.user is not None
+        self.user = access.user
+        self.blocked = set(access.blocked)
 
     async def presence_restored(self, event: dict[str, Any]) -> None:
         """From rooms.liveness: this connection's presence row had been pruned (the process

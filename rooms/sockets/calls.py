@@ -12,9 +12,6 @@ from rooms.models import Room
 from rooms.sockets.base import Handler, MemberSocket
 from rooms.sockets.frames import FrameError, boolean, positive_int
 
-# Call frames per connection within the window: setting up a call with five peers takes a
-# few dozen (offers, answers, ICE candidates); this only stops floods.
-CALL_RATE_LIMIT = 300
 # Signalling payloads (characters). A browser's SDP for audio, video and a screen is a few
 # thousand; an ICE candidate line is under 200.
 SDP_MAX_LENGTH = 16_000
@@ -109,9 +106,9 @@ class CallFrames(MemberSocket):
     table: int | None = None
     peer: int | None = None
 
-    def call_rate_limit(self) -> None:
+    async def call_rate_limit(self) -> None:
         # Signalling has its own budget, so a call setting up never eats into chat's.
-        self.rate_limit("calls", CALL_RATE_LIMIT)
+        await self.spend("calls")
 
     async def call_depart(self) -> None:
         """Leave the call, if in one: the peers hear `call.peer_left` at once."""
@@ -146,7 +143,7 @@ class CallFrames(MemberSocket):
 
     async def on_call_join(self, content: dict[str, Any]) -> None:
         assert self.room is not None
-        self.call_rate_limit()
+        await self.call_rate_limit()
         table, audio = _table(content), boolean(content, "audio")
         video, replace = boolean(content, "video"), boolean(content, "replace", default=False)
         if self.table is not None:
@@ -175,7 +172,7 @@ class CallFrames(MemberSocket):
         broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
 
     async def on_call_leave(self, content: dict[str, Any]) -> None:
-        self.call_rate_limit()
+        await self.call_rate_limit()
         await self._in_call()
         await self.call_depart()
         await self.send_json({"type": "call.left", "reason": "left"})
@@ -194,22 +191,22 @@ class CallFrames(MemberSocket):
         )
 
     async def on_call_offer(self, content: dict[str, Any]) -> None:
-        self.call_rate_limit()
+        await self.call_rate_limit()
         to, sdp = positive_int(content, "to"), _sdp(content)
         await self._relay(to, {"type": "call.offer", "sdp": sdp})
 
     async def on_call_answer(self, content: dict[str, Any]) -> None:
-        self.call_rate_limit()
+        await self.call_rate_limit()
         to, sdp = positive_int(content, "to"), _sdp(content)
         await self._relay(to, {"type": "call.answer", "sdp": sdp})
 
     async def on_call_ice(self, content: dict[str, Any]) -> None:
-        self.call_rate_limit()
+        await self.call_rate_limit()
         to, candidate = positive_int(content, "to"), _candidate(content)
         await self._relay(to, {"type": "call.ice", "candidate": candidate})
 
     async def on_call_media(self, content: dict[str, Any]) -> None:
-        self.call_rate_limit()
+        await self.call_rate_limit()
         audio, video = boolean(content, "audio"), boolean(content, "video")
         screen = boolean(content, "screen")
         await self._in_call()

@@ -11,7 +11,7 @@ from rooms import broadcast
 from rooms.models import Message, Room
 from rooms.selectors import history
 from rooms.services import message_delete, message_edit, message_post
-from rooms.sockets.base import Handler, MemberSocket
+from rooms.sockets.base import Handler, MemberSocket, as_now
 from rooms.sockets.frames import FrameError, positive_int, text, uuid_field
 
 PAGE_SIZE = 50
@@ -32,13 +32,13 @@ def _message_get(room: Room, message_id: int) -> Message:
 
 @database_sync_to_async
 def _edit(room: Room, user: User, message_id: int, text: str) -> Message:
-    return message_edit(message=_message_get(room, message_id), editor=user, text=text)
+    return message_edit(message=_message_get(room, message_id), editor=as_now(user), text=text)
 
 
 @database_sync_to_async
 def _delete(room: Room, user: User, message_id: int) -> Message | None:
     message = _message_get(room, message_id)
-    return message if message_delete(message=message, by=user) else None
+    return message if message_delete(message=message, by=as_now(user)) else None
 
 
 @database_sync_to_async
@@ -62,12 +62,10 @@ def _history(
 class ChatFrames(MemberSocket):
     """Needs `room`, and `blocked`: the ids whose messages this member does not see."""
 
-    blocked: set[int]
-
     async def on_chat_send(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         message_text, client_id = text(content), uuid_field(content, "client_id")
-        self.rate_limit()
+        await self.spend("chat")
         message, created = await _post(self.room, self.user, message_text, client_id)
         # Stored (committed) before anyone hears of it.
         await self.send_json({"type": "chat.ack", "client_id": str(client_id), "id": message.pk})
@@ -77,14 +75,14 @@ class ChatFrames(MemberSocket):
     async def on_chat_edit(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         message_id, message_text = positive_int(content, "id"), text(content)
-        self.rate_limit()
+        await self.spend("chat")
         message = await _edit(self.room, self.user, message_id, message_text)
         await broadcast.chat_edited(message=message)
 
     async def on_chat_delete(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         message_id = positive_int(content, "id")
-        self.rate_limit()
+        await self.spend("chat")
         message = await _delete(self.room, self.user, message_id)
         if message is not None:
             await broadcast.chat_deleted(message=message)
@@ -92,12 +90,14 @@ class ChatFrames(MemberSocket):
     async def on_history_before(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         before_id = positive_int(content, "before_id")
+        await self.spend("history")
         await self.send_json(await _history(self.room, self.user, before_id=before_id))
 
     async def on_history_since(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         # 0 is the room's start: a client that has seen no message yet.
         after_id = 0 if content.get("after_id") == 0 else positive_int(content, "after_id")
+        await self.spend("history")
         await self.send_json(await _history(self.room, self.user, after_id=after_id))
 
     HANDLERS: ClassVar[dict[str, Handler]] = {

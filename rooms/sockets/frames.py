@@ -24,7 +24,10 @@ ERRORS = {
     "not_found": _("This message does not exist."),
     "no_member": _("This member does not exist."),
     "sdp_too_large": _("This call description is too large."),
+    "server_error": _("Something went wrong on our side with this frame. Try again."),
 }
+# The longest `client_id` an error frame echoes (a UUID is 36 characters).
+CLIENT_ID_MAX_LENGTH = 64
 
 
 class FrameError(Exception):
@@ -35,11 +38,19 @@ class FrameError(Exception):
         self.code = code
 
 
-def error_frame(code: str, message: str | None = None) -> dict[str, Any]:
-    """`message` defaults to the code's own, in the active language (the socket's)."""
+def error_frame(
+    code: str, message: str | None = None, *, about: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`message` defaults to the code's own, in the active language (the socket's). The
+    refused frame's `client_id`, if it had a sensible one, comes back with it (`about`), so
+    a client can retry exactly that message."""
     if message is None:
         message = str(ERRORS[code])
-    return {"type": "error", "code": code, "message": message}
+    frame = {"type": "error", "code": code, "message": message}
+    client_id = (about or {}).get("client_id")
+    if isinstance(client_id, str) and len(client_id) <= CLIENT_ID_MAX_LENGTH:
+        frame["client_id"] = client_id
+    return frame
 
 
 def decode(text_data: str | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from members.models import User
 from rooms import broadcast
 from rooms.models import Room, RoomParticipation
 from rooms.services import room_member_mute, room_member_remove
-from rooms.sockets.base import CLOSE_REMOVED, Handler, MemberSocket
+from rooms.sockets.base import CLOSE_REMOVED, Handler, MemberSocket, as_now
 from rooms.sockets.frames import FrameError, positive_int
 
 MUTE_MAX_MINUTES = 24 * 60
@@ -35,19 +35,19 @@ def _member_get(user_id: int) -> User:
 @database_sync_to_async
 def _mute(room: Room, by: User, user_id: int, minutes: int) -> RoomParticipation:
     until = timezone.now() + timedelta(minutes=minutes) if minutes else None
-    return room_member_mute(room=room, member=_member_get(user_id), by=by, until=until)
+    return room_member_mute(room=room, member=_member_get(user_id), by=as_now(by), until=until)
 
 
 @database_sync_to_async
 def _remove(room: Room, by: User, user_id: int) -> RoomParticipation:
-    return room_member_remove(room=room, member=_member_get(user_id), by=by)
+    return room_member_remove(room=room, member=_member_get(user_id), by=as_now(by))
 
 
 class ModerationFrames(MemberSocket):
     async def on_member_mute(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         user_id, minutes = positive_int(content, "user_id"), _minutes(content)
-        self.rate_limit()  # the same budget as chat
+        await self.spend("chat")  # moderation shares chat's budget
         participation = await _mute(self.room, self.user, user_id, minutes)
         until = participation.muted_until
         await broadcast.member_muted(
@@ -59,7 +59,7 @@ class ModerationFrames(MemberSocket):
     async def on_member_remove(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         user_id = positive_int(content, "user_id")
-        self.rate_limit()
+        await self.spend("chat")
         await _remove(self.room, self.user, user_id)
         await broadcast.member_removed(room_id=self.room.pk, user_id=user_id)
         await self.send_json({"type": "moderation.done", "action": "remove", "user_id": user_id})

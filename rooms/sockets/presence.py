@@ -20,13 +20,12 @@ def _set_status(room: Room, user: User, status: str) -> bool:
 class PresenceFrames(MemberSocket):
     """Needs `room`, and `blocked`: the ids this member does not see come and go."""
 
-    blocked: set[int]
-
     async def on_presence_status(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         status = content.get("status")
         if status not in Presence.Status.values:
             raise FrameError("invalid_fields")
+        await self.spend("presence")
         if await _set_status(self.room, self.user, str(status)):
             broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
 

@@ -1,0 +1,143 @@
+"""Budgets that span all of a member's sockets, on every server process: how many sockets a
+member may hold at once, and how many frames of each kind they may send per window. Opening
+150 tabs must not buy 150 chat budgets.
+
+They live in Redis when REDIS_URL is set (several server processes share them), else in this
+process: the embedded default runs a single one. Either way a socket's claim expires unless
+its process's sweep (rooms.liveness) renews it, so a process that dies frees its members'
+places within `CLAIM_TTL`.
+"""
+
+import asyncio
+import time
+import weakref
+from collections.abc import Iterable
+
+from django.conf import settings
+from redis import asyncio as aioredis
+
+from rooms.presence import PRESENCE_TTL
+
+MAX_SOCKETS = 10
+CLAIM_TTL = PRESENCE_TTL.total_seconds()
+# Frames per member per kind within one window, across all of the member's sockets.
+WINDOW_SECONDS = 10
+BUDGETS = {
+    # Sending, editing and deleting messages, and moderation.
+    "chat": 10,
+    # History pages and catching up after reconnecting.
+    "history": 20,
+    # Status changes.
+    "presence": 10,
+    # Call signalling: setting up a call with five peers takes a few dozen frames.
+    "calls": 300,
+}
+
+# Claim a place if there is one, atomically: drop expired claims, count, add.
+_CLAIM = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+    redis.call('EXPIRE', KEYS[1], ARGV[5])
+    return 1
+end
+return 0
+"""
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+    weakref.WeakKeyDictionary()
+)
+# The embedded default's budgets: {user_id: {channel_name: expires}}, {key: (window, count)}.
+_local_claims: dict[int, dict[str, float]] = {}
+_local_counts: dict[str, tuple[int, int]] = {}
+
+
+def _redis() -> aioredis.Redis | None:
+    if not settings.REDIS_URL:
+        return None
+    # A client belongs to the event loop it was made on.
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        _clients[loop] = client
+    return client
+
+
+def _sockets_key(user_id: int) -> str:
+    return f"sockets:member:{user_id}"
+
+
+async def socket_claim(*, user_id: int, channel_name: str) -> bool:
+    """Take one of the member's `MAX_SOCKETS` places for this connection; False when all are
+    taken."""
+    now = time.time()
+    client = _redis()
+    if client is None:
+        claims = _local_claims.setdefault(user_id, {})
+        for name, expires in list(claims.items()):
+            if expires <= now:
+                del claims[name]
+        if channel_name not in claims and len(claims) >= MAX_SOCKETS:
+            return False
+        claims[channel_name] = now + CLAIM_TTL
+        return True
+    claimed = await client.eval(  # type: ignore[misc]
+        _CLAIM,
+        1,
+        _sockets_key(user_id),
+        now,
+        now + CLAIM_TTL,
+        channel_name,
+        MAX_SOCKETS,
+        int(CLAIM_TTL) * 2,
+    )
+    return bool(claimed)
+
+
+async def socket_release(*, user_id: int, channel_name: str) -> None:
+    client = _redis()
+    if client is None:
+        _local_claims.get(user_id, {}).pop(channel_name, None)
+        return
+    await client.zrem(_sockets_key(user_id), channel_name)
+
+
+async def sockets_renew(*, claims: Iterable[tuple[int, str]]) -> None:
+    """Keep this process's connections' claims `(user_id, channel_name)` from expiring."""
+    expires = time.time() + CLAIM_TTL
+    client = _redis()
+    if client is None:
+        for user_id, name in claims:
+            _local_claims.setdefault(user_id, {})[name] = expires
+        return
+    async with client.pipeline(transaction=False) as pipe:
+        for user_id, name in claims:
+            pipe.zadd(_sockets_key(user_id), {name: expires})
+            pipe.expire(_sockets_key(user_id), int(CLAIM_TTL) * 2)
+        await pipe.execute()
+
+
+async def frame_allowed(*, user_id: int, kind: str) -> bool:
+    """Count one frame of `kind` (a key of BUDGETS) against the member's budget for the
+    current window; False once it is spent. Fixed windows: a burst may straddle two."""
+    window = int(time.time() // WINDOW_SECONDS)
+    key = f"frames:member:{user_id}:{kind}:{window}"
+    client = _redis()
+    if client is None:
+        _window, count = _local_counts.get(key, (window, 0))
+        if len(_local_counts) > 10_000:
+            _forget_old_windows(window)
+        _local_counts[key] = (window, count + 1)
+        return count < BUDGETS[kind]
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, WINDOW_SECONDS * 2)
+        count, _expiry = await pipe.execute()
+    return int(count) <= BUDGETS[kind]
+
+
+def _forget_old_windows(window: int) -> None:
+    for key, (seen, _count) in list(_local_counts.items()):
+        if seen < window:
+            del _local_counts[key]
