@@ -4,7 +4,7 @@
 // whose `gettext` the page loads before this module.
 
 import { callConnected, callDropped, callEnded, callHandlers, drawTables, isCallError, onCallError, setUpCall } from "./room/call-ui.js";
-import { chatConnected, chatDropped, chatEnded, chatHandlers, chatRefused, setMuted, setUpChat } from "./room/chat.js";
+import { chatConnected, chatDropped, chatEnded, chatError, chatHandlers, chatRefused, setMuted, setUpChat } from "./room/chat.js";
 import { setTime } from "./room/dom.js";
 import { live, root, say, socket } from "./room/live.js";
 import { moderationHandlers } from "./room/moderation.js";
@@ -61,6 +61,7 @@ const handlers = {
       onCallError(frame);
       return;
     }
+    if (frame.client_id && chatError(frame)) return;
     chatRefused();
     say(frame.message);
   },
@@ -75,7 +76,7 @@ function endLive(code) {
   callEnded();
   // Logged out: the page itself now leads to the login page (unless this page is already
   // going somewhere, e.g. it is the one that logged out: a reload would cancel that).
-  if (code === KICK_CODES.loggedOut) {
+  if (code === KICK_CODES.loggedOut || code === KICK_CODES.passwordChanged) {
     setTimeout(() => {
       if (!leavingPage) location.reload();
     }, 1500);

@@ -1,12 +1,13 @@
 """Two members meet in the cafeteria and chat live."""
 
+import re
 from collections.abc import Callable
 from typing import Literal
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
-from rooms.models import CAFETERIA_SLUG, Room
+from rooms.models import CAFETERIA_SLUG, Message, Room
 from tests.factories import PASSWORD, onboarded_member
 
 pytestmark = pytest.mark.browser
@@ -68,3 +69,47 @@ def test_room_pages_pass_axe(
     for scheme in SCHEMES:
         page.emulate_media(color_scheme=scheme)
         axe_check(page)
+
+
+def test_messages_written_on_a_dead_connection_all_arrive_after_reconnecting(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """More messages than the server takes in one go wait in the page and go out at its
+    pace: none is stranded by the rate limit."""
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    first, second = new_page(), new_page()
+    routes: list[WebSocketRoute] = []
+    dead = False
+
+    def through(socket: WebSocketRoute) -> None:
+        # A dead connection looks open to the page and swallows what it sends.
+        if not dead:
+            socket.connect_to_server()
+        routes.append(socket)
+
+    first.route_web_socket(re.compile(r"/ws/rooms/cafeteria/$"), through)
+    login(first, asgi_server, ana.email, PASSWORD)
+    login(second, asgi_server, beto.email, PASSWORD)
+    first.goto(f"/rooms/{room.slug}/")
+    expect(first.locator("#chat-status")).to_have_text("Connected.")
+    second.goto(f"/rooms/{room.slug}/")
+    expect(second.locator("#presence")).to_contain_text("Ana Arias")
+
+    dead = True
+    routes[-1].close(code=3000, reason="network gone")
+    count = len(routes)
+    while len(routes) == count:  # the page reconnects, into the dead connection
+        first.wait_for_timeout(100)
+    message = first.get_by_label("Message")
+    for n in range(12):
+        message.fill(f"Mensaje {n}")
+        message.press("Enter")
+    dead = False
+    routes[-1].close(code=3000, reason="network back")
+
+    for n in range(12):
+        expect(second.locator("#messages")).to_contain_text(f"Mensaje {n}", timeout=30_000)
+    expect(first.locator("#messages .message-state").filter(has_text="sending")).to_have_count(0)
+    assert Message.objects.filter(room=room, author=ana).count() == 12

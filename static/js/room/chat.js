@@ -7,6 +7,12 @@ import { live, say, send, socket } from "./live.js";
 import { addActions, messageItem, reopenEditors, showDeleted, showEdited, updateMessage } from "./message.js";
 
 const PAGE_SIZE = 50;
+// The server takes 10 chat frames per member per 10 s (docs/websocket-protocol.md, Limits):
+// what waits to be sent (a reconnection's unacknowledged messages, a fast typist) goes out
+// under that pace, a little below it to leave room for edits and another tab.
+const PACE_WINDOW_MS = 10_000;
+const PACE_MAX = 8;
+const RETRY_AFTER_MS = 3_000;
 
 const scroller = document.getElementById("messages-scroll");
 const log = document.getElementById("messages");
@@ -19,7 +25,10 @@ const mutedNote = document.getElementById("chat-muted");
 const rendered = new Set(
   [...log.querySelectorAll("li[data-id]")].map((item) => Number(item.dataset.id)),
 );
-const pending = new Map(); // client_id -> {text, item}
+const pending = new Map(); // client_id -> {text, item}, until acknowledged
+let outbox = []; // client_ids to send on this connection, oldest first
+let sentAt = []; // when the last chat frames went out (for the pace)
+let paceTimer = null;
 // history.page does not say what it answers; the server handles one frame at a time per
 // connection, so pages come back in the order they were asked for.
 let pageRequests = [];
@@ -98,8 +107,55 @@ function requestSince(afterId) {
   if (send({ type: "history.since", after_id: afterId })) pageRequests.push("since");
 }
 
-function sendChat(clientId, body) {
-  send({ type: "chat.send", client_id: clientId, text: body });
+/** Send what waits in the outbox, oldest first, without going over the server's budget. */
+function flush() {
+  clearTimeout(paceTimer);
+  paceTimer = null;
+  while (outbox.length && socket.isOpen) {
+    const now = Date.now();
+    sentAt = sentAt.filter((time) => time > now - PACE_WINDOW_MS);
+    if (sentAt.length >= PACE_MAX) {
+      paceTimer = setTimeout(flush, sentAt[0] + PACE_WINDOW_MS - now);
+      return;
+    }
+    const clientId = outbox.shift();
+    const entry = pending.get(clientId);
+    if (!entry) continue;
+    if (!send({ type: "chat.send", client_id: clientId, text: entry.text })) {
+      outbox.unshift(clientId);
+      return;
+    }
+    sentAt.push(now);
+  }
+}
+
+function queue(clientId) {
+  if (!outbox.includes(clientId)) outbox.push(clientId);
+  flush();
+}
+
+/** An error frame about one of our messages (it carries its client_id): retry it later if
+ * the budget ran out, otherwise it will never go: say so on the message. Returns whether
+ * the frame was about a message of ours. */
+export function chatError(frame) {
+  const entry = pending.get(frame.client_id);
+  if (!entry) return false;
+  if (frame.code === "rate_limited" || frame.code === "server_error") {
+    setTimeout(() => {
+      if (pending.has(frame.client_id)) {
+        outbox.unshift(frame.client_id);
+        flush();
+      }
+    }, RETRY_AFTER_MS);
+    return true;
+  }
+  pending.delete(frame.client_id);
+  entry.item.classList.add("message-failed");
+  entry.item.querySelector(".message-state").textContent = fill(gettext("not sent: {reason}"), {
+    reason: frame.message,
+  });
+  say(frame.message);
+  return true;
 }
 
 function onAck(frame) {
@@ -169,13 +225,21 @@ export function chatConnected(history) {
   const catchUpFrom = lastId;
   history.forEach(addMessage);
   requestSince(catchUpFrom);
-  // The server stores each client_id once.
-  for (const [clientId, entry] of pending) sendChat(clientId, entry.text);
+  // The server stores each client_id once, so a message sent before the drop and sent
+  // again is still one message.
+  outbox = [...pending.keys()];
+  flush();
 }
 
 export function chatDropped() {
   pageRequests = [];
   loadingOlder = false;
+  // What went out on the lost connection may never have reached the server; if it did,
+  // the server's `rate_limited` answers say so, and those messages are retried.
+  outbox = [];
+  sentAt = [];
+  clearTimeout(paceTimer);
+  paceTimer = null;
 }
 
 export function chatRefused() {
@@ -204,7 +268,7 @@ export function setUpChat() {
     log.append(item);
     scrollToEnd();
     pending.set(clientId, { text: body, item });
-    if (socket.isOpen) sendChat(clientId, body);
+    if (socket.isOpen) queue(clientId);
     textarea.value = "";
   });
   textarea.addEventListener("keydown", (event) => {

@@ -12,7 +12,7 @@ const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
 // Close codes the server uses to send someone away on purpose: reconnecting would only be
 // refused again.
-export const KICK_CODES = { min: 4000, max: 4099, loggedOut: 4000 };
+export const KICK_CODES = { min: 4000, max: 4099, loggedOut: 4000, passwordChanged: 4004 };
 
 // A refused handshake looks like a network failure; the page over HTTP says why (logged
 // out, no longer allowed, room gone), so reload it when it would.
