@@ -64,3 +64,20 @@ class EventOver(EventError):
 class InvalidAnswer(EventError):
     code = "invalid_answer"
     default_message = _("Answer going, maybe or not going.")
+
+
+# Meetups a member (not staff) may start in 24 hours.
+MEETUPS_PER_DAY = 5
+
+
+class TooManyMeetups(EventError):
+    code = "too_many_meetups"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "You have started %(count)s meetups in the last 24 hours, the most there "
+                "can be. Try again tomorrow."
+            )
+            % {"count": MEETUPS_PER_DAY}
+        )

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from events.access import event_can_manage, user_is_member
 from events.errors import (
+    MEETUPS_PER_DAY,
     CapacityBelowAttendance,
     CapacityTooLow,
     EndsBeforeStart,
@@ -23,6 +24,7 @@ from events.errors import (
     StaffOnly,
     StartsInPast,
     TitleRequired,
+    TooManyMeetups,
 )
 from events.models import EVENT_ROOM_OPENS_BEFORE, Event, EventKind, Rsvp
 from events.rsvps import waitlist_promote
@@ -88,6 +90,7 @@ def _check_room(room: Room | None) -> None:
         raise RoomClosed
 
 
+@transaction.atomic
 def event_create(
     *,
     by: User,
@@ -110,6 +113,13 @@ def event_create(
         raise ValueError(f"unknown event kind {kind!r}")
     if kind != EventKind.MEETUP and not by.is_staff:
         raise StaffOnly
+    if kind == EventKind.MEETUP and not by.is_staff:
+        # One creation at a time per member, so two at once cannot both pass the count.
+        User.objects.select_for_update().filter(pk=by.pk).first()
+        since = (now or timezone.now()) - timedelta(days=1)
+        started = Event.objects.filter(created_by=by, kind=EventKind.MEETUP, created_at__gte=since)
+        if started.count() >= MEETUPS_PER_DAY:
+            raise TooManyMeetups
     title = title.strip()
     if not title:
         raise TitleRequired

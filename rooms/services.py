@@ -42,6 +42,24 @@ class NotAllowed(RoomError):
     default_message = _("You are not allowed to do that.")
 
 
+# Rooms a member (not staff) may open in 24 hours: plenty for a day of meetings, and a
+# ceiling for a script opening thousands.
+ROOMS_PER_DAY = 10
+
+
+class TooManyRooms(RoomError):
+    code = "too_many_rooms"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "You have opened %(count)s rooms in the last 24 hours, the most there can "
+                "be. Use one of yours, or try again tomorrow."
+            )
+            % {"count": ROOMS_PER_DAY}
+        )
+
+
 class MemberMuted(RoomError):
     code = "muted"
     default_message = _("You are muted in this room for now.")
@@ -98,6 +116,12 @@ def room_create(
     `opens_at`, others may come in from then on (see `room_can_enter`)."""
     if not _is_member(creator) or (permanent and not creator.is_staff):
         raise NotAllowed
+    if not creator.is_staff:
+        # One creation at a time per member, so two at once cannot both pass the count.
+        User.objects.select_for_update().filter(pk=creator.pk).first()
+        since = timezone.now() - timedelta(days=1)
+        if Room.objects.filter(created_by=creator, created_at__gte=since).count() >= ROOMS_PER_DAY:
+            raise TooManyRooms
     name = " ".join(name.split())
     if not name:
         raise RoomError(str(_("Give the room a name.")))

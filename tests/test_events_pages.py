@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from events.errors import MEETUPS_PER_DAY
 from events.models import Event, Rsvp
 from events.rsvps import rsvp_set
 from events.services import event_cancel
@@ -551,3 +552,16 @@ def test_the_dashboard_lists_the_next_three_events_in_my_zone(
     assert "Session 3" not in html and "Called off" not in html
     assert f'href="/events/{events[0].pk}/"' in html
     assert "Tue 15 Jan, 11:00" in html
+
+
+def test_a_member_starts_at_most_five_meetups_a_day(as_alice: Client, alice: User) -> None:
+    fields = {"description": "", "when": "now", "duration": "30"}
+    for n in range(MEETUPS_PER_DAY):
+        assert post(as_alice, MEETUP, {"title": f"Meetup {n}", **fields}).status_code == 302
+
+    response = post(as_alice, MEETUP, {"title": "One more", **fields})
+
+    assert response.status_code == 400
+    assert "meetups in the last 24 hours" in response.content.decode()
+    assert not Event.objects.filter(title="One more").exists()
+    assert not Room.objects.filter(name="One more").exists()

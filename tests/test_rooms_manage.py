@@ -17,7 +17,7 @@ from django.utils import timezone
 from members.models import User
 from rooms.broadcast import room_group
 from rooms.models import Presence, Room, RoomParticipation
-from rooms.services import cafeteria_get
+from rooms.services import ROOMS_PER_DAY, cafeteria_get
 from tests.factories import (
     AcquaintanceFactory,
     BlockFactory,
@@ -532,3 +532,23 @@ def test_staff_close_rooms_from_the_admin_but_not_the_cafeteria(alice: User, sta
     assert "The cafeteria cannot be closed" in html
     assert not Room.objects.get(pk=room.pk).is_open
     assert cafeteria_get().is_open
+
+
+@pytest.mark.django_db
+def test_a_member_opens_at_most_ten_rooms_a_day_and_staff_are_not_counted(
+    alice: User, staff: User
+) -> None:
+    as_alice = client_for(alice)
+    for n in range(ROOMS_PER_DAY):
+        assert as_alice.post(NEW, form_data(name=f"Room {n}")).status_code == 302
+
+    response = as_alice.post(NEW, form_data(name="One more"))
+
+    assert response.status_code == 400
+    assert "rooms in the last 24 hours" in response.content.decode()
+    assert not Room.objects.filter(name="One more").exists()
+    # Yesterday's rooms no longer count.
+    Room.objects.filter(created_by=alice).update(created_at=timezone.now() - timedelta(days=1))
+    assert as_alice.post(NEW, form_data(name="One more")).status_code == 302
+    for n in range(ROOMS_PER_DAY + 1):
+        assert client_for(staff).post(NEW, form_data(name=f"Staff {n}")).status_code == 302
