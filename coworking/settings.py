@@ -361,13 +361,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 # Profile photos over this many MB are refused by the form (members/images.py also refuses
 # photos whose pixels would take too much memory to decode).
 PHOTO_UPLOAD_MAX_MB = env.int("PHOTO_UPLOAD_MAX_MB", default=5)
-if min(
-    DATA_UPLOAD_MAX_MEMORY_SIZE,
-    DATA_UPLOAD_MAX_NUMBER_FIELDS,
-    DATA_UPLOAD_MAX_NUMBER_FILES,
-    FILE_UPLOAD_MAX_MEMORY_SIZE,
-    PHOTO_UPLOAD_MAX_MB,
-) < 1:
+if (
+    min(
+        DATA_UPLOAD_MAX_MEMORY_SIZE,
+        DATA_UPLOAD_MAX_NUMBER_FIELDS,
+        DATA_UPLOAD_MAX_NUMBER_FILES,
+        FILE_UPLOAD_MAX_MEMORY_SIZE,
+        PHOTO_UPLOAD_MAX_MB,
+    )
+    < 1
+):
     raise ImproperlyConfigured("Request and upload limits must be at least 1.")
 
 # EMAIL_URL: smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), consolemail://, ...
