@@ -47,7 +47,6 @@ class ProfileForm(forms.ModelForm[Profile]):
     photo_upload = forms.FileField(
         label=_("Photo"),
         required=False,
-        help_text=_("JPEG, PNG or WebP, up to 5 MB. We crop it to a square."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
     remove_photo = forms.BooleanField(label=_("Remove my photo"), required=False)
@@ -122,6 +121,9 @@ class ProfileForm(forms.ModelForm[Profile]):
         self.fields["headline"].required = True
         self.fields["display_name"].initial = user.display_name or user.get_full_name()
         self.fields["time_zone"].initial = user.time_zone
+        self.fields["photo_upload"].help_text = _(
+            "JPEG, PNG or WebP, up to %(limit)s MB. We crop it to a square."
+        ) % {"limit": settings.PHOTO_UPLOAD_MAX_MB}
         self.fields["language"].initial = user.language
         self.fields["working_days"].initial = self.instance.working_days
         if self.instance.pk:
