@@ -58,9 +58,10 @@ def _enter(
     row = presence.presence_add(room=room, user=user, channel_name=channel_name)
     latest = history(room=room, viewer=user, limit=PAGE_SIZE)
     muted = participation.is_muted() and participation.muted_until
+    blocked = blocked_user_ids(user=user)
     return None, {
         "room": room,
-        "blocked": blocked_user_ids(user=user),
+        "blocked": blocked,
         "hello": {
             "type": "hello",
             "v": PROTOCOL_VERSION,
@@ -72,7 +73,11 @@ def _enter(
                 "staff": user.is_staff,
                 "muted_until": muted.isoformat() if muted else None,
             },
-            "presence": presence.presence_snapshot(room=room, viewer=user),
+            # Shared with the other arrivals of the last moment (a crowd coming back after
+            # a restart): this socket joins the room's group at once to hear what changed.
+            "presence": presence.presence_snapshot_shared(
+                room=room, viewer=user, own=row, hidden=blocked
+            ),
             "history": [broadcast.message_data(m) for m in reversed(latest)],
         },
     }

@@ -8,8 +8,11 @@ rows of a process that died stop being touched and `presence_prune` deletes them
 `PRESENCE_TTL`. Whichever way a member vanishes, they are gone from the list within a minute.
 """
 
+import bisect
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -293,23 +296,101 @@ def presence_entries(
     return members, sorted(wanted - {member["id"] for member in members})
 
 
-def presence_snapshot(
-    *, room: Room, viewer: User, now: datetime | None = None
+def _room_entries(
+    *, room_id: int, now: datetime, exclude_channel: str = ""
 ) -> list[dict[str, Any]]:
-    """The members present in `room` as `viewer` may see them (nobody on either side of a
-    block with them), one entry per member however many tabs they have open, by name."""
-    now = now or timezone.now()
-    hidden = blocked_user_ids(user=viewer)
     rows = (
         _live(now=now)
-        .filter(room=room)
-        .exclude(user_id__in=hidden)
+        .filter(room_id=room_id)
+        .exclude(channel_name=exclude_channel)
         .select_related("user")
         # Only what an entry shows: a full cafeteria's `hello` reads a thousand of these.
         .only(*SNAPSHOT_FIELDS)
         .order_by("since")
     )
-    return sorted(_by_member(rows), key=lambda member: (str(member["name"]).lower(), member["id"]))
+    return sorted(_by_member(rows), key=_by_name)
+
+
+def _by_name(member: dict[str, Any]) -> tuple[str, int]:
+    return str(member["name"]).lower(), member["id"]
+
+
+# Arrivals within this many seconds of each other share one reading of the room's presence
+# (per process): 1,000 members coming back after a restart would otherwise each read all the
+# others, a quadratic ramp. It is safe because a change is announced by its batch
+# (rooms.broadcast.PRESENCE_BATCH_SECONDS, 1 s) after it was made, so after the shared
+# reading: a socket that got the reading joins the room's group within the other half
+# second and hears it. Keep it well under the batch delay.
+SHARED_SNAPSHOT_SECONDS = 0.5
+# {room_id: (time.monotonic() when read, entries by name)}. A list is never changed once
+# stored, only replaced, so a reader may hold on to it.
+_shared: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+
+
+def _shared_reading(*, room_id: int, own_channel: str) -> tuple[float, list[dict[str, Any]]]:
+    read_at = time.monotonic()
+    cached = _shared.get(room_id)
+    if cached is not None and read_at - cached[0] < SHARED_SNAPSHOT_SECONDS:
+        return cached
+    # Without the reader's own row, not committed yet: nobody else may be shown an arrival
+    # whose transaction could still fail. It joins the reading once committed (below).
+    entries = _room_entries(room_id=room_id, now=timezone.now(), exclude_channel=own_channel)
+    if len(_shared) > 1000:  # rooms come and go: forget the stale ones
+        for key, (at, _entries) in list(_shared.items()):
+            if read_at - at >= SHARED_SNAPSHOT_SECONDS:
+                del _shared[key]
+    _shared[room_id] = (read_at, entries)
+    return read_at, entries
+
+
+def _shared_add(*, room_id: int, read_at: float, entry: dict[str, Any]) -> None:
+    """An arrival sharing the reading `read_at` is committed: later ones see it too."""
+    cached = _shared.get(room_id)
+    if cached is None or cached[0] != read_at:
+        return  # a newer reading has it already
+    entries = [each for each in cached[1] if each["id"] != entry["id"]]
+    bisect.insort(entries, entry, key=_by_name)
+    _shared[room_id] = (read_at, entries)
+
+
+def presence_snapshot(
+    *,
+    room: Room,
+    viewer: User,
+    hidden: set[int] | None = None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The members present in `room` as `viewer` may see them (nobody on either side of a
+    block with them, `hidden`, read when not given), one entry per member however many tabs
+    they have open, by name. Read now: for pages."""
+    hidden = blocked_user_ids(user=viewer) if hidden is None else hidden
+    entries = _room_entries(room_id=room.pk, now=now or timezone.now())
+    return [entry for entry in entries if entry["id"] not in hidden]
+
+
+def presence_snapshot_shared(
+    *, room: Room, viewer: User, own: Presence, hidden: set[int]
+) -> list[dict[str, Any]]:
+    """`presence_snapshot` for a socket's `hello` (`hidden`: the viewer's blocks, either
+    way), from a reading of the room shared with the arrivals of the last
+    `SHARED_SNAPSHOT_SECONDS` in this process. The socket must join the room's group right
+    after, to hear the changes made since the reading (see `SHARED_SNAPSHOT_SECONDS`).
+    `own` is the viewer's new presence row: the viewer always sees themselves."""
+    read_at, shared = _shared_reading(room_id=room.pk, own_channel=own.channel_name)
+    entries = [entry for entry in shared if entry["id"] not in hidden]
+    if not any(entry["id"] == viewer.pk for entry in shared):
+        own_entry = {
+            "id": viewer.pk,
+            "name": viewer.name,
+            "status": own.status,
+            "since": own.since.isoformat(),
+            "table": None,
+        }
+        bisect.insort(entries, own_entry, key=_by_name)
+        transaction.on_commit(
+            partial(_shared_add, room_id=room.pk, read_at=read_at, entry=own_entry)
+        )
+    return entries
 
 
 def present_by_room(

@@ -1,0 +1,145 @@
+"""A crowd arriving at once (after a restart): their `hello`s share one reading of the room's
+presence, and nobody sees more, or less, than they should."""
+
+import asyncio
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from members.models import User
+from rooms import presence
+from rooms.models import Presence, Room
+from tests.factories import BlockFactory, RoomFactory, UserFactory
+from tests.test_rooms_socket import drain, join, member_with_session, next_of, room
+
+
+@pytest.fixture(autouse=True)
+def no_shared_reading() -> Iterator[None]:
+    presence._shared.clear()
+    yield
+    presence._shared.clear()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    """`time.monotonic` as rooms.presence sees it, moved by hand."""
+    now = SimpleNamespace(value=1000.0)
+    monkeypatch.setattr(presence, "time", SimpleNamespace(monotonic=lambda: now.value))
+    return now
+
+
+def arrive(place: Room, user: User, hidden: set[int] | None = None) -> list[dict[str, Any]]:
+    """What a socket's `_enter` does: its presence row, then its `hello`'s list."""
+    row = presence.presence_add(room=place, user=user, channel_name=f"test!{user.pk}")
+    return presence.presence_snapshot_shared(
+        room=place, viewer=user, own=row, hidden=hidden or set()
+    )
+
+
+def ids(entries: list[dict[str, Any]]) -> list[int]:
+    return [entry["id"] for entry in entries]
+
+
+def present(place: Room, name: str) -> User:
+    user = UserFactory.create(display_name=name)
+    presence.presence_add(room=place, user=user, channel_name=f"earlier!{user.pk}")
+    return user
+
+
+@pytest.mark.django_db(transaction=True)  # arrivals commit: on_commit runs
+def test_arrivals_within_the_window_share_one_reading_of_the_room(
+    clock: SimpleNamespace, django_assert_num_queries: Any
+) -> None:
+    place = RoomFactory.create()
+    ana = present(place, "Ana")
+    ben, cleo = UserFactory.create(display_name="Ben"), UserFactory.create(display_name="Cleo")
+
+    assert ids(arrive(place, ben)) == [ana.pk, ben.pk]
+    # Someone arrives through another server process: this one's reading does not know yet
+    # (their batched presence.update will say so, a second later).
+    dora = present(place, "Dora")
+    clock.value += 0.4
+    row = presence.presence_add(room=place, user=cleo, channel_name="test!cleo")
+    with django_assert_num_queries(0):
+        seen_by_cleo = presence.presence_snapshot_shared(
+            room=place, viewer=cleo, own=row, hidden=set()
+        )
+
+    assert ids(seen_by_cleo) == [ana.pk, ben.pk, cleo.pk]
+    clock.value += presence.SHARED_SNAPSHOT_SECONDS
+    eve = UserFactory.create(display_name="Eve")
+    assert ids(arrive(place, eve)) == [ana.pk, ben.pk, cleo.pk, dora.pk, eve.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_member_on_either_side_of_a_block_is_hidden_from_a_shared_reading(
+    clock: SimpleNamespace,
+) -> None:
+    place = RoomFactory.create()
+    ana, ben = present(place, "Ana"), present(place, "Ben")
+    cleo = UserFactory.create(display_name="Cleo")
+    BlockFactory.create(blocker=ana, blocked=cleo)
+    dora = UserFactory.create(display_name="Dora")
+    assert ids(arrive(place, dora)) == [ana.pk, ben.pk, dora.pk]
+
+    seen_by_cleo = arrive(place, cleo, hidden={ana.pk})
+    # Ana arrives again (another tab) within the window and Cleo is in the reading by now.
+    seen_by_ana = presence.presence_snapshot_shared(
+        room=place,
+        viewer=ana,
+        own=presence.presence_add(room=place, user=ana, channel_name="test!ana-2"),
+        hidden={cleo.pk},
+    )
+
+    assert ids(seen_by_cleo) == [ben.pk, cleo.pk, dora.pk]
+    assert ids(seen_by_ana) == [ana.pk, ben.pk, dora.pk]
+    assert len(presence._shared) == 1  # one reading served all three
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_arrival_is_never_shown_to_the_next_ones(clock: SimpleNamespace) -> None:
+    from django.db import transaction
+
+    place = RoomFactory.create()
+    ana = present(place, "Ana")
+    ben, cleo = UserFactory.create(display_name="Ben"), UserFactory.create(display_name="Cleo")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert ids(arrive(place, ben)) == [ana.pk, ben.pk]
+        raise RuntimeError("the rest of Ben's `_enter` failed")
+
+    assert not Presence.objects.filter(user=ben).exists()
+    assert ids(arrive(place, cleo)) == [ana.pk, cleo.pk]
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_change_after_the_shared_reading_reaches_the_newcomer_in_the_next_update(
+    clock: SimpleNamespace,
+) -> None:
+    _ana, ana_session = await member_with_session(display_name="Ana")
+    ben_user, ben_session = await member_with_session(display_name="Ben")
+    _cleo, cleo_session = await member_with_session(display_name="Cleo")
+    place = await room()
+    ana, _ = await join(place, ana_session)
+    ben, _ = await join(place, ben_session)
+    await drain(ana, quiet=1.2)
+    presence._shared.clear()
+
+    # Ana's second tab takes a fresh reading; Ben changes his status right after it, and
+    # Cleo arrives within the window, so her `hello` is from that reading.
+    second_tab, _ = await join(place, ana_session)
+    await ben.send_json_to({"type": "presence.status", "status": "dnd"})
+    await asyncio.sleep(0.1)
+    cleo, hello = await join(place, cleo_session)
+    statuses = {m["id"]: m["status"] for m in hello["presence"]}
+    assert statuses[ben_user.pk] == "working"
+
+    # Cleo applies the updates as the page does; the batch with Ben's change reaches her.
+    update = await next_of(cleo, "presence.update")
+    statuses |= {m["id"]: m["status"] for m in update["members"]}
+    assert statuses[ben_user.pk] == "dnd"
+    for communicator in (ana, ben, second_tab, cleo):
+        await communicator.disconnect()
