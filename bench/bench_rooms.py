@@ -61,9 +61,10 @@ REDIS_DB = 10
 MEMBERS = int(os.environ.get("BENCH_ROOMS_MEMBERS", "1000"))
 CLIENT_PROCESSES = int(os.environ.get("BENCH_ROOMS_CLIENT_PROCESSES", "2"))
 HANDSHAKES_IN_FLIGHT = 50  # over all client processes
-# 20 senders at one message every 2 s: 10 messages/s into the room, each sender at half the
-# per-connection limit (10 chat frames per 10 s). At a full 1/s a sender sits exactly on the
-# limit and server-side jitter gets its frames refused.
+# 20 senders (20 members, one socket each) at one message every 2 s: 10 messages/s into the
+# room, each sender at half its member's chat budget (10 chat frames per 10 s across all of a
+# member's sockets, rooms.sockets.limits). At a full 1/s a sender sits exactly on the budget,
+# and with fixed windows server-side jitter gets its frames refused.
 SENDERS = 20
 RATE = 10.0  # messages per second into the room
 STEADY_SECONDS = 30.0
@@ -714,7 +715,7 @@ def _report(ours: Figures, yardstick: Figures) -> str:
         f"does (after 1 s, 2 s, 4 s... up to 30 s) for up to {RAMP_LIMIT:.0f} s; then "
         f"{SETTLE_SECONDS:.0f} s to settle; then {RATE:.0f} chat messages/s for "
         f"{STEADY_SECONDS:.0f} s from {SENDERS} senders (one message every "
-        f"{SENDERS / RATE:.0f} s each, half the per-connection limit), and "
+        f"{SENDERS / RATE:.0f} s each, half the per-member chat budget), and "
         f"{DRAIN_SECONDS:.0f} s to drain. Every member pings every {PING_INTERVAL:.0f} s like "
         "the page. Latency runs from `chat.send` leaving the sender to `chat.message` "
         "arriving at each other member; *delivered* counts (message, member) pairs against "
