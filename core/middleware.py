@@ -15,11 +15,9 @@ class MemberTimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         zone = getattr(request.user, "time_zone", None)
-        if zone:
-            timezone.activate(zoneinfo.ZoneInfo(zone))
-        else:
-            timezone.deactivate()
-        return self.get_response(request)
+        # For this request only: the thread serves others next (and runs tests after).
+        with timezone.override(zoneinfo.ZoneInfo(zone) if zone else None):
+            return self.get_response(request)
 
 
 # Finer than this tells nobody anything, and costs a write per page.
