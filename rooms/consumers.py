@@ -193,17 +193,18 @@ class LobbyConsumer(MemberSocket):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
+        await self.pace()
         # The lobby's protocol names two errors: a frame it cannot take, and anything else.
         try:
             content = decode(text_data)
         except FrameError as exc:
             unreadable = exc.code in ("invalid_frame", "frame_too_large")
-            await self.send_error("invalid_frame" if unreadable else "unknown_type")
+            await self.refuse("invalid_frame" if unreadable else "unknown_type")
             return
         if content["type"] == "ping":
             await self.on_ping(content)
         else:
-            await self.send_error("unknown_type")
+            await self.refuse("unknown_type")
 
     async def lobby_changed(self, event: dict[str, Any]) -> None:
         if self.pending is not None:

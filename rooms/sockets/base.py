@@ -5,8 +5,10 @@ the language they hear, frames in (size, JSON, type, throttles) and errors out, 
 with their close codes, and handing the connection to its process's sweep (rooms.liveness).
 """
 
+import asyncio
 import logging
 import time
+import weakref
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
@@ -34,6 +36,35 @@ PROTOCOL_VERSION = 1
 # across all of their sockets (rooms.sockets.limits).
 PING_LIMIT = 10
 RATE_WINDOW = 10.0
+# Refused frames a connection is told about within RATE_WINDOW; past that, a refused frame
+# gets no error frame. No client of ours comes close; a flooder's refusals then cost the
+# server no write, and it reads answers nobody needs no more.
+REFUSALS_ANSWERED = 50
+# Frames of any kind, read from one member's sockets in this process: PACE_PER_SECOND on
+# average, PACE_BURST at once. Past that a socket's next frame waits. uvicorn reads a
+# socket's next frame only once the consumer has taken the last one, so a flooder waits in
+# its own TCP buffers and the process goes on serving everyone else. No client of ours comes
+# close (calls, the busiest, have a budget of 30 frames a second).
+PACE_PER_SECOND = 2000.0
+PACE_BURST = 2000.0
+# {user_id: (tokens, when counted)}: a token bucket per member, which may go into debt.
+_paces: dict[int, tuple[float, float]] = {}
+# One frame at a time per member in this process, across their sockets: the database work a
+# flooder's ten sockets ask for when their budgets open (a page of history, a message)
+# queues behind itself, not in front of everyone else's messages on the database thread.
+# Calls (which come in bursts when a call starts, and relay rather than store) and pings
+# do not take turns.
+_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+UNSPACED_TYPES = frozenset({"ping"})
+# A member who ran a budget dry (limits.BUDGETS) in this window or the last one is flooding:
+# their frames of that kind then leave at least SPACING_SECONDS apart, during their turn,
+# so that a budget that opens again lets its frames through over a few seconds rather than
+# all at once in front of everyone else's. Nobody else is slowed down.
+SPACING_SECONDS = 0.25
+# {(user_id, kind): the budget window in which it ran dry}
+_dry: dict[tuple[int, str], int] = {}
+# {user_id: time.monotonic() when their last spaced frame went}
+_spaced: dict[int, float] = {}
 
 CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_FORBIDDEN = 4403
@@ -103,6 +134,8 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
     # The room this socket is in, once the room let it in (`joined`); None for the lobby.
     room: Room | None = None
     joined = False
+    refusals_window = 0
+    refusals = 0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -199,33 +232,87 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
     ) -> None:
         if not self.joined:
             return
+        await self.pace()
         try:
             content = decode(text_data)
         except FrameError as exc:
-            await self.send_error(exc.code)
+            await self.refuse(exc.code)
             return
         handler = self.HANDLERS.get(content["type"])
         if handler is None:
-            await self.send_error("unknown_type")
+            await self.refuse("unknown_type")
             return
         try:
-            await handler(self, content)
+            if content["type"] in UNSPACED_TYPES or content["type"].startswith("call."):
+                await handler(self, content)
+            else:
+                async with self.turn():
+                    await handler(self, content)
         except FrameError as exc:
-            await self.send_json(error_frame(exc.code, about=content))
+            await self.refuse(exc.code, about=content)
         except RoomError as exc:
-            await self.send_json(error_frame(exc.code, str(exc), about=content))
+            await self.refuse(exc.code, str(exc), about=content)
         except Exception:
             logger.exception("Socket %s failed on a %r frame", self.channel_name, content["type"])
             await self.send_json(error_frame("server_error", about=content))
+
+    def turn(self) -> asyncio.Lock:
+        """The member's turn in this process (`_turns`)."""
+        turn = _turns.get(self.user.pk)
+        if turn is None:
+            turn = _turns[self.user.pk] = asyncio.Lock()
+        return turn
+
+    async def pace(self) -> None:
+        """Wait, if need be, until the member is within PACE_PER_SECOND again."""
+        now = time.monotonic()
+        tokens, counted = _paces.get(self.user.pk, (PACE_BURST, now))
+        tokens = min(PACE_BURST, tokens + (now - counted) * PACE_PER_SECOND) - 1
+        if len(_paces) > 10_000:  # forget the members whose bucket is full again
+            for user_id, (left, at) in list(_paces.items()):
+                if left + (now - at) * PACE_PER_SECOND >= PACE_BURST:
+                    del _paces[user_id]
+        _paces[self.user.pk] = (tokens, now)
+        if tokens < 0:
+            await asyncio.sleep(-tokens / PACE_PER_SECOND)
+
+    async def refuse(
+        self, code: str, message: str | None = None, *, about: dict[str, Any] | None = None
+    ) -> None:
+        """Answer a refused frame with an error frame, up to REFUSALS_ANSWERED of them per
+        RATE_WINDOW on this connection."""
+        window = int(time.monotonic() // RATE_WINDOW)
+        if window != self.refusals_window:
+            self.refusals_window, self.refusals = window, 0
+        self.refusals += 1
+        if self.refusals <= REFUSALS_ANSWERED:
+            await self.send_json(error_frame(code, message, about=about))
 
     async def send_error(self, code: str) -> None:
         await self.send_json(error_frame(code))
 
     async def spend(self, kind: str) -> None:
         """Count this frame against the member's budget for `kind` (limits.BUDGETS), shared
-        by all of their sockets; FrameError `rate_limited` once it is spent."""
+        by all of their sockets; FrameError `rate_limited` once it is spent. A member who
+        ran it dry lately waits for their spacing (`_dry`)."""
+        window = int(time.time() // limits.WINDOW_SECONDS)
         if not await limits.frame_allowed(user_id=self.user.pk, kind=kind):
+            if len(_dry) > 10_000:
+                for key, dry in list(_dry.items()):
+                    if dry < window - 1:
+                        del _dry[key]
+            _dry[(self.user.pk, kind)] = window
             raise FrameError("rate_limited")
+        if _dry.get((self.user.pk, kind), window - 2) >= window - 1:
+            now = time.monotonic()
+            due = max(now, _spaced.get(self.user.pk, 0.0) + SPACING_SECONDS)
+            if len(_spaced) > 10_000:
+                for user_id, at in list(_spaced.items()):
+                    if at < now - SPACING_SECONDS:
+                        del _spaced[user_id]
+            _spaced[self.user.pk] = due
+            if due > now:
+                await asyncio.sleep(due - now)
 
     def rate_limit(self, bucket: str, limit: int) -> None:
         """Refuse (FrameError `rate_limited`) a frame past `limit` of its bucket on this

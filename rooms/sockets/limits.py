@@ -50,6 +50,9 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] =
 # The embedded default's budgets: {user_id: {channel_name: expires}}, {key: (window, count)}.
 _local_claims: dict[int, dict[str, float]] = {}
 _local_counts: dict[str, tuple[int, int]] = {}
+# {(user_id, kind): window} of the budgets this process has seen spent: a member flooding
+# past a budget is refused without a trip to Redis until the window ends.
+_spent: dict[tuple[int, str], int] = {}
 
 
 def _redis() -> aioredis.Redis | None:
@@ -122,6 +125,8 @@ async def frame_allowed(*, user_id: int, kind: str) -> bool:
     """Count one frame of `kind` (a key of BUDGETS) against the member's budget for the
     current window; False once it is spent. Fixed windows: a burst may straddle two."""
     window = int(time.time() // WINDOW_SECONDS)
+    if _spent.get((user_id, kind)) == window:
+        return False
     key = f"frames:member:{user_id}:{kind}:{window}"
     client = _redis()
     if client is None:
@@ -134,7 +139,14 @@ async def frame_allowed(*, user_id: int, kind: str) -> bool:
         pipe.incr(key)
         pipe.expire(key, WINDOW_SECONDS * 2)
         count, _expiry = await pipe.execute()
-    return int(count) <= BUDGETS[kind]
+    if int(count) <= BUDGETS[kind]:
+        return True
+    if len(_spent) > 10_000:
+        for spent_key, seen in list(_spent.items()):
+            if seen < window:
+                del _spent[spent_key]
+    _spent[(user_id, kind)] = window
+    return False
 
 
 def _forget_old_windows(window: int) -> None:
