@@ -1,0 +1,578 @@
+"""1,000 members arriving in the cafeteria within 10 s, then the server restarted under them.
+
+Our server as in bench_rooms (uvicorn as docker-compose starts it, DEBUG off, PostgreSQL, the
+Redis pub/sub channel layer). An observer socket is in the room first and keeps the
+presence list the way the page does (`hello`, then `presence.update`: replace by `id`,
+remove `left`).
+
+1. **Ramp**: 1,000 members open their socket at moments spread evenly over 10 s (a failed
+   attempt is tried again like the page does). Measured: when the last one got its `hello`,
+   and when the observer's list first holds all 1,000.
+2. **Restart**: 10 senders chat (one message every 2 s each) from 10 s before the server is
+   stopped (SIGTERM, as a deploy does) and started again, until 30 s after. Every client
+   behaves like static/js/room/socket.js and chat.js: after a drop it reconnects after 0.5
+   to 1 s, then 1 to 2 s, ... up to 30 s (equal jitter), catches up with `history.since`
+   from the last message it has, and a sender sends again, with the same `client_id`,
+   every message not acked yet. Measured: who is back, how long reconnecting took, and
+   whether every member ends with every message exactly once (by id, and no text stored
+   under two ids).
+
+Clients run in forked asyncio processes (the observer alone in one) on the same 2 cores as
+the server, PostgreSQL and Redis.
+"""
+
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from contextlib import suppress
+from dataclasses import dataclass, field
+from multiprocessing.queues import Queue
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin
+
+from bench.bench_rooms import (
+    ROOT,
+    _create_database,
+    _env,
+    _free_port,
+    _percentile,
+    _raise_open_files_limit,
+    _redis,
+    _sampled,
+    _wait_ready,
+)
+from bench.server import web_command
+
+TITLE = "Room sockets: 1,000 arrivals in 10 s, and a restart"
+MEMBERS = int(os.environ.get("BENCH_ROOMS_RAMP_MEMBERS", "1000"))
+ARRIVAL_SECONDS = 10.0
+CLIENT_PROCESSES = 2  # besides the observer's
+OBSERVER_LIMIT = 60.0  # after the last arrival
+SENDERS = 10
+SEND_EVERY = 2.0
+CHAT_BEFORE = 10.0  # seconds of chat before the restart
+CHAT_AFTER = 30.0  # and after it
+RECONNECT_LIMIT = 90.0  # after the restart
+TARGET_SECONDS = 5.0  # from the last arrival to the observer seeing everyone
+FIRST_BACKOFF = 1.0  # socket.js: the first retry after half to all of this
+MAX_BACKOFF = 30.0
+TIME_LIMIT = 420
+# Frames every client skips unread: big, and only the observer needs them.
+SKIP_PREFIXES = ('{"type":"presence.update"', '{"type": "presence.update"')
+
+
+def _hello(frame: str) -> bool:
+    return '"hello"' in frame[:40]
+
+
+# The observer -------------------------------------------------------------------------------
+
+
+async def _observe(
+    url: str, origin: str, cookie: str, wanted: int, out: "Queue[Any]", stop_at: float
+) -> None:
+    ws = await _open(url, origin, cookie)
+    hello = json.loads(await ws.recv())
+    present = {m["id"] for m in hello["presence"]}
+    out.put(("observer", "ready", time.monotonic()))
+    complete = None
+    with suppress(ConnectionClosed, TimeoutError):
+        async with asyncio.timeout(max(0.0, stop_at - time.monotonic())):
+            async for frame in ws:
+                if not isinstance(frame, str) or '"presence.update"' not in frame[:40]:
+                    continue
+                update = json.loads(frame)
+                present |= {m["id"] for m in update["members"]}
+                present -= set(update["left"])
+                if len(present) - 1 >= wanted:  # itself aside
+                    complete = time.monotonic()
+                    break
+    out.put(("observer", "complete", complete, len(present) - 1))
+    await ws.close()
+
+
+def _observer_process(
+    url: str, origin: str, cookie: str, wanted: int, out: "Queue[Any]", stop_at: float
+) -> None:
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    asyncio.run(_observe(url, origin, cookie, wanted, out, stop_at))
+
+
+# The members ----------------------------------------------------------------------------------
+
+
+async def _open(url: str, origin: str, cookie: str) -> ClientConnection:
+    return await connect(
+        url,
+        origin=Origin(origin),
+        additional_headers={"Cookie": cookie},
+        compression=None,
+        proxy=None,
+        ping_interval=None,
+        max_size=None,
+        open_timeout=60,
+        close_timeout=2,
+    )
+
+
+@dataclass
+class Report:
+    """What one client process saw; sent back to the runner whole."""
+
+    arrivals: list[float] = field(default_factory=list)  # hello times of the first arrival
+    first_failures: Counter[str] = field(default_factory=Counter)
+    dropped: int = 0  # members whose socket dropped at the restart
+    back: list[float] = field(default_factory=list)  # seconds from drop to the next hello
+    failures: Counter[str] = field(default_factory=Counter)
+    kicked: Counter[str] = field(default_factory=Counter)
+    # Per member, the message ids it ended with; per sender, {client_id: ids acked}.
+    seen: list[set[int]] = field(default_factory=list)
+    texts: dict[int, str] = field(default_factory=dict)
+    acked: dict[str, set[int]] = field(default_factory=dict)
+    unacked: int = 0
+    sent: int = 0
+    resent: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+class Member:
+    """One page: a socket that comes back after drops, catches up, and (for a sender)
+    resends what was not acked."""
+
+    def __init__(self, report: Report, cookie: str) -> None:
+        self.report = report
+        self.cookie = cookie
+        self.ws: ClientConnection | None = None
+        self.seen: set[int] = set()
+        self.last_id = 0
+        self.pending: dict[str, str] = {}  # client_id: text, until acked
+        self.arrived = False
+        self.dropped_at: float | None = None
+        self.stop = False
+
+    async def live(self, url: str, origin: str, arrive_at: float) -> None:
+        await asyncio.sleep(max(0.0, arrive_at - time.monotonic()))
+        backoff = FIRST_BACKOFF
+        while not self.stop:
+            try:
+                self.ws = await _open(url, origin, self.cookie)
+                first = await asyncio.wait_for(self.ws.recv(), 60)
+                if not isinstance(first, str) or not _hello(first):
+                    raise RuntimeError("no hello")
+                backoff = FIRST_BACKOFF
+                now = time.monotonic()
+                if not self.arrived:
+                    # The page starts from the history in `hello` (none yet, here).
+                    self.arrived = True
+                    self.report.arrivals.append(now)
+                else:
+                    if self.dropped_at is not None:
+                        self.report.back.append(now - self.dropped_at)
+                        self.dropped_at = None
+                    await self.catch_up()
+                async for frame in self.ws:
+                    self.receive(frame)
+            except InvalidStatus as exc:
+                failures = self.report.failures if self.arrived else self.report.first_failures
+                failures[f"HTTP {exc.response.status_code}"] += 1
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd else 1006
+                if 4000 <= code < 4100:
+                    self.report.kicked[str(code)] += 1
+                    return
+            except Exception as exc:
+                failures = self.report.failures if self.arrived else self.report.first_failures
+                failures[type(exc).__name__] += 1
+            if self.stop:
+                return
+            if self.ws is not None and self.arrived and self.dropped_at is None:
+                self.dropped_at = time.monotonic()
+                self.report.dropped += 1
+            self.ws = None
+            # socket.js: between half and all of the current step, the step doubling.
+            await asyncio.sleep(backoff / 2 + random.random() * backoff / 2)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def catch_up(self) -> None:
+        assert self.ws is not None
+        await self.ws.send(json.dumps({"type": "history.since", "after_id": self.last_id}))
+        for client_id, text in list(self.pending.items()):
+            self.report.resent += 1
+            await self.ws.send(
+                json.dumps({"type": "chat.send", "text": text, "client_id": client_id})
+            )
+
+    def note(self, message_id: int, text: str) -> None:
+        self.seen.add(message_id)
+        self.last_id = max(self.last_id, message_id)
+        self.report.texts[message_id] = text
+
+    def receive(self, frame: str | bytes) -> None:
+        if not isinstance(frame, str) or frame.startswith(SKIP_PREFIXES):
+            return
+        data = json.loads(frame)
+        kind = data.get("type")
+        if kind == "chat.message":
+            self.note(data["message"]["id"], data["message"]["text"])
+        elif kind == "history.page":
+            for message in data["messages"]:
+                self.note(message["id"], message["text"])
+            if data["has_more"] and self.ws is not None:
+                # From the page's own last message: live ones may have come in meanwhile.
+                request = {"type": "history.since", "after_id": data["messages"][-1]["id"]}
+                asyncio.get_running_loop().create_task(self.ws.send(json.dumps(request)))
+        elif kind == "chat.ack":
+            client_id = data["client_id"]
+            text = self.pending.pop(client_id, None)
+            self.report.acked.setdefault(client_id, set()).add(data["id"])
+            if text is not None:
+                self.note(data["id"], text)
+        elif kind == "error":
+            self.report.errors[str(data.get("code"))] += 1
+            client_id = data.get("client_id")
+            if data.get("code") == "rate_limited" and client_id in self.pending:
+                # chat.js: a rate-limited message goes again, by its client_id, later.
+                asyncio.get_running_loop().create_task(self.resend(client_id, 2.0))
+
+    async def resend(self, client_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        text = self.pending.get(client_id)
+        if text is not None and self.ws is not None:
+            self.report.resent += 1
+            with suppress(ConnectionClosed):
+                frame = {"type": "chat.send", "text": text, "client_id": client_id}
+                await self.ws.send(json.dumps(frame))
+
+    async def send_chat(self, sender: int, start: float) -> None:
+        count = int((CHAT_BEFORE + CHAT_AFTER) / SEND_EVERY)
+        offset = sender * SEND_EVERY / SENDERS
+        for seq in range(count):
+            await asyncio.sleep(max(0.0, start + offset + seq * SEND_EVERY - time.monotonic()))
+            client_id = str(uuid.uuid4())
+            text = f"ramp {sender} {seq}"
+            self.pending[client_id] = text
+            self.report.sent += 1
+            if self.ws is not None:
+                with suppress(ConnectionClosed):
+                    frame = {"type": "chat.send", "text": text, "client_id": client_id}
+                    await self.ws.send(json.dumps(frame))
+
+
+async def _members(
+    url: str,
+    origin: str,
+    cookies: list[str],
+    arrive_at: list[float],
+    senders: list[int],
+    inbox: "Queue[Any]",
+    out: "Queue[Any]",
+) -> Report:
+    report = Report()
+    members = [Member(report, cookie) for cookie in cookies]
+    living = [
+        asyncio.create_task(m.live(url, origin, at))
+        for m, at in zip(members, arrive_at, strict=True)
+    ]
+    loop = asyncio.get_running_loop()
+    # The runner says when the chat starts and when to stop.
+    chat_start, stop_at = await loop.run_in_executor(None, inbox.get, True, TIME_LIMIT)
+    sending = [
+        asyncio.create_task(members[local].send_chat(sender, chat_start))
+        for local, sender in enumerate(senders)
+    ]
+    await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+    for task in sending:
+        task.cancel()
+    for member in members:
+        member.stop = True
+    report.seen = [m.seen for m in members]
+    report.unacked = sum(len(m.pending) for m in members)
+    for member in members:
+        if member.ws is not None:
+            with suppress(Exception):
+                await asyncio.wait_for(member.ws.close(), 2)
+    for task in living:
+        task.cancel()
+    return report
+
+
+def _members_process(
+    url: str,
+    origin: str,
+    cookies: list[str],
+    arrive_at: list[float],
+    senders: list[int],
+    inbox: "Queue[Any]",
+    out: "Queue[Any]",
+) -> None:
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    out.put(
+        ("members", asyncio.run(_members(url, origin, cookies, arrive_at, senders, inbox, out)))
+    )
+
+
+# The runner -----------------------------------------------------------------------------------
+
+
+class Server:
+    """Our server, which the bench stops and starts again on the same port."""
+
+    def __init__(self, port: int, env: dict[str, str], log: Path) -> None:
+        self.port, self.env, self.log = port, env, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                web_command(self.port), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        _wait_ready(f"http://127.0.0.1:{self.port}/healthz", self.process.pid, self.log)
+
+    def stop(self, timeout: float = 15) -> float:
+        """SIGTERM, then SIGKILL after `timeout`; returns how long it took to go."""
+        assert self.process is not None
+        started = time.monotonic()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return time.monotonic() - started
+
+
+def _timed_out(signum: int, frame: FrameType | None) -> None:
+    raise TimeoutError(f"the ramp benchmark ran over {TIME_LIMIT} s")
+
+
+def run() -> str:
+    _raise_open_files_limit()
+    previous = signal.signal(signal.SIGALRM, _timed_out)
+    signal.alarm(TIME_LIMIT)
+    try:
+        return _run()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _run() -> str:
+    logs = ROOT / "bench" / "results"
+    logs.mkdir(exist_ok=True)
+    _create_database()
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as static_root, _redis() as redis_url:
+        env = _env(port, static_root, redis_url)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        made = subprocess.run(
+            [sys.executable, "-m", "bench.bench_rooms", "--setup", str(MEMBERS + 1)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        setup = json.loads(made.stdout.splitlines()[-1])
+        cookies = [f"{setup['cookie']}={key}" for key in setup["sessions"]]
+        log = logs / "rooms-ramp-server.log"
+        log.write_text("")
+        server = Server(port, env, log)
+        server.start()
+        try:
+            url = f"ws://127.0.0.1:{port}/ws/rooms/{setup['room']}/"
+            return _measure(server, url, f"http://127.0.0.1:{port}", cookies)
+        finally:
+            server.stop()
+
+
+def _measure(server: Server, url: str, origin: str, cookies: list[str]) -> str:
+    ctx = multiprocessing.get_context("fork")
+    out: Queue[Any] = ctx.Queue()
+    inboxes: list[Queue[Any]] = [ctx.Queue() for _ in range(CLIENT_PROCESSES)]
+    observer = ctx.Process(
+        target=_observer_process,
+        args=(url, origin, cookies[0], MEMBERS, out, time.monotonic() + 120),
+        daemon=True,
+    )
+    observer.start()
+    kind, event, _ready_at = out.get(timeout=60)
+    assert (kind, event) == ("observer", "ready")
+    ramp_start = time.monotonic() + 2.0
+    order = list(range(MEMBERS))
+    random.Random(20261203).shuffle(order)
+    arrive_at = [ramp_start + ARRIVAL_SECONDS * slot / MEMBERS for slot in order]
+    members = cookies[1:]
+    processes = [
+        ctx.Process(
+            target=_members_process,
+            args=(
+                url,
+                origin,
+                members[n::CLIENT_PROCESSES],
+                arrive_at[n::CLIENT_PROCESSES],
+                list(range(n, SENDERS, CLIENT_PROCESSES)),
+                inboxes[n],
+                out,
+            ),
+            daemon=True,
+        )
+        for n in range(CLIENT_PROCESSES)
+    ]
+    try:
+        assert server.process is not None
+        with _sampled(server.process.pid, "ramp-arrivals"):
+            for process in processes:
+                process.start()
+            _kind, _event, complete, seen_by_observer = out.get(timeout=ARRIVAL_SECONDS + 150)
+        chat_start = time.monotonic() + 3.0
+        restart_at = chat_start + CHAT_BEFORE
+        stop_at = restart_at + max(CHAT_AFTER, RECONNECT_LIMIT) + 5.0
+        for inbox in inboxes:
+            inbox.put((chat_start, stop_at))
+        time.sleep(max(0.0, restart_at - time.monotonic()))
+        stopping = server.stop()
+        server.start()
+        started_again = time.monotonic()
+        assert server.process is not None
+        with _sampled(server.process.pid, "ramp-restart"):
+            time.sleep(30)
+        reports: list[Report] = [
+            out.get(timeout=stop_at - time.monotonic() + 60)[1] for _ in processes
+        ]
+    finally:
+        for process in (observer, *processes):
+            if process.is_alive():
+                process.kill()
+    return _report(
+        reports,
+        ramp_start=ramp_start,
+        complete=complete,
+        seen_by_observer=seen_by_observer,
+        restart_at=restart_at,
+        stopping=stopping,
+        started_again=started_again,
+    )
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{key} ×{n:,}" for key, n in counter.most_common()) or "none"
+
+
+def _report(
+    reports: list[Report],
+    *,
+    ramp_start: float,
+    complete: float | None,
+    seen_by_observer: int,
+    restart_at: float,
+    stopping: float,
+    started_again: float,
+) -> str:
+    arrivals = sorted(t for r in reports for t in r.arrivals)
+    last_scheduled = ramp_start + ARRIVAL_SECONDS * (MEMBERS - 1) / MEMBERS
+    last_arrival = arrivals[-1] if arrivals else float("nan")
+    if complete is None:
+        after_last, after_scheduled = float("nan"), float("nan")
+    else:
+        after_last, after_scheduled = complete - last_arrival, complete - last_scheduled
+    # The goal is about arrivals within ARRIVAL_SECONDS: when the server takes longer to let
+    # them in, it counts from when the last one was due.
+    met = complete is not None and len(arrivals) == MEMBERS and after_scheduled <= TARGET_SECONDS
+
+    back = sorted(t for r in reports for t in r.back)
+    dropped = sum(r.dropped for r in reports)
+    # Every message anyone got acked, and what each member ended with.
+    acked_ids: dict[str, set[int]] = {}
+    for r in reports:
+        for client_id, ids in r.acked.items():
+            acked_ids.setdefault(client_id, set()).update(ids)
+    stored = {i for ids in acked_ids.values() for i in ids}
+    texts: dict[int, str] = {}
+    for r in reports:
+        texts.update(r.texts)
+    by_text = Counter(texts[i] for i in stored if i in texts)
+    twice = sum(1 for n in by_text.values() if n > 1)
+    seen = [s for r in reports for s in r.seen]
+    missing = sum(len(stored - s) for s in seen)
+    # Missing below the last id a member has: a catch-up from that id cannot bring them.
+    skipped = sum(1 for s in seen for i in stored - s if s and i < max(s))
+    missing_ids = len(set().union(*(stored - s for s in seen))) if seen else 0
+    members_missing = sum(1 for s in seen if stored - s)
+    sent = sum(r.sent for r in reports)
+    unacked = sum(r.unacked for r in reports)
+    acked_twice = sum(1 for ids in acked_ids.values() if len(ids) > 1)
+    return "\n".join(
+        [
+            f"An observer socket in the cafeteria first, then {MEMBERS:,} members opening "
+            f"their socket at moments spread evenly over {ARRIVAL_SECONDS:.0f} s (a failed "
+            "attempt tried again like the page does); one uvicorn process (docker-compose's "
+            "web command, DEBUG off, PostgreSQL, the Redis pub/sub channel layer). Arrivals "
+            "share one reading of the room's presence for their `hello` "
+            "(`rooms.presence.SHARED_SNAPSHOT_SECONDS`); changes go out in one batched "
+            "`presence.update` per second.\n",
+            "| | figure |",
+            "|---|---|",
+            f"| members with a `hello` | {len(arrivals):,} / {MEMBERS:,} |",
+            f"| last `hello`, after the first arrival was due | "
+            f"{last_arrival - ramp_start:.1f} s |",
+            f"| observer's list holds all {MEMBERS:,}, after the last `hello` | "
+            f"**{after_last:.1f} s** |",
+            f"| the same, after the last arrival was due | {after_scheduled:.1f} s |",
+            "",
+            f"Target: all {MEMBERS:,} in the observer's list within {TARGET_SECONDS:.0f} s "
+            "of the last arrival, the arrivals being due within "
+            f"{ARRIVAL_SECONDS:.0f} s: **{'met' if met else 'missed'}** (the observer saw "
+            f"{seen_by_observer:,}). Failed first attempts: "
+            f"{_counts(sum((r.first_failures for r in reports), Counter()))}.\n",
+            f"**Restart.** {SENDERS} senders chat, one message every {SEND_EVERY:.0f} s each, "
+            f"from {CHAT_BEFORE:.0f} s before the server is stopped (SIGTERM) until "
+            f"{CHAT_AFTER:.0f} s after; clients reconnect like `static/js/room/socket.js` "
+            "(0.5–1 s, then doubling up to 30 s, equal jitter), catch up with "
+            "`history.since` from the last message they have, and senders send again, "
+            "with the same `client_id`, what was not acked.\n",
+            "| | figure |",
+            "|---|---|",
+            f"| server stopped in / up again after | {stopping:.1f} s / "
+            f"{started_again - restart_at:.1f} s |",
+            f"| members dropped / back | {dropped:,} / {len(back):,} |",
+            f"| reconnect, drop to `hello`: p50 / p95 / max | {_percentile(back, 0.5):.1f} / "
+            f"**{_percentile(back, 0.95):.1f}** / {_percentile(back, 1.0):.1f} s |",
+            f"| messages sent / stored (acked) / never acked | {sent:,} / {len(stored):,} / "
+            f"{unacked:,} |",
+            f"| (member, message) pairs missing at the end | {missing:,} "
+            f"({members_missing:,} members, {missing_ids:,} messages; {skipped:,} pairs "
+            "below the member's last id) |",
+            f"| messages stored twice (a text under two ids) | {twice:,} |",
+            "",
+            f"- Resent after reconnecting: {sum(r.resent for r in reports):,} (acked under "
+            f"two ids: {acked_twice}); error frames: "
+            f"{_counts(sum((r.errors for r in reports), Counter()))}; failed reconnect "
+            f"attempts: {_counts(sum((r.failures for r in reports), Counter()))}; sent away: "
+            f"{_counts(sum((r.kicked for r in reports), Counter()))}.",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    print(run())
