@@ -2,6 +2,7 @@
 presence, and nobody sees more, or less, than they should."""
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -142,4 +143,36 @@ async def test_a_change_after_the_shared_reading_reaches_the_newcomer_in_the_nex
     statuses |= {m["id"]: m["status"] for m in update["members"]}
     assert statuses[ben_user.pk] == "dnd"
     for communicator in (ana, ben, second_tab, cleo):
+        await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_message_stored_as_its_senders_socket_drops_still_reaches_the_room(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rooms.consumers import RoomConsumer
+
+    _ana, ana_session = await member_with_session(display_name="Ana")
+    _ben, ben_session = await member_with_session(display_name="Ben")
+    place = await room()
+    ana, _ = await join(place, ana_session)
+    ben, _ = await join(place, ben_session)
+    await drain(ben, quiet=1.2)
+    send_json = RoomConsumer.send_json
+
+    async def dropped_before_the_ack(self: RoomConsumer, content: Any, close: bool = False) -> None:
+        if content.get("type") == "chat.ack":
+            raise ConnectionResetError("the sender's socket went during the restart")
+        await send_json(self, content, close)
+
+    monkeypatch.setattr(RoomConsumer, "send_json", dropped_before_the_ack)
+    await ana.send_json_to(
+        {"type": "chat.send", "text": "Sent as the server stops", "client_id": str(uuid.uuid4())}
+    )
+
+    message = await next_of(ben, "chat.message")
+    assert message["message"]["text"] == "Sent as the server stops"
+    monkeypatch.undo()
+    for communicator in (ana, ben):
         await communicator.disconnect()

@@ -67,10 +67,17 @@ class ChatFrames(MemberSocket):
         message_text, client_id = text(content), uuid_field(content, "client_id")
         await self.spend("chat")
         message, created = await _post(self.room, self.user, message_text, client_id)
-        # Stored (committed) before anyone hears of it.
-        await self.send_json({"type": "chat.ack", "client_id": str(client_id), "id": message.pk})
-        if created:
-            await broadcast.chat_message(message=message, sender_channel=self.channel_name)
+        # Stored (committed) before anyone hears of it. The room hears of it even when the
+        # ack cannot go (the sender's socket dropped meanwhile): the sender's resend is
+        # acked as a duplicate and broadcast no more, so a broadcast skipped here would be
+        # lost to everyone who stays connected.
+        try:
+            await self.send_json(
+                {"type": "chat.ack", "client_id": str(client_id), "id": message.pk}
+            )
+        finally:
+            if created:
+                await broadcast.chat_message(message=message, sender_channel=self.channel_name)
 
     async def on_chat_edit(self, content: dict[str, Any]) -> None:
         assert self.room is not None
