@@ -387,9 +387,11 @@ def _report(
             f"{TARGET_MS:.0f} ms): **{'met' if met else 'missed'}**.",
             "",
             f"- Flooder: {flood.sockets} sockets open (refused: "
-            f"{_counts(flood.refused_sockets)}); sent {flood.sent:,} frames "
-            f"({flood.sent / PHASE_SECONDS:,.0f}/s); answered {answered:,}, of which "
-            f"{refused:,} refused: {_counts(flood.answers)}; disconnects: "
+            f"{_counts(flood.refused_sockets)}); wrote {flood.sent:,} frames into its sockets "
+            f"({flood.sent / PHASE_SECONDS:,.0f}/s; most wait in TCP buffers, as the server "
+            f"reads a socket's next frame only once it took the last); was answered "
+            f"{answered:,} frames, {refused:,} of them refusals: {_counts(flood.answers)}; "
+            "disconnects: "
             f"{_counts(flood.disconnects)}.",
             f"- Others: sent {dict(tally.sent)}, acked {tally.acked}; error "
             f"frames: {_counts(tally.errors)}; disconnects: {_counts(tally.disconnects)}.",
