@@ -437,7 +437,9 @@ async def test_chat_frames_carry_the_mentions() -> None:
             application,
             f"/ws/rooms/{place.slug}/",
             headers=[
+                # A page served at the socket's own address.
                 (b"origin", b"http://127.0.0.1:8000"),
+                (b"host", b"127.0.0.1:8000"),
                 (b"cookie", f"sessionid={session}".encode()),
             ],
         )
