@@ -473,3 +473,16 @@ def _let_the_server_settle() -> None:
             (busy,) = cursor.fetchone()
             quiet = 0 if busy else quiet + 1
             time.sleep(0.1)
+
+
+async def a_fresh_budget_window(room_needed: float = 6.0) -> None:
+    """Socket budgets are fixed windows (rooms/sockets/limits.py, documented): a test that
+    spends one to its end waits, if need be, for a window with `room_needed` seconds left,
+    so that no window boundary refills the budget half-way through."""
+    import asyncio
+
+    from rooms.sockets.limits import WINDOW_SECONDS
+
+    left = WINDOW_SECONDS - time.time() % WINDOW_SECONDS
+    if left < room_needed:
+        await asyncio.sleep(left + 0.05)

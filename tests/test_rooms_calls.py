@@ -25,6 +25,7 @@ from rooms.models import Presence, Room
 from rooms.presence import PRESENCE_TTL, presence_add
 from rooms.sockets import limits
 from rooms.tasks import presence_prune
+from tests.conftest import a_fresh_budget_window
 from tests.factories import BlockFactory, RoomFactory, UserFactory
 from tests.test_rooms_socket import drain, join, member_with_session, next_of, room
 
@@ -518,6 +519,7 @@ async def test_without_a_turn_secret_no_turn_server_is_offered(settings: Any) ->
 @sockets
 async def test_signalling_has_its_own_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(limits.BUDGETS, "calls", 5)
+    await a_fresh_budget_window()
     _alice, alice_session = await member_with_session()
     _bob, bob_session = await member_with_session()
     place = await room()

@@ -20,6 +20,7 @@ from rooms import broadcast, liveness
 from rooms.models import Message, Presence, Room
 from rooms.presence import PRESENCE_TTL, presence_prune
 from rooms.services import room_close, room_member_remove
+from tests.conftest import a_fresh_budget_window
 from tests.factories import BlockFactory, MessageFactory, RoomFactory, UserFactory
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -265,6 +266,7 @@ async def test_chat_frames_beyond_the_rate_limit_are_refused() -> None:
     _alice, session = await member_with_session()
     place = await room()
     alice, _ = await join(place, session)
+    await a_fresh_budget_window()
 
     for n in range(10):
         await alice.send_json_to(send(f"Message {n}"))

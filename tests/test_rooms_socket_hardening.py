@@ -19,6 +19,7 @@ from rooms import consumers, liveness
 from rooms.models import Message, Presence, Room
 from rooms.sockets import chat as chat_socket
 from rooms.sockets import limits
+from tests.conftest import a_fresh_budget_window
 from tests.factories import BlockFactory, UserFactory
 from tests.test_rooms_socket import (
     ORIGIN,
@@ -372,6 +373,7 @@ async def test_chat_budget_is_shared_by_all_of_a_members_sockets() -> None:
     _alice, session = await member_with_session()
     place = await room()
     tabs = [(await join(place, session))[0] for _ in range(3)]
+    await a_fresh_budget_window()
 
     for n in range(limits.BUDGETS["chat"]):
         tab = tabs[n % 3]
@@ -391,6 +393,7 @@ async def test_history_and_status_frames_have_budgets_too() -> None:
     _alice, session = await member_with_session()
     place = await room()
     alice, _ = await join(place, session)
+    await a_fresh_budget_window()
 
     for _ in range(limits.BUDGETS["history"]):
         await alice.send_json_to({"type": "history.since", "after_id": 0})
