@@ -1,5 +1,6 @@
 """Shared fixtures. The suite runs against real PostgreSQL and Redis (see `make test`)."""
 
+import contextlib
 import fcntl
 import http.cookiejar
 import json
@@ -384,6 +385,46 @@ class SmtpSink:
         raise AssertionError(f"no email to {to} within {timeout}s")
 
 
+@contextlib.contextmanager
+def production_server(
+    *,
+    name: str,
+    collected_static: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    django_db_blocker: Any,
+    **extra_env: str,
+) -> Iterator[int]:
+    """The site served the way production serves it (uvicorn, DEBUG off) on the test
+    database and a free port, with `extra_env` on top; yields the port."""
+    port = free_port()
+    with django_db_blocker.unblock():
+        env = child_env(
+            DJANGO_SETTINGS_MODULE="tests.live_settings",
+            DEBUG="0",
+            SECRET_KEY=f"{name}-" + "x" * 50,
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            SITE_URL=f"http://127.0.0.1:{port}",
+            SECURE_SSL_REDIRECT="0",
+            SECURE_HSTS_SECONDS="0",
+            SECURE_COOKIES="0",
+            STATIC_ROOT=str(collected_static),
+            MEDIA_ROOT=str(tmp_path_factory.mktemp(f"{name}-media")),
+            **extra_env,
+        )
+    log_path = tmp_path_factory.mktemp(f"{name}-logs") / "server.log"
+    with log_path.open("w") as log:
+        process = start_server(port=port, env=env, output=log)
+    try:
+        wait_for_port(port, process)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @pytest.fixture(scope="session")
 def _asgi_server_process(
     django_db_setup: None,
@@ -392,33 +433,14 @@ def _asgi_server_process(
     smtp_server: SmtpSink,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    port = free_port()
-    with django_db_blocker.unblock():
-        env = child_env(
-            DJANGO_SETTINGS_MODULE="tests.live_settings",
-            DEBUG="0",
-            SECRET_KEY="live-server-" + "x" * 50,
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            SITE_URL=f"http://127.0.0.1:{port}",
-            SECURE_SSL_REDIRECT="0",
-            SECURE_HSTS_SECONDS="0",
-            SECURE_COOKIES="0",
-            STATIC_ROOT=str(collected_static),
-            MEDIA_ROOT=str(tmp_path_factory.mktemp("live-media")),
-            EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}",
-        )
-    log_path = tmp_path_factory.mktemp("logs") / "server.log"
-    with log_path.open("w") as log:
-        process = start_server(port=port, env=env, output=log)
-    try:
-        wait_for_port(port, process)
+    with production_server(
+        name="live-server",
+        collected_static=collected_static,
+        tmp_path_factory=tmp_path_factory,
+        django_db_blocker=django_db_blocker,
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}",
+    ) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def signed_in_cookies(base_url: str, email: str, password: str) -> dict[str, str]:

@@ -9,7 +9,6 @@ attacker connects from 127.0.0.2, another loopback address that is not a proxy.
 
 import http.client
 import re
-import subprocess
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.conftest import child_env, free_port, start_server, wait_for_port
+from tests.conftest import production_server
 
 PROXY = "127.0.0.1"
 NOT_A_PROXY = "127.0.0.2"
@@ -34,33 +33,14 @@ def server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[int]:
     """The production server (DEBUG off) on the test database; returns its port."""
-    port = free_port()
-    with django_db_blocker.unblock():
-        env = child_env(
-            DJANGO_SETTINGS_MODULE="tests.live_settings",
-            DEBUG="0",
-            SECRET_KEY="proxies-" + "x" * 50,
-            ALLOWED_HOSTS="127.0.0.1",
-            SITE_URL=f"http://127.0.0.1:{port}",
-            SECURE_SSL_REDIRECT="0",
-            SECURE_HSTS_SECONDS="0",
-            SECURE_COOKIES="0",
-            STATIC_ROOT=str(collected_static),
-            MEDIA_ROOT=str(tmp_path_factory.mktemp("proxies-media")),
-            FORWARDED_ALLOW_IPS=PROXY,
-        )
-    log_path = tmp_path_factory.mktemp("proxies-logs") / "server.log"
-    with log_path.open("w") as log:
-        process = start_server(port=port, env=env, output=log)
-    try:
-        wait_for_port(port, process)
+    with production_server(
+        name="proxies",
+        collected_static=collected_static,
+        tmp_path_factory=tmp_path_factory,
+        django_db_blocker=django_db_blocker,
+        FORWARDED_ALLOW_IPS=PROXY,
+    ) as port:
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def failed_login(port: int, *, peer: str, forwarded_for: str, email: str) -> str:
