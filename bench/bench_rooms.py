@@ -35,7 +35,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -43,7 +42,7 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
-from bench.server import web_command
+from bench.server import run_within, web_command
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Room sockets (1,000 members in the cafeteria)"
@@ -613,19 +612,9 @@ def _measure(url: str, origin: str, cookies: list[str], server_pid: int, name: s
     )
 
 
-def _timed_out(signum: int, frame: FrameType | None) -> None:
-    raise TimeoutError(f"the rooms benchmark ran over {TIME_LIMIT} s")
-
-
 def run() -> str:
     _raise_open_files_limit()
-    previous = signal.signal(signal.SIGALRM, _timed_out)
-    signal.alarm(TIME_LIMIT)
-    try:
-        return _run()
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    return run_within(TIME_LIMIT, "rooms", _run)
 
 
 def _run() -> str:

@@ -25,7 +25,6 @@ from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
-from types import FrameType
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -46,7 +45,7 @@ from bench.bench_rooms import (
     _server,
     _wait_ready,
 )
-from bench.server import web_command
+from bench.server import run_within, web_command
 
 TITLE = "Room sockets: one member flooding a 100-member room"
 MEMBERS = 100
@@ -249,19 +248,9 @@ def _flooder_process(url: str, origin: str, cookie: str, start: float, out: "Que
 # The runner -----------------------------------------------------------------------------------
 
 
-def _timed_out(signum: int, frame: FrameType | None) -> None:
-    raise TimeoutError(f"the flood benchmark ran over {TIME_LIMIT} s")
-
-
 def run() -> str:
     _raise_open_files_limit()
-    previous = signal.signal(signal.SIGALRM, _timed_out)
-    signal.alarm(TIME_LIMIT)
-    try:
-        return _run()
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    return run_within(TIME_LIMIT, "flood", _run)
 
 
 def _run() -> str:

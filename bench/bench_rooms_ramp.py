@@ -37,7 +37,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -55,7 +54,7 @@ from bench.bench_rooms import (
     _sampled,
     _wait_ready,
 )
-from bench.server import web_command
+from bench.server import run_within, web_command
 
 TITLE = "Room sockets: 1,000 arrivals in 10 s, and a restart"
 MEMBERS = int(os.environ.get("BENCH_ROOMS_RAMP_MEMBERS", "1000"))
@@ -355,19 +354,9 @@ class Server:
         return time.monotonic() - started
 
 
-def _timed_out(signum: int, frame: FrameType | None) -> None:
-    raise TimeoutError(f"the ramp benchmark ran over {TIME_LIMIT} s")
-
-
 def run() -> str:
     _raise_open_files_limit()
-    previous = signal.signal(signal.SIGALRM, _timed_out)
-    signal.alarm(TIME_LIMIT)
-    try:
-        return _run()
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    return run_within(TIME_LIMIT, "ramp", _run)
 
 
 def _run() -> str:

@@ -1,7 +1,10 @@
 """The site's server for benchmarks: started the way production starts it."""
 
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import yaml
 
@@ -15,3 +18,19 @@ def web_command(port: int) -> list[str]:
     for flag, value in (("--host", "127.0.0.1"), ("--port", str(port))):
         command[command.index(flag) + 1] = value
     return [sys.executable, "-m", *command]
+
+
+def run_within(seconds: int, name: str, run: Callable[[], str]) -> str:
+    """`run()`, stopped with TimeoutError if it takes longer than `seconds` (a benchmark
+    whose server or clients hang must not hang `make bench`)."""
+
+    def timed_out(signum: int, frame: FrameType | None) -> None:
+        raise TimeoutError(f"the {name} benchmark ran over {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, timed_out)
+    signal.alarm(seconds)
+    try:
+        return run()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
