@@ -61,8 +61,6 @@ UNSPACED_TYPES = frozenset({"ping"})
 # so that a budget that opens again lets its frames through over a few seconds rather than
 # all at once in front of everyone else's. Nobody else is slowed down.
 SPACING_SECONDS = 0.25
-# {(user_id, kind): the budget window in which it ran dry}
-_dry: dict[tuple[int, str], int] = {}
 # {user_id: time.monotonic() when their last spaced frame went}
 _spaced: dict[int, float] = {}
 
@@ -294,16 +292,10 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
     async def spend(self, kind: str) -> None:
         """Count this frame against the member's budget for `kind` (limits.BUDGETS), shared
         by all of their sockets; FrameError `rate_limited` once it is spent. A member who
-        ran it dry lately waits for their spacing (`_dry`)."""
-        window = int(time.time() // limits.WINDOW_SECONDS)
+        ran it dry lately waits for their spacing (SPACING_SECONDS)."""
         if not await limits.frame_allowed(user_id=self.user.pk, kind=kind):
-            if len(_dry) > 10_000:
-                for key, dry in list(_dry.items()):
-                    if dry < window - 1:
-                        del _dry[key]
-            _dry[(self.user.pk, kind)] = window
             raise FrameError("rate_limited")
-        if _dry.get((self.user.pk, kind), window - 2) >= window - 1:
+        if limits.ran_dry_lately(user_id=self.user.pk, kind=kind):
             now = time.monotonic()
             due = max(now, _spaced.get(self.user.pk, 0.0) + SPACING_SECONDS)
             if len(_spaced) > 10_000:

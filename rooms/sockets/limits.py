@@ -124,29 +124,39 @@ async def sockets_renew(*, claims: Iterable[tuple[int, str]]) -> None:
 async def frame_allowed(*, user_id: int, kind: str) -> bool:
     """Count one frame of `kind` (a key of BUDGETS) against the member's budget for the
     current window; False once it is spent. Fixed windows: a burst may straddle two."""
-    window = int(time.time() // WINDOW_SECONDS)
+    window = _window()
     if _spent.get((user_id, kind)) == window:
         return False
     key = f"frames:member:{user_id}:{kind}:{window}"
     client = _redis()
     if client is None:
-        _window, count = _local_counts.get(key, (window, 0))
+        _window_seen, count = _local_counts.get(key, (window, 0))
         if len(_local_counts) > 10_000:
             _forget_old_windows(window)
         _local_counts[key] = (window, count + 1)
-        return count < BUDGETS[kind]
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, WINDOW_SECONDS * 2)
-        count, _expiry = await pipe.execute()
-    if int(count) <= BUDGETS[kind]:
-        return True
-    if len(_spent) > 10_000:
-        for spent_key, seen in list(_spent.items()):
-            if seen < window:
-                del _spent[spent_key]
-    _spent[(user_id, kind)] = window
-    return False
+        allowed = count < BUDGETS[kind]
+    else:
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, WINDOW_SECONDS * 2)
+            count, _expiry = await pipe.execute()
+        allowed = int(count) <= BUDGETS[kind]
+    if not allowed:
+        if len(_spent) > 10_000:
+            for spent_key, seen in list(_spent.items()):
+                if seen < window - 1:
+                    del _spent[spent_key]
+        _spent[(user_id, kind)] = window
+    return allowed
+
+
+def ran_dry_lately(*, user_id: int, kind: str) -> bool:
+    """Did this process see the member's budget for `kind` spent in this window or the last?"""
+    return _spent.get((user_id, kind), -2) >= _window() - 1
+
+
+def _window() -> int:
+    return int(time.time() // WINDOW_SECONDS)
 
 
 def _forget_old_windows(window: int) -> None:
