@@ -20,7 +20,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from rooms import broadcast
-from rooms.presence import TOUCH_INTERVAL, connections_check
+from rooms.presence import TOUCH_INTERVAL, connections_check, presence_remove
 from rooms.sockets import limits
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,12 @@ async def sweep() -> None:
     assert layer is not None
     for name, reason in revoked.items():
         await layer.send(name, {"type": "access.revoked", "reason": reason})
+    # A socket that closed while this round was reading had its row deleted, and this round
+    # may have put it back: take it away again, or it would linger as a ghost until pruned.
+    closed = [name for name in restored if name not in _watched]
+    for name in closed:
+        await database_sync_to_async(presence_remove)(channel_name=name)
+    restored = [name for name in restored if name in _watched]
     for name in restored:
         await layer.send(name, {"type": "presence.restored"})
         room_id = watched[name].room_id
