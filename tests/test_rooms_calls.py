@@ -27,7 +27,7 @@ from rooms.sockets import limits
 from rooms.tasks import presence_prune
 from tests.conftest import a_fresh_budget_window
 from tests.factories import BlockFactory, RoomFactory, UserFactory
-from tests.test_rooms_socket import drain, join, member_with_session, next_of, room
+from tests.test_rooms_socket import drain, join, member_with_session, next_of, room, settled
 
 SDP = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 CANDIDATE = {
@@ -375,7 +375,7 @@ async def test_presence_shows_who_sits_at_which_table() -> None:
     (alice_user, alice_session), (bob_user, bob_session), (carol_user, carol_session) = people
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
-    await drain(alice, quiet=1.5)
+    await settled(alice)
 
     await sit(bob)
     update = await next_of(alice, "presence.update")
@@ -448,7 +448,7 @@ async def test_the_prune_task_tells_the_peers_of_a_dead_process_connection() -> 
     bob, _ = await join(place, bob_session)
     await sit(alice)
     bob_seat = await sit(bob)
-    await drain(alice, quiet=1.2)
+    await settled(alice)
     # The server process holding Bob's socket stopped touching his row.
     await database_sync_to_async(Presence.objects.filter(user=bob_user).update)(
         heartbeat_at=timezone.now() - PRESENCE_TTL - timedelta(seconds=1)

@@ -13,7 +13,7 @@ from members.models import User
 from rooms import presence
 from rooms.models import Presence, Room
 from tests.factories import BlockFactory, RoomFactory, UserFactory
-from tests.test_rooms_socket import drain, join, member_with_session, next_of, room
+from tests.test_rooms_socket import join, member_with_session, next_of, room, settled
 
 
 @pytest.fixture(autouse=True)
@@ -126,7 +126,7 @@ async def test_a_change_after_the_shared_reading_reaches_the_newcomer_in_the_nex
     place = await room()
     ana, _ = await join(place, ana_session)
     ben, _ = await join(place, ben_session)
-    await drain(ana, quiet=1.2)
+    await settled(ana)
     presence._shared.clear()
 
     # Ana's second tab takes a fresh reading; Ben changes his status right after it, and
@@ -158,7 +158,7 @@ async def test_a_message_stored_as_its_senders_socket_drops_still_reaches_the_ro
     place = await room()
     ana, _ = await join(place, ana_session)
     ben, _ = await join(place, ben_session)
-    await drain(ben, quiet=1.2)
+    await settled(ben)
     send_json = RoomConsumer.send_json
 
     async def dropped_before_the_ack(self: RoomConsumer, content: Any, close: bool = False) -> None:
