@@ -6,7 +6,7 @@ from datetime import datetime
 from allauth.usersessions.models import UserSession
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -120,9 +120,10 @@ def block_delete(*, blocker: User, blocked: User) -> bool:
 
 def blocked_user_ids(*, user: User) -> set[int]:
     """Everyone `user` must not meet: those they blocked and those who blocked them."""
-    made = Block.objects.filter(blocker=user).values_list("blocked_id", flat=True)
-    received = Block.objects.filter(blocked=user).values_list("blocker_id", flat=True)
-    return set(made) | set(received)
+    pairs = Block.objects.filter(Q(blocker=user) | Q(blocked=user)).values_list(
+        "blocker_id", "blocked_id"
+    )
+    return {blocked if blocker == user.pk else blocker for blocker, blocked in pairs}
 
 
 # Account state (staff) --------------------------------------------------------------------

@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from members.models import User
 from members.services import blocked_user_ids
 from rooms import broadcast, presence
-from rooms.models import CAFETERIA_SLUG, Room, RoomError
-from rooms.selectors import history
-from rooms.services import room_can_enter, room_enter
+from rooms.models import CAFETERIA_SLUG, Room, RoomParticipation
+from rooms.selectors import history_on_arrival
+from rooms.services import room_admits, room_entered
 from rooms.sockets.base import (
     CLOSE_FORBIDDEN,
     CLOSE_FULL,
@@ -47,18 +47,17 @@ def _enter(
     room = Room.objects.filter(slug=slug).first()
     if room is None:
         return CLOSE_UNKNOWN_ROOM, None
-    if not room_can_enter(room=room, user=user):
+    # Read once, used by every rule below.
+    participation = RoomParticipation.objects.filter(room=room, user=user).first()
+    blocked = blocked_user_ids(user=user)
+    if not room_admits(room=room, user=user, participation=participation, blocked=blocked):
         return CLOSE_FORBIDDEN, None
     if presence.room_is_full(room=room, user=user):
         return CLOSE_FULL, None
-    try:
-        participation = room_enter(room=room, user=user)
-    except RoomError:
-        return CLOSE_FORBIDDEN, None
+    participation = room_entered(room=room, user=user, participation=participation)
     row = presence.presence_add(room=room, user=user, channel_name=channel_name)
-    latest = history(room=room, viewer=user, limit=PAGE_SIZE)
+    latest = history_on_arrival(room=room, hidden=blocked, limit=PAGE_SIZE)
     muted = participation.is_muted() and participation.muted_until
-    blocked = blocked_user_ids(user=user)
     return None, {
         "room": room,
         "blocked": blocked,

@@ -52,16 +52,21 @@ def presence_add(
         .order_by("-since")
         .first()
     )
-    presence, _created = Presence.objects.update_or_create(
+    row = Presence(
         channel_name=channel_name,
-        defaults={
-            "room": room,
-            "user": user,
-            "status": current.status if current else Presence.Status.WORKING,
-            "since": current.since if current else now,
-            "connected_at": current.connected_at if current else now,
-            "heartbeat_at": now,
-        },
+        room=room,
+        user=user,
+        status=current.status if current else Presence.Status.WORKING,
+        since=current.since if current else now,
+        connected_at=current.connected_at if current else now,
+        heartbeat_at=now,
+    )
+    # One upsert (a thousand members arriving make a thousand of these).
+    (presence,) = Presence.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["channel_name"],
+        update_fields=["room", "user", "status", "since", "connected_at", "heartbeat_at"],
     )
     return presence
 

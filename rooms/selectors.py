@@ -59,14 +59,25 @@ def history(
     if not room_can_read(room=room, user=viewer):
         raise RoomAccessDenied
     limit = max(1, min(limit, HISTORY_MAX))
-    messages = _visible_messages(room=room, viewer=viewer).prefetch_related(
-        Prefetch("mentions", queryset=User.objects.only("pk"))
-    )
+    messages = _with_mentions(_visible_messages(room=room, viewer=viewer))
     if after_id is not None:
         return list(messages.filter(id__gt=after_id).order_by("id")[:limit])
     if before_id is not None:
         messages = messages.filter(id__lt=before_id)
     return list(messages.order_by("-id")[:limit])
+
+
+def history_on_arrival(*, room: Room, hidden: set[int], limit: int) -> list[Message]:
+    """`history`'s latest page for a member the room has just let in, newest first:
+    `hidden` is whom they block either way, as read for letting them in (no second
+    access check, no second reading of their blocks)."""
+    messages = Message.objects.filter(room=room).exclude(author_id__in=hidden)
+    messages = _with_mentions(messages.select_related("author__profile", "deleted_by"))
+    return list(messages.order_by("-id")[: max(1, min(limit, HISTORY_MAX))])
+
+
+def _with_mentions(messages: QuerySet[Message]) -> QuerySet[Message]:
+    return messages.prefetch_related(Prefetch("mentions", queryset=User.objects.only("pk")))
 
 
 def messages_between(

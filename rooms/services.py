@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +26,7 @@ from rooms.models import (
     RoomError,
     RoomParticipation,
 )
-from rooms.presence import signed_in
+from rooms.presence import TOUCH_INTERVAL, signed_in
 
 
 class RoomAccessDenied(RoomError):
@@ -180,9 +182,24 @@ def room_invite(*, room: Room, by: User, invitees: Iterable[User]) -> list[User]
 
 def room_can_enter(*, room: Room, user: User, now: datetime | None = None) -> bool:
     """May `user` come in (at `now`)? Capacity is presence's business, not checked here."""
+    participation = RoomParticipation.objects.filter(room=room, user=user).first()
+    return room_admits(room=room, user=user, participation=participation, now=now)
+
+
+def room_admits(
+    *,
+    room: Room,
+    user: User,
+    participation: RoomParticipation | None,
+    blocked: set[int] | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """`room_can_enter`'s rules, given what the caller has read already: the member's
+    participation in the room and, if known, whom they block either way (read only for a
+    private room otherwise). A socket arriving reads each once for everything it needs."""
     if not _is_member(user) or not room.is_open:
         return False
-    if RoomParticipation.objects.filter(room=room, user=user, removed_at__isnull=False).exists():
+    if participation is not None and participation.removed_at is not None:
         return False
     # Staff and the creator come in early to prepare.
     if not room.has_opened(now=now) and not (user.is_staff or user.pk == room.created_by_id):
@@ -192,7 +209,9 @@ def room_can_enter(*, room: Room, user: User, now: datetime | None = None) -> bo
     if user.pk == room.created_by_id:
         return True
     # Invited before a block with the creator came between them: not any more.
-    if room.created_by_id in blocked_user_ids(user=user):
+    if blocked is None:
+        blocked = blocked_user_ids(user=user)
+    if room.created_by_id in blocked:
         return False
     return room.invitees.filter(pk=user.pk).exists()
 
@@ -240,18 +259,41 @@ def room_enter(*, room: Room, user: User, now: datetime | None = None) -> RoomPa
     Called on every entry and presence heartbeat; it also keeps the room from going idle."""
     if not room.is_open:
         raise RoomClosed
-    if not room_can_enter(room=room, user=user):
+    participation = RoomParticipation.objects.filter(room=room, user=user).first()
+    if not room_admits(room=room, user=user, participation=participation, now=now):
         raise RoomAccessDenied
+    return room_entered(room=room, user=user, participation=participation, now=now)
+
+
+def room_entered(
+    *,
+    room: Room,
+    user: User,
+    participation: RoomParticipation | None,
+    now: datetime | None = None,
+) -> RoomParticipation:
+    """The writes of `room_enter` once the caller has let `user` in, `participation` being
+    their row as read for that: two queries, one when the room was touched lately."""
     now = now or timezone.now()
-    participation, created = RoomParticipation.objects.get_or_create(
-        room=room, user=user, defaults={"first_seen_at": now, "last_seen_at": now}
-    )
-    if not created:
-        RoomParticipation.objects.filter(pk=participation.pk).update(
-            first_seen_at=participation.first_seen_at or now, last_seen_at=now
+    if participation is None:
+        # Upsert: another tab of the member may be creating the same row at this moment.
+        (participation,) = RoomParticipation.objects.bulk_create(
+            [RoomParticipation(room=room, user=user, first_seen_at=now, last_seen_at=now)],
+            update_conflicts=True,
+            unique_fields=["room", "user"],
+            update_fields=["last_seen_at"],
         )
-        participation.refresh_from_db()
-    Room.objects.filter(pk=room.pk, last_activity_at__lt=now).update(last_activity_at=now)
+    else:
+        participation.first_seen_at = participation.first_seen_at or now
+        participation.last_seen_at = now
+        RoomParticipation.objects.filter(pk=participation.pk).update(
+            first_seen_at=Coalesce("first_seen_at", Value(now)), last_seen_at=now
+        )
+    # Rooms with people inside are kept active by the liveness sweep every TOUCH_INTERVAL;
+    # an arrival only needs to wake a room that has been quiet for longer.
+    if room.last_activity_at < now - TOUCH_INTERVAL:
+        Room.objects.filter(pk=room.pk, last_activity_at__lt=now).update(last_activity_at=now)
+        room.last_activity_at = now
     return participation
 
 

@@ -176,3 +176,31 @@ async def test_a_message_stored_as_its_senders_socket_drops_still_reaches_the_ro
     monkeypatch.undo()
     for communicator in (ana, ben):
         await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_arrival_reads_and_writes_in_a_fixed_handful_of_queries(
+    django_assert_max_num_queries: Any,
+) -> None:
+    """A thousand members coming back after a restart make a thousand of these, one after
+    another on the database thread: each rule reads what it needs once."""
+    from rooms.consumers import _enter
+    from tests.factories import MessageFactory
+
+    place = RoomFactory.create(private=True)
+    regular, newcomer = UserFactory.create(), UserFactory.create()
+    place.invitees.add(regular, newcomer)
+    for number in range(60):
+        MessageFactory.create(room=place, text=f"message {number}")
+    BlockFactory.create(blocker=newcomer)
+    _enter.func(place.slug, regular, "earlier!1")
+    presence._shared.clear()
+
+    for user, channel in ((newcomer, "new!1"), (regular, "again!1")):
+        # BEGIN, room, participation, blocks, invitation, participation write, presence
+        # (the member's other tabs, then the row), the shared presence reading, history
+        # and its mentions, COMMIT.
+        with django_assert_max_num_queries(12):
+            refusal, joined = _enter.func(place.slug, user, channel)
+        assert refusal is None and joined is not None
+        assert len(joined["hello"]["history"]) == 50

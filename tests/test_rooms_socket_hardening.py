@@ -84,7 +84,7 @@ async def test_a_connection_that_fails_while_joining_leaves_no_presence_and_no_p
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError("history could not be read")
 
-    monkeypatch.setattr(consumers, "history", broken)
+    monkeypatch.setattr(consumers, "history_on_arrival", broken)
     for _ in range(limits.MAX_SOCKETS + 1):
         refused, (connected, code) = await connect(place, session)
         assert (connected, code) == (False, 1011)
