@@ -3,6 +3,7 @@ built from are in rooms/sockets/."""
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
@@ -35,9 +36,16 @@ from rooms.sockets.presence import PresenceFrames
 LOBBY_INTERVAL = 2.0
 
 
-@database_sync_to_async
+# Arrivals wait on the database more than they compute: on threads of their own, several
+# overlap instead of queuing one by one on Channels' single database thread behind every
+# other socket's work (a crowd coming back after a restart). Each thread takes a pooled
+# connection per arrival, so keep this under the pool's size (DB_POOL_MAX_SIZE).
+ARRIVAL_THREADS = 3
+_arrivals = ThreadPoolExecutor(max_workers=ARRIVAL_THREADS, thread_name_prefix="room-arrival")
+
+
 @transaction.atomic  # a failure half-way leaves no presence row behind
-def _enter(
+def _enter_now(
     slug: str, user: User, channel_name: str
 ) -> tuple[int, None] | tuple[None, dict[str, Any]]:
     """Everything a connection needs from the database before it is accepted, in one trip
@@ -80,6 +88,9 @@ def _enter(
             "history": [broadcast.message_data(m) for m in reversed(latest)],
         },
     }
+
+
+_enter = database_sync_to_async(_enter_now, thread_sensitive=False, executor=_arrivals)
 
 
 @database_sync_to_async

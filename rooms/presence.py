@@ -9,6 +9,7 @@ rows of a process that died stop being touched and `presence_prune` deletes them
 """
 
 import bisect
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -330,6 +331,8 @@ SHARED_SNAPSHOT_SECONDS = 0.5
 # {room_id: (time.monotonic() when read, entries by name)}. A list is never changed once
 # stored, only replaced, so a reader may hold on to it.
 _shared: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+# Arrivals run on several threads (rooms.consumers.ARRIVAL_THREADS).
+_shared_lock = threading.Lock()
 
 
 def _shared_reading(*, room_id: int, own_channel: str) -> tuple[float, list[dict[str, Any]]]:
@@ -340,22 +343,26 @@ def _shared_reading(*, room_id: int, own_channel: str) -> tuple[float, list[dict
     # Without the reader's own row, not committed yet: nobody else may be shown an arrival
     # whose transaction could still fail. It joins the reading once committed (below).
     entries = _room_entries(room_id=room_id, now=timezone.now(), exclude_channel=own_channel)
-    if len(_shared) > 1000:  # rooms come and go: forget the stale ones
-        for key, (at, _entries) in list(_shared.items()):
-            if read_at - at >= SHARED_SNAPSHOT_SECONDS:
-                del _shared[key]
-    _shared[room_id] = (read_at, entries)
+    with _shared_lock:
+        if len(_shared) > 1000:  # rooms come and go: forget the stale ones
+            for key, (at, _entries) in list(_shared.items()):
+                if read_at - at >= SHARED_SNAPSHOT_SECONDS:
+                    del _shared[key]
+        _shared[room_id] = (read_at, entries)
     return read_at, entries
 
 
 def _shared_add(*, room_id: int, read_at: float, entry: dict[str, Any]) -> None:
     """An arrival sharing the reading `read_at` is committed: later ones see it too."""
-    cached = _shared.get(room_id)
-    if cached is None or cached[0] != read_at:
-        return  # a newer reading has it already
-    entries = [each for each in cached[1] if each["id"] != entry["id"]]
-    bisect.insort(entries, entry, key=_by_name)
-    _shared[room_id] = (read_at, entries)
+    with _shared_lock:
+        cached = _shared.get(room_id)
+        if cached is None or cached[0] != read_at:
+            # A newer reading has it already, or was taken on another thread before this
+            # commit: then the arrival's batched announcement reaches its readers.
+            return
+        entries = [each for each in cached[1] if each["id"] != entry["id"]]
+        bisect.insort(entries, entry, key=_by_name)
+        _shared[room_id] = (read_at, entries)
 
 
 def presence_snapshot(
