@@ -13,7 +13,7 @@ from members.models import User
 from rooms import presence
 from rooms.models import Presence, Room
 from tests.factories import BlockFactory, RoomFactory, UserFactory
-from tests.test_rooms_socket import join, member_with_session, next_of, room, settled
+from tests.test_rooms_socket import join, member_with_session, next_of, room, send, settled
 
 
 @pytest.fixture(autouse=True)
@@ -175,6 +175,47 @@ async def test_a_message_stored_as_its_senders_socket_drops_still_reaches_the_ro
     assert message["message"]["text"] == "Sent as the server stops"
     monkeypatch.undo()
     for communicator in (ana, ben):
+        await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_slow_ack_to_its_sender_lets_no_later_message_overtake_hers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Members catch up after a drop from the newest id they have: one who got a later
+    message before an earlier one, and dropped in between, would never see the earlier."""
+    from rooms.consumers import RoomConsumer
+
+    ana_user, ana_session = await member_with_session(display_name="Ana")
+    _ben, ben_session = await member_with_session(display_name="Ben")
+    _cleo, cleo_session = await member_with_session(display_name="Cleo")
+    place = await room()
+    ana, _ = await join(place, ana_session)
+    ben, _ = await join(place, ben_session)
+    cleo, _ = await join(place, cleo_session)
+    await settled(cleo)
+    send_json = RoomConsumer.send_json
+    acking_ana = asyncio.Event()
+
+    async def slow_line_to_ana(self: RoomConsumer, content: Any, close: bool = False) -> None:
+        if content.get("type") == "chat.ack" and self.user.pk == ana_user.pk:
+            acking_ana.set()
+            await asyncio.sleep(1)  # her connection is slow
+        await send_json(self, content, close)
+
+    monkeypatch.setattr(RoomConsumer, "send_json", slow_line_to_ana)
+    await ana.send_json_to(send("first"))
+    await asyncio.wait_for(acking_ana.wait(), 10)
+    await ben.send_json_to(send("second"))
+
+    first = await next_of(cleo, "chat.message")
+    second = await next_of(cleo, "chat.message")
+    assert [first["message"]["text"], second["message"]["text"]] == ["first", "second"]
+    assert first["message"]["id"] < second["message"]["id"]
+    await next_of(ana, "chat.ack")
+    monkeypatch.undo()
+    for communicator in (ana, ben, cleo):
         await communicator.disconnect()
 
 

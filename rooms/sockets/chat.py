@@ -67,17 +67,18 @@ class ChatFrames(MemberSocket):
         message_text, client_id = text(content), uuid_field(content, "client_id")
         await self.spend("chat")
         message, created = await _post(self.room, self.user, message_text, client_id)
-        # Stored (committed) before anyone hears of it. The room hears of it even when the
-        # ack cannot go (the sender's socket dropped meanwhile): the sender's resend is
-        # acked as a duplicate and broadcast no more, so a broadcast skipped here would be
-        # lost to everyone who stays connected.
+        # Stored (committed) before anyone hears of it, and the room hears of it first: an
+        # ack that waits on a slow sender would let a later message by someone else go out
+        # before this one, and a member dropping in between would catch up from the later
+        # id and never see this one. The sender's resend of a message acked in no time is a
+        # duplicate, acked and broadcast no more.
         try:
+            if created:
+                await broadcast.chat_message(message=message, sender_channel=self.channel_name)
+        finally:
             await self.send_json(
                 {"type": "chat.ack", "client_id": str(client_id), "id": message.pk}
             )
-        finally:
-            if created:
-                await broadcast.chat_message(message=message, sender_channel=self.channel_name)
 
     async def on_chat_edit(self, content: dict[str, Any]) -> None:
         assert self.room is not None
