@@ -1,0 +1,146 @@
+"""Error pages through the HTTP client with DEBUG off (pytest-django's default): 400, 403,
+the CSRF failure, 404 and 500 answer in the visitor's language with a way back (home, and
+back), never with Django's bare English pages.
+
+Personas (tests/conftest.py): Alice is a member, not staff."""
+
+from typing import Any
+
+import pytest
+from django.http import HttpRequest, HttpResponse
+from django.test import Client
+from django.urls import path
+
+from coworking.urls import urlpatterns as site_urlpatterns
+from members.models import Profile, User
+
+# Django's own pages, which ours replace.
+DJANGO_DEFAULTS = ["Forbidden", "CSRF", "Not Found", "Server Error", "Bad Request"]
+
+
+def fails(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("a bug in a view")
+
+
+# A URLconf for this module's tests only (`pytest.mark.urls`): the site's own plus a view
+# that fails, so that the real URLconf never carries a test view.
+urlpatterns = [path("test-only/fails/", fails), *site_urlpatterns]
+
+
+def signed_in(user: User, language: str, *, enforce_csrf_checks: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=enforce_csrf_checks, HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    return client
+
+
+def assert_our_page(response: Any, *, status: int, language: str, heading: str) -> str:
+    assert response.status_code == status
+    page = response.content.decode()
+    assert f'<html lang="{language}">' in page
+    assert f"<h1>{heading}</h1>" in page
+    assert "site.css" in page
+    for default in DJANGO_DEFAULTS:
+        assert default not in page
+    # The way back: the home page always, the previous page where the browser has one.
+    home = "Ir a la página de inicio" if language == "es" else "Go to the home page"
+    assert f'<a class="button" href="/">{home}</a>' in page
+    assert "data-go-back" in page and "js/go-back.js" in page
+    return page
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("es", "No encontramos esta página"), ("en", "We could not find this page")],
+)
+@pytest.mark.django_db
+def test_a_missing_page_answers_in_the_members_language_inside_the_layout(
+    alice: User, language: str, heading: str
+) -> None:
+    response = signed_in(alice, language).get("/members/999999/")
+
+    page = assert_our_page(response, status=404, language=language, heading=heading)
+    assert alice.name in page  # the site's layout, with her account menu
+
+
+@pytest.mark.django_db
+def test_a_visitor_on_a_missing_page_gets_it_in_spanish_by_default(client: Client) -> None:
+    response = client.get("/no-such-page/")
+
+    assert_our_page(response, status=404, language="es", heading="No encontramos esta página")
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("es", "Esto no está disponible para ti"), ("en", "This is not available to you")],
+)
+@pytest.mark.django_db
+def test_a_member_on_a_staff_page_is_refused_in_their_language(
+    alice: User, language: str, heading: str
+) -> None:
+    response = signed_in(alice, language).get("/staff/")
+
+    page = assert_our_page(response, status=403, language=language, heading=heading)
+    assert alice.name in page
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("es", "No hemos podido enviar ese formulario"), ("en", "We could not send that form")],
+)
+@pytest.mark.django_db
+def test_a_form_without_its_csrf_token_gets_our_page_and_changes_nothing(
+    alice: User, language: str, heading: str
+) -> None:
+    client = signed_in(alice, language, enforce_csrf_checks=True)
+
+    response = client.post("/members/me/edit/", {"headline": "Changed by another site"})
+
+    page = assert_our_page(response, status=403, language=language, heading=heading)
+    assert alice.name in page
+    assert Profile.objects.get(user=alice).headline != "Changed by another site"
+
+
+@pytest.mark.django_db
+def test_a_visitor_whose_browser_sent_no_csrf_cookie_is_told_about_cookies() -> None:
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="es")
+
+    response = client.post("/accounts/login/", {"login": "alice@example.com", "password": "x"})
+
+    page = assert_our_page(
+        response, status=403, language="es", heading="No hemos podido enviar ese formulario"
+    )
+    assert "acepta cookies de este sitio" in page
+    # The page sets a fresh token, so the next try from a reloaded form works.
+    assert "csrftoken" in response.cookies
+
+
+@pytest.mark.urls("tests.test_error_pages")
+def test_a_failing_view_gets_our_500_page_without_the_database() -> None:
+    # No `db` fixture: any query while answering would fail this test.
+    client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="es")
+
+    response = client.get("/test-only/fails/")
+
+    assert_our_page(response, status=500, language="es", heading="Algo ha fallado de nuestro lado")
+
+
+@pytest.mark.urls("tests.test_error_pages")
+def test_the_500_page_follows_the_language_asked_for() -> None:
+    client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en")
+
+    response = client.get("/test-only/fails/")
+
+    assert_our_page(response, status=500, language="en", heading="Something went wrong on our side")
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("es", "No hemos podido procesar esa solicitud"), ("en", "We could not handle that request")],
+)
+def test_a_bad_request_gets_our_400_page_in_the_language_asked_for(
+    client: Client, language: str, heading: str
+) -> None:
+    # A Host header the site does not serve is refused before any view runs.
+    response = client.get("/", HTTP_HOST="elsewhere.example", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert_our_page(response, status=400, language=language, heading=heading)
