@@ -12,7 +12,8 @@ remove `left`).
    stopped (SIGTERM, as a deploy does) and started again, until 30 s after. Every client
    behaves like static/js/room/socket.js and chat.js: after a drop it reconnects after 0.5
    to 1 s, then 1 to 2 s, ... up to 30 s (equal jitter), catches up with `history.since`
-   from the last message it has, and a sender sends again, with the same `client_id`,
+   from the newest message it had seen 5 s before the last one it saw (messages may arrive
+   a moment out of id order), and a sender sends again, with the same `client_id`,
    every message not acked yet. Measured: who is back, how long reconnecting took, and
    whether every member ends with every message exactly once (by id, and no text stored
    under two ids).
@@ -67,6 +68,7 @@ CHAT_BEFORE = 10.0  # seconds of chat before the restart
 CHAT_AFTER = 30.0  # and after it
 RECONNECT_LIMIT = 90.0  # after the restart
 TARGET_SECONDS = 5.0  # from the last arrival to the observer seeing everyone
+REORDER_SECONDS = 5.0  # chat.js REORDER_MS
 FIRST_BACKOFF = 1.0  # socket.js: the first retry after half to all of this
 MAX_BACKOFF = 30.0
 TIME_LIMIT = 420
@@ -157,7 +159,9 @@ class Member:
         self.cookie = cookie
         self.ws: ClientConnection | None = None
         self.seen: set[int] = set()
-        self.last_id = 0
+        # chat.js: catch up from the newest id seen REORDER_SECONDS before the last one seen.
+        self.settled_id = 0
+        self.recent: list[tuple[float, int]] = []
         self.pending: dict[str, str] = {}  # client_id: text, until acked
         self.arrived = False
         self.dropped_at: float | None = None
@@ -208,7 +212,7 @@ class Member:
 
     async def catch_up(self) -> None:
         assert self.ws is not None
-        await self.ws.send(json.dumps({"type": "history.since", "after_id": self.last_id}))
+        await self.ws.send(json.dumps({"type": "history.since", "after_id": self.settled_id}))
         for client_id, text in list(self.pending.items()):
             self.report.resent += 1
             await self.ws.send(
@@ -216,8 +220,13 @@ class Member:
             )
 
     def note(self, message_id: int, text: str) -> None:
+        if message_id in self.seen:
+            return
         self.seen.add(message_id)
-        self.last_id = max(self.last_id, message_id)
+        now = time.monotonic()
+        self.recent.append((now, message_id))
+        while self.recent and self.recent[0][0] <= now - REORDER_SECONDS:
+            self.settled_id = max(self.settled_id, self.recent.pop(0)[1])
         self.report.texts[message_id] = text
 
     def receive(self, frame: str | bytes) -> None:
@@ -537,8 +546,9 @@ def _report(
             f"from {CHAT_BEFORE:.0f} s before the server is stopped (SIGTERM) until "
             f"{CHAT_AFTER:.0f} s after; clients reconnect like `static/js/room/socket.js` "
             "(0.5–1 s, then doubling up to 30 s, equal jitter), catch up with "
-            "`history.since` from the last message they have, and senders send again, "
-            "with the same `client_id`, what was not acked.\n",
+            "`history.since` from the newest message they had 5 s before the last one they "
+            "saw (chat.js), and senders send again, with the same `client_id`, what was not "
+            "acked.\n",
             "| | figure |",
             "|---|---|",
             f"| server stopped in / up again after | {stopping:.1f} s / "

@@ -113,3 +113,39 @@ def test_messages_written_on_a_dead_connection_all_arrive_after_reconnecting(
         expect(second.locator("#messages")).to_contain_text(f"Mensaje {n}", timeout=30_000)
     expect(first.locator("#messages .message-state").filter(has_text="sending")).to_have_count(0)
     assert Message.objects.filter(room=room, author=ana).count() == 12
+
+
+def test_everything_written_while_a_member_was_away_is_there_after_reconnecting(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """More than `hello`'s latest page and one catch-up page: the catch-up pages on from
+    its own last message, not from the newest one the page already holds."""
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    page = new_page()
+    routes: list[WebSocketRoute] = []
+    dead = False
+
+    def through(socket: WebSocketRoute) -> None:
+        if not dead:
+            socket.connect_to_server()
+        routes.append(socket)
+
+    page.route_web_socket(re.compile(r"/ws/rooms/cafeteria/$"), through)
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+    dead = True
+    routes[-1].close(code=3000, reason="network gone")
+    Message.objects.bulk_create(
+        Message(room=room, author=beto, text=f"Mientras no estabas {n}") for n in range(230)
+    )
+    dead = False
+    routes[-1].close(code=3000, reason="network back")
+
+    messages = page.locator("#messages li[data-id]")
+    expect(messages).to_have_count(230, timeout=30_000)
+    for n in (0, 120, 229):
+        expect(page.locator("#messages")).to_contain_text(f"Mientras no estabas {n}")

@@ -32,10 +32,28 @@ let paceTimer = null;
 // history.page does not say what it answers; the server handles one frame at a time per
 // connection, so pages come back in the order they were asked for.
 let pageRequests = [];
-let lastId = Math.max(0, ...rendered);
+// Messages can reach the page a moment out of id order (server processes store and
+// announce them independently), so a catch-up after a drop starts from the newest id seen
+// REORDER_MS before the last message seen, not from the newest of all: a message overtaken
+// just before the drop comes too (those few seconds come twice, de-duplicated by id).
+const REORDER_MS = 5000;
+let settledId = Math.max(0, ...rendered); // newest id seen REORDER_MS before the last one
+let recent = []; // [when seen, id] of the messages seen since
 let hasOlder = rendered.size >= PAGE_SIZE;
 let loadingOlder = false;
 let muteTimer = null;
+
+function settle(now) {
+  while (recent.length && recent[0][0] <= now - REORDER_MS) {
+    settledId = Math.max(settledId, recent.shift()[1]);
+  }
+}
+
+function noteSeen(id) {
+  const now = Date.now();
+  recent.push([now, id]);
+  settle(now);
+}
 
 function itemFor(id) {
   return log.querySelector(`li[data-id="${id}"]`);
@@ -63,7 +81,7 @@ function addMessage(message) {
   }
   const stick = nearBottom();
   rendered.add(message.id);
-  lastId = Math.max(lastId, message.id);
+  noteSeen(message.id);
   placeMessage(messageItem(message), message.id);
   if (stick) scrollToEnd();
 }
@@ -169,7 +187,7 @@ function onAck(frame) {
   }
   entry.item.dataset.id = frame.id;
   rendered.add(frame.id);
-  lastId = Math.max(lastId, frame.id);
+  noteSeen(frame.id);
   addActions(entry.item);
 }
 
@@ -183,7 +201,8 @@ function onPage(frame) {
     return;
   }
   frame.messages.forEach(addMessage);
-  if (frame.has_more) requestSince(lastId);
+  // From the page's own last message: live ones may have come in meanwhile, newer still.
+  if (frame.has_more) requestSince(frame.messages[frame.messages.length - 1].id);
 }
 
 export function setMuted(until) {
@@ -222,7 +241,7 @@ export const chatHandlers = {
 export function chatConnected(history) {
   olderButton.disabled = false;
   for (const item of log.querySelectorAll("li[data-id]")) addActions(item);
-  const catchUpFrom = lastId;
+  const catchUpFrom = settledId;
   history.forEach(addMessage);
   requestSince(catchUpFrom);
   // The server stores each client_id once, so a message sent before the drop and sent
