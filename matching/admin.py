@@ -1,8 +1,19 @@
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import transaction
-from django.db.models import Count, IntegerField, Model, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    IntegerField,
+    Model,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -10,8 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from matching import services, tasks
+from matching import selectors, services, tasks
 from matching.apps import COMMUNITY_SLUG
+from matching.forms import RoundStartForm
 from matching.models import Answer, Group, GroupMember, Participation, Programme, Round, Unmatched
 from members.admin import user_actions_add
 from members.models import User
@@ -35,25 +47,6 @@ class ProgrammeAdmin(admin.ModelAdmin):
     ) -> TemplateResponse:
         # round_plan reads only: nothing is saved, so staff can look as often as they like.
         now = timezone.now()
-        previews = []
-        for programme in queryset:
-            plan = services.round_plan(
-                programme=programme, scheduled_for=programme.latest_slot(now) or now
-            )
-            previews.append(
-                {
-                    "plan": plan,
-                    "groups": [
-                        {
-                            "names": [str(plan.members[user_id]) for user_id in group.members],
-                            "score": group.score,
-                            "breakdown": sorted(group.breakdown.items()),
-                        }
-                        for group in plan.result.groups
-                    ],
-                    "unmatched": [str(plan.members[user_id]) for user_id in plan.result.unmatched],
-                }
-            )
         return TemplateResponse(
             request,
             "matching/admin/preview.html",
@@ -61,13 +54,44 @@ class ProgrammeAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": _("Preview of the next round"),
                 "opts": self.model._meta,
-                "previews": previews,
+                "previews": [
+                    _plan_preview(programme, scheduled_for=programme.latest_slot(now) or now)
+                    for programme in queryset
+                ],
             },
         )
 
-    @admin.action(description=_("Start the round now"))
-    def start_round(self, request: HttpRequest, queryset: QuerySet[Programme]) -> None:
+    @admin.action(description=_("Start the round now"), permissions=["change"])
+    def start_round(
+        self, request: HttpRequest, queryset: QuerySet[Programme]
+    ) -> TemplateResponse | None:
+        # The action first shows who would be paired; only the button under that preview
+        # (a POST naming the previewed minute) starts the round.
+        form = RoundStartForm(request.POST) if "confirm" in request.POST else RoundStartForm()
+        if form.is_valid():
+            self._start_rounds(request, queryset, scheduled_for=form.cleaned_data["scheduled_for"])
+            return None
         scheduled_for = _now_to_the_minute()
+        return TemplateResponse(
+            request,
+            "matching/admin/start_round.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Start the round now?"),
+                "opts": self.model._meta,
+                "form": form,
+                "scheduled_for": scheduled_for.isoformat(),
+                "selected": [programme.pk for programme in queryset],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "previews": [
+                    _plan_preview(programme, scheduled_for=scheduled_for) for programme in queryset
+                ],
+            },
+        )
+
+    def _start_rounds(
+        self, request: HttpRequest, queryset: QuerySet[Programme], *, scheduled_for: datetime
+    ) -> None:
         for programme in queryset:
             round_, created = services.round_create(
                 programme=programme, scheduled_for=scheduled_for
@@ -88,6 +112,26 @@ class ProgrammeAdmin(admin.ModelAdmin):
                 )
 
 
+def _plan_preview(programme: Programme, *, scheduled_for: datetime) -> dict[str, Any]:
+    """What a round of `programme` at `scheduled_for` would pair, for the admin's pages."""
+    plan = services.round_plan(programme=programme, scheduled_for=scheduled_for)
+    groups = []
+    for group in plan.result.groups:
+        members = [plan.members[user_id] for user_id in group.members]
+        groups.append(
+            {
+                "names": [member.name for member in members],
+                "score": group.score,
+                "breakdown": selectors.score_explained(members=members, breakdown=group.breakdown),
+            }
+        )
+    return {
+        "plan": plan,
+        "groups": groups,
+        "unmatched": [plan.members[user_id].name for user_id in plan.result.unmatched],
+    }
+
+
 def _count(model: type[Model], **filters: Any) -> Coalesce:
     """COUNT of `model` rows of each round, as a subquery (no join fan-out in the list)."""
     rows = (
@@ -100,26 +144,47 @@ def _count(model: type[Model], **filters: Any) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-class GroupInline(admin.TabularInline):
+def _groups_explained(groups: QuerySet[Group]) -> QuerySet[Group]:
+    """Groups with what `people` and `score_breakdown` read, in a fixed number of queries."""
+    seats = GroupMember.objects.select_related("user__profile").prefetch_related(
+        "user__profile__interests"
+    )
+    return groups.prefetch_related(Prefetch("members", queryset=seats))
+
+
+class GroupColumns:
+    """What the group pages show of a group: who, and its score in words rather than JSON."""
+
+    @admin.display(description=_("members"))
+    def people(self, group: Group) -> str:
+        return ", ".join(str(member.user) for member in group.members.all())
+
+    @admin.display(description=_("score breakdown"))
+    def score_breakdown(self, group: Group) -> str:
+        return "; ".join(
+            selectors.score_explained(
+                members=[member.user for member in group.members.all()],
+                breakdown=group.breakdown,
+            )
+        )
+
+
+class GroupInline(GroupColumns, admin.TabularInline):
     model = Group
-    fields = ["people", "score", "breakdown"]
-    readonly_fields = ["people", "score", "breakdown"]
+    fields = ["people", "score", "score_breakdown"]
+    readonly_fields = ["people", "score", "score_breakdown"]
     can_delete = False
     extra = 0
     show_change_link = True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
-        return super().get_queryset(request).prefetch_related("members__user")
+        return _groups_explained(super().get_queryset(request))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    @admin.display(description=_("members"))
-    def people(self, group: Group) -> str:
-        return ", ".join(str(member.user) for member in group.members.all())
 
 
 @admin.register(Round)
@@ -246,18 +311,16 @@ class AnsweredFilter(admin.SimpleListFilter):
 
 
 @admin.register(Group)
-class GroupAdmin(ReadOnlyAdmin):
+class GroupAdmin(GroupColumns, ReadOnlyAdmin):
     list_display = ["pk", "round", "people", "score"]
     list_filter = ["round__programme", AnsweredFilter]
     list_select_related = ["round__programme"]
     search_fields = ["members__user__email"]
+    fields = ["round", "people", "score", "score_breakdown"]
+    readonly_fields = ["people", "score_breakdown"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
-        return super().get_queryset(request).prefetch_related("members__user")
-
-    @admin.display(description=_("members"))
-    def people(self, group: Group) -> str:
-        return ", ".join(str(member.user) for member in group.members.all())
+        return _groups_explained(super().get_queryset(request))
 
 
 class IntroFilter(admin.SimpleListFilter):

@@ -13,6 +13,7 @@ from core.emails import email_for
 from matching import links
 from matching.models import Answer, GroupMember, Participation, Unmatched
 from matching.services import MINUTES_PER_WEEK, UTC, weekly_utc_minutes
+from matching.starters import starter_for
 from members.models import User
 
 
@@ -73,6 +74,7 @@ def _partners(seat: GroupMember) -> list[User]:
         for other in seat.group.members.select_related("user__profile")
         .prefetch_related("user__profile__interests")
         .exclude(user_id=seat.user_id)
+        .order_by("pk")
     ]
 
 
@@ -103,6 +105,7 @@ def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
             "seat": seat,
             "programme": seat.round.programme,
             "people": people,
+            "starter": starter_for(seat.group_id),
             "slots": shared_slots(me, partners, week_of=seat.round.scheduled_for),
             "pairs_url": reverse("matching:mine"),
         },
@@ -132,9 +135,7 @@ def _follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
         template="matching/email/follow_up",
         context={
             "seat": seat,
-            # Names, not users: with autoescape off (the text part) `join` fails silently on
-            # anything but strings and prints the list's repr.
-            "partner_names": ", ".join(partner.name for partner in _partners(seat)),
+            "partners": _partners(seat),
             "answers": answers,
             "intro_date": date_format(seat.round.scheduled_for, "DATE_FORMAT"),
         },

@@ -1,7 +1,8 @@
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching.models import Answer, Participation
@@ -63,3 +64,29 @@ class LinkAnswerForm(forms.Form):
     answer = forms.ChoiceField(
         label=_("Your answer"), choices=Answer.choices, widget=forms.RadioSelect
     )
+
+
+class RoundStartForm(forms.Form):
+    """Staff's "yes, start it" under the preview of a round. It carries the previewed time,
+    so the round made is the one shown, and confirming twice (or two staff at once) finds
+    the round of that time instead of making another."""
+
+    # Long enough to read a preview, short enough that nobody starts a round from a page
+    # left open since yesterday.
+    VALID_FOR = timedelta(hours=1)
+
+    scheduled_for = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_scheduled_for(self) -> datetime:
+        value = self.cleaned_data["scheduled_for"]
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        now = timezone.now()
+        if moment is None or moment.tzinfo is None or not now - self.VALID_FOR <= moment <= now:
+            raise forms.ValidationError(
+                _("This preview is out of date. Check it again, then start the round."),
+                code="stale",
+            )
+        return moment

@@ -1,16 +1,25 @@
 """Reads for the coffee-pair pages: a member's current and past pairs, in a fixed number of
 queries however many rounds they have been through."""
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from matching import solver
 from matching.apps import COMMUNITY_SLUG
 from matching.models import GroupMember, Participation, Programme, Round, Unmatched
+from matching.services import FOLLOW_UP_WINDOW
+from matching.starters import starter_for
 from members.models import Acquaintance, Interest, User
 
 PAST_PAIRS_LIMIT = 20
@@ -64,6 +73,7 @@ class Partner:
 class Pair:
     seat: GroupMember
     partners: list[Partner]
+    starter: Promise | None = None  # a question to start with (the current pair only)
 
 
 @dataclass
@@ -115,6 +125,7 @@ def pairs_page(*, user: User) -> PairsPage:
             shared.setdefault(interest[0], []).append(interest[1])
         current = Pair(
             seat=current_seat_,
+            starter=starter_for(current_seat_.group_id),
             partners=[
                 Partner(
                     user=partner,
@@ -147,3 +158,74 @@ def pairs_page(*, user: User) -> PairsPage:
         past=past,
         participation=participation_for(user=user, programme=programme),
     )
+
+
+def names_of(users: Iterable[User]) -> str:
+    """Members' names as one phrase ("Ana", "Ana and Ben", "Ana, Ben and Carla") in the
+    active language. Text names people this way, never by joining users, whose list would
+    print as a Python repr where autoescaping is off."""
+    return str(get_text_list([user.name for user in users], gettext_lazy("and")))
+
+
+def follow_ups_close_at(*, scheduled_for: datetime, follow_up_after_days: int) -> datetime:
+    """When a round stops waiting for answers to "did you meet?": the question goes out
+    `follow_up_after_days` after the round, and after FOLLOW_UP_WINDOW more nobody else is
+    asked (members have had a week to answer). Until then unanswered seats are not news."""
+    return scheduled_for + timedelta(days=follow_up_after_days) + FOLLOW_UP_WINDOW
+
+
+def _points(value: float) -> str:
+    return ("+" if value >= 0 else "\u2212") + number_format(abs(value), decimal_pos=2)
+
+
+def _hours(value: float) -> str:
+    hours = round(value, 1)
+    return number_format(hours, decimal_pos=0 if hours.is_integer() else 1)
+
+
+def score_explained(*, members: Sequence[User], breakdown: Mapping[str, float]) -> list[str]:
+    """A group's score part by part, in words ("shared interests: Design, UX (+0.33)"), for
+    staff. Interest names come from the members' profiles as they are now (`members` with
+    `profile__interests` prefetched); the points are those the solver gave at the time."""
+    parts = dict(breakdown)
+    lines = []
+    if "interests" in parts:
+        counts: dict[int, int] = {}
+        names: dict[int, str] = {}
+        for member in members:
+            profile = getattr(member, "profile", None)
+            for interest in profile.interests.all() if profile else ():
+                counts[interest.pk] = counts.get(interest.pk, 0) + 1
+                names[interest.pk] = str(interest)
+        shared = sorted(names[pk] for pk, count in counts.items() if count > 1)
+        points = _points(parts.pop("interests"))
+        if shared:
+            lines.append(
+                _("shared interests: %(names)s (%(points)s)")
+                % {"names": ", ".join(shared), "points": points}
+            )
+        else:
+            lines.append(_("no shared interests (%(points)s)") % {"points": points})
+    if "overlap" in parts:
+        # The part grows with the shared minutes up to a 40-hour week, so it gives them back;
+        # a trio's part adds up its three pairs.
+        value = parts.pop("overlap")
+        hours = value / solver.Settings.overlap_weight * solver.FULL_HOURS_MINUTES / 60
+        text = (
+            _("working hours overlap %(hours)s h a week, over its three pairs (%(points)s)")
+            if len(members) > 2
+            else _("working hours overlap %(hours)s h a week (%(points)s)")
+        )
+        lines.append(text % {"hours": _hours(hours), "points": _points(value)})
+    labels = {
+        "mentoring": _("a mentor and a mentee (%(points)s)"),
+        "random": _("chance (%(points)s)"),
+        "repeat_penalty": _("met before (%(points)s)"),
+    }
+    # jsonb keeps no key order: the parts come in a fixed one, any unknown part last.
+    for part in [*labels, *sorted(set(parts) - set(labels))]:
+        value = parts.get(part, 0.0)
+        if value:
+            label = labels.get(part, f"{part} (%(points)s)")
+            lines.append(label % {"points": _points(value)})
+    return lines

@@ -6,10 +6,11 @@ from celery import shared_task
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
-from matching import emails, services
+from matching import emails, selectors, services
 from matching.models import GroupMember, Participation, Unmatched
 from notifications.models import Kind
 from notifications.services import notify
@@ -45,13 +46,16 @@ def intro_send(seat_id: int) -> None:
     seat = GroupMember.objects.select_related("user").filter(pk=seat_id).first()
     if seat is None or seat.intro_sent_at is not None:
         return
-    partners = list(seat.group.members.exclude(user_id=seat.user_id).select_related("user"))
+    partners = list(
+        seat.group.members.exclude(user_id=seat.user_id).select_related("user").order_by("pk")
+    )
     delivery = notify(
         user=seat.user,
         kind=Kind.PAIR_CREATED,
         key=f"pair:{seat.pk}",
         text=_("Your coffee pair this round: %(names)s. Agree on a time together."),
-        params={"names": ", ".join(other.user.name for other in partners)},
+        # Lazy, so that notify joins the names in the member's language ("Ana y Ben").
+        params={"names": lazy(selectors.names_of, str)([other.user for other in partners])},
         url=reverse("matching:mine"),
         about=[other.user for other in partners],
     )

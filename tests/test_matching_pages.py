@@ -1,5 +1,6 @@
 """Coffee-pair pages, signed links, admin actions and the command, through the real stack."""
 
+import html
 import re
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
@@ -13,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from matching import emails, links
+from matching import emails, links, services
 from matching.apps import COMMUNITY_SLUG
 from matching.models import Answer, GroupMember, Participation, Programme, Round, Unmatched
 from members.models import User
@@ -417,6 +418,27 @@ def test_my_page_shows_the_current_partner(client: Client, alice: User, bob: Use
 
 
 @pytest.mark.django_db
+def test_my_page_and_the_intro_email_give_a_pair_without_shared_interests_a_start(
+    client: Client, alice: User, outsider: User
+) -> None:
+    # Carol has no interests, so she shares none with Alice.
+    outsider.profile.open_to_mentor = True
+    outsider.profile.save()
+    alice_seat, _ = pair(alice, outsider)
+
+    page = client.get("/pairs/").content.decode()
+    email = str(emails.intro_email(alice_seat).body)
+
+    assert "You both care about" not in page
+    assert "Freelance designer" in page  # what Carol does
+    open_to = page[page.index("Open to") :]
+    assert "<li>Mentoring someone</li>" in open_to and "<li>Just chatting</li>" in open_to
+    starter = re.search(r"<h3>A question to start with</h3>\s*<p>([^<]+)</p>", page)
+    assert starter is not None
+    assert f"A question to start with: {html.unescape(starter[1])}" in email
+
+
+@pytest.mark.django_db
 def test_my_page_tells_an_unmatched_member(client: Client, alice: User, bob: User) -> None:
     older = RoundFactory.create(programme=community(), scheduled_for=days_ago(20))
     pair(alice, bob, round_=older)
@@ -541,21 +563,109 @@ def test_staff_preview_the_next_round_without_saving(client: Client, staff: User
     assert not GroupMember.objects.exists()
 
 
+START = datetime(2026, 3, 2, 9, 15, 20, tzinfo=UTC)
+
+
+def start_round(client: Client, **confirm: str) -> Any:
+    data = {"action": "start_round", "_selected_action": [community().pk], **confirm}
+    return client.post("/admin/matching/programme/", data, follow=True)
+
+
+def confirmation(page: str) -> dict[str, str]:
+    """The fields of the confirmation form under the preview, as the browser would send them."""
+    form = page[page.index('<form method="post">') :]
+    form = form[: form.index("</form>")]
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+    fields.pop("csrfmiddlewaretoken", None)
+    fields.pop("action")
+    fields.pop("_selected_action")
+    return fields
+
+
 @pytest.mark.django_db
-def test_staff_start_a_round_once(client: Client, staff: User) -> None:
+def test_starting_a_round_shows_the_preview_and_asks_first(client: Client, staff: User) -> None:
     pytest.importorskip("matching.solver")
     participants(4)
-    data = {"action": "start_round", "_selected_action": [community().pk]}
+    loner = onboarded_member("Zhang Wei", languages=("zh",))
+    Participation.objects.create(programme=community(), user=loner)
 
-    with time_machine.travel(datetime(2026, 3, 2, 9, 15, 20, tzinfo=UTC), tick=False):
-        first = client.post("/admin/matching/programme/", data, follow=True)
-        second = client.post("/admin/matching/programme/", data, follow=True)
+    with time_machine.travel(START, tick=False):
+        asked = start_round(client)
+
+    assert not Round.objects.exists()
+    page = asked.content.decode()
+    assert "Start the round now?" in page and "Yes, start the round" in page
+    assert "5 eligible members" in page
+    rows = re.findall(r"<td>(Person \d\d, Person \d\d)</td>", page)
+    assert sorted(name for row in rows for name in row.split(", ")) == [
+        f"Person {index:02d}" for index in range(4)
+    ]
+    left_out = page[page.index("Left out") :]
+    assert "<li>Zhang Wei</li>" in left_out
+    assert confirmation(page) == {"scheduled_for": "2026-03-02T09:15:00+00:00", "confirm": "yes"}
+
+    # Confirmed a minute later, the round is the one previewed, at the previewed minute.
+    with time_machine.travel(START + timedelta(minutes=1), tick=False):
+        started = start_round(client, **confirmation(page))
+        again = start_round(client, **confirmation(page))
 
     round_ = Round.objects.get()
     assert round_.scheduled_for == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
-    assert round_.seats.count() == 4
-    assert "round started with 4 eligible members" in first.content.decode()
-    assert "already exists" in second.content.decode()
+    made = sorted(
+        ", ".join(sorted(member.user.name for member in group.members.all()))
+        for group in round_.groups.all()
+    )
+    assert made == sorted(rows)
+    assert [entry.user for entry in round_.unmatched.all()] == [loner]
+    assert "round started with 5 eligible members" in started.content.decode()
+    assert "already exists" in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_stale_or_forged_confirmation_starts_nothing_and_asks_again(
+    client: Client, staff: User
+) -> None:
+    pytest.importorskip("matching.solver")
+    participants(2)
+
+    with time_machine.travel(START, tick=False):
+        stale = start_round(client, confirm="yes", scheduled_for="2026-03-02T07:15:00+00:00")
+        future = start_round(client, confirm="yes", scheduled_for="2026-03-02T10:00:00+00:00")
+        naive = start_round(client, confirm="yes", scheduled_for="2026-03-02T09:15:00")
+        garbage = start_round(client, confirm="yes", scheduled_for="soon")
+
+    assert not Round.objects.exists()
+    for response in (stale, future, naive, garbage):
+        page = response.content.decode()
+        assert "This preview is out of date" in page
+        assert confirmation(page)["scheduled_for"] == "2026-03-02T09:15:00+00:00"
+
+
+@pytest.mark.django_db
+def test_the_admin_explains_a_groups_score_in_words(client: Client, staff: User) -> None:
+    pytest.importorskip("matching.solver")
+    # Both work 09:00-17:00 on weekdays, Ana in Madrid and Ben in Mexico City: they share one
+    # hour a day. They share Python of their three interests.
+    ana = onboarded_member("Ana", interests=("Python", "Café"))
+    ben = onboarded_member("Ben", interests=("Python", "Ciclismo"), time_zone="America/Mexico_City")
+    for user in (ana, ben):
+        Participation.objects.create(programme=community(), user=user)
+    round_, _ = services.round_create(
+        programme=community(), scheduled_for=datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    )
+    group = round_.groups.get()
+
+    responses = [
+        client.get(f"/admin/matching/round/{round_.pk}/change/"),
+        client.get(f"/admin/matching/group/{group.pk}/change/"),
+    ]
+
+    assert [response.status_code for response in responses] == [200, 200]
+    for page in (response.content.decode() for response in responses):
+        assert "shared interests: Python (+0.33)" in page
+        assert "working hours overlap 5 h a week (+0.12)" in page
+        assert "chance (+" in page
+        assert "&quot;overlap&quot;" not in page and "&quot;interests&quot;" not in page
 
 
 @pytest.mark.django_db

@@ -14,8 +14,10 @@ from django.test import override_settings
 from matching import links, services, tasks
 from matching.apps import COMMUNITY_SLUG
 from matching.models import GroupMember, Participation, Programme, Round, Unmatched
+from matching.starters import starter_for
 from members import services as member_services
 from members.models import Acquaintance, Language, User
+from notifications.models import Kind, Notification
 from tests.conftest import SmtpSink
 from tests.factories import ProfileFactory, UserFactory
 
@@ -219,6 +221,41 @@ def test_intros_reach_a_real_smtp_server_once_in_each_language(
 
 
 @pytest.mark.django_db
+def test_an_intro_without_shared_interests_says_what_each_does_and_how_to_start(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    ana = participant(email="ana@example.com", display_name="Ana", language="en")
+    ben = participant(email="ben@example.com", display_name="Ben", language="en")
+    for user, headline, interests in (
+        (ana, "Illustrator of children's books", ["Drawing"]),
+        (ben, "Backend developer", ["Go"]),
+    ):
+        user.profile.headline = headline
+        user.profile.open_to_clients = True
+        user.profile.open_to_chat = user == ben
+        member_services.profile_update(profile=user.profile, interest_names=interests)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        round_, _ = services.round_create(programme=community(), scheduled_for=SLOT)
+
+    to_ana = next(m for m in mail.outbox if m.to == [ana.email])
+    to_ben = next(m for m in mail.outbox if m.to == [ben.email])
+    assert isinstance(to_ana, EmailMultiAlternatives) and isinstance(to_ben, EmailMultiAlternatives)
+    starter = str(starter_for(round_.groups.get().pk))
+    for message, partner, open_to in (
+        (to_ana, "Backend developer", "Open to: Finding clients, Just chatting"),
+        (to_ben, "Illustrator of children&#x27;s books", "Open to: Finding clients"),
+    ):
+        text, html = str(message.body), str(message.alternatives[0][0])
+        assert partner.replace("&#x27;", "'") in text and partner in html
+        assert open_to in text and open_to in html
+        # One question for the group: both read the same one.
+        assert f"A question to start with: {starter}" in text
+        assert f"A question to start with:</strong> {starter}" in html
+        assert "You both like" not in text
+
+
+@pytest.mark.django_db
 def test_a_failed_intro_is_retried_and_then_sent(smtp_server: SmtpSink) -> None:
     participant(), participant()
     round_, _ = services.round_create(programme=community(), scheduled_for=SLOT)
@@ -273,6 +310,33 @@ def test_the_follow_up_asks_once_and_its_links_answer_without_login(
     answers = [links.answer_from_token(token) for token in tokens]
     assert (seat.pk, "met") in answers
     assert {seat_id for seat_id, _ in answers} == {seat.pk}
+
+
+@pytest.mark.django_db
+def test_a_trio_is_named_in_words_in_each_members_language_never_as_a_list_of_users(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    names = {"Ana": "es", "Ben": "en", "Camila Medina": "en"}
+    for name, language in names.items():
+        participant(display_name=name, language=language, email=f"{name[:3].lower()}@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        round_, _ = services.round_create(programme=community(), scheduled_for=SLOT)
+    for seat in round_.seats.all():
+        tasks.follow_up_send(seat.pk)
+
+    assert len(mail.outbox) == 6  # an intro and a follow-up each
+    for message in mail.outbox:
+        assert isinstance(message, EmailMultiAlternatives)
+        for part in (message.subject, str(message.body), str(message.alternatives[0][0])):
+            assert "<User" not in part and "[<" not in part and "&lt;User" not in part
+    follow_ups = {m.to[0]: str(m.body) for m in mail.outbox if "/pairs/answer/" in str(m.body)}
+    assert "te presentamos a Ben y Camila Medina." in follow_ups["ana@example.com"]
+    assert "we introduced you to Ana and Ben." in follow_ups["cam@example.com"]
+    notices = {n.user.name: n.text for n in Notification.objects.filter(kind=Kind.PAIR_CREATED)}
+    assert notices["Ben"] == (
+        "Your coffee pair this round: Ana and Camila Medina. Agree on a time together."
+    )
+    assert ": Ben y Camila Medina." in notices["Ana"]
 
 
 @pytest.mark.django_db

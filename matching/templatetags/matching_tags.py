@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from typing import Any
 
 from django import template
@@ -18,3 +19,9 @@ def current_seat(user: Any) -> GroupMember | None:
 @register.filter
 def partners(seat: GroupMember) -> list[User]:
     return selectors.partners_of(seat)
+
+
+@register.filter
+def names(users: Iterable[User]) -> str:
+    """`{{ partners|names }}`: "Ana", "Ana and Ben", "Ana, Ben and Carla"."""
+    return selectors.names_of(users)
