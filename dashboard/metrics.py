@@ -19,6 +19,7 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from events.models import Event, Rsvp
 from matching.apps import COMMUNITY_SLUG
 from matching.models import Participation, Round
+from matching.selectors import follow_ups_close_at
 from members.models import User
 from rooms.models import HourlyUsage, Room
 
@@ -158,11 +159,17 @@ class RoundStats:
     seats: int
     met: int
     answered: int
+    follow_ups_close_at: datetime
 
     @property
     def met_rate(self) -> float | None:
         # Seats, not groups: the same measure as the Round admin's "met rate".
         return self.met / self.seats if self.seats else None
+
+    def answers_pending(self, now: datetime) -> bool:
+        """Whether answers to "did you meet?" may still come in: until then the seats not
+        answered yet would count as not met and drag the rate down."""
+        return self.answered < self.seats and now < self.follow_ups_close_at
 
 
 def rounds_queryset(period: Period) -> QuerySet[Round, tuple[Any, ...]]:
@@ -179,14 +186,35 @@ def rounds_queryset(period: Period) -> QuerySet[Round, tuple[Any, ...]]:
             answered_count=Count("seats", filter=~Q(seats__answer="")),
         )
         .order_by("scheduled_for")
-        .values_list("scheduled_for", "groups_count", "seats_count", "met_count", "answered_count")
+        .values_list(
+            "scheduled_for",
+            "groups_count",
+            "seats_count",
+            "met_count",
+            "answered_count",
+            "programme__follow_up_after_days",
+        )
     )
 
 
 def rounds(period: Period) -> list[RoundStats]:
     """The community programme's rounds in the period with their groups and answers: one
     query (a single to-many join, so the counts do not multiply each other)."""
-    return [RoundStats(*row) for row in rounds_queryset(period)]
+    return [
+        RoundStats(
+            scheduled_for=scheduled_for,
+            groups=groups,
+            seats=seats,
+            met=met,
+            answered=answered,
+            follow_ups_close_at=follow_ups_close_at(
+                scheduled_for=scheduled_for, follow_up_after_days=follow_up_after_days
+            ),
+        )
+        for scheduled_for, groups, seats, met, answered, follow_up_after_days in rounds_queryset(
+            period
+        )
+    ]
 
 
 # Rooms -------------------------------------------------------------------------------------

@@ -89,13 +89,32 @@ def _members_section(period: metrics.Period, stats: metrics.MemberStats) -> Sect
     )
 
 
+def _round_label(stats: metrics.RoundStats) -> str:
+    return date_format(timezone.localtime(stats.scheduled_for), "j M")
+
+
 def _pairs_section(
     period: metrics.Period, opt_in: metrics.OptIn, rounds: list[metrics.RoundStats]
 ) -> Section:
-    labels = [date_format(timezone.localtime(r.scheduled_for), "j M") for r in rounds]
-    met_rates = [r.met_rate for r in rounds]
-    known = [r for r in rounds if r.seats]
+    labels = [_round_label(r) for r in rounds]
+    # A round still waiting for answers would count its unanswered seats as not met.
+    settled = [r for r in rounds if not r.answers_pending(period.end)]
+    pending = len(rounds) - len(settled)
+    known = [r for r in settled if r.seats]
     overall = sum(r.met for r in known) / sum(r.seats for r in known) if known else None
+    left_out = (
+        ngettext(
+            "%(count)s round still waiting for answers is left out.",
+            "%(count)s rounds still waiting for answers are left out.",
+            pending,
+        )
+        % {"count": pending}
+        if pending
+        else ""
+    )
+    met_description = _("Share of introduced members who answered “we met”: %(rate)s overall.") % {
+        "rate": _percent(overall) if overall is not None else "–"
+    }
     pairs_chart = charts.bar_chart(
         key="pairs-per-round",
         title=_("Pairs per round"),
@@ -111,10 +130,9 @@ def _pairs_section(
     met_chart = charts.bar_chart(
         key="met-rate",
         title=_("Met rate per round"),
-        description=_("Share of introduced members who answered “we met”: %(rate)s overall.")
-        % {"rate": _percent(overall) if overall is not None else "–"},
-        labels=labels,
-        series=[Series(_("Met rate"), met_rates)],
+        description=f"{met_description} {left_out}".strip(),
+        labels=[_round_label(r) for r in settled],
+        series=[Series(_("Met rate"), [r.met_rate for r in settled])],
         formatter=_percent,
         label_column=_("Round"),
         maximum=1.0,
@@ -131,7 +149,7 @@ def _pairs_section(
             ),
             Headline(_("Opted in but paused"), _count(opt_in.paused)),
             Headline(_("Rounds"), _count(len(rounds))),
-            Headline(_("Met rate"), _percent(overall) if overall is not None else "–"),
+            Headline(_("Met rate"), _percent(overall) if overall is not None else "–", left_out),
         ],
         charts=[pairs_chart, met_chart],
     )
@@ -276,7 +294,7 @@ CACHE_SECONDS = 5 * 60
 def figures_for(*, days: int, now: datetime) -> Figures:
     # Keyed by the five-minute slot as well: everyone sees the same figures within a slot, and
     # new ones from the next slot on, whatever the cache's own clock.
-    key = f"dashboard:figures:v1:{days}:{int(now.timestamp()) // CACHE_SECONDS}"
+    key = f"dashboard:figures:v2:{days}:{int(now.timestamp()) // CACHE_SECONDS}"
     cached = cache.get(key)
     if isinstance(cached, Figures):
         return cached

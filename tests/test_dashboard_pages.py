@@ -173,6 +173,38 @@ def test_pairing_numbers(community: dict[str, Any]) -> None:
     assert [r.met_rate for r in rounds] == [0.5, 1.0]
 
 
+def test_the_met_rate_leaves_out_rounds_still_waiting_for_answers(
+    staff: User, community: dict[str, Any]
+) -> None:
+    # The community programme asks "did you meet?" 5 days after a round; a week later the
+    # answers are in. Until then a round's unanswered seats are not news.
+    programme = ProgrammeFactory.create(slug="community", name="Coffee pairs")
+    _staff, a, b, c, d, _e, _f = community["everyone"]
+
+    def round_with(days: float, answers: dict[User, str]) -> None:
+        round_ = RoundFactory.create(programme=programme, scheduled_for=days_ago(days))
+        group = GroupFactory.create(round=round_)
+        for user, answer in answers.items():
+            GroupMemberFactory.create(group=group, user=user, answer=answer)
+
+    round_with(20, {a: "met", b: "met", c: "", d: "not_yet"})  # answers are in: 50 %
+    round_with(13, {a: "met", b: "", c: ""})  # a week after the follow-up: 1 in 3
+    round_with(6, {b: "", d: "met"})  # asked yesterday: waiting
+    round_with(3, {a: "met", d: "met"})  # not asked yet, but everyone answered: 100 %
+
+    response = client_for(staff).get("/staff/?days=30")
+
+    pairs = {section.key: section for section in response.context["dashboard"].sections}["pairs"]
+    headlines = {headline.label: headline for headline in pairs.headlines}
+    assert headlines["Rounds"].value == "4"
+    assert headlines["Met rate"].value == "56%"  # 5 of 9 seats, the waiting round left out
+    assert headlines["Met rate"].note == "1 round still waiting for answers is left out."
+    (met_chart,) = (chart for chart in pairs.charts if chart.key == "met-rate")
+    html = response.content.decode()
+    assert "56% overall. 1 round still waiting for answers is left out." in html
+    assert [row[0] for row in met_chart.rows] == ["26 Feb", "5 Mar", "15 Mar"]
+
+
 def test_room_hours_by_weekday_and_hour_in_the_community_zone(staff: User) -> None:
     cafeteria = cafeteria_get()
     meeting = RoomFactory.create(created_by=staff)
