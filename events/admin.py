@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
@@ -8,6 +10,7 @@ from django.utils.translation import ngettext
 
 from events.feeds import calendar_feed_rotate
 from events.models import CalendarFeed, Event, EventSeries, Rsvp
+from events.rsvps import host_seat_take
 from events.series import SERIES_HORIZON, series_extend
 
 
@@ -86,6 +89,15 @@ class EventAdmin(admin.ModelAdmin):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        # After the answers inline has saved, so that its copy of the answers cannot undo the
+        # new host's seat.
+        if not change or "host" in form.changed_data:
+            host_seat_take(event=form.instance)
 
 
 @admin.register(EventSeries)

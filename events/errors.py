@@ -61,6 +61,13 @@ class EventOver(EventError):
     default_message = _("This event is over.")
 
 
+class HostIsGoing(EventError):
+    code = "host_is_going"
+    default_message = _(
+        "You host this event, so you are going. If it cannot take place, cancel it instead."
+    )
+
+
 class InvalidAnswer(EventError):
     code = "invalid_answer"
     default_message = _("Answer going, maybe or not going.")

@@ -146,7 +146,7 @@ class EventForm(ServiceErrorsMixin, forms.Form):
         label=_("Capacity"),
         required=False,
         min_value=1,
-        help_text=_("Optional: leave empty for no limit."),
+        help_text=_("Optional: how many can come, the host included. Leave empty for no limit."),
     )
 
     def event_fields(self) -> dict[str, Any]:

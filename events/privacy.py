@@ -8,6 +8,7 @@ from django.utils import timezone
 from events.models import CalendarFeed, Event, Rsvp
 from events.rsvps import rsvp_release
 from events.selectors import waitlist_place
+from events.services import hosted_meetups_cancel
 from members.models import User
 from members.privacy import Deletion, personal_data_register
 
@@ -39,9 +40,12 @@ def _export(user: User) -> dict[str, Any]:
 
 
 def _delete(user: User) -> None:
-    """Give up every seat still to come as a "not going" would (the event's row lock, the
-    first wait-listed member promoted and emailed after commit), then erase the answers."""
+    """Cancel the meetups they host that have not ended (those going are emailed after
+    commit); give up every other seat still to come as a "not going" would (the event's row
+    lock, the first wait-listed member promoted and emailed after commit); then erase the
+    answers."""
     now = timezone.now()
+    hosted_meetups_cancel(host=user, now=now)
     upcoming = Rsvp.objects.filter(
         user=user, event__cancelled_at__isnull=True, event__ends_at__gt=now
     ).exclude(status=Rsvp.Status.NOT_GOING)
@@ -58,6 +62,7 @@ def register() -> None:
         export=_export,
         delete=_delete,
         deletion=Deletion.RELEASE,
-        note="Seats they held go to the waiting list; events they hosted stay, hosted by "
+        note="Meetups they host that have not ended are cancelled, and those going are told; "
+        "seats they held go to the waiting list; other events they hosted stay, hosted by "
         "“Former member”.",
     )

@@ -1,5 +1,9 @@
 """Answers to events (RSVPs) and the waiting list. Every change to an event's answers holds
-the event's row lock, so the answers to one event are taken one at a time."""
+the event's row lock, so the answers to one event are taken one at a time.
+
+The host is an attendee like any other: a "going" answer that takes a seat, counts against
+the capacity and among those going (`host_seat_take`). So every count, list, reminder and
+calendar feed includes them without a special case; only their answer cannot change."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,7 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from events.access import user_is_member
-from events.errors import EventCancelled, EventOver, InvalidAnswer, NotAllowed
+from events.errors import EventCancelled, EventOver, HostIsGoing, InvalidAnswer, NotAllowed
 from events.models import Event, Rsvp
 from events.tasks import rsvp_promoted_notify
 from members.models import User
@@ -32,7 +36,8 @@ def rsvp_set(*, event: Event, user: User, status: str, now: datetime | None = No
     Locks the event row for the whole change, so answers to one event are taken one at a
     time: two members asking for the last seat at once get one seat and one waiting place.
     Only an active member may answer; to give a seat up on someone's behalf, see
-    `rsvp_release`.
+    `rsvp_release`. The host is going: their answer cannot change (they cancel the event
+    instead).
     """
     if status not in ANSWERS:
         raise InvalidAnswer
@@ -45,6 +50,8 @@ def rsvp_set(*, event: Event, user: User, status: str, now: datetime | None = No
             raise EventCancelled
         if locked.has_ended(now=now):
             raise EventOver
+        if user.pk == locked.host_id and status != Rsvp.Status.GOING:
+            raise HostIsGoing
         rsvp = Rsvp.objects.filter(event=locked, user=user).first()
         if rsvp is None:
             # A new answer knows the event as it is: earlier changes are not news to it.
@@ -93,7 +100,7 @@ def _rsvp_answer(*, event: Event, rsvp: Rsvp, status: str, now: datetime) -> Rsv
         if previous in (Rsvp.Status.GOING, Rsvp.Status.WAITLISTED):
             return RsvpChange(rsvp=rsvp)
         going = event.rsvps.filter(status=Rsvp.Status.GOING).count()
-        if event.capacity is None or going < event.capacity:
+        if event.capacity is None or going < event.capacity or rsvp.user_id == event.host_id:
             rsvp.status, rsvp.position = Rsvp.Status.GOING, None
         else:
             last = event.rsvps.filter(status=Rsvp.Status.WAITLISTED).aggregate(
@@ -107,6 +114,30 @@ def _rsvp_answer(*, event: Event, rsvp: Rsvp, status: str, now: datetime) -> Rsv
     if previous == Rsvp.Status.GOING and rsvp.status != Rsvp.Status.GOING:
         promoted = waitlist_promote(event=event, now=now)
     return RsvpChange(rsvp=rsvp, promoted=promoted)
+
+
+def host_seat_take(*, event: Event) -> Rsvp | None:
+    """Seat `event`'s host: a "going" answer, made when the event is made (and when staff
+    change its host). The host gets their seat even when the event is full, since it cannot
+    go on without them. None when the event has no host.
+
+    Locking: takes the event's row lock, as every change to its answers does; it may run
+    inside the caller's transaction (`event_create`)."""
+    if event.host_id is None:
+        return None
+    with transaction.atomic():
+        locked = Event.objects.select_for_update().get(pk=event.pk)
+        if locked.host_id is None:
+            return None
+        rsvp, created = Rsvp.objects.get_or_create(
+            event=locked,
+            user_id=locked.host_id,
+            defaults={"status": Rsvp.Status.GOING, "announced_sequence": locked.sequence},
+        )
+        if not created and rsvp.status != Rsvp.Status.GOING:
+            rsvp.status, rsvp.position = Rsvp.Status.GOING, None
+            rsvp.save(update_fields=["status", "position", "updated_at"])
+    return rsvp
 
 
 def waitlist_promote(*, event: Event, now: datetime) -> list[Rsvp]:

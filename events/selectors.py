@@ -1,10 +1,12 @@
 """Reads of events for lists: each is one query, whatever the number of events."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     Exists,
     ExpressionWrapper,
@@ -12,12 +14,15 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from events.models import EVENT_ROOM_OPENS_BEFORE, Event, Rsvp
 from members.models import User
+from members.services import blocked_user_ids
 from rooms.models import Message
 from rooms.selectors import messages_between
 from rooms.services import RoomAccessDenied
@@ -94,6 +99,65 @@ def waitlist_place(*, rsvp: Rsvp) -> int | None:
         Q(position__lt=rsvp.position) | Q(position=rsvp.position, pk__lt=rsvp.pk)
     )
     return ahead.count() + 1
+
+
+# Enough names for a room's worth of people; a big talk lists its first answers and counts
+# the rest.
+ATTENDEES_NAMED = 50
+
+
+@dataclass(frozen=True)
+class Attendee:
+    user: User
+    is_host: bool
+    # Their profile, when `viewer` may open it (onboarded); otherwise the name alone.
+    profile_url: str | None
+
+
+@dataclass(frozen=True)
+class Attendees:
+    named: list[Attendee]
+    # Going, but not named to this viewer: hidden from the directory, blocked either way,
+    # without a finished profile, or beyond `ATTENDEES_NAMED`.
+    others: int
+
+
+def event_attendees(*, event: Event, viewer: User) -> Attendees:
+    """Who is going to `event`, as `viewer` may see them: the host first, then in the order
+    they answered. Everyone going is counted; only members who show themselves in the
+    directory are named (the host too, whose name the event already shows), the viewer
+    always, and nobody on either side of a block with the viewer. Three queries, however
+    many are going.
+
+    The same rules as `members.selectors.profile_for_viewer` and the directory, for a whole
+    list at once."""
+    going = Rsvp.objects.filter(event=event, status=Rsvp.Status.GOING)
+    # A NULL host matches nobody here.
+    shown = Q(
+        user__profile__visible_in_directory=True, user__profile__onboarded_at__isnull=False
+    ) | Q(user_id=event.host_id)
+    rows = (
+        going.filter(user__is_active=True, user__deleted_at__isnull=True)
+        .filter(shown | Q(user_id=viewer.pk))
+        .exclude(user_id__in=blocked_user_ids(user=viewer))
+        .select_related("user__profile")
+        .annotate(
+            has_profile=ExpressionWrapper(
+                Q(user__profile__onboarded_at__isnull=False), output_field=BooleanField()
+            ),
+            host_first=Case(When(user_id=event.host_id, then=Value(0)), default=Value(1)),
+        )
+        .order_by("host_first", "created_at", "pk")[:ATTENDEES_NAMED]
+    )
+    named = [
+        Attendee(
+            user=row.user,
+            is_host=row.user_id == event.host_id,
+            profile_url=row.user.get_absolute_url() if row.has_profile else None,
+        )
+        for row in rows
+    ]
+    return Attendees(named=named, others=going.count() - len(named))
 
 
 # How far back a member's calendar feed goes: recent events stay in their calendar.

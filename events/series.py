@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from events.models import Event, EventSeries
+from events.models import Event, EventSeries, Rsvp
 
 # How far ahead series are filled (the admin action and the daily beat tick).
 SERIES_HORIZON = timedelta(weeks=8)
@@ -16,7 +16,8 @@ def series_extend(*, series: EventSeries, until: date, now: datetime | None = No
     """Create the series' missing occurrences from today up to `until` (and no later than the
     series' last day); occurrences already made, or already started, are left alone, so
     running it again creates nothing. Locks the series row, so two runs at once cannot
-    both create the same occurrence. Returns the new events."""
+    both create the same occurrence. The series' host is going to each new one. Returns the
+    new events."""
     now = now or timezone.now()
     zone = zoneinfo.ZoneInfo(series.time_zone)
     with transaction.atomic():
@@ -29,7 +30,7 @@ def series_extend(*, series: EventSeries, until: date, now: datetime | None = No
         existing = set(
             locked.events.filter(starts_at__in=wanted).values_list("starts_at", flat=True)
         )
-        return Event.objects.bulk_create(
+        created = Event.objects.bulk_create(
             Event(
                 kind=locked.kind,
                 title=locked.title,
@@ -46,6 +47,14 @@ def series_extend(*, series: EventSeries, until: date, now: datetime | None = No
             for starts_at in wanted
             if starts_at not in existing
         )
+        # The host is going to each occurrence, in one of its seats (as `event_create` does;
+        # the events are new, so nobody else can be answering them yet).
+        if locked.host_id is not None:
+            Rsvp.objects.bulk_create(
+                Rsvp(event=event, user_id=locked.host_id, status=Rsvp.Status.GOING)
+                for event in created
+            )
+        return created
 
 
 def series_extend_all(*, now: datetime | None = None) -> int:

@@ -27,7 +27,7 @@ from events.errors import (
     TooManyMeetups,
 )
 from events.models import EVENT_ROOM_OPENS_BEFORE, Event, EventKind, Rsvp
-from events.rsvps import waitlist_promote
+from events.rsvps import host_seat_take, waitlist_promote
 from events.tasks import event_change_announce
 from members.models import User
 from rooms.models import Room
@@ -106,7 +106,7 @@ def event_create(
     now: datetime | None = None,
 ) -> Event:
     """Create an event. Any active member may start a meetup; training sessions and talks are
-    for staff. `host` defaults to `by`."""
+    for staff. `host` defaults to `by`, and is going: they take one of the seats."""
     if not user_is_member(by):
         raise NotAllowed
     if kind not in EventKind.values:
@@ -127,7 +127,7 @@ def event_create(
     _check_times(starts_at=starts_at, ends_at=ends_at, now=now or timezone.now(), check_start=True)
     _check_capacity(capacity)
     _check_room(room)
-    return Event.objects.create(
+    event = Event.objects.create(
         kind=kind,
         title=title,
         description=description.strip(),
@@ -139,6 +139,8 @@ def event_create(
         capacity=capacity,
         room=room,
     )
+    host_seat_take(event=event)
+    return event
 
 
 # The changes announced to attendees by email (events.tasks.event_change_announce).
@@ -224,14 +226,33 @@ def event_cancel(*, event: Event, by: User, now: datetime | None = None) -> bool
     when it was already cancelled."""
     if not event_can_manage(event=event, user=by):
         raise NotAllowed
-    when = now or timezone.now()
-    updated = Event.objects.filter(pk=event.pk, cancelled_at__isnull=True).update(
-        cancelled_at=when, sequence=F("sequence") + 1, updated_at=when
+    cancelled = _event_mark_cancelled(event_id=event.pk, now=now or timezone.now())
+    if cancelled:
+        event.refresh_from_db(fields=["cancelled_at", "sequence", "updated_at"])
+    return cancelled
+
+
+def _event_mark_cancelled(*, event_id: int, now: datetime) -> bool:
+    """Mark the event cancelled unless it already is, raising its calendar revision; those
+    going, maybe going or waiting are told after commit."""
+    updated = Event.objects.filter(pk=event_id, cancelled_at__isnull=True).update(
+        cancelled_at=now, sequence=F("sequence") + 1, updated_at=now
     )
     if updated:
-        event.refresh_from_db(fields=["cancelled_at", "sequence", "updated_at"])
-        event_change_announce.delay_on_commit(event.pk)
+        event_change_announce.delay_on_commit(event_id)
     return bool(updated)
+
+
+def hosted_meetups_cancel(*, host: User, now: datetime | None = None) -> int:
+    """Cancel the meetups `host` hosts that have not ended (their account is being deleted):
+    a meetup is its host's idea and does not go on without them, whereas a training session
+    or talk is staff's, who can find it another host. Those going, maybe going or waiting are
+    told as for any cancellation, after commit. Returns how many were cancelled."""
+    now = now or timezone.now()
+    hosted = Event.objects.filter(
+        host=host, kind=EventKind.MEETUP, cancelled_at__isnull=True, ends_at__gt=now
+    ).values_list("pk", flat=True)
+    return sum(_event_mark_cancelled(event_id=pk, now=now) for pk in list(hosted))
 
 
 def event_create_with_room(

@@ -6,7 +6,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.formats import date_format, time_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -16,9 +17,10 @@ from events.access import event_can_manage
 from events.feeds import calendar_feed_get_or_create, calendar_feed_rotate
 from events.forms import EventForm, MeetupForm, RsvpForm, StaffEventForm
 from events.ics import calendar_ics, event_ics
-from events.models import CalendarFeed, Event, EventError, Rsvp
+from events.models import EVENT_ROOM_OPENS_BEFORE, CalendarFeed, Event, EventError, Rsvp
 from events.rsvps import RsvpChange, rsvp_set
 from events.selectors import (
+    event_attendees,
     event_conversation,
     events_in_feed,
     events_mine,
@@ -100,6 +102,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "seats_left": seats_left,
             "my_rsvp": my_rsvp,
             "waitlist_place": waitlist_place(rsvp=my_rsvp) if my_rsvp else None,
+            "is_host": user.pk == event.host_id,
+            "attendees": event_attendees(event=event, viewer=user),
             "can_manage": event_can_manage(event=event, user=user),
             "conversation": event_conversation(event=event, viewer=user),
         },
@@ -160,6 +164,23 @@ def event_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _meetup_started_message(event: Event) -> str:
+    # From the meetup's own times, in the member's zone (active for the request): one
+    # planned for later is not on yet, and its room opens shortly before.
+    if event.is_starting_now():
+        return _("Your meetup is on. Its room is open for everyone.")
+    starts_at = timezone.localtime(event.starts_at)
+    return _(
+        "Your meetup is planned for %(weekday)s %(day)s at %(time)s (your time). Its room "
+        "opens %(minutes)d minutes before."
+    ) % {
+        "weekday": date_format(starts_at, "l"),
+        "day": date_format(starts_at, "MONTH_DAY_FORMAT"),
+        "time": time_format(starts_at, "H:i"),
+        "minutes": int(EVENT_ROOM_OPENS_BEFORE.total_seconds() // 60),
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def meetup_new(request: HttpRequest) -> HttpResponse:
@@ -173,7 +194,7 @@ def meetup_new(request: HttpRequest) -> HttpResponse:
         except RoomError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Your meetup is on. Its room is open for everyone."))
+            messages.success(request, _meetup_started_message(event))
             return redirect("events:event", event.pk)
     return render(
         request,

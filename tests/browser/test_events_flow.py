@@ -1,11 +1,16 @@
-"""A member starts a meetup; another finds it, answers and joins its room."""
+"""A member starts a meetup; another finds it, answers and joins its room. An event's page
+shows who is going."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Literal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from events.rsvps import rsvp_set
+from events.services import meetup_start
 from tests.factories import PASSWORD, onboarded_member
 
 pytestmark = pytest.mark.browser
@@ -56,9 +61,46 @@ def test_a_member_starts_a_meetup_and_another_joins_its_room(
 
     guest.get_by_role("button", name="I'm going").click()
     expect(guest.get_by_text("You are going. See you there!")).to_be_visible()
-    expect(guest.get_by_text("1 member going")).to_be_visible()
+    expect(guest.get_by_text("2 members going")).to_be_visible()  # the host and Beto
     axe_in_both_schemes(guest, axe_check)
 
     guest.get_by_role("link", name="Join the room").click()
     expect(guest.locator("#chat-status")).to_have_text("Connected.")
     expect(guest.locator("#presence")).to_contain_text("Beto Blanco")
+
+
+def test_the_event_page_shows_who_is_going_as_they_allow(
+    new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    hugo = onboarded_member("Hugo Hidalgo", email="hugo@example.com")
+    hugo.profile.visible_in_directory = False
+    hugo.profile.save()
+    clara = onboarded_member("Clara Campos", email="clara@example.com")
+    starts_at = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    event = meetup_start(
+        by=ana,
+        title="Portfolio coffee",
+        description="Show one piece of work you are proud of.",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        time_zone=ana.time_zone,
+    )
+    for member in (beto, hugo):
+        rsvp_set(event=event, user=member, status="going")
+
+    page = new_page()
+    login(page, asgi_server, clara.email, PASSWORD)
+    page.goto(f"/events/{event.pk}/")
+    expect(page.get_by_role("heading", name="About this event")).to_be_visible()
+    expect(page.get_by_text("3 members going")).to_be_visible()
+    going = page.get_by_role("list", name="Members going")
+    expect(going.get_by_role("listitem")).to_have_count(2)
+    expect(going.get_by_role("listitem").first).to_contain_text("Ana Arias (host)")
+    expect(going).not_to_contain_text("Hugo")
+    expect(page.get_by_text("and 1 more")).to_be_visible()
+    axe_in_both_schemes(page, axe_check)
+
+    going.get_by_role("link", name="Beto Blanco").click()
+    expect(page.get_by_role("heading", name="Beto Blanco")).to_be_visible()
