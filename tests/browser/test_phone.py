@@ -1,0 +1,264 @@
+"""The site on a phone-sized screen (360×740): no sideways scrolling on the main pages, the
+navigation behind a menu button, the chat within reach in a room, and only the call controls
+the browser can honour."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from members.models import User
+from rooms.models import CAFETERIA_SLUG
+from tests.browser.test_rooms_live import cafeteria
+from tests.factories import PASSWORD, EventFactory, MessageFactory
+
+pytestmark = pytest.mark.browser
+
+PHONE = (360, 740)
+
+NewPage = Callable[..., Page]
+Login = Callable[[Page, str, str, str], None]
+AxeCheck = Callable[[Page], None]
+
+# Each main page, as a member opens it; `{member}`, `{event}` and `{other}` are filled in.
+MEMBER_PAGES = {
+    "home": "/",
+    "directory": "/members/",
+    "profile": "/members/{other}/",
+    "own profile": "/members/{member}/",
+    "profile form": "/members/me/edit/",
+    "events": "/events/",
+    "event": "/events/{event}/",
+    "room": f"/rooms/{CAFETERIA_SLUG}/",
+    "privacy and notifications": "/notifications/settings/",
+    "account settings": "/accounts/email/",
+    "coffee pairs": "/pairs/",
+}
+VISITOR_PAGES = ["/", "/events/", "/accounts/login/", "/accounts/signup/"]
+
+
+def phone(new_page: NewPage) -> Page:
+    return new_page(viewport=PHONE, mobile=True)
+
+
+def assert_no_sideways_scrolling(page: Page) -> None:
+    sizes = page.evaluate(
+        "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+    )
+    assert sizes["scroll"] <= sizes["inner"], f"{page.url} scrolls sideways: {sizes}"
+
+
+def assert_in_first_screen(locator: Locator) -> None:
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE[0], box
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE[1], box
+
+
+def menu_button(page: Page) -> Locator:
+    return page.get_by_role("banner").get_by_role("button", name=re.compile("^Men[uú]$"))
+
+
+def assert_header_on_one_line(page: Page) -> None:
+    """The brand, the menu button and the last of the header's actions share one row."""
+    header = page.locator(".header-inner")
+    parts = [
+        header.locator(".brand"),
+        menu_button(page),
+        header.locator(".header-actions > *").last,
+    ]
+    middles = []
+    for part in parts:
+        assert_in_first_screen(part)
+        box = part.bounding_box()
+        assert box is not None
+        middles.append(box["y"] + box["height"] / 2)
+    assert max(middles) - min(middles) < 4, f"the header wraps on {page.url}: {middles}"
+
+
+@pytest.mark.parametrize("name", MEMBER_PAGES)
+def test_a_member_s_main_pages_fit_a_phone_and_pass_axe(
+    new_page: NewPage,
+    asgi_server: str,
+    alice: User,
+    bob: User,
+    login: Login,
+    axe_check: AxeCheck,
+    name: str,
+) -> None:
+    cafeteria()
+    event = EventFactory.create(host=bob, title="Café y código")
+    path = MEMBER_PAGES[name].format(member=alice.pk, other=bob.pk, event=event.pk)
+    page = phone(new_page)
+    login(page, asgi_server, alice.email, PASSWORD)
+
+    page.goto(path)
+
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_no_sideways_scrolling(page)
+    assert_header_on_one_line(page)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        axe_check(page)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+@pytest.mark.parametrize("path", VISITOR_PAGES)
+def test_a_visitor_s_pages_fit_a_phone_in_either_language(
+    new_page: NewPage, asgi_server: str, path: str, locale: str
+) -> None:
+    page = new_page(viewport=PHONE, mobile=True, locale=locale)
+
+    page.goto(path)
+
+    assert_no_sideways_scrolling(page)
+    assert_header_on_one_line(page)
+
+
+def test_the_menu_button_opens_and_closes_the_navigation_by_touch_and_keyboard(
+    new_page: NewPage, asgi_server: str, alice: User, login: Login
+) -> None:
+    page = phone(new_page)
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/")
+    button = menu_button(page)
+    navigation = page.get_by_role("navigation", name="Main")
+    members_link = navigation.get_by_role("link", name="Members")
+    # One line of header: the links wait behind the button.
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(members_link).to_be_hidden()
+    controlled = button.get_attribute("aria-controls")
+    assert controlled and page.locator(f"#{controlled}").count() == 1
+
+    button.tap()
+
+    expect(button).to_have_attribute("aria-expanded", "true")
+    for link in navigation.get_by_role("link").all():
+        assert_in_first_screen(link)
+    assert_no_sideways_scrolling(page)
+    members_link.tap()
+    expect(page).to_have_url(re.compile(r"/members/$"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # A new page starts with the menu closed.
+    expect(menu_button(page)).to_have_attribute("aria-expanded", "false")
+
+    # The keyboard: Enter opens, Tab walks into the links, Escape closes and returns focus.
+    button = menu_button(page)
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Tab")
+    expect(navigation.get_by_role("link").first).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(button).to_be_focused()
+    expect(members_link).to_be_hidden()
+    page.keyboard.press("Space")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Space")
+    expect(button).to_have_attribute("aria-expanded", "false")
+
+
+def test_without_javascript_a_phone_shows_the_links_and_no_menu_button(
+    browser: Browser, asgi_server: str
+) -> None:
+    context = browser.new_context(
+        base_url=asgi_server,
+        viewport={"width": PHONE[0], "height": PHONE[1]},
+        java_script_enabled=False,
+    )
+    try:
+        page = context.new_page()
+        page.goto("/")
+
+        navigation = page.get_by_role("navigation", name="Main")
+        for link in navigation.get_by_role("link").all():
+            assert_in_first_screen(link)
+        expect(page.get_by_role("button", name="Menu")).to_have_count(0)
+        assert_no_sideways_scrolling(page)
+    finally:
+        context.close()
+
+
+def test_on_a_wide_screen_the_links_show_and_the_menu_button_does_not(
+    page: Page, asgi_server: str, alice: User, login: Login
+) -> None:
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/")
+
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Members")
+    ).to_be_visible()
+    expect(menu_button(page)).to_be_hidden()
+
+
+def test_in_a_room_the_chat_input_is_one_activation_away(
+    new_page: NewPage, asgi_server: str, alice: User, login: Login
+) -> None:
+    room = cafeteria()
+    MessageFactory.create_batch(30, room=room, author=alice)
+    page = phone(new_page)
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+    skip = page.get_by_role("link", name="Chat", exact=True)
+    assert_in_first_screen(skip)
+    skip.tap()
+
+    message = page.get_by_label("Message", exact=True)
+    assert_in_first_screen(message)
+    assert_in_first_screen(page.get_by_role("button", name="Send"))
+    message.fill("Hola desde el móvil")
+    message.press("Enter")
+    expect(page.locator("#messages li").last).to_contain_text("delivered")
+    assert_no_sideways_scrolling(page)
+
+
+def test_the_keyboard_reaches_the_chat_from_the_top_of_a_room(
+    new_page: NewPage, asgi_server: str, alice: User, login: Login
+) -> None:
+    room = cafeteria()
+    page = phone(new_page)
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+    page.get_by_role("link", name="Chat", exact=True).focus()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#chat")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Message", exact=True)).to_be_focused()
+
+
+NO_SCREEN_SHARING = "delete MediaDevices.prototype.getDisplayMedia;"
+
+
+@pytest.mark.parametrize("can_share", [True, False])
+def test_screen_sharing_is_offered_only_where_the_browser_can_share(
+    new_page: NewPage, asgi_server: str, alice: User, login: Login, can_share: bool
+) -> None:
+    room = cafeteria()
+    page = phone(new_page)
+    page.context.grant_permissions(["camera", "microphone"], origin=asgi_server)
+    if not can_share:
+        page.context.add_init_script(NO_SCREEN_SHARING)
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+    page.get_by_role("button", name="Start a table").click()
+
+    controls = page.get_by_role("group", name="Call controls")
+    expect(controls).to_be_visible()
+    expect(controls.get_by_role("button", name="Mute")).to_be_visible()
+    share = controls.get_by_role("button", name="Share screen")
+    if can_share:
+        expect(share).to_be_visible()
+    else:
+        expect(share).to_be_hidden()
+    assert_no_sideways_scrolling(page)
