@@ -18,8 +18,8 @@ from coworking.asgi import application
 from members.models import User
 from rooms import consumers, liveness
 from rooms.models import Message, Presence, Room
+from rooms.sockets import base, limits
 from rooms.sockets import chat as chat_socket
-from rooms.sockets import limits
 from tests.conftest import a_fresh_budget_window
 from tests.factories import BlockFactory, UserFactory
 from tests.test_rooms_socket import (
@@ -172,8 +172,12 @@ def _fuzz_frame(rng: random.Random, peer_ids: list[int]) -> str:
 
 
 async def test_ten_thousand_fuzzed_frames_crash_nothing_and_a_neighbour_chats_on(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # What is under test is how each frame is handled, not the pace at which a member's
+    # frames are read (its own test below): ten thousand at that pace would take a minute.
+    monkeypatch.setattr(base, "PACE_PER_SECOND", 100_000.0)
+    monkeypatch.setattr(base, "PACE_BURST", 100_000.0)
     mallory_user, mallory_session = await member_with_session()
     bob_user, bob_session = await member_with_session()
     place = await room()
@@ -225,6 +229,45 @@ async def _until_pong(communicator: WebsocketCommunicator) -> list[dict[str, Any
 
 
 # Revocation ---------------------------------------------------------------------------------
+
+
+async def test_a_member_flooding_any_frame_is_read_no_faster_than_the_pace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _mallory, session = await member_with_session()
+    place = await room()
+    mallory, _ = await join(place, session)
+    waits: list[float] = []
+    sleep = asyncio.sleep
+
+    async def noted(delay: float) -> None:
+        # Other timers of the process (the presence batch: 1 s, the sweep) are not pacing.
+        if delay < 1:
+            waits.append(delay)
+        await sleep(delay)
+
+    monkeypatch.setattr(base.asyncio, "sleep", noted)
+    # A slow pace, so that the frames this test can send in a moment outrun it.
+    monkeypatch.setattr(base, "PACE_PER_SECOND", 20.0)
+    monkeypatch.setattr(base, "PACE_BURST", 100.0)
+    burst = 100
+
+    async def flood(frames: int) -> None:
+        # Unreadable frames: refused before any budget is asked (the answers stop at 50).
+        for _ in range(frames):
+            await mallory.send_to(text_data="{")
+        await mallory.send_json_to({"type": "ping"})
+        await _until_pong(mallory)
+
+    await flood(burst - 1)
+    read_at_once = len(waits)
+    await flood(50)
+
+    # The burst goes through unhindered; past it, each frame waits for its share of a second.
+    assert read_at_once == 0
+    assert len(waits) > 40
+    assert all(0 < delay <= 51 / 20 for delay in waits)
+    await mallory.disconnect()
 
 
 async def test_a_demoted_moderator_cannot_moderate_on_a_socket_opened_as_staff() -> None:
