@@ -1,10 +1,13 @@
+import functools
 import zoneinfo
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from members.images import ProcessedPhoto, photo_validate_and_process
 from members.models import Acquaintance, Interest, Language, Profile
@@ -21,13 +24,60 @@ WEEKDAYS = [
 MAX_TAG_TEXT = 600
 
 
-def time_zone_choices() -> list[tuple[str, str]]:
-    zones = sorted(
-        zone
-        for zone in zoneinfo.available_timezones()
-        if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/"))
-    )
-    return [(zone, zone.replace("_", " ")) for zone in zones]
+# The regions of the IANA database, the community's two first. Zones outside them are older
+# names for zones listed here ("Brazil/East", "Mexico/General"): they stay choosable under
+# "Other", as members and events may have saved them.
+TIME_ZONE_REGIONS = {
+    "Europe": _("Europe"),
+    "America": _("America"),
+    "Africa": _("Africa"),
+    "Antarctica": _("Antarctica"),
+    "Arctic": _("Arctic"),
+    "Asia": _("Asia"),
+    "Atlantic": _("Atlantic Ocean"),
+    "Australia": _("Australia"),
+    "Indian": _("Indian Ocean"),
+    "Pacific": _("Pacific Ocean"),
+}
+
+
+@functools.cache
+def _zones_by_region() -> dict[str, list[tuple[str, str, zoneinfo.ZoneInfo]]]:
+    """The zones to choose from once per process (reading them costs a walk of the zone
+    files), each with its place's name and its ZoneInfo kept alive for the offsets."""
+    groups: dict[str, list[tuple[str, str, zoneinfo.ZoneInfo]]] = {
+        region: [] for region in [*TIME_ZONE_REGIONS, ""]
+    }
+    for zone in sorted(zoneinfo.available_timezones()):
+        if "/" not in zone or zone.startswith(("Etc/", "SystemV/", "US/")):
+            continue
+        region, _slash, place = zone.partition("/")
+        if region not in TIME_ZONE_REGIONS:
+            region, place = "", zone
+        name = place.replace("_", " ").replace("/", " / ")
+        groups[region].append((zone, name, zoneinfo.ZoneInfo(zone)))
+    for zones in groups.values():
+        zones.sort(key=lambda entry: entry[1])
+    return groups
+
+
+def _utc_offset(at: datetime) -> str:
+    minutes = round(at.utcoffset().total_seconds() / 60)  # type: ignore[union-attr]
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}{f':{rest:02}' if rest else ''}"
+
+
+def time_zone_choices() -> list[tuple[StrOrPromise, list[tuple[str, str]]]]:
+    """Every zone a member may pick, grouped by region, each labelled with its place and
+    its offset from UTC today, e.g. "Argentina / Buenos Aires (UTC-3)"."""
+    now = timezone.now()
+    return [
+        (
+            TIME_ZONE_REGIONS.get(region, _("Other")),
+            [(zone, f"{name} ({_utc_offset(now.astimezone(info))})") for zone, name, info in zones],
+        )
+        for region, zones in _zones_by_region().items()
+    ]
 
 
 class ProfileForm(forms.ModelForm[Profile]):

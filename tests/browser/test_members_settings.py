@@ -1,0 +1,115 @@
+"""The time-zone picker as a person uses it: searching by keyboard, the browser's zone
+suggested until the member has saved one, and the settings page's accessibility."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from members.models import User
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.browser
+
+NewPage = Callable[..., Page]
+Login = Callable[[Page, str, str, str], None]
+AxeCheck = Callable[[Page], None]
+
+
+def test_typing_narrows_the_time_zones_and_the_choice_is_saved(
+    page: Page, asgi_server: str, alice: User, login: Login, axe_check: AxeCheck
+) -> None:
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/members/me/edit/")
+    search = page.get_by_label("Find your time zone")
+    zone = page.get_by_label("Time zone:", exact=True)
+    status = page.locator("#time-zone-search-status")
+    expect(zone).to_have_value("Europe/Madrid")
+    everything = zone.locator("option").count()
+    axe_check(page)
+
+    search.press_sequentially("bogotá")  # accents or not, as people type
+
+    expect(zone.locator("option")).to_have_count(1)
+    expect(zone).to_have_value("America/Bogota")
+    expect(status).to_have_text("1 time zone matches. Chosen: Bogota (UTC-5).")
+    search.press("Enter")  # to the list, not sending the form
+    expect(zone).to_be_focused()
+    assert page.url.endswith("/members/me/edit/")
+    axe_check(page)
+
+    search.fill("")
+
+    expect(zone.locator("option")).to_have_count(everything)
+    expect(zone).to_have_value("America/Bogota")  # clearing the search keeps the choice
+    expect(status).to_have_text("")
+
+    page.get_by_role("button", name="Save profile").click()
+
+    expect(page.get_by_text("Your profile is saved.")).to_be_visible()
+    alice.refresh_from_db()
+    assert alice.time_zone == "America/Bogota"
+
+
+def test_regions_and_several_words_narrow_the_list_and_arrows_pick_among_matches(
+    page: Page, asgi_server: str, alice: User, login: Login
+) -> None:
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/members/me/edit/")
+    search = page.get_by_label("Find your time zone")
+    zone = page.get_by_label("Time zone:", exact=True)
+    status = page.locator("#time-zone-search-status")
+
+    search.fill("america argentina")
+
+    expect(status).to_have_text(re.compile(r"^\d+ time zones match\. Chosen: Argentina / "))
+    values = zone.locator("option").evaluate_all("options => options.map(o => o.value)")
+    assert len(values) > 1 and all(v.startswith("America/Argentina/") for v in values)
+    search.press("Enter")
+    page.keyboard.press("ArrowDown")
+    expect(zone).to_have_value(values[1])
+
+    search.fill("atlantis")
+
+    expect(status).to_have_text("No time zone matches your search.")
+    # Nothing to choose from would send no zone at all: the full list stays, choice kept.
+    expect(zone).to_have_value(values[1])
+    assert zone.locator("option").count() > 400
+
+
+def test_onboarding_suggests_the_browsers_zone(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    newcomer = UserFactory.create()
+    page = new_page(timezone_id="America/Bogota")
+    login(page, asgi_server, newcomer.email, PASSWORD)
+
+    page.goto("/members/welcome/")
+
+    expect(page.get_by_label("Time zone:", exact=True)).to_have_value("America/Bogota")
+
+
+def test_a_saved_zone_wins_over_the_browsers(
+    new_page: NewPage, asgi_server: str, alice: User, login: Login
+) -> None:
+    alice.time_zone = "America/Mexico_City"
+    alice.save()
+    page = new_page(timezone_id="America/Bogota")
+    login(page, asgi_server, alice.email, PASSWORD)
+
+    page.goto("/members/me/edit/")
+
+    expect(page.get_by_label("Time zone:", exact=True)).to_have_value("America/Mexico_City")
+
+
+def test_the_ways_to_change_email_and_password_are_in_sight(
+    page: Page, asgi_server: str, alice: User, login: Login
+) -> None:
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/members/me/edit/")
+
+    expect(page.get_by_role("link", name="Change your email address")).to_be_in_viewport()
+    page.get_by_role("link", name="Change your password").click()
+
+    page.wait_for_url("**/accounts/password/change/")
