@@ -4,7 +4,7 @@ weekly series in `events.series`, attendance in `events.attendance`."""
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from django.db import transaction
@@ -56,10 +56,12 @@ def meetup_defaults(
     now = (now or timezone.now()).replace(second=0, microsecond=0)
     starts_at = now
     if start == "later":
-        later = (now + timedelta(hours=2)).replace(minute=0)
+        # A full hour on the member's clock: in zones half an hour off UTC, not UTC's.
         zone = zoneinfo.ZoneInfo(_zone_checked(time_zone))
-        if later.astimezone(zone).date() == now.astimezone(zone).date():
-            starts_at = later
+        local_now = now.astimezone(zone)
+        later = (local_now + timedelta(hours=2)).replace(minute=0)
+        if later.date() == local_now.date():
+            starts_at = later.astimezone(UTC)
     return MeetupTimes(starts_at=starts_at, ends_at=starts_at + duration)
 
 

@@ -6,7 +6,7 @@ account."""
 import importlib
 import re
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from events.models import Event, Rsvp
 from events.series import series_extend
-from events.services import meetup_start
+from events.services import meetup_defaults, meetup_start
 from members.models import User
 from tests.conftest import SmtpSink
 from tests.factories import (
@@ -120,6 +120,16 @@ def test_a_meetup_starting_now_is_announced_as_on(alice: User) -> None:
     )
 
     assert "Your meetup is on. Its room is open for everyone." in response.content.decode()
+
+
+def test_later_today_starts_on_a_full_hour_of_the_members_own_clock() -> None:
+    # 10:00 UTC is 15:30 in Kolkata (UTC+5:30): later today is 17:00 there.
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+    later = meetup_defaults(time_zone="Asia/Kolkata", start="later", now=now)
+
+    assert later.starts_at == datetime(2026, 11, 24, 11, 30, tzinfo=UTC)
+    assert later.starts_at.astimezone(zoneinfo.ZoneInfo("Asia/Kolkata")).minute == 0
 
 
 # The host is going ---------------------------------------------------------------------------
