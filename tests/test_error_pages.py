@@ -1,6 +1,6 @@
 """Error pages through the HTTP client with DEBUG off (pytest-django's default): 400, 403,
-the CSRF failure, 404 and 500 answer in the visitor's language with a way back (home, and
-back), never with Django's bare English pages.
+the CSRF failure, 404, 429 and 500 answer in the visitor's language with a way back (home, and
+back), never with Django's or allauth's bare English pages.
 
 Personas (tests/conftest.py): Alice is a member, not staff."""
 
@@ -15,7 +15,7 @@ from coworking.urls import urlpatterns as site_urlpatterns
 from members.models import Profile, User
 
 # Django's own pages, which ours replace.
-DJANGO_DEFAULTS = ["Forbidden", "CSRF", "Not Found", "Server Error", "Bad Request"]
+DJANGO_DEFAULTS = ["Forbidden", "CSRF", "Not Found", "Server Error", "Bad Request", "Too Many"]
 
 
 def fails(request: HttpRequest) -> HttpResponse:
@@ -144,3 +144,18 @@ def test_a_bad_request_gets_our_400_page_in_the_language_asked_for(
     response = client.get("/", HTTP_HOST="elsewhere.example", HTTP_ACCEPT_LANGUAGE=language)
 
     assert_our_page(response, status=400, language=language, heading=heading)
+
+
+@pytest.mark.django_db
+def test_an_account_action_stopped_by_a_rate_limit_gets_our_page(client: Client) -> None:
+    # Sign-ups are limited per address (ACCOUNT_RATE_LIMITS): allauth answers 429.
+    for attempt in range(20):
+        client.post("/accounts/signup/", {"email": f"bot{attempt}@example.com"})
+
+    response = client.post(
+        "/accounts/signup/", {"email": "one-more@example.com"}, HTTP_ACCEPT_LANGUAGE="es"
+    )
+
+    assert_our_page(
+        response, status=429, language="es", heading="Demasiados intentos en poco tiempo"
+    )
