@@ -1,10 +1,12 @@
-"""The home page: a visitor's landing page, or a member's day at a glance (the cafeteria,
-the next events). It shows several apps at once, so it lives with the project."""
+"""The home page: a visitor's landing page, or a member's day at a glance (their first
+steps while some are left, the cafeteria, the next events). It shows several apps at once,
+so it lives with the project."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from coworking.onboarding import onboarding_checklist
 from events.selectors import events_upcoming
 from members.models import User
 from rooms.models import Room
@@ -32,6 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "in_cafeteria": in_cafeteria,
                 "cafeteria_faces": in_cafeteria[:DASHBOARD_AVATARS],
                 "next_events": list(events_upcoming()[:DASHBOARD_EVENTS]),
+                "checklist": onboarding_checklist(user=user),
             },
         )
     return render(request, "home/landing.html")
