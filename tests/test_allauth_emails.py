@@ -1,0 +1,179 @@
+"""allauth's emails (sign-up confirmation, password reset, unknown address, email change,
+already registered) go out in our layout and voice, as text and HTML, over real SMTP."""
+
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.test import Client
+
+from members.models import User
+from tests.conftest import SmtpSink
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Received:
+    subject: str
+    text: str
+    html: str
+
+
+def received(message: EmailMessage) -> Received:
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None, "a text part and an HTML alternative"
+    return Received(
+        subject=str(message["Subject"]),
+        text=text.get_content(),  # type: ignore[attr-defined]
+        html=html.get_content(),  # type: ignore[attr-defined]
+    )
+
+
+def link(part: str, path: str) -> str:
+    """The site-relative link starting with `path` in an email part."""
+    match = re.search(rf"https?://[^/\s\"]+({re.escape(path)}[^\s\"<]*)", part)
+    assert match, part
+    return match.group(1)
+
+
+# The triggers: what a visitor or member does in the browser to get each email, in the
+# language of their browser (allauth writes in the language of the request). Each returns
+# the address the email goes to. tests/test_rendered_text.py uses them too.
+
+
+def sign_up(language: str, email: str = "nueva@example.com") -> str:
+    Client(HTTP_ACCEPT_LANGUAGE=language).post(
+        "/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    )
+    return email
+
+
+def sign_up_again(language: str, member: User) -> str:
+    return sign_up(language, email=member.email)
+
+
+def reset_password(language: str, member: User) -> str:
+    Client(HTTP_ACCEPT_LANGUAGE=language).post("/accounts/password/reset/", {"email": member.email})
+    return member.email
+
+
+def reset_unknown(language: str, email: str = "nadie@example.com") -> str:
+    Client(HTTP_ACCEPT_LANGUAGE=language).post("/accounts/password/reset/", {"email": email})
+    return email
+
+
+def change_email(language: str, member: User, new: str = "nueva-direccion@example.com") -> str:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.post("/accounts/login/", {"login": member.email, "password": PASSWORD})
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    response = client.post("/accounts/email/", {"action_add": "", "email": new})
+    assert response.status_code == 302, "the new address was added"
+    return new
+
+
+def subject(text: str) -> str:
+    return f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{text}"
+
+
+def assert_in_our_layout(email: Received) -> None:
+    assert f">{settings.SITE_NAME}</td>" in email.html, "the layout's header with the site name"
+    assert email.html.lstrip().startswith("<!DOCTYPE html>")
+    assert f"{settings.SITE_NAME} · {settings.SITE_URL}" in email.text
+
+
+def test_signing_up_sends_a_welcome_with_a_working_confirmation_link(smtp: SmtpSink) -> None:
+    email = received(smtp.wait_for(sign_up("en")))
+
+    assert email.subject == subject("Confirm your email address")
+    assert_in_our_layout(email)
+    welcome = f"Welcome to {settings.SITE_NAME}! You are one step away from joining the community"
+    assert welcome in email.text and welcome in email.html
+    assert ">Confirm my email address</a>" in email.html
+    confirm = link(email.html, "/accounts/confirm-email/")
+    assert confirm == link(email.text, "/accounts/confirm-email/")
+    assert Client().post(confirm).status_code == 302
+    assert EmailAddress.objects.get(email="nueva@example.com").verified
+
+
+def test_a_password_reset_greets_the_member_and_links_to_a_new_password(smtp: SmtpSink) -> None:
+    ana = UserFactory.create(display_name="Ana Ortega", email="ana@example.com")
+
+    email = received(smtp.wait_for(reset_password("en", ana)))
+
+    assert email.subject == subject("Choose a new password")
+    assert_in_our_layout(email)
+    assert "Hello, Ana Ortega" in email.text and "Hello, Ana Ortega" in email.html
+    reset = link(email.html, "/accounts/password/reset/key/")
+    assert reset == link(email.text, "/accounts/password/reset/key/")
+    assert ">Choose a new password</a>" in email.html
+    page = Client().get(reset, follow=True)
+    assert page.status_code == 200 and "password1" in page.content.decode()
+
+
+def test_a_reset_for_an_unknown_address_says_so_and_offers_to_join(smtp: SmtpSink) -> None:
+    email = received(smtp.wait_for(reset_unknown("en")))
+
+    assert email.subject == subject("There is no account with this address")
+    assert_in_our_layout(email)
+    assert "with nadie@example.com, but there is no account with this address" in email.text
+    assert link(email.text, "/accounts/signup/") == "/accounts/signup/"
+    assert f">Join {settings.SITE_NAME}</a>" in email.html
+
+
+def test_a_new_address_is_confirmed_before_it_counts(smtp: SmtpSink) -> None:
+    ana = UserFactory.create(display_name="Ana Ortega", email="ana@example.com")
+
+    email = received(smtp.wait_for(change_email("en", ana)))
+
+    assert email.subject == subject("Confirm your email address")
+    assert_in_our_layout(email)
+    assert "Hello, Ana Ortega" in email.html
+    assert (
+        f"Confirm that nueva-direccion@example.com is yours, and we will use it for your "
+        f"{settings.SITE_NAME} account." in email.text
+    )
+    assert link(email.html, "/accounts/confirm-email/") == link(
+        email.text, "/accounts/confirm-email/"
+    )
+
+
+def test_signing_up_with_a_taken_address_tells_its_owner_how_to_get_in(smtp: SmtpSink) -> None:
+    ana = UserFactory.create(display_name="Ana Ortega", email="ana@example.com")
+
+    email = received(smtp.wait_for(sign_up_again("en", ana)))
+
+    assert email.subject == subject("You already have an account")
+    assert_in_our_layout(email)
+    assert "with ana@example.com, but you already have an account" in email.text
+    assert link(email.text, "/accounts/login/") == "/accounts/login/"
+    assert link(email.html, "/accounts/password/reset/") == "/accounts/password/reset/"
+    assert "Ana Ortega" not in email.text, "nothing about the account to whoever typed it"
+
+
+# allauth's own Spanish says "usted" and "vete a" (its confirmation email); ours says "tú".
+FORMAL = re.compile(r"\b(usted|vete a|le hemos|por favor)\b", re.IGNORECASE)
+
+
+def test_account_emails_to_a_spanish_browser_are_in_spanish_and_never_formal(
+    smtp: SmtpSink,
+) -> None:
+    ana = UserFactory.create(display_name="Ana Ortega", email="ana@example.com")
+    sent = [
+        sign_up("es"),
+        reset_password("es", UserFactory.create(email="berta@example.com")),
+        reset_unknown("es"),
+        change_email("es", ana),
+        sign_up_again("es", UserFactory.create(email="carla@example.com")),
+    ]
+
+    for to in sent:
+        email = received(smtp.wait_for(to))
+        assert '<html lang="es">' in email.html, to
+        for part in (email.subject, email.text, email.html):
+            assert not FORMAL.search(part), (to, FORMAL.search(part))
