@@ -129,6 +129,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
         "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
         "timeout": 10,
     }
+# SQLite takes one writer at a time, and several browsers (plus the embedded scheduler) write
+# at once. WAL lets readers go on while someone writes. IMMEDIATE takes the write lock when a
+# transaction begins: a deferred one that read first fails at once with "database is locked"
+# when it wants to write after another writer got in, without waiting. The timeout (seconds)
+# is how long a writer waits for the lock.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis carries the channel layer, the cache (allauth's rate limits need a shared one) and
