@@ -23,10 +23,12 @@ MESSAGES_IGNORE := --ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*
 
 .PHONY: run test lint-layers install uv system-deps migrate seed lint typecheck messages bench clean
 
+# Links in emails and the Sites framework's row (set by migrate) name where the site runs.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install ## Serve the site with demo data on http://127.0.0.1:8000 (HTTP and WebSockets)
 	$(RUN) python manage.py migrate --noinput
 	$(RUN) python manage.py seed_demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	@echo "Serving on $(SITE_URL)/ (Ctrl+C to stop)"
 	$(RUN) python manage.py runserver $(HOST):$(PORT)
 
 test: install system-deps ## Run the whole suite against PostgreSQL and Redis

@@ -1,6 +1,4 @@
-from typing import Any
-
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -12,17 +10,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self) -> None:
-        post_migrate.connect(sync_site_from_settings, sender=self)
+        from core.sites import site_sync
 
-
-def sync_site_from_settings(**kwargs: Any) -> None:
-    """Keep the Site row (used by allauth in emails) in step with SITE_URL and SITE_NAME."""
-    from urllib.parse import urlsplit
-
-    from django.conf import settings
-    from django.contrib.sites.models import Site
-
-    domain = urlsplit(settings.SITE_URL).netloc
-    Site.objects.update_or_create(
-        id=settings.SITE_ID, defaults={"domain": domain, "name": settings.SITE_NAME}
-    )
+        # post_migrate is only sent for apps with models (core has none): hear the sites
+        # app's, after Django's own receiver has created the row.
+        post_migrate.connect(site_sync, sender=apps.get_app_config("sites"))
