@@ -9,8 +9,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from core.origins import SameOriginValidator  # noqa: E402
+from core.scheduler import Scheduler, StartsScheduler  # noqa: E402
+from coworking.celery import app as celery_app  # noqa: E402
 from coworking.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -19,3 +22,12 @@ application = ProtocolTypeRouter(
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# The embedded default has no beat: the web server runs the schedule itself. Only servers
+# import this module (runserver in its serving process, not in the autoreloader's watcher),
+# so management commands and workers never start it; tests run with Redis, where it is off.
+if settings.EMBEDDED_SCHEDULER:
+    application = StartsScheduler(
+        application,
+        scheduler=Scheduler(app=celery_app, schedule=settings.CELERY_BEAT_SCHEDULE),
+    )

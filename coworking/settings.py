@@ -1,9 +1,10 @@
 """Settings for the coworking platform, read from the environment.
 
 With no environment at all the site runs the embedded setup (SQLite, in-memory channel
-layer, eager Celery tasks, console email) so that `make run` works on any laptop. Setting
-DATABASE_URL and REDIS_URL moves it onto PostgreSQL and Redis; production additionally sets
-DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and SITE_URL. Every variable is listed in the README.
+layer, eager Celery tasks with the beat schedule run by the web process, console email) so
+that `make run` works on any laptop. Setting DATABASE_URL and REDIS_URL moves it onto
+PostgreSQL and Redis; production additionally sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and
+SITE_URL. Every variable is listed in the README.
 """
 
 from datetime import timedelta
@@ -194,6 +195,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # (reminders, follow-ups) are rows with a due time that a beat tick picks up.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600, **REDIS_TIMEOUTS}
 CELERY_TIMEZONE = "UTC"
+# With no Redis there is no beat either: the web process runs the schedule below itself
+# (core/scheduler.py). With Redis, run `celery beat` (exactly one).
+EMBEDDED_SCHEDULER = not REDIS_URL
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "core.tasks.worker_heartbeat",
