@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from matching import links, selectors, services
 from matching.forms import AnswerForm, LinkAnswerForm, ParticipationForm
 from matching.models import Answer, GroupMember, Participation
+from matching.schedule import next_round_for
 from members.forms import AcquaintanceNoteForm
 from members.models import User
 
@@ -30,11 +31,21 @@ def _mine_page(
         for partner in (page.current.partners if page.current else [])
         if partner.acquaintance
     }
+    # Opting in between rounds: say when the first pair comes.
+    first_pair_at = (
+        next_round_for(page.participation)
+        if page.participation.opted_in
+        and page.current is None
+        and not page.past
+        and user.profile_onboarded
+        else None
+    )
     return render(
         request,
         "matching/mine.html",
         {
             "page": page,
+            "first_pair_at": first_pair_at,
             "form": form,
             "answers": Answer.choices,
             "current_partners": [

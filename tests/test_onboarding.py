@@ -176,6 +176,9 @@ def test_joining_between_rounds_tells_the_date_of_the_first_pair_in_the_member_s
         client.post("/pairs/settings/", {"opted_in": "on", **choices})
 
         assert f"Your first coffee pair comes on {first_pair}." in home(client)
+        # And where they opted in.
+        pairs_page = client.get("/pairs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert f"Your first coffee pair comes on {first_pair}." in pairs_page
 
 
 @pytest.mark.django_db

@@ -162,6 +162,7 @@ def test_a_visitor_on_a_phone_reaches_the_navigation_without_sideways_scrolling(
     page.goto("/")
 
     assert not has_horizontal_overflow(page)
+    page.get_by_role("button", name="Menu").tap()
     for link in page.locator("nav.main-nav a").all():
         assert_within_viewport(page, link)
     assert_within_viewport(page, ".header-actions a[href='/accounts/login/']")
@@ -179,6 +180,7 @@ def test_a_member_on_a_phone_reaches_the_navigation_and_account_menu(
     page.goto("/")
 
     assert not has_horizontal_overflow(page)
+    page.get_by_role("button", name="Menu").tap()
     for link in page.locator("nav.main-nav a").all():
         assert_within_viewport(page, link)
     menu_button = page.locator("details.menu > summary")
