@@ -76,4 +76,4 @@ bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md
 	$(RUN) python bench/run.py $(BENCH)
 
 clean:
-	rm -rf .venv .pycache staticfiles db.sqlite3 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .pycache staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .mypy_cache .ruff_cache
