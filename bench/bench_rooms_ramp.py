@@ -162,6 +162,7 @@ class Member:
         # chat.js: catch up from the newest id seen REORDER_SECONDS before the last one seen.
         self.settled_id = 0
         self.recent: list[tuple[float, int]] = []
+        self.catching_up = False  # settled_id stays put until a catch-up has paged through
         self.pending: dict[str, str] = {}  # client_id: text, until acked
         self.arrived = False
         self.dropped_at: float | None = None
@@ -212,6 +213,7 @@ class Member:
 
     async def catch_up(self) -> None:
         assert self.ws is not None
+        self.catching_up = True
         await self.ws.send(json.dumps({"type": "history.since", "after_id": self.settled_id}))
         for client_id, text in list(self.pending.items()):
             self.report.resent += 1
@@ -223,11 +225,14 @@ class Member:
         if message_id in self.seen:
             return
         self.seen.add(message_id)
-        now = time.monotonic()
-        self.recent.append((now, message_id))
-        while self.recent and self.recent[0][0] <= now - REORDER_SECONDS:
-            self.settled_id = max(self.settled_id, self.recent.pop(0)[1])
+        self.recent.append((time.monotonic(), message_id))
+        self.settle()
         self.report.texts[message_id] = text
+
+    def settle(self) -> None:
+        now = time.monotonic()
+        while not self.catching_up and self.recent and self.recent[0][0] <= now - REORDER_SECONDS:
+            self.settled_id = max(self.settled_id, self.recent.pop(0)[1])
 
     def receive(self, frame: str | bytes) -> None:
         if not isinstance(frame, str) or frame.startswith(SKIP_PREFIXES):
@@ -243,6 +248,9 @@ class Member:
                 # From the page's own last message: live ones may have come in meanwhile.
                 request = {"type": "history.since", "after_id": data["messages"][-1]["id"]}
                 asyncio.get_running_loop().create_task(self.ws.send(json.dumps(request)))
+            elif not data["has_more"]:
+                self.catching_up = False
+                self.settle()
         elif kind == "chat.ack":
             client_id = data["client_id"]
             text = self.pending.pop(client_id, None)

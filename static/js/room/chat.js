@@ -39,11 +39,15 @@ let pageRequests = [];
 const REORDER_MS = 5000;
 let settledId = Math.max(0, ...rendered); // newest id seen REORDER_MS before the last one
 let recent = []; // [when seen, id] of the messages seen since
+// Until a catch-up has paged to its end, what lies between its start and the live messages
+// seen meanwhile is not here yet: settledId stays where the catch-up started.
+let catchingUp = false;
 let hasOlder = rendered.size >= PAGE_SIZE;
 let loadingOlder = false;
 let muteTimer = null;
 
 function settle(now) {
+  if (catchingUp) return;
   while (recent.length && recent[0][0] <= now - REORDER_MS) {
     settledId = Math.max(settledId, recent.shift()[1]);
   }
@@ -202,7 +206,12 @@ function onPage(frame) {
   }
   frame.messages.forEach(addMessage);
   // From the page's own last message: live ones may have come in meanwhile, newer still.
-  if (frame.has_more) requestSince(frame.messages[frame.messages.length - 1].id);
+  if (frame.has_more) {
+    requestSince(frame.messages[frame.messages.length - 1].id);
+  } else {
+    catchingUp = false;
+    settle(Date.now());
+  }
 }
 
 export function setMuted(until) {
@@ -242,6 +251,7 @@ export function chatConnected(history) {
   olderButton.disabled = false;
   for (const item of log.querySelectorAll("li[data-id]")) addActions(item);
   const catchUpFrom = settledId;
+  catchingUp = true;
   history.forEach(addMessage);
   requestSince(catchUpFrom);
   // The server stores each client_id once, so a message sent before the drop and sent
