@@ -102,13 +102,14 @@ def test_signing_up_sends_a_welcome_with_a_working_confirmation_link(smtp: SmtpS
 
 
 def test_a_password_reset_greets_the_member_and_links_to_a_new_password(smtp: SmtpSink) -> None:
-    ana = UserFactory.create(display_name="Ana Ortega", email="ana@example.com")
+    ana = UserFactory.create(display_name="Ana O'Neill", email="ana@example.com")
 
     email = received(smtp.wait_for(reset_password("en", ana)))
 
     assert email.subject == subject("Choose a new password")
     assert_in_our_layout(email)
-    assert "Hello, Ana Ortega" in email.text and "Hello, Ana Ortega" in email.html
+    assert "Hello, Ana O'Neill" in email.text, "plain text is not HTML-escaped"
+    assert "Hello, Ana O&#x27;Neill" in email.html
     reset = link(email.html, "/accounts/password/reset/key/")
     assert reset == link(email.text, "/accounts/password/reset/key/")
     assert ">Choose a new password</a>" in email.html
