@@ -86,14 +86,17 @@ def intro_email(seat: GroupMember) -> EmailMultiAlternatives:
 def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
     me = seat.user
     partners = _partners(seat)
-    mine = {interest.pk for interest in me.profile.interests.all()}
+    mine = {interest.pk for interest in me.profile.approved_interests}
     people = [
         {
             "user": partner,
             "profile": partner.profile,
             "url": partner.get_absolute_url(),
+            # Labels in the recipient's language: this runs under their translation.
             "shared_interests": [
-                interest.name for interest in partner.profile.interests.all() if interest.pk in mine
+                interest.label
+                for interest in partner.profile.approved_interests
+                if interest.pk in mine
             ],
         }
         for partner in partners

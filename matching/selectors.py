@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet, Subquery
+from django.db.models import F, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -21,6 +21,7 @@ from matching.models import GroupMember, Participation, Programme, Round, Unmatc
 from matching.services import FOLLOW_UP_WINDOW
 from matching.starters import starter_for
 from members.models import Acquaintance, Interest, User
+from members.search import normalise
 
 PAST_PAIRS_LIMIT = 20
 
@@ -117,19 +118,19 @@ def pairs_page(*, user: User) -> PairsPage:
     current = None
     if current_seat_:
         partners = partners_of(current_seat_, user_id=user.pk)
-        own = set(Interest.objects.filter(profiles__user=user).values_list("pk", flat=True))
+        own = Interest.objects.approved().filter(profiles__user=user).values("pk")
         shared: dict[int, list[str]] = {}
         for interest in Interest.objects.filter(
             pk__in=own, profiles__user__in=[partner.pk for partner in partners]
-        ).values_list("profiles__user_id", "name"):
-            shared.setdefault(interest[0], []).append(interest[1])
+        ).annotate(partner_id=F("profiles__user_id")):
+            shared.setdefault(interest.partner_id, []).append(interest.label)
         current = Pair(
             seat=current_seat_,
             starter=starter_for(current_seat_.group_id),
             partners=[
                 Partner(
                     user=partner,
-                    shared_interests=sorted(shared.get(partner.pk, [])),
+                    shared_interests=sorted(shared.get(partner.pk, []), key=normalise),
                     acquaintance=notes.get(partner.pk),
                 )
                 for partner in partners
@@ -194,7 +195,7 @@ def score_explained(*, members: Sequence[User], breakdown: Mapping[str, float]) 
         names: dict[int, str] = {}
         for member in members:
             profile = getattr(member, "profile", None)
-            for interest in profile.interests.all() if profile else ():
+            for interest in profile.approved_interests if profile else ():
                 counts[interest.pk] = counts.get(interest.pk, 0) + 1
                 names[interest.pk] = str(interest)
         shared = sorted(names[pk] for pk, count in counts.items() if count > 1)

@@ -82,7 +82,7 @@ def candidate_for(user: User, *, week_of: datetime) -> solver.Candidate:
     return solver.Candidate(
         id=user.pk,
         languages=frozenset(language.code for language in profile.languages.all()),
-        interests=frozenset(interest.pk for interest in profile.interests.all()),
+        interests=frozenset(interest.pk for interest in profile.approved_interests),
         hours=weekly_utc_minutes(user, week_of=week_of),
         mentor=profile.open_to_mentor,
         mentee=profile.open_to_be_mentored,

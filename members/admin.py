@@ -3,11 +3,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -206,11 +209,146 @@ def members_csv(queryset: QuerySet[User]) -> Iterator[str]:
         yield writer.writerow([csv_cell(value) for value in row])
 
 
+class InterestAdminForm(forms.ModelForm[Interest]):
+    """Labels must name one tag only, in either language and whatever the accents, or a
+    member's typing could not tell which tag they mean."""
+
+    class Meta:
+        model = Interest
+        fields = ["label_es", "label_en", "slug", "status"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        known = services.interests_by_key()
+        for field in ("label_es", "label_en"):
+            label = services.interest_label_clean(cleaned.get(field) or "")
+            if field in cleaned:
+                cleaned[field] = label
+            other = known.get(services.interest_key(label)) if label else None
+            if other is not None and other.pk != self.instance.pk:
+                self.add_error(
+                    field,
+                    _("“%(label)s” is already the interest “%(other)s”: merge them instead.")
+                    % {"label": label, "other": other.label_es},
+                )
+        if services.interest_key(cleaned.get("label_en") or "") == services.interest_key(
+            cleaned.get("label_es") or ""
+        ):
+            cleaned["label_en"] = ""  # the same in both languages
+        return cleaned
+
+
+class InterestMergeChoiceField(forms.ModelChoiceField[Interest]):
+    def label_from_instance(self, obj: Interest) -> str:
+        members = getattr(obj, "members", 0)
+        return str(
+            ngettext("%(labels)s (%(count)d member)", "%(labels)s (%(count)d members)", members)
+            % {"labels": " / ".join(obj.labels), "count": members}
+        )
+
+
+class InterestMergeForm(forms.Form):
+    into = InterestMergeChoiceField(
+        label=_("Keep"),
+        queryset=Interest.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+
+    def __init__(self, *args: Any, interests: QuerySet[Interest], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        into = self.fields["into"]
+        assert isinstance(into, InterestMergeChoiceField)
+        into.queryset = interests
+
+
 @admin.register(Interest)
 class InterestAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
+    """The curated tags (docs/interests.md). Suggestions come first: staff approve them,
+    fix their labels, or merge them into a tag that says the same."""
+
+    form = InterestAdminForm
+    list_display = ["label_es", "label_en", "status", "members", "suggested_by", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["suggested_by"]
+    search_fields = ["label_es", "label_en", "slug"]
+    ordering = ["-status", "label_es"]
+    prepopulated_fields = {"slug": ["label_es"]}
+    fields = ["label_es", "label_en", "slug", "status", "suggested_by", "created_at", "members"]
+    readonly_fields = ["suggested_by", "created_at", "members"]
+    actions = ["approve", "merge"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Interest]:
+        return super().get_queryset(request).annotate(members=Count("profiles", distinct=True))
+
+    @admin.display(description=_("members"), ordering="members")
+    def members(self, interest: Interest) -> int:
+        return int(getattr(interest, "members", 0))
+
+    def save_model(
+        self, request: HttpRequest, obj: Interest, form: forms.ModelForm[Interest], change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"label_es", "label_en", "status"} & set(form.changed_data):
+            services.interest_profiles_refresh(interest_ids=[obj.pk])
+
+    def delete_model(self, request: HttpRequest, obj: Interest) -> None:
+        self.delete_queryset(request, Interest.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Interest]) -> None:
+        # The members keep everything else; their search text forgets the deleted labels.
+        holders = list(Profile.objects.filter(interests__in=queryset).values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        services.profiles_refresh_search_text(profiles=Profile.objects.filter(pk__in=holders))
+
+    @admin.action(description=_("Approve the selected suggestions"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Interest]) -> None:
+        count = services.interests_approve(interests=queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d interest approved.", "%(count)d interests approved.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Merge the selected interests into one…"), permissions=["change"])
+    def merge(self, request: HttpRequest, queryset: QuerySet[Interest]) -> TemplateResponse | None:
+        # A page first asks which tag stays; its button (a POST with "confirm") merges.
+        interests = queryset.order_by("label_es")
+        if interests.count() < 2:
+            self.message_user(
+                request, _("Choose at least two interests to merge."), messages.WARNING
+            )
+            return None
+        form = InterestMergeForm(
+            request.POST if "confirm" in request.POST else None, interests=interests
+        )
+        if form.is_valid():
+            into = form.cleaned_data["into"]
+            moved = services.interests_merge(into=into, merged=list(interests))
+            self.message_user(
+                request,
+                ngettext(
+                    "Merged into “%(interest)s”; %(count)d member gained it.",
+                    "Merged into “%(interest)s”; %(count)d members gained it.",
+                    moved,
+                )
+                % {"interest": into.label_es, "count": moved},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/members/interest/merge.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Merge interests"),
+                "opts": self.model._meta,
+                "form": form,
+                "interests": interests,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 @admin.register(Language)

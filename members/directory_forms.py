@@ -71,7 +71,7 @@ class DirectoryFilterForm(forms.Form):
     )
     interest = InterestSlugField(
         label=_("Interest"),
-        queryset=Interest.objects.all(),
+        queryset=Interest.objects.approved(),
         to_field_name="slug",
         required=False,
         error_messages={
@@ -114,7 +114,7 @@ class DirectoryFilterForm(forms.Form):
         interest: Interest | None = self.cleaned_data.get("interest")
         widget = self.fields["interest"].widget
         if interest and interest.slug not in {value for value, _label in widget.choices}:
-            widget.choices = [*widget.choices, (interest.slug, interest.name)]
+            widget.choices = [*widget.choices, (interest.slug, interest.label)]
         return interest
 
     def clean(self) -> dict[str, Any]:

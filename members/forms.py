@@ -5,12 +5,15 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from members.images import ProcessedPhoto, photo_validate_and_process
 from members.models import Acquaintance, Interest, Language, Profile
+from members.search import normalise
+from members.services import MAX_INTEREST_LABEL, MAX_INTERESTS, interest_key
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -100,12 +103,25 @@ class ProfileForm(forms.ModelForm[Profile]):
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
     remove_photo = forms.BooleanField(label=_("Remove my photo"), required=False)
+    # Typing picks tags (the datalist offers every approved one, in either language) and
+    # suggests new ones; what the member has is the ticked list below it (docs/interests.md).
     interest_names = forms.CharField(
         label=_("Skills and interests"),
         required=False,
         max_length=MAX_TAG_TEXT,
-        help_text=_("Separate them with commas, e.g. “Python, illustration, running”."),
-        widget=forms.TextInput(attrs={"list": "interest-suggestions", "autocomplete": "off"}),
+        help_text=_(
+            "Type and choose from the list, in Spanish or English; separate them with commas. "
+            "Not in the list? Write it anyway: new ones show on your profile once our team "
+            "approves them."
+        ),
+        widget=forms.TextInput(attrs={"list": "interest-options", "autocomplete": "off"}),
+    )
+    interests = forms.ModelMultipleChoiceField(
+        label=_("Chosen"),
+        queryset=Interest.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Untick one to take it off your profile."),
     )
     working_days = forms.TypedMultipleChoiceField(
         label=_("Days I usually work"),
@@ -176,11 +192,40 @@ class ProfileForm(forms.ModelForm[Profile]):
         ) % {"limit": settings.PHOTO_UPLOAD_MAX_MB}
         self.fields["language"].initial = user.language
         self.fields["working_days"].initial = self.instance.working_days
-        if self.instance.pk:
-            self.fields["interest_names"].initial = ", ".join(
-                interest.name for interest in self.instance.interests.all()
-            )
+        self._interests_offer()
         self.photo: ProcessedPhoto | None = None
+
+    def _interests_offer(self) -> None:
+        """Any approved tag, or one of the member's own suggestions, may be ticked; only
+        those the member has (or just ticked, when the form comes back with an error) are
+        drawn, not the whole list."""
+        allowed = Interest.objects.approved()
+        if self.instance.pk:
+            allowed = Interest.objects.filter(
+                Q(status=Interest.Status.APPROVED) | Q(profiles=self.instance)
+            ).distinct()
+        field = self.fields["interests"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = allowed
+        if self.is_bound:
+            values = field.widget.value_from_datadict(
+                self.data, self.files, self.add_prefix("interests")
+            )
+            ticked = [value for value in values or [] if str(value).isdigit()]
+            chosen = list(allowed.filter(pk__in=ticked))
+        else:
+            chosen = list(self.instance.interests.all()) if self.instance.pk else []
+            field.initial = [interest.pk for interest in chosen]
+        chosen.sort(key=lambda interest: normalise(interest.label))
+        field.widget.choices = [
+            (
+                interest.pk,
+                interest.label
+                if interest.is_approved
+                else _("%(interest)s (waiting for review)") % {"interest": interest.label},
+            )
+            for interest in chosen
+        ]
 
     def clean_photo_upload(self) -> Any:
         upload = self.cleaned_data.get("photo_upload")
@@ -190,15 +235,22 @@ class ProfileForm(forms.ModelForm[Profile]):
 
     def clean_interest_names(self) -> list[str]:
         raw = self.cleaned_data.get("interest_names", "")
-        names = [name.strip() for name in raw.split(",") if name.strip()]
-        if any(len(name) > 50 for name in names):
+        names = [" ".join(name.split()) for name in raw.split(",") if name.strip()]
+        if any(len(name) > MAX_INTEREST_LABEL for name in names):
             raise forms.ValidationError(_("Keep each interest to 50 characters or fewer."))
-        if len(names) > 15:
+        if len(names) > MAX_INTERESTS:
             raise forms.ValidationError(_("Choose up to 15 interests."))
         return names
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        chosen = cleaned.get("interests")
+        names = cleaned.get("interest_names")
+        if chosen is not None and names is not None:
+            known = {interest_key(label) for interest in chosen for label in interest.labels}
+            new = {interest_key(name) for name in names} - known
+            if len(chosen) + len(new) > MAX_INTERESTS:
+                self.add_error("interest_names", _("Choose up to 15 interests."))
         start: time | None = cleaned.get("working_hours_start")
         end: time | None = cleaned.get("working_hours_end")
         if start and end and end <= start:
@@ -217,8 +269,15 @@ class ProfileForm(forms.ModelForm[Profile]):
         return profile
 
     @staticmethod
-    def interest_suggestions() -> list[str]:
-        return list(Interest.objects.values_list("name", flat=True)[:200])
+    def interest_options() -> list[tuple[int, str, str]]:
+        """The datalist: every approved tag as (id, its label in the reader's language, its
+        label in the other language when it differs), so that either can be typed."""
+        options = []
+        for interest in Interest.objects.approved():
+            label = interest.label
+            others = [other for other in interest.labels if other != label]
+            options.append((interest.pk, label, others[0] if others else ""))
+        return sorted(options, key=lambda option: normalise(option[1]))
 
 
 class AcquaintanceNoteForm(forms.ModelForm[Acquaintance]):

@@ -1,4 +1,5 @@
 import zoneinfo
+from collections.abc import Iterable
 from datetime import time
 from typing import Any
 
@@ -10,8 +11,12 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+
+from members.search import normalise
 
 
 def validate_time_zone(value: str) -> None:
@@ -150,19 +155,87 @@ class Language(models.Model):
         return str(self.get_code_display())
 
 
-class Interest(models.Model):
-    """A free tag for skills and interests, shared by everyone so that suggestions converge."""
+class InterestQuerySet(models.QuerySet["Interest"]):
+    def approved(self) -> "InterestQuerySet":
+        return self.filter(status=Interest.Status.APPROVED)
 
-    name = models.CharField(_("name"), max_length=50)
-    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+
+class Interest(models.Model):
+    """A curated tag for skills and interests, labelled in Spanish and English, so that
+    "fotografía" and "photography" are one tag whoever types it. Staff approve, rename and
+    merge tags; what a member types that matches none becomes a suggestion only they see
+    until staff approve it (docs/interests.md)."""
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", _("Approved")
+        SUGGESTED = "suggested", _("Suggested, waiting for review")
+
+    label_es = models.CharField(_("label in Spanish"), max_length=50)
+    # Spanish is the community's language: an English label is only needed where it differs.
+    label_en = models.CharField(
+        _("label in English"),
+        max_length=50,
+        blank=True,
+        help_text=_("Leave it empty when it is written as in Spanish (“Python”, “UX”)."),
+    )
+    slug = models.SlugField(
+        _("slug"),
+        max_length=60,
+        unique=True,
+        help_text=_("How the member directory's filter names it in its address."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.APPROVED
+    )
+    suggested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("suggested by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = InterestQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["label_es"]
         verbose_name = _("interest")
         verbose_name_plural = _("interests")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(label_es=""), name="interest_label_es"),
+            # The services also compare labels without accents and across languages
+            # (members.services.interest_key); the database guards the plain case.
+            models.UniqueConstraint(Lower("label_es"), name="interest_label_es_ci_unique"),
+            models.UniqueConstraint(
+                Lower("label_en"),
+                condition=~models.Q(label_en=""),
+                name="interest_label_en_ci_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The label in the language being read (a page's, or an email's recipient's)."""
+        return self.label_for(get_language())
+
+    def label_for(self, language: str | None) -> str:
+        if language and language.startswith("en") and self.label_en:
+            return self.label_en
+        return self.label_es
+
+    @property
+    def labels(self) -> list[str]:
+        """Every way it is written: what the directory searches and members may type."""
+        return [self.label_es, *([self.label_en] if self.label_en else [])]
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
 
 
 class OpenTo(models.TextChoices):
@@ -212,8 +285,8 @@ class Profile(models.Model):
         _("let visitors who are not members see my profile"), default=False
     )
     onboarded_at = models.DateTimeField(_("onboarded at"), null=True, blank=True)
-    # Name, headline, bio, place and interests, lower-cased without accents: what the
-    # directory searches (see docs/members-directory.md).
+    # Name, headline, bio, place and approved interests (both labels), lower-cased without
+    # accents: what the directory searches (see docs/members-directory.md).
     search_text = models.TextField(blank=True, editable=False)
     # search_text parsed once on save (PostgreSQL only; NULL elsewhere), so that searching
     # and ranking read it instead of re-parsing every row's text.
@@ -237,12 +310,27 @@ class Profile(models.Model):
             raise ValidationError({"working_hours_end": _("Your working day must last some time.")})
 
     @property
+    def approved_interests(self) -> list[Interest]:
+        """What others see: the approved tags, in the reader's alphabetical order. Filtered
+        here rather than in SQL so that `prefetch_related("interests")` serves it."""
+        return _by_label(interest for interest in self.interests.all() if interest.is_approved)
+
+    @property
+    def suggested_interests(self) -> list[Interest]:
+        """The member's suggestions still waiting for staff: only they see them."""
+        return _by_label(interest for interest in self.interests.all() if not interest.is_approved)
+
+    @property
     def open_to(self) -> list[str]:
         return [choice.value for choice in OpenTo if getattr(self, f"open_to_{choice.value}")]
 
     @property
     def open_to_labels(self) -> list[str]:
         return [str(choice.label) for choice in OpenTo if getattr(self, f"open_to_{choice.value}")]
+
+
+def _by_label(interests: Iterable[Interest]) -> list[Interest]:
+    return sorted(interests, key=lambda interest: normalise(interest.label))
 
 
 class Block(models.Model):

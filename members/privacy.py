@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from members.models import Acquaintance, Block, Profile, User
+from members.models import Acquaintance, Block, Interest, Profile, User
 
 # Bump when the export's layout changes in a way a reader of older files must know about.
 EXPORT_SCHEMA_VERSION = 2
@@ -154,7 +154,7 @@ def _profile_export(user: User) -> dict[str, Any] | None:
             "days": profile.working_days,
         },
         "languages": [language.code for language in profile.languages.all()],
-        "interests": [interest.name for interest in profile.interests.all()],
+        "interests": [str(interest) for interest in profile.interests.all()],
         "open_to": profile.open_to,
         "links": {
             "website": profile.website,
@@ -175,6 +175,10 @@ def _profile_delete(user: User) -> None:
             if field:
                 field.delete(save=False)
         profile.delete()
+    # Their suggestions nobody else chose go; the rest are shared tags now, whoever wrote them.
+    suggested = Interest.objects.filter(suggested_by=user)
+    suggested.filter(status=Interest.Status.SUGGESTED, profiles__isnull=True).delete()
+    suggested.update(suggested_by=None)
 
 
 def _people_met_export(user: User) -> list[dict[str, Any]]:
@@ -223,10 +227,12 @@ def register_members_data() -> None:
     )
     personal_data_register(
         key="profile",
-        models=("members.Profile",),
+        models=("members.Profile", "members.Interest"),
         export=_profile_export,
         delete=_profile_delete,
         deletion=Deletion.ERASE,
+        note="Interests they suggested that nobody else chose are deleted; the others stay "
+        "as the community's tags, no longer linked to them.",
     )
     personal_data_register(
         key="people_met",

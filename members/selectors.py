@@ -100,26 +100,30 @@ def time_zones_between(*, low: float, high: float, at: datetime) -> list[str]:
 
 
 def directory_interest_choices() -> list[tuple[str, str]]:
-    """(slug, name) of the interests most listed members share, most common first.
+    """(slug, label in the reader's language) of the approved interests most listed members
+    share, most common first.
 
-    Cached for a few minutes: it counts over every listed profile, and the filter only
-    needs to offer the popular ones (any known slug still works in the URL).
+    Cached for a few minutes, in both languages at once: it counts over every listed
+    profile, and the filter only needs to offer the popular ones (any approved slug still
+    works in the URL).
     """
 
-    def compute() -> list[tuple[str, str]]:
+    def compute() -> list[tuple[str, str, str]]:
         return list(
-            Interest.objects.filter(
-                profiles__visible_in_directory=True, profiles__onboarded_at__isnull=False
-            )
+            Interest.objects.approved()
+            .filter(profiles__visible_in_directory=True, profiles__onboarded_at__isnull=False)
             .annotate(members=Count("profiles"))
-            .order_by("-members", "name")
-            .values_list("slug", "name")[:DIRECTORY_INTEREST_CHOICES]
+            .order_by("-members", "label_es")
+            .values_list("slug", "label_es", "label_en")[:DIRECTORY_INTEREST_CHOICES]
         )
 
-    choices: list[tuple[str, str]] | None = cache.get_or_set(
-        "members:directory:interests", compute, DIRECTORY_INTEREST_CACHE_SECONDS
+    rows: list[tuple[str, str, str]] | None = cache.get_or_set(
+        "members:directory:interests:v2", compute, DIRECTORY_INTEREST_CACHE_SECONDS
     )
-    return choices or []
+    return [
+        (slug, Interest(label_es=label_es, label_en=label_en).label)
+        for slug, label_es, label_en in rows or []
+    ]
 
 
 def profiles_matching_text(

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from allauth.usersessions.models import UserSession
 from django.contrib.postgres.search import SearchVector
-from django.db import connection, transaction
-from django.db.models import Q, Value
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -17,26 +17,12 @@ from members.models import Acquaintance, Block, Interest, Language, Profile, Use
 from members.search import normalise
 
 MAX_INTERESTS = 15
+MAX_INTEREST_LABEL = 50
 
 
 def profile_get_or_create(*, user: User) -> Profile:
     profile, _ = Profile.objects.get_or_create(user=user)
     return profile
-
-
-def interests_from_names(*, names: Iterable[str]) -> list[Interest]:
-    """Existing tags by slug (so "python" reuses "Python"), new ones created as typed."""
-    interests: list[Interest] = []
-    seen: set[str] = set()
-    for raw in names:
-        name = " ".join(raw.split())[:50]
-        slug = slugify(name)
-        if not slug or slug in seen:
-            continue
-        seen.add(slug)
-        interest, _ = Interest.objects.get_or_create(slug=slug, defaults={"name": name})
-        interests.append(interest)
-    return interests[:MAX_INTERESTS]
 
 
 def profile_search_text(profile: Profile) -> str:
@@ -49,7 +35,8 @@ def profile_search_text(profile: Profile) -> str:
         profile.bio,
         profile.city,
         countries.name(str(profile.country)) if profile.country else "",
-        *(interest.name for interest in profile.interests.all()),
+        # Both labels, so that "photography" finds whoever chose "Fotografía".
+        *(label for interest in profile.approved_interests for label in interest.labels),
     ]
     return normalise(" ".join(part for part in parts if part))
 
@@ -69,17 +56,202 @@ def profile_refresh_search_text(*, profile: Profile) -> None:
     )
 
 
+def profiles_refresh_search_text(*, profiles: QuerySet[Profile], chunk: int = 500) -> int:
+    """`profile_refresh_search_text` for many profiles at once (a tag renamed, approved or
+    merged): a few queries per chunk instead of several per profile. Returns how many."""
+    done = 0
+    ids = list(profiles.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        batch = list(
+            Profile.objects.filter(pk__in=ids[start : start + chunk])
+            .select_related("user")
+            .prefetch_related("interests")
+        )
+        for profile in batch:
+            profile.search_text = profile_search_text(profile)
+        Profile.objects.bulk_update(batch, ["search_text"])
+        if connection.vendor == "postgresql":
+            # The same to_tsvector('simple', COALESCE(search_text, '')) as one profile's.
+            Profile.objects.filter(pk__in=[profile.pk for profile in batch]).update(
+                search_vector=SearchVector("search_text", config="simple")
+            )
+        done += len(batch)
+    return done
+
+
+# Interests: the curated, bilingual tags (docs/interests.md) -------------------------------
+
+
+def interest_key(text: str) -> str:
+    """What two labels are compared by: case, accents and spacing aside, so that
+    "Fotografía", "fotografia " and "FOTOGRAFÍA" are the same label."""
+    return " ".join(normalise(text).split())
+
+
+def interest_label_clean(text: str) -> str:
+    return " ".join(text.split())[:MAX_INTEREST_LABEL]
+
+
+def interests_by_key() -> dict[str, Interest]:
+    """Every tag under the key of each of its labels, in either language. An approved tag
+    wins over a suggestion written the same way (staff may approve one while another is
+    still waiting)."""
+    found: dict[str, Interest] = {}
+    # Suggestions first ("suggested" sorts after "approved"), so approved tags overwrite them.
+    for interest in Interest.objects.order_by("-status", "pk"):
+        for label in interest.labels:
+            found[interest_key(label)] = interest
+    return found
+
+
+def _interest_slug(label: str) -> str:
+    base = slugify(label)[:50] or "interest"
+    taken = set(Interest.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+def _interest_create(**fields: object) -> Interest | None:
+    """A new tag, or None when a concurrent request created one with the same label (the
+    unique constraints): the caller looks it up again."""
+    try:
+        with transaction.atomic():
+            return Interest.objects.create(**fields)
+    except IntegrityError:
+        return None
+
+
+def interests_from_names(*, names: Iterable[str | tuple[str, str]]) -> list[Interest]:
+    """Approved tags for trusted callers (staff tools, the demo, tests): each name, or
+    (Spanish, English) pair, is found by either label or created approved; a suggestion
+    found so is approved. What members type goes through `interests_from_labels` instead,
+    which only suggests."""
+    interests: list[Interest] = []
+    known = interests_by_key()
+    for name in names:
+        label_es, label_en = (name, "") if isinstance(name, str) else name
+        label_es, label_en = interest_label_clean(label_es), interest_label_clean(label_en)
+        keys = [key for key in (interest_key(label_es), interest_key(label_en)) if key]
+        if not keys:
+            continue
+        interest = next((known[key] for key in keys if key in known), None)
+        if interest is None:
+            interest = _interest_create(
+                label_es=label_es or label_en,
+                label_en=label_en if len(set(keys)) > 1 else "",
+                slug=_interest_slug(label_es or label_en),
+            )
+            if interest is None:  # created a moment ago by someone else
+                known = interests_by_key()
+                interest = next(known[key] for key in keys if key in known)
+            known.update(dict.fromkeys(keys, interest))
+        if not interest.is_approved:
+            interest.status = Interest.Status.APPROVED
+            interest.save(update_fields=["status"])
+        if interest not in interests:
+            interests.append(interest)
+    return interests
+
+
+def interests_from_labels(*, labels: Iterable[str], by: User) -> list[Interest]:
+    """What a member typed, one label at a time, in either language: the approved tag
+    written so, else the suggestion already waiting with that label (they second it), else
+    a new suggestion by `by`, in their language. Suggestions show to nobody else until staff
+    approve them."""
+    interests: list[Interest] = []
+    known = interests_by_key()
+    for raw in labels:
+        label = interest_label_clean(raw)
+        key = interest_key(label)
+        if not key:
+            continue
+        interest = known.get(key)
+        if interest is None:
+            interest = _interest_create(
+                label_es=label,
+                label_en=label if by.language == "en" else "",
+                slug=_interest_slug(label),
+                status=Interest.Status.SUGGESTED,
+                suggested_by=by,
+            )
+            if interest is None:  # someone else suggested it a moment ago
+                known = interests_by_key()
+                interest = known[key]
+            known[key] = interest
+        if interest not in interests:
+            interests.append(interest)
+    return interests
+
+
+def interests_approve(*, interests: QuerySet[Interest]) -> int:
+    """Approve suggestions: they show on their members' profiles, in the directory, its
+    search and in pairing from now on. Returns how many changed."""
+    ids = list(interests.exclude(status=Interest.Status.APPROVED).values_list("pk", flat=True))
+    Interest.objects.filter(pk__in=ids).update(status=Interest.Status.APPROVED)
+    interest_profiles_refresh(interest_ids=ids)
+    return len(ids)
+
+
+@transaction.atomic
+def interests_merge(*, into: Interest, merged: Iterable[Interest]) -> int:
+    """Fold tags into `into`, which stays (approved): every member who had any of them has
+    `into` instead, once, so nobody loses an interest; the others are deleted. Returns how
+    many members' profiles gained `into`."""
+    others = [interest.pk for interest in merged if interest.pk != into.pk]
+    through = Profile.interests.through
+    holders = set(
+        through.objects.filter(interest_id__in=others).values_list("profile_id", flat=True)
+    )
+    already = set(
+        through.objects.filter(interest=into, profile_id__in=holders).values_list(
+            "profile_id", flat=True
+        )
+    )
+    through.objects.bulk_create(
+        [through(profile_id=profile_id, interest_id=into.pk) for profile_id in holders - already]
+    )
+    Interest.objects.filter(pk__in=others).delete()
+    if not into.is_approved:
+        into.status = Interest.Status.APPROVED
+        into.save(update_fields=["status"])
+    interest_profiles_refresh(interest_ids=[into.pk])
+    return len(holders - already)
+
+
+def interest_profiles_refresh(*, interest_ids: Iterable[int]) -> int:
+    """Rewrite the search text of every profile with one of these tags (after a rename, an
+    approval or a merge), so that the directory finds them by the new labels."""
+    return profiles_refresh_search_text(
+        profiles=Profile.objects.filter(interests__in=list(interest_ids)).distinct()
+    )
+
+
+def _suggestions_forget(*, ids: Iterable[int]) -> None:
+    """Suggestions nobody holds any more (their member took them off) leave the review
+    queue: staff have nothing to decide about them."""
+    Interest.objects.filter(
+        pk__in=list(ids), status=Interest.Status.SUGGESTED, profiles__isnull=True
+    ).delete()
+
+
 @transaction.atomic
 def profile_update(
     *,
     profile: Profile,
-    interest_names: Iterable[str] | None = None,
+    interests: Iterable[Interest] | None = None,
+    new_interests: Iterable[str] = (),
     languages: Iterable[Language] | None = None,
     photo: ProcessedPhoto | None = None,
     remove_photo: bool = False,
     complete_onboarding: bool = False,
 ) -> Profile:
-    """Save a profile whose fields a form already set, with its tags, photo and search text."""
+    """Save a profile whose fields a form already set, with its tags, photo and search text.
+
+    `interests` are the tags the member kept (approved ones, or their own suggestions);
+    `new_interests` the labels they typed, which `interests_from_labels` turns into tags or
+    suggestions. Together they replace the profile's tags, at most MAX_INTERESTS."""
     if remove_photo or photo:
         _photo_delete(profile)
     if photo:
@@ -91,8 +263,14 @@ def profile_update(
         profile.onboarded_at = timezone.now()
     profile.user.save()
     profile.save()
-    if interest_names is not None:
-        profile.interests.set(interests_from_names(names=interest_names))
+    if interests is not None or new_interests:
+        before = set(profile.interests.values_list("pk", flat=True))
+        chosen = list(profile.interests.all() if interests is None else interests)
+        for interest in interests_from_labels(labels=new_interests, by=profile.user):
+            if interest not in chosen:
+                chosen.append(interest)
+        profile.interests.set(chosen[:MAX_INTERESTS])
+        _suggestions_forget(ids=before - {interest.pk for interest in chosen[:MAX_INTERESTS]})
     if languages is not None:
         profile.languages.set(languages)
     profile_refresh_search_text(profile=profile)

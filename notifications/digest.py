@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from members.models import Profile, User
+from members.models import Interest, Profile, User
 from members.services import blocked_user_ids
 from notifications.models import Notification
 
@@ -99,7 +99,7 @@ def digest_recipients(*, now: datetime) -> QuerySet[User]:
 
 
 def _new_members(*, user: User, now: datetime) -> list[Profile]:
-    mine = Profile.objects.filter(user=user).values("interests")
+    mine = Interest.objects.approved().filter(profiles__user=user).values("pk")
     return list(
         Profile.objects.filter(
             visible_in_directory=True,

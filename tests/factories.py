@@ -8,10 +8,11 @@ import factory
 from allauth.account.models import EmailAddress
 from django.test import Client
 from django.utils import timezone
+from django.utils.text import slugify
 
 from matching.models import Group, GroupMember, Programme, Round
 from members.models import Acquaintance, Block, Interest, Language, Profile, User
-from members.services import profile_update
+from members.services import interests_from_names, profile_update
 from moderation.models import Report
 from rooms.models import Message, Room
 
@@ -37,12 +38,21 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 
 
 class InterestFactory(factory.django.DjangoModelFactory[Interest]):
+    """An approved tag; pass `label_en` where English writes it differently."""
+
     class Meta:
         model = Interest
         django_get_or_create = ["slug"]
 
-    name = factory.Sequence(lambda n: f"Interest {n}")
-    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+    label_es = factory.Sequence(lambda n: f"Interest {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.label_es))
+
+
+class SuggestedInterestFactory(InterestFactory):
+    """A member's suggestion waiting for staff."""
+
+    status = Interest.Status.SUGGESTED
+    suggested_by = factory.SubFactory(UserFactory)
 
 
 class ProfileFactory(factory.django.DjangoModelFactory[Profile]):
@@ -71,7 +81,7 @@ def onboarded_member(
     profile_update(
         profile=profile,
         languages=Language.objects.filter(code__in=list(languages)),
-        interest_names=list(interests),
+        interests=interests_from_names(names=list(interests)),
         complete_onboarding=True,
     )
     return profile.user

@@ -42,7 +42,7 @@ def participant(
     member_services.profile_update(
         profile=ProfileFactory.create(user=user),
         languages=Language.objects.filter(code__in=languages),
-        interest_names=["Café"],
+        interests=member_services.interests_from_names(names=["Café"]),
         complete_onboarding=True,
     )
     Participation.objects.create(programme=community(), user=user, opted_in=opted_in)
@@ -233,7 +233,9 @@ def test_an_intro_without_shared_interests_says_what_each_does_and_how_to_start(
         user.profile.headline = headline
         user.profile.open_to_clients = True
         user.profile.open_to_chat = user == ben
-        member_services.profile_update(profile=user.profile, interest_names=interests)
+        member_services.profile_update(
+            profile=user.profile, interests=member_services.interests_from_names(names=interests)
+        )
 
     with django_capture_on_commit_callbacks(execute=True):
         round_, _ = services.round_create(programme=community(), scheduled_for=SLOT)

@@ -199,7 +199,7 @@ def test_a_profile_edited_through_the_service_is_found_by_its_new_words(browser:
     assert names(browser, q="gardener beekeeping") == ["Ana"]
 
     profile.headline = "Potter"
-    profile_update(profile=profile, interest_names=["Ceramics"])
+    profile_update(profile=profile, interests=interests_from_names(names=["Ceramics"]))
 
     assert names(browser, q="potter ceramics") == ["Ana"]
     assert names(browser, q="gardener") == []

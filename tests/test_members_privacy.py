@@ -591,7 +591,7 @@ def test_the_export_downloads_everything_about_me_and_nothing_private_of_others(
     profile = alice.profile
     profile.bio = "Illustrator who runs."
     profile.save()
-    profile.interests.set([InterestFactory.create(name="Watercolour")])
+    profile.interests.set([InterestFactory.create(label_es="Watercolour")])
     AcquaintanceFactory.create(owner=alice, other=bob, note="Knows about grants")
     AcquaintanceFactory.create(owner=bob, other=alice, note="Bob's secret about Alice")
     AcquaintanceFactory.create(owner=outsider, other=bob, note="Carol's own note")

@@ -52,7 +52,7 @@ def with_profile(user: User, *interests: str, onboarded_days_ago: float = 30) ->
         onboarded_at=MONDAY - timedelta(days=onboarded_days_ago),
         visible_in_directory=True,
     )
-    profile.interests.set([InterestFactory.create(name=name) for name in interests])
+    profile.interests.set([InterestFactory.create(label_es=name) for name in interests])
     return profile
 
 

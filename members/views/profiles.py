@@ -2,12 +2,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members import services
 from members.forms import AcquaintanceNoteForm, ProfileForm
-from members.models import Acquaintance, User
+from members.models import Acquaintance, Profile, User
 from members.selectors import profile_for_viewer
 from members.signals import onboarding_completed
 
@@ -18,9 +20,10 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
     if request.method == "POST":
         form = ProfileForm(request.POST, request.FILES, instance=profile, onboarding=onboarding)
         if form.is_valid():
-            services.profile_update(
+            profile = services.profile_update(
                 profile=form.save(commit=False),
-                interest_names=form.cleaned_data["interest_names"],
+                interests=form.cleaned_data["interests"],
+                new_interests=form.cleaned_data["interest_names"],
                 languages=form.cleaned_data["languages"],
                 photo=form.photo,
                 remove_photo=form.cleaned_data["remove_photo"],
@@ -33,8 +36,10 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
                     choices={"coffee_pairs": form.cleaned_data["coffee_pairs"]},
                 )
                 messages.success(request, _("Welcome aboard! Your profile is ready."))
+                _suggestions_waiting(request, profile)
                 return redirect("home")
             messages.success(request, _("Your profile is saved."))
+            _suggestions_waiting(request, profile)
             return redirect("members:profile", user.pk)
     else:
         form = ProfileForm(instance=profile, onboarding=onboarding)
@@ -45,9 +50,24 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
             "form": form,
             "onboarding": onboarding,
             "profile": profile,
-            "interest_suggestions": ProfileForm.interest_suggestions(),
+            "interest_options": ProfileForm.interest_options(),
         },
     )
+
+
+def _suggestions_waiting(request: HttpRequest, profile: Profile) -> None:
+    if waiting := profile.suggested_interests:
+        messages.info(
+            request,
+            ngettext(
+                "Our team will review %(interests)s before it shows to others; "
+                "until then only you see it.",
+                "Our team will review %(interests)s before they show to others; "
+                "until then only you see them.",
+                len(waiting),
+            )
+            % {"interests": get_text_list([f"“{tag}”" for tag in waiting], _("and"))},
+        )
 
 
 @login_required

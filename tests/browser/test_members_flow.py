@@ -25,7 +25,11 @@ def member_in_bogota(email: str, name: str, headline: str, interests: list[str])
     """An onboarded member who lives and works in Bogotá."""
     user = UserFactory.create(email=email, display_name=name, time_zone="America/Bogota")
     profile = ProfileFactory.create(user=user, headline=headline, city="Bogotá", country="CO")
-    services.profile_update(profile=profile, interest_names=interests, complete_onboarding=True)
+    services.profile_update(
+        profile=profile,
+        interests=services.interests_from_names(names=interests),
+        complete_onboarding=True,
+    )
     return user
 
 
