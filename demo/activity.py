@@ -1,122 +1,164 @@
-"""The demo's life: rooms with chat, coffee rounds, notices, the newsletter, staff figures."""
+"""The demo's life besides events and coffee pairs: rooms, today's talk in the cafeteria,
+the newsletter and the staff dashboard's figures."""
 
+import contextlib
 import random
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from demo.data import CAFETERIA_CHAT, MEMBER_EMAIL, NEWSLETTER_READERS
+from demo.data import (
+    CAFETERIA_CHAT,
+    DEMO_DOMAIN,
+    FOCUS_ROOM,
+    MEMBER_EMAIL,
+    NEWSLETTER_BODY,
+    NEWSLETTER_READERS,
+    NEWSLETTER_SUBJECT,
+    TRAINING_ROOM,
+)
+from demo.people import People
 from members.models import User
+from moderation.models import Report
 from newsletter.models import Issue, Subscriber
-from rooms.models import Message, Room
-from rooms.services import message_post, room_create, room_enter
+from rooms.models import HourlyUsage, Message, Room, RoomError, RoomParticipation, Visit
+from rooms.services import cafeteria_get, message_post, room_create, room_enter
+
+# Room use drawn for the staff dashboard's charts, this far back.
+USAGE_WEEKS = 8
 
 
-def notifications_make(members: list[User]) -> None:
-    """A few notices behind the demo member's bell, one of them already read."""
-    from notifications.models import Kind
-    from notifications.services import notifications_mark_read, notify
-
-    me, partner, other = members[0], members[1], members[2]
-    notify(
-        user=me,
-        kind=Kind.PAIR_CREATED,
-        key="demo:pair",
-        text=_("Your coffee pair this round: %(names)s. Agree on a time together."),
-        params={"names": partner.name},
-        url=reverse("matching:mine"),
-    )
-    notify(
-        user=me,
-        kind=Kind.MENTION,
-        key="demo:mention",
-        text=_("%(author)s mentioned you in “%(room)s”: %(excerpt)s"),
-        params={"author": other.name, "room": "Cafetería", "excerpt": "¿Te apuntas al taller?"},
-        url=reverse("rooms:room", args=["cafeteria"]),
-    )
-    earlier = notify(
-        user=me,
-        kind=Kind.PAIR_FOLLOW_UP,
-        key="demo:follow-up",
-        text=_("Did you meet your coffee pair? Tell us in one click."),
-        url=reverse("matching:mine"),
-        now=timezone.now() - timedelta(days=15),
-    )
-    notifications_mark_read(user=me, ids=[earlier.notification.pk])
+@dataclass(frozen=True)
+class DemoRooms:
+    training: Room
+    focus: Room
 
 
-def rooms_make(staff: User, members: list[User]) -> None:
-    """A lived-in cafeteria and a few meeting rooms, so the rooms pages have something to
-    show on a first `make run`."""
-    if not members:
-        return
-    cafeteria = Room.objects.get(kind=Room.Kind.CAFETERIA)
-    now = timezone.now()
-    for index, text in enumerate(CAFETERIA_CHAT):
-        author = members[(index * 5) % len(members)]
-        room_enter(room=cafeteria, user=author)
-        message, _created = message_post(
-            room=cafeteria, author=author, text=text, client_id=uuid.uuid4()
-        )
-        # Spread over the last hour, oldest first, as if people had been chatting.
-        Message.objects.filter(pk=message.pk).update(
-            created_at=now - timedelta(minutes=5 * (len(CAFETERIA_CHAT) - index))
-        )
-    room_create(
-        creator=staff,
-        name="Focus hour",
-        description="Cameras off, heads down: 50 minutes of work, 10 of chat.",
-        permanent=True,
-    )
-    room_create(
-        creator=members[1],
-        name="Feedback de portfolios",
-        description="Trae tu portfolio y te damos ideas.",
+def _staff_room(*, staff: User, name: str, description: str) -> Room:
+    room = Room.objects.filter(created_by=staff, name=name).first()
+    if room is None:
+        return room_create(creator=staff, name=name, description=description, permanent=True)
+    if room.closed_at is not None:
+        Room.objects.filter(pk=room.pk).update(closed_at=None)
+        room.closed_at = None
+    return room
+
+
+def rooms_ensure(*, staff: User) -> DemoRooms:
+    """Two permanent rooms, open: one for staff sessions, one for quiet work."""
+    return DemoRooms(
+        training=_staff_room(staff=staff, name=TRAINING_ROOM[0], description=TRAINING_ROOM[1]),
+        focus=_staff_room(staff=staff, name=FOCUS_ROOM[0], description=FOCUS_ROOM[1]),
     )
 
 
-def coffee_pairs_make(rng: random.Random, members: list[User]) -> None:
-    """Most members take part; three past rounds show history, answers and statistics."""
-    from matching import services as matching
-    from matching.apps import COMMUNITY_SLUG
-    from matching.models import Answer, GroupMember, Programme
+def cafeteria_chat(*, people: People, now: datetime) -> list[Message]:
+    """Today's conversation in the cafeteria (`demo.data.CAFETERIA_CHAT`), in the last hour
+    and a half before `now`, and the stays of those who talked. Once a day (in the
+    community's zone): a run later the same day finds it there; a run on another day adds
+    that day's, so the history reads like days in a cafeteria."""
+    cafeteria = cafeteria_get()
+    today = timezone.localdate(now)
+    if not RoomParticipation.objects.filter(room=cafeteria, user=people.member).exists():
+        # Mentions reach those who have been in the room.
+        with contextlib.suppress(RoomError):
+            room_enter(room=cafeteria, user=people.member, now=now - timedelta(days=2))
+    messages = []
+    for position, (who, minutes, text) in enumerate(CAFETERIA_CHAT):
+        author = people.who(who)
+        at = now - timedelta(minutes=minutes)
+        client_id = uuid.uuid5(uuid.NAMESPACE_URL, f"https://{DEMO_DOMAIN}/{today}/{position}")
+        said = Message.objects.filter(room=cafeteria, author=author, client_id=client_id).first()
+        if said is not None:
+            messages.append(said)
+            continue
+        try:
+            room_enter(room=cafeteria, user=author, now=at)
+            # Mentions are the real thing: the member login hears of theirs after the commit.
+            message, _created = message_post(
+                room=cafeteria, author=author, text=text, client_id=client_id
+            )
+        except RoomError:
+            # Someone trying the demo suspended, muted or removed the author: a line they
+            # could not say now is left out.
+            continue
+        Message.objects.filter(pk=message.pk).update(created_at=at)
+        message.created_at = at
+        messages.append(message)
+    _stays_record(room=cafeteria, messages=messages, now=now)
+    return messages
 
-    programme = Programme.objects.get(slug=COMMUNITY_SLUG)
-    for index, user in enumerate(members):
-        matching.participation_get_or_create(programme=programme, user=user)
-        if index % 10 == 9:
-            matching.community_opt_in_set(user=user, opted_in=False)
-    now = timezone.now()
-    latest = programme.latest_slot(now) or now
-    answers = [Answer.MET, Answer.MET, Answer.SCHEDULED, Answer.NOT_YET, ""]
-    for rounds_ago in (3, 2, 1):
-        scheduled_for = latest - timedelta(days=programme.cadence_days * rounds_ago)
-        round_, _ = matching.round_create(
-            programme=programme, scheduled_for=scheduled_for, notify=False
-        )
-        seats = GroupMember.objects.filter(round=round_)
-        seats.update(
-            intro_sent_at=scheduled_for,
-            follow_up_sent_at=scheduled_for + timedelta(days=programme.follow_up_after_days),
-        )
-        for seat in seats:
-            answer = rng.choice(answers)
-            if answer:
-                matching.answer_record(seat=seat, answer=answer)
+
+def _stays_record(*, room: Room, messages: list[Message], now: datetime) -> None:
+    """A visit for each person who talked, from a while before their first line to a
+    while after their last (the staff dashboard's people, event attendance)."""
+    said: dict[int, list[datetime]] = {}
+    for message in messages:
+        if message.author_id is not None:
+            said.setdefault(message.author_id, []).append(message.created_at)
+    Visit.objects.bulk_create(
+        [
+            Visit(
+                room=room,
+                user_id=user_id,
+                started_at=min(times) - timedelta(minutes=20),
+                ended_at=min(max(times) + timedelta(minutes=10), now),
+            )
+            for user_id, times in said.items()
+        ],
+        ignore_conflicts=True,
+    )
 
 
-def newsletter_make(staff: User) -> None:
-    """A few confirmed readers and one issue in the archive (get_or_create: runs again
-    without adding anything)."""
-    now = timezone.now()
+def room_usage_fill(*, rooms: list[Room], now: datetime) -> None:
+    """People-hours in `rooms` for the staff dashboard: busy on weekday working hours,
+    quiet otherwise, up to the last full hour. Hours that have a figure keep it."""
+    rng = random.Random(now.toordinal())
+    hour_now = now.replace(minute=0, second=0, microsecond=0)
+    usage = []
+    for room in rooms:
+        busy = 6 if room.is_cafeteria else 3
+        for hours_ago in range(1, USAGE_WEEKS * 7 * 24):
+            hour = hour_now - timedelta(hours=hours_ago)
+            weekday_daytime = hour.weekday() < 5 and 7 <= hour.hour <= 17
+            if weekday_daytime or rng.random() < 0.1:
+                people = rng.randrange(1, busy + 1) if weekday_daytime else 1
+                seconds = people * rng.randrange(600, 3600)
+                usage.append(HourlyUsage(room=room, hour=hour, seconds=seconds))
+    HourlyUsage.objects.bulk_create(usage, ignore_conflicts=True)
+
+
+def reports_make(*, people: People) -> None:
+    """Two open reports in the moderation queue, made once."""
+    link_poster, reporter = people.who("Santiago"), people.who("Sevilla")
+    message = Message.objects.filter(room__kind=Room.Kind.CAFETERIA, author=link_poster).first()
+    Report.objects.get_or_create(
+        reporter=reporter,
+        reported=link_poster,
+        reason=Report.Reason.SPAM,
+        defaults={
+            "details": "Pone el enlace a su blog en cada conversación de la cafetería.",
+            "subject": f"room message {message.pk}" if message else "",
+            "message": message,
+        },
+    )
+    Report.objects.get_or_create(
+        reporter=people.who("Quito"),
+        reported=people.who("Lima"),
+        reason=Report.Reason.FAKE,
+        defaults={"details": "La foto de perfil es de un actor bastante conocido."},
+    )
+
+
+def newsletter_make(*, staff: User, now: datetime) -> None:
+    """A few confirmed readers and one issue in the archive, made once."""
     for index, email in enumerate([MEMBER_EMAIL, *NEWSLETTER_READERS]):
         Subscriber.objects.get_or_create(
             email=email,
             defaults={
-                "language": "en" if index % 2 else "es",
+                "language": "en" if index == 2 else "es",
                 "status": Subscriber.Status.CONFIRMED,
                 "consent_source": (
                     Subscriber.Source.MEMBER if index == 0 else Subscriber.Source.SITE_FORM
@@ -128,77 +170,12 @@ def newsletter_make(staff: User) -> None:
             },
         )
     Issue.objects.get_or_create(
-        subject="Bienvenida a la newsletter de la comunidad",
+        subject=NEWSLETTER_SUBJECT,
+        created_by=staff,
         defaults={
-            "body_markdown": (
-                "¡Hola!\n\nCada mes te contamos lo que pasa en la comunidad:\n\n"
-                "- **Sesiones de formación** los miércoles a las 18:00 (Madrid).\n"
-                "- Nuevas salas temáticas para trabajar en compañía.\n"
-                "- Los cafés por parejas de cada semana.\n\n"
-                "Nos vemos en la cafetería ☕"
-            ),
+            "body_markdown": NEWSLETTER_BODY,
             "status": Issue.Status.SENT,
-            "created_by": staff,
             "send_started_at": now,
             "sent_at": now,
         },
-    )
-
-
-def staff_dashboard_make(rng: random.Random, members: list[User]) -> None:
-    """Some history for /staff/: sign-ups over four months, recent visits, eight weeks of
-    room use, two past events and two open reports."""
-    from events.models import Event, Rsvp
-    from moderation.models import Report
-    from rooms.models import HourlyUsage
-
-    if len(members) < 10:
-        return
-    now = timezone.now()
-    for index, user in enumerate(members):
-        joined = now - timedelta(days=rng.randrange(1, 120), hours=rng.randrange(24))
-        seen = now - timedelta(hours=rng.randrange(1, 24 * 40)) if index % 4 else None
-        User.objects.filter(pk=user.pk).update(date_joined=joined, last_seen_at=seen)
-    hour_now = now.replace(minute=0, second=0, microsecond=0)
-    usage = []
-    for room in Room.objects.filter(kind__in=[Room.Kind.CAFETERIA, Room.Kind.PERMANENT]):
-        busy = 6 if room.kind == Room.Kind.CAFETERIA else 3
-        for hours_ago in range(1, 8 * 7 * 24):
-            hour = hour_now - timedelta(hours=hours_ago)
-            weekday_daytime = hour.weekday() < 5 and 7 <= hour.hour <= 17
-            if weekday_daytime or rng.random() < 0.1:
-                people = rng.randrange(1, busy + 1) if weekday_daytime else 1
-                seconds = people * rng.randrange(600, 3600)
-                usage.append(HourlyUsage(room=room, hour=hour, seconds=seconds))
-    HourlyUsage.objects.bulk_create(usage, ignore_conflicts=True)
-    focus = Room.objects.filter(kind=Room.Kind.PERMANENT).first()
-    for days_ago, title in ((12, "Taller: facturar desde el extranjero"), (5, "Demo day")):
-        day = now - timedelta(days=days_ago)
-        starts = day.replace(hour=17, minute=0, second=0, microsecond=0)
-        event = Event.objects.create(
-            kind="meetup",
-            title=title,
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=1),
-            room=focus,
-            wrapped_up_at=starts + timedelta(hours=1),
-            attendance_count=rng.randrange(6, 12),
-        )
-        Rsvp.objects.bulk_create(
-            [Rsvp(event=event, user=user, status=Rsvp.Status.GOING) for user in members[2:17]]
-        )
-    message = Message.objects.filter(room__kind=Room.Kind.CAFETERIA, author=members[5]).first()
-    Report.objects.create(
-        reporter=members[3],
-        reported=members[5],
-        reason=Report.Reason.SPAM,
-        details="Keeps posting the same link to a paid course.",
-        subject=f"room message {message.pk}" if message else "",
-        message=message,
-    )
-    Report.objects.create(
-        reporter=members[7],
-        reported=members[9],
-        reason=Report.Reason.FAKE,
-        details="The photo is of a well-known actor.",
     )

@@ -1,106 +1,64 @@
-"""A believable demo community for `manage.py seed_demo`. Deterministic and idempotent."""
+"""A lived-in demo community for `manage.py seed_demo`, which `make run` runs on each start.
+
+Deterministic and idempotent: people are made once; what depends on the date (events,
+coffee rounds, today's cafeteria, who was seen lately) is placed relative to `now` on every
+run, so a demo started weeks later is as fresh as a new one. Only demo rows are written:
+accounts on `demo.data.DEMO_DOMAIN` and what they made."""
 
 import random
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils.text import slugify
+from django.utils import timezone
 
 from demo.activity import (
-    coffee_pairs_make,
+    cafeteria_chat,
     newsletter_make,
-    notifications_make,
-    rooms_make,
-    staff_dashboard_make,
+    reports_make,
+    room_usage_fill,
+    rooms_ensure,
 )
-from demo.data import (
-    FIRST_NAMES,
-    LAST_NAMES,
-    MEMBER_COUNT,
-    MEMBER_EMAIL,
-    MEMBER_PASSWORD,
-    PLACES,
-    STAFF_EMAIL,
-    STAFF_PASSWORD,
-)
-from demo.people import acquaintances_make, interests_ensure, profile_make, verified_ensure
-from members import services
-from members.models import Language, Profile, User
+from demo.agenda import agenda_refresh
+from demo.data import EVENTS
+from demo.pairs import PairsReport, coffee_pairs_join, coffee_pairs_refresh
+from demo.people import acquaintances_make, last_seen_refresh, people_ensure
+from events.models import Event
+from rooms.models import Message
 
 
 @dataclass(frozen=True)
 class SeedReport:
     created: int
     existing: int
+    upcoming: list[Event]
+    pairs: PairsReport
+    chat: list[Message]
 
 
 @transaction.atomic
-def demo_seed() -> SeedReport:
+def demo_seed(*, now: datetime | None = None) -> SeedReport:
+    now = now or timezone.now()
     rng = random.Random(2026)
-    interests = interests_ensure()
-    created = existing = 0
-
-    staff, was_created = User.objects.get_or_create(
-        email=STAFF_EMAIL,
-        defaults={
-            "display_name": "Marta (staff)",
-            "is_staff": True,
-            "is_superuser": True,
-            "time_zone": "Europe/Madrid",
-            "language": "es",
-            "password": make_password(STAFF_PASSWORD),
-        },
+    people = people_ensure(rng, now=now)
+    if people.member in people.created:
+        acquaintances_make(rng, members=people.members, now=now)
+    coffee_pairs_join(members=people.members, created=people.created)
+    rooms = rooms_ensure(staff=people.staff)
+    chat = cafeteria_chat(people=people, now=now)
+    events = agenda_refresh(people=people, ideas=EVENTS, room=rooms.training, now=now)
+    pairs = coffee_pairs_refresh(people=people, now=now)
+    last_seen_refresh(people=people, now=now)
+    room_usage_fill(rooms=[chat[0].room, rooms.training, rooms.focus], now=now)
+    reports_make(people=people)
+    newsletter_make(staff=people.staff, now=now)
+    everyone = len(people.members) + 1
+    return SeedReport(
+        created=len(people.created),
+        existing=everyone - len(people.created),
+        upcoming=sorted(
+            (event for event in events if event.ends_at > now), key=lambda e: e.starts_at
+        ),
+        pairs=pairs,
+        chat=chat,
     )
-    verified_ensure(staff)
-    if was_created:
-        services.profile_update(
-            profile=Profile(
-                user=staff,
-                headline="Community manager",
-                city="Madrid",
-                country="ES",
-                bio="I look after the community. Say hi in the cafeteria!",
-            ),
-            languages=Language.objects.filter(code__in=["es", "en"]),
-            interest_names=["Remote work", "Teaching", "Coffee"],
-            complete_onboarding=True,
-        )
-    created, existing = (created + 1, existing) if was_created else (created, existing + 1)
-
-    # Hashing once keeps seeding fast; every demo member shares the printed password.
-    member_password = make_password(MEMBER_PASSWORD)
-    members: list[User] = []
-    for index in range(MEMBER_COUNT):
-        first = FIRST_NAMES[index % len(FIRST_NAMES)]
-        last = LAST_NAMES[(index * 7) % len(LAST_NAMES)]
-        city, country, zone = PLACES[index % len(PLACES)]
-        email = (
-            MEMBER_EMAIL if index == 0 else f"{slugify(first)}.{slugify(last)}{index}@example.com"
-        )
-        user, was_created = User.objects.get_or_create(
-            email=email,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "display_name": f"{first} {last}",
-                "time_zone": zone,
-                "language": "en" if index % 6 == 0 else "es",
-                "password": member_password,
-            },
-        )
-        verified_ensure(user)
-        if not was_created:
-            existing += 1
-            continue
-        created += 1
-        members.append(profile_make(rng, user, index, city, country, interests))
-
-    acquaintances_make(rng, members)
-    if created:
-        coffee_pairs_make(rng, members)
-        rooms_make(staff, members)
-        notifications_make(members)
-        staff_dashboard_make(rng, members)
-    newsletter_make(staff)
-    return SeedReport(created=created, existing=existing)
