@@ -39,7 +39,7 @@ class IssueAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status"]
     list_select_related = ["created_by"]
-    search_fields = ["subject", "body_markdown"]
+    search_fields = ["subject", "body_markdown", "subject_en", "body_markdown_en"]
     change_form_template = "admin/newsletter/issue/change_form.html"
     readonly_fields = [
         "status",
@@ -55,7 +55,18 @@ class IssueAdmin(admin.ModelAdmin):
         "sent_at",
     ]
     fieldsets = [
-        (None, {"fields": ["subject", "body_markdown", "preview"]}),
+        (None, {"fields": ["subject", "body_markdown"]}),
+        (
+            _("In English"),
+            {
+                "fields": ["subject_en", "body_markdown_en"],
+                "description": _(
+                    "Optional. Subscribers who read English get this version; without it, "
+                    "they get the Spanish one."
+                ),
+            },
+        ),
+        (None, {"fields": ["preview"]}),
         (
             _("Sending"),
             {
@@ -88,7 +99,13 @@ class IssueAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Issue | None = None) -> list[str]:
         # What subscribers received must stay what the archive shows.
         if obj is not None and obj.status != Issue.Status.DRAFT:
-            return ["subject", "body_markdown", *self.readonly_fields]
+            return [
+                "subject",
+                "body_markdown",
+                "subject_en",
+                "body_markdown_en",
+                *self.readonly_fields,
+            ]
         return list(self.readonly_fields)
 
     @admin.display(description=_("sent"), ordering="n_sent")
@@ -113,10 +130,30 @@ class IssueAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("preview"))
     def preview(self, obj: Issue) -> SafeString:
+        """Both versions, each as its readers will see it."""
         if not obj.pk:
             return mark_safe("—")
-        # body_html was sanitised with nh3 when the issue was saved.
-        return format_html('<div class="newsletter-preview">{}</div>', mark_safe(obj.body_html))
+        english = (
+            format_html(
+                '<h2 lang="en">{}</h2><div class="newsletter-preview" lang="en">{}</div>',
+                obj.subject_en,
+                # Sanitised with nh3 when the issue was saved, as body_html.
+                mark_safe(obj.body_html_en),
+            )
+            if obj.has_english
+            else format_html(
+                "<p>{}</p>", _("No English version: English readers get the Spanish one.")
+            )
+        )
+        return format_html(
+            '<h3>{}</h3><h2 lang="es">{}</h2><div class="newsletter-preview" lang="es">{}</div>'
+            "<h3>{}</h3>{}",
+            _("In Spanish"),
+            obj.subject,
+            mark_safe(obj.body_html),
+            _("In English"),
+            english,
+        )
 
     def save_model(self, request: HttpRequest, obj: Issue, form: ModelForm, change: bool) -> None:
         if not change and obj.created_by_id is None:
@@ -153,9 +190,16 @@ class IssueAdmin(admin.ModelAdmin):
     def _send_test(self, request: HttpRequest, pk: int) -> HttpResponse:
         issue = self._issue_for_sending(request, pk)
         user: User = request.user  # type: ignore[assignment]
-        services.issue_send_test(issue=issue, user=user)
+        copies = services.issue_send_test(issue=issue, user=user)
         self.message_user(
-            request, _("A test copy went to %(email)s.") % {"email": user.email}, messages.SUCCESS
+            request,
+            ngettext(
+                "A test copy went to %(email)s.",
+                "%(count)d test copies, one per language, went to %(email)s.",
+                copies,
+            )
+            % {"email": user.email, "count": copies},
+            messages.SUCCESS,
         )
         return HttpResponseRedirect(self._change_url(issue))
 
@@ -184,6 +228,7 @@ class IssueAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "issue": issue,
             "recipients": services.issue_recipients_count(),
+            "english_readers": 0 if issue.has_english else services.issue_recipients_count("en"),
             "title": _("Send “%(subject)s”?") % {"subject": issue.subject},
         }
         return TemplateResponse(request, "admin/newsletter/issue/send_confirm.html", context)

@@ -62,12 +62,17 @@ class RenderedIssue:
 
 
 def issue_render(*, issue: Issue, language: str) -> RenderedIssue:
+    """The issue for readers of `language`: its version in that language (the Spanish one
+    when there is no other), in a frame (footer, links) in that language."""
     subject, text, html = _render(
         "newsletter/email/issue",
         {
             "issue": issue,
+            "subject": issue.subject_for(language),
+            "version_language": issue.language_for(language),
+            "body_markdown": issue.body_markdown_for(language),
             # Sanitised when the issue was saved (newsletter.rendering).
-            "body_html": mark_safe(issue.body_html),
+            "body_html": mark_safe(issue.body_html_for(language)),
             "archive_url": absolute(issue.get_absolute_url()),
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         },

@@ -1,9 +1,11 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from newsletter.rendering import markdown_to_html
@@ -86,18 +88,30 @@ class Subscriber(models.Model):
 
 class Issue(models.Model):
     """One newsletter. Written as Markdown; the sanitised HTML is kept beside it so the
-    archive, the admin preview and every email show the same thing."""
+    archive, the admin preview and every email show the same thing.
+
+    Written in Spanish, the community's language (`subject`, `body_markdown`), and
+    optionally in English too: each subscriber gets the version in their language, and
+    English readers the Spanish one when there is no English version."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
 
-    subject = models.CharField(_("subject"), max_length=200)
+    subject = models.CharField(_("subject in Spanish"), max_length=200)
     body_markdown = models.TextField(
-        _("body"), help_text=_("Markdown: **bold**, *italics*, [links](https://…), lists.")
+        _("body in Spanish"),
+        help_text=_("Markdown: **bold**, *italics*, [links](https://…), lists."),
     )
     body_html = models.TextField(editable=False, default="")
+    subject_en = models.CharField(_("subject in English"), max_length=200, blank=True)
+    body_markdown_en = models.TextField(
+        _("body in English"),
+        blank=True,
+        help_text=_("Optional. Without it, subscribers who read English get the Spanish one."),
+    )
+    body_html_en = models.TextField(editable=False, default="")
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
@@ -124,10 +138,53 @@ class Issue(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.body_html = markdown_to_html(self.body_markdown)
+        self.body_html_en = markdown_to_html(self.body_markdown_en) if self.has_english else ""
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def get_absolute_url(self) -> str:
         return reverse("newsletter:issue", args=[self.pk])
+
+    def clean(self) -> None:
+        # An English body under a Spanish subject (or the reverse) would reach inboxes half
+        # translated.
+        if self.subject_en.strip() and not self.body_markdown_en.strip():
+            raise ValidationError(
+                {"body_markdown_en": _("Write the English body too, or leave both empty.")}
+            )
+        if self.body_markdown_en.strip() and not self.subject_en.strip():
+            raise ValidationError(
+                {"subject_en": _("Write the English subject too, or leave both empty.")}
+            )
+
+    @property
+    def has_english(self) -> bool:
+        return bool(self.body_markdown_en.strip())
+
+    def language_for(self, language: str | None) -> str:
+        """The version a reader of `language` gets: English if they read it and it exists."""
+        return "en" if language and language.startswith("en") and self.has_english else "es"
+
+    def subject_for(self, language: str | None) -> str:
+        return self.subject_en if self.language_for(language) == "en" else self.subject
+
+    def body_markdown_for(self, language: str | None) -> str:
+        return self.body_markdown_en if self.language_for(language) == "en" else self.body_markdown
+
+    def body_html_for(self, language: str | None) -> str:
+        return self.body_html_en if self.language_for(language) == "en" else self.body_html
+
+    @property
+    def localised_subject(self) -> str:
+        """The subject in the language being read (the archive's visitor)."""
+        return self.subject_for(get_language())
+
+    @property
+    def localised_body_html(self) -> str:
+        return self.body_html_for(get_language())
+
+    @property
+    def localised_language(self) -> str:
+        return self.language_for(get_language())
 
 
 class Delivery(models.Model):

@@ -154,20 +154,28 @@ def subscribers_mark_undeliverable(*, emails: Iterable[str], reason: str, detail
 # Sending --------------------------------------------------------------------------------
 
 
-def issue_send_test(*, issue: Issue, user: User) -> None:
-    """The issue as subscribers will get it, to one staff member, marked as a test. Its
-    unsubscribe link points at the newsletter page: a test must not unsubscribe anyone."""
-    rendered = emails.issue_render(issue=issue, language=user.language)
-    emails.issue_message(
-        rendered=rendered,
-        to=user.email,
-        unsubscribe=emails.absolute(reverse("newsletter:index")),
-        test=True,
-    ).send()
+def issue_send_test(*, issue: Issue, user: User) -> int:
+    """The issue as subscribers will get it, to one staff member, marked as a test: one copy
+    per version (Spanish, and English when written), each in its readers' language. Its
+    unsubscribe link points at the newsletter page: a test must not unsubscribe anyone.
+    Returns how many copies went."""
+    languages = ["es", "en"] if issue.has_english else ["es"]
+    for language in languages:
+        emails.issue_message(
+            rendered=emails.issue_render(issue=issue, language=language),
+            to=user.email,
+            unsubscribe=emails.absolute(reverse("newsletter:index")),
+            test=True,
+        ).send()
+    return len(languages)
 
 
-def issue_recipients_count() -> int:
-    return Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED).count()
+def issue_recipients_count(language: str | None = None) -> int:
+    """Confirmed subscribers: everyone an issue would go to, or those of one language."""
+    subscribers = Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED)
+    if language is not None:
+        subscribers = subscribers.filter(language=language)
+    return subscribers.count()
 
 
 @transaction.atomic

@@ -55,7 +55,10 @@ def index(request: HttpRequest) -> HttpResponse:
                     ),
                 )
             return redirect("newsletter:index")
-    issues = Issue.objects.filter(status=Issue.Status.SENT).only("pk", "subject", "sent_at")
+    # Each is listed by its subject in the reader's language (the English fields tell).
+    issues = Issue.objects.filter(status=Issue.Status.SENT).only(
+        "pk", "subject", "subject_en", "body_markdown_en", "sent_at"
+    )
     return render(
         request,
         "newsletter/index.html",
