@@ -66,7 +66,11 @@ def _suggestions_waiting(request: HttpRequest, profile: Profile) -> None:
                 "until then only you see them.",
                 len(waiting),
             )
-            % {"interests": get_text_list([f"“{tag}”" for tag in waiting], _("and"))},
+            % {
+                "interests": get_text_list(
+                    [_("“%(interest)s”") % {"interest": tag} for tag in waiting], _("and")
+                )
+            },
         )
 
 

@@ -51,7 +51,9 @@ function setUpPicker(wrapper) {
   }
 
   // Moves every known tag typed so far into the list; `finished` says the member is done
-  // with what is left (Enter, or leaving the box), which is then explained.
+  // with what is left (Enter), which is then explained. Leaving the box changes nothing:
+  // the list growing under a pointer on its way to the next field would move that field
+  // away from the click; saving takes whatever is still typed.
   function take(finished) {
     const parts = input.value.split(",");
     // The part after the last comma may still be being typed.
@@ -77,11 +79,12 @@ function setUpPicker(wrapper) {
     }
     if (finished && left.length) {
       const waiting = ngettext(
-        "“%(names)s” is not in the list yet: save to suggest it to our team.",
-        "“%(names)s” are not in the list yet: save to suggest them to our team.",
+        "%(names)s is not in the list yet: save to suggest it to our team.",
+        "%(names)s are not in the list yet: save to suggest them to our team.",
         left.length,
       );
-      messages.push(interpolate(waiting, { names: left.join("”, “") }, true));
+      const names = left.map((label) => interpolate(gettext("“%(interest)s”"), { interest: label }, true));
+      messages.push(interpolate(waiting, { names: names.join(", ") }, true));
     }
     status.textContent = messages.join(" ");
   }
@@ -107,10 +110,6 @@ function setUpPicker(wrapper) {
       take(true);
       before = input.value;
     }
-  });
-  input.addEventListener("change", () => {
-    take(true);
-    before = input.value;
   });
 }
 
