@@ -424,6 +424,9 @@ def test_my_page_and_the_intro_email_give_a_pair_without_shared_interests_a_star
     # Carol has no interests, so she shares none with Alice.
     outsider.profile.open_to_mentor = True
     outsider.profile.save()
+    # Her emails in the language of the pages this test reads.
+    alice.language = "en"
+    alice.save(update_fields=["language"])
     alice_seat, _ = pair(alice, outsider)
 
     page = client.get("/pairs/").content.decode()
