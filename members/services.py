@@ -126,8 +126,8 @@ def _interest_create(**fields: object) -> Interest | None:
 def interests_from_names(*, names: Iterable[str | tuple[str, str]]) -> list[Interest]:
     """Approved tags for trusted callers (staff tools, the demo, tests): each name, or
     (Spanish, English) pair, is found by either label or created approved; a suggestion
-    found so is approved. What members type goes through `interests_from_labels` instead,
-    which only suggests."""
+    found so is approved, and a tag found without an English label gets the pair's. What
+    members type goes through `interests_from_labels` instead, which only suggests."""
     interests: list[Interest] = []
     known = interests_by_key()
     for name in names:
@@ -147,9 +147,24 @@ def interests_from_names(*, names: Iterable[str | tuple[str, str]]) -> list[Inte
                 known = interests_by_key()
                 interest = next(known[key] for key in keys if key in known)
             known.update(dict.fromkeys(keys, interest))
+        changed = []
         if not interest.is_approved:
             interest.status = Interest.Status.APPROVED
-            interest.save(update_fields=["status"])
+            changed.append("status")
+        english = interest_key(label_en)
+        # Only where the English label is new and no other tag is written so.
+        if (
+            english
+            and not interest.label_en
+            and english != interest_key(interest.label_es)
+            and known.get(english, interest) == interest
+        ):
+            interest.label_en = label_en
+            known[english] = interest
+            changed.append("label_en")
+        if changed:
+            interest.save(update_fields=changed)
+            interest_profiles_refresh(interest_ids=[interest.pk])
         if interest not in interests:
             interests.append(interest)
     return interests

@@ -257,6 +257,24 @@ def test_no_more_than_fifteen_interests_counting_ticked_and_typed(alice: User) -
     assert not Interest.objects.filter(label_es="New 1").exists()
 
 
+def test_trusted_code_gets_approved_tags_and_completes_their_english_labels(
+    alice: User,
+) -> None:
+    waiting = SuggestedInterestFactory.create(label_es="Cerámica")
+    alice.profile.interests.add(waiting)
+
+    tags = services.interests_from_names(
+        names=[("ceramica", "Pottery"), "Fotografía", ("Fotografía", "Photography"), "Python"]
+    )
+
+    assert [tag.label_es for tag in tags] == ["Cerámica", "Fotografía", "Python"]
+    assert [tag.label_en for tag in tags] == ["Pottery", "Photography", ""]
+    assert all(tag.is_approved for tag in tags)
+    assert tags[0].pk == waiting.pk
+    alice.profile.refresh_from_db()
+    assert "ceramica pottery" in alice.profile.search_text
+
+
 # Staff: approve, rename, merge ----------------------------------------------------------------
 
 
