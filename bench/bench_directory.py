@@ -153,7 +153,7 @@ def _populate(rng: random.Random) -> dict[str, float]:
     from members.search import normalise
 
     interests = [
-        Interest(pk=number + 1, name=name, slug=slugify(name))
+        Interest(pk=number + 1, label_es=name, slug=slugify(name))
         for number, name in enumerate(INTERESTS)
     ]
     Interest.objects.bulk_create(interests)
@@ -201,7 +201,7 @@ def _populate(rng: random.Random) -> dict[str, float]:
                         bio,
                         city,
                         country_names[country],
-                        *(interest.name for interest in chosen.values()),
+                        *(interest.label_es for interest in chosen.values()),
                     ]
                 )
             )
