@@ -316,6 +316,28 @@ INTERESTS = [
     "Lectura",
     "Pódcast",
 ]
+# The tags' English labels, where English says it differently.
+INTERESTS_EN = {
+    "Diseño UX": "UX design",
+    "Gestión de producto": "Product management",
+    "Ilustración": "Illustration",
+    "Ciencia de datos": "Data science",
+    "Fotografía": "Photography",
+    "Traducción": "Translation",
+    "Trabajo en remoto": "Remote work",
+    "Correr": "Running",
+    "Café": "Coffee",
+    "Música": "Music",
+    "Sostenibilidad": "Sustainability",
+    "Docencia": "Teaching",
+    "Edición de vídeo": "Video editing",
+    "Apps móviles": "Mobile apps",
+    "Accesibilidad": "Accessibility",
+    "Cocina": "Cooking",
+    "Ciclismo": "Cycling",
+    "Lectura": "Reading",
+    "Pódcast": "Podcasts",
+}
 STAFF_INTERESTS = ["Trabajo en remoto", "Docencia", "Café"]
 MEMBER_INTERESTS = ["Diseño UX", "Ilustración", "Café", "Accesibilidad", "Freelance"]
 

@@ -19,6 +19,7 @@ from demo.data import (
     HEADLINES,
     HOURS,
     INTERESTS,
+    INTERESTS_EN,
     LAST_NAMES,
     LOCAL_LANGUAGES,
     MEMBER,
@@ -97,7 +98,8 @@ class People:
 
 def interests_set(*, profile: Profile, names: Sequence[str]) -> None:
     """The one place the demo gives a profile its skills and interests."""
-    profile.interests.set(services.interests_from_names(names=names))
+    pairs = [(name, INTERESTS_EN.get(name, "")) for name in names]
+    profile.interests.set(services.interests_from_names(names=pairs))
     services.profile_refresh_search_text(profile=profile)
 
 
