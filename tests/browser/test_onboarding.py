@@ -73,12 +73,14 @@ def go_home(page: Page) -> None:
 
 
 def test_a_newcomer_on_a_phone_completes_the_first_steps(
-    new_page: NewPage, smtp_server: SmtpSink, tmp_path: Path, axe_check: AxeCheck
+    new_page: NewPage, smtp: SmtpSink, tmp_path: Path, axe_check: AxeCheck
 ) -> None:
     cafeteria()
     page = new_page(viewport=PHONE, mobile=True, timezone_id="America/Mexico_City")
-    email = "valeria@example.com"
-    sign_up_and_onboard(page, smtp_server, email)
+    # An inbox of this test's own: the session's sink still holds other tests' emails, and
+    # the members flow signs up with an address like this one (its link is dead here).
+    email = "valeria.onboarding@example.com"
+    sign_up_and_onboard(page, smtp, email)
 
     # Onboarding asked for the hours; the rest is left, each a link to where it is done.
     expect(checklist(page)).to_contain_text("1 of 5 done")
