@@ -21,7 +21,7 @@ EN_CATALOGUES := locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/djangojs.
 # Not scanned for strings; tests/* also covers the vendored axe-core in tests/browser/vendor.
 MESSAGES_IGNORE := --ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "bench/*"
 
-.PHONY: run test lint-layers install uv system-deps migrate seed lint typecheck messages bench clean
+.PHONY: run test lint-layers install uv system-deps migrate seed lint typecheck messages bench clean screenshots
 
 # Links in emails and the Sites framework's row (set by migrate) name where the site runs.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
@@ -77,3 +77,6 @@ bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md
 
 clean:
 	rm -rf .venv .pycache staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .mypy_cache .ruff_cache
+
+screenshots: install system-deps ## Screenshots of the main pages (desktop and phone) in docs/screenshots/
+	CHROMIUM=$(CHROMIUM) $(RUN) python docs/screenshots/make_screenshots.py
