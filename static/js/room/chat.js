@@ -249,7 +249,10 @@ export const chatHandlers = {
 /** After every `hello`: catch up on what was missed and resend what never got its ack. */
 export function chatConnected(history) {
   olderButton.disabled = false;
+  // The actions make every message taller: a log that was at its end stays there.
+  const stick = nearBottom();
   for (const item of log.querySelectorAll("li[data-id]")) addActions(item);
+  if (stick) scrollToEnd();
   const catchUpFrom = settledId;
   catchingUp = true;
   history.forEach(addMessage);
