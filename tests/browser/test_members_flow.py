@@ -41,6 +41,20 @@ def photo_file(tmp_path: Path) -> Path:
     return path
 
 
+def confirm_and_sign_in(page: Page, inbox: SmtpSink, email: str) -> None:
+    """Follow the link of the confirmation email that went to `email`, then sign in."""
+    message = inbox.wait_for(email)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", body.get_content())
+    assert link, body.get_content()
+    page.goto(link.group(0))
+    page.get_by_role("button", name="Confirm").click()
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+
 def test_a_visitor_signs_up_confirms_onboards_and_finds_a_member(
     new_page: NewPage, smtp_server: SmtpSink, tmp_path: Path
 ) -> None:
@@ -56,17 +70,7 @@ def test_a_visitor_signs_up_confirms_onboards_and_finds_a_member(
     page.get_by_role("button", name="Sign Up").click()
     expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
 
-    message = smtp_server.wait_for(email)
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
-    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", body.get_content())
-    assert link, body.get_content()
-    page.goto(link.group(0))
-    page.get_by_role("button", name="Confirm").click()
-
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    confirm_and_sign_in(page, smtp_server, email)
     expect(page.get_by_role("heading", name="Tell us about yourself")).to_be_visible()
 
     page.get_by_label("Photo").set_input_files(photo_file(tmp_path))

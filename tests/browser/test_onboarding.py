@@ -1,7 +1,6 @@
 """A newcomer's first steps in a real browser, on a phone: sign up, onboard, then follow the
 home page's checklist, step by step, until it goes away."""
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from matching.models import Participation
 from matching.schedule import next_round_for
-from tests.browser.test_members_flow import photo_file
+from tests.browser.test_members_flow import confirm_and_sign_in, photo_file
 from tests.browser.test_phone import PHONE
 from tests.browser.test_rooms_live import cafeteria
 from tests.conftest import SmtpSink
@@ -32,16 +31,7 @@ def sign_up_and_onboard(page: Page, smtp_server: SmtpSink, email: str) -> None:
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
     page.get_by_role("button", name="Sign Up").click()
-    message = smtp_server.wait_for(email)
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
-    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", body.get_content())
-    assert link, body.get_content()
-    page.goto(link.group(0))
-    page.get_by_role("button", name="Confirm").click()
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    confirm_and_sign_in(page, smtp_server, email)
 
     expect(page.get_by_role("heading", name="Tell us about yourself")).to_be_visible()
     page.get_by_label("Display name").fill("Valeria Gómez")
