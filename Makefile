@@ -12,9 +12,11 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coworking
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 CHROMIUM ?= /usr/bin/chromium
-# Parallel workers: most of a test's time is spent waiting on sockets, servers and browsers,
-# so more workers than cores still pays (each has its own database and Redis; tests/worker_env.py).
-TEST_WORKERS ?= 4
+# Parallel workers, one per core (each has its own database and Redis; tests/worker_env.py).
+# The suite keeps the cores busy (Chromium alone takes about half of their time): on 2 cores,
+# 2 or 3 workers finished in 290 s, 4 in 340 s, each extra worker adding CPU of its own
+# (a server, a browser) and making every test wait longer for the others.
+TEST_WORKERS ?= $(shell nproc)
 # worksteal: the slow browser and socket tests cluster in a few files; idle workers take them over.
 TEST_DIST ?= worksteal
 EN_CATALOGUES := locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/djangojs.po

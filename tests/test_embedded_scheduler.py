@@ -19,8 +19,7 @@ from core.health import HEARTBEAT_KEY
 from core.scheduler import Scheduler
 from coworking.celery import app
 from rooms.models import CAFETERIA_SLUG
-from tests.conftest import signed_in_cookies
-from tests.test_embedded_sqlite import embedded_site, manage
+from tests.conftest import embedded_site, manage, signed_in_cookies
 
 NOW = datetime(2026, 3, 4, 9, 40, 30, tzinfo=UTC)
 
@@ -86,13 +85,13 @@ def test_every_entry_of_the_beat_schedule_runs_inline_without_error(
 
 
 def test_make_run_runs_the_schedule_once_and_its_broadcasts_reach_the_sockets(
-    tmp_path: Path,
+    tmp_path: Path, embedded_database: Path
 ) -> None:
     """`make run`'s server (runserver, autoreloader included) with no worker and no beat:
     someone in the cafeteria sees a member whose connection vanished leave at the next
     presence prune (every 15 s), broadcast through the in-memory channel layer."""
     runserver = [sys.executable, "manage.py", "runserver", "127.0.0.1:{port}"]
-    with embedded_site(tmp_path, command=runserver) as (port, env):
+    with embedded_site(tmp_path, embedded_database, command=runserver) as (port, env):
         seeded = json.loads(manage(env, "shell", "-c", SEED).splitlines()[-1])
         base = f"http://127.0.0.1:{port}"
         session = signed_in_cookies(base, seeded["email"], seeded["password"])["sessionid"]

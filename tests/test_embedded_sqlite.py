@@ -1,26 +1,19 @@
 """The embedded default (SQLite, no Redis) takes several people writing at once."""
 
-import contextlib
 import http.client
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import urllib.parse
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from websockets.sync.client import connect
 
 from rooms.models import CAFETERIA_SLUG
-from tests.conftest import ROOT, free_port, signed_in_cookies, start_server, wait_for_port
+from tests.conftest import embedded_site, manage, signed_in_cookies
 from tests.test_members_profile import VALID as PROFILE_FIELDS
-from tests.test_settings import clean_env
 
 PEOPLE = 3
 # Each person's chat stays under the socket's budget (10 per 10 s) whatever the window.
@@ -36,47 +29,6 @@ people = [
 event = EventFactory.create()
 print(json.dumps({{"emails": [p.email for p in people], "event": event.pk, "password": PASSWORD}}))
 """
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    """Run a management command against the embedded site in `env`; its output."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-@contextlib.contextmanager
-def embedded_site(tmp_path: Path, command: list[str] | None = None) -> Iterator[tuple[int, dict]]:
-    """The embedded default on a fresh SQLite file, migrated and served (by the Dockerfile's
-    server, or by `command` with `{port}` in it); yields the port and the environment, and
-    leaves the server's output in `tmp_path / "server.log"`."""
-    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}", PYTHONUNBUFFERED="1")
-    manage(env, "migrate", "--noinput", "-v0")
-    port = free_port()
-    with (tmp_path / "server.log").open("w") as log:
-        if command is None:
-            server = start_server(port=port, env=env, output=log)
-        else:
-            # A session of its own: runserver's autoreloader serves from a child process.
-            server = subprocess.Popen(
-                [part.format(port=port) for part in command],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-    try:
-        wait_for_port(port, server, timeout=60)
-        yield port, env
-    finally:
-        os.killpg(server.pid, signal.SIGTERM) if command else server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL) if command else server.kill()
 
 
 def _post(port: int, path: str, fields: dict[str, object], cookies: dict[str, str]) -> int:
@@ -98,8 +50,10 @@ def _post(port: int, path: str, fields: dict[str, object], cookies: dict[str, st
         connection.close()
 
 
-def test_several_people_writing_at_once_get_no_error(tmp_path: Path) -> None:
-    with embedded_site(tmp_path) as (port, env):
+def test_several_people_writing_at_once_get_no_error(
+    tmp_path: Path, embedded_database: Path
+) -> None:
+    with embedded_site(tmp_path, embedded_database) as (port, env):
         seeded = json.loads(manage(env, "shell", "-c", SEED.format(people=PEOPLE)).splitlines()[-1])
         base = f"http://127.0.0.1:{port}"
         cookies = [signed_in_cookies(base, email, seeded["password"]) for email in seeded["emails"]]

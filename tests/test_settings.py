@@ -1,7 +1,6 @@
 """Settings come from the environment: embedded by default, Postgres and Redis when told."""
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -14,19 +13,8 @@ from django.db import connection
 from django.template import Context, Template
 
 from members.models import User
-from tests.conftest import ROOT, free_port, start_server, wait_for_port
+from tests.conftest import ROOT, clean_env, embedded_site
 from tests.factories import UserFactory
-
-CONFIG_VARIABLES = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "DEBUG",
-    "SECRET_KEY",
-    "ALLOWED_HOSTS",
-    "SITE_URL",
-    "EMAIL_URL",
-    "DJANGO_SETTINGS_MODULE",
-)
 
 DESCRIBE = """
 import json, django
@@ -43,13 +31,6 @@ print(json.dumps({
     "debug": settings.DEBUG,
 }))
 """
-
-
-def clean_env(**overrides: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARIABLES}
-    env["DJANGO_SETTINGS_MODULE"] = "coworking.settings"
-    env.update(overrides)
-    return env
 
 
 def describe(env: dict[str, str]) -> dict[str, object]:
@@ -151,22 +132,12 @@ def test_production_settings_pass_the_deployment_checklist_without_warnings() ->
     assert "no issues (0 silenced)" in result.stdout
 
 
-def test_the_embedded_default_boots_and_serves(tmp_path: Path) -> None:
-    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    port = free_port()
-    server = start_server(port=port, env=env, output=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, server)
+def test_the_embedded_default_boots_and_serves(tmp_path: Path, embedded_database: Path) -> None:
+    with embedded_site(tmp_path, embedded_database) as (port, _env):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
             body = json.load(response)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             home = response.read().decode()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     assert body["status"] == "ok"
     assert "/accounts/signup/" in home
