@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "demo",
     "newsletter",
     "notifications",
+    "conversations",
 ]
 
 MIDDLEWARE = [

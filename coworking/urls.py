@@ -41,6 +41,7 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("newsletter/", include("newsletter.urls")),
     path("notifications/", include("notifications.urls")),
+    path("messages/", include("conversations.urls")),
     path("staff/", include("dashboard.urls")),
     path("", include("moderation.urls")),
     path("admin/", admin.site.urls),

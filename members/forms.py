@@ -165,11 +165,13 @@ class ProfileForm(forms.ModelForm[Profile]):
             "github",
             "visible_in_directory",
             "public",
+            "messages_from",
         ]
         widgets = {
             "bio": forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
             "working_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "working_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "messages_from": forms.RadioSelect,
         }
 
     coffee_pairs = forms.BooleanField(
@@ -185,6 +187,8 @@ class ProfileForm(forms.ModelForm[Profile]):
             del self.fields["coffee_pairs"]  # later on, "My coffee pairs" has the settings
         user = self.instance.user
         self.fields["headline"].required = True
+        # A form from before the choice existed (or a script) leaves it as it was.
+        self.fields["messages_from"].required = False
         self.fields["display_name"].initial = user.display_name or user.get_full_name()
         self.fields["time_zone"].initial = user.time_zone
         self.fields["photo_upload"].help_text = _(
@@ -194,6 +198,9 @@ class ProfileForm(forms.ModelForm[Profile]):
         self.fields["working_days"].initial = self.instance.working_days
         self._interests_offer()
         self.photo: ProcessedPhoto | None = None
+
+    def clean_messages_from(self) -> str:
+        return self.cleaned_data.get("messages_from") or self.instance.messages_from
 
     def _interests_offer(self) -> None:
         """Any approved tag, or one of the member's own suggestions, may be ticked; only

@@ -246,6 +246,15 @@ class OpenTo(models.TextChoices):
     CHAT = "chat", _("Just chatting")
 
 
+class MessagesFrom(models.TextChoices):
+    """Who may write to a member first (members they already share a conversation with
+    always may)."""
+
+    EVERYONE = "everyone", _("Any member")
+    MET = "met", _("Only people I've met")
+    NOBODY = "nobody", _("Nobody")
+
+
 class Profile(models.Model):
     """What makes a member memorable, and who may see it."""
 
@@ -283,6 +292,12 @@ class Profile(models.Model):
     visible_in_directory = models.BooleanField(_("show me in the member directory"), default=True)
     public = models.BooleanField(
         _("let visitors who are not members see my profile"), default=False
+    )
+    messages_from = models.CharField(
+        _("who may start a conversation with me"),
+        max_length=10,
+        choices=MessagesFrom.choices,
+        default=MessagesFrom.EVERYONE,
     )
     onboarded_at = models.DateTimeField(_("onboarded at"), null=True, blank=True)
     # Name, headline, bio, place and approved interests (both labels), lower-cased without

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ConversationsConfig(AppConfig):
+    name = "conversations"
+    verbose_name = _("Conversations")
+
+    def ready(self) -> None:
+        from conversations.privacy import register_conversations_data
+
+        register_conversations_data()

@@ -1,0 +1,89 @@
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# The longest message, as in the rooms' chat.
+MESSAGE_MAX_LENGTH = 4000
+
+
+class Conversation(models.Model):
+    """A private conversation between members. Only its participants read it: staff see
+    that it exists, never what is said (reported messages aside)."""
+
+    class Kind(models.TextChoices):
+        DIRECT = "direct", _("Direct")
+        GROUP = "group", _("Group")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    title = models.CharField(_("name"), max_length=80, blank=True)
+    # "<smaller user id>:<larger user id>" for a direct conversation, so that two members
+    # share exactly one; empty for groups.
+    direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+
+    def __str__(self) -> str:
+        return self.title or f"{self.get_kind_display()} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("conversations:detail", args=[self.pk])
+
+
+class Participant(models.Model):
+    """A member's seat in a conversation, and how far they have read."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversation_seats"
+    )
+    joined_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The id of the last message they have seen; later ones from others are unread.
+    last_read_id = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="one_seat_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.conversation}"
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Chosen by the sender's page: sending the same message twice stores it once.
+    client_id = models.UUIDField()
+    text = models.TextField(_("message"), validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)])
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "author", "client_id"], name="conversation_message_once"
+            )
+        ]
+        indexes = [models.Index(fields=["conversation", "id"], name="conversation_message_page")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} in {self.conversation_id}"

@@ -1,0 +1,168 @@
+"""Private conversations over HTTP: starting one from a profile, writing, unread counts,
+who may write to whom, blocks, and export and deletion."""
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from conversations.models import Conversation, Message, Participant
+from conversations.services import direct_conversation_start, message_post, unread_total
+from members.models import MessagesFrom, Profile, User
+from members.privacy import account_delete, account_export
+from tests.factories import AcquaintanceFactory, BlockFactory, onboarded_member
+
+pytestmark = pytest.mark.django_db
+
+
+def member(name: str, **fields: Any) -> User:
+    email = name.lower().replace(" ", ".") + "@example.com"
+    return onboarded_member(name, email=email, language="en", **fields)
+
+
+def signed_in(user: User) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def say(client: Client, conversation: Conversation, text: str, **fields: str) -> Any:
+    return client.post(
+        conversation.get_absolute_url(),
+        {"text": text, "client_id": fields.get("client_id", str(uuid.uuid4()))},
+    )
+
+
+def test_a_member_starts_a_conversation_from_a_profile_and_the_other_reads_it() -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    anas = signed_in(ana)
+    profile = anas.get(f"/members/{beto.pk}/").content.decode()
+    assert f'action="/messages/with/{beto.pk}/"' in profile
+
+    started = anas.post(f"/messages/with/{beto.pk}/")
+    conversation = Conversation.objects.get()
+    assert started.status_code == 302 and started["Location"] == f"/messages/{conversation.pk}/"
+    sent = say(anas, conversation, "¡Hola, Beto! <b>¿Un café?</b>")
+    assert sent.status_code == 302 and sent["Location"].endswith("#latest")
+
+    betos = signed_in(beto)
+    listed = betos.get("/messages/").content.decode()
+    assert "Ana Arias" in listed and "1 unread message" in listed
+    assert unread_total(user=beto) == 1
+    page = betos.get(f"/messages/{conversation.pk}/").content.decode()
+    assert "¡Hola, Beto! &lt;b&gt;¿Un café?&lt;/b&gt;" in page
+    assert unread_total(user=beto) == 0
+    assert "unread message" not in betos.get("/messages/").content.decode()
+    # Starting again leads to the same conversation, from either side.
+    again = betos.post(f"/messages/with/{ana.pk}/")
+    assert again["Location"] == f"/messages/{conversation.pk}/"
+    assert Conversation.objects.count() == 1
+
+
+def test_a_resent_form_stores_the_message_once_and_a_bad_one_keeps_the_text() -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    anas = signed_in(ana)
+    client_id = str(uuid.uuid4())
+
+    say(anas, conversation, "Una vez", client_id=client_id)
+    say(anas, conversation, "Una vez", client_id=client_id)
+    assert list(Message.objects.values_list("text", flat=True)) == ["Una vez"]
+
+    empty = say(anas, conversation, "   ")
+    assert empty.status_code == 400
+    assert "Write something first." in empty.content.decode()
+    too_long = say(anas, conversation, "x" * 4001)
+    assert too_long.status_code == 400
+    assert "x" * 4001 in too_long.content.decode()  # nothing typed is lost
+    assert Message.objects.count() == 1
+
+
+def test_outsiders_see_nothing_and_cannot_write() -> None:
+    ana, beto, eve = member("Ana Arias"), member("Beto Blanco"), member("Eve Extraña")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    message_post(conversation=conversation, author=ana, text="Secreto", client_id=uuid.uuid4())
+    eves = signed_in(eve)
+
+    assert eves.get(f"/messages/{conversation.pk}/").status_code == 404
+    assert say(eves, conversation, "Hola").status_code == 404
+    assert "Secreto" not in eves.get("/messages/").content.decode()
+    assert Client().get(f"/messages/{conversation.pk}/").status_code == 302  # to log in
+    assert Message.objects.count() == 1
+
+
+def test_members_choose_who_may_start_a_conversation_with_them() -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    Profile.objects.filter(user=beto).update(messages_from=MessagesFrom.NOBODY)
+    Profile.objects.filter(user=carla).update(messages_from=MessagesFrom.MET)
+    anas = signed_in(ana)
+
+    refused = anas.post(f"/messages/with/{beto.pk}/", follow=True)
+    assert "This member does not take new conversations." in refused.content.decode()
+    refused = anas.post(f"/messages/with/{carla.pk}/", follow=True)
+    assert "only takes conversations from people they have met" in refused.content.decode()
+    assert not Conversation.objects.exists()
+
+    AcquaintanceFactory.create(owner=carla, other=ana)
+    assert anas.post(f"/messages/with/{carla.pk}/").status_code == 302
+    assert Conversation.objects.count() == 1
+
+
+def test_the_choice_is_made_in_the_profile_form() -> None:
+    ana = member("Ana Arias")
+    form = signed_in(ana).get("/members/me/edit/").content.decode()
+
+    assert re.search(r'<input type="radio" name="messages_from" value="met"', form)
+
+
+def test_a_block_hides_the_conversation_and_stops_messages_both_ways() -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    message_post(conversation=conversation, author=beto, text="Hola", client_id=uuid.uuid4())
+    BlockFactory.create(blocker=beto, blocked=ana)
+    anas, betos = signed_in(ana), signed_in(beto)
+
+    for client in (anas, betos):
+        assert client.get(f"/messages/{conversation.pk}/").status_code == 404
+        assert "Hola" not in client.get("/messages/").content.decode()
+    assert say(anas, conversation, "¿Sigues ahí?").status_code == 404
+    assert anas.post(f"/messages/with/{beto.pk}/").status_code == 302
+    assert "Send a message" not in betos.get(f"/members/{ana.pk}/").content.decode()
+    assert Message.objects.count() == 1
+
+
+def test_the_list_takes_the_same_queries_for_one_conversation_or_many(
+    django_assert_max_num_queries: Any,
+) -> None:
+    ana = member("Ana Arias")
+    anas = signed_in(ana)
+    for n in range(2):
+        other = member(f"Otra Persona{n}")
+        conversation = direct_conversation_start(starter=other, other=ana)
+        message_post(conversation=conversation, author=other, text="Hola", client_id=uuid.uuid4())
+    anas.get("/messages/")
+    with django_assert_max_num_queries(12) as few:
+        anas.get("/messages/")
+    for n in range(8):
+        other = member(f"Más Gente{n}")
+        conversation = direct_conversation_start(starter=other, other=ana)
+        message_post(conversation=conversation, author=other, text="Hola", client_id=uuid.uuid4())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        listed = anas.get("/messages/").content.decode()
+    assert listed.count("1 unread message") == 10
+
+
+def test_export_carries_what_they_wrote_and_deletion_keeps_it_for_the_others() -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    message_post(conversation=conversation, author=ana, text="Nos vemos", client_id=uuid.uuid4())
+
+    exported = account_export(user=ana)["conversations"]
+    account_delete(user=ana)
+
+    assert exported[0]["messages_written"][0]["text"] == "Nos vemos"
+    assert not Participant.objects.filter(user=ana).exists()
+    page = signed_in(beto).get(f"/messages/{conversation.pk}/").content.decode()
+    assert "Nos vemos" in page and "Ana Arias" not in page
