@@ -51,6 +51,10 @@ class Participant(models.Model):
     joined_at = models.DateTimeField(default=timezone.now, editable=False)
     # The id of the last message they have seen; later ones from others are unread.
     last_read_id = models.BigIntegerField(default=0, editable=False)
+    # The last message they were told about (in the app and, as they chose, by email) while
+    # it was unread: one notice per stretch of unread messages, and none again until they
+    # have read (conversations.tasks).
+    told_upto_id = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("participant")

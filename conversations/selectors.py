@@ -3,6 +3,7 @@ who is not in a conversation gets nothing (a 404), as does one who blocked, or w
 the other member of a direct conversation."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import Http404
@@ -103,3 +104,31 @@ def messages_page(
         rows = rows.filter(id__lt=before)
     page = list(rows.order_by("-id")[: PAGE_SIZE + 1])
     return list(reversed(page[:PAGE_SIZE])), len(page) > PAGE_SIZE
+
+
+def seats_to_tell(*, now: datetime, after: timedelta) -> list[int]:
+    """The seats whose member has had a message from someone else unread for `after` or
+    longer and has not been told since they last read."""
+    unread = (
+        Message.objects.filter(
+            conversation=OuterRef("conversation"), id__gt=OuterRef("last_read_id")
+        )
+        .exclude(author=OuterRef("user"))
+        .order_by("id")
+    )
+    return list(
+        Participant.objects.filter(told_upto_id__lte=F("last_read_id"), user__is_active=True)
+        .annotate(first_unread_at=Subquery(unread.values("created_at")[:1]))
+        .filter(first_unread_at__lte=now - after)
+        .values_list("pk", flat=True)
+    )
+
+
+def unread_for(*, seat: Participant) -> list[Message]:
+    """The messages from others that the seat's member has not read, oldest first."""
+    return list(
+        Message.objects.filter(conversation_id=seat.conversation_id, id__gt=seat.last_read_id)
+        .exclude(author_id=seat.user_id)
+        .select_related("author")
+        .order_by("id")
+    )

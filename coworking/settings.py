@@ -233,6 +233,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.digest_tick",
         "schedule": crontab(minute=7),
     },
+    # Members hear of messages they have left unread for 10 minutes (conversations/tasks.py).
+    "conversations-unread": {"task": "conversations.tasks.unread_tell_tick", "schedule": 60.0},
     # Closing is a conditional UPDATE, so a late or doubled tick closes nothing twice.
     "rooms-close-idle": {
         "task": "rooms.tasks.rooms_close_idle_tick",

@@ -16,6 +16,10 @@ HELP = {
         "Someone mentions you in a room while you are away. At most one email per room "
         "every 15 minutes."
     ),
+    Kind.MESSAGE: _(
+        "A member's message has waited 10 minutes for you. One notice per conversation until "
+        "you read it."
+    ),
 }
 
 

@@ -16,6 +16,7 @@ class Kind(models.TextChoices):
     WAITLIST_PROMOTED = "waitlist_promoted", _("Seat from the waiting list")
     MENTION = "mention", _("Mention in a room")
     EVENT_CHANGED = "event_changed", _("Event changed or cancelled")
+    MESSAGE = "message", _("Private messages I have not read")
 
 
 class Channel(models.TextChoices):

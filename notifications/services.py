@@ -20,6 +20,7 @@ CONFIGURABLE = [
     Kind.EVENT_REMINDER,
     Kind.WAITLIST_PROMOTED,
     Kind.MENTION,
+    Kind.MESSAGE,
 ]
 DEFAULT_CHANNEL = Channel.BOTH
 EMAILED = {Channel.BOTH, Channel.EMAIL}

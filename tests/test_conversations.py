@@ -3,15 +3,21 @@ who may write to whom, blocks, and export and deletion."""
 
 import re
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from conversations.models import Conversation, Message, Participant
 from conversations.services import direct_conversation_start, message_post, unread_total
+from conversations.tasks import unread_tell_tick
 from members.models import MessagesFrom, Profile, User
 from members.privacy import account_delete, account_export
+from notifications.models import Channel, Kind, Notification
+from notifications.services import preferences_set
 from tests.factories import AcquaintanceFactory, BlockFactory, onboarded_member
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +172,68 @@ def test_export_carries_what_they_wrote_and_deletion_keeps_it_for_the_others() -
     assert not Participant.objects.filter(user=ana).exists()
     page = signed_in(beto).get(f"/messages/{conversation.pk}/").content.decode()
     assert "Nos vemos" in page and "Ana Arias" not in page
+
+
+def _ten_minutes_later(now: datetime) -> None:
+    with time_machine.travel(now + timedelta(minutes=11), tick=False):
+        unread_tell_tick()
+
+
+def test_unread_messages_are_emailed_once_after_ten_minutes_and_again_after_reading(
+    smtp: Any,
+) -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for text in ("¿Un café?", "¿El jueves a las 10?"):
+            message_post(conversation=conversation, author=ana, text=text, client_id=uuid.uuid4())
+        unread_tell_tick()
+    assert smtp.messages == []  # not yet: people answer within minutes
+
+    _ten_minutes_later(start)
+    _ten_minutes_later(start)  # the next tick tells nobody twice
+    with time_machine.travel(start + timedelta(minutes=12), tick=False):
+        message_post(conversation=conversation, author=ana, text="¿Hola?", client_id=uuid.uuid4())
+    _ten_minutes_later(start + timedelta(minutes=12))
+
+    assert len(smtp.messages) == 1
+    email = smtp.messages[0]
+    assert email["To"] == beto.email and email["Subject"] == "Ana Arias wrote to you"
+    body = email.get_body(("plain",)).get_content()
+    assert "have not read 2 messages yet" in body and "¿El jueves a las 10?" in body
+    assert f"/messages/{conversation.pk}/" in body
+    notice = Notification.objects.get(user=beto)
+    assert notice.url == f"/messages/{conversation.pk}/" and not ana.notifications.exists()
+
+    signed_in(beto).get(f"/messages/{conversation.pk}/")  # read: the next stretch is told
+    later = start + timedelta(hours=1)
+    with time_machine.travel(later, tick=False):
+        message_post(
+            conversation=conversation, author=ana, text="¿Y mañana?", client_id=uuid.uuid4()
+        )
+    _ten_minutes_later(later)
+    assert (
+        len(smtp.messages) == 2
+        and "¿Y mañana?" in smtp.messages[1].get_body(("plain",)).get_content()
+    )
+
+
+def test_a_member_who_chose_the_site_only_is_told_there_and_a_blocked_one_not_at_all(
+    smtp: Any,
+) -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    preferences_set(user=beto, channels={Kind.MESSAGE: Channel.IN_APP}, email_digest=True)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for other in (beto, carla):
+            conversation = direct_conversation_start(starter=ana, other=other)
+            message_post(conversation=conversation, author=ana, text="Hola", client_id=uuid.uuid4())
+    BlockFactory.create(blocker=carla, blocked=ana)
+
+    _ten_minutes_later(start)
+    _ten_minutes_later(start)
+
+    assert smtp.messages == []
+    assert Notification.objects.filter(user=beto, kind=Kind.MESSAGE).count() == 1
+    assert not Notification.objects.filter(user=carla).exists()

@@ -10,6 +10,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from conversations import tasks as conversation_tasks
+from conversations.models import Participant
+from conversations.services import direct_conversation_start, message_post
 from events import tasks as event_tasks
 from events.models import Rsvp
 from matching import tasks as matching_tasks
@@ -80,12 +83,20 @@ def mention(who: User) -> None:
     room_tasks.mention_notify(message.pk, who.pk)
 
 
+def private_message(who: User) -> None:
+    writer = english_member("Writer")
+    conversation = direct_conversation_start(starter=writer, other=who)
+    message_post(conversation=conversation, author=writer, text="Hola", client_id=uuid.uuid4())
+    conversation_tasks.unread_tell(Participant.objects.get(conversation=conversation, user=who).pk)
+
+
 CAUSES: dict[str, Callable[[User], None]] = {
     Kind.PAIR_CREATED: pair_created,
     Kind.PAIR_FOLLOW_UP: pair_follow_up,
     Kind.EVENT_REMINDER: event_reminder,
     Kind.WAITLIST_PROMOTED: waitlist_promoted,
     Kind.MENTION: mention,
+    Kind.MESSAGE: private_message,
 }
 
 

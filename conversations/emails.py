@@ -1,0 +1,24 @@
+from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
+
+from conversations.models import Conversation, Message
+from core.emails import email_for
+from members.models import User
+
+
+def unread_email(
+    *, user: User, conversation: Conversation, others: list[User], unread: list[Message]
+) -> EmailMultiAlternatives:
+    return email_for(
+        user=user,
+        template="conversations/email/unread",
+        context={
+            "names": ", ".join(other.name for other in others),
+            "conversation": conversation,
+            # The latest few, so the email reads as the conversation does.
+            "shown": unread[-5:],
+            "count": len(unread),
+            "conversation_url": conversation.get_absolute_url(),
+            "settings_url": reverse("notifications:settings"),
+        },
+    )

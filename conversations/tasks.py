@@ -1,0 +1,76 @@
+"""Telling members about messages they have not read: after EMAIL_AFTER without reading,
+one notice on the site and, as their preferences say, one email per conversation, and no
+more until they have read it. Run by the beat schedule every minute; a second run, or two at
+once, tell nobody twice (the seat's `told_upto_id` is claimed by a conditional update)."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from conversations import emails, selectors
+from conversations.models import Conversation, Participant
+from core.emails import EMAIL_RETRY, send_once
+from members.services import blocked_user_ids
+from notifications.models import Kind
+from notifications.services import notify
+
+EMAIL_AFTER = timedelta(minutes=10)
+
+
+@shared_task(ignore_result=True)
+def unread_tell_tick() -> None:
+    for seat_id in selectors.seats_to_tell(now=timezone.now(), after=EMAIL_AFTER):
+        unread_tell.delay(seat_id)
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def unread_tell(seat_id: int) -> None:
+    seat = Participant.objects.select_related("user", "conversation").filter(pk=seat_id).first()
+    if seat is None or seat.told_upto_id > seat.last_read_id:
+        return  # gone, or told already
+    unread = selectors.unread_for(seat=seat)
+    if not unread:
+        return  # read meanwhile
+    others = [
+        each.user
+        for each in Participant.objects.filter(conversation_id=seat.conversation_id)
+        .exclude(user_id=seat.user_id)
+        .select_related("user")
+        .order_by("joined_at", "id")
+    ]
+    hidden = blocked_user_ids(user=seat.user)
+    if seat.conversation.kind == Conversation.Kind.DIRECT and any(
+        other.pk in hidden for other in others
+    ):
+        return
+    latest, told_before = unread[-1].pk, seat.told_upto_id
+    delivery = notify(
+        user=seat.user,
+        kind=Kind.MESSAGE,
+        key=f"conversation:{seat.pk}:{unread[0].pk}",
+        text=_("%(names)s wrote to you"),
+        params={"names": ", ".join(other.name for other in others)},
+        url=seat.conversation.get_absolute_url(),
+        about=others,
+    )
+
+    def claim() -> int:
+        return Participant.objects.filter(
+            pk=seat.pk, told_upto_id=told_before, told_upto_id__lte=F("last_read_id")
+        ).update(told_upto_id=latest)
+
+    if not delivery.email:
+        claim()
+        return
+    send_once(
+        claim=claim,
+        send=lambda: emails.unread_email(
+            user=seat.user, conversation=seat.conversation, others=others, unread=unread
+        ).send(),
+        give_back=lambda: Participant.objects.filter(pk=seat.pk, told_upto_id=latest).update(
+            told_upto_id=told_before
+        ),
+    )
