@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
                 "notifications.context_processors.notifications",
+                "conversations.context_processors.conversations",
             ],
         },
     },

@@ -56,11 +56,14 @@ def test_a_member_starts_a_conversation_from_a_profile_and_the_other_reads_it() 
     betos = signed_in(beto)
     listed = betos.get("/messages/").content.decode()
     assert "Ana Arias" in listed and "1 unread message" in listed
+    header = betos.get("/").content.decode()
+    assert re.search(r'href="/messages/">Messages <span class="nav-count"[^>]*>1</span>', header)
     assert unread_total(user=beto) == 1
     page = betos.get(f"/messages/{conversation.pk}/").content.decode()
     assert "¡Hola, Beto! &lt;b&gt;¿Un café?&lt;/b&gt;" in page
     assert unread_total(user=beto) == 0
     assert "unread message" not in betos.get("/messages/").content.decode()
+    assert "nav-count" not in betos.get("/").content.decode()
     # Starting again leads to the same conversation, from either side.
     again = betos.post(f"/messages/with/{ana.pk}/")
     assert again["Location"] == f"/messages/{conversation.pk}/"
