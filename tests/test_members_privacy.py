@@ -185,8 +185,8 @@ def test_the_blocked_list_shows_my_blocks_with_unblock_buttons(
     as_alice.get("/")  # the first request of a session records it
 
     # Seven for the session, the member and allauth's session tracking; one for the blocks;
-    # one for the unread notifications in the header.
-    with django_assert_max_num_queries(9):
+    # one each for the unread notifications and the unread messages in the header.
+    with django_assert_max_num_queries(10):
         response = as_alice.get("/members/me/blocked/")
 
     page = response.content.decode()
@@ -517,6 +517,7 @@ def test_saving_notification_settings(as_alice: Client, alice: User) -> None:
         "event_reminder": "both",
         "waitlist_promoted": "digest",
         "mention": "in_app",
+        "message": "email",
     }
     response = as_alice.post("/notifications/settings/", choices, follow=True)
 
