@@ -1,9 +1,11 @@
 import uuid
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from conversations import selectors, services
@@ -27,6 +29,10 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     status = 200
     if request.method == "POST":
         form = MessageForm(request.POST)
+        status = 400
+        if form.is_valid() and not ratelimit.consume(request, action="conversation_message"):
+            form.add_error("text", _("You are writing very fast. Wait a moment and send it again."))
+            status = 429
         if form.is_valid():
             try:
                 services.message_post(
@@ -39,7 +45,6 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
                 form.add_error("text", str(refusal))
             else:
                 return redirect(f"{conversation.get_absolute_url()}#latest")
-        status = 400
     else:
         form = MessageForm(initial={"client_id": uuid.uuid4()})
     before = request.GET.get("before", "")
@@ -65,6 +70,9 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
 @require_POST
 def conversation_start(request: HttpRequest, member_id: int) -> HttpResponse:
     other = get_object_or_404(User, pk=member_id, is_active=True)
+    if not ratelimit.consume(request, action="conversation_start"):
+        messages.error(request, _("You are starting conversations very fast. Try again later."))
+        return redirect("members:profile", member_id)
     try:
         conversation = services.direct_conversation_start(
             starter=request.user,  # type: ignore[arg-type]

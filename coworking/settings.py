@@ -303,6 +303,9 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     # The newsletter form sends a confirmation email: few per address, a handful per IP.
     "newsletter_subscribe": "5/m/ip,30/h/ip,3/h/key",
+    # Private conversations (conversations/views.py): a lively chat, never a spray.
+    "conversation_message": "20/m/user,600/h/user",
+    "conversation_start": "10/m/user,60/d/user",
 }
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_CHANGE_EMAIL = True

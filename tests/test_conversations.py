@@ -240,3 +240,26 @@ def test_a_member_who_chose_the_site_only_is_told_there_and_a_blocked_one_not_at
     assert smtp.messages == []
     assert Notification.objects.filter(user=beto, kind=Kind.MESSAGE).count() == 1
     assert not Notification.objects.filter(user=carla).exists()
+
+
+def test_writing_or_starting_too_fast_is_refused_and_keeps_the_text(settings: Any) -> None:
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "conversation_message": "3/m/user",
+        "conversation_start": "2/m/user",
+    }
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    anas = signed_in(ana)
+
+    answers = [say(anas, conversation, f"Mensaje {n}").status_code for n in range(4)]
+
+    assert answers == [302, 302, 302, 429]
+    refused = say(anas, conversation, "Lo que escribí con calma")
+    assert "You are writing very fast." in refused.content.decode()
+    assert "Lo que escribí con calma" in refused.content.decode()
+    assert Message.objects.count() == 3
+    others = [member(f"Persona Nueva{n}") for n in range(3)]
+    starts = [anas.post(f"/messages/with/{other.pk}/", follow=True) for other in others]
+    assert "You are starting conversations very fast." in starts[-1].content.decode()
+    assert Conversation.objects.count() == 3
