@@ -3,11 +3,13 @@ navigation behind a menu button, the chat within reach in a room, and only the c
 the browser can honour."""
 
 import re
+import uuid
 from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from conversations.services import direct_conversation_start, message_post
 from members.models import User
 from rooms.models import CAFETERIA_SLUG
 from tests.browser.test_rooms_live import cafeteria
@@ -21,7 +23,8 @@ NewPage = Callable[..., Page]
 Login = Callable[[Page, str, str, str], None]
 AxeCheck = Callable[[Page], None]
 
-# Each main page, as a member opens it; `{member}`, `{event}` and `{other}` are filled in.
+# Each main page, as a member opens it; `{member}`, `{event}`, `{other}` and
+# `{conversation}` are filled in.
 MEMBER_PAGES = [
     "/",  # home
     "/members/",  # directory
@@ -34,6 +37,8 @@ MEMBER_PAGES = [
     "/notifications/settings/",  # privacy and notifications
     "/accounts/email/",  # account settings
     "/pairs/",  # coffee pairs
+    "/messages/",  # conversations
+    "/messages/{conversation}/",  # a conversation
 ]
 VISITOR_PAGES = ["/", "/events/", "/accounts/login/", "/accounts/signup/"]
 
@@ -88,11 +93,20 @@ def test_a_member_s_main_pages_fit_a_phone_and_pass_axe(
 ) -> None:
     cafeteria()
     event = EventFactory.create(host=bob, title="Café y código")
+    conversation = direct_conversation_start(starter=bob, other=alice)
+    message_post(
+        conversation=conversation,
+        author=bob,
+        text="¿Tomamos un café virtual el jueves? https://example.com/agenda",
+        client_id=uuid.uuid4(),
+    )
     page = phone(new_page)
     login(page, asgi_server, alice.email, PASSWORD)
 
     for number, path in enumerate(MEMBER_PAGES):
-        page.goto(path.format(member=alice.pk, other=bob.pk, event=event.pk))
+        page.goto(
+            path.format(member=alice.pk, other=bob.pk, event=event.pk, conversation=conversation.pk)
+        )
 
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert_no_sideways_scrolling(page)
