@@ -3,7 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from conversations.services import unread_total
+from conversations.selectors import unread_total
 
 
 def conversations(request: HttpRequest) -> dict[str, Any]:

@@ -70,28 +70,41 @@ def conversations_of(*, user: User) -> list[ConversationEntry]:
     return entries
 
 
-def conversation_for(*, user: User, conversation_id: int) -> tuple[Conversation, list[User]]:
-    """The conversation and its other members, if `user` may read it; Http404 otherwise."""
+def _others(*, conversation_id: int, user: User) -> list[User]:
+    """The conversation's members other than `user`, in the order they joined."""
+    return [
+        seat.user
+        for seat in Participant.objects.filter(conversation_id=conversation_id)
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("joined_at", "id")
+    ]
+
+
+def readable(*, user: User, conversation_id: int) -> tuple[Conversation, list[User]] | None:
+    """The conversation and its other members, if `user` may read it; None otherwise."""
     seat = (
         Participant.objects.filter(user=user, conversation_id=conversation_id)
         .select_related("conversation")
         .first()
     )
     if seat is None:
-        raise Http404
-    others = [
-        each.user
-        for each in Participant.objects.filter(conversation_id=conversation_id)
-        .exclude(user=user)
-        .select_related("user")
-        .order_by("joined_at", "id")
-    ]
+        return None
+    others = _others(conversation_id=conversation_id, user=user)
     hidden = blocked_user_ids(user=user)
     if seat.conversation.kind == Conversation.Kind.DIRECT and any(
         other.pk in hidden for other in others
     ):
-        raise Http404
+        return None
     return seat.conversation, others
+
+
+def conversation_for(*, user: User, conversation_id: int) -> tuple[Conversation, list[User]]:
+    """`readable` for a page: Http404 when `user` may not read the conversation."""
+    found = readable(user=user, conversation_id=conversation_id)
+    if found is None:
+        raise Http404
+    return found
 
 
 def messages_page(
@@ -131,4 +144,16 @@ def unread_for(*, seat: Participant) -> list[Message]:
         .exclude(author_id=seat.user_id)
         .select_related("author")
         .order_by("id")
+    )
+
+
+def unread_total(*, user: User) -> int:
+    """Messages from others that `user` has not read yet, in all their conversations."""
+    return (
+        Message.objects.filter(
+            conversation__participants__user=user,
+            id__gt=F("conversation__participants__last_read_id"),
+        )
+        .exclude(author=user)
+        .count()
     )

@@ -3,7 +3,7 @@
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from conversations.models import MESSAGE_MAX_LENGTH, Conversation, Message, Participant
@@ -20,21 +20,12 @@ def _direct_key(first: User, second: User) -> str:
     return f"{low}:{high}"
 
 
-def may_start_with(*, starter: User, other: User) -> bool:
-    """Whether `starter` may open a direct conversation with `other` now."""
-    try:
-        _check_start(starter=starter, other=other)
-    except ConversationRefused:
-        return False
-    return True
-
-
-def _check_start(*, starter: User, other: User) -> None:
+def _check_start(*, starter: User, other: User, existing: Conversation | None) -> None:
     if starter.pk == other.pk:
         raise ConversationRefused(_("You cannot start a conversation with yourself."))
     if not other.is_active or other.pk in blocked_user_ids(user=starter):
         raise ConversationRefused(_("You cannot write to this member."))
-    if Conversation.objects.filter(direct_key=_direct_key(starter, other)).exists():
+    if existing is not None:
         return  # they already talk: their setting is about new conversations
     setting = getattr(getattr(other, "profile", None), "messages_from", MessagesFrom.EVERYONE)
     if setting == MessagesFrom.NOBODY:
@@ -51,9 +42,9 @@ def _check_start(*, starter: User, other: User) -> None:
 def direct_conversation_start(*, starter: User, other: User) -> Conversation:
     """The one conversation between `starter` and `other`, created on first use.
     Raises ConversationRefused when `starter` may not write to `other`."""
-    _check_start(starter=starter, other=other)
     key = _direct_key(starter, other)
     conversation = Conversation.objects.filter(direct_key=key).first()
+    _check_start(starter=starter, other=other, existing=conversation)
     if conversation is not None:
         return conversation
     try:
@@ -124,15 +115,3 @@ def conversation_read(*, conversation: Conversation, user: User) -> None:
     Participant.objects.filter(
         conversation=conversation, user=user, last_read_id__lt=latest
     ).update(last_read_id=latest)
-
-
-def unread_total(*, user: User) -> int:
-    """Messages from others that `user` has not read yet, in all their conversations."""
-    return (
-        Message.objects.filter(
-            conversation__participants__user=user,
-            id__gt=F("conversation__participants__last_read_id"),
-        )
-        .exclude(author=user)
-        .count()
-    )

@@ -11,9 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conversations import emails, selectors
-from conversations.models import Conversation, Participant
+from conversations.models import Participant
 from core.emails import EMAIL_RETRY, send_once
-from members.services import blocked_user_ids
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -28,24 +27,16 @@ def unread_tell_tick() -> None:
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def unread_tell(seat_id: int) -> None:
-    seat = Participant.objects.select_related("user", "conversation").filter(pk=seat_id).first()
+    seat = Participant.objects.select_related("user").filter(pk=seat_id).first()
     if seat is None or seat.told_upto_id > seat.last_read_id:
         return  # gone, or told already
     unread = selectors.unread_for(seat=seat)
     if not unread:
         return  # read meanwhile
-    others = [
-        each.user
-        for each in Participant.objects.filter(conversation_id=seat.conversation_id)
-        .exclude(user_id=seat.user_id)
-        .select_related("user")
-        .order_by("joined_at", "id")
-    ]
-    hidden = blocked_user_ids(user=seat.user)
-    if seat.conversation.kind == Conversation.Kind.DIRECT and any(
-        other.pk in hidden for other in others
-    ):
-        return
+    found = selectors.readable(user=seat.user, conversation_id=seat.conversation_id)
+    if found is None:
+        return  # hidden by a block
+    conversation, others = found
     latest, told_before = unread[-1].pk, seat.told_upto_id
     delivery = notify(
         user=seat.user,
@@ -53,7 +44,7 @@ def unread_tell(seat_id: int) -> None:
         key=f"conversation:{seat.pk}:{unread[0].pk}",
         text=_("%(names)s wrote to you"),
         params={"names": ", ".join(other.name for other in others)},
-        url=seat.conversation.get_absolute_url(),
+        url=conversation.get_absolute_url(),
         about=others,
     )
 
@@ -68,7 +59,7 @@ def unread_tell(seat_id: int) -> None:
     send_once(
         claim=claim,
         send=lambda: emails.unread_email(
-            user=seat.user, conversation=seat.conversation, others=others, unread=unread
+            user=seat.user, conversation=conversation, others=others, unread=unread
         ).send(),
         give_back=lambda: Participant.objects.filter(pk=seat.pk, told_upto_id=latest).update(
             told_upto_id=told_before

@@ -12,7 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from conversations.models import Conversation, Message, Participant
-from conversations.services import direct_conversation_start, message_post, unread_total
+from conversations.selectors import unread_total
+from conversations.services import direct_conversation_start, message_post
 from conversations.tasks import unread_tell_tick
 from members.models import MessagesFrom, Profile, User
 from members.privacy import account_delete, account_export
