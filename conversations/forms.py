@@ -1,7 +1,11 @@
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from conversations.models import MESSAGE_MAX_LENGTH
+from conversations.models import GROUP_MAX_MEMBERS, GROUP_TITLE_MAX_LENGTH, MESSAGE_MAX_LENGTH
+from members.models import User
 
 
 class MessageForm(forms.Form):
@@ -13,3 +17,52 @@ class MessageForm(forms.Form):
     )
     # Chosen when the page is drawn: sending the form twice stores the message once.
     client_id = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class MembersField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class GroupForm(forms.Form):
+    """A new group: its name and whom to bring in, among `candidates` (conversations.
+    selectors.group_candidates)."""
+
+    title = forms.CharField(
+        label=_("Group name"),
+        max_length=GROUP_TITLE_MAX_LENGTH,
+        error_messages={"required": _("Give the group a name.")},
+    )
+    members = MembersField(
+        label=_("Members"),
+        queryset=User.objects.none(),
+        help_text=_("People you have met or talked to. Up to %(limit)s in a group, you included.")
+        % {"limit": GROUP_MAX_MEMBERS},
+        error_messages={"required": _("Choose at least two members.")},
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = candidates  # type: ignore[attr-defined]
+
+
+class GroupRenameForm(forms.Form):
+    title = forms.CharField(
+        label=_("Group name"),
+        max_length=GROUP_TITLE_MAX_LENGTH,
+        error_messages={"required": _("Give the group a name.")},
+    )
+
+
+class GroupAddForm(forms.Form):
+    members = MembersField(
+        label=_("Add members"),
+        queryset=User.objects.none(),
+        error_messages={"required": _("Choose whom to add.")},
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = candidates  # type: ignore[attr-defined]

@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 # The longest message, as in the rooms' chat.
 MESSAGE_MAX_LENGTH = 4000
+# Members of a group conversation, its creator included: a table's worth of people who know
+# each other, not a room (rooms are for crowds).
+GROUP_MAX_MEMBERS = 20
+GROUP_TITLE_MAX_LENGTH = 80
 
 
 class Conversation(models.Model):
@@ -18,7 +22,7 @@ class Conversation(models.Model):
         GROUP = "group", _("Group")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    title = models.CharField(_("name"), max_length=80, blank=True)
+    title = models.CharField(_("name"), max_length=GROUP_TITLE_MAX_LENGTH, blank=True)
     # "<smaller user id>:<larger user id>" for a direct conversation, so that two members
     # share exactly one; empty for groups.
     direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True, editable=False)
@@ -78,6 +82,9 @@ class Message(models.Model):
     client_id = models.UUIDField()
     text = models.TextField(_("message"), validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Removed by staff after a report (the text goes, the row stays, so the conversation
+    # keeps its shape and the report its reference).
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("message")
@@ -91,3 +98,7 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} in {self.conversation_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

@@ -2,15 +2,18 @@
 who is not in a conversation gets nothing (a 404), as does one who blocked, or was blocked by,
 the other member of a direct conversation."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.http import Http404
 
 from conversations.models import Conversation, Message, Participant
-from members.models import User
+from members.models import Acquaintance, Block, User
 from members.services import blocked_user_ids
+from notifications.selectors import unread_count
 
 # Messages shown at once; older ones come a page at a time.
 PAGE_SIZE = 50
@@ -33,7 +36,11 @@ class ConversationEntry:
 def conversations_of(*, user: User) -> list[ConversationEntry]:
     """The member's conversations, latest activity first, in three queries however many."""
     hidden = blocked_user_ids(user=user)
-    latest = Message.objects.filter(conversation=OuterRef("conversation")).order_by("-id")
+    latest = (
+        Message.objects.filter(conversation=OuterRef("conversation"))
+        .exclude(author_id__in=hidden)
+        .order_by("-id")
+    )
     seats = list(
         Participant.objects.filter(user=user)
         .select_related("conversation")
@@ -41,7 +48,8 @@ def conversations_of(*, user: User) -> list[ConversationEntry]:
             unread=Count(
                 "conversation__messages",
                 filter=Q(conversation__messages__id__gt=F("last_read_id"))
-                & ~Q(conversation__messages__author=user),
+                & ~Q(conversation__messages__author=user)
+                & ~Q(conversation__messages__author_id__in=hidden),
             ),
             last_text=Subquery(latest.values("text")[:1]),
         )
@@ -108,15 +116,37 @@ def conversation_for(*, user: User, conversation_id: int) -> tuple[Conversation,
 
 
 def messages_page(
-    *, conversation: Conversation, before: int | None = None
+    *,
+    conversation: Conversation,
+    viewer: User,
+    before: int | None = None,
+    after: int | None = None,
 ) -> tuple[list[Message], bool]:
-    """Up to PAGE_SIZE messages before the id `before` (the latest ones without it), oldest
-    first, and whether older ones remain."""
-    rows = Message.objects.filter(conversation=conversation).select_related("author")
+    """Up to PAGE_SIZE messages, oldest first, and whether more remain that way: those
+    before the id `before`, the first ones after the id `after` (catching up), or the
+    latest. Messages by members on either side of a block with `viewer` are left out."""
+    rows = (
+        Message.objects.filter(conversation=conversation)
+        .exclude(author_id__in=blocked_user_ids(user=viewer))
+        .select_related("author")
+    )
+    if after is not None:
+        page = list(rows.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])
+        return page[:PAGE_SIZE], len(page) > PAGE_SIZE
     if before is not None:
         rows = rows.filter(id__lt=before)
     page = list(rows.order_by("-id")[: PAGE_SIZE + 1])
     return list(reversed(page[:PAGE_SIZE])), len(page) > PAGE_SIZE
+
+
+def read_marks(*, conversation: Conversation, viewer: User) -> dict[int, int]:
+    """{member id: the last message they have read} for the conversation's other members,
+    for the read receipts under the viewer's messages."""
+    return dict(
+        Participant.objects.filter(conversation=conversation)
+        .exclude(user=viewer)
+        .values_list("user_id", "last_read_id")
+    )
 
 
 def seats_to_tell(*, now: datetime, after: timedelta) -> list[int]:
@@ -142,18 +172,48 @@ def unread_for(*, seat: Participant) -> list[Message]:
     return list(
         Message.objects.filter(conversation_id=seat.conversation_id, id__gt=seat.last_read_id)
         .exclude(author_id=seat.user_id)
+        .exclude(author_id__in=blocked_user_ids(user=seat.user))
         .select_related("author")
         .order_by("id")
     )
 
 
 def unread_total(*, user: User) -> int:
-    """Messages from others that `user` has not read yet, in all their conversations."""
+    """Messages from others that `user` has not read yet, in all their conversations (those
+    by members on either side of a block with them left out), in one query."""
     return (
         Message.objects.filter(
             conversation__participants__user=user,
             id__gt=F("conversation__participants__last_read_id"),
         )
         .exclude(author=user)
+        .exclude(Exists(Block.objects.filter(blocker=user, blocked=OuterRef("author"))))
+        .exclude(Exists(Block.objects.filter(blocker=OuterRef("author"), blocked=user)))
         .count()
     )
+
+
+def counts_for(*, user: User) -> tuple[int, int]:
+    """The header's counters: unread private messages, unread notifications."""
+    return unread_total(user=user), unread_count(user=user)
+
+
+def group_candidates(*, user: User, exclude: Iterable[int] = ()) -> QuerySet[User]:
+    """Whom `user` may bring into a group: active members they have met or share a
+    conversation with, but nobody on either side of a block, nor those in `exclude`."""
+    met = Acquaintance.objects.filter(owner=user).values("other_id")
+    talked = Participant.objects.filter(
+        conversation__participants__user=user, conversation__kind=Conversation.Kind.DIRECT
+    ).values("user_id")
+    hidden = blocked_user_ids(user=user) | {user.pk, *exclude}
+    return (
+        User.objects.filter(Q(pk__in=met) | Q(pk__in=talked), is_active=True)
+        .exclude(pk__in=hidden)
+        .order_by(Lower("display_name"), "pk")
+    )
+
+
+def read_mark(*, conversation: Conversation, user: User) -> int:
+    """The last message `user` had read in the conversation (0: none)."""
+    seat = Participant.objects.filter(conversation=conversation, user=user).first()
+    return seat.last_read_id if seat is not None else 0

@@ -4,11 +4,22 @@ import uuid
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from conversations.models import MESSAGE_MAX_LENGTH, Conversation, Message, Participant
+from conversations import live
+from conversations.models import (
+    GROUP_MAX_MEMBERS,
+    GROUP_TITLE_MAX_LENGTH,
+    MESSAGE_MAX_LENGTH,
+    Conversation,
+    Message,
+    Participant,
+)
+from conversations.selectors import counts_for
 from members.models import Acquaintance, MessagesFrom, User
 from members.services import blocked_user_ids
+from rooms.broadcast import on_commit
 
 
 class ConversationRefused(ValueError):
@@ -60,6 +71,99 @@ def direct_conversation_start(*, starter: User, other: User) -> Conversation:
     return conversation
 
 
+def _title_clean(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise ConversationRefused(_("Give the group a name."))
+    if len(title) > GROUP_TITLE_MAX_LENGTH:
+        raise ConversationRefused(
+            _("A group's name can be up to %(limit)s characters.")
+            % {"limit": GROUP_TITLE_MAX_LENGTH}
+        )
+    return title
+
+
+def _check_joining(*, by: User, members: list[User], already: int) -> None:
+    """May `by` bring `members` into a group that has `already` members? The same rules as
+    starting a direct conversation with each of them, and the group's size."""
+    if already + len(members) > GROUP_MAX_MEMBERS:
+        raise ConversationRefused(
+            _("A group can have up to %(limit)s members.") % {"limit": GROUP_MAX_MEMBERS}
+        )
+    for member in members:
+        try:
+            _check_start(starter=by, other=member, existing=None)
+        except ConversationRefused as refusal:
+            raise ConversationRefused(f"{member.name}: {refusal}") from refusal
+
+
+def group_create(*, creator: User, members: list[User], title: str) -> Conversation:
+    """A group conversation of `creator` and `members` (at least two others), named `title`.
+    Raises ConversationRefused when the creator may not bring one of them in."""
+    title = _title_clean(title)
+    members = list({member.pk: member for member in members if member.pk != creator.pk}.values())
+    if len(members) < 2:
+        raise ConversationRefused(
+            _("Choose at least two members (for one, send a direct message).")
+        )
+    _check_joining(by=creator, members=members, already=1)
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            kind=Conversation.Kind.GROUP, title=title, created_by=creator
+        )
+        Participant.objects.bulk_create(
+            [Participant(conversation=conversation, user=user) for user in (creator, *members)]
+        )
+    return conversation
+
+
+def _group_seat_check(*, conversation: Conversation, user: User) -> list[int]:
+    """The group's member ids, or ConversationRefused when `user` is not one of them."""
+    if conversation.kind != Conversation.Kind.GROUP:
+        raise ConversationRefused(_("Only group conversations have members to change."))
+    members = list(
+        Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True)
+    )
+    if user.pk not in members:
+        raise ConversationRefused(_("You are not in this conversation."))
+    return members
+
+
+def group_members_add(*, conversation: Conversation, by: User, members: list[User]) -> int:
+    """Bring `members` into the group (those already in it are left as they are); any member
+    of the group may. Returns how many joined."""
+    current = _group_seat_check(conversation=conversation, user=by)
+    joining = list({m.pk: m for m in members if m.pk not in current}.values())
+    if not joining:
+        return 0
+    _check_joining(by=by, members=joining, already=len(current))
+    Participant.objects.bulk_create(
+        [Participant(conversation=conversation, user=user) for user in joining],
+        ignore_conflicts=True,
+    )
+    on_commit(
+        live.conversation_changed,
+        conversation_id=conversation.pk,
+        user_ids=current + [user.pk for user in joining],
+    )
+    return len(joining)
+
+
+def group_leave(*, conversation: Conversation, user: User) -> None:
+    """`user` leaves the group: it is gone from their list and they hear nothing more of it.
+    What they wrote stays, for the others."""
+    current = _group_seat_check(conversation=conversation, user=user)
+    Participant.objects.filter(conversation=conversation, user=user).delete()
+    on_commit(live.conversation_changed, conversation_id=conversation.pk, user_ids=current)
+    counts_push(user=user)
+
+
+def group_rename(*, conversation: Conversation, by: User, title: str) -> None:
+    current = _group_seat_check(conversation=conversation, user=by)
+    Conversation.objects.filter(pk=conversation.pk).update(title=_title_clean(title))
+    on_commit(live.conversation_changed, conversation_id=conversation.pk, user_ids=current)
+
+
 def message_text_clean(text: str) -> str:
     """The text as stored, or ConversationRefused saying what is wrong with it."""
     text = text.strip()
@@ -74,22 +178,29 @@ def message_text_clean(text: str) -> str:
     return text
 
 
+def audience(*, conversation: Conversation, author: User) -> list[int]:
+    """Who hears what `author` says in the conversation: its members, less those on either
+    side of a block with the author (in a direct conversation that stops it altogether),
+    the author included. ConversationRefused when the author has no seat or is blocked."""
+    members = set(
+        Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True)
+    )
+    if author.pk not in members:
+        raise ConversationRefused(_("You are not in this conversation."))
+    hidden = blocked_user_ids(user=author)
+    if conversation.kind == Conversation.Kind.DIRECT and members & hidden:
+        raise ConversationRefused(_("You cannot write to this member."))
+    return sorted(members - hidden)
+
+
 def message_post(
     *, conversation: Conversation, author: User, text: str, client_id: uuid.UUID
 ) -> tuple[Message, bool]:
-    """Store a message (once per `client_id`: a resend returns the first) and count it as
-    read by its author. Raises ConversationRefused when it may not be sent."""
+    """Store a message (once per `client_id`: a resend returns the first), count it as read
+    by its author and, after commit, push it to the sockets of everyone who may see it.
+    Raises ConversationRefused when it may not be sent."""
     text = message_text_clean(text)
-    seat = Participant.objects.filter(conversation=conversation, user=author).first()
-    if seat is None:
-        raise ConversationRefused(_("You are not in this conversation."))
-    others = set(
-        Participant.objects.filter(conversation=conversation)
-        .exclude(user=author)
-        .values_list("user_id", flat=True)
-    )
-    if conversation.kind == Conversation.Kind.DIRECT and others & blocked_user_ids(user=author):
-        raise ConversationRefused(_("You cannot write to this member."))
+    user_ids = audience(conversation=conversation, author=author)
     with transaction.atomic():
         message, created = Message.objects.get_or_create(
             conversation=conversation,
@@ -101,17 +212,72 @@ def message_post(
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=message.created_at
             )
-            Participant.objects.filter(pk=seat.pk, last_read_id__lt=message.pk).update(
-                last_read_id=message.pk
-            )
+            Participant.objects.filter(
+                conversation=conversation, user=author, last_read_id__lt=message.pk
+            ).update(last_read_id=message.pk)
+            message.author = author
+            on_commit(live.message_new, message_frame=live.message_data(message), user_ids=user_ids)
     return message, created
 
 
-def conversation_read(*, conversation: Conversation, user: User) -> None:
-    """Everything in the conversation so far counts as read by `user`."""
+def conversation_read(
+    *, conversation: Conversation, user: User, upto: int | None = None
+) -> int | None:
+    """The conversation counts as read by `user` up to the message `upto` (everything so far
+    without it). When that moves their mark, the other members' pages show the receipt and
+    the member's own tabs their counters, after commit. Returns the new mark, or None when
+    it did not move."""
     latest = Message.objects.filter(conversation=conversation).aggregate(last=Max("id"))["last"]
     if latest is None:
-        return
-    Participant.objects.filter(
-        conversation=conversation, user=user, last_read_id__lt=latest
-    ).update(last_read_id=latest)
+        return None
+    upto = latest if upto is None else min(upto, latest)
+    moved = Participant.objects.filter(
+        conversation=conversation, user=user, last_read_id__lt=upto
+    ).update(last_read_id=upto)
+    if not moved:
+        return None
+    members = list(
+        Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True)
+    )
+    hidden = blocked_user_ids(user=user)
+    on_commit(
+        live.read,
+        conversation_id=conversation.pk,
+        member_id=user.pk,
+        upto=upto,
+        user_ids=[member for member in members if member not in hidden],
+    )
+    counts_push(user=user)
+    return upto
+
+
+def counts_push(*, user: User) -> None:
+    """Send the member's header counters to all of their tabs, after commit."""
+    messages, notices = counts_for(user=user)
+    on_commit(live.counts, user_id=user.pk, messages=messages, notices=notices)
+
+
+def message_remove(*, message: Message, by: User) -> bool:
+    """Staff take a reported message out of its conversation (moderation): the text goes,
+    the row stays, and the pages showing it hear so after commit. False when it was gone
+    already."""
+    if not by.is_staff:
+        raise ConversationRefused(_("Only staff can remove someone else's message."))
+    now = timezone.now()
+    removed = Message.objects.filter(pk=message.pk, deleted_at__isnull=True).update(
+        text="", deleted_at=now
+    )
+    if removed:
+        message.text, message.deleted_at = "", now
+        members = list(
+            Participant.objects.filter(conversation_id=message.conversation_id).values_list(
+                "user_id", flat=True
+            )
+        )
+        on_commit(
+            live.message_deleted,
+            conversation_id=message.conversation_id,
+            message_id=message.pk,
+            user_ids=members,
+        )
+    return bool(removed)

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from conversations import selectors, services
-from conversations.forms import MessageForm
+from conversations.forms import GroupAddForm, GroupForm, GroupRenameForm, MessageForm
+from conversations.models import Conversation
 from conversations.services import ConversationRefused
 from members.models import User
 
@@ -49,8 +50,13 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         form = MessageForm(initial={"client_id": uuid.uuid4()})
     before = request.GET.get("before", "")
     page, has_older = selectors.messages_page(
-        conversation=conversation, before=int(before) if before.isdecimal() else None
+        conversation=conversation,
+        viewer=user,
+        before=int(before) if before.isdecimal() and len(before) < 19 else None,
     )
+    # Where the member had read up to: the page marks the first message after it.
+    last_read = selectors.read_mark(conversation=conversation, user=user)
+    new_from = next((m.pk for m in page if m.pk > last_read and m.author_id != user.pk), None)
     services.conversation_read(conversation=conversation, user=user)
     return render(
         request,
@@ -60,8 +66,81 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             "others": others,
             "page": page,
             "has_older": has_older,
+            "new_from": new_from,
+            "read_marks": selectors.read_marks(conversation=conversation, viewer=user),
             "form": form,
         },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    candidates = selectors.group_candidates(user=user)
+    form = GroupForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        if not ratelimit.consume(request, action="conversation_start"):
+            form.add_error(None, _("You are starting conversations very fast. Try again later."))
+        else:
+            try:
+                conversation = services.group_create(
+                    creator=user,
+                    members=list(form.cleaned_data["members"]),
+                    title=form.cleaned_data["title"],
+                )
+            except ConversationRefused as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                return redirect(conversation)
+    status = 400 if form.errors else 200
+    return render(request, "conversations/group_new.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_settings(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A group's name and members: rename it, bring people in, leave it."""
+    user: User = request.user  # type: ignore[assignment]
+    conversation, others = selectors.conversation_for(user=user, conversation_id=conversation_id)
+    if conversation.kind != Conversation.Kind.GROUP:
+        return redirect(conversation)
+    candidates = selectors.group_candidates(user=user, exclude=[other.pk for other in others])
+    rename = GroupRenameForm(initial={"title": conversation.title})
+    add = GroupAddForm(candidates=candidates)
+    action = request.POST.get("action")
+    if request.method == "POST":
+        try:
+            if action == "rename":
+                rename = GroupRenameForm(request.POST)
+                if rename.is_valid():
+                    services.group_rename(
+                        conversation=conversation, by=user, title=rename.cleaned_data["title"]
+                    )
+                    messages.success(request, _("The group has a new name."))
+                    return redirect("conversations:group", conversation.pk)
+            elif action == "add":
+                add = GroupAddForm(request.POST, candidates=candidates)
+                if add.is_valid():
+                    services.group_members_add(
+                        conversation=conversation,
+                        by=user,
+                        members=list(add.cleaned_data["members"]),
+                    )
+                    messages.success(request, _("They are in the group now."))
+                    return redirect("conversations:group", conversation.pk)
+            elif action == "leave":
+                services.group_leave(conversation=conversation, user=user)
+                messages.success(request, _("You left “%(name)s”.") % {"name": conversation.title})
+                return redirect("conversations:list")
+        except ConversationRefused as refusal:
+            (add if action == "add" else rename).add_error(None, str(refusal))
+    status = 400 if rename.errors or add.errors else 200
+    return render(
+        request,
+        "conversations/group_settings.html",
+        {"conversation": conversation, "others": others, "rename": rename, "add": add},
         status=status,
     )
 

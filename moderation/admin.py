@@ -38,7 +38,13 @@ class ReportAdmin(admin.ModelAdmin):
         "reporter__email",
         "reporter__display_name",
     ]
-    list_select_related = ["reported", "reporter", "handled_by", "message__room"]
+    list_select_related = [
+        "reported",
+        "reporter",
+        "handled_by",
+        "message__room",
+        "conversation_message",
+    ]
     date_hierarchy = "created_at"
     fields = [
         "reporter",
@@ -78,11 +84,14 @@ class ReportAdmin(admin.ModelAdmin):
     def about(self, report: Report) -> str:
         if report.message_id and report.message:
             return str(_("a message in %(room)s") % {"room": report.message.room})
+        if report.conversation_message_id:
+            return str(_("a private message"))
         return report.subject or str(_("the profile"))
 
     @admin.display(description=_("reported message"))
     def message_text(self, report: Report) -> str:
-        message = report.message
+        # The reported message only: staff never see the rest of a private conversation.
+        message = report.message or report.conversation_message
         if message is None:
             return "–"
         if message.is_deleted:

@@ -53,6 +53,15 @@ class Report(models.Model):
         related_name="reports",
         verbose_name=_("message"),
     )
+    # Or the private message reported: the one thing of a conversation staff may read.
+    conversation_message = models.ForeignKey(
+        "conversations.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("private message"),
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )

@@ -7,6 +7,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from conversations.models import Message as PrivateMessage
+from conversations.services import message_remove as private_message_remove
 from members.models import User
 from members.services import ModerationError, member_suspend
 from moderation.models import Report
@@ -32,6 +34,7 @@ def report_create(
     details: str,
     subject: str = "",
     message: Message | None = None,
+    conversation_message: PrivateMessage | None = None,
 ) -> Report:
     """File a report for staff. Raises ValueError for a self-report and ReportLimitReached
     beyond `REPORTS_PER_DAY` in 24 hours.
@@ -52,6 +55,7 @@ def report_create(
         details=details,
         subject=subject,
         message=message,
+        conversation_message=conversation_message,
     )
 
 
@@ -96,12 +100,14 @@ def report_warn(*, report: Report, by: User, note: str = "") -> Report:
 
 @transaction.atomic
 def report_message_remove(*, report: Report, by: User, note: str = "") -> Report:
-    """Soft-delete the reported room message (rooms' own service, so the room hears of it
-    like any deletion) and close the report."""
+    """Soft-delete the reported room or private message (their apps' own services, so the
+    pages showing it hear of it like any deletion) and close the report."""
     message = report.message
-    if message is None:
-        raise ModerationError(_("This report is not about a room message."))
-    if message_delete(message=message, by=by):
+    if report.conversation_message is not None:
+        private_message_remove(message=report.conversation_message, by=by)
+    elif message is None:
+        raise ModerationError(_("This report is not about a message."))
+    elif message_delete(message=message, by=by):
         broadcast.on_commit(broadcast.chat_deleted, message=message)
     return _report_close(report=report, by=by, action=Report.Action.MESSAGE_REMOVED, note=note)
 

@@ -12,6 +12,11 @@ urlpatterns = [
         views.report_message,
         name="report_message",
     ),
+    path(
+        "messages/<int:conversation_id>/<int:message_id>/report/",
+        views.report_private_message,
+        name="report_private_message",
+    ),
     path("staff/moderation/", views.queue, name="queue"),
     path("staff/moderation/<int:pk>/", views.act, name="act"),
 ]

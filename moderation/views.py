@@ -1,4 +1,5 @@
-"""Reporting a member or a room message (members), and the review queue (staff)."""
+"""Reporting a member, a room message or a private message (members), and the review queue
+(staff)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from conversations.models import Message as PrivateMessage
+from conversations.selectors import conversation_for
 from core.access import staff_required
 from members.models import User
 from members.selectors import is_blocked_between, members_reachable
@@ -124,6 +127,47 @@ def report_message(request: HttpRequest, slug: str, message_id: int) -> HttpResp
     )
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_private_message(
+    request: HttpRequest, conversation_id: int, message_id: int
+) -> HttpResponse:
+    """Report a message of one's own conversation to staff: the one way a private message
+    reaches anyone outside it."""
+    user: User = request.user  # type: ignore[assignment]
+    conversation, _others = conversation_for(user=user, conversation_id=conversation_id)
+    message = get_object_or_404(
+        PrivateMessage.objects.select_related("author").exclude(author=user),
+        pk=message_id,
+        conversation=conversation,
+        deleted_at__isnull=True,
+        author__isnull=False,
+    )
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            if _report_or_limit(
+                form,
+                reporter=user,
+                reported=message.author,
+                subject=f"private message {message.pk}",
+                conversation_message=message,
+            ):
+                messages.success(
+                    request, _("Thank you for your report. Our team will review the message.")
+                )
+                return redirect(conversation)
+            status = 429
+    return render(
+        request,
+        "moderation/report_private_message.html",
+        {"conversation": conversation, "message": message, "form": form},
+        status=status,
+    )
+
+
 @require_GET
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
@@ -132,7 +176,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     if not form.is_bound:
         form = ReportsFilterForm(initial={"status": status})
     reports = Report.objects.select_related(
-        "reporter", "reported", "handled_by", "message__room", "message__author"
+        "reporter",
+        "reported",
+        "handled_by",
+        "message__room",
+        "message__author",
+        "conversation_message",
     ).order_by("-created_at")
     if status:
         reports = reports.filter(status=status)

@@ -12,6 +12,7 @@ from django.utils.functional import Promise
 
 from members.models import User
 from notifications.models import Channel, Kind, Notification, Preference
+from notifications.signals import notices_changed
 
 # The kinds a member chooses a channel for, in the order the settings page lists them.
 CONFIGURABLE = [
@@ -103,6 +104,9 @@ def notify(
         except IntegrityError:
             # A concurrent run of the same task recorded it first.
             existing = Notification.objects.get(user=user, key=key)
+        else:
+            if existing.in_app:
+                notices_changed.send(sender=Notification, user=user)
     emailed = channel in EMAILED and user.is_active and user.deleted_at is None
     return Delivery(notification=existing, email=emailed)
 
@@ -114,4 +118,7 @@ def notifications_mark_read(
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
-    return unread.update(read_at=now or timezone.now())
+    marked = unread.update(read_at=now or timezone.now())
+    if marked:
+        notices_changed.send(sender=Notification, user=user)
+    return marked

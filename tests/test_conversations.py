@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from conversations.models import Conversation, Message, Participant
 from conversations.selectors import unread_total
-from conversations.services import direct_conversation_start, message_post
+from conversations.services import direct_conversation_start, group_create, message_post
 from conversations.tasks import unread_tell_tick
 from members.models import MessagesFrom, Profile, User
 from members.privacy import account_delete, account_export
+from moderation.models import Report
 from notifications.models import Channel, Kind, Notification
 from notifications.services import preferences_set
 from tests.factories import AcquaintanceFactory, BlockFactory, onboarded_member
@@ -64,7 +65,9 @@ def test_a_member_starts_a_conversation_from_a_profile_and_the_other_reads_it() 
     assert "¡Hola, Beto! &lt;b&gt;¿Un café?&lt;/b&gt;" in page
     assert unread_total(user=beto) == 0
     assert "unread message" not in betos.get("/messages/").content.decode()
-    assert "nav-count" not in betos.get("/").content.decode()
+    assert re.search(
+        r'<span class="nav-count"[^>]*hidden>0</span>', betos.get("/").content.decode()
+    )
     # Starting again leads to the same conversation, from either side.
     again = betos.post(f"/messages/with/{ana.pk}/")
     assert again["Location"] == f"/messages/{conversation.pk}/"
@@ -264,3 +267,127 @@ def test_writing_or_starting_too_fast_is_refused_and_keeps_the_text(settings: An
     starts = [anas.post(f"/messages/with/{other.pk}/", follow=True) for other in others]
     assert "You are starting conversations very fast." in starts[-1].content.decode()
     assert Conversation.objects.count() == 3
+
+
+# Groups ----------------------------------------------------------------------------------
+
+
+def test_a_member_makes_a_group_of_people_met_renames_it_adds_one_and_another_leaves() -> None:
+    ana, beto, carla, dani = (
+        member(n) for n in ("Ana Arias", "Beto Blanco", "Carla Cruz", "Dani Díaz")
+    )
+    stranger = member("Sergio Sinrelación")
+    for other in (beto, carla, dani):
+        AcquaintanceFactory.create(owner=ana, other=other)
+    anas = signed_in(ana)
+
+    form = anas.get("/messages/new/").content.decode()
+    assert "Beto Blanco" in form and "Dani Díaz" in form and "Sergio" not in form
+    alone = anas.post("/messages/new/", {"title": "Trío", "members": [beto.pk]})
+    assert alone.status_code == 400 and "Choose at least two members" in alone.content.decode()
+    outsider = anas.post("/messages/new/", {"title": "Trío", "members": [beto.pk, stranger.pk]})
+    assert outsider.status_code == 400 and Conversation.objects.count() == 0
+    made = anas.post(
+        "/messages/new/", {"title": "  Trío   del café ", "members": [beto.pk, carla.pk]}
+    )
+    group = Conversation.objects.get()
+    assert made["Location"] == f"/messages/{group.pk}/"
+    assert (group.kind, group.title) == ("group", "Trío del café")
+    say(anas, group, "¡Bienvenidos!")
+
+    betos = signed_in(beto)
+    assert "Trío del café" in betos.get("/messages/").content.decode()
+    page = betos.get(f"/messages/{group.pk}/").content.decode()
+    assert "¡Bienvenidos!" in page and "Carla Cruz" in page
+    renamed = betos.post(
+        f"/messages/{group.pk}/group/", {"action": "rename", "title": "Los del café"}
+    )
+    assert renamed.status_code == 302
+    added = anas.post(f"/messages/{group.pk}/group/", {"action": "add", "members": [dani.pk]})
+    assert added.status_code == 302
+    assert "Los del café" in signed_in(dani).get("/messages/").content.decode()
+
+    left = betos.post(f"/messages/{group.pk}/group/", {"action": "leave"})
+    assert left["Location"] == "/messages/"
+    assert betos.get(f"/messages/{group.pk}/").status_code == 404
+    assert "Los del café" not in betos.get("/messages/").content.decode()
+    assert sorted(
+        Participant.objects.filter(conversation=group).values_list("user__display_name", flat=True)
+    ) == ["Ana Arias", "Carla Cruz", "Dani Díaz"]
+    # What Beto said stays for the others; outsiders get nothing.
+    assert signed_in(stranger).get(f"/messages/{group.pk}/group/").status_code == 404
+
+
+def test_a_group_holds_twenty_members_and_refuses_those_who_take_no_conversations() -> None:
+    ana = member("Ana Arias")
+    people = [member(f"Persona Número{n}") for n in range(20)]
+    for person in people:
+        AcquaintanceFactory.create(owner=ana, other=person)
+    Profile.objects.filter(user=people[0]).update(messages_from=MessagesFrom.NOBODY)
+    anas = signed_in(ana)
+
+    refused = anas.post("/messages/new/", {"title": "Todos", "members": [p.pk for p in people[:3]]})
+    assert refused.status_code == 400
+    assert "does not take new conversations" in refused.content.decode()
+    too_many = anas.post(
+        "/messages/new/", {"title": "Todos", "members": [p.pk for p in people[1:]]}
+    )
+    assert too_many.status_code == 302  # 19 and Ana: 20
+    group = Conversation.objects.get()
+    Profile.objects.filter(user=people[0]).update(messages_from=MessagesFrom.EVERYONE)
+    full = anas.post(f"/messages/{group.pk}/group/", {"action": "add", "members": [people[0].pk]})
+    assert full.status_code == 400 and "up to 20 members" in full.content.decode()
+
+
+def test_in_a_group_the_messages_of_a_blocked_member_are_hidden_and_not_counted() -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    for other in (beto, carla):
+        AcquaintanceFactory.create(owner=ana, other=other)
+    group = group_create(creator=ana, members=[beto, carla], title="Tres")
+    message_post(conversation=group, author=beto, text="Soy Beto", client_id=uuid.uuid4())
+    message_post(conversation=group, author=ana, text="Soy Ana", client_id=uuid.uuid4())
+    BlockFactory.create(blocker=carla, blocked=beto)
+
+    assert unread_total(user=carla) == 1
+    page = signed_in(carla).get(f"/messages/{group.pk}/").content.decode()
+    assert "Soy Ana" in page and "Soy Beto" not in page
+
+
+# Reports ---------------------------------------------------------------------------------
+
+
+def test_a_reported_message_is_the_only_one_staff_read_and_they_can_remove_it() -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    eve = member("Eve Extraña")
+    moderator = member("Marta Moderadora", is_staff=True)
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    message_post(conversation=conversation, author=ana, text="Algo privado", client_id=uuid.uuid4())
+    rude, _ = message_post(
+        conversation=conversation, author=beto, text="Un insulto", client_id=uuid.uuid4()
+    )
+    anas = signed_in(ana)
+    report_url = f"/messages/{conversation.pk}/{rude.pk}/report/"
+    page = anas.get(conversation.get_absolute_url()).content.decode()
+    assert f'href="{report_url}"' in page
+
+    # Nobody reports their own message, nor one of a conversation they are not in.
+    own = Message.objects.get(text="Algo privado")
+    assert anas.get(f"/messages/{conversation.pk}/{own.pk}/report/").status_code == 404
+    assert signed_in(eve).get(report_url).status_code == 404
+    empty = anas.post(report_url, {"reason": "harassment", "details": ""})
+    assert empty.status_code == 400 and "Tell us briefly what happened." in empty.content.decode()
+    sent = anas.post(report_url, {"reason": "harassment", "details": "Me insultó."})
+    assert sent["Location"] == conversation.get_absolute_url()
+
+    staffs = signed_in(moderator)
+    queue = staffs.get("/staff/moderation/").content.decode()
+    assert "Un insulto" in queue and "Algo privado" not in queue
+    assert staffs.get(conversation.get_absolute_url()).status_code == 404
+    report = Report.objects.get()
+    assert report.conversation_message == rude and report.reported == beto
+    acted = staffs.post(f"/staff/moderation/{report.pk}/", {"action": "remove_message"})
+    assert acted.status_code == 302
+    rude.refresh_from_db()
+    assert rude.is_deleted and rude.text == ""
+    page = anas.get(conversation.get_absolute_url()).content.decode()
+    assert "Staff removed this message." in page and "Algo privado" in page

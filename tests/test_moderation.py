@@ -113,7 +113,7 @@ def test_there_is_no_message_to_remove_on_a_profile_report(staff: User, mallory:
 
     response = act(staff, report, "remove_message")
 
-    assert "This report is not about a room message." in response.content.decode()
+    assert "This report is not about a message." in response.content.decode()
     report.refresh_from_db()
     assert report.status == "open"
 

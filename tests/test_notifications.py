@@ -1,6 +1,7 @@
 """Notifications: every kind of news reaches a member the way their preferences say, once,
 and the list behind the bell in the header."""
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -204,7 +205,9 @@ def test_the_header_counts_unread_notifications_and_the_list_shows_them() -> Non
     page = signed_in(ana).get("/").content.decode()
     listing = signed_in(ana).get("/notifications/").content.decode()
 
-    assert 'class="notifications-count" aria-hidden="true">2<' in page
+    assert re.search(
+        r'class="notifications-count" aria-hidden="true" data-count="notices">2<', page
+    )
     assert "Notifications, 2 unread" in page
     assert all(f"News {i}" in listing for i in range(3))
     assert listing.count("notification-unread") == 2

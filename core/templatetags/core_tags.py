@@ -1,6 +1,9 @@
+import re
 from typing import Any
 
 from django import template
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from core.navigation import ResolvedNavItem, navigation_for
 
@@ -14,3 +17,28 @@ def main_navigation(context: dict[str, Any]) -> list[ResolvedNavItem]:
     return navigation_for(
         request.path, authenticated=user.is_authenticated, staff=bool(user.is_staff)
     )
+
+
+# As static/js/room/dom.js's `linkified`: http(s) addresses, less the punctuation that
+# usually ends the sentence rather than the address.
+_URL = re.compile(r"https?://[^\s<>\"]+")
+_URL_TRAILING = re.compile(r"[.,;:!?'\")\]]+$")
+
+
+@register.filter
+def linkified(text: str) -> SafeString:
+    """Plain text, escaped, with its http(s) addresses as links that open in a new tab
+    (`rel="noopener noreferrer nofollow"`) and its line breaks kept."""
+    parts: list[str] = []
+    start = 0
+    for match in _URL.finditer(text):
+        url = _URL_TRAILING.sub("", match.group(0))
+        parts.append(escape(text[start : match.start()]))
+        parts.append(
+            format_html(
+                '<a href="{}" target="_blank" rel="noopener noreferrer nofollow">{}</a>', url, url
+            )
+        )
+        start = match.start() + len(url)
+    parts.append(escape(text[start:]))
+    return mark_safe("".join(parts).replace("\n", "<br>"))

@@ -18,7 +18,9 @@ from redis import asyncio as aioredis
 
 from rooms.presence import PRESENCE_TTL
 
-MAX_SOCKETS = 10
+# Every page of a member holds one socket (`/ws/me/`), and a room's page a second one: ten
+# tabs in rooms.
+MAX_SOCKETS = 20
 CLAIM_TTL = PRESENCE_TTL.total_seconds()
 # Frames per member per kind within one window, across all of the member's sockets.
 WINDOW_SECONDS = 10
@@ -29,6 +31,11 @@ BUDGETS = {
     "history": 20,
     # Status changes.
     "presence": 10,
+    # Private messages (conversations.consumers).
+    "messages": 20,
+    # "Typing" and "read" in conversations: each page sends them as the member types and
+    # reads, at most one "typing" every 2 s per conversation.
+    "signals": 60,
     # Call signalling: setting up a call with five peers takes a few dozen frames.
     "calls": 300,
 }

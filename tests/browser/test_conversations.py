@@ -1,5 +1,6 @@
-"""A conversation in the browser: started from a profile, answered by the other member,
-with no serious accessibility problem on its pages."""
+"""A conversation in the browser, live: started from a profile, heard at once in the other
+member's header, read (the sender sees it was), typed and answered without a reload, with no
+serious accessibility problem on its pages."""
 
 from collections.abc import Callable
 
@@ -15,7 +16,7 @@ Login = Callable[[Page, str, str, str], None]
 AxeCheck = Callable[[Page], None]
 
 
-def test_two_members_write_to_each_other_from_a_profile(
+def test_two_members_write_to_each_other_live_from_a_profile(
     new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
 ) -> None:
     ana = onboarded_member("Ana Arias", email="ana@example.com")
@@ -23,6 +24,9 @@ def test_two_members_write_to_each_other_from_a_profile(
     anas, betos = new_page(), new_page(locale="es-ES", color_scheme="dark")
     login(anas, asgi_server, ana.email, PASSWORD)
     login(betos, asgi_server, beto.email, PASSWORD)
+    betos.goto("/")
+    unread = betos.locator('[data-count="messages"]')
+    expect(unread).to_be_hidden()
 
     anas.goto(f"/members/{beto.pk}/")
     anas.get_by_role("button", name="Send a message").click()
@@ -30,18 +34,35 @@ def test_two_members_write_to_each_other_from_a_profile(
     axe_check(anas)
     anas.get_by_role("textbox", name="Message").fill("¿Un café virtual el jueves?")
     anas.get_by_role("button", name="Send").click()
-    expect(anas.locator("#latest")).to_contain_text("¿Un café virtual el jueves?")
+    log = anas.locator(".messages-log")
+    expect(log.locator(".chat-message:not(.pending)")).to_contain_text(
+        "¿Un café virtual el jueves?"
+    )
+    expect(anas.get_by_role("textbox", name="Message")).to_have_value("")
 
-    betos.goto("/messages/")
+    # Beto, on another page, hears of it in the header at once.
+    expect(unread).to_have_text("1")
+    betos.get_by_role("link", name="Mensajes").first.click()
     entry = betos.locator(".conversation-entry", has_text="Ana Arias")
     expect(entry).to_contain_text("1 mensaje sin leer")
     axe_check(betos)
     entry.get_by_role("link", name="Ana Arias").click()
-    expect(betos.locator("#latest")).to_contain_text("¿Un café virtual el jueves?")
-    betos.get_by_role("textbox", name="Mensaje").fill("¡Claro! A las 10.")
-    betos.get_by_role("button", name="Enviar").click()
-    expect(betos.locator("#latest")).to_contain_text("¡Claro! A las 10.")
+    expect(betos.locator("#new-messages")).to_have_text("Mensajes nuevos")
+    expect(betos.locator(".messages-log")).to_contain_text("¿Un café virtual el jueves?")
+    expect(unread).to_be_hidden()
+    expect(anas.locator(".read-receipt")).to_have_text("Seen")
+
+    answer = betos.get_by_role("textbox", name="Mensaje")
+    answer.press_sequentially("¡Claro!", delay=30)
+    expect(anas.locator(".typing")).to_have_text("Beto Blanco is typing…")
+    answer.fill("¡Claro! A las 10: https://example.com/sala")
+    answer.press("Enter")
+    expect(log).to_contain_text("¡Claro! A las 10:")
+    link = log.get_by_role("link", name="https://example.com/sala")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
+    expect(anas.locator(".typing")).to_have_text("")
     axe_check(betos)
 
     anas.goto("/messages/")
-    expect(anas.locator(".conversation-entry")).to_contain_text("1 unread message")
+    expect(anas.locator(".conversation-entry")).not_to_contain_text("unread")

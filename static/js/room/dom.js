@@ -47,7 +47,8 @@ export function timeElement(iso) {
   return node;
 }
 
-// Plain text with http(s) addresses as links; nothing in it is ever read as markup.
+// Plain text with http(s) addresses as links, opening in a new tab (the conversation stays
+// where it was); nothing in it is ever read as markup. core_tags.linkified on the server.
 export function linkified(body) {
   const fragment = document.createDocumentFragment();
   let from = 0;
@@ -57,6 +58,7 @@ export function linkified(body) {
     const link = element("a", "", url);
     link.href = url;
     link.rel = LINK_REL;
+    link.target = "_blank";
     fragment.append(link);
     from = match.index + url.length;
   }
@@ -64,9 +66,12 @@ export function linkified(body) {
   return fragment;
 }
 
-// Links the server rendered into the page get the same rel as the ones built here.
+// Links the server rendered into the page get the same rel and target as the ones built here.
 export function guardLinks(links) {
-  for (const link of links) link.rel = LINK_REL;
+  for (const link of links) {
+    link.rel = LINK_REL;
+    link.target = "_blank";
+  }
 }
 
 // A confirmation in place of the buttons, rather than window.confirm: it is part of the page,

@@ -1,0 +1,207 @@
+"""The member socket, `/ws/me/` (docs/websocket-protocol.md, "The member socket"): one per
+open page of a logged-in member. It carries the member's private messages, typing and read
+receipts, and the header's counters, to every tab at once; no page polls.
+
+Built on the room sockets' base (rooms.sockets.base): the same origin check, sessions,
+socket places, frame limits, budgets across sockets, error frames and goodbyes.
+"""
+
+import time
+import uuid
+from typing import Any, ClassVar
+
+from channels.db import database_sync_to_async
+
+from conversations import live, selectors, services
+from conversations.models import Conversation
+from conversations.services import ConversationRefused
+from members.models import User
+from rooms.broadcast import user_group
+from rooms.sockets.base import PROTOCOL_VERSION, Handler, MemberSocket
+from rooms.sockets.frames import FrameError, positive_int, text, uuid_field
+
+# A page says "typing" at most this often per conversation (the client sends one every few
+# seconds while keys are pressed); the others' pages show it for a little longer.
+TYPING_EVERY_SECONDS = 2.0
+# How long this socket trusts what it read of a conversation's members for typing frames;
+# the frames that store anything read it again every time.
+AUDIENCE_SECONDS = 30.0
+
+
+class SocketRefusal(Exception):
+    """A message refused with a reason the member can read (a ConversationRefused)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@database_sync_to_async
+def _hello(user: User) -> dict[str, Any]:
+    messages, notices = selectors.counts_for(user=user)
+    return {
+        "type": "hello",
+        "v": PROTOCOL_VERSION,
+        "you": {"id": user.pk, "name": user.name},
+        "counts": {"messages": messages, "notices": notices},
+    }
+
+
+def _conversation(user: User, conversation_id: int) -> Conversation:
+    found = selectors.readable(user=user, conversation_id=conversation_id)
+    if found is None:
+        raise FrameError("not_found")
+    return found[0]
+
+
+@database_sync_to_async
+def _post(user: User, conversation_id: int, message_text: str, client_id: uuid.UUID) -> int:
+    conversation = _conversation(user, conversation_id)
+    try:
+        message, _created = services.message_post(
+            conversation=conversation, author=user, text=message_text, client_id=client_id
+        )
+    except ConversationRefused as refusal:
+        raise SocketRefusal(str(refusal)) from refusal
+    return message.pk
+
+
+@database_sync_to_async
+def _read(user: User, conversation_id: int, upto: int) -> None:
+    services.conversation_read(
+        conversation=_conversation(user, conversation_id), user=user, upto=upto
+    )
+
+
+@database_sync_to_async
+def _since(user: User, conversation_id: int, after: int) -> dict[str, Any]:
+    conversation = _conversation(user, conversation_id)
+    page, more = selectors.messages_page(conversation=conversation, viewer=user, after=after)
+    return {
+        "type": "messages",
+        "conversation": conversation_id,
+        "messages": [live.message_data(message) for message in page],
+        "has_more": more,
+    }
+
+
+@database_sync_to_async
+def _typing_audience(user: User, conversation_id: int) -> list[int]:
+    _conversation(user, conversation_id)
+    conversation = Conversation(pk=conversation_id)
+    try:
+        members = services.audience(conversation=conversation, author=user)
+    except ConversationRefused as refusal:
+        raise FrameError("not_found") from refusal
+    return [member for member in members if member != user.pk]
+
+
+class MemberConsumer(MemberSocket):
+    """A member's own socket. It hears what conversations.live pushes to the member (group
+    `inbox_<id>`) and, like their room sockets, the goodbyes of rooms.sockets.base (group
+    `user_<id>`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # {conversation id: (when read, the others who hear this member typing)}
+        self.audiences: dict[int, tuple[float, list[int]]] = {}
+        # {conversation id: when this socket last passed on a typing frame}
+        self.typed: dict[int, float] = {}
+
+    async def connect(self) -> None:
+        user = await self.authenticate()
+        if user is None:
+            return
+        hello = await _hello(user)
+        self.watch()
+        await self.join_group(live.inbox_group(user.pk))
+        await self.join_group(user_group(user.pk))
+        self.joined = True
+        await self.accept()
+        await self.send_json(hello)
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            self.joined = False
+            self.unwatch()
+        try:
+            await self.leave_groups()
+        finally:
+            await self.release()
+
+    # Frames in ----------------------------------------------------------------------------
+
+    async def on_message_send(self, content: dict[str, Any]) -> None:
+        conversation_id = positive_int(content, "conversation")
+        message_text, client_id = text(content), uuid_field(content, "client_id")
+        await self.spend("messages")
+        try:
+            message_id = await _post(self.user, conversation_id, message_text, client_id)
+        except SocketRefusal as refusal:
+            await self.refuse("refused", refusal.message, about=content)
+            return
+        # The message went out to every tab (conversations.live) before this ack: the page
+        # that sent it shows it once, by its client_id.
+        await self.send_json(
+            {
+                "type": "message.ack",
+                "conversation": conversation_id,
+                "client_id": str(client_id),
+                "id": message_id,
+            }
+        )
+
+    async def on_read(self, content: dict[str, Any]) -> None:
+        conversation_id, upto = positive_int(content, "conversation"), positive_int(content, "upto")
+        await self.spend("signals")
+        await _read(self.user, conversation_id, upto)
+
+    async def on_typing(self, content: dict[str, Any]) -> None:
+        conversation_id = positive_int(content, "conversation")
+        now = time.monotonic()
+        if now - self.typed.get(conversation_id, 0.0) < TYPING_EVERY_SECONDS:
+            return  # said already: nobody needs it twice
+        await self.spend("signals")
+        self.typed[conversation_id] = now
+        read_at, others = self.audiences.get(conversation_id, (0.0, []))
+        if now - read_at > AUDIENCE_SECONDS:
+            others = await _typing_audience(self.user, conversation_id)
+            self.audiences[conversation_id] = (now, others)
+        await live.typing(
+            conversation_id=conversation_id,
+            member={"id": self.user.pk, "name": self.user.name},
+            user_ids=others,
+        )
+
+    async def on_messages_since(self, content: dict[str, Any]) -> None:
+        conversation_id = positive_int(content, "conversation")
+        # 0: the client has seen no message of the conversation yet.
+        after = 0 if content.get("after") == 0 else positive_int(content, "after")
+        await self.spend("history")
+        await self.send_json(await _since(self.user, conversation_id, after))
+
+    HANDLERS: ClassVar[dict[str, Handler]] = {
+        "message.send": on_message_send,
+        "read": on_read,
+        "typing": on_typing,
+        "messages.since": on_messages_since,
+        "ping": MemberSocket.on_ping,
+    }
+
+    # Group events (conversations.live) ----------------------------------------------------
+
+    async def member_frame(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["frame"])
+
+    async def access_check(self, event: dict[str, Any]) -> None:
+        # A block or an account change: forget who hears this member type.
+        self.audiences.clear()
+        await super().access_check(event)
+
+    # Room events sent to the member's group concern their room sockets only.
+
+    async def member_removed(self, event: dict[str, Any]) -> None:
+        pass
+
+    async def member_muted(self, event: dict[str, Any]) -> None:
+        pass

@@ -1,0 +1,82 @@
+"""Every push to members' own sockets (`/ws/me/`, conversations.consumers) goes through
+here. Each goes to the group of the member's own sockets (`inbox_<id>`, on every server
+process), so every open tab of theirs hears it; the frame is encoded once per push. Their
+room sockets are not in that group and hear none of it.
+
+Services send them with `rooms.broadcast.on_commit(...)` after their writes: nobody hears of
+a message that was rolled back, and a message stored over HTTP is pushed as one sent over
+the socket is (docs/websocket-protocol.md, "The member socket").
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from conversations.models import Message
+from rooms.broadcast import encode
+
+
+def inbox_group(user_id: int) -> str:
+    return f"inbox_{user_id}"
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    """A message as the member socket shows it (docs/websocket-protocol.md, "The member
+    socket"); `author` must be loaded."""
+    author = message.author
+    return {
+        "id": message.pk,
+        "conversation": message.conversation_id,
+        "author": {"id": author.pk, "name": author.name} if author else None,
+        "text": message.text,
+        "created_at": message.created_at.isoformat(),
+        "deleted": message.is_deleted,
+        "client_id": str(message.client_id),
+    }
+
+
+async def _push(user_ids: Iterable[int], event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for user_id in user_ids:
+        await layer.group_send(inbox_group(user_id), event)
+
+
+async def message_new(*, message_frame: dict[str, Any], user_ids: list[int]) -> None:
+    """A new message, to every socket of its author (their other tabs) and of the members
+    who may see it."""
+    frame = {"type": "message.new", "message": message_frame}
+    await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})
+
+
+async def typing(*, conversation_id: int, member: dict[str, Any], user_ids: list[int]) -> None:
+    frame = {"type": "typing", "conversation": conversation_id, "member": member}
+    await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})
+
+
+async def read(*, conversation_id: int, member_id: int, upto: int, user_ids: list[int]) -> None:
+    """`member_id` has read up to the message `upto`: the others' read receipts, and the
+    member's own other tabs (which take the conversation's unread mark off)."""
+    frame = {"type": "read", "conversation": conversation_id, "member": member_id, "upto": upto}
+    await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})
+
+
+async def counts(*, user_id: int, messages: int, notices: int) -> None:
+    """The header's counters as they are now, to every tab of the member."""
+    frame = {"type": "counts", "messages": messages, "notices": notices}
+    await _push([user_id], {"type": "member.frame", "frame": encode(frame)})
+
+
+async def conversation_changed(*, conversation_id: int, user_ids: list[int]) -> None:
+    """The conversation's name or members changed (or the member left it): pages showing it
+    fetch it again."""
+    frame = {"type": "conversation.changed", "conversation": conversation_id}
+    await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})
+
+
+async def message_deleted(*, conversation_id: int, message_id: int, user_ids: list[int]) -> None:
+    """Staff removed a message (moderation): pages showing it say so in its place."""
+    frame = {"type": "message.deleted", "conversation": conversation_id, "id": message_id}
+    await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})

@@ -1,0 +1,248 @@
+"""The member socket, /ws/me/, on the Redis channel layer: members converse live across tabs,
+read receipts and typing reach the others, the header's counters follow, a reconnect catches
+up, and outsiders, blocked members and bad frames get error frames on a socket that stays."""
+
+import uuid
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from conversations.models import Conversation, Message, Participant
+from conversations.services import direct_conversation_start, group_create, message_post
+from coworking.asgi import application
+from members.models import User
+from notifications.models import Kind
+from notifications.services import notify
+from tests.factories import BlockFactory, UserFactory
+from tests.test_rooms_socket import ORIGIN
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+@database_sync_to_async
+def member_with_session(name: str) -> tuple[User, str, Client]:
+    user = UserFactory.create(display_name=name, language="en")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return user, client.cookies["sessionid"].value, client
+
+
+async def tab(session: str) -> tuple[WebsocketCommunicator, dict[str, Any]]:
+    """A page of the member's: its socket, and the `hello` it opened with."""
+    communicator = WebsocketCommunicator(
+        application, "/ws/me/", headers=[ORIGIN, (b"cookie", f"sessionid={session}".encode())]
+    )
+    connected, _detail = await communicator.connect(timeout=5)
+    assert connected
+    hello = await communicator.receive_json_from(timeout=5)
+    assert hello["type"] == "hello"
+    return communicator, hello
+
+
+async def next_of(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
+    while True:
+        frame = await communicator.receive_json_from(timeout=5)
+        if frame["type"] == kind:
+            return frame
+        assert frame["type"] in {"counts", "read", "message.new", "typing"}, frame
+
+
+def sent(conversation: Conversation, text: str, client_id: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "message.send",
+        "conversation": conversation.pk,
+        "text": text,
+        "client_id": client_id or str(uuid.uuid4()),
+    }
+
+
+async def test_two_members_converse_live_on_every_tab_and_a_resend_is_stored_once() -> None:
+    ana, ana_session, _ = await member_with_session("Ana")
+    beto, beto_session, _ = await member_with_session("Beto")
+    conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
+    ana_tab, hello = await tab(ana_session)
+    ana_other_tab, _ = await tab(ana_session)
+    beto_tab, beto_hello = await tab(beto_session)
+    assert hello["you"] == {"id": ana.pk, "name": "Ana"}
+    assert beto_hello["counts"] == {"messages": 0, "notices": 0}
+
+    frame = sent(conversation, "¿Café a las 11? <b>sí</b>")
+    await ana_tab.send_json_to(frame)
+    # Both reach the sending page, in either order (the ack is direct, the message goes
+    # through Redis to every tab).
+    first, second = await ana_tab.receive_json_from(5), await ana_tab.receive_json_from(5)
+    by_type = {first["type"]: first, second["type"]: second}
+    new, ack = by_type["message.new"], by_type["message.ack"]
+    assert ack == {
+        "type": "message.ack",
+        "conversation": conversation.pk,
+        "client_id": frame["client_id"],
+        "id": new["message"]["id"],
+    }
+    for other in (ana_other_tab, beto_tab):
+        heard = (await next_of(other, "message.new"))["message"]
+        assert heard["text"] == "¿Café a las 11? <b>sí</b>"
+        assert heard["author"] == {"id": ana.pk, "name": "Ana"}
+        assert heard["conversation"] == conversation.pk
+
+    await ana_tab.send_json_to(frame)  # the same message again, after a reconnect say
+    assert (await next_of(ana_tab, "message.ack"))["id"] == ack["id"]
+    assert await beto_tab.receive_nothing(timeout=0.3)
+    assert await database_sync_to_async(Message.objects.count)() == 1
+
+    # Beto reads it: Ana's tabs see the receipt, Beto's counters are pushed.
+    beto_other_tab, other_hello = await tab(beto_session)
+    assert other_hello["counts"]["messages"] == 1
+    await beto_tab.send_json_to(
+        {"type": "read", "conversation": conversation.pk, "upto": ack["id"]}
+    )
+    receipt = await next_of(ana_tab, "read")
+    assert receipt == {
+        "type": "read",
+        "conversation": conversation.pk,
+        "member": beto.pk,
+        "upto": ack["id"],
+    }
+    assert await next_of(beto_other_tab, "counts") == {
+        "type": "counts",
+        "messages": 0,
+        "notices": 0,
+    }
+    for communicator in (ana_tab, ana_other_tab, beto_tab, beto_other_tab):
+        await communicator.disconnect()
+
+
+async def test_a_message_posted_over_http_is_pushed_too_and_a_reconnect_catches_up() -> None:
+    ana, _ana_session, anas = await member_with_session("Ana")
+    beto, beto_session, _ = await member_with_session("Beto")
+    conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
+    beto_tab, _ = await tab(beto_session)
+
+    posted = await database_sync_to_async(anas.post)(
+        f"/messages/{conversation.pk}/", {"text": "Sin JavaScript", "client_id": str(uuid.uuid4())}
+    )
+    assert posted.status_code == 302
+    first = (await next_of(beto_tab, "message.new"))["message"]
+    await beto_tab.disconnect()
+
+    # Said while Beto's page was offline.
+    for text in ("uno", "dos"):
+        await database_sync_to_async(message_post)(
+            conversation=conversation, author=ana, text=text, client_id=uuid.uuid4()
+        )
+    beto_tab, _ = await tab(beto_session)
+    await beto_tab.send_json_to(
+        {"type": "messages.since", "conversation": conversation.pk, "after": first["id"]}
+    )
+    caught_up = await next_of(beto_tab, "messages")
+    assert [m["text"] for m in caught_up["messages"]] == ["uno", "dos"]
+    assert caught_up["has_more"] is False
+    await beto_tab.disconnect()
+
+
+async def test_typing_reaches_the_others_once_in_a_while_and_never_the_typist() -> None:
+    ana, ana_session, _ = await member_with_session("Ana")
+    beto, beto_session, _ = await member_with_session("Beto")
+    conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
+    ana_tab, _ = await tab(ana_session)
+    beto_tab, _ = await tab(beto_session)
+
+    for _ in range(5):
+        await ana_tab.send_json_to({"type": "typing", "conversation": conversation.pk})
+    typing = await next_of(beto_tab, "typing")
+    assert typing == {
+        "type": "typing",
+        "conversation": conversation.pk,
+        "member": {"id": ana.pk, "name": "Ana"},
+    }
+    assert await beto_tab.receive_nothing(timeout=0.3)
+    assert await ana_tab.receive_nothing(timeout=0.1)
+    await ana_tab.disconnect()
+    await beto_tab.disconnect()
+
+
+async def test_outsiders_blocked_members_and_bad_frames_get_errors_on_a_socket_that_stays() -> None:
+    ana, _ana_session, _ = await member_with_session("Ana")
+    beto, beto_session, _ = await member_with_session("Beto")
+    _carla, carla_session, _ = await member_with_session("Carla")
+    conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
+    carla_tab, _ = await tab(carla_session)
+    beto_tab, _ = await tab(beto_session)
+
+    frame = sent(conversation, "Me cuelo")
+    await carla_tab.send_json_to(frame)
+    refused = await next_of(carla_tab, "error")
+    assert (refused["code"], refused["client_id"]) == ("not_found", frame["client_id"])
+    for bad in (
+        {"type": "typing", "conversation": conversation.pk},
+        {"type": "messages.since", "conversation": conversation.pk, "after": 0},
+        {"type": "read", "conversation": conversation.pk, "upto": 1},
+    ):
+        await carla_tab.send_json_to(bad)
+        assert (await next_of(carla_tab, "error"))["code"] == "not_found"
+    for bad in (
+        {"type": "message.send", "conversation": "1", "text": "x", "client_id": "no"},
+        {"type": "message.send", "conversation": conversation.pk, "text": "a\u0000b"},
+        {"type": "read", "conversation": conversation.pk, "upto": True},
+    ):
+        await carla_tab.send_json_to(bad)
+        assert (await next_of(carla_tab, "error"))["code"] == "invalid_fields"
+
+    await database_sync_to_async(BlockFactory.create)(blocker=ana, blocked=beto)
+    frame = sent(conversation, "¿Sigues ahí?")
+    await beto_tab.send_json_to(frame)
+    refused = await next_of(beto_tab, "error")
+    assert refused["code"] == "not_found" and refused["client_id"] == frame["client_id"]
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await carla_tab.send_json_to({"type": "ping"})
+    assert await next_of(carla_tab, "pong") == {"type": "pong"}
+    await carla_tab.disconnect()
+    await beto_tab.disconnect()
+
+
+async def test_in_a_group_a_blocked_authors_messages_do_not_reach_the_blocker() -> None:
+    ana, ana_session, _ = await member_with_session("Ana")
+    beto, beto_session, _ = await member_with_session("Beto")
+    carla, carla_session, _ = await member_with_session("Carla")
+    group = await database_sync_to_async(group_create)(
+        creator=ana, members=[beto, carla], title="Trío del café"
+    )
+    await database_sync_to_async(BlockFactory.create)(blocker=carla, blocked=ana)
+    ana_tab, _ = await tab(ana_session)
+    beto_tab, _ = await tab(beto_session)
+    carla_tab, _ = await tab(carla_session)
+
+    await ana_tab.send_json_to(sent(group, "Hola a los dos"))
+    assert (await next_of(ana_tab, "message.ack"))["id"]
+    assert (await next_of(beto_tab, "message.new"))["message"]["text"] == "Hola a los dos"
+    assert await carla_tab.receive_nothing(timeout=0.3)
+    assert (await database_sync_to_async(lambda: Participant.objects.count())()) == 3
+    for communicator in (ana_tab, beto_tab, carla_tab):
+        await communicator.disconnect()
+
+
+async def test_the_notifications_counter_follows_new_and_read_notices() -> None:
+    beto, beto_session, betos = await member_with_session("Beto")
+    beto_tab, hello = await tab(beto_session)
+    assert hello["counts"]["notices"] == 0
+
+    await database_sync_to_async(notify)(
+        user=beto, kind=Kind.EVENT_CHANGED, key="hello", text="Cambio de hora"
+    )
+    assert (await next_of(beto_tab, "counts"))["notices"] == 1
+    await database_sync_to_async(betos.post)("/notifications/read/")
+    assert (await next_of(beto_tab, "counts"))["notices"] == 0
+    await beto_tab.disconnect()
+
+
+async def test_logging_out_closes_the_member_socket_of_that_session() -> None:
+    _beto, beto_session, betos = await member_with_session("Beto")
+    beto_tab, _ = await tab(beto_session)
+
+    await database_sync_to_async(betos.post)("/accounts/logout/")
+    bye = await next_of(beto_tab, "bye")
+    assert bye["reason"] == "logged_out"
+    assert (await beto_tab.receive_output(timeout=5))["code"] == 4000
