@@ -26,6 +26,9 @@ class Conversation(models.Model):
     # "<smaller user id>:<larger user id>" for a direct conversation, so that two members
     # share exactly one; empty for groups.
     direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True, editable=False)
+    # What opened a group conversation for its members, e.g. "coffee:<matching group id>" for a
+    # coffee trio: opened once, however many times the round's task runs.
+    origin = models.CharField(max_length=40, null=True, blank=True, unique=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

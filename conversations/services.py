@@ -17,6 +17,7 @@ from conversations.models import (
     Participant,
 )
 from conversations.selectors import counts_for
+from matching.models import GroupMember, Round
 from members.models import Acquaintance, MessagesFrom, User
 from members.services import blocked_user_ids
 from rooms.broadcast import on_commit
@@ -281,3 +282,41 @@ def message_remove(*, message: Message, by: User) -> bool:
             user_ids=members,
         )
     return bool(removed)
+
+
+def round_conversations_open(*, round_id: int) -> int:
+    """Open the conversation of every group of a coffee round: the pair's direct one (kept if
+    they already had it), or a group for a trio, named after the programme. The members'
+    "who may write to me" setting does not apply: they asked to be introduced. Idempotent
+    (`direct_key`, `origin`). Returns how many conversations were opened."""
+    round_ = Round.objects.select_related("programme").filter(pk=round_id).first()
+    if round_ is None:
+        return 0
+    groups: dict[int, list[int]] = {}
+    for group_id, user_id in GroupMember.objects.filter(round=round_).values_list(
+        "group_id", "user_id"
+    ):
+        groups.setdefault(group_id, []).append(user_id)
+    opened = 0
+    for group_id, user_ids in groups.items():
+        with transaction.atomic():
+            if len(user_ids) == 2:
+                low, high = sorted(user_ids)
+                conversation, created = Conversation.objects.get_or_create(
+                    direct_key=f"{low}:{high}", defaults={"kind": Conversation.Kind.DIRECT}
+                )
+            else:
+                conversation, created = Conversation.objects.get_or_create(
+                    origin=f"coffee:{group_id}",
+                    defaults={
+                        "kind": Conversation.Kind.GROUP,
+                        "title": f"☕ {round_.programme.name}"[:GROUP_TITLE_MAX_LENGTH],
+                    },
+                )
+            if created:
+                Participant.objects.bulk_create(
+                    [Participant(conversation=conversation, user_id=u) for u in user_ids],
+                    ignore_conflicts=True,
+                )
+                opened += 1
+    return opened

@@ -1,10 +1,13 @@
-"""What the member socket hears from the apps below: news of the header's counters."""
+"""What conversations hear from the apps below: news of the header's counters, and new
+coffee rounds (each pair or trio gets its conversation)."""
 
 from typing import Any
 
 from django.dispatch import receiver
 
+from conversations import tasks
 from conversations.services import counts_push
+from matching.signals import round_introduced
 from members.models import User
 from notifications.signals import notices_changed
 
@@ -12,3 +15,8 @@ from notifications.signals import notices_changed
 @receiver(notices_changed)
 def push_counts_after_notices_changed(sender: Any, user: User, **kwargs: Any) -> None:
     counts_push(user=user)
+
+
+@receiver(round_introduced)
+def open_the_round_s_conversations(sender: Any, round_id: int, **kwargs: Any) -> None:
+    tasks.round_conversations_open.delay(round_id)

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from conversations import emails, selectors
+from conversations import emails, selectors, services
 from conversations.models import Participant
 from core.emails import EMAIL_RETRY, send_once
 from notifications.models import Kind
@@ -65,3 +65,10 @@ def unread_tell(seat_id: int) -> None:
             told_upto_id=told_before
         ),
     )
+
+
+@shared_task(ignore_result=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
+def round_conversations_open(round_id: int) -> None:
+    """Each pair of a coffee round gets its conversation (the one they may already share),
+    each trio a group; a second run opens nothing twice."""
+    services.round_conversations_open(round_id=round_id)

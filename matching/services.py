@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from matching import solver
 from matching.models import Group, GroupMember, Participation, Programme, Round, Unmatched
+from matching.signals import round_introduced
 from members.hours import working_span
 from members.models import Acquaintance, Block, User
 from members.services import acquaintances_record_groups
@@ -212,6 +213,7 @@ def _round_save(plan: Plan, *, notify: bool) -> Round:
     if notify:
         seat_ids = list(GroupMember.objects.filter(round=round_).values_list("pk", flat=True))
         unmatched_ids = list(Unmatched.objects.filter(round=round_).values_list("pk", flat=True))
+        transaction.on_commit(lambda: round_introduced.send(sender=Round, round_id=round_.pk))
         transaction.on_commit(lambda: tasks.intros_enqueue(seat_ids, unmatched_ids))
     return round_
 

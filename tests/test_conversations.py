@@ -13,14 +13,21 @@ from django.utils import timezone
 
 from conversations.models import Conversation, Message, Participant
 from conversations.selectors import unread_total
-from conversations.services import direct_conversation_start, group_create, message_post
+from conversations.services import (
+    direct_conversation_start,
+    group_create,
+    message_post,
+    round_conversations_open,
+)
 from conversations.tasks import unread_tell_tick
+from matching.services import round_create
 from members.models import MessagesFrom, Profile, User
 from members.privacy import account_delete, account_export
 from moderation.models import Report
 from notifications.models import Channel, Kind, Notification
 from notifications.services import preferences_set
 from tests.factories import AcquaintanceFactory, BlockFactory, onboarded_member
+from tests.test_matching_rounds import SLOT, community, participant
 
 pytestmark = pytest.mark.django_db
 
@@ -391,3 +398,32 @@ def test_a_reported_message_is_the_only_one_staff_read_and_they_can_remove_it() 
     assert rude.is_deleted and rude.text == ""
     page = anas.get(conversation.get_absolute_url()).content.decode()
     assert "Staff removed this message." in page and "Algo privado" in page
+
+
+# Coffee rounds ---------------------------------------------------------------------------
+
+
+def test_each_coffee_pair_and_trio_gets_its_conversation_with_the_round(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    people = [participant(display_name=f"Persona {n}", language="en") for n in range(5)]
+    Profile.objects.filter(user=people[0]).update(messages_from=MessagesFrom.NOBODY)
+    with django_capture_on_commit_callbacks(execute=True):
+        round_, _ = round_create(programme=community(), scheduled_for=SLOT)
+
+    groups = [sorted(seat.user_id for seat in group.members.all()) for group in round_.groups.all()]
+    assert sorted(len(group) for group in groups) == [2, 3]
+    pair = next(group for group in groups if len(group) == 2)
+    trio = next(group for group in groups if len(group) == 3)
+    direct = Conversation.objects.get(direct_key=f"{pair[0]}:{pair[1]}")
+    together = Conversation.objects.get(kind=Conversation.Kind.GROUP)
+    assert together.title == "☕ " + community().name
+    assert sorted(together.participants.values_list("user_id", flat=True)) == trio
+    # Even a member who takes no new conversations may write to the partner they asked for.
+    partner = User.objects.get(pk=pair[0])
+    message_post(conversation=direct, author=partner, text="¡Hola!", client_id=uuid.uuid4())
+    listed = signed_in(User.objects.get(pk=trio[0])).get("/messages/").content.decode()
+    assert together.title in listed
+
+    assert round_conversations_open(round_id=round_.pk) == 0  # a second run opens nothing
+    assert Conversation.objects.count() == 2
