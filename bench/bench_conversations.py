@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bench.scratch import copy_rows, scratch_run
@@ -376,12 +377,12 @@ def _worker() -> str:
     for _ in range(ROUNDS):
         series = {key: _Series() for key in labels}
         for user in sample:
-            entries = _measure(series["list"], lambda user=user: conversations_of(user=user))
+            entries = _measure(series["list"], partial(conversations_of, user=user))
             listed.append(len(entries))
         for user in sample:
-            _measure(series["unread"], lambda user=user: unread_total(user=user))
+            _measure(series["unread"], partial(unread_total, user=user))
         for _ in range(LONG_RUNS):
-            _measure(series["long list"], lambda: conversations_of(user=second))
+            _measure(series["long list"], partial(conversations_of, user=second))
         for _ in range(PAGE_RUNS):
             page, _more = _measure(
                 series["latest"],

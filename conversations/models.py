@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
@@ -88,6 +89,10 @@ class Message(models.Model):
     # Removed by staff after a report (the text goes, the row stays, so the conversation
     # keeps its shape and the report its reference).
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The text as the members' own search reads it on PostgreSQL (lower case, no accents,
+    # `to_tsvector('simple', ...)`, GIN-indexed by migration 0005); NULL elsewhere, where the
+    # search reads `text` itself (conversations.selectors.messages_search).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("message")

@@ -6,12 +6,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.http import Http404
 
 from conversations.models import Conversation, Message, Participant
 from members.models import Acquaintance, Block, User
+from members.search import search_terms
 from members.services import blocked_user_ids
 from notifications.selectors import unread_count
 
@@ -217,3 +220,53 @@ def read_mark(*, conversation: Conversation, user: User) -> int:
     """The last message `user` had read in the conversation (0: none)."""
     seat = Participant.objects.filter(conversation=conversation, user=user).first()
     return seat.last_read_id if seat is not None else 0
+
+
+# Results a search shows at once, newest first.
+SEARCH_LIMIT = 30
+
+
+@dataclass
+class Found:
+    message: Message
+    conversation_name: str
+
+
+def messages_search(*, user: User, query: str) -> list[Found]:
+    """The messages of `user`'s conversations that hold every word of `query` (word prefixes,
+    accents ignored, on PostgreSQL; a plain substring match per word elsewhere), newest
+    first, up to SEARCH_LIMIT; what a block hides stays hidden. Three queries."""
+    terms = search_terms(query)
+    if not terms:
+        return []
+    hidden = blocked_user_ids(user=user)
+    found = (
+        Message.objects.filter(conversation__participants__user=user, deleted_at__isnull=True)
+        .exclude(author_id__in=hidden)
+        .select_related("author", "conversation")
+    )
+    if connection.vendor == "postgresql":
+        # search_terms() keeps letters and digits only: quoting cannot be broken out of.
+        tsquery = " & ".join(f"'{term}':*" for term in terms)
+        found = found.filter(search_vector=SearchQuery(tsquery, search_type="raw", config="simple"))
+    else:
+        for term in query.split()[:8]:
+            found = found.filter(text__icontains=term)
+    messages = list(found.order_by("-id")[: SEARCH_LIMIT * 2])
+    people: dict[int, list[User]] = {}
+    for seat in (
+        Participant.objects.filter(conversation__in={m.conversation_id for m in messages})
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("joined_at", "id")
+    ):
+        people.setdefault(seat.conversation_id, []).append(seat.user)
+    results = []
+    for message in messages:
+        others = people.get(message.conversation_id, [])
+        direct = message.conversation.kind == Conversation.Kind.DIRECT
+        if direct and any(other.pk in hidden for other in others):
+            continue
+        name = message.conversation.title or ", ".join(other.name for other in others)
+        results.append(Found(message, name))
+    return results[:SEARCH_LIMIT]

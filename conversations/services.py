@@ -2,8 +2,9 @@
 
 import uuid
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.contrib.postgres.search import SearchVector
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ from conversations.models import (
 from conversations.selectors import counts_for
 from matching.models import GroupMember, Round
 from members.models import Acquaintance, MessagesFrom, User
+from members.search import normalise
 from members.services import blocked_user_ids
 from rooms.broadcast import on_commit
 
@@ -210,6 +212,7 @@ def message_post(
             defaults={"text": text},
         )
         if created:
+            message_index(message=message)
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=message.created_at
             )
@@ -219,6 +222,15 @@ def message_post(
             message.author = author
             on_commit(live.message_new, message_frame=live.message_data(message), user_ids=user_ids)
     return message, created
+
+
+def message_index(*, message: Message) -> None:
+    """Make the message findable by its members' search: on PostgreSQL, its text without
+    accents, parsed as the search parses queries; elsewhere the search reads the text."""
+    if connection.vendor == "postgresql":
+        Message.objects.filter(pk=message.pk).update(
+            search_vector=SearchVector(Value(normalise(message.text)), config="simple")
+        )
 
 
 def conversation_read(
@@ -266,7 +278,7 @@ def message_remove(*, message: Message, by: User) -> bool:
         raise ConversationRefused(_("Only staff can remove someone else's message."))
     now = timezone.now()
     removed = Message.objects.filter(pk=message.pk, deleted_at__isnull=True).update(
-        text="", deleted_at=now
+        text="", deleted_at=now, search_vector=None
     )
     if removed:
         message.text, message.deleted_at = "", now

@@ -7,6 +7,7 @@ app_name = "conversations"
 urlpatterns = [
     path("", views.conversation_list, name="list"),
     path("new/", views.group_new, name="group_new"),
+    path("search/", views.conversation_search, name="search"),
     path("<int:conversation_id>/", views.conversation_detail, name="detail"),
     path("<int:conversation_id>/group/", views.group_settings, name="group"),
     path("with/<int:member_id>/", views.conversation_start, name="start"),

@@ -23,6 +23,14 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def conversation_search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    results = selectors.messages_search(user=request.user, query=query) if query else []  # type: ignore[arg-type]
+    return render(request, "conversations/search.html", {"query": query, "results": results})
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]

@@ -427,3 +427,33 @@ def test_each_coffee_pair_and_trio_gets_its_conversation_with_the_round(
 
     assert round_conversations_open(round_id=round_.pk) == 0  # a second run opens nothing
     assert Conversation.objects.count() == 2
+
+
+# Search ----------------------------------------------------------------------------------
+
+
+def test_members_find_words_in_their_own_conversations_only() -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    with_beto = direct_conversation_start(starter=ana, other=beto)
+    with_carla = direct_conversation_start(starter=ana, other=carla)
+    private = direct_conversation_start(starter=beto, other=carla)
+    for conversation, author, text in (
+        (with_beto, beto, "¿Quedamos para el café del jueves?"),
+        (with_beto, ana, "Mejor el viernes"),
+        (with_carla, carla, "El CAFÉ de la mañana es sagrado"),
+        (private, carla, "Cafetería secreta"),
+    ):
+        message_post(conversation=conversation, author=author, text=text, client_id=uuid.uuid4())
+    anas = signed_in(ana)
+
+    found = anas.get("/messages/search/", {"q": "cafe"}).content.decode()
+    assert "¿Quedamos para el café del jueves?" in found and "El CAFÉ de la mañana" in found
+    assert "secreta" not in found and "viernes" not in found
+    assert "Beto Blanco" in found and "Carla Cruz" in found
+    both = anas.get("/messages/search/", {"q": "café jueves"}).content.decode()
+    assert "jueves" in both and "sagrado" not in both
+    BlockFactory.create(blocker=carla, blocked=ana)
+    assert "sagrado" not in anas.get("/messages/search/", {"q": "cafe"}).content.decode()
+    odd = anas.get("/messages/search/", {"q": "' & ! :* ("})
+    assert odd.status_code == 200
+    assert "No message of yours holds" not in anas.get("/messages/search/").content.decode()

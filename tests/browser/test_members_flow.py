@@ -116,6 +116,8 @@ def test_member_pages_pass_axe(
         "/accounts/email/",
         "/pairs/",
         "/accounts/password/change/",
+        "/messages/new/",
+        "/messages/search/?q=hola",
     ):
         page.goto(path)
         for scheme in ("light", "dark"):

@@ -9,11 +9,17 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from conversations.services import direct_conversation_start, message_post
+from conversations.services import direct_conversation_start, group_create, message_post
 from members.models import User
 from rooms.models import CAFETERIA_SLUG
 from tests.browser.test_rooms_live import cafeteria
-from tests.factories import PASSWORD, EventFactory, MessageFactory
+from tests.factories import (
+    PASSWORD,
+    AcquaintanceFactory,
+    EventFactory,
+    MessageFactory,
+    onboarded_member,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +45,9 @@ MEMBER_PAGES = [
     "/pairs/",  # coffee pairs
     "/messages/",  # conversations
     "/messages/{conversation}/",  # a conversation
+    "/messages/search/?q=café",  # search in one's messages
+    "/messages/new/",  # a new group
+    "/messages/{group}/group/",  # a group's members and name
 ]
 VISITOR_PAGES = ["/", "/events/", "/accounts/login/", "/accounts/signup/"]
 
@@ -100,12 +109,21 @@ def test_a_member_s_main_pages_fit_a_phone_and_pass_axe(
         text="¿Tomamos un café virtual el jueves? https://example.com/agenda",
         client_id=uuid.uuid4(),
     )
+    AcquaintanceFactory.create(owner=alice, other=bob)
+    carla = onboarded_member("Carla Cruz", email="carla@example.com")
+    group = group_create(creator=alice, members=[bob, carla], title="Trío del café")
     page = phone(new_page)
     login(page, asgi_server, alice.email, PASSWORD)
 
     for number, path in enumerate(MEMBER_PAGES):
         page.goto(
-            path.format(member=alice.pk, other=bob.pk, event=event.pk, conversation=conversation.pk)
+            path.format(
+                member=alice.pk,
+                other=bob.pk,
+                event=event.pk,
+                conversation=conversation.pk,
+                group=group.pk,
+            )
         )
 
         expect(page.get_by_role("heading", level=1)).to_be_visible()
