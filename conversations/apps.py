@@ -7,7 +7,8 @@ class ConversationsConfig(AppConfig):
     verbose_name = _("Conversations")
 
     def ready(self) -> None:
-        from conversations import signals  # noqa: F401 (connects the receivers)
+        from conversations import digest, signals  # noqa: F401 (signals connects receivers)
         from conversations.privacy import register_conversations_data
 
         register_conversations_data()
+        digest.register()

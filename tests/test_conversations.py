@@ -3,7 +3,7 @@ who may write to whom, blocks, and export and deletion."""
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,10 +26,14 @@ from members.privacy import account_delete, account_export
 from moderation.models import Report
 from notifications.models import Channel, Kind, Notification
 from notifications.services import preferences_set
+from notifications.tasks import digest_tick
 from tests.factories import AcquaintanceFactory, BlockFactory, onboarded_member
 from tests.test_matching_rounds import SLOT, community, participant
 
 pytestmark = pytest.mark.django_db
+
+# Monday 30 November 2026, 08:30 in Madrid: the weekly digest's time.
+DIGEST_MONDAY = datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
 
 
 def member(name: str, **fields: Any) -> User:
@@ -457,3 +461,26 @@ def test_members_find_words_in_their_own_conversations_only() -> None:
     odd = anas.get("/messages/search/", {"q": "' & ! :* ("})
     assert odd.status_code == 200
     assert "No message of yours holds" not in anas.get("/messages/search/").content.decode()
+
+
+def test_the_weekly_digest_lists_the_conversations_waiting_for_the_member(
+    smtp: Any,
+) -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    User.objects.filter(pk=ana.pk).update(
+        last_seen_at=DIGEST_MONDAY - timedelta(days=10),
+        date_joined=DIGEST_MONDAY - timedelta(days=60),
+        time_zone="Europe/Madrid",
+    )
+    conversation = direct_conversation_start(starter=beto, other=ana)
+    for text in ("¿Hablamos?", "¿Sigues por aquí?"):
+        message_post(conversation=conversation, author=beto, text=text, client_id=uuid.uuid4())
+
+    with time_machine.travel(DIGEST_MONDAY, tick=False):
+        digest_tick()
+
+    [email] = [m for m in smtp.messages if ana.email in str(m["To"])]
+    text = email.get_body(preferencelist=("plain",)).get_content()
+    assert "Messages waiting for you" in text
+    assert "Beto Blanco: 2 unread messages" in text
+    assert f"/messages/{conversation.pk}/" in text
