@@ -47,6 +47,7 @@ ROUNDS = 2
 GOAL_MS = 100.0
 SEED = 20261203
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)  # message ids count microseconds from here
 
 FIRST_NAMES = (  # noqa: SIM905 (word lists read better as prose)
     "Lucía María Sofía Martina Camila Paula Julia Carmen Laura Inés Elena Noelia Renata "
@@ -112,7 +113,12 @@ def _groups(rng: random.Random, members: range) -> list[list[int]]:
 @dataclass
 class _Loader:
     """Builds conversations with their seats and messages, ids included, and COPYs them a
-    chunk at a time (conversations first, for the foreign keys)."""
+    chunk at a time (conversations first, for the foreign keys).
+
+    Message ids follow the time the message was sent, across conversations, as the sequence
+    hands them out: a conversation's messages are spread over the id range (and, once the
+    table is clustered on its primary key, over the table) as they would be after a year of
+    use, not stored side by side."""
 
     rng: random.Random
     conversations: list[Any] = field(default_factory=list)
@@ -122,8 +128,8 @@ class _Loader:
         default_factory=lambda: {"conversations": 0, "participants": 0, "messages": 0}
     )
     seats: dict[int, int] = field(default_factory=dict)
+    used_ids: set[int] = field(default_factory=set)
     next_participant: int = 1
-    next_message: int = 1
     loaded: float = 0.0
 
     def add(
@@ -133,6 +139,7 @@ class _Loader:
         people: list[int],
         authors: list[int],
         unread: dict[int, int] | None = None,
+        created: datetime | None = None,
     ) -> list[int]:
         """A conversation whose messages are by `authors`, in order; `unread` is how many of
         the last messages each member has not read (at random when not given). Returns the
@@ -141,14 +148,14 @@ class _Loader:
 
         rng = self.rng
         direct = len(people) == 2
-        created = NOW - timedelta(seconds=rng.randrange(365 * 86_400))
+        if created is None:
+            created = NOW - timedelta(seconds=rng.randrange(365 * 86_400))
         # Long conversations spread over their whole life, short ones over a fortnight.
         span = (NOW - created).total_seconds()
         if len(authors) < 100:
             span = min(span, 14 * 86_400)
         moments = sorted(created + timedelta(seconds=rng.random() * span) for _ in authors)
-        ids = list(range(self.next_message, self.next_message + len(authors)))
-        self.next_message += len(authors)
+        ids = self.message_ids(moments)
         self.conversations.append(
             Conversation(
                 pk=pk,
@@ -161,14 +168,16 @@ class _Loader:
             )
         )
         for message_pk, author, moment in zip(ids, authors, moments, strict=True):
+            words = rng.choices(WORDS, k=rng.randint(3, 20))
             self.messages.append(
                 Message(
                     pk=message_pk,
                     conversation_id=pk,
                     author_id=author,
                     client_id=uuid.UUID(int=rng.getrandbits(128), version=4),
-                    text=" ".join(rng.choices(WORDS, k=rng.randint(3, 20))).capitalize(),
+                    text=" ".join(words).capitalize(),
                     created_at=moment,
+                    search_vector=self.search_vector(words),
                 )
             )
         last_own = {author: message_pk for message_pk, author in zip(ids, authors, strict=True)}
@@ -196,6 +205,31 @@ class _Loader:
         if len(self.conversations) >= CHUNK:
             self.flush()
         return ids
+
+    def message_ids(self, moments: list[datetime]) -> list[int]:
+        """Ids in the order of `moments` (sorted): the microsecond since EPOCH, moved on to
+        the next free id where two messages share one."""
+        ids: list[int] = []
+        for moment in moments:
+            candidate = (moment - EPOCH) // timedelta(microseconds=1)
+            if ids:
+                candidate = max(candidate, ids[-1] + 1)
+            while candidate in self.used_ids:
+                candidate += 1
+            self.used_ids.add(candidate)
+            ids.append(candidate)
+        return ids
+
+    def search_vector(self, words: list[str]) -> str:
+        """What conversations.services.message_index stores, `to_tsvector('simple',
+        normalise(text))`, in tsvector's input syntax: every word of these texts is letters
+        only, so each is one lexeme at its position."""
+        from members.search import normalise
+
+        positions: dict[str, list[str]] = {}
+        for position, word in enumerate(words, start=1):
+            positions.setdefault(normalise(word), []).append(str(position))
+        return " ".join(f"'{lexeme}':{','.join(spots)}" for lexeme, spots in positions.items())
 
     def flush(self) -> None:
         from conversations.models import Conversation, Message, Participant
@@ -252,7 +286,13 @@ def _populate(rng: random.Random) -> _Population:
     # Member 2 has been away: the last LONG_UNREAD messages are all member 1's, unread.
     long_authors = [rng.choice((1, 2)) for _ in range(LONG_MESSAGES - LONG_UNREAD)]
     long_authors += [1] * LONG_UNREAD
-    long_ids = loader.add(pk=1, people=[1, 2], authors=long_authors, unread={2: LONG_UNREAD})
+    long_ids = loader.add(
+        pk=1,
+        people=[1, 2],
+        authors=long_authors,
+        unread={2: LONG_UNREAD},
+        created=NOW - timedelta(days=300),
+    )
     for pk, people in enumerate(shapes, start=2):
         count = rng.randint(*MESSAGES_EACH)
         loader.add(pk=pk, people=people, authors=[rng.choice(people) for _ in range(count)])
@@ -276,6 +316,8 @@ def _populate(rng: random.Random) -> _Population:
             no_style(), [User, Conversation, Participant, Message, Block]
         ):
             cursor.execute(sql)
+        # Messages in the order they were sent, as a year of inserts would have left them.
+        cursor.execute("CLUSTER conversations_message USING conversations_message_pkey")
         # What autovacuum would have done by the time anyone reads: statistics for the
         # planner, and a visibility map for index-only scans.
         cursor.execute("VACUUM ANALYZE")
@@ -432,7 +474,13 @@ def _worker() -> str:
     slowest = spent.index(max(spent))
     at_p95 = min(range(len(last.timings)), key=lambda index: abs(last.timings[index] - last.p95()))
     typical_plan = _explain(last.captured[at_p95][slowest]["sql"])
-    long_plan = _explain(rounds[-1]["long list"].captured[0][slowest]["sql"])
+    long = rounds[-1]["long list"]
+    long_spent = [
+        sum(float(queries[position]["time"]) for queries in long.captured)
+        for position in range(len(long.captured[0]))
+    ]
+    long_slowest = long_spent.index(max(long_spent))
+    long_plan = _explain(long.captured[0][long_slowest]["sql"])
     share = ", ".join(f"{seconds / sum(spent):.0%}" for seconds in spent)
 
     with connection.cursor() as cursor:
@@ -450,22 +498,33 @@ def _worker() -> str:
     sample_blocked = sum(user.pk in population.blocked_members for user in sample)
     totals = loader.totals
 
+    data = " ".join(
+        [
+            f"Loaded {MEMBERS:,} members, {totals['conversations']:,} conversations",
+            f"({direct_count:,} direct, {group_count:,} groups of",
+            f"{GROUP_SIZES[0]}–{GROUP_SIZES[1]}), {totals['participants']:,} seats and",
+            f"{totals['messages']:,} messages (seed {SEED}).",
+            f"Seats per member: min {seats[0]}, median {statistics.median(seats):.0f},",
+            f"max {seats[-1]} (pairs left over by the random pairing stay empty).",
+            f"Each conversation has {MESSAGES_EACH[0]}–{MESSAGES_EACH[1]} messages, except",
+            f"one direct conversation between members 1 and 2 with {LONG_MESSAGES:,}",
+            "over 300 days. Message ids follow the time of sending across conversations,",
+            "and the table is stored in that order, as a year of inserts leaves it.",
+            "A quarter of the seats have some unread, and every message has its search",
+            "vector, as `conversations.services.message_index` stores it.",
+            f"{population.blocks} members have blocked someone they talk to directly",
+            f"({sample_blocked} of the sampled members are on either side of a block).",
+            f"Generating took {population.generated:.0f} s, COPY {loader.loaded:.0f} s,",
+            "`CLUSTER` (on the primary key) and `VACUUM ANALYZE`",
+            f"{population.vacuumed:.0f} s. Messages take {messages_size} with indexes,",
+            f"seats {participants_size}, conversations {conversations_size}.",
+            f"{version.split(',')[0]}.",
+        ]
+    )
+
     return "\n".join(
         [
-            f"Loaded {MEMBERS:,} members, {totals['conversations']:,} conversations "
-            f"({direct_count:,} direct, {group_count:,} groups of {GROUP_SIZES[0]}–"
-            f"{GROUP_SIZES[1]}), {totals['participants']:,} seats and "
-            f"{totals['messages']:,} messages (seed {SEED}). Seats per member: "
-            f"min {seats[0]}, median {statistics.median(seats):.0f}, max {seats[-1]} "
-            f"(pairs left over by the random pairing stay empty). Each conversation has "
-            f"{MESSAGES_EACH[0]}–{MESSAGES_EACH[1]} messages, except one direct conversation "
-            f"between members 1 and 2 with {LONG_MESSAGES:,}; a quarter of the seats have "
-            f"some unread. {population.blocks} members have blocked someone they talk to "
-            f"directly ({sample_blocked} of the sampled members are on either side of a "
-            f"block). Generating took {population.generated:.0f} s, COPY "
-            f"{loader.loaded:.0f} s, `VACUUM ANALYZE` {population.vacuumed:.0f} s. Messages "
-            f"take {messages_size} with indexes, seats {participants_size}, conversations "
-            f"{conversations_size}. {version.split(',')[0]}.\n",
+            data + "\n",
             f"Reproduce with `make bench BENCH=conversations` (smaller: "
             f"`BENCH_CONVERSATIONS_MEMBERS=1000 make bench BENCH=conversations`). Each call "
             f"is timed in the benchmark's process with its queries captured "
@@ -480,8 +539,8 @@ def _worker() -> str:
             "```",
             typical_plan,
             "```\n",
-            f"The same query for member 2, whose list holds the {LONG_MESSAGES:,}-message "
-            "conversation:\n",
+            f"Plan of query {long_slowest + 1}, the slowest for member 2, whose list holds the "
+            f"{LONG_MESSAGES:,}-message conversation:\n",
             "```",
             long_plan,
             "```",

@@ -8,15 +8,17 @@ socket places, frame limits, budgets across sockets, error frames and goodbyes.
 
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
 
 from conversations import live, selectors, services
-from conversations.models import Conversation
+from conversations.models import Conversation, Message
 from conversations.services import ConversationRefused
 from members.models import User
 from rooms.broadcast import user_group
+from rooms.reactions import reaction_valid
 from rooms.sockets.base import PROTOCOL_VERSION, Handler, MemberSocket
 from rooms.sockets.frames import FrameError, positive_int, text, uuid_field
 
@@ -55,15 +57,62 @@ def _conversation(user: User, conversation_id: int) -> Conversation:
 
 
 @database_sync_to_async
-def _post(user: User, conversation_id: int, message_text: str, client_id: uuid.UUID) -> int:
+def _post(
+    user: User,
+    conversation_id: int,
+    message_text: str,
+    client_id: uuid.UUID,
+    reply_to: int | None,
+) -> int:
     conversation = _conversation(user, conversation_id)
     try:
         message, _created = services.message_post(
-            conversation=conversation, author=user, text=message_text, client_id=client_id
+            conversation=conversation,
+            author=user,
+            text=message_text,
+            client_id=client_id,
+            reply_to=reply_to,
         )
     except ConversationRefused as refusal:
         raise SocketRefusal(str(refusal)) from refusal
     return message.pk
+
+
+def _message(user: User, conversation_id: int, message_id: int) -> Message:
+    conversation = _conversation(user, conversation_id)
+    message = (
+        Message.objects.select_related("author", "reply_to__author", "conversation")
+        .filter(conversation=conversation, pk=message_id)
+        .first()
+    )
+    if message is None:
+        raise FrameError("not_found")
+    return message
+
+
+def _refusing(change: Callable[[], object]) -> None:
+    try:
+        change()
+    except ConversationRefused as refusal:
+        raise SocketRefusal(str(refusal)) from refusal
+
+
+@database_sync_to_async
+def _edit(user: User, conversation_id: int, message_id: int, new_text: str) -> None:
+    message = _message(user, conversation_id, message_id)
+    _refusing(lambda: services.message_edit(message=message, editor=user, text=new_text))
+
+
+@database_sync_to_async
+def _delete(user: User, conversation_id: int, message_id: int) -> None:
+    message = _message(user, conversation_id, message_id)
+    _refusing(lambda: services.message_delete(message=message, by=user))
+
+
+@database_sync_to_async
+def _react(user: User, conversation_id: int, message_id: int, emoji: str) -> None:
+    message = _message(user, conversation_id, message_id)
+    _refusing(lambda: services.reaction_toggle(message=message, user=user, emoji=emoji))
 
 
 @database_sync_to_async
@@ -134,9 +183,10 @@ class MemberConsumer(MemberSocket):
     async def on_message_send(self, content: dict[str, Any]) -> None:
         conversation_id = positive_int(content, "conversation")
         message_text, client_id = text(content), uuid_field(content, "client_id")
+        reply_to = None if content.get("reply_to") is None else positive_int(content, "reply_to")
         await self.spend("messages")
         try:
-            message_id = await _post(self.user, conversation_id, message_text, client_id)
+            message_id = await _post(self.user, conversation_id, message_text, client_id, reply_to)
         except SocketRefusal as refusal:
             await self.refuse("refused", refusal.message, about=content)
             return
@@ -150,6 +200,42 @@ class MemberConsumer(MemberSocket):
                 "id": message_id,
             }
         )
+
+    async def on_message_edit(self, content: dict[str, Any]) -> None:
+        conversation_id, message_id = (
+            positive_int(content, "conversation"),
+            positive_int(content, "id"),
+        )
+        new_text = text(content)
+        await self.spend("messages")
+        await self._changing(content, _edit(self.user, conversation_id, message_id, new_text))
+
+    async def on_message_delete(self, content: dict[str, Any]) -> None:
+        conversation_id, message_id = (
+            positive_int(content, "conversation"),
+            positive_int(content, "id"),
+        )
+        await self.spend("messages")
+        await self._changing(content, _delete(self.user, conversation_id, message_id))
+
+    async def on_message_react(self, content: dict[str, Any]) -> None:
+        conversation_id, message_id = (
+            positive_int(content, "conversation"),
+            positive_int(content, "id"),
+        )
+        emoji = content.get("emoji")
+        if not reaction_valid(emoji):
+            raise FrameError("invalid_fields")
+        await self.spend("signals")
+        await self._changing(content, _react(self.user, conversation_id, message_id, emoji))
+
+    async def _changing(self, content: dict[str, Any], change: Awaitable[None]) -> None:
+        """Run a change to a message; its result reaches every page (conversations.live),
+        a refusal only this one."""
+        try:
+            await change
+        except SocketRefusal as refusal:
+            await self.refuse("refused", refusal.message, about=content)
 
     async def on_read(self, content: dict[str, Any]) -> None:
         conversation_id, upto = positive_int(content, "conversation"), positive_int(content, "upto")
@@ -182,6 +268,9 @@ class MemberConsumer(MemberSocket):
 
     HANDLERS: ClassVar[dict[str, Handler]] = {
         "message.send": on_message_send,
+        "message.edit": on_message_edit,
+        "message.delete": on_message_delete,
+        "message.react": on_message_react,
         "read": on_read,
         "typing": on_typing,
         "messages.since": on_messages_since,

@@ -17,6 +17,8 @@ class MessageForm(forms.Form):
     )
     # Chosen when the page is drawn: sending the form twice stores the message once.
     client_id = forms.UUIDField(widget=forms.HiddenInput)
+    # The message this one answers (the page's "Reply" sets it).
+    reply_to = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
 
 class MembersField(forms.ModelMultipleChoiceField):

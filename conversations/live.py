@@ -21,18 +21,35 @@ def inbox_group(user_id: int) -> str:
     return f"inbox_{user_id}"
 
 
+# The start of an answered message, quoted above the answer.
+QUOTE_LENGTH = 140
+
+
 def message_data(message: Message) -> dict[str, Any]:
     """A message as the member socket shows it (docs/websocket-protocol.md, "The member
-    socket"); `author` must be loaded."""
+    socket"); `author` and `reply_to__author` must be loaded, and `reaction_list` set where
+    it has reactions (selectors.with_reactions)."""
     author = message.author
+    answered = message.reply_to
     return {
         "id": message.pk,
         "conversation": message.conversation_id,
         "author": {"id": author.pk, "name": author.name} if author else None,
         "text": message.text,
         "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": message.is_deleted,
         "client_id": str(message.client_id),
+        "reply_to": (
+            {
+                "id": answered.pk,
+                "author": answered.author.name if answered.author else None,
+                "text": answered.text[:QUOTE_LENGTH],
+            }
+            if answered is not None
+            else None
+        ),
+        "reactions": getattr(message, "reaction_list", []),
     }
 
 
@@ -77,6 +94,24 @@ async def conversation_changed(*, conversation_id: int, user_ids: list[int]) -> 
 
 
 async def message_deleted(*, conversation_id: int, message_id: int, user_ids: list[int]) -> None:
-    """Staff removed a message (moderation): pages showing it say so in its place."""
+    """Its author or staff (moderation) deleted a message: pages showing it say so."""
     frame = {"type": "message.deleted", "conversation": conversation_id, "id": message_id}
+    await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})
+
+
+async def message_edited(*, message_frame: dict[str, Any], user_ids: list[int]) -> None:
+    frame = {"type": "message.edited", "message": message_frame}
+    await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})
+
+
+async def message_reactions(
+    *, conversation_id: int, message_id: int, reactions: list[dict[str, Any]], user_ids: list[int]
+) -> None:
+    """A message's reactions changed: all of them, as they are now."""
+    frame = {
+        "type": "message.reactions",
+        "conversation": conversation_id,
+        "id": message_id,
+        "reactions": reactions,
+    }
     await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})

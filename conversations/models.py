@@ -86,8 +86,13 @@ class Message(models.Model):
     client_id = models.UUIDField()
     text = models.TextField(_("message"), validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    # Removed by staff after a report (the text goes, the row stays, so the conversation
-    # keeps its shape and the report its reference).
+    # The message this one answers, quoted above it.
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Removed by its author, or by staff after a report (the text goes, the row stays, so
+    # the conversation keeps its shape and a report its reference).
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The text as the members' own search reads it on PostgreSQL (lower case, no accents,
     # `to_tsvector('simple', ...)`, GIN-indexed by migration 0005); NULL elsewhere, where the
@@ -110,3 +115,24 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class Reaction(models.Model):
+    """A member's reaction to a message: one of rooms.reactions.REACTIONS, each at most once."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="conversation_reaction_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} on #{self.message_id}"

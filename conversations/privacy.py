@@ -3,7 +3,7 @@
 
 from typing import Any
 
-from conversations.models import Conversation, Message, Participant
+from conversations.models import Conversation, Message, Participant, Reaction
 from members.models import User
 from members.privacy import Deletion, personal_data_register
 
@@ -15,6 +15,11 @@ def _export(user: User) -> list[dict[str, Any]]:
         written.setdefault(message.conversation_id, []).append(
             {"text": message.text, "at": message.created_at.isoformat()}
         )
+    reactions: dict[int, list[dict[str, Any]]] = {}
+    for reaction in Reaction.objects.filter(user=user).select_related("message"):
+        reactions.setdefault(reaction.message.conversation_id, []).append(
+            {"emoji": reaction.emoji, "message": reaction.message_id}
+        )
     return [
         {
             "conversation": seat.conversation_id,
@@ -22,6 +27,7 @@ def _export(user: User) -> list[dict[str, Any]]:
             "name": seat.conversation.title,
             "joined_at": seat.joined_at.isoformat(),
             "messages_written": written.get(seat.conversation_id, []),
+            "reactions": reactions.get(seat.conversation_id, []),
         }
         for seat in seats
     ]
@@ -29,6 +35,7 @@ def _export(user: User) -> list[dict[str, Any]]:
 
 def _delete(user: User) -> None:
     Participant.objects.filter(user=user).delete()
+    Reaction.objects.filter(user=user).delete()
     Conversation.objects.filter(created_by=user).update(created_by=None)
 
 
@@ -39,10 +46,11 @@ def register_conversations_data() -> None:
             "conversations.Conversation",
             "conversations.Participant",
             "conversations.Message",
+            "conversations.Reaction",
         ),
         export=_export,
         delete=_delete,
         deletion=Deletion.ANONYMISE,
         note="Their seats in conversations are erased; what they wrote stays for the others "
-        "in the conversation, signed by a former member.",
+        "in the conversation, signed by a former member; their reactions are erased.",
     )

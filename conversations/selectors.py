@@ -5,6 +5,7 @@ the other member of a direct conversation."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
@@ -12,11 +13,12 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.http import Http404
 
-from conversations.models import Conversation, Message, Participant
+from conversations.models import Conversation, Message, Participant, Reaction
 from members.models import Acquaintance, Block, User
 from members.search import search_terms
 from members.services import blocked_user_ids
 from notifications.selectors import unread_count
+from rooms.reactions import REACTIONS
 
 # Messages shown at once; older ones come a page at a time.
 PAGE_SIZE = 50
@@ -131,15 +133,41 @@ def messages_page(
     rows = (
         Message.objects.filter(conversation=conversation)
         .exclude(author_id__in=blocked_user_ids(user=viewer))
-        .select_related("author")
+        .select_related("author", "reply_to__author")
     )
     if after is not None:
         page = list(rows.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])
-        return page[:PAGE_SIZE], len(page) > PAGE_SIZE
+        return with_reactions(page[:PAGE_SIZE]), len(page) > PAGE_SIZE
     if before is not None:
         rows = rows.filter(id__lt=before)
     page = list(rows.order_by("-id")[: PAGE_SIZE + 1])
-    return list(reversed(page[:PAGE_SIZE])), len(page) > PAGE_SIZE
+    return with_reactions(list(reversed(page[:PAGE_SIZE]))), len(page) > PAGE_SIZE
+
+
+def reactions_of(message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """{message id: [{"emoji", "members": [user ids]}]} in the order of REACTIONS, in one
+    query."""
+    found: dict[int, dict[str, list[int]]] = {}
+    for message_id, emoji, user_id in (
+        Reaction.objects.filter(message_id__in=message_ids)
+        .order_by("created_at", "id")
+        .values_list("message_id", "emoji", "user_id")
+    ):
+        found.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+    return {
+        message_id: [
+            {"emoji": emoji, "members": by_emoji[emoji]} for emoji in REACTIONS if emoji in by_emoji
+        ]
+        for message_id, by_emoji in found.items()
+    }
+
+
+def with_reactions(messages: list[Message]) -> list[Message]:
+    """The messages, each with its `reaction_list` (reactions_of) set."""
+    reactions = reactions_of([message.pk for message in messages])
+    for message in messages:
+        message.reaction_list = reactions.get(message.pk, [])  # type: ignore[attr-defined]
+    return messages
 
 
 def read_marks(*, conversation: Conversation, viewer: User) -> dict[int, int]:

@@ -16,13 +16,15 @@ from conversations.models import (
     Conversation,
     Message,
     Participant,
+    Reaction,
 )
-from conversations.selectors import counts_for
+from conversations.selectors import counts_for, reactions_of
 from matching.models import GroupMember, Round
 from members.models import Acquaintance, MessagesFrom, User
 from members.search import normalise
 from members.services import blocked_user_ids
 from rooms.broadcast import on_commit
+from rooms.reactions import reaction_valid
 
 
 class ConversationRefused(ValueError):
@@ -197,19 +199,32 @@ def audience(*, conversation: Conversation, author: User) -> list[int]:
 
 
 def message_post(
-    *, conversation: Conversation, author: User, text: str, client_id: uuid.UUID
+    *,
+    conversation: Conversation,
+    author: User,
+    text: str,
+    client_id: uuid.UUID,
+    reply_to: int | None = None,
 ) -> tuple[Message, bool]:
-    """Store a message (once per `client_id`: a resend returns the first), count it as read
-    by its author and, after commit, push it to the sockets of everyone who may see it.
-    Raises ConversationRefused when it may not be sent."""
+    """Store a message (once per `client_id`: a resend returns the first), answering the
+    message `reply_to` of the same conversation if given, count it as read by its author
+    and, after commit, push it to the sockets of everyone who may see it. Raises
+    ConversationRefused when it may not be sent."""
     text = message_text_clean(text)
     user_ids = audience(conversation=conversation, author=author)
+    answered = None
+    if reply_to is not None:
+        answered = Message.objects.filter(
+            conversation=conversation, pk=reply_to, deleted_at__isnull=True
+        ).first()
+        if answered is None:
+            raise ConversationRefused(_("The message you answer is no longer there."))
     with transaction.atomic():
         message, created = Message.objects.get_or_create(
             conversation=conversation,
             author=author,
             client_id=client_id,
-            defaults={"text": text},
+            defaults={"text": text, "reply_to": answered},
         )
         if created:
             message_index(message=message)
@@ -270,30 +285,77 @@ def counts_push(*, user: User) -> None:
     on_commit(live.counts, user_id=user.pk, messages=messages, notices=notices)
 
 
-def message_remove(*, message: Message, by: User) -> bool:
-    """Staff take a reported message out of its conversation (moderation): the text goes,
-    the row stays, and the pages showing it hear so after commit. False when it was gone
-    already."""
+def _members_of(message: Message) -> list[int]:
+    return list(
+        Participant.objects.filter(conversation_id=message.conversation_id).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def _own_message(*, message: Message, user: User) -> None:
+    if message.author_id != user.pk:
+        raise ConversationRefused(_("You can only change your own messages."))
+    if message.is_deleted:
+        raise ConversationRefused(_("This message was deleted."))
+
+
+def message_edit(*, message: Message, editor: User, text: str) -> Message:
+    """The author changes their message; every page showing it hears so after commit."""
+    _own_message(message=message, user=editor)
+    message.text, message.edited_at = message_text_clean(text), timezone.now()
+    message.save(update_fields=["text", "edited_at"])
+    message_index(message=message)
+    on_commit(
+        live.message_edited,
+        message_frame=live.message_data(message),
+        user_ids=audience(conversation=message.conversation, author=editor),
+    )
+    return message
+
+
+def message_delete(*, message: Message, by: User) -> bool:
+    """Its author, or staff acting on a report (moderation), takes a message out of its
+    conversation: the text goes, the row stays, and the pages showing it hear so after
+    commit. False when it was gone already."""
     if not by.is_staff:
-        raise ConversationRefused(_("Only staff can remove someone else's message."))
+        _own_message(message=message, user=by)
     now = timezone.now()
     removed = Message.objects.filter(pk=message.pk, deleted_at__isnull=True).update(
         text="", deleted_at=now, search_vector=None
     )
     if removed:
         message.text, message.deleted_at = "", now
-        members = list(
-            Participant.objects.filter(conversation_id=message.conversation_id).values_list(
-                "user_id", flat=True
-            )
-        )
+        Reaction.objects.filter(message=message).delete()
         on_commit(
             live.message_deleted,
             conversation_id=message.conversation_id,
             message_id=message.pk,
-            user_ids=members,
+            user_ids=_members_of(message),
         )
     return bool(removed)
+
+
+def reaction_toggle(*, message: Message, user: User, emoji: str) -> bool:
+    """Add `user`'s `emoji` (one of rooms.reactions.REACTIONS) to the message, or take it
+    away if it was there; every page showing the message hears the new counts after commit.
+    Returns whether the reaction is now there."""
+    if not reaction_valid(emoji):
+        raise ConversationRefused(_("This reaction is not one of ours."))
+    if message.is_deleted:
+        raise ConversationRefused(_("This message was deleted."))
+    audience(conversation=message.conversation, author=user)  # a seat, and no block
+    deleted, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+    if not deleted:
+        Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)
+    on_commit(
+        live.message_reactions,
+        conversation_id=message.conversation_id,
+        message_id=message.pk,
+        reactions=reactions_of([message.pk]).get(message.pk, []),
+        user_ids=_members_of(message),
+    )
+    return not deleted
 
 
 def round_conversations_open(*, round_id: int) -> int:

@@ -10,5 +10,7 @@ urlpatterns = [
     path("search/", views.conversation_search, name="search"),
     path("<int:conversation_id>/", views.conversation_detail, name="detail"),
     path("<int:conversation_id>/group/", views.group_settings, name="group"),
+    path("<int:conversation_id>/<int:message_id>/react/", views.message_react, name="react"),
+    path("<int:conversation_id>/<int:message_id>/delete/", views.message_delete, name="delete"),
     path("with/<int:member_id>/", views.conversation_start, name="start"),
 ]

@@ -10,9 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from conversations import selectors, services
 from conversations.forms import GroupAddForm, GroupForm, GroupRenameForm, MessageForm
-from conversations.models import Conversation
+from conversations.models import Conversation, Message
 from conversations.services import ConversationRefused
 from members.models import User
+from rooms.reactions import REACTIONS
 
 
 @login_required
@@ -49,6 +50,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
                     author=user,
                     text=form.cleaned_data["text"],
                     client_id=form.cleaned_data["client_id"],
+                    reply_to=form.cleaned_data["reply_to"],
                 )
             except ConversationRefused as refusal:
                 form.add_error("text", str(refusal))
@@ -75,6 +77,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             "page": page,
             "has_older": has_older,
             "new_from": new_from,
+            "reactions": REACTIONS,
             "read_marks": selectors.read_marks(conversation=conversation, viewer=user),
             "form": form,
         },
@@ -169,3 +172,44 @@ def conversation_start(request: HttpRequest, member_id: int) -> HttpResponse:
         messages.error(request, str(refusal))
         return redirect("members:profile", member_id)
     return redirect(conversation)
+
+
+def _message_for(request: HttpRequest, conversation_id: int, message_id: int) -> Message:
+    conversation, _others = selectors.conversation_for(
+        user=request.user,  # type: ignore[arg-type]
+        conversation_id=conversation_id,
+    )
+    return get_object_or_404(
+        Message.objects.select_related("author", "conversation"),
+        conversation=conversation,
+        pk=message_id,
+    )
+
+
+@login_required
+@require_POST
+def message_react(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """A reaction without the page's script (which reacts over the member socket)."""
+    message = _message_for(request, conversation_id, message_id)
+    try:
+        services.reaction_toggle(
+            message=message,
+            user=request.user,  # type: ignore[arg-type]
+            emoji=request.POST.get("emoji", ""),
+        )
+    except ConversationRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect(f"{message.conversation.get_absolute_url()}#m{message.pk}")
+
+
+@login_required
+@require_POST
+def message_delete(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    message = _message_for(request, conversation_id, message_id)
+    try:
+        services.message_delete(message=message, by=request.user)  # type: ignore[arg-type]
+    except ConversationRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("Your message was deleted."))
+    return redirect(message.conversation)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conversations.models import Message as PrivateMessage
-from conversations.services import message_remove as private_message_remove
+from conversations.services import message_delete as private_message_delete
 from members.models import User
 from members.services import ModerationError, member_suspend
 from moderation.models import Report
@@ -104,7 +104,7 @@ def report_message_remove(*, report: Report, by: User, note: str = "") -> Report
     pages showing it hear of it like any deletion) and close the report."""
     message = report.message
     if report.conversation_message is not None:
-        private_message_remove(message=report.conversation_message, by=by)
+        private_message_delete(message=report.conversation_message, by=by)
     elif message is None:
         raise ModerationError(_("This report is not about a message."))
     elif message_delete(message=message, by=by):

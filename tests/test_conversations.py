@@ -401,7 +401,7 @@ def test_a_reported_message_is_the_only_one_staff_read_and_they_can_remove_it() 
     rude.refresh_from_db()
     assert rude.is_deleted and rude.text == ""
     page = anas.get(conversation.get_absolute_url()).content.decode()
-    assert "Staff removed this message." in page and "Algo privado" in page
+    assert "This message was deleted." in page and "Algo privado" in page
 
 
 # Coffee rounds ---------------------------------------------------------------------------

@@ -33,7 +33,13 @@ def member_with_session(name: str) -> tuple[User, str, Client]:
 async def tab(session: str) -> tuple[WebsocketCommunicator, dict[str, Any]]:
     """A page of the member's: its socket, and the `hello` it opened with."""
     communicator = WebsocketCommunicator(
-        application, "/ws/me/", headers=[ORIGIN, (b"cookie", f"sessionid={session}".encode())]
+        application,
+        "/ws/me/",
+        headers=[
+            ORIGIN,
+            (b"cookie", f"sessionid={session}".encode()),
+            (b"accept-language", b"en"),
+        ],
     )
     connected, _detail = await communicator.connect(timeout=5)
     assert connected
@@ -42,12 +48,25 @@ async def tab(session: str) -> tuple[WebsocketCommunicator, dict[str, Any]]:
     return communicator, hello
 
 
+# Frames a test may let pass while it waits for another (never an error or a goodbye).
+PASSING_BY = {
+    "counts",
+    "read",
+    "typing",
+    "message.new",
+    "message.ack",
+    "message.edited",
+    "message.deleted",
+    "message.reactions",
+}
+
+
 async def next_of(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
     while True:
         frame = await communicator.receive_json_from(timeout=5)
         if frame["type"] == kind:
             return frame
-        assert frame["type"] in {"counts", "read", "message.new", "typing"}, frame
+        assert frame["type"] in PASSING_BY, frame
 
 
 def sent(conversation: Conversation, text: str, client_id: str | None = None) -> dict[str, Any]:
@@ -246,3 +265,70 @@ async def test_logging_out_closes_the_member_socket_of_that_session() -> None:
     bye = await next_of(beto_tab, "bye")
     assert bye["reason"] == "logged_out"
     assert (await beto_tab.receive_output(timeout=5))["code"] == 4000
+
+
+async def test_replies_reactions_edits_and_deletions_reach_every_page_and_only_authors_change() -> (
+    None
+):
+    ana, ana_session, _ = await member_with_session("Ana")
+    beto, beto_session, betos = await member_with_session("Beto")
+    conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
+    first, _ = await database_sync_to_async(message_post)(
+        conversation=conversation, author=beto, text="¿Café el jueves?", client_id=uuid.uuid4()
+    )
+    ana_tab, _ = await tab(ana_session)
+    beto_tab, _ = await tab(beto_session)
+
+    answer = sent(conversation, "¡Sí! A las 10")
+    await ana_tab.send_json_to({**answer, "reply_to": first.pk})
+    heard = (await next_of(beto_tab, "message.new"))["message"]
+    assert heard["reply_to"] == {"id": first.pk, "author": "Beto", "text": "¿Café el jueves?"}
+
+    await beto_tab.send_json_to(
+        {"type": "message.react", "conversation": conversation.pk, "id": heard["id"], "emoji": "☕"}
+    )
+    for page in (ana_tab, beto_tab):
+        reactions = await next_of(page, "message.reactions")
+        assert reactions["reactions"] == [{"emoji": "☕", "members": [beto.pk]}]
+    await beto_tab.send_json_to(
+        {"type": "message.react", "conversation": conversation.pk, "id": heard["id"], "emoji": "🦄"}
+    )
+    assert (await next_of(beto_tab, "error"))["code"] == "invalid_fields"
+
+    # Beto cannot edit or delete Ana's message; Ana can.
+    await beto_tab.send_json_to(
+        {"type": "message.edit", "conversation": conversation.pk, "id": heard["id"], "text": "No"}
+    )
+    refused = await next_of(beto_tab, "error")
+    assert refused["code"] == "refused" and "your own messages" in refused["message"]
+    await ana_tab.send_json_to(
+        {
+            "type": "message.edit",
+            "conversation": conversation.pk,
+            "id": heard["id"],
+            "text": "A las 11",
+        }
+    )
+    edited = (await next_of(beto_tab, "message.edited"))["message"]
+    assert edited["text"] == "A las 11" and edited["edited_at"]
+    assert edited["reactions"] == []  # the edit frame says the text; reactions stay as they were
+    await ana_tab.send_json_to(
+        {"type": "message.delete", "conversation": conversation.pk, "id": heard["id"]}
+    )
+    deleted = await next_of(beto_tab, "message.deleted")
+    assert deleted == {
+        "type": "message.deleted",
+        "conversation": conversation.pk,
+        "id": heard["id"],
+    }
+
+    # Over HTTP too (a page without its script).
+    reacted = await database_sync_to_async(betos.post)(
+        f"/messages/{conversation.pk}/{first.pk}/react/", {"emoji": "👍"}
+    )
+    assert reacted.status_code == 302
+    assert (await next_of(ana_tab, "message.reactions"))["reactions"][0]["emoji"] == "👍"
+    page = (await database_sync_to_async(betos.get)(f"/messages/{conversation.pk}/")).content
+    assert "This message was deleted." in page.decode() and "A las 11" not in page.decode()
+    for page_socket in (ana_tab, beto_tab):
+        await page_socket.disconnect()

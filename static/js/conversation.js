@@ -2,7 +2,8 @@
 // "typing", read receipts, the day separators and a "jump to latest" button. Without this
 // script (or while disconnected) the form posts over HTTP and the page still works.
 
-import { element, guardLinks, lang, linkified, timeElement } from "./room/dom.js";
+import { button, confirmStep, element, guardLinks, lang, linkified, timeElement } from "./room/dom.js";
+import { reactionBar } from "./room/reactions.js";
 import { inbox, isConnected, send, showing } from "./me.js";
 
 const root = document.getElementById("conversation");
@@ -19,6 +20,8 @@ const jump = root.querySelector(".jump-latest");
 const form = document.getElementById("conversation-form");
 const textarea = form.querySelector("textarea");
 const clientIdField = form.querySelector("input[name=client_id]");
+const replyField = form.querySelector("input[name=reply_to]");
+const replying = form.querySelector(".replying");
 const status = form.querySelector(".send-status");
 
 const TYPING_EVERY_MS = 2500;
@@ -58,38 +61,200 @@ function toBottom() {
 function messageItem(message) {
   const item = element("li", "chat-message");
   if (message.author && message.author.id === myId) item.classList.add("mine");
+  item.id = `m${message.id}`;
   item.dataset.id = message.id;
   item.dataset.clientId = message.client_id;
   item.dataset.authorId = message.author ? message.author.id : "";
   const meta = element("p", "message-meta");
   const author = message.author ? message.author.name : gettext("Former member");
   meta.append(element("span", "message-author", author), " ", timeElement(message.created_at));
-  const body = element("p", "message-text");
-  item.append(meta, body);
-  if (message.deleted) {
-    showRemoved(item);
-    return item;
-  }
-  body.append(linkified(message.text));
-  // Someone else's message can be reported to staff, on a page of its own.
-  if (message.id && message.author && message.author.id !== myId) {
-    const report = element("a", "report", gettext("Report"));
-    report.append(element("span", "visually-hidden", ` ${interpolate(
-      gettext("this message by %(name)s"), { name: message.author.name }, true,
-    )}`));
-    report.href = root.dataset.reportUrl.replace("/0/", `/${message.id}/`);
-    const actions = element("p", "message-actions");
-    actions.append(report);
-    item.append(actions);
-  }
+  item.append(meta, element("p", "message-text"));
+  if (message.reply_to) item.prepend(quote(message.reply_to));
+  showMessage(item, message);
   return item;
 }
 
-function showRemoved(item) {
+function quote(answered) {
+  const block = element("blockquote", "message-quote");
+  block.append(
+    element("span", "quote-author", answered.author ?? gettext("Former member")),
+    " ",
+    answered.text || gettext("This message was deleted."),
+  );
+  return block;
+}
+
+// The message's text, edit mark, reactions and actions, as the server now has them.
+function showMessage(item, message) {
+  const body = item.querySelector(".message-text");
+  item.querySelector(".message-reactions")?.remove();
+  item.querySelector(".message-actions")?.remove();
+  if (message.deleted) {
+    showDeleted(item);
+    return;
+  }
+  body.replaceChildren(linkified(message.text));
+  const meta = item.querySelector(".message-meta");
+  if (message.edited_at && !meta.querySelector(".message-edited")) {
+    meta.append(" ", element("span", "message-edited", gettext("(edited)")));
+  }
+  item.dataset.text = message.text;
+  item.append(reactionBar(message.reactions || [], myId), actionsFor(item, message.author));
+}
+
+function actionsFor(item, author) {
+  const actions = element("div", "message-actions");
+  if (!item.dataset.id) return actions;
+  actions.append(button(gettext("Reply"), () => replyTo(item), "button-small button-ghost reply"));
+  if (author && author.id === myId) {
+    actions.append(
+      button(gettext("Edit"), () => startEdit(item), "button-small button-ghost edit"),
+      button(gettext("Delete"), () => confirmDelete(item), "button-small button-ghost delete"),
+    );
+  } else if (author) {
+    const report = element("a", "report", gettext("Report"));
+    report.append(element("span", "visually-hidden", ` ${interpolate(
+      gettext("this message by %(name)s"), { name: author.name }, true,
+    )}`));
+    report.href = root.dataset.reportUrl.replace("/0/", `/${item.dataset.id}/`);
+    actions.append(report);
+  }
+  return actions;
+}
+
+function showDeleted(item) {
+  const hadFocus = item.contains(document.activeElement);
   const body = item.querySelector(".message-text");
   body.className = "message-text muted";
-  body.textContent = gettext("Staff removed this message.");
-  item.querySelector(".message-actions")?.remove();
+  body.textContent = gettext("This message was deleted.");
+  for (const part of item.querySelectorAll(".message-reactions, .message-actions, .message-editor, .message-edited")) {
+    part.remove();
+  }
+  if (hadFocus) {
+    item.tabIndex = -1;
+    item.focus();
+  }
+}
+
+// A page drawn by the server: its messages get the same reactions and actions as new ones.
+function enhance(item) {
+  const reactions = [...item.querySelectorAll(".message-reactions button.reaction")].map((b) => ({
+    emoji: b.value,
+    count: Number(b.textContent.trim().split(" ").pop()),
+    mine: b.getAttribute("aria-pressed") === "true",
+  }));
+  if (!item.querySelector(".message-reactions")) return; // deleted
+  item.dataset.text = item.querySelector(".message-text").textContent;
+  const members = (r) => {
+    // The server's page gives counts; ids matter only for "mine".
+    const ids = Array.from({ length: r.count - (r.mine ? 1 : 0) }, (_v, i) => -1 - i);
+    return r.mine ? [myId, ...ids] : ids;
+  };
+  item.querySelector(".message-reactions").replaceWith(
+    reactionBar(reactions.map((r) => ({ emoji: r.emoji, members: members(r) })), myId),
+  );
+  const authorId = Number(item.dataset.authorId) || null;
+  const name = item.querySelector(".message-author").textContent;
+  item.querySelector(".message-actions").replaceWith(
+    actionsFor(item, authorId ? { id: authorId, name } : null),
+  );
+}
+
+// Without a connection, a change goes as the server-side form would send it.
+function postForm(path, fields) {
+  const form = element("form");
+  form.method = "post";
+  form.action = path;
+  const token = document.querySelector("input[name=csrfmiddlewaretoken]").cloneNode();
+  form.append(token);
+  for (const [name, value] of Object.entries(fields)) {
+    const input = element("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }
+  document.body.append(form);
+  form.submit();
+}
+
+function change(frame, fallbackPath, fields = {}) {
+  if (isConnected() && send({ ...frame, conversation: conversationId })) return;
+  postForm(fallbackPath, fields);
+}
+
+log.addEventListener("click", (event) => {
+  const choice = event.target.closest("[data-emoji]");
+  if (!choice) return;
+  const item = choice.closest("li.chat-message");
+  choice.closest("details")?.removeAttribute("open");
+  change(
+    { type: "message.react", id: Number(item.dataset.id), emoji: choice.dataset.emoji },
+    `${location.pathname}${item.dataset.id}/react/`,
+    { emoji: choice.dataset.emoji },
+  );
+});
+
+function replyTo(item) {
+  replyField.value = item.dataset.id;
+  replying.hidden = false;
+  replying.querySelector(".replying-text").textContent = interpolate(
+    gettext("Replying to %(name)s: “%(text)s”"),
+    {
+      name: item.querySelector(".message-author").textContent,
+      text: (item.dataset.text || "").slice(0, 80),
+    },
+    true,
+  );
+  textarea.focus();
+}
+
+function cancelReply() {
+  replyField.value = "";
+  replying.hidden = true;
+}
+
+function startEdit(item) {
+  if (item.querySelector(".message-editor")) return;
+  const body = item.querySelector(".message-text");
+  const editor = element("textarea", "message-editor");
+  editor.value = item.dataset.text || body.textContent;
+  editor.rows = 2;
+  editor.maxLength = 4000;
+  editor.setAttribute("aria-label", gettext("Edit your message"));
+  body.hidden = true;
+  body.after(editor);
+  editor.focus();
+  const close = () => {
+    editor.remove();
+    body.hidden = false;
+    item.querySelector(".edit")?.focus();
+  };
+  editor.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      const changed = editor.value.trim();
+      if (!changed) return;
+      if (send({ type: "message.edit", conversation: conversationId, id: Number(item.dataset.id), text: changed })) {
+        editor.readOnly = true; // closed when message.edited (or an error) answers
+      } else {
+        status.textContent = gettext("Not connected: try again in a moment.");
+      }
+    }
+  });
+}
+
+function confirmDelete(item) {
+  const actions = item.querySelector(".message-actions");
+  confirmStep(actions, gettext("Delete this message?"), gettext("Yes, delete"), () => {
+    change(
+      { type: "message.delete", id: Number(item.dataset.id) },
+      `${location.pathname}${item.dataset.id}/delete/`,
+    );
+  }, actions.querySelector(".delete"));
 }
 
 function daySeparator(iso) {
@@ -106,7 +271,10 @@ function daySeparator(iso) {
 function add(message) {
   const known = log.querySelector(`li.chat-message[data-id="${message.id}"]`);
   if (known) {
+    // Acked before it came: now it gets its reactions and actions.
+    known.id = `m${message.id}`;
     known.querySelector(".message-author").textContent = message.author?.name ?? "";
+    showMessage(known, message);
     return;
   }
   const pending = log.querySelector(`li.chat-message[data-client-id="${message.client_id}"]:not([data-id])`);
@@ -203,16 +371,34 @@ inbox.addEventListener("frame", (event) => {
     showReceipt();
   } else if (frame.type === "message.deleted") {
     const item = log.querySelector(`li.chat-message[data-id="${frame.id}"]`);
-    if (item) showRemoved(item);
+    if (item) showDeleted(item);
+  } else if (frame.type === "message.edited") {
+    const item = log.querySelector(`li.chat-message[data-id="${frame.message.id}"]`);
+    if (item) {
+      item.querySelector(".message-editor")?.remove();
+      item.querySelector(".message-text").hidden = false;
+      showMessage(item, frame.message);
+    }
+  } else if (frame.type === "message.reactions") {
+    const item = log.querySelector(`li.chat-message[data-id="${frame.id}"]`);
+    if (item && !item.querySelector(".message-text.muted")) {
+      item.querySelector(".message-reactions")?.replaceWith(reactionBar(frame.reactions, myId));
+    }
   } else if (frame.type === "conversation.changed") {
     status.textContent = gettext("This conversation changed. Reload the page to see it.");
   }
 });
 
-// Errors answer one message, by its client_id: put its text back to try again.
+// Errors answer one message, by its client_id: put its text back to try again. Others
+// (an edit, a reaction refused) are said in the form's status line.
 inbox.addEventListener("frame", (event) => {
   const frame = event.detail;
-  if (frame.type !== "error" || !frame.client_id) return;
+  if (frame.type !== "error") return;
+  if (!frame.client_id) {
+    for (const editor of log.querySelectorAll(".message-editor")) editor.readOnly = false;
+    status.textContent = frame.message;
+    return;
+  }
   const pending = log.querySelector(`li.chat-message[data-client-id="${frame.client_id}"]:not([data-id])`);
   if (!pending) return;
   if (!textarea.value) textarea.value = pending.querySelector(".message-text").textContent;
@@ -226,7 +412,10 @@ form.addEventListener("submit", (event) => {
   if (!text || !isConnected()) return; // the form posts over HTTP and the server answers
   event.preventDefault();
   const clientId = clientIdField.value;
-  if (!send({ type: "message.send", conversation: conversationId, text, client_id: clientId })) {
+  const replyId = replyField.value ? Number(replyField.value) : null;
+  const frame = { type: "message.send", conversation: conversationId, text, client_id: clientId };
+  if (replyId) frame.reply_to = replyId;
+  if (!send(frame)) {
     form.submit();
     return;
   }
@@ -236,7 +425,16 @@ form.addEventListener("submit", (event) => {
     author: { id: myId, name: gettext("You") },
   });
   item.removeAttribute("data-id");
+  item.removeAttribute("id");
   item.classList.add("pending");
+  if (replyId) {
+    const answered = log.querySelector(`li.chat-message[data-id="${replyId}"]`);
+    item.prepend(quote({
+      author: answered?.querySelector(".message-author").textContent,
+      text: answered?.dataset.text || "",
+    }));
+  }
+  cancelReply();
   const separator = daySeparator(new Date().toISOString());
   if (separator) log.append(separator);
   log.append(item);
@@ -272,6 +470,12 @@ jump.querySelector("button").addEventListener("click", () => {
   textarea.focus();
 });
 document.addEventListener("visibilitychange", markRead);
+
+for (const item of log.querySelectorAll("li.chat-message")) enhance(item);
+replying.querySelector(".replying-cancel").addEventListener("click", () => {
+  cancelReply();
+  textarea.focus();
+});
 
 // Open where the member left off: at the first new message, or at the latest.
 const marker = document.getElementById("new-messages");

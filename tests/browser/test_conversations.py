@@ -64,5 +64,19 @@ def test_two_members_write_to_each_other_live_from_a_profile(
     expect(anas.locator(".typing")).to_have_text("")
     axe_check(betos)
 
+    # Ana reacts to the answer and replies to it; Beto sees both at once.
+    answered = log.locator(".chat-message", has_text="A las 10")
+    answered.get_by_text("React").click()
+    answered.get_by_role("button", name="☕").click()
+    beto_side = betos.locator(".chat-message", has_text="A las 10")
+    expect(beto_side.locator("button.reaction")).to_have_text("☕ 1")
+    expect(answered.locator("button.reaction")).to_have_attribute("aria-pressed", "true")
+    answered.get_by_role("button", name="Reply").click()
+    anas.get_by_role("textbox", name="Message").fill("Perfecto, nos vemos")
+    anas.get_by_role("textbox", name="Message").press("Enter")
+    reply = betos.locator(".chat-message", has_text="Perfecto, nos vemos")
+    expect(reply.locator(".message-quote")).to_contain_text("¡Claro! A las 10")
+    axe_check(anas)
+
     anas.goto("/messages/")
     expect(anas.locator(".conversation-entry")).not_to_contain_text("unread")
