@@ -46,7 +46,8 @@ WORKDIR /app
 COPY --from=build /app /app
 # Uploads are the only thing the site writes. A named volume mounted here starts with this
 # directory's owner, so the site can write to it without running as root.
-RUN mkdir -p /app/media && chown coworking:coworking /app/media
+RUN mkdir -p /app/media /app/private-media \
+    && chown coworking:coworking /app/media /app/private-media
 
 USER 10001:10001
 

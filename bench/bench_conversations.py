@@ -416,7 +416,11 @@ def _worker() -> str:
     }
     rounds: list[dict[str, _Series]] = []
     listed: list[int] = []
+    # The machine's load (1-minute average) before and after each run: other work on the
+    # 2 cores shows here, and explains a run whose tail is far from the other's.
+    loads: list[str] = []
     for _ in range(ROUNDS):
+        before_load = os.getloadavg()[0]
         series = {key: _Series() for key in labels}
         for user in sample:
             entries = _measure(series["list"], partial(conversations_of, user=user))
@@ -438,14 +442,23 @@ def _worker() -> str:
             )
             assert len(page) == PAGE_SIZE and page[-1].pk < middle
         rounds.append(series)
+        loads.append(f"{before_load:.1f} → {os.getloadavg()[0]:.1f}")
 
     def verdict(key: str) -> str:
         if key == "unread":
             return "no goal set"
-        worst = max(series[key].p95() for series in rounds)
         counts = {count for series in rounds for count in series[key].queries}
-        met = worst <= GOAL_MS
-        text = f"p95 ≤ {GOAL_MS:.0f} ms: {'met' if met else 'not met'}"
+        missed = [
+            f"run {number}"
+            for number, series in enumerate(rounds, 1)
+            if series[key].p95() > GOAL_MS
+        ]
+        if not missed:
+            text = f"p95 ≤ {GOAL_MS:.0f} ms: met in both runs"
+        elif len(missed) == len(rounds):
+            text = f"p95 ≤ {GOAL_MS:.0f} ms: not met"
+        else:
+            text = f"p95 ≤ {GOAL_MS:.0f} ms: not met in {', '.join(missed)}, met in the other"
         if key in {"list", "long list"}:
             text += f"; constant queries: {'met' if len(counts) == 1 else 'not met'}"
         return text
@@ -532,7 +545,7 @@ def _worker() -> str:
             f"run 2) on the same data, while other work shared the 2 cores. The sampled "
             f"members' lists held {min(listed)}–{max(listed)} conversations. Goals: the list "
             f"p95 ≤ {GOAL_MS:.0f} ms with a constant number of queries, a page of messages "
-            f"≤ {GOAL_MS:.0f} ms.\n",
+            f"≤ {GOAL_MS:.0f} ms. Load average during run 1: {loads[0]}, run 2: {loads[1]}.\n",
             *table,
             f"\nShare of the list's time by query, in order (run 2): {share}. Plan of query "
             f"{slowest + 1}, the slowest, for the sampled member at the 95th percentile:\n",

@@ -1,9 +1,11 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from conversations.attachments import Prepared, attachment_prepare
 from conversations.models import GROUP_MAX_MEMBERS, GROUP_TITLE_MAX_LENGTH, MESSAGE_MAX_LENGTH
 from members.models import User
 
@@ -12,13 +14,38 @@ class MessageForm(forms.Form):
     text = forms.CharField(
         label=_("Message"),
         max_length=MESSAGE_MAX_LENGTH,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": MESSAGE_MAX_LENGTH}),
-        error_messages={"required": _("Write something first.")},
+    )
+    attachment = forms.FileField(
+        label=_("Attach a picture or a file"),
+        required=False,
     )
     # Chosen when the page is drawn: sending the form twice stores the message once.
     client_id = forms.UUIDField(widget=forms.HiddenInput)
     # The message this one answers (the page's "Reply" sets it).
     reply_to = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attachment"].help_text = _(
+            "Up to %(limit)s MB. Pictures are shown in the conversation."
+        ) % {"limit": settings.ATTACHMENT_MAX_MB}
+
+    prepared: Prepared | None = None
+
+    def clean_attachment(self) -> Any:
+        upload = self.cleaned_data.get("attachment")
+        if upload:
+            self.prepared = attachment_prepare(upload)
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        empty = not (cleaned.get("text") or "").strip() and not cleaned.get("attachment")
+        if empty and not self.has_error("attachment"):
+            self.add_error("text", _("Write something first."))
+        return cleaned
 
 
 class MembersField(forms.ModelMultipleChoiceField):

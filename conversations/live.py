@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.urls import reverse
 
-from conversations.models import Message
+from conversations.models import Attachment, Message
 from rooms.broadcast import encode
 
 
@@ -50,6 +51,24 @@ def message_data(message: Message) -> dict[str, Any]:
             else None
         ),
         "reactions": getattr(message, "reaction_list", []),
+        "attachment": attachment_data(message),
+    }
+
+
+def attachment_data(message: Message) -> dict[str, Any] | None:
+    """The message's file or picture as pages show it; None when it has none (the
+    `attachment` relation must be loaded, or the message fresh from `message_post`)."""
+    try:
+        attachment = message.attachment
+    except Attachment.DoesNotExist:
+        return None
+    url = reverse("conversations:attachment", args=[message.conversation_id, message.pk])
+    return {
+        "kind": attachment.kind,
+        "name": attachment.name,
+        "size": attachment.size,
+        "url": url,
+        "thumbnail_url": f"{url}?thumbnail=1" if attachment.thumbnail else None,
     }
 
 

@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from conversations.attachments import private_storage
+
 # The longest message, as in the rooms' chat.
 MESSAGE_MAX_LENGTH = 4000
 # Members of a group conversation, its creator included: a table's worth of people who know
@@ -136,3 +138,35 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.emoji} on #{self.message_id}"
+
+
+def _attachment_path(attachment: "Attachment", filename: str) -> str:
+    # `filename` is generated (conversations.attachments): an upload never picks its path.
+    return f"conversations/{attachment.message.conversation_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file or picture shared with a message, kept out of MEDIA_ROOT and served only to
+    the conversation's members (conversations/attachments.py)."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Picture")
+        FILE = "file", _("File")
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="attachment")
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    file = models.FileField(upload_to=_attachment_path, storage=private_storage, max_length=200)
+    thumbnail = models.FileField(
+        upload_to=_attachment_path, storage=private_storage, max_length=200, blank=True
+    )
+    # The name it had on the sender's computer, made safe: what a download is saved as.
+    name = models.CharField(_("name"), max_length=120)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name

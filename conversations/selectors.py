@@ -133,7 +133,7 @@ def messages_page(
     rows = (
         Message.objects.filter(conversation=conversation)
         .exclude(author_id__in=blocked_user_ids(user=viewer))
-        .select_related("author", "reply_to__author")
+        .select_related("author", "reply_to__author", "attachment")
     )
     if after is not None:
         page = list(rows.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])

@@ -9,10 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conversations import live
+from conversations.attachments import Prepared
 from conversations.models import (
     GROUP_MAX_MEMBERS,
     GROUP_TITLE_MAX_LENGTH,
     MESSAGE_MAX_LENGTH,
+    Attachment,
     Conversation,
     Message,
     Participant,
@@ -169,10 +171,11 @@ def group_rename(*, conversation: Conversation, by: User, title: str) -> None:
     on_commit(live.conversation_changed, conversation_id=conversation.pk, user_ids=current)
 
 
-def message_text_clean(text: str) -> str:
-    """The text as stored, or ConversationRefused saying what is wrong with it."""
+def message_text_clean(text: str, *, may_be_empty: bool = False) -> str:
+    """The text as stored, or ConversationRefused saying what is wrong with it. Only a
+    message that carries a file may have none."""
     text = text.strip()
-    if not text:
+    if not text and not may_be_empty:
         raise ConversationRefused(_("Write something first."))
     if len(text) > MESSAGE_MAX_LENGTH:
         raise ConversationRefused(
@@ -205,12 +208,14 @@ def message_post(
     text: str,
     client_id: uuid.UUID,
     reply_to: int | None = None,
+    attachment: Prepared | None = None,
 ) -> tuple[Message, bool]:
     """Store a message (once per `client_id`: a resend returns the first), answering the
     message `reply_to` of the same conversation if given, count it as read by its author
     and, after commit, push it to the sockets of everyone who may see it. Raises
-    ConversationRefused when it may not be sent."""
-    text = message_text_clean(text)
+    ConversationRefused when it may not be sent. `attachment` (conversations.attachments.
+    attachment_prepare) is stored with it."""
+    text = message_text_clean(text, may_be_empty=attachment is not None)
     user_ids = audience(conversation=conversation, author=author)
     answered = None
     if reply_to is not None:
@@ -227,6 +232,15 @@ def message_post(
             defaults={"text": text, "reply_to": answered},
         )
         if created:
+            if attachment is not None:
+                Attachment.objects.create(
+                    message=message,
+                    kind=attachment.kind,
+                    file=attachment.file,
+                    thumbnail=attachment.thumbnail or "",
+                    name=attachment.name,
+                    size=attachment.size,
+                )
             message_index(message=message)
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=message.created_at
@@ -327,6 +341,10 @@ def message_delete(*, message: Message, by: User) -> bool:
     if removed:
         message.text, message.deleted_at = "", now
         Reaction.objects.filter(message=message).delete()
+        attachment = Attachment.objects.filter(message=message).first()
+        if attachment is not None:
+            _files_delete(attachment)
+            attachment.delete()
         on_commit(
             live.message_deleted,
             conversation_id=message.conversation_id,
@@ -334,6 +352,18 @@ def message_delete(*, message: Message, by: User) -> bool:
             user_ids=_members_of(message),
         )
     return bool(removed)
+
+
+def _files_delete(attachment: Attachment) -> None:
+    """The files go once the deletion commits (a rollback keeps them)."""
+    names = [field.name for field in (attachment.file, attachment.thumbnail) if field.name]
+    storage = attachment.file.storage
+
+    def delete() -> None:
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete)
 
 
 def reaction_toggle(*, message: Message, user: User, emoji: str) -> bool:

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:conversation_id>/group/", views.group_settings, name="group"),
     path("<int:conversation_id>/<int:message_id>/react/", views.message_react, name="react"),
     path("<int:conversation_id>/<int:message_id>/delete/", views.message_delete, name="delete"),
+    path("<int:conversation_id>/<int:message_id>/file/", views.attachment, name="attachment"),
     path("with/<int:member_id>/", views.conversation_start, name="start"),
 ]

@@ -3,14 +3,14 @@ import uuid
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from conversations import selectors, services
 from conversations.forms import GroupAddForm, GroupForm, GroupRenameForm, MessageForm
-from conversations.models import Conversation, Message
+from conversations.models import Attachment, Conversation, Message
 from conversations.services import ConversationRefused
 from members.models import User
 from rooms.reactions import REACTIONS
@@ -38,7 +38,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     conversation, others = selectors.conversation_for(user=user, conversation_id=conversation_id)
     status = 200
     if request.method == "POST":
-        form = MessageForm(request.POST)
+        form = MessageForm(request.POST, request.FILES)
         status = 400
         if form.is_valid() and not ratelimit.consume(request, action="conversation_message"):
             form.add_error("text", _("You are writing very fast. Wait a moment and send it again."))
@@ -51,6 +51,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
                     text=form.cleaned_data["text"],
                     client_id=form.cleaned_data["client_id"],
                     reply_to=form.cleaned_data["reply_to"],
+                    attachment=form.prepared,
                 )
             except ConversationRefused as refusal:
                 form.add_error("text", str(refusal))
@@ -213,3 +214,24 @@ def message_delete(request: HttpRequest, conversation_id: int, message_id: int) 
     else:
         messages.success(request, _("Your message was deleted."))
     return redirect(message.conversation)
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, conversation_id: int, message_id: int) -> FileResponse:
+    """A conversation's file or picture, to its members only. Pictures (re-encoded by us)
+    show inline; any other file is only ever a download of opaque bytes."""
+    message = _message_for(request, conversation_id, message_id)
+    shared = get_object_or_404(Attachment, message=message)
+    picture = shared.kind == Attachment.Kind.IMAGE
+    field = shared.thumbnail if picture and request.GET.get("thumbnail") else shared.file
+    response = FileResponse(
+        field.open("rb"),
+        as_attachment=not picture,
+        filename=shared.name,
+        content_type="image/webp" if picture else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -363,6 +363,9 @@ MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Django serves uploaded files itself unless a proxy or bucket in front of it does.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# Files shared in private conversations: never served from MEDIA_URL, only by the view that
+# checks the reader is in the conversation (conversations.views.attachment).
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "private-media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -386,6 +389,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 # Profile photos over this many MB are refused by the form (members/images.py also refuses
 # photos whose pixels would take too much memory to decode).
 PHOTO_UPLOAD_MAX_MB = env.int("PHOTO_UPLOAD_MAX_MB", default=5)
+# Files and pictures shared in a conversation (conversations/attachments.py).
+ATTACHMENT_MAX_MB = env.int("ATTACHMENT_MAX_MB", default=10)
 if (
     min(
         DATA_UPLOAD_MAX_MEMORY_SIZE,
@@ -393,6 +398,7 @@ if (
         DATA_UPLOAD_MAX_NUMBER_FILES,
         FILE_UPLOAD_MAX_MEMORY_SIZE,
         PHOTO_UPLOAD_MAX_MB,
+        ATTACHMENT_MAX_MB,
     )
     < 1
 ):

@@ -99,6 +99,47 @@ def photo_validate_and_process(upload: UploadedFile) -> ProcessedPhoto:
     )
 
 
+def picture_validate_and_process(
+    upload: UploadedFile, *, side: int, thumbnail_side: int
+) -> ProcessedPhoto:
+    """A picture shared in a conversation: the same checks as a profile photo (real JPEG,
+    PNG or WebP, pixels and decoding memory bounded), kept whole rather than cropped, and
+    re-encoded as WebP within `side` (and `thumbnail_side`) pixels a side. The caller checks
+    the file's size. Raises ValidationError with a message for the member."""
+    try:
+        _check_header(upload, side)
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image.draft(image.mode, (side, side))
+            image.load()
+            method = ORIENTATIONS.get(image.getexif().get(ExifTags.Base.Orientation, 1))
+            picture = image.convert("RGB")
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError:
+        raise _too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise ValidationError(
+            _("This file is not an image we can read. Upload a JPEG, PNG or WebP photo."),
+            code="invalid",
+        ) from None
+    if method is not None:
+        picture = picture.transpose(method)
+    stem = uuid.uuid4().hex
+    return ProcessedPhoto(
+        photo=_encode_within(picture, side, f"{stem}.webp"),
+        thumbnail=_encode_within(picture, thumbnail_side, f"{stem}-thumb.webp"),
+    )
+
+
+def _encode_within(image: Image.Image, side: int, name: str) -> ContentFile:
+    fitted = image.copy()
+    fitted.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    fitted.save(buffer, format="WEBP", quality=85, method=4)
+    return ContentFile(buffer.getvalue(), name=name)
+
+
 def _decode_cost(image: Image.Image, *, source_size: tuple[int, int], file: IO[bytes]) -> int:
     """Bytes that decoding `image` will allocate, from its header alone. `image` is opened
     and drafted (its size is what will be decoded); `source_size` is the size in the file."""
@@ -122,7 +163,7 @@ def _too_many_pixels() -> ValidationError:
     )
 
 
-def _check_header(upload: UploadedFile) -> None:
+def _check_header(upload: UploadedFile, size: int = PHOTO_SIZE) -> None:
     upload.seek(0)
     with Image.open(upload) as probe:
         if probe.format not in ACCEPTED_FORMATS:
@@ -130,7 +171,7 @@ def _check_header(upload: UploadedFile) -> None:
         width, height = probe.size
         if width * height > MAX_PIXELS:
             raise _too_many_pixels()
-        probe.draft(probe.mode, (PHOTO_SIZE, PHOTO_SIZE))
+        probe.draft(probe.mode, (size, size))
         cost = _decode_cost(probe, source_size=(width, height), file=upload)
         if cost > DECODE_BUDGET:
             limit = min(MAX_PIXELS, DECODE_BUDGET * width * height // cost)

@@ -98,6 +98,7 @@ def _flush_by_deleting_rows() -> None:
 @pytest.fixture(autouse=True)
 def _media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private-media")
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from conversations.models import Conversation, Message, Participant
@@ -17,6 +18,7 @@ from members.models import User
 from notifications.models import Kind
 from notifications.services import notify
 from tests.factories import BlockFactory, UserFactory
+from tests.test_members_profile import image_bytes
 from tests.test_rooms_socket import ORIGIN
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -332,3 +334,24 @@ async def test_replies_reactions_edits_and_deletions_reach_every_page_and_only_a
     assert "This message was deleted." in page.decode() and "A las 11" not in page.decode()
     for page_socket in (ana_tab, beto_tab):
         await page_socket.disconnect()
+
+
+async def test_a_file_sent_over_http_reaches_the_other_page_live() -> None:
+    ana, _ana_session, anas = await member_with_session("Ana")
+    beto, beto_session, _ = await member_with_session("Beto")
+    conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
+    beto_tab, _ = await tab(beto_session)
+
+    posted = await database_sync_to_async(anas.post)(
+        f"/messages/{conversation.pk}/",
+        {
+            "text": "",
+            "client_id": str(uuid.uuid4()),
+            "attachment": SimpleUploadedFile("mesa.png", image_bytes("PNG")),
+        },
+    )
+    assert posted.status_code == 302
+    heard = (await next_of(beto_tab, "message.new"))["message"]
+    assert heard["attachment"]["kind"] == "image"
+    assert heard["attachment"]["thumbnail_url"].endswith("/file/?thumbnail=1")
+    await beto_tab.disconnect()

@@ -99,7 +99,32 @@ function showMessage(item, message) {
     meta.append(" ", element("span", "message-edited", gettext("(edited)")));
   }
   item.dataset.text = message.text;
+  if (message.attachment && !item.querySelector(".message-attachment")) {
+    body.after(attachmentOf(message.attachment));
+  }
   item.append(reactionBar(message.reactions || [], myId), actionsFor(item, message.author));
+}
+
+// A picture shows as its thumbnail, opening whole in a new tab; a file is a download.
+function attachmentOf(shared) {
+  const paragraph = element("p", "message-attachment");
+  const link = element("a");
+  link.href = shared.url;
+  if (shared.kind === "image") {
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    const picture = element("img");
+    picture.src = shared.thumbnail_url;
+    picture.alt = interpolate(gettext("Picture: %(name)s"), { name: shared.name }, true);
+    picture.loading = "lazy";
+    link.append(picture);
+    paragraph.append(link);
+  } else {
+    link.download = shared.name;
+    link.textContent = shared.name;
+    paragraph.append(link, " ", element("span", "muted", `(${Math.max(1, Math.round(shared.size / 1024))} KB)`));
+  }
+  return paragraph;
 }
 
 function actionsFor(item, author) {
@@ -127,7 +152,7 @@ function showDeleted(item) {
   const body = item.querySelector(".message-text");
   body.className = "message-text muted";
   body.textContent = gettext("This message was deleted.");
-  for (const part of item.querySelectorAll(".message-reactions, .message-actions, .message-editor, .message-edited")) {
+  for (const part of item.querySelectorAll(".message-reactions, .message-actions, .message-editor, .message-edited, .message-attachment")) {
     part.remove();
   }
   if (hadFocus) {
@@ -407,9 +432,13 @@ inbox.addEventListener("frame", (event) => {
   textarea.focus();
 });
 
+const fileField = form.querySelector("input[type=file]");
+
 form.addEventListener("submit", (event) => {
   const text = textarea.value.trim();
-  if (!text || !isConnected()) return; // the form posts over HTTP and the server answers
+  // A file goes with the form over HTTP (the others' pages still get it live); so does
+  // anything while disconnected, and the server answers.
+  if (!text || !isConnected() || fileField?.files.length) return;
   event.preventDefault();
   const clientId = clientIdField.value;
   const replyId = replyField.value ? Number(replyField.value) : null;

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD, onboarded_member
+from tests.test_members_profile import image_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +78,14 @@ def test_two_members_write_to_each_other_live_from_a_profile(
     reply = betos.locator(".chat-message", has_text="Perfecto, nos vemos")
     expect(reply.locator(".message-quote")).to_contain_text("¡Claro! A las 10")
     axe_check(anas)
+
+    # A picture goes with the form; Beto's page shows it at once.
+    anas.get_by_label("Attach a picture or a file").set_input_files(
+        files={"name": "mesa.png", "mimeType": "image/png", "buffer": image_bytes("PNG")}
+    )
+    anas.get_by_role("button", name="Send").click()
+    expect(anas.get_by_alt_text("Picture: mesa.webp")).to_be_visible()
+    expect(betos.get_by_alt_text("Imagen: mesa.webp")).to_be_visible()
 
     anas.goto("/messages/")
     expect(anas.locator(".conversation-entry")).not_to_contain_text("unread")

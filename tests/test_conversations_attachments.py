@@ -1,0 +1,125 @@
+"""Files and pictures in a conversation: a picture is re-encoded and shown to the members
+only; any other file is only ever a download; the corpus of bad uploads (too large, empty,
+a pixel bomb, a polyglot, an SVG with a script, a text file calling itself a PNG) is refused
+or neutralised with a clear message, and nothing is lost from the form."""
+
+import io
+import uuid
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+
+from conversations.models import Attachment, Conversation, Message
+from conversations.services import direct_conversation_start, message_delete
+from tests.test_conversations import member, signed_in
+from tests.test_members_profile import image_bytes
+
+pytestmark = pytest.mark.django_db
+
+SVG = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(document.cookie)</script></svg>"
+
+
+def share(client: Client, conversation: Conversation, upload: Any, text: str = "") -> Any:
+    return client.post(
+        conversation.get_absolute_url(),
+        {"text": text, "client_id": str(uuid.uuid4()), "attachment": upload},
+    )
+
+
+def body(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def test_a_picture_is_re_encoded_and_only_the_conversation_sees_it() -> None:
+    ana, beto, eve = member("Ana Arias"), member("Beto Blanco"), member("Eve Extraña")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    anas, betos = signed_in(ana), signed_in(beto)
+    # A JPEG with a page glued to its end: a polyglot.
+    polyglot = image_bytes("JPEG", (2400, 1200)) + b"<html><script>alert(1)</script></html>"
+
+    sent = share(anas, conversation, SimpleUploadedFile("vista.jpg", polyglot), "Mi mesa")
+    assert sent.status_code == 302
+    shared = Attachment.objects.get()
+    assert (shared.kind, shared.name) == ("image", "vista.webp")
+    url = f"/messages/{conversation.pk}/{shared.message_id}/file/"
+    page = betos.get(conversation.get_absolute_url()).content.decode()
+    assert f'src="{url}?thumbnail=1"' in page and 'alt="Picture: vista.webp"' in page
+
+    served = betos.get(url)
+    assert served.status_code == 200 and served["Content-Type"] == "image/webp"
+    assert served["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in served["Content-Security-Policy"]
+    picture = body(served)
+    assert b"<script" not in picture
+    assert Image.open(io.BytesIO(picture)).size == (1600, 800)
+    assert Image.open(io.BytesIO(body(betos.get(f"{url}?thumbnail=1")))).size == (320, 160)
+    assert signed_in(eve).get(url).status_code == 404
+    assert Client().get(url).status_code == 302  # to log in
+    assert "private-media" not in page and "/media/" not in page
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "stored_as"),
+    [
+        (SVG, "dibujo.svg", "dibujo.svg"),
+        (b"not a picture at all", "foto.png", "foto.png"),
+        (image_bytes("GIF"), "anim.gif", "anim.gif"),
+        (b"%PDF-1.4 notes", "../../etc/notas del día.pdf", "notas_del_día.pdf"),
+    ],
+)
+def test_any_other_file_is_kept_as_it_came_and_only_ever_downloaded(
+    content: bytes, name: str, stored_as: str
+) -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+
+    assert share(signed_in(ana), conversation, SimpleUploadedFile(name, content)).status_code == 302
+    shared = Attachment.objects.get()
+    assert (shared.kind, shared.name) == ("file", stored_as)
+    assert not str(shared.file.name).endswith((".svg", ".png", ".pdf"))
+    served = signed_in(beto).get(f"/messages/{conversation.pk}/{shared.message_id}/file/")
+    assert served["Content-Type"] == "application/octet-stream"
+    assert served["Content-Disposition"].startswith("attachment;")
+    assert served["X-Content-Type-Options"] == "nosniff"
+    assert body(served) == content
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"x" * (10 * 2**20 + 1), "grande.bin", "The file is too large: the limit is 10 MB."),
+        (b"", "vacio.txt", "The submitted file is empty."),
+        (image_bytes("PNG", (8000, 6000)), "bomba.png", "too many pixels"),
+    ],
+)
+def test_bad_uploads_are_refused_with_a_reason_and_the_text_stays(
+    content: bytes, name: str, message: str
+) -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+
+    refused = share(signed_in(ana), conversation, SimpleUploadedFile(name, content), "Mira esto")
+
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert message in page and "Mira esto" in page
+    assert not Message.objects.exists() and not Attachment.objects.exists()
+
+
+def test_deleting_a_message_deletes_its_file(django_capture_on_commit_callbacks: Any) -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    share(signed_in(ana), conversation, SimpleUploadedFile("notas.txt", b"hola"))
+    shared = Attachment.objects.get()
+    storage, name = shared.file.storage, str(shared.file.name)
+    assert storage.exists(name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message_delete(message=shared.message, by=ana)
+
+    assert not storage.exists(name) and not Attachment.objects.exists()
+    url = f"/messages/{conversation.pk}/{shared.message_id}/file/"
+    assert signed_in(beto).get(url).status_code == 404
