@@ -304,7 +304,12 @@ def _populate(rng: random.Random) -> _Population:
     for number, (low, high) in enumerate(rng.sample(pairs, BLOCKS), start=1):
         blocker, blocked = (low, high) if rng.random() < 0.5 else (high, low)
         blocks.append(
-            Block(pk=number, blocker_id=blocker, blocked_id=blocked, created_at=NOW - timedelta(1))
+            Block(
+                pk=number,
+                blocker_id=blocker,
+                blocked_id=blocked,
+                created_at=NOW - timedelta(days=1),
+            )
         )
         blocked_members |= {low, high}
     loader.loaded += _timed_copy(Block, blocks)

@@ -136,8 +136,7 @@ def _since(user: User, conversation_id: int, after: int) -> dict[str, Any]:
 
 @database_sync_to_async
 def _typing_audience(user: User, conversation_id: int) -> list[int]:
-    _conversation(user, conversation_id)
-    conversation = Conversation(pk=conversation_id)
+    conversation = _conversation(user, conversation_id)
     try:
         members = services.audience(conversation=conversation, author=user)
     except ConversationRefused as refusal:

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Lower
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 
 from conversations.models import Conversation, Message, Participant, Reaction
@@ -50,12 +50,7 @@ def conversations_of(*, user: User) -> list[ConversationEntry]:
         Participant.objects.filter(user=user)
         .select_related("conversation")
         .annotate(
-            unread=Count(
-                "conversation__messages",
-                filter=Q(conversation__messages__id__gt=F("last_read_id"))
-                & ~Q(conversation__messages__author=user)
-                & ~Q(conversation__messages__author_id__in=hidden),
-            ),
+            unread=Coalesce(_unread_of_seat(user=user, hidden=hidden), 0),
             last_text=Subquery(latest.values("text")[:1]),
         )
         .order_by(
@@ -209,19 +204,32 @@ def unread_for(*, seat: Participant) -> list[Message]:
     )
 
 
+def _unread_of_seat(*, user: User, hidden: Iterable[int] | None = None) -> Subquery:
+    """For a seat of `user` (the outer query's row): how many messages from others came
+    after their read mark, leaving out those on either side of a block with them. Counted
+    from the mark on (the (conversation, id) index), so it costs what is unread, not the
+    conversation's whole history."""
+    unread = Message.objects.filter(
+        conversation=OuterRef("conversation"), id__gt=OuterRef("last_read_id")
+    ).exclude(author=user)
+    if hidden is not None:
+        unread = unread.exclude(author_id__in=hidden)
+    else:
+        unread = unread.exclude(
+            Exists(Block.objects.filter(blocker=user, blocked=OuterRef("author")))
+        ).exclude(Exists(Block.objects.filter(blocker=OuterRef("author"), blocked=user)))
+    return Subquery(
+        unread.order_by().values("conversation").annotate(count=Count("*")).values("count")
+    )
+
+
 def unread_total(*, user: User) -> int:
     """Messages from others that `user` has not read yet, in all their conversations (those
     by members on either side of a block with them left out), in one query."""
-    return (
-        Message.objects.filter(
-            conversation__participants__user=user,
-            id__gt=F("conversation__participants__last_read_id"),
-        )
-        .exclude(author=user)
-        .exclude(Exists(Block.objects.filter(blocker=user, blocked=OuterRef("author"))))
-        .exclude(Exists(Block.objects.filter(blocker=OuterRef("author"), blocked=user)))
-        .count()
-    )
+    total = Participant.objects.filter(user=user).aggregate(
+        total=Sum(Coalesce(_unread_of_seat(user=user), 0))
+    )["total"]
+    return int(total or 0)
 
 
 def counts_for(*, user: User) -> tuple[int, int]:

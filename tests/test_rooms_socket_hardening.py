@@ -86,14 +86,17 @@ async def test_a_connection_that_fails_while_joining_leaves_no_presence_and_no_p
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError("history could not be read")
 
+    real_history = consumers.history_on_arrival
     monkeypatch.setattr(consumers, "history_on_arrival", broken)
+    # A small cap makes the point as well as the real one: more failures than places.
+    monkeypatch.setattr(limits, "MAX_SOCKETS", 3)
     for _ in range(limits.MAX_SOCKETS + 1):
         refused, (connected, code) = await connect(place, session)
         assert (connected, code) == (False, 1011)
         await refused.wait()
 
     assert await presence_count() == 0
-    monkeypatch.undo()
+    monkeypatch.setattr(consumers, "history_on_arrival", real_history)
     alice, _ = await join(place, session)  # its places were all given back
     await alice.disconnect()
 
