@@ -1,6 +1,7 @@
 """Run the benchmarks and write their results to docs/benchmarks.md.
 
-Usage: `make bench` (all) or `make bench BENCH=http` (the ones whose name contains "http").
+Usage: `make bench` (all) or `make bench BENCH=http` (the ones whose name contains "http";
+just `bench_http.py` when there is one by that exact name).
 Each bench/bench_*.py module has `TITLE` and `run() -> str` (a Markdown section). Servers
 run on loopback only and every load loop is bounded in count and time. The sections of
 benchmarks that were not run are kept as they were; sections follow the module names.
@@ -29,10 +30,12 @@ def main(selection: str = "") -> None:
     sys.path.insert(0, str(ROOT))
     sections = previous_sections()
     order = []
+    exact = (ROOT / "bench" / f"bench_{selection}.py").exists()
     for path in sorted((ROOT / "bench").glob("bench_*.py")):
         module = importlib.import_module(f"bench.{path.stem}")
         order.append(module.TITLE)
-        if selection and selection not in path.stem:
+        chosen = path.stem == f"bench_{selection}" if exact else selection in path.stem
+        if selection and not chosen:
             continue
         print(f"== {module.TITLE}", flush=True)
         started = time.monotonic()
