@@ -22,6 +22,7 @@ from django.db import transaction
 from rooms.calls import Departure
 from rooms.models import Message
 from rooms.presence import presence_entries
+from rooms.reactions import reactions_summary
 
 LOBBY_GROUP = "lobby"
 # Presence changes made by this process's connections wait this long and go out together.
@@ -53,7 +54,7 @@ def message_data(message: Message) -> dict[str, Any]:
     this runs in async code too, where no query may run."""
     author = message.author
     mentions = [] if message.is_deleted else sorted(user.pk for user in message.mentions.all())
-    return {
+    data: dict[str, Any] = {
         "id": message.pk,
         "author": {"id": author.pk, "name": author.name} if author else None,
         "text": message.text,
@@ -62,6 +63,12 @@ def message_data(message: Message) -> dict[str, Any]:
         "deleted": message.is_deleted,
         "mentions": mentions,
     }
+    # Pages of history carry the reactions (rooms.selectors prefetches them); a new message
+    # has none, and an edit leaves them as they were.
+    prefetched = getattr(message, "_prefetched_objects_cache", {})
+    if "reactions" in prefetched:
+        data["reactions"] = reactions_summary(prefetched["reactions"])
+    return data
 
 
 async def _send(group: str, event: dict[str, Any]) -> None:
@@ -97,6 +104,15 @@ async def chat_deleted(*, message: Message) -> None:
     await _send(
         room_group(message.room_id),
         {"type": "chat.deleted", "frame": encode(frame), "author_id": message.author_id},
+    )
+
+
+async def chat_reactions(*, message: Message, reactions: list[dict[str, Any]]) -> None:
+    """A message's reactions as they are now."""
+    frame = {"type": "chat.reactions", "id": message.pk, "reactions": reactions}
+    await _send(
+        room_group(message.room_id),
+        {"type": "chat.reactions", "frame": encode(frame), "author_id": message.author_id},
     )
 
 

@@ -231,6 +231,26 @@ class Message(models.Model):
         return self.deleted_at is not None
 
 
+class Reaction(models.Model):
+    """A member's reaction to a room message: one of rooms.reactions.REACTIONS, each at most
+    once (the same set as in conversations)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="room_reaction_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} on #{self.message_id}"
+
+
 class Mention(models.Model):
     """A member a message mentions. The email telling them goes out at most once per row
     (`emailed_at`, set by `rooms.tasks.mention_notify`)."""

@@ -4,7 +4,7 @@ from typing import Any
 
 from members.models import User
 from members.privacy import Deletion, personal_data_register
-from rooms.models import Mention, Message, Presence, Room, RoomParticipation, Visit
+from rooms.models import Mention, Message, Presence, Reaction, Room, RoomParticipation, Visit
 
 
 def _moment(value: Any) -> str | None:
@@ -62,6 +62,7 @@ def _messages_export(user: User) -> list[dict[str, Any]]:
 
 def _messages_delete(user: User) -> None:
     Mention.objects.filter(user=user).delete()
+    Reaction.objects.filter(user=user).delete()
 
 
 def register() -> None:
@@ -76,9 +77,9 @@ def register() -> None:
     )
     personal_data_register(
         key="room_messages",
-        models=("rooms.Message", "rooms.Mention"),
+        models=("rooms.Message", "rooms.Mention", "rooms.Reaction"),
         export=_messages_export,
         delete=_messages_delete,
         deletion=Deletion.ANONYMISE,
-        note="Their messages stay in the conversation, signed “Former member”.",
+        note="Their messages stay in the conversation, signed “Former member”; their reactions go.",
     )

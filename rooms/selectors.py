@@ -16,7 +16,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from members.models import Block, User
-from rooms.models import Message, Room, RoomParticipation
+from rooms.models import Message, Reaction, Room, RoomParticipation
 from rooms.services import RoomAccessDenied, room_can_enter
 
 HISTORY_MAX = 100
@@ -77,7 +77,16 @@ def history_on_arrival(*, room: Room, hidden: set[int], limit: int) -> list[Mess
 
 
 def _with_mentions(messages: QuerySet[Message]) -> QuerySet[Message]:
-    return messages.prefetch_related(Prefetch("mentions", queryset=User.objects.only("pk")))
+    """With what rooms.broadcast.message_data shows of each: mentions and reactions."""
+    return messages.prefetch_related(
+        Prefetch("mentions", queryset=User.objects.only("pk")),
+        Prefetch(
+            "reactions",
+            queryset=Reaction.objects.only("message_id", "user_id", "emoji").order_by(
+                "created_at", "id"
+            ),
+        ),
+    )
 
 
 def messages_between(

@@ -22,11 +22,13 @@ from rooms.models import (
     CAFETERIA_SLUG,
     MESSAGE_MAX_LENGTH,
     Message,
+    Reaction,
     Room,
     RoomError,
     RoomParticipation,
 )
 from rooms.presence import TOUCH_INTERVAL, signed_in
+from rooms.reactions import reaction_valid, reactions_summary
 
 
 class RoomAccessDenied(RoomError):
@@ -378,6 +380,28 @@ def message_post(
     Room.objects.filter(pk=room.pk, last_activity_at__lt=now).update(last_activity_at=now)
     mentions_record(message=message)  # and email them after the commit
     return message, True
+
+
+def reaction_toggle(*, message: Message, user: User, emoji: str) -> list[dict[str, object]]:
+    """Add `user`'s `emoji` (rooms.reactions.REACTIONS) to a room message, or take it away if
+    it was there; returns the message's reactions as they are now (reactions_summary). The
+    caller broadcasts them (the socket, after this returns). Muted members cannot react."""
+    if not reaction_valid(emoji):
+        raise RoomError(str(_("This reaction is not one of ours.")))
+    if message.is_deleted:
+        raise MessageDeleted
+    room = message.room
+    if not room.is_open:
+        raise RoomClosed
+    if not room_can_enter(room=room, user=user):
+        raise RoomAccessDenied
+    participation = RoomParticipation.objects.filter(room=room, user=user).first()
+    if participation and participation.is_muted():
+        raise MemberMuted
+    deleted, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+    if not deleted:
+        Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)
+    return reactions_summary(Reaction.objects.filter(message=message).order_by("created_at", "id"))
 
 
 def message_edit(*, message: Message, editor: User, text: str) -> Message:

@@ -240,8 +240,8 @@ def test_an_arrival_reads_and_writes_in_a_fixed_handful_of_queries(
     for user, channel in ((newcomer, "new!1"), (regular, "again!1")):
         # BEGIN, room, participation, blocks, invitation, participation write, presence
         # (the member's other tabs, then the row), the shared presence reading, history
-        # and its mentions, COMMIT.
-        with django_assert_max_num_queries(12):
+        # with its mentions and reactions, COMMIT.
+        with django_assert_max_num_queries(13):
             refusal, joined = _enter.func(place.slug, user, channel)
         assert refusal is None and joined is not None
         assert len(joined["hello"]["history"]) == 50

@@ -292,7 +292,8 @@ def test_history_takes_a_fixed_number_of_queries(
         author = ProfileFactory.create().user
         post(room, author)
     BlockFactory.create(blocker=alice, blocked=UserFactory.create())
-    with django_assert_max_num_queries(4):  # type: ignore[operator]
+    # The access checks and the page with its mentions and reactions: a handful, however long.
+    with django_assert_max_num_queries(5):  # type: ignore[operator]
         messages = selectors.history(room=room, viewer=alice, limit=50)
         names = [m.author.profile.headline for m in messages if m.author]
     assert len(names) == 30

@@ -7,10 +7,12 @@ from typing import Any, ClassVar
 from channels.db import database_sync_to_async
 
 from members.models import User
+from members.services import blocked_user_ids
 from rooms import broadcast
 from rooms.models import Message, Room
+from rooms.reactions import reaction_valid
 from rooms.selectors import history
-from rooms.services import message_delete, message_edit, message_post
+from rooms.services import message_delete, message_edit, message_post, reaction_toggle
 from rooms.sockets.base import Handler, MemberSocket, as_now
 from rooms.sockets.frames import FrameError, positive_int, text, uuid_field
 
@@ -39,6 +41,16 @@ def _edit(room: Room, user: User, message_id: int, text: str) -> Message:
 def _delete(room: Room, user: User, message_id: int) -> Message | None:
     message = _message_get(room, message_id)
     return message if message_delete(message=message, by=as_now(user)) else None
+
+
+@database_sync_to_async
+def _react(
+    room: Room, user: User, message_id: int, emoji: str
+) -> tuple[Message, list[dict[str, Any]]]:
+    message = _message_get(room, message_id)
+    if message.author_id in blocked_user_ids(user=user):
+        raise FrameError("not_found")
+    return message, reaction_toggle(message=message, user=as_now(user), emoji=emoji)
 
 
 @database_sync_to_async
@@ -95,6 +107,15 @@ class ChatFrames(MemberSocket):
         if message is not None:
             await broadcast.chat_deleted(message=message)
 
+    async def on_chat_react(self, content: dict[str, Any]) -> None:
+        assert self.room is not None
+        message_id, emoji = positive_int(content, "id"), content.get("emoji")
+        if not reaction_valid(emoji):
+            raise FrameError("invalid_fields")
+        await self.spend("chat")
+        message, reactions = await _react(self.room, self.user, message_id, emoji)
+        await broadcast.chat_reactions(message=message, reactions=reactions)
+
     async def on_history_before(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         before_id = positive_int(content, "before_id")
@@ -112,6 +133,7 @@ class ChatFrames(MemberSocket):
         "chat.send": on_chat_send,
         "chat.edit": on_chat_edit,
         "chat.delete": on_chat_delete,
+        "chat.react": on_chat_react,
         "history.before": on_history_before,
         "history.since": on_history_since,
     }
@@ -130,5 +152,9 @@ class ChatFrames(MemberSocket):
             await self.send(text_data=event["frame"])
 
     async def chat_deleted(self, event: dict[str, Any]) -> None:
+        if event["author_id"] not in self.blocked:
+            await self.send(text_data=event["frame"])
+
+    async def chat_reactions(self, event: dict[str, Any]) -> None:
         if event["author_id"] not in self.blocked:
             await self.send(text_data=event["frame"])

@@ -4,7 +4,9 @@
 
 import { clockTime, element, fill, guardLinks } from "./dom.js";
 import { live, say, send, socket } from "./live.js";
-import { addActions, messageItem, reopenEditors, showDeleted, showEdited, updateMessage } from "./message.js";
+import {
+  addActions, messageItem, reopenEditors, showDeleted, showEdited, showReactions, updateMessage,
+} from "./message.js";
 
 const PAGE_SIZE = 50;
 // The server takes 10 chat frames per member per 10 s (docs/websocket-protocol.md, Limits):
@@ -192,6 +194,7 @@ function onAck(frame) {
   entry.item.dataset.id = frame.id;
   rendered.add(frame.id);
   noteSeen(frame.id);
+  showReactions(entry.item, []);
   addActions(entry.item);
 }
 
@@ -241,6 +244,10 @@ export const chatHandlers = {
   "chat.deleted": (frame) => {
     const item = itemFor(frame.id);
     if (item) showDeleted(item);
+  },
+  "chat.reactions": (frame) => {
+    const item = itemFor(frame.id);
+    if (item) showReactions(item, frame.reactions);
   },
   "history.page": onPage,
   "you.muted": (frame) => setMuted(frame.until),
@@ -308,6 +315,14 @@ export function setUpChat() {
       event.preventDefault();
       form.requestSubmit();
     }
+  });
+  // A reaction (static/js/room/reactions.js) toggles over the socket.
+  log.addEventListener("click", (event) => {
+    const choice = event.target.closest("[data-emoji]");
+    const item = choice?.closest("li[data-id]");
+    if (!item || live.ended) return;
+    choice.closest("details")?.removeAttribute("open");
+    send({ type: "chat.react", id: Number(item.dataset.id), emoji: choice.dataset.emoji });
   });
   olderButton.addEventListener("click", loadOlder);
   // Scrolling to the top loads more on its own; the button is the keyboard path to the same.

@@ -4,6 +4,7 @@
 
 import { button, confirmStep, element, linkified, timeElement } from "./dom.js";
 import { live, root, send } from "./live.js";
+import { reactionBar } from "./reactions.js";
 
 // Open editors by message id: how to close each one once the server confirms the edit.
 const editors = new Map();
@@ -34,6 +35,7 @@ export function updateMessage(item, message) {
     item.querySelector(".mention-note")?.remove();
     item.querySelector(".message-actions")?.remove();
     item.querySelector(".message-editor")?.remove();
+    item.querySelector(".message-reactions")?.remove();
     editors.delete(Number(item.dataset.id));
     body.hidden = false;
     return;
@@ -42,6 +44,10 @@ export function updateMessage(item, message) {
   if (message.edited_at && !edited) {
     edited = element("span", "message-edited", gettext("(edited)"));
     meta.append(" ", edited);
+  }
+  // History pages carry the reactions; a new message has none; an edit leaves them.
+  if (message.reactions || !item.querySelector(".message-reactions")) {
+    showReactions(item, message.reactions || []);
   }
   const mentioned = (message.mentions || []).includes(live.me.id);
   item.classList.toggle("mentions-me", mentioned);
@@ -138,4 +144,13 @@ export function showDeleted(item) {
     item.tabIndex = -1;
     item.focus();
   }
+}
+
+/** The message's reactions as the server now has them, before its actions. */
+export function showReactions(item, reactions) {
+  if ("deleted" in item.dataset || !item.dataset.id) return;
+  const bar = reactionBar(reactions, live.me.id);
+  const current = item.querySelector(".message-reactions");
+  if (current) current.replaceWith(bar);
+  else item.querySelector(".message-text").after(bar);
 }
