@@ -20,6 +20,7 @@ from demo.activity import (
     rooms_ensure,
 )
 from demo.agenda import agenda_refresh
+from demo.conversations import conversations_make
 from demo.data import EVENTS
 from demo.pairs import PairsReport, coffee_pairs_join, coffee_pairs_refresh
 from demo.people import acquaintances_make, last_seen_refresh, people_ensure
@@ -51,6 +52,7 @@ def demo_seed(*, now: datetime | None = None) -> SeedReport:
     last_seen_refresh(people=people, now=now)
     room_usage_fill(rooms=[chat[0].room, rooms.training, rooms.focus], now=now)
     reports_make(people=people)
+    conversations_make(people=people, now=now)
     newsletter_make(staff=people.staff, now=now)
     everyone = len(people.members) + 1
     return SeedReport(

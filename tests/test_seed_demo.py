@@ -14,6 +14,9 @@ from django.db.models import Model
 from django.test import Client
 from django.utils import timezone
 
+from conversations.models import Conversation
+from conversations.models import Message as PrivateMessage
+from conversations.selectors import conversations_of
 from demo import data as demo
 from demo.seed import demo_seed
 from events.models import Event, Rsvp
@@ -57,6 +60,8 @@ def _counts() -> dict[str, int]:
         GroupMember,
         Notification,
         Report,
+        Conversation,
+        PrivateMessage,
         Subscriber,
         Issue,
     ]
@@ -135,6 +140,11 @@ def test_a_fresh_demo_is_alive_around_now(django_capture_on_commit_callbacks: An
     assert partner.user.name in pair.text
     assert unread.filter(kind=Kind.MENTION).exists()
     assert Notification.objects.filter(user=member, read_at__isnull=False).exists()
+
+    # Their messages: a coffee partner, a colleague waiting for an answer, a small group.
+    entries = conversations_of(user=member)
+    assert len(entries) == 3 and sum(entry.unread for entry in entries) == 2
+    assert any(entry.name == "Club de lectura remoto" for entry in entries)
 
 
 @pytest.mark.django_db
