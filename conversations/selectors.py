@@ -58,14 +58,9 @@ def conversations_of(*, user: User) -> list[ConversationEntry]:
             "-conversation__created_at",
         )
     )
-    others: dict[int, list[User]] = {}
-    for seat in (
-        Participant.objects.filter(conversation__in=[seat.conversation_id for seat in seats])
-        .exclude(user=user)
-        .select_related("user")
-        .order_by("joined_at", "id")
-    ):
-        others.setdefault(seat.conversation_id, []).append(seat.user)
+    others = _others_by_conversation(
+        conversation_ids=[seat.conversation_id for seat in seats], user=user
+    )
     entries = []
     for seat in seats:
         people = others.get(seat.conversation_id, [])
@@ -78,15 +73,20 @@ def conversations_of(*, user: User) -> list[ConversationEntry]:
     return entries
 
 
-def _others(*, conversation_id: int, user: User) -> list[User]:
-    """The conversation's members other than `user`, in the order they joined."""
-    return [
-        seat.user
-        for seat in Participant.objects.filter(conversation_id=conversation_id)
+def _others_by_conversation(
+    *, conversation_ids: Iterable[int], user: User
+) -> dict[int, list[User]]:
+    """{conversation id: its members other than `user`, in the order they joined}, in one
+    query."""
+    others: dict[int, list[User]] = {}
+    for seat in (
+        Participant.objects.filter(conversation__in=list(conversation_ids))
         .exclude(user=user)
         .select_related("user")
         .order_by("joined_at", "id")
-    ]
+    ):
+        others.setdefault(seat.conversation_id, []).append(seat.user)
+    return others
 
 
 def readable(*, user: User, conversation_id: int) -> tuple[Conversation, list[User]] | None:
@@ -98,7 +98,9 @@ def readable(*, user: User, conversation_id: int) -> tuple[Conversation, list[Us
     )
     if seat is None:
         return None
-    others = _others(conversation_id=conversation_id, user=user)
+    others = _others_by_conversation(conversation_ids=[conversation_id], user=user).get(
+        conversation_id, []
+    )
     hidden = blocked_user_ids(user=user)
     if seat.conversation.kind == Conversation.Kind.DIRECT and any(
         other.pk in hidden for other in others
@@ -289,14 +291,9 @@ def messages_search(*, user: User, query: str) -> list[Found]:
         for term in query.split()[:8]:
             found = found.filter(text__icontains=term)
     messages = list(found.order_by("-id")[: SEARCH_LIMIT * 2])
-    people: dict[int, list[User]] = {}
-    for seat in (
-        Participant.objects.filter(conversation__in={m.conversation_id for m in messages})
-        .exclude(user=user)
-        .select_related("user")
-        .order_by("joined_at", "id")
-    ):
-        people.setdefault(seat.conversation_id, []).append(seat.user)
+    people = _others_by_conversation(
+        conversation_ids={m.conversation_id for m in messages}, user=user
+    )
     results = []
     for message in messages:
         others = people.get(message.conversation_id, [])

@@ -232,7 +232,11 @@ def message_post(
             defaults={"text": text, "reply_to": answered},
         )
         if created:
-            if attachment is not None:
+            if attachment is None:
+                # Known to have none: the pushed frame need not look (as select_related
+                # records a missing row).
+                Message.attachment.related.set_cached_value(message, None)  # type: ignore[attr-defined]
+            else:
                 Attachment.objects.create(
                     message=message,
                     kind=attachment.kind,

@@ -20,6 +20,8 @@ The centre square is then reduced a strip at a time, so no second full-size copy
 
 import io
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 
@@ -80,18 +82,9 @@ def photo_validate_and_process(upload: UploadedFile) -> ProcessedPhoto:
             code="too_large",
             params={"limit": settings.PHOTO_UPLOAD_MAX_MB},
         )
-    try:
+    with _decoding():
         _check_header(upload)
         square = _decode_square(upload, PHOTO_SIZE)
-    except ValidationError:
-        raise
-    except Image.DecompressionBombError:
-        raise _too_many_pixels() from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise ValidationError(
-            _("This file is not an image we can read. Upload a JPEG, PNG or WebP photo."),
-            code="invalid",
-        ) from None
     stem = uuid.uuid4().hex
     return ProcessedPhoto(
         photo=_encode(square, PHOTO_SIZE, f"{stem}.webp"),
@@ -106,7 +99,7 @@ def picture_validate_and_process(
     PNG or WebP, pixels and decoding memory bounded), kept whole rather than cropped, and
     re-encoded as WebP within `side` (and `thumbnail_side`) pixels a side. The caller checks
     the file's size. Raises ValidationError with a message for the member."""
-    try:
+    with _decoding():
         _check_header(upload, side)
         upload.seek(0)
         with Image.open(upload) as image:
@@ -114,15 +107,6 @@ def picture_validate_and_process(
             image.load()
             method = ORIENTATIONS.get(image.getexif().get(ExifTags.Base.Orientation, 1))
             picture = image.convert("RGB")
-    except ValidationError:
-        raise
-    except Image.DecompressionBombError:
-        raise _too_many_pixels() from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise ValidationError(
-            _("This file is not an image we can read. Upload a JPEG, PNG or WebP photo."),
-            code="invalid",
-        ) from None
     if method is not None:
         picture = picture.transpose(method)
     stem = uuid.uuid4().hex
@@ -138,6 +122,22 @@ def _encode_within(image: Image.Image, side: int, name: str) -> ContentFile:
     buffer = io.BytesIO()
     fitted.save(buffer, format="WEBP", quality=85, method=4)
     return ContentFile(buffer.getvalue(), name=name)
+
+
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """Pillow's failures while reading an upload, as the messages the member reads."""
+    try:
+        yield
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError:
+        raise _too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise ValidationError(
+            _("This file is not an image we can read. Upload a JPEG, PNG or WebP photo."),
+            code="invalid",
+        ) from None
 
 
 def _decode_cost(image: Image.Image, *, source_size: tuple[int, int], file: IO[bytes]) -> int:

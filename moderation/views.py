@@ -55,6 +55,30 @@ def _back_from_report(user: User, member: User) -> str:
     return reverse("home")
 
 
+def _message_report(
+    request: HttpRequest,
+    *,
+    template: str,
+    context: dict[str, object],
+    back: str,
+    **report: object,
+) -> HttpResponse:
+    """The report form for a message (a room's or a private one): filed with `report`'s
+    fields, then back to where the message is."""
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            if _report_or_limit(form, reporter=request.user, **report):
+                messages.success(
+                    request, _("Thank you for your report. Our team will review the message.")
+                )
+                return redirect(back)
+            status = 429
+    return render(request, template, {**context, "form": form}, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_member(request: HttpRequest, member_id: int) -> HttpResponse:
@@ -102,28 +126,14 @@ def report_message(request: HttpRequest, slug: str, message_id: int) -> HttpResp
     )
     if message.author_id == user.pk:
         raise PermissionDenied
-    form = ReportForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if form.is_bound:
-        status = 400
-        if form.is_valid():
-            if _report_or_limit(
-                form,
-                reporter=user,
-                reported=message.author,
-                subject=f"room message {message.pk}",
-                message=message,
-            ):
-                messages.success(
-                    request, _("Thank you for your report. Our team will review the message.")
-                )
-                return redirect("rooms:room", room.slug)
-            status = 429
-    return render(
+    return _message_report(
         request,
-        "moderation/report_message.html",
-        {"room": room, "message": message, "form": form},
-        status=status,
+        template="moderation/report_message.html",
+        context={"room": room, "message": message},
+        back=reverse("rooms:room", args=[room.slug]),
+        reported=message.author,
+        subject=f"room message {message.pk}",
+        message=message,
     )
 
 
@@ -143,28 +153,14 @@ def report_private_message(
         deleted_at__isnull=True,
         author__isnull=False,
     )
-    form = ReportForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if form.is_bound:
-        status = 400
-        if form.is_valid():
-            if _report_or_limit(
-                form,
-                reporter=user,
-                reported=message.author,
-                subject=f"private message {message.pk}",
-                conversation_message=message,
-            ):
-                messages.success(
-                    request, _("Thank you for your report. Our team will review the message.")
-                )
-                return redirect(conversation)
-            status = 429
-    return render(
+    return _message_report(
         request,
-        "moderation/report_private_message.html",
-        {"conversation": conversation, "message": message, "form": form},
-        status=status,
+        template="moderation/report_private_message.html",
+        context={"conversation": conversation, "message": message},
+        back=conversation.get_absolute_url(),
+        reported=message.author,
+        subject=f"private message {message.pk}",
+        conversation_message=message,
     )
 
 
