@@ -16,14 +16,11 @@ from django.urls import reverse
 
 from conversations.models import Attachment, Message
 from rooms.broadcast import encode
+from rooms.quotes import quote_data
 
 
 def inbox_group(user_id: int) -> str:
     return f"inbox_{user_id}"
-
-
-# The start of an answered message, quoted above the answer.
-QUOTE_LENGTH = 140
 
 
 def message_data(message: Message) -> dict[str, Any]:
@@ -31,7 +28,6 @@ def message_data(message: Message) -> dict[str, Any]:
     socket"); `author` and `reply_to__author` must be loaded, and `reaction_list` set where
     it has reactions (selectors.with_reactions)."""
     author = message.author
-    answered = message.reply_to
     return {
         "id": message.pk,
         "conversation": message.conversation_id,
@@ -41,15 +37,7 @@ def message_data(message: Message) -> dict[str, Any]:
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": message.is_deleted,
         "client_id": str(message.client_id),
-        "reply_to": (
-            {
-                "id": answered.pk,
-                "author": answered.author.name if answered.author else None,
-                "text": answered.text[:QUOTE_LENGTH],
-            }
-            if answered is not None
-            else None
-        ),
+        "reply_to": quote_data(message.reply_to),
         "reactions": getattr(message, "reaction_list", []),
         "attachment": attachment_data(message),
     }

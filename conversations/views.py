@@ -75,6 +75,8 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         {
             "conversation": conversation,
             "others": others,
+            # Whom "@" offers in the composer (static/js/room/mention-picker.js).
+            "mentionable": [{"id": other.pk, "name": other.name} for other in others],
             "page": page,
             "has_older": has_older,
             "new_from": new_from,

@@ -22,6 +22,7 @@ from django.db import transaction
 from rooms.calls import Departure
 from rooms.models import Message
 from rooms.presence import presence_entries
+from rooms.quotes import quote_data
 from rooms.reactions import reactions_summary
 
 LOBBY_GROUP = "lobby"
@@ -50,8 +51,8 @@ def encode(frame: dict[str, Any]) -> str:
 
 def message_data(message: Message) -> dict[str, Any]:
     """A message as the protocol shows it (docs/websocket-protocol.md, "The message object").
-    Its `mentions` must be loaded (`rooms.selectors.history`, `rooms.mentions.mentions_record`):
-    this runs in async code too, where no query may run."""
+    Its `mentions` and `reply_to__author` must be loaded (`rooms.selectors.history`,
+    `rooms.mentions.mentions_record`): this runs in async code too, where no query may run."""
     author = message.author
     mentions = [] if message.is_deleted else sorted(user.pk for user in message.mentions.all())
     data: dict[str, Any] = {
@@ -62,6 +63,7 @@ def message_data(message: Message) -> dict[str, Any]:
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": message.is_deleted,
         "mentions": mentions,
+        "reply_to": quote_data(message.reply_to),
     }
     # Pages of history carry the reactions (rooms.selectors prefetches them); a new message
     # has none, and an edit leaves them as they were.

@@ -200,6 +200,16 @@ class Message(models.Model):
     # Chosen by the client per message, so that a message resent after a dropped connection
     # is stored once.
     client_id = models.UUIDField(_("client id"), null=True, blank=True, default=uuid.uuid4)
+    # The message this one answers, quoted above it (rooms.quotes); its deletion leaves the
+    # answer standing, quoting a deleted message.
+    reply_to = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("in reply to"),
+    )
     # Who "@Name" in the text reaches; kept in step with the text (rooms.mentions).
     mentions = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

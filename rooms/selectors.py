@@ -72,7 +72,9 @@ def history_on_arrival(*, room: Room, hidden: set[int], limit: int) -> list[Mess
     `hidden` is whom they block either way, as read for letting them in (no second
     access check, no second reading of their blocks)."""
     messages = Message.objects.filter(room=room).exclude(author_id__in=hidden)
-    messages = _with_mentions(messages.select_related("author__profile", "deleted_by"))
+    messages = _with_mentions(
+        messages.select_related("author__profile", "deleted_by", "reply_to__author")
+    )
     return list(messages.order_by("-id")[: max(1, min(limit, HISTORY_MAX))])
 
 
@@ -111,7 +113,7 @@ def _visible_messages(*, room: Room, viewer: User) -> QuerySet[Message]:
     return (
         Message.objects.filter(room=room)
         .filter(Q(author__isnull=True) | (~Q(author_id__in=made) & ~Q(author_id__in=received)))
-        .select_related("author__profile", "deleted_by")
+        .select_related("author__profile", "deleted_by", "reply_to__author")
     )
 
 

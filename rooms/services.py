@@ -84,6 +84,11 @@ class MessageDeleted(RoomError):
     default_message = _("This message was deleted.")
 
 
+class ReplyGone(RoomError):
+    code = "not_found"
+    default_message = _("The message you answer is no longer there.")
+
+
 def cafeteria_get() -> Room:
     return Room.objects.get(kind=Room.Kind.CAFETERIA)
 
@@ -353,11 +358,16 @@ def _clean_text(text: str) -> str:
 
 
 def message_post(
-    *, room: Room, author: User, text: str, client_id: uuid.UUID
+    *, room: Room, author: User, text: str, client_id: uuid.UUID, reply_to: int | None = None
 ) -> tuple[Message, bool]:
-    """Store a chat message. Returns (message, created); a resent `client_id` returns the
-    message stored the first time and False, whatever the text says this time."""
-    existing = Message.objects.filter(room=room, author=author, client_id=client_id).first()
+    """Store a chat message, answering the message `reply_to` of the same room if given.
+    Returns (message, created); a resent `client_id` returns the message stored the first
+    time and False, whatever the text says this time."""
+    existing = (
+        Message.objects.select_related("reply_to__author")
+        .filter(room=room, author=author, client_id=client_id)
+        .first()
+    )
     if existing:
         return existing, False
     text = _clean_text(text)
@@ -369,10 +379,25 @@ def message_post(
     participation = RoomParticipation.objects.filter(room=room, user=author).first()
     if participation and participation.is_muted(now=now):
         raise MemberMuted
+    answered = None
+    if reply_to is not None:
+        answered = (
+            Message.objects.select_related("author")
+            .filter(room=room, pk=reply_to, deleted_at__isnull=True)
+            .exclude(author_id__in=blocked_user_ids(user=author))
+            .first()
+        )
+        if answered is None:
+            raise ReplyGone
     try:
         with transaction.atomic():
             message = Message.objects.create(
-                room=room, author=author, text=text, client_id=client_id, created_at=now
+                room=room,
+                author=author,
+                text=text,
+                client_id=client_id,
+                created_at=now,
+                reply_to=answered,
             )
     except IntegrityError:
         # The same message arrived twice at once; the other copy won.

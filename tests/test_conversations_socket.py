@@ -284,7 +284,12 @@ async def test_replies_reactions_edits_and_deletions_reach_every_page_and_only_a
     answer = sent(conversation, "¡Sí! A las 10")
     await ana_tab.send_json_to({**answer, "reply_to": first.pk})
     heard = (await next_of(beto_tab, "message.new"))["message"]
-    assert heard["reply_to"] == {"id": first.pk, "author": "Beto", "text": "¿Café el jueves?"}
+    assert heard["reply_to"] == {
+        "id": first.pk,
+        "author": "Beto",
+        "text": "¿Café el jueves?",
+        "deleted": False,
+    }
 
     await beto_tab.send_json_to(
         {"type": "message.react", "conversation": conversation.pk, "id": heard["id"], "emoji": "☕"}

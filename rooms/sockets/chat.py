@@ -20,12 +20,16 @@ PAGE_SIZE = 50
 
 
 @database_sync_to_async
-def _post(room: Room, user: User, text: str, client_id: uuid.UUID) -> tuple[Message, bool]:
-    return message_post(room=room, author=user, text=text, client_id=client_id)
+def _post(
+    room: Room, user: User, text: str, client_id: uuid.UUID, reply_to: int | None
+) -> tuple[Message, bool]:
+    return message_post(room=room, author=user, text=text, client_id=client_id, reply_to=reply_to)
 
 
 def _message_get(room: Room, message_id: int) -> Message:
-    message = Message.objects.select_related("room", "author").filter(room=room, pk=message_id)
+    message = Message.objects.select_related("room", "author", "reply_to__author").filter(
+        room=room, pk=message_id
+    )
     found = message.first()
     if found is None:
         raise FrameError("not_found")
@@ -77,8 +81,9 @@ class ChatFrames(MemberSocket):
     async def on_chat_send(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         message_text, client_id = text(content), uuid_field(content, "client_id")
+        reply_to = None if content.get("reply_to") is None else positive_int(content, "reply_to")
         await self.spend("chat")
-        message, created = await _post(self.room, self.user, message_text, client_id)
+        message, created = await _post(self.room, self.user, message_text, client_id, reply_to)
         # Stored (committed) before anyone hears of it, and the room hears of it first: an
         # ack that waits on a slow sender would let a later message by someone else go out
         # before this one, and a member dropping in between would catch up from the later

@@ -2,8 +2,12 @@
 // "typing", read receipts, the day separators and a "jump to latest" button. Without this
 // script (or while disconnected) the form posts over HTTP and the page still works.
 
-import { button, confirmStep, element, guardLinks, lang, linkified, timeElement } from "./room/dom.js";
+import { daySeparators } from "./room/days.js";
+import { button, confirmStep, element, guardLinks, linkified, timeElement } from "./room/dom.js";
+import { LogFollower } from "./room/follow.js";
+import { mentionPicker } from "./room/mention-picker.js";
 import { reactionBar } from "./room/reactions.js";
+import { quoteBlock, quoteOf, ReplyComposer } from "./room/reply.js";
 import { inbox, isConnected, send, showing } from "./me.js";
 
 const root = document.getElementById("conversation");
@@ -16,23 +20,18 @@ const log = root.querySelector(".messages-log");
 const empty = root.querySelector(".messages-empty");
 const receipt = root.querySelector(".read-receipt");
 const typingLine = root.querySelector(".typing");
-const jump = root.querySelector(".jump-latest");
 const form = document.getElementById("conversation-form");
 const textarea = form.querySelector("textarea");
 const clientIdField = form.querySelector("input[name=client_id]");
-const replyField = form.querySelector("input[name=reply_to]");
-const replying = form.querySelector(".replying");
 const status = form.querySelector(".send-status");
+const follower = new LogFollower(scroller, root.querySelector(".jump-latest"), () => textarea.focus());
+const reply = new ReplyComposer(
+  form.querySelector(".replying"), textarea, form.querySelector("input[name=reply_to]"),
+);
+const syncDays = daySeparators(log, root.dataset.timeZone);
 
 const TYPING_EVERY_MS = 2500;
 const TYPING_SHOWN_MS = 5000;
-
-const day = new Intl.DateTimeFormat(lang, {
-  timeZone: root.dataset.timeZone || undefined, weekday: "long", day: "numeric", month: "long",
-});
-const dayKey = new Intl.DateTimeFormat("en-CA", {
-  timeZone: root.dataset.timeZone || undefined, year: "numeric", month: "2-digit", day: "2-digit",
-});
 
 // {member id: the last message they have read}
 const readMarks = new Map(
@@ -49,15 +48,6 @@ function lastId() {
   return items.length ? Number(items[items.length - 1].dataset.id) : 0;
 }
 
-function nearBottom() {
-  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
-}
-
-function toBottom() {
-  scroller.scrollTop = scroller.scrollHeight;
-  jump.hidden = true;
-}
-
 function messageItem(message) {
   const item = element("li", "chat-message");
   if (message.author && message.author.id === myId) item.classList.add("mine");
@@ -69,19 +59,9 @@ function messageItem(message) {
   const author = message.author ? message.author.name : gettext("Former member");
   meta.append(element("span", "message-author", author), " ", timeElement(message.created_at));
   item.append(meta, element("p", "message-text"));
-  if (message.reply_to) item.prepend(quote(message.reply_to));
+  if (message.reply_to) item.prepend(quoteBlock(message.reply_to));
   showMessage(item, message);
   return item;
-}
-
-function quote(answered) {
-  const block = element("blockquote", "message-quote");
-  block.append(
-    element("span", "quote-author", answered.author ?? gettext("Former member")),
-    " ",
-    answered.text || gettext("This message was deleted."),
-  );
-  return block;
 }
 
 // The message's text, edit mark, reactions and actions, as the server now has them.
@@ -130,7 +110,7 @@ function attachmentOf(shared) {
 function actionsFor(item, author) {
   const actions = element("div", "message-actions");
   if (!item.dataset.id) return actions;
-  actions.append(button(gettext("Reply"), () => replyTo(item), "button-small button-ghost reply"));
+  actions.append(button(gettext("Reply"), () => reply.start(item), "button-small button-ghost reply"));
   if (author && author.id === myId) {
     actions.append(
       button(gettext("Edit"), () => startEdit(item), "button-small button-ghost edit"),
@@ -220,25 +200,6 @@ log.addEventListener("click", (event) => {
   );
 });
 
-function replyTo(item) {
-  replyField.value = item.dataset.id;
-  replying.hidden = false;
-  replying.querySelector(".replying-text").textContent = interpolate(
-    gettext("Replying to %(name)s: “%(text)s”"),
-    {
-      name: item.querySelector(".message-author").textContent,
-      text: (item.dataset.text || "").slice(0, 80),
-    },
-    true,
-  );
-  textarea.focus();
-}
-
-function cancelReply() {
-  replyField.value = "";
-  replying.hidden = true;
-}
-
 function startEdit(item) {
   if (item.querySelector(".message-editor")) return;
   const body = item.querySelector(".message-text");
@@ -282,17 +243,6 @@ function confirmDelete(item) {
   }, actions.querySelector(".delete"));
 }
 
-function daySeparator(iso) {
-  const when = new Date(iso);
-  const key = dayKey.format(when);
-  const separators = log.querySelectorAll("li.day-separator");
-  const latest = separators[separators.length - 1];
-  if (latest && latest.dataset.day === key) return null;
-  const separator = element("li", "day-separator", day.format(when));
-  separator.dataset.day = key;
-  return separator;
-}
-
 function add(message) {
   const known = log.querySelector(`li.chat-message[data-id="${message.id}"]`);
   if (known) {
@@ -304,14 +254,10 @@ function add(message) {
   }
   const pending = log.querySelector(`li.chat-message[data-client-id="${message.client_id}"]:not([data-id])`);
   const item = messageItem(message);
-  const follow = nearBottom();
-  if (pending) {
-    pending.replaceWith(item);
-  } else {
-    const separator = daySeparator(message.created_at);
-    if (separator) log.append(separator);
-    log.append(item);
-  }
+  const follow = follower.atEnd();
+  if (pending) pending.replaceWith(item);
+  else log.append(item);
+  syncDays();
   log.hidden = false;
   empty.hidden = true;
   if (message.author && message.author.id !== myId) {
@@ -319,8 +265,7 @@ function add(message) {
     markRead();
   }
   showReceipt();
-  if (follow || (message.author && message.author.id === myId)) toBottom();
-  else jump.hidden = false;
+  follower.added(follow || (message.author && message.author.id === myId));
 }
 
 // Read receipts: under my latest message, who has read it.
@@ -441,7 +386,7 @@ form.addEventListener("submit", (event) => {
   if (!text || !isConnected() || fileField?.files.length) return;
   event.preventDefault();
   const clientId = clientIdField.value;
-  const replyId = replyField.value ? Number(replyField.value) : null;
+  const replyId = reply.id;
   const frame = { type: "message.send", conversation: conversationId, text, client_id: clientId };
   if (replyId) frame.reply_to = replyId;
   if (!send(frame)) {
@@ -458,18 +403,14 @@ form.addEventListener("submit", (event) => {
   item.classList.add("pending");
   if (replyId) {
     const answered = log.querySelector(`li.chat-message[data-id="${replyId}"]`);
-    item.prepend(quote({
-      author: answered?.querySelector(".message-author").textContent,
-      text: answered?.dataset.text || "",
-    }));
+    if (answered) item.prepend(quoteBlock(quoteOf(answered)));
   }
-  cancelReply();
-  const separator = daySeparator(new Date().toISOString());
-  if (separator) log.append(separator);
+  reply.cancel();
   log.append(item);
+  syncDays();
   log.hidden = false;
   empty.hidden = true;
-  toBottom();
+  follower.toEnd();
   textarea.value = "";
   clientIdField.value = crypto.randomUUID();
   status.textContent = gettext("Sending…");
@@ -491,23 +432,13 @@ textarea.addEventListener("input", () => {
   }
 });
 
-scroller.addEventListener("scroll", () => {
-  if (nearBottom()) jump.hidden = true;
-});
-jump.querySelector("button").addEventListener("click", () => {
-  toBottom();
-  textarea.focus();
-});
+mentionPicker(textarea, () => JSON.parse(document.getElementById("conversation-members").textContent));
 document.addEventListener("visibilitychange", markRead);
 
 for (const item of log.querySelectorAll("li.chat-message")) enhance(item);
-replying.querySelector(".replying-cancel").addEventListener("click", () => {
-  cancelReply();
-  textarea.focus();
-});
 
 // Open where the member left off: at the first new message, or at the latest.
 const marker = document.getElementById("new-messages");
 if (marker) scroller.scrollTop = marker.offsetTop - scroller.offsetTop - 8;
-else toBottom();
+else follower.toEnd();
 showReceipt();

@@ -2,11 +2,16 @@
 // scroll or by button), sending with delivery acks and resending, and the composer's state
 // while its author is muted or the page has ended.
 
+import { daySeparators } from "./days.js";
 import { clockTime, element, fill, guardLinks } from "./dom.js";
-import { live, say, send, socket } from "./live.js";
+import { LogFollower } from "./follow.js";
+import { live, root, say, send, socket } from "./live.js";
+import { mentionPicker } from "./mention-picker.js";
 import {
   addActions, messageItem, reopenEditors, showDeleted, showEdited, showReactions, updateMessage,
 } from "./message.js";
+import { presentMembers } from "./presence.js";
+import { quoteBlock, quoteOf, ReplyComposer } from "./reply.js";
 
 const PAGE_SIZE = 50;
 // The server takes 10 chat frames per member per 10 s (docs/websocket-protocol.md, Limits):
@@ -23,11 +28,14 @@ const form = document.getElementById("chat-form");
 const textarea = document.getElementById("chat-text");
 const sendButton = form.querySelector("button[type=submit]");
 const mutedNote = document.getElementById("chat-muted");
+const follower = new LogFollower(scroller, root.querySelector(".jump-latest"), () => textarea.focus());
+const reply = new ReplyComposer(form.querySelector(".replying"), textarea);
+const syncDays = daySeparators(log, root.dataset.timeZone);
 
 const rendered = new Set(
   [...log.querySelectorAll("li[data-id]")].map((item) => Number(item.dataset.id)),
 );
-const pending = new Map(); // client_id -> {text, item}, until acknowledged
+const pending = new Map(); // client_id -> {text, replyTo, item}, until acknowledged
 let outbox = []; // client_ids to send on this connection, oldest first
 let sentAt = []; // when the last chat frames went out (for the pace)
 let paceTimer = null;
@@ -65,18 +73,11 @@ function itemFor(id) {
   return log.querySelector(`li[data-id="${id}"]`);
 }
 
-function nearBottom() {
-  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
-}
-
-function scrollToEnd() {
-  scroller.scrollTop = scroller.scrollHeight;
-}
-
 function placeMessage(item, id) {
-  // Keep the log ordered by id whatever order pages arrive in.
+  // Keep the log ordered by id whatever order pages arrive in; what is still being sent
+  // stays last.
   const later = [...log.querySelectorAll("li[data-id]")].find((other) => Number(other.dataset.id) > id);
-  log.insertBefore(item, later || log.querySelector("li:not([data-id])"));
+  log.insertBefore(item, later || log.querySelector("li.pending"));
 }
 
 function addMessage(message) {
@@ -85,11 +86,12 @@ function addMessage(message) {
     if (item) updateMessage(item, message);
     return;
   }
-  const stick = nearBottom();
+  const stick = follower.atEnd();
   rendered.add(message.id);
   noteSeen(message.id);
   placeMessage(messageItem(message), message.id);
-  if (stick) scrollToEnd();
+  syncDays();
+  follower.added(stick);
 }
 
 function addOlder(messages) {
@@ -101,6 +103,7 @@ function addOlder(messages) {
     rendered.add(message.id);
     placeMessage(messageItem(message), message.id);
   }
+  syncDays();
   // Keep what the person was reading where it was.
   scroller.scrollTop = scroller.scrollHeight - fromBottom;
   requestAnimationFrame(() => log.setAttribute("aria-live", "polite"));
@@ -145,7 +148,9 @@ function flush() {
     const clientId = outbox.shift();
     const entry = pending.get(clientId);
     if (!entry) continue;
-    if (!send({ type: "chat.send", client_id: clientId, text: entry.text })) {
+    const frame = { type: "chat.send", client_id: clientId, text: entry.text };
+    if (entry.replyTo) frame.reply_to = entry.replyTo;
+    if (!send(frame)) {
       outbox.unshift(clientId);
       return;
     }
@@ -192,6 +197,7 @@ function onAck(frame) {
     return;
   }
   entry.item.dataset.id = frame.id;
+  entry.item.classList.remove("pending");
   rendered.add(frame.id);
   noteSeen(frame.id);
   showReactions(entry.item, []);
@@ -257,12 +263,12 @@ export const chatHandlers = {
 export function chatConnected(history) {
   olderButton.disabled = false;
   // The actions make every message taller: a log that was at its end stays there.
-  const stick = nearBottom();
+  const stick = follower.atEnd();
   for (const item of log.querySelectorAll("li[data-id]")) addActions(item);
-  if (stick) scrollToEnd();
   const catchUpFrom = settledId;
   catchingUp = true;
   history.forEach(addMessage);
+  if (stick) follower.toEnd();
   requestSince(catchUpFrom);
   // The server stores each client_id once, so a message sent before the drop and sent
   // again is still one message.
@@ -303,10 +309,16 @@ export function setUpChat() {
       text: body,
       created_at: new Date().toISOString(),
     });
+    item.classList.add("pending");
     item.append(element("p", "message-state", gettext("sending…")));
+    const replyTo = reply.id;
+    const answered = replyTo && log.querySelector(`li[data-id="${replyTo}"]`);
+    if (answered) item.prepend(quoteBlock(quoteOf(answered)));
+    reply.cancel();
     log.append(item);
-    scrollToEnd();
-    pending.set(clientId, { text: body, item });
+    syncDays();
+    follower.toEnd();
+    pending.set(clientId, { text: body, replyTo, item });
     if (socket.isOpen) queue(clientId);
     textarea.value = "";
   });
@@ -316,6 +328,8 @@ export function setUpChat() {
       form.requestSubmit();
     }
   });
+  log.addEventListener("chat-reply", (event) => reply.start(event.target));
+  mentionPicker(textarea, () => presentMembers().filter((member) => member.id !== live.me.id));
   // A reaction (static/js/room/reactions.js) toggles over the socket.
   log.addEventListener("click", (event) => {
     const choice = event.target.closest("[data-emoji]");
@@ -334,5 +348,6 @@ export function setUpChat() {
   ).observe(olderButton);
   guardLinks(log.querySelectorAll(".message-text a"));
   showOlderButton();
-  scrollToEnd();
+  syncDays();
+  follower.toEnd();
 }

@@ -5,6 +5,7 @@
 import { button, confirmStep, element, linkified, timeElement } from "./dom.js";
 import { live, root, send } from "./live.js";
 import { reactionBar } from "./reactions.js";
+import { quoteBlock } from "./reply.js";
 
 // Open editors by message id: how to close each one once the server confirms the edit.
 const editors = new Map();
@@ -41,6 +42,9 @@ export function updateMessage(item, message) {
     return;
   }
   body.replaceChildren(linkified(message.text));
+  if (message.reply_to && !item.querySelector(".message-quote")) {
+    item.prepend(quoteBlock(message.reply_to));
+  }
   if (message.edited_at && !edited) {
     edited = element("span", "message-edited", gettext("(edited)"));
     meta.append(" ", edited);
@@ -66,6 +70,10 @@ export function addActions(item) {
   if (item.querySelector(".message-actions")) return;
   const mine = isMine(item);
   const actions = element("p", "message-actions");
+  // chat.js holds the composer: it hears this and quotes the message there.
+  actions.append(button(gettext("Reply"), () => {
+    item.dispatchEvent(new CustomEvent("chat-reply", { bubbles: true }));
+  }, "button-small reply"));
   if (mine) actions.append(button(gettext("Edit"), () => startEdit(item), "button-small edit"));
   if (mine || live.me.staff) {
     actions.append(button(gettext("Delete"), () => confirmDelete(item), "button-small delete"));

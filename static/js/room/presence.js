@@ -82,6 +82,14 @@ export function updatePresence(frame) {
   (frame.members || []).forEach(upsertMember);
 }
 
+/** Who is here now, [{id, name}], in name order. */
+export function presentMembers() {
+  return [...presenceList.children].map((item) => ({
+    id: Number(item.dataset.userId),
+    name: item.querySelector(".presence-name").textContent,
+  }));
+}
+
 export function myStatus() {
   return statusSelect.value;
 }

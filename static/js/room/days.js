@@ -1,0 +1,45 @@
+// Day separators in a chat log (room chat and conversations alike): a line with the day's
+// name wherever the day changes between two messages, in the reader's zone. The server
+// draws them on the page; this keeps them right as messages come in, older pages load or
+// pending messages are confirmed, touching only the lines that change (the log is a live
+// region: a separator drawn again would be read out again).
+
+import { element, lang } from "./dom.js";
+
+export function daySeparators(log, timeZone) {
+  const name = new Intl.DateTimeFormat(lang, {
+    timeZone: timeZone || undefined, weekday: "long", day: "numeric", month: "long",
+  });
+  const key = new Intl.DateTimeFormat("en-CA", {
+    timeZone: timeZone || undefined, year: "numeric", month: "2-digit", day: "2-digit",
+  });
+
+  return function sync() {
+    let previous = null; // the day of the message before
+    let separator = null; // a separator met since that message, still to be judged
+    for (const node of [...log.children]) {
+      if (node.classList.contains("day-separator")) {
+        separator?.remove(); // two in a row: the first has nothing under it
+        separator = node;
+        continue;
+      }
+      const time = node.querySelector(".message-meta time[datetime]");
+      if (!time) continue; // the "new messages" marker
+      const when = new Date(time.dateTime);
+      const day = key.format(when);
+      if (day === previous) {
+        separator?.remove();
+      } else if (!separator || separator.dataset.day !== day) {
+        separator?.remove();
+        const line = element("li", "day-separator", name.format(when));
+        line.dataset.day = day;
+        // Before the "new messages" marker when there is one just above.
+        const above = node.previousElementSibling;
+        log.insertBefore(line, above?.classList.contains("new-marker") ? above : node);
+      }
+      separator = null;
+      previous = day;
+    }
+    separator?.remove();
+  };
+}

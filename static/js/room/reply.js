@@ -1,0 +1,61 @@
+// Replying to a message, in room chat and conversations alike: the quote drawn above an
+// answer, and the composer's "Replying to …" line with its way out.
+
+import { element } from "./dom.js";
+
+const PREVIEW_LENGTH = 80;
+
+/** The quote of an answered message ({author, text, deleted}) above its answer. */
+export function quoteBlock(answered) {
+  const block = element("blockquote", "message-quote");
+  const author = element("span", "quote-author", answered.author ?? gettext("Former member"));
+  const gone = answered.deleted || !answered.text;
+  block.append(author, " ", gone ? element("em", "", gettext("This message was deleted.")) : answered.text);
+  return block;
+}
+
+/** What a message on the page would quote of itself. */
+export function quoteOf(item) {
+  return {
+    author: item.querySelector(".message-author")?.textContent,
+    text: item.dataset.text ?? item.querySelector(".message-text")?.textContent ?? "",
+  };
+}
+
+/** The composer's reply state: `box` is its "Replying to …" line (hidden when not
+ * replying), with a `.replying-text` and a `.replying-cancel` button; `field`, where there
+ * is one, the form's hidden input that carries the answered id over HTTP. */
+export class ReplyComposer {
+  constructor(box, textarea, field = null) {
+    this.box = box;
+    this.textarea = textarea;
+    this.field = field;
+    this.id = null;
+    box.querySelector(".replying-cancel").addEventListener("click", () => {
+      this.cancel();
+      textarea.focus();
+    });
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.id && !event.defaultPrevented) this.cancel();
+    });
+  }
+
+  start(item) {
+    this.id = Number(item.dataset.id);
+    if (this.field) this.field.value = this.id;
+    const { author, text } = quoteOf(item);
+    this.box.querySelector(".replying-text").textContent = interpolate(
+      gettext("Replying to %(name)s: “%(text)s”"),
+      { name: author, text: text.slice(0, PREVIEW_LENGTH) },
+      true,
+    );
+    this.box.hidden = false;
+    this.textarea.focus();
+  }
+
+  cancel() {
+    this.id = null;
+    if (this.field) this.field.value = "";
+    this.box.hidden = true;
+  }
+}

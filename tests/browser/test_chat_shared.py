@@ -1,0 +1,140 @@
+"""What room chat and conversations share in the browser: "@" offers the members there, a
+reply quotes its message, days are marked in the reader's zone, and a reader who scrolled
+back is offered the way to the latest rather than pulled down."""
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from conversations.services import direct_conversation_start
+from rooms.models import Message
+from tests.browser.test_rooms_live import cafeteria
+from tests.browser.test_rooms_page import enter, item_with, post
+from tests.factories import PASSWORD, MessageFactory, onboarded_member
+
+pytestmark = pytest.mark.browser
+
+NewPage = Callable[..., Page]
+Login = Callable[[Page, str, str, str], None]
+AxeCheck = Callable[[Page], None]
+
+
+def test_in_a_room_at_offers_who_is_here_and_a_reply_quotes_its_message(
+    new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    onboarded_member("Andrés Absent", email="andres@example.com")  # not in the room
+    anas, betos = new_page(), new_page()
+    enter(anas, asgi_server, login, ana, room)
+    enter(betos, asgi_server, login, beto, room)
+    expect(betos.locator("#presence")).to_contain_text("Ana Arias")
+
+    box = betos.get_by_label("Message", exact=True)
+    box.press_sequentially("Hola @an")
+    choices = betos.get_by_role("listbox", name="Members to mention")
+    expect(choices.get_by_role("option")).to_have_text(["Ana Arias"])
+    expect(choices.get_by_role("option", name="Ana Arias")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    axe_check(betos)
+    box.press("Enter")  # takes the member; it does not send
+    expect(choices).to_be_hidden()
+    expect(box).to_have_value("Hola @Ana Arias ")
+    box.press_sequentially("¿café?")
+    box.press("Enter")
+    heard = item_with(anas, "¿café?")
+    expect(heard).to_have_class(re.compile(r"\bmentions-me\b"))
+
+    # Escape closes the list and leaves the text as typed.
+    box.press_sequentially("@b")
+    expect(choices).to_be_hidden()  # Beto does not mention himself
+    box.fill("")
+    box.press_sequentially("@A")
+    expect(choices).to_be_visible()
+    box.press("Escape")
+    expect(choices).to_be_hidden()
+    expect(box).to_have_value("@A")
+    box.fill("")
+
+    heard.get_by_role("button", name="Reply").click()
+    answer = anas.get_by_label("Message", exact=True)
+    expect(answer).to_be_focused()
+    expect(anas.locator(".replying")).to_contain_text("Replying to Beto Blanco")
+    answer.fill("¡Voy!")
+    answer.press("Enter")
+    expect(anas.locator(".replying")).to_be_hidden()
+    for page in (anas, betos):
+        quote = item_with(page, "¡Voy!").locator(".message-quote")
+        expect(quote).to_contain_text("Beto Blanco")
+        expect(quote).to_contain_text("Hola @Ana Arias ¿café?")
+    stored = Message.objects.get(text="¡Voy!")
+    assert stored.reply_to is not None and stored.reply_to.text == "Hola @Ana Arias ¿café?"
+
+
+def log_at_end(page: Page) -> bool:
+    return bool(
+        page.locator("#messages-scroll").evaluate(
+            "box => box.scrollHeight - box.scrollTop - box.clientHeight < 80"
+        )
+    )
+
+
+def test_days_are_marked_and_a_reader_who_scrolled_back_is_offered_the_latest(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    now = timezone.now()
+    for i in range(40):
+        MessageFactory(room=room, author=beto, text=f"Ayer {i}", created_at=now - timedelta(days=1))
+    MessageFactory(room=room, author=beto, text="Hoy, temprano", created_at=now)
+    anas, betos = new_page(), new_page()
+    enter(anas, asgi_server, login, ana, room)
+    enter(betos, asgi_server, login, beto, room)
+
+    separators = anas.locator("#messages > li.day-separator")
+    expect(separators).to_have_count(2)
+    expect(item_with(anas, "Hoy, temprano")).to_be_visible()
+    assert log_at_end(anas)
+    jump = anas.get_by_role("button", name="Jump to latest")
+    expect(jump).to_be_hidden()
+
+    # At the end, a new message follows on its own; scrolled back, the button appears.
+    post(betos, "Primero")
+    expect(item_with(anas, "Primero")).to_be_visible()
+    assert log_at_end(anas)
+    anas.locator("#messages-scroll").evaluate("box => { box.scrollTop = 0; }")
+    post(betos, "Segundo")
+    expect(jump).to_be_visible()
+    expect(item_with(anas, "Segundo")).to_be_attached()
+    assert not log_at_end(anas)
+    expect(separators).to_have_count(2)  # still today
+    jump.click()
+    expect(jump).to_be_hidden()
+    assert log_at_end(anas)
+    expect(anas.get_by_label("Message", exact=True)).to_be_focused()
+
+
+def test_in_a_conversation_at_offers_its_members_by_keyboard(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    anas = new_page()
+    login(anas, asgi_server, ana.email, PASSWORD)
+    anas.goto(f"/messages/{conversation.pk}/")
+    box = anas.get_by_role("textbox", name="Message")
+    box.press_sequentially("Gracias @bla")
+    option = anas.get_by_role("option", name="Beto Blanco")
+    expect(option).to_be_visible()
+    box.press("Tab")
+    expect(box).to_have_value("Gracias @Beto Blanco ")
+    expect(box).to_be_focused()
