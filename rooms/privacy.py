@@ -50,8 +50,10 @@ def _rooms_delete(user: User) -> None:
 def _messages_export(user: User) -> list[dict[str, Any]]:
     return [
         {
+            "id": message.pk,
             "room": message.room.title,
             "text": message.text,
+            "reply_to": message.reply_to_id,
             "created_at": _moment(message.created_at),
             "edited_at": _moment(message.edited_at),
             "deleted": message.is_deleted,
@@ -62,6 +64,23 @@ def _messages_export(user: User) -> list[dict[str, Any]]:
 
 def _messages_delete(user: User) -> None:
     Mention.objects.filter(user=user).delete()
+
+
+def _reactions_export(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "room": reaction.message.room.title,
+            "message": reaction.message_id,
+            "emoji": reaction.emoji,
+            "created_at": _moment(reaction.created_at),
+        }
+        for reaction in Reaction.objects.filter(user=user)
+        .select_related("message__room")
+        .order_by("pk")
+    ]
+
+
+def _reactions_delete(user: User) -> None:
     Reaction.objects.filter(user=user).delete()
 
 
@@ -77,9 +96,17 @@ def register() -> None:
     )
     personal_data_register(
         key="room_messages",
-        models=("rooms.Message", "rooms.Mention", "rooms.Reaction"),
+        models=("rooms.Message", "rooms.Mention"),
         export=_messages_export,
         delete=_messages_delete,
         deletion=Deletion.ANONYMISE,
-        note="Their messages stay in the conversation, signed “Former member”; their reactions go.",
+        note="Their messages stay in the conversation, signed “Former member”.",
+    )
+    personal_data_register(
+        key="room_reactions",
+        models=("rooms.Reaction",),
+        export=_reactions_export,
+        delete=_reactions_delete,
+        deletion=Deletion.ERASE,
+        note="Their reactions to room messages go.",
     )

@@ -23,6 +23,7 @@ from newsletter.models import Subscriber
 from notifications.models import Kind, Notification
 from notifications.services import notify
 from rooms.models import Message, Presence, Visit
+from rooms.models import Reaction as RoomReaction
 from tests.conftest import SmtpSink
 from tests.factories import (
     PASSWORD,
@@ -101,7 +102,9 @@ def test_the_export_carries_every_kind_of_personal_data() -> None:
     alice = ProfileFactory.create(onboarded_at=timezone.now()).user
     bob = ProfileFactory.create(onboarded_at=timezone.now()).user
     room = RoomFactory.create(created_by=alice)
-    MessageFactory.create(room=room, author=alice, text="Hola, soy Alice")
+    hello = MessageFactory.create(room=room, author=bob, text="Hola, soy Bob")
+    MessageFactory.create(room=room, author=alice, text="Hola, soy Alice", reply_to=hello)
+    RoomReaction.objects.create(message=hello, user=alice, emoji="☕")
     Visit.objects.create(room=room, user=alice, started_at=timezone.now(), ended_at=timezone.now())
     RsvpFactory.create(user=alice)
     group = GroupFactory.create()
@@ -113,7 +116,10 @@ def test_the_export_carries_every_kind_of_personal_data() -> None:
     data.force_login(alice)
     exported = json.loads(data.post("/members/me/export/").content)
 
-    assert [m["text"] for m in exported["room_messages"]] == ["Hola, soy Alice"]
+    assert [(m["text"], m["reply_to"]) for m in exported["room_messages"]] == [
+        ("Hola, soy Alice", hello.pk)
+    ]
+    assert [(r["message"], r["emoji"]) for r in exported["room_reactions"]] == [(hello.pk, "☕")]
     assert len(exported["rooms"]["visits"]) == 1
     assert exported["rooms"]["created"][0]["room"] == room.title
     assert len(exported["events"]["rsvps"]) == 1
