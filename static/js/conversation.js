@@ -155,9 +155,11 @@ function enhance(item) {
     const ids = Array.from({ length: r.count - (r.mine ? 1 : 0) }, (_v, i) => -1 - i);
     return r.mine ? [myId, ...ids] : ids;
   };
-  item.querySelector(".message-reactions").replaceWith(
-    reactionBar(reactions.map((r) => ({ emoji: r.emoji, members: members(r) })), myId),
-  );
+  // A picker opened before this script ran (a quick tap) stays open.
+  const opened = item.querySelector(".message-reactions details[open]") !== null;
+  const bar = reactionBar(reactions.map((r) => ({ emoji: r.emoji, members: members(r) })), myId);
+  bar.querySelector("details")?.toggleAttribute("open", opened);
+  item.querySelector(".message-reactions").replaceWith(bar);
   const authorId = Number(item.dataset.authorId) || null;
   const name = item.querySelector(".message-author").textContent;
   item.querySelector(".message-actions").replaceWith(

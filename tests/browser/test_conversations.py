@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.test_phone import PHONE
 from tests.factories import PASSWORD, onboarded_member
 from tests.test_members_profile import image_bytes
 
@@ -89,3 +90,51 @@ def test_two_members_write_to_each_other_live_from_a_profile(
 
     anas.goto("/messages/")
     expect(anas.locator(".conversation-entry")).not_to_contain_text("unread")
+
+
+def test_on_two_phones_members_exchange_messages_a_reaction_and_a_picture_live(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    anas = new_page(viewport=PHONE, mobile=True)
+    betos = new_page(viewport=PHONE, mobile=True, locale="es-ES")
+    login(anas, asgi_server, ana.email, PASSWORD)
+    login(betos, asgi_server, beto.email, PASSWORD)
+
+    anas.goto(f"/members/{beto.pk}/")
+    anas.get_by_role("button", name="Send a message").tap()
+    box = anas.get_by_role("textbox", name="Message")
+    box.fill("¿Te va bien un café a las 10?")
+    anas.get_by_role("button", name="Send").tap()
+    betos.goto("/messages/")
+    betos.locator(".conversation-entry", has_text="Ana Arias").get_by_role("link").first.tap()
+    asked = betos.locator(".chat-message", has_text="¿Te va bien un café a las 10?")
+    expect(asked).to_be_visible()
+
+    # Beto reacts and answers with a tap; Ana's phone shows both without a reload.
+    asked.get_by_text("Reaccionar").tap()
+    asked.get_by_role("button", name="☕").tap()
+    expect(
+        anas.locator(".chat-message", has_text="a las 10").locator("button.reaction")
+    ).to_have_text("☕ 1")
+    asked.get_by_role("button", name="Responder").tap()
+    betos.get_by_role("textbox", name="Mensaje").fill("¡Hecho!")
+    betos.get_by_role("button", name="Enviar").tap()
+    answer = anas.locator(".chat-message", has_text="¡Hecho!")
+    expect(answer.locator(".message-quote")).to_contain_text("¿Te va bien un café a las 10?")
+
+    anas.get_by_label("Attach a picture or a file").set_input_files(
+        files={"name": "mesa.png", "mimeType": "image/png", "buffer": image_bytes("PNG")}
+    )
+    anas.get_by_role("button", name="Send").tap()
+    expect(anas.get_by_alt_text("Picture: mesa.webp")).to_be_visible()  # after the form's post
+    picture = betos.get_by_alt_text("Imagen: mesa.webp")
+    expect(picture).to_be_visible()
+    for page in (anas, betos):
+        sizes = page.evaluate(
+            "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+        )
+        assert sizes["scroll"] <= sizes["inner"], sizes
+    bounds = picture.bounding_box()
+    assert bounds is not None and bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= PHONE[0]
