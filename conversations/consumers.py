@@ -9,13 +9,14 @@ socket places, frame limits, budgets across sockets, error frames and goodbyes.
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
 
 from conversations import live, selectors, services
 from conversations.models import Conversation, Message
-from conversations.services import ConversationRefused
+from conversations.services import ConversationHidden, ConversationRefused
 from members.models import User
 from rooms.broadcast import user_group
 from rooms.reactions import reaction_valid
@@ -56,26 +57,37 @@ def _conversation(user: User, conversation_id: int) -> Conversation:
     return found[0]
 
 
-@database_sync_to_async
-def _post(
+def _post_now(
     user: User,
     conversation_id: int,
     message_text: str,
     client_id: uuid.UUID,
     reply_to: int | None,
-) -> int:
-    conversation = _conversation(user, conversation_id)
+) -> tuple[int, dict[str, Any] | None, list[int]]:
+    """Store the message: its id, and its frame and audience to push when it is new. Whether
+    the member has a seat is message_store's first question (ConversationHidden)."""
     try:
-        message, _created = services.message_post(
-            conversation=conversation,
+        message, created, user_ids = services.message_store(
+            conversation_id=conversation_id,
             author=user,
             text=message_text,
             client_id=client_id,
             reply_to=reply_to,
         )
+    except ConversationHidden as hidden:
+        raise FrameError("not_found") from hidden
     except ConversationRefused as refusal:
         raise SocketRefusal(str(refusal)) from refusal
-    return message.pk
+    return message.pk, live.message_data(message) if created else None, user_ids
+
+
+# Sending waits on PostgreSQL more than it computes (a handful of round trips and a commit):
+# on threads of their own, several messages overlap instead of queuing one by one on
+# Channels' single database thread (bench/bench_conversations_live.py). Each thread takes a
+# pooled connection per message: keep this under the pool's size (DB_POOL_MAX_SIZE).
+SEND_THREADS = 3
+_sending = ThreadPoolExecutor(max_workers=SEND_THREADS, thread_name_prefix="message-send")
+_post = database_sync_to_async(_post_now, thread_sensitive=False, executor=_sending)
 
 
 def _message(user: User, conversation_id: int, message_id: int) -> Message:
@@ -136,11 +148,10 @@ def _since(user: User, conversation_id: int, after: int) -> dict[str, Any]:
 
 @database_sync_to_async
 def _typing_audience(user: User, conversation_id: int) -> list[int]:
-    conversation = _conversation(user, conversation_id)
     try:
-        members = services.audience(conversation=conversation, author=user)
-    except ConversationRefused as refusal:
-        raise FrameError("not_found") from refusal
+        members = services.audience(conversation_id=conversation_id, author=user)
+    except ConversationHidden as hidden:
+        raise FrameError("not_found") from hidden
     return [member for member in members if member != user.pk]
 
 
@@ -185,10 +196,14 @@ class MemberConsumer(MemberSocket):
         reply_to = None if content.get("reply_to") is None else positive_int(content, "reply_to")
         await self.spend("messages")
         try:
-            message_id = await _post(self.user, conversation_id, message_text, client_id, reply_to)
+            message_id, frame, user_ids = await _post(
+                self.user, conversation_id, message_text, client_id, reply_to
+            )
         except SocketRefusal as refusal:
             await self.refuse("refused", refusal.message, about=content)
             return
+        if frame is not None:  # committed by now
+            await live.message_new(message_frame=frame, user_ids=user_ids)
         # The message went out to every tab (conversations.live) before this ack: the page
         # that sent it shows it once, by its client_id.
         await self.send_json(

@@ -33,6 +33,11 @@ class ConversationRefused(ValueError):
     """The member may not start this conversation or write in it; the text says why."""
 
 
+class ConversationHidden(ConversationRefused):
+    """The member has no seat in the conversation, or it is a direct one hidden by a block:
+    for them it is not there (sockets answer `not_found`, pages 404)."""
+
+
 def _direct_key(first: User, second: User) -> str:
     low, high = sorted((first.pk, second.pk))
     return f"{low}:{high}"
@@ -186,18 +191,22 @@ def message_text_clean(text: str, *, may_be_empty: bool = False) -> str:
     return text
 
 
-def audience(*, conversation: Conversation, author: User) -> list[int]:
+def audience(*, conversation_id: int, author: User) -> list[int]:
     """Who hears what `author` says in the conversation: its members, less those on either
     side of a block with the author (in a direct conversation that stops it altogether),
-    the author included. ConversationRefused when the author has no seat or is blocked."""
-    members = set(
-        Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True)
+    the author included. ConversationHidden when the author has no seat or is blocked.
+    Two small queries: it runs for every message sent (bench/bench_conversations_live.py)."""
+    seats = list(
+        Participant.objects.filter(conversation_id=conversation_id).values_list(
+            "user_id", "conversation__kind"
+        )
     )
+    members = {user_id for user_id, _kind in seats}
     if author.pk not in members:
-        raise ConversationRefused(_("You are not in this conversation."))
+        raise ConversationHidden(_("You are not in this conversation."))
     hidden = blocked_user_ids(user=author)
-    if conversation.kind == Conversation.Kind.DIRECT and members & hidden:
-        raise ConversationRefused(_("You cannot write to this member."))
+    if seats[0][1] == Conversation.Kind.DIRECT and members & hidden:
+        raise ConversationHidden(_("You cannot write to this member."))
     return sorted(members - hidden)
 
 
@@ -210,28 +219,59 @@ def message_post(
     reply_to: int | None = None,
     attachment: Prepared | None = None,
 ) -> tuple[Message, bool]:
-    """Store a message (once per `client_id`: a resend returns the first), answering the
-    message `reply_to` of the same conversation if given, count it as read by its author
-    and, after commit, push it to the sockets of everyone who may see it. Raises
-    ConversationRefused when it may not be sent. `attachment` (conversations.attachments.
-    attachment_prepare) is stored with it."""
+    """`message_store`, then, after commit, push a new message to the sockets of everyone
+    who may see it."""
+    message, created, user_ids = message_store(
+        conversation_id=conversation.pk,
+        author=author,
+        text=text,
+        client_id=client_id,
+        reply_to=reply_to,
+        attachment=attachment,
+    )
+    if created:
+        on_commit(live.message_new, message_frame=live.message_data(message), user_ids=user_ids)
+    return message, created
+
+
+def message_store(
+    *,
+    conversation_id: int,
+    author: User,
+    text: str,
+    client_id: uuid.UUID,
+    reply_to: int | None = None,
+    attachment: Prepared | None = None,
+) -> tuple[Message, bool, list[int]]:
+    """Store a message (once per `client_id`: a resend returns the first, and False),
+    answering the message `reply_to` of the same conversation if given, and count it as
+    read by its author. Returns the message, whether it is new, and who may hear of it
+    (`audience`): the caller pushes it (`message_post`, or the member socket once this
+    returned). Raises ConversationRefused when it may not be sent. `attachment`
+    (conversations.attachments.attachment_prepare) is stored with it."""
     text = message_text_clean(text, may_be_empty=attachment is not None)
-    user_ids = audience(conversation=conversation, author=author)
+    user_ids = audience(conversation_id=conversation_id, author=author)
     answered = None
     if reply_to is not None:
-        answered = Message.objects.filter(
-            conversation=conversation, pk=reply_to, deleted_at__isnull=True
-        ).first()
+        answered = (
+            Message.objects.select_related("author")
+            .filter(conversation_id=conversation_id, pk=reply_to, deleted_at__isnull=True)
+            .first()
+        )
         if answered is None:
             raise ConversationRefused(_("The message you answer is no longer there."))
-    with transaction.atomic():
-        message, created = Message.objects.get_or_create(
-            conversation=conversation,
-            author=author,
-            client_id=client_id,
-            defaults={"text": text, "reply_to": answered},
-        )
-        if created:
+    try:
+        with transaction.atomic():
+            # Straight to the INSERT: a resent client_id (after a dropped connection) is rare,
+            # and the unique constraint catches it below.
+            message = Message.objects.create(
+                conversation_id=conversation_id,
+                author=author,
+                client_id=client_id,
+                text=text,
+                reply_to=answered,
+                search_vector=_search_vector(text),
+            )
             if attachment is None:
                 # Known to have none: the pushed frame need not look (as select_related
                 # records a missing row).
@@ -245,25 +285,35 @@ def message_post(
                     name=attachment.name,
                     size=attachment.size,
                 )
-            message_index(message=message)
-            Conversation.objects.filter(pk=conversation.pk).update(
+            Conversation.objects.filter(pk=conversation_id).update(
                 last_message_at=message.created_at
             )
             Participant.objects.filter(
-                conversation=conversation, user=author, last_read_id__lt=message.pk
+                conversation_id=conversation_id, user=author, last_read_id__lt=message.pk
             ).update(last_read_id=message.pk)
-            message.author = author
-            on_commit(live.message_new, message_frame=live.message_data(message), user_ids=user_ids)
-    return message, created
+    except IntegrityError:
+        first = Message.objects.filter(
+            conversation_id=conversation_id, author=author, client_id=client_id
+        ).first()
+        if first is None:
+            raise
+        return first, False, user_ids
+    return message, True, user_ids
+
+
+def _search_vector(text: str) -> SearchVector | None:
+    """What the members' search reads of `text`: on PostgreSQL its words without accents,
+    parsed as the search parses queries; elsewhere nothing (the search reads the text)."""
+    if connection.vendor != "postgresql":
+        return None
+    return SearchVector(Value(normalise(text)), config="simple")
 
 
 def message_index(*, message: Message) -> None:
     """Make the message findable by its members' search: on PostgreSQL, its text without
     accents, parsed as the search parses queries; elsewhere the search reads the text."""
     if connection.vendor == "postgresql":
-        Message.objects.filter(pk=message.pk).update(
-            search_vector=SearchVector(Value(normalise(message.text)), config="simple")
-        )
+        Message.objects.filter(pk=message.pk).update(search_vector=_search_vector(message.text))
 
 
 def conversation_read(
@@ -327,7 +377,7 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
     on_commit(
         live.message_edited,
         message_frame=live.message_data(message),
-        user_ids=audience(conversation=message.conversation, author=editor),
+        user_ids=audience(conversation_id=message.conversation_id, author=editor),
     )
     return message
 
@@ -378,7 +428,7 @@ def reaction_toggle(*, message: Message, user: User, emoji: str) -> bool:
         raise ConversationRefused(_("This reaction is not one of ours."))
     if message.is_deleted:
         raise ConversationRefused(_("This message was deleted."))
-    audience(conversation=message.conversation, author=user)  # a seat, and no block
+    audience(conversation_id=message.conversation_id, author=user)  # a seat, and no block
     deleted, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
     if not deleted:
         Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)
