@@ -283,6 +283,36 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants, as they are now (uvicorn's worker processes)."""
+    found, waiting = [], [pid]
+    while waiting:
+        current = waiting.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with suppress(OSError):
+                waiting += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """`_cpu_seconds` of `pid` and its descendants together."""
+    total = 0.0
+    for member in _process_tree(pid):
+        with suppress(OSError):
+            total += _cpu_seconds(member)
+    return total
+
+
+def _tree_rss_mib(pid: int) -> float:
+    """`_rss_mib` of `pid` and its descendants together."""
+    total = 0.0
+    for member in _process_tree(pid):
+        with suppress(OSError):
+            total += _rss_mib(member)
+    return total
+
+
 def _machine_cpu_seconds() -> float:
     """Busy CPU time of the whole machine so far, all cores (/proc/stat)."""
     ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -298,6 +328,7 @@ def _sampled(pid: int, name: str) -> Iterator[None]:
         return
     output = ROOT / "bench" / "results" / f"rooms-{name}.txt"
     command = [PY_SPY, "record", "--pid", str(pid), "--format", "raw", "--threads"]
+    command += ["--subprocesses"]  # uvicorn's workers, when there are several
     command += ["--idle", "--nonblocking", "--rate", "100", "--output", str(output)]
     spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
