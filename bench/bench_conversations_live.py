@@ -39,16 +39,17 @@ from websockets.typing import Origin
 
 from bench.bench_rooms import (
     ROOT,
+    _cpu_seconds,
     _env,
     _free_port,
     _machine_cpu_seconds,
     _percentile,
     _raise_open_files_limit,
     _redis,
+    _rss_mib,
     _sampled,
     _server,
-    _tree_cpu_seconds,
-    _tree_rss_mib,
+    _tree_sum,
     _wait_ready,
     setup_members,
 )
@@ -412,11 +413,11 @@ def _measure(url: str, origin: str, setup: dict[str, Any], server_pid: int) -> F
             inbox.put(t0)
         time.sleep(max(0.0, t0 - time.monotonic()))
         with _sampled(server_pid, "conversations-live-steady"):
-            cpu_start, machine_start = _tree_cpu_seconds(server_pid), _machine_cpu_seconds()
+            cpu_start, machine_start = _tree_sum(server_pid, _cpu_seconds), _machine_cpu_seconds()
             time.sleep(max(0.0, t0 + STEADY_SECONDS - time.monotonic()))
-            server_cpu = _tree_cpu_seconds(server_pid) - cpu_start
+            server_cpu = _tree_sum(server_pid, _cpu_seconds) - cpu_start
             machine_cpu = _machine_cpu_seconds() - machine_start
-        rss = _tree_rss_mib(server_pid)
+        rss = _tree_sum(server_pid, _rss_mib)
         tallies: list[Tally] = [out.get(timeout=GRACE_SECONDS + 60) for _ in processes]
         for process in processes:
             process.join(timeout=10)

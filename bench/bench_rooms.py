@@ -29,7 +29,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -295,21 +295,13 @@ def _process_tree(pid: int) -> list[int]:
     return found
 
 
-def _tree_cpu_seconds(pid: int) -> float:
-    """`_cpu_seconds` of `pid` and its descendants together."""
+def _tree_sum(pid: int, figure: Callable[[int], float]) -> float:
+    """`figure` (`_cpu_seconds`, `_rss_mib`) of `pid` and its descendants together; a
+    process that ended meanwhile counts nothing."""
     total = 0.0
     for member in _process_tree(pid):
         with suppress(OSError):
-            total += _cpu_seconds(member)
-    return total
-
-
-def _tree_rss_mib(pid: int) -> float:
-    """`_rss_mib` of `pid` and its descendants together."""
-    total = 0.0
-    for member in _process_tree(pid):
-        with suppress(OSError):
-            total += _rss_mib(member)
+            total += figure(member)
     return total
 
 
