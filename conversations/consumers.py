@@ -18,6 +18,7 @@ from conversations import live, selectors, services
 from conversations.models import Conversation, Message
 from conversations.services import ConversationHidden, ConversationRefused
 from members.models import User
+from members.services import blocked_user_ids
 from rooms.broadcast import user_group
 from rooms.reactions import reaction_valid
 from rooms.sockets.base import PROTOCOL_VERSION, Handler, MemberSocket
@@ -63,9 +64,10 @@ def _post_now(
     message_text: str,
     client_id: uuid.UUID,
     reply_to: int | None,
-) -> tuple[int, dict[str, Any] | None, list[int]]:
-    """Store the message: its id, and its frame and audience to push when it is new. Whether
-    the member has a seat is message_store's first question (ConversationHidden)."""
+) -> tuple[int, list[tuple[dict[str, Any], list[int]]]]:
+    """Store the message: its id, and when it is new its frames and their readers to push
+    (services.message_pushes). Whether the member has a seat is message_store's first
+    question (ConversationHidden)."""
     try:
         message, created, user_ids = services.message_store(
             conversation_id=conversation_id,
@@ -78,7 +80,8 @@ def _post_now(
         raise FrameError("not_found") from hidden
     except ConversationRefused as refusal:
         raise SocketRefusal(str(refusal)) from refusal
-    return message.pk, live.message_data(message) if created else None, user_ids
+    pushes = services.message_pushes(message=message, user_ids=user_ids) if created else []
+    return message.pk, pushes
 
 
 # Sending waits on PostgreSQL more than it computes (a handful of round trips and a commit):
@@ -138,10 +141,11 @@ def _read(user: User, conversation_id: int, upto: int) -> None:
 def _since(user: User, conversation_id: int, after: int) -> dict[str, Any]:
     conversation = _conversation(user, conversation_id)
     page, more = selectors.messages_page(conversation=conversation, viewer=user, after=after)
+    hidden = blocked_user_ids(user=user)
     return {
         "type": "messages",
         "conversation": conversation_id,
-        "messages": [live.message_data(message) for message in page],
+        "messages": [live.message_data(message, hidden) for message in page],
         "has_more": more,
     }
 
@@ -196,14 +200,19 @@ class MemberConsumer(MemberSocket):
         reply_to = None if content.get("reply_to") is None else positive_int(content, "reply_to")
         await self.spend("messages")
         try:
-            message_id, frame, user_ids = await _post(
+            message_id, pushes = await _post(
                 self.user, conversation_id, message_text, client_id, reply_to
             )
         except SocketRefusal as refusal:
             await self.refuse("refused", refusal.message, about=content)
             return
-        if frame is not None:  # committed by now
-            await live.message_new(message_frame=frame, user_ids=user_ids)
+        try:
+            for frame, readers in pushes:  # committed by now
+                await live.message_new(message_frame=frame, user_ids=readers)
+        finally:
+            await self._ack(conversation_id, client_id, message_id)
+
+    async def _ack(self, conversation_id: int, client_id: uuid.UUID, message_id: int) -> None:
         # The message went out to every tab (conversations.live) before this ack: the page
         # that sent it shows it once, by its client_id.
         await self.send_json(

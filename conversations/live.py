@@ -8,7 +8,7 @@ a message that was rolled back, and a message stored over HTTP is pushed as one 
 the socket is (docs/websocket-protocol.md, "The member socket").
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -23,10 +23,11 @@ def inbox_group(user_id: int) -> str:
     return f"inbox_{user_id}"
 
 
-def message_data(message: Message) -> dict[str, Any]:
+def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, Any]:
     """A message as the member socket shows it (docs/websocket-protocol.md, "The member
     socket"); `author` and `reply_to__author` must be loaded, and `reaction_list` set where
-    it has reactions (selectors.with_reactions)."""
+    it has reactions (selectors.with_reactions). `hidden`: whom the reader does not see, for
+    the quote of the message it answers (rooms.quotes)."""
     author = message.author
     return {
         "id": message.pk,
@@ -37,7 +38,7 @@ def message_data(message: Message) -> dict[str, Any]:
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": message.is_deleted,
         "client_id": str(message.client_id),
-        "reply_to": quote_data(message.reply_to),
+        "reply_to": quote_data(message.reply_to, hidden),
         "reactions": getattr(message, "reaction_list", []),
         "attachment": attachment_data(message),
     }

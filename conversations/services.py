@@ -1,10 +1,11 @@
 """Starting conversations and writing in them. Who may write to whom is decided here."""
 
 import uuid
+from typing import Any
 
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Value
+from django.db.models import Max, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -230,8 +231,25 @@ def message_post(
         attachment=attachment,
     )
     if created:
-        on_commit(live.message_new, message_frame=live.message_data(message), user_ids=user_ids)
+        for frame, readers in message_pushes(message=message, user_ids=user_ids):
+            on_commit(live.message_new, message_frame=frame, user_ids=readers)
     return message, created
+
+
+def message_pushes(
+    *, message: Message, user_ids: list[int]
+) -> list[tuple[dict[str, Any], list[int]]]:
+    """The message's frame for each of `user_ids`, as (frame, readers): those on either side
+    of a block with the author of the message it answers get it with that quote hidden
+    (rooms.quotes). Its `reply_to__author` must be loaded."""
+    answered = message.reply_to
+    quoted = answered.author if answered is not None else None
+    apart = blocked_user_ids(user=quoted) & set(user_ids) if quoted is not None else set()
+    seeing = [user_id for user_id in user_ids if user_id not in apart]
+    pushes = [(live.message_data(message), seeing)] if seeing else []
+    if quoted is not None and apart:
+        pushes.append((live.message_data(message, hidden={quoted.pk}), sorted(apart)))
+    return pushes
 
 
 def message_store(
@@ -256,6 +274,7 @@ def message_store(
         answered = (
             Message.objects.select_related("author")
             .filter(conversation_id=conversation_id, pk=reply_to, deleted_at__isnull=True)
+            .exclude(author_id__in=blocked_user_ids(user=author))
             .first()
         )
         if answered is None:
@@ -285,9 +304,11 @@ def message_store(
                     name=attachment.name,
                     size=attachment.size,
                 )
-            Conversation.objects.filter(pk=conversation_id).update(
-                last_message_at=message.created_at
-            )
+            # Two senders' transactions may commit in either order: never move it back.
+            Conversation.objects.filter(
+                Q(last_message_at__isnull=True) | Q(last_message_at__lt=message.created_at),
+                pk=conversation_id,
+            ).update(last_message_at=message.created_at)
             Participant.objects.filter(
                 conversation_id=conversation_id, user=author, last_read_id__lt=message.pk
             ).update(last_read_id=message.pk)
@@ -374,11 +395,9 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
     message.text, message.edited_at = message_text_clean(text), timezone.now()
     message.save(update_fields=["text", "edited_at"])
     message_index(message=message)
-    on_commit(
-        live.message_edited,
-        message_frame=live.message_data(message),
-        user_ids=audience(conversation_id=message.conversation_id, author=editor),
-    )
+    user_ids = audience(conversation_id=message.conversation_id, author=editor)
+    for frame, readers in message_pushes(message=message, user_ids=user_ids):
+        on_commit(live.message_edited, message_frame=frame, user_ids=readers)
     return message
 
 

@@ -13,6 +13,7 @@ from conversations.forms import GroupAddForm, GroupForm, GroupRenameForm, Messag
 from conversations.models import Attachment, Conversation, Message
 from conversations.services import ConversationRefused
 from members.models import User
+from members.services import blocked_user_ids
 from rooms.reactions import REACTIONS
 
 
@@ -75,6 +76,8 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         {
             "conversation": conversation,
             "others": others,
+            # Quotes of their messages say only that there was one (rooms.quotes).
+            "hidden_ids": blocked_user_ids(user=user),
             # Whom "@" offers in the composer (static/js/room/mention-picker.js).
             "mentionable": [{"id": other.pk, "name": other.name} for other in others],
             "page": page,

@@ -10,7 +10,7 @@ sends them with `on_commit(...)`, after its transaction.
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from functools import partial
 from typing import Any
 
@@ -22,7 +22,7 @@ from django.db import transaction
 from rooms.calls import Departure
 from rooms.models import Message
 from rooms.presence import presence_entries
-from rooms.quotes import quote_data
+from rooms.quotes import quote_author_id, quote_data
 from rooms.reactions import reactions_summary
 
 LOBBY_GROUP = "lobby"
@@ -49,10 +49,11 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-def message_data(message: Message) -> dict[str, Any]:
+def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, Any]:
     """A message as the protocol shows it (docs/websocket-protocol.md, "The message object").
     Its `mentions` and `reply_to__author` must be loaded (`rooms.selectors.history`,
-    `rooms.mentions.mentions_record`): this runs in async code too, where no query may run."""
+    `rooms.mentions.mentions_record`): this runs in async code too, where no query may run.
+    `hidden`: whom the reader does not see, for the quote of the message it answers."""
     author = message.author
     mentions = [] if message.is_deleted else sorted(user.pk for user in message.mentions.all())
     data: dict[str, Any] = {
@@ -63,7 +64,7 @@ def message_data(message: Message) -> dict[str, Any]:
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": message.is_deleted,
         "mentions": mentions,
-        "reply_to": quote_data(message.reply_to),
+        "reply_to": quote_data(message.reply_to, hidden),
     }
     # Pages of history carry the reactions (rooms.selectors prefetches them); a new message
     # has none, and an edit leaves them as they were.
@@ -79,26 +80,31 @@ async def _send(group: str, event: dict[str, Any]) -> None:
         await layer.group_send(group, event)
 
 
+def _message_event(kind: str, message: Message) -> dict[str, Any]:
+    """A message's group event: its frame encoded once and, when it answers someone, once
+    more with that quote hidden, for the sockets of those on either side of a block with
+    them (`quoted_id`)."""
+    quoted = quote_author_id(message)
+    event: dict[str, Any] = {
+        "type": kind,
+        "frame": encode({"type": kind, "message": message_data(message)}),
+        "author_id": message.author_id,
+        "quoted_id": quoted,
+    }
+    if quoted is not None:
+        hidden = message_data(message, hidden={quoted})
+        event["frame_quote_hidden"] = encode({"type": kind, "message": hidden})
+    return event
+
+
 async def chat_message(*, message: Message, sender_channel: str) -> None:
     """A new message; the sending connection got its `chat.ack` instead."""
-    frame = {"type": "chat.message", "message": message_data(message)}
-    await _send(
-        room_group(message.room_id),
-        {
-            "type": "chat.message",
-            "frame": encode(frame),
-            "author_id": message.author_id,
-            "sender_channel": sender_channel,
-        },
-    )
+    event = _message_event("chat.message", message)
+    await _send(room_group(message.room_id), {**event, "sender_channel": sender_channel})
 
 
 async def chat_edited(*, message: Message) -> None:
-    frame = {"type": "chat.edited", "message": message_data(message)}
-    await _send(
-        room_group(message.room_id),
-        {"type": "chat.edited", "frame": encode(frame), "author_id": message.author_id},
-    )
+    await _send(room_group(message.room_id), _message_event("chat.edited", message))
 
 
 async def chat_deleted(*, message: Message) -> None:

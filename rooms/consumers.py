@@ -85,7 +85,7 @@ def _enter_now(
             "presence": presence.presence_snapshot_shared(
                 room=room, viewer=user, own=row, hidden=blocked
             ),
-            "history": [broadcast.message_data(m) for m in reversed(latest)],
+            "history": [broadcast.message_data(m, blocked) for m in reversed(latest)],
         },
     }
 

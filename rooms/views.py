@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members.models import User
+from members.services import blocked_user_ids
 from rooms.forms import InviteForm, RoomForm
 from rooms.models import CafeteriaProtected, Room
 from rooms.presence import presence_snapshot, present_by_room, room_is_full
@@ -90,13 +91,16 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "rooms/room_full.html", {"room": room, "present": present})
     chat_messages = list(reversed(history(room=room, viewer=user, limit=HISTORY_ON_PAGE)))
     can_manage = room_can_manage(room=room, user=user)
+    hidden = blocked_user_ids(user=user)
     return render(
         request,
         "rooms/room.html",
         {
             "room": room,
             "chat_messages": chat_messages,
-            "present": presence_snapshot(room=room, viewer=user),
+            "present": presence_snapshot(room=room, viewer=user, hidden=hidden),
+            # Quotes of their messages say only that there was one (rooms.quotes).
+            "hidden_ids": hidden,
             "can_manage": can_manage,
             "call_max": settings.CALL_MAX_PARTICIPANTS,
             # Its own ids: it shares the page with the chat's fields.

@@ -227,7 +227,7 @@ async def test_outsiders_blocked_members_and_bad_frames_get_errors_on_a_socket_t
 async def test_in_a_group_a_blocked_authors_messages_do_not_reach_the_blocker() -> None:
     ana, ana_session, _ = await member_with_session("Ana")
     beto, beto_session, _ = await member_with_session("Beto")
-    carla, carla_session, _ = await member_with_session("Carla")
+    carla, carla_session, carla_client = await member_with_session("Carla")
     group = await database_sync_to_async(group_create)(
         creator=ana, members=[beto, carla], title="Trío del café"
     )
@@ -241,6 +241,31 @@ async def test_in_a_group_a_blocked_authors_messages_do_not_reach_the_blocker() 
     assert (await next_of(beto_tab, "message.new"))["message"]["text"] == "Hola a los dos"
     assert await carla_tab.receive_nothing(timeout=0.3)
     assert (await database_sync_to_async(lambda: Participant.objects.count())()) == 3
+
+    # Beto answers Ana: Carla hears the answer with the quote hidden, on the page too; and
+    # Carla cannot answer (so quote) a message of Ana's.
+    asked = await database_sync_to_async(Message.objects.get)(text="Hola a los dos")
+    await beto_tab.send_json_to({**sent(group, "¡Hola, Ana!"), "reply_to": asked.pk})
+    heard = (await next_of(carla_tab, "message.new"))["message"]
+    assert heard["reply_to"] == {
+        "id": asked.pk,
+        "author": None,
+        "text": "",
+        "deleted": False,
+        "hidden": True,
+    }
+    told = (await next_of(ana_tab, "message.new"))["message"]
+    while told["text"] != "¡Hola, Ana!":  # her own first message comes back to her tab first
+        told = (await next_of(ana_tab, "message.new"))["message"]
+    assert told["reply_to"]["text"] == "Hola a los dos" and not told["reply_to"]["hidden"]
+    await carla_tab.send_json_to({**sent(group, "Cotilla"), "reply_to": asked.pk})
+    assert (await next_of(carla_tab, "error"))["code"] == "refused"
+    await carla_tab.send_json_to({"type": "messages.since", "conversation": group.pk, "after": 0})
+    [caught_up] = (await next_of(carla_tab, "messages"))["messages"]
+    assert caught_up["reply_to"]["hidden"] and caught_up["reply_to"]["text"] == ""
+    page = await database_sync_to_async(carla_client.get)(f"/messages/{group.pk}/")
+    assert "Hola a los dos" not in page.content.decode()
+    assert "A message you do not see." in page.content.decode()  # her language: English
     for communicator in (ana_tab, beto_tab, carla_tab):
         await communicator.disconnect()
 
@@ -289,6 +314,7 @@ async def test_replies_reactions_edits_and_deletions_reach_every_page_and_only_a
         "author": "Beto",
         "text": "¿Café el jueves?",
         "deleted": False,
+        "hidden": False,
     }
 
     await beto_tab.send_json_to(

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from rooms.models import Message
-from tests.factories import MessageFactory, RoomFactory
+from tests.factories import BlockFactory, MessageFactory, RoomFactory
 from tests.test_rooms_reactions import next_of
 from tests.test_rooms_socket import join, member_with_session, room, send, settled
 
@@ -37,6 +37,7 @@ async def test_a_reply_quotes_the_message_it_answers_live_in_history_and_on_the_
         "author": "Alice",
         "text": "¿Alguien para un café a las 11?",
         "deleted": False,
+        "hidden": False,
     }
 
     # An edit keeps the quote.
@@ -50,7 +51,13 @@ async def test_a_reply_quotes_the_message_it_answers_live_in_history_and_on_the_
     await next_of(bob_socket, "chat.deleted")
     later, hello = await join(place, alice_session)
     [shown] = [m for m in hello["history"] if m["id"] == answered]
-    assert shown["reply_to"] == {"id": asked, "author": "Alice", "text": "", "deleted": True}
+    assert shown["reply_to"] == {
+        "id": asked,
+        "author": "Alice",
+        "text": "",
+        "deleted": True,
+        "hidden": False,
+    }
     await later.disconnect()
 
     client = Client()
@@ -88,3 +95,38 @@ async def test_an_answer_to_a_message_elsewhere_or_gone_is_refused_and_the_socke
     )
     assert texts == ["Sigo aquí"]
     await socket.disconnect()
+
+
+async def test_a_member_on_either_side_of_a_block_sees_no_quote_of_the_other() -> None:
+    alice, alice_session = await member_with_session(display_name="Alice")
+    bob, bob_session = await member_with_session(display_name="Bob")
+    _carla, carla_session = await member_with_session(display_name="Carla")
+    place = await room()
+    await database_sync_to_async(BlockFactory.create)(blocker=bob, blocked=alice)
+    sockets = {}
+    for name, session in (("alice", alice_session), ("bob", bob_session), ("carla", carla_session)):
+        sockets[name], _ = await join(place, session)
+        await settled(sockets[name])
+    await sockets["alice"].send_json_to(send("Mi secreto"))
+    asked = (await next_of(sockets["alice"], "chat.ack"))["id"]
+    await sockets["carla"].send_json_to({**send("¡Qué bien!"), "reply_to": asked})
+    await next_of(sockets["carla"], "chat.ack")
+
+    hidden = {"id": asked, "author": None, "text": "", "deleted": False, "hidden": True}
+    assert (await next_of(sockets["bob"], "chat.message"))["message"]["reply_to"] == hidden
+    seen = (await next_of(sockets["alice"], "chat.message"))["message"]["reply_to"]
+    assert seen["text"] == "Mi secreto" and not seen["hidden"]
+    later, hello = await join(place, bob_session)
+    assert [m["reply_to"] for m in hello["history"]] == [hidden]
+    await sockets["bob"].send_json_to({"type": "history.since", "after_id": 0})
+    page = await next_of(sockets["bob"], "history.page")
+    assert [m["reply_to"] for m in page["messages"]] == [hidden]
+    client = Client()
+    await database_sync_to_async(client.force_login)(bob)
+    html = (await database_sync_to_async(client.get)(f"/rooms/{place.slug}/")).content.decode()
+    assert "Mi secreto" not in html and "Un mensaje que no ves." in html
+    # Bob cannot answer (and so quote) Alice's message.
+    await sockets["bob"].send_json_to({**send("Eh"), "reply_to": asked})
+    assert (await next_of(sockets["bob"], "error"))["code"] == "not_found"
+    for socket in (*sockets.values(), later):
+        await socket.disconnect()

@@ -59,7 +59,12 @@ def _react(
 
 @database_sync_to_async
 def _history(
-    room: Room, user: User, *, before_id: int | None = None, after_id: int | None = None
+    room: Room,
+    user: User,
+    hidden: set[int],
+    *,
+    before_id: int | None = None,
+    after_id: int | None = None,
 ) -> dict[str, Any]:
     page = history(
         room=room, viewer=user, before_id=before_id, after_id=after_id, limit=PAGE_SIZE + 1
@@ -70,7 +75,7 @@ def _history(
         page.reverse()  # newest first from the selector; the protocol sends oldest first
     return {
         "type": "history.page",
-        "messages": [broadcast.message_data(m) for m in page],
+        "messages": [broadcast.message_data(m, hidden) for m in page],
         "has_more": has_more,
     }
 
@@ -125,14 +130,16 @@ class ChatFrames(MemberSocket):
         assert self.room is not None
         before_id = positive_int(content, "before_id")
         await self.spend("history")
-        await self.send_json(await _history(self.room, self.user, before_id=before_id))
+        await self.send_json(
+            await _history(self.room, self.user, self.blocked, before_id=before_id)
+        )
 
     async def on_history_since(self, content: dict[str, Any]) -> None:
         assert self.room is not None
         # 0 is the room's start: a client that has seen no message yet.
         after_id = 0 if content.get("after_id") == 0 else positive_int(content, "after_id")
         await self.spend("history")
-        await self.send_json(await _history(self.room, self.user, after_id=after_id))
+        await self.send_json(await _history(self.room, self.user, self.blocked, after_id=after_id))
 
     HANDLERS: ClassVar[dict[str, Handler]] = {
         "chat.send": on_chat_send,
@@ -146,15 +153,21 @@ class ChatFrames(MemberSocket):
     # Group events (rooms.broadcast). They carry their frame ready-encoded: a 1,000-socket
     # room encodes each message once, not 1,000 times.
 
+    def _message_frame(self, event: dict[str, Any]) -> str:
+        """The event's frame as this member may see it (rooms.broadcast._message_event)."""
+        if event.get("quoted_id") in self.blocked:
+            return str(event["frame_quote_hidden"])
+        return str(event["frame"])
+
     async def chat_message(self, event: dict[str, Any]) -> None:
         # The sender has its `chat.ack` already.
         if event["author_id"] in self.blocked or event["sender_channel"] == self.channel_name:
             return
-        await self.send(text_data=event["frame"])
+        await self.send(text_data=self._message_frame(event))
 
     async def chat_edited(self, event: dict[str, Any]) -> None:
         if event["author_id"] not in self.blocked:
-            await self.send(text_data=event["frame"])
+            await self.send(text_data=self._message_frame(event))
 
     async def chat_deleted(self, event: dict[str, Any]) -> None:
         if event["author_id"] not in self.blocked:

@@ -43,9 +43,10 @@ let lastTyped = 0;
 showing.conversation = conversationId;
 guardLinks(log.querySelectorAll(".message-text a"));
 
+// The newest message here, whatever order they came in (two senders' messages may cross).
 function lastId() {
-  const items = log.querySelectorAll("li.chat-message[data-id]");
-  return items.length ? Number(items[items.length - 1].dataset.id) : 0;
+  const ids = [...log.querySelectorAll("li.chat-message[data-id]")].map((item) => Number(item.dataset.id));
+  return Math.max(0, ...ids.filter(Boolean));
 }
 
 function messageItem(message) {

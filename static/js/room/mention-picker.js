@@ -49,9 +49,22 @@ export function mentionPicker(textarea, candidates) {
       option.setAttribute("aria-selected", String(i === active));
     }
     textarea.setAttribute("aria-activedescendant", list.children[active].id);
+    // Screen readers seldom read the active option of a textarea's list: say it.
+    count.textContent = interpolate(
+      gettext("%(name)s, %(position)s of %(count)s"),
+      { name: options[active].name, position: active + 1, count: options.length },
+      true,
+    );
   }
 
   function choose(index) {
+    // The caret may have moved without typing (arrows, Home, a click): only the "@" right
+    // before it is replaced.
+    const typed = TYPED.exec(textarea.value.slice(0, textarea.selectionStart));
+    if (!typed || typed.index + typed[0].lastIndexOf("@") !== start) {
+      close();
+      return;
+    }
     const member = options[index];
     const before = textarea.value.slice(0, start);
     const after = textarea.value.slice(textarea.selectionStart);
@@ -106,6 +119,9 @@ export function mentionPicker(textarea, candidates) {
 
   textarea.addEventListener("input", update);
   textarea.addEventListener("click", update);
+  textarea.addEventListener("keyup", (event) => {
+    if (["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) update();
+  });
   textarea.addEventListener("blur", close);
   // Before the composer's own keys (Enter sends): listeners on the target in the capture
   // phase run first.

@@ -5,12 +5,18 @@ import { element } from "./dom.js";
 
 const PREVIEW_LENGTH = 80;
 
-/** The quote of an answered message ({author, text, deleted}) above its answer. */
+/** The quote of an answered message ({author, text, deleted, hidden}) above its answer:
+ * `hidden` when its author and the reader are on either side of a block (rooms/quotes.py). */
 export function quoteBlock(answered) {
   const block = element("blockquote", "message-quote");
+  if (answered.hidden) {
+    block.append(element("em", "", gettext("A message you do not see.")));
+    return block;
+  }
   const author = element("span", "quote-author", answered.author ?? gettext("Former member"));
-  const gone = answered.deleted || !answered.text;
-  block.append(author, " ", gone ? element("em", "", gettext("This message was deleted.")) : answered.text);
+  block.append(
+    author, " ", answered.deleted ? element("em", "", gettext("This message was deleted.")) : answered.text,
+  );
   return block;
 }
 
