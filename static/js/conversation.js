@@ -258,8 +258,16 @@ function add(message) {
   const pending = log.querySelector(`li.chat-message[data-client-id="${message.client_id}"]:not([data-id])`);
   const item = messageItem(message);
   const follow = follower.atEnd();
-  if (pending) pending.replaceWith(item);
-  else log.append(item);
+  if (pending) {
+    pending.replaceWith(item);
+  } else {
+    // By id: two senders' messages may reach the page in either order. What is still
+    // being sent stays last.
+    const later = [...log.querySelectorAll("li.chat-message[data-id]")].find(
+      (other) => Number(other.dataset.id) > message.id,
+    );
+    log.insertBefore(item, later || log.querySelector("li.chat-message.pending"));
+  }
   syncDays();
   log.hidden = false;
   empty.hidden = true;
