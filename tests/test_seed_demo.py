@@ -163,7 +163,9 @@ def test_seeding_again_duplicates_nothing() -> None:
 
 @pytest.mark.django_db
 def test_seeding_weeks_later_moves_the_world_forward() -> None:
-    then = _now()
+    # Midday in the community's zone: "an hour later, the same day" holds whenever this runs
+    # (from 23:00 it was the next day, and a new day's chat).
+    then = timezone.localtime(_now()).replace(hour=12, minute=0, second=0)
     demo_seed(now=then)
     events_then = {event.pk: event.starts_at for event in _demo_events()}
     people_then = User.objects.count()
