@@ -34,7 +34,7 @@ from multiprocessing.queues import Queue
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
 from bench.bench_rooms import (
@@ -51,6 +51,7 @@ from bench.bench_rooms import (
     _server,
     _tree_sum,
     _wait_ready,
+    open_all,
     setup_members,
 )
 from bench.server import run_within, web_command
@@ -267,36 +268,16 @@ async def _clients(
     ((seq, local member index) pairs) at RATE, listen through the grace period, report."""
     tally = Tally()
     members = [Member(tally, conversation) for conversation in conversations]
-    in_flight = asyncio.Semaphore(max(1, HANDSHAKES_IN_FLIGHT // CLIENT_PROCESSES))
-
-    async def open_one(member: Member, cookie: str) -> None:
-        # Like the page: after a failed attempt, try again in 1 s, then 2, 4... up to 30 s.
-        backoff = 1.0
-        while True:
-            async with in_flight:
-                try:
-                    await member.open(url, origin, cookie)
-                    tally.connected += 1
-                    tally.connect_finished = time.monotonic()
-                    return
-                except InvalidStatus as exc:
-                    tally.failures[f"HTTP {exc.response.status_code}"] += 1
-                except Exception as exc:
-                    tally.failures[type(exc).__name__] += 1
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
-
-    tally.connect_started = time.monotonic()
-    opening = [asyncio.create_task(open_one(m, c)) for m, c in zip(members, cookies, strict=True)]
-    _done, late = await asyncio.wait(opening, timeout=RAMP_LIMIT)
-    for task in late:
-        task.cancel()
+    ramp = await open_all(
+        members,
+        cookies,
+        url=url,
+        origin=origin,
+        tally=tally,
+        in_flight=HANDSHAKES_IN_FLIGHT // CLIENT_PROCESSES,
+        limit=RAMP_LIMIT,
+    )
     loop = asyncio.get_running_loop()
-    ramp = {
-        "connected": tally.connected,
-        "started": tally.connect_started,
-        "finished": tally.connect_finished,
-    }
     await loop.run_in_executor(None, out.put, ramp)
     # The runner answers with the start time once every process is connected.
     t0 = await loop.run_in_executor(None, inbox.get, True, RAMP_LIMIT + 60)

@@ -459,24 +459,26 @@ class Member:
                 await self.ws.close()
 
 
-async def _clients(
+async def open_all(
+    members: list[Any],
+    cookies: list[str],
+    *,
     url: str,
     origin: str,
-    cookies: list[str],
-    senders: list[int],
-    inbox: "Queue[Any]",
-    out: "Queue[Any]",
-) -> Tally:
-    """Connect every member, report, wait for the start time, send and listen, report."""
-    tally = Tally()
-    members = [Member(tally) for _ in cookies]
-    in_flight = asyncio.Semaphore(max(1, HANDSHAKES_IN_FLIGHT // CLIENT_PROCESSES))
+    tally: Any,
+    in_flight: int,
+    limit: float,
+) -> dict[str, Any]:
+    """Open each member's socket (`member.open(url, origin, cookie)`) as the page does, at
+    most `in_flight` handshakes at once, counting successes and failures in `tally`; those
+    not in after `limit` seconds are given up. Returns the ramp, as the runner reads it."""
+    handshakes = asyncio.Semaphore(max(1, in_flight))
 
-    async def open_one(member: Member, cookie: str) -> None:
+    async def open_one(member: Any, cookie: str) -> None:
         # Like the page: after a failed attempt, try again in 1 s, then 2, 4... up to 30 s.
         backoff = 1.0
         while True:
-            async with in_flight:
+            async with handshakes:
                 try:
                     await member.open(url, origin, cookie)
                     tally.connected += 1
@@ -491,14 +493,36 @@ async def _clients(
 
     tally.connect_started = time.monotonic()
     opening = [asyncio.create_task(open_one(m, c)) for m, c in zip(members, cookies, strict=True)]
-    _done, late = await asyncio.wait(opening, timeout=RAMP_LIMIT)
+    _done, late = await asyncio.wait(opening, timeout=limit)
     for task in late:
         task.cancel()
-    ramp = {
+    return {
         "connected": tally.connected,
         "started": tally.connect_started,
         "finished": tally.connect_finished,
     }
+
+
+async def _clients(
+    url: str,
+    origin: str,
+    cookies: list[str],
+    senders: list[int],
+    inbox: "Queue[Any]",
+    out: "Queue[Any]",
+) -> Tally:
+    """Connect every member, report, wait for the start time, send and listen, report."""
+    tally = Tally()
+    members = [Member(tally) for _ in cookies]
+    ramp = await open_all(
+        members,
+        cookies,
+        url=url,
+        origin=origin,
+        tally=tally,
+        in_flight=HANDSHAKES_IN_FLIGHT // CLIENT_PROCESSES,
+        limit=RAMP_LIMIT,
+    )
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, out.put, ramp)
     # The runner answers with the start time once every process is connected.
