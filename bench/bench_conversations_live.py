@@ -52,6 +52,7 @@ from bench.bench_rooms import (
     _tree_sum,
     _wait_ready,
     open_all,
+    prepare,
     setup_members,
 )
 from bench.server import run_within, web_command
@@ -466,23 +467,9 @@ def _run() -> str:
             "DATABASE_URL": DATABASE_URL,
             "WEB_CONCURRENCY": str(WEB_PROCESSES),
         }
-        for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-            subprocess.run(
-                [sys.executable, "manage.py", *command],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-        made = subprocess.run(
-            [sys.executable, "-m", "bench.bench_conversations_live", "--setup", str(MEMBERS)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
+        setup = prepare(
+            env, setup_module="bench.bench_conversations_live", count=MEMBERS, static=True
         )
-        setup = json.loads(made.stdout.splitlines()[-1])
         log = logs / "conversations-live-server.log"
         with _server(web_command(port), env, log) as pid:
             _wait_ready(f"http://127.0.0.1:{port}/healthz", pid, log)

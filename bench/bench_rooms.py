@@ -664,6 +664,34 @@ def run() -> str:
     return run_within(TIME_LIMIT, "rooms", _run)
 
 
+def prepare(
+    env: dict[str, str], *, setup_module: str, count: int, static: bool = False
+) -> dict[str, Any]:
+    """Migrate the bench's database (and collect the static files, for a server that serves
+    them), then make `count` members with `python -m <setup_module> --setup <count>`; what
+    that printed, read as JSON."""
+    commands = [["migrate", "--noinput", "-v0"]]
+    if static:
+        commands.append(["collectstatic", "--noinput", "-v0"])
+    for command in commands:
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    made = subprocess.run(
+        [sys.executable, "-m", setup_module, "--setup", str(count)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(made.stdout.splitlines()[-1]))
+
+
 def _run() -> str:
     logs = ROOT / "bench" / "results"
     logs.mkdir(exist_ok=True)
@@ -671,23 +699,7 @@ def _run() -> str:
     port, yard_port = _free_port(), _free_port()
     with tempfile.TemporaryDirectory() as static_root, _redis() as redis_url:
         env = _env(port, static_root, redis_url)
-        for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-            subprocess.run(
-                [sys.executable, "manage.py", *command],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-        made = subprocess.run(
-            [sys.executable, "-m", "bench.bench_rooms", "--setup", str(MEMBERS)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        setup = json.loads(made.stdout.splitlines()[-1])
+        setup = prepare(env, setup_module="bench.bench_rooms", count=MEMBERS, static=True)
         cookies = [f"{setup['cookie']}={key}" for key in setup["sessions"]]
 
         log = logs / "rooms-yardstick.log"

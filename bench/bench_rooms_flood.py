@@ -16,7 +16,6 @@ import asyncio
 import json
 import multiprocessing
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +43,7 @@ from bench.bench_rooms import (
     _sampled,
     _server,
     _wait_ready,
+    prepare,
 )
 from bench.server import run_within, web_command
 
@@ -260,22 +260,7 @@ def _run() -> str:
     port = _free_port()
     with tempfile.TemporaryDirectory() as static_root, _redis() as redis_url:
         env = _env(port, static_root, redis_url)
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        made = subprocess.run(
-            [sys.executable, "-m", "bench.bench_rooms", "--setup", str(MEMBERS)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        setup = json.loads(made.stdout.splitlines()[-1])
+        setup = prepare(env, setup_module="bench.bench_rooms", count=MEMBERS)
         cookies = [f"{setup['cookie']}={key}" for key in setup["sessions"]]
         log = logs / "rooms-flood-server.log"
         with _server(web_command(port), env, log) as pid:
