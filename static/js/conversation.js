@@ -39,6 +39,7 @@ const readMarks = new Map(
 );
 const typists = new Map(); // {member id: [name, timer]}
 let lastTyped = 0;
+let lastKey = 0;
 
 showing.conversation = conversationId;
 guardLinks(log.querySelectorAll(".message-text a"));
@@ -324,6 +325,11 @@ inbox.addEventListener("frame", (event) => {
   if (frame.type === "hello") {
     // (Re)connected: catch up on what was said meanwhile, from the last message shown.
     send({ type: "messages.since", conversation: conversationId, after: lastId() });
+    // Keys pressed while the socket was opening were not heard: say it now.
+    if (textarea.value.trim() && Date.now() - lastKey < TYPING_EVERY_MS && lastTyped < lastKey) {
+      lastTyped = Date.now();
+      send({ type: "typing", conversation: conversationId });
+    }
   } else if (frame.conversation !== conversationId && frame.message?.conversation !== conversationId) {
     return;
   } else if (frame.type === "message.new") {
@@ -437,9 +443,11 @@ textarea.addEventListener("keydown", (event) => {
 
 textarea.addEventListener("input", () => {
   const now = Date.now();
-  if (textarea.value.trim() && now - lastTyped > TYPING_EVERY_MS) {
+  lastKey = now;
+  // Only a frame that left counts: typed before the socket opened, the next key tries again.
+  if (textarea.value.trim() && now - lastTyped > TYPING_EVERY_MS
+      && send({ type: "typing", conversation: conversationId })) {
     lastTyped = now;
-    send({ type: "typing", conversation: conversationId });
   }
 });
 
