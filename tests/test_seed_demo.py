@@ -41,6 +41,12 @@ def _now() -> datetime:
     return timezone.now().replace(microsecond=0)
 
 
+def _midday() -> datetime:
+    """Today at midday in the community's zone: "later the same day" holds whenever the test
+    runs (from 23:00 a run twenty minutes later was the next day, with a new day's chat)."""
+    return timezone.localtime(_now()).replace(hour=12, minute=0, second=0)
+
+
 def _demo_events() -> Any:
     return Event.objects.filter(created_by__email__iendswith=f"@{demo.DEMO_DOMAIN}")
 
@@ -149,7 +155,7 @@ def test_a_fresh_demo_is_alive_around_now(django_capture_on_commit_callbacks: An
 
 @pytest.mark.django_db
 def test_seeding_again_duplicates_nothing() -> None:
-    now = _now()
+    now = _midday()
     demo_seed(now=now)
     before = _counts()
 
@@ -163,9 +169,7 @@ def test_seeding_again_duplicates_nothing() -> None:
 
 @pytest.mark.django_db
 def test_seeding_weeks_later_moves_the_world_forward() -> None:
-    # Midday in the community's zone: "an hour later, the same day" holds whenever this runs
-    # (from 23:00 it was the next day, and a new day's chat).
-    then = timezone.localtime(_now()).replace(hour=12, minute=0, second=0)
+    then = _midday()
     demo_seed(now=then)
     events_then = {event.pk: event.starts_at for event in _demo_events()}
     people_then = User.objects.count()
