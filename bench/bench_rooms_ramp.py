@@ -149,6 +149,7 @@ class Report:
     sent: int = 0
     resent: int = 0
     errors: Counter[str] = field(default_factory=Counter)
+    refused_catch_ups: int = 0
 
 
 class Member:
@@ -264,6 +265,16 @@ class Member:
             if data.get("code") == "rate_limited" and client_id in self.pending:
                 # chat.js: a rate-limited message goes again, by its client_id, later.
                 asyncio.get_running_loop().create_task(self.resend(client_id, 2.0))
+            elif data.get("about") == "history.since" and self.ws is not None:
+                # chat.js: a refused catch-up is asked again, from where it started, later.
+                self.report.refused_catch_ups += 1
+                asyncio.get_running_loop().create_task(self.ask_again(self.ws, 3.0))
+
+    async def ask_again(self, ws: ClientConnection, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if ws is self.ws:  # not on a later connection: that one catches up on its own
+            with suppress(ConnectionClosed):
+                await ws.send(json.dumps({"type": "history.since", "after_id": self.settled_id}))
 
     async def resend(self, client_id: str, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -517,8 +528,9 @@ def _report(
         [
             f"An observer socket in the cafeteria first, then {MEMBERS:,} members opening "
             f"their socket at moments spread evenly over {ARRIVAL_SECONDS:.0f} s (a failed "
-            "attempt tried again like the page does); one uvicorn process (docker-compose's "
-            "web command, DEBUG off, PostgreSQL, the Redis pub/sub channel layer). Arrivals "
+            "attempt tried again like the page does); uvicorn as docker-compose starts it ("
+            f"web command, WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', '1')} "
+            "processes, DEBUG off, PostgreSQL, the Redis pub/sub channel layer). Arrivals "
             "share one reading of the room's presence for their `hello` "
             "(`rooms.presence.SHARED_SNAPSHOT_SECONDS`); changes go out in one batched "
             "`presence.update` per second.\n",
@@ -559,7 +571,9 @@ def _report(
             "",
             f"- Resent after reconnecting: {sum(r.resent for r in reports):,} (acked under "
             f"two ids: {acked_twice}); error frames: "
-            f"{_counts(sum((r.errors for r in reports), Counter()))}; failed reconnect "
+            f"{_counts(sum((r.errors for r in reports), Counter()))} (of them catch-ups "
+            f"refused and asked again: {sum(r.refused_catch_ups for r in reports):,}); "
+            "failed reconnect "
             f"attempts: {_counts(sum((r.failures for r in reports), Counter()))}; sent away: "
             f"{_counts(sum((r.kicked for r in reports), Counter()))}.",
         ]

@@ -28,6 +28,8 @@ ERRORS = {
 }
 # The longest `client_id` an error frame echoes (a UUID is 36 characters).
 CLIENT_ID_MAX_LENGTH = 64
+# The longest frame `type` an error frame echoes (the protocol's longest is 20 characters).
+TYPE_MAX_LENGTH = 32
 
 
 class FrameError(Exception):
@@ -42,11 +44,15 @@ def error_frame(
     code: str, message: str | None = None, *, about: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """`message` defaults to the code's own, in the active language (the socket's). The
-    refused frame's `client_id`, if it had a sensible one, comes back with it (`about`), so
-    a client can retry exactly that message."""
+    refused frame (`about`) gives its `type` back as `about`, and its `client_id`, if it
+    had a sensible one, so a client can retry exactly that request or message (a catch-up
+    refused for its budget is asked again later, not given up)."""
     if message is None:
         message = str(ERRORS[code])
     frame = {"type": "error", "code": code, "message": message}
+    kind = (about or {}).get("type")
+    if isinstance(kind, str) and len(kind) <= TYPE_MAX_LENGTH:
+        frame["about"] = kind
     client_id = (about or {}).get("client_id")
     if isinstance(client_id, str) and len(client_id) <= CLIENT_ID_MAX_LENGTH:
         frame["client_id"] = client_id

@@ -32,6 +32,7 @@ const syncDays = daySeparators(log, root.dataset.timeZone);
 
 const TYPING_EVERY_MS = 2500;
 const TYPING_SHOWN_MS = 5000;
+const CATCH_UP_RETRY_MS = 3000;
 
 // {member id: the last message they have read}
 const readMarks = new Map(
@@ -40,6 +41,7 @@ const readMarks = new Map(
 const typists = new Map(); // {member id: [name, timer]}
 let lastTyped = 0;
 let lastKey = 0;
+let catchUpTimer = null;
 
 showing.conversation = conversationId;
 guardLinks(log.querySelectorAll(".message-text a"));
@@ -381,6 +383,17 @@ inbox.addEventListener("frame", (event) => {
 inbox.addEventListener("frame", (event) => {
   const frame = event.detail;
   if (frame.type !== "error") return;
+  if (frame.about === "messages.since") {
+    // A catch-up refused for the budget (or a hiccup of the server) is asked again a little
+    // later: given up, what it would bring would be missing until the next reload.
+    if (frame.code === "rate_limited" || frame.code === "server_error") {
+      clearTimeout(catchUpTimer);
+      catchUpTimer = setTimeout(() => {
+        send({ type: "messages.since", conversation: conversationId, after: lastId() });
+      }, CATCH_UP_RETRY_MS);
+    }
+    return;
+  }
   if (!frame.client_id) {
     for (const editor of log.querySelectorAll(".message-editor")) editor.readOnly = false;
     status.textContent = frame.message;

@@ -4,7 +4,9 @@
 // whose `gettext` the page loads before this module.
 
 import { callConnected, callDropped, callEnded, callHandlers, drawTables, isCallError, onCallError, setUpCall } from "./room/call-ui.js";
-import { chatConnected, chatDropped, chatEnded, chatError, chatHandlers, chatRefused, setMuted, setUpChat } from "./room/chat.js";
+import {
+  chatConnected, chatDropped, chatEnded, chatError, chatHandlers, chatRefused, historyError, setMuted, setUpChat,
+} from "./room/chat.js";
 import { setTime } from "./room/dom.js";
 import { live, root, say, socket } from "./room/live.js";
 import { moderationHandlers } from "./room/moderation.js";
@@ -62,6 +64,7 @@ const handlers = {
       return;
     }
     if (frame.client_id && chatError(frame)) return;
+    if (historyError(frame)) return;
     chatRefused();
     say(frame.message);
   },

@@ -40,8 +40,10 @@ let outbox = []; // client_ids to send on this connection, oldest first
 let sentAt = []; // when the last chat frames went out (for the pace)
 let paceTimer = null;
 // history.page does not say what it answers; the server handles one frame at a time per
-// connection, so pages come back in the order they were asked for.
+// connection, so pages (or the errors refusing them) come back in the order they were asked
+// for. Each entry: {kind: "before"} or {kind: "since", after}.
 let pageRequests = [];
+let connection = 0; // counts connections: a retry planned on one is not made on the next
 // Messages can reach the page a moment out of id order (server processes store and
 // announce them independently), so a catch-up after a drop starts from the newest id seen
 // REORDER_MS before the last message seen, not from the newest of all: a message overtaken
@@ -121,7 +123,7 @@ function loadOlder() {
   if (!before) return;
   if (send({ type: "history.before", before_id: before })) {
     loadingOlder = true;
-    pageRequests.push("before");
+    pageRequests.push({ kind: "before" });
   }
 }
 
@@ -131,7 +133,9 @@ function showOlderButton() {
 }
 
 function requestSince(afterId) {
-  if (send({ type: "history.since", after_id: afterId })) pageRequests.push("since");
+  if (send({ type: "history.since", after_id: afterId })) {
+    pageRequests.push({ kind: "since", after: afterId });
+  }
 }
 
 /** Send what waits in the outbox, oldest first, without going over the server's budget. */
@@ -187,6 +191,28 @@ export function chatError(frame) {
   return true;
 }
 
+/** An error frame refusing one of our history requests (its `about`): no page answers it.
+ * A catch-up refused for the budget, or by a hiccup of the server, is asked again a little
+ * later, or the messages it would bring would be missing for good; an older page is left
+ * for the member to ask again. Returns whether the frame was about a history request. */
+export function historyError(frame) {
+  if (frame.about !== "history.since" && frame.about !== "history.before") return false;
+  const request = pageRequests.shift();
+  if (request?.kind === "since") {
+    if (frame.code === "rate_limited" || frame.code === "server_error") {
+      const on = connection;
+      setTimeout(() => {
+        if (on === connection && !live.ended) requestSince(request.after);
+      }, RETRY_AFTER_MS);
+    }
+  } else {
+    loadingOlder = false;
+    showOlderButton();
+    say(frame.message);
+  }
+  return true;
+}
+
 function onAck(frame) {
   const entry = pending.get(frame.client_id);
   if (!entry) return;
@@ -205,7 +231,7 @@ function onAck(frame) {
 }
 
 function onPage(frame) {
-  if (pageRequests.shift() === "before") {
+  if (pageRequests.shift()?.kind === "before") {
     loadingOlder = false;
     addOlder(frame.messages);
     hasOlder = frame.has_more;
@@ -277,6 +303,7 @@ export function chatConnected(history) {
 }
 
 export function chatDropped() {
+  connection += 1;
   pageRequests = [];
   loadingOlder = false;
   // What went out on the lost connection may never have reached the server; if it did,
