@@ -505,6 +505,11 @@ class SmtpSink:
         raise AssertionError(f"no email to {to} within {timeout}s")
 
 
+def server_log(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """Where `production_server(name=...)` writes its output."""
+    return tmp_path_factory.getbasetemp() / f"{name}.log"
+
+
 @contextlib.contextmanager
 def production_server(
     *,
@@ -531,7 +536,8 @@ def production_server(
             MEDIA_ROOT=str(tmp_path_factory.mktemp(f"{name}-media")),
             **extra_env,
         )
-    log_path = tmp_path_factory.mktemp(f"{name}-logs") / "server.log"
+    # One per server and worker, at a known place: a test may read what the server logged.
+    log_path = server_log(tmp_path_factory, name)
     with log_path.open("w") as log:
         process = start_server(port=port, env=env, output=log)
     try:

@@ -10,8 +10,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from members.models import User
-from rooms.models import CAFETERIA_SLUG, Room
-from tests.conftest import signed_in_cookies
+from rooms.models import CAFETERIA_SLUG, Presence, Room
+from tests.conftest import server_log, signed_in_cookies
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,3 +106,28 @@ def test_revocations_made_in_another_process_close_the_servers_sockets_within_2_
         assert _next_within(in_cafeteria, "bye", seconds=2)["reason"] == "password"
         assert _next_within(in_lobby, "bye", seconds=2)["reason"] == "password"
         assert _closed_code(in_cafeteria) == 4004
+
+
+def test_a_client_gone_with_frames_still_queued_leaves_no_traceback_and_no_presence(
+    asgi_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The server answers frames after the client has gone (a flood cut off, a tab closed
+    mid-request): those answers are dropped quietly, not logged as failures."""
+    log = server_log(tmp_path_factory, "live-server")
+    logged_before = log.stat().st_size
+    member = UserFactory.create()
+    with _open(asgi_server, user=member) as socket:
+        for _ in range(40):
+            socket.send(json.dumps({"type": "history.before", "before_id": 1_000_000}))
+        # Gone at once, no closing handshake: the server still has frames to answer.
+        socket.socket.shutdown(2)
+        socket.socket.close()
+
+    deadline = time.monotonic() + 10
+    while Presence.objects.filter(user=member).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Presence.objects.filter(user=member).exists()
+    time.sleep(0.5)  # any answer still queued has been tried by now
+    with log.open() as output:
+        output.seek(logged_before)
+        assert "Traceback" not in output.read()

@@ -6,6 +6,7 @@ with their close codes, and handing the connection to its process's sweep (rooms
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import weakref
@@ -141,6 +142,18 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
         self.throttles: defaultdict[str, deque[float]] = defaultdict(deque)
         self.joined_groups: list[str] = []
         self.blocked = set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Sending to a client that has gone is no failure: the ASGI server raises an OSError
+        (uvicorn's ClientDisconnected), and the connection's `websocket.disconnect` is on its
+        way to clean up. Dropped here, below every kind of send, so that a flood cut off, or a
+        broadcast reaching a member who just left, does not log a traceback per frame."""
+
+        async def send_while_there(message: Any) -> None:
+            with contextlib.suppress(OSError):
+                await send(message)
+
+        await super().__call__(scope, receive, send_while_there)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
