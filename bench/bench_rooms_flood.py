@@ -59,6 +59,7 @@ DRAIN_SECONDS = 5.0
 SETTLE_SECONDS = 5.0
 FLOOD_SOCKETS = 20  # rooms.sockets.limits.MAX_SOCKETS: one more is tried, and must be refused
 TARGET_MS = 50.0  # the flood may raise the others' p99 by at most this
+SLOW_SECONDS = 0.06  # a delivery this late is counted by the second it was sent in
 TIME_LIMIT = 240
 PARSE_LIMIT = 16 * 1024
 
@@ -103,6 +104,9 @@ class Tally:
     connected: int = 0
     # (phase, latency) per (message, receiving member)
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"quiet": [], "flood": []})
+    # Where the tail is: deliveries over SLOW_SECONDS, counted by (phase, second of the phase
+    # the message was sent in).
+    slow: Counter[tuple[str, int]] = field(default_factory=Counter)
     sent: Counter[str] = field(default_factory=Counter)
     acked: int = 0
     errors: Counter[str] = field(default_factory=Counter)
@@ -130,7 +134,11 @@ async def _members(
                 if kind == "chat.message":
                     words = str(data["message"]["text"]).split()
                     if len(words) == 3 and words[0] in tally.latencies:
-                        tally.latencies[words[0]].append(arrived - float(words[2]))
+                        latency = arrived - float(words[2])
+                        tally.latencies[words[0]].append(latency)
+                        if latency > SLOW_SECONDS:
+                            second = int(float(words[2]) - starts[words[0]])
+                            tally.slow[(words[0], second)] += 1
                 elif kind == "chat.ack":
                     tally.acked += 1
                 elif kind == "error":
@@ -139,11 +147,13 @@ async def _members(
             if not closing:
                 tally.disconnects[str(exc.rcvd.code if exc.rcvd else "abnormal")] += 1
 
+    starts: dict[str, float] = {}
     readers = [asyncio.create_task(read(ws)) for ws in sockets]
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, out.put, tally.connected)
     t0 = await loop.run_in_executor(None, inbox.get, True, 120)
     phases = (("quiet", t0), ("flood", t0 + PHASE_SECONDS + GAP_SECONDS))
+    starts.update(phases)
 
     async def send_all(ws: ClientConnection, sender: int) -> None:
         for phase, start in phases:
@@ -338,6 +348,7 @@ def _report(
     answered = sum(flood.answers.values())
     refused = sum(n for key, n in flood.answers.items() if key.startswith("error"))
     met = rise <= TARGET_MS
+    slow = Counter({f"{phase} {second} s": n for (phase, second), n in tally.slow.items()})
     return "\n".join(
         [
             f"{MEMBERS} members in the cafeteria, one socket each, on one uvicorn process "
@@ -367,6 +378,8 @@ def _report(
             f"{answered:,} frames, {refused:,} of them refusals: {_counts(flood.answers)}; "
             "disconnects: "
             f"{_counts(flood.disconnects)}.",
+            f"- Deliveries over {SLOW_SECONDS * 1000:.0f} ms, by phase and second of the "
+            f"phase the message was sent in: {_counts(slow)}.",
             f"- Others: sent {dict(tally.sent)}, acked {tally.acked}; error "
             f"frames: {_counts(tally.errors)}; disconnects: {_counts(tally.disconnects)}.",
         ]
