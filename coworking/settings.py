@@ -211,6 +211,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.follow_ups_tick",
         "schedule": crontab(minute=17),
     },
+    # Coffee meetings are reminded 10 minutes before (each time once: matching/meetings.py).
+    "matching-meeting-reminders": {
+        "task": "matching.tasks.meeting_reminders_tick",
+        "schedule": 60.0,
+    },
     # Connections of a server process that died leave the rooms' presence (rooms/presence.py).
     "rooms-presence-prune": {"task": "rooms.tasks.presence_prune", "schedule": 15.0},
     # Event reminders a day and 15 minutes before (each sent once: events/tasks.py).

@@ -7,7 +7,9 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
-        from events import digest, privacy
+        from events import digest, privacy, selectors
+        from matching.meetings import busy_source_register
 
         digest.register()
         privacy.register()
+        busy_source_register(selectors.busy_going)

@@ -1,5 +1,6 @@
 """Reads of events for lists: each is one query, whatever the number of events."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
@@ -198,3 +199,22 @@ def event_conversation(
         )
     except RoomAccessDenied:
         return None
+
+
+def busy_going(
+    user_ids: list[int], start: datetime, end: datetime
+) -> Iterable[tuple[int, datetime, datetime]]:
+    """When the members are at events they host or are going to, between `start` and `end`
+    (matching.meetings suggests coffee times around them: registered in events.apps)."""
+    going = Rsvp.objects.filter(
+        user_id__in=user_ids,
+        status=Rsvp.Status.GOING,
+        event__cancelled_at__isnull=True,
+        event__starts_at__lt=end,
+        event__ends_at__gt=start,
+    ).values_list("user_id", "event__starts_at", "event__ends_at")
+    hosting = Event.objects.filter(
+        host_id__in=user_ids, cancelled_at__isnull=True, starts_at__lt=end, ends_at__gt=start
+    ).values_list("host_id", "starts_at", "ends_at")
+    yield from going
+    yield from hosting

@@ -35,6 +35,8 @@ from events.services import (
     event_update,
     meetup_start,
 )
+from matching.emails import meeting_entries
+from matching.selectors import meetings_in_feed
 from members.models import User
 from rooms.models import RoomError
 from rooms.services import cafeteria_get
@@ -282,7 +284,13 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     member = feed.user
     with translation.override(member.language):
         name = _("%(site)s events") % {"site": settings.SITE_NAME}
-    body = calendar_ics(events=events_in_feed(user=member), site_url=settings.SITE_URL, name=name)
+        body = calendar_ics(
+            events=events_in_feed(user=member),
+            site_url=settings.SITE_URL,
+            name=name,
+            # The coffee meetings the member agreed on, in the same calendar.
+            more=meeting_entries(meetings_in_feed(user=member)),
+        )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response

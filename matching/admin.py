@@ -24,7 +24,16 @@ from django.utils.translation import ngettext
 from matching import selectors, services, tasks
 from matching.apps import COMMUNITY_SLUG
 from matching.forms import RoundStartForm
-from matching.models import Answer, Group, GroupMember, Participation, Programme, Round, Unmatched
+from matching.models import (
+    Answer,
+    Group,
+    GroupMember,
+    Meeting,
+    Participation,
+    Programme,
+    Round,
+    Unmatched,
+)
 from members.admin import user_actions_add
 from members.models import User
 
@@ -386,6 +395,21 @@ class UnmatchedAdmin(ReadOnlyAdmin):
     list_filter = ["round__programme"]
     list_select_related = ["user", "round__programme"]
     search_fields = ["user__email"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ReadOnlyAdmin):
+    """When pairs meet (matching.meetings): staff see how far scheduling got."""
+
+    list_display = ["group_id", "round", "starts_at", "proposed_by", "accepted_at", "sequence"]
+    list_filter = ["group__round__programme", ("accepted_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["group__round__programme", "proposed_by"]
+    search_fields = ["group__members__user__email"]
+    date_hierarchy = "starts_at"
+
+    @admin.display(description=_("round"), ordering="group__round__scheduled_for")
+    def round(self, meeting: Meeting) -> Round:
+        return meeting.group.round
 
 
 def _community_participations(users: QuerySet[User]) -> QuerySet[Participation]:

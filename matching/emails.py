@@ -2,16 +2,21 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from core.emails import email_for
-from matching import links
-from matching.models import Answer, GroupMember, Participation, Unmatched
+from core.ics import Entry, calendar_bytes
+from matching import links, meetings, selectors
+from matching.models import Answer, GroupMember, Meeting, MeetingNotice, Participation, Unmatched
 from matching.services import MINUTES_PER_WEEK, UTC, weekly_utc_minutes
 from matching.starters import starter_for
 from members.models import User
@@ -110,6 +115,11 @@ def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
             "people": people,
             "starter": starter_for(seat.group_id),
             "slots": shared_slots(me, partners, week_of=seat.round.scheduled_for),
+            "meeting_slots": [
+                (start, links.meeting_url(seat_id=seat.pk, action="propose", starts_at=start))
+                for start in meetings.slots_suggest([me, *partners])
+            ],
+            "meeting_url": reverse("matching:meeting", args=[seat.group_id]),
             "pairs_url": reverse("matching:mine"),
         },
         reply_to=[partner.email for partner in partners],
@@ -154,3 +164,86 @@ def auto_pause_email(participation: Participation) -> EmailMultiAlternatives:
             "resume_url": links.resume_url(participation_id=participation.pk),
         },
     )
+
+
+def _meeting_entry(
+    meeting: Meeting, *, members: list[User], starts_at: datetime, cancelled: bool
+) -> Entry:
+    names = selectors.names_of(members)
+    url = f"{settings.SITE_URL}{reverse('matching:meeting', args=[meeting.group_id])}"
+    return Entry(
+        uid=f"coffee-{meeting.uid}@{urlsplit(settings.SITE_URL).hostname}",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=Meeting.MINUTES),
+        # Each reader's program shows it in their own zone; UTC names no one's.
+        time_zone="UTC",
+        summary=gettext("Coffee: %(names)s") % {"names": names},
+        url=url,
+        sequence=meeting.sequence,
+        updated_at=meeting.updated_at,
+        cancelled=cancelled,
+        organizer=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        attendees=[(member.name, member.email) for member in members],
+    )
+
+
+def meeting_ics(
+    meeting: Meeting, *, members: list[User], starts_at: datetime, method: str
+) -> bytes:
+    """The invitation to (METHOD:REQUEST) or withdrawal of (METHOD:CANCEL) a coffee meeting;
+    one UID per meeting, so a moved meeting updates the entry the first one made."""
+    entry = _meeting_entry(
+        meeting, members=members, starts_at=starts_at, cancelled=method == "CANCEL"
+    )
+    return calendar_bytes([entry], method=method)
+
+
+def meeting_entries(meetings: list[Meeting]) -> list[Entry]:
+    """Accepted meetings for a member's calendar feed (their groups' members prefetched)."""
+    return [
+        _meeting_entry(
+            meeting,
+            members=[seat.user for seat in meeting.group.members.all()],
+            starts_at=meeting.starts_at,
+            cancelled=False,
+        )
+        for meeting in meetings
+        if meeting.starts_at is not None
+    ]
+
+
+def meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
+    with translation.override(notice.user.language):
+        return _meeting_email(notice)
+
+
+def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
+    me, meeting = notice.user, notice.meeting
+    seats = list(meeting.group.members.select_related("user__profile").order_by("pk"))
+    members = [seat.user for seat in seats]
+    mine = next(seat for seat in seats if seat.user_id == me.pk)
+    others = [member for member in members if member.pk != me.pk]
+    what = MeetingNotice.What
+    context: dict[str, object] = {
+        "what": notice.what,
+        "by": notice.by,
+        "others": others,
+        "when": notice.starts_at,
+        "meeting_url": reverse("matching:meeting", args=[meeting.group_id]),
+    }
+    if notice.what == what.PROPOSED:
+        context["accept_url"] = links.meeting_url(
+            seat_id=mine.pk, action="accept", starts_at=notice.starts_at
+        )
+    if notice.what == what.CANCELLED:
+        # New times to choose from, one click each.
+        context["slots"] = [
+            (start, links.meeting_url(seat_id=mine.pk, action="propose", starts_at=start))
+            for start in meetings.slots_suggest(members)
+        ]
+    message = email_for(user=me, template="matching/email/meeting", context=context)
+    if notice.what in (what.SCHEDULED, what.CANCELLED):
+        method = "REQUEST" if notice.what == what.SCHEDULED else "CANCEL"
+        body = meeting_ics(meeting, members=members, starts_at=notice.starts_at, method=method)
+        message.attach("coffee.ics", body, f"text/calendar; method={method}; charset=utf-8")
+    return message

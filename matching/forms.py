@@ -1,5 +1,6 @@
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
@@ -90,3 +91,41 @@ class RoundStartForm(forms.Form):
                 code="stale",
             )
         return moment
+
+
+class MeetingTimeForm(forms.Form):
+    """A time for a coffee meeting: one of the suggested starts (`at`, seconds since the
+    epoch, from its button), or the member's own day and time, in their zone (`zone`)."""
+
+    at = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=0)
+    day = forms.DateField(
+        label=_("Day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    time = forms.TimeField(
+        label=_("Time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"),
+    )
+
+    def __init__(self, *args: Any, zone: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(zone)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        if data.get("at") is not None:
+            data["starts_at"] = datetime.fromtimestamp(data["at"], tz=UTC)
+        elif data.get("day") and data.get("time"):
+            naive = datetime.combine(data["day"], data["time"])
+            local = naive.replace(tzinfo=self.zone)
+            # A time that does not exist (skipped by a change to summer time) or exists twice.
+            if local.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) != naive:
+                raise forms.ValidationError(_("This time does not exist in your time zone."))
+            data["starts_at"] = local
+        else:
+            raise forms.ValidationError(_("Choose a day and a time."))
+        return data

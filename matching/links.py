@@ -1,5 +1,7 @@
 """Signed links in pairing emails: they work without logging in, only for their member."""
 
+from datetime import UTC, datetime
+
 from django.core import signing
 from django.urls import reverse
 
@@ -26,3 +28,25 @@ def resume_url(*, participation_id: int) -> str:
 
 def participation_from_token(token: str) -> int:
     return int(signing.loads(token, salt=RESUME_SALT, max_age=LINK_MAX_AGE)["participation"])
+
+
+MEETING_SALT = "matching.meeting"
+MEETING_ACTIONS = ("propose", "accept")
+
+
+def meeting_url(*, seat_id: int, action: str, starts_at: datetime) -> str:
+    """A link that proposes (or accepts) `starts_at` for the seat's member, after a click on
+    the page it opens (mail scanners open links; only a POST changes anything)."""
+    data = {"seat": seat_id, "do": action, "at": int(starts_at.timestamp())}
+    token = signing.dumps(data, salt=MEETING_SALT, compress=True)
+    return reverse("matching:meeting_link", args=[token])
+
+
+def meeting_from_token(token: str) -> tuple[int, str, datetime]:
+    """(seat id, action, start); raises signing.BadSignature (or SignatureExpired),
+    KeyError or ValueError when forged."""
+    data = signing.loads(token, salt=MEETING_SALT, max_age=LINK_MAX_AGE)
+    action = str(data["do"])
+    if action not in MEETING_ACTIONS:
+        raise ValueError(action)
+    return int(data["seat"]), action, datetime.fromtimestamp(int(data["at"]), tz=UTC)

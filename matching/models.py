@@ -1,3 +1,4 @@
+import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -209,3 +210,90 @@ class Unmatched(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.round}"
+
+
+class Meeting(models.Model):
+    """When a group meets: a time one member proposed (`starts_at`), scheduled once another
+    accepts it (`accepted_at`). Its `uid` and `sequence` make the calendar invitations of
+    one meeting update each other (RFC 5546): each change to an accepted time counts."""
+
+    MINUTES = 30
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="meeting")
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    uid = models.UUIDField(_("calendar id"), default=uuid.uuid4, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(_("calendar sequence"), default=0)
+    # The accepted time the reminder was sent for: a new time gets its own reminder.
+    reminded_for = models.DateTimeField(_("reminder sent for"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("coffee meeting")
+        verbose_name_plural = _("coffee meetings")
+        indexes = [models.Index(fields=["accepted_at", "starts_at"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.group} · {self.starts_at:%Y-%m-%d %H:%M}" if self.starts_at else str(self.group)
+        )
+
+    @property
+    def ends_at(self) -> datetime | None:
+        return self.starts_at + timedelta(minutes=self.MINUTES) if self.starts_at else None
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.accepted_at is not None
+
+
+class MeetingNotice(models.Model):
+    """One thing to tell one member about their meeting, once: the rows are made with the
+    change (in its transaction) and a task sends each, claiming `sent_at` first."""
+
+    class What(models.TextChoices):
+        PROPOSED = "proposed", _("time proposed")
+        SCHEDULED = "scheduled", _("meeting scheduled")
+        CANCELLED = "cancelled", _("time cancelled")
+        REMINDER = "reminder", _("reminder")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    what = models.CharField(_("what"), max_length=12, choices=What.choices)
+    # The meeting's sequence when this was decided, and the time it is about.
+    sequence = models.PositiveIntegerField(_("calendar sequence"))
+    starts_at = models.DateTimeField(_("starts at"))
+    # Who did it (the proposer, the one who accepted or cancelled); none for reminders.
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("meeting notice")
+        verbose_name_plural = _("meeting notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "user", "what", "sequence"], name="meeting_notice_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} · {self.what} · {self.user}"

@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy
 
 from matching import solver
 from matching.apps import COMMUNITY_SLUG
-from matching.models import GroupMember, Participation, Programme, Round, Unmatched
+from matching.meetings import slots_suggest
+from matching.models import GroupMember, Meeting, Participation, Programme, Round, Unmatched
 from matching.services import FOLLOW_UP_WINDOW
 from matching.starters import starter_for
 from members.models import Acquaintance, Interest, User
@@ -230,3 +231,71 @@ def score_explained(*, members: Sequence[User], breakdown: Mapping[str, float]) 
             label = labels.get(part, f"{part} (%(points)s)")
             lines.append(label % {"points": _points(value)})
     return lines
+
+
+def group_others(*, seat: GroupMember) -> list[User]:
+    """The seat's partners in its group, in seat order."""
+    return [
+        other.user
+        for other in seat.group.members.select_related("user__profile")
+        .exclude(user_id=seat.user_id)
+        .order_by("pk")
+    ]
+
+
+@dataclass(frozen=True)
+class MeetingPage:
+    """What a member's coffee meeting page shows: the time proposed or agreed, and, when
+    none is agreed yet, suggested times in everyone's working hours."""
+
+    others: list[User]
+    meeting: Meeting | None
+    proposed_by_me: bool
+    slots: list[datetime]
+
+    @property
+    def scheduled(self) -> bool:
+        return self.meeting is not None and self.meeting.accepted_at is not None
+
+    @property
+    def proposed(self) -> bool:
+        return (
+            self.meeting is not None and self.meeting.starts_at is not None and not self.scheduled
+        )
+
+    @property
+    def can_accept(self) -> bool:
+        return self.proposed and not self.proposed_by_me
+
+
+def meeting_page(*, seat: GroupMember) -> MeetingPage:
+    others = group_others(seat=seat)
+    meeting = (
+        Meeting.objects.select_related("proposed_by", "accepted_by")
+        .filter(group_id=seat.group_id)
+        .first()
+    )
+    scheduled = meeting is not None and meeting.accepted_at is not None
+    return MeetingPage(
+        others=others,
+        meeting=meeting,
+        proposed_by_me=meeting is not None and meeting.proposed_by_id == seat.user_id,
+        slots=[] if scheduled else slots_suggest([seat.user, *others]),
+    )
+
+
+def meetings_in_feed(*, user: User, now: datetime | None = None) -> list[Meeting]:
+    """The member's accepted coffee meetings for their calendar feed: upcoming, or within
+    the last 30 days (as for events), their groups' members with them."""
+    now = now or timezone.now()
+    return list(
+        Meeting.objects.filter(
+            group__members__user=user,
+            accepted_at__isnull=False,
+            starts_at__gt=now - timedelta(days=30),
+        )
+        .prefetch_related(
+            Prefetch("group__members", queryset=GroupMember.objects.select_related("user"))
+        )
+        .order_by("starts_at")
+    )

@@ -10,8 +10,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
-from matching import emails, selectors, services
-from matching.models import GroupMember, Participation, Unmatched
+from matching import emails, meetings, selectors, services
+from matching.models import GroupMember, MeetingNotice, Participation, Unmatched
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -170,4 +170,77 @@ def auto_pause_notice_send(participation_id: int) -> None:
         give_back=lambda: Participation.objects.filter(
             pk=participation_id, auto_pause_notice_sent_at=claimed_at
         ).update(auto_pause_notice_sent_at=None),
+    )
+
+
+# Coffee meetings (matching.meetings) --------------------------------------------------------
+
+MEETING_TEXTS = {
+    MeetingNotice.What.PROPOSED: _(
+        "%(names)s proposes a coffee on %(when)s. Accept it in one click."
+    ),
+    MeetingNotice.What.SCHEDULED: _("Your coffee with %(names)s is on %(when)s."),
+    MeetingNotice.What.CANCELLED: _("%(by)s cannot make it on %(when)s. Choose another time."),
+    MeetingNotice.What.REMINDER: _("Your coffee with %(names)s starts at %(when)s."),
+}
+# A calendar invitation, or its withdrawal, is a plan the member made: it always goes by
+# email (it carries the calendar file); the others follow the member's preferences.
+ALWAYS_EMAILED = (MeetingNotice.What.SCHEDULED, MeetingNotice.What.CANCELLED)
+
+
+@shared_task(ignore_result=True)
+def meeting_reminders_tick() -> None:
+    """Beat runs this every minute: remind the meetings that start soon."""
+    meetings.reminders_due()
+
+
+@shared_task(ignore_result=True, **RETRY)
+def meeting_notice_send(notice_id: int) -> None:
+    """Tell one member of one change to their meeting, once (`core.emails.send_once`). A
+    proposal, invitation or reminder overtaken by a newer change is dropped unsent: the
+    newer change has notices of its own."""
+    notice = (
+        MeetingNotice.objects.select_related("user", "by", "meeting")
+        .filter(pk=notice_id, sent_at__isnull=True)
+        .first()
+    )
+    if notice is None:
+        return
+    claimed_at = timezone.now()
+    unsent = MeetingNotice.objects.filter(pk=notice_id, sent_at__isnull=True)
+    if notice.what != MeetingNotice.What.CANCELLED and notice.meeting.sequence != notice.sequence:
+        unsent.update(sent_at=claimed_at)
+        return
+    others = [
+        seat.user
+        for seat in notice.meeting.group.members.select_related("user").exclude(
+            user_id=notice.user_id
+        )
+    ]
+    delivery = notify(
+        user=notice.user,
+        kind=Kind.PAIR_CREATED,
+        key=f"meeting:{notice.pk}",
+        text=MEETING_TEXTS[MeetingNotice.What(notice.what)],
+        params={
+            "names": lazy(selectors.names_of, str)(
+                [notice.by] if notice.what == MeetingNotice.What.PROPOSED and notice.by else others
+            ),
+            "by": notice.by.name if notice.by else "",
+            "when": notice.starts_at,
+        },
+        url=reverse("matching:meeting", args=[notice.meeting.group_id]),
+        about=[*others, *([notice.by] if notice.by else [])],
+    )
+
+    def send() -> None:
+        if delivery.email or notice.what in ALWAYS_EMAILED:
+            emails.meeting_email(notice).send()
+
+    send_once(
+        claim=lambda: unsent.update(sent_at=claimed_at),
+        send=send,
+        give_back=lambda: MeetingNotice.objects.filter(pk=notice_id, sent_at=claimed_at).update(
+            sent_at=None
+        ),
     )

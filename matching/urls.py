@@ -10,4 +10,9 @@ urlpatterns = [
     path("answer/", views.answer_set, name="answer_set"),
     path("answer/<str:token>/", views.answer, name="answer"),
     path("resume/<str:token>/", views.resume, name="resume"),
+    path("meeting/<int:group_id>/", views.meeting, name="meeting"),
+    path("meeting/<int:group_id>/propose/", views.meeting_propose, name="meeting_propose"),
+    path("meeting/<int:group_id>/accept/", views.meeting_accept, name="meeting_accept"),
+    path("meeting/<int:group_id>/cancel/", views.meeting_cancel, name="meeting_cancel"),
+    path("meeting/link/<str:token>/", views.meeting_link, name="meeting_link"),
 ]

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -7,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from matching import links, selectors, services
-from matching.forms import AnswerForm, LinkAnswerForm, ParticipationForm
+from matching import links, meetings, selectors, services
+from matching.forms import AnswerForm, LinkAnswerForm, MeetingTimeForm, ParticipationForm
 from matching.models import Answer, GroupMember, Participation
 from matching.schedule import next_round_for
 from members.forms import AcquaintanceNoteForm
@@ -156,4 +158,137 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
         request,
         "matching/resume.html",
         {"participation": participation, "taking_part": taking_part, "token": token},
+    )
+
+
+# Coffee meetings (matching.meetings) --------------------------------------------------------
+
+
+def _seat_in_group(user: User, group_id: int) -> GroupMember:
+    return get_object_or_404(
+        GroupMember.objects.select_related("group", "round", "user__profile"),
+        group_id=group_id,
+        user=user,
+    )
+
+
+def _meeting_page(
+    request: HttpRequest,
+    seat: GroupMember,
+    *,
+    form: MeetingTimeForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    page = selectors.meeting_page(seat=seat)
+    return render(
+        request,
+        "matching/meeting.html",
+        {
+            "seat": seat,
+            "page": page,
+            "form": form or MeetingTimeForm(zone=user.time_zone),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def meeting(request: HttpRequest, group_id: int) -> HttpResponse:
+    return _meeting_page(request, _seat_in_group(request.user, group_id))  # type: ignore[arg-type]
+
+
+@login_required
+@require_POST
+def meeting_propose(request: HttpRequest, group_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    seat = _seat_in_group(user, group_id)
+    form = MeetingTimeForm(request.POST, zone=user.time_zone)
+    if not form.is_valid():
+        return _meeting_page(request, seat, form=form, status=400)
+    try:
+        meetings.meeting_propose(seat=seat, starts_at=form.cleaned_data["starts_at"])
+    except meetings.MeetingRefused as refused:
+        return _meeting_page(request, seat, form=form, error=str(refused), status=409)
+    messages.success(
+        request, _("Proposed. We let the others know; one click from them and it's on.")
+    )
+    return redirect("matching:meeting", group_id)
+
+
+@login_required
+@require_POST
+def meeting_accept(request: HttpRequest, group_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    seat = _seat_in_group(user, group_id)
+    form = MeetingTimeForm(request.POST, zone=user.time_zone)
+    if not form.is_valid():
+        return _meeting_page(request, seat, error=_("Choose one of the times."), status=400)
+    try:
+        meetings.meeting_accept(seat=seat, starts_at=form.cleaned_data["starts_at"])
+    except meetings.MeetingRefused as refused:
+        return _meeting_page(request, seat, error=str(refused), status=409)
+    messages.success(request, _("It's on! The calendar invitation is in your email."))
+    return redirect("matching:meeting", group_id)
+
+
+@login_required
+@require_POST
+def meeting_cancel(request: HttpRequest, group_id: int) -> HttpResponse:
+    seat = _seat_in_group(request.user, group_id)  # type: ignore[arg-type]
+    meetings.meeting_cancel(seat=seat)
+    messages.success(request, _("Done. We told the others; choose another time when you can."))
+    return redirect("matching:meeting", group_id)
+
+
+def _meeting_link(token: str) -> tuple[GroupMember, str, datetime]:
+    try:
+        seat_id, action, starts_at = links.meeting_from_token(token)
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise Http404("This link is not valid.") from exc
+    seat = (
+        GroupMember.objects.select_related("group", "round", "user__profile")
+        .filter(pk=seat_id)
+        .first()
+    )
+    if seat is None:
+        raise Http404("This pairing no longer exists.")
+    return seat, action, starts_at
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def meeting_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A time from an email, to propose or accept. Mail scanners open every link, so a GET
+    only asks; the member's click on the button (a POST, CSRF-checked) does it. The signed
+    link stands for the member: it works without logging in, only for their own seat."""
+    seat, action, starts_at = _meeting_link(token)
+    error = ""
+    done = False
+    if request.method == "POST":
+        try:
+            if action == "propose":
+                meetings.meeting_propose(seat=seat, starts_at=starts_at)
+            else:
+                meetings.meeting_accept(seat=seat, starts_at=starts_at)
+        except meetings.MeetingRefused as refused:
+            error = str(refused)
+        else:
+            done = True
+    return render(
+        request,
+        "matching/meeting_link.html",
+        {
+            "seat": seat,
+            "action": action,
+            "starts_at": starts_at,
+            "others": selectors.group_others(seat=seat),
+            "page": selectors.meeting_page(seat=seat),
+            "error": error,
+            "done": done,
+        },
+        status=409 if error else 200,
     )

@@ -46,7 +46,7 @@ def event(staff: User) -> Event:
 def test_an_event_file_has_every_field_calendars_need(event: Event) -> None:
     calendar = parsed(event_ics(event=event, site_url=SITE))
 
-    assert str(calendar["PRODID"]) == f"-//{settings.SITE_NAME}//Events//EN"
+    assert str(calendar["PRODID"]) == f"-//{settings.SITE_NAME}//Calendar//EN"
     assert str(calendar["VERSION"]) == "2.0"
     vevent = only_event(calendar)
     assert str(vevent["UID"]) == str(event.uid)

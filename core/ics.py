@@ -1,0 +1,81 @@
+"""Calendar files (RFC 5545, and RFC 5546's METHOD for invitations) for whatever the site
+schedules: events, coffee meetings. Each app describes its entries as `Entry`s."""
+
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import icalendar
+from django.conf import settings
+from django.utils import timezone
+
+PRODID = f"-//{settings.SITE_NAME}//Calendar//EN"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One VEVENT. `time_zone` is the zone its times are written in (the organiser's)."""
+
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    summary: str
+    url: str
+    sequence: int
+    updated_at: datetime
+    cancelled: bool = False
+    description: str = ""
+    location: str = ""
+    # Invitations (METHOD:REQUEST/CANCEL) name who organises and who is invited: emails.
+    organizer: str = ""
+    attendees: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (name, email)
+
+
+def _vevent(entry: Entry, *, stamp: datetime) -> icalendar.Event:
+    zone = zoneinfo.ZoneInfo(entry.time_zone)
+    vevent = icalendar.Event()
+    vevent.add("uid", entry.uid)
+    vevent.add("dtstamp", stamp)
+    vevent.add("dtstart", entry.starts_at.astimezone(zone))
+    vevent.add("dtend", entry.ends_at.astimezone(zone))
+    vevent.add("summary", entry.summary)
+    if entry.description:
+        vevent.add("description", entry.description)
+    vevent.add("url", entry.url)
+    if entry.location:
+        vevent.add("location", entry.location)
+    vevent.add("sequence", entry.sequence)
+    vevent.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
+    vevent.add("last-modified", entry.updated_at)
+    if entry.organizer:
+        organizer = icalendar.vCalAddress(f"mailto:{entry.organizer}")
+        organizer.params["cn"] = icalendar.vText(settings.SITE_NAME)
+        vevent.add("organizer", organizer)
+    for name, email in entry.attendees:
+        attendee = icalendar.vCalAddress(f"mailto:{email}")
+        attendee.params["cn"] = icalendar.vText(name)
+        attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = icalendar.vText("ACCEPTED")
+        vevent.add("attendee", attendee, encode=False)
+    return vevent
+
+
+def calendar_bytes(entries: Iterable[Entry], *, name: str = "", method: str = "") -> bytes:
+    """A VCALENDAR of `entries`; `method` "REQUEST" or "CANCEL" makes it an invitation
+    (or its withdrawal) that mail programs offer to add to, or take from, a calendar."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+    stamp = timezone.now()
+    for entry in entries:
+        calendar.add_component(_vevent(entry, stamp=stamp))
+    # One VTIMEZONE per zone the entries use, so each DTSTART's TZID is defined in the file.
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

@@ -1,0 +1,278 @@
+"""From intro to a held meeting: suggested times in both members' hours and zones (across a
+change to summer time), a time proposed and accepted from the emails' links by POST, the
+calendar invitations on a real SMTP server, "can't make it", reminders and the feed."""
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.test import Client
+from icalendar import Calendar
+
+from events.feeds import calendar_feed_get_or_create
+from events.models import Event, EventKind, Rsvp
+from matching import links, meetings, services, tasks
+from matching.models import GroupMember, Meeting, MeetingNotice
+from members.models import User
+from tests.conftest import SmtpSink
+from tests.factories import PASSWORD, onboarded_member
+from tests.test_matching_rounds import community, participant
+
+pytestmark = pytest.mark.django_db
+
+MEXICO, MADRID = ZoneInfo("America/Mexico_City"), ZoneInfo("Europe/Madrid")
+# Thursday 25 March 2027, 10:00 UTC: Europe moves to summer time on Sunday the 28th,
+# Mexico City no longer changes.
+NOW = datetime(2027, 3, 25, 10, 0, tzinfo=UTC)
+
+
+def hours(user: User, start: time, end: time) -> User:
+    profile = user.profile
+    profile.working_hours_start, profile.working_hours_end = start, end
+    profile.working_days = [0, 1, 2, 3, 4]
+    profile.save()
+    return user
+
+
+def pair(**round_kwargs: Any) -> tuple[GroupMember, GroupMember]:
+    """Luis in Mexico City (9:00-17:00) and Ana in Madrid (9:00-19:00), paired in a round."""
+    luis = hours(
+        participant(zone="America/Mexico_City", email="luis@example.com"), time(9), time(17)
+    )
+    ana = hours(participant(zone="Europe/Madrid", email="ana@example.com"), time(9), time(19))
+    with time_machine.travel(NOW - timedelta(days=3), tick=False):
+        services.round_create(programme=community(), scheduled_for=NOW - timedelta(days=3))
+    return GroupMember.objects.get(user=luis), GroupMember.objects.get(user=ana)
+
+
+def test_suggested_times_fall_in_both_hours_on_either_side_of_the_change_to_summer_time() -> None:
+    luis, ana = pair()
+
+    slots = meetings.slots_suggest([luis.user, ana.user], now=NOW)
+
+    assert 3 <= len(slots) <= 5
+    assert len({slot.astimezone(MADRID).date() for slot in slots}) == len(slots)
+    assert slots == sorted(slots) and slots[0] >= NOW + meetings.LEAD
+    for slot in slots:
+        here, there = slot.astimezone(MEXICO), slot.astimezone(MADRID)
+        assert slot.minute in (0, 30)
+        assert here.weekday() < 5 and there.weekday() < 5
+        assert time(9) <= here.time() and (here + meetings.SLOT).time() <= time(17)
+        assert time(9) <= there.time() and (there + meetings.SLOT).time() <= time(19)
+    # Madrid's clock moved: the same Mexican morning is an hour later there.
+    change = date(2027, 3, 28)
+    before = [s for s in slots if s.astimezone(MADRID).date() < change]
+    after = [s for s in slots if s.astimezone(MADRID).date() > change]
+    assert before and after
+    assert all(s.astimezone(MADRID).utcoffset() == timedelta(hours=1) for s in before)
+    assert all(s.astimezone(MADRID).utcoffset() == timedelta(hours=2) for s in after)
+    assert all(s.astimezone(MADRID).hour >= 17 for s in after)
+
+
+def test_a_time_when_a_member_is_at_an_event_or_another_coffee_is_not_suggested() -> None:
+    luis, ana = pair()
+    first = meetings.slots_suggest([luis.user, ana.user], now=NOW)
+    event = Event.objects.create(
+        kind=EventKind.TALK,
+        title="Charla",
+        host=None,
+        starts_at=first[0] - timedelta(minutes=15),
+        ends_at=first[0] + timedelta(hours=1),
+        time_zone="Europe/Madrid",
+    )
+    Rsvp.objects.create(event=event, user=ana.user, status=Rsvp.Status.GOING)
+
+    again = meetings.slots_suggest([luis.user, ana.user], now=NOW)
+
+    assert first[0] not in again
+    assert all(not (event.starts_at < s + meetings.SLOT and s < event.ends_at) for s in again)
+
+
+def _text(message: Any) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def _links(message: Any, path: str) -> list[str]:
+    text = _text(message)
+    return re.findall(rf"(/pairs/meeting/{path}/[^/\s]+/)", text)
+
+
+def _calendar(message: Any) -> Calendar:
+    part = next(
+        part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"
+    )
+    return Calendar.from_ical(part.get_content())
+
+
+def test_two_clicks_from_the_emails_make_a_meeting_with_an_invitation_for_each(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    luis, ana = pair()
+    client = Client()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        tasks.intro_send(luis.pk)
+    intro = smtp.wait_for("luis@example.com")
+    proposals = _links(intro, "link")
+    assert 3 <= len(proposals) <= 5
+
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        # A mail scanner opening the link changes nothing; the member's click does.
+        assert client.get(proposals[0]).status_code == 200
+        assert not Meeting.objects.filter(starts_at__isnull=False).exists()
+        smtp.messages.clear()
+        response = client.post(proposals[0])
+    assert response.status_code == 200
+    meeting = Meeting.objects.get(group=luis.group)
+    assert meeting.proposed_by == luis.user and meeting.accepted_at is None
+    asked = smtp.wait_for("ana@example.com")
+    assert "proposes" in str(asked["Subject"]) or "propone" in str(asked["Subject"])
+    (accept,) = _links(asked, "link")
+
+    with (
+        time_machine.travel(NOW + timedelta(hours=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        smtp.messages.clear()
+        assert client.get(accept).status_code == 200
+        assert Meeting.objects.get(pk=meeting.pk).accepted_at is None
+        assert client.post(accept).status_code == 200
+        assert client.post(accept).status_code == 200  # a double click: nothing more
+
+    meeting.refresh_from_db()
+    assert meeting.accepted_by == ana.user
+    invitations = [smtp.wait_for("luis@example.com"), smtp.wait_for("ana@example.com")]
+    assert len(smtp.messages) == 2
+    uids = set()
+    for invitation in invitations:
+        calendar = _calendar(invitation)
+        assert str(calendar["METHOD"]) == "REQUEST"
+        (entry,) = calendar.walk("VEVENT")
+        assert entry.decoded("DTSTART") == meeting.starts_at
+        assert (entry.decoded("DTEND") - entry.decoded("DTSTART")) == timedelta(minutes=30)
+        assert {str(a).removeprefix("mailto:") for a in entry.get("ATTENDEE")} == {
+            "luis@example.com",
+            "ana@example.com",
+        }
+        uids.add(str(entry["UID"]))
+    assert len(uids) == 1
+    # Each reads the time in their own zone.
+    assert meeting.starts_at is not None
+    assert meeting.starts_at.astimezone(MEXICO).strftime("%H:%M") in _text(invitations[0])
+    assert meeting.starts_at.astimezone(MADRID).strftime("%H:%M") in _text(invitations[1])
+
+
+def test_cant_make_it_withdraws_the_invitation_and_offers_new_times(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    luis, ana = pair()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        start = meetings.slots_suggest([luis.user, ana.user])[1]
+        meetings.meeting_propose(seat=luis, starts_at=start)
+        meetings.meeting_accept(seat=ana, starts_at=start)
+        sequence = Meeting.objects.get(group=luis.group).sequence
+        smtp.messages.clear()
+        client = Client()
+        client.force_login(ana.user)
+        response = client.post(f"/pairs/meeting/{luis.group_id}/cancel/")
+    assert response.status_code == 302
+
+    withdrawn = smtp.wait_for("luis@example.com")
+    smtp.wait_for("ana@example.com")
+    calendar = _calendar(withdrawn)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    (entry,) = calendar.walk("VEVENT")
+    assert str(entry["STATUS"]) == "CANCELLED"
+    assert int(entry.decoded("SEQUENCE")) > sequence
+    assert _links(withdrawn, "link"), "new times are offered, one click each"
+    meeting = Meeting.objects.get(group=luis.group)
+    assert meeting.starts_at is None and meeting.accepted_at is None
+
+
+def test_the_meeting_page_offers_times_in_the_readers_zone_and_refuses_a_stale_acceptance(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    luis, ana = pair()
+    client = Client()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        client.force_login(luis.user)
+        page = client.get(f"/pairs/meeting/{luis.group_id}/")
+        assert page.status_code == 200
+        html = page.content.decode()
+        first = meetings.slots_suggest([luis.user, ana.user])[0]
+        assert first.astimezone(MEXICO).strftime("%H:%M") in html
+
+        # His own time, in his zone: Monday 29 March, 10:30 in Mexico City.
+        response = client.post(
+            f"/pairs/meeting/{luis.group_id}/propose/", {"day": "2027-03-29", "time": "10:30"}
+        )
+        assert response.status_code == 302
+        meeting = Meeting.objects.get(group=luis.group)
+        assert meeting.starts_at == datetime(2027, 3, 29, 10, 30, tzinfo=MEXICO)
+
+        # Bad input re-renders the page with a reason and changes nothing.
+        response = client.post(f"/pairs/meeting/{luis.group_id}/propose/", {"day": "2027-03-29"})
+        assert response.status_code == 400
+        assert "Elige un día y una hora." in response.content.decode()
+        response = client.post(
+            f"/pairs/meeting/{luis.group_id}/propose/", {"day": "2020-01-01", "time": "10:00"}
+        )
+        assert response.status_code == 409
+        assert Meeting.objects.get(pk=meeting.pk).starts_at == meeting.starts_at
+
+        # Ana's link to an older proposal no longer accepts anything.
+        stale = links.meeting_url(seat_id=ana.pk, action="accept", starts_at=first)
+        response = Client().post(stale)
+        assert response.status_code == 409
+        assert Meeting.objects.get(pk=meeting.pk).accepted_at is None
+
+        # Someone outside the pair sees nothing of it.
+        stranger = Client()
+        stranger.force_login(onboarded_member("Carla"))
+        assert stranger.get(f"/pairs/meeting/{luis.group_id}/").status_code == 404
+
+
+def test_each_member_is_reminded_once_ten_minutes_before_and_the_meeting_is_in_their_feed(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    luis, ana = pair()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        start = meetings.slots_suggest([luis.user, ana.user])[0]
+        meetings.meeting_propose(seat=ana, starts_at=start)
+        meetings.meeting_accept(seat=luis, starts_at=start)
+
+    for moment in (
+        start - timedelta(minutes=11),
+        start - timedelta(minutes=10),
+        start - timedelta(minutes=9),
+    ):
+        with (
+            time_machine.travel(moment, tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            tasks.meeting_reminders_tick()
+    reminders = MeetingNotice.objects.filter(what=MeetingNotice.What.REMINDER)
+    assert sorted(reminders.values_list("user__email", flat=True)) == [
+        "ana@example.com",
+        "luis@example.com",
+    ]
+    assert not reminders.filter(sent_at__isnull=True).exists()
+
+    feed = calendar_feed_get_or_create(user=ana.user)
+    with time_machine.travel(NOW, tick=False):
+        body = Client().get(f"/events/calendar/{feed.token}.ics").content
+    entries = Calendar.from_ical(body).walk("VEVENT")
+    assert [entry.decoded("DTSTART") for entry in entries] == [start]
+
+
+def test_a_meeting_link_signed_for_someone_else_or_forged_is_refused(client: Client) -> None:
+    luis, _ana = pair()
+    good = links.meeting_url(seat_id=luis.pk, action="propose", starts_at=NOW + timedelta(days=1))
+    assert client.get(good.replace("/link/", "/link/x")).status_code == 404
+    assert client.post(good[:-5] + "abcd/").status_code == 404
+    assert client.get(f"/pairs/meeting/{luis.group_id}/").status_code == 302  # login first
+    assert PASSWORD
