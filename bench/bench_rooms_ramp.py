@@ -150,6 +150,8 @@ class Report:
     resent: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     refused_catch_ups: int = 0
+    # Per member: (times dropped, still catching up at the end), to tell where a gap came from.
+    states: list[tuple[int, bool]] = field(default_factory=list)
 
 
 class Member:
@@ -167,6 +169,7 @@ class Member:
         self.catching_up = False  # settled_id stays put until a catch-up has paged through
         self.pending: dict[str, str] = {}  # client_id: text, until acked
         self.arrived = False
+        self.drops = 0
         self.dropped_at: float | None = None
         self.stop = False
 
@@ -205,6 +208,8 @@ class Member:
                 failures[type(exc).__name__] += 1
             if self.stop:
                 return
+            if self.ws is not None and self.arrived:
+                self.drops += 1
             if self.ws is not None and self.arrived and self.dropped_at is None:
                 self.dropped_at = time.monotonic()
                 self.report.dropped += 1
@@ -328,6 +333,7 @@ async def _members(
     for member in members:
         member.stop = True
     report.seen = [m.seen for m in members]
+    report.states = [(m.drops, m.catching_up) for m in members]
     report.unacked = sum(len(m.pending) for m in members)
     for member in members:
         if member.ws is not None:
@@ -521,6 +527,12 @@ def _report(
     skipped = sum(1 for s in seen for i in stored - s if s and i < max(s))
     missing_ids = len(set().union(*(stored - s for s in seen))) if seen else 0
     members_missing = sum(1 for s in seen if stored - s)
+    states = [state for r in reports for state in r.states]
+    gaps = Counter(
+        f"dropped {drops}×{', still catching up' if catching_up else ''}"
+        for s, (drops, catching_up) in zip(seen, states, strict=True)
+        if stored - s
+    )
     sent = sum(r.sent for r in reports)
     unacked = sum(r.unacked for r in reports)
     acked_twice = sum(1 for ids in acked_ids.values() if len(ids) > 1)
@@ -568,6 +580,8 @@ def _report(
             f"({members_missing:,} members, {missing_ids:,} messages; {skipped:,} pairs "
             "below the member's last id) |",
             f"| messages stored twice (a text under two ids) | {twice:,} |",
+            "",
+            f"- Members with a gap: {_counts(gaps)}.",
             "",
             f"- Resent after reconnecting: {sum(r.resent for r in reports):,} (acked under "
             f"two ids: {acked_twice}); error frames: "
