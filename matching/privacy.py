@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from matching.models import GroupMember, Participation, Unmatched
+from matching.models import GroupMember, Meeting, MeetingNotice, Participation, Unmatched
 from members.models import User
 from members.privacy import Deletion, personal_data_register
 
@@ -38,6 +38,17 @@ def _export(user: User) -> dict[str, Any]:
             }
             for seat in seats.order_by("round__scheduled_for")
         ],
+        "coffee_meetings": [
+            {
+                "round": _moment(meeting.group.round.scheduled_for),
+                "starts_at": _moment(meeting.starts_at),
+                "proposed_by_you": meeting.proposed_by_id == user.pk,
+                "accepted_at": _moment(meeting.accepted_at),
+            }
+            for meeting in Meeting.objects.filter(group__members__user=user)
+            .select_related("group__round")
+            .order_by("group__round__scheduled_for")
+        ],
         "rounds_without_a_pair": [
             _moment(entry.round.scheduled_for)
             for entry in Unmatched.objects.filter(user=user).select_related("round")
@@ -48,13 +59,28 @@ def _export(user: User) -> dict[str, Any]:
 def _delete(user: User) -> None:
     Participation.objects.filter(user=user).delete()
     Unmatched.objects.filter(user=user).delete()
+    MeetingNotice.objects.filter(user=user).delete()
+    MeetingNotice.objects.filter(by=user).update(by=None)
+    # A time still waiting for an answer in their groups is withdrawn; agreed ones stay, as
+    # the seats do, under “Former member”.
+    Meeting.objects.filter(group__members__user=user, accepted_at__isnull=True).update(
+        starts_at=None, proposed_by=None, proposed_at=None
+    )
+    Meeting.objects.filter(proposed_by=user).update(proposed_by=None)
+    Meeting.objects.filter(accepted_by=user).update(accepted_by=None)
     # Their seats stay, so that each round's statistics (pairs made, pairs that met) hold.
 
 
 def register() -> None:
     personal_data_register(
         key="coffee_pairs",
-        models=("matching.Participation", "matching.GroupMember", "matching.Unmatched"),
+        models=(
+            "matching.Participation",
+            "matching.GroupMember",
+            "matching.Unmatched",
+            "matching.Meeting",
+            "matching.MeetingNotice",
+        ),
         export=_export,
         delete=_delete,
         deletion=Deletion.ANONYMISE,
