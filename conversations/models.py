@@ -170,3 +170,30 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CoffeeTable(models.Model):
+    """A coffee group's own place to meet: a private room (rooms.Room) for its members only,
+    made the first time one of them goes there, made again if it closed while idle
+    (conversations.coffee_tables)."""
+
+    group = models.OneToOneField(
+        "matching.Group", on_delete=models.CASCADE, related_name="table", verbose_name=_("group")
+    )
+    room = models.ForeignKey(
+        "rooms.Room",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("room"),
+    )
+    # When met detection saw two of them there together long enough.
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coffee table")
+        verbose_name_plural = _("coffee tables")
+
+    def __str__(self) -> str:
+        return f"{self.group_id} · {self.room_id}"

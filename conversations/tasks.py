@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from conversations import emails, selectors, services
+from conversations import coffee_tables, emails, selectors, services
 from conversations.models import Participant
 from core.emails import EMAIL_RETRY, send_once
 from notifications.models import Kind
@@ -72,3 +72,10 @@ def round_conversations_open(round_id: int) -> None:
     """Each pair of a coffee round gets its conversation (the one they may already share),
     each trio a group; a second run opens nothing twice."""
     services.round_conversations_open(round_id=round_id)
+
+
+@shared_task(ignore_result=True)
+def coffee_tables_met_tick() -> None:
+    """Beat runs this every few minutes: pairs who sat at their table together count as met
+    (conversations.coffee_tables). Safe to run twice: each table is found once."""
+    coffee_tables.tables_met_detect()

@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.meeting_reminders_tick",
         "schedule": 60.0,
     },
+    # Pairs who sat at their coffee table together count as met (conversations/coffee_tables.py).
+    "conversations-coffee-tables-met": {
+        "task": "conversations.tasks.coffee_tables_met_tick",
+        "schedule": 300.0,
+    },
     # Connections of a server process that died leave the rooms' presence (rooms/presence.py).
     "rooms-presence-prune": {"task": "rooms.tasks.presence_prune", "schedule": 15.0},
     # Event reminders a day and 15 minutes before (each sent once: events/tasks.py).

@@ -298,3 +298,22 @@ def reminders_due(*, now: datetime | None = None) -> list[int]:
             notices += made
             _after_commit(made)
     return notices
+
+
+# Where a group meets: an app above this one (conversations.coffee_tables) registers the
+# function that finds or opens the group's own room and returns its address. It gets the
+# seat of the member going there.
+PlaceProvider = Callable[[GroupMember], str]
+_place_providers: list[PlaceProvider] = []
+
+
+def place_provider_register(provider: PlaceProvider) -> None:
+    if provider not in _place_providers:
+        _place_providers.append(provider)
+
+
+def place_url(*, seat: GroupMember) -> str:
+    """The address of the seat's group's place to meet; MeetingRefused when there is none."""
+    if not _place_providers:
+        raise MeetingRefused(_("There is no place to meet on this site yet."))
+    return _place_providers[0](seat)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("meeting/<int:group_id>/propose/", views.meeting_propose, name="meeting_propose"),
     path("meeting/<int:group_id>/accept/", views.meeting_accept, name="meeting_accept"),
     path("meeting/<int:group_id>/cancel/", views.meeting_cancel, name="meeting_cancel"),
+    path("meeting/<int:group_id>/table/", views.meeting_place, name="meeting_place"),
     path("meeting/link/<str:token>/", views.meeting_link, name="meeting_link"),
 ]

@@ -244,6 +244,18 @@ def meeting_cancel(request: HttpRequest, group_id: int) -> HttpResponse:
     return redirect("matching:meeting", group_id)
 
 
+@login_required
+@require_POST
+def meeting_place(request: HttpRequest, group_id: int) -> HttpResponse:
+    """To the group's own table (opened on the first visit: a POST, so that a link opened by
+    a mail scanner makes no room)."""
+    seat = _seat_in_group(request.user, group_id)  # type: ignore[arg-type]
+    try:
+        return redirect(meetings.place_url(seat=seat))
+    except meetings.MeetingRefused as refused:
+        return _meeting_page(request, seat, error=str(refused), status=409)
+
+
 def _meeting_link(token: str) -> tuple[GroupMember, str, datetime]:
     try:
         seat_id, action, starts_at = links.meeting_from_token(token)

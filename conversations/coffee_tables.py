@@ -1,0 +1,121 @@
+"""Each coffee group's own table: a private room for its members only (audio and video as in
+any room), and met detection: two of them at their table together for MET_AFTER count as
+having met, without being asked. Here, above both matching and rooms (docs/architecture.md),
+because it joins the two; matching reaches it through `matching.meetings.place_url`."""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from itertools import combinations
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from conversations.models import CoffeeTable
+from matching.meetings import MeetingRefused
+from matching.models import Answer, GroupMember
+from matching.selectors import names_of
+from matching.services import answer_record
+from rooms.models import Presence, RoomError, Visit
+from rooms.services import room_create
+
+MET_AFTER = timedelta(minutes=10)
+# Met detection looks at the tables of rounds introduced this recently.
+DETECT_FOR = timedelta(days=45)
+
+
+def table_url(seat: GroupMember) -> str:
+    """The address of the seat's group's table, opened now if it has none or it closed
+    while idle. Registered as matching's place provider (conversations.apps)."""
+    with transaction.atomic():
+        CoffeeTable.objects.get_or_create(group_id=seat.group_id)
+        table = (
+            CoffeeTable.objects.select_for_update(of=("self",))
+            .select_related("room")
+            .get(group_id=seat.group_id)
+        )
+        room = table.room
+        if room is None or not room.is_open:
+            members = [
+                other.user
+                for other in GroupMember.objects.filter(group_id=seat.group_id)
+                .select_related("user")
+                .order_by("pk")
+            ]
+            try:
+                room = room_create(
+                    creator=seat.user,
+                    name=_("Coffee: %(names)s") % {"names": names_of(members)},
+                    description=_("Your coffee pair's own table: only you can come in."),
+                    private=True,
+                    capacity=len(members),
+                    invitees=members,
+                )
+            except RoomError as refused:
+                raise MeetingRefused(str(refused)) from refused
+            table.room = room
+            table.save(update_fields=["room"])
+    return reverse("rooms:room", args=[room.slug])
+
+
+def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _together(
+    first: list[tuple[datetime, datetime]], second: list[tuple[datetime, datetime]]
+) -> timedelta:
+    total = timedelta()
+    for a_start, a_end in first:
+        for b_start, b_end in second:
+            overlap = min(a_end, b_end) - max(a_start, b_start)
+            if overlap > timedelta():
+                total += overlap
+    return total
+
+
+def tables_met_detect(*, now: datetime | None = None) -> int:
+    """Find the groups of recent rounds who sat at their table together: each member who
+    spent MET_AFTER there with another (stays recorded, and those still going on) is
+    answered "we met", unless they answered already. Each table once. Returns how many
+    tables were found met."""
+    now = now or timezone.now()
+    tables = CoffeeTable.objects.filter(
+        met_at__isnull=True,
+        room__isnull=False,
+        group__round__scheduled_for__gte=now - DETECT_FOR,
+    )
+    found = 0
+    for table_id, group_id, room_id in tables.values_list("pk", "group_id", "room_id"):
+        spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+        for user_id, start, end in Visit.objects.filter(room_id=room_id).values_list(
+            "user_id", "started_at", "ended_at"
+        ):
+            spans[user_id].append((start, end))
+        for user_id, start in Presence.objects.filter(room_id=room_id).values_list(
+            "user_id", "connected_at"
+        ):
+            spans[user_id].append((start, now))
+        stays = {user_id: _merged(user_spans) for user_id, user_spans in spans.items()}
+        met = {
+            user_id
+            for first, second in combinations(stays, 2)
+            if _together(stays[first], stays[second]) >= MET_AFTER
+            for user_id in (first, second)
+        }
+        if not met:
+            continue
+        with transaction.atomic():
+            if not CoffeeTable.objects.filter(pk=table_id, met_at__isnull=True).update(met_at=now):
+                continue  # another run found it first
+            for seat in GroupMember.objects.filter(group_id=group_id, user_id__in=met, answer=""):
+                answer_record(seat=seat, answer=Answer.MET)
+        found += 1
+    return found

@@ -1,0 +1,116 @@
+"""A coffee group's own table: a private room for its members only, opened on the first visit
+(by POST), and met detection: two members in it together for 10 minutes, through two sockets
+on the Redis channel layer, count as having met without being asked."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from channels.db import database_sync_to_async
+from django.test import Client
+
+from conversations import coffee_tables
+from conversations.models import CoffeeTable
+from matching.models import Answer, GroupMember
+from matching.services import round_create
+from rooms.models import Room
+from rooms.services import room_can_enter
+from tests.factories import onboarded_member
+from tests.test_matching_rounds import community, participant
+from tests.test_rooms_socket import join
+
+T = datetime(2027, 3, 25, 16, 0, tzinfo=UTC)
+
+
+def paired() -> tuple[GroupMember, GroupMember]:
+    luis = participant(email="luis@example.com")
+    ana = participant(email="ana@example.com")
+    round_create(programme=community(), scheduled_for=T - timedelta(days=2))
+    seats = GroupMember.objects.select_related("user")
+    return seats.get(user=luis), seats.get(user=ana)
+
+
+@pytest.mark.django_db
+def test_the_table_opens_on_the_first_visit_for_the_pair_only() -> None:
+    with time_machine.travel(T, tick=False):
+        luis, ana = paired()
+        page = f"/pairs/meeting/{luis.group_id}/table/"
+        client = Client()
+        client.force_login(luis.user)
+        assert client.get(page).status_code == 405  # a link opened by a scanner makes no room
+        assert not Room.objects.filter(private=True).exists()
+
+        first = client.post(page)
+        assert first.status_code == 302
+        room = CoffeeTable.objects.get(group=luis.group).room
+        assert room is not None and room.private
+        assert first["Location"] == f"/rooms/{room.slug}/"
+        other = Client()
+        other.force_login(ana.user)
+        assert other.post(page)["Location"] == first["Location"]
+        assert Room.objects.filter(private=True).count() == 1
+
+        stranger = onboarded_member("Carla")
+        assert room_can_enter(room=room, user=luis.user)
+        assert room_can_enter(room=room, user=ana.user)
+        assert not room_can_enter(room=room, user=stranger)
+        outsider = Client()
+        outsider.force_login(stranger)
+        assert outsider.post(page).status_code == 404
+
+        # Closed while idle: the next visit opens a new one.
+        Room.objects.filter(pk=room.pk).update(closed_at=T)
+        again = client.post(page)
+        assert again["Location"] != first["Location"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_ten_minutes_together_at_the_table_count_as_met_without_asking() -> None:
+    with time_machine.travel(T, tick=False):
+        luis, ana = await database_sync_to_async(paired)()
+        await database_sync_to_async(coffee_tables.table_url)(luis)
+        table = await database_sync_to_async(CoffeeTable.objects.select_related("room").get)()
+        assert table.room is not None
+        sessions = []
+        for seat in (luis, ana):
+            client = Client()
+            await database_sync_to_async(client.force_login)(seat.user)
+            sessions.append(client.cookies["sessionid"].value)
+
+    with time_machine.travel(T + timedelta(minutes=1), tick=False):
+        luis_socket, _ = await join(table.room, sessions[0])
+        ana_socket, _ = await join(table.room, sessions[1])
+
+    detect: Any = database_sync_to_async(coffee_tables.tables_met_detect)
+    assert await detect(now=T + timedelta(minutes=9)) == 0
+    assert await detect(now=T + timedelta(minutes=11, seconds=30)) == 1
+    assert await detect(now=T + timedelta(minutes=12)) == 0  # found once
+
+    answers = await database_sync_to_async(
+        lambda: dict(GroupMember.objects.values_list("user__email", "answer"))
+    )()
+    assert answers == {"luis@example.com": Answer.MET, "ana@example.com": Answer.MET}
+    await luis_socket.disconnect()
+    await ana_socket.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_short_visit_or_one_member_alone_is_not_a_meeting() -> None:
+    luis, ana = paired()
+    coffee_tables.table_url(luis)
+    table = CoffeeTable.objects.select_related("room").get()
+    assert table.room is not None
+    # Recorded stays: Luis 20 minutes alone, then Ana for 5 minutes with him.
+    table.room.visits.create(user=luis.user, started_at=T, ended_at=T + timedelta(minutes=25))
+    table.room.visits.create(
+        user=ana.user, started_at=T + timedelta(minutes=20), ended_at=T + timedelta(minutes=40)
+    )
+    assert coffee_tables.tables_met_detect(now=T + timedelta(hours=1)) == 0
+    # A second stay of Ana's, together for 6 more minutes: 11 in all.
+    table.room.visits.create(
+        user=luis.user, started_at=T + timedelta(minutes=30), ended_at=T + timedelta(minutes=36)
+    )
+    assert coffee_tables.tables_met_detect(now=T + timedelta(hours=1)) == 1
+    assert set(GroupMember.objects.values_list("answer", flat=True)) == {Answer.MET}
