@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncWeek
 
 from events.models import Event, Rsvp
@@ -160,6 +160,10 @@ class RoundStats:
     met: int
     answered: int
     follow_ups_close_at: datetime
+    # Groups that agreed on a time (matching.Meeting accepted), and those that did within
+    # SCHEDULED_SOON of the intro.
+    scheduled: int = 0
+    scheduled_soon: int = 0
 
     @property
     def met_rate(self) -> float | None:
@@ -172,7 +176,12 @@ class RoundStats:
         return self.answered < self.seats and now < self.follow_ups_close_at
 
 
+# "Most pairs schedule within 2 days" is the goal to watch (docs/coffee-meetings.md).
+SCHEDULED_SOON = timedelta(days=2)
+
+
 def rounds_queryset(period: Period) -> QuerySet[Round, tuple[Any, ...]]:
+    agreed = Q(seats__group__meeting__accepted_at__isnull=False)
     return (
         Round.objects.filter(
             programme__slug=COMMUNITY_SLUG,
@@ -184,6 +193,14 @@ def rounds_queryset(period: Period) -> QuerySet[Round, tuple[Any, ...]]:
             seats_count=Count("seats"),
             met_count=Count("seats", filter=Q(seats__answer="met")),
             answered_count=Count("seats", filter=~Q(seats__answer="")),
+            # The meeting is one-to-one with the group: no further rows to multiply.
+            scheduled_count=Count("seats__group", filter=Q(agreed), distinct=True),
+            soon_count=Count(
+                "seats__group",
+                filter=Q(agreed)
+                & Q(seats__group__meeting__accepted_at__lte=F("scheduled_for") + SCHEDULED_SOON),
+                distinct=True,
+            ),
         )
         .order_by("scheduled_for")
         .values_list(
@@ -193,6 +210,8 @@ def rounds_queryset(period: Period) -> QuerySet[Round, tuple[Any, ...]]:
             "met_count",
             "answered_count",
             "programme__follow_up_after_days",
+            "scheduled_count",
+            "soon_count",
         )
     )
 
@@ -210,10 +229,19 @@ def rounds(period: Period) -> list[RoundStats]:
             follow_ups_close_at=follow_ups_close_at(
                 scheduled_for=scheduled_for, follow_up_after_days=follow_up_after_days
             ),
+            scheduled=scheduled,
+            scheduled_soon=soon,
         )
-        for scheduled_for, groups, seats, met, answered, follow_up_after_days in rounds_queryset(
-            period
-        )
+        for (
+            scheduled_for,
+            groups,
+            seats,
+            met,
+            answered,
+            follow_up_after_days,
+            scheduled,
+            soon,
+        ) in rounds_queryset(period)
     ]
 
 

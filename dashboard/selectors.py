@@ -123,10 +123,15 @@ def _pairs_section(
         )
         % {"count": len(rounds)},
         labels=labels,
-        series=[Series(_("Pairs and trios"), [r.groups for r in rounds])],
+        series=[
+            Series(_("Pairs and trios"), [r.groups for r in rounds]),
+            Series(_("Agreed on a time"), [r.scheduled for r in rounds]),
+        ],
         formatter=_count,
         label_column=_("Round"),
     )
+    groups = sum(r.groups for r in rounds)
+    soon = sum(r.scheduled_soon for r in rounds) / groups if groups else None
     met_chart = charts.bar_chart(
         key="met-rate",
         title=_("Met rate per round"),
@@ -150,6 +155,11 @@ def _pairs_section(
             Headline(_("Opted in but paused"), _count(opt_in.paused)),
             Headline(_("Rounds"), _count(len(rounds))),
             Headline(_("Met rate"), _percent(overall) if overall is not None else "–", left_out),
+            Headline(
+                _("Agreed on a time within 2 days"),
+                _percent(soon) if soon is not None else "–",
+                _("of the pairs and trios introduced in the period"),
+            ),
         ],
         charts=[pairs_chart, met_chart],
     )

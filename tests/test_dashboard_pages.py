@@ -11,7 +11,7 @@ from django.test import Client
 
 from dashboard import metrics
 from dashboard.metrics import Period
-from matching.models import Participation, Round
+from matching.models import Meeting, Participation, Round
 from members.models import User
 from newsletter.models import Subscriber
 from rooms.models import HourlyUsage
@@ -165,12 +165,21 @@ def test_pairing_numbers(community: dict[str, Any]) -> None:
     for user in (a, b, c):
         GroupMemberFactory.create(group=trio, user=user, answer="met")
 
+    # The pair agreed on a time a day after the intro, the trio five days after; the other
+    # pair has a proposal nobody accepted.
+    Meeting.objects.create(
+        group=pair, starts_at=days_ago(17), accepted_at=days_ago(19), proposed_by=a
+    )
+    Meeting.objects.create(group=another, starts_at=days_ago(15), proposed_by=c)
+    Meeting.objects.create(group=trio, starts_at=days_ago(0), accepted_at=days_ago(1))
+
     rounds = metrics.rounds(Period.ending(NOW, days=30))
     assert [(r.scheduled_for, r.groups, r.seats, r.met, r.answered) for r in rounds] == [
         (days_ago(20), 2, 4, 2, 3),
         (days_ago(6), 1, 3, 3, 3),
     ]
     assert [r.met_rate for r in rounds] == [0.5, 1.0]
+    assert [(r.scheduled, r.scheduled_soon) for r in rounds] == [(1, 1), (1, 0)]
 
 
 def test_the_met_rate_leaves_out_rounds_still_waiting_for_answers(
