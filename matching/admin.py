@@ -364,6 +364,8 @@ class GroupMemberAdmin(ReadOnlyAdmin):
     list_filter = [AnsweredFilter, IntroFilter, "round__programme"]
     list_select_related = ["user", "round__programme"]
     search_fields = ["user__email"]
+    # "How was it?" is the member's own: staff do not see it.
+    exclude = ["rating"]
     actions = ["resend_intro"]
 
     def has_resend_permission(self, request: HttpRequest) -> bool:

@@ -143,6 +143,12 @@ def _follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
     answers = [
         (answer.label, links.answer_url(seat_id=seat.pk, answer=answer.value)) for answer in Answer
     ]
+    # Met already: the question is only how it was, one click per mark.
+    ratings = (
+        [(str(n), links.rating_url(seat_id=seat.pk, rating=n)) for n in range(1, 6)]
+        if seat.answer == Answer.MET
+        else []
+    )
     return email_for(
         user=seat.user,
         template="matching/email/follow_up",
@@ -150,6 +156,8 @@ def _follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
             "seat": seat,
             "partners": _partners(seat),
             "answers": answers,
+            "ratings": ratings,
+            "met_url": reverse("members:met"),
             "intro_date": date_format(seat.round.scheduled_for, "DATE_FORMAT"),
         },
     )

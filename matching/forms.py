@@ -67,6 +67,24 @@ class LinkAnswerForm(forms.Form):
     )
 
 
+class RatingForm(forms.Form):
+    """ "How was it?" from the signed link in the follow-up email, the link's mark chosen;
+    only the member's POST records it."""
+
+    rating = forms.TypedChoiceField(
+        label=_("How was it?"),
+        choices=[
+            (1, _("1, not for me")),
+            (2, "2"),
+            (3, "3"),
+            (4, "4"),
+            (5, _("5, great")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+
+
 class RoundStartForm(forms.Form):
     """Staff's "yes, start it" under the preview of a round. It carries the previewed time,
     so the round made is the one shown, and confirming twice (or two staff at once) finds

@@ -50,3 +50,20 @@ def meeting_from_token(token: str) -> tuple[int, str, datetime]:
     if action not in MEETING_ACTIONS:
         raise ValueError(action)
     return int(data["seat"]), action, datetime.fromtimestamp(int(data["at"]), tz=UTC)
+
+
+RATING_SALT = "matching.rating"
+
+
+def rating_url(*, seat_id: int, rating: int) -> str:
+    """ "How was it?" with `rating` chosen, for the seat's member, without logging in."""
+    token = signing.dumps({"seat": seat_id, "rating": rating}, salt=RATING_SALT, compress=True)
+    return reverse("matching:rating", args=[token])
+
+
+def rating_from_token(token: str) -> tuple[int, int]:
+    data = signing.loads(token, salt=RATING_SALT, max_age=LINK_MAX_AGE)
+    rating = int(data["rating"])
+    if not 1 <= rating <= 5:
+        raise ValueError(rating)
+    return int(data["seat"]), rating

@@ -182,6 +182,14 @@ class GroupMember(models.Model):
     follow_up_sent_at = models.DateTimeField(_("follow-up sent"), null=True, blank=True)
     answer = models.CharField(_("answer"), max_length=12, choices=Answer.choices, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # "How was it?", 1 to 5, for the member alone (never shown to the partner or to staff
+    # by name: the admin shows no column for it).
+    rating = models.PositiveSmallIntegerField(
+        _("how it was"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
 
     class Meta:
         verbose_name = _("group member")

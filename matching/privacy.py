@@ -35,6 +35,7 @@ def _export(user: User) -> dict[str, Any]:
                 "follow_up_sent_at": _moment(seat.follow_up_sent_at),
                 "answer": seat.answer,
                 "answered_at": _moment(seat.answered_at),
+                "how_it_was": seat.rating,
             }
             for seat in seats.order_by("round__scheduled_for")
         ],

@@ -8,11 +8,19 @@ from itertools import combinations
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from matching import solver
-from matching.models import Group, GroupMember, Participation, Programme, Round, Unmatched
+from matching.models import (
+    Answer,
+    Group,
+    GroupMember,
+    Participation,
+    Programme,
+    Round,
+    Unmatched,
+)
 from matching.signals import round_introduced
 from members.hours import working_span
 from members.models import Acquaintance, Block, User
@@ -246,14 +254,21 @@ def follow_ups_due(*, now: datetime | None = None) -> list[int]:
     seat_ids: list[int] = []
     for programme in Programme.objects.filter(active=True):
         cutoff = moment - timedelta(days=programme.follow_up_after_days)
-        seat_ids += GroupMember.objects.filter(
-            round__programme=programme,
-            round__scheduled_for__lte=cutoff,
-            round__scheduled_for__gt=cutoff - FOLLOW_UP_WINDOW,
-            intro_sent_at__isnull=False,
-            follow_up_sent_at__isnull=True,
-            answer="",
-        ).values_list("pk", flat=True)
+        seat_ids += (
+            GroupMember.objects.filter(
+                round__programme=programme,
+                round__scheduled_for__lte=cutoff,
+                round__scheduled_for__gt=cutoff - FOLLOW_UP_WINDOW,
+                intro_sent_at__isnull=False,
+                follow_up_sent_at__isnull=True,
+            )
+            .filter(
+                # Not answered yet: "did you meet?". Met already (found at their coffee table, or
+                # said so on the page) and not rated: only "how was it?".
+                Q(answer="") | Q(answer=Answer.MET, rating__isnull=True)
+            )
+            .values_list("pk", flat=True)
+        )
     return seat_ids
 
 
@@ -326,6 +341,13 @@ def answer_record(*, seat: GroupMember, answer: str) -> GroupMember:
     seat.answer = answer
     seat.answered_at = timezone.now()
     seat.save(update_fields=["answer", "answered_at"])
+    return seat
+
+
+def rating_record(*, seat: GroupMember, rating: int) -> GroupMember:
+    """The member's own "how was it?", 1 to 5 (they may change it)."""
+    seat.rating = rating
+    seat.save(update_fields=["rating"])
     return seat
 
 

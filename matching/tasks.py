@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
 from matching import emails, meetings, selectors, services
-from matching.models import GroupMember, MeetingNotice, Participation, Unmatched
+from matching.models import Answer, GroupMember, MeetingNotice, Participation, Unmatched
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -121,13 +121,19 @@ def follow_up_send(seat_id: int) -> None:
     """Ask "did you meet?" once per seat, unless already answered (`core.emails.send_once`:
     at most one email, even if a worker dies mid-send)."""
     seat = GroupMember.objects.select_related("user").filter(pk=seat_id).first()
-    if seat is None or seat.follow_up_sent_at is not None or seat.answer:
+    if seat is None or seat.follow_up_sent_at is not None:
+        return
+    met = seat.answer == Answer.MET
+    if seat.answer and not met:
         return
     delivery = notify(
         user=seat.user,
         kind=Kind.PAIR_FOLLOW_UP,
         key=f"follow-up:{seat.pk}",
-        text=_("Did you meet your coffee pair? Tell us in one click."),
+        # Met already (at their coffee table, or they said so): only how it was.
+        text=_("You met your coffee pair: how was it? Only you see your answer.")
+        if met
+        else _("Did you meet your coffee pair? Tell us in one click."),
         url=reverse("matching:mine"),
     )
     claimed_at = timezone.now()
@@ -138,7 +144,7 @@ def follow_up_send(seat_id: int) -> None:
 
     send_once(
         claim=lambda: GroupMember.objects.filter(
-            pk=seat_id, follow_up_sent_at__isnull=True, answer=""
+            pk=seat_id, follow_up_sent_at__isnull=True, answer=seat.answer
         ).update(follow_up_sent_at=claimed_at),
         send=send,
         give_back=lambda: GroupMember.objects.filter(

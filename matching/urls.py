@@ -10,6 +10,7 @@ urlpatterns = [
     path("answer/", views.answer_set, name="answer_set"),
     path("answer/<str:token>/", views.answer, name="answer"),
     path("resume/<str:token>/", views.resume, name="resume"),
+    path("rating/<str:token>/", views.rating, name="rating"),
     path("meeting/<int:group_id>/", views.meeting, name="meeting"),
     path("meeting/<int:group_id>/propose/", views.meeting_propose, name="meeting_propose"),
     path("meeting/<int:group_id>/accept/", views.meeting_accept, name="meeting_accept"),

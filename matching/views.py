@@ -10,7 +10,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from matching import links, meetings, selectors, services
-from matching.forms import AnswerForm, LinkAnswerForm, MeetingTimeForm, ParticipationForm
+from matching.forms import (
+    AnswerForm,
+    LinkAnswerForm,
+    MeetingTimeForm,
+    ParticipationForm,
+    RatingForm,
+)
 from matching.models import Answer, GroupMember, Participation
 from matching.schedule import next_round_for
 from members.forms import AcquaintanceNoteForm
@@ -127,6 +133,32 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         "matching/answer.html",
         {"seat": seat, "form": form, "token": token},
         status=400 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def rating(request: HttpRequest, token: str) -> HttpResponse:
+    """ "How was it?" from the follow-up email: the GET only asks (mail scanners open links),
+    the member's POST records it. Private: nobody else sees it."""
+    try:
+        seat_id, value = links.rating_from_token(token)
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise Http404("This link is not valid.") from exc
+    seat = get_object_or_404(GroupMember.objects.select_related("user", "round"), pk=seat_id)
+    saved = False
+    if request.method == "POST":
+        form = RatingForm(request.POST)
+        if form.is_valid():
+            services.rating_record(seat=seat, rating=form.cleaned_data["rating"])
+            saved = True
+    else:
+        form = RatingForm(initial={"rating": value})
+    return render(
+        request,
+        "matching/rating.html",
+        {"seat": seat, "form": form, "saved": saved, "others": selectors.group_others(seat=seat)},
+        status=400 if form.is_bound and not saved else 200,
     )
 
 

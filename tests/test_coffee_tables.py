@@ -2,21 +2,24 @@
 (by POST), and met detection: two members in it together for 10 minutes, through two sockets
 on the Redis channel layer, count as having met without being asked."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from channels.db import database_sync_to_async
+from django.core import mail
 from django.test import Client
 
 from conversations import coffee_tables
 from conversations.models import CoffeeTable
+from matching import links, services, tasks
 from matching.models import Answer, GroupMember
 from matching.services import round_create
 from rooms.models import Room
 from rooms.services import room_can_enter
-from tests.factories import onboarded_member
+from tests.factories import UserFactory, onboarded_member
 from tests.test_matching_rounds import community, participant
 from tests.test_rooms_socket import join
 
@@ -114,3 +117,46 @@ def test_a_short_visit_or_one_member_alone_is_not_a_meeting() -> None:
     )
     assert coffee_tables.tables_met_detect(now=T + timedelta(hours=1)) == 1
     assert set(GroupMember.objects.values_list("answer", flat=True)) == {Answer.MET}
+
+
+@pytest.mark.django_db
+def test_a_pair_found_met_is_only_asked_how_it_was_privately(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    luis, ana = paired()
+    coffee_tables.table_url(luis)
+    room = CoffeeTable.objects.get().room
+    assert room is not None
+    for seat in (luis, ana):
+        room.visits.create(user=seat.user, started_at=T, ended_at=T + timedelta(minutes=25))
+    coffee_tables.tables_met_detect(now=T + timedelta(hours=1))
+    GroupMember.objects.filter(pk__in=[luis.pk, ana.pk]).update(intro_sent_at=T)
+
+    due = services.follow_ups_due(now=T + timedelta(days=4))
+    assert sorted(due) == sorted([luis.pk, ana.pk])
+    mail.outbox.clear()
+    for seat_id in due + due:
+        tasks.follow_up_send(seat_id)
+    assert len(mail.outbox) == 2
+    message = next(m for m in mail.outbox if m.to == [luis.user.email])
+    text = str(message.body)
+    assert "Did you meet" not in text and "¿Os visteis" not in text
+    tokens = re.findall(r"/pairs/rating/([^/\s]+)/", text)
+    assert [links.rating_from_token(token) for token in tokens] == [
+        (luis.pk, n) for n in range(1, 6)
+    ]
+
+    client = Client()
+    page = f"/pairs/rating/{tokens[3]}/"
+    assert client.get(page).status_code == 200
+    assert GroupMember.objects.get(pk=luis.pk).rating is None  # opening the link records nothing
+    assert client.post(page, {"rating": "4"}).status_code == 200
+    assert GroupMember.objects.get(pk=luis.pk).rating == 4
+    assert client.post(page, {"rating": "9"}).status_code == 400
+    assert GroupMember.objects.get(pk=luis.pk).rating == 4
+    # Rated: not asked again; and staff do not see the mark.
+    assert luis.pk not in services.follow_ups_due(now=T + timedelta(days=4))
+    staff = Client()
+    staff.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    change = staff.get(f"/admin/matching/groupmember/{luis.pk}/change/").content.decode()
+    assert "rating" not in change
