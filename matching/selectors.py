@@ -299,3 +299,25 @@ def meetings_in_feed(*, user: User, now: datetime | None = None) -> list[Meeting
         )
         .order_by("starts_at")
     )
+
+
+# A pair's conversation links to their meeting page while their round is this recent.
+COFFEE_LINK_FOR = timedelta(days=30)
+
+
+def coffee_group_of(*, user_ids: Sequence[int], now: datetime | None = None) -> int | None:
+    """The group of a recent round made of exactly these members (a pair's conversation, a
+    trio's), or None. Two queries."""
+    if len(user_ids) < 2:
+        return None
+    since = (now or timezone.now()) - COFFEE_LINK_FOR
+    seats: dict[int, set[int]] = {}
+    for group_id, user_id in GroupMember.objects.filter(
+        group__in=GroupMember.objects.filter(
+            user_id=user_ids[0], round__scheduled_for__gte=since
+        ).values("group_id")
+    ).values_list("group_id", "user_id"):
+        seats.setdefault(group_id, set()).add(user_id)
+    wanted = set(user_ids)
+    matching = [group_id for group_id, members in seats.items() if members == wanted]
+    return max(matching) if matching else None

@@ -14,6 +14,7 @@ from django.test import Client
 
 from conversations import coffee_tables
 from conversations.models import CoffeeTable
+from conversations.services import direct_conversation_start
 from matching import links, services, tasks
 from matching.models import Answer, GroupMember
 from matching.services import round_create
@@ -160,3 +161,18 @@ def test_a_pair_found_met_is_only_asked_how_it_was_privately(
     staff.force_login(UserFactory.create(is_staff=True, is_superuser=True))
     change = staff.get(f"/admin/matching/groupmember/{luis.pk}/change/").content.decode()
     assert "rating" not in change
+
+
+@pytest.mark.django_db
+def test_the_pairs_conversation_leads_to_their_meeting_and_table() -> None:
+    luis, ana = paired()
+    with time_machine.travel(T, tick=False):
+        client = Client()
+        client.force_login(luis.user)
+        conversation = direct_conversation_start(starter=luis.user, other=ana.user)
+        page = client.get(f"/messages/{conversation.pk}/").content.decode()
+        assert f'href="/pairs/meeting/{luis.group_id}/"' in page
+
+        carla = onboarded_member("Carla")
+        other = direct_conversation_start(starter=luis.user, other=carla)
+        assert "/pairs/meeting/" not in client.get(f"/messages/{other.pk}/").content.decode()

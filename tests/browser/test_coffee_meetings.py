@@ -58,7 +58,7 @@ def test_one_proposes_a_suggested_time_and_the_other_accepts_it_in_one_click(
     ana_page = new_page(locale="es-ES", color_scheme="dark")
     login(ana_page, asgi_server, ana.email, PASSWORD)
     ana_page.goto("/pairs/")
-    ana_page.get_by_role("link", name="Elegir una hora para veros").click()
+    ana_page.get_by_role("link", name="Elegir una hora para el café").click()
     state = ana_page.locator(".meeting-state")
     expect(state).to_contain_text("Luis Lara propone")
     axe_in_both_schemes(ana_page, axe_check)
