@@ -127,10 +127,17 @@ def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
 
 
 def unmatched_email(entry: Unmatched) -> EmailMultiAlternatives:
+    with translation.override(entry.user.language):  # the languages' names
+        why = selectors.left_out(entry=entry)
     return email_for(
         user=entry.user,
         template="matching/email/unmatched",
-        context={"programme": entry.round.programme, "pairs_url": reverse("matching:mine")},
+        context={
+            "programme": entry.round.programme,
+            "why": why,
+            "pairs_url": reverse("matching:mine"),
+            "profile_url": reverse("members:profile_edit"),
+        },
     )
 
 

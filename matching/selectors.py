@@ -1,6 +1,7 @@
 """Reads for the coffee-pair pages: a member's current and past pairs, in a fixed number of
 queries however many rounds they have been through."""
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,9 +20,10 @@ from matching import solver
 from matching.apps import COMMUNITY_SLUG
 from matching.meetings import slots_suggest
 from matching.models import GroupMember, Meeting, Participation, Programme, Round, Unmatched
+from matching.schedule import next_round_for
 from matching.services import FOLLOW_UP_WINDOW
 from matching.starters import starter_for
-from members.models import Acquaintance, Interest, User
+from members.models import Acquaintance, Interest, Language, Profile, User
 from members.search import normalise
 
 PAST_PAIRS_LIMIT = 20
@@ -321,3 +323,47 @@ def coffee_group_of(*, user_ids: Sequence[int], now: datetime | None = None) -> 
     wanted = set(user_ids)
     matching = [group_id for group_id, members in seats.items() if members == wanted]
     return max(matching) if matching else None
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Why a member had no pair in a round, in terms they can act on. `reason`: "alone"
+    (nobody else took part), "language" (nobody else spoke a language of theirs), or
+    "nobody" (those who did were not possible this time: blocks are never named)."""
+
+    reason: str
+    languages: list[str]  # the member's own, as labels
+    common: list[str]  # the languages most spoken by the others that round, as labels
+    next_round: datetime | None
+
+
+def left_out(*, entry: Unmatched) -> LeftOut:
+    """The reason for an Unmatched entry: who else was in its round, and what they spoke."""
+    round_ = entry.round
+    others = {
+        *GroupMember.objects.filter(round=round_).values_list("user_id", flat=True),
+        *Unmatched.objects.filter(round=round_).values_list("user_id", flat=True),
+    } - {entry.user_id}
+    Spoken = Profile.languages.through
+    mine = set(
+        Spoken.objects.filter(profile__user_id=entry.user_id).values_list("language_id", flat=True)
+    )
+    counts = Counter(
+        Spoken.objects.filter(profile__user_id__in=others).values_list("language_id", flat=True)
+    )
+    labels = dict(Language.Code.choices)
+    if not others:
+        reason = "alone"
+    elif not mine & set(counts):
+        reason = "language"
+    else:
+        reason = "nobody"
+    participation = Participation.objects.filter(
+        programme=round_.programme, user_id=entry.user_id
+    ).first()
+    return LeftOut(
+        reason=reason,
+        languages=[str(labels.get(code, code)) for code in sorted(mine)],
+        common=[str(labels.get(code, code)) for code, _n in counts.most_common(3)],
+        next_round=next_round_for(participation) if participation else None,
+    )

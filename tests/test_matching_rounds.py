@@ -11,10 +11,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection
 from django.test import override_settings
 from django.utils import translation
+from django.utils.formats import date_format
 
 from matching import links, services, tasks
 from matching.apps import COMMUNITY_SLUG
 from matching.models import GroupMember, Participation, Programme, Round, Unmatched
+from matching.schedule import next_round_for
 from matching.starters import starter_for
 from members import services as member_services
 from members.models import Acquaintance, Language, User
@@ -137,9 +139,28 @@ def test_a_member_with_no_common_language_is_told_not_dropped(
         round_, _ = services.round_create(programme=community(), scheduled_for=SLOT)
 
     assert Unmatched.objects.get(round=round_).user == loner
-    assert [message.subject for message in mail.outbox if message.to == [loner.email]] == [
-        "No coffee pair for you this round"
-    ]
+    (told,) = [message for message in mail.outbox if message.to == [loner.email]]
+    assert told.subject == "No coffee pair for you this round"
+    # Why, in plain words, in the member's language, and the next chance.
+    assert "nobody else taking part speaks a language you speak (Chinese)" in told.body
+    assert "The others spoke mostly Spanish." in told.body
+    assert "add it to your profile" in told.body
+    next_round = next_round_for(Participation.objects.get(user=loner))
+    assert next_round is not None
+    with translation.override("en"):
+        assert f"we try again on {date_format(next_round, 'l j F')}." in told.body
+
+
+@pytest.mark.django_db
+def test_a_member_alone_in_a_round_is_told_there_was_nobody_else(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    alone = participant(language="es")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_create(programme=community(), scheduled_for=SLOT)
+    (told,) = [message for message in mail.outbox if message.to == [alone.email]]
+    assert "nadie más participaba" in told.body
+    assert "lo intentamos de nuevo el " in told.body
 
 
 @pytest.mark.django_db
