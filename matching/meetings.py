@@ -178,7 +178,8 @@ def meeting_propose(
 ) -> Meeting:
     """The seat's member proposes `starts_at` to the others. Over an accepted time, that
     time is cancelled (its invitation withdrawn) and the new one waits for an answer. The
-    same proposal twice (a double click) changes nothing."""
+    same proposal twice (a double click) changes nothing; the time another member proposed
+    already, chosen from the same suggestions, is an acceptance: they agree."""
     now = now or timezone.now()
     if starts_at < now + EARLIEST_OWN:
         raise MeetingRefused(_("Choose a time that has not started yet."))
@@ -186,8 +187,12 @@ def meeting_propose(
         raise MeetingRefused(_("Choose a time in the next two months."))
     with transaction.atomic():
         meeting = _locked(seat)
-        if meeting.starts_at == starts_at and meeting.proposed_by_id == seat.user_id:
+        if meeting.starts_at == starts_at and (
+            meeting.proposed_by_id == seat.user_id or meeting.accepted_at is not None
+        ):
             return meeting
+        if meeting.starts_at == starts_at:
+            return _accept(meeting, seat=seat, now=now)
         members = _members(meeting)
         others = [user for user in members if user.pk != seat.user_id]
         notices: list[int] = []
@@ -228,19 +233,25 @@ def meeting_accept(
             raise MeetingRefused(_("You proposed this time: the others accept it."))
         if starts_at <= now:
             raise MeetingRefused(_("This time has passed: propose another."))
-        meeting.sequence += 1
-        meeting.accepted_by = seat.user
-        meeting.accepted_at = now
-        meeting.save()
-        _after_commit(
-            _notices(
-                meeting,
-                what=MeetingNotice.What.SCHEDULED,
-                starts_at=starts_at,
-                by=seat.user,
-                to=_members(meeting),
-            )
+        return _accept(meeting, seat=seat, now=now)
+
+
+def _accept(meeting: Meeting, *, seat: GroupMember, now: datetime) -> Meeting:
+    """The proposed time is on (the meeting locked, its time proposed by another)."""
+    assert meeting.starts_at is not None
+    meeting.sequence += 1
+    meeting.accepted_by = seat.user
+    meeting.accepted_at = now
+    meeting.save()
+    _after_commit(
+        _notices(
+            meeting,
+            what=MeetingNotice.What.SCHEDULED,
+            starts_at=meeting.starts_at,
+            by=seat.user,
+            to=_members(meeting),
         )
+    )
     return meeting
 
 

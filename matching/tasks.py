@@ -223,24 +223,33 @@ def meeting_notice_send(notice_id: int) -> None:
             user_id=notice.user_id
         )
     ]
-    delivery = notify(
-        user=notice.user,
-        kind=Kind.PAIR_CREATED,
-        key=f"meeting:{notice.pk}",
-        text=MEETING_TEXTS[MeetingNotice.What(notice.what)],
-        params={
-            "names": lazy(selectors.names_of, str)(
-                [notice.by] if notice.what == MeetingNotice.What.PROPOSED and notice.by else others
-            ),
-            "by": notice.by.name if notice.by else "",
-            "when": notice.starts_at,
-        },
-        url=reverse("matching:meeting", args=[notice.meeting.group_id]),
-        about=[*others, *([notice.by] if notice.by else [])],
+    # Their own "can't make it" needs no notice on the site; the email still takes the
+    # invitation out of their calendar.
+    own_cancel = notice.what == MeetingNotice.What.CANCELLED and notice.by_id == notice.user_id
+    delivery = (
+        None
+        if own_cancel
+        else notify(
+            user=notice.user,
+            kind=Kind.PAIR_CREATED,
+            key=f"meeting:{notice.pk}",
+            text=MEETING_TEXTS[MeetingNotice.What(notice.what)],
+            params={
+                "names": lazy(selectors.names_of, str)(
+                    [notice.by]
+                    if notice.what == MeetingNotice.What.PROPOSED and notice.by
+                    else others
+                ),
+                "by": notice.by.name if notice.by else "",
+                "when": notice.starts_at,
+            },
+            url=reverse("matching:meeting", args=[notice.meeting.group_id]),
+            about=[*others, *([notice.by] if notice.by else [])],
+        )
     )
 
     def send() -> None:
-        if delivery.email or notice.what in ALWAYS_EMAILED:
+        if notice.what in ALWAYS_EMAILED or (delivery is not None and delivery.email):
             emails.meeting_email(notice).send()
 
     send_once(

@@ -182,7 +182,11 @@ def test_cant_make_it_withdraws_the_invitation_and_offers_new_times(
     assert response.status_code == 302
 
     withdrawn = smtp.wait_for("luis@example.com")
-    smtp.wait_for("ana@example.com")
+    own = smtp.wait_for("ana@example.com")
+    assert "cannot make it" in str(withdrawn["Subject"]) or "no puede" in str(withdrawn["Subject"])
+    # Ana hears of her own step differently, and her calendar loses the entry too.
+    assert str(_calendar(own)["METHOD"]) == "CANCEL"
+    assert "You said you cannot make it" in _text(own) or "Dijiste que no puedes" in _text(own)
     calendar = _calendar(withdrawn)
     assert str(calendar["METHOD"]) == "CANCEL"
     (entry,) = calendar.walk("VEVENT")
@@ -278,3 +282,20 @@ def test_a_forged_meeting_link_is_refused_and_the_meeting_page_needs_a_login(
     assert client.post(good[:-5] + "abcd/").status_code == 404
     assert client.get(f"/pairs/meeting/{luis.group_id}/").status_code == 302  # login first
     assert not Meeting.objects.filter(starts_at__isnull=False).exists()
+
+
+def test_choosing_the_time_the_other_proposed_is_agreeing_to_it(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    luis, ana = pair()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        start = meetings.slots_suggest([luis.user, ana.user])[2]
+        meetings.meeting_propose(seat=luis, starts_at=start)
+        meetings.meeting_propose(seat=ana, starts_at=start)
+        meeting = Meeting.objects.get(group=luis.group)
+        assert meeting.accepted_by == ana.user and meeting.proposed_by == luis.user
+        # And again, from an old email: nothing changes.
+        sequence = meeting.sequence
+        meetings.meeting_propose(seat=ana, starts_at=start)
+        assert Meeting.objects.get(pk=meeting.pk).sequence == sequence
+    assert MeetingNotice.objects.filter(what=MeetingNotice.What.SCHEDULED).count() == 2
