@@ -2,16 +2,14 @@
 member's header, read (the sender sees it was), typed and answered without a reload, with no
 serious accessibility problem on its pages."""
 
-import json
-import re
 import uuid
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Page, expect
 
 from conversations.services import direct_conversation_start, message_store
-from rooms.sockets.frames import error_frame
+from tests.browser.network import FlakyNetwork
 from tests.browser.test_phone import PHONE
 from tests.factories import PASSWORD, onboarded_member
 from tests.test_members_profile import image_bytes
@@ -152,38 +150,14 @@ def test_what_was_written_while_the_page_was_offline_arrives_even_if_the_first_c
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     conversation = direct_conversation_start(starter=ana, other=beto)
     page = new_page()
-    routes: list[WebSocketRoute] = []
-    dead = False
-    refusals: list[str] = []
-
-    def through(socket: WebSocketRoute) -> None:
-        routes.append(socket)
-        if dead:
-            return
-        server = socket.connect_to_server()
-
-        def from_page(frame: str | bytes) -> None:
-            # Back from the dead connection, the first catch-up is refused (the member's
-            # budget spent in other tabs, say).
-            if len(routes) > 2 and not refusals and '"messages.since"' in str(frame):
-                refusals.append(str(frame))
-                refused = error_frame("rate_limited", about={"type": "messages.since"})
-                socket.send(json.dumps(refused))
-            else:
-                server.send(frame)
-
-        socket.on_message(from_page)
-
-    page.route_web_socket(re.compile(r"/ws/me/$"), through)
+    # Back from the dead connection, the first catch-up is refused (the member's budget
+    # spent in other tabs, say).
+    network = FlakyNetwork(page, r"/ws/me/$", refuse="messages.since")
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/messages/{conversation.pk}/")
-    while not routes:
-        page.wait_for_timeout(100)
+    network.wait_for_connection()
 
-    dead = True
-    routes[-1].close(code=3000, reason="network gone")
-    while len(routes) == 1:  # the page reconnects, into the dead connection
-        page.wait_for_timeout(100)
+    network.go_down()
     for n in range(3):  # stored, not pushed: nobody would hear a push
         message_store(
             conversation_id=conversation.pk,
@@ -191,10 +165,9 @@ def test_what_was_written_while_the_page_was_offline_arrives_even_if_the_first_c
             text=f"Mientras no estabas {n}",
             client_id=uuid.uuid4(),
         )
-    dead = False
-    routes[-1].close(code=3000, reason="network back")
+    network.come_back()
 
     log = page.locator(".messages-log")
     for n in range(3):
         expect(log).to_contain_text(f"Mientras no estabas {n}", timeout=10_000)
-    assert len(refusals) == 1
+    assert len(network.refused) == 1

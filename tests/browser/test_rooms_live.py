@@ -1,6 +1,5 @@
 """Two members meet in the cafeteria and chat live."""
 
-import json
 import re
 from collections.abc import Callable
 from typing import Literal
@@ -9,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from rooms.models import CAFETERIA_SLUG, Message, Room
-from rooms.sockets.frames import error_frame
+from tests.browser.network import FlakyNetwork
 from tests.factories import PASSWORD, onboarded_member
 
 pytestmark = pytest.mark.browser
@@ -127,43 +126,19 @@ def test_everything_written_while_a_member_was_away_is_there_after_reconnecting(
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     page = new_page()
-    routes: list[WebSocketRoute] = []
-    dead = False
-    refusals: list[str] = []
-
-    def through(socket: WebSocketRoute) -> None:
-        routes.append(socket)
-        if dead:
-            return
-        server = socket.connect_to_server()
-
-        def from_page(frame: str | bytes) -> None:
-            if len(routes) > 2 and not refusals and '"history.since"' in str(frame):
-                refusals.append(str(frame))
-                refused = error_frame("rate_limited", about={"type": "history.since"})
-                socket.send(json.dumps(refused))
-            else:
-                server.send(frame)
-
-        socket.on_message(from_page)
-
-    page.route_web_socket(re.compile(r"/ws/rooms/cafeteria/$"), through)
+    network = FlakyNetwork(page, r"/ws/rooms/cafeteria/$", refuse="history.since")
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/rooms/{room.slug}/")
     expect(page.locator("#chat-status")).to_have_text("Connected.")
 
-    dead = True
-    routes[-1].close(code=3000, reason="network gone")
+    network.go_down()
     Message.objects.bulk_create(
         Message(room=room, author=beto, text=f"Mientras no estabas {n}") for n in range(230)
     )
-    while len(routes) == 1:  # the page reconnects, into the dead connection
-        page.wait_for_timeout(100)
-    dead = False
-    routes[-1].close(code=3000, reason="network back")
+    network.come_back()
 
     messages = page.locator("#messages li[data-id]")
     expect(messages).to_have_count(230, timeout=30_000)
     for n in (0, 120, 229):
         expect(page.locator("#messages")).to_contain_text(f"Mientras no estabas {n}")
-    assert len(refusals) == 1
+    assert len(network.refused) == 1

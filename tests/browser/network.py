@@ -1,0 +1,66 @@
+"""A page's WebSocket through a network the test controls (Playwright's routeWebSocket)."""
+
+import json
+import re
+
+from playwright.sync_api import Page, WebSocketRoute
+
+from rooms.sockets.frames import error_frame
+
+
+def _type_of(frame: str | bytes) -> object:
+    try:
+        content = json.loads(frame)
+    except ValueError:
+        return None
+    return content.get("type") if isinstance(content, dict) else None
+
+
+class FlakyNetwork:
+    """The page's sockets to `path` (a regular expression) go through here. `go_down()` drops
+    the connection; the page reconnects into a dead one that looks open and swallows what it
+    sends. `come_back()` drops that one, and the page reconnects for real. With `refuse`, the
+    first frame of that type after coming back is answered with the `rate_limited` error the
+    server gives when the member's budget is spent (naming it in `about`), not passed on."""
+
+    def __init__(self, page: Page, path: str, *, refuse: str = "") -> None:
+        self.page = page
+        self.routes: list[WebSocketRoute] = []
+        self.dead = False
+        self.came_back = False
+        self.refuse = refuse
+        self.refused: list[str] = []
+        page.route_web_socket(re.compile(path), self._through)
+
+    def _through(self, socket: WebSocketRoute) -> None:
+        self.routes.append(socket)
+        if self.dead:
+            return
+        server = socket.connect_to_server()
+        if not self.refuse:
+            return
+
+        def from_page(frame: str | bytes) -> None:
+            if self.came_back and not self.refused and _type_of(frame) == self.refuse:
+                self.refused.append(str(frame))
+                socket.send(json.dumps(error_frame("rate_limited", about={"type": self.refuse})))
+            else:
+                server.send(frame)
+
+        socket.on_message(from_page)
+
+    def wait_for_connection(self) -> None:
+        while not self.routes:
+            self.page.wait_for_timeout(100)
+
+    def go_down(self) -> None:
+        self.dead = True
+        count = len(self.routes)
+        self.routes[-1].close(code=3000, reason="network gone")
+        while len(self.routes) == count:  # the page reconnects, into the dead connection
+            self.page.wait_for_timeout(100)
+
+    def come_back(self) -> None:
+        self.dead = False
+        self.came_back = True
+        self.routes[-1].close(code=3000, reason="network back")
