@@ -46,13 +46,6 @@ class Programme(models.Model):
             "chosen weekday on or after it."
         ),
     )
-    recent_rounds = models.PositiveSmallIntegerField(
-        _("rounds that count as recent for repeats"),
-        default=26,
-        help_text=_(
-            "Pairs that met within this many rounds are avoided while other partners remain."
-        ),
-    )
     follow_up_after_days = models.PositiveSmallIntegerField(
         _("ask “did you meet?” after how many days"), default=5
     )

@@ -99,11 +99,13 @@ def candidate_for(user: User, *, week_of: datetime) -> solver.Candidate:
 
 
 def pair_history(*, programme: Programme, before: datetime) -> dict[tuple[int, int], int]:
-    """Pairs that met in the programme's recent rounds -> how many rounds ago (1 = last)."""
+    """Pairs that met in any earlier round of the programme -> how many rounds ago (1 =
+    last), the latest time they met. The whole history: a pair from the first year is still
+    a repeat in the third, while partners never met remain."""
     rounds = list(
         Round.objects.filter(programme=programme, scheduled_for__lt=before)
         .order_by("-scheduled_for")
-        .values_list("pk", flat=True)[: programme.recent_rounds]
+        .values_list("pk", flat=True)
     )
     ago = {round_id: index + 1 for index, round_id in enumerate(rounds)}
     groups: dict[int, tuple[int, list[int]]] = {}

@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 
 from matching import links, services, tasks
 from matching.apps import COMMUNITY_SLUG
-from matching.models import GroupMember, Participation, Programme, Round, Unmatched
+from matching.models import Group, GroupMember, Participation, Programme, Round, Unmatched
 from matching.schedule import next_round_for
 from matching.starters import starter_for
 from members import services as member_services
@@ -390,3 +390,24 @@ def test_members_who_ignore_three_intros_are_paused_and_told(
         programme=community(), scheduled_for=SLOT + timedelta(days=42)
     )
     assert ignorer.pk not in seats_by_user(next_round)
+
+
+@pytest.mark.django_db
+def test_the_history_remembers_every_earlier_round_of_the_programme() -> None:
+    """Pairs from the first year still count as met in the third (no cut at recent rounds)."""
+    a, b, c, d = (participant() for _ in range(4))
+    programme = community()
+    for ago in range(40, 0, -1):
+        round_ = Round.objects.create(
+            programme=programme, scheduled_for=SLOT - timedelta(days=14 * ago)
+        )
+        first, second = ((a, b), (c, d)) if ago == 40 else ((a, c), (b, d))
+        for pair in (first, second):
+            group = Group.objects.create(round=round_)
+            for user in pair:
+                GroupMember.objects.create(group=group, round=round_, user=user)
+
+    history = services.pair_history(programme=programme, before=SLOT)
+
+    assert history[(min(a.pk, b.pk), max(a.pk, b.pk))] == 40
+    assert history[(min(a.pk, c.pk), max(a.pk, c.pk))] == 1

@@ -284,3 +284,32 @@ def test_it_scores_at_least_97_percent_of_the_exact_optimum(seed: int) -> None:
 
     assert _placed(result) == 2 * len(exact)
     assert result.total_score >= 0.97 * optimum
+
+
+@pytest.mark.parametrize("size", [30, 60])
+def test_forty_rounds_repeat_a_pair_only_when_no_new_pairing_places_as_many(size: int) -> None:
+    """A year and a half of a community, the whole history remembered (as
+    matching.services.pair_history gives it): a round repeats a pair only when the pairs
+    never met cannot place as many members. Sixty members have new partners for 59 rounds:
+    no repeat at all in 40 (remembering only 26 rounds, 13 of them repeated a pair)."""
+    members = [_member(i, "es ca" if i % 7 == 0 else "es") for i in range(1, size + 1)]
+    blocked = {(1, 2), (3, 4)}
+    last_met: dict[Pair, int] = {}
+    repeats = []
+    for round_number in range(1, 41):
+        history = {pair: round_number - met_in for pair, met_in in last_met.items()}
+        result = solve(
+            members, blocked=blocked, history=history, settings=Settings(seed=round_number)
+        )
+        _check_hard_rules(members, blocked, result)
+        fresh = _valid_graph(members, blocked, history, fresh_only=True)
+        repeated = [pair for pair in _pairs(result) if _met(*pair, history)]
+        if repeated:
+            assert _most_placed(fresh) < _placed(result), (round_number, repeated)
+            repeats.append(round_number)
+        for a, b in _pairs(result):
+            last_met[(min(a, b), max(a, b))] = round_number
+    if size == 60:
+        assert repeats == []
+    else:
+        assert repeats and min(repeats) >= 27  # 433 pairs, 15 a round
