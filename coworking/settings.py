@@ -211,6 +211,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.follow_ups_tick",
         "schedule": crontab(minute=17),
     },
+    # "Pair me now" requests: paired with each other, or after a day with a willing member.
+    "matching-pair-requests": {"task": "matching.tasks.pair_requests_tick", "schedule": 600.0},
     # Coffee meetings are reminded 10 minutes before (each time once: matching/meetings.py).
     "matching-meeting-reminders": {
         "task": "matching.tasks.meeting_reminders_tick",

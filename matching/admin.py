@@ -29,6 +29,7 @@ from matching.models import (
     Group,
     GroupMember,
     Meeting,
+    PairRequest,
     Participation,
     Programme,
     Round,
@@ -396,6 +397,16 @@ class UnmatchedAdmin(ReadOnlyAdmin):
     list_display = ["user", "round", "notice_sent_at"]
     list_filter = ["round__programme"]
     list_select_related = ["user", "round__programme"]
+    search_fields = ["user__email"]
+
+
+@admin.register(PairRequest)
+class PairRequestAdmin(ReadOnlyAdmin):
+    """ "Pair me now" requests (matching.on_demand): waiting, matched or cancelled."""
+
+    list_display = ["user", "created_at", "matched_at", "cancelled_at"]
+    list_filter = [("matched_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
     search_fields = ["user__email"]
 
 

@@ -20,6 +20,8 @@ class MatchingConfig(AppConfig):
 
 
 COMMUNITY_SLUG = "community"
+# "Pair me now" pairs (matching.on_demand): a programme of its own, never scheduled.
+ON_DEMAND_SLUG = "on-demand"
 
 
 def community_programme_ensure(**kwargs: Any) -> None:
@@ -29,4 +31,12 @@ def community_programme_ensure(**kwargs: Any) -> None:
     Programme.objects.get_or_create(
         slug=COMMUNITY_SLUG,
         defaults={"name": "Coffee pairs", "description": "Every two weeks, a new colleague."},
+    )
+    Programme.objects.get_or_create(
+        slug=ON_DEMAND_SLUG,
+        defaults={
+            "name": "Coffee now",
+            "description": "An extra coffee, when a member asks for one.",
+            "active": False,
+        },
     )

@@ -18,6 +18,11 @@ class ParticipationForm(forms.Form):
         required=False,
         help_text=_("You are back automatically for the round after."),
     )
+    on_demand = forms.BooleanField(
+        label=_("Pair me with someone who asks for a coffee now"),
+        required=False,
+        help_text=_("An extra coffee now and then, when someone found nobody else."),
+    )
     paused_until = forms.DateField(
         label=_("Pause until"),
         required=False,
@@ -36,6 +41,7 @@ class ParticipationForm(forms.Form):
             initial={
                 "opted_in": participation.opted_in,
                 "skip_next_round": participation.skip_next_round,
+                "on_demand": participation.on_demand,
                 "paused_until": participation.paused_until,
             },
             today=today,

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import validate_time_zone
@@ -91,6 +92,10 @@ class Participation(models.Model):
     )
     opted_in = models.BooleanField(_("take part"), default=True)
     skip_next_round = models.BooleanField(_("skip the next round"), default=False)
+    # Willing to be the partner of someone who asked for a coffee now and found nobody else.
+    on_demand = models.BooleanField(
+        _("pair me with someone who asks for a coffee now"), default=False
+    )
     paused_until = models.DateField(_("paused until"), null=True, blank=True)
     auto_paused = models.BooleanField(
         _("paused because intros went unanswered"), default=False, editable=False
@@ -298,3 +303,36 @@ class MeetingNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting} · {self.what} · {self.user}"
+
+
+class PairRequest(models.Model):
+    """ "Pair me now": a member asks for an extra coffee outside the rounds (matching.on_demand).
+    Open until matched (a one-group round of the on-demand programme) or cancelled."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pair_requests"
+    )
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    matched_round = models.ForeignKey(
+        Round, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    matched_at = models.DateTimeField(_("matched at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pair request")
+        verbose_name_plural = _("pair requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(matched_at__isnull=True, cancelled_at__isnull=True),
+                name="one_open_pair_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.matched_at is None and self.cancelled_at is None

@@ -2,7 +2,14 @@
 
 from typing import Any
 
-from matching.models import GroupMember, Meeting, MeetingNotice, Participation, Unmatched
+from matching.models import (
+    GroupMember,
+    Meeting,
+    MeetingNotice,
+    PairRequest,
+    Participation,
+    Unmatched,
+)
 from members.models import User
 from members.privacy import Deletion, personal_data_register
 
@@ -19,6 +26,7 @@ def _export(user: User) -> dict[str, Any]:
                 "programme": participation.programme.name,
                 "opted_in": participation.opted_in,
                 "skip_next_round": participation.skip_next_round,
+                "pair_me_when_someone_asks": participation.on_demand,
                 "paused_until": _moment(participation.paused_until),
                 "auto_paused": participation.auto_paused,
             }
@@ -50,6 +58,14 @@ def _export(user: User) -> dict[str, Any]:
             .select_related("group__round")
             .order_by("group__round__scheduled_for")
         ],
+        "pair_me_now": [
+            {
+                "asked_at": _moment(request.created_at),
+                "matched_at": _moment(request.matched_at),
+                "cancelled_at": _moment(request.cancelled_at),
+            }
+            for request in PairRequest.objects.filter(user=user).order_by("created_at")
+        ],
         "rounds_without_a_pair": [
             _moment(entry.round.scheduled_for)
             for entry in Unmatched.objects.filter(user=user).select_related("round")
@@ -61,6 +77,7 @@ def _delete(user: User) -> None:
     Participation.objects.filter(user=user).delete()
     Unmatched.objects.filter(user=user).delete()
     MeetingNotice.objects.filter(user=user).delete()
+    PairRequest.objects.filter(user=user).delete()
     MeetingNotice.objects.filter(by=user).update(by=None)
     # A time still waiting for an answer in their groups is withdrawn; agreed ones stay, as
     # the seats do, under “Former member”.
@@ -81,6 +98,7 @@ def register() -> None:
             "matching.Unmatched",
             "matching.Meeting",
             "matching.MeetingNotice",
+            "matching.PairRequest",
         ),
         export=_export,
         delete=_delete,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Prefetch, QuerySet, Subquery
+from django.db.models import F, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -17,9 +17,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from matching import solver
-from matching.apps import COMMUNITY_SLUG
+from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
 from matching.meetings import slots_suggest
-from matching.models import GroupMember, Meeting, Participation, Programme, Round, Unmatched
+from matching.models import (
+    GroupMember,
+    Meeting,
+    PairRequest,
+    Participation,
+    Programme,
+    Round,
+    Unmatched,
+)
 from matching.schedule import next_round_for
 from matching.services import FOLLOW_UP_WINDOW
 from matching.starters import starter_for
@@ -366,4 +374,37 @@ def left_out(*, entry: Unmatched) -> LeftOut:
         languages=[str(labels.get(code, code)) for code in sorted(mine)],
         common=[str(labels.get(code, code)) for code, _n in counts.most_common(3)],
         next_round=next_round_for(participation) if participation else None,
+    )
+
+
+@dataclass(frozen=True)
+class ExtraCoffee:
+    """ "Pair me now" on the member's page: an open request, or the pair it made lately."""
+
+    asking_since: datetime | None
+    group_id: int | None
+    partners: list[User]
+
+
+def extra_coffee(*, user: User, now: datetime | None = None) -> ExtraCoffee:
+    now = now or timezone.now()
+    request = (
+        PairRequest.objects.filter(user=user, cancelled_at__isnull=True)
+        .filter(Q(matched_at__isnull=True) | Q(matched_at__gte=now - timedelta(days=7)))
+        .order_by("-created_at")
+        .first()
+    )
+    seat = (
+        GroupMember.objects.filter(
+            user=user,
+            round__programme__slug=ON_DEMAND_SLUG,
+            round__scheduled_for__gte=now - timedelta(days=7),
+        )
+        .order_by("-round__scheduled_for")
+        .first()
+    )
+    return ExtraCoffee(
+        asking_since=request.created_at if request is not None and request.is_open else None,
+        group_id=seat.group_id if seat is not None else None,
+        partners=group_others(seat=seat) if seat is not None else [],
     )

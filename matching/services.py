@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from matching import solver
+from matching.apps import ON_DEMAND_SLUG
 from matching.models import (
     Answer,
     Group,
@@ -254,7 +255,8 @@ def follow_ups_due(*, now: datetime | None = None) -> list[int]:
     """Seats whose intro went out and whose programme says it is time to ask."""
     moment = now or timezone.now()
     seat_ids: list[int] = []
-    for programme in Programme.objects.filter(active=True):
+    # "Pair me now" pairs (an inactive programme of their own) are asked too.
+    for programme in Programme.objects.filter(Q(active=True) | Q(slug=ON_DEMAND_SLUG)):
         cutoff = moment - timedelta(days=programme.follow_up_after_days)
         seat_ids += (
             GroupMember.objects.filter(
@@ -323,9 +325,12 @@ def participation_update(
     opted_in: bool,
     skip_next_round: bool,
     paused_until: date | None,
+    on_demand: bool | None = None,
 ) -> Participation:
     participation.opted_in = opted_in
     participation.skip_next_round = skip_next_round
+    if on_demand is not None:
+        participation.on_demand = on_demand
     participation.paused_until = paused_until
     participation.auto_paused = False
     participation.save()

@@ -10,7 +10,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
-from matching import emails, meetings, selectors, services
+from matching import emails, meetings, on_demand, selectors, services
 from matching.models import Answer, GroupMember, MeetingNotice, Participation, Unmatched
 from notifications.models import Kind
 from notifications.services import notify
@@ -259,3 +259,10 @@ def meeting_notice_send(notice_id: int) -> None:
             sent_at=None
         ),
     )
+
+
+@shared_task(ignore_result=True)
+def pair_requests_tick() -> None:
+    """Beat runs this every 10 minutes: pair the "pair me now" requests that can be, those
+    waiting a day with a willing member (matching.on_demand)."""
+    on_demand.requests_match()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from matching import links, meetings, selectors, services
+from matching import links, meetings, on_demand, selectors, services
 from matching.forms import (
     AnswerForm,
     LinkAnswerForm,
@@ -53,6 +53,7 @@ def _mine_page(
         "matching/mine.html",
         {
             "page": page,
+            "extra": selectors.extra_coffee(user=user),
             "first_pair_at": first_pair_at,
             "form": form,
             "answers": Answer.choices,
@@ -83,6 +84,34 @@ def participation_settings(request: HttpRequest) -> HttpResponse:
     )
     services.participation_update(participation=participation, **form.cleaned_data)
     messages.success(request, _("Your coffee pair settings are saved."))
+    return redirect("matching:mine")
+
+
+@login_required
+@require_POST
+def pair_now(request: HttpRequest) -> HttpResponse:
+    """ "Pair me now": ask for an extra coffee (paired at once if someone else asked)."""
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        made = on_demand.request_make(user=user)
+    except on_demand.RequestRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("matching:mine")
+    if made.is_open:
+        messages.success(
+            request,
+            _("We are looking for someone for you. You'll get an email as soon as we find them."),
+        )
+    else:
+        messages.success(request, _("We found someone! Your intro is on its way."))
+    return redirect("matching:mine")
+
+
+@login_required
+@require_POST
+def pair_now_cancel(request: HttpRequest) -> HttpResponse:
+    if on_demand.request_cancel(user=request.user):  # type: ignore[arg-type]
+        messages.success(request, _("Done: we stopped looking."))
     return redirect("matching:mine")
 
 

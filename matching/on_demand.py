@@ -1,0 +1,196 @@
+""" "Pair me now": an extra coffee outside the rounds. A member asks; they are paired with
+another member who asked, or, once they have waited WILLING_AFTER, with a member who said
+they are happy to be asked (`Participation.on_demand`) and whose working hours meet theirs.
+The rules of the rounds hold: never a blocked pair, always a shared language, nobody met
+before while someone new is possible. Each pairing is a one-group round of the on-demand
+programme, so the intro, the meeting, the table and the follow-up work as for any round.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
+from matching.models import Group, GroupMember, PairRequest, Participation, Programme, Round
+from matching.services import (
+    blocked_pairs,
+    eligible_members,
+    pair_history,
+    weekly_utc_minutes,
+)
+from matching.signals import round_introduced
+from members.models import Acquaintance, User
+from members.services import acquaintances_record_groups
+
+# A request waits this long for another who asked, then a willing member is found.
+WILLING_AFTER = timedelta(hours=24)
+# One extra coffee a week: a member matched within this long may not ask again yet.
+ONE_PER = timedelta(days=7)
+
+
+class RequestRefused(ValueError):
+    """A request that cannot be made, with a reason the member can read."""
+
+
+def open_request(*, user: User) -> PairRequest | None:
+    return PairRequest.objects.filter(
+        user=user, matched_at__isnull=True, cancelled_at__isnull=True
+    ).first()
+
+
+def request_make(*, user: User, now: datetime | None = None) -> PairRequest:
+    """Ask for a coffee now (once: an open request is returned as it is), then try to pair
+    at once."""
+    now = now or timezone.now()
+    existing = open_request(user=user)
+    if existing is not None:
+        return existing
+    if not eligible_members(programme=_community(), on=now.date()).filter(pk=user.pk).exists():
+        raise RequestRefused(_("Take part in coffee pairs (and finish your profile) first."))
+    if PairRequest.objects.filter(user=user, matched_at__gte=now - ONE_PER).exists():
+        raise RequestRefused(_("You had an extra coffee this week already: ask again next week."))
+    try:
+        with transaction.atomic():
+            request = PairRequest.objects.create(user=user, created_at=now)
+    except IntegrityError:  # a double click: the other one made it
+        found = open_request(user=user)
+        assert found is not None
+        return found
+    requests_match(now=now)
+    request.refresh_from_db()
+    return request
+
+
+def request_cancel(*, user: User, now: datetime | None = None) -> bool:
+    return bool(
+        PairRequest.objects.filter(
+            user=user, matched_at__isnull=True, cancelled_at__isnull=True
+        ).update(cancelled_at=now or timezone.now())
+    )
+
+
+@dataclass(frozen=True)
+class _Someone:
+    user: User
+    languages: frozenset[str]
+    hours: tuple[tuple[int, int], ...]
+
+
+def _someone(user: User, now: datetime) -> _Someone:
+    return _Someone(
+        user=user,
+        languages=frozenset(language.code for language in user.profile.languages.all()),
+        hours=weekly_utc_minutes(user, week_of=now),
+    )
+
+
+def _overlap(first: _Someone, second: _Someone) -> int:
+    return sum(
+        max(0, min(a_end, b_end) - max(a_start, b_start))
+        for a_start, a_end in first.hours
+        for b_start, b_end in second.hours
+    )
+
+
+def _community() -> Programme:
+    return Programme.objects.get(slug=COMMUNITY_SLUG)
+
+
+def requests_match(*, now: datetime | None = None) -> int:
+    """Pair the open requests, oldest first: with another who asked, or, after
+    WILLING_AFTER, with a willing member. Returns how many pairs were made. Safe to run twice
+    at once: the open requests are locked while they are paired."""
+    now = now or timezone.now()
+    on_demand = Programme.objects.get(slug=ON_DEMAND_SLUG)
+    made = 0
+    with transaction.atomic():
+        requests = list(
+            PairRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(matched_at__isnull=True, cancelled_at__isnull=True)
+            .select_related("user__profile")
+            .order_by("created_at", "pk")
+        )
+        if not requests:
+            return 0
+        eligible = {
+            user.pk: user for user in eligible_members(programme=_community(), on=now.date())
+        }
+        asking = [r for r in requests if r.user_id in eligible]
+        willing_ids = set(
+            Participation.objects.filter(
+                programme__slug=COMMUNITY_SLUG, on_demand=True, user_id__in=list(eligible)
+            ).values_list("user_id", flat=True)
+        )
+        people = {pk: _someone(user, now) for pk, user in eligible.items()}
+        blocked = {frozenset(pair) for pair in blocked_pairs(eligible)}
+        met = {
+            frozenset(pair)
+            for programme in (_community(), on_demand)
+            for pair in pair_history(programme=programme, before=now)
+        }
+        taken: set[int] = set()
+        for request in asking:
+            me = request.user_id
+            if me in taken:
+                continue
+            others = [r.user_id for r in asking if r.user_id != me and r.user_id not in taken]
+            if now - request.created_at >= WILLING_AFTER:
+                others += [pk for pk in willing_ids if pk != me and pk not in taken]
+            partner = _best(me, others, people=people, blocked=blocked, met=met)
+            if partner is None:
+                continue
+            # One round per pair; rounds of a programme are unique by their time.
+            at = now + timedelta(microseconds=made)
+            _pair(on_demand, me, partner, requests=asking, now=at)
+            taken |= {me, partner}
+            made += 1
+    return made
+
+
+def _best(
+    me: int,
+    others: list[int],
+    *,
+    people: dict[int, _Someone],
+    blocked: set[frozenset[int]],
+    met: set[frozenset[int]],
+) -> int | None:
+    """The partner for `me` among `others`: a shared language, no block, some common working
+    time for a willing member; never met before if anyone is, then the most time in common,
+    then who asked first (the order of `others`)."""
+    mine = people[me]
+    best: tuple[bool, int, int] | None = None
+    chosen = None
+    for position, other in enumerate(dict.fromkeys(others)):
+        them = people[other]
+        if not mine.languages & them.languages or frozenset((me, other)) in blocked:
+            continue
+        overlap = _overlap(mine, them)
+        key = (frozenset((me, other)) not in met, overlap, -position)
+        if best is None or key > best:
+            best, chosen = key, other
+    return chosen
+
+
+def _pair(
+    programme: Programme, first: int, second: int, *, requests: list[PairRequest], now: datetime
+) -> None:
+    from matching import tasks  # the tasks module imports the services this one uses
+
+    round_ = Round.objects.create(programme=programme, scheduled_for=now, eligible_count=2)
+    group = Group.objects.create(round=round_, breakdown={"on_demand": 1.0})
+    seats = GroupMember.objects.bulk_create(
+        [GroupMember(group=group, round=round_, user_id=user_id) for user_id in (first, second)]
+    )
+    for request in requests:
+        if request.user_id in (first, second):
+            PairRequest.objects.filter(pk=request.pk).update(matched_round=round_, matched_at=now)
+    acquaintances_record_groups(
+        groups=[(first, second)], how=Acquaintance.How.PAIR, context=str(programme.name), at=now
+    )
+    seat_ids = [seat.pk for seat in seats]
+    transaction.on_commit(lambda: round_introduced.send(sender=Round, round_id=round_.pk))
+    transaction.on_commit(lambda: tasks.intros_enqueue(seat_ids, []))

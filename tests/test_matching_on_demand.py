@@ -1,0 +1,104 @@
+""" "Pair me now": two members who ask are paired at once; one who waits a day is paired with
+a member happy to be asked, never across a block or without a shared language, someone new
+first; one extra coffee a week; the page by POST only."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+
+from matching import on_demand, services, tasks
+from matching.apps import ON_DEMAND_SLUG
+from matching.models import GroupMember, PairRequest, Participation
+from members.models import User
+from tests.factories import BlockFactory
+from tests.test_matching_rounds import community, participant
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2027, 3, 24, 10, 0, tzinfo=UTC)
+
+
+def willing(user: User) -> User:
+    Participation.objects.filter(user=user).update(on_demand=True)
+    return user
+
+
+def partner_of(user: User) -> User | None:
+    seat = GroupMember.objects.filter(user=user, round__programme__slug=ON_DEMAND_SLUG).first()
+    if seat is None:
+        return None
+    return GroupMember.objects.exclude(user=user).get(group_id=seat.group_id).user
+
+
+def test_two_who_ask_are_paired_at_once_and_introduced(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    ana, ben = participant(email="ana@example.com"), participant(email="ben@example.com")
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        first = on_demand.request_make(user=ana)
+        assert first.is_open
+        assert on_demand.request_make(user=ana).pk == first.pk  # a double click: one request
+        second = on_demand.request_make(user=ben)
+
+    assert not second.is_open
+    assert partner_of(ana) == ben
+    assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.com", "ben@example.com"]
+    # One extra coffee a week.
+    with (
+        time_machine.travel(NOW + timedelta(days=3), tick=False),
+        pytest.raises(on_demand.RequestRefused),
+    ):
+        on_demand.request_make(user=ana)
+    with time_machine.travel(NOW + timedelta(days=8), tick=False):
+        assert on_demand.request_make(user=ana).is_open
+
+
+def test_after_a_day_a_willing_member_with_time_in_common_and_no_block_is_found() -> None:
+    asking = participant(email="asking@example.com", zone="Europe/Madrid")
+    blocked = willing(participant(email="blocked@example.com"))
+    BlockFactory.create(blocker=blocked, blocked=asking)
+    willing(participant(email="english@example.com", languages=("en",)))
+    participant(email="unwilling@example.com")  # takes part, but not on demand
+    met = willing(participant(email="met@example.com"))
+    new = willing(participant(email="new@example.com"))
+    # `met` was asking's pair in the last community round: someone new comes first.
+    with time_machine.travel(NOW - timedelta(days=10), tick=False):
+        Participation.objects.exclude(user__in=[asking, met]).update(opted_in=False)
+        services.round_create(programme=community(), scheduled_for=NOW - timedelta(days=10))
+        Participation.objects.update(opted_in=True)
+    assert GroupMember.objects.get(user=asking).group.members.filter(user=met).exists()
+
+    with time_machine.travel(NOW, tick=False):
+        request = on_demand.request_make(user=asking)
+    assert request.is_open  # nobody else asked, and willing members wait a day
+    with time_machine.travel(NOW + timedelta(hours=23), tick=False):
+        tasks.pair_requests_tick()
+    assert partner_of(asking) is None
+    with time_machine.travel(NOW + timedelta(hours=25), tick=False):
+        tasks.pair_requests_tick()
+        tasks.pair_requests_tick()  # twice: nothing more
+    assert partner_of(asking) == new
+    assert GroupMember.objects.filter(round__programme__slug=ON_DEMAND_SLUG).count() == 2
+
+
+def test_the_page_asks_by_post_shows_the_wait_and_stops_looking(client: Client) -> None:
+    ana = participant(email="ana@example.com")
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(ana)
+        assert client.get("/pairs/now/").status_code == 405
+        page = client.get("/pairs/").content.decode()
+        assert 'action="/pairs/now/"' in page
+        client.post("/pairs/now/")
+        page = client.get("/pairs/").content.decode()
+        assert 'action="/pairs/now/cancel/"' in page
+        client.post("/pairs/now/cancel/")
+        assert not PairRequest.objects.filter(matched_at__isnull=True, cancelled_at__isnull=True)
+        # Not taking part: asked to join first, nothing recorded.
+        Participation.objects.filter(user=ana).update(opted_in=False)
+        response = client.post("/pairs/now/", follow=True)
+        assert PairRequest.objects.count() == 1
+        assert response.status_code == 200
