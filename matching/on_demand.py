@@ -104,7 +104,6 @@ def requests_match(*, now: datetime | None = None) -> int:
     WILLING_AFTER, with a willing member. Returns how many pairs were made. Safe to run twice
     at once: the open requests are locked while they are paired."""
     now = now or timezone.now()
-    on_demand = Programme.objects.get(slug=ON_DEMAND_SLUG)
     made = 0
     with transaction.atomic():
         requests = list(
@@ -115,6 +114,7 @@ def requests_match(*, now: datetime | None = None) -> int:
         )
         if not requests:
             return 0
+        on_demand = Programme.objects.get(slug=ON_DEMAND_SLUG)
         eligible = {
             user.pk: user for user in eligible_members(programme=_community(), on=now.date())
         }
