@@ -211,6 +211,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.follow_ups_tick",
         "schedule": crontab(minute=17),
     },
+    # Favourite partners who both wished it meet again at their pace (matching/favourites.py).
+    "matching-favourites": {
+        "task": "matching.tasks.favourites_tick",
+        "schedule": crontab(hour="7", minute="23"),
+    },
     # "Pair me now" requests: paired with each other, or after a day with a willing member.
     "matching-pair-requests": {"task": "matching.tasks.pair_requests_tick", "schedule": 600.0},
     # Coffee meetings are reminded 10 minutes before (each time once: matching/meetings.py).

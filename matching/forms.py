@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from matching.models import Answer, Participation
+from matching.models import Answer, MeetAgain, Participation
 
 
 class ParticipationForm(forms.Form):
@@ -88,6 +88,19 @@ class RatingForm(forms.Form):
         ],
         coerce=int,
         widget=forms.RadioSelect,
+    )
+
+
+class MeetAgainForm(forms.Form):
+    """ "I'd like to meet again": how often, or not."""
+
+    every_weeks = forms.TypedChoiceField(
+        label=_("Meet again"),
+        choices=[("", _("Not planned")), *MeetAgain.Every.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("If they wish it too, we pair you again at that pace. They are not told."),
     )
 
 

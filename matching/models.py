@@ -336,3 +336,33 @@ class PairRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.matched_at is None and self.cancelled_at is None
+
+
+class MeetAgain(models.Model):
+    """A member's wish to meet a past partner again every `every_weeks` weeks. When both
+    wish it, matching.favourites pairs them at the slower of their two cadences, outside the
+    rounds. Private: the partner learns of it only by being paired again."""
+
+    class Every(models.IntegerChoices):
+        TWO = 2, _("every 2 weeks")
+        FOUR = 4, _("every 4 weeks")
+        EIGHT = 8, _("every 8 weeks")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="meet_again"
+    )
+    partner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    every_weeks = models.PositiveSmallIntegerField(_("how often"), choices=Every.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("wish to meet again")
+        verbose_name_plural = _("wishes to meet again")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "partner"], name="meet_again_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.partner} / {self.every_weeks}"

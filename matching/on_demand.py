@@ -6,6 +6,7 @@ before while someone new is possible. Each pairing is a one-group round of the o
 programme, so the intro, the meeting, the table and the follow-up work as for any round.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -144,7 +145,7 @@ def requests_match(*, now: datetime | None = None) -> int:
                 continue
             # One round per pair; rounds of a programme are unique by their time.
             at = now + timedelta(microseconds=made)
-            _pair(on_demand, me, partner, requests=asking, now=at)
+            pair_make(on_demand, me, partner, requests=asking, now=at)
             taken |= {me, partner}
             made += 1
     return made
@@ -175,9 +176,16 @@ def _best(
     return chosen
 
 
-def _pair(
-    programme: Programme, first: int, second: int, *, requests: list[PairRequest], now: datetime
+def pair_make(
+    programme: Programme,
+    first: int,
+    second: int,
+    *,
+    requests: Sequence[PairRequest] = (),
+    now: datetime,
 ) -> None:
+    """Two members introduced outside the rounds: a one-group round of `programme` at `now`
+    (unique for the programme), their requests marked matched, intros after the commit."""
     from matching import tasks  # the tasks module imports the services this one uses
 
     round_ = Round.objects.create(programme=programme, scheduled_for=now, eligible_count=2)

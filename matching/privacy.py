@@ -4,6 +4,7 @@ from typing import Any
 
 from matching.models import (
     GroupMember,
+    MeetAgain,
     Meeting,
     MeetingNotice,
     PairRequest,
@@ -66,6 +67,10 @@ def _export(user: User) -> dict[str, Any]:
             }
             for request in PairRequest.objects.filter(user=user).order_by("created_at")
         ],
+        "meet_again": [
+            {"partner": wish.partner.name, "every_weeks": wish.every_weeks}
+            for wish in MeetAgain.objects.filter(user=user).select_related("partner")
+        ],
         "rounds_without_a_pair": [
             _moment(entry.round.scheduled_for)
             for entry in Unmatched.objects.filter(user=user).select_related("round")
@@ -78,6 +83,8 @@ def _delete(user: User) -> None:
     Unmatched.objects.filter(user=user).delete()
     MeetingNotice.objects.filter(user=user).delete()
     PairRequest.objects.filter(user=user).delete()
+    MeetAgain.objects.filter(user=user).delete()
+    MeetAgain.objects.filter(partner=user).delete()
     MeetingNotice.objects.filter(by=user).update(by=None)
     # A time still waiting for an answer in their groups is withdrawn; agreed ones stay, as
     # the seats do, under “Former member”.
@@ -99,6 +106,7 @@ def register() -> None:
             "matching.Meeting",
             "matching.MeetingNotice",
             "matching.PairRequest",
+            "matching.MeetAgain",
         ),
         export=_export,
         delete=_delete,

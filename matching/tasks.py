@@ -10,7 +10,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
-from matching import emails, meetings, on_demand, selectors, services
+from matching import emails, favourites, meetings, on_demand, selectors, services
 from matching.models import Answer, GroupMember, MeetingNotice, Participation, Unmatched
 from notifications.models import Kind
 from notifications.services import notify
@@ -266,3 +266,10 @@ def pair_requests_tick() -> None:
     """Beat runs this every 10 minutes: pair the "pair me now" requests that can be, those
     waiting a day with a willing member (matching.on_demand)."""
     on_demand.requests_match()
+
+
+@shared_task(ignore_result=True)
+def favourites_tick() -> None:
+    """Beat runs this daily: pair again those who both wished it, when their time has come
+    (matching.favourites)."""
+    favourites.favourites_pair()

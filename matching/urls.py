@@ -9,6 +9,7 @@ urlpatterns = [
     path("settings/", views.participation_settings, name="settings"),
     path("answer/", views.answer_set, name="answer_set"),
     path("now/", views.pair_now, name="pair_now"),
+    path("again/<int:member_id>/", views.meet_again, name="meet_again"),
     path("now/cancel/", views.pair_now_cancel, name="pair_now_cancel"),
     path("answer/<str:token>/", views.answer, name="answer"),
     path("resume/<str:token>/", views.resume, name="resume"),

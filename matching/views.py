@@ -9,15 +9,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from matching import links, meetings, on_demand, selectors, services
+from matching import favourites, links, meetings, on_demand, selectors, services
 from matching.forms import (
     AnswerForm,
     LinkAnswerForm,
+    MeetAgainForm,
     MeetingTimeForm,
     ParticipationForm,
     RatingForm,
 )
-from matching.models import Answer, GroupMember, Participation
+from matching.models import Answer, GroupMember, MeetAgain, Participation
 from matching.schedule import next_round_for
 from members.forms import AcquaintanceNoteForm
 from members.models import User
@@ -32,6 +33,13 @@ def _mine_page(
         form = ParticipationForm.for_participation(
             page.participation, today=selectors.member_today(user)
         )
+    wishes = dict(MeetAgain.objects.filter(user=user).values_list("partner_id", "every_weeks"))
+    again_forms = {
+        partner.user.pk: MeetAgainForm(
+            initial={"every_weeks": wishes.get(partner.user.pk)}, prefix=f"again-{partner.user.pk}"
+        )
+        for partner in (page.current.partners if page.current else [])
+    }
     note_forms = {
         partner.user.pk: AcquaintanceNoteForm(
             instance=partner.acquaintance, prefix=f"note-{partner.user.pk}"
@@ -58,7 +66,7 @@ def _mine_page(
             "form": form,
             "answers": Answer.choices,
             "current_partners": [
-                (partner, note_forms.get(partner.user.pk))
+                (partner, note_forms.get(partner.user.pk), again_forms[partner.user.pk])
                 for partner in (page.current.partners if page.current else [])
             ],
         },
@@ -112,6 +120,26 @@ def pair_now(request: HttpRequest) -> HttpResponse:
 def pair_now_cancel(request: HttpRequest) -> HttpResponse:
     if on_demand.request_cancel(user=request.user):  # type: ignore[arg-type]
         messages.success(request, _("Done: we stopped looking."))
+    return redirect("matching:mine")
+
+
+@login_required
+@require_POST
+def meet_again(request: HttpRequest, member_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    partner = get_object_or_404(User, pk=member_id, is_active=True)
+    form = MeetAgainForm(request.POST, prefix=f"again-{partner.pk}")
+    if not form.is_valid():
+        messages.error(request, _("Choose how often, or “Not planned”."))
+        return redirect("matching:mine")
+    try:
+        favourites.meet_again_set(
+            user=user, partner=partner, every_weeks=form.cleaned_data["every_weeks"]
+        )
+    except favourites.WishRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Saved. Only you see it."))
     return redirect("matching:mine")
 
 
