@@ -27,6 +27,24 @@ class Programme(models.Model):
     slug = models.SlugField(_("slug"), unique=True)
     description = models.TextField(_("description"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # Who may join (besides the whole community's programme, which is for everyone): members
+    # who speak this language ("English practice"), or who have this interest.
+    language = models.ForeignKey(
+        "members.Language",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("for members who speak"),
+    )
+    interest = models.ForeignKey(
+        "members.Interest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("for members interested in"),
+    )
     cadence_days = models.PositiveSmallIntegerField(
         _("days between rounds"), default=14, validators=[MinValueValidator(1)]
     )

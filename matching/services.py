@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from matching import solver
-from matching.apps import ON_DEMAND_SLUG
+from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
 from matching.models import (
     Answer,
     Group,
@@ -48,6 +48,12 @@ def eligible_members(*, programme: Programme, on: date) -> QuerySet[User]:
             participations__opted_in=True,
             participations__skip_next_round=False,
             participations__auto_paused=False,
+        )
+        .filter(
+            # A programme for speakers of a language, or for an interest, pairs only them
+            # (whoever joined before changing their profile).
+            *([Q(profile__languages=programme.language_id)] if programme.language_id else []),
+            *([Q(profile__interests=programme.interest_id)] if programme.interest_id else []),
         )
         .exclude(
             pk__in=Participation.objects.filter(programme=programme, paused_until__gte=on).values(
@@ -351,6 +357,44 @@ def answer_record(*, seat: GroupMember, answer: str) -> GroupMember:
     return seat
 
 
+def programmes_open_to(*, user: User) -> list[tuple[Programme, bool, bool]]:
+    """The active programmes besides the whole community's, each with whether the member
+    may join (speaks its language, has its interest) and whether they take part."""
+    profile = user.profile
+    languages = set(profile.languages.values_list("code", flat=True))
+    interests = set(profile.interests.values_list("pk", flat=True))
+    taking_part = set(
+        Participation.objects.filter(user=user, opted_in=True).values_list(
+            "programme_id", flat=True
+        )
+    )
+    return [
+        (
+            programme,
+            (programme.language_id is None or programme.language_id in languages)
+            and (programme.interest_id is None or programme.interest_id in interests),
+            programme.pk in taking_part,
+        )
+        for programme in Programme.objects.filter(active=True)
+        .exclude(slug=COMMUNITY_SLUG)
+        .select_related("language", "interest")
+        .order_by("name")
+    ]
+
+
+def programme_join(*, programme: Programme, user: User, join: bool) -> Participation:
+    """Join (or leave) a programme from the member's settings; joining one the member does
+    not qualify for is refused (ValueError)."""
+    if join and not any(
+        found.pk == programme.pk and may for found, may, _in in programmes_open_to(user=user)
+    ):
+        raise ValueError("not open to this member")
+    participation = participation_get_or_create(programme=programme, user=user)
+    participation.opted_in = join
+    participation.save(update_fields=["opted_in", "updated_at"])
+    return participation
+
+
 def rating_record(*, seat: GroupMember, rating: int) -> GroupMember:
     """The member's own "how was it?", 1 to 5 (they may change it)."""
     seat.rating = rating
@@ -360,8 +404,6 @@ def rating_record(*, seat: GroupMember, rating: int) -> GroupMember:
 
 def community_opt_in_set(*, user: User, opted_in: bool) -> Participation:
     """Join or leave the whole community's programme (from onboarding)."""
-    from matching.apps import COMMUNITY_SLUG
-
     participation = participation_get_or_create(
         programme=Programme.objects.get(slug=COMMUNITY_SLUG), user=user
     )

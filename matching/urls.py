@@ -10,6 +10,7 @@ urlpatterns = [
     path("answer/", views.answer_set, name="answer_set"),
     path("now/", views.pair_now, name="pair_now"),
     path("again/<int:member_id>/", views.meet_again, name="meet_again"),
+    path("programmes/<slug:slug>/", views.programme_join, name="programme_join"),
     path("now/cancel/", views.pair_now_cancel, name="pair_now_cancel"),
     path("answer/<str:token>/", views.answer, name="answer"),
     path("resume/<str:token>/", views.resume, name="resume"),

@@ -18,7 +18,7 @@ from matching.forms import (
     ParticipationForm,
     RatingForm,
 )
-from matching.models import Answer, GroupMember, MeetAgain, Participation
+from matching.models import Answer, GroupMember, MeetAgain, Participation, Programme
 from matching.schedule import next_round_for
 from members.forms import AcquaintanceNoteForm
 from members.models import User
@@ -62,6 +62,7 @@ def _mine_page(
         {
             "page": page,
             "extra": selectors.extra_coffee(user=user),
+            "programmes": services.programmes_open_to(user=user),
             "first_pair_at": first_pair_at,
             "form": form,
             "answers": Answer.choices,
@@ -120,6 +121,25 @@ def pair_now(request: HttpRequest) -> HttpResponse:
 def pair_now_cancel(request: HttpRequest) -> HttpResponse:
     if on_demand.request_cancel(user=request.user):  # type: ignore[arg-type]
         messages.success(request, _("Done: we stopped looking."))
+    return redirect("matching:mine")
+
+
+@login_required
+@require_POST
+def programme_join(request: HttpRequest, slug: str) -> HttpResponse:
+    """Join or leave one of the other programmes (`join` is "1" or "0")."""
+    user: User = request.user  # type: ignore[assignment]
+    programme = get_object_or_404(Programme, slug=slug, active=True)
+    join = request.POST.get("join") == "1"
+    try:
+        services.programme_join(programme=programme, user=user, join=join)
+    except ValueError:
+        messages.error(request, _("This programme is for other members: see who it is for."))
+    else:
+        if join:
+            messages.success(request, _("You joined %(name)s.") % {"name": programme.name})
+        else:
+            messages.success(request, _("You left %(name)s.") % {"name": programme.name})
     return redirect("matching:mine")
 
 
