@@ -45,6 +45,14 @@ class Programme(models.Model):
         related_name="+",
         verbose_name=_("for members interested in"),
     )
+    mentoring = models.BooleanField(
+        _("mentoring"),
+        default=False,
+        help_text=_(
+            "Only a member open to mentoring with one open to being mentored; members who "
+            "are neither are left out."
+        ),
+    )
     cadence_days = models.PositiveSmallIntegerField(
         _("days between rounds"), default=14, validators=[MinValueValidator(1)]
     )

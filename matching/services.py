@@ -151,14 +151,38 @@ class Plan:
     result: solver.Result
 
 
+def _mentoring_pairs(
+    members: dict[int, User],
+) -> tuple[dict[int, User], list[tuple[int, int]]]:
+    """A mentoring programme's members (those open to mentoring or to being mentored) and
+    the pairs among them that are not a mentor with a mentee, which the solver treats as
+    blocked. Quadratic in the programme's size: mentoring circles are small."""
+    roles = {
+        pk: (user.profile.open_to_mentor, user.profile.open_to_be_mentored)
+        for pk, user in members.items()
+        if user.profile.open_to_mentor or user.profile.open_to_be_mentored
+    }
+    kept = {pk: members[pk] for pk in roles}
+    not_complementary = [
+        (a, b)
+        for a, b in combinations(sorted(roles), 2)
+        if not ((roles[a][0] and roles[b][1]) or (roles[a][1] and roles[b][0]))
+    ]
+    return kept, not_complementary
+
+
 def round_plan(*, programme: Programme, scheduled_for: datetime) -> Plan:
     """What a round at `scheduled_for` would pair, without saving anything."""
     on = scheduled_for.astimezone(ZoneInfo(programme.time_zone)).date()
     members = {user.pk: user for user in eligible_members(programme=programme, on=on)}
+    blocked = blocked_pairs(members)
+    if programme.mentoring:
+        members, not_complementary = _mentoring_pairs(members)
+        blocked += not_complementary
     candidates = [candidate_for(user, week_of=scheduled_for) for user in members.values()]
     result = solver.solve(
         candidates,
-        blocked=blocked_pairs(members),
+        blocked=blocked,
         history=pair_history(programme=programme, before=scheduled_for),
         settings=solver.Settings(seed=round_seed(programme, scheduled_for)),
     )
@@ -372,7 +396,8 @@ def programmes_open_to(*, user: User) -> list[tuple[Programme, bool, bool]]:
         (
             programme,
             (programme.language_id is None or programme.language_id in languages)
-            and (programme.interest_id is None or programme.interest_id in interests),
+            and (programme.interest_id is None or programme.interest_id in interests)
+            and (not programme.mentoring or profile.open_to_mentor or profile.open_to_be_mentored),
             programme.pk in taking_part,
         )
         for programme in Programme.objects.filter(active=True)

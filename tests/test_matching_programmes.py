@@ -67,3 +67,32 @@ def test_a_language_programme_pairs_only_its_speakers_in_rounds_of_its_own() -> 
     assert paired == {member.pk for member in speakers}
     # Its history is its own: the community programme's rounds are untouched.
     assert not GroupMember.objects.exclude(round=round_).exists()
+
+
+def test_a_mentoring_programme_pairs_only_a_mentor_with_a_mentee() -> None:
+    programme = Programme.objects.create(name="Mentoring", slug="mentoring", mentoring=True)
+    mentors = [participant(email=f"mentor{n}@example.com") for n in range(2)]
+    mentees = [participant(email=f"mentee{n}@example.com") for n in range(2)]
+    neither = participant(email="neither@example.com")
+    for member in mentors:
+        member.profile.open_to_mentor = True
+        member.profile.save()
+    for member in mentees:
+        member.profile.open_to_be_mentored = True
+        member.profile.save()
+    for member in [*mentors, *mentees, neither]:
+        Participation.objects.create(programme=programme, user=member)
+
+    round_, _ = services.round_create(programme=programme, scheduled_for=SLOT)
+
+    groups: dict[int, set[str]] = {}
+    for group_id, email in GroupMember.objects.filter(round=round_).values_list(
+        "group_id", "user__email"
+    ):
+        groups.setdefault(group_id, set()).add(email)
+    assert len(groups) == 2
+    for emails in groups.values():
+        assert {email[:6] for email in emails} == {"mentor", "mentee"}
+    assert neither.pk not in GroupMember.objects.filter(round=round_).values_list(
+        "user_id", flat=True
+    )
