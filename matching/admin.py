@@ -1,11 +1,14 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import transaction
 from django.db.models import (
+    Avg,
     Count,
+    DurationField,
+    F,
     IntegerField,
     Model,
     OuterRef,
@@ -206,6 +209,8 @@ class RoundAdmin(admin.ModelAdmin):
         "groups_count",
         "intros_sent",
         "intros_failed",
+        "agreed",
+        "time_to_agree",
         "met_rate",
     ]
     list_filter = ["programme"]
@@ -225,6 +230,16 @@ class RoundAdmin(admin.ModelAdmin):
                 failed_total=_count(GroupMember, intro_sent_at__isnull=True, intro_attempts__gt=0),
                 met_total=_count(GroupMember, answer="met"),
                 unmatched_total=_count(Unmatched),
+                agreed_total=_count(Group, meeting__accepted_at__isnull=False),
+                # From the intro to the time agreed on, on average over the groups that did.
+                agree_after=Subquery(
+                    Group.objects.filter(round=OuterRef("pk"), meeting__accepted_at__isnull=False)
+                    .order_by()
+                    .values("round")
+                    .annotate(after=Avg(F("meeting__accepted_at") - F("round__scheduled_for")))
+                    .values("after"),
+                    output_field=DurationField(),
+                ),
             )
         )
 
@@ -242,6 +257,20 @@ class RoundAdmin(admin.ModelAdmin):
     @admin.display(description=_("intros failed"), ordering="failed_total")
     def intros_failed(self, round_: Round) -> int:
         return round_.failed_total  # type: ignore[attr-defined,no-any-return]
+
+    @admin.display(description=_("agreed on a time"), ordering="agreed_total")
+    def agreed(self, round_: Round) -> int:
+        return round_.agreed_total  # type: ignore[attr-defined,no-any-return]
+
+    @admin.display(description=_("time to agree"), ordering="agree_after")
+    def time_to_agree(self, round_: Round) -> str:
+        after: timedelta | None = round_.agree_after  # type: ignore[attr-defined]
+        if after is None:
+            return "–"
+        hours = after.total_seconds() / 3600
+        if hours < 48:
+            return ngettext("%(n)d hour", "%(n)d hours", round(hours)) % {"n": round(hours)}
+        return ngettext("%(n)d day", "%(n)d days", round(hours / 24)) % {"n": round(hours / 24)}
 
     @admin.display(description=_("met rate"))
     def met_rate(self, round_: Round) -> str:

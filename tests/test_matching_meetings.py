@@ -18,7 +18,7 @@ from matching import links, meetings, services, tasks
 from matching.models import GroupMember, Meeting, MeetingNotice
 from members.models import User
 from tests.conftest import SmtpSink
-from tests.factories import onboarded_member
+from tests.factories import UserFactory, onboarded_member
 from tests.test_matching_rounds import community, participant
 
 pytestmark = pytest.mark.django_db
@@ -299,3 +299,21 @@ def test_choosing_the_time_the_other_proposed_is_agreeing_to_it(
         meetings.meeting_propose(seat=ana, starts_at=start)
         assert Meeting.objects.get(pk=meeting.pk).sequence == sequence
     assert MeetingNotice.objects.filter(what=MeetingNotice.What.SCHEDULED).count() == 2
+
+
+def test_staff_see_per_round_how_many_agreed_on_a_time_and_how_soon() -> None:
+    luis, _ana = pair()
+    round_ = luis.round
+    Meeting.objects.create(
+        group=luis.group,
+        starts_at=round_.scheduled_for + timedelta(days=3),
+        accepted_at=round_.scheduled_for + timedelta(hours=30),
+    )
+    staff = UserFactory.create(is_staff=True, is_superuser=True)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(staff)
+
+    page = client.get("/admin/matching/round/").content.decode()
+
+    assert '<td class="field-agreed">1</td>' in page
+    assert '<td class="field-time_to_agree">30 hours</td>' in page
