@@ -16,8 +16,9 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from demo.people import People, demo_users
+from matching import meetings
 from matching.apps import COMMUNITY_SLUG
-from matching.models import Answer, GroupMember, Programme, Round, Unmatched
+from matching.models import Answer, GroupMember, Meeting, Programme, Round, Unmatched
 from matching.selectors import names_of
 from matching.services import (
     community_opt_in_set,
@@ -78,6 +79,7 @@ def coffee_pairs_refresh(*, people: People, now: datetime) -> PairsReport:
             _round_started(round_, programme=programme, member=people.member, now=now)
     _fictional_answers(programme=programme, member=people.member, now=now)
     _member_told(programme=programme, member=people.member, now=now)
+    _partner_proposes(programme=programme, member=people.member, now=now)
     return PairsReport(latest=programme.rounds.order_by("-scheduled_for").first(), note=note)
 
 
@@ -181,3 +183,28 @@ def _member_told(*, programme: Programme, member: User, now: datetime) -> None:
             if seat.answer:
                 read.append(asked.notification.pk)
     notifications_mark_read(user=member, ids=read, now=now)
+
+
+def _partner_proposes(*, programme: Programme, member: User, now: datetime) -> None:
+    """The member login's latest partner has proposed a time, one of those suggested: the
+    pair's page offers "Accept this time". Once: a pair with a meeting is left as it is."""
+    seat = (
+        GroupMember.objects.filter(user=member, round__programme=programme, answer="")
+        .select_related("group")
+        .order_by("-round__scheduled_for")
+        .first()
+    )
+    if seat is None or Meeting.objects.filter(group_id=seat.group_id).exists():
+        return
+    partner = (
+        GroupMember.objects.filter(group_id=seat.group_id)
+        .exclude(user=member)
+        .select_related("user__profile")
+        .order_by("pk")
+        .first()
+    )
+    if partner is None:
+        return
+    slots = meetings.slots_suggest([partner.user, member], now=now)
+    if slots:
+        meetings.meeting_propose(seat=partner, starts_at=slots[0], now=now)
