@@ -189,7 +189,7 @@ def _partner_proposes(*, programme: Programme, member: User, now: datetime) -> N
     """The member login's latest partner has proposed a time, one of those suggested: the
     pair's page offers "Accept this time". Once: a pair with a meeting is left as it is."""
     seat = (
-        GroupMember.objects.filter(user=member, round__programme=programme, answer="")
+        GroupMember.objects.filter(user=member, round__programme=programme)
         .select_related("group")
         .order_by("-round__scheduled_for")
         .first()

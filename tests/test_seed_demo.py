@@ -22,7 +22,7 @@ from demo.seed import demo_seed
 from events.models import Event, Rsvp
 from events.rsvps import rsvp_set
 from events.services import event_cancel, event_create
-from matching.models import GroupMember, Round
+from matching.models import GroupMember, Meeting, Round
 from matching.services import community_opt_in_set, participations_to_auto_pause
 from members.models import Acquaintance, Profile, User
 from members.services import member_suspend
@@ -139,11 +139,15 @@ def test_a_fresh_demo_is_alive_around_now(django_capture_on_commit_callbacks: An
 
     # The member login's bell: their latest pair unread, a mention from the cafeteria.
     unread = Notification.objects.filter(user=member, read_at__isnull=True)
-    pair = unread.get(kind=Kind.PAIR_CREATED)
+    pair = unread.get(kind=Kind.PAIR_CREATED, key__startswith="pair:")
     partner = GroupMember.objects.filter(group__members__user=member, round=latest).exclude(
         user=member
     )[0]
     assert partner.user.name in pair.text
+    # ... who proposed a time for their coffee: one click accepts it.
+    proposed = unread.get(kind=Kind.PAIR_CREATED, key__startswith="meeting:")
+    assert partner.user.name in proposed.text
+    assert Meeting.objects.get(group=partner.group).proposed_by == partner.user
     assert unread.filter(kind=Kind.MENTION).exists()
     assert Notification.objects.filter(user=member, read_at__isnull=False).exists()
 
@@ -200,9 +204,9 @@ def test_seeding_weeks_later_moves_the_world_forward() -> None:
     member = User.objects.get(email=demo.MEMBER_EMAIL)
     seat = GroupMember.objects.get(user=member, round=latest)
     unread = Notification.objects.filter(user=member, read_at__isnull=True)
-    assert list(unread.filter(kind=Kind.PAIR_CREATED).values_list("key", flat=True)) == [
-        f"pair:{seat.pk}"
-    ]
+    assert list(
+        unread.filter(kind=Kind.PAIR_CREATED, key__startswith="pair:").values_list("key", flat=True)
+    ) == [f"pair:{seat.pk}"]
     slots = list(Round.objects.values_list("scheduled_for", flat=True))
     assert len(slots) == len(set(slots))
     # Made-up members answer often enough never to be paused for ignoring their pairs.
