@@ -137,11 +137,11 @@ class OptIn:
         return self.opted_in / self.members if self.members else None
 
 
-def pairing_opt_in(*, today: date, members_total: int) -> OptIn:
-    """Members taking part in the community programme now (opted in, not paused), of all
-    members. One query."""
+def pairing_opt_in(*, today: date, members_total: int, programme: str = COMMUNITY_SLUG) -> OptIn:
+    """Members taking part in a programme now (opted in, not paused), of all members. One
+    query."""
     counts = Participation.objects.filter(
-        programme__slug=COMMUNITY_SLUG,
+        programme__slug=programme,
         opted_in=True,
         user__is_active=True,
         user__deleted_at__isnull=True,
@@ -180,11 +180,13 @@ class RoundStats:
 SCHEDULED_SOON = timedelta(days=2)
 
 
-def rounds_queryset(period: Period) -> QuerySet[Round, tuple[Any, ...]]:
+def rounds_queryset(
+    period: Period, programme: str = COMMUNITY_SLUG
+) -> QuerySet[Round, tuple[Any, ...]]:
     agreed = Q(seats__group__meeting__accepted_at__isnull=False)
     return (
         Round.objects.filter(
-            programme__slug=COMMUNITY_SLUG,
+            programme__slug=programme,
             scheduled_for__gte=period.start,
             scheduled_for__lte=period.end,
         )
@@ -216,8 +218,8 @@ def rounds_queryset(period: Period) -> QuerySet[Round, tuple[Any, ...]]:
     )
 
 
-def rounds(period: Period) -> list[RoundStats]:
-    """The community programme's rounds in the period with their groups and answers: one
+def rounds(period: Period, programme: str = COMMUNITY_SLUG) -> list[RoundStats]:
+    """A programme's rounds in the period with their groups and answers: one
     query (a single to-many join, so the counts do not multiply each other)."""
     return [
         RoundStats(
@@ -241,7 +243,7 @@ def rounds(period: Period) -> list[RoundStats]:
             follow_up_after_days,
             scheduled,
             soon,
-        ) in rounds_queryset(period)
+        ) in rounds_queryset(period, programme)
     ]
 
 

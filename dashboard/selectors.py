@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from dashboard import charts, metrics
 from dashboard.charts import Chart, Series
+from matching.apps import COMMUNITY_SLUG
 
 
 def _count(value: float) -> str:
@@ -301,10 +302,11 @@ class Figures:
 CACHE_SECONDS = 5 * 60
 
 
-def figures_for(*, days: int, now: datetime) -> Figures:
+def figures_for(*, days: int, now: datetime, programme: str = COMMUNITY_SLUG) -> Figures:
     # Keyed by the five-minute slot as well: everyone sees the same figures within a slot, and
     # new ones from the next slot on, whatever the cache's own clock.
-    key = f"dashboard:figures:v2:{days}:{int(now.timestamp()) // CACHE_SECONDS}"
+    slot = int(now.timestamp()) // CACHE_SECONDS
+    key = f"dashboard:figures:v3:{days}:{programme}:{slot}"
     cached = cache.get(key)
     if isinstance(cached, Figures):
         return cached
@@ -314,8 +316,10 @@ def figures_for(*, days: int, now: datetime) -> Figures:
     figures = Figures(
         period=period,
         members=member_stats,
-        opt_in=metrics.pairing_opt_in(today=today, members_total=member_stats.total),
-        rounds=metrics.rounds(period),
+        opt_in=metrics.pairing_opt_in(
+            today=today, members_total=member_stats.total, programme=programme
+        ),
+        rounds=metrics.rounds(period, programme),
         room_use=metrics.room_use(period),
         events=metrics.events(period),
         newsletter=metrics.newsletter(period) if metrics.newsletter_installed() else None,
@@ -330,8 +334,8 @@ class Dashboard:
     sections: list[Section]
 
 
-def dashboard_for(*, days: int, now: datetime) -> Dashboard:
-    figures = figures_for(days=days, now=now)
+def dashboard_for(*, days: int, now: datetime, programme: str = COMMUNITY_SLUG) -> Dashboard:
+    figures = figures_for(days=days, now=now, programme=programme)
     period = figures.period
     sections = [
         _members_section(period, figures.members),

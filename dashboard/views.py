@@ -7,6 +7,7 @@ from core.access import staff_required
 from dashboard.forms import PeriodForm
 from dashboard.metrics import DEFAULT_PERIOD
 from dashboard.selectors import dashboard_for
+from matching.apps import COMMUNITY_SLUG
 
 REPORTS_PER_PAGE = 25
 
@@ -15,7 +16,9 @@ REPORTS_PER_PAGE = 25
 @staff_required
 def index(request: HttpRequest) -> HttpResponse:
     # Always bound, so the select shows the period in use; a made-up value falls back.
-    form = PeriodForm(request.GET or {"days": DEFAULT_PERIOD})
-    days = form.cleaned_data["days"] if form.is_valid() else DEFAULT_PERIOD
-    dashboard = dashboard_for(days=days, now=timezone.now())
+    form = PeriodForm(request.GET or {"days": DEFAULT_PERIOD, "programme": COMMUNITY_SLUG})
+    valid = form.is_valid()
+    days = form.cleaned_data["days"] if valid else DEFAULT_PERIOD
+    programme = (form.cleaned_data["programme"] if valid else "") or COMMUNITY_SLUG
+    dashboard = dashboard_for(days=days, now=timezone.now(), programme=programme)
     return render(request, "dashboard/index.html", {"form": form, "dashboard": dashboard})

@@ -180,6 +180,13 @@ def test_pairing_numbers(community: dict[str, Any]) -> None:
     ]
     assert [r.met_rate for r in rounds] == [0.5, 1.0]
     assert [(r.scheduled, r.scheduled_soon) for r in rounds] == [(1, 1), (1, 0)]
+    # Each programme has its own figures.
+    others = metrics.rounds(Period.ending(NOW, days=30), other.slug)
+    assert [r.scheduled_for for r in others] == [days_ago(6)]
+    assert (
+        metrics.pairing_opt_in(today=NOW.date(), members_total=7, programme=other.slug).opted_in
+        == 1
+    )
 
 
 def test_the_met_rate_leaves_out_rounds_still_waiting_for_answers(
@@ -338,6 +345,30 @@ def test_the_page_shows_the_seeded_numbers(staff: User, community: dict[str, Any
     html = response.content.decode()
     assert '<title id="met-rate-title">Met rate per round</title>' in html
     assert "<table>" in html
+
+
+def test_staff_choose_whose_coffee_pairs_the_dashboard_shows(
+    staff: User, community: dict[str, Any]
+) -> None:
+    seed_everything(staff, community, scale=2)
+    english = ProgrammeFactory.create(slug="english-practice", name="English practice")
+    RoundFactory.create(programme=english, scheduled_for=days_ago(3))
+
+    response = client_for(staff).get("/staff/?days=30&programme=english-practice")
+
+    headlines = {
+        h.label: h.value for s in response.context["dashboard"].sections for h in s.headlines
+    }
+    assert headlines["Rounds"] == "1"
+    assert '<option value="english-practice" selected>English practice</option>' in (
+        response.content.decode()
+    )
+    # An unknown programme falls back to the community's.
+    response = client_for(staff).get("/staff/?days=30&programme=nope")
+    headlines = {
+        h.label: h.value for s in response.context["dashboard"].sections for h in s.headlines
+    }
+    assert headlines["Rounds"] == "2"
 
 
 def test_an_unknown_period_falls_back_to_thirty_days(staff: User) -> None:

@@ -123,7 +123,7 @@ def test_the_dashboard_draws_every_chart(
 
     page.get_by_role("combobox", name="Period").select_option("365")
     page.get_by_role("button", name="Show").click()
-    expect(page).to_have_url(f"{asgi_server}/staff/?days=365")
+    expect(page).to_have_url(f"{asgi_server}/staff/?days=365&programme=community")
     expect(page.locator("svg[role=img]")).to_have_count(8)
 
 
