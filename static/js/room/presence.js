@@ -28,7 +28,17 @@ function buildPresenceItem(member) {
   return item;
 }
 
+// The server batches presence changes (one update a second) and does not echo a socket's own
+// status change back to it; but a batch read just before that change (leaving a table, say)
+// still carries the old status and may arrive after it. For this long after changing it
+// here, my own status is the one I chose.
+const OWN_CHANGE_SETTLE_MS = 3000;
+let ownChangeAt = 0;
+
 function upsertMember(member) {
+  if (member.id === live.me.id && Date.now() - ownChangeAt < OWN_CHANGE_SETTLE_MS) {
+    member = { ...member, status: statusSelect.dataset.current };
+  }
   let item = presenceItem(member.id);
   if (!item) {
     item = buildPresenceItem(member);
@@ -100,6 +110,7 @@ export function changeStatus(value) {
     return;
   }
   statusSelect.value = statusSelect.dataset.current = value;
+  ownChangeAt = Date.now();
   // The server tells everyone else; this connection gets no update for its own change.
   const mine = presenceItem(live.me.id);
   if (mine) {
