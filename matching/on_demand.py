@@ -9,6 +9,7 @@ programme, so the intro, the meeting, the table and the follow-up work as for an
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import combinations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,12 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
 from matching.models import Group, GroupMember, PairRequest, Participation, Programme, Round
-from matching.services import (
-    blocked_pairs,
-    eligible_members,
-    pair_history,
-    weekly_utc_minutes,
-)
+from matching.services import blocked_pairs, eligible_members, weekly_utc_minutes
 from matching.signals import round_introduced
 from members.models import Acquaintance, User
 from members.services import acquaintances_record_groups
@@ -116,22 +112,25 @@ def requests_match(*, now: datetime | None = None) -> int:
         if not requests:
             return 0
         on_demand = Programme.objects.get(slug=ON_DEMAND_SLUG)
-        eligible = {
-            user.pk: user for user in eligible_members(programme=_community(), on=now.date())
-        }
-        asking = [r for r in requests if r.user_id in eligible]
+        # Only those who asked and those happy to be asked are read, not the whole community:
+        # this runs every few minutes.
         willing_ids = set(
             Participation.objects.filter(
-                programme__slug=COMMUNITY_SLUG, on_demand=True, user_id__in=list(eligible)
+                programme__slug=COMMUNITY_SLUG, on_demand=True
             ).values_list("user_id", flat=True)
         )
+        concerned = willing_ids | {request.user_id for request in requests}
+        eligible = {
+            user.pk: user
+            for user in eligible_members(programme=_community(), on=now.date()).filter(
+                pk__in=concerned
+            )
+        }
+        asking = [r for r in requests if r.user_id in eligible]
+        willing_ids &= set(eligible)
         people = {pk: _someone(user, now) for pk, user in eligible.items()}
         blocked = {frozenset(pair) for pair in blocked_pairs(eligible)}
-        met = {
-            frozenset(pair)
-            for programme in (_community(), on_demand)
-            for pair in pair_history(programme=programme, before=now)
-        }
+        met = _met_among(list(eligible))
         taken: set[int] = set()
         for request in asking:
             me = request.user_id
@@ -149,6 +148,20 @@ def requests_match(*, now: datetime | None = None) -> int:
             taken |= {me, partner}
             made += 1
     return made
+
+
+def _met_among(user_ids: list[int]) -> set[frozenset[int]]:
+    """The pairs of these members who were introduced before, in the community's rounds or
+    on demand: two queries, whatever the length of the history."""
+    seats = GroupMember.objects.filter(
+        user_id__in=user_ids, round__programme__slug__in=(COMMUNITY_SLUG, ON_DEMAND_SLUG)
+    )
+    groups: dict[int, list[int]] = {}
+    for group_id, user_id in GroupMember.objects.filter(
+        group_id__in=seats.values("group_id"), user_id__in=user_ids
+    ).values_list("group_id", "user_id"):
+        groups.setdefault(group_id, []).append(user_id)
+    return {frozenset(pair) for members in groups.values() for pair in combinations(members, 2)}
 
 
 def _best(
