@@ -273,10 +273,6 @@ class MeetingPage:
             self.meeting is not None and self.meeting.starts_at is not None and not self.scheduled
         )
 
-    @property
-    def can_accept(self) -> bool:
-        return self.proposed and not self.proposed_by_me
-
 
 def meeting_page(*, seat: GroupMember) -> MeetingPage:
     others = group_others(seat=seat)
