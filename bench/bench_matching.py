@@ -150,7 +150,7 @@ def quality(size: int = 300, seed: int = SEED) -> tuple[float, float, float]:
     started = time.perf_counter()
     result = solve(members, settings=settings)
     solver_time = time.perf_counter() - started
-    problem = _Problem(members, (), {}, settings)
+    problem = _Problem(members, (), {}, {}, settings)
     graph = nx.Graph()
     for i, j in combinations(range(problem.n), 2):
         weight = problem.weight(i, j)

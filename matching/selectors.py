@@ -232,6 +232,7 @@ def score_explained(*, members: Sequence[User], breakdown: Mapping[str, float]) 
     labels = {
         "mentoring": _("a mentor and a mentee (%(points)s)"),
         "random": _("chance (%(points)s)"),
+        "apart_penalty": _("no common working hour (%(points)s)"),
         "repeat_penalty": _("met before (%(points)s)"),
     }
     # jsonb keeps no key order: the parts come in a fixed one, any unknown part last.

@@ -105,10 +105,18 @@ def candidate_for(user: User, *, week_of: datetime) -> solver.Candidate:
     )
 
 
-def pair_history(*, programme: Programme, before: datetime) -> dict[tuple[int, int], int]:
-    """Pairs that met in any earlier round of the programme -> how many rounds ago (1 =
-    last), the latest time they met. The whole history: a pair from the first year is still
-    a repeat in the third, while partners never met remain."""
+@dataclass(frozen=True)
+class History:
+    """What the solver needs to know of a programme's earlier rounds."""
+
+    pairs: dict[tuple[int, int], int]  # pairs that met -> how many rounds ago (1 = last)
+    trios: dict[int, int]  # members -> how many trios they were in
+
+
+def pair_history(*, programme: Programme, before: datetime) -> History:
+    """Every earlier round of the programme: pairs that met, the latest time they met, and
+    who was in how many trios. The whole history: a pair from the first year is still a
+    repeat in the third, while partners never met remain."""
     rounds = list(
         Round.objects.filter(programme=programme, scheduled_for__lt=before)
         .order_by("-scheduled_for")
@@ -121,11 +129,15 @@ def pair_history(*, programme: Programme, before: datetime) -> dict[tuple[int, i
     )
     for group_id, round_id, user_id in seats.iterator(chunk_size=10_000):
         groups.setdefault(group_id, (round_id, []))[1].append(user_id)
-    history: dict[tuple[int, int], int] = {}
+    pairs: dict[tuple[int, int], int] = {}
+    trios: dict[int, int] = {}
     for round_id, members in groups.values():
         for first, second in combinations(sorted(members), 2):
-            history[(first, second)] = min(history.get((first, second), 10**6), ago[round_id])
-    return history
+            pairs[(first, second)] = min(pairs.get((first, second), 10**6), ago[round_id])
+        if len(members) == 3:
+            for user_id in members:
+                trios[user_id] = trios.get(user_id, 0) + 1
+    return History(pairs=pairs, trios=trios)
 
 
 def blocked_pairs(user_ids: Iterable[int]) -> list[tuple[int, int]]:
@@ -180,10 +192,12 @@ def round_plan(*, programme: Programme, scheduled_for: datetime) -> Plan:
         members, not_complementary = _mentoring_pairs(members)
         blocked += not_complementary
     candidates = [candidate_for(user, week_of=scheduled_for) for user in members.values()]
+    history = pair_history(programme=programme, before=scheduled_for)
     result = solver.solve(
         candidates,
         blocked=blocked,
-        history=pair_history(programme=programme, before=scheduled_for),
+        history=history.pairs,
+        trio_counts=history.trios,
         settings=solver.Settings(seed=round_seed(programme, scheduled_for)),
     )
     return Plan(programme=programme, scheduled_for=scheduled_for, members=members, result=result)

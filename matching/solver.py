@@ -1,6 +1,6 @@
 """The coffee-pair solver: members who opted in are paired two by two, with one trio when
 the count is odd. A pure module (standard library only) so it is tested and benchmarked alone;
-`docs/matching.md` explains the algorithm and how each hard rule is guaranteed.
+`docs/matching.md` explains the algorithm and how each rule is guaranteed.
 
 Contract of `solve`:
 
@@ -8,14 +8,18 @@ Contract of `solve`:
 2. every pair in a group shares a language;
 3. every member is in exactly one group or in `unmatched`; groups have two members, and at
    most one has three (made only to absorb a member who would otherwise stay unmatched).
-   Up to `FULL_GRAPH_LIMIT` members every valid pair is considered, so as many members as
-   possible are placed (maximum matching by augmenting paths, plus an exhaustive trio search
-   up to `TRIO_EXACT_LIMIT` members). Above it, candidates are sampled, and the members left
-   unmatched have every valid pair of theirs added before the augmenting-path repair;
-4. a pair that met before is used only when needed to place more members: the matching is
-   first made maximum on never-met pairs, then extended with past pairs, the oldest first.
-   Up to `FULL_GRAPH_LIMIT` members: when never-met pairs alone can place as many members
-   as all valid pairs can, the result holds no repeat.
+   Up to `FULL_GRAPH_LIMIT` members every valid pair is considered and as many members as
+   possible are placed: a maximum matching (augmenting paths), then a trio whenever one
+   places one member more (every triangle through a member some maximum matching leaves
+   out). Above it, candidates are sampled, and the members left unmatched have every valid
+   pair of theirs added before the augmenting-path repair;
+4. pairs are let in by tiers, each used only when the tiers before cannot place as many
+   members: never-met pairs whose working hours overlap, then never-met pairs with no common
+   hour, then pairs that met before, the oldest first. Up to `FULL_GRAPH_LIMIT` members:
+   when a tier's pairs alone can place as many members as all valid pairs can (trio
+   included), every group lies in that tier;
+5. the trio goes to members who have been in fewer trios (`trio_counts`): the result's trio
+   minimises the largest count among its members over the trios that place as many.
 
 The same input and seed give the same result whatever the order of `candidates`; the work
 is bounded by counts, never by the clock, so a slower machine does not change the answer.
@@ -33,7 +37,6 @@ from types import MappingProxyType
 WEEK_MINUTES = 7 * 24 * 60
 FULL_HOURS_MINUTES = 40 * 60  # an overlap of a 40-hour week scores 1
 FULL_GRAPH_LIMIT = 300  # up to this many members, every valid pair is a candidate
-TRIO_EXACT_LIMIT = 30  # up to this many members, the trio search tries every triangle
 CANDIDATES_PER_MEMBER = 20  # sampled pairs proposed by each member above FULL_GRAPH_LIMIT
 # 2-opt evaluations: counted, never timed, so the answer does not depend on the machine.
 # Enough to converge on a complete graph; a thin layer at scale, where time is short.
@@ -43,10 +46,19 @@ SWAPS_PER_MEMBER_AT_SCALE = 2
 # A repeat costs more than any pair can score (at most ~3), so no score gain ever buys one;
 # the part that shrinks with age makes an older repeat cheaper than a recent one.
 REPEAT_PENALTY = 100.0
-PARTS = ("overlap", "interests", "mentoring", "random", "repeat_penalty")
+# A pair with no common working hour costs more than any swap of two pairs can gain (~6),
+# and much less than a repeat: strangers who cannot meet in working hours come before a
+# repeat, never before strangers who can.
+APART_PENALTY = 10.0
+PARTS = ("overlap", "interests", "mentoring", "random", "apart_penalty", "repeat_penalty")
+# Triangles whose removal is tested when the trio needs the matching rebuilt around it,
+# per member: enough for every sparse case (few triangles) and every dense one (the first
+# test succeeds); a count, so the answer does not depend on the machine.
+TRIO_TESTS_PER_MEMBER = 20
 HOUR_BANDS = 12  # two-hour bands of the working day, for sampling candidates
 
 _NO_HISTORY: Mapping[tuple[int, int], int] = MappingProxyType({})
+_NO_COUNTS: Mapping[int, int] = MappingProxyType({})
 _MASK64 = (1 << 64) - 1
 
 
@@ -90,30 +102,36 @@ def solve(
     *,
     blocked: Collection[tuple[int, int]] = (),
     history: Mapping[tuple[int, int], int] = _NO_HISTORY,
+    trio_counts: Mapping[int, int] = _NO_COUNTS,
     settings: Settings,
 ) -> Result:
     """Pair the candidates for one round (see the module docstring for the guarantees).
 
     `blocked` holds pairs (either order) that must never meet; `history` maps pairs (either
-    order) that met before to how many rounds ago (1 = last round). Pairs naming unknown
-    ids are ignored. Raises ValueError on duplicate ids or hours outside the week.
+    order) that met before to how many rounds ago (1 = last round); `trio_counts` maps
+    members to how many trios they were in. Pairs or members naming unknown ids are ignored.
+    Raises ValueError on duplicate ids or hours outside the week.
     """
-    problem = _Problem(candidates, blocked, history, settings)
-    n = problem.n
+    problem = _Problem(candidates, blocked, history, trio_counts, settings)
     graph = _candidate_graph(problem)
     mate = _greedy(problem, graph)
-    _augment(graph, mate)
-    if n > FULL_GRAPH_LIMIT:
-        # Whoever sampling left out gets every valid pair of theirs, then a second repair.
-        left_out = [u for u in range(n) if mate[u] < 0]
+    tiers = graph.tiers()
+    fresh_tiers = 2  # never-met pairs that overlap, then all never-met pairs
+    _augment(problem, tiers[:fresh_tiers], mate)
+    if problem.n > FULL_GRAPH_LIMIT:
+        # Whoever sampling left out gets every valid pair of theirs, then a second repair,
+        # still on never-met pairs: a repeat only once strangers are exhausted for them.
+        left_out = [u for u in range(problem.n) if mate[u] < 0 and problem.has_partner[u]]
         if len(left_out) > 1:
             for u in left_out:
                 graph.add_all_valid_pairs(u)
-            _augment(graph, mate)
-    if n <= FULL_GRAPH_LIMIT:
-        budget = SWAPS_PER_MEMBER * n
+            tiers = graph.tiers()
+            _augment(problem, tiers[:fresh_tiers], mate)
+    _augment(problem, tiers, mate, skip=fresh_tiers)
+    if problem.n <= FULL_GRAPH_LIMIT:
+        budget = SWAPS_PER_MEMBER * problem.n
     else:
-        budget = SWAPS_AT_SCALE + SWAPS_PER_MEMBER_AT_SCALE * n
+        budget = SWAPS_AT_SCALE + SWAPS_PER_MEMBER_AT_SCALE * problem.n
     _improve(problem, graph, mate, budget=budget)
     trio = _make_trio(problem, graph, mate)
     return _result(problem, mate, trio)
@@ -130,6 +148,7 @@ class _Problem:
         candidates: Sequence[Candidate],
         blocked: Collection[tuple[int, int]],
         history: Mapping[tuple[int, int], int],
+        trio_counts: Mapping[int, int],
         settings: Settings,
     ) -> None:
         self.members = sorted(candidates, key=lambda c: c.id)
@@ -144,19 +163,45 @@ class _Problem:
         index = {member_id: i for i, member_id in enumerate(self.ids)}
         # Sorted, so that bit numbers (and sampling) do not depend on string hashing.
         codes = sorted({code for c in self.members for code in c.languages})
-        bit = {code: 1 << k for k, code in enumerate(codes)}
-        self.language_bits = [sum(bit[code] for code in c.languages) for c in self.members]
+        number = {code: k for k, code in enumerate(codes)}
+        # Numbers for the pools, a bitmask for validity (one `&` a pair).
+        self.languages = [tuple(sorted(number[code] for code in c.languages)) for c in self.members]
+        self.language_bits = [sum(1 << k for k in numbers) for numbers in self.languages]
         masks: dict[tuple[tuple[int, int], ...], int] = {}  # identical weeks share one int
         self.hours = [masks.setdefault(c.hours, _hours_mask(c.hours)) for c in self.members]
         self.interests = [c.interests for c in self.members]
         self.mentor = [c.mentor for c in self.members]
         self.mentee = [c.mentee for c in self.members]
+        self.trios = [trio_counts.get(member_id, 0) for member_id in self.ids]
         self.blocked: dict[int, set[int]] = {}
         for a, b in blocked:
             if a in index and b in index and a != b:
                 self.blocked.setdefault(index[a], set()).add(index[b])
                 self.blocked.setdefault(index[b], set()).add(index[a])
+        # Who shares a language with whom, by language: every valid partner of a member is
+        # in the pools of its languages, so nothing needs to scan the whole community.
+        self.speakers: dict[int, list[int]] = {}
+        for i, numbers in enumerate(self.languages):
+            for language in numbers:
+                self.speakers.setdefault(language, []).append(i)
+        self.has_partner = [self._has_partner(i) for i in range(self.n)]
         self._cache: dict[int, float | None] = {}
+
+    def _has_partner(self, i: int) -> bool:
+        """Whether any valid pair of i exists: linear in the community overall, since a
+        member looks past the first few speakers of its languages only when it blocked
+        (or was blocked by) them."""
+        blocked = self.blocked.get(i, ())
+        for language in self.languages[i]:
+            for j in self.speakers[language]:
+                if j != i and j not in blocked:
+                    return True
+        return False
+
+    def partners(self, i: int) -> Iterable[int]:
+        """Every member sharing a language with i (some twice), for `valid` to filter."""
+        for language in self.languages[i]:
+            yield from self.speakers[language]
 
     def valid(self, i: int, j: int) -> bool:
         """Rules 1 and 2: a shared language and no block."""
@@ -166,6 +211,10 @@ class _Problem:
             and j not in self.blocked.get(i, ())
         )
 
+    def apart(self, i: int, j: int) -> bool:
+        """No common working minute in the week."""
+        return self.hours[i] & self.hours[j] == 0
+
     def rounds_ago(self, i: int, j: int) -> int | None:
         a, b = self.ids[i], self.ids[j]
         ago = self.history.get((a, b))
@@ -173,7 +222,7 @@ class _Problem:
             ago = self.history.get((b, a))
         return None if ago is None else max(1, ago)
 
-    def parts(self, i: int, j: int) -> tuple[float, float, float, float, float]:
+    def parts(self, i: int, j: int) -> tuple[float, ...]:
         """The parts of a pair's score, in the order of `PARTS`; they sum to the score."""
         s = self.settings
         overlap = (self.hours[i] & self.hours[j]).bit_count()
@@ -186,15 +235,19 @@ class _Problem:
             s.interest_weight * (shared / union if union else 0.0),
             s.mentoring_weight if complementary else 0.0,
             s.randomness * _noise(s.seed, self.ids[i], self.ids[j]),
+            0.0 if overlap else -APART_PENALTY,
             0.0 if ago is None else -REPEAT_PENALTY * (1 + 1 / ago),
         )
 
     def fresh_score(self, i: int, j: int) -> float:
         """`sum(parts(i, j))` for a pair that never met: the hot path, written out flat."""
         overlap = (self.hours[i] & self.hours[j]).bit_count()
-        score = self.overlap_unit * (
-            overlap if overlap < FULL_HOURS_MINUTES else FULL_HOURS_MINUTES
-        )
+        if overlap:
+            score = self.overlap_unit * (
+                overlap if overlap < FULL_HOURS_MINUTES else FULL_HOURS_MINUTES
+            )
+        else:
+            score = -APART_PENALTY
         a, b = self.interests[i], self.interests[j]
         if a and b:
             shared = len(a & b)
@@ -205,7 +258,7 @@ class _Problem:
         return score + self.settings.randomness * _noise(self.seed, self.ids[i], self.ids[j])
 
     def weight(self, i: int, j: int) -> float | None:
-        """The pair's score (repeat penalty included), or None when the pair is not valid.
+        """The pair's score (penalties included), or None when the pair is not valid.
 
         Cached only for small communities: at scale the cache would outgrow the graph.
         """
@@ -243,49 +296,76 @@ def _noise(seed: int, a: int, b: int) -> float:
 
 
 class _Graph:
-    """Candidate pairs as adjacency lists, never-met pairs apart from past ones.
-
-    `fresh[i]` lists i's never-met partners, `past[i]` its (partner, rounds ago) pairs. A
-    neighbour may appear twice; every algorithm here tolerates it.
+    """Candidate pairs as adjacency lists, by tier: never-met pairs whose hours overlap
+    (`near`), never-met pairs with no common hour (`apart`), and pairs that met before
+    (`past`, with how many rounds ago). A neighbour may appear twice; every algorithm here
+    tolerates it.
     """
 
     def __init__(self, problem: _Problem) -> None:
         self.problem = problem
-        self.fresh: list[list[int]] = [[] for _ in range(problem.n)]
+        self.near: list[list[int]] = [[] for _ in range(problem.n)]
+        self.apart: list[list[int]] = [[] for _ in range(problem.n)]
         self.past: list[list[tuple[int, int]]] = [[] for _ in range(problem.n)]
-        self.fresh_edges: list[tuple[int, int]] = []
+        self.near_edges: list[tuple[int, int]] = []
         self._complete: set[int] = set()
 
     def add(self, i: int, j: int) -> None:
-        if not self.problem.valid(i, j):
+        problem = self.problem
+        if not problem.valid(i, j):
             return
-        ago = self.problem.rounds_ago(i, j)
-        if ago is None:
-            self.fresh[i].append(j)
-            self.fresh[j].append(i)
-            self.fresh_edges.append((i, j))
-        else:
+        ago = problem.rounds_ago(i, j)
+        if ago is not None:
             self.past[i].append((j, ago))
             self.past[j].append((i, ago))
+            return
+        if problem.apart(i, j):
+            self.apart[i].append(j)
+            self.apart[j].append(i)
+        else:
+            self.near[i].append(j)
+            self.near[j].append(i)
+            self.near_edges.append((i, j))
 
     def add_all_valid_pairs(self, i: int) -> None:
         """Every valid pair of i, so i's fate does not depend on sampling."""
         if i in self._complete:
             return
         self._complete.add(i)
-        known = set(self.fresh[i]) | {j for j, _ in self.past[i]}
-        for j in range(self.problem.n):
+        known = set(self.adjacent(i))
+        known.add(i)
+        for j in self.problem.partners(i):
             if j not in known and j not in self._complete:
+                known.add(j)
                 self.add(i, j)
 
-    def neighbours(self, min_age: int | None) -> Callable[[int], Iterable[int]]:
-        """Never-met partners, plus past ones met at least `min_age` rounds ago (if given)."""
-        if min_age is None:
-            return self.fresh.__getitem__
-        return lambda v: self.fresh[v] + [j for j, ago in self.past[v] if ago >= min_age]
+    def adjacent(self, v: int) -> list[int]:
+        """Every candidate partner of v, whatever the tier."""
+        return self.near[v] + self.apart[v] + [j for j, _ in self.past[v]]
 
     def ages(self) -> list[int]:
+        """How many rounds ago past pairs met, the oldest first."""
         return sorted({ago for pairs in self.past for _, ago in pairs}, reverse=True)
+
+    def tiers(self) -> list[Callable[[int], list[int]]]:
+        """Neighbours by tier, each tier holding the ones before it: overlapping strangers;
+        all strangers; then also the pairs met at least so many rounds ago, oldest first."""
+        near, apart, past = self.near, self.apart, self.past
+
+        def fresh(v: int) -> list[int]:
+            return near[v] + apart[v]
+
+        def met_since(min_age: int) -> Callable[[int], list[int]]:
+            return lambda v: near[v] + apart[v] + [j for j, ago in past[v] if ago >= min_age]
+
+        return [near.__getitem__, fresh, *(met_since(age) for age in self.ages())]
+
+    def tier_of(self, i: int, j: int, ages: list[int]) -> int:
+        """The first tier holding the pair (i, j), `ages` as `ages()` gives them."""
+        ago = self.problem.rounds_ago(i, j)
+        if ago is not None:
+            return 2 + ages.index(ago)
+        return 1 if self.problem.apart(i, j) else 0
 
 
 def _candidate_graph(problem: _Problem) -> _Graph:
@@ -311,7 +391,7 @@ def _sample_candidates(problem: _Problem, graph: _Graph, rng: random.Random) -> 
     mentors: dict[int, list[int]] = {}
     mentees: dict[int, list[int]] = {}
     for i in range(n):
-        for language in _bits(problem.language_bits[i]):
+        for language in problem.languages[i]:
             by_time.setdefault((language, bands[i]), []).append(i)
             by_language.setdefault(language, []).append(i)
             if problem.mentor[i]:
@@ -325,12 +405,12 @@ def _sample_candidates(problem: _Problem, graph: _Graph, rng: random.Random) -> 
     interest_share = CANDIDATES_PER_MEMBER * 3 // 10
     random_share = CANDIDATES_PER_MEMBER - time_share - interest_share
     # Members with the same languages and band draw from the same pools: build them once.
-    pools: dict[tuple[int, int], tuple[list[int], list[int], list[int], list[int]]] = {}
+    pools: dict[tuple[tuple[int, ...], int], tuple[list[int], ...]] = {}
     draw = rng.random
     for i in range(n):
-        key = (problem.language_bits[i], bands[i])
+        key = (problem.languages[i], bands[i])
         if key not in pools:
-            languages = _bits(key[0])
+            languages = key[0]
             pools[key] = (
                 [
                     j
@@ -373,17 +453,18 @@ def _band(hours: tuple[tuple[int, int], ...]) -> int:
     return int(minute // (1440 / HOUR_BANDS)) % HOUR_BANDS
 
 
-def _bits(value: int) -> list[int]:
-    return [1 << k for k in range(value.bit_length()) if value >> k & 1]
-
-
 # --- Matching: greedy, then augmenting paths ----------------------------------------------
+
+Neighbours = Callable[[int], Iterable[int]]
+Path = list[tuple[int, int]]
 
 
 def _greedy(problem: _Problem, graph: _Graph) -> list[int]:
-    """Never-met pairs by descending score, each taken when both members are free."""
+    """Never-met pairs with a common hour by descending score, each taken when both members
+    are free. The first tier only: a pair of another taken here could stand in the way of
+    a grouping made of the first tier alone, which no later swap of two pairs undoes."""
     mate = [-1] * problem.n
-    edges = graph.fresh_edges
+    edges = graph.near_edges
     score = problem.fresh_score
     weights = [score(i, j) for i, j in edges]
     for k in sorted(range(len(edges)), key=weights.__getitem__, reverse=True):
@@ -393,47 +474,51 @@ def _greedy(problem: _Problem, graph: _Graph) -> list[int]:
     return mate
 
 
-def _augment(graph: _Graph, mate: list[int]) -> None:
-    """Place as many members as the candidate pairs allow (rules 3 and 4).
-
-    First on never-met pairs only, then letting in past pairs from the oldest round to the
-    most recent, so a repeat appears only when it places more members. A member with no
-    augmenting path stays without one after later augmentations on the same graph (Edmonds),
-    so each member is searched from once per graph.
-    """
-    unmatched = [u for u in range(len(mate)) if mate[u] < 0]
-    if len(unmatched) < 2:
-        return  # an augmenting path joins two unmatched members
-    _augment_from(unmatched, graph.neighbours(None), mate)
-    ages = graph.ages()
-    if not ages:
-        return
-    # Searching every tier from a member no past pair can help is the expensive case, so
-    # first find out, on all pairs at once, who can still be placed at all.
-    everything = graph.neighbours(ages[-1])
-    hopeful = [u for u in unmatched if mate[u] < 0 and _augmenting_path(u, everything, mate)]
-    for min_age in ages:
-        if len(hopeful) < 1 or sum(1 for u in unmatched if mate[u] < 0) < 2:
-            return
-        _augment_from(hopeful, graph.neighbours(min_age), mate)
-        hopeful = [u for u in hopeful if mate[u] < 0]
-
-
-def _augment_from(
-    roots: list[int], neighbours: Callable[[int], Iterable[int]], mate: list[int]
+def _augment(
+    problem: _Problem, tiers: Sequence[Neighbours], mate: list[int], *, skip: int = 0
 ) -> None:
+    """Place as many members as the tiers' pairs allow (rules 3 and 4), tier by tier, from
+    `tiers[skip]` on: a later tier's pairs are used only for members the earlier ones could
+    not place. Members with no valid partner at all are never searched from.
+
+    Past pairs come in one round at a time, so searching every tier from a member no pair
+    can help would be the expensive case: with `skip`, who can still be placed at all is
+    first found out on all pairs at once.
+    """
+    roots = [u for u in range(problem.n) if mate[u] < 0 and problem.has_partner[u]]
+    if len(roots) < 2 or len(tiers) <= skip:
+        return  # an augmenting path joins two unmatched members
+    if skip:
+        dead: set[int] = set()
+        roots = [u for u in roots if _augmenting_path(u, tiers[-1], mate, dead)[0]]
+    for neighbours in tiers[skip:]:
+        roots = [u for u in roots if mate[u] < 0]
+        if len(roots) < 2:
+            return
+        _augment_from(roots, neighbours, mate)
+
+
+def _augment_from(roots: list[int], neighbours: Neighbours, mate: list[int]) -> None:
+    """Augment from each root in turn. A failed search's tree (Edmonds' Hungarian tree)
+    lies on no augmenting path for the rest of the pass, so no later search enters it:
+    the members nobody can be paired with cost one walk of their part of the graph."""
+    dead: set[int] = set()
     for root in roots:
-        if mate[root] < 0:
-            path = _simple_augmenting_path(root, neighbours, mate)
+        if mate[root] >= 0:
+            continue
+        path = _simple_augmenting_path(root, neighbours, mate, dead)
+        if path is None:
+            path, tree = _augmenting_path(root, neighbours, mate, dead)
             if path is None:
-                path = _augmenting_path(root, neighbours, mate)
-            for v, w in path or ():
-                mate[v], mate[w] = w, v
+                dead.update(tree)
+                continue
+        for v, w in path:
+            mate[v], mate[w] = w, v
 
 
 def _simple_augmenting_path(
-    root: int, neighbours: Callable[[int], Iterable[int]], mate: list[int]
-) -> list[tuple[int, int]] | None:
+    root: int, neighbours: Neighbours, mate: list[int], dead: set[int]
+) -> Path | None:
     """An alternating breadth-first search that visits each member once: cheap, and it finds
     a path in nearly every case on these dense graphs, but it can miss one hidden behind an
     odd cycle (a blossom), so a None only means "ask Edmonds".
@@ -446,7 +531,7 @@ def _simple_augmenting_path(
         v = queue[head]
         head += 1
         for to in neighbours(v):
-            if to in seen:
+            if to in seen or to in dead:
                 continue
             if mate[to] < 0:
                 parent[to] = v
@@ -466,14 +551,21 @@ def _simple_augmenting_path(
 
 
 def _augmenting_path(
-    root: int, neighbours: Callable[[int], Iterable[int]], mate: list[int]
-) -> list[tuple[int, int]] | None:
+    root: int,
+    neighbours: Neighbours,
+    mate: list[int],
+    dead: set[int],
+    outer: set[int] | None = None,
+) -> tuple[Path | None, list[int]]:
     """Edmonds' blossom search from an unmatched root: the pairs to match along a shortest
-    alternating path to another unmatched member, or None when there is none.
+    alternating path to another unmatched member, or None and the search's tree (every
+    member it reached). `dead` members are skipped; on failure, `outer` (if given) gets the
+    members reached at an even distance, each of which some maximum matching leaves out.
 
     State lives in dicts, so a search costs what it explores, not the size of the community.
     """
     base: dict[int, int] = {}
+    inside: dict[int, list[int]] = {}  # a blossom's base -> the members it holds
     parent: dict[int, int] = {}
     used = {root}
     tree = [root]
@@ -509,16 +601,22 @@ def _augmenting_path(
         v = queue[head]
         head += 1
         for to in neighbours(v):
-            if base_of(v) == base_of(to) or mate[v] == to:
+            if to in dead or base_of(v) == base_of(to) or mate[v] == to:
                 continue
             if to == root or (mate[to] >= 0 and mate[to] in parent):
                 stem = common_base(v, to)
                 blossom: set[int] = set()
                 mark_path(v, stem, to, blossom)
                 mark_path(to, stem, v, blossom)
-                for x in tree:
-                    if base_of(x) in blossom:
+                # Relabel only the blossom's members: scanning the whole tree at every
+                # contraction made a failed search quadratic in the community.
+                merged = inside.setdefault(stem, [stem])
+                for old_base in blossom:
+                    if old_base == stem:
+                        continue
+                    for x in inside.pop(old_base, [old_base]):
                         base[x] = stem
+                        merged.append(x)
                         if x not in used:
                             used.add(x)
                             queue.append(x)
@@ -531,11 +629,13 @@ def _augmenting_path(
                     while x >= 0:
                         pairs.append((x, parent[x]))
                         x = mate[parent[x]]
-                    return pairs
+                    return pairs, tree
                 used.add(mate[to])
                 tree.append(mate[to])
                 queue.append(mate[to])
-    return None
+    if outer is not None:
+        outer.update(used)
+    return None, tree
 
 
 # --- Local improvement and the trio --------------------------------------------------------
@@ -543,8 +643,9 @@ def _augmenting_path(
 
 def _improve(problem: _Problem, graph: _Graph, mate: list[int], *, budget: int) -> None:
     """2-opt: swap partners between two pairs (a, b), (c, d) when (a, c), (b, d) or
-    (a, d), (b, c) score more. Repeat penalties are in the weights, so a swap never adds
-    a repeat; it keeps the matched set, so rules 1 to 3 hold throughout.
+    (a, d), (b, c) score more. Penalties are in the weights, so a swap never adds a repeat
+    or a pair with no common hour for a gain; it keeps the matched set, so rules 1 to 3
+    hold throughout.
     """
     weight = problem.weight
     current = [-1.0] * problem.n  # the score of each member's pair, kept up to date
@@ -560,7 +661,7 @@ def _improve(problem: _Problem, graph: _Graph, mate: list[int], *, budget: int) 
             b = mate[a]
             if b < 0:
                 continue
-            for c in graph.fresh[a] + [j for j, _ in graph.past[a]]:
+            for c in graph.adjacent(a):
                 d = mate[c]
                 if d < 0 or c == b:
                     continue
@@ -595,85 +696,162 @@ def _swap(
     return False
 
 
-def _make_trio(problem: _Problem, graph: _Graph, mate: list[int]) -> tuple[int, int, int] | None:
-    """Absorb one unmatched member into a pair, where it adds the most (rule 3).
+Trio = tuple[int, int, int]
 
-    Tries the unmatched members' pairs first; when none fits and the community is small,
-    tries every triangle, rebuilding the matching of the others around it.
+
+def _make_trio(problem: _Problem, graph: _Graph, mate: list[int]) -> Trio | None:
+    """One trio that places one member more, if any exists (rules 3 to 5).
+
+    Tier by tier from the one the matching lies in, so the trio and the matching rebuilt
+    around it use no pair of a later tier when they need not.
     """
-    unmatched = [u for u in range(problem.n) if mate[u] < 0]
-    if not unmatched or problem.n < 3:
+    exposed = [u for u in range(problem.n) if mate[u] < 0 and problem.has_partner[u]]
+    if not exposed:
         return None
-    weight = problem.weight
-    best: tuple[float, int, int, int] | None = None
-    for u in unmatched:
-        graph.add_all_valid_pairs(u)
-        for v in graph.fresh[u] + [j for j, _ in graph.past[u]]:
-            w = mate[v]
-            if w < 0 or not problem.valid(u, w):
-                continue
-            gain = (weight(u, v) or 0.0) + (weight(u, w) or 0.0)
-            if best is None or gain > best[0]:
-                best = (gain, u, v, w)
-    small = problem.n <= TRIO_EXACT_LIMIT
-    # A trio with a repeat is a last resort: a trio of strangers may exist elsewhere.
-    if small and (best is None or best[0] < -REPEAT_PENALTY / 2):
-        trio = _trio_by_triangles(problem, mate, fresh_only=True)
-        if trio is not None:
-            return trio
-    if best is not None:
-        _, u, v, w = best
-        mate[v] = mate[w] = -1
-        return (u, v, w)
-    return _trio_by_triangles(problem, mate, fresh_only=False) if small else None
-
-
-def _trio_by_triangles(
-    problem: _Problem, mate: list[int], *, fresh_only: bool
-) -> tuple[int, int, int] | None:
-    """A triangle whose removal leaves a matching at most one pair smaller (so one more
-    member is placed), with the matching of the others rebuilt; on never-met pairs only if
-    `fresh_only`. Small communities only: every triangle costs a matching.
-    """
-    pairs = sum(1 for v in mate if v >= 0) // 2
-    graph = _Graph(problem)
-    for i, j in combinations(range(problem.n), 2):
-        if not (fresh_only and problem.rounds_ago(i, j)):
-            graph.add(i, j)
-    adjacent = [set(graph.fresh[i]) | {j for j, _ in graph.past[i]} for i in range(problem.n)]
-    for a, b, c in combinations(range(problem.n), 3):
-        if b not in adjacent[a] or c not in adjacent[a] or c not in adjacent[b]:
-            continue
-        rest = [-1] * problem.n
-        for x in (a, b, c):
-            rest[x] = -2  # out of the matching: no neighbour will reach it
-        _augment_without(graph, rest, {a, b, c})
-        if sum(1 for v in rest if v >= 0) // 2 >= pairs - 1:
+    exhaustive = problem.n <= FULL_GRAPH_LIMIT
+    if not exhaustive:
+        for u in exposed:
+            graph.add_all_valid_pairs(u)
+    ages = graph.ages()
+    first = max(
+        (graph.tier_of(i, mate[i], ages) for i in range(problem.n) if i < mate[i]), default=0
+    )
+    for neighbours in graph.tiers()[first:]:
+        found = _trio_in_tier(problem, neighbours, mate, exposed, exhaustive=exhaustive)
+        if found is not None:
+            trio, rest, rebuilt = found
             mate[:] = [v if v >= 0 else -1 for v in rest]
-            return (a, b, c)
+            if rebuilt:
+                _improve(problem, graph, mate, budget=SWAPS_PER_MEMBER * problem.n)
+            return trio
     return None
 
 
-def _augment_without(graph: _Graph, mate: list[int], removed: set[int]) -> None:
-    """A maximum matching of the graph without `removed` (whose mate is -2)."""
-    tiers: list[int | None] = [None, *graph.ages()]
-    for min_age in tiers:
-        full = graph.neighbours(min_age)
+def _trio_in_tier(
+    problem: _Problem,
+    neighbours: Neighbours,
+    mate: list[int],
+    exposed: list[int],
+    *,
+    exhaustive: bool,
+) -> tuple[Trio, list[int], bool] | None:
+    """A triangle of the tier whose removal leaves a matching one pair smaller (so one
+    member more is placed), members with the fewest trios first, then the highest score:
+    the triangle, the matching of the others, and whether that matching was rebuilt.
 
-        def neighbours(v: int, full: Callable[[int], Iterable[int]] = full) -> list[int]:
-            return [w for w in full(v) if w not in removed]
+    First the cheap ones: an unmatched member with both members of a pair. Then, if
+    `exhaustive` and none of those is as fair as can be, every triangle through a member
+    some maximum matching leaves out (only such a triangle can work: take a maximum
+    matching of the rest and add one edge of the triangle), each tested by rebuilding the
+    matching without it, up to `TRIO_TESTS_PER_MEMBER` tests per member.
+    """
+    trios = problem.trios
+    weight = problem.weight
+    sets: dict[int, set[int]] = {}
 
-        for root in range(len(mate)):
-            if mate[root] == -1:
-                path = _augmenting_path(root, neighbours, mate)
-                for v, w in path or ():
-                    mate[v], mate[w] = w, v
+    def adjacent(v: int) -> set[int]:
+        found = sets.get(v)
+        if found is None:
+            found = sets[v] = set(neighbours(v))
+        return found
+
+    def fairness(a: int, b: int, c: int) -> tuple[int, int]:
+        return max(trios[a], trios[b], trios[c]), trios[a] + trios[b] + trios[c]
+
+    def score(a: int, b: int, c: int) -> float:
+        return (weight(a, b) or 0.0) + (weight(a, c) or 0.0) + (weight(b, c) or 0.0)
+
+    best: tuple[tuple[int, int], float, Trio, list[int], bool] | None = None
+    for u in exposed:
+        for v in sorted(adjacent(u)):
+            w = mate[v]
+            if v < w and w in adjacent(u):
+                trio: Trio = tuple(sorted((u, v, w)))  # type: ignore[assignment]
+                rank = (fairness(u, v, w), -score(u, v, w))
+                if best is None or rank < best[:2]:
+                    rest = list(mate)
+                    rest[u] = rest[v] = rest[w] = -1
+                    best = (rank[0], rank[1], trio, rest, False)
+    if not exhaustive or (best is not None and best[0] == (0, 0)):
+        return None if best is None else best[2:]
+    outer: set[int] = set()
+    dead: set[int] = set()
+    for u in exposed:
+        _augmenting_path(u, neighbours, mate, dead, outer)
+    budget = TRIO_TESTS_PER_MEMBER * problem.n
+    tested: set[Trio] = set()
+    for a in sorted(outer, key=lambda x: (trios[x], x)):
+        if best is not None and trios[a] > best[0][0]:
+            break
+        around = sorted(adjacent(a))
+        for k, b in enumerate(around):
+            for c in around[k + 1 :]:
+                if c not in adjacent(b):
+                    continue
+                fair = fairness(a, b, c)
+                trio = tuple(sorted((a, b, c)))  # type: ignore[assignment]
+                if (best is not None and fair >= best[0]) or trio in tested:
+                    continue
+                if budget <= 0:
+                    return None if best is None else best[2:]
+                budget -= 1
+                tested.add(trio)
+                rebuilt = _matching_without(trio, neighbours, mate)
+                if rebuilt is not None:
+                    best = (fair, -score(*trio), trio, rebuilt, True)
+                    if fair == (0, 0):
+                        return best[2:]
+    return None if best is None else best[2:]
+
+
+def _matching_without(trio: Trio, neighbours: Neighbours, mate: list[int]) -> list[int] | None:
+    """The maximum matching `mate` with the trio's members taken out (their mate -2) and
+    repaired, if it is at most one pair smaller; else None.
+
+    Each pair of `mate` touching the trio is lost; the members it leaves alone are the only
+    possible ends of an augmenting path (any other would have augmented `mate`), so one
+    search from each of them is enough.
+    """
+    inside = set(trio)
+    rest = list(mate)
+    freed = []
+    lost = 0
+    for x in trio:
+        y = mate[x]
+        rest[x] = -2
+        if y >= 0 and y not in inside:
+            freed.append(y)
+            rest[y] = -1
+            lost += 1
+        elif y > x:
+            lost += 1
+    needed = lost - 1
+
+    def outside(v: int) -> list[int]:
+        return [w for w in neighbours(v) if w not in inside]
+
+    dead: set[int] = set()
+    for root in freed:
+        if needed <= 0:
+            break
+        if rest[root] >= 0:
+            continue
+        path = _simple_augmenting_path(root, outside, rest, dead)
+        if path is None:
+            path, tree = _augmenting_path(root, outside, rest, dead)
+            if path is None:
+                dead.update(tree)
+                continue
+        for v, w in path:
+            rest[v], rest[w] = w, v
+        needed -= 1
+    return rest if needed <= 0 else None
 
 
 # --- The result ---------------------------------------------------------------------------
 
 
-def _result(problem: _Problem, mate: list[int], trio: tuple[int, int, int] | None) -> Result:
+def _result(problem: _Problem, mate: list[int], trio: Trio | None) -> Result:
     groups: list[tuple[int, ...]] = [(i, mate[i]) for i in range(problem.n) if i < mate[i]]
     if trio is not None:
         groups.append(trio)

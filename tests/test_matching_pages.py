@@ -671,6 +671,14 @@ def test_the_admin_explains_a_groups_score_in_words(client: Client, staff: User)
         assert "&quot;overlap&quot;" not in page and "&quot;interests&quot;" not in page
 
 
+def test_a_pair_with_no_common_hour_is_explained_as_such() -> None:
+    from matching.selectors import score_explained
+
+    lines = score_explained(members=[], breakdown={"apart_penalty": -10.0, "random": 0.1})
+
+    assert lines == ["chance (+0.10)", "no common working hour (\u221210.00)"]
+
+
 @pytest.mark.django_db
 def test_outsiders_cannot_use_the_admin_actions(client: Client, alice: User) -> None:
     response = client.post(

@@ -394,20 +394,23 @@ def test_members_who_ignore_three_intros_are_paused_and_told(
 
 @pytest.mark.django_db
 def test_the_history_remembers_every_earlier_round_of_the_programme() -> None:
-    """Pairs from the first year still count as met in the third (no cut at recent rounds)."""
-    a, b, c, d = (participant() for _ in range(4))
+    """Pairs from the first year still count as met in the third (no cut at recent rounds),
+    and who was in a trio, however long ago, is counted for the solver's turn at the trio."""
+    a, b, c, d, e = (participant() for _ in range(5))
     programme = community()
     for ago in range(40, 0, -1):
         round_ = Round.objects.create(
             programme=programme, scheduled_for=SLOT - timedelta(days=14 * ago)
         )
-        first, second = ((a, b), (c, d)) if ago == 40 else ((a, c), (b, d))
-        for pair in (first, second):
+        first, second = ((a, b), (c, d, e)) if ago == 40 else ((a, c), (b, d))
+        for group_members in (first, second):
             group = Group.objects.create(round=round_)
-            for user in pair:
+            for user in group_members:
                 GroupMember.objects.create(group=group, round=round_, user=user)
 
     history = services.pair_history(programme=programme, before=SLOT)
 
-    assert history[(min(a.pk, b.pk), max(a.pk, b.pk))] == 40
-    assert history[(min(a.pk, c.pk), max(a.pk, c.pk))] == 1
+    assert history.pairs[(min(a.pk, b.pk), max(a.pk, b.pk))] == 40
+    assert history.pairs[(min(a.pk, c.pk), max(a.pk, c.pk))] == 1
+    assert history.pairs[(min(d.pk, e.pk), max(d.pk, e.pk))] == 40
+    assert history.trios == {c.pk: 1, d.pk: 1, e.pk: 1}
