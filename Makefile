@@ -23,7 +23,7 @@ EN_CATALOGUES := locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/djangojs.
 # Not scanned for strings; tests/* also covers the vendored axe-core in tests/browser/vendor.
 MESSAGES_IGNORE := --ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*" --ignore "bench/*"
 
-.PHONY: run test lint-layers install uv system-deps migrate seed lint typecheck messages bench clean screenshots
+.PHONY: run test lint-layers install uv system-deps migrate seed lint typecheck messages bench mutants clean screenshots
 
 # Links in emails and the Sites framework's row (set by migrate) name where the site runs.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
@@ -76,6 +76,9 @@ messages: install ## Refresh the Spanish and English catalogues after changing s
 
 bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md)
 	$(RUN) python bench/run.py $(BENCH)
+
+mutants: install ## Run the solver's tests against deliberately broken solvers (each must fail)
+	$(RUN) python tests/solver_mutants.py
 
 clean:
 	rm -rf .venv .pycache staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .mypy_cache .ruff_cache

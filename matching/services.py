@@ -111,12 +111,13 @@ class History:
 
     pairs: dict[tuple[int, int], int]  # pairs that met -> how many rounds ago (1 = last)
     trios: dict[int, int]  # members -> how many trios they were in
+    left_out: set[int]  # members left out of the last round, placed first in this one
 
 
 def pair_history(*, programme: Programme, before: datetime) -> History:
-    """Every earlier round of the programme: pairs that met, the latest time they met, and
-    who was in how many trios. The whole history: a pair from the first year is still a
-    repeat in the third, while partners never met remain."""
+    """Every earlier round of the programme: pairs that met, the latest time they met, who
+    was in how many trios, and who was left out of the last one. The whole history: a pair
+    from the first year is still a repeat in the third, while partners never met remain."""
     rounds = list(
         Round.objects.filter(programme=programme, scheduled_for__lt=before)
         .order_by("-scheduled_for")
@@ -137,7 +138,10 @@ def pair_history(*, programme: Programme, before: datetime) -> History:
         if len(members) == 3:
             for user_id in members:
                 trios[user_id] = trios.get(user_id, 0) + 1
-    return History(pairs=pairs, trios=trios)
+    left_out = set(
+        Unmatched.objects.filter(round_id__in=rounds[:1]).values_list("user_id", flat=True)
+    )
+    return History(pairs=pairs, trios=trios, left_out=left_out)
 
 
 def blocked_pairs(user_ids: Iterable[int]) -> list[tuple[int, int]]:
@@ -198,6 +202,7 @@ def round_plan(*, programme: Programme, scheduled_for: datetime) -> Plan:
         blocked=blocked,
         history=history.pairs,
         trio_counts=history.trios,
+        priority=history.left_out,
         settings=solver.Settings(seed=round_seed(programme, scheduled_for)),
     )
     return Plan(programme=programme, scheduled_for=scheduled_for, members=members, result=result)

@@ -19,7 +19,10 @@ Contract of `solve`:
    when a tier's pairs alone can place as many members as all valid pairs can (trio
    included), every group lies in that tier;
 5. the trio goes to members who have been in fewer trios (`trio_counts`): the result's trio
-   minimises the largest count among its members over the trios that place as many.
+   minimises the largest count among its members over the trios that place as many;
+6. when someone must be left out, members in `priority` (those left out last time) take
+   the place of another member in a pair where a partner of theirs allows it, with a pair
+   of the same tier or an earlier one.
 
 The same input and seed give the same result whatever the order of `candidates`; the work
 is bounded by counts, never by the clock, so a slower machine does not change the answer.
@@ -103,16 +106,18 @@ def solve(
     blocked: Collection[tuple[int, int]] = (),
     history: Mapping[tuple[int, int], int] = _NO_HISTORY,
     trio_counts: Mapping[int, int] = _NO_COUNTS,
+    priority: Collection[int] = (),
     settings: Settings,
 ) -> Result:
     """Pair the candidates for one round (see the module docstring for the guarantees).
 
     `blocked` holds pairs (either order) that must never meet; `history` maps pairs (either
     order) that met before to how many rounds ago (1 = last round); `trio_counts` maps
-    members to how many trios they were in. Pairs or members naming unknown ids are ignored.
+    members to how many trios they were in; `priority` names members to place first (left
+    out last round). Pairs or members naming unknown ids are ignored.
     Raises ValueError on duplicate ids or hours outside the week.
     """
-    problem = _Problem(candidates, blocked, history, trio_counts, settings)
+    problem = _Problem(candidates, blocked, history, trio_counts, priority, settings)
     graph = _candidate_graph(problem)
     mate = _greedy(problem, graph)
     tiers = graph.tiers()
@@ -133,6 +138,7 @@ def solve(
     else:
         budget = SWAPS_AT_SCALE + SWAPS_PER_MEMBER_AT_SCALE * problem.n
     _improve(problem, graph, mate, budget=budget)
+    _prefer(problem, graph, mate)
     trio = _make_trio(problem, graph, mate)
     return _result(problem, mate, trio)
 
@@ -149,6 +155,7 @@ class _Problem:
         blocked: Collection[tuple[int, int]],
         history: Mapping[tuple[int, int], int],
         trio_counts: Mapping[int, int],
+        priority: Collection[int],
         settings: Settings,
     ) -> None:
         self.members = sorted(candidates, key=lambda c: c.id)
@@ -173,6 +180,8 @@ class _Problem:
         self.mentor = [c.mentor for c in self.members]
         self.mentee = [c.mentee for c in self.members]
         self.trios = [trio_counts.get(member_id, 0) for member_id in self.ids]
+        first = set(priority)
+        self.priority = [member_id in first for member_id in self.ids]
         self.blocked: dict[int, set[int]] = {}
         for a, b in blocked:
             if a in index and b in index and a != b:
@@ -694,6 +703,35 @@ def _swap(
             current[b] = current[y] = w2
             return True
     return False
+
+
+def _prefer(problem: _Problem, graph: _Graph, mate: list[int]) -> None:
+    """An unmatched member with priority takes the place of a member without it in a pair,
+    partnering the one left (the best such pair, of the same tier or an earlier one):
+    the matching keeps its size, and who is left out changes."""
+    if not any(problem.priority):
+        return
+    ages = graph.ages()
+    weight = problem.weight
+    for p in range(problem.n):
+        if mate[p] >= 0 or not problem.priority[p] or not problem.has_partner[p]:
+            continue
+        if problem.n > FULL_GRAPH_LIMIT:
+            graph.add_all_valid_pairs(p)
+        best: tuple[float, int] | None = None
+        for v in graph.adjacent(p):
+            w = mate[v]
+            if w < 0 or problem.priority[w]:
+                continue
+            if graph.tier_of(p, v, ages) > graph.tier_of(v, w, ages):
+                continue
+            score = weight(p, v) or 0.0
+            if best is None or score > best[0]:
+                best = (score, v)
+        if best is not None:
+            v = best[1]
+            mate[mate[v]] = -1
+            mate[p], mate[v] = v, p
 
 
 Trio = tuple[int, int, int]

@@ -19,7 +19,7 @@ from matching.models import Group, GroupMember, Participation, Programme, Round,
 from matching.schedule import next_round_for
 from matching.starters import starter_for
 from members import services as member_services
-from members.models import Acquaintance, Language, User
+from members.models import Acquaintance, Block, Language, User
 from notifications.models import Kind, Notification
 from tests.conftest import SmtpSink
 from tests.factories import ProfileFactory, UserFactory
@@ -161,6 +161,35 @@ def test_a_member_alone_in_a_round_is_told_there_was_nobody_else(
     (told,) = [message for message in mail.outbox if message.to == [alone.email]]
     assert "nadie más participaba" in told.body
     assert "lo intentamos de nuevo el " in told.body
+    assert "¿No quieres esperar?" in told.body
+
+
+@pytest.mark.django_db
+def test_who_had_to_wait_goes_first_next_round(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Bea blocked Carlos, so only one of them can have Ana: whoever waited this round is
+    told so, offered a coffee this week, and placed in the next round."""
+    ana = participant(language="en")
+    bea, carlos = participant(language="en"), participant(language="en")
+    Block.objects.create(blocker=bea, blocked=carlos)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first, _ = services.round_create(programme=community(), scheduled_for=SLOT)
+    waited = Unmatched.objects.get(round=first).user
+    second, _ = services.round_create(
+        programme=community(), scheduled_for=SLOT + timedelta(days=14)
+    )
+
+    assert waited in (bea, carlos)
+    (told,) = [message for message in mail.outbox if message.to == [waited.email]]
+    assert "nobody who was taking part could be paired with you" in told.body
+    assert "And you go first" in told.body
+    assert "Ask for a coffee this week on your coffee pairs page: http" in told.body
+    assert [seat.user for seat in second.seats.order_by("user_id")] == sorted(
+        [ana, waited], key=lambda user: user.pk
+    )
+    assert Unmatched.objects.get(round=second).user == ({bea, carlos} - {waited}).pop()
 
 
 @pytest.mark.django_db
@@ -414,3 +443,7 @@ def test_the_history_remembers_every_earlier_round_of_the_programme() -> None:
     assert history.pairs[(min(a.pk, c.pk), max(a.pk, c.pk))] == 1
     assert history.pairs[(min(d.pk, e.pk), max(d.pk, e.pk))] == 40
     assert history.trios == {c.pk: 1, d.pk: 1, e.pk: 1}
+    assert history.left_out == set()
+    Unmatched.objects.create(round=Round.objects.latest("scheduled_for"), user=e)
+    Unmatched.objects.create(round=Round.objects.earliest("scheduled_for"), user=a)
+    assert services.pair_history(programme=programme, before=SLOT).left_out == {e.pk}

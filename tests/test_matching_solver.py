@@ -362,6 +362,93 @@ def test_it_repairs_a_greedy_choice_that_would_leave_a_member_out() -> None:
     assert [group.members for group in result.groups] == [(1, 2), (3, 4)]
 
 
+def _shaped(edges: list[Pair]) -> tuple[list[Candidate], set[Pair]]:
+    """Members 1..n who may meet only along `edges` (every other pair blocked)."""
+    ids = sorted({i for edge in edges for i in edge})
+    allowed = {(min(a, b), max(a, b)) for a, b in edges}
+    members = [_member(i) for i in ids]
+    return members, {pair for pair in combinations(ids, 2) if pair not in allowed}
+
+
+def test_it_finds_a_path_hidden_behind_odd_cycles() -> None:
+    """Pairs sharing an interest (11-12, 13-14, 21-22, 23-24) are taken first, leaving 10 and
+    15 alone. The only grouping of all ten, 10-13 12-14 11-21 22-24 15-23, leaves each end
+    through an odd cycle (10-11-12-14-13, 15-21-22-24-23), which a plain alternating search
+    misses from either end: Edmonds' blossoms find it."""
+    members, blocked = _shaped(
+        [
+            *((10, 11), (11, 12), (12, 14), (13, 14), (10, 13)),
+            (11, 21),
+            *((15, 21), (21, 22), (22, 24), (23, 24), (15, 23)),
+        ]
+    )
+    shared = {11: 1, 12: 1, 13: 2, 14: 2, 21: 3, 22: 3, 23: 4, 24: 4}
+    members = [
+        Candidate(
+            id=m.id,
+            languages=m.languages,
+            interests=frozenset({shared[m.id]}) if m.id in shared else frozenset(),
+            hours=m.hours,
+        )
+        for m in members
+    ]
+
+    result = solve(members, blocked=blocked, settings=Settings(seed=1, randomness=0))
+
+    assert [group.members for group in result.groups] == [
+        (10, 13),
+        (11, 21),
+        (12, 14),
+        (15, 23),
+        (22, 24),
+    ]
+
+
+def test_a_pair_without_a_common_hour_is_not_taken_when_a_longer_path_avoids_it() -> None:
+    """3 and 10 work all morning and suit each other best; 4 and 7 share no hour and each
+    overlaps only 3 and 10. The greedy pairing leaves 4 and 7 to each other; an augmenting
+    path on pairs with a common hour (4-10, 3-7) replaces it. (Found by hypothesis.)"""
+    members = [
+        _member(1, hours=((2, 3),)),
+        _member(2, hours=((2, 3),)),
+        _member(7, hours=((1, 2),)),
+        _member(4, hours=((0, 1),)),
+        _member(10, hours=((0, 188),)),
+        _member(3, hours=((0, 188),)),
+    ]
+
+    result = solve(members, settings=Settings(seed=0))
+
+    assert {group.members for group in result.groups} == {(1, 2), (3, 7), (4, 10)} or {
+        group.members for group in result.groups
+    } == {(1, 2), (3, 4), (7, 10)}
+
+
+def test_sampling_never_decides_who_is_left_out() -> None:
+    """Above the sampling limit, member 1 may meet only member 2 (every other pair blocked):
+    sampling almost never proposes that pair, the repair adds it."""
+    members = [_member(i) for i in range(1, 1201)]
+    blocked = {(1, j) for j in range(3, 1201)}
+
+    result = solve(members, blocked=blocked, settings=Settings(seed=3))
+
+    assert result.unmatched == []
+    assert {len(group.members) for group in result.groups} == {2}
+    assert (1, 2) in {group.members for group in result.groups}
+
+
+def test_who_was_left_out_last_time_is_placed_first() -> None:
+    """Members 2 and 3 can only meet 1 (and 4 only 5): one of 2 and 3 must be left out.
+    Whoever it was, given priority the next time, is placed and the other left out."""
+    members, blocked = _shaped([(1, 2), (1, 3), (4, 5)])
+
+    first = solve(members, blocked=blocked, settings=Settings(seed=1))
+    second = solve(members, blocked=blocked, priority=first.unmatched, settings=Settings(seed=1))
+
+    assert len(first.unmatched) == 1 and first.unmatched[0] in (2, 3)
+    assert second.unmatched == [5 - first.unmatched[0]]
+
+
 def test_it_prefers_the_pair_that_met_longest_ago() -> None:
     """Member 1 has met both partners it could have; the older meeting wins."""
     members = [_member(1, "es"), _member(2, "es en"), _member(3, "es en"), _member(4, "en")]
@@ -420,7 +507,7 @@ def test_it_keeps_the_rules_on_a_sampled_community() -> None:
 def test_it_scores_at_least_97_percent_of_the_exact_optimum(seed: int) -> None:
     members = community(120, seed=seed)
     config = Settings(seed=seed)
-    problem = _Problem(members, (), {}, {}, config)
+    problem = _Problem(members, (), {}, {}, (), config)
     graph = nx.Graph()
     for i, j in combinations(range(problem.n), 2):
         weight = problem.weight(i, j)

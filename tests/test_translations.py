@@ -26,6 +26,8 @@ SOURCE_IGNORE = shutil.ignore_patterns(
     "*.sqlite3",
     "__pycache__",
     ".*_cache",
+    ".hypothesis",  # written by the solver's tests while this one copies the tree
+    "private-media",
     "tests",
     "bench",
 )
