@@ -507,12 +507,18 @@ def _augment(
         _augment_from(roots, neighbours, mate)
 
 
-def _augment_from(roots: list[int], neighbours: Neighbours, mate: list[int]) -> None:
-    """Augment from each root in turn. A failed search's tree (Edmonds' Hungarian tree)
-    lies on no augmenting path for the rest of the pass, so no later search enters it:
-    the members nobody can be paired with cost one walk of their part of the graph."""
+def _augment_from(
+    roots: list[int], neighbours: Neighbours, mate: list[int], *, limit: int | None = None
+) -> int:
+    """Augment from each root in turn (stopping after `limit` augmentations, if given); how
+    many were made. A failed search's tree (Edmonds' Hungarian tree) lies on no augmenting
+    path for the rest of the pass, so no later search enters it: the members nobody can be
+    paired with cost one walk of their part of the graph."""
     dead: set[int] = set()
+    made = 0
     for root in roots:
+        if limit is not None and made >= limit:
+            break
         if mate[root] >= 0:
             continue
         path = _simple_augmenting_path(root, neighbours, mate, dead)
@@ -523,6 +529,8 @@ def _augment_from(roots: list[int], neighbours: Neighbours, mate: list[int]) -> 
                 continue
         for v, w in path:
             mate[v], mate[w] = w, v
+        made += 1
+    return made
 
 
 def _simple_augmenting_path(
@@ -868,22 +876,10 @@ def _matching_without(trio: Trio, neighbours: Neighbours, mate: list[int]) -> li
     def outside(v: int) -> list[int]:
         return [w for w in neighbours(v) if w not in inside]
 
-    dead: set[int] = set()
-    for root in freed:
-        if needed <= 0:
-            break
-        if rest[root] >= 0:
-            continue
-        path = _simple_augmenting_path(root, outside, rest, dead)
-        if path is None:
-            path, tree = _augmenting_path(root, outside, rest, dead)
-            if path is None:
-                dead.update(tree)
-                continue
-        for v, w in path:
-            rest[v], rest[w] = w, v
-        needed -= 1
-    return rest if needed <= 0 else None
+    if needed <= 0:
+        return rest
+    made = _augment_from(freed, outside, rest, limit=needed)
+    return rest if made >= needed else None
 
 
 # --- The result ---------------------------------------------------------------------------

@@ -86,7 +86,7 @@ MUTANTS = [
     Mutant(
         "trio test too lenient",
         "rule 3: a trio only where the others stay matched",
-        "    return rest if needed <= 0 else None\n",
+        "    return rest if made >= needed else None\n",
         "    return rest\n",
     ),
     Mutant(
