@@ -48,7 +48,16 @@ def _now_to_the_minute() -> Any:
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "active", "cadence_days", "weekday", "hour", "time_zone"]
+    list_display = [
+        "name",
+        "slug",
+        "active",
+        "table_size",
+        "cadence_days",
+        "weekday",
+        "hour",
+        "time_zone",
+    ]
     list_filter = ["active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

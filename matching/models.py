@@ -53,6 +53,14 @@ class Programme(models.Model):
             "are neither are left out."
         ),
     )
+
+    class TableSize(models.IntegerChoices):
+        PAIRS = 2, _("pairs (a trio when the count is odd)")
+        SMALL_TABLES = 4, _("small tables of 4 (of 3 where the count needs it)")
+
+    table_size = models.PositiveSmallIntegerField(
+        _("group size"), choices=TableSize.choices, default=TableSize.PAIRS
+    )
     cadence_days = models.PositiveSmallIntegerField(
         _("days between rounds"), default=14, validators=[MinValueValidator(1)]
     )

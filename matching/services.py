@@ -203,6 +203,7 @@ def round_plan(*, programme: Programme, scheduled_for: datetime) -> Plan:
         history=history.pairs,
         trio_counts=history.trios,
         priority=history.left_out,
+        table_size=programme.table_size,
         settings=solver.Settings(seed=round_seed(programme, scheduled_for)),
     )
     return Plan(programme=programme, scheduled_for=scheduled_for, members=members, result=result)

@@ -22,7 +22,12 @@ Contract of `solve`:
    minimises the largest count among its members over the trios that place as many;
 6. when someone must be left out, members in `priority` (those left out last time) take
    the place of another member in a pair where a partner of theirs allows it, with a pair
-   of the same tier or an earlier one.
+   of the same tier or an earlier one;
+7. small tables (`table_size=4`): the pairs so made are joined two by two into tables of
+   four whose six pairs are all valid, as many as a matching of the pairs allows, never-met
+   ones first; a pair left over joins the two pairs of a table as two trios where it can
+   (else it stays a pair), and the trio stays a table of three. Rules 1 and 2 hold for
+   every pair at a table; rule 3 (as many placed as possible) holds as for pairs.
 
 The same input and seed give the same result whatever the order of `candidates`; the work
 is bounded by counts, never by the clock, so a slower machine does not change the answer.
@@ -58,6 +63,9 @@ PARTS = ("overlap", "interests", "mentoring", "random", "apart_penalty", "repeat
 # per member: enough for every sparse case (few triangles) and every dense one (the first
 # test succeeds); a count, so the answer does not depend on the machine.
 TRIO_TESTS_PER_MEMBER = 20
+# Above FULL_GRAPH_LIMIT, how many other pairs a pair may be joined with at a table of four:
+# the first ones found through its members' candidate partners (bounds the work at scale).
+TABLE_LINKS_AT_SCALE = 8
 HOUR_BANDS = 12  # two-hour bands of the working day, for sampling candidates
 
 _NO_HISTORY: Mapping[tuple[int, int], int] = MappingProxyType({})
@@ -107,6 +115,7 @@ def solve(
     history: Mapping[tuple[int, int], int] = _NO_HISTORY,
     trio_counts: Mapping[int, int] = _NO_COUNTS,
     priority: Collection[int] = (),
+    table_size: int = 2,
     settings: Settings,
 ) -> Result:
     """Pair the candidates for one round (see the module docstring for the guarantees).
@@ -114,9 +123,12 @@ def solve(
     `blocked` holds pairs (either order) that must never meet; `history` maps pairs (either
     order) that met before to how many rounds ago (1 = last round); `trio_counts` maps
     members to how many trios they were in; `priority` names members to place first (left
-    out last round). Pairs or members naming unknown ids are ignored.
-    Raises ValueError on duplicate ids or hours outside the week.
+    out last round). With `table_size` 4, the pairs are then joined two by two into small
+    tables (rule 7). Pairs or members naming unknown ids are ignored.
+    Raises ValueError on duplicate ids, hours outside the week or a table size not 2 or 4.
     """
+    if table_size not in (2, 4):
+        raise ValueError(f"table size {table_size} is not 2 or 4")
     problem = _Problem(candidates, blocked, history, trio_counts, priority, settings)
     graph = _candidate_graph(problem)
     mate = _greedy(problem, graph)
@@ -140,7 +152,12 @@ def solve(
     _improve(problem, graph, mate, budget=budget)
     _prefer(problem, graph, mate)
     trio = _make_trio(problem, graph, mate)
-    return _result(problem, mate, trio)
+    groups: list[tuple[int, ...]] = [(i, mate[i]) for i in range(problem.n) if i < mate[i]]
+    if table_size == 4:
+        groups = _tables(problem, graph, groups)
+    if trio is not None:
+        groups.append(trio)
+    return _result(problem, groups)
 
 
 # --- The problem: members by index, validity and scores --------------------------------
@@ -882,13 +899,156 @@ def _matching_without(trio: Trio, neighbours: Neighbours, mate: list[int]) -> li
     return rest if made >= needed else None
 
 
+# --- Small tables --------------------------------------------------------------------------
+
+
+def _tables(
+    problem: _Problem, graph: _Graph, pairs: list[tuple[int, ...]]
+) -> list[tuple[int, ...]]:
+    """Join the pairs two by two into tables of four (rule 7): a matching whose nodes are
+    the pairs, two pairs linked when all four pairs across them are valid and scored by
+    those four, made by the same greedy and augmenting steps as the members' matching (on
+    links without a repeat first). Candidate links come from the members' candidate
+    partners, so the work stays bounded at scale."""
+    owner = {member: k for k, pair in enumerate(pairs) for member in pair}
+    weight = problem.weight
+
+    def across(x: int, y: int) -> float | None:
+        total = 0.0
+        for a in pairs[x]:
+            for b in pairs[y]:
+                w = weight(a, b)
+                if w is None:
+                    return None
+                total += w
+        return total
+
+    links: dict[tuple[int, int], float] = {}
+    fresh: list[list[int]] = [[] for _ in pairs]
+    every: list[list[int]] = [[] for _ in pairs]
+    for x, pair in enumerate(pairs):
+        others = list(
+            dict.fromkeys(owner[c] for a in pair for c in graph.adjacent(a) if c in owner)
+        )
+        if problem.n > FULL_GRAPH_LIMIT:
+            others = others[:TABLE_LINKS_AT_SCALE]
+        for y in others:
+            key = (x, y) if x < y else (y, x)
+            if y == x or key in links:
+                continue
+            w = across(x, y)
+            if w is None:
+                continue
+            links[key] = w
+            for lists in (every, fresh) if w > -REPEAT_PENALTY else (every,):
+                lists[x].append(y)
+                lists[y].append(x)
+    table = [-1] * len(pairs)
+    for x, y in sorted(links, key=links.__getitem__, reverse=True):
+        if table[x] < 0 and table[y] < 0:
+            table[x], table[y] = y, x
+    for neighbours in (fresh.__getitem__, every.__getitem__):
+        roots = [x for x in range(len(pairs)) if table[x] < 0]
+        if len(roots) > 1:
+            _augment_from(roots, neighbours, table)
+    apart: list[tuple[int, ...]] = []
+    for x in [x for x in range(len(pairs)) if table[x] < 0]:
+        apart += _split_into(problem, graph, pairs, owner, table, x) or [pairs[x]]
+    tables = [pairs[x] + pairs[table[x]] for x in range(len(pairs)) if x < table[x]] + apart
+    at_scale = problem.n > FULL_GRAPH_LIMIT
+    budget = SWAPS_AT_SCALE if at_scale else SWAPS_PER_MEMBER * problem.n
+    _improve_tables(problem, graph, tables, budget=budget)
+    return tables
+
+
+def _split_into(
+    problem: _Problem,
+    graph: _Graph,
+    pairs: list[tuple[int, ...]],
+    owner: dict[int, int],
+    table: list[int],
+    x: int,
+) -> list[tuple[int, ...]] | None:
+    """The pair x left without a table, with a table (y, z) taken apart into two trios,
+    one member of x joining each pair, where all their pairs are valid (the best such);
+    the table is marked as taken apart (-2). None when no table fits."""
+    a, b = pairs[x]
+    weight = problem.weight
+
+    def joins(member: int, y: int) -> float | None:
+        first, second = weight(member, pairs[y][0]), weight(member, pairs[y][1])
+        return None if first is None or second is None else first + second
+
+    best: tuple[float, int, int, int, int] | None = None
+    for y in sorted({owner[c] for c in graph.adjacent(a) + graph.adjacent(b) if c in owner}):
+        z = table[y]
+        if z < 0:
+            continue
+        for p, q in ((a, b), (b, a)):
+            first, second = joins(p, y), joins(q, z)
+            if first is None or second is None:
+                continue
+            if best is None or first + second > best[0]:
+                best = (first + second, p, q, y, z)
+    if best is None:
+        return None
+    _, p, q, y, z = best
+    table[y] = table[z] = -2
+    return [(p, *pairs[y]), (q, *pairs[z])]
+
+
+def _improve_tables(
+    problem: _Problem, graph: _Graph, tables: list[tuple[int, ...]], *, budget: int
+) -> None:
+    """Swap two members of different tables when both tables stay valid and score more
+    together: the pairs were made for pairs, and a table joined from two of them may hold
+    a repeat that another seating avoids. `budget` counts the swaps tried."""
+    where = {member: k for k, members in enumerate(tables) for member in members}
+    weight = problem.weight
+
+    def score(members: Sequence[int]) -> float | None:
+        total = 0.0
+        for a, b in combinations(members, 2):
+            w = weight(a, b)
+            if w is None:
+                return None
+            total += w
+        return total
+
+    scores: list[float] = [score(members) or 0.0 for members in tables]
+    tries = budget
+
+    def swap_from(k: int) -> bool:
+        nonlocal tries
+        for u in tables[k]:
+            for v in graph.adjacent(u):
+                other = where.get(v)
+                if other is None or other == k or tries <= 0:
+                    continue
+                tries -= 1
+                mine = tuple(v if m == u else m for m in tables[k])
+                theirs = tuple(u if m == v else m for m in tables[other])
+                first, second = score(mine), score(theirs)
+                if first is None or second is None:
+                    continue
+                if first + second > scores[k] + scores[other] + 1e-9:
+                    tables[k], tables[other] = mine, theirs
+                    scores[k], scores[other] = first, second
+                    where[u], where[v] = other, k
+                    return True
+        return False
+
+    improved = True
+    while improved and tries > 0:
+        improved = False
+        for k in range(len(tables)):
+            improved |= swap_from(k)
+
+
 # --- The result ---------------------------------------------------------------------------
 
 
-def _result(problem: _Problem, mate: list[int], trio: Trio | None) -> Result:
-    groups: list[tuple[int, ...]] = [(i, mate[i]) for i in range(problem.n) if i < mate[i]]
-    if trio is not None:
-        groups.append(trio)
+def _result(problem: _Problem, groups: list[tuple[int, ...]]) -> Result:
     placed = {i for group in groups for i in group}
     out = []
     for group in groups:

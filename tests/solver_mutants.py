@@ -128,6 +128,18 @@ MUTANTS = [
         "    if True:\n",
     ),
     Mutant(
+        "pairs never joined",
+        "rule 7: small tables of four",
+        "    if table_size == 4:\n",
+        "    if False:\n",
+    ),
+    Mutant(
+        "tables left as joined",
+        "rule 7: strangers at a table before pairs that met",
+        "    _improve_tables(problem, graph, tables, budget=budget)\n",
+        "",
+    ),
+    Mutant(
         "sampling repair skipped",
         "rule 3 above 300: sampling never decides who is left out",
         "            for u in left_out:\n                graph.add_all_valid_pairs(u)\n",

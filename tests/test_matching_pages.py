@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from matching import emails, links, services
 from matching.apps import COMMUNITY_SLUG
@@ -674,7 +675,8 @@ def test_the_admin_explains_a_groups_score_in_words(client: Client, staff: User)
 def test_a_pair_with_no_common_hour_is_explained_as_such() -> None:
     from matching.selectors import score_explained
 
-    lines = score_explained(members=[], breakdown={"apart_penalty": -10.0, "random": 0.1})
+    with translation.override("en"):
+        lines = score_explained(members=[], breakdown={"apart_penalty": -10.0, "random": 0.1})
 
     assert lines == ["chance (+0.10)", "no common working hour (\u221210.00)"]
 
@@ -780,3 +782,22 @@ def test_the_command_explains_bad_input(args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         run(*args)
     assert not Round.objects.exists()
+
+
+@pytest.mark.django_db
+def test_staff_choose_pairs_or_small_tables_for_a_programme(client: Client, staff: User) -> None:
+    programme = community()
+    programme.table_size = Programme.TableSize.SMALL_TABLES
+    programme.save()
+
+    with translation.override("en"):
+        form = client.get(
+            f"/admin/matching/programme/{programme.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
+        )
+        listing = client.get("/admin/matching/programme/", HTTP_ACCEPT_LANGUAGE="en")
+
+    page = form.content.decode()
+    assert '<select name="table_size"' in page
+    assert "pairs (a trio when the count is odd)" in page
+    assert '<option value="4" selected>small tables of 4 (of 3 where the count needs it)' in page
+    assert "small tables of 4" in listing.content.decode()

@@ -394,6 +394,29 @@ def test_a_trio_is_named_in_words_in_each_members_language_never_as_a_list_of_us
 
 
 @pytest.mark.django_db
+def test_a_programme_of_small_tables_seats_its_members_four_by_four(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Staff choose small tables: eight members make two tables of four, each told who the
+    other three are, and each table has its conversation for four."""
+    programme = community()
+    programme.table_size = Programme.TableSize.SMALL_TABLES
+    programme.save()
+    members = [participant(language="en" if k % 2 else "es") for k in range(8)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        round_, _ = services.round_create(programme=programme, scheduled_for=SLOT)
+
+    assert sorted(group.members.count() for group in round_.groups.all()) == [4, 4]
+    subjects = {message.to[0]: message.subject for message in mail.outbox}
+    assert len(subjects) == 8
+    for member in members:
+        expected = "Your coffee table: " if member.language == "en" else "Tu mesa de café: "
+        assert subjects[member.email].startswith(expected)
+        assert subjects[member.email].count(",") == 1 and member.name not in subjects[member.email]
+
+
+@pytest.mark.django_db
 def test_members_who_ignore_three_intros_are_paused_and_told(
     django_capture_on_commit_callbacks: Any,
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.bench_matching import community
+from bench.bench_matching import blocks, community
 from matching.solver import FULL_GRAPH_LIMIT, Candidate, Result, Settings, _Problem, solve
 
 Pair = tuple[int, int]
@@ -549,3 +549,67 @@ def test_forty_rounds_repeat_a_pair_only_when_no_new_pairing_places_as_many(size
         assert repeats == []
     else:
         assert repeats and min(repeats) >= 27  # 433 pairs, 15 a round
+
+
+@pytest.mark.parametrize("size", [3, 4, *range(6, 24)])
+def test_small_tables_seat_everyone_at_tables_of_three_or_four(size: int) -> None:
+    members = [_member(i) for i in range(1, size + 1)]
+
+    result = solve(members, table_size=4, settings=Settings(seed=size))
+
+    assert result.unmatched == []
+    assert sorted(i for group in result.groups for i in group.members) == list(range(1, size + 1))
+    sizes = sorted(len(group.members) for group in result.groups)
+    assert set(sizes) <= {3, 4}
+    assert sizes.count(3) <= 3  # as many tables of four as the count allows
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_small_tables_keep_the_rules_at_every_pair_of_a_table(
+    instance: tuple[list[Candidate], set[Pair], dict[Pair, int], Settings],
+) -> None:
+    """Every pair at a table is valid (a table of four is six pairs), everyone is seated
+    once, and as many are seated as pairs would seat."""
+    members, blocked, history, config = instance
+    result = solve(members, blocked=blocked, history=history, table_size=4, settings=config)
+
+    languages = {m.id: m.languages for m in members}
+    for a, b in _pairs(result):
+        assert (a, b) not in blocked and (b, a) not in blocked
+        assert languages[a] & languages[b]
+    everyone = [i for group in result.groups for i in group.members] + result.unmatched
+    assert sorted(everyone) == sorted(languages)
+    assert {len(group.members) for group in result.groups} <= {2, 3, 4}
+    assert _placed(result) == _most_placed(_valid_graph(members, blocked, history, False))
+
+
+def test_small_tables_join_strangers_before_pairs_that_met() -> None:
+    """Eight members in pairs that never met: the tables of four are made so that no two
+    at a table met before, although other tables of four were possible."""
+    members = [_member(i) for i in range(1, 9)]
+    history = {(1, 3): 1, (2, 4): 1, (5, 7): 1, (6, 8): 1, (1, 4): 2, (5, 8): 2}
+
+    result = solve(members, history=history, table_size=4, settings=Settings(seed=1))
+
+    assert [len(group.members) for group in result.groups] == [4, 4]
+    assert not [pair for pair in _pairs(result) if _met(*pair, history)]
+
+
+def test_a_table_size_other_than_two_or_four_is_refused() -> None:
+    with pytest.raises(ValueError, match="table size"):
+        solve([_member(1)], table_size=3, settings=Settings(seed=1))
+
+
+def test_small_tables_keep_the_rules_on_a_sampled_community() -> None:
+    members = community(FULL_GRAPH_LIMIT * 4 + 1)
+    blocked = blocks(members)
+
+    result = solve(members, blocked=blocked, table_size=4, settings=Settings(seed=3))
+
+    languages = {m.id: m.languages for m in members}
+    for a, b in _pairs(result):
+        assert (a, b) not in blocked and (b, a) not in blocked
+        assert languages[a] & languages[b]
+    assert result.unmatched == []
+    assert {len(group.members) for group in result.groups} <= {3, 4}
