@@ -145,7 +145,7 @@ def test_it_repeats_no_pair_when_never_met_pairs_place_as_many(
     assert not [pair for pair in _pairs(result) if _met(*pair, history)]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_it_pairs_no_one_without_a_common_hour_when_those_who_share_one_place_as_many(
     instance: tuple[list[Candidate], set[Pair], dict[Pair, int], Settings],
@@ -564,7 +564,7 @@ def test_small_tables_seat_everyone_at_tables_of_three_or_four(size: int) -> Non
     assert sizes.count(3) <= 3  # as many tables of four as the count allows
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_small_tables_keep_the_rules_at_every_pair_of_a_table(
     instance: tuple[list[Candidate], set[Pair], dict[Pair, int], Settings],
@@ -602,7 +602,7 @@ def test_a_table_size_other_than_two_or_four_is_refused() -> None:
 
 
 def test_small_tables_keep_the_rules_on_a_sampled_community() -> None:
-    members = community(FULL_GRAPH_LIMIT * 4 + 1)
+    members = community(FULL_GRAPH_LIMIT * 2 + 1)
     blocked = blocks(members)
 
     result = solve(members, blocked=blocked, table_size=4, settings=Settings(seed=3))
