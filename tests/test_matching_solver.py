@@ -98,13 +98,21 @@ def _placed(result: Result) -> int:
     return sum(len(group.members) for group in result.groups)
 
 
-def _check_hard_rules(members: list[Candidate], blocked: set[Pair], result: Result) -> None:
+def _check_valid_and_everyone_once(
+    members: list[Candidate], blocked: set[Pair], result: Result
+) -> None:
+    """Rules 1 to 3 for groups of any size: every pair in a group valid, everyone in one
+    group or unmatched."""
     languages = {m.id: m.languages for m in members}
     for a, b in _pairs(result):
         assert (a, b) not in blocked and (b, a) not in blocked
         assert languages[a] & languages[b]
     everyone = [i for group in result.groups for i in group.members] + result.unmatched
     assert sorted(everyone) == sorted(languages)
+
+
+def _check_hard_rules(members: list[Candidate], blocked: set[Pair], result: Result) -> None:
+    _check_valid_and_everyone_once(members, blocked, result)
     sizes = [len(group.members) for group in result.groups]
     assert set(sizes) <= {2, 3}
     assert sizes.count(3) <= 1
@@ -574,12 +582,7 @@ def test_small_tables_keep_the_rules_at_every_pair_of_a_table(
     members, blocked, history, config = instance
     result = solve(members, blocked=blocked, history=history, table_size=4, settings=config)
 
-    languages = {m.id: m.languages for m in members}
-    for a, b in _pairs(result):
-        assert (a, b) not in blocked and (b, a) not in blocked
-        assert languages[a] & languages[b]
-    everyone = [i for group in result.groups for i in group.members] + result.unmatched
-    assert sorted(everyone) == sorted(languages)
+    _check_valid_and_everyone_once(members, blocked, result)
     assert {len(group.members) for group in result.groups} <= {2, 3, 4}
     assert _placed(result) == _most_placed(_valid_graph(members, blocked, history, False))
 
@@ -607,9 +610,6 @@ def test_small_tables_keep_the_rules_on_a_sampled_community() -> None:
 
     result = solve(members, blocked=blocked, table_size=4, settings=Settings(seed=3))
 
-    languages = {m.id: m.languages for m in members}
-    for a, b in _pairs(result):
-        assert (a, b) not in blocked and (b, a) not in blocked
-        assert languages[a] & languages[b]
+    _check_valid_and_everyone_once(members, blocked, result)
     assert result.unmatched == []
     assert {len(group.members) for group in result.groups} <= {3, 4}
