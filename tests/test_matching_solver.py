@@ -125,7 +125,7 @@ def _check_hard_rules(members: list[Candidate], blocked: set[Pair], result: Resu
     assert result.total_score == pytest.approx(sum(group.score for group in result.groups))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_it_keeps_the_hard_rules_and_places_as_many_as_possible(
     instance: tuple[list[Candidate], set[Pair], dict[Pair, int], Settings],
@@ -137,7 +137,7 @@ def test_it_keeps_the_hard_rules_and_places_as_many_as_possible(
     assert _placed(result) == _most_placed(_valid_graph(members, blocked, history, False))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_it_repeats_no_pair_when_never_met_pairs_place_as_many(
     instance: tuple[list[Candidate], set[Pair], dict[Pair, int], Settings],
