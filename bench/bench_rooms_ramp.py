@@ -12,8 +12,8 @@ remove `left`).
    stopped (SIGTERM, as a deploy does) and started again, until 30 s after. Every client
    behaves like static/js/room/socket.js and chat.js: after a drop it reconnects after 0.5
    to 1 s, then 1 to 2 s, ... up to 30 s (equal jitter), catches up with `history.since`
-   from the newest message it had seen 5 s before the last one it saw (messages may arrive
-   a moment out of id order), and a sender sends again, with the same `client_id`,
+   from where its log is complete (by the messages' numbers in the room, `seq`; also 2 s
+   after a message shows a gap), and a sender sends again, with the same `client_id`,
    every message not acked yet. Measured: who is back, how long reconnecting took, and
    whether every member ends with every message exactly once (by id, and no text stored
    under two ids).
@@ -69,7 +69,7 @@ CHAT_BEFORE = 10.0  # seconds of chat before the restart
 CHAT_AFTER = 30.0  # and after it
 RECONNECT_LIMIT = 90.0  # after the restart
 TARGET_SECONDS = 5.0  # from the last arrival to the observer seeing everyone
-REORDER_SECONDS = 5.0  # chat.js REORDER_MS
+GAP_WAIT = 2.0  # chat.js GAP_WAIT_MS
 FIRST_BACKOFF = 1.0  # socket.js: the first retry after half to all of this
 MAX_BACKOFF = 30.0
 TIME_LIMIT = 420
@@ -150,6 +150,7 @@ class Report:
     resent: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     refused_catch_ups: int = 0
+    gap_catch_ups: int = 0  # catch-ups asked because a live message showed a gap
     # Per member: (times dropped, still catching up at the end), to tell where a gap came from.
     states: list[tuple[int, bool]] = field(default_factory=list)
 
@@ -163,10 +164,11 @@ class Member:
         self.cookie = cookie
         self.ws: ClientConnection | None = None
         self.seen: set[int] = set()
-        # chat.js: catch up from the newest id seen REORDER_SECONDS before the last one seen.
-        self.settled_id = 0
-        self.recent: list[tuple[float, int]] = []
-        self.catching_up = False  # settled_id stays put until a catch-up has paged through
+        # chat.js: where the log is complete, as (id, seq), and the messages seen beyond it.
+        self.complete = (0, 0)
+        self.ahead: dict[int, int] = {}
+        self.gap_check: asyncio.Task[None] | None = None
+        self.catching_up = False  # no second catch-up while one pages through
         self.pending: dict[str, str] = {}  # client_id: text, until acked
         self.arrived = False
         self.drops = 0
@@ -221,25 +223,40 @@ class Member:
     async def catch_up(self) -> None:
         assert self.ws is not None
         self.catching_up = True
-        await self.ws.send(json.dumps({"type": "history.since", "after_id": self.settled_id}))
+        await self.ws.send(json.dumps({"type": "history.since", "after_id": self.complete[0]}))
         for client_id, text in list(self.pending.items()):
             self.report.resent += 1
             await self.ws.send(
                 json.dumps({"type": "chat.send", "text": text, "client_id": client_id})
             )
 
-    def note(self, message_id: int, text: str) -> None:
-        if message_id in self.seen:
-            return
+    def note(self, message_id: int, seq: int, text: str) -> None:
         self.seen.add(message_id)
-        self.recent.append((time.monotonic(), message_id))
-        self.settle()
         self.report.texts[message_id] = text
+        if seq > self.complete[1]:
+            self.ahead[seq] = message_id
+        self.reach(self.complete)
 
-    def settle(self) -> None:
-        now = time.monotonic()
-        while not self.catching_up and self.recent and self.recent[0][0] <= now - REORDER_SECONDS:
-            self.settled_id = max(self.settled_id, self.recent.pop(0)[1])
+    def reach(self, upto: tuple[int, int]) -> None:
+        """chat.js `reach`: move the complete point on; a gap left gets GAP_WAIT to fill."""
+        if upto[1] > self.complete[1]:
+            self.complete = upto
+        self.ahead = {seq: i for seq, i in self.ahead.items() if seq > self.complete[1]}
+        while self.complete[1] + 1 in self.ahead:
+            seq = self.complete[1] + 1
+            self.complete = (self.ahead.pop(seq), seq)
+        if self.ahead and not self.catching_up and self.gap_check is None:
+            self.gap_check = asyncio.get_running_loop().create_task(self.fill_gap())
+
+    async def fill_gap(self) -> None:
+        await asyncio.sleep(GAP_WAIT)
+        self.gap_check = None
+        if self.ahead and not self.catching_up and self.ws is not None:
+            self.catching_up = True
+            self.report.gap_catch_ups += 1
+            with suppress(ConnectionClosed):
+                frame = {"type": "history.since", "after_id": self.complete[0]}
+                await self.ws.send(json.dumps(frame))
 
     def receive(self, frame: str | bytes) -> None:
         if not isinstance(frame, str) or frame.startswith(SKIP_PREFIXES):
@@ -247,23 +264,25 @@ class Member:
         data = json.loads(frame)
         kind = data.get("type")
         if kind == "chat.message":
-            self.note(data["message"]["id"], data["message"]["text"])
+            message = data["message"]
+            self.note(message["id"], message["seq"], message["text"])
         elif kind == "history.page":
             for message in data["messages"]:
-                self.note(message["id"], message["text"])
+                self.note(message["id"], message["seq"], message["text"])
+            upto = data["upto"]
             if data["has_more"] and self.ws is not None:
                 # From the page's own last message: live ones may have come in meanwhile.
-                request = {"type": "history.since", "after_id": data["messages"][-1]["id"]}
+                request = {"type": "history.since", "after_id": upto["id"]}
                 asyncio.get_running_loop().create_task(self.ws.send(json.dumps(request)))
             elif not data["has_more"]:
                 self.catching_up = False
-                self.settle()
+            self.reach((upto["id"], upto["seq"]))
         elif kind == "chat.ack":
             client_id = data["client_id"]
             text = self.pending.pop(client_id, None)
             self.report.acked.setdefault(client_id, set()).add(data["id"])
             if text is not None:
-                self.note(data["id"], text)
+                self.note(data["id"], data["seq"], text)
         elif kind == "error":
             self.report.errors[str(data.get("code"))] += 1
             client_id = data.get("client_id")
@@ -279,7 +298,8 @@ class Member:
         await asyncio.sleep(delay)
         if ws is self.ws:  # not on a later connection: that one catches up on its own
             with suppress(ConnectionClosed):
-                await ws.send(json.dumps({"type": "history.since", "after_id": self.settled_id}))
+                frame = {"type": "history.since", "after_id": self.complete[0]}
+                await ws.send(json.dumps(frame))
 
     async def resend(self, client_id: str, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -564,9 +584,9 @@ def _report(
             f"from {CHAT_BEFORE:.0f} s before the server is stopped (SIGTERM) until "
             f"{CHAT_AFTER:.0f} s after; clients reconnect like `static/js/room/socket.js` "
             "(0.5–1 s, then doubling up to 30 s, equal jitter), catch up with "
-            "`history.since` from the newest message they had 5 s before the last one they "
-            "saw (chat.js), and senders send again, with the same `client_id`, what was not "
-            "acked.\n",
+            "`history.since` from where their log is complete by the messages' numbers in "
+            "the room (`seq`; also 2 s after a message shows a gap, chat.js), and senders "
+            "send again, with the same `client_id`, what was not acked.\n",
             "| | figure |",
             "|---|---|",
             f"| server stopped in / up again after | {stopping:.1f} s / "
@@ -587,6 +607,7 @@ def _report(
             f"two ids: {acked_twice}); error frames: "
             f"{_counts(sum((r.errors for r in reports), Counter()))} (of them catch-ups "
             f"refused and asked again: {sum(r.refused_catch_ups for r in reports):,}); "
+            f"catch-ups after a gap: {sum(r.gap_catch_ups for r in reports):,}; "
             "failed reconnect "
             f"attempts: {_counts(sum((r.failures for r in reports), Counter()))}; sent away: "
             f"{_counts(sum((r.kicked for r in reports), Counter()))}.",

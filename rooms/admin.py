@@ -84,6 +84,7 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [
         "room",
+        "seq",
         "author",
         "text",
         "created_at",

@@ -58,6 +58,7 @@ def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, An
     mentions = [] if message.is_deleted else sorted(user.pk for user in message.mentions.all())
     data: dict[str, Any] = {
         "id": message.pk,
+        "seq": message.seq,
         "author": {"id": author.pk, "name": author.name} if author else None,
         "text": message.text,
         "created_at": message.created_at.isoformat(),

@@ -197,6 +197,10 @@ class Message(models.Model):
         related_name="+",
         verbose_name=_("deleted by"),
     )
+    # The message's number in its room: 1, 2, 3... in the order they are stored, none
+    # skipped (`message_seq_next`). A page that gets number 7 after 5 knows it missed one,
+    # whatever the reason, and catches up (docs/websocket-protocol.md, "Catching up").
+    seq = models.PositiveIntegerField(_("number in the room"), editable=False)
     # Chosen by the client per message, so that a message resent after a dropped connection
     # is stored once.
     client_id = models.UUIDField(_("client id"), null=True, blank=True, default=uuid.uuid4)
@@ -226,6 +230,7 @@ class Message(models.Model):
             models.UniqueConstraint(
                 fields=["room", "author", "client_id"], name="message_client_id_once"
             ),
+            models.UniqueConstraint(fields=["room", "seq"], name="message_seq_once"),
             models.CheckConstraint(
                 condition=models.Q(deleted_at__isnull=True) | models.Q(text=""),
                 name="message_deleted_has_no_text",
@@ -239,6 +244,16 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+def message_seq_next(*, room_id: int) -> int:
+    """The `seq` of the next message stored in the room. Call it in the transaction that
+    stores the message: it locks the room's row until that transaction ends, so a room's
+    messages are stored one at a time and commit in `seq` order (and id order). A reading
+    that holds number n therefore holds every message before it."""
+    list(Room.objects.select_for_update(no_key=True).filter(pk=room_id).values_list("pk"))
+    last = Message.objects.filter(room_id=room_id).aggregate(last=models.Max("seq"))["last"]
+    return (last or 0) + 1
 
 
 class Reaction(models.Model):

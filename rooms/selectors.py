@@ -67,6 +67,15 @@ def history(
     return list(messages.order_by("-id")[:limit])
 
 
+def history_upto(*, room: Room) -> dict[str, int]:
+    """The room's newest message as {"id", "seq"} ({0, 0} before the first one). Read it
+    before a page of `history`: that page then holds every message up to it that its reader
+    may see, since a room's messages commit in `seq` order (rooms.models.message_seq_next)."""
+    newest = Message.objects.filter(room=room).order_by("-seq").values_list("id", "seq").first()
+    message_id, seq = newest or (0, 0)
+    return {"id": message_id, "seq": seq}
+
+
 def history_on_arrival(*, room: Room, hidden: set[int], limit: int) -> list[Message]:
     """`history`'s latest page for a member the room has just let in, newest first:
     `hidden` is whom they block either way, as read for letting them in (no second

@@ -26,6 +26,7 @@ from rooms.models import (
     Room,
     RoomError,
     RoomParticipation,
+    message_seq_next,
 )
 from rooms.presence import TOUCH_INTERVAL, signed_in
 from rooms.reactions import reaction_valid, reactions_summary
@@ -393,6 +394,7 @@ def message_post(
         with transaction.atomic():
             message = Message.objects.create(
                 room=room,
+                seq=message_seq_next(room_id=room.pk),
                 author=author,
                 text=text,
                 client_id=client_id,

@@ -15,7 +15,7 @@ from members.services import blocked_user_ids
 from rooms.forms import InviteForm, RoomForm
 from rooms.models import CafeteriaProtected, Room
 from rooms.presence import presence_snapshot, present_by_room, room_is_full
-from rooms.selectors import history, rooms_open_to, rooms_recently_closed_for
+from rooms.selectors import history, history_upto, rooms_open_to, rooms_recently_closed_for
 from rooms.services import (
     NotAllowed,
     RoomAccessDenied,
@@ -89,6 +89,7 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
     if room_is_full(room=room, user=user):
         present = present_by_room(viewer=user, rooms=[room])[room.pk]
         return render(request, "rooms/room_full.html", {"room": room, "present": present})
+    upto = history_upto(room=room)  # before the page's messages: see history_upto
     chat_messages = list(reversed(history(room=room, viewer=user, limit=HISTORY_ON_PAGE)))
     can_manage = room_can_manage(room=room, user=user)
     hidden = blocked_user_ids(user=user)
@@ -98,6 +99,7 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "room": room,
             "chat_messages": chat_messages,
+            "upto": upto,
             "present": presence_snapshot(room=room, viewer=user, hidden=hidden),
             # Quotes of their messages say only that there was one (rooms.quotes).
             "hidden_ids": hidden,

@@ -6,6 +6,7 @@ from typing import Any
 
 import factory
 from allauth.account.models import EmailAddress
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from django.utils.text import slugify
@@ -14,7 +15,7 @@ from matching.models import Group, GroupMember, Programme, Round
 from members.models import Acquaintance, Block, Interest, Language, Profile, User
 from members.services import interests_from_names, profile_update
 from moderation.models import Report
-from rooms.models import Message, Room
+from rooms.models import Message, Room, message_seq_next
 
 PASSWORD = "a-Strong-test-password-42"
 
@@ -193,6 +194,12 @@ class MessageFactory(factory.django.DjangoModelFactory[Message]):
     room = factory.SubFactory(RoomFactory)
     author = factory.SubFactory(UserFactory)
     text = factory.Sequence(lambda n: f"Message {n}")
+
+    @classmethod
+    def _create(cls, model_class: type[Message], *args: Any, **kwargs: Any) -> Message:
+        with transaction.atomic():
+            kwargs.setdefault("seq", message_seq_next(room_id=kwargs["room"].pk))
+            return super()._create(model_class, *args, **kwargs)
 
 
 # events -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from members.services import blocked_user_ids
 from rooms import broadcast
 from rooms.models import Message, Room
 from rooms.reactions import reaction_valid
-from rooms.selectors import history
+from rooms.selectors import history, history_upto
 from rooms.services import message_delete, message_edit, message_post, reaction_toggle
 from rooms.sockets.base import Handler, MemberSocket, as_now
 from rooms.sockets.frames import FrameError, positive_int, text, uuid_field
@@ -66,6 +66,7 @@ def _history(
     before_id: int | None = None,
     after_id: int | None = None,
 ) -> dict[str, Any]:
+    upto = history_upto(room=room) if after_id is not None else None
     page = history(
         room=room, viewer=user, before_id=before_id, after_id=after_id, limit=PAGE_SIZE + 1
     )
@@ -73,11 +74,15 @@ def _history(
     page = page[:PAGE_SIZE]
     if after_id is None:
         page.reverse()  # newest first from the selector; the protocol sends oldest first
-    return {
+    frame: dict[str, Any] = {
         "type": "history.page",
         "messages": [broadcast.message_data(m, hidden) for m in page],
         "has_more": has_more,
     }
+    if upto is not None:
+        # A catch-up page holds every message it may show from `after_id` up to this one.
+        frame["upto"] = {"id": page[-1].pk, "seq": page[-1].seq} if has_more else upto
+    return frame
 
 
 class ChatFrames(MemberSocket):
@@ -99,7 +104,12 @@ class ChatFrames(MemberSocket):
                 await broadcast.chat_message(message=message, sender_channel=self.channel_name)
         finally:
             await self.send_json(
-                {"type": "chat.ack", "client_id": str(client_id), "id": message.pk}
+                {
+                    "type": "chat.ack",
+                    "client_id": str(client_id),
+                    "id": message.pk,
+                    "seq": message.seq,
+                }
             )
 
     async def on_chat_edit(self, content: dict[str, Any]) -> None:

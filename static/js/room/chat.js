@@ -44,31 +44,43 @@ let paceTimer = null;
 // for. Each entry: {kind: "before"} or {kind: "since", after}.
 let pageRequests = [];
 let connection = 0; // counts connections: a retry planned on one is not made on the next
-// Messages can reach the page a moment out of id order (server processes store and
-// announce them independently), so a catch-up after a drop starts from the newest id seen
-// REORDER_MS before the last message seen, not from the newest of all: a message overtaken
-// just before the drop comes too (those few seconds come twice, de-duplicated by id).
-const REORDER_MS = 5000;
-let settledId = Math.max(0, ...rendered); // newest id seen REORDER_MS before the last one
-let recent = []; // [when seen, id] of the messages seen since
-// Until a catch-up has paged to its end, what lies between its start and the live messages
-// seen meanwhile is not here yet: settledId stays where the catch-up started.
+// Where the page is complete: every message of the room up to this one (by its number in
+// the room, `seq`, which skips none) is on the page or hidden from this member. Live
+// messages move it on one by one. One further on than the next means others were missed
+// (a drop, or a broadcast overtaken by another server process's): they get GAP_WAIT_MS to
+// turn up, then the page catches up from here. A catch-up page says how far it reaches.
+const GAP_WAIT_MS = 2000;
+let complete = { id: Number(log.dataset.uptoId) || 0, seq: Number(log.dataset.uptoSeq) || 0 };
+const ahead = new Map(); // seq -> id of the messages seen beyond `complete`
+let gapTimer = null;
+// Until a catch-up has paged to its end, what it brings is on its way: no second one.
 let catchingUp = false;
 let hasOlder = rendered.size >= PAGE_SIZE;
 let loadingOlder = false;
 let muteTimer = null;
 
-function settle(now) {
-  if (catchingUp) return;
-  while (recent.length && recent[0][0] <= now - REORDER_MS) {
-    settledId = Math.max(settledId, recent.shift()[1]);
+function reach(upto) {
+  if (upto.seq > complete.seq) complete = { id: upto.id, seq: upto.seq };
+  for (const seq of ahead.keys()) if (seq <= complete.seq) ahead.delete(seq);
+  while (ahead.has(complete.seq + 1)) {
+    const seq = complete.seq + 1;
+    complete = { id: ahead.get(seq), seq };
+    ahead.delete(seq);
+  }
+  if (ahead.size && !catchingUp && gapTimer === null) {
+    gapTimer = setTimeout(() => {
+      gapTimer = null;
+      if (ahead.size && !catchingUp && socket.isOpen && !live.ended) {
+        catchingUp = true;
+        requestSince(complete.id);
+      }
+    }, GAP_WAIT_MS);
   }
 }
 
-function noteSeen(id) {
-  const now = Date.now();
-  recent.push([now, id]);
-  settle(now);
+function noteSeen(id, seq) {
+  if (seq > complete.seq) ahead.set(seq, id);
+  reach(complete);
 }
 
 function itemFor(id) {
@@ -90,7 +102,7 @@ function addMessage(message) {
   }
   const stick = follower.atEnd();
   rendered.add(message.id);
-  noteSeen(message.id);
+  noteSeen(message.id, message.seq);
   placeMessage(messageItem(message), message.id);
   syncDays();
   follower.added(stick);
@@ -204,6 +216,8 @@ export function historyError(frame) {
       setTimeout(() => {
         if (on === connection && !live.ended) requestSince(request.after);
       }, RETRY_AFTER_MS);
+    } else {
+      catchingUp = false; // refused for good (the room closed, say): nothing is on its way
     }
   } else {
     loadingOlder = false;
@@ -225,7 +239,7 @@ function onAck(frame) {
   entry.item.dataset.id = frame.id;
   entry.item.classList.remove("pending");
   rendered.add(frame.id);
-  noteSeen(frame.id);
+  noteSeen(frame.id, frame.seq);
   showReactions(entry.item, []);
   addActions(entry.item);
 }
@@ -242,11 +256,11 @@ function onPage(frame) {
   frame.messages.forEach(addMessage);
   // From the page's own last message: live ones may have come in meanwhile, newer still.
   if (frame.has_more) {
-    requestSince(frame.messages[frame.messages.length - 1].id);
+    requestSince(frame.upto.id);
   } else {
     catchingUp = false;
-    settle(Date.now());
   }
+  reach(frame.upto);
 }
 
 export function setMuted(until) {
@@ -291,11 +305,10 @@ export function chatConnected(history) {
   // The actions make every message taller: a log that was at its end stays there.
   const stick = follower.atEnd();
   for (const item of log.querySelectorAll("li[data-id]")) addActions(item);
-  const catchUpFrom = settledId;
   catchingUp = true;
   history.forEach(addMessage);
   if (stick) follower.toEnd();
-  requestSince(catchUpFrom);
+  requestSince(complete.id);
   // The server stores each client_id once, so a message sent before the drop and sent
   // again is still one message.
   outbox = [...pending.keys()];
@@ -305,6 +318,8 @@ export function chatConnected(history) {
 export function chatDropped() {
   connection += 1;
   pageRequests = [];
+  clearTimeout(gapTimer);
+  gapTimer = null;
   loadingOlder = false;
   // What went out on the lost connection may never have reached the server; if it did,
   // the server's `rate_limited` answers say so, and those messages are retried.
