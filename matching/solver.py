@@ -27,7 +27,12 @@ Contract of `solve`:
    four whose six pairs are all valid, as many as a matching of the pairs allows, never-met
    ones first; a pair left over joins the two pairs of a table as two trios where it can
    (else it stays a pair), and the trio stays a table of three. Rules 1 and 2 hold for
-   every pair at a table; rule 3 (as many placed as possible) holds as for pairs.
+   every pair at a table; rule 3 (as many placed as possible) holds as for pairs;
+8. the end of the strangers (up to `FULL_GRAPH_LIMIT`, even counts): when nobody has more
+   than `ENDGAME_PARTNERS` never-met partners left and they pair everyone, the round's
+   pairing leaves never-met pairs that pair everyone again for as many rounds as the fewest
+   left to anyone allow, whenever a search bounded by `ENDGAME_STEPS` finds such a run:
+   everyone meets everyone they may before a first repeat.
 
 The same input and seed give the same result whatever the order of `candidates`; the work
 is bounded by counts, never by the clock, so a slower machine does not change the answer.
@@ -67,6 +72,12 @@ TRIO_TESTS_PER_MEMBER = 20
 # the first ones found through its members' candidate partners (bounds the work at scale).
 TABLE_LINKS_AT_SCALE = 8
 HOUR_BANDS = 12  # two-hour bands of the working day, for sampling candidates
+# The end of the strangers (rule 8): when every member has at most this many never-met
+# partners left, the round's pairing is chosen so that the ones left still pair everyone
+# in the rounds after, as long as they last. Pairings searched for, by pairs tried: a
+# count, so the answer does not depend on the machine.
+ENDGAME_PARTNERS = 6
+ENDGAME_STEPS = 5_000
 
 _NO_HISTORY: Mapping[tuple[int, int], int] = MappingProxyType({})
 _NO_COUNTS: Mapping[int, int] = MappingProxyType({})
@@ -150,6 +161,7 @@ def solve(
     else:
         budget = SWAPS_AT_SCALE + SWAPS_PER_MEMBER_AT_SCALE * problem.n
     _improve(problem, graph, mate, budget=budget)
+    _look_ahead(problem, graph, mate)
     _prefer(problem, graph, mate)
     trio = _make_trio(problem, graph, mate)
     groups: list[tuple[int, ...]] = [(i, mate[i]) for i in range(problem.n) if i < mate[i]]
@@ -757,6 +769,100 @@ def _prefer(problem: _Problem, graph: _Graph, mate: list[int]) -> None:
             v = best[1]
             mate[mate[v]] = -1
             mate[p], mate[v] = v, p
+
+
+def _look_ahead(problem: _Problem, graph: _Graph, mate: list[int]) -> None:
+    """Rule 8. Pairs chosen round by round, each round on its own, can leave never-met pairs
+    that no longer pair everyone (say, a ring of five): a repeat comes a round early. So
+    when the strangers run short (nobody has more than ENDGAME_PARTNERS left) and they pair
+    everyone this round, look ahead one round, then two, and so on up to the fewest left to
+    anyone: keep this round's pairing while the strangers left after it still give that
+    many full pairings, else take the first of a run of pairings that does. The pairs come
+    from the tier the pairing lies in (rule 4), the best-scoring tried first."""
+    n = problem.n
+    if not 4 <= n <= FULL_GRAPH_LIMIT or n % 2 or min(mate) < 0:
+        return
+    ages = graph.ages()
+    tier = max(graph.tier_of(u, mate[u], ages) for u in range(n) if u < mate[u])
+    if tier > 1:
+        return  # a repeat this round already
+    adjacent = [set(graph.near[u]) for u in range(n)]
+    if tier == 1:
+        for u in range(n):
+            adjacent[u].update(graph.apart[u])
+    if max(len(partners) for partners in adjacent) > ENDGAME_PARTNERS:
+        return
+    weight = problem.weight
+    order = [
+        sorted(partners, key=lambda v, u=u: (-(weight(u, v) or 0.0), v))  # type: ignore[misc]
+        for u, partners in enumerate(adjacent)
+    ]
+    steps = [ENDGAME_STEPS]
+    current = mate[:]
+    for rounds in range(2, min(len(partners) for partners in adjacent) + 1):
+        _take(adjacent, current)
+        later = _pairings(adjacent, order, rounds - 1, steps)
+        _take(adjacent, current, back=True)
+        if later is None:
+            found = _pairings(adjacent, order, rounds, steps)
+            if found is None:
+                break  # none exists, or the budget is spent: plan no further
+            current = found[0]
+    mate[:] = current
+
+
+def _take(adjacent: list[set[int]], mate: list[int], *, back: bool = False) -> None:
+    """Take the pairing `mate` out of the graph `adjacent` (or put it back)."""
+    for u, v in enumerate(mate):
+        if back:
+            adjacent[u].add(v)
+        else:
+            adjacent[u].discard(v)
+
+
+def _pairings(
+    adjacent: list[set[int]], order: list[list[int]], rounds: int, steps: list[int]
+) -> list[list[int]] | None:
+    """`rounds` pairings of everyone sharing no pair, from the pairs in `adjacent` (left
+    as it was found), or None. Depth first, the member with the fewest free partners
+    first, each member's partners in `order`; `steps` is the budget of pairs tried, shared."""
+    if rounds == 0:
+        return []
+    n = len(adjacent)
+    mate = [-1] * n
+    free = [len(partners) for partners in adjacent]  # partners not paired yet
+
+    def seat(u: int, v: int, change: int) -> None:
+        for w in adjacent[u]:
+            free[w] -= change
+        for w in adjacent[v]:
+            free[w] -= change
+
+    def extend(left: int) -> list[list[int]] | None:
+        if left == 0:
+            _take(adjacent, mate)
+            rest = _pairings(adjacent, order, rounds - 1, steps)
+            _take(adjacent, mate, back=True)
+            return None if rest is None else [mate.copy(), *rest]
+        options, chosen = min((free[u], u) for u in range(n) if mate[u] < 0)
+        if options == 0:
+            return None
+        for v in order[chosen]:
+            if mate[v] >= 0 or v not in adjacent[chosen]:
+                continue
+            steps[0] -= 1
+            if steps[0] < 0:
+                return None
+            mate[chosen], mate[v] = v, chosen
+            seat(chosen, v, 1)
+            found = extend(left - 2)
+            seat(chosen, v, -1)
+            mate[chosen] = mate[v] = -1
+            if found is not None:
+                return found
+        return None
+
+    return extend(n)
 
 
 Trio = tuple[int, int, int]

@@ -152,6 +152,18 @@ MUTANTS = [
         "        self.members = list(candidates)\n",
     ),
     Mutant(
+        "no look-ahead",
+        "rule 8: the last strangers still pair everyone",
+        "    _look_ahead(problem, graph, mate)\n",
+        "",
+    ),
+    Mutant(
+        "one round of look-ahead",
+        "rule 8: as many rounds ahead as the strangers last",
+        "    for rounds in range(2, min(len(partners) for partners in adjacent) + 1):\n",
+        "    for rounds in range(2, 3):\n",
+    ),
+    Mutant(
         "2-opt takes any swap",
         "score: within 3 % of the exact optimum",
         "        if w2 is not None and w1 + w2 > now + 1e-9:\n",

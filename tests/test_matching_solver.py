@@ -530,12 +530,13 @@ def test_it_scores_at_least_97_percent_of_the_exact_optimum(seed: int) -> None:
     assert result.total_score >= 0.97 * optimum
 
 
-@pytest.mark.parametrize("size", [30, 60])
+@pytest.mark.parametrize("size", [20, 30, 60])
 def test_forty_rounds_repeat_a_pair_only_when_no_new_pairing_places_as_many(size: int) -> None:
     """A year and a half of a community, the whole history remembered (as
     matching.services.pair_history gives it): a round repeats a pair only when the pairs
     never met cannot place as many members. Sixty members have new partners for 59 rounds:
-    no repeat at all in 40 (remembering only 26 rounds, 13 of them repeated a pair)."""
+    no repeat at all in 40 (remembering only 26 rounds, 13 of them repeated a pair). With
+    20 or 30, everyone meets everyone they may before the first repeat (rule 8)."""
     members = [_member(i, "es ca" if i % 7 == 0 else "es") for i in range(1, size + 1)]
     blocked = {(1, 2), (3, 4)}
     last_met: dict[Pair, int] = {}
@@ -556,7 +557,35 @@ def test_forty_rounds_repeat_a_pair_only_when_no_new_pairing_places_as_many(size
     if size == 60:
         assert repeats == []
     else:
-        assert repeats and min(repeats) >= 27  # 433 pairs, 15 a round
+        # Members 1 to 4 may meet size - 2 others: that many all-new rounds at most.
+        assert min(repeats) == size - 1
+        assert len(last_met) == size * (size - 1) // 2 - len(blocked)
+
+
+def test_it_looks_as_many_rounds_ahead_as_the_strangers_last() -> None:
+    """Ten members who met every other pair but those of the Petersen graph and five more
+    (four new partners each). The five pairs that share an interest score best, and the
+    Petersen graph left after them has a full pairing, but no two disjoint ones after that:
+    a round-by-round choice, or a look one round ahead, repeats a pair in round 3. Four
+    all-new rounds exist (rule 8 looks four rounds ahead and finds them)."""
+    petersen = [(1, 2), (2, 3), (3, 4), (4, 5), (1, 5), (1, 6), (2, 7), (3, 8), (4, 9)]
+    petersen += [(5, 10), (6, 8), (8, 10), (7, 10), (7, 9), (6, 9)]
+    liked = [(1, 3), (2, 4), (5, 6), (7, 8), (9, 10)]
+    topic = {member: n for n, pair in enumerate(liked, start=1) for member in pair}
+    members = [
+        Candidate(
+            id=i, languages=frozenset({"es"}), interests=frozenset({topic[i]}), hours=((0, 480),)
+        )
+        for i in range(1, 11)
+    ]
+    fresh = set(petersen + liked)
+    met = {pair: 40 for pair in combinations(range(1, 11), 2) if pair not in fresh}
+    for round_number in range(1, 5):
+        result = solve(members, history=met, settings=Settings(seed=round_number))
+        assert [pair for pair in _pairs(result) if _met(*pair, met)] == [], round_number
+        met = {pair: ago + 1 for pair, ago in met.items()}
+        met.update({(min(pair), max(pair)): 1 for pair in _pairs(result)})
+    assert len(met) == 45
 
 
 @pytest.mark.parametrize("size", [3, 4, *range(6, 24)])
