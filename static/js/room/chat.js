@@ -254,13 +254,15 @@ function onPage(frame) {
     return;
   }
   frame.messages.forEach(addMessage);
+  // A server of before `upto` (for a minute, during a deploy) pages by the last message.
+  const upto = frame.upto || { id: frame.messages[frame.messages.length - 1]?.id || 0, seq: 0 };
   // From the page's own last message: live ones may have come in meanwhile, newer still.
   if (frame.has_more) {
-    requestSince(frame.upto.id);
+    requestSince(upto.id);
   } else {
     catchingUp = false;
   }
-  reach(frame.upto);
+  reach(upto);
 }
 
 export function setMuted(until) {
