@@ -7,10 +7,11 @@ class ConversationsConfig(AppConfig):
     verbose_name = _("Conversations")
 
     def ready(self) -> None:
-        from conversations import coffee_tables, digest, signals  # noqa: F401 (signals connects receivers)
+        from conversations import coffee_tables, digest, services, signals  # noqa: F401 (signals connects receivers)
         from conversations.privacy import register_conversations_data
-        from matching.meetings import place_provider_register
+        from matching.meetings import group_link_register
 
         register_conversations_data()
         digest.register()
-        place_provider_register(coffee_tables.table_url)
+        group_link_register("place", coffee_tables.table_url)
+        group_link_register("conversation", services.coffee_conversation_url)

@@ -1,7 +1,7 @@
 """Each coffee group's own table: a private room for its members only (audio and video as in
 any room), and met detection: two of them at their table together for MET_AFTER count as
 having met, without being asked. Here, above both matching and rooms (docs/architecture.md),
-because it joins the two; matching reaches it through `matching.meetings.place_url`."""
+because it joins the two; matching reaches it through `matching.meetings.group_link`."""
 
 from collections import defaultdict
 from datetime import datetime, timedelta

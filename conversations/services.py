@@ -462,10 +462,8 @@ def reaction_toggle(*, message: Message, user: User, emoji: str) -> bool:
 
 
 def round_conversations_open(*, round_id: int) -> int:
-    """Open the conversation of every group of a coffee round: the pair's direct one (kept if
-    they already had it), or a group for a trio, named after the programme. The members'
-    "who may write to me" setting does not apply: they asked to be introduced. Idempotent
-    (`direct_key`, `origin`). Returns how many conversations were opened."""
+    """Open the conversation of every group of a coffee round (`coffee_conversation_open`).
+    Idempotent. Returns how many conversations were opened."""
     round_ = Round.objects.select_related("programme").filter(pk=round_id).first()
     if round_ is None:
         return 0
@@ -476,24 +474,49 @@ def round_conversations_open(*, round_id: int) -> int:
         groups.setdefault(group_id, []).append(user_id)
     opened = 0
     for group_id, user_ids in groups.items():
-        with transaction.atomic():
-            if len(user_ids) == 2:
-                low, high = sorted(user_ids)
-                conversation, created = Conversation.objects.get_or_create(
-                    direct_key=f"{low}:{high}", defaults={"kind": Conversation.Kind.DIRECT}
-                )
-            else:
-                conversation, created = Conversation.objects.get_or_create(
-                    origin=f"coffee:{group_id}",
-                    defaults={
-                        "kind": Conversation.Kind.GROUP,
-                        "title": f"☕ {round_.programme.name}"[:GROUP_TITLE_MAX_LENGTH],
-                    },
-                )
-            if created:
-                Participant.objects.bulk_create(
-                    [Participant(conversation=conversation, user_id=u) for u in user_ids],
-                    ignore_conflicts=True,
-                )
-                opened += 1
+        _conversation, created = coffee_conversation_open(
+            group_id=group_id, user_ids=user_ids, programme=round_.programme.name
+        )
+        opened += created
     return opened
+
+
+def coffee_conversation_open(
+    *, group_id: int, user_ids: list[int], programme: str
+) -> tuple[Conversation, bool]:
+    """A coffee group's conversation: the pair's direct one (kept if they already had it),
+    or a group for a trio or a table, named after the programme; (conversation, created).
+    The members' "who may write to me" setting does not apply: they asked to be
+    introduced. Idempotent (`direct_key`, `origin`)."""
+    with transaction.atomic():
+        if len(user_ids) == 2:
+            low, high = sorted(user_ids)
+            conversation, created = Conversation.objects.get_or_create(
+                direct_key=f"{low}:{high}", defaults={"kind": Conversation.Kind.DIRECT}
+            )
+        else:
+            conversation, created = Conversation.objects.get_or_create(
+                origin=f"coffee:{group_id}",
+                defaults={
+                    "kind": Conversation.Kind.GROUP,
+                    "title": f"☕ {programme}"[:GROUP_TITLE_MAX_LENGTH],
+                },
+            )
+        if created:
+            Participant.objects.bulk_create(
+                [Participant(conversation=conversation, user_id=u) for u in user_ids],
+                ignore_conflicts=True,
+            )
+    return conversation, created
+
+
+def coffee_conversation_url(seat: GroupMember) -> str:
+    """The address of the seat's coffee group's conversation (opened as the round would if
+    its task has not run yet). Registered as matching's "conversation" group link."""
+    user_ids = list(
+        GroupMember.objects.filter(group_id=seat.group_id).values_list("user_id", flat=True)
+    )
+    conversation, _created = coffee_conversation_open(
+        group_id=seat.group_id, user_ids=user_ids, programme=seat.round.programme.name
+    )
+    return conversation.get_absolute_url()

@@ -12,7 +12,7 @@ from conversations import selectors, services
 from conversations.forms import GroupAddForm, GroupForm, GroupRenameForm, MessageForm
 from conversations.models import Attachment, Conversation, Message
 from conversations.services import ConversationRefused
-from matching.selectors import coffee_group_of
+from matching.selectors import CoffeeIntro, coffee_group_of, coffee_intro
 from members.models import User
 from members.services import blocked_user_ids
 from rooms.reactions import REACTIONS
@@ -81,8 +81,9 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             "hidden_ids": blocked_user_ids(user=user),
             # Whom "@" offers in the composer (static/js/room/mention-picker.js).
             "mentionable": [{"id": other.pk, "name": other.name} for other in others],
-            # A coffee pair's (or trio's) conversation leads to their meeting and table.
-            "coffee_group_id": coffee_group_of(user_ids=[user.pk, *(o.pk for o in others)]),
+            # A coffee pair's (or trio's) conversation opens with their intro, and leads to
+            # their meeting and table.
+            "coffee": _coffee_intro(user, others),
             "page": page,
             "has_older": has_older,
             "new_from": new_from,
@@ -92,6 +93,11 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         },
         status=status,
     )
+
+
+def _coffee_intro(user: User, others: list[User]) -> CoffeeIntro | None:
+    group_id = coffee_group_of(user_ids=[user.pk, *(other.pk for other in others)])
+    return None if group_id is None else coffee_intro(group_id=group_id, user=user)
 
 
 @login_required

@@ -73,16 +73,6 @@ def shared_slots(recipient: User, partners: list[User], *, week_of: datetime) ->
     return slots
 
 
-def _partners(seat: GroupMember) -> list[User]:
-    return [
-        other.user
-        for other in seat.group.members.select_related("user__profile")
-        .prefetch_related("user__profile__interests")
-        .exclude(user_id=seat.user_id)
-        .order_by("pk")
-    ]
-
-
 def intro_email(seat: GroupMember) -> EmailMultiAlternatives:
     with translation.override(seat.user.language):  # weekday names in the slots
         return _intro_email(seat)
@@ -90,22 +80,9 @@ def intro_email(seat: GroupMember) -> EmailMultiAlternatives:
 
 def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
     me = seat.user
-    partners = _partners(seat)
-    mine = {interest.pk for interest in me.profile.approved_interests}
-    people = [
-        {
-            "user": partner,
-            "profile": partner.profile,
-            "url": partner.get_absolute_url(),
-            # Labels in the recipient's language: this runs under their translation.
-            "shared_interests": [
-                interest.label
-                for interest in partner.profile.approved_interests
-                if interest.pk in mine
-            ],
-        }
-        for partner in partners
-    ]
+    # Labels in the recipient's language: this runs under their translation.
+    people = selectors.intro_people(seat)
+    partners = [person.user for person in people]
     return email_for(
         user=me,
         template="matching/email/intro",
@@ -120,6 +97,7 @@ def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
                 for start in meetings.slots_suggest([me, *partners])
             ],
             "meeting_url": reverse("matching:meeting", args=[seat.group_id]),
+            "write_url": reverse("matching:meeting_write", args=[seat.group_id]),
             "pairs_url": reverse("matching:mine"),
         },
         reply_to=[partner.email for partner in partners],
@@ -161,7 +139,7 @@ def _follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
         template="matching/email/follow_up",
         context={
             "seat": seat,
-            "partners": _partners(seat),
+            "partners": [person.user for person in selectors.intro_people(seat)],
             "answers": answers,
             "ratings": ratings,
             "met_url": reverse("members:met"),

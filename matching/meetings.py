@@ -311,20 +311,25 @@ def reminders_due(*, now: datetime | None = None) -> list[int]:
     return notices
 
 
-# Where a group meets: an app above this one (conversations.coffee_tables) registers the
-# function that finds or opens the group's own room and returns its address. It gets the
-# seat of the member going there.
-PlaceProvider = Callable[[GroupMember], str]
-_place_providers: list[PlaceProvider] = []
+# Where a group meets and where it writes: an app above this one (conversations) registers,
+# for each kind, the function that finds (or opens, as the round does) the group's own room
+# ("place", conversations.coffee_tables) or its conversation ("conversation") and returns
+# its address. It gets the seat of the member going there.
+GroupLink = Callable[[GroupMember], str]
+GROUP_LINK_KINDS = ("place", "conversation")
+_group_links: dict[str, GroupLink] = {}
 
 
-def place_provider_register(provider: PlaceProvider) -> None:
-    if provider not in _place_providers:
-        _place_providers.append(provider)
+def group_link_register(kind: str, provider: GroupLink) -> None:
+    if kind not in GROUP_LINK_KINDS:
+        raise ValueError(f"unknown group link {kind!r}")
+    _group_links.setdefault(kind, provider)
 
 
-def place_url(*, seat: GroupMember) -> str:
-    """The address of the seat's group's place to meet; MeetingRefused when there is none."""
-    if not _place_providers:
+def group_link(kind: str, *, seat: GroupMember) -> str:
+    """The address of the seat's group's place to meet (`kind` "place") or conversation
+    ("conversation"); MeetingRefused when this site has none."""
+    provider = _group_links.get(kind)
+    if provider is None:
         raise MeetingRefused(_("There is no place to meet on this site yet."))
-    return _place_providers[0](seat)
+    return provider(seat)

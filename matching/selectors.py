@@ -331,6 +331,72 @@ def coffee_group_of(*, user_ids: Sequence[int], now: datetime | None = None) -> 
 
 
 @dataclass(frozen=True)
+class IntroPerson:
+    """Someone a member was introduced to, as the intro shows them; `shared_interests`:
+    the approved interests both have, as labels in the language active when read."""
+
+    user: User
+    profile: Profile
+    url: str
+    shared_interests: list[str]
+
+
+def intro_people(seat: GroupMember) -> list[IntroPerson]:
+    """The others of the seat's group, as the intro email and the group's conversation
+    introduce them (read within the reader's language)."""
+    mine = {interest.pk for interest in seat.user.profile.approved_interests}
+    others = (
+        seat.group.members.select_related("user__profile")
+        .prefetch_related("user__profile__interests")
+        .exclude(user_id=seat.user_id)
+        .order_by("pk")
+    )
+    return [
+        IntroPerson(
+            user=other.user,
+            profile=other.user.profile,
+            url=other.user.get_absolute_url(),
+            shared_interests=[
+                interest.label
+                for interest in other.user.profile.approved_interests
+                if interest.pk in mine
+            ],
+        )
+        for other in others
+    ]
+
+
+@dataclass(frozen=True)
+class CoffeeIntro:
+    """What opens a coffee group's conversation: who, what they share, a question to start
+    with, and the way to their meeting."""
+
+    group_id: int
+    programme: str
+    introduced_on: date
+    people: list[IntroPerson]
+    starter: str
+
+
+def coffee_intro(*, group_id: int, user: User) -> CoffeeIntro | None:
+    """The intro of `user`'s seat in the coffee group `group_id`, or None if not theirs."""
+    seat = (
+        GroupMember.objects.select_related("round__programme", "user__profile", "group")
+        .filter(group_id=group_id, user=user)
+        .first()
+    )
+    if seat is None:
+        return None
+    return CoffeeIntro(
+        group_id=group_id,
+        programme=seat.round.programme.name,
+        introduced_on=timezone.localdate(seat.round.scheduled_for),
+        people=intro_people(seat),
+        starter=str(starter_for(group_id)),
+    )
+
+
+@dataclass(frozen=True)
 class LeftOut:
     """Why a member had no pair in a round, in terms they can act on. `reason`: "alone"
     (nobody else took part), "language" (nobody else spoke a language of theirs), or

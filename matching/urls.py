@@ -20,5 +20,6 @@ urlpatterns = [
     path("meeting/<int:group_id>/accept/", views.meeting_accept, name="meeting_accept"),
     path("meeting/<int:group_id>/cancel/", views.meeting_cancel, name="meeting_cancel"),
     path("meeting/<int:group_id>/table/", views.meeting_place, name="meeting_place"),
+    path("meeting/<int:group_id>/write/", views.meeting_write, name="meeting_write"),
     path("meeting/link/<str:token>/", views.meeting_link, name="meeting_link"),
 ]

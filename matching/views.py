@@ -360,7 +360,18 @@ def meeting_place(request: HttpRequest, group_id: int) -> HttpResponse:
     a mail scanner makes no room)."""
     seat = _seat_in_group(request.user, group_id)  # type: ignore[arg-type]
     try:
-        return redirect(meetings.place_url(seat=seat))
+        return redirect(meetings.group_link("place", seat=seat))
+    except meetings.MeetingRefused as refused:
+        return _meeting_page(request, seat, error=str(refused), status=409)
+
+
+@login_required
+@require_GET
+def meeting_write(request: HttpRequest, group_id: int) -> HttpResponse:
+    """To the group's conversation (the intro email's "write to them" link)."""
+    seat = _seat_in_group(request.user, group_id)  # type: ignore[arg-type]
+    try:
+        return redirect(meetings.group_link("conversation", seat=seat))
     except meetings.MeetingRefused as refused:
         return _meeting_page(request, seat, error=str(refused), status=409)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from conversations.models import Conversation, Message, Participant
@@ -27,6 +27,7 @@ from moderation.models import Report
 from notifications.models import Channel, Kind, Notification
 from notifications.services import preferences_set
 from notifications.tasks import digest_tick
+from tests.conftest import SmtpSink
 from tests.factories import AcquaintanceFactory, BlockFactory, onboarded_member
 from tests.test_matching_rounds import SLOT, community, participant
 
@@ -431,6 +432,41 @@ def test_each_coffee_pair_and_trio_gets_its_conversation_with_the_round(
 
     assert round_conversations_open(round_id=round_.pk) == 0  # a second run opens nothing
     assert Conversation.objects.count() == 2
+
+
+def test_a_coffee_pair_s_conversation_opens_with_their_intro_and_the_email_leads_there(
+    smtp_server: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    ana = participant(email="ana@example.com", display_name="Ana Arias", language="es")
+    ben = participant(email="ben@example.com", display_name="Ben Brown", language="en")
+    outsider = member("Carla Cruz")
+    smtp_server.messages.clear()
+    smtp = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": smtp_server.port,
+    }
+
+    with override_settings(**smtp), django_capture_on_commit_callbacks(execute=True):
+        round_create(programme=community(), scheduled_for=SLOT)
+
+    body = smtp_server.wait_for("ben@example.com").get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    link = re.search(r"Write to them in your conversation: \S*(/pairs/meeting/\d+/write/)", body)
+    assert link, body
+    opened = signed_in(ben).get(link[1])
+    together = Conversation.objects.get(direct_key=f"{ana.pk}:{ben.pk}")
+    assert (opened.status_code, opened["Location"]) == (302, together.get_absolute_url())
+    page = signed_in(ben).get(opened["Location"]).content.decode()
+    intro = page[page.index('class="card coffee-intro"') : page.index("</aside>")]
+    assert f"We introduced you through {community().name} on" in intro
+    assert "Ana Arias" in intro and "You both like: Café" in intro
+    assert "A question to start with" in intro and "/pairs/meeting/" in intro
+    spanish = signed_in(ana).get(opened["Location"], HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Te presentamos a través de" in spanish and "Ben Brown" in spanish
+    # The link is the pair's alone, and an ordinary conversation has no intro.
+    assert signed_in(outsider).get(link[1]).status_code == 404
+    other = direct_conversation_start(starter=ben, other=outsider)
+    assert "coffee-intro" not in signed_in(ben).get(other.get_absolute_url()).content.decode()
 
 
 # Search ----------------------------------------------------------------------------------
