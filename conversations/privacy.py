@@ -9,27 +9,53 @@ from members.privacy import Deletion, personal_data_register
 
 
 def _export(user: User) -> list[dict[str, Any]]:
-    seats = Participant.objects.filter(user=user).select_related("conversation")
+    """Every conversation they have a seat in or wrote or reacted in, including those they
+    left: what they wrote (files by name, kind and size), their reactions, and their seat."""
+    seats = {
+        seat.conversation_id: seat
+        for seat in Participant.objects.filter(user=user).select_related("conversation")
+    }
+    conversations: dict[int, Conversation] = {
+        conversation_id: seat.conversation for conversation_id, seat in seats.items()
+    }
     written: dict[int, list[dict[str, Any]]] = {}
-    for message in Message.objects.filter(author=user).order_by("id"):
-        written.setdefault(message.conversation_id, []).append(
-            {"text": message.text, "at": message.created_at.isoformat()}
-        )
+    for message in (
+        Message.objects.filter(author=user)
+        .select_related("conversation", "attachment")
+        .order_by("id")
+    ):
+        conversations.setdefault(message.conversation_id, message.conversation)
+        entry: dict[str, Any] = {"text": message.text, "at": message.created_at.isoformat()}
+        if message.deleted_at is not None:
+            entry["deleted_at"] = message.deleted_at.isoformat()
+        if hasattr(message, "attachment"):
+            attachment = message.attachment
+            entry["file"] = {
+                "name": attachment.name,
+                "kind": attachment.kind,
+                "size": attachment.size,
+            }
+        written.setdefault(message.conversation_id, []).append(entry)
     reactions: dict[int, list[dict[str, Any]]] = {}
-    for reaction in Reaction.objects.filter(user=user).select_related("message"):
-        reactions.setdefault(reaction.message.conversation_id, []).append(
+    for reaction in Reaction.objects.filter(user=user).select_related("message__conversation"):
+        conversation = reaction.message.conversation
+        conversations.setdefault(conversation.pk, conversation)
+        reactions.setdefault(conversation.pk, []).append(
             {"emoji": reaction.emoji, "message": reaction.message_id}
         )
     return [
         {
-            "conversation": seat.conversation_id,
-            "kind": seat.conversation.kind,
-            "name": seat.conversation.title,
-            "joined_at": seat.joined_at.isoformat(),
-            "messages_written": written.get(seat.conversation_id, []),
-            "reactions": reactions.get(seat.conversation_id, []),
+            "conversation": conversation_id,
+            "kind": conversation.kind,
+            "name": conversation.title,
+            # None: a group they left.
+            "joined_at": (
+                seats[conversation_id].joined_at.isoformat() if conversation_id in seats else None
+            ),
+            "messages_written": written.get(conversation_id, []),
+            "reactions": reactions.get(conversation_id, []),
         }
-        for seat in seats
+        for conversation_id, conversation in sorted(conversations.items())
     ]
 
 

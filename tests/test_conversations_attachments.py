@@ -13,7 +13,14 @@ from django.test import Client
 from PIL import Image
 
 from conversations.models import Attachment, Conversation, Message
-from conversations.services import direct_conversation_start, message_delete
+from conversations.services import (
+    direct_conversation_start,
+    group_create,
+    group_leave,
+    message_delete,
+    message_post,
+)
+from members.privacy import account_export
 from tests.test_conversations import member, signed_in
 from tests.test_members_profile import image_bytes
 
@@ -123,3 +130,22 @@ def test_deleting_a_message_deletes_its_file(django_capture_on_commit_callbacks:
     assert not storage.exists(name) and not Attachment.objects.exists()
     url = f"/messages/{conversation.pk}/{shared.message_id}/file/"
     assert signed_in(beto).get(url).status_code == 404
+
+
+def test_the_export_holds_files_by_name_and_what_was_written_in_a_group_left_since() -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    pottery = group_create(creator=ana, members=[beto, carla], title="Cerámica")
+    share(signed_in(ana), pottery, SimpleUploadedFile("notas.txt", b"hola"), "Mis notas")
+    group_leave(conversation=pottery, user=ana)
+    with_beto = direct_conversation_start(starter=ana, other=beto)
+    message_post(conversation=with_beto, author=ana, text="¿Sigues?", client_id=uuid.uuid4())
+
+    exported = {entry["conversation"]: entry for entry in account_export(user=ana)["conversations"]}
+
+    left = exported[pottery.pk]
+    assert (left["name"], left["joined_at"]) == ("Cerámica", None)
+    [written] = left["messages_written"]
+    assert written["text"] == "Mis notas"
+    assert written["file"] == {"name": "notas.txt", "kind": "file", "size": 4}
+    assert exported[with_beto.pk]["joined_at"] is not None
+    assert [m["text"] for m in exported[with_beto.pk]["messages_written"]] == ["¿Sigues?"]
