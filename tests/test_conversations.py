@@ -28,7 +28,13 @@ from notifications.models import Channel, Kind, Notification
 from notifications.services import preferences_set
 from notifications.tasks import digest_tick
 from tests.conftest import SmtpSink
-from tests.factories import AcquaintanceFactory, BlockFactory, onboarded_member
+from tests.factories import (
+    AcquaintanceFactory,
+    BlockFactory,
+    GroupMemberFactory,
+    RsvpFactory,
+    onboarded_member,
+)
 from tests.test_matching_rounds import SLOT, community, participant
 
 pytestmark = pytest.mark.django_db
@@ -236,6 +242,23 @@ def test_unread_messages_are_emailed_once_after_ten_minutes_and_again_after_read
         len(smtp.messages) == 2
         and "¿Y mañana?" in smtp.messages[1].get_body(("plain",)).get_content()
     )
+
+
+def test_the_unread_email_speaks_the_readers_language(smtp: Any) -> None:
+    ana = member("Ana Arias")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com", language="es")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for text in ("¿Un café?", "¿Mañana?"):
+            message_post(conversation=conversation, author=ana, text=text, client_id=uuid.uuid4())
+
+    _ten_minutes_later(start)
+
+    [email] = smtp.messages
+    assert email["Subject"] == "Ana Arias te ha escrito"
+    body = email.get_body(("plain",)).get_content()
+    assert "aún no has leído 2 mensajes" in body and "¿Mañana?" in body
 
 
 def test_a_member_who_chose_the_site_only_is_told_there_and_a_blocked_one_not_at_all(
@@ -520,3 +543,26 @@ def test_the_weekly_digest_lists_the_conversations_waiting_for_the_member(
     assert "Messages waiting for you" in text
     assert "Beto Blanco: 2 unread messages" in text
     assert f"/messages/{conversation.pk}/" in text
+
+
+def test_wherever_a_member_meets_someone_a_button_starts_their_conversation() -> None:
+    """The directory, people I've met, the coffee page and an event's attendees offer
+    "Send a message" / "Write"; the button (a POST) opens the conversation."""
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    quiet = member("Quim Quieto")
+    Profile.objects.filter(user=quiet).update(messages_from=MessagesFrom.NOBODY)
+    AcquaintanceFactory.create(owner=ana, other=beto)
+    GroupMemberFactory.create(group=GroupMemberFactory.create(user=ana).group, user=beto)
+    event = RsvpFactory.create(user=beto).event
+    RsvpFactory.create(event=event, user=ana)
+    anas = signed_in(ana)
+    start = f'action="/messages/with/{beto.pk}/"'
+
+    for page in ("/members/", "/members/me/met/", "/pairs/", f"/events/{event.pk}/"):
+        assert start in anas.get(page).content.decode(), page
+    # Someone who takes no new conversations is offered none in the directory.
+    assert f'action="/messages/with/{quiet.pk}/"' not in anas.get("/members/").content.decode()
+
+    opened = anas.post(f"/messages/with/{beto.pk}/")
+    conversation = Conversation.objects.get(direct_key=f"{ana.pk}:{beto.pk}")
+    assert opened["Location"] == conversation.get_absolute_url()

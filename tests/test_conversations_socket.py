@@ -17,6 +17,7 @@ from coworking.asgi import application
 from members.models import User
 from notifications.models import Kind
 from notifications.services import notify
+from tests.conftest import a_fresh_budget_window
 from tests.factories import BlockFactory, UserFactory
 from tests.test_members_profile import image_bytes
 from tests.test_rooms_socket import ORIGIN
@@ -222,6 +223,49 @@ async def test_outsiders_blocked_members_and_bad_frames_get_errors_on_a_socket_t
     assert await next_of(carla_tab, "pong") == {"type": "pong"}
     await carla_tab.disconnect()
     await beto_tab.disconnect()
+
+
+async def answers(page: WebsocketCommunicator, count: int) -> list[dict[str, Any]]:
+    """The next `count` acks or errors on `page`, letting other frames pass."""
+    got: list[dict[str, Any]] = []
+    while len(got) < count:
+        frame = await page.receive_json_from(timeout=5)
+        if frame["type"] in ("message.ack", "error"):
+            got.append(frame)
+        else:
+            assert frame["type"] in PASSING_BY, frame
+    return got
+
+
+async def test_limits_hold_on_the_member_socket_and_the_budget_is_the_members_across_tabs() -> None:
+    """The room sockets' rules (docs/websocket-protocol.md, "Limits"): a frame too large or
+    nested too deep gets an error and the socket stays; the `messages` budget (20 per 10 s)
+    counts the member's frames on all their tabs, and a refused message names its client id."""
+    ana, ana_session, _ = await member_with_session("Ana")
+    beto, _beto_session, _ = await member_with_session("Beto")
+    conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
+    first, _ = await tab(ana_session)
+    second, _ = await tab(ana_session)
+
+    await first.send_to(text_data='{"type": "ping", "pad": "' + "x" * 40_000 + '"}')
+    assert (await next_of(first, "error"))["code"] == "frame_too_large"
+    await first.send_to(text_data='{"type": "ping", "x": ' + "[" * 100 + "]" * 100 + "}")
+    assert (await next_of(first, "error"))["code"] == "invalid_json"
+
+    await a_fresh_budget_window()
+    frames = [sent(conversation, f"Hola {n}") for n in range(24)]
+    for n, frame in enumerate(frames):
+        await (first if n % 2 else second).send_json_to(frame)
+    replies = await answers(first, 12) + await answers(second, 12)
+
+    refused = [reply for reply in replies if reply["type"] == "error"]
+    assert len(refused) == 4 and {reply["code"] for reply in refused} == {"rate_limited"}
+    assert {reply["client_id"] for reply in refused} <= {frame["client_id"] for frame in frames}
+    assert await database_sync_to_async(Message.objects.count)() == 20
+    await second.send_json_to({"type": "ping"})
+    assert await next_of(second, "pong") == {"type": "pong"}
+    await first.disconnect()
+    await second.disconnect()
 
 
 async def test_in_a_group_a_blocked_authors_messages_do_not_reach_the_blocker() -> None:

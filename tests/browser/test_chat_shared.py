@@ -3,6 +3,7 @@ reply quotes its message, days are marked in the reader's zone, and a reader who
 back is offered the way to the latest rather than pulled down."""
 
 import re
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -10,7 +11,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from conversations.services import direct_conversation_start
+from conversations.models import Message as ConversationMessage
+from conversations.services import direct_conversation_start, message_post
 from rooms.models import Message
 from tests.browser.test_rooms_live import cafeteria
 from tests.browser.test_rooms_page import enter, item_with, post
@@ -138,3 +140,46 @@ def test_in_a_conversation_at_offers_its_members_by_keyboard(
     box.press("Tab")
     expect(box).to_have_value("Gracias @Beto Blanco ")
     expect(box).to_be_focused()
+
+
+def test_in_a_conversation_days_follow_the_readers_zone_and_the_latest_is_a_button_away(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """Two messages at 20:00 and 23:30 UTC three days ago: one day in Mexico City (14:00 and
+    17:30), two in Madrid (21:00, then 00:30 the next day)."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com", time_zone="America/Mexico_City")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com", time_zone="Europe/Madrid")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    day = (timezone.now() - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+    for at, text in (
+        (day + timedelta(hours=20), "Tarde"),
+        (day + timedelta(hours=23, minutes=30), "Noche"),
+    ):
+        said, _new = message_post(
+            conversation=conversation, author=beto, text=text, client_id=uuid.uuid4()
+        )
+        ConversationMessage.objects.filter(pk=said.pk).update(created_at=at)
+    for i in range(40):
+        message_post(
+            conversation=conversation, author=beto, text=f"Hoy {i}", client_id=uuid.uuid4()
+        )
+    anas, betos = new_page(), new_page()
+    for page, who in ((anas, ana), (betos, beto)):
+        login(page, asgi_server, who.email, PASSWORD)
+        page.goto(f"/messages/{conversation.pk}/")
+
+    # Mexico City: that day, then today; Madrid: two days, then today.
+    expect(anas.locator(".messages-log > li.day-separator")).to_have_count(2)
+    expect(betos.locator(".messages-log > li.day-separator")).to_have_count(3)
+
+    jump = anas.get_by_role("button", name="Jump to latest")
+    expect(jump).to_be_hidden()
+    anas.locator(".messages-scroll").evaluate("box => { box.scrollTop = 0; }")
+    box = betos.get_by_role("textbox", name="Message")
+    box.fill("¿Sigues ahí?")
+    box.press("Enter")
+    expect(jump).to_be_visible()
+    jump.click()
+    expect(jump).to_be_hidden()
+    expect(anas.locator(".messages-log").get_by_text("¿Sigues ahí?")).to_be_in_viewport()
+    expect(anas.get_by_role("textbox", name="Message")).to_be_focused()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from conversations.models import Message
 from conversations.services import direct_conversation_start, message_store
 from tests.browser.network import FlakyNetwork
 from tests.browser.test_phone import PHONE
@@ -93,6 +94,12 @@ def test_two_members_write_to_each_other_live_from_a_profile(
 
     anas.goto("/messages/")
     expect(anas.locator(".conversation-entry")).not_to_contain_text("unread")
+
+    # Reporting a message is a page of its own: it passes axe too.
+    reported = Message.objects.get(text="Perfecto, nos vemos")
+    betos.goto(f"/messages/{reported.conversation_id}/{reported.pk}/report/")
+    expect(betos.get_by_role("heading", level=1)).to_be_visible()
+    axe_check(betos)
 
 
 def test_on_two_phones_members_exchange_messages_a_reaction_and_a_picture_live(
