@@ -29,6 +29,12 @@ THUMBNAIL_SIDE = 320
 NAME_MAX_LENGTH = 120
 
 
+# Names that promise a picture.
+PICTURE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".tif", ".tiff", ".heic", ".avif"}
+)
+
+
 def private_storage() -> FileSystemStorage:
     return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
 
@@ -40,6 +46,12 @@ class Prepared:
     thumbnail: File[bytes] | None
     name: str
     size: int
+
+    @property
+    def not_shown(self) -> bool:
+        """A file whose name promises a picture we do not show (an SVG, a GIF, a text file
+        called .png): it goes as a download, and its sender is told why."""
+        return self.kind == "file" and PurePath(self.name).suffix.lower() in PICTURE_SUFFIXES
 
 
 def _is_picture(upload: UploadedFile) -> bool:

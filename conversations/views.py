@@ -58,6 +58,15 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             except ConversationRefused as refusal:
                 form.add_error("text", str(refusal))
             else:
+                if form.prepared is not None and form.prepared.not_shown:
+                    messages.info(
+                        request,
+                        _(
+                            "“%(name)s” is not a picture this site shows: it went as a file to "
+                            "download."
+                        )
+                        % {"name": form.prepared.name},
+                    )
                 return redirect(f"{conversation.get_absolute_url()}#latest")
     else:
         form = MessageForm(initial={"client_id": uuid.uuid4()})

@@ -83,7 +83,11 @@ def test_any_other_file_is_kept_as_it_came_and_only_ever_downloaded(
     ana, beto = member("Ana Arias"), member("Beto Blanco")
     conversation = direct_conversation_start(starter=ana, other=beto)
 
-    assert share(signed_in(ana), conversation, SimpleUploadedFile(name, content)).status_code == 302
+    anas = signed_in(ana)
+    assert share(anas, conversation, SimpleUploadedFile(name, content)).status_code == 302
+    told = anas.get(conversation.get_absolute_url()).content.decode()
+    promised_a_picture = not name.endswith(".pdf")
+    assert ("is not a picture this site shows" in told) == promised_a_picture
     shared = Attachment.objects.get()
     assert (shared.kind, shared.name) == ("file", stored_as)
     assert not str(shared.file.name).endswith((".svg", ".png", ".pdf"))
