@@ -13,12 +13,23 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncWeek
 
 from events.models import Event, Rsvp
 from matching.apps import COMMUNITY_SLUG
-from matching.models import Participation, Round
+from matching.models import Meeting, Participation, Round
 from matching.selectors import follow_ups_close_at
 from members.models import User
 from rooms.models import HourlyUsage, Room
@@ -164,6 +175,8 @@ class RoundStats:
     # SCHEDULED_SOON of the intro.
     scheduled: int = 0
     scheduled_soon: int = 0
+    # Hours from the intro to an accepted time, on average over the groups that agreed.
+    hours_to_agree: float | None = None
 
     @property
     def met_rate(self) -> float | None:
@@ -184,6 +197,20 @@ def rounds_queryset(
     period: Period, programme: str = COMMUNITY_SLUG
 ) -> QuerySet[Round, tuple[Any, ...]]:
     agreed = Q(seats__group__meeting__accepted_at__isnull=False)
+    # Per group, not per seat: a trio's wait counts once, like a pair's.
+    to_agree = (
+        Meeting.objects.filter(group__round=OuterRef("pk"), accepted_at__isnull=False)
+        .values("group__round")
+        .annotate(
+            average=Avg(
+                ExpressionWrapper(
+                    F("accepted_at") - F("group__round__scheduled_for"),
+                    output_field=DurationField(),
+                )
+            )
+        )
+        .values("average")
+    )
     return (
         Round.objects.filter(
             programme__slug=programme,
@@ -203,6 +230,7 @@ def rounds_queryset(
                 & Q(seats__group__meeting__accepted_at__lte=F("scheduled_for") + SCHEDULED_SOON),
                 distinct=True,
             ),
+            to_agree=Subquery(to_agree, output_field=DurationField()),
         )
         .order_by("scheduled_for")
         .values_list(
@@ -214,6 +242,7 @@ def rounds_queryset(
             "programme__follow_up_after_days",
             "scheduled_count",
             "soon_count",
+            "to_agree",
         )
     )
 
@@ -233,6 +262,7 @@ def rounds(period: Period, programme: str = COMMUNITY_SLUG) -> list[RoundStats]:
             ),
             scheduled=scheduled,
             scheduled_soon=soon,
+            hours_to_agree=None if to_agree is None else to_agree / timedelta(hours=1),
         )
         for (
             scheduled_for,
@@ -243,6 +273,7 @@ def rounds(period: Period, programme: str = COMMUNITY_SLUG) -> list[RoundStats]:
             follow_up_after_days,
             scheduled,
             soon,
+            to_agree,
         ) in rounds_queryset(period, programme)
     ]
 

@@ -143,6 +143,19 @@ def _pairs_section(
         label_column=_("Round"),
         maximum=1.0,
     )
+    agreed = [r for r in rounds if r.hours_to_agree is not None]
+    agree_chart = charts.bar_chart(
+        key="time-to-agree",
+        title=_("Hours to agree on a time"),
+        description=_(
+            "Average hours from the intro to an accepted time, per round, over the pairs "
+            "and trios that agreed on one."
+        ),
+        labels=[_round_label(r) for r in agreed],
+        series=[Series(_("Hours"), [r.hours_to_agree for r in agreed])],
+        formatter=_hours,
+        label_column=_("Round"),
+    )
     return Section(
         key="pairs",
         title=_("Coffee pairs"),
@@ -162,7 +175,7 @@ def _pairs_section(
                 _("of the pairs and trios introduced in the period"),
             ),
         ],
-        charts=[pairs_chart, met_chart],
+        charts=[pairs_chart, met_chart, agree_chart],
     )
 
 

@@ -97,6 +97,7 @@ def test_staff_see_every_chart_with_its_table(staff: User) -> None:
         "members-new",
         "pairs-per-round",
         "met-rate",
+        "time-to-agree",
         "rooms-cafeteria",
         "rooms-meeting",
         "events-attendance",
@@ -105,7 +106,7 @@ def test_staff_see_every_chart_with_its_table(staff: User) -> None:
         assert f'<figure class="chart-figure card" aria-labelledby="{key}-caption">' in html
     # Only the staff member is here: the other charts say so instead of drawing empty frames.
     assert html.count('role="img"') == 1
-    assert html.count("Nothing to show for this period yet.") == 7
+    assert html.count("Nothing to show for this period yet.") == 8
 
 
 def test_the_navigation_offers_the_dashboard_to_staff_only(staff: User, outsider: User) -> None:
@@ -180,6 +181,7 @@ def test_pairing_numbers(community: dict[str, Any]) -> None:
     ]
     assert [r.met_rate for r in rounds] == [0.5, 1.0]
     assert [(r.scheduled, r.scheduled_soon) for r in rounds] == [(1, 1), (1, 0)]
+    assert [r.hours_to_agree for r in rounds] == [24.0, 120.0]
     # Each programme has its own figures.
     others = metrics.rounds(Period.ending(NOW, days=30), other.slug)
     assert [r.scheduled_for for r in others] == [days_ago(6)]
