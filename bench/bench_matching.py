@@ -101,7 +101,8 @@ def history_synthetic(members: list[Candidate], seed: int = SEED) -> dict[tuple[
         for ids in buckets.values():
             rng.shuffle(ids)
             for k in range(0, len(ids) - 1, 2):
-                history[(ids[k], ids[k + 1])] = ago
+                # As matching.services.pair_history gives them: smaller id first.
+                history[(min(ids[k], ids[k + 1]), max(ids[k], ids[k + 1]))] = ago
     return history
 
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -195,8 +196,18 @@ class _Problem:
         self.settings = settings
         self.seed = settings.seed
         self.overlap_unit = settings.overlap_weight / FULL_HOURS_MINUTES
-        self.history = history
         index = {member_id: i for i, member_id in enumerate(self.ids)}
+        # Pairs that met as (smaller id, larger id): rounds ago, the form
+        # matching.services.pair_history gives; any other order is copied once into it (the
+        # more recent meeting wins), so that the hot path looks a pair up once.
+        self.history = history
+        if not all(a < b for a, b in history):
+            normal: dict[tuple[int, int], int] = {}
+            for (a, b), ago in history.items():
+                key = (a, b) if a < b else (b, a)
+                if a != b and (key not in normal or ago < normal[key]):
+                    normal[key] = ago
+            self.history = normal
         # Sorted, so that bit numbers (and sampling) do not depend on string hashing.
         codes = sorted({code for c in self.members for code in c.languages})
         number = {code: k for k, code in enumerate(codes)}
@@ -254,10 +265,9 @@ class _Problem:
         return self.hours[i] & self.hours[j] == 0
 
     def rounds_ago(self, i: int, j: int) -> int | None:
-        a, b = self.ids[i], self.ids[j]
-        ago = self.history.get((a, b))
-        if ago is None:
-            ago = self.history.get((b, a))
+        # Members are sorted by id: the smaller index has the smaller id.
+        ids = self.ids
+        ago = self.history.get((ids[i], ids[j]) if i < j else (ids[j], ids[i]))
         return None if ago is None else max(1, ago)
 
     def parts(self, i: int, j: int) -> tuple[float, ...]:
@@ -277,9 +287,11 @@ class _Problem:
             0.0 if ago is None else -REPEAT_PENALTY * (1 + 1 / ago),
         )
 
-    def fresh_score(self, i: int, j: int) -> float:
-        """`sum(parts(i, j))` for a pair that never met: the hot path, written out flat."""
-        overlap = (self.hours[i] & self.hours[j]).bit_count()
+    def fresh_score(self, i: int, j: int, overlap: int | None = None) -> float:
+        """`sum(parts(i, j))` for a pair that never met: the hot path, written out flat.
+        `overlap`: their common working minutes, when already counted."""
+        if overlap is None:
+            overlap = (self.hours[i] & self.hours[j]).bit_count()
         if overlap:
             score = self.overlap_unit * (
                 overlap if overlap < FULL_HOURS_MINUTES else FULL_HOURS_MINUTES
@@ -346,6 +358,8 @@ class _Graph:
         self.apart: list[list[int]] = [[] for _ in range(problem.n)]
         self.past: list[list[tuple[int, int]]] = [[] for _ in range(problem.n)]
         self.near_edges: list[tuple[int, int]] = []
+        # Common working minutes of each near edge (a week has 10,080: two bytes each).
+        self.near_overlaps = array("H")
         self._complete: set[int] = set()
 
     def add(self, i: int, j: int) -> None:
@@ -357,13 +371,15 @@ class _Graph:
             self.past[i].append((j, ago))
             self.past[j].append((i, ago))
             return
-        if problem.apart(i, j):
+        overlap = (problem.hours[i] & problem.hours[j]).bit_count()
+        if not overlap:
             self.apart[i].append(j)
             self.apart[j].append(i)
         else:
             self.near[i].append(j)
             self.near[j].append(i)
             self.near_edges.append((i, j))
+            self.near_overlaps.append(overlap)  # scored once, by the greedy step
 
     def add_all_valid_pairs(self, i: int) -> None:
         """Every valid pair of i, so i's fate does not depend on sampling."""
@@ -504,7 +520,8 @@ def _greedy(problem: _Problem, graph: _Graph) -> list[int]:
     mate = [-1] * problem.n
     edges = graph.near_edges
     score = problem.fresh_score
-    weights = [score(i, j) for i, j in edges]
+    overlaps = graph.near_overlaps
+    weights = [score(i, j, overlap) for (i, j), overlap in zip(edges, overlaps, strict=True)]
     for k in sorted(range(len(edges)), key=weights.__getitem__, reverse=True):
         i, j = edges[k]
         if mate[i] < 0 and mate[j] < 0:

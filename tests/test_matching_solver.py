@@ -642,3 +642,21 @@ def test_small_tables_keep_the_rules_on_a_sampled_community() -> None:
     _check_valid_and_everyone_once(members, blocked, result)
     assert result.unmatched == []
     assert {len(group.members) for group in result.groups} <= {3, 4}
+
+
+def test_a_pair_recorded_both_ways_counts_its_more_recent_meeting() -> None:
+    """matching.services gives history with the smaller id first; any other order is read
+    the same, and a pair recorded both ways met as recently as the later record says."""
+    members = [_member(i) for i in range(1, 5)]
+    history = {(2, 1): 9, (1, 2): 1, (4, 3): 9, (1, 3): 5}
+    problem = _Problem(members, set(), history, {}, (), Settings(seed=1))
+
+    assert [problem.rounds_ago(0, 1), problem.rounds_ago(1, 0)] == [1, 1]
+    assert [problem.rounds_ago(3, 2), problem.rounds_ago(0, 2), problem.rounds_ago(0, 3)] == [
+        9,
+        5,
+        None,
+    ]
+    # The only pairing without a repeat.
+    result = solve(members, history=history, settings=Settings(seed=1))
+    assert sorted(_pairs(result)) == [(1, 4), (2, 3)]
