@@ -133,3 +133,23 @@ def test_the_migration_numbers_each_rooms_existing_messages_in_id_order() -> Non
     for place in Room.objects.filter(slug__startswith="sala-"):
         numbered = Message.objects.filter(room=place).order_by("seq").values_list("pk", "seq")
         assert list(numbered) == [(pk, n) for n, pk in enumerate(written[place.pk], start=1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_messages_stored_by_the_previous_release_during_the_deploy_are_numbered_last() -> None:
+    """The old web processes keep serving while 0010 runs: what they store has no number,
+    and 0011 numbers it after the room's last one."""
+    middle = [("rooms", "0010_message_seq")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate(middle)
+    old = executor.loader.project_state(middle).apps
+    old_room, old_message = old.get_model("rooms", "Room"), old.get_model("rooms", "Message")
+    place = old_room.objects.create(slug="sala-tarde", name="Sala")
+    numbered = [old_message.objects.create(room=place, text=f"m{n}", seq=n) for n in (1, 2)]
+    late = [old_message.objects.create(room=place, text=f"late {n}", seq=None) for n in (1, 2)]
+
+    MigrationExecutor(connection).migrate(latest)
+
+    stored = Message.objects.filter(room_id=place.pk).order_by("seq").values_list("pk", "seq")
+    assert list(stored) == [(m.pk, n) for n, m in enumerate(numbered + late, start=1)]
