@@ -91,6 +91,8 @@ def _message_event(kind: str, message: Message) -> dict[str, Any]:
         "frame": encode({"type": kind, "message": message_data(message)}),
         "author_id": message.author_id,
         "quoted_id": quoted,
+        "id": message.pk,
+        "seq": message.seq,
     }
     if quoted is not None:
         hidden = message_data(message, hidden={quoted})

@@ -23,7 +23,12 @@ async def next_of(communicator: WebsocketCommunicator, kind: str) -> dict[str, A
         frame = await communicator.receive_json_from(timeout=5)
         if frame["type"] == kind:
             return frame
-        assert frame["type"] in {"presence.update", "chat.message", "chat.reactions"}, frame
+        assert frame["type"] in {
+            "presence.update",
+            "chat.message",
+            "chat.skip",
+            "chat.reactions",
+        }, frame
 
 
 async def test_everyone_in_the_room_sees_a_reaction_come_and_go_and_history_keeps_it() -> None:

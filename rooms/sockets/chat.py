@@ -171,7 +171,12 @@ class ChatFrames(MemberSocket):
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         # The sender has its `chat.ack` already.
-        if event["author_id"] in self.blocked or event["sender_channel"] == self.channel_name:
+        if event["sender_channel"] == self.channel_name:
+            return
+        if event["author_id"] in self.blocked:
+            # Its number only, so that the page does not wait on a gap and catch up for it.
+            skip = {"type": "chat.skip", "id": event["id"], "seq": event["seq"]}
+            await self.send(text_data=broadcast.encode(skip))
             return
         await self.send(text_data=self._message_frame(event))
 

@@ -67,7 +67,10 @@ function reach(upto) {
     complete = { id: ahead.get(seq), seq };
     ahead.delete(seq);
   }
-  if (ahead.size && !catchingUp && gapTimer === null) {
+  if (!ahead.size) {
+    clearTimeout(gapTimer); // the gap it waited on is filled: a new one gets its own wait
+    gapTimer = null;
+  } else if (!catchingUp && gapTimer === null) {
     gapTimer = setTimeout(() => {
       gapTimer = null;
       if (ahead.size && !catchingUp && socket.isOpen && !live.ended) {
@@ -218,6 +221,7 @@ export function historyError(frame) {
       }, RETRY_AFTER_MS);
     } else {
       catchingUp = false; // refused for good (the room closed, say): nothing is on its way
+      reach(complete);
     }
   } else {
     loadingOlder = false;
@@ -284,6 +288,8 @@ export function setMuted(until) {
 
 export const chatHandlers = {
   "chat.message": (frame) => addMessage(frame.message),
+  // A message this member does not see (a block): its number, so that no gap waits on it.
+  "chat.skip": (frame) => noteSeen(frame.id, frame.seq),
   "chat.ack": onAck,
   "chat.edited": (frame) => {
     const item = itemFor(frame.message.id);
