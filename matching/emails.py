@@ -81,7 +81,7 @@ def intro_email(seat: GroupMember) -> EmailMultiAlternatives:
 def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
     me = seat.user
     # Labels in the recipient's language: this runs under their translation.
-    people = selectors.intro_people(seat)
+    people = selectors.intro_people(seat=seat)
     partners = [person.user for person in people]
     return email_for(
         user=me,
@@ -139,7 +139,7 @@ def _follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
         template="matching/email/follow_up",
         context={
             "seat": seat,
-            "partners": [person.user for person in selectors.intro_people(seat)],
+            "partners": [person.user for person in selectors.intro_people(seat=seat)],
             "answers": answers,
             "ratings": ratings,
             "met_url": reverse("members:met"),

@@ -331,5 +331,7 @@ def group_link(kind: str, *, seat: GroupMember) -> str:
     ("conversation"); MeetingRefused when this site has none."""
     provider = _group_links.get(kind)
     if provider is None:
+        if kind == "conversation":
+            raise MeetingRefused(_("There are no conversations on this site yet."))
         raise MeetingRefused(_("There is no place to meet on this site yet."))
     return provider(seat)

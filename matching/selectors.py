@@ -341,7 +341,7 @@ class IntroPerson:
     shared_interests: list[str]
 
 
-def intro_people(seat: GroupMember) -> list[IntroPerson]:
+def intro_people(*, seat: GroupMember) -> list[IntroPerson]:
     """The others of the seat's group, as the intro email and the group's conversation
     introduce them (read within the reader's language)."""
     mine = {interest.pk for interest in seat.user.profile.approved_interests}
@@ -391,7 +391,7 @@ def coffee_intro(*, group_id: int, user: User) -> CoffeeIntro | None:
         group_id=group_id,
         programme=seat.round.programme.name,
         introduced_on=timezone.localdate(seat.round.scheduled_for),
-        people=intro_people(seat),
+        people=intro_people(seat=seat),
         starter=str(starter_for(group_id)),
     )
 

@@ -28,7 +28,7 @@ Contract of `solve`:
    ones first; a pair left over joins the two pairs of a table as two trios where it can
    (else it stays a pair), and the trio stays a table of three. Rules 1 and 2 hold for
    every pair at a table; rule 3 (as many placed as possible) holds as for pairs;
-8. the end of the strangers (up to `FULL_GRAPH_LIMIT`, even counts): when nobody has more
+8. the end of the strangers (pairs, up to `FULL_GRAPH_LIMIT`, even counts): when nobody has more
    than `ENDGAME_PARTNERS` never-met partners left and they pair everyone, the round's
    pairing leaves never-met pairs that pair everyone again for as many rounds as the fewest
    left to anyone allow, whenever a search bounded by `ENDGAME_STEPS` finds such a run:
@@ -79,6 +79,9 @@ HOUR_BANDS = 12  # two-hour bands of the working day, for sampling candidates
 # count, so the answer does not depend on the machine.
 ENDGAME_PARTNERS = 6
 ENDGAME_STEPS = 5_000
+# The search goes one call deeper per pair placed (n / 2 a round): it plans no more rounds
+# than keep it this deep, well within Python's recursion limit (1,000) and its caller's.
+ENDGAME_DEPTH = 600
 
 _NO_HISTORY: Mapping[tuple[int, int], int] = MappingProxyType({})
 _NO_COUNTS: Mapping[int, int] = MappingProxyType({})
@@ -162,7 +165,8 @@ def solve(
     else:
         budget = SWAPS_AT_SCALE + SWAPS_PER_MEMBER_AT_SCALE * problem.n
     _improve(problem, graph, mate, budget=budget)
-    _look_ahead(problem, graph, mate)
+    if table_size == 2:  # tables of four regroup the pairs: a plan of pairings would not hold
+        _look_ahead(problem, graph, mate)
     _prefer(problem, graph, mate)
     trio = _make_trio(problem, graph, mate)
     groups: list[tuple[int, ...]] = [(i, mate[i]) for i in range(problem.n) if i < mate[i]]
@@ -816,7 +820,8 @@ def _look_ahead(problem: _Problem, graph: _Graph, mate: list[int]) -> None:
     ]
     steps = [ENDGAME_STEPS]
     current = mate[:]
-    for rounds in range(2, min(len(partners) for partners in adjacent) + 1):
+    last = min(min(len(partners) for partners in adjacent), ENDGAME_DEPTH // (n // 2 + 2))
+    for rounds in range(2, last + 1):
         _take(adjacent, current)
         later = _pairings(adjacent, order, rounds - 1, steps)
         _take(adjacent, current, back=True)

@@ -154,13 +154,13 @@ MUTANTS = [
     Mutant(
         "no look-ahead",
         "rule 8: the last strangers still pair everyone",
-        "    _look_ahead(problem, graph, mate)\n",
-        "",
+        "        _look_ahead(problem, graph, mate)\n",
+        "        pass\n",
     ),
     Mutant(
         "one round of look-ahead",
         "rule 8: as many rounds ahead as the strangers last",
-        "    for rounds in range(2, min(len(partners) for partners in adjacent) + 1):\n",
+        "    for rounds in range(2, last + 1):\n",
         "    for rounds in range(2, 3):\n",
     ),
     Mutant(

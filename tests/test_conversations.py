@@ -492,6 +492,22 @@ def test_a_coffee_pair_s_conversation_opens_with_their_intro_and_the_email_leads
     assert "coffee-intro" not in signed_in(ben).get(other.get_absolute_url()).content.decode()
 
 
+def test_the_write_link_opens_the_conversation_when_the_round_s_task_has_not_yet() -> None:
+    ana = participant(display_name="Ana Arias")
+    ben = participant(display_name="Ben Brown")
+    round_, _ = round_create(programme=community(), scheduled_for=SLOT)  # no commit hooks run
+    group_id = round_.groups.get().pk
+    assert not Conversation.objects.exists()
+
+    opened = signed_in(ben).get(f"/pairs/meeting/{group_id}/write/")
+
+    together = Conversation.objects.get(direct_key=f"{ana.pk}:{ben.pk}")
+    assert opened["Location"] == together.get_absolute_url()
+    assert sorted(together.participants.values_list("user_id", flat=True)) == [ana.pk, ben.pk]
+    signed_in(ana).get(f"/pairs/meeting/{group_id}/write/")  # the other one: the same
+    assert Conversation.objects.count() == 1
+
+
 # Search ----------------------------------------------------------------------------------
 
 

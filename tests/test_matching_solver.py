@@ -660,3 +660,22 @@ def test_a_pair_recorded_both_ways_counts_its_more_recent_meeting() -> None:
     # The only pairing without a repeat.
     result = solve(members, history=history, settings=Settings(seed=1))
     assert sorted(_pairs(result)) == [(1, 4), (2, 3)]
+
+
+def test_the_look_ahead_stays_shallow_and_bounded_at_three_hundred_members() -> None:
+    """Three hundred members in a ring, each with six strangers left: those 1, 3 and 5 places
+    along (six disjoint full pairings exist, and the search finds them at once). Planning
+    all six would take the search about 920 frames deep, a few dozen short of Python's limit
+    of 1,000 with the caller's frames on top: it plans three (ENDGAME_DEPTH), and the round
+    still pairs everyone with a stranger."""
+    n = 300
+    fresh = {
+        (min(i, (i + k) % n) + 1, max(i, (i + k) % n) + 1) for i in range(n) for k in (1, 3, 5)
+    }
+    history = {pair: 3 for pair in combinations(range(1, n + 1), 2) if pair not in fresh}
+    members = [_member(i) for i in range(1, n + 1)]
+
+    result = solve(members, history=history, settings=Settings(seed=6))
+
+    assert result.unmatched == []
+    assert all(pair in fresh for pair in _pairs(result))
