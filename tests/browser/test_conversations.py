@@ -2,6 +2,7 @@
 member's header, read (the sender sees it was), typed and answered without a reload, with no
 serious accessibility problem on its pages."""
 
+import re
 import uuid
 from collections.abc import Callable
 
@@ -12,7 +13,7 @@ from conversations.models import Message
 from conversations.services import direct_conversation_start, message_store
 from tests.browser.network import FlakyNetwork
 from tests.browser.test_phone import PHONE
-from tests.factories import PASSWORD, onboarded_member
+from tests.factories import PASSWORD, GroupMemberFactory, onboarded_member
 from tests.test_members_profile import image_bytes
 
 pytestmark = pytest.mark.browser
@@ -34,9 +35,13 @@ def test_two_members_write_to_each_other_live_from_a_profile(
     unread = betos.locator('[data-count="messages"]')
     expect(unread).to_be_hidden()
 
+    # They were a coffee pair last round: the conversation opens with that intro.
+    GroupMemberFactory.create(group=GroupMemberFactory.create(user=ana).group, user=beto)
     anas.goto(f"/members/{beto.pk}/")
     anas.get_by_role("button", name="Send a message").click()
     expect(anas.get_by_role("heading", level=1)).to_have_text("Beto Blanco")
+    intro = anas.get_by_role("complementary", name=re.compile("We introduced you through"))
+    expect(intro).to_contain_text("A question to start with")
     axe_check(anas)
     anas.get_by_role("textbox", name="Message").fill("¿Un café virtual el jueves?")
     anas.get_by_role("button", name="Send").click()
