@@ -51,10 +51,10 @@ uv:
 # Playwright drives Debian's Chromium (its own browser download does not work offline);
 # gettext checks that the translation catalogues cover every string.
 system-deps:
-	@test -x $(CHROMIUM) && command -v xgettext >/dev/null || { \
+	@test -x $(CHROMIUM) && command -v xgettext >/dev/null && command -v janus >/dev/null || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq chromium gettext >/dev/null; \
-		else echo "The tests need: sudo apt-get install chromium gettext" >&2; exit 1; fi; }
+			apt-get install -y -qq chromium gettext janus >/dev/null; \
+		else echo "The tests need: sudo apt-get install chromium gettext janus" >&2; exit 1; fi; }
 
 lint: install ## ruff, mypy and the layers between apps (import-linter, docs/architecture.md)
 	$(RUN) ruff check .

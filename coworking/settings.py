@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "newsletter",
     "notifications",
     "conversations",
+    "stage",
 ]
 
 MIDDLEWARE = [
@@ -283,6 +284,18 @@ _turn_ttl_seconds = env.int("TURN_CREDENTIAL_TTL", default=3600)
 if _turn_ttl_seconds < 60:
     raise ImproperlyConfigured("TURN_CREDENTIAL_TTL must be at least 60 seconds.")
 TURN_CREDENTIAL_TTL = timedelta(seconds=_turn_ttl_seconds)
+
+# The stage's media server, Janus (stage/janus.py, docs/stage.md): its HTTP API on 127.0.0.1,
+# the secret every request to it carries, the key that makes VideoRoom rooms, and the UDP
+# ports its media use. Its configuration is generated from these (`manage.py janus_config`).
+JANUS_HTTP_PORT = env.int("JANUS_HTTP_PORT", default=8088)
+JANUS_API_SECRET = env.str("JANUS_API_SECRET", default="")
+JANUS_ROOM_ADMIN_KEY = env.str("JANUS_ROOM_ADMIN_KEY", default="")
+_janus_ports = env.str("JANUS_RTP_PORTS", default="20000-20200").partition("-")
+JANUS_RTP_PORTS = (int(_janus_ports[0]), int(_janus_ports[2] or _janus_ports[0]))
+if not 1024 <= JANUS_RTP_PORTS[0] <= JANUS_RTP_PORTS[1] <= 65535:
+    raise ImproperlyConfigured("JANUS_RTP_PORTS must be a range like 20000-20200.")
+JANUS_STUN_SERVER = env.str("JANUS_STUN_SERVER", default="")  # host:port
 
 # Newsletter (docs/newsletter.md): messages per SMTP connection, and the bearer token of the
 # bounce/complaint webhook (POST /newsletter/bounces/), which is off while it is empty.

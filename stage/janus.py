@@ -1,0 +1,270 @@
+"""Janus, the media server behind the stage (docs/stage.md): its configuration, made from our
+settings rather than edited by hand, and the calls Django makes to it over its HTTP API.
+
+Janus runs as a process of its own (Debian's `janus`; GPL-3.0, so we talk to it, we do not
+link it). Django holds its API secret and the VideoRoom plugin's admin key; browsers never
+see either. Every VideoRoom room is made by Django with a PIN and a list of allowed tokens,
+one per member it lets in, so a guessed room number gets nobody in.
+"""
+
+import json
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+# Where Debian's package puts the plugins; only these are loaded.
+LIBRARY_DIR = "/usr/lib/x86_64-linux-gnu/janus"
+PLUGINS = ("libjanus_videoroom.so",)
+TRANSPORTS = ("libjanus_http.so",)
+TIMEOUT_SECONDS = 5.0
+
+
+class JanusError(Exception):
+    """Janus answered with an error, or did not answer."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class JanusSettings:
+    """What the generated configuration and the client need (coworking/settings.py)."""
+
+    http_port: int
+    api_secret: str
+    room_admin_key: str
+    rtp_ports: tuple[int, int]
+    stun_server: str = ""  # "host:port"
+    library_dir: str = LIBRARY_DIR
+
+    @classmethod
+    def from_settings(cls) -> "JanusSettings":
+        low, high = settings.JANUS_RTP_PORTS
+        return cls(
+            http_port=settings.JANUS_HTTP_PORT,
+            api_secret=settings.JANUS_API_SECRET,
+            room_admin_key=settings.JANUS_ROOM_ADMIN_KEY,
+            rtp_ports=(low, high),
+            stun_server=settings.JANUS_STUN_SERVER,
+        )
+
+
+def _jcfg(sections: dict[str, dict[str, Any]]) -> str:
+    """Janus's libconfig syntax: `section: { key = value }`, strings quoted."""
+    lines = []
+    for name, values in sections.items():
+        lines.append(f"{name}: {{")
+        for key, value in values.items():
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, int):
+                text = str(value)
+            else:
+                text = json.dumps(str(value))
+            lines.append(f"    {key} = {text}")
+        lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _all_but(folder: str, kept: tuple[str, ...]) -> str:
+    """The comma-separated list of Debian's plugins of a kind we do not load."""
+    known = {
+        "plugins": (
+            "audiobridge duktape echotest lua nosip recordplay sip streaming textroom "
+            "videocall voicemail videoroom"
+        ),
+        "transports": "http mqtt nanomsg pfunix rabbitmq websockets",
+    }[folder]
+    names = [f"libjanus_{name}.so" for name in known.split()]
+    return ",".join(name for name in names if name not in kept)
+
+
+def config_files(conf: JanusSettings, *, folder: str) -> dict[str, str]:
+    """The configuration files of a Janus process, by file name, for `janus -F folder`:
+    the VideoRoom plugin and the HTTP API on 127.0.0.1 only (a proxy or the web processes
+    reach it there), the API secret required on every request, rooms made only with the
+    admin key."""
+    low, high = conf.rtp_ports
+    general: dict[str, Any] = {
+        "configs_folder": folder,
+        "plugins_folder": f"{conf.library_dir}/plugins",
+        "transports_folder": f"{conf.library_dir}/transports",
+        "events_folder": f"{conf.library_dir}/events",
+        "loggers_folder": f"{conf.library_dir}/loggers",
+        "debug_level": 3,
+        "api_secret": conf.api_secret,
+        "server_name": "coworking-stage",
+    }
+    nat: dict[str, Any] = {"nice_debug": False, "ice_ignore_list": "vmnet"}
+    if conf.stun_server:
+        host, _colon, port = conf.stun_server.rpartition(":")
+        nat.update(stun_server=host, stun_port=int(port))
+    return {
+        "janus.jcfg": _jcfg(
+            {
+                "general": general,
+                "plugins": {"disable": _all_but("plugins", PLUGINS)},
+                "transports": {"disable": _all_but("transports", TRANSPORTS)},
+                "events": {"broadcast": False},
+                "media": {"rtp_port_range": f"{low}-{high}"},
+                "nat": nat,
+            }
+        ),
+        "janus.transport.http.jcfg": _jcfg(
+            {
+                "general": {
+                    "json": "compact",
+                    "base_path": "/janus",
+                    "http": True,
+                    "port": conf.http_port,
+                    "ip": "127.0.0.1",
+                    "https": False,
+                },
+                "admin": {"admin_http": False},
+            }
+        ),
+        "janus.plugin.videoroom.jcfg": _jcfg(
+            {"general": {"admin_key": conf.room_admin_key, "lock_rtp_forward": True}}
+        ),
+    }
+
+
+def room_pin() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Janus:
+    """A session with the VideoRoom plugin over Janus's HTTP API, for Django's own calls
+    (making rooms, letting members in, sending them out). One per use: sessions are cheap,
+    and Janus drops an idle one after a minute."""
+
+    def __init__(self, conf: JanusSettings, *, url: str | None = None) -> None:
+        self.conf = conf
+        self.url = url or f"http://127.0.0.1:{conf.http_port}/janus"
+        self.session: int | None = None
+        self.handle: int | None = None
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        body = {**body, "transaction": secrets.token_hex(8), "apisecret": self.conf.api_secret}
+        request = urllib.request.Request(
+            self.url + path,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+                answer: dict[str, Any] = json.load(response)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise JanusError(f"Janus did not answer: {exc}") from exc
+        if answer.get("janus") == "error":
+            error = answer.get("error", {})
+            raise JanusError(str(error.get("reason", "error")), error.get("code"))
+        return answer
+
+    def info(self) -> dict[str, Any]:
+        request = urllib.request.Request(self.url + "/info")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+                answer: dict[str, Any] = json.load(response)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise JanusError(f"Janus did not answer: {exc}") from exc
+        return answer
+
+    def open(self) -> "Janus":
+        self.session = int(self._post("", {"janus": "create"})["data"]["id"])
+        attached = self._post(
+            f"/{self.session}", {"janus": "attach", "plugin": "janus.plugin.videoroom"}
+        )
+        self.handle = int(attached["data"]["id"])
+        return self
+
+    def close(self) -> None:
+        if self.session is not None:
+            self._post(f"/{self.session}", {"janus": "destroy"})
+            self.session = self.handle = None
+
+    def __enter__(self) -> "Janus":
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A VideoRoom request answered at once; JanusError if the plugin refuses it."""
+        if self.handle is None:
+            raise JanusError("No session open.")
+        answer = self._post(f"/{self.session}/{self.handle}", {"janus": "message", "body": body})
+        return self._data(answer)
+
+    def request_async(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A VideoRoom request Janus answers with an event (joining, for one): sent, then
+        the handle's next event read off the session's long poll."""
+        if self.handle is None:
+            raise JanusError("No session open.")
+        answer = self._post(f"/{self.session}/{self.handle}", {"janus": "message", "body": body})
+        if answer.get("janus") != "ack":
+            return self._data(answer)
+        query = urllib.parse.urlencode({"apisecret": self.conf.api_secret, "maxev": 1})
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"{self.url}/{self.session}?{query}", timeout=TIMEOUT_SECONDS
+                ) as response:
+                    event: dict[str, Any] = json.load(response)
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                raise JanusError(f"Janus did not answer: {exc}") from exc
+            if event.get("janus") == "event" and event.get("sender") == self.handle:
+                return self._data(event)
+
+    @staticmethod
+    def _data(answer: dict[str, Any]) -> dict[str, Any]:
+        data: dict[str, Any] = answer.get("plugindata", {}).get("data", {})
+        if "error" in data:
+            raise JanusError(str(data["error"]), data.get("error_code"))
+        return data
+
+    def room_create(
+        self, *, room: int, description: str, pin: str, secret: str, publishers: int
+    ) -> None:
+        """A room only Django may change (`secret`) and only members it lets in may join:
+        a PIN and the allowed tokens, none yet (`room_allow`)."""
+        self.request(
+            {
+                "request": "create",
+                "room": room,
+                "description": description[:100],
+                "admin_key": self.conf.room_admin_key,
+                "secret": secret,
+                "pin": pin,
+                "publishers": publishers,
+                "allowed": [],
+                "is_private": True,
+            }
+        )
+
+    def room_allow(self, *, room: int, secret: str, tokens: list[str], allow: bool) -> None:
+        """Let the holders of `tokens` in (or no longer: they cannot join again)."""
+        self.request(
+            {
+                "request": "allowed",
+                "room": room,
+                "secret": secret,
+                "action": "add" if allow else "remove",
+                "allowed": tokens,
+            }
+        )
+
+    def room_kick(self, *, room: int, secret: str, participant: int) -> None:
+        self.request({"request": "kick", "room": room, "secret": secret, "id": participant})
+
+    def room_destroy(self, *, room: int, secret: str) -> None:
+        self.request({"request": "destroy", "room": room, "secret": secret})
+
+    def room_exists(self, *, room: int) -> bool:
+        return bool(self.request({"request": "exists", "room": room}).get("exists"))

@@ -1,0 +1,122 @@
+"""The stage's media server, Janus, run for real from the configuration Django generates:
+it answers only requests that carry the API secret, rooms are made only with the admin key,
+and a member gets into a room only with the PIN and a token Django allowed (docs/stage.md)."""
+
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from stage.janus import Janus, JanusError, JanusSettings, config_files, room_pin
+
+UNAUTHORIZED = 433  # the VideoRoom plugin's error code
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JanusSettings]:
+    """A Janus process on a free port, configured by `config_files`."""
+    binary = shutil.which("janus")
+    assert binary, "Janus is not installed: `make system-deps` installs Debian's package."
+    conf = JanusSettings(
+        http_port=_free_port(),
+        api_secret=secrets.token_urlsafe(16),
+        room_admin_key=secrets.token_urlsafe(16),
+        rtp_ports=(30000, 30100),
+    )
+    folder = tmp_path_factory.mktemp("janus")
+    for name, text in config_files(conf, folder=str(folder)).items():
+        (folder / name).write_text(text)
+    log = (folder / "janus.log").open("w")
+    process = subprocess.Popen(
+        [binary, "-F", str(folder), "-C", str(folder / "janus.jcfg")], stdout=log, stderr=log
+    )
+    client = Janus(conf)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            client.info()
+            break
+        except JanusError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError((folder / "janus.log").read_text()[-2000:]) from None
+            time.sleep(0.1)
+    yield conf
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def join(conf: JanusSettings, room: int, **fields: Any) -> dict[str, Any]:
+    """A browser joining the room as a publisher, with what it was given."""
+    with Janus(conf) as browser:
+        return browser.request_async(
+            {"request": "join", "ptype": "publisher", "room": room, **fields}
+        )
+
+
+def test_only_the_videoroom_plugin_and_requests_with_the_secret(janus: JanusSettings) -> None:
+    info = Janus(janus).info()
+
+    assert info["version_string"].startswith("1.1")
+    assert sorted(info["plugins"]) == ["janus.plugin.videoroom"]
+    assert sorted(info["transports"]) == ["janus.transport.http"]
+    with pytest.raises(JanusError) as refused:
+        Janus(JanusSettings(**{**janus.__dict__, "api_secret": "guessed"})).open()
+    assert refused.value.code == 403
+
+
+def test_a_member_gets_in_with_the_pin_and_an_allowed_token_only(janus: JanusSettings) -> None:
+    room, pin, secret = 4242, room_pin(), secrets.token_urlsafe(16)
+    token, other = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    with Janus(janus) as django:
+        django.room_create(room=room, description="Charla", pin=pin, secret=secret, publishers=7)
+        assert django.room_exists(room=room)
+
+        with pytest.raises(JanusError) as guessed:  # a guessed room number and PIN
+            join(janus, room, pin="1234", display="Intrusa")
+        with pytest.raises(JanusError) as unlisted:  # the PIN, but no token Django allowed
+            join(janus, room, pin=pin, token=token, display="Ana")
+        assert (guessed.value.code, unlisted.value.code) == (UNAUTHORIZED, UNAUTHORIZED)
+        django.room_allow(room=room, secret=secret, tokens=[token], allow=True)
+        joined = join(janus, room, pin=pin, token=token, display="Ana")
+        assert joined["videoroom"] == "joined" and joined["room"] == room
+        with pytest.raises(JanusError):  # someone else's token is not theirs
+            join(janus, room, pin=pin, token=other, display="Beto")
+        django.room_allow(room=room, secret=secret, tokens=[token], allow=False)
+        with pytest.raises(JanusError):  # taken back: no way in again
+            join(janus, room, pin=pin, token=token, display="Ana")
+
+        django.room_destroy(room=room, secret=secret)
+        assert not django.room_exists(room=room)
+
+
+def test_rooms_are_made_with_the_admin_key_only(janus: JanusSettings) -> None:
+    with Janus(janus) as browser, pytest.raises(JanusError):
+        browser.request({"request": "create", "room": 77, "publishers": 300})
+
+
+def test_the_command_writes_the_configuration_from_the_settings(tmp_path: Path) -> None:
+    with override_settings(
+        JANUS_API_SECRET="s3cret", JANUS_ROOM_ADMIN_KEY="k3y", JANUS_HTTP_PORT=18188
+    ):
+        call_command("janus_config", str(tmp_path / "janus"))
+
+    main = (tmp_path / "janus" / "janus.jcfg").read_text()
+    assert 'api_secret = "s3cret"' in main and 'rtp_port_range = "20000-20200"' in main
+    http = (tmp_path / "janus" / "janus.transport.http.jcfg").read_text()
+    assert "port = 18188" in http and 'ip = "127.0.0.1"' in http
+    assert 'admin_key = "k3y"' in (tmp_path / "janus" / "janus.plugin.videoroom.jcfg").read_text()
