@@ -28,10 +28,13 @@ MESSAGES_IGNORE := --ignore ".venv/*" --ignore "staticfiles/*" --ignore "tests/*
 # Links in emails and the Sites framework's row (set by migrate) name where the site runs.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install ## Serve the site with demo data on http://127.0.0.1:8000 (HTTP and WebSockets)
+	@# The stage's media server: Debian's janus, installed where this may (as root), else skipped.
+	@command -v janus >/dev/null || [ "$$(id -u)" != 0 ] || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus >/dev/null; } || true
 	$(RUN) python manage.py migrate --noinput
 	$(RUN) python manage.py seed_demo
 	@echo "Serving on $(SITE_URL)/ (Ctrl+C to stop)"
-	$(RUN) python manage.py runserver $(HOST):$(PORT)
+	bin/serve $(HOST):$(PORT)
 
 test: install system-deps ## Run the whole suite against PostgreSQL and Redis
 	@# Pub/sub ignores Redis database numbers: the prefix keeps runs on other databases apart.
