@@ -44,10 +44,11 @@ RUN groupadd --system --gid 10001 coworking \
 WORKDIR /app
 # Code and static files stay owned by root: the site only reads them.
 COPY --from=build /app /app
-# Uploads are the only thing the site writes. A named volume mounted here starts with this
-# directory's owner, so the site can write to it without running as root.
-RUN mkdir -p /app/media /app/private-media \
-    && chown coworking:coworking /app/media /app/private-media
+# Uploads are the only thing the site writes (and, once, Janus's configuration: the
+# janus-config service). A named volume mounted here starts with this directory's owner, so
+# the site can write to it without running as root.
+RUN mkdir -p /app/media /app/private-media /janus-config \
+    && chown coworking:coworking /app/media /app/private-media /janus-config
 
 USER 10001:10001
 

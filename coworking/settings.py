@@ -289,6 +289,13 @@ TURN_CREDENTIAL_TTL = timedelta(seconds=_turn_ttl_seconds)
 # the secret every request to it carries, the key that makes VideoRoom rooms, and the UDP
 # ports its media use. Its configuration is generated from these (`manage.py janus_config`).
 JANUS_HTTP_PORT = env.int("JANUS_HTTP_PORT", default=8088)
+# Where the site reaches that API, and the address Janus listens on for it: both 127.0.0.1 on
+# one machine; in docker-compose, the `janus` service and all its container's addresses (the
+# port is never published: only the site's containers reach it).
+JANUS_API_HOST = env.str("JANUS_API_HOST", default="127.0.0.1")
+JANUS_API_BIND = env.str("JANUS_API_BIND", default="127.0.0.1")
+# The public address browsers send media to, when Janus sits behind NAT (a container).
+JANUS_PUBLIC_IP = env.str("JANUS_PUBLIC_IP", default="")
 JANUS_API_SECRET = env.str("JANUS_API_SECRET", default="")
 JANUS_ROOM_ADMIN_KEY = env.str("JANUS_ROOM_ADMIN_KEY", default="")
 _janus_ports = env.str("JANUS_RTP_PORTS", default="20000-20200").partition("-")

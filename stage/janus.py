@@ -41,6 +41,9 @@ class JanusSettings:
     room_admin_key: str
     rtp_ports: tuple[int, int]
     stun_server: str = ""  # "host:port"
+    api_host: str = "127.0.0.1"  # where the site reaches the API
+    api_bind: str = "127.0.0.1"  # where Janus listens for it
+    public_ip: str = ""  # the address browsers send media to, behind NAT
     library_dir: str = LIBRARY_DIR
 
     @classmethod
@@ -52,6 +55,9 @@ class JanusSettings:
             room_admin_key=settings.JANUS_ROOM_ADMIN_KEY,
             rtp_ports=(low, high),
             stun_server=settings.JANUS_STUN_SERVER,
+            api_host=settings.JANUS_API_HOST,
+            api_bind=settings.JANUS_API_BIND,
+            public_ip=settings.JANUS_PUBLIC_IP,
         )
 
 
@@ -87,9 +93,9 @@ def _all_but(folder: str, kept: tuple[str, ...]) -> str:
 
 def config_files(conf: JanusSettings, *, folder: str) -> dict[str, str]:
     """The configuration files of a Janus process, by file name, for `janus -F folder`:
-    the VideoRoom plugin and the HTTP API on 127.0.0.1 only (a proxy or the web processes
-    reach it there), the API secret required on every request, rooms made only with the
-    admin key."""
+    the VideoRoom plugin and the HTTP API on `api_bind` only (127.0.0.1 unless in a
+    container of its own), the API secret required on every request, rooms made only with
+    the admin key."""
     low, high = conf.rtp_ports
     general: dict[str, Any] = {
         "configs_folder": folder,
@@ -105,6 +111,8 @@ def config_files(conf: JanusSettings, *, folder: str) -> dict[str, str]:
     if conf.stun_server:
         host, _colon, port = conf.stun_server.rpartition(":")
         nat.update(stun_server=host, stun_port=int(port))
+    if conf.public_ip:
+        nat.update(nat_1_1_mapping=conf.public_ip, keep_private_host=False)
     return {
         "janus.jcfg": _jcfg(
             {
@@ -123,7 +131,7 @@ def config_files(conf: JanusSettings, *, folder: str) -> dict[str, str]:
                     "base_path": "/janus",
                     "http": True,
                     "port": conf.http_port,
-                    "ip": "127.0.0.1",
+                    "ip": conf.api_bind,
                     "https": False,
                 },
                 "admin": {"admin_http": False},
@@ -146,7 +154,7 @@ class Janus:
 
     def __init__(self, conf: JanusSettings, *, url: str | None = None) -> None:
         self.conf = conf
-        self.url = url or f"http://127.0.0.1:{conf.http_port}/janus"
+        self.url = url or f"http://{conf.api_host}:{conf.http_port}/janus"
         self.session: int | None = None
         self.handle: int | None = None
 

@@ -92,7 +92,18 @@ def _instructions(dockerfile: list[tuple[str, str]], keyword: str) -> list[str]:
 
 
 def test_compose_defines_every_service_the_site_needs(services: dict[str, Any]) -> None:
-    expected = {"migrate", "web", "worker", "beat", "postgres", "redis", "mailpit", "coturn"}
+    expected = {
+        "migrate",
+        "web",
+        "worker",
+        "beat",
+        "postgres",
+        "redis",
+        "mailpit",
+        "coturn",
+        "janus-config",
+        "janus",
+    }
     assert expected <= set(services)
 
 
@@ -341,7 +352,10 @@ def test_coturn_checks_the_credentials_the_site_signs_with_the_same_secret(
     coturn = services["coturn"]
     command = _command(coturn["command"])
     flags = _flags(command)
-    assert coturn["image"].startswith("coturn/coturn")
+    # Debian's coturn, from the media image (docker/media.Dockerfile), health-checked.
+    assert command[0] == "turnserver"
+    assert coturn["build"]["dockerfile"] == "docker/media.Dockerfile"
+    assert _healthcheck_test(coturn) == "CMD turnutils_stunclient 127.0.0.1"
     # Time-limited credentials (the site's rooms/ice.py), not a user database.
     assert "use-auth-secret" in flags
     assert "lt-cred-mech" not in flags
@@ -387,3 +401,41 @@ def test_the_site_hands_out_ice_servers_from_the_environment(
     for name in ("STUN_URLS", "TURN_URLS", "TURN_SECRET", "TURN_CREDENTIAL_TTL"):
         assert name in app_environment, name
     assert int(_interpolate(app_environment["CALL_MAX_PARTICIPANTS"])) == 6
+
+
+def test_janus_runs_debians_package_with_the_configuration_the_site_writes(
+    services: dict[str, Any], app_environment: dict[str, str]
+) -> None:
+    """docs/stage.md: the janus-config service writes Janus's files from the settings into a
+    volume and exits; janus (Debian's package, the media image) starts from them after it,
+    health-checked on its API, with its media ports published and its API port not."""
+    writer, janus = services["janus-config"], services["janus"]
+    assert _command(writer["command"]) == ["python", "manage.py", "janus_config", "/janus-config"]
+    assert _environment(writer)["JANUS_API_BIND"] == "0.0.0.0"
+    assert writer["restart"] == "no"
+    assert _command(janus["command"]) == [
+        "janus",
+        "-F",
+        "/janus-config",
+        "-C",
+        "/janus-config/janus.jcfg",
+    ]
+    assert janus["depends_on"] == {"janus-config": {"condition": "service_completed_successfully"}}
+    assert writer["volumes"] == ["janus-config:/janus-config"]
+    assert janus["volumes"] == ["janus-config:/janus-config:ro"]
+    assert janus["build"]["dockerfile"] == "docker/media.Dockerfile"
+    assert _healthcheck_test(janus) == "CMD curl -fsS http://127.0.0.1:8088/janus/info"
+    assert [_interpolate(port) for port in janus["ports"]] == ["20000-20200:20000-20200/udp"]
+    # The site reaches it by name; the secrets are required, as TURN's is.
+    assert app_environment["JANUS_API_HOST"] == "janus"
+    for name in ("JANUS_API_SECRET", "JANUS_ROOM_ADMIN_KEY"):
+        assert app_environment[name].startswith(f"${{{name}:?")
+    # The site does not wait for the stage's media server.
+    assert "janus" not in services["web"]["depends_on"]
+
+
+def test_the_media_image_installs_janus_and_coturn_from_debian() -> None:
+    text = (ROOT / "docker" / "media.Dockerfile").read_text().replace("\\\n", " ")
+    assert re.search(r"^FROM debian:bookworm", text, re.MULTILINE)
+    assert re.search(r"apt-get install .*janus coturn", " ".join(text.split()))
+    assert re.search(r"^USER media$", text, re.MULTILINE)

@@ -111,12 +111,17 @@ def test_rooms_are_made_with_the_admin_key_only(janus: JanusSettings) -> None:
 
 def test_the_command_writes_the_configuration_from_the_settings(tmp_path: Path) -> None:
     with override_settings(
-        JANUS_API_SECRET="s3cret", JANUS_ROOM_ADMIN_KEY="k3y", JANUS_HTTP_PORT=18188
+        JANUS_API_SECRET="s3cret",
+        JANUS_ROOM_ADMIN_KEY="k3y",
+        JANUS_HTTP_PORT=18188,
+        JANUS_PUBLIC_IP="203.0.113.5",
     ):
         call_command("janus_config", str(tmp_path / "janus"))
 
     main = (tmp_path / "janus" / "janus.jcfg").read_text()
     assert 'api_secret = "s3cret"' in main and 'rtp_port_range = "20000-20200"' in main
+    # Behind NAT (a container), candidates name the public address.
+    assert 'nat_1_1_mapping = "203.0.113.5"' in main
     http = (tmp_path / "janus" / "janus.transport.http.jcfg").read_text()
     assert "port = 18188" in http and 'ip = "127.0.0.1"' in http
     assert 'admin_key = "k3y"' in (tmp_path / "janus" / "janus.plugin.videoroom.jcfg").read_text()
