@@ -412,7 +412,7 @@ def test_janus_runs_debians_package_with_the_configuration_the_site_writes(
     writer, janus = services["janus-config"], services["janus"]
     assert _command(writer["command"]) == ["python", "manage.py", "janus_config", "/janus-config"]
     assert _environment(writer)["JANUS_API_BIND"] == "0.0.0.0"
-    assert writer["restart"] == "no"
+    assert writer["restart"] == "no" and writer["depends_on"] == []
     assert _command(janus["command"]) == [
         "janus",
         "-F",
