@@ -158,31 +158,32 @@ class Janus:
         self.session: int | None = None
         self.handle: int | None = None
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        body = {**body, "transaction": secrets.token_hex(8), "apisecret": self.conf.api_secret}
-        request = urllib.request.Request(
-            self.url + path,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
+    @staticmethod
+    def _fetch(request: urllib.request.Request | str) -> dict[str, Any]:
+        """Janus's JSON answer to `request`; JanusError if it does not answer."""
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
                 answer: dict[str, Any] = json.load(response)
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise JanusError(f"Janus did not answer: {exc}") from exc
+        return answer
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        body = {**body, "transaction": secrets.token_hex(8), "apisecret": self.conf.api_secret}
+        answer = self._fetch(
+            urllib.request.Request(
+                self.url + path,
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+        )
         if answer.get("janus") == "error":
             error = answer.get("error", {})
             raise JanusError(str(error.get("reason", "error")), error.get("code"))
         return answer
 
     def info(self) -> dict[str, Any]:
-        request = urllib.request.Request(self.url + "/info")
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-                answer: dict[str, Any] = json.load(response)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise JanusError(f"Janus did not answer: {exc}") from exc
-        return answer
+        return self._fetch(self.url + "/info")
 
     def open(self) -> "Janus":
         self.session = int(self._post("", {"janus": "create"})["data"]["id"])
@@ -220,13 +221,7 @@ class Janus:
             return self._data(answer)
         query = urllib.parse.urlencode({"apisecret": self.conf.api_secret, "maxev": 1})
         while True:
-            try:
-                with urllib.request.urlopen(
-                    f"{self.url}/{self.session}?{query}", timeout=TIMEOUT_SECONDS
-                ) as response:
-                    event: dict[str, Any] = json.load(response)
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                raise JanusError(f"Janus did not answer: {exc}") from exc
+            event = self._fetch(f"{self.url}/{self.session}?{query}")
             if event.get("janus") == "event" and event.get("sender") == self.handle:
                 return self._data(event)
 

@@ -3,6 +3,7 @@ numbered 1, 2, 3... as they commit, and a catch-up page says how far it reaches.
 
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -114,21 +115,31 @@ def test_members_writing_at_once_get_consecutive_numbers_in_commit_order() -> No
     assert stored == list(range(1, 41))
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_migration_numbers_each_rooms_existing_messages_in_id_order() -> None:
-    before = [("rooms", "0009_message_reply_to")]
+def _back_to(migration: str) -> tuple[Any, Any, Callable[[], object]]:
+    """The database migrated back to rooms' `migration`: its Room and Message models then,
+    and the way forward to the latest migrations again."""
+    target = [("rooms", migration)]
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    old_room, old_message = old.get_model("rooms", "Room"), old.get_model("rooms", "Message")
+    executor.migrate(target)
+    old = executor.loader.project_state(target).apps
+    return (
+        old.get_model("rooms", "Room"),
+        old.get_model("rooms", "Message"),
+        lambda: MigrationExecutor(connection).migrate(latest),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_numbers_each_rooms_existing_messages_in_id_order() -> None:
+    old_room, old_message, forward = _back_to("0009_message_reply_to")
     rooms = [old_room.objects.create(slug=f"sala-{n}", name=f"Sala {n}") for n in range(2)]
     written: dict[int, list[Any]] = {room.pk: [] for room in rooms}
     for n in range(7):
         place = rooms[n % 3 == 0]
         written[place.pk].append(old_message.objects.create(room=place, text=f"m{n}").pk)
 
-    MigrationExecutor(connection).migrate(latest)
+    forward()
 
     for place in Room.objects.filter(slug__startswith="sala-"):
         numbered = Message.objects.filter(room=place).order_by("seq").values_list("pk", "seq")
@@ -139,17 +150,12 @@ def test_the_migration_numbers_each_rooms_existing_messages_in_id_order() -> Non
 def test_messages_stored_by_the_previous_release_during_the_deploy_are_numbered_last() -> None:
     """The old web processes keep serving while 0010 runs: what they store has no number,
     and 0011 numbers it after the room's last one."""
-    middle = [("rooms", "0010_message_seq")]
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes()
-    executor.migrate(middle)
-    old = executor.loader.project_state(middle).apps
-    old_room, old_message = old.get_model("rooms", "Room"), old.get_model("rooms", "Message")
+    old_room, old_message, forward = _back_to("0010_message_seq")
     place = old_room.objects.create(slug="sala-tarde", name="Sala")
     numbered = [old_message.objects.create(room=place, text=f"m{n}", seq=n) for n in (1, 2)]
     late = [old_message.objects.create(room=place, text=f"late {n}", seq=None) for n in (1, 2)]
 
-    MigrationExecutor(connection).migrate(latest)
+    forward()
 
     stored = Message.objects.filter(room_id=place.pk).order_by("seq").values_list("pk", "seq")
     assert list(stored) == [(m.pk, n) for n, m in enumerate(numbered + late, start=1)]
