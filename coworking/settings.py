@@ -303,6 +303,13 @@ JANUS_RTP_PORTS = (int(_janus_ports[0]), int(_janus_ports[2] or _janus_ports[0])
 if not 1024 <= JANUS_RTP_PORTS[0] <= JANUS_RTP_PORTS[1] <= 65535:
     raise ImproperlyConfigured("JANUS_RTP_PORTS must be a range like 20000-20200.")
 JANUS_STUN_SERVER = env.str("JANUS_STUN_SERVER", default="")  # host:port
+# Browsers reach Janus's API themselves, with tokens the site signs with this secret (Janus's
+# `token_auth_secret`), valid for JANUS_TOKEN_TTL seconds, at JANUS_PUBLIC_URL: on one
+# machine Janus's own port; behind a proxy a path of the site's, e.g. "/janus".
+# Without the three secrets the stage says it is unavailable.
+JANUS_TOKEN_SECRET = env.str("JANUS_TOKEN_SECRET", default="")
+JANUS_TOKEN_TTL = env.int("JANUS_TOKEN_TTL", default=6 * 3600)
+JANUS_PUBLIC_URL = env.str("JANUS_PUBLIC_URL", default=f"http://127.0.0.1:{JANUS_HTTP_PORT}/janus")
 
 # Newsletter (docs/newsletter.md): messages per SMTP connection, and the bearer token of the
 # bounce/complaint webhook (POST /newsletter/bounces/), which is off while it is empty.
@@ -483,7 +490,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:", "blob:"],
         "media-src": [SELF, "blob:"],
         "font-src": [SELF],
-        "connect-src": [SELF],
+        # The stage's pages talk to Janus's API (docs/stage.md).
+        "connect-src": [SELF, *([JANUS_PUBLIC_URL] if JANUS_PUBLIC_URL.startswith("http") else [])],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

@@ -7,8 +7,12 @@ see either. Every VideoRoom room is made by Django with a PIN and a list of allo
 one per member it lets in, so a guessed room number gets nobody in.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import secrets
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,6 +26,9 @@ LIBRARY_DIR = "/usr/lib/x86_64-linux-gnu/janus"
 PLUGINS = ("libjanus_videoroom.so",)
 TRANSPORTS = ("libjanus_http.so",)
 TIMEOUT_SECONDS = 5.0
+# Janus's own error codes (janus/apierror.h)
+SESSION_NOT_FOUND = 458
+HANDLE_NOT_FOUND = 459
 
 
 class JanusError(Exception):
@@ -44,6 +51,8 @@ class JanusSettings:
     api_host: str = "127.0.0.1"  # where the site reaches the API
     api_bind: str = "127.0.0.1"  # where Janus listens for it
     public_ip: str = ""  # the address browsers send media to, behind NAT
+    # Signs the short-lived tokens browsers reach the API with (`browser_token`).
+    token_secret: str = ""
     library_dir: str = LIBRARY_DIR
 
     @classmethod
@@ -58,7 +67,12 @@ class JanusSettings:
             api_host=settings.JANUS_API_HOST,
             api_bind=settings.JANUS_API_BIND,
             public_ip=settings.JANUS_PUBLIC_IP,
+            token_secret=settings.JANUS_TOKEN_SECRET,
         )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_secret and self.room_admin_key and self.token_secret)
 
 
 def _jcfg(sections: dict[str, dict[str, Any]]) -> str:
@@ -107,6 +121,10 @@ def config_files(conf: JanusSettings, *, folder: str) -> dict[str, str]:
         "api_secret": conf.api_secret,
         "server_name": "coworking-stage",
     }
+    if conf.token_secret:
+        # Browsers come with a token the site signed (`browser_token`); the site itself
+        # with the API secret. Janus accepts a request carrying either.
+        general.update(token_auth=True, token_auth_secret=conf.token_secret)
     nat: dict[str, Any] = {"nice_debug": False, "ice_ignore_list": "vmnet"}
     if conf.stun_server:
         host, _colon, port = conf.stun_server.rpartition(":")
@@ -145,6 +163,18 @@ def config_files(conf: JanusSettings, *, folder: str) -> dict[str, str]:
 
 def room_pin() -> str:
     return secrets.token_urlsafe(12)
+
+
+def browser_token(conf: JanusSettings, *, ttl_seconds: int, now: float | None = None) -> str:
+    """A token a member's browser reaches Janus's API with: signed by the site with
+    `token_secret` (Janus's core `token_auth_secret`), valid until its expiry, for the
+    VideoRoom plugin only. It lets a browser keep a session and talk on handles the site
+    joined to a room for it; it gets nobody into a room (that takes the room's PIN and
+    token, which only the site holds), so it names no member and nothing is stored."""
+    expiry = int(now if now is not None else time.time()) + ttl_seconds
+    data = f"{expiry},janus,janus.plugin.videoroom"
+    digest = hmac.new(conf.token_secret.encode(), data.encode(), hashlib.sha1).digest()
+    return f"{data}:{base64.b64encode(digest).decode('ascii')}"
 
 
 class Janus:
@@ -203,6 +233,20 @@ class Janus:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def on_behalf(self, *, session: int, handle: int, body: dict[str, Any]) -> None:
+        """Send a VideoRoom request on a browser's handle: how the site joins a member to a
+        room (the browser holds neither the PIN nor the room's token). Janus answers the
+        browser, on its session's long poll; here only whether it took the request."""
+        self._post(f"/{session}/{handle}", {"janus": "message", "body": body})
+
+    def session_destroy(self, *, session: int) -> None:
+        """End a browser's session: every handle on it leaves its room, its media stop."""
+        try:
+            self._post(f"/{session}", {"janus": "destroy"})
+        except JanusError as exc:
+            if exc.code != SESSION_NOT_FOUND:
+                raise
 
     def request(self, body: dict[str, Any]) -> dict[str, Any]:
         """A VideoRoom request answered at once; JanusError if the plugin refuses it."""
@@ -265,6 +309,26 @@ class Janus:
 
     def room_kick(self, *, room: int, secret: str, participant: int) -> None:
         self.request({"request": "kick", "room": room, "secret": secret, "id": participant})
+
+    def room_mute(self, *, room: int, secret: str, participant: int, mid: str, mute: bool) -> None:
+        """Mute (or unmute) one of a publisher's streams for everyone (`moderate`)."""
+        self.request(
+            {
+                "request": "moderate",
+                "room": room,
+                "secret": secret,
+                "id": participant,
+                "mid": mid,
+                "mute": mute,
+            }
+        )
+
+    def room_publishers(self, *, room: int) -> list[dict[str, Any]]:
+        """The room's participants that joined as publishers (`listparticipants`)."""
+        participants: list[dict[str, Any]] = self.request(
+            {"request": "listparticipants", "room": room}
+        ).get("participants", [])
+        return participants
 
     def room_destroy(self, *, room: int, secret: str) -> None:
         self.request({"request": "destroy", "room": room, "secret": secret})

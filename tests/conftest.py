@@ -6,6 +6,7 @@ import http.cookiejar
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -29,6 +30,7 @@ from django.test import override_settings
 
 if TYPE_CHECKING:
     from members.models import User
+    from stage.janus import JanusSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -552,11 +554,63 @@ def production_server(
 
 
 @pytest.fixture(scope="session")
+def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator["JanusSettings"]:
+    """The stage's media server: a Janus process of this worker, on a free port and media
+    ports of its own, configured by the site's `config_files` with secrets of this run."""
+    from stage.janus import Janus, JanusError, JanusSettings, config_files
+
+    binary = shutil.which("janus")
+    assert binary, "Janus is not installed: `make system-deps` installs Debian's package."
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    low = 30000 + 200 * worker
+    conf = JanusSettings(
+        http_port=free_port(),
+        api_secret=secrets.token_urlsafe(16),
+        room_admin_key=secrets.token_urlsafe(16),
+        token_secret=secrets.token_urlsafe(16),
+        rtp_ports=(low, low + 199),
+    )
+    folder = tmp_path_factory.mktemp("janus")
+    for name, text in config_files(conf, folder=str(folder)).items():
+        (folder / name).write_text(text)
+    command = [binary, "-F", str(folder), "-C", str(folder / "janus.jcfg")]
+    with (folder / "janus.log").open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=log)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            Janus(conf).info()
+            break
+        except JanusError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError((folder / "janus.log").read_text()[-2000:]) from None
+            time.sleep(0.1)
+    try:
+        yield conf
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def janus_env(conf: "JanusSettings") -> dict[str, str]:
+    """The settings that point a site process at `conf`'s Janus."""
+    return {
+        "JANUS_HTTP_PORT": str(conf.http_port),
+        "JANUS_API_SECRET": conf.api_secret,
+        "JANUS_ROOM_ADMIN_KEY": conf.room_admin_key,
+        "JANUS_TOKEN_SECRET": conf.token_secret,
+        "JANUS_RTP_PORTS": f"{conf.rtp_ports[0]}-{conf.rtp_ports[1]}",
+    }
+
+
+@pytest.fixture(scope="session")
 def _asgi_server_process(
     django_db_setup: None,
     django_db_blocker: Any,
     collected_static: Path,
     smtp_server: SmtpSink,
+    janus: "JanusSettings",
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     with production_server(
@@ -565,6 +619,7 @@ def _asgi_server_process(
         tmp_path_factory=tmp_path_factory,
         django_db_blocker=django_db_blocker,
         EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}",
+        **janus_env(janus),
     ) as port:
         yield f"http://127.0.0.1:{port}"
 

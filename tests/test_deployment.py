@@ -408,7 +408,8 @@ def test_janus_runs_debians_package_with_the_configuration_the_site_writes(
 ) -> None:
     """docs/stage.md: the janus-config service writes Janus's files from the settings into a
     volume and exits; janus (Debian's package, the media image) starts from them after it,
-    health-checked on its API, with its media ports published and its API port not."""
+    health-checked on its API, with its media ports published and its API on loopback, for
+    the host's proxy to send browsers' /janus to."""
     writer, janus = services["janus-config"], services["janus"]
     assert _command(writer["command"]) == ["python", "manage.py", "janus_config", "/janus-config"]
     assert _environment(writer)["JANUS_API_BIND"] == "0.0.0.0"
@@ -425,11 +426,15 @@ def test_janus_runs_debians_package_with_the_configuration_the_site_writes(
     assert janus["volumes"] == ["janus-config:/janus-config:ro"]
     assert janus["build"]["dockerfile"] == "docker/media.Dockerfile"
     assert _healthcheck_test(janus) == "CMD curl -fsS http://127.0.0.1:8088/janus/info"
-    assert [_interpolate(port) for port in janus["ports"]] == ["20000-20200:20000-20200/udp"]
+    assert [_interpolate(port) for port in janus["ports"]] == [
+        "20000-20200:20000-20200/udp",
+        "127.0.0.1:8088:8088",
+    ]
     # The site reaches it by name; the secrets are required, as TURN's is.
     assert app_environment["JANUS_API_HOST"] == "janus"
-    for name in ("JANUS_API_SECRET", "JANUS_ROOM_ADMIN_KEY"):
+    for name in ("JANUS_API_SECRET", "JANUS_ROOM_ADMIN_KEY", "JANUS_TOKEN_SECRET"):
         assert app_environment[name].startswith(f"${{{name}:?")
+    assert _interpolate(app_environment["JANUS_PUBLIC_URL"]) == "/janus"
     # The site does not wait for the stage's media server.
     assert "janus" not in services["web"]["depends_on"]
 

@@ -3,11 +3,6 @@ it answers only requests that carry the API secret, rooms are made only with the
 and a member gets into a room only with the PIN and a token Django allowed (docs/stage.md)."""
 
 import secrets
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,46 +13,6 @@ from django.test import override_settings
 from stage.janus import Janus, JanusError, JanusSettings, config_files, room_pin
 
 UNAUTHORIZED = 433  # the VideoRoom plugin's error code
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JanusSettings]:
-    """A Janus process on a free port, configured by `config_files`."""
-    binary = shutil.which("janus")
-    assert binary, "Janus is not installed: `make system-deps` installs Debian's package."
-    conf = JanusSettings(
-        http_port=_free_port(),
-        api_secret=secrets.token_urlsafe(16),
-        room_admin_key=secrets.token_urlsafe(16),
-        rtp_ports=(30000, 30100),
-    )
-    folder = tmp_path_factory.mktemp("janus")
-    for name, text in config_files(conf, folder=str(folder)).items():
-        (folder / name).write_text(text)
-    log = (folder / "janus.log").open("w")
-    process = subprocess.Popen(
-        [binary, "-F", str(folder), "-C", str(folder / "janus.jcfg")], stdout=log, stderr=log
-    )
-    client = Janus(conf)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            client.info()
-            break
-        except JanusError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError((folder / "janus.log").read_text()[-2000:]) from None
-            time.sleep(0.1)
-    yield conf
-    process.terminate()
-    process.wait(timeout=10)
 
 
 def join(conf: JanusSettings, room: int, **fields: Any) -> dict[str, Any]:
