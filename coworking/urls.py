@@ -38,6 +38,7 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("pairs/", include("matching.urls")),
     path("rooms/", include("rooms.urls")),
+    path("stage/", include("stage.urls")),
     path("events/", include("events.urls")),
     path("newsletter/", include("newsletter.urls")),
     path("notifications/", include("notifications.urls")),

@@ -7,9 +7,10 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
-        from events import digest, privacy, selectors
+        from events import digest, privacy, selectors, stage
         from matching.meetings import busy_source_register
 
         digest.register()
         privacy.register()
+        stage.register()
         busy_source_register(selectors.busy_going)

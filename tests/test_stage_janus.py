@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from stage.janus import Janus, JanusError, JanusSettings, config_files, room_pin
+from stage.janus import Janus, JanusError, JanusSettings, room_pin
 
 UNAUTHORIZED = 433  # the VideoRoom plugin's error code
 

@@ -13,7 +13,8 @@ export const live = {
   ended: false,
 };
 
-export const socket = new RoomSocket(`/ws/rooms/${root.dataset.roomSlug}/`);
+// The stage page uses the room's frames on a socket of its own (docs/websocket-protocol.md).
+export const socket = new RoomSocket(root.dataset.socketPath || `/ws/rooms/${root.dataset.roomSlug}/`);
 
 // The page's general status line, under the chat.
 export function say(message) {

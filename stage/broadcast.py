@@ -1,0 +1,36 @@
+"""Every broadcast to a stage's sockets (group `stage_<id>`, which only stage pages join:
+the room's own page never hears of the stage). Synchronous services send them after
+commit through `rooms.broadcast.on_commit`."""
+
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from rooms.broadcast import encode
+
+
+def stage_group(stage_id: int) -> str:
+    return f"stage_{stage_id}"
+
+
+async def _send(group: str, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(group, event)
+
+
+async def stage_state(*, stage_id: int, state: dict[str, Any]) -> None:
+    """The stage as everyone sees it (`stage.state`), encoded once for all its sockets."""
+    await _send(
+        stage_group(stage_id),
+        {
+            "type": "stage.state",
+            "live": state["state"] == "live",
+            "frame": encode({"type": "stage.state", **state}),
+        },
+    )
+
+
+async def stage_ended(*, stage_id: int, url: str, countdown: int) -> None:
+    frame = {"type": "stage.ended", "url": url, "countdown": countdown}
+    await _send(stage_group(stage_id), {"type": "stage.ended", "frame": encode(frame)})

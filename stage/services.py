@@ -1,0 +1,473 @@
+"""What happens on a stage (docs/stage.md): the host starts and ends it, invites speakers
+and sends them back, mutes or removes someone; members watch, raise a hand, publish when
+invited. Janus is told through the site's own client (`stage.janus.Janus`); every change
+is announced to the stage's sockets after commit (`stage.broadcast`)."""
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import User
+from rooms.broadcast import member_removed, on_commit
+from rooms.models import CAFETERIA_SLUG, Room
+from rooms.services import room_can_enter, room_member_remove
+from stage import broadcast
+from stage.janus import Janus, JanusError, JanusSettings
+from stage.models import (
+    JANUS_ROOM_MAX,
+    PUBLISHERS_MAX,
+    SPEAKERS_MAX,
+    Attendance,
+    Hand,
+    MediaSession,
+    Speaker,
+    Stage,
+    StageError,
+)
+
+# After the host ends the stage, everyone's page counts down this long, then takes them
+# to the cafeteria (one click does it at once).
+CAFETERIA_COUNTDOWN_SECONDS = 20
+# The stream a speaker's page publishes first, its microphone: what "mute" silences.
+AUDIO_MID = "0"
+
+# Who besides staff may host a room's stage, and which rooms besides staff rooms may have
+# one: filled by higher apps in their AppConfig.ready() (events: the host of a training
+# session or talk held in the room).
+HOST_RULES: list[Callable[[Room, User], bool]] = []
+ROOM_RULES: list[Callable[[Room], bool]] = []
+
+
+class NotLive(StageError):
+    code = "not_live"
+    default_message = _("The stage is not live.")
+
+
+class NotHost(StageError):
+    code = "not_host"
+    default_message = _("Only the host can do that.")
+
+
+class NotSpeaker(StageError):
+    code = "not_speaker"
+    default_message = _("You are not invited to the stage.")
+
+
+class AlreadyPublishing(StageError):
+    code = "already_publishing"
+    default_message = _("You are already on stage (perhaps in another tab).")
+
+
+class StageFull(StageError):
+    code = "stage_full"
+    default_message = _("The stage is full: send a speaker back to the audience first.")
+
+
+class NoSuchFeed(StageError):
+    code = "no_feed"
+    default_message = _("That speaker is not on stage any more.")
+
+
+class MediaUnavailable(StageError):
+    code = "media_unavailable"
+    default_message = _("The stage's media server is unavailable. Trying again…")
+
+
+def stage_allowed(*, room: Room) -> bool:
+    """Staff rooms, and rooms a higher app says may have a stage (an event's)."""
+    if room.is_cafeteria or not room.is_open:
+        return False
+    return room.kind == Room.Kind.PERMANENT or any(rule(room) for rule in ROOM_RULES)
+
+
+def stage_may_host(*, stage: Stage, user: User) -> bool:
+    return (
+        user.is_staff
+        or stage.host_id == user.pk
+        or any(rule(stage.room, user) for rule in HOST_RULES)
+    )
+
+
+def stage_for_room(*, room: Room, user: User) -> Stage | None:
+    """The room's stage; made at a host's first visit when the room may have one. None
+    when there is no stage the member may see."""
+    if not room_can_enter(room=room, user=user):
+        return None
+    stage = Stage.objects.filter(room=room).select_related("room", "host").first()
+    if stage is not None:
+        return stage
+    if not stage_allowed(room=room):
+        return None
+    probe = Stage(room=room)
+    if not stage_may_host(stage=probe, user=user):
+        return None
+    stage, _created = Stage.objects.get_or_create(room=room, defaults={"host": user})
+    return stage
+
+
+def _janus() -> Janus:
+    return Janus(JanusSettings.from_settings())
+
+
+def _janus_room_ensure(janus: Janus, stage: Stage) -> None:
+    """The stage's Janus room, made again if Janus lost it (restarted)."""
+    if janus.room_exists(room=stage.janus_room):
+        return
+    janus.room_create(
+        room=stage.janus_room,
+        description=str(stage.room),
+        pin=stage.janus_pin,
+        secret=stage.janus_secret,
+        publishers=PUBLISHERS_MAX,
+    )
+    janus.room_allow(
+        room=stage.janus_room, secret=stage.janus_secret, tokens=[stage.janus_token], allow=True
+    )
+
+
+def stage_state(*, stage: Stage) -> dict[str, Any]:
+    """What every page of the stage shows: its state, host, speakers and raised hands.
+    The same for everyone (a page knows who it is)."""
+    speakers = [
+        {
+            "user": {"id": speaker.user_id, "name": speaker.user.name},
+            "feed": speaker.feed if speaker.live_since else None,
+            "screen": speaker.screen,
+            "muted": speaker.muted,
+        }
+        for speaker in stage.speakers.select_related("user").order_by("invited_at", "pk")
+    ]
+    hands = [
+        {"id": hand.user_id, "name": hand.user.name} for hand in stage.hands.select_related("user")
+    ]
+    host = stage.host
+    return {
+        "state": stage.state,
+        "host": {"id": host.pk, "name": host.name} if host else None,
+        "speakers": speakers,
+        "hands": hands,
+    }
+
+
+def _announce(stage: Stage) -> None:
+    on_commit(broadcast.stage_state, stage_id=stage.pk, state=stage_state(stage=stage))
+
+
+def _locked(stage: Stage) -> Stage:
+    """The stage's row, locked: its changes happen one at a time."""
+    return (
+        Stage.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("room", "host")
+        .get(pk=stage.pk)
+    )
+
+
+def _host_only(stage: Stage, by: User) -> None:
+    if not stage_may_host(stage=stage, user=by):
+        raise NotHost
+
+
+@transaction.atomic
+def stage_start(*, stage: Stage, by: User) -> Stage:
+    stage = _locked(stage)
+    _host_only(stage, by)
+    try:
+        with _janus() as janus:
+            _janus_room_ensure(janus, stage)
+    except JanusError as exc:
+        raise MediaUnavailable from exc
+    if stage.host_id is None:
+        stage.host = by
+    stage.state = Stage.State.LIVE
+    stage.started_at = stage.started_at or timezone.now()
+    stage.ended_at = None
+    stage.save(update_fields=["host", "state", "started_at", "ended_at"])
+    Speaker.objects.get_or_create(stage=stage, user=stage.host, defaults={"invited_by": by})
+    _announce(stage)
+    return stage
+
+
+@transaction.atomic
+def stage_end(*, stage: Stage, by: User) -> Stage:
+    """The end of the session: media stop, everyone is invited to the cafeteria."""
+    stage = _locked(stage)
+    _host_only(stage, by)
+    stage.state = Stage.State.ENDED
+    stage.ended_at = timezone.now()
+    stage.save(update_fields=["state", "ended_at"])
+    stage.speakers.all().delete()
+    stage.hands.all().delete()
+    stage.media_sessions.all().delete()
+    try:
+        with _janus() as janus:
+            if janus.room_exists(room=stage.janus_room):
+                janus.room_destroy(room=stage.janus_room, secret=stage.janus_secret)
+    except JanusError:
+        pass  # gone with Janus; made again if the stage starts again
+    _announce(stage)
+    on_commit(
+        broadcast.stage_ended,
+        stage_id=stage.pk,
+        url=reverse("rooms:room", args=[CAFETERIA_SLUG]),
+        countdown=CAFETERIA_COUNTDOWN_SECONDS,
+    )
+    return stage
+
+
+def _live_feeds(stage: Stage) -> set[int]:
+    live = stage.speakers.filter(live_since__isnull=False, feed__isnull=False)
+    return {feed for feed in live.values_list("feed", flat=True) if feed is not None}
+
+
+def _join(stage: Stage, *, session: int, handle: int, body: dict[str, Any]) -> None:
+    request = {
+        "request": "join",
+        "room": stage.janus_room,
+        "pin": stage.janus_pin,
+        "token": stage.janus_token,
+        **body,
+    }
+    try:
+        with _janus() as janus:
+            _janus_room_ensure(janus, stage)
+            janus.on_behalf(session=session, handle=handle, body=request)
+    except JanusError as exc:
+        raise MediaUnavailable from exc
+
+
+def _media_session(
+    stage: Stage, user: User, channel_name: str, session: int, feed: int | None = None
+) -> None:
+    MediaSession.objects.update_or_create(
+        stage=stage,
+        janus_session=session,
+        defaults={"user": user, "channel_name": channel_name, "feed": feed},
+    )
+
+
+@transaction.atomic
+def stage_watch(
+    *, stage: Stage, user: User, channel_name: str, session: int, handle: int, feeds: list[int]
+) -> None:
+    """Join a member's handle to the room as a subscriber to `feeds` (speakers live now)."""
+    stage = _locked(stage)
+    if not stage.is_live:
+        raise NotLive
+    if not feeds or not set(feeds) <= _live_feeds(stage):
+        raise NoSuchFeed
+    _media_session(stage, user, channel_name, session)
+    Attendance.objects.get_or_create(stage=stage, user=user)
+    _join(
+        stage,
+        session=session,
+        handle=handle,
+        body={"ptype": "subscriber", "streams": [{"feed": feed} for feed in feeds]},
+    )
+
+
+@transaction.atomic
+def stage_publish(*, stage: Stage, user: User, channel_name: str, session: int, handle: int) -> int:
+    """Join an invited speaker's handle to the room as a publisher. Returns their feed.
+    One publisher per member: a second tab is refused."""
+    stage = _locked(stage)
+    if not stage.is_live:
+        raise NotLive
+    speaker = stage.speakers.filter(user=user).first()
+    if speaker is None:
+        raise NotSpeaker
+    if speaker.feed is not None:
+        raise AlreadyPublishing
+    speaker.feed = secrets.randbelow(JANUS_ROOM_MAX - 1) + 1
+    speaker.live_since = None
+    speaker.screen = speaker.muted = False
+    speaker.save(update_fields=["feed", "live_since", "screen", "muted"])
+    _media_session(stage, user, channel_name, session, feed=speaker.feed)
+    _join(
+        stage,
+        session=session,
+        handle=handle,
+        body={"ptype": "publisher", "id": speaker.feed, "display": user.name[:60]},
+    )
+    return speaker.feed
+
+
+@transaction.atomic
+def stage_live(*, stage: Stage, user: User, screen: bool) -> None:
+    """A speaker's media flow (or their screen is shared, or no longer): everyone's page
+    subscribes to their feed."""
+    stage = _locked(stage)
+    updated = stage.speakers.filter(user=user, feed__isnull=False).update(
+        live_since=timezone.now(), screen=screen
+    )
+    if not updated:
+        raise NotSpeaker
+    _announce(stage)
+
+
+def _unpublish(stage: Stage, speaker: Speaker) -> None:
+    """Take a speaker's feed out of the room: their publisher leaves at once."""
+    if speaker.feed is None:
+        return
+    feed, speaker.feed, speaker.live_since = speaker.feed, None, None
+    speaker.save(update_fields=["feed", "live_since"])
+    try:
+        with _janus() as janus:
+            janus.room_kick(room=stage.janus_room, secret=stage.janus_secret, participant=feed)
+    except JanusError:
+        pass  # Janus lost the room (restarted): nothing to take out
+
+
+@transaction.atomic
+def stage_unpublish(*, stage: Stage, user: User) -> None:
+    """A speaker stops publishing (back to the green room; still invited)."""
+    stage = _locked(stage)
+    speaker = stage.speakers.filter(user=user).first()
+    if speaker is None:
+        raise NotSpeaker
+    _unpublish(stage, speaker)
+    _announce(stage)
+
+
+@transaction.atomic
+def stage_hand(*, stage: Stage, user: User, raised: bool) -> None:
+    stage = _locked(stage)
+    if raised:
+        if not stage.is_live:
+            raise NotLive
+        if not stage.speakers.filter(user=user).exists():
+            Hand.objects.get_or_create(stage=stage, user=user)
+    else:
+        stage.hands.filter(user=user).delete()
+    _announce(stage)
+
+
+def _member(user_id: int) -> User:
+    member = User.objects.filter(pk=user_id, is_active=True).first()
+    if member is None:
+        raise StageError(str(_("No such member.")))
+    return member
+
+
+@transaction.atomic
+def stage_invite(*, stage: Stage, by: User, user_id: int) -> None:
+    """The host brings a member of the audience on stage (their page opens the green room)."""
+    stage = _locked(stage)
+    _host_only(stage, by)
+    if not stage.is_live:
+        raise NotLive
+    member = _member(user_id)
+    if not room_can_enter(room=stage.room, user=member):
+        raise StageError(str(_("This member cannot come into this room.")))
+    guests = stage.speakers.exclude(user=stage.host)
+    if not guests.filter(user=member).exists() and guests.count() >= SPEAKERS_MAX:
+        raise StageFull
+    Speaker.objects.get_or_create(stage=stage, user=member, defaults={"invited_by": by})
+    stage.hands.filter(user=member).delete()
+    _announce(stage)
+
+
+@transaction.atomic
+def stage_return(*, stage: Stage, by: User, user_id: int) -> None:
+    """Back to the audience: the host sends a speaker, or a speaker goes themselves."""
+    stage = _locked(stage)
+    if by.pk != user_id:
+        _host_only(stage, by)
+    if user_id == stage.host_id:
+        raise StageError(str(_("The host stays on stage.")))
+    speaker = stage.speakers.filter(user_id=user_id).first()
+    if speaker is None:
+        raise NotSpeaker
+    _unpublish(stage, speaker)
+    speaker.delete()
+    _announce(stage)
+
+
+@transaction.atomic
+def stage_mute(*, stage: Stage, by: User, user_id: int, muted: bool) -> None:
+    """The host silences (or lets speak again) a speaker's microphone for everyone."""
+    stage = _locked(stage)
+    _host_only(stage, by)
+    speaker = stage.speakers.filter(user_id=user_id, feed__isnull=False).first()
+    if speaker is None:
+        raise NoSuchFeed
+    assert speaker.feed is not None
+    try:
+        with _janus() as janus:
+            janus.room_mute(
+                room=stage.janus_room,
+                secret=stage.janus_secret,
+                participant=speaker.feed,
+                mid=AUDIO_MID,
+                mute=muted,
+            )
+    except JanusError as exc:
+        raise MediaUnavailable from exc
+    speaker.muted = muted
+    speaker.save(update_fields=["muted"])
+    _announce(stage)
+
+
+def _end_media(stage: Stage, sessions: list[int]) -> None:
+    try:
+        with _janus() as janus:
+            for session in sessions:
+                janus.session_destroy(session=session)
+    except JanusError:
+        pass  # Janus is down: its sessions went with it
+
+
+@transaction.atomic
+def stage_remove(*, stage: Stage, by: User, user_id: int) -> None:
+    """Send a member out of the event: out of the room (they cannot come back), off the
+    stage, and their media ended at once (their Janus sessions destroyed)."""
+    stage = _locked(stage)
+    _host_only(stage, by)
+    member = _member(user_id)
+    if member.pk == by.pk or member.pk == stage.host_id:
+        raise StageError(str(_("You cannot remove yourself or the host.")))
+    if by.is_staff:
+        room_member_remove(room=stage.room, member=member, by=by)
+    else:
+        # The event's host moderates their own event's room; the rules of rooms.services
+        # are for staff, so the row is written here.
+        from rooms.models import RoomParticipation
+
+        RoomParticipation.objects.update_or_create(
+            room=stage.room,
+            user=member,
+            defaults={"removed_at": timezone.now(), "moderated_by": by},
+        )
+    speaker = stage.speakers.filter(user=member).first()
+    if speaker is not None:
+        _unpublish(stage, speaker)
+        speaker.delete()
+    stage.hands.filter(user=member).delete()
+    sessions = list(
+        stage.media_sessions.filter(user=member).values_list("janus_session", flat=True)
+    )
+    stage.media_sessions.filter(user=member).delete()
+    _end_media(stage, sessions)
+    on_commit(member_removed, room_id=stage.room_id, user_id=member.pk)
+    _announce(stage)
+
+
+@transaction.atomic
+def stage_left(*, channel_name: str) -> None:
+    """A stage page's socket closed (tab closed, network gone): its Janus sessions end,
+    and a speaker it published for leaves the stage's screen until they publish again."""
+    rows = list(MediaSession.objects.filter(channel_name=channel_name).select_related("stage"))
+    if not rows:
+        return
+    feeds = {row.feed for row in rows if row.feed is not None}
+    for stage_id in {row.stage_id for row in rows if row.feed is not None}:
+        stage = _locked(Stage(pk=stage_id))
+        for speaker in stage.speakers.filter(feed__in=feeds):
+            _unpublish(stage, speaker)
+        _announce(stage)
+    MediaSession.objects.filter(channel_name=channel_name).delete()
+    _end_media(rows[0].stage, [row.janus_session for row in rows])

@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from members.models import User
+from members.services import blocked_user_ids
+from rooms.models import Room
+from rooms.presence import presence_snapshot
+from rooms.selectors import history, history_upto
+from stage.janus import JanusSettings
+from stage.services import stage_for_room, stage_may_host
+
+HISTORY_ON_PAGE = 50
+
+
+@login_required
+@require_GET
+def stage(request: HttpRequest, slug: str) -> HttpResponse:
+    """A room's stage beside its chat. Made at a host's first visit (stage_for_room)."""
+    user: User = request.user  # type: ignore[assignment]
+    room = get_object_or_404(Room, slug=slug)
+    found = stage_for_room(room=room, user=user)
+    if found is None:
+        raise Http404
+    upto = history_upto(room=room)  # before the page's messages: see history_upto
+    hidden = blocked_user_ids(user=user)
+    return render(
+        request,
+        "stage/stage.html",
+        {
+            "room": room,
+            "stage": found,
+            "is_host": stage_may_host(stage=found, user=user),
+            "media_configured": JanusSettings.from_settings().configured,
+            "chat_messages": list(reversed(history(room=room, viewer=user, limit=HISTORY_ON_PAGE))),
+            "upto": upto,
+            "present": presence_snapshot(room=room, viewer=user, hidden=hidden),
+            "hidden_ids": hidden,
+            "call_max": settings.CALL_MAX_PARTICIPANTS,
+        },
+    )

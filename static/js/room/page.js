@@ -1,0 +1,112 @@
+// What every page with a room socket shares (the room page, the stage page): presence,
+// chat, moderation, the `hello` handshake, being sent away, reconnection. A page adds its
+// own part through `startRoomPage`'s hooks: its frames, and what it does when the socket
+// connects, drops or ends. Strings come from Django's JavaScript catalogue.
+
+import {
+  chatConnected, chatDropped, chatEnded, chatError, chatHandlers, chatRefused, historyError, setMuted, setUpChat,
+} from "./chat.js";
+import { setTime } from "./dom.js";
+import { live, root, say, socket } from "./live.js";
+import { moderationHandlers } from "./moderation.js";
+import { presenceConnected, presenceEnded, replacePresence, setUpPresence, updatePresence } from "./presence.js";
+import { KICK_CODES } from "./socket.js";
+
+const PROTOCOL_VERSION = 1;
+
+/**
+ * part: {
+ *   handlers: {type: frame => void}   the page's own frames
+ *   setUp()                           before the socket connects
+ *   connected(), dropped(), ended()   the socket's life
+ *   presenceChanged()                 after the presence list changed
+ *   error(frame) -> bool              an error frame about the page's own part (handled)
+ * }
+ */
+export function startRoomPage(part) {
+  let farewell = null; // the `bye` frame, read when the close that follows it arrives
+  let leavingPage = false;
+  addEventListener("beforeunload", () => {
+    leavingPage = true;
+  });
+
+  const handlers = {
+    hello(frame) {
+      if (frame.v !== PROTOCOL_VERSION) {
+        say(gettext("This page is out of date. Please reload it."));
+        socket.close();
+        return;
+      }
+      socket.welcomed();
+      say(gettext("Connected."));
+      live.me.id = frame.you.id;
+      live.me.staff = Boolean(frame.you.staff);
+      presenceConnected(frame.you.status);
+      setMuted(frame.you.muted_until);
+      replacePresence(frame.presence);
+      part.connected?.();
+      chatConnected(frame.history);
+    },
+    "presence.snapshot": (frame) => {
+      replacePresence(frame.members);
+      part.presenceChanged?.();
+    },
+    "presence.update": (frame) => {
+      updatePresence(frame);
+      part.presenceChanged?.();
+    },
+    ...chatHandlers,
+    ...moderationHandlers,
+    ...part.handlers,
+    bye: (frame) => {
+      farewell = frame;
+    },
+    // An invitation from the server, e.g. the event held here ended: carry on elsewhere.
+    "room.notice": (frame) => {
+      const notice = document.getElementById("room-notice");
+      if (!notice) return;
+      notice.querySelector(".room-notice-text").textContent = frame.message;
+      notice.querySelector(".room-notice-link").href = frame.url;
+      notice.hidden = false;
+    },
+    error: (frame) => {
+      if (part.error?.(frame)) return;
+      if (frame.client_id && chatError(frame)) return;
+      if (historyError(frame)) return;
+      chatRefused();
+      say(frame.message);
+    },
+  };
+
+  // Sent away (removed, logged out, account closed): the page stays readable, nothing live.
+  function endLive(code) {
+    live.ended = true;
+    say(farewell?.message || gettext("You are no longer connected to this room."));
+    chatEnded();
+    presenceEnded();
+    part.ended?.();
+    // Logged out: the page itself now leads to the login page (unless this page is already
+    // going somewhere, e.g. it is the one that logged out: a reload would cancel that).
+    if (code === KICK_CODES.loggedOut || code === KICK_CODES.passwordChanged) {
+      setTimeout(() => {
+        if (!leavingPage) location.reload();
+      }, 1500);
+    }
+  }
+
+  socket.addEventListener("frame", (event) => handlers[event.detail.type]?.(event.detail));
+  socket.addEventListener("drop", () => {
+    say(gettext("Connection lost. Reconnecting…"));
+    part.dropped?.();
+    chatDropped();
+  });
+  socket.addEventListener("kick", (event) => endLive(event.detail.code));
+
+  part.setUp?.();
+  setUpPresence();
+  // Server-rendered times are in the member's profile time zone; show the browser's, like
+  // live ones.
+  for (const node of root.querySelectorAll("time[datetime]")) setTime(node, node.dateTime);
+  setUpChat();
+  socket.connect();
+}

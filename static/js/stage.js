@@ -1,0 +1,651 @@
+// The stage page (docs/stage.md, docs/websocket-protocol.md "Stage"): the room's chat and
+// presence (static/js/room/page.js) beside a stage whose media flow through Janus. The page
+// opens its own Janus session with the token from `stage.hello`; the site joins its
+// handles to the stage's room (`stage.watch`, `stage.publish`), then the page and Janus
+// negotiate the media directly.
+
+import { button, element } from "./room/dom.js";
+import { live, send } from "./room/live.js";
+import { startRoomPage } from "./room/page.js";
+import { JanusSession, nextEvent } from "./stage/janus.js";
+
+const $ = (id) => document.getElementById(id);
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 15_000;
+const ACTIVE_SPEAKER_EVERY_MS = 700;
+
+const stage = {
+  janus: null, // {url, token} from stage.hello, or null when the site has no media server
+  iceServers: [],
+  host: false,
+  state: null, // the latest stage.state
+  session: null, // JanusSession
+  retry: FIRST_RETRY_MS,
+  retryTimer: null,
+  watching: null, // {handle, connection, feeds: "1,2", streams: Map mid -> feed}
+  publishing: null, // {handle, connection, stream, feed, screen}
+  preview: null, // the green room's MediaStream
+  handRaised: false,
+  countdown: null,
+  active: null, // the feed speaking loudest
+  dismissed: false, // the host closed the green room: reopened from the host's panel
+};
+const feedStreams = new Map(); // feed -> MediaStream of what arrives from it
+
+function status(message) {
+  $("stage-status").textContent = message;
+}
+
+function mySpeaker() {
+  return stage.state?.speakers.find((speaker) => speaker.user.id === live.me.id) || null;
+}
+
+// The media server ------------------------------------------------------------------------
+
+function unavailable(shown) {
+  $("stage-unavailable").hidden = !shown;
+}
+
+function scheduleReconnect() {
+  clearTimeout(stage.retryTimer);
+  const delay = stage.retry / 2 + Math.random() * (stage.retry / 2);
+  stage.retry = Math.min(stage.retry * 2, MAX_RETRY_MS);
+  stage.retryTimer = setTimeout(() => sync(), delay);
+}
+
+async function ensureSession() {
+  if (stage.session) return stage.session;
+  const session = new JanusSession(stage.janus.url, stage.janus.token);
+  try {
+    await session.open();
+  } catch {
+    unavailable(true);
+    status(gettext("The stage's media server does not answer. Trying again…"));
+    scheduleReconnect();
+    return null;
+  }
+  session.addEventListener("lost", () => {
+    if (stage.session !== session) return;
+    // Janus restarted (or this page was sent away): start again with a new session.
+    stage.session = null;
+    dropWatching();
+    dropPublishing({ keepPreview: true });
+    status(gettext("The stage's media server is gone. Reconnecting…"));
+    unavailable(true);
+    scheduleReconnect();
+  });
+  stage.session = session;
+  stage.retry = FIRST_RETRY_MS;
+  unavailable(false);
+  return session;
+}
+
+function peerConnection() {
+  return new RTCPeerConnection({ iceServers: stage.iceServers });
+}
+
+function trickleTo(handle, connection) {
+  connection.addEventListener("icecandidate", (event) => {
+    handle.trickle(event.candidate ? event.candidate.toJSON() : null);
+  });
+}
+
+// Watching: one subscriber handle for every live speaker but me ----------------------------
+
+function liveFeeds() {
+  return (stage.state?.speakers || [])
+    .filter((speaker) => speaker.feed && speaker.user.id !== live.me.id)
+    .map((speaker) => speaker.feed)
+    .sort((a, b) => a - b);
+}
+
+function dropWatching() {
+  const watching = stage.watching;
+  stage.watching = null;
+  if (!watching) return;
+  watching.connection?.close();
+  watching.handle?.detach();
+  feedStreams.clear();
+}
+
+async function watch(feeds) {
+  const session = await ensureSession();
+  if (!session) return;
+  const handle = await session.attach();
+  const watching = { handle, connection: null, feeds: feeds.join(","), streams: new Map() };
+  stage.watching = watching;
+  const offered = nextEvent(handle, ({ jsep }) => Boolean(jsep));
+  if (!send({ type: "stage.watch", session: session.id, handle: handle.id, feeds })) {
+    dropWatching();
+    return;
+  }
+  const { data, jsep } = await offered;
+  if (stage.watching !== watching) return;
+  for (const stream of data.streams || []) watching.streams.set(String(stream.mid), stream.feed_id);
+  const connection = peerConnection();
+  watching.connection = connection;
+  trickleTo(handle, connection);
+  connection.addEventListener("track", (event) => {
+    const feed = watching.streams.get(String(event.transceiver.mid));
+    if (!feed) return;
+    let stream = feedStreams.get(feed);
+    if (!stream) {
+      stream = new MediaStream();
+      feedStreams.set(feed, stream);
+    }
+    stream.addTrack(event.track);
+    draw();
+  });
+  connection.addEventListener("connectionstatechange", () => {
+    if (connection.connectionState === "failed" && stage.watching === watching) {
+      dropWatching();
+      sync();
+    }
+  });
+  await connection.setRemoteDescription(jsep);
+  await connection.setLocalDescription(await connection.createAnswer());
+  await handle.message({ request: "start" }, connection.localDescription.toJSON());
+  status("");
+}
+
+// Publishing: the host and invited speakers ---------------------------------------------
+
+async function cameraAndMicrophone() {
+  return navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+}
+
+function stopStream(stream) {
+  for (const track of stream?.getTracks() || []) track.stop();
+}
+
+function dropPublishing({ keepPreview = false } = {}) {
+  const publishing = stage.publishing;
+  stage.publishing = null;
+  if (!publishing) return;
+  publishing.connection?.close();
+  publishing.handle?.detach();
+  publishing.screenTrack?.stop();
+  if (!keepPreview) stopStream(publishing.stream);
+  $("stage-my-controls").hidden = true;
+}
+
+async function publish(stream) {
+  const session = await ensureSession();
+  if (!session) return;
+  const handle = await session.attach();
+  const publishing = { handle, connection: null, stream, feed: null, screenTrack: null };
+  stage.publishing = publishing;
+  const joined = nextEvent(handle, ({ data }) => data.videoroom === "joined");
+  if (!send({ type: "stage.publish", session: session.id, handle: handle.id })) {
+    dropPublishing({ keepPreview: true });
+    return;
+  }
+  await joined;
+  if (stage.publishing !== publishing) return;
+  const connection = peerConnection();
+  publishing.connection = connection;
+  trickleTo(handle, connection);
+  // The microphone first: it is stream "0", the one the host can mute (stage/services.py).
+  for (const kind of ["audio", "video"]) {
+    for (const track of stream.getTracks().filter((t) => t.kind === kind)) {
+      connection.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    }
+  }
+  connection.addEventListener("connectionstatechange", () => {
+    if (stage.publishing !== publishing) return;
+    if (connection.connectionState === "connected") {
+      send({ type: "stage.live", screen: Boolean(publishing.screenTrack) });
+      status(gettext("You are live."));
+    } else if (connection.connectionState === "failed") {
+      status(gettext("Your connection to the stage failed. Trying again…"));
+      send({ type: "stage.unpublish" });
+      dropPublishing({ keepPreview: true });
+      setTimeout(() => sync(), 1000);
+    }
+  });
+  const answered = nextEvent(handle, ({ jsep }) => Boolean(jsep));
+  await connection.setLocalDescription(await connection.createOffer());
+  await handle.message({ request: "publish", audio: true, video: true }, connection.localDescription.toJSON());
+  const { jsep } = await answered;
+  await connection.setRemoteDescription(jsep);
+  $("stage-green-room").hidden = true;
+  $("stage-my-controls").hidden = false;
+  setPressed($("stage-mic"), false);
+  setPressed($("stage-camera"), false);
+  setPressed($("stage-share"), false);
+  draw();
+}
+
+function setPressed(control, pressed) {
+  control.setAttribute("aria-pressed", String(pressed));
+}
+
+async function toggleScreen() {
+  const publishing = stage.publishing;
+  if (!publishing?.connection) return;
+  const sender = publishing.connection.getSenders().find((s) => s.track?.kind === "video" || s.track === null);
+  if (!sender) return;
+  if (publishing.screenTrack) {
+    publishing.screenTrack.stop();
+    publishing.screenTrack = null;
+    await sender.replaceTrack(publishing.stream.getVideoTracks()[0] || null);
+  } else {
+    let screen;
+    try {
+      screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
+    } catch {
+      return; // the member changed their mind
+    }
+    const track = screen.getVideoTracks()[0];
+    publishing.screenTrack = track;
+    track.addEventListener("ended", () => {
+      if (publishing.screenTrack === track) toggleScreen();
+    });
+    await sender.replaceTrack(track);
+  }
+  setPressed($("stage-share"), Boolean(publishing.screenTrack));
+  send({ type: "stage.live", screen: Boolean(publishing.screenTrack) });
+  draw();
+}
+
+// The green room: an invited member checks camera and microphone before going live ------
+
+let meterTimer = null;
+
+async function openGreenRoom() {
+  const room = $("stage-green-room");
+  if (!room.hidden || stage.publishing) return;
+  room.hidden = false;
+  $("green-room-title").focus();
+  $("stage-go-live").disabled = true;
+  $("green-status").textContent = gettext("Asking for your camera and microphone…");
+  try {
+    stage.preview = await cameraAndMicrophone();
+  } catch {
+    $("green-status").textContent = gettext(
+      "Your browser did not give the camera and microphone. Allow them for this site and try again.",
+    );
+    return;
+  }
+  $("green-preview").srcObject = stage.preview;
+  $("green-status").textContent = "";
+  $("stage-go-live").disabled = false;
+  meter(stage.preview);
+}
+
+function meter(stream) {
+  clearInterval(meterTimer);
+  const track = stream.getAudioTracks()[0];
+  if (!track) return;
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
+  const samples = new Uint8Array(analyser.fftSize);
+  meterTimer = setInterval(() => {
+    if ($("stage-green-room").hidden) {
+      clearInterval(meterTimer);
+      context.close();
+      return;
+    }
+    analyser.getByteTimeDomainData(samples);
+    let peak = 0;
+    for (const sample of samples) peak = Math.max(peak, Math.abs(sample - 128) / 128);
+    $("green-level").value = peak;
+  }, 150);
+}
+
+function closeGreenRoom() {
+  $("stage-green-room").hidden = true;
+  if (!stage.publishing) {
+    stopStream(stage.preview);
+    stage.preview = null;
+  }
+}
+
+// Drawing the stage -----------------------------------------------------------------------
+
+function videoFor(stream, { muted = false } = {}) {
+  const video = element("video");
+  video.autoplay = true;
+  video.playsInline = true;
+  video.muted = muted;
+  video.srcObject = stream;
+  return video;
+}
+
+function speakerTile(speaker, large) {
+  const mine = speaker.user.id === live.me.id;
+  const stream = mine ? stage.publishing?.stream : feedStreams.get(speaker.feed);
+  const tile = element(large ? "div" : "li", "stage-tile");
+  tile.dataset.userId = speaker.user.id;
+  if (speaker.feed) tile.dataset.feed = speaker.feed;
+  if (stream) {
+    let shown = stream;
+    if (mine && stage.publishing?.screenTrack) shown = new MediaStream([stage.publishing.screenTrack]);
+    tile.append(videoFor(shown, { muted: mine }));
+  } else {
+    tile.append(element("p", "stage-tile-waiting", gettext("Getting ready…")));
+  }
+  const label = [speaker.user.name];
+  if (speaker.screen) label.push(gettext("(sharing the screen)"));
+  if (speaker.muted) label.push(gettext("(muted by the host)"));
+  tile.append(element("p", "stage-tile-name", label.join(" ")));
+  return tile;
+}
+
+// Who is large: a shared screen, else who speaks loudest, else the host.
+function largeSpeaker(onStage) {
+  return (
+    onStage.find((speaker) => speaker.screen) ||
+    onStage.find((speaker) => speaker.feed && speaker.feed === stage.active) ||
+    onStage.find((speaker) => speaker.user.id === stage.state.host?.id) ||
+    onStage[0]
+  );
+}
+
+function draw() {
+  const state = stage.state;
+  if (!state) return;
+  const isLive = state.state === "live";
+  const onStage = state.speakers.filter(
+    (speaker) => speaker.feed || (speaker.user.id === live.me.id && stage.publishing?.connection),
+  );
+  $("stage-off").hidden = isLive;
+  $("stage-off-text").textContent =
+    state.state === "ended"
+      ? gettext("This session has ended.")
+      : gettext("The session has not started yet. Stay here: it starts on this page.");
+  $("stage-screen").hidden = !isLive;
+  $("stage-audience-tools").hidden = !isLive || Boolean(mySpeaker());
+  $("stage-badge").textContent = isLive ? gettext("Live") : gettext("Stage");
+  $("stage-badge").classList.toggle("is-live", isLive);
+  const large = $("stage-large");
+  const smalls = $("stage-speakers");
+  const big = largeSpeaker(onStage);
+  // Keep a tile whose speaker and stream did not change: its video keeps playing.
+  const wanted = big ? `${big.user.id}:${big.feed}:${big.screen}:${big.muted}` : "";
+  if (large.dataset.shown !== wanted) {
+    large.replaceChildren(...(big ? [speakerTile(big, true)] : []));
+    large.dataset.shown = wanted;
+  }
+  const rest = onStage.filter((speaker) => speaker !== big);
+  const restKey = rest.map((s) => `${s.user.id}:${s.feed}:${s.screen}:${s.muted}`).join("|");
+  if (smalls.dataset.shown !== restKey) {
+    smalls.replaceChildren(...rest.map((speaker) => speakerTile(speaker, false)));
+    smalls.dataset.shown = restKey;
+  }
+  if (!isLive) {
+    large.replaceChildren();
+    large.dataset.shown = "";
+  }
+  const me = mySpeaker();
+  $("stage-muted-note").hidden = !me?.muted;
+  drawHost();
+}
+
+function drawHost() {
+  if (!stage.host || !$("stage-host")) return;
+  const state = stage.state;
+  const isLive = state.state === "live";
+  $("stage-start")?.toggleAttribute("hidden", isLive);
+  $("stage-end").hidden = !isLive;
+  $("stage-host-go").hidden = !isLive || Boolean(stage.publishing) || !$("stage-green-room").hidden;
+  const hands = $("stage-hands");
+  hands.replaceChildren(
+    ...state.hands.map((hand) => {
+      const item = element("li", "", `${hand.name} `);
+      item.append(button(gettext("Invite to the stage"), () => send({ type: "stage.invite", user_id: hand.id })));
+      return item;
+    }),
+  );
+  $("stage-no-hands").hidden = state.hands.length > 0;
+  const manage = $("stage-manage");
+  manage.replaceChildren(
+    ...state.speakers
+      .filter((speaker) => speaker.user.id !== state.host?.id)
+      .map((speaker) => {
+        const item = element("li", "", `${speaker.user.name} `);
+        item.append(element("span", "muted", speaker.feed ? gettext("live") : gettext("invited")), " ");
+        if (speaker.feed) {
+          item.append(
+            button(speaker.muted ? gettext("Unmute") : gettext("Mute"), () =>
+              send({ type: "stage.mute", user_id: speaker.user.id, muted: !speaker.muted }),
+            ),
+            " ",
+          );
+        }
+        item.append(
+          button(gettext("Back to the audience"), () => send({ type: "stage.return", user_id: speaker.user.id })),
+          " ",
+          button(
+            gettext("Remove from the event"),
+            () => {
+              if (confirm(gettext("Remove this member from the event? They cannot come back."))) {
+                send({ type: "stage.remove", user_id: speaker.user.id });
+              }
+            },
+            "button-small button-danger",
+          ),
+        );
+        return item;
+      }),
+  );
+}
+
+// Bringing the page in line with the stage's state -----------------------------------------
+
+let syncing = false;
+let syncAgain = false;
+
+async function sync() {
+  if (syncing) {
+    syncAgain = true;
+    return;
+  }
+  syncing = true;
+  try {
+    await syncOnce();
+  } catch (error) {
+    status(gettext("Something went wrong with the stage's media. Trying again…"));
+    console.warn("stage", error);
+    dropWatching();
+    scheduleReconnect();
+  } finally {
+    syncing = false;
+    if (syncAgain) {
+      syncAgain = false;
+      sync();
+    }
+  }
+}
+
+async function syncOnce() {
+  const state = stage.state;
+  if (!state || live.ended) return;
+  draw();
+  if (state.state !== "live") {
+    dropWatching();
+    dropPublishing();
+    closeGreenRoom();
+    return;
+  }
+  if (!stage.janus) {
+    unavailable(true);
+    return;
+  }
+  const me = mySpeaker();
+  if (!me && stage.publishing) {
+    dropPublishing(); // sent back to the audience
+    status(gettext("You are back in the audience."));
+  }
+  // Invited (the host is, from the start): the green room, to check camera and microphone.
+  if (me && !stage.publishing && !stage.dismissed) await openGreenRoom();
+  if (!me) {
+    closeGreenRoom();
+    stage.dismissed = false;
+  }
+  const feeds = liveFeeds();
+  const key = feeds.join(",");
+  if (stage.watching && stage.watching.feeds !== key) dropWatching();
+  if (!stage.watching && feeds.length) await watch(feeds);
+}
+
+function onState(frame) {
+  stage.state = frame;
+  sync();
+}
+
+function watchActiveSpeaker() {
+  setInterval(() => {
+    const receivers = stage.watching?.connection?.getReceivers() || [];
+    let loudest = null;
+    let level = 0.02;
+    for (const receiver of receivers) {
+      if (receiver.track.kind !== "audio") continue;
+      const source = receiver.getSynchronizationSources?.()[0];
+      if (source && source.audioLevel > level) {
+        level = source.audioLevel;
+        loudest = stage.watching.streams.get(String(receiver.transceiver?.mid ?? ""));
+      }
+    }
+    if (loudest && loudest !== stage.active) {
+      stage.active = loudest;
+      draw();
+    }
+  }, ACTIVE_SPEAKER_EVERY_MS);
+}
+
+function endedCountdown(frame) {
+  const panel = $("stage-ended");
+  panel.hidden = false;
+  $("stage-cafeteria").href = frame.url;
+  $("stage-ended-title").focus();
+  let left = frame.countdown;
+  const tick = () => {
+    $("stage-countdown").textContent = interpolate(gettext("Taking you to the cafeteria in %s s."), [left]);
+    if (left <= 0) {
+      location.assign(frame.url);
+      return;
+    }
+    left -= 1;
+    stage.countdown = setTimeout(tick, 1000);
+  };
+  tick();
+}
+
+const stageHandlers = {
+  "stage.hello": (frame) => {
+    stage.janus = frame.janus;
+    stage.iceServers = frame.ice_servers || [];
+    stage.host = Boolean(frame.can_host);
+    if (!frame.janus) unavailable(true);
+    onState(frame);
+  },
+  "stage.state": onState,
+  "stage.joined": () => {},
+  "stage.ended": (frame) => {
+    dropWatching();
+    dropPublishing();
+    endedCountdown(frame);
+  },
+};
+
+function setUp() {
+  $("stage-start")?.addEventListener("click", () => send({ type: "stage.start" }));
+  $("stage-end")?.addEventListener("click", () => {
+    if (confirm(gettext("End the session for everyone? Everyone is invited to the cafeteria."))) {
+      send({ type: "stage.end" });
+    }
+  });
+  $("stage-hand").addEventListener("click", () => {
+    stage.handRaised = !stage.handRaised;
+    send({ type: "stage.hand", raised: stage.handRaised });
+    setPressed($("stage-hand"), stage.handRaised);
+    $("stage-hand").textContent = stage.handRaised ? gettext("Lower your hand") : gettext("Raise your hand");
+  });
+  $("stage-go-live").addEventListener("click", async () => {
+    $("stage-go-live").disabled = true;
+    try {
+      await publish(stage.preview);
+    } catch (error) {
+      console.warn("stage publish", error);
+      $("green-status").textContent = gettext("Going live failed. Try again.");
+      dropPublishing({ keepPreview: true });
+      $("stage-go-live").disabled = false;
+    }
+  });
+  $("stage-decline").addEventListener("click", () => {
+    closeGreenRoom();
+    if (mySpeaker()?.user.id === stage.state.host?.id) {
+      stage.dismissed = true;
+      draw();
+    } else if (mySpeaker()) {
+      send({ type: "stage.return", user_id: live.me.id });
+    }
+  });
+  $("stage-host-go")?.addEventListener("click", () => {
+    stage.dismissed = false;
+    openGreenRoom();
+  });
+  $("stage-leave").addEventListener("click", () => {
+    if (mySpeaker()?.user.id === stage.state.host?.id) {
+      send({ type: "stage.unpublish" });
+      dropPublishing();
+      stage.dismissed = true;
+      draw();
+    } else {
+      send({ type: "stage.return", user_id: live.me.id });
+    }
+  });
+  $("stage-mic").addEventListener("click", () => {
+    const track = stage.publishing?.stream.getAudioTracks()[0];
+    if (!track) return;
+    track.enabled = !track.enabled;
+    setPressed($("stage-mic"), !track.enabled);
+  });
+  $("stage-camera").addEventListener("click", () => {
+    const track = stage.publishing?.stream.getVideoTracks()[0];
+    if (!track) return;
+    track.enabled = !track.enabled;
+    setPressed($("stage-camera"), !track.enabled);
+  });
+  $("stage-share").addEventListener("click", () => toggleScreen());
+  $("stage-stay").addEventListener("click", () => {
+    clearTimeout(stage.countdown);
+    $("stage-countdown").textContent = "";
+  });
+  if (!navigator.mediaDevices?.getDisplayMedia) $("stage-share").hidden = true;
+  watchActiveSpeaker();
+}
+
+function countPresent() {
+  $("stage-count").textContent = String(document.querySelectorAll("#presence > li").length);
+}
+
+startRoomPage({
+  handlers: stageHandlers,
+  setUp,
+  connected: countPresent,
+  presenceChanged: countPresent,
+  dropped() {
+    status(gettext("Connection lost. Reconnecting…"));
+  },
+  ended() {
+    dropWatching();
+    dropPublishing();
+    stage.session?.destroy();
+  },
+  error(frame) {
+    if (!frame.about?.startsWith("stage.")) return false;
+    status(frame.message);
+    if (frame.about === "stage.publish") {
+      dropPublishing({ keepPreview: true });
+      $("stage-go-live").disabled = false;
+    }
+    if (frame.about === "stage.watch") {
+      dropWatching();
+      scheduleReconnect();
+    }
+    return true;
+  },
+});

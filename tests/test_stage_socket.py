@@ -1,0 +1,281 @@
+"""The stage through its socket and a real Janus (docs/stage.md): the host starts it and
+publishes, a member watches what Janus forwards, hands go up and speakers are invited,
+forged or refused frames get error frames, a removed member's media stop, and the end
+sends everyone to the cafeteria. The pages' media side is played by aiortc peers
+(tests/janus_peer.py) holding the token the socket gave them."""
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client, override_settings
+
+from coworking.asgi import application
+from members.models import User
+from rooms.models import Room
+from stage.janus import Janus, JanusSettings
+from stage.models import Attendance, Stage
+from tests.factories import RoomFactory, UserFactory
+from tests.janus_peer import BrowserSession, Receiver, publish
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _janus_settings(janus: JanusSettings) -> Iterator[None]:
+    with override_settings(
+        JANUS_HTTP_PORT=janus.http_port,
+        JANUS_API_SECRET=janus.api_secret,
+        JANUS_ROOM_ADMIN_KEY=janus.room_admin_key,
+        JANUS_TOKEN_SECRET=janus.token_secret,
+        JANUS_PUBLIC_URL=f"http://127.0.0.1:{janus.http_port}/janus",
+    ):
+        yield
+
+
+@database_sync_to_async
+def member(**kwargs: Any) -> tuple[User, str]:
+    user = UserFactory.create(**kwargs)
+    client = Client()
+    client.force_login(user)
+    return user, client.cookies["sessionid"].value
+
+
+@database_sync_to_async
+def staff_room(host_session: str) -> Room:
+    """A staff room whose stage the host opened by visiting its page."""
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
+    client = Client()
+    client.cookies["sessionid"] = host_session
+    assert client.get(f"/stage/{room.slug}/").status_code == 200
+    return room
+
+
+class Page:
+    """A member's stage page: its socket, and its media side once it opens one."""
+
+    def __init__(self, communicator: WebsocketCommunicator, hello: dict[str, Any]) -> None:
+        self.socket, self.hello = communicator, hello
+        self.janus: BrowserSession | None = None
+
+    async def next(self, kind: str, timeout: float = 10) -> dict[str, Any]:
+        while True:
+            frame = await self.socket.receive_json_from(timeout=timeout)
+            if frame["type"] == kind:
+                return frame
+            assert frame["type"] not in {"error", "bye"} or kind in {"error", "bye"}, frame
+
+    async def state(self, test: Any = lambda state: True) -> dict[str, Any]:
+        while True:
+            state = await self.next("stage.state")
+            if test(state):
+                return state
+
+    async def media(self) -> BrowserSession:
+        if self.janus is None:
+            url, token = self.hello["janus"]["url"], self.hello["janus"]["token"]
+            self.janus = await BrowserSession(url, token).open()
+        return self.janus
+
+    async def close(self) -> None:
+        if self.janus is not None:
+            await self.janus.close()
+        await self.socket.disconnect()
+
+
+async def open_page(room: Room, session: str) -> Page:
+    headers = [ORIGIN, (b"cookie", f"sessionid={session}".encode())]
+    communicator = WebsocketCommunicator(application, f"/ws/stage/{room.slug}/", headers=headers)
+    connected, _detail = await communicator.connect(timeout=5)
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    while True:
+        frame = await communicator.receive_json_from(timeout=5)
+        if frame["type"] == "stage.hello":
+            return Page(communicator, frame)
+
+
+async def go_live(page: Page) -> tuple[int, Any]:
+    """The page publishes through Janus on a handle the site joined for it."""
+    janus = await page.media()
+    handle = await janus.handle()
+    await page.socket.send_json_to(
+        {"type": "stage.publish", "session": janus.session, "handle": handle}
+    )
+    joined = await page.next("stage.joined")
+    assert (await janus.event(handle))["plugindata"]["data"]["videoroom"] == "joined"
+    connection = await publish(janus, handle)
+    await page.socket.send_json_to({"type": "stage.live"})
+    return joined["feed"], connection
+
+
+async def watch(page: Page, feeds: list[int]) -> Receiver:
+    janus = await page.media()
+    handle = await janus.handle()
+    await page.socket.send_json_to(
+        {"type": "stage.watch", "session": janus.session, "handle": handle, "feeds": feeds}
+    )
+    receiver = Receiver()
+    await receiver.answer(janus, handle)
+    return receiver
+
+
+async def frames_arrive(receiver: Receiver, at_least: int = 10) -> bool:
+    for _ in range(100):
+        if receiver.frames["video"] >= at_least and receiver.frames["audio"] >= at_least:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_the_host_goes_live_a_member_watches_raises_a_hand_and_is_invited() -> None:
+    host, host_session = await member(is_staff=True, display_name="Marta")
+    _bob, bob_session = await member(display_name="Bob")
+    room = await staff_room(host_session)
+    host_page = await open_page(room, host_session)
+    assert host_page.hello["can_host"] is True and host_page.hello["state"] == "off"
+    assert (
+        host_page.hello["janus"]["token"].endswith("=") or ":" in host_page.hello["janus"]["token"]
+    )
+    bob_page = await open_page(room, bob_session)
+    assert bob_page.hello["can_host"] is False
+
+    await bob_page.socket.send_json_to({"type": "stage.start"})
+    refused = await bob_page.next("error")
+    assert refused["code"] == "not_host"
+
+    await host_page.socket.send_json_to({"type": "stage.start"})
+    live = await bob_page.state(lambda state: state["state"] == "live")
+    assert [s["user"]["name"] for s in live["speakers"]] == ["Marta"]
+    assert live["speakers"][0]["feed"] is None  # not publishing yet: nobody subscribes
+
+    feed, sender = await go_live(host_page)
+    on_air = await bob_page.state(lambda state: state["speakers"][0]["feed"] == feed)
+    assert on_air["host"]["id"] == host.pk
+    receiver = await watch(bob_page, [feed])
+    assert await frames_arrive(receiver)
+    assert await database_sync_to_async(Attendance.objects.filter(stage__room=room).count)() == 2
+
+    # A second publisher of the same member (another tab) is refused; so is an attendee's.
+    janus = await host_page.media()
+    await host_page.socket.send_json_to(
+        {"type": "stage.publish", "session": janus.session, "handle": await janus.handle()}
+    )
+    assert (await host_page.next("error"))["code"] == "already_publishing"
+    bob_janus = await bob_page.media()
+    await bob_page.socket.send_json_to(
+        {"type": "stage.publish", "session": bob_janus.session, "handle": await bob_janus.handle()}
+    )
+    assert (await bob_page.next("error"))["code"] == "not_speaker"
+
+    await bob_page.socket.send_json_to({"type": "stage.hand", "raised": True})
+    raised = await host_page.state(lambda state: state["hands"])
+    assert raised["hands"] == [{"id": _bob.pk, "name": "Bob"}]
+    await host_page.socket.send_json_to({"type": "stage.invite", "user_id": _bob.pk})
+    invited = await bob_page.state(lambda state: len(state["speakers"]) == 2)
+    assert invited["hands"] == [] and invited["speakers"][1]["user"]["name"] == "Bob"
+    bob_feed, bob_sender = await go_live(bob_page)
+    both = await host_page.state(lambda state: state["speakers"][1]["feed"] == bob_feed)
+    host_receiver = await watch(host_page, [both["speakers"][1]["feed"]])
+    assert await frames_arrive(host_receiver)
+
+    # The host sends Bob back to the audience: his publisher leaves Janus at once.
+    await host_page.socket.send_json_to({"type": "stage.return", "user_id": _bob.pk})
+    await bob_page.state(lambda state: len(state["speakers"]) == 1)
+    with Janus(JanusSettings.from_settings()) as site:
+        stage = await database_sync_to_async(Stage.objects.get)(room=room)
+        assert [p["id"] for p in site.room_publishers(room=stage.janus_room)] == [feed]
+
+    for closing in (receiver, host_receiver):
+        await closing.close()
+    await sender.close()
+    await bob_sender.close()
+    await bob_page.close()
+    await host_page.close()
+
+
+async def test_forged_frames_get_error_frames_and_the_socket_stays_up() -> None:
+    _host, host_session = await member(is_staff=True)
+    room = await staff_room(host_session)
+    page = await open_page(room, host_session)
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"type": "stage.watch", "session": "1", "handle": 2, "feeds": [3]}, "invalid_fields"),
+        ({"type": "stage.watch", "session": 1, "handle": 2, "feeds": []}, "invalid_fields"),
+        ({"type": "stage.watch", "session": 1, "handle": 2**60, "feeds": [3]}, "invalid_fields"),
+        ({"type": "stage.watch", "session": 1, "handle": 2, "feeds": [3]}, "not_live"),
+        ({"type": "stage.invite", "user_id": True}, "invalid_fields"),
+        ({"type": "stage.hand"}, "invalid_fields"),
+    ]
+    for frame, code in cases:
+        await page.socket.send_json_to(frame)
+        error = await page.next("error")
+        assert (error["code"], error["about"]) == (code, frame["type"])
+    await page.socket.send_json_to({"type": "stage.start"})
+    await page.state(lambda state: state["state"] == "live")
+    # Feeds nobody publishes are not watched.
+    await page.socket.send_json_to({"type": "stage.watch", "session": 1, "handle": 2, "feeds": [3]})
+    assert (await page.next("error"))["code"] == "no_feed"
+    await page.close()
+
+
+async def test_a_removed_member_stops_receiving_and_the_end_sends_everyone_to_the_cafeteria() -> (
+    None
+):
+    _host, host_session = await member(is_staff=True)
+    bob, bob_session = await member()
+    _carla, carla_session = await member()
+    room = await staff_room(host_session)
+    host_page = await open_page(room, host_session)
+    await host_page.socket.send_json_to({"type": "stage.start"})
+    await host_page.state(lambda state: state["state"] == "live")
+    feed, sender = await go_live(host_page)
+    pages = [await open_page(room, bob_session), await open_page(room, carla_session)]
+    receivers = [await watch(page, [feed]) for page in pages]
+    assert all([await frames_arrive(receiver) for receiver in receivers])
+
+    await host_page.socket.send_json_to({"type": "stage.remove", "user_id": bob.pk})
+    bye = await pages[0].next("bye")
+    assert bye["reason"] == "removed"
+    await asyncio.sleep(1.0)  # what was on its way when the session ended
+    removed_before, kept_before = (sum(r.frames.values()) for r in receivers)
+    await asyncio.sleep(2.0)
+    assert sum(receivers[0].frames.values()) == removed_before  # within the 5 s promised
+    assert sum(receivers[1].frames.values()) > kept_before
+    # He cannot come back.
+    headers = [ORIGIN, (b"cookie", f"sessionid={bob_session}".encode())]
+    again = WebsocketCommunicator(application, f"/ws/stage/{room.slug}/", headers=headers)
+    connected, _code = await again.connect(timeout=5)
+    assert not connected
+
+    await host_page.socket.send_json_to({"type": "stage.end"})
+    ended = await pages[1].next("stage.ended")
+    assert ended["url"] == "/rooms/cafeteria/" and ended["countdown"] > 0
+    stage = await database_sync_to_async(Stage.objects.get)(room=room)
+    assert stage.state == Stage.State.ENDED
+    with Janus(JanusSettings.from_settings()) as site:
+        assert not site.room_exists(room=stage.janus_room)
+
+    for receiver in receivers:
+        await receiver.close()
+    await sender.close()
+    await pages[1].close()
+    await host_page.close()
+    if pages[0].janus is not None:
+        await pages[0].janus.close()
+
+
+async def test_no_stage_for_members_in_a_room_without_one(client: Client) -> None:
+    _member, session = await member()
+    plain = await database_sync_to_async(RoomFactory.create)(kind=Room.Kind.PERMANENT, slug="sala")
+    headers = [ORIGIN, (b"cookie", f"sessionid={session}".encode())]
+    communicator = WebsocketCommunicator(application, "/ws/stage/sala/", headers=headers)
+    connected, _detail = await communicator.connect(timeout=5)
+    assert connected  # the room's own socket, then the stage's refusal
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    assert (await communicator.receive_output(timeout=5))["type"] == "websocket.close"
+    assert plain.slug == "sala"
