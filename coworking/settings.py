@@ -7,6 +7,7 @@ PostgreSQL and Redis; production additionally sets DEBUG=0, SECRET_KEY, ALLOWED_
 SITE_URL. Every variable is listed in the README.
 """
 
+import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
@@ -482,6 +483,10 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # No inline scripts or styles anywhere: every script and stylesheet is a static file.
+# The stage's pages also talk to Janus (docs/stage.md), at its own origin unless a proxy
+# serves it under the site's.
+_janus_url = urllib.parse.urlsplit(JANUS_PUBLIC_URL)
+_janus_origin = [f"{_janus_url.scheme}://{_janus_url.netloc}"] if _janus_url.netloc else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -490,8 +495,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:", "blob:"],
         "media-src": [SELF, "blob:"],
         "font-src": [SELF],
-        # The stage's pages talk to Janus's API (docs/stage.md).
-        "connect-src": [SELF, *([JANUS_PUBLIC_URL] if JANUS_PUBLIC_URL.startswith("http") else [])],
+        "connect-src": [SELF, *_janus_origin],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

@@ -333,6 +333,12 @@ function speakerTile(speaker, large) {
   return tile;
 }
 
+function tileKey(speaker) {
+  const mine = speaker.user.id === live.me.id;
+  const stream = mine ? stage.publishing?.stream : feedStreams.get(speaker.feed);
+  return [speaker.user.id, speaker.feed, speaker.screen, speaker.muted, stream?.id, stream?.getTracks().length].join(":");
+}
+
 // Who is large: a shared screen, else who speaks loudest, else the host.
 function largeSpeaker(onStage) {
   return (
@@ -363,13 +369,13 @@ function draw() {
   const smalls = $("stage-speakers");
   const big = largeSpeaker(onStage);
   // Keep a tile whose speaker and stream did not change: its video keeps playing.
-  const wanted = big ? `${big.user.id}:${big.feed}:${big.screen}:${big.muted}` : "";
+  const wanted = big ? tileKey(big) : "";
   if (large.dataset.shown !== wanted) {
     large.replaceChildren(...(big ? [speakerTile(big, true)] : []));
     large.dataset.shown = wanted;
   }
   const rest = onStage.filter((speaker) => speaker !== big);
-  const restKey = rest.map((s) => `${s.user.id}:${s.feed}:${s.screen}:${s.muted}`).join("|");
+  const restKey = rest.map(tileKey).join("|");
   if (smalls.dataset.shown !== restKey) {
     smalls.replaceChildren(...rest.map((speaker) => speakerTile(speaker, false)));
     smalls.dataset.shown = restKey;

@@ -1,0 +1,115 @@
+"""The stage in Chromium, with fake camera and microphone, its media through the test
+run's Janus (docs/stage.md): the host goes live from the green room, an attendee sees and
+hears them, raises a hand, is invited, goes live and the host sees them; the host ends the
+session and both land in the cafeteria."""
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Dialog, Locator, Page, expect
+
+from events.models import Event, EventKind
+from members.models import User
+from rooms.models import Room
+from tests.factories import PASSWORD, RoomFactory, onboarded_member
+
+pytestmark = pytest.mark.browser
+
+Login = Callable[[Page, str, str, str], None]
+NewPage = Callable[..., Page]
+AxeCheck = Callable[[Page], None]
+
+MEDIA_TIMEOUT = 30_000
+
+
+def talk_room(host: User) -> Room:
+    """A talk held in a room: its host hosts the room's stage."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    room = RoomFactory.create(created_by=host, name="Charla #SinFiltros", slug="sinfiltros")
+    now = timezone.now()
+    Event.objects.create(
+        kind=EventKind.TALK,
+        title="#SinFiltros",
+        host=host,
+        room=room,
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(hours=1),
+    )
+    return room
+
+
+def open_stage(page: Page, base_url: str, login: Login, user: User, room: Room) -> None:
+    page.context.grant_permissions(["camera", "microphone"], origin=base_url)
+    login(page, base_url, user.email, PASSWORD)
+    page.goto(f"/stage/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+
+def accept_dialogs(page: Page) -> None:
+    def accept(dialog: Dialog) -> None:
+        dialog.accept()
+
+    page.on("dialog", accept)
+
+
+def playing_video(page: Page, tile: Locator) -> None:
+    """The tile's video shows frames of a fake camera, and plays."""
+    expect(tile.locator("video")).to_have_count(1, timeout=MEDIA_TIMEOUT)
+    page.wait_for_function(
+        "video => video.videoWidth > 0 && !video.paused && video.readyState >= 2",
+        arg=tile.locator("video").element_handle(),
+        timeout=MEDIA_TIMEOUT,
+    )
+
+
+def go_live(page: Page) -> None:
+    green_room = page.get_by_role("region", name="You're invited to the stage")
+    expect(green_room).to_be_visible(timeout=MEDIA_TIMEOUT)
+    go = green_room.get_by_role("button", name="Go live")
+    expect(go).to_be_enabled(timeout=MEDIA_TIMEOUT)
+    go.click()
+    expect(page.locator("#stage-status")).to_have_text("You are live.", timeout=MEDIA_TIMEOUT)
+    expect(page.get_by_role("group", name="Your controls on stage")).to_be_visible()
+
+
+def test_the_host_goes_live_an_attendee_is_brought_on_stage_and_both_end_in_the_cafeteria(
+    new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
+) -> None:
+    host = onboarded_member("Lucía Host", email="lucia@example.com")
+    guest = onboarded_member("Diego Público", email="diego@example.com")
+    room = talk_room(host)
+    host_page, guest_page = new_page(), new_page()
+    accept_dialogs(host_page)
+    open_stage(host_page, asgi_server, login, host, room)
+    open_stage(guest_page, asgi_server, login, guest, room)
+    expect(guest_page.locator("#stage-off")).to_contain_text("The session has not started yet.")
+    axe_check(guest_page)
+
+    host_page.get_by_role("button", name="Start the session").click()
+    go_live(host_page)
+    expect(guest_page.locator("#stage-badge")).to_have_text("Live")
+    playing_video(guest_page, guest_page.locator("#stage-large .stage-tile"))
+    expect(guest_page.locator("#stage-large")).to_contain_text("Lucía Host")
+    expect(guest_page.locator("#stage-count")).to_have_text("2")
+    axe_check(host_page)
+
+    guest_page.get_by_role("button", name="Raise your hand").click()
+    hands = host_page.locator("#stage-hands")
+    expect(hands).to_contain_text("Diego Público")
+    hands.get_by_role("button", name="Invite to the stage").click()
+    go_live(guest_page)
+    guest_tile = host_page.locator("#stage-speakers .stage-tile", has_text="Diego Público")
+    playing_video(host_page, guest_tile)
+    expect(host_page.locator("#stage-manage")).to_contain_text("Diego Público live")
+    axe_check(guest_page)
+
+    host_page.get_by_role("button", name="End the session").click()
+    for page in (guest_page, host_page):
+        ended = page.locator("#stage-ended")
+        expect(ended).to_contain_text("Thank you for coming!")
+        page.get_by_role("link", name="Continue in the cafeteria").click()
+        expect(page).to_have_url(f"{asgi_server}/rooms/cafeteria/")
+        expect(page.locator("#chat-status")).to_have_text("Connected.")
