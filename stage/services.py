@@ -270,6 +270,16 @@ def stage_watch(
     )
 
 
+def _publishing_in_janus(stage: Stage, feed: int) -> bool:
+    try:
+        with _janus() as janus:
+            if not janus.room_exists(room=stage.janus_room):
+                return False
+            return feed in {p.get("id") for p in janus.room_publishers(room=stage.janus_room)}
+    except JanusError as exc:
+        raise MediaUnavailable from exc
+
+
 @transaction.atomic
 def stage_publish(*, stage: Stage, user: User, channel_name: str, session: int, handle: int) -> int:
     """Join an invited speaker's handle to the room as a publisher. Returns their feed.
@@ -280,8 +290,9 @@ def stage_publish(*, stage: Stage, user: User, channel_name: str, session: int, 
     speaker = stage.speakers.filter(user=user).first()
     if speaker is None:
         raise NotSpeaker
-    if speaker.feed is not None:
+    if speaker.feed is not None and _publishing_in_janus(stage, speaker.feed):
         raise AlreadyPublishing
+    # A feed Janus no longer has (it restarted, the page's network dropped) is replaced.
     speaker.feed = secrets.randbelow(JANUS_ROOM_MAX - 1) + 1
     speaker.live_since = None
     speaker.screen = speaker.muted = False

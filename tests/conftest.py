@@ -553,44 +553,76 @@ def production_server(
             process.kill()
 
 
-@pytest.fixture(scope="session")
-def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator["JanusSettings"]:
-    """The stage's media server: a Janus process of this worker, on a free port and media
-    ports of its own, configured by the site's `config_files` with secrets of this run."""
-    from stage.janus import Janus, JanusError, JanusSettings, config_files
+class JanusProcess:
+    """A Janus process of this worker, on a free port and media ports of its own, from the
+    site's `config_files` with secrets of this run; `restart()` stops it and starts it
+    again on the same port (a crash, a deploy)."""
 
-    binary = shutil.which("janus")
-    assert binary, "Janus is not installed: `make system-deps` installs Debian's package."
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    low = 30000 + 200 * worker
-    conf = JanusSettings(
-        http_port=free_port(),
-        api_secret=secrets.token_urlsafe(16),
-        room_admin_key=secrets.token_urlsafe(16),
-        token_secret=secrets.token_urlsafe(16),
-        rtp_ports=(low, low + 199),
-    )
-    folder = tmp_path_factory.mktemp("janus")
-    for name, text in config_files(conf, folder=str(folder)).items():
-        (folder / name).write_text(text)
-    command = [binary, "-F", str(folder), "-C", str(folder / "janus.jcfg")]
-    with (folder / "janus.log").open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            Janus(conf).info()
-            break
-        except JanusError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError((folder / "janus.log").read_text()[-2000:]) from None
-            time.sleep(0.1)
+    def __init__(self, folder: Path) -> None:
+        from stage.janus import JanusSettings, config_files
+
+        worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+        low = 30000 + 200 * worker
+        self.conf = JanusSettings(
+            http_port=free_port(),
+            api_secret=secrets.token_urlsafe(16),
+            room_admin_key=secrets.token_urlsafe(16),
+            token_secret=secrets.token_urlsafe(16),
+            rtp_ports=(low, low + 199),
+        )
+        self.folder = folder
+        for name, text in config_files(self.conf, folder=str(folder)).items():
+            (folder / name).write_text(text)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        from stage.janus import Janus, JanusError
+
+        binary = shutil.which("janus")
+        assert binary, "Janus is not installed: `make system-deps` installs Debian's package."
+        command = [binary, "-F", str(self.folder), "-C", str(self.folder / "janus.jcfg")]
+        with (self.folder / "janus.log").open("a") as log:
+            self.process = process = subprocess.Popen(command, stdout=log, stderr=log)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                Janus(self.conf).info()
+                return
+            except JanusError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    raise RuntimeError((self.folder / "janus.log").read_text()[-2000:]) from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def janus_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JanusProcess]:
+    process = JanusProcess(tmp_path_factory.mktemp("janus"))
+    process.start()
     try:
-        yield conf
+        yield process
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def janus(janus_process: JanusProcess) -> "JanusSettings":
+    """The stage's media server this worker's tests and live server use (JanusProcess)."""
+    return janus_process.conf
 
 
 def janus_env(conf: "JanusSettings") -> dict[str, str]:

@@ -29,6 +29,7 @@ const stage = {
   countdown: null,
   active: null, // the feed speaking loudest
   dismissed: false, // the host closed the green room: reopened from the host's panel
+  resume: false, // was live when Janus went away: go live again once it is back
 };
 const feedStreams = new Map(); // feed -> MediaStream of what arrives from it
 
@@ -69,6 +70,10 @@ async function ensureSession() {
     // Janus restarted (or this page was sent away): start again with a new session.
     stage.session = null;
     dropWatching();
+    if (stage.publishing) {
+      stage.resume = true;
+      send({ type: "stage.unpublish" }); // nobody waits for a feed that is gone
+    }
     dropPublishing({ keepPreview: true });
     status(gettext("The stage's media server is gone. Reconnecting…"));
     unavailable(true);
@@ -176,6 +181,14 @@ async function publish(stream) {
   const publishing = { handle, connection: null, stream, feed: null, screenTrack: null };
   stage.publishing = publishing;
   const joined = nextEvent(handle, ({ data }) => data.videoroom === "joined");
+  // Janus took the feed out (the host sent me back, or my network dropped long enough for
+  // the site to take me off the stage): start again if I am still invited.
+  handle.addEventListener("hangup", () => {
+    if (stage.publishing !== publishing) return;
+    stage.resume = true;
+    dropPublishing({ keepPreview: true });
+    sync();
+  });
   if (!send({ type: "stage.publish", session: session.id, handle: handle.id })) {
     dropPublishing({ keepPreview: true });
     return;
@@ -455,6 +468,10 @@ async function sync() {
     status(gettext("Something went wrong with the stage's media. Trying again…"));
     console.warn("stage", error);
     dropWatching();
+    if (stage.publishing && stage.publishing.connection?.connectionState !== "connected") {
+      stage.resume = true;
+      dropPublishing({ keepPreview: true });
+    }
     scheduleReconnect();
   } finally {
     syncing = false;
@@ -484,11 +501,17 @@ async function syncOnce() {
     dropPublishing(); // sent back to the audience
     status(gettext("You are back in the audience."));
   }
+  if (me && !stage.publishing && stage.resume && stage.preview) {
+    await publish(stage.preview); // back after a fault: no green room again
+    if (!stage.publishing) return; // no media server yet: ensureSession set a retry
+    stage.resume = false;
+  }
   // Invited (the host is, from the start): the green room, to check camera and microphone.
   if (me && !stage.publishing && !stage.dismissed) await openGreenRoom();
   if (!me) {
     closeGreenRoom();
     stage.dismissed = false;
+    stage.resume = false;
   }
   const feeds = liveFeeds();
   const key = feeds.join(",");
@@ -498,6 +521,9 @@ async function syncOnce() {
 
 function onState(frame) {
   stage.state = frame;
+  // Something changed: try now rather than when the backoff says.
+  clearTimeout(stage.retryTimer);
+  stage.retry = FIRST_RETRY_MS;
   sync();
 }
 

@@ -11,6 +11,8 @@ from playwright.sync_api import Dialog, Locator, Page, expect
 from events.models import Event, EventKind
 from members.models import User
 from rooms.models import Room
+from tests.browser.conftest import PageProblems
+from tests.conftest import JanusProcess
 from tests.factories import PASSWORD, RoomFactory, onboarded_member
 
 pytestmark = pytest.mark.browser
@@ -113,3 +115,31 @@ def test_the_host_goes_live_an_attendee_is_brought_on_stage_and_both_end_in_the_
         page.get_by_role("link", name="Continue in the cafeteria").click()
         expect(page).to_have_url(f"{asgi_server}/rooms/cafeteria/")
         expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+
+def test_after_janus_restarts_the_speaker_is_live_again_and_the_audience_sees_them(
+    new_page: NewPage,
+    asgi_server: str,
+    login: Login,
+    janus_process: JanusProcess,
+    page_problems: PageProblems,
+) -> None:
+    page_problems.allow()  # the pages' requests to Janus fail while it is down
+    host = onboarded_member("Lucía Host", email="lucia@example.com")
+    guest = onboarded_member("Diego Público", email="diego@example.com")
+    room = talk_room(host)
+    host_page, guest_page = new_page(), new_page()
+    open_stage(host_page, asgi_server, login, host, room)
+    open_stage(guest_page, asgi_server, login, guest, room)
+    host_page.get_by_role("button", name="Start the session").click()
+    go_live(host_page)
+    tile = guest_page.locator("#stage-large .stage-tile")
+    playing_video(guest_page, tile)
+    feed_before = tile.get_attribute("data-feed")
+
+    janus_process.restart()
+
+    # The host's page publishes again by itself (a new feed); the guest's subscribes to it.
+    expect(tile).not_to_have_attribute("data-feed", feed_before or "", timeout=MEDIA_TIMEOUT)
+    playing_video(guest_page, guest_page.locator("#stage-large .stage-tile[data-feed]"))
+    expect(host_page.locator("#stage-status")).to_have_text("You are live.", timeout=MEDIA_TIMEOUT)
