@@ -1,0 +1,110 @@
+"""The stage page over HTTP: who gets one (staff rooms and training sessions or talks, made
+at a host's first visit), who is refused, what it says when the media server is missing,
+and attendance on the stage page counting as being in the event's room."""
+
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+from django.utils import timezone
+from pytest_django.fixtures import SettingsWrapper
+
+from coworking.asgi import application
+from events.attendance import event_attendee_ids
+from events.models import Event, EventKind
+from members.models import User
+from rooms.models import Room
+from stage.models import Stage
+from tests.factories import RoomFactory, UserFactory, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def talk(host: User, room: Room, kind: str = EventKind.TALK) -> Event:
+    now = timezone.now()
+    return Event.objects.create(
+        kind=kind,
+        title="#SinFiltros",
+        host=host,
+        room=room,
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(hours=1),
+    )
+
+
+def test_staff_open_a_staff_rooms_stage_and_members_then_see_it(staff: User, alice: User) -> None:
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, slug="formacion", name="Formación")
+    # Before a host opened it there is no stage for a member to see.
+    assert client_for(alice).get("/stage/formacion/").status_code == 404
+
+    page = client_for(staff).get("/stage/formacion/")
+
+    assert page.status_code == 200
+    assert Stage.objects.get(room=room).host == staff
+    assert "Start the session" in page.content.decode()
+    member_page = client_for(alice).get("/stage/formacion/").content.decode()
+    assert "The session has not started yet." in member_page
+    assert "Start the session" not in member_page
+
+
+def test_a_talks_host_hosts_its_rooms_stage_and_the_event_page_links_to_it(
+    alice: User, bob: User
+) -> None:
+    room = RoomFactory.create(created_by=alice, slug="charla", name="Charla")
+    event = talk(alice, room)
+
+    event_page = client_for(bob).get(f"/events/{event.pk}/").content.decode()
+    assert 'href="/stage/charla/"' in event_page
+    assert client_for(alice).get("/stage/charla/").status_code == 200
+    assert Stage.objects.get(room=room).host == alice
+    # A meetup's room has no stage, and a member's own room none either.
+    meetup_room = RoomFactory.create(created_by=bob, slug="quedada")
+    talk(bob, meetup_room, kind=EventKind.MEETUP)
+    assert client_for(bob).get("/stage/quedada/").status_code == 404
+
+
+def test_outsiders_of_a_private_room_get_no_stage(staff: User, outsider: User) -> None:
+    RoomFactory.create(kind=Room.Kind.PERMANENT, slug="equipo", private=True)
+    assert client_for(staff).get("/stage/equipo/").status_code == 200
+    assert client_for(outsider).get("/stage/equipo/").status_code == 404
+    assert Client().get("/stage/equipo/").status_code == 302  # to the login page
+
+
+def test_without_a_media_server_the_page_says_so_and_offers_the_rooms_call(
+    staff: User, settings: SettingsWrapper
+) -> None:
+    RoomFactory.create(kind=Room.Kind.PERMANENT, slug="sin-janus")
+    settings.JANUS_API_SECRET = settings.JANUS_ROOM_ADMIN_KEY = "set"
+    settings.JANUS_TOKEN_SECRET = ""  # browsers could not reach it
+
+    page = client_for(staff).get("/stage/sin-janus/").content.decode()
+
+    assert "media server is not answering right now" in page
+    assert 'href="/rooms/sin-janus/"' in page  # the mesh, for up to 6 people
+    assert 'id="stage-unavailable" class="stage-notice">' in page  # shown, not hidden
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_watching_the_stage_counts_as_attending_the_event() -> None:
+    host = await database_sync_to_async(UserFactory.create)()
+    watcher = await database_sync_to_async(UserFactory.create)()
+    room = await database_sync_to_async(RoomFactory.create)(created_by=host, slug="taller")
+    event = await database_sync_to_async(talk)(host, room, EventKind.TRAINING)
+    await database_sync_to_async(Stage.objects.create)(room=room, host=host)
+    client = Client()
+    await database_sync_to_async(client.force_login)(watcher)
+    headers = [
+        (b"origin", b"http://127.0.0.1:8000"),
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+    ]
+    communicator = WebsocketCommunicator(application, "/ws/stage/taller/", headers=headers)
+    assert (await communicator.connect(timeout=5))[0]
+    while (await communicator.receive_json_from(timeout=5))["type"] != "stage.hello":
+        pass
+    await communicator.disconnect()
+
+    attended = await database_sync_to_async(event_attendee_ids)(event=event)
+    assert watcher.pk in attended
