@@ -7,9 +7,8 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
-from pytest_django.fixtures import SettingsWrapper
 
 from coworking.asgi import application
 from events.attendance import event_attendee_ids
@@ -73,13 +72,14 @@ def test_outsiders_of_a_private_room_get_no_stage(staff: User, outsider: User) -
 
 
 def test_without_a_media_server_the_page_says_so_and_offers_the_rooms_call(
-    staff: User, settings: SettingsWrapper
+    staff: User,
 ) -> None:
     RoomFactory.create(kind=Room.Kind.PERMANENT, slug="sin-janus")
-    settings.JANUS_API_SECRET = settings.JANUS_ROOM_ADMIN_KEY = "set"
-    settings.JANUS_TOKEN_SECRET = ""  # browsers could not reach it
-
-    page = client_for(staff).get("/stage/sin-janus/").content.decode()
+    # Browsers could not reach it: no secret to sign their tokens.
+    with override_settings(
+        JANUS_API_SECRET="set", JANUS_ROOM_ADMIN_KEY="set", JANUS_TOKEN_SECRET=""
+    ):
+        page = client_for(staff).get("/stage/sin-janus/").content.decode()
 
     assert "media server is not answering right now" in page
     assert 'href="/rooms/sin-janus/"' in page  # the mesh, for up to 6 people
