@@ -66,6 +66,7 @@ def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, An
         "deleted": message.is_deleted,
         "mentions": mentions,
         "reply_to": quote_data(message.reply_to, hidden),
+        "question": message.is_question,
     }
     # Pages of history carry the reactions (rooms.selectors prefetches them); a new message
     # has none, and an edit leaves them as they were.

@@ -206,6 +206,8 @@ class Message(models.Model):
     client_id = models.UUIDField(_("client id"), null=True, blank=True, default=uuid.uuid4)
     # The message this one answers, quoted above it (rooms.quotes); its deletion leaves the
     # answer standing, quoting a deleted message.
+    # Asked as a question (the stage's Q&A: docs/stage.md); members upvote it with 👍.
+    is_question = models.BooleanField(_("question"), default=False)
     reply_to = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -359,9 +359,16 @@ def _clean_text(text: str) -> str:
 
 
 def message_post(
-    *, room: Room, author: User, text: str, client_id: uuid.UUID, reply_to: int | None = None
+    *,
+    room: Room,
+    author: User,
+    text: str,
+    client_id: uuid.UUID,
+    reply_to: int | None = None,
+    question: bool = False,
 ) -> tuple[Message, bool]:
-    """Store a chat message, answering the message `reply_to` of the same room if given.
+    """Store a chat message, answering the message `reply_to` of the same room if given,
+    or asked as a `question` (the stage's Q&A).
     Returns (message, created); a resent `client_id` returns the message stored the first
     time and False, whatever the text says this time."""
     existing = (
@@ -400,6 +407,7 @@ def message_post(
                 client_id=client_id,
                 created_at=now,
                 reply_to=answered,
+                is_question=question,
             )
     except IntegrityError:
         # The same message arrived twice at once; the other copy won.

@@ -39,5 +39,6 @@ def stage(request: HttpRequest, slug: str) -> HttpResponse:
             "present": presence_snapshot(room=room, viewer=user, hidden=hidden),
             "hidden_ids": hidden,
             "call_max": settings.CALL_MAX_PARTICIPANTS,
+            "asks_questions": True,  # the chat's "Ask as a question" (the Q&A)
         },
     )

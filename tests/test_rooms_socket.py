@@ -137,6 +137,30 @@ async def test_two_members_chat_with_an_ack_to_the_sender() -> None:
     await bob.disconnect()
 
 
+async def test_a_message_asked_as_a_question_says_so_live_and_in_history() -> None:
+    _alice, alice_session = await member_with_session()
+    _bob, bob_session = await member_with_session()
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+
+    await alice.send_json_to({**send("¿Grabáis la charla?"), "question": True})
+    await alice.send_json_to(send("Gracias"))
+    await alice.send_json_to({**send("Otra"), "question": "yes"})
+
+    asked, plain = await next_of(bob, "chat.message"), await next_of(bob, "chat.message")
+    assert (asked["message"]["question"], plain["message"]["question"]) == (True, False)
+    acks = [await next_of(alice, "chat.ack") for _ in range(2)]
+    refused = await next_of(alice, "error")
+    assert [ack["id"] for ack in acks] == [asked["message"]["id"], plain["message"]["id"]]
+    assert (refused["code"], refused["about"]) == ("invalid_fields", "chat.send")
+    await bob.disconnect()
+    _again, hello = await join(place, bob_session)
+    assert [m["question"] for m in hello["history"]] == [True, False]
+    await alice.disconnect()
+    await _again.disconnect()
+
+
 async def test_a_resent_client_id_is_acked_with_the_same_id_and_stored_once() -> None:
     _alice, session = await member_with_session()
     place = await room()

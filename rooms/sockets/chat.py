@@ -14,16 +14,23 @@ from rooms.reactions import reaction_valid
 from rooms.selectors import history, history_upto
 from rooms.services import message_delete, message_edit, message_post, reaction_toggle
 from rooms.sockets.base import Handler, MemberSocket, as_now
-from rooms.sockets.frames import FrameError, positive_int, text, uuid_field
+from rooms.sockets.frames import FrameError, boolean, positive_int, text, uuid_field
 
 PAGE_SIZE = 50
 
 
 @database_sync_to_async
 def _post(
-    room: Room, user: User, text: str, client_id: uuid.UUID, reply_to: int | None
+    room: Room, user: User, text: str, client_id: uuid.UUID, reply_to: int | None, question: bool
 ) -> tuple[Message, bool]:
-    return message_post(room=room, author=user, text=text, client_id=client_id, reply_to=reply_to)
+    return message_post(
+        room=room,
+        author=user,
+        text=text,
+        client_id=client_id,
+        reply_to=reply_to,
+        question=question,
+    )
 
 
 def _message_get(room: Room, message_id: int) -> Message:
@@ -92,8 +99,11 @@ class ChatFrames(MemberSocket):
         assert self.room is not None
         message_text, client_id = text(content), uuid_field(content, "client_id")
         reply_to = None if content.get("reply_to") is None else positive_int(content, "reply_to")
+        question = boolean(content, "question", False)
         await self.spend("chat")
-        message, created = await _post(self.room, self.user, message_text, client_id, reply_to)
+        message, created = await _post(
+            self.room, self.user, message_text, client_id, reply_to, question
+        )
         # Stored (committed) before anyone hears of it, and the room hears of it first: an
         # ack that waits on a slow sender would let a later message by someone else go out
         # before this one, and a member dropping in between would catch up from the later

@@ -648,6 +648,53 @@ function setUp() {
   });
   if (!navigator.mediaDevices?.getDisplayMedia) $("stage-share").hidden = true;
   watchActiveSpeaker();
+  watchQuestions();
+}
+
+// Questions (the Q&A): the chat's messages asked as questions, most voted (👍) first, drawn
+// from the chat log as static/js/room/chat.js keeps it, so they follow its edits, deletions
+// and reactions.
+const VOTE = "👍";
+let questionsPending = false;
+
+function drawQuestions() {
+  questionsPending = false;
+  const asked = [...document.querySelectorAll("#messages > li.is-question[data-id]:not([data-deleted])")].map(
+    (item) => {
+      const vote = item.querySelector(`.message-reactions button.reaction[data-emoji="${VOTE}"]`);
+      return {
+        id: Number(item.dataset.id),
+        author: item.querySelector(".message-author")?.textContent || "",
+        text: item.querySelector(".message-text")?.textContent || "",
+        votes: vote ? Number(vote.textContent.split(" ").pop()) || 0 : 0,
+        mine: vote?.getAttribute("aria-pressed") === "true",
+      };
+    },
+  );
+  asked.sort((a, b) => b.votes - a.votes || a.id - b.id);
+  $("questions-list").replaceChildren(
+    ...asked.map((question) => {
+      const item = element("li");
+      item.dataset.id = question.id;
+      item.append(element("p", "question-text", question.text), element("p", "question-author muted", question.author));
+      const label = interpolate(ngettext("%s vote", "%s votes", question.votes), [question.votes]);
+      const vote = button(`${VOTE} ${label}`, () => send({ type: "chat.react", id: question.id, emoji: VOTE }));
+      vote.setAttribute("aria-pressed", String(question.mine));
+      vote.setAttribute("aria-label", interpolate(gettext("Vote for this question (%s)"), [label]));
+      item.append(vote);
+      return item;
+    }),
+  );
+  $("questions-none").hidden = asked.length > 0;
+}
+
+function watchQuestions() {
+  new MutationObserver(() => {
+    if (questionsPending) return;
+    questionsPending = true;
+    requestAnimationFrame(drawQuestions);
+  }).observe($("messages"), { childList: true, subtree: true, attributes: true, characterData: true });
+  drawQuestions();
 }
 
 function countPresent() {

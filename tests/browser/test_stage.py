@@ -108,6 +108,17 @@ def test_the_host_goes_live_an_attendee_is_brought_on_stage_and_both_end_in_the_
     expect(host_page.locator("#stage-manage")).to_contain_text("Diego Público live")
     axe_check(guest_page)
 
+    # Q&A: a question asked in the chat is listed for everyone and voted up.
+    guest_page.get_by_label("Ask as a question (everyone can vote for it)").check()
+    box = guest_page.get_by_label("Message", exact=True)
+    box.fill("¿Cómo empiezo con Django?")
+    box.press("Enter")
+    asked = host_page.locator("#questions-list > li", has_text="¿Cómo empiezo con Django?")
+    expect(asked).to_contain_text("Diego Público")
+    asked.get_by_role("button", name="Vote for this question (0 votes)").click()
+    expect(guest_page.locator("#questions-list > li")).to_contain_text("👍 1 vote")
+    expect(guest_page.locator("#messages > li.is-question")).to_contain_text("Question")
+
     host_page.get_by_role("button", name="End the session").click()
     for page in (guest_page, host_page):
         ended = page.locator("#stage-ended")

@@ -169,6 +169,7 @@ function flush() {
     if (!entry) continue;
     const frame = { type: "chat.send", client_id: clientId, text: entry.text };
     if (entry.replyTo) frame.reply_to = entry.replyTo;
+    if (entry.question) frame.question = true;
     if (!send(frame)) {
       outbox.unshift(clientId);
       return;
@@ -353,11 +354,16 @@ export function setUpChat() {
     const body = textarea.value.trim();
     if (!body || textarea.disabled) return;
     const clientId = crypto.randomUUID();
+    // The stage's chat has "Ask as a question" (its Q&A); other rooms do not.
+    const asking = document.getElementById("chat-question");
+    const question = Boolean(asking?.checked);
+    if (asking) asking.checked = false;
     const item = messageItem({
       id: null,
       author: { id: live.me.id, name: live.me.name },
       text: body,
       created_at: new Date().toISOString(),
+      question,
     });
     item.classList.add("pending");
     item.append(element("p", "message-state", gettext("sending…")));
@@ -368,7 +374,7 @@ export function setUpChat() {
     log.append(item);
     syncDays();
     follower.toEnd();
-    pending.set(clientId, { text: body, replyTo, item });
+    pending.set(clientId, { text: body, replyTo, question, item });
     if (socket.isOpen) queue(clientId);
     textarea.value = "";
   });

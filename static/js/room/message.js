@@ -17,6 +17,10 @@ export function messageItem(message) {
   const meta = element("p", "message-meta");
   const author = message.author ? message.author.name : gettext("Former member");
   meta.append(element("span", "message-author", author), " ", timeElement(message.created_at));
+  if (message.question) {
+    item.classList.add("is-question");
+    meta.append(" ", element("span", "message-question", gettext("Question")));
+  }
   item.append(meta, element("p", "message-text"));
   updateMessage(item, message);
   return item;
