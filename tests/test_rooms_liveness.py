@@ -10,7 +10,9 @@ from django.db import OperationalError
 
 from rooms import liveness
 
-pytestmark = pytest.mark.asyncio
+# The sweep's database helper closes stale connections before each round (Channels'
+# `database_sync_to_async`), which touches a connection an earlier test left in the thread.
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
 
 CHANNEL = "specific.test!sweep"
 

@@ -251,6 +251,7 @@ async def test_a_removed_member_stops_receiving_and_the_end_sends_everyone_to_th
     again = WebsocketCommunicator(application, f"/ws/stage/{room.slug}/", headers=headers)
     connected, _code = await again.connect(timeout=5)
     assert not connected
+    await again.disconnect()
 
     await host_page.socket.send_json_to({"type": "stage.end"})
     ended = await pages[1].next("stage.ended")
@@ -263,10 +264,8 @@ async def test_a_removed_member_stops_receiving_and_the_end_sends_everyone_to_th
     for receiver in receivers:
         await receiver.close()
     await sender.close()
-    await pages[1].close()
-    await host_page.close()
-    if pages[0].janus is not None:
-        await pages[0].janus.close()
+    for page in (*pages, host_page):
+        await page.close()
 
 
 async def test_no_stage_for_members_in_a_room_without_one(client: Client) -> None:
@@ -278,4 +277,5 @@ async def test_no_stage_for_members_in_a_room_without_one(client: Client) -> Non
     assert connected  # the room's own socket, then the stage's refusal
     assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
     assert (await communicator.receive_output(timeout=5))["type"] == "websocket.close"
+    await communicator.disconnect()
     assert plain.slug == "sala"

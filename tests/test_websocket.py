@@ -7,6 +7,10 @@ from coworking.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
+# The stack's database helpers close stale connections before each call (Channels'
+# `database_sync_to_async`), which touches a connection an earlier test left in the thread.
+pytestmark = pytest.mark.django_db
+
 
 @pytest.mark.asyncio
 async def test_a_frame_makes_a_round_trip_through_the_channel_layer() -> None:
