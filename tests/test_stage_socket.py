@@ -279,3 +279,33 @@ async def test_no_stage_for_members_in_a_room_without_one(client: Client) -> Non
     assert (await communicator.receive_output(timeout=5))["type"] == "websocket.close"
     await communicator.disconnect()
     assert plain.slug == "sala"
+
+
+async def test_a_speaker_whose_connection_drops_leaves_the_stage_and_can_come_back() -> None:
+    _host, host_session = await member(is_staff=True)
+    _bob, bob_session = await member()
+    room = await staff_room(host_session)
+    host_page = await open_page(room, host_session)
+    await host_page.socket.send_json_to({"type": "stage.start"})
+    await host_page.state(lambda state: state["state"] == "live")
+    feed, sender = await go_live(host_page)
+    bob_page = await open_page(room, bob_session)
+    assert bob_page.hello["speakers"][0]["feed"] == feed
+
+    # The host's network drops: the server closes the socket once its pings stop.
+    await sender.close()
+    await host_page.close()
+
+    gone = await bob_page.state(lambda state: state["speakers"][0]["feed"] is None)
+    assert gone["state"] == "live"  # the session goes on; the host's place is kept
+    stage = await database_sync_to_async(Stage.objects.get)(room=room)
+    with Janus(JanusSettings.from_settings()) as site:
+        assert site.room_publishers(room=stage.janus_room) == []
+    back = await open_page(room, host_session)
+    new_feed, new_sender = await go_live(back)
+    assert new_feed != feed
+    await bob_page.state(lambda state: state["speakers"][0]["feed"] == new_feed)
+
+    await new_sender.close()
+    await back.close()
+    await bob_page.close()
