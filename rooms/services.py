@@ -471,6 +471,10 @@ def message_delete(*, message: Message, by: User) -> bool:
 def _moderate(*, room: Room, member: User, by: User, **fields: object) -> RoomParticipation:
     if not by.is_staff:
         raise NotAllowed
+    return _moderation_write(room=room, member=member, by=by, **fields)
+
+
+def _moderation_write(*, room: Room, member: User, by: User, **fields: object) -> RoomParticipation:
     if member.pk == by.pk:
         raise NotAllowed(str(_("You cannot moderate yourself.")))
     participation, _created = RoomParticipation.objects.update_or_create(
@@ -483,6 +487,12 @@ def room_member_remove(*, room: Room, member: User, by: User) -> RoomParticipati
     """Staff send a member out of a room; they cannot come back (nor read on) until
     `room_member_readmit`. Disconnecting a live socket is the caller's side effect."""
     return _moderate(room=room, member=member, by=by, removed_at=timezone.now())
+
+
+def room_member_exclude(*, room: Room, member: User, by: User) -> RoomParticipation:
+    """`room_member_remove` for a caller that has decided `by` may do it under rules of its
+    own (a stage's host sending someone out of their event: stage.services.stage_remove)."""
+    return _moderation_write(room=room, member=member, by=by, removed_at=timezone.now())
 
 
 def room_member_readmit(*, room: Room, member: User, by: User) -> RoomParticipation:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from members.models import User
 from rooms.broadcast import member_removed, on_commit
 from rooms.models import CAFETERIA_SLUG, Room
-from rooms.services import room_can_enter, room_member_remove
+from rooms.services import room_can_enter, room_member_exclude
 from stage import broadcast
 from stage.janus import Janus, JanusError, JanusSettings
 from stage.models import (
@@ -424,6 +424,8 @@ def stage_mute(*, stage: Stage, by: User, user_id: int, muted: bool) -> None:
 
 
 def _end_media(stage: Stage, sessions: list[int]) -> None:
+    if not sessions:
+        return
     try:
         with _janus() as janus:
             for session in sessions:
@@ -441,18 +443,8 @@ def stage_remove(*, stage: Stage, by: User, user_id: int) -> None:
     member = _member(user_id)
     if member.pk == by.pk or member.pk == stage.host_id:
         raise StageError(str(_("You cannot remove yourself or the host.")))
-    if by.is_staff:
-        room_member_remove(room=stage.room, member=member, by=by)
-    else:
-        # The event's host moderates their own event's room; the rules of rooms.services
-        # are for staff, so the row is written here.
-        from rooms.models import RoomParticipation
-
-        RoomParticipation.objects.update_or_create(
-            room=stage.room,
-            user=member,
-            defaults={"removed_at": timezone.now(), "moderated_by": by},
-        )
+    # Staff, or the host of the event held here: out of its room as a moderator would.
+    room_member_exclude(room=stage.room, member=member, by=by)
     speaker = stage.speakers.filter(user=member).first()
     if speaker is not None:
         _unpublish(stage, speaker)

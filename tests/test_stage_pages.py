@@ -16,6 +16,7 @@ from events.models import Event, EventKind
 from members.models import User
 from rooms.models import Room
 from stage.models import Stage
+from stage.services import NotHost, stage_for_room, stage_remove
 from tests.factories import RoomFactory, UserFactory, client_for
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,21 @@ def test_a_talks_host_hosts_its_rooms_stage_and_the_event_page_links_to_it(
     meetup_room = RoomFactory.create(created_by=bob, slug="quedada")
     talk(bob, meetup_room, kind=EventKind.MEETUP)
     assert client_for(bob).get("/stage/quedada/").status_code == 404
+
+
+def test_a_talks_host_who_is_not_staff_removes_a_member_from_the_event(
+    alice: User, bob: User, outsider: User
+) -> None:
+    room = RoomFactory.create(created_by=alice, slug="charla", name="Charla")
+    talk(alice, room)
+    stage = stage_for_room(room=room, user=alice)
+    assert stage is not None and not alice.is_staff
+
+    stage_remove(stage=stage, by=alice, user_id=bob.pk)
+
+    assert client_for(bob).get("/stage/charla/").status_code == 404
+    with pytest.raises(NotHost):  # nobody else hosts it
+        stage_remove(stage=stage, by=outsider, user_id=alice.pk)
 
 
 def test_outsiders_of_a_private_room_get_no_stage(staff: User, outsider: User) -> None:

@@ -14,12 +14,12 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client, override_settings
 
 from coworking.asgi import application
-from members.models import User
 from rooms.models import Room
 from stage.janus import Janus, JanusSettings
 from stage.models import Attendance, Stage
-from tests.factories import RoomFactory, UserFactory
+from tests.factories import RoomFactory
 from tests.janus_peer import BrowserSession, Receiver, publish
+from tests.test_rooms_socket import member_with_session
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
@@ -36,14 +36,6 @@ def _janus_settings(janus: JanusSettings) -> Iterator[None]:
         JANUS_PUBLIC_URL=f"http://127.0.0.1:{janus.http_port}/janus",
     ):
         yield
-
-
-@database_sync_to_async
-def member(**kwargs: Any) -> tuple[User, str]:
-    user = UserFactory.create(**kwargs)
-    client = Client()
-    client.force_login(user)
-    return user, client.cookies["sessionid"].value
 
 
 @database_sync_to_async
@@ -114,6 +106,16 @@ async def go_live(page: Page) -> tuple[int, Any]:
     return joined["feed"], connection
 
 
+async def host_live(host_session: str) -> tuple[Room, Page, int, Any]:
+    """A staff room whose host started the stage and went live."""
+    room = await staff_room(host_session)
+    host_page = await open_page(room, host_session)
+    await host_page.socket.send_json_to({"type": "stage.start"})
+    await host_page.state(lambda state: state["state"] == "live")
+    feed, sender = await go_live(host_page)
+    return room, host_page, feed, sender
+
+
 async def watch(page: Page, feeds: list[int]) -> Receiver:
     janus = await page.media()
     handle = await janus.handle()
@@ -134,8 +136,8 @@ async def frames_arrive(receiver: Receiver, at_least: int = 10) -> bool:
 
 
 async def test_the_host_goes_live_a_member_watches_raises_a_hand_and_is_invited() -> None:
-    host, host_session = await member(is_staff=True, display_name="Marta")
-    _bob, bob_session = await member(display_name="Bob")
+    host, host_session = await member_with_session(is_staff=True, display_name="Marta")
+    _bob, bob_session = await member_with_session(display_name="Bob")
     room = await staff_room(host_session)
     host_page = await open_page(room, host_session)
     assert host_page.hello["can_host"] is True and host_page.hello["state"] == "off"
@@ -200,7 +202,7 @@ async def test_the_host_goes_live_a_member_watches_raises_a_hand_and_is_invited(
 
 
 async def test_forged_frames_get_error_frames_and_the_socket_stays_up() -> None:
-    _host, host_session = await member(is_staff=True)
+    _host, host_session = await member_with_session(is_staff=True)
     room = await staff_room(host_session)
     page = await open_page(room, host_session)
     cases: list[tuple[dict[str, Any], str]] = [
@@ -226,14 +228,10 @@ async def test_forged_frames_get_error_frames_and_the_socket_stays_up() -> None:
 async def test_a_removed_member_stops_receiving_and_the_end_sends_everyone_to_the_cafeteria() -> (
     None
 ):
-    _host, host_session = await member(is_staff=True)
-    bob, bob_session = await member()
-    _carla, carla_session = await member()
-    room = await staff_room(host_session)
-    host_page = await open_page(room, host_session)
-    await host_page.socket.send_json_to({"type": "stage.start"})
-    await host_page.state(lambda state: state["state"] == "live")
-    feed, sender = await go_live(host_page)
+    _host, host_session = await member_with_session(is_staff=True)
+    bob, bob_session = await member_with_session()
+    _carla, carla_session = await member_with_session()
+    room, host_page, feed, sender = await host_live(host_session)
     pages = [await open_page(room, bob_session), await open_page(room, carla_session)]
     receivers = [await watch(page, [feed]) for page in pages]
     assert all([await frames_arrive(receiver) for receiver in receivers])
@@ -269,7 +267,7 @@ async def test_a_removed_member_stops_receiving_and_the_end_sends_everyone_to_th
 
 
 async def test_no_stage_for_members_in_a_room_without_one(client: Client) -> None:
-    _member, session = await member()
+    _member, session = await member_with_session()
     plain = await database_sync_to_async(RoomFactory.create)(kind=Room.Kind.PERMANENT, slug="sala")
     headers = [ORIGIN, (b"cookie", f"sessionid={session}".encode())]
     communicator = WebsocketCommunicator(application, "/ws/stage/sala/", headers=headers)
@@ -282,13 +280,9 @@ async def test_no_stage_for_members_in_a_room_without_one(client: Client) -> Non
 
 
 async def test_a_speaker_whose_connection_drops_leaves_the_stage_and_can_come_back() -> None:
-    _host, host_session = await member(is_staff=True)
-    _bob, bob_session = await member()
-    room = await staff_room(host_session)
-    host_page = await open_page(room, host_session)
-    await host_page.socket.send_json_to({"type": "stage.start"})
-    await host_page.state(lambda state: state["state"] == "live")
-    feed, sender = await go_live(host_page)
+    _host, host_session = await member_with_session(is_staff=True)
+    _bob, bob_session = await member_with_session()
+    room, host_page, feed, sender = await host_live(host_session)
     bob_page = await open_page(room, bob_session)
     assert bob_page.hello["speakers"][0]["feed"] == feed
 
