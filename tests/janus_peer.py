@@ -15,7 +15,12 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
 
@@ -24,6 +29,11 @@ class JanusRefused(Exception):
         error = answer.get("error") or answer.get("plugindata", {}).get("data", {})
         super().__init__(json.dumps(error))
         self.code = error.get("code") or error.get("error_code")
+
+
+def peer_connection() -> RTCPeerConnection:
+    """Loopback only: no STUN server (aiortc's default is a public one, out of reach here)."""
+    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
 
 
 def _fetch(url: str, body: dict[str, Any] | None = None, timeout: float = 35) -> dict[str, Any]:
@@ -113,7 +123,7 @@ async def publish(session: BrowserSession, handle: int) -> RTCPeerConnection:
     """Publish generated audio and video on a handle the site joined as a publisher (its
     `joined` event must have arrived); returns once the media flow (Janus has the feed:
     subscribers may join it)."""
-    connection = RTCPeerConnection()
+    connection = peer_connection()
     connection.addTrack(AudioStreamTrack())
     connection.addTrack(VideoStreamTrack())
     await connection.setLocalDescription(await connection.createOffer())
@@ -141,7 +151,7 @@ class Receiver:
     packets) of every track it gets."""
 
     def __init__(self) -> None:
-        self.connection = RTCPeerConnection()
+        self.connection = peer_connection()
         self.frames: Counter[str] = Counter()
         self._counting: set[asyncio.Task[None]] = set()
         self.connection.on("track", self._on_track)
