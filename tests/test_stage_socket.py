@@ -186,6 +186,15 @@ async def test_the_host_goes_live_a_member_watches_raises_a_hand_and_is_invited(
     host_receiver = await watch(host_page, [both["speakers"][1]["feed"]])
     assert await frames_arrive(host_receiver)
 
+    # The host mutes Bob for everyone: Janus stops forwarding his microphone, not his camera.
+    await host_page.socket.send_json_to({"type": "stage.mute", "user_id": _bob.pk, "muted": True})
+    muted = await bob_page.state(lambda state: state["speakers"][1]["muted"])
+    assert muted["speakers"][1]["feed"] == bob_feed
+    await asyncio.sleep(0.5)  # what was on its way
+    heard, seen = host_receiver.frames["audio"], host_receiver.frames["video"]
+    await asyncio.sleep(1.0)
+    assert host_receiver.frames["audio"] == heard and host_receiver.frames["video"] > seen
+
     # The host sends Bob back to the audience: his publisher leaves Janus at once.
     await host_page.socket.send_json_to({"type": "stage.return", "user_id": _bob.pk})
     await bob_page.state(lambda state: len(state["speakers"]) == 1)
