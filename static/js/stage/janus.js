@@ -39,7 +39,13 @@ export class Handle extends EventTarget {
     return this.session.post(`/${this.session.id}/${this.id}`, request).catch(() => {});
   }
 
+  // Whoever waits on this handle's next event (nextEvent) stops waiting: the page gave it up.
+  cancel() {
+    this.dispatchEvent(new CustomEvent("event", { detail: { data: { error_code: -1, error: "cancelled" } } }));
+  }
+
   async detach() {
+    this.cancel();
     this.session.handles.delete(this.id);
     try {
       await this.session.post(`/${this.session.id}/${this.id}`, { janus: "detach" });
