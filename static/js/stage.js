@@ -155,8 +155,17 @@ async function watch(feeds) {
 
 // Publishing: the host and invited speakers ---------------------------------------------
 
+// Camera and microphone; a speaker with no camera (or one another program holds) goes on
+// with the microphone alone.
 async function cameraAndMicrophone() {
-  return navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+  try {
+    return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+  } catch (error) {
+    if (error.name !== "NotFoundError" && error.name !== "NotReadableError" && error.name !== "OverconstrainedError") {
+      throw error;
+    }
+    return navigator.mediaDevices.getUserMedia({ audio: true });
+  }
 }
 
 function stopStream(stream) {
