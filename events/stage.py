@@ -2,8 +2,9 @@
 that room a stage, hosted by the event's host (besides staff)."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from events.models import Event, EventKind
+from events.models import EVENT_ROOM_OPENS_BEFORE, Event, EventKind
 from members.models import User
 from rooms.models import Room
 from stage.services import HOST_RULES, ROOM_RULES
@@ -20,7 +21,14 @@ def room_holds_a_stage_event(room: Room) -> bool:
 
 
 def hosts_a_stage_event(room: Room, user: User) -> bool:
-    return _stage_events(room).filter(host=user).exists()
+    """The host of a training session or talk in the room, from when its room opens until
+    it ends: last month's host holds no rights in the room today."""
+    now = timezone.now()
+    return (
+        _stage_events(room)
+        .filter(host=user, starts_at__lte=now + EVENT_ROOM_OPENS_BEFORE, ends_at__gt=now)
+        .exists()
+    )
 
 
 def register() -> None:

@@ -2,6 +2,8 @@
 its chat, presence and moderation, plus the stage's frames. Media never pass through
 here: the page talks to Janus itself, on handles the site joined to the room for it."""
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
@@ -64,18 +66,29 @@ def _attended(stage: Stage, user: User) -> None:
     Attendance.objects.get_or_create(stage=stage, user=user)
 
 
-@database_sync_to_async
+# Stage services wait on Janus's HTTP API as well as the database: on threads of their
+# own, so a slow Janus never holds up the chat and presence work queued on Channels' one
+# database thread. Each takes a pooled connection: keep it under DB_POOL_MAX_SIZE.
+STAGE_THREADS = 3
+_stage_threads = ThreadPoolExecutor(max_workers=STAGE_THREADS, thread_name_prefix="stage")
+
+
+def _in_stage_thread(function: Callable[..., Any]) -> Callable[..., Any]:
+    return database_sync_to_async(function, thread_sensitive=False, executor=_stage_threads)
+
+
+@_in_stage_thread
 def _call(name: str, stage: Stage, **kwargs: Any) -> Any:
     return getattr(services, name)(stage=stage, **kwargs)
 
 
-@database_sync_to_async
+@_in_stage_thread
 def _call_as(name: str, stage: Stage, user: User, **kwargs: Any) -> Any:
     """A host's frame, judged on the member's rights as they are now."""
     return getattr(services, name)(stage=stage, by=as_now(user), **kwargs)
 
 
-_left = database_sync_to_async(services.stage_left)
+_left = _in_stage_thread(services.stage_left)
 
 
 class StageFrames(MemberSocket):

@@ -3,8 +3,9 @@ settings rather than edited by hand, and the calls Django makes to it over its H
 
 Janus runs as a process of its own (Debian's `janus`; GPL-3.0, so we talk to it, we do not
 link it). Django holds its API secret and the VideoRoom plugin's admin key; browsers never
-see either. Every VideoRoom room is made by Django with a PIN and a list of allowed tokens,
-one per member it lets in, so a guessed room number gets nobody in.
+see either. Every VideoRoom room is made by Django, private, with a PIN and one allowed
+token that only Django knows: Django joins each page's handle itself, so a guessed room
+number, or a browser's own token, gets nobody in.
 """
 
 import base64
@@ -292,6 +293,8 @@ class Janus:
                 "publishers": publishers,
                 "allowed": [],
                 "is_private": True,
+                # Publishers may not start recordings (files written where Janus can).
+                "lock_record": True,
             }
         )
 

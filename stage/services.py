@@ -3,6 +3,7 @@ and sends them back, mutes or removes someone; members watch, raise a hand, publ
 invited. Janus is told through the site's own client (`stage.janus.Janus`); every change
 is announced to the stage's sockets after commit (`stage.broadcast`)."""
 
+import contextlib
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -86,11 +87,10 @@ def stage_allowed(*, room: Room) -> bool:
 
 
 def stage_may_host(*, stage: Stage, user: User) -> bool:
-    return (
-        user.is_staff
-        or stage.host_id == user.pk
-        or any(rule(stage.room, user) for rule in HOST_RULES)
-    )
+    """Staff, and whom a higher app names (the host of the event on now). Having started
+    the stage (`Stage.host`) gives no rights of its own: they end with the event or with
+    staff rights."""
+    return user.is_staff or any(rule(stage.room, user) for rule in HOST_RULES)
 
 
 def stage_for_room(*, room: Room, user: User) -> Stage | None:
@@ -181,13 +181,14 @@ def stage_start(*, stage: Stage, by: User) -> Stage:
             _janus_room_ensure(janus, stage)
     except JanusError as exc:
         raise MediaUnavailable from exc
-    if stage.host_id is None:
-        stage.host = by
+    # Whoever starts it leads it (the talk's host, or staff standing in), whoever opened
+    # the page first.
+    stage.host = by
     stage.state = Stage.State.LIVE
     stage.started_at = stage.started_at or timezone.now()
     stage.ended_at = None
     stage.save(update_fields=["host", "state", "started_at", "ended_at"])
-    Speaker.objects.get_or_create(stage=stage, user=stage.host, defaults={"invited_by": by})
+    Speaker.objects.get_or_create(stage=stage, user=by, defaults={"invited_by": by})
     _announce(stage)
     return stage
 
@@ -243,25 +244,36 @@ def _join(stage: Stage, *, session: int, handle: int, body: dict[str, Any]) -> N
 def _media_session(
     stage: Stage, user: User, channel_name: str, session: int, feed: int | None = None
 ) -> None:
-    MediaSession.objects.update_or_create(
+    """Record a page's Janus session (with the feed it publishes, if it does), so that the
+    site can end it: before Janus hears of the join, so that no joined session goes
+    unrecorded. A page's one session watches and publishes: watching keeps its feed."""
+    row, created = MediaSession.objects.get_or_create(
         stage=stage,
         janus_session=session,
         defaults={"user": user, "channel_name": channel_name, "feed": feed},
     )
+    if row.user_id != user.pk:
+        raise StageError(str(_("This media session is not yours.")))
+    if not created:
+        row.channel_name = channel_name
+        row.feed = feed if feed is not None else row.feed
+        row.save(update_fields=["channel_name", "feed"])
 
 
-@transaction.atomic
 def stage_watch(
     *, stage: Stage, user: User, channel_name: str, session: int, handle: int, feeds: list[int]
 ) -> None:
-    """Join a member's handle to the room as a subscriber to `feeds` (speakers live now)."""
-    stage = _locked(stage)
-    if not stage.is_live:
-        raise NotLive
-    if not feeds or not set(feeds) <= _live_feeds(stage):
-        raise NoSuchFeed
-    _media_session(stage, user, channel_name, session)
-    Attendance.objects.get_or_create(stage=stage, user=user)
+    """Join a member's handle to the room as a subscriber to `feeds` (speakers live now).
+    Decided and recorded under the stage's lock; Janus is asked after the commit, so a
+    slow Janus holds no lock."""
+    with transaction.atomic():
+        stage = _locked(stage)
+        if not stage.is_live:
+            raise NotLive
+        if not feeds or not set(feeds) <= _live_feeds(stage):
+            raise NoSuchFeed
+        _media_session(stage, user, channel_name, session)
+        Attendance.objects.get_or_create(stage=stage, user=user)
     _join(
         stage,
         session=session,
@@ -280,31 +292,33 @@ def _publishing_in_janus(stage: Stage, feed: int) -> bool:
         raise MediaUnavailable from exc
 
 
-@transaction.atomic
 def stage_publish(*, stage: Stage, user: User, channel_name: str, session: int, handle: int) -> int:
     """Join an invited speaker's handle to the room as a publisher. Returns their feed.
-    One publisher per member: a second tab is refused."""
-    stage = _locked(stage)
-    if not stage.is_live:
-        raise NotLive
-    speaker = stage.speakers.filter(user=user).first()
-    if speaker is None:
-        raise NotSpeaker
-    if speaker.feed is not None and _publishing_in_janus(stage, speaker.feed):
-        raise AlreadyPublishing
-    # A feed Janus no longer has (it restarted, the page's network dropped) is replaced.
-    speaker.feed = secrets.randbelow(JANUS_ROOM_MAX - 1) + 1
-    speaker.live_since = None
-    speaker.screen = speaker.muted = False
-    speaker.save(update_fields=["feed", "live_since", "screen", "muted"])
-    _media_session(stage, user, channel_name, session, feed=speaker.feed)
+    One publisher per member: a second tab is refused while the first one's feed is in
+    Janus (asked under the lock, so two tabs asking at once are answered one by one)."""
+    with transaction.atomic():
+        stage = _locked(stage)
+        if not stage.is_live:
+            raise NotLive
+        speaker = stage.speakers.filter(user=user).first()
+        if speaker is None:
+            raise NotSpeaker
+        if speaker.feed is not None and _publishing_in_janus(stage, speaker.feed):
+            raise AlreadyPublishing
+        # A feed Janus no longer has (it restarted, the page's network dropped) is replaced.
+        speaker.feed = secrets.randbelow(JANUS_ROOM_MAX - 1) + 1
+        speaker.live_since = None
+        speaker.screen = False  # a host's mute stays: stage_live applies it to the new feed
+        speaker.save(update_fields=["feed", "live_since", "screen"])
+        _media_session(stage, user, channel_name, session, feed=speaker.feed)
+        feed = speaker.feed
     _join(
         stage,
         session=session,
         handle=handle,
-        body={"ptype": "publisher", "id": speaker.feed, "display": user.name[:60]},
+        body={"ptype": "publisher", "id": feed, "display": user.name[:60]},
     )
-    return speaker.feed
+    return feed
 
 
 @transaction.atomic
@@ -312,11 +326,13 @@ def stage_live(*, stage: Stage, user: User, screen: bool) -> None:
     """A speaker's media flow (or their screen is shared, or no longer): everyone's page
     subscribes to their feed."""
     stage = _locked(stage)
-    updated = stage.speakers.filter(user=user, feed__isnull=False).update(
-        live_since=timezone.now(), screen=screen
-    )
-    if not updated:
+    speaker = stage.speakers.filter(user=user, feed__isnull=False).first()
+    if speaker is None or speaker.feed is None:
         raise NotSpeaker
+    if speaker.muted and speaker.live_since is None:
+        _janus_mute(stage, speaker.feed, muted=True)  # muted by the host before this feed
+    speaker.live_since, speaker.screen = timezone.now(), screen
+    speaker.save(update_fields=["live_since", "screen"])
     _announce(stage)
 
 
@@ -407,31 +423,42 @@ def stage_mute(*, stage: Stage, by: User, user_id: int, muted: bool) -> None:
     if speaker is None:
         raise NoSuchFeed
     assert speaker.feed is not None
+    _janus_mute(stage, speaker.feed, muted=muted)
+    speaker.muted = muted
+    speaker.save(update_fields=["muted"])
+    _announce(stage)
+
+
+def _janus_mute(stage: Stage, feed: int, *, muted: bool) -> None:
     try:
         with _janus() as janus:
             janus.room_mute(
                 room=stage.janus_room,
                 secret=stage.janus_secret,
-                participant=speaker.feed,
+                participant=feed,
                 mid=AUDIO_MID,
                 mute=muted,
             )
     except JanusError as exc:
         raise MediaUnavailable from exc
-    speaker.muted = muted
-    speaker.save(update_fields=["muted"])
-    _announce(stage)
 
 
 def _end_media(stage: Stage, sessions: list[int]) -> None:
     if not sessions:
         return
     try:
-        with _janus() as janus:
-            for session in sessions:
-                janus.session_destroy(session=session)
+        janus = _janus().open()
     except JanusError:
-        pass  # Janus is down: its sessions went with it
+        return  # Janus is down: its sessions went with it
+    try:
+        for session in sessions:
+            try:
+                janus.session_destroy(session=session)
+            except JanusError:
+                continue  # one that failed does not keep the others alive
+    finally:
+        with contextlib.suppress(JanusError):
+            janus.close()
 
 
 @transaction.atomic
@@ -441,7 +468,8 @@ def stage_remove(*, stage: Stage, by: User, user_id: int) -> None:
     stage = _locked(stage)
     _host_only(stage, by)
     member = _member(user_id)
-    if member.pk == by.pk or member.pk == stage.host_id:
+    if member.pk == by.pk or stage_may_host(stage=stage, user=member):
+        # Nobody who may host (staff, the event's host) is sent out by another host.
         raise StageError(str(_("You cannot remove yourself or the host.")))
     # Staff, or the host of the event held here: out of its room as a moderator would.
     room_member_exclude(room=stage.room, member=member, by=by)

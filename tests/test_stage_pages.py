@@ -5,6 +5,7 @@ and attendance on the stage page counting as being in the event's room."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client, override_settings
@@ -15,8 +16,8 @@ from events.attendance import event_attendee_ids
 from events.models import Event, EventKind
 from members.models import User
 from rooms.models import Room
-from stage.models import Stage
-from stage.services import NotHost, stage_for_room, stage_remove
+from stage.models import Stage, StageError
+from stage.services import NotHost, stage_for_room, stage_may_host, stage_remove
 from tests.factories import RoomFactory, UserFactory, client_for
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +79,25 @@ def test_a_talks_host_who_is_not_staff_removes_a_member_from_the_event(
     assert client_for(bob).get("/stage/charla/").status_code == 404
     with pytest.raises(NotHost):  # nobody else hosts it
         stage_remove(stage=stage, by=outsider, user_id=alice.pk)
+
+
+def test_a_hosts_rights_last_from_the_rooms_opening_to_the_events_end(
+    alice: User, bob: User, staff: User
+) -> None:
+    room = RoomFactory.create(created_by=alice, slug="charla", name="Charla")
+    event = talk(alice, room)
+    stage = stage_for_room(room=room, user=alice)
+    assert stage is not None and stage_may_host(stage=stage, user=alice)
+    # Nobody who may host is sent out by another host.
+    with pytest.raises(StageError):
+        stage_remove(stage=stage, by=alice, user_id=staff.pk)
+
+    with time_machine.travel(event.ends_at + timedelta(minutes=1)):
+        assert not stage_may_host(stage=stage, user=alice)
+        with pytest.raises(NotHost):
+            stage_remove(stage=stage, by=alice, user_id=bob.pk)
+    with time_machine.travel(event.starts_at - timedelta(hours=1)):
+        assert not stage_may_host(stage=stage, user=alice)
 
 
 def test_outsiders_of_a_private_room_get_no_stage(staff: User, outsider: User) -> None:

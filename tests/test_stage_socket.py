@@ -294,21 +294,31 @@ async def test_a_speaker_whose_connection_drops_leaves_the_stage_and_can_come_ba
     room, host_page, feed, sender = await host_live(host_session)
     bob_page = await open_page(room, bob_session)
     assert bob_page.hello["speakers"][0]["feed"] == feed
+    # Bob is on stage too, and the host's page watches him on the Janus session it
+    # publishes on (as the page does).
+    await host_page.socket.send_json_to({"type": "stage.invite", "user_id": _bob.pk})
+    await bob_page.state(lambda state: len(state["speakers"]) == 2)
+    bob_feed, bob_sender = await go_live(bob_page)
+    await host_page.state(lambda state: state["speakers"][-1]["feed"] == bob_feed)
+    host_receiver = await watch(host_page, [bob_feed])
 
     # The host's network drops: the server closes the socket once its pings stop.
+    await host_receiver.close()
     await sender.close()
     await host_page.close()
 
     gone = await bob_page.state(lambda state: state["speakers"][0]["feed"] is None)
     assert gone["state"] == "live"  # the session goes on; the host's place is kept
+    assert gone["speakers"][1]["feed"] == bob_feed
     stage = await database_sync_to_async(Stage.objects.get)(room=room)
     with Janus(JanusSettings.from_settings()) as site:
-        assert site.room_publishers(room=stage.janus_room) == []
+        assert [p["id"] for p in site.room_publishers(room=stage.janus_room)] == [bob_feed]
     back = await open_page(room, host_session)
     new_feed, new_sender = await go_live(back)
     assert new_feed != feed
     await bob_page.state(lambda state: state["speakers"][0]["feed"] == new_feed)
 
     await new_sender.close()
+    await bob_sender.close()
     await back.close()
     await bob_page.close()
