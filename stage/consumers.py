@@ -142,6 +142,14 @@ class StageFrames(MemberSocket):
         raised = boolean(content, "raised")
         await _call("stage_hand", await self._stage(), user=self.user, raised=raised)
 
+    async def on_token(self, content: dict[str, Any]) -> None:
+        """A fresh Janus token, for a page that has been open longer than one lasts."""
+        await self._stage()
+        conf = JanusSettings.from_settings()
+        if conf.configured:
+            token = browser_token(conf, ttl_seconds=settings.JANUS_TOKEN_TTL)
+            await self.send_json({"type": "stage.token", "token": token})
+
     async def on_start(self, content: dict[str, Any]) -> None:
         await _call_as("stage_start", await self._stage(), self.user)
 
@@ -170,6 +178,7 @@ class StageFrames(MemberSocket):
         "stage.live": on_live,
         "stage.unpublish": on_unpublish,
         "stage.hand": on_hand,
+        "stage.token": on_token,
         "stage.start": on_start,
         "stage.end": on_end,
         "stage.invite": on_invite,

@@ -226,6 +226,10 @@ async def test_forged_frames_get_error_frames_and_the_socket_stays_up() -> None:
         await page.socket.send_json_to(frame)
         error = await page.next("error")
         assert (error["code"], error["about"]) == (code, frame["type"])
+    # A page open for hours asks for a fresh Janus token.
+    await page.socket.send_json_to({"type": "stage.token"})
+    fresh = await page.next("stage.token")
+    assert fresh["token"].endswith("=") and ",janus,janus.plugin.videoroom:" in fresh["token"]
     await page.socket.send_json_to({"type": "stage.start"})
     await page.state(lambda state: state["state"] == "live")
     # Feeds nobody publishes are not watched.

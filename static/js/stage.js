@@ -30,6 +30,8 @@ const stage = {
   active: null, // the feed speaking loudest
   dismissed: false, // the host closed the green room: reopened from the host's panel
   resume: false, // was live when Janus went away: go live again once it is back
+  opening: null, // the session being opened
+  soundBlocked: false, // the browser would not play sound before a click
 };
 const feedStreams = new Map(); // feed -> MediaStream of what arrives from it
 
@@ -49,13 +51,22 @@ function unavailable(shown) {
 
 function scheduleReconnect() {
   clearTimeout(stage.retryTimer);
+  send({ type: "stage.token" }); // a page open for hours outlives its token
   const delay = stage.retry / 2 + Math.random() * (stage.retry / 2);
   stage.retry = Math.min(stage.retry * 2, MAX_RETRY_MS);
   stage.retryTimer = setTimeout(() => sync(), delay);
 }
 
-async function ensureSession() {
-  if (stage.session) return stage.session;
+// One session per page, opened once even when watching and going live ask at once.
+function ensureSession() {
+  if (stage.session) return Promise.resolve(stage.session);
+  stage.opening ??= openSession().finally(() => {
+    stage.opening = null;
+  });
+  return stage.opening;
+}
+
+async function openSession() {
   const session = new JanusSession(stage.janus.url, stage.janus.token);
   try {
     await session.open();
@@ -194,9 +205,8 @@ async function publish(stream) {
   // the site to take me off the stage): start again if I am still invited.
   handle.addEventListener("hangup", () => {
     if (stage.publishing !== publishing) return;
-    stage.resume = true;
+    stage.resume = true; // once the stage's next state says I am still on it
     dropPublishing({ keepPreview: true });
-    sync();
   });
   if (!send({ type: "stage.publish", session: session.id, handle: handle.id })) {
     dropPublishing({ keepPreview: true });
@@ -221,6 +231,7 @@ async function publish(stream) {
     } else if (connection.connectionState === "failed") {
       status(gettext("Your connection to the stage failed. Trying again…"));
       send({ type: "stage.unpublish" });
+      stage.resume = true;
       dropPublishing({ keepPreview: true });
       setTimeout(() => sync(), 1000);
     }
@@ -278,11 +289,13 @@ async function openGreenRoom() {
   const room = $("stage-green-room");
   if (!room.hidden || stage.publishing) return;
   room.hidden = false;
-  $("green-room-title").focus();
+  if (!document.activeElement?.matches("textarea, input, select")) $("green-room-title").focus();
   $("stage-go-live").disabled = true;
   $("green-status").textContent = gettext("Asking for your camera and microphone…");
   try {
-    stage.preview = await cameraAndMicrophone();
+    const preview = await cameraAndMicrophone();
+    if (stage.preview !== preview) stopStream(stage.preview);
+    stage.preview = preview;
   } catch {
     $("green-status").textContent = gettext(
       "Your browser did not give the camera and microphone. Allow them for this site and try again.",
@@ -330,8 +343,16 @@ function videoFor(stream, { muted = false } = {}) {
   const video = element("video");
   video.autoplay = true;
   video.playsInline = true;
-  video.muted = muted;
+  video.muted = muted || stage.soundBlocked;
   video.srcObject = stream;
+  // A browser that plays sound only after a click on the page (someone arriving from a
+  // link) plays the stage muted, and the page offers the sound.
+  video.play?.()?.catch(() => {
+    video.muted = true;
+    stage.soundBlocked = true;
+    $("stage-sound").hidden = false;
+    video.play().catch(() => {});
+  });
   return video;
 }
 
@@ -408,6 +429,10 @@ function draw() {
   }
   const me = mySpeaker();
   $("stage-muted-note").hidden = !me?.muted;
+  // The hand follows the stage's own list (an invitation lowers it).
+  stage.handRaised = state.hands.some((hand) => hand.id === live.me.id);
+  setPressed($("stage-hand"), stage.handRaised);
+  $("stage-hand").textContent = stage.handRaised ? gettext("Lower your hand") : gettext("Raise your hand");
   drawHost();
 }
 
@@ -418,46 +443,69 @@ function drawHost() {
   $("stage-start")?.toggleAttribute("hidden", isLive);
   $("stage-end").hidden = !isLive;
   $("stage-host-go").hidden = !isLive || Boolean(stage.publishing) || !$("stage-green-room").hidden;
-  const hands = $("stage-hands");
-  hands.replaceChildren(
-    ...state.hands.map((hand) => {
-      const item = element("li", "", `${hand.name} `);
-      item.append(button(gettext("Invite to the stage"), () => send({ type: "stage.invite", user_id: hand.id })));
-      return item;
-    }),
-  );
+  const hands = state.hands.map((hand) => {
+    const item = element("li", "", `${hand.name} `);
+    item.dataset.id = hand.id;
+    const invite = button(gettext("Invite to the stage"), () => send({ type: "stage.invite", user_id: hand.id }));
+    named(invite, "invite", interpolate(gettext("Invite %s to the stage"), [hand.name]));
+    item.append(invite);
+    return item;
+  });
+  replaceKeepingFocus($("stage-hands"), hands);
   $("stage-no-hands").hidden = state.hands.length > 0;
-  const manage = $("stage-manage");
-  manage.replaceChildren(
-    ...state.speakers
-      .filter((speaker) => speaker.user.id !== state.host?.id)
-      .map((speaker) => {
-        const item = element("li", "", `${speaker.user.name} `);
-        item.append(element("span", "muted", speaker.feed ? gettext("live") : gettext("invited")), " ");
-        if (speaker.feed) {
-          item.append(
-            button(speaker.muted ? gettext("Unmute") : gettext("Mute"), () =>
-              send({ type: "stage.mute", user_id: speaker.user.id, muted: !speaker.muted }),
-            ),
-            " ",
-          );
-        }
-        item.append(
-          button(gettext("Back to the audience"), () => send({ type: "stage.return", user_id: speaker.user.id })),
-          " ",
-          button(
-            gettext("Remove from the event"),
-            () => {
-              if (confirm(gettext("Remove this member from the event? They cannot come back."))) {
-                send({ type: "stage.remove", user_id: speaker.user.id });
-              }
-            },
-            "button-small button-danger",
-          ),
+  const guests = state.speakers
+    .filter((speaker) => speaker.user.id !== state.host?.id)
+    .map((speaker) => {
+      const name = speaker.user.name;
+      const item = element("li", "", `${name} `);
+      item.dataset.id = speaker.user.id;
+      item.append(element("span", "muted", speaker.feed ? gettext("live") : gettext("invited")), " ");
+      if (speaker.feed) {
+        const mute = button(speaker.muted ? gettext("Unmute") : gettext("Mute"), () =>
+          send({ type: "stage.mute", user_id: speaker.user.id, muted: !speaker.muted }),
         );
-        return item;
-      }),
-  );
+        const label = speaker.muted ? gettext("Let %s speak again") : gettext("Mute %s's microphone");
+        named(mute, "mute", interpolate(label, [name]));
+        item.append(mute, " ");
+      }
+      const back = button(gettext("Back to the audience"), () => send({ type: "stage.return", user_id: speaker.user.id }));
+      named(back, "return", interpolate(gettext("Send %s back to the audience"), [name]));
+      const remove = button(
+        gettext("Remove from the event"),
+        () => {
+          if (confirm(gettext("Remove this member from the event? They cannot come back."))) {
+            send({ type: "stage.remove", user_id: speaker.user.id });
+          }
+        },
+        "button-small button-danger",
+      );
+      named(remove, "remove", interpolate(gettext("Remove %s from the event"), [name]));
+      item.append(back, " ", remove);
+      return item;
+    });
+  replaceKeepingFocus($("stage-manage"), guests);
+}
+
+function named(control, action, label) {
+  control.dataset.action = action;
+  control.setAttribute("aria-label", label);
+}
+
+// Lists redrawn on every change keep the keyboard's place: the control that had focus is
+// found again in the new list by its item's id and its action (or the list takes focus).
+function replaceKeepingFocus(list, items) {
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  const id = focused?.closest("li[data-id]")?.dataset.id;
+  const action = focused?.dataset.action;
+  list.replaceChildren(...items);
+  if (!focused) return;
+  const again = list.querySelector(`li[data-id="${id}"] [data-action="${action}"]`);
+  if (again) {
+    again.focus();
+  } else {
+    list.tabIndex = -1;
+    list.focus();
+  }
 }
 
 // Bringing the page in line with the stage's state -----------------------------------------
@@ -516,7 +564,8 @@ async function syncOnce() {
     stage.resume = false;
   }
   // Invited (the host is, from the start): the green room, to check camera and microphone.
-  if (me && !stage.publishing && !stage.dismissed) await openGreenRoom();
+  // Not awaited: a permission prompt left open must not hold up the stage's updates.
+  if (me && !stage.publishing && !stage.dismissed) openGreenRoom();
   if (!me) {
     closeGreenRoom();
     stage.dismissed = false;
@@ -584,6 +633,9 @@ const stageHandlers = {
   },
   "stage.state": onState,
   "stage.joined": () => {},
+  "stage.token": (frame) => {
+    if (stage.janus) stage.janus.token = frame.token;
+  },
   "stage.ended": (frame) => {
     dropWatching();
     dropPublishing();
@@ -599,10 +651,7 @@ function setUp() {
     }
   });
   $("stage-hand").addEventListener("click", () => {
-    stage.handRaised = !stage.handRaised;
-    send({ type: "stage.hand", raised: stage.handRaised });
-    setPressed($("stage-hand"), stage.handRaised);
-    $("stage-hand").textContent = stage.handRaised ? gettext("Lower your hand") : gettext("Raise your hand");
+    send({ type: "stage.hand", raised: !stage.handRaised });
   });
   $("stage-go-live").addEventListener("click", async () => {
     $("stage-go-live").disabled = true;
@@ -651,6 +700,13 @@ function setUp() {
     setPressed($("stage-camera"), !track.enabled);
   });
   $("stage-share").addEventListener("click", () => toggleScreen());
+  $("stage-sound").addEventListener("click", () => {
+    stage.soundBlocked = false;
+    $("stage-sound").hidden = true;
+    for (const video of document.querySelectorAll("#stage-screen .stage-tile video")) {
+      if (!video.closest(`[data-user-id="${live.me.id}"]`)) video.muted = false;
+    }
+  });
   $("stage-stay").addEventListener("click", () => {
     clearTimeout(stage.countdown);
     $("stage-countdown").textContent = "";
@@ -681,15 +737,16 @@ function drawQuestions() {
     },
   );
   asked.sort((a, b) => b.votes - a.votes || a.id - b.id);
-  $("questions-list").replaceChildren(
-    ...asked.map((question) => {
+  replaceKeepingFocus(
+    $("questions-list"),
+    asked.map((question) => {
       const item = element("li");
       item.dataset.id = question.id;
       item.append(element("p", "question-text", question.text), element("p", "question-author muted", question.author));
       const label = interpolate(ngettext("%s vote", "%s votes", question.votes), [question.votes]);
       const vote = button(`${VOTE} ${label}`, () => send({ type: "chat.react", id: question.id, emoji: VOTE }));
       vote.setAttribute("aria-pressed", String(question.mine));
-      vote.setAttribute("aria-label", interpolate(gettext("Vote for this question (%s)"), [label]));
+      named(vote, "vote", interpolate(gettext("Vote for this question (%s)"), [label]));
       item.append(vote);
       return item;
     }),

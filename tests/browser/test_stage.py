@@ -101,7 +101,7 @@ def test_the_host_goes_live_an_attendee_is_brought_on_stage_and_both_end_in_the_
     guest_page.get_by_role("button", name="Raise your hand").click()
     hands = host_page.locator("#stage-hands")
     expect(hands).to_contain_text("Diego Público")
-    hands.get_by_role("button", name="Invite to the stage").click()
+    hands.get_by_role("button", name="Invite Diego Público to the stage").click()
     go_live(guest_page)
     guest_tile = host_page.locator("#stage-speakers .stage-tile", has_text="Diego Público")
     playing_video(host_page, guest_tile)
