@@ -27,6 +27,8 @@ LIBRARY_DIR = "/usr/lib/x86_64-linux-gnu/janus"
 PLUGINS = ("libjanus_videoroom.so",)
 TRANSPORTS = ("libjanus_http.so",)
 TIMEOUT_SECONDS = 5.0
+# How long `request_async` waits for the event that answers it.
+LONG_POLL_SECONDS = 30.0
 # Janus's own error codes (janus/apierror.h)
 SESSION_NOT_FOUND = 458
 HANDLE_NOT_FOUND = 459
@@ -265,10 +267,12 @@ class Janus:
         if answer.get("janus") != "ack":
             return self._data(answer)
         query = urllib.parse.urlencode({"apisecret": self.conf.api_secret, "maxev": 1})
-        while True:
+        deadline = time.monotonic() + LONG_POLL_SECONDS
+        while time.monotonic() < deadline:
             event = self._fetch(f"{self.url}/{self.session}?{query}")
             if event.get("janus") == "event" and event.get("sender") == self.handle:
                 return self._data(event)
+        raise JanusError("Janus did not answer the request in time.")
 
     @staticmethod
     def _data(answer: dict[str, Any]) -> dict[str, Any]:

@@ -243,6 +243,8 @@ async function publish(stream) {
   await connection.setRemoteDescription(jsep);
   $("stage-green-room").hidden = true;
   $("stage-my-controls").hidden = false;
+  // The screen takes the camera's place: with no camera (microphone only) there is none.
+  $("stage-share").hidden = !navigator.mediaDevices?.getDisplayMedia || !stream.getVideoTracks().length;
   setPressed($("stage-mic"), false);
   setPressed($("stage-camera"), false);
   setPressed($("stage-share"), false);
