@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "notifications",
     "conversations",
     "stage",
+    "focus",
 ]
 
 MIDDLEWARE = [

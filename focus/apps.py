@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FocusConfig(AppConfig):
+    name = "focus"
+    verbose_name = _("Focus sessions")
+
+    def ready(self) -> None:
+        from focus import privacy
+
+        privacy.register()

@@ -1,0 +1,106 @@
+"""Booking seats in focus blocks (docs/focus.md): a seat per member per block, never past
+the block's capacity however many book at once (the block's row is locked while its
+seats are counted), dropping in to a block about to start, and goals."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
+from members.models import User
+
+# A member may drop in to a block starting within this long (or already running).
+DROP_IN_WITHIN = timedelta(minutes=10)
+
+
+class BlockFull(FocusError):
+    code = "full"
+    default_message = _("This block is full. Try the next one.")
+
+
+class AlreadyBooked(FocusError):
+    code = "already_booked"
+    default_message = _("You already have a seat in this block.")
+
+
+class BlockOver(FocusError):
+    code = "over"
+    default_message = _("This block has ended.")
+
+
+class BlockCancelled(FocusError):
+    code = "cancelled"
+    default_message = _("This block was cancelled.")
+
+
+class NoBlockSoon(FocusError):
+    code = "no_block_soon"
+    default_message = _("No block with a free seat starts in the next 10 minutes.")
+
+
+class GoalTooLong(FocusError):
+    code = "goal_too_long"
+    default_message = _("Keep your goal to 280 characters: one clear thing to do.")
+
+
+@transaction.atomic
+def seat_book(
+    *, block: FocusBlock, user: User, dropped_in: bool = False, now: datetime | None = None
+) -> Seat:
+    """A seat for `user` in `block`. Refused when the block is over, cancelled or full, or
+    when they already have one. Seats are counted under the block's row lock, so fifty
+    members booking the last seats at once get exactly as many seats as are left."""
+    now = now or timezone.now()
+    block = FocusBlock.objects.select_for_update(no_key=True).get(pk=block.pk)
+    if block.cancelled_at is not None:
+        raise BlockCancelled
+    if block.ends_at <= now:
+        raise BlockOver
+    active = block.seats.filter(cancelled_at__isnull=True)
+    if active.filter(user=user).exists():
+        raise AlreadyBooked
+    if active.count() >= block.capacity:
+        raise BlockFull
+    return Seat.objects.create(block=block, user=user, booked_at=now, dropped_in=dropped_in)
+
+
+def seat_cancel(*, seat: Seat, now: datetime | None = None) -> Seat:
+    """Give the seat back (free until 15 minutes before the start: docs/focus.md)."""
+    now = now or timezone.now()
+    if seat.block.ends_at <= now:
+        raise BlockOver
+    Seat.objects.filter(pk=seat.pk, cancelled_at__isnull=True).update(cancelled_at=now)
+    seat.refresh_from_db()
+    return seat
+
+
+def block_drop_in(*, user: User, now: datetime | None = None) -> Seat:
+    """A seat in the next block starting within 10 minutes (or running) with room: the
+    member's seat there if they have one, else a new one."""
+    now = now or timezone.now()
+    soon = FocusBlock.objects.filter(
+        cancelled_at__isnull=True, starts_at__lte=now + DROP_IN_WITHIN
+    ).order_by("starts_at", "id")
+    for block in soon:
+        if block.ends_at <= now:
+            continue
+        mine = block.seats.filter(user=user, cancelled_at__isnull=True).first()
+        if mine is not None:
+            return mine
+        try:
+            return seat_book(block=block, user=user, dropped_in=True, now=now)
+        except BlockFull:
+            continue
+    raise NoBlockSoon
+
+
+def seat_goal_set(*, seat: Seat, goal: str) -> Seat:
+    """The member's goal for the block, as plain text (shown escaped): one line, trimmed."""
+    goal = " ".join(goal.split())
+    if len(goal) > GOAL_MAX_LENGTH:
+        raise GoalTooLong
+    seat.goal = goal
+    seat.save(update_fields=["goal"])
+    return seat
