@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.utils import translation
 
 from focus.models import FocusBlock, Seat
 from focus.services import (
@@ -67,7 +68,7 @@ def test_a_member_books_once_and_may_book_again_after_cancelling(alice: User) ->
     power_hour = block()
     seat = seat_book(block=power_hour, user=alice, now=NINE - timedelta(hours=2))
 
-    with pytest.raises(AlreadyBooked) as twice:
+    with translation.override("en"), pytest.raises(AlreadyBooked) as twice:
         seat_book(block=power_hour, user=alice, now=NINE - timedelta(hours=1))
     assert str(twice.value) == "You already have a seat in this block."
     seat_cancel(seat=seat, now=NINE - timedelta(minutes=30))
