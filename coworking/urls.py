@@ -39,6 +39,7 @@ urlpatterns = [
     path("pairs/", include("matching.urls")),
     path("rooms/", include("rooms.urls")),
     path("stage/", include("stage.urls")),
+    path("focus/", include("focus.urls")),
     path("events/", include("events.urls")),
     path("newsletter/", include("newsletter.urls")),
     path("notifications/", include("notifications.urls")),

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from focus import views
+
+app_name = "focus"
+
+urlpatterns = [
+    path("", views.blocks, name="blocks"),
+    path("drop-in/", views.drop_in, name="drop_in"),
+    path("<int:pk>/book/", views.book, name="book"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+]

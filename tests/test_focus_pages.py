@@ -1,0 +1,60 @@
+"""The focus blocks page over HTTP: the week's blocks in the member's zone, booking and
+giving back a seat, dropping in, each a POST with a clear message."""
+
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+
+from focus.models import FocusBlock, Seat
+from members.models import User
+from tests.factories import client_for
+
+pytestmark = pytest.mark.django_db
+
+MONDAY_NINE_UTC = datetime.fromisoformat("2026-12-07T09:00:00+00:00")
+
+
+def page(client: Client) -> str:
+    return client.get("/focus/").content.decode()
+
+
+@time_machine.travel(MONDAY_NINE_UTC - timedelta(hours=2), tick=False)
+def test_a_member_books_a_seat_and_gives_it_back(alice: User) -> None:
+    block = FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC, title="Power hour", capacity=2)
+    client = client_for(alice)
+
+    before = page(client)
+    assert "Power hour" in before and "0 of 2 seats taken" in before
+    # Alice's zone is Madrid: 9:00 UTC is 10:00 for her.
+    assert "Book a seat at 10:00" in before
+
+    booked = client.post(f"/focus/{block.pk}/book/", follow=True).content.decode()
+    assert "Your seat is booked." in booked and "1 of 2 seats taken" in booked
+    again = client.post(f"/focus/{block.pk}/book/", follow=True).content.decode()
+    assert "You already have a seat in this block." in again
+    assert Seat.objects.filter(block=block, user=alice, cancelled_at__isnull=True).count() == 1
+
+    given_back = client.post(f"/focus/{block.pk}/cancel/", follow=True).content.decode()
+    assert "Your seat is free for someone else now." in given_back
+    assert "0 of 2 seats taken" in given_back
+
+
+@time_machine.travel(MONDAY_NINE_UTC - timedelta(minutes=5), tick=False)
+def test_dropping_in_takes_a_seat_in_the_block_about_to_start(alice: User) -> None:
+    FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC)
+    client = client_for(alice)
+
+    assert "Drop in now" in page(client)
+    dropped = client.post("/focus/drop-in/", follow=True).content.decode()
+
+    assert "You dropped in. Welcome!" in dropped
+    assert Seat.objects.get(user=alice).dropped_in
+
+
+def test_only_members_by_post(alice: User) -> None:
+    block = FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC)
+    assert Client().get("/focus/").status_code == 302
+    assert client_for(alice).get(f"/focus/{block.pk}/book/").status_code == 405
+    assert client_for(alice).post("/focus/999/book/").status_code == 404
