@@ -94,8 +94,8 @@ def stage_may_host(*, stage: Stage, user: User) -> bool:
 
 
 def stage_for_room(*, room: Room, user: User) -> Stage | None:
-    """The room's stage; made at a host's first visit when the room may have one. None
-    when there is no stage the member may see."""
+    """The room's stage, made at the first visit when the room may have one. None when
+    there is no stage the member may see."""
     if not room_can_enter(room=room, user=user):
         return None
     stage = Stage.objects.filter(room=room).select_related("room", "host").first()
@@ -103,10 +103,9 @@ def stage_for_room(*, room: Room, user: User) -> Stage | None:
         return stage
     if not stage_allowed(room=room):
         return None
-    probe = Stage(room=room)
-    if not stage_may_host(stage=probe, user=user):
-        return None
-    stage, _created = Stage.objects.get_or_create(room=room, defaults={"host": user})
+    # An empty row until a host starts it: an attendee who comes first (from the event's
+    # page) waits on the stage page rather than finding nothing there.
+    stage, _created = Stage.objects.get_or_create(room=room)
     return stage
 
 

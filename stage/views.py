@@ -18,9 +18,9 @@ HISTORY_ON_PAGE = 50
 @login_required
 @require_GET
 def stage(request: HttpRequest, slug: str) -> HttpResponse:
-    """A room's stage beside its chat. Made at a host's first visit (stage_for_room): an
-    empty row, the same whoever comes first, so a GET that makes it changes nothing anyone
-    sees until a host starts it (over the socket)."""
+    """A room's stage beside its chat. Made at the first visit (stage_for_room): an empty
+    row, the same whoever comes first, so a GET that makes it changes nothing anyone sees
+    until a host starts it (over the socket)."""
     user: User = request.user  # type: ignore[assignment]
     room = get_object_or_404(Room, slug=slug)
     found = stage_for_room(room=room, user=user)

@@ -35,15 +35,15 @@ def talk(host: User, room: Room, kind: str = EventKind.TALK) -> Event:
     )
 
 
-def test_staff_open_a_staff_rooms_stage_and_members_then_see_it(staff: User, alice: User) -> None:
+def test_a_staff_rooms_stage_page_waits_for_a_host_to_start_it(staff: User, alice: User) -> None:
     room = RoomFactory.create(kind=Room.Kind.PERMANENT, slug="formacion", name="Formación")
-    # Before a host opened it there is no stage for a member to see.
-    assert client_for(alice).get("/stage/formacion/").status_code == 404
+    # A member who comes first waits on the stage page; nobody hosts it until it starts.
+    assert client_for(alice).get("/stage/formacion/").status_code == 200
+    assert Stage.objects.get(room=room).host is None
 
     page = client_for(staff).get("/stage/formacion/")
 
     assert page.status_code == 200
-    assert Stage.objects.get(room=room).host == staff
     assert "Start the session" in page.content.decode()
     member_page = client_for(alice).get("/stage/formacion/").content.decode()
     assert "The session has not started yet." in member_page
@@ -59,7 +59,7 @@ def test_a_talks_host_hosts_its_rooms_stage_and_the_event_page_links_to_it(
     event_page = client_for(bob).get(f"/events/{event.pk}/").content.decode()
     assert 'href="/stage/charla/"' in event_page
     assert client_for(alice).get("/stage/charla/").status_code == 200
-    assert Stage.objects.get(room=room).host == alice
+    assert Stage.objects.get(room=room).host is None  # until someone starts it
     # A meetup's room has no stage, and a member's own room none either.
     meetup_room = RoomFactory.create(created_by=bob, slug="quedada")
     talk(bob, meetup_room, kind=EventKind.MEETUP)
