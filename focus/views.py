@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -23,18 +25,27 @@ def blocks(request: HttpRequest) -> HttpResponse:
     return render(request, "focus/blocks.html", {"blocks": upcoming, "drop_in": soon})
 
 
+def _act(request: HttpRequest, action: Callable[[], object], done: str) -> HttpResponse:
+    """Run a seat action; its refusal or `done` as the message, back to the list."""
+    try:
+        action()
+    except FocusError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect("focus:blocks")
+
+
 @login_required
 @require_POST
 def book(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     block = get_object_or_404(FocusBlock, pk=pk)
-    try:
-        seat_book(block=block, user=user)
-    except FocusError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Your seat is booked. See you there!"))
-    return redirect("focus:blocks")
+    return _act(
+        request,
+        lambda: seat_book(block=block, user=user),
+        _("Your seat is booked. See you there!"),
+    )
 
 
 @login_required
@@ -44,23 +55,13 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     seat = get_object_or_404(
         Seat.objects.select_related("block"), block_id=pk, user=user, cancelled_at__isnull=True
     )
-    try:
-        seat_cancel(seat=seat)
-    except FocusError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Your seat is free for someone else now."))
-    return redirect("focus:blocks")
+    return _act(
+        request, lambda: seat_cancel(seat=seat), _("Your seat is free for someone else now.")
+    )
 
 
 @login_required
 @require_POST
 def drop_in(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    try:
-        block_drop_in(user=user)
-    except FocusError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("You dropped in. Welcome!"))
-    return redirect("focus:blocks")
+    return _act(request, lambda: block_drop_in(user=user), _("You dropped in. Welcome!"))

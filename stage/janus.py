@@ -31,7 +31,6 @@ TIMEOUT_SECONDS = 5.0
 LONG_POLL_SECONDS = 30.0
 # Janus's own error codes (janus/apierror.h)
 SESSION_NOT_FOUND = 458
-HANDLE_NOT_FOUND = 459
 
 
 class JanusError(Exception):
