@@ -3,13 +3,22 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from focus.models import FocusBlock, Seat
+from focus.models import FocusBlock, FocusMember, FocusSeries, Seat
 
 
 class SeatInline(admin.TabularInline):
     model = Seat
     extra = 0
-    fields = ("user", "booked_at", "dropped_in", "cancelled_at", "table", "outcome")
+    fields = (
+        "user",
+        "booked_at",
+        "dropped_in",
+        "cancelled_at",
+        "arrived_at",
+        "no_show",
+        "table",
+        "outcome",
+    )
     readonly_fields = fields
     can_delete = False
 
@@ -20,10 +29,11 @@ class SeatInline(admin.TabularInline):
 @admin.register(FocusBlock)
 class FocusBlockAdmin(admin.ModelAdmin):
     list_display = ("starts_at", "title", "minutes", "capacity", "booked", "cancelled_at")
-    list_filter = ("minutes",)
+    list_filter = ("minutes", "series")
     date_hierarchy = "starts_at"
     search_fields = ("title",)
-    raw_id_fields = ("created_by",)
+    raw_id_fields = ("created_by", "room")
+    readonly_fields = ("series", "room", "tables_at", "wrapped_at")
     inlines = [SeatInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FocusBlock]:
@@ -36,3 +46,16 @@ class FocusBlockAdmin(admin.ModelAdmin):
     @admin.display(description=_("booked"), ordering="booked")
     def booked(self, block: FocusBlock) -> int:
         return block.booked  # type: ignore[attr-defined]
+
+
+@admin.register(FocusSeries)
+class FocusSeriesAdmin(admin.ModelAdmin):
+    list_display = ("title", "weekday", "local_time", "time_zone", "minutes", "starts_on")
+    raw_id_fields = ("created_by",)
+
+
+@admin.register(FocusMember)
+class FocusMemberAdmin(admin.ModelAdmin):
+    list_display = ("user", "share_stats", "drop_in_only_until", "no_shows_reset_at")
+    search_fields = ("user__email", "user__name")
+    raw_id_fields = ("user",)

@@ -2,12 +2,29 @@
 
 from typing import Any
 
-from focus.models import FocusBlock, Seat
+from focus.models import FocusBlock, FocusMember, FocusSeries, Seat
 from members.models import User
 from members.privacy import Deletion, personal_data_register
 
 
-def _export(user: User) -> list[dict[str, Any]]:
+def _export(user: User) -> dict[str, Any]:
+    standing = FocusMember.objects.filter(user=user).first()
+    return {
+        "settings": (
+            {
+                "share_stats": standing.share_stats,
+                "drop_in_only_until": (
+                    standing.drop_in_only_until.isoformat() if standing.drop_in_only_until else None
+                ),
+            }
+            if standing
+            else None
+        ),
+        "seats": _seats(user),
+    }
+
+
+def _seats(user: User) -> list[dict[str, Any]]:
     return [
         {
             "block": seat.block.starts_at.isoformat(),
@@ -17,6 +34,8 @@ def _export(user: User) -> list[dict[str, Any]]:
             "cancelled_at": seat.cancelled_at.isoformat() if seat.cancelled_at else None,
             "goal": seat.goal,
             "outcome": seat.outcome,
+            "arrived_at": seat.arrived_at.isoformat() if seat.arrived_at else None,
+            "no_show": seat.no_show,
         }
         for seat in Seat.objects.filter(user=user).select_related("block").order_by("pk")
     ]
@@ -24,15 +43,20 @@ def _export(user: User) -> list[dict[str, Any]]:
 
 def _delete(user: User) -> None:
     Seat.objects.filter(user=user).delete()
+    FocusMember.objects.filter(user=user).delete()
     FocusBlock.objects.filter(created_by=user).update(created_by=None)
+    FocusSeries.objects.filter(created_by=user).update(created_by=None)
 
 
 def register() -> None:
     personal_data_register(
         key="focus",
-        models=("focus.FocusBlock", "focus.Seat"),
+        models=("focus.FocusBlock", "focus.FocusMember", "focus.FocusSeries", "focus.Seat"),
         export=_export,
         delete=_delete,
         deletion=Deletion.ERASE,
-        note="Their seats, goals and outcomes go; blocks they set up stay, with no author.",
+        note=(
+            "Their seats, goals, outcomes and focus settings go; blocks and series they set"
+            " up stay, with no author."
+        ),
     )

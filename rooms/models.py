@@ -35,6 +35,8 @@ class Room(models.Model):
         CAFETERIA = "cafeteria", _("Cafeteria")
         PERMANENT = "permanent", _("Permanent meeting room")
         MEMBER = "member", _("Member's meeting room")
+        # A focus block's room: its tables are drawn by the block (focus/sessions.py).
+        FOCUS = "focus", _("Focus block's room")
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.MEMBER)
     name = models.CharField(_("name"), max_length=80)
