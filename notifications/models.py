@@ -17,6 +17,8 @@ class Kind(models.TextChoices):
     MENTION = "mention", _("Mention in a room")
     EVENT_CHANGED = "event_changed", _("Event changed or cancelled")
     MESSAGE = "message", _("Private messages I have not read")
+    FOCUS_REMINDER = "focus_reminder", _("Focus session about to start")
+    FOCUS_NO_SHOW = "focus_no_show", _("Missed focus session")
 
 
 class Channel(models.TextChoices):
@@ -69,6 +71,12 @@ class Notification(models.Model):
     for_digest = models.BooleanField(_("for the digest"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Told while the member was in a focus session: kept from them until then, and then
+    # delivered with the others of that session in one batch (notifications.holds).
+    held_until = models.DateTimeField(_("held until"), null=True, blank=True)
+    # Whether the held notice was to be emailed: the batch email carries it.
+    held_email = models.BooleanField(_("email when released"), default=False)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -87,6 +95,11 @@ class Notification(models.Model):
                 fields=["user"],
                 condition=models.Q(in_app=True, read_at__isnull=True),
                 name="notification_unread",
+            ),
+            models.Index(
+                fields=["held_until"],
+                condition=models.Q(held_until__isnull=False, released_at__isnull=True),
+                name="notification_held",
             ),
         ]
 
