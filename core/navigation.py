@@ -20,6 +20,7 @@ MAIN_NAVIGATION = [
     NavItem("members:directory", _("Members"), members_only=True),
     NavItem("matching:mine", _("Coffee pairs"), members_only=True),
     NavItem("rooms:lobby", _("Rooms"), members_only=True),
+    NavItem("focus:blocks", _("Focus"), members_only=True),
     NavItem("conversations:list", _("Messages"), members_only=True),
     NavItem("events:list", _("Events")),
     NavItem("dashboard:index", _("Staff"), staff_only=True),

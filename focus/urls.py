@@ -7,6 +7,7 @@ app_name = "focus"
 urlpatterns = [
     path("", views.blocks, name="blocks"),
     path("drop-in/", views.drop_in, name="drop_in"),
+    path("<int:pk>/", views.session, name="session"),
     path("<int:pk>/book/", views.book, name="book"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
 ]

@@ -8,10 +8,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from focus.models import FocusBlock, FocusError, Seat
+from focus import sessions
+from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
+from focus.ritual import CHECK_IN, CHECK_OUT
 from focus.selectors import blocks_upcoming
 from focus.services import DROP_IN_WITHIN, block_drop_in, seat_book, seat_cancel
 from members.models import User
+from members.services import blocked_user_ids
+from rooms.presence import presence_snapshot
+from rooms.selectors import history, history_upto
+
+HISTORY_ON_PAGE = 30
 
 
 @login_required
@@ -65,3 +72,41 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def drop_in(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     return _act(request, lambda: block_drop_in(user=user), _("You dropped in. Welcome!"))
+
+
+@login_required
+@require_GET
+def session(request: HttpRequest, pk: int) -> HttpResponse:
+    """The block itself: the ritual's countdown, the member's goal and table, the table's
+    call and the block's chat. The live parts come over the block's socket."""
+    user: User = request.user  # type: ignore[assignment]
+    block = get_object_or_404(FocusBlock, pk=pk)
+    now = timezone.now()
+    if block.ends_at + sessions.OUTCOME_UNTIL <= now:
+        messages.info(request, _("This block has ended."))
+        return redirect("focus:blocks")
+    try:
+        room, seat = sessions.session_enter(block=block, user=user)
+    except FocusError as refused:
+        messages.error(request, str(refused))
+        return redirect("focus:blocks")
+    hidden = blocked_user_ids(user=user)
+    return render(
+        request,
+        "focus/session.html",
+        {
+            "focus_block": block,
+            "room": room,
+            "seat": seat,
+            "state": sessions.session_state(block=block, seat=seat, now=now),
+            "goal_max": GOAL_MAX_LENGTH,
+            "check_in_minutes": int(CHECK_IN.total_seconds() // 60),
+            "check_out_minutes": int(CHECK_OUT.total_seconds() // 60),
+            "outcomes": Seat.Outcome.choices,
+            "chat_messages": list(reversed(history(room=room, viewer=user, limit=HISTORY_ON_PAGE))),
+            "upto": history_upto(room=room),
+            "present": presence_snapshot(room=room, viewer=user, hidden=hidden),
+            "hidden_ids": hidden,
+            "call_max": 4,
+        },
+    )

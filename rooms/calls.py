@@ -153,6 +153,11 @@ def _vacate(seat: dict[str, Any], *, now: datetime) -> Departure | None:
 
 
 def _table_number(*, room: Room, table: int | None, occupied: set[int]) -> int:
+    if room.kind == Room.Kind.FOCUS:
+        # A focus block's tables are drawn by the block; its socket names the member's.
+        if table is None:
+            raise NoTable
+        return table
     if not room.is_cafeteria:
         if table not in (None, MEETING_ROOM_TABLE):
             raise NoTable

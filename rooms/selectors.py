@@ -131,10 +131,15 @@ def rooms_open_to(*, user: User, now: datetime | None = None) -> QuerySet[Room]:
     decides for a single room (keep the two in step). The cafeteria first, then permanent
     rooms, then members' rooms."""
     now = now or timezone.now()
-    rooms = Room.objects.filter(closed_at__isnull=True).exclude(
-        Exists(
-            RoomParticipation.objects.filter(
-                room=OuterRef("pk"), user=user, removed_at__isnull=False
+    # A focus block's room is reached from its block's page, not listed with the rooms.
+    rooms = (
+        Room.objects.filter(closed_at__isnull=True)
+        .exclude(kind=Room.Kind.FOCUS)
+        .exclude(
+            Exists(
+                RoomParticipation.objects.filter(
+                    room=OuterRef("pk"), user=user, removed_at__isnull=False
+                )
             )
         )
     )

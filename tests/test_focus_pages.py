@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from focus.models import FocusBlock, Seat
 from members.models import User
@@ -58,3 +59,19 @@ def test_only_members_by_post(alice: User) -> None:
     assert Client().get("/focus/").status_code == 302
     assert client_for(alice).get(f"/focus/{block.pk}/book/").status_code == 405
     assert client_for(alice).post("/focus/999/book/").status_code == 404
+
+
+def test_the_page_shows_the_moment_and_sends_away_who_has_no_seat(alice: User, bob: User) -> None:
+    block = FocusBlock.objects.create(starts_at=timezone.now() + timedelta(minutes=5), minutes=50)
+    Seat.objects.create(block=block, user=alice)
+
+    page = client_for(alice).get(f"/focus/{block.pk}/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert (
+        'data-phase="before"' in body and f'data-socket-path="/ws/focus/focus-{block.pk}/"' in body
+    )
+
+    refused = client_for(bob).get(f"/focus/{block.pk}/", follow=True)
+    assert "You have no seat in this block." in refused.content.decode()
+    assert Client().get(f"/focus/{block.pk}/").status_code == 302

@@ -119,6 +119,13 @@ function onCallJoined(frame) {
   }
 }
 
+// A page's own rule for the microphone (a focus block mutes it while everyone works).
+export function setCallMuted(muted) {
+  if (call.state === "idle" || call.muted === muted) return;
+  call.setMuted(muted);
+  showControls();
+}
+
 export function isCallError(frame) {
   return CALL_ERRORS.has(frame.code);
 }

@@ -1,0 +1,249 @@
+"""A focus block's socket (docs/websocket-protocol.md, "Focus sessions"): the block room's
+socket, with its chat, presence and the table's call, plus the ritual's frames.
+
+The clock is the server's, and no process keeps it: each socket computes the block's next
+phase change from the stored start (focus.ritual) and, at that moment, tells its page. A
+socket that reconnects, or a process that restarted, computes the same moments. At the
+start, the first socket of each process asks for the tables (drawn once for everyone:
+focus.sessions.tables_draw) and every socket of that process is given its own table from
+that one answer.
+"""
+
+import asyncio
+from datetime import datetime
+from typing import Any, ClassVar
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from focus import sessions
+from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
+from focus.ritual import Phase, moment_at
+from focus.services import seat_goal_set
+from members.models import User
+from rooms.broadcast import encode
+from rooms.consumers import RoomConsumer
+from rooms.sockets.base import CLOSE_UNKNOWN_ROOM, Handler, MemberSocket
+from rooms.sockets.frames import FrameError
+
+# A goal frame longer than this is refused before it is read (the goal itself is 280).
+GOAL_FRAME_MAX = 4 * GOAL_MAX_LENGTH
+
+
+def table_group(block_id: int, table: int) -> str:
+    return f"focus_{block_id}_{table}"
+
+
+@database_sync_to_async
+def _arrive(room_id: int, user: User) -> tuple[FocusBlock, sessions.Arrival, dict[str, Any]] | None:
+    block = FocusBlock.objects.filter(room_id=room_id).first()
+    if block is None:
+        return None
+    now = timezone.now()
+    arrival = sessions.seat_arrive(block=block, user=user, now=now)
+    return block, arrival, sessions.session_state(block=block, seat=arrival.seat, now=now)
+
+
+@database_sync_to_async
+def _seat_now(seat_id: int) -> Seat:
+    return Seat.objects.select_related("block").get(pk=seat_id)
+
+
+@database_sync_to_async
+def _goal(seat_id: int, goal: str) -> Seat:
+    seat = Seat.objects.select_related("block", "user").get(pk=seat_id)
+    if seat.cancelled_at is not None or seat.block.ends_at <= timezone.now():
+        raise sessions.BlockOver
+    return seat_goal_set(seat=seat, goal=goal)
+
+
+@database_sync_to_async
+def _outcome(seat_id: int, outcome: str) -> Seat:
+    seat = Seat.objects.select_related("block", "user").get(pk=seat_id)
+    return sessions.seat_outcome_set(seat=seat, outcome=outcome)
+
+
+@database_sync_to_async
+def _draw(block: FocusBlock) -> dict[int, list[dict[str, Any]]]:
+    """Every table's people, by table number (one answer for all of a process's sockets)."""
+    sessions.tables_draw(block=block)
+    tables: dict[int, list[dict[str, Any]]] = {}
+    seats = Seat.objects.filter(block=block, cancelled_at__isnull=True, table__isnull=False)
+    for seat in seats.select_related("user").order_by("pk"):
+        mate = sessions.Tablemate(seat.user_id, seat.user.name, seat.goal, seat.outcome)
+        tables.setdefault(seat.table, []).append(mate.data())  # type: ignore[arg-type]
+    return tables
+
+
+# The tables of each block, drawn once per process at its start (by the first socket whose
+# timer fires), for every socket of this process to read its own from.
+_draws: dict[int, asyncio.Task[dict[int, list[dict[str, Any]]]]] = {}
+
+
+def _tables_of(block: FocusBlock) -> asyncio.Task[dict[int, list[dict[str, Any]]]]:
+    task = _draws.get(block.pk)
+    if task is None or (task.done() and task.exception() is not None):
+        task = _draws[block.pk] = asyncio.ensure_future(_draw(block))
+        # Forgotten once the block is over; a late socket then asks the database itself.
+        asyncio.get_running_loop().call_later(
+            max(0.0, (block.ends_at - timezone.now()).total_seconds()) + 60,
+            _draws.pop,
+            block.pk,
+            None,
+        )
+    return task
+
+
+def _mate_event(seat: Seat) -> dict[str, Any]:
+    mate = sessions.Tablemate(seat.user_id, seat.user.name, seat.goal, seat.outcome)
+    return {"type": "focus.mate", "frame": encode({"type": "focus.mate", **mate.data()})}
+
+
+def _refusing(handler: Handler) -> Handler:
+    """A focus refusal answers as an error frame with its own code and message."""
+
+    async def refusing(self: MemberSocket, content: dict[str, Any]) -> None:
+        try:
+            await handler(self, content)
+        except FocusError as exc:
+            await self.refuse(exc.code, str(exc), about=content)
+
+    return refusing
+
+
+class FocusFrames(MemberSocket):
+    block: FocusBlock | None = None
+    seat: Seat | None = None
+    clock: asyncio.Task[None] | None = None
+
+    def focus_start(self, block: FocusBlock, seat: Seat | None) -> None:
+        self.block, self.seat = block, seat
+        self.clock = asyncio.ensure_future(self._run_clock())
+
+    def focus_stop(self) -> None:
+        if self.clock is not None:
+            self.clock.cancel()
+            self.clock = None
+
+    async def _run_clock(self) -> None:
+        """Tell the page each phase change at its moment, until the block is over."""
+        assert self.block is not None
+        block = self.block
+        while True:
+            moment = moment_at(block.starts_at, block.minutes, timezone.now())
+            if moment.ends_at is None:
+                return
+            await asyncio.sleep(max(0.0, (moment.ends_at - timezone.now()).total_seconds()))
+            await self._phase_changed(moment.ends_at)
+
+    async def _phase_changed(self, at: datetime) -> None:
+        assert self.block is not None
+        block = self.block
+        moment = moment_at(block.starts_at, block.minutes, at)
+        await self.send_json(
+            {
+                "type": "focus.phase",
+                "phase": str(moment.phase),
+                "ends_at": moment.ends_at.isoformat() if moment.ends_at else None,
+                "now": timezone.now().isoformat(),
+            }
+        )
+        if moment.phase == Phase.CHECK_IN and self.seat is not None:
+            tables = await _tables_of(block)
+            self.seat = await _seat_now(self.seat.pk)
+            await self._seated(tables.get(self.seat.table or 0, []))
+
+    async def _seated(self, mates: list[dict[str, Any]]) -> None:
+        """Tell the page its table, and hear of its tablemates from now on."""
+        assert self.block is not None and self.seat is not None
+        if self.seat.table is None:
+            # Not arrived when the tables were drawn: seated on arrival instead.
+            return
+        await self.join_group(table_group(self.block.pk, self.seat.table))
+        await self.send_json({"type": "focus.table", "table": self.seat.table, "mates": mates})
+
+    async def _my_seat(self) -> Seat:
+        if self.block is None:
+            raise FrameError("unknown_type")
+        if self.seat is None:
+            raise sessions.NoSeat
+        return self.seat
+
+    async def _tell_table(self, seat: Seat) -> None:
+        if seat.table is None or self.block is None:
+            return
+        layer = get_channel_layer()
+        if layer is not None:
+            await layer.group_send(table_group(self.block.pk, seat.table), _mate_event(seat))
+
+    async def on_goal(self, content: dict[str, Any]) -> None:
+        goal = content.get("goal")
+        if not isinstance(goal, str) or len(goal) > GOAL_FRAME_MAX:
+            raise FrameError("invalid_fields")
+        seat = await _goal((await self._my_seat()).pk, goal)
+        self.seat = seat
+        await self.send_json({"type": "focus.saved", "goal": seat.goal, "outcome": seat.outcome})
+        await self._tell_table(seat)
+
+    async def on_outcome(self, content: dict[str, Any]) -> None:
+        outcome = content.get("outcome")
+        if not isinstance(outcome, str):
+            raise FrameError("invalid_fields")
+        seat = await _outcome((await self._my_seat()).pk, outcome)
+        self.seat = seat
+        await self.send_json({"type": "focus.saved", "goal": seat.goal, "outcome": seat.outcome})
+        await self._tell_table(seat)
+
+    async def on_call_join(self, content: dict[str, Any]) -> None:
+        """The table's call: the member's own table, whatever the page asked for."""
+        seat = await self._my_seat()
+        if seat.table is None:
+            raise sessions.NoTableYet
+        await super().on_call_join({**content, "table": seat.table})  # type: ignore[misc]
+
+    HANDLERS: ClassVar[dict[str, Handler]] = {
+        "focus.goal": _refusing(on_goal),
+        "focus.outcome": _refusing(on_outcome),
+        "call.join": _refusing(on_call_join),
+    }
+
+    # Group events (a tablemate's goal or outcome, or a latecomer at the table).
+
+    async def focus_mate(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["frame"])
+
+
+class FocusConsumer(FocusFrames, RoomConsumer):
+    """One member's connection to a focus block's page."""
+
+    HANDLERS: ClassVar[dict[str, Handler]] = {
+        **RoomConsumer.HANDLERS,
+        **FocusFrames.HANDLERS,
+    }
+
+    async def connect(self) -> None:
+        await super().connect()
+        if self.room is None or not self.joined:
+            return
+        arrived = await _arrive(self.room.pk, self.user)
+        if arrived is None:  # not a focus block's room
+            await self.close(code=CLOSE_UNKNOWN_ROOM)
+            return
+        block, arrival, state = arrived
+        seat = arrival.seat
+        self.focus_start(block, seat)
+        await self.send_json({"type": "focus.hello", **state})
+        if seat is not None and seat.table is not None:
+            if arrival.seated_late:
+                await self._tell_table(await _seat_with_user(seat.pk))
+            await self.join_group(table_group(block.pk, seat.table))
+
+    async def disconnect(self, code: int) -> None:
+        self.focus_stop()
+        await super().disconnect(code)
+
+
+@database_sync_to_async
+def _seat_with_user(seat_id: int) -> Seat:
+    return Seat.objects.select_related("user").get(pk=seat_id)

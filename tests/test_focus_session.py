@@ -1,0 +1,225 @@
+"""A focus block while it is on, through its page and its socket (docs/focus.md, "The
+session"): the server's clock tells every page each phase change at its moment, the tables
+are drawn at the start among those who came, goals and outcomes reach the table, the call is
+the member's own table's, and a page that comes back (or a server that restarted) finds the
+same moment from the stored times. Blocks here start a second or two from now, so the
+server's real timers fire during the test."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+
+from coworking.asgi import application
+from focus import consumers
+from focus.models import FocusBlock, Seat
+from focus.sessions import session_enter
+from members.models import Block, User
+from tests.test_rooms_socket import ORIGIN, member_with_session
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+@database_sync_to_async
+def block_with_seats(
+    *sessions: tuple[User, str], starts_in: timedelta, minutes: int = 25
+) -> FocusBlock:
+    """A block starting `starts_in` from now (negative: started), each member seated and
+    their page's room opened to them as the page's GET does."""
+    block = FocusBlock.objects.create(starts_at=timezone.now() + starts_in, minutes=minutes)
+    for user, _session in sessions:
+        Seat.objects.create(block=block, user=user)
+        session_enter(block=block, user=user)
+    block.refresh_from_db()
+    return block
+
+
+async def members(count: int) -> list[tuple[User, str]]:
+    return [await member_with_session() for _ in range(count)]
+
+
+class Page:
+    def __init__(self, socket: WebsocketCommunicator) -> None:
+        self.socket = socket
+
+    async def next(self, kind: str, timeout: float = 8) -> dict[str, Any]:
+        while True:
+            frame = await self.socket.receive_json_from(timeout=timeout)
+            if frame["type"] == kind:
+                return frame
+            assert frame["type"] != "error" or kind == "error", frame
+
+
+async def open_page(block: FocusBlock, session: str) -> tuple[Page, dict[str, Any]]:
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/focus/focus-{block.pk}/",
+        headers=[ORIGIN, (b"cookie", f"sessionid={session}".encode())],
+    )
+    connected, _detail = await socket.connect(timeout=5)
+    assert connected
+    page = Page(socket)
+    return page, await page.next("focus.hello")
+
+
+@database_sync_to_async
+def seat_of(block: FocusBlock, user: User) -> Seat:
+    return Seat.objects.get(block=block, user=user)
+
+
+async def test_two_members_hear_the_start_from_the_server_and_sit_together() -> None:
+    alice, bob = await members(2)
+    block = await block_with_seats(alice, bob, starts_in=timedelta(seconds=2))
+    page_a, hello_a = await open_page(block, alice[1])
+    page_b, hello_b = await open_page(block, bob[1])
+
+    assert hello_a["phase"] == hello_b["phase"] == "before"
+    assert hello_a["ends_at"] == hello_b["ends_at"] == block.starts_at.isoformat()
+    assert hello_a["table"] is None
+
+    phase_a, phase_b = await page_a.next("focus.phase"), await page_b.next("focus.phase")
+    assert phase_a["phase"] == phase_b["phase"] == "check_in"
+    assert phase_a["ends_at"] == (block.starts_at + timedelta(minutes=3)).isoformat()
+    table_a, table_b = await page_a.next("focus.table"), await page_b.next("focus.table")
+    assert table_a["table"] == table_b["table"] == 1
+    assert {mate["user"]["id"] for mate in table_a["mates"]} == {alice[0].pk, bob[0].pk}
+    assert (await seat_of(block, alice[0])).arrived_at is not None
+
+    # Alice's goal, as she wrote it, reaches Bob's page; markup stays text.
+    await page_a.socket.send_json_to({"type": "focus.goal", "goal": "  Write the <b>intro</b> "})
+    saved = await page_a.next("focus.saved")
+    assert saved["goal"] == "Write the <b>intro</b>"
+    mate = await page_b.next("focus.mate")
+    assert mate["user"]["id"] == alice[0].pk and mate["goal"] == "Write the <b>intro</b>"
+
+    # The table's call is their own table's, whatever the page asks for.
+    await page_a.socket.send_json_to(
+        {"type": "call.join", "table": 7, "audio": True, "video": False}
+    )
+    joined = await page_a.next("call.joined")
+    assert joined["table"] == 1
+
+    for page in (page_a, page_b):
+        await page.socket.disconnect()
+
+
+async def test_bad_goals_and_early_outcomes_get_error_frames_and_the_socket_stays() -> None:
+    (alice,) = await members(1)
+    block = await block_with_seats(alice, starts_in=timedelta(minutes=-1))
+    page, hello = await open_page(block, alice[1])
+    assert hello["phase"] == "check_in" and hello["table"] == 1
+
+    await page.socket.send_json_to({"type": "focus.goal", "goal": "x" * 10_000})
+    assert (await page.next("error"))["code"] == "invalid_fields"
+    await page.socket.send_json_to({"type": "focus.goal", "goal": "y" * 300})
+    too_long = await page.next("error")
+    assert too_long["code"] == "goal_too_long" and "280" in too_long["message"]
+    await page.socket.send_json_to({"type": "focus.outcome", "outcome": "done"})
+    assert (await page.next("error"))["code"] == "not_yet"
+
+    await page.socket.send_json_to({"type": "focus.goal", "goal": "Finish the report"})
+    assert (await page.next("focus.saved"))["goal"] == "Finish the report"
+    assert (await seat_of(block, alice[0])).goal == "Finish the report"
+    await page.socket.disconnect()
+
+
+async def test_work_begins_for_everyone_and_the_check_out_takes_the_outcome() -> None:
+    (alice,) = await members(1)
+    # Two seconds before the check-in ends.
+    block = await block_with_seats(alice, starts_in=timedelta(minutes=-3, seconds=2))
+    page, hello = await open_page(block, alice[1])
+    assert hello["phase"] == "check_in"
+
+    work = await page.next("focus.phase")
+    assert work["phase"] == "work"
+    assert work["ends_at"] == (block.ends_at - timedelta(minutes=3)).isoformat()
+    await page.socket.disconnect()
+
+    # Later, at the check-out: the outcome is taken and the table hears it.
+    await database_sync_to_async(FocusBlock.objects.filter(pk=block.pk).update)(
+        starts_at=timezone.now() - timedelta(minutes=23)
+    )
+    page, hello = await open_page(block, alice[1])
+    assert hello["phase"] == "check_out"
+    await page.socket.send_json_to({"type": "focus.outcome", "outcome": "partly"})
+    assert (await page.next("focus.saved"))["outcome"] == "partly"
+    await page.socket.send_json_to({"type": "focus.outcome", "outcome": "maybe"})
+    assert (await page.next("error"))["code"] == "refused"
+    await page.socket.disconnect()
+
+
+async def test_a_page_that_comes_back_after_a_drop_or_a_restart_finds_the_same_moment() -> None:
+    alice, bob = await members(2)
+    block = await block_with_seats(alice, bob, starts_in=timedelta(minutes=-10))
+    page, first = await open_page(block, alice[1])
+    await page.socket.disconnect()
+
+    # What a restarted process knows: nothing kept in memory.
+    consumers._draws.clear()
+    page, again = await open_page(block, alice[1])
+    assert again["phase"] == first["phase"] == "work"
+    assert (
+        again["ends_at"] == first["ends_at"] == (block.ends_at - timedelta(minutes=3)).isoformat()
+    )
+    assert again["table"] == first["table"] == 1
+
+    # Bob comes late, after the tables were drawn without him: he sits at Alice's table,
+    # and her page hears of him.
+    late, hello = await open_page(block, bob[1])
+    assert hello["table"] == 1
+    assert (await page.next("focus.mate"))["user"]["id"] == bob[0].pk
+    for each in (page, late):
+        await each.socket.disconnect()
+
+
+async def test_a_latecomer_never_sits_with_someone_who_blocks_them() -> None:
+    alice, bob = await members(2)
+    block = await block_with_seats(alice, bob, starts_in=timedelta(minutes=-5))
+    await database_sync_to_async(Block.objects.create)(blocker=alice[0], blocked=bob[0])
+    page, hello = await open_page(block, alice[1])
+    late, late_hello = await open_page(block, bob[1])
+    assert hello["table"] == 1 and late_hello["table"] == 2
+    for each in (page, late):
+        await each.socket.disconnect()
+
+
+async def test_the_call_waits_for_the_table() -> None:
+    (alice,) = await members(1)
+    block = await block_with_seats(alice, starts_in=timedelta(minutes=5))
+    page, _hello = await open_page(block, alice[1])
+    await page.socket.send_json_to({"type": "call.join", "audio": True, "video": False})
+    refused = await page.next("error")
+    assert refused["code"] == "no_table_yet"
+    await page.socket.send_json_to({"type": "focus.goal", "goal": "Plan the week"})
+    assert (await page.next("focus.saved"))["goal"] == "Plan the week"
+    await page.socket.disconnect()
+
+
+async def outsider_session() -> str:
+    return (await member_with_session())[1]
+
+
+async def test_only_seated_members_come_in() -> None:
+    (alice,) = await members(1)
+    block = await block_with_seats(alice, starts_in=timedelta(minutes=5))
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/focus/focus-{block.pk}/",
+        headers=[ORIGIN, (b"cookie", f"sessionid={await outsider_session()}".encode())],
+    )
+    connected, _code = await socket.connect(timeout=5)
+    assert not connected
+    # A socket from another site is refused too.
+    foreign = WebsocketCommunicator(
+        application,
+        f"/ws/focus/focus-{block.pk}/",
+        headers=[
+            (b"origin", b"https://evil.example"),
+            (b"cookie", f"sessionid={alice[1]}".encode()),
+        ],
+    )
+    connected, _code = await foreign.connect(timeout=5)
+    assert not connected
