@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -15,6 +16,7 @@ from conversations.services import ConversationRefused
 from matching.selectors import CoffeeIntro, coffee_group_of, coffee_intro
 from members.models import User
 from members.services import blocked_user_ids
+from members.status import busy_until
 from rooms.reactions import REACTIONS
 
 
@@ -22,7 +24,10 @@ from rooms.reactions import REACTIONS
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
     entries = selectors.conversations_of(user=request.user)  # type: ignore[arg-type]
-    return render(request, "conversations/list.html", {"entries": entries})
+    # "In focus until 11:50" beside the people: one query for the list (members.status).
+    people = {other.pk for entry in entries for other in entry.others}
+    busy = busy_until(user_ids=people, now=timezone.now())
+    return render(request, "conversations/list.html", {"entries": entries, "busy": busy})
 
 
 @login_required
@@ -98,6 +103,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             "new_from": new_from,
             "reactions": REACTIONS,
             "read_marks": selectors.read_marks(conversation=conversation, viewer=user),
+            "busy": busy_until(user_ids=[other.pk for other in others], now=timezone.now()),
             "form": form,
         },
         status=status,

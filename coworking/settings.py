@@ -254,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.digest_tick",
         "schedule": crontab(minute=7),
     },
+    # Notices held during a focus block go out in one batch at its end (notifications/holds.py).
+    "notifications-held-release": {
+        "task": "notifications.tasks.held_release_tick",
+        "schedule": 30.0,
+    },
     # Members hear of messages they have left unread for 10 minutes (conversations/tasks.py).
     "conversations-unread": {"task": "conversations.tasks.unread_tell_tick", "schedule": 60.0},
     # Closing is a conditional UPDATE, so a late or doubled tick closes nothing twice.

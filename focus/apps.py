@@ -7,6 +7,7 @@ class FocusConfig(AppConfig):
     verbose_name = _("Focus sessions")
 
     def ready(self) -> None:
-        from focus import privacy
+        from focus import presence, privacy
 
         privacy.register()
+        presence.register()

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from members.models import Interest, Profile, User
 from members.services import blocked_user_ids
+from notifications.holds import SHOWN
 from notifications.models import Notification
 
 AWAY_FOR = timedelta(days=7)
@@ -127,6 +128,7 @@ def digest_content(*, user: User, now: datetime | None = None) -> DigestContent:
     return DigestContent(
         notifications=list(
             Notification.objects.filter(
+                SHOWN,
                 user=user,
                 for_digest=True,
                 read_at__isnull=True,

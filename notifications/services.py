@@ -11,6 +11,7 @@ from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
 
 from members.models import User
+from notifications.holds import SHOWN, held_until
 from notifications.models import Channel, Kind, Notification, Preference
 from notifications.signals import notices_changed
 
@@ -80,10 +81,18 @@ def notify(
 
     Callers record the notice before claiming their email (`core.emails.send_once`), outside
     any lock: a duplicate task, or the retry after a failed email, finds the notice already
-    recorded and adds nothing."""
+    recorded and adds nothing.
+
+    A member busy now (in focus: `notifications.holds`) is told nothing yet: the notice is
+    recorded held until then, hidden from their pages, and `email` is False; the release
+    shows it and puts it in one batch email with the others held (`held_email`)."""
     channel = channel_for(user=user, kind=kind)
+    emailed = channel in EMAILED and user.is_active and user.deleted_at is None
     existing = Notification.objects.filter(user=user, key=key).first()
     if existing is None:
+        moment = now or timezone.now()
+        # A member in focus hears of it when the block ends, in one batch (notifications.holds).
+        until = held_until(user_id=user.pk, now=moment)
         with translation.override(user.language), timezone.override(user.time_zone):
             rendered = str(text)
             if params:
@@ -98,24 +107,27 @@ def notify(
                     url=url,
                     in_app=channel != Channel.EMAIL,
                     for_digest=channel == Channel.DIGEST,
-                    created_at=now or timezone.now(),
+                    created_at=moment,
+                    held_until=until,
+                    held_email=emailed and until is not None,
                 )
                 existing.about.set(list(about))
         except IntegrityError:
             # A concurrent run of the same task recorded it first.
             existing = Notification.objects.get(user=user, key=key)
         else:
-            if existing.in_app:
+            if existing.in_app and until is None:
                 notices_changed.send(sender=Notification, user=user)
-    emailed = channel in EMAILED and user.is_active and user.deleted_at is None
-    return Delivery(notification=existing, email=emailed)
+    # A held notice is emailed with its batch, however often its task asks again.
+    return Delivery(notification=existing, email=emailed and existing.held_until is None)
 
 
 def notifications_mark_read(
     *, user: User, ids: list[int] | None = None, now: datetime | None = None
 ) -> int:
     """Mark the member's notifications read: those in `ids`, or all of them."""
-    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    # Held notices wait unread for their release, even on "mark all as read".
+    unread = Notification.objects.filter(SHOWN, user=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     marked = unread.update(read_at=now or timezone.now())

@@ -12,7 +12,8 @@ from django.utils import timezone
 from core.emails import email_for, send_once
 from members.models import User
 from notifications.digest import digest_content, digest_recipients
-from notifications.models import Digest, week_of
+from notifications.holds import held_due, held_release
+from notifications.models import Digest, Notification, week_of
 
 EMAIL_RETRY = {
     "autoretry_for": (smtplib.SMTPException, OSError),
@@ -79,4 +80,57 @@ def digest_send(user_id: int, week: str) -> None:
         give_back=lambda: Digest.objects.filter(
             user=user, week=monday, sent_at=claimed_at
         ).delete(),
+    )
+
+
+# Held notices (notifications.holds) ------------------------------------------------------
+
+
+@shared_task(ignore_result=True)
+def held_release_tick() -> int:
+    """Beat runs this every 30 seconds: each member whose held notices are due (their focus
+    block ended) gets them in one `held_batch_send`. Returns how many members were queued."""
+    user_ids = held_due(now=timezone.now())
+    for user_id in user_ids:
+        held_batch_send.delay(user_id)
+    return len(user_ids)
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def held_batch_send(user_id: int) -> None:
+    """Show the member's due held notices (their bell updates live), then send the ones that
+    were to be emailed in ONE email, "While you were focusing", at most once
+    (`core.emails.send_once`): the claim turns their `held_email` off under row locks, so a
+    concurrent run finds nothing left to send; a failed send turns it back on for the retry
+    (the notices stay shown meanwhile); a worker dying mid-send loses the batch rather than
+    doubling it."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    held_release(user=user, now=timezone.now())
+    if not user.is_active or user.deleted_at is not None:
+        return
+    claimed: list[int] = []
+
+    def claim() -> int:
+        to_email = Notification.objects.select_for_update().filter(
+            user=user, released_at__isnull=False, held_email=True
+        )
+        claimed[:] = to_email.values_list("pk", flat=True)
+        return Notification.objects.filter(pk__in=claimed).update(held_email=False)
+
+    send_once(
+        claim=claim,
+        send=lambda: email_for(
+            user=user,
+            template="notifications/email/held_batch",
+            context={
+                "notifications": list(
+                    Notification.objects.filter(pk__in=claimed).order_by("created_at", "pk")
+                )
+            },
+        ).send(),
+        give_back=lambda: Notification.objects.filter(pk__in=claimed, held_email=False).update(
+            held_email=True
+        ),
     )

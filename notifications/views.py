@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from members.models import User
 from notifications.forms import PreferencesForm
+from notifications.holds import SHOWN
 from notifications.models import Notification
 from notifications.selectors import notifications_listed
 from notifications.services import notifications_mark_read, preferences_set
@@ -34,7 +35,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Follow a notification's link, marking it read on the way."""
     user: User = request.user  # type: ignore[assignment]
-    notification = get_object_or_404(Notification, pk=pk, user=user, in_app=True)
+    notification = get_object_or_404(Notification, SHOWN, pk=pk, user=user, in_app=True)
     notifications_mark_read(user=user, ids=[notification.pk])
     target = notification.url
     if not target or not url_has_allowed_host_and_scheme(

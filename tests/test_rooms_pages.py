@@ -118,8 +118,8 @@ def test_the_lobby_reads_a_fixed_number_of_queries(
 
     fill(2)
     as_alice.get(LOBBY)  # Warm up the session and the cache.
-    # The header's unread notifications count among them.
-    with django_assert_max_num_queries(13) as few:
+    # The header's unread notifications count among them, and who is in focus (one query).
+    with django_assert_max_num_queries(14) as few:
         as_alice.get(LOBBY)
     fill(6)
     with django_assert_max_num_queries(len(few.captured_queries)):

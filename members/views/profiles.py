@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -12,6 +13,7 @@ from members.forms import AcquaintanceNoteForm, ProfileForm
 from members.models import Acquaintance, Profile, User
 from members.selectors import profile_for_viewer
 from members.signals import onboarding_completed
+from members.status import busy_until
 
 
 def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpResponse:
@@ -96,6 +98,12 @@ def profile_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     if request.user.is_authenticated and request.user.pk != member_id:
         acquaintance = Acquaintance.objects.filter(owner=request.user, other_id=member_id).first()
         is_blocked = request.user.blocks_made.filter(blocked_id=member_id).exists()
+    # Whether they are in focus now is for members, never for visitors of a public profile.
+    busy = (
+        busy_until(user_ids=[member_id], now=timezone.now())
+        if request.user.is_authenticated
+        else {}
+    )
     return render(
         request,
         "members/profile_detail.html",
@@ -105,6 +113,7 @@ def profile_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "acquaintance": acquaintance,
             "is_self": request.user.pk == member_id,
             "is_blocked": is_blocked,
+            "busy": busy,
             "note_form": AcquaintanceNoteForm(instance=acquaintance, prefix=f"note-{member_id}")
             if acquaintance
             else None,
