@@ -75,3 +75,40 @@ def test_the_page_shows_the_moment_and_sends_away_who_has_no_seat(alice: User, b
     refused = client_for(bob).get(f"/focus/{block.pk}/", follow=True)
     assert "You have no seat in this block." in refused.content.decode()
     assert Client().get(f"/focus/{block.pk}/").status_code == 302
+
+
+def test_the_moment_is_computed_from_the_stored_start_across_the_phases_and_a_long_drop(
+    alice: User, bob: User
+) -> None:
+    from focus.sessions import seat_arrive, session_state
+
+    block = FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC, minutes=50)
+    for member in (alice, bob):
+        Seat.objects.create(block=block, user=member)
+    expected = [
+        (timedelta(minutes=-5), "before", MONDAY_NINE_UTC),
+        (timedelta(minutes=1), "check_in", MONDAY_NINE_UTC + timedelta(minutes=3)),
+        (timedelta(minutes=3), "work", MONDAY_NINE_UTC + timedelta(minutes=47)),
+        (timedelta(minutes=46, seconds=59), "work", MONDAY_NINE_UTC + timedelta(minutes=47)),
+        (timedelta(minutes=47), "check_out", MONDAY_NINE_UTC + timedelta(minutes=50)),
+        (timedelta(minutes=50), "over", None),
+    ]
+    for offset, phase, ends_at in expected:
+        with time_machine.travel(MONDAY_NINE_UTC + offset, tick=False):
+            state = session_state(block=block, seat=None, now=timezone.now())
+        assert state["phase"] == phase, offset
+        assert state["ends_at"] == (ends_at.isoformat() if ends_at else None), offset
+
+    with time_machine.travel(MONDAY_NINE_UTC + timedelta(minutes=1), tick=False):
+        arrival = seat_arrive(block=block, user=alice)
+        assert arrival.seat is not None and arrival.seat.table == 1
+        seat_arrive(block=block, user=bob)
+    # Alice's connection drops for two minutes in the work: she keeps her seat and table,
+    # and her page comes back to the same countdown.
+    with time_machine.travel(MONDAY_NINE_UTC + timedelta(minutes=12), tick=False):
+        back = seat_arrive(block=block, user=alice)
+        state = session_state(block=block, seat=back.seat, now=timezone.now())
+    assert not back.seated_late and state["table"] == 1
+    assert state["phase"] == "work"
+    assert state["ends_at"] == (MONDAY_NINE_UTC + timedelta(minutes=47)).isoformat()
+    assert {mate["user"]["id"] for mate in state["tablemates"]} == {alice.pk, bob.pk}
