@@ -237,6 +237,8 @@ CELERY_BEAT_SCHEDULE = {
     "events-reminders": {"task": "events.tasks.reminders_tick", "schedule": 60.0},
     # People in an event's room are invited to the cafeteria when it ends (events/tasks.py).
     "events-wrap-up": {"task": "events.tasks.events_wrap_up_tick", "schedule": 60.0},
+    # Focus blocks that ended count their no-shows, each block once (focus/standing.py).
+    "focus-wrap-up": {"task": "focus.tasks.blocks_wrap_up_tick", "schedule": 60.0},
     # Lobbies list an event's room as soon as it opens (rooms/tasks.py).
     "rooms-opened": {"task": "rooms.tasks.rooms_opened_tick", "schedule": 60.0},
     # Recurring sessions: the next eight weeks are always on the calendar.

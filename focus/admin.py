@@ -1,9 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from focus.models import FocusBlock, FocusMember, FocusSeries, Seat
+from focus.standing import no_shows_reset
 
 
 class SeatInline(admin.TabularInline):
@@ -57,5 +60,21 @@ class FocusSeriesAdmin(admin.ModelAdmin):
 @admin.register(FocusMember)
 class FocusMemberAdmin(admin.ModelAdmin):
     list_display = ("user", "share_stats", "drop_in_only_until", "no_shows_reset_at")
-    search_fields = ("user__email", "user__name")
+    search_fields = ("user__email", "user__display_name")
     raw_id_fields = ("user",)
+    actions = ["reset_no_shows"]
+
+    @admin.action(description=_("Reset no-shows"), permissions=["change"])
+    def reset_no_shows(self, request: HttpRequest, queryset: QuerySet[FocusMember]) -> None:
+        # Earlier no-shows stop counting and drop-in only ends (docs/focus.md).
+        count = no_shows_reset(members=queryset, now=timezone.now())
+        self.message_user(
+            request,
+            ngettext(
+                "No-shows reset for %(count)d member: they can book ahead again.",
+                "No-shows reset for %(count)d members: they can book ahead again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -11,3 +11,8 @@ class FocusConfig(AppConfig):
 
         privacy.register()
         presence.register()
+        # The member's focus figures on their profile (focus/stats.py).
+        from focus.stats import stats_profile_section
+        from members.profile_sections import profile_section_register
+
+        profile_section_register(key="focus-stats", maker=stats_profile_section)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
+from focus.standing import booking_ahead_check, seat_cancel_record
 from members.models import User
 
 # A member may drop in to a block starting within this long (or already running).
@@ -53,6 +54,8 @@ def seat_book(
     when they already have one. Seats are counted under the block's row lock, so fifty
     members booking the last seats at once get exactly as many seats as are left."""
     now = now or timezone.now()
+    if not dropped_in:
+        booking_ahead_check(user=user, now=now)
     block = FocusBlock.objects.select_for_update(no_key=True).get(pk=block.pk)
     if block.cancelled_at is not None:
         raise BlockCancelled
@@ -71,7 +74,7 @@ def seat_cancel(*, seat: Seat, now: datetime | None = None) -> Seat:
     now = now or timezone.now()
     if seat.block.ends_at <= now:
         raise BlockOver
-    Seat.objects.filter(pk=seat.pk, cancelled_at__isnull=True).update(cancelled_at=now)
+    seat_cancel_record(seat=seat, now=now)
     seat.refresh_from_db()
     return seat
 

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from focus import views
+from focus import views, views_standing
 
 app_name = "focus"
 
 urlpatterns = [
     path("", views.blocks, name="blocks"),
     path("drop-in/", views.drop_in, name="drop_in"),
+    path("share-stats/", views_standing.share_stats, name="share_stats"),
     path("<int:pk>/", views.session, name="session"),
     path("<int:pk>/book/", views.book, name="book"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),

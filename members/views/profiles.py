@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from members import services
 from members.forms import AcquaintanceNoteForm, ProfileForm
 from members.models import Acquaintance, Profile, User
+from members.profile_sections import profile_sections_for
 from members.selectors import profile_for_viewer
 from members.signals import onboarding_completed
 from members.status import busy_until
@@ -113,6 +114,8 @@ def profile_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "acquaintance": acquaintance,
             "is_self": request.user.pk == member_id,
             "is_blocked": is_blocked,
+            # What other apps show here (members/profile_sections.py).
+            "sections": profile_sections_for(member=profile.user, viewer=request.user),
             "busy": busy,
             "note_form": AcquaintanceNoteForm(instance=acquaintance, prefix=f"note-{member_id}")
             if acquaintance
