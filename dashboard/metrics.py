@@ -28,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncWeek
 
 from events.models import Event, Rsvp
+from focus.models import FocusBlock, Seat
 from matching.apps import COMMUNITY_SLUG
 from matching.models import Meeting, Participation, Round
 from matching.selectors import follow_ups_close_at
@@ -371,6 +372,104 @@ def events(period: Period) -> list[EventBucket]:
             )
         )
     return buckets
+
+
+# Focus sessions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FocusBucket:
+    day: date
+    blocks: int  # held: started in the period, not cancelled
+    attended: int  # seats whose member arrived
+
+
+@dataclass(frozen=True)
+class FocusStats:
+    buckets: list[FocusBucket]
+    capacity: int  # seats offered by the blocks held
+    booked: int  # seats held in them (not given back)
+    # Blocks wrapped up (ended, no-shows counted): seats held 15 minutes before the start
+    # (kept, or given back later), and those whose member did not come.
+    expected: int
+    no_shows: int
+    # Attended seats by the hour their block started, in the community's zone (0–23).
+    by_hour: dict[int, int]
+
+    @property
+    def blocks(self) -> int:
+        return sum(b.blocks for b in self.buckets)
+
+    @property
+    def attended(self) -> int:
+        return sum(b.attended for b in self.buckets)
+
+    @property
+    def fill_rate(self) -> float | None:
+        return self.booked / self.capacity if self.capacity else None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return self.no_shows / self.expected if self.expected else None
+
+
+def focus(period: Period) -> FocusStats:
+    """Focus blocks held in the period (started in it, not cancelled) by day or week, with
+    their capacity; their seats booked, attended and missed, by bucket and starting hour.
+    Two queries: the blocks, then their seats (so the seat join cannot multiply the
+    capacities)."""
+    zone = community_zone()
+    held = FocusBlock.objects.filter(
+        cancelled_at__isnull=True, starts_at__gte=period.start, starts_at__lte=period.end
+    )
+    per_bucket: dict[date, dict[str, int]] = {}
+    capacity = 0
+    for block_row in (
+        held.annotate(bucket=period.trunc("starts_at"))
+        .values("bucket")
+        .annotate(count=Count("pk"), offered=Sum("capacity"))
+        .order_by()
+    ):
+        per_bucket[_day(block_row["bucket"])] = {"blocks": block_row["count"], "attended": 0}
+        capacity += block_row["offered"] or 0
+    kept = Q(cancelled_at__isnull=True)
+    wrapped = Q(block__wrapped_at__isnull=False)
+    booked = expected = no_shows = 0
+    by_hour: dict[int, int] = {}
+    for row in (
+        Seat.objects.filter(block__in=held)
+        .annotate(
+            bucket=period.trunc("block__starts_at"),
+            hour=ExtractHour("block__starts_at", tzinfo=zone),
+        )
+        .values("bucket", "hour")
+        .annotate(
+            booked=Count("pk", filter=kept),
+            attended=Count("pk", filter=kept & Q(arrived_at__isnull=False)),
+            # A seat given back late is a no-show (focus/standing.py): it was expected.
+            expected=Count("pk", filter=wrapped & (kept | Q(no_show=True))),
+            no_shows=Count("pk", filter=wrapped & Q(no_show=True)),
+        )
+        .order_by()
+    ):
+        bucket = per_bucket.setdefault(_day(row["bucket"]), {"blocks": 0, "attended": 0})
+        bucket["attended"] += row["attended"]
+        booked += row["booked"]
+        expected += row["expected"]
+        no_shows += row["no_shows"]
+        if row["attended"]:
+            by_hour[row["hour"]] = by_hour.get(row["hour"], 0) + row["attended"]
+    return FocusStats(
+        buckets=[
+            FocusBucket(day=day, **per_bucket.get(day, {"blocks": 0, "attended": 0}))
+            for day in period.buckets()
+        ],
+        capacity=capacity,
+        booked=booked,
+        expected=expected,
+        no_shows=no_shows,
+        by_hour=by_hour,
+    )
 
 
 # Newsletter --------------------------------------------------------------------------------

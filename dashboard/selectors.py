@@ -260,6 +260,56 @@ def _events_section(period: metrics.Period, buckets: list[metrics.EventBucket]) 
     )
 
 
+def _focus_section(period: metrics.Period, stats: metrics.FocusStats) -> Section:
+    zone = metrics.community_zone().key
+    unit = _("week") if period.by_week else _("day")
+    sessions_chart = charts.bar_chart(
+        key="focus-sessions",
+        title=_("Focus sessions per %(unit)s") % {"unit": unit},
+        description=_("%(blocks)s blocks held, where members sat %(attended)s times in all.")
+        % {"blocks": _count(stats.blocks), "attended": _count(stats.attended)},
+        labels=[_bucket_label(b.day, period) for b in stats.buckets],
+        series=[
+            Series(_("Blocks held"), [b.blocks for b in stats.buckets]),
+            Series(_("Members who came"), [b.attended for b in stats.buckets]),
+        ],
+        formatter=_count,
+        label_column=_("Week of") if period.by_week else _("Day"),
+    )
+    hours_chart = charts.bar_chart(
+        key="focus-hours",
+        title=_("When members work together"),
+        description=_("Members who came to a focus block, by the hour it started (%(zone)s).")
+        % {"zone": zone},
+        labels=[f"{hour:02d}" for hour in metrics.HOURS],
+        series=[Series(_("Members who came"), [stats.by_hour.get(h, 0) for h in metrics.HOURS])],
+        formatter=_count,
+        label_column=_("Hour"),
+    )
+    return Section(
+        key="focus",
+        title=_("Focus sessions"),
+        headlines=[
+            Headline(_("Blocks held"), _count(stats.blocks)),
+            Headline(_("Members who came"), _count(stats.attended), _("seats, counted per block")),
+            Headline(
+                _("Fill rate"),
+                _percent(stats.fill_rate) if stats.fill_rate is not None else "–",
+                _("%(booked)s of %(capacity)s seats booked")
+                % {"booked": _count(stats.booked), "capacity": _count(stats.capacity)},
+            ),
+            Headline(
+                _("No-show rate"),
+                _percent(stats.no_show_rate) if stats.no_show_rate is not None else "–",
+                _("%(missed)s of %(expected)s seats of ended blocks")
+                % {"missed": _count(stats.no_shows), "expected": _count(stats.expected)},
+            ),
+        ],
+        charts=[sessions_chart, hours_chart],
+        note=_("Hours are the community's time zone, %(zone)s.") % {"zone": zone},
+    )
+
+
 def _newsletter_section(period: metrics.Period, stats: metrics.NewsletterStats) -> Section:
     chart = charts.bar_chart(
         key="newsletter",
@@ -307,6 +357,7 @@ class Figures:
     room_use: dict[str, metrics.RoomUse]
     events: list[metrics.EventBucket]
     newsletter: metrics.NewsletterStats | None
+    focus: metrics.FocusStats
 
 
 # A year of rounds reads every seat of them (a million rows at 100,000 members: about a third
@@ -319,7 +370,7 @@ def figures_for(*, days: int, now: datetime, programme: str = COMMUNITY_SLUG) ->
     # Keyed by the five-minute slot as well: everyone sees the same figures within a slot, and
     # new ones from the next slot on, whatever the cache's own clock.
     slot = int(now.timestamp()) // CACHE_SECONDS
-    key = f"dashboard:figures:v3:{days}:{programme}:{slot}"
+    key = f"dashboard:figures:v4:{days}:{programme}:{slot}"
     cached = cache.get(key)
     if isinstance(cached, Figures):
         return cached
@@ -336,6 +387,7 @@ def figures_for(*, days: int, now: datetime, programme: str = COMMUNITY_SLUG) ->
         room_use=metrics.room_use(period),
         events=metrics.events(period),
         newsletter=metrics.newsletter(period) if metrics.newsletter_installed() else None,
+        focus=metrics.focus(period),
     )
     cache.set(key, figures, CACHE_SECONDS)
     return figures
@@ -355,6 +407,7 @@ def dashboard_for(*, days: int, now: datetime, programme: str = COMMUNITY_SLUG) 
         _pairs_section(period, figures.opt_in, figures.rounds),
         _rooms_section(period, figures.room_use),
         _events_section(period, figures.events),
+        _focus_section(period, figures.focus),
     ]
     if figures.newsletter is not None:
         sections.append(_newsletter_section(period, figures.newsletter))
