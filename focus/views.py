@@ -32,15 +32,27 @@ def blocks(request: HttpRequest) -> HttpResponse:
     return render(request, "focus/blocks.html", {"blocks": upcoming, "drop_in": soon})
 
 
-def _act(request: HttpRequest, action: Callable[[], object], done: str) -> HttpResponse:
-    """Run a seat action; its refusal or `done` as the message, back to the list."""
+def _act(
+    request: HttpRequest, action: Callable[[], object], done: Callable[[object], str] | str
+) -> HttpResponse:
+    """Run a seat action; its refusal or `done` (or `done(result)`) as the message, back
+    to the list."""
     try:
-        action()
+        result = action()
     except FocusError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, done)
+        messages.success(request, done(result) if callable(done) else done)
     return redirect("focus:blocks")
+
+
+def _given_back(seat: object) -> str:
+    if isinstance(seat, Seat) and seat.no_show:
+        return _(
+            "Your seat is free for someone else now. Giving it back less than 15 minutes"
+            " before the start counts as a missed session."
+        )
+    return _("Your seat is free for someone else now.")
 
 
 @login_required
@@ -62,9 +74,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     seat = get_object_or_404(
         Seat.objects.select_related("block"), block_id=pk, user=user, cancelled_at__isnull=True
     )
-    return _act(
-        request, lambda: seat_cancel(seat=seat), _("Your seat is free for someone else now.")
-    )
+    return _act(request, lambda: seat_cancel(seat=seat), _given_back)
 
 
 @login_required

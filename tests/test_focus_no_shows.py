@@ -237,9 +237,12 @@ def test_giving_a_seat_back_less_than_15_minutes_before_counts_as_a_no_show(
     client = client_for(alice)
 
     with time_machine.travel(early.starts_at - timedelta(minutes=15), tick=False):
-        client.post(f"/focus/{early.pk}/cancel/")
+        free = client.post(f"/focus/{early.pk}/cancel/", follow=True).content.decode()
     with time_machine.travel(late.starts_at - timedelta(minutes=14), tick=False):
         page = client.post(f"/focus/{late.pk}/cancel/", follow=True).content.decode()
+
+    assert "counts as a missed session" not in free
+    assert "Giving it back less than 15 minutes before the start counts as a missed" in page
 
     assert not Seat.objects.get(block=early).no_show
     assert Seat.objects.get(block=late).no_show
