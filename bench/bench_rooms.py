@@ -123,9 +123,10 @@ def _env(port: int, static_root: str, redis_url: str) -> dict[str, str]:
     }
 
 
-def _create_database() -> None:
-    """A new scratch database each run, so every run measures the same thing."""
-    name = DATABASE_URL.rsplit("/", 1)[1]
+def _create_database(url: str = DATABASE_URL) -> None:
+    """A new scratch database each run (this bench's, or that of `url`), so every run
+    measures the same thing."""
+    name = url.rsplit("/", 1)[1]
     for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
         subprocess.run(
             ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql],
@@ -135,9 +136,9 @@ def _create_database() -> None:
 
 
 @contextmanager
-def _redis() -> Iterator[str]:
-    """The Redis URL to use: BENCH_ROOMS_REDIS_URL, or a private server for the run's length.
-    Its database REDIS_DB is flushed first."""
+def _redis(db: int = REDIS_DB) -> Iterator[str]:
+    """The Redis URL to use: BENCH_ROOMS_REDIS_URL, or a private server for the run's length
+    (its database `db`). The database is flushed first."""
     import redis
 
     if REDIS_URL:
@@ -150,7 +151,7 @@ def _redis() -> Iterator[str]:
         command += ["--save", "", "--appendonly", "no"]
         log = ROOT / "bench" / "results" / "rooms-redis.log"
         with _server(command, dict(os.environ), log) as pid:
-            url = f"redis://127.0.0.1:{port}/{REDIS_DB}"
+            url = f"redis://127.0.0.1:{port}/{db}"
             for _ in range(100):
                 if _proc_state(pid) == "Z":
                     raise RuntimeError(f"redis-server exited; see {log}")
