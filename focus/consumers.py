@@ -46,11 +46,6 @@ def _arrive(room_id: int, user: User) -> tuple[FocusBlock, sessions.Arrival, dic
 
 
 @database_sync_to_async
-def _seat_now(seat_id: int) -> Seat:
-    return Seat.objects.select_related("block").get(pk=seat_id)
-
-
-@database_sync_to_async
 def _goal(seat_id: int, goal: str) -> Seat:
     seat = Seat.objects.select_related("block", "user").get(pk=seat_id)
     if seat.cancelled_at is not None or seat.block.ends_at <= timezone.now():
@@ -130,12 +125,17 @@ class FocusFrames(MemberSocket):
         """Tell the page each phase change at its moment, until the block is over."""
         assert self.block is not None
         block = self.block
+        at = timezone.now()
         while True:
-            moment = moment_at(block.starts_at, block.minutes, timezone.now())
-            if moment.ends_at is None:
+            boundary = moment_at(block.starts_at, block.minutes, at).ends_at
+            if boundary is None:
                 return
-            await asyncio.sleep(max(0.0, (moment.ends_at - timezone.now()).total_seconds()))
-            await self._phase_changed(moment.ends_at)
+            # Event loops' timers may fire a little early (uvloop's by a millisecond): wait
+            # out the rest, and go on from the boundary itself, so no change is told twice.
+            while (left := (boundary - timezone.now()).total_seconds()) > 0:
+                await asyncio.sleep(left)
+            await self._phase_changed(boundary)
+            at = boundary
 
     async def _phase_changed(self, at: datetime) -> None:
         assert self.block is not None
@@ -151,8 +151,11 @@ class FocusFrames(MemberSocket):
         )
         if moment.phase == Phase.CHECK_IN and self.seat is not None:
             tables = await _tables_of(block)
-            self.seat = await _seat_now(self.seat.pk)
-            await self._seated(tables.get(self.seat.table or 0, []))
+            # The one answer says every table's people: this member's table is read from it.
+            for number, mates in tables.items():
+                if any(mate["user"]["id"] == self.user.pk for mate in mates):
+                    self.seat.table = number
+                    await self._seated(mates)
 
     async def _seated(self, mates: list[dict[str, Any]]) -> None:
         """Tell the page its table, and hear of its tablemates from now on."""
