@@ -80,8 +80,15 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def drop_in(request: HttpRequest) -> HttpResponse:
+    """A seat in the block starting now or soon, and straight into it."""
     user: User = request.user  # type: ignore[assignment]
-    return _act(request, lambda: block_drop_in(user=user), _("You dropped in. Welcome!"))
+    try:
+        seat = block_drop_in(user=user)
+    except FocusError as refused:
+        messages.error(request, str(refused))
+        return redirect("focus:blocks")
+    messages.success(request, _("You dropped in. Welcome!"))
+    return redirect("focus:session", seat.block_id)
 
 
 @login_required

@@ -51,7 +51,25 @@ def test_dropping_in_takes_a_seat_in_the_block_about_to_start(alice: User) -> No
     dropped = client.post("/focus/drop-in/", follow=True).content.decode()
 
     assert "You dropped in. Welcome!" in dropped
-    assert Seat.objects.get(user=alice).dropped_in
+    seat = Seat.objects.get(user=alice)
+    assert seat.dropped_in
+    # Straight into the block's page.
+    assert f'data-socket-path="/ws/focus/focus-{seat.block_id}/"' in dropped
+
+
+def test_a_block_that_has_ended_sends_its_members_back_to_the_list(alice: User) -> None:
+    block = FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC, minutes=25)
+    Seat.objects.create(block=block, user=alice)
+    client = client_for(alice)
+
+    with time_machine.travel(MONDAY_NINE_UTC + timedelta(minutes=30), tick=False):
+        # Just over: the check-out may still be answered on the page.
+        assert client.get(f"/focus/{block.pk}/").status_code == 200
+    with time_machine.travel(MONDAY_NINE_UTC + timedelta(hours=2), tick=False):
+        gone = client.get(f"/focus/{block.pk}/", follow=True).content.decode()
+        assert "This block has ended." in gone
+        booked = client.post(f"/focus/{block.pk}/book/", follow=True).content.decode()
+        assert "This block has ended." in booked
 
 
 def test_only_members_by_post(alice: User) -> None:
