@@ -228,7 +228,7 @@ def no_show_tell(*, seat_id: int, restricted_until: datetime | None = None) -> N
             user=user,
             template="focus/email/no_show",
             context={
-                "block": block,
+                "focus_block": block,
                 "restricted_until": restricted_until,
                 "blocks_url": reverse("focus:blocks"),
             },

@@ -89,6 +89,8 @@ def test_the_wrap_up_tells_who_did_not_come_kindly_and_once(
     email = smtp.wait_for(alice.email)
     assert str(email["Subject"]) == "We missed you at the 10:00 focus session"
     assert "give back your seat up to 15 minutes before" in body(email)
+    html = str(email.get_body(preferencelist=("html",)).get_content())
+    assert "We missed you at the 10:00 focus session on" in html
     assert "drop in" not in body(email)
 
     # The next tick, and a redelivered task, add nothing.
