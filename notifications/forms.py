@@ -11,6 +11,9 @@ HELP = {
     Kind.PAIR_CREATED: _("Who you are meeting this round (or that nobody was left this time)."),
     Kind.PAIR_FOLLOW_UP: _("One short question after a round: did you meet?"),
     Kind.EVENT_REMINDER: _("A day before and 15 minutes before an event you are going to."),
+    Kind.FOCUS_REMINDER: _(
+        "5 minutes before a focus session you have a seat in, to join in one click."
+    ),
     Kind.WAITLIST_PROMOTED: _("A seat freed up at an event where you were on the waiting list."),
     Kind.MENTION: _(
         "Someone mentions you in a room while you are away. At most one email per room "

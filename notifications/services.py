@@ -20,12 +20,16 @@ CONFIGURABLE = [
     Kind.PAIR_CREATED,
     Kind.PAIR_FOLLOW_UP,
     Kind.EVENT_REMINDER,
+    Kind.FOCUS_REMINDER,
     Kind.WAITLIST_PROMOTED,
     Kind.MENTION,
     Kind.MESSAGE,
 ]
 DEFAULT_CHANNEL = Channel.BOTH
 EMAILED = {Channel.BOTH, Channel.EMAIL}
+# Reminders of something about to start are told at once, even in focus: held until the
+# block's end they would come too late to be of use.
+NEVER_HELD = {Kind.EVENT_REMINDER, Kind.FOCUS_REMINDER}
 
 
 def channels_for(*, user: User) -> dict[str, str]:
@@ -92,7 +96,7 @@ def notify(
     if existing is None:
         moment = now or timezone.now()
         # A member in focus hears of it when the block ends, in one batch (notifications.holds).
-        until = held_until(user_id=user.pk, now=moment)
+        until = None if kind in NEVER_HELD else held_until(user_id=user.pk, now=moment)
         with translation.override(user.language), timezone.override(user.time_zone):
             rendered = str(text)
             if params:

@@ -515,6 +515,7 @@ def test_saving_notification_settings(as_alice: Client, alice: User) -> None:
         "pair_created": "email",
         "pair_follow_up": "in_app",
         "event_reminder": "both",
+        "focus_reminder": "email",
         "waitlist_promoted": "digest",
         "mention": "in_app",
         "message": "email",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -16,6 +17,8 @@ from conversations.models import Participant
 from conversations.services import direct_conversation_start, message_post
 from events import tasks as event_tasks
 from events.models import Rsvp
+from focus import tasks as focus_tasks
+from focus.models import FocusBlock, Seat
 from matching import tasks as matching_tasks
 from members.models import User
 from notifications.models import Channel, Kind, Notification, Preference
@@ -65,6 +68,14 @@ def event_reminder(who: User) -> None:
     event_tasks.reminder_send(rsvp.pk, "soon")
 
 
+def focus_reminder(who: User) -> None:
+    starts_at = (timezone.now() + timedelta(days=1)).replace(minute=30, second=0, microsecond=0)
+    block = FocusBlock.objects.create(starts_at=starts_at)
+    seat = Seat.objects.create(block=block, user=who, booked_at=starts_at - timedelta(hours=1))
+    with time_machine.travel(starts_at - timedelta(minutes=4), tick=False):
+        focus_tasks.focus_reminder_send(seat.pk)
+
+
 def waitlist_promoted(who: User) -> None:
     event = EventFactory.create()
     rsvp = RsvpFactory.create(
@@ -95,6 +106,7 @@ CAUSES: dict[str, Callable[[User], None]] = {
     Kind.PAIR_CREATED: pair_created,
     Kind.PAIR_FOLLOW_UP: pair_follow_up,
     Kind.EVENT_REMINDER: event_reminder,
+    Kind.FOCUS_REMINDER: focus_reminder,
     Kind.WAITLIST_PROMOTED: waitlist_promoted,
     Kind.MENTION: mention,
     Kind.MESSAGE: private_message,

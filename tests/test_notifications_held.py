@@ -23,7 +23,7 @@ from members.models import User
 from notifications.digest import digest_content
 from notifications.models import Channel, Kind, Notification, Preference
 from notifications.selectors import notifications_listed, unread_count
-from notifications.services import notifications_mark_read, notify
+from notifications.services import NEVER_HELD, notifications_mark_read, notify
 from notifications.signals import notices_changed
 from notifications.tasks import held_batch_send, held_release_tick
 from tests.conftest import SmtpSink, free_port
@@ -119,7 +119,7 @@ def test_a_message_to_a_member_in_focus_waits_and_comes_in_one_batch_after_the_b
     assert len(smtp.messages) == 1 and rung == []
 
 
-@pytest.mark.parametrize("kind", list(CAUSES))
+@pytest.mark.parametrize("kind", sorted(set(CAUSES) - NEVER_HELD))
 def test_each_kind_told_during_focus_waits_for_the_batch(kind: str, smtp: SmtpSink) -> None:
     ana = onboarded_member("Ana", email="ana@example.com", language="en")
     in_focus(ana)
@@ -134,6 +134,22 @@ def test_each_kind_told_during_focus_waits_for_the_batch(kind: str, smtp: SmtpSi
         held_release_tick()
     [email] = to(ana, smtp)
     assert email["Subject"] == SUBJECT and notice.text in text_of(email)
+
+
+@pytest.mark.parametrize("kind", sorted(NEVER_HELD))
+def test_a_reminder_of_something_about_to_start_is_told_at_once_even_in_focus(
+    kind: str, smtp: SmtpSink
+) -> None:
+    ana = onboarded_member("Ana", email="ana@example.com", language="en")
+    in_focus(ana)
+
+    with time_machine.travel(DURING, tick=False):
+        CAUSES[kind](ana)
+
+    notice = Notification.objects.get(user=ana)
+    assert notice.held_until is None
+    assert len(to(ana, smtp)) == 1
+    assert notifications_listed(user=ana).filter(pk=notice.pk).exists()
 
 
 @pytest.mark.parametrize("state", ["no seat", "not arrived", "block over"])
@@ -166,7 +182,7 @@ def test_the_member_s_choices_decide_what_the_batch_carries(smtp: SmtpSink) -> N
         Kind.MENTION: "Site only",
         Kind.MESSAGE: "Email only",
         Kind.PAIR_CREATED: "For the digest",
-        Kind.EVENT_REMINDER: "Both ways",
+        Kind.PAIR_FOLLOW_UP: "Both ways",
     }
 
     with time_machine.travel(DURING, tick=False):
