@@ -246,6 +246,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.series_extend_tick",
         "schedule": crontab(hour="3", minute="41"),
     },
+    # Focus sessions are reminded 5 minutes before, each seat once (focus/tasks.py).
+    "focus-reminders": {"task": "focus.tasks.focus_reminders_tick", "schedule": 60.0},
+    # Power hours: every series' next four weeks of blocks are always there (focus/series.py).
+    "focus-series-extend": {
+        "task": "focus.tasks.focus_series_extend_tick",
+        "schedule": crontab(hour="3", minute="47"),
+    },
     # Newsletter sends whose worker died or whose task was lost carry on (newsletter/tasks.py).
     "newsletter-resume": {
         "task": "newsletter.tasks.newsletter_resume_tick",

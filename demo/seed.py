@@ -22,6 +22,7 @@ from demo.activity import (
 from demo.agenda import agenda_refresh
 from demo.conversations import conversations_make
 from demo.data import EVENTS
+from demo.focus import focus_refresh
 from demo.pairs import PairsReport, coffee_pairs_join, coffee_pairs_refresh
 from demo.people import acquaintances_make, last_seen_refresh, people_ensure
 from events.models import Event
@@ -54,6 +55,7 @@ def demo_seed(*, now: datetime | None = None) -> SeedReport:
     reports_make(people=people)
     conversations_make(people=people, now=now)
     newsletter_make(staff=people.staff, now=now)
+    focus_refresh(people=people, now=now)
     everyone = len(people.members) + 1
     return SeedReport(
         created=len(people.created),

@@ -1,12 +1,29 @@
+from datetime import time
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from focus.models import FocusBlock, FocusMember, FocusSeries, Seat
+from focus.series import (
+    series_apply,
+    series_extend,
+    validate_series_days,
+    validate_series_time,
+    validate_series_zone,
+)
+from focus.services import block_cancel
 from focus.standing import no_shows_reset
+from focus.tasks import seats_calendar_queue
+
+# What members' calendars show of a block: changing one sends them an update.
+CALENDAR_FIELDS = {"starts_at", "minutes", "title"}
 
 
 class SeatInline(admin.TabularInline):
@@ -36,8 +53,10 @@ class FocusBlockAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     search_fields = ("title",)
     raw_id_fields = ("created_by", "room")
-    readonly_fields = ("series", "room", "tables_at", "wrapped_at")
+    # Cancelling goes through the action ("Cancel the selected blocks"), which tells members.
+    readonly_fields = ("series", "room", "tables_at", "wrapped_at", "cancelled_at")
     inlines = [SeatInline]
+    actions = ["cancel_blocks"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FocusBlock]:
         return (
@@ -50,11 +69,94 @@ class FocusBlockAdmin(admin.ModelAdmin):
     def booked(self, block: FocusBlock) -> int:
         return block.booked  # type: ignore[attr-defined]
 
+    def save_model(
+        self, request: HttpRequest, obj: FocusBlock, form: ModelForm, change: bool
+    ) -> None:
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+        # A new time, length or title reaches the calendars of those with a seat (an update,
+        # its SEQUENCE one higher), once this commits (focus/tasks.py).
+        if change and set(form.changed_data) & CALENDAR_FIELDS:
+            seats_calendar_queue(obj.seats.filter(cancelled_at__isnull=True))
+
+    @admin.action(description=_("Cancel the selected blocks"), permissions=["change"])
+    def cancel_blocks(self, request: HttpRequest, queryset: QuerySet[FocusBlock]) -> None:
+        # Each member with a seat gets a cancellation for their calendar (focus/tasks.py).
+        now = timezone.now()
+        count = sum(block_cancel(block=block, now=now) for block in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d block cancelled: its members are told.",
+                "%(count)d blocks cancelled: their members are told.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+class FocusSeriesForm(forms.ModelForm):
+    """Power hours start on the hour or half hour, in a real zone, within their days."""
+
+    class Meta:
+        model = FocusSeries
+        fields = [
+            "title",
+            "weekday",
+            "local_time",
+            "time_zone",
+            "minutes",
+            "capacity",
+            "starts_on",
+            "ends_on",
+            "created_by",
+        ]
+
+    def clean_local_time(self) -> time:
+        value: time = self.cleaned_data["local_time"]
+        validate_series_time(value)
+        return value
+
+    def clean_time_zone(self) -> str:
+        value: str = self.cleaned_data["time_zone"]
+        validate_series_zone(value)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        validate_series_days(starts_on=cleaned.get("starts_on"), ends_on=cleaned.get("ends_on"))
+        return cleaned
+
 
 @admin.register(FocusSeries)
 class FocusSeriesAdmin(admin.ModelAdmin):
+    form = FocusSeriesForm
     list_display = ("title", "weekday", "local_time", "time_zone", "minutes", "starts_on")
     raw_id_fields = ("created_by",)
+
+    def save_model(
+        self, request: HttpRequest, obj: FocusSeries, form: ModelForm, change: bool
+    ) -> None:
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+        # The first four weeks at once; an edit moves the blocks nobody booked, and leaves
+        # the booked ones (focus/series.py).
+        now = timezone.now()
+        made = series_apply(series=obj, now=now) if change else series_extend(now=now, series=obj)
+        if made:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d block made for the coming weeks.",
+                    "%(count)d blocks made for the coming weeks.",
+                    made,
+                )
+                % {"count": made},
+                messages.SUCCESS,
+            )
 
 
 @admin.register(FocusMember)

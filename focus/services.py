@@ -5,6 +5,7 @@ seats are counted), dropping in to a block about to start, and goals."""
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -66,9 +67,13 @@ def seat_book(
         raise AlreadyBooked
     if active.count() >= block.capacity:
         raise BlockFull
-    return Seat.objects.create(block=block, user=user, booked_at=now, dropped_in=dropped_in)
+    seat = Seat.objects.create(block=block, user=user, booked_at=now, dropped_in=dropped_in)
+    # The calendar invitation, sent once this commits (focus/tasks.py).
+    _calendar_queue(Seat.objects.filter(pk=seat.pk))
+    return seat
 
 
+@transaction.atomic
 def seat_cancel(*, seat: Seat, now: datetime | None = None) -> Seat:
     """Give the seat back (free until 15 minutes before the start: docs/focus.md)."""
     now = now or timezone.now()
@@ -76,6 +81,9 @@ def seat_cancel(*, seat: Seat, now: datetime | None = None) -> Seat:
         raise BlockOver
     seat_cancel_record(seat=seat, now=now)
     seat.refresh_from_db()
+    # Its calendar entry is withdrawn (METHOD:CANCEL) once this commits, if this call gave
+    # the seat back (focus/tasks.py).
+    _calendar_queue(Seat.objects.filter(pk=seat.pk, cancelled_at=now))
     return seat
 
 
@@ -107,3 +115,27 @@ def seat_goal_set(*, seat: Seat, goal: str) -> Seat:
     seat.goal = goal
     seat.save(update_fields=["goal"])
     return seat
+
+
+@transaction.atomic
+def block_cancel(*, block: FocusBlock, now: datetime | None = None) -> bool:
+    """Staff cancel the block: nobody can book it any more, and every member with a seat in
+    it has its calendar entry withdrawn (METHOD:CANCEL, once this commits). Their seats stay
+    as they were (not given back, so no no-show counts for them). Returns whether this call
+    cancelled it (False for a block already cancelled)."""
+    now = now or timezone.now()
+    cancelled = FocusBlock.objects.filter(pk=block.pk, cancelled_at__isnull=True).update(
+        cancelled_at=now
+    )
+    block.refresh_from_db(fields=["cancelled_at"])
+    if cancelled:
+        _calendar_queue(block.seats.filter(cancelled_at__isnull=True))
+    return bool(cancelled)
+
+
+def _calendar_queue(seats: QuerySet[Seat]) -> None:
+    """Queue the calendar messages of `seats` for after the commit (focus.tasks, which
+    imports modules that import these services: imported here)."""
+    from focus.tasks import seats_calendar_queue
+
+    seats_calendar_queue(seats)

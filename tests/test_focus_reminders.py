@@ -1,0 +1,141 @@
+"""The reminder 5 minutes before a focus block (docs/focus.md, "Calendar, reminders and
+power hours"): once per seat however often the tick runs, in the member's language and
+zone, by the channel they chose, with one button to the session page; still sent after the
+worker was down if the block started only minutes ago."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.conf import settings
+
+from focus import tasks
+from focus.models import FocusBlock, Seat
+from members.models import User
+from notifications.models import Channel, Kind, Notification, Preference
+from notifications.services import CONFIGURABLE, channels_for, preferences_set
+from tests.conftest import SmtpSink
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NINE = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # 10:00 in Madrid, 03:00 in Mexico City
+
+
+def member(email: str, **fields: Any) -> User:
+    return UserFactory.create(email=email, display_name=email.split("@")[0].title(), **fields)
+
+
+def seat_in(block: FocusBlock, user: User, **fields: Any) -> Seat:
+    fields.setdefault("booked_at", block.starts_at - timedelta(days=1))
+    # Its invitation is another test's business: the seat is made directly.
+    return Seat.objects.create(block=block, user=user, **fields)
+
+
+def tick_at(moment: datetime) -> int:
+    """What beat does every minute (eager tasks: the reminders are sent inside)."""
+    with time_machine.travel(moment, tick=False):
+        return tasks.focus_reminders_tick()
+
+
+def test_the_reminder_reaches_the_member_once_in_their_language_with_a_join_button(
+    smtp: SmtpSink,
+) -> None:
+    block = FocusBlock.objects.create(starts_at=NINE, minutes=50, title="Escritura")
+    ana = member("ana@example.com", language="es", time_zone="America/Mexico_City")
+    seat = seat_in(block, ana)
+
+    assert tick_at(NINE - timedelta(minutes=6)) == 0
+    assert tick_at(NINE - timedelta(minutes=5)) == 1
+    assert tick_at(NINE - timedelta(minutes=4)) == 0  # reminded already
+    with time_machine.travel(NINE - timedelta(minutes=4), tick=False):
+        tasks.focus_reminder_send(seat.pk)  # a redelivered task
+    assert tick_at(NINE - timedelta(minutes=3)) == 0
+
+    message = smtp.wait_for("ana@example.com")
+    assert len(smtp.messages) == 1
+    assert str(message["Subject"]) == "Empieza pronto: Escritura a las 03:00"
+    text = str(message.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+    assert "America/Mexico_City" in text
+    join = f"{settings.SITE_URL}/focus/{block.pk}/"
+    assert f"Entra en la sesión: {join}" in text
+    html = str(message.get_body(preferencelist=("html",)).get_content())  # type: ignore[union-attr]
+    assert f'<a href="{join}"' in html and "Entra en la sesión</a>" in html
+    assert "<strong>Escritura</strong> empieza a las 03:00: ten listo tu objetivo" in html
+
+    notice = Notification.objects.get(user=ana)
+    assert notice.kind == Kind.FOCUS_REMINDER
+    assert notice.url == f"/focus/{block.pk}/"
+    assert "Escritura" in notice.text and "03:00" in notice.text
+
+
+def test_a_reminder_due_while_the_worker_was_down_still_goes_out_minutes_after_the_start(
+    smtp: SmtpSink,
+) -> None:
+    block = FocusBlock.objects.create(starts_at=NINE)
+    late = FocusBlock.objects.create(starts_at=NINE - timedelta(minutes=30), minutes=75)
+    bea = member("bea@example.com")
+    seat_in(block, bea)
+    seat_in(late, member("old@example.com"))
+
+    # The worker is back at 09:03: the block began 3 minutes ago (still reminded); the other
+    # began 33 minutes ago (too late to be of use).
+    assert tick_at(NINE + timedelta(minutes=3)) == 1
+    assert tick_at(NINE + timedelta(minutes=4)) == 0
+    assert [str(message["To"]) for message in smtp.messages] == ["bea@example.com"]
+    assert tick_at(NINE + timedelta(minutes=6)) == 0
+
+
+def test_reminders_follow_preferences_and_skip_seats_given_back_and_blocks_cancelled(
+    smtp: SmtpSink,
+) -> None:
+    block = FocusBlock.objects.create(starts_at=NINE)
+    quiet = member("quiet@example.com", language="en")
+    Preference.objects.create(user=quiet, kind=Kind.FOCUS_REMINDER, channel=Channel.IN_APP)
+    seat_in(block, quiet)
+    seat_in(block, member("gave-back@example.com"), cancelled_at=NINE - timedelta(hours=1))
+    seat_in(block, member("just-booked@example.com"), booked_at=NINE - timedelta(minutes=3))
+    seat_in(block, member("already-here@example.com"), arrived_at=NINE - timedelta(minutes=6))
+    cancelled = FocusBlock.objects.create(
+        starts_at=NINE, cancelled_at=NINE - timedelta(days=1), title="Gone"
+    )
+    seat_in(cancelled, member("cancelled@example.com"))
+    email_only = member("email-only@example.com")
+    Preference.objects.create(user=email_only, kind=Kind.FOCUS_REMINDER, channel=Channel.EMAIL)
+    seat_in(block, email_only)
+
+    assert tick_at(NINE - timedelta(minutes=5)) == 2
+    assert tick_at(NINE - timedelta(minutes=4)) == 0
+
+    assert [str(message["To"]) for message in smtp.messages] == ["email-only@example.com"]
+    notices = Notification.objects.filter(kind=Kind.FOCUS_REMINDER)
+    assert sorted(notices.values_list("user__email", "in_app")) == [
+        ("email-only@example.com", False),
+        ("quiet@example.com", True),
+    ]
+    assert "Focus session" in notices.get(user=quiet).text
+
+
+def test_a_seat_given_back_between_the_tick_and_its_task_is_not_reminded(smtp: SmtpSink) -> None:
+    block = FocusBlock.objects.create(starts_at=NINE)
+    seat = seat_in(block, member("cai@example.com"))
+    moment = NINE - timedelta(minutes=5)
+
+    with time_machine.travel(moment, tick=False):
+        due = tasks.focus_reminders_due(now=moment)
+        Seat.objects.filter(pk=seat.pk).update(cancelled_at=moment)
+        for seat_id in due:
+            tasks.focus_reminder_send(seat_id)
+
+    assert due == [seat.pk]
+    assert smtp.messages == []
+    assert not Notification.objects.exists()
+
+
+def test_members_choose_the_focus_reminder_s_channel() -> None:
+    user = member("dani@example.com")
+    assert Kind.FOCUS_REMINDER in CONFIGURABLE
+    assert channels_for(user=user)[Kind.FOCUS_REMINDER] == Channel.BOTH
+    preferences_set(user=user, channels={Kind.FOCUS_REMINDER: Channel.DIGEST}, email_digest=True)
+    assert channels_for(user=user)[Kind.FOCUS_REMINDER] == Channel.DIGEST
