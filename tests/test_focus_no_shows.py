@@ -89,7 +89,7 @@ def test_the_wrap_up_tells_who_did_not_come_kindly_and_once(
     email = smtp.wait_for(alice.email)
     assert str(email["Subject"]) == "We missed you at the 10:00 focus session"
     assert "give back your seat up to 15 minutes before" in body(email)
-    html = str(email.get_body(preferencelist=("html",)).get_content())
+    html = str(email.get_body(preferencelist=("html",)).get_content())  # type: ignore[union-attr]
     assert "We missed you at the 10:00 focus session on" in html
     assert "drop in" not in body(email)
 
