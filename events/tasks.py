@@ -188,6 +188,7 @@ def event_change_send(rsvp_id: int) -> None:
         text=text,
         params={"title": event.title, "when": event.starts_at},
         url=event.get_absolute_url(),
+        emailed_apart=True,
     )
     send_once(
         claim=lambda: unannounced.update(announced_sequence=sequence),

@@ -10,6 +10,7 @@ that one answer.
 """
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -24,8 +25,11 @@ from focus.services import seat_goal_set
 from members.models import User
 from rooms.broadcast import encode
 from rooms.consumers import RoomConsumer
+from rooms.models import Room
 from rooms.sockets.base import CLOSE_UNKNOWN_ROOM, Handler, MemberSocket
 from rooms.sockets.frames import FrameError
+
+logger = logging.getLogger(__name__)
 
 # A goal frame longer than this is refused before it is read (the goal itself is 280).
 GOAL_FRAME_MAX = 4 * GOAL_MAX_LENGTH
@@ -46,9 +50,16 @@ def _arrive(room_id: int, user: User) -> tuple[FocusBlock, sessions.Arrival, dic
 
 
 @database_sync_to_async
+def _arrival_of(block: FocusBlock, user: User) -> sessions.Arrival:
+    return sessions.seat_arrive(block=block, user=user)
+
+
+@database_sync_to_async
 def _goal(seat_id: int, goal: str) -> Seat:
     seat = Seat.objects.select_related("block", "user").get(pk=seat_id)
-    if seat.cancelled_at is not None or seat.block.ends_at <= timezone.now():
+    if seat.cancelled_at is not None:
+        raise sessions.NoSeat
+    if seat.block.ends_at <= timezone.now():
         raise sessions.BlockOver
     return seat_goal_set(seat=seat, goal=goal)
 
@@ -56,6 +67,8 @@ def _goal(seat_id: int, goal: str) -> Seat:
 @database_sync_to_async
 def _outcome(seat_id: int, outcome: str) -> Seat:
     seat = Seat.objects.select_related("block", "user").get(pk=seat_id)
+    if seat.cancelled_at is not None:
+        raise sessions.NoSeat
     return sessions.seat_outcome_set(seat=seat, outcome=outcome)
 
 
@@ -78,7 +91,7 @@ _draws: dict[int, asyncio.Task[dict[int, list[dict[str, Any]]]]] = {}
 
 def _tables_of(block: FocusBlock) -> asyncio.Task[dict[int, list[dict[str, Any]]]]:
     task = _draws.get(block.pk)
-    if task is None or (task.done() and task.exception() is not None):
+    if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
         task = _draws[block.pk] = asyncio.ensure_future(_draw(block))
         # Forgotten once the block is over; a late socket then asks the database itself.
         asyncio.get_running_loop().call_later(
@@ -122,10 +135,29 @@ class FocusFrames(MemberSocket):
             self.clock = None
 
     async def _run_clock(self) -> None:
-        """Tell the page each phase change at its moment, until the block is over."""
+        """Tell the page each phase change at its moment, until the block is over. A failure
+        is logged and told to the page, whose reconnect starts the clock again."""
+        try:
+            await self._tick_phases()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("Focus clock of %s failed", self.channel_name)
+            await self.send_error("server_error")
+
+    async def _tick_phases(self) -> None:
         assert self.block is not None
         block = self.block
         at = timezone.now()
+        if self.seat is not None and self.seat.arrived_at is None:
+            # A page open since long before the start: here when arrivals begin to count,
+            # so it is at a table when the tables are drawn.
+            counts_from = block.starts_at - sessions.ARRIVE_FROM
+            while (wait := (counts_from - timezone.now()).total_seconds()) > 0:
+                await asyncio.sleep(wait)
+            if timezone.now() < block.ends_at:
+                arrival = await _arrival_of(block, self.user)
+                self.seat = arrival.seat or self.seat
         while True:
             boundary = moment_at(block.starts_at, block.minutes, at).ends_at
             if boundary is None:
@@ -150,7 +182,9 @@ class FocusFrames(MemberSocket):
             }
         )
         if moment.phase == Phase.CHECK_IN and self.seat is not None:
-            tables = await _tables_of(block)
+            # Shielded: this page closing mid-draw must not cancel the draw the process's
+            # other pages wait on.
+            tables = await asyncio.shield(_tables_of(block))
             # The one answer says every table's people: this member's table is read from it.
             for number, mates in tables.items():
                 if any(mate["user"]["id"] == self.user.pk for mate in mates):
@@ -219,6 +253,8 @@ class FocusFrames(MemberSocket):
 
 class FocusConsumer(FocusFrames, RoomConsumer):
     """One member's connection to a focus block's page."""
+
+    ROOM_KINDS: ClassVar[frozenset[str]] = frozenset({Room.Kind.FOCUS})
 
     HANDLERS: ClassVar[dict[str, Handler]] = {
         **RoomConsumer.HANDLERS,

@@ -81,6 +81,9 @@ def seat_cancel(*, seat: Seat, now: datetime | None = None) -> Seat:
         raise BlockOver
     seat_cancel_record(seat=seat, now=now)
     seat.refresh_from_db()
+    if seat.cancelled_at is not None and seat.block.room is not None:
+        # Out of the block's room too: its open pages are sent away (rooms.signals).
+        seat.block.room.invitees.remove(seat.user_id)
     # Its calendar entry is withdrawn (METHOD:CANCEL) once this commits, if this call gave
     # the seat back (focus/tasks.py).
     _calendar_queue(Seat.objects.filter(pk=seat.pk, cancelled_at=now))
@@ -130,6 +133,8 @@ def block_cancel(*, block: FocusBlock, now: datetime | None = None) -> bool:
     block.refresh_from_db(fields=["cancelled_at"])
     if cancelled:
         _calendar_queue(block.seats.filter(cancelled_at__isnull=True))
+        if block.room is not None:
+            block.room.invitees.clear()  # its open pages are sent away (rooms.signals)
     return bool(cancelled)
 
 

@@ -117,7 +117,11 @@ def seat_cancel_record(*, seat: Seat, now: datetime) -> bool:
     """Mark the seat given back at `now`: a no-show when it is less than 15 minutes before
     the start and the member has not arrived, which may bring a week of drop-in only.
     Returns whether it counted as a no-show. Does nothing to a seat already given back."""
-    late = cancel_is_late(block=seat.block, now=now) and seat.arrived_at is None
+    late = (
+        cancel_is_late(block=seat.block, now=now)
+        and seat.arrived_at is None
+        and seat.block.cancelled_at is None  # staff cancelled it: nobody is missed
+    )
     with transaction.atomic():
         given_back = Seat.objects.filter(pk=seat.pk, cancelled_at__isnull=True).update(
             cancelled_at=now, no_show=late

@@ -71,9 +71,11 @@ def member_stats(*, user: User, now: datetime) -> FocusStats:
 
 def stats_profile_section(member: User, viewer: User | AnonymousUser) -> ProfileSection | None:
     """The figures on a member's profile (members.profile_sections): always for the member
-    themself, with a way to share them; for anyone else who sees the profile only when the
-    member shares them."""
-    is_self = viewer.is_authenticated and viewer.pk == member.pk
+    themself, with a way to share them; for other signed-in members who see the profile
+    only when the member shares them; never for visitors."""
+    if not viewer.is_authenticated:
+        return None  # visitors of a public profile: members only, as "in focus" is
+    is_self = viewer.pk == member.pk
     shared = FocusMember.objects.filter(user=member, share_stats=True).exists()
     if not (is_self or shared):
         return None

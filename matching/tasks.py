@@ -245,6 +245,7 @@ def meeting_notice_send(notice_id: int) -> None:
             },
             url=reverse("matching:meeting", args=[notice.meeting.group_id]),
             about=[*others, *([notice.by] if notice.by else [])],
+            emailed_apart=True,  # the calendar's change is emailed at once, below
         )
     )
 

@@ -77,6 +77,7 @@ def notify(
     url: str = "",
     about: Iterable[User] = (),
     now: datetime | None = None,
+    emailed_apart: bool = False,
 ) -> Delivery:
     """Tell `user` about something of `kind`, once per `key`: record the notification (the
     text rendered in their language, times in their zone) and answer whether to email them
@@ -89,7 +90,10 @@ def notify(
 
     A member busy now (in focus: `notifications.holds`) is told nothing yet: the notice is
     recorded held until then, hidden from their pages, and `email` is False; the release
-    shows it and puts it in one batch email with the others held (`held_email`)."""
+    shows it and puts it in one batch email with the others held (`held_email`). A caller
+    whose email goes out whatever the answer (a calendar invitation's change: the member's
+    calendar must hear of it now) says so with `emailed_apart`: its notice waits, but the
+    batch does not repeat its email."""
     channel = channel_for(user=user, kind=kind)
     emailed = channel in EMAILED and user.is_active and user.deleted_at is None
     existing = Notification.objects.filter(user=user, key=key).first()
@@ -113,7 +117,7 @@ def notify(
                     for_digest=channel == Channel.DIGEST,
                     created_at=moment,
                     held_until=until,
-                    held_email=emailed and until is not None,
+                    held_email=emailed and until is not None and not emailed_apart,
                 )
                 existing.about.set(list(about))
         except IntegrityError:

@@ -46,13 +46,13 @@ _arrivals = ThreadPoolExecutor(max_workers=ARRIVAL_THREADS, thread_name_prefix="
 
 @transaction.atomic  # a failure half-way leaves no presence row behind
 def _enter_now(
-    slug: str, user: User, channel_name: str
+    slug: str, user: User, channel_name: str, kinds: frozenset[str]
 ) -> tuple[int, None] | tuple[None, dict[str, Any]]:
     """Everything a connection needs from the database before it is accepted, in one trip
     to the database thread (a thousand members arriving make a thousand of these): the
     room, the access rules, the entry and this connection's presence, and `hello`.
     Returns (close code, None) to refuse, or (None, what the consumer needs)."""
-    room = Room.objects.filter(slug=slug).first()
+    room = Room.objects.filter(slug=slug, kind__in=kinds).first()
     if room is None:
         return CLOSE_UNKNOWN_ROOM, None
     # Read once, used by every rule below.
@@ -101,6 +101,10 @@ def _leave(channel_name: str) -> bool:
 class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
     """One member's connection to one room. Refusals happen before `accept()`."""
 
+    # The rooms this socket opens. A focus block's room only through its block's socket,
+    # which seats each member at their own table.
+    ROOM_KINDS: ClassVar[frozenset[str]] = frozenset(Room.Kind.values) - {Room.Kind.FOCUS}
+
     HANDLERS: ClassVar[dict[str, Handler]] = {
         **ChatFrames.HANDLERS,
         **PresenceFrames.HANDLERS,
@@ -114,7 +118,7 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
         if user is None:
             return
         refusal, joined = await _enter(
-            self.scope["url_route"]["kwargs"]["slug"], user, self.channel_name
+            self.scope["url_route"]["kwargs"]["slug"], user, self.channel_name, self.ROOM_KINDS
         )
         if joined is None:
             await self.release()

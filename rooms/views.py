@@ -37,7 +37,7 @@ CLOSED_ROOMS_SHOWN_FOR = timedelta(days=30)
 def _room_to_manage(request: HttpRequest, slug: str) -> tuple[User, Room]:
     """The room and the member, when they may close it and invite to it (403 otherwise)."""
     user: User = request.user  # type: ignore[assignment]
-    room = get_object_or_404(Room, slug=slug)
+    room = get_object_or_404(Room.objects.exclude(kind=Room.Kind.FOCUS), slug=slug)
     if not room_can_manage(room=room, user=user):
         raise PermissionDenied
     return user, room
@@ -84,7 +84,8 @@ def room_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    room = get_object_or_404(Room, slug=slug)
+    # A focus block's room opens only on its block's page (focus.views.session).
+    room = get_object_or_404(Room.objects.exclude(kind=Room.Kind.FOCUS), slug=slug)
     if not room.is_open:
         return _closed_room(request, user, room)
     if not room_can_enter(room=room, user=user):

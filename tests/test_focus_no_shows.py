@@ -15,7 +15,7 @@ from django.utils import translation
 
 from focus import standing, tasks
 from focus.models import FocusBlock, FocusMember, Seat
-from focus.services import block_drop_in, seat_book
+from focus.services import block_cancel, block_drop_in, seat_book, seat_cancel
 from focus.standing import DropInOnly, blocks_wrap_up
 from members.models import User
 from notifications.models import Kind, Notification
@@ -292,3 +292,13 @@ def test_staff_reset_no_shows_in_the_admin(
     assert (member.drop_in_only_until, member.no_shows_reset_at) == (None, NINE)
     later = FocusBlock.objects.create(starts_at=NINE + timedelta(days=1))
     assert seat_book(block=later, user=alice, now=NINE + timedelta(minutes=1)) is not None
+
+
+def test_giving_back_a_seat_in_a_block_staff_cancelled_never_counts(alice: User) -> None:
+    block = FocusBlock.objects.create(starts_at=NINE)
+    [seat] = booked(block, alice)
+    with time_machine.travel(NINE - timedelta(minutes=5), tick=False):
+        block_cancel(block=block)
+        seat_cancel(seat=Seat.objects.select_related("block").get(pk=seat.pk))
+
+    assert not Seat.objects.get(pk=seat.pk).no_show

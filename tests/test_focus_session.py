@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.test import Client
 from django.utils import timezone
 
 from coworking.asgi import application
-from focus import consumers
+from focus import consumers, sessions
 from focus.models import FocusBlock, Seat
+from focus.services import seat_cancel
 from focus.sessions import session_enter
 from members.models import Block, User
 from tests.test_rooms_socket import ORIGIN, member_with_session
@@ -223,3 +225,66 @@ async def test_only_seated_members_come_in() -> None:
     )
     connected, _code = await foreign.connect(timeout=5)
     assert not connected
+
+
+async def test_a_block_s_room_opens_only_through_its_own_socket_and_page() -> None:
+    alice, bob = await members(2)
+    block = await block_with_seats(alice, bob, starts_in=timedelta(minutes=-5))
+    # Alice sits at table 1; the rooms' own socket, where a page picks its table, is shut.
+    page, hello = await open_page(block, alice[1])
+    assert hello["table"] == 1
+    plain = WebsocketCommunicator(
+        application,
+        f"/ws/rooms/focus-{block.pk}/",
+        headers=[ORIGIN, (b"cookie", f"sessionid={bob[1]}".encode())],
+    )
+    connected, _code = await plain.connect(timeout=5)
+    assert not connected
+    # And the focus socket opens no other room.
+    other = WebsocketCommunicator(
+        application,
+        "/ws/focus/cafeteria/",
+        headers=[ORIGIN, (b"cookie", f"sessionid={bob[1]}".encode())],
+    )
+    connected, _code = await other.connect(timeout=5)
+    assert not connected
+    client = Client()
+    client.cookies["sessionid"] = bob[1]
+    response = await database_sync_to_async(client.get)(f"/rooms/focus-{block.pk}/")
+    assert response.status_code == 404
+    await page.socket.disconnect()
+
+
+async def test_giving_the_seat_back_sends_the_page_away_and_keeps_it_out() -> None:
+    (alice,) = await members(1)
+    block = await block_with_seats(alice, starts_in=timedelta(minutes=20))
+    page, _hello = await open_page(block, alice[1])
+
+    seat = await seat_of(block, alice[0])
+    await database_sync_to_async(seat_cancel)(seat=seat)
+    assert (await page.next("bye"))["type"] == "bye"
+
+    again = WebsocketCommunicator(
+        application,
+        f"/ws/focus/focus-{block.pk}/",
+        headers=[ORIGIN, (b"cookie", f"sessionid={alice[1]}".encode())],
+    )
+    connected, _code = await again.connect(timeout=5)
+    assert not connected
+
+
+async def test_a_page_open_long_before_the_start_arrives_in_time_for_the_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrivals count from a second before the start here (ten minutes on the site).
+    monkeypatch.setattr(sessions, "ARRIVE_FROM", timedelta(seconds=1))
+    (alice,) = await members(1)
+    block = await block_with_seats(alice, starts_in=timedelta(seconds=3))
+    page, hello = await open_page(block, alice[1])
+    assert hello["phase"] == "before"
+    assert (await seat_of(block, alice[0])).arrived_at is None
+
+    assert (await page.next("focus.phase"))["phase"] == "check_in"
+    assert (await page.next("focus.table"))["table"] == 1
+    assert (await seat_of(block, alice[0])).arrived_at is not None
+    await page.socket.disconnect()

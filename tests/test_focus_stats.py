@@ -125,6 +125,12 @@ def test_the_profile_shows_the_figures_to_their_owner_only_until_shared(
     assert "Members who open your profile see these too." in profile(client_for(history), history)
     # Bob shares nothing: Alice sees no figures on his profile.
     assert "Sessions this week" not in profile(client_for(history), bob)
+    # Visitors of a public profile never see them, shared or not.
+    history.profile.public = True
+    history.profile.save(update_fields=["public"])
+    visitor = Client().get(f"/members/{history.pk}/")
+    assert visitor.status_code == 200
+    assert "Sessions this week" not in visitor.content.decode()
 
 
 def test_sharing_is_turned_off_from_the_blocks_page(alice: User, bob: User) -> None:

@@ -277,3 +277,27 @@ def test_two_releases_at_once_send_one_batch(smtp: SmtpSink) -> None:
     assert email["Subject"] == "While you were focusing: 3 notices"
     assert all(f"News {n}" in text_of(email) for n in range(3))
     assert not Notification.objects.filter(held_email=True).exists()
+
+
+def test_a_notice_whose_email_went_out_apart_waits_on_the_site_but_is_not_emailed_again(
+    smtp: SmtpSink,
+) -> None:
+    ana = member("Ana Arias")
+    in_focus(ana)
+
+    with time_machine.travel(DURING, tick=False):
+        # An event's change: its email (with the calendar's update) goes out at once.
+        delivery = notify(
+            user=ana,
+            kind=Kind.EVENT_CHANGED,
+            key="changed:1:2",
+            text="The talk moved",
+            emailed_apart=True,
+        )
+    assert not delivery.email
+    notice = Notification.objects.get(user=ana)
+    assert notice.held_until == END and not notice.held_email
+    with time_machine.travel(END + timedelta(minutes=1), tick=False):
+        held_release_tick()
+    assert to(ana, smtp) == []
+    assert [n.text for n in notifications_listed(user=ana)] == ["The talk moved"]

@@ -55,6 +55,7 @@ let phase = root.dataset.phase;
 let endsAt = root.dataset.endsAt ? new Date(root.dataset.endsAt) : null;
 let offset = 0; // server time minus this computer's time, in ms
 let ticker = null;
+let helloSeen = false;
 
 function serverNow() {
   return Date.now() + offset;
@@ -81,12 +82,24 @@ function tick() {
   countdown.textContent = hours ? `${hours}:${twoDigits(minutes)}:${twoDigits(seconds)}` : `${twoDigits(minutes)}:${twoDigits(seconds)}`;
 }
 
-function chime() {
-  if (chimeToggle.getAttribute("aria-pressed") !== "true") return;
+// Browsers keep sound off until the person has used the page: the chime's context is made
+// (or woken) on the first click or key, so that later changes can be heard.
+let audio = null;
+function wakeAudio() {
   const Context = window.AudioContext || window.webkitAudioContext;
   if (!Context) return;
   try {
-    const context = new Context();
+    audio ??= new Context();
+    if (audio.state === "suspended") audio.resume();
+  } catch {
+    audio = null;
+  }
+}
+
+function chime() {
+  if (chimeToggle.getAttribute("aria-pressed") !== "true" || !audio) return;
+  try {
+    const context = audio;
     const tone = context.createOscillator();
     const volume = context.createGain();
     tone.type = "sine";
@@ -97,7 +110,6 @@ function chime() {
     tone.connect(volume).connect(context.destination);
     tone.start();
     tone.stop(context.currentTime + 1.3);
-    tone.addEventListener("ended", () => context.close());
   } catch {
     // No sound available: the phase's name and the status line still say it.
   }
@@ -124,6 +136,7 @@ function showPhase(next, ends, announce) {
     chime();
   }
   tick();
+  return changed;
 }
 
 function mateItem(mate) {
@@ -155,7 +168,9 @@ function showTable(table, people) {
 const focusHandlers = {
   "focus.hello": (frame) => {
     syncClock(frame.now);
-    showPhase(frame.phase, frame.ends_at, false);
+    // Back after a drop into another phase: say which (the first hello says nothing new).
+    showPhase(frame.phase, frame.ends_at, helloSeen);
+    helloSeen = true;
     showTable(frame.table, frame.tablemates);
     if (goalInput && document.activeElement !== goalInput) goalInput.value = frame.goal;
   },
@@ -165,7 +180,9 @@ const focusHandlers = {
   },
   "focus.table": (frame) => {
     showTable(frame.table, frame.mates);
-    status.textContent = fill(gettext("You sit at table {number}. Join its call when you are ready."), { number: frame.table });
+    // One message with the start's, so a screen reader reads both.
+    const seated = fill(gettext("You sit at table {number}. Join its call when you are ready."), { number: frame.table });
+    status.textContent = phase === "check_in" ? `${PHASE_STARTED.check_in} ${seated}` : seated;
   },
   "focus.mate": showMate,
   "focus.saved": (frame) => {
@@ -192,13 +209,23 @@ function setUpFocus() {
   outcome?.addEventListener("change", (event) => {
     if (event.target.name === "outcome") send({ type: "focus.outcome", outcome: event.target.value });
   });
+  addEventListener("pointerdown", wakeAudio);
+  addEventListener("keydown", wakeAudio);
   syncClock(root.dataset.now);
   showPhase(phase, root.dataset.endsAt || null, false);
   ticker = setInterval(tick, 250);
 }
 
 startRoomPage({
-  handlers: { ...callHandlers, ...focusHandlers },
+  handlers: {
+    ...callHandlers,
+    ...focusHandlers,
+    // Joining while the others work: quiet too (the member may unmute).
+    "call.joined": (frame) => {
+      callHandlers["call.joined"](frame);
+      if (phase === "work") setCallMuted(true);
+    },
+  },
   setUp: setUpFocus,
   connected: callConnected,
   dropped: callDropped,
