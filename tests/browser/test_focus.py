@@ -46,6 +46,11 @@ def test_two_members_share_the_countdown_sit_together_and_check_out(
     for member in (ana, leo):
         Seat.objects.create(block=block, user=member)
     ana_page, leo_page = new_page(), new_page()
+    # The blocks page leads to the session.
+    login(ana_page, asgi_server, ana.email, PASSWORD)
+    ana_page.goto("/focus/")
+    expect(ana_page.get_by_role("link", name="Go to the session")).to_be_visible()
+    axe_check(ana_page)
     open_session(ana_page, asgi_server, login, ana.email, block)
     open_session(leo_page, asgi_server, login, leo.email, block)
 
