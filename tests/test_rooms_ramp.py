@@ -225,8 +225,10 @@ def test_an_arrival_reads_and_writes_in_a_fixed_handful_of_queries(
 ) -> None:
     """A thousand members coming back after a restart make a thousand of these, one after
     another on the database thread: each rule reads what it needs once."""
-    from rooms.consumers import _enter
+    from rooms.consumers import RoomConsumer, _enter
     from tests.factories import MessageFactory
+
+    kinds = RoomConsumer.ROOM_KINDS
 
     place = RoomFactory.create(private=True)
     regular, newcomer = UserFactory.create(), UserFactory.create()
@@ -234,7 +236,7 @@ def test_an_arrival_reads_and_writes_in_a_fixed_handful_of_queries(
     for number in range(60):
         MessageFactory.create(room=place, text=f"message {number}")
     BlockFactory.create(blocker=newcomer)
-    _enter.func(place.slug, regular, "earlier!1")
+    _enter.func(place.slug, regular, "earlier!1", kinds)
     presence._shared.clear()
 
     for user, channel in ((newcomer, "new!1"), (regular, "again!1")):
@@ -242,6 +244,6 @@ def test_an_arrival_reads_and_writes_in_a_fixed_handful_of_queries(
         # (the member's other tabs, then the row), the shared presence reading, history
         # with its mentions and reactions, COMMIT.
         with django_assert_max_num_queries(13):
-            refusal, joined = _enter.func(place.slug, user, channel)
+            refusal, joined = _enter.func(place.slug, user, channel, kinds)
         assert refusal is None and joined is not None
         assert len(joined["hello"]["history"]) == 50
