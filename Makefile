@@ -81,7 +81,9 @@ bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md
 	$(RUN) python bench/run.py $(BENCH)
 
 mutants: install ## Run the solver's tests against deliberately broken solvers (each must fail)
-	$(RUN) python tests/solver_mutants.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		CHANNEL_LAYER_PREFIX=mutants$(notdir $(TEST_REDIS_URL)) \
+		$(RUN) python tests/solver_mutants.py
 
 clean:
 	rm -rf .venv .pycache staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .mypy_cache .ruff_cache

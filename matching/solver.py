@@ -51,7 +51,7 @@ from types import MappingProxyType
 WEEK_MINUTES = 7 * 24 * 60
 FULL_HOURS_MINUTES = 40 * 60  # an overlap of a 40-hour week scores 1
 FULL_GRAPH_LIMIT = 300  # up to this many members, every valid pair is a candidate
-CANDIDATES_PER_MEMBER = 20  # sampled pairs proposed by each member above FULL_GRAPH_LIMIT
+CANDIDATES_PER_MEMBER = 16  # sampled pairs proposed by each member above FULL_GRAPH_LIMIT
 # 2-opt evaluations: counted, never timed, so the answer does not depend on the machine.
 # Enough to converge on a complete graph; a thin layer at scale, where time is short.
 SWAPS_PER_MEMBER = 400
@@ -71,7 +71,7 @@ PARTS = ("overlap", "interests", "mentoring", "random", "apart_penalty", "repeat
 TRIO_TESTS_PER_MEMBER = 20
 # Above FULL_GRAPH_LIMIT, how many other pairs a pair may be joined with at a table of four:
 # the first ones found through its members' candidate partners (bounds the work at scale).
-TABLE_LINKS_AT_SCALE = 8
+TABLE_LINKS_AT_SCALE = 6
 HOUR_BANDS = 12  # two-hour bands of the working day, for sampling candidates
 # The end of the strangers (rule 8): when every member has at most this many never-met
 # partners left, the round's pairing is chosen so that the ones left still pair everyone
@@ -149,7 +149,8 @@ def solve(
     mate = _greedy(problem, graph)
     tiers = graph.tiers()
     fresh_tiers = 2  # never-met pairs that overlap, then all never-met pairs
-    _augment(problem, tiers[:fresh_tiers], mate)
+    parts = _Parts(problem, graph, mate)
+    _augment(problem, tiers[:fresh_tiers], mate, lonely=parts.lonely(mate))
     if problem.n > FULL_GRAPH_LIMIT:
         # Whoever sampling left out gets every valid pair of theirs, then a second repair,
         # still on never-met pairs: a repeat only once strangers are exhausted for them.
@@ -157,14 +158,19 @@ def solve(
         if len(left_out) > 1:
             for u in left_out:
                 graph.add_all_valid_pairs(u)
+                parts.joined(u, graph.adjacent(u))
             tiers = graph.tiers()
-            _augment(problem, tiers[:fresh_tiers], mate)
-    _augment(problem, tiers, mate, skip=fresh_tiers)
+            _augment(problem, tiers[:fresh_tiers], mate, lonely=parts.lonely(mate))
+    _augment(problem, tiers, mate, skip=fresh_tiers, lonely=parts.lonely(mate))
     if problem.n <= FULL_GRAPH_LIMIT:
         budget = SWAPS_PER_MEMBER * problem.n
     else:
         budget = SWAPS_AT_SCALE + SWAPS_PER_MEMBER_AT_SCALE * problem.n
-    _improve(problem, graph, mate, budget=budget)
+    if table_size == 2 or problem.n <= FULL_GRAPH_LIMIT:
+        # At scale, tables of four are improved by their own swaps (`_improve_tables`),
+        # which reseat members whatever pairs they came from: a 2-opt of the pairs first
+        # would cost as much again for little.
+        _improve(problem, graph, mate, budget=budget)
     if table_size == 2:  # tables of four regroup the pairs: a plan of pairings would not hold
         _look_ahead(problem, graph, mate)
     _prefer(problem, graph, mate)
@@ -550,18 +556,121 @@ def _greedy(problem: _Problem, graph: _Graph) -> list[int]:
     return mate
 
 
+class _Parts:
+    """Which unplaced members share a part of the candidate graph (all tiers). One who
+    shares theirs with no other unplaced member is lonely: no augmenting path can ever join
+    them to anyone on this graph, however the others are paired, so no search starts from
+    them. (A failed search from one of them walks its whole part: 100,000 members with
+    three who speak only Catalan made several such walks per round.)
+
+    A breadth-first search from each of them, taking turns, joined when they meet: a search
+    that runs out has walked a whole part, so once at most one is still running, each part
+    is known well enough. The small parts of the hard to place are walked, never the large
+    one. Pairs added later join parts without a second search."""
+
+    STEP = 64  # members a search visits in its turn
+
+    def __init__(self, problem: _Problem, graph: _Graph, mate: list[int]) -> None:
+        roots = [u for u in range(problem.n) if mate[u] < 0 and problem.has_partner[u]]
+        self.owner = owner = [-1] * problem.n  # the root whose search reached each first
+        self.link = {root: root for root in roots}  # roots found in one part
+        self.parts = len(roots)
+        for root in roots:
+            owner[root] = root
+        # Each running search's queue, by the root that stands for its part.
+        self.queues: dict[int, list[int]] = {root: [root] for root in roots}
+        near, apart, past = graph.near, graph.apart, graph.past
+        while len(self.queues) > 1:
+            for top in list(self.queues):
+                queue = self.queues.get(top)
+                if queue is None:
+                    continue  # joined to another part this round
+                for _ in range(self.STEP):
+                    if not queue:
+                        break
+                    v = queue.pop()
+                    mine = owner[v]
+                    for partners in (near[v], apart[v], [j for j, _ in past[v]]):
+                        for w in partners:
+                            theirs = owner[w]
+                            if theirs < 0:
+                                owner[w] = mine
+                                queue.append(w)
+                            elif theirs != mine:
+                                self._union(theirs, mine)
+                    queue = self.queues.get(self._find(top), queue)
+                if not queue:
+                    self.queues.pop(self._find(top), None)
+                if len(self.queues) <= 1:
+                    break
+        # The one search still running, if any: a member it has not reached may be in its
+        # part, so pairs added later to such a member count as joining it.
+        self.running = next(iter(self.queues), None)
+
+    def _find(self, root: int) -> int:
+        link = self.link
+        while link[root] != root:
+            link[root] = link[link[root]]
+            root = link[root]
+        return root
+
+    def _union(self, a: int, b: int) -> None:
+        a, b = self._find(a), self._find(b)
+        if a == b:
+            return
+        self.link[a] = b
+        self.parts -= 1
+        moved = self.queues.pop(a, None)
+        if moved is not None:
+            kept = self.queues.get(b)
+            if kept is None:
+                self.queues[b] = moved
+            else:
+                kept.extend(moved)
+
+    def joined(self, u: int, partners: Iterable[int]) -> None:
+        """New pairs of u's (u unplaced when the parts were found)."""
+        mine = self.owner[u]
+        for w in partners:
+            if self.parts <= 1:
+                return
+            theirs = self.owner[w]
+            if theirs >= 0:
+                self._union(theirs, mine)
+            elif self.running is not None:
+                self._union(self.running, mine)
+
+    def lonely(self, mate: list[int]) -> set[int]:
+        if self.parts <= 1:
+            return set()
+        waiting = [root for root in self.link if mate[root] < 0]
+        together: dict[int, int] = {}
+        for root in waiting:
+            top = self._find(root)
+            together[top] = together.get(top, 0) + 1
+        return {root for root in waiting if together[self._find(root)] == 1}
+
+
 def _augment(
-    problem: _Problem, tiers: Sequence[Neighbours], mate: list[int], *, skip: int = 0
+    problem: _Problem,
+    tiers: Sequence[Neighbours],
+    mate: list[int],
+    *,
+    skip: int = 0,
+    lonely: Collection[int] = (),
 ) -> None:
     """Place as many members as the tiers' pairs allow (rules 3 and 4), tier by tier, from
     `tiers[skip]` on: a later tier's pairs are used only for members the earlier ones could
-    not place. Members with no valid partner at all are never searched from.
+    not place. Members with no valid partner at all, and `lonely` ones (`_Parts`), are
+    never searched from.
 
     Past pairs come in one round at a time, so searching every tier from a member no pair
     can help would be the expensive case: with `skip`, who can still be placed at all is
     first found out on all pairs at once.
     """
-    roots = [u for u in range(problem.n) if mate[u] < 0 and problem.has_partner[u]]
+    roots = [
+        u for u in range(problem.n) if mate[u] < 0 and problem.has_partner[u] and u not in lonely
+    ]
     if len(roots) < 2 or len(tiers) <= skip:
         return  # an augmenting path joins two unmatched members
     if skip:
@@ -571,23 +680,34 @@ def _augment(
         roots = [u for u in roots if mate[u] < 0]
         if len(roots) < 2:
             return
-        _augment_from(roots, neighbours, mate)
+        _augment_from(roots, neighbours, mate, every_unplaced=not skip)
 
 
 def _augment_from(
-    roots: list[int], neighbours: Neighbours, mate: list[int], *, limit: int | None = None
+    roots: list[int],
+    neighbours: Neighbours,
+    mate: list[int],
+    *,
+    limit: int | None = None,
+    every_unplaced: bool = False,
 ) -> int:
     """Augment from each root in turn (stopping after `limit` augmentations, if given); how
     many were made. A failed search's tree (Edmonds' Hungarian tree) lies on no augmenting
     path for the rest of the pass, so no later search enters it: the members nobody can be
-    paired with cost one walk of their part of the graph."""
+    paired with cost one walk of their part of the graph. With `every_unplaced` (the roots
+    are everyone a path could end at), the last root left is not searched from: there is
+    nobody for it to reach."""
     dead: set[int] = set()
     made = 0
+    waiting = {root for root in roots if mate[root] < 0}
     for root in roots:
         if limit is not None and made >= limit:
             break
         if mate[root] >= 0:
             continue
+        waiting.discard(root)
+        if every_unplaced and not waiting:
+            break  # the last one: nobody else unplaced to join it to
         path = _simple_augmenting_path(root, neighbours, mate, dead)
         if path is None:
             path, tree = _augmenting_path(root, neighbours, mate, dead)
@@ -596,6 +716,7 @@ def _augment_from(
                 continue
         for v, w in path:
             mate[v], mate[w] = w, v
+        waiting.discard(path[0][0])  # the path's other end
         made += 1
     return made
 
@@ -1071,15 +1192,22 @@ def _tables(
     links: dict[tuple[int, int], float] = {}
     fresh: list[list[int]] = [[] for _ in pairs]
     every: list[list[int]] = [[] for _ in pairs]
+    most = TABLE_LINKS_AT_SCALE if problem.n > FULL_GRAPH_LIMIT else len(pairs)
     for x, pair in enumerate(pairs):
-        others = list(
-            dict.fromkeys(owner[c] for a in pair for c in graph.adjacent(a) if c in owner)
-        )
-        if problem.n > FULL_GRAPH_LIMIT:
-            others = others[:TABLE_LINKS_AT_SCALE]
+        # The pairs of its members' candidate partners, the first `most` of them.
+        others: dict[int, None] = {}
+        for a in pair:
+            for c in graph.adjacent(a):
+                y = owner.get(c)
+                if y is not None and y != x:
+                    others[y] = None
+                    if len(others) >= most:
+                        break
+            if len(others) >= most:
+                break
         for y in others:
             key = (x, y) if x < y else (y, x)
-            if y == x or key in links:
+            if key in links:
                 continue
             w = across(x, y)
             if w is None:
@@ -1095,7 +1223,7 @@ def _tables(
     for neighbours in (fresh.__getitem__, every.__getitem__):
         roots = [x for x in range(len(pairs)) if table[x] < 0]
         if len(roots) > 1:
-            _augment_from(roots, neighbours, table)
+            _augment_from(roots, neighbours, table, every_unplaced=True)
     apart: list[tuple[int, ...]] = []
     for x in [x for x in range(len(pairs)) if table[x] < 0]:
         apart += _split_into(problem, graph, pairs, owner, table, x) or [pairs[x]]

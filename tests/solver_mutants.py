@@ -27,7 +27,12 @@ source = open(sys.argv[1]).read()
 module = types.ModuleType("matching.solver")
 module.__file__ = sys.argv[1]
 sys.modules["matching.solver"] = module
-exec(compile(source, "matching/solver.py (mutant)", "exec"), module.__dict__)
+try:
+    exec(compile(source, "matching/solver.py (mutant)", "exec"), module.__dict__)
+except Exception:
+    import traceback
+    traceback.print_exc(file=sys.stdout)
+    sys.exit(3)  # a mutant that does not even load is a broken mutant, not a killed one
 matching.solver = module
 import pytest
 sys.exit(pytest.main(sys.argv[2:]))
@@ -58,7 +63,7 @@ MUTANTS = [
     Mutant(
         "no augmenting paths",
         "rule 3: as many placed as possible",
-        "        _augment_from(roots, neighbours, mate)\n",
+        "        _augment_from(roots, neighbours, mate, every_unplaced=not skip)\n",
         "        pass\n",
     ),
     Mutant(
@@ -142,7 +147,9 @@ MUTANTS = [
     Mutant(
         "sampling repair skipped",
         "rule 3 above 300: sampling never decides who is left out",
-        "            for u in left_out:\n                graph.add_all_valid_pairs(u)\n",
+        "            for u in left_out:\n"
+        "                graph.add_all_valid_pairs(u)\n"
+        "                parts.joined(u, graph.adjacent(u))\n",
         "            pass\n",
     ),
     Mutant(
@@ -198,6 +205,8 @@ def run_one(mutant: Mutant, source: str, workdir: Path) -> tuple[bool, str, floa
         check=False,
     )
     elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):  # not "some tests failed": the run itself broke
+        raise SystemExit(f"mutant {mutant.name!r}: the tests did not run\n{done.stdout[-2000:]}")
     failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
     reason = failed[0].split(" ", 1)[1].split(" - ")[0] if failed else "all tests pass"
     return done.returncode != 0, reason, elapsed

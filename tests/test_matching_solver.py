@@ -272,6 +272,26 @@ def test_members_with_no_possible_partner_are_left_out_and_the_rest_paired() -> 
     assert _placed(result) == 2000 - len(alone)
 
 
+@pytest.mark.parametrize(("catalan", "others"), [(3, 998), (4, 997), (1, 1000)])
+def test_a_few_who_speak_only_catalan_among_a_thousand_are_placed_among_themselves(
+    catalan: int, others: int
+) -> None:
+    """Above the sampling limit, members whose only partners are each other sit in a part
+    of their own: they are placed among themselves (three make the trio), the others
+    among the others (an odd one joins a pair as the trio), and a lone one who can be
+    paired with nobody is the only one left out."""
+    members = [_member(i, "ca") for i in range(1, catalan + 1)] + [
+        _member(i) for i in range(catalan + 1, catalan + others + 1)
+    ]
+
+    result = solve(members, settings=Settings(seed=3))
+
+    assert result.unmatched == ([1] if catalan == 1 else [])
+    for group in result.groups:
+        speak_catalan = {member <= catalan for member in group.members}
+        assert len(speak_catalan) == 1, group.members
+
+
 def test_a_sampled_community_repeats_nobody_while_strangers_remain() -> None:
     """1,200 members who each met 500 of the others: the never-met pairs alone hold a
     perfect matching (each member has at least 699 never-met partners, more than half the
