@@ -5,11 +5,14 @@ the browser can honour."""
 import re
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from conversations.services import direct_conversation_start, group_create, message_post
+from focus.models import FocusBlock, Seat
 from members.models import User
 from rooms.models import CAFETERIA_SLUG
 from tests.browser.test_rooms_live import cafeteria
@@ -29,8 +32,8 @@ NewPage = Callable[..., Page]
 Login = Callable[[Page, str, str, str], None]
 AxeCheck = Callable[[Page], None]
 
-# Each main page, as a member opens it; `{member}`, `{event}`, `{other}` and
-# `{conversation}` are filled in.
+# Each main page, as a member opens it; `{member}`, `{event}`, `{other}`, `{conversation}`,
+# `{group}` and `{block}` are filled in.
 MEMBER_PAGES = [
     "/",  # home
     "/members/",  # directory
@@ -48,6 +51,8 @@ MEMBER_PAGES = [
     "/messages/search/?q=café",  # search in one's messages
     "/messages/new/",  # a new group
     "/messages/{group}/group/",  # a group's members and name
+    "/focus/",  # focus sessions
+    "/focus/{block}/",  # a focus block's page
 ]
 VISITOR_PAGES = ["/", "/events/", "/accounts/login/", "/accounts/signup/"]
 
@@ -112,6 +117,10 @@ def test_a_member_s_main_pages_fit_a_phone_and_pass_axe(
     AcquaintanceFactory.create(owner=alice, other=bob)
     carla = onboarded_member("Carla Cruz", email="carla@example.com")
     group = group_create(creator=alice, members=[bob, carla], title="Trío del café")
+    block = FocusBlock.objects.create(
+        starts_at=timezone.now() + timedelta(minutes=5), title="Hora de foco"
+    )
+    Seat.objects.create(block=block, user=alice)
     page = phone(new_page)
     login(page, asgi_server, alice.email, PASSWORD)
 
@@ -123,6 +132,7 @@ def test_a_member_s_main_pages_fit_a_phone_and_pass_axe(
                 event=event.pk,
                 conversation=conversation.pk,
                 group=group.pk,
+                block=block.pk,
             )
         )
 
