@@ -43,6 +43,7 @@ from __future__ import annotations
 import math
 import random
 from array import array
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -218,11 +219,17 @@ class _Problem:
                 if a != b and (key not in normal or ago < normal[key]):
                     normal[key] = ago
             self.history = normal
-        # Sorted, so that bit numbers (and sampling) do not depend on string hashing.
-        codes = sorted({code for c in self.members for code in c.languages})
+        # Sorted, so that bit numbers (and sampling) do not depend on string hashing. Only
+        # languages two or more members speak: one nobody else speaks pairs nobody, and a
+        # bit each for 80,000 such languages made masks of up to 10 KB per member.
+        spoken = Counter(code for c in self.members for code in c.languages)
+        codes = sorted(code for code, count in spoken.items() if count > 1)
         number = {code: k for k, code in enumerate(codes)}
         # Numbers for the pools, a bitmask for validity (one `&` a pair).
-        self.languages = [tuple(sorted(number[code] for code in c.languages)) for c in self.members]
+        self.languages = [
+            tuple(sorted(number[code] for code in c.languages if code in number))
+            for c in self.members
+        ]
         self.language_bits = [sum(1 << k for k in numbers) for numbers in self.languages]
         masks: dict[tuple[tuple[int, int], ...], int] = {}  # identical weeks share one int
         self.hours = [masks.setdefault(c.hours, _hours_mask(c.hours)) for c in self.members]
@@ -367,8 +374,11 @@ class _Graph:
         self.near: list[list[int]] = [[] for _ in range(problem.n)]
         self.apart: list[list[int]] = [[] for _ in range(problem.n)]
         self.past: list[list[tuple[int, int]]] = [[] for _ in range(problem.n)]
-        self.near_edges: list[tuple[int, int]] = []
-        # Common working minutes of each near edge (a week has 10,080: two bytes each).
+        # The near pairs once each, as two arrays of members (at 100,000 members, 1.6
+        # million pairs: 13 MB here, about 100 MB as a list of tuples), and the common
+        # working minutes of each (a week has 10,080: two bytes each).
+        self.near_from = array("i")
+        self.near_to = array("i")
         self.near_overlaps = array("H")
         self._complete: set[int] = set()
 
@@ -406,7 +416,8 @@ class _Graph:
             else:
                 near[i].append(j)
                 near[j].append(i)
-                self.near_edges.append((i, j))
+                self.near_from.append(i)
+                self.near_to.append(j)
                 self.near_overlaps.append(overlap)  # scored once, by the greedy step
 
     def add_all_valid_pairs(self, i: int) -> None:
@@ -545,12 +556,10 @@ def _greedy(problem: _Problem, graph: _Graph) -> list[int]:
     are free. The first tier only: a pair of another taken here could stand in the way of
     a grouping made of the first tier alone, which no later swap of two pairs undoes."""
     mate = [-1] * problem.n
-    edges = graph.near_edges
-    score = problem.fresh_score
-    overlaps = graph.near_overlaps
-    weights = [score(i, j, overlap) for (i, j), overlap in zip(edges, overlaps, strict=True)]
-    for k in sorted(range(len(edges)), key=weights.__getitem__, reverse=True):
-        i, j = edges[k]
+    firsts, seconds, overlaps = graph.near_from, graph.near_to, graph.near_overlaps
+    weights = array("d", map(problem.fresh_score, firsts, seconds, overlaps))
+    for k in sorted(range(len(weights)), key=weights.__getitem__, reverse=True):
+        i, j = firsts[k], seconds[k]
         if mate[i] < 0 and mate[j] < 0:
             mate[i], mate[j] = j, i
     return mate

@@ -115,10 +115,11 @@ MUTANTS = [
     Mutant(
         "greedy on every stranger",
         "rule 4: strangers with a common hour first",
-        "    edges = graph.near_edges\n",
-        "    edges = graph.near_edges + [\n"
-        "        (i, j) for i in range(problem.n) for j in graph.apart[i] if i < j\n"
-        "    ]\n",
+        "    firsts, seconds, overlaps = graph.near_from, graph.near_to, graph.near_overlaps\n",
+        "    apart = [(i, j) for i in range(problem.n) for j in graph.apart[i] if i < j]\n"
+        "    firsts = graph.near_from + array('i', [i for i, _ in apart])\n"
+        "    seconds = graph.near_to + array('i', [j for _, j in apart])\n"
+        "    overlaps = graph.near_overlaps + array('H', [0] * len(apart))\n",
     ),
     Mutant(
         "trio fairness ignored",
