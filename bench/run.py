@@ -4,7 +4,8 @@ Usage: `make bench` (all) or `make bench BENCH=http` (the ones whose name contai
 just `bench_http.py` when there is one by that exact name).
 Each bench/bench_*.py module has `TITLE` and `run() -> str` (a Markdown section). Servers
 run on loopback only and every load loop is bounded in count and time. The sections of
-benchmarks that were not run are kept as they were; sections follow the module names.
+benchmarks that were not run are kept as they were; sections follow the module names,
+after the summary table ("## Summary"), which is kept as it is.
 """
 
 import importlib
@@ -16,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "benchmarks.md"
+SUMMARY = "Summary"
 
 
 def previous_sections() -> dict[str, str]:
@@ -52,6 +54,8 @@ def main(selection: str = "") -> None:
         "run on the development machine (2 cores); they are targets to watch, not "
         "assertions.\n\n"
     )
+    # The summary at the top is kept by hand (each row dated): written back as it was.
+    order = [SUMMARY, *order]
     RESULTS.write_text(header + "\n".join(sections[title] for title in order if title in sections))
     print(f"Wrote {RESULTS.relative_to(ROOT)}")
 
