@@ -237,6 +237,8 @@ CELERY_BEAT_SCHEDULE = {
     "events-reminders": {"task": "events.tasks.reminders_tick", "schedule": 60.0},
     # People in an event's room are invited to the cafeteria when it ends (events/tasks.py).
     "events-wrap-up": {"task": "events.tasks.events_wrap_up_tick", "schedule": 60.0},
+    # Settled rounds' figures stored for the staff dashboard (dashboard/services.py).
+    "dashboard-round-figures": {"task": "dashboard.tasks.round_figures_tick", "schedule": 3600.0},
     # Focus blocks that ended count their no-shows, each block once (focus/standing.py).
     "focus-wrap-up": {"task": "focus.tasks.blocks_wrap_up_tick", "schedule": 60.0},
     # Lobbies list an event's room as soon as it opens (rooms/tasks.py).

@@ -17,20 +17,31 @@ from django.db.models import (
     Avg,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
 )
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncWeek
+from django.db.models.functions import (
+    Coalesce,
+    ExtractHour,
+    ExtractIsoWeekDay,
+    JSONObject,
+    TruncDate,
+    TruncWeek,
+)
 
+from dashboard.models import RoundFigures
 from events.models import Event, Rsvp
 from focus.models import FocusBlock, Seat
 from matching.apps import COMMUNITY_SLUG
-from matching.models import Meeting, Participation, Round
+from matching.models import GroupMember, Meeting, Participation, Round
 from matching.selectors import follow_ups_close_at
 from members.models import User
 from rooms.models import HourlyUsage, Room
@@ -194,10 +205,42 @@ class RoundStats:
 SCHEDULED_SOON = timedelta(days=2)
 
 
-def rounds_queryset(
-    period: Period, programme: str = COMMUNITY_SLUG
+# The counts of a round's seats, as one value (a JSON object) so that one subquery reads them.
+SEAT_FIGURES = ("groups", "seats", "met", "answered")
+
+
+def round_figures_queryset(
+    rounds: QuerySet[Round, Round],
 ) -> QuerySet[Round, tuple[Any, ...]]:
-    agreed = Q(seats__group__meeting__accepted_at__isnull=False)
+    """Per round, what happened to its seats, counted live from them: the rows
+    `(pk, scheduled_for, {groups, seats, met, answered}, follow_up_after_days, scheduled,
+    scheduled_soon, to_agree)`. One query, with a subquery per figure that reads only the
+    round's seats or meetings: joining them to the rounds would group a row per seat."""
+    seats = (
+        GroupMember.objects.filter(round=OuterRef("pk"))
+        .values("round")
+        .annotate(
+            figures=JSONObject(
+                groups=Count("group", distinct=True),
+                seats=Count("pk"),
+                met=Count("pk", filter=Q(answer="met")),
+                answered=Count("pk", filter=~Q(answer="")),
+            )
+        )
+        .values("figures")
+    )
+    # Meetings are one-to-one with groups: counting them counts the groups that agreed (those
+    # with a seat in the round, like the seat counts).
+    agreed = Meeting.objects.filter(
+        Exists(GroupMember.objects.filter(group=OuterRef("group"), round=OuterRef("group__round"))),
+        group__round=OuterRef("pk"),
+        accepted_at__isnull=False,
+    )
+
+    def count(meetings: QuerySet[Meeting, Meeting]) -> Coalesce:
+        counted = meetings.values("group__round").annotate(count=Count("pk")).values("count")
+        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
     # Per group, not per seat: a trio's wait counts once, like a pair's.
     to_agree = (
         Meeting.objects.filter(group__round=OuterRef("pk"), accepted_at__isnull=False)
@@ -213,33 +256,19 @@ def rounds_queryset(
         .values("average")
     )
     return (
-        Round.objects.filter(
-            programme__slug=programme,
-            scheduled_for__gte=period.start,
-            scheduled_for__lte=period.end,
-        )
-        .annotate(
-            groups_count=Count("seats__group", distinct=True),
-            seats_count=Count("seats"),
-            met_count=Count("seats", filter=Q(seats__answer="met")),
-            answered_count=Count("seats", filter=~Q(seats__answer="")),
-            # The meeting is one-to-one with the group: no further rows to multiply.
-            scheduled_count=Count("seats__group", filter=Q(agreed), distinct=True),
-            soon_count=Count(
-                "seats__group",
-                filter=Q(agreed)
-                & Q(seats__group__meeting__accepted_at__lte=F("scheduled_for") + SCHEDULED_SOON),
-                distinct=True,
+        rounds.annotate(
+            seat_figures=Subquery(seats, output_field=JSONField()),
+            scheduled_count=count(agreed),
+            soon_count=count(
+                agreed.filter(accepted_at__lte=F("group__round__scheduled_for") + SCHEDULED_SOON)
             ),
             to_agree=Subquery(to_agree, output_field=DurationField()),
         )
-        .order_by("scheduled_for")
+        .order_by()
         .values_list(
+            "pk",
             "scheduled_for",
-            "groups_count",
-            "seats_count",
-            "met_count",
-            "answered_count",
+            "seat_figures",
             "programme__follow_up_after_days",
             "scheduled_count",
             "soon_count",
@@ -248,35 +277,68 @@ def rounds_queryset(
     )
 
 
-def rounds(period: Period, programme: str = COMMUNITY_SLUG) -> list[RoundStats]:
-    """A programme's rounds in the period with their groups and answers: one
-    query (a single to-many join, so the counts do not multiply each other)."""
-    return [
-        RoundStats(
-            scheduled_for=scheduled_for,
-            groups=groups,
-            seats=seats,
-            met=met,
-            answered=answered,
-            follow_ups_close_at=follow_ups_close_at(
-                scheduled_for=scheduled_for, follow_up_after_days=follow_up_after_days
-            ),
-            scheduled=scheduled,
-            scheduled_soon=soon,
-            hours_to_agree=None if to_agree is None else to_agree / timedelta(hours=1),
+def rounds_queryset(
+    period: Period, programme: str = COMMUNITY_SLUG
+) -> QuerySet[Round, tuple[Any, ...]]:
+    """A programme's rounds in the period as `round_figures_queryset` rows, in order: the
+    settled ones from their stored figures (dashboard.models.RoundFigures), the others counted
+    live from their seats. One query (a UNION)."""
+    in_period = Round.objects.filter(
+        programme__slug=programme,
+        scheduled_for__gte=period.start,
+        scheduled_for__lte=period.end,
+    )
+    stored = (
+        RoundFigures.objects.filter(round__in=in_period)
+        .annotate(seat_figures=JSONObject(**{name: F(name) for name in SEAT_FIGURES}))
+        .order_by()
+        .values_list(
+            "round_id",
+            "round__scheduled_for",
+            "seat_figures",
+            "round__programme__follow_up_after_days",
+            "scheduled",
+            "scheduled_soon",
+            "to_agree",
         )
-        for (
-            scheduled_for,
-            groups,
-            seats,
-            met,
-            answered,
-            follow_up_after_days,
-            scheduled,
-            soon,
-            to_agree,
-        ) in rounds_queryset(period, programme)
-    ]
+    )
+    live = round_figures_queryset(
+        in_period.filter(~Exists(RoundFigures.objects.filter(round=OuterRef("pk"))))
+    )
+    return stored.union(live, all=True).order_by("round__scheduled_for")  # type: ignore[return-value]
+
+
+def seat_counts(value: dict[str, int] | None) -> dict[str, int]:
+    """The seat figures of a `round_figures_queryset` row, zeros when nobody sat."""
+    return {name: (value or {}).get(name, 0) for name in SEAT_FIGURES}
+
+
+def rounds(period: Period, programme: str = COMMUNITY_SLUG) -> list[RoundStats]:
+    """A programme's rounds in the period with their groups and answers: one query
+    (rounds_queryset)."""
+    made = []
+    for (
+        _pk,
+        scheduled_for,
+        seat_figures,
+        follow_up_after_days,
+        scheduled,
+        soon,
+        to_agree,
+    ) in rounds_queryset(period, programme):
+        made.append(
+            RoundStats(
+                scheduled_for=scheduled_for,
+                **seat_counts(seat_figures),
+                follow_ups_close_at=follow_ups_close_at(
+                    scheduled_for=scheduled_for, follow_up_after_days=follow_up_after_days
+                ),
+                scheduled=scheduled,
+                scheduled_soon=soon,
+                hours_to_agree=None if to_agree is None else to_agree / timedelta(hours=1),
+            )
+        )
+    return made
 
 
 # Rooms -------------------------------------------------------------------------------------
