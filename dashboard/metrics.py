@@ -15,7 +15,10 @@ from django.apps import apps
 from django.conf import settings
 from django.db.models import (
     Avg,
+    Case,
     Count,
+    DateField,
+    DateTimeField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -27,6 +30,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import (
     Coalesce,
@@ -115,23 +119,42 @@ class MemberStats:
 
 
 def members(period: Period) -> MemberStats:
-    """Two queries: the headline counts, then sign-ups per day or week."""
+    """One query, one pass over the members: the headline counts per day or week of sign-up
+    in the period (and one row for everyone who joined before it), summed here."""
     living = _living_members()
-    counts = User.objects.aggregate(
-        total=Count("pk", filter=living),
-        before=Count("pk", filter=living & Q(date_joined__lt=period.start)),
-        new=Count("pk", filter=living & Q(date_joined__gte=period.start)),
-        active_7=Count("pk", filter=living & Q(last_seen_at__gte=period.end - timedelta(days=7))),
-        active_30=Count("pk", filter=living & Q(last_seen_at__gte=period.end - timedelta(days=30))),
-    )
-    per_bucket = {
-        _day(row["bucket"]): row["count"]
-        for row in User.objects.filter(living, date_joined__gte=period.start)
-        .annotate(bucket=period.trunc("date_joined"))
+    trunc = period.trunc("date_joined")
+    rows = (
+        User.objects.annotate(
+            bucket=Case(
+                When(date_joined__gte=period.start, then=trunc),
+                default=None,
+                # TruncWeek gives a datetime, TruncDate a date.
+                output_field=DateTimeField() if period.by_week else DateField(),
+            )
+        )
         .values("bucket")
-        .annotate(count=Count("pk"))
+        .annotate(
+            living=Count("pk", filter=living),
+            active_7=Count(
+                "pk", filter=living & Q(last_seen_at__gte=period.end - timedelta(days=7))
+            ),
+            active_30=Count(
+                "pk", filter=living & Q(last_seen_at__gte=period.end - timedelta(days=30))
+            ),
+        )
         .order_by()
-    }
+    )
+    counts = {"total": 0, "before": 0, "new": 0, "active_7": 0, "active_30": 0}
+    per_bucket: dict[date, int] = {}
+    for row in rows:
+        counts["total"] += row["living"]
+        counts["active_7"] += row["active_7"]
+        counts["active_30"] += row["active_30"]
+        if row["bucket"] is None:
+            counts["before"] += row["living"]
+        else:
+            counts["new"] += row["living"]
+            per_bucket[_day(row["bucket"])] = row["living"]
     running = counts["before"]
     joined = []
     for bucket in period.buckets():
@@ -163,11 +186,11 @@ class OptIn:
 def pairing_opt_in(*, today: date, members_total: int, programme: str = COMMUNITY_SLUG) -> OptIn:
     """Members taking part in a programme now (opted in, not paused), of all members. One
     query."""
+    # Leaving out the few members who left (an anti-join) rather than joining every
+    # participation to its living member: a small hash table instead of one per participant.
+    gone = User.objects.filter(pk=OuterRef("user_id")).exclude(_living_members())
     counts = Participation.objects.filter(
-        programme__slug=programme,
-        opted_in=True,
-        user__is_active=True,
-        user__deleted_at__isnull=True,
+        ~Exists(gone), programme__slug=programme, opted_in=True
     ).aggregate(
         opted_in=Count("pk"),
         paused=Count("pk", filter=Q(auto_paused=True) | Q(paused_until__gte=today)),
