@@ -6,6 +6,7 @@ Periods end now and reach back a whole number of days. Days, weeks, weekdays and
 community's (settings.TIME_ZONE), not UTC's nor the viewer's.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Avg,
     Case,
@@ -23,6 +25,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     JSONField,
     OuterRef,
@@ -30,6 +33,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
     When,
 )
 from django.db.models.functions import (
@@ -384,25 +388,53 @@ class RoomUse:
         return self.hours.get((weekday, hour), 0.0)
 
 
+def _hour_of_week(field: str, zone: ZoneInfo) -> Func:
+    """PostgreSQL: the hour of the community's week (0 is Monday 0h, 167 Sunday 23h) of a
+    UTC timestamp, from one conversion and one date_part (a float) per row. Two EXTRACTs (they
+    return numerics, slow to compute) and two conversions took most of a year's grid."""
+    local = Func(
+        F(field), Value(zone.key), arg_joiner=" AT TIME ZONE ", template="(%(expressions)s)"
+    )
+    # The epoch of a local timestamp counts its wall-clock seconds; 1970-01-01 was a Thursday,
+    # 72 hours after a Monday's midnight.
+    return Func(
+        local,
+        template="mod(floor(date_part('epoch', %(expressions)s) / 3600)::integer + 72, 168)",
+        output_field=IntegerField(),
+    )
+
+
 def room_use(period: Period) -> dict[str, RoomUse]:
     """People-hours in the cafeteria and in meeting rooms (permanent and member-made) by
     weekday and hour: one query over rooms.HourlyUsage."""
     zone = community_zone()
     grid: dict[str, dict[tuple[int, int], float]] = {"cafeteria": {}, "meeting": {}}
-    rows = (
-        HourlyUsage.objects.filter(hour__gte=period.start, hour__lt=period.end)
-        .annotate(
-            weekday=ExtractIsoWeekDay("hour", tzinfo=zone),
-            local_hour=ExtractHour("hour", tzinfo=zone),
+    usage = HourlyUsage.objects.filter(hour__gte=period.start, hour__lt=period.end)
+    rows: Iterable[tuple[str, int, int, int]]
+    if connection.vendor == "postgresql":
+        rows = (
+            (kind, hour_of_week // 24 + 1, hour_of_week % 24, seconds)
+            for kind, hour_of_week, seconds in usage.annotate(week_hour=_hour_of_week("hour", zone))
+            .values("room__kind", "week_hour")
+            .annotate(seconds=Sum("seconds"))
+            .order_by()
+            .values_list("room__kind", "week_hour", "seconds")
         )
-        .values("room__kind", "weekday", "local_hour")
-        .annotate(seconds=Sum("seconds"))
-        .order_by()
-    )
-    for row in rows:
-        kind = "cafeteria" if row["room__kind"] == Room.Kind.CAFETERIA else "meeting"
-        key = (row["weekday"], row["local_hour"])
-        grid[kind][key] = grid[kind].get(key, 0.0) + row["seconds"] / 3600
+    else:
+        rows = (
+            usage.annotate(
+                weekday=ExtractIsoWeekDay("hour", tzinfo=zone),
+                local_hour=ExtractHour("hour", tzinfo=zone),
+            )
+            .values("room__kind", "weekday", "local_hour")
+            .annotate(seconds=Sum("seconds"))
+            .order_by()
+            .values_list("room__kind", "weekday", "local_hour", "seconds")
+        )
+    for room_kind, weekday, local_hour, seconds in rows:
+        kind = "cafeteria" if room_kind == Room.Kind.CAFETERIA else "meeting"
+        key = (weekday, local_hour)
+        grid[kind][key] = grid[kind].get(key, 0.0) + seconds / 3600
     return {kind: RoomUse(hours=hours) for kind, hours in grid.items()}
 
 
