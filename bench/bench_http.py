@@ -1,6 +1,7 @@
-"""HTTP pages under load: the landing page and /healthz served by the production command
-(uvicorn, DEBUG off) on PostgreSQL and Redis, one server process, loopback clients. Also the
-server's memory."""
+"""HTTP pages under load: the landing page, a member's home and /healthz served by the
+production command (uvicorn, DEBUG off) on PostgreSQL and Redis, one server process,
+loopback clients, against a Django hello-world view in the same process and run (the
+yardstick: bench/yardstick_urls.py). Also the server's memory."""
 
 import os
 import socket
@@ -10,7 +11,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 from bench.server import web_command
@@ -48,6 +51,7 @@ def _env(static_root: str) -> dict[str, str]:
         "REDIS_URL": REDIS_URL,
         "STATIC_ROOT": static_root,
         "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "bench.yardstick_settings",
     }
 
 
@@ -65,7 +69,28 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
-def _load(url: str) -> tuple[list[float], int, float]:
+def _member_cookie(base: str) -> str:
+    """The demo member's session, logged in through the login form like a browser."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/accounts/login/", timeout=10).read()
+    token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "login": "member@demo.example",
+            "password": "member-demo-2026",
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/accounts/login/", data=form, headers={"Referer": f"{base}/accounts/login/"}
+    )
+    opener.open(request, timeout=10).read()
+    session = next(cookie.value for cookie in jar if cookie.name == "sessionid")
+    return f"sessionid={session}"
+
+
+def _load(url: str, cookie: str = "") -> tuple[list[float], int, float]:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -77,10 +102,11 @@ def _load(url: str) -> tuple[list[float], int, float]:
             if time.monotonic() > deadline:
                 return
             started = time.perf_counter()
+            request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
             try:
-                with urllib.request.urlopen(url, timeout=10) as response:
+                with urllib.request.urlopen(request, timeout=10) as response:
                     response.read()
-                    ok = response.status == 200
+                    ok = response.status == 200 and response.url == url
             except OSError:
                 ok = False
             elapsed = time.perf_counter() - started
@@ -131,15 +157,26 @@ def run() -> str:
                     break
                 except OSError:
                     time.sleep(0.1)
+            base = f"http://127.0.0.1:{PORT}"
+            member = _member_cookie(base)
             rows = []
-            for path in ("/", "/healthz"):
-                latencies, errors, wall = _load(f"http://127.0.0.1:{PORT}{path}")
+            rates: dict[str, float] = {}
+            for label, path, cookie in (
+                ("`/__hello__/` (yardstick)", "/__hello__/", ""),
+                ("`/`, a visitor", "/", ""),
+                ("`/`, a member", "/", member),
+                ("`/healthz`", "/healthz", ""),
+            ):
+                latencies, errors, wall = _load(f"{base}{path}", cookie)
                 latencies.sort()
                 p95 = latencies[int(len(latencies) * 0.95) - 1]
+                rates[label] = len(latencies) / wall
                 rows.append(
-                    f"| `{path}` | {len(latencies)} | {len(latencies) / wall:.0f} | "
+                    f"| {label} | {len(latencies)} | {rates[label]:.0f} | "
                     f"{statistics.median(latencies) * 1000:.1f} | {p95 * 1000:.1f} | {errors} |"
                 )
+            hello = rates["`/__hello__/` (yardstick)"]
+            ratio = rates["`/`, a member"] / hello
             rss = _rss_mib(server.pid)
         finally:
             server.terminate()
@@ -153,6 +190,7 @@ def run() -> str:
             "| page | requests | req/s | median ms | p95 ms | errors |",
             "|---|---|---|---|---|---|",
             *rows,
-            f"\nServer memory after the run (RSS): {rss:.0f} MiB.",
+            f"\nA member's `/` at **{ratio:.0%} of the hello-world view** (goal: at least 40%). "
+            f"Server memory after the run (RSS): {rss:.0f} MiB.",
         ]
     )
