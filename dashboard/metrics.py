@@ -8,7 +8,7 @@ community's (settings.TIME_ZONE), not UTC's nor the viewer's.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,18 +122,40 @@ class MemberStats:
     joined: list[tuple[date, int, int]]
 
 
+def _bucket_number(field: str, period: Period) -> Func:
+    """PostgreSQL: which of the period's buckets a timestamp falls in, 1 for the first, by a
+    binary search over the buckets' first instants (no conversion to the community's zone per
+    row, unlike a truncation); 0 before them, len(buckets) + 1 after."""
+    zone = community_zone()
+    days = period.buckets()
+    step = timedelta(weeks=1) if period.by_week else timedelta(days=1)
+    starts = [datetime.combine(day, time(), tzinfo=zone) for day in [*days, days[-1] + step]]
+    return Func(
+        F(field),
+        Value(starts),
+        template="(width_bucket(%(expressions)s::timestamptz[]))",
+        output_field=IntegerField(),
+    )
+
+
 def members(period: Period) -> MemberStats:
     """One query, one pass over the members: the headline counts per day or week of sign-up
     in the period (and one row for everyone who joined before it), summed here."""
     living = _living_members()
-    trunc = period.trunc("date_joined")
+    days = period.buckets()
+    by_number = connection.vendor == "postgresql"
+    of_joining = _bucket_number("date_joined", period) if by_number else period.trunc("date_joined")
     rows = (
         User.objects.annotate(
             bucket=Case(
-                When(date_joined__gte=period.start, then=trunc),
+                When(date_joined__gte=period.start, then=of_joining),
                 default=None,
-                # TruncWeek gives a datetime, TruncDate a date.
-                output_field=DateTimeField() if period.by_week else DateField(),
+                # A bucket's number; or TruncWeek's datetime, TruncDate's date.
+                output_field=IntegerField()
+                if by_number
+                else DateTimeField()
+                if period.by_week
+                else DateField(),
             )
         )
         .values("bucket")
@@ -158,12 +180,15 @@ def members(period: Period) -> MemberStats:
             counts["before"] += row["living"]
         else:
             counts["new"] += row["living"]
-            per_bucket[_day(row["bucket"])] = row["living"]
+            if not by_number:
+                per_bucket[_day(row["bucket"])] = row["living"]
+            elif 1 <= row["bucket"] <= len(days):
+                per_bucket[days[row["bucket"] - 1]] = row["living"]
     running = counts["before"]
     joined = []
-    for bucket in period.buckets():
-        running += per_bucket.get(bucket, 0)
-        joined.append((bucket, per_bucket.get(bucket, 0), running))
+    for day in days:
+        running += per_bucket.get(day, 0)
+        joined.append((day, per_bucket.get(day, 0), running))
     return MemberStats(
         total=counts["total"],
         new=counts["new"],
