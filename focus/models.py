@@ -12,6 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from focus.ritual import LENGTHS_MINUTES, on_the_half_hour
 
+# Lazy labels, so that the choices (and the migrations' state) are the same in any language.
+LENGTH_CHOICES = [
+    (LENGTHS_MINUTES[0], _("25 minutes")),
+    (LENGTHS_MINUTES[1], _("50 minutes")),
+    (LENGTHS_MINUTES[2], _("75 minutes")),
+]
 GOAL_MAX_LENGTH = 280
 DEFAULT_CAPACITY = 40
 
@@ -52,7 +58,7 @@ class FocusSeries(models.Model):
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Madrid")
     minutes = models.PositiveSmallIntegerField(
-        _("length"), choices=[(m, _("%d minutes") % m) for m in LENGTHS_MINUTES], default=50
+        _("length"), choices=LENGTH_CHOICES, default=50
     )
     capacity = models.PositiveSmallIntegerField(
         _("seats"), default=DEFAULT_CAPACITY, validators=[MinValueValidator(1)]

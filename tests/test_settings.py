@@ -164,3 +164,11 @@ def test_time_is_stored_in_utc_whatever_the_display_zone(
     assert User.objects.get(pk=user.pk).date_joined == moment
     shown = Template("{{ moment|date:'H:i' }}").render(Context({"moment": moment}))
     assert shown == local_time
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration() -> None:
+    from django.core.management import call_command
+
+    # Exits with an error when a model differs from what the migrations build.
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
