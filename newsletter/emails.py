@@ -3,13 +3,28 @@ and a language rather than through `core.emails.email_for` (which wants a User).
 
 An issue goes to thousands of people: its three parts are rendered once per language with a
 placeholder where each recipient's unsubscribe link goes, and only that link changes per
-message."""
+message.
 
+Sending an issue to thousands goes further (`issue_prepare`): each language's copy is also
+serialised once, and each recipient's bytes are that copy with their address, unsubscribe
+link, date and message id put in, sent over one SMTP connection a worker keeps between
+batches (`bulk_connection`)."""
+
+import contextlib
+import smtplib
+import threading
+import time
 from dataclasses import dataclass
+from email.policy import Policy
+from email.utils import formatdate, make_msgid
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import forbid_multi_line_headers, sanitize_address
+from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -20,6 +35,14 @@ from newsletter.tokens import confirm_token, unsubscribe_token
 
 # Made of characters that neither HTML escaping nor URL quoting change.
 UNSUBSCRIBE_PLACEHOLDER = "NEWSLETTER-UNSUBSCRIBE-URL-PLACEHOLDER"
+ADDRESS_PLACEHOLDER = "newsletter-recipient@placeholder.invalid"
+# Longer unsubscribe links go in whole messages (`issue_copy`), never into prepared bytes.
+MAX_LINK = 300
+# The headers that differ from one recipient's copy to the next.
+PER_RECIPIENT = ("To", "Date", "Message-ID", "List-Unsubscribe")
+# A kept connection unused for this long is closed and a new one opened: servers drop idle
+# clients after a few minutes.
+IDLE_TIMEOUT = 60.0
 
 
 def absolute(path: str) -> str:
@@ -104,3 +127,185 @@ def issue_message(
         rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe), "text/html"
     )
     return message
+
+
+@dataclass(frozen=True)
+class PreparedIssue:
+    """One language's copy serialised as Django's SMTP backend would send it, cut where the
+    per-recipient headers go (`head` holds their names there) and with the unsubscribe
+    placeholder left in `body`."""
+
+    from_email: str
+    encoding: str
+    policy: Policy
+    head: tuple[bytes | str, ...]
+    body: bytes
+
+
+def issue_prepare(*, rendered: RenderedIssue) -> PreparedIssue | None:
+    """Serialise one language's copy once. None when a copy could not be made by putting
+    values into it (a body encoded so that the placeholder no longer reads as such, or
+    headers that do not fold as the generator folded them): the caller then builds each
+    copy whole, as `issue_message` does."""
+    email = issue_message(
+        rendered=rendered, to=ADDRESS_PLACEHOLDER, unsubscribe=UNSUBSCRIBE_PLACEHOLDER
+    )
+    mime = email.message()
+    # As Django's SMTP backend serialises it (its MIME classes take `linesep`).
+    data = mime.as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+    head_bytes, _blank, body = data.partition(b"\r\n\r\n")
+    # As the generator does it: the message's policy with SMTP line ends.
+    policy = mime.policy.clone(linesep="\r\n")
+    folded = [(name, policy.fold_binary(name, value)) for name, value in mime.raw_items()]
+    placeholder = UNSUBSCRIBE_PLACEHOLDER.encode()
+    expected = rendered.text.count(UNSUBSCRIBE_PLACEHOLDER) + rendered.html.count(
+        UNSUBSCRIBE_PLACEHOLDER
+    )
+    # Replacing text is only sound in bodies sent as they are (not quoted-printable or
+    # base64) whose lines stay short enough with the longest link put in.
+    parts = [part for part in mime.walk() if not part.is_multipart()]
+    longest = max(
+        (len(line) for line in body.split(b"\r\n") if placeholder in line),
+        default=0,
+    )
+    if (
+        b"".join(line for _name, line in folded) != head_bytes + b"\r\n"
+        or body.count(placeholder) != expected
+        or ADDRESS_PLACEHOLDER.encode() in body
+        or any(part["Content-Transfer-Encoding"] not in ("7bit", "8bit") for part in parts)
+        or longest + 2 * (MAX_LINK - len(placeholder)) > 998
+    ):
+        return None
+    encoding = email.encoding or settings.DEFAULT_CHARSET
+    return PreparedIssue(
+        from_email=sanitize_address(email.from_email, encoding),
+        encoding=encoding,
+        policy=policy,
+        head=tuple(name if name in PER_RECIPIENT else line for name, line in folded),
+        body=body,
+    )
+
+
+def prepared_bytes(prepared: PreparedIssue, *, to: str, unsubscribe: str) -> bytes:
+    """One recipient's copy: byte for byte what `issue_message(...).message()` serialises
+    to, each header set and folded the same way, apart from the date, message id and MIME
+    boundary, which differ between any two messages anyway."""
+    values = {
+        "To": to,
+        "Date": formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
+        "Message-ID": make_msgid(domain=DNS_NAME),
+        "List-Unsubscribe": f"<{unsubscribe}>",
+    }
+    lines = []
+    for part in prepared.head:
+        if isinstance(part, str):
+            name, value = forbid_multi_line_headers(part, values[part], prepared.encoding)
+            part = prepared.policy.fold_binary(name, value)
+        lines.append(part)
+    lines.append(b"\r\n")
+    lines.append(prepared.body.replace(UNSUBSCRIBE_PLACEHOLDER.encode(), unsubscribe.encode()))
+    return b"".join(lines)
+
+
+@dataclass(frozen=True)
+class PreparedCopy:
+    """One recipient's copy ready for the SMTP conversation."""
+
+    from_email: str
+    recipient: str
+    data: bytes
+
+
+def issue_copy(
+    prepared: PreparedIssue | None, *, rendered: RenderedIssue, to: str, unsubscribe: str
+) -> PreparedCopy | EmailMultiAlternatives:
+    """One recipient's copy: prepared bytes when there is a prepared version, otherwise the
+    message built whole."""
+    if prepared is None or len(unsubscribe) > MAX_LINK:
+        return issue_message(rendered=rendered, to=to, unsubscribe=unsubscribe)
+    return PreparedCopy(
+        from_email=prepared.from_email,
+        recipient=sanitize_address(to, prepared.encoding),
+        data=prepared_bytes(prepared, to=to, unsubscribe=unsubscribe),
+    )
+
+
+def copy_send(connection: BaseEmailBackend, copy: PreparedCopy | EmailMultiAlternatives) -> None:
+    """Hand one copy to the mail server; raises what smtplib raises. Prepared bytes go
+    straight to the open SMTP connection (`issue_prepare` made them only for one)."""
+    if isinstance(copy, PreparedCopy):
+        smtp = getattr(connection, "connection", None)
+        if smtp is None:
+            raise smtplib.SMTPServerDisconnected("The connection is closed.")
+        smtp.sendmail(copy.from_email, [copy.recipient], copy.data)
+    else:
+        connection.send_messages([copy])
+
+
+def speaks_smtp(connection: BaseEmailBackend) -> bool:
+    """Whether prepared bytes can go to this connection: Django's SMTP backend, open."""
+    return isinstance(connection, SmtpBackend) and connection.connection is not None
+
+
+class _Kept(threading.local):
+    connection: BaseEmailBackend | None = None
+    settings: tuple[object, ...] = ()
+    used_at: float = 0.0
+
+
+_kept = _Kept()
+
+
+def _connection_settings() -> tuple[object, ...]:
+    return (
+        settings.EMAIL_BACKEND,
+        settings.EMAIL_HOST,
+        settings.EMAIL_PORT,
+        settings.EMAIL_HOST_USER,
+        settings.EMAIL_USE_TLS,
+        settings.EMAIL_USE_SSL,
+    )
+
+
+def bulk_connection() -> BaseEmailBackend:
+    """This thread's open connection for sending an issue, kept from one batch to the next.
+    A kept SMTP connection is reused only when the settings still point at the same server,
+    it was used less than IDLE_TIMEOUT ago and it answers NOOP; otherwise a new one opens.
+    Raises when the server cannot be reached."""
+    current = _connection_settings()
+    kept = _kept.connection
+    if kept is not None:
+        fresh = _kept.settings == current and time.monotonic() - _kept.used_at < IDLE_TIMEOUT
+        if fresh and _answers(kept):
+            _kept.used_at = time.monotonic()
+            return kept
+        bulk_connection_close()
+    connection = get_connection(fail_silently=False)
+    connection.open()
+    _kept.connection, _kept.settings, _kept.used_at = connection, current, time.monotonic()
+    return connection
+
+
+def _answers(connection: BaseEmailBackend) -> bool:
+    if not isinstance(connection, SmtpBackend):
+        return True
+    if connection.connection is None:
+        return False
+    try:
+        return bool(connection.connection.noop()[0] == 250)
+    except Exception:
+        return False
+
+
+def bulk_connection_used() -> None:
+    _kept.used_at = time.monotonic()
+
+
+def bulk_connection_close() -> None:
+    """Close the kept connection, if any: after an error (its state is then unknown), or
+    when a sending task ends. Never raises."""
+    connection, _kept.connection = _kept.connection, None
+    if connection is not None:
+        # A broken connection needs no goodbye.
+        with contextlib.suppress(Exception):
+            connection.close()

@@ -1,20 +1,25 @@
 """Subscribing, confirming, leaving, and sending issues in batches (docs/newsletter.md)."""
 
+import contextlib
+import select
 import smtplib
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core.mail import get_connection
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg import pq
+from psycopg.pq.abc import PGconn
 
 from members.models import User
 from newsletter import emails, tokens
@@ -26,6 +31,9 @@ RETRY_FAILED_AFTER = timedelta(minutes=1)
 # A row still `sending` this long after its claim belongs to a worker that died: no batch
 # lives longer than the task's hard time limit (CELERY_TASK_TIME_LIMIT, 5 minutes).
 STALE_AFTER = timedelta(minutes=10)
+# How many messages of a batch may have reached the server with their result not yet
+# committed: the one in flight and the one before it, whose write overlaps it (`_Ledger`).
+IN_DOUBT = 2
 # The server answered and said no: the message was certainly not accepted, so trying again
 # cannot make a second copy. Any other error leaves the message's fate unknown.
 REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
@@ -213,10 +221,10 @@ class BatchOutcome:
 
 def deliveries_recover(*, issue_id: int, stale_before: datetime) -> tuple[int, int]:
     """Settle the batches of a worker that died mid-send. A batch sends in id order and
-    records each result before the next message, so in each abandoned batch only its
-    lowest row still `sending` can have reached the server: it becomes `unknown` (never
-    sent again); the rows after it were never tried and go back to `pending`.
-    Returns (unknown, released)."""
+    has each result committed before the message after next goes out (`_Ledger`), so in
+    each abandoned batch only its two lowest rows still `sending` can have reached the
+    server: they become `unknown` (never sent again); the rows after them were never tried
+    and go back to `pending`. Returns (unknown, released)."""
     with transaction.atomic():
         rows = list(
             Delivery.objects.select_for_update()
@@ -226,10 +234,10 @@ def deliveries_recover(*, issue_id: int, stale_before: datetime) -> tuple[int, i
         )
         in_flight: list[int] = []
         untried: list[int] = []
-        seen: set[uuid.UUID | None] = set()
+        seen: Counter[uuid.UUID | None] = Counter()
         for pk, batch in rows:
-            (untried if batch in seen else in_flight).append(pk)
-            seen.add(batch)
+            (in_flight if seen[batch] < IN_DOUBT else untried).append(pk)
+            seen[batch] += 1
         Delivery.objects.filter(pk__in=in_flight).update(
             status=Delivery.Status.UNKNOWN,
             error="Interrupted while sending: may have been delivered, not sent again.",
@@ -286,8 +294,68 @@ def _mark(pk: int, batch: uuid.UUID, **fields: object) -> None:
     Delivery.objects.filter(pk=pk, status=Delivery.Status.SENDING, batch=batch).update(**fields)
 
 
-def _mark_sent(pk: int, batch: uuid.UUID) -> None:
-    _mark(pk, batch, status=Delivery.Status.SENT, sent_at=timezone.now(), error="")
+def _mark_sent(pgconn: PGconn, pk: int, batch: uuid.UUID) -> None:
+    """Send the write recording one message as sent, without waiting for its result
+    (`_Ledger.settle` reads it). One fixed statement, committed on its own in autocommit."""
+    pgconn.send_query_params(
+        _MARK_SENT_SQL,
+        [timezone.now().isoformat().encode(), str(pk).encode(), str(batch).encode()],
+    )
+    while pgconn.flush():
+        select.select([], [pgconn.socket], [])
+
+
+_MARK_SENT_SQL = (
+    f"UPDATE {Delivery._meta.db_table} SET status = '{Delivery.Status.SENT}', "
+    f"sent_at = $1, error = '' WHERE id = $2 AND status = '{Delivery.Status.SENDING}' "
+    "AND batch = $3"
+).encode()
+
+
+class _Ledger:
+    """Records a batch's `sent` results one message behind (docs/newsletter.md): the write
+    for message k is sent to PostgreSQL on this thread's connection and commits while
+    message k+1 goes over SMTP; its result is read before message k+2 is handed to the
+    server. So at any moment at most two messages of a batch may have reached the server
+    without their result committed (what `deliveries_recover` sets aside after a crash).
+    Nothing else uses the connection meanwhile: `settle()` comes first. Other databases
+    than PostgreSQL record each result before the next message, as a plain UPDATE."""
+
+    def __init__(self, batch: uuid.UUID) -> None:
+        self.batch = batch
+        self.pgconn: PGconn | None = None
+        self.pending = False
+        if connection.vendor == "postgresql":
+            connection.ensure_connection()
+            self.pgconn = connection.connection.pgconn
+
+    def sent(self, pk: int) -> None:
+        self.settle()
+        if self.pgconn is None:
+            _mark(pk, self.batch, status=Delivery.Status.SENT, sent_at=timezone.now(), error="")
+            return
+        self.pending = True
+        with connection.wrap_database_errors:
+            _mark_sent(self.pgconn, pk, self.batch)
+
+    def settle(self) -> None:
+        """Read the last write's result; raises when it failed."""
+        if not self.pending or self.pgconn is None:
+            return
+        self.pending = False
+        pgconn, failure = self.pgconn, ""
+        with connection.wrap_database_errors:
+            while True:
+                while pgconn.is_busy():
+                    select.select([pgconn.socket], [], [])
+                    pgconn.consume_input()
+                result = pgconn.get_result()
+                if result is None:
+                    break
+                if result.status != pq.ExecStatus.COMMAND_OK:
+                    failure = (result.error_message or b"").decode(errors="replace")
+            if failure:
+                raise psycopg.OperationalError(f"Recording a sent message failed: {failure}")
 
 
 def _release(ids: list[int], batch: uuid.UUID) -> None:
@@ -314,12 +382,14 @@ def _issue_finish_or_wait(issue_id: int, now: datetime) -> int | None:
 
 
 def issue_send_batch(*, issue_id: int, size: int | None = None) -> BatchOutcome:
-    """Send the next batch of an issue over one SMTP connection.
+    """Send the next batch of an issue over the worker's kept SMTP connection
+    (`emails.bulk_connection`), each language's copy prepared once.
 
     Crash semantics (docs/newsletter.md): rows are claimed and committed first; each
-    result is committed right after the server answers, before the next message. A crash
-    therefore leaves at most one row per batch whose fate is unknown, which
-    `deliveries_recover` sets aside rather than send twice. A refused recipient is
+    result's write starts right after the server answers and is committed before the
+    message after next goes out (`_Ledger`). A crash therefore leaves at most two rows per
+    batch whose fate is unknown, which `deliveries_recover` sets aside rather than send
+    twice. A refused recipient is
     `failed` and retried later (MAX_ATTEMPTS in all). A connection that breaks mid-message
     makes that message `unknown`, puts the rest of the batch back and raises, for the
     task to retry. Any other failure (rendering, building a message, the database) puts
@@ -346,31 +416,48 @@ def issue_send_batch(*, issue_id: int, size: int | None = None) -> BatchOutcome:
         rows = [row for row in rows if row[4] == Subscriber.Status.CONFIRMED]
 
         rendered: dict[str, emails.RenderedIssue] = {}
-        connection = get_connection(fail_silently=False)
-        connection.open()
+        prepared: dict[str, emails.PreparedIssue | None] = {}
+        mail = emails.bulk_connection()
+        ledger = _Ledger(batch)
         try:
             for pk, subscriber_id, address, language, _status in rows:
                 if language not in rendered:
                     rendered[language] = emails.issue_render(issue=issue, language=language)
-                message = emails.issue_message(
+                    prepared[language] = (
+                        emails.issue_prepare(rendered=rendered[language])
+                        if emails.speaks_smtp(mail)
+                        else None
+                    )
+                copy = emails.issue_copy(
+                    prepared[language],
                     rendered=rendered[language],
                     to=address,
                     unsubscribe=emails.unsubscribe_url(subscriber_id=subscriber_id),
                 )
                 tried.add(pk)
                 try:
-                    connection.send_messages([message])
+                    emails.copy_send(mail, copy)
                 except REFUSALS as exc:
+                    ledger.settle()
                     _mark(pk, batch, status=Delivery.Status.FAILED, error=str(exc)[:255])
                     failed += 1
                     continue
                 except Exception as exc:
+                    ledger.settle()
                     _mark(pk, batch, status=Delivery.Status.UNKNOWN, error=str(exc)[:255])
                     raise
-                _mark_sent(pk, batch)
+                ledger.sent(pk)
                 sent += 1
+            ledger.settle()
+        except BaseException:
+            # In whatever state the connection is, the next batch starts on a new one.
+            emails.bulk_connection_close()
+            raise
         finally:
-            connection.close()
+            # The last write's result is read before anything else uses the connection.
+            with contextlib.suppress(Exception):
+                ledger.settle()
+        emails.bulk_connection_used()
     except Exception:
         # Rows already settled are left alone: `_release` only takes back those still
         # `sending` in this batch.

@@ -64,12 +64,16 @@ def issue_send(issue_id: int) -> None:
     try, or a dead worker's batch going stale) it schedules itself later; with eager tasks
     (the embedded setup) it leaves that to `newsletter_resume_tick`."""
     deadline = time.monotonic() + SEND_TIME_BUDGET
-    while True:
-        outcome = services.issue_send_batch(issue_id=issue_id)
-        if outcome.next_in is None:
-            return
-        if outcome.next_in > 0 or time.monotonic() > deadline:
-            break
+    try:
+        while True:
+            outcome = services.issue_send_batch(issue_id=issue_id)
+            if outcome.next_in is None:
+                return
+            if outcome.next_in > 0 or time.monotonic() > deadline:
+                break
+    finally:
+        # The batches shared one SMTP connection; an idle worker holds none.
+        emails.bulk_connection_close()
     if not issue_send.app.conf.task_always_eager:
         issue_send.apply_async((issue_id,), countdown=outcome.next_in)
 
