@@ -11,6 +11,7 @@ link, date and message id put in, sent over one SMTP connection a worker keeps b
 batches (`bulk_connection`)."""
 
 import contextlib
+import re
 import smtplib
 import threading
 import time
@@ -186,6 +187,24 @@ def issue_prepare(*, rendered: RenderedIssue) -> PreparedIssue | None:
     )
 
 
+# An address that `sanitize_address` gives back unchanged.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\Z")
+# A header value that the email policy writes as it is when it fits on a line (no space,
+# comma or semicolon to fold at, nothing to encode).
+_UNFOLDED = re.compile(r"[\x21-\x2b\x2d-\x3a\x3c-\x7e]*\Z")
+
+
+def _header(prepared: PreparedIssue, name: str, value: str) -> bytes:
+    """One header line as the generator writes it; the common cases without the email
+    package's parsing and folding, which cost more than the rest of a copy."""
+    limit = prepared.policy.max_line_length
+    fits = limit is not None and len(name) + 2 + len(value) <= limit
+    if fits and (name != "To" or _PLAIN_ADDRESS.match(value)) and _UNFOLDED.match(value):
+        return f"{name}: {value}\r\n".encode()
+    name, folded = forbid_multi_line_headers(name, value, prepared.encoding)
+    return prepared.policy.fold_binary(name, folded)
+
+
 def prepared_bytes(prepared: PreparedIssue, *, to: str, unsubscribe: str) -> bytes:
     """One recipient's copy: byte for byte what `issue_message(...).message()` serialises
     to, each header set and folded the same way, apart from the date, message id and MIME
@@ -199,8 +218,7 @@ def prepared_bytes(prepared: PreparedIssue, *, to: str, unsubscribe: str) -> byt
     lines = []
     for part in prepared.head:
         if isinstance(part, str):
-            name, value = forbid_multi_line_headers(part, values[part], prepared.encoding)
-            part = prepared.policy.fold_binary(name, value)
+            part = _header(prepared, part, values[part])
         lines.append(part)
     lines.append(b"\r\n")
     lines.append(prepared.body.replace(UNSUBSCRIBE_PLACEHOLDER.encode(), unsubscribe.encode()))
@@ -225,7 +243,7 @@ def issue_copy(
         return issue_message(rendered=rendered, to=to, unsubscribe=unsubscribe)
     return PreparedCopy(
         from_email=prepared.from_email,
-        recipient=sanitize_address(to, prepared.encoding),
+        recipient=to if _PLAIN_ADDRESS.match(to) else sanitize_address(to, prepared.encoding),
         data=prepared_bytes(prepared, to=to, unsubscribe=unsubscribe),
     )
 

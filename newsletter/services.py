@@ -297,18 +297,15 @@ def _mark(pk: int, batch: uuid.UUID, **fields: object) -> None:
 def _mark_sent(pgconn: PGconn, pk: int, batch: uuid.UUID) -> None:
     """Send the write recording one message as sent, without waiting for its result
     (`_Ledger.settle` reads it). One fixed statement, committed on its own in autocommit."""
-    pgconn.send_query_params(
-        _MARK_SENT_SQL,
-        [timezone.now().isoformat().encode(), str(pk).encode(), str(batch).encode()],
-    )
+    pgconn.send_query_params(_MARK_SENT_SQL, [str(pk).encode(), str(batch).encode()])
     while pgconn.flush():
         select.select([], [pgconn.socket], [])
 
 
 _MARK_SENT_SQL = (
     f"UPDATE {Delivery._meta.db_table} SET status = '{Delivery.Status.SENT}', "
-    f"sent_at = $1, error = '' WHERE id = $2 AND status = '{Delivery.Status.SENDING}' "
-    "AND batch = $3"
+    f"sent_at = statement_timestamp(), error = '' WHERE id = $1 "
+    f"AND status = '{Delivery.Status.SENDING}' AND batch = $2"
 ).encode()
 
 
