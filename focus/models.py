@@ -57,9 +57,7 @@ class FocusSeries(models.Model):
         _("time"), help_text=_("On the hour or the half hour, in the series' time zone.")
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Madrid")
-    minutes = models.PositiveSmallIntegerField(
-        _("length"), choices=LENGTH_CHOICES, default=50
-    )
+    minutes = models.PositiveSmallIntegerField(_("length"), choices=LENGTH_CHOICES, default=50)
     capacity = models.PositiveSmallIntegerField(
         _("seats"), default=DEFAULT_CAPACITY, validators=[MinValueValidator(1)]
     )
