@@ -280,8 +280,12 @@ def _connection_settings() -> tuple[object, ...]:
         settings.EMAIL_HOST,
         settings.EMAIL_PORT,
         settings.EMAIL_HOST_USER,
+        settings.EMAIL_HOST_PASSWORD,
         settings.EMAIL_USE_TLS,
         settings.EMAIL_USE_SSL,
+        settings.EMAIL_TIMEOUT,
+        settings.EMAIL_SSL_CERTFILE,
+        settings.EMAIL_SSL_KEYFILE,
     )
 
 

@@ -322,6 +322,7 @@ class _Ledger:
         self.batch = batch
         self.pgconn: PGconn | None = None
         self.pending = False
+        # Callers run outside any transaction (a task), so each write commits on its own.
         if connection.vendor == "postgresql":
             connection.ensure_connection()
             self.pgconn = connection.connection.pgconn
@@ -339,19 +340,28 @@ class _Ledger:
         """Read the last write's result; raises when it failed."""
         if not self.pending or self.pgconn is None:
             return
-        self.pending = False
         pgconn, failure = self.pgconn, ""
-        with connection.wrap_database_errors:
-            while True:
-                while pgconn.is_busy():
-                    select.select([pgconn.socket], [], [])
-                    pgconn.consume_input()
-                result = pgconn.get_result()
-                if result is None:
-                    break
-                if result.status != pq.ExecStatus.COMMAND_OK:
-                    failure = (result.error_message or b"").decode(errors="replace")
-            if failure:
+        try:
+            with connection.wrap_database_errors:
+                while True:
+                    while pgconn.is_busy():
+                        select.select([pgconn.socket], [], [])
+                        pgconn.consume_input()
+                    result = pgconn.get_result()
+                    if result is None:
+                        break
+                    if result.status != pq.ExecStatus.COMMAND_OK:
+                        failure = (result.error_message or b"").decode(errors="replace")
+        except BaseException:
+            # Interrupted with the answer unread (a task's time limit, say): the connection
+            # may not be used again, so the next query opens a new one.
+            self.pending = False
+            self.pgconn = None
+            connection.close()
+            raise
+        self.pending = False
+        if failure:
+            with connection.wrap_database_errors:
                 raise psycopg.OperationalError(f"Recording a sent message failed: {failure}")
 
 
