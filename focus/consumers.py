@@ -76,12 +76,10 @@ def _outcome(seat_id: int, outcome: str) -> Seat:
 def _draw(block: FocusBlock) -> dict[int, list[dict[str, Any]]]:
     """Every table's people, by table number (one answer for all of a process's sockets)."""
     sessions.tables_draw(block=block)
-    tables: dict[int, list[dict[str, Any]]] = {}
-    seats = Seat.objects.filter(block=block, cancelled_at__isnull=True, table__isnull=False)
-    for seat in seats.select_related("user").order_by("pk"):
-        mate = sessions.Tablemate(seat.user_id, seat.user.name, seat.goal, seat.outcome)
-        tables.setdefault(seat.table, []).append(mate.data())  # type: ignore[arg-type]
-    return tables
+    return {
+        table: [mate.data() for mate in mates]
+        for table, mates in sessions.tables_seated(block=block).items()
+    }
 
 
 # The tables of each block, drawn once per process at its start (by the first socket whose
@@ -104,8 +102,8 @@ def _tables_of(block: FocusBlock) -> asyncio.Task[dict[int, list[dict[str, Any]]
 
 
 def _mate_event(seat: Seat) -> dict[str, Any]:
-    mate = sessions.Tablemate(seat.user_id, seat.user.name, seat.goal, seat.outcome)
-    return {"type": "focus.mate", "frame": encode({"type": "focus.mate", **mate.data()})}
+    frame = {"type": "focus.mate", **sessions.Tablemate.of(seat).data()}
+    return {"type": "focus.mate", "frame": encode(frame)}
 
 
 def _refusing(handler: Handler) -> Handler:

@@ -95,6 +95,10 @@ class Tablemate:
     goal: str
     outcome: str
 
+    @classmethod
+    def of(cls, seat: Seat) -> "Tablemate":
+        return cls(user_id=seat.user_id, name=seat.user.name, goal=seat.goal, outcome=seat.outcome)
+
     def data(self) -> dict[str, Any]:
         return {
             "user": {"id": self.user_id, "name": self.name},
@@ -214,10 +218,16 @@ def seat_arrive(*, block: FocusBlock, user: User, now: datetime | None = None) -
 
 def tablemates(*, block: FocusBlock, table: int) -> list[Tablemate]:
     seats = Seat.objects.filter(block=block, cancelled_at__isnull=True, table=table)
-    return [
-        Tablemate(user_id=seat.user_id, name=seat.user.name, goal=seat.goal, outcome=seat.outcome)
-        for seat in seats.select_related("user").order_by("pk")
-    ]
+    return [Tablemate.of(seat) for seat in seats.select_related("user").order_by("pk")]
+
+
+def tables_seated(*, block: FocusBlock) -> dict[int, list[Tablemate]]:
+    """Every table's people, by table number, in one query."""
+    tables: dict[int, list[Tablemate]] = {}
+    seats = Seat.objects.filter(block=block, cancelled_at__isnull=True, table__isnull=False)
+    for seat in seats.select_related("user").order_by("pk"):
+        tables.setdefault(seat.table or 0, []).append(Tablemate.of(seat))
+    return tables
 
 
 def seat_outcome_set(*, seat: Seat, outcome: str, now: datetime | None = None) -> Seat:
