@@ -129,7 +129,7 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
         self.watch()
         # A change between the snapshot in `hello` and joining the group is announced by
         # its batch a second later, by when this socket is in the group.
-        await self.join_group(broadcast.room_group(room.pk))
+        await self.join_group(broadcast.room_group(room.pk), crowd=True)
         await self.join_group(broadcast.user_group(user.pk))
         await self.accept()
         self.blocked = joined["blocked"]
@@ -191,7 +191,7 @@ class LobbyConsumer(MemberSocket):
         if user is None:
             return
         self.watch()
-        await self.join_group(broadcast.LOBBY_GROUP)
+        await self.join_group(broadcast.LOBBY_GROUP, crowd=True)
         await self.join_group(broadcast.user_group(user.pk))
         await self.accept()
 

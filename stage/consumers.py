@@ -217,7 +217,7 @@ class StageConsumer(StageFrames, RoomConsumer):
             return
         self.stage, frame = hello
         self.attended = self.stage.is_live
-        await self.join_group(stage_group(self.stage.pk))
+        await self.join_group(stage_group(self.stage.pk), crowd=True)
         await self.send_json(frame)
 
     async def disconnect(self, code: int) -> None:

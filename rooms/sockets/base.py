@@ -23,7 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from members.models import User
-from rooms import broadcast, liveness
+from rooms import broadcast, fanout, liveness
 from rooms.models import Room, RoomError
 from rooms.services import connection_access
 from rooms.sockets import limits
@@ -136,11 +136,16 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
     joined = False
     refusals_window = 0
     refusals = 0
+    # Events of the groups relayed by rooms.fanout that wait for this socket's turn (its
+    # connection being set up, or an event before them that had to wait); None when idle.
+    fanout_backlog: deque[dict[str, Any]] | None = None
+    connecting = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.throttles: defaultdict[str, deque[float]] = defaultdict(deque)
         self.joined_groups: list[str] = []
+        self.fanout_groups: list[str] = []
         self.blocked = set()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -212,14 +217,30 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
         session = self.scope.get("session")
         return session.session_key if session is not None else None
 
-    async def join_group(self, group: str) -> None:
-        await self.channel_layer.group_add(group, self.channel_name)
-        self.joined_groups.append(group)
+    async def join_group(self, group: str, *, crowd: bool = False) -> None:
+        """Hear `group`'s events. `crowd` for the groups of a crowd (a room, the lobby,
+        a stage): their events reach the process once and its sockets in one loop
+        (rooms.fanout); held, while the connection is being set up, until it is."""
+        if crowd:
+            self.fanout_groups.append(group)
+            await fanout.join(self.channel_layer, group, self, hold=self.connecting)
+        else:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.joined_groups.append(group)
 
     async def leave_groups(self) -> None:
         for group in self.joined_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.joined_groups = []
+        for group in self.fanout_groups:
+            await fanout.leave(self.channel_layer, group, self)
+        self.fanout_groups = []
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        await super().websocket_connect(message)
+        self.connecting = False
+        if self.fanout_backlog is not None and self.fanout_groups:
+            fanout.resume(self)
 
     def watch(self) -> None:
         """Hand this connection to its process's sweep, which keeps its presence row (if in

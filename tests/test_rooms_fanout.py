@@ -1,0 +1,109 @@
+"""The process's relay for crowd groups (rooms/fanout.py), on the real Redis pub/sub layer:
+each group reaches the process once, every local socket hears each event once and in order,
+a socket that must wait holds up only itself, and a connecting socket hears nothing before
+it is ready."""
+
+import asyncio
+from collections import deque
+from typing import Any
+
+import pytest
+from channels.layers import get_channel_layer
+
+from rooms import fanout
+
+
+class Socket:
+    """A listener as the relay sees it: records what it handles; `wait_on` makes one
+    event's handling wait (the database, a full buffer) until released."""
+
+    def __init__(self, name: str) -> None:
+        self.channel_name = name
+        self.fanout_backlog: deque[dict[str, Any]] | None = None
+        self.handled: list[int] = []
+        self.wait_on: dict[int, asyncio.Event] = {}
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        gate = self.wait_on.get(message["n"])
+        if gate is not None:
+            await gate.wait()
+        self.handled.append(message["n"])
+
+
+async def _until(condition: Any, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.asyncio
+async def test_each_socket_hears_each_event_once_and_in_order() -> None:
+    layer = get_channel_layer()
+    sockets = [Socket(f"s{i}") for i in range(3)]
+    for socket in sockets:
+        await fanout.join(layer, "room_fanout_1", socket, hold=False)
+
+    for n in range(1, 6):
+        await layer.group_send("room_fanout_1", {"type": "chat.message", "n": n})
+
+    await _until(lambda: all(len(s.handled) == 5 for s in sockets))
+    await asyncio.sleep(0.1)
+    assert [s.handled for s in sockets] == [[1, 2, 3, 4, 5]] * 3
+    for socket in sockets:
+        await fanout.leave(layer, "room_fanout_1", socket)
+
+
+@pytest.mark.asyncio
+async def test_a_socket_that_must_wait_holds_up_only_itself_and_keeps_its_order() -> None:
+    layer = get_channel_layer()
+    slow, quick = Socket("slow"), Socket("quick")
+    gate = slow.wait_on[2] = asyncio.Event()
+    for socket in (slow, quick):
+        await fanout.join(layer, "room_fanout_2", socket, hold=False)
+
+    for n in range(1, 5):
+        await layer.group_send("room_fanout_2", {"type": "chat.message", "n": n})
+
+    await _until(lambda: quick.handled == [1, 2, 3, 4])
+    assert slow.handled == [1]
+    gate.set()
+    await _until(lambda: slow.handled == [1, 2, 3, 4])
+    for socket in (slow, quick):
+        await fanout.leave(layer, "room_fanout_2", socket)
+
+
+@pytest.mark.asyncio
+async def test_a_connecting_socket_hears_nothing_until_it_is_ready() -> None:
+    layer = get_channel_layer()
+    socket = Socket("connecting")
+    await fanout.join(layer, "room_fanout_3", socket, hold=True)
+
+    await layer.group_send("room_fanout_3", {"type": "chat.message", "n": 1})
+    await layer.group_send("room_fanout_3", {"type": "chat.message", "n": 2})
+    await _until(lambda: socket.fanout_backlog is not None and len(socket.fanout_backlog) == 2)
+    assert socket.handled == []
+
+    fanout.resume(socket)
+    assert socket.handled == [1, 2]
+    await layer.group_send("room_fanout_3", {"type": "chat.message", "n": 3})
+    await _until(lambda: socket.handled == [1, 2, 3])
+    await fanout.leave(layer, "room_fanout_3", socket)
+
+
+@pytest.mark.asyncio
+async def test_the_last_socket_out_unsubscribes_and_a_new_one_gets_a_fresh_relay() -> None:
+    layer = get_channel_layer()
+    first = Socket("first")
+    await fanout.join(layer, "room_fanout_4", first, hold=False)
+    await fanout.leave(layer, "room_fanout_4", first)
+
+    await layer.group_send("room_fanout_4", {"type": "chat.message", "n": 1})
+    second = Socket("second")
+    await fanout.join(layer, "room_fanout_4", second, hold=False)
+    await layer.group_send("room_fanout_4", {"type": "chat.message", "n": 2})
+
+    await _until(lambda: second.handled == [2])
+    await asyncio.sleep(0.1)
+    assert first.handled == []
+    assert second.handled == [2]
+    await fanout.leave(layer, "room_fanout_4", second)
