@@ -128,6 +128,12 @@ MUTANTS = [
         "        return 0, 0\n",
     ),
     Mutant(
+        "any fair trio first",
+        "rule 5: the trio goes round before anyone is in it twice",
+        "    alike = _met_alike(problem, mate) if exhaustive else [0] * problem.n\n",
+        "    alike = [0] * problem.n\n",
+    ),
+    Mutant(
         "priority ignored",
         "rule 6: who was left out last time is placed first",
         "    if not any(problem.priority):\n",
@@ -172,8 +178,26 @@ MUTANTS = [
         "    for rounds in range(2, 3):\n",
     ),
     Mutant(
+        "cycles take any re-pairing",
+        "score: within 0.5 % of the exact optimum",
+        "            if closing is not None and left + closing > 1e-9:\n",
+        "            if closing is not None and left + closing > -1.0:\n",
+    ),
+    Mutant(
+        "2-opt only",
+        "score: within 0.5 % of the exact optimum",
+        "            if depth + 1 < CYCLE_DEPTH and followed < CYCLE_BREADTH[depth]:\n",
+        "            if False:\n",
+    ),
+    Mutant(
+        "cycles leave the tier",
+        "rule 4: strangers with a common hour first, whatever the weights",
+        "    allowed = graph.tiers()[tier] if tier < 2 else graph.adjacent\n",
+        "    allowed = graph.adjacent\n",
+    ),
+    Mutant(
         "2-opt takes any swap",
-        "score: within 3 % of the exact optimum",
+        "score above 300: the swaps only ever raise it",
         "        if w2 is not None and w1 + w2 > now + 1e-9:\n",
         "        if w2 is not None and w1 + w2 > now - 1.0:\n",
     ),

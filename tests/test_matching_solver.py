@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.bench_matching import blocks, community
+from bench.bench_matching import blocks, community, upper_bound
 from matching.solver import FULL_GRAPH_LIMIT, Candidate, Result, Settings, _Problem, solve
 
 Pair = tuple[int, int]
@@ -217,16 +217,22 @@ def test_it_places_everyone_without_a_repeat_when_a_grouping_with_a_trio_does(
     assert not [pair for pair in _pairs(result) if _met(*pair, history)]
 
 
-def test_the_trio_goes_round_before_anyone_is_in_it_twice() -> None:
+@pytest.mark.parametrize("first_seed", [1, 101, 201])
+def test_the_trio_goes_round_before_anyone_is_in_it_twice(first_seed: int) -> None:
     """33 members, 11 rounds, the trio counts as a round gives them: everyone is in the
-    trio once (and never twice), and no pair repeats."""
+    trio once (and never twice), and no pair repeats. The last three must never have met:
+    members with no trio yet who met go first (with any fair trio instead, 4 runs in 20
+    went round)."""
     members = [_member(i) for i in range(1, 34)]
     trio_counts: dict[int, int] = {}
     last_met: dict[Pair, int] = {}
     for round_number in range(1, 12):
         history = {pair: round_number - met_in for pair, met_in in last_met.items()}
         result = solve(
-            members, history=history, trio_counts=trio_counts, settings=Settings(seed=round_number)
+            members,
+            history=history,
+            trio_counts=trio_counts,
+            settings=Settings(seed=first_seed + round_number - 1),
         )
         assert result.unmatched == []
         assert not [pair for pair in _pairs(result) if _met(*pair, history)]
@@ -432,6 +438,22 @@ def test_it_finds_a_path_hidden_behind_odd_cycles() -> None:
     ]
 
 
+def test_no_weight_buys_a_pair_without_a_common_hour_while_pairs_with_one_place_all() -> None:
+    """Rule 4 whatever the weights: with interests weighing 30, 1 and 3 (who share one but
+    no hour) would outscore the two pairs who share an hour, penalty included; the local
+    search does not take them while the pairs who share an hour place everyone."""
+    members = [
+        Candidate(1, frozenset({"es"}), frozenset({7}), ((0, 60),)),
+        Candidate(2, frozenset({"es"}), frozenset(), ((0, 60),)),
+        Candidate(3, frozenset({"es"}), frozenset({7}), ((100, 160),)),
+        Candidate(4, frozenset({"es"}), frozenset(), ((100, 160),)),
+    ]
+
+    result = solve(members, settings=Settings(seed=1, interest_weight=30))
+
+    assert [group.members for group in result.groups] == [(1, 2), (3, 4)]
+
+
 def test_a_pair_without_a_common_hour_is_not_taken_when_a_longer_path_avoids_it() -> None:
     """3 and 10 work all morning and suit each other best; 4 and 7 share no hour and each
     overlaps only 3 and 10. The greedy pairing leaves 4 and 7 to each other; an augmenting
@@ -532,7 +554,7 @@ def test_it_keeps_the_rules_on_a_sampled_community() -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_it_scores_at_least_97_percent_of_the_exact_optimum(seed: int) -> None:
+def test_it_scores_at_least_99_5_percent_of_the_exact_optimum(seed: int) -> None:
     members = community(120, seed=seed)
     config = Settings(seed=seed)
     problem = _Problem(members, (), {}, {}, (), config)
@@ -547,7 +569,21 @@ def test_it_scores_at_least_97_percent_of_the_exact_optimum(seed: int) -> None:
     result = solve(members, settings=config)
 
     assert _placed(result) == 2 * len(exact)
-    assert result.total_score >= 0.97 * optimum
+    assert result.total_score >= 0.995 * optimum
+    # The bench's bound for communities networkx takes minutes on: a bound, and close.
+    assert optimum <= upper_bound(members, config) <= 1.02 * optimum
+
+
+def test_a_sampled_community_scores_at_least_90_percent_of_an_upper_bound() -> None:
+    """Above FULL_GRAPH_LIMIT only sampled pairs are candidates and 2-opt is a thin layer:
+    400 members score 93-94 % of the bench's upper bound (under 1 % above the optimum at
+    300), and no swap lowers the score."""
+    members = community(400, seed=1)
+    config = Settings(seed=1)
+
+    result = solve(members, settings=config)
+
+    assert result.total_score >= 0.90 * upper_bound(members, config)
 
 
 @pytest.mark.parametrize("size", [20, 30, 60])
