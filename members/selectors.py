@@ -1,16 +1,21 @@
 """Reads about members that enforce who may see what."""
 
+import base64
+import binascii
 import functools
+import json
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection, models
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, F, IntegerField, OrderBy, Q, QuerySet
+from django.db.models.functions import Cast, Lower
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -148,22 +153,71 @@ def profiles_matching_text(
     return profiles, None
 
 
+# Counting stops after this many matches: beyond it the page says "more than 1,000 members"
+# (an exact count of 90,000 rows would cost more than the page itself), and a search is ranked
+# by relevance only when it matches at most this many (ranking reads every match).
+DIRECTORY_COUNT_LIMIT = 1000
+DIRECTORY_PAGE_SIZE = 24
+# ts_rank gives a real; ordering by it scaled to an integer keeps the order to six digits
+# and makes the page cursor exact (a real does not survive the trip through text).
+RANK_SCALE = 1_000_000
+# A name cursor holds a display name of up to 80 characters (320 bytes of UTF-8) in base64.
+MAX_CURSOR_LENGTH = 1024
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of a directory order: an annotation or field of the profile queryset."""
+
+    name: str
+    descending: bool
+    kind: type[int] | type[str] | type[datetime]
+
+
+NEWEST_KEYS = (
+    SortKey("onboarded_at", descending=True, kind=datetime),
+    SortKey("pk", descending=True, kind=int),
+)
+# The tie-breaker is the user's id, not the profile's, so that the index on
+# (lower(display_name), id) of members_user (migration 0013) serves the whole order.
+NAME_KEYS = (
+    SortKey("name_key", descending=False, kind=str),
+    SortKey("user_id", descending=False, kind=int),
+)
+RELEVANCE_KEYS = (SortKey("rank_key", descending=True, kind=int), *NEWEST_KEYS)
+
+
 @dataclass(frozen=True)
 class DirectoryResults:
     profiles: QuerySet[Profile]
     # The order actually applied; "best match" falls back to the newest first when the
-    # database cannot rank.
+    # database cannot rank, or when too many profiles match to rank them.
     sort: str
+    keys: tuple[SortKey, ...]
+    # Exact up to DIRECTORY_COUNT_LIMIT; DIRECTORY_COUNT_LIMIT + 1 means "more than that".
+    count: int
+    # A query asked for the best match first, but it matched too many profiles to rank.
+    rank_skipped: bool = False
+
+    @property
+    def count_is_capped(self) -> bool:
+        return self.count > DIRECTORY_COUNT_LIMIT
+
+    @property
+    def count_limit(self) -> int:
+        return DIRECTORY_COUNT_LIMIT
 
 
 def directory_search(
     *, viewer: User, filters: DirectoryFilters, at: datetime | None = None
 ) -> DirectoryResults:
-    """The profiles `viewer` finds in the directory, ordered, ready to paginate.
+    """The profiles `viewer` finds in the directory, ordered, ready for `directory_page`.
 
     Only active, onboarded, not deleted members who chose to be listed; never anyone on
     either side of a block with the viewer. Users, interests and languages come along in a
     fixed number of queries whatever the page size. Offsets are compared at `at` (now).
+    Runs one query, the count (stopped after DIRECTORY_COUNT_LIMIT + 1 matches), which
+    decides whether a search is ranked.
     """
     profiles = (
         Profile.objects.filter(
@@ -193,19 +247,153 @@ def directory_search(
         profiles = profiles.filter(user__time_zone__in=zones)
 
     profiles, rank = profiles_matching_text(profiles, terms=search_terms(filters.query))
-    newest = ["-onboarded_at", "-pk"]
+    # Counting a slice lets PostgreSQL stop after the first matches it finds, in any order.
+    count = profiles.order_by()[: DIRECTORY_COUNT_LIMIT + 1].count()
+
     if filters.sort == DirectorySort.NAME:
         return DirectoryResults(
-            profiles=profiles.order_by(Lower("user__display_name"), "pk"), sort=DirectorySort.NAME
+            profiles=profiles.annotate(name_key=Lower("user__display_name")),
+            sort=DirectorySort.NAME,
+            keys=NAME_KEYS,
+            count=count,
         )
-    if filters.sort == DirectorySort.RELEVANCE and rank is not None:
-        # Ranking reads the stored vectors, about a microsecond a row: even "d", which
-        # matches 90,000 of 100,000 profiles, ranks in about 130 ms (docs/members-directory.md).
+    wants_rank = filters.sort == DirectorySort.RELEVANCE and rank is not None
+    if rank is not None and wants_rank and count <= DIRECTORY_COUNT_LIMIT:
+        # Ranking reads the stored vector of every match (about a microsecond each, plus
+        # fetching the row). For a very broad query ("d" matches 90% of the profiles) a rank
+        # over word frequencies means little to a person, and costs 100 ms or more: those
+        # are listed newest first, which an index answers after 24 rows.
+        rank_key = Cast(rank * RANK_SCALE, output_field=IntegerField())
         return DirectoryResults(
-            profiles=profiles.annotate(rank=rank).order_by(F("rank").desc(), *newest),
+            profiles=profiles.annotate(rank_key=rank_key),
             sort=DirectorySort.RELEVANCE,
+            keys=RELEVANCE_KEYS,
+            count=count,
         )
-    return DirectoryResults(profiles=profiles.order_by(*newest), sort=DirectorySort.NEWEST)
+    return DirectoryResults(
+        profiles=profiles,
+        sort=DirectorySort.NEWEST,
+        keys=NEWEST_KEYS,
+        count=count,
+        rank_skipped=wants_rank,
+    )
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    profiles: list[Profile]
+    # Opaque tokens for the `after` and `before` parameters of the neighbouring pages.
+    next_cursor: str | None
+    previous_cursor: str | None
+
+    def __iter__(self) -> Iterator[Profile]:
+        return iter(self.profiles)
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    @property
+    def object_list(self) -> list[Profile]:
+        return self.profiles
+
+
+def _order_by(keys: tuple[SortKey, ...], *, reverse: bool = False) -> list[OrderBy]:
+    return [F(key.name).desc() if key.descending != reverse else F(key.name).asc() for key in keys]
+
+
+def _beyond(keys: tuple[SortKey, ...], values: list[Any], *, before: bool) -> Q:
+    """Rows strictly after (or before) `values` in the order of `keys`: the keyset condition.
+
+    Written as "first key at or beyond its value, and (first key beyond, or equal and the
+    next key beyond, ...)", so that the first half is a plain range an index can serve.
+    """
+    condition = Q()
+    equal: dict[str, Any] = {}
+    for key, value in zip(keys, values, strict=True):
+        lookup = "lt" if key.descending != before else "gt"
+        condition |= Q(**equal, **{f"{key.name}__{lookup}": value})
+        equal[key.name] = value
+    first = keys[0]
+    bound = "lte" if first.descending != before else "gte"
+    return Q(**{f"{first.name}__{bound}": values[0]}) & condition
+
+
+def encode_cursor(*, results: DirectoryResults, profile: Profile) -> str:
+    values = []
+    for key in results.keys:
+        value = getattr(profile, key.name)
+        values.append(value.isoformat() if isinstance(value, datetime) else value)
+    data = json.dumps([results.sort, *values], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
+
+
+def decode_cursor(*, results: DirectoryResults, cursor: str) -> list[Any] | None:
+    """The sort-key values in `cursor`, or None when it is not one of this order's cursors
+    (tampered with, or from before the order changed: the first page is shown then)."""
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        sort, *raw = data
+        if sort != results.sort or len(raw) != len(results.keys):
+            return None
+        values: list[Any] = []
+        for key, value in zip(results.keys, raw, strict=True):
+            if key.kind is datetime:
+                moment = datetime.fromisoformat(value)
+                if moment.tzinfo is None:
+                    return None
+                values.append(moment)
+            elif type(value) is key.kind:  # an int or a str, exactly (True is no id)
+                values.append(value)
+            else:
+                return None
+    except (ValueError, TypeError, binascii.Error):
+        return None
+    return values
+
+
+def directory_page(
+    *,
+    results: DirectoryResults,
+    after: str = "",
+    before: str = "",
+    size: int = DIRECTORY_PAGE_SIZE,
+) -> DirectoryPage:
+    """The page of `results` that follows the cursor `after`, or precedes `before`, or the
+    first page. Keyset pagination: each page reads `size` + 1 rows from where the cursor
+    points, however deep it is, so it never needs the total nor an OFFSET."""
+    profiles = results.profiles
+    if (values := decode_cursor(results=results, cursor=after)) is not None:
+        rows = list(
+            profiles.filter(_beyond(results.keys, values, before=False)).order_by(
+                *_order_by(results.keys)
+            )[: size + 1]
+        )
+        has_previous, has_next = True, len(rows) > size
+        rows = rows[:size]
+    elif (values := decode_cursor(results=results, cursor=before)) is not None:
+        rows = list(
+            profiles.filter(_beyond(results.keys, values, before=True)).order_by(
+                *_order_by(results.keys, reverse=True)
+            )[: size + 1]
+        )
+        has_previous, has_next = len(rows) > size, True
+        rows = rows[:size][::-1]
+    else:
+        rows = list(profiles.order_by(*_order_by(results.keys))[: size + 1])
+        has_previous, has_next = False, len(rows) > size
+        rows = rows[:size]
+    if not rows:
+        if after or before:
+            # Nothing left beyond the cursor (the last members there left): start again.
+            return directory_page(results=results, size=size)
+        return DirectoryPage(profiles=[], next_cursor=None, previous_cursor=None)
+    return DirectoryPage(
+        profiles=rows,
+        next_cursor=encode_cursor(results=results, profile=rows[-1]) if has_next else None,
+        previous_cursor=encode_cursor(results=results, profile=rows[0]) if has_previous else None,
+    )
 
 
 def members_reachable() -> QuerySet[User]:

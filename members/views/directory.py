@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -7,10 +6,8 @@ from django.views.decorators.http import require_GET
 
 from members.directory_forms import DirectoryFilterForm
 from members.models import User
-from members.selectors import directory_search
+from members.selectors import directory_page, directory_search
 from members.status import busy_until
-
-PAGE_SIZE = 24
 
 
 @login_required
@@ -20,18 +17,16 @@ def directory(request: HttpRequest) -> HttpResponse:
     form = DirectoryFilterForm(request.GET)
     form.is_valid()  # Invalid fields are shown with their errors and left out of the filters.
     results = directory_search(viewer=user, filters=form.filters())
-    page = Paginator(results.profiles, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A cursor that does not fit (tampered with, or from another order) shows the first page.
+    page = directory_page(
+        results=results,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+    )
     # "In focus until 11:50" on the cards: one query for the page (members.status).
     busy = busy_until(user_ids=[profile.user_id for profile in page], now=timezone.now())
     return render(
         request,
         "members/directory.html",
-        {
-            "form": form,
-            "results": results,
-            "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
-            "ellipsis": Paginator.ELLIPSIS,
-            "busy": busy,
-        },
+        {"form": form, "results": results, "page": page, "busy": busy},
     )
