@@ -186,18 +186,18 @@ class ChatFrames(MemberSocket):
         if event["author_id"] in self.blocked:
             # Its number only, so that the page does not wait on a gap and catch up for it.
             skip = {"type": "chat.skip", "id": event["id"], "seq": event["seq"]}
-            await self.send(text_data=broadcast.encode(skip))
+            await self.send_text(broadcast.encode(skip))
             return
-        await self.send(text_data=self._message_frame(event))
+        await self.send_text(self._message_frame(event))
 
     async def chat_edited(self, event: dict[str, Any]) -> None:
         if event["author_id"] not in self.blocked:
-            await self.send(text_data=self._message_frame(event))
+            await self.send_text(self._message_frame(event))
 
     async def chat_deleted(self, event: dict[str, Any]) -> None:
         if event["author_id"] not in self.blocked:
-            await self.send(text_data=event["frame"])
+            await self.send_text(event["frame"])
 
     async def chat_reactions(self, event: dict[str, Any]) -> None:
         if event["author_id"] not in self.blocked:
-            await self.send(text_data=event["frame"])
+            await self.send_text(event["frame"])

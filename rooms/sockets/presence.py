@@ -38,7 +38,7 @@ class PresenceFrames(MemberSocket):
         left: list[int] = event["left"]
         hidden = self.blocked
         if not any(m["id"] in hidden for m in members) and not hidden.intersection(left):
-            await self.send(text_data=event["frame"])
+            await self.send_text(event["frame"])
             return
         members = [m for m in members if m["id"] not in hidden]
         left = [user_id for user_id in left if user_id not in hidden]
