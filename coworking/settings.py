@@ -91,7 +91,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # allauth's UserSessionsMiddleware, but writing each session's row at most every few
+    # minutes instead of on every request (it shows on "Where you are signed in").
+    "coworking.middleware.UserSessionActivityMiddleware",
 ]
 
 ROOT_URLCONF = "coworking.urls"
@@ -179,6 +181,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Every signed-in page reads the session: from Redis when there is one, written through to
+# the database, which stays the truth (an evicted or flushed cache signs nobody out).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # Celery (namespace CELERY_ in coworking/celery.py).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -376,6 +385,7 @@ ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Written by coworking.middleware.UserSessionActivityMiddleware, not allauth's middleware.
 USERSESSIONS_TRACK_ACTIVITY = True
 
 # Social login: a provider appears on the login page only when its credentials are set.

@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from coworking.home import coffee_partners, events_next
 from coworking.onboarding import onboarding_checklist
-from events.selectors import events_upcoming
 from members.models import User
 from rooms.models import Room
 from rooms.presence import present_by_room
@@ -22,7 +22,8 @@ DASHBOARD_EVENTS = 3
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         user: User = request.user  # type: ignore[assignment]
-        cafeteria = Room.objects.filter(kind=Room.Kind.CAFETERIA).first()
+        # The card links to the cafeteria by its slug: nothing else of the room is shown.
+        cafeteria = Room.objects.filter(kind=Room.Kind.CAFETERIA).only("slug").first()
         in_cafeteria = (
             present_by_room(viewer=user, rooms=[cafeteria])[cafeteria.pk] if cafeteria else []
         )
@@ -33,7 +34,8 @@ def home(request: HttpRequest) -> HttpResponse:
                 "cafeteria": cafeteria,
                 "in_cafeteria": in_cafeteria,
                 "cafeteria_faces": in_cafeteria[:DASHBOARD_AVATARS],
-                "next_events": list(events_upcoming()[:DASHBOARD_EVENTS]),
+                "coffee_partners": coffee_partners(user=user),
+                "next_events": events_next(limit=DASHBOARD_EVENTS),
                 "checklist": onboarding_checklist(user=user),
             },
         )

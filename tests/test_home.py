@@ -1,13 +1,28 @@
 """The home page: an invitation for visitors, a dashboard for members, a safe layout for all."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
+from allauth.usersessions.models import UserSession
 from django.test import Client
 
+from events.models import Event
+from matching.apps import COMMUNITY_SLUG
+from matching.models import Programme
+from members.models import User
 from rooms.models import Presence
 from rooms.services import cafeteria_get
-from tests.factories import BlockFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    BlockFactory,
+    EventFactory,
+    GroupFactory,
+    GroupMemberFactory,
+    RoundFactory,
+    UserFactory,
+)
 
 
 @pytest.mark.django_db
@@ -124,3 +139,135 @@ def test_the_rooms_card_speaks_of_one_person_in_the_singular(client: Client) -> 
     assert (
         "1 person in the cafeteria" in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     )
+
+
+def _pair(*users: User) -> None:
+    """`users` in one group of a new round of the community programme (the latest)."""
+    programme = Programme.objects.get(slug=COMMUNITY_SLUG)
+    group = GroupFactory.create(round=RoundFactory.create(programme=programme))
+    for user in users:
+        GroupMemberFactory.create(group=group, user=user)
+
+
+@pytest.mark.django_db
+def test_the_pair_card_shows_the_partners_of_the_latest_round_only(
+    client: Client, alice: User, bob: User
+) -> None:
+    carla = UserFactory.create(display_name="Carla Campos")
+    _pair(alice, carla)
+    _pair(alice, bob)
+    client.force_login(alice)
+
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Bob Bravo" in page and f'href="/members/{bob.pk}/"' in page
+    assert "Data nerd" in page
+    assert "Carla Campos" not in page
+    assert "Alice Arias</a>" not in page  # the member is not her own partner
+    assert "When the next round starts" not in page
+
+
+@pytest.mark.django_db
+def test_a_member_left_out_of_the_latest_round_waits_for_the_next(
+    client: Client, alice: User, bob: User
+) -> None:
+    _pair(alice, bob)
+    _pair(bob, UserFactory.create())
+    client.force_login(alice)
+
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "When the next round starts" in page
+    assert "Bob Bravo" not in page
+
+
+@pytest.mark.django_db
+def test_the_events_card_lists_the_next_three_and_what_is_on_now(
+    client: Client, alice: User
+) -> None:
+    now = datetime.now(UTC)
+    EventFactory.create(
+        title="Over", starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=2)
+    )
+    EventFactory.create(
+        title="Live now", starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(hours=1)
+    )
+    for hours in (1, 2, 3):
+        EventFactory.create(
+            title=f"In {hours} h",
+            starts_at=now + timedelta(hours=hours),
+            ends_at=now + timedelta(hours=hours, minutes=30),
+        )
+    EventFactory.create(
+        title="Called off",
+        starts_at=now + timedelta(minutes=30),
+        ends_at=now + timedelta(hours=1),
+        cancelled_at=now,
+    )
+    client.force_login(alice)
+
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    listed = [event.title for event in Event.objects.all() if event.title in page]
+    assert sorted(listed) == ["In 1 h", "In 2 h", "Live now"]
+    assert page.count("Starting now") == 1
+    assert page.index("Live now") < page.index("Starting now") < page.index("In 1 h")
+
+
+@pytest.mark.django_db
+def test_a_members_home_takes_a_fixed_number_of_queries(
+    client: Client, alice: User, bob: User, django_assert_max_num_queries: Any
+) -> None:
+    _pair(alice, bob)
+    client.force_login(alice)
+    client.get("/")  # The session's activity is noted on the first page (see below).
+
+    # The user; the cafeteria, the viewer's blocks and who is there; the pair; the events;
+    # the first steps; the header's two counters. The session comes from the cache.
+    with django_assert_max_num_queries(9):
+        page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Bob Bravo" in page
+
+
+def _log_in(client: Client, user: User) -> None:
+    response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_where_you_are_signed_in_shows_when_each_session_was_last_used(alice: User) -> None:
+    client = Client(HTTP_USER_AGENT="Firefox")
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        _log_in(client, alice)
+    session = UserSession.objects.get(user=alice)
+
+    with time_machine.travel(start + timedelta(minutes=2), tick=False):
+        client.get("/")
+    # Within a few minutes of the last note a page writes nothing.
+    with time_machine.travel(start + timedelta(minutes=4), tick=False):
+        client.get("/")
+    session.refresh_from_db()
+    assert session.last_seen_at == start + timedelta(minutes=2)
+
+    with time_machine.travel(start + timedelta(minutes=8), tick=False):
+        client.get("/")
+    session.refresh_from_db()
+    assert session.last_seen_at == start + timedelta(minutes=8)
+
+
+@pytest.mark.django_db
+def test_a_session_used_from_another_browser_is_noted_at_once(alice: User) -> None:
+    client = Client(HTTP_USER_AGENT="Firefox")
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        _log_in(client, alice)
+        client.get("/")
+
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        client.get("/", HTTP_USER_AGENT="Chromium")
+
+    session = UserSession.objects.get(user=alice)
+    assert session.user_agent == "Chromium"
+    assert session.last_seen_at == start + timedelta(minutes=1)

@@ -1,0 +1,72 @@
+"""What a member's home page reads from several apps, each card in one small query: the
+page is the most visited of the site, so each read takes only the rows and columns it
+shows (the apps' own selectors serve their fuller pages)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Subquery
+from django.utils import timezone
+
+from events.models import Event
+from matching.apps import COMMUNITY_SLUG
+from matching.models import GroupMember, Round
+from members.models import User
+
+PARTNER_FIELDS = (
+    "display_name",
+    "first_name",
+    "last_name",
+    "email",
+    "is_active",
+    "deleted_at",
+    "profile__headline",
+    "profile__photo",
+    "profile__photo_thumbnail",
+)
+
+
+@dataclass(frozen=True)
+class NextEvent:
+    pk: int
+    title: str
+    starts_at: datetime
+    starting_now: bool
+
+
+def events_next(*, limit: int, now: datetime | None = None) -> list[NextEvent]:
+    """The next `limit` events not cancelled and not over, soonest first (the same events as
+    events.selectors.events_upcoming, without its counts)."""
+    now = now or timezone.now()
+    rows = (
+        Event.objects.filter(cancelled_at__isnull=True, ends_at__gt=now)
+        .order_by("starts_at", "id")
+        .values_list("pk", "title", "starts_at")[:limit]
+    )
+    return [
+        NextEvent(pk=pk, title=title, starts_at=starts_at, starting_now=starts_at <= now)
+        for pk, title, starts_at in rows
+    ]
+
+
+def coffee_partners(*, user: User) -> list[User] | None:
+    """The members `user` is paired with in the community's latest round, profiles loaded,
+    in seat order (as matching.selectors.current_seat and partners_of); None without a
+    seat in that round."""
+    latest = (
+        Round.objects.filter(programme__slug=COMMUNITY_SLUG)
+        .order_by("-scheduled_for")
+        .values("pk")[:1]
+    )
+    group = GroupMember.objects.filter(user=user, round_id=Subquery(latest)).values("group_id")
+    # What matching/_partner.html shows (a member's name, avatar and headline): the two
+    # tables' other columns cost more to select than the query itself.
+    seated = list(
+        User.objects.filter(pair_seats__group_id__in=group)
+        .select_related("profile")
+        .only(*PARTNER_FIELDS)
+        .order_by("pair_seats__pk")
+    )
+    if not any(member.pk == user.pk for member in seated):
+        return None
+    return [member for member in seated if member.pk != user.pk]
