@@ -15,6 +15,7 @@ import re
 import smtplib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.policy import Policy
 from email.utils import formatdate, make_msgid
@@ -32,7 +33,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from newsletter.models import Issue
-from newsletter.tokens import confirm_token, unsubscribe_token
+from newsletter.tokens import confirm_token, unsubscribe_token, unsubscribe_tokens
 
 # Made of characters that neither HTML escaping nor URL quoting change.
 UNSUBSCRIBE_PLACEHOLDER = "NEWSLETTER-UNSUBSCRIBE-URL-PLACEHOLDER"
@@ -53,6 +54,26 @@ def absolute(path: str) -> str:
 def unsubscribe_url(*, subscriber_id: int) -> str:
     token = unsubscribe_token(subscriber_id=subscriber_id)
     return absolute(reverse("newsletter:unsubscribe", args=[token]))
+
+
+# Stands for the token in a reversed unsubscribe URL: characters that URL quoting keeps, as it
+# keeps every character of a token (URL-safe base64 and ":").
+_TOKEN_PLACEHOLDER = "NEWSLETTER-TOKEN"
+
+
+def unsubscribe_urls() -> Callable[[int], str]:
+    """`unsubscribe_url` for many subscribers in a row, as a function of the id: the same
+    URLs, with the route reversed and the signer's key derived once
+    (`tokens.unsubscribe_tokens`)."""
+    before, _token, after = absolute(
+        reverse("newsletter:unsubscribe", args=[_TOKEN_PLACEHOLDER])
+    ).partition(_TOKEN_PLACEHOLDER)
+    token = unsubscribe_tokens()
+
+    def url(subscriber_id: int) -> str:
+        return f"{before}{token(subscriber_id)}{after}"
+
+    return url
 
 
 def _render(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
@@ -192,15 +213,24 @@ _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\Z")
 # A header value that the email policy writes as it is when it fits on a line (no space,
 # comma or semicolon to fold at, nothing to encode).
 _UNFOLDED = re.compile(r"[\x21-\x2b\x2d-\x3a\x3c-\x7e]*\Z")
+# A date as `formatdate` writes it: short and plain, so the policy writes it as it is.
+_DATE = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}\Z")
 
 
 def _header(prepared: PreparedIssue, name: str, value: str) -> bytes:
     """One header line as the generator writes it; the common cases without the email
     package's parsing and folding, which cost more than the rest of a copy."""
     limit = prepared.policy.max_line_length
-    fits = limit is not None and len(name) + 2 + len(value) <= limit
-    if fits and (name != "To" or _PLAIN_ADDRESS.match(value)) and _UNFOLDED.match(value):
-        return f"{name}: {value}\r\n".encode()
+    plain = (name == "Date" and _DATE.match(value)) or (
+        (name != "To" or _PLAIN_ADDRESS.match(value)) and _UNFOLDED.match(value)
+    )
+    if plain and limit is not None:
+        if len(name) + 2 + len(value) <= limit:
+            return f"{name}: {value}\r\n".encode()
+        if name == "List-Unsubscribe":
+            # One word (the link) too long for the first line: the policy moves it whole
+            # to the next, where nothing can split it.
+            return f"{name}: \r\n {value}\r\n".encode()
     name, folded = forbid_multi_line_headers(name, value, prepared.encoding)
     return prepared.policy.fold_binary(name, folded)
 
@@ -263,6 +293,15 @@ def copy_send(connection: BaseEmailBackend, copy: PreparedCopy | EmailMultiAlter
 def speaks_smtp(connection: BaseEmailBackend) -> bool:
     """Whether prepared bytes can go to this connection: Django's SMTP backend, open."""
     return isinstance(connection, SmtpBackend) and connection.connection is not None
+
+
+def is_open(connection: BaseEmailBackend) -> bool:
+    """False when an SMTP connection is closed: smtplib closes it itself on a 421 reply
+    (the server is going away), after raising that message's refusal."""
+    if not isinstance(connection, SmtpBackend):
+        return True
+    smtp = connection.connection
+    return smtp is not None and getattr(smtp, "sock", None) is not None
 
 
 class _Kept(threading.local):

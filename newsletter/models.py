@@ -203,8 +203,14 @@ class Delivery(models.Model):
         UNKNOWN = "unknown", _("Unknown (interrupted)")
         SKIPPED = "skipped", _("Skipped")
 
+    # No index of its own: the unique constraint and the queue index both begin with it,
+    # and every result written (a status change) updates each index of the table.
     issue = models.ForeignKey(
-        Issue, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("issue")
+        Issue,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("issue"),
+        db_index=False,
     )
     subscriber = models.ForeignKey(
         Subscriber,

@@ -31,9 +31,14 @@ RETRY_FAILED_AFTER = timedelta(minutes=1)
 # A row still `sending` this long after its claim belongs to a worker that died: no batch
 # lives longer than the task's hard time limit (CELERY_TASK_TIME_LIMIT, 5 minutes).
 STALE_AFTER = timedelta(minutes=10)
+# Sent results are written this many at a time, in one statement (`_Ledger`). Raising it
+# is safe at any time; lowering it is safe only once no batch sent with the larger value
+# can still be found stale (STALE_AFTER after the last such worker stopped): recovery
+# counts with the value it runs with.
+RESULTS_PER_WRITE = 5
 # How many messages of a batch may have reached the server with their result not yet
-# committed: the one in flight and the one before it, whose write overlaps it (`_Ledger`).
-IN_DOUBT = 2
+# committed: those whose write is under way and those waiting to be written (`_Ledger`).
+IN_DOUBT = 2 * RESULTS_PER_WRITE
 # The server answered and said no: the message was certainly not accepted, so trying again
 # cannot make a second copy. Any other error leaves the message's fate unknown.
 REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
@@ -221,17 +226,18 @@ class BatchOutcome:
 
 def deliveries_recover(*, issue_id: int, stale_before: datetime) -> tuple[int, int]:
     """Settle the batches of a worker that died mid-send. A batch sends in id order and
-    has each result committed before the message after next goes out (`_Ledger`), so in
-    each abandoned batch only its two lowest rows still `sending` can have reached the
-    server: they become `unknown` (never sent again); the rows after them were never tried
-    and go back to `pending`. Returns (unknown, released)."""
+    has its results committed in order, never more than IN_DOUBT behind (`_Ledger`), so
+    in each abandoned batch only its IN_DOUBT lowest rows still `sending` can have reached
+    the server: they become `unknown` (never sent again); the rows after them were never
+    tried and go back to `pending`. Returns (unknown, released)."""
+    stale = Delivery.objects.filter(
+        issue_id=issue_id, status=Delivery.Status.SENDING, claimed_at__lt=stale_before
+    )
+    # Every batch looks first; nearly always no worker has died, and one read says so.
+    if not stale.exists():
+        return 0, 0
     with transaction.atomic():
-        rows = list(
-            Delivery.objects.select_for_update()
-            .filter(issue_id=issue_id, status=Delivery.Status.SENDING, claimed_at__lt=stale_before)
-            .order_by("batch", "pk")
-            .values_list("pk", "batch")
-        )
+        rows = list(stale.select_for_update().order_by("batch", "pk").values_list("pk", "batch"))
         in_flight: list[int] = []
         untried: list[int] = []
         seen: Counter[uuid.UUID | None] = Counter()
@@ -252,24 +258,29 @@ def _claim(
     *, issue_id: int, size: int, now: datetime
 ) -> tuple[uuid.UUID, list[tuple[int, int, str, str, str]]]:
     """Take up to `size` rows for this batch (SKIP LOCKED: concurrent batches take
-    different rows) and commit the claim before anything is sent. The rows are read in the
-    same transaction: should that read fail, nothing stays claimed."""
+    different rows) and commit the claim before anything is sent: pending rows first,
+    lowest id first, then failed ones due for another try. The rows are read in the same
+    transaction: should that read fail, nothing stays claimed."""
     batch = uuid.uuid4()
+    issue_rows = Delivery.objects.filter(issue_id=issue_id).order_by("pk")
     with transaction.atomic():
+        # One status at a time, so that each is read in id order from the queue index and
+        # the scan stops after `size` rows, instead of sorting every pending row.
         ids = list(
-            Delivery.objects.filter(issue_id=issue_id)
-            .filter(
-                Q(status=Delivery.Status.PENDING)
-                | Q(
+            issue_rows.filter(status=Delivery.Status.PENDING)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:size]
+        )
+        if len(ids) < size:
+            ids += (
+                issue_rows.filter(
                     status=Delivery.Status.FAILED,
                     attempts__lt=MAX_ATTEMPTS,
                     claimed_at__lt=now - RETRY_FAILED_AFTER,
                 )
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[: size - len(ids)]
             )
-            .order_by("pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:size]
-        )
         Delivery.objects.filter(pk__in=ids).update(
             status=Delivery.Status.SENDING,
             batch=batch,
@@ -294,50 +305,72 @@ def _mark(pk: int, batch: uuid.UUID, **fields: object) -> None:
     Delivery.objects.filter(pk=pk, status=Delivery.Status.SENDING, batch=batch).update(**fields)
 
 
-def _mark_sent(pgconn: PGconn, pk: int, batch: uuid.UUID) -> None:
-    """Send the write recording one message as sent, without waiting for its result
-    (`_Ledger.settle` reads it). One fixed statement, committed on its own in autocommit."""
-    pgconn.send_query_params(_MARK_SENT_SQL, [str(pk).encode(), str(batch).encode()])
+def _mark_sent(pgconn: PGconn, ids: list[int], batch: uuid.UUID) -> None:
+    """Send the write recording these messages as sent, without waiting for its result
+    (`_Ledger.wait` reads it). One fixed statement, committed on its own in autocommit."""
+    array = "{" + ",".join(str(pk) for pk in ids) + "}"
+    pgconn.send_query_params(_MARK_SENT_SQL, [array.encode(), str(batch).encode()])
     while pgconn.flush():
         select.select([], [pgconn.socket], [])
 
 
 _MARK_SENT_SQL = (
     f"UPDATE {Delivery._meta.db_table} SET status = '{Delivery.Status.SENT}', "
-    f"sent_at = statement_timestamp(), error = '' WHERE id = $1 "
+    f"sent_at = statement_timestamp(), error = '' WHERE id = ANY($1::bigint[]) "
     f"AND status = '{Delivery.Status.SENDING}' AND batch = $2"
 ).encode()
 
 
 class _Ledger:
-    """Records a batch's `sent` results one message behind (docs/newsletter.md): the write
-    for message k is sent to PostgreSQL on this thread's connection and commits while
-    message k+1 goes over SMTP; its result is read before message k+2 is handed to the
-    server. So at any moment at most two messages of a batch may have reached the server
-    without their result committed (what `deliveries_recover` sets aside after a crash).
-    Nothing else uses the connection meanwhile: `settle()` comes first. Other databases
-    than PostgreSQL record each result before the next message, as a plain UPDATE."""
+    """Records a batch's `sent` results in order, RESULTS_PER_WRITE at a time
+    (docs/newsletter.md): once that many are waiting, the previous write's result is read
+    and one statement for them is sent to PostgreSQL on this thread's connection, to
+    commit while the next messages go over SMTP. So at any moment at most IN_DOUBT
+    messages of a batch may have reached the server without their result committed (what
+    `deliveries_recover` sets aside after a crash). Nothing else uses the connection
+    meanwhile: `settle()` or `wait()` comes first.
+
+    Each write commits on its own only outside a transaction, as in a task; inside one
+    (the tests) it joins it, and a crash guarantee holds for neither the claim nor the
+    results until that transaction commits. Other databases than PostgreSQL write each
+    group with a plain UPDATE and wait for it."""
 
     def __init__(self, batch: uuid.UUID) -> None:
         self.batch = batch
+        self.unwritten: list[int] = []
         self.pgconn: PGconn | None = None
         self.pending = False
-        # Callers run outside any transaction (a task), so each write commits on its own.
         if connection.vendor == "postgresql":
             connection.ensure_connection()
             self.pgconn = connection.connection.pgconn
 
     def sent(self, pk: int) -> None:
-        self.settle()
+        self.unwritten.append(pk)
+        if len(self.unwritten) >= RESULTS_PER_WRITE:
+            self._write()
+
+    def settle(self) -> None:
+        """Write every result not yet written and wait until it is committed; raises when
+        a write failed."""
+        self._write()
+        self.wait()
+
+    def _write(self) -> None:
+        self.wait()
+        ids, self.unwritten = self.unwritten, []
+        if not ids:
+            return
         if self.pgconn is None:
-            _mark(pk, self.batch, status=Delivery.Status.SENT, sent_at=timezone.now(), error="")
+            Delivery.objects.filter(
+                pk__in=ids, status=Delivery.Status.SENDING, batch=self.batch
+            ).update(status=Delivery.Status.SENT, sent_at=timezone.now(), error="")
             return
         self.pending = True
         with connection.wrap_database_errors:
-            _mark_sent(self.pgconn, pk, self.batch)
+            _mark_sent(self.pgconn, ids, self.batch)
 
-    def settle(self) -> None:
-        """Read the last write's result; raises when it failed."""
+    def wait(self) -> None:
+        """Read the write under way's result, if any; raises when it failed."""
         if not self.pending or self.pgconn is None:
             return
         pgconn, failure = self.pgconn, ""
@@ -362,7 +395,7 @@ class _Ledger:
         self.pending = False
         if failure:
             with connection.wrap_database_errors:
-                raise psycopg.OperationalError(f"Recording a sent message failed: {failure}")
+                raise psycopg.OperationalError(f"Recording sent messages failed: {failure}")
 
 
 def _release(ids: list[int], batch: uuid.UUID) -> None:
@@ -392,12 +425,15 @@ def issue_send_batch(*, issue_id: int, size: int | None = None) -> BatchOutcome:
     """Send the next batch of an issue over the worker's kept SMTP connection
     (`emails.bulk_connection`), each language's copy prepared once.
 
-    Crash semantics (docs/newsletter.md): rows are claimed and committed first; each
-    result's write starts right after the server answers and is committed before the
-    message after next goes out (`_Ledger`). A crash therefore leaves at most two rows per
+    Crash semantics (docs/newsletter.md): rows are claimed and committed first; results
+    are written in order, RESULTS_PER_WRITE at a time, each write committing while the
+    next messages go out (`_Ledger`). A crash therefore leaves at most IN_DOUBT rows per
     batch whose fate is unknown, which `deliveries_recover` sets aside rather than send
-    twice. A refused recipient is
-    `failed` and retried later (MAX_ATTEMPTS in all). A connection that breaks mid-message
+    twice. Runs outside any transaction (as the task does): inside one, nothing is
+    committed until it ends. A refused recipient is
+    `failed` and retried later (MAX_ATTEMPTS in all). A server that closes the
+    connection with its refusal (a 421 reply) ends the batch there: the rest goes back
+    and the task retries. A connection that breaks mid-message
     makes that message `unknown`, puts the rest of the batch back and raises, for the
     task to retry. Any other failure (rendering, building a message, the database) puts
     back every row of the batch not yet handed to the server, and raises too."""
@@ -425,6 +461,7 @@ def issue_send_batch(*, issue_id: int, size: int | None = None) -> BatchOutcome:
         rendered: dict[str, emails.RenderedIssue] = {}
         prepared: dict[str, emails.PreparedIssue | None] = {}
         mail = emails.bulk_connection()
+        unsubscribe_url = emails.unsubscribe_urls()
         ledger = _Ledger(batch)
         try:
             for pk, subscriber_id, address, language, _status in rows:
@@ -439,8 +476,12 @@ def issue_send_batch(*, issue_id: int, size: int | None = None) -> BatchOutcome:
                     prepared[language],
                     rendered=rendered[language],
                     to=address,
-                    unsubscribe=emails.unsubscribe_url(subscriber_id=subscriber_id),
+                    unsubscribe=unsubscribe_url(subscriber_id),
                 )
+                if not emails.is_open(mail):
+                    # The server hung up after refusing the last one (a 421 reply): this
+                    # message never left, so it goes back with the rest of the batch.
+                    raise smtplib.SMTPServerDisconnected("The server closed the connection.")
                 tried.add(pk)
                 try:
                     emails.copy_send(mail, copy)
@@ -456,14 +497,18 @@ def issue_send_batch(*, issue_id: int, size: int | None = None) -> BatchOutcome:
                 ledger.sent(pk)
                 sent += 1
             ledger.settle()
-        except BaseException:
+        except BaseException as exc:
             # In whatever state the connection is, the next batch starts on a new one.
             emails.bulk_connection_close()
+            if isinstance(exc, Exception):
+                # What the server accepted before the failure is recorded as sent.
+                with contextlib.suppress(Exception):
+                    ledger.settle()
             raise
         finally:
-            # The last write's result is read before anything else uses the connection.
+            # The write under way is read before anything else uses the connection.
             with contextlib.suppress(Exception):
-                ledger.settle()
+                ledger.wait()
         emails.bulk_connection_used()
     except Exception:
         # Rows already settled are left alone: `_release` only takes back those still

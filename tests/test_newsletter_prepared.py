@@ -9,16 +9,18 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from email.utils import formatdate
 from typing import Any
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
+from django.core.mail.message import forbid_multi_line_headers
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from newsletter import emails, services
+from newsletter import emails, services, tokens
 from newsletter.models import Delivery, Issue, Subscriber
 from tests.conftest import SmtpSink, free_port
 from tests.factories import IssueFactory
@@ -121,22 +123,26 @@ def test_a_copy_whose_placeholder_would_not_survive_is_built_whole() -> None:
     assert "https://u.example/1" in str(copy.body)
 
 
-def test_each_message_costs_one_write(smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_results_are_written_a_few_at_a_time_each_once(
+    smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
     issue = started_issue(BATCH)
-    writes = []
+    writes: list[list[int]] = []
     record = services._mark_sent
 
-    def counted(pgconn: Any, pk: int, batch: Any) -> None:
-        writes.append(pk)
-        record(pgconn, pk, batch)
+    def counted(pgconn: Any, ids: list[int], batch: Any) -> None:
+        writes.append(list(ids))
+        record(pgconn, ids, batch)
 
     monkeypatch.setattr(services, "_mark_sent", counted)
     with CaptureQueriesContext(connection) as queries:
         assert services.issue_send_batch(issue_id=issue.pk).sent == BATCH
 
-    assert sorted(writes) == sorted(
-        Delivery.objects.filter(issue=issue).values_list("pk", flat=True)
-    )
+    # In id order (the order sent), RESULTS_PER_WRITE to a write, every message once.
+    ids = list(Delivery.objects.filter(issue=issue).order_by("pk").values_list("pk", flat=True))
+    assert writes == [
+        ids[n : n + services.RESULTS_PER_WRITE] for n in range(0, BATCH, services.RESULTS_PER_WRITE)
+    ]
     # Everything else is per batch (the issue, recovery, the claim and their savepoints
     # here), whatever its size.
     assert len(queries.captured_queries) <= 10
@@ -221,38 +227,67 @@ def test_a_connection_broken_mid_batch_costs_one_unknown_and_no_second_copy(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_result_whose_write_fails_is_set_aside_with_the_message_after_it(
-    smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+def test_results_whose_write_fails_are_set_aside_with_the_next_group(
+    smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     from newsletter import tasks
 
     # Committed for real here: the task that would start on commit is held back.
     monkeypatch.setattr(tasks.issue_send, "delay_on_commit", lambda *args: None)
-    issue = started_issue(BATCH)
+    group = services.RESULTS_PER_WRITE
+    settings.NEWSLETTER_BATCH_SIZE = 4 * group
+    issue = started_issue(4 * group)
     calls = 0
     record = services._mark_sent
 
-    def fourth_write_fails(pgconn: Any, pk: int, batch: Any) -> None:
+    def first_write_fails(pgconn: Any, ids: list[int], batch: Any) -> None:
         nonlocal calls
         calls += 1
-        if calls == 4:
-            # Fails on the server, found out while the next message goes out.
+        if calls == 1:
+            # Fails on the server, found out when the next group is due.
             pgconn.send_query_params(b"SELECT 1 / 0", None)
             return
-        record(pgconn, pk, batch)
+        record(pgconn, ids, batch)
 
-    monkeypatch.setattr(services, "_mark_sent", fourth_write_fails)
+    monkeypatch.setattr(services, "_mark_sent", first_write_fails)
     with pytest.raises(OperationalError):
         services.issue_send_batch(issue_id=issue.pk)
     monkeypatch.undo()
-    # The fourth message and the fifth (sent while the fourth's write ran) are in doubt;
-    # the rest of the batch was never tried.
-    assert progress(issue) == {"sent": 3, "sending": 2, "pending": BATCH - 5}
+    # The first group stays in doubt; the second, accepted meanwhile, is recorded on the
+    # way out; the rest of the batch was never tried.
+    assert progress(issue) == {"sent": group, "sending": group, "pending": 2 * group}
 
     with time_machine.travel(timezone.now() + services.STALE_AFTER + timedelta(seconds=1)):
         while services.issue_send_batch(issue_id=issue.pk).next_in is not None:
             pass
-    assert progress(issue) == {"sent": BATCH - 2, "unknown": 2}
+    assert progress(issue) == {"sent": 3 * group, "unknown": group}
     inbox = received(smtp, issue)
-    assert len(inbox) == BATCH
+    assert len(inbox) == 4 * group
     assert set(inbox.values()) == {1}
+
+
+def test_the_batch_unsubscribe_links_are_the_signed_links_byte_for_byte() -> None:
+    urls = emails.unsubscribe_urls()
+    with time_machine.travel(timezone.now(), tick=False):
+        for subscriber_id in [1, 42, 123456, 9_876_543_210]:
+            url = urls(subscriber_id)
+            assert url == emails.unsubscribe_url(subscriber_id=subscriber_id)
+            token = url.rstrip("/").rsplit("/", 1)[1]
+            assert tokens.unsubscribe_token_read(token) == subscriber_id
+
+
+@pytest.mark.parametrize("length", [1, 40, 59, 60, 61, 120, 300, 900])
+def test_headers_written_by_hand_are_those_the_email_policy_folds(length: int) -> None:
+    rendered = emails.issue_render(issue=IssueFactory.create(), language="es")
+    prepared = emails.issue_prepare(rendered=rendered)
+    assert prepared is not None
+    link = "<https://cowork.example.com/" + ("aZ0-_:" * length)[:length] + "/>"
+    moments = [0, 951_782_400, 1_798_761_599, 2_147_483_647]
+    values = [("List-Unsubscribe", link)] + [
+        ("Date", formatdate(moment, localtime=localtime))
+        for moment in moments
+        for localtime in (False, True)
+    ]
+    for name, value in values:
+        header, folded = forbid_multi_line_headers(name, value, prepared.encoding)
+        assert emails._header(prepared, name, value) == prepared.policy.fold_binary(header, folded)

@@ -2,6 +2,7 @@
 resume after a crash that sends nobody a second copy, bounded retries of refusals."""
 
 import math
+import smtplib
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -97,46 +98,54 @@ class WorkerLost(BaseException):
 
 
 def test_a_crash_mid_batch_then_resume_sends_every_address_exactly_once(
-    smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+    smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
-    count = 10 * BATCH
+    # Batches with room for the most messages a crash can leave in doubt and for rows
+    # after them that were never tried.
+    size = 2 * services.IN_DOUBT + 3
+    settings.NEWSLETTER_BATCH_SIZE = size
+    count = 4 * size
     _subscribers(count, "crash")
     issue = IssueFactory.create()
     services.issue_send_start(issue=issue)
     connections_before = smtp.connections
 
-    # The worst moment, in the third batch: the server has accepted a message whose
-    # result's write was lost (it overlaps the next message), and the message after it,
-    # whose write the worker dies before sending.
-    lost_at = 2 * BATCH + 5
+    # The worst moment, in the second batch: the write recording its second group of
+    # results was sent but never committed (it overlaps the next messages), and the worker
+    # dies as it is about to write the third group, which the server has accepted too.
+    writes_per_batch = math.ceil(size / services.RESULTS_PER_WRITE)
+    lost = writes_per_batch + 2
     calls = 0
     record = services._mark_sent
 
-    def dies_mid_batch(pgconn: Any, pk: int, batch: Any) -> None:
+    def dies_mid_batch(pgconn: Any, ids: list[int], batch: Any) -> None:
         nonlocal calls
         calls += 1
-        if calls == lost_at + 1:
+        if calls == lost + 1:
             raise WorkerLost
-        if calls != lost_at:
-            record(pgconn, pk, batch)
+        if calls != lost:
+            record(pgconn, ids, batch)
 
     monkeypatch.setattr(services, "_mark_sent", dies_mid_batch)
     with pytest.raises(WorkerLost):
         for _ in range(20):
             services.issue_send_batch(issue_id=issue.pk)
     monkeypatch.undo()
-    in_flight = 3 * BATCH - (lost_at - 1)  # the two messages in doubt and the untried rest
+    recorded = size + services.RESULTS_PER_WRITE
+    in_flight = 2 * size - recorded  # the messages in doubt and the untried rest
     assert _progress(issue) == {
-        "sent": lost_at - 1,
+        "sent": recorded,
         "sending": in_flight,
-        "pending": count - 3 * BATCH,
+        "pending": count - 2 * size,
     }
+    # Every message the server accepted and nobody recorded is among those in doubt.
+    assert len(_received(smtp, issue)) == recorded + services.IN_DOUBT
 
     # A new worker right away leaves the dead batch alone (it might still be running)...
     services.issue_send_batch(issue_id=issue.pk)
     assert Delivery.objects.filter(issue=issue, status="sending").count() == in_flight
-    # ...and once the claim is stale, the two messages in doubt are set aside as unknown
-    # and the untried rest of that batch goes out.
+    # ...and once the claim is stale, the messages in doubt are set aside as unknown and
+    # the untried rest of that batch goes out.
     with time_machine.travel(timezone.now() + services.STALE_AFTER + timedelta(seconds=1)):
         for _ in range(20):
             if services.issue_send_batch(issue_id=issue.pk).next_in is None:
@@ -145,12 +154,15 @@ def test_a_crash_mid_batch_then_resume_sends_every_address_exactly_once(
     received = _received(smtp, issue)
     assert len(received) == count
     assert set(received.values()) == {1}
-    assert _progress(issue) == {"sent": count - 2, "unknown": 2}
+    assert _progress(issue) == {
+        "sent": count - services.IN_DOUBT,
+        "unknown": services.IN_DOUBT,
+    }
     for unknown in Delivery.objects.select_related("subscriber").filter(status="unknown"):
         assert received[unknown.subscriber.email] == 1
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
-    assert smtp.connections - connections_before <= math.ceil(count / BATCH) + 2
+    assert smtp.connections - connections_before <= math.ceil(count / size) + 2
 
 
 class RefusingSink(SmtpSink):
@@ -207,6 +219,65 @@ def test_a_refused_recipient_is_retried_a_few_times_then_left_failed(
     ]
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
+
+
+class ClosingSink(SmtpSink):
+    """Answers 421 (going away) to the second recipient it is given, once: the client
+    then hangs up."""
+
+    recipients = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        self.recipients += 1
+        if self.recipients == 2:
+            return "421 4.3.2 Shutting down"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture
+def closing_smtp(settings: Any) -> Iterator[ClosingSink]:
+    sink = ClosingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+def test_a_421_reply_refuses_that_recipient_and_puts_the_rest_back_untried(
+    closing_smtp: ClosingSink,
+) -> None:
+    _subscribers(3, "closing")
+    issue = IssueFactory.create()
+    services.issue_send_start(issue=issue)
+
+    # smtplib hangs up on a 421: the message after it cannot go and is not in doubt.
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        services.issue_send_batch(issue_id=issue.pk)
+    in_order = Delivery.objects.filter(issue=issue).order_by("pk")
+    assert [(d.status, d.attempts) for d in in_order] == [
+        ("sent", 1),
+        ("failed", 1),
+        ("pending", 0),
+    ]
+    assert "421" in in_order[1].error
+
+    # The task's retry sends the rest; the refused one is tried again a minute later.
+    services.issue_send_batch(issue_id=issue.pk)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        services.issue_send_batch(issue_id=issue.pk)
+    assert _progress(issue) == {"sent": 3}
+    received = _received(closing_smtp, issue)
+    assert len(received) == 3
+    assert set(received.values()) == {1}
 
 
 def test_an_unreachable_server_puts_the_batch_back(settings: Any) -> None:
