@@ -42,7 +42,7 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
-from bench.server import run_within, web_command
+from bench.server import run_within, web_command, web_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Room sockets (1,000 members in the cafeteria)"
@@ -120,6 +120,7 @@ def _env(port: int, static_root: str, redis_url: str) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "STATIC_ROOT": static_root,
         "LOG_LEVEL": "INFO",
+        **web_environment(),
     }
 
 
@@ -585,10 +586,17 @@ class Figures:
     machine_cpu: float
     server_rss: float
     client_cpu: list[float]
+    rss_before: float
+    rss_idle: float
 
     @property
     def received(self) -> int:
         return len(self.latencies)
+
+    @property
+    def kib_per_socket(self) -> float:
+        """Resident memory each idle socket adds to the server, in KiB."""
+        return (self.rss_idle - self.rss_before) * 1024 / max(1, self.connected)
 
     def quantile(self, fraction: float) -> float:
         return _percentile(self.latencies, fraction)
@@ -614,6 +622,10 @@ def _measure(url: str, origin: str, cookies: list[str], server_pid: int, name: s
         )
         for n in range(CLIENT_PROCESSES)
     ]
+    # Memory per idle socket: the server's resident memory (all its processes) once it is
+    # up and has answered, then with every socket connected and idle (after the settling
+    # time, before the chat starts).
+    rss_before = _tree_sum(server_pid, _rss_mib)
     try:
         with _sampled(server_pid, f"{name}-ramp"):
             for process in processes:
@@ -622,13 +634,16 @@ def _measure(url: str, origin: str, cookies: list[str], server_pid: int, name: s
         t0 = time.monotonic() + SETTLE_SECONDS
         for inbox in inboxes:
             inbox.put(t0)
+        time.sleep(max(0.0, t0 - 1.0 - time.monotonic()))
+        rss_idle = _tree_sum(server_pid, _rss_mib)
         time.sleep(max(0.0, t0 - time.monotonic()))
         with _sampled(server_pid, f"{name}-steady"):
-            cpu_start, machine_start = _cpu_seconds(server_pid), _machine_cpu_seconds()
+            cpu_start = _tree_sum(server_pid, _cpu_seconds)
+            machine_start = _machine_cpu_seconds()
             time.sleep(max(0.0, t0 + STEADY_SECONDS - time.monotonic()))
-            server_cpu = _cpu_seconds(server_pid) - cpu_start
+            server_cpu = _tree_sum(server_pid, _cpu_seconds) - cpu_start
             machine_cpu = _machine_cpu_seconds() - machine_start
-        rss = _rss_mib(server_pid)
+        rss = _tree_sum(server_pid, _rss_mib)
         tallies: list[Tally] = [out.get(timeout=DRAIN_SECONDS + 30) for _ in processes]
         for process in processes:
             process.join(timeout=10)
@@ -657,6 +672,8 @@ def _measure(url: str, origin: str, cookies: list[str], server_pid: int, name: s
         machine_cpu=machine_cpu,
         server_rss=rss,
         client_cpu=[t.cpu_seconds for t in tallies],
+        rss_before=rss_before,
+        rss_idle=rss_idle,
     )
 
 
@@ -742,6 +759,10 @@ def _times(ours: float, yardstick: float) -> str:
     return "–" if math.isnan(ratio) else f"×{ratio:.1f}"
 
 
+def _verdict(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
 def _report(ours: Figures, yardstick: Figures) -> str:
     def row(name: str, f: Figures) -> str:
         ramp = f"{f.ramp_seconds:.1f}" if f.connected == MEMBERS else f"> {RAMP_LIMIT:.0f}"
@@ -750,7 +771,8 @@ def _report(ours: Figures, yardstick: Figures) -> str:
             f"{_ms(f.quantile(0.5))} | {_ms(f.quantile(0.95))} | {_ms(f.quantile(0.99))} | "
             f"{_ms(f.quantile(1.0))} | {_ms(f.ack_p95)} | {f.received:,} / {f.expected:,} | "
             f"{f.expected - f.received:,} | {f.server_cpu / STEADY_SECONDS:.0%} | "
-            f"{f.server_rss:.0f} |"
+            f"{f.rss_before:.0f} / {f.rss_idle:.0f} / {f.server_rss:.0f} | "
+            f"{f.kib_per_socket:.1f} |"
         )
 
     met = (
@@ -776,8 +798,9 @@ def _report(ours: Figures, yardstick: Figures) -> str:
         "minimal `websockets` server that acks and broadcasts the same frames, with no auth, "
         "storage or presence.\n",
         "| server | connected | ramp s | handshake p95 ms | p50 ms | p95 ms | p99 ms | max ms "
-        "| ack p95 ms | delivered | missing after drain | server CPU (steady) | RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| ack p95 ms | delivered | missing after drain | server CPU (steady) "
+        "| RSS MiB before / idle / after | KiB per idle socket |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         row("ours", ours),
         row("yardstick", yardstick),
         "",
@@ -785,7 +808,19 @@ def _report(ours: Figures, yardstick: Figures) -> str:
         f"{_times(ours.quantile(0.5), yardstick.quantile(0.5))}, p95 "
         f"{_times(ours.quantile(0.95), yardstick.quantile(0.95))}. Target: all "
         f"{MEMBERS:,} connected, p95 under {TARGET_P95_MS:.0f} ms, nothing dropped: "
-        f"ours **{'meets' if met else 'misses'} it**.",
+        f'ours **{"meets" if met else "misses"} it**. Issue "Performance" (row 1): p95 '
+        f"at most ×3 of the yardstick's and the server's CPU at most 50 % of a core: "
+        f"{_verdict(ours.quantile(0.95) <= 3 * yardstick.quantile(0.95))} for the p95, "
+        f"{_verdict(ours.server_cpu / STEADY_SECONDS <= 0.5)} for the CPU.",
+        "",
+        "Memory per idle socket (row 3): what the server's resident memory grew by from "
+        "before the first connection to every socket connected and idle (just before the "
+        f"chat starts), per socket: ours {ours.kib_per_socket:.1f} KiB, the yardstick "
+        f"{yardstick.kib_per_socket:.1f} KiB, "
+        f"{_times(ours.kib_per_socket, yardstick.kib_per_socket)} (goal: at most ×2: "
+        f"{_verdict(ours.kib_per_socket <= 2 * yardstick.kib_per_socket)}). The whole "
+        f"process: ours {ours.rss_idle:.0f} MiB, the yardstick {yardstick.rss_idle:.0f} MiB "
+        "(ours holds Django and the site's code before any socket).",
         "",
     ]
     for name, f in (("ours", ours), ("yardstick", yardstick)):

@@ -20,6 +20,14 @@ def web_command(port: int) -> list[str]:
     return [sys.executable, "-m", *command]
 
 
+def web_environment() -> dict[str, str]:
+    """The variables of docker-compose's app environment that tune the process itself
+    rather than the site (the allocator's arenas), with their defaults."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    value = str(compose["x-app-environment"]["MALLOC_ARENA_MAX"])
+    return {"MALLOC_ARENA_MAX": value.removeprefix("${MALLOC_ARENA_MAX:-").removesuffix("}")}
+
+
 def run_within(seconds: int, name: str, run: Callable[[], str]) -> str:
     """`run()`, stopped with TimeoutError if it takes longer than `seconds` (a benchmark
     whose server or clients hang must not hang `make bench`)."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from core.memory import release_free_memory
 from rooms import broadcast
 from rooms.presence import TOUCH_INTERVAL, connections_check, presence_remove
 from rooms.sockets import limits
@@ -35,6 +36,10 @@ class Watched:
 
 _watched: dict[str, Watched] = {}
 _task: asyncio.Task[None] | None = None
+# After this many sockets more than at the last sweep (a crowd arriving), the sweep hands
+# the memory their arrival used and freed back to the system (core.memory).
+TRIM_AFTER_ARRIVALS = 50
+_last_count = 0
 
 
 def watch(channel_name: str, watched: Watched) -> None:
@@ -66,7 +71,11 @@ async def _sweep_forever() -> None:
 
 async def sweep() -> None:
     """One round over this process's sockets (the loop runs it; tests call it directly)."""
+    global _last_count
     watched = dict(_watched)
+    if len(watched) >= _last_count + TRIM_AFTER_ARRIVALS:
+        await asyncio.get_running_loop().run_in_executor(None, release_free_memory)
+    _last_count = len(watched)
     if not watched:
         return
     revoked, restored = await database_sync_to_async(connections_check)(

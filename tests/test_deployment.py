@@ -279,8 +279,9 @@ def test_every_variable_the_compose_file_sets_is_read_by_settings(
     app_environment: dict[str, str],
 ) -> None:
     settings_source = (ROOT / "coworking" / "settings.py").read_text()
-    # uvicorn's number of worker processes, and the proxies whose forwarding headers it believes
-    read_by_the_server = {"WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"}
+    # uvicorn's number of worker processes, and the proxies whose forwarding headers it
+    # believes; glibc's number of allocator arenas
+    read_by_the_server = {"WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "MALLOC_ARENA_MAX"}
     unread = [
         name
         for name in app_environment
