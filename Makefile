@@ -77,8 +77,8 @@ messages: install ## Refresh the Spanish and English catalogues after changing s
 	for po in $(EN_CATALOGUES); do msgattrib --clear-fuzzy --empty $$po -o $$po && msgen $$po -o $$po; done
 	$(RUN) python manage.py compilemessages --ignore ".venv/*"
 
-bench: install ## Run the benchmarks in bench/ (results go to docs/benchmarks.md)
-	$(RUN) python bench/run.py $(BENCH)
+bench: install ## Run the benchmarks in bench/ (results in docs/benchmarks.md; QUICK=1: small, in bench/results/)
+	BENCH_QUICK=$(QUICK) $(RUN) python bench/run.py $(BENCH)
 
 mutants: install ## Run the solver's tests against deliberately broken solvers (each must fail)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \

@@ -21,28 +21,29 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from bench.quick import sized
 from bench.scratch import copy_rows, scratch_run
 
 DATABASE_URL = os.environ.get(
     "BENCH_CONVERSATIONS_DATABASE_URL",
     "postgres://postgres@127.0.0.1:5432/coworking_bench_conversations",
 )
-MEMBERS = int(os.environ.get("BENCH_CONVERSATIONS_MEMBERS", "10000"))
-EACH = int(os.environ.get("BENCH_CONVERSATIONS_EACH", "50"))
+MEMBERS = int(os.environ.get("BENCH_CONVERSATIONS_MEMBERS", sized("10000", "300")))
+EACH = int(os.environ.get("BENCH_CONVERSATIONS_EACH", sized("50", "10")))
 TITLE = f"Conversations ({MEMBERS:,} members × {EACH} conversations)"
 # One seat in ten is in a group of 3–8, the rest in direct conversations.
 GROUP_SEATS = max(1, EACH // 10)
 GROUP_SIZES = (3, 8)
 MESSAGES_EACH = (3, 6)
 # Member 1 and member 2 share the long conversation; member 2 is away for its last stretch.
-LONG_MESSAGES = 10_000
-LONG_UNREAD = 1_000
+LONG_MESSAGES = sized(10_000, 300)
+LONG_UNREAD = sized(1_000, 100)
 # One member in fifty has blocked one of the people they talk to.
 BLOCKS = MEMBERS // 50
 CHUNK = 20_000  # conversations generated and copied at a time
-SAMPLE = 200
-PAGE_SAMPLE = 50  # members whose conversation list page is rendered
-LONG_RUNS = 20
+SAMPLE = sized(200, 10)
+PAGE_SAMPLE = sized(50, 5)  # members whose conversation list page is rendered
+LONG_RUNS = sized(20, 3)
 PAGE_RUNS = 100
 ROUNDS = 2
 GOAL_MS = 100.0

@@ -55,13 +55,17 @@ from bench.bench_rooms import (
     prepare,
     setup_members,
 )
+from bench.quick import sized
+from bench.scratch import fresh_database
 from bench.server import run_within, web_command
 
 DATABASE_URL = os.environ.get(
     "BENCH_CONVERSATIONS_LIVE_DATABASE_URL",
     "postgres://postgres@127.0.0.1:5432/coworking_bench_conversations_live",
 )
-MEMBERS = int(os.environ.get("BENCH_CONVERSATIONS_LIVE_MEMBERS", "1000"))  # an even number
+MEMBERS = int(
+    os.environ.get("BENCH_CONVERSATIONS_LIVE_MEMBERS", sized("1000", "40"))
+)  # an even number
 CONVERSATIONS = MEMBERS // 2
 CLIENT_PROCESSES = 2  # the two members of a pair are always in different processes
 # uvicorn worker processes (WEB_CONCURRENCY, as docker-compose passes it): one process is
@@ -71,11 +75,11 @@ HANDSHAKES_IN_FLIGHT = 50  # over all client processes
 # 100 messages/s from a shuffled round-robin of all members: each member sends one every
 # MEMBERS / RATE = 10 s, a twentieth of the "messages" budget (20 per 10 s per member,
 # rooms.sockets.limits), so no refusal comes from the budgets.
-RATE = 100.0
-STEADY_SECONDS = 30.0
+RATE = sized(100.0, 10.0)
+STEADY_SECONDS = sized(30.0, 3.0)
 # After the last send: a message not at its partner by then counts as lost.
-GRACE_SECONDS = 10.0
-SETTLE_SECONDS = 5.0  # between the ramp and the steady phase
+GRACE_SECONDS = sized(10.0, 2.0)
+SETTLE_SECONDS = sized(5.0, 1.0)  # between the ramp and the steady phase
 PING_INTERVAL = 20.0  # the page's `ping` frames
 RAMP_LIMIT = 90.0
 TIME_LIMIT = 360  # the whole benchmark, setup included
@@ -88,10 +92,8 @@ TITLE = (
 
 
 def _database_create() -> None:
-    """A new scratch database each run, so every run measures the same thing."""
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
-        _psql(sql, database="postgres")
+    """A new scratch database each run, migrated, so every run measures the same thing."""
+    fresh_database(DATABASE_URL)
 
 
 def _psql(sql: str, *, database: str) -> str:

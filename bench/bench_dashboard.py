@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.quick import sized
 from bench.scratch import copy_rows, scratch_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,14 +26,14 @@ DATABASE_URL = os.environ.get(
     "BENCH_DASHBOARD_DATABASE_URL",
     "postgres://postgres@127.0.0.1:5432/coworking_bench_dashboard",
 )
-MEMBERS = 100_000
-OPTED_IN = 60_000
+MEMBERS = sized(100_000, 2_000)
+OPTED_IN = sized(60_000, 1_200)
 ROUNDS = 26  # every two weeks for a year
-SEATS_PER_ROUND = 40_000
+SEATS_PER_ROUND = sized(40_000, 800)
 MEETING_ROOMS = 20
 EVENTS_PER_WEEK = 5
-SUBSCRIBERS = 30_000
-RUNS = 5
+SUBSCRIBERS = sized(30_000, 600)
+RUNS = sized(5, 1)
 SEED = 20260101
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.quick import sized
 from bench.scratch import copy_rows, scratch_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,9 +24,9 @@ DATABASE_URL = os.environ.get(
     "BENCH_DIRECTORY_DATABASE_URL",
     "postgres://postgres@127.0.0.1:5432/coworking_bench_directory",
 )
-PROFILES = 100_000
+PROFILES = sized(100_000, 2_000)
 CHUNK = 10_000
-RUNS = 20
+RUNS = sized(20, 2)
 SEED = 20250101
 
 FIRST_NAMES = (  # noqa: SIM905 (word lists read better as prose)

@@ -60,6 +60,7 @@ from bench.bench_rooms import (
     prepare,
     setup_members,
 )
+from bench.quick import sized
 from bench.server import run_within, web_command
 
 TITLE = "Focus sessions: a live power hour"
@@ -68,7 +69,7 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_DB = 11
 CHANNEL_LAYER_PREFIX = "benchfocus"
-MEMBERS = int(os.environ.get("BENCH_FOCUS_LIVE_MEMBERS", "400"))
+MEMBERS = int(os.environ.get("BENCH_FOCUS_LIVE_MEMBERS", sized("400", "16")))
 MINUTES = 50
 CLIENT_PROCESSES = 2
 # uvicorn worker processes, as docker-compose runs the web container (WEB_CONCURRENCY=2).

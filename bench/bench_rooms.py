@@ -42,6 +42,8 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
+from bench.quick import sized
+from bench.scratch import fresh_database
 from bench.server import run_within, web_command, web_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +59,7 @@ DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_ROOMS_REDIS_URL", "")
 REDIS_DB = 10
 
-MEMBERS = int(os.environ.get("BENCH_ROOMS_MEMBERS", "1000"))
+MEMBERS = int(os.environ.get("BENCH_ROOMS_MEMBERS", sized("1000", "40")))
 CLIENT_PROCESSES = int(os.environ.get("BENCH_ROOMS_CLIENT_PROCESSES", "2"))
 HANDSHAKES_IN_FLIGHT = 50  # over all client processes
 # 20 senders (20 members, one socket each) at one message every 2 s: 10 messages/s into the
@@ -66,13 +68,13 @@ HANDSHAKES_IN_FLIGHT = 50  # over all client processes
 # and with fixed windows server-side jitter gets its frames refused.
 SENDERS = 20
 RATE = 10.0  # messages per second into the room
-STEADY_SECONDS = 30.0
-DRAIN_SECONDS = 5.0
+STEADY_SECONDS = sized(30.0, 3.0)
+DRAIN_SECONDS = sized(5.0, 1.0)
 PING_INTERVAL = 20.0  # as the browser client
 RAMP_LIMIT = 90.0
 # Between the ramp and the steady phase, so that work the ramp queued on the server is not
 # counted as the steady phase's.
-SETTLE_SECONDS = 10.0
+SETTLE_SECONDS = sized(10.0, 2.0)
 TIME_LIMIT = 300  # the whole benchmark, setup included
 TARGET_P95_MS = 250.0
 # Path to a py-spy binary: when set, the server is sampled during the ramp and the steady
@@ -125,15 +127,9 @@ def _env(port: int, static_root: str, redis_url: str) -> dict[str, str]:
 
 
 def _create_database(url: str = DATABASE_URL) -> None:
-    """A new scratch database each run (this bench's, or that of `url`), so every run
-    measures the same thing."""
-    name = url.rsplit("/", 1)[1]
-    for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql],
-            env={**os.environ, "PGOPTIONS": "-c client_min_messages=warning"},
-            check=True,
-        )
+    """A new scratch database each run (this bench's, or that of `url`), migrated, so every
+    run measures the same thing."""
+    fresh_database(url)
 
 
 @contextmanager
@@ -685,12 +681,10 @@ def run() -> str:
 def prepare(
     env: dict[str, str], *, setup_module: str, count: int, static: bool = False
 ) -> dict[str, Any]:
-    """Migrate the bench's database (and collect the static files, for a server that serves
-    them), then make `count` members with `python -m <setup_module> --setup <count>`; what
-    that printed, read as JSON."""
-    commands = [["migrate", "--noinput", "-v0"]]
-    if static:
-        commands.append(["collectstatic", "--noinput", "-v0"])
+    """Collect the static files, for a server that serves them, in the bench's migrated
+    database (`_create_database`), then make `count` members with
+    `python -m <setup_module> --setup <count>`; what that printed, read as JSON."""
+    commands = [["collectstatic", "--noinput", "-v0"]] if static else []
     for command in commands:
         subprocess.run(
             [sys.executable, "manage.py", *command],

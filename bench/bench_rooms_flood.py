@@ -45,6 +45,7 @@ from bench.bench_rooms import (
     _wait_ready,
     prepare,
 )
+from bench.quick import sized
 from bench.server import run_within, web_command
 
 TITLE = "Room sockets: one member flooding a 100-member room"
@@ -53,10 +54,12 @@ MEMBERS = 100
 # of its member's chat budget (10 per 10 s).
 SENDERS = 25
 RATE = 5.0
-PHASE_SECONDS = 30.0
-GAP_SECONDS = 5.0  # between the phases: the quiet phase's messages arrive, the flooder connects
-DRAIN_SECONDS = 5.0
-SETTLE_SECONDS = 5.0
+PHASE_SECONDS = sized(30.0, 3.0)
+GAP_SECONDS = sized(
+    5.0, 1.0
+)  # between the phases: the quiet phase's messages arrive, the flooder connects
+DRAIN_SECONDS = sized(5.0, 1.0)
+SETTLE_SECONDS = sized(5.0, 1.0)
 FLOOD_SOCKETS = 20  # rooms.sockets.limits.MAX_SOCKETS: one more is tried, and must be refused
 TARGET_MS = 50.0  # the flood may raise the others' p99 by at most this
 SLOW_SECONDS = 0.06  # a delivery this late is counted by the second it was sent in

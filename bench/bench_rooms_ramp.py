@@ -56,17 +56,18 @@ from bench.bench_rooms import (
     _wait_ready,
     prepare,
 )
+from bench.quick import sized
 from bench.server import run_within, web_command
 
 TITLE = "Room sockets: 1,000 arrivals in 10 s, and a restart"
-MEMBERS = int(os.environ.get("BENCH_ROOMS_RAMP_MEMBERS", "1000"))
-ARRIVAL_SECONDS = 10.0
+MEMBERS = int(os.environ.get("BENCH_ROOMS_RAMP_MEMBERS", sized("1000", "40")))
+ARRIVAL_SECONDS = sized(10.0, 2.0)
 CLIENT_PROCESSES = 2  # besides the observer's
 OBSERVER_LIMIT = 60.0  # after the last arrival
 SENDERS = 10
 SEND_EVERY = 2.0
-CHAT_BEFORE = 10.0  # seconds of chat before the restart
-CHAT_AFTER = 30.0  # and after it
+CHAT_BEFORE = sized(10.0, 2.0)  # seconds of chat before the restart
+CHAT_AFTER = sized(30.0, 4.0)  # and after it
 RECONNECT_LIMIT = 90.0  # after the restart
 TARGET_SECONDS = 5.0  # from the last arrival to the observer seeing everyone
 GAP_WAIT = 2.0  # chat.js GAP_WAIT_MS

@@ -55,6 +55,7 @@ from aiortc.rtp import RtpPacket
 from av.video.frame import PictureType, VideoFrame
 
 from bench.bench_rooms import _free_port, _raise_open_files_limit
+from bench.quick import sized
 from bench.server import run_within
 from stage.janus import Janus, JanusError, JanusSettings, browser_token, config_files, room_pin
 from tests.janus_peer import BrowserSession
@@ -63,12 +64,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Stage: one 720p speaker to N subscribers through Janus"
 STEPS = tuple(
     int(n)
-    for n in os.environ.get("BENCH_STAGE_STEPS", "10,25,50,75,100,125,150,200,250,300").split(",")
+    for n in os.environ.get(
+        "BENCH_STAGE_STEPS", sized("10,25,50,75,100,125,150,200,250,300", "2")
+    ).split(",")
 )
 SUBSCRIBER_PROCESSES = int(os.environ.get("BENCH_STAGE_PROCESSES", "2"))
-MEASURE_SECONDS = float(os.environ.get("BENCH_STAGE_SECONDS", "20"))
-SETTLE_SECONDS = 5.0
-BASELINE_SECONDS = 10.0  # the speaker alone, before any subscriber
+MEASURE_SECONDS = float(os.environ.get("BENCH_STAGE_SECONDS", sized("20", "3")))
+SETTLE_SECONDS = sized(5.0, 1.0)
+BASELINE_SECONDS = sized(10.0, 2.0)  # the speaker alone, before any subscriber
 JOINS_IN_FLIGHT = 5  # per process
 JOIN_LIMIT = 30.0  # seconds for one subscriber to connect
 GROW_LIMIT = 180.0  # seconds for one step's new subscribers

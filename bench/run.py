@@ -1,7 +1,8 @@
 """Run the benchmarks and write their results to docs/benchmarks.md.
 
 Usage: `make bench` (all) or `make bench BENCH=http` (the ones whose name contains "http";
-just `bench_http.py` when there is one by that exact name).
+just `bench_http.py` when there is one by that exact name). `make bench QUICK=1` runs them
+at a reduced size (bench/quick.py) and writes bench/results/quick.md instead.
 Each bench/bench_*.py module has `TITLE` and `run() -> str` (a Markdown section). Servers
 run on loopback only and every load loop is bounded in count and time. The sections of
 benchmarks that were not run are kept as they were; sections follow the module names,
@@ -30,7 +31,10 @@ def previous_sections() -> dict[str, str]:
 
 def main(selection: str = "") -> None:
     sys.path.insert(0, str(ROOT))
-    sections = previous_sections()
+    from bench.quick import QUICK
+
+    begun = time.monotonic()
+    sections = {} if QUICK else previous_sections()
     order = []
     exact = (ROOT / "bench" / f"bench_{selection}.py").exists()
     for path in sorted((ROOT / "bench").glob("bench_*.py")):
@@ -56,8 +60,12 @@ def main(selection: str = "") -> None:
     )
     # The summary at the top is kept by hand (each row dated): written back as it was.
     order = [SUMMARY, *order]
-    RESULTS.write_text(header + "\n".join(sections[title] for title in order if title in sections))
-    print(f"Wrote {RESULTS.relative_to(ROOT)}")
+    results = ROOT / "bench" / "results" / "quick.md" if QUICK else RESULTS
+    if QUICK:
+        header = "# Benchmarks, quick mode (reduced sizes: not the figures of the goals)\n\n"
+        results.parent.mkdir(exist_ok=True)
+    results.write_text(header + "\n".join(sections[title] for title in order if title in sections))
+    print(f"Wrote {results.relative_to(ROOT)} in {time.monotonic() - begun:.0f} s")
 
 
 if __name__ == "__main__":
