@@ -208,6 +208,45 @@ def issue_prepare(*, rendered: RenderedIssue) -> PreparedIssue | None:
     )
 
 
+class _Versions(threading.local):
+    def __init__(self) -> None:
+        self.key: tuple[object, ...] = ()
+        self.made: dict[tuple[str, bool], tuple[RenderedIssue, PreparedIssue | None]] = {}
+
+
+_versions = _Versions()
+
+
+def issue_version(
+    *, issue: Issue, language: str, smtp: bool
+) -> tuple[RenderedIssue, PreparedIssue | None]:
+    """The issue rendered for readers of `language` and, when the copies go over SMTP, its
+    prepared bytes (`issue_prepare`). Made once per worker thread and kept while the issue's
+    text and the settings they show stay the same, so the batches of one send share them
+    (an issue being sent cannot be edited anyway)."""
+    key = (
+        issue.pk,
+        issue.subject,
+        issue.body_markdown,
+        issue.body_html,
+        issue.subject_en,
+        issue.body_markdown_en,
+        issue.body_html_en,
+        settings.SITE_URL,
+        settings.SITE_NAME,
+        settings.DEFAULT_FROM_EMAIL,
+        settings.DEFAULT_CHARSET,
+    )
+    if key != _versions.key:
+        _versions.key, _versions.made = key, {}
+    made = _versions.made.get((language, smtp))
+    if made is None:
+        rendered = issue_render(issue=issue, language=language)
+        made = (rendered, issue_prepare(rendered=rendered) if smtp else None)
+        _versions.made[(language, smtp)] = made
+    return made
+
+
 # An address that `sanitize_address` gives back unchanged.
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\Z")
 # A header value that the email policy writes as it is when it fits on a line (no space,

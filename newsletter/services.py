@@ -458,23 +458,21 @@ def issue_send_batch(*, issue_id: int, size: int | None = None) -> BatchOutcome:
         Delivery.objects.filter(pk__in=gone).update(status=Delivery.Status.SKIPPED)
         rows = [row for row in rows if row[4] == Subscriber.Status.CONFIRMED]
 
-        rendered: dict[str, emails.RenderedIssue] = {}
-        prepared: dict[str, emails.PreparedIssue | None] = {}
         mail = emails.bulk_connection()
+        smtp = emails.speaks_smtp(mail)
         unsubscribe_url = emails.unsubscribe_urls()
+        versions: dict[str, tuple[emails.RenderedIssue, emails.PreparedIssue | None]] = {}
         ledger = _Ledger(batch)
         try:
             for pk, subscriber_id, address, language, _status in rows:
-                if language not in rendered:
-                    rendered[language] = emails.issue_render(issue=issue, language=language)
-                    prepared[language] = (
-                        emails.issue_prepare(rendered=rendered[language])
-                        if emails.speaks_smtp(mail)
-                        else None
+                if language not in versions:
+                    versions[language] = emails.issue_version(
+                        issue=issue, language=language, smtp=smtp
                     )
+                rendered, prepared = versions[language]
                 copy = emails.issue_copy(
-                    prepared[language],
-                    rendered=rendered[language],
+                    prepared,
+                    rendered=rendered,
                     to=address,
                     unsubscribe=unsubscribe_url(subscriber_id),
                 )

@@ -149,6 +149,33 @@ def test_results_are_written_a_few_at_a_time_each_once(
     assert progress(issue) == {"sent": BATCH}
 
 
+def test_the_batches_of_a_send_share_each_language_rendered_once(
+    smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    issue = started_issue(3 * BATCH, subject_en="News", body_markdown_en="Hello **all**.")
+    rendered: list[str] = []
+    render = emails.issue_render
+
+    def counted(*, issue: Issue, language: str) -> emails.RenderedIssue:
+        rendered.append(language)
+        return render(issue=issue, language=language)
+
+    monkeypatch.setattr(emails, "issue_render", counted)
+    services.issue_send_batch(issue_id=issue.pk)
+    services.issue_send_batch(issue_id=issue.pk)
+    assert sorted(rendered) == ["en", "es"]
+
+    # What the copies show changed: they are made again.
+    settings.SITE_URL = "https://elsewhere.example.com"
+    services.issue_send_batch(issue_id=issue.pk)
+    assert sorted(rendered) == ["en", "en", "es", "es"]
+    text = smtp.messages[-1].get_body(("plain",))
+    assert text is not None
+    assert "https://elsewhere.example.com/newsletter/" in text.get_content()
+    assert progress(issue) == {"sent": 3 * BATCH}
+    assert set(received(smtp, issue).values()) == {1}
+
+
 def test_batches_share_a_connection_until_it_idles_or_breaks(smtp: SmtpSink) -> None:
     issue = started_issue(4 * BATCH)
     before = smtp.connections
