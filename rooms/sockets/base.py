@@ -146,6 +146,8 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
     # connection being set up, or an event before them that had to wait); None when idle.
     fanout_backlog: deque[dict[str, Any]] | None = None
     connecting = True
+    # The ASGI server's own send, beneath Channels' (`send_text`).
+    socket_send: Callable[[dict[str, Any]], Awaitable[None]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -164,6 +166,7 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(OSError):
                 await send(message)
 
+        self.socket_send = send
         await super().__call__(scope, receive, send_while_there)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -224,7 +227,11 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
 
     async def send_text(self, text: str) -> None:
         """Write a ready-made frame: the shortest way to the socket, for broadcasts."""
-        await self.base_send({"type": "websocket.send", "text": text})
+        # A `try` costs nothing when nothing is raised; `suppress` is a context manager.
+        try:  # noqa: SIM105
+            await self.socket_send({"type": "websocket.send", "text": text})
+        except OSError:
+            pass  # gone: as in `send_while_there`
 
     def session_key(self) -> str | None:
         session = self.scope.get("session")
