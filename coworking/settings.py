@@ -137,6 +137,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
         "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
         "timeout": 10,
     }
+# Behind PgBouncer in transaction mode (docs/scaling.md) a connection may change between two
+# statements: no cursor may outlive its statement (Django's `.iterator()` declares them WITH
+# HOLD otherwise), and no statement may be prepared on one server connection and run on
+# another (psycopg prepares a query it sees five times).
+if env.bool("DB_BEHIND_POOLER", default=False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 # SQLite takes one writer at a time, and several browsers (plus the embedded scheduler) write
 # at once. WAL lets readers go on while someone writes. IMMEDIATE takes the write lock when a
 # transaction begins: a deferred one that read first fails at once with "database is locked"
@@ -160,7 +167,8 @@ REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, with one pool of connections per process, not per request.
+            "BACKEND": "coworking.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cache",
             "OPTIONS": REDIS_TIMEOUTS,

@@ -69,7 +69,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis() -> None:
     )
 
     assert config["engine"] == "django.db.backends.postgresql"
-    assert config["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert config["cache"] == "coworking.cache.SharedRedisCache"
     assert config["channel_layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert config["broker"] == "redis://127.0.0.1:6379/3"
     assert config["eager"] is False
