@@ -201,18 +201,23 @@ def issue_send_start(*, issue: Issue) -> int:
     )
     if not started:
         raise NewsletterError(_("This issue is already being sent or has been sent."))
-    recipients = Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED).values_list(
-        "pk", flat=True
-    )
-    created = Delivery.objects.bulk_create(
-        (Delivery(issue_id=issue.pk, subscriber_id=pk) for pk in recipients.iterator()),
-        batch_size=2000,
-        ignore_conflicts=True,
-    )
+    # One statement: the rows are made in the database rather than sent to it one by one
+    # (for 10,000 subscribers, a few times faster than bulk_create).
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUE_SQL, [issue.pk, Delivery.Status.PENDING, Subscriber.Status.CONFIRMED])
+        created = cursor.rowcount
     from newsletter.tasks import issue_send
 
     issue_send.delay_on_commit(issue.pk)
-    return len(created)
+    return created
+
+
+# A delivery row as the model's defaults make it, for every confirmed subscriber.
+_QUEUE_SQL = (
+    f"INSERT INTO {Delivery._meta.db_table} (issue_id, subscriber_id, status, attempts, error) "
+    f"SELECT %s, id, %s, 0, '' FROM {Subscriber._meta.db_table} WHERE status = %s "
+    "ON CONFLICT DO NOTHING"
+)
 
 
 @dataclass(frozen=True)
