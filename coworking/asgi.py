@@ -13,14 +13,14 @@ from django.conf import settings  # noqa: E402
 
 from core.origins import SameOriginValidator  # noqa: E402
 from core.scheduler import Scheduler, StartsScheduler  # noqa: E402
-from core.socket_auth import SocketAuthStack  # noqa: E402
+from core.socket_auth import SocketAuthMiddleware  # noqa: E402
 from coworking.celery import app as celery_app  # noqa: E402
 from coworking.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": SameOriginValidator(SocketAuthStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(SocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
 
