@@ -14,12 +14,15 @@ from functools import partial
 from itertools import combinations
 from pathlib import Path
 
+from bench.quick import sized
 from matching.solver import Candidate, Result, Settings, solve
 
 TITLE = "Coffee-pair solver"
 SEED = 20250101
 ROUNDS = 20
 INTERESTS = 100
+LARGE = sized(100_000, 5_000)  # the community of the time and memory goals
+QUALITY_SIZE = sized(300, 60)
 LANGUAGES: tuple[
     tuple[float, tuple[str, ...]], ...
 ] = (  # share of members by spoken languages, Spanish-speaking community
@@ -249,7 +252,7 @@ def bounded_quality(size: int, seed: int = SEED) -> tuple[float, float, float]:
 
 def run() -> str:
     rows = []
-    for size, make_history in ((600, "solver"), (100_000, "synthetic")):
+    for size, make_history in ((600, "solver"), (LARGE, "synthetic")):
         members = community(size)
         blocked = blocks(members)
         history = (
@@ -270,10 +273,13 @@ def run() -> str:
             f"{elapsed:.2f} s | {peak:.0f} MiB | {matched:,} ({trios} trio) | "
             f"{len(result.unmatched)} | {_repeats(result, history)} |"
         )
-    mixes = hard_mixes()
-    seeds = (1, 2, 3)
-    ratios = [quality(300, seed) for seed in seeds]
-    bounded = {size: [bounded_quality(size, seed) for seed in seeds] for size in (300, 1_000)}
+    mixes = hard_mixes(LARGE)
+    seeds = sized((1, 2, 3), (1,))
+    ratios = [quality(QUALITY_SIZE, seed) for seed in seeds]
+    bounded = {
+        size: [bounded_quality(size, seed) for seed in seeds]
+        for size in sized((300, 1_000), (QUALITY_SIZE,))
+    }
     return "\n".join(
         [
             "Pure Python, one process. Peak memory is what the solve allocates beyond its "

@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.quick import sized
 from bench.scratch import scratch_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,11 +33,11 @@ DATABASE_URL = os.environ.get(
     "BENCH_NEWSLETTER_DATABASE_URL",
     "postgres://postgres@127.0.0.1:5432/coworking_bench_newsletter",
 )
-SUBSCRIBERS = 10_000
+SUBSCRIBERS = sized(10_000, 500)
 BATCH = 100
 # The two senders take turns, a fifth of the messages each time, so that a change in the
 # machine's load during the run weighs on both alike.
-ROUNDS = 5
+ROUNDS = sized(5, 1)
 TIME_LIMIT = 300.0
 
 
