@@ -9,24 +9,28 @@ pages back. Elsewhere (another C library) it does nothing.
 """
 
 import ctypes
-import ctypes.util
 import logging
+import time
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
-_libc_name = ctypes.util.find_library("c")
-_trim = None
-if _libc_name:
-    try:
-        _trim = ctypes.CDLL(_libc_name).malloc_trim
-    except (OSError, AttributeError):
-        _trim = None
+_trim: Any
+try:
+    # The C library the process already has loaded (no `ldconfig` subprocess to find it).
+    _trim = ctypes.CDLL(None).malloc_trim
+    _trim.argtypes = [ctypes.c_size_t]
+    _trim.restype = ctypes.c_int
+except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
+    _trim = None
 
 
 def release_free_memory() -> bool:
     """Return the allocator's free pages to the system; True if it could try. It takes the
-    allocator's lock for a few milliseconds: call it off the event loop."""
+    allocator's locks for a few milliseconds: call it off the event loop."""
     if _trim is None:
         return False
+    started = time.monotonic()
     _trim(0)
+    logger.info("Gave free memory back in %.1f ms", (time.monotonic() - started) * 1000)
     return True

@@ -22,13 +22,17 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http.cookie import parse_cookie
 
 
+def _session_and_user(key: str | None) -> tuple[SessionBase, AbstractBaseUser | AnonymousUser]:
+    session = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    # Django's own rules, the session's auth hash included.
+    return session, auth.get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
+
+
 @database_sync_to_async
-def _user(session: SessionBase) -> AbstractBaseUser | AnonymousUser:
-    # Django's own rules (the session's auth hash included). In a context of its own: the
-    # cached session engine keeps a cache client per context, and the socket's context
-    # would hold this one for as long as the socket lives.
-    request = SimpleNamespace(session=session)
-    return contextvars.copy_context().run(auth.get_user, request)  # type: ignore[arg-type]
+def _read(key: str | None) -> tuple[SessionBase, AbstractBaseUser | AnonymousUser]:
+    # In a context of its own: a cache the session engine opens is kept per context, and
+    # the socket's own context would hold it for as long as the socket lives.
+    return contextvars.copy_context().run(_session_and_user, key)
 
 
 class SocketAuthMiddleware:
@@ -44,8 +48,6 @@ class SocketAuthMiddleware:
             if name == b"cookie":
                 cookies = parse_cookie(value.decode("latin1"))
                 break
-        store = import_module(settings.SESSION_ENGINE).SessionStore
-        session = store(cookies.get(settings.SESSION_COOKIE_NAME))
-        user = await _user(session)
+        session, user = await _read(cookies.get(settings.SESSION_COOKIE_NAME))
         scope = dict(scope, cookies=cookies, session=session, user=user)
         return await self.inner(scope, receive, send)

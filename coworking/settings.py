@@ -188,7 +188,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # A group membership never expires: a room's relay joins once per process
+    # (rooms/fanout.py) and may stay for days; the default expiry is a day.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"group_expiry": 10**9},
+        }
+    }
 # Every signed-in page reads the session: from Redis when there is one, written through to
 # the database, which stays the truth (an evicted or flushed cache signs nobody out).
 SESSION_ENGINE = (

@@ -4,7 +4,7 @@
 Channels gives each socket its group messages through the socket's own queue: per socket
 and message, a queue put, a wake-up of the socket's task, an `asyncio.wait` over two fresh
 tasks, then the handler. With 1,000 sockets in the cafeteria at 10 messages a second, that
-machinery took most of a web process's CPU. Here a group joined with `fanout=True` is
+machinery took most of a web process's CPU. Here a group joined with `crowd=True` is
 joined once per process (and event loop) by a relay channel of its own; one reader task
 takes each message from it and runs every local socket's handler straight away, as an
 eager task: a handler that only writes its frame (nearly all of them) finishes there and
@@ -13,17 +13,19 @@ then, without being scheduled.
 A handler that must wait (the database, a slow client whose buffer is full) carries on as a
 task of its own, and that socket's next events wait in its backlog, so each socket still
 handles its events one at a time and in order, and nobody else waits for it. A socket's
-events also wait until it has finished connecting: its `hello` goes first.
+events also wait until it has finished connecting (its `hello` goes first), and stop once
+it is going. Every socket gets the same event dict: handlers only read it.
 """
 
 import asyncio
-import contextlib
 import logging
 import weakref
 from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from channels.exceptions import StopConsumer
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ class Listener(Protocol):
 
     channel_name: str
     fanout_backlog: deque[dict[str, Any]] | None
+    fanout_gone: bool
 
     def dispatch(self, message: dict[str, Any]) -> Coroutine[Any, Any, None]: ...
 
@@ -42,6 +45,8 @@ class _Group:
     """One group's relay in one event loop: its channel, reader and local sockets."""
 
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Why subscribing failed (the first socket's join raised): those waiting fail too.
+    failed: BaseException | None = None
     channel: str = ""
     reader: asyncio.Task[None] | None = None
     listeners: dict[str, Listener] = field(default_factory=dict)
@@ -75,15 +80,20 @@ async def join(layer: Any, group: str, listener: Listener, *, hold: bool) -> Non
         try:
             relay.channel = await layer.new_channel("fanout.")
             await layer.group_add(group, relay.channel)
-        except BaseException:
+        except BaseException as exc:
             if groups.get(group) is relay:
                 del groups[group]
+            relay.failed = exc
+            relay.subscribed.set()
             raise
         relay.reader = asyncio.get_running_loop().create_task(_read(layer, group, relay))
         relay.subscribed.set()
         return
     relay.listeners[listener.channel_name] = listener
     await relay.subscribed.wait()
+    if relay.failed is not None:
+        relay.listeners.pop(listener.channel_name, None)
+        raise ConnectionError(f"could not hear {group}") from relay.failed
 
 
 async def leave(layer: Any, group: str, listener: Listener) -> None:
@@ -104,7 +114,16 @@ async def leave(layer: Any, group: str, listener: Listener) -> None:
 
 async def _read(layer: Any, group: str, relay: _Group) -> None:
     while True:
-        message = await layer.receive(relay.channel)
+        try:
+            message = await layer.receive(relay.channel)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A message that could not be read (the layer's connection, a bad payload) is
+            # lost to this process, as it would have been to each socket; the group is not.
+            logger.exception("Relay of %s could not read a message", group)
+            await asyncio.sleep(1)
+            continue
         for listener in list(relay.listeners.values()):
             try:
                 deliver(listener, message)
@@ -114,6 +133,8 @@ async def _read(layer: Any, group: str, relay: _Group) -> None:
 
 def deliver(listener: Listener, message: dict[str, Any]) -> None:
     """Run the listener's handler for `message` now, or after the events before it."""
+    if listener.fanout_gone:
+        return
     if listener.fanout_backlog is not None:
         listener.fanout_backlog.append(message)
         return
@@ -125,7 +146,7 @@ def resume(listener: Listener) -> None:
     what waited meanwhile, in order."""
     backlog = listener.fanout_backlog
     listener.fanout_backlog = None
-    while backlog:
+    while backlog and not listener.fanout_gone:
         if not _run(listener, backlog.popleft()):
             # That one waits: the rest wait behind it, with what comes in meanwhile.
             assert listener.fanout_backlog is not None
@@ -150,7 +171,10 @@ def _run(listener: Listener, message: dict[str, Any]) -> bool:
 
 
 def _settle(task: asyncio.Task[None]) -> None:
-    # The socket's dispatch logs its handlers' failures; what is left (the socket stopping)
-    # needs no trace.
-    with contextlib.suppress(BaseException):
-        task.result()
+    # The socket's dispatch logs its handlers' failures; what is left is the socket stopping
+    # (no trace needed) or a fault of the dispatch itself (a handler missing: logged).
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None and not isinstance(exc, StopConsumer):
+        logger.error("A relayed event failed", exc_info=exc)

@@ -36,15 +36,16 @@ class Watched:
 
 _watched: dict[str, Watched] = {}
 _task: asyncio.Task[None] | None = None
-# After this many sockets more than at the last sweep (a crowd arriving), the sweep hands
-# the memory their arrival used and freed back to the system (core.memory).
+# After this many sockets have arrived since the last trim (a crowd), the next sweep hands
+# the memory their arrivals used and freed back to the system (core.memory).
 TRIM_AFTER_ARRIVALS = 50
-_last_count = 0
+_arrived = 0
 
 
 def watch(channel_name: str, watched: Watched) -> None:
-    global _task
+    global _task, _arrived
     _watched[channel_name] = watched
+    _arrived += 1
     loop = asyncio.get_running_loop()
     if _task is None or _task.done() or _task.get_loop() is not loop:
         _task = loop.create_task(_sweep_forever())
@@ -71,11 +72,11 @@ async def _sweep_forever() -> None:
 
 async def sweep() -> None:
     """One round over this process's sockets (the loop runs it; tests call it directly)."""
-    global _last_count
-    watched = dict(_watched)
-    if len(watched) >= _last_count + TRIM_AFTER_ARRIVALS:
+    global _arrived
+    if _arrived >= TRIM_AFTER_ARRIVALS:
+        _arrived = 0
         await asyncio.get_running_loop().run_in_executor(None, release_free_memory)
-    _last_count = len(watched)
+    watched = dict(_watched)
     if not watched:
         return
     revoked, restored = await database_sync_to_async(connections_check)(

@@ -20,6 +20,7 @@ class Socket:
     def __init__(self, name: str) -> None:
         self.channel_name = name
         self.fanout_backlog: deque[dict[str, Any]] | None = None
+        self.fanout_gone = False
         self.handled: list[int] = []
         self.wait_on: dict[int, asyncio.Event] = {}
 
@@ -107,3 +108,63 @@ async def test_the_last_socket_out_unsubscribes_and_a_new_one_gets_a_fresh_relay
     assert first.handled == []
     assert second.handled == [2]
     await fanout.leave(layer, "room_fanout_4", second)
+
+
+@pytest.mark.asyncio
+async def test_a_socket_that_is_going_hears_nothing_more_even_what_waited() -> None:
+    layer = get_channel_layer()
+    going, staying = Socket("going"), Socket("staying")
+    gate = going.wait_on[1] = asyncio.Event()
+    for socket in (going, staying):
+        await fanout.join(layer, "room_fanout_5", socket, hold=False)
+
+    for n in (1, 2, 3):
+        await layer.group_send("room_fanout_5", {"type": "chat.message", "n": n})
+    await _until(lambda: staying.handled == [1, 2, 3])
+    going.fanout_gone = True  # its websocket.disconnect came
+    gate.set()
+    await layer.group_send("room_fanout_5", {"type": "chat.message", "n": 4})
+
+    await _until(lambda: staying.handled == [1, 2, 3, 4])
+    await asyncio.sleep(0.1)
+    assert going.handled == [1]
+    for socket in (going, staying):
+        await fanout.leave(layer, "room_fanout_5", socket)
+
+
+class FailingToSubscribe:
+    """The real layer, whose next `group_add` fails after a moment (Redis going away while
+    a crowd arrives)."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.layer, name)
+
+    async def group_add(self, group: str, channel: str) -> None:
+        await asyncio.sleep(0.1)
+        raise ConnectionError("Redis went away")
+
+
+@pytest.mark.asyncio
+async def test_sockets_waiting_on_a_subscription_that_failed_fail_too_and_the_next_try_works() -> (
+    None
+):
+    layer = get_channel_layer()
+    first, second = Socket("first"), Socket("second")
+    failing = FailingToSubscribe(layer)
+
+    async with asyncio.timeout(5):  # a waiter left hanging would hang its socket's connect
+        results = await asyncio.gather(
+            fanout.join(failing, "room_fanout_6", first, hold=False),
+            fanout.join(failing, "room_fanout_6", second, hold=False),
+            return_exceptions=True,
+        )
+
+    assert [type(r) for r in results] == [ConnectionError, ConnectionError]
+    third = Socket("third")
+    await fanout.join(layer, "room_fanout_6", third, hold=False)
+    await layer.group_send("room_fanout_6", {"type": "chat.message", "n": 1})
+    await _until(lambda: third.handled == [1])
+    await fanout.leave(layer, "room_fanout_6", third)

@@ -146,6 +146,10 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
     # connection being set up, or an event before them that had to wait); None when idle.
     fanout_backlog: deque[dict[str, Any]] | None = None
     connecting = True
+    # The connection is going (its `websocket.disconnect` came): relayed events stop.
+    fanout_gone = False
+    # This side closed the connection: frames after that are dropped, not refused.
+    closing = False
     # The ASGI server's own send, beneath Channels' (`send_text`).
     socket_send: Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -155,6 +159,7 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
         self.joined_groups: list[str] = []
         self.fanout_groups: list[str] = []
         self.blocked = set()
+        self.handling = asyncio.Lock()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Sending to a client that has gone is no failure: the ASGI server raises an OSError
@@ -163,6 +168,8 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
         broadcast reaching a member who just left, does not log a traceback per frame."""
 
         async def send_while_there(message: Any) -> None:
+            if self.closing and message["type"] == "websocket.send":
+                return  # after our close, the server refuses frames (RuntimeError)
             with contextlib.suppress(OSError):
                 await send(message)
 
@@ -180,11 +187,15 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
             if message["type"] in PASSED_ON:
                 await handler(message)
                 return
-            # Error and goodbye messages are translated, like the page around the socket.
-            if self.language is None:
-                self.language = _language(self.scope)
-            with translation.override(self.language):
-                await handler(message)
+            # Channels handles a socket's own messages one at a time; the crowd events that
+            # may change what it does (access checks, goodbyes) take the same turn, so that,
+            # say, a call being joined and a removal never interleave.
+            async with self.handling:
+                # Error and goodbye messages are translated, like the page around the socket.
+                if self.language is None:
+                    self.language = _language(self.scope)
+                with translation.override(self.language):
+                    await handler(message)
         except StopConsumer:
             raise
         except Exception:
@@ -225,8 +236,19 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
             self.claimed = False
             await limits.socket_release(user_id=self.user.pk, channel_name=self.channel_name)
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        self.fanout_gone = True
+        self.fanout_backlog = None
+        await super().websocket_disconnect(message)
+
     async def send_text(self, text: str) -> None:
         """Write a ready-made frame: the shortest way to the socket, for broadcasts."""
+        if self.closing:
+            return
         # A `try` costs nothing when nothing is raised; `suppress` is a context manager.
         try:  # noqa: SIM105
             await self.socket_send({"type": "websocket.send", "text": text})
