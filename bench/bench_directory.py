@@ -304,7 +304,7 @@ def _worker() -> str:
     load_before = ", ".join(f"{load:.2f}" for load in os.getloadavg())
     viewer = User.objects.create(email="viewer@bench.invalid", display_name="Viewer")
     Block.objects.bulk_create(
-        [Block(blocker=viewer, blocked_id=pk) for pk in (11, 222, 3333)]
+        [Block(blocker=viewer, blocked_id=pk) for pk in (11, 222, min(3333, PROFILES))]
         + [Block(blocker_id=pk, blocked=viewer) for pk in (44, 555)]
     )
     python = Interest.objects.get(slug="python")

@@ -16,6 +16,8 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+from bench.quick import sized
+from bench.scratch import fresh_database
 from bench.server import web_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +27,7 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 CLIENTS = 8
-REQUESTS_PER_CLIENT = 150
+REQUESTS_PER_CLIENT = sized(150, 10)
 TIME_LIMIT = 60.0
 
 
@@ -56,10 +58,8 @@ def _env(static_root: str) -> dict[str, str]:
 
 
 def _create_database() -> None:
-    """A new scratch database each run, so every run measures the same thing."""
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
+    """A new scratch database each run, migrated, so every run measures the same thing."""
+    fresh_database(DATABASE_URL)
 
 
 def _rss_mib(pid: int) -> float:
@@ -130,7 +130,6 @@ def run() -> str:
     with tempfile.TemporaryDirectory() as static_root, log_path.open("w") as log:
         env = _env(static_root)
         for command in (
-            ["migrate", "--noinput", "-v0"],
             ["collectstatic", "--noinput", "-v0"],
             ["seed_demo"],
         ):

@@ -314,7 +314,9 @@ def run() -> str:
             "it lies "
             + ", ".join(
                 f"{ratio / bound_ratio - 1:.1%}"
-                for (ratio, _, _), (bound_ratio, _, _) in zip(ratios, bounded[300], strict=True)
+                for (ratio, _, _), (bound_ratio, _, _) in zip(
+                    ratios, bounded[QUALITY_SIZE], strict=True
+                )
             )
             + " above the exact optimum. Above 300 members the candidate pairs are sampled.",
             "",

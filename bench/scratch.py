@@ -84,11 +84,13 @@ def scratch_run(
         [sys.executable, "-m", module],
         cwd=ROOT,
         env={**bench_env(database_url), **env},
-        check=True,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+    if result.returncode:
+        sys.stderr.write(result.stderr)
+        result.check_returncode()
     return result.stdout.strip()
 
 
