@@ -76,11 +76,11 @@ CLIENT_PROCESSES = 2
 WEB_PROCESSES = int(os.environ.get("BENCH_FOCUS_LIVE_WEB_PROCESSES", "2"))
 HANDSHAKES_IN_FLIGHT = 50  # over all client processes
 # From the block's start being set to the change: the sockets connect meanwhile.
-LEAD_SECONDS = float(os.environ.get("BENCH_FOCUS_LIVE_LEAD", str(10 + MEMBERS / 25)))
+LEAD_SECONDS = float(os.environ.get("BENCH_FOCUS_LIVE_LEAD", str(sized(10, 4) + MEMBERS / 25)))
 # A socket not in this long before the change is given up (it would arrive after it).
 QUIET_SECONDS = 2.0
 # After the change: a frame not in by then is lost.
-COLLECT_SECONDS = 10.0
+COLLECT_SECONDS = sized(10.0, 3.0)
 # The server's CPU is counted over this long from the change.
 BURST_SECONDS = 2.0
 PING_INTERVAL = 20.0  # the page's `ping` frames
