@@ -308,7 +308,6 @@ def django_db_setup(
         connection.creation.clone_test_db(suffix=worker, verbosity=verbosity)
         connection.settings_dict.update(connection.creation.get_test_db_clone_settings(worker))
         connection.close()
-        commits_unflushed(connection.settings_dict["NAME"])
     yield
     with django_db_blocker.unblock():
         drop_database(connection.settings_dict["NAME"])
@@ -328,22 +327,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     ):
         return
     drop_database(template_name(settings.DATABASES["default"]))
-
-
-def commits_unflushed(name: str) -> None:
-    """A test database's commits return before the WAL reaches the disk, for every
-    connection to it (the tests, their servers and workers): the suite commits thousands of
-    times, and a crash of the machine losing its last writes costs nothing here. Only
-    durability changes; what a transaction sees and locks is the same."""
-    import psycopg
-    from psycopg import sql
-
-    db = settings.DATABASES["default"]
-    with psycopg.connect(
-        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname="postgres", autocommit=True
-    ) as admin:
-        statement = sql.SQL("ALTER DATABASE {} SET synchronous_commit = off")
-        admin.execute(statement.format(sql.Identifier(name)))
 
 
 def drop_database(name: str) -> None:
