@@ -12,11 +12,12 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coworking
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 CHROMIUM ?= /usr/bin/chromium
-# Parallel workers, one per core (each has its own database and Redis; tests/worker_env.py).
-# The suite keeps the cores busy (Chromium alone takes about half of their time): on 2 cores,
-# 2 or 3 workers finished in 290 s, 4 in 340 s, each extra worker adding CPU of its own
-# (a server, a browser) and making every test wait longer for the others.
-TEST_WORKERS ?= $(shell nproc)
+# Parallel workers, one per core and one more (each has its own database and Redis;
+# tests/worker_env.py). Many tests wait on real timers, servers and browsers, and a third
+# worker fills those waits: on 2 cores (2026-12-04, fresh clone) 2 workers took 8 min 7 s,
+# 3 took 6 min 51 s, 4 took 6 min 25 s with two tests starved of database connections. On
+# a faster machine 2 and 3 both took 290 s.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 # worksteal: the slow browser and socket tests cluster in a few files; idle workers take them over.
 TEST_DIST ?= worksteal
 EN_CATALOGUES := locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/djangojs.po
