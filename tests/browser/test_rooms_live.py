@@ -120,6 +120,36 @@ def test_messages_written_on_a_dead_connection_all_arrive_after_reconnecting(
     assert Message.objects.filter(room=room, author=ana).count() == 12
 
 
+def test_a_chosen_status_survives_a_dropped_connection(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """The drop deletes the connection's presence and the server greets the new one with
+    the default status: the page puts back the one the member chose."""
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    first, second = new_page(), new_page()
+    network = FlakyNetwork(first, r"/ws/rooms/cafeteria/$")
+    login(first, asgi_server, ana.email, PASSWORD)
+    login(second, asgi_server, beto.email, PASSWORD)
+    first.goto(f"/rooms/{room.slug}/")
+    expect(first.locator("#chat-status")).to_have_text("Connected.")
+    second.goto(f"/rooms/{room.slug}/")
+    ana_there = second.locator("#presence li", has_text="Ana Arias")
+    expect(ana_there).to_contain_text("Working")
+    first.get_by_label("Your status").select_option(label="In a call")
+    expect(ana_there).to_contain_text("In a call")
+
+    network.go_down()
+    expect(ana_there).to_have_count(0)  # gone for the others
+    network.come_back()
+
+    expect(ana_there).to_contain_text("In a call")
+    expect(first.get_by_label("Your status")).to_have_value("call")
+    second.reload()
+    expect(second.locator("#presence li", has_text="Ana Arias")).to_contain_text("In a call")
+
+
 def test_everything_written_while_a_member_was_away_is_there_after_reconnecting(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:

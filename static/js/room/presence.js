@@ -143,10 +143,19 @@ export function seatedAtTables() {
   return seated;
 }
 
-/** After every `hello`: my status as the server has it, and the picker usable. */
+let welcomedBefore = false;
+
+/** After every `hello`: my status as the server has it, and the picker usable. A dropped
+ * connection's presence went with it, so the server greets a reconnection with the default
+ * status ("working") unless another tab of mine kept one: then the status this page last
+ * showed (chosen here, or heard from another tab) still holds, and goes out again. */
 export function presenceConnected(status) {
+  const shown = statusSelect.dataset.current;
+  const lost = welcomedBefore && status === "working" && shown && shown !== status;
+  welcomedBefore = true;
   statusSelect.value = statusSelect.dataset.current = status;
   statusSelect.disabled = false;
+  if (lost) changeStatus(shown);
 }
 
 export function presenceEnded() {
