@@ -135,7 +135,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
-        "timeout": 10,
+        "timeout": env.int("DB_POOL_TIMEOUT", default=10),
     }
 # Behind PgBouncer in transaction mode (docs/scaling.md) a connection may change between two
 # statements: no cursor may outlive its statement (Django's `.iterator()` declares them WITH

@@ -139,7 +139,8 @@ class PlaywrightLoopGuard:
 
 
 def chromium_path() -> str:
-    return os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+    # The Makefile's choice (Debian's headless shell); the full browser works as well.
+    return os.environ.get("CHROMIUM") or "/usr/bin/chromium-headless-shell"
 
 
 @pytest.fixture(scope="session")
