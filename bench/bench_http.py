@@ -4,7 +4,6 @@ loopback clients, against a Django hello-world view in the same process and run 
 yardstick: bench/yardstick_urls.py). Also the server's memory."""
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+from bench.bench_rooms import _free_port, _wait_ready
 from bench.quick import sized
 from bench.scratch import fresh_database
 from bench.server import web_command
@@ -31,22 +31,13 @@ REQUESTS_PER_CLIENT = sized(150, 10)
 TIME_LIMIT = 60.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-PORT = _free_port()
-
-
-def _env(static_root: str) -> dict[str, str]:
+def _env(static_root: str, port: int) -> dict[str, str]:
     return {
         **os.environ,
         "DEBUG": "0",
         "SECRET_KEY": "bench-" + "x" * 50,
         "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{PORT}",
+        "SITE_URL": f"http://127.0.0.1:{port}",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
         "DATABASE_URL": DATABASE_URL,
@@ -127,8 +118,10 @@ def run() -> str:
     _create_database()
     log_path = ROOT / "bench" / "results" / "http-server.log"
     log_path.parent.mkdir(exist_ok=True)
+    # Chosen just before use: quick mode starts other benchmarks' servers meanwhile.
+    port = _free_port()
     with tempfile.TemporaryDirectory() as static_root, log_path.open("w") as log:
-        env = _env(static_root)
+        env = _env(static_root, port)
         for command in (
             ["collectstatic", "--noinput", "-v0"],
             ["seed_demo"],
@@ -141,22 +134,15 @@ def run() -> str:
                 capture_output=True,
             )
         server = subprocess.Popen(
-            web_command(PORT),
+            web_command(port),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
         try:
-            for _ in range(100):
-                if server.poll() is not None:
-                    raise RuntimeError(f"the server exited; see {log_path}")
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            base = f"http://127.0.0.1:{PORT}"
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(f"{base}/healthz", server.pid, log_path)
             member = _member_cookie(base)
             rows = []
             rates: dict[str, float] = {}

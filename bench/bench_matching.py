@@ -21,7 +21,7 @@ TITLE = "Coffee-pair solver"
 SEED = 20250101
 ROUNDS = 20
 INTERESTS = 100
-LARGE = sized(100_000, 5_000)  # the community of the time and memory goals
+LARGE = sized(100_000, 2_000)  # the community of the time and memory goals
 QUALITY_SIZE = sized(300, 60)
 LANGUAGES: tuple[
     tuple[float, tuple[str, ...]], ...

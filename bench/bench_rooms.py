@@ -703,10 +703,12 @@ def prepare(
         [sys.executable, "-m", setup_module, "--setup", str(count)],
         cwd=ROOT,
         env=env,
-        check=True,
         capture_output=True,
         text=True,
     )
+    if made.returncode:
+        sys.stderr.write(made.stderr)
+        made.check_returncode()
     return dict(json.loads(made.stdout.splitlines()[-1]))
 
 

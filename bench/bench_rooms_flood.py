@@ -15,6 +15,7 @@ measure; it shares the machine's 2 cores with the server, as a second tab would 
 import asyncio
 import json
 import multiprocessing
+import os
 import signal
 import sys
 import tempfile
@@ -49,6 +50,11 @@ from bench.quick import sized
 from bench.server import run_within, web_command
 
 TITLE = "Room sockets: one member flooding a 100-member room"
+# A database of its own: quick mode runs it beside the other room benchmarks.
+DATABASE_URL = os.environ.get(
+    "BENCH_ROOMS_FLOOD_DATABASE_URL",
+    "postgres://postgres@127.0.0.1:5432/coworking_bench_rooms_flood",
+)
 MEMBERS = 100
 # 25 senders, one message every 5 s each: 5 messages/s into the room, each sender at a fifth
 # of its member's chat budget (10 per 10 s).
@@ -269,10 +275,10 @@ def run() -> str:
 def _run() -> str:
     logs = ROOT / "bench" / "results"
     logs.mkdir(exist_ok=True)
-    _create_database()
+    _create_database(DATABASE_URL)
     port = _free_port()
     with tempfile.TemporaryDirectory() as static_root, _redis() as redis_url:
-        env = _env(port, static_root, redis_url)
+        env = {**_env(port, static_root, redis_url), "DATABASE_URL": DATABASE_URL}
         setup = prepare(env, setup_module="bench.bench_rooms", count=MEMBERS)
         cookies = [f"{setup['cookie']}={key}" for key in setup["sessions"]]
         log = logs / "rooms-flood-server.log"

@@ -2,9 +2,11 @@
 afresh and migrated, a worker process running the benchmark module against it, and a fast
 bulk insert with COPY."""
 
+import fcntl
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,39 +41,48 @@ def bench_env(database_url: str) -> dict[str, str]:
     }
 
 
+def template_migrate(server: str = "postgres://postgres@127.0.0.1:5432") -> None:
+    """Bring the template on `server` up to date, once per run of bench/run.py."""
+    global _template_ready
+    if _template_ready:
+        return
+    exists = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-qAtc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE}'",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if not exists:
+        _psql(f"CREATE DATABASE {TEMPLATE}")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=bench_env(f"{server}/{TEMPLATE}"),
+        check=True,
+        capture_output=True,
+    )
+    _template_ready = True
+
+
 def fresh_database(database_url: str) -> None:
     """Drop the database of `database_url` and make it again, migrated: a copy of the
-    template, which the first call of the run brings up to date."""
-    global _template_ready
-    base = database_url.rsplit("/", 1)[0]
-    if not _template_ready:
-        exists = subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-qAtc",
-                f"SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE}'",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        if not exists:
-            _psql(f"CREATE DATABASE {TEMPLATE}")
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-            cwd=ROOT,
-            env=bench_env(f"{base}/{TEMPLATE}"),
-            check=True,
-            capture_output=True,
-        )
-        _template_ready = True
-    name = database_url.rsplit("/", 1)[1]
-    _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    _psql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    template (`template_migrate`)."""
+    server, name = database_url.rsplit("/", 1)
+    template_migrate(server)
+    # Quick mode runs benchmarks side by side: PostgreSQL refuses to copy a template while
+    # another copy of it is being made.
+    with open(Path(tempfile.gettempdir()) / "coworking-bench-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _psql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
 
 
 def scratch_run(
