@@ -10,7 +10,7 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from core import views as core_views
-from coworking import views
+from coworking import views, webapp
 
 # The admin logs in through allauth's login, which is rate limited per address.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -27,6 +27,10 @@ javascript_catalog = cache_control(no_cache=True)(
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    # The installable app (coworking/webapp.py): at the root, so the worker's scope is the site.
+    path("manifest.webmanifest", webapp.manifest, name="webapp-manifest"),
+    path("service-worker.js", webapp.service_worker, name="service-worker"),
+    path("offline/", webapp.offline, name="offline"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", javascript_catalog, name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),

@@ -23,3 +23,11 @@ for (const wrapper of document.querySelectorAll("[data-detect-time-zone]:not([da
     select.value = zone;
   }
 }
+
+// The installable app's service worker (coworking/webapp.py): the offline page, and static
+// files kept per deploy.
+if ("serviceWorker" in navigator && document.body.dataset.serviceWorker) {
+  navigator.serviceWorker.register(document.body.dataset.serviceWorker, { scope: "/" }).catch(() => {
+    // Without it the site works as before: no offline page.
+  });
+}

@@ -1,0 +1,56 @@
+// The site's service worker (docs/webapp.md), rendered by coworking.webapp.service_worker.
+// Its version changes with every deploy that changes a static file: the browser then
+// installs the new worker, which takes over at once and deletes the old caches, so the
+// app never runs on a stale copy of the site.
+const VERSION = "{{ version|escapejs }}";
+const CACHE = `coworking-${VERSION}`;
+const OFFLINE_URL = "{{ offline_url|escapejs }}";
+const STATIC_URL = "{{ static_url|escapejs }}";
+const PRECACHE = [OFFLINE_URL,{% for asset in assets %} "{{ asset|escapejs }}",{% endfor %}];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      // In the member's language (its cookie goes along); the page shows nobody's data.
+      .then((cache) => cache.addAll(PRECACHE))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((key) => key.startsWith("coworking-") && key !== CACHE).map((key) => caches.delete(key))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate") {
+    // Pages always come from the network (they are live and personal); the offline page
+    // stands in when there is none.
+    event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL, { ignoreVary: true })));
+    return;
+  }
+  if (url.pathname.startsWith(STATIC_URL)) {
+    // Static files: from this version's cache, else the network, kept for next time.
+    event.respondWith(
+      caches.open(CACHE).then((cache) =>
+        cache.match(request).then(
+          (hit) =>
+            hit ||
+            fetch(request).then((response) => {
+              if (response.ok) cache.put(request, response.clone());
+              return response;
+            }),
+        ),
+      ),
+    );
+  }
+});

@@ -1,0 +1,58 @@
+"""The installable app in Chromium: installable, and the offline page once the network is
+gone (coworking/webapp.py, docs/webapp.md)."""
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from members.models import User
+from tests.browser.conftest import NewPage, PageProblems
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+Login = Callable[[Page, str, str, str], None]
+AxeCheck = Callable[[Page], None]
+
+
+def test_the_app_is_installable_and_shows_the_offline_page_without_network(
+    new_page: NewPage,
+    asgi_server: str,
+    alice: User,
+    login: Login,
+    axe_check: AxeCheck,
+    page_problems: PageProblems,
+) -> None:
+    page = new_page()
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/")
+    # The worker is active and (after it claimed the page) controls it.
+    scope = page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
+    assert scope == f"{asgi_server}/"
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    session = page.context.new_cdp_session(page)
+    errors = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # A test's browser context is private, which the browser names as the one reason not to
+    # offer installing: nothing about the manifest, its icons or the worker.
+    assert [error["errorId"] for error in errors] == ["in-incognito"]
+    manifest = session.send("Page.getAppManifest")
+    assert not manifest.get("errors"), manifest.get("errors")
+
+    page.context.set_offline(True)
+    page.goto("/members/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are offline")
+    expect(page.get_by_role("link", name="Try again")).to_be_visible()
+    axe_check(page)
+    # Back online, the same link brings the page that was asked for.
+    page.context.set_offline(False)
+    page.get_by_role("link", name="Try again").click()
+    expect(page).to_have_url(f"{asgi_server}/members/")
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("You are offline")
+    # The failed navigation is logged by the browser as a network error; nothing else.
+    unexpected = [
+        line for line in page_problems.console_errors if "ERR_INTERNET_DISCONNECTED" not in line
+    ]
+    assert not unexpected and not page_problems.page_errors and not page_problems.csp_violations
+    page_problems.allow()
