@@ -99,6 +99,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "version": assets_version(),
             "offline_url": reverse("offline"),
             "static_url": settings.STATIC_URL,
+            "hashed": bool(getattr(staticfiles_storage, "hashed_files", None)),
             "assets": [static(name) for name in OFFLINE_ASSETS],
         },
         content_type="text/javascript",

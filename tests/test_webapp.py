@@ -63,6 +63,8 @@ def test_the_worker_keeps_the_offline_page_and_what_it_shows(alice: User) -> Non
     assert "no-cache" in response["Cache-Control"]
     worker = response.content.decode()
     assert f'const VERSION = "{webapp.assets_version()}";' in worker
+    # The tests' static files keep their names (as in development): network first.
+    assert "const HASHED = false;" in worker
     precached = _precached(worker)
     assert precached[0] == "/offline/"
     assert client_for(alice).get(precached[0]).status_code == 200

@@ -6,6 +6,7 @@ const VERSION = "{{ version|escapejs }}";
 const CACHE = `coworking-${VERSION}`;
 const OFFLINE_URL = "{{ offline_url|escapejs }}";
 const STATIC_URL = "{{ static_url|escapejs }}";
+const HASHED = {{ hashed|yesno:"true,false" }};
 const PRECACHE = [OFFLINE_URL,{% for asset in assets %} "{{ asset|escapejs }}",{% endfor %}];
 
 self.addEventListener("install", (event) => {
@@ -39,18 +40,25 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (url.pathname.startsWith(STATIC_URL)) {
-    // Static files: from this version's cache, else the network, kept for next time.
-    event.respondWith(
-      caches.open(CACHE).then((cache) =>
-        cache.match(request).then(
-          (hit) =>
-            hit ||
-            fetch(request).then((response) => {
-              if (response.ok) cache.put(request, response.clone());
-              return response;
-            }),
-        ),
-      ),
-    );
+    event.respondWith(caches.open(CACHE).then((cache) => (HASHED ? cacheFirst : networkFirst)(cache, request)));
   }
 });
+
+// Collected static files carry their content's hash in their names: a cached copy is never
+// stale. From this version's cache, else the network, kept for next time.
+function cacheFirst(cache, request) {
+  return cache.match(request).then((hit) => hit || fetchAndKeep(cache, request));
+}
+
+// Without hashed names (development, where files change under the same name): the network,
+// the cache only when there is none (the offline page's stylesheet).
+function networkFirst(cache, request) {
+  return fetchAndKeep(cache, request).catch(() => cache.match(request).then((hit) => hit || Response.error()));
+}
+
+function fetchAndKeep(cache, request) {
+  return fetch(request).then((response) => {
+    if (response.ok) cache.put(request, response.clone());
+    return response;
+  });
+}
