@@ -47,7 +47,7 @@ def assets_version() -> str:
 
 
 @require_GET
-@cache_control(max_age=3600)
+@cache_control(max_age=3600, private=True)  # in the member's language
 def manifest(request: HttpRequest) -> JsonResponse:
     icons = [
         {
