@@ -7,6 +7,7 @@ PostgreSQL and Redis; production additionally sets DEBUG=0, SECRET_KEY, ALLOWED_
 SITE_URL. Every variable is listed in the README.
 """
 
+import email.utils
 import urllib.parse
 from datetime import timedelta
 from pathlib import Path
@@ -392,6 +393,9 @@ ACCOUNT_RATE_LIMITS = {
     # Private conversations (conversations/views.py): a lively chat, never a spray.
     "conversation_message": "20/m/user,600/h/user",
     "conversation_start": "10/m/user,60/d/user",
+    # Push notifications (notifications/views.py): a device now and then; a test, not a spam.
+    "push_subscribe": "10/m/user,50/d/user",
+    "push_test": "3/m/user,30/d/user",
 }
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_CHANGE_EMAIL = True
@@ -553,3 +557,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Web Push (notifications/push.py, docs/webapp.md). The VAPID private key signs every push;
+# `manage.py vapid_keys` makes one. Without it, the embedded setup (DEBUG) keeps a key of
+# its own in VAPID_KEY_FILE, made on first use; production without a key has push off.
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_KEY_FILE = env.str(
+    "VAPID_KEY_FILE", default=str(BASE_DIR / "vapid-private-key.txt") if DEBUG else ""
+)
+# Whom push services may contact about our messages: a mailto: or https: address.
+VAPID_SUBJECT = env.str(
+    "VAPID_SUBJECT", default=f"mailto:{email.utils.parseaddr(DEFAULT_FROM_EMAIL)[1]}"
+)
+# Push services are on the public internet; a private or loopback endpoint is refused (no
+# server-side request forgery). Only tests, with their local push service, allow them.
+PUSH_ALLOW_PRIVATE_ENDPOINTS = env.bool("PUSH_ALLOW_PRIVATE_ENDPOINTS", default=False)

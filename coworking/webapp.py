@@ -101,6 +101,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "static_url": settings.STATIC_URL,
             "hashed": bool(getattr(staticfiles_storage, "hashed_files", None)),
             "assets": [static(name) for name in OFFLINE_ASSETS],
+            "icon": static("img/icons/icon-192.png"),
+            "site_name": settings.SITE_NAME,
         },
         content_type="text/javascript",
     )

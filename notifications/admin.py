@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from notifications.models import Digest, Notification, Preference
+from notifications.models import Digest, Notification, Preference, PushSubscription, QuietHours
 
 
 @admin.register(Notification)
@@ -20,8 +20,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(Preference)
 class PreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "kind", "channel"]
-    list_filter = ["kind", "channel"]
+    list_display = ["user", "kind", "channel", "push"]
+    list_filter = ["kind", "channel", "push"]
     search_fields = ["user__email", "user__display_name"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
@@ -37,3 +37,29 @@ class DigestAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(admin.ModelAdmin):
+    """Devices are added by their browsers only; staff may look, and remove one."""
+
+    list_display = ["created_at", "user", "device", "last_push_at"]
+    search_fields = ["user__email", "user__display_name", "device"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    exclude = ["p256dh", "auth", "session_key"]
+    raw_id_fields = ["user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return ["user", "endpoint", "device", "created_at", "last_push_at"]
+
+
+@admin.register(QuietHours)
+class QuietHoursAdmin(admin.ModelAdmin):
+    list_display = ["user", "start", "end"]
+    search_fields = ["user__email", "user__display_name"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]

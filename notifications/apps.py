@@ -7,6 +7,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from notifications import privacy
+        from django.contrib.auth.signals import user_logged_out
+
+        from notifications import privacy, push
 
         privacy.register()
+        user_logged_out.connect(push.subscriptions_forget_session, dispatch_uid="push_logout")

@@ -5,7 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from notifications.models import Channel, Kind
-from notifications.services import CONFIGURABLE, channels_for
+from notifications.push import endpoint_problem, key_problem, quiet_hours_for
+from notifications.services import CONFIGURABLE, channels_for, pushes_for
+
+TIME_INPUT = forms.TimeInput(
+    attrs={"type": "time", "aria-describedby": "quiet-help"}, format="%H:%M"
+)
 
 HELP = {
     Kind.PAIR_CREATED: _("Who you are meeting this round (or that nobody was left this time)."),
@@ -38,6 +43,19 @@ class PreferencesForm(forms.Form):
         ),
     )
 
+    quiet_start = forms.TimeField(
+        label=_("From"),
+        required=False,
+        widget=TIME_INPUT,
+        error_messages={"invalid": _("Enter a time such as 22:00.")},
+    )
+    quiet_end = forms.TimeField(
+        label=_("Until"),
+        required=False,
+        widget=TIME_INPUT,
+        error_messages={"invalid": _("Enter a time such as 08:00.")},
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for kind in reversed(CONFIGURABLE):
@@ -48,15 +66,81 @@ class PreferencesForm(forms.Form):
                     help_text=HELP[kind],
                     error_messages={"invalid_choice": _("Choose one of the options.")},
                 ),
+                f"push_{kind.value}": forms.BooleanField(
+                    label=_("Also as a notification on my devices"), required=False
+                ),
                 **self.fields,
             }
 
     @classmethod
     def for_user(cls, user: User, data: Any = None) -> "PreferencesForm":
-        return cls(data, initial={**channels_for(user=user), "email_digest": user.email_digest})
+        quiet = quiet_hours_for(user=user) or (None, None)
+        pushes = {f"push_{kind}": wanted for kind, wanted in pushes_for(user=user).items()}
+        return cls(
+            data,
+            initial={
+                **channels_for(user=user),
+                **pushes,
+                "email_digest": user.email_digest,
+                "quiet_start": quiet[0],
+                "quiet_end": quiet[1],
+            },
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("quiet_start"), cleaned.get("quiet_end")
+        typed_well = not self.has_error("quiet_start") and not self.has_error("quiet_end")
+        if (start is None) != (end is None) and typed_well:
+            self.add_error(
+                "quiet_end" if end is None else "quiet_start",
+                _("Give both times, or leave both empty for no quiet hours."),
+            )
+        return cleaned
 
     def channels(self) -> dict[str, str]:
         return {kind.value: self.cleaned_data[kind.value] for kind in CONFIGURABLE}
 
-    def kind_fields(self) -> list[forms.BoundField]:
-        return [self[kind.value] for kind in CONFIGURABLE]
+    def pushes(self) -> dict[str, bool]:
+        return {kind.value: self.cleaned_data[f"push_{kind.value}"] for kind in CONFIGURABLE}
+
+    def quiet(self) -> tuple[Any, Any]:
+        return self.cleaned_data["quiet_start"], self.cleaned_data["quiet_end"]
+
+    def kind_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[kind.value], self[f"push_{kind.value}"]) for kind in CONFIGURABLE]
+
+
+class PushSubscriptionForm(forms.Form):
+    """A device's push subscription, as the settings page sends it from the browser's
+    `PushSubscription` (static/js/push.js)."""
+
+    endpoint = forms.URLField(
+        max_length=1000,
+        assume_scheme="https",
+        error_messages={
+            "required": _("The browser gave no push service's address."),
+            "invalid": _("This is not a push service's address."),
+            "max_length": _("This push service's address is too long."),
+        },
+    )
+    p256dh = forms.CharField(
+        max_length=100, error_messages={"required": _("The browser gave no public key.")}
+    )
+    auth = forms.CharField(
+        max_length=40, error_messages={"required": _("The browser gave no secret.")}
+    )
+
+    def clean_endpoint(self) -> str:
+        endpoint: str = self.cleaned_data["endpoint"]
+        problem = endpoint_problem(endpoint)
+        if problem:
+            raise forms.ValidationError(problem, code="endpoint")
+        return endpoint
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "p256dh" in cleaned and "auth" in cleaned:
+            for name, problem in key_problem(cleaned["p256dh"], cleaned["auth"]).items():
+                self.add_error(name, problem)
+        return cleaned

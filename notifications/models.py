@@ -36,6 +36,9 @@ class Preference(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    # Also as a push notification on the member's devices (notifications.push), if they
+    # turned push on for any device.
+    push = models.BooleanField(_("push notification"), default=True)
 
     class Meta:
         verbose_name = _("notification preference")
@@ -77,6 +80,9 @@ class Notification(models.Model):
     # Whether the held notice was to be emailed: the batch email carries it.
     held_email = models.BooleanField(_("email when released"), default=False)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    # Claimed when its push goes out (notifications.push): a second run of the task pushes
+    # nothing twice.
+    pushed_at = models.DateTimeField(_("pushed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -137,3 +143,51 @@ class Digest(models.Model):
 def week_of(day: date) -> date:
     """The Monday of `day`'s week."""
     return date.fromordinal(day.toordinal() - day.weekday())
+
+
+class PushSubscription(models.Model):
+    """One device (one browser's profile) that receives a member's push notifications: the
+    `PushSubscription` its browser gave, through the browser maker's push service."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    # The push service's address for this device: checked before it is stored
+    # (notifications.push.endpoint_problem), as the server posts to it.
+    endpoint = models.URLField(_("endpoint"), max_length=1000, unique=True)
+    # The device's P-256 public key and authentication secret (base64url), which encrypt
+    # what is sent so that only the device can read it.
+    p256dh = models.CharField(_("public key"), max_length=100)
+    auth = models.CharField(_("authentication secret"), max_length=40)
+    device = models.CharField(_("device"), max_length=80, blank=True)
+    # The session that turned it on: signing out of that session turns the device off, so a
+    # shared computer stops showing the member's news.
+    session_key = models.CharField(_("session"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("added at"), default=timezone.now)
+    last_push_at = models.DateTimeField(_("last push"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.device or self.endpoint[:40]}"
+
+
+class QuietHours(models.Model):
+    """When a member's devices stay silent, in their own time zone. No row: the default
+    night (notifications.push.DEFAULT_QUIET); both empty: never quiet."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    start = models.TimeField(_("from"), null=True, blank=True)
+    end = models.TimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quiet hours")
+        verbose_name_plural = _("quiet hours")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.start}–{self.end}"

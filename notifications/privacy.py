@@ -1,18 +1,37 @@
 """Personal data of the notifications app (the registry: members/privacy.py)."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from members.models import User
 from members.privacy import Deletion, personal_data_register
-from notifications.models import Digest, Notification, Preference
+from notifications.models import Digest, Notification, Preference, PushSubscription, QuietHours
 
 
 def _export(user: User) -> dict[str, Any]:
     return {
         "preferences": dict(Preference.objects.filter(user=user).values_list("kind", "channel")),
+        "push_preferences": dict(Preference.objects.filter(user=user).values_list("kind", "push")),
+        "quiet_hours": [
+            {
+                "from": hours.start.isoformat() if hours.start else None,
+                "until": hours.end.isoformat() if hours.end else None,
+            }
+            for hours in QuietHours.objects.filter(user=user)
+        ],
+        # The device and where its push service is; not the keys, which are the device's.
+        "push_devices": [
+            {
+                "device": device.device,
+                "push_service": urlsplit(device.endpoint).hostname,
+                "added_at": device.created_at.isoformat(),
+                "last_push_at": device.last_push_at.isoformat() if device.last_push_at else None,
+            }
+            for device in PushSubscription.objects.filter(user=user)
+        ],
         "received": [
             {
                 "kind": notification.kind,
@@ -34,6 +53,8 @@ def _delete(user: User) -> None:
     Notification.objects.filter(user=user).delete()
     Preference.objects.filter(user=user).delete()
     Digest.objects.filter(user=user).delete()
+    PushSubscription.objects.filter(user=user).delete()
+    QuietHours.objects.filter(user=user).delete()
     # Other members' notifications that name them: the name goes, the news stays.
     name = user.name
     for notification in Notification.objects.filter(about=user).select_related("user"):
@@ -46,7 +67,13 @@ def _delete(user: User) -> None:
 def register() -> None:
     personal_data_register(
         key="notifications",
-        models=("notifications.Notification", "notifications.Preference", "notifications.Digest"),
+        models=(
+            "notifications.Notification",
+            "notifications.Preference",
+            "notifications.Digest",
+            "notifications.PushSubscription",
+            "notifications.QuietHours",
+        ),
         export=_export,
         delete=_delete,
         deletion=Deletion.ERASE,

@@ -3,7 +3,7 @@ or on the site and in the weekly digest, as their preferences say (`notify`)."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -12,8 +12,10 @@ from django.utils.functional import Promise
 
 from members.models import User
 from notifications.holds import SHOWN, held_until
-from notifications.models import Channel, Kind, Notification, Preference
+from notifications.models import Channel, Kind, Notification, Preference, QuietHours
+from notifications.push import pushable
 from notifications.signals import notices_changed
+from notifications.tasks import push_send
 
 # The kinds a member chooses a channel for, in the order the settings page lists them.
 CONFIGURABLE = [
@@ -38,19 +40,46 @@ def channels_for(*, user: User) -> dict[str, str]:
     return {kind: chosen.get(kind, DEFAULT_CHANNEL) for kind in CONFIGURABLE}
 
 
-def channel_for(*, user: User, kind: str) -> str:
+def pushes_for(*, user: User) -> dict[str, bool]:
+    """Whether the member wants each configurable kind pushed to their devices."""
+    chosen = dict(Preference.objects.filter(user=user).values_list("kind", "push"))
+    return {kind: chosen.get(kind, True) for kind in CONFIGURABLE}
+
+
+def preference_for(*, user: User, kind: str) -> tuple[str, bool]:
+    """The member's channel for `kind`, and whether they want it pushed. Kinds they choose
+    nothing for (a change to their event) reach them every way."""
     if kind not in CONFIGURABLE:
-        return Channel.BOTH
-    chosen = Preference.objects.filter(user=user, kind=kind).values_list("channel", flat=True)
-    return next(iter(chosen), DEFAULT_CHANNEL)
+        return Channel.BOTH, True
+    chosen = Preference.objects.filter(user=user, kind=kind).values_list("channel", "push")
+    return next(iter(chosen), (DEFAULT_CHANNEL, True))
+
+
+def channel_for(*, user: User, kind: str) -> str:
+    return preference_for(user=user, kind=kind)[0]
 
 
 @transaction.atomic
-def preferences_set(*, user: User, channels: Mapping[str, str], email_digest: bool) -> None:
+def preferences_set(
+    *,
+    user: User,
+    channels: Mapping[str, str],
+    email_digest: bool,
+    pushes: Mapping[str, bool] | None = None,
+    quiet: tuple[time | None, time | None] | None = None,
+) -> None:
+    """Save the member's choices. `pushes` and `quiet` (quiet hours, both None for none)
+    are left as they are when not given."""
     for kind, channel in channels.items():
         if kind not in CONFIGURABLE or channel not in Channel.values:
             raise ValueError(f"No channel {channel!r} for {kind!r}.")
-        Preference.objects.update_or_create(user=user, kind=kind, defaults={"channel": channel})
+        defaults: dict[str, Any] = {"channel": channel}
+        if pushes is not None:
+            defaults["push"] = bool(pushes.get(kind, True))
+        Preference.objects.update_or_create(user=user, kind=kind, defaults=defaults)
+    if quiet is not None:
+        start, end = quiet
+        QuietHours.objects.update_or_create(user=user, defaults={"start": start, "end": end})
     user.email_digest = email_digest
     user.save(update_fields=["email_digest"])
 
@@ -65,6 +94,7 @@ def _rendered(value: Any) -> Any:
 class Delivery:
     notification: Notification
     email: bool
+    pushed: bool = False
 
 
 def notify(
@@ -93,10 +123,15 @@ def notify(
     shows it and puts it in one batch email with the others held (`held_email`). A caller
     whose email goes out whatever the answer (a calendar invitation's change: the member's
     calendar must hear of it now) says so with `emailed_apart`: its notice waits, but the
-    batch does not repeat its email."""
-    channel = channel_for(user=user, kind=kind)
+    batch does not repeat its email.
+
+    A new notice told now also goes to the member's devices, after commit, if they want
+    this kind pushed and are not in their quiet hours (notifications.push); a held one goes
+    with its batch."""
+    channel, push_wanted = preference_for(user=user, kind=kind)
     emailed = channel in EMAILED and user.is_active and user.deleted_at is None
     existing = Notification.objects.filter(user=user, key=key).first()
+    pushed = False
     if existing is None:
         moment = now or timezone.now()
         # A member in focus hears of it when the block ends, in one batch (notifications.holds).
@@ -126,8 +161,14 @@ def notify(
         else:
             if existing.in_app and until is None:
                 notices_changed.send(sender=Notification, user=user)
+            if until is None and pushable(user=user, kind=kind, wanted=push_wanted, now=moment):
+                notice_id = existing.pk
+                transaction.on_commit(lambda: push_send.delay(user.pk, [notice_id]))
+                pushed = True
     # A held notice is emailed with its batch, however often its task asks again.
-    return Delivery(notification=existing, email=emailed and existing.held_until is None)
+    return Delivery(
+        notification=existing, email=emailed and existing.held_until is None, pushed=pushed
+    )
 
 
 def notifications_mark_read(

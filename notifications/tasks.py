@@ -1,10 +1,12 @@
 """Celery tasks for notifications. Each is safe to run twice."""
 
+import logging
+import random
 import smtplib
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -14,6 +16,9 @@ from members.models import User
 from notifications.digest import digest_content, digest_recipients
 from notifications.holds import held_due, held_release
 from notifications.models import Digest, Notification, week_of
+from notifications.push import Outcome, push_claim, push_notices, push_released, push_test
+
+logger = logging.getLogger(__name__)
 
 EMAIL_RETRY = {
     "autoretry_for": (smtplib.SMTPException, OSError),
@@ -107,7 +112,11 @@ def held_batch_send(user_id: int) -> None:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return
-    held_release(user=user, now=timezone.now())
+    now = timezone.now()
+    if held_release(user=user, now=now):
+        to_push = push_released(user=user, now=now)
+        if to_push:
+            push_send.delay(user.pk, to_push)
     if not user.is_active or user.deleted_at is not None:
         return
     claimed: list[int] = []
@@ -134,3 +143,59 @@ def held_batch_send(user_id: int) -> None:
             held_email=True
         ),
     )
+
+
+# Push notifications (notifications.push) ------------------------------------------------------
+
+# Tries after the first, for the devices whose push service timed out or answered 429/5xx.
+PUSH_RETRIES = 5
+
+
+def _push_retry(task: Task, outcome: Outcome, args: tuple[object, ...]) -> None:
+    """Try the devices that failed again later, only them: waits of about 30 s, 1, 2, 4 and
+    8 minutes (with jitter, so that a push service that was down is not hit by every
+    worker at once). After the last, the notice stays on the site and in the email."""
+    if not outcome.retry:
+        return
+    if task.request.retries >= PUSH_RETRIES:
+        logger.warning(
+            "Gave up pushing to %d device(s) after %d tries.", len(outcome.retry), PUSH_RETRIES + 1
+        )
+        return
+    delay = 30 * 2**task.request.retries * random.uniform(0.75, 1.25)
+    raise task.retry(args=(*args, outcome.retry), countdown=delay, max_retries=PUSH_RETRIES)
+
+
+@shared_task(bind=True, ignore_result=True)
+def push_send(
+    self: Task, user_id: int, notification_ids: list[int], subscription_ids: list[int] | None = None
+) -> None:
+    """Push the notices to each of the member's devices: one task per member, so that a
+    member with many devices or a slow push service delays nobody else. The first run claims
+    the notices (`push_claim`: a duplicate run finds them taken); a retry carries the
+    devices still to do in `subscription_ids`."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    if subscription_ids is None:
+        notices = push_claim(notification_ids=notification_ids, now=timezone.now())
+    else:
+        notices = list(
+            Notification.objects.filter(pk__in=notification_ids, user=user).order_by(
+                "created_at", "pk"
+            )
+        )
+    if not notices:
+        return
+    outcome = push_notices(user=user, notifications=notices, subscription_ids=subscription_ids)
+    _push_retry(self, outcome, (user_id, [notice.pk for notice in notices]))
+
+
+@shared_task(bind=True, ignore_result=True)
+def push_test_send(self: Task, user_id: int, subscription_ids: list[int] | None = None) -> None:
+    """The test notification a member asked for from their settings."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    outcome = push_test(user=user, subscription_ids=subscription_ids)
+    _push_retry(self, outcome, (user_id,))

@@ -1,20 +1,30 @@
 import re
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.db import transaction
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members.models import User
-from notifications.forms import PreferencesForm
+from notifications.forms import PreferencesForm, PushSubscriptionForm
 from notifications.holds import SHOWN
-from notifications.models import Notification
+from notifications.models import Notification, PushSubscription
+from notifications.push import MAX_DEVICES, device_name, public_key, subscription_save
 from notifications.selectors import notifications_listed
 from notifications.services import notifications_mark_read, preferences_set
+from notifications.tasks import push_test_send
 
 PAGE_SIZE = 30
 # A notification id as the list's forms send it: ASCII digits only ("²".isdigit() is True,
@@ -68,8 +78,80 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm.for_user(user, request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         preferences_set(
-            user=user, channels=form.channels(), email_digest=form.cleaned_data["email_digest"]
+            user=user,
+            channels=form.channels(),
+            email_digest=form.cleaned_data["email_digest"],
+            pushes=form.pushes(),
+            quiet=form.quiet(),
         )
         messages.success(request, _("Your notification preferences are saved."))
         return redirect("notifications:settings")
-    return render(request, "notifications/settings.html", {"form": form})
+    return render(
+        request,
+        "notifications/settings.html",
+        {
+            "form": form,
+            "push_key": public_key(),
+            "devices": PushSubscription.objects.filter(user=user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def push_subscribe(request: HttpRequest) -> HttpResponse:
+    """Store this device's push subscription (sent by static/js/push.js, which asked the
+    browser for it after the member's click). Answers JSON: the device, or the errors."""
+    user: User = request.user  # type: ignore[assignment]
+    if not public_key():
+        return JsonResponse(
+            {"errors": {"__all__": [_("Push notifications are off on this site.")]}}, status=409
+        )
+    if not ratelimit.consume(request, action="push_subscribe"):
+        return JsonResponse(
+            {"errors": {"__all__": [_("Too many attempts. Wait a minute and try again.")]}},
+            status=429,
+        )
+    form = PushSubscriptionForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    known = PushSubscription.objects.filter(endpoint=form.cleaned_data["endpoint"], user=user)
+    if not known.exists() and PushSubscription.objects.filter(user=user).count() >= MAX_DEVICES:
+        message = _("You have notifications on %(count)d devices: remove one first.") % {
+            "count": MAX_DEVICES
+        }
+        return JsonResponse({"errors": {"__all__": [message]}}, status=400)
+    device = subscription_save(
+        user=user,
+        endpoint=form.cleaned_data["endpoint"],
+        p256dh=form.cleaned_data["p256dh"],
+        auth=form.cleaned_data["auth"],
+        device=device_name(request.headers.get("User-Agent", "")),
+        session_key=request.session.session_key or "",
+    )
+    messages.success(request, _("Notifications are on for this device."))
+    return JsonResponse({"id": device.pk, "device": device.device}, status=201)
+
+
+@login_required
+@require_POST
+def push_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    device = get_object_or_404(PushSubscription, pk=pk, user=user)
+    device.delete()
+    messages.success(request, _("That device no longer gets notifications."))
+    return redirect("notifications:settings")
+
+
+@login_required
+@require_POST
+def push_test(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not ratelimit.consume(request, action="push_test"):
+        messages.error(request, _("Too many attempts. Wait a minute and try again."))
+    elif not PushSubscription.objects.filter(user=user).exists():
+        messages.error(request, _("Turn on notifications on a device first."))
+    else:
+        transaction.on_commit(lambda: push_test_send.delay(user.pk))
+        messages.success(request, _("A test notification is on its way to your devices."))
+    return redirect("notifications:settings")

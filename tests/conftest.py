@@ -31,6 +31,7 @@ from django.test import override_settings
 if TYPE_CHECKING:
     from members.models import User
     from stage.janus import JanusSettings
+    from tests.push_service import PushService
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +54,13 @@ def pytest_configure(config: pytest.Config) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Web Push: a key of this session's own, also for the servers it starts (their
+    # environment is this one); the tests' push service is on loopback.
+    from notifications.push import vapid_key_generate
+
+    os.environ["VAPID_PRIVATE_KEY"] = settings.VAPID_PRIVATE_KEY = vapid_key_generate()
+    os.environ["PUSH_ALLOW_PRIVATE_ENDPOINTS"] = "1"
+    settings.PUSH_ALLOW_PRIVATE_ENDPOINTS = True
     from coworking.celery import app
 
     # Tasks run inline unless a test asks for the real worker (`celery_worker` below).
@@ -719,3 +727,20 @@ async def a_fresh_budget_window(room_needed: float = 6.0) -> None:
     left = WINDOW_SECONDS - time.time() % WINDOW_SECONDS
     if left < room_needed:
         await asyncio.sleep(left + 0.05)
+
+
+@pytest.fixture(scope="session")
+def _push_service_process() -> Iterator["PushService"]:
+    from tests.push_service import PushService
+
+    service = PushService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def push_service(_push_service_process: "PushService") -> Iterator["PushService"]:
+    """The tests' push service (tests/push_service.py), emptied for each test."""
+    _push_service_process.reset()
+    yield _push_service_process
+    assert not _push_service_process.rejected, _push_service_process.rejected

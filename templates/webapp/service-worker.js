@@ -62,3 +62,51 @@ function fetchAndKeep(cache, request) {
     return response;
   });
 }
+
+// Push notifications (notifications/push.py, `payload_for`): the server's message, shown
+// whether or not a tab is open. One tag per conversation or room: a new message replaces
+// the last notification (and buzzes again, `renotify`) instead of stacking up.
+const ICON = "{{ icon|escapejs }}";
+
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch {
+    message = {};
+  }
+  const options = {
+    body: message.body || "",
+    icon: ICON,
+    lang: message.lang || "",
+    data: { url: sameSite(message.url), page: sameSite(message.page || message.url) },
+  };
+  if (message.tag) {
+    options.tag = message.tag;
+    options.renotify = Boolean(message.renotify);
+  }
+  event.waitUntil(self.registration.showNotification(message.title || "{{ site_name|escapejs }}", options));
+});
+
+// A click brings the member to the notice's page: the tab already showing it comes to the
+// front; otherwise a new one opens (never taking over a tab in use: it may be in a call).
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const { url, page } = event.notification.data || {};
+  event.waitUntil(openOrFocus(url || "/", page || url || "/"));
+});
+
+function openOrFocus(url, page) {
+  return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+    const path = new URL(page, self.location.origin).pathname;
+    const open = windows.find((client) => new URL(client.url).pathname === path);
+    return open ? open.focus() : self.clients.openWindow(url);
+  });
+}
+
+// Only paths of this site: a link in a message never sends the member elsewhere.
+function sameSite(link) {
+  if (typeof link !== "string") return "/";
+  const url = new URL(link, self.location.origin);
+  return url.origin === self.location.origin ? url.pathname + url.search + url.hash : "/";
+}
