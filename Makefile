@@ -15,6 +15,8 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 # are a third of a run's processor time, and on 2 cores (2026-12-05) the shell took less than
 # half the processor time of the full browser for the same tests.
 CHROMIUM ?= /usr/bin/chromium-headless-shell
+# The shell cannot show notifications: the push test runs on Debian's full browser.
+CHROMIUM_FULL ?= /usr/bin/chromium
 # Parallel workers, one per core and one more (each has its own database and Redis;
 # tests/worker_env.py). Many tests wait on real timers, servers and browsers, and a third
 # worker fills those waits: on 2 cores (2026-12-04, fresh clone) 2 workers took 8 min 7 s,
@@ -47,7 +49,7 @@ test: install system-deps ## Run the whole suite against PostgreSQL and Redis
 	@# Threads racing for rows wait on each other's locks holding pooled connections: on a
 	@# loaded 2-core machine the production pool timeout (10 s) failed such a test once.
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
-		CHANNEL_LAYER_PREFIX=test$(notdir $(TEST_REDIS_URL)) DB_POOL_TIMEOUT=30 \
+		CHROMIUM_FULL=$(CHROMIUM_FULL) CHANNEL_LAYER_PREFIX=test$(notdir $(TEST_REDIS_URL)) DB_POOL_TIMEOUT=30 \
 		PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/.pycache \
 		$(RUN) python -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) --durations=10 $(PYTEST_ARGS)
 
@@ -60,10 +62,11 @@ uv:
 # Playwright drives Debian's Chromium (its own browser download does not work offline);
 # gettext checks that the translation catalogues cover every string.
 system-deps:
-	@test -x $(CHROMIUM) && command -v xgettext >/dev/null && command -v janus >/dev/null || { \
+	@test -x $(CHROMIUM) && test -x $(CHROMIUM_FULL) && command -v xgettext >/dev/null \
+		&& command -v janus >/dev/null || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq chromium-headless-shell gettext janus >/dev/null; \
-		else echo "The tests need: sudo apt-get install chromium-headless-shell gettext janus" >&2; \
+			apt-get install -y -qq chromium-headless-shell chromium gettext janus >/dev/null; \
+		else echo "The tests need: sudo apt-get install chromium-headless-shell chromium gettext janus" >&2; \
 		exit 1; fi; }
 
 lint: install ## ruff, mypy and the layers between apps (import-linter, docs/architecture.md)

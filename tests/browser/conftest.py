@@ -23,7 +23,14 @@ from typing import Any, Literal, Protocol
 
 import greenlet
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from tests.conftest import signed_in_cookies
 
@@ -144,20 +151,37 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    # One driver and one browser for the whole run; every test gets fresh contexts.
-    with sync_playwright() as playwright:
+def playwright() -> Iterator[Playwright]:
+    # One driver for the whole run.
+    with sync_playwright() as driver:
         PlaywrightLoopGuard.install()
         try:
-            browser = playwright.chromium.launch(
-                executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-            )
-            # Session-scoped fixtures are set up outside this directory's hooks.
             PlaywrightLoopGuard.leave()
-            yield browser
-            browser.close()
+            yield driver
         finally:
             PlaywrightLoopGuard.uninstall()
+
+
+def _launch(playwright: Playwright, executable: str) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=executable, headless=True, args=CHROMIUM_ARGS
+    )
+    # Session-scoped fixtures are set up outside this directory's hooks.
+    PlaywrightLoopGuard.leave()
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    # One browser for the whole run; every test gets fresh contexts.
+    yield from _launch(playwright, chromium_path())
+
+
+@pytest.fixture(scope="session")
+def full_browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's full Chromium, for what the headless shell lacks (notifications)."""
+    yield from _launch(playwright, os.environ.get("CHROMIUM_FULL") or "/usr/bin/chromium")
 
 
 @pytest.fixture
@@ -170,6 +194,20 @@ def page_problems(request: pytest.FixtureRequest) -> PageProblems:
 @pytest.fixture
 def new_page(browser: Browser, asgi_server: str, page_problems: PageProblems) -> Iterator[NewPage]:
     """Open a watched page in a context of its own (own cookies, locale, screen)."""
+    yield from _watched_pages(browser, asgi_server, page_problems)
+
+
+@pytest.fixture
+def new_full_page(
+    full_browser: Browser, asgi_server: str, page_problems: PageProblems
+) -> Iterator[NewPage]:
+    """`new_page`, in the full browser."""
+    yield from _watched_pages(full_browser, asgi_server, page_problems)
+
+
+def _watched_pages(
+    browser: Browser, asgi_server: str, page_problems: PageProblems
+) -> Iterator[NewPage]:
     contexts: list[BrowserContext] = []
 
     def record_console(message: ConsoleMessage) -> None:

@@ -1,0 +1,189 @@
+"""Push notifications in Chromium (docs/webapp.md, "Push notifications"): the permission is
+asked only after a click, the device is stored and listed, what the server sends reaches the
+tests' push service signed and encrypted for this browser's keys, and the service worker
+shows it with the right title and link, then opens the right page on a click.
+
+The browser maker's push service is out of reach here (no internet), so an init script
+stands in for `PushManager`: it makes the device's keys with WebCrypto, as the browser
+does, and hands out an endpoint on the tests' push service. Everything after it is real: the
+page's script, the server, the task, the push service's checks and decryption, and the
+message delivered to the service worker through the DevTools protocol."""
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.db import transaction
+from playwright.sync_api import Page, expect
+
+from members.models import User
+from notifications.models import Kind, PushSubscription, QuietHours
+from notifications.services import notify
+from tests.browser.conftest import NewPage, PlaywrightLoopGuard
+from tests.factories import PASSWORD
+from tests.push_service import Device, PushService, unb64
+
+pytestmark = pytest.mark.browser
+
+Login = Callable[[Page, str, str, str], None]
+AxeCheck = Callable[[Page], None]
+
+STAND_IN_PUSH_MANAGER = """
+(() => {
+  const ENDPOINT = %s;
+  const STORE = "test-push-subscription";
+  const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+  const unb64 = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  const subscription = (saved) => ({
+    endpoint: saved.endpoint,
+    options: { applicationServerKey: unb64(saved.key).buffer, userVisibleOnly: true },
+    toJSON: () => ({ endpoint: saved.endpoint, expirationTime: null, keys: { p256dh: saved.p256dh, auth: saved.auth } }),
+    unsubscribe: () => { localStorage.removeItem(STORE); return Promise.resolve(true); },
+  });
+  window.__subscribeCalls = 0;
+  window.__permissionAsks = 0;
+  const ask = Notification.requestPermission.bind(Notification);
+  Notification.requestPermission = (...args) => { window.__permissionAsks += 1; return ask(...args); };
+  PushManager.prototype.getSubscription = function () {
+    const saved = localStorage.getItem(STORE);
+    return Promise.resolve(saved ? subscription(JSON.parse(saved)) : null);
+  };
+  PushManager.prototype.subscribe = async function (options) {
+    window.__subscribeCalls += 1;
+    if (Notification.permission !== "granted") throw new DOMException("Not allowed", "NotAllowedError");
+    const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
+    const saved = {
+      endpoint: ENDPOINT,
+      p256dh: b64(await crypto.subtle.exportKey("raw", pair.publicKey)),
+      auth: b64(crypto.getRandomValues(new Uint8Array(16))),
+      key: b64(options.applicationServerKey),
+      d: (await crypto.subtle.exportKey("jwk", pair.privateKey)).d,
+    };
+    localStorage.setItem(STORE, JSON.stringify(saved));
+    return subscription(saved);
+  };
+})();
+"""
+
+NOTIFICATIONS_SHOWN = """async () => {
+  const registration = await navigator.serviceWorker.ready;
+  for (let tries = 0; tries < 100; tries++) {
+    const shown = await registration.getNotifications();
+    if (shown.length) return shown.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return [];
+}"""
+
+# A click on the notification, as far as a test can make one: the worker's own handler runs
+# on a synthetic event; what it asks of the browser (focus a tab, open one) is recorded.
+CLICK = """async () => {
+  self.__asked = [];
+  self.clients.openWindow = async (url) => { self.__asked.push(["open", url]); return null; };
+  WindowClient.prototype.focus = async function () { self.__asked.push(["focus", new URL(this.url).pathname]); return this; };
+  const [notification] = await self.registration.getNotifications();
+  try {
+    self.dispatchEvent(new NotificationEvent("notificationclick", { notification }));
+  } catch {}
+  for (let tries = 0; tries < 40 && !self.__asked.length; tries++) await new Promise((r) => setTimeout(r, 50));
+  return self.__asked;
+}"""
+
+
+def the_device(page: Page) -> Device:
+    """This browser's push keys, as the stand-in made them."""
+    saved = json.loads(page.evaluate("localStorage.getItem('test-push-subscription')"))
+    key = ec.derive_private_key(int.from_bytes(unb64(saved["d"]), "big"), ec.SECP256R1())
+    return Device(private_key=key, auth=unb64(saved["auth"]))
+
+
+def push_to_worker(page: Page, base_url: str, data: bytes) -> None:
+    """Deliver `data` to the site's service worker as its push service would."""
+    session = page.context.new_cdp_session(page)
+    found: dict[str, str] = {}
+
+    def listen(event: dict[str, Any]) -> None:
+        for registration in event["registrations"]:
+            if registration["scopeURL"] == f"{base_url}/" and not registration["isDeleted"]:
+                found["id"] = registration["registrationId"]
+
+    session.on("ServiceWorker.workerRegistrationUpdated", listen)
+    session.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while "id" not in found and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert "id" in found, "the service worker is not registered"
+    session.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": base_url, "registrationId": found["id"], "data": data.decode()},
+    )
+    session.detach()
+
+
+def test_a_member_turns_on_push_and_a_notice_shows_on_the_device_with_its_link(
+    new_full_page: NewPage,
+    asgi_server: str,
+    alice: User,
+    login: Login,
+    axe_check: AxeCheck,
+    push_service: PushService,
+) -> None:
+    QuietHours.objects.create(user=alice, start=None, end=None)  # the test runs at any hour
+    page = new_full_page()
+    page.add_init_script(STAND_IN_PUSH_MANAGER % json.dumps(push_service.endpoint("chromium")))
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/notifications/settings/")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+    # Nothing is asked of the browser before the member's click.
+    turn_on = page.get_by_role("button", name="Turn on notifications on this device")
+    expect(turn_on).to_be_visible()
+    assert page.evaluate("[Notification.permission, window.__permissionAsks]") == ["default", 0]
+    assert page.evaluate("window.__subscribeCalls") == 0
+    axe_check(page)
+
+    # The member clicks and allows: the device is stored and listed as this one. (Headless
+    # Chromium shows no prompt; granting beforehand stands for the member's "Allow".)
+    page.context.grant_permissions(["notifications"], origin=asgi_server)
+    turn_on.click()
+    expect(page.get_by_text("Notifications are on for this device.")).to_be_visible()
+    expect(page.get_by_text("(this device)")).to_be_visible()
+    expect(turn_on).to_be_hidden()
+    device = PushSubscription.objects.get(user=alice)
+    assert device.endpoint == push_service.endpoint("chromium")
+    assert device.device == "Chrome on Linux"
+    axe_check(page)
+
+    # A message notice goes out; the push service receives it signed, for this browser.
+    PlaywrightLoopGuard.leave()  # the bell's update is sent from here, outside Playwright
+    with transaction.atomic():
+        notice = notify(
+            user=alice,
+            kind=Kind.MESSAGE,
+            key="conversation:1:1",
+            text="Beto wrote to you",
+            url="/messages/",
+        ).notification
+    [received] = push_service.wait_for("chromium")
+    data = the_device(page).decrypt(received.body)
+    assert json.loads(data)["title"] == "Nuevo mensaje"  # in Alice's language
+
+    # Delivered to the service worker, it shows as a notification with its title and link.
+    push_to_worker(page, asgi_server, data)
+    [shown] = page.evaluate(NOTIFICATIONS_SHOWN)
+    assert shown["title"] == "Nuevo mensaje" and shown["body"] == "Beto wrote to you"
+    assert shown["tag"] == "message:/messages/"
+    assert shown["data"] == {"url": f"/notifications/{notice.pk}/", "page": "/messages/"}
+
+    # A click opens the notice (which marks it read and leads to its page) in a new tab,
+    # leaving the tab in use alone; with its page already open, that tab comes forward.
+    [worker] = page.context.service_workers
+    assert worker.evaluate(CLICK) == [["open", f"/notifications/{notice.pk}/"]]
+    page.goto("/messages/")
+    push_to_worker(page, asgi_server, data)
+    page.evaluate(NOTIFICATIONS_SHOWN)
+    assert worker.evaluate(CLICK) == [["focus", "/messages/"]]
