@@ -12,6 +12,7 @@ message delivered to the service worker through the DevTools protocol."""
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,49 +32,15 @@ pytestmark = pytest.mark.browser
 Login = Callable[[Page, str, str, str], None]
 AxeCheck = Callable[[Page], None]
 
-STAND_IN_PUSH_MANAGER = """
-(() => {
-  const ENDPOINT = %s;
-  const STORE = "test-push-subscription";
-  const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
-  const unb64 = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-  const subscription = (saved) => ({
-    endpoint: saved.endpoint,
-    options: { applicationServerKey: unb64(saved.key).buffer, userVisibleOnly: true },
-    toJSON: () => ({ endpoint: saved.endpoint, expirationTime: null, keys: { p256dh: saved.p256dh, auth: saved.auth } }),
-    unsubscribe: () => { localStorage.removeItem(STORE); return Promise.resolve(true); },
-  });
-  window.__subscribeCalls = 0;
-  window.__permissionAsks = 0;
-  const ask = Notification.requestPermission.bind(Notification);
-  Notification.requestPermission = (...args) => { window.__permissionAsks += 1; return ask(...args); };
-  PushManager.prototype.getSubscription = function () {
-    const saved = localStorage.getItem(STORE);
-    return Promise.resolve(saved ? subscription(JSON.parse(saved)) : null);
-  };
-  PushManager.prototype.subscribe = async function (options) {
-    window.__subscribeCalls += 1;
-    if (Notification.permission !== "granted") throw new DOMException("Not allowed", "NotAllowedError");
-    const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
-    const saved = {
-      endpoint: ENDPOINT,
-      p256dh: b64(await crypto.subtle.exportKey("raw", pair.publicKey)),
-      auth: b64(crypto.getRandomValues(new Uint8Array(16))),
-      key: b64(options.applicationServerKey),
-      d: (await crypto.subtle.exportKey("jwk", pair.privateKey)).d,
-    };
-    localStorage.setItem(STORE, JSON.stringify(saved));
-    return subscription(saved);
-  };
-})();
-"""
+STAND_IN_PUSH_MANAGER = (Path(__file__).parent / "push_stand_in.js").read_text()
 
 NOTIFICATIONS_SHOWN = """async () => {
   const registration = await navigator.serviceWorker.ready;
   for (let tries = 0; tries < 100; tries++) {
     const shown = await registration.getNotifications();
-    if (shown.length) return shown.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+    if (shown.length) {
+      return shown.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return [];
@@ -83,13 +50,21 @@ NOTIFICATIONS_SHOWN = """async () => {
 # on a synthetic event; what it asks of the browser (focus a tab, open one) is recorded.
 CLICK = """async () => {
   self.__asked = [];
-  self.clients.openWindow = async (url) => { self.__asked.push(["open", url]); return null; };
-  WindowClient.prototype.focus = async function () { self.__asked.push(["focus", new URL(this.url).pathname]); return this; };
+  self.clients.openWindow = async (url) => {
+    self.__asked.push(["open", url]);
+    return null;
+  };
+  WindowClient.prototype.focus = async function () {
+    self.__asked.push(["focus", new URL(this.url).pathname]);
+    return this;
+  };
   const [notification] = await self.registration.getNotifications();
   try {
     self.dispatchEvent(new NotificationEvent("notificationclick", { notification }));
   } catch {}
-  for (let tries = 0; tries < 40 && !self.__asked.length; tries++) await new Promise((r) => setTimeout(r, 50));
+  for (let tries = 0; tries < 40 && !self.__asked.length; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   return self.__asked;
 }"""
 
@@ -134,7 +109,8 @@ def test_a_member_turns_on_push_and_a_notice_shows_on_the_device_with_its_link(
 ) -> None:
     QuietHours.objects.create(user=alice, start=None, end=None)  # the test runs at any hour
     page = new_full_page()
-    page.add_init_script(STAND_IN_PUSH_MANAGER % json.dumps(push_service.endpoint("chromium")))
+    endpoint = json.dumps(push_service.endpoint("chromium"))
+    page.add_init_script(f"window.__testPushEndpoint = {endpoint};\n{STAND_IN_PUSH_MANAGER}")
     login(page, asgi_server, alice.email, PASSWORD)
     page.goto("/notifications/settings/")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
