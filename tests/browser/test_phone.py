@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from conversations.services import direct_conversation_start, group_create, message_post
 from focus.models import FocusBlock, Seat
 from members.models import User
+from notifications.models import PushSubscription
 from rooms.models import CAFETERIA_SLUG
 from tests.browser.test_rooms_live import cafeteria
 from tests.factories import (
@@ -23,6 +24,7 @@ from tests.factories import (
     MessageFactory,
     onboarded_member,
 )
+from tests.push_service import Device
 
 pytestmark = pytest.mark.browser
 
@@ -121,6 +123,14 @@ def test_a_member_s_main_pages_fit_a_phone_and_pass_axe(
         starts_at=timezone.now() + timedelta(minutes=5), title="Hora de foco"
     )
     Seat.objects.create(block=block, user=alice)
+    # A device with notifications on: its row (name, date, button) must fit too.
+    PushSubscription.objects.create(
+        user=alice,
+        endpoint="https://push.example.com/send/a-long-device-token-that-must-wrap",
+        p256dh=Device().p256dh,
+        auth=Device().auth_b64,
+        device="Samsung Internet on Android",
+    )
     page = phone(new_page)
     login(page, asgi_server, alice.email, PASSWORD)
 
