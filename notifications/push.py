@@ -276,10 +276,10 @@ def quiet_hours_for(*, user: User) -> tuple[clock, clock] | None:
     return row.start, row.end
 
 
-def is_quiet(*, user: User, now: datetime, hours: tuple[clock, clock] | None = None) -> bool:
+def is_quiet(*, user: User, now: datetime) -> bool:
     """Whether `now` falls in the member's quiet hours, read in their own zone. Hours that
     cross midnight (22:00 to 08:00) are quiet on both sides of it."""
-    hours = hours if hours is not None else quiet_hours_for(user=user)
+    hours = quiet_hours_for(user=user)
     if hours is None:
         return False
     start, end = hours
@@ -388,29 +388,48 @@ class Outcome:
     refused: list[int] = field(default_factory=list)
 
 
+def _origin(endpoint: str) -> str:
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _authorisations(
+    key: Vapid, devices: Iterable[PushSubscription]
+) -> dict[str, dict[str, str] | None]:
+    """Per push service (origin) of `devices`: the VAPID headers for it, or None when it may
+    not be posted to (`endpoint_problem`). Most devices share a few services: each is
+    resolved and signed for once per send."""
+    found: dict[str, dict[str, str] | None] = {}
+    for device in devices:
+        origin = _origin(device.endpoint)
+        if origin not in found:
+            claims = {
+                "aud": origin,
+                "sub": settings.VAPID_SUBJECT,
+                "exp": int(time.time()) + 12 * 60 * 60,
+            }
+            found[origin] = None if endpoint_problem(device.endpoint) else key.sign(claims)
+    return found
+
+
 def _post_one(
     session: requests.Session,
-    key: Vapid,
     subscription: PushSubscription,
+    authorisation: dict[str, str] | None,
     data: bytes,
     ttl: int,
     headers: dict[str, str],
 ) -> str:
-    if endpoint_problem(subscription.endpoint):
+    if authorisation is None:
         return "gone"
     parts = urlsplit(subscription.endpoint)
-    claims = {
-        "aud": f"{parts.scheme}://{parts.netloc}",
-        "sub": settings.VAPID_SUBJECT,
-        "exp": int(time.time()) + 12 * 60 * 60,
-    }
     info = {
         "endpoint": subscription.endpoint,
         "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
     }
     try:
         response = WebPusher(info, requests_session=session).send(
-            data, {**headers, **key.sign(claims)}, ttl=ttl, timeout=TIMEOUT
+            data, {**headers, **authorisation}, ttl=ttl, timeout=TIMEOUT
         )
     except requests.RequestException as exc:
         logger.info("Push to %s failed, to retry: %s", parts.netloc, exc)
@@ -447,6 +466,7 @@ def deliver(
     if key is None or not devices:
         return outcome
     data = json.dumps(payload).encode()
+    authorisations = _authorisations(key, devices)
     with requests.Session() as session:
         adapter = requests.adapters.HTTPAdapter(pool_maxsize=PARALLEL)
         session.mount("https://", adapter)
@@ -454,7 +474,15 @@ def deliver(
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(devices))) as pool:
             results = list(
                 pool.map(
-                    lambda device: _post_one(session, key, device, data, ttl, headers), devices
+                    lambda device: _post_one(
+                        session,
+                        device,
+                        authorisations[_origin(device.endpoint)],
+                        data,
+                        ttl,
+                        headers,
+                    ),
+                    devices,
                 )
             )
     for device, result in zip(devices, results, strict=True):
@@ -484,20 +512,16 @@ def push_notices(
     subscription_ids: Sequence[int] | None = None,
 ) -> Outcome:
     """Send claimed notices to the member's devices (or to those listed, on a retry)."""
-    devices = PushSubscription.objects.filter(user=user)
-    if subscription_ids is not None:
-        devices = devices.filter(pk__in=list(subscription_ids))
     payload = payload_for(notifications, user=user)
     ttl, headers = _headers(notifications, payload)
-    return deliver(subscriptions=devices, payload=payload, ttl=ttl, headers=headers)
+    return deliver(
+        subscriptions=_devices(user, subscription_ids), payload=payload, ttl=ttl, headers=headers
+    )
 
 
 def push_test(*, user: User, subscription_ids: Sequence[int] | None = None) -> Outcome:
     """A notification the member asked for, to see that their devices receive them: sent
     whatever the hour, to every device."""
-    devices = PushSubscription.objects.filter(user=user)
-    if subscription_ids is not None:
-        devices = devices.filter(pk__in=list(subscription_ids))
     with translation.override(user.language):
         payload = {
             "title": settings.SITE_NAME,
@@ -508,5 +532,16 @@ def push_test(*, user: User, subscription_ids: Sequence[int] | None = None) -> O
             "lang": user.language,
         }
     return deliver(
-        subscriptions=devices, payload=payload, ttl=60 * 60, headers={"Urgency": "normal"}
+        subscriptions=_devices(user, subscription_ids),
+        payload=payload,
+        ttl=60 * 60,
+        headers={"Urgency": "normal"},
     )
+
+
+def _devices(user: User, subscription_ids: Sequence[int] | None) -> Iterable[PushSubscription]:
+    """The member's devices, or those of them listed (a retry)."""
+    devices = PushSubscription.objects.filter(user=user)
+    if subscription_ids is not None:
+        devices = devices.filter(pk__in=list(subscription_ids))
+    return devices
