@@ -264,6 +264,17 @@ CELERY_BEAT_SCHEDULE = {
     "events-wrap-up": {"task": "events.tasks.events_wrap_up_tick", "schedule": 60.0},
     # Settled rounds' figures stored for the staff dashboard (dashboard/services.py).
     "dashboard-round-figures": {"task": "dashboard.tasks.round_figures_tick", "schedule": 3600.0},
+    # The dashboard's figures per day (dashboard/services.py): today and yesterday every five
+    # minutes, every day it shows every hour.
+    "dashboard-daily-figures": {
+        "task": "dashboard.tasks.daily_figures_tick",
+        "schedule": crontab(minute="*/5"),
+    },
+    "dashboard-daily-figures-all": {
+        "task": "dashboard.tasks.daily_figures_tick",
+        "schedule": crontab(minute=29),
+        "kwargs": {"days": 365},
+    },
     # Focus blocks that ended count their no-shows, each block once (focus/standing.py).
     "focus-wrap-up": {"task": "focus.tasks.blocks_wrap_up_tick", "schedule": 60.0},
     # Lobbies list an event's room as soon as it opens (rooms/tasks.py).

@@ -6,7 +6,7 @@ Periods end now and reach back a whole number of days. Days, weeks, weekdays and
 community's (settings.TIME_ZONE), not UTC's nor the viewer's.
 """
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -14,18 +14,13 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
 from django.db.models import (
     Avg,
-    Case,
     Count,
-    DateField,
-    DateTimeField,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
-    Func,
     IntegerField,
     JSONField,
     OuterRef,
@@ -33,26 +28,20 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import (
     Coalesce,
     ExtractHour,
-    ExtractIsoWeekDay,
     JSONObject,
     TruncDate,
     TruncWeek,
 )
 
-from dashboard.models import RoundFigures
-from events.models import Event, Rsvp
+from dashboard.models import DailyFigures, RoundFigures
 from focus.models import FocusBlock, Seat
 from matching.apps import COMMUNITY_SLUG
-from matching.models import GroupMember, Meeting, Participation, Round
+from matching.models import GroupMember, Meeting, Round
 from matching.selectors import follow_ups_close_at
-from members.models import User
-from rooms.models import HourlyUsage, Room
 
 DEFAULT_PERIOD = 30
 # Longer periods are counted by week: 52 bars read better than 365.
@@ -71,7 +60,11 @@ class Period:
 
     @classmethod
     def ending(cls, end: datetime, *, days: int) -> "Period":
-        return cls(days=days, start=end - timedelta(days=days), end=end)
+        """The last `days` community days up to `end`: its day and the days before it, from
+        the first one's midnight."""
+        zone = community_zone()
+        first = end.astimezone(zone).date() - timedelta(days=days - 1)
+        return cls(days=days, start=datetime.combine(first, time(), tzinfo=zone), end=end)
 
     @property
     def by_week(self) -> bool:
@@ -105,7 +98,7 @@ def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _living_members() -> Q:
+def living_members() -> Q:
     return Q(is_active=True, deleted_at__isnull=True)
 
 
@@ -122,78 +115,37 @@ class MemberStats:
     joined: list[tuple[date, int, int]]
 
 
-def _bucket_number(field: str, period: Period) -> Func:
-    """PostgreSQL: which of the period's buckets a timestamp falls in, 1 for the first, by a
-    binary search over the buckets' first instants (no conversion to the community's zone per
-    row, unlike a truncation); 0 before them, len(buckets) + 1 after."""
-    zone = community_zone()
-    days = period.buckets()
-    step = timedelta(weeks=1) if period.by_week else timedelta(days=1)
-    starts = [datetime.combine(day, time(), tzinfo=zone) for day in [*days, days[-1] + step]]
-    return Func(
-        F(field),
-        Value(starts),
-        template="(width_bucket(%(expressions)s::timestamptz[]))",
-        output_field=IntegerField(),
-    )
+def bucket_of(day: date, period: Period) -> date:
+    """The first day of the period's bucket (the day, or its ISO week's Monday) holding `day`."""
+    return day - timedelta(days=day.weekday()) if period.by_week else day
 
 
-def members(period: Period) -> MemberStats:
-    """One query, one pass over the members: the headline counts per day or week of sign-up
-    in the period (and one row for everyone who joined before it), summed here."""
-    living = _living_members()
-    days = period.buckets()
-    by_number = connection.vendor == "postgresql"
-    of_joining = _bucket_number("date_joined", period) if by_number else period.trunc("date_joined")
-    rows = (
-        User.objects.annotate(
-            bucket=Case(
-                When(date_joined__gte=period.start, then=of_joining),
-                default=None,
-                # A bucket's number; or TruncWeek's datetime, TruncDate's date.
-                output_field=IntegerField()
-                if by_number
-                else DateTimeField()
-                if period.by_week
-                else DateField(),
-            )
-        )
-        .values("bucket")
-        .annotate(
-            living=Count("pk", filter=living),
-            active_7=Count(
-                "pk", filter=living & Q(last_seen_at__gte=period.end - timedelta(days=7))
-            ),
-            active_30=Count(
-                "pk", filter=living & Q(last_seen_at__gte=period.end - timedelta(days=30))
-            ),
-        )
-        .order_by()
-    )
-    counts = {"total": 0, "before": 0, "new": 0, "active_7": 0, "active_30": 0}
-    per_bucket: dict[date, int] = {}
-    for row in rows:
-        counts["total"] += row["living"]
-        counts["active_7"] += row["active_7"]
-        counts["active_30"] += row["active_30"]
-        if row["bucket"] is None:
-            counts["before"] += row["living"]
-        else:
-            counts["new"] += row["living"]
-            if not by_number:
-                per_bucket[_day(row["bucket"])] = row["living"]
-            elif 1 <= row["bucket"] <= len(days):
-                per_bucket[days[row["bucket"] - 1]] = row["living"]
-    running = counts["before"]
+def _per_bucket(period: Period, days: Sequence[DailyFigures], field: str) -> dict[date, int]:
+    totals: dict[date, int] = {}
+    for stored in days:
+        bucket = bucket_of(stored.day, period)
+        totals[bucket] = totals.get(bucket, 0) + getattr(stored, field)
+    return totals
+
+
+def members(period: Period, days: Sequence[DailyFigures]) -> MemberStats:
+    """The headline counts as of the last day's count, and sign-ups per bucket, from the
+    period's stored days (oldest first, today last)."""
+    latest = days[-1]
+    per_bucket = _per_bucket(period, days, "joined")
+    total = latest.members or 0
+    new = sum(per_bucket.values())
+    # Members who are here now and joined before the period, then those who joined since.
+    running = total - new
     joined = []
-    for day in days:
+    for day in period.buckets():
         running += per_bucket.get(day, 0)
         joined.append((day, per_bucket.get(day, 0), running))
     return MemberStats(
-        total=counts["total"],
-        new=counts["new"],
-        active_7=counts["active_7"],
-        active_30=counts["active_30"],
+        total=total,
+        new=new,
+        active_7=latest.active_7 or 0,
+        active_30=latest.active_30 or 0,
         joined=joined,
     )
 
@@ -212,19 +164,11 @@ class OptIn:
         return self.opted_in / self.members if self.members else None
 
 
-def pairing_opt_in(*, today: date, members_total: int, programme: str = COMMUNITY_SLUG) -> OptIn:
-    """Members taking part in a programme now (opted in, not paused), of all members. One
-    query."""
-    # Leaving out the few members who left (an anti-join) rather than joining every
-    # participation to its living member: a small hash table instead of one per participant.
-    gone = User.objects.filter(pk=OuterRef("user_id")).exclude(_living_members())
-    counts = Participation.objects.filter(
-        ~Exists(gone), programme__slug=programme, opted_in=True
-    ).aggregate(
-        opted_in=Count("pk"),
-        paused=Count("pk", filter=Q(auto_paused=True) | Q(paused_until__gte=today)),
-    )
-    return OptIn(opted_in=counts["opted_in"], paused=counts["paused"], members=members_total)
+def pairing_opt_in(latest: DailyFigures, programme: str = COMMUNITY_SLUG) -> OptIn:
+    """Members taking part in a programme (opted in, not paused), of all members, as of the
+    latest stored count."""
+    opted_in, paused = latest.opt_in.get(programme, (0, 0))
+    return OptIn(opted_in=opted_in, paused=paused, members=latest.members or 0)
 
 
 @dataclass(frozen=True)
@@ -413,53 +357,16 @@ class RoomUse:
         return self.hours.get((weekday, hour), 0.0)
 
 
-def _hour_of_week(field: str, zone: ZoneInfo) -> Func:
-    """PostgreSQL: the hour of the community's week (0 is Monday 0h, 167 Sunday 23h) of a
-    UTC timestamp, from one conversion and one date_part (a float) per row. Two EXTRACTs (they
-    return numerics, slow to compute) and two conversions took most of a year's grid."""
-    local = Func(
-        F(field), Value(zone.key), arg_joiner=" AT TIME ZONE ", template="(%(expressions)s)"
-    )
-    # The epoch of a local timestamp counts its wall-clock seconds; 1970-01-01 was a Thursday,
-    # 72 hours after a Monday's midnight.
-    return Func(
-        local,
-        template="mod(floor(date_part('epoch', %(expressions)s) / 3600)::integer + 72, 168)",
-        output_field=IntegerField(),
-    )
-
-
-def room_use(period: Period) -> dict[str, RoomUse]:
+def room_use(days: Sequence[DailyFigures]) -> dict[str, RoomUse]:
     """People-hours in the cafeteria and in meeting rooms (permanent and member-made) by
-    weekday and hour: one query over rooms.HourlyUsage."""
-    zone = community_zone()
+    weekday and hour, from the stored days' member-seconds by local hour."""
     grid: dict[str, dict[tuple[int, int], float]] = {"cafeteria": {}, "meeting": {}}
-    usage = HourlyUsage.objects.filter(hour__gte=period.start, hour__lt=period.end)
-    rows: Iterable[tuple[str, int, int, int]]
-    if connection.vendor == "postgresql":
-        rows = (
-            (kind, hour_of_week // 24 + 1, hour_of_week % 24, seconds)
-            for kind, hour_of_week, seconds in usage.annotate(week_hour=_hour_of_week("hour", zone))
-            .values("room__kind", "week_hour")
-            .annotate(seconds=Sum("seconds"))
-            .order_by()
-            .values_list("room__kind", "week_hour", "seconds")
-        )
-    else:
-        rows = (
-            usage.annotate(
-                weekday=ExtractIsoWeekDay("hour", tzinfo=zone),
-                local_hour=ExtractHour("hour", tzinfo=zone),
-            )
-            .values("room__kind", "weekday", "local_hour")
-            .annotate(seconds=Sum("seconds"))
-            .order_by()
-            .values_list("room__kind", "weekday", "local_hour", "seconds")
-        )
-    for room_kind, weekday, local_hour, seconds in rows:
-        kind = "cafeteria" if room_kind == Room.Kind.CAFETERIA else "meeting"
-        key = (weekday, local_hour)
-        grid[kind][key] = grid[kind].get(key, 0.0) + seconds / 3600
+    for stored in days:
+        weekday = stored.day.isoweekday()
+        for kind, hours in grid.items():
+            for hour, seconds in enumerate(stored.room_seconds.get(kind, ())):
+                if seconds:
+                    hours[(weekday, hour)] = hours.get((weekday, hour), 0.0) + seconds / 3600
     return {kind: RoomUse(hours=hours) for kind, hours in grid.items()}
 
 
@@ -475,45 +382,20 @@ class EventBucket:
     counted: int  # events whose attendance was counted (wrapped up, held in a room)
 
 
-def events(period: Period) -> list[EventBucket]:
-    """Events that ended in the period and were not cancelled, by the day or week they
-    started: RSVPs "going" against members counted in the room. Two queries, so that the
-    RSVP join cannot multiply the attendance sums."""
-    held = Event.objects.filter(
-        cancelled_at__isnull=True, ends_at__gte=period.start, ends_at__lte=period.end
-    )
-    per_event = {
-        _day(row["bucket"]): row
-        for row in held.annotate(bucket=period.trunc("starts_at"))
-        .values("bucket")
-        .annotate(
-            count=Count("pk"),
-            attended=Sum("attendance_count"),
-            counted=Count("pk", filter=Q(attendance_count__isnull=False)),
-        )
-        .order_by()
+def events(period: Period, days: Sequence[DailyFigures]) -> list[EventBucket]:
+    """Events that started in the period, were not cancelled and have ended, by the day or
+    week they started: RSVPs "going" against members counted in the room."""
+    fields = {
+        "events": "events",
+        "going": "events_going",
+        "attended": "events_attended",
+        "counted": "events_counted",
     }
-    going = {
-        _day(row["bucket"]): row["count"]
-        for row in Rsvp.objects.filter(event__in=held, status=Rsvp.Status.GOING)
-        .annotate(bucket=period.trunc("event__starts_at"))
-        .values("bucket")
-        .annotate(count=Count("pk"))
-        .order_by()
-    }
-    buckets = []
-    for bucket in period.buckets():
-        row = per_event.get(bucket)
-        buckets.append(
-            EventBucket(
-                day=bucket,
-                events=row["count"] if row else 0,
-                going=going.get(bucket, 0),
-                attended=(row["attended"] or 0) if row else 0,
-                counted=row["counted"] if row else 0,
-            )
-        )
-    return buckets
+    totals = {name: _per_bucket(period, days, field) for name, field in fields.items()}
+    return [
+        EventBucket(day=bucket, **{name: totals[name].get(bucket, 0) for name in fields})
+        for bucket in period.buckets()
+    ]
 
 
 # Focus sessions ----------------------------------------------------------------------------
@@ -632,33 +514,18 @@ class NewsletterStats:
     buckets: list[tuple[date, int, int]]
 
 
-def newsletter(period: Period) -> NewsletterStats:
-    """Subscribers now, and confirmations against unsubscribes by day or week: three queries."""
-    from newsletter.models import Subscriber
-
-    status = Subscriber.Status
-    counts = Subscriber.objects.aggregate(
-        subscribers=Count("pk", filter=Q(status=status.CONFIRMED)),
-        pending=Count("pk", filter=Q(status=status.PENDING)),
-        confirmed=Count("pk", filter=Q(confirmed_at__gte=period.start)),
-        unsubscribed=Count("pk", filter=Q(unsubscribed_at__gte=period.start)),
-        undeliverable=Count("pk", filter=Q(undeliverable_at__gte=period.start)),
-    )
-
-    def per_bucket(field: str) -> dict[date, int]:
-        return {
-            _day(row["bucket"]): row["count"]
-            for row in Subscriber.objects.filter(**{f"{field}__gte": period.start})
-            .annotate(bucket=period.trunc(field))
-            .values("bucket")
-            .annotate(count=Count("pk"))
-            .order_by()
-        }
-
-    confirmed = per_bucket("confirmed_at")
-    unsubscribed = per_bucket("unsubscribed_at")
+def newsletter(period: Period, days: Sequence[DailyFigures]) -> NewsletterStats:
+    """Subscribers as of the latest count, and confirmations against unsubscribes by day or
+    week, from the stored days."""
+    latest = days[-1]
+    confirmed = _per_bucket(period, days, "newsletter_confirmed")
+    unsubscribed = _per_bucket(period, days, "newsletter_unsubscribed")
     return NewsletterStats(
-        **counts,
+        subscribers=latest.subscribers or 0,
+        pending=latest.pending or 0,
+        confirmed=sum(confirmed.values()),
+        unsubscribed=sum(unsubscribed.values()),
+        undeliverable=sum(stored.newsletter_undeliverable for stored in days),
         buckets=[
             (day, confirmed.get(day, 0), unsubscribed.get(day, 0)) for day in period.buckets()
         ],

@@ -1,9 +1,8 @@
 """The dashboard page's content: the metrics of one period, turned into numbers and charts."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
@@ -11,6 +10,8 @@ from django.utils.translation import ngettext
 
 from dashboard import charts, metrics
 from dashboard.charts import Chart, Series
+from dashboard.models import DailyFigures
+from dashboard.services import daily_figures_refresh
 from matching.apps import COMMUNITY_SLUG
 
 
@@ -347,10 +348,11 @@ def _newsletter_section(period: metrics.Period, stats: metrics.NewsletterStats) 
 
 @dataclass(frozen=True)
 class Figures:
-    """Everything the page counts for one period: what is cached (plain data, no text, so
-    one entry serves every language)."""
+    """Everything the page counts for one period, as plain data (no text)."""
 
     period: metrics.Period
+    # When the stored days were counted: the figures other than rounds and focus are as of then.
+    counted_at: datetime
     members: metrics.MemberStats
     opt_in: metrics.OptIn
     rounds: list[metrics.RoundStats]
@@ -360,42 +362,53 @@ class Figures:
     focus: metrics.FocusStats
 
 
-# A year of rounds reads every seat of them (a million rows at 100,000 members: about a third
-# of a second, docs/benchmarks.md); reloading the page or switching back and forth between
-# periods within the same five minutes reuses the figures.
-CACHE_SECONDS = 5 * 60
+# Beat counts today every five minutes (dashboard.tasks.daily_figures_tick); a page finding
+# an older count (no worker running, a fresh install) counts the days itself.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def stored_days(period: metrics.Period) -> list[DailyFigures]:
+    """The period's stored days, oldest first and today last: counted now first when one is
+    missing or today's count is older than STALE_AFTER."""
+    zone = metrics.community_zone()
+    first = period.start.astimezone(zone).date()
+    today = period.end.astimezone(zone).date()
+
+    def read() -> list[DailyFigures]:
+        return list(DailyFigures.objects.filter(day__gte=first, day__lte=today).order_by("day"))
+
+    days = read()
+    if len(days) == (today - first).days + 1 and days[-1].computed_at >= period.end - STALE_AFTER:
+        return days
+    missing = {first + timedelta(days=n) for n in range((today - first).days + 1)} - {
+        stored.day for stored in days
+    }
+    # Yesterday too: its last count may have come before its last events ended.
+    oldest = min(missing | {today - timedelta(days=1)})
+    daily_figures_refresh(now=period.end, days=(today - oldest).days + 1)
+    return read()
 
 
 def figures_for(*, days: int, now: datetime, programme: str = COMMUNITY_SLUG) -> Figures:
-    # Keyed by the five-minute slot as well: everyone sees the same figures within a slot, and
-    # new ones from the next slot on, whatever the cache's own clock.
-    slot = int(now.timestamp()) // CACHE_SECONDS
-    key = f"dashboard:figures:v4:{days}:{programme}:{slot}"
-    cached = cache.get(key)
-    if isinstance(cached, Figures):
-        return cached
     period = metrics.Period.ending(now, days=days)
-    member_stats = metrics.members(period)
-    today = timezone.localdate(period.end, timezone=metrics.community_zone())
-    figures = Figures(
+    stored = stored_days(period)
+    return Figures(
         period=period,
-        members=member_stats,
-        opt_in=metrics.pairing_opt_in(
-            today=today, members_total=member_stats.total, programme=programme
-        ),
+        counted_at=stored[-1].computed_at,
+        members=metrics.members(period, stored),
+        opt_in=metrics.pairing_opt_in(stored[-1], programme),
         rounds=metrics.rounds(period, programme),
-        room_use=metrics.room_use(period),
-        events=metrics.events(period),
-        newsletter=metrics.newsletter(period) if metrics.newsletter_installed() else None,
+        room_use=metrics.room_use(stored),
+        events=metrics.events(period, stored),
+        newsletter=metrics.newsletter(period, stored) if metrics.newsletter_installed() else None,
         focus=metrics.focus(period),
     )
-    cache.set(key, figures, CACHE_SECONDS)
-    return figures
 
 
 @dataclass(frozen=True)
 class Dashboard:
     period: metrics.Period
+    counted_at: datetime
     sections: list[Section]
 
 
@@ -411,4 +424,4 @@ def dashboard_for(*, days: int, now: datetime, programme: str = COMMUNITY_SLUG) 
     ]
     if figures.newsletter is not None:
         sections.append(_newsletter_section(period, figures.newsletter))
-    return Dashboard(period=period, sections=sections)
+    return Dashboard(period=period, counted_at=figures.counted_at, sections=sections)

@@ -1,11 +1,13 @@
-"""Writes the dashboard owns: the stored figures of settled rounds (dashboard.models)."""
+"""Writes the dashboard owns: the stored figures of settled rounds and of every day
+(dashboard.models)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from dashboard.metrics import round_figures_queryset, seat_counts
-from dashboard.models import RoundFigures
+from dashboard.daily import DAY_FIELDS, MOMENT_FIELDS, count_days, count_moment
+from dashboard.metrics import community_zone, round_figures_queryset, seat_counts
+from dashboard.models import DailyFigures, RoundFigures
 from matching.models import Round
 from matching.selectors import follow_ups_close_at
 from matching.services import FOLLOW_UP_WINDOW
@@ -59,3 +61,38 @@ def round_figures_refresh(*, now: datetime) -> int:
         if changed:
             written += RoundFigures.objects.bulk_update(changed, [*FIELDS, "computed_at"])
     return written
+
+
+# The longest period the dashboard shows, today included.
+KEPT_DAYS = 365
+
+
+def daily_figures_refresh(*, now: datetime, days: int) -> int:
+    """Count the last `days` community days, today included, and store them (DailyFigures),
+    with today's count of the figures that hold at a moment. Each day is written whole, so a
+    second run changes nothing but `computed_at`, and two runs at once each store a
+    consistent count (the day is the primary key). A past day keeps the moment figures of
+    its last count that day. Returns the number of days written."""
+    today = now.astimezone(community_zone()).date()
+    counted = count_days(first=today - timedelta(days=days - 1), now=now)
+    moment = count_moment(now=now)
+    past = [
+        DailyFigures(day=day, computed_at=now, **figures)
+        for day, figures in counted.items()
+        if day != today
+    ]
+    current = DailyFigures(day=today, computed_at=now, **counted[today], **moment)
+    with transaction.atomic():
+        DailyFigures.objects.bulk_create(
+            past,
+            update_conflicts=True,
+            unique_fields=["day"],
+            update_fields=[*DAY_FIELDS, "computed_at"],
+        )
+        DailyFigures.objects.bulk_create(
+            [current],
+            update_conflicts=True,
+            unique_fields=["day"],
+            update_fields=[*DAY_FIELDS, *MOMENT_FIELDS, "computed_at"],
+        )
+    return len(past) + 1
