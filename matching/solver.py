@@ -81,6 +81,10 @@ TRIO_TESTS_PER_MEMBER = 20
 # the first ones found through its members' candidate partners (bounds the work at scale).
 TABLE_LINKS_AT_SCALE = 6
 HOUR_BANDS = 12  # two-hour bands of the working day, for sampling candidates
+# Up to this many distinct working weeks in a community, the common minutes of every two
+# are counted once, into a table (at most 2 MB): a lookup per pair instead of an AND and a
+# popcount of two 10,080-bit ints. Above it (everyone with a week of their own), per pair.
+WEEK_TABLE_LIMIT = 1_024
 # The end of the strangers (rule 8): when every member has at most this many never-met
 # partners left, the round's pairing is chosen so that the ones left still pair everyone
 # in the rounds after, as long as they last. Pairings searched for, by pairs tried: a
@@ -237,11 +241,35 @@ class _Problem:
             for c in self.members
         ]
         self.language_bits = [sum(1 << k for k in numbers) for numbers in self.languages]
-        masks: dict[tuple[tuple[int, int], ...], int] = {}  # identical weeks share one int
-        self.hours = [masks.setdefault(c.hours, _hours_mask(c.hours)) for c in self.members]
+        # Identical weeks share a number and one mask.
+        weeks: dict[tuple[tuple[int, int], ...], int] = {}
+        self.week = [weeks.setdefault(c.hours, len(weeks)) for c in self.members]
+        week_masks = [_hours_mask(hours) for hours in weeks]
+        self.hours = [week_masks[number] for number in self.week]
+        self.weeks = len(weeks)
+        # What the hot path reads of a partner, in flat arrays rather than lists of int
+        # objects: at 100,000 members, each list read was a cache miss.
+        self.week = array("i", self.week)
+        self.week_overlaps = _overlap_table(week_masks) if self.weeks <= WEEK_TABLE_LIMIT else None
         self.interests = [c.interests for c in self.members]
+        # Interests as bits, for the hot path: only those two or more members hold (one
+        # nobody else holds is never shared), the most held first (the smallest ints).
+        held = Counter(interest for c in self.members for interest in c.interests)
+        bit = {interest: k for k, (interest, count) in enumerate(held.most_common()) if count > 1}
+        self.interest_bits = [
+            sum(1 << bit[interest] for interest in c.interests if interest in bit)
+            for c in self.members
+        ]
+        self.interest_counts = array("i", [len(c.interests) for c in self.members])
         self.mentor = [c.mentor for c in self.members]
         self.mentee = [c.mentee for c in self.members]
+        # Mentoring as bits (1 mentors, 2 is mentored), and the bits a member looks for in
+        # a partner: a pair is complementary when one's role meets what the other seeks.
+        self.role = array("b", [c.mentor | c.mentee << 1 for c in self.members])
+        self.seeks = array("b", [c.mentee | c.mentor << 1 for c in self.members])
+        self.interest_weight = settings.interest_weight
+        self.mentoring_weight = settings.mentoring_weight
+        self.randomness = settings.randomness
         self.trios = [trio_counts.get(member_id, 0) for member_id in self.ids]
         first = set(priority)
         self.priority = [member_id in first for member_id in self.ids]
@@ -285,7 +313,14 @@ class _Problem:
 
     def apart(self, i: int, j: int) -> bool:
         """No common working minute in the week."""
-        return self.hours[i] & self.hours[j] == 0
+        return self.overlap(i, j) == 0
+
+    def overlap(self, i: int, j: int) -> int:
+        """Their common working minutes in the week."""
+        table = self.week_overlaps
+        if table is None:
+            return (self.hours[i] & self.hours[j]).bit_count()
+        return table[self.week[i] * self.weeks + self.week[j]]
 
     def rounds_ago(self, i: int, j: int) -> int | None:
         # Members are sorted by id: the smaller index has the smaller id.
@@ -296,7 +331,7 @@ class _Problem:
     def parts(self, i: int, j: int) -> tuple[float, ...]:
         """The parts of a pair's score, in the order of `PARTS`; they sum to the score."""
         s = self.settings
-        overlap = (self.hours[i] & self.hours[j]).bit_count()
+        overlap = self.overlap(i, j)
         shared = len(self.interests[i] & self.interests[j])
         union = len(self.interests[i]) + len(self.interests[j]) - shared
         complementary = (self.mentor[i] and self.mentee[j]) or (self.mentee[i] and self.mentor[j])
@@ -314,35 +349,54 @@ class _Problem:
         """`sum(parts(i, j))` for a pair that never met: the hot path, written out flat.
         `overlap`: their common working minutes, when already counted."""
         if overlap is None:
-            overlap = (self.hours[i] & self.hours[j]).bit_count()
+            table = self.week_overlaps
+            if table is None:
+                overlap = (self.hours[i] & self.hours[j]).bit_count()
+            else:
+                overlap = table[self.week[i] * self.weeks + self.week[j]]
         if overlap:
             score = self.overlap_unit * (
                 overlap if overlap < FULL_HOURS_MINUTES else FULL_HOURS_MINUTES
             )
         else:
             score = -APART_PENALTY
-        a, b = self.interests[i], self.interests[j]
-        if a and b:
-            shared = len(a & b)
-            if shared:
-                score += self.settings.interest_weight * shared / (len(a) + len(b) - shared)
-        if (self.mentor[i] and self.mentee[j]) or (self.mentee[i] and self.mentor[j]):
-            score += self.settings.mentoring_weight
-        return score + self.settings.randomness * _noise(self.seed, self.ids[i], self.ids[j])
+        shared = (self.interest_bits[i] & self.interest_bits[j]).bit_count()
+        if shared:
+            score += (
+                self.interest_weight
+                * shared
+                / (self.interest_counts[i] + self.interest_counts[j] - shared)
+            )
+        if self.role[i] & self.seeks[j]:
+            score += self.mentoring_weight
+        # `_noise(self.seed, a, b)` written out: the hot path.
+        a, b = self.ids[i], self.ids[j]
+        noise = ((hash((a + b, a * b, self.seed)) & _MASK64) >> 11) / 9007199254740992.0
+        return score + self.randomness * noise
 
     def weight(self, i: int, j: int) -> float | None:
         """The pair's score (penalties included), or None when the pair is not valid.
 
         Cached only for small communities: at scale the cache would outgrow the graph.
         """
-        key = i * self.n + j if i < j else j * self.n + i
-        if key in self._cache:
-            return self._cache[key]
+        small = self.n <= FULL_GRAPH_LIMIT
+        if small:
+            key = i * self.n + j if i < j else j * self.n + i
+            if key in self._cache:
+                return self._cache[key]
+        # `valid` and `rounds_ago` written out: the 2-opt at scale weighs a million pairs.
         w = None
-        if self.valid(i, j):
-            ago = self.rounds_ago(i, j)
-            w = self.fresh_score(i, j) - (0.0 if ago is None else REPEAT_PENALTY * (1 + 1 / ago))
-        if self.n <= FULL_GRAPH_LIMIT:
+        if (
+            i != j
+            and self.language_bits[i] & self.language_bits[j]
+            and j not in self.blocked.get(i, ())
+        ):
+            ids = self.ids
+            ago = self.history.get((ids[i], ids[j]) if i < j else (ids[j], ids[i]))
+            w = self.fresh_score(i, j)
+            if ago is not None:
+                w -= REPEAT_PENALTY * (1 + 1 / max(1, ago))
+        if small:
             self._cache[key] = w
         return w
 
@@ -357,12 +411,23 @@ def _hours_mask(hours: tuple[tuple[int, int], ...]) -> int:
     return mask
 
 
+def _overlap_table(masks: list[int]) -> array:
+    """The common minutes of every two weeks, row by row: `table[a * len(masks) + b]`."""
+    size = len(masks)
+    table = array("H", bytes(2 * size * size))
+    for a, mask in enumerate(masks):
+        for b in range(a, size):
+            table[a * size + b] = table[b * size + a] = (mask & masks[b]).bit_count()
+    return table
+
+
 def _noise(seed: int, a: int, b: int) -> float:
-    """A value in [0, 1) fixed by the seed and the pair (either order): a multiply-xorshift
-    hash, cheaper than a seeded generator per pair and as good for serendipity."""
-    x = ((a + b) * 0x9E3779B97F4A7C15 ^ (a * b + seed) * 0xBF58476D1CE4E5B9) & _MASK64
-    x = ((x ^ (x >> 31)) * 0x94D049BB133111EB) & _MASK64
-    return (x >> 11) / 9007199254740992.0  # 2**53
+    """A value in [0, 1) fixed by the seed and the pair (either order): the top 53 bits of
+    Python's hash of a tuple of ints (xxHash's mixing, and never salted: only strings and
+    bytes are). A seeded generator per pair costs many times more, and a multiply-xorshift on
+    Python's big ints took 1 µs a pair, 2 s of a solve at 100,000 members. Written out again
+    in `_Problem.fresh_score`."""
+    return ((hash((a + b, a * b, seed)) & _MASK64) >> 11) / 9007199254740992.0  # 2**53
 
 
 # --- Candidate pairs ---------------------------------------------------------------------
@@ -380,12 +445,12 @@ class _Graph:
         self.near: list[list[int]] = [[] for _ in range(problem.n)]
         self.apart: list[list[int]] = [[] for _ in range(problem.n)]
         self.past: list[list[tuple[int, int]]] = [[] for _ in range(problem.n)]
-        # The near pairs once each, as two arrays of members (at 100,000 members, 1.6
-        # million pairs: 13 MB here, about 100 MB as a list of tuples), and the common
-        # working minutes of each (a week has 10,080: two bytes each).
+        # The near pairs once each, as two arrays of members (at 100,000 members, 1.4
+        # million pairs: 11 MB here, about 100 MB as a list of tuples), and the score of each
+        # (single precision: it only orders the greedy step, and takes half the memory).
         self.near_from = array("i")
         self.near_to = array("i")
-        self.near_overlaps = array("H")
+        self.near_scores = array("f")
         self._complete: set[int] = set()
 
     def add(self, i: int, j: int) -> None:
@@ -396,13 +461,17 @@ class _Graph:
         `rounds_ago` and the common minutes written out with what they read bound once
         (the hot path at scale: about 20 partners a member)."""
         problem = self.problem
-        bits, hours, ids, history = (
+        bits, hours, ids, history, week, table, score = (
             problem.language_bits,
             problem.hours,
             problem.ids,
             problem.history,
+            problem.week,
+            problem.week_overlaps,
+            problem.fresh_score,
         )
         bits_i, hours_i, id_i = bits[i], hours[i], ids[i]
+        row = week[i] * problem.weeks
         blocked_i = problem.blocked.get(i, ())
         near, apart, past = self.near, self.apart, self.past
         for j in partners:
@@ -415,7 +484,9 @@ class _Graph:
                 past[i].append((j, ago))
                 past[j].append((i, ago))
                 continue
-            overlap = (hours_i & hours[j]).bit_count()
+            overlap = (
+                table[row + week[j]] if table is not None else (hours_i & hours[j]).bit_count()
+            )
             if not overlap:
                 apart[i].append(j)
                 apart[j].append(i)
@@ -424,7 +495,7 @@ class _Graph:
                 near[j].append(i)
                 self.near_from.append(i)
                 self.near_to.append(j)
-                self.near_overlaps.append(overlap)  # scored once, by the greedy step
+                self.near_scores.append(score(i, j, overlap))
 
     def add_all_valid_pairs(self, i: int) -> None:
         """Every valid pair of i, so i's fate does not depend on sampling."""
@@ -562,8 +633,7 @@ def _greedy(problem: _Problem, graph: _Graph) -> list[int]:
     are free. The first tier only: a pair of another taken here could stand in the way of
     a grouping made of the first tier alone, which no later swap of two pairs undoes."""
     mate = [-1] * problem.n
-    firsts, seconds, overlaps = graph.near_from, graph.near_to, graph.near_overlaps
-    weights = array("d", map(problem.fresh_score, firsts, seconds, overlaps))
+    firsts, seconds, weights = graph.near_from, graph.near_to, graph.near_scores
     for k in sorted(range(len(weights)), key=weights.__getitem__, reverse=True):
         i, j = firsts[k], seconds[k]
         if mate[i] < 0 and mate[j] < 0:
