@@ -381,7 +381,9 @@ class Member:
             url,
             origin=Origin(origin),
             additional_headers={"Cookie": cookie},
-            compression=None,
+            # Offered as browsers offer it; the server decides (ours declines it: the
+            # command's --ws-per-message-deflate in docker-compose.yml, docs/scaling.md).
+            compression="deflate",
             proxy=None,
             ping_interval=None,  # browsers send no protocol pings; the page sends `ping` frames
             max_size=None,

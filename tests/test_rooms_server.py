@@ -63,6 +63,17 @@ def test_a_large_frame_gets_an_error_and_a_huge_one_closes_the_connection(
         assert closed.value.rcvd is None or closed.value.rcvd.code == 1009
 
 
+def test_compression_offered_like_a_browser_is_declined(asgi_server: str) -> None:
+    """A room's frames go out as the same bytes to every socket; compressing them would cost
+    a deflate per socket and its state (docs/benchmarks.md: 80 KiB against 30 KiB per idle
+    socket). websockets' client offers permessage-deflate, as browsers do."""
+    with _open(asgi_server) as socket:
+        assert socket.response is not None
+        assert "Sec-WebSocket-Extensions" not in socket.response.headers
+        socket.send(json.dumps({"type": "ping"}))
+        assert _next(socket, "pong") == {"type": "pong"}
+
+
 def _next_within(socket: ClientConnection, kind: str, seconds: float) -> dict[str, object]:
     deadline = time.monotonic() + seconds
     while True:
