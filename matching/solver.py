@@ -243,13 +243,13 @@ class _Problem:
         self.language_bits = [sum(1 << k for k in numbers) for numbers in self.languages]
         # Identical weeks share a number and one mask.
         weeks: dict[tuple[tuple[int, int], ...], int] = {}
-        self.week = [weeks.setdefault(c.hours, len(weeks)) for c in self.members]
+        week_numbers = [weeks.setdefault(c.hours, len(weeks)) for c in self.members]
         week_masks = [_hours_mask(hours) for hours in weeks]
-        self.hours = [week_masks[number] for number in self.week]
+        self.hours = [week_masks[number] for number in week_numbers]
         self.weeks = len(weeks)
-        # What the hot path reads of a partner, in flat arrays rather than lists of int
-        # objects: at 100,000 members, each list read was a cache miss.
-        self.week = array("i", self.week)
+        # Small per-member numbers the hot path reads, as flat arrays (4 bytes or 1 a member
+        # rather than a pointer to an int object).
+        self.week = array("i", week_numbers)
         self.week_overlaps = _overlap_table(week_masks) if self.weeks <= WEEK_TABLE_LIMIT else None
         self.interests = [c.interests for c in self.members]
         # Interests as bits, for the hot path: only those two or more members hold (one
