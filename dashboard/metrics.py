@@ -1,8 +1,10 @@
-"""What the staff dashboard counts: plain functions, each one or two aggregate queries that the
+"""What the staff dashboard counts: plain functions. Members, opt-in, room use, events and the
+newsletter come from the period's stored days (dashboard.models.DailyFigures, counted by
+dashboard.daily); rounds and focus sessions are one or two aggregate queries that the
 database answers, however many members there are. docs/dashboard.md says exactly what each
 number means.
 
-Periods end now and reach back a whole number of days. Days, weeks, weekdays and hours are the
+Periods are whole days up to now, today included. Days, weeks, weekdays and hours are the
 community's (settings.TIME_ZONE), not UTC's nor the viewer's.
 """
 
