@@ -8,6 +8,7 @@ SITE_URL. Every variable is listed in the README.
 """
 
 import email.utils
+import sys
 import urllib.parse
 from datetime import timedelta
 from pathlib import Path
@@ -39,9 +40,13 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# daphne's runserver serves HTTP and WebSockets through the ASGI application (`make run`).
+# Its app loads Twisted, 0.3 s and several MiB in every process that sets Django up, so it is
+# installed for that command only: uvicorn, Celery and every other command do without it.
+DEVELOPMENT_SERVER = sys.argv[1:2] == ["runserver"]
+
 INSTALLED_APPS = [
-    # daphne first: its runserver serves HTTP and WebSockets through the ASGI application.
-    "daphne",
+    *(["daphne"] if DEVELOPMENT_SERVER else []),  # first: its runserver replaces Django's
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

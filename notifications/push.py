@@ -40,7 +40,6 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from py_vapid import Vapid
-from pywebpush import WebPusher
 
 from members.models import User
 from notifications.models import Kind, Notification, Preference, PushSubscription, QuietHours
@@ -427,6 +426,10 @@ def _post_one(
         "endpoint": subscription.endpoint,
         "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
     }
+    # Imported here: pywebpush brings aiohttp, a fifth of a second added to every process
+    # that sets Django up (each web and worker process, each manage.py command).
+    from pywebpush import WebPusher
+
     try:
         response = WebPusher(info, requests_session=session).send(
             data, {**headers, **authorisation}, ttl=ttl, timeout=TIMEOUT
