@@ -250,7 +250,12 @@ class _Problem:
         # Small per-member numbers the hot path reads, as flat arrays (4 bytes or 1 a member
         # rather than a pointer to an int object).
         self.week = array("i", week_numbers)
-        self.week_overlaps = _overlap_table(week_masks) if self.weeks <= WEEK_TABLE_LIMIT else None
+        # Only where the pairs to weigh outnumber the table's cells (a large community):
+        # 1,024 weeks take half a second to tabulate, more than 1,000 members' pairs cost.
+        tabulate = (
+            self.weeks <= WEEK_TABLE_LIMIT and self.weeks**2 <= CANDIDATES_PER_MEMBER * self.n
+        )
+        self.week_overlaps = _overlap_table(week_masks) if tabulate else None
         self.interests = [c.interests for c in self.members]
         # Interests as bits, for the hot path: only those two or more members hold (one
         # nobody else holds is never shared), the most held first (the smallest ints).
@@ -379,24 +384,14 @@ class _Problem:
 
         Cached only for small communities: at scale the cache would outgrow the graph.
         """
-        small = self.n <= FULL_GRAPH_LIMIT
-        if small:
-            key = i * self.n + j if i < j else j * self.n + i
-            if key in self._cache:
-                return self._cache[key]
-        # `valid` and `rounds_ago` written out: the 2-opt at scale weighs a million pairs.
+        key = i * self.n + j if i < j else j * self.n + i
+        if key in self._cache:
+            return self._cache[key]
         w = None
-        if (
-            i != j
-            and self.language_bits[i] & self.language_bits[j]
-            and j not in self.blocked.get(i, ())
-        ):
-            ids = self.ids
-            ago = self.history.get((ids[i], ids[j]) if i < j else (ids[j], ids[i]))
-            w = self.fresh_score(i, j)
-            if ago is not None:
-                w -= REPEAT_PENALTY * (1 + 1 / max(1, ago))
-        if small:
+        if self.valid(i, j):
+            ago = self.rounds_ago(i, j)
+            w = self.fresh_score(i, j) - (0.0 if ago is None else REPEAT_PENALTY * (1 + 1 / ago))
+        if self.n <= FULL_GRAPH_LIMIT:
             self._cache[key] = w
         return w
 
@@ -451,6 +446,9 @@ class _Graph:
         self.near_from = array("i")
         self.near_to = array("i")
         self.near_scores = array("f")
+        # The greedy step is their only reader: pairs added after it (for whoever sampling
+        # left out) are neither listed nor scored here.
+        self.listing = True
         self._complete: set[int] = set()
 
     def add(self, i: int, j: int) -> None:
@@ -493,9 +491,10 @@ class _Graph:
             else:
                 near[i].append(j)
                 near[j].append(i)
-                self.near_from.append(i)
-                self.near_to.append(j)
-                self.near_scores.append(score(i, j, overlap))
+                if self.listing:
+                    self.near_from.append(i)
+                    self.near_to.append(j)
+                    self.near_scores.append(score(i, j, overlap))
 
     def add_all_valid_pairs(self, i: int) -> None:
         """Every valid pair of i, so i's fate does not depend on sampling."""
@@ -638,6 +637,7 @@ def _greedy(problem: _Problem, graph: _Graph) -> list[int]:
         i, j = firsts[k], seconds[k]
         if mate[i] < 0 and mate[j] < 0:
             mate[i], mate[j] = j, i
+    graph.listing = False
     return mate
 
 

@@ -115,11 +115,13 @@ MUTANTS = [
     Mutant(
         "greedy on every stranger",
         "rule 4: strangers with a common hour first",
-        "    firsts, seconds, overlaps = graph.near_from, graph.near_to, graph.near_overlaps\n",
+        "    firsts, seconds, weights = graph.near_from, graph.near_to, graph.near_scores\n",
         "    apart = [(i, j) for i in range(problem.n) for j in graph.apart[i] if i < j]\n"
         "    firsts = graph.near_from + array('i', [i for i, _ in apart])\n"
         "    seconds = graph.near_to + array('i', [j for _, j in apart])\n"
-        "    overlaps = graph.near_overlaps + array('H', [0] * len(apart))\n",
+        "    weights = graph.near_scores + array(\n"
+        "        'f', [problem.fresh_score(i, j, 0) for i, j in apart]\n"
+        "    )\n",
     ),
     Mutant(
         "trio fairness ignored",
