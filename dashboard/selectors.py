@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 
 from dashboard import charts, metrics
 from dashboard.charts import Chart, Series
+from dashboard.daily import midnight
 from dashboard.models import DailyFigures
 from dashboard.services import daily_figures_refresh
 from matching.apps import COMMUNITY_SLUG
@@ -369,7 +370,7 @@ STALE_AFTER = timedelta(minutes=10)
 
 def stored_days(period: metrics.Period) -> list[DailyFigures]:
     """The period's stored days, oldest first and today last: counted now first when one is
-    missing or today's count is older than STALE_AFTER."""
+    missing, was last counted before it ended, or today's count is older than STALE_AFTER."""
     zone = metrics.community_zone()
     first = period.start.astimezone(zone).date()
     today = period.end.astimezone(zone).date()
@@ -378,13 +379,20 @@ def stored_days(period: metrics.Period) -> list[DailyFigures]:
         return list(DailyFigures.objects.filter(day__gte=first, day__lte=today).order_by("day"))
 
     days = read()
-    if len(days) == (today - first).days + 1 and days[-1].computed_at >= period.end - STALE_AFTER:
+    # A past day last counted before it ended (beat was down then) is counted again.
+    unfinished = {
+        stored.day
+        for stored in days
+        if stored.day < today and stored.computed_at < midnight(stored.day + timedelta(days=1))
+    }
+    fresh = days and days[-1].day == today and days[-1].computed_at >= period.end - STALE_AFTER
+    if len(days) == (today - first).days + 1 and fresh and not unfinished:
         return days
     missing = {first + timedelta(days=n) for n in range((today - first).days + 1)} - {
         stored.day for stored in days
     }
     # Yesterday too: its last count may have come before its last events ended.
-    oldest = min(missing | {today - timedelta(days=1)})
+    oldest = min(missing | unfinished | {today - timedelta(days=1)})
     daily_figures_refresh(now=period.end, days=(today - oldest).days + 1)
     return read()
 

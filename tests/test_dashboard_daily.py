@@ -9,7 +9,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from dashboard.metrics import Period
 from dashboard.models import DailyFigures
+from dashboard.selectors import stored_days
 from dashboard.services import daily_figures_refresh
 from dashboard.tasks import daily_figures_tick
 from events.models import Event
@@ -142,3 +144,21 @@ def test_a_count_takes_as_many_queries_for_a_year_as_for_two_days(
         counts.append(len(captured))
 
     assert counts[0] == counts[1]
+
+
+def test_a_day_counted_before_it_ended_is_counted_again_by_the_page(
+    history: dict[str, Any],
+) -> None:
+    """No beat for three days: the page's visit on the 18th at 13:00 left that day half
+    counted, and the next visit, three days later, counts it again whole."""
+    period = Period.ending(NOW, days=30)
+    stored_days(period)
+    late = NOW + timedelta(hours=8)  # 21:00 in Madrid, after the count
+    UserFactory.create(date_joined=late)
+
+    later = NOW + timedelta(days=3)
+    with time_machine.travel(later, tick=False):
+        days = stored_days(Period.ending(later, days=30))
+
+    assert {d.day.isoformat(): d.joined for d in days}["2026-03-18"] == 3
+    assert days[-1].members == 4
