@@ -24,11 +24,10 @@ from datetime import datetime
 from datetime import time as clock
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
@@ -43,6 +42,9 @@ from py_vapid import Vapid
 
 from members.models import User
 from notifications.models import Kind, Notification, Preference, PushSubscription, QuietHours
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
@@ -412,7 +414,7 @@ def _authorisations(
 
 
 def _post_one(
-    session: requests.Session,
+    session: "requests.Session",
     subscription: PushSubscription,
     authorisation: dict[str, str] | None,
     data: bytes,
@@ -426,8 +428,7 @@ def _post_one(
         "endpoint": subscription.endpoint,
         "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
     }
-    # Imported here: pywebpush brings aiohttp, a fifth of a second added to every process
-    # that sets Django up (each web and worker process, each manage.py command).
+    import requests
     from pywebpush import WebPusher
 
     try:
@@ -470,6 +471,12 @@ def deliver(
         return outcome
     data = json.dumps(payload).encode()
     authorisations = _authorisations(key, devices)
+    # Imported when sending, here and in `_post_one`: requests and pywebpush (which brings
+    # aiohttp) added a quarter of a second to every process that sets Django up (each web
+    # and worker process, each manage.py command), most of which never push.
+    import requests
+    from pywebpush import WebPusher  # noqa: F401  (a broken install fails here, once)
+
     with requests.Session() as session:
         adapter = requests.adapters.HTTPAdapter(pool_maxsize=PARALLEL)
         session.mount("https://", adapter)
