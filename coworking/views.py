@@ -10,7 +10,7 @@ from coworking.home import coffee_partners, events_next
 from coworking.onboarding import onboarding_checklist
 from members.models import User
 from rooms.models import Room
-from rooms.presence import present_by_room
+from rooms.presence import present_glance
 
 # Avatars on the dashboard's rooms card; the count says how many more there are.
 DASHBOARD_AVATARS = 6
@@ -24,8 +24,10 @@ def home(request: HttpRequest) -> HttpResponse:
         user: User = request.user  # type: ignore[assignment]
         # The card links to the cafeteria by its slug: nothing else of the room is shown.
         cafeteria = Room.objects.filter(kind=Room.Kind.CAFETERIA).only("slug").first()
-        in_cafeteria = (
-            present_by_room(viewer=user, rooms=[cafeteria])[cafeteria.pk] if cafeteria else []
+        in_cafeteria, faces = (
+            present_glance(viewer=user, room=cafeteria, faces=DASHBOARD_AVATARS)
+            if cafeteria
+            else (0, [])
         )
         return render(
             request,
@@ -33,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
             {
                 "cafeteria": cafeteria,
                 "in_cafeteria": in_cafeteria,
-                "cafeteria_faces": in_cafeteria[:DASHBOARD_AVATARS],
+                "cafeteria_faces": faces,
                 "coffee_partners": coffee_partners(user=user),
                 "next_events": events_next(limit=DASHBOARD_EVENTS),
                 "checklist": onboarding_checklist(user=user),

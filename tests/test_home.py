@@ -131,6 +131,39 @@ def test_the_rooms_card_counts_who_is_in_the_cafeteria_as_the_viewer_may_see(
 
 
 @pytest.mark.django_db
+def test_the_rooms_card_shows_the_first_six_by_name_and_counts_each_member_once(
+    client: Client,
+) -> None:
+    cafeteria = cafeteria_get()
+    # Names as members see them: the display name, else the full name, else the email.
+    people = [
+        UserFactory.create(display_name=name)
+        for name in ("zoe", "Yago", "Xenia", "Wendy", "Víctor", "Úrsula", "Tomás")
+    ]
+    people.append(UserFactory.create(display_name="", first_name="Ana", last_name="Zamora"))
+    people.append(UserFactory.create(display_name="", email="bea@example.com"))
+    for k, person in enumerate(people):
+        Presence.objects.create(room=cafeteria, user=person, channel_name=f"c-{k}")
+    # A second tab: still one person.
+    Presence.objects.create(room=cafeteria, user=people[0], channel_name="c-zoe-2")
+    viewer = UserFactory.create()
+    client.force_login(viewer)
+
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "9 people in the cafeteria" in page
+    faces = page.split('class="plain room-faces"')[1].split("</ul>")[0]
+    # In alphabetical order, accents aside ("Úrsula" comes before "Víctor", not after "zoe").
+    places = [
+        faces.index(f"<span>{name}</span>")
+        for name in ("Ana Zamora", "bea", "Tomás", "Úrsula", "Víctor", "Wendy")
+    ]
+    assert places == sorted(places)
+    for hidden in ("Xenia", "Yago", "zoe"):
+        assert f"<span>{hidden}</span>" not in faces
+
+
+@pytest.mark.django_db
 def test_the_rooms_card_speaks_of_one_person_in_the_singular(client: Client) -> None:
     alice = UserFactory.create()
     Presence.objects.create(room=cafeteria_get(), user=alice, channel_name="c-alice")

@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import platform
 from datetime import timedelta
 from typing import Any
 
@@ -50,12 +49,3 @@ async def test_a_failed_sweep_is_logged_and_the_next_round_still_runs(
     failures = [r for r in caplog.records if r.name == "rooms.liveness" and r.exc_info]
     assert len(failures) == 1
     assert failures[0].levelno == logging.ERROR
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
-def test_the_allocator_can_give_memory_back_on_this_system() -> None:
-    """The sweep's trim after a crowd arrives (core.memory) reaches glibc here, as in the
-    production image (Debian's Python); elsewhere it does nothing."""
-    from core.memory import release_free_memory
-
-    assert release_free_memory() is True
