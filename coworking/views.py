@@ -10,7 +10,7 @@ from coworking.home import coffee_partners, events_next
 from coworking.onboarding import onboarding_checklist
 from members.models import User
 from rooms.models import Room
-from rooms.presence import present_glance
+from rooms.presence import Glance, present_glances
 
 # Avatars on the dashboard's rooms card; the count says how many more there are.
 DASHBOARD_AVATARS = 6
@@ -24,18 +24,17 @@ def home(request: HttpRequest) -> HttpResponse:
         user: User = request.user  # type: ignore[assignment]
         # The card links to the cafeteria by its slug: nothing else of the room is shown.
         cafeteria = Room.objects.filter(kind=Room.Kind.CAFETERIA).only("slug").first()
-        in_cafeteria, faces = (
-            present_glance(viewer=user, room=cafeteria, faces=DASHBOARD_AVATARS)
+        glance = (
+            present_glances(viewer=user, rooms=[cafeteria], faces=DASHBOARD_AVATARS)[cafeteria.pk]
             if cafeteria
-            else (0, [])
+            else Glance(0, [])
         )
         return render(
             request,
             "home/dashboard.html",
             {
                 "cafeteria": cafeteria,
-                "in_cafeteria": in_cafeteria,
-                "cafeteria_faces": faces,
+                "in_cafeteria": glance,
                 "coffee_partners": coffee_partners(user=user),
                 "next_events": events_next(limit=DASHBOARD_EVENTS),
                 "checklist": onboarding_checklist(user=user),

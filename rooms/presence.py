@@ -13,6 +13,7 @@ import heapq
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -431,28 +432,58 @@ def present_by_room(
     }
 
 
-def present_glance(
-    *, viewer: User, room: Room, faces: int, now: datetime | None = None
-) -> tuple[int, list[User]]:
-    """How many members `viewer` may see in `room` (nobody on either side of a block with
-    them), and the first `faces` of them by name, profiles loaded: a card that shows a
-    few faces and the count. Every member's home page shows the cafeteria's, so the crowd
-    is read as names only and whole rows are loaded for the faces alone (`present_by_room`
-    loads everyone: 75 ms of the page with 1,000 people inside, against 5 ms here)."""
+@dataclass(frozen=True)
+class Glance:
+    """A room at a glance: how many members are in it and the first few by name."""
+
+    count: int
+    faces: list[User]  # profiles loaded, for avatars
+
+    @property
+    def more(self) -> int:
+        """Those present beyond the faces shown."""
+        return self.count - len(self.faces)
+
+
+def present_glances(
+    *, viewer: User, rooms: Iterable[Room], faces: int, now: datetime | None = None
+) -> dict[int, Glance]:
+    """Each of `rooms` at a glance as `viewer` may see it (nobody on either side of a block
+    with them): `{room_id: Glance}`, with at most `faces` faces each. For cards on the
+    lobby and every member's home page, so the crowd is read as names only and whole rows
+    are loaded for the faces alone: loading everyone (`present_by_room`) took 75 ms of the
+    home page with 1,000 people in the cafeteria, the names 5 ms. Three queries, however
+    many rooms and people."""
+    room_ids = [room.pk for room in rooms]
     hidden = blocked_user_ids(user=viewer)
     rows = (
         _live(now=now or timezone.now())
-        .filter(room=room)
+        .filter(room_id__in=room_ids)
         .exclude(user_id__in=hidden)
         .values_list(
-            "user_id", "user__display_name", "user__first_name", "user__last_name", "user__email"
+            "room_id",
+            "user_id",
+            "user__display_name",
+            "user__first_name",
+            "user__last_name",
+            "user__email",
         )
     )
     # One entry per member, however many tabs they have open.
-    names = {user_id: normalise(User.name_of(*columns)) for user_id, *columns in rows}
-    first = heapq.nsmallest(faces, names, key=lambda pk: (names[pk], pk))
-    loaded = User.objects.select_related("profile").in_bulk(first) if first else {}
-    return len(names), [loaded[pk] for pk in first if pk in loaded]
+    names: dict[int, dict[int, str]] = {room_id: {} for room_id in room_ids}
+    for room_id, user_id, *columns in rows:
+        names[room_id][user_id] = normalise(User.name_of(*columns))
+    first = {room_id: _first_by_name(people, faces) for room_id, people in names.items()}
+    wanted = {pk for pks in first.values() for pk in pks}
+    loaded = User.objects.select_related("profile").in_bulk(wanted) if wanted else {}
+    return {
+        room_id: Glance(len(names[room_id]), [loaded[pk] for pk in pks if pk in loaded])
+        for room_id, pks in first.items()
+    }
+
+
+def _first_by_name(names: dict[int, str], count: int) -> list[int]:
+    return heapq.nsmallest(count, names, key=lambda pk: (names[pk], pk))
 
 
 def room_is_full(*, room: Room, user: User, now: datetime | None = None) -> bool:

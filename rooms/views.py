@@ -15,7 +15,7 @@ from members.services import blocked_user_ids
 from members.status import busy_until
 from rooms.forms import InviteForm, RoomForm
 from rooms.models import CafeteriaProtected, Room
-from rooms.presence import presence_snapshot, present_by_room, room_is_full
+from rooms.presence import presence_snapshot, present_by_room, present_glances, room_is_full
 from rooms.selectors import history, history_upto, rooms_open_to, rooms_recently_closed_for
 from rooms.services import (
     NotAllowed,
@@ -32,6 +32,10 @@ from rooms.services import (
 HISTORY_ON_PAGE = 50
 # How far back the lobby lists the closed rooms a member was in.
 CLOSED_ROOMS_SHOWN_FOR = timedelta(days=30)
+# Faces on a room's card in the lobby; the count says how many more are inside. A card
+# with everyone on it would be a wall of avatars in a busy cafeteria, and its page would
+# grow with the crowd.
+LOBBY_FACES = 12
 
 
 def _room_to_manage(request: HttpRequest, slug: str) -> tuple[User, Room]:
@@ -48,10 +52,10 @@ def _room_to_manage(request: HttpRequest, slug: str) -> tuple[User, Room]:
 def lobby(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     rooms = list(rooms_open_to(user=user))
-    present = present_by_room(viewer=user, rooms=rooms)
-    entries = [(room, present[room.pk]) for room in rooms]
-    # "In focus until 11:50" beside the people inside: one query (members.status).
-    people = {member.pk for members in present.values() for member in members}
+    glances = present_glances(viewer=user, rooms=rooms, faces=LOBBY_FACES)
+    entries = [(room, glances[room.pk]) for room in rooms]
+    # "In focus until 11:50" beside the faces shown: one query (members.status).
+    people = {member.pk for glance in glances.values() for member in glance.faces}
     busy = busy_until(user_ids=people, now=timezone.now())
     if request.GET.get("partial"):
         return render(request, "rooms/_room_list.html", {"entries": entries, "busy": busy})

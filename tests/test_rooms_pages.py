@@ -50,6 +50,19 @@ def test_the_lobby_lists_the_cafeteria_first_with_who_is_inside(
     assert 'src="/static/js/lobby.js"' in html
 
 
+def test_a_busy_room_s_card_shows_the_first_twelve_and_counts_the_rest(as_alice: Client) -> None:
+    meeting = RoomFactory.create(name="Design crit", slug="design-crit")
+    for k in range(14):
+        be_in(meeting, onboarded_member(f"Member {k:02d}"))
+
+    html = as_alice.get(LOBBY, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    card = html.split("Design crit")[1]
+    assert "14 people inside" in card
+    assert "<span>Member 11</span>" in card and "<span>Member 12</span>" not in card
+    assert "and 2 more" in card
+
+
 def test_the_partial_is_just_the_list(as_alice: Client) -> None:
     RoomFactory.create(name="Design crit")
     html = as_alice.get(LOBBY, {"partial": "1"}).content.decode()
