@@ -672,13 +672,16 @@ def test_small_tables_keep_the_rules_at_every_pair_of_a_table(
     assert _placed(result) == _most_placed(_valid_graph(members, blocked, history, False))
 
 
-def test_small_tables_join_strangers_before_pairs_that_met() -> None:
+# Several seeds: with some, the pairs happen to be joined right before any table is
+# improved, and a solver that never improves them passes.
+@pytest.mark.parametrize("seed", range(1, 6))
+def test_small_tables_join_strangers_before_pairs_that_met(seed: int) -> None:
     """Eight members in pairs that never met: the tables of four are made so that no two
     at a table met before, although other tables of four were possible."""
     members = [_member(i) for i in range(1, 9)]
     history = {(1, 3): 1, (2, 4): 1, (5, 7): 1, (6, 8): 1, (1, 4): 2, (5, 8): 2}
 
-    result = solve(members, history=history, table_size=4, settings=Settings(seed=1))
+    result = solve(members, history=history, table_size=4, settings=Settings(seed=seed))
 
     assert [len(group.members) for group in result.groups] == [4, 4]
     assert not [pair for pair in _pairs(result) if _met(*pair, history)]
