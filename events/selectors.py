@@ -30,7 +30,6 @@ from rooms.selectors import messages_between
 from rooms.services import RoomAccessDenied
 
 
-
 def _going_count() -> Coalesce:
     """How many are going to the row's event, counted per listed row: PostgreSQL runs it
     for the rows a page keeps, after the sort and the limit (a join with every RSVP,
