@@ -148,7 +148,7 @@ def test_the_host_goes_to_their_event_in_one_of_its_seats(
             "time_zone": "America/Mexico_City",
             "capacity": "2",
             "room": "new",
-            "host": str(alice.pk),
+            "host": alice.email,
         },
     )
     event = Event.objects.get()

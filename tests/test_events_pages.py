@@ -437,7 +437,7 @@ def staff_event(**overrides: str) -> dict[str, str]:
 
 def test_only_staff_may_organise_events(as_alice: Client, alice: User) -> None:
     assert as_alice.get(NEW).status_code == 403
-    response = post(as_alice, NEW, {**staff_event(), "host": str(alice.pk)})
+    response = post(as_alice, NEW, {**staff_event(), "host": alice.email})
     assert response.status_code == 403
     assert not Event.objects.exists()
     assert "Organise an event" not in page_of(as_alice, LIST)
@@ -448,10 +448,10 @@ def test_staff_organise_a_talk_in_a_room_of_its_own(
 ) -> None:
     logged_in(client, staff)
     html = page_of(client, NEW)
-    assert f'<option value="{staff.pk}" selected>' in html
+    assert f'name="host" value="{staff.email}"' in html
     assert '<option value="Europe/Madrid" selected>' in html
 
-    response = post(client, NEW, {**staff_event(), "host": str(alice.pk)})
+    response = post(client, NEW, {**staff_event(), "host": alice.email})
 
     event = Event.objects.get()
     assert response["Location"] == f"/events/{event.pk}/"
@@ -464,9 +464,23 @@ def test_staff_organise_a_talk_in_a_room_of_its_own(
     assert event.room.kind == Room.Kind.PERMANENT and event.room.name == "Pricing your work"
 
 
+def test_a_host_is_named_by_email_and_an_unknown_one_is_refused(
+    client: Client, staff: User, alice: User
+) -> None:
+    logged_in(client, staff)
+
+    response = post(client, NEW, {**staff_event(), "host": "nadie@example.com"})
+
+    assert response.status_code == 400
+    assert "No active member has this email address." in response.content.decode()
+    assert not Event.objects.exists()
+    post(client, NEW, {**staff_event(), "host": alice.email.upper()})
+    assert Event.objects.get().host == alice
+
+
 def test_staff_may_hold_an_event_in_the_cafeteria(client: Client, staff: User) -> None:
     logged_in(client, staff)
-    post(client, NEW, {**staff_event(room="cafeteria", capacity=""), "host": str(staff.pk)})
+    post(client, NEW, {**staff_event(room="cafeteria", capacity=""), "host": staff.email})
 
     event = Event.objects.get()
     assert event.room == cafeteria_get() and event.capacity is None
@@ -489,7 +503,7 @@ def test_bad_staff_events_are_shown_again_with_errors_and_values(
     client: Client, staff: User, overrides: dict[str, str], error: str
 ) -> None:
     logged_in(client, staff)
-    response = post(client, NEW, {**staff_event(**overrides), "host": str(staff.pk)})
+    response = post(client, NEW, {**staff_event(**overrides), "host": staff.email})
 
     assert response.status_code == 400
     html = response.content.decode()
