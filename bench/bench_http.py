@@ -29,6 +29,28 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 CLIENTS = 8
 REQUESTS_PER_CLIENT = sized(150, 10)
 TIME_LIMIT = 60.0
+# The same member's `/` and the lobby again with this many members in the cafeteria: a page
+# must not grow with the crowd it shows a glance of.
+CROWD = sized(1_000, 50)
+# Their presence rows stay live for the run (a real socket touches its row every 10 s).
+CROWD_SCRIPT = """
+from datetime import timedelta
+from django.utils import timezone
+from members.models import Profile, User
+from rooms.models import Presence
+from rooms.services import cafeteria_get
+count = {count}
+users = User.objects.bulk_create(
+    User(email=f"crowd{{k}}@bench.example", display_name=f"Crowd {{k:04d}}") for k in range(count)
+)
+Profile.objects.bulk_create(Profile(user=user) for user in users)
+live = timezone.now() + timedelta(hours=1)
+cafeteria = cafeteria_get()
+Presence.objects.bulk_create(
+    Presence(room=cafeteria, user=user, channel_name=f"crowd-{{user.pk}}", heartbeat_at=live)
+    for user in users
+)
+"""
 
 
 def _env(static_root: str, port: int) -> dict[str, str]:
@@ -79,6 +101,17 @@ def _member_cookie(base: str) -> str:
     opener.open(request, timeout=10).read()
     session = next(cookie.value for cookie in jar if cookie.name == "sessionid")
     return f"sessionid={session}"
+
+
+def _crowd(env: dict[str, str]) -> None:
+    """`CROWD` members in the cafeteria, through the site's own models."""
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", CROWD_SCRIPT.format(count=CROWD)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def _load(url: str, cookie: str = "") -> tuple[list[float], int, float]:
@@ -146,12 +179,17 @@ def run() -> str:
             member = _member_cookie(base)
             rows = []
             rates: dict[str, float] = {}
-            for label, path, cookie in (
+            pages = [
                 ("`/__hello__/` (yardstick)", "/__hello__/", ""),
                 ("`/`, a visitor", "/", ""),
                 ("`/`, a member", "/", member),
                 ("`/healthz`", "/healthz", ""),
-            ):
+                (f"`/`, a member, {CROWD:,} in the cafeteria", "/", member),
+                (f"`/rooms/`, a member, {CROWD:,} in the cafeteria", "/rooms/", member),
+            ]
+            for label, path, cookie in pages:
+                if label == pages[4][0]:
+                    _crowd(env)
                 latencies, errors, wall = _load(f"{base}{path}", cookie)
                 latencies.sort()
                 p95 = latencies[int(len(latencies) * 0.95) - 1]
@@ -171,7 +209,9 @@ def run() -> str:
                 server.kill()
     return "\n".join(
         [
-            f"{CLIENTS} concurrent loopback clients, {REQUESTS_PER_CLIENT} requests each.\n",
+            f"{CLIENTS} concurrent loopback clients, {REQUESTS_PER_CLIENT} requests each. The "
+            f"last two rows: the demo plus {CROWD:,} members in the cafeteria (live presence "
+            "rows), which the home page and the lobby show at a glance.\n",
             "| page | requests | req/s | median ms | p95 ms | errors |",
             "|---|---|---|---|---|---|",
             *rows,
