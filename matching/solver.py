@@ -40,13 +40,11 @@ is bounded by counts, never by the clock, so a slower machine does not change th
 
 from __future__ import annotations
 
-import gc
 import math
 import random
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from types import MappingProxyType
@@ -158,34 +156,6 @@ def solve(
     """
     if table_size not in (2, 4):
         raise ValueError(f"table size {table_size} is not 2 or 4")
-    with _collector_paused():
-        return _solve(candidates, blocked, history, trio_counts, priority, table_size, settings)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off for the solve. The solve allocates millions of lists,
-    tuples and floats, next to none in a cycle, and each of the collector's passes over the oldest
-    objects walks them all again, with the caller's history: 2-4 % of a solve at 100,000
-    members. What it frees is freed by reference counting alone."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _solve(
-    candidates: Sequence[Candidate],
-    blocked: Collection[tuple[int, int]],
-    history: Mapping[tuple[int, int], int],
-    trio_counts: Mapping[int, int],
-    priority: Collection[int],
-    table_size: int,
-    settings: Settings,
-) -> Result:
     problem = _Problem(candidates, blocked, history, trio_counts, priority, settings)
     graph = _candidate_graph(problem)
     mate = _greedy(problem, graph)
@@ -321,7 +291,6 @@ class _Problem:
                 self.speakers.setdefault(language, []).append(i)
         self.has_partner = [self._has_partner(i) for i in range(self.n)]
         self._cache: dict[int, float | None] = {}
-        self.fresh_score = _fresh_scorer(self)
 
     def _has_partner(self, i: int) -> bool:
         """Whether any valid pair of i exists: linear in the community overall, since a
@@ -381,6 +350,35 @@ class _Problem:
             0.0 if ago is None else -REPEAT_PENALTY * (1 + 1 / ago),
         )
 
+    def fresh_score(self, i: int, j: int, overlap: int | None = None) -> float:
+        """`sum(parts(i, j))` for a pair that never met: the hot path, written out flat.
+        `overlap`: their common working minutes, when already counted."""
+        if overlap is None:
+            table = self.week_overlaps
+            if table is None:
+                overlap = (self.hours[i] & self.hours[j]).bit_count()
+            else:
+                overlap = table[self.week[i] * self.weeks + self.week[j]]
+        if overlap:
+            score = self.overlap_unit * (
+                overlap if overlap < FULL_HOURS_MINUTES else FULL_HOURS_MINUTES
+            )
+        else:
+            score = -APART_PENALTY
+        shared = (self.interest_bits[i] & self.interest_bits[j]).bit_count()
+        if shared:
+            score += (
+                self.interest_weight
+                * shared
+                / (self.interest_counts[i] + self.interest_counts[j] - shared)
+            )
+        if self.role[i] & self.seeks[j]:
+            score += self.mentoring_weight
+        # `_noise(self.seed, a, b)` written out: the hot path.
+        a, b = self.ids[i], self.ids[j]
+        noise = ((hash((a + b, a * b, self.seed)) & _MASK64) >> 11) / 9007199254740992.0
+        return score + self.randomness * noise
+
     def weight(self, i: int, j: int) -> float | None:
         """The pair's score (penalties included), or None when the pair is not valid.
 
@@ -396,56 +394,6 @@ class _Problem:
         if self.n <= FULL_GRAPH_LIMIT:
             self._cache[key] = w
         return w
-
-
-def _fresh_scorer(problem: _Problem) -> Callable[..., float]:
-    """`fresh_score(i, j, overlap)`: `sum(problem.parts(i, j))` for a pair that never met,
-    `overlap` their common working minutes when already counted (else None). The hot path
-    (1.4 million pairs at 100,000 members), written out flat, with what it reads bound
-    once as the closure's own names: reading each from the problem, a dozen attribute
-    lookups a pair, took a tenth of the candidate graph's time."""
-    table, weeks, week, hours = (
-        problem.week_overlaps,
-        problem.weeks,
-        problem.week,
-        problem.hours,
-    )
-    overlap_unit, interest_weight, mentoring_weight, randomness, seed = (
-        problem.overlap_unit,
-        problem.interest_weight,
-        problem.mentoring_weight,
-        problem.randomness,
-        problem.seed,
-    )
-    bits, counts, role, seeks, ids = (
-        problem.interest_bits,
-        problem.interest_counts,
-        problem.role,
-        problem.seeks,
-        problem.ids,
-    )
-
-    def fresh_score(i: int, j: int, overlap: int | None = None) -> float:
-        if overlap is None:
-            if table is None:
-                overlap = (hours[i] & hours[j]).bit_count()
-            else:
-                overlap = table[week[i] * weeks + week[j]]
-        if overlap:
-            score = overlap_unit * (overlap if overlap < FULL_HOURS_MINUTES else FULL_HOURS_MINUTES)
-        else:
-            score = -APART_PENALTY
-        shared = (bits[i] & bits[j]).bit_count()
-        if shared:
-            score += interest_weight * shared / (counts[i] + counts[j] - shared)
-        if role[i] & seeks[j]:
-            score += mentoring_weight
-        # `_noise(seed, a, b)` written out.
-        a, b = ids[i], ids[j]
-        noise = ((hash((a + b, a * b, seed)) & _MASK64) >> 11) / 9007199254740992.0
-        return score + randomness * noise
-
-    return fresh_score
 
 
 def _hours_mask(hours: tuple[tuple[int, int], ...]) -> int:
@@ -473,7 +421,7 @@ def _noise(seed: int, a: int, b: int) -> float:
     Python's hash of a tuple of ints (xxHash's mixing, and never salted: only strings and
     bytes are). A seeded generator per pair costs many times more, and a multiply-xorshift on
     Python's big ints took 1 µs a pair, 2 s of a solve at 100,000 members. Written out again
-    in `_fresh_scorer`."""
+    in `_Problem.fresh_score`."""
     return ((hash((a + b, a * b, seed)) & _MASK64) >> 11) / 9007199254740992.0  # 2**53
 
 

@@ -2,7 +2,6 @@
 computed with networkx on small instances; determinism; and the score against the exact
 maximum-weight matching on a few communities of 200 members."""
 
-import gc
 import random
 from collections.abc import Iterable
 from itertools import combinations
@@ -686,23 +685,6 @@ def test_small_tables_join_strangers_before_pairs_that_met(seed: int) -> None:
 
     assert [len(group.members) for group in result.groups] == [4, 4]
     assert not [pair for pair in _pairs(result) if _met(*pair, history)]
-
-
-def test_a_solve_leaves_the_cycle_collector_as_it_found_it() -> None:
-    """The collector is off while the solve runs, then as it was: on stays on, and off
-    (the caller's choice) stays off."""
-    members = [_member(i) for i in range(1, 5)]
-    assert gc.isenabled()
-
-    solve(members, settings=Settings(seed=1))
-
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        solve(members, settings=Settings(seed=1))
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
 
 
 def test_a_table_size_other_than_two_or_four_is_refused() -> None:
