@@ -449,16 +449,16 @@ def present_glances(
     *, viewer: User, rooms: Iterable[Room], faces: int, now: datetime | None = None
 ) -> dict[int, Glance]:
     """Each of `rooms` at a glance as `viewer` may see it (nobody on either side of a block
-    with them): `{room_id: Glance}`, with at most `faces` faces each. For cards on the
-    lobby and every member's home page, so the crowd is read as names only and whole rows
-    are loaded for the faces alone: loading everyone (`present_by_room`) took 75 ms of the
-    home page with 1,000 people in the cafeteria, the names 5 ms. Three queries, however
-    many rooms and people."""
+    with them, no closed account): `{room_id: Glance}`, with at most `faces` faces each.
+    Three queries, however many rooms and people."""
+    # For cards on the lobby and every member's home page: the crowd is read as names only
+    # and whole rows are loaded for the faces alone. Loading everyone (`present_by_room`)
+    # took 75 ms of the home page with 1,000 people in the cafeteria, the names 5 ms.
     room_ids = [room.pk for room in rooms]
     hidden = blocked_user_ids(user=viewer)
     rows = (
         _live(now=now or timezone.now())
-        .filter(room_id__in=room_ids)
+        .filter(room_id__in=room_ids, user__deleted_at__isnull=True)
         .exclude(user_id__in=hidden)
         .values_list(
             "room_id",

@@ -164,6 +164,19 @@ def test_the_rooms_card_shows_the_first_six_by_name_and_counts_each_member_once(
 
 
 @pytest.mark.django_db
+def test_the_rooms_card_leaves_out_a_closed_account_whose_row_is_left_over(
+    client: Client,
+) -> None:
+    gone = UserFactory.create(display_name="Ana Ida", deleted_at=datetime.now(UTC))
+    Presence.objects.create(room=cafeteria_get(), user=gone, channel_name="c-gone")
+    client.force_login(UserFactory.create())
+
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "0 people in the cafeteria" in page and "Former member" not in page
+
+
+@pytest.mark.django_db
 def test_the_rooms_card_speaks_of_one_person_in_the_singular(client: Client) -> None:
     alice = UserFactory.create()
     Presence.objects.create(room=cafeteria_get(), user=alice, channel_name="c-alice")
@@ -252,12 +265,14 @@ def test_a_members_home_takes_a_fixed_number_of_queries(
     client: Client, alice: User, bob: User, django_assert_max_num_queries: Any
 ) -> None:
     _pair(alice, bob)
+    Presence.objects.create(room=cafeteria_get(), user=bob, channel_name="c-bob")
     client.force_login(alice)
     client.get("/")  # The session's activity is noted on the first page (see below).
 
-    # The user; the cafeteria, the viewer's blocks and who is there; the pair; the events;
-    # the first steps; the header's two counters. The session comes from the cache.
-    with django_assert_max_num_queries(9):
+    # The user; the cafeteria, the viewer's blocks, the names of who is there and the
+    # faces shown; the pair; the events; the first steps; the header's two counters. The
+    # session comes from the cache.
+    with django_assert_max_num_queries(10):
         page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "Bob Bravo" in page

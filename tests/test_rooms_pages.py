@@ -73,7 +73,12 @@ def test_the_partial_is_just_the_list(as_alice: Client) -> None:
 def test_blocked_members_are_not_shown_inside(as_alice: Client, alice: User, bob: User) -> None:
     Block.objects.create(blocker=bob, blocked=alice)
     be_in(cafeteria_get(), bob)
-    assert "Bob Bravo" not in as_alice.get(LOBBY).content.decode()
+    be_in(cafeteria_get(), onboarded_member("Carla Cano"))
+
+    html = as_alice.get(LOBBY, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Bob Bravo" not in html and "Carla Cano" in html
+    assert "1 person inside" in html
 
 
 def test_a_private_room_is_hidden_from_outsiders_and_refused(as_alice: Client, alice: User) -> None:
