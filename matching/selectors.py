@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -411,19 +411,32 @@ class LeftOut:
 def left_out(*, entry: Unmatched) -> LeftOut:
     """The reason for an Unmatched entry: who else was in its round, and what they spoke."""
     round_ = entry.round
-    others = {
-        *GroupMember.objects.filter(round=round_).values_list("user_id", flat=True),
-        *Unmatched.objects.filter(round=round_).values_list("user_id", flat=True),
-    } - {entry.user_id}
+    # Counted in the database: a round holds up to the whole community (100,000 ids),
+    # and this runs once for each member left out.
+    others = (
+        GroupMember.objects.filter(round=round_)
+        .order_by()
+        .values("user_id")
+        .union(
+            Unmatched.objects.filter(round=round_)
+            .exclude(user_id=entry.user_id)
+            .order_by()
+            .values("user_id")
+        )
+    )
     Spoken = Profile.languages.through
     mine = set(
         Spoken.objects.filter(profile__user_id=entry.user_id).values_list("language_id", flat=True)
     )
-    counts = Counter(
-        Spoken.objects.filter(profile__user_id__in=others).values_list("language_id", flat=True)
+    spoken = (
+        Spoken.objects.filter(profile__user_id__in=others)
+        .order_by()
+        .values("language_id")
+        .annotate(speakers=Count("*"))
     )
+    counts = Counter({row["language_id"]: row["speakers"] for row in spoken})
     labels = dict(Language.Code.choices)
-    if not others:
+    if not others.exists():
         reason = "alone"
     elif not mine & set(counts):
         reason = "language"
