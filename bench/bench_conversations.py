@@ -454,8 +454,8 @@ def _worker() -> str:
         before_load = os.getloadavg()[0]
         series = {key: _Series() for key in labels}
         for user in sample:
-            entries = _measure(series["list"], partial(conversations_of, user=user))
-            listed.append(len(entries))
+            listing = _measure(series["list"], partial(conversations_of, user=user))
+            listed.append(len(listing.entries))
         for user in sample:
             _measure(series["unread"], partial(unread_total, user=user))
         for _ in range(LONG_RUNS):

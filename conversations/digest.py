@@ -9,7 +9,7 @@ from notifications.digest import LIST_LIMIT, digest_section_register
 
 def unread_conversations(user: User, now: datetime) -> list[ConversationEntry]:
     """The member's conversations with messages they have not read, latest first."""
-    return [entry for entry in conversations_of(user=user) if entry.unread][:LIST_LIMIT]
+    return [entry for entry in conversations_of(user=user).entries if entry.unread][:LIST_LIMIT]
 
 
 def register() -> None:

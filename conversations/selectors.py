@@ -4,7 +4,7 @@ the other member of a direct conversation."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
@@ -38,31 +38,53 @@ class ConversationEntry:
         return ", ".join(user.name for user in self.others)
 
 
-def conversations_of(*, user: User) -> list[ConversationEntry]:
-    """The member's conversations, latest activity first, in three queries however many."""
+# Conversations a page of the list shows; older ones are a link away. Each coffee round
+# adds one, so a member's list grows all the time.
+LIST_PAGE = 30
+
+
+@dataclass(frozen=True)
+class ConversationList:
+    entries: list[ConversationEntry]
+    older: str  # where the next page starts (`conversations_of`'s `before`), "" on the last
+
+
+def conversations_of(*, user: User, before: str = "", limit: int | None = None) -> ConversationList:
+    """The member's conversations, latest activity first (the last message, or the start
+    for one without any), in three queries however many: all of them, or `limit` from
+    where `before` says (the `older` of the page before; anything else: the first page)."""
     hidden = blocked_user_ids(user=user)
     latest = (
         Message.objects.filter(conversation=OuterRef("conversation"))
         .exclude(author_id__in=hidden)
         .order_by("-id")
     )
-    seats = list(
+    seats = (
         Participant.objects.filter(user=user)
         .select_related("conversation")
         .annotate(
+            activity=Coalesce("conversation__last_message_at", "conversation__created_at"),
             unread=Coalesce(_unread_of_seat(user=user, hidden=hidden), 0),
             last_text=Subquery(latest.values("text")[:1]),
         )
-        .order_by(
-            F("conversation__last_message_at").desc(nulls_last=True),
-            "-conversation__created_at",
-        )
+        .order_by("-activity", "-conversation_id")
     )
+    start = _list_cursor_read(before)
+    if start is not None:
+        activity, conversation_id = start
+        seats = seats.filter(
+            Q(activity__lt=activity) | Q(activity=activity, conversation_id__lt=conversation_id)
+        )
+    page = list(seats if limit is None else seats[: limit + 1])
+    older = ""
+    if limit is not None and len(page) > limit:
+        page = page[:limit]
+        older = _list_cursor(page[-1])
     others = _others_by_conversation(
-        conversation_ids=[seat.conversation_id for seat in seats], user=user
+        conversation_ids=[seat.conversation_id for seat in page], user=user
     )
     entries = []
-    for seat in seats:
+    for seat in page:
         people = others.get(seat.conversation_id, [])
         direct = seat.conversation.kind == Conversation.Kind.DIRECT
         if direct and any(person.pk in hidden for person in people):
@@ -70,7 +92,22 @@ def conversations_of(*, user: User) -> list[ConversationEntry]:
         entries.append(
             ConversationEntry(seat.conversation, people, seat.unread, seat.last_text or "")
         )
-    return entries
+    return ConversationList(entries, older)
+
+
+_CURSOR_TIME = "%Y%m%dT%H%M%S.%f"
+
+
+def _list_cursor(seat: Any) -> str:
+    return f"{seat.activity.astimezone(UTC).strftime(_CURSOR_TIME)}-{seat.conversation_id}"
+
+
+def _list_cursor_read(cursor: str) -> tuple[datetime, int] | None:
+    moment, _, conversation_id = cursor.partition("-")
+    try:
+        return datetime.strptime(moment, _CURSOR_TIME).replace(tzinfo=UTC), int(conversation_id)
+    except ValueError:
+        return None
 
 
 def _others_by_conversation(

@@ -23,11 +23,20 @@ from rooms.reactions import REACTIONS
 @login_required
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
-    entries = selectors.conversations_of(user=request.user)  # type: ignore[arg-type]
-    # "In focus until 11:50" beside the people: one query for the list (members.status).
-    people = {other.pk for entry in entries for other in entry.others}
+    before = request.GET.get("before", "")[:100]
+    listing = selectors.conversations_of(
+        user=request.user,  # type: ignore[arg-type]
+        before=before,
+        limit=selectors.LIST_PAGE,
+    )
+    # "In focus until 11:50" beside the people: one query for the page (members.status).
+    people = {other.pk for entry in listing.entries for other in entry.others}
     busy = busy_until(user_ids=people, now=timezone.now())
-    return render(request, "conversations/list.html", {"entries": entries, "busy": busy})
+    return render(
+        request,
+        "conversations/list.html",
+        {"entries": listing.entries, "older": listing.older, "later": bool(before), "busy": busy},
+    )
 
 
 @login_required

@@ -11,6 +11,7 @@ import time_machine
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from conversations import selectors
 from conversations.models import Conversation, Message, Participant
 from conversations.selectors import unread_total
 from conversations.services import (
@@ -184,6 +185,37 @@ def test_the_list_takes_the_same_queries_for_one_conversation_or_many(
     with django_assert_max_num_queries(len(few.captured_queries)):
         listed = anas.get("/messages/").content.decode()
     assert listed.count("1 unread message") == 10
+
+
+def test_the_list_comes_a_page_at_a_time_latest_activity_first(monkeypatch: Any) -> None:
+    monkeypatch.setattr(selectors, "LIST_PAGE", 2)
+    ana = member("Ana Arias")
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    names = ["Uno", "Dos", "Tres", "Cuatro"]
+    for minutes, name in enumerate(names):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            other = member(f"{name} Persona")
+            conversation = direct_conversation_start(starter=other, other=ana)
+            message_post(conversation=conversation, author=other, text=name, client_id=uuid.uuid4())
+    # A conversation without messages yet counts from its start: the latest here.
+    with time_machine.travel(start + timedelta(minutes=10), tick=False):
+        direct_conversation_start(starter=member("Cinco Persona"), other=ana)
+    anas = signed_in(ana)
+
+    shown, before = [], ""
+    for _ in range(3):
+        page = anas.get("/messages/", {"before": before}, HTTP_ACCEPT_LANGUAGE="en")
+        html = page.content.decode()
+        shown.append(re.findall(r"<h2><a [^>]*>(\w+) Persona</a></h2>", html))
+        older = re.search(r'href="/messages/\?before=([^"]+)" rel="next"', html)
+        before = older.group(1) if older else ""
+        assert ('href="/messages/">Newer</a>' in html) == (len(shown) > 1)
+
+    assert shown == [["Cinco", "Cuatro"], ["Tres", "Dos"], ["Uno"]]
+    assert before == ""
+    # A cursor that is not one of ours shows the first page.
+    bogus = anas.get("/messages/", {"before": "yesterday-1"}).content.decode()
+    assert re.findall(r"<h2><a [^>]*>(\w+) Persona</a></h2>", bogus) == ["Cinco", "Cuatro"]
 
 
 def test_export_carries_what_they_wrote_and_deletion_keeps_it_for_the_others() -> None:

@@ -152,7 +152,7 @@ def test_a_fresh_demo_is_alive_around_now(django_capture_on_commit_callbacks: An
     assert Notification.objects.filter(user=member, read_at__isnull=False).exists()
 
     # Their messages: a coffee partner, a colleague waiting for an answer, a small group.
-    entries = conversations_of(user=member)
+    entries = conversations_of(user=member).entries
     assert len(entries) == 3 and sum(entry.unread for entry in entries) == 2
     assert any(entry.name == "Club de lectura remoto" for entry in entries)
 
