@@ -36,7 +36,8 @@ STAND_IN_PUSH_MANAGER = (Path(__file__).parent / "push_stand_in.js").read_text()
 
 NOTIFICATIONS_SHOWN = """async () => {
   const registration = await navigator.serviceWorker.ready;
-  for (let tries = 0; tries < 100; tries++) {
+  // Up to 15 s: on a loaded machine the worker may first have to start (it once took over 5).
+  for (let tries = 0; tries < 300; tries++) {
     const shown = await registration.getNotifications();
     if (shown.length) {
       return shown.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
