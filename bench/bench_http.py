@@ -179,25 +179,29 @@ def run() -> str:
             member = _member_cookie(base)
             rows = []
             rates: dict[str, float] = {}
-            pages = [
+            quiet = [
                 ("`/__hello__/` (yardstick)", "/__hello__/", ""),
                 ("`/`, a visitor", "/", ""),
                 ("`/`, a member", "/", member),
                 ("`/healthz`", "/healthz", ""),
+            ]
+            crowded = [
                 (f"`/`, a member, {CROWD:,} in the cafeteria", "/", member),
                 (f"`/rooms/`, a member, {CROWD:,} in the cafeteria", "/rooms/", member),
             ]
-            for label, path, cookie in pages:
-                if label == pages[4][0]:
+            for crowd, pages in ((False, quiet), (True, crowded)):
+                if crowd:
                     _crowd(env)
-                latencies, errors, wall = _load(f"{base}{path}", cookie)
-                latencies.sort()
-                p95 = latencies[int(len(latencies) * 0.95) - 1]
-                rates[label] = len(latencies) / wall
-                rows.append(
-                    f"| {label} | {len(latencies)} | {rates[label]:.0f} | "
-                    f"{statistics.median(latencies) * 1000:.1f} | {p95 * 1000:.1f} | {errors} |"
-                )
+                for label, path, cookie in pages:
+                    latencies, errors, wall = _load(f"{base}{path}", cookie)
+                    latencies.sort()
+                    p95 = latencies[int(len(latencies) * 0.95) - 1]
+                    rates[label] = len(latencies) / wall
+                    rows.append(
+                        f"| {label} | {len(latencies)} | {rates[label]:.0f} | "
+                        f"{statistics.median(latencies) * 1000:.1f} | {p95 * 1000:.1f} | "
+                        f"{errors} |"
+                    )
             hello = rates["`/__hello__/` (yardstick)"]
             ratio = rates["`/`, a member"] / hello
             rss = _rss_mib(server.pid)
