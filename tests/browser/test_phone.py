@@ -193,6 +193,9 @@ def test_the_menu_button_opens_and_closes_the_navigation_by_touch_and_keyboard(
     members_link.tap()
     expect(page).to_have_url(re.compile(r"/members/$"))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # The URL changes when the new page starts to arrive; the menu's script runs once the
+    # document is parsed, and a key pressed before that would do nothing.
+    page.wait_for_load_state("domcontentloaded")
     # A new page starts with the menu closed.
     expect(menu_button(page)).to_have_attribute("aria-expanded", "false")
 
