@@ -1,6 +1,6 @@
 import zoneinfo
 from collections.abc import Iterable
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -105,14 +105,22 @@ class User(AbstractUser):
 
     @property
     def name(self) -> str:
-        if self.deleted_at:
-            return str(_("Former member"))
-        return self.name_of(self.display_name, self.first_name, self.last_name, self.email)
+        return self.name_of(
+            self.display_name, self.first_name, self.last_name, self.email, self.deleted_at
+        )
 
     @staticmethod
-    def name_of(display_name: str, first_name: str, last_name: str, email: str) -> str:
-        """`name` from the columns it is made of (not for closed accounts), for lists that
-        read those columns rather than whole rows."""
+    def name_of(
+        display_name: str,
+        first_name: str,
+        last_name: str,
+        email: str,
+        deleted_at: datetime | None = None,
+    ) -> str:
+        """`name` from the columns it is made of, for lists that read those columns rather
+        than whole rows."""
+        if deleted_at:
+            return str(_("Former member"))
         return display_name or f"{first_name} {last_name}".strip() or email.split("@")[0]
 
     @property
