@@ -66,28 +66,27 @@ def _enter_now(
     row = presence.presence_add(room=room, user=user, channel_name=channel_name)
     latest = history_on_arrival(room=room, hidden=blocked, limit=PAGE_SIZE)
     muted = participation.is_muted() and participation.muted_until
-    return None, {
-        "room": room,
-        "blocked": blocked,
-        "hello": {
-            "type": "hello",
-            "v": PROTOCOL_VERSION,
-            "room": {"id": room.pk, "slug": room.slug, "name": room.title},
-            "you": {
-                "id": user.pk,
-                "name": user.name,
-                "status": row.status,
-                "staff": user.is_staff,
-                "muted_until": muted.isoformat() if muted else None,
-            },
-            # Shared with the other arrivals of the last moment (a crowd coming back after
-            # a restart): this socket joins the room's group at once to hear what changed.
-            "presence": presence.presence_snapshot_shared(
-                room=room, viewer=user, own=row, hidden=blocked
-            ),
-            "history": [broadcast.message_data(m, blocked) for m in reversed(latest)],
+    # Shared with the other arrivals of the last moment (a crowd coming back after a
+    # restart), its JSON included: this socket joins the room's group at once to hear what
+    # changed.
+    present = presence.presence_snapshot_shared(room=room, viewer=user, own=row, hidden=blocked)
+    hello = {
+        "type": "hello",
+        "v": PROTOCOL_VERSION,
+        "room": {"id": room.pk, "slug": room.slug, "name": room.title},
+        "you": {
+            "id": user.pk,
+            "name": user.name,
+            "status": row.status,
+            "staff": user.is_staff,
+            "muted_until": muted.isoformat() if muted else None,
         },
+        "history": [broadcast.message_data(m, blocked) for m in reversed(latest)],
     }
+    # Written here, on the arrival's thread, rather than by the event loop that every
+    # socket of the process shares.
+    text = f'{broadcast.encode(hello)[:-1]},"presence":{present.text}}}'
+    return None, {"room": room, "blocked": blocked, "hello": text}
 
 
 _enter = database_sync_to_async(_enter_now, thread_sensitive=False, executor=_arrivals)
@@ -133,7 +132,7 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
         await self.join_group(broadcast.user_group(user.pk))
         await self.accept()
         self.blocked = joined["blocked"]
-        await self.send_json(joined["hello"])
+        await self.send_text(joined["hello"])
         broadcast.presence_mark(room_id=room.pk, user_id=user.pk)
 
     async def disconnect(self, code: int) -> None:

@@ -10,6 +10,7 @@ rows of a process that died stop being touched and `presence_prune` deletes them
 
 import bisect
 import heapq
+import json
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -335,41 +336,64 @@ def _by_name(member: dict[str, Any]) -> tuple[str, int]:
 # reading: a socket that got the reading joins the room's group within the other half
 # second and hears it. Keep it well under the batch delay.
 SHARED_SNAPSHOT_SECONDS = 0.5
-# {room_id: (time.monotonic() when read, entries by name)}. A list is never changed once
-# stored, only replaced, so a reader may hold on to it.
-_shared: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+
+
+def _encode(entry: dict[str, Any]) -> str:
+    # As rooms.broadcast.encode writes frames (which imports this module).
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """A room's presence as read at `at` (`time.monotonic()`): the entries by name, and each
+    entry's JSON text by member id, written once for all the arrivals sharing the reading
+    (encoding a 3,000-member list for each `hello` took a fifth of the event loop's time
+    in a crowd's arrival). Never changed once stored, only replaced: a reader may hold on
+    to it."""
+
+    at: float
+    entries: list[dict[str, Any]]
+    texts: dict[int, str]
+
+    def with_entry(self, entry: dict[str, Any]) -> "_Reading":
+        entries = [each for each in self.entries if each["id"] != entry["id"]]
+        bisect.insort(entries, entry, key=_by_name)
+        return _Reading(self.at, entries, {**self.texts, entry["id"]: _encode(entry)})
+
+
+# {room_id: its latest reading}.
+_shared: dict[int, _Reading] = {}
 # Arrivals run on several threads (rooms.consumers.ARRIVAL_THREADS).
 _shared_lock = threading.Lock()
 
 
-def _shared_reading(*, room_id: int, own_channel: str) -> tuple[float, list[dict[str, Any]]]:
+def _shared_reading(*, room_id: int, own_channel: str) -> _Reading:
     read_at = time.monotonic()
     cached = _shared.get(room_id)
-    if cached is not None and read_at - cached[0] < SHARED_SNAPSHOT_SECONDS:
+    if cached is not None and read_at - cached.at < SHARED_SNAPSHOT_SECONDS:
         return cached
     # Without the reader's own row, not committed yet: nobody else may be shown an arrival
     # whose transaction could still fail. It joins the reading once committed (below).
     entries = _room_entries(room_id=room_id, now=timezone.now(), exclude_channel=own_channel)
+    reading = _Reading(read_at, entries, {entry["id"]: _encode(entry) for entry in entries})
     with _shared_lock:
         if len(_shared) > 1000:  # rooms come and go: forget the stale ones
-            for key, (at, _entries) in list(_shared.items()):
-                if read_at - at >= SHARED_SNAPSHOT_SECONDS:
+            for key, stale in list(_shared.items()):
+                if read_at - stale.at >= SHARED_SNAPSHOT_SECONDS:
                     del _shared[key]
-        _shared[room_id] = (read_at, entries)
-    return read_at, entries
+        _shared[room_id] = reading
+    return reading
 
 
 def _shared_add(*, room_id: int, read_at: float, entry: dict[str, Any]) -> None:
     """An arrival sharing the reading `read_at` is committed: later ones see it too."""
     with _shared_lock:
         cached = _shared.get(room_id)
-        if cached is None or cached[0] != read_at:
+        if cached is None or cached.at != read_at:
             # A newer reading has it already, or was taken on another thread before this
             # commit: then the arrival's batched announcement reaches its readers.
             return
-        entries = [each for each in cached[1] if each["id"] != entry["id"]]
-        bisect.insort(entries, entry, key=_by_name)
-        _shared[room_id] = (read_at, entries)
+        _shared[room_id] = cached.with_entry(entry)
 
 
 def presence_snapshot(
@@ -387,17 +411,26 @@ def presence_snapshot(
     return [entry for entry in entries if entry["id"] not in hidden]
 
 
+@dataclass(frozen=True)
+class SharedSnapshot:
+    """What `hello` says of the room's presence: the entries, and the same list as JSON."""
+
+    entries: list[dict[str, Any]]
+    text: str
+
+
 def presence_snapshot_shared(
     *, room: Room, viewer: User, own: Presence, hidden: set[int]
-) -> list[dict[str, Any]]:
+) -> SharedSnapshot:
     """`presence_snapshot` for a socket's `hello` (`hidden`: the viewer's blocks, either
     way), from a reading of the room shared with the arrivals of the last
     `SHARED_SNAPSHOT_SECONDS` in this process. The socket must join the room's group right
     after, to hear the changes made since the reading (see `SHARED_SNAPSHOT_SECONDS`).
     `own` is the viewer's new presence row: the viewer always sees themselves."""
-    read_at, shared = _shared_reading(room_id=room.pk, own_channel=own.channel_name)
-    entries = [entry for entry in shared if entry["id"] not in hidden]
-    if not any(entry["id"] == viewer.pk for entry in shared):
+    reading = _shared_reading(room_id=room.pk, own_channel=own.channel_name)
+    entries = [entry for entry in reading.entries if entry["id"] not in hidden]
+    own_text = ""
+    if viewer.pk not in reading.texts:
         own_entry = {
             "id": viewer.pk,
             "name": viewer.name,
@@ -406,10 +439,13 @@ def presence_snapshot_shared(
             "table": None,
         }
         bisect.insort(entries, own_entry, key=_by_name)
+        own_text = _encode(own_entry)
         transaction.on_commit(
-            partial(_shared_add, room_id=room.pk, read_at=read_at, entry=own_entry)
+            partial(_shared_add, room_id=room.pk, read_at=reading.at, entry=own_entry)
         )
-    return entries
+    # Every entry is the reading's but the viewer's own, when new.
+    text = ",".join(reading.texts.get(entry["id"], own_text) for entry in entries)
+    return SharedSnapshot(entries, f"[{text}]")
 
 
 def present_by_room(

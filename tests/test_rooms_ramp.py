@@ -2,6 +2,7 @@
 presence, and nobody sees more, or less, than they should."""
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -34,9 +35,12 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
 def arrive(place: Room, user: User, hidden: set[int] | None = None) -> list[dict[str, Any]]:
     """What a socket's `_enter` does: its presence row, then its `hello`'s list."""
     row = presence.presence_add(room=place, user=user, channel_name=f"test!{user.pk}")
-    return presence.presence_snapshot_shared(
+    seen = presence.presence_snapshot_shared(
         room=place, viewer=user, own=row, hidden=hidden or set()
     )
+    # What the socket sends is the same list, written once for the arrivals sharing it.
+    assert json.loads(seen.text) == seen.entries
+    return seen.entries
 
 
 def ids(entries: list[dict[str, Any]]) -> list[int]:
@@ -66,7 +70,7 @@ def test_arrivals_within_the_window_share_one_reading_of_the_room(
     with django_assert_num_queries(0):
         seen_by_cleo = presence.presence_snapshot_shared(
             room=place, viewer=cleo, own=row, hidden=set()
-        )
+        ).entries
 
     assert ids(seen_by_cleo) == [ana.pk, ben.pk, cleo.pk]
     clock.value += presence.SHARED_SNAPSHOT_SECONDS
@@ -92,7 +96,7 @@ def test_a_member_on_either_side_of_a_block_is_hidden_from_a_shared_reading(
         viewer=ana,
         own=presence.presence_add(room=place, user=ana, channel_name="test!ana-2"),
         hidden={cleo.pk},
-    )
+    ).entries
 
     assert ids(seen_by_cleo) == [ben.pk, cleo.pk, dora.pk]
     assert ids(seen_by_ana) == [ana.pk, ben.pk, dora.pk]
@@ -246,4 +250,4 @@ def test_an_arrival_reads_and_writes_in_a_fixed_handful_of_queries(
         with django_assert_max_num_queries(13):
             refusal, joined = _enter.func(place.slug, user, channel, kinds)
         assert refusal is None and joined is not None
-        assert len(joined["hello"]["history"]) == 50
+        assert len(json.loads(joined["hello"])["history"]) == 50
