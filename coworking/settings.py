@@ -569,9 +569,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"quiet_sockets": {"()": "core.logs.QuietSockets"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # uvicorn's own logger (its handlers are uvicorn's): no line per socket.
+        "uvicorn.error": {"filters": ["quiet_sockets"]},
+    },
 }
 
 # Web Push (notifications/push.py, docs/webapp.md). The VAPID private key signs every push;

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from members.models import User
@@ -142,3 +142,31 @@ def test_a_client_gone_with_frames_still_queued_leaves_no_traceback_and_no_prese
     with log.open() as output:
         output.seek(logged_before)
         assert "Traceback" not in output.read()
+
+
+def test_the_server_logs_no_line_per_socket_but_still_logs_refusals(
+    asgi_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A deploy brings every socket back at once: a line each for opening and closing
+    them would be most of what the server writes (core/logs.py)."""
+    log = server_log(tmp_path_factory, "live-server")
+    logged_before = log.stat().st_size
+    with _open(asgi_server) as socket:
+        socket.send(json.dumps({"type": "ping"}))
+        assert _next(socket, "pong") == {"type": "pong"}
+    refused_path = "/ws/rooms/no-such-room-for-the-log/"
+    with pytest.raises(InvalidStatus), _open(asgi_server, path=refused_path):
+        pass
+
+    deadline = time.monotonic() + 5
+    while True:
+        with log.open() as output:
+            output.seek(logged_before)
+            logged = output.read()
+        if refused_path in logged or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert refused_path in logged
+    assert "connection open" not in logged
+    assert "connection closed" not in logged
+    assert "[accepted]" not in logged
