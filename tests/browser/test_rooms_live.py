@@ -1,5 +1,6 @@
 """Two members meet in the cafeteria and chat live."""
 
+import contextlib
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -9,10 +10,12 @@ from typing import Literal
 import pytest
 from django.db import transaction
 from playwright.sync_api import Page, WebSocketRoute, expect
+from websockets.sync.client import connect
 
 from rooms import broadcast
 from rooms.models import CAFETERIA_SLUG, Message, Room, message_seq_next
 from tests.browser.network import FlakyNetwork
+from tests.conftest import signed_in_cookies
 from tests.factories import PASSWORD, MessageFactory, onboarded_member
 
 pytestmark = pytest.mark.browser
@@ -54,6 +57,44 @@ def test_two_members_see_each_other_and_chat_live(
     expect(first.locator("#messages li").last).to_contain_text("Hola, <b>Ana</b>")
     expect(second.locator("#messages li").last).to_contain_text("delivered")
     assert first.locator("#messages b").count() == 0
+
+
+def test_the_presence_list_keeps_the_server_s_order_as_people_come_and_go(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """By name without accents or case, as `hello` lists them: each arrival finds its place
+    (by halves, not by reading the whole list, for a crowd of thousands)."""
+    room = cafeteria()
+    marta = onboarded_member("Marta Mora", email="marta@example.com")
+    names = ["Zoe Zamora", "Úrsula Ugarte", "ana Alba", "Beto Blanco", "Álvaro Abad"]
+    members = [
+        onboarded_member(name, email=f"member{n}@example.com") for n, name in enumerate(names)
+    ]
+    page = new_page()
+    login(page, asgi_server, marta.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+    with contextlib.ExitStack() as stack:
+        sockets = {}
+        for member in members:
+            session = signed_in_cookies(asgi_server, member.email, PASSWORD)["sessionid"]
+            sockets[member.display_name] = stack.enter_context(
+                connect(
+                    asgi_server.replace("http", "ws") + f"/ws/rooms/{room.slug}/",
+                    additional_headers={"Origin": asgi_server, "Cookie": f"sessionid={session}"},
+                    max_size=None,
+                    open_timeout=10,
+                )
+            )
+        presence = page.locator("#presence .presence-name")
+        expect(presence).to_have_text(
+            ["Álvaro Abad", "ana Alba", "Beto Blanco", "Marta Mora", "Úrsula Ugarte", "Zoe Zamora"]
+        )
+        sockets["Beto Blanco"].close()
+        expect(presence).to_have_text(
+            ["Álvaro Abad", "ana Alba", "Marta Mora", "Úrsula Ugarte", "Zoe Zamora"]
+        )
 
 
 def test_room_pages_pass_axe(

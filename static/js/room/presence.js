@@ -1,20 +1,48 @@
 // Who is here: the presence list (kept in name order, as the server orders it), each
 // member's status and, in the cafeteria, table; and my own status picker.
 
-import { element, fill, lang, setTime } from "./dom.js";
+import { element, fill, setTime } from "./dom.js";
 import { isCafeteria, live, send } from "./live.js";
 import { moderationTools } from "./moderation.js";
 
 const presenceList = document.getElementById("presence");
 const statusSelect = document.getElementById("my-status");
 const tableOf = new Map(); // user id -> the table they sit at here, or null
+// user id -> their item in the list: a crowd of thousands is looked up, not searched.
+const itemOf = new Map();
 
 function statusLabel(value) {
   return statusSelect.querySelector(`option[value="${value}"]`)?.textContent || value;
 }
 
 function presenceItem(id) {
-  return presenceList.querySelector(`li[data-user-id="${id}"]`);
+  return itemOf.get(Number(id));
+}
+
+// The server's order (rooms.presence, members.search.normalise): by name in lower case and
+// without accents, then by id, so that "Úrsula" comes before "Zoe".
+function sortKey(name) {
+  return name.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "");
+}
+
+function keyOf(item) {
+  item.dataset.sortKey ??= sortKey(item.querySelector(".presence-name").textContent);
+  return item.dataset.sortKey;
+}
+
+// The item a new entry goes before (null: the end), found by halves in the ordered list.
+function placeFor(key, id) {
+  const items = presenceList.children;
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    const other = items[middle];
+    const otherKey = keyOf(other);
+    if (otherKey < key || (otherKey === key && Number(other.dataset.userId) < id)) low = middle + 1;
+    else high = middle;
+  }
+  return items[low] || null;
 }
 
 function buildPresenceItem(member) {
@@ -40,14 +68,17 @@ function upsertMember(member) {
     member = { ...member, status: statusSelect.dataset.current };
   }
   let item = presenceItem(member.id);
-  if (!item) {
+  const key = sortKey(member.name);
+  if (item && keyOf(item) !== key) {
+    // Renamed: their place in the list moves.
+    item.remove();
+    item.dataset.sortKey = key;
+    presenceList.insertBefore(item, placeFor(key, member.id));
+  } else if (!item) {
     item = buildPresenceItem(member);
-    // By name, as the server orders its lists.
-    const key = member.name.toLocaleLowerCase(lang);
-    const after = [...presenceList.children].find(
-      (other) => other.querySelector(".presence-name").textContent.toLocaleLowerCase(lang) > key,
-    );
-    presenceList.insertBefore(item, after || null);
+    item.dataset.sortKey = key;
+    itemOf.set(member.id, item);
+    presenceList.insertBefore(item, placeFor(key, member.id));
   }
   item.dataset.status = member.status;
   item.querySelector(".presence-name").textContent = member.name;
@@ -75,6 +106,7 @@ function removeMember(id) {
   tableOf.delete(Number(id));
   const item = presenceItem(id);
   if (!item) return;
+  itemOf.delete(Number(id));
   if (item.contains(document.activeElement)) presenceList.focus();
   item.remove();
 }
@@ -164,6 +196,8 @@ export function presenceEnded() {
 }
 
 export function setUpPresence() {
+  // The list the server rendered with the page, until `hello` replaces it.
+  for (const item of presenceList.children) itemOf.set(Number(item.dataset.userId), item);
   statusSelect.addEventListener("change", () => changeStatus(statusSelect.value));
   presenceList.tabIndex = -1;
 }
