@@ -47,10 +47,6 @@ export function startRoomPage(part) {
       part.connected?.();
       chatConnected(frame.history);
     },
-    "presence.snapshot": (frame) => {
-      replacePresence(frame.members);
-      part.presenceChanged?.();
-    },
     "presence.update": (frame) => {
       updatePresence(frame);
       part.presenceChanged?.();
