@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from rooms import fanout
 from rooms.calls import Departure
 from rooms.models import Message
 from rooms.presence import presence_entries
@@ -26,8 +27,12 @@ from rooms.quotes import quote_author_id, quote_data
 from rooms.reactions import reactions_summary
 
 LOBBY_GROUP = "lobby"
-# Presence changes made by this process's connections wait this long and go out together.
+# Presence changes made by this process's connections wait this long and go out together;
+# longer in a crowd (`presence_batch_delay`).
 PRESENCE_BATCH_SECONDS = 1.0
+PRESENCE_BATCH_MAX_SECONDS = 5.0
+# From this many sockets of the room in the process, the wait grows with the crowd.
+PRESENCE_CROWD = 500
 
 
 def room_group(room_id: int) -> str:
@@ -235,22 +240,39 @@ async def call_dropped(*, departure: Departure, reason: str) -> None:
 # and sends one `presence.update` for all of them. So a room hears at most one presence
 # event per second per server process, however many people come and go: with 1,000 people
 # arriving, that is a handful of events, not a million frames.
+#
+# Every process sends its own batches to every socket of the room, so each batch costs a
+# frame per socket in the whole room: with 5,000 members over two processes arriving at
+# once, those frames took more of each process than the arrivals themselves. In a crowd
+# the batches wait longer, up to `PRESENCE_BATCH_MAX_SECONDS`: in a room of thousands,
+# someone showing up in the list a few seconds after arriving goes unnoticed.
+
+
+def presence_batch_delay(local_sockets: int) -> float:
+    """How long a batch waits, by the number of this process's sockets in the room (a
+    measure of the crowd each process can take without asking anyone): 1 s up to
+    `PRESENCE_CROWD`, then growing with the crowd to the maximum at five times that."""
+    crowd = max(1.0, local_sockets / PRESENCE_CROWD)
+    return min(PRESENCE_BATCH_MAX_SECONDS, PRESENCE_BATCH_SECONDS * crowd)
+
 
 _pending: dict[int, set[int]] = {}
 _timers: dict[int, asyncio.Task[None]] = {}
 
 
 def presence_mark(*, room_id: int, user_id: int) -> None:
-    """Note that `user_id`'s presence in `room_id` changed; announced within a second."""
+    """Note that `user_id`'s presence in `room_id` changed; announced within a second (a
+    few in a crowd)."""
     _pending.setdefault(room_id, set()).add(user_id)
     timer = _timers.get(room_id)
     loop = asyncio.get_running_loop()
     if timer is None or timer.done() or timer.get_loop() is not loop:
-        _timers[room_id] = loop.create_task(_presence_flush_later(room_id))
+        delay = presence_batch_delay(fanout.local_count(room_group(room_id)))
+        _timers[room_id] = loop.create_task(_presence_flush_later(room_id, delay))
 
 
-async def _presence_flush_later(room_id: int) -> None:
-    await asyncio.sleep(PRESENCE_BATCH_SECONDS)
+async def _presence_flush_later(room_id: int, delay: float) -> None:
+    await asyncio.sleep(delay)
     # Taken before reading: a change from now on starts the next batch.
     user_ids = _pending.pop(room_id, set())
     _timers.pop(room_id, None)

@@ -96,6 +96,12 @@ async def join(layer: Any, group: str, listener: Listener, *, hold: bool) -> Non
         raise ConnectionError(f"could not hear {group}") from relay.failed
 
 
+def local_count(group: str) -> int:
+    """How many of this process's sockets (in this event loop) hear `group`."""
+    relay = _groups().get(group)
+    return len(relay.listeners) if relay is not None else 0
+
+
 async def leave(layer: Any, group: str, listener: Listener) -> None:
     """Take `listener` out of `group`; the last socket of the process unsubscribes."""
     groups = _groups()

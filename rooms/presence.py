@@ -332,7 +332,7 @@ def _by_name(member: dict[str, Any]) -> tuple[str, int]:
 # Arrivals within this many seconds of each other share one reading of the room's presence
 # (per process): 1,000 members coming back after a restart would otherwise each read all the
 # others, a quadratic ramp. It is safe because a change is announced by its batch
-# (rooms.broadcast.PRESENCE_BATCH_SECONDS, 1 s) after it was made, so after the shared
+# (rooms.broadcast.presence_batch_delay, 1 s or more) after it was made, so after the shared
 # reading: a socket that got the reading joins the room's group within the other half
 # second and hears it. Keep it well under the batch delay.
 SHARED_SNAPSHOT_SECONDS = 0.5

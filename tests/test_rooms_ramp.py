@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from members.models import User
-from rooms import presence
+from rooms import broadcast, presence
 from rooms.models import Presence, Room
 from tests.factories import BlockFactory, RoomFactory, UserFactory
 from tests.test_rooms_socket import join, member_with_session, next_of, room, send, settled
@@ -251,3 +251,11 @@ def test_an_arrival_reads_and_writes_in_a_fixed_handful_of_queries(
             refusal, joined = _enter.func(place.slug, user, channel, kinds)
         assert refusal is None and joined is not None
         assert len(json.loads(joined["hello"])["history"]) == 50
+
+
+def test_the_batch_wait_grows_with_the_crowd_up_to_a_few_seconds() -> None:
+    quiet, crowded = broadcast.PRESENCE_BATCH_SECONDS, broadcast.PRESENCE_BATCH_MAX_SECONDS
+    assert broadcast.presence_batch_delay(0) == quiet
+    assert broadcast.presence_batch_delay(broadcast.PRESENCE_CROWD) == quiet
+    assert quiet < broadcast.presence_batch_delay(2 * broadcast.PRESENCE_CROWD) < crowded
+    assert broadcast.presence_batch_delay(100_000) == crowded
