@@ -31,8 +31,10 @@ LOBBY_GROUP = "lobby"
 # longer in a crowd (`presence_batch_delay`).
 PRESENCE_BATCH_SECONDS = 1.0
 PRESENCE_BATCH_MAX_SECONDS = 5.0
-# From this many sockets of the room in the process, the wait grows with the crowd.
-PRESENCE_CROWD = 500
+# From this many sockets of the room in the process, the wait grows with the crowd. A room
+# of 1,000 keeps its second: from 500, the last of 1,000 arrivals (rooms_ramp bench) showed
+# in an observer's list a second later.
+PRESENCE_CROWD = 1000
 
 
 def room_group(room_id: int) -> str:
