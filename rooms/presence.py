@@ -331,10 +331,12 @@ def _by_name(member: dict[str, Any]) -> tuple[str, int]:
 
 # Arrivals within this many seconds of each other share one reading of the room's presence
 # (per process): 1,000 members coming back after a restart would otherwise each read all the
-# others, a quadratic ramp. It is safe because a change is announced by its batch
-# (rooms.broadcast.presence_batch_delay, 1 s or more) after it was made, so after the shared
-# reading: a socket that got the reading joins the room's group within the other half
-# second and hears it. Keep it well under the batch delay.
+# others, a quadratic ramp. A change made after the reading reaches its readers in a
+# `presence.update` batch, and the process forgets the reading as soon as it hears a batch
+# for the room (`forget_reading`, from every socket's handler): so an arrival is given a
+# reading only while no batch has gone out since it was taken, and it joins the room's
+# group right after, from when it hears the batches itself. What is left is the moment
+# between an arrival's reading and its joining, as it was without sharing.
 SHARED_SNAPSHOT_SECONDS = 0.5
 
 
@@ -383,6 +385,13 @@ def _shared_reading(*, room_id: int, own_channel: str) -> _Reading:
                     del _shared[key]
         _shared[room_id] = reading
     return reading
+
+
+def forget_reading(room_id: int) -> None:
+    """A presence batch for the room went out: the next arrival reads the room again."""
+    if room_id in _shared:  # every socket of the room calls this; the first one forgets
+        with _shared_lock:
+            _shared.pop(room_id, None)
 
 
 def _shared_add(*, room_id: int, read_at: float, entry: dict[str, Any]) -> None:

@@ -152,6 +152,37 @@ async def test_a_change_after_the_shared_reading_reaches_the_newcomer_in_the_nex
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
+async def test_an_arrival_after_a_batch_went_out_reads_the_room_again(
+    clock: SimpleNamespace,
+) -> None:
+    """The batch with a change can go out before the next arrival joins the room's group:
+    that arrival must not be given the reading from before it."""
+    _ana, ana_session = await member_with_session(display_name="Ana")
+    ben_user, ben_session = await member_with_session(display_name="Ben")
+    _cleo, cleo_session = await member_with_session(display_name="Cleo")
+    place = await room()
+    ana, _ = await join(place, ana_session)
+    ben, _ = await join(place, ben_session)
+    await settled(ana)
+    presence._shared.clear()
+
+    # A fresh reading (the clock stands still: it would be shared), then Ben's change goes
+    # out before Cleo arrives.
+    second_tab, _ = await join(place, ana_session)
+    await ben.send_json_to({"type": "presence.status", "status": "dnd"})
+    statuses: dict[int, str] = {}
+    while statuses.get(ben_user.pk) != "dnd":
+        update = await next_of(ana, "presence.update")
+        statuses |= {m["id"]: m["status"] for m in update["members"]}
+    cleo, hello = await join(place, cleo_session)
+
+    assert {m["id"]: m["status"] for m in hello["presence"]}[ben_user.pk] == "dnd"
+    for communicator in (ana, ben, second_tab, cleo):
+        await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
 async def test_a_message_stored_as_its_senders_socket_drops_still_reaches_the_room(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -34,6 +34,8 @@ class PresenceFrames(MemberSocket):
     async def presence_update(self, event: dict[str, Any]) -> None:
         """A batch from rooms.broadcast, its frame ready-encoded for everyone; re-encoded
         only for a member who blocked someone in it."""
+        assert self.room is not None
+        presence_rows.forget_reading(self.room.pk)
         members: list[dict[str, Any]] = event["members"]
         left: list[int] = event["left"]
         hidden = self.blocked
