@@ -151,9 +151,14 @@ def test_the_server_logs_no_line_per_socket_but_still_logs_refusals(
     them would be most of what the server writes (core/logs.py)."""
     log = server_log(tmp_path_factory, "live-server")
     logged_before = log.stat().st_size
-    with _open(asgi_server) as socket:
+    member = UserFactory.create()
+    with _open(asgi_server, user=member) as socket:
         socket.send(json.dumps({"type": "ping"}))
         assert _next(socket, "pong") == {"type": "pong"}
+    # The server has seen the close through (its presence row goes last), before the refusal.
+    deadline = time.monotonic() + 10
+    while Presence.objects.filter(user=member).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
     refused_path = "/ws/rooms/no-such-room-for-the-log/"
     with pytest.raises(InvalidStatus), _open(asgi_server, path=refused_path):
         pass

@@ -427,7 +427,15 @@ async def test_joins_in_a_burst_reach_the_others_as_one_batched_update() -> None
 async def test_in_a_crowd_presence_batches_wait_longer(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every process's batches reach every socket of the room: in a crowd they wait longer,
     so that thousands arriving cost each socket a frame every few seconds, not every one."""
-    monkeypatch.setattr(broadcast, "PRESENCE_BATCH_SECONDS", 0.4)
+    crowds: list[int] = []
+    delay = broadcast.presence_batch_delay
+
+    def measured(local_sockets: int) -> float:
+        crowds.append(local_sockets)
+        return delay(local_sockets)
+
+    monkeypatch.setattr(broadcast, "presence_batch_delay", measured)
+    monkeypatch.setattr(broadcast, "PRESENCE_BATCH_SECONDS", 0.2)
     monkeypatch.setattr(broadcast, "PRESENCE_CROWD", 1)  # a crowd from 2 sockets
     place = await room()
     alice, _ = await join(place, (await member_with_session())[1])
@@ -435,13 +443,14 @@ async def test_in_a_crowd_presence_batches_wait_longer(monkeypatch: pytest.Monke
     await settled(alice)
     await settled(bob)
     cleo_user, cleo_session = await member_with_session()
+    crowds.clear()
 
-    arrived = asyncio.get_running_loop().time()
     cleo, _ = await join(place, cleo_session)
     update = await next_of(alice, "presence.update")
 
-    # Three of the room's sockets in this process: three times the quiet room's wait.
-    assert asyncio.get_running_loop().time() - arrived >= 3 * 0.4 - 0.05
+    # Cleo's batch waited for a crowd of three of the room's sockets in this process.
+    assert crowds == [3]
+    assert delay(3) == pytest.approx(3 * 0.2)
     assert [m["id"] for m in update["members"]] == [cleo_user.pk]
     for communicator in (alice, bob, cleo):
         await communicator.disconnect()

@@ -20,7 +20,9 @@ function presenceItem(id) {
 }
 
 // The server's order (rooms.presence, members.search.normalise): by name in lower case and
-// without accents, then by id, so that "Úrsula" comes before "Zoe".
+// without accents, then by id, so that "Úrsula" comes before "Zoe". The same key as the
+// server's for Latin-script names; in some other scripts (and for "ß") an item may sit a
+// place or two off the server's order.
 function sortKey(name) {
   return name.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "");
 }
@@ -70,10 +72,12 @@ function upsertMember(member) {
   let item = presenceItem(member.id);
   const key = sortKey(member.name);
   if (item && keyOf(item) !== key) {
-    // Renamed: their place in the list moves.
+    // Renamed: their place in the list moves, and a focused control in it stays focused.
+    const focused = item.contains(document.activeElement) ? document.activeElement : null;
     item.remove();
     item.dataset.sortKey = key;
     presenceList.insertBefore(item, placeFor(key, member.id));
+    focused?.focus();
   } else if (!item) {
     item = buildPresenceItem(member);
     item.dataset.sortKey = key;
