@@ -119,11 +119,9 @@ def test_a_failed_arrival_is_never_shown_to_the_next_ones(clock: SimpleNamespace
     assert ids(arrive(place, cleo)) == [ana.pk, cleo.pk]
 
 
-@pytest.mark.asyncio
-@pytest.mark.django_db(transaction=True)
-async def test_a_change_after_the_shared_reading_reaches_the_newcomer_in_the_next_update(
-    clock: SimpleNamespace,
-) -> None:
+async def ana_and_ben_in_a_room_and_cleo_outside() -> SimpleNamespace:
+    """Ana and Ben connected to a room (settled, no shared reading yet); Ana's second tab,
+    a fresh reading for the arrivals that follow; Ben's status change right after it."""
     _ana, ana_session = await member_with_session(display_name="Ana")
     ben_user, ben_session = await member_with_session(display_name="Ben")
     _cleo, cleo_session = await member_with_session(display_name="Cleo")
@@ -132,21 +130,33 @@ async def test_a_change_after_the_shared_reading_reaches_the_newcomer_in_the_nex
     ben, _ = await join(place, ben_session)
     await settled(ana)
     presence._shared.clear()
-
-    # Ana's second tab takes a fresh reading; Ben changes his status right after it, and
-    # Cleo arrives within the window, so her `hello` is from that reading.
     second_tab, _ = await join(place, ana_session)
     await ben.send_json_to({"type": "presence.status", "status": "dnd"})
-    await asyncio.sleep(0.1)
-    cleo, hello = await join(place, cleo_session)
+    return SimpleNamespace(
+        place=place, ana=ana, ben=ben, second_tab=second_tab, ben_id=ben_user.pk,
+        cleo_session=cleo_session,
+    )  # fmt: skip
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_change_after_the_shared_reading_reaches_the_newcomer_in_the_next_update(
+    clock: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ben's change waits in its batch until well after Cleo has arrived.
+    monkeypatch.setattr(broadcast, "PRESENCE_BATCH_SECONDS", 3.0)
+    room_ = await ana_and_ben_in_a_room_and_cleo_outside()
+    # Cleo arrives within the window (the clock stands still), so her `hello` is from the
+    # reading Ana's second tab took, before Ben's change.
+    cleo, hello = await join(room_.place, room_.cleo_session)
     statuses = {m["id"]: m["status"] for m in hello["presence"]}
-    assert statuses[ben_user.pk] == "working"
+    assert statuses[room_.ben_id] == "working"
 
     # Cleo applies the updates as the page does; the batch with Ben's change reaches her.
     update = await next_of(cleo, "presence.update")
     statuses |= {m["id"]: m["status"] for m in update["members"]}
-    assert statuses[ben_user.pk] == "dnd"
-    for communicator in (ana, ben, second_tab, cleo):
+    assert statuses[room_.ben_id] == "dnd"
+    for communicator in (room_.ana, room_.ben, room_.second_tab, cleo):
         await communicator.disconnect()
 
 
@@ -157,27 +167,15 @@ async def test_an_arrival_after_a_batch_went_out_reads_the_room_again(
 ) -> None:
     """The batch with a change can go out before the next arrival joins the room's group:
     that arrival must not be given the reading from before it."""
-    _ana, ana_session = await member_with_session(display_name="Ana")
-    ben_user, ben_session = await member_with_session(display_name="Ben")
-    _cleo, cleo_session = await member_with_session(display_name="Cleo")
-    place = await room()
-    ana, _ = await join(place, ana_session)
-    ben, _ = await join(place, ben_session)
-    await settled(ana)
-    presence._shared.clear()
-
-    # A fresh reading (the clock stands still: it would be shared), then Ben's change goes
-    # out before Cleo arrives.
-    second_tab, _ = await join(place, ana_session)
-    await ben.send_json_to({"type": "presence.status", "status": "dnd"})
+    room_ = await ana_and_ben_in_a_room_and_cleo_outside()
     statuses: dict[int, str] = {}
-    while statuses.get(ben_user.pk) != "dnd":
-        update = await next_of(ana, "presence.update")
+    while statuses.get(room_.ben_id) != "dnd":
+        update = await next_of(room_.ana, "presence.update")
         statuses |= {m["id"]: m["status"] for m in update["members"]}
-    cleo, hello = await join(place, cleo_session)
+    cleo, hello = await join(room_.place, room_.cleo_session)
 
-    assert {m["id"]: m["status"] for m in hello["presence"]}[ben_user.pk] == "dnd"
-    for communicator in (ana, ben, second_tab, cleo):
+    assert {m["id"]: m["status"] for m in hello["presence"]}[room_.ben_id] == "dnd"
+    for communicator in (room_.ana, room_.ben, room_.second_tab, cleo):
         await communicator.disconnect()
 
 
