@@ -348,11 +348,11 @@ def _encode(entry: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class _Reading:
     """A room's presence as read at `at` (`time.monotonic()`): the entries by name, and each
-    entry's JSON text by member id, written once for all the arrivals sharing the reading
-    (encoding a 3,000-member list for each `hello` took a fifth of the event loop's time
-    in a crowd's arrival). Never changed once stored, only replaced: a reader may hold on
-    to it."""
+    entry's JSON text by member id, written once for all the arrivals sharing the reading.
+    Never changed once stored, only replaced: a reader may hold on to it."""
 
+    # Encoding a 3,000-member list for each `hello` took a fifth of the event loop's time
+    # in a crowd's arrival.
     at: float
     entries: list[dict[str, Any]]
     texts: dict[int, str]
@@ -383,12 +383,20 @@ def _shared_reading(*, room_id: int, own_channel: str) -> _Reading:
             for key, stale in list(_shared.items()):
                 if read_at - stale.at >= SHARED_SNAPSHOT_SECONDS:
                     del _shared[key]
-        _shared[room_id] = reading
+            _batch_heard.clear()
+        # A batch heard while this reading was being taken may be missing from it.
+        if _batch_heard.get(room_id, 0.0) < read_at:
+            _shared[room_id] = reading
     return reading
+
+
+# {room_id: time.monotonic() when this process last heard a presence batch for it}.
+_batch_heard: dict[int, float] = {}
 
 
 def forget_reading(room_id: int) -> None:
     """A presence batch for the room went out: the next arrival reads the room again."""
+    _batch_heard[room_id] = time.monotonic()
     if room_id in _shared:  # every socket of the room calls this; the first one forgets
         with _shared_lock:
             _shared.pop(room_id, None)

@@ -20,8 +20,10 @@ from tests.test_rooms_socket import join, member_with_session, next_of, room, se
 @pytest.fixture(autouse=True)
 def no_shared_reading() -> Iterator[None]:
     presence._shared.clear()
+    presence._batch_heard.clear()
     yield
     presence._shared.clear()
+    presence._batch_heard.clear()
 
 
 @pytest.fixture
@@ -104,6 +106,27 @@ def test_a_member_on_either_side_of_a_block_is_hidden_from_a_shared_reading(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_reading_taken_while_a_batch_went_out_is_not_shared(
+    clock: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    place = RoomFactory.create()
+    present(place, "Ana")
+    room_entries = presence._room_entries
+
+    def read_while_a_batch_goes_out(**kwargs: Any) -> list[dict[str, Any]]:
+        entries = room_entries(**kwargs)
+        # The batch of a change this reading may have missed is heard meanwhile.
+        clock.value += 0.1
+        presence.forget_reading(place.pk)
+        return entries
+
+    monkeypatch.setattr(presence, "_room_entries", read_while_a_batch_goes_out)
+    arrive(place, UserFactory.create(display_name="Ben"))
+
+    assert place.pk not in presence._shared
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_failed_arrival_is_never_shown_to_the_next_ones(clock: SimpleNamespace) -> None:
     from django.db import transaction
 
@@ -130,6 +153,7 @@ async def ana_and_ben_in_a_room_and_cleo_outside() -> SimpleNamespace:
     ben, _ = await join(place, ben_session)
     await settled(ana)
     presence._shared.clear()
+    presence._batch_heard.clear()
     second_tab, _ = await join(place, ana_session)
     await ben.send_json_to({"type": "presence.status", "status": "dnd"})
     return SimpleNamespace(
@@ -271,6 +295,7 @@ def test_an_arrival_reads_and_writes_in_a_fixed_handful_of_queries(
     BlockFactory.create(blocker=newcomer)
     _enter.func(place.slug, regular, "earlier!1", kinds)
     presence._shared.clear()
+    presence._batch_heard.clear()
 
     for user, channel in ((newcomer, "new!1"), (regular, "again!1")):
         # BEGIN, room, participation, blocks, invitation, participation write, presence
