@@ -384,8 +384,10 @@ def _shared_reading(*, room_id: int, own_channel: str) -> _Reading:
                 if read_at - stale.at >= SHARED_SNAPSHOT_SECONDS:
                     del _shared[key]
             _batch_heard.clear()
-        # A batch heard while this reading was being taken may be missing from it.
-        if _batch_heard.get(room_id, 0.0) < read_at:
+        # A batch heard while this reading was being taken may be missing from it; and a
+        # reading taken meanwhile on another thread is newer.
+        newer = _shared.get(room_id)
+        if _batch_heard.get(room_id, 0.0) < read_at and (newer is None or newer.at < read_at):
             _shared[room_id] = reading
     return reading
 
