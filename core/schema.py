@@ -5,11 +5,6 @@ from typing import Any
 from django.db import migrations
 
 
-def _without_locking(schema_editor: Any) -> dict[str, bool]:
-    # PostgreSQL builds and drops the index concurrently; SQLite has one writer anyway.
-    return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
-
-
 class AddIndexWithoutLocking(migrations.AddIndex):
     """`AddIndex` that lets writes go on while the index is built: on PostgreSQL with
     CREATE INDEX CONCURRENTLY, so the migration holding it must set `atomic = False`;
@@ -18,13 +13,16 @@ class AddIndexWithoutLocking(migrations.AddIndex):
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, **_without_locking(schema_editor))
+        self._change(app_label, schema_editor, to_state, schema_editor.add_index)
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        model = from_state.apps.get_model(app_label, self.model_name)
+        self._change(app_label, schema_editor, from_state, schema_editor.remove_index)
+
+    def _change(self, app_label: str, schema_editor: Any, state: Any, change: Any) -> None:
+        model = state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.remove_index(model, self.index, **_without_locking(schema_editor))
+            # PostgreSQL builds and drops the index concurrently; SQLite has one writer.
+            postgresql = schema_editor.connection.vendor == "postgresql"
+            change(model, self.index, **({"concurrently": True} if postgresql else {}))

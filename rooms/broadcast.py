@@ -9,7 +9,6 @@ sends them with `on_commit(...)`, after its transaction.
 
 import asyncio
 import hashlib
-import json
 from collections.abc import Callable, Collection, Coroutine
 from functools import partial
 from typing import Any
@@ -21,6 +20,7 @@ from django.db import transaction
 
 from rooms import fanout
 from rooms.calls import Departure
+from rooms.encoding import encode
 from rooms.models import Message
 from rooms.presence import presence_entries
 from rooms.quotes import quote_author_id, quote_data
@@ -49,11 +49,6 @@ def user_group(user_id: int) -> str:
 def session_digest(session_key: str) -> str:
     # Session keys are credentials; the channel layer only ever carries a digest.
     return hashlib.sha256(session_key.encode()).hexdigest()
-
-
-def encode(frame: dict[str, Any]) -> str:
-    """A frame's JSON text, made once per broadcast rather than once per socket."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
 def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, Any]:

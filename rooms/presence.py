@@ -10,7 +10,6 @@ rows of a process that died stop being touched and `presence_prune` deletes them
 
 import bisect
 import heapq
-import json
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -31,6 +30,7 @@ from django.utils.crypto import constant_time_compare
 from members.models import Block, User
 from members.search import normalise
 from members.services import blocked_user_ids
+from rooms.encoding import encode
 from rooms.models import Presence, Room, RoomParticipation
 from rooms.visits import visits_close
 
@@ -340,11 +340,6 @@ def _by_name(member: dict[str, Any]) -> tuple[str, int]:
 SHARED_SNAPSHOT_SECONDS = 0.5
 
 
-def _encode(entry: dict[str, Any]) -> str:
-    # As rooms.broadcast.encode writes frames (which imports this module).
-    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
-
-
 @dataclass(frozen=True)
 class _Reading:
     """A room's presence as read at `at` (`time.monotonic()`): the entries by name, and each
@@ -360,7 +355,7 @@ class _Reading:
     def with_entry(self, entry: dict[str, Any]) -> "_Reading":
         entries = [each for each in self.entries if each["id"] != entry["id"]]
         bisect.insort(entries, entry, key=_by_name)
-        return _Reading(self.at, entries, {**self.texts, entry["id"]: _encode(entry)})
+        return _Reading(self.at, entries, {**self.texts, entry["id"]: encode(entry)})
 
 
 # {room_id: its latest reading}.
@@ -377,7 +372,7 @@ def _shared_reading(*, room_id: int, own_channel: str) -> _Reading:
     # Without the reader's own row, not committed yet: nobody else may be shown an arrival
     # whose transaction could still fail. It joins the reading once committed (below).
     entries = _room_entries(room_id=room_id, now=timezone.now(), exclude_channel=own_channel)
-    reading = _Reading(read_at, entries, {entry["id"]: _encode(entry) for entry in entries})
+    reading = _Reading(read_at, entries, {entry["id"]: encode(entry) for entry in entries})
     with _shared_lock:
         if len(_shared) > 1000:  # rooms come and go: forget the stale ones
             for key, stale in list(_shared.items()):
@@ -458,7 +453,7 @@ def presence_snapshot_shared(
             "table": None,
         }
         bisect.insort(entries, own_entry, key=_by_name)
-        own_text = _encode(own_entry)
+        own_text = encode(own_entry)
         transaction.on_commit(
             partial(_shared_add, room_id=room.pk, read_at=reading.at, entry=own_entry)
         )
