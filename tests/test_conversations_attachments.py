@@ -22,7 +22,7 @@ from conversations.services import (
 )
 from members.privacy import account_export
 from tests.test_conversations import member, signed_in
-from tests.test_members_profile import image_bytes
+from tests.test_members_profile import image_bytes, too_many_pixels_png
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def test_any_other_file_is_kept_as_it_came_and_only_ever_downloaded(
     [
         (b"x" * (10 * 2**20 + 1), "grande.bin", "The file is too large: the limit is 10 MB."),
         (b"", "vacio.txt", "The submitted file is empty."),
-        (image_bytes("PNG", (8000, 6000)), "bomba.png", "too many pixels"),
+        (too_many_pixels_png(), "bomba.png", "too many pixels"),
     ],
 )
 def test_bad_uploads_are_refused_with_a_reason_and_the_text_stays(
