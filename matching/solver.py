@@ -351,7 +351,8 @@ class _Problem:
         )
 
     def fresh_score(self, i: int, j: int, overlap: int | None = None) -> float:
-        """`sum(parts(i, j))` for a pair that never met: the hot path, written out flat.
+        """`sum(parts(i, j))` for a pair that never met: the hot path, written out flat (and
+        again in `_Graph.add_many`; a test holds both to `parts`).
         `overlap`: their common working minutes, when already counted."""
         if overlap is None:
             table = self.week_overlaps
@@ -384,14 +385,20 @@ class _Problem:
 
         Cached only for small communities: at scale the cache would outgrow the graph.
         """
-        key = i * self.n + j if i < j else j * self.n + i
-        if key in self._cache:
-            return self._cache[key]
+        cached = self.n <= FULL_GRAPH_LIMIT
+        if cached:
+            key = i * self.n + j if i < j else j * self.n + i
+            if key in self._cache:
+                return self._cache[key]
         w = None
         if self.valid(i, j):
-            ago = self.rounds_ago(i, j)
-            w = self.fresh_score(i, j) - (0.0 if ago is None else REPEAT_PENALTY * (1 + 1 / ago))
-        if self.n <= FULL_GRAPH_LIMIT:
+            # `rounds_ago` written out: the local improvement's hot path.
+            ids = self.ids
+            ago = self.history.get((ids[i], ids[j]) if i < j else (ids[j], ids[i]))
+            w = self.fresh_score(i, j)
+            if ago is not None:
+                w -= REPEAT_PENALTY * (1 + 1 / max(1, ago))
+        if cached:
             self._cache[key] = w
         return w
 
@@ -459,19 +466,31 @@ class _Graph:
         `rounds_ago` and the common minutes written out with what they read bound once
         (the hot path at scale: about 20 partners a member)."""
         problem = self.problem
-        bits, hours, ids, history, week, table, score = (
+        bits, hours, ids, history, week, table = (
             problem.language_bits,
             problem.hours,
             problem.ids,
             problem.history,
             problem.week,
             problem.week_overlaps,
-            problem.fresh_score,
         )
         bits_i, hours_i, id_i = bits[i], hours[i], ids[i]
         row = week[i] * problem.weeks
         blocked_i = problem.blocked.get(i, ())
         near, apart, past = self.near, self.apart, self.past
+        listing = self.listing
+        # `fresh_score` written out once more, with what it reads of i and of the problem
+        # bound here: the graph scores every near pair it finds (1.4 million at 100,000
+        # members), and the call and its lookups cost about 5 % of the solve.
+        unit, seed, randomness = problem.overlap_unit, problem.seed, problem.randomness
+        interest_weight, mentoring_weight = problem.interest_weight, problem.mentoring_weight
+        interest_bits, interest_counts, seeks = (
+            problem.interest_bits,
+            problem.interest_counts,
+            problem.seeks,
+        )
+        interests_i, count_i, role_i = interest_bits[i], interest_counts[i], problem.role[i]
+        from_, to, scores = self.near_from, self.near_to, self.near_scores
         for j in partners:
             if j == i or not bits_i & bits[j] or j in blocked_i:
                 continue
@@ -491,10 +510,20 @@ class _Graph:
             else:
                 near[i].append(j)
                 near[j].append(i)
-                if self.listing:
-                    self.near_from.append(i)
-                    self.near_to.append(j)
-                    self.near_scores.append(score(i, j, overlap))
+                if listing:
+                    from_.append(i)
+                    to.append(j)
+                    weight = unit * (
+                        overlap if overlap < FULL_HOURS_MINUTES else FULL_HOURS_MINUTES
+                    )
+                    shared = (interests_i & interest_bits[j]).bit_count()
+                    if shared:
+                        weight += interest_weight * shared / (count_i + interest_counts[j] - shared)
+                    if role_i & seeks[j]:
+                        weight += mentoring_weight
+                    id_j = ids[j]
+                    noise = hash((id_i + id_j, id_i * id_j, seed)) & _MASK64
+                    scores.append(weight + randomness * ((noise >> 11) / 9007199254740992.0))
 
     def add_all_valid_pairs(self, i: int) -> None:
         """Every valid pair of i, so i's fate does not depend on sampling."""
