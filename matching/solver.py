@@ -458,9 +458,6 @@ class _Graph:
         self.listing = True
         self._complete: set[int] = set()
 
-    def add(self, i: int, j: int) -> None:
-        self.add_many(i, (j,))
-
     def add_many(self, i: int, partners: Iterable[int]) -> None:
         """Add the valid pairs of i with `partners`, each to its tier: `valid`,
         `rounds_ago` and the common minutes written out with what they read bound once
@@ -481,7 +478,7 @@ class _Graph:
         listing = self.listing
         # `fresh_score` written out once more, with what it reads of i and of the problem
         # bound here: the graph scores every near pair it finds (1.4 million at 100,000
-        # members), and the call and its lookups cost about 5 % of the solve.
+        # members), so a call and a dozen lookups per pair are worth saving.
         unit, seed, randomness = problem.overlap_unit, problem.seed, problem.randomness
         interest_weight, mentoring_weight = problem.interest_weight, problem.mentoring_weight
         interest_bits, interest_counts, seeks = (
@@ -532,10 +529,12 @@ class _Graph:
         self._complete.add(i)
         known = set(self.adjacent(i))
         known.add(i)
+        added = []
         for j in self.problem.partners(i):
             if j not in known and j not in self._complete:
                 known.add(j)
-                self.add(i, j)
+                added.append(j)
+        self.add_many(i, added)
 
     def adjacent(self, v: int) -> list[int]:
         """Every candidate partner of v, whatever the tier."""
@@ -569,8 +568,8 @@ class _Graph:
 def _candidate_graph(problem: _Problem) -> _Graph:
     graph = _Graph(problem)
     if problem.n <= FULL_GRAPH_LIMIT:
-        for i, j in combinations(range(problem.n), 2):
-            graph.add(i, j)
+        for i in range(problem.n):  # the pairs in `combinations` order, a member at a time
+            graph.add_many(i, range(i + 1, problem.n))
     else:
         _sample_candidates(problem, graph, random.Random(problem.settings.seed))
     return graph
