@@ -45,7 +45,7 @@ run: install ## Serve the site with demo data on http://127.0.0.1:8000 (HTTP and
 test: install system-deps ## Run the whole suite against PostgreSQL and Redis
 	@# Pub/sub ignores Redis database numbers: the prefix keeps runs on other databases apart.
 	@# Each worker, server and subprocess imports the whole stack: write the bytecode even where
-	@# the environment says not to (`install` compiles the libraries' on both cores at once).
+	@# the environment says not to (`install` compiles the libraries' bytecode, on every core).
 	@# Threads racing for rows wait on each other's locks holding pooled connections: on a
 	@# loaded 2-core machine the production pool timeout (10 s) failed such a test once.
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
@@ -99,6 +99,7 @@ mutants: install ## Run the solver's tests against deliberately broken solvers (
 
 clean:
 	rm -rf .venv .pycache staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .mypy_cache .ruff_cache
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 screenshots: install system-deps ## Screenshots of the main pages (desktop and phone) in docs/screenshots/
 	CHROMIUM=$(CHROMIUM) $(RUN) python docs/screenshots/make_screenshots.py

@@ -164,7 +164,7 @@ def playwright() -> Iterator[Playwright]:
 
 def write_fake_camera(path: Path) -> Path:
     """A small looping picture for the fake camera, as a Y4M file (160 × 120, 10 frames a
-    second, a moving gradient). Chromium's own fake camera draws 640 × 480 or more at 30
+    second, a moving gradient). Chromium's own fake camera draws 640 × 480 or more at 20
     frames a second (1280 × 720 for the stage), which every call encodes and decodes: the
     call, stage and focus tests' browser CPU was a sixth higher with it, on a machine the
     whole suite keeps busy."""
