@@ -171,7 +171,7 @@ def write_fake_camera(path: Path) -> Path:
     width, height, frames = 160, 120, 10
     with path.open("wb") as out:
         out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
-        grey = bytes([128]) * (width // 2 * height // 2 * 2)  # both colour planes
+        grey = bytes([128]) * ((width // 2) * (height // 2) * 2)  # both colour planes
         for frame in range(frames):
             out.write(b"FRAME\n")
             out.write(bytes((x + y + 8 * frame) % 256 for y in range(height) for x in range(width)))
