@@ -30,7 +30,9 @@ def test_the_app_is_installable_and_shows_the_offline_page_without_network(
     # The worker is active and (after it claimed the page) controls it.
     scope = page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
     assert scope == f"{asgi_server}/"
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    # A function, not an expression: Playwright evals an expression again at every poll,
+    # which the page's CSP (no 'unsafe-eval') refuses once the first check has failed.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
     session = page.context.new_cdp_session(page)
     errors = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
