@@ -2,6 +2,7 @@
 computed with networkx on small instances; determinism; and the score against the exact
 maximum-weight matching on a few communities of 200 members."""
 
+import gc
 import random
 from collections.abc import Iterable
 from itertools import combinations, pairwise
@@ -543,6 +544,23 @@ def test_it_refuses_duplicate_ids_and_hours_outside_the_week() -> None:
         solve([_member(1), _member(1)], settings=Settings(seed=1))
     with pytest.raises(ValueError, match="week"):
         solve([_member(1, hours=((10_000, 10_100),))], settings=Settings(seed=1))
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_it_leaves_the_cycle_collector_as_it_found_it_even_when_it_refuses(
+    collecting: bool,
+) -> None:
+    """The solve pauses the collector (a worker left without it would leak its cycles)."""
+    was_enabled = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        solve([_member(1), _member(2)], settings=Settings(seed=1))
+        assert gc.isenabled() is collecting
+        with pytest.raises(ValueError, match="duplicate"):
+            solve([_member(1), _member(1)], settings=Settings(seed=1))
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
 
 
 def test_it_keeps_the_rules_on_a_sampled_community() -> None:
