@@ -105,7 +105,7 @@ _MASK64 = (1 << 64) - 1
 @dataclass(frozen=True)
 class Candidate:
     id: int
-    languages: frozenset[str]  # ISO codes, e.g. {"es", "en"}
+    languages: frozenset[str]  # ISO codes, e.g. {"es", "en"}; hashed (sets worked out once)
     interests: frozenset[int]  # interest ids
     # Usual working time as [start, end) intervals in minutes since Monday 00:00 UTC, within
     # [0, 10080); an interval crossing the end of the week is split by the caller.
@@ -155,13 +155,16 @@ def solve(
     out last round). With `table_size` 4, the pairs are then joined two by two into small
     tables (rule 7). Pairs or members naming unknown ids are ignored.
     Raises ValueError on duplicate ids, hours outside the week or a table size not 2 or 4.
+    The process's cycle collector is paused while it runs (and put back as it was).
     """
     if table_size not in (2, 4):
         raise ValueError(f"table size {table_size} is not 2 or 4")
     # The solve makes millions of small lists and tuples that live until it returns: the
     # cycle collector's passes over them, and over the caller's history of a million pairs,
     # freed nothing and took 5 % of a solve at 100,000 members. The few cycles a solve leaves
-    # (`_improve_cycles`'s recursive helper) are collected once it is back on.
+    # (`_improve_cycles`'s recursive helper) are collected once it is back on, as are those a
+    # web process makes meanwhile when it solves itself (the admin's preview, the embedded
+    # scheduler): a pause of a solve's few seconds.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -246,7 +249,7 @@ class _Problem:
         # matching.services.pair_history gives; any other order is copied once into it (the
         # more recent meeting wins), so that the hot path looks a pair up once.
         self.history = history
-        if not all(starmap(lt, history)):
+        if not all(starmap(lt, history)):  # a million keys: compared in C
             normal: dict[tuple[int, int], int] = {}
             for (a, b), ago in history.items():
                 key = (a, b) if a < b else (b, a)

@@ -6,12 +6,14 @@ import gc
 import random
 from collections.abc import Iterable
 from itertools import combinations, pairwise
+from typing import Any
 
 import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import matching.solver
 from bench.bench_matching import blocks, community, upper_bound
 from matching.solver import (
     FULL_GRAPH_LIMIT,
@@ -547,14 +549,23 @@ def test_it_refuses_duplicate_ids_and_hours_outside_the_week() -> None:
 
 
 @pytest.mark.parametrize("collecting", [True, False])
-def test_it_leaves_the_cycle_collector_as_it_found_it_even_when_it_refuses(
-    collecting: bool,
+def test_it_pauses_the_cycle_collector_and_leaves_it_as_it_found_it_even_when_it_refuses(
+    collecting: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The solve pauses the collector (a worker left without it would leak its cycles)."""
+    seen = []
+
+    def solving(*args: Any) -> Result:
+        seen.append(gc.isenabled())
+        return real_solve(*args)
+
+    real_solve = matching.solver._solve
+    monkeypatch.setattr(matching.solver, "_solve", solving)
     was_enabled = gc.isenabled()
     (gc.enable if collecting else gc.disable)()
     try:
         solve([_member(1), _member(2)], settings=Settings(seed=1))
+        assert seen == [False]
         assert gc.isenabled() is collecting
         with pytest.raises(ValueError, match="duplicate"):
             solve([_member(1), _member(1)], settings=Settings(seed=1))
