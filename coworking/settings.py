@@ -146,7 +146,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
 # Behind PgBouncer in transaction mode (docs/scaling.md) a connection may change between two
 # statements: no cursor may outlive its statement (Django's `.iterator()` declares them WITH
 # HOLD otherwise), and no statement may be prepared on one server connection and run on
-# another (psycopg prepares a query it sees five times).
+# another (psycopg prepares a query it sees five times once binding is on the server; Django
+# binds on the client, which prepares none, and server binding made a member's home page no
+# faster: docs/benchmarks.md, "HTTP pages").
 if env.bool("DB_BEHIND_POOLER", default=False):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
