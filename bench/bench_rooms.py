@@ -83,7 +83,7 @@ TARGET_P95_MS = 250.0
 # rooms.liveness) and all leaving: what a server sets up once (database connections in its
 # pool, the arrival threads and their allocator arenas, modules and catalogues loaded on
 # first use) is then not counted as if each idle socket held a share of it.
-WARM_UP_SOCKETS = int(sized("50", "10"))
+WARM_UP_SOCKETS = sized(50, 10)
 WARM_UP_STAY = 11.0  # seconds: longer than rooms.presence.TOUCH_INTERVAL
 WARM_UP_REST = 3.0  # seconds for the server to see the warm-up's sockets go
 # Path to a py-spy binary: when set, the server is sampled during the ramp and the steady
