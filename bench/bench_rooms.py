@@ -8,7 +8,8 @@ against both, so our latency is also given as a multiple of the yardstick's.
 `run()` recreates the scratch database, migrates it, makes the members and their sessions
 (`python -m bench.bench_rooms --setup`, so that Django is set up against the scratch database
 whatever else the runner has loaded), then measures each server in turn. The clients run in
-forked processes (`CLIENT_PROCESSES`), each an asyncio loop holding its share of the sockets.
+forked processes (`CLIENT_PROCESSES`), each a uvloop holding its share of the sockets
+(`LeanMember`, on bench.wsclient).
 Latencies are differences of `time.monotonic()`, which is system-wide on Linux, so a send in
 one process and an arrival in another compare. Everything is bounded by `TIME_LIMIT`.
 """
@@ -38,11 +39,13 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
+from bench import wsclient
 from bench.quick import sized
 from bench.scratch import fresh_database
 from bench.server import run_within, web_command, web_environment
@@ -94,6 +97,10 @@ PY_SPY = os.environ.get("BENCH_ROOMS_PY_SPY", "")
 PARSE_LIMIT = 16 * 1024
 CHAT_MESSAGE = '"chat.message"'
 BENCH_TEXT = re.compile(r'"text": ?"bench (\d+) ([0-9.]+)"')
+# The same, for LeanMember's frames (bytes). Both servers put the type first.
+HELLO_BYTES = re.compile(rb'\{"type": ?"hello"')
+CHAT_MESSAGE_BYTES = CHAT_MESSAGE.encode()
+BENCH_TEXT_BYTES = re.compile(BENCH_TEXT.pattern.encode())
 
 
 def _free_port() -> int:
@@ -473,6 +480,108 @@ class Member:
                 await self.ws.close()
 
 
+class LeanMember:
+    """Member's load on bench.wsclient's lean sockets: the same frames, pings, tally and
+    timing, with each frame read in the socket's callback (no task or decode per frame), so
+    that 5,000 sockets' clients leave the cores to the servers they measure. Sockets that
+    must be read differently (bench_focus_live's) build on Member."""
+
+    def __init__(self, tally: Tally) -> None:
+        self.tally = tally
+        self.socket: wsclient.LeanSocket | None = None
+        self.pending: dict[str, float] = {}
+        self.seen: set[int] = set()
+        self.closing = False
+        self.tasks: list[asyncio.Task[None]] = []
+        self.greeted: asyncio.Future[bytes] | None = None
+
+    async def open(self, url: str, origin: str, cookie: str) -> None:
+        started = time.monotonic()
+        self.greeted = asyncio.get_running_loop().create_future()
+        try:
+            self.socket = await wsclient.connect(
+                url, origin=origin, cookie=cookie, on_frame=self.heard, on_close=self.ended
+            )
+        except BaseException:
+            if self.greeted.done():
+                self.greeted.exception()  # the failure is the handshake's, raised here
+            raise
+        try:
+            # A big room's `hello` is hundreds of kilobytes: its type is all that is checked.
+            first = await asyncio.wait_for(self.greeted, 60)
+            if not HELLO_BYTES.match(first):
+                raise RuntimeError(f"first frame {first[:40]!r}")
+        except BaseException:
+            self.closing = True
+            await self.socket.close()
+            self.socket = None
+            raise
+        self.tally.handshakes.append(time.monotonic() - started)
+        self.tasks = [asyncio.create_task(self.ping())]
+
+    def heard(self, frame: bytes, arrived: float) -> None:
+        if self.greeted is not None and not self.greeted.done():
+            self.greeted.set_result(frame)
+            return
+        tally = self.tally
+        if len(frame) > PARSE_LIMIT:
+            return
+        if CHAT_MESSAGE_BYTES in frame[:40]:
+            found = BENCH_TEXT_BYTES.search(frame)
+            if found is None:
+                return
+            seq = int(found[1])
+            if seq in self.seen:
+                tally.duplicates += 1
+                return
+            self.seen.add(seq)
+            tally.latencies.append(arrived - float(found[2]))
+            return
+        data = json.loads(frame)
+        kind = data.get("type")
+        if kind == "chat.ack":
+            sent = self.pending.pop(data["client_id"], None)
+            if sent is not None:
+                tally.acked += 1
+                tally.ack_latencies.append(arrived - sent)
+        elif kind == "error":
+            tally.errors[str(data.get("code"))] += 1
+
+    def ended(self, code: int | None) -> None:
+        if self.greeted is not None and not self.greeted.done():
+            self.greeted.set_exception(ConnectionError(f"closed before hello ({code})"))
+        elif not self.closing:
+            self.tally.disconnects[str(code or "abnormal")] += 1
+
+    def send(self, text: str) -> bool:
+        """Send one frame; False when the socket is gone."""
+        if self.socket is None or self.socket.close_sent or self.socket.ended.done():
+            return False
+        self.socket.send_text(text)
+        return True
+
+    async def ping(self) -> None:
+        # Spread over the interval, as pages opened at different moments would be.
+        await asyncio.sleep(random.uniform(0, PING_INTERVAL))
+        while self.send('{"type": "ping"}'):
+            await asyncio.sleep(PING_INTERVAL)
+
+    async def send_chat(self, seq: int) -> None:
+        sent = time.monotonic()
+        client_id = str(uuid.uuid4())
+        self.pending[client_id] = sent
+        text = f"bench {seq} {sent:.6f}"
+        if self.send(json.dumps({"type": "chat.send", "text": text, "client_id": client_id})):
+            self.tally.sent += 1
+
+    async def close(self) -> None:
+        self.closing = True
+        for task in self.tasks:
+            task.cancel()
+        if self.socket is not None:
+            await self.socket.close()
+
+
 async def open_all(
     members: list[Any],
     cookies: list[str],
@@ -500,6 +609,8 @@ async def open_all(
                     return
                 except InvalidStatus as exc:
                     tally.failures[f"HTTP {exc.response.status_code}"] += 1
+                except wsclient.HandshakeRefused as exc:
+                    tally.failures[f"HTTP {exc.status}"] += 1
                 except Exception as exc:
                     tally.failures[type(exc).__name__] += 1
             await asyncio.sleep(backoff)
@@ -527,7 +638,7 @@ async def _clients(
 ) -> Tally:
     """Connect every member, report, wait for the start time, send and listen, report."""
     tally = Tally()
-    members = [Member(tally) for _ in cookies]
+    members = [LeanMember(tally) for _ in cookies]
     ramp = await open_all(
         members,
         cookies,
@@ -542,7 +653,7 @@ async def _clients(
     # The runner answers with the start time once every process is connected.
     t0 = await loop.run_in_executor(None, inbox.get, True, RAMP_LIMIT + 60)
 
-    async def send_all(member: Member, sender: int) -> None:
+    async def send_all(member: LeanMember, sender: int) -> None:
         for seq in range(sender, int(STEADY_SECONDS * RATE), SENDERS):
             await asyncio.sleep(max(0.0, t0 + seq / RATE - time.monotonic()))
             await member.send_chat(seq)
@@ -561,7 +672,8 @@ async def _clients(
     await asyncio.sleep(max(0.0, t0 + STEADY_SECONDS + DRAIN_SECONDS - time.monotonic()))
     # Frames that arrive while closing are not counted.
     result = replace(tally, latencies=list(tally.latencies))
-    await asyncio.wait([asyncio.create_task(m.close()) for m in open_members], timeout=5)
+    if open_members:
+        await asyncio.wait([asyncio.create_task(m.close()) for m in open_members], timeout=5)
     return result
 
 
@@ -574,22 +686,22 @@ def _client_process(
     out: "Queue[Any]",
 ) -> None:
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    out.put(asyncio.run(_clients(url, origin, cookies, senders, inbox, out)))
+    # uvloop, as the server has: the default loop's costs per readable socket were most
+    # of what the clients still spent with lean sockets.
+    clients = _clients(url, origin, cookies, senders, inbox, out)
+    out.put(asyncio.run(clients, loop_factory=uvloop.new_event_loop))
 
 
 async def _warm_up(url: str, origin: str, cookies: list[str]) -> None:
     """Connect these members, have the first say one chat message (acked), and leave."""
     tally = Tally()
-    members = [Member(tally) for _ in cookies]
+    members = [LeanMember(tally) for _ in cookies]
     try:
         for member, cookie in zip(members, cookies, strict=True):
             await member.open(url, origin, cookie)
         first, client_id = members[0], str(uuid.uuid4())
-        assert first.ws is not None
         first.pending[client_id] = time.monotonic()
-        await first.ws.send(
-            json.dumps({"type": "chat.send", "text": "warm-up", "client_id": client_id})
-        )
+        first.send(json.dumps({"type": "chat.send", "text": "warm-up", "client_id": client_id}))
         deadline = time.monotonic() + 30
         while not tally.acked and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
@@ -836,8 +948,10 @@ def _report(ours: Figures, yardstick: Figures) -> str:
         "the page. Latency runs from `chat.send` leaving the sender to `chat.message` "
         "arriving at each other member; *delivered* counts (message, member) pairs against "
         "acked messages × (connected members − 1). The clients run in "
-        f"{CLIENT_PROCESSES} forked asyncio processes on the same 2 cores as the servers, "
-        "PostgreSQL and Redis.\n",
+        f"{CLIENT_PROCESSES} forked uvloop processes on the same 2 cores as the servers, "
+        "PostgreSQL and Redis, with lean sockets that read each frame in the socket's "
+        "callback (`bench/wsclient.py`; until 2026-12-05, Python's `websockets`, which took "
+        "about twice the CPU).\n",
         "Ours: one uvicorn process with docker-compose's web command (DEBUG off, PostgreSQL, "
         "the Redis pub/sub channel layer on a Redis server of the bench's own). Yardstick: a "
         "minimal `websockets` server that acks and broadcasts the same frames, with no auth, "
