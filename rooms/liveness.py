@@ -40,6 +40,11 @@ _task: asyncio.Task[None] | None = None
 # the memory their arrivals used and freed back to the system (core.memory).
 TRIM_AFTER_ARRIVALS = 50
 _arrived = 0
+# Sockets looked after per trip to the database. The trip runs on the thread that every
+# database call of the process shares (Channels' `database_sync_to_async`), so a chat
+# message sent meanwhile waits behind it: with 2,500 sockets in one trip, the messages of a
+# 5,000-member room waited a second or more at every sweep (bench_rooms_scale).
+SWEEP_SLICE = 250
 
 
 def watch(channel_name: str, watched: Watched) -> None:
@@ -76,9 +81,12 @@ async def sweep() -> None:
     if _arrived >= TRIM_AFTER_ARRIVALS:
         _arrived = 0
         await asyncio.get_running_loop().run_in_executor(None, release_free_memory)
-    watched = dict(_watched)
-    if not watched:
-        return
+    watched = list(_watched.items())
+    for start in range(0, len(watched), SWEEP_SLICE):
+        await _sweep_slice(dict(watched[start : start + SWEEP_SLICE]))
+
+
+async def _sweep_slice(watched: dict[str, Watched]) -> None:
     revoked, restored = await database_sync_to_async(connections_check)(
         connections={
             name: (item.room_id, item.user_id, item.session_key) for name, item in watched.items()

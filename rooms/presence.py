@@ -9,6 +9,7 @@ rows of a process that died stop being touched and `presence_prune` deletes them
 """
 
 import bisect
+import hashlib
 import heapq
 import threading
 import time
@@ -107,6 +108,37 @@ def signed_in(*, session_data: dict[str, Any], user: User) -> bool:
     )
 
 
+# The sessions the sweeps found still signing their member in, with a digest of all that
+# decided it and when: {session_key: (digest, monotonic time)}. Decoding and checking 2,500
+# sessions took most of a sweep's CPU (and the sweep runs beside the process's sockets), and
+# what decides does not change between sweeps unless the member logs in again or changes
+# their password, or the secret keys change: each of those changes the digest. An entry
+# not seen for two sweeps (its sockets are gone) is dropped.
+_signed_in_before: dict[str, tuple[bytes, float]] = {}
+_signed_in_pruned_at = 0.0
+
+
+def _signed_in_digest(user: User, session_data: str) -> bytes:
+    decided_by = (
+        user.pk,
+        user.password,
+        session_data,
+        settings.SECRET_KEY,
+        tuple(settings.SECRET_KEY_FALLBACKS),
+    )
+    return hashlib.blake2b(repr(decided_by).encode(), digest_size=16).digest()
+
+
+def _signed_in_forget_old(now: float) -> None:
+    global _signed_in_before, _signed_in_pruned_at
+    horizon = 2 * TOUCH_INTERVAL.total_seconds()
+    if now - _signed_in_pruned_at >= horizon:
+        _signed_in_pruned_at = now
+        _signed_in_before = {
+            key: seen for key, seen in _signed_in_before.items() if now - seen[1] < horizon
+        }
+
+
 def connections_check(
     *, connections: Mapping[str, tuple[int | None, int, str]], now: datetime | None = None
 ) -> tuple[dict[str, str], list[str]]:
@@ -151,19 +183,31 @@ def connections_check(
         ).values_list("room_id", "user_id")
     )
 
+    checked_at = time.monotonic()
+    _signed_in_forget_old(checked_at)
     revoked: dict[str, str] = {}
     restored: list[str] = []
     for name, (room_id, user_id, key) in connections.items():
         user = users.get(user_id)
         if user is None or not user.is_active or user.deleted_at is not None:
             revoked[name] = "account"
-        elif key not in sessions:
-            revoked[name] = "logged_out"
-        elif not signed_in(session_data=store.decode(sessions[key]), user=user):
-            revoked[name] = "password"
-        elif room_id is None:
             continue
-        elif room_id in closed_rooms:
+        if key not in sessions:
+            revoked[name] = "logged_out"
+            continue
+        digest = _signed_in_digest(user, sessions[key])
+        seen = _signed_in_before.get(key)
+        checked_before = seen is not None and seen[0] == digest
+        if not checked_before and not signed_in(
+            session_data=store.decode(sessions[key]), user=user
+        ):
+            _signed_in_before.pop(key, None)
+            revoked[name] = "password"
+            continue
+        _signed_in_before[key] = (digest, checked_at)
+        if room_id is None:
+            continue
+        if room_id in closed_rooms:
             revoked[name] = "closed"
         elif (room_id, user_id) in removed:
             revoked[name] = "removed"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
@@ -611,6 +612,69 @@ async def test_the_sweep_touches_presence_and_puts_back_a_pruned_row() -> None:
     assert [m["id"] for m in update["members"]] == [bob_user.pk]
     await alice.disconnect()
     await bob.disconnect()
+
+
+async def test_the_sweep_goes_over_its_sockets_a_slice_at_a_time_and_misses_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each slice is one trip on the thread every database call of the process shares, so
+    # that a chat message sent meanwhile waits for a slice, not for every socket.
+    monkeypatch.setattr(liveness, "SWEEP_SLICE", 2)
+    slices: list[int] = []
+    check = liveness.connections_check
+
+    def connections_check(**kwargs: Any) -> tuple[dict[str, str], list[str]]:
+        slices.append(len(kwargs["connections"]))
+        return check(**kwargs)
+
+    monkeypatch.setattr(liveness, "connections_check", connections_check)
+    staff_user, _staff_session = await member_with_session(is_staff=True)
+    place = await room()
+    people = [await member_with_session() for _ in range(5)]
+    sockets = [(await join(place, session))[0] for _user, session in people]
+    await settled(sockets[0])
+    stale = timezone.now() - PRESENCE_TTL - timedelta(seconds=1)
+    await database_sync_to_async(Presence.objects.update)(heartbeat_at=stale)
+    last_user, _session = people[-1]
+    await database_sync_to_async(Presence.objects.filter(user=last_user).delete)()
+    removed_user, _session = people[2]
+    await database_sync_to_async(room_member_remove)(room=place, member=removed_user, by=staff_user)
+
+    await liveness.sweep()
+
+    assert max(slices) == 2 and sum(slices) >= 5
+    assert await bye_then_close(sockets[2]) == ("removed", 4001)
+    rows = await database_sync_to_async(list)(Presence.objects.exclude(user=removed_user))
+    assert sorted(row.user_id for row in rows) == sorted(
+        user.pk for user, _session in people if user != removed_user
+    )
+    assert all(row.heartbeat_at > stale for row in rows)
+    for communicator in sockets[:2] + sockets[3:]:
+        await communicator.disconnect()
+
+
+async def test_a_sweep_decodes_again_only_the_sessions_whose_member_or_data_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bob_user, session = await member_with_session()
+    bob, _ = await join(await room(), session)
+    await liveness.sweep()
+    decoded: list[str] = []
+    decode = SessionStore.decode
+
+    def counted(store: SessionStore, data: str) -> dict[str, Any]:
+        decoded.append(data)
+        return decode(store, data)
+
+    monkeypatch.setattr(SessionStore, "decode", counted)
+
+    await liveness.sweep()
+    assert decoded == []  # nothing changed: the last sweep's answer stands
+
+    await database_sync_to_async(User.objects.filter(pk=bob_user.pk).update)(password="!other")
+    await liveness.sweep()
+    assert len(decoded) == 1
+    assert await bye_then_close(bob) == ("password", 4004)
 
 
 async def test_logging_out_closes_that_sessions_sockets_only() -> None:

@@ -432,6 +432,24 @@ async def test_a_member_holds_at_most_twenty_sockets_and_a_closed_one_frees_its_
     assert await presence_count() == 0
 
 
+async def test_the_sweep_renews_every_claim_however_many_batches_it_takes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(limits, "RENEW_BATCH", 2)
+    claims = [(990_000 + n, f"specific.test!renew{n}") for n in range(5)]
+    before = time.time()
+
+    await limits.sockets_renew(claims=claims)
+
+    client = limits._redis()
+    assert client is not None
+    for user_id, name in claims:
+        key = limits._sockets_key(user_id)
+        expires = await client.zscore(key, name)
+        assert expires is not None and expires >= before + limits.CLAIM_TTL
+        assert 0 < await client.ttl(key) <= 2 * limits.CLAIM_TTL
+
+
 async def test_chat_budget_is_shared_by_all_of_a_members_sockets() -> None:
     _alice, session = await member_with_session()
     place = await room()

@@ -51,6 +51,21 @@ end
 return 0
 """
 
+# Renew claims, many in one command: KEYS are the members' keys, ARGV the new expiry, the
+# keys' lifetime, then each key's channel name in KEYS' order. One sweep renews all of a
+# web process's sockets: as a pipeline of two commands a socket, packing and parsing 5,000
+# of them held the event loop for 65 ms at 2,500 sockets (its broadcasts waited).
+_RENEW = """
+for i, key in ipairs(KEYS) do
+    redis.call('ZADD', key, ARGV[1], ARGV[i + 2])
+    redis.call('EXPIRE', key, ARGV[2])
+end
+return #KEYS
+"""
+# Claims per call of _RENEW: each call is short for Redis too (it serves no one else
+# while a script runs).
+RENEW_BATCH = 500
+
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
     weakref.WeakKeyDictionary()
 )
@@ -121,11 +136,12 @@ async def sockets_renew(*, claims: Iterable[tuple[int, str]]) -> None:
         for user_id, name in claims:
             _local_claims.setdefault(user_id, {})[name] = expires
         return
-    async with client.pipeline(transaction=False) as pipe:
-        for user_id, name in claims:
-            pipe.zadd(_sockets_key(user_id), {name: expires})
-            pipe.expire(_sockets_key(user_id), int(CLAIM_TTL) * 2)
-        await pipe.execute()
+    pending = list(claims)
+    for start in range(0, len(pending), RENEW_BATCH):
+        batch = pending[start : start + RENEW_BATCH]
+        keys = [_sockets_key(user_id) for user_id, _name in batch]
+        names = [name for _user_id, name in batch]
+        await client.eval(_RENEW, len(keys), *keys, expires, int(CLAIM_TTL) * 2, *names)  # type: ignore[misc]
 
 
 async def frame_allowed(*, user_id: int, kind: str) -> bool:
