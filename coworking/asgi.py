@@ -17,6 +17,9 @@ from core.socket_auth import SocketAuthMiddleware  # noqa: E402
 from coworking.celery import app as celery_app  # noqa: E402
 from coworking.routing import websocket_urlpatterns  # noqa: E402
 
+# New objects between young collections in a web process (see the end of this module).
+GC_YOUNG_THRESHOLD = 20_000
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
@@ -38,3 +41,11 @@ if settings.EMBEDDED_SCHEDULER:
 # held the event loop: in the flood benchmark one chat message in 150 reached everyone 130 ms
 # late, in quiet and flood alike; with this, none (docs/benchmarks.md, "one flooding member").
 gc.freeze()
+# What the sockets make after start-up is collected less often than CPython's default
+# (700 new objects): a crowd's messages make short-lived objects by the thousand, and those
+# a young collection caught alive were promoted and made full collections frequent; each
+# walked every socket's objects and held the event loop 300–760 ms at 2,500 sockets a
+# process (gc callbacks in bench_rooms_scale). At 20,000 they die by reference counting
+# first: the same run then logged no full collection over 20 ms, ramp and chat included,
+# and its p95 fell from 199 to 110 ms (docs/benchmarks.md, "Room sockets: 5,000 members").
+gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])

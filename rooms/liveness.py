@@ -1,7 +1,8 @@
 """This server process's member sockets (rooms and lobby), looked after together every
 `TOUCH_INTERVAL`.
 
-One sweep, one trip to the database for all of them, instead of work on every client ping:
+One sweep, a trip to the database per `SWEEP_SLICE` of them, instead of work on every
+client ping:
 - their presence rows are touched (so the rows of a process that died go stale and are
   pruned) and their rooms kept active (so a room with people inside never closes as idle);
 - their places among their members' sockets (rooms.sockets.limits) are renewed;
