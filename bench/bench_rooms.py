@@ -95,12 +95,10 @@ PY_SPY = os.environ.get("BENCH_ROOMS_PY_SPY", "")
 # Chat frames are small (text is at most 2,000 characters); bigger frames (hello, presence)
 # are skipped without parsing so that the clients' CPU goes to what is measured.
 PARSE_LIMIT = 16 * 1024
-CHAT_MESSAGE = '"chat.message"'
-BENCH_TEXT = re.compile(r'"text": ?"bench (\d+) ([0-9.]+)"')
-# The same, for LeanMember's frames (bytes). Both servers put the type first.
-HELLO_BYTES = re.compile(rb'\{"type": ?"hello"')
-CHAT_MESSAGE_BYTES = CHAT_MESSAGE.encode()
-BENCH_TEXT_BYTES = re.compile(BENCH_TEXT.pattern.encode())
+CHAT_MESSAGE = b'"chat.message"'
+BENCH_TEXT = re.compile(rb'"text": ?"bench (\d+) ([0-9.]+)"')
+# Both servers put the type first.
+HELLO = re.compile(rb'\{"type": ?"hello"')
 
 
 def _free_port() -> int:
@@ -418,37 +416,13 @@ class Member:
 
     async def read(self) -> None:
         assert self.ws is not None
-        tally = self.tally
         try:
             async for frame in self.ws:
                 arrived = time.monotonic()
-                if len(frame) > PARSE_LIMIT:
-                    continue
-                # Most frames are chat messages: read without parsing the JSON (both servers
-                # put the type first), so the clients' CPU goes to the sockets.
-                if isinstance(frame, str) and CHAT_MESSAGE in frame[:40]:
-                    found = BENCH_TEXT.search(frame)
-                    if found is None:
-                        continue
-                    seq = int(found[1])
-                    if seq in self.seen:
-                        tally.duplicates += 1
-                        continue
-                    self.seen.add(seq)
-                    tally.latencies.append(arrived - float(found[2]))
-                    continue
-                data = json.loads(frame)
-                kind = data.get("type")
-                if kind == "chat.ack":
-                    sent = self.pending.pop(data["client_id"], None)
-                    if sent is not None:
-                        tally.acked += 1
-                        tally.ack_latencies.append(arrived - sent)
-                elif kind == "error":
-                    tally.errors[str(data.get("code"))] += 1
+                _count(self, frame.encode() if isinstance(frame, str) else frame, arrived)
         except ConnectionClosed as exc:
             if not self.closing:
-                tally.disconnects[str(exc.rcvd.code if exc.rcvd else "abnormal")] += 1
+                self.tally.disconnects[str(exc.rcvd.code if exc.rcvd else "abnormal")] += 1
 
     async def ping(self) -> None:
         assert self.ws is not None
@@ -480,6 +454,37 @@ class Member:
                 await self.ws.close()
 
 
+def _count(member: "Member | LeanMember", frame: bytes, arrived: float) -> None:
+    """Tally a frame `member` heard at `arrived`: a chat message's latency (or that it came
+    twice), an ack's, an error."""
+    tally = member.tally
+    # Frames bigger than any chat message (hello, presence) are not parsed.
+    if len(frame) > PARSE_LIMIT:
+        return
+    # Most frames are chat messages: read without parsing the JSON (both servers put the
+    # type first), so the clients' CPU goes to the sockets.
+    if CHAT_MESSAGE in frame[:40]:
+        found = BENCH_TEXT.search(frame)
+        if found is None:
+            return
+        seq = int(found[1])
+        if seq in member.seen:
+            tally.duplicates += 1
+            return
+        member.seen.add(seq)
+        tally.latencies.append(arrived - float(found[2]))
+        return
+    data = json.loads(frame)
+    kind = data.get("type")
+    if kind == "chat.ack":
+        sent = member.pending.pop(data["client_id"], None)
+        if sent is not None:
+            tally.acked += 1
+            tally.ack_latencies.append(arrived - sent)
+    elif kind == "error":
+        tally.errors[str(data.get("code"))] += 1
+
+
 class LeanMember:
     """Member's load on bench.wsclient's lean sockets: the same frames, pings, tally and
     timing, with each frame read in the socket's callback (no task or decode per frame), so
@@ -509,7 +514,7 @@ class LeanMember:
         try:
             # A big room's `hello` is hundreds of kilobytes: its type is all that is checked.
             first = await asyncio.wait_for(self.greeted, 60)
-            if not HELLO_BYTES.match(first):
+            if not HELLO.match(first):
                 raise RuntimeError(f"first frame {first[:40]!r}")
         except BaseException:
             self.closing = True
@@ -523,29 +528,7 @@ class LeanMember:
         if self.greeted is not None and not self.greeted.done():
             self.greeted.set_result(frame)
             return
-        tally = self.tally
-        if len(frame) > PARSE_LIMIT:
-            return
-        if CHAT_MESSAGE_BYTES in frame[:40]:
-            found = BENCH_TEXT_BYTES.search(frame)
-            if found is None:
-                return
-            seq = int(found[1])
-            if seq in self.seen:
-                tally.duplicates += 1
-                return
-            self.seen.add(seq)
-            tally.latencies.append(arrived - float(found[2]))
-            return
-        data = json.loads(frame)
-        kind = data.get("type")
-        if kind == "chat.ack":
-            sent = self.pending.pop(data["client_id"], None)
-            if sent is not None:
-                tally.acked += 1
-                tally.ack_latencies.append(arrived - sent)
-        elif kind == "error":
-            tally.errors[str(data.get("code"))] += 1
+        _count(self, frame, arrived)
 
     def ended(self, code: int | None) -> None:
         if self.greeted is not None and not self.greeted.done():

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CLOSE_NORMAL = 1000
 CLOSE_PROTOCOL_ERROR = 1002
+EXTENDED_LENGTH = {126: 2, 127: 8}
 # A handshake answer longer than this is not a WebSocket server's.
 MAX_HEAD = 64 * 1024
 
@@ -147,19 +148,14 @@ class LeanSocket(asyncio.Protocol):
                 break
             first, second = data[at], data[at + 1]
             length = second & 0x7F
-            start = at + 2
-            if length == 126:
-                if size - at < 4:
-                    self.needed = 4
+            # 126 and 127: the length follows, in 2 or 8 bytes.
+            extended = EXTENDED_LENGTH.get(length, 0)
+            start = at + 2 + extended
+            if extended:
+                if size < start:
+                    self.needed = 2 + extended
                     break
-                length = int.from_bytes(data[at + 2 : at + 4])
-                start = at + 4
-            elif length == 127:
-                if size - at < 10:
-                    self.needed = 10
-                    break
-                length = int.from_bytes(data[at + 2 : at + 10])
-                start = at + 10
+                length = int.from_bytes(data[at + 2 : start])
             end = start + length
             if end > size:
                 self.needed = end - at
