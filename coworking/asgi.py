@@ -45,7 +45,8 @@ gc.freeze()
 # (700 new objects): a crowd's messages make short-lived objects by the thousand, and those
 # a young collection caught alive were promoted and made full collections frequent; each
 # walked every socket's objects and held the event loop 300–760 ms at 2,500 sockets a
-# process (gc callbacks in bench_rooms_scale). At 20,000 they die by reference counting
-# first: the same run then logged no full collection over 20 ms, ramp and chat included,
-# and its p95 fell from 199 to 110 ms (docs/benchmarks.md, "Room sockets: 5,000 members").
+# process (a `gc.callbacks` logger during bench_rooms_scale). At 20,000 they die by
+# reference counting first: the same run then logged no full collection over 20 ms, ramp
+# and chat included, and its p95 fell from 199 to 110 ms (docs/benchmarks.md, "Room
+# sockets: 5,000 members").
 gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])

@@ -42,9 +42,9 @@ _task: asyncio.Task[None] | None = None
 TRIM_AFTER_ARRIVALS = 50
 _arrived = 0
 # Sockets looked after per trip to the database. The trip runs on the thread that every
-# database call of the process shares (Channels' `database_sync_to_async`), so a chat
-# message sent meanwhile waits behind it: with 2,500 sockets in one trip, the messages of a
-# 5,000-member room waited a second or more at every sweep (bench_rooms_scale).
+# socket's database call in the process shares (Channels' `database_sync_to_async`), so a
+# chat message sent meanwhile waits behind it: with 2,500 sockets in one trip, the messages
+# of a 5,000-member room waited a second or more at every sweep (bench_rooms_scale).
 SWEEP_SLICE = 250
 
 
@@ -82,9 +82,20 @@ async def sweep() -> None:
     if _arrived >= TRIM_AFTER_ARRIVALS:
         _arrived = 0
         await asyncio.get_running_loop().run_in_executor(None, release_free_memory)
-    watched = list(_watched.items())
-    for start in range(0, len(watched), SWEEP_SLICE):
-        await _sweep_slice(dict(watched[start : start + SWEEP_SLICE]))
+    names = list(_watched)
+    for start in range(0, len(names), SWEEP_SLICE):
+        # The later slices come seconds after the round began: sockets gone meanwhile have
+        # had their row deleted and their place given back, and must not get them again.
+        watched = {
+            name: _watched[name] for name in names[start : start + SWEEP_SLICE] if name in _watched
+        }
+        if not watched:
+            continue
+        try:
+            await _sweep_slice(watched)
+        except Exception:
+            # The other slices' sockets still need their rows touched and places renewed.
+            logger.exception("Liveness sweep failed for %s sockets", len(watched))
 
 
 async def _sweep_slice(watched: dict[str, Watched]) -> None:
@@ -93,7 +104,9 @@ async def _sweep_slice(watched: dict[str, Watched]) -> None:
             name: (item.room_id, item.user_id, item.session_key) for name, item in watched.items()
         }
     )
-    await limits.sockets_renew(claims=[(item.user_id, name) for name, item in watched.items()])
+    # As above, for the sockets that went while their slice was being checked.
+    claims = [(item.user_id, name) for name, item in watched.items() if name in _watched]
+    await limits.sockets_renew(claims=claims)
     layer = get_channel_layer()
     assert layer is not None
     for name, reason in revoked.items():

@@ -135,7 +135,7 @@ def _signed_in_forget_old(now: float) -> None:
     if now - _signed_in_pruned_at >= horizon:
         _signed_in_pruned_at = now
         _signed_in_before = {
-            key: seen for key, seen in _signed_in_before.items() if now - seen[1] < horizon
+            key: seen for key, seen in list(_signed_in_before.items()) if now - seen[1] < horizon
         }
 
 

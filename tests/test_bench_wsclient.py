@@ -43,19 +43,26 @@ async def _talk(handler, *, compression: str | None = None, send: list[str]) -> 
 
 
 def test_it_sends_masked_frames_of_every_length_and_hears_them_whole() -> None:
-    texts = ["", "hola", "ñ" * 100, "x" * 300, "y" * 70_000]
+    # Each side of the 7-, 16- and 64-bit lengths.
+    texts = ["", "hola", "ñ" * 100] + ["x" * n for n in (125, 126, 65_535, 65_536, 70_000)]
+    answers: dict[str, object] = {}
 
     async def echo_then_close(ws: ServerConnection) -> None:
         for _ in texts:
             await ws.send(await ws.recv())
         # A fragmented message and a ping before the close.
         await ws.send(["frag", "ment", "ed"])
-        await ws.ping(b"are you there")
+        pong = await ws.ping(b"are you there")
+        answers["pong"] = await asyncio.wait_for(pong, 5)
         await ws.close(4003, "bye")
+        received = ws.protocol.close_rcvd
+        answers["close"] = received.code if received else None
 
     heard, codes, headers = asyncio.run(_talk(echo_then_close, send=texts))
     assert heard == [text.encode() for text in texts] + [b"fragmented"]
     assert codes == [4003]
+    assert answers["pong"] is not None  # the ping was answered
+    assert answers["close"] == 1000  # and the close, as a browser does
     assert headers["Origin"] == "http://example.test"
     assert headers["Cookie"] == "sessionid=abc"
 

@@ -49,3 +49,32 @@ async def test_a_failed_sweep_is_logged_and_the_next_round_still_runs(
     failures = [r for r in caplog.records if r.name == "rooms.liveness" and r.exc_info]
     assert len(failures) == 1
     assert failures[0].levelno == logging.ERROR
+
+
+async def test_a_slice_that_fails_leaves_the_others_swept_and_a_socket_gone_meanwhile_alone(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second, third = (f"{CHANNEL}{n}" for n in range(3))
+    checked: list[list[str]] = []
+
+    def connections_check(*, connections: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+        checked.append(list(connections))
+        if first in connections:
+            # The second socket closes while the first slice is checked.
+            liveness.forget(second)
+            raise OperationalError("the database restarted")
+        return {}, []
+
+    monkeypatch.setattr(liveness, "connections_check", connections_check)
+    monkeypatch.setattr(liveness, "SWEEP_SLICE", 1)
+    for n, name in enumerate((first, second, third)):
+        liveness._watched[name] = liveness.Watched(room_id=1, user_id=n + 1, session_key="")
+    try:
+        await liveness.sweep()
+    finally:
+        for name in (first, second, third):
+            liveness.forget(name)
+
+    assert checked == [[first], [third]]  # the second socket was gone: no row put back
+    failures = [r for r in caplog.records if r.name == "rooms.liveness" and r.exc_info]
+    assert len(failures) == 1

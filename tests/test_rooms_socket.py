@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from coworking.asgi import application
@@ -674,6 +674,17 @@ async def test_a_sweep_decodes_again_only_the_sessions_whose_member_or_data_chan
     await database_sync_to_async(User.objects.filter(pk=bob_user.pk).update)(password="!other")
     await liveness.sweep()
     assert len(decoded) == 1
+    assert await bye_then_close(bob) == ("password", 4004)
+
+
+async def test_a_new_secret_key_without_the_old_one_as_fallback_ends_checked_sessions() -> None:
+    _bob, session = await member_with_session()
+    bob, _ = await join(await room(), session)
+    await liveness.sweep()  # checked, and remembered as signed in
+
+    with override_settings(SECRET_KEY="another-" + "k" * 50, SECRET_KEY_FALLBACKS=[]):
+        await liveness.sweep()
+
     assert await bye_then_close(bob) == ("password", 4004)
 
 

@@ -54,7 +54,9 @@ return 0
 # Renew claims, many in one command: KEYS are the members' keys, ARGV the new expiry, the
 # keys' lifetime, then each key's channel name in KEYS' order. One sweep renews all of a
 # web process's sockets: as a pipeline of two commands a socket, packing and parsing 5,000
-# of them held the event loop for 65 ms at 2,500 sockets (its broadcasts waited).
+# of them held the event loop for 65 ms at 2,500 sockets (its broadcasts waited). The keys
+# of one call may live on different shards: a Redis Cluster would refuse it (one Redis, or
+# channels-redis' own sharding, which leaves this client alone, is what the site uses).
 _RENEW = """
 for i, key in ipairs(KEYS) do
     redis.call('ZADD', key, ARGV[1], ARGV[i + 2])
