@@ -538,10 +538,7 @@ class LeanMember:
 
     def send(self, text: str) -> bool:
         """Send one frame; False when the socket is gone."""
-        if self.socket is None or self.socket.close_sent or self.socket.ended.done():
-            return False
-        self.socket.send_text(text)
-        return True
+        return self.socket is not None and self.socket.send_text(text)
 
     async def ping(self) -> None:
         # Spread over the interval, as pages opened at different moments would be.

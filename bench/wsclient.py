@@ -190,10 +190,12 @@ class LeanSocket(asyncio.Protocol):
 
     # Writing ----------------------------------------------------------------------------
 
-    def send_text(self, text: str) -> None:
-        """Send one text message; quietly nothing once the socket is closing."""
-        if not self.close_sent:
-            self._write(masked(1, text.encode()))
+    def send_text(self, text: str) -> bool:
+        """Send one text message; False, sending nothing, once the socket is closing."""
+        if self.close_sent or self.ended.done():
+            return False
+        self._write(masked(1, text.encode()))
+        return True
 
     async def close(self, timeout: float = 2.0) -> None:
         """Close as a browser does: a close frame, then wait for the server's end."""
