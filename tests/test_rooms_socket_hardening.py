@@ -518,3 +518,23 @@ async def test_a_socket_from_another_port_or_scheme_of_the_same_host_is_refused(
     )
     assert (await communicator.connect(timeout=5))[0]
     await communicator.disconnect()
+
+
+async def test_a_crowd_leaving_at_once_releases_every_place() -> None:
+    """A web process restarting, or a proxy dropping its connections, makes every socket of
+    the process release its place in the same instant: more Redis calls at once than the
+    client's pool holds connections. Each waits for a connection; none fails."""
+    claims = [(980_000 + n, f"specific.test!crowd{n}") for n in range(400)]
+    taken = await asyncio.gather(
+        *(limits.socket_claim(user_id=user_id, channel_name=name) for user_id, name in claims)
+    )
+    assert all(taken)
+
+    await asyncio.gather(
+        *(limits.socket_release(user_id=user_id, channel_name=name) for user_id, name in claims)
+    )
+
+    client = limits._redis()
+    assert client is not None
+    for user_id, _name in claims:
+        assert await client.zcard(limits._sockets_key(user_id)) == 0

@@ -68,6 +68,14 @@ return #KEYS
 # while a script runs).
 RENEW_BATCH = 500
 
+# Connections to Redis per event loop. A crowd leaving or arriving at once (a web process
+# restarting, a proxy dropping its connections) makes thousands of calls in the same instant:
+# they wait here for a free connection, up to REDIS_WAIT_SECONDS, rather than fail (redis-py's
+# own pool refuses the call past its hundredth connection). Redis serves one command at a
+# time, so more connections would not serve them sooner.
+REDIS_CONNECTIONS = 20
+REDIS_WAIT_SECONDS = 10
+
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
     weakref.WeakKeyDictionary()
 )
@@ -86,7 +94,13 @@ def _redis() -> aioredis.Redis | None:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=REDIS_WAIT_SECONDS,
+            socket_timeout=2,
+        )
+        client = aioredis.Redis.from_pool(pool)
         _clients[loop] = client
     return client
 
