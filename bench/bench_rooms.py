@@ -48,7 +48,7 @@ from websockets.typing import Origin
 from bench import wsclient
 from bench.quick import sized
 from bench.scratch import fresh_database
-from bench.server import run_within, web_command, web_environment
+from bench.server import logged_errors, run_within, web_command, web_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Room sockets (1,000 members in the cafeteria)"
@@ -716,6 +716,8 @@ class Figures:
     rss_cold: float
     rss_before: float
     rss_idle: float
+    # Error records in the server's log over the whole run (`logged_errors`).
+    logged: Counter[str] = field(default_factory=Counter)
 
     @property
     def received(self) -> int:
@@ -868,6 +870,7 @@ def _run() -> str:
                 pid,
                 "yardstick",
             )
+        yardstick.logged = logged_errors(log)
 
         log = logs / "rooms-server.log"
         command = web_command(port)
@@ -880,6 +883,7 @@ def _run() -> str:
                 pid,
                 "server",
             )
+        ours.logged = logged_errors(log)
     return _report(ours, yardstick)
 
 
@@ -972,7 +976,8 @@ def _report(ours: Figures, yardstick: Figures) -> str:
         lines.append(
             f"- {name}: sent {f.sent}, acked {f.acked}; failed handshake attempts: "
             f"{_counts(f.failures)}; error frames: {_counts(f.errors)}; disconnects: "
-            f"{_counts(f.disconnects)}; duplicates: {f.duplicates}. While steady the machine "
+            f"{_counts(f.disconnects)}; duplicates: {f.duplicates}; errors in the server's "
+            f"log: {_counts(f.logged)}. While steady the machine "
             f"was busy {f.machine_cpu / STEADY_SECONDS:.2f} of its 2 cores: server "
             f"{f.server_cpu / STEADY_SECONDS:.2f}, clients {clients / STEADY_SECONDS:.2f}, "
             f"the rest (PostgreSQL, Redis, anything else running) "

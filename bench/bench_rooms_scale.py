@@ -26,7 +26,7 @@ from bench.bench_rooms import (
     prepare,
 )
 from bench.quick import sized
-from bench.server import run_within, web_command
+from bench.server import logged_errors, run_within, web_command
 
 TITLE = "Room sockets: 5,000 members over one and two web processes"
 DATABASE_URL = os.environ.get(
@@ -81,6 +81,7 @@ def _run() -> str:
                     pid,
                     f"scale-{processes}",
                 )
+            figures.logged = logged_errors(log)
             runs.append(Run(processes, figures))
     return _report(runs)
 
@@ -128,7 +129,8 @@ def _report(runs: list[Run]) -> str:
         lines.append(
             f"- {r.processes} process(es): sent {f.sent}, acked {f.acked}; failed handshake "
             f"attempts: {bench_rooms._counts(f.failures)}; disconnects: "
-            f"{bench_rooms._counts(f.disconnects)}; the machine was busy "
+            f"{bench_rooms._counts(f.disconnects)}; errors in the servers' log: "
+            f"{bench_rooms._counts(f.logged)}; the machine was busy "
             f"{f.machine_cpu / steady:.2f} of its 2 cores while steady."
         )
     return "\n".join(lines)

@@ -1,7 +1,9 @@
 """The site's server for benchmarks: started the way production starts it."""
 
+import re
 import signal
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -18,6 +20,24 @@ def web_command(port: int) -> list[str]:
     for flag, value in (("--host", "127.0.0.1"), ("--port", str(port))):
         command[command.index(flag) + 1] = value
     return [sys.executable, "-m", *command]
+
+
+# A record at ERROR or above, in the site's log format ("<date> <time> ERROR <logger> ...") or
+# in uvicorn's own ("ERROR:    Exception in ASGI application").
+_LOGGED_ERROR = re.compile(
+    r"^\d{4}-\d\d-\d\d [\d:,.]+ (?:ERROR|CRITICAL) (\S+)|^(?:ERROR|CRITICAL):"
+)
+
+
+def logged_errors(log_path: Path) -> Counter[str]:
+    """The error records in a server's log, by logger (uvicorn's own as `uvicorn`): a run
+    that delivered everything may still have failed somewhere its clients cannot see."""
+    found: Counter[str] = Counter()
+    for line in log_path.read_text(errors="replace").splitlines():
+        match = _LOGGED_ERROR.match(line)
+        if match:
+            found[match.group(1) or "uvicorn"] += 1
+    return found
 
 
 def web_environment() -> dict[str, str]:
