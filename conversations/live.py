@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from django.urls import reverse
 
 from conversations.models import Attachment, Message
+from rooms import fanout
 from rooms.broadcast import encode
 from rooms.quotes import quote_data
 
@@ -66,7 +67,7 @@ async def _push(user_ids: Iterable[int], event: dict[str, Any]) -> None:
     if layer is None:
         return
     for user_id in user_ids:
-        await layer.group_send(inbox_group(user_id), event)
+        await fanout.group_send(layer, inbox_group(user_id), event)
 
 
 async def message_new(*, message_frame: dict[str, Any], user_ids: list[int]) -> None:

@@ -23,6 +23,7 @@ from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
 from focus.ritual import Phase, moment_at
 from focus.services import seat_goal_set
 from members.models import User
+from rooms import fanout
 from rooms.broadcast import encode
 from rooms.consumers import RoomConsumer
 from rooms.models import Room
@@ -210,7 +211,9 @@ class FocusFrames(MemberSocket):
             return
         layer = get_channel_layer()
         if layer is not None:
-            await layer.group_send(table_group(self.block.pk, seat.table), _mate_event(seat))
+            await fanout.group_send(
+                layer, table_group(self.block.pk, seat.table), _mate_event(seat)
+            )
 
     async def on_goal(self, content: dict[str, Any]) -> None:
         goal = content.get("goal")

@@ -1,5 +1,5 @@
 """Every broadcast to a room's sockets goes through here (group `room_<id>`), and so does
-every call frame, sent to the few connections of one table (their own channels).
+every call frame, sent to the few connections of one table (their addresses, rooms.fanout).
 
 The functions are coroutines, awaited by consumers once their database helper has returned:
 the helpers run in autocommit, so the write is committed by then and nobody hears of a
@@ -81,7 +81,7 @@ def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, An
 async def _send(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is not None:
-        await layer.group_send(group, event)
+        await fanout.group_send(layer, group, event)
 
 
 def _message_event(kind: str, message: Message) -> dict[str, Any]:
@@ -207,7 +207,7 @@ async def call_frame(*, channel_names: list[str], table: int, frame: dict[str, A
     if layer is None or not channel_names:
         return
     event = {"type": "call.frame", "table": table, "frame": encode(frame)}
-    await asyncio.gather(*(layer.send(name, event) for name in channel_names))
+    await asyncio.gather(*(fanout.send(layer, name, event) for name in channel_names))
 
 
 async def call_peer_left(*, departure: Departure) -> None:
@@ -224,7 +224,8 @@ async def call_dropped(*, departure: Departure, reason: str) -> None:
     another connection of the member, or `dropped` after its server process went silent)."""
     layer = get_channel_layer()
     if layer is not None:
-        await layer.send(
+        await fanout.send(
+            layer,
             departure.channel_name,
             {"type": "call.dropped", "table": departure.table, "reason": reason},
         )

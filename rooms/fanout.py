@@ -15,10 +15,20 @@ task of its own, and that socket's next events wait in its backlog, so each sock
 handles its events one at a time and in order, and nobody else waits for it. A socket's
 events also wait until it has finished connecting (its `hello` goes first), and stop once
 it is going. Every socket gets the same event dict: handlers only read it.
+
+A socket has no channel of its own either. What is meant for one socket (the liveness sweep,
+a call's signalling) or for one member's sockets (their groups: a logout, a removal, a
+private message, their focus table) comes to one channel of the process, its inbox, and
+one reader hands it on by the same rules. A socket's `channel_name` is its address there
+(`<inbox channel>!<token>`); `send` reaches it from any process. Every group message names
+its group (`group_send`), which is how the inbox knows whose it is. Channels' channel per
+socket cost a queue, a task and a Redis subscription each: 4 KiB a socket
+(docs/benchmarks.md, "Room sockets", sixth session).
 """
 
 import asyncio
 import logging
+import uuid
 import weakref
 from collections import deque
 from collections.abc import Coroutine
@@ -28,6 +38,10 @@ from typing import Any, Protocol
 from channels.exceptions import StopConsumer
 
 logger = logging.getLogger(__name__)
+
+# The keys the inbox reads in a message: the socket it is for, or the group it was sent to.
+TO_KEY = "fanout_to"
+GROUP_KEY = "fanout_group"
 
 
 class Listener(Protocol):
@@ -184,3 +198,170 @@ def _settle(task: asyncio.Task[None]) -> None:
     exc = task.exception()
     if exc is not None and not isinstance(exc, StopConsumer):
         logger.error("A relayed event failed", exc_info=exc)
+
+
+# The process's inbox ---------------------------------------------------------------------
+
+
+@dataclass
+class _Inbox:
+    """One event loop's inbox: its channel, its reader, its sockets and their groups."""
+
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    failed: BaseException | None = None
+    closed: bool = False
+    channel: str = ""
+    reader: asyncio.Task[None] | None = None
+    # {token: socket}, {group: tokens of the sockets that hear it}
+    sockets: dict[str, Listener] = field(default_factory=dict)
+    groups: dict[str, set[str]] = field(default_factory=dict)
+    # The groups the inbox's channel is in on the layer, changed one at a time and in order.
+    heard: set[str] = field(default_factory=set)
+    changing: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_inboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Inbox] = weakref.WeakKeyDictionary()
+
+
+async def _open_inbox(layer: Any) -> _Inbox:
+    loop = asyncio.get_running_loop()
+    inbox = _inboxes.get(loop)
+    if inbox is None:
+        inbox = _inboxes[loop] = _Inbox()
+        try:
+            inbox.channel = await layer.new_channel("inbox.")
+        except BaseException as exc:
+            if _inboxes.get(loop) is inbox:
+                del _inboxes[loop]
+            inbox.failed = exc
+            inbox.ready.set()
+            raise
+        inbox.reader = loop.create_task(_read_inbox(layer, inbox))
+        inbox.ready.set()
+        return inbox
+    await inbox.ready.wait()
+    if inbox.failed is not None:
+        raise ConnectionError("could not open the process's inbox") from inbox.failed
+    return inbox
+
+
+async def register(layer: Any, listener: Listener) -> str:
+    """Give `listener` its place in the process's inbox, holding its events until
+    `resume(listener)`; returns its address (its `channel_name`)."""
+    if listener.fanout_backlog is None:
+        listener.fanout_backlog = deque()
+    while True:
+        inbox = await _open_inbox(layer)
+        if not inbox.closed:  # its last socket may have gone while this one waited
+            break
+    token = uuid.uuid4().hex
+    inbox.sockets[token] = listener
+    return f"{inbox.channel}!{token}"
+
+
+def unregister(listener: Listener) -> None:
+    """Take `listener` out of the inbox (after it has left its groups); the last socket
+    out closes the inbox."""
+    inbox, token = _place(listener)
+    if inbox is None or inbox.sockets.pop(token, None) is None:
+        return
+    # Its groups were left first (`stop_hearing`); after a failure, forget it here too.
+    for group, tokens in list(inbox.groups.items()):
+        tokens.discard(token)
+        if not tokens:
+            del inbox.groups[group]
+    if inbox.sockets:
+        return
+    inbox.closed = True
+    del _inboxes[asyncio.get_running_loop()]
+    if inbox.reader is not None:
+        inbox.reader.cancel()  # its reading channel unsubscribes as it is cancelled
+
+
+def _place(listener: Listener) -> tuple[_Inbox | None, str]:
+    inbox = _inboxes.get(asyncio.get_running_loop())
+    channel, _, token = listener.channel_name.rpartition("!")
+    if inbox is None or inbox.channel != channel:
+        return None, token
+    return inbox, token
+
+
+async def hear(layer: Any, group: str, listener: Listener) -> None:
+    """`listener` hears `group` through the inbox (the groups of one member, not a crowd's:
+    those have relays of their own, `join`)."""
+    inbox, token = _place(listener)
+    if inbox is None:
+        raise RuntimeError(f"{listener.channel_name} is not in this process's inbox")
+    inbox.groups.setdefault(group, set()).add(token)
+    try:
+        await _settle_group(layer, inbox, group)
+    except BaseException:
+        await stop_hearing(layer, group, listener)
+        raise
+
+
+async def stop_hearing(layer: Any, group: str, listener: Listener) -> None:
+    inbox, token = _place(listener)
+    if inbox is None:
+        return
+    tokens = inbox.groups.get(group)
+    if tokens is not None:
+        tokens.discard(token)
+        if not tokens:
+            del inbox.groups[group]
+    await _settle_group(layer, inbox, group)
+
+
+async def _settle_group(layer: Any, inbox: _Inbox, group: str) -> None:
+    """Put the inbox's channel in `group` on the layer, or out of it, as its sockets now
+    need; one change at a time, so that a join and a leave crossing end as they should."""
+    async with inbox.changing:
+        if inbox.closed:
+            return
+        wanted = group in inbox.groups
+        if wanted and group not in inbox.heard:
+            await layer.group_add(group, inbox.channel)
+            inbox.heard.add(group)
+        elif not wanted and group in inbox.heard:
+            inbox.heard.discard(group)
+            await layer.group_discard(group, inbox.channel)
+
+
+async def send(layer: Any, address: str, event: dict[str, Any]) -> None:
+    """Send `event` to the socket at `address` (its `channel_name`), in whatever process."""
+    channel, _, token = address.rpartition("!")
+    await layer.send(channel, {**event, TO_KEY: token})
+
+
+async def group_send(layer: Any, group: str, event: dict[str, Any]) -> None:
+    """Send `event` to `group`, naming the group for the inboxes that hear it."""
+    await layer.group_send(group, {**event, GROUP_KEY: group})
+
+
+async def _read_inbox(layer: Any, inbox: _Inbox) -> None:
+    while True:
+        try:
+            message = await layer.receive(inbox.channel)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("The process's inbox could not read a message")
+            await asyncio.sleep(1)
+            continue
+        token = message.get(TO_KEY)
+        if token is not None:
+            listener = inbox.sockets.get(token)
+            listeners = [listener] if listener is not None else []
+        elif GROUP_KEY in message:
+            tokens = inbox.groups.get(message[GROUP_KEY], ())
+            listeners = [inbox.sockets[t] for t in tokens if t in inbox.sockets]
+        else:
+            logger.error("A message of type %r reached the inbox for no one", message.get("type"))
+            continue
+        for listener in listeners:
+            try:
+                deliver(listener, message)
+            except Exception:
+                logger.exception(
+                    "Handing %r to %s failed", message.get("type"), listener.channel_name
+                )

@@ -21,7 +21,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from core.memory import release_free_memory
-from rooms import broadcast
+from rooms import broadcast, fanout
 from rooms.presence import TOUCH_INTERVAL, connections_check, presence_remove
 from rooms.sockets import limits
 
@@ -110,7 +110,7 @@ async def _sweep_slice(watched: dict[str, Watched]) -> None:
     layer = get_channel_layer()
     assert layer is not None
     for name, reason in revoked.items():
-        await layer.send(name, {"type": "access.revoked", "reason": reason})
+        await fanout.send(layer, name, {"type": "access.revoked", "reason": reason})
     # A socket that closed while this round was reading had its row deleted, and this round
     # may have put it back: take it away again, or it would linger as a ghost until pruned.
     closed = [name for name in restored if name not in _watched]
@@ -118,7 +118,7 @@ async def _sweep_slice(watched: dict[str, Watched]) -> None:
         await database_sync_to_async(presence_remove)(channel_name=name)
     restored = [name for name in restored if name in _watched]
     for name in restored:
-        await layer.send(name, {"type": "presence.restored"})
+        await fanout.send(layer, name, {"type": "presence.restored"})
         room_id = watched[name].room_id
         assert room_id is not None  # only room sockets have presence rows
         broadcast.presence_mark(room_id=room_id, user_id=watched[name].user_id)

@@ -6,6 +6,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from rooms import fanout
 from rooms.broadcast import encode
 
 
@@ -16,7 +17,7 @@ def stage_group(stage_id: int) -> str:
 async def _send(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is not None:
-        await layer.group_send(group, event)
+        await fanout.group_send(layer, group, event)
 
 
 async def stage_state(*, stage_id: int, state: dict[str, Any]) -> None:

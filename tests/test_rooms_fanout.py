@@ -11,6 +11,7 @@ import pytest
 from channels.layers import get_channel_layer
 
 from rooms import fanout
+from rooms.sockets import limits
 
 
 class Socket:
@@ -168,3 +169,161 @@ async def test_sockets_waiting_on_a_subscription_that_failed_fail_too_and_the_ne
     await layer.group_send("room_fanout_6", {"type": "chat.message", "n": 1})
     await _until(lambda: third.handled == [1])
     await fanout.leave(layer, "room_fanout_6", third)
+
+
+# The process's inbox: what is meant for one socket, or for one member's sockets -----------
+
+
+async def _registered(layer: Any, *names: str) -> list[Socket]:
+    sockets = [Socket(name) for name in names]
+    for socket in sockets:
+        socket.channel_name = await fanout.register(layer, socket)
+        fanout.resume(socket)  # connected
+    return sockets
+
+
+@pytest.mark.asyncio
+async def test_a_message_sent_to_a_sockets_address_reaches_that_socket_alone() -> None:
+    layer = get_channel_layer()
+    ana, ben = await _registered(layer, "ana", "ben")
+    assert ana.channel_name.rpartition("!")[0] == ben.channel_name.rpartition("!")[0]
+
+    for n in (1, 2, 3):
+        await fanout.send(layer, ana.channel_name, {"type": "access.revoked", "n": n})
+    await fanout.send(layer, ben.channel_name, {"type": "access.revoked", "n": 9})
+
+    await _until(lambda: ana.handled == [1, 2, 3] and ben.handled == [9])
+    await asyncio.sleep(0.1)
+    assert (ana.handled, ben.handled) == ([1, 2, 3], [9])
+    for socket in (ana, ben):
+        fanout.unregister(socket)
+
+
+@pytest.mark.asyncio
+async def test_a_members_group_reaches_each_of_their_sockets_once_and_no_one_else() -> None:
+    layer = get_channel_layer()
+    tab_1, tab_2, other = await _registered(layer, "tab-1", "tab-2", "other")
+    for socket in (tab_1, tab_2):
+        await fanout.hear(layer, "user_inbox_1", socket)
+    await fanout.hear(layer, "user_inbox_2", other)
+
+    await fanout.group_send(layer, "user_inbox_1", {"type": "session.ended", "n": 1})
+    await _until(lambda: tab_2.handled == [1])
+    await fanout.stop_hearing(layer, "user_inbox_1", tab_2)
+    await fanout.group_send(layer, "user_inbox_1", {"type": "session.ended", "n": 2})
+
+    await _until(lambda: tab_1.handled == [1, 2])
+    await asyncio.sleep(0.1)
+    assert (tab_1.handled, tab_2.handled, other.handled) == ([1, 2], [1], [])
+    await fanout.stop_hearing(layer, "user_inbox_1", tab_1)
+    await fanout.stop_hearing(layer, "user_inbox_2", other)
+    for socket in (tab_1, tab_2, other):
+        fanout.unregister(socket)
+
+
+@pytest.mark.asyncio
+async def test_a_join_and_a_leave_crossing_leave_the_group_heard() -> None:
+    """The last socket of a member leaving while another of theirs arrives: the inbox stays
+    in the group (the layer's join and leave are not left to race)."""
+    layer = get_channel_layer()
+    going, coming = await _registered(layer, "going", "coming")
+    await fanout.hear(layer, "user_inbox_3", going)
+
+    await asyncio.gather(
+        fanout.stop_hearing(layer, "user_inbox_3", going),
+        fanout.hear(layer, "user_inbox_3", coming),
+    )
+    await fanout.group_send(layer, "user_inbox_3", {"type": "session.ended", "n": 1})
+
+    await _until(lambda: coming.handled == [1])
+    assert going.handled == []
+    await fanout.stop_hearing(layer, "user_inbox_3", coming)
+    for socket in (going, coming):
+        fanout.unregister(socket)
+
+
+@pytest.mark.asyncio
+async def test_a_connecting_socket_hears_its_inbox_only_once_it_is_ready() -> None:
+    layer = get_channel_layer()
+    socket = Socket("connecting")
+    socket.channel_name = await fanout.register(layer, socket)
+    await fanout.hear(layer, "user_inbox_4", socket)
+
+    await fanout.group_send(layer, "user_inbox_4", {"type": "session.ended", "n": 1})
+    await fanout.send(layer, socket.channel_name, {"type": "access.revoked", "n": 2})
+    await _until(lambda: socket.fanout_backlog is not None and len(socket.fanout_backlog) == 2)
+    assert socket.handled == []
+
+    fanout.resume(socket)
+    assert socket.handled == [1, 2]
+    await fanout.stop_hearing(layer, "user_inbox_4", socket)
+    fanout.unregister(socket)
+
+
+@pytest.mark.asyncio
+async def test_a_message_for_no_one_is_logged_and_the_inbox_reads_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    layer = get_channel_layer()
+    (socket,) = await _registered(layer, "reader")
+    inbox = socket.channel_name.rpartition("!")[0]
+
+    await layer.send(inbox, {"type": "session.ended", "n": 1})  # neither address nor group
+    await fanout.send(layer, f"{inbox}!gone", {"type": "access.revoked", "n": 2})
+    await fanout.send(layer, socket.channel_name, {"type": "access.revoked", "n": 3})
+
+    await _until(lambda: socket.handled == [3])
+    assert "reached the inbox for no one" in caplog.text
+    fanout.unregister(socket)
+
+
+@pytest.mark.asyncio
+async def test_the_last_socket_out_closes_the_inbox_and_the_next_gets_a_fresh_one() -> None:
+    layer = get_channel_layer()
+    (first,) = await _registered(layer, "first")
+    await fanout.hear(layer, "user_inbox_5", first)
+    await fanout.stop_hearing(layer, "user_inbox_5", first)
+    fanout.unregister(first)
+
+    (second,) = await _registered(layer, "second")
+    assert second.channel_name.rpartition("!")[0] != first.channel_name.rpartition("!")[0]
+    await fanout.send(layer, first.channel_name, {"type": "access.revoked", "n": 1})
+    await fanout.send(layer, second.channel_name, {"type": "access.revoked", "n": 2})
+
+    await _until(lambda: second.handled == [2])
+    assert first.handled == []
+    fanout.unregister(second)
+
+
+class SlowToJoin:
+    """The real layer, whose joins take a moment to reach Redis (a reconnection, a busy
+    server)."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.layer, name)
+
+    async def group_add(self, group: str, channel: str) -> None:
+        await asyncio.sleep(0.05)
+        await self.layer.group_add(group, channel)
+
+
+@pytest.mark.asyncio
+async def test_a_socket_gone_as_it_joins_leaves_its_group_unheard_in_redis() -> None:
+    """Joining and leaving at once (a tab closed as it opens) ends with the process's inbox
+    out of the group in Redis too, not subscribed to it for nobody."""
+    layer = SlowToJoin(get_channel_layer())
+    (socket,) = await _registered(layer, "blink")
+    client = limits._redis()
+    assert client is not None
+    group = "user_inbox_6"
+    redis_channel = f"{layer.prefix}__group__{group}"
+
+    await asyncio.gather(
+        fanout.hear(layer, group, socket), fanout.stop_hearing(layer, group, socket)
+    )
+
+    assert await client.pubsub_numsub(redis_channel) == [(redis_channel.encode(), 0)]
+    fanout.unregister(socket)

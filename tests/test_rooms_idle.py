@@ -121,7 +121,10 @@ async def test_closing_tells_the_rooms_sockets_once() -> None:
 
     # As the worker runs it: a plain synchronous call, broadcasting after its commit.
     assert await database_sync_to_async(rooms_close_idle_tick)() == 1
-    assert await asyncio.wait_for(layer.receive(listener), timeout=5) == {"type": "room.closed"}
+    assert await asyncio.wait_for(layer.receive(listener), timeout=5) == {
+        "type": "room.closed",
+        "fanout_group": room_group(idle.pk),
+    }
 
     assert await database_sync_to_async(rooms_close_idle_tick)() == 0
     with pytest.raises(TimeoutError):

@@ -317,7 +317,10 @@ async def test_closing_tells_the_rooms_sockets(alice: User) -> None:
     )()
 
     assert status == 302
-    assert await asyncio.wait_for(layer.receive(listener), timeout=5) == {"type": "room.closed"}
+    assert await asyncio.wait_for(layer.receive(listener), timeout=5) == {
+        "type": "room.closed",
+        "fanout_group": room_group(room.pk),
+    }
 
 
 # inviting ---------------------------------------------------------------------------------

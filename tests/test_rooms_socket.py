@@ -21,6 +21,7 @@ from rooms import broadcast, liveness
 from rooms.models import Message, Presence, Room
 from rooms.presence import PRESENCE_TTL, presence_prune
 from rooms.services import room_close, room_member_remove
+from rooms.sockets import limits
 from tests.conftest import a_fresh_budget_window
 from tests.factories import BlockFactory, MessageFactory, RoomFactory, UserFactory
 
@@ -686,6 +687,28 @@ async def test_a_new_secret_key_without_the_old_one_as_fallback_ends_checked_ses
         await liveness.sweep()
 
     assert await bye_then_close(bob) == ("password", 4004)
+
+
+async def test_a_processs_sockets_share_one_inbox_channel_in_redis() -> None:
+    """No channel per socket (4 KiB each, docs/benchmarks.md): every socket's address is
+    a place in its process's inbox, the one channel the process reads for them."""
+    place = await room()
+    sockets = []
+    for _ in range(3):
+        _user, session = await member_with_session()
+        sockets.append((await join(place, session))[0])
+
+    addresses = await database_sync_to_async(
+        lambda: list(Presence.objects.filter(room=place).values_list("channel_name", flat=True))
+    )()
+    inboxes = {address.rpartition("!")[0] for address in addresses}
+    assert len(addresses) == 3 and len(inboxes) == 1
+    client = limits._redis()
+    assert client is not None
+    (inbox,) = inboxes
+    assert await client.pubsub_numsub(inbox) == [(inbox.encode(), 1)]
+    for communicator in sockets:
+        await communicator.disconnect()
 
 
 async def test_logging_out_closes_that_sessions_sockets_only() -> None:

@@ -18,6 +18,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -131,6 +132,11 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
     """
 
     HANDLERS: ClassVar[dict[str, Handler]] = {}
+    # No channel of its own from Channels (no such layer): what is meant for this socket
+    # comes through its process's inbox (rooms.fanout), and `channel_name` is its address
+    # there. `layer` is the channel layer it hears its groups on.
+    channel_layer_alias = None  # type: ignore[assignment]
+    layer: Any
 
     language: str | None = None
     user: User
@@ -174,7 +180,13 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
                 await send(message)
 
         self.socket_send = send
-        await super().__call__(scope, receive, send_while_there)
+        self.layer = get_channel_layer()
+        # Held, like a crowd's events, until the connection is set up (`websocket_connect`).
+        self.channel_name = await fanout.register(self.layer, self)
+        try:
+            await super().__call__(scope, receive, send_while_there)
+        finally:
+            fanout.unregister(self)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
@@ -265,23 +277,23 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
         (rooms.fanout); held, while the connection is being set up, until it is."""
         if crowd:
             self.fanout_groups.append(group)
-            await fanout.join(self.channel_layer, group, self, hold=self.connecting)
+            await fanout.join(self.layer, group, self, hold=self.connecting)
         else:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await fanout.hear(self.layer, group, self)
             self.joined_groups.append(group)
 
     async def leave_groups(self) -> None:
         for group in self.joined_groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await fanout.stop_hearing(self.layer, group, self)
         self.joined_groups = []
         for group in self.fanout_groups:
-            await fanout.leave(self.channel_layer, group, self)
+            await fanout.leave(self.layer, group, self)
         self.fanout_groups = []
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         await super().websocket_connect(message)
         self.connecting = False
-        if self.fanout_backlog is not None and self.fanout_groups:
+        if self.fanout_backlog is not None:
             fanout.resume(self)
 
     def watch(self) -> None:
