@@ -67,4 +67,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; host = os.environ.get('ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.'); host = 'localhost' if host in ('', '*') else host; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8000/healthz', headers={'Host': host}), timeout=8)"]
 
-CMD ["uvicorn", "coworking.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--ws", "websockets-sansio", "--ws-max-size", "65536", "--ws-per-message-deflate", "false", "--ws-ping-interval", "15", "--ws-ping-timeout", "20", "--lifespan", "off", "--no-server-header"]
+CMD ["uvicorn", "coworking.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--ws", "coworking.wsprotocol:WebSocketProtocol", "--ws-max-size", "65536", "--ws-per-message-deflate", "false", "--ws-ping-interval", "15", "--ws-ping-timeout", "20", "--lifespan", "off", "--no-server-header"]

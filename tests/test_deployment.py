@@ -115,8 +115,8 @@ def test_web_serves_the_asgi_application_with_uvicorn(services: dict[str, Any]) 
     assert command[command.index("--port") + 1] == "8000"
     assert "--proxy-headers" in command
     # Measured in bench/bench_rooms.py: the sans-I/O websockets implementation on uvloop
-    # holds a 1,000-member room where daphne did not.
-    assert command[command.index("--ws") + 1] == "websockets-sansio"
+    # holds a 1,000-member room where daphne did not; ours keeps less per socket.
+    assert command[command.index("--ws") + 1] == "coworking.wsprotocol:WebSocketProtocol"
     assert command[command.index("--lifespan") + 1] == "off"  # Django has no lifespan
 
 
