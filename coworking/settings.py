@@ -197,11 +197,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # A group membership never expires: a room's relay joins once per process
-    # (rooms/fanout.py) and may stay for days; the default expiry is a day.
+    # (rooms/fanout.py) and may stay for days; the default expiry is a day. All of the
+    # process's sockets share its inbox's channel: room for a sweep's worth of messages at
+    # once (the default is 100), and an hour (a loop stalled in a debugger) before a waiting
+    # message is dropped, which also takes the inbox out of its groups.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels.layers.InMemoryChannelLayer",
-            "CONFIG": {"group_expiry": 10**9},
+            "CONFIG": {"group_expiry": 10**9, "capacity": 10_000, "expiry": 3600},
         }
     }
 # Every signed-in page reads the session: from Redis when there is one, written through to

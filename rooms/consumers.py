@@ -225,6 +225,13 @@ class LobbyConsumer(MemberSocket):
         delay = max(0.0, self.last_sent + LOBBY_INTERVAL - time.monotonic())
         self.pending = asyncio.create_task(self._send_changed(delay))
 
+    async def member_removed(self, event: dict[str, Any]) -> None:
+        """Removed from a room: the page fetches its list again, without that room."""
+        await self.lobby_changed(event)
+
+    async def member_muted(self, event: dict[str, Any]) -> None:
+        pass  # for the member's room sockets; the lobby shows no one's voice
+
     async def _send_changed(self, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)

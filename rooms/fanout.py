@@ -210,24 +210,29 @@ class _Inbox:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     failed: BaseException | None = None
     closed: bool = False
+    layer: Any = None
     channel: str = ""
     reader: asyncio.Task[None] | None = None
-    # {token: socket}, {group: tokens of the sockets that hear it}
+    # {token: socket}, {group: tokens of the sockets that hear it}, {token: its groups}
     sockets: dict[str, Listener] = field(default_factory=dict)
     groups: dict[str, set[str]] = field(default_factory=dict)
+    groups_of: dict[str, set[str]] = field(default_factory=dict)
     # The groups the inbox's channel is in on the layer, changed one at a time and in order.
     heard: set[str] = field(default_factory=set)
     changing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 _inboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Inbox] = weakref.WeakKeyDictionary()
+# Groups left in the background (after a socket failed to leave them), kept from the
+# collector until done.
+_leaving: set[asyncio.Task[None]] = set()
 
 
 async def _open_inbox(layer: Any) -> _Inbox:
     loop = asyncio.get_running_loop()
     inbox = _inboxes.get(loop)
     if inbox is None:
-        inbox = _inboxes[loop] = _Inbox()
+        inbox = _inboxes[loop] = _Inbox(layer=layer)
         try:
             inbox.channel = await layer.new_channel("inbox.")
         except BaseException as exc:
@@ -237,6 +242,9 @@ async def _open_inbox(layer: Any) -> _Inbox:
             inbox.ready.set()
             raise
         inbox.reader = loop.create_task(_read_inbox(layer, inbox))
+        # Let the reader start waiting on its channel: the layer unsubscribes the channel as
+        # a waiting receive is cancelled, not a reader cancelled before it ever ran.
+        await asyncio.sleep(0)
         inbox.ready.set()
         return inbox
     await inbox.ready.wait()
@@ -266,16 +274,49 @@ def unregister(listener: Listener) -> None:
     if inbox is None or inbox.sockets.pop(token, None) is None:
         return
     # Its groups were left first (`stop_hearing`); after a failure, forget it here too.
-    for group, tokens in list(inbox.groups.items()):
-        tokens.discard(token)
-        if not tokens:
-            del inbox.groups[group]
+    # Groups the inbox still hears for no one are left by `tidy` (the liveness sweep).
+    for group in inbox.groups_of.pop(token, ()):
+        tokens = inbox.groups.get(group)
+        if tokens is not None:
+            tokens.discard(token)
+            if not tokens:
+                del inbox.groups[group]
     if inbox.sockets:
         return
     inbox.closed = True
     del _inboxes[asyncio.get_running_loop()]
     if inbox.reader is not None:
         inbox.reader.cancel()  # its reading channel unsubscribes as it is cancelled
+    if inbox.heard:
+        _in_background(_discard(inbox.layer, inbox.channel, list(inbox.heard)))
+        inbox.heard.clear()
+
+
+def _in_background(coroutine: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _leaving.add(task)
+    task.add_done_callback(_leaving.discard)
+
+
+async def tidy() -> None:
+    """Leave the groups the inbox still hears for no socket: a leave that failed (Redis
+    away for a moment) is tried again here, by each liveness sweep."""
+    inbox = _inboxes.get(asyncio.get_running_loop())
+    if inbox is None:
+        return
+    for group in [group for group in inbox.heard if group not in inbox.groups]:
+        try:
+            await _settle_group(inbox.layer, inbox, group)
+        except Exception:
+            logger.exception("The inbox could not leave %s", group)
+
+
+async def _discard(layer: Any, channel: str, groups: list[str]) -> None:
+    for group in groups:
+        try:
+            await layer.group_discard(group, channel)
+        except Exception:
+            logger.exception("The closed inbox could not leave %s", group)
 
 
 def _place(listener: Listener) -> tuple[_Inbox | None, str]:
@@ -293,6 +334,7 @@ async def hear(layer: Any, group: str, listener: Listener) -> None:
     if inbox is None:
         raise RuntimeError(f"{listener.channel_name} is not in this process's inbox")
     inbox.groups.setdefault(group, set()).add(token)
+    inbox.groups_of.setdefault(token, set()).add(group)
     try:
         await _settle_group(layer, inbox, group)
     except BaseException:
@@ -309,6 +351,7 @@ async def stop_hearing(layer: Any, group: str, listener: Listener) -> None:
         tokens.discard(token)
         if not tokens:
             del inbox.groups[group]
+    inbox.groups_of.get(token, set()).discard(group)
     await _settle_group(layer, inbox, group)
 
 
@@ -323,8 +366,8 @@ async def _settle_group(layer: Any, inbox: _Inbox, group: str) -> None:
             await layer.group_add(group, inbox.channel)
             inbox.heard.add(group)
         elif not wanted and group in inbox.heard:
-            inbox.heard.discard(group)
             await layer.group_discard(group, inbox.channel)
+            inbox.heard.discard(group)  # only once left: a failed leave is tried again
 
 
 async def send(layer: Any, address: str, event: dict[str, Any]) -> None:

@@ -96,6 +96,7 @@ async def sweep() -> None:
         except Exception:
             # The other slices' sockets still need their rows touched and places renewed.
             logger.exception("Liveness sweep failed for %s sockets", len(watched))
+    await fanout.tidy()
 
 
 async def _sweep_slice(watched: dict[str, Watched]) -> None:

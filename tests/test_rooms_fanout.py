@@ -4,6 +4,8 @@ a socket that must wait holds up only itself, and a connecting socket hears noth
 it is ready."""
 
 import asyncio
+import subprocess
+import sys
 from collections import deque
 from typing import Any
 
@@ -12,6 +14,7 @@ from channels.layers import get_channel_layer
 
 from rooms import fanout
 from rooms.sockets import limits
+from tests.conftest import ROOT, clean_env
 
 
 class Socket:
@@ -292,6 +295,12 @@ async def test_the_last_socket_out_closes_the_inbox_and_the_next_gets_a_fresh_on
 
     await _until(lambda: second.handled == [2])
     assert first.handled == []
+    client = limits._redis()
+    assert client is not None
+    old = first.channel_name.rpartition("!")[0]
+    async with asyncio.timeout(5):  # unsubscribed as its reader ends, a moment after
+        while await client.pubsub_numsub(old) != [(old.encode(), 0)]:
+            await asyncio.sleep(0.01)
     fanout.unregister(second)
 
 
@@ -327,3 +336,87 @@ async def test_a_socket_gone_as_it_joins_leaves_its_group_unheard_in_redis() -> 
 
     assert await client.pubsub_numsub(redis_channel) == [(redis_channel.encode(), 0)]
     fanout.unregister(socket)
+
+
+class FailingToLeaveOnce:
+    """The real layer, whose first leave fails (Redis away for a moment)."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.failed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.layer, name)
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("Redis away")
+        await self.layer.group_discard(group, channel)
+
+
+@pytest.mark.asyncio
+async def test_a_leave_that_failed_is_tried_again_by_the_sweeps_tidy() -> None:
+    layer = FailingToLeaveOnce(get_channel_layer())
+    going, staying = await _registered(layer, "going", "staying")
+    group = "user_inbox_7"
+    redis_channel = f"{layer.prefix}__group__{group}"
+    await fanout.hear(layer, group, going)
+    with pytest.raises(ConnectionError):
+        await fanout.stop_hearing(layer, group, going)
+    fanout.unregister(going)
+    client = limits._redis()
+    assert client is not None
+    assert await client.pubsub_numsub(redis_channel) == [(redis_channel.encode(), 1)]
+
+    await fanout.tidy()
+
+    assert await client.pubsub_numsub(redis_channel) == [(redis_channel.encode(), 0)]
+    fanout.unregister(staying)
+
+
+EMBEDDED_INBOX = """
+import asyncio, collections, django
+django.setup()
+from channels.layers import get_channel_layer
+from rooms import fanout
+
+class Socket:
+    fanout_backlog = None
+    fanout_gone = False
+    def __init__(self):
+        self.handled = []
+    async def dispatch(self, message):
+        self.handled.append(message["n"])
+
+async def main():
+    layer = get_channel_layer()
+    socket = Socket()
+    socket.channel_name = await fanout.register(layer, socket)
+    fanout.resume(socket)
+    await fanout.hear(layer, "user_1", socket)
+    for n in range(300):  # a sweep's revocations, all at once
+        await fanout.send(layer, socket.channel_name, {"type": "access.revoked", "n": n})
+    await fanout.group_send(layer, "user_1", {"type": "session.ended", "n": 300})
+    async with asyncio.timeout(5):
+        while len(socket.handled) < 301:
+            await asyncio.sleep(0.01)
+    print(socket.handled == list(range(301)))
+
+asyncio.run(main())
+"""
+
+
+def test_the_embedded_default_inbox_takes_a_sweeps_worth_at_once() -> None:
+    """Without Redis (`make run`), Channels' in-memory layer: its channel names have a "!"
+    already, and its channels hold 100 messages unless told otherwise."""
+    result = subprocess.run(
+        [sys.executable, "-c", EMBEDDED_INBOX],
+        cwd=ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"

@@ -818,6 +818,24 @@ async def test_the_lobby_socket_hears_that_rooms_changed_coalesced() -> None:
         await communicator.disconnect()
 
 
+async def test_a_member_removed_from_a_room_has_their_lobby_list_fetched_again() -> None:
+    """The removal goes to every socket of the member (their group): the room's says bye,
+    the lobby's has the page fetch its list again, and stays."""
+    alice, session = await member_with_session()
+    place = await room()
+    lobby = WebsocketCommunicator(
+        application, "/ws/rooms/", headers=[ORIGIN, (b"cookie", f"sessionid={session}".encode())]
+    )
+    assert (await lobby.connect(timeout=5))[0]
+
+    await broadcast.member_removed(room_id=place.pk, user_id=alice.pk)
+
+    assert await lobby.receive_json_from(timeout=5) == {"type": "lobby.changed"}
+    await lobby.send_json_to({"type": "ping"})
+    assert await lobby.receive_json_from(timeout=5) == {"type": "pong"}
+    await lobby.disconnect()
+
+
 async def test_errors_speak_the_language_of_the_members_pages() -> None:
     _alice, session = await member_with_session()
     place = await room()

@@ -203,6 +203,8 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
             # may change what it does (access checks, goodbyes) take the same turn, so that,
             # say, a call being joined and a removal never interleave.
             async with self.handling:
+                if self.fanout_gone and not message["type"].startswith("websocket."):
+                    return  # an event that waited for the turn its goodbye took
                 # Error and goodbye messages are translated, like the page around the socket.
                 if self.language is None:
                     self.language = _language(self.scope)
@@ -283,12 +285,16 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
             self.joined_groups.append(group)
 
     async def leave_groups(self) -> None:
-        for group in self.joined_groups:
-            await fanout.stop_hearing(self.layer, group, self)
-        self.joined_groups = []
-        for group in self.fanout_groups:
-            await fanout.leave(self.layer, group, self)
-        self.fanout_groups = []
+        """Leave every group, each whatever became of the others: one that failed (Redis
+        away for a moment) must not keep this socket in the rest."""
+        leaving = [(fanout.stop_hearing, group) for group in self.joined_groups]
+        leaving += [(fanout.leave, group) for group in self.fanout_groups]
+        self.joined_groups, self.fanout_groups = [], []
+        for leave, group in leaving:
+            try:
+                await leave(self.layer, group, self)
+            except Exception:
+                logger.exception("Socket %s could not leave %s", self.channel_name, group)
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         await super().websocket_connect(message)
