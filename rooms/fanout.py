@@ -31,7 +31,7 @@ import logging
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -92,15 +92,18 @@ async def join(layer: Any, group: str, listener: Listener, *, hold: bool) -> Non
         relay = groups[group] = _Group()
         relay.listeners[listener.channel_name] = listener
         try:
-            relay.channel = await layer.new_channel("fanout.")
+            relay.channel, relay.reader = await _reading(
+                layer, "fanout.", lambda channel: _read(layer, channel, group, relay)
+            )
             await layer.group_add(group, relay.channel)
         except BaseException as exc:
             if groups.get(group) is relay:
                 del groups[group]
+            if relay.reader is not None:
+                relay.reader.cancel()
             relay.failed = exc
             relay.subscribed.set()
             raise
-        relay.reader = asyncio.get_running_loop().create_task(_read(layer, group, relay))
         relay.subscribed.set()
         return
     relay.listeners[listener.channel_name] = listener
@@ -108,6 +111,18 @@ async def join(layer: Any, group: str, listener: Listener, *, hold: bool) -> Non
     if relay.failed is not None:
         relay.listeners.pop(listener.channel_name, None)
         raise ConnectionError(f"could not hear {group}") from relay.failed
+
+
+async def _reading(
+    layer: Any, prefix: str, read: Callable[[str], Coroutine[Any, Any, None]]
+) -> tuple[str, asyncio.Task[None]]:
+    """A new channel of the layer, and `read(channel)` started as its reader."""
+    channel = await layer.new_channel(prefix)
+    reader = asyncio.get_running_loop().create_task(read(channel))
+    # Let the reader start waiting on its channel: the layer unsubscribes a channel as a
+    # waiting receive is cancelled, not when a reader is cancelled before it ever ran.
+    await asyncio.sleep(0)
+    return channel, reader
 
 
 def local_count(group: str) -> int:
@@ -132,10 +147,10 @@ async def leave(layer: Any, group: str, listener: Listener) -> None:
     await layer.group_discard(group, relay.channel)
 
 
-async def _read(layer: Any, group: str, relay: _Group) -> None:
+async def _read(layer: Any, channel: str, group: str, relay: _Group) -> None:
     while True:
         try:
-            message = await layer.receive(relay.channel)
+            message = await layer.receive(channel)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -234,17 +249,15 @@ async def _open_inbox(layer: Any) -> _Inbox:
     if inbox is None:
         inbox = _inboxes[loop] = _Inbox(layer=layer)
         try:
-            inbox.channel = await layer.new_channel("inbox.")
+            inbox.channel, inbox.reader = await _reading(
+                layer, "inbox.", lambda channel: _read_inbox(layer, channel, inbox)
+            )
         except BaseException as exc:
             if _inboxes.get(loop) is inbox:
                 del _inboxes[loop]
             inbox.failed = exc
             inbox.ready.set()
             raise
-        inbox.reader = loop.create_task(_read_inbox(layer, inbox))
-        # Let the reader start waiting on its channel: the layer unsubscribes the channel as
-        # a waiting receive is cancelled, not a reader cancelled before it ever ran.
-        await asyncio.sleep(0)
         inbox.ready.set()
         return inbox
     await inbox.ready.wait()
@@ -381,10 +394,10 @@ async def group_send(layer: Any, group: str, event: dict[str, Any]) -> None:
     await layer.group_send(group, {**event, GROUP_KEY: group})
 
 
-async def _read_inbox(layer: Any, inbox: _Inbox) -> None:
+async def _read_inbox(layer: Any, channel: str, inbox: _Inbox) -> None:
     while True:
         try:
-            message = await layer.receive(inbox.channel)
+            message = await layer.receive(channel)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -420,3 +420,20 @@ def test_the_embedded_default_inbox_takes_a_sweeps_worth_at_once() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+@pytest.mark.asyncio
+async def test_a_crowd_joined_and_left_at_once_leaves_no_subscription_behind() -> None:
+    """A socket that joins a room and goes at once (a tab closed as it opens): the relay's
+    reader, cancelled as the last socket leaves, unsubscribes its channel in Redis."""
+    layer = get_channel_layer()
+    socket = Socket("blink")
+    await fanout.join(layer, "room_fanout_9", socket, hold=False)
+    channel = fanout._groups()["room_fanout_9"].channel
+    await fanout.leave(layer, "room_fanout_9", socket)
+
+    client = limits._redis()
+    assert client is not None
+    async with asyncio.timeout(5):
+        while await client.pubsub_numsub(channel) != [(channel.encode(), 0)]:
+            await asyncio.sleep(0.01)
