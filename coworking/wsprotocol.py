@@ -1,18 +1,18 @@
 """uvicorn's WebSocket protocol (websockets-sansio), keeping less per connection.
 
 The web command runs uvicorn with `--ws coworking.wsprotocol:WebSocketProtocol`
-(docker-compose.yml, Dockerfile). An idle socket held, in uvicorn alone, about 9 KB that
-it never needs again or needs only in a much smaller form (`tracemalloc`, docs/benchmarks.md,
-"Room sockets", sixth session):
+(docker-compose.yml, Dockerfile). An idle socket held, in uvicorn, objects it never needs
+again or needs only in a much smaller form (`tracemalloc`, docs/benchmarks.md, "Room
+sockets", sixth session); this class takes about 5 KiB a socket off:
 
-- the handshake's request and response, with their headers (4 KB), which nothing reads
-  once the response is written;
+- the handshake's response, with its headers, which nothing reads once it is written (the
+  request stays: websockets' parser keeps it for the connection's life);
 - an `asyncio.Queue` for the frames the application has not taken yet (three deques and an
   event: 3 KB), which holds one frame or none nearly always;
 - an `asyncio.Event` for whether the transport takes more writes (a deque: 1.6 KB), set
   but for the moments a slow client's buffer is full.
 
-This depends on names inside uvicorn (`queue`, `writable`, `request`, `response`,
+This depends on names inside uvicorn (`queue`, `writable`, `response`,
 `start_keepalive`) as uvicorn 0.54 has them; tests/test_rooms_server.py runs the real
 server with this class, so an upgrade that changes them fails there.
 """
@@ -101,4 +101,4 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     def start_keepalive(self) -> None:
         # Called once, right after the handshake's response is written.
         super().start_keepalive()
-        self.request = self.response = None  # type: ignore[assignment]
+        self.response = None  # type: ignore[assignment]

@@ -121,7 +121,11 @@ async def _reading(
     reader = asyncio.get_running_loop().create_task(read(channel))
     # Let the reader start waiting on its channel: the layer unsubscribes a channel as a
     # waiting receive is cancelled, not when a reader is cancelled before it ever ran.
-    await asyncio.sleep(0)
+    try:
+        await asyncio.sleep(0)
+    except BaseException:
+        reader.cancel()  # the caller, cancelled here, never gets it to cancel
+        raise
     return channel, reader
 
 
@@ -232,8 +236,11 @@ class _Inbox:
     sockets: dict[str, Listener] = field(default_factory=dict)
     groups: dict[str, set[str]] = field(default_factory=dict)
     groups_of: dict[str, set[str]] = field(default_factory=dict)
-    # The groups the inbox's channel is in on the layer, changed one at a time and in order.
+    # The groups the inbox's channel is in on the layer, changed one at a time and in order;
+    # and those whose leave failed, maybe half-way: the pub/sub layer forgets the channel
+    # before Redis unsubscribes. They are joined again before use, and left again by `tidy`.
     heard: set[str] = field(default_factory=set)
+    unsure: set[str] = field(default_factory=set)
     changing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -317,7 +324,7 @@ async def tidy() -> None:
     inbox = _inboxes.get(asyncio.get_running_loop())
     if inbox is None:
         return
-    for group in [group for group in inbox.heard if group not in inbox.groups]:
+    for group in [group for group in inbox.heard | inbox.unsure if group not in inbox.groups]:
         try:
             await _settle_group(inbox.layer, inbox, group)
         except Exception:
@@ -374,13 +381,19 @@ async def _settle_group(layer: Any, inbox: _Inbox, group: str) -> None:
     async with inbox.changing:
         if inbox.closed:
             return
-        wanted = group in inbox.groups
-        if wanted and group not in inbox.heard:
-            await layer.group_add(group, inbox.channel)
-            inbox.heard.add(group)
-        elif not wanted and group in inbox.heard:
+        if group in inbox.groups:
+            if group not in inbox.heard:
+                await layer.group_add(group, inbox.channel)
+                inbox.heard.add(group)
+                inbox.unsure.discard(group)
+        elif group in inbox.heard or group in inbox.unsure:
+            again = group in inbox.unsure
+            inbox.heard.discard(group)
+            inbox.unsure.add(group)
+            if again:  # the layer may have forgotten the channel: it leaves only what it has
+                await layer.group_add(group, inbox.channel)
             await layer.group_discard(group, inbox.channel)
-            inbox.heard.discard(group)  # only once left: a failed leave is tried again
+            inbox.unsure.discard(group)
 
 
 async def send(layer: Any, address: str, event: dict[str, Any]) -> None:

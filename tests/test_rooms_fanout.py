@@ -339,7 +339,9 @@ async def test_a_socket_gone_as_it_joins_leaves_its_group_unheard_in_redis() -> 
 
 
 class FailingToLeaveOnce:
-    """The real layer, whose first leave fails (Redis away for a moment)."""
+    """The real layer, whose first leave fails half-way as the pub/sub layer's does when
+    Redis is away for a moment: the channel is out of the layer's own list of the group,
+    and Redis still has the process subscribed."""
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
@@ -351,6 +353,7 @@ class FailingToLeaveOnce:
     async def group_discard(self, group: str, channel: str) -> None:
         if not self.failed:
             self.failed = True
+            self.layer.groups[self.layer._get_group_channel_name(group)].discard(channel)
             raise ConnectionError("Redis away")
         await self.layer.group_discard(group, channel)
 
@@ -373,6 +376,27 @@ async def test_a_leave_that_failed_is_tried_again_by_the_sweeps_tidy() -> None:
 
     assert await client.pubsub_numsub(redis_channel) == [(redis_channel.encode(), 0)]
     fanout.unregister(staying)
+
+
+@pytest.mark.asyncio
+async def test_a_member_back_after_a_failed_leave_hears_their_group() -> None:
+    """Their last tab closed as Redis blinked, and they reload before the next sweep."""
+    layer = FailingToLeaveOnce(get_channel_layer())
+    going, staying = await _registered(layer, "going", "staying")
+    group = "user_inbox_8"
+    await fanout.hear(layer, group, going)
+    with pytest.raises(ConnectionError):
+        await fanout.stop_hearing(layer, group, going)
+    fanout.unregister(going)
+
+    (back,) = await _registered(layer, "back")
+    await fanout.hear(layer, group, back)
+    await fanout.group_send(layer, group, {"type": "session.ended", "n": 1})
+
+    await _until(lambda: back.handled == [1])
+    await fanout.stop_hearing(layer, group, back)
+    for socket in (staying, back):
+        fanout.unregister(socket)
 
 
 EMBEDDED_INBOX = """

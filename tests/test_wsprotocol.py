@@ -1,7 +1,7 @@
 """uvicorn's WebSocket protocol as the web command runs it (coworking/wsprotocol.py): its
 lighter queue and event behave as asyncio's did, and a real uvicorn server carries frames
-both ways, holds back a sender while a slow client's buffer is full, and keeps nothing of
-the handshake."""
+both ways, holds back a sender while a slow client's buffer is full, and keeps no
+handshake response."""
 
 import asyncio
 import socket
@@ -112,7 +112,7 @@ async def server() -> AsyncIterator[tuple[uvicorn.Server, int]]:
     await asyncio.wait_for(serving, 10)  # a sender stuck for good fails here, not hangs
 
 
-async def test_a_real_server_carries_frames_and_keeps_nothing_of_the_handshake(
+async def test_a_real_server_carries_frames_and_keeps_no_handshake_response(
     server: tuple[uvicorn.Server, int],
 ) -> None:
     uvicorn_server, port = server
@@ -122,7 +122,7 @@ async def test_a_real_server_carries_frames_and_keeps_nothing_of_the_handshake(
 
         (protocol,) = uvicorn_server.server_state.connections
         assert isinstance(protocol, WebSocketProtocol)
-        assert protocol.request is None and protocol.response is None
+        assert protocol.response is None
 
 
 async def test_a_slow_client_holds_the_sender_back_and_gets_every_frame_in_order(
