@@ -31,7 +31,7 @@ import logging
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -151,7 +151,8 @@ async def leave(layer: Any, group: str, listener: Listener) -> None:
     await layer.group_discard(group, relay.channel)
 
 
-async def _read(layer: Any, channel: str, group: str, relay: _Group) -> None:
+async def _received(layer: Any, channel: str, reader: str) -> AsyncIterator[dict[str, Any]]:
+    """Each message of `channel`, for as long as its reader runs."""
     while True:
         try:
             message = await layer.receive(channel)
@@ -159,10 +160,15 @@ async def _read(layer: Any, channel: str, group: str, relay: _Group) -> None:
             raise
         except Exception:
             # A message that could not be read (the layer's connection, a bad payload) is
-            # lost to this process, as it would have been to each socket; the group is not.
-            logger.exception("Relay of %s could not read a message", group)
+            # lost to this process, as it would have been to each socket; the reader is not.
+            logger.exception("%s could not read a message", reader)
             await asyncio.sleep(1)
             continue
+        yield message
+
+
+async def _read(layer: Any, channel: str, group: str, relay: _Group) -> None:
+    async for message in _received(layer, channel, f"The relay of {group}"):
         for listener in list(relay.listeners.values()):
             try:
                 deliver(listener, message)
@@ -408,15 +414,7 @@ async def group_send(layer: Any, group: str, event: dict[str, Any]) -> None:
 
 
 async def _read_inbox(layer: Any, channel: str, inbox: _Inbox) -> None:
-    while True:
-        try:
-            message = await layer.receive(channel)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("The process's inbox could not read a message")
-            await asyncio.sleep(1)
-            continue
+    async for message in _received(layer, channel, "The process's inbox"):
         token = message.get(TO_KEY)
         if token is not None:
             listener = inbox.sockets.get(token)
