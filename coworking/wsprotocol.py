@@ -3,16 +3,18 @@
 The web command runs uvicorn with `--ws coworking.wsprotocol:WebSocketProtocol`
 (docker-compose.yml, Dockerfile). An idle socket held, in uvicorn, objects it never needs
 again or needs only in a much smaller form (`tracemalloc`, docs/benchmarks.md, "Room
-sockets", sixth session); this class takes about 5 KiB a socket off:
+sockets", sixth and seventh sessions); this class takes about 8 KiB a socket off:
 
-- the handshake's response, with its headers, which nothing reads once it is written (the
-  request stays: websockets' parser keeps it for the connection's life);
+- the handshake's response, with its headers, which nothing reads once it is written;
+- the handshake request's headers (the scope has its own copy of them), which websockets'
+  parser keeps, with the request, for the connection's life: emptied, as nothing in
+  uvicorn or websockets reads them after the handshake;
 - an `asyncio.Queue` for the frames the application has not taken yet (three deques and an
   event: 3 KB), which holds one frame or none nearly always;
 - an `asyncio.Event` for whether the transport takes more writes (a deque: 1.6 KB), set
   but for the moments a slow client's buffer is full.
 
-This depends on names inside uvicorn (`queue`, `writable`, `response`,
+This depends on names inside uvicorn (`queue`, `writable`, `request`, `response`,
 `start_keepalive`) as uvicorn 0.54 has them; tests/test_rooms_server.py runs the real
 server with this class, so an upgrade that changes them fails there.
 """
@@ -102,3 +104,4 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         # Called once, right after the handshake's response is written.
         super().start_keepalive()
         self.response = None  # type: ignore[assignment]
+        self.request.headers.clear()

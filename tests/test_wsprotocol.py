@@ -1,7 +1,7 @@
 """uvicorn's WebSocket protocol as the web command runs it (coworking/wsprotocol.py): its
 lighter queue and event behave as asyncio's did, and a real uvicorn server carries frames
-both ways, holds back a sender while a slow client's buffer is full, and keeps no
-handshake response."""
+both ways, holds back a sender while a slow client's buffer is full, and keeps neither the
+handshake's response nor the request's headers (the application keeps its scope's copy)."""
 
 import asyncio
 import socket
@@ -73,7 +73,8 @@ async def test_writable_holds_senders_while_cleared_and_lets_all_go_when_set() -
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Echoes each text frame; "flood" sends 200 frames of 64 KiB at once."""
+    """Echoes each text frame; "flood" sends 200 frames of 64 KiB at once; "header:<name>"
+    answers with that request header as the scope has it."""
     assert scope["type"] == "websocket"
     assert (await receive())["type"] == "websocket.connect"
     await send({"type": "websocket.accept"})
@@ -81,7 +82,11 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         message = await receive()
         if message["type"] == "websocket.disconnect":
             return
-        if message["text"] == "flood":
+        if message["text"].startswith("header:"):
+            name = message["text"].removeprefix("header:").encode()
+            values = [value.decode() for key, value in scope["headers"] if key == name]
+            await send({"type": "websocket.send", "text": ",".join(values)})
+        elif message["text"] == "flood":
             for n in range(200):
                 await send({"type": "websocket.send", "text": f"{n:03d}{BIG}"})
         else:
@@ -112,17 +117,22 @@ async def server() -> AsyncIterator[tuple[uvicorn.Server, int]]:
     await asyncio.wait_for(serving, 10)  # a sender stuck for good fails here, not hangs
 
 
-async def test_a_real_server_carries_frames_and_keeps_no_handshake_response(
+async def test_a_real_server_carries_frames_and_keeps_no_handshake_headers(
     server: tuple[uvicorn.Server, int],
 ) -> None:
     uvicorn_server, port = server
-    async with connect(f"ws://127.0.0.1:{port}/", max_size=None) as client:
+    address = f"ws://127.0.0.1:{port}/"
+    async with connect(address, max_size=None, additional_headers={"X-Hola": "mundo"}) as client:
         await client.send("hola")
         assert await asyncio.wait_for(client.recv(), 5) == "hola"
 
         (protocol,) = uvicorn_server.server_state.connections
         assert isinstance(protocol, WebSocketProtocol)
         assert protocol.response is None
+        assert len(protocol.request.headers) == 0
+        # The application's scope keeps its own copy, for as long as the socket lives.
+        await client.send("header:x-hola")
+        assert await asyncio.wait_for(client.recv(), 5) == "mundo"
 
 
 async def test_a_slow_client_holds_the_sender_back_and_gets_every_frame_in_order(
