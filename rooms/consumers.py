@@ -22,6 +22,7 @@ from rooms.sockets.base import (
     CLOSE_FULL,
     CLOSE_ROOM_CLOSED,
     CLOSE_UNKNOWN_ROOM,
+    NOBODY,
     PROTOCOL_VERSION,
     Handler,
     MemberSocket,
@@ -131,7 +132,7 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
         await self.join_group(broadcast.room_group(room.pk), crowd=True)
         await self.join_group(broadcast.user_group(user.pk))
         await self.accept()
-        self.blocked = joined["blocked"]
+        self.blocked = joined["blocked"] or NOBODY
         await self.send_text(joined["hello"])
         broadcast.presence_mark(room_id=room.pk, user_id=user.pk)
 

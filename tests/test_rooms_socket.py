@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from rooms import broadcast, liveness
 from rooms.models import Message, Presence, Room
 from rooms.presence import PRESENCE_TTL, presence_prune
 from rooms.services import room_close, room_member_remove
-from rooms.sockets import limits
+from rooms.sockets import base, limits
 from tests.conftest import a_fresh_budget_window
 from tests.factories import BlockFactory, MessageFactory, RoomFactory, UserFactory
 
@@ -313,6 +314,27 @@ async def test_chat_frames_beyond_the_rate_limit_are_refused() -> None:
 
     assert (await next_of(alice, "error"))["code"] == "rate_limited"
     assert await database_sync_to_async(Message.objects.filter(room=place).count)() == 10
+    await alice.disconnect()
+
+
+async def test_pings_beyond_the_connections_limit_are_refused_and_the_socket_stays() -> None:
+    _alice, session = await member_with_session()
+    alice, _ = await join(await room(), session)
+    await settled(alice)
+    # Pings are counted per connection in windows of RATE_WINDOW seconds: start in a fresh one.
+    left = base.RATE_WINDOW - time.monotonic() % base.RATE_WINDOW
+    if left < 3:
+        await asyncio.sleep(left + 0.05)
+
+    for _ in range(base.PING_LIMIT + 1):
+        await alice.send_json_to({"type": "ping"})
+    answers = [
+        (await alice.receive_json_from(timeout=5))["type"] for _ in range(base.PING_LIMIT + 1)
+    ]
+
+    assert answers == ["pong"] * base.PING_LIMIT + ["error"]
+    await alice.send_json_to(send("Still here"))
+    await next_of(alice, "chat.ack")
     await alice.disconnect()
 
 

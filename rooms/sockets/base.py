@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 import weakref
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
@@ -19,7 +19,6 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
-from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -99,6 +98,9 @@ BYE_CODES = {reason: code for code, (reason, _message) in BYE.items()}
 
 Handler = Callable[[Any, dict[str, Any]], Awaitable[None]]
 
+# Blocks are rare: a member without any shares this one empty set.
+NOBODY: frozenset[int] = frozenset()
+
 # Group events whose handlers pass on a frame made elsewhere and say nothing of their own:
 # no language to switch to (the switch was a tenth of a 1,000-socket broadcast's time).
 PASSED_ON = frozenset(
@@ -112,15 +114,11 @@ def as_now(user: User) -> User:
     return User.objects.get(pk=user.pk)
 
 
-def _language(scope: dict[str, Any]) -> str:
-    """The language the member's pages are in (LocaleMiddleware's rules: the language
-    cookie, then the browser's Accept-Language, then the site default)."""
-    request = HttpRequest()
-    request.COOKIES = dict(scope.get("cookies") or {})
-    for name, value in scope.get("headers") or ():
-        if name == b"accept-language":
-            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
-    return translation.get_language_from_request(request)
+def _counted(counter: tuple[int, int]) -> tuple[int, int]:
+    """A (window, count) counter with one more counted; the count starts again at each
+    RATE_WINDOW."""
+    window = int(time.monotonic() // RATE_WINDOW)
+    return window, (counter[1] + 1 if counter[0] == window else 1)
 
 
 class MemberSocket(AsyncJsonWebsocketConsumer):
@@ -138,16 +136,17 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
     channel_layer_alias = None  # type: ignore[assignment]
     layer: Any
 
-    language: str | None = None
     user: User
     claimed = False
     # Whom this member must not see (blocks either way), refreshed by `access_check`.
-    blocked: set[int]
+    blocked: frozenset[int] | set[int] = NOBODY
     # The room this socket is in, once the room let it in (`joined`); None for the lobby.
     room: Room | None = None
     joined = False
-    refusals_window = 0
-    refusals = 0
+    # (RATE_WINDOW's number, how many in it) of refused frames and of pings: two integers,
+    # where a deque of times cost each socket most of a kilobyte.
+    refusals = (0, 0)
+    pings = (0, 0)
     # Events of the groups relayed by rooms.fanout that wait for this socket's turn (its
     # connection being set up, or an event before them that had to wait); None when idle.
     fanout_backlog: deque[dict[str, Any]] | None = None
@@ -161,10 +160,8 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.throttles: defaultdict[str, deque[float]] = defaultdict(deque)
         self.joined_groups: list[str] = []
         self.fanout_groups: list[str] = []
-        self.blocked = set()
         self.handling = asyncio.Lock()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -179,12 +176,21 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(OSError):
                 await send(message)
 
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send_while_there
         self.socket_send = send
         self.layer = get_channel_layer()
         # Held, like a crowd's events, until the connection is set up (`websocket_connect`).
         self.channel_name = await fanout.register(self.layer, self)
+        # What Channels' own `__call__` does for a consumer without a channel, but reading
+        # the next message in this task: Channels reads it in a task of its own, through
+        # `asyncio.wait`, which kept a task, a future and their callbacks per idle socket.
         try:
-            await super().__call__(scope, receive, send_while_there)
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
         finally:
             fanout.unregister(self)
 
@@ -206,10 +212,15 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
                 if self.fanout_gone and not message["type"].startswith("websocket."):
                     return  # an event that waited for the turn its goodbye took
                 # Error and goodbye messages are translated, like the page around the socket.
-                if self.language is None:
-                    self.language = _language(self.scope)
-                with translation.override(self.language):
+                # Switched only when it differs: a language switched in the socket's task
+                # leaves the task's context holding storage for it (asgiref's Local) for
+                # the socket's life, and most members read the site's default.
+                language = self.scope["language"]
+                if language == translation.get_language():
                     await handler(message)
+                else:
+                    with translation.override(language):
+                        await handler(message)
         except StopConsumer:
             raise
         except Exception:
@@ -270,8 +281,7 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
             pass  # gone: as in `send_while_there`
 
     def session_key(self) -> str | None:
-        session = self.scope.get("session")
-        return session.session_key if session is not None else None
+        return self.scope.get("session_key")
 
     async def join_group(self, group: str, *, crowd: bool = False) -> None:
         """Hear `group`'s events. `crowd` for the groups of a crowd (a room, the lobby,
@@ -374,11 +384,8 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
     ) -> None:
         """Answer a refused frame with an error frame, up to REFUSALS_ANSWERED of them per
         RATE_WINDOW on this connection."""
-        window = int(time.monotonic() // RATE_WINDOW)
-        if window != self.refusals_window:
-            self.refusals_window, self.refusals = window, 0
-        self.refusals += 1
-        if self.refusals <= REFUSALS_ANSWERED:
+        self.refusals = _counted(self.refusals)
+        if self.refusals[1] <= REFUSALS_ANSWERED:
             await self.send_json(error_frame(code, message, about=about))
 
     async def send_error(self, code: str) -> None:
@@ -401,21 +408,13 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
             if due > now:
                 await asyncio.sleep(due - now)
 
-    def rate_limit(self, bucket: str, limit: int) -> None:
-        """Refuse (FrameError `rate_limited`) a frame past `limit` of its bucket on this
-        connection within RATE_WINDOW seconds; a refused frame does not count."""
-        times = self.throttles[bucket]
-        now = time.monotonic()
-        while times and times[0] <= now - RATE_WINDOW:
-            times.popleft()
-        if len(times) >= limit:
-            raise FrameError("rate_limited")
-        times.append(now)
-
     async def on_ping(self, content: dict[str, Any]) -> None:
         # No database, no shared budget: liveness, sessions and access are checked for all
         # of this process's sockets at once by rooms.liveness.
-        self.rate_limit("ping", PING_LIMIT)
+        pings = _counted(self.pings)
+        if pings[1] > PING_LIMIT:
+            raise FrameError("rate_limited")  # not counted
+        self.pings = pings
         await self.send_json({"type": "pong"})
 
     # Goodbyes -----------------------------------------------------------------------------
@@ -459,7 +458,7 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
             return
         assert access.user is not None
         self.user = access.user
-        self.blocked = set(access.blocked)
+        self.blocked = frozenset(access.blocked) or NOBODY
 
     async def presence_restored(self, event: dict[str, Any]) -> None:
         """From rooms.liveness: this connection's presence row had been pruned (the process
