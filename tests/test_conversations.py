@@ -15,6 +15,7 @@ from conversations import selectors
 from conversations.models import Conversation, Message, Participant
 from conversations.selectors import unread_total
 from conversations.services import (
+    conversation_read,
     direct_conversation_start,
     group_create,
     message_post,
@@ -419,6 +420,40 @@ def test_in_a_group_the_messages_of_a_blocked_member_are_hidden_and_not_counted(
     assert unread_total(user=carla) == 1
     page = signed_in(carla).get(f"/messages/{group.pk}/").content.decode()
     assert "Soy Ana" in page and "Soy Beto" not in page
+
+
+def test_the_unread_total_counts_others_messages_after_each_read_mark_in_every_conversation() -> (
+    None
+):
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    carla, dani = member("Carla Cruz"), member("Dani Díaz")
+    for other in (beto, carla, dani):
+        AcquaintanceFactory.create(owner=ana, other=other)
+    first = group_create(creator=ana, members=[beto, carla], title="Uno")
+    second = group_create(creator=ana, members=[beto, dani], title="Dos")
+
+    def post(conversation: Conversation, author: User) -> None:
+        message_post(conversation=conversation, author=author, text="Hola", client_id=uuid.uuid4())
+
+    post(first, beto)
+    post(first, carla)
+    conversation_read(conversation=first, user=ana)
+    post(first, beto)
+    post(first, ana)  # her own
+    post(first, carla)
+    post(second, dani)
+    post(second, beto)
+    BlockFactory.create(blocker=dani, blocked=ana)  # hidden from her, either way round
+
+    # Writing reads what came before: after her own message, Carla's; Beto's in the second.
+    assert unread_total(user=ana) == 2
+    assert unread_total(user=beto) == 2  # Ana's and Carla's after his own
+    assert unread_total(user=dani) == 1  # Beto's
+    shown = {
+        entry.conversation.pk: entry.unread
+        for entry in selectors.conversations_of(user=ana).entries
+    }
+    assert sum(shown.values()) == unread_total(user=ana)
 
 
 # Reports ---------------------------------------------------------------------------------
