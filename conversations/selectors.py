@@ -286,10 +286,11 @@ _UNREAD_TOTAL = """
 def unread_total(*, user: User) -> int:
     """Messages from others that `user` has not read yet, in all their conversations (those
     by members on either side of a block with them left out), in one query."""
+    quote = connection.ops.quote_name
     sql = _UNREAD_TOTAL.format(
-        participant=Participant._meta.db_table,
-        message=Message._meta.db_table,
-        block=Block._meta.db_table,
+        participant=quote(Participant._meta.db_table),
+        message=quote(Message._meta.db_table),
+        block=quote(Block._meta.db_table),
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, {"user": user.pk})

@@ -449,6 +449,8 @@ def test_the_unread_total_counts_others_messages_after_each_read_mark_in_every_c
     assert unread_total(user=ana) == 2
     assert unread_total(user=beto) == 2  # Ana's and Carla's after his own
     assert unread_total(user=dani) == 1  # Beto's
+    BlockFactory.create(blocker=beto, blocked=carla)
+    assert unread_total(user=beto) == 1  # Ana's
     shown = {
         entry.conversation.pk: entry.unread
         for entry in selectors.conversations_of(user=ana).entries

@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -33,8 +34,9 @@ logger = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 1
 
-# Pings per connection within the window; every other kind of frame has a budget per member
-# across all of their sockets (rooms.sockets.limits).
+# Pings per connection in each RATE_WINDOW (fixed windows, as the members' budgets are, not
+# sliding ones); every other kind of frame has a budget per member across all of their
+# sockets (rooms.sockets.limits).
 PING_LIMIT = 10
 RATE_WINDOW = 10.0
 # Refused frames a connection is told about within RATE_WINDOW; past that, a refused frame
@@ -215,7 +217,7 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
                 # Switched only when it differs: a language switched in the socket's task
                 # leaves the task's context holding storage for it (asgiref's Local) for
                 # the socket's life, and most members read the site's default.
-                language = self.scope["language"]
+                language = self.scope.get("language") or settings.LANGUAGE_CODE
                 if language == translation.get_language():
                     await handler(message)
                 else:
