@@ -1,13 +1,15 @@
-"""A new member's first steps, shown on the home page until every one is done: a photo,
-interests, working hours, the coffee pairs and a hello in the cafeteria. Each step is read
-from what the member really did, wherever they did it, so nothing has to remember to tick
-it. It reads members, matching and rooms at once, so it lives with the home page."""
+"""A new member's first steps, shown on the home page until every one is done, and then no
+more (`first_steps`): a photo, interests, working hours, the coffee pairs and a hello in the
+cafeteria. Each step is read from what the member really did, wherever they did it, so
+nothing has to remember to tick it. It reads members, matching and rooms at once, so it
+lives with the home page."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +41,22 @@ class Checklist:
     @property
     def complete(self) -> bool:
         return all(step.done for step in self.steps)
+
+
+def first_steps(*, user: User, now: datetime | None = None) -> Checklist | None:
+    """The home page's list, or None once every step is done. The first time it is found
+    complete that is noted on the member (`first_steps_done_at`, set once even if two pages
+    find it at once), and it is not read again, nor shown should a step come undone later:
+    the list is a welcome, and most members are long past it."""
+    if user.first_steps_done_at is not None:
+        return None
+    checklist = onboarding_checklist(user=user, now=now)
+    if not checklist.complete:
+        return checklist
+    User.objects.filter(pk=user.pk, first_steps_done_at__isnull=True).update(
+        first_steps_done_at=now or timezone.now()
+    )
+    return None
 
 
 def onboarding_checklist(*, user: User, now: datetime | None = None) -> Checklist:

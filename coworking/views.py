@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from coworking.home import coffee_partners, events_next
-from coworking.onboarding import onboarding_checklist
+from coworking.onboarding import first_steps
 from members.models import User
 from rooms.models import Room
 from rooms.presence import Glance, present_glances
@@ -37,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "in_cafeteria": glance,
                 "coffee_partners": coffee_partners(user=user),
                 "next_events": events_next(limit=DASHBOARD_EVENTS),
-                "checklist": onboarding_checklist(user=user),
+                "checklist": first_steps(user=user),
             },
         )
     return render(request, "home/landing.html")

@@ -84,7 +84,14 @@ class UserAdmin(BaseUserAdmin):
         ("deleted_at", admin.EmptyFieldListFilter),
     ]
     search_fields = ["email", "display_name", "first_name", "last_name"]
-    readonly_fields = ["deleted_at", "last_seen_at", "suspended_at", "suspended_by", "reports"]
+    readonly_fields = [
+        "deleted_at",
+        "last_seen_at",
+        "first_steps_done_at",
+        "suspended_at",
+        "suspended_by",
+        "reports",
+    ]
     list_select_related = ["suspended_by"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -100,7 +107,15 @@ class UserAdmin(BaseUserAdmin):
         ),
         (
             _("Dates"),
-            {"fields": ("last_login", "last_seen_at", "date_joined", "deleted_at")},
+            {
+                "fields": (
+                    "last_login",
+                    "last_seen_at",
+                    "first_steps_done_at",
+                    "date_joined",
+                    "deleted_at",
+                )
+            },
         ),
         (_("Moderation"), {"fields": ("suspended_at", "suspended_by", "reports")}),
     )

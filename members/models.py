@@ -72,6 +72,11 @@ class User(AbstractUser):
     # The last time the member used the site, to the hour (core.middleware.LastSeenMiddleware):
     # who is active for the staff dashboard, who gets the digest for having been away.
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True, editable=False)
+    # When the home page first found every first step done (coworking/onboarding.py): the
+    # list is then gone for good, and not read again on each visit.
+    first_steps_done_at = models.DateTimeField(
+        _("first steps done"), null=True, blank=True, editable=False
+    )
     # Set with is_active=False by staff (members.services.member_suspend); kept when they are
     # reinstated would be misleading, so reinstating clears both.
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True, editable=False)

@@ -120,6 +120,7 @@ def _account_export(user: User) -> dict[str, Any]:
         "date_joined": _moment(user.date_joined),
         "last_login": _moment(user.last_login),
         "last_seen_at": _moment(user.last_seen_at),
+        "first_steps_done_at": _moment(user.first_steps_done_at),
         "email_addresses": [
             {"email": address.email, "verified": address.verified, "primary": address.primary}
             for address in EmailAddress.objects.filter(user=user)

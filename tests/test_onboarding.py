@@ -12,6 +12,7 @@ from asgiref.sync import async_to_sync
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from coworking import onboarding
 from matching.apps import COMMUNITY_SLUG
 from matching.models import Participation, Programme
 from members.models import Profile, User
@@ -224,3 +225,27 @@ def test_a_member_who_did_everything_long_ago_sees_no_list(client: Client, alice
 
     assert "Your first steps" not in page
     assert "Hello, Alice Arias" in page
+
+
+@pytest.mark.django_db
+def test_once_all_are_done_the_list_is_gone_for_good_and_no_longer_read(
+    client: Client, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Profile.objects.filter(user=alice).update(photo="photos/alice.webp")
+    Participation.objects.create(programme=Programme.objects.get(slug=COMMUNITY_SLUG), user=alice)
+    MessageFactory.create(room=cafeteria_get(), author=alice)
+    client.force_login(alice)
+    assert "Your first steps" not in home(client)
+    alice.refresh_from_db()
+    assert alice.first_steps_done_at is not None
+
+    # Leaving the coffee pairs would untick a step; the list, a welcome, stays gone, and the
+    # steps are not read again.
+    client.post("/pairs/settings/", {})
+
+    def read(**kwargs: Any) -> Any:
+        raise AssertionError("the first steps were read again")
+
+    monkeypatch.setattr(onboarding, "onboarding_checklist", read)
+    page = home(client)
+    assert "Your first steps" not in page and "Hello, Alice Arias" in page
