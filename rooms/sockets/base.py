@@ -218,11 +218,13 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
                 # leaves the task's context holding storage for it (asgiref's Local) for
                 # the socket's life, and most members read the site's default.
                 language = self.scope.get("language") or settings.LANGUAGE_CODE
-                if language == translation.get_language():
+                switch = (
+                    contextlib.nullcontext()
+                    if language == translation.get_language()
+                    else translation.override(language)
+                )
+                with switch:
                     await handler(message)
-                else:
-                    with translation.override(language):
-                        await handler(message)
         except StopConsumer:
             raise
         except Exception:
