@@ -103,6 +103,9 @@ async def go_live(page: Page) -> tuple[int, Any]:
     assert (await janus.event(handle))["plugindata"]["data"]["videoroom"] == "joined"
     connection = await publish(janus, handle)
     await page.socket.send_json_to({"type": "stage.live"})
+    # Live once the site says so: a page opened before that (on a busy machine) would find
+    # the speaker not publishing yet.
+    await page.state(lambda state: any(s["feed"] == joined["feed"] for s in state["speakers"]))
     return joined["feed"], connection
 
 
