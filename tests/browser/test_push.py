@@ -59,11 +59,17 @@ CLICK = """async () => {
     self.__asked.push(["focus", new URL(this.url).pathname]);
     return this;
   };
-  const [notification] = await self.registration.getNotifications();
+  // The notification shows once the worker has handled the push: on a loaded machine that
+  // may come after the page saw the previous one, closed by the previous click.
+  let notification;
+  for (let tries = 0; tries < 300 && !notification; tries++) {
+    [notification] = await self.registration.getNotifications();
+    if (!notification) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   try {
     self.dispatchEvent(new NotificationEvent("notificationclick", { notification }));
   } catch {}
-  for (let tries = 0; tries < 40 && !self.__asked.length; tries++) {
+  for (let tries = 0; tries < 300 && !self.__asked.length; tries++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return self.__asked;
