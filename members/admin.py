@@ -3,6 +3,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from allauth.usersessions.models import UserSession
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -410,3 +411,30 @@ def user_actions_add(*actions: Any) -> None:
     """Add bulk actions to the member list from another app's admin module: the action runs
     there, with that app's services, and this module imports none of them."""
     UserAdmin.actions = [*actions, *UserAdmin.actions]
+
+
+# allauth's own admin for sessions searches `user__username`, which this User has not, and
+# offers a form whose save fails: here the records are read, and deleting one ends it.
+admin.site.unregister(UserSession)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at", "last_seen_at", "ip", "user_agent"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__display_name", "ip"]
+    ordering = ["-last_seen_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: UserSession) -> None:
+        # The record alone would come back on the member's next page: end the session itself.
+        obj.end()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[UserSession]) -> None:
+        for session in queryset:
+            session.end()

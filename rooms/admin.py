@@ -44,6 +44,14 @@ class RoomAdmin(admin.ModelAdmin):
             fields += ["kind", "slug", "private", "invitees", "closed_at"]
         return fields
 
+    def get_prepopulated_fields(
+        self, request: HttpRequest, obj: Room | None = None
+    ) -> dict[str, Any]:
+        # The cafeteria's slug is read-only, and a read-only field cannot be prepopulated.
+        if obj is not None and obj.is_cafeteria:
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         # Rooms staff make here are permanent ones, unless they say otherwise.
         return {"kind": Room.Kind.PERMANENT, "created_by": request.user.pk}

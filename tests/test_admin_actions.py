@@ -165,3 +165,45 @@ def test_close_a_room_from_the_admin(staff: User) -> None:
 
     room.refresh_from_db()
     assert room.closed_at is not None
+
+
+def test_every_admin_page_opens_with_a_search_and_on_a_row(staff: User) -> None:
+    from rooms.services import cafeteria_get
+
+    cafeteria_get()
+    some_of_everything(1)
+    client = client_for(staff)
+    client.raise_request_exception = False
+    client.get("/admin/")  # Notes the staff's own session, for usersessions' pages.
+    failures = {}
+    for model, model_admin in admin.site._registry.items():
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        urls = [base, f"{base}?q=a"]
+        if model_admin.has_add_permission(client.request().wsgi_request):
+            urls.append(f"{base}add/")
+        rows = model._default_manager.values_list("pk", flat=True)
+        urls += [f"{base}{pk}/change/" for pk in rows]
+        for url in urls:
+            status = client.get(url).status_code
+            if status != 200:
+                failures[url] = status
+    assert failures == {}
+
+
+def test_staff_end_a_member_s_session_from_the_admin(staff: User) -> None:
+    from allauth.usersessions.models import UserSession
+
+    member = UserFactory.create()
+    as_member = client_for(member)
+    as_member.get("/")
+    session = UserSession.objects.get(user=member)
+    as_staff = client_for(staff)
+
+    found = as_staff.get("/admin/usersessions/usersession/", {"q": member.email})
+    assert found.status_code == 200 and member.email in found.content.decode()
+    view = as_staff.get(f"/admin/usersessions/usersession/{session.pk}/change/")
+    assert view.status_code == 200 and 'name="_save"' not in view.content.decode()
+    as_staff.post(f"/admin/usersessions/usersession/{session.pk}/delete/", {"post": "yes"})
+
+    assert not UserSession.objects.filter(user=member).exists()
+    assert as_member.get("/members/me/edit/").status_code == 302  # signed out
