@@ -25,6 +25,10 @@ ERROR_FIELDS = {
 }
 
 
+# Far beyond the largest stage (300); the column would take two billion.
+MAX_CAPACITY = 10_000
+
+
 class WallClockField(forms.DateTimeField):
     """A date and time as written, without a zone: the form places it in the zone chosen
     next to it, which need not be the viewer's."""
@@ -38,9 +42,41 @@ class WallClockField(forms.DateTimeField):
             parsed = super().to_python(value)
         return parsed.replace(tzinfo=None) if parsed else None
 
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        # A browser's picker takes any year; one outside these is a slip of the keyboard (and
+        # the first and last days of the calendar cannot even be placed in every zone).
+        if value and not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise forms.ValidationError(
+                _("Choose a date between %(first)s and %(last)s."),
+                code="year_out_of_range",
+                params={"first": FIRST_YEAR, "last": LAST_YEAR},
+            )
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
 
 def _placed(wall_clock: datetime, zone: str) -> datetime:
     return wall_clock.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+
+
+def _skipped(wall_clock: datetime, zone: str) -> bool:
+    """Whether the clocks of `zone` skip `wall_clock` (the hour lost when summer time
+    starts): such a time names no moment, and placed naively it would fall an hour off."""
+    placed = _placed(wall_clock, zone)
+    return placed.astimezone(UTC).astimezone(placed.tzinfo).replace(tzinfo=None) != wall_clock
+
+
+def _check_not_skipped(form: forms.Form, field: str, zone: str) -> None:
+    wall_clock = form.cleaned_data.get(field)
+    # `zone` is empty when the form's own choice of zone was refused.
+    if wall_clock and zone and _skipped(wall_clock, zone):
+        form.add_error(
+            field,
+            _("The clocks skip this time in %(zone)s (summer time starts): choose another.")
+            % {"zone": zone},
+        )
 
 
 class ServiceErrorsMixin:
@@ -102,6 +138,8 @@ class MeetupForm(ServiceErrorsMixin, forms.Form):
         custom = cleaned.get("when") == self.CUSTOM
         if custom and not cleaned.get("starts_at") and "starts_at" not in self.errors:
             self.add_error("starts_at", _("Choose when the meetup starts."))
+        if custom:
+            _check_not_skipped(self, "starts_at", self.user.time_zone)
         return cleaned
 
     def meetup_fields(self) -> dict[str, Any]:
@@ -146,8 +184,15 @@ class EventForm(ServiceErrorsMixin, forms.Form):
         label=_("Capacity"),
         required=False,
         min_value=1,
+        max_value=MAX_CAPACITY,
         help_text=_("Optional: how many can come, the host included. Leave empty for no limit."),
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for field in ("starts_at", "ends_at"):
+            _check_not_skipped(self, field, cleaned.get("time_zone", ""))
+        return cleaned
 
     def event_fields(self) -> dict[str, Any]:
         """Times placed in the chosen zone, as the services take them (after `is_valid`)."""

@@ -76,7 +76,9 @@ def _check_times(
 ) -> None:
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
         raise ValueError("event times must be timezone-aware")
-    if ends_at <= starts_at:
+    # As instants: two times in one zone object compare by their wall clocks, which across
+    # a change of the clocks need not put them in the same order.
+    if ends_at.astimezone(UTC) <= starts_at.astimezone(UTC):
         raise EndsBeforeStart
     if check_start and starts_at < now - START_GRACE:
         raise StartsInPast

@@ -396,6 +396,15 @@ def test_a_meetup_at_a_chosen_time_is_read_in_the_members_zone(client: Client) -
             "An event cannot start in the past.",
         ),
         ({"title": "Chat", "when": "now", "duration": "45"}, "Select a valid choice."),
+        (
+            {"title": "Chat", "when": "custom", "starts_at": "9999-12-31T23:50", "duration": "30"},
+            "Choose a date between 2000 and 2099.",
+        ),
+        # Alice's clocks (Madrid) jump from 02:00 to 03:00 that night.
+        (
+            {"title": "Chat", "when": "custom", "starts_at": "2030-03-31T02:30", "duration": "30"},
+            "The clocks skip this time in Europe/Madrid",
+        ),
     ],
 )
 def test_a_bad_meetup_is_shown_again_with_its_error(
@@ -497,6 +506,18 @@ def test_staff_may_hold_an_event_in_the_cafeteria(client: Client, staff: User) -
         ({"time_zone": "Mars/Olympus_Mons"}, "Select a valid choice."),
         ({"capacity": "0"}, "Ensure this value is greater than or equal to 1."),
         ({"starts_at": "tomorrow"}, "Enter a valid date/time."),
+        # Summer time starts in Madrid at 02:00 that day: 02:30 is never on the clocks.
+        (
+            {
+                "starts_at": "2030-03-31T02:30",
+                "ends_at": "2030-03-31T03:30",
+                "time_zone": "Europe/Madrid",
+            },
+            "The clocks skip this time in Europe/Madrid (summer time starts): choose another.",
+        ),
+        ({"starts_at": "0001-01-01T00:00"}, "Choose a date between 2000 and 2099."),
+        ({"ends_at": "9999-12-31T23:50"}, "Choose a date between 2000 and 2099."),
+        ({"capacity": "99999999999999999999"}, "Ensure this value is less than or equal to"),
     ],
 )
 def test_bad_staff_events_are_shown_again_with_errors_and_values(

@@ -21,6 +21,7 @@ from tests.factories import EventFactory, EventSeriesFactory, RoomFactory, UserF
 
 # Tuesday 2026-11-24, 10:00 UTC (11:00 in Madrid).
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
 
 
 @pytest.fixture
@@ -121,6 +122,14 @@ def test_an_inactive_or_former_member_cannot_organise(fields: dict[str, Any]) ->
     [
         ({"ends_at": NOW + timedelta(hours=2)}, errors.EndsBeforeStart),
         ({"ends_at": NOW + timedelta(hours=1)}, errors.EndsBeforeStart),
+        # One zone object, two wall clocks an hour apart, one moment: summer time starts.
+        (
+            {
+                "starts_at": datetime(2027, 3, 28, 2, 30, tzinfo=MADRID),
+                "ends_at": datetime(2027, 3, 28, 3, 30, tzinfo=MADRID),
+            },
+            errors.EndsBeforeStart,
+        ),
         (
             {"starts_at": NOW - timedelta(minutes=10), "ends_at": NOW + timedelta(minutes=20)},
             errors.StartsInPast,
