@@ -1,5 +1,6 @@
-"""Strings of django-allauth's pages and Django's password rules that our Spanish says
-differently: their catalogues speak formally ("usted"), the community says "tú".
+"""Strings of django-allauth's pages, Django's password rules and Django's form errors that
+our Spanish says differently: their catalogues speak formally ("usted"), the community says
+"tú".
 
 Listing them here puts them in our own catalogue (`make messages`), which Django reads
 before the packages' (LOCALE_PATHS come first). Nothing imports this module; the msgids
@@ -56,4 +57,96 @@ DJANGO_PASSWORDS = [
     gettext_noop("Your password can’t be too similar to your other personal information."),
     gettext_noop("Your password can’t be a commonly used password."),
     gettext_noop("Your password can’t be entirely numeric."),
+]
+
+DJANGO_FORMS = [
+    gettext_noop("Enter a valid value."),
+    gettext_noop("Enter a valid URL."),
+    gettext_noop("Enter a valid integer."),
+    gettext_noop("Enter a valid email address."),
+    gettext_noop("Ensure this value is less than or equal to %(limit_value)s."),
+    gettext_noop("Ensure this value is greater than or equal to %(limit_value)s."),
+    ngettext_lazy(
+        "Ensure this value has at least %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at least %(limit_value)d characters (it has %(show_value)d).",
+        "n",
+    ),
+    ngettext_lazy(
+        "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
+        "n",
+    ),
+    gettext_noop("Enter a number."),
+    gettext_noop("Enter a whole number."),
+    gettext_noop("Enter a valid date."),
+    gettext_noop("Enter a valid time."),
+    gettext_noop("Enter a valid date/time."),
+    gettext_noop("Enter a valid duration."),
+    gettext_noop("No file was submitted. Check the encoding type on the form."),
+    ngettext_lazy(
+        "Ensure this filename has at most %(max)d character (it has %(length)d).",
+        "Ensure this filename has at most %(max)d characters (it has %(length)d).",
+        "n",
+    ),
+    gettext_noop("Please either submit a file or check the clear checkbox, not both."),
+    gettext_noop(
+        "Upload a valid image. The file you uploaded was either not an image or a corrupted image."
+    ),
+    gettext_noop("Select a valid choice. %(value)s is not one of the available choices."),
+    gettext_noop("Select a valid choice. That choice is not one of the available choices."),
+    gettext_noop("Enter a list of values."),
+    gettext_noop("Enter a complete value."),
+]
+
+ALLAUTH_MORE = [
+    gettext_noop("You cannot remove your primary email address."),
+    gettext_noop("You cannot remove your primary email address (%(email)s)."),
+    gettext_noop("Please type your current password."),
+    gettext_noop("Your primary email address must be verified."),
+    gettext_noop(
+        "An account already exists with this email address. Please sign in to "
+        "that account first, then connect your %s account."
+    ),
+    gettext_noop("Your account has no password set up."),
+    gettext_noop("Your account has no verified email address."),
+    gettext_noop("Password Reset"),
+    gettext_noop("Your email address is still pending verification."),
+    gettext_noop(
+        "This email confirmation link expired or is invalid. Please <a "
+        'href="%(email_url)s">issue a new email confirmation request</a>.'
+    ),
+    gettext_noop("Forgot Password?"),
+    gettext_noop(
+        "The password reset link was invalid, possibly because it has already "
+        'been used.  Please request a <a href="%(passwd_reset_url)s">new '
+        "password reset</a>."
+    ),
+    gettext_noop("Your password is now changed."),
+    gettext_noop(
+        "This part of the site requires us to verify that\nyou are who you claim "
+        "to be. For this purpose, we require that you\nverify ownership of your "
+        "email address. "
+    ),
+    gettext_noop(
+        "We have sent an email to you for\nverification. Please click on the link "
+        "inside that email. If you do not see the verification email in your "
+        "main inbox, check your spam folder. Otherwise\ncontact us if you do not "
+        "receive it within a few minutes."
+    ),
+    gettext_noop("Account Connections"),
+    gettext_noop("Are you sure?"),
+    gettext_noop("An error occurred while attempting to login via your third-party account."),
+    gettext_noop(
+        "You can sign in to your account using any of the following third-party accounts:"
+    ),
+    gettext_noop("You currently have no third-party accounts connected to this account."),
+    gettext_noop(
+        "You decided to cancel logging in to our site using one of your existing "
+        "accounts. If this was a mistake, please proceed to <a "
+        'href="%(login_url)s">sign in</a>.'
+    ),
+    gettext_noop(
+        "You are about to use your %(provider_name)s account to login "
+        "to\n%(site_name)s. As a final step, please complete the following form:"
+    ),
 ]

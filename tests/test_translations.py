@@ -2,10 +2,12 @@
 templates' and Python's (django.po) and the scripts' (djangojs.po, served at /jsi18n/)."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polib
 import pytest
@@ -13,6 +15,10 @@ from django.test import Client
 from django.utils import translation
 
 from tests.conftest import ROOT
+from tests.factories import client_for
+
+if TYPE_CHECKING:
+    from members.models import User
 
 LANGUAGES = ["es", "en"]
 DOMAINS = ["django", "djangojs"]
@@ -118,3 +124,30 @@ def test_browsers_keep_the_script_catalogue_until_the_next_deploy(client: Client
     again = client.get("/jsi18n/?language=es", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
 
     assert again.status_code == 304
+
+
+# Django's and allauth's own Spanish speaks formally ("Introduzca", "Asegúrese", "su
+# contraseña"); core/third_party_strings.py puts the community's "tú" in our catalogue.
+FORMAL = re.compile(r"Introduzca|Asegúrese|Escoja|Por favor|\bsu contraseña\b", re.IGNORECASE)
+
+
+def test_errors_from_django_and_allauth_speak_to_a_spanish_member_informally(
+    alice: "User",
+) -> None:
+    client = client_for(alice)
+
+    meetup = client.post(
+        "/events/new/meetup/",
+        {"title": "x" * 100, "when": "now", "duration": "45"},
+        HTTP_ACCEPT_LANGUAGE="es",
+    ).content.decode()
+    reset = client.get(
+        "/accounts/password/reset/key/1-bad/", HTTP_ACCEPT_LANGUAGE="es", follow=True
+    )
+
+    assert "Escribe como máximo 80 caracteres (ahora hay 100)." in meetup
+    assert "Elige una opción válida: 45 no está entre las opciones." in meetup
+    html = reset.content.decode()
+    assert "El enlace para restablecer la contraseña no es válido" in html
+    for page in (meetup, html):
+        assert not FORMAL.search(page), FORMAL.search(page)
