@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from django.test import Client
 from django.utils import translation
 
 from tests.conftest import ROOT
-from tests.factories import client_for
+from tests.factories import EventFactory, client_for
 
 if TYPE_CHECKING:
     from members.models import User
@@ -151,3 +152,20 @@ def test_errors_from_django_and_allauth_speak_to_a_spanish_member_informally(
     assert "El enlace para restablecer la contraseña no es válido" in html
     for page in (meetup, html):
         assert not FORMAL.search(page), FORMAL.search(page)
+
+
+def test_dates_read_as_each_language_writes_them(alice: "User") -> None:
+    from events.models import Event
+
+    start = datetime(2030, 1, 15, 17, 0, tzinfo=UTC)  # 18:00 in Madrid, Alice's zone
+    event = EventFactory.create(starts_at=start, ends_at=start + timedelta(hours=1))
+    client = client_for(alice)
+    Event.objects.exclude(pk=event.pk).delete()
+
+    spanish = client.get(f"/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    english = client.get(f"/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "martes 15 de enero de 2030, 18:00" in spanish
+    assert "mar 15 ene, 18:00" in home
+    assert "Tuesday 15 January 2030, 18:00" in english
