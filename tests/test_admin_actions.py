@@ -207,3 +207,9 @@ def test_staff_end_a_member_s_session_from_the_admin(staff: User) -> None:
 
     assert not UserSession.objects.filter(user=member).exists()
     assert as_member.get("/members/me/edit/").status_code == 302  # signed out
+
+
+def test_admin_pages_carry_the_site_s_icon(staff: User) -> None:
+    client = client_for(staff)
+    for url in ("/admin/", "/admin/members/user/", f"/admin/members/user/{staff.pk}/change/"):
+        assert 'rel="icon" href="/static/img/favicon' in client.get(url).content.decode(), url
