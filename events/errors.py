@@ -51,6 +51,11 @@ class RoomClosed(EventError):
     default_message = _("That room is closed.")
 
 
+class NoLaterHourToday(EventError):
+    code = "no_later_hour_today"
+    default_message = _("There is no later hour left today: choose “Now” or “At a time I choose”.")
+
+
 class EventCancelled(EventError):
     code = "cancelled"
     default_message = _("This event was cancelled.")

@@ -22,6 +22,7 @@ ERROR_FIELDS = {
     "invalid_time_zone": "time_zone",
     "capacity_too_low": "capacity",
     "capacity_below_attendance": "capacity",
+    "no_later_hour_today": "when",
 }
 
 
@@ -140,6 +141,11 @@ class MeetupForm(ServiceErrorsMixin, forms.Form):
             self.add_error("starts_at", _("Choose when the meetup starts."))
         if custom:
             _check_not_skipped(self, "starts_at", self.user.time_zone)
+        if cleaned.get("when") == self.LATER:
+            try:
+                meetup_defaults(time_zone=self.user.time_zone, start="later")
+            except EventError as error:
+                self.add_service_error(error)
         return cleaned
 
     def meetup_fields(self) -> dict[str, Any]:
@@ -178,7 +184,7 @@ class EventForm(ServiceErrorsMixin, forms.Form):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         choices=time_zone_choices,
-        help_text=_("The start and end above are in this zone."),
+        help_text=_("The start and end times are in this zone."),
     )
     capacity = forms.IntegerField(
         label=_("Capacity"),

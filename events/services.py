@@ -19,6 +19,7 @@ from events.errors import (
     EndsBeforeStart,
     EventCancelled,
     InvalidTimeZone,
+    NoLaterHourToday,
     NotAllowed,
     RoomClosed,
     StaffOnly,
@@ -51,8 +52,9 @@ def meetup_defaults(
     now: datetime | None = None,
 ) -> MeetupTimes:
     """The suggested times of a spontaneous meetup. "now" starts at the current minute;
-    "later" at the first full hour at least an hour away, when that is still today in
-    `time_zone`, and otherwise now."""
+    "later" at the first full hour at least an hour away. Raises `NoLaterHourToday` when
+    that hour is tomorrow in `time_zone` (from 22:00 on): starting now instead would
+    surprise the member who asked for later."""
     now = (now or timezone.now()).replace(second=0, microsecond=0)
     starts_at = now
     if start == "later":
@@ -60,8 +62,9 @@ def meetup_defaults(
         zone = zoneinfo.ZoneInfo(_zone_checked(time_zone))
         local_now = now.astimezone(zone)
         later = (local_now + timedelta(hours=2)).replace(minute=0)
-        if later.date() == local_now.date():
-            starts_at = later.astimezone(UTC)
+        if later.date() != local_now.date():
+            raise NoLaterHourToday
+        starts_at = later.astimezone(UTC)
     return MeetupTimes(starts_at=starts_at, ends_at=starts_at + duration)
 
 
@@ -147,8 +150,11 @@ def event_create(
     return event
 
 
-# The changes announced to attendees by email (events.tasks.event_change_announce).
-ANNOUNCED_FIELDS = ("title", "starts_at", "ends_at", "room")
+# The changes announced to attendees (events.tasks.event_change_announce): those that change
+# their plans. A new title or description alone is not news; calendars still pick it up
+# through `sequence`.
+ANNOUNCED_TIMES = ("starts_at", "ends_at")
+ANNOUNCED_FIELDS = (*ANNOUNCED_TIMES, "room")
 
 
 def event_update(
@@ -167,7 +173,8 @@ def event_update(
     """Replace an event's editable details (a form sends them all). Locks the event row, so
     the capacity is checked against the attendance of that moment; a larger capacity seats
     wait-listed members (who are emailed after commit). Bumps `sequence` when something
-    calendars show changed."""
+    calendars show changed. A new time or room is announced after commit to everyone who
+    answered, except `by`, who made the change."""
     if not event_can_manage(event=event, user=by):
         raise NotAllowed
     title = title.strip()
@@ -205,9 +212,12 @@ def event_update(
         if room is not None and locked.starts_at != before["starts_at"]:
             _event_room_follow(event=locked, room=room)
         waitlist_promote(event=locked, now=now)
-        # Attendees hear of what changes their plans (not of a reworded description).
+        # Attendees hear of what changes their plans (not of a new title or description).
         if any(getattr(locked, name) != before[name] for name in ANNOUNCED_FIELDS):
-            event_change_announce.delay_on_commit(locked.pk)
+            times_changed = any(getattr(locked, name) != before[name] for name in ANNOUNCED_TIMES)
+            event_change_announce.delay_on_commit(
+                locked.pk, changed_by_id=by.pk, times_changed=times_changed
+            )
     return locked
 
 
@@ -227,23 +237,25 @@ def _event_room_follow(*, event: Event, room: Room) -> None:
 
 def event_cancel(*, event: Event, by: User, now: datetime | None = None) -> bool:
     """Cancel an event (it stays, marked cancelled, and its calendar revision goes up). False
-    when it was already cancelled."""
+    when it was already cancelled. Everyone who answered is told, except `by`."""
     if not event_can_manage(event=event, user=by):
         raise NotAllowed
-    cancelled = _event_mark_cancelled(event_id=event.pk, now=now or timezone.now())
+    cancelled = _event_mark_cancelled(
+        event_id=event.pk, now=now or timezone.now(), cancelled_by_id=by.pk
+    )
     if cancelled:
         event.refresh_from_db(fields=["cancelled_at", "sequence", "updated_at"])
     return cancelled
 
 
-def _event_mark_cancelled(*, event_id: int, now: datetime) -> bool:
+def _event_mark_cancelled(*, event_id: int, now: datetime, cancelled_by_id: int) -> bool:
     """Mark the event cancelled unless it already is, raising its calendar revision; those
-    going, maybe going or waiting are told after commit."""
+    going, maybe going or waiting are told after commit (not whoever cancelled it)."""
     updated = Event.objects.filter(pk=event_id, cancelled_at__isnull=True).update(
         cancelled_at=now, sequence=F("sequence") + 1, updated_at=now
     )
     if updated:
-        event_change_announce.delay_on_commit(event_id)
+        event_change_announce.delay_on_commit(event_id, changed_by_id=cancelled_by_id)
     return bool(updated)
 
 
@@ -256,7 +268,9 @@ def hosted_meetups_cancel(*, host: User, now: datetime | None = None) -> int:
     hosted = Event.objects.filter(
         host=host, kind=EventKind.MEETUP, cancelled_at__isnull=True, ends_at__gt=now
     ).values_list("pk", flat=True)
-    return sum(_event_mark_cancelled(event_id=pk, now=now) for pk in list(hosted))
+    return sum(
+        _event_mark_cancelled(event_id=pk, now=now, cancelled_by_id=host.pk) for pk in list(hosted)
+    )
 
 
 def event_create_with_room(

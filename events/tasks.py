@@ -150,18 +150,23 @@ ANNOUNCED_TO = (Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.WAITLISTED)
 
 
 @shared_task(ignore_result=True)
-def event_change_announce(event_id: int) -> int:
-    """Queue one email per member who is going, might go or waits for a seat."""
-    ids = list(
-        Rsvp.objects.filter(event_id=event_id, status__in=ANNOUNCED_TO).values_list("pk", flat=True)
-    )
+def event_change_announce(
+    event_id: int, changed_by_id: int | None = None, times_changed: bool = True
+) -> int:
+    """Queue one email per member who is going, might go or waits for a seat, except
+    `changed_by_id`, who made the change and knows. `times_changed` is False when only the
+    room changed (the notice then does not say the time is new)."""
+    told = Rsvp.objects.filter(event_id=event_id, status__in=ANNOUNCED_TO)
+    if changed_by_id is not None:
+        told = told.exclude(user_id=changed_by_id)
+    ids = list(told.values_list("pk", flat=True))
     for rsvp_id in ids:
-        event_change_send.delay(rsvp_id)
+        event_change_send.delay(rsvp_id, times_changed=times_changed)
     return len(ids)
 
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
-def event_change_send(rsvp_id: int) -> None:
+def event_change_send(rsvp_id: int, times_changed: bool = True) -> None:
     """Tell one member the event changed or was cancelled, with the updated calendar file
     (its higher SEQUENCE updates their calendar). Once per revision: the claim raises
     `announced_sequence` to the revision read (`core.emails.send_once`), so a repeated task,
@@ -179,8 +184,10 @@ def event_change_send(rsvp_id: int) -> None:
         return
     if event.is_cancelled:
         text = _("“%(title)s” on %(when)s was cancelled.")
-    else:
+    elif times_changed:
         text = _("“%(title)s” changed: it is now on %(when)s.")
+    else:
+        text = _("“%(title)s” (%(when)s) moved to another room.")
     notify(
         user=rsvp.user,
         kind=Kind.EVENT_CHANGED,

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events.access import event_can_manage
+from events.errors import EventCancelled, EventOver
 from events.feeds import calendar_feed_get_or_create, calendar_feed_rotate
 from events.forms import EventForm, MeetupForm, RsvpForm, StaffEventForm
 from events.ics import calendar_ics, event_ics
@@ -146,6 +147,9 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("events:event", event.pk)
     try:
         change = rsvp_set(event=event, user=user, status=form.cleaned_data["status"])
+    except (EventCancelled, EventOver):
+        # The event's page says so at the top; a second notice would only repeat it.
+        pass
     except EventError as error:
         messages.error(request, str(error))
     else:
@@ -238,6 +242,9 @@ def event_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user, event = _event_to_manage(request, pk)
+    if event.is_cancelled:
+        messages.error(request, _("This event was cancelled, so it can no longer be changed."))
+        return redirect("events:event", event.pk)
     if request.method == "POST":
         form = EventForm(request.POST)
     else:

@@ -5,6 +5,7 @@ from typing import Any
 
 import icalendar
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -300,6 +301,58 @@ def test_a_cancelled_event_says_so_and_refuses_answers(as_alice: Client) -> None
     assert not Rsvp.objects.exists()
 
 
+def test_a_cancelled_event_offers_nothing_to_join_prepare_or_add_to_a_calendar(
+    client: Client, alice: User, bob: User
+) -> None:
+    soon = timezone.now() + timedelta(days=1)
+    room = RoomFactory.create(
+        slug="coffee-room", created_by=alice, opens_at=soon - timedelta(minutes=10)
+    )
+    event = EventFactory.create(
+        host=alice, created_by=alice, room=room, starts_at=soon, ends_at=soon + timedelta(hours=1)
+    )
+    RsvpFactory.create(event=event, user=alice, status=Rsvp.Status.GOING)
+    event_cancel(event=event, by=alice)
+
+    for viewer in (alice, bob):
+        html = page_of(logged_in(client, viewer), f"/events/{event.pk}/")
+        assert "This event was cancelled." in html
+        assert "The room opens on" not in html and "Go in now to prepare" not in html
+        assert "/rooms/coffee-room/" not in html
+        assert "event.ics" not in html and "Add to calendar" not in html
+        assert "member going" not in html and "You host this event" not in html
+        assert f"/events/{event.pk}/edit/" not in html
+
+
+def test_a_cancelled_event_cannot_be_changed(client: Client, alice: User) -> None:
+    event = cancelled(host=alice, created_by=alice)
+    logged_in(client, alice)
+    url = f"/events/{event.pk}/edit/"
+
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert response.redirect_chain == [(f"/events/{event.pk}/", 302)]
+    assert "This event was cancelled, so it can no longer be changed." in response.content.decode()
+
+    response = post(client, url, {"title": "Back on"})
+    assert response.status_code == 302 and response["Location"] == f"/events/{event.pk}/"
+    event.refresh_from_db()
+    assert event.title != "Back on"
+
+
+def test_answering_an_event_that_ended_shows_one_notice(as_alice: Client) -> None:
+    now = timezone.now()
+    event = EventFactory.create(
+        starts_at=now - timedelta(hours=2), ends_at=now - timedelta(hours=1)
+    )
+
+    response = post(as_alice, f"/events/{event.pk}/rsvp/", {"status": "going"}, follow=True)
+
+    html = response.content.decode()
+    assert html.count("This event has ended.") == 1
+    assert "This event is over." not in html
+    assert not Rsvp.objects.exists()
+
+
 # Calendar -----------------------------------------------------------------------------------
 
 
@@ -360,12 +413,37 @@ def test_a_member_starts_a_meetup_now_in_a_room_of_its_own(as_alice: Client, ali
 
 
 def test_a_meetup_later_today_keeps_its_room_open_until_it_starts(as_alice: Client) -> None:
-    post(as_alice, MEETUP, {"title": "Later", "when": "later", "duration": "90"})
+    # 15:00 in Madrid, Alice's zone: later today is 17:00.
+    with time_machine.travel(datetime(2030, 1, 15, 14, 0, tzinfo=UTC), tick=False):
+        post(as_alice, MEETUP, {"title": "Later", "when": "later", "duration": "90"})
 
     event = Event.objects.get()
     assert event.room is not None
     assert event.ends_at - event.starts_at == timedelta(minutes=90)
     assert event.room.last_activity_at >= event.starts_at
+
+
+def test_later_today_is_refused_late_in_the_evening_rather_than_starting_now(
+    as_alice: Client,
+) -> None:
+    # 22:30 in Madrid, Alice's zone: the next full hour an hour away is tomorrow.
+    with time_machine.travel(datetime(2030, 1, 15, 21, 30, tzinfo=UTC), tick=False):
+        response = post(as_alice, MEETUP, {"title": "Late", "when": "later", "duration": "30"})
+
+    assert response.status_code == 400
+    assert (
+        "There is no later hour left today: choose “Now” or “At a time I choose”."
+        in response.content.decode()
+    )
+    assert not Event.objects.exists() and not Room.objects.filter(kind="member").exists()
+
+
+def test_the_time_zone_help_does_not_place_the_times_above_it(client: Client, staff: User) -> None:
+    html = page_of(logged_in(client, staff), NEW)
+
+    assert html.index('name="time_zone"') < html.index('name="starts_at"')
+    assert "The start and end times are in this zone." in html
+    assert "above" not in html
 
 
 def test_a_meetup_at_a_chosen_time_is_read_in_the_members_zone(client: Client) -> None:

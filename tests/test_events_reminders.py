@@ -1,19 +1,21 @@
 """Event reminders a day and 15 minutes before, and announcements of changes and
 cancellations: delivered to a real SMTP server, once."""
 
+import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 import time_machine
+from django.test import Client
 from icalendar import Calendar
 
 from events import services, tasks
-from events.models import Rsvp
+from events.models import Event, Rsvp
 from members.models import User
 from notifications.models import Channel, Kind, Notification, Preference
 from tests.conftest import SmtpSink
-from tests.factories import EventFactory, RsvpFactory, UserFactory
+from tests.factories import EventFactory, RoomFactory, RsvpFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +183,153 @@ def test_a_cancellation_reaches_the_attendees_with_a_cancelling_calendar(
     assert str(message["Subject"]).startswith("Cancelad")
     calendar = Calendar.from_ical(next(message.iter_attachments()).get_content())
     assert str(next(iter(calendar.walk("VEVENT")))["STATUS"]) == "CANCELLED"
+
+
+def changes_told_to(user: User) -> list[str]:
+    return list(
+        Notification.objects.filter(user=user, kind=Kind.EVENT_CHANGED).values_list(
+            "text", flat=True
+        )
+    )
+
+
+def edit_form(event: Event, **changes: str) -> dict[str, str]:
+    """The event's edit form as sent, with `changes` (wall-clock times in Madrid)."""
+    madrid = event.starts_at.astimezone(zoneinfo.ZoneInfo("Europe/Madrid"))
+    ends = event.ends_at.astimezone(madrid.tzinfo)
+    return {
+        "title": event.title,
+        "description": event.description,
+        "starts_at": madrid.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": ends.strftime("%Y-%m-%dT%H:%M"),
+        "time_zone": "Europe/Madrid",
+        "capacity": "",
+        **changes,
+    }
+
+
+def test_whoever_changes_or_cancels_an_event_is_not_told_of_it_but_the_others_are(
+    client: Client,
+    smtp: SmtpSink,
+    alice: User,
+    bob: User,
+    staff: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with time_machine.travel(START - timedelta(days=3), tick=False):
+        client.force_login(alice)
+        client.post(
+            "/events/new/meetup/",
+            {
+                "title": "Coffee",
+                "when": "custom",
+                "starts_at": "2026-03-27T18:00",
+                "duration": "60",
+            },
+        )
+        event = Event.objects.get()
+        RsvpFactory.create(event=event, user=bob, status=Rsvp.Status.GOING)
+        RsvpFactory.create(event=event, user=staff, status=Rsvp.Status.MAYBE)
+
+        # The host moves it: Bob and staff hear of it, the host does not.
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                f"/events/{event.pk}/edit/",
+                edit_form(event, starts_at="2026-03-27T19:00", ends_at="2026-03-27T20:00"),
+            )
+        assert response.status_code == 302
+        smtp.wait_for(bob.email)
+        smtp.wait_for(staff.email)
+        assert len(smtp.messages) == 2
+        assert changes_told_to(alice) == []
+        assert len(changes_told_to(bob)) == 1 and "cambió: ahora es el" in changes_told_to(bob)[0]
+
+        # Staff move it again: now the host hears of it, staff do not.
+        smtp.messages.clear()
+        event.refresh_from_db()
+        client.force_login(staff)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                f"/events/{event.pk}/edit/",
+                edit_form(event, starts_at="2026-03-27T20:00", ends_at="2026-03-27T21:00"),
+            )
+        smtp.wait_for(alice.email)
+        smtp.wait_for(bob.email)
+        assert len(smtp.messages) == 2
+        assert len(changes_told_to(alice)) == 1 and len(changes_told_to(staff)) == 1
+
+        # The host cancels it: the others are told, the host is not.
+        smtp.messages.clear()
+        client.force_login(alice)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/events/{event.pk}/cancel/")
+        smtp.wait_for(bob.email)
+        smtp.wait_for(staff.email)
+        assert len(smtp.messages) == 2
+        assert len(changes_told_to(alice)) == 1
+
+
+def test_a_new_title_alone_is_not_announced(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    host = UserFactory.create(is_staff=True)
+    event = EventFactory.create(
+        host=host, created_by=host, starts_at=START, ends_at=START + timedelta(hours=1)
+    )
+    ana = going(event, email="ana@example.com", language="en")
+
+    with (
+        time_machine.travel(START - timedelta(days=3), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        event = services.event_update(
+            event=event,
+            by=host,
+            title="A better name",
+            description=event.description,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            time_zone=event.time_zone,
+            capacity=None,
+            room=None,
+        )
+
+    assert event.sequence == 1  # calendars still pick the new name up
+    assert smtp.messages == [] and changes_told_to(ana.user) == []
+
+
+def test_a_new_room_alone_is_announced_as_a_move_not_a_new_time(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    host = UserFactory.create(is_staff=True)
+    event = EventFactory.create(
+        title="Talk",
+        host=host,
+        created_by=host,
+        starts_at=START,
+        ends_at=START + timedelta(hours=1),
+    )
+    ana = going(event, email="ana@example.com", language="en")
+
+    with (
+        time_machine.travel(START - timedelta(days=3), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.event_update(
+            event=event,
+            by=host,
+            title=event.title,
+            description=event.description,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            time_zone=event.time_zone,
+            capacity=None,
+            room=RoomFactory.create(),
+        )
+
+    smtp.wait_for("ana@example.com")
+    (text,) = changes_told_to(ana.user)
+    assert "moved to another room" in text and "it is now on" not in text
 
 
 def test_the_daily_tick_keeps_eight_weeks_of_a_running_series_on_the_calendar() -> None:

@@ -85,10 +85,10 @@ def test_later_today_is_a_full_hour_ahead_and_never_tomorrow() -> None:
     )
     assert (later.starts_at, later.ends_at) == (NOW + timedelta(hours=2), NOW + timedelta(hours=3))
 
-    # 22:30 in Madrid: two hours on is tomorrow there, so "later today" means now.
+    # 22:30 in Madrid: two hours on is tomorrow there, so no later hour is left today.
     late = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)
-    suggested = services.meetup_defaults(time_zone="Europe/Madrid", start="later", now=late)
-    assert suggested.starts_at == late
+    with pytest.raises(errors.NoLaterHourToday):
+        services.meetup_defaults(time_zone="Europe/Madrid", start="later", now=late)
 
 
 @pytest.mark.django_db
