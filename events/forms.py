@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.zones import zone_place
 from events.models import Event, EventError, EventKind, Rsvp
 from events.services import meetup_defaults
 from members.forms import time_zone_choices
@@ -76,7 +77,7 @@ def _check_not_skipped(form: forms.Form, field: str, zone: str) -> None:
         form.add_error(
             field,
             _("The clocks skip this time in %(zone)s (summer time starts): choose another.")
-            % {"zone": zone},
+            % {"zone": zone_place(zone)},
         )
 
 

@@ -170,16 +170,16 @@ def test_the_viewer_sees_their_time_and_the_organisers(client: Client) -> None:
 
     html = page_of(logged_in(client, viewer), f"/events/{event.pk}/")
 
-    assert "Your time (America/Mexico_City)" in html
+    assert "Your time (Mexico City)" in html
     assert "Tuesday 15 January 2030, 11:00</time>–<time" in html
-    assert "Organiser’s time (Europe/Madrid)" in html
+    assert "Organiser’s time (Madrid)" in html
     assert "Tuesday 15 January 2030, 18:00</time>" in html
 
 
 def test_the_organisers_zone_is_not_repeated_for_a_viewer_in_it(as_alice: Client) -> None:
     event = EventFactory.create(time_zone="Europe/Madrid")
     html = page_of(as_alice, f"/events/{event.pk}/")
-    assert "Your time (Europe/Madrid)" in html
+    assert "Your time (Madrid)" in html
     assert "Organiser" not in html
 
 
@@ -481,7 +481,7 @@ def test_a_meetup_at_a_chosen_time_is_read_in_the_members_zone(client: Client) -
         # Alice's clocks (Madrid) jump from 02:00 to 03:00 that night.
         (
             {"title": "Chat", "when": "custom", "starts_at": "2030-03-31T02:30", "duration": "30"},
-            "The clocks skip this time in Europe/Madrid",
+            "The clocks skip this time in Madrid",
         ),
     ],
 )
@@ -591,7 +591,7 @@ def test_staff_may_hold_an_event_in_the_cafeteria(client: Client, staff: User) -
                 "ends_at": "2030-03-31T03:30",
                 "time_zone": "Europe/Madrid",
             },
-            "The clocks skip this time in Europe/Madrid (summer time starts): choose another.",
+            "The clocks skip this time in Madrid (summer time starts): choose another.",
         ),
         ({"starts_at": "0001-01-01T00:00"}, "Choose a date between 2000 and 2099."),
         ({"ends_at": "9999-12-31T23:50"}, "Choose a date between 2000 and 2099."),

@@ -6,6 +6,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from core.navigation import ResolvedNavItem, navigation_for
+from core.zones import zone_place as _zone_place
 
 register = template.Library()
 
@@ -42,3 +43,9 @@ def linkified(text: str) -> SafeString:
         start = match.start() + len(url)
     parts.append(escape(text[start:]))
     return mark_safe("".join(parts).replace("\n", "<br>"))
+
+
+@register.filter
+def zone_place(zone: str) -> str:
+    """ "Europe/Madrid" as "Madrid" (core.zones)."""
+    return _zone_place(zone)
