@@ -38,6 +38,7 @@ from matching.models import (
     Round,
     Unmatched,
 )
+from matching.schedule import next_slot
 from members.admin import user_actions_add
 from members.models import User
 
@@ -76,10 +77,13 @@ class ProgrammeAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": _("Preview of the next round"),
                 "opts": self.model._meta,
+                # Only active programmes have rounds on their cadence (rounds_start_due).
                 "previews": [
-                    _plan_preview(programme, scheduled_for=programme.latest_slot(now) or now)
+                    _plan_preview(programme, scheduled_for=next_slot(programme, now=now))
                     for programme in queryset
+                    if programme.active
                 ],
+                "unscheduled": [programme for programme in queryset if not programme.active],
             },
         )
 

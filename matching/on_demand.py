@@ -42,11 +42,13 @@ def request_make(*, user: User, now: datetime | None = None) -> PairRequest:
     """Ask for a coffee now (once: an open request is returned as it is), then try to pair
     at once."""
     now = now or timezone.now()
+    if not eligible_members(programme=_community(), on=now.date()).filter(pk=user.pk).exists():
+        # A request left open from before they opted out or paused is dropped, not shown.
+        request_cancel(user=user, now=now)
+        raise RequestRefused(_("Take part in coffee pairs (and finish your profile) first."))
     existing = open_request(user=user)
     if existing is not None:
         return existing
-    if not eligible_members(programme=_community(), on=now.date()).filter(pk=user.pk).exists():
-        raise RequestRefused(_("Take part in coffee pairs (and finish your profile) first."))
     if PairRequest.objects.filter(user=user, matched_at__gte=now - ONE_PER).exists():
         raise RequestRefused(_("You had an extra coffee this week already: ask again next week."))
     try:

@@ -27,6 +27,20 @@ def _first_slot_from(programme: Programme, moment: datetime) -> datetime:
         steps += 1
 
 
+def next_slot(programme: Programme, *, now: datetime) -> datetime:
+    """The programme's next round still to come (aware, UTC): its latest slot while that
+    round is due but not started yet (the next tick starts it), else its first slot after
+    `now`. Whether the programme is scheduled at all (`active`) is for the caller to say."""
+    latest = programme.latest_slot(now)
+    if (
+        latest is not None
+        and now - latest <= MAX_LATENESS
+        and not Round.objects.filter(programme=programme, scheduled_for=latest).exists()
+    ):
+        return latest
+    return _first_slot_from(programme, now)
+
+
 def next_round_for(participation: Participation, *, now: datetime | None = None) -> datetime | None:
     """The time (aware, UTC) of the next round that will include this member, going by their
     settings as they are now; None when they do not take part (opted out, paused for
@@ -39,15 +53,7 @@ def next_round_for(participation: Participation, *, now: datetime | None = None)
     programme = participation.programme
     if not (programme.active and participation.opted_in) or participation.auto_paused:
         return None
-    moment = now or timezone.now()
-    upcoming = _first_slot_from(programme, moment)
-    latest = programme.latest_slot(moment)
-    if (
-        latest is not None
-        and moment - latest <= MAX_LATENESS
-        and not Round.objects.filter(programme=programme, scheduled_for=latest).exists()
-    ):
-        upcoming = latest  # the next tick starts it
+    upcoming = next_slot(programme, now=now or timezone.now())
     try:
         if participation.skip_next_round:
             upcoming = _first_slot_from(programme, upcoming + timedelta(seconds=1))

@@ -17,6 +17,7 @@ from matching.models import (
     Answer,
     Group,
     GroupMember,
+    PairRequest,
     Participation,
     Programme,
     Round,
@@ -384,6 +385,11 @@ def participation_update(
     participation.paused_until = paused_until
     participation.auto_paused = False
     participation.save()
+    if not opted_in and participation.programme.slug == COMMUNITY_SLUG:
+        # "Pair me now" is for members who take part: stop looking for one who left.
+        PairRequest.objects.filter(
+            user=participation.user_id, matched_at__isnull=True, cancelled_at__isnull=True
+        ).update(cancelled_at=timezone.now())
     return participation
 
 

@@ -130,3 +130,45 @@ def test_the_moment_is_computed_from_the_stored_start_across_the_phases_and_a_lo
     assert state["phase"] == "work"
     assert state["ends_at"] == (MONDAY_NINE_UTC + timedelta(minutes=47)).isoformat()
     assert {mate["user"]["id"] for mate in state["tablemates"]} == {alice.pk, bob.pk}
+
+
+SATURDAY_LATE_UTC = datetime.fromisoformat("2026-12-05T22:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("es", "sábado 5 de diciembre, 23:00"), ("en", "Saturday 5 December, 23:00")],
+)
+@time_machine.travel(SATURDAY_LATE_UTC - timedelta(hours=10), tick=False)
+def test_the_list_writes_the_day_in_the_members_language_and_zone(
+    alice: User, language: str, shown: str
+) -> None:
+    FocusBlock.objects.create(starts_at=SATURDAY_LATE_UTC)
+    client = client_for(alice)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    alice.language = language
+    alice.save(update_fields=["language"])
+
+    assert f">{shown}</time>" in page(client)
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("es", "viernes 1 de enero de 2027, 10:00"), ("en", "Friday 1 January 2027, 10:00")],
+)
+@time_machine.travel("2026-12-30T12:00:00+00:00", tick=False)
+def test_a_block_in_the_next_year_says_the_year(alice: User, language: str, shown: str) -> None:
+    FocusBlock.objects.create(starts_at=datetime.fromisoformat("2027-01-01T09:00:00+00:00"))
+    client = client_for(alice)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    alice.language = language
+    alice.save(update_fields=["language"])
+
+    assert f">{shown}</time>" in page(client)
+
+
+def test_the_list_brings_its_own_styles(alice: User) -> None:
+    listed = page(client_for(alice))
+
+    assert "css/focus." in listed
+    assert 'class="focus-list"' in listed and "event-list" not in listed

@@ -102,3 +102,35 @@ def test_the_page_asks_by_post_shows_the_wait_and_stops_looking(client: Client) 
         response = client.post("/pairs/now/", follow=True)
         assert PairRequest.objects.count() == 1
         assert response.status_code == 200
+
+
+def test_an_opted_out_member_is_told_so_and_not_offered_an_extra_coffee(client: Client) -> None:
+    ana = participant(email="ana@example.com")
+    client.force_login(ana)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with time_machine.travel(NOW, tick=False):
+        client.post("/pairs/settings/", {})  # "Take part in coffee pairs" unticked
+        page = client.get("/pairs/").content.decode()
+        assert "You are not taking part in coffee pairs" in page
+        assert "the person we introduce you to will appear here" not in page
+        assert 'action="/pairs/now/"' not in page
+
+        response = client.post("/pairs/now/", follow=True)
+
+    page = response.content.decode()
+    assert "Take part in coffee pairs (and finish your profile) first." in page
+    assert "We are looking for someone for you" not in page
+    assert not PairRequest.objects.exists()
+
+
+def test_opting_out_while_asking_stops_looking(client: Client) -> None:
+    ana = participant(email="ana@example.com")
+    client.force_login(ana)
+    with time_machine.travel(NOW, tick=False):
+        client.post("/pairs/now/")
+        client.post("/pairs/settings/", {})  # opted out while we were looking
+
+        response = client.post("/pairs/now/", follow=True)
+
+    assert not PairRequest.objects.filter(matched_at__isnull=True, cancelled_at__isnull=True)
+    assert 'action="/pairs/now/cancel/"' not in response.content.decode()

@@ -461,7 +461,9 @@ def test_my_page_tells_an_unmatched_member(client: Client, alice: User, bob: Use
 def test_my_page_without_any_round(client: Client, alice: User) -> None:
     page = client.get("/pairs/").content.decode()
 
-    assert "the person we introduce you to will appear here" in page
+    # Alice never joined: the page says so rather than promising her a pair.
+    assert "You are not taking part in coffee pairs" in page
+    assert "the person we introduce you to will appear here" not in page
     assert "Your earlier pairs will be listed here." in page
 
 
@@ -565,6 +567,52 @@ def test_staff_preview_the_next_round_without_saving(client: Client, staff: User
     assert "overlap" in page
     assert not Round.objects.exists()
     assert not GroupMember.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("now", "shown"),
+    [
+        # Every other Monday at 9 in Madrid (the admin's zone): 23 Nov has run, 7 Dec is next.
+        (datetime(2026, 12, 5, 11, 0, tzinfo=UTC), "Dec. 7, 2026, 9 a.m."),
+        # Its slot has come but the tick has not started it yet: that one is next.
+        (datetime(2026, 12, 7, 8, 30, tzinfo=UTC), "Dec. 7, 2026, 9 a.m."),
+    ],
+)
+def test_the_preview_is_of_the_round_still_to_come(
+    client: Client, staff: User, now: datetime, shown: str
+) -> None:
+    pytest.importorskip("matching.solver")
+    participants(2)
+    RoundFactory.create(programme=community(), scheduled_for=datetime(2026, 11, 23, 8, tzinfo=UTC))
+
+    with time_machine.travel(now, tick=False), translation.override("en"):
+        response = client.post(
+            "/admin/matching/programme/",
+            {"action": "preview_round", "_selected_action": [community().pk]},
+        )
+
+    page = response.content.decode()
+    assert f"Coffee pairs, round of {shown}" in page
+    assert "Nov. 23" not in page
+
+
+@pytest.mark.django_db
+def test_the_preview_says_an_inactive_programme_has_no_next_round(
+    client: Client, staff: User
+) -> None:
+    coffee_now = Programme.objects.get(slug="on-demand")
+
+    with time_machine.travel(datetime(2026, 12, 5, 11, 0, tzinfo=UTC), tick=False):
+        response = client.post(
+            "/admin/matching/programme/",
+            {"action": "preview_round", "_selected_action": [coffee_now.pk]},
+        )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Coffee now" in page and "round of" not in page
+    assert "there is no next round to preview" in page
 
 
 START = datetime(2026, 3, 2, 9, 15, 20, tzinfo=UTC)

@@ -164,14 +164,16 @@ def test_a_status_change_is_seen_by_the_other_with_its_time(
     expect(ana_there).to_contain_text("In a call")
     expect(first.locator("#presence li", has_text="Ana Arias")).to_contain_text("In a call")
 
-    # Server-rendered on a reload, then shown in the browser's own time like live entries.
+    # Server-rendered on a reload, then shown like live entries: in the member's zone.
     second.reload()
     ana_there = second.locator("#presence li", has_text="Ana Arias")
     expect(ana_there).to_contain_text("In a call")
     since = ana_there.locator("time")
     shown = second.evaluate(
         """iso => new Intl.DateTimeFormat(document.documentElement.lang,
-            {hour: "2-digit", minute: "2-digit", hourCycle: "h23"}).format(new Date(iso))""",
+            {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+             timeZone: document.querySelector("[data-time-zone]").dataset.timeZone,
+            }).format(new Date(iso))""",
         since.get_attribute("datetime"),
     )
     expect(since).to_have_text(shown)

@@ -7,8 +7,20 @@ const URL_PATTERN = /https?:\/\/[^\s<>"]+/g;
 const URL_TRAILING = /[.,;:!?'")\]]+$/;
 
 export const lang = document.documentElement.lang || undefined;
-const clock = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-const fullDate = new Intl.DateTimeFormat(lang, { dateStyle: "full", timeStyle: "short" });
+// Times are in the member's profile zone (the page's data-time-zone), as the server writes
+// them in lists and emails, whatever the device's zone.
+const pageZone = document.querySelector("[data-time-zone]")?.dataset.timeZone || undefined;
+
+function inPageZone(options) {
+  try {
+    return new Intl.DateTimeFormat(lang, { ...options, timeZone: pageZone });
+  } catch {
+    return new Intl.DateTimeFormat(lang, options); // a zone this browser does not know
+  }
+}
+
+const clock = inPageZone({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const fullDate = inPageZone({ dateStyle: "full", timeStyle: "short" });
 
 // The catalogue's strings name their blanks ("{name}"), as the templates' strings do.
 export function fill(template, values) {

@@ -100,8 +100,7 @@ export function startRoomPage(part) {
 
   part.setUp?.();
   setUpPresence();
-  // Server-rendered times are in the member's profile time zone; show the browser's, like
-  // live ones.
+  // Server-rendered times get the same text and full-date title as the live ones.
   for (const node of root.querySelectorAll("time[datetime]")) setTime(node, node.dateTime);
   setUpChat();
   socket.connect();
