@@ -10,8 +10,17 @@ from conversations.models import GROUP_MAX_MEMBERS, GROUP_TITLE_MAX_LENGTH, MESS
 from members.models import User
 
 
+class MessageTextField(forms.CharField):
+    """A textarea posts its line breaks as CRLF, but the browser's `maxlength` counts each
+    as one character: counted as LF, the server's limit is the one the page promised."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value) or ""
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class MessageForm(forms.Form):
-    text = forms.CharField(
+    text = MessageTextField(
         label=_("Message"),
         max_length=MESSAGE_MAX_LENGTH,
         required=False,
@@ -43,7 +52,8 @@ class MessageForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         empty = not (cleaned.get("text") or "").strip() and not cleaned.get("attachment")
-        if empty and not self.has_error("attachment"):
+        # A text that failed its own checks (too long) is not empty: one error says it.
+        if empty and not self.has_error("attachment") and not self.has_error("text"):
             self.add_error("text", _("Write something first."))
         return cleaned
 

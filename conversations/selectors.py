@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 
 from conversations.models import Conversation, Message, Participant, Reaction
-from members.models import Acquaintance, Block, User
+from members.models import Acquaintance, Block, MessagesFrom, User
 from members.search import search_terms
 from members.services import blocked_user_ids
 from notifications.selectors import unread_count
@@ -36,6 +36,54 @@ class ConversationEntry:
         if self.conversation.title:
             return self.conversation.title
         return ", ".join(user.name for user in self.others)
+
+
+def direct_key(*, first_id: int, second_id: int) -> str:
+    """What tells the one direct conversation of two members (Conversation.direct_key)."""
+    low, high = sorted((first_id, second_id))
+    return f"{low}:{high}"
+
+
+def conversation_openers(*, starter: User, others: Iterable[User]) -> set[int]:
+    """The ids among `others` to whom `starter` may write now: those they already talk to,
+    and those whose setting takes a new conversation from them (services._check_start's
+    rules, so a "Send a message" button is shown only where it works). A fixed number of
+    queries (at most three) however many `others`; `others` come with their `profile`."""
+    candidates = [other for other in others if other.pk != starter.pk and other.is_active]
+    if not starter.is_authenticated or not candidates:
+        return set()
+    hidden = blocked_user_ids(user=starter)
+    settings = {
+        other.pk: getattr(getattr(other, "profile", None), "messages_from", MessagesFrom.EVERYONE)
+        for other in candidates
+        if other.pk not in hidden
+    }
+    open_to = {pk for pk, setting in settings.items() if setting == MessagesFrom.EVERYONE}
+    only_met = [pk for pk, setting in settings.items() if setting == MessagesFrom.MET]
+    if only_met:
+        open_to |= set(
+            Acquaintance.objects.filter(owner_id__in=only_met, other=starter).values_list(
+                "owner_id", flat=True
+            )
+        )
+    # Their setting is about new conversations: one they already share stays open.
+    keys = {direct_key(first_id=starter.pk, second_id=pk): pk for pk in settings.keys() - open_to}
+    if keys:
+        open_to |= {
+            keys[key]
+            for key in Conversation.objects.filter(direct_key__in=keys).values_list(
+                "direct_key", flat=True
+            )
+            if key is not None
+        }
+    return open_to
+
+
+def direct_conversation_of(*, user: User, other: User) -> Conversation | None:
+    """The direct conversation of the two members, if they have one."""
+    return Conversation.objects.filter(
+        direct_key=direct_key(first_id=user.pk, second_id=other.pk)
+    ).first()
 
 
 # Conversations a page of the list shows; older ones are a link away. Each coffee round

@@ -21,7 +21,7 @@ from conversations.models import (
     Participant,
     Reaction,
 )
-from conversations.selectors import counts_for, reactions_of
+from conversations.selectors import counts_for, direct_key, reactions_of
 from matching.models import GroupMember, Round
 from members.models import Acquaintance, MessagesFrom, User
 from members.search import normalise
@@ -39,12 +39,8 @@ class ConversationHidden(ConversationRefused):
     for them it is not there (sockets answer `not_found`, pages 404)."""
 
 
-def _direct_key(first: User, second: User) -> str:
-    low, high = sorted((first.pk, second.pk))
-    return f"{low}:{high}"
-
-
 def _check_start(*, starter: User, other: User, existing: Conversation | None) -> None:
+    # selectors.conversation_openers answers the same question for a page of members.
     if starter.pk == other.pk:
         raise ConversationRefused(_("You cannot start a conversation with yourself."))
     if not other.is_active or other.pk in blocked_user_ids(user=starter):
@@ -66,7 +62,7 @@ def _check_start(*, starter: User, other: User, existing: Conversation | None) -
 def direct_conversation_start(*, starter: User, other: User) -> Conversation:
     """The one conversation between `starter` and `other`, created on first use.
     Raises ConversationRefused when `starter` may not write to `other`."""
-    key = _direct_key(starter, other)
+    key = direct_key(first_id=starter.pk, second_id=other.pk)
     conversation = Conversation.objects.filter(direct_key=key).first()
     _check_start(starter=starter, other=other, existing=conversation)
     if conversation is not None:

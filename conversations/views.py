@@ -145,7 +145,18 @@ def group_new(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect(conversation)
     status = 400 if form.errors else 200
-    return render(request, "conversations/group_new.html", {"form": form}, status=status)
+    # A group needs two people besides its maker: with fewer, the page says so up front
+    # (and leads to the one contact's direct conversation) instead of a form that cannot
+    # succeed.
+    few = list(candidates[:2])
+    only = few[0] if len(few) == 1 else None
+    context = {"form": form, "enough": len(few) == 2, "only": only}
+    if only is not None:
+        context["only_conversation"] = selectors.direct_conversation_of(user=user, other=only)
+        context["may_write_only"] = only.pk in selectors.conversation_openers(
+            starter=user, others=[only]
+        )
+    return render(request, "conversations/group_new.html", context, status=status)
 
 
 @login_required
