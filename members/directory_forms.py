@@ -151,6 +151,11 @@ class DirectoryFilterForm(forms.Form):
     def filters_in_use(self) -> bool:
         """Whether the filter panel has anything set, or something to say: then it opens."""
         panel = [name for name in self.fields if name != "q"]
-        return any(self.data.get(name) for name in panel) or any(
-            name in self.errors for name in panel
-        )
+        # The form sends its sort with every search: the default order is not a filter.
+        chosen = [
+            name
+            for name in panel
+            if self.data.get(name)
+            and not (name == "sort" and self.data[name] == DirectorySort.RELEVANCE)
+        ]
+        return bool(chosen) or any(name in self.errors for name in panel)

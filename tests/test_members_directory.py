@@ -141,6 +141,9 @@ def test_the_filter_panel_opens_when_filters_are_in_use(browser: Client) -> None
 
     assert closed in browser.get(URL).content.decode()
     assert closed in browser.get(URL, {"q": "ana"}).content.decode()
+    # A search sends the form's default order along: that is no filter.
+    assert closed in browser.get(URL, {"q": "ana", "sort": "relevance"}).content.decode()
+    assert opened in browser.get(URL, {"q": "ana", "sort": "name"}).content.decode()
     assert opened in browser.get(URL, {"country": "ES"}).content.decode()
     assert opened in browser.get(URL, {"utc_offset_to": "nonsense"}).content.decode()
 

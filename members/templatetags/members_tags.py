@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
+from core.zones import zone_place
 from members.forms import WEEKDAYS
 from members.hours import in_zone, working_span
 from members.models import Profile
@@ -33,7 +34,7 @@ def working_hours_for(profile: Profile, viewer: Any) -> dict[str, str]:
     hours = {
         "start": time_format(span.start.time(), "H:i"),
         "end": time_format(span.end.time(), "H:i"),
-        "zone": zone.replace("_", " "),
+        "zone": zone_place(zone),
     }
     if profile.working_days:
         own = _("%(start)s–%(end)s in %(zone)s, %(days)s") % {
