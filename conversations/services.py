@@ -471,7 +471,7 @@ def round_conversations_open(*, round_id: int) -> int:
     opened = 0
     for group_id, user_ids in groups.items():
         _conversation, created = coffee_conversation_open(
-            group_id=group_id, user_ids=user_ids, programme=round_.programme.name
+            group_id=group_id, user_ids=user_ids, programme=round_.programme.display_name
         )
         opened += created
     return opened
@@ -513,6 +513,6 @@ def coffee_conversation_url(seat: GroupMember) -> str:
         GroupMember.objects.filter(group_id=seat.group_id).values_list("user_id", flat=True)
     )
     conversation, _created = coffee_conversation_open(
-        group_id=seat.group_id, user_ids=user_ids, programme=seat.round.programme.name
+        group_id=seat.group_id, user_ids=user_ids, programme=seat.round.programme.display_name
     )
     return conversation.get_absolute_url()

@@ -24,6 +24,7 @@ class PeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["programme"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = list(
-            Programme.objects.order_by("-active", "name").values_list("slug", "name")
-        )
+        field.choices = [
+            (programme.slug, programme.display_name)
+            for programme in Programme.objects.order_by("-active", "name").only("slug", "name")
+        ]

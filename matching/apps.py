@@ -3,6 +3,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class MatchingConfig(AppConfig):
@@ -30,13 +31,17 @@ def community_programme_ensure(**kwargs: Any) -> None:
 
     Programme.objects.get_or_create(
         slug=COMMUNITY_SLUG,
-        defaults={"name": "Coffee pairs", "description": "Every two weeks, a new colleague."},
+        defaults={
+            # Stored in English, shown in each member's language (Programme.display_name).
+            "name": gettext_noop("Coffee pairs"),
+            "description": gettext_noop("Every two weeks, a new colleague."),
+        },
     )
     Programme.objects.get_or_create(
         slug=ON_DEMAND_SLUG,
         defaults={
-            "name": "Coffee now",
-            "description": "An extra coffee, when a member asks for one.",
+            "name": gettext_noop("Coffee now"),
+            "description": gettext_noop("An extra coffee, when a member asks for one."),
             "active": False,
         },
     )

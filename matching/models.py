@@ -6,8 +6,10 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
 from members.models import validate_time_zone
 
 
@@ -96,6 +98,17 @@ class Programme(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name as members read it: the built-in programmes' in their language (their
+        English names are stored; a name staff gave one is shown as written)."""
+        return gettext(self.name) if self.slug in (COMMUNITY_SLUG, ON_DEMAND_SLUG) else self.name
+
+    @property
+    def display_description(self) -> str:
+        builtin = self.slug in (COMMUNITY_SLUG, ON_DEMAND_SLUG)
+        return gettext(self.description) if builtin and self.description else self.description
 
     def latest_slot(self, now: datetime) -> datetime | None:
         """The most recent scheduled round time at or before `now` (aware, UTC), if any."""

@@ -389,7 +389,7 @@ def coffee_intro(*, group_id: int, user: User) -> CoffeeIntro | None:
         return None
     return CoffeeIntro(
         group_id=group_id,
-        programme=seat.round.programme.name,
+        programme=seat.round.programme.display_name,
         introduced_on=timezone.localdate(seat.round.scheduled_for),
         people=intro_people(seat=seat),
         starter=str(starter_for(group_id)),

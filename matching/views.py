@@ -137,9 +137,9 @@ def programme_join(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, _("This programme is for other members: see who it is for."))
     else:
         if join:
-            messages.success(request, _("You joined %(name)s.") % {"name": programme.name})
+            messages.success(request, _("You joined %(name)s.") % {"name": programme.display_name})
         else:
-            messages.success(request, _("You left %(name)s.") % {"name": programme.name})
+            messages.success(request, _("You left %(name)s.") % {"name": programme.display_name})
     return redirect("matching:mine")
 
 

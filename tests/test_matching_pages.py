@@ -24,6 +24,7 @@ from tests.factories import (
     GroupFactory,
     GroupMemberFactory,
     RoundFactory,
+    client_for,
     onboarded_member,
 )
 
@@ -850,3 +851,16 @@ def test_staff_choose_pairs_or_small_tables_for_a_programme(client: Client, staf
     assert "pairs (a trio when the count is odd)" in page
     assert '<option value="4" selected>small tables of 4 (of 3 where the count needs it)' in page
     assert "small tables of 4" in listing.content.decode()
+
+
+def test_the_built_in_programmes_read_in_the_members_language_and_a_new_name_as_written(
+    staff: User,
+) -> None:
+    as_staff = client_for(staff)
+    spanish = as_staff.get("/staff/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert ">Cafés en pareja</option>" in spanish and ">Café ahora</option>" in spanish
+    assert "Coffee pairs" not in spanish
+
+    Programme.objects.filter(slug=COMMUNITY_SLUG).update(name="Cafés de la casa")
+    renamed = as_staff.get("/staff/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Cafés de la casa</option>" in renamed and ">Coffee now</option>" in renamed
