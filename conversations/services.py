@@ -188,6 +188,9 @@ def message_text_clean(text: str, *, may_be_empty: bool = False) -> str:
     return text
 
 
+GONE = _("This member is no longer in the community: they will not read new messages.")
+
+
 def audience(*, conversation_id: int, author: User) -> list[int]:
     """Who hears what `author` says in the conversation: its members, less those on either
     side of a block with the author (in a direct conversation that stops it altogether),
@@ -195,15 +198,20 @@ def audience(*, conversation_id: int, author: User) -> list[int]:
     Two small queries: it runs for every message sent (bench/bench_conversations_live.py)."""
     seats = list(
         Participant.objects.filter(conversation_id=conversation_id).values_list(
-            "user_id", "conversation__kind"
+            "user_id", "conversation__kind", "user__is_active"
         )
     )
-    members = {user_id for user_id, _kind in seats}
+    members = {user_id for user_id, _kind, _active in seats}
     if author.pk not in members:
         raise ConversationHidden(_("You are not in this conversation."))
     hidden = blocked_user_ids(user=author)
-    if seats[0][1] == Conversation.Kind.DIRECT and members & hidden:
+    direct = seats[0][1] == Conversation.Kind.DIRECT
+    if direct and members & hidden:
         raise ConversationHidden(_("You cannot write to this member."))
+    if direct and (len(seats) < 2 or not all(active for _user_id, _kind, active in seats)):
+        # A deleted account (its seat is gone) or a closed one reads nothing more: better
+        # said than written to.
+        raise ConversationRefused(GONE)
     return sorted(members - hidden)
 
 

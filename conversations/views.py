@@ -114,6 +114,11 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             "read_marks": selectors.read_marks(conversation=conversation, viewer=user),
             "busy": busy_until(user_ids=[other.pk for other in others], now=timezone.now()),
             "form": form,
+            # The other of a direct conversation deleted (their seat went with it) or closed
+            # their account: no composer.
+            "gone": conversation.kind == Conversation.Kind.DIRECT
+            and (not others or any(not other.is_active for other in others)),
+            "gone_text": services.GONE,
         },
         status=status,
     )

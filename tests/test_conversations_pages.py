@@ -177,3 +177,28 @@ def test_with_no_contacts_or_two_the_group_page_is_as_before() -> None:
     assert 'name="title"' in page and "Carla Cruz" in page
     made = anas.post("/messages/new/", {"title": "Trío", "members": [beto.pk, carla.pk]})
     assert made.status_code == 302 and Conversation.objects.filter(kind="group").exists()
+
+
+# A member who left ------------------------------------------------------------------------
+
+
+def test_a_direct_conversation_with_a_member_who_left_says_so_and_takes_no_more() -> None:
+    from members.privacy import account_delete
+
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    as_ana = client_for(ana)
+    as_ana.post(conversation.get_absolute_url(), {"text": "Hola", "client_id": str(uuid.uuid4())})
+    account_delete(user=beto)
+
+    page = as_ana.get(conversation.get_absolute_url()).content.decode()
+    sent = as_ana.post(
+        conversation.get_absolute_url(), {"text": "¿Sigues ahí?", "client_id": str(uuid.uuid4())}
+    )
+
+    notice = "This member is no longer in the community: they will not read new messages."
+    assert notice in page
+    assert 'id="conversation-form" enctype="multipart/form-data" novalidate hidden' in page
+    assert "Hola" in page  # what was said stays
+    assert sent.status_code == 400 and notice in sent.content.decode()
+    assert list(Message.objects.values_list("text", flat=True)) == ["Hola"]
