@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from core.emails import email_for, send_once
@@ -47,13 +48,16 @@ class DropInOnly(FocusError):
     )
 
 
-# As the blocks page writes a block's day and time: "Monday 14 December, 10:50".
-DAY_AND_TIME = "l j F, H:i"
+# As the blocks page writes a block's day and time: "Monday 14 December, 10:50", a format
+# each language gives (Spanish "lunes 14 de diciembre, 10:50"); translated where it is used.
+DAY_AND_TIME = gettext_noop("l j F, H:i")
 
 
 def _when(moment: datetime, user: User) -> str:
     """`moment` in the member's zone, in the active language."""
-    return formats.date_format(timezone.localtime(moment, ZoneInfo(user.time_zone)), DAY_AND_TIME)
+    return formats.date_format(
+        timezone.localtime(moment, ZoneInfo(user.time_zone)), gettext(DAY_AND_TIME)
+    )
 
 
 # Counting ---------------------------------------------------------------------------------
@@ -199,7 +203,7 @@ NO_SHOW_DROP_IN_ONLY_TEXT = _(
 
 def _local(moment: datetime, format_string: str) -> str:
     # Called by notify in the member's language and zone.
-    return formats.date_format(timezone.localtime(moment), format_string)
+    return formats.date_format(timezone.localtime(moment), gettext(format_string))
 
 
 def no_show_tell(*, seat_id: int, restricted_until: datetime | None = None) -> None:
