@@ -156,6 +156,8 @@ def _typing_audience(user: User, conversation_id: int) -> list[int]:
         members = services.audience(conversation_id=conversation_id, author=user)
     except ConversationHidden as hidden:
         raise FrameError("not_found") from hidden
+    except ConversationRefused:
+        return []  # the other member left: nobody to tell
     return [member for member in members if member != user.pk]
 
 

@@ -3,10 +3,11 @@
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q, Value
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from conversations import live
@@ -22,7 +23,7 @@ from conversations.models import (
     Reaction,
 )
 from conversations.selectors import counts_for, direct_key, reactions_of
-from matching.models import GroupMember, Round
+from matching.models import GroupMember, Programme, Round
 from members.models import Acquaintance, MessagesFrom, User
 from members.search import normalise
 from members.services import blocked_user_ids
@@ -396,10 +397,12 @@ def _own_message(*, message: Message, user: User) -> None:
 def message_edit(*, message: Message, editor: User, text: str) -> Message:
     """The author changes their message; every page showing it hears so after commit."""
     _own_message(message=message, user=editor)
-    message.text, message.edited_at = message_text_clean(text), timezone.now()
+    text = message_text_clean(text)
+    # Checked before anything is written: a refusal (the other member left) changes nothing.
+    user_ids = audience(conversation_id=message.conversation_id, author=editor)
+    message.text, message.edited_at = text, timezone.now()
     message.save(update_fields=["text", "edited_at"])
     message_index(message=message)
-    user_ids = audience(conversation_id=message.conversation_id, author=editor)
     for frame, readers in message_pushes(message=message, user_ids=user_ids):
         on_commit(live.message_edited, message_frame=frame, user_ids=readers)
     return message
@@ -479,17 +482,18 @@ def round_conversations_open(*, round_id: int) -> int:
     opened = 0
     for group_id, user_ids in groups.items():
         _conversation, created = coffee_conversation_open(
-            group_id=group_id, user_ids=user_ids, programme=round_.programme.display_name
+            group_id=group_id, user_ids=user_ids, programme=round_.programme
         )
         opened += created
     return opened
 
 
 def coffee_conversation_open(
-    *, group_id: int, user_ids: list[int], programme: str
+    *, group_id: int, user_ids: list[int], programme: Programme
 ) -> tuple[Conversation, bool]:
     """A coffee group's conversation: the pair's direct one (kept if they already had it),
-    or a group for a trio or a table, named after the programme; (conversation, created).
+    or a group for a trio or a table, named after the programme in the community's language
+    (one title for all its members, whoever opens it first); (conversation, created).
     The members' "who may write to me" setting does not apply: they asked to be
     introduced. Idempotent (`direct_key`, `origin`)."""
     with transaction.atomic():
@@ -499,11 +503,13 @@ def coffee_conversation_open(
                 direct_key=f"{low}:{high}", defaults={"kind": Conversation.Kind.DIRECT}
             )
         else:
+            with translation.override(settings.LANGUAGE_CODE):
+                title = f"☕ {programme.display_name}"[:GROUP_TITLE_MAX_LENGTH]
             conversation, created = Conversation.objects.get_or_create(
                 origin=f"coffee:{group_id}",
                 defaults={
                     "kind": Conversation.Kind.GROUP,
-                    "title": f"☕ {programme}"[:GROUP_TITLE_MAX_LENGTH],
+                    "title": title,
                 },
             )
         if created:
@@ -521,6 +527,6 @@ def coffee_conversation_url(seat: GroupMember) -> str:
         GroupMember.objects.filter(group_id=seat.group_id).values_list("user_id", flat=True)
     )
     conversation, _created = coffee_conversation_open(
-        group_id=seat.group_id, user_ids=user_ids, programme=seat.round.programme.display_name
+        group_id=seat.group_id, user_ids=user_ids, programme=seat.round.programme
     )
     return conversation.get_absolute_url()

@@ -26,17 +26,25 @@ _clients_lock = threading.Lock()
 class ReusingRedisCacheClient(RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._redis_clients: dict[int, redis.Redis] = {}
+        self._redis_clients: dict[int, redis.Redis] = {}  # by the server's index
 
     def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
-        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
-        client = self._redis_clients.get(id(pool))
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
+        client = self._redis_clients.get(index)
         if client is None:
-            # Pools live as long as the process, so their ids stay theirs.
-            client = self._redis_clients.setdefault(
-                id(pool),
-                self._client(connection_pool=pool),  # type: ignore[attr-defined]
-            )
+            # Once per server and process, locked: two first requests at once would each
+            # build a pool (Django's client fills its `_pools` unlocked).
+            with _clients_lock:
+                client = self._redis_clients.get(index)
+                if client is None:
+                    pools = self._pools  # type: ignore[attr-defined]
+                    if index not in pools:
+                        pools[index] = self._pool_class.from_url(  # type: ignore[attr-defined]
+                            self._servers[index],  # type: ignore[attr-defined]
+                            **self._pool_options,  # type: ignore[attr-defined]
+                        )
+                    client = self._client(connection_pool=pools[index])  # type: ignore[attr-defined]
+                    self._redis_clients[index] = client
         return client
 
 

@@ -11,7 +11,11 @@ from django.test import Client
 
 from conversations.models import Conversation, Message
 from conversations.selectors import conversation_openers
-from conversations.services import ConversationRefused, direct_conversation_start
+from conversations.services import (
+    ConversationRefused,
+    direct_conversation_start,
+    message_edit,
+)
 from members.models import MessagesFrom, Profile, User
 from tests.factories import AcquaintanceFactory, BlockFactory, client_for, onboarded_member
 
@@ -201,4 +205,8 @@ def test_a_direct_conversation_with_a_member_who_left_says_so_and_takes_no_more(
     assert 'id="conversation-form" enctype="multipart/form-data" novalidate hidden' in page
     assert "Hola" in page  # what was said stays
     assert sent.status_code == 400 and notice in sent.content.decode()
+    assert list(Message.objects.values_list("text", flat=True)) == ["Hola"]
+    # Nor is an old message changed for nobody: refused before anything is written.
+    with pytest.raises(ConversationRefused):
+        message_edit(message=Message.objects.get(), editor=ana, text="Adiós")
     assert list(Message.objects.values_list("text", flat=True)) == ["Hola"]
