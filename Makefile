@@ -48,10 +48,10 @@ test: install system-deps ## Run the whole suite against PostgreSQL and Redis
 	@# the environment says not to (`install` compiles the libraries' bytecode, on every core).
 	@# Threads racing for rows wait on each other's locks holding pooled connections: on a
 	@# loaded 2-core machine the production pool timeout (10 s) failed such a test once.
-	@# An in-process socket test can leave a pooled connection checked out in a database
-	@# thread once its event loop is gone (5 held after 500 tests in one worker, traced at
-	@# getconn/putconn; not seen in the servers): at the production size (8) a worker that
-	@# drew many such tests ran dry.
+	@# Channels' test communicator turns off `close_old_connections` around
+	@# database_sync_to_async (channels/testing/application.py), so each database thread a
+	@# socket test used keeps its pooled connection (5 after 500 tests in one worker, traced at
+	@# getconn/putconn): at the production size (8) a worker that drew many such tests ran dry.
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
 		CHROMIUM_FULL=$(CHROMIUM_FULL) CHANNEL_LAYER_PREFIX=test$(notdir $(TEST_REDIS_URL)) DB_POOL_TIMEOUT=30 \
 		DB_POOL_MAX_SIZE=16 \
