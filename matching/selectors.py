@@ -97,6 +97,12 @@ class PairsPage:
     past: list[Pair]
     participation: Participation
 
+    @property
+    def paused(self) -> bool:
+        """Introductions paused, by the member (until a date) or for unanswered ones."""
+        participation = self.participation
+        return participation.auto_paused or participation.is_paused(timezone.localdate())
+
 
 def participation_for(*, user: User, programme: Programme) -> Participation:
     """The member's participation, or an unsaved one saying they do not take part yet."""

@@ -134,3 +134,17 @@ def test_opting_out_while_asking_stops_looking(client: Client) -> None:
 
     assert not PairRequest.objects.filter(matched_at__isnull=True, cancelled_at__isnull=True)
     assert 'action="/pairs/now/cancel/"' not in response.content.decode()
+
+
+def test_a_paused_member_is_told_to_resume_rather_than_offered_an_extra_coffee(
+    client: Client,
+) -> None:
+    ana = participant(email="ana@example.com")
+    Participation.objects.filter(user=ana).update(paused_until=NOW.date() + timedelta(days=7))
+    client.force_login(ana)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/pairs/").content.decode()
+
+    assert "Your introductions are paused: resume them in your settings below" in page
+    assert 'action="/pairs/now/"' not in page
