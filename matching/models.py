@@ -103,12 +103,14 @@ class Programme(models.Model):
     def display_name(self) -> str:
         """The name as members read it: the built-in programmes' in their language (their
         English names are stored; a name staff gave one is shown as written)."""
-        return gettext(self.name) if self.slug in (COMMUNITY_SLUG, ON_DEMAND_SLUG) else self.name
+        return self._as_read(self.name)
 
     @property
     def display_description(self) -> str:
-        builtin = self.slug in (COMMUNITY_SLUG, ON_DEMAND_SLUG)
-        return gettext(self.description) if builtin and self.description else self.description
+        return self._as_read(self.description)
+
+    def _as_read(self, text: str) -> str:
+        return gettext(text) if text and self.slug in (COMMUNITY_SLUG, ON_DEMAND_SLUG) else text
 
     def latest_slot(self, now: datetime) -> datetime | None:
         """The most recent scheduled round time at or before `now` (aware, UTC), if any."""
