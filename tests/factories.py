@@ -247,6 +247,20 @@ class EventFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
     time_zone = "Europe/Madrid"
 
 
+def event_details(event: Any) -> dict[str, Any]:
+    """An event's details as `events.services.event_update` takes them, the way the edit
+    form sends them: as they are, with no capacity and no new room."""
+    return {
+        "title": event.title,
+        "description": event.description,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "time_zone": event.time_zone,
+        "capacity": None,
+        "room": None,
+    }
+
+
 class RsvpFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
     class Meta:
         model = "events.Rsvp"

@@ -15,7 +15,7 @@ from events.models import Event, Rsvp
 from members.models import User
 from notifications.models import Channel, Kind, Notification, Preference
 from tests.conftest import SmtpSink
-from tests.factories import EventFactory, RoomFactory, RsvpFactory, UserFactory
+from tests.factories import EventFactory, RoomFactory, RsvpFactory, UserFactory, event_details
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +36,7 @@ def tick_at(moment: datetime) -> int:
 def update(event: Event, *, by: User, **changes: Any) -> Event:
     """`services.event_update` as the edit form sends it: the event's details as they are,
     no capacity and no new room, less `changes`."""
-    fields: dict[str, Any] = {
-        "title": event.title,
-        "description": event.description,
-        "starts_at": event.starts_at,
-        "ends_at": event.ends_at,
-        "time_zone": event.time_zone,
-        "capacity": None,
-        "room": None,
-    }
-    return services.event_update(event=event, by=by, **{**fields, **changes})
+    return services.event_update(event=event, by=by, **{**event_details(event), **changes})
 
 
 def test_each_reminder_reaches_the_member_once_in_their_language_and_zone(

@@ -17,7 +17,13 @@ from members.models import User
 from members.privacy import account_delete, account_export
 from rooms.models import Room
 from tests.conftest import SmtpSink
-from tests.factories import EventFactory, EventSeriesFactory, RoomFactory, UserFactory
+from tests.factories import (
+    EventFactory,
+    EventSeriesFactory,
+    RoomFactory,
+    UserFactory,
+    event_details,
+)
 
 # Tuesday 2026-11-24, 10:00 UTC (11:00 in Madrid).
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -161,16 +167,7 @@ def test_a_meetup_cannot_be_held_in_a_closed_room(alice: User) -> None:
 @pytest.mark.django_db
 def test_calendar_changes_bump_the_sequence_and_capacity_alone_does_not(alice: User) -> None:
     event = meetup(alice)
-    details: dict[str, Any] = {
-        "title": event.title,
-        "description": event.description,
-        "starts_at": event.starts_at,
-        "ends_at": event.ends_at,
-        "time_zone": event.time_zone,
-        "capacity": None,
-        "room": None,
-        "now": NOW,
-    }
+    details: dict[str, Any] = {**event_details(event), "now": NOW}
 
     event = services.event_update(event=event, by=alice, **{**details, "capacity": 5})
     assert (event.capacity, event.sequence) == (5, 0)
