@@ -1,5 +1,6 @@
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
+from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,7 +11,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self) -> None:
+        from core.converters import RowIdConverter
         from core.sites import site_sync
+
+        # Before any URLconf is imported: every app's URLs take ids as <id:…>.
+        register_converter(RowIdConverter, "id")
 
         # post_migrate is only sent for apps with models (core has none): hear the sites
         # app's, after Django's own receiver has created the row.

@@ -8,7 +8,7 @@ urlpatterns = [
     path("", views.blocks, name="blocks"),
     path("drop-in/", views.drop_in, name="drop_in"),
     path("share-stats/", views_standing.share_stats, name="share_stats"),
-    path("<int:pk>/", views.session, name="session"),
-    path("<int:pk>/book/", views.book, name="book"),
-    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<id:pk>/", views.session, name="session"),
+    path("<id:pk>/book/", views.book, name="book"),
+    path("<id:pk>/cancel/", views.cancel, name="cancel"),
 ]

@@ -6,17 +6,17 @@ app_name = "moderation"
 
 # Mounted at the site's root: each page sits next to what it is about.
 urlpatterns = [
-    path("members/<int:member_id>/report/", views.report_member, name="report_member"),
+    path("members/<id:member_id>/report/", views.report_member, name="report_member"),
     path(
-        "rooms/<slug:slug>/messages/<int:message_id>/report/",
+        "rooms/<slug:slug>/messages/<id:message_id>/report/",
         views.report_message,
         name="report_message",
     ),
     path(
-        "messages/<int:conversation_id>/<int:message_id>/report/",
+        "messages/<id:conversation_id>/<id:message_id>/report/",
         views.report_private_message,
         name="report_private_message",
     ),
     path("staff/moderation/", views.queue, name="queue"),
-    path("staff/moderation/<int:pk>/", views.act, name="act"),
+    path("staff/moderation/<id:pk>/", views.act, name="act"),
 ]

@@ -163,12 +163,12 @@ class IssueAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         own = [
             path(
-                "<int:pk>/send-test/",
+                "<id:pk>/send-test/",
                 self.admin_site.admin_view(self.send_test_view),
                 name="newsletter_issue_send_test",
             ),
             path(
-                "<int:pk>/send/",
+                "<id:pk>/send/",
                 self.admin_site.admin_view(self.send_view),
                 name="newsletter_issue_send",
             ),

@@ -8,8 +8,8 @@ urlpatterns = [
     path("", views.notification_list, name="list"),
     path("read/", views.notifications_read, name="read"),
     path("settings/", views.preferences, name="settings"),
-    path("<int:pk>/", views.notification_open, name="open"),
+    path("<id:pk>/", views.notification_open, name="open"),
     path("push/subscribe/", views.push_subscribe, name="push_subscribe"),
     path("push/test/", views.push_test, name="push_test"),
-    path("push/<int:pk>/remove/", views.push_remove, name="push_remove"),
+    path("push/<id:pk>/remove/", views.push_remove, name="push_remove"),
 ]

@@ -110,6 +110,16 @@ def test_several_people_writing_at_once_get_no_error(
             ]
             problems = [problem for future in running for problem in future.result(timeout=300)]
 
+        # An id SQLite cannot bind (over 64 bits) is a missing page, not a server error.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request(
+            "GET",
+            "/members/" + "9" * 20 + "/",
+            headers={"Cookie": f"sessionid={cookies[0]['sessionid']}"},
+        )
+        too_long_id = connection.getresponse().status
+        connection.close()
+
         database = sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///"))
         messages = database.execute("SELECT count(*) FROM rooms_message").fetchone()[0]
         answers = database.execute("SELECT status FROM events_rsvp").fetchall()
@@ -119,6 +129,7 @@ def test_several_people_writing_at_once_get_no_error(
     log = (tmp_path / "server.log").read_text()
     assert problems == [], log
     assert "database is locked" not in log
+    assert too_long_id == 404
     assert messages == PEOPLE * MESSAGES_EACH
     assert answers == [("going",)] * PEOPLE
     last_turn = FORM_POSTS_EACH - 1

@@ -159,3 +159,38 @@ def test_an_account_action_stopped_by_a_rate_limit_gets_our_page(client: Client)
     assert_our_page(
         response, status=429, language="es", heading="Demasiados intentos en poco tiempo"
     )
+
+
+def _routes_with_ids(patterns: list[Any], prefix: str = "") -> list[str]:
+    from django.urls import URLPattern, URLResolver
+
+    routes = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            routes += _routes_with_ids(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern) and "<id:" in str(pattern.pattern):
+            routes.append(prefix + str(pattern.pattern))
+    return routes
+
+
+def test_an_id_too_long_for_the_database_is_a_missing_page_on_every_route() -> None:
+    """SQLite refuses to bind a 20-digit number (a server error before the converter): such an
+    id is no page at all, and the longest id a 64-bit column holds still is one."""
+    import re
+
+    from django.urls import Resolver404, get_resolver, resolve
+
+    # The admin's own catch-all takes any object id there and answers for it itself.
+    routes = [
+        route
+        for route in _routes_with_ids(get_resolver().url_patterns)
+        if not route.startswith("admin/")
+    ]
+    assert len(routes) >= 30
+    for route in routes:
+        other_parts = re.sub(r"<(?!id:)[^>]+>", "x", route)
+        too_long = "/" + re.sub(r"<id:\w+>", "9" * 20, other_parts)
+        with pytest.raises(Resolver404):
+            resolve(too_long)
+        longest = "/" + re.sub(r"<id:\w+>", "9" * 18, other_parts)
+        assert set(resolve(longest).kwargs.values()) - {"x"} == {10**18 - 1}, route
