@@ -527,6 +527,8 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <hola@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where members write when something goes wrong: every page's footer links to it.
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default=email.utils.parseaddr(DEFAULT_FROM_EMAIL)[1])
 EMAIL_TIMEOUT = 10
 
 # Security. Production (DEBUG=0) gets HTTPS-only cookies, HSTS and a redirect to HTTPS;

@@ -193,3 +193,16 @@ def test_changing_the_email_asks_for_the_password_again(client: Client) -> None:
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/reauthenticate/")
+
+
+@override_settings(CONTACT_EMAIL="ayuda@cowork.example")
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "told"),
+    [("es", "si en unos minutos no ha llegado, escríbenos"), ("en", "contact us")],
+)
+def test_a_page_that_says_write_to_us_gives_the_address(language: str, told: str) -> None:
+    page = Client(HTTP_ACCEPT_LANGUAGE=language).get("/accounts/password/reset/done/")
+    text = page.content.decode()
+    assert told in text
+    assert '<a href="mailto:ayuda@cowork.example">ayuda@cowork.example</a>' in text
