@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -425,3 +425,10 @@ class Acquaintance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} → {self.other}"
+
+    @property
+    def context_as_read(self) -> str:
+        """Where, in the reader's language: a pair's context is its programme's name, and the
+        built-in programmes' names are stored in English (matching.Programme.display_name);
+        a name staff gave one, an event's title or a room's name is shown as written."""
+        return gettext(self.context) if self.how == self.How.PAIR and self.context else self.context

@@ -300,3 +300,18 @@ def test_meeting_again_updates_the_last_meeting() -> None:
     )
     entry = Acquaintance.objects.get(owner=first, other=second)
     assert entry.how == "event" and entry.last_met_at > entry.first_met_at
+
+
+@pytest.mark.django_db
+def test_a_built_in_programme_where_people_met_reads_in_the_members_language(
+    client: Client, newcomer: User, bob: User
+) -> None:
+    services.acquaintance_record(
+        members=[newcomer, bob], how=Acquaintance.How.PAIR, context="Coffee pairs"
+    )
+
+    spanish = client.get("/members/me/met/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    english = client.get("/members/me/met/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Café en pareja: Cafés en pareja" in spanish and "Coffee pairs" not in spanish
+    assert "Coffee pair: Coffee pairs" in english
