@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.zones import zone_place
 from events.models import Event, EventError, EventKind, Rsvp
 from events.services import meetup_defaults
-from members.forms import time_zone_choices
+from members.forms import TimeZoneField
 from members.models import User
 
 # The form field each refusal of the services is about; the rest go above the form.
@@ -182,9 +182,8 @@ class EventForm(ServiceErrorsMixin, forms.Form):
     )
     starts_at = WallClockField(label=_("Starts"))
     ends_at = WallClockField(label=_("Ends"))
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label=_("Time zone"),
-        choices=time_zone_choices,
         help_text=_("The start and end times are in this zone."),
     )
     capacity = forms.IntegerField(

@@ -7,9 +7,11 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from core.zones import zone_canonical, zone_place
 from members.images import ProcessedPhoto, photo_validate_and_process
 from members.models import Acquaintance, Interest, Language, Profile
 from members.search import normalise
@@ -27,9 +29,9 @@ WEEKDAYS = [
 MAX_TAG_TEXT = 600
 
 
-# The regions of the IANA database, the community's two first. Zones outside them are older
-# names for zones listed here ("Brazil/East", "Mexico/General"): they stay choosable under
-# "Other", as members and events may have saved them.
+# The regions of the IANA database, the community's two first. Zones outside them, and older
+# names inside them ("Brazil/East", "America/Buenos_Aires"), are links to a zone listed: the
+# picker lists each place once, and a link saved before is shown and kept as its zone.
 TIME_ZONE_REGIONS = {
     "Europe": _("Europe"),
     "America": _("America"),
@@ -45,22 +47,19 @@ TIME_ZONE_REGIONS = {
 
 
 @functools.cache
-def _zones_by_region() -> dict[str, list[tuple[str, str, zoneinfo.ZoneInfo]]]:
-    """The zones to choose from once per process (reading them costs a walk of the zone
-    files), each with its place's name and its ZoneInfo kept alive for the offsets."""
+def _zones_by_region(language: str) -> dict[str, list[tuple[str, str, zoneinfo.ZoneInfo]]]:
+    """The zones to choose from, once per process and language (reading them costs a walk
+    of the zone files), each with its place's name in that language and its ZoneInfo kept
+    alive for the offsets, in the order of their names."""
     groups: dict[str, list[tuple[str, str, zoneinfo.ZoneInfo]]] = {
-        region: [] for region in [*TIME_ZONE_REGIONS, ""]
+        region: [] for region in TIME_ZONE_REGIONS
     }
-    for zone in sorted(zoneinfo.available_timezones()):
-        if "/" not in zone or zone.startswith(("Etc/", "SystemV/", "US/")):
-            continue
-        region, _slash, place = zone.partition("/")
-        if region not in TIME_ZONE_REGIONS:
-            region, place = "", zone
-        name = place.replace("_", " ").replace("/", " / ")
-        groups[region].append((zone, name, zoneinfo.ZoneInfo(zone)))
+    for zone in zoneinfo.available_timezones():
+        region = zone.partition("/")[0]
+        if region in groups and zone_canonical(zone) == zone:
+            groups[region].append((zone, zone_place(zone, language), zoneinfo.ZoneInfo(zone)))
     for zones in groups.values():
-        zones.sort(key=lambda entry: entry[1])
+        zones.sort(key=lambda entry: normalise(entry[1]))
     return groups
 
 
@@ -71,16 +70,32 @@ def _utc_offset(at: datetime) -> str:
 
 
 def time_zone_choices() -> list[tuple[StrOrPromise, list[tuple[str, str]]]]:
-    """Every zone a member may pick, grouped by region, each labelled with its place and
-    its offset from UTC today, e.g. "Argentina / Buenos Aires (UTC-3)"."""
+    """Every zone a member may pick, grouped by region, each labelled with its place in the
+    reader's language and its offset from UTC today, e.g. "Ciudad de México (UTC-6)"."""
     now = timezone.now()
+    language = get_language() or settings.LANGUAGE_CODE
     return [
         (
-            TIME_ZONE_REGIONS.get(region, _("Other")),
+            TIME_ZONE_REGIONS[region],
             [(zone, f"{name} ({_utc_offset(now.astimezone(info))})") for zone, name, info in zones],
         )
-        for region, zones in _zones_by_region().items()
+        for region, zones in _zones_by_region(language).items()
     ]
+
+
+class TimeZoneField(forms.ChoiceField):
+    """A zone from the picker. An older name for a zone (a link, such as "Brazil/East",
+    which members and events may have saved) is shown and saved as the zone it names:
+    the clocks are the same."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=time_zone_choices, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return zone_canonical(value) if isinstance(value, str) else value
+
+    def to_python(self, value: Any) -> str:
+        return zone_canonical(super().to_python(value))
 
 
 class ProfileForm(forms.ModelForm[Profile]):
@@ -91,9 +106,8 @@ class ProfileForm(forms.ModelForm[Profile]):
         max_length=80,
         help_text=_("How other members see you, e.g. “Lucía Pérez”."),
     )
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label=_("Time zone"),
-        choices=time_zone_choices,
         help_text=_("We show every time in this zone and use it to pair you."),
     )
     language = forms.ChoiceField(label=_("Language for emails"), choices=settings.LANGUAGES)

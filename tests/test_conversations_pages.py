@@ -167,7 +167,7 @@ def test_with_one_contact_who_takes_no_conversations_the_page_only_explains() ->
     page = client_for(ana).get("/messages/new/").content.decode()
 
     assert "A group needs at least two people besides you" in page
-    assert not message_button(page, beto) and "Write to" not in page
+    assert not message_button(page, beto) and "Write to Beto" not in page
 
 
 def test_with_no_contacts_or_two_the_group_page_is_as_before() -> None:

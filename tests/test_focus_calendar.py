@@ -77,11 +77,11 @@ def test_booking_sends_an_invitation_in_the_member_s_language_and_zone(
 
     message = smtp.wait_for("ana@example.com")
     assert len(smtp.messages) == 1
-    # Spanish, and the time in Mexico City: 09:00 UTC is 03:00 there.
+    # Spanish, and the time in Mexico City ("Ciudad de México"): 09:00 UTC is 03:00 there.
     assert subject_of(message).startswith("Tu plaza: Sesión de concentración")
     body = text_of(message)
     assert "Tu plaza en Sesión de concentración está reservada" in body
-    assert "3:00" in body and "3:50" in body and "Mexico City" in body
+    assert "3:00" in body and "3:50" in body and "Ciudad de México" in body
     session = f"{settings.SITE_URL}/focus/{block.pk}/"
     assert session in body
     html = str(message.get_body(preferencelist=("html",)).get_content())  # type: ignore[union-attr]

@@ -57,7 +57,7 @@ def test_the_reminder_reaches_the_member_once_in_their_language_with_a_join_butt
     assert len(smtp.messages) == 1
     assert str(message["Subject"]) == "Empieza pronto: Escritura a las 03:00"
     text = str(message.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
-    assert "Mexico City" in text
+    assert "Ciudad de México" in text
     join = f"{settings.SITE_URL}/focus/{block.pk}/"
     assert f"Entra en la sesión: {join}" in text
     html = str(message.get_body(preferencelist=("html",)).get_content())  # type: ignore[union-attr]
