@@ -2,15 +2,25 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.crypto import get_random_string
+from django.utils.translation import get_language
 
 from members.models import User
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def new_user(self, request: HttpRequest) -> User:
+        """A new member (by email or a social account) gets their emails in the language
+        they signed up in, until they choose another on their profile."""
+        user: User = super().new_user(request)  # type: ignore[assignment]
+        if get_language() in dict(settings.LANGUAGES):
+            user.language = get_language()
+        return user
+
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         if not request.user.profile_onboarded:  # type: ignore[union-attr]
             return reverse("members:onboarding")

@@ -206,3 +206,19 @@ def test_a_page_that_says_write_to_us_gives_the_address(language: str, told: str
     text = page.content.decode()
     assert told in text
     assert '<a href="mailto:ayuda@cowork.example">ayuda@cowork.example</a>' in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_new_member_gets_emails_in_the_language_they_signed_up_in(language: str) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.post(
+        "/accounts/signup/",
+        {"email": "nueva@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert User.objects.get(email="nueva@example.com").language == language
+    welcome = Client(HTTP_ACCEPT_LANGUAGE="es")
+    welcome.force_login(User.objects.get(email="nueva@example.com"))
+    page = welcome.get("/members/welcome/").content.decode()
+    assert f'<option value="{language}" selected>' in page
