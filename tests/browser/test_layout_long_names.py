@@ -32,6 +32,10 @@ def test_a_long_unbroken_name_wraps_on_a_phone(
 ) -> None:
     assert len(LONG_NAME) == 80
     long = onboarded_member(LONG_NAME, email="long@example.com", language="en")
+    # A headline and a city may be one long token too (an address, a place run together).
+    long.profile.headline = "https://example.com/" + "portfolio" * 11
+    long.profile.city = "Llanfairpwllgwyngyll" * 3
+    long.profile.save()
     conversation = direct_conversation_start(starter=long, other=alice)
     message_post(conversation=conversation, author=long, text="Hola", client_id=uuid.uuid4())
     message_post(conversation=conversation, author=alice, text="¡Hola!", client_id=uuid.uuid4())
@@ -39,6 +43,7 @@ def test_a_long_unbroken_name_wraps_on_a_phone(
     page = new_page(viewport=PHONE, mobile=True)
     login(page, asgi_server, viewer.email, PASSWORD)
 
-    for path in (f"/members/{long.pk}/", "/messages/", f"/messages/{conversation.pk}/", "/"):
+    pages = (f"/members/{long.pk}/", "/members/?q=Maximiliana", "/messages/", "/")
+    for path in (*pages, f"/messages/{conversation.pk}/"):
         page.goto(path)
         assert page_width(page) <= PHONE[0], f"{path} is {page_width(page)}px wide"
