@@ -47,3 +47,16 @@ def test_a_long_unbroken_name_wraps_on_a_phone(
     for path in (*pages, f"/messages/{conversation.pk}/"):
         page.goto(path)
         assert page_width(page) <= PHONE[0], f"{path} is {page_width(page)}px wide"
+
+
+def test_the_signed_in_sessions_fit_a_phone(
+    new_page: NewPage, asgi_server: str, alice: User, login: Login
+) -> None:
+    """Each session shows the browser's whole description, one long string."""
+    page = new_page(viewport=PHONE, mobile=True)
+    login(page, asgi_server, alice.email, PASSWORD)
+
+    page.goto("/accounts/sessions/")
+
+    assert page.locator("td").count() >= 4
+    assert page_width(page) <= PHONE[0], f"the sessions page is {page_width(page)}px wide"
