@@ -2,18 +2,20 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from conversations.models import Conversation, Message
+from conversations.selectors import names_of
 from core.emails import email_for
 from members.models import User
 
 
 def unread_email(
-    *, user: User, conversation: Conversation, others: list[User], unread: list[Message]
+    *, user: User, conversation: Conversation, writers: list[User], unread: list[Message]
 ) -> EmailMultiAlternatives:
     return email_for(
         user=user,
         template="conversations/email/unread",
         context={
-            "names": ", ".join(other.name for other in others),
+            "names": names_of(writers),
+            "writers": len(writers),
             "conversation": conversation,
             # The latest few, so the email reads as the conversation does.
             "shown": unread[-5:],

@@ -8,10 +8,11 @@ from datetime import timedelta
 from celery import shared_task
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import npgettext_lazy
 
 from conversations import coffee_tables, emails, selectors, services
 from conversations.models import Participant
+from conversations.selectors import names_of
 from core.emails import EMAIL_RETRY, send_once
 from notifications.models import Kind
 from notifications.services import notify
@@ -37,15 +38,18 @@ def unread_tell(seat_id: int) -> None:
     if found is None:
         return  # hidden by a block
     conversation, others = found
+    writers = selectors.writers_of(unread) or others
     latest, told_before = unread[-1].pk, seat.told_upto_id
     delivery = notify(
         user=seat.user,
         kind=Kind.MESSAGE,
         key=f"conversation:{seat.pk}:{unread[0].pk}",
-        text=_("%(names)s wrote to you"),
-        params={"names": ", ".join(other.name for other in others)},
+        text=npgettext_lazy(
+            "unread messages", "%(names)s wrote to you", "%(names)s wrote to you", len(writers)
+        ),
+        params={"names": names_of(writers)},
         url=conversation.get_absolute_url(),
-        about=others,
+        about=writers,
     )
 
     def claim() -> int:
@@ -59,7 +63,7 @@ def unread_tell(seat_id: int) -> None:
     send_once(
         claim=claim,
         send=lambda: emails.unread_email(
-            user=seat.user, conversation=conversation, others=others, unread=unread
+            user=seat.user, conversation=conversation, writers=writers, unread=unread
         ).send(),
         give_back=lambda: Participant.objects.filter(pk=seat.pk, told_upto_id=latest).update(
             told_upto_id=told_before

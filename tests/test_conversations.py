@@ -292,7 +292,28 @@ def test_the_unread_email_speaks_the_readers_language(smtp: Any) -> None:
     [email] = smtp.messages
     assert email["Subject"] == "Ana Arias te ha escrito"
     body = email.get_body(("plain",)).get_content()
-    assert "aún no has leído 2 mensajes" in body and "¿Mañana?" in body
+    assert "Ana Arias te ha escrito. Aún no has leído 2 mensajes:" in body and "¿Mañana?" in body
+
+
+def test_in_a_group_the_unread_email_names_those_who_wrote(smtp: Any) -> None:
+    ana, carla, dani = member("Ana Arias"), member("Carla Cruz"), member("Dani Díaz")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com", language="es")
+    group = group_create(creator=dani, members=[ana, beto, carla], title="Café")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for author in (carla, ana, carla):
+            message_post(conversation=group, author=author, text="Hola", client_id=uuid.uuid4())
+
+    _ten_minutes_later(start)
+
+    # Dani, who made the group, wrote nothing; the verb agrees with two writers.
+    [email] = [email for email in smtp.messages if email["To"] == "beto@example.com"]
+    assert email["Subject"] == "Carla Cruz y Ana Arias te han escrito"
+    body = email.get_body(("plain",)).get_content()
+    assert "Carla Cruz y Ana Arias te han escrito. Aún no has leído 3 mensajes:" in body
+    notice = Notification.objects.get(user=beto, kind=Kind.MESSAGE)
+    assert notice.text == "Carla Cruz y Ana Arias te han escrito"
+    assert set(notice.about.all()) == {ana, carla}
 
 
 def test_a_member_who_chose_the_site_only_is_told_there_and_a_blocked_one_not_at_all(
