@@ -9,7 +9,7 @@ from playwright.sync_api import Page
 
 from conversations.services import direct_conversation_start, message_post
 from members.models import User
-from tests.factories import PASSWORD, onboarded_member
+from tests.factories import PASSWORD, EventFactory, onboarded_member
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,16 @@ def test_a_long_unbroken_name_wraps_on_a_phone(
     page = new_page(viewport=PHONE, mobile=True)
     login(page, asgi_server, viewer.email, PASSWORD)
 
-    pages = (f"/members/{long.pk}/", "/members/?q=Maximiliana", "/messages/", "/")
+    # A meetup's title, and a search's words quoted back, may be one long word too.
+    EventFactory.create(host=long, title=LONG_NAME)
+    pages = (
+        f"/members/{long.pk}/",
+        "/members/?q=Maximiliana",
+        "/messages/",
+        "/events/",
+        f"/messages/search/?q={'x' * 300}",
+        "/",
+    )
     for path in (*pages, f"/messages/{conversation.pk}/"):
         page.goto(path)
         assert page_width(page) <= PHONE[0], f"{path} is {page_width(page)}px wide"
