@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 class SubscribeForm(forms.Form):
     email = forms.EmailField(
         label=_("Your email address"),
+        max_length=254,  # the subscribers' column
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     language = forms.ChoiceField(label=_("Language of the emails"), choices=settings.LANGUAGES)

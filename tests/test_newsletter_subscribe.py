@@ -215,3 +215,11 @@ def test_a_repeated_confirmation_task_sends_one_email() -> None:
     confirmation_send(subscriber.pk, "stale-nonce")
 
     assert len(mail.outbox) == 1
+
+
+def test_an_address_longer_than_any_mailbox_is_refused_with_a_reason(client: Client) -> None:
+    response = _subscribe(client, "a" * 300 + "@example.com")
+
+    assert response.status_code == 200
+    assert "Ensure this value has at most 254 characters" in response.content.decode()
+    assert not Subscriber.objects.exists()
