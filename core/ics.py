@@ -4,7 +4,7 @@ schedules: events, coffee meetings. Each app describes its entries as `Entry`s."
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import icalendar
 from django.conf import settings
@@ -74,8 +74,15 @@ def calendar_bytes(entries: Iterable[Entry], *, name: str = "", method: str = ""
     if name:
         calendar.add("x-wr-calname", name)
     stamp = timezone.now()
+    entries = list(entries)
     for entry in entries:
         calendar.add_component(_vevent(entry, stamp=stamp))
-    # One VTIMEZONE per zone the entries use, so each DTSTART's TZID is defined in the file.
-    calendar.add_missing_timezones()
+    # One VTIMEZONE per zone the entries use, so each DTSTART's TZID is defined in the file,
+    # with its rules for the years the entries fall in (icalendar's default stops at 2038,
+    # and a calendar reading the file's own rules would put a later event an hour off).
+    if entries:
+        calendar.add_missing_timezones(
+            first_date=date(min(entry.starts_at for entry in entries).year - 1, 1, 1),
+            last_date=date(max(entry.ends_at for entry in entries).year + 2, 1, 1),
+        )
     return calendar.to_ical()

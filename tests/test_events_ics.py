@@ -137,3 +137,18 @@ def test_a_feed_holds_every_event_and_each_zone_once(event: Event, staff: User) 
 def test_an_empty_feed_is_still_a_valid_calendar() -> None:
     calendar = parsed(calendar_ics(events=[], site_url=SITE, name="My events"))
     assert calendar.walk("VEVENT") == [] and str(calendar["VERSION"]) == "2.0"
+
+
+def test_the_file_s_own_zone_rules_reach_an_event_decades_ahead(staff: User) -> None:
+    """Calendars that read the VTIMEZONE rather than their own zone database must find
+    summer time in a 2040 event's July (icalendar's default rules stop at 2038)."""
+    summer_2040 = datetime(2040, 7, 10, 16, 0, tzinfo=UTC)  # 18:00 in Madrid (UTC+2)
+    event = EventFactory.create(
+        host=staff, starts_at=summer_2040, ends_at=summer_2040 + timedelta(hours=1)
+    )
+
+    [zone] = parsed(event_ics(event=event, site_url=SITE)).walk("VTIMEZONE")
+    from_the_file = zone.to_tz(lookup_tzid=False)  # type: ignore[attr-defined]
+
+    assert datetime(2040, 7, 10, 18, 0, tzinfo=from_the_file).utcoffset() == timedelta(hours=2)
+    assert datetime(2040, 12, 10, 18, 0, tzinfo=from_the_file).utcoffset() == timedelta(hours=1)
