@@ -353,6 +353,42 @@ def test_answering_an_event_that_ended_shows_one_notice(as_alice: Client) -> Non
     assert not Rsvp.objects.exists()
 
 
+def test_an_ended_talk_speaks_in_the_past_and_leads_to_its_room_not_the_stage(
+    as_alice: Client, alice: User
+) -> None:
+    now = timezone.now()
+    event = EventFactory.create(
+        kind=Event.Kind.TALK,
+        room=RoomFactory.create(name="Pricing", slug="pricing"),
+        capacity=10,
+        starts_at=now - timedelta(hours=2),
+        ends_at=now - timedelta(hours=1),
+    )
+    RsvpFactory.create(event=event, user=alice)
+
+    html = page_of(as_alice, f"/events/{event.pk}/")
+
+    assert "Who came" in html and "Who is coming" not in html
+    assert "1 member had said they were coming" in html and "member going" not in html
+    assert "seats left" not in html and "Your answer" not in html
+    assert "/stage/" not in html and 'href="/rooms/pricing/"' in html
+    assert "Nobody wrote anything in the room during the event." in html
+
+
+def test_an_event_under_way_says_nobody_has_written_yet(as_alice: Client) -> None:
+    now = timezone.now()
+    event = EventFactory.create(
+        room=RoomFactory.create(slug="now-on"),
+        starts_at=now - timedelta(minutes=10),
+        ends_at=now + timedelta(hours=1),
+    )
+
+    html = page_of(as_alice, f"/events/{event.pk}/")
+
+    assert "Nobody has written in the room yet." in html
+    assert "during the event" not in html and "Who is coming" in html
+
+
 # Calendar -----------------------------------------------------------------------------------
 
 
