@@ -1,18 +1,28 @@
 // Small progressive enhancements; every page works without them.
 
-// Close an open <details> menu with Escape or a click elsewhere, returning focus to it.
+// Close an open <details> menu (the account menu, a profile's "More") with Escape, returning
+// focus to it, or when a click or the keyboard's focus goes elsewhere: an open menu left
+// behind would cover what the focus moved on to.
+const OPEN_MENUS = "details.menu[open], details.profile-more[open]";
+
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
-  for (const menu of document.querySelectorAll("details.menu[open]")) {
+  for (const menu of document.querySelectorAll(OPEN_MENUS)) {
     menu.open = false;
     menu.querySelector("summary")?.focus();
   }
 });
 
 document.addEventListener("click", (event) => {
-  for (const menu of document.querySelectorAll("details.menu[open]")) {
+  for (const menu of document.querySelectorAll(OPEN_MENUS)) {
     if (!menu.contains(event.target)) menu.open = false;
   }
+});
+
+document.addEventListener("focusout", (event) => {
+  const menu = event.target.closest?.(OPEN_MENUS);
+  // No new target: the window lost focus, or a click inside the menu on no control.
+  if (menu && event.relatedTarget && !menu.contains(event.relatedTarget)) menu.open = false;
 });
 
 // Onboarding: pre-select the browser's time zone when the member has not chosen one yet.

@@ -30,3 +30,32 @@ def test_a_member_s_header_takes_one_row_on_a_desktop(
     assert brand is not None and menu is not None
     # The account menu sits beside the links, on the brand's row, not under it.
     assert abs((menu["y"] + menu["height"] / 2) - (brand["y"] + brand["height"] / 2)) < 8
+
+
+def test_the_account_menu_closes_when_the_keyboard_moves_past_it(
+    new_page: NewPage, asgi_server: str, alice: User, bob: User, login: Login
+) -> None:
+    """Left open, it would cover what the focus moved on to (on a phone, the page's links)."""
+    page = new_page(viewport=(375, 800), mobile=True)
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/")
+    menu = page.locator("details.menu")
+
+    menu.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert menu.evaluate("menu => menu.open")
+    items = menu.locator(".menu-items a, .menu-items button")
+    for _ in range(items.count()):
+        page.keyboard.press("Tab")
+    assert menu.evaluate("menu => menu.open")  # on its last item still
+    page.keyboard.press("Tab")
+
+    assert not menu.evaluate("menu => menu.open")
+    assert not menu.evaluate("menu => menu.contains(document.activeElement)")
+
+    # A profile's "More" closes with Escape, like the account menu.
+    page.goto(f"/members/{bob.pk}/")
+    more = page.locator("details.profile-more")
+    more.locator("summary").click()
+    page.keyboard.press("Escape")
+    assert not more.evaluate("menu => menu.open")
