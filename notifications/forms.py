@@ -8,9 +8,8 @@ from notifications.models import Channel, Kind
 from notifications.push import endpoint_problem, key_problem, quiet_hours_for
 from notifications.services import CONFIGURABLE, channels_for, pushes_for
 
-TIME_INPUT = forms.TimeInput(
-    attrs={"type": "time", "aria-describedby": "quiet-help"}, format="%H:%M"
-)
+TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+QUIET_HELP = "quiet-help"  # the paragraph both quiet-hour fields share
 
 HELP = {
     Kind.PAIR_CREATED: _("Who you are meeting this round (or that nobody was left this time)."),
@@ -58,6 +57,8 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("quiet_start", "quiet_end"):
+            self.fields[name].widget.attrs["aria-describedby"] = QUIET_HELP
         for kind in reversed(CONFIGURABLE):
             self.fields = {
                 kind.value: forms.ChoiceField(
@@ -96,7 +97,20 @@ class PreferencesForm(forms.Form):
                 "quiet_end" if end is None else "quiet_start",
                 _("Give both times, or leave both empty for no quiet hours."),
             )
+        elif start is not None and start == end:
+            self.add_error(
+                "quiet_end", _("From and until the same time leaves no quiet hours: choose two.")
+            )
         return cleaned
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        # The shared help, and a field's own error once it has one (Django would describe
+        # the field by its error alone, the help being set by hand).
+        for name in ("quiet_start", "quiet_end"):
+            if self.has_error(name):
+                error = f"{self[name].auto_id}_error"
+                self.fields[name].widget.attrs["aria-describedby"] = f"{QUIET_HELP} {error}"
 
     def channels(self) -> dict[str, str]:
         return {kind.value: self.cleaned_data[kind.value] for kind in CONFIGURABLE}

@@ -112,6 +112,9 @@ def test_bad_input_re_renders_with_the_error_and_keeps_what_was_typed(
     page = response.content.decode()
     assert 'value="Lucía Pérez"' in page
     assert Profile.objects.get(user=newcomer).onboarded_at is None
+    # The field (or its group of choices) is described by its error, for screen readers.
+    assert f'id="id_{field}_error"' in page
+    assert re.search(rf'aria-describedby="[^"]*\bid_{field}_error\b', page)
 
 
 @pytest.mark.django_db

@@ -495,6 +495,17 @@ def test_the_member_chooses_kinds_to_push_and_quiet_hours(ana: User) -> None:
     assert "Give both times, or leave both empty for no quiet hours." in page
     assert 'value="21:00"' in page
     assert push.quiet_hours_for(user=ana) == (time(23, 30), time(7, 0))
+    # The field is described by the shared help and by its error, which screen readers read.
+    assert 'aria-describedby="quiet-help id_quiet_end_error"' in page
+    assert 'id="id_quiet_end_error"' in page
+
+    # The same time twice would be no quiet hours at all: refused, not dropped.
+    answer = client.post(
+        "/notifications/settings/", {**form, "quiet_start": "22:00", "quiet_end": "22:00"}
+    )
+    assert answer.status_code == 200
+    assert "the same time leaves no quiet hours" in answer.content.decode()
+    assert push.quiet_hours_for(user=ana) == (time(23, 30), time(7, 0))
 
     # Both empty: no quiet hours at all.
     client.post("/notifications/settings/", {**form, "quiet_start": "", "quiet_end": ""})
