@@ -127,6 +127,7 @@ def test_two_clicks_from_the_emails_make_a_meeting_with_an_invitation_for_each(
         smtp.messages.clear()
         response = client.post(proposals[0])
     assert response.status_code == 200
+    assert "</time></strong>. " in response.content.decode()  # no space before the stop
     meeting = Meeting.objects.get(group=luis.group)
     assert meeting.proposed_by == luis.user and meeting.accepted_at is None
     asked = smtp.wait_for("ana@example.com")
