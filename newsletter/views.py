@@ -101,8 +101,13 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         services.subscriber_unsubscribe(subscriber_id=subscriber_id)
         state = "done"
-    else:
+    elif Subscriber.objects.filter(
+        pk=subscriber_id, status__in=[Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED]
+    ).exists():
         state = "ask"
+    else:
+        # The link opened again after leaving (or for an address that bounces): nothing to ask.
+        state = "left"
     return render(request, "newsletter/unsubscribe.html", {"state": state, "token": token})
 
 

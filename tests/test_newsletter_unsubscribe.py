@@ -74,6 +74,9 @@ def test_a_post_without_cookies_unsubscribes(cookieless: Client) -> None:
     assert subscriber.unsubscribed_at is not None
     # Again: still fine, nothing changes.
     assert cookieless.post(path).status_code == 200
+    # The link opened once more says so, instead of asking again.
+    page = cookieless.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "You are not on the newsletter" in page and f'action="{path}"' not in page
 
 
 def test_a_get_only_asks(cookieless: Client) -> None:
