@@ -397,6 +397,10 @@ def test_a_member_makes_a_group_of_people_met_renames_it_adds_one_and_another_le
     assert added.status_code == 302
     assert "Los del café" in signed_in(dani).get("/messages/").content.decode()
 
+    # Leaving cannot be undone: the button is behind a confirm step.
+    settings_page = betos.get(f"/messages/{group.pk}/group/").content.decode()
+    confirm_step = settings_page[settings_page.index('<details class="confirm-step">') :]
+    assert 'value="leave"' in confirm_step[: confirm_step.index("</details>")]
     left = betos.post(f"/messages/{group.pk}/group/", {"action": "leave"})
     assert left["Location"] == "/messages/"
     assert betos.get(f"/messages/{group.pk}/").status_code == 404
