@@ -65,6 +65,15 @@ def test_visitors_are_sent_to_log_in(client: Client) -> None:
     assert not Rsvp.objects.exists()
 
 
+def test_a_visitor_sent_to_log_in_is_told_why_and_how_to_join(client: Client) -> None:
+    sent = client.get(LIST, follow=True, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    plain = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert "Inicia sesión para ver esta página." in sent
+    assert 'href="/accounts/signup/?next=/events/"' in sent
+    assert "Inicia sesión para ver esta página." not in plain
+
+
 def test_upcoming_marks_what_is_starting_now_and_leaves_out_the_rest(as_alice: Client) -> None:
     now = timezone.now()
     EventFactory.create(
