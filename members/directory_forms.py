@@ -10,6 +10,7 @@ from django_countries import countries
 from django_stubs_ext import StrOrPromise
 
 from members.models import Interest, Language, OpenTo
+from members.search import search_terms
 from members.selectors import (
     HIGHEST_UTC_OFFSET,
     LOWEST_UTC_OFFSET,
@@ -109,6 +110,15 @@ class DirectoryFilterForm(forms.Form):
             ("", _("Any interest")),
             *directory_interest_choices(),
         ]
+
+    def clean_q(self) -> str:
+        query: str = self.cleaned_data.get("q") or ""
+        # Only letters and digits are searched: a query of none would silently list everyone.
+        if query.strip() and not search_terms(query):
+            raise ValidationError(
+                _("Search with letters or numbers; this search was ignored."), code="no_terms"
+            )
+        return query
 
     def clean_interest(self) -> Interest | None:
         interest: Interest | None = self.cleaned_data.get("interest")

@@ -688,6 +688,20 @@ def test_an_unknown_interest_is_ignored_with_a_message(browser: Client) -> None:
 
 
 @pytest.mark.django_db
+def test_a_search_without_letters_or_numbers_says_it_was_ignored(browser: Client) -> None:
+    listed("Ana", country="ES")
+    listed("Bea 😀", country="MX")
+
+    for query in ("😀", "%", "☕ !!", "¿?"):
+        response = browser.get(URL, {"q": query, "country": "ES"})
+        assert response.status_code == 200
+        assert [p.user.display_name for p in response.context["page"]] == ["Ana"], query
+        assert "Search with letters or numbers; this search was ignored." in (
+            response.content.decode()
+        )
+
+
+@pytest.mark.django_db
 def test_bogus_offsets_and_choices_are_ignored(browser: Client) -> None:
     listed("Ana", time_zone="America/Bogota")
     listed("Bea", time_zone="Asia/Tokyo")
