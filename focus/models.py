@@ -142,7 +142,9 @@ class FocusBlock(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title or _('Focus block')} {self.starts_at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.title or _('Focus block')} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        )
 
     @property
     def ends_at(self) -> datetime:

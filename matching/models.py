@@ -190,7 +190,7 @@ class Round(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.programme} · {self.scheduled_for:%Y-%m-%d}"
+        return f"{self.programme} · {timezone.localtime(self.scheduled_for):%Y-%m-%d}"
 
 
 class Group(models.Model):
@@ -307,7 +307,9 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return (
-            f"{self.group} · {self.starts_at:%Y-%m-%d %H:%M}" if self.starts_at else str(self.group)
+            f"{self.group} · {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+            if self.starts_at
+            else str(self.group)
         )
 
     @property
@@ -380,7 +382,7 @@ class PairRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} · {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_open(self) -> bool:

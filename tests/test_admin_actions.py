@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from events.feeds import calendar_feed_rotate
@@ -213,3 +214,34 @@ def test_admin_pages_carry_the_site_s_icon(staff: User) -> None:
     client = client_for(staff)
     for url in ("/admin/", "/admin/members/user/", f"/admin/members/user/{staff.pk}/change/"):
         assert 'rel="icon" href="/static/img/favicon' in client.get(url).content.decode(), url
+
+
+def test_the_admin_names_blocks_and_meetings_in_the_community_s_time(staff: User) -> None:
+    """00:30 in Madrid on 6 December is 23:30 UTC on the 5th: the admin speaks Madrid's."""
+    from datetime import UTC, datetime
+
+    from focus.models import FocusBlock
+
+    late = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
+    block = FocusBlock.objects.create(starts_at=late, title="Noche")
+    client = Client()
+    client.force_login(staff)
+
+    page = client.get(f"/admin/focus/focusblock/{block.pk}/change/").content.decode()
+
+    assert "Noche 2026-12-06 00:30" in page and "2026-12-05 23:30" not in page
+
+
+def test_only_a_sent_issue_offers_its_page_on_the_site(staff: User) -> None:
+    from newsletter.models import Issue
+    from tests.factories import IssueFactory
+
+    draft = IssueFactory.create()
+    sent = IssueFactory.create(status=Issue.Status.SENT, sent_at=timezone.now())
+    client = Client()
+    client.force_login(staff)
+
+    for issue, offered in ((draft, False), (sent, True)):
+        page = client.get(f"/admin/newsletter/issue/{issue.pk}/change/").content.decode()
+        assert ("viewsitelink" in page) is offered, issue.status
+    assert client.get(f"/newsletter/{sent.pk}/").status_code == 200
