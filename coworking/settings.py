@@ -464,6 +464,8 @@ if env.str("LINKEDIN_CLIENT_ID", default=""):
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="es")
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as the site writes them (day first, 24-hour clock): coworking/formats/en.
+FORMAT_MODULE_PATH = ["coworking.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Madrid")
 USE_I18N = True
 USE_TZ = True

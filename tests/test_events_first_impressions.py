@@ -106,7 +106,7 @@ def test_a_meetup_for_tomorrow_is_announced_for_its_day_not_as_on() -> None:
     spanish = in_spanish(member).post(MEETUP, data, follow=True).content.decode()
 
     assert "Your meetup is on" not in english and "open for everyone" not in english
-    day = f"{tomorrow:%A %B} {tomorrow.day}"
+    day = f"{tomorrow:%A} {tomorrow.day} {tomorrow:%B}"
     assert (
         f"Your meetup is planned for {day} at 19:30 (your time). Its room opens 10 minutes before."
     ) in english

@@ -209,7 +209,7 @@ def test_the_event_page_says_when_the_room_opens_then_links_to_it(staff: User, b
 
     before = html_of(bob, f"/events/{event.pk}/")
     opens = room.opens_at.astimezone(BOGOTA)
-    day = f"{opens:%A %B} {opens.day}"
+    day = f"{opens:%A} {opens.day} {opens:%B}"
     assert f"The room opens on {day} at {local_time(room.opens_at)} (your time)." in before
     assert link not in before
     assert link in html_of(staff, f"/events/{event.pk}/")  # to prepare

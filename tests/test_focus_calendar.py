@@ -122,8 +122,8 @@ def test_giving_the_seat_back_cancels_the_same_entry_with_a_higher_sequence_once
 
     invitation, cancellation = sent_to(smtp, "bea@example.com")
     assert len(smtp.messages) == 2
-    assert subject_of(invitation) == "Your seat: Deep work hour, Dec. 7, 2026, 10 a.m."
-    assert subject_of(cancellation) == "Cancelled: Deep work hour, Dec. 7, 2026, 10 a.m."
+    assert subject_of(invitation) == "Your seat: Deep work hour, 7 December 2026, 10:00"
+    assert subject_of(cancellation) == "Cancelled: Deep work hour, 7 December 2026, 10:00"
     assert "You gave back your seat in Deep work hour" in text_of(cancellation)
 
     first, second = event_of(invitation), event_of(cancellation)
@@ -223,7 +223,7 @@ def test_staff_moving_a_block_in_the_admin_update_each_booked_calendar(
     assert sorted(str(message["To"]) for message in smtp.messages) == [eva.email, fer.email]
     to_eva, to_fer = smtp.wait_for("eva@example.com"), smtp.wait_for("fer@example.com")
     assert subject_of(to_eva).startswith("Cambios en Power hour: ahora el 7 de diciembre")
-    assert subject_of(to_fer) == "Changed: Power hour, now Dec. 7, 2026, 11 a.m."
+    assert subject_of(to_fer) == "Changed: Power hour, now 7 December 2026, 11:00"
     for message, email in ((to_eva, eva.email), (to_fer, fer.email)):
         assert str(calendar_of(message)["METHOD"]) == "REQUEST"
         vevent = event_of(message)

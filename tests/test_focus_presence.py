@@ -114,7 +114,7 @@ def test_the_directory_and_the_profile_show_the_badge_in_the_viewer_s_zone() -> 
     # Someone in Mexico City reads the same end in their own time.
     mexico = member("Mateo Mex", time_zone="America/Mexico_City")
     profile = client_for(mexico).get(f"/members/{focused.pk}/").content.decode()
-    assert "In focus until 4:50" in profile
+    assert "In focus until 04:50" in profile
 
 
 def test_the_badge_goes_when_the_block_ends() -> None:

@@ -575,9 +575,9 @@ def test_staff_preview_the_next_round_without_saving(client: Client, staff: User
     ("now", "shown"),
     [
         # Every other Monday at 9 in Madrid (the admin's zone): 23 Nov has run, 7 Dec is next.
-        (datetime(2026, 12, 5, 11, 0, tzinfo=UTC), "Dec. 7, 2026, 9 a.m."),
+        (datetime(2026, 12, 5, 11, 0, tzinfo=UTC), "7 December 2026, 09:00"),
         # Its slot has come but the tick has not started it yet: that one is next.
-        (datetime(2026, 12, 7, 8, 30, tzinfo=UTC), "Dec. 7, 2026, 9 a.m."),
+        (datetime(2026, 12, 7, 8, 30, tzinfo=UTC), "7 December 2026, 09:00"),
     ],
 )
 def test_the_preview_is_of_the_round_still_to_come(
@@ -595,7 +595,7 @@ def test_the_preview_is_of_the_round_still_to_come(
 
     page = response.content.decode()
     assert f"Coffee pairs, round of {shown}" in page
-    assert "Nov. 23" not in page
+    assert "23 November" not in page
 
 
 @pytest.mark.django_db

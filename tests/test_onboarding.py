@@ -159,11 +159,11 @@ def test_leaving_the_coffee_pairs_unticks_the_step(client: Client, alice: User) 
     [
         # The next round, on its day in the member's zone (09:00 in Madrid is the evening
         # before in Honolulu).
-        ("Europe/Madrid", {}, "Monday, Jan. 18, 2027"),
-        ("Pacific/Honolulu", {}, "Sunday, Jan. 17, 2027"),
+        ("Europe/Madrid", {}, "Monday, 18 January 2027"),
+        ("Pacific/Honolulu", {}, "Sunday, 17 January 2027"),
         # Skipping the next round, or pausing over it, makes it a later one.
-        ("Europe/Madrid", {"skip_next_round": "on"}, "Monday, Feb. 1, 2027"),
-        ("Europe/Madrid", {"paused_until": "2027-02-01"}, "Monday, Feb. 15, 2027"),
+        ("Europe/Madrid", {"skip_next_round": "on"}, "Monday, 1 February 2027"),
+        ("Europe/Madrid", {"paused_until": "2027-02-01"}, "Monday, 15 February 2027"),
     ],
 )
 @pytest.mark.django_db
@@ -189,12 +189,12 @@ def test_a_round_due_but_not_started_yet_is_the_first_pair(client: Client) -> No
         member = onboarded_member("Nora Nieto")
         client.force_login(member)
         client.post("/pairs/settings/", {"opted_in": "on"})
-        assert "Your first coffee pair comes on Monday, Jan. 18, 2027." in home(client)
+        assert "Your first coffee pair comes on Monday, 18 January 2027." in home(client)
 
         # Once it has run without her, the first pair is the round after.
         RoundFactory.create(scheduled_for=datetime(2027, 1, 18, 8, 0, tzinfo=UTC))
 
-        assert "Your first coffee pair comes on Monday, Feb. 1, 2027." in home(client)
+        assert "Your first coffee pair comes on Monday, 1 February 2027." in home(client)
 
 
 @pytest.mark.django_db
