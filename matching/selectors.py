@@ -31,7 +31,7 @@ from matching.models import (
 from matching.schedule import next_round_for
 from matching.services import FOLLOW_UP_WINDOW
 from matching.starters import starter_for
-from members.models import Acquaintance, Interest, Language, Profile, User
+from members.models import Acquaintance, Interest, Profile, User, language_in_sentence
 from members.search import normalise
 
 PAST_PAIRS_LIMIT = 20
@@ -441,7 +441,6 @@ def left_out(*, entry: Unmatched) -> LeftOut:
         .annotate(speakers=Count("*"))
     )
     counts = Counter({row["language_id"]: row["speakers"] for row in spoken})
-    labels = dict(Language.Code.choices)
     if not others.exists():
         reason = "alone"
     elif not mine & set(counts):
@@ -453,8 +452,8 @@ def left_out(*, entry: Unmatched) -> LeftOut:
     ).first()
     return LeftOut(
         reason=reason,
-        languages=[str(labels.get(code, code)) for code in sorted(mine)],
-        common=[str(labels.get(code, code)) for code, _n in counts.most_common(3)],
+        languages=[language_in_sentence(code) for code in sorted(mine)],
+        common=[language_in_sentence(code) for code, _n in counts.most_common(3)],
         next_round=next_round_for(participation) if participation else None,
     )
 

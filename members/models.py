@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -172,6 +172,36 @@ class Language(models.Model):
 
     def __str__(self) -> str:
         return str(self.get_code_display())
+
+    @property
+    def name_in_sentence(self) -> str:
+        return language_in_sentence(self.code)
+
+
+# The languages' names inside a sentence, where Spanish writes them in lower case ("habla
+# inglés y español"); a list or a label starts with a capital ("Inglés").
+_IN_SENTENCE = {
+    Language.Code.SPANISH: pgettext_lazy("language, mid-sentence", "Spanish"),
+    Language.Code.ENGLISH: pgettext_lazy("language, mid-sentence", "English"),
+    Language.Code.PORTUGUESE: pgettext_lazy("language, mid-sentence", "Portuguese"),
+    Language.Code.CATALAN: pgettext_lazy("language, mid-sentence", "Catalan"),
+    Language.Code.BASQUE: pgettext_lazy("language, mid-sentence", "Basque"),
+    Language.Code.GALICIAN: pgettext_lazy("language, mid-sentence", "Galician"),
+    Language.Code.FRENCH: pgettext_lazy("language, mid-sentence", "French"),
+    Language.Code.ITALIAN: pgettext_lazy("language, mid-sentence", "Italian"),
+    Language.Code.GERMAN: pgettext_lazy("language, mid-sentence", "German"),
+    Language.Code.DUTCH: pgettext_lazy("language, mid-sentence", "Dutch"),
+    Language.Code.QUECHUA: pgettext_lazy("language, mid-sentence", "Quechua"),
+    Language.Code.GUARANI: pgettext_lazy("language, mid-sentence", "Guarani"),
+    Language.Code.CHINESE: pgettext_lazy("language, mid-sentence", "Chinese"),
+    Language.Code.ARABIC: pgettext_lazy("language, mid-sentence", "Arabic"),
+}
+
+
+def language_in_sentence(code: str) -> str:
+    """A language's name as a sentence uses it, in the active language (a code we do not
+    know as it is)."""
+    return str(_IN_SENTENCE.get(code, code))  # type: ignore[call-overload]
 
 
 class InterestQuerySet(models.QuerySet["Interest"]):

@@ -115,7 +115,10 @@ def test_a_card_shows_who_someone_is(browser: Client) -> None:
     assert "Sevilla, Spain" in page
     assert "<li>Illustration</li>" in page and "<li>Watercolour</li>" in page
     assert "Open to: Mentoring someone, Just chatting" in page
-    assert "Speaks English, Spanish" in page
+    assert "Speaks English and Spanish" in page
+    # Spanish writes languages in lower case inside a sentence.
+    spanish = browser.get(URL, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Habla inglés y español" in spanish
     assert 'class="avatar avatar-md avatar-hue-' in page
     assert "1 member" in page
     assert '<a href="/members/" aria-current="page">Members</a>' in page

@@ -4,14 +4,21 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.utils import timezone
 from django.utils.formats import time_format
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from core.zones import zone_place
 from members.forms import WEEKDAYS
 from members.hours import in_zone, working_span
-from members.models import Profile
+from members.models import Language, Profile
 
 register = template.Library()
+
+
+@register.filter
+def spoken(languages: list[Language]) -> str:
+    """`Speaks {{ profile.languages.all|spoken }}`: "inglés y español" in Spanish."""
+    return str(get_text_list([language.name_in_sentence for language in languages], _("and")))
 
 
 def _days(days: list[int]) -> str:
