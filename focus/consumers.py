@@ -15,16 +15,14 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from focus import sessions
+from focus import broadcast, sessions
+from focus.broadcast import table_group
 from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
 from focus.ritual import Phase, moment_at
 from focus.services import seat_goal_set
 from members.models import User
-from rooms import fanout
-from rooms.broadcast import encode
 from rooms.consumers import RoomConsumer
 from rooms.models import Room
 from rooms.sockets.base import CLOSE_UNKNOWN_ROOM, Handler, MemberSocket
@@ -34,10 +32,6 @@ logger = logging.getLogger(__name__)
 
 # A goal frame longer than this is refused before it is read (the goal itself is 280).
 GOAL_FRAME_MAX = 4 * GOAL_MAX_LENGTH
-
-
-def table_group(block_id: int, table: int) -> str:
-    return f"focus_{block_id}_{table}"
 
 
 @database_sync_to_async
@@ -100,11 +94,6 @@ def _tables_of(block: FocusBlock) -> asyncio.Task[dict[int, list[dict[str, Any]]
             None,
         )
     return task
-
-
-def _mate_event(seat: Seat) -> dict[str, Any]:
-    frame = {"type": "focus.mate", **sessions.Tablemate.of(seat).data()}
-    return {"type": "focus.mate", "frame": encode(frame)}
 
 
 def _refusing(handler: Handler) -> Handler:
@@ -209,11 +198,9 @@ class FocusFrames(MemberSocket):
     async def _tell_table(self, seat: Seat) -> None:
         if seat.table is None or self.block is None:
             return
-        layer = get_channel_layer()
-        if layer is not None:
-            await fanout.group_send(
-                layer, table_group(self.block.pk, seat.table), _mate_event(seat)
-            )
+        await broadcast.mate_changed(
+            block_id=self.block.pk, table=seat.table, mate=sessions.Tablemate.of(seat).data()
+        )
 
     async def on_goal(self, content: dict[str, Any]) -> None:
         goal = content.get("goal")
@@ -246,9 +233,13 @@ class FocusFrames(MemberSocket):
         "call.join": _refusing(on_call_join),
     }
 
-    # Group events (a tablemate's goal or outcome, or a latecomer at the table).
+    # Group events (focus.broadcast): a tablemate's goal or outcome, a latecomer at the
+    # table, a tablemate who gave back their seat.
 
     async def focus_mate(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["frame"])
+
+    async def focus_mate_left(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["frame"])
 
 

@@ -9,9 +9,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from focus import broadcast
 from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
 from focus.standing import booking_ahead_check, seat_cancel_record
 from members.models import User
+from rooms.broadcast import on_commit
 
 # A member may drop in to a block starting within this long (or already running).
 DROP_IN_WITHIN = timedelta(minutes=10)
@@ -84,6 +86,11 @@ def seat_cancel(*, seat: Seat, now: datetime | None = None) -> Seat:
     if seat.cancelled_at is not None and seat.block.room is not None:
         # Out of the block's room too: its open pages are sent away (rooms.signals).
         seat.block.room.invitees.remove(seat.user_id)
+    if seat.cancelled_at == now and seat.table is not None:
+        # Given back by this call while seated: the table's open pages take them off.
+        on_commit(
+            broadcast.mate_left, block_id=seat.block_id, table=seat.table, user_id=seat.user_id
+        )
     # Its calendar entry is withdrawn (METHOD:CANCEL) once this commits, if this call gave
     # the seat back (focus/tasks.py).
     _calendar_queue(Seat.objects.filter(pk=seat.pk, cancelled_at=now))

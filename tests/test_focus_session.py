@@ -273,6 +273,26 @@ async def test_giving_the_seat_back_sends_the_page_away_and_keeps_it_out() -> No
     assert not connected
 
 
+async def test_a_tablemate_who_gives_back_their_seat_leaves_the_others_tables_live() -> None:
+    alice, bob = await members(2)
+    block = await block_with_seats(alice, bob, starts_in=timedelta(minutes=-5))
+    page_a, hello_a = await open_page(block, alice[1])
+    page_b, hello_b = await open_page(block, bob[1])
+    assert hello_a["table"] == hello_b["table"] == 1
+    assert (await page_a.next("focus.mate"))["user"]["id"] == bob[0].pk  # he sat down
+
+    await database_sync_to_async(seat_cancel)(seat=await seat_of(block, bob[0]))
+
+    left = await page_a.next("focus.mate_left")
+    assert left["user"] == {"id": bob[0].pk}
+    assert (await page_b.next("bye"))["type"] == "bye"
+    # A page opened now agrees.
+    again, hello = await open_page(block, alice[1])
+    assert [mate["user"]["id"] for mate in hello["tablemates"]] == [alice[0].pk]
+    for page in (page_a, again):
+        await page.socket.disconnect()
+
+
 async def test_a_page_open_long_before_the_start_arrives_in_time_for_the_tables(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -185,6 +185,13 @@ const focusHandlers = {
     status.textContent = phase === "check_in" ? `${PHASE_STARTED.check_in} ${seated}` : seated;
   },
   "focus.mate": showMate,
+  "focus.mate_left": (frame) => {
+    const item = mates.querySelector(`li[data-user-id="${frame.user.id}"]`);
+    if (!item) return;
+    const name = item.querySelector(".mate-name")?.textContent || "";
+    item.remove();
+    status.textContent = fill(gettext("{name} left your table."), { name });
+  },
   "focus.saved": (frame) => {
     status.textContent = gettext("Saved.");
     if (goalInput && document.activeElement !== goalInput) goalInput.value = frame.goal;

@@ -109,3 +109,28 @@ def test_two_members_share_the_countdown_sit_together_and_check_out(
     ).to_contain_text(re.compile("Done"))
     axe_check(ana_page)
     assert Seat.objects.get(block=block, user=ana).outcome == "done"
+
+
+def test_a_tablemate_who_gives_back_their_seat_leaves_the_table_on_the_others_page(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    ana = onboarded_member("Ana Foco", email="ana@example.com")
+    leo = onboarded_member("Leo Foco", email="leo@example.com")
+    block = FocusBlock.objects.create(
+        starts_at=timezone.now() - timedelta(minutes=5), minutes=25, title="Power hour"
+    )
+    for member in (ana, leo):
+        Seat.objects.create(block=block, user=member)
+    ana_page, leo_page = new_page(), new_page()
+    open_session(ana_page, asgi_server, login, ana.email, block)
+    open_session(leo_page, asgi_server, login, leo.email, block)
+    mates = ana_page.get_by_role("list", name="At your table")
+    expect(mates.locator("li", has_text="Leo Foco")).to_be_visible()
+
+    # Leo gives back his seat on the blocks page: Ana's page takes him off, and says so.
+    leo_page.goto("/focus/")
+    leo_page.get_by_role("button", name=re.compile("Give back my seat")).click()
+    expect(leo_page.get_by_role("status").first).to_contain_text("Your seat is free")
+    expect(mates.locator("li", has_text="Leo Foco")).to_have_count(0)
+    expect(mates.locator("li", has_text="Ana Foco")).to_be_visible()
+    expect(ana_page.locator("#focus-status")).to_have_text("Leo Foco left your table.")
