@@ -136,7 +136,7 @@ function showDeleted(item) {
   const body = item.querySelector(".message-text");
   body.className = "message-text muted";
   body.textContent = gettext("This message was deleted.");
-  for (const part of item.querySelectorAll(".message-reactions, .message-actions, .message-editor, .message-edited, .message-attachment")) {
+  for (const part of item.querySelectorAll(".message-reactions, .message-actions, .message-editor, .message-editor-error, .message-edited, .message-attachment")) {
     part.remove();
   }
   if (hadFocus) {
@@ -217,11 +217,25 @@ function startEdit(item) {
   body.hidden = true;
   body.after(editor);
   editor.focus();
+  // Said beside the editor, which stays open: an empty message is refused (the member
+  // deletes it instead), and nothing else would tell why Enter did nothing.
+  const error = element("p", "message-editor-error");
+  error.id = `edit-error-${item.dataset.id}`;
+  error.setAttribute("role", "alert");
+  const clearError = () => {
+    error.remove();
+    editor.removeAttribute("aria-invalid");
+    editor.removeAttribute("aria-describedby");
+  };
   const close = () => {
+    clearError();
     editor.remove();
     body.hidden = false;
     item.querySelector(".edit")?.focus();
   };
+  editor.addEventListener("input", () => {
+    if (editor.value.trim()) clearError();
+  });
   editor.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();
@@ -229,7 +243,13 @@ function startEdit(item) {
     } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       const changed = editor.value.trim();
-      if (!changed) return;
+      if (!changed) {
+        error.textContent = gettext("A message can't be empty: delete it instead.");
+        editor.setAttribute("aria-invalid", "true");
+        editor.setAttribute("aria-describedby", error.id);
+        editor.after(error);
+        return;
+      }
       if (send({ type: "message.edit", conversation: conversationId, id: Number(item.dataset.id), text: changed })) {
         editor.readOnly = true; // closed when message.edited (or an error) answers
       } else {
@@ -365,6 +385,7 @@ inbox.addEventListener("frame", (event) => {
     const item = log.querySelector(`li.chat-message[data-id="${frame.message.id}"]`);
     if (item) {
       item.querySelector(".message-editor")?.remove();
+      item.querySelector(".message-editor-error")?.remove();
       item.querySelector(".message-text").hidden = false;
       showMessage(item, frame.message);
     }

@@ -183,3 +183,39 @@ def test_what_was_written_while_the_page_was_offline_arrives_even_if_the_first_c
     for n in range(3):
         expect(log).to_contain_text(f"Mientras no estabas {n}", timeout=10_000)
     assert len(network.refused) == 1
+
+
+def test_an_edit_emptied_of_text_is_refused_beside_the_editor_which_stays_open(
+    new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    message, _stored, _audience = message_store(
+        conversation_id=conversation.pk, author=ana, text="¿Café a las 10?", client_id=uuid.uuid4()
+    )
+    page = new_page()
+    login(page, asgi_server, ana.email, PASSWORD)
+    with page.expect_websocket(lambda socket: socket.url.endswith("/ws/me/")) as opening:
+        page.goto(f"/messages/{conversation.pk}/")
+    opening.value.wait_for_event("framereceived")  # its hello: edits go over the socket
+
+    mine = page.locator(f"#m{message.pk}")
+    mine.get_by_role("button", name="Edit").click()
+    editor = page.get_by_role("textbox", name="Edit your message")
+    editor.fill("   ")
+    editor.press("Enter")
+    error = mine.get_by_role("alert")
+    expect(error).to_have_text("A message can't be empty: delete it instead.")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_attribute("aria-invalid", "true")
+    axe_check(page)
+
+    # Written again, the error goes and the edit is saved.
+    editor.fill("¿Café a las 11?")
+    expect(error).to_have_count(0)
+    editor.press("Enter")
+    expect(mine.locator(".message-text")).to_have_text("¿Café a las 11?")
+    expect(editor).to_have_count(0)
+    message.refresh_from_db()
+    assert message.text == "¿Café a las 11?"
