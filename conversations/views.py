@@ -32,11 +32,11 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     # "In focus until 11:50" beside the people: one query for the page (members.status).
     people = {other.pk for entry in listing.entries for other in entry.others}
     busy = busy_until(user_ids=people, now=timezone.now())
-    return render(
-        request,
-        "conversations/list.html",
-        {"entries": listing.entries, "older": listing.older, "later": bool(before), "busy": busy},
-    )
+    context = {"entries": listing.entries, "older": listing.older, "later": bool(before)}
+    # The list alone, which the page fetches again when a message comes (live, over the
+    # member socket: static/js/conversation-list.js).
+    template = "_list.html" if request.GET.get("partial") else "list.html"
+    return render(request, f"conversations/{template}", {**context, "busy": busy})
 
 
 @login_required

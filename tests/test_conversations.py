@@ -166,6 +166,23 @@ def test_a_block_hides_the_conversation_and_stops_messages_both_ways() -> None:
     assert Message.objects.count() == 1
 
 
+def test_the_list_alone_for_the_live_page_shows_what_the_page_does_and_nothing_else() -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    for other, text in ((beto, "Hola"), (carla, "¿Café?")):
+        conversation = direct_conversation_start(starter=other, other=ana)
+        message_post(conversation=conversation, author=other, text=text, client_id=uuid.uuid4())
+    BlockFactory.create(blocker=beto, blocked=ana)
+    anas = signed_in(ana)
+
+    page = anas.get("/messages/").content.decode()
+    assert 'data-refresh-url="/messages/?partial=1"' in page
+    alone = anas.get("/messages/", {"partial": "1"}).content.decode()
+    assert "<html" not in alone and "Search your messages" not in alone
+    assert "Carla Cruz" in alone and "¿Café?" in alone and "1 unread message" in alone
+    assert "Hola" not in alone and "Beto Blanco" not in alone
+    assert Client().get("/messages/", {"partial": "1"}).status_code == 302  # to log in
+
+
 def test_the_list_takes_the_same_queries_for_one_conversation_or_many(
     django_assert_max_num_queries: Any,
 ) -> None:

@@ -5,12 +5,13 @@ serious accessibility problem on its pages."""
 import re
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from conversations.models import Message
-from conversations.services import direct_conversation_start, message_store
+from conversations.services import direct_conversation_start, message_post, message_store
 from tests.browser.network import FlakyNetwork
 from tests.browser.test_phone import PHONE
 from tests.factories import PASSWORD, GroupMemberFactory, onboarded_member
@@ -219,3 +220,55 @@ def test_an_edit_emptied_of_text_is_refused_beside_the_editor_which_stays_open(
     expect(editor).to_have_count(0)
     message.refresh_from_db()
     assert message.text == "¿Café a las 11?"
+
+
+def test_the_conversations_list_follows_new_messages_without_a_reload(
+    new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    carla = onboarded_member("Carla Cruz", email="carla@example.com")
+    with_carla = direct_conversation_start(starter=carla, other=ana)
+    message_post(conversation=with_carla, author=carla, text="Hola Ana", client_id=uuid.uuid4())
+    anas, betos = new_page(), new_page()
+    login(anas, asgi_server, ana.email, PASSWORD)
+    login(betos, asgi_server, beto.email, PASSWORD)
+    with anas.expect_websocket(lambda socket: socket.url.endswith("/ws/me/")) as opening:
+        anas.goto("/messages/")
+    opening.value.wait_for_event("framereceived")  # its hello: the list hears from now on
+    entries = anas.locator(".conversation-entry")
+    expect(entries).to_have_count(1)
+
+    # Beto writes to Ana for the first time: his conversation appears on top, unread, and
+    # the page says so once, politely.
+    betos.goto(f"/members/{ana.pk}/")
+    betos.get_by_role("button", name="Send a message").click()
+    betos.get_by_role("textbox", name="Message").fill("¿Café el jueves?")
+    betos.get_by_role("button", name="Send").click()
+    expect(entries).to_have_count(2)
+    expect(entries.first).to_contain_text("Beto Blanco")
+    expect(entries.first).to_contain_text("¿Café el jueves?")
+    expect(entries.first).to_contain_text("1 unread message")
+    expect(anas.locator("#conversation-list-status")).to_have_text("New message from Beto Blanco.")
+    axe_check(anas)
+
+    # Carla writes again: her conversation goes back on top, with its new preview and count.
+    # Playwright's loop runs in this thread: the push after commit goes from another.
+    with ThreadPoolExecutor(1) as other:
+        other.submit(
+            message_post,
+            conversation=with_carla,
+            author=carla,
+            text="¿Me oyes?",
+            client_id=uuid.uuid4(),
+        ).result()
+    expect(entries.first).to_contain_text("Carla Cruz")
+    expect(entries.first).to_contain_text("¿Me oyes?")
+    expect(entries.first).to_contain_text("2 unread messages")
+
+    # Ana reads it in another tab: the list takes its unread mark off.
+    other_tab = anas.context.new_page()
+    other_tab.goto(f"/messages/{with_carla.pk}/")
+    expect(other_tab.locator(".messages-log")).to_contain_text("¿Me oyes?")
+    expect(entries.first).not_to_contain_text("unread")
+    expect(entries.nth(1)).to_contain_text("1 unread message")
