@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 
 
 Login = Callable[[Page, str, str, str], None]
+NewPage = Callable[..., Page]
 AxeCheck = Callable[[Page], None]
 
 
@@ -125,6 +126,20 @@ def test_the_dashboard_draws_every_chart(
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(f"{asgi_server}/staff/?days=365&programme=community")
     expect(page.locator("svg[role=img]")).to_have_count(8)
+
+
+def test_the_dashboard_s_choices_fit_a_phone_in_spanish(
+    new_page: NewPage, asgi_server: str, login: Login, staff: User, history: None
+) -> None:
+    page = new_page(locale="es-ES", viewport=(375, 800), mobile=True)
+    login(page, asgi_server, staff.email, PASSWORD)
+    page.goto(f"{asgi_server}/staff/")
+
+    for name in ("Periodo", "Cafés en pareja de"):
+        select = page.get_by_role("combobox", name=name)
+        # Wide enough to read the choice ("Últimos 30 días", "Cafés en pareja") in full.
+        assert select.evaluate("element => element.getBoundingClientRect().width") > 200, name
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
 def test_the_moderation_queue_works_from_the_keyboard(
