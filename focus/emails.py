@@ -7,7 +7,7 @@ from django.utils import timezone, translation
 
 from core.emails import email_for
 from focus.ics import CANCEL, block_summary, seat_ics, session_url
-from focus.models import Seat
+from focus.models import REMINDER_LEAD, Seat
 
 
 def calendar_email(seat: Seat, *, method: str, sequence: int) -> EmailMultiAlternatives:
@@ -36,6 +36,9 @@ def calendar_email(seat: Seat, *, method: str, sequence: int) -> EmailMultiAlter
             "session_url": session_url(block),
             # Who withdrew it: the member (their seat given back) or staff (the block).
             "block_cancelled": block.cancelled_at is not None,
+            # A seat taken within the reminder's lead (dropping in) gets no reminder: the
+            # same rule as focus.tasks.focus_reminders_due's.
+            "reminded": seat.booked_at < block.starts_at - REMINDER_LEAD,
         },
     )
     message.attach("focus.ics", body, f"text/calendar; method={method}; charset=utf-8")

@@ -19,6 +19,8 @@ LENGTH_CHOICES = [
     (LENGTHS_MINUTES[2], _("75 minutes")),
 ]
 GOAL_MAX_LENGTH = 280
+# Members with a seat are reminded this long before the start (focus.tasks).
+REMINDER_LEAD = timedelta(minutes=5)
 DEFAULT_CAPACITY = 40
 
 
@@ -142,9 +144,8 @@ class FocusBlock(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.title or _('Focus block')} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
-        )
+        starts = timezone.localtime(self.starts_at)
+        return f"{self.title or _('Focus session')} {starts:%Y-%m-%d %H:%M}"
 
     @property
     def ends_at(self) -> datetime:

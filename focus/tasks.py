@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
 from focus import emails, ics, series, standing
-from focus.models import Seat
+from focus.models import REMINDER_LEAD, Seat
 from notifications.models import Kind, Notification
 from notifications.services import notify
 
@@ -113,7 +113,6 @@ def seat_calendar_send(seat_id: int, sequence: int) -> None:
 # seat's row lock by one run, found by any other, so a tick that runs twice, or a task
 # delivered twice, reminds once.
 
-REMINDER_LEAD = timedelta(minutes=5)
 # A reminder due while the worker was down still goes out this long after the start (the
 # check-in lasts 3 minutes: there is still time to join); later it is dropped.
 REMINDER_LATE = timedelta(minutes=5)

@@ -82,6 +82,7 @@ def test_booking_sends_an_invitation_in_the_member_s_language_and_zone(
     body = text_of(message)
     assert "Tu plaza en Sesión de concentración está reservada" in body
     assert "3:00" in body and "3:50" in body and "Ciudad de México" in body
+    assert "Te lo recordaremos 5 minutos antes de empezar." in body
     session = f"{settings.SITE_URL}/focus/{block.pk}/"
     assert session in body
     html = str(message.get_body(preferencelist=("html",)).get_content())  # type: ignore[union-attr]
@@ -145,9 +146,16 @@ def test_dropping_in_sends_the_invitation_too(
         seat = block_drop_in(user=cai, now=moment)
 
     assert seat.block == block and seat.dropped_in
-    vevent = event_of(smtp.wait_for("cai@example.com"))
+    invitation = smtp.wait_for("cai@example.com")
+    vevent = event_of(invitation)
     assert str(vevent["UID"]) == ics.seat_uid(seat)
     assert vevent.decoded("DTSTART").astimezone(UTC) == NINE
+    # Dropping in 3 minutes before the start: no reminder is coming, and none is promised.
+    late = FocusBlock.objects.create(starts_at=NINE + timedelta(hours=2))
+    moment = late.starts_at - timedelta(minutes=3)
+    with time_machine.travel(moment, tick=False), django_capture_on_commit_callbacks(execute=True):
+        block_drop_in(user=member("eli@example.com"), now=moment)
+    assert "remind" not in text_of(smtp.wait_for("eli@example.com"))
 
 
 def test_a_seat_given_back_before_its_invitation_went_out_gets_nothing(
