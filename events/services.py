@@ -209,7 +209,7 @@ def event_update(
         if any(getattr(locked, name) != value for name, value in before.items()):
             locked.sequence += 1
         locked.save()
-        if room is not None and locked.starts_at != before["starts_at"]:
+        if room is not None:
             _event_room_follow(event=locked, room=room)
         waitlist_promote(event=locked, now=now)
         # Attendees hear of what changes their plans (not of a new title or description).
@@ -222,14 +222,19 @@ def event_update(
 
 
 def _event_room_follow(*, event: Event, room: Room) -> None:
-    """Keep a room made for `event` (by its creator, with an opening time) opening
-    `EVENT_ROOM_OPENS_BEFORE` its start, and counting as active until then."""
+    """Keep a room made for `event` (by its creator, with an opening time) named and
+    described as the event, opening `EVENT_ROOM_OPENS_BEFORE` its start, and counting as
+    active until then."""
     if room.opens_at is None or room.created_by_id is None:
         return
     if room.created_by_id != event.created_by_id:
         return
     room.opens_at = event.starts_at - EVENT_ROOM_OPENS_BEFORE
-    Room.objects.filter(pk=room.pk).update(opens_at=room.opens_at)
+    room.name = " ".join(event.title.split())[:80]
+    room.description = event.description
+    Room.objects.filter(pk=room.pk).update(
+        opens_at=room.opens_at, name=room.name, description=room.description
+    )
     Room.objects.filter(pk=room.pk, last_activity_at__lt=event.starts_at).update(
         last_activity_at=event.starts_at
     )

@@ -173,6 +173,26 @@ def test_moving_the_event_moves_the_opening(staff: User, bob: User) -> None:
 
 
 @pytest.mark.django_db
+def test_the_event_s_room_takes_its_new_title_and_description(staff: User) -> None:
+    event = training_in_an_hour(by=staff)
+
+    event_update(
+        event=event,
+        by=staff,
+        title="  Precios,   segunda parte ",
+        description="Traed vuestras tarifas.",
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        time_zone=event.time_zone,
+        capacity=None,
+        room=event.room,
+    )
+
+    room = room_of(event)
+    assert (room.name, room.description) == ("Precios, segunda parte", "Traed vuestras tarifas.")
+
+
+@pytest.mark.django_db
 def test_moving_an_event_leaves_a_room_it_was_not_made_for_alone(staff: User) -> None:
     starts_at = timezone.now() + timedelta(hours=2)
     event = event_create(
