@@ -58,7 +58,14 @@ def test_an_author_edits_a_message_and_the_other_sees_it_live(
     mine.get_by_role("button", name="Edit").click()
     editor = first.get_by_label("Edit your message")
     expect(editor).to_be_focused()
+    # Emptied, it is refused beside the editor, which stays open for another try.
+    editor.fill("")
+    editor.press("Enter")
+    expect(mine.get_by_role("alert")).to_have_text("A message can't be empty: delete it instead.")
+    expect(editor).to_have_attribute("aria-invalid", "true")
+    expect(editor).to_be_focused()
     editor.fill("Lunch at two?")
+    expect(mine.get_by_role("alert")).to_have_count(0)
     editor.press("Enter")
 
     expect(mine.locator(".message-text")).to_have_text("Lunch at two?")

@@ -107,13 +107,27 @@ function startEdit(item) {
   body.after(editor);
   editor.focus();
 
+  // An emptied message is refused (the member deletes it instead): said beside the editor,
+  // which stays open, as nothing else would tell why Enter did nothing.
+  const error = element("p", "message-editor-error", gettext("A message can't be empty: delete it instead."));
+  error.id = `edit-error-${id}`;
+  error.setAttribute("role", "alert");
+  const clearError = () => {
+    error.remove();
+    editor.removeAttribute("aria-invalid");
+    editor.setAttribute("aria-describedby", "edit-help");
+  };
   const close = () => {
     editors.delete(id);
+    error.remove();
     editor.remove();
     body.hidden = false;
     item.querySelector(".edit")?.focus();
   };
   editors.set(id, close);
+  editor.addEventListener("input", () => {
+    if (editor.value.trim()) clearError();
+  });
   editor.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();
@@ -121,7 +135,13 @@ function startEdit(item) {
     } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       const changed = editor.value.trim();
-      if (!changed || editor.readOnly) return;
+      if (!changed) {
+        editor.setAttribute("aria-invalid", "true");
+        editor.setAttribute("aria-describedby", `edit-help ${error.id}`);
+        editor.after(error);
+        return;
+      }
+      if (editor.readOnly) return;
       // The editor stays open (read-only) until chat.edited or an error answers, so a
       // refused edit is not lost.
       if (send({ type: "chat.edit", id, text: changed })) editor.readOnly = true;
