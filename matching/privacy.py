@@ -24,7 +24,8 @@ def _export(user: User) -> dict[str, Any]:
     return {
         "programmes": [
             {
-                "programme": participation.programme.name,
+                # As the member reads it on the site: a built-in programme in their language.
+                "programme": participation.programme.display_name,
                 "opted_in": participation.opted_in,
                 "skip_next_round": participation.skip_next_round,
                 "pair_me_when_someone_asks": participation.on_demand,

@@ -9,10 +9,12 @@ tests/test_privacy_registry.py fails when a model that points at a member is lef
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
@@ -164,7 +166,8 @@ def _profile_export(user: User) -> dict[str, Any] | None:
         },
         "visible_in_directory": profile.visible_in_directory,
         "public": profile.public,
-        "photo": profile.photo.url if profile.photo else None,
+        # A whole address, which opens from the file as it is (MEDIA_URL may be a path).
+        "photo": urljoin(settings.SITE_URL, profile.photo.url) if profile.photo else None,
         "onboarded_at": _moment(profile.onboarded_at),
     }
 

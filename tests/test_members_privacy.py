@@ -7,6 +7,7 @@ must not reach their data; visitors are anonymous; staff handle reports in the a
 import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -623,6 +624,25 @@ def test_the_export_downloads_everything_about_me_and_nothing_private_of_others(
     for secret in ["Bob's secret about Alice", "Carol's own note", "Bob reported Alice"]:
         assert secret not in text
     assert "bob@example.com" not in text
+
+
+def test_the_export_names_the_photo_by_a_whole_address_and_programmes_as_read(
+    alice: User, settings: Any
+) -> None:
+    from django.core.files.base import ContentFile
+
+    from matching.models import Participation, Programme
+
+    settings.SITE_URL = "https://cowork.example"
+    alice.profile.photo.save("me.webp", ContentFile(b"RIFF"), save=True)
+    community = Programme.objects.get(slug="community")
+    Participation.objects.create(user=alice, programme=community, opted_in=True)
+    client = client_for(alice)
+
+    data = json.loads(client.post("/members/me/export/", HTTP_ACCEPT_LANGUAGE="es").content)
+
+    assert data["profile"]["photo"].startswith("https://cowork.example/media/photos/")
+    assert [p["programme"] for p in data["coffee_pairs"]["programmes"]] == ["Cafés en pareja"]
 
 
 # Account deletion
