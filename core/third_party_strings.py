@@ -1,6 +1,7 @@
 """Strings of django-allauth's pages, Django's password rules and Django's form errors that
 our Spanish says differently: their catalogues speak formally ("usted"), the community says
-"tú".
+"tú". And a few of django-countries' names, which its Spanish catalogue gives in their
+formal style ("Principado de Andorra", sorted under P) or misspelt ("Trinidad yTobago").
 
 Listing them here puts them in our own catalogue (`make messages`), which Django reads
 before the packages' (LOCALE_PATHS come first). Nothing imports this module; the msgids
@@ -149,4 +150,13 @@ ALLAUTH_MORE = [
         "You are about to use your %(provider_name)s account to login "
         "to\n%(site_name)s. As a final step, please complete the following form:"
     ),
+]
+
+COUNTRIES = [
+    gettext_noop("Andorra"),
+    gettext_noop("Chad"),
+    gettext_noop("Cyprus"),
+    gettext_noop("Djibouti"),
+    gettext_noop("Trinidad and Tobago"),
+    gettext_noop("Central African Republic"),
 ]

@@ -270,10 +270,7 @@ def profile_update(
     if remove_photo or photo:
         _photo_delete(profile)
     if photo:
-        profile.photo.save(photo.photo.name or "photo.webp", photo.photo, save=False)
-        profile.photo_thumbnail.save(
-            photo.thumbnail.name or "thumb.webp", photo.thumbnail, save=False
-        )
+        _photo_put(profile, photo)
     if complete_onboarding and profile.onboarded_at is None:
         profile.onboarded_at = timezone.now()
     profile.user.save()
@@ -290,6 +287,21 @@ def profile_update(
         profile.languages.set(languages)
     profile_refresh_search_text(profile=profile)
     return profile
+
+
+def photo_set(*, user: User, photo: ProcessedPhoto) -> None:
+    """A member's new photo alone, the rest of their profile as stored: the profile form
+    keeps a photo that passed while other fields were refused, rather than ask for it again
+    (a file input cannot be filled back in)."""
+    profile = Profile.objects.get(user=user)
+    _photo_delete(profile)
+    _photo_put(profile, photo)
+    profile.save(update_fields=["photo", "photo_thumbnail"])
+
+
+def _photo_put(profile: Profile, photo: ProcessedPhoto) -> None:
+    profile.photo.save(photo.photo.name or "photo.webp", photo.photo, save=False)
+    profile.photo_thumbnail.save(photo.thumbnail.name or "thumb.webp", photo.thumbnail, save=False)
 
 
 def _photo_delete(profile: Profile) -> None:

@@ -16,7 +16,7 @@ class Kind(models.TextChoices):
     WAITLIST_PROMOTED = "waitlist_promoted", _("Seat from the waiting list")
     MENTION = "mention", _("Mention in a room")
     EVENT_CHANGED = "event_changed", _("Event changed or cancelled")
-    MESSAGE = "message", _("Private messages I have not read")
+    MESSAGE = "message", _("Unread private messages")
     FOCUS_REMINDER = "focus_reminder", _("Focus session about to start")
     FOCUS_NO_SHOW = "focus_no_show", _("Missed focus session")
 

@@ -174,6 +174,24 @@ def test_fake_and_dangerous_images_are_refused(
 
 
 @pytest.mark.django_db
+def test_a_good_photo_is_kept_when_another_field_is_refused(client: Client, newcomer: User) -> None:
+    upload = SimpleUploadedFile("me.png", image_bytes(), content_type="image/png")
+
+    response = onboard(client, photo_upload=upload, working_hours_end="08:00")
+
+    assert response.status_code == 200
+    assert "must come after its start" in " ".join(
+        response.context["form"].errors["working_hours_end"]
+    )
+    assert "Your new photo is saved. Fix what is marked below to save the rest." in (
+        response.content.decode()
+    )
+    profile = Profile.objects.get(user=newcomer)
+    assert (profile.photo.name or "").endswith(".webp") and profile.photo_thumbnail
+    assert profile.onboarded_at is None and profile.headline == ""  # the rest waits
+
+
+@pytest.mark.django_db
 def test_an_oversized_file_is_refused(client: Client, newcomer: User) -> None:
     response = onboard(client, photo_upload=SimpleUploadedFile("big.jpg", b"0" * (5 * 2**20 + 1)))
 
@@ -318,3 +336,18 @@ def test_a_built_in_programme_where_people_met_reads_in_the_members_language(
 
     assert "Café en pareja: Cafés en pareja" in spanish and "Coffee pairs" not in spanish
     assert "Coffee pair: Coffee pairs" in english
+
+
+@pytest.mark.django_db
+def test_the_country_list_reads_as_spanish_speakers_name_countries(
+    client: Client, newcomer: User
+) -> None:
+    page = client.get("/members/welcome/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    countries = re.findall(r'<option value="([A-Z]{2})"[^>]*>([^<]+)</option>', page)
+    names = [name for _code, name in countries]
+
+    assert '<option value="" selected>Elige tu país (opcional)</option>' in page
+    assert "---------" not in page
+    assert ("TT", "Trinidad y Tobago") in countries and ("CY", "Chipre") in countries
+    # "Andorra" among the A's, not "Principado de Andorra" among the P's.
+    assert names.index("Andorra") < names.index("Angola")

@@ -44,6 +44,11 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
             messages.success(request, _("Your profile is saved."))
             _suggestions_waiting(request, profile)
             return redirect("members:profile", user.pk)
+        if form.photo is not None:
+            services.photo_set(user=user, photo=form.photo)
+            messages.info(
+                request, _("Your new photo is saved. Fix what is marked below to save the rest.")
+            )
     else:
         form = ProfileForm(instance=profile, onboarding=onboarding)
     return render(
