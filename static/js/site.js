@@ -25,6 +25,11 @@ document.addEventListener("focusout", (event) => {
   if (menu && event.relatedTarget && !menu.contains(event.relatedTarget)) menu.open = false;
 });
 
+// A form sent back with errors: the focus goes to its first field to fix, so that keyboard and
+// screen reader users land on it (its error is tied to it) rather than at the top of the page.
+const firstInvalid = document.querySelector('form[method="post" i] [aria-invalid="true"]');
+if (firstInvalid && !document.querySelector("[autofocus]")) firstInvalid.focus();
+
 // Onboarding: pre-select the browser's time zone when the member has not chosen one yet.
 for (const wrapper of document.querySelectorAll("[data-detect-time-zone]:not([data-detected])")) {
   const select = wrapper.querySelector("select");

@@ -128,3 +128,17 @@ def test_the_ways_to_change_email_and_password_are_in_sight(
     page.get_by_role("link", name="Change your password").click()
 
     page.wait_for_url("**/accounts/password/change/")
+
+
+def test_a_form_sent_back_with_an_error_puts_the_focus_on_the_field_to_fix(
+    page: Page, asgi_server: str, alice: User, login: Login
+) -> None:
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/members/me/edit/")
+    page.get_by_label("and finish at").fill("08:00")
+
+    page.get_by_role("button", name="Save profile").click()
+
+    finish = page.get_by_label("and finish at")
+    expect(finish).to_have_attribute("aria-invalid", "true")
+    expect(finish).to_be_focused()
