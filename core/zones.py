@@ -34,6 +34,20 @@ def zone_canonical(zone: str) -> str:
     return _ALIASES.get(zone, zone)
 
 
+@functools.cache
+def _older_names() -> dict[str, list[str]]:
+    names: dict[str, list[str]] = {}
+    for older, zone in sorted(_ALIASES.items()):
+        names.setdefault(zone, []).append(older)
+    return names
+
+
+def zone_older_names(zone: str) -> list[str]:
+    """The older names that link to `zone`: browsers report some zones by one of them
+    ("America/Buenos_Aires", "Asia/Calcutta")."""
+    return _older_names().get(zone, [])
+
+
 def zone_place(zone: str, language: str | None = None) -> str:
     """The place a zone is named for, in `language` (the active one when not given)."""
     return _place(zone, language or get_language() or settings.LANGUAGE_CODE)

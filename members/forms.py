@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from core.zones import zone_canonical, zone_place
+from core.zones import zone_canonical, zone_older_names, zone_place
 from members.images import ProcessedPhoto, photo_validate_and_process
 from members.models import Acquaintance, Interest, Language, Profile
 from members.search import normalise
@@ -83,10 +83,23 @@ def time_zone_choices() -> list[tuple[StrOrPromise, list[tuple[str, str]]]]:
     ]
 
 
+class TimeZoneSelect(forms.Select):
+    """Each zone's option names its older names too (`data-aliases`), by which a browser may
+    report it: the onboarding page suggests the browser's zone (static/js/site.js)."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        if older := zone_older_names(str(option["value"])):
+            option["attrs"]["data-aliases"] = " ".join(older)
+        return option
+
+
 class TimeZoneField(forms.ChoiceField):
     """A zone from the picker. An older name for a zone (a link, such as "Brazil/East",
     which members and events may have saved) is shown and saved as the zone it names:
     the clocks are the same."""
+
+    widget = TimeZoneSelect
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=time_zone_choices, **kwargs)

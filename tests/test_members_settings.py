@@ -40,7 +40,7 @@ def selected_zone(page: str) -> str:
         value
         for zones in time_zone_groups(page).values()
         for value, _label in zones
-        if re.search(rf'<option value="{re.escape(value)}" selected>', page)
+        if re.search(rf'<option value="{re.escape(value)}"[^>]*\bselected\b', page)
     ]
     assert len(selected) == 1, selected
     return selected[0]

@@ -34,9 +34,11 @@ if (firstInvalid && !document.querySelector("[autofocus]")) firstInvalid.focus()
 for (const wrapper of document.querySelectorAll("[data-detect-time-zone]:not([data-detected])")) {
   const select = wrapper.querySelector("select");
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (select && zone && [...select.options].some((option) => option.value === zone)) {
-    select.value = zone;
-  }
+  // Browsers may report a zone by an older name ("America/Buenos_Aires"): options list theirs.
+  const match = zone && [...(select?.options ?? [])].find(
+    (option) => option.value === zone || option.dataset.aliases?.split(" ").includes(zone),
+  );
+  if (match) select.value = match.value;
 }
 
 // The installable app's service worker (coworking/webapp.py): the offline page, and static

@@ -17,7 +17,8 @@ function setUpPicker(wrapper) {
     group,
     options: [...group.querySelectorAll("option")].map((option) => ({
       option,
-      text: fold(`${group.label} ${option.value.replaceAll("_", " ")} ${option.text}`),
+      // Found by its older names too ("calcutta" finds Kolkata).
+      text: fold(`${group.label} ${option.value} ${option.dataset.aliases ?? ""} ${option.text}`.replaceAll("_", " ")),
     })),
   }));
 
