@@ -29,8 +29,9 @@ def _percent(value: float) -> str:
 
 
 def _bucket_label(day: date, period: metrics.Period) -> str:
-    # "3 Mar" for a day; weeks are named by their Monday.
-    return date_format(day, "j M")
+    # "3 Mar" for a day ("3 mar" in Spanish, whose months are lower case); weeks are named
+    # by their Monday.
+    return date_format(day, _("j M"))
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _members_section(period: metrics.Period, stats: metrics.MemberStats) -> Sect
 
 
 def _round_label(stats: metrics.RoundStats) -> str:
-    return date_format(timezone.localtime(stats.scheduled_for), "j M")
+    return date_format(timezone.localtime(stats.scheduled_for), _("j M"))
 
 
 def _pairs_section(

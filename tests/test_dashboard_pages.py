@@ -114,6 +114,19 @@ def test_staff_see_every_chart_with_its_table(staff: User) -> None:
     assert html.count("Nothing to show for this period yet.") == 10
 
 
+@time_machine.travel(datetime(2026, 12, 10, 12, 0, tzinfo=UTC), tick=False)
+def test_chart_days_are_named_in_the_reader_s_language(staff: User) -> None:
+    """Spanish writes its months in lower case ("1 dic"), English does not ("1 Dec")."""
+    client = Client()
+    client.force_login(staff)
+
+    spanish = client.get("/staff/?days=30", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    english = client.get("/staff/?days=30", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "1 dic" in spanish and "1 Dic" not in spanish
+    assert "1 Dec" in english
+
+
 def test_the_navigation_offers_the_dashboard_to_staff_only(staff: User, outsider: User) -> None:
     assert 'href="/staff/"' in client_for(staff).get("/").content.decode()
     assert 'href="/staff/"' not in client_for(outsider).get("/").content.decode()
