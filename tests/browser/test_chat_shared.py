@@ -183,3 +183,38 @@ def test_in_a_conversation_days_follow_the_readers_zone_and_the_latest_is_a_butt
     expect(jump).to_be_hidden()
     expect(anas.locator(".messages-log").get_by_text("¿Sigues ahí?")).to_be_in_viewport()
     expect(anas.get_by_role("textbox", name="Message")).to_be_focused()
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_a_day_drawn_live_reads_as_the_server_draws_it(
+    new_page: NewPage, asgi_server: str, login: Login, language: str
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com", language=language)
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    said, _new = message_post(
+        conversation=conversation, author=beto, text="Hace días", client_id=uuid.uuid4()
+    )
+    ConversationMessage.objects.filter(pk=said.pk).update(
+        created_at=timezone.now() - timedelta(days=3)
+    )
+    page = new_page(locale="es-ES" if language == "es" else "en-GB")
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto(f"/messages/{conversation.pk}/")
+    drawn = page.locator(".messages-log > li.day-separator").first.inner_text()
+
+    # The same message's day, drawn by the script the page uses as messages come in.
+    live = page.evaluate(
+        """async () => {
+          const module = await import("/static/js/room/days.js");
+          const time = document.querySelector(".messages-log time[datetime]");
+          const log = document.createElement("ol");
+          const stamp = `<time datetime="${time.dateTime}"></time>`;
+          log.innerHTML = `<li><span class="message-meta">${stamp}</span></li>`;
+          const zone = document.querySelector("[data-time-zone]")?.dataset.timeZone;
+          module.daySeparators(log, zone)();
+          return log.querySelector(".day-separator").textContent;
+        }"""
+    )
+
+    assert live == drawn

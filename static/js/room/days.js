@@ -7,9 +7,14 @@
 import { element, lang } from "./dom.js";
 
 export function daySeparators(log, timeZone) {
-  const name = new Intl.DateTimeFormat(lang, {
+  // As the server writes them ("domingo 6 de diciembre", "Sunday 6 December"): the site's
+  // English puts the day first, and neither language has a comma after the weekday.
+  const format = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : lang, {
     timeZone: timeZone || undefined, weekday: "long", day: "numeric", month: "long",
   });
+  const name = (when) => format.formatToParts(when)
+    .map((part) => (part.type === "literal" ? part.value.replace(",", "") : part.value))
+    .join("");
   const key = new Intl.DateTimeFormat("en-CA", {
     timeZone: timeZone || undefined, year: "numeric", month: "2-digit", day: "2-digit",
   });
@@ -31,7 +36,7 @@ export function daySeparators(log, timeZone) {
         separator?.remove();
       } else if (!separator || separator.dataset.day !== day) {
         separator?.remove();
-        const line = element("li", "day-separator", name.format(when));
+        const line = element("li", "day-separator", name(when));
         line.dataset.day = day;
         // Before the "new messages" marker when there is one just above.
         const above = node.previousElementSibling;
