@@ -63,7 +63,9 @@ async def test_a_reply_quotes_the_message_it_answers_live_in_history_and_on_the_
     client = Client()
     await database_sync_to_async(client.force_login)(bob)
     page = (await database_sync_to_async(client.get)(f"/rooms/{place.slug}/")).content.decode()
-    assert '<blockquote class="message-quote"><span class="quote-author">Alice</span>' in page
+    # Marked with the answered message's id, which live edits and deletions find it by.
+    quote = f'<blockquote class="message-quote" data-quotes="{asked}">'
+    assert quote + '<span class="quote-author">Alice</span>' in page
     # Spanish first: the quote says the answered message is gone.
     assert '<span class="quote-author">Alice</span> <em>Este mensaje se borró.</em>' in page
     for socket in (alice_socket, bob_socket):

@@ -7,7 +7,7 @@ import { button, confirmStep, element, guardLinks, linkified, timeElement } from
 import { LogFollower } from "./room/follow.js";
 import { mentionPicker } from "./room/mention-picker.js";
 import { reactionBar } from "./room/reactions.js";
-import { quoteBlock, quoteOf, ReplyComposer } from "./room/reply.js";
+import { quoteBlock, quoteOf, ReplyComposer, requote } from "./room/reply.js";
 import { inbox, isConnected, send, showing } from "./me.js";
 
 const root = document.getElementById("conversation");
@@ -381,7 +381,9 @@ inbox.addEventListener("frame", (event) => {
   } else if (frame.type === "message.deleted") {
     const item = log.querySelector(`li.chat-message[data-id="${frame.id}"]`);
     if (item) showDeleted(item);
+    requote(log, frame.id);
   } else if (frame.type === "message.edited") {
+    requote(log, frame.message.id, frame.message.text);
     const item = log.querySelector(`li.chat-message[data-id="${frame.message.id}"]`);
     if (item) {
       item.querySelector(".message-editor")?.remove();

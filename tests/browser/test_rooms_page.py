@@ -83,6 +83,36 @@ def test_an_author_edits_a_message_and_the_other_sees_it_live(
     expect(mine.get_by_role("button", name="Edit")).to_be_focused()
 
 
+def test_quotes_of_a_message_follow_its_edit_and_its_deletion_live(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """Someone who takes a message back must not leave it readable in the replies' quotes."""
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    first, second = new_page(), new_page()
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, beto, room)
+    mine = post(first, "Meet at the old office")
+    item_with(second, "Meet at the old office").get_by_role("button", name="Reply").click()
+    post(second, "On my way")
+    quotes = [page.locator(".message-quote") for page in (first, second)]
+    for quote in quotes:
+        expect(quote).to_contain_text("Meet at the old office")
+
+    mine.get_by_role("button", name="Edit").click()
+    first.get_by_label("Edit your message").fill("Meet at the café")
+    first.get_by_label("Edit your message").press("Enter")
+    for quote in quotes:
+        expect(quote).to_contain_text("Meet at the café")
+
+    mine.get_by_role("button", name="Delete").click()
+    mine.get_by_role("button", name="Yes, delete").click()
+    for quote in quotes:
+        expect(quote).to_contain_text("This message was deleted.")
+        expect(quote).not_to_contain_text("Meet at")
+
+
 def test_an_author_deletes_a_message_after_confirming_with_the_keyboard(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:

@@ -11,7 +11,7 @@ import {
   addActions, messageItem, reopenEditors, showDeleted, showEdited, showReactions, updateMessage,
 } from "./message.js";
 import { presentMembers } from "./presence.js";
-import { quoteBlock, quoteOf, ReplyComposer } from "./reply.js";
+import { quoteBlock, quoteOf, ReplyComposer, requote } from "./reply.js";
 
 const PAGE_SIZE = 50;
 // The server takes 10 chat frames per member per 10 s (docs/websocket-protocol.md, Limits):
@@ -295,10 +295,12 @@ export const chatHandlers = {
   "chat.edited": (frame) => {
     const item = itemFor(frame.message.id);
     if (item) showEdited(item, frame.message);
+    requote(log, frame.message.id, frame.message.text);
   },
   "chat.deleted": (frame) => {
     const item = itemFor(frame.id);
     if (item) showDeleted(item);
+    requote(log, frame.id);
   },
   "chat.reactions": (frame) => {
     const item = itemFor(frame.id);

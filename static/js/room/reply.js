@@ -4,11 +4,13 @@
 import { element } from "./dom.js";
 
 const PREVIEW_LENGTH = 80;
+const QUOTE_LENGTH = 140; // rooms/quotes.py's
 
 /** The quote of an answered message ({author, text, deleted, hidden}) above its answer:
  * `hidden` when its author and the reader are on either side of a block (rooms/quotes.py). */
 export function quoteBlock(answered) {
   const block = element("blockquote", "message-quote");
+  if (answered.id) block.dataset.quotes = answered.id;
   if (answered.hidden) {
     block.append(element("em", "", gettext("A message you do not see.")));
     return block;
@@ -20,9 +22,24 @@ export function quoteBlock(answered) {
   return block;
 }
 
+/** A quoted message was edited (`text`) or deleted (no `text`): its quotes above the answers
+ * on the page say so at once, rather than keep what its author took back. A quote of a
+ * message the reader does not see stays as it is. */
+export function requote(log, id, text = null) {
+  for (const block of log.querySelectorAll(`.message-quote[data-quotes="${id}"]`)) {
+    const author = block.querySelector(".quote-author");
+    if (!author) continue;
+    block.replaceChildren(
+      author, " ",
+      text === null ? element("em", "", gettext("This message was deleted.")) : text.slice(0, QUOTE_LENGTH),
+    );
+  }
+}
+
 /** What a message on the page would quote of itself. */
 export function quoteOf(item) {
   return {
+    id: item.dataset.id,
     author: item.querySelector(".message-author")?.textContent,
     text: item.dataset.text ?? item.querySelector(".message-text")?.textContent ?? "",
   };
