@@ -310,11 +310,11 @@ class ParticipationAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     actions = ["pause", "resume"]
 
-    @admin.action(description=_("Pause until they resume"))
+    @admin.action(description=_("Pause until they resume"), permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Participation]) -> None:
         paused = sum(
             services.participation_auto_pause(participation=participation)
-            for participation in queryset
+            for participation in queryset.filter(opted_in=True)
         )
         self.message_user(
             request,
@@ -323,11 +323,12 @@ class ParticipationAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Resume"))
+    @admin.action(description=_("Resume"), permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Participation]) -> None:
         count = 0
-        for participation in queryset:
-            services.participation_resume(participation=participation)
+        # Only members who take part: one who left is opted back in by nobody but them.
+        for participation in queryset.filter(opted_in=True):
+            services.participation_pause_lift(participation=participation)
             count += 1
         self.message_user(
             request,
@@ -495,8 +496,9 @@ def resume_pairs(
     modeladmin: admin.ModelAdmin[User], request: HttpRequest, queryset: QuerySet[User]
 ) -> None:
     count = 0
-    for participation in _community_participations(queryset):
-        services.participation_resume(participation=participation)
+    # Only members who take part: one who left is opted back in by nobody but them.
+    for participation in _community_participations(queryset).filter(opted_in=True):
+        services.participation_pause_lift(participation=participation)
         count += 1
     modeladmin.message_user(
         request,

@@ -394,8 +394,19 @@ def participation_update(
 
 
 def participation_resume(*, participation: Participation) -> Participation:
+    """The member's own "resume": back in, whatever they had chosen before."""
     return participation_update(
         participation=participation, opted_in=True, skip_next_round=False, paused_until=None
+    )
+
+
+def participation_pause_lift(*, participation: Participation) -> Participation:
+    """Staff lift a member's pause; whether they take part stays the member's choice."""
+    return participation_update(
+        participation=participation,
+        opted_in=participation.opted_in,
+        skip_next_round=False,
+        paused_until=None,
     )
 
 

@@ -120,6 +120,24 @@ def test_pause_and_resume_a_members_coffee_pairs(staff: User) -> None:
     assert not participation.auto_paused and participation.opted_in
 
 
+def test_staff_resuming_does_not_opt_back_in_a_member_who_left(staff: User) -> None:
+    """Taking part is the member's choice: staff lift pauses, they do not consent for them."""
+    left = UserFactory.create()
+    participation = Participation.objects.create(
+        programme_id=GroupMemberFactory.create().round.programme_id, user=left, opted_in=False
+    )
+    client = client_for(staff)
+
+    client.post("/admin/members/user/", {"action": "resume_pairs", "_selected_action": [left.pk]})
+    client.post(
+        "/admin/matching/participation/",
+        {"action": "resume", "_selected_action": [participation.pk]},
+    )
+
+    participation.refresh_from_db()
+    assert not participation.opted_in
+
+
 def test_suspend_and_reinstate_from_the_member_list(staff: User) -> None:
     member = UserFactory.create()
     client = client_for(staff)
