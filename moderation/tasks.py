@@ -2,9 +2,20 @@
 
 from celery import shared_task
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from core.emails import EMAIL_RETRY, email_for, send_once
 from moderation.models import Report
+
+
+def _what_was_reported(report: Report) -> str:
+    """In the member's words: not the report's `subject`, which is for staff ("room message
+    10"). Empty for a report about the member themselves."""
+    if report.message is not None:
+        return _("a message of yours in the room “%(room)s”") % {"room": report.message.room.name}
+    if report.conversation_message_id is not None:
+        return _("a private message of yours")
+    return ""
 
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
@@ -13,7 +24,7 @@ def report_warning_send(report_id: int) -> None:
     it claimed; a failed send gives the claim back and retries; a worker dying mid-send
     loses this one warning rather than sending it twice. A member gone meanwhile is not
     written to, and the warning counts as handled."""
-    report = Report.objects.select_related("reported").filter(pk=report_id).first()
+    report = Report.objects.select_related("reported", "message__room").filter(pk=report_id).first()
     if report is None:
         return
     member = report.reported
@@ -24,10 +35,11 @@ def report_warning_send(report_id: int) -> None:
             return
         with translation.override(member.language):
             reason = str(report.get_reason_display())
+            about = _what_was_reported(report)
         email_for(
             user=member,
             template="moderation/email/warning",
-            context={"reason": reason, "subject": report.subject},
+            context={"reason": reason, "about": about},
         ).send()
 
     send_once(

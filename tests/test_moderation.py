@@ -83,6 +83,22 @@ def test_a_warning_is_emailed_once_in_the_members_language(
     assert len(mail.outbox) == 1
 
 
+def test_a_warning_names_what_was_reported_in_the_members_words(
+    staff: User, mallory: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    message = MessageFactory.create(author=mallory, text="Buy my course!!!")
+    report = ReportFactory.create(
+        reported=mallory, message=message, subject=f"room message {message.pk}"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(staff, report, "warn")
+
+    [email] = mail.outbox
+    assert f"(a message of yours in the room “{message.room.name}”)" in email.body
+    assert "room message" not in email.body  # the staff's label
+
+
 def test_removing_the_message_deletes_it_for_the_room(
     staff: User,
     mallory: User,
