@@ -1,6 +1,7 @@
 """The moderation queue (/staff/moderation/ and the Report admin): dismiss, warn, remove the
 message, suspend; and the refusals."""
 
+import re
 from typing import Any
 
 import pytest
@@ -40,6 +41,12 @@ def test_the_queue_shows_open_reports_with_the_reported_message(
     assert html.count('class="card report"') == 4
     assert "Buy my course!!!" in html
     assert html.count('value="remove_message"') == 1
+    # Suspending shuts a member out at once: its button waits behind a confirm step.
+    forms = re.findall(r'<form method="post" action="/staff/moderation/.*?</form>', html, re.S)
+    assert len(forms) == 4
+    for form in forms:
+        step = form[form.index('<details class="confirm-step">') :]
+        assert 'value="suspend"' in step[: step.index("</details>")]
     assert (
         client.get("/staff/moderation/?status=dismissed")
         .content.decode()
