@@ -50,7 +50,7 @@ def _now_to_the_minute() -> Any:
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
     list_display = [
-        "name",
+        "__str__",  # the name as read: a built-in programme's in the staff member's language
         "slug",
         "active",
         "table_size",

@@ -97,7 +97,8 @@ class Programme(models.Model):
         verbose_name_plural = _("programmes")
 
     def __str__(self) -> str:
-        return self.name
+        # As staff read it too, in the admin's lists and messages.
+        return self.display_name
 
     @property
     def display_name(self) -> str:

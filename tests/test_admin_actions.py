@@ -263,3 +263,19 @@ def test_only_a_sent_issue_offers_its_page_on_the_site(staff: User) -> None:
         page = client.get(f"/admin/newsletter/issue/{issue.pk}/change/").content.decode()
         assert ("viewsitelink" in page) is offered, issue.status
     assert client.get(f"/newsletter/{sent.pk}/").status_code == 200
+
+
+def test_the_admin_names_the_built_in_programmes_in_the_staff_member_s_language(
+    staff: User,
+) -> None:
+    from matching.models import Programme
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="es")
+    client.force_login(staff)
+    staff.language = "es"
+    staff.save()
+
+    page = client.get("/admin/matching/programme/").content.decode()
+
+    assert Programme.objects.filter(slug="community").exists()
+    assert "Cafés en pareja" in page and ">Coffee pairs<" not in page
