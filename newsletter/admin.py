@@ -113,7 +113,7 @@ class IssueAdmin(admin.ModelAdmin):
             ]
         return list(self.readonly_fields)
 
-    @admin.display(description=_("sent"), ordering="n_sent")
+    @admin.display(description=_("emails sent"), ordering="n_sent")
     def sent_count(self, obj: Issue) -> int:
         return int(getattr(obj, "n_sent", 0))
 

@@ -259,6 +259,9 @@ def test_only_a_sent_issue_offers_its_page_on_the_site(staff: User) -> None:
     client = Client()
     client.force_login(staff)
 
+    # The date it went out and how many went are two columns, two names.
+    listing = client.get("/admin/newsletter/issue/").content.decode()
+    assert ">Enviado</a>" in listing and ">Correos enviados</a>" in listing
     for issue, offered in ((draft, False), (sent, True)):
         page = client.get(f"/admin/newsletter/issue/{issue.pk}/change/").content.decode()
         assert ("viewsitelink" in page) is offered, issue.status
