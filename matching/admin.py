@@ -302,6 +302,7 @@ class ParticipationAdmin(admin.ModelAdmin):
         "skip_next_round",
         "paused_until",
         "auto_paused",
+        "paused_by_staff",
         "updated_at",
     ]
     list_filter = ["programme", "opted_in", "auto_paused"]
@@ -313,7 +314,7 @@ class ParticipationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Pause until they resume"), permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Participation]) -> None:
         paused = sum(
-            services.participation_auto_pause(participation=participation)
+            services.participation_auto_pause(participation=participation, by_staff=True)
             for participation in queryset.filter(opted_in=True)
         )
         self.message_user(
@@ -480,7 +481,7 @@ def pause_pairs(
 ) -> None:
     # The same pause as an ignored-intros one: the member sees it and may resume.
     paused = sum(
-        services.participation_auto_pause(participation=participation)
+        services.participation_auto_pause(participation=participation, by_staff=True)
         for participation in _community_participations(queryset).filter(opted_in=True)
     )
     modeladmin.message_user(

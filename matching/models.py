@@ -147,9 +147,10 @@ class Participation(models.Model):
         _("pair me with someone who asks for a coffee now"), default=False
     )
     paused_until = models.DateField(_("paused until"), null=True, blank=True)
-    auto_paused = models.BooleanField(
-        _("paused because intros went unanswered"), default=False, editable=False
-    )
+    auto_paused = models.BooleanField(_("paused until they resume"), default=False, editable=False)
+    # Who paused: staff by hand, or the follow-ups for intros that went unanswered. The
+    # member's page says which.
+    paused_by_staff = models.BooleanField(_("paused by staff"), default=False, editable=False)
     # Claimed by the one task that emails the member about this pause; cleared on resume.
     auto_pause_notice_sent_at = models.DateTimeField(
         _("notice sent"), null=True, blank=True, editable=False

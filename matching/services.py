@@ -353,14 +353,16 @@ def participations_to_auto_pause() -> list[Participation]:
     return found
 
 
-def participation_auto_pause(*, participation: Participation, notify: bool = False) -> bool:
+def participation_auto_pause(
+    *, participation: Participation, notify: bool = False, by_staff: bool = False
+) -> bool:
     """Pause until the member resumes. True only for the call that paused (a conditional
     UPDATE); only that call, given `notify`, queues the email telling the member why, once
     its transaction commits. Each pause starts with its notice unsent. Staff pausing by
-    hand pass no `notify`: the email says the intros went unanswered."""
+    hand say `by_staff` and pass no `notify`: the email says the intros went unanswered."""
     paused = bool(
         Participation.objects.filter(pk=participation.pk, auto_paused=False).update(
-            auto_paused=True, auto_pause_notice_sent_at=None
+            auto_paused=True, paused_by_staff=by_staff, auto_pause_notice_sent_at=None
         )
     )
     if paused and notify:
@@ -384,6 +386,7 @@ def participation_update(
         participation.on_demand = on_demand
     participation.paused_until = paused_until
     participation.auto_paused = False
+    participation.paused_by_staff = False
     participation.save()
     if not opted_in and participation.programme.slug == COMMUNITY_SLUG:
         # "Pair me now" is for members who take part: stop looking for one who left.

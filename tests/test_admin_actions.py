@@ -26,6 +26,7 @@ from tests.factories import (
     RsvpFactory,
     UserFactory,
     client_for,
+    onboarded_member,
 )
 
 APPS = {"members", "matching", "rooms", "events"}
@@ -118,6 +119,25 @@ def test_pause_and_resume_a_members_coffee_pairs(staff: User) -> None:
     client.post("/admin/members/user/", {"action": "resume_pairs", "_selected_action": [member.pk]})
     participation.refresh_from_db()
     assert not participation.auto_paused and participation.opted_in
+
+
+def test_a_member_paused_by_staff_is_told_so_not_that_intros_went_unanswered(
+    staff: User,
+) -> None:
+    member = onboarded_member("Pilar Pausa", email="pilar@example.com")
+    participation = Participation.objects.create(
+        programme_id=GroupMemberFactory.create().round.programme_id, user=member
+    )
+    client_for(staff).post(
+        "/admin/members/user/", {"action": "pause_pairs", "_selected_action": [member.pk]}
+    )
+
+    page = client_for(member).get("/pairs/").content.decode()
+
+    participation.refresh_from_db()
+    assert participation.auto_paused and participation.paused_by_staff
+    assert "The community team paused your introductions." in page
+    assert "went unanswered" not in page
 
 
 def test_staff_resuming_does_not_opt_back_in_a_member_who_left(staff: User) -> None:
