@@ -59,3 +59,31 @@ def test_the_account_menu_closes_when_the_keyboard_moves_past_it(
     more.locator("summary").click()
     page.keyboard.press("Escape")
     assert not more.evaluate("menu => menu.open")
+
+
+def test_a_disabled_button_looks_unavailable_wherever_it_is(
+    page: Page, asgi_server: str, alice: User, login: Login
+) -> None:
+    """Room calls, tables and the stage disable buttons while they wait: they must not look
+    as if a click would do something."""
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/")
+
+    looks = page.evaluate(
+        """() => {
+          const styles = [];
+          for (const kind of ["", "button-ghost", "button-danger", "button-small"]) {
+            const button = document.createElement("button");
+            button.className = kind;
+            button.textContent = "Wait";
+            document.querySelector("main").append(button);
+            const enabled = getComputedStyle(button).opacity;
+            button.disabled = true;
+            styles.push([enabled, getComputedStyle(button).opacity]);
+          }
+          return styles;
+        }"""
+    )
+
+    for enabled, disabled in looks:
+        assert float(enabled) == 1 and float(disabled) < 0.7
