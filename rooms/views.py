@@ -96,6 +96,9 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
         # Not open yet, to someone who may come in once it is: say when, rather than refuse.
         if room.opens_at and room_can_enter(room=room, user=user, now=room.opens_at):
             return render(request, "rooms/room_not_yet.html", {"room": room})
+        if room.private:
+            # Says how in, without telling the room's name or who is in it.
+            return render(request, "rooms/room_private.html", status=403)
         raise PermissionDenied
     if room_is_full(room=room, user=user):
         present = present_by_room(viewer=user, rooms=[room])[room.pk]

@@ -328,7 +328,12 @@ async def test_closing_tells_the_rooms_sockets(alice: User) -> None:
 
 @pytest.mark.django_db
 def test_the_creator_invites_more_members(alice: User, bob: User, carla: User) -> None:
-    room = RoomFactory.create(created_by=alice, private=True)
+    room = RoomFactory.create(created_by=alice, private=True, name="Ana y Bob, 1:1")
+    # Not invited yet: told how to get in, not the room's name.
+    refused = client_for(carla).get(f"/rooms/{room.slug}/")
+    assert refused.status_code == 403
+    assert "ask them to invite you" in refused.content.decode()
+    assert "1:1" not in refused.content.decode()
     creator = client_for(alice)
     page = creator.get(f"/rooms/{room.slug}/").content.decode()
     assert f'action="/rooms/{room.slug}/invite/"' in page and "Bob Bravo" in page
