@@ -268,6 +268,9 @@ def test_intros_reach_a_real_smtp_server_once_in_each_language(
     assert "- Monday 09:00–10:00 · Ana O'Hara & Co: Monday 16:00–17:00" in body
     html = to_ben.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     assert "Ana O&#x27;Hara &amp; Co" in html
+    # One partner: "Escríbele", not the plural.
+    to_ana_text = to_ana.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Escríbele en la conversación del café" in to_ana_text
     assert all(seat.intro_sent_at for seat in GroupMember.objects.filter(round=round_))
 
 
