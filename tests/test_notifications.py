@@ -223,6 +223,8 @@ def test_the_header_counts_unread_notifications_and_the_list_shows_them() -> Non
     assert "Notifications, 2 unread" in page
     assert all(f"News {i}" in listing for i in range(3))
     assert listing.count("notification-unread") == 2
+    # Just told: "now", not "0 minutes ago".
+    assert "0 minutes" not in listing and re.search(r"<time datetime=[^>]*>now</time>", listing)
 
 
 def test_opening_a_notification_marks_it_read_and_follows_its_link() -> None:
