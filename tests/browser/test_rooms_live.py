@@ -16,7 +16,7 @@ from rooms import broadcast
 from rooms.models import CAFETERIA_SLUG, Message, Room, message_seq_next
 from tests.browser.network import FlakyNetwork
 from tests.conftest import signed_in_cookies
-from tests.factories import PASSWORD, MessageFactory, onboarded_member
+from tests.factories import PASSWORD, MessageFactory, RoomFactory, onboarded_member
 
 pytestmark = pytest.mark.browser
 
@@ -246,3 +246,24 @@ def test_a_message_whose_broadcast_never_came_is_fetched_once_the_next_one_shows
 
     texts = page.locator("#messages li[data-id] .message-text")
     expect(texts).to_have_text(["Nunca anunciado", "Anunciado"])
+
+
+def test_a_closed_room_s_page_shows_nobody_here_and_the_way_on(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    room = RoomFactory.create(created_by=ana, name="Sprint review")
+    first, second = new_page(), new_page()
+    for page, who in ((first, ana), (second, beto)):
+        login(page, asgi_server, who.email, PASSWORD)
+        page.goto(f"/rooms/{room.slug}/")
+    expect(second.locator("#presence")).to_contain_text("Ana Arias")
+
+    first.get_by_text("Close this room").click()
+    first.get_by_role("button", name="Yes, close the room").click()
+
+    notice = second.locator("#room-notice")
+    expect(notice).to_be_visible()
+    expect(notice.get_by_role("link", name="Go to the cafeteria")).to_be_visible()
+    expect(second.locator("#presence")).to_have_text("You are not in the room any more.")

@@ -77,9 +77,16 @@ export function startRoomPage(part) {
   // Sent away (removed, logged out, account closed): the page stays readable, nothing live.
   function endLive(code) {
     live.ended = true;
-    say(farewell?.message || gettext("You are no longer connected to this room."));
+    const goodbye = farewell?.message || gettext("You are no longer connected to this room.");
+    say(goodbye);
     chatEnded();
     presenceEnded();
+    // Said at the top too, with the way on (the cafeteria), unless a notice already leads on.
+    const notice = document.getElementById("room-notice");
+    if (notice?.hidden) {
+      notice.querySelector(".room-notice-text").textContent = goodbye;
+      notice.hidden = false;
+    }
     part.ended?.();
     // Logged out: the page itself now leads to the login page (unless this page is already
     // going somewhere, e.g. it is the one that logged out: a reload would cancel that).

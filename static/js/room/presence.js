@@ -196,7 +196,11 @@ export function presenceConnected(status) {
 
 export function presenceEnded() {
   statusSelect.disabled = true;
-  for (const tools of presenceList.querySelectorAll(".presence-actions")) tools.remove();
+  // Who was here when the connection ended is no longer who is here: the list goes.
+  itemOf.clear();
+  presenceList.replaceChildren(
+    element("li", "presence-gone muted", gettext("You are not in the room any more.")),
+  );
 }
 
 export function setUpPresence() {
