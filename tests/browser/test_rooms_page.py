@@ -431,3 +431,43 @@ def test_the_room_page_with_every_control_passes_axe(
         for scheme in SCHEMES:
             page.emulate_media(color_scheme=scheme)
             axe_check(page)
+
+
+# Records the live region's state as each message's buttons or reactions appear in it.
+LIVE_WHEN_ADDED = """
+document.addEventListener("DOMContentLoaded", () => {
+  window.liveWhenAdded = [];
+  const log = document.getElementById("messages");
+  new MutationObserver((records) => {
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (node.nodeType === 1 && node.matches(".message-actions, .message-reactions")) {
+          window.liveWhenAdded.push(log.getAttribute("aria-live"));
+        }
+      }
+    }
+  }).observe(log, { childList: true, subtree: true });
+});
+"""
+
+
+def test_only_new_messages_are_read_out_not_buttons_or_reaction_counts(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    MessageFactory.create(room=room, author=beto, text="Buenos días")
+    first, second = new_page(), new_page()
+    first.add_init_script(LIVE_WHEN_ADDED)
+    enter(first, asgi_server, login, ana, room)
+    enter(second, asgi_server, login, beto, room)
+
+    theirs = item_with(second, "Buenos días")
+    theirs.get_by_text("React").click()
+    theirs.get_by_role("button", name="👍").first.click()
+    expect(item_with(first, "Buenos días").locator(".reaction")).to_contain_text("👍 1")
+
+    states = first.evaluate("window.liveWhenAdded")
+    assert states and set(states) == {"off"}, states
+    expect(first.locator("#messages")).to_have_attribute("aria-live", "polite")

@@ -111,19 +111,27 @@ function addMessage(message) {
   follower.added(stick);
 }
 
-function addOlder(messages) {
-  // Older pages would otherwise be read out in full by screen readers.
+// The log is a live region for what people say. Other changes to it (an older page, the
+// buttons each message gets once connected, a reaction count) would otherwise be read out
+// by screen readers, over and over: they are made with it quiet.
+function quietly(change) {
   log.setAttribute("aria-live", "off");
-  const fromBottom = scroller.scrollHeight - scroller.scrollTop;
-  for (const message of messages) {
-    if (rendered.has(message.id)) continue;
-    rendered.add(message.id);
-    placeMessage(messageItem(message), message.id);
-  }
-  syncDays();
-  // Keep what the person was reading where it was.
-  scroller.scrollTop = scroller.scrollHeight - fromBottom;
+  change();
   requestAnimationFrame(() => log.setAttribute("aria-live", "polite"));
+}
+
+function addOlder(messages) {
+  quietly(() => {
+    const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+    for (const message of messages) {
+      if (rendered.has(message.id)) continue;
+      rendered.add(message.id);
+      placeMessage(messageItem(message), message.id);
+    }
+    syncDays();
+    // Keep what the person was reading where it was.
+    scroller.scrollTop = scroller.scrollHeight - fromBottom;
+  });
 }
 
 function oldestId() {
@@ -304,7 +312,7 @@ export const chatHandlers = {
   },
   "chat.reactions": (frame) => {
     const item = itemFor(frame.id);
-    if (item) showReactions(item, frame.reactions);
+    if (item) quietly(() => showReactions(item, frame.reactions));
   },
   "history.page": onPage,
   "you.muted": (frame) => setMuted(frame.until),
@@ -315,7 +323,9 @@ export function chatConnected(history) {
   olderButton.disabled = false;
   // The actions make every message taller: a log that was at its end stays there.
   const stick = follower.atEnd();
-  for (const item of log.querySelectorAll("li[data-id]")) addActions(item);
+  quietly(() => {
+    for (const item of log.querySelectorAll("li[data-id]")) addActions(item);
+  });
   catchingUp = true;
   history.forEach(addMessage);
   if (stick) follower.toEnd();
