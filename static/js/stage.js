@@ -291,6 +291,10 @@ async function openGreenRoom() {
   const room = $("stage-green-room");
   if (!room.hidden || stage.publishing) return;
   room.hidden = false;
+  // The host is not "invited": they are about to open their own session.
+  $("green-room-title").textContent = stage.state?.host?.id === live.me.id
+    ? gettext("Before you go live")
+    : gettext("You're invited to the stage");
   if (!document.activeElement?.matches("textarea, input, select")) $("green-room-title").focus();
   $("stage-go-live").disabled = true;
   $("green-status").textContent = gettext("Asking for your camera and microphone…");

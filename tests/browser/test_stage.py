@@ -67,8 +67,9 @@ def playing_video(page: Page, tile: Locator) -> None:
     )
 
 
-def go_live(page: Page) -> None:
-    green_room = page.get_by_role("region", name="You're invited to the stage")
+def go_live(page: Page, *, host: bool = False) -> None:
+    title = "Before you go live" if host else "You're invited to the stage"
+    green_room = page.get_by_role("region", name=title)
     expect(green_room).to_be_visible(timeout=MEDIA_TIMEOUT)
     go = green_room.get_by_role("button", name="Go live")
     expect(go).to_be_enabled(timeout=MEDIA_TIMEOUT)
@@ -91,7 +92,7 @@ def test_the_host_goes_live_an_attendee_is_brought_on_stage_and_both_end_in_the_
     axe_check(guest_page)
 
     host_page.get_by_role("button", name="Start the session").click()
-    go_live(host_page)
+    go_live(host_page, host=True)
     expect(guest_page.locator("#stage-badge")).to_have_text("Live")
     playing_video(guest_page, guest_page.locator("#stage-large .stage-tile"))
     expect(guest_page.locator("#stage-large")).to_contain_text("Lucía Host")
@@ -143,7 +144,7 @@ def test_after_janus_restarts_the_speaker_is_live_again_and_the_audience_sees_th
     open_stage(host_page, asgi_server, login, host, room)
     open_stage(guest_page, asgi_server, login, guest, room)
     host_page.get_by_role("button", name="Start the session").click()
-    go_live(host_page)
+    go_live(host_page, host=True)
     tile = guest_page.locator("#stage-large .stage-tile")
     playing_video(guest_page, tile)
     feed_before = tile.get_attribute("data-feed")
