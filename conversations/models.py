@@ -33,7 +33,11 @@ class Conversation(models.Model):
     # coffee trio: opened once, however many times the round's task runs.
     origin = models.CharField(max_length=40, null=True, blank=True, unique=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -53,10 +57,16 @@ class Participant(models.Model):
     """A member's seat in a conversation, and how far they have read."""
 
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="participants"
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="participants",
+        verbose_name=_("conversation"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversation_seats"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="conversation_seats",
+        verbose_name=_("user"),
     )
     joined_at = models.DateTimeField(default=timezone.now, editable=False)
     # The id of the last message they have seen; later ones from others are unread.
@@ -79,10 +89,17 @@ class Participant(models.Model):
 
 class Message(models.Model):
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("conversation"),
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("author"),
     )
     # Chosen by the sender's page: sending the same message twice stores it once.
     client_id = models.UUIDField()
@@ -90,7 +107,12 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The message this one answers, quoted above it.
     reply_to = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reply to"),
     )
     edited_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Removed by its author, or by staff after a report (the text goes, the row stays, so
@@ -122,8 +144,12 @@ class Message(models.Model):
 class Reaction(models.Model):
     """A member's reaction to a message: one of rooms.reactions.REACTIONS, each at most once."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reactions", verbose_name=_("message")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
     emoji = models.CharField(max_length=8)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -153,7 +179,9 @@ class Attachment(models.Model):
         IMAGE = "image", _("Picture")
         FILE = "file", _("File")
 
-    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="attachment")
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, related_name="attachment", verbose_name=_("message")
+    )
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
     file = models.FileField(upload_to=_attachment_path, storage=private_storage, max_length=200)
     thumbnail = models.FileField(

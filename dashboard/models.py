@@ -11,7 +11,11 @@ class RoundFigures(models.Model):
     row only when the live count differs (a late answer, a deleted account)."""
 
     round = models.OneToOneField(
-        Round, on_delete=models.CASCADE, primary_key=True, related_name="dashboard_figures"
+        Round,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="dashboard_figures",
+        verbose_name=_("round"),
     )
     groups = models.PositiveIntegerField()
     seats = models.PositiveIntegerField()

@@ -272,7 +272,9 @@ class Rsvp(models.Model):
         NOT_GOING = "not_going", _("Not going")
         WAITLISTED = "waitlisted", _("On the waiting list")
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rsvps")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="rsvps", verbose_name=_("event")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

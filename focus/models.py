@@ -161,9 +161,14 @@ class Seat(models.Model):
         PARTLY = "partly", _("Partly")
         NOT = "not", _("Not this time")
 
-    block = models.ForeignKey(FocusBlock, on_delete=models.CASCADE, related_name="seats")
+    block = models.ForeignKey(
+        FocusBlock, on_delete=models.CASCADE, related_name="seats", verbose_name=_("block")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="focus_seats"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="focus_seats",
+        verbose_name=_("user"),
     )
     booked_at = models.DateTimeField(_("booked at"), default=timezone.now)
     dropped_in = models.BooleanField(_("dropped in"), default=False)
@@ -199,7 +204,10 @@ class FocusMember(models.Model):
     profile, and the week of drop-in only that three no-shows bring (docs/focus.md)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="focus"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="focus",
+        verbose_name=_("user"),
     )
     share_stats = models.BooleanField(
         _("show my focus figures on my profile"),

@@ -135,10 +135,16 @@ class Participation(models.Model):
     """A member's place in a programme: in or out, skipping, paused."""
 
     programme = models.ForeignKey(
-        Programme, on_delete=models.CASCADE, related_name="participations"
+        Programme,
+        on_delete=models.CASCADE,
+        related_name="participations",
+        verbose_name=_("programme"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="participations",
+        verbose_name=_("user"),
     )
     opted_in = models.BooleanField(_("take part"), default=True)
     skip_next_round = models.BooleanField(_("skip the next round"), default=False)
@@ -174,7 +180,9 @@ class Participation(models.Model):
 class Round(models.Model):
     """One pairing of a programme. Unique per scheduled time: a second start is a no-op."""
 
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="rounds")
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="rounds", verbose_name=_("programme")
+    )
     scheduled_for = models.DateTimeField(_("scheduled for"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     eligible_count = models.PositiveIntegerField(_("eligible members"), default=0)
@@ -198,7 +206,9 @@ class Round(models.Model):
 class Group(models.Model):
     """Two members (three for the trio) introduced to each other in a round."""
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="groups")
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="groups", verbose_name=_("round")
+    )
     score = models.FloatField(_("score"), default=0)
     breakdown = models.JSONField(_("score breakdown"), default=dict)
 
@@ -220,11 +230,18 @@ class Answer(models.TextChoices):
 class GroupMember(models.Model):
     """A member's seat in a group, with what we sent them and what they answered."""
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="members", verbose_name=_("group")
+    )
     # The round again, so that the database itself forbids two seats in one round.
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="seats")
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="seats", verbose_name=_("round")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pair_seats"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="pair_seats",
+        verbose_name=_("user"),
     )
     intro_sent_at = models.DateTimeField(_("intro sent"), null=True, blank=True)
     intro_attempts = models.PositiveSmallIntegerField(_("intro attempts"), default=0)
@@ -254,8 +271,12 @@ class GroupMember(models.Model):
 class Unmatched(models.Model):
     """A member who was eligible but had no valid partner this round: they are told so."""
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="unmatched")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="unmatched", verbose_name=_("round")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
     notice_sent_at = models.DateTimeField(_("notice sent"), null=True, blank=True)
 
     class Meta:
@@ -276,7 +297,9 @@ class Meeting(models.Model):
 
     MINUTES = 30
 
-    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="meeting")
+    group = models.OneToOneField(
+        Group, on_delete=models.CASCADE, related_name="meeting", verbose_name=_("group")
+    )
     starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -333,15 +356,23 @@ class MeetingNotice(models.Model):
         CANCELLED = "cancelled", _("time cancelled")
         REMINDER = "reminder", _("reminder")
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="notices")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="notices", verbose_name=_("meeting")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
     what = models.CharField(_("what"), max_length=12, choices=What.choices)
     # The meeting's sequence when this was decided, and the time it is about.
     sequence = models.PositiveIntegerField(_("calendar sequence"))
     starts_at = models.DateTimeField(_("starts at"))
     # Who did it (the proposer, the one who accepted or cancelled); none for reminders.
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
@@ -363,11 +394,19 @@ class PairRequest(models.Model):
     Open until matched (a one-group round of the on-demand programme) or cancelled."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pair_requests"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="pair_requests",
+        verbose_name=_("user"),
     )
     created_at = models.DateTimeField(_("asked at"), default=timezone.now)
     matched_round = models.ForeignKey(
-        Round, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Round,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("matched round"),
     )
     matched_at = models.DateTimeField(_("matched at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -402,10 +441,16 @@ class MeetAgain(models.Model):
         EIGHT = 8, _("every 8 weeks")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="meet_again"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="meet_again",
+        verbose_name=_("user"),
     )
     partner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("partner"),
     )
     every_weeks = models.PositiveSmallIntegerField(_("how often"), choices=Every.choices)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

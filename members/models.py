@@ -308,7 +308,10 @@ class Profile(models.Model):
     """What makes a member memorable, and who may see it."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="profile",
+        verbose_name=_("user"),
     )
     photo = models.ImageField(_("photo"), upload_to="photos/", blank=True)
     photo_thumbnail = models.ImageField(upload_to="photos/", blank=True, editable=False)
@@ -401,10 +404,16 @@ class Block(models.Model):
     """A private block: neither sees the other in rooms, they are never paired or messaged."""
 
     blocker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="blocks_made",
+        verbose_name=_("blocker"),
     )
     blocked = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="blocks_received",
+        verbose_name=_("blocked"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -431,9 +440,17 @@ class Acquaintance(models.Model):
         ROOM = "room", _("Room")
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acquaintances"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="acquaintances",
+        verbose_name=_("owner"),
     )
-    other = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("other"),
+    )
     how = models.CharField(_("how we met"), max_length=10, choices=How.choices)
     context = models.CharField(_("where"), max_length=200, blank=True)
     first_met_at = models.DateTimeField(_("first met"))

@@ -32,7 +32,10 @@ class Preference(models.Model):
     """How a member wants to hear of one kind of news. No row: `Channel.BOTH`."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
@@ -57,7 +60,10 @@ class Notification(models.Model):
     task that tells it runs."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("user"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     key = models.CharField(_("occasion"), max_length=120)
@@ -122,7 +128,10 @@ class Digest(models.Model):
     claim, so a second run of the weekly task sends nobody a second digest."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="digests",
+        verbose_name=_("user"),
     )
     week = models.DateField(_("week"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -150,7 +159,10 @@ class PushSubscription(models.Model):
     `PushSubscription` its browser gave, through the browser maker's push service."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+        verbose_name=_("user"),
     )
     # The push service's address for this device: checked before it is stored
     # (notifications.push.endpoint_problem), as the server posts to it.
@@ -180,7 +192,11 @@ class QuietHours(models.Model):
     night (notifications.push.DEFAULT_QUIET); both empty: never quiet."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("user"),
     )
     start = models.TimeField(_("from"), null=True, blank=True)
     end = models.TimeField(_("until"), null=True, blank=True)

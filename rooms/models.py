@@ -141,9 +141,14 @@ class RoomParticipation(models.Model):
     """A member who entered a room: who may read its history once it closes, and the staff
     moderation that applies to them there (mute, removal). One row per member and room."""
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="participations")
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="participations", verbose_name=_("room")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_participations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="room_participations",
+        verbose_name=_("user"),
     )
     # NULL for a member moderated before they ever entered.
     first_seen_at = models.DateTimeField(_("first seen"), null=True, blank=True)
@@ -176,7 +181,9 @@ class RoomParticipation(models.Model):
 class Message(models.Model):
     """A chat line in a room, kept as history. Deleting is soft: the row stays, the text goes."""
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="messages", verbose_name=_("room")
+    )
     # Accounts are anonymised rather than deleted; SET_NULL covers a hard delete by staff,
     # and the message then reads as from a former member.
     author = models.ForeignKey(
@@ -270,8 +277,12 @@ class Reaction(models.Model):
     """A member's reaction to a room message: one of rooms.reactions.REACTIONS, each at most
     once (the same set as in conversations)."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reactions", verbose_name=_("message")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
     emoji = models.CharField(max_length=8)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -290,8 +301,12 @@ class Mention(models.Model):
     """A member a message mentions. The email telling them goes out at most once per row
     (`emailed_at`, set by `rooms.tasks.mention_notify`)."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="+", verbose_name=_("message")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
 
@@ -319,9 +334,14 @@ class Presence(models.Model):
         CALL = "call", _("In a call")
         DND = "dnd", _("Do not disturb")
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="presences")
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="presences", verbose_name=_("room")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_presences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="room_presences",
+        verbose_name=_("user"),
     )
     channel_name = models.CharField(_("channel name"), max_length=200, unique=True)
     status = models.CharField(
@@ -360,9 +380,14 @@ class Visit(models.Model):
     """A member's stay in a room, from their first connection to their last one closing:
     what event attendance and the staff dashboard's people-hours are counted from."""
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="visits")
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="visits", verbose_name=_("room")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_visits"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="room_visits",
+        verbose_name=_("user"),
     )
     started_at = models.DateTimeField(_("started at"))
     ended_at = models.DateTimeField(_("ended at"))
@@ -387,7 +412,9 @@ class HourlyUsage(models.Model):
     """Seconds members spent in a room during one UTC hour, summed as visits end: the staff
     dashboard reads a year of room use from at most 8,760 rows per room."""
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="hourly_usage")
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="hourly_usage", verbose_name=_("room")
+    )
     hour = models.DateTimeField(_("hour"))
     seconds = models.PositiveIntegerField(_("member-seconds"), default=0)
 

@@ -81,12 +81,21 @@ class Speaker(models.Model):
     """A member invited to the stage (the host is one from the start). `feed` is their
     Janus publisher while they publish; `live_since` is set once their media flow."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="speakers")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.CASCADE, related_name="speakers", verbose_name=_("stage")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stage_speaking"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stage_speaking",
+        verbose_name=_("user"),
     )
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
     )
     invited_at = models.DateTimeField(default=timezone.now)
     feed = models.PositiveBigIntegerField(null=True, blank=True)
@@ -110,9 +119,14 @@ class Speaker(models.Model):
 class Hand(models.Model):
     """A raised hand in the audience: the host's queue, oldest first."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="hands")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.CASCADE, related_name="hands", verbose_name=_("stage")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stage_hands"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stage_hands",
+        verbose_name=_("user"),
     )
     raised_at = models.DateTimeField(default=timezone.now)
 
@@ -127,9 +141,14 @@ class Hand(models.Model):
 class Attendance(models.Model):
     """A member who watched the stage while it was live: the event's stats count these."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="attendance")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.CASCADE, related_name="attendance", verbose_name=_("stage")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stage_attendance"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stage_attendance",
+        verbose_name=_("user"),
     )
     first_seen_at = models.DateTimeField(default=timezone.now)
 
@@ -148,9 +167,14 @@ class MediaSession(models.Model):
     """A Janus session a member's page opened and the site joined to the stage's room (as
     a subscriber, or a publisher): what the site ends to take a member's media away."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="media_sessions")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.CASCADE, related_name="media_sessions", verbose_name=_("stage")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stage_media"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stage_media",
+        verbose_name=_("user"),
     )
     channel_name = models.CharField(max_length=200)
     janus_session = models.PositiveBigIntegerField()

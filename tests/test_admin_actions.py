@@ -302,3 +302,8 @@ def test_the_admin_names_the_built_in_programmes_in_the_staff_member_s_language(
 
     assert Programme.objects.filter(slug="community").exists()
     assert "Cafés en pareja" in page and ">Coffee pairs<" not in page
+    # The columns and filters of relations are named in Spanish too.
+    Participation.objects.create(programme=Programme.objects.get(slug="community"), user=staff)
+    participations = client.get("/admin/matching/participation/").content.decode()
+    assert "Miembro</a>" in participations and "Por programa" in participations
+    assert "User</a>" not in participations and "Por programme" not in participations
