@@ -129,7 +129,7 @@ def test_the_dashboard_draws_every_chart(
 
 
 def test_the_dashboard_s_choices_fit_a_phone_in_spanish(
-    new_page: NewPage, asgi_server: str, login: Login, staff: User, history: None
+    new_page: NewPage, asgi_server: str, login: Login, staff: User
 ) -> None:
     page = new_page(locale="es-ES", viewport=(375, 800), mobile=True)
     login(page, asgi_server, staff.email, PASSWORD)
