@@ -43,15 +43,23 @@ def item_with(page: Page, text: str) -> Locator:
     return page.locator("#messages > li", has_text=text)
 
 
-def test_an_author_edits_a_message_and_the_other_sees_it_live(
+def ana_and_beto_in_the_cafeteria(
     new_page: NewPage, asgi_server: str, login: Login
-) -> None:
+) -> tuple[Page, Page]:
+    """Two members in the cafeteria, each on a page of their own: Ana's, then Beto's."""
     room = cafeteria()
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     first, second = new_page(), new_page()
     enter(first, asgi_server, login, ana, room)
     enter(second, asgi_server, login, beto, room)
+    return first, second
+
+
+def test_an_author_edits_a_message_and_the_other_sees_it_live(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    first, second = ana_and_beto_in_the_cafeteria(new_page, asgi_server, login)
 
     mine = post(first, "Lunch at one?")
     expect(item_with(second, "Lunch at one?")).to_be_visible()
@@ -87,12 +95,7 @@ def test_quotes_of_a_message_follow_its_edit_and_its_deletion_live(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     """Someone who takes a message back must not leave it readable in the replies' quotes."""
-    room = cafeteria()
-    ana = onboarded_member("Ana Arias", email="ana@example.com")
-    beto = onboarded_member("Beto Blanco", email="beto@example.com")
-    first, second = new_page(), new_page()
-    enter(first, asgi_server, login, ana, room)
-    enter(second, asgi_server, login, beto, room)
+    first, second = ana_and_beto_in_the_cafeteria(new_page, asgi_server, login)
     mine = post(first, "Meet at the old office")
     item_with(second, "Meet at the old office").get_by_role("button", name="Reply").click()
     post(second, "On my way")
@@ -310,12 +313,7 @@ def test_links_are_clickable_and_markup_stays_text(
 def test_a_mention_is_highlighted_for_the_member_mentioned(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
-    room = cafeteria()
-    ana = onboarded_member("Ana Arias", email="ana@example.com")
-    beto = onboarded_member("Beto Blanco", email="beto@example.com")
-    first, second = new_page(), new_page()
-    enter(first, asgi_server, login, ana, room)
-    enter(second, asgi_server, login, beto, room)
+    first, second = ana_and_beto_in_the_cafeteria(new_page, asgi_server, login)
 
     post(first, "@Beto Blanco coffee?")
     theirs = item_with(second, "coffee?")
