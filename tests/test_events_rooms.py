@@ -24,7 +24,13 @@ from members.models import Block, User
 from rooms.models import Message, Room
 from rooms.selectors import messages_between, rooms_open_to
 from rooms.services import RoomAccessDenied, cafeteria_get, message_delete, room_can_enter
-from tests.factories import EventFactory, MessageFactory, RoomFactory, UserFactory
+from tests.factories import (
+    EventFactory,
+    MessageFactory,
+    RoomFactory,
+    UserFactory,
+    event_details,
+)
 
 BOGOTA = zoneinfo.ZoneInfo("America/Bogota")
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -176,17 +182,8 @@ def test_moving_the_event_moves_the_opening(staff: User, bob: User) -> None:
 def test_the_event_s_room_takes_its_new_title_and_description(staff: User) -> None:
     event = training_in_an_hour(by=staff)
 
-    event_update(
-        event=event,
-        by=staff,
-        title="  Precios,   segunda parte ",
-        description="Traed vuestras tarifas.",
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        time_zone=event.time_zone,
-        capacity=None,
-        room=event.room,
-    )
+    changes = {"title": "  Precios,   segunda parte ", "description": "Traed vuestras tarifas."}
+    event_update(event=event, by=staff, **{**event_details(event), **changes, "room": event.room})
 
     room = room_of(event)
     assert (room.name, room.description) == ("Precios, segunda parte", "Traed vuestras tarifas.")
