@@ -191,7 +191,17 @@ function dropPublishing({ keepPreview = false } = {}) {
   publishing.handle?.detach();
   publishing.screenTrack?.stop();
   if (!keepPreview) stopStream(publishing.stream);
-  $("stage-my-controls").hidden = true;
+  const controls = $("stage-my-controls");
+  const hadFocus = controls.contains(document.activeElement);
+  controls.hidden = true;
+  // Focus hidden with the controls would fall to the top of the page: back in the audience,
+  // it goes to raising one's hand (once the page has drawn it), or else to the page.
+  if (hadFocus) {
+    requestAnimationFrame(() => {
+      const hand = $("stage-hand");
+      (hand?.offsetParent ? hand : document.getElementById("main"))?.focus();
+    });
+  }
 }
 
 async function publish(stream) {

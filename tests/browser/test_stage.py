@@ -120,6 +120,12 @@ def test_the_host_goes_live_an_attendee_is_brought_on_stage_and_both_end_in_the_
     expect(guest_page.locator("#questions-list > li")).to_contain_text("👍 1 vote")
     expect(guest_page.locator("#messages > li.is-question")).to_contain_text("Question")
 
+    # Back in the audience by keyboard: the focus goes on to raising one's hand, not the top.
+    guest_page.get_by_role("button", name="Back to the audience").focus()
+    guest_page.keyboard.press("Enter")
+    expect(guest_page.get_by_role("group", name="Your controls on stage")).to_be_hidden()
+    expect(guest_page.get_by_role("button", name="Raise your hand")).to_be_focused()
+
     host_page.get_by_role("button", name="End the session").click()
     for page in (guest_page, host_page):
         ended = page.locator("#stage-ended")
