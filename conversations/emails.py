@@ -1,9 +1,10 @@
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
+from django.utils.functional import lazy
 
 from conversations.models import Conversation, Message
-from conversations.selectors import names_of
 from core.emails import email_for
+from matching.selectors import names_of
 from members.models import User
 
 
@@ -14,7 +15,8 @@ def unread_email(
         user=user,
         template="conversations/email/unread",
         context={
-            "names": names_of(writers),
+            # Joined in the reader's language, when email_for renders it.
+            "names": lazy(names_of, str)(writers),
             "writers": len(writers),
             "conversation": conversation,
             # The latest few, so the email reads as the conversation does.

@@ -12,9 +12,6 @@ from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
-from django.utils.functional import Promise
-from django.utils.text import get_text_list
-from django.utils.translation import gettext_lazy
 
 from conversations.models import Conversation, Message, Participant, Reaction
 from members.models import Acquaintance, Block, MessagesFrom, User
@@ -302,12 +299,6 @@ def writers_of(messages: list[Message]) -> list[User]:
         if message.author is not None:
             writers.setdefault(message.author.pk, message.author)
     return list(writers.values())
-
-
-def names_of(users: Iterable[User]) -> Promise:
-    """Members' names as one phrase ("Ana", "Ana and Beto", "Ana, Beto and Carla"), in the
-    language active when it is read (an email's or a notice's, not the task's)."""
-    return get_text_list([user.name for user in users], gettext_lazy("and"))  # type: ignore[return-value]
 
 
 def _unread_of_seat(*, user: User, hidden: Iterable[int] | None = None) -> Subquery:

@@ -8,12 +8,13 @@ from datetime import timedelta
 from celery import shared_task
 from django.db.models import F
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import npgettext_lazy
 
 from conversations import coffee_tables, emails, selectors, services
 from conversations.models import Participant
-from conversations.selectors import names_of
 from core.emails import EMAIL_RETRY, send_once
+from matching.selectors import names_of
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -47,7 +48,8 @@ def unread_tell(seat_id: int) -> None:
         text=npgettext_lazy(
             "unread messages", "%(names)s wrote to you", "%(names)s wrote to you", len(writers)
         ),
-        params={"names": names_of(writers)},
+        # Joined in the member's language, as notify renders it ("Ana y Beto").
+        params={"names": lazy(names_of, str)(writers)},
         url=conversation.get_absolute_url(),
         about=writers,
     )
