@@ -3,7 +3,7 @@
 // script (or while disconnected) the form posts over HTTP and the page still works.
 
 import { daySeparators } from "./room/days.js";
-import { button, confirmStep, element, guardLinks, linkified, timeElement } from "./room/dom.js";
+import { button, confirmStep, element, emptiedEditError, guardLinks, linkified, timeElement } from "./room/dom.js";
 import { LogFollower } from "./room/follow.js";
 import { mentionPicker } from "./room/mention-picker.js";
 import { reactionBar } from "./room/reactions.js";
@@ -217,25 +217,13 @@ function startEdit(item) {
   body.hidden = true;
   body.after(editor);
   editor.focus();
-  // Said beside the editor, which stays open: an empty message is refused (the member
-  // deletes it instead), and nothing else would tell why Enter did nothing.
-  const error = element("p", "message-editor-error");
-  error.id = `edit-error-${item.dataset.id}`;
-  error.setAttribute("role", "alert");
-  const clearError = () => {
-    error.remove();
-    editor.removeAttribute("aria-invalid");
-    editor.removeAttribute("aria-describedby");
-  };
+  const emptied = emptiedEditError(editor, item.dataset.id);
   const close = () => {
-    clearError();
+    emptied.clear();
     editor.remove();
     body.hidden = false;
     item.querySelector(".edit")?.focus();
   };
-  editor.addEventListener("input", () => {
-    if (editor.value.trim()) clearError();
-  });
   editor.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();
@@ -244,10 +232,7 @@ function startEdit(item) {
       event.preventDefault();
       const changed = editor.value.trim();
       if (!changed) {
-        error.textContent = gettext("A message can't be empty: delete it instead.");
-        editor.setAttribute("aria-invalid", "true");
-        editor.setAttribute("aria-describedby", error.id);
-        editor.after(error);
+        emptied.show();
         return;
       }
       if (send({ type: "message.edit", conversation: conversationId, id: Number(item.dataset.id), text: changed })) {

@@ -110,3 +110,32 @@ export function confirmStep(container, question, yesLabel, onYes, returnFocusTo)
   container.append(step);
   no.focus();
 }
+
+// A message's editor emptied of text: Enter is refused (the member deletes the message
+// instead), said beside the editor, which stays open; the error goes once there is text.
+// `help`: the id the editor is otherwise described by, if any. Returns `show` (call on an
+// empty Enter) and `clear` (call when the editor closes).
+export function emptiedEditError(editor, id, help = "") {
+  const error = element("p", "message-editor-error", gettext("A message can't be empty: delete it instead."));
+  error.id = `edit-error-${id}`;
+  error.setAttribute("role", "alert");
+  const describe = (...ids) => {
+    const described = ids.filter(Boolean).join(" ");
+    if (described) editor.setAttribute("aria-describedby", described);
+    else editor.removeAttribute("aria-describedby");
+  };
+  const clear = () => {
+    error.remove();
+    editor.removeAttribute("aria-invalid");
+    describe(help);
+  };
+  editor.addEventListener("input", () => {
+    if (editor.value.trim()) clear();
+  });
+  const show = () => {
+    editor.setAttribute("aria-invalid", "true");
+    describe(help, error.id);
+    editor.after(error);
+  };
+  return { show, clear };
+}

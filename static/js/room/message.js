@@ -2,7 +2,7 @@
 // (text, edit, deletion, mention), and what its author, staff and others can do with it
 // (edit, delete, report).
 
-import { button, confirmStep, element, linkified, timeElement } from "./dom.js";
+import { button, confirmStep, element, emptiedEditError, linkified, timeElement } from "./dom.js";
 import { live, root, send } from "./live.js";
 import { reactionBar } from "./reactions.js";
 import { quoteBlock } from "./reply.js";
@@ -107,27 +107,15 @@ function startEdit(item) {
   body.after(editor);
   editor.focus();
 
-  // An emptied message is refused (the member deletes it instead): said beside the editor,
-  // which stays open, as nothing else would tell why Enter did nothing.
-  const error = element("p", "message-editor-error", gettext("A message can't be empty: delete it instead."));
-  error.id = `edit-error-${id}`;
-  error.setAttribute("role", "alert");
-  const clearError = () => {
-    error.remove();
-    editor.removeAttribute("aria-invalid");
-    editor.setAttribute("aria-describedby", "edit-help");
-  };
+  const emptied = emptiedEditError(editor, id, "edit-help");
   const close = () => {
     editors.delete(id);
-    error.remove();
+    emptied.clear();
     editor.remove();
     body.hidden = false;
     item.querySelector(".edit")?.focus();
   };
   editors.set(id, close);
-  editor.addEventListener("input", () => {
-    if (editor.value.trim()) clearError();
-  });
   editor.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();
@@ -136,9 +124,7 @@ function startEdit(item) {
       event.preventDefault();
       const changed = editor.value.trim();
       if (!changed) {
-        editor.setAttribute("aria-invalid", "true");
-        editor.setAttribute("aria-describedby", `edit-help ${error.id}`);
-        editor.after(error);
+        emptied.show();
         return;
       }
       if (editor.readOnly) return;
