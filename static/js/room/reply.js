@@ -27,12 +27,10 @@ export function quoteBlock(answered) {
  * message the reader does not see stays as it is. */
 export function requote(log, id, text = null) {
   for (const block of log.querySelectorAll(`.message-quote[data-quotes="${id}"]`)) {
-    const author = block.querySelector(".quote-author");
-    if (!author) continue;
-    block.replaceChildren(
-      author, " ",
-      text === null ? element("em", "", gettext("This message was deleted.")) : text.slice(0, QUOTE_LENGTH),
-    );
+    const author = block.querySelector(".quote-author")?.textContent;
+    if (author === undefined) continue;
+    const quoted = { id, author, text: text?.slice(0, QUOTE_LENGTH) ?? "", deleted: text === null };
+    block.replaceWith(quoteBlock(quoted));
   }
 }
 
