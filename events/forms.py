@@ -142,11 +142,8 @@ class MeetupForm(ServiceErrorsMixin, forms.Form):
             self.add_error("starts_at", _("Choose when the meetup starts."))
         if custom:
             _check_not_skipped(self, "starts_at", self.user.time_zone)
-        if cleaned.get("when") == self.LATER:
-            try:
-                meetup_defaults(time_zone=self.user.time_zone, start="later")
-            except EventError as error:
-                self.add_service_error(error)
+        # "Later today" past the last hour is refused by meetup_fields (NoLaterHourToday),
+        # which the view turns into this form's error beside "when".
         return cleaned
 
     def meetup_fields(self) -> dict[str, Any]:
