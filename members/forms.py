@@ -223,10 +223,6 @@ class ProfileForm(forms.ModelForm[Profile]):
         ) % {"limit": settings.PHOTO_UPLOAD_MAX_MB}
         self.fields["language"].initial = user.language
         self.fields["working_days"].initial = self.instance.working_days
-        # Words for "none chosen" instead of Django's "---------", as the directory's filter.
-        country: forms.ChoiceField = self.fields["country"]  # type: ignore[assignment]
-        named: list[tuple[str, str]] = [(code, name) for code, name in country.choices if code]  # type: ignore[union-attr, misc]
-        country.choices = [("", _("Choose your country (optional)")), *named]
         self._interests_offer()
         self.photo: ProcessedPhoto | None = None
 

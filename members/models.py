@@ -323,7 +323,10 @@ class Profile(models.Model):
         help_text=_("Up to 2,000 characters."),
     )
     city = models.CharField(_("city"), max_length=80, blank=True)
-    country = CountryField(_("country"), blank=True)
+    # Words for "none chosen" in the profile form instead of Django's "---------".
+    country = CountryField(  # type: ignore[call-overload]
+        _("country"), blank=True, blank_label=_("Choose your country (optional)")
+    )
     working_hours_start = models.TimeField(_("I usually start at"), default=time(9, 0))
     working_hours_end = models.TimeField(_("and finish at"), default=time(17, 0))
     working_days = models.JSONField(_("working days"), default=default_working_days)
