@@ -8,9 +8,7 @@ Consumers await them once their database helper has returned; services send them
 
 from typing import Any
 
-from channels.layers import get_channel_layer
-
-from rooms import fanout
+from rooms.broadcast import group_send
 from rooms.encoding import encode
 
 
@@ -19,10 +17,8 @@ def table_group(block_id: int, table: int) -> str:
 
 
 async def _send(block_id: int, table: int, frame: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        event = {"type": frame["type"], "frame": encode(frame)}
-        await fanout.group_send(layer, table_group(block_id, table), event)
+    event = {"type": frame["type"], "frame": encode(frame)}
+    await group_send(table_group(block_id, table), event)
 
 
 async def mate_changed(*, block_id: int, table: int, mate: dict[str, Any]) -> None:

@@ -239,8 +239,7 @@ class FocusFrames(MemberSocket):
     async def focus_mate(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["frame"])
 
-    async def focus_mate_left(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=event["frame"])
+    focus_mate_left = focus_mate
 
 
 class FocusConsumer(FocusFrames, RoomConsumer):

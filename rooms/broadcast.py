@@ -78,7 +78,8 @@ def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, An
     return data
 
 
-async def _send(group: str, event: dict[str, Any]) -> None:
+async def group_send(group: str, event: dict[str, Any]) -> None:
+    """`event` to every socket in `group`, on every server process (no layer: nobody)."""
     layer = get_channel_layer()
     if layer is not None:
         await fanout.group_send(layer, group, event)
@@ -106,16 +107,16 @@ def _message_event(kind: str, message: Message) -> dict[str, Any]:
 async def chat_message(*, message: Message, sender_channel: str) -> None:
     """A new message; the sending connection got its `chat.ack` instead."""
     event = _message_event("chat.message", message)
-    await _send(room_group(message.room_id), {**event, "sender_channel": sender_channel})
+    await group_send(room_group(message.room_id), {**event, "sender_channel": sender_channel})
 
 
 async def chat_edited(*, message: Message) -> None:
-    await _send(room_group(message.room_id), _message_event("chat.edited", message))
+    await group_send(room_group(message.room_id), _message_event("chat.edited", message))
 
 
 async def chat_deleted(*, message: Message) -> None:
     frame = {"type": "chat.deleted", "id": message.pk}
-    await _send(
+    await group_send(
         room_group(message.room_id),
         {"type": "chat.deleted", "frame": encode(frame), "author_id": message.author_id},
     )
@@ -124,7 +125,7 @@ async def chat_deleted(*, message: Message) -> None:
 async def chat_reactions(*, message: Message, reactions: list[dict[str, Any]]) -> None:
     """A message's reactions as they are now."""
     frame = {"type": "chat.reactions", "id": message.pk, "reactions": reactions}
-    await _send(
+    await group_send(
         room_group(message.room_id),
         {"type": "chat.reactions", "frame": encode(frame), "author_id": message.author_id},
     )
@@ -135,32 +136,32 @@ async def presence_update(*, room_id: int, members: list[dict[str, Any]], left: 
     leaves out the members it must not see, so the event carries the lists as well as the
     ready-made frame for the common case where nobody is hidden."""
     frame = {"type": "presence.update", "members": members, "left": left}
-    await _send(
+    await group_send(
         room_group(room_id),
         {"type": "presence.update", "frame": encode(frame), "members": members, "left": left},
     )
-    await _send(LOBBY_GROUP, {"type": "lobby.changed"})
+    await group_send(LOBBY_GROUP, {"type": "lobby.changed"})
 
 
 async def event_ended(*, room_id: int, title: str) -> None:
     """The event held in this room ended: its sockets invite their members to the cafeteria."""
-    await _send(room_group(room_id), {"type": "event.ended", "title": title})
+    await group_send(room_group(room_id), {"type": "event.ended", "title": title})
 
 
 async def room_closed(*, room_id: int) -> None:
     """The room closed (by hand or idle): its sockets say goodbye and close."""
-    await _send(room_group(room_id), {"type": "room.closed"})
-    await _send(LOBBY_GROUP, {"type": "lobby.changed"})
+    await group_send(room_group(room_id), {"type": "room.closed"})
+    await group_send(LOBBY_GROUP, {"type": "lobby.changed"})
 
 
 async def lobby_changed() -> None:
     """A room opened: lobby pages fetch their list again."""
-    await _send(LOBBY_GROUP, {"type": "lobby.changed"})
+    await group_send(LOBBY_GROUP, {"type": "lobby.changed"})
 
 
 async def session_ended(*, user_id: int, session_key: str) -> None:
     """The member logged out of one session: the sockets opened with it close."""
-    await _send(
+    await group_send(
         user_group(user_id),
         {"type": "session.ended", "session": session_digest(session_key)},
     )
@@ -168,29 +169,31 @@ async def session_ended(*, user_id: int, session_key: str) -> None:
 
 async def account_closed(*, user_id: int) -> None:
     """The account is gone (deleted or deactivated): every socket of it closes."""
-    await _send(user_group(user_id), {"type": "account.closed"})
+    await group_send(user_group(user_id), {"type": "account.closed"})
 
 
 async def password_changed(*, user_id: int) -> None:
     """Sessions opened with the old password end: every socket of the member closes."""
-    await _send(user_group(user_id), {"type": "password.changed"})
+    await group_send(user_group(user_id), {"type": "password.changed"})
 
 
 async def access_check(*, user_id: int | None = None, room_id: int | None = None) -> None:
     """Something a socket's access depends on changed (staff rights, a block, an invitation
     list): the member's sockets (or a room's) look again and close if they must go."""
     if user_id is not None:
-        await _send(user_group(user_id), {"type": "access.check"})
+        await group_send(user_group(user_id), {"type": "access.check"})
     if room_id is not None:
-        await _send(room_group(room_id), {"type": "access.check"})
+        await group_send(room_group(room_id), {"type": "access.check"})
 
 
 async def member_removed(*, room_id: int, user_id: int) -> None:
-    await _send(user_group(user_id), {"type": "member.removed", "room_id": room_id})
+    await group_send(user_group(user_id), {"type": "member.removed", "room_id": room_id})
 
 
 async def member_muted(*, room_id: int, user_id: int, until: str | None) -> None:
-    await _send(user_group(user_id), {"type": "member.muted", "room_id": room_id, "until": until})
+    await group_send(
+        user_group(user_id), {"type": "member.muted", "room_id": room_id, "until": until}
+    )
 
 
 # Calls ------------------------------------------------------------------------------------

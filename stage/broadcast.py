@@ -4,25 +4,16 @@ commit through `rooms.broadcast.on_commit`."""
 
 from typing import Any
 
-from channels.layers import get_channel_layer
-
-from rooms import fanout
-from rooms.broadcast import encode
+from rooms.broadcast import encode, group_send
 
 
 def stage_group(stage_id: int) -> str:
     return f"stage_{stage_id}"
 
 
-async def _send(group: str, event: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        await fanout.group_send(layer, group, event)
-
-
 async def stage_state(*, stage_id: int, state: dict[str, Any]) -> None:
     """The stage as everyone sees it (`stage.state`), encoded once for all its sockets."""
-    await _send(
+    await group_send(
         stage_group(stage_id),
         {
             "type": "stage.state",
@@ -34,4 +25,4 @@ async def stage_state(*, stage_id: int, state: dict[str, Any]) -> None:
 
 async def stage_ended(*, stage_id: int, url: str, countdown: int) -> None:
     frame = {"type": "stage.ended", "url": url, "countdown": countdown}
-    await _send(stage_group(stage_id), {"type": "stage.ended", "frame": encode(frame)})
+    await group_send(stage_group(stage_id), {"type": "stage.ended", "frame": encode(frame)})
