@@ -230,8 +230,10 @@ def _event_room_follow(*, event: Event, room: Room) -> None:
     if room.created_by_id != event.created_by_id:
         return
     room.opens_at = event.starts_at - EVENT_ROOM_OPENS_BEFORE
-    room.name = " ".join(event.title.split())[:80]
-    room.description = event.description
+    from rooms.services import room_name_clean
+
+    room.name = room_name_clean(event.title)
+    room.description = event.description.strip()
     Room.objects.filter(pk=room.pk).update(
         opens_at=room.opens_at, name=room.name, description=room.description
     )

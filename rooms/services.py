@@ -109,6 +109,11 @@ def _slug_for(name: str) -> str:
     return base
 
 
+def room_name_clean(name: str) -> str:
+    """A room's name as stored: its spaces collapsed, cut to the column's length."""
+    return " ".join(name.split())[: Room._meta.get_field("name").max_length]
+
+
 @transaction.atomic
 def room_create(
     *,
@@ -132,12 +137,12 @@ def room_create(
         since = timezone.now() - timedelta(days=1)
         if Room.objects.filter(created_by=creator, created_at__gte=since).count() >= ROOMS_PER_DAY:
             raise TooManyRooms
-    name = " ".join(name.split())
+    name = room_name_clean(name)
     if not name:
         raise RoomError(str(_("Give the room a name.")))
     room = Room(
         kind=Room.Kind.PERMANENT if permanent else Room.Kind.MEMBER,
-        name=name[:80],
+        name=name,
         description=description.strip(),
         private=private,
         capacity=capacity,
