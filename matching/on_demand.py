@@ -17,7 +17,12 @@ from django.utils.translation import gettext_lazy as _
 
 from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
 from matching.models import Group, GroupMember, PairRequest, Participation, Programme, Round
-from matching.services import blocked_pairs, eligible_members, weekly_utc_minutes
+from matching.services import (
+    blocked_pairs,
+    eligible_members,
+    request_cancel,
+    weekly_utc_minutes,
+)
 from matching.signals import round_introduced
 from members.models import Acquaintance, User
 from members.services import acquaintances_record_groups
@@ -61,14 +66,6 @@ def request_make(*, user: User, now: datetime | None = None) -> PairRequest:
     requests_match(now=now)
     request.refresh_from_db()
     return request
-
-
-def request_cancel(*, user: User, now: datetime | None = None) -> bool:
-    return bool(
-        PairRequest.objects.filter(
-            user=user, matched_at__isnull=True, cancelled_at__isnull=True
-        ).update(cancelled_at=now or timezone.now())
-    )
 
 
 @dataclass(frozen=True)

@@ -390,10 +390,17 @@ def participation_update(
     participation.save()
     if not opted_in and participation.programme.slug == COMMUNITY_SLUG:
         # "Pair me now" is for members who take part: stop looking for one who left.
-        PairRequest.objects.filter(
-            user=participation.user_id, matched_at__isnull=True, cancelled_at__isnull=True
-        ).update(cancelled_at=timezone.now())
+        request_cancel(user=participation.user)
     return participation
+
+
+def request_cancel(*, user: User, now: datetime | None = None) -> bool:
+    """Stop looking for a partner for `user`'s open "pair me now" request, if any."""
+    return bool(
+        PairRequest.objects.filter(
+            user=user, matched_at__isnull=True, cancelled_at__isnull=True
+        ).update(cancelled_at=now or timezone.now())
+    )
 
 
 def participation_resume(*, participation: Participation) -> Participation:
