@@ -4,20 +4,19 @@
 // pending messages are confirmed, touching only the lines that change (the log is a live
 // region: a separator drawn again would be read out again).
 
-import { element, lang } from "./dom.js";
+import { element, inPageZone, lang } from "./dom.js";
 
 export function daySeparators(log, timeZone) {
   // As the server writes them ("domingo 6 de diciembre", "Sunday 6 December"): the site's
   // English puts the day first, and neither language has a comma after the weekday.
-  const format = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : lang, {
-    timeZone: timeZone || undefined, weekday: "long", day: "numeric", month: "long",
-  });
+  const zone = timeZone || undefined;
+  const format = inPageZone(
+    { weekday: "long", day: "numeric", month: "long" }, lang === "en" ? "en-GB" : lang, zone,
+  );
   const name = (when) => format.formatToParts(when)
     .map((part) => (part.type === "literal" ? part.value.replace(",", "") : part.value))
     .join("");
-  const key = new Intl.DateTimeFormat("en-CA", {
-    timeZone: timeZone || undefined, year: "numeric", month: "2-digit", day: "2-digit",
-  });
+  const key = inPageZone({ year: "numeric", month: "2-digit", day: "2-digit" }, "en-CA", zone);
 
   return function sync() {
     let previous = null; // the day of the message before

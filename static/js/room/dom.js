@@ -11,11 +11,11 @@ export const lang = document.documentElement.lang || undefined;
 // them in lists and emails, whatever the device's zone.
 const pageZone = document.querySelector("[data-time-zone]")?.dataset.timeZone || undefined;
 
-function inPageZone(options) {
+export function inPageZone(options, locale = lang, timeZone = pageZone) {
   try {
-    return new Intl.DateTimeFormat(lang, { ...options, timeZone: pageZone });
+    return new Intl.DateTimeFormat(locale, { ...options, timeZone });
   } catch {
-    return new Intl.DateTimeFormat(lang, options); // a zone this browser does not know
+    return new Intl.DateTimeFormat(locale, options); // a zone this browser does not know
   }
 }
 
