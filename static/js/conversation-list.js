@@ -3,6 +3,7 @@
 // orders it, counts what is unread and applies blocks as the page itself did. A message
 // from someone else is said once in a polite status line (typing is never said).
 
+import { refresher } from "./fragment.js";
 import { inbox } from "./me.js";
 
 const MAX_JITTER_MS = 300; // a burst of frames (a catch-up, a busy group) costs one fetch
@@ -10,29 +11,16 @@ const container = document.getElementById("conversation-list");
 const status = document.getElementById("conversation-list-status");
 const myId = Number(document.body.dataset.youId);
 const REFRESHED_BY = new Set(["message.new", "message.edited", "message.deleted", "conversation.changed"]);
-let scheduled = false;
 let welcomed = false;
 
-async function refresh() {
-  scheduled = false;
-  try {
-    const response = await fetch(container.dataset.refreshUrl, { credentials: "same-origin" });
-    if (!response.ok) return;
-    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-    // Whoever was on a conversation's link stays on it, wherever it moved to.
-    const focused = document.activeElement?.closest("[data-conversation-id]")?.dataset.conversationId;
-    container.replaceChildren(...fresh.body.childNodes);
+// Whoever was on a conversation's link stays on it, wherever it moved to.
+const refreshSoon = container?.dataset.refreshUrl && refresher(container, container.dataset.refreshUrl, {
+  jitter: MAX_JITTER_MS,
+  beforeReplace: () => document.activeElement?.closest("[data-conversation-id]")?.dataset.conversationId,
+  onReplace: (focused) => {
     if (focused) container.querySelector(`[data-conversation-id="${focused}"] a`)?.focus();
-  } catch {
-    // Offline for a moment: the next frame (or the hello after reconnecting) tries again.
-  }
-}
-
-function refreshSoon() {
-  if (scheduled) return;
-  scheduled = true;
-  setTimeout(refresh, Math.random() * MAX_JITTER_MS);
-}
+  },
+});
 
 function announce(message) {
   if (!message.author || message.author.id === myId) return;

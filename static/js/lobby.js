@@ -2,36 +2,20 @@
 // socket") only says that something changed; the list itself comes from the server-rendered
 // partial, which applies the viewer's access rules and blocks.
 
+import { refresher } from "./fragment.js";
+
 const FALLBACK_EVERY_MS = 60_000; // while the socket is down
 const MAX_JITTER_MS = 500; // spreads the fetches of many open lobbies
 const MAX_BACKOFF_MS = 30_000;
 const list = document.getElementById("room-list");
 let backoff = 1000;
 let fallback = null;
-let scheduled = false;
 let leaving = false;
 addEventListener("beforeunload", () => {
   leaving = true;
 });
 
-async function refresh() {
-  scheduled = false;
-  try {
-    const response = await fetch(list.dataset.refreshUrl, { credentials: "same-origin" });
-    if (!response.ok) return;
-    const html = await response.text();
-    const fresh = new DOMParser().parseFromString(`<ul>${html}</ul>`, "text/html");
-    list.replaceChildren(...fresh.querySelector("ul").children);
-  } catch {
-    // Offline for a moment: the next change or the fallback tries again.
-  }
-}
-
-function refreshSoon() {
-  if (scheduled) return;
-  scheduled = true;
-  setTimeout(refresh, Math.random() * MAX_JITTER_MS);
-}
+const refreshSoon = refresher(list, list.dataset.refreshUrl, { jitter: MAX_JITTER_MS });
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
