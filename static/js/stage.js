@@ -32,6 +32,7 @@ const stage = {
   resume: false, // was live when Janus went away: go live again once it is back
   opening: null, // the session being opened
   soundBlocked: false, // the browser would not play sound before a click
+  focusHand: false, // the focus waits on the page to go to raising one's hand once it is drawn
 };
 const feedStreams = new Map(); // feed -> MediaStream of what arrives from it
 
@@ -195,13 +196,22 @@ function dropPublishing({ keepPreview = false } = {}) {
   const hadFocus = controls.contains(document.activeElement);
   controls.hidden = true;
   // Focus hidden with the controls would fall to the top of the page: back in the audience,
-  // it goes to raising one's hand (once the page has drawn it), or else to the page.
+  // it goes to raising one's hand. Janus may hang up before the stage's state says I left,
+  // so until the hand is drawn the focus waits on the page and draw() moves it on.
   if (hadFocus) {
-    requestAnimationFrame(() => {
-      const hand = $("stage-hand");
-      (hand?.offsetParent ? hand : document.getElementById("main"))?.focus();
-    });
+    stage.focusHand = true;
+    document.getElementById("main")?.focus();
+    requestAnimationFrame(focusHandIfPending);
   }
+}
+
+function focusHandIfPending() {
+  const hand = $("stage-hand");
+  if (!stage.focusHand || !hand?.offsetParent) return;
+  stage.focusHand = false;
+  // Only if the member has not moved on meanwhile.
+  const active = document.activeElement;
+  if (!active || active === document.body || active.id === "main") hand.focus();
 }
 
 async function publish(stream) {
@@ -449,6 +459,8 @@ function draw() {
   stage.handRaised = state.hands.some((hand) => hand.id === live.me.id);
   setPressed($("stage-hand"), stage.handRaised);
   $("stage-hand").textContent = stage.handRaised ? gettext("Lower your hand") : gettext("Raise your hand");
+  if (me) stage.focusHand = false; // back on stage: the controls take the focus
+  else requestAnimationFrame(focusHandIfPending);
   drawHost();
 }
 
