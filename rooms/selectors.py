@@ -87,6 +87,17 @@ def history_on_arrival(*, room: Room, hidden: set[int], limit: int) -> list[Mess
     return list(messages.order_by("-id")[: max(1, min(limit, HISTORY_MAX))])
 
 
+def questions_asked(*, room: Room, hidden: set[int] | frozenset[int], limit: int) -> list[Message]:
+    """`room`'s questions (the stage's Q&A), not deleted, oldest first: the newest `limit`,
+    leaving out those by whom the reader does not see (`hidden`). The stage page lists them
+    beside its chat, whose first page may begin after the early ones were asked."""
+    messages = Message.objects.filter(room=room, is_question=True, deleted_at__isnull=True)
+    messages = _with_mentions(
+        messages.exclude(author_id__in=hidden).select_related("author__profile", "reply_to__author")
+    )
+    return list(reversed(messages.order_by("-id")[:limit]))
+
+
 def _with_mentions(messages: QuerySet[Message]) -> QuerySet[Message]:
     """With what rooms.broadcast.message_data shows of each: mentions and reactions."""
     return messages.prefetch_related(

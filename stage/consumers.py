@@ -10,8 +10,10 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from members.models import User
+from rooms.broadcast import message_data
 from rooms.consumers import RoomConsumer
 from rooms.ice import ice_servers
+from rooms.selectors import questions_asked
 from rooms.sockets.base import CLOSE_UNKNOWN_ROOM, Handler, MemberSocket, as_now
 from rooms.sockets.frames import FrameError, boolean, positive_int
 from stage import services
@@ -19,6 +21,8 @@ from stage.broadcast import stage_group
 from stage.janus import JanusSettings, browser_token
 from stage.models import Attendance, Stage
 
+# The Q&A panel's questions sent on arrival: more than a talk's audience asks.
+QUESTIONS_MAX = 200
 # Janus ids are JSON numbers below 2**53.
 JANUS_ID_MAX = 2**53
 
@@ -38,7 +42,9 @@ def _feeds(content: dict[str, Any]) -> list[int]:
 
 
 @database_sync_to_async
-def _stage_hello(room_id: int, user: User) -> tuple[Stage, dict[str, Any]] | None:
+def _stage_hello(
+    room_id: int, user: User, blocked: frozenset[int] | set[int]
+) -> tuple[Stage, dict[str, Any]] | None:
     stage = Stage.objects.filter(room_id=room_id).select_related("room", "host").first()
     if stage is None:
         return None
@@ -57,6 +63,11 @@ def _stage_hello(room_id: int, user: User) -> tuple[Stage, dict[str, Any]] | Non
         ),
         "ice_servers": ice_servers(user_id=user.pk),
         "can_host": services.stage_may_host(stage=stage, user=user),
+        # The Q&A lists every question; the chat's first page holds only the latest messages.
+        "questions": [
+            message_data(message, blocked)
+            for message in questions_asked(room=stage.room, hidden=blocked, limit=QUESTIONS_MAX)
+        ],
         **services.stage_state(stage=stage),
     }
 
@@ -211,7 +222,7 @@ class StageConsumer(StageFrames, RoomConsumer):
         await super().connect()
         if self.room is None or not self.joined:
             return
-        hello = await _stage_hello(self.room.pk, self.user)
+        hello = await _stage_hello(self.room.pk, self.user, self.blocked)
         if hello is None:  # the room has no stage (any more)
             await self.close(code=CLOSE_UNKNOWN_ROOM)
             return

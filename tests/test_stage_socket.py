@@ -12,12 +12,15 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from coworking.asgi import application
-from rooms.models import Room
+from members.models import User
+from rooms.models import Reaction, Room
+from rooms.sockets.chat import PAGE_SIZE
 from stage.janus import Janus, JanusSettings
 from stage.models import Attendance, Stage
-from tests.factories import RoomFactory
+from tests.factories import BlockFactory, MessageFactory, RoomFactory
 from tests.janus_peer import BrowserSession, Receiver, publish
 from tests.test_rooms_socket import member_with_session
 
@@ -51,8 +54,10 @@ def staff_room(host_session: str) -> Room:
 class Page:
     """A member's stage page: its socket, and its media side once it opens one."""
 
-    def __init__(self, communicator: WebsocketCommunicator, hello: dict[str, Any]) -> None:
-        self.socket, self.hello = communicator, hello
+    def __init__(
+        self, communicator: WebsocketCommunicator, hello: dict[str, Any], room_hello: dict[str, Any]
+    ) -> None:
+        self.socket, self.hello, self.room_hello = communicator, hello, room_hello
         self.janus: BrowserSession | None = None
 
     async def next(self, kind: str, timeout: float = 10) -> dict[str, Any]:
@@ -85,11 +90,12 @@ async def open_page(room: Room, session: str) -> Page:
     communicator = WebsocketCommunicator(application, f"/ws/stage/{room.slug}/", headers=headers)
     connected, _detail = await communicator.connect(timeout=5)
     assert connected
-    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    room_hello = await communicator.receive_json_from(timeout=5)
+    assert room_hello["type"] == "hello"
     while True:
         frame = await communicator.receive_json_from(timeout=5)
         if frame["type"] == "stage.hello":
-            return Page(communicator, frame)
+            return Page(communicator, frame, room_hello)
 
 
 async def go_live(page: Page) -> tuple[int, Any]:
@@ -280,6 +286,35 @@ async def test_a_removed_member_stops_receiving_and_the_end_sends_everyone_to_th
     await sender.close()
     for page in (*pages, host_page):
         await page.close()
+
+
+@database_sync_to_async
+def questions_then_chat(room: Room, viewer: User) -> dict[str, int]:
+    """An early question the viewer voted for, then a chat longer than the first page, a
+    deleted question and one by someone the viewer blocked."""
+    early = MessageFactory.create(room=room, text="¿Grabáis la sesión?", is_question=True)
+    Reaction.objects.create(message=early, user=viewer, emoji="👍")
+    for _ in range(PAGE_SIZE + 1):
+        MessageFactory.create(room=room)
+    gone = MessageFactory.create(room=room, is_question=True, deleted_at=timezone.now(), text="")
+    blocked = MessageFactory.create(room=room, is_question=True)
+    BlockFactory.create(blocker=viewer, blocked=blocked.author)
+    return {"early": early.pk, "gone": gone.pk, "blocked": blocked.pk}
+
+
+async def test_the_stage_hello_lists_questions_asked_before_the_chat_s_first_page() -> None:
+    _host, host_session = await member_with_session(is_staff=True)
+    viewer, session = await member_with_session()
+    room = await staff_room(host_session)
+    ids = await questions_then_chat(room, viewer)
+
+    page = await open_page(room, session)
+    assert ids["early"] not in {message["id"] for message in page.room_hello["history"]}
+    [question] = page.hello["questions"]
+    assert question["id"] == ids["early"]
+    assert question["text"] == "¿Grabáis la sesión?"
+    assert question["reactions"] == [{"emoji": "👍", "members": [viewer.pk]}]
+    await page.close()
 
 
 async def test_no_stage_for_members_in_a_room_without_one(client: Client) -> None:

@@ -4,6 +4,7 @@
 // handles to the stage's room (`stage.watch`, `stage.publish`), then the page and Janus
 // negotiate the media directly.
 
+import { chatHandlers } from "./room/chat.js";
 import { button, element } from "./room/dom.js";
 import { live, send } from "./room/live.js";
 import { startRoomPage } from "./room/page.js";
@@ -651,11 +652,108 @@ function endedCountdown(frame) {
   tick();
 }
 
+// Questions (the Q&A): the chat's messages asked as questions, most voted (👍) first, drawn
+// from the chat log as static/js/room/chat.js keeps it, so they follow its edits, deletions
+// and reactions. Those asked before the log's first page come with stage.hello and are
+// kept here, following the same frames, until the log holds them too.
+const VOTE = "👍";
+const earlierQuestions = new Map(); // message id -> question, as drawQuestions reads them
+let questionsPending = false;
+
+function questionFrom(message) {
+  const votes = message.reactions?.find((reaction) => reaction.emoji === VOTE)?.members || [];
+  return {
+    id: message.id,
+    author: message.author?.name || "",
+    text: message.text,
+    votes: votes.length,
+    mine: votes.includes(live.me.id),
+  };
+}
+
+function keepQuestions(messages) {
+  earlierQuestions.clear();
+  for (const message of messages || []) earlierQuestions.set(message.id, questionFrom(message));
+  scheduleQuestions();
+}
+
+// The chat's own handling first, then the kept questions it may be about.
+const questionHandlers = {
+  "chat.edited": (frame) => {
+    chatHandlers["chat.edited"](frame);
+    const question = earlierQuestions.get(frame.message.id);
+    if (question) question.text = frame.message.text;
+    scheduleQuestions();
+  },
+  "chat.deleted": (frame) => {
+    chatHandlers["chat.deleted"](frame);
+    earlierQuestions.delete(frame.id);
+    scheduleQuestions();
+  },
+  "chat.reactions": (frame) => {
+    chatHandlers["chat.reactions"](frame);
+    const question = earlierQuestions.get(frame.id);
+    if (question) Object.assign(question, questionFrom({ ...question, reactions: frame.reactions }));
+    scheduleQuestions();
+  },
+};
+
+function drawQuestions() {
+  questionsPending = false;
+  const asked = [...document.querySelectorAll("#messages > li.is-question[data-id]:not([data-deleted])")].map(
+    (item) => {
+      const vote = item.querySelector(`.message-reactions button.reaction[data-emoji="${VOTE}"]`);
+      return {
+        id: Number(item.dataset.id),
+        author: item.querySelector(".message-author")?.textContent || "",
+        text: item.querySelector(".message-text")?.textContent || "",
+        votes: vote ? Number(vote.textContent.split(" ").pop()) || 0 : 0,
+        mine: vote?.getAttribute("aria-pressed") === "true",
+      };
+    },
+  );
+  // The log's own copy wins (deleted there, it is gone): the chat keeps it up to date.
+  const inLog = new Set([...document.querySelectorAll("#messages > li[data-id]")].map((item) => Number(item.dataset.id)));
+  for (const [id, question] of earlierQuestions) {
+    if (!inLog.has(id)) asked.push(question);
+  }
+  asked.sort((a, b) => b.votes - a.votes || a.id - b.id);
+  replaceKeepingFocus(
+    $("questions-list"),
+    asked.map((question) => {
+      const item = element("li");
+      item.dataset.id = question.id;
+      item.append(element("p", "question-text", question.text), element("p", "question-author muted", question.author));
+      const label = interpolate(ngettext("%s vote", "%s votes", question.votes), [question.votes]);
+      const vote = button(`${VOTE} ${label}`, () => send({ type: "chat.react", id: question.id, emoji: VOTE }));
+      vote.setAttribute("aria-pressed", String(question.mine));
+      vote.dataset.action = "vote";
+      // Named by what it shows, after what it does (WCAG's "label in name").
+      vote.prepend(element("span", "visually-hidden", gettext("Vote for this question:") + " "));
+      item.append(vote);
+      return item;
+    }),
+  );
+  $("questions-none").hidden = asked.length > 0;
+}
+
+function scheduleQuestions() {
+  if (questionsPending) return;
+  questionsPending = true;
+  requestAnimationFrame(drawQuestions);
+}
+
+function watchQuestions() {
+  new MutationObserver(scheduleQuestions).observe($("messages"), { childList: true, subtree: true, attributes: true, characterData: true });
+  drawQuestions();
+}
+
 const stageHandlers = {
   "stage.hello": (frame) => {
     stage.janus = frame.janus;
     stage.iceServers = frame.ice_servers || [];
     stage.host = Boolean(frame.can_host);
+    keepQuestions(frame.questions);
     if (!frame.janus) unavailable(true);
     onState(frame);
   },
@@ -669,6 +767,7 @@ const stageHandlers = {
     dropPublishing();
     endedCountdown(frame);
   },
+  ...questionHandlers,
 };
 
 function setUp() {
@@ -742,53 +841,6 @@ function setUp() {
   if (!navigator.mediaDevices?.getDisplayMedia) $("stage-share").hidden = true;
   watchActiveSpeaker();
   watchQuestions();
-}
-
-// Questions (the Q&A): the chat's messages asked as questions, most voted (👍) first, drawn
-// from the chat log as static/js/room/chat.js keeps it, so they follow its edits, deletions
-// and reactions.
-const VOTE = "👍";
-let questionsPending = false;
-
-function drawQuestions() {
-  questionsPending = false;
-  const asked = [...document.querySelectorAll("#messages > li.is-question[data-id]:not([data-deleted])")].map(
-    (item) => {
-      const vote = item.querySelector(`.message-reactions button.reaction[data-emoji="${VOTE}"]`);
-      return {
-        id: Number(item.dataset.id),
-        author: item.querySelector(".message-author")?.textContent || "",
-        text: item.querySelector(".message-text")?.textContent || "",
-        votes: vote ? Number(vote.textContent.split(" ").pop()) || 0 : 0,
-        mine: vote?.getAttribute("aria-pressed") === "true",
-      };
-    },
-  );
-  asked.sort((a, b) => b.votes - a.votes || a.id - b.id);
-  replaceKeepingFocus(
-    $("questions-list"),
-    asked.map((question) => {
-      const item = element("li");
-      item.dataset.id = question.id;
-      item.append(element("p", "question-text", question.text), element("p", "question-author muted", question.author));
-      const label = interpolate(ngettext("%s vote", "%s votes", question.votes), [question.votes]);
-      const vote = button(`${VOTE} ${label}`, () => send({ type: "chat.react", id: question.id, emoji: VOTE }));
-      vote.setAttribute("aria-pressed", String(question.mine));
-      named(vote, "vote", interpolate(gettext("Vote for this question (%s)"), [label]));
-      item.append(vote);
-      return item;
-    }),
-  );
-  $("questions-none").hidden = asked.length > 0;
-}
-
-function watchQuestions() {
-  new MutationObserver(() => {
-    if (questionsPending) return;
-    questionsPending = true;
-    requestAnimationFrame(drawQuestions);
-  }).observe($("messages"), { childList: true, subtree: true, attributes: true, characterData: true });
-  drawQuestions();
 }
 
 function countPresent() {

@@ -11,9 +11,10 @@ from playwright.sync_api import Dialog, Locator, Page, expect
 from events.models import Event, EventKind
 from members.models import User
 from rooms.models import Room
+from rooms.sockets.chat import PAGE_SIZE
 from tests.browser.conftest import PageProblems
 from tests.conftest import JanusProcess
-from tests.factories import PASSWORD, RoomFactory, onboarded_member
+from tests.factories import PASSWORD, MessageFactory, RoomFactory, onboarded_member
 
 pytestmark = pytest.mark.browser
 
@@ -84,10 +85,21 @@ def test_the_host_goes_live_an_attendee_is_brought_on_stage_and_both_end_in_the_
     host = onboarded_member("Lucía Host", email="lucia@example.com")
     guest = onboarded_member("Diego Público", email="diego@example.com")
     room = talk_room(host)
+    # Asked before the chat's first page: the Questions panel still lists it.
+    MessageFactory.create(room=room, author=guest, text="¿Habrá grabación?", is_question=True)
+    MessageFactory.create_batch(PAGE_SIZE, room=room, author=host)
     host_page, guest_page = new_page(), new_page()
     accept_dialogs(host_page)
     open_stage(host_page, asgi_server, login, host, room)
     open_stage(guest_page, asgi_server, login, guest, room)
+    early = host_page.locator("#questions-list > li", has_text="¿Habrá grabación?")
+    expect(early).to_contain_text("Diego Público")
+    expect(host_page.locator("#messages")).not_to_contain_text("¿Habrá grabación?")
+    early.get_by_role("button", name="Vote for this question: 👍 0 votes").click()
+    voted = early.get_by_role("button", name="Vote for this question: 👍 1 vote")
+    expect(voted).to_have_attribute("aria-pressed", "true")
+    guest_early = guest_page.locator("#questions-list > li", has_text="¿Habrá grabación?")
+    expect(guest_early).to_contain_text("👍 1 vote")
     expect(guest_page.locator("#stage-off")).to_contain_text("The session has not started yet.")
     axe_check(guest_page)
 
@@ -116,8 +128,10 @@ def test_the_host_goes_live_an_attendee_is_brought_on_stage_and_both_end_in_the_
     box.press("Enter")
     asked = host_page.locator("#questions-list > li", has_text="¿Cómo empiezo con Django?")
     expect(asked).to_contain_text("Diego Público")
-    asked.get_by_role("button", name="Vote for this question (0 votes)").click()
-    expect(guest_page.locator("#questions-list > li")).to_contain_text("👍 1 vote")
+    asked.get_by_role("button", name="Vote for this question: 👍 0 votes").click()
+    expect(guest_page.locator("#questions-list > li", has_text="Django")).to_contain_text(
+        "👍 1 vote"
+    )
     expect(guest_page.locator("#messages > li.is-question")).to_contain_text("Question")
 
     # Back in the audience by keyboard: the focus goes on to raising one's hand, not the top.
