@@ -40,10 +40,6 @@ class IssueAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["created_by"]
 
-    def view_on_site(self, obj: Issue) -> str | None:  # type: ignore[override]
-        # The site shows an issue once it has gone out; a draft's page would be a 404.
-        return obj.get_absolute_url() if obj.status == Issue.Status.SENT else None
-
     search_fields = ["subject", "body_markdown", "subject_en", "body_markdown_en"]
     change_form_template = "admin/newsletter/issue/change_form.html"
     readonly_fields = [

@@ -5,6 +5,7 @@ from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
@@ -19,10 +20,6 @@ from newsletter.models import Issue, Subscriber
 
 # The archive shows the latest issues; older ones are still reachable by their address.
 ARCHIVED_ISSUES = 50
-
-
-def _sent_issue(pk: int) -> Issue:
-    return get_object_or_404(Issue, pk=pk, status=Issue.Status.SENT)
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,7 +65,15 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "newsletter/issue.html", {"issue": _sent_issue(pk)})
+    """A sent issue for anyone; one not sent yet only for the team, as a preview: a test
+    copy's "Read it on the web" leads here before the issue goes out."""
+    issue = get_object_or_404(Issue, pk=pk)
+    preview = issue.status != Issue.Status.SENT
+    if preview and not request.user.has_perm("newsletter.view_issue"):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404
+    return render(request, "newsletter/issue.html", {"issue": issue, "preview": preview})
 
 
 @require_http_methods(["GET", "POST"])

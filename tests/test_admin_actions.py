@@ -270,7 +270,7 @@ def test_the_admin_names_blocks_and_meetings_in_the_community_s_time(staff: User
     assert "Noche 2026-12-06 00:30" in page and "2026-12-05 23:30" not in page
 
 
-def test_only_a_sent_issue_offers_its_page_on_the_site(staff: User) -> None:
+def test_each_issue_offers_its_page_on_the_site_a_draft_s_as_a_preview(staff: User) -> None:
     from newsletter.models import Issue
     from tests.factories import IssueFactory
 
@@ -282,10 +282,12 @@ def test_only_a_sent_issue_offers_its_page_on_the_site(staff: User) -> None:
     # The date it went out and how many went are two columns, two names.
     listing = client.get("/admin/newsletter/issue/").content.decode()
     assert ">Enviado</a>" in listing and ">Correos enviados</a>" in listing
-    for issue, offered in ((draft, False), (sent, True)):
+    for issue in (draft, sent):
         page = client.get(f"/admin/newsletter/issue/{issue.pk}/change/").content.decode()
-        assert ("viewsitelink" in page) is offered, issue.status
-    assert client.get(f"/newsletter/{sent.pk}/").status_code == 200
+        assert "viewsitelink" in page, issue.status
+    preview = "Vista previa: este número aún no se ha enviado"
+    assert preview in client.get(f"/newsletter/{draft.pk}/").content.decode()
+    assert preview not in client.get(f"/newsletter/{sent.pk}/").content.decode()
 
 
 def test_the_admin_names_the_built_in_programmes_in_the_staff_member_s_language(

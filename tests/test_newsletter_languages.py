@@ -2,6 +2,7 @@
 their language through the real sending path to a local SMTP server, English readers get the
 Spanish one when there is no English version, and staff write, preview and test both."""
 
+import re
 from email.message import EmailMessage
 from typing import Any
 
@@ -102,6 +103,16 @@ def test_staff_write_preview_and_test_both_versions(
     assert {str(message["To"]) for message in smtp.messages} == {staff.email}
     confirm = admin.get(f"/admin/newsletter/issue/{issue.pk}/send/").content.decode()
     assert "reads English" not in confirm
+
+    # The copy's "Read it on the web" shows the team the issue before it goes out.
+    plain = smtp.messages[0].get_body(preferencelist=("plain",))
+    assert plain is not None
+    text = plain.get_content()
+    link = re.search(r"https?://\S+?(/newsletter/\d+/)", text)
+    assert link and link.group(1) == f"/newsletter/{issue.pk}/"
+    web = admin.get(link.group(1), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Preview: this issue has not been sent yet" in web
+    assert "Hello <strong>everyone</strong>" in web
 
 
 def test_the_send_page_says_when_english_readers_will_get_spanish(staff: User) -> None:

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from newsletter.models import Issue, Subscriber
-from tests.factories import IssueFactory, SubscriberFactory, UserFactory
+from tests.factories import IssueFactory, SubscriberFactory, UserFactory, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +185,10 @@ def test_the_page_lists_sent_issues_only(
     assert response.status_code == 200
     assert [issue.pk for issue in response.context["issues"]] == [issue.pk for issue in sent]
     assert b"Secret draft" not in response.content
-    assert client.get(f"/newsletter/{draft.pk}/").status_code == 404
+    # A draft's page is a preview for the team: a visitor is asked to log in, a member
+    # finds nothing.
+    assert client.get(f"/newsletter/{draft.pk}/")["Location"].startswith("/accounts/login/")
+    assert client_for(UserFactory.create()).get(f"/newsletter/{draft.pk}/").status_code == 404
     page = client.get(f"/newsletter/{sent[0].pk}/")
     assert page.status_code == 200
     assert b"<strong>everyone</strong>" in page.content
