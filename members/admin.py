@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin_actions import action_confirmed
 from members import services
 from members.models import Acquaintance, Block, Interest, Language, Profile, User
 
@@ -137,7 +138,18 @@ class UserAdmin(BaseUserAdmin):
         return str(_("%(total)s, %(open)s open") % counts)
 
     @admin.action(description=_("Suspend (deactivate) the accounts"), permissions=["change"])
-    def suspend(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def suspend(self, request: HttpRequest, queryset: QuerySet[User]) -> TemplateResponse | None:
+        asked = action_confirmed(
+            self,
+            request,
+            queryset,
+            consequence=_(
+                "Their accounts are deactivated: they are logged out everywhere, leave every "
+                "room and cannot log in until the suspension is lifted."
+            ),
+        )
+        if asked is not None:
+            return asked
         staff = request.user
         assert isinstance(staff, User)
         done = 0
@@ -154,6 +166,7 @@ class UserAdmin(BaseUserAdmin):
             % {"count": done},
             messages.SUCCESS,
         )
+        return None
 
     @admin.action(description=_("Lift the suspension"), permissions=["change"])
     def reinstate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -12,6 +12,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from core.admin_actions import LISTED
 from events.feeds import calendar_feed_rotate
 from matching.models import GroupMember, Participation
 from members.models import User
@@ -159,10 +160,19 @@ def test_staff_resuming_does_not_opt_back_in_a_member_who_left(staff: User) -> N
 
 
 def test_suspend_and_reinstate_from_the_member_list(staff: User) -> None:
-    member = UserFactory.create()
+    member = UserFactory.create(display_name="Marta <b>Mora</b>")
     client = client_for(staff)
+    chosen = {"action": "suspend", "_selected_action": [member.pk]}
 
-    client.post("/admin/members/user/", {"action": "suspend", "_selected_action": [member.pk]})
+    # A page asks first, naming whom, and nothing happens until the staff member says yes.
+    asked = client.post("/admin/members/user/", chosen).content.decode()
+    assert "<h1>Suspend (deactivate) the accounts</h1>" in asked
+    assert "Marta &lt;b&gt;Mora&lt;/b&gt;" in asked
+    assert 'value="Yes, go ahead"' in asked and 'name="confirm" value="yes"' in asked
+    member.refresh_from_db()
+    assert member.is_active
+
+    client.post("/admin/members/user/", {**chosen, "confirm": "yes"})
     member.refresh_from_db()
     assert not member.is_active and member.suspended_by == staff
 
@@ -195,11 +205,36 @@ def test_resending_an_intro_sends_it_again(
     assert GroupMember.objects.filter(intro_sent_at__isnull=True).count() == 1  # the other seat
 
 
+def test_an_action_on_all_the_filtered_rows_asks_first_and_keeps_to_the_filter(
+    staff: User,
+) -> None:
+    """With "select all" over a search, the page counts what the search found, lists the
+    first ones, and its yes acts on those rows alone."""
+    found = [UserFactory.create(email=f"flood{n}@spam.example") for n in range(LISTED + 2)]
+    other = UserFactory.create(email="ana@example.com")
+    client = client_for(staff)
+    everything = {
+        "action": "suspend",
+        "_selected_action": [found[0].pk],
+        "select_across": "1",
+    }
+
+    asked = client.post("/admin/members/user/?q=spam.example", everything).content.decode()
+    assert f"{LISTED + 2} selected:" in asked and "and 2 more" in asked
+    assert 'name="select_across" value="1"' in asked
+
+    client.post("/admin/members/user/?q=spam.example", {**everything, "confirm": "yes"})
+    assert not User.objects.filter(email__endswith="@spam.example", is_active=True).exists()
+    other.refresh_from_db()
+    assert other.is_active
+
+
 def test_close_a_room_from_the_admin(staff: User) -> None:
     room = RoomFactory.create()
 
     client_for(staff).post(
-        "/admin/rooms/room/", {"action": "close_rooms", "_selected_action": [room.pk]}
+        "/admin/rooms/room/",
+        {"action": "close_rooms", "_selected_action": [room.pk], "confirm": "yes"},
     )
 
     room.refresh_from_db()

@@ -257,7 +257,7 @@ def test_staff_cancelling_blocks_withdraw_every_booked_calendar_entry_once(
     with time_machine.travel(BEFORE, tick=False), django_capture_on_commit_callbacks(execute=True):
         response = client_for(staff).post(
             "/admin/focus/focusblock/",
-            {"action": "cancel_blocks", "_selected_action": [block.pk]},
+            {"action": "cancel_blocks", "_selected_action": [block.pk], "confirm": "yes"},
             follow=True,
         )
         assert "1 block cancelled: its members are told." in response.content.decode()

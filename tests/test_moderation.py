@@ -181,7 +181,7 @@ def test_the_report_admin_runs_the_same_steps(staff: User, mallory: User) -> Non
 
     response = client_for(staff).post(
         "/admin/moderation/report/",
-        {"action": "suspend", "_selected_action": [r.pk for r in reports]},
+        {"action": "suspend", "_selected_action": [r.pk for r in reports], "confirm": "yes"},
         follow=True,
     )
 

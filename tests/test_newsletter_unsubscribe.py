@@ -266,7 +266,7 @@ def test_staff_mark_subscribers_undeliverable(staff_client: Client) -> None:
     subscriber = SubscriberFactory.create()
     staff_client.post(
         "/admin/newsletter/subscriber/",
-        {"action": "mark_undeliverable", "_selected_action": [subscriber.pk]},
+        {"action": "mark_undeliverable", "_selected_action": [subscriber.pk], "confirm": "yes"},
     )
     subscriber.refresh_from_db()
     assert (subscriber.status, subscriber.undeliverable_reason) == ("undeliverable", "manual")

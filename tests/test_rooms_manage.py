@@ -531,7 +531,7 @@ def test_staff_close_rooms_from_the_admin_but_not_the_cafeteria(alice: User, sta
 
     response = client_for(staff).post(
         "/admin/rooms/room/",
-        {"action": "close_rooms", "_selected_action": [room.pk, cafeteria.pk]},
+        {"action": "close_rooms", "_selected_action": [room.pk, cafeteria.pk], "confirm": "yes"},
         follow=True,
     )
 

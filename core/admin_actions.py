@@ -1,0 +1,49 @@
+"""A page that asks before an admin action that members feel (a suspension, a warning, a
+cancelled block): the changelist's actions otherwise run at the first click on "Go", and a
+wrong tick in a long list would reach people who did nothing."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.functional import Promise
+
+# The page names the first few; the count says how many in all.
+LISTED = 20
+
+
+def action_confirmed(
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    consequence: str | Promise,
+) -> TemplateResponse | None:
+    """None once the staff member said yes on the page; until then, the page for the action
+    to return. The page posts the same action and selection back to the same address (its
+    filters included), with "confirm"."""
+    if request.POST.get("confirm") == "yes":
+        return None
+    name = request.POST.get("action", "")
+    action = modeladmin.get_action(name)
+    count = queryset.count()
+    return TemplateResponse(
+        request,
+        "admin/action_confirm.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": action[2] if action else "",
+            "consequence": consequence,
+            "opts": modeladmin.model._meta,
+            "listed": list(queryset[:LISTED]),
+            "count": count,
+            "more": max(0, count - LISTED),
+            "action": name,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
