@@ -498,9 +498,10 @@ def coffee_conversation_open(
     introduced. Idempotent (`direct_key`, `origin`)."""
     with transaction.atomic():
         if len(user_ids) == 2:
-            low, high = sorted(user_ids)
+            first, second = user_ids
             conversation, created = Conversation.objects.get_or_create(
-                direct_key=f"{low}:{high}", defaults={"kind": Conversation.Kind.DIRECT}
+                direct_key=direct_key(first_id=first, second_id=second),
+                defaults={"kind": Conversation.Kind.DIRECT},
             )
         else:
             with translation.override(settings.LANGUAGE_CODE):
