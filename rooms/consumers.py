@@ -15,7 +15,7 @@ from members.models import User
 from members.services import blocked_user_ids
 from rooms import broadcast, presence
 from rooms.models import CAFETERIA_SLUG, Room, RoomParticipation
-from rooms.selectors import history_on_arrival
+from rooms.selectors import history_on_arrival, muted_here
 from rooms.services import room_admits, room_entered
 from rooms.sockets.base import (
     CLOSE_FORBIDDEN,
@@ -81,6 +81,7 @@ def _enter_now(
             "status": row.status,
             "staff": user.is_staff,
             "muted_until": muted.isoformat() if muted else None,
+            **({"muted_here": muted_here(room=room)} if user.is_staff else {}),
         },
         "history": [broadcast.message_data(m, blocked) for m in reversed(latest)],
     }

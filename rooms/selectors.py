@@ -1,6 +1,7 @@
 """Reads about rooms that need more than one filter: who may read, and chat history."""
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -85,6 +86,14 @@ def history_on_arrival(*, room: Room, hidden: set[int], limit: int) -> list[Mess
         messages.select_related("author__profile", "deleted_by", "reply_to__author")
     )
     return list(messages.order_by("-id")[: max(1, min(limit, HISTORY_MAX))])
+
+
+def muted_here(*, room: Room) -> list[dict[str, Any]]:
+    """Who is muted in `room` now, as staff's pages show it on their tools:
+    [{"id", "until"}], the soonest to end first."""
+    muted = RoomParticipation.objects.filter(room=room, muted_until__gt=timezone.now())
+    rows = muted.order_by("muted_until").values_list("user_id", "muted_until")
+    return [{"id": user_id, "until": until.isoformat()} for user_id, until in rows if until]
 
 
 def questions_asked(*, room: Room, hidden: set[int] | frozenset[int], limit: int) -> list[Message]:

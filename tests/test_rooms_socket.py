@@ -546,14 +546,31 @@ async def test_staff_delete_anyones_message_mute_and_remove_over_the_socket() ->
 
     await staff.send_json_to({"type": "member.mute", "user_id": bob_user.pk, "minutes": 15})
     done = await next_of(staff, "moderation.done")
-    assert done == {"type": "moderation.done", "action": "mute", "user_id": bob_user.pk}
     muted = await next_of(bob, "you.muted")
     assert muted["until"]
+    assert done == {
+        "type": "moderation.done",
+        "action": "mute",
+        "user_id": bob_user.pk,
+        "until": muted["until"],
+    }
+    # Staff arriving now learn who is muted here (their tools offer "Unmute"); members don't.
+    other_staff, other_hello = await join(place, (await member_with_session(is_staff=True))[1])
+    assert other_hello["you"]["muted_here"] == [{"id": bob_user.pk, "until": muted["until"]}]
+    member, member_hello = await join(place, (await member_with_session())[1])
+    assert "muted_here" not in member_hello["you"]
+    await other_staff.disconnect()
+    await member.disconnect()
     await bob.send_json_to(send("Still here"))
     assert (await next_of(bob, "error"))["code"] == "muted"
     await staff.send_json_to({"type": "member.mute", "user_id": bob_user.pk, "minutes": 0})
     assert (await next_of(bob, "you.muted"))["until"] is None
-    assert (await next_of(staff, "moderation.done"))["action"] == "unmute"
+    assert (await next_of(staff, "moderation.done")) == {
+        "type": "moderation.done",
+        "action": "unmute",
+        "user_id": bob_user.pk,
+        "until": None,
+    }
     await bob.send_json_to(send("Sorry"))
     await next_of(bob, "chat.ack")
 

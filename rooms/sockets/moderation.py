@@ -54,7 +54,14 @@ class ModerationFrames(MemberSocket):
             room_id=self.room.pk, user_id=user_id, until=until.isoformat() if until else None
         )
         action = "mute" if minutes else "unmute"
-        await self.send_json({"type": "moderation.done", "action": action, "user_id": user_id})
+        await self.send_json(
+            {
+                "type": "moderation.done",
+                "action": action,
+                "user_id": user_id,
+                "until": until.isoformat() if until else None,
+            }
+        )
 
     async def on_member_remove(self, content: dict[str, Any]) -> None:
         assert self.room is not None

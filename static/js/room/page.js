@@ -8,7 +8,7 @@ import {
 } from "./chat.js";
 import { setTime } from "./dom.js";
 import { live, root, say, socket } from "./live.js";
-import { moderationHandlers } from "./moderation.js";
+import { moderationHandlers, mutedHere } from "./moderation.js";
 import { presenceConnected, presenceEnded, replacePresence, setUpPresence, updatePresence } from "./presence.js";
 import { KICK_CODES } from "./socket.js";
 
@@ -41,6 +41,7 @@ export function startRoomPage(part) {
       say(gettext("Connected."));
       live.me.id = frame.you.id;
       live.me.staff = Boolean(frame.you.staff);
+      if (live.me.staff) mutedHere(frame.you.muted_here);
       presenceConnected(frame.you.status);
       setMuted(frame.you.muted_until);
       replacePresence(frame.presence);
