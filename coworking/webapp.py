@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -98,6 +99,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         {
             "version": assets_version(),
             "offline_url": reverse("offline"),
+            "languages": [code for code, _name in settings.LANGUAGES],
+            "default_language": settings.LANGUAGE_CODE,
             "static_url": settings.STATIC_URL,
             "hashed": bool(getattr(staticfiles_storage, "hashed_files", None)),
             "assets": [static(name) for name in OFFLINE_ASSETS],
@@ -110,4 +113,10 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def offline(request: HttpRequest) -> HttpResponse:
-    return render(request, "webapp/offline.html")
+    """The page the worker shows without network, kept once per language (`?lang=`): it
+    shows the copy in the language of the last page the member saw."""
+    language = request.GET.get("lang", "")
+    if language not in dict(settings.LANGUAGES):
+        return render(request, "webapp/offline.html")
+    with translation.override(language):
+        return render(request, "webapp/offline.html")

@@ -50,10 +50,14 @@ def test_every_page_links_the_manifest_and_names_the_worker(alice: User) -> None
 
 
 def _precached(worker: str) -> list[str]:
+    """The offline page's copies, one per language, then the static files."""
     offline = re.search(r'const OFFLINE_URL = "([^"]+)";', worker)
-    assets = re.search(r"const PRECACHE = \[OFFLINE_URL,(.*?)\];", worker)
-    assert offline and assets
-    return [offline.group(1), *re.findall(r'"([^"]+)"', assets.group(1))]
+    languages = re.search(r"const LANGUAGES = \[(.*?)\];", worker)
+    assets = re.search(r"const PRECACHE = \[\.\.\.LANGUAGES\.map\(offlineCopy\),(.*?)\];", worker)
+    assert offline and languages and assets
+    codes = re.findall(r'"(\w+)"', languages.group(1))
+    copies = [f"{offline.group(1)}?lang={code}" for code in codes]
+    return [*copies, *re.findall(r'"([^"]+)"', assets.group(1))]
 
 
 @pytest.mark.django_db
@@ -66,9 +70,12 @@ def test_the_worker_keeps_the_offline_page_and_what_it_shows(alice: User) -> Non
     # The tests' static files keep their names (as in development): network first.
     assert "const HASHED = false;" in worker
     precached = _precached(worker)
-    assert precached[0] == "/offline/"
-    assert client_for(alice).get(precached[0]).status_code == 200
-    for url in precached[1:]:  # static files, which the ASGI server serves
+    # The offline page in each language, whatever the language of the page that fetched it.
+    assert precached[:2] == ["/offline/?lang=es", "/offline/?lang=en"]
+    for url, heading in zip(precached[:2], ["No tienes conexión", "You are offline"], strict=True):
+        page = client_for(alice).get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+        assert f"<h1>{heading}</h1>" in page, url
+    for url in precached[2:]:  # static files, which the ASGI server serves
         assert finders.find(url.removeprefix("/static/")), url
     # The same worker, byte for byte, on the next look (and in every web process).
     assert Client().get("/service-worker.js").content == response.content

@@ -7,14 +7,30 @@ const CACHE = `coworking-${VERSION}`;
 const OFFLINE_URL = "{{ offline_url|escapejs }}";
 const STATIC_URL = "{{ static_url|escapejs }}";
 const HASHED = {{ hashed|yesno:"true,false" }};
-const PRECACHE = [OFFLINE_URL,{% for asset in assets %} "{{ asset|escapejs }}",{% endfor %}];
+// The offline page in each of the site's languages, shown in the language of the last page
+// served (its Content-Language, remembered in the cache under LANGUAGE_KEY).
+const LANGUAGES = [{% for code in languages %}"{{ code|escapejs }}", {% endfor %}];
+const DEFAULT_LANGUAGE = "{{ default_language|escapejs }}";
+const LANGUAGE_KEY = `${OFFLINE_URL}?language-seen`;
+const offlineCopy = (language) => `${OFFLINE_URL}?lang=${language}`;
+const PRECACHE = [...LANGUAGES.map(offlineCopy),{% for asset in assets %} "{{ asset|escapejs }}",{% endfor %}];
+let languageSeen = null;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      // In the member's language (its cookie goes along); the page shows nobody's data.
-      .then((cache) => cache.addAll(PRECACHE))
+      // The member's language until a page says otherwise: the one the site answers this
+      // request in (its cookie goes along).
+      .then((cache) =>
+        Promise.all([
+          cache.addAll(PRECACHE),
+          fetch(OFFLINE_URL).then((response) => {
+            const language = response.headers.get("Content-Language");
+            if (LANGUAGES.includes(language)) return cache.put(LANGUAGE_KEY, new Response(language));
+          }),
+        ]),
+      )
       .then(() => self.skipWaiting()),
   );
 });
@@ -36,13 +52,35 @@ self.addEventListener("fetch", (event) => {
   if (request.mode === "navigate") {
     // Pages always come from the network (they are live and personal); the offline page
     // stands in when there is none.
-    event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL, { ignoreVary: true })));
+    event.respondWith(
+      fetch(request).then(
+        (response) => {
+          rememberLanguage(event, response);
+          return response;
+        },
+        () => offlinePage(),
+      ),
+    );
     return;
   }
   if (url.pathname.startsWith(STATIC_URL)) {
     event.respondWith(caches.open(CACHE).then((cache) => (HASHED ? cacheFirst : networkFirst)(cache, request)));
   }
 });
+
+function rememberLanguage(event, response) {
+  const language = response.headers.get("Content-Language");
+  if (!LANGUAGES.includes(language) || language === languageSeen) return;
+  languageSeen = language;
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.put(LANGUAGE_KEY, new Response(language))));
+}
+
+function offlinePage() {
+  return caches
+    .match(LANGUAGE_KEY)
+    .then((hit) => (hit ? hit.text() : DEFAULT_LANGUAGE))
+    .then((language) => caches.match(offlineCopy(LANGUAGES.includes(language) ? language : DEFAULT_LANGUAGE), { ignoreVary: true }));
+}
 
 // Collected static files carry their content's hash in their names: a cached copy is never
 // stale. From this version's cache, else the network, kept for next time.

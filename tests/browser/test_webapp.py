@@ -53,6 +53,14 @@ def test_the_app_is_installable_and_shows_the_offline_page_without_network(
     page.get_by_role("link", name="Try again").click()
     expect(page).to_have_url(f"{asgi_server}/members/")
     expect(page.get_by_role("heading", level=1)).not_to_have_text("You are offline")
+    # The member switches to Spanish: without network, the offline page speaks Spanish too.
+    page.context.add_cookies([{"name": "django_language", "value": "es", "url": asgi_server}])
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.context.set_offline(True)
+    page.goto("/events/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("No tienes conexión")
+    page.context.set_offline(False)
     # The failed navigation is logged by the browser as a network error; nothing else.
     unexpected = [
         line for line in page_problems.console_errors if "ERR_INTERNET_DISCONNECTED" not in line
