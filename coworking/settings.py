@@ -417,6 +417,9 @@ ACCOUNT_RATE_LIMITS = {
     # Push notifications (notifications/views.py): a device now and then; a test, not a spam.
     "push_subscribe": "10/m/user,50/d/user",
     "push_test": "3/m/user,30/d/user",
+    # Each of these emails other members: a few changes of mind, never a stream of emails.
+    "meeting_propose": "10/h/user,30/d/user",
+    "event_edit": "30/h/user",
 }
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_CHANGE_EMAIL = True

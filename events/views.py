@@ -1,3 +1,4 @@
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -249,6 +250,10 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = EventForm(request.POST)
     else:
         form = EventForm(initial=EventForm.initial_for(event))
+    if form.is_bound and form.is_valid() and not ratelimit.consume(request, action="event_edit"):
+        form.add_error(
+            None, _("You have changed this event many times. Wait a while and try again.")
+        )
     if form.is_bound and form.is_valid():
         try:
             event_update(event=event, by=user, room=event.room, **form.event_fields())

@@ -12,13 +12,13 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching.models import GroupMember, Meeting, MeetingNotice
 from members.hours import working_span
-from members.models import User
+from members.models import Block, User
 
 SLOT = timedelta(minutes=Meeting.MINUTES)
 # Suggestions: from LEAD ahead (time to read the email) to HORIZON ahead, at most MAX_SLOTS,
@@ -137,6 +137,19 @@ def _members(meeting: Meeting) -> list[User]:
     ]
 
 
+def _refuse_across_a_block(seat: GroupMember) -> None:
+    """A block between the seat's member and another of the group, made after the round
+    paired them, ends the arranging: no new time or acceptance reaches the other (dropping
+    a time stays possible)."""
+    others = GroupMember.objects.filter(group_id=seat.group_id).exclude(user_id=seat.user_id)
+    ids = others.values("user_id")
+    if Block.objects.filter(
+        Q(blocker_id=seat.user_id, blocked_id__in=ids)
+        | Q(blocked_id=seat.user_id, blocker_id__in=ids)
+    ).exists():
+        raise MeetingRefused(_("This meeting can no longer be arranged."))
+
+
 def _locked(seat: GroupMember) -> Meeting:
     meeting, _created = Meeting.objects.get_or_create(group_id=seat.group_id)
     return Meeting.objects.select_for_update().select_related("group").get(pk=meeting.pk)
@@ -185,6 +198,7 @@ def meeting_propose(
         raise MeetingRefused(_("Choose a time that has not started yet."))
     if starts_at > now + LATEST_OWN:
         raise MeetingRefused(_("Choose a time in the next two months."))
+    _refuse_across_a_block(seat)
     with transaction.atomic():
         meeting = _locked(seat)
         if meeting.starts_at == starts_at and (
@@ -223,6 +237,7 @@ def meeting_accept(
     """Another member accepts the proposed `starts_at`: the meeting is on, and everyone
     gets the calendar invitation. Accepting a time no longer proposed is refused."""
     now = now or timezone.now()
+    _refuse_across_a_block(seat)
     with transaction.atomic():
         meeting = _locked(seat)
         if meeting.starts_at != starts_at:

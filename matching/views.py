@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -318,6 +319,9 @@ def meeting_propose(request: HttpRequest, group_id: int) -> HttpResponse:
     form = MeetingTimeForm(request.POST, zone=user.time_zone)
     if not form.is_valid():
         return _meeting_page(request, seat, form=form, status=400)
+    if not ratelimit.consume(request, action="meeting_propose"):
+        error = _("You have proposed many times. Wait a while and try again.")
+        return _meeting_page(request, seat, form=form, error=error, status=429)
     try:
         meetings.meeting_propose(seat=seat, starts_at=form.cleaned_data["starts_at"])
     except meetings.MeetingRefused as refused:

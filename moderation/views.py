@@ -16,6 +16,7 @@ from conversations.selectors import conversation_for
 from core.access import staff_required
 from members.models import User
 from members.selectors import is_blocked_between, members_reachable
+from members.services import blocked_user_ids
 from moderation import services
 from moderation.forms import ModerationForm, ReportForm, ReportsFilterForm
 from moderation.models import Report
@@ -117,8 +118,9 @@ def report_message(request: HttpRequest, slug: str, message_id: int) -> HttpResp
     room = get_object_or_404(Room, slug=slug)
     if not room_can_read(room=room, user=user):
         raise PermissionDenied
+    # Messages by anyone on either side of a block are not shown to the member anywhere.
     message = get_object_or_404(
-        Message.objects.select_related("author"),
+        Message.objects.select_related("author").exclude(author__in=blocked_user_ids(user=user)),
         pk=message_id,
         room=room,
         deleted_at__isnull=True,
@@ -146,8 +148,9 @@ def report_private_message(
     reaches anyone outside it."""
     user: User = request.user  # type: ignore[assignment]
     conversation, _others = conversation_for(user=user, conversation_id=conversation_id)
+    hidden = blocked_user_ids(user=user) | {user.pk}
     message = get_object_or_404(
-        PrivateMessage.objects.select_related("author").exclude(author=user),
+        PrivateMessage.objects.select_related("author").exclude(author__in=hidden),
         pk=message_id,
         conversation=conversation,
         deleted_at__isnull=True,

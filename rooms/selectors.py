@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from members.models import Block, User
 from rooms.models import Message, Reaction, Room, RoomParticipation
-from rooms.services import RoomAccessDenied, room_can_enter
+from rooms.services import RoomAccessDenied, room_admits
 
 HISTORY_MAX = 100
 CONVERSATION_MAX = 500
@@ -26,7 +26,9 @@ CONVERSATION_MAX = 500
 
 def room_can_read(*, room: Room, user: User) -> bool:
     """History is readable to those who may enter and, once a room is closed, to everyone
-    who was in it. Removed members read no more; staff read everything."""
+    who was in it. Removed members read no more; staff read everything. While the room is
+    open, having been in it is not enough: a member no longer invited to a private room (or
+    blocked by whoever opened it, or who gave back their focus seat) reads no more."""
     if not (user.is_active and user.deleted_at is None):
         return False
     if user.is_staff:
@@ -34,9 +36,9 @@ def room_can_read(*, room: Room, user: User) -> bool:
     participation = RoomParticipation.objects.filter(room=room, user=user).first()
     if participation and participation.removed_at:
         return False
-    if participation and participation.first_seen_at:
-        return True
-    return room_can_enter(room=room, user=user)
+    if room.is_open:
+        return room_admits(room=room, user=user, participation=participation)
+    return bool(participation and participation.first_seen_at)
 
 
 def history(

@@ -503,6 +503,17 @@ def test_the_unread_total_counts_others_messages_after_each_read_mark_in_every_c
 # Reports ---------------------------------------------------------------------------------
 
 
+def test_a_group_message_by_someone_on_the_other_side_of_a_block_is_not_reported() -> None:
+    """The group hides their messages from each other; its report page does too."""
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cano")
+    group = group_create(creator=ana, members=[beto, carla], title="Diseño")
+    said, _ = message_post(conversation=group, author=beto, text="Hola", client_id=uuid.uuid4())
+    url = f"/messages/{group.pk}/{said.pk}/report/"
+    assert signed_in(carla).get(url).status_code == 200
+    BlockFactory.create(blocker=beto, blocked=carla)
+    assert signed_in(carla).get(url).status_code == 404
+
+
 def test_a_reported_message_is_the_only_one_staff_read_and_they_can_remove_it() -> None:
     ana, beto = member("Ana Arias"), member("Beto Blanco")
     eve = member("Eve Extraña")

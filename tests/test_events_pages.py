@@ -694,6 +694,31 @@ def test_the_host_changes_an_event_but_not_below_its_attendance(
     assert event.title == "Renamed"
 
 
+def test_edits_beyond_the_rate_limit_wait_and_keep_what_was_typed(
+    client: Client, alice: User, settings: Any
+) -> None:
+    """Each edit emails everyone who answered: a host cannot turn that into a stream."""
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "event_edit": "1/h/user"}
+    event = EventFactory.create(host=alice, time_zone="Europe/Madrid")
+    url = f"/events/{event.pk}/edit/"
+    logged_in(client, alice)
+    data = {
+        "title": "Once",
+        "description": "",
+        "starts_at": "2030-05-05T10:00",
+        "ends_at": "2030-05-05T11:00",
+        "time_zone": "Europe/Madrid",
+        "capacity": "",
+    }
+    assert post(client, url, data).status_code == 302
+    response = post(client, url, {**data, "title": "Twice"})
+    assert response.status_code == 400
+    assert "You have changed this event many times." in response.content.decode()
+    assert 'value="Twice"' in response.content.decode()
+    event.refresh_from_db()
+    assert event.title == "Once"
+
+
 # The dashboard ------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from matching import links, meetings, services, tasks
 from matching.models import GroupMember, Meeting, MeetingNotice
 from members.models import User
 from tests.conftest import SmtpSink
-from tests.factories import UserFactory, onboarded_member
+from tests.factories import BlockFactory, UserFactory, onboarded_member
 from tests.test_matching_rounds import community, participant
 
 pytestmark = pytest.mark.django_db
@@ -318,3 +318,35 @@ def test_staff_see_per_round_how_many_agreed_on_a_time_and_how_soon() -> None:
 
     assert '<td class="field-agreed">1</td>' in page
     assert '<td class="field-time_to_agree">30 hours</td>' in page
+
+
+def test_after_a_block_no_new_time_reaches_the_other_and_proposals_are_rate_limited(
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    luis, ana = pair()
+    client = Client()
+    client.force_login(luis.user)
+    propose = f"/pairs/meeting/{luis.group_id}/propose/"
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "meeting_propose": "2/h/user"}
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        for hour in ("10:00", "11:00"):
+            assert client.post(propose, {"day": "2027-03-29", "time": hour}).status_code == 302
+        # A third change of mind within the hour waits, and says so.
+        response = client.post(propose, {"day": "2027-03-29", "time": "12:00"})
+        assert response.status_code == 429
+        assert "Has propuesto muchas veces." in response.content.decode()
+        settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "meeting_propose": ""}
+
+        # Ana blocks Luis after the round paired them: his new times no longer reach her,
+        # and her accepting his last one is refused too.
+        BlockFactory.create(blocker=ana.user, blocked=luis.user)
+        notices = MeetingNotice.objects.count()
+        response = client.post(propose, {"day": "2027-03-30", "time": "10:00"})
+        assert response.status_code == 409
+        assert "Este café ya no se puede organizar." in response.content.decode()
+        proposed = datetime(2027, 3, 29, 11, tzinfo=MEXICO)
+        assert Meeting.objects.get(group=luis.group).starts_at == proposed
+        with pytest.raises(meetings.MeetingRefused):
+            meetings.meeting_accept(seat=ana, starts_at=proposed)
+        assert MeetingNotice.objects.count() == notices
+        assert Meeting.objects.get(group=luis.group).accepted_at is None

@@ -6,11 +6,22 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from members.models import User
 from moderation.models import Report
 from moderation.tasks import report_warning_send
-from tests.factories import MessageFactory, ReportFactory, UserFactory, client_for
+from rooms.models import RoomParticipation
+from rooms.selectors import history
+from rooms.services import RoomAccessDenied
+from tests.factories import (
+    BlockFactory,
+    MessageFactory,
+    ReportFactory,
+    RoomFactory,
+    UserFactory,
+    client_for,
+)
 
 
 @pytest.fixture
@@ -233,3 +244,31 @@ def test_nobody_reports_their_own_a_deleted_or_an_unreadable_message(mallory: Us
     assert (
         client_for(ana).get(f"/rooms/{own.room.slug}/messages/{gone.pk}/report/").status_code == 404
     )
+
+
+def test_having_been_in_an_open_room_is_not_enough_to_read_it_nor_is_a_blocker_s_message(
+    mallory: User,
+) -> None:
+    """An open private room reads as it admits: uninvited since, a member no longer reads
+    (nor reports) what is written there; its history stays theirs once it is closed. A
+    message by someone on the other side of a block is not found either."""
+    ana = UserFactory.create()
+    room = RoomFactory.create(private=True, created_by=mallory)
+    room.invitees.add(ana)
+    RoomParticipation.objects.create(room=room, user=ana, first_seen_at=timezone.now())
+    later = MessageFactory.create(room=room, author=mallory, text="Written after she left")
+    url = f"/rooms/{room.slug}/messages/{later.pk}/report/"
+    assert client_for(ana).get(url).status_code == 200
+
+    room.invitees.remove(ana)
+    assert client_for(ana).get(url).status_code == 403
+    with pytest.raises(RoomAccessDenied):
+        history(room=room, viewer=ana)
+    room.close()
+    assert [message.text for message in history(room=room, viewer=ana)] == [later.text]
+
+    public = MessageFactory.create(author=mallory, text="Spam")
+    path = f"/rooms/{public.room.slug}/messages/{public.pk}/report/"
+    assert client_for(ana).get(path).status_code == 200
+    BlockFactory.create(blocker=mallory, blocked=ana)
+    assert client_for(ana).get(path).status_code == 404
