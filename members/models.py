@@ -110,23 +110,21 @@ class User(AbstractUser):
 
     @property
     def name(self) -> str:
-        return self.name_of(
-            self.display_name, self.first_name, self.last_name, self.email, self.deleted_at
-        )
+        return self.name_of(self.display_name, self.first_name, self.last_name, self.deleted_at)
 
     @staticmethod
     def name_of(
         display_name: str,
         first_name: str,
         last_name: str,
-        email: str,
         deleted_at: datetime | None = None,
     ) -> str:
         """`name` from the columns it is made of, for lists that read those columns rather
-        than whole rows."""
+        than whole rows. Before onboarding asks for a name, a member is "New member" to
+        everyone: part of their email address would tell others how to reach them."""
         if deleted_at:
             return str(_("Former member"))
-        return display_name or f"{first_name} {last_name}".strip() or email.split("@")[0]
+        return display_name or f"{first_name} {last_name}".strip() or str(_("New member"))
 
     @property
     def profile_onboarded(self) -> bool:

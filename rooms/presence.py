@@ -309,17 +309,16 @@ ENTRY_COLUMNS = (
     "user__display_name",
     "user__first_name",
     "user__last_name",
-    "user__email",
     "user__deleted_at",
 )
-EntryRow = tuple[int, str, datetime, int | None, str, str, str, str, datetime | None]
+EntryRow = tuple[int, str, datetime, int | None, str, str, str, datetime | None]
 
 
 def _entry(row: EntryRow, *, table: int | None) -> dict[str, Any]:
-    user_id, status, since, _own_table, display_name, first, last, email, deleted_at = row
+    user_id, status, since, _own_table, display_name, first, last, deleted_at = row
     return {
         "id": user_id,
-        "name": User.name_of(display_name, first, last, email, deleted_at),
+        "name": User.name_of(display_name, first, last, deleted_at),
         "status": status,
         "since": since.isoformat(),
         "table": table,
@@ -564,7 +563,6 @@ def present_glances(
             "user__display_name",
             "user__first_name",
             "user__last_name",
-            "user__email",
         )
     )
     # One entry per member, however many tabs they have open.
