@@ -2,6 +2,8 @@
 cancelled block): the changelist's actions otherwise run at the first click on "Go", and a
 wrong tick in a long list would reach people who did nothing."""
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -47,3 +49,25 @@ def action_confirmed(
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         },
     )
+
+
+Action = Callable[[Any, HttpRequest, QuerySet[Any]], Any]
+
+
+def confirm_first(consequence: str | Promise) -> Callable[[Action], Action]:
+    """An admin action's decorator (under `@admin.action`): the action runs once the staff
+    member said yes on the page that says `consequence` (`action_confirmed`)."""
+
+    def decorate(action: Action) -> Action:
+        @functools.wraps(action)
+        def asking_first(
+            modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+        ) -> Any:
+            asked = action_confirmed(modeladmin, request, queryset, consequence=consequence)
+            if asked is not None:
+                return asked
+            return action(modeladmin, request, queryset)
+
+        return asking_first
+
+    return decorate

@@ -6,12 +6,11 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin_actions import action_confirmed
+from core.admin_actions import confirm_first
 from focus.models import FocusBlock, FocusMember, FocusSeries, Seat
 from focus.series import (
     series_apply,
@@ -83,20 +82,13 @@ class FocusBlockAdmin(admin.ModelAdmin):
             seats_calendar_queue(obj.seats.filter(cancelled_at__isnull=True))
 
     @admin.action(description=_("Cancel the selected blocks"), permissions=["change"])
-    def cancel_blocks(
-        self, request: HttpRequest, queryset: QuerySet[FocusBlock]
-    ) -> TemplateResponse | None:
-        asked = action_confirmed(
-            self,
-            request,
-            queryset,
-            consequence=_(
-                "The blocks are cancelled for everyone with a seat, and each of them gets the "
-                "cancellation for their calendar."
-            ),
+    @confirm_first(
+        _(
+            "The blocks are cancelled for everyone with a seat, and each of them gets the "
+            "cancellation for their calendar."
         )
-        if asked is not None:
-            return asked
+    )
+    def cancel_blocks(self, request: HttpRequest, queryset: QuerySet[FocusBlock]) -> None:
         # Each member with a seat gets a cancellation for their calendar (focus/tasks.py).
         now = timezone.now()
         count = sum(block_cancel(block=block, now=now) for block in queryset)
@@ -110,7 +102,6 @@ class FocusBlockAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
-        return None
 
 
 class FocusSeriesForm(forms.ModelForm):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin_actions import action_confirmed
+from core.admin_actions import confirm_first
 from members import services
 from members.models import Acquaintance, Block, Interest, Language, Profile, User
 
@@ -138,18 +138,13 @@ class UserAdmin(BaseUserAdmin):
         return str(_("%(total)s, %(open)s open") % counts)
 
     @admin.action(description=_("Suspend (deactivate) the accounts"), permissions=["change"])
-    def suspend(self, request: HttpRequest, queryset: QuerySet[User]) -> TemplateResponse | None:
-        asked = action_confirmed(
-            self,
-            request,
-            queryset,
-            consequence=_(
-                "Their accounts are deactivated: they are logged out everywhere, leave every "
-                "room and cannot log in until the suspension is lifted."
-            ),
+    @confirm_first(
+        _(
+            "Their accounts are deactivated: they are logged out everywhere, leave every "
+            "room and cannot log in until the suspension is lifted."
         )
-        if asked is not None:
-            return asked
+    )
+    def suspend(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         staff = request.user
         assert isinstance(staff, User)
         done = 0
@@ -166,7 +161,6 @@ class UserAdmin(BaseUserAdmin):
             % {"count": done},
             messages.SUCCESS,
         )
-        return None
 
     @admin.action(description=_("Lift the suspension"), permissions=["change"])
     def reinstate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

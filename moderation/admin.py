@@ -4,13 +4,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_stubs_ext import StrOrPromise
 
-from core.admin_actions import action_confirmed
+from core.admin_actions import confirm_first
 from members.models import User
 from moderation import services
 from moderation.models import Report
@@ -140,68 +139,46 @@ class ReportAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Warn the reported member by email"), permissions=["change"])
-    def warn(self, request: HttpRequest, queryset: QuerySet[Report]) -> TemplateResponse | None:
-        asked = action_confirmed(
-            self,
-            request,
-            queryset,
-            consequence=_(
-                "Each reported member gets an email warning them about what was reported, "
-                "and the open reports are closed."
-            ),
+    @confirm_first(
+        _(
+            "Each reported member gets an email warning them about what was reported, "
+            "and the open reports are closed."
         )
-        if asked is not None:
-            return asked
+    )
+    def warn(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._each(
             request,
             queryset,
             lambda report, staff: services.report_warn(report=report, by=staff),
             _("%(count)d warnings on their way."),
         )
-        return None
 
     @admin.action(description=_("Remove the reported message"), permissions=["change"])
-    def remove_message(
-        self, request: HttpRequest, queryset: QuerySet[Report]
-    ) -> TemplateResponse | None:
-        asked = action_confirmed(
-            self,
-            request,
-            queryset,
-            consequence=_(
-                "The reported messages are deleted for everyone, and the open reports are closed."
-            ),
-        )
-        if asked is not None:
-            return asked
+    @confirm_first(
+        _("The reported messages are deleted for everyone, and the open reports are closed.")
+    )
+    def remove_message(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._each(
             request,
             queryset,
             lambda report, staff: services.report_message_remove(report=report, by=staff),
             _("%(count)d messages removed."),
         )
-        return None
 
     @admin.action(description=_("Suspend the reported member"), permissions=["change"])
-    def suspend(self, request: HttpRequest, queryset: QuerySet[Report]) -> TemplateResponse | None:
-        asked = action_confirmed(
-            self,
-            request,
-            queryset,
-            consequence=_(
-                "The reported members' accounts are deactivated: they are logged out "
-                "everywhere and cannot log in until the suspension is lifted."
-            ),
+    @confirm_first(
+        _(
+            "The reported members' accounts are deactivated: they are logged out "
+            "everywhere and cannot log in until the suspension is lifted."
         )
-        if asked is not None:
-            return asked
+    )
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._each(
             request,
             queryset,
             lambda report, staff: services.report_suspend(report=report, by=staff),
             _("%(count)d reports handled by suspending the member."),
         )
-        return None
 
     @admin.action(description=_("Mark actioned (handled elsewhere)"), permissions=["change"])
     def mark_actioned(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from core.admin_actions import action_confirmed
+from core.admin_actions import confirm_first
 from members.models import User
 from newsletter import services
 from newsletter.models import Delivery, Issue, Subscriber
@@ -279,20 +279,13 @@ class SubscriberAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Mark as undeliverable (no more issues)"))
-    def mark_undeliverable(
-        self, request: HttpRequest, queryset: QuerySet[Subscriber]
-    ) -> TemplateResponse | None:
-        asked = action_confirmed(
-            self,
-            request,
-            queryset,
-            consequence=_(
-                "No more issues go to these addresses until they subscribe again and confirm "
-                "the link sent to them."
-            ),
+    @confirm_first(
+        _(
+            "No more issues go to these addresses until they subscribe again and confirm "
+            "the link sent to them."
         )
-        if asked is not None:
-            return asked
+    )
+    def mark_undeliverable(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
         count = services.subscribers_mark_undeliverable(
             emails=queryset.values_list("email", flat=True),
             reason=Subscriber.Reason.MANUAL,
@@ -308,7 +301,6 @@ class SubscriberAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
-        return None
 
 
 @admin.register(Delivery)

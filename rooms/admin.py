@@ -3,11 +3,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin_actions import action_confirmed
+from core.admin_actions import confirm_first
 from rooms import broadcast, services
 from rooms.models import (
     HourlyUsage,
@@ -70,20 +69,13 @@ class RoomAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset.exclude(kind=Room.Kind.CAFETERIA))
 
     @admin.action(description=_("Close selected rooms"), permissions=["change"])
-    def close_rooms(
-        self, request: HttpRequest, queryset: QuerySet[Room]
-    ) -> TemplateResponse | None:
-        asked = action_confirmed(
-            self,
-            request,
-            queryset,
-            consequence=_(
-                "Everyone in them is sent away, and nobody can enter them again. Their chat "
-                "stays readable to those who were in them."
-            ),
+    @confirm_first(
+        _(
+            "Everyone in them is sent away, and nobody can enter them again. Their chat "
+            "stays readable to those who were in them."
         )
-        if asked is not None:
-            return asked
+    )
+    def close_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         if queryset.filter(kind=Room.Kind.CAFETERIA).exists():
             messages.warning(request, _("The cafeteria cannot be closed; it was left alone."))
         closed = 0
@@ -96,7 +88,6 @@ class RoomAdmin(admin.ModelAdmin):
             % {"count": closed},
             messages.SUCCESS,
         )
-        return None
 
 
 @admin.register(Message)
@@ -130,20 +121,13 @@ class MessageAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description=_("Delete selected messages"), permissions=["view"])
-    def soft_delete(
-        self, request: HttpRequest, queryset: QuerySet[Message]
-    ) -> TemplateResponse | None:
-        asked = action_confirmed(
-            self,
-            request,
-            queryset,
-            consequence=_(
-                "The messages are deleted for everyone: each leaves a “deleted” mark in its "
-                "room's history."
-            ),
+    @confirm_first(
+        _(
+            "The messages are deleted for everyone: each leaves a “deleted” mark in its "
+            "room's history."
         )
-        if asked is not None:
-            return asked
+    )
+    def soft_delete(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         deleted = 0
         for message in queryset:
             if services.message_delete(message=message, by=request.user):  # type: ignore[arg-type]
@@ -156,7 +140,6 @@ class MessageAdmin(admin.ModelAdmin):
             % {"count": deleted},
             messages.SUCCESS,
         )
-        return None
 
 
 @admin.register(RoomParticipation)
