@@ -3,7 +3,11 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from core.migration_operations import LabelFields
 
+
+# Labels only (the admin's names for these relations), through LabelFields: one re-render
+# of the related models instead of one per field (core/migration_operations.py).
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,9 +16,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='roundfigures',
-            name='round',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='dashboard_figures', serialize=False, to='matching.round', verbose_name='round'),
+        LabelFields(
+            {
+                'roundfigures': {
+                    'round': models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='dashboard_figures', serialize=False, to='matching.round', verbose_name='round'),
+                },
+            }
         ),
     ]

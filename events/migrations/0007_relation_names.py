@@ -3,7 +3,11 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from core.migration_operations import LabelFields
 
+
+# Labels only (the admin's names for these relations), through LabelFields: one re-render
+# of the related models instead of one per field (core/migration_operations.py).
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -11,9 +15,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='rsvp',
-            name='event',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rsvps', to='events.event', verbose_name='event'),
+        LabelFields(
+            {
+                'rsvp': {
+                    'event': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rsvps', to='events.event', verbose_name='event'),
+                },
+            }
         ),
     ]

@@ -4,7 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelFields
 
+
+# Labels only (the admin's names for these relations), through LabelFields: one re-render
+# of the related models instead of one per field (core/migration_operations.py).
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -13,89 +17,43 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='group',
-            name='round',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='groups', to='matching.round', verbose_name='round'),
-        ),
-        migrations.AlterField(
-            model_name='groupmember',
-            name='group',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='matching.group', verbose_name='group'),
-        ),
-        migrations.AlterField(
-            model_name='groupmember',
-            name='round',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seats', to='matching.round', verbose_name='round'),
-        ),
-        migrations.AlterField(
-            model_name='groupmember',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pair_seats', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='meetagain',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='partner'),
-        ),
-        migrations.AlterField(
-            model_name='meetagain',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meet_again', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='meeting',
-            name='group',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='meeting', to='matching.group', verbose_name='group'),
-        ),
-        migrations.AlterField(
-            model_name='meetingnotice',
-            name='by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by'),
-        ),
-        migrations.AlterField(
-            model_name='meetingnotice',
-            name='meeting',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='matching.meeting', verbose_name='meeting'),
-        ),
-        migrations.AlterField(
-            model_name='meetingnotice',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='pairrequest',
-            name='matched_round',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='matching.round', verbose_name='matched round'),
-        ),
-        migrations.AlterField(
-            model_name='pairrequest',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pair_requests', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='participation',
-            name='programme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='matching.programme', verbose_name='programme'),
-        ),
-        migrations.AlterField(
-            model_name='participation',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='round',
-            name='programme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rounds', to='matching.programme', verbose_name='programme'),
-        ),
-        migrations.AlterField(
-            model_name='unmatched',
-            name='round',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='unmatched', to='matching.round', verbose_name='round'),
-        ),
-        migrations.AlterField(
-            model_name='unmatched',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+        LabelFields(
+            {
+                'group': {
+                    'round': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='groups', to='matching.round', verbose_name='round'),
+                },
+                'groupmember': {
+                    'group': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='matching.group', verbose_name='group'),
+                    'round': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seats', to='matching.round', verbose_name='round'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pair_seats', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'meetagain': {
+                    'partner': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='partner'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meet_again', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'meeting': {
+                    'group': models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='meeting', to='matching.group', verbose_name='group'),
+                },
+                'meetingnotice': {
+                    'by': models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by'),
+                    'meeting': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='matching.meeting', verbose_name='meeting'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'pairrequest': {
+                    'matched_round': models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='matching.round', verbose_name='matched round'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pair_requests', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'participation': {
+                    'programme': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='matching.programme', verbose_name='programme'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'round': {
+                    'programme': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rounds', to='matching.programme', verbose_name='programme'),
+                },
+                'unmatched': {
+                    'round': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='unmatched', to='matching.round', verbose_name='round'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+            }
         ),
     ]

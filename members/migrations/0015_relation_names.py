@@ -4,7 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelFields
 
+
+# Labels only (the admin's names for these relations), through LabelFields: one re-render
+# of the related models instead of one per field (core/migration_operations.py).
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,29 +16,19 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='acquaintance',
-            name='other',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='other'),
-        ),
-        migrations.AlterField(
-            model_name='acquaintance',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='acquaintances', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
-        ),
-        migrations.AlterField(
-            model_name='block',
-            name='blocked',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocks_received', to=settings.AUTH_USER_MODEL, verbose_name='blocked'),
-        ),
-        migrations.AlterField(
-            model_name='block',
-            name='blocker',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocks_made', to=settings.AUTH_USER_MODEL, verbose_name='blocker'),
-        ),
-        migrations.AlterField(
-            model_name='profile',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='profile', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+        LabelFields(
+            {
+                'acquaintance': {
+                    'other': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='other'),
+                    'owner': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='acquaintances', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+                },
+                'block': {
+                    'blocked': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocks_received', to=settings.AUTH_USER_MODEL, verbose_name='blocked'),
+                    'blocker': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocks_made', to=settings.AUTH_USER_MODEL, verbose_name='blocker'),
+                },
+                'profile': {
+                    'user': models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='profile', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+            }
         ),
     ]

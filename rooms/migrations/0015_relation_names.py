@@ -4,7 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelFields
 
+
+# Labels only (the admin's names for these relations), through LabelFields: one re-render
+# of the related models instead of one per field (core/migration_operations.py).
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -13,64 +17,34 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='hourlyusage',
-            name='room',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hourly_usage', to='rooms.room', verbose_name='room'),
-        ),
-        migrations.AlterField(
-            model_name='mention',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='rooms.message', verbose_name='message'),
-        ),
-        migrations.AlterField(
-            model_name='mention',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='message',
-            name='room',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='rooms.room', verbose_name='room'),
-        ),
-        migrations.AlterField(
-            model_name='presence',
-            name='room',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='presences', to='rooms.room', verbose_name='room'),
-        ),
-        migrations.AlterField(
-            model_name='presence',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='room_presences', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='reaction',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reactions', to='rooms.message', verbose_name='message'),
-        ),
-        migrations.AlterField(
-            model_name='reaction',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='roomparticipation',
-            name='room',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='rooms.room', verbose_name='room'),
-        ),
-        migrations.AlterField(
-            model_name='roomparticipation',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='room_participations', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='room',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='visits', to='rooms.room', verbose_name='room'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='room_visits', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+        LabelFields(
+            {
+                'hourlyusage': {
+                    'room': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hourly_usage', to='rooms.room', verbose_name='room'),
+                },
+                'mention': {
+                    'message': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='rooms.message', verbose_name='message'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'message': {
+                    'room': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='rooms.room', verbose_name='room'),
+                },
+                'presence': {
+                    'room': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='presences', to='rooms.room', verbose_name='room'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='room_presences', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'reaction': {
+                    'message': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reactions', to='rooms.message', verbose_name='message'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'roomparticipation': {
+                    'room': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='rooms.room', verbose_name='room'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='room_participations', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'visit': {
+                    'room': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='visits', to='rooms.room', verbose_name='room'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='room_visits', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+            }
         ),
     ]

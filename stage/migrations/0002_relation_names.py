@@ -4,7 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelFields
 
+
+# Labels only (the admin's names for these relations), through LabelFields: one re-render
+# of the related models instead of one per field (core/migration_operations.py).
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -13,49 +17,25 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='attendance',
-            name='stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='stage.stage', verbose_name='stage'),
-        ),
-        migrations.AlterField(
-            model_name='attendance',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_attendance', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='hand',
-            name='stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hands', to='stage.stage', verbose_name='stage'),
-        ),
-        migrations.AlterField(
-            model_name='hand',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_hands', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='mediasession',
-            name='stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='media_sessions', to='stage.stage', verbose_name='stage'),
-        ),
-        migrations.AlterField(
-            model_name='mediasession',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_media', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='speaker',
-            name='invited_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='invited by'),
-        ),
-        migrations.AlterField(
-            model_name='speaker',
-            name='stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='speakers', to='stage.stage', verbose_name='stage'),
-        ),
-        migrations.AlterField(
-            model_name='speaker',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_speaking', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+        LabelFields(
+            {
+                'attendance': {
+                    'stage': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='stage.stage', verbose_name='stage'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_attendance', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'hand': {
+                    'stage': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hands', to='stage.stage', verbose_name='stage'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_hands', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'mediasession': {
+                    'stage': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='media_sessions', to='stage.stage', verbose_name='stage'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_media', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+                'speaker': {
+                    'invited_by': models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='invited by'),
+                    'stage': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='speakers', to='stage.stage', verbose_name='stage'),
+                    'user': models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_speaking', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                },
+            }
         ),
     ]
