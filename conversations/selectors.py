@@ -254,10 +254,13 @@ def with_reactions(messages: list[Message]) -> list[Message]:
 
 def read_marks(*, conversation: Conversation, viewer: User) -> dict[int, int]:
     """{member id: the last message they have read} for the conversation's other members,
-    for the read receipts under the viewer's messages."""
+    for the read receipts under the viewer's messages ("seen by 2 of 3"). Members on either
+    side of a block with the viewer do not read the viewer's messages: they are left out, as
+    from the receipts sent live (services.conversation_read)."""
     return dict(
         Participant.objects.filter(conversation=conversation)
         .exclude(user=viewer)
+        .exclude(user_id__in=blocked_user_ids(user=viewer))
         .values_list("user_id", "last_read_id")
     )
 

@@ -504,7 +504,8 @@ def test_the_unread_total_counts_others_messages_after_each_read_mark_in_every_c
 
 
 def test_a_group_message_by_someone_on_the_other_side_of_a_block_is_not_reported() -> None:
-    """The group hides their messages from each other; its report page does too."""
+    """The group hides their messages from each other; its report page and its read
+    receipts do too."""
     ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cano")
     group = group_create(creator=ana, members=[beto, carla], title="Diseño")
     said, _ = message_post(conversation=group, author=beto, text="Hola", client_id=uuid.uuid4())
@@ -512,6 +513,12 @@ def test_a_group_message_by_someone_on_the_other_side_of_a_block_is_not_reported
     assert signed_in(carla).get(url).status_code == 200
     BlockFactory.create(blocker=beto, blocked=carla)
     assert signed_in(carla).get(url).status_code == 404
+    # Nor does Beto count among those who may have seen Carla's messages ("seen by 1 of 1").
+    assert selectors.read_marks(conversation=group, viewer=carla).keys() == {ana.pk}
+    page = signed_in(carla).get(group.get_absolute_url()).content.decode()
+    marks = re.search(r'data-read-marks="([^"]*)"', page)
+    assert 'data-others="1"' in page and marks and marks.group(1).startswith(f"{ana.pk}:")
+    assert "," not in marks.group(1)
 
 
 def test_a_reported_message_is_the_only_one_staff_read_and_they_can_remove_it() -> None:
