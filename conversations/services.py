@@ -408,11 +408,12 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
     return message
 
 
-def message_delete(*, message: Message, by: User) -> bool:
-    """Its author, or staff acting on a report (moderation), takes a message out of its
-    conversation: the text goes, the row stays, and the pages showing it hear so after
-    commit. False when it was gone already."""
-    if not by.is_staff:
+def message_delete(*, message: Message, by: User, moderating: bool = False) -> bool:
+    """Its author, or staff acting on a report (moderation, `moderating`), takes a message
+    out of its conversation: the text goes, the row stays, and the pages showing it hear so
+    after commit. False when it was gone already. A staff member writing in a conversation
+    is a member like the others there: only a report lets them remove someone's message."""
+    if not (moderating and by.is_staff):
         _own_message(message=message, user=by)
     now = timezone.now()
     removed = Message.objects.filter(pk=message.pk, deleted_at__isnull=True).update(

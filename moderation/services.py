@@ -104,7 +104,7 @@ def report_message_remove(*, report: Report, by: User, note: str = "") -> Report
     pages showing it hear of it like any deletion) and close the report."""
     message = report.message
     if report.conversation_message is not None:
-        private_message_delete(message=report.conversation_message, by=by)
+        private_message_delete(message=report.conversation_message, by=by, moderating=True)
     elif message is None:
         raise ModerationError(_("This report is not about a message."))
     elif message_delete(message=message, by=by):

@@ -521,6 +521,22 @@ def test_a_group_message_by_someone_on_the_other_side_of_a_block_is_not_reported
     assert "," not in marks.group(1)
 
 
+def test_staff_writing_in_a_conversation_cannot_delete_the_other_s_message() -> None:
+    """In a conversation of their own, staff are members like the others: only a report
+    (the moderation queue) lets them remove someone's message."""
+    ana, marta = member("Ana Arias"), member("Marta Moderadora", is_staff=True)
+    conversation = direct_conversation_start(starter=marta, other=ana)
+    said, _ = message_post(
+        conversation=conversation, author=ana, text="Mi mensaje", client_id=uuid.uuid4()
+    )
+
+    response = signed_in(marta).post(f"/messages/{conversation.pk}/{said.pk}/delete/", follow=True)
+
+    assert "You can only change your own messages." in response.content.decode()
+    said.refresh_from_db()
+    assert said.text == "Mi mensaje" and said.deleted_at is None
+
+
 def test_a_reported_message_is_the_only_one_staff_read_and_they_can_remove_it() -> None:
     ana, beto = member("Ana Arias"), member("Beto Blanco")
     eve = member("Eve Extraña")
