@@ -264,6 +264,7 @@ async function publish(stream) {
   await connection.setRemoteDescription(jsep);
   $("stage-green-room").hidden = true;
   $("stage-my-controls").hidden = false;
+  stage.focusHand = false; // live again: the focus no longer waits to go to the hand
   // The screen takes the camera's place: with no camera (microphone only) there is none.
   $("stage-share").hidden = !navigator.mediaDevices?.getDisplayMedia || !stream.getVideoTracks().length;
   setPressed($("stage-mic"), false);
@@ -460,8 +461,7 @@ function draw() {
   stage.handRaised = state.hands.some((hand) => hand.id === live.me.id);
   setPressed($("stage-hand"), stage.handRaised);
   $("stage-hand").textContent = stage.handRaised ? gettext("Lower your hand") : gettext("Raise your hand");
-  if (me) stage.focusHand = false; // back on stage: the controls take the focus
-  else requestAnimationFrame(focusHandIfPending);
+  requestAnimationFrame(focusHandIfPending);
   drawHost();
 }
 
@@ -693,7 +693,10 @@ const questionHandlers = {
   "chat.reactions": (frame) => {
     chatHandlers["chat.reactions"](frame);
     const question = earlierQuestions.get(frame.id);
-    if (question) Object.assign(question, questionFrom({ ...question, reactions: frame.reactions }));
+    if (question) {
+      const { votes, mine } = questionFrom({ id: frame.id, text: "", reactions: frame.reactions });
+      Object.assign(question, { votes, mine });
+    }
     scheduleQuestions();
   },
 };

@@ -100,6 +100,8 @@ def test_the_host_goes_live_an_attendee_is_brought_on_stage_and_both_end_in_the_
     expect(voted).to_have_attribute("aria-pressed", "true")
     guest_early = guest_page.locator("#questions-list > li", has_text="¿Habrá grabación?")
     expect(guest_early).to_contain_text("👍 1 vote")
+    for listed in (early, guest_early):  # a vote keeps who asked
+        expect(listed.locator(".question-author")).to_have_text("Diego Público")
     expect(guest_page.locator("#stage-off")).to_contain_text("The session has not started yet.")
     axe_check(guest_page)
 
