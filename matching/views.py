@@ -7,6 +7,7 @@ from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,6 +24,9 @@ from matching.models import Answer, GroupMember, MeetAgain, Participation, Progr
 from matching.schedule import next_round_for
 from members.forms import AcquaintanceNoteForm
 from members.models import User
+
+# Proposing a meeting time emails the others: the page and the emails' links share a limit.
+PROPOSED_TOO_OFTEN = gettext_lazy("You have proposed many times. Wait a while and try again.")
 
 
 def _mine_page(
@@ -320,8 +324,7 @@ def meeting_propose(request: HttpRequest, group_id: int) -> HttpResponse:
     if not form.is_valid():
         return _meeting_page(request, seat, form=form, status=400)
     if not ratelimit.consume(request, action="meeting_propose"):
-        error = _("You have proposed many times. Wait a while and try again.")
-        return _meeting_page(request, seat, form=form, error=error, status=429)
+        return _meeting_page(request, seat, form=form, error=str(PROPOSED_TOO_OFTEN), status=429)
     try:
         meetings.meeting_propose(seat=seat, starts_at=form.cleaned_data["starts_at"])
     except meetings.MeetingRefused as refused:
@@ -407,6 +410,9 @@ def meeting_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if action == "propose":
+                # The page's proposals and the links' share one limit: the link's member.
+                if not ratelimit.consume(request, action="meeting_propose", user=seat.user):
+                    raise meetings.MeetingRefused(PROPOSED_TOO_OFTEN)
                 meetings.meeting_propose(seat=seat, starts_at=starts_at)
             else:
                 meetings.meeting_accept(seat=seat, starts_at=starts_at)

@@ -335,6 +335,11 @@ def test_after_a_block_no_new_time_reaches_the_other_and_proposals_are_rate_limi
         response = client.post(propose, {"day": "2027-03-29", "time": "12:00"})
         assert response.status_code == 429
         assert "Has propuesto muchas veces." in response.content.decode()
+        # The emails' links count against the same limit.
+        slot = meetings.slots_suggest([luis.user, ana.user])[0]
+        link = links.meeting_url(seat_id=luis.pk, action="propose", starts_at=slot)
+        assert "Has propuesto muchas veces." in Client().post(link).content.decode()
+        assert Meeting.objects.get(group=luis.group).starts_at != slot
         settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "meeting_propose": ""}
 
         # Ana blocks Luis after the round paired them: his new times no longer reach her,
