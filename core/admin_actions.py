@@ -29,9 +29,15 @@ def action_confirmed(
     filters included), with "confirm"."""
     if request.POST.get("confirm") == "yes":
         return None
-    name = request.POST.get("action", "")
+    # The action chosen, as Django's changelist reads it (`index`: which of the page's forms).
+    chosen = request.POST.getlist("action")
+    index = request.POST.get("index", "0")
+    name = chosen[int(index)] if index.isdigit() and int(index) < len(chosen) else ""
     action = modeladmin.get_action(name)
     count = queryset.count()
+    # How the page names each row: the admin's own `confirm_label`, when a row's name alone
+    # does not tell it apart (members not yet named are all "New member").
+    label = getattr(modeladmin, "confirm_label", str)
     return TemplateResponse(
         request,
         "admin/action_confirm.html",
@@ -40,7 +46,7 @@ def action_confirmed(
             "title": action[2] if action else "",
             "consequence": consequence,
             "opts": modeladmin.model._meta,
-            "listed": list(queryset[:LISTED]),
+            "listed": [label(row) for row in queryset[:LISTED]],
             "count": count,
             "more": max(0, count - LISTED),
             "action": name,

@@ -137,6 +137,10 @@ class UserAdmin(BaseUserAdmin):
         )
         return str(_("%(total)s, %(open)s open") % counts)
 
+    def confirm_label(self, user: User) -> str:
+        """A member on an action's confirmation page (core.admin_actions)."""
+        return f"{user.name} <{user.email}>"
+
     @admin.action(description=_("Suspend (deactivate) the accounts"), permissions=["change"])
     @confirm_first(
         _(

@@ -129,6 +129,10 @@ class ReportAdmin(admin.ModelAdmin):
                 done += 1
         self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
 
+    def confirm_label(self, report: Report) -> str:
+        """A report on an action's confirmation page (core.admin_actions): whom it is about."""
+        return f"{report} <{report.reported.email}>"
+
     @admin.action(description=_("Dismiss"), permissions=["change"])
     def mark_dismissed(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._each(

@@ -160,14 +160,14 @@ def test_staff_resuming_does_not_opt_back_in_a_member_who_left(staff: User) -> N
 
 
 def test_suspend_and_reinstate_from_the_member_list(staff: User) -> None:
-    member = UserFactory.create(display_name="Marta <b>Mora</b>")
+    member = UserFactory.create(display_name="Marta <b>Mora</b>", email="marta@example.com")
     client = client_for(staff)
     chosen = {"action": "suspend", "_selected_action": [member.pk]}
 
     # A page asks first, naming whom, and nothing happens until the staff member says yes.
     asked = client.post("/admin/members/user/", chosen).content.decode()
     assert "<h1>Suspend (deactivate) the accounts</h1>" in asked
-    assert "Marta &lt;b&gt;Mora&lt;/b&gt;" in asked
+    assert "Marta &lt;b&gt;Mora&lt;/b&gt; &lt;marta@example.com&gt;" in asked
     assert 'value="Yes, go ahead"' in asked and 'name="confirm" value="yes"' in asked
     member.refresh_from_db()
     assert member.is_active
