@@ -69,7 +69,11 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     copy's "Read it on the web" leads here before the issue goes out."""
     issue = get_object_or_404(Issue, pk=pk)
     preview = issue.status != Issue.Status.SENT
-    if preview and not request.user.has_perm("newsletter.view_issue"):
+    # The team: whoever may open issues in the admin (to view them or to change them).
+    team = request.user.has_perm("newsletter.view_issue") or request.user.has_perm(
+        "newsletter.change_issue"
+    )
+    if preview and not team:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         raise Http404

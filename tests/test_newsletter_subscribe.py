@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -189,6 +190,10 @@ def test_the_page_lists_sent_issues_only(
     # finds nothing.
     assert client.get(f"/newsletter/{draft.pk}/")["Location"].startswith("/accounts/login/")
     assert client_for(UserFactory.create()).get(f"/newsletter/{draft.pk}/").status_code == 404
+    # Staff who may change issues (and so send test copies) but hold no "view" permission.
+    editor = UserFactory.create(is_staff=True)
+    editor.user_permissions.add(Permission.objects.get(codename="change_issue"))
+    assert client_for(editor).get(f"/newsletter/{draft.pk}/").status_code == 200
     page = client.get(f"/newsletter/{sent[0].pk}/")
     assert page.status_code == 200
     assert b"<strong>everyone</strong>" in page.content
