@@ -54,14 +54,7 @@ class LabelFields(Operation):
     ) -> None:
         """Nothing: no table stores a label."""
 
-    def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        """Nothing: no table stores a label."""
+    database_backwards = database_forwards
 
     def describe(self) -> str:
         return f"Label fields of {', '.join(self.fields)}"
