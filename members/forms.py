@@ -1,6 +1,6 @@
 import functools
 import zoneinfo
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -200,6 +200,11 @@ class ProfileForm(forms.ModelForm[Profile]):
             "working_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "messages_from": forms.RadioSelect,
         }
+        help_texts = {
+            "working_hours_end": _(
+                "Past midnight? Give the time you finish, as in 22:00 to 02:00."
+            ),
+        }
 
     coffee_pairs = forms.BooleanField(
         label=_("Introduce me to other members regularly (coffee pairs)"),
@@ -285,12 +290,8 @@ class ProfileForm(forms.ModelForm[Profile]):
             new = {interest_key(name) for name in names} - known
             if len(chosen) + len(new) > MAX_INTERESTS:
                 self.add_error("interest_names", _("Choose up to 15 interests."))
-        start: time | None = cleaned.get("working_hours_start")
-        end: time | None = cleaned.get("working_hours_end")
-        if start and end and end <= start:
-            self.add_error(
-                "working_hours_end", _("The end of your working day must come after its start.")
-            )
+        # An end before the start is a day that ends after midnight (members/hours.py); the
+        # model refuses only a day with no length.
         return cleaned
 
     def save(self, commit: bool = True) -> Profile:

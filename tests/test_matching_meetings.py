@@ -72,6 +72,24 @@ def test_suggested_times_fall_in_both_hours_on_either_side_of_the_change_to_summ
     assert all(s.astimezone(MADRID).hour >= 17 for s in after)
 
 
+def test_a_night_owl_s_day_after_midnight_meets_a_morning_across_the_ocean() -> None:
+    """Luis in Mexico City works 20:00-02:00, Ana in Madrid 8:00-12:00 (7 hours ahead after
+    28 March): they share his last hour after midnight, her 8:00-9:00."""
+    luis, ana = pair()
+    hours(luis.user, time(20), time(2))
+    hours(ana.user, time(8), time(12))
+
+    slots = meetings.slots_suggest([luis.user, ana.user], now=NOW)
+
+    assert slots
+    for slot in slots:
+        here, there = slot.astimezone(MEXICO), slot.astimezone(MADRID)
+        assert (here + meetings.SLOT).time() <= time(2)
+        assert time(8) <= there.time() and (there + meetings.SLOT).time() <= time(12)
+        # His Monday-to-Friday evening runs into the next morning: Saturday at 1:00 is Friday's.
+        assert (here - timedelta(hours=2)).weekday() < 5 and there.weekday() < 5
+
+
 def test_a_time_when_a_member_is_at_an_event_or_another_coffee_is_not_suggested() -> None:
     luis, ana = pair()
     first = meetings.slots_suggest([luis.user, ana.user], now=NOW)
@@ -355,3 +373,26 @@ def test_after_a_block_no_new_time_reaches_the_other_and_proposals_are_rate_limi
             meetings.meeting_accept(seat=ana, starts_at=proposed)
         assert MeetingNotice.objects.count() == notices
         assert Meeting.objects.get(group=luis.group).accepted_at is None
+
+
+def test_a_night_owl_s_week_counts_the_hours_after_midnight_for_pairing() -> None:
+    """Weekly minutes since Monday 00:00 UTC: Madrid's 22:00-02:00 (UTC+1 in January) is
+    21:00-01:00 UTC, and Friday's night runs into Saturday."""
+    owl = hours(participant(zone="Europe/Madrid", email="owl@example.com"), time(22), time(2))
+    week_of = datetime(2027, 1, 13, 12, tzinfo=UTC)
+
+    week = services.weekly_utc_minutes(owl, week_of=week_of)
+
+    day = 24 * 60
+    assert week == tuple((d * day + 21 * 60, d * day + 25 * 60) for d in range(5))
+    # Mexico City's 12:00-16:00 (UTC-6) shares the owl's first hour on each of the five days.
+    early = hours(
+        participant(zone="America/Mexico_City", email="mx@example.com"), time(12), time(16)
+    )
+    candidates = [services.candidate_for(user, week_of=week_of) for user in (owl, early)]
+    shared = sum(
+        max(0, min(a_end, b_end) - max(a_start, b_start))
+        for a_start, a_end in candidates[0].hours
+        for b_start, b_end in candidates[1].hours
+    )
+    assert shared == 5 * 60

@@ -2,9 +2,11 @@
 
 import io
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
@@ -92,7 +94,7 @@ def test_onboarding_saves_the_whole_profile(client: Client, newcomer: User) -> N
     ("changes", "field", "message"),
     [
         ({"time_zone": "Mars/Olympus_Mons"}, "time_zone", "Select a valid choice"),
-        ({"working_hours_end": "08:00"}, "working_hours_end", "must come after its start"),
+        ({"working_hours_end": "09:00"}, "working_hours_end", "must last some time"),
         ({"bio": "x" * 10_000}, "bio", "at most 2000 characters"),
         ({"headline": ""}, "headline", "This field is required"),
         ({"languages": []}, "languages", "Choose at least one language"),
@@ -177,12 +179,10 @@ def test_fake_and_dangerous_images_are_refused(
 def test_a_good_photo_is_kept_when_another_field_is_refused(client: Client, newcomer: User) -> None:
     upload = SimpleUploadedFile("me.png", image_bytes(), content_type="image/png")
 
-    response = onboard(client, photo_upload=upload, working_hours_end="08:00")
+    response = onboard(client, photo_upload=upload, working_hours_end="09:00")
 
     assert response.status_code == 200
-    assert "must come after its start" in " ".join(
-        response.context["form"].errors["working_hours_end"]
-    )
+    assert "must last some time" in " ".join(response.context["form"].errors["working_hours_end"])
     assert "Your new photo is saved. Fix what is marked below to save the rest." in (
         response.content.decode()
     )
@@ -246,6 +246,25 @@ def test_unfinished_inactive_and_blocked_profiles_are_not_found(
 
     for user in (unfinished, inactive, alice, bob):
         assert client.get(f"/members/{user.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_working_day_that_ends_after_midnight_is_saved_and_shown_so(
+    client: Client, newcomer: User
+) -> None:
+    form = client.get("/members/welcome/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(r'aria-describedby="id_working_hours_end_helptext"[^>]*id="id_working', form)
+    assert "Past midnight? Give the time you finish, as in 22:00 to 02:00." in form
+
+    response = onboard(client, working_hours_start="22:00", working_hours_end="02:00")
+
+    assert response.status_code == 302
+    viewer = UserFactory.create(time_zone="America/Bogota")
+    client.force_login(viewer)
+    with time_machine.travel(datetime(2027, 1, 15, 12, tzinfo=UTC)):  # Madrid on UTC+1
+        page = client.get(f"/members/{newcomer.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "22:00–02:00 in Madrid, Monday to Friday" in page.content.decode()
+    assert "That is 16:00–20:00 your time." in page.content.decode()
 
 
 @pytest.mark.django_db
