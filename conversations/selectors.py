@@ -16,6 +16,7 @@ from django.http import Http404
 from conversations.models import Conversation, Message, Participant, Reaction
 from members.models import Acquaintance, Block, MessagesFrom, User
 from members.search import search_terms
+from members.selectors import apart_from
 from members.services import blocked_user_ids
 from notifications.selectors import unread_count
 from rooms.reactions import REACTIONS
@@ -258,13 +259,9 @@ def read_marks(*, conversation: Conversation, viewer: User) -> dict[int, int]:
     side of a block with the viewer do not read the viewer's messages: they are left out, as
     from the receipts sent live (services.conversation_read)."""
     # The blocks as subqueries: the page's one query for the marks, not a second for blocks.
-    blocked = Block.objects.filter(blocker=viewer).values("blocked_id")
-    blocking = Block.objects.filter(blocked=viewer).values("blocker_id")
     return dict(
-        Participant.objects.filter(conversation=conversation)
+        Participant.objects.filter(apart_from(viewer), conversation=conversation)
         .exclude(user=viewer)
-        .exclude(user_id__in=blocked)
-        .exclude(user_id__in=blocking)
         .values_list("user_id", "last_read_id")
     )
 

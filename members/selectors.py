@@ -25,6 +25,15 @@ from members.search import search_terms
 from members.services import blocked_user_ids
 
 
+def apart_from(user: User | int, field: str = "user_id") -> Q:
+    """A filter keeping the rows whose `field` (a member's id) is on neither side of a block
+    with `user`: two subqueries inside the caller's one query."""
+    user_id = user if isinstance(user, int) else user.pk
+    made = Block.objects.filter(blocker_id=user_id).values("blocked_id")
+    received = Block.objects.filter(blocked_id=user_id).values("blocker_id")
+    return ~Q(**{f"{field}__in": made}) & ~Q(**{f"{field}__in": received})
+
+
 def is_blocked_between(*, user: User, other: User) -> bool:
     return Block.objects.filter(
         Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)

@@ -16,7 +16,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from members.models import Block, User
+from members.models import User
+from members.selectors import apart_from
 from rooms.models import Message, Reaction, Room, RoomParticipation
 from rooms.services import RoomAccessDenied, room_admits
 
@@ -139,11 +140,9 @@ def messages_between(
 
 def _visible_messages(*, room: Room, viewer: User) -> QuerySet[Message]:
     """All of `room`'s messages but those by anyone on either side of a block with `viewer`."""
-    made = Block.objects.filter(blocker=viewer).values("blocked_id")
-    received = Block.objects.filter(blocked=viewer).values("blocker_id")
     return (
         Message.objects.filter(room=room)
-        .filter(Q(author__isnull=True) | (~Q(author_id__in=made) & ~Q(author_id__in=received)))
+        .filter(Q(author__isnull=True) | apart_from(viewer, "author_id"))
         .select_related("author__profile", "deleted_by", "reply_to__author")
     )
 
@@ -167,12 +166,10 @@ def rooms_open_to(*, user: User, now: datetime | None = None) -> QuerySet[Room]:
     )
     if not user.is_staff:
         invited = Room.invitees.through.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)
-        made = Block.objects.filter(blocker=user).values("blocked_id")
-        received = Block.objects.filter(blocked=user).values("blocker_id")
         rooms = rooms.filter(
             Q(private=False)
             | Q(created_by=user)
-            | (Exists(invited) & ~Q(created_by_id__in=made) & ~Q(created_by_id__in=received))
+            | (Exists(invited) & apart_from(user, "created_by_id"))
         ).filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now) | Q(created_by=user))
     return rooms.order_by(
         Case(
