@@ -12,6 +12,7 @@ from events.models import Event
 from matching.apps import COMMUNITY_SLUG
 from matching.models import GroupMember, Round
 from members.models import User
+from members.selectors import apart_from
 
 PARTNER_FIELDS = (
     "display_name",
@@ -51,8 +52,9 @@ def events_next(*, limit: int, now: datetime | None = None) -> list[NextEvent]:
 
 def coffee_partners(*, user: User) -> list[User] | None:
     """The members `user` is paired with in the community's latest round, profiles loaded,
-    in seat order (as matching.selectors.current_seat and partners_of); None without a
-    seat in that round."""
+    in seat order (as matching.selectors.current_seat and partners_of, and like them leaving
+    out anyone on either side of a block with `user`); None without a seat in that round,
+    empty when a block ended the pairing."""
     latest = (
         Round.objects.filter(programme__slug=COMMUNITY_SLUG)
         .order_by("-scheduled_for")
@@ -62,7 +64,7 @@ def coffee_partners(*, user: User) -> list[User] | None:
     # What matching/_partner.html shows (a member's name, avatar and headline): the two
     # tables' other columns cost more to select than the query itself.
     seated = list(
-        User.objects.filter(pair_seats__group_id__in=group)
+        User.objects.filter(apart_from(user, "pk"), pair_seats__group_id__in=group)
         .select_related("profile")
         .only(*PARTNER_FIELDS)
         .order_by("pair_seats__pk")

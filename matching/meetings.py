@@ -12,7 +12,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -137,16 +137,18 @@ def _members(meeting: Meeting) -> list[User]:
     ]
 
 
+def blocks_within(group_id: int | OuterRef) -> QuerySet[Block]:
+    """The blocks between two members of the group (`OuterRef(OuterRef("group_id"))` inside
+    `Exists` for a query of a group's rows)."""
+    members = GroupMember.objects.filter(group_id=group_id).values("user_id")
+    return Block.objects.filter(blocker_id__in=members, blocked_id__in=members)
+
+
 def _refuse_across_a_block(seat: GroupMember) -> None:
-    """A block between the seat's member and another of the group, made after the round
-    paired them, ends the arranging: no new time or acceptance reaches the other (dropping
-    a time stays possible)."""
-    others = GroupMember.objects.filter(group_id=seat.group_id).exclude(user_id=seat.user_id)
-    ids = others.values("user_id")
-    if Block.objects.filter(
-        Q(blocker_id=seat.user_id, blocked_id__in=ids)
-        | Q(blocked_id=seat.user_id, blocker_id__in=ids)
-    ).exists():
+    """A block between two members of the group, made after the round paired them, ends the
+    group's meeting for all of them: no new time, acceptance, withdrawal or table, and no
+    notice naming one to the other (docs/coffee-meetings.md, "After a block")."""
+    if blocks_within(seat.group_id).exists():
         raise MeetingRefused(_("This meeting can no longer be arranged."))
 
 
@@ -274,6 +276,7 @@ def meeting_cancel(*, seat: GroupMember, now: datetime | None = None) -> Meeting
     """ "Can't make it": the proposed or accepted time is dropped, the others are told
     (with the invitation withdrawn if it was on) and offered new times."""
     now = now or timezone.now()
+    _refuse_across_a_block(seat)
     with transaction.atomic():
         meeting = _locked(seat)
         if meeting.starts_at is None:
@@ -302,9 +305,13 @@ def reminders_due(*, now: datetime | None = None) -> list[int]:
     time once (a moved meeting is reminded again for its new time)."""
     now = now or timezone.now()
     notices: list[int] = []
-    due = Meeting.objects.filter(
-        accepted_at__isnull=False, starts_at__gt=now, starts_at__lte=now + REMINDER_AHEAD
-    ).exclude(reminded_for=F("starts_at"))
+    due = (
+        Meeting.objects.filter(
+            accepted_at__isnull=False, starts_at__gt=now, starts_at__lte=now + REMINDER_AHEAD
+        )
+        .exclude(reminded_for=F("starts_at"))
+        .exclude(Exists(blocks_within(OuterRef(OuterRef("group_id")))))
+    )
     for meeting in due.select_related("group"):
         with transaction.atomic():
             locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
@@ -344,6 +351,7 @@ def group_link_register(kind: str, provider: GroupLink) -> None:
 def group_link(kind: str, *, seat: GroupMember) -> str:
     """The address of the seat's group's place to meet (`kind` "place") or conversation
     ("conversation"); MeetingRefused when this site has none."""
+    _refuse_across_a_block(seat)
     provider = _group_links.get(kind)
     if provider is None:
         if kind == "conversation":

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from matching import solver
 from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
-from matching.meetings import slots_suggest
+from matching.meetings import blocks_within, slots_suggest
 from matching.models import (
     GroupMember,
     Meeting,
@@ -33,6 +33,7 @@ from matching.services import FOLLOW_UP_WINDOW
 from matching.starters import starter_for
 from members.models import Acquaintance, Interest, Profile, User, language_in_sentence
 from members.search import normalise
+from members.selectors import apart_from
 
 PAST_PAIRS_LIMIT = 20
 
@@ -49,10 +50,17 @@ def member_today(user: User) -> date:
     return timezone.localdate(timezone=ZoneInfo(user.time_zone))
 
 
-def _seats_with_partners() -> QuerySet[GroupMember]:
-    partners = GroupMember.objects.select_related("user__profile").order_by("pk")
-    return GroupMember.objects.select_related("round", "group").prefetch_related(
-        Prefetch("group__members", queryset=partners)
+def _seats_with_partners(user: User) -> QuerySet[GroupMember]:
+    """`user`'s seats, each group's members prefetched but for anyone on either side of a
+    block with `user`: a block made after a round paired two members ends their pairing
+    (docs/coffee-meetings.md, "After a block")."""
+    partners = (
+        GroupMember.objects.filter(apart_from(user)).select_related("user__profile").order_by("pk")
+    )
+    return (
+        GroupMember.objects.filter(user=user)
+        .select_related("round", "group")
+        .prefetch_related(Prefetch("group__members", queryset=partners))
     )
 
 
@@ -65,11 +73,12 @@ def current_seat(user: User) -> GroupMember | None:
         .order_by("-scheduled_for")
         .values("pk")[:1]
     )
-    return _seats_with_partners().filter(user=user, round_id=Subquery(latest)).first()
+    return _seats_with_partners(user).filter(round_id=Subquery(latest)).first()
 
 
 def partners_of(seat: GroupMember, *, user_id: int | None = None) -> list[User]:
-    """The other members of the seat's group (from the prefetched group members)."""
+    """The other members of the seat's group (from the group members prefetched by
+    `_seats_with_partners`, which leaves out those on either side of a block)."""
     me = user_id if user_id is not None else seat.user_id
     return [member.user for member in seat.group.members.all() if member.user_id != me]
 
@@ -114,8 +123,8 @@ def pairs_page(*, user: User) -> PairsPage:
     programme = community_programme()
     latest_round = programme.rounds.order_by("-scheduled_for").first()
     seats = list(
-        _seats_with_partners()
-        .filter(user=user, round__programme=programme)
+        _seats_with_partners(user)
+        .filter(round__programme=programme)
         .order_by("-round__scheduled_for")[: PAST_PAIRS_LIMIT + 1]
     )
     current_seat_ = None
@@ -163,6 +172,7 @@ def pairs_page(*, user: User) -> PairsPage:
         )
         for seat in past_seats
     ]
+    past = [pair for pair in past if pair.partners]  # nobody left to show after blocks
     unmatched = bool(
         latest_round
         and current is None
@@ -251,10 +261,12 @@ def score_explained(*, members: Sequence[User], breakdown: Mapping[str, float]) 
 
 
 def group_others(*, seat: GroupMember) -> list[User]:
-    """The seat's partners in its group, in seat order."""
+    """The seat's partners in its group, in seat order, but for anyone on either side of a
+    block with the seat's member."""
     return [
         other.user
-        for other in seat.group.members.select_related("user__profile")
+        for other in seat.group.members.filter(apart_from(seat.user_id))
+        .select_related("user__profile")
         .exclude(user_id=seat.user_id)
         .order_by("pk")
     ]
@@ -269,6 +281,7 @@ class MeetingPage:
     meeting: Meeting | None
     proposed_by_me: bool
     slots: list[datetime]
+    ended: bool = False  # a block between two of the group's members ended it
 
     @property
     def scheduled(self) -> bool:
@@ -289,11 +302,13 @@ def meeting_page(*, seat: GroupMember) -> MeetingPage:
         .first()
     )
     scheduled = meeting is not None and meeting.accepted_at is not None
+    ended = not others or blocks_within(seat.group_id).exists()
     return MeetingPage(
         others=others,
         meeting=meeting,
         proposed_by_me=meeting is not None and meeting.proposed_by_id == seat.user_id,
-        slots=[] if scheduled else slots_suggest([seat.user, *others]),
+        slots=[] if scheduled or ended else slots_suggest([seat.user, *others]),
+        ended=ended,
     )
 
 
@@ -307,6 +322,8 @@ def meetings_in_feed(*, user: User, now: datetime | None = None) -> list[Meeting
             accepted_at__isnull=False,
             starts_at__gt=now - timedelta(days=30),
         )
+        # A block between two of its members ends a group's meeting (meetings.blocks_within).
+        .exclude(Exists(blocks_within(OuterRef(OuterRef("group_id")))))
         .prefetch_related(
             Prefetch("group__members", queryset=GroupMember.objects.select_related("user"))
         )
@@ -352,7 +369,8 @@ def intro_people(*, seat: GroupMember) -> list[IntroPerson]:
     introduce them (read within the reader's language)."""
     mine = {interest.pk for interest in seat.user.profile.approved_interests}
     others = (
-        seat.group.members.select_related("user__profile")
+        seat.group.members.filter(apart_from(seat.user_id))
+        .select_related("user__profile")
         .prefetch_related("user__profile__interests")
         .exclude(user_id=seat.user_id)
         .order_by("pk")

@@ -8,11 +8,12 @@ from itertools import combinations
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from matching import solver
 from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
+from matching.meetings import blocks_within
 from matching.models import (
     Answer,
     Group,
@@ -322,6 +323,8 @@ def follow_ups_due(*, now: datetime | None = None) -> list[int]:
                 # said so on the page) and not rated: only "how was it?".
                 Q(answer="") | Q(answer=Answer.MET, rating__isnull=True)
             )
+            # A block between two of the group's members ended its meeting: nothing to ask.
+            .exclude(Exists(blocks_within(OuterRef(OuterRef("group_id")))))
             .values_list("pk", flat=True)
         )
     return seat_ids

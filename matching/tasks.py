@@ -46,18 +46,18 @@ def intro_send(seat_id: int) -> None:
     seat = GroupMember.objects.select_related("user").filter(pk=seat_id).first()
     if seat is None or seat.intro_sent_at is not None:
         return
-    partners = list(
-        seat.group.members.exclude(user_id=seat.user_id).select_related("user").order_by("pk")
-    )
+    partners = selectors.group_others(seat=seat)
+    if not partners:
+        return  # a block ended the pairing before its intro went (a retry, staff's resend)
     delivery = notify(
         user=seat.user,
         kind=Kind.PAIR_CREATED,
         key=f"pair:{seat.pk}",
         text=_("Your coffee pair this round: %(names)s. Agree on a time together."),
         # Lazy, so that notify joins the names in the member's language ("Ana y Ben").
-        params={"names": lazy(selectors.names_of, str)([other.user for other in partners])},
+        params={"names": lazy(selectors.names_of, str)(partners)},
         url=reverse("matching:mine"),
-        about=[other.user for other in partners],
+        about=partners,
     )
     claimed_at = timezone.now()
 
@@ -126,6 +126,8 @@ def follow_up_send(seat_id: int) -> None:
     met = seat.answer == Answer.MET
     if seat.answer and not met:
         return
+    if meetings.blocks_within(seat.group_id).exists():
+        return  # a block made since the tick listed the seat ended the group's meeting
     delivery = notify(
         user=seat.user,
         kind=Kind.PAIR_FOLLOW_UP,

@@ -355,7 +355,10 @@ def meeting_accept(request: HttpRequest, group_id: int) -> HttpResponse:
 @require_POST
 def meeting_cancel(request: HttpRequest, group_id: int) -> HttpResponse:
     seat = _seat_in_group(request.user, group_id)  # type: ignore[arg-type]
-    meetings.meeting_cancel(seat=seat)
+    try:
+        meetings.meeting_cancel(seat=seat)
+    except meetings.MeetingRefused as refused:
+        return _meeting_page(request, seat, error=str(refused), status=409)
     messages.success(request, _("Done. We told the others; choose another time when you can."))
     return redirect("matching:meeting", group_id)
 
@@ -427,7 +430,6 @@ def meeting_link(request: HttpRequest, token: str) -> HttpResponse:
             "seat": seat,
             "action": action,
             "starts_at": starts_at,
-            "others": selectors.group_others(seat=seat),
             "page": selectors.meeting_page(seat=seat),
             "error": error,
             "done": done,

@@ -73,8 +73,8 @@ def test_suggested_times_fall_in_both_hours_on_either_side_of_the_change_to_summ
 
 
 def test_a_night_owl_s_day_after_midnight_meets_a_morning_across_the_ocean() -> None:
-    """Luis in Mexico City works 20:00-02:00, Ana in Madrid 8:00-12:00 (7 hours ahead after
-    28 March): they share his last hour after midnight, her 8:00-9:00."""
+    """Luis in Mexico City works 20:00-02:00, Ana in Madrid 8:00-12:00: Madrid is 7 hours
+    ahead until 28 March and 8 after, so they share his last hour or two after midnight."""
     luis, ana = pair()
     hours(luis.user, time(20), time(2))
     hours(ana.user, time(8), time(12))
@@ -396,3 +396,103 @@ def test_a_night_owl_s_week_counts_the_hours_after_midnight_for_pairing() -> Non
         for b_start, b_end in candidates[1].hours
     )
     assert shared == 5 * 60
+
+
+def test_a_block_after_the_meeting_was_agreed_ends_the_pairing_for_both(
+    django_capture_on_commit_callbacks: Any, smtp_server: SmtpSink
+) -> None:
+    """Ana blocks Luis after they agreed on a time: neither sees the other as a coffee
+    partner any more, the meeting leaves their calendar feeds, no reminder or follow-up
+    names the other, and their table no longer opens."""
+    luis, ana = pair()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        start = meetings.slots_suggest([luis.user, ana.user])[0]
+        meetings.meeting_propose(seat=ana, starts_at=start)
+        meetings.meeting_accept(seat=luis, starts_at=start)
+    BlockFactory.create(blocker=ana.user, blocked=luis.user)
+
+    for seat, other in ((luis, ana), (ana, luis)):
+        client = Client()
+        client.force_login(seat.user)
+        with time_machine.travel(NOW, tick=False):
+            pages = {
+                path: client.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+                for path in ("/", "/pairs/", f"/pairs/meeting/{seat.group_id}/")
+            }
+            feed = calendar_feed_get_or_create(user=seat.user)
+            body = Client().get(f"/events/calendar/{feed.token}.ics").content
+            refused = client.post(f"/pairs/meeting/{seat.group_id}/table/")
+        assert "This round's coffee is off." in pages["/"]
+        assert "This round's coffee is off." in pages["/pairs/"]
+        assert (
+            "This meeting can no longer be arranged." in pages[f"/pairs/meeting/{seat.group_id}/"]
+        )
+        assert all(other.user.name not in page for page in pages.values())
+        assert Calendar.from_ical(body).walk("VEVENT") == []
+        assert refused.status_code == 409
+
+    smtp_server.messages.clear()
+    with (
+        time_machine.travel(start - timedelta(minutes=9), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        tasks.meeting_reminders_tick()
+        for seat in (luis, ana):
+            tasks.follow_up_send(seat.pk)
+    assert not MeetingNotice.objects.filter(what=MeetingNotice.What.REMINDER).exists()
+    assert smtp_server.messages == []
+    assert GroupMember.objects.filter(follow_up_sent_at__isnull=False).count() == 0
+
+
+def test_in_a_trio_a_block_ends_the_meeting_and_each_still_sees_who_they_may(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Bea blocks Ana after the trio agreed on a time: the meeting would bring them together,
+    so it ends for all three (no reminder, no feed entry, nothing more to arrange or cancel),
+    and each keeps seeing the partners on neither side of a block with them."""
+    people = [
+        hours(participant(zone="Europe/Madrid", email=f"{name}@example.com"), time(9), time(17))
+        for name in ("ana", "bea", "carla")
+    ]
+    with time_machine.travel(NOW - timedelta(days=3), tick=False):
+        services.round_create(programme=community(), scheduled_for=NOW - timedelta(days=3))
+    ana, bea, carla = (GroupMember.objects.get(user=user) for user in people)
+    assert ana.group_id == bea.group_id == carla.group_id
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        start = meetings.slots_suggest(people)[0]
+        meetings.meeting_propose(seat=ana, starts_at=start)
+        meetings.meeting_accept(seat=carla, starts_at=start)
+    BlockFactory.create(blocker=bea.user, blocked=ana.user)
+    notices = MeetingNotice.objects.count()
+
+    seen: dict[str, dict[str, str]] = {}
+    with (
+        time_machine.travel(start - timedelta(minutes=9), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        tasks.meeting_reminders_tick()
+        for seat in (ana, bea, carla):
+            client = Client()
+            client.force_login(seat.user)
+            token = calendar_feed_get_or_create(user=seat.user).token
+            seen[seat.user.email] = {
+                "pairs": client.get("/pairs/").content.decode(),
+                "meeting": client.get(f"/pairs/meeting/{seat.group_id}/").content.decode(),
+                "feed": client.get(f"/events/calendar/{token}.ics").content.decode(),
+                "cancel": str(client.post(f"/pairs/meeting/{seat.group_id}/cancel/").status_code),
+            }
+        with pytest.raises(meetings.MeetingRefused):
+            meetings.meeting_propose(seat=carla, starts_at=start + timedelta(days=1))
+    assert MeetingNotice.objects.count() == notices  # no reminder, nothing new
+    assert Meeting.objects.get(group_id=carla.group_id).accepted_at is not None
+    for email, pages in seen.items():
+        assert "Este café ya no se puede organizar." in pages["meeting"], email
+        assert Calendar.from_ical(pages["feed"]).walk("VEVENT") == [], email
+        assert pages["cancel"] == "409", email
+    names = {seat.user.email: seat.user.name for seat in (ana, bea, carla)}
+    assert names["carla@example.com"] in seen["ana@example.com"]["pairs"]
+    assert names["bea@example.com"] not in seen["ana@example.com"]["pairs"]
+    assert names["ana@example.com"] not in seen["bea@example.com"]["pairs"]
+    assert names["ana@example.com"] in seen["carla@example.com"]["pairs"]
+    assert names["bea@example.com"] in seen["carla@example.com"]["pairs"]
+    assert names["bea@example.com"] not in seen["ana@example.com"]["meeting"]
