@@ -129,7 +129,10 @@ def test_browsers_keep_the_script_catalogue_until_the_next_deploy(client: Client
 
 # Django's and allauth's own Spanish speaks formally ("Introduzca", "Asegúrese", "su
 # contraseña"); core/third_party_strings.py puts the community's "tú" in our catalogue.
-FORMAL = re.compile(r"Introduzca|Asegúrese|Escoja|Por favor|\bsu contraseña\b", re.IGNORECASE)
+FORMAL = re.compile(
+    r"Introduzca|Asegúrese|Escoja|Por favor|\bsu contraseña\b|\bdesea\b|\busted\b",
+    re.IGNORECASE,
+)
 
 
 def test_errors_from_django_and_allauth_speak_to_a_spanish_member_informally(
@@ -152,6 +155,25 @@ def test_errors_from_django_and_allauth_speak_to_a_spanish_member_informally(
     assert "El enlace para restablecer la contraseña no es válido" in html
     for page in (meetup, html):
         assert not FORMAL.search(page), FORMAL.search(page)
+
+
+def test_allauth_s_own_pages_speak_to_a_spanish_member_informally(alice: "User") -> None:
+    member, visitor = client_for(alice), Client()
+    pages = {
+        path: member.get(path, HTTP_ACCEPT_LANGUAGE="es", follow=True).content.decode()
+        for path in (
+            "/accounts/email/",
+            "/accounts/password/change/",
+            "/accounts/sessions/",
+            "/accounts/reauthenticate/",
+            "/accounts/logout/",
+        )
+    }
+    for path in ("/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"):
+        pages[path] = visitor.get(path, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    for path, page in pages.items():
+        assert not FORMAL.search(page), (path, FORMAL.search(page))
 
 
 def test_dates_read_as_each_language_writes_them(alice: "User") -> None:
