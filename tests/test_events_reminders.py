@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 from icalendar import Calendar
 
@@ -61,6 +62,10 @@ def test_each_reminder_reaches_the_member_once_in_their_language_and_zone(
     # 17:00 UTC in Mexico City, and the organiser's time.
     assert "Starts: 27 March 2026, 11:00 (Mexico City)" in body
     assert "Organiser's time: 27 March 2026, 18:00 (Madrid)" in body
+    # The event's page, where the answer changes, is a click away.
+    assert f"See the event or change your answer: {settings.SITE_URL}/events/{event.pk}/" in body
+    html = day.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert f'href="{settings.SITE_URL}/events/{event.pk}/"' in html
 
     assert tick_at(START - timedelta(minutes=14)) == 1
     tasks.reminder_send(Rsvp.objects.get(user=ana).pk, "soon")  # a redelivered task
