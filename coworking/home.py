@@ -4,13 +4,14 @@ shows (the apps' own selectors serve their fuller pages)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db.models import Subquery
 from django.utils import timezone
 
 from events.models import Event
 from matching.apps import COMMUNITY_SLUG
-from matching.models import GroupMember, Round
+from matching.models import GroupMember, Participation, Round
 from members.models import User
 from members.selectors import apart_from
 
@@ -72,3 +73,16 @@ def coffee_partners(*, user: User) -> list[User] | None:
     if not any(member.pk == user.pk for member in seated):
         return None
     return [member for member in seated if member.pk != user.pk]
+
+
+def coffee_standing(*, user: User) -> str:
+    """Why a member without a seat in the latest round has no coffee partner to show:
+    "out" (not taking part), "paused" (by them, for unanswered intros, or by staff) or
+    "waiting" (the next round brings one)."""
+    participation = Participation.objects.filter(programme__slug=COMMUNITY_SLUG, user=user).first()
+    if participation is None or not participation.opted_in:
+        return "out"
+    today = timezone.localdate(timezone=ZoneInfo(user.time_zone))
+    if participation.auto_paused or participation.is_paused(today):
+        return "paused"
+    return "waiting"

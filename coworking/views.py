@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from coworking.home import coffee_partners, events_next
+from coworking.home import coffee_partners, coffee_standing, events_next
 from coworking.onboarding import first_steps
 from members.models import User
 from rooms.models import Room
@@ -29,13 +29,15 @@ def home(request: HttpRequest) -> HttpResponse:
             if cafeteria
             else Glance(0, [])
         )
+        partners = coffee_partners(user=user)
         return render(
             request,
             "home/dashboard.html",
             {
                 "cafeteria": cafeteria,
                 "in_cafeteria": glance,
-                "coffee_partners": coffee_partners(user=user),
+                "coffee_partners": partners,
+                "coffee_standing": coffee_standing(user=user) if partners is None else "",
                 "next_events": events_next(limit=DASHBOARD_EVENTS),
                 "checklist": first_steps(user=user),
             },

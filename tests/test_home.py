@@ -10,7 +10,7 @@ from django.test import Client
 
 from events.models import Event
 from matching.apps import COMMUNITY_SLUG
-from matching.models import Programme
+from matching.models import Participation, Programme
 from members.models import User
 from rooms.models import Presence
 from rooms.services import cafeteria_get
@@ -215,17 +215,29 @@ def test_the_pair_card_shows_the_partners_of_the_latest_round_only(
 
 
 @pytest.mark.django_db
-def test_a_member_left_out_of_the_latest_round_waits_for_the_next(
+def test_a_member_left_out_of_the_latest_round_is_told_why_and_what_to_do(
     client: Client, alice: User, bob: User
 ) -> None:
     _pair(alice, bob)
     _pair(bob, UserFactory.create())
     client.force_login(alice)
 
-    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    def card() -> str:
+        page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Bob Bravo" not in page
+        return page[page.index('id="pair-title"') : page.index('id="rooms-title"')]
 
-    assert "When the next round starts" in page
-    assert "Bob Bravo" not in page
+    # Never joined: nobody will be introduced, and the card says where to join.
+    assert "You are not taking part in coffee pairs" in card()
+    assert '<a href="/pairs/">Join the coffee pairs</a>' in card()
+    participation = Participation.objects.create(
+        programme=Programme.objects.get(slug=COMMUNITY_SLUG), user=alice, opted_in=True
+    )
+    assert "When the next round starts" in card()
+    participation.paused_until = datetime.now(UTC).date() + timedelta(days=7)
+    participation.save()
+    assert "Your introductions are paused" in card()
+    assert '<a href="/pairs/">Resume my introductions</a>' in card()
 
 
 @pytest.mark.django_db

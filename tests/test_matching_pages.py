@@ -529,7 +529,7 @@ def test_the_dashboard_shows_the_current_partner(client: Client, alice: User, bo
 
     page = client.get("/").content.decode()
 
-    assert "the person we introduce you to will appear here" in empty
+    assert "You are not taking part in coffee pairs" in empty  # Alice never joined
     assert "Bob Bravo" in page and "Data nerd" in page
     assert 'href="/pairs/"' in page
 
