@@ -89,6 +89,11 @@ class User(AbstractUser):
         related_name="+",
         verbose_name=_("suspended by"),
     )
+    # When the member was told of their suspension (members.tasks.suspension_notice_send):
+    # cleared by each suspension, so that each is told once.
+    suspension_notice_sent_at = models.DateTimeField(
+        _("suspension notice sent"), null=True, blank=True, editable=False
+    )
 
     objects = UserManager()  # type: ignore[assignment,misc]
 

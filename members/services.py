@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import partial
 
 from allauth.usersessions.models import UserSession
 from django.contrib.postgres.search import SearchVector
@@ -341,7 +342,8 @@ class ModerationError(ValueError):
 @transaction.atomic
 def member_suspend(*, user: User, by: User) -> User:
     """Deactivate the account, noting who did it and when; every session ends and (through
-    rooms.signals) every socket closes. Staff accounts are refused: demote first."""
+    rooms.signals) every socket closes, and the member is told by email once it commits.
+    Staff accounts are refused: demote first."""
     if user.pk == by.pk:
         raise ModerationError(_("You cannot suspend yourself."))
     if user.is_staff or user.is_superuser:
@@ -350,9 +352,15 @@ def member_suspend(*, user: User, by: User) -> User:
         user.is_active = False
         user.suspended_at = timezone.now()
         user.suspended_by = by
-        user.save(update_fields=["is_active", "suspended_at", "suspended_by"])
+        user.suspension_notice_sent_at = None
+        user.save(
+            update_fields=["is_active", "suspended_at", "suspended_by", "suspension_notice_sent_at"]
+        )
         for session in UserSession.objects.filter(user=user):
             session.end()
+        from members.tasks import suspension_notice_send  # the tasks module imports this one
+
+        transaction.on_commit(partial(suspension_notice_send.delay, user.pk))
     return user
 
 

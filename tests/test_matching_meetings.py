@@ -399,7 +399,7 @@ def test_a_night_owl_s_week_counts_the_hours_after_midnight_for_pairing() -> Non
 
 
 def test_a_block_after_the_meeting_was_agreed_ends_the_pairing_for_both(
-    django_capture_on_commit_callbacks: Any, smtp_server: SmtpSink
+    django_capture_on_commit_callbacks: Any, smtp: SmtpSink
 ) -> None:
     """Ana blocks Luis after they agreed on a time: neither sees the other as a coffee
     partner any more, the meeting leaves their calendar feeds, no reminder or follow-up
@@ -431,7 +431,7 @@ def test_a_block_after_the_meeting_was_agreed_ends_the_pairing_for_both(
         assert Calendar.from_ical(body).walk("VEVENT") == []
         assert refused.status_code == 409
 
-    smtp_server.messages.clear()
+    smtp.messages.clear()
     with (
         time_machine.travel(start - timedelta(minutes=9), tick=False),
         django_capture_on_commit_callbacks(execute=True),
@@ -440,7 +440,7 @@ def test_a_block_after_the_meeting_was_agreed_ends_the_pairing_for_both(
         for seat in (luis, ana):
             tasks.follow_up_send(seat.pk)
     assert not MeetingNotice.objects.filter(what=MeetingNotice.What.REMINDER).exists()
-    assert smtp_server.messages == []
+    assert smtp.messages == []
     assert GroupMember.objects.filter(follow_up_sent_at__isnull=False).count() == 0
 
 

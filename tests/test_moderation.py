@@ -6,15 +6,19 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from members.models import User
+from members.tasks import suspension_notice_send
 from moderation.models import Report
 from moderation.tasks import report_warning_send
 from rooms.models import RoomParticipation
 from rooms.selectors import history
 from rooms.services import RoomAccessDenied
+from tests.conftest import SmtpSink
 from tests.factories import (
+    PASSWORD,
     BlockFactory,
     MessageFactory,
     ReportFactory,
@@ -152,12 +156,19 @@ def test_there_is_no_message_to_remove_on_a_profile_report(staff: User, mallory:
     assert report.status == "open"
 
 
-def test_suspending_deactivates_the_account_and_signs_it_out(staff: User, mallory: User) -> None:
+def test_suspending_deactivates_the_account_signs_it_out_and_tells_the_member_once(
+    staff: User,
+    mallory: User,
+    smtp: SmtpSink,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+) -> None:
     report = ReportFactory.create(reported=mallory)
     mallorys_browser = client_for(mallory)
     assert mallorys_browser.get("/rooms/").status_code == 200
 
-    act(staff, report, "suspend")
+    with django_capture_on_commit_callbacks(execute=True):
+        act(staff, report, "suspend")
 
     mallory.refresh_from_db()
     assert not mallory.is_active
@@ -165,6 +176,19 @@ def test_suspending_deactivates_the_account_and_signs_it_out(staff: User, mallor
     report.refresh_from_db()
     assert (report.status, report.action) == ("actioned", "suspended")
     assert mallorys_browser.get("/rooms/").status_code == 302
+    # Told once, in her language, with whom to write to; a redelivered task says nothing more.
+    told = smtp.wait_for(mallory.email)
+    assert str(told["Reply-To"]) == settings.CONTACT_EMAIL
+    body = told.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "has suspended your" in body and settings.CONTACT_EMAIL in body
+    suspension_notice_send(mallory.pk)
+    assert len(smtp.messages) == 1
+    # Logging in again says why it fails and where to write.
+    page = Client().post(
+        "/accounts/login/", {"login": mallory.email, "password": PASSWORD}, follow=True
+    )
+    assert "Esta cuenta está suspendida" in page.content.decode()
+    assert f'href="mailto:{settings.CONTACT_EMAIL}"' in page.content.decode()
 
 
 def test_staff_accounts_cannot_be_suspended(staff: User) -> None:

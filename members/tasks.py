@@ -1,0 +1,34 @@
+"""Celery tasks for members. Each takes ids, re-fetches, and is safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from core.emails import EMAIL_RETRY, email_for, send_once
+from members.models import User
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def suspension_notice_send(user_id: int) -> None:
+    """Tell a suspended member why they can no longer log in and whom to write to, once per
+    suspension (`core.emails.send_once`). Reinstated meanwhile: nothing to say."""
+    user = User.objects.filter(
+        pk=user_id, is_active=False, suspended_at__isnull=False, deleted_at__isnull=True
+    ).first()
+    if user is None:
+        return
+    claimed_at = timezone.now()
+    send_once(
+        claim=lambda: User.objects.filter(
+            pk=user_id, suspended_at=user.suspended_at, suspension_notice_sent_at__isnull=True
+        ).update(suspension_notice_sent_at=claimed_at),
+        send=lambda: email_for(
+            user=user,
+            template="members/email/suspended",
+            context={"contact": settings.CONTACT_EMAIL},
+            reply_to=[settings.CONTACT_EMAIL],
+        ).send(),
+        give_back=lambda: User.objects.filter(
+            pk=user_id, suspension_notice_sent_at=claimed_at
+        ).update(suspension_notice_sent_at=None),
+    )
