@@ -120,6 +120,7 @@ TEMPLATES = [
                 "core.context_processors.site",
                 "notifications.context_processors.notifications",
                 "conversations.context_processors.conversations",
+                "moderation.context_processors.moderation",
             ],
         },
     },

@@ -39,6 +39,22 @@ def act(staff: User, report: Report, action: str, note: str = "") -> Any:
     )
 
 
+def test_staff_see_how_many_reports_wait_on_every_page_and_members_do_not(
+    staff: User, mallory: User
+) -> None:
+    ReportFactory.create_batch(2, reported=mallory)
+    ReportFactory.create(reported=mallory, status=Report.Status.DISMISSED)
+
+    staff_home = client_for(staff).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    queue = client_for(staff).get("/staff/moderation/", HTTP_ACCEPT_LANGUAGE="en")
+    member_home = client_for(mallory).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert re.search(r'href="/staff/"[^>]*>Staff <span class="nav-count"[^>]*>2</span>', staff_home)
+    assert ", 2 open reports</span>" in staff_home
+    assert re.search(r"Moderation <span[^>]*>2</span>", queue.content.decode())
+    assert "open report" not in member_home
+
+
 def test_the_queue_shows_open_reports_with_the_reported_message(
     staff: User, mallory: User, django_assert_max_num_queries: Any
 ) -> None:
