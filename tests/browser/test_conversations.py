@@ -3,12 +3,13 @@ member's header, read (the sender sees it was), typed and answered without a rel
 serious accessibility problem on its pages."""
 
 import re
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocket, expect
 
 from conversations.models import Message
 from conversations.services import direct_conversation_start, message_post, message_store
@@ -22,6 +23,23 @@ pytestmark = pytest.mark.browser
 NewPage = Callable[..., Page]
 Login = Callable[[Page, str, str, str], None]
 AxeCheck = Callable[[Page], None]
+
+
+def open_with_its_socket(page: Page, url: str) -> None:
+    """Open `url` and wait for the first frame of its member socket (the hello). Watched from
+    the socket's creation: a hello that came before a later wait began would be missed."""
+    heard: list[object] = []
+
+    def watch(socket: WebSocket) -> None:
+        if socket.url.endswith("/ws/me/"):
+            socket.on("framereceived", lambda payload: heard.append(payload))
+
+    page.on("websocket", watch)
+    page.goto(url)
+    deadline = time.monotonic() + 10
+    while not heard:
+        assert time.monotonic() < deadline, f"no hello on {url}'s member socket"
+        page.wait_for_timeout(50)
 
 
 def test_two_members_write_to_each_other_live_from_a_profile(
@@ -197,9 +215,7 @@ def test_an_edit_emptied_of_text_is_refused_beside_the_editor_which_stays_open(
     )
     page = new_page()
     login(page, asgi_server, ana.email, PASSWORD)
-    with page.expect_websocket(lambda socket: socket.url.endswith("/ws/me/")) as opening:
-        page.goto(f"/messages/{conversation.pk}/")
-    opening.value.wait_for_event("framereceived")  # its hello: edits go over the socket
+    open_with_its_socket(page, f"/messages/{conversation.pk}/")  # edits go over the socket
 
     mine = page.locator(f"#m{message.pk}")
     mine.get_by_role("button", name="Edit").click()
@@ -233,9 +249,7 @@ def test_the_conversations_list_follows_new_messages_without_a_reload(
     anas, betos = new_page(), new_page()
     login(anas, asgi_server, ana.email, PASSWORD)
     login(betos, asgi_server, beto.email, PASSWORD)
-    with anas.expect_websocket(lambda socket: socket.url.endswith("/ws/me/")) as opening:
-        anas.goto("/messages/")
-    opening.value.wait_for_event("framereceived")  # its hello: the list hears from now on
+    open_with_its_socket(anas, "/messages/")  # the list hears from now on
     entries = anas.locator(".conversation-entry")
     expect(entries).to_have_count(1)
 
