@@ -19,6 +19,7 @@ class Kind(models.TextChoices):
     MESSAGE = "message", _("Unread private messages")
     FOCUS_REMINDER = "focus_reminder", _("Focus session about to start")
     FOCUS_NO_SHOW = "focus_no_show", _("Missed focus session")
+    ROOM_INVITED = "room_invited", _("Invitation to a room")
 
 
 class Channel(models.TextChoices):

@@ -68,6 +68,7 @@ TITLES: dict[str, Promise] = {
     Kind.EVENT_CHANGED: gettext_lazy("An event changed"),
     Kind.MESSAGE: gettext_lazy("New message"),
     Kind.FOCUS_REMINDER: gettext_lazy("Focus session soon"),
+    Kind.ROOM_INVITED: gettext_lazy("An invitation"),
 }
 # One notification per conversation or room on the device: a new one replaces the last
 # (and buzzes again) instead of stacking up.

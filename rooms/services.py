@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
@@ -169,13 +170,22 @@ def room_create(
 
 
 def _invite(*, room: Room, by: User, invitees: Iterable[User]) -> list[User]:
+    """Add `invitees` to the room's list; those newly on it hear of it once this commits (on
+    the site and their devices: `rooms.tasks.invitation_notify`)."""
     blocked = blocked_user_ids(user=by)
     chosen = [
         user
         for user in invitees
         if user.pk != by.pk and user.pk not in blocked and _is_member(user)
     ]
+    ids = [user.pk for user in chosen]
+    already = set(room.invitees.filter(pk__in=ids).values_list("pk", flat=True))
     room.invitees.add(*chosen)
+    from rooms.tasks import invitation_notify  # the tasks module imports this one
+
+    for user in chosen:
+        if user.pk not in already:
+            transaction.on_commit(partial(invitation_notify.delay, room.pk, user.pk, by.pk))
     return chosen
 
 

@@ -11,6 +11,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
+from members.models import User
 from notifications.models import Kind
 from notifications.services import notify
 from rooms import broadcast, emails
@@ -87,6 +88,27 @@ def mention_notify(message_id: int, user_id: int) -> None:
         give_back=lambda: Mention.objects.filter(pk=mention.pk, emailed_at=claimed_at).update(
             emailed_at=None
         ),
+    )
+
+
+@shared_task(ignore_result=True)
+def invitation_notify(room_id: int, user_id: int, by_id: int) -> None:
+    """Tell a member they were invited to a private room, on the site and their devices
+    (once per room: the notice's key). Not by email: the room is there when they next come,
+    and an invitation is a nudge, not news. Uninvited or closed meanwhile: nothing to say."""
+    room = Room.objects.filter(pk=room_id, closed_at__isnull=True, invitees=user_id).first()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    by = User.objects.filter(pk=by_id).first()
+    if room is None or user is None or by is None:
+        return
+    notify(
+        user=user,
+        kind=Kind.ROOM_INVITED,
+        key=f"room-invited:{room.pk}",
+        text=_("%(name)s invited you to the room “%(room)s”."),
+        params={"name": by.name, "room": room.title},
+        url=reverse("rooms:room", args=[room.slug]),
+        about=[by],
     )
 
 

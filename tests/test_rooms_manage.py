@@ -15,9 +15,10 @@ from django.test import Client
 from django.utils import timezone
 
 from members.models import User
+from notifications.models import Kind, Notification
 from rooms.broadcast import room_group
 from rooms.models import Presence, Room, RoomParticipation
-from rooms.services import ROOMS_PER_DAY, cafeteria_get
+from rooms.services import ROOMS_PER_DAY, cafeteria_get, room_invite
 from tests.factories import (
     AcquaintanceFactory,
     BlockFactory,
@@ -560,3 +561,24 @@ def test_a_member_opens_at_most_ten_rooms_a_day_and_staff_are_not_counted(
     assert as_alice.post(NEW, form_data(name="One more")).status_code == 302
     for n in range(ROOMS_PER_DAY + 1):
         assert client_for(staff).post(NEW, form_data(name=f"Staff {n}")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_invited_hear_of_it_once_on_the_site_and_the_blocked_never(
+    alice: User, bob: User, carla: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    BlockFactory.create(blocker=carla, blocked=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(alice).post(
+            NEW, form_data(access="private", acquaintances=[bob.pk], emails="carla@example.com")
+        )
+    room = Room.objects.get(name="Logo feedback")
+    with django_capture_on_commit_callbacks(execute=True):
+        room_invite(room=room, by=alice, invitees=[bob])  # again: nothing new to say
+
+    [notice] = Notification.objects.filter(kind=Kind.ROOM_INVITED)
+    assert notice.user == bob and notice.url == f"/rooms/{room.slug}/"
+    assert list(notice.about.all()) == [alice]
+    # Written in Bob's language (the default, Spanish), as his notifications page shows it.
+    page = client_for(bob).get("/notifications/").content.decode()
+    assert f"{alice.name} te ha invitado a la sala «Logo feedback»." in page
