@@ -31,6 +31,8 @@ urlpatterns = [
     path("manifest.webmanifest", webapp.manifest, name="webapp-manifest"),
     path("service-worker.js", webapp.service_worker, name="service-worker"),
     path("offline/", webapp.offline, name="offline"),
+    # Before Django's own: the switch is saved to a signed-in member's account too.
+    path("i18n/setlang/", views.language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", javascript_catalog, name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),

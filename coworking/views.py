@@ -2,9 +2,11 @@
 steps while some are left, the cafeteria, the next events). It shows several apps at once,
 so it lives with the project."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
 
 from coworking.home import coffee_partners, coffee_standing, events_next
 from coworking.onboarding import first_steps
@@ -43,3 +45,14 @@ def home(request: HttpRequest) -> HttpResponse:
             },
         )
     return render(request, "home/landing.html")
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The footer's language switch (Django's `set_language`, which keeps the choice in this
+    browser), saved to a signed-in member's account too: their emails follow it."""
+    response = set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        User.objects.filter(pk=request.user.pk).update(language=language)
+    return response

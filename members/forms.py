@@ -123,7 +123,11 @@ class ProfileForm(forms.ModelForm[Profile]):
         label=_("Time zone"),
         help_text=_("We show every time in this zone and use it to pair you."),
     )
-    language = forms.ChoiceField(label=_("Language for emails"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(
+        label=_("Your language"),
+        choices=settings.LANGUAGES,
+        help_text=_("For the site and your emails. A device can still switch at the page's foot."),
+    )
     photo_upload = forms.FileField(
         label=_("Photo"),
         required=False,

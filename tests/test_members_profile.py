@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
@@ -370,3 +371,17 @@ def test_the_country_list_reads_as_spanish_speakers_name_countries(
     assert ("TT", "Trinidad y Tobago") in countries and ("CY", "Chipre") in countries
     # "Andorra" among the A's, not "Principado de Andorra" among the P's.
     assert names.index("Andorra") < names.index("Angola")
+
+
+@pytest.mark.django_db
+def test_the_language_chosen_in_the_profile_is_the_site_s_from_then_on(
+    client: Client, newcomer: User
+) -> None:
+    response = client.post(
+        "/members/welcome/", {**VALID, "language": "en"}, HTTP_ACCEPT_LANGUAGE="es"
+    )
+
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE="es")
+    assert home["Content-Language"] == "en"
+    assert "Welcome aboard! Your profile is ready." in home.content.decode()

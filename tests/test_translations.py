@@ -105,6 +105,19 @@ def test_spanish_is_the_default_and_english_is_one_click_away(client: Client) ->
     assert "Join the community" in english.content.decode()
 
 
+def test_the_language_switch_is_saved_to_a_member_s_account_for_their_emails(
+    alice: "User",
+) -> None:
+    device = client_for(alice)
+    assert alice.language == "es"
+
+    device.post("/i18n/setlang/", {"language": "en", "next": "/"})
+
+    alice.refresh_from_db()
+    assert alice.language == "en"
+    assert device.get("/", HTTP_ACCEPT_LANGUAGE="es")["Content-Language"] == "en"
+
+
 def test_the_translation_machinery_finds_the_catalogue() -> None:
     with translation.override("es"):
         assert translation.gettext("Coffee pairs") == "Cafés en pareja"

@@ -2,12 +2,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.i18n import language_remember
 from members import services
 from members.forms import AcquaintanceNoteForm, ProfileForm
 from members.models import Acquaintance, Profile, User
@@ -21,6 +22,7 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
     user: User = request.user  # type: ignore[assignment]
     profile = services.profile_get_or_create(user=user)
     if request.method == "POST":
+        language_before = user.language
         form = ProfileForm(request.POST, request.FILES, instance=profile, onboarding=onboarding)
         if form.is_valid():
             profile = services.profile_update(
@@ -32,6 +34,15 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
                 remove_photo=form.cleaned_data["remove_photo"],
                 complete_onboarding=True,
             )
+            # A language changed here is the site's too, from this answer on (not only the
+            # emails'): this browser keeps it, as after the footer's switch.
+            switched = profile.user.language != language_before
+            if switched:
+                translation.activate(profile.user.language)
+
+            def answer(response: HttpResponse) -> HttpResponse:
+                return language_remember(response, profile.user.language) if switched else response
+
             if onboarding:
                 onboarding_completed.send(
                     sender=User,
@@ -40,10 +51,10 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
                 )
                 messages.success(request, _("Welcome aboard! Your profile is ready."))
                 _suggestions_waiting(request, profile)
-                return redirect("home")
+                return answer(redirect("home"))
             messages.success(request, _("Your profile is saved."))
             _suggestions_waiting(request, profile)
-            return redirect("members:profile", user.pk)
+            return answer(redirect("members:profile", user.pk))
         if form.photo is not None:
             services.photo_set(user=user, photo=form.photo)
             messages.info(
