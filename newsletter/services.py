@@ -131,6 +131,15 @@ def subscriber_confirm(*, token: str) -> Subscriber | None:
     return Subscriber.objects.get(pk=subscriber_id) if confirmed else None
 
 
+def subscription_of(*, user: User) -> Subscriber | None:
+    """The newsletter's row for the member's account address, while it gets the newsletter
+    or waits for its confirmation; None otherwise."""
+    return Subscriber.objects.filter(
+        email__iexact=user.email,
+        status__in=[Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED],
+    ).first()
+
+
 def subscriber_unsubscribe(*, subscriber_id: int) -> Subscriber | None:
     """Leave the list. Repeating it changes nothing; an undeliverable address stays so."""
     Subscriber.objects.filter(

@@ -5,6 +5,7 @@ from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from members.models import User
+from members.models import User, language_in_sentence
 from newsletter import services, tokens
 from newsletter.forms import SubscribeForm
 from newsletter.models import Issue, Subscriber
@@ -53,14 +54,33 @@ def index(request: HttpRequest) -> HttpResponse:
                 )
             return redirect("newsletter:index")
     # Each is listed by its subject in the reader's language (the English fields tell).
+    mine = services.subscription_of(user=user) if user else None
     issues = Issue.objects.filter(status=Issue.Status.SENT).only(
         "pk", "subject", "subject_en", "body_markdown_en", "sent_at"
     )
     return render(
         request,
         "newsletter/index.html",
-        {"form": form, "issues": list(issues[:ARCHIVED_ISSUES])},
+        {
+            "form": form,
+            "issues": list(issues[:ARCHIVED_ISSUES]),
+            # A member sees whether their own account's address gets it, and can stop it.
+            "mine": mine,
+            "mine_language": language_in_sentence(mine.language) if mine else "",
+        },
     )
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest) -> HttpResponse:
+    """A member stops the newsletter to their account's address, from the site."""
+    user: User = request.user  # type: ignore[assignment]
+    mine = services.subscription_of(user=user)
+    if mine is not None:
+        services.subscriber_unsubscribe(subscriber_id=mine.pk)
+    messages.success(request, _("Done: no more newsletters to %(email)s.") % {"email": user.email})
+    return redirect("newsletter:index")
 
 
 @require_GET

@@ -124,6 +124,31 @@ def test_a_member_subscribing_their_verified_address_is_confirmed_at_once(
     assert mail.outbox == []
 
 
+def test_a_member_sees_that_the_newsletter_comes_to_them_and_stops_it_from_the_site(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    member = UserFactory.create(email="marta@example.com")
+    client.force_login(member)
+    with django_capture_on_commit_callbacks(execute=True):
+        _subscribe(client, "marta@example.com")
+
+    page = client.get("/newsletter/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The newsletter comes to marta@example.com, in English." in page
+    spanish = client.get("/newsletter/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "El boletín te llega a marta@example.com, en inglés." in spanish
+    assert 'action="/newsletter/leave/"' in page and 'name="consent"' not in page
+
+    response = client.post("/newsletter/leave/", HTTP_ACCEPT_LANGUAGE="en", follow=True)
+
+    assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
+    page = response.content.decode()
+    assert "Done: no more newsletters to marta@example.com." in page
+    assert "The newsletter comes to" not in page and 'name="consent"' in page
+    # Nobody else's standing shows: a visitor sees the form only.
+    assert 'action="/newsletter/leave/"' not in Client().get("/newsletter/").content.decode()
+    assert Client().post("/newsletter/leave/").status_code == 302  # to the login page
+
+
 def test_a_member_subscribing_another_address_gets_the_confirmation_email(
     client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
