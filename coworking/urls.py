@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import last_modified
-from django.views.generic import RedirectView
+from django.views.generic import RedirectView, TemplateView
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
@@ -31,6 +31,12 @@ urlpatterns = [
     path("manifest.webmanifest", webapp.manifest, name="webapp-manifest"),
     path("service-worker.js", webapp.service_worker, name="service-worker"),
     path("offline/", webapp.offline, name="offline"),
+    path(
+        "guidelines/",
+        TemplateView.as_view(template_name="pages/guidelines.html"),
+        name="guidelines",
+    ),
+    path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
     # Before Django's own: the switch is saved to a signed-in member's account too.
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -99,7 +99,7 @@ def test_dismissing_records_who_when_and_the_note(staff: User, mallory: User) ->
 
 
 def test_a_warning_is_emailed_once_in_the_members_language(
-    staff: User, mallory: User, django_capture_on_commit_callbacks: Any
+    staff: User, mallory: User, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
     report = ReportFactory.create(reported=mallory, reason=Report.Reason.SPAM)
 
@@ -116,6 +116,8 @@ def test_a_warning_is_emailed_once_in_the_members_language(
     # The staff note is for staff: it never reaches the member.
     assert "Third advert" not in email.body
     assert "Third advert" not in str(email.alternatives[0][0])  # type: ignore[attr-defined]
+    # The guidelines it asks the member to keep to are a click away.
+    assert f"Read the community guidelines: {settings.SITE_URL}/guidelines/" in email.body
 
     report_warning_send(report.pk)  # a redelivered task
     assert len(mail.outbox) == 1

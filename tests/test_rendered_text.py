@@ -430,6 +430,8 @@ def pages(language: str) -> Iterator[Rendered]:
         "/notifications/",
         "/notifications/settings/",
         "/newsletter/",
+        "/guidelines/",
+        "/privacy/",
         "/accounts/email/",
     ]
     for path in paths:

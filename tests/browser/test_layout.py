@@ -112,7 +112,15 @@ def test_the_first_tab_reaches_the_skip_link_which_moves_focus_to_main(page: Pag
 
 
 def test_visitor_pages_pass_axe_in_light_and_dark(page: Page, axe_check: AxeCheck) -> None:
-    for path in ("/", "/accounts/login/", "/accounts/signup/", "/events/", "/newsletter/"):
+    for path in (
+        "/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/events/",
+        "/newsletter/",
+        "/guidelines/",
+        "/privacy/",
+    ):
         page.goto(path)
 
         for scheme in ("light", "dark"):
