@@ -9,7 +9,6 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -50,6 +49,10 @@ class _Upcoming(TypedDict):
     starting_now: bool
 
 
+class _Mine(_Upcoming):
+    my_status: str
+
+
 class _Past(TypedDict):
     going_count: int
     attendance: int
@@ -60,6 +63,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
     UpcomingEvent = WithAnnotations[Event, _Upcoming]
+    MineEvent = WithAnnotations[Event, _Mine]
     PastEvent = WithAnnotations[Event, _Past]
 
 
@@ -97,10 +101,19 @@ def events_past(*, now: datetime | None = None) -> "QuerySet[PastEvent]":
     )
 
 
-def events_mine(*, user: User, now: datetime | None = None) -> "QuerySet[UpcomingEvent]":
-    """The upcoming events `user` hosts or is going to."""
-    going = Rsvp.objects.filter(event=OuterRef("pk"), user=user, status=Rsvp.Status.GOING)
-    return events_upcoming(now=now).filter(Q(host=user) | Exists(going))
+def events_mine(*, user: User, now: datetime | None = None) -> "QuerySet[MineEvent]":
+    """The upcoming events `user` hosts or answered going, maybe or waiting to, each with
+    `my_status`, their answer (empty for a host who gave none)."""
+    answered = Rsvp.objects.filter(
+        event=OuterRef("pk"),
+        user=user,
+        status__in=[Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.WAITLISTED],
+    )
+    return (
+        events_upcoming(now=now)
+        .annotate(my_status=Coalesce(Subquery(answered.values("status")[:1]), Value("")))
+        .filter(Q(host=user) | ~Q(my_status=""))
+    )
 
 
 def waitlist_place(*, rsvp: Rsvp) -> int | None:

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -43,7 +44,7 @@ from members.models import User
 from rooms.models import RoomError
 from rooms.services import cafeteria_get
 
-# Enough to plan with; older or further events are a search away, not a scroll.
+# Enough to plan with on one page; the rest are on the next pages (the past grows by the year).
 LISTED_EVENTS = 50
 TABS = ("upcoming", "past", "mine")
 
@@ -78,10 +79,11 @@ def event_list(request: HttpRequest) -> HttpResponse:
         feed_url = f"{settings.SITE_URL}{feed.get_absolute_url()}"
     else:
         events = events_upcoming()
+    page = Paginator(events, LISTED_EVENTS).get_page(request.GET.get("page"))
     return render(
         request,
         "events/list.html",
-        {"tab": tab, "events": list(events[:LISTED_EVENTS]), "feed_url": feed_url},
+        {"tab": tab, "events": list(page), "page": page, "feed_url": feed_url},
     )
 
 

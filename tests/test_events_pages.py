@@ -126,16 +126,46 @@ def test_upcoming_events_count_only_who_is_going(as_alice: Client, bob: User) ->
     assert "0 members going" in html.split("Quiet talk")[1]
 
 
-def test_mine_lists_what_i_go_to_or_host(as_alice: Client, alice: User) -> None:
+def test_mine_lists_what_i_host_or_answered_and_says_my_answer(
+    as_alice: Client, alice: User
+) -> None:
     EventFactory.create(title="Hosted by Alice", host=alice)
     RsvpFactory.create(event=EventFactory.create(title="Alice goes"), user=alice)
     RsvpFactory.create(event=EventFactory.create(title="Alice maybe"), user=alice, status="maybe")
+    RsvpFactory.create(
+        event=EventFactory.create(title="Alice waits"), user=alice, status="waitlisted", position=1
+    )
+    RsvpFactory.create(
+        event=EventFactory.create(title="Alice said no"), user=alice, status="not_going"
+    )
     EventFactory.create(title="Someone else event")
 
     html = page_of(as_alice, LIST, show="mine")
 
-    assert "Hosted by Alice" in html and "Alice goes" in html
-    assert "Alice maybe" not in html and "Someone else event" not in html
+    cards = {card.split("</a>")[0].split(">")[-1]: card for card in html.split("event-card")[1:]}
+    assert set(cards) == {"Hosted by Alice", "Alice goes", "Alice maybe", "Alice waits"}
+    assert "You are going" in cards["Alice goes"]
+    assert "You said maybe" in cards["Alice maybe"]
+    assert "You are on the waiting list" in cards["Alice waits"]
+    assert "event-answer" not in cards["Hosted by Alice"]
+
+
+def test_a_long_list_goes_on_over_pages(as_alice: Client) -> None:
+    now = timezone.now()
+    for days in range(1, 53):
+        EventFactory.create(
+            title=f"Talk {days:02d} days ago",
+            starts_at=now - timedelta(days=days),
+            ends_at=now - timedelta(days=days, hours=-1),
+        )
+
+    first = page_of(as_alice, LIST, show="past")
+    second = page_of(as_alice, LIST, show="past", page="2")
+
+    assert "Talk 01 days ago" in first and "Talk 50 days ago" in first
+    assert "Talk 51 days ago" not in first and "Talk 52 days ago" in second
+    assert 'href="?show=past&amp;page=2" rel="next"' in first
+    assert 'href="?show=past&amp;page=1" rel="prev"' in second
 
 
 @pytest.mark.parametrize("show", ["upcoming", "past", "mine"])

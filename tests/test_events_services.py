@@ -588,5 +588,9 @@ def test_the_lists_show_upcoming_past_and_mine_in_one_query_each(
     assert upcoming[0][3:] == ("Alice Arias", room.name)
     assert past == [("Done", 1)]
     assert mine == ["Live", "Soon"]
-    assert [e.title for e in selectors.events_mine(user=bob, now=NOW)] == ["Soon"]
+    # Answering maybe (or waiting for a seat) puts an event among one's own too.
+    assert [(e.title, e.my_status) for e in selectors.events_mine(user=bob, now=NOW)] == [
+        ("Soon", "going"),
+        ("Later", "maybe"),
+    ]
     assert live.is_starting_now(now=NOW) and not soon.is_starting_now(now=NOW)
