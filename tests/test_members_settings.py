@@ -5,6 +5,7 @@ Personas (tests/conftest.py): Alice is an onboarded member; newcomers come from 
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -63,6 +64,16 @@ def test_the_settings_link_to_changing_email_and_password(alice: User) -> None:
     }
     for url in links:
         assert client.get(url).status_code == 200, url
+
+
+def test_with_social_sign_in_on_the_linked_accounts_are_a_click_away(
+    alice: User, settings: Any
+) -> None:
+    settings.SOCIALACCOUNT_PROVIDERS = {"github": {"APPS": []}}
+
+    page = client_for(alice).get("/members/me/edit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<a href="/accounts/3rdparty/">Accounts you sign in with</a>' in page
 
 
 def test_a_member_without_a_password_is_offered_to_set_one(alice: User) -> None:

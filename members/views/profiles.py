@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -69,6 +70,8 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
             "form": form,
             "onboarding": onboarding,
             "profile": profile,
+            # Signing in with GitHub, Google or the like is on: linking and unlinking is there.
+            "social_sign_in": bool(settings.SOCIALACCOUNT_PROVIDERS),
             "interest_options": ProfileForm.interest_options(),
         },
     )
