@@ -6,10 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from django.contrib.postgres.search import SearchQuery
 from django.core import mail
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
 from matching import services as matching_services
@@ -17,7 +14,7 @@ from matching import tasks as matching_tasks
 from matching.apps import COMMUNITY_SLUG
 from matching.models import Programme
 from members import services
-from members.models import Interest, Profile, User
+from members.models import Interest, User
 from members.privacy import account_delete
 from notifications.digest import digest_content
 from tests.factories import (
@@ -32,7 +29,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-BEFORE = [("members", "0008_report_moved_to_moderation")]
 
 PROFILE_FORM = {
     "headline": "Ilustradora",
@@ -73,70 +69,6 @@ def found(client: Client, **query: str) -> list[str]:
     response = client.get("/members/", query)
     assert response.status_code == 200
     return [profile.user.name for profile in response.context["page"]]
-
-
-# The data migration -------------------------------------------------------------------------
-
-
-def test_the_migration_merges_case_accent_and_language_variants_keeping_every_member() -> None:
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes()
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
-    OldUser, OldProfile, OldInterest = (
-        old.get_model("members", name) for name in ("User", "Profile", "Interest")
-    )
-    tags = {
-        name: OldInterest.objects.create(name=name, slug=slug)
-        for name, slug in [
-            ("fotografía", "fotografia"),
-            ("Photography", "photography"),
-            ("fotografia ", "fotografia-2"),
-            ("tipografia", "tipografia"),
-            ("Tipografía", "tipografia-2"),
-            ("Kayak", "kayak"),
-        ]
-    }
-    holders = {
-        "ana": ["fotografía", "tipografia"],
-        "ben": ["Photography", "Tipografía", "Kayak"],
-        "carla": ["fotografia ", "Photography"],  # two variants: one tag afterwards
-    }
-    for name, interests in holders.items():
-        user = OldUser.objects.create(email=f"{name}@example.com", display_name=name.title())
-        profile = OldProfile.objects.create(user=user, headline="Freelance")
-        profile.interests.set([tags[interest] for interest in interests])
-    # The merge deletes rows the profiles pointed at, then 0011 alters the table; a real
-    # migrate commits in between, this test's transaction checks the keys at once instead.
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-
-    MigrationExecutor(connection).migrate(latest)
-
-    assert Interest.objects.count() == 3
-    photo = Interest.objects.get(slug="fotografia")
-    assert (photo.label_es, photo.label_en, photo.status) == (
-        "Fotografía",
-        "Photography",
-        "approved",
-    )
-    type_ = Interest.objects.get(slug="tipografia")
-    assert (type_.label_es, type_.label_en) == ("Tipografía", "")  # in no pair: one spelling
-    assert Interest.objects.get(slug="kayak").label_es == "Kayak"
-    by_member = {
-        profile.user.display_name: sorted(interest.slug for interest in profile.interests.all())
-        for profile in Profile.objects.select_related("user")
-    }
-    assert by_member == {
-        "Ana": ["fotografia", "tipografia"],
-        "Ben": ["fotografia", "kayak", "tipografia"],
-        "Carla": ["fotografia"],
-    }
-    # The directory finds them by either label from now on.
-    carla = Profile.objects.get(user__display_name="Carla")
-    assert "fotografia photography" in carla.search_text
-    photography_query = SearchQuery("photography", config="simple")
-    assert Profile.objects.filter(search_vector=photography_query).count() == 3
 
 
 # Picking and suggesting on the profile form ------------------------------------------------

@@ -3,15 +3,13 @@ numbered 1, 2, 3... as they commit, and a catch-up page says how far it reaches.
 
 import threading
 import uuid
-from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connection, connections
-from django.db.migrations.executor import MigrationExecutor
+from django.db import connections
 
 from members.models import User
-from rooms.models import Message, Room
+from rooms.models import Message
 from rooms.services import message_post, room_enter
 from tests.factories import BlockFactory, MessageFactory, RoomFactory, UserFactory
 from tests.test_rooms_socket import join, member_with_session, next_of, room, send
@@ -112,37 +110,3 @@ def test_members_writing_at_once_get_consecutive_numbers_in_commit_order() -> No
     stored = list(Message.objects.filter(room=place).order_by("id").values_list("seq", flat=True))
     # Ids are taken while the room is locked too: seq order is id order, none skipped.
     assert stored == list(range(1, 41))
-
-
-def _migrate(target: list[tuple[str, str]]) -> Any:
-    """The database migrated (back or forward) to `target`; the models as they were then."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_migrations_number_existing_messages_in_id_order_and_the_deploy_s_last() -> None:
-    """0010 numbers each room's messages in id order. The old web processes keep serving
-    while it runs: what they store has no number, and 0011 numbers it after the room's last
-    one. One trip back and forth (every app after rooms' 0009 is undone and redone: the
-    slowest step of the suite's migration tests)."""
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    old = _migrate([("rooms", "0009_message_reply_to")])
-    old_room, old_message = old.get_model("rooms", "Room"), old.get_model("rooms", "Message")
-    rooms = [old_room.objects.create(slug=f"sala-{n}", name=f"Sala {n}") for n in range(2)]
-    written: dict[int, list[int]] = {room.pk: [] for room in rooms}
-    for n in range(7):
-        place = rooms[n % 3 == 0]
-        written[place.pk].append(old_message.objects.create(room=place, text=f"m{n}").pk)
-
-    during = _migrate([("rooms", "0010_message_seq")]).get_model("rooms", "Message")
-    late = [during.objects.create(room_id=rooms[0].pk, text=f"late {n}").pk for n in (1, 2)]
-    assert during.objects.filter(pk__in=late, seq=None).count() == 2
-
-    MigrationExecutor(connection).migrate(latest)
-
-    for place in Room.objects.filter(slug__startswith="sala-"):
-        numbered = Message.objects.filter(room=place).order_by("seq").values_list("pk", "seq")
-        expected = written[place.pk] + (late if place.pk == rooms[0].pk else [])
-        assert list(numbered) == [(pk, n) for n, pk in enumerate(expected, start=1)]

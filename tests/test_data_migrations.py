@@ -1,0 +1,105 @@
+"""The migrations that change existing rows, run on rows written before them: one trip back
+to before both and forward again (every app after them is undone and redone, the slowest
+step of the suite's migration tests, so the two share it)."""
+
+from typing import Any
+
+import pytest
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from members.models import Interest, Profile
+from rooms.models import Message, Room
+
+BEFORE = [("members", "0008_report_moved_to_moderation"), ("rooms", "0009_message_reply_to")]
+
+
+def _migrate(target: list[tuple[str, str]]) -> Any:
+    """The database migrated (back or forward) to `target`; the models as they were then."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(target)
+    return executor.loader.project_state(target).apps
+
+
+def _interests_before(old: Any) -> None:
+    """Tags spelt several ways (case, accents, a trailing space, either language)."""
+    OldUser, OldProfile, OldInterest = (
+        old.get_model("members", name) for name in ("User", "Profile", "Interest")
+    )
+    tags = {
+        name: OldInterest.objects.create(name=name, slug=slug)
+        for name, slug in [
+            ("fotografía", "fotografia"),
+            ("Photography", "photography"),
+            ("fotografia ", "fotografia-2"),
+            ("tipografia", "tipografia"),
+            ("Tipografía", "tipografia-2"),
+            ("Kayak", "kayak"),
+        ]
+    }
+    holders = {
+        "ana": ["fotografía", "tipografia"],
+        "ben": ["Photography", "Tipografía", "Kayak"],
+        "carla": ["fotografia ", "Photography"],  # two variants: one tag afterwards
+    }
+    for name, interests in holders.items():
+        user = OldUser.objects.create(email=f"{name}@example.com", display_name=name.title())
+        profile = OldProfile.objects.create(user=user, headline="Freelance")
+        profile.interests.set([tags[interest] for interest in interests])
+
+
+def _interests_after() -> None:
+    """members 0010 merged the variants, keeping every member's tags."""
+    assert Interest.objects.count() == 3
+    photo = Interest.objects.get(slug="fotografia")
+    assert (photo.label_es, photo.label_en, photo.status) == (
+        "Fotografía",
+        "Photography",
+        "approved",
+    )
+    type_ = Interest.objects.get(slug="tipografia")
+    assert (type_.label_es, type_.label_en) == ("Tipografía", "")  # in no pair: one spelling
+    assert Interest.objects.get(slug="kayak").label_es == "Kayak"
+    by_member = {
+        profile.user.display_name: sorted(interest.slug for interest in profile.interests.all())
+        for profile in Profile.objects.select_related("user")
+    }
+    assert by_member == {
+        "Ana": ["fotografia", "tipografia"],
+        "Ben": ["fotografia", "kayak", "tipografia"],
+        "Carla": ["fotografia"],
+    }
+    # The directory finds them by either label from now on.
+    carla = Profile.objects.get(user__display_name="Carla")
+    assert "fotografia photography" in carla.search_text
+    photography_query = SearchQuery("photography", config="simple")
+    assert Profile.objects.filter(search_vector=photography_query).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_interests_merge_and_messages_are_numbered_keeping_what_was_there() -> None:
+    """members 0010 merges a tag's case, accent and language variants; rooms 0010 numbers
+    each room's messages in id order, and, as the old web processes keep serving while it
+    runs and store messages with no number, 0011 numbers those after the room's last one."""
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    old = _migrate(BEFORE)
+    _interests_before(old)
+    old_room, old_message = old.get_model("rooms", "Room"), old.get_model("rooms", "Message")
+    rooms = [old_room.objects.create(slug=f"sala-{n}", name=f"Sala {n}") for n in range(2)]
+    written: dict[int, list[int]] = {room.pk: [] for room in rooms}
+    for n in range(7):
+        place = rooms[n % 3 == 0]
+        written[place.pk].append(old_message.objects.create(room=place, text=f"m{n}").pk)
+
+    during = _migrate([("rooms", "0010_message_seq")]).get_model("rooms", "Message")
+    late = [during.objects.create(room_id=rooms[0].pk, text=f"late {n}").pk for n in (1, 2)]
+    assert during.objects.filter(pk__in=late, seq=None).count() == 2
+
+    MigrationExecutor(connection).migrate(latest)
+
+    _interests_after()
+    for place in Room.objects.filter(slug__startswith="sala-"):
+        numbered = Message.objects.filter(room=place).order_by("seq").values_list("pk", "seq")
+        expected = written[place.pk] + (late if place.pk == rooms[0].pk else [])
+        assert list(numbered) == [(pk, n) for n, pk in enumerate(expected, start=1)]
