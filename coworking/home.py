@@ -77,12 +77,14 @@ def coffee_partners(*, user: User) -> list[User] | None:
 
 def coffee_standing(*, user: User) -> str:
     """Why a member without a seat in the latest round has no coffee partner to show:
-    "out" (not taking part), "paused" (by them, for unanswered intros, or by staff) or
-    "waiting" (the next round brings one)."""
+    "out" (not taking part), "paused" (by them, for unanswered intros, or by staff),
+    "skipping" (the next round) or "waiting" (the next round brings one)."""
     participation = Participation.objects.filter(programme__slug=COMMUNITY_SLUG, user=user).first()
     if participation is None or not participation.opted_in:
         return "out"
     today = timezone.localdate(timezone=ZoneInfo(user.time_zone))
     if participation.auto_paused or participation.is_paused(today):
         return "paused"
+    if participation.skip_next_round:
+        return "skipping"
     return "waiting"

@@ -238,6 +238,10 @@ def test_a_member_left_out_of_the_latest_round_is_told_why_and_what_to_do(
     participation.save()
     assert "Your introductions are paused" in card()
     assert '<a href="/pairs/">Resume my introductions</a>' in card()
+    participation.paused_until = None
+    participation.skip_next_round = True
+    participation.save()
+    assert "You are skipping the next round" in card()
 
 
 @pytest.mark.django_db
@@ -289,6 +293,13 @@ def test_a_members_home_takes_a_fixed_number_of_queries(
         page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "Bob Bravo" in page
+
+    # Without a partner this round, one more: whether they take part (what the card says).
+    alice.pair_seats.all().delete()
+    with django_assert_max_num_queries(11):
+        page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "You are not taking part in coffee pairs" in page
 
 
 def _log_in(client: Client, user: User) -> None:

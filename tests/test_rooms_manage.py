@@ -19,6 +19,7 @@ from notifications.models import Kind, Notification
 from rooms.broadcast import room_group
 from rooms.models import Presence, Room, RoomParticipation
 from rooms.services import ROOMS_PER_DAY, cafeteria_get, room_invite
+from rooms.tasks import invitation_notify
 from tests.factories import (
     AcquaintanceFactory,
     BlockFactory,
@@ -573,8 +574,9 @@ def test_the_invited_hear_of_it_once_on_the_site_and_the_blocked_never(
             NEW, form_data(access="private", acquaintances=[bob.pk], emails="carla@example.com")
         )
     room = Room.objects.get(name="Logo feedback")
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as queued:
         room_invite(room=room, by=alice, invitees=[bob])  # again: nothing new to say
+    assert not [task for task in queued if getattr(task, "func", None) == invitation_notify.delay]
 
     [notice] = Notification.objects.filter(kind=Kind.ROOM_INVITED)
     assert notice.user == bob and notice.url == f"/rooms/{room.slug}/"
