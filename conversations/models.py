@@ -75,6 +75,9 @@ class Participant(models.Model):
     # it was unread: one notice per stretch of unread messages, and none again until they
     # have read (conversations.tasks).
     told_upto_id = models.BigIntegerField(default=0, editable=False)
+    # Muted by the member: no notice, email or push about this conversation's messages; they
+    # still count as unread, and the list and the page say it is muted.
+    muted_at = models.DateTimeField(_("muted"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("participant")

@@ -1,6 +1,7 @@
 """The conversations' personal data, for the export and the account deletion
 (members.privacy's registry)."""
 
+from datetime import datetime
 from typing import Any
 
 from conversations.models import Conversation, Message, Participant, Reaction
@@ -52,6 +53,9 @@ def _export(user: User) -> list[dict[str, Any]]:
             "joined_at": (
                 seats[conversation_id].joined_at.isoformat() if conversation_id in seats else None
             ),
+            "muted_at": _when(seats[conversation_id].muted_at)
+            if conversation_id in seats
+            else None,
             "messages_written": written.get(conversation_id, []),
             "reactions": reactions.get(conversation_id, []),
         }
@@ -80,3 +84,7 @@ def register_conversations_data() -> None:
         note="Their seats in conversations are erased; what they wrote stays for the others "
         "in the conversation, signed by a former member; their reactions are erased.",
     )
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

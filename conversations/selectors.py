@@ -31,6 +31,7 @@ class ConversationEntry:
     others: list[User]
     unread: int
     last_text: str
+    muted: bool = False
 
     @property
     def name(self) -> str:
@@ -139,7 +140,13 @@ def conversations_of(*, user: User, before: str = "", limit: int | None = None) 
         if direct and any(person.pk in hidden for person in people):
             continue
         entries.append(
-            ConversationEntry(seat.conversation, people, seat.unread, seat.last_text or "")
+            ConversationEntry(
+                seat.conversation,
+                people,
+                seat.unread,
+                seat.last_text or "",
+                muted=seat.muted_at is not None,
+            )
         )
     return ConversationList(entries, older)
 
@@ -268,7 +275,7 @@ def read_marks(*, conversation: Conversation, viewer: User) -> dict[int, int]:
 
 def seats_to_tell(*, now: datetime, after: timedelta) -> list[int]:
     """The seats whose member has had a message from someone else unread for `after` or
-    longer and has not been told since they last read."""
+    longer and has not been told since they last read (muted ones are never told)."""
     unread = (
         Message.objects.filter(
             conversation=OuterRef("conversation"), id__gt=OuterRef("last_read_id")
@@ -277,7 +284,9 @@ def seats_to_tell(*, now: datetime, after: timedelta) -> list[int]:
         .order_by("id")
     )
     return list(
-        Participant.objects.filter(told_upto_id__lte=F("last_read_id"), user__is_active=True)
+        Participant.objects.filter(
+            told_upto_id__lte=F("last_read_id"), user__is_active=True, muted_at__isnull=True
+        )
         .annotate(first_unread_at=Subquery(unread.values("created_at")[:1]))
         .filter(first_unread_at__lte=now - after)
         .values_list("pk", flat=True)
@@ -380,10 +389,10 @@ def group_candidates(*, user: User, exclude: Iterable[int] = ()) -> QuerySet[Use
     )
 
 
-def read_mark(*, conversation: Conversation, user: User) -> int:
-    """The last message `user` had read in the conversation (0: none)."""
-    seat = Participant.objects.filter(conversation=conversation, user=user).first()
-    return seat.last_read_id if seat is not None else 0
+def seat_of(*, conversation: Conversation, user: User) -> Participant | None:
+    """`user`'s seat in the conversation (how far they had read, whether they muted it);
+    None for staff reading without one."""
+    return Participant.objects.filter(conversation=conversation, user=user).first()
 
 
 # Results a search shows at once, newest first.

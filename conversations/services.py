@@ -1,6 +1,7 @@
 """Starting conversations and writing in them. Who may write to whom is decided here."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -532,3 +533,14 @@ def coffee_conversation_url(seat: GroupMember) -> str:
         group_id=seat.group_id, user_ids=user_ids, programme=seat.round.programme
     )
     return conversation.get_absolute_url()
+
+
+def conversation_mute(*, seat: Participant, muted: bool, now: datetime | None = None) -> None:
+    """Mute (or unmute) the seat's conversation for its member: muted, its messages are never
+    told (conversations.selectors.seats_to_tell). Repeating either changes nothing."""
+    if muted:
+        Participant.objects.filter(pk=seat.pk, muted_at__isnull=True).update(
+            muted_at=now or timezone.now()
+        )
+    else:
+        Participant.objects.filter(pk=seat.pk).update(muted_at=None)

@@ -30,8 +30,8 @@ def unread_tell_tick() -> None:
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def unread_tell(seat_id: int) -> None:
     seat = Participant.objects.select_related("user").filter(pk=seat_id).first()
-    if seat is None or seat.told_upto_id > seat.last_read_id:
-        return  # gone, or told already
+    if seat is None or seat.told_upto_id > seat.last_read_id or seat.muted_at is not None:
+        return  # gone, told already, or muted since the tick listed it
     unread = selectors.unread_for(seat=seat)
     if not unread:
         return  # read meanwhile

@@ -3,7 +3,7 @@ import uuid
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,7 +91,8 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         before=int(before) if before.isdecimal() and len(before) < 19 else None,
     )
     # Where the member had read up to: the page marks the first message after it.
-    last_read = selectors.read_mark(conversation=conversation, user=user)
+    seat = selectors.seat_of(conversation=conversation, user=user)
+    last_read = seat.last_read_id if seat is not None else 0
     new_from = next((m.pk for m in page if m.pk > last_read and m.author_id != user.pk), None)
     services.conversation_read(conversation=conversation, user=user)
     return render(
@@ -119,9 +120,31 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             "gone": conversation.kind == Conversation.Kind.DIRECT
             and (not others or any(not other.is_active for other in others)),
             "gone_text": services.GONE,
+            "seat": seat,
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Mute or unmute the conversation for the member (`muted` 1 or 0): no notice, email or
+    push about it while muted."""
+    user: User = request.user  # type: ignore[assignment]
+    conversation, _others = selectors.conversation_for(user=user, conversation_id=conversation_id)
+    seat = selectors.seat_of(conversation=conversation, user=user)
+    if seat is None:
+        raise Http404
+    muted = request.POST.get("muted") == "1"
+    services.conversation_mute(seat=seat, muted=muted)
+    messages.success(
+        request,
+        _("Muted: no notices or emails about this conversation until you unmute it.")
+        if muted
+        else _("Unmuted: we tell you of new messages here again."),
+    )
+    return redirect(conversation)
 
 
 def _coffee_intro(user: User, others: list[User]) -> CoffeeIntro | None:

@@ -35,6 +35,7 @@ from tests.factories import (
     BlockFactory,
     GroupMemberFactory,
     RsvpFactory,
+    client_for,
     onboarded_member,
 )
 from tests.test_matching_rounds import SLOT, community, participant
@@ -351,6 +352,41 @@ def test_a_member_who_chose_the_site_only_is_told_there_and_a_blocked_one_not_at
     assert smtp.messages == []
     assert Notification.objects.filter(user=beto, kind=Kind.MESSAGE).count() == 1
     assert not Notification.objects.filter(user=carla).exists()
+
+
+def test_a_muted_conversation_is_never_told_and_says_so_until_unmuted(smtp: Any) -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    betos = client_for(beto)
+    page = betos.get(conversation.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Mute this conversation" in page
+    assert betos.post(f"/messages/{conversation.pk}/mute/", {"muted": "1"}).status_code == 302
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        message_post(conversation=conversation, author=ana, text="Hola", client_id=uuid.uuid4())
+
+    _ten_minutes_later(start)
+
+    assert smtp.messages == [] and not Notification.objects.filter(user=beto).exists()
+    listed = betos.get("/messages/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "(muted)" in listed and "1 unread message" in listed  # still unread, quietly
+    page = betos.get(conversation.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Muted: no notices or emails about it." in page
+    assert "Unmute this conversation" in page
+    # Nobody else can mute it for him, nor learn it exists.
+    assert (
+        client_for(member("Carla Cruz"))
+        .post(f"/messages/{conversation.pk}/mute/", {"muted": "1"})
+        .status_code
+        == 404
+    )
+
+    betos.post(f"/messages/{conversation.pk}/mute/", {"muted": "0"})
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        message_post(conversation=conversation, author=ana, text="¿Sigues?", client_id=uuid.uuid4())
+    _ten_minutes_later(start + timedelta(minutes=1))
+
+    assert [email["To"] for email in smtp.messages] == [beto.email]
 
 
 def test_writing_or_starting_too_fast_is_refused_and_keeps_the_text(settings: Any) -> None:
