@@ -101,7 +101,10 @@ def report_warn(*, report: Report, by: User, note: str = "") -> Report:
 @transaction.atomic
 def report_message_remove(*, report: Report, by: User, note: str = "") -> Report:
     """Soft-delete the reported room or private message (their apps' own services, so the
-    pages showing it hear of it like any deletion) and close the report."""
+    pages showing it hear of it like any deletion), close the report and tell its author by
+    email, once, after the commit (moderation.tasks.report_warning_send)."""
+    from moderation import tasks
+
     message = report.message
     if report.conversation_message is not None:
         private_message_delete(message=report.conversation_message, by=by, moderating=True)
@@ -109,7 +112,9 @@ def report_message_remove(*, report: Report, by: User, note: str = "") -> Report
         raise ModerationError(_("This report is not about a message."))
     elif message_delete(message=message, by=by):
         broadcast.on_commit(broadcast.chat_deleted, message=message)
-    return _report_close(report=report, by=by, action=Report.Action.MESSAGE_REMOVED, note=note)
+    _report_close(report=report, by=by, action=Report.Action.MESSAGE_REMOVED, note=note)
+    tasks.report_warning_send.delay_on_commit(report.pk)
+    return report
 
 
 @transaction.atomic

@@ -20,10 +20,11 @@ def _what_was_reported(report: Report) -> str:
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def report_warning_send(report_id: int) -> None:
-    """Email the warning staff decided on, once (`core.emails.send_once`): a duplicate finds
-    it claimed; a failed send gives the claim back and retries; a worker dying mid-send
-    loses this one warning rather than sending it twice. A member gone meanwhile is not
-    written to, and the warning counts as handled."""
+    """Email the reported member what staff decided: a warning, or that their message was
+    removed. Once (`core.emails.send_once`, claimed with `warning_sent_at`): a duplicate
+    finds it claimed; a failed send gives the claim back and retries; a worker dying
+    mid-send loses this one email rather than sending it twice. A member gone meanwhile is
+    not written to, and the email counts as handled."""
     report = Report.objects.select_related("reported", "message__room").filter(pk=report_id).first()
     if report is None:
         return
@@ -36,15 +37,18 @@ def report_warning_send(report_id: int) -> None:
         with translation.override(member.language):
             reason = str(report.get_reason_display())
             about = _what_was_reported(report)
+        removed = report.action == Report.Action.MESSAGE_REMOVED
         email_for(
             user=member,
-            template="moderation/email/warning",
+            template="moderation/email/removed" if removed else "moderation/email/warning",
             context={"reason": reason, "about": about},
         ).send()
 
     send_once(
         claim=lambda: Report.objects.filter(
-            pk=report_id, action=Report.Action.WARNED, warning_sent_at__isnull=True
+            pk=report_id,
+            action__in=[Report.Action.WARNED, Report.Action.MESSAGE_REMOVED],
+            warning_sent_at__isnull=True,
         ).update(warning_sent_at=claimed_at),
         send=send,
         give_back=lambda: Report.objects.filter(pk=report_id, warning_sent_at=claimed_at).update(

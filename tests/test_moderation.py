@@ -162,6 +162,15 @@ def test_removing_the_message_deletes_it_for_the_room(
     assert heard == [message.pk]
     report.refresh_from_db()
     assert report.action == "message_removed"
+    # Its author is told, once, in their language, what was removed and why.
+    [email] = mail.outbox
+    assert email.to == [mallory.email]
+    assert email.subject == "A message of yours was removed"
+    assert f"Another member reported a message of yours in the room “{message.room.name}”" in (
+        email.body
+    )
+    report_warning_send(report.pk)  # a redelivered task
+    assert len(mail.outbox) == 1
 
 
 def test_there_is_no_message_to_remove_on_a_profile_report(staff: User, mallory: User) -> None:
