@@ -171,4 +171,4 @@ def test_the_list_brings_its_own_styles(alice: User) -> None:
     listed = page(client_for(alice))
 
     assert "css/focus." in listed
-    assert 'class="focus-list"' in listed and "event-list" not in listed
+    assert 'class="focus-list card-list"' in listed and "event-list" not in listed
