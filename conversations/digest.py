@@ -8,8 +8,10 @@ from notifications.digest import LIST_LIMIT, digest_section_register
 
 
 def unread_conversations(user: User, now: datetime) -> list[ConversationEntry]:
-    """The member's conversations with messages they have not read, latest first."""
-    return [entry for entry in conversations_of(user=user).entries if entry.unread][:LIST_LIMIT]
+    """The member's conversations with messages they have not read, latest first (muted
+    ones left out: the member asked not to hear of them)."""
+    entries = conversations_of(user=user).entries
+    return [entry for entry in entries if entry.unread and not entry.muted][:LIST_LIMIT]
 
 
 def register() -> None:

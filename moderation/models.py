@@ -79,6 +79,8 @@ class Report(models.Model):
     action = models.CharField(_("action taken"), max_length=16, choices=Action.choices, blank=True)
     # When the warning email went out (moderation.tasks.report_warning_send), so it goes once.
     warning_sent_at = models.DateTimeField(_("warning sent"), null=True, blank=True)
+    # When its author was told a removed message went (moderation.tasks.report_removal_send).
+    removal_sent_at = models.DateTimeField(_("removal notice sent"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

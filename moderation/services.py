@@ -107,13 +107,20 @@ def report_message_remove(*, report: Report, by: User, note: str = "") -> Report
 
     message = report.message
     if report.conversation_message is not None:
-        private_message_delete(message=report.conversation_message, by=by, moderating=True)
+        removed = private_message_delete(
+            message=report.conversation_message, by=by, moderating=True
+        )
     elif message is None:
         raise ModerationError(_("This report is not about a message."))
-    elif message_delete(message=message, by=by):
-        broadcast.on_commit(broadcast.chat_deleted, message=message)
+    else:
+        removed = message_delete(message=message, by=by)
+        if removed:
+            broadcast.on_commit(broadcast.chat_deleted, message=message)
     _report_close(report=report, by=by, action=Report.Action.MESSAGE_REMOVED, note=note)
-    tasks.report_warning_send.delay_on_commit(report.pk)
+    # Only the step that removed it says so: not a second report's, nor after its author
+    # deleted it themselves.
+    if removed:
+        tasks.report_removal_send.delay_on_commit(report.pk)
     return report
 
 

@@ -20,11 +20,33 @@ def _what_was_reported(report: Report) -> str:
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def report_warning_send(report_id: int) -> None:
-    """Email the reported member what staff decided: a warning, or that their message was
-    removed. Once (`core.emails.send_once`, claimed with `warning_sent_at`): a duplicate
-    finds it claimed; a failed send gives the claim back and retries; a worker dying
-    mid-send loses this one email rather than sending it twice. A member gone meanwhile is
-    not written to, and the email counts as handled."""
+    """Email the warning staff decided on, once (`_tell_once`, claimed with
+    `warning_sent_at`)."""
+    _tell_once(
+        report_id,
+        action=Report.Action.WARNED,
+        sent_at="warning_sent_at",
+        template="moderation/email/warning",
+    )
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def report_removal_send(report_id: int) -> None:
+    """Tell the author which message staff removed and why, once (`_tell_once`, claimed
+    with `removal_sent_at`)."""
+    _tell_once(
+        report_id,
+        action=Report.Action.MESSAGE_REMOVED,
+        sent_at="removal_sent_at",
+        template="moderation/email/removed",
+    )
+
+
+def _tell_once(report_id: int, *, action: str, sent_at: str, template: str) -> None:
+    """Email the reported member what staff decided, once (`core.emails.send_once`): a
+    duplicate finds it claimed; a failed send gives the claim back and retries; a worker
+    dying mid-send loses this one email rather than sending it twice. A member gone
+    meanwhile is not written to, and the email counts as handled."""
     report = Report.objects.select_related("reported", "message__room").filter(pk=report_id).first()
     if report is None:
         return
@@ -37,21 +59,14 @@ def report_warning_send(report_id: int) -> None:
         with translation.override(member.language):
             reason = str(report.get_reason_display())
             about = _what_was_reported(report)
-        removed = report.action == Report.Action.MESSAGE_REMOVED
-        email_for(
-            user=member,
-            template="moderation/email/removed" if removed else "moderation/email/warning",
-            context={"reason": reason, "about": about},
-        ).send()
+        email_for(user=member, template=template, context={"reason": reason, "about": about}).send()
 
     send_once(
         claim=lambda: Report.objects.filter(
-            pk=report_id,
-            action__in=[Report.Action.WARNED, Report.Action.MESSAGE_REMOVED],
-            warning_sent_at__isnull=True,
-        ).update(warning_sent_at=claimed_at),
+            pk=report_id, action=action, **{f"{sent_at}__isnull": True}
+        ).update(**{sent_at: claimed_at}),
         send=send,
-        give_back=lambda: Report.objects.filter(pk=report_id, warning_sent_at=claimed_at).update(
-            warning_sent_at=None
+        give_back=lambda: Report.objects.filter(pk=report_id, **{sent_at: claimed_at}).update(
+            **{sent_at: None}
         ),
     )

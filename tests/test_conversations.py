@@ -12,6 +12,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from conversations import selectors
+from conversations.digest import unread_conversations
 from conversations.models import Conversation, Message, Participant
 from conversations.selectors import unread_total
 from conversations.services import (
@@ -21,7 +22,7 @@ from conversations.services import (
     message_post,
     round_conversations_open,
 )
-from conversations.tasks import unread_tell_tick
+from conversations.tasks import unread_tell, unread_tell_tick
 from matching.services import round_create
 from members.models import MessagesFrom, Profile, User
 from members.privacy import account_delete, account_export
@@ -380,6 +381,12 @@ def test_a_muted_conversation_is_never_told_and_says_so_until_unmuted(smtp: Any)
         .status_code
         == 404
     )
+
+    # Nor does the weekly digest list it.
+    assert unread_conversations(beto, timezone.now()) == []
+    # A tell the tick queued just before the mute says nothing either.
+    unread_tell(Participant.objects.get(conversation=conversation, user=beto).pk)
+    assert smtp.messages == []
 
     betos.post(f"/messages/{conversation.pk}/mute/", {"muted": "0"})
     with time_machine.travel(start + timedelta(minutes=1), tick=False):

@@ -24,6 +24,8 @@ const refreshSoon = container?.dataset.refreshUrl && refresher(container, contai
 
 function announce(message) {
   if (!message.author || message.author.id === myId) return;
+  // A conversation the member muted is not said either (the list still shows it unread).
+  if (container.querySelector(`[data-conversation-id="${message.conversation}"][data-muted]`)) return;
   status.textContent = interpolate(gettext("New message from %(name)s."), { name: message.author.name }, true);
 }
 
