@@ -4,7 +4,6 @@ shows (the apps' own selectors serve their fuller pages)."""
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.db.models import Subquery
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils import timezone
 from events.models import Event
 from matching.apps import COMMUNITY_SLUG
 from matching.models import GroupMember, Participation, Round
+from matching.selectors import member_today
 from members.models import User
 from members.selectors import apart_from
 
@@ -82,8 +82,7 @@ def coffee_standing(*, user: User) -> str:
     participation = Participation.objects.filter(programme__slug=COMMUNITY_SLUG, user=user).first()
     if participation is None or not participation.opted_in:
         return "out"
-    today = timezone.localdate(timezone=ZoneInfo(user.time_zone))
-    if participation.auto_paused or participation.is_paused(today):
+    if participation.introductions_paused(member_today(user)):
         return "paused"
     if participation.skip_next_round:
         return "skipping"

@@ -176,6 +176,11 @@ class Participation(models.Model):
     def is_paused(self, on: date) -> bool:
         return self.paused_until is not None and self.paused_until >= on
 
+    def introductions_paused(self, on: date) -> bool:
+        """No introductions on `on`: paused by the member (until a date), or for unanswered
+        ones or by staff (until they resume)."""
+        return self.auto_paused or self.is_paused(on)
+
 
 class Round(models.Model):
     """One pairing of a programme. Unique per scheduled time: a second start is a no-op."""

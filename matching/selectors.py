@@ -109,8 +109,7 @@ class PairsPage:
     @property
     def paused(self) -> bool:
         """Introductions paused, by the member (until a date) or for unanswered ones."""
-        participation = self.participation
-        return participation.auto_paused or participation.is_paused(timezone.localdate())
+        return self.participation.introductions_paused(timezone.localdate())
 
 
 def participation_for(*, user: User, programme: Programme) -> Participation:
