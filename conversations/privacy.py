@@ -1,12 +1,11 @@
 """The conversations' personal data, for the export and the account deletion
 (members.privacy's registry)."""
 
-from datetime import datetime
 from typing import Any
 
 from conversations.models import Conversation, Message, Participant, Reaction
 from members.models import User
-from members.privacy import Deletion, personal_data_register
+from members.privacy import Deletion, export_moment, personal_data_register
 
 
 def _export(user: User) -> list[dict[str, Any]]:
@@ -53,7 +52,7 @@ def _export(user: User) -> list[dict[str, Any]]:
             "joined_at": (
                 seats[conversation_id].joined_at.isoformat() if conversation_id in seats else None
             ),
-            "muted_at": _when(seats[conversation_id].muted_at)
+            "muted_at": export_moment(seats[conversation_id].muted_at)
             if conversation_id in seats
             else None,
             "messages_written": written.get(conversation_id, []),
@@ -84,7 +83,3 @@ def register_conversations_data() -> None:
         note="Their seats in conversations are erased; what they wrote stays for the others "
         "in the conversation, signed by a former member; their reactions are erased.",
     )
-
-
-def _when(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None

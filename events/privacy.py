@@ -10,11 +10,7 @@ from events.rsvps import rsvp_release
 from events.selectors import waitlist_place
 from events.services import hosted_meetups_cancel
 from members.models import User
-from members.privacy import Deletion, personal_data_register
-
-
-def _moment(value: Any) -> str | None:
-    return value.isoformat() if value else None
+from members.privacy import Deletion, export_moment, personal_data_register
 
 
 def _export(user: User) -> dict[str, Any]:
@@ -23,19 +19,19 @@ def _export(user: User) -> dict[str, Any]:
         "rsvps": [
             {
                 "event": rsvp.event.title,
-                "starts_at": _moment(rsvp.event.starts_at),
+                "starts_at": export_moment(rsvp.event.starts_at),
                 "status": rsvp.status,
                 "waiting_list_position": waitlist_place(rsvp=rsvp),
-                "answered_at": _moment(rsvp.created_at),
+                "answered_at": export_moment(rsvp.created_at),
             }
             for rsvp in Rsvp.objects.filter(user=user).select_related("event").order_by("pk")
         ],
         "hosted": [
-            {"event": event.title, "starts_at": _moment(event.starts_at)}
+            {"event": event.title, "starts_at": export_moment(event.starts_at)}
             for event in Event.objects.filter(Q(host=user) | Q(created_by=user)).order_by("pk")
         ],
         # The feed's address is a credential: the export says it exists, not what it is.
-        "calendar_feed": {"created_at": _moment(feed.created_at)} if feed else None,
+        "calendar_feed": {"created_at": export_moment(feed.created_at)} if feed else None,
     }
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from focus.models import FocusBlock, FocusMember, FocusSeries, Seat
 from members.models import User
-from members.privacy import Deletion, personal_data_register
+from members.privacy import Deletion, export_moment, personal_data_register
 
 
 def _export(user: User) -> dict[str, Any]:
@@ -13,9 +13,7 @@ def _export(user: User) -> dict[str, Any]:
         "settings": (
             {
                 "share_stats": standing.share_stats,
-                "drop_in_only_until": (
-                    standing.drop_in_only_until.isoformat() if standing.drop_in_only_until else None
-                ),
+                "drop_in_only_until": (export_moment(standing.drop_in_only_until)),
             }
             if standing
             else None
@@ -31,10 +29,10 @@ def _seats(user: User) -> list[dict[str, Any]]:
             "minutes": seat.block.minutes,
             "booked_at": seat.booked_at.isoformat(),
             "dropped_in": seat.dropped_in,
-            "cancelled_at": seat.cancelled_at.isoformat() if seat.cancelled_at else None,
+            "cancelled_at": export_moment(seat.cancelled_at),
             "goal": seat.goal,
             "outcome": seat.outcome,
-            "arrived_at": seat.arrived_at.isoformat() if seat.arrived_at else None,
+            "arrived_at": export_moment(seat.arrived_at),
             "no_show": seat.no_show,
         }
         for seat in Seat.objects.filter(user=user).select_related("block").order_by("pk")

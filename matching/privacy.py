@@ -12,11 +12,7 @@ from matching.models import (
     Unmatched,
 )
 from members.models import User
-from members.privacy import Deletion, personal_data_register
-
-
-def _moment(value: Any) -> str | None:
-    return value.isoformat() if value else None
+from members.privacy import Deletion, export_moment, personal_data_register
 
 
 def _export(user: User) -> dict[str, Any]:
@@ -29,32 +25,32 @@ def _export(user: User) -> dict[str, Any]:
                 "opted_in": participation.opted_in,
                 "skip_next_round": participation.skip_next_round,
                 "pair_me_when_someone_asks": participation.on_demand,
-                "paused_until": _moment(participation.paused_until),
+                "paused_until": export_moment(participation.paused_until),
                 "auto_paused": participation.auto_paused,
             }
             for participation in Participation.objects.filter(user=user).select_related("programme")
         ],
         "pairs": [
             {
-                "round": _moment(seat.round.scheduled_for),
+                "round": export_moment(seat.round.scheduled_for),
                 "partners": [
                     other.user.name
                     for other in seat.group.members.exclude(user=user).select_related("user")
                 ],
-                "intro_sent_at": _moment(seat.intro_sent_at),
-                "follow_up_sent_at": _moment(seat.follow_up_sent_at),
+                "intro_sent_at": export_moment(seat.intro_sent_at),
+                "follow_up_sent_at": export_moment(seat.follow_up_sent_at),
                 "answer": seat.answer,
-                "answered_at": _moment(seat.answered_at),
+                "answered_at": export_moment(seat.answered_at),
                 "how_it_was": seat.rating,
             }
             for seat in seats.order_by("round__scheduled_for")
         ],
         "coffee_meetings": [
             {
-                "round": _moment(meeting.group.round.scheduled_for),
-                "starts_at": _moment(meeting.starts_at),
+                "round": export_moment(meeting.group.round.scheduled_for),
+                "starts_at": export_moment(meeting.starts_at),
                 "proposed_by_you": meeting.proposed_by_id == user.pk,
-                "accepted_at": _moment(meeting.accepted_at),
+                "accepted_at": export_moment(meeting.accepted_at),
             }
             for meeting in Meeting.objects.filter(group__members__user=user)
             .select_related("group__round")
@@ -62,9 +58,9 @@ def _export(user: User) -> dict[str, Any]:
         ],
         "pair_me_now": [
             {
-                "asked_at": _moment(request.created_at),
-                "matched_at": _moment(request.matched_at),
-                "cancelled_at": _moment(request.cancelled_at),
+                "asked_at": export_moment(request.created_at),
+                "matched_at": export_moment(request.matched_at),
+                "cancelled_at": export_moment(request.cancelled_at),
             }
             for request in PairRequest.objects.filter(user=user).order_by("created_at")
         ],
@@ -73,7 +69,7 @@ def _export(user: User) -> dict[str, Any]:
             for wish in MeetAgain.objects.filter(user=user).select_related("partner")
         ],
         "rounds_without_a_pair": [
-            _moment(entry.round.scheduled_for)
+            export_moment(entry.round.scheduled_for)
             for entry in Unmatched.objects.filter(user=user).select_related("round")
         ],
     }

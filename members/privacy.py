@@ -106,7 +106,8 @@ def account_delete(*, user: User) -> None:
 # The members app's own entries -------------------------------------------------------------
 
 
-def _moment(value: Any) -> str | None:
+def export_moment(value: Any) -> str | None:
+    """A date or time as the export writes it (ISO 8601), or None."""
     return value.isoformat() if value else None
 
 
@@ -119,10 +120,10 @@ def _account_export(user: User) -> dict[str, Any]:
         "time_zone": user.time_zone,
         "language": user.language,
         "email_digest": user.email_digest,
-        "date_joined": _moment(user.date_joined),
-        "last_login": _moment(user.last_login),
-        "last_seen_at": _moment(user.last_seen_at),
-        "first_steps_done_at": _moment(user.first_steps_done_at),
+        "date_joined": export_moment(user.date_joined),
+        "last_login": export_moment(user.last_login),
+        "last_seen_at": export_moment(user.last_seen_at),
+        "first_steps_done_at": export_moment(user.first_steps_done_at),
         "email_addresses": [
             {"email": address.email, "verified": address.verified, "primary": address.primary}
             for address in EmailAddress.objects.filter(user=user)
@@ -168,7 +169,7 @@ def _profile_export(user: User) -> dict[str, Any] | None:
         "public": profile.public,
         # A whole address, which opens from the file as it is (MEDIA_URL may be a path).
         "photo": urljoin(settings.SITE_URL, profile.photo.url) if profile.photo else None,
-        "onboarded_at": _moment(profile.onboarded_at),
+        "onboarded_at": export_moment(profile.onboarded_at),
     }
 
 
@@ -191,8 +192,8 @@ def _people_met_export(user: User) -> list[dict[str, Any]]:
             "member": acquaintance.other.name,
             "how": acquaintance.how,
             "context": acquaintance.context,
-            "first_met_at": _moment(acquaintance.first_met_at),
-            "last_met_at": _moment(acquaintance.last_met_at),
+            "first_met_at": export_moment(acquaintance.first_met_at),
+            "last_met_at": export_moment(acquaintance.last_met_at),
             "note": acquaintance.note,
         }
         for acquaintance in Acquaintance.objects.filter(owner=user).select_related("other")

@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from members.models import User
-from members.privacy import Deletion, personal_data_register
+from members.privacy import Deletion, export_moment, personal_data_register
 from notifications.models import Digest, Notification, Preference, PushSubscription, QuietHours
 
 
@@ -17,8 +17,8 @@ def _export(user: User) -> dict[str, Any]:
         "push_preferences": dict(Preference.objects.filter(user=user).values_list("kind", "push")),
         "quiet_hours": [
             {
-                "from": hours.start.isoformat() if hours.start else None,
-                "until": hours.end.isoformat() if hours.end else None,
+                "from": export_moment(hours.start),
+                "until": export_moment(hours.end),
             }
             for hours in QuietHours.objects.filter(user=user)
         ],
@@ -28,7 +28,7 @@ def _export(user: User) -> dict[str, Any]:
                 "device": device.device,
                 "push_service": urlsplit(device.endpoint).hostname,
                 "added_at": device.created_at.isoformat(),
-                "last_push_at": device.last_push_at.isoformat() if device.last_push_at else None,
+                "last_push_at": export_moment(device.last_push_at),
             }
             for device in PushSubscription.objects.filter(user=user)
         ],
@@ -38,7 +38,7 @@ def _export(user: User) -> dict[str, Any]:
                 "text": notification.text,
                 "url": notification.url,
                 "created_at": notification.created_at.isoformat(),
-                "read_at": notification.read_at.isoformat() if notification.read_at else None,
+                "read_at": export_moment(notification.read_at),
             }
             for notification in Notification.objects.filter(user=user)
         ],

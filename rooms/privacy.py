@@ -3,36 +3,32 @@
 from typing import Any
 
 from members.models import User
-from members.privacy import Deletion, personal_data_register
+from members.privacy import Deletion, export_moment, personal_data_register
 from rooms.models import Mention, Message, Presence, Reaction, Room, RoomParticipation, Visit
-
-
-def _moment(value: Any) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _rooms_export(user: User) -> dict[str, Any]:
     return {
         "created": [
-            {"room": room.title, "created_at": _moment(room.created_at)}
+            {"room": room.title, "created_at": export_moment(room.created_at)}
             for room in Room.objects.filter(created_by=user)
         ],
         "invited_to": [room.title for room in Room.objects.filter(invitees=user)],
         "participation": [
             {
                 "room": participation.room.title,
-                "first_seen_at": _moment(participation.first_seen_at),
-                "last_seen_at": _moment(participation.last_seen_at),
-                "muted_until": _moment(participation.muted_until),
-                "removed_at": _moment(participation.removed_at),
+                "first_seen_at": export_moment(participation.first_seen_at),
+                "last_seen_at": export_moment(participation.last_seen_at),
+                "muted_until": export_moment(participation.muted_until),
+                "removed_at": export_moment(participation.removed_at),
             }
             for participation in RoomParticipation.objects.filter(user=user).select_related("room")
         ],
         "visits": [
             {
                 "room": visit.room.title,
-                "started_at": _moment(visit.started_at),
-                "ended_at": _moment(visit.ended_at),
+                "started_at": export_moment(visit.started_at),
+                "ended_at": export_moment(visit.ended_at),
             }
             for visit in Visit.objects.filter(user=user).select_related("room")
         ],
@@ -54,8 +50,8 @@ def _messages_export(user: User) -> list[dict[str, Any]]:
             "room": message.room.title,
             "text": message.text,
             "reply_to": message.reply_to_id,
-            "created_at": _moment(message.created_at),
-            "edited_at": _moment(message.edited_at),
+            "created_at": export_moment(message.created_at),
+            "edited_at": export_moment(message.edited_at),
             "deleted": message.is_deleted,
         }
         for message in Message.objects.filter(author=user).select_related("room").order_by("pk")
@@ -72,7 +68,7 @@ def _reactions_export(user: User) -> list[dict[str, Any]]:
             "room": reaction.message.room.title,
             "message": reaction.message_id,
             "emoji": reaction.emoji,
-            "created_at": _moment(reaction.created_at),
+            "created_at": export_moment(reaction.created_at),
         }
         for reaction in Reaction.objects.filter(user=user)
         .select_related("message__room")
