@@ -28,6 +28,7 @@ from matching.models import GroupMember, Programme, Round
 from members.models import Acquaintance, MessagesFrom, User
 from members.search import normalise
 from members.services import blocked_user_ids
+from notifications.holds import held_withdraw
 from rooms.broadcast import on_commit
 from rooms.reactions import reaction_valid
 
@@ -535,12 +536,20 @@ def coffee_conversation_url(seat: GroupMember) -> str:
     return conversation.get_absolute_url()
 
 
+def unread_notice_key(seat_id: int, first_unread_id: int | str = "") -> str:
+    """The occasion of a seat's unread-messages notice (conversations.tasks.unread_tell); with
+    no message, the start every such notice of the seat shares."""
+    return f"conversation:{seat_id}:{first_unread_id}"
+
+
 def conversation_mute(*, seat: Participant, muted: bool, now: datetime | None = None) -> None:
     """Mute (or unmute) the seat's conversation for its member: muted, its messages are never
-    told (conversations.selectors.seats_to_tell). Repeating either changes nothing."""
+    told (conversations.selectors.seats_to_tell), and a notice of them still held while the
+    member focuses is dropped before its release. Repeating either changes nothing."""
     if muted:
         Participant.objects.filter(pk=seat.pk, muted_at__isnull=True).update(
             muted_at=now or timezone.now()
         )
+        held_withdraw(user_id=seat.user_id, key_prefix=unread_notice_key(seat.pk))
     else:
         Participant.objects.filter(pk=seat.pk).update(muted_at=None)

@@ -44,7 +44,7 @@ def unread_tell(seat_id: int) -> None:
     delivery = notify(
         user=seat.user,
         kind=Kind.MESSAGE,
-        key=f"conversation:{seat.pk}:{unread[0].pk}",
+        key=services.unread_notice_key(seat.pk, unread[0].pk),
         text=npgettext_lazy(
             "unread messages", "%(names)s wrote to you", "%(names)s wrote to you", len(writers)
         ),

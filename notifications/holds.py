@@ -52,6 +52,15 @@ def held_due(*, now: datetime) -> list[int]:
     )
 
 
+def held_withdraw(*, user_id: int, key_prefix: str) -> None:
+    """Drop the member's notices still held whose occasion starts with `key_prefix`: news
+    they asked not to hear of meanwhile (a conversation muted during their block) is never
+    released. Released ones stay: the member has seen them."""
+    Notification.objects.filter(
+        user_id=user_id, key__startswith=key_prefix, held_until__isnull=False, released_at=None
+    ).delete()
+
+
 def held_release(*, user: User, now: datetime) -> int:
     """Show the member's notices held until `now` or before, and tell their pages' bell.
     Claimed by a conditional UPDATE (`released_at`): two runs release each notice once, and

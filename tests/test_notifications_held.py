@@ -119,6 +119,35 @@ def test_a_message_to_a_member_in_focus_waits_and_comes_in_one_batch_after_the_b
     assert len(smtp.messages) == 1 and rung == []
 
 
+def test_a_conversation_muted_during_the_block_is_left_out_of_the_batch(smtp: SmtpSink) -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    in_focus(beto)
+    conversations = [direct_conversation_start(starter=other, other=beto) for other in (ana, carla)]
+    with time_machine.travel(TEN + timedelta(minutes=5), tick=False):
+        for conversation, author in zip(conversations, (ana, carla), strict=True):
+            message_post(
+                conversation=conversation, author=author, text="Hola", client_id=uuid.uuid4()
+            )
+    with time_machine.travel(DURING, tick=False):
+        unread_tell_tick()
+    assert Notification.objects.filter(user=beto, released_at=None).count() == 2
+
+    betos = client_for(beto)
+    assert betos.post(f"/messages/{conversations[0].pk}/mute/", {"muted": "1"}).status_code == 302
+    with time_machine.travel(END, tick=False):
+        held_release_tick()
+
+    [email] = smtp.messages
+    assert email["Subject"] == SUBJECT  # one notice: Carla's
+    assert "Carla Cruz wrote to you" in text_of(email) and "Ana Arias" not in text_of(email)
+    assert [notice.text for notice in Notification.objects.filter(user=beto)] == [
+        "Carla Cruz wrote to you"
+    ]
+    # Muting it again later takes nothing back that Beto has seen.
+    betos.post(f"/messages/{conversations[1].pk}/mute/", {"muted": "1"})
+    assert Notification.objects.filter(user=beto).count() == 1
+
+
 @pytest.mark.parametrize("kind", sorted(set(CAUSES) - NEVER_HELD))
 def test_each_kind_told_during_focus_waits_for_the_batch(kind: str, smtp: SmtpSink) -> None:
     ana = onboarded_member("Ana", email="ana@example.com", language="en")
