@@ -17,12 +17,13 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 CHROMIUM ?= /usr/bin/chromium-headless-shell
 # The shell cannot show notifications: the push test runs on Debian's full browser.
 CHROMIUM_FULL ?= /usr/bin/chromium
-# Parallel workers, one per core and one more (each has its own database and Redis;
-# tests/worker_env.py). Many tests wait on real timers, servers and browsers, and a third
-# worker fills those waits: on 2 cores (2026-12-04, fresh clone) 2 workers took 8 min 7 s,
-# 3 took 6 min 51 s, 4 took 6 min 25 s with two tests starved of database connections. On
-# a faster machine 2 and 3 both took 290 s.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+# Parallel workers, one per core and two more (each has its own database and Redis;
+# tests/worker_env.py). Many tests wait on real timers, servers and browsers, and the extra
+# workers fill those waits: with 3 workers on 2 cores the processors were busy only 1.2 of 2
+# on average. On 2 cores (2026-12-06, fresh clone, the same commit) 3 workers took 6 min 26 s
+# and 6 min 38 s, 4 took 5 min 50 s, 5 took 5 min 50 s. (2026-12-04: 2 took 8 min 7 s, 3
+# took 6 min 51 s; 4 then starved two tests of database connections, before the pool grew.)
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 2 )))
 # worksteal: the slow browser and socket tests cluster in a few files; idle workers take them over.
 TEST_DIST ?= worksteal
 EN_CATALOGUES := locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/djangojs.po
