@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -423,16 +424,18 @@ def meeting_link(request: HttpRequest, token: str) -> HttpResponse:
             error = str(refused)
         else:
             done = True
-    return render(
-        request,
-        "matching/meeting_link.html",
-        {
-            "seat": seat,
-            "action": action,
-            "starts_at": starts_at,
-            "page": selectors.meeting_page(seat=seat),
-            "error": error,
-            "done": done,
-        },
-        status=409 if error else 200,
-    )
+    # Read signed out too: the times are the link's member's, in their zone, as it says.
+    with timezone.override(seat.user.time_zone):
+        return render(
+            request,
+            "matching/meeting_link.html",
+            {
+                "seat": seat,
+                "action": action,
+                "starts_at": starts_at,
+                "page": selectors.meeting_page(seat=seat),
+                "error": error,
+                "done": done,
+            },
+            status=409 if error else 200,
+        )

@@ -148,6 +148,10 @@ def test_two_clicks_from_the_emails_make_a_meeting_with_an_invitation_for_each(
     assert "</time></strong>. " in response.content.decode()  # no space before the stop
     meeting = Meeting.objects.get(group=luis.group)
     assert meeting.proposed_by == luis.user and meeting.accepted_at is None
+    # Signed out, the page still reads in Luis's zone, as it says.
+    assert meeting.starts_at is not None
+    (proposed,) = re.findall(r"<time [^>]*>([^<]*)</time>", response.content.decode())
+    assert proposed.endswith(meeting.starts_at.astimezone(MEXICO).strftime(", %H:%M"))
     asked = smtp.wait_for("ana@example.com")
     assert "proposes" in str(asked["Subject"]) or "propone" in str(asked["Subject"])
     (accept,) = _links(asked, "link")
