@@ -16,3 +16,9 @@ class FocusConfig(AppConfig):
         from members.profile_sections import profile_section_register
 
         profile_section_register(key="focus-stats", maker=stats_profile_section)
+        # Links to a block's room (a mention, a report) lead to the block's page.
+        from focus.sessions import block_page_of_room
+        from rooms.models import Room
+        from rooms.pages import room_page_register
+
+        room_page_register(kind=Room.Kind.FOCUS, page=block_page_of_room)

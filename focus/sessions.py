@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +46,12 @@ class NoTableYet(FocusError):
 class NotYet(FocusError):
     code = "not_yet"
     default_message = _("You can say how it went at the check-out.")
+
+
+def block_page_of_room(room: Room) -> str:
+    """The page of the block whose room this is (rooms.pages)."""
+    block_id = FocusBlock.objects.filter(room=room).values_list("pk", flat=True).get()
+    return reverse("focus:session", args=[block_id])
 
 
 def room_slug(block: FocusBlock) -> str:

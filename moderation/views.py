@@ -21,6 +21,7 @@ from moderation import services
 from moderation.forms import ModerationForm, ReportForm, ReportsFilterForm
 from moderation.models import Report
 from rooms.models import Message, Room
+from rooms.pages import room_url
 from rooms.selectors import room_can_read
 
 REPORTS_PER_PAGE = 25
@@ -77,7 +78,7 @@ def _message_report(
                 )
                 return redirect(back)
             status = 429
-    return render(request, template, {**context, "form": form}, status=status)
+    return render(request, template, {**context, "form": form, "cancel_url": back}, status=status)
 
 
 @login_required
@@ -132,7 +133,7 @@ def report_message(request: HttpRequest, slug: str, message_id: int) -> HttpResp
         request,
         template="moderation/report_message.html",
         context={"room": room, "message": message},
-        back=reverse("rooms:room", args=[room.slug]),
+        back=room_url(room),
         reported=message.author,
         subject=f"room message {message.pk}",
         message=message,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.emails import email_for
 from members.models import Block
 from rooms.models import Mention, Presence
+from rooms.pages import room_url
 from rooms.presence import PRESENCE_TTL
 from rooms.selectors import room_can_read
 
@@ -62,7 +63,7 @@ def mention_email(mention: Mention) -> EmailMultiAlternatives:
             "author": message.author,
             "room": message.room,
             "message": message,
-            "room_url": reverse("rooms:room", args=[message.room.slug]),
+            "room_url": room_url(message.room),
             "settings_url": reverse("notifications:settings"),
         },
     )

@@ -17,6 +17,7 @@ from notifications.services import notify
 from rooms import broadcast, emails
 from rooms.calls import call_prune
 from rooms.models import Mention, Room
+from rooms.pages import room_url
 from rooms.presence import presence_prune as prune
 from rooms.services import rooms_close_idle
 
@@ -74,7 +75,7 @@ def mention_notify(message_id: int, user_id: int) -> None:
             "room": message.room.title,
             "excerpt": Truncator(message.text).chars(120),
         },
-        url=reverse("rooms:room", args=[message.room.slug]),
+        url=room_url(message.room),
         about=[message.author] if message.author else [],
     )
     if not (delivery.email and emails.mention_email_due(mention=mention)):

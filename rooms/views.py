@@ -15,6 +15,7 @@ from members.services import blocked_user_ids
 from members.status import busy_until
 from rooms.forms import InviteForm, RoomForm
 from rooms.models import CafeteriaProtected, Room
+from rooms.pages import room_url
 from rooms.presence import presence_snapshot, present_by_room, present_glances, room_is_full
 from rooms.selectors import history, history_upto, rooms_open_to, rooms_recently_closed_for
 from rooms.services import (
@@ -88,8 +89,10 @@ def room_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    # A focus block's room opens only on its block's page (focus.views.session).
-    room = get_object_or_404(Room.objects.exclude(kind=Room.Kind.FOCUS), slug=slug)
+    room = get_object_or_404(Room, slug=slug)
+    if room.kind == Room.Kind.FOCUS:
+        # A focus block's room opens only on its block's page (focus.views.session).
+        return redirect(room_url(room))
     if not room.is_open:
         return _closed_room(request, user, room)
     if not room_can_enter(room=room, user=user):

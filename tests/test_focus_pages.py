@@ -1,7 +1,9 @@
 """The focus blocks page over HTTP: the week's blocks in the member's zone, booking and
 giving back a seat, dropping in, each a POST with a clear message."""
 
+import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -9,7 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from focus.models import FocusBlock, Seat
+from focus.sessions import session_enter
 from members.models import User
+from notifications.models import Kind, Notification
+from rooms.services import message_post
 from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +177,28 @@ def test_the_list_brings_its_own_styles(alice: User) -> None:
 
     assert "css/focus." in listed
     assert 'class="focus-list card-list"' in listed and "event-list" not in listed
+
+
+def test_links_into_a_block_s_chat_lead_to_the_block_s_page(
+    alice: User, bob: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A mention in the block's chat, and reporting one of its messages, lead to the block's
+    page: its room has no page of its own."""
+    block = FocusBlock.objects.create(starts_at=timezone.now() - timedelta(minutes=5))
+    for member in (alice, bob):
+        Seat.objects.create(block=block, user=member)
+        room, _seat = session_enter(block=block, user=member)
+    block_page = f"/focus/{block.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        message, _created = message_post(
+            room=room, author=bob, text=f"@{alice.display_name} ¿te vale?", client_id=uuid.uuid4()
+        )
+    assert Notification.objects.get(user=alice, kind=Kind.MENTION).url == block_page
+
+    alices = client_for(alice)
+    response = alices.get(f"/rooms/{room.slug}/")
+    assert (response.status_code, response["Location"]) == (302, block_page)
+    report = f"/rooms/{room.slug}/messages/{message.pk}/report/"
+    assert f'href="{block_page}"' in alices.get(report).content.decode()  # Cancel
+    reported = alices.post(report, {"reason": "spam", "details": "Publicidad en la mesa."})
+    assert (reported.status_code, reported["Location"]) == (302, block_page)

@@ -250,8 +250,9 @@ async def test_a_block_s_room_opens_only_through_its_own_socket_and_page() -> No
     assert not connected
     client = Client()
     client.cookies["sessionid"] = bob[1]
+    # Its address in the rooms leads to the block's page, which checks the seat.
     response = await database_sync_to_async(client.get)(f"/rooms/focus-{block.pk}/")
-    assert response.status_code == 404
+    assert (response.status_code, response["Location"]) == (302, f"/focus/{block.pk}/")
     await page.socket.disconnect()
 
 
