@@ -48,7 +48,9 @@ def _mine_page(
     }
     note_forms = {
         partner.user.pk: AcquaintanceNoteForm(
-            instance=partner.acquaintance, prefix=f"note-{partner.user.pk}"
+            instance=partner.acquaintance,
+            prefix=f"note-{partner.user.pk}",
+            about=partner.user.name,
         )
         for partner in (page.current.partners if page.current else [])
         if partner.acquaintance

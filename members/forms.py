@@ -324,3 +324,9 @@ class AcquaintanceNoteForm(forms.ModelForm[Acquaintance]):
         model = Acquaintance
         fields = ["note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 2, "maxlength": 2000})}
+
+    def __init__(self, *args: Any, about: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if about:
+            # Several on one page (people met, a trio's partners): each says whose it is.
+            self.fields["note"].label = _("Private note about %(name)s") % {"name": about}

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Acquaintance, User
+from members.selectors import apart_from
 
 # A meeting room is for a conversation; a crowd bigger than this belongs in the cafeteria
 # or at an event. The lower bound is the model's: a room for one is not a meeting.
@@ -62,7 +63,13 @@ class InviteesForm(forms.Form):
         self.user = user
         field = self.fields["acquaintances"]
         assert isinstance(field, MemberChoiceField)
+        # Nobody on either side of a block with the member is offered; a page opened before
+        # the block may still send them, without an error that would tell of it (the
+        # service leaves them out).
+        field.queryset = _acquaintances_of(user).filter(apart_from(user, "pk"))
+        offered = list(field.iterator(field))
         field.queryset = _acquaintances_of(user)
+        field.widget.choices = offered
 
     def clean_emails(self) -> list[str]:
         """The addresses written, each once (whether anyone has them is `invitees`' business)."""

@@ -13,7 +13,7 @@ from django.test import Client
 from PIL import Image
 
 from members import services
-from members.models import Acquaintance, Profile, User
+from members.models import Acquaintance, MessagesFrom, Profile, User
 from tests.factories import InterestFactory, ProfileFactory, UserFactory, onboarded_member
 
 VALID = {
@@ -301,6 +301,29 @@ def test_people_met_are_listed_with_a_private_note(
     client.force_login(other.user)
     assert "Trabaja en tipografía" not in client.get("/members/me/met/").content.decode()
     assert "Trabaja en tipografía" not in client.get(f"/members/{newcomer.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_people_met_leaves_out_blocks_and_offers_a_message_only_where_it_is_taken(
+    client: Client, newcomer: User, bob: User, outsider: User
+) -> None:
+    quiet = onboarded_member("Quim Quieto", email="quim@example.com")
+    Profile.objects.filter(user=quiet).update(messages_from=MessagesFrom.NOBODY)
+    services.acquaintance_record(
+        members=[newcomer, bob, outsider, quiet], how=Acquaintance.How.EVENT, context="Charla"
+    )
+    services.block_create(blocker=outsider, blocked=newcomer)
+
+    page = client.get("/members/me/met/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert bob.name in page and quiet.name in page and outsider.name not in page
+    assert f'action="/messages/with/{bob.pk}/"' in page
+    assert f'action="/messages/with/{quiet.pk}/"' not in page
+    # Each note says whose it is, to a screen reader's list of fields too.
+    assert f"Private note about {bob.name}" in page and f"Private note about {quiet.name}" in page
+    assert f'<span class="visually-hidden"> about {bob.name}</span>' in page
+    client.force_login(outsider)
+    assert newcomer.name not in client.get("/members/me/met/").content.decode()
 
 
 @pytest.mark.django_db

@@ -174,6 +174,22 @@ def test_bad_input_keeps_everything_typed(alice: User, bob: User) -> None:
 
 
 @pytest.mark.django_db
+def test_nobody_on_either_side_of_a_block_is_offered_as_an_invitee(
+    alice: User, bob: User, carla: User, outsider: User
+) -> None:
+    for other in (carla, outsider):
+        AcquaintanceFactory.create(owner=alice, other=other)
+    BlockFactory.create(blocker=carla, blocked=alice)
+    BlockFactory.create(blocker=alice, blocked=outsider)
+
+    html = client_for(alice).get(NEW).content.decode()
+
+    assert f'value="{bob.pk}"' in html
+    assert f'value="{carla.pk}"' not in html and carla.name not in html
+    assert f'value="{outsider.pk}"' not in html
+
+
+@pytest.mark.django_db
 def test_unknown_and_former_members_addresses_are_left_out(alice: User, carla: User) -> None:
     """Without a word: the form must not tell who has an account (tests/test_enumeration.py)."""
     onboarded_member("Gone Member", email="gone@example.com", is_active=False)

@@ -14,7 +14,7 @@ from members import services
 from members.forms import AcquaintanceNoteForm, ProfileForm
 from members.models import Acquaintance, Profile, User
 from members.profile_sections import profile_sections_for
-from members.selectors import profile_for_viewer
+from members.selectors import apart_from, profile_for_viewer
 from members.signals import onboarding_completed
 from members.status import busy_until
 
@@ -144,8 +144,9 @@ def profile_detail(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 def _met_entries(user: User) -> list[Acquaintance]:
+    # Nobody on either side of a block with the member: the list would show them each other.
     return list(
-        Acquaintance.objects.filter(owner=user, other__is_active=True)
+        Acquaintance.objects.filter(apart_from(user, "other_id"), owner=user, other__is_active=True)
         .select_related("other__profile")
         .order_by("-last_met_at")
     )
@@ -159,11 +160,20 @@ def _met_page(
             entry,
             bound
             if bound and bound.instance.pk == entry.pk
-            else AcquaintanceNoteForm(instance=entry, prefix=f"note-{entry.other_id}"),
+            else AcquaintanceNoteForm(
+                instance=entry, prefix=f"note-{entry.other_id}", about=entry.other.name
+            ),
         )
         for entry in _met_entries(request.user)  # type: ignore[arg-type]
     ]
-    return render(request, "members/met_list.html", {"entries": entries}, status=status)
+    # For "Send a message", shown only to those who take one (conversations_start).
+    profiles = [entry.other.profile for entry, _form in entries if hasattr(entry.other, "profile")]
+    return render(
+        request,
+        "members/met_list.html",
+        {"entries": entries, "profiles": profiles},
+        status=status,
+    )
 
 
 @login_required
@@ -175,8 +185,15 @@ def met_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def met_note(request: HttpRequest, member_id: int) -> HttpResponse:
-    acquaintance = get_object_or_404(Acquaintance, owner=request.user, other_id=member_id)
-    form = AcquaintanceNoteForm(request.POST, instance=acquaintance, prefix=f"note-{member_id}")
+    acquaintance = get_object_or_404(
+        Acquaintance.objects.select_related("other"), owner=request.user, other_id=member_id
+    )
+    form = AcquaintanceNoteForm(
+        request.POST,
+        instance=acquaintance,
+        prefix=f"note-{member_id}",
+        about=acquaintance.other.name,
+    )
     if not form.is_valid():
         return _met_page(request, bound=form, status=400)
     services.acquaintance_note_set(
