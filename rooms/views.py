@@ -131,13 +131,27 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _closed_room(request: HttpRequest, user: User, room: Room) -> HttpResponse:
-    """A closed room's history, read-only, for those who were in it (and staff)."""
+    """A closed room's history, read-only, for those who were in it (and staff): the latest
+    messages, then older pages (`?before=<id>`)."""
+    before = request.GET.get("before", "")
     try:
-        latest = history(room=room, viewer=user, limit=HISTORY_ON_PAGE)
+        page = history(
+            room=room,
+            viewer=user,
+            before_id=int(before) if before.isdecimal() and len(before) < 19 else None,
+            limit=HISTORY_ON_PAGE + 1,
+        )
     except RoomAccessDenied:
         raise PermissionDenied from None
     return render(
-        request, "rooms/room_closed.html", {"room": room, "chat_messages": list(reversed(latest))}
+        request,
+        "rooms/room_closed.html",
+        {
+            "room": room,
+            "chat_messages": list(reversed(page[:HISTORY_ON_PAGE])),
+            "has_older": len(page) > HISTORY_ON_PAGE,
+            "later": bool(before),
+        },
     )
 
 

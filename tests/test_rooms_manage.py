@@ -5,6 +5,7 @@ Personas (tests/conftest.py): Alice opens rooms; Bob is someone she has met; the
 """
 
 import asyncio
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -459,6 +460,30 @@ def test_a_closed_room_is_read_only_for_those_who_were_in(alice: User, bob: User
     assert "<script>alert(1)" not in html
     assert 'id="chat-form"' not in html and "room.js" not in html
     assert "/close/" not in html
+
+
+@pytest.mark.django_db
+def test_a_closed_room_s_whole_history_can_be_read_page_by_page(alice: User, bob: User) -> None:
+    room = RoomFactory.create(created_by=alice, name="Logo feedback")
+    was_in(room, bob)
+    for number in range(1, 56):
+        MessageFactory.create(room=room, author=alice, text=f"Mensaje {number:02d}")
+    room.close()
+    bobs = client_for(bob)
+
+    latest = bobs.get(f"/rooms/{room.slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Mensaje 55" in latest and "Mensaje 06" in latest and "Mensaje 05" not in latest
+    assert "Latest messages" not in latest
+    older = re.search(r'href="(\?before=\d+)">Older messages', latest)
+    assert older is not None
+
+    first = bobs.get(f"/rooms/{room.slug}/{older[1]}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Mensaje 01" in first and "Mensaje 05" in first and "Mensaje 06" not in first
+    assert "Older messages" not in first
+    assert f'href="/rooms/{room.slug}/">Latest messages' in first
+    # A bogus page is the latest one.
+    bogus = bobs.get(f"/rooms/{room.slug}/?before=x", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Mensaje 55" in bogus.content.decode()
 
 
 @pytest.mark.django_db
