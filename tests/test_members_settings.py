@@ -161,3 +161,27 @@ def test_a_zone_saved_under_an_older_name_is_shown_and_kept_as_its_zone(alice: U
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.time_zone == "America/Mexico_City"
+
+
+def test_the_account_pages_lead_to_each_other(alice: User, settings: Any) -> None:
+    """From "Account settings" (the email page) to the password and the signed-in devices,
+    and back, each page marking itself."""
+    alices = client_for(alice)
+    pages = {
+        "/accounts/email/": "Email address",
+        "/accounts/password/change/": "Password",
+        "/accounts/sessions/": "Where you are signed in",
+    }
+    for url, name in pages.items():
+        html = alices.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        nav = html.split('aria-label="Your account"')[1].split("</nav>")[0]
+        assert dict(re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)) == pages, url
+        assert f'<a href="{url}" aria-current="page">{name}</a>' in nav
+    assert 'aria-label="Your account"' not in Client().get("/accounts/login/").content.decode()
+
+    alice.set_unusable_password()
+    alice.save()
+    settings.SOCIALACCOUNT_PROVIDERS = {"github": {"APPS": [{"client_id": "c", "secret": "s"}]}}
+    nav = client_for(alice).get("/accounts/email/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<a href="/accounts/password/set/">Password</a>' in nav
+    assert '<a href="/accounts/3rdparty/">Accounts you sign in with</a>' in nav
