@@ -13,6 +13,7 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -68,7 +69,10 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
             return HttpResponseBadRequest(_("This notification does not exist."))
         ids = [int(value) for value in raw]
     notifications_mark_read(user=user, ids=ids)
-    return redirect("notifications:list")
+    # Back to the page the member was reading (get_page makes any bad number a good one).
+    page = request.POST.get("page", "")
+    listing = reverse("notifications:list")
+    return redirect(f"{listing}?page={page}" if NOTIFICATION_ID.fullmatch(page) else listing)
 
 
 @login_required

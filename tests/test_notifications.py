@@ -258,6 +258,21 @@ def test_marking_one_or_all_read() -> None:
     assert not Notification.objects.filter(user=ana, read_at__isnull=True).exists()
 
 
+def test_marking_one_read_on_a_later_page_stays_on_that_page() -> None:
+    ana = english_member("Ana")
+    oldest, *_rest = told(ana, 31)  # 30 a page: the oldest is alone on page 2
+    client = signed_in(ana)
+    form = client.get("/notifications/?page=2").content.decode().split("News 0")[1]
+    assert '<input type="hidden" name="page" value="2">' in form
+
+    response = client.post("/notifications/read/", {"id": oldest.pk, "page": "2"})
+
+    assert response["Location"] == "/notifications/?page=2"
+    assert Notification.objects.get(pk=oldest.pk).is_read
+    bogus = client.post("/notifications/read/", {"id": oldest.pk, "page": "../x"})
+    assert bogus["Location"] == "/notifications/"
+
+
 @pytest.mark.parametrize("bad_id", ["²", "١", "abc", "", " 1", "1.0", "-1", "1" * 30])
 def test_an_id_that_is_not_a_number_is_refused_and_marks_nothing_read(bad_id: str) -> None:
     ana = english_member("Ana")
