@@ -79,6 +79,15 @@ def _report_close(*, report: Report, by: User, action: str, note: str) -> Report
     return report
 
 
+def report_note_keep(*, report: Report, note: str) -> None:
+    """Keep what staff wrote on an open report when the step they chose was refused, so that
+    the queue shows it again for the next step."""
+    if note.strip():
+        Report.objects.filter(pk=report.pk, status=Report.Status.OPEN).update(
+            staff_note=note.strip()
+        )
+
+
 @transaction.atomic
 def report_dismiss(*, report: Report, by: User, note: str = "") -> Report:
     return _report_close(report=report, by=by, action=Report.Action.DISMISSED, note=note)

@@ -217,6 +217,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
             services.report_suspend(report=report, by=staff, note=note)
             done = _("%(member)s is suspended.") % {"member": report.reported}
     except services.ModerationError as error:
+        services.report_note_keep(report=report, note=note)
         messages.error(request, str(error))
     else:
         messages.success(request, done)

@@ -234,6 +234,24 @@ def test_staff_accounts_cannot_be_suspended(staff: User) -> None:
     assert colleague.is_active
 
 
+def test_a_suspended_member_s_other_reports_offer_no_warning_and_a_refusal_keeps_the_note(
+    staff: User, mallory: User
+) -> None:
+    first, second = ReportFactory.create(reported=mallory), ReportFactory.create(reported=mallory)
+    act(staff, first, "suspend")
+
+    queue = client_for(staff).get("/staff/moderation/").content.decode()
+    assert "Mallory" in queue
+    assert 'value="warn"' not in queue
+    # A queue opened before the suspension still posts it: refused, the note kept.
+    response = act(staff, second, "warn", note="Second report about the same spam")
+
+    assert "This account is closed or suspended" in response.content.decode()
+    second.refresh_from_db()
+    assert second.status == "open" and second.staff_note == "Second report about the same spam"
+    assert "Second report about the same spam</textarea>" in response.content.decode()
+
+
 def test_an_unknown_action_changes_nothing(staff: User, mallory: User) -> None:
     report = ReportFactory.create(reported=mallory)
 
