@@ -9,6 +9,7 @@ from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from focus.ritual import LENGTHS_MINUTES, on_the_half_hour
 
@@ -162,7 +163,10 @@ class Seat(models.Model):
         NOT = "not", _("Not this time")
 
     block = models.ForeignKey(
-        FocusBlock, on_delete=models.CASCADE, related_name="seats", verbose_name=_("block")
+        FocusBlock,
+        on_delete=models.CASCADE,
+        related_name="seats",
+        verbose_name=pgettext_lazy("focus", "block"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -56,6 +56,26 @@ def test_every_string_is_translated(language: str, domain: str) -> None:
     assert fuzzy == [], f"{language} {domain}: fuzzy translations need a review"
 
 
+# One word for one thing in Spanish: the word the product uses, and the others it once used.
+SPANISH_TERMS = {
+    "encuentro (a member's meetup)": re.compile(r"\bquedadas?\b", re.IGNORECASE),
+    "sesión de concentración (a focus session)": re.compile(r"\bsesi(ón|ones) de foco\b"),
+    "correo (an email)": re.compile(r"^Emails?$"),
+}
+
+
+def test_spanish_calls_each_thing_by_one_name() -> None:
+    found = [
+        (term, entry.msgstr)
+        for entry in catalogue("es")
+        if not entry.obsolete
+        for term, other in SPANISH_TERMS.items()
+        if other.search(entry.msgstr)
+    ]
+
+    assert found == []
+
+
 @pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_compiled_catalogue_matches_the_source(language: str, domain: str) -> None:
