@@ -25,7 +25,7 @@ from focus.services import BlockCancelled, BlockOver
 from focus.tables import TABLE_SIZE, Sitter, tables_assign
 from matching.models import GroupMember
 from members.models import Block, Language, User
-from rooms.models import Room
+from rooms.models import FOCUS_ROOM_NAME, Room
 
 # A member's page counts as arriving from this long before the start.
 ARRIVE_FROM = timedelta(minutes=10)
@@ -68,7 +68,7 @@ def block_room(*, block: FocusBlock) -> Room:
         return Room.objects.get(pk=locked.room_id)
     room = Room.objects.create(
         kind=Room.Kind.FOCUS,
-        name=(block.title or str(_("Focus session")))[:80],
+        name=(block.title or FOCUS_ROOM_NAME)[:80],
         slug=room_slug(block),
         private=True,
     )

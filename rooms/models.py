@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 MESSAGE_MAX_LENGTH = 2000
 CAFETERIA_SLUG = "cafeteria"
+# A focus block without a title names its room this, in English (Room.title translates it).
+FOCUS_ROOM_NAME = "Focus session"
 
 
 class RoomError(ValueError):
@@ -123,8 +125,12 @@ class Room(models.Model):
 
     @property
     def title(self) -> str:
-        # The cafeteria's stored name is English; show it in the reader's language.
-        return str(_("Cafeteria")) if self.is_cafeteria else self.name
+        # Names the site gives are stored in English; show them in the reader's language.
+        if self.is_cafeteria:
+            return str(_("Cafeteria"))
+        if self.kind == self.Kind.FOCUS and self.name == FOCUS_ROOM_NAME:
+            return str(_("Focus session"))
+        return self.name
 
     def close(self, *, now: datetime | None = None) -> bool:
         """Close this room (keeping its history). False when it was already closed."""

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
@@ -72,7 +73,8 @@ def mention_notify(message_id: int, user_id: int) -> None:
         text=_("%(author)s mentioned you in “%(room)s”: %(excerpt)s"),
         params={
             "author": message.author.name if message.author else "",
-            "room": message.room.title,
+            # Its name in the member's language (notify renders it so).
+            "room": lazy(lambda: message.room.title, str)(),
             "excerpt": Truncator(message.text).chars(120),
         },
         url=room_url(message.room),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from focus.models import FocusBlock, Seat
 from focus.sessions import session_enter
@@ -184,16 +184,21 @@ def test_links_into_a_block_s_chat_lead_to_the_block_s_page(
 ) -> None:
     """A mention in the block's chat, and reporting one of its messages, lead to the block's
     page: its room has no page of its own."""
+    User.objects.filter(pk=alice.pk).update(language="en")
     block = FocusBlock.objects.create(starts_at=timezone.now() - timedelta(minutes=5))
-    for member in (alice, bob):
+    for member in (bob, alice):
         Seat.objects.create(block=block, user=member)
-        room, _seat = session_enter(block=block, user=member)
+        with translation.override("es"):
+            room, _seat = session_enter(block=block, user=member)
     block_page = f"/focus/{block.pk}/"
     with django_capture_on_commit_callbacks(execute=True):
         message, _created = message_post(
             room=room, author=bob, text=f"@{alice.display_name} ¿te vale?", client_id=uuid.uuid4()
         )
-    assert Notification.objects.get(user=alice, kind=Kind.MENTION).url == block_page
+    notice = Notification.objects.get(user=alice, kind=Kind.MENTION)
+    assert notice.url == block_page
+    # The room was opened by a page in Spanish; Alice reads its name in her language.
+    assert "mentioned you in “Focus session”" in notice.text
 
     alices = client_for(alice)
     response = alices.get(f"/rooms/{room.slug}/")
