@@ -49,9 +49,10 @@ class NotYet(FocusError):
 
 
 def block_page_of_room(room: Room) -> str:
-    """The page of the block whose room this is (rooms.pages)."""
-    block_id = FocusBlock.objects.filter(room=room).values_list("pk", flat=True).get()
-    return reverse("focus:session", args=[block_id])
+    """The page of the block whose room this is (rooms.pages); the blocks' list if the block
+    is gone."""
+    block_id = FocusBlock.objects.filter(room=room).values_list("pk", flat=True).first()
+    return reverse("focus:session", args=[block_id]) if block_id else reverse("focus:blocks")
 
 
 def room_slug(block: FocusBlock) -> str:

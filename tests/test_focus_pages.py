@@ -207,3 +207,6 @@ def test_links_into_a_block_s_chat_lead_to_the_block_s_page(
     assert f'href="{block_page}"' in alices.get(report).content.decode()  # Cancel
     reported = alices.post(report, {"reason": "spam", "details": "Publicidad en la mesa."})
     assert (reported.status_code, reported["Location"]) == (302, block_page)
+    # A room whose block is gone sends to the blocks' list.
+    block.delete()
+    assert alices.get(f"/rooms/{room.slug}/")["Location"] == "/focus/"
