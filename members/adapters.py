@@ -26,6 +26,11 @@ class AccountAdapter(DefaultAccountAdapter):
             return reverse("members:onboarding")
         return super().get_login_redirect_url(request)
 
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        # A sign-up that signs in at once (GitHub, Google: their address is verified) goes
+        # to the welcome form too, where the member's time zone is set.
+        return self.get_login_redirect_url(request)
+
     def send_account_already_exists_mail(self, email: str) -> None:
         """A sign-up with an address that has an account (sent instead of a confirmation).
 

@@ -5,10 +5,11 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 
+from members.adapters import AccountAdapter
 from members.models import User
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, onboarded_member
 
 
 def confirmation_link(message: mail.EmailMessage) -> str:
@@ -222,3 +223,15 @@ def test_a_new_member_gets_emails_in_the_language_they_signed_up_in(language: st
     welcome.force_login(User.objects.get(email="nueva@example.com"))
     page = welcome.get("/members/welcome/").content.decode()
     assert f'<option value="{language}" selected>' in page
+
+
+@pytest.mark.django_db
+def test_a_sign_up_that_signs_in_at_once_goes_to_the_welcome_form() -> None:
+    """As a GitHub or Google sign-up does (their address comes verified): allauth asks the
+    adapter where a sign-up goes, not where a login goes."""
+    request = RequestFactory().get("/accounts/github/login/callback/")
+    request.user = UserFactory.create()
+
+    assert AccountAdapter(request).get_signup_redirect_url(request) == "/members/welcome/"
+    request.user = onboarded_member("Ya Está", email="ya@example.com")
+    assert AccountAdapter(request).get_signup_redirect_url(request) == "/"
