@@ -209,6 +209,9 @@ def event_update(
         if any(getattr(locked, name) != value for name, value in before.items()):
             locked.sequence += 1
         locked.save()
+        if locked.starts_at != before["starts_at"]:
+            # Reminders are of the new time (events.tasks.reminders_due finds them again).
+            locked.rsvps.update(reminded_day_at=None, reminded_soon_at=None)
         if room is not None:
             _event_room_follow(event=locked, room=room)
         waitlist_promote(event=locked, now=now)

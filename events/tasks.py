@@ -66,12 +66,14 @@ def rsvp_promoted_notify(rsvp_id: int) -> None:
 # that runs twice, or a task delivered twice, sends one email.
 
 REMINDER_LEADS = {"day": timedelta(hours=24), "soon": timedelta(minutes=15)}
-# A day-before reminder that would arrive this close to the start (someone said "going" late)
-# is noise: the starting-soon one follows shortly.
-DAY_REMINDER_MIN_AHEAD = timedelta(hours=2)
+# A day-before reminder that would arrive this close to the start is noise: the member said
+# "going" on the day itself (a minute ago, most likely), or the event moved closer and its
+# change was just announced. The starting-soon one still comes.
+DAY_REMINDER_MIN_AHEAD = timedelta(hours=20)
 _FIELDS = {"day": "reminded_day_at", "soon": "reminded_soon_at"}
 REMINDER_TEXTS = {
-    "day": _("Tomorrow: “%(title)s”, %(when)s."),
+    # Not "tomorrow": 20 hours before a late evening start can be the same day.
+    "day": _("Reminder: “%(title)s”, %(when)s."),
     "soon": _("Starting in 15 minutes: “%(title)s” (%(when)s). The room is open."),
 }
 
@@ -125,7 +127,8 @@ def reminder_send(rsvp_id: int, kind: str) -> None:
     delivery = notify(
         user=rsvp.user,
         kind=Kind.EVENT_REMINDER,
-        key=f"reminder:{rsvp.pk}:{kind}",
+        # The start in the key: a moved event reminds again of its new time.
+        key=f"reminder:{rsvp.pk}:{kind}:{int(event.starts_at.timestamp())}",
         text=REMINDER_TEXTS[kind],
         params={"title": event.title, "when": event.starts_at},
         url=event.get_absolute_url(),

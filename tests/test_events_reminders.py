@@ -114,6 +114,42 @@ def test_a_late_going_gets_no_day_before_reminder_only_the_soon_one(smtp: SmtpSi
     assert late.reminded_day_at is not None and late.reminded_soon_at is not None
 
 
+def test_an_answer_on_the_day_gets_no_day_reminder_and_a_moved_event_reminds_again(
+    smtp: SmtpSink,
+) -> None:
+    host = UserFactory.create(is_staff=True)
+    event = EventFactory.create(
+        host=host, created_by=host, starts_at=START, ends_at=START + timedelta(hours=1)
+    )
+    early = going(event, email="early@example.com", language="en")
+    assert tick_at(START - timedelta(hours=24)) == 1
+    day = smtp.wait_for("early@example.com")
+    assert str(day["Subject"]).startswith("Reminder:")
+    notice = Notification.objects.get(user=early.user)
+    assert notice.text.startswith("Reminder: “") and "Tomorrow" not in notice.text
+    smtp.messages.clear()
+
+    # The same morning: "going" 10 hours before, no day-before reminder.
+    late = going(event, email="late@example.com", language="en")
+    assert tick_at(START - timedelta(hours=10)) == 1  # due, and left out
+    assert smtp.messages == []
+    late.refresh_from_db()
+    assert late.reminded_day_at is not None
+
+    # Moved two days later: both hear of the new time, a day before it.
+    with time_machine.travel(START - timedelta(hours=9), tick=False):
+        update(
+            event,
+            by=host,
+            starts_at=START + timedelta(days=2),
+            ends_at=START + timedelta(days=2, hours=1),
+        )
+    smtp.messages.clear()
+    assert tick_at(START + timedelta(days=1)) == 2
+    assert {m["To"] for m in smtp.messages} == {"early@example.com", "late@example.com"}
+    assert Notification.objects.filter(user=early.user, kind=Kind.EVENT_REMINDER).count() == 2
+
+
 def test_a_change_of_time_reaches_every_attendee_once_with_the_updated_calendar(
     smtp: SmtpSink, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -174,7 +174,7 @@ def test_the_text_is_written_in_the_member_s_language_and_zone() -> None:
     )
 
     text = Notification.objects.get(user=ana).text
-    assert text.startswith("Mañana: «Taller»")
+    assert text.startswith("Recordatorio: «Taller»")
     assert "1 de diciembre de 2026" in text and "10:30" in text  # 15:30 UTC in Bogotá
 
 
