@@ -224,13 +224,21 @@ def event_update(
     return locked
 
 
+def _is_own_room(*, event: Event, room: Room) -> bool:
+    """Was `room` made for `event` (by its creator, with an opening time), rather than a room
+    it takes place in, such as the cafeteria?"""
+    return (
+        room.opens_at is not None
+        and room.created_by_id is not None
+        and room.created_by_id == event.created_by_id
+    )
+
+
 def _event_room_follow(*, event: Event, room: Room) -> None:
-    """Keep a room made for `event` (by its creator, with an opening time) named and
-    described as the event, opening `EVENT_ROOM_OPENS_BEFORE` its start, and counting as
-    active until then."""
-    if room.opens_at is None or room.created_by_id is None:
-        return
-    if room.created_by_id != event.created_by_id:
+    """Keep a room made for `event` named and described as the event, opening
+    `EVENT_ROOM_OPENS_BEFORE` its start, and counting as active until its end (then it
+    closes once idle, as any member's room)."""
+    if not _is_own_room(event=event, room=room):
         return
     room.opens_at = event.starts_at - EVENT_ROOM_OPENS_BEFORE
     from rooms.services import room_name_clean
@@ -240,8 +248,8 @@ def _event_room_follow(*, event: Event, room: Room) -> None:
     Room.objects.filter(pk=room.pk).update(
         opens_at=room.opens_at, name=room.name, description=room.description
     )
-    Room.objects.filter(pk=room.pk, last_activity_at__lt=event.starts_at).update(
-        last_activity_at=event.starts_at
+    Room.objects.filter(pk=room.pk, last_activity_at__lt=event.ends_at).update(
+        last_activity_at=event.ends_at
     )
 
 
@@ -266,6 +274,12 @@ def _event_mark_cancelled(*, event_id: int, now: datetime, cancelled_by_id: int)
     )
     if updated:
         event_change_announce.delay_on_commit(event_id, changed_by_id=cancelled_by_id)
+        # Its own room goes with it (its history stays readable to those who were in).
+        event = Event.objects.select_related("room", "created_by").get(pk=event_id)
+        if event.room is not None and _is_own_room(event=event, room=event.room):
+            from rooms.services import room_close
+
+            room_close(room=event.room, by=event.created_by, now=now)  # type: ignore[arg-type]
     return bool(updated)
 
 
@@ -297,9 +311,9 @@ def event_create_with_room(
     now: datetime | None = None,
 ) -> Event:
     """Create an event together with a public meeting room of its own, named after it, in
-    one transaction: a refused event leaves no room behind. Staff events get a permanent
-    room; a meetup gets a member's room, which closes itself once idle after the start.
-    Members may enter the room from `EVENT_ROOM_OPENS_BEFORE` the start on."""
+    one transaction: a refused event leaves no room behind. The room closes itself once idle
+    after the event's end, or with the event if it is cancelled; past events do not fill the
+    lobby. Members may enter the room from `EVENT_ROOM_OPENS_BEFORE` the start on."""
     from rooms.services import room_create
 
     with transaction.atomic():
@@ -307,7 +321,6 @@ def event_create_with_room(
             creator=by,
             name=title,
             description=description,
-            permanent=kind != EventKind.MEETUP and by.is_staff,
             # Opens a few minutes before the start: a meetup starting now, at once.
             opens_at=starts_at - EVENT_ROOM_OPENS_BEFORE,
         )
@@ -324,10 +337,10 @@ def event_create_with_room(
             host=host,
             now=now,
         )
-        # A member's room closes after a while without activity; one made for a meetup
-        # later today counts as active until the meetup starts.
-        Room.objects.filter(pk=room.pk, last_activity_at__lt=starts_at).update(
-            last_activity_at=starts_at
+        # A member's room closes after a while without activity; one made for an event
+        # counts as active until the event ends.
+        Room.objects.filter(pk=room.pk, last_activity_at__lt=ends_at).update(
+            last_activity_at=ends_at
         )
     return event
 

@@ -6,6 +6,7 @@ from typing import Any
 import icalendar
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from events.rsvps import rsvp_set
 from events.services import event_cancel
 from members.models import User
 from rooms.models import Room
-from rooms.services import cafeteria_get
+from rooms.services import cafeteria_get, rooms_close_idle
 from tests.factories import EventFactory, RoomFactory, RsvpFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -622,8 +623,22 @@ def test_staff_organise_a_talk_in_a_room_of_its_own(
     assert event.starts_at == datetime(2030, 3, 11, 0, 0, tzinfo=UTC)
     assert event.ends_at == datetime(2030, 3, 11, 1, 30, tzinfo=UTC)
     assert event.time_zone == "America/Mexico_City" and event.capacity == 20
-    assert event.room is not None
-    assert event.room.kind == Room.Kind.PERMANENT and event.room.name == "Pricing your work"
+    assert event.room is not None and event.room.name == "Pricing your work"
+    # It lasts as long as the talk, then closes once idle like a member's room: past talks
+    # do not fill the lobby. Cancelling the talk closes it at once.
+    assert event.room.kind == Room.Kind.MEMBER and event.room.last_activity_at == event.ends_at
+    idle = settings.ROOMS_IDLE_CLOSE_AFTER
+    assert rooms_close_idle(now=event.ends_at + idle - timedelta(minutes=1), idle_for=idle) == []
+    assert rooms_close_idle(now=event.ends_at + idle + timedelta(minutes=1), idle_for=idle) == [
+        event.room.pk
+    ]
+    post(client, NEW, {**staff_event(title="Cancelled talk"), "host": alice.email})
+    cancelled = Event.objects.get(title="Cancelled talk")
+    assert client.post(f"/events/{cancelled.pk}/cancel/").status_code == 302
+    assert cancelled.room is not None
+    cancelled.room.refresh_from_db()
+    assert cancelled.room.closed_at is not None
+    assert "Cancelled talk" not in page_of(client, "/rooms/")
 
 
 def test_a_host_is_named_by_email_and_an_unknown_one_is_refused(
@@ -683,7 +698,7 @@ def test_bad_staff_events_are_shown_again_with_errors_and_values(
     html = response.content.decode()
     assert error in html
     assert 'value="Pricing your work"' in html and "An open talk." in html
-    assert not Event.objects.exists() and not Room.objects.filter(kind="permanent").exists()
+    assert not Event.objects.exists() and not Room.objects.exclude(kind="cafeteria").exists()
 
 
 def test_the_host_changes_an_event_but_not_below_its_attendance(
