@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from events.models import CalendarFeed, Event, Rsvp
+from events.models import CalendarFeed, Event, EventSeries, Rsvp
 from events.rsvps import rsvp_release
 from events.selectors import waitlist_place
 from events.services import hosted_meetups_cancel
@@ -49,6 +49,9 @@ def _delete(user: User) -> None:
         rsvp_release(rsvp=rsvp, now=now)
     Rsvp.objects.filter(user=user).delete()
     CalendarFeed.objects.filter(user=user).delete()
+    # Their weekly series go on without them (staff may name another host); new occurrences
+    # must not seat the closed account.
+    EventSeries.objects.filter(host=user).update(host=None)
 
 
 def register() -> None:

@@ -16,12 +16,16 @@ def series_extend(*, series: EventSeries, until: date, now: datetime | None = No
     """Create the series' missing occurrences from today up to `until` (and no later than the
     series' last day); occurrences already made, or already started, are left alone, so
     running it again creates nothing. Locks the series row, so two runs at once cannot
-    both create the same occurrence. The series' host is going to each new one. Returns the
-    new events."""
+    both create the same occurrence. The series' host, unless suspended, is going to each new
+    one. Returns the new events."""
     now = now or timezone.now()
     zone = zoneinfo.ZoneInfo(series.time_zone)
     with transaction.atomic():
-        locked = EventSeries.objects.select_for_update().get(pk=series.pk)
+        locked = (
+            EventSeries.objects.select_for_update(of=("self",))
+            .select_related("host")
+            .get(pk=series.pk)
+        )
         wanted = [
             locked.occurrence_starts_at(day)
             for day in locked.occurrence_days(first=now.astimezone(zone).date(), last=until)
@@ -49,10 +53,11 @@ def series_extend(*, series: EventSeries, until: date, now: datetime | None = No
         )
         # The host is going to each occurrence, in one of its seats (as `event_create` does;
         # the events are new, so nobody else can be answering them yet).
-        if locked.host_id is not None:
+        # Not a suspended host: their seat would be lost to the waiting list.
+        host = locked.host
+        if host is not None and host.is_active:
             Rsvp.objects.bulk_create(
-                Rsvp(event=event, user_id=locked.host_id, status=Rsvp.Status.GOING)
-                for event in created
+                Rsvp(event=event, user=host, status=Rsvp.Status.GOING) for event in created
             )
         return created
 

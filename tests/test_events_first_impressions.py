@@ -18,6 +18,7 @@ from events.models import Event, Rsvp
 from events.series import series_extend
 from events.services import meetup_defaults, meetup_start
 from members.models import User
+from members.privacy import account_delete
 from tests.conftest import SmtpSink
 from tests.factories import (
     PASSWORD,
@@ -192,6 +193,22 @@ def test_each_occurrence_of_a_series_seats_its_host(staff: User) -> None:
     assert created
     for event in created:
         assert list(event.rsvps.values_list("user", "status")) == [(staff.pk, "going")]
+
+
+def test_a_series_whose_host_left_or_was_suspended_seats_nobody_for_them(
+    staff: User, alice: User
+) -> None:
+    gone = EventSeriesFactory.create(host=alice, capacity=10)
+    suspended = EventSeriesFactory.create(host=staff, capacity=10)
+    account_delete(user=alice)
+    User.objects.filter(pk=staff.pk).update(is_active=False)
+
+    for series in (gone, suspended):
+        series.refresh_from_db()
+        created = series_extend(series=series, until=series.starts_on + timedelta(weeks=3))
+        assert created
+        assert not Rsvp.objects.filter(event__in=created).exists()
+    assert gone.host is None  # the deleted account no longer hosts it
 
 
 def test_a_new_host_chosen_in_the_admin_gets_a_seat(staff: User, alice: User, bob: User) -> None:
