@@ -132,12 +132,28 @@ def subscriber_confirm(*, token: str) -> Subscriber | None:
 
 
 def subscription_of(*, user: User) -> Subscriber | None:
-    """The newsletter's row for the member's account address, while it gets the newsletter
-    or waits for its confirmation; None otherwise."""
+    """The newsletter's row for the member (their account address, or linked to their
+    account), while it gets the newsletter or waits for its confirmation; None otherwise."""
     return Subscriber.objects.filter(
-        email__iexact=user.email,
+        Q(email__iexact=user.email) | Q(user=user),
         status__in=[Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED],
     ).first()
+
+
+def subscription_follow_email(*, user: User, old: str, new: str) -> None:
+    """The member's account address changed to `new`, which they verified (allauth's
+    `email_changed`): the newsletter follows it, unless `new` has a row of its own."""
+    with transaction.atomic():
+        if Subscriber.objects.select_for_update().filter(email__iexact=new).exists():
+            return
+        mine = (
+            Subscriber.objects.select_for_update()
+            .filter(Q(email__iexact=old) | Q(user=user))
+            .filter(status__in=[Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED])
+            .first()
+        )
+        if mine is not None:
+            Subscriber.objects.filter(pk=mine.pk).update(email=new, user=user)
 
 
 def subscriber_unsubscribe(*, subscriber_id: int) -> Subscriber | None:

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from newsletter.models import Issue, Subscriber
-from tests.factories import IssueFactory, SubscriberFactory, UserFactory, client_for
+from tests.factories import PASSWORD, IssueFactory, SubscriberFactory, UserFactory, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +147,31 @@ def test_a_member_sees_that_the_newsletter_comes_to_them_and_stops_it_from_the_s
     # Nobody else's standing shows: a visitor sees the form only.
     assert 'action="/newsletter/leave/"' not in Client().get("/newsletter/").content.decode()
     assert Client().post("/newsletter/leave/").status_code == 302  # to the login page
+
+
+def test_the_newsletter_follows_a_member_s_new_account_address(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    member = UserFactory.create(email="marta@example.com")
+    client.post("/accounts/login/", {"login": member.email, "password": PASSWORD})
+    with django_capture_on_commit_callbacks(execute=True):
+        _subscribe(client, "marta@example.com")
+    mail.outbox.clear()
+
+    # allauth's own pages: confirm who you are, add the address, open the emailed link.
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    client.post("/accounts/email/", {"action_add": "", "email": "marta.nueva@example.com"})
+    [confirmation] = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", str(confirmation.body))
+    assert link is not None
+    client.post(link[1])
+
+    member.refresh_from_db()
+    assert member.email == "marta.nueva@example.com"
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.email, subscriber.status) == ("marta.nueva@example.com", "confirmed")
+    page = client.get("/newsletter/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The newsletter comes to marta.nueva@example.com" in page
 
 
 def test_a_member_subscribing_another_address_gets_the_confirmation_email(
