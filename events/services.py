@@ -18,6 +18,7 @@ from events.errors import (
     CapacityTooLow,
     EndsBeforeStart,
     EventCancelled,
+    EventOver,
     InvalidTimeZone,
     NoLaterHourToday,
     NotAllowed,
@@ -187,6 +188,9 @@ def event_update(
         locked = Event.objects.select_for_update().get(pk=event.pk)
         if locked.is_cancelled:
             raise EventCancelled
+        if locked.has_ended(now=now):
+            # Those who answered would be told of a change to something that is over.
+            raise EventOver
         _check_times(
             starts_at=starts_at,
             ends_at=ends_at,

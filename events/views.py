@@ -248,6 +248,9 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if event.is_cancelled:
         messages.error(request, _("This event was cancelled, so it can no longer be changed."))
         return redirect("events:event", event.pk)
+    if event.has_ended():
+        messages.error(request, _("This event is over, so it can no longer be changed."))
+        return redirect("events:event", event.pk)
     if request.method == "POST":
         form = EventForm(request.POST)
     else:

@@ -10,14 +10,15 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from events.errors import MEETUPS_PER_DAY
+from events import services
+from events.errors import MEETUPS_PER_DAY, EventOver
 from events.models import Event, Rsvp
 from events.rsvps import rsvp_set
 from events.services import event_cancel
 from members.models import User
 from rooms.models import Room
 from rooms.services import cafeteria_get, rooms_close_idle
-from tests.factories import EventFactory, RoomFactory, RsvpFactory, UserFactory
+from tests.factories import EventFactory, RoomFactory, RsvpFactory, UserFactory, event_details
 
 pytestmark = pytest.mark.django_db
 
@@ -699,6 +700,24 @@ def test_bad_staff_events_are_shown_again_with_errors_and_values(
     assert error in html
     assert 'value="Pricing your work"' in html and "An open talk." in html
     assert not Event.objects.exists() and not Room.objects.exclude(kind="cafeteria").exists()
+
+
+def test_an_event_that_is_over_can_no_longer_be_changed(
+    client: Client, alice: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    now = timezone.now()
+    event = EventFactory.create(
+        host=alice, starts_at=now - timedelta(hours=2), ends_at=now - timedelta(hours=1)
+    )
+    logged_in(client, alice)
+
+    assert "Change the event" not in page_of(client, f"/events/{event.pk}/")
+    response = client.get(f"/events/{event.pk}/edit/", follow=True)
+    assert "This event is over, so it can no longer be changed." in response.content.decode()
+    with pytest.raises(EventOver), django_capture_on_commit_callbacks(execute=True):
+        services.event_update(event=event, by=alice, **{**event_details(event), "capacity": 9})
+    event.refresh_from_db()
+    assert event.capacity != 9
 
 
 def test_the_host_changes_an_event_but_not_below_its_attendance(
