@@ -4,7 +4,9 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -63,6 +65,21 @@ class EventAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     inlines = [RsvpInline]
+    # What those who answered must hear of: changed on the event's page (events.services),
+    # which tells them, moves the room's opening and seats the waiting list.
+    ANNOUNCED = ("starts_at", "ends_at", "time_zone", "capacity", "room", "cancelled_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Event | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, *self.ANNOUNCED, "on_the_site"] if obj is not None else fields
+
+    @admin.display(description=_("time, room, seats or cancelling"))
+    def on_the_site(self, obj: Event) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("events:edit", args=[obj.pk]),
+            _("Change them on the event's page, which tells everyone who answered."),
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
         return (

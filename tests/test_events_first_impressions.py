@@ -216,6 +216,9 @@ def test_a_new_host_chosen_in_the_admin_gets_a_seat(staff: User, alice: User, bo
     admin = client_for(staff)
     form = page(admin, f"/admin/events/event/{event.pk}/change/")
     assert 'name="rsvps-TOTAL_FORMS"' in form
+    # The time, room, seats and cancelling change on the event's page, which tells people.
+    assert f'href="/events/{event.pk}/edit/"' in form
+    assert 'name="starts_at_0"' not in form and 'name="cancelled_at_0"' not in form
     starts = event.starts_at.astimezone(zoneinfo.ZoneInfo("Europe/Madrid"))
     ends = event.ends_at.astimezone(zoneinfo.ZoneInfo("Europe/Madrid"))
     (alice_rsvp,) = event.rsvps.all()
