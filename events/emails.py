@@ -1,11 +1,10 @@
 """The emails of events."""
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from core.emails import email_for
-from events.ics import event_ics
+from events.ics import event_invitation
 from events.models import Rsvp
 
 
@@ -20,8 +19,15 @@ def rsvp_promoted_email(rsvp: Rsvp) -> EmailMultiAlternatives:
             "room_url": reverse("rooms:room", args=[event.room.slug]) if event.room else "",
         },
     )
-    message.attach("event.ics", event_ics(event=event, site_url=settings.SITE_URL), "text/calendar")
+    _invitation_attach(message, rsvp=rsvp, method="REQUEST")
     return message
+
+
+def _invitation_attach(message: EmailMultiAlternatives, *, rsvp: Rsvp, method: str) -> None:
+    body = event_invitation(
+        event=rsvp.event, attendee=(rsvp.user.name, rsvp.user.email), method=method
+    )
+    message.attach("event.ics", body, f"text/calendar; method={method}; charset=utf-8")
 
 
 def reminder_email(rsvp: Rsvp, *, kind: str) -> EmailMultiAlternatives:
@@ -49,5 +55,9 @@ def event_change_email(rsvp: Rsvp) -> EmailMultiAlternatives:
             "room_url": reverse("rooms:room", args=[event.room.slug]) if event.room else "",
         },
     )
-    message.attach("event.ics", event_ics(event=event, site_url=settings.SITE_URL), "text/calendar")
+    # A seat's calendar entry follows it; "maybe" and the waiting list have none to update.
+    if event.is_cancelled:
+        _invitation_attach(message, rsvp=rsvp, method="CANCEL")
+    elif rsvp.status == Rsvp.Status.GOING:
+        _invitation_attach(message, rsvp=rsvp, method="REQUEST")
     return message

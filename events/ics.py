@@ -1,7 +1,10 @@
 """Calendar files for events: one event, or a feed of several (core.ics writes them)."""
 
 from collections.abc import Iterable
+from dataclasses import replace
+from email.utils import parseaddr
 
+from django.conf import settings
 from django.urls import reverse
 
 from core.ics import Entry, calendar_bytes
@@ -30,6 +33,19 @@ def event_entry(*, event: Event, site_url: str) -> Entry:
         cancelled=event.is_cancelled,
         updated_at=event.updated_at,
     )
+
+
+def event_invitation(*, event: Event, attendee: tuple[str, str], method: str) -> bytes:
+    """The event as an invitation to one member (METHOD:REQUEST: they are going, or its new
+    details) or its withdrawal (METHOD:CANCEL), which mail programs apply to the calendar
+    entry of the same UID, as they do the coffee meetings' and focus blocks'."""
+    entry = replace(
+        event_entry(event=event, site_url=settings.SITE_URL),
+        cancelled=method == "CANCEL" or event.is_cancelled,
+        organizer=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        attendees=[attendee],
+    )
+    return calendar_bytes([entry], method=method)
 
 
 def event_ics(*, event: Event, site_url: str) -> bytes:

@@ -712,7 +712,7 @@ def test_an_event_that_is_over_can_no_longer_be_changed(
     logged_in(client, alice)
 
     assert "Change the event" not in page_of(client, f"/events/{event.pk}/")
-    response = client.get(f"/events/{event.pk}/edit/", follow=True)
+    response = client.get(f"/events/{event.pk}/edit/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "This event is over, so it can no longer be changed." in response.content.decode()
     with pytest.raises(EventOver), django_capture_on_commit_callbacks(execute=True):
         services.event_update(event=event, by=alice, **{**event_details(event), "capacity": 9})

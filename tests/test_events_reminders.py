@@ -182,10 +182,20 @@ def test_a_change_of_time_reaches_every_attendee_once_with_the_updated_calendar(
     assert len(smtp.messages) == 2
     assert str(to_ana["Subject"]) == f"Changed: {event.title}"
     calendar = next(part for part in to_ana.iter_attachments())
+    # An invitation's update, which mail programs apply to the entry of the same UID.
+    assert calendar.get_content_type() == "text/calendar"
+    assert calendar.get_param("method") == "REQUEST"
     parsed = Calendar.from_ical(calendar.get_content())
+    assert str(parsed["METHOD"]) == "REQUEST"
     vevent = next(iter(parsed.walk("VEVENT")))
     assert vevent.decoded("SEQUENCE") == 1
     assert vevent.decoded("DTSTART") == START + timedelta(hours=1)
+    assert str(vevent["UID"]) == str(event.uid)
+    assert str(vevent["ATTENDEE"]) == "mailto:ana@example.com"
+    # "Maybe" has no calendar entry to update: the email only.
+    to_maybe = next(m for m in smtp.messages if m["To"] == "maybe@example.com")
+    assert list(to_maybe.iter_attachments()) == []
+    assert "calendar file" not in to_maybe.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     maybe.refresh_from_db()
     assert maybe.announced_sequence == 1
 
@@ -222,7 +232,10 @@ def test_a_cancellation_reaches_the_attendees_with_a_cancelling_calendar(
     message = smtp.wait_for("ana@example.com")
     assert len(smtp.messages) == 1
     assert str(message["Subject"]).startswith("Cancelad")
-    calendar = Calendar.from_ical(next(message.iter_attachments()).get_content())
+    attached = next(message.iter_attachments())
+    assert attached.get_param("method") == "CANCEL"
+    calendar = Calendar.from_ical(attached.get_content())
+    assert str(calendar["METHOD"]) == "CANCEL"
     assert str(next(iter(calendar.walk("VEVENT")))["STATUS"]) == "CANCELLED"
 
 
