@@ -188,6 +188,9 @@ class Event(models.Model):
         related_name="events",
         verbose_name=_("series"),
     )
+    # The series' day this occurrence stands for, in the series' zone, however it was moved
+    # since (events.series.series_extend makes one per day).
+    series_day = models.DateField(_("day of the series"), null=True, blank=True, editable=False)
     uid = models.UUIDField(_("calendar id"), default=uuid.uuid4, unique=True, editable=False)
     sequence = models.PositiveIntegerField(_("calendar revision"), default=0)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -214,9 +217,9 @@ class Event(models.Model):
                 violation_error_message=_("The capacity must be at least 1."),
             ),
             models.UniqueConstraint(
-                fields=["series", "starts_at"],
-                condition=models.Q(series__isnull=False),
-                name="event_series_occurrence_once",
+                fields=["series", "series_day"],
+                condition=models.Q(series__isnull=False, series_day__isnull=False),
+                name="event_series_day_once",
             ),
         ]
         indexes = [

@@ -14,10 +14,11 @@ SERIES_HORIZON = timedelta(weeks=8)
 
 def series_extend(*, series: EventSeries, until: date, now: datetime | None = None) -> list[Event]:
     """Create the series' missing occurrences from today up to `until` (and no later than the
-    series' last day); occurrences already made, or already started, are left alone, so
-    running it again creates nothing. Locks the series row, so two runs at once cannot
-    both create the same occurrence. The series' host, unless suspended, is going to each new
-    one. Returns the new events."""
+    series' last day): one per day of the series (`Event.series_day`). Days already made,
+    even if their occurrence was moved or cancelled since, and days already started are
+    left alone, so running it again creates nothing. Locks the series row, so two runs at
+    once cannot both create the same occurrence. The series' host, unless suspended, is
+    going to each new one. Returns the new events."""
     now = now or timezone.now()
     zone = zoneinfo.ZoneInfo(series.time_zone)
     with transaction.atomic():
@@ -26,14 +27,12 @@ def series_extend(*, series: EventSeries, until: date, now: datetime | None = No
             .select_related("host")
             .get(pk=series.pk)
         )
-        wanted = [
-            locked.occurrence_starts_at(day)
+        wanted = {
+            day: locked.occurrence_starts_at(day)
             for day in locked.occurrence_days(first=now.astimezone(zone).date(), last=until)
-        ]
-        wanted = [starts_at for starts_at in wanted if starts_at > now]
-        existing = set(
-            locked.events.filter(starts_at__in=wanted).values_list("starts_at", flat=True)
-        )
+        }
+        # A day already made stays as it is: moved to another hour or day, or cancelled.
+        made = set(locked.events.filter(series_day__in=wanted).values_list("series_day", flat=True))
         created = Event.objects.bulk_create(
             Event(
                 kind=locked.kind,
@@ -47,9 +46,10 @@ def series_extend(*, series: EventSeries, until: date, now: datetime | None = No
                 capacity=locked.capacity,
                 room=locked.room,
                 series=locked,
+                series_day=day,
             )
-            for starts_at in wanted
-            if starts_at not in existing
+            for day, starts_at in wanted.items()
+            if starts_at > now and day not in made
         )
         # The host is going to each occurrence, in one of its seats (as `event_create` does;
         # the events are new, so nobody else can be answering them yet).

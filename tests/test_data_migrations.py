@@ -2,6 +2,7 @@
 to before both and forward again (every app after them is undone and redone, the slowest
 step of the suite's migration tests, so the two share it)."""
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -9,10 +10,16 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from events.models import Event
 from members.models import Interest, Profile
 from rooms.models import Message, Room
 
-BEFORE = [("members", "0008_report_moved_to_moderation"), ("rooms", "0009_message_reply_to")]
+BEFORE = [
+    ("members", "0008_report_moved_to_moderation"),
+    ("rooms", "0009_message_reply_to"),
+    # Where going back to rooms 0009 leaves events (its 0006 needs rooms 0013).
+    ("events", "0005_host_seats"),
+]
 
 
 def _migrate(target: list[tuple[str, str]]) -> Any:
@@ -77,11 +84,37 @@ def _interests_after() -> None:
     assert Profile.objects.filter(search_vector=photography_query).count() == 3
 
 
+def _series_before(old: Any) -> list[int]:
+    """A Madrid series (Wednesdays, 18:00) with two occurrences made: the second was moved to
+    19:00, and the old `series_extend` made its day again at 18:00 (the defect events 0008
+    ends). Returns their ids in the order made."""
+    series = old.get_model("events", "EventSeries").objects.create(
+        title="Tertulia",
+        weekdays=[2],
+        local_start=time(18),
+        starts_on=date(2027, 3, 3),
+        until=date(2027, 6, 30),
+    )
+    made = []
+    for starts_at in ("2027-03-03 17:00Z", "2027-03-10 18:00Z", "2027-03-10 17:00Z"):
+        at = datetime.fromisoformat(starts_at)
+        event = old.get_model("events", "Event").objects.create(
+            kind="training",
+            title="Tertulia",
+            series=series,
+            starts_at=at,
+            ends_at=at + timedelta(hours=1),
+        )
+        made.append(event.pk)
+    return made
+
+
 @pytest.mark.django_db(transaction=True)
 def test_interests_merge_and_messages_are_numbered_keeping_what_was_there() -> None:
     """members 0010 merges a tag's case, accent and language variants; rooms 0010 numbers
     each room's messages in id order, and, as the old web processes keep serving while it
-    runs and store messages with no number, 0011 numbers those after the room's last one."""
+    runs and store messages with no number, 0011 numbers those after the room's last one;
+    events 0008 gives each series occurrence its day."""
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
     old = _migrate(BEFORE)
     _interests_before(old)
@@ -95,8 +128,14 @@ def test_interests_merge_and_messages_are_numbered_keeping_what_was_there() -> N
     during = _migrate([("rooms", "0010_message_seq")]).get_model("rooms", "Message")
     late = [during.objects.create(room_id=rooms[0].pk, text=f"late {n}").pk for n in (1, 2)]
     assert during.objects.filter(pk__in=late, seq=None).count() == 2
+    occurrences = _series_before(old)
 
     MigrationExecutor(connection).migrate(latest)
+
+    # events 0008: each occurrence stands for its day in Madrid; of the two on one day, the
+    # first made keeps it.
+    days = dict(Event.objects.filter(pk__in=occurrences).values_list("pk", "series_day"))
+    assert [days[pk] for pk in occurrences] == [date(2027, 3, 3), date(2027, 3, 10), None]
 
     _interests_after()
     for place in Room.objects.filter(slug__startswith="sala-"):

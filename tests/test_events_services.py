@@ -549,6 +549,39 @@ def test_extending_a_series_twice_creates_nothing_more_and_skips_the_past() -> N
     assert series.events.count() == 3
 
 
+@pytest.mark.django_db
+def test_a_moved_or_cancelled_occurrence_is_not_made_again(staff: User) -> None:
+    series = EventSeriesFactory.create(
+        host=staff,
+        weekdays=[2],  # Wednesdays, 18:00 in Madrid
+        local_start=time(18, 0),
+        starts_on=date(2026, 11, 25),
+        until=date(2026, 12, 30),
+    )
+    first, second, third, *_rest = series_extend(series=series, until=date(2026, 12, 30), now=NOW)
+    later = first.starts_at + timedelta(hours=1)
+    services.event_update(
+        event=first,
+        by=staff,
+        **{**event_details(first), "starts_at": later, "ends_at": later + timedelta(hours=1)},
+        now=NOW,
+    )
+    services.event_update(
+        event=second,
+        by=staff,
+        **{
+            **event_details(second),
+            "starts_at": second.starts_at + timedelta(days=1),
+            "ends_at": second.ends_at + timedelta(days=1),
+        },
+        now=NOW,
+    )
+    services.event_cancel(event=third, by=staff, now=NOW)
+
+    assert series_extend(series=series, until=date(2026, 12, 30), now=NOW) == []
+    assert series.events.count() == 6  # 25 Nov to 30 Dec, one each Wednesday
+
+
 # lists ------------------------------------------------------------------------------------
 
 
