@@ -11,6 +11,7 @@ from events.selectors import waitlist_place
 from events.services import hosted_meetups_cancel
 from members.models import User
 from members.privacy import Deletion, export_moment, personal_data_register
+from members.signals import member_suspended
 
 
 def _export(user: User) -> dict[str, Any]:
@@ -35,11 +36,11 @@ def _export(user: User) -> dict[str, Any]:
     }
 
 
-def _delete(user: User) -> None:
-    """Cancel the meetups they host that have not ended (those going are emailed after
-    commit); give up every other seat still to come as a "not going" would (the event's row
-    lock, the first wait-listed member promoted and emailed after commit); then erase the
-    answers."""
+def events_leave(*, user: User) -> None:
+    """A member who can no longer come (their account deleted or suspended): cancel the
+    meetups they host that have not ended (those going are emailed after commit), and give
+    up every other seat still to come as a "not going" would (the event's row lock, the
+    first wait-listed member promoted and emailed after commit)."""
     now = timezone.now()
     hosted_meetups_cancel(host=user, now=now)
     upcoming = Rsvp.objects.filter(
@@ -47,6 +48,15 @@ def _delete(user: User) -> None:
     ).exclude(status=Rsvp.Status.NOT_GOING)
     for rsvp in upcoming:
         rsvp_release(rsvp=rsvp, now=now)
+
+
+def _suspended(sender: object, user: User, **kwargs: object) -> None:
+    events_leave(user=user)
+
+
+def _delete(user: User) -> None:
+    """Leave the events (`events_leave`), then erase the answers."""
+    events_leave(user=user)
     Rsvp.objects.filter(user=user).delete()
     CalendarFeed.objects.filter(user=user).delete()
     # Their weekly series go on without them (staff may name another host); new occurrences
@@ -55,6 +65,7 @@ def _delete(user: User) -> None:
 
 
 def register() -> None:
+    member_suspended.connect(_suspended, dispatch_uid="events_leave_on_suspension")
     personal_data_register(
         key="events",
         models=("events.Rsvp", "events.CalendarFeed", "events.Event", "events.EventSeries"),

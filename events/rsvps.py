@@ -143,7 +143,10 @@ def host_seat_take(*, event: Event) -> Rsvp | None:
 def waitlist_promote(*, event: Event, now: datetime) -> list[Rsvp]:
     """Seat wait-listed members, first in the queue first, while there are free seats. The
     caller holds the event's row lock. Each promoted member is emailed after commit."""
-    queue = event.rsvps.filter(status=Rsvp.Status.WAITLISTED).order_by("position", "id")
+    # Not a suspended or deleted account: the seat would go to someone who cannot come.
+    queue = event.rsvps.filter(
+        status=Rsvp.Status.WAITLISTED, user__is_active=True, user__deleted_at__isnull=True
+    ).order_by("position", "id")
     if event.capacity is None:
         waiting = list(queue)
     else:

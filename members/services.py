@@ -16,6 +16,7 @@ from django_countries import countries
 from members.images import ProcessedPhoto
 from members.models import Acquaintance, Block, Interest, Language, Profile, User
 from members.search import normalise
+from members.signals import member_suspended
 
 MAX_INTERESTS = 15
 MAX_INTEREST_LABEL = 50
@@ -358,6 +359,7 @@ def member_suspend(*, user: User, by: User) -> User:
         )
         for session in UserSession.objects.filter(user=user):
             session.end()
+        member_suspended.send(sender=User, user=user)
         from members.tasks import suspension_notice_send  # the tasks module imports this one
 
         transaction.on_commit(partial(suspension_notice_send.delay, user.pk))

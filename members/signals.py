@@ -5,3 +5,7 @@ from django.dispatch import Signal
 # A member finished onboarding. Arguments: `user`, and `choices`, what they chose on the
 # onboarding form for features of other apps (`coffee_pairs`: join the coffee pairs).
 onboarding_completed = Signal()
+
+# Staff suspended a member (members.services.member_suspend), inside its transaction.
+# Argument: `user`.
+member_suspended = Signal()

@@ -15,6 +15,7 @@ from events.models import Event, EventError, Rsvp
 from events.series import series_extend
 from members.models import User
 from members.privacy import account_delete, account_export
+from members.services import member_suspend
 from rooms.models import Room
 from tests.conftest import SmtpSink
 from tests.factories import (
@@ -424,6 +425,25 @@ def test_places_in_the_waiting_list_close_up_when_those_ahead_leave(
     assert places == {"Bob Bravo": None, "Dani": 1, "Eva": 2}
     [exported] = account_export(user=eva)["events"]["rsvps"]
     assert exported["waiting_list_position"] == 2
+
+
+@pytest.mark.django_db
+def test_a_suspended_member_s_seats_and_meetups_go_and_the_queue_skips_them(
+    staff: User, alice: User, bob: User, carla: User
+) -> None:
+    talk = EventFactory.create(capacity=1)
+    meetup = EventFactory.create(kind="meetup", host=bob, created_by=bob)
+    rsvps.rsvp_set(event=meetup, user=bob, status=Rsvp.Status.GOING)
+    for user in (bob, alice, carla):  # Bob has the seat; Alice, then Carla, wait
+        rsvps.rsvp_set(event=talk, user=user, status=Rsvp.Status.GOING)
+    User.objects.filter(pk=alice.pk).update(is_active=False)  # suspended before
+
+    member_suspend(user=bob, by=staff)
+
+    meetup.refresh_from_db()
+    assert meetup.is_cancelled  # a meetup does not go on without its host
+    seats = {name: status for name, (status, _place) in statuses(talk).items()}
+    assert seats == {"Bob Bravo": "not_going", "Alice Arias": "waitlisted", "Carla": "going"}
 
 
 @pytest.mark.django_db
