@@ -651,7 +651,8 @@ def test_the_export_names_the_photo_by_a_whole_address_and_programmes_as_read(
 def test_the_delete_page_says_what_goes_and_what_stays(as_alice: Client) -> None:
     page = as_alice.get("/members/me/delete/").content.decode()
 
-    assert "What we remove" in page and "What stays" in page
+    assert "What we remove" in page and "What stays" in page and "Your plans" in page
+    assert "Meetups you host that have not ended are cancelled" in page
     assert "Former member" in page
     assert 'type="password" name="password"' in page
     assert 'autocomplete="current-password"' in page
