@@ -94,7 +94,7 @@ def _members_section(period: metrics.Period, stats: metrics.MemberStats) -> Sect
 
 
 def _round_label(stats: metrics.RoundStats) -> str:
-    return date_format(timezone.localtime(stats.scheduled_for), _("j M"))
+    return date_format(timezone.localtime(stats.scheduled_for, metrics.community_zone()), _("j M"))
 
 
 def _pairs_section(

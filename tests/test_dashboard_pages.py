@@ -401,6 +401,22 @@ def test_staff_choose_whose_coffee_pairs_the_dashboard_shows(
     assert headlines["Rounds"] == "2"
 
 
+def test_a_round_is_named_by_its_community_day_whatever_the_reader_s_zone(staff: User) -> None:
+    User.objects.filter(pk=staff.pk).update(time_zone="America/Mexico_City")
+    # 03:00 on 15 March in Madrid: still the 14th in Mexico City.
+    RoundFactory.create(scheduled_for=datetime(2026, 3, 15, 2, 0, tzinfo=UTC))
+
+    response = client_for(staff).get("/staff/?days=30", HTTP_ACCEPT_LANGUAGE="en")
+
+    [chart] = [
+        c
+        for s in response.context["dashboard"].sections
+        for c in s.charts
+        if c.key == "pairs-per-round"
+    ]
+    assert [row[0] for row in chart.rows] == ["15 Mar"]
+
+
 def test_an_unknown_period_falls_back_to_thirty_days(staff: User) -> None:
     response = client_for(staff).get("/staff/?days=7")
 
