@@ -4,9 +4,11 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.crypto import get_random_string
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 
 from members.models import User
@@ -25,6 +27,20 @@ class AccountAdapter(DefaultAccountAdapter):
         if not request.user.profile_onboarded:  # type: ignore[union-attr]
             return reverse("members:onboarding")
         return super().get_login_redirect_url(request)
+
+    def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse:
+        """A member who has not filled in the welcome form goes there first, even when the
+        login was asked for by another page (`?next=`): the form sets their time zone, which
+        every time on that page depends on. The form sends them on afterwards."""
+        response = super().post_login(request, user, **kwargs)
+        welcome = reverse("members:onboarding")
+        target = response.get("Location", "")
+        if target and not target.startswith(welcome) and not user.profile_onboarded:
+            home = resolve_url(settings.LOGIN_REDIRECT_URL)
+            response["Location"] = (
+                welcome if target == home else f"{welcome}?{urlencode({'next': target})}"
+            )
+        return response
 
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         # A sign-up that signs in at once (GitHub, Google: their address is verified) goes

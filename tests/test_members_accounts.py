@@ -235,3 +235,50 @@ def test_a_sign_up_that_signs_in_at_once_goes_to_the_welcome_form() -> None:
     assert AccountAdapter(request).get_signup_redirect_url(request) == "/members/welcome/"
     request.user = onboarded_member("Ya Está", email="ya@example.com")
     assert AccountAdapter(request).get_signup_redirect_url(request) == "/"
+
+
+WELCOME = {
+    "display_name": "Nueva Persona",
+    "headline": "Diseñadora",
+    "time_zone": "America/Lima",
+    "working_hours_start": "08:00",
+    "working_hours_end": "16:00",
+    "working_days": ["0", "2"],
+    "languages": ["es"],
+    "language": "es",
+    "interest_names": "Diseño",
+    "visible_in_directory": "on",
+}
+
+
+@pytest.mark.django_db
+def test_a_login_asked_for_by_a_page_goes_through_the_welcome_form_first(client: Client) -> None:
+    newcomer = UserFactory.create(email="nuevo@example.com")
+
+    response = client.post(
+        "/accounts/login/?next=/events/", {"login": newcomer.email, "password": PASSWORD}
+    )
+    assert response["Location"] == "/members/welcome/?next=%2Fevents%2F"
+    done = client.post(
+        response["Location"],
+        WELCOME,
+    )
+    assert done["Location"] == "/events/"
+    # Once welcomed, a login goes straight where it was asked to.
+    client.logout()
+    again = client.post(
+        "/accounts/login/?next=/events/", {"login": newcomer.email, "password": PASSWORD}
+    )
+    assert again["Location"] == "/events/"
+
+
+@pytest.mark.django_db
+def test_the_welcome_form_never_sends_a_member_off_the_site(client: Client) -> None:
+    newcomer = UserFactory.create()
+    client.force_login(newcomer)
+
+    done = client.post(
+        "/members/welcome/?next=https://evil.example/",
+        WELCOME,
+    )
+    assert done["Location"] == "/"

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -52,7 +53,12 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
                 )
                 messages.success(request, _("Welcome aboard! Your profile is ready."))
                 _suggestions_waiting(request, profile)
-                return answer(redirect("home"))
+                # On to the page that asked for the login (members.adapters.post_login).
+                then = request.GET.get("next", "")
+                safe = url_has_allowed_host_and_scheme(
+                    then, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                )
+                return answer(redirect(then if safe else "home"))
             messages.success(request, _("Your profile is saved."))
             _suggestions_waiting(request, profile)
             return answer(redirect("members:profile", user.pk))
