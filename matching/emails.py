@@ -232,7 +232,10 @@ def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
         # New times to choose from, one click each.
         context["slots"] = [
             (start, links.meeting_url(seat_id=mine.pk, action="propose", starts_at=start))
-            for start in meetings.slots_suggest(members)
+            # Times for those still here: a member who left has no hours to meet in.
+            for start in meetings.slots_suggest(
+                [member for member in members if member.is_active and member.deleted_at is None]
+            )
         ]
     message = email_for(user=me, template="matching/email/meeting", context=context)
     if notice.what in (what.SCHEDULED, what.CANCELLED):

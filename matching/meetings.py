@@ -281,6 +281,9 @@ def meeting_cancel(*, seat: GroupMember, now: datetime | None = None) -> Meeting
         meeting = _locked(seat)
         if meeting.starts_at is None:
             return meeting
+        if meeting.accepted_at is not None and meeting.starts_at <= now:
+            # Calling it off now would take it out of everyone's calendar after the fact.
+            raise MeetingRefused(_("This coffee's time has come already: nothing to call off."))
         members = _members(meeting)
         was = meeting.starts_at
         meeting.sequence += 1

@@ -50,12 +50,19 @@ def member_today(user: User) -> date:
     return timezone.localdate(timezone=ZoneInfo(user.time_zone))
 
 
+# A partner whose account is closed (deleted) or suspended is no partner any more: there is
+# nobody to meet (docs/coffee-meetings.md, "After a block").
+STAYING = Q(user__is_active=True, user__deleted_at__isnull=True)
+
+
 def _seats_with_partners(user: User) -> QuerySet[GroupMember]:
     """`user`'s seats, each group's members prefetched but for anyone on either side of a
-    block with `user`: a block made after a round paired two members ends their pairing
-    (docs/coffee-meetings.md, "After a block")."""
+    block with `user` (a block made after a round paired two members ends their pairing,
+    docs/coffee-meetings.md, "After a block") and anyone who left (`STAYING`)."""
     partners = (
-        GroupMember.objects.filter(apart_from(user)).select_related("user__profile").order_by("pk")
+        GroupMember.objects.filter(apart_from(user), STAYING | Q(user=user))
+        .select_related("user__profile")
+        .order_by("pk")
     )
     return (
         GroupMember.objects.filter(user=user)
@@ -261,10 +268,10 @@ def score_explained(*, members: Sequence[User], breakdown: Mapping[str, float]) 
 
 def group_others(*, seat: GroupMember) -> list[User]:
     """The seat's partners in its group, in seat order, but for anyone on either side of a
-    block with the seat's member."""
+    block with the seat's member and anyone who left (`STAYING`)."""
     return [
         other.user
-        for other in seat.group.members.filter(apart_from(seat.user_id))
+        for other in seat.group.members.filter(apart_from(seat.user_id), STAYING)
         .select_related("user__profile")
         .exclude(user_id=seat.user_id)
         .order_by("pk")
@@ -285,6 +292,16 @@ class MeetingPage:
     @property
     def scheduled(self) -> bool:
         return self.meeting is not None and self.meeting.accepted_at is not None
+
+    @property
+    def took_place(self) -> bool:
+        """The agreed time has come: nothing more to arrange or call off."""
+        return (
+            self.scheduled
+            and self.meeting is not None
+            and self.meeting.starts_at is not None
+            and self.meeting.starts_at <= timezone.now()
+        )
 
     @property
     def proposed(self) -> bool:
@@ -368,7 +385,7 @@ def intro_people(*, seat: GroupMember) -> list[IntroPerson]:
     introduce them (read within the reader's language)."""
     mine = {interest.pk for interest in seat.user.profile.approved_interests}
     others = (
-        seat.group.members.filter(apart_from(seat.user_id))
+        seat.group.members.filter(apart_from(seat.user_id), STAYING)
         .select_related("user__profile")
         .prefetch_related("user__profile__interests")
         .exclude(user_id=seat.user_id)

@@ -126,8 +126,8 @@ def follow_up_send(seat_id: int) -> None:
     met = seat.answer == Answer.MET
     if seat.answer and not met:
         return
-    if meetings.blocks_within(seat.group_id).exists():
-        return  # a block made since the tick listed the seat ended the group's meeting
+    if meetings.blocks_within(seat.group_id).exists() or not selectors.group_others(seat=seat):
+        return  # a block, or the partners leaving, ended the group's meeting since
     delivery = notify(
         user=seat.user,
         kind=Kind.PAIR_FOLLOW_UP,

@@ -17,6 +17,7 @@ from events.models import Event, EventKind, Rsvp
 from matching import links, meetings, services, tasks
 from matching.models import GroupMember, Meeting, MeetingNotice
 from members.models import User
+from members.privacy import account_delete
 from tests.conftest import SmtpSink
 from tests.factories import BlockFactory, UserFactory, onboarded_member
 from tests.test_matching_rounds import community, participant
@@ -500,3 +501,45 @@ def test_in_a_trio_a_block_ends_the_meeting_and_each_still_sees_who_they_may(
     assert names["ana@example.com"] in seen["carla@example.com"]["pairs"]
     assert names["bea@example.com"] in seen["carla@example.com"]["pairs"]
     assert names["bea@example.com"] not in seen["ana@example.com"]["meeting"]
+
+
+def test_a_partner_who_deleted_their_account_leaves_nothing_to_arrange(
+    django_capture_on_commit_callbacks: Any, smtp: SmtpSink
+) -> None:
+    luis, ana = pair()
+    account_delete(user=luis.user)
+    client = Client()
+    client.force_login(ana.user)
+
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(f"/pairs/meeting/{ana.group_id}/", HTTP_ACCEPT_LANGUAGE="en")
+        pairs = client.get("/pairs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.status_code == 200
+    assert "This meeting can no longer be arranged." in page.content.decode()
+    assert "Former member" not in pairs
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_up_send(ana.pk)
+    assert smtp.messages == []
+
+
+def test_a_coffee_whose_time_has_come_cannot_be_called_off(
+    django_capture_on_commit_callbacks: Any, smtp: SmtpSink
+) -> None:
+    luis, ana = pair()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        start = meetings.slots_suggest([luis.user, ana.user])[0]
+        meetings.meeting_propose(seat=ana, starts_at=start)
+        meetings.meeting_accept(seat=luis, starts_at=start)
+    smtp.messages.clear()
+    client = Client()
+    client.force_login(ana.user)
+
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        page = client.get(f"/pairs/meeting/{ana.group_id}/", HTTP_ACCEPT_LANGUAGE="en")
+        refused = client.post(f"/pairs/meeting/{ana.group_id}/cancel/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Your coffee was on:" in page.content.decode()
+    assert "I can&#x27;t make it" not in page.content.decode()
+    assert refused.status_code == 409
+    assert "nothing to call off" in refused.content.decode()
+    assert Meeting.objects.get(group=ana.group).starts_at == start
+    assert smtp.messages == []
