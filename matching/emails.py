@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
@@ -143,7 +143,11 @@ def _follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
             "answers": answers,
             "ratings": ratings,
             "met_url": reverse("members:met"),
-            "intro_date": date_format(seat.round.scheduled_for, "DATE_FORMAT"),
+            # The member's day: the template's own dates follow their zone, this string not.
+            "intro_date": date_format(
+                timezone.localtime(seat.round.scheduled_for, ZoneInfo(seat.user.time_zone)),
+                "DATE_FORMAT",
+            ),
         },
     )
 

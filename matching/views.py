@@ -236,14 +236,22 @@ def rating(request: HttpRequest, token: str) -> HttpResponse:
         form = RatingForm(request.POST)
         if form.is_valid():
             services.rating_record(seat=seat, rating=form.cleaned_data["rating"])
-            saved = True
+            # To a page that says so, which a reload does not send again.
+            return redirect(f"{request.path}?saved=1")
     else:
-        form = RatingForm(initial={"rating": value})
+        # Once saved, the page shows the member's mark, not the link's.
+        saved = request.GET.get("saved") == "1" and seat.rating is not None
+        form = RatingForm(initial={"rating": seat.rating if saved else value})
     return render(
         request,
         "matching/rating.html",
-        {"seat": seat, "form": form, "saved": saved, "others": selectors.group_others(seat=seat)},
-        status=400 if form.is_bound and not saved else 200,
+        {
+            "seat": seat,
+            "form": form,
+            "saved": saved,
+            "others": selectors.group_others(seat=seat),
+        },
+        status=400 if form.is_bound else 200,
     )
 
 

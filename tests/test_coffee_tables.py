@@ -151,8 +151,10 @@ def test_a_pair_found_met_is_only_asked_how_it_was_privately(
     page = f"/pairs/rating/{tokens[3]}/"
     assert client.get(page).status_code == 200
     assert GroupMember.objects.get(pk=luis.pk).rating is None  # opening the link records nothing
-    assert client.post(page, {"rating": "4"}).status_code == 200
+    recorded = client.post(page, {"rating": "4"})
+    assert (recorded.status_code, recorded["Location"]) == (302, f"{page}?saved=1")
     assert GroupMember.objects.get(pk=luis.pk).rating == 4
+    assert "4 of 5" in client.get(recorded["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert client.post(page, {"rating": "9"}).status_code == 400
     assert GroupMember.objects.get(pk=luis.pk).rating == 4
     # Rated: not asked again; and staff do not see the mark.

@@ -473,3 +473,27 @@ def test_the_history_remembers_every_earlier_round_of_the_programme() -> None:
     Unmatched.objects.create(round=Round.objects.latest("scheduled_for"), user=e)
     Unmatched.objects.create(round=Round.objects.earliest("scheduled_for"), user=a)
     assert services.pair_history(programme=programme, before=SLOT).left_out == {e.pk}
+
+
+@pytest.mark.django_db
+def test_the_follow_up_names_the_day_of_the_intro_in_the_member_s_zone(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # 03:00 UTC on Monday 2 March 2026: still Sunday the 1st in Mexico City.
+    for name in ("Luis", "Ana"):
+        participant(
+            zone="America/Mexico_City",
+            display_name=name,
+            language="en",
+            email=f"{name}@example.com",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        round_, _ = services.round_create(
+            programme=community(), scheduled_for=datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+        )
+    mail.outbox.clear()
+
+    tasks.follow_up_send(round_.seats.get(user__display_name="Luis").pk)
+
+    [follow_up] = mail.outbox
+    assert "On 1 March 2026 we introduced you to Ana." in str(follow_up.body)
