@@ -5,7 +5,7 @@ shows (the apps' own selectors serve their fuller pages)."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from events.models import Event
@@ -54,8 +54,8 @@ def events_next(*, limit: int, now: datetime | None = None) -> list[NextEvent]:
 def coffee_partners(*, user: User) -> list[User] | None:
     """The members `user` is paired with in the community's latest round, profiles loaded,
     in seat order (as matching.selectors.current_seat and partners_of, and like them leaving
-    out anyone on either side of a block with `user`); None without a seat in that round,
-    empty when a block ended the pairing."""
+    out anyone on either side of a block with `user` and anyone who left, `STAYING`); None
+    without a seat in that round, empty when a block or leaving ended the pairing."""
     latest = (
         Round.objects.filter(programme__slug=COMMUNITY_SLUG)
         .order_by("-scheduled_for")
@@ -65,7 +65,11 @@ def coffee_partners(*, user: User) -> list[User] | None:
     # What matching/_partner.html shows (a member's name, avatar and headline): the two
     # tables' other columns cost more to select than the query itself.
     seated = list(
-        User.objects.filter(apart_from(user, "pk"), pair_seats__group_id__in=group)
+        User.objects.filter(
+            apart_from(user, "pk"),
+            Q(is_active=True, deleted_at__isnull=True) | Q(pk=user.pk),
+            pair_seats__group_id__in=group,
+        )
         .select_related("profile")
         .only(*PARTNER_FIELDS)
         .order_by("pair_seats__pk")

@@ -640,6 +640,13 @@ def test_staff_organise_a_talk_in_a_room_of_its_own(
     cancelled.room.refresh_from_db()
     assert cancelled.room.closed_at is not None
     assert "Cancelled talk" not in page_of(client, "/rooms/")
+    # A room other events still take place in stays open when one of them is cancelled.
+    shared = EventFactory.create(created_by=staff, host=staff, room=event.room)
+    event.room.closed_at = None
+    event.room.save()
+    event_cancel(event=event, by=staff)
+    event.room.refresh_from_db()
+    assert event.room.closed_at is None and shared.room == event.room
 
 
 def test_a_host_is_named_by_email_and_an_unknown_one_is_refused(

@@ -517,6 +517,9 @@ def test_a_partner_who_deleted_their_account_leaves_nothing_to_arrange(
     assert page.status_code == 200
     assert "This meeting can no longer be arranged." in page.content.decode()
     assert "Former member" not in pairs
+    with time_machine.travel(NOW, tick=False):
+        home = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Former member" not in home and "This round's coffee is off." in home
     with django_capture_on_commit_callbacks(execute=True):
         tasks.follow_up_send(ana.pk)
     assert smtp.messages == []
