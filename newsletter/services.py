@@ -134,10 +134,10 @@ def subscriber_confirm(*, token: str) -> Subscriber | None:
 def subscription_of(*, user: User) -> Subscriber | None:
     """The newsletter's row for the member (their account address, or linked to their
     account), while it gets the newsletter or waits for its confirmation; None otherwise."""
-    return Subscriber.objects.filter(
-        Q(email__iexact=user.email) | Q(user=user),
-        status__in=[Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED],
-    ).first()
+    live = Subscriber.objects.filter(
+        status__in=[Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED]
+    )
+    return live.filter(email__iexact=user.email).first() or live.filter(user=user).first()
 
 
 def subscription_follow_email(*, user: User, old: str, new: str) -> None:
@@ -152,8 +152,13 @@ def subscription_follow_email(*, user: User, old: str, new: str) -> None:
             .filter(status__in=[Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED])
             .first()
         )
-        if mine is not None:
-            Subscriber.objects.filter(pk=mine.pk).update(email=new, user=user)
+        if mine is None:
+            return
+        try:
+            with transaction.atomic():
+                Subscriber.objects.filter(pk=mine.pk).update(email=new, user=user)
+        except IntegrityError:
+            pass  # `new` subscribed on its own a moment ago: that row stands
 
 
 def subscriber_unsubscribe(*, subscriber_id: int) -> Subscriber | None:

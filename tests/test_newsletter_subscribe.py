@@ -174,6 +174,16 @@ def test_the_newsletter_follows_a_member_s_new_account_address(
     assert "The newsletter comes to marta.nueva@example.com" in page
 
 
+def test_a_member_s_page_shows_the_subscription_of_their_account_address_first() -> None:
+    member = UserFactory.create(email="marta@example.com")
+    SubscriberFactory.create(email="marta@example.com")  # by the public form, before joining
+    SubscriberFactory.create(email="marta.otra@example.com", user=member)
+
+    page = client_for(member).get("/newsletter/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "The newsletter comes to marta@example.com" in page
+
+
 def test_a_member_subscribing_another_address_gets_the_confirmation_email(
     client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
