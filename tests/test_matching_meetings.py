@@ -49,6 +49,17 @@ def pair(**round_kwargs: Any) -> tuple[GroupMember, GroupMember]:
     return GroupMember.objects.get(user=luis), GroupMember.objects.get(user=ana)
 
 
+def agreed(proposer: GroupMember, accepter: GroupMember, capture: Any) -> datetime:
+    """`proposer` proposes the first suggested time at NOW and `accepter` accepts it, the
+    emails going out as after commit (`capture`: django_capture_on_commit_callbacks); the
+    time."""
+    with time_machine.travel(NOW, tick=False), capture(execute=True):
+        start = meetings.slots_suggest([proposer.user, accepter.user])[0]
+        meetings.meeting_propose(seat=proposer, starts_at=start)
+        meetings.meeting_accept(seat=accepter, starts_at=start)
+    return start
+
+
 def test_suggested_times_fall_in_both_hours_on_either_side_of_the_change_to_summer_time() -> None:
     luis, ana = pair()
 
@@ -268,10 +279,7 @@ def test_each_member_is_reminded_once_ten_minutes_before_and_the_meeting_is_in_t
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     luis, ana = pair()
-    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
-        start = meetings.slots_suggest([luis.user, ana.user])[0]
-        meetings.meeting_propose(seat=ana, starts_at=start)
-        meetings.meeting_accept(seat=luis, starts_at=start)
+    start = agreed(ana, luis, django_capture_on_commit_callbacks)
 
     for moment in (
         start - timedelta(minutes=11),
@@ -410,10 +418,7 @@ def test_a_block_after_the_meeting_was_agreed_ends_the_pairing_for_both(
     partner any more, the meeting leaves their calendar feeds, no reminder or follow-up
     names the other, and their table no longer opens."""
     luis, ana = pair()
-    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
-        start = meetings.slots_suggest([luis.user, ana.user])[0]
-        meetings.meeting_propose(seat=ana, starts_at=start)
-        meetings.meeting_accept(seat=luis, starts_at=start)
+    start = agreed(ana, luis, django_capture_on_commit_callbacks)
     BlockFactory.create(blocker=ana.user, blocked=luis.user)
 
     for seat, other in ((luis, ana), (ana, luis)):
@@ -529,10 +534,7 @@ def test_a_coffee_whose_time_has_come_cannot_be_called_off(
     django_capture_on_commit_callbacks: Any, smtp: SmtpSink
 ) -> None:
     luis, ana = pair()
-    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
-        start = meetings.slots_suggest([luis.user, ana.user])[0]
-        meetings.meeting_propose(seat=ana, starts_at=start)
-        meetings.meeting_accept(seat=luis, starts_at=start)
+    start = agreed(ana, luis, django_capture_on_commit_callbacks)
     smtp.messages.clear()
     client = Client()
     client.force_login(ana.user)

@@ -18,6 +18,21 @@ def confirmation_link(message: mail.EmailMessage) -> str:
     return match.group(1)
 
 
+# The welcome form as a newcomer fills it in.
+WELCOME = {
+    "display_name": "Nueva Persona",
+    "headline": "Diseñadora",
+    "time_zone": "America/Lima",
+    "working_hours_start": "08:00",
+    "working_hours_end": "16:00",
+    "working_days": ["0", "2"],
+    "languages": ["es"],
+    "language": "es",
+    "interest_names": "Diseño",
+    "visible_in_directory": "on",
+}
+
+
 @pytest.mark.django_db
 def test_a_visitor_signs_up_confirms_the_email_and_is_onboarded(client: Client) -> None:
     response = client.post(
@@ -45,20 +60,7 @@ def test_a_visitor_signs_up_confirms_the_email_and_is_onboarded(client: Client) 
     response = client.post("/accounts/login/", {"login": "nueva@example.com", "password": PASSWORD})
     assert response["Location"] == "/members/welcome/"
     response = client.post(
-        "/members/welcome/",
-        {
-            "display_name": "Nueva Persona",
-            "headline": "Diseñadora",
-            "time_zone": "America/Lima",
-            "working_hours_start": "08:00",
-            "working_hours_end": "16:00",
-            "working_days": ["0", "2"],
-            "languages": ["es"],
-            "language": "es",
-            "interest_names": "Diseño, Café",
-            "open_to_chat": "on",
-            "visible_in_directory": "on",
-        },
+        "/members/welcome/", {**WELCOME, "interest_names": "Diseño, Café", "open_to_chat": "on"}
     )
     assert response.status_code == 302
     user = User.objects.get(email="nueva@example.com")
@@ -237,20 +239,6 @@ def test_a_sign_up_that_signs_in_at_once_goes_to_the_welcome_form() -> None:
     assert AccountAdapter(request).get_signup_redirect_url(request) == "/"
 
 
-WELCOME = {
-    "display_name": "Nueva Persona",
-    "headline": "Diseñadora",
-    "time_zone": "America/Lima",
-    "working_hours_start": "08:00",
-    "working_hours_end": "16:00",
-    "working_days": ["0", "2"],
-    "languages": ["es"],
-    "language": "es",
-    "interest_names": "Diseño",
-    "visible_in_directory": "on",
-}
-
-
 @pytest.mark.django_db
 def test_a_login_asked_for_by_a_page_goes_through_the_welcome_form_first(client: Client) -> None:
     newcomer = UserFactory.create(email="nuevo@example.com")
@@ -259,10 +247,7 @@ def test_a_login_asked_for_by_a_page_goes_through_the_welcome_form_first(client:
         "/accounts/login/?next=/events/", {"login": newcomer.email, "password": PASSWORD}
     )
     assert response["Location"] == "/members/welcome/?next=%2Fevents%2F"
-    done = client.post(
-        response["Location"],
-        WELCOME,
-    )
+    done = client.post(response["Location"], WELCOME)
     assert done["Location"] == "/events/"
     # Once welcomed, a login goes straight where it was asked to.
     client.logout()
@@ -277,8 +262,5 @@ def test_the_welcome_form_never_sends_a_member_off_the_site(client: Client) -> N
     newcomer = UserFactory.create()
     client.force_login(newcomer)
 
-    done = client.post(
-        "/members/welcome/?next=https://evil.example/",
-        WELCOME,
-    )
+    done = client.post("/members/welcome/?next=https://evil.example/", WELCOME)
     assert done["Location"] == "/"
