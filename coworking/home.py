@@ -13,7 +13,7 @@ from matching.apps import COMMUNITY_SLUG
 from matching.models import GroupMember, Participation, Round
 from matching.selectors import member_today
 from members.models import User
-from members.selectors import apart_from
+from members.selectors import account_open, apart_from
 
 PARTNER_FIELDS = (
     "display_name",
@@ -67,7 +67,7 @@ def coffee_partners(*, user: User) -> list[User] | None:
     seated = list(
         User.objects.filter(
             apart_from(user, "pk"),
-            Q(is_active=True, deleted_at__isnull=True) | Q(pk=user.pk),
+            account_open() | Q(pk=user.pk),
             pair_seats__group_id__in=group,
         )
         .select_related("profile")

@@ -17,6 +17,7 @@ from events.errors import EventCancelled, EventOver, HostIsGoing, InvalidAnswer,
 from events.models import Event, Rsvp
 from events.tasks import rsvp_promoted_notify
 from members.models import User
+from members.selectors import account_open
 
 ANSWERS = (Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.NOT_GOING)
 
@@ -144,9 +145,9 @@ def waitlist_promote(*, event: Event, now: datetime) -> list[Rsvp]:
     """Seat wait-listed members, first in the queue first, while there are free seats. The
     caller holds the event's row lock. Each promoted member is emailed after commit."""
     # Not a suspended or deleted account: the seat would go to someone who cannot come.
-    queue = event.rsvps.filter(
-        status=Rsvp.Status.WAITLISTED, user__is_active=True, user__deleted_at__isnull=True
-    ).order_by("position", "id")
+    queue = event.rsvps.filter(account_open("user"), status=Rsvp.Status.WAITLISTED).order_by(
+        "position", "id"
+    )
     if event.capacity is None:
         waiting = list(queue)
     else:

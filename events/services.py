@@ -280,17 +280,18 @@ def _event_mark_cancelled(*, event_id: int, now: datetime, cancelled_by_id: int)
         event_change_announce.delay_on_commit(event_id, changed_by_id=cancelled_by_id)
         # Its own room goes with it (its history stays readable to those who were in).
         event = Event.objects.select_related("room", "created_by").get(pk=event_id)
-        # Not a room other events still to come take place in (a series' room, say).
-        shared = (
-            Event.objects.filter(room=event.room_id, cancelled_at__isnull=True, ends_at__gt=now)
-            .exclude(pk=event_id)
-            .exists()
-            or EventSeries.objects.filter(room=event.room_id).exists()
-        )
-        if event.room is not None and _is_own_room(event=event, room=event.room) and not shared:
-            from rooms.services import room_close
+        if event.room is not None and _is_own_room(event=event, room=event.room):
+            # Not a room other events still to come take place in (a series' room, say).
+            shared = (
+                Event.objects.filter(room=event.room, cancelled_at__isnull=True, ends_at__gt=now)
+                .exclude(pk=event_id)
+                .exists()
+                or EventSeries.objects.filter(room=event.room).exists()
+            )
+            if not shared:
+                from rooms.services import room_close
 
-            room_close(room=event.room, by=event.created_by, now=now)  # type: ignore[arg-type]
+                room_close(room=event.room, by=event.created_by, now=now)  # type: ignore[arg-type]
     return bool(updated)
 
 

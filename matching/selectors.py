@@ -33,7 +33,7 @@ from matching.services import FOLLOW_UP_WINDOW
 from matching.starters import starter_for
 from members.models import Acquaintance, Interest, Profile, User, language_in_sentence
 from members.search import normalise
-from members.selectors import apart_from
+from members.selectors import account_open, apart_from
 
 PAST_PAIRS_LIMIT = 20
 
@@ -52,7 +52,7 @@ def member_today(user: User) -> date:
 
 # A partner whose account is closed (deleted) or suspended is no partner any more: there is
 # nobody to meet (docs/coffee-meetings.md, "After a block").
-STAYING = Q(user__is_active=True, user__deleted_at__isnull=True)
+STAYING = account_open("user")
 
 
 def _seats_with_partners(user: User) -> QuerySet[GroupMember]:

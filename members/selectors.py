@@ -34,6 +34,13 @@ def apart_from(user: User | int, field: str = "user_id") -> Q:
     return ~Q(**{f"{field}__in": made}) & ~Q(**{f"{field}__in": received})
 
 
+def account_open(field: str = "") -> Q:
+    """A filter keeping the members (or the rows whose `field` is a member) whose account is
+    neither suspended nor deleted."""
+    prefix = f"{field}__" if field else ""
+    return Q(**{f"{prefix}is_active": True, f"{prefix}deleted_at__isnull": True})
+
+
 def is_blocked_between(*, user: User, other: User) -> bool:
     return Block.objects.filter(
         Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)
