@@ -173,6 +173,7 @@ class RsvpAdmin(admin.ModelAdmin):
     autocomplete_fields = ["event", "user"]
     readonly_fields = [
         "promoted_at",
+        "going_since",
         "promotion_emailed_at",
         "reminded_day_at",
         "reminded_soon_at",

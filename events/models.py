@@ -289,6 +289,10 @@ class Rsvp(models.Model):
     # when someone ahead leaves, so it has gaps: the place shown is counted from the queue.
     position = models.PositiveIntegerField(_("waiting list position"), null=True, blank=True)
     promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
+    # When the current "going" began (the answer, the host's seat or a promotion); NULL for
+    # any other answer, and for answers from before this field was added. A member who says
+    # "going" inside the day-before reminder's window needs no reminder of it.
+    going_since = models.DateTimeField(_("going since"), null=True, blank=True)
     promotion_emailed_at = models.DateTimeField(_("promotion emailed at"), null=True, blank=True)
     # Each reminder once: set by `events.tasks.reminder_send` under the row's lock.
     reminded_day_at = models.DateTimeField(_("day-before reminder at"), null=True, blank=True)

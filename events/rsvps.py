@@ -102,14 +102,14 @@ def _rsvp_answer(*, event: Event, rsvp: Rsvp, status: str, now: datetime) -> Rsv
             return RsvpChange(rsvp=rsvp)
         going = event.rsvps.filter(status=Rsvp.Status.GOING).count()
         if event.capacity is None or going < event.capacity or rsvp.user_id == event.host_id:
-            rsvp.status, rsvp.position = Rsvp.Status.GOING, None
+            rsvp.status, rsvp.position, rsvp.going_since = Rsvp.Status.GOING, None, now
         else:
             last = event.rsvps.filter(status=Rsvp.Status.WAITLISTED).aggregate(
                 last=Max("position")
             )["last"]
             rsvp.status, rsvp.position = Rsvp.Status.WAITLISTED, (last or 0) + 1
     else:
-        rsvp.status, rsvp.position = status, None
+        rsvp.status, rsvp.position, rsvp.going_since = status, None, None
     rsvp.save()
     promoted = []
     if previous == Rsvp.Status.GOING and rsvp.status != Rsvp.Status.GOING:
@@ -133,11 +133,15 @@ def host_seat_take(*, event: Event) -> Rsvp | None:
         rsvp, created = Rsvp.objects.get_or_create(
             event=locked,
             user_id=locked.host_id,
-            defaults={"status": Rsvp.Status.GOING, "announced_sequence": locked.sequence},
+            defaults={
+                "status": Rsvp.Status.GOING,
+                "announced_sequence": locked.sequence,
+                "going_since": timezone.now(),
+            },
         )
         if not created and rsvp.status != Rsvp.Status.GOING:
-            rsvp.status, rsvp.position = Rsvp.Status.GOING, None
-            rsvp.save(update_fields=["status", "position", "updated_at"])
+            rsvp.status, rsvp.position, rsvp.going_since = Rsvp.Status.GOING, None, timezone.now()
+            rsvp.save(update_fields=["status", "position", "going_since", "updated_at"])
     return rsvp
 
 
@@ -155,7 +159,16 @@ def waitlist_promote(*, event: Event, now: datetime) -> list[Rsvp]:
         waiting = list(queue[: max(free, 0)])
     for rsvp in waiting:
         rsvp.status, rsvp.position, rsvp.promoted_at = Rsvp.Status.GOING, None, now
-        rsvp.promotion_emailed_at = None
-        rsvp.save(update_fields=["status", "position", "promoted_at", "promotion_emailed_at"])
+        rsvp.going_since, rsvp.promotion_emailed_at = now, None
+        rsvp.save(
+            update_fields=[
+                "status",
+                "position",
+                "promoted_at",
+                "going_since",
+                "promotion_emailed_at",
+                "updated_at",
+            ]
+        )
         rsvp_promoted_notify.delay_on_commit(rsvp.pk)
     return waiting

@@ -57,7 +57,8 @@ def series_extend(*, series: EventSeries, until: date, now: datetime | None = No
         host = locked.host
         if host is not None and host.is_active:
             Rsvp.objects.bulk_create(
-                Rsvp(event=event, user=host, status=Rsvp.Status.GOING) for event in created
+                Rsvp(event=event, user=host, status=Rsvp.Status.GOING, going_since=now)
+                for event in created
             )
         return created
 

@@ -66,9 +66,8 @@ def rsvp_promoted_notify(rsvp_id: int) -> None:
 # that runs twice, or a task delivered twice, sends one email.
 
 REMINDER_LEADS = {"day": timedelta(hours=24), "soon": timedelta(minutes=15)}
-# A day-before reminder that would arrive this close to the start is noise: the member said
-# "going" on the day itself (a minute ago, most likely), or the event moved closer and its
-# change was just announced. The starting-soon one still comes.
+# A day-before reminder that would arrive this close to the start is noise: the event moved
+# closer and its change was just announced. The starting-soon one still comes.
 DAY_REMINDER_MIN_AHEAD = timedelta(hours=20)
 _FIELDS = {"day": "reminded_day_at", "soon": "reminded_soon_at"}
 REMINDER_TEXTS = {
@@ -101,6 +100,16 @@ def reminders_tick() -> int:
     return len(due)
 
 
+def _day_reminder_is_noise(rsvp: Rsvp, *, now: datetime) -> bool:
+    """The start is too close for a day-before reminder, or the member said "going" after
+    the reminder's time had come (a minute ago, most likely: they know)."""
+    starts_at = rsvp.event.starts_at
+    answered_late = rsvp.going_since is not None and (
+        rsvp.going_since > starts_at - REMINDER_LEADS["day"]
+    )
+    return answered_late or starts_at - now < DAY_REMINDER_MIN_AHEAD
+
+
 @shared_task(ignore_result=True, **EMAIL_RETRY)
 def reminder_send(rsvp_id: int, kind: str) -> None:
     """Remind once, in the member's language and zone, if they still go and the event still
@@ -119,7 +128,7 @@ def reminder_send(rsvp_id: int, kind: str) -> None:
         and not event.is_cancelled
         and event.starts_at > now
         and rsvp.user.is_active
-        and not (kind == "day" and event.starts_at - now < DAY_REMINDER_MIN_AHEAD)
+        and not (kind == "day" and _day_reminder_is_noise(rsvp, now=now))
     )
     if not wanted:
         unreminded.update(**{field: now})

@@ -150,6 +150,36 @@ def test_an_answer_on_the_day_gets_no_day_reminder_and_a_moved_event_reminds_aga
     assert Notification.objects.filter(user=early.user, kind=Kind.EVENT_REMINDER).count() == 2
 
 
+def test_going_said_after_the_day_reminder_s_time_gets_only_the_starting_soon_one(
+    smtp: SmtpSink,
+) -> None:
+    event = EventFactory.create(starts_at=START, ends_at=START + timedelta(hours=1))
+    early = UserFactory.create(email="early@example.com", language="en")
+    late = UserFactory.create(email="late@example.com", language="en")
+    client = Client()
+    for member, moment in (
+        (early, START - timedelta(hours=25)),
+        (late, START - timedelta(hours=23)),
+    ):
+        client.force_login(member)
+        with time_machine.travel(moment, tick=False):
+            client.post(f"/events/{event.pk}/rsvp/", {"status": "going"})
+
+    # The next tick: the late answer's reminder is due and left out, the early one's is sent.
+    assert tick_at(START - timedelta(hours=22, minutes=59)) == 2
+    smtp.wait_for("early@example.com")
+    assert [m["To"] for m in smtp.messages] == ["early@example.com"]
+    assert Rsvp.objects.get(user=late).reminded_day_at is not None
+
+    assert tick_at(START - timedelta(minutes=14)) == 2
+    smtp.wait_for("late@example.com")
+    assert sorted(str(m["Subject"]).split(":")[0] for m in smtp.messages) == [
+        "Reminder",
+        "Starting soon",
+        "Starting soon",
+    ]
+
+
 def test_a_change_of_time_reaches_every_attendee_once_with_the_updated_calendar(
     smtp: SmtpSink, django_capture_on_commit_callbacks: Any
 ) -> None:
