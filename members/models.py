@@ -28,6 +28,16 @@ def default_working_days() -> list[int]:
     return [0, 1, 2, 3, 4]
 
 
+# Functions, not time values: Django's checks take a fixed time default for a mistake when
+# they run within ten seconds of it (fields.W161), so `manage.py check` warned at 9:00 UTC.
+def default_working_start() -> time:
+    return time(9, 0)
+
+
+def default_working_end() -> time:
+    return time(17, 0)
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -330,8 +340,8 @@ class Profile(models.Model):
     country = CountryField(  # type: ignore[call-overload]
         _("country"), blank=True, blank_label=_("Choose your country (optional)")
     )
-    working_hours_start = models.TimeField(_("I usually start at"), default=time(9, 0))
-    working_hours_end = models.TimeField(_("and finish at"), default=time(17, 0))
+    working_hours_start = models.TimeField(_("I usually start at"), default=default_working_start)
+    working_hours_end = models.TimeField(_("and finish at"), default=default_working_end)
     working_days = models.JSONField(_("working days"), default=default_working_days)
     languages = models.ManyToManyField(
         Language, blank=True, related_name="profiles", verbose_name=_("languages I speak")

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
+from django.core import checks
 from django.db import connection
 from django.template import Context, Template
 
@@ -130,6 +132,14 @@ def test_production_settings_pass_the_deployment_checklist_without_warnings() ->
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues (0 silenced)" in result.stdout
+
+
+@pytest.mark.parametrize("hour", [9, 17])
+def test_the_checks_raise_nothing_at_the_default_working_day_s_start_or_end(hour: int) -> None:
+    """Django's checks once took these fields' defaults for a mistake at those instants."""
+    with time_machine.travel(datetime(2026, 12, 7, hour, tzinfo=UTC), tick=False):
+        issues = checks.run_checks()
+    assert [(issue.id, str(issue.obj)) for issue in issues] == []
 
 
 def test_the_embedded_default_boots_and_serves(tmp_path: Path, embedded_database: Path) -> None:
