@@ -26,6 +26,7 @@ import pytest
 import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
+from django.db.models.signals import post_migrate
 from django.test import override_settings
 
 if TYPE_CHECKING:
@@ -103,6 +104,31 @@ def _flush_by_deleting_rows() -> None:
         return ["SET CONSTRAINTS ALL DEFERRED", *deletes]
 
     DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign,assignment]
+
+    # The flush's post_migrate without the receivers that refill CONSTANT (they query every
+    # app's models to write nothing); the apps' own receivers still put the cafeteria, the
+    # programme, the languages and the site back.
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.core.management.commands import flush
+
+    emit = flush.emit_post_migrate_signal  # type: ignore[attr-defined]
+    # As django.contrib's app configs connect them.
+    refills = [
+        (create_contenttypes, None),
+        (create_permissions, "django.contrib.auth.management.create_permissions"),
+    ]
+
+    def emit_without_refills(*args: Any, **kwargs: Any) -> None:
+        for receiver, uid in refills:
+            assert post_migrate.disconnect(receiver, dispatch_uid=uid)
+        try:
+            emit(*args, **kwargs)
+        finally:
+            for receiver, uid in refills:
+                post_migrate.connect(receiver, dispatch_uid=uid)
+
+    flush.emit_post_migrate_signal = emit_without_refills  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
