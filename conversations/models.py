@@ -78,6 +78,9 @@ class Participant(models.Model):
     # Muted by the member: no notice, email or push about this conversation's messages; they
     # still count as unread, and the list and the page say it is muted.
     muted_at = models.DateTimeField(_("muted"), null=True, blank=True, editable=False)
+    # Put away by the member: out of their list (it has a view of its own) until a new
+    # message comes, which brings it back unless they muted it (`services.message_store`).
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("participant")

@@ -55,6 +55,9 @@ def _export(user: User) -> list[dict[str, Any]]:
             "muted_at": export_moment(seats[conversation_id].muted_at)
             if conversation_id in seats
             else None,
+            "archived_at": export_moment(seats[conversation_id].archived_at)
+            if conversation_id in seats
+            else None,
             "messages_written": written.get(conversation_id, []),
             "reactions": reactions.get(conversation_id, []),
         }

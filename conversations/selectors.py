@@ -99,10 +99,13 @@ class ConversationList:
     older: str  # where the next page starts (`conversations_of`'s `before`), "" on the last
 
 
-def conversations_of(*, user: User, before: str = "", limit: int | None = None) -> ConversationList:
+def conversations_of(
+    *, user: User, before: str = "", limit: int | None = None, archived: bool = False
+) -> ConversationList:
     """The member's conversations, latest activity first (the last message, or the start
     for one without any), in three queries however many: all of them, or `limit` from
-    where `before` says (the `older` of the page before; anything else: the first page)."""
+    where `before` says (the `older` of the page before; anything else: the first page).
+    Those the member archived, or with `archived` only those."""
     hidden = blocked_user_ids(user=user)
     latest = (
         Message.objects.filter(conversation=OuterRef("conversation"))
@@ -110,7 +113,7 @@ def conversations_of(*, user: User, before: str = "", limit: int | None = None) 
         .order_by("-id")
     )
     seats = (
-        Participant.objects.filter(user=user)
+        Participant.objects.filter(user=user, archived_at__isnull=not archived)
         .select_related("conversation")
         .annotate(
             activity=Coalesce("conversation__last_message_at", "conversation__created_at"),
@@ -393,6 +396,11 @@ def seat_of(*, conversation: Conversation, user: User) -> Participant | None:
     """`user`'s seat in the conversation (how far they had read, whether they muted it);
     None for staff reading without one."""
     return Participant.objects.filter(conversation=conversation, user=user).first()
+
+
+def has_archived(*, user: User) -> bool:
+    """Whether the member archived any conversation they are still in."""
+    return Participant.objects.filter(user=user, archived_at__isnull=False).exists()
 
 
 # Results a search shows at once, newest first.

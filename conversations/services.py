@@ -319,6 +319,12 @@ def message_store(
             Participant.objects.filter(
                 conversation_id=conversation_id, user=author, last_read_id__lt=message.pk
             ).update(last_read_id=message.pk)
+            # Back in everyone's list, but for those who muted it (and asked for quiet).
+            Participant.objects.filter(
+                Q(muted_at__isnull=True) | Q(user=author),
+                conversation_id=conversation_id,
+                archived_at__isnull=False,
+            ).update(archived_at=None)
     except IntegrityError:
         first = Message.objects.filter(
             conversation_id=conversation_id, author=author, client_id=client_id
@@ -540,6 +546,18 @@ def unread_notice_key(seat_id: int, first_unread_id: int | str = "") -> str:
     """The occasion of a seat's unread-messages notice (conversations.tasks.unread_tell); with
     no message, the start every such notice of the seat shares."""
     return f"conversation:{seat_id}:{first_unread_id}"
+
+
+def conversation_archive(*, seat: Participant, archived: bool, now: datetime | None = None) -> None:
+    """Archive (or bring back) the seat's conversation for its member: out of their list
+    until a message comes (`message_store`). Nothing else changes: its messages are told as
+    before, unless it is muted. Repeating either changes nothing."""
+    if archived:
+        Participant.objects.filter(pk=seat.pk, archived_at__isnull=True).update(
+            archived_at=now or timezone.now()
+        )
+    else:
+        Participant.objects.filter(pk=seat.pk).update(archived_at=None)
 
 
 def conversation_mute(*, seat: Participant, muted: bool, now: datetime | None = None) -> None:

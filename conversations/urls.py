@@ -11,6 +11,7 @@ urlpatterns = [
     path("<id:conversation_id>/", views.conversation_detail, name="detail"),
     path("<id:conversation_id>/group/", views.group_settings, name="group"),
     path("<id:conversation_id>/mute/", views.conversation_mute, name="mute"),
+    path("<id:conversation_id>/archive/", views.conversation_archive, name="archive"),
     path("<id:conversation_id>/<id:message_id>/react/", views.message_react, name="react"),
     path("<id:conversation_id>/<id:message_id>/delete/", views.message_delete, name="delete"),
     path("<id:conversation_id>/<id:message_id>/file/", views.attachment, name="attachment"),

@@ -23,16 +23,23 @@ from rooms.reactions import REACTIONS
 @login_required
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
     before = request.GET.get("before", "")[:100]
+    archived = request.GET.get("archived") == "1"
     listing = selectors.conversations_of(
-        user=request.user,  # type: ignore[arg-type]
-        before=before,
-        limit=selectors.LIST_PAGE,
+        user=user, before=before, limit=selectors.LIST_PAGE, archived=archived
     )
     # "In focus until 11:50" beside the people: one query for the page (members.status).
     people = {other.pk for entry in listing.entries for other in entry.others}
     busy = busy_until(user_ids=people, now=timezone.now())
-    context = {"entries": listing.entries, "older": listing.older, "later": bool(before)}
+    context = {
+        "entries": listing.entries,
+        "older": listing.older,
+        "later": bool(before),
+        "archived": archived,
+        # The way to the archive shows once there is something in it.
+        "has_archived": archived or selectors.has_archived(user=user),
+    }
     # The list alone, which the page fetches again when a message comes (live, over the
     # member socket: static/js/conversation-list.js).
     template = "_list.html" if request.GET.get("partial") else "list.html"
@@ -145,6 +152,29 @@ def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpRespons
         else _("Unmuted: we tell you of new messages here again."),
     )
     return redirect(conversation)
+
+
+@login_required
+@require_POST
+def conversation_archive(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Archive the conversation for the member, or bring it back (`archived` 1 or 0)."""
+    user: User = request.user  # type: ignore[assignment]
+    conversation, _others = selectors.conversation_for(user=user, conversation_id=conversation_id)
+    seat = selectors.seat_of(conversation=conversation, user=user)
+    if seat is None:
+        raise Http404
+    archived = request.POST.get("archived") == "1"
+    services.conversation_archive(seat=seat, archived=archived)
+    if not archived:
+        messages.success(request, _("Back in your messages."))
+        return redirect(conversation)
+    messages.success(
+        request,
+        _("Archived: it stays muted and out of your messages.")
+        if seat.muted_at
+        else _("Archived: it comes back to your messages when someone writes in it."),
+    )
+    return redirect("conversations:list")
 
 
 def _coffee_intro(user: User, others: list[User]) -> CoffeeIntro | None:

@@ -396,6 +396,61 @@ def test_a_muted_conversation_is_never_told_and_says_so_until_unmuted(smtp: Any)
     assert [email["To"] for email in smtp.messages] == [beto.email]
 
 
+def test_an_archived_conversation_leaves_the_list_until_someone_writes_unless_muted() -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    with_ana = direct_conversation_start(starter=ana, other=beto)
+    with_carla = direct_conversation_start(starter=carla, other=beto)
+    betos = signed_in(beto)
+
+    def listed(query: str = "") -> str:
+        return betos.get(f"/messages/{query}").content.decode()
+
+    assert "Archived conversations" not in listed()  # no way to an empty archive
+    page = betos.get(with_ana.get_absolute_url()).content.decode()
+    assert "Archive this conversation" in page
+    assert betos.get(f"/messages/{with_ana.pk}/archive/").status_code == 405
+    response = betos.post(f"/messages/{with_ana.pk}/archive/", {"archived": "1"}, follow=True)
+    assert response.redirect_chain == [("/messages/", 302)]
+    page = response.content.decode()
+    assert "Archived: it comes back to your messages when someone writes in it." in page
+    assert "Ana Arias" not in page and "Carla Cruz" in page
+    assert 'href="/messages/?archived=1"' in page
+    archive = listed("?archived=1")
+    assert "Ana Arias" in archive and "Carla Cruz" not in archive
+    assert "?partial=1&amp;archived=1" in archive  # the live list stays the archive's
+    assert "Ana Arias" in listed("?archived=1&partial=1")
+    # Only for him: Ana still has it, and nobody outside can archive it.
+    assert "Beto Blanco" in signed_in(ana).get("/messages/").content.decode()
+    assert (
+        signed_in(carla).post(f"/messages/{with_ana.pk}/archive/", {"archived": "1"}).status_code
+        == 404
+    )
+
+    message_post(conversation=with_ana, author=ana, text="¿Café?", client_id=uuid.uuid4())
+    assert "Ana Arias" in listed() and "Archived conversations" not in listed()
+
+    # Muted as well, it stays away: he asked for quiet.
+    betos.post(f"/messages/{with_carla.pk}/mute/", {"muted": "1"})
+    response = betos.post(f"/messages/{with_carla.pk}/archive/", {"archived": "1"}, follow=True)
+    assert "Archived: it stays muted and out of your messages." in response.content.decode()
+    message_post(conversation=with_carla, author=carla, text="Hola", client_id=uuid.uuid4())
+    assert "Carla Cruz" not in listed() and "Carla Cruz" in listed("?archived=1")
+    page = betos.get(with_carla.get_absolute_url()).content.decode()
+    assert "Archived: it is not in your messages." in page
+    response = betos.post(f"/messages/{with_carla.pk}/archive/", {"archived": "0"}, follow=True)
+    assert response.redirect_chain == [(with_carla.get_absolute_url(), 302)]
+    assert "Back in your messages." in response.content.decode()
+    assert "Carla Cruz" in listed()
+    assert "No archived conversations." in listed("?archived=1")
+
+    # Writing in it himself brings it back, muted or not.
+    betos.post(f"/messages/{with_carla.pk}/archive/", {"archived": "1"})
+    say(betos, with_carla, "Ya estoy")
+    assert "Carla Cruz" in listed()
+    seat = Participant.objects.get(conversation=with_carla, user=beto)
+    assert seat.archived_at is None and seat.muted_at is not None
+
+
 def test_writing_or_starting_too_fast_is_refused_and_keeps_the_text(settings: Any) -> None:
     settings.ACCOUNT_RATE_LIMITS = {
         **settings.ACCOUNT_RATE_LIMITS,
