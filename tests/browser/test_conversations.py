@@ -286,3 +286,18 @@ def test_the_conversations_list_follows_new_messages_without_a_reload(
     expect(other_tab.locator(".messages-log")).to_contain_text("¿Me oyes?")
     expect(entries.first).not_to_contain_text("unread")
     expect(entries.nth(1)).to_contain_text("1 unread message")
+
+    # She archives it there: the archive, a page of its own, holds it until Carla writes.
+    other_tab.get_by_role("button", name="Archive this conversation").click()
+    expect(other_tab.get_by_role("heading", name="Messages")).to_be_visible()
+    expect(other_tab.locator(".conversation-entry")).to_have_count(1)
+    other_tab.get_by_role("link", name="Archived conversations").click()
+    expect(other_tab.locator(".conversation-entry")).to_contain_text("Carla Cruz")
+    axe_check(other_tab)
+    with ThreadPoolExecutor(1) as other:
+        other.submit(
+            message_post, conversation=with_carla, author=carla, text="¿Y?", client_id=uuid.uuid4()
+        ).result()
+    expect(entries.first).to_contain_text("¿Y?")
+    other_tab.reload()
+    expect(other_tab.get_by_text("No archived conversations.")).to_be_visible()
