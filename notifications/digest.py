@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from allauth.account.models import EmailAddress
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from members.models import Interest, Profile, User
@@ -87,11 +88,16 @@ def digest_zones(*, zones: list[str], now: datetime) -> list[str]:
 
 
 def digest_recipients(*, now: datetime) -> QuerySet[User]:
-    """Members due a digest now: they want it, their account is open, it is Monday morning
-    where they are, and they have been away for `AWAY_FOR` (or never came back since
-    joining that long ago)."""
+    """Members due a digest now: they want it, their account is open, its address was
+    confirmed, it is Monday morning where they are, and they have been away for `AWAY_FOR`
+    (or never came back since joining that long ago). Not an address never confirmed: anyone
+    can sign up with someone else's, who would get a digest every week and could not stop it
+    without confirming it."""
     away_since = now - AWAY_FOR
-    members = User.objects.filter(is_active=True, deleted_at__isnull=True, email_digest=True)
+    confirmed = EmailAddress.objects.filter(user=OuterRef("pk"), primary=True, verified=True)
+    members = User.objects.filter(
+        Exists(confirmed), is_active=True, deleted_at__isnull=True, email_digest=True
+    )
     zones = list(members.order_by().values_list("time_zone", flat=True).distinct())
     return members.filter(
         Q(last_seen_at__lt=away_since) | Q(last_seen_at__isnull=True, date_joined__lt=away_since),

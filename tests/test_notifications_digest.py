@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 
 from events.models import Rsvp
 from members.models import Profile, User
@@ -65,6 +66,9 @@ def test_only_members_away_for_a_week_who_want_it_and_whose_monday_morning_it_is
     new = member_away("Newcomer", away_days=None)
     User.objects.filter(pk=new.pk).update(date_joined=MONDAY - timedelta(days=2))
     never_back = member_away("NeverBack", away_days=None)
+    # Signed up with someone else's address, which was never confirmed.
+    unconfirmed = member_away("Unconfirmed", away_days=None)
+    EmailAddress.objects.filter(user=unconfirmed).update(verified=False)
 
     due = set(digest_recipients(now=MONDAY).values_list("display_name", flat=True))
 
