@@ -79,16 +79,20 @@ def leave(request: HttpRequest) -> HttpResponse:
     mine = services.subscription_of(user=user)
     if mine is not None:
         services.subscriber_unsubscribe(subscriber_id=mine.pk)
-    messages.success(request, _("Done: no more newsletters to %(email)s.") % {"email": user.email})
+        # The address it came to, which may be another of the member's.
+        messages.success(
+            request, _("Done: no more newsletters to %(email)s.") % {"email": mine.email}
+        )
     return redirect("newsletter:index")
 
 
 @require_GET
 def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A sent issue for anyone; one not sent yet only for the team, as a preview: a test
-    copy's "Read it on the web" leads here before the issue goes out."""
+    """An issue going out or sent, for anyone (its first readers click "Read it on the web"
+    while the last emails are still leaving); a draft only for the team, as a preview: a
+    test copy's link leads here before the issue goes out."""
     issue = get_object_or_404(Issue, pk=pk)
-    preview = issue.status != Issue.Status.SENT
+    preview = issue.status == Issue.Status.DRAFT
     # The team: whoever may open issues in the admin (to view them or to change them).
     team = request.user.has_perm("newsletter.view_issue") or request.user.has_perm(
         "newsletter.change_issue"

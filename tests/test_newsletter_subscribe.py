@@ -184,6 +184,16 @@ def test_a_member_s_page_shows_the_subscription_of_their_account_address_first()
     assert "The newsletter comes to marta@example.com" in page
 
 
+def test_leaving_names_the_address_the_newsletter_came_to() -> None:
+    member = UserFactory.create(email="marta@example.com")
+    SubscriberFactory.create(email="marta.otra@example.com", user=member)
+
+    response = client_for(member).post("/newsletter/leave/", HTTP_ACCEPT_LANGUAGE="en", follow=True)
+
+    assert "Done: no more newsletters to marta.otra@example.com." in response.content.decode()
+    assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
+
+
 def test_a_member_subscribing_another_address_gets_the_confirmation_email(
     client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -257,6 +267,10 @@ def test_the_page_lists_sent_issues_only(
     page = client.get(f"/newsletter/{sent[0].pk}/")
     assert page.status_code == 200
     assert b"<strong>everyone</strong>" in page.content
+    # Going out: its first readers follow "Read it on the web" before the last emails leave.
+    Issue.objects.filter(pk=draft.pk).update(status=Issue.Status.SENDING)
+    page = client.get(f"/newsletter/{draft.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and b"has not been sent yet" not in page.content
 
 
 def test_issue_html_is_sanitised() -> None:
