@@ -9,6 +9,7 @@ allow. Everything here is computed from stored rows and times, so a reconnect or
 finds the same state.
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,11 +68,13 @@ def block_room(*, block: FocusBlock) -> Room:
     if locked.room_id is not None:
         block.room_id = locked.room_id
         return Room.objects.get(pk=locked.room_id)
+    slug = room_slug(block)
+    if Room.objects.filter(slug=slug).exists():
+        # A member's room named "Focus 12" has it (a room's slug comes from its name): the
+        # page and the socket go by the room, whatever its slug.
+        slug = f"{slug}-{secrets.token_hex(3)}"
     room = Room.objects.create(
-        kind=Room.Kind.FOCUS,
-        name=(block.title or FOCUS_ROOM_NAME)[:80],
-        slug=room_slug(block),
-        private=True,
+        kind=Room.Kind.FOCUS, name=(block.title or FOCUS_ROOM_NAME)[:80], slug=slug, private=True
     )
     FocusBlock.objects.filter(pk=block.pk).update(room=room)
     block.room = room

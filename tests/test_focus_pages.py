@@ -14,7 +14,7 @@ from focus.models import FocusBlock, Seat
 from focus.sessions import session_enter
 from members.models import User
 from notifications.models import Kind, Notification
-from rooms.services import message_post
+from rooms.services import message_post, room_create
 from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +98,22 @@ def test_the_page_shows_the_moment_and_sends_away_who_has_no_seat(alice: User, b
     refused = client_for(bob).get(f"/focus/{block.pk}/", follow=True)
     assert "You have no seat in this block." in refused.content.decode()
     assert Client().get(f"/focus/{block.pk}/").status_code == 302
+
+
+def test_a_member_s_room_named_after_a_block_leaves_the_block_s_page_working(
+    alice: User, bob: User
+) -> None:
+    block = FocusBlock.objects.create(starts_at=timezone.now() + timedelta(minutes=5), minutes=50)
+    Seat.objects.create(block=block, user=alice)
+    taken = room_create(creator=bob, name=f"Focus {block.pk}")  # a room's slug is its name's
+    assert taken.slug == f"focus-{block.pk}"
+
+    page = client_for(alice).get(f"/focus/{block.pk}/")
+
+    assert page.status_code == 200
+    block.refresh_from_db()
+    assert block.room is not None and block.room != taken
+    assert f'data-socket-path="/ws/focus/{block.room.slug}/"' in page.content.decode()
 
 
 def test_the_moment_is_computed_from_the_stored_start_across_the_phases_and_a_long_drop(
