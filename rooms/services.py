@@ -461,6 +461,10 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
         raise MessageDeleted
     if not message.room.is_open:
         raise RoomClosed
+    # Muted, a member writes nothing here: rewriting a message is writing (and may mention).
+    participation = RoomParticipation.objects.filter(room=message.room, user=editor).first()
+    if participation and participation.is_muted():
+        raise MemberMuted
     previous_text, message.text = message.text, _clean_text(text)
     message.edited_at = timezone.now()
     message.save(update_fields=["text", "edited_at"])

@@ -215,6 +215,7 @@ def test_author_or_staff_delete_softly_and_others_cannot(
 
 def test_staff_mute_stops_writing_until_the_mute_ends(alice: User, staff: User) -> None:
     room = RoomFactory.create()
+    earlier = post(room, alice)
     with pytest.raises(services.NotAllowed):
         services.room_member_mute(room=room, member=staff, by=alice, until=None)
     services.room_member_mute(
@@ -222,6 +223,8 @@ def test_staff_mute_stops_writing_until_the_mute_ends(alice: User, staff: User) 
     )
     with pytest.raises(services.MemberMuted):
         post(room, alice)
+    with pytest.raises(services.MemberMuted):  # nor rewrite what was there
+        services.message_edit(message=earlier, editor=alice, text="Rewritten")
     assert services.room_can_enter(room=room, user=alice)  # muted, not sent away
     services.room_member_mute(room=room, member=alice, by=staff, until=None)
     assert post(room, alice)
