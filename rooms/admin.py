@@ -145,9 +145,55 @@ class MessageAdmin(admin.ModelAdmin):
 @admin.register(RoomParticipation)
 class RoomParticipationAdmin(admin.ModelAdmin):
     list_display = ["user", "room", "first_seen_at", "last_seen_at", "muted_until", "removed_at"]
-    list_filter = ["room"]
+    list_filter = ["room", ("removed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["user", "room"]
     search_fields = ["user__email", "user__display_name", "room__name"]
+    # Undoing what staff did in the room (its page removes and mutes, and undoes nothing).
+    actions = ["readmit", "unmute"]
+
+    @admin.action(
+        description=_("Let the selected members back into their room"), permissions=["view"]
+    )
+    def readmit(self, request: HttpRequest, queryset: QuerySet[RoomParticipation]) -> None:
+        done = self._each(request, queryset, services.room_member_readmit, removed_at__isnull=False)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d member may come back in.", "%(count)d members may come back in.", done
+            )
+            % {"count": done},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Lift the selected members' mute"), permissions=["view"])
+    def unmute(self, request: HttpRequest, queryset: QuerySet[RoomParticipation]) -> None:
+        done = self._each(
+            request,
+            queryset,
+            lambda **kwargs: services.room_member_mute(until=None, **kwargs),
+            muted_until__isnull=False,
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d member may write again.", "%(count)d members may write again.", done
+            )
+            % {"count": done},
+            messages.SUCCESS,
+        )
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[RoomParticipation],
+        undo: Any,
+        **concerned: object,
+    ) -> int:
+        done = 0
+        for participation in queryset.filter(**concerned).select_related("room", "user"):
+            undo(room=participation.room, member=participation.user, by=request.user)
+            done += 1
+        return done
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,7 +16,8 @@ from core.admin_actions import LISTED
 from events.feeds import calendar_feed_rotate
 from matching.models import GroupMember, Participation
 from members.models import User
-from rooms.models import HourlyUsage, Mention, Presence, Visit
+from rooms.models import HourlyUsage, Mention, Presence, RoomParticipation, Visit
+from rooms.services import room_can_enter, room_member_mute, room_member_remove
 from tests.factories import (
     EventFactory,
     GroupMemberFactory,
@@ -239,6 +240,33 @@ def test_close_a_room_from_the_admin(staff: User) -> None:
 
     room.refresh_from_db()
     assert room.closed_at is not None
+
+
+def test_staff_let_a_removed_member_back_in_and_lift_a_mute_from_the_admin(
+    staff: User, alice: User, bob: User
+) -> None:
+    room = RoomFactory.create()
+    removed = room_member_remove(room=room, member=alice, by=staff)
+    muted = room_member_mute(
+        room=room, member=bob, by=staff, until=timezone.now() + timedelta(days=30)
+    )
+    assert not room_can_enter(room=room, user=alice)
+
+    admin_page = client_for(staff)
+    for action, expected in (
+        ("readmit", "1 member may come back in."),
+        ("unmute", "1 member may write again."),
+    ):
+        response = admin_page.post(
+            "/admin/rooms/roomparticipation/",
+            {"action": action, "_selected_action": [removed.pk, muted.pk]},
+            follow=True,
+        )
+        assert expected in response.content.decode()
+
+    assert room_can_enter(room=room, user=alice)
+    bob_there = RoomParticipation.objects.get(pk=muted.pk)
+    assert bob_there.muted_until is None and not bob_there.is_muted()
 
 
 def test_every_admin_page_opens_with_a_search_and_on_a_row(staff: User) -> None:
