@@ -79,6 +79,14 @@ def _report_close(*, report: Report, by: User, action: str, note: str) -> Report
     return report
 
 
+def _still_open(report: Report) -> None:
+    """Lock the report's row and refuse a step on a report already handled: two staff members
+    with the queue open may press at once, and the second step would rewrite the first's
+    record (and, after a removal, lose its author's notice)."""
+    if not Report.objects.select_for_update().filter(pk=report.pk, status=Report.Status.OPEN):
+        raise ModerationError(_("Someone already handled this report."))
+
+
 def report_note_keep(*, report: Report, note: str) -> None:
     """Keep what staff wrote on an open report when the step they chose was refused, so that
     the queue shows it again for the next step."""
@@ -90,6 +98,7 @@ def report_note_keep(*, report: Report, note: str) -> None:
 
 @transaction.atomic
 def report_dismiss(*, report: Report, by: User, note: str = "") -> Report:
+    _still_open(report)
     return _report_close(report=report, by=by, action=Report.Action.DISMISSED, note=note)
 
 
@@ -98,6 +107,8 @@ def report_warn(*, report: Report, by: User, note: str = "") -> Report:
     """Close the report and email the reported member a warning in their language (once, by
     Celery after the commit: moderation.tasks.report_warning_send)."""
     from moderation import tasks
+
+    _still_open(report)
 
     reported = report.reported
     if not reported.is_active or reported.deleted_at is not None:
@@ -113,6 +124,8 @@ def report_message_remove(*, report: Report, by: User, note: str = "") -> Report
     pages showing it hear of it like any deletion), close the report and tell its author by
     email, once, after the commit (moderation.tasks.report_warning_send)."""
     from moderation import tasks
+
+    _still_open(report)
 
     message = report.message
     if report.conversation_message is not None:
@@ -137,5 +150,6 @@ def report_message_remove(*, report: Report, by: User, note: str = "") -> Report
 def report_suspend(*, report: Report, by: User, note: str = "") -> Report:
     """Suspend the reported member (members' own service: sessions and sockets end) and close
     the report."""
+    _still_open(report)
     member_suspend(user=report.reported, by=by)
     return _report_close(report=report, by=by, action=Report.Action.SUSPENDED, note=note)

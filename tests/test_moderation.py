@@ -98,6 +98,26 @@ def test_dismissing_records_who_when_and_the_note(staff: User, mallory: User) ->
     assert report.staff_note == "Not against the rules."
 
 
+def test_a_report_another_staff_member_handled_takes_no_second_step(
+    staff: User, mallory: User
+) -> None:
+    report = ReportFactory.create(reported=mallory)
+    act(staff, report, "dismiss", note="Not against the rules.")
+    other = UserFactory.create(is_staff=True)
+
+    response = act(other, report, "suspend", note="Suspend them")  # from a page loaded before
+
+    assert "Someone already handled this report." in response.content.decode()
+    mallory.refresh_from_db()
+    assert mallory.is_active
+    report.refresh_from_db()
+    assert (report.status, report.handled_by, report.staff_note) == (
+        "dismissed",
+        staff,
+        "Not against the rules.",
+    )
+
+
 def test_a_warning_is_emailed_once_in_the_members_language(
     staff: User, mallory: User, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
