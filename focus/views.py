@@ -17,8 +17,7 @@ from members.models import User
 from members.services import blocked_user_ids
 from rooms.presence import presence_snapshot
 from rooms.selectors import history, history_upto
-
-HISTORY_ON_PAGE = 30
+from rooms.sockets.chat import PAGE_SIZE
 
 
 @login_required
@@ -120,7 +119,7 @@ def session(request: HttpRequest, pk: int) -> HttpResponse:
             "check_in_minutes": int(CHECK_IN.total_seconds() // 60),
             "check_out_minutes": int(CHECK_OUT.total_seconds() // 60),
             "outcomes": Seat.Outcome.choices,
-            "chat_messages": list(reversed(history(room=room, viewer=user, limit=HISTORY_ON_PAGE))),
+            "chat_messages": list(reversed(history(room=room, viewer=user, limit=PAGE_SIZE))),
             "upto": history_upto(room=room),
             "present": presence_snapshot(room=room, viewer=user, hidden=hidden),
             "hidden_ids": hidden,

@@ -29,8 +29,8 @@ from rooms.services import (
     room_create,
     room_invite,
 )
+from rooms.sockets.chat import PAGE_SIZE
 
-HISTORY_ON_PAGE = 50
 # How far back the lobby lists the closed rooms a member was in.
 CLOSED_ROOMS_SHOWN_FOR = timedelta(days=30)
 # Faces on a room's card in the lobby; the count says how many more are inside. A card
@@ -107,7 +107,7 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
         present = present_by_room(viewer=user, rooms=[room])[room.pk]
         return render(request, "rooms/room_full.html", {"room": room, "present": present})
     upto = history_upto(room=room)  # before the page's messages: see history_upto
-    chat_messages = list(reversed(history(room=room, viewer=user, limit=HISTORY_ON_PAGE)))
+    chat_messages = list(reversed(history(room=room, viewer=user, limit=PAGE_SIZE)))
     can_manage = room_can_manage(room=room, user=user)
     hidden = blocked_user_ids(user=user)
     return render(
@@ -139,7 +139,7 @@ def _closed_room(request: HttpRequest, user: User, room: Room) -> HttpResponse:
             room=room,
             viewer=user,
             before_id=int(before) if before.isdecimal() and len(before) < 19 else None,
-            limit=HISTORY_ON_PAGE + 1,
+            limit=PAGE_SIZE + 1,
         )
     except RoomAccessDenied:
         raise PermissionDenied from None
@@ -148,8 +148,8 @@ def _closed_room(request: HttpRequest, user: User, room: Room) -> HttpResponse:
         "rooms/room_closed.html",
         {
             "room": room,
-            "chat_messages": list(reversed(page[:HISTORY_ON_PAGE])),
-            "has_older": len(page) > HISTORY_ON_PAGE,
+            "chat_messages": list(reversed(page[:PAGE_SIZE])),
+            "has_older": len(page) > PAGE_SIZE,
             "later": bool(before),
         },
     )

@@ -9,10 +9,9 @@ from members.services import blocked_user_ids
 from rooms.models import Room
 from rooms.presence import presence_snapshot
 from rooms.selectors import history, history_upto
+from rooms.sockets.chat import PAGE_SIZE
 from stage.janus import JanusSettings
 from stage.services import stage_for_room, stage_may_host
-
-HISTORY_ON_PAGE = 50
 
 
 @login_required
@@ -36,7 +35,7 @@ def stage(request: HttpRequest, slug: str) -> HttpResponse:
             "stage": found,
             "is_host": stage_may_host(stage=found, user=user),
             "media_configured": JanusSettings.from_settings().configured,
-            "chat_messages": list(reversed(history(room=room, viewer=user, limit=HISTORY_ON_PAGE))),
+            "chat_messages": list(reversed(history(room=room, viewer=user, limit=PAGE_SIZE))),
             "upto": upto,
             "present": presence_snapshot(room=room, viewer=user, hidden=hidden),
             "hidden_ids": hidden,

@@ -116,6 +116,21 @@ def test_a_member_s_room_named_after_a_block_leaves_the_block_s_page_working(
     assert f'data-socket-path="/ws/focus/{block.room.slug}/"' in page.content.decode()
 
 
+def test_the_block_s_chat_shows_as_much_history_as_a_room_s_and_offers_the_rest(
+    alice: User,
+) -> None:
+    block = FocusBlock.objects.create(starts_at=timezone.now() + timedelta(minutes=5), minutes=50)
+    Seat.objects.create(block=block, user=alice)
+    room, _seat = session_enter(block=block, user=alice)
+    for n in range(60):
+        message_post(room=room, author=alice, text=f"Línea {n}", client_id=uuid.uuid4())
+
+    body = client_for(alice).get(f"/focus/{block.pk}/").content.decode()
+
+    assert "Línea 10<" in body and "Línea 9<" not in body  # the latest 50
+    assert '<p class="load-older">' in body  # the older ten a click away
+
+
 def test_the_moment_is_computed_from_the_stored_start_across_the_phases_and_a_long_drop(
     alice: User, bob: User
 ) -> None:

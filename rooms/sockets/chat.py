@@ -16,6 +16,8 @@ from rooms.services import message_delete, message_edit, message_post, reaction_
 from rooms.sockets.base import Handler, MemberSocket, as_now
 from rooms.sockets.frames import FrameError, boolean, positive_int, text, uuid_field
 
+# Messages in a page of history: the hello's, each "load older", and the chat a room's page
+# (rooms, stages, focus blocks) renders first, which the page's script expects to match.
 PAGE_SIZE = 50
 
 
