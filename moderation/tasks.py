@@ -12,7 +12,7 @@ def _what_was_reported(report: Report) -> str:
     """In the member's words: not the report's `subject`, which is for staff ("room message
     10"). Empty for a report about the member themselves."""
     if report.message is not None:
-        return _("a message of yours in the room “%(room)s”") % {"room": report.message.room.name}
+        return _("a message of yours in the room “%(room)s”") % {"room": report.message.room.title}
     if report.conversation_message_id is not None:
         return _("a private message of yours")
     return ""

@@ -13,7 +13,7 @@ from members.models import User
 from members.tasks import suspension_notice_send
 from moderation.models import Report
 from moderation.tasks import report_removal_send, report_warning_send
-from rooms.models import RoomParticipation
+from rooms.models import Room, RoomParticipation
 from rooms.selectors import history
 from rooms.services import RoomAccessDenied
 from tests.conftest import SmtpSink
@@ -157,6 +157,13 @@ def test_a_warning_names_what_was_reported_in_the_members_words(
     [email] = mail.outbox
     assert f"(a message of yours in the room “{message.room.name}”)" in email.body
     assert "room message" not in email.body  # the staff's label
+
+    # The cafeteria, in Spanish, by its Spanish name.
+    lucia = UserFactory.create(language="es")
+    said = MessageFactory.create(author=lucia, room=Room.objects.get(kind=Room.Kind.CAFETERIA))
+    with django_capture_on_commit_callbacks(execute=True):
+        act(staff, ReportFactory.create(reported=lucia, message=said), "warn")
+    assert "un mensaje tuyo en la sala «Cafetería»" in mail.outbox[-1].body
 
 
 def test_removing_the_message_deletes_it_for_the_room(
