@@ -89,8 +89,10 @@ def account_delete(*, user: User) -> None:
     Every session of the member ends: the sessions allauth tracks are deleted, and the new
     (unusable) password hash invalidates any other session Django still holds. Side effects
     of the entries (emails to promoted members, sockets closing) run after the commit.
+    The account's own entry runs last: others find the member's data by their addresses
+    (the newsletter's subscriptions at any of them), which it erases.
     """
-    for entry in _registry.values():
+    for entry in sorted(_registry.values(), key=lambda entry: entry.key == "account"):
         entry.delete(user)
     user.email = f"deleted-{user.pk}@deleted.invalid"
     user.display_name = user.first_name = user.last_name = ""

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -196,11 +197,17 @@ def test_the_export_includes_the_subscription_and_deletion_removes_it() -> None:
     member = UserFactory.create(email="leaving@example.com")
     SubscriberFactory.create(email="Leaving@example.com", consent_source="member", user=member)
     SubscriberFactory.create(email="someone@example.org")
+    # Subscribed by the public form at an address the member added later.
+    EmailAddress.objects.create(user=member, email="other@example.net", verified=True)
+    SubscriberFactory.create(email="other@example.net")
 
     exported = account_export(user=member)["newsletter"]
-    assert [entry["email"] for entry in exported] == ["Leaving@example.com"]
-    assert exported[0]["status"] == "confirmed"
-    assert exported[0]["consent_source"] == "member"
+    assert sorted(entry["email"] for entry in exported) == [
+        "Leaving@example.com",
+        "other@example.net",
+    ]
+    linked = next(entry for entry in exported if entry["email"] == "Leaving@example.com")
+    assert (linked["status"], linked["consent_source"]) == ("confirmed", "member")
 
     account_delete(user=member)
     assert list(Subscriber.objects.values_list("email", flat=True)) == ["someone@example.org"]
