@@ -6,6 +6,8 @@ from allauth.usersessions.models import UserSession
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from members.signals import session_key_changed
+
 # "Where you are signed in" (allauth's sessions page) shows when each session was last
 # used; minutes are all it needs, and allauth's own middleware writes the row on every page.
 USER_SESSION_RESOLUTION = timedelta(minutes=5)
@@ -32,6 +34,13 @@ class UserSessionActivityMiddleware:
                 request.META.get("HTTP_USER_AGENT", "")[:agent_length],
             ]
             noted = session.get(_LAST_NOTED)
+            if noted and noted[1] != session.session_key:
+                session_key_changed.send(
+                    sender=type(self),
+                    user=request.user,
+                    old_key=noted[1],
+                    new_key=session.session_key,
+                )
             if (
                 not noted
                 or noted[1:] != seen

@@ -9,3 +9,9 @@ onboarding_completed = Signal()
 # Staff suspended a member (members.services.member_suspend), inside its transaction.
 # Argument: `user`.
 member_suspended = Signal()
+
+# A signed-in browser's session took a new key (Django cycles it when the password changes
+# and the member stays signed in): what was recorded under the old key follows it. Sent by
+# coworking.middleware.UserSessionActivityMiddleware on that browser's next request.
+# Arguments: `user`, `old_key`, `new_key`.
+session_key_changed = Signal()

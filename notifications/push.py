@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as clock
 from functools import cache
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -31,10 +32,12 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -264,6 +267,24 @@ def subscriptions_forget_session(
     session_key = request.session.session_key if request is not None else None
     if user is not None and session_key:
         PushSubscription.objects.filter(user=user, session_key=session_key).delete()
+
+
+def subscriptions_follow_session(
+    sender: Any, user: User, old_key: str, new_key: str, **kwargs: Any
+) -> None:
+    """The devices a session turned on stay its own when its key changes (`_devices` only
+    pushes to a session that still signs the member in)."""
+    PushSubscription.objects.filter(user=user, session_key=old_key).update(session_key=new_key)
+
+
+def _signs_in(session_key: str, user: User) -> bool:
+    """Whether the session still signs `user` in, as Django's authentication would find it:
+    not ended (signed out elsewhere, "Where you are signed in", expired) and not left behind
+    by a password change."""
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).load()
+    return data.get(SESSION_KEY) == str(user.pk) and constant_time_compare(
+        data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
+    )
 
 
 # Whether and when -----------------------------------------------------------------------------
@@ -551,8 +572,18 @@ def push_test(*, user: User, subscription_ids: Sequence[int] | None = None) -> O
 
 
 def _devices(user: User, subscription_ids: Sequence[int] | None) -> Iterable[PushSubscription]:
-    """The member's devices, or those of them listed (a retry)."""
+    """The member's devices, or those of them listed (a retry). A device whose session no
+    longer signs the member in is turned off (deleted) instead: the browser is no longer
+    theirs to show news on. Devices turned on before sessions were recorded have none."""
     devices = PushSubscription.objects.filter(user=user)
     if subscription_ids is not None:
         devices = devices.filter(pk__in=list(subscription_ids))
-    return devices
+    kept, gone = [], []
+    for device in devices:
+        if not device.session_key or _signs_in(device.session_key, user):
+            kept.append(device)
+        else:
+            gone.append(device.pk)
+    if gone:
+        PushSubscription.objects.filter(pk__in=gone).delete()
+    return kept

@@ -562,7 +562,7 @@ def production_server(
         env = child_env(
             DJANGO_SETTINGS_MODULE="tests.live_settings",
             DEBUG="0",
-            SECRET_KEY=f"{name}-" + "x" * 50,
+            SECRET_KEY=server_secret_key(name),
             ALLOWED_HOSTS="127.0.0.1,localhost",
             SITE_URL=f"http://127.0.0.1:{port}",
             SECURE_SSL_REDIRECT="0",
@@ -681,7 +681,7 @@ def _asgi_server_process(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     with production_server(
-        name="live-server",
+        name=LIVE_SERVER,
         collected_static=collected_static,
         tmp_path_factory=tmp_path_factory,
         django_db_blocker=django_db_blocker,
@@ -689,6 +689,15 @@ def _asgi_server_process(
         **janus_env(janus),
     ) as port:
         yield f"http://127.0.0.1:{port}"
+
+
+LIVE_SERVER = "live-server"
+
+
+def server_secret_key(name: str) -> str:
+    """The SECRET_KEY of `production_server(name=...)`: what reads its sessions in the tests'
+    own process (as a worker shares the web's key in production) takes it for a while."""
+    return f"{name}-" + "x" * 50
 
 
 def signed_in_cookies(base_url: str, email: str, password: str) -> dict[str, str]:

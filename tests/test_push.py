@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from allauth.usersessions.models import UserSession
 from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
@@ -24,7 +25,7 @@ from notifications import push
 from notifications.models import Kind, Notification, Preference, PushSubscription, QuietHours
 from notifications.services import CONFIGURABLE, notify
 from notifications.tasks import held_release_tick, push_send, push_test_send
-from tests.factories import client_for, onboarded_member
+from tests.factories import PASSWORD, client_for, onboarded_member
 from tests.push_service import Device, PushService
 from tests.test_notifications import CAUSES
 from tests.test_notifications_held import DURING, END, in_focus
@@ -364,6 +365,38 @@ def test_signing_out_turns_off_the_devices_that_session_turned_on(
     client.post("/accounts/logout/")
     assert list(PushSubscription.objects.values_list("endpoint", flat=True)) == [
         push_service.endpoint("own-phone")
+    ]
+
+
+def test_a_session_ended_elsewhere_or_left_behind_by_a_new_password_gets_no_more_news(
+    ana: User, push_service: PushService, on_commit: OnCommit
+) -> None:
+    shared, phone, laptop = client_for(ana), client_for(ana), client_for(ana)
+    device = Device()
+    fields = {"p256dh": device.p256dh, "auth": device.auth_b64}
+    for client, name in ((shared, "shared-pc"), (phone, "phone"), (laptop, "laptop")):
+        subscribe(client, endpoint=push_service.endpoint(name), **fields)
+
+    def mention(n: int) -> None:
+        with time_machine.travel(NOON, tick=False), on_commit():
+            notify(user=ana, kind=Kind.MENTION, key=f"mention:{n}", text="Hola", url="/")
+
+    # From her phone she ends the session she left open on a shared computer.
+    UserSession.objects.get(session_key=shared.session.session_key).end()
+    mention(1)
+    assert push_service.to("shared-pc") == [] and len(push_service.to("phone")) == 1
+    # On the phone she changes her password, staying signed in there: the laptop's session
+    # no longer signs her in, the phone's (under a new key) does.
+    answer = phone.post(
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": "Nueva-clave-2026", "password2": "Nueva-clave-2026"},
+    )
+    assert answer.status_code == 302
+    phone.get("/notifications/")  # the browser's next page
+    mention(2)
+    assert len(push_service.to("phone")) == 2 and len(push_service.to("laptop")) == 1
+    assert sorted(PushSubscription.objects.values_list("endpoint", flat=True)) == [
+        push_service.endpoint("phone")
     ]
 
 

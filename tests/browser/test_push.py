@@ -24,6 +24,7 @@ from members.models import User
 from notifications.models import Kind, PushSubscription, QuietHours
 from notifications.services import notify
 from tests.browser.conftest import NewPage, PlaywrightLoopGuard
+from tests.conftest import LIVE_SERVER, server_secret_key
 from tests.factories import PASSWORD
 from tests.push_service import Device, PushService, unb64
 
@@ -113,8 +114,12 @@ def test_a_member_turns_on_push_and_a_notice_shows_on_the_device_with_its_link(
     login: Login,
     axe_check: AxeCheck,
     push_service: PushService,
+    settings: Any,
 ) -> None:
     QuietHours.objects.create(user=alice, start=None, end=None)  # the test runs at any hour
+    # The push goes out from this process, which reads the session the server signed to
+    # check that it still signs Alice in: in production the worker has the web's key.
+    settings.SECRET_KEY = server_secret_key(LIVE_SERVER)
     page = new_full_page()
     endpoint = json.dumps(push_service.endpoint("chromium"))
     page.add_init_script(f"window.__testPushEndpoint = {endpoint};\n{STAND_IN_PUSH_MANAGER}")
