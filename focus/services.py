@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from focus import broadcast
 from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
+from focus.ritual import LENGTHS_MINUTES
 from focus.standing import booking_ahead_check, seat_cancel_record
 from members.models import User
 from rooms.broadcast import on_commit
@@ -98,18 +99,27 @@ def seat_cancel(*, seat: Seat, now: datetime | None = None) -> Seat:
 
 
 def block_drop_in(*, user: User, now: datetime | None = None) -> Seat:
-    """A seat in the next block starting within 10 minutes (or running) with room: the
-    member's seat there if they have one, else a new one."""
+    """The member's own seat in a block running or starting within 10 minutes, if they have
+    one (a seat booked for 10:30 is theirs at 10:25, even if the 10:00 block has room);
+    else a new seat in the first of those blocks with room."""
     now = now or timezone.now()
-    soon = FocusBlock.objects.filter(
-        cancelled_at__isnull=True, starts_at__lte=now + DROP_IN_WITHIN
-    ).order_by("starts_at", "id")
+    soon = [
+        block
+        for block in FocusBlock.objects.filter(
+            cancelled_at__isnull=True,
+            starts_at__lte=now + DROP_IN_WITHIN,
+            starts_at__gt=now - timedelta(minutes=max(LENGTHS_MINUTES)),
+        ).order_by("starts_at", "id")
+        if block.ends_at > now
+    ]
+    mine = (
+        Seat.objects.filter(block__in=soon, user=user, cancelled_at__isnull=True)
+        .order_by("block__starts_at")
+        .first()
+    )
+    if mine is not None:
+        return mine
     for block in soon:
-        if block.ends_at <= now:
-            continue
-        mine = block.seats.filter(user=user, cancelled_at__isnull=True).first()
-        if mine is not None:
-            return mine
         try:
             return seat_book(block=block, user=user, dropped_in=True, now=now)
         except BlockFull:

@@ -62,6 +62,20 @@ def test_dropping_in_takes_a_seat_in_the_block_about_to_start(alice: User) -> No
     assert f'data-socket-path="/ws/focus/focus-{seat.block_id}/"' in dropped
 
 
+@time_machine.travel(MONDAY_NINE_UTC + timedelta(minutes=25), tick=False)
+def test_dropping_in_goes_to_the_member_s_own_seat_in_the_block_about_to_start(
+    alice: User,
+) -> None:
+    FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC)  # running, with room
+    booked = FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC + timedelta(minutes=30))
+    Seat.objects.create(block=booked, user=alice)
+
+    dropped = client_for(alice).post("/focus/drop-in/", follow=True)
+
+    assert dropped.redirect_chain[-1][0] == f"/focus/{booked.pk}/"
+    assert Seat.objects.filter(user=alice).count() == 1  # no second seat mid-block
+
+
 def test_a_block_that_has_ended_sends_its_members_back_to_the_list(alice: User) -> None:
     block = FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC, minutes=25)
     Seat.objects.create(block=block, user=alice)
