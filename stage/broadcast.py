@@ -19,6 +19,9 @@ async def stage_state(*, stage_id: int, state: dict[str, Any]) -> None:
             "type": "stage.state",
             "live": state["state"] == "live",
             "frame": encode({"type": "stage.state", **state}),
+            # Who has a hand up: a socket whose member blocks one of them re-encodes the frame
+            # without them (StageFrames.stage_state); the others send it as it is.
+            "hands": [hand["id"] for hand in state["hands"]],
         },
     )
 

@@ -2,6 +2,7 @@
 its chat, presence and moderation, plus the stage's frames. Media never pass through
 here: the page talks to Janus itself, on handles the site joined to the room for it."""
 
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
@@ -10,7 +11,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from members.models import User
-from rooms.broadcast import message_data
+from rooms.broadcast import encode, message_data
 from rooms.consumers import RoomConsumer
 from rooms.ice import ice_servers
 from rooms.selectors import questions_asked
@@ -68,7 +69,7 @@ def _stage_hello(
             message_data(message, blocked)
             for message in questions_asked(room=stage.room, hidden=blocked, limit=QUESTIONS_MAX)
         ],
-        **services.stage_state(stage=stage),
+        **services.hands_visible(services.stage_state(stage=stage), blocked),
     }
 
 
@@ -204,7 +205,10 @@ class StageFrames(MemberSocket):
         if event["live"] and not self.attended and self.stage is not None:
             self.attended = True
             await _attended(self.stage, self.user)
-        await self.send(text_data=event["frame"])
+        frame = event["frame"]
+        if self.blocked and not self.blocked.isdisjoint(event.get("hands", ())):
+            frame = encode(services.hands_visible(json.loads(frame), self.blocked))
+        await self.send(text_data=frame)
 
     async def stage_ended(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["frame"])

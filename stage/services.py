@@ -153,6 +153,13 @@ def stage_state(*, stage: Stage) -> dict[str, Any]:
     }
 
 
+def hands_visible(state: dict[str, Any], blocked: frozenset[int] | set[int]) -> dict[str, Any]:
+    """`state` (stage_state's, or a frame of it) for a member with these blocks: a raised
+    hand of someone on either side of a block is not shown, as the room's presence hides
+    them."""
+    return {**state, "hands": [hand for hand in state["hands"] if hand["id"] not in blocked]}
+
+
 def _announce(stage: Stage) -> None:
     on_commit(broadcast.stage_state, stage_id=stage.pk, state=stage_state(stage=stage))
 

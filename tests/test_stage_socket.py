@@ -317,6 +317,32 @@ async def test_the_stage_hello_lists_questions_asked_before_the_chat_s_first_pag
     await page.close()
 
 
+async def test_a_raised_hand_is_not_shown_across_a_block() -> None:
+    host, host_session = await member_with_session(is_staff=True, display_name="Marta")
+    bob, bob_session = await member_with_session(display_name="Bob")
+    carla, carla_session = await member_with_session(display_name="Carla")
+    await database_sync_to_async(BlockFactory.create)(blocker=carla, blocked=host)
+    room = await staff_room(host_session)
+    pages = [
+        await open_page(room, session) for session in (host_session, bob_session, carla_session)
+    ]
+    host_page, bob_page, carla_page = pages
+    await host_page.socket.send_json_to({"type": "stage.start"})
+    await carla_page.state(lambda state: state["state"] == "live")
+
+    await carla_page.socket.send_json_to({"type": "stage.hand", "raised": True})
+    await bob_page.socket.send_json_to({"type": "stage.hand", "raised": True})
+
+    seen_by_bob = await bob_page.state(lambda state: len(state["hands"]) == 2)
+    assert {hand["id"] for hand in seen_by_bob["hands"]} == {bob.pk, carla.pk}
+    seen_by_host = await host_page.state(lambda state: state["hands"])
+    assert seen_by_host["hands"] == [{"id": bob.pk, "name": "Bob"}]
+    later = await open_page(room, host_session)  # a page opened now says the same
+    assert later.hello["hands"] == [{"id": bob.pk, "name": "Bob"}]
+    for page in (*pages, later):
+        await page.close()
+
+
 async def test_no_stage_for_members_in_a_room_without_one(client: Client) -> None:
     _member, session = await member_with_session()
     plain = await database_sync_to_async(RoomFactory.create)(kind=Room.Kind.PERMANENT, slug="sala")
