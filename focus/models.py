@@ -183,6 +183,8 @@ class Seat(models.Model):
     # First arrival on the block's page while it was on: who came, and who is in focus now.
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
     no_show = models.BooleanField(_("no-show"), default=False)
+    # The reminder's email, claimed before sending (focus.tasks.focus_reminder_send).
+    reminder_emailed_at = models.DateTimeField(_("reminder emailed at"), null=True, blank=True)
     # The calendar invitation's SEQUENCE: raised by every update sent (RFC 5545).
     calendar_sequence = models.PositiveIntegerField(_("calendar sequence"), default=0)
 

@@ -108,10 +108,11 @@ def seat_calendar_send(seat_id: int, sequence: int) -> None:
 
 # The reminder 5 minutes before -------------------------------------------------------------
 #
-# Beat runs `focus_reminders_tick` every minute; it finds the seats due and queues one task
-# each. The reminder's notice (key `focus-reminder:<seat>`) is its claim: recorded under the
-# seat's row lock by one run, found by any other, so a tick that runs twice, or a task
-# delivered twice, reminds once.
+# Beat runs `focus_reminders_tick` every minute; it finds the seats due (no reminder notice,
+# key `focus-reminder:<seat>`, yet) and queues one task each. The task records the notice
+# once (`notify` finds it on any later run, and pushes only a new one), then claims the email
+# on the seat (`Seat.reminder_emailed_at`), so a tick that runs twice, a task delivered
+# twice or the retry after a failed email reminds once and buzzes once.
 
 # A reminder due while the worker was down still goes out this long after the start (the
 # check-in lasts 3 minutes: there is still time to join); later it is dropped.
@@ -159,52 +160,42 @@ def focus_reminder_send(seat_id: int) -> None:
     """Remind the member once, in their language and zone: on the site and by email as
     their preferences say (`notifications.notify`, kind FOCUS_REMINDER), the email's button
     going to the session page. Nothing for a seat given back, a block cancelled or started
-    too long ago. A failed email takes the notice back (it is the claim) and is retried."""
-    key = _reminder_key(seat_id)
-    claimed: dict[str, Any] = {}
-
-    def claim() -> int:
-        now = timezone.now()
-        seat = (
-            Seat.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("block", "user")
-            .filter(
-                pk=seat_id,
-                cancelled_at__isnull=True,
-                block__cancelled_at__isnull=True,
-                block__starts_at__gt=now - REMINDER_LATE,
-            )
-            .first()
+    too long ago. A failed email is retried; the notice stays, and is not pushed again."""
+    now = timezone.now()
+    seat = (
+        Seat.objects.select_related("block", "user")
+        .filter(
+            pk=seat_id,
+            cancelled_at__isnull=True,
+            block__cancelled_at__isnull=True,
+            block__starts_at__gt=now - REMINDER_LATE,
         )
-        if seat is None or not seat.user.is_active:
-            return 0
-        if Notification.objects.filter(user=seat.user, key=key).exists():
-            return 0
-        block = seat.block
-        with translation.override(seat.user.language):
-            title = ics.block_summary(block)
-        claimed["seat"] = seat
-        claimed["delivery"] = notify(
-            user=seat.user,
-            kind=Kind.FOCUS_REMINDER,
-            key=key,
-            text=REMINDER_TEXT,
-            params={"title": title, "when": block.starts_at},
-            url=reverse("focus:session", args=[block.pk]),
-            now=now,
-        )
-        return 1
-
-    def send() -> None:
-        if claimed["delivery"].email:
-            emails.reminder_email(claimed["seat"]).send()
-
+        .first()
+    )
+    if seat is None or not seat.user.is_active:
+        return
+    block = seat.block
+    with translation.override(seat.user.language):
+        title = ics.block_summary(block)
+    delivery = notify(
+        user=seat.user,
+        kind=Kind.FOCUS_REMINDER,
+        key=_reminder_key(seat_id),
+        text=REMINDER_TEXT,
+        params={"title": title, "when": block.starts_at},
+        url=reverse("focus:session", args=[block.pk]),
+        now=now,
+    )
+    if not delivery.email:
+        return
     send_once(
-        claim=claim,
-        send=send,
-        give_back=lambda: Notification.objects.filter(
-            pk=claimed["delivery"].notification.pk
-        ).delete(),
+        claim=lambda: Seat.objects.filter(
+            pk=seat_id, cancelled_at__isnull=True, reminder_emailed_at__isnull=True
+        ).update(reminder_emailed_at=now),
+        send=lambda: emails.reminder_email(seat).send(),
+        give_back=lambda: Seat.objects.filter(pk=seat_id, reminder_emailed_at=now).update(
+            reminder_emailed_at=None
+        ),
     )
 
 

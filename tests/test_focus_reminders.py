@@ -13,10 +13,11 @@ from django.conf import settings
 from focus import tasks
 from focus.models import FocusBlock, Seat
 from members.models import User
-from notifications.models import Channel, Kind, Notification, Preference
+from notifications.models import Channel, Kind, Notification, Preference, PushSubscription
 from notifications.services import CONFIGURABLE, channels_for, preferences_set
-from tests.conftest import SmtpSink
+from tests.conftest import SmtpSink, free_port
 from tests.factories import UserFactory
+from tests.push_service import Device, PushService
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +140,33 @@ def test_members_choose_the_focus_reminder_s_channel() -> None:
     assert channels_for(user=user)[Kind.FOCUS_REMINDER] == Channel.BOTH
     preferences_set(user=user, channels={Kind.FOCUS_REMINDER: Channel.DIGEST}, email_digest=True)
     assert channels_for(user=user)[Kind.FOCUS_REMINDER] == Channel.DIGEST
+
+
+# Committed as a worker commits: each notice's push goes out at once, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_while_the_mail_server_is_down_the_device_buzzes_once_and_the_email_follows(
+    smtp: SmtpSink, push_service: PushService, settings: Any
+) -> None:
+    block = FocusBlock.objects.create(starts_at=NINE, minutes=50)
+    ana = member("ana@example.com", language="en")
+    seat = seat_in(block, ana)
+    device = Device()
+    PushSubscription.objects.create(
+        user=ana,
+        endpoint=push_service.endpoint("phone"),
+        p256dh=device.p256dh,
+        auth=device.auth_b64,
+    )
+
+    with time_machine.travel(NINE - timedelta(minutes=5), tick=False):
+        settings.EMAIL_PORT = free_port()  # nobody listens there: the mail server is down
+        # Eager tasks run their retries at once: each fails the same way.
+        with pytest.raises(OSError):
+            tasks.focus_reminder_send(seat.pk)
+        settings.EMAIL_PORT = smtp.port
+        tasks.focus_reminder_send(seat.pk)  # a later retry, the server back
+
+    smtp.wait_for("ana@example.com")
+    assert len(smtp.messages) == 1
+    assert Notification.objects.filter(user=ana).count() == 1
+    assert len(push_service.to("phone")) == 1
