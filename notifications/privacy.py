@@ -1,5 +1,6 @@
 """Personal data of the notifications app (the registry: members/privacy.py)."""
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,11 +56,14 @@ def _delete(user: User) -> None:
     Digest.objects.filter(user=user).delete()
     PushSubscription.objects.filter(user=user).delete()
     QuietHours.objects.filter(user=user).delete()
-    # Other members' notifications that name them: the name goes, the news stays.
-    name = user.name
+    # Other members' notifications that name them: the name goes, the news stays. As a whole
+    # word: "Ana" leaves "Anabel" alone.
+    name = re.compile(rf"(?<!\w){re.escape(user.name)}(?!\w)")
     for notification in Notification.objects.filter(about=user).select_related("user"):
         with translation.override(notification.user.language):
-            notification.text = notification.text.replace(name, _("Former member"))
+            # A template would read backslashes in the translation: escape them.
+            former = str(_("Former member")).replace("\\", "\\\\")
+            notification.text = name.sub(former, notification.text)
         notification.save(update_fields=["text"])
         notification.about.remove(user)
 

@@ -365,3 +365,18 @@ def test_a_deleted_members_name_is_gone_from_other_members_notifications_page() 
     assert "Zoë" not in page and "Quintanilla" not in page
     assert "Former member mentioned you in “Design corner”" in page
     assert "Your coffee pair this round: Former member." in page
+
+
+def test_only_the_deleted_member_s_whole_name_goes_from_a_notice() -> None:
+    ana, anabel, reader = (english_member(name) for name in ("Ana", "Anabel", "Rita"))
+    notice = Notification.objects.create(
+        user=reader, kind=Kind.MESSAGE, key="message:1", text="Ana and Anabel wrote to you"
+    )
+    notice.about.set([ana, anabel])
+
+    from members.privacy import account_delete
+
+    account_delete(user=ana)
+
+    notice.refresh_from_db()
+    assert notice.text == "Former member and Anabel wrote to you"
