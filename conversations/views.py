@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from conversations import selectors, services
 from conversations.forms import GroupAddForm, GroupForm, GroupRenameForm, MessageForm
-from conversations.models import Attachment, Conversation, Message
+from conversations.models import Attachment, Conversation, Message, Participant
 from conversations.services import ConversationRefused
 from matching.selectors import CoffeeIntro, coffee_group_of, coffee_intro
 from members.models import User
@@ -133,16 +133,22 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     )
 
 
-@login_required
-@require_POST
-def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    """Mute or unmute the conversation for the member (`muted` 1 or 0): no notice, email or
-    push about it while muted."""
+def _own_seat(request: HttpRequest, conversation_id: int) -> tuple[Conversation, Participant]:
+    """The conversation and the member's seat in it, for what only its members change."""
     user: User = request.user  # type: ignore[assignment]
     conversation, _others = selectors.conversation_for(user=user, conversation_id=conversation_id)
     seat = selectors.seat_of(conversation=conversation, user=user)
     if seat is None:
         raise Http404
+    return conversation, seat
+
+
+@login_required
+@require_POST
+def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Mute or unmute the conversation for the member (`muted` 1 or 0): no notice, email or
+    push about it while muted."""
+    conversation, seat = _own_seat(request, conversation_id)
     muted = request.POST.get("muted") == "1"
     services.conversation_mute(seat=seat, muted=muted)
     messages.success(
@@ -158,11 +164,7 @@ def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpRespons
 @require_POST
 def conversation_archive(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Archive the conversation for the member, or bring it back (`archived` 1 or 0)."""
-    user: User = request.user  # type: ignore[assignment]
-    conversation, _others = selectors.conversation_for(user=user, conversation_id=conversation_id)
-    seat = selectors.seat_of(conversation=conversation, user=user)
-    if seat is None:
-        raise Http404
+    conversation, seat = _own_seat(request, conversation_id)
     archived = request.POST.get("archived") == "1"
     services.conversation_archive(seat=seat, archived=archived)
     if not archived:
