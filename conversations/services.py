@@ -48,6 +48,12 @@ def _check_start(*, starter: User, other: User, existing: Conversation | None) -
         raise ConversationRefused(_("You cannot start a conversation with yourself."))
     if not other.is_active or other.pk in blocked_user_ids(user=starter):
         raise ConversationRefused(_("You cannot write to this member."))
+    # Someone the other could not look up, block or report (those need a profile).
+    if (
+        not starter.is_staff
+        and getattr(getattr(starter, "profile", None), "onboarded_at", None) is None
+    ):
+        raise ConversationRefused(_("Finish your profile before you write to someone."))
     if existing is not None:
         return  # they already talk: their setting is about new conversations
     setting = getattr(getattr(other, "profile", None), "messages_from", MessagesFrom.EVERYONE)

@@ -18,7 +18,7 @@ from members.models import User
 from notifications.models import Kind
 from notifications.services import notify
 from tests.conftest import a_fresh_budget_window
-from tests.factories import BlockFactory, UserFactory
+from tests.factories import BlockFactory, onboarded_member
 from tests.test_members_profile import image_bytes
 from tests.test_rooms_socket import ORIGIN
 
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 @database_sync_to_async
 def member_with_session(name: str) -> tuple[User, str, Client]:
-    user = UserFactory.create(display_name=name, language="en")
+    user = onboarded_member(name, email=f"{name.lower()}@example.com", language="en")
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return user, client.cookies["sessionid"].value, client
