@@ -278,10 +278,13 @@ def read_marks(*, conversation: Conversation, viewer: User) -> dict[int, int]:
 
 def seats_to_tell(*, now: datetime, after: timedelta) -> list[int]:
     """The seats whose member has had a message from someone else unread for `after` or
-    longer and has not been told since they last read (muted ones are never told)."""
+    longer and has not been told since they last read (muted ones are never told; a message
+    its author deleted tells nothing)."""
     unread = (
         Message.objects.filter(
-            conversation=OuterRef("conversation"), id__gt=OuterRef("last_read_id")
+            conversation=OuterRef("conversation"),
+            id__gt=OuterRef("last_read_id"),
+            deleted_at__isnull=True,
         )
         .exclude(author=OuterRef("user"))
         .order_by("id")
@@ -297,9 +300,12 @@ def seats_to_tell(*, now: datetime, after: timedelta) -> list[int]:
 
 
 def unread_for(*, seat: Participant) -> list[Message]:
-    """The messages from others that the seat's member has not read, oldest first."""
+    """The messages from others that the seat's member has not read, oldest first (not those
+    their authors deleted)."""
     return list(
-        Message.objects.filter(conversation_id=seat.conversation_id, id__gt=seat.last_read_id)
+        Message.objects.filter(
+            conversation_id=seat.conversation_id, id__gt=seat.last_read_id, deleted_at__isnull=True
+        )
         .exclude(author_id=seat.user_id)
         .exclude(author_id__in=blocked_user_ids(user=seat.user))
         .select_related("author")

@@ -289,8 +289,12 @@ def _message_for(request: HttpRequest, conversation_id: int, message_id: int) ->
         user=request.user,  # type: ignore[arg-type]
         conversation_id=conversation_id,
     )
+    # Not a message of someone on either side of a block: the page hides it, so do its file
+    # and its reactions.
     return get_object_or_404(
-        Message.objects.select_related("author", "conversation"),
+        Message.objects.select_related("author", "conversation").exclude(
+            author_id__in=blocked_user_ids(user=request.user)  # type: ignore[arg-type]
+        ),
         conversation=conversation,
         pk=message_id,
     )

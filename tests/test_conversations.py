@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from conversations.services import (
     conversation_read,
     direct_conversation_start,
     group_create,
+    message_delete,
     message_post,
     round_conversations_open,
 )
@@ -36,10 +38,12 @@ from tests.factories import (
     BlockFactory,
     GroupMemberFactory,
     RsvpFactory,
+    UserFactory,
     client_for,
     onboarded_member,
 )
 from tests.test_matching_rounds import SLOT, community, participant
+from tests.test_members_profile import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +170,50 @@ def test_a_block_hides_the_conversation_and_stops_messages_both_ways() -> None:
     assert anas.post(f"/messages/with/{beto.pk}/").status_code == 302
     assert "Send a message" not in betos.get(f"/members/{ana.pk}/").content.decode()
     assert Message.objects.count() == 1
+
+
+def test_someone_who_never_finished_their_profile_cannot_start_a_conversation() -> None:
+    # They could not be looked up, blocked or reported: all three go through the profile.
+    stranger, ana = UserFactory.create(language="en"), member("Ana Arias")
+
+    response = signed_in(stranger).post(f"/messages/with/{ana.pk}/", follow=True)
+
+    assert "Finish your profile before you write to someone." in response.content.decode()
+    assert not Conversation.objects.exists()
+
+
+def test_in_a_group_a_block_hides_a_message_s_file_and_reactions_too() -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    group = group_create(creator=ana, members=[beto, carla], title="Tres")
+    BlockFactory.create(blocker=ana, blocked=beto)
+    anas, betos = signed_in(ana), signed_in(beto)
+    upload = SimpleUploadedFile("mesa.png", image_bytes("PNG", (40, 40)))
+    anas.post(
+        group.get_absolute_url(), {"text": "", "client_id": str(uuid.uuid4()), "attachment": upload}
+    )
+    hidden = Message.objects.get(author=ana)
+    assert hidden.attachment is not None
+
+    assert betos.get(f"/messages/{group.pk}/{hidden.pk}/file/").status_code == 404
+    assert (
+        betos.post(f"/messages/{group.pk}/{hidden.pk}/react/", {"emoji": "👍"}).status_code == 404
+    )
+    assert signed_in(carla).get(f"/messages/{group.pk}/{hidden.pk}/file/").status_code == 200
+
+
+def test_a_message_deleted_before_it_was_read_is_not_told(smtp: Any) -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        oops, _created = message_post(
+            conversation=conversation, author=ana, text="Oops, wrong person", client_id=uuid.uuid4()
+        )
+        message_delete(message=oops, by=ana)
+
+    _ten_minutes_later(start)
+
+    assert smtp.messages == [] and not Notification.objects.filter(user=beto).exists()
 
 
 def test_the_list_alone_for_the_live_page_shows_what_the_page_does_and_nothing_else() -> None:
