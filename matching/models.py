@@ -157,6 +157,9 @@ class Participation(models.Model):
     # Who paused: staff by hand, or the follow-ups for intros that went unanswered. The
     # member's page says which.
     paused_by_staff = models.BooleanField(_("paused by staff"), default=False, editable=False)
+    # When the last such pause was lifted: follow-ups left unanswered before it no longer
+    # count towards the next one (matching.services.participations_to_auto_pause).
+    resumed_at = models.DateTimeField(_("resumed at"), null=True, blank=True, editable=False)
     # Claimed by the one task that emails the member about this pause; cleared on resume.
     auto_pause_notice_sent_at = models.DateTimeField(
         _("notice sent"), null=True, blank=True, editable=False

@@ -8,7 +8,7 @@ from itertools import combinations
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from matching import solver
@@ -331,7 +331,9 @@ def follow_ups_due(*, now: datetime | None = None) -> list[int]:
 
 
 def participations_to_auto_pause() -> list[Participation]:
-    """Members who left the last N follow-ups of a programme unanswered, N its setting."""
+    """Members who left the last N follow-ups of a programme unanswered, N its setting; after
+    a member resumed from such a pause, only follow-ups sent since count (those before it
+    would pause them again within the hour)."""
     found: list[Participation] = []
     for programme in Programme.objects.filter(active=True, pause_after_ignored__gt=0):
         last_rounds = list(
@@ -341,10 +343,15 @@ def participations_to_auto_pause() -> list[Participation]:
         )
         if len(last_rounds) < programme.pause_after_ignored:
             continue
+        resumed = Participation.objects.filter(
+            programme=programme, user=OuterRef("user_id")
+        ).values("resumed_at")[:1]
         ignored = (
             GroupMember.objects.filter(
                 round_id__in=last_rounds, follow_up_sent_at__isnull=False, answer=""
             )
+            .annotate(resumed_at=Subquery(resumed))
+            .filter(Q(resumed_at__isnull=True) | Q(follow_up_sent_at__gt=F("resumed_at")))
             .values("user_id")
             .annotate(count=Count("pk"))
             .filter(count=programme.pause_after_ignored)
@@ -388,6 +395,8 @@ def participation_update(
     if on_demand is not None:
         participation.on_demand = on_demand
     participation.paused_until = paused_until
+    if participation.auto_paused:
+        participation.resumed_at = timezone.now()
     participation.auto_paused = False
     participation.paused_by_staff = False
     participation.save()

@@ -110,6 +110,21 @@ def test_a_member_paused_again_after_resuming_is_told_again(
     assert told(smtp) == [ignorer.email, ignorer.email]
 
 
+def test_a_member_who_resumes_is_not_paused_again_for_the_follow_ups_before(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    ignorer = ignored_three_follow_ups()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_ups_tick()
+    services.participation_resume(participation=Participation.objects.get(user=ignorer))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_ups_tick()  # the next hour
+
+    assert not Participation.objects.get(user=ignorer).auto_paused
+    assert told(smtp) == [ignorer.email]
+
+
 def test_a_pause_by_staff_sends_no_notice(
     smtp: SmtpSink, django_capture_on_commit_callbacks: Any
 ) -> None:
