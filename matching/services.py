@@ -75,8 +75,9 @@ def weekly_utc_minutes(user: User, *, week_of: datetime) -> tuple[tuple[int, int
     profile = user.profile
     monday_utc = week_of.astimezone(UTC) - timedelta(days=week_of.astimezone(UTC).weekday())
     monday_utc = monday_utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    # That instant is Monday east of UTC and still Sunday west of it: the Monday on or after.
     local_monday = monday_utc.astimezone(ZoneInfo(user.time_zone)).date()
-    local_monday -= timedelta(days=local_monday.weekday())
+    local_monday += timedelta(days=(7 - local_monday.weekday()) % 7)
     intervals: list[tuple[int, int]] = []
     for day in sorted(set(profile.working_days)):
         span = working_span(

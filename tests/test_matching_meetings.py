@@ -388,6 +388,16 @@ def test_after_a_block_no_new_time_reaches_the_other_and_proposals_are_rate_limi
         assert Meeting.objects.get(group=luis.group).accepted_at is None
 
 
+def test_a_week_west_of_utc_takes_that_week_s_clock_change() -> None:
+    """Chicago moved to CDT (UTC-5) on Sunday 8 March 2026: in the week of Monday 9 March,
+    8:00 there is 13:00 UTC, not the week before's 14:00."""
+    chicago = hours(participant(zone="America/Chicago", email="chi@example.com"), time(8), time(17))
+
+    week = services.weekly_utc_minutes(chicago, week_of=datetime(2026, 3, 9, 8, tzinfo=UTC))
+
+    assert week[0] == (13 * 60, 22 * 60)
+
+
 def test_a_night_owl_s_week_counts_the_hours_after_midnight_for_pairing() -> None:
     """Weekly minutes since Monday 00:00 UTC: Madrid's 22:00-02:00 (UTC+1 in January) is
     21:00-01:00 UTC, and Friday's night runs into Saturday."""
