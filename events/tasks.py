@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core.emails import EMAIL_RETRY, send_once
 from events import emails
 from events.attendance import event_wrap_up
-from events.models import Event, Rsvp
+from events.models import EVENT_ROOM_OPENS_BEFORE, Event, Rsvp
 from events.series import series_extend_all
 from notifications.models import Kind
 from notifications.services import notify
@@ -65,7 +65,8 @@ def rsvp_promoted_notify(rsvp_id: int) -> None:
 # reminder; the task claims it with a conditional update (`core.emails.send_once`), so a tick
 # that runs twice, or a task delivered twice, sends one email.
 
-REMINDER_LEADS = {"day": timedelta(hours=24), "soon": timedelta(minutes=15)}
+# The starting-soon one when the event's own room opens, so that its "the room is open" holds.
+REMINDER_LEADS = {"day": timedelta(hours=24), "soon": EVENT_ROOM_OPENS_BEFORE}
 # A day-before reminder that would arrive this close to the start is noise: the event moved
 # closer and its change was just announced. The starting-soon one still comes.
 DAY_REMINDER_MIN_AHEAD = timedelta(hours=20)
@@ -73,7 +74,7 @@ _FIELDS = {"day": "reminded_day_at", "soon": "reminded_soon_at"}
 REMINDER_TEXTS = {
     # Not "tomorrow": 20 hours before a late evening start can be the same day.
     "day": _("Reminder: “%(title)s”, %(when)s."),
-    "soon": _("Starting in 15 minutes: “%(title)s” (%(when)s). The room is open."),
+    "soon": _("Starting soon: “%(title)s” (%(when)s). The room is open."),
 }
 
 

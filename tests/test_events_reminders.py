@@ -15,6 +15,7 @@ from events import services, tasks
 from events.models import Event, Rsvp
 from members.models import User
 from notifications.models import Channel, Kind, Notification, Preference
+from rooms.services import room_can_enter
 from tests.conftest import SmtpSink
 from tests.factories import EventFactory, RoomFactory, RsvpFactory, UserFactory, event_details
 
@@ -67,9 +68,9 @@ def test_each_reminder_reaches_the_member_once_in_their_language_and_zone(
     html = day.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     assert f'href="{settings.SITE_URL}/events/{event.pk}/"' in html
 
-    assert tick_at(START - timedelta(minutes=14)) == 1
+    assert tick_at(START - timedelta(minutes=9)) == 1
     tasks.reminder_send(Rsvp.objects.get(user=ana).pk, "soon")  # a redelivered task
-    assert tick_at(START - timedelta(minutes=13)) == 0
+    assert tick_at(START - timedelta(minutes=8)) == 0
     assert [str(m["Subject"]) for m in smtp.messages][1] == "Starting soon: Taller de accesibilidad"
     assert len(smtp.messages) == 2
 
@@ -171,7 +172,7 @@ def test_going_said_after_the_day_reminder_s_time_gets_only_the_starting_soon_on
     assert [m["To"] for m in smtp.messages] == ["early@example.com"]
     assert Rsvp.objects.get(user=late).reminded_day_at is not None
 
-    assert tick_at(START - timedelta(minutes=14)) == 2
+    assert tick_at(START - timedelta(minutes=9)) == 2
     smtp.wait_for("late@example.com")
     assert sorted(str(m["Subject"]).split(":")[0] for m in smtp.messages) == [
         "Reminder",
@@ -411,3 +412,30 @@ def test_the_daily_tick_keeps_eight_weeks_of_a_running_series_on_the_calendar() 
     assert series_extend_all(now=now) == 8  # Wednesdays from 25 November, eight weeks on
     assert series_extend_all(now=now) == 0
     assert running.events.count() == 8
+
+
+def test_the_starting_soon_reminder_comes_when_the_event_s_room_lets_people_in(
+    smtp: SmtpSink,
+) -> None:
+    staff = UserFactory.create(is_staff=True)
+    event = services.event_create_with_room(
+        by=staff,
+        kind="training",
+        title="Formularios accesibles",
+        starts_at=START,
+        ends_at=START + timedelta(hours=1),
+        time_zone="Europe/Madrid",
+        now=START - timedelta(days=2),
+    )
+    member = going(event, email="ana@example.com", language="en").user
+    assert event.room is not None
+
+    moment = START - timedelta(minutes=11)
+    tick_at(moment)  # the day-before one, left out this late
+    while Rsvp.objects.get(user=member).reminded_soon_at is None:  # each minute, as beat
+        moment += timedelta(minutes=1)
+        tick_at(moment)
+
+    assert room_can_enter(room=event.room, user=member, now=moment)
+    notice = Notification.objects.get(user=member, kind=Kind.EVENT_REMINDER)
+    assert notice.text.startswith("Starting soon:") and "The room is open." in notice.text
