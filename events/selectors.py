@@ -154,12 +154,14 @@ def event_attendees(*, event: Event, viewer: User) -> Attendees:
     """Who is going to `event`, as `viewer` may see them: the host first, then in the order
     they answered. Everyone going is counted; only members who show themselves in the
     directory are named (the host too, whose name the event already shows), the viewer
-    always, and nobody on either side of a block with the viewer. Three queries, however
-    many are going.
+    always, and nobody on either side of a block with the viewer but the host: leaving
+    out the host the page names would tell the viewer of the block (the host's name then
+    links to nothing). Three queries, however many are going.
 
     The same rules as `members.selectors.profile_for_viewer` and the directory, for a whole
     list at once."""
     going = Rsvp.objects.filter(event=event, status=Rsvp.Status.GOING)
+    blocked = blocked_user_ids(user=viewer)
     # A NULL host matches nobody here.
     shown = Q(
         user__profile__visible_in_directory=True, user__profile__onboarded_at__isnull=False
@@ -167,7 +169,7 @@ def event_attendees(*, event: Event, viewer: User) -> Attendees:
     rows = (
         going.filter(user__is_active=True, user__deleted_at__isnull=True)
         .filter(shown | Q(user_id=viewer.pk))
-        .exclude(user_id__in=blocked_user_ids(user=viewer))
+        .exclude(Q(user_id__in=blocked) & ~Q(user_id=event.host_id))
         .select_related("user__profile")
         .annotate(
             has_profile=ExpressionWrapper(
@@ -181,7 +183,9 @@ def event_attendees(*, event: Event, viewer: User) -> Attendees:
         Attendee(
             user=row.user,
             is_host=row.user_id == event.host_id,
-            profile_url=row.user.get_absolute_url() if row.has_profile else None,
+            profile_url=row.user.get_absolute_url()
+            if row.has_profile and row.user_id not in blocked
+            else None,
         )
         for row in rows
     ]

@@ -18,7 +18,15 @@ from events.services import event_cancel
 from members.models import User
 from rooms.models import Room
 from rooms.services import cafeteria_get, rooms_close_idle
-from tests.factories import EventFactory, RoomFactory, RsvpFactory, UserFactory, event_details
+from tests.factories import (
+    BlockFactory,
+    EventFactory,
+    RoomFactory,
+    RsvpFactory,
+    UserFactory,
+    event_details,
+    onboarded_member,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -832,3 +840,20 @@ def test_a_member_starts_at_most_five_meetups_a_day(as_alice: Client, alice: Use
     assert "meetups in the last 24 hours" in response.content.decode()
     assert not Event.objects.filter(title="One more").exists()
     assert not Room.objects.filter(name="One more").exists()
+
+
+def test_a_host_on_either_side_of_a_block_is_still_named_but_not_linked(
+    client: Client, alice: User
+) -> None:
+    # Left out of "who is coming" while the page names the host, the block would show.
+    host = onboarded_member("Hugo Anfitrión", email="hugo@example.com")
+    event = EventFactory.create(host=host)
+    RsvpFactory.create(event=event, user=host, status=Rsvp.Status.GOING)
+    BlockFactory.create(blocker=host, blocked=alice)
+
+    html = page_of(logged_in(client, alice), f"/events/{event.pk}/")
+
+    going = html.split('class="event-attendees"', 1)[1].split("</ul>", 1)[0]
+    assert "Hugo Anfitrión" in going
+    assert "and 1 more" not in html
+    assert f'href="/members/{host.pk}/"' not in html
