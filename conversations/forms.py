@@ -77,14 +77,16 @@ class GroupForm(forms.Form):
     members = MembersField(
         label=_("Members"),
         queryset=User.objects.none(),
-        help_text=_("People you have met or talked to. Up to %(limit)s in a group, you included.")
-        % {"limit": GROUP_MAX_MEMBERS},
         error_messages={"required": _("Choose at least two members.")},
     )
 
     def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["members"].queryset = candidates  # type: ignore[attr-defined]
+        # Here, in the reader's language: `%` on a lazy text translates it there and then.
+        self.fields["members"].help_text = _(
+            "People you have met or talked to. Up to %(limit)s in a group, you included."
+        ) % {"limit": GROUP_MAX_MEMBERS}
 
 
 class GroupRenameForm(forms.Form):

@@ -536,6 +536,10 @@ def test_a_member_makes_a_group_of_people_met_renames_it_adds_one_and_another_le
 
     form = anas.get("/messages/new/").content.decode()
     assert "Beto Blanco" in form and "Dani Díaz" in form and "Sergio" not in form
+    # The help speaks each reader's language, whichever came first.
+    spanish = anas.get("/messages/new/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "People you have met or talked to. Up to 20" in form
+    assert "Personas que has conocido" in spanish
     alone = anas.post("/messages/new/", {"title": "Trío", "members": [beto.pk]})
     assert alone.status_code == 400 and "Choose at least two members" in alone.content.decode()
     outsider = anas.post("/messages/new/", {"title": "Trío", "members": [beto.pk, stranger.pk]})
