@@ -401,8 +401,11 @@ def participation_update(
     participation.auto_paused = False
     participation.paused_by_staff = False
     participation.save()
-    if not opted_in and participation.programme.slug == COMMUNITY_SLUG:
-        # "Pair me now" is for members who take part: stop looking for one who left.
+    if participation.programme.slug == COMMUNITY_SLUG and (
+        not opted_in or skip_next_round or paused_until is not None
+    ):
+        # "Pair me now" is for members who take part: stop looking for one who left, paused
+        # or skips a round (their page no longer shows the request, nor a way to stop it).
         request_cancel(user=participation.user)
     return participation
 

@@ -136,6 +136,26 @@ def test_opting_out_while_asking_stops_looking(client: Client) -> None:
     assert 'action="/pairs/now/cancel/"' not in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "settings_sent",
+    [
+        {"opted_in": "on", "paused_until": "2027-04-07"},
+        {"opted_in": "on", "skip_next_round": "on"},
+    ],
+    ids=["pausing", "skipping a round"],
+)
+def test_pausing_or_skipping_while_asking_stops_looking(
+    client: Client, settings_sent: dict[str, str]
+) -> None:
+    ana = participant(email="ana@example.com")
+    client.force_login(ana)
+    with time_machine.travel(NOW, tick=False):
+        client.post("/pairs/now/")
+        assert client.post("/pairs/settings/", settings_sent).status_code == 302
+
+    assert not PairRequest.objects.filter(matched_at__isnull=True, cancelled_at__isnull=True)
+
+
 def test_a_paused_member_is_told_to_resume_rather_than_offered_an_extra_coffee(
     client: Client,
 ) -> None:
