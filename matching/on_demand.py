@@ -138,7 +138,14 @@ def requests_match(*, now: datetime | None = None) -> int:
             others = [r.user_id for r in asking if r.user_id != me and r.user_id not in taken]
             if now - request.created_at >= WILLING_AFTER:
                 others += [pk for pk in willing_ids if pk != me and pk not in taken]
-            partner = _best(me, others, people=people, blocked=blocked, met=met)
+            partner = _best(
+                me,
+                others,
+                people=people,
+                blocked=blocked,
+                met=met,
+                asking={r.user_id for r in asking},
+            )
             if partner is None:
                 continue
             # One round per pair; rounds of a programme are unique by their time.
@@ -170,6 +177,7 @@ def _best(
     people: dict[int, _Someone],
     blocked: set[frozenset[int]],
     met: set[frozenset[int]],
+    asking: set[int],
 ) -> int | None:
     """The partner for `me` among `others`: a shared language, no block, some common working
     time for a willing member; never met before if anyone is, then the most time in common,
@@ -182,6 +190,8 @@ def _best(
         if not mine.languages & them.languages or frozenset((me, other)) in blocked:
             continue
         overlap = _overlap(mine, them)
+        if not overlap and other not in asking:
+            continue  # willing to help, not to meet at hours they never work
         key = (frozenset((me, other)) not in met, overlap, -position)
         if best is None or key > best:
             best, chosen = key, other

@@ -2,7 +2,7 @@
 a member happy to be asked, never across a block or without a shared language, someone new
 first; one extra coffee a week; the page by POST only."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from django.test import Client
 from matching import on_demand, services, tasks
 from matching.apps import ON_DEMAND_SLUG
 from matching.models import GroupMember, PairRequest, Participation
-from members.models import User
+from members.models import Profile, User
 from tests.factories import BlockFactory
 from tests.test_matching_rounds import community, participant
 
@@ -83,6 +83,21 @@ def test_after_a_day_a_willing_member_with_time_in_common_and_no_block_is_found(
         tasks.pair_requests_tick()  # twice: nothing more
     assert partner_of(asking) == new
     assert GroupMember.objects.filter(round__programme__slug=ON_DEMAND_SLUG).count() == 2
+
+
+def test_a_willing_member_whose_hours_never_meet_the_asker_s_is_not_asked_to() -> None:
+    asking = participant(email="asking@example.com", zone="Europe/Madrid")  # 8-16 UTC
+    owl = willing(participant(email="owl@example.com", zone="America/Mexico_City"))
+    Profile.objects.filter(user=owl).update(  # 19-24 UTC
+        working_hours_start=time(13), working_hours_end=time(18)
+    )
+    with time_machine.travel(NOW, tick=False):
+        on_demand.request_make(user=asking)
+
+    with time_machine.travel(NOW + timedelta(hours=25), tick=False):
+        tasks.pair_requests_tick()
+
+    assert partner_of(asking) is None
 
 
 def test_the_page_asks_by_post_shows_the_wait_and_stops_looking(client: Client) -> None:
