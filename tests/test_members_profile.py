@@ -202,11 +202,21 @@ def test_an_oversized_file_is_refused(client: Client, newcomer: User) -> None:
 @pytest.mark.django_db
 def test_removing_the_photo_falls_back_to_initials(client: Client, newcomer: User) -> None:
     onboard(client, photo_upload=SimpleUploadedFile("me.jpg", image_bytes("JPEG")))
-    onboard(client, remove_photo="on")
+    client.post("/members/me/edit/", {**VALID, "remove_photo": "on"}, HTTP_ACCEPT_LANGUAGE="en")
 
     profile = Profile.objects.get(user=newcomer)
     assert not profile.photo and not profile.photo_thumbnail
     assert 'class="avatar avatar-lg' in client.get(f"/members/{newcomer.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_welcome_form_comes_first_and_only_once(client: Client, newcomer: User) -> None:
+    # The edit page would mark a newcomer welcomed without joining the coffee pairs; the
+    # welcome form again would join them back after they left.
+    answer = client.get("/members/me/edit/?next=/events/")
+    assert answer["Location"] == "/members/welcome/?next=%2Fevents%2F"
+    onboard(client)
+    assert client.get("/members/welcome/")["Location"] == "/members/me/edit/"
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import get_text_list
@@ -105,12 +106,19 @@ def _suggestions_waiting(request: HttpRequest, profile: Profile) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def onboarding(request: HttpRequest) -> HttpResponse:
+    # Once: saving it again would join the coffee pairs a member has since left.
+    if request.user.profile_onboarded:  # type: ignore[union-attr]
+        return redirect("members:profile_edit")
     return _profile_form_page(request, onboarding=True)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: HttpRequest) -> HttpResponse:
+    # Not before the welcome form, which joins the coffee pairs and honours a `next`.
+    if not request.user.profile_onboarded:  # type: ignore[union-attr]
+        query = request.GET.urlencode()
+        return redirect(reverse("members:onboarding") + (f"?{query}" if query else ""))
     return _profile_form_page(request, onboarding=False)
 
 
