@@ -54,6 +54,8 @@ def conversation_openers(*, starter: User, others: Iterable[User]) -> set[int]:
     candidates = [other for other in others if other.pk != starter.pk and other.is_active]
     if not starter.is_authenticated or not candidates:
         return set()
+    if not starter.is_staff and not starter.profile_onboarded:
+        return set()  # they finish their profile first
     hidden = blocked_user_ids(user=starter)
     settings = {
         other.pk: getattr(getattr(other, "profile", None), "messages_from", MessagesFrom.EVERYONE)

@@ -325,10 +325,12 @@ def message_store(
             Participant.objects.filter(
                 conversation_id=conversation_id, user=author, last_read_id__lt=message.pk
             ).update(last_read_id=message.pk)
-            # Back in everyone's list, but for those who muted it (and asked for quiet).
+            # Back in the list of those who hear of it, but for those who muted it (and
+            # asked for quiet): not of someone on either side of a block with the author.
             Participant.objects.filter(
                 Q(muted_at__isnull=True) | Q(user=author),
                 conversation_id=conversation_id,
+                user_id__in=user_ids,
                 archived_at__isnull=False,
             ).update(archived_at=None)
     except IntegrityError:
@@ -470,6 +472,9 @@ def reaction_toggle(*, message: Message, user: User, emoji: str) -> bool:
     if message.is_deleted:
         raise ConversationRefused(_("This message was deleted."))
     audience(conversation_id=message.conversation_id, author=user)  # a seat, and no block
+    if message.author_id in blocked_user_ids(user=user):
+        # In a group: a message hidden from them, which they cannot react to either.
+        raise ConversationHidden(_("This message is not there."))
     deleted, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
     if not deleted:
         Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)

@@ -269,7 +269,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Connections of a server process that died leave the rooms' presence (rooms/presence.py).
     "rooms-presence-prune": {"task": "rooms.tasks.presence_prune", "schedule": 15.0},
-    # Event reminders a day and 15 minutes before (each sent once: events/tasks.py).
+    # Event reminders a day and 10 minutes before (each sent once: events/tasks.py).
     "events-reminders": {"task": "events.tasks.reminders_tick", "schedule": 60.0},
     # People in an event's room are invited to the cafeteria when it ends (events/tasks.py).
     "events-wrap-up": {"task": "events.tasks.events_wrap_up_tick", "schedule": 60.0},

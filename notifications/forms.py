@@ -14,7 +14,9 @@ QUIET_HELP = "quiet-help"  # the paragraph both quiet-hour fields share
 HELP = {
     Kind.PAIR_CREATED: _("Who you are meeting this round (or that nobody was left this time)."),
     Kind.PAIR_FOLLOW_UP: _("One short question after a round: did you meet?"),
-    Kind.EVENT_REMINDER: _("A day before and 15 minutes before an event you are going to."),
+    Kind.EVENT_REMINDER: _(
+        "A day before an event you are going to, and 10 minutes before, when its room opens."
+    ),
     Kind.FOCUS_REMINDER: _(
         "5 minutes before a focus session you have a seat in, to join in one click."
     ),

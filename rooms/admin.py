@@ -191,8 +191,12 @@ class RoomParticipationAdmin(admin.ModelAdmin):
     ) -> int:
         done = 0
         for participation in queryset.filter(**concerned).select_related("room", "user"):
-            undo(room=participation.room, member=participation.user, by=request.user)
-            done += 1
+            try:
+                undo(room=participation.room, member=participation.user, by=request.user)
+            except services.NotAllowed as refusal:  # their own row, say
+                self.message_user(request, f"{participation}: {refusal}", messages.WARNING)
+            else:
+                done += 1
         return done
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -265,6 +265,15 @@ def test_staff_let_a_removed_member_back_in_and_lift_a_mute_from_the_admin(
         assert expected in response.content.decode()
 
     assert room_can_enter(room=room, user=alice)
+    # Staff removed by a colleague cannot let themselves back in: a warning, no error page.
+    own = room_member_remove(room=room, member=staff, by=UserFactory.create(is_staff=True))
+    refused = admin_page.post(
+        "/admin/rooms/roomparticipation/",
+        {"action": "readmit", "_selected_action": [own.pk]},
+        follow=True,
+    )
+    assert refused.status_code == 200
+    assert "You cannot moderate yourself." in refused.content.decode()
     bob_there = RoomParticipation.objects.get(pk=muted.pk)
     assert bob_there.muted_until is None and not bob_there.is_muted()
 

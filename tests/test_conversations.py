@@ -17,11 +17,13 @@ from conversations.digest import unread_conversations
 from conversations.models import Conversation, Message, Participant
 from conversations.selectors import unread_total
 from conversations.services import (
+    ConversationHidden,
     conversation_read,
     direct_conversation_start,
     group_create,
     message_delete,
     message_post,
+    reaction_toggle,
     round_conversations_open,
 )
 from conversations.tasks import unread_tell, unread_tell_tick
@@ -176,7 +178,9 @@ def test_someone_who_never_finished_their_profile_cannot_start_a_conversation() 
     # They could not be looked up, blocked or reported: all three go through the profile.
     stranger, ana = UserFactory.create(language="en"), member("Ana Arias")
 
-    response = signed_in(stranger).post(f"/messages/with/{ana.pk}/", follow=True)
+    strangers = signed_in(stranger)
+    assert "Send a message" not in strangers.get(f"/members/{ana.pk}/").content.decode()
+    response = strangers.post(f"/messages/with/{ana.pk}/", follow=True)
 
     assert "Finish your profile before you write to someone." in response.content.decode()
     assert not Conversation.objects.exists()
@@ -199,6 +203,13 @@ def test_in_a_group_a_block_hides_a_message_s_file_and_reactions_too() -> None:
         betos.post(f"/messages/{group.pk}/{hidden.pk}/react/", {"emoji": "👍"}).status_code == 404
     )
     assert signed_in(carla).get(f"/messages/{group.pk}/{hidden.pk}/file/").status_code == 200
+    with pytest.raises(ConversationHidden):  # the page's socket reacts through this
+        reaction_toggle(message=hidden, user=beto, emoji="👍")
+
+    # Nor does the blocked member's message bring back the group Ana archived.
+    anas.post(f"/messages/{group.pk}/archive/", {"archived": "1"})
+    say(betos, group, "Hola a todos")
+    assert Participant.objects.get(conversation=group, user=ana).archived_at is not None
 
 
 def test_a_message_deleted_before_it_was_read_is_not_told(smtp: Any) -> None:

@@ -1,4 +1,4 @@
-"""Event reminders a day and 15 minutes before, and announcements of changes and
+"""Event reminders a day and 10 minutes before, and announcements of changes and
 cancellations: delivered to a real SMTP server, once."""
 
 import zoneinfo

@@ -317,6 +317,7 @@ def test_people_met_are_listed_with_a_private_note(
 def test_people_met_leaves_out_blocks_and_offers_a_message_only_where_it_is_taken(
     client: Client, newcomer: User, bob: User, outsider: User
 ) -> None:
+    onboard(client)  # writing to someone needs one's own profile
     quiet = onboarded_member("Quim Quieto", email="quim@example.com")
     Profile.objects.filter(user=quiet).update(messages_from=MessagesFrom.NOBODY)
     services.acquaintance_record(
