@@ -46,6 +46,12 @@ def direct_key(*, first_id: int, second_id: int) -> str:
     return f"{low}:{high}"
 
 
+def starts_conversations(user: User) -> bool:
+    """Whether `user` may start a conversation at all: staff, or a member with a finished
+    profile (without one, the other could neither look them up, block nor report them)."""
+    return user.is_staff or user.profile_onboarded
+
+
 def conversation_openers(*, starter: User, others: Iterable[User]) -> set[int]:
     """The ids among `others` to whom `starter` may write now: those they already talk to,
     and those whose setting takes a new conversation from them (services._check_start's
@@ -54,8 +60,8 @@ def conversation_openers(*, starter: User, others: Iterable[User]) -> set[int]:
     candidates = [other for other in others if other.pk != starter.pk and other.is_active]
     if not starter.is_authenticated or not candidates:
         return set()
-    if not starter.is_staff and not starter.profile_onboarded:
-        return set()  # they finish their profile first
+    if not starts_conversations(starter):
+        return set()
     hidden = blocked_user_ids(user=starter)
     settings = {
         other.pk: getattr(getattr(other, "profile", None), "messages_from", MessagesFrom.EVERYONE)

@@ -23,7 +23,7 @@ from conversations.models import (
     Participant,
     Reaction,
 )
-from conversations.selectors import counts_for, direct_key, reactions_of
+from conversations.selectors import counts_for, direct_key, reactions_of, starts_conversations
 from matching.models import GroupMember, Programme, Round
 from members.models import Acquaintance, MessagesFrom, User
 from members.search import normalise
@@ -48,11 +48,7 @@ def _check_start(*, starter: User, other: User, existing: Conversation | None) -
         raise ConversationRefused(_("You cannot start a conversation with yourself."))
     if not other.is_active or other.pk in blocked_user_ids(user=starter):
         raise ConversationRefused(_("You cannot write to this member."))
-    # Someone the other could not look up, block or report (those need a profile).
-    if (
-        not starter.is_staff
-        and getattr(getattr(starter, "profile", None), "onboarded_at", None) is None
-    ):
+    if not starts_conversations(starter):
         raise ConversationRefused(_("Finish your profile before you write to someone."))
     if existing is not None:
         return  # they already talk: their setting is about new conversations
