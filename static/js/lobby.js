@@ -15,7 +15,14 @@ addEventListener("beforeunload", () => {
   leaving = true;
 });
 
-const refreshSoon = refresher(list, list.dataset.refreshUrl, { jitter: MAX_JITTER_MS });
+// A refresh replaces every card: the room link that had the keyboard's focus gets it back.
+const refreshSoon = refresher(list, list.dataset.refreshUrl, {
+  jitter: MAX_JITTER_MS,
+  beforeReplace: () => document.activeElement?.closest("[data-room]")?.dataset.room,
+  onReplace: (focused) => {
+    if (focused) list.querySelector(`[data-room="${CSS.escape(focused)}"] a`)?.focus();
+  },
+});
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -39,7 +46,7 @@ function connect() {
       }, 1000);
       return;
     }
-    fallback ??= setInterval(refresh, FALLBACK_EVERY_MS);
+    fallback ??= setInterval(refreshSoon, FALLBACK_EVERY_MS);
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
   });
