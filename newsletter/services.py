@@ -580,10 +580,14 @@ def issues_stalled(*, now: datetime) -> list[int]:
 
 
 def _subscriptions(user: User) -> QuerySet[Subscriber]:
-    """The member's subscriptions: linked to the account, or at one of its addresses."""
+    """The member's subscriptions: linked to the account, or at one of its addresses that it
+    proved it owns. An address added and not confirmed may be anyone's: its subscription is
+    theirs to export or delete, not this member's."""
     addresses = {user.email.lower()} | {
         email.lower()
-        for email in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+        for email in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
     }
     return Subscriber.objects.annotate(email_lower=Lower("email")).filter(
         Q(user=user) | Q(email_lower__in=addresses)

@@ -200,6 +200,10 @@ def test_the_export_includes_the_subscription_and_deletion_removes_it() -> None:
     # Subscribed by the public form at an address the member added later.
     EmailAddress.objects.create(user=member, email="other@example.net", verified=True)
     SubscriberFactory.create(email="other@example.net")
+    # Someone else's address, added and never confirmed: their subscription is not the
+    # member's to read (it has their consent IP) or to erase (it may record their leaving).
+    EmailAddress.objects.create(user=member, email="bob@example.org", verified=False)
+    SubscriberFactory.create(email="bob@example.org", consent_ip="203.0.113.9")
 
     exported = account_export(user=member)["newsletter"]
     assert sorted(entry["email"] for entry in exported) == [
@@ -210,7 +214,10 @@ def test_the_export_includes_the_subscription_and_deletion_removes_it() -> None:
     assert (linked["status"], linked["consent_source"]) == ("confirmed", "member")
 
     account_delete(user=member)
-    assert list(Subscriber.objects.values_list("email", flat=True)) == ["someone@example.org"]
+    assert sorted(Subscriber.objects.values_list("email", flat=True)) == [
+        "bob@example.org",
+        "someone@example.org",
+    ]
 
 
 # Admin --------------------------------------------------------------------------------
