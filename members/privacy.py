@@ -212,8 +212,9 @@ def _blocks_export(user: User) -> list[str]:
     ]
 
 
-def _blocks_delete(user: User) -> None:
-    Block.objects.filter(models.Q(blocker=user) | models.Q(blocked=user)).delete()
+def _blocks_keep(user: User) -> None:
+    """Blocks stay, in both directions: everything that hides what one side wrote from the
+    other reads them, and the messages stay. The blocked list leaves former members out."""
 
 
 def register_members_data() -> None:
@@ -253,6 +254,7 @@ def register_members_data() -> None:
         key="blocked_members",
         models=("members.Block",),
         export=_blocks_export,
-        delete=_blocks_delete,
-        deletion=Deletion.ERASE,
+        delete=_blocks_keep,
+        deletion=Deletion.ANONYMISE,
+        note="Blocks stay in both directions, so that what a block hid stays hidden.",
     )

@@ -28,7 +28,9 @@ from tests.factories import (
     AcquaintanceFactory,
     BlockFactory,
     InterestFactory,
+    MessageFactory,
     ReportFactory,
+    RoomFactory,
     UserFactory,
     client_for,
     onboarded_member,
@@ -728,6 +730,22 @@ def test_deleting_the_account_removes_the_member_everywhere(alice: User, bob: Us
     assert signup.status_code == 302
     newcomer = User.objects.get(email="alice@example.com")
     assert newcomer.pk != alice.pk and newcomer.deleted_at is None
+
+
+def test_a_block_outlives_the_account_so_what_it_hid_stays_hidden(
+    as_alice: Client, alice: User, bob: User
+) -> None:
+    room = RoomFactory.create()
+    MessageFactory.create(room=room, author=alice, text="Only for those I did not block")
+    as_alice.post(f"/members/{bob.pk}/block/")
+    as_bob = client_for(bob)
+    assert "Only for those I did not block" not in as_bob.get(f"/rooms/{room.slug}/").text
+
+    as_alice.post("/members/me/delete/", {"password": PASSWORD})
+
+    alice.refresh_from_db()
+    assert alice.deleted_at is not None
+    assert "Only for those I did not block" not in as_bob.get(f"/rooms/{room.slug}/").text
 
 
 def test_the_old_settings_address_in_sent_emails_still_leads_there(as_alice: Client) -> None:
