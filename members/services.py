@@ -30,9 +30,9 @@ def profile_get_or_create(*, user: User) -> Profile:
 def profile_search_text(profile: Profile) -> str:
     user = profile.user
     parts = [
-        user.display_name,
-        user.first_name,
-        user.last_name,
+        # The name others see, only: a sign-in provider's first and last names stay behind
+        # a display name the member chose instead of them.
+        user.display_name or f"{user.first_name} {user.last_name}",
         profile.headline,
         profile.bio,
         profile.city,
