@@ -457,6 +457,9 @@ def _post_one(
         response = WebPusher(info, requests_session=session).send(
             data, {**headers, **authorisation}, ttl=ttl, timeout=TIMEOUT
         )
+    except requests.TooManyRedirects:
+        logger.warning("Push service %s answered with a redirect, not followed", parts.netloc)
+        return "refused"
     except requests.RequestException as exc:
         logger.info("Push to %s failed, to retry: %s", parts.netloc, exc)
         return "retry"
@@ -500,6 +503,9 @@ def deliver(
     from pywebpush import WebPusher  # noqa: F401  (a broken install fails here, once)
 
     with requests.Session() as session:
+        # Never followed: the endpoint's address was checked (`endpoint_problem`), where a
+        # redirect leads was not, and it could be inside our own network.
+        session.max_redirects = 0
         adapter = requests.adapters.HTTPAdapter(pool_maxsize=PARALLEL)
         session.mount("https://", adapter)
         session.mount("http://", adapter)

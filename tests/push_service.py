@@ -84,6 +84,9 @@ class PushService:
         self.answers: dict[str, deque[int]] = defaultdict(deque)
         # Seconds to wait before answering, per path and request (a slow push service).
         self.delays: dict[str, deque[float]] = defaultdict(deque)
+        # Where to send a path's requests instead, answering 307 (a push service that moved,
+        # or one that tries to lead the sender somewhere else).
+        self.redirects: dict[str, str] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
@@ -103,6 +106,7 @@ class PushService:
         self.rejected.clear()
         self.answers.clear()
         self.delays.clear()
+        self.redirects.clear()
 
     def to(self, name: str) -> list[Received]:
         return [push for push in self.received if push.path == f"/push/{name}"]
@@ -153,6 +157,12 @@ class PushService:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {name.lower(): value for name, value in self.headers.items()}
+                if location := service.redirects.get(self.path):
+                    self.send_response(307)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if delays := service.delays[self.path]:
                     time.sleep(delays.popleft())
                 try:

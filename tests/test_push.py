@@ -268,6 +268,19 @@ def test_a_device_the_push_service_no_longer_knows_is_deleted(
     assert len(push_service.received) == 2  # one each, none retried
 
 
+def test_a_push_service_s_redirect_is_not_followed(
+    ana: User, push_service: PushService, on_commit: OnCommit
+) -> None:
+    # A push service is the member's choice of address: a redirect could lead the worker to
+    # an address inside our network that the endpoint's own check refused.
+    device_of(ana, push_service, "moved")
+    push_service.redirects["/push/moved"] = push_service.endpoint("inside")
+    with time_machine.travel(NOON, tick=False), on_commit():
+        notify(user=ana, kind=Kind.MESSAGE, key="c:1", text="Hola", url="/m/")
+    assert push_service.to("inside") == []
+    assert PushSubscription.objects.count() == 1  # refused, not retried nor dropped
+
+
 @pytest.mark.usefixtures("retried_at_once")
 def test_a_failing_push_service_is_retried_for_the_failed_device_only(
     ana: User, push_service: PushService, on_commit: OnCommit, monkeypatch: pytest.MonkeyPatch
