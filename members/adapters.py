@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
+from django.utils import translation
 from django.utils.crypto import get_random_string
 from django.utils.http import urlencode
 from django.utils.translation import get_language
@@ -46,6 +47,19 @@ class AccountAdapter(DefaultAccountAdapter):
         # A sign-up that signs in at once (GitHub, Google: their address is verified) goes
         # to the welcome form too, where the member's time zone is set.
         return self.get_login_redirect_url(request)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """In the account's language, the one its emails are in, rather than the language of
+        whoever asked (a password reset from a browser in another language, a sign-up with
+        an address that has an account). An address with no account: the request's."""
+        user = context.get("user")
+        if not isinstance(user, User):
+            user = User.objects.filter(email__iexact=email, deleted_at__isnull=True).first()
+        if user is None or user.language not in dict(settings.LANGUAGES):
+            super().send_mail(template_prefix, email, context)
+            return
+        with translation.override(user.language):
+            super().send_mail(template_prefix, email, context)
 
     def send_account_already_exists_mail(self, email: str) -> None:
         """A sign-up with an address that has an account (sent instead of a confirmation).

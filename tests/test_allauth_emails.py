@@ -102,7 +102,7 @@ def test_signing_up_sends_a_welcome_with_a_working_confirmation_link(smtp: SmtpS
 
 
 def test_a_password_reset_greets_the_member_and_links_to_a_new_password(smtp: SmtpSink) -> None:
-    ana = UserFactory.create(display_name="Ana O'Neill", email="ana@example.com")
+    ana = UserFactory.create(display_name="Ana O'Neill", email="ana@example.com", language="en")
 
     email = received(smtp.wait_for(reset_password("en", ana)))
 
@@ -128,7 +128,7 @@ def test_a_reset_for_an_unknown_address_says_so_and_offers_to_join(smtp: SmtpSin
 
 
 def test_a_new_address_is_confirmed_before_it_counts(smtp: SmtpSink) -> None:
-    ana = UserFactory.create(display_name="Ana Ortega", email="ana@example.com")
+    ana = UserFactory.create(display_name="Ana Ortega", email="ana@example.com", language="en")
 
     email = received(smtp.wait_for(change_email("en", ana)))
 
@@ -145,7 +145,7 @@ def test_a_new_address_is_confirmed_before_it_counts(smtp: SmtpSink) -> None:
 
 
 def test_signing_up_with_a_taken_address_tells_its_owner_how_to_get_in(smtp: SmtpSink) -> None:
-    ana = UserFactory.create(display_name="Ana Ortega", email="ana@example.com")
+    ana = UserFactory.create(display_name="Ana Ortega", email="ana@example.com", language="en")
 
     email = received(smtp.wait_for(sign_up_again("en", ana)))
 
@@ -155,6 +155,20 @@ def test_signing_up_with_a_taken_address_tells_its_owner_how_to_get_in(smtp: Smt
     assert link(email.text, "/accounts/login/") == "/accounts/login/"
     assert link(email.html, "/accounts/password/reset/") == "/accounts/password/reset/"
     assert "Ana Ortega" not in email.text, "nothing about the account to whoever typed it"
+
+
+def test_account_emails_are_in_the_account_s_language_whoever_asks(smtp: SmtpSink) -> None:
+    # Someone with a Spanish browser asks for a reset of an English-speaking member's
+    # password, or signs up with their address: the member reads what arrives.
+    ana = UserFactory.create(email="ana@example.com", language="en")
+    berta = UserFactory.create(email="berta@example.com", language="en")
+
+    reset = received(smtp.wait_for(reset_password("es", ana)))
+    taken = received(smtp.wait_for(sign_up_again("es", berta)))
+
+    assert reset.subject == subject("Choose a new password")
+    assert taken.subject == subject("You already have an account")
+    assert '<html lang="en">' in reset.html and '<html lang="en">' in taken.html
 
 
 # allauth's own Spanish says "usted" ("¿Ha olvidado su contraseña?") and "vete a" (its
