@@ -46,6 +46,15 @@ ALLAUTH = [
         "check your spam folder. Please contact us if you do not receive the verification "
         "email within a few minutes."
     ),
+    gettext_noop("Do you really want to remove the selected email address?"),
+    gettext_noop("You are already logged in as %(user_display)s."),
+    gettext_noop(
+        "You currently do not have any email address set up. You should really add an email "
+        "address so you can receive notifications, reset your password, etc."
+    ),
+    gettext_noop("You are about to connect a new third-party account from %(provider)s."),
+    gettext_noop("You are about to sign in using a third-party account from %(provider)s."),
+    gettext_noop("Or use a third-party"),
 ]
 
 DJANGO_PASSWORDS = [

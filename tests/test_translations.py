@@ -163,7 +163,8 @@ def test_browsers_keep_the_script_catalogue_until_the_next_deploy(client: Client
 # Django's and allauth's own Spanish speaks formally ("Introduzca", "Asegúrese", "su
 # contraseña"); core/third_party_strings.py puts the community's "tú" in our catalogue.
 FORMAL = re.compile(
-    r"Introduzca|Asegúrese|Escoja|Por favor|\bsu contraseña\b|\bdesea\b|\busted\b",
+    r"Introduzca|Asegúrese|Escoja|Por favor|\bsu contraseña\b|\bdesea\b|\busted\b|Ya ha iniciado"
+    r"|Se dispone|\buse una\b",
     re.IGNORECASE,
 )
 
@@ -200,6 +201,7 @@ def test_allauth_s_own_pages_speak_to_a_spanish_member_informally(alice: "User")
             "/accounts/sessions/",
             "/accounts/reauthenticate/",
             "/accounts/logout/",
+            "/accounts/password/reset/",  # "you are already logged in as ..."
         )
     }
     for path in ("/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"):
