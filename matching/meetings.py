@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from matching.models import GroupMember, Meeting, MeetingNotice
 from members.hours import working_span
 from members.models import Block, User
+from members.selectors import account_open
 
 SLOT = timedelta(minutes=Meeting.MINUTES)
 # Suggestions: from LEAD ahead (time to read the email) to HORIZON ahead, at most MAX_SLOTS,
@@ -132,9 +133,9 @@ def slots_suggest(members: list[User], *, now: datetime | None = None) -> list[d
 
 
 def _members(meeting: Meeting) -> list[User]:
-    return [
-        seat.user for seat in meeting.group.members.select_related("user__profile").order_by("pk")
-    ]
+    """Those who hear of the meeting: a partner suspended or gone has left the pairing."""
+    seats = meeting.group.members.filter(account_open("user"))
+    return [seat.user for seat in seats.select_related("user__profile").order_by("pk")]
 
 
 def blocks_within(group_id: int | OuterRef) -> QuerySet[Block]:

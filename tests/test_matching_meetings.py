@@ -518,6 +518,31 @@ def test_in_a_trio_a_block_ends_the_meeting_and_each_still_sees_who_they_may(
     assert names["bea@example.com"] not in seen["ana@example.com"]["meeting"]
 
 
+def test_in_a_trio_a_suspended_partner_hears_nothing_of_the_others_plans(
+    django_capture_on_commit_callbacks: Any, smtp: SmtpSink
+) -> None:
+    people = [
+        hours(participant(zone="Europe/Madrid", email=f"{name}@example.com"), time(9), time(17))
+        for name in ("ana", "bea", "carla")
+    ]
+    with time_machine.travel(NOW - timedelta(days=3), tick=False):
+        services.round_create(programme=community(), scheduled_for=NOW - timedelta(days=3))
+    ana, bea, carla = (GroupMember.objects.get(user=user) for user in people)
+    assert ana.group_id == bea.group_id == carla.group_id
+    User.objects.filter(pk=carla.user_id).update(is_active=False)  # suspended by staff
+
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        start = meetings.slots_suggest(people[:2])[0]
+        meetings.meeting_propose(seat=ana, starts_at=start)
+        meetings.meeting_accept(seat=bea, starts_at=start)
+        meetings.meeting_cancel(seat=ana)
+    smtp.wait_for("ana@example.com")
+    smtp.wait_for("bea@example.com")
+
+    assert not any("carla@example.com" in str(message["To"]) for message in smtp.messages)
+    assert not MeetingNotice.objects.filter(user=carla.user).exists()
+
+
 def test_a_partner_who_deleted_their_account_leaves_nothing_to_arrange(
     django_capture_on_commit_callbacks: Any, smtp: SmtpSink
 ) -> None:
