@@ -17,7 +17,8 @@ from matching.meetings import MeetingRefused
 from matching.models import Answer, GroupMember
 from matching.selectors import names_of
 from matching.services import answer_record
-from rooms.models import Presence, RoomError, Visit
+from members.models import User
+from rooms.models import Presence, Room, RoomError, Visit
 from rooms.services import room_create
 
 MET_AFTER = timedelta(minutes=10)
@@ -57,6 +58,28 @@ def table_url(seat: GroupMember) -> str:
             table.room = room
             table.save(update_fields=["room"])
     return reverse("rooms:room", args=[room.slug])
+
+
+NAME_MAX = Room._meta.get_field("name").max_length
+
+
+def tables_rename_without(*, user: User) -> None:
+    """A member deleting their account: the tables of their coffee groups are named after
+    the others only (a table is named after everyone at it when it opens)."""
+    tables = CoffeeTable.objects.filter(group__members__user=user, room__isnull=False)
+    for table in tables.select_related("room"):
+        assert table.room is not None
+        others = [
+            seat.user
+            for seat in GroupMember.objects.filter(group_id=table.group_id)
+            .exclude(user=user)
+            .filter(user__deleted_at__isnull=True)
+            .select_related("user")
+            .order_by("pk")
+        ]
+        name = _("Coffee: %(names)s") % {"names": names_of(others)} if others else _("Coffee")
+        table.room.name = name[:NAME_MAX]
+        table.room.save(update_fields=["name"])
 
 
 def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -3,7 +3,9 @@
 
 from typing import Any
 
+from conversations.coffee_tables import tables_rename_without
 from conversations.models import Conversation, Message, Participant, Reaction
+from conversations.services import conversations_without_readers_delete
 from members.models import User
 from members.privacy import Deletion, export_moment, personal_data_register
 
@@ -66,9 +68,12 @@ def _export(user: User) -> list[dict[str, Any]]:
 
 
 def _delete(user: User) -> None:
+    seated = list(Participant.objects.filter(user=user).values_list("conversation_id", flat=True))
     Participant.objects.filter(user=user).delete()
     Reaction.objects.filter(user=user).delete()
     Conversation.objects.filter(created_by=user).update(created_by=None)
+    conversations_without_readers_delete(conversation_ids=seated)
+    tables_rename_without(user=user)
 
 
 def register_conversations_data() -> None:
@@ -84,5 +89,7 @@ def register_conversations_data() -> None:
         delete=_delete,
         deletion=Deletion.ANONYMISE,
         note="Their seats in conversations are erased; what they wrote stays for the others "
-        "in the conversation, signed by a former member; their reactions are erased.",
+        "in the conversation, signed by a former member; their reactions are erased. A "
+        "conversation nobody is left in goes, with its files; their coffee tables are named "
+        "after the others only.",
     )

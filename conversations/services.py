@@ -447,6 +447,15 @@ def message_delete(*, message: Message, by: User, moderating: bool = False) -> b
     return bool(removed)
 
 
+def conversations_without_readers_delete(*, conversation_ids: list[int]) -> None:
+    """Those of `conversation_ids` nobody has a seat in any more (the last one deleted their
+    account) go, with their files: nobody can read them again."""
+    orphans = Conversation.objects.filter(pk__in=conversation_ids, participants__isnull=True)
+    for attachment in Attachment.objects.filter(message__conversation__in=orphans):
+        _files_delete(attachment)
+    orphans.delete()
+
+
 def _files_delete(attachment: Attachment) -> None:
     """The files go once the deletion commits (a rollback keeps them)."""
     names = [field.name for field in (attachment.file, attachment.thumbnail) if field.name]

@@ -18,6 +18,8 @@ from conversations.services import direct_conversation_start
 from matching import links, services, tasks
 from matching.models import Answer, GroupMember
 from matching.services import round_create
+from members.models import User
+from members.privacy import account_delete
 from rooms.models import Room
 from rooms.services import room_can_enter
 from tests.factories import UserFactory, onboarded_member
@@ -178,3 +180,22 @@ def test_the_pairs_conversation_leads_to_their_meeting_and_table() -> None:
         carla = onboarded_member("Carla")
         other = direct_conversation_start(starter=luis.user, other=carla)
         assert "/pairs/meeting/" not in client.get(f"/messages/{other.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_member_who_deletes_their_account_leaves_the_table_s_name() -> None:
+    luis, ana = paired()
+    User.objects.filter(pk=ana.user_id).update(display_name="Ana Vallquintana")
+    luis.user.display_name = "Luis Luna"
+    luis.user.save()
+    coffee_tables.table_url(luis)
+    room = CoffeeTable.objects.select_related("room").get().room
+    assert room is not None and "Vallquintana" in room.name
+
+    account_delete(user=ana.user)
+
+    room.refresh_from_db()
+    assert "Vallquintana" not in room.name and "Luis Luna" in room.name
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(luis.user)
+    assert "Vallquintana" not in client.get("/rooms/").content.decode()

@@ -20,7 +20,7 @@ from conversations.services import (
     message_delete,
     message_post,
 )
-from members.privacy import account_export
+from members.privacy import account_delete, account_export
 from tests.test_conversations import member, signed_in
 from tests.test_members_profile import image_bytes, too_many_pixels_png
 
@@ -134,6 +134,30 @@ def test_deleting_a_message_deletes_its_file(django_capture_on_commit_callbacks:
     assert not storage.exists(name) and not Attachment.objects.exists()
     url = f"/messages/{conversation.pk}/{shared.message_id}/file/"
     assert signed_in(beto).get(url).status_code == 404
+
+
+def test_a_conversation_nobody_is_left_in_goes_with_its_files(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    with_beto = direct_conversation_start(starter=ana, other=beto)
+    share(signed_in(ana), with_beto, SimpleUploadedFile("notas.txt", b"hola"), "Mis notas")
+    with_carla = direct_conversation_start(starter=ana, other=carla)
+    message_post(conversation=with_carla, author=ana, text="Hola", client_id=uuid.uuid4())
+    shared = Attachment.objects.get()
+    storage, name = shared.file.storage, str(shared.file.name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=ana)
+    # Beto still reads his: it stays, file and all.
+    assert storage.exists(name) and Conversation.objects.filter(pk=with_beto.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=beto)
+
+    assert not storage.exists(name)
+    assert not Conversation.objects.filter(pk=with_beto.pk).exists()
+    assert not Attachment.objects.exists()
+    assert Conversation.objects.filter(pk=with_carla.pk).exists()
 
 
 def test_the_export_holds_files_by_name_and_what_was_written_in_a_group_left_since() -> None:
