@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
+from django.core import signing
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -144,3 +145,29 @@ def digest_content(*, user: User, now: datetime | None = None) -> DigestContent:
         sections=sections,
         new_members=_new_members(user=user, now=now),
     )
+
+
+# One-click "no more digests" (RFC 8058): the link works from any mail client, without a
+# session; its signature (SECRET_KEY) is the authentication. No expiry: an old digest's
+# link must still stop the next one.
+DIGEST_OFF_SALT = "notifications.digest-off"
+
+
+def digest_off_token(*, user_id: int) -> str:
+    return signing.dumps(user_id, salt=DIGEST_OFF_SALT)
+
+
+def digest_off_token_read(token: str) -> int | None:
+    try:
+        return int(signing.loads(token, salt=DIGEST_OFF_SALT))
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+
+
+def digest_off_headers(off_url: str) -> dict[str, str]:
+    """What lets a mail client offer "unsubscribe" next to the digest, and do it by a POST
+    to `off_url` (the absolute address of `notifications:digest_off`)."""
+    return {
+        "List-Unsubscribe": f"<{off_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

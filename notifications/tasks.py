@@ -7,13 +7,20 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 
 from core.emails import email_for, send_once
 from members.models import User
-from notifications.digest import digest_content, digest_recipients
+from notifications.digest import (
+    digest_content,
+    digest_off_headers,
+    digest_off_token,
+    digest_recipients,
+)
 from notifications.holds import held_due, held_release
 from notifications.models import Digest, Notification, week_of
 from notifications.push import Outcome, push_claim, push_notices, push_released, push_test
@@ -75,12 +82,16 @@ def digest_send(user_id: int, week: str) -> None:
             return 0
         return 1
 
+    off_url = settings.SITE_URL + reverse(
+        "notifications:digest_off", args=[digest_off_token(user_id=user.pk)]
+    )
     send_once(
         claim=claim,
         send=lambda: email_for(
             user=user,
             template="notifications/email/digest",
-            context={"digest": content, "week": monday},
+            context={"digest": content, "week": monday, "off_url": off_url},
+            headers=digest_off_headers(off_url),
         ).send(),
         give_back=lambda: Digest.objects.filter(
             user=user, week=monday, sent_at=claimed_at

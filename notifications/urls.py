@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.notification_list, name="list"),
     path("read/", views.notifications_read, name="read"),
     path("settings/", views.preferences, name="settings"),
+    path("digest/off/<str:token>/", views.digest_off, name="digest_off"),
     path("<id:pk>/", views.notification_open, name="open"),
     path("push/subscribe/", views.push_subscribe, name="push_subscribe"),
     path("push/test/", views.push_test, name="push_test"),

@@ -16,9 +16,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members.models import User
+from notifications.digest import digest_off_token_read
 from notifications.forms import PreferencesForm, PushSubscriptionForm
 from notifications.holds import SHOWN
 from notifications.models import Notification, PushSubscription
@@ -159,3 +161,21 @@ def push_test(request: HttpRequest) -> HttpResponse:
         transaction.on_commit(lambda: push_test_send.delay(user.pk))
         messages.success(request, _("A test notification is on its way to your devices."))
     return redirect("notifications:settings")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def digest_off(request: HttpRequest, token: str) -> HttpResponse:
+    """The weekly digest's one-click "no more" (RFC 8058): mail clients POST here with no
+    cookie, so CSRF does not apply; the signed token is the authentication. GET only shows
+    the button: link scanners and prefetchers follow GET links."""
+    user_id = digest_off_token_read(token)
+    user = User.objects.filter(pk=user_id, deleted_at__isnull=True).first() if user_id else None
+    if user is None:
+        return render(request, "notifications/digest_off.html", {"state": "invalid"}, status=404)
+    if request.method == "POST":
+        User.objects.filter(pk=user.pk).update(email_digest=False)
+        state = "done"
+    else:
+        state = "ask" if user.email_digest else "off"
+    return render(request, "notifications/digest_off.html", {"state": state, "token": token})

@@ -1,12 +1,14 @@
 """The weekly digest: Monday morning in each member's zone, only for members who want it and
 have been away, with what they missed, sent once."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
+from django.test import Client
 
 from events.models import Rsvp
 from members.models import Profile, User
@@ -129,6 +131,36 @@ def test_the_digest_says_what_was_missed_and_goes_out_once(smtp: SmtpSink) -> No
 
     tasks.digest_send(ana.pk, "2026-11-30")  # a redelivered task
     assert len([m for m in smtp.messages if "ana@example.com" in str(m["To"])]) == 1
+
+
+def test_the_digest_stops_with_one_click_from_the_mail_client(smtp: SmtpSink) -> None:
+    ana = member_away("Ana")
+    python = InterestFactory.create(label_es="Python")
+    with_profile(ana).interests.set([python])
+    with_profile(member_away("Nuria", away_days=0), onboarded_days_ago=3).interests.set([python])
+    with time_machine.travel(MONDAY, tick=False):
+        tasks.digest_tick()
+    [email] = smtp.messages
+    # RFC 8058: the mail client POSTs to the address in List-Unsubscribe, with no cookie.
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    off = re.fullmatch(r"<https?://[^/]+(/[^>]+)>", "".join(str(email["List-Unsubscribe"]).split()))
+    assert off is not None
+    text = email.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert off.group(1) in text
+    mail_client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+
+    # Opening the link (a scanner, a prefetch) changes nothing; it asks.
+    assert "Stop the weekly digest?" in mail_client.get(off.group(1)).content.decode()
+    assert User.objects.get(pk=ana.pk).email_digest
+    done = mail_client.post(off.group(1), {"List-Unsubscribe": "One-Click"})
+
+    assert done.status_code == 200 and "No more weekly digests" in done.content.decode()
+    assert not User.objects.get(pk=ana.pk).email_digest
+    forged = off.group(1).replace("/off/", "/off/x")
+    assert mail_client.post(forged).status_code == 404
+    with time_machine.travel(MONDAY + timedelta(days=7), tick=False):
+        tasks.digest_tick()
+    assert len(smtp.messages) == 1
 
 
 def test_a_week_with_nothing_to_say_sends_nothing(smtp: SmtpSink) -> None:
