@@ -46,6 +46,21 @@ let catchUpTimer = null;
 showing.conversation = conversationId;
 guardLinks(log.querySelectorAll(".message-text a"));
 
+// The log is a live region for what the others say, as the room's chat is. Everything else
+// drawn in it (each message's buttons, edits, deletions, reactions, one's own messages) is
+// drawn with it quiet, or screen readers would read that history out again.
+function quietly(change) {
+  log.setAttribute("aria-live", "off");
+  change();
+  requestAnimationFrame(() => log.setAttribute("aria-live", "polite"));
+}
+
+// What the member does in the log (an editor, a confirmation, the reaction menu opening)
+// happens where their focus is: it is not news either.
+for (const type of ["click", "keydown"]) {
+  log.addEventListener(type, () => quietly(() => {}), { capture: true });
+}
+
 // The newest message here, whatever order they came in (two senders' messages may cross).
 function lastId() {
   const ids = [...log.querySelectorAll("li.chat-message[data-id]")].map((item) => Number(item.dataset.id));
@@ -258,26 +273,32 @@ function add(message) {
   const known = log.querySelector(`li.chat-message[data-id="${message.id}"]`);
   if (known) {
     // Acked before it came: now it gets its reactions and actions.
-    known.id = `m${message.id}`;
-    known.querySelector(".message-author").textContent = message.author?.name ?? "";
-    showMessage(known, message);
+    quietly(() => {
+      known.id = `m${message.id}`;
+      known.querySelector(".message-author").textContent = message.author?.name ?? "";
+      showMessage(known, message);
+    });
     return;
   }
   const pending = log.querySelector(`li.chat-message[data-client-id="${message.client_id}"]:not([data-id])`);
   const item = messageItem(message);
   const follow = follower.atEnd();
-  if (pending) {
-    pending.replaceWith(item);
-  } else {
-    // By id: two senders' messages may reach the page in either order. What is still
-    // being sent stays last.
-    const later = [...log.querySelectorAll("li.chat-message[data-id]")].find(
-      (other) => Number(other.dataset.id) > message.id,
-    );
-    log.insertBefore(item, later || log.querySelector("li.chat-message.pending"));
-  }
-  syncDays();
-  log.hidden = false;
+  const place = () => {
+    if (pending) {
+      pending.replaceWith(item);
+    } else {
+      // By id: two senders' messages may reach the page in either order. What is still
+      // being sent stays last.
+      const later = [...log.querySelectorAll("li.chat-message[data-id]")].find(
+        (other) => Number(other.dataset.id) > message.id,
+      );
+      log.insertBefore(item, later || log.querySelector("li.chat-message.pending"));
+    }
+    syncDays();
+  };
+  // Mine (from this tab or another) was read out as it was written.
+  if (message.author?.id === myId) quietly(place);
+  else place();
   empty.hidden = true;
   if (message.author && message.author.id !== myId) {
     stopTyping(message.author.id);
@@ -365,21 +386,27 @@ inbox.addEventListener("frame", (event) => {
     showReceipt();
   } else if (frame.type === "message.deleted") {
     const item = log.querySelector(`li.chat-message[data-id="${frame.id}"]`);
-    if (item) showDeleted(item);
-    requote(log, frame.id);
+    quietly(() => {
+      if (item) showDeleted(item);
+      requote(log, frame.id);
+    });
   } else if (frame.type === "message.edited") {
-    requote(log, frame.message.id, frame.message.text);
     const item = log.querySelector(`li.chat-message[data-id="${frame.message.id}"]`);
-    if (item) {
-      item.querySelector(".message-editor")?.remove();
-      item.querySelector(".message-editor-error")?.remove();
-      item.querySelector(".message-text").hidden = false;
-      showMessage(item, frame.message);
-    }
+    quietly(() => {
+      requote(log, frame.message.id, frame.message.text);
+      if (item) {
+        item.querySelector(".message-editor")?.remove();
+        item.querySelector(".message-editor-error")?.remove();
+        item.querySelector(".message-text").hidden = false;
+        showMessage(item, frame.message);
+      }
+    });
   } else if (frame.type === "message.reactions") {
     const item = log.querySelector(`li.chat-message[data-id="${frame.id}"]`);
     if (item && !item.querySelector(".message-text.muted")) {
-      item.querySelector(".message-reactions")?.replaceWith(reactionBar(frame.reactions, myId));
+      quietly(() => {
+        item.querySelector(".message-reactions")?.replaceWith(reactionBar(frame.reactions, myId));
+      });
     }
   } else if (frame.type === "conversation.changed") {
     status.textContent = gettext("This conversation changed. Reload the page to see it.");
@@ -444,9 +471,10 @@ form.addEventListener("submit", (event) => {
     if (answered) item.prepend(quoteBlock(quoteOf(answered)));
   }
   reply.cancel();
-  log.append(item);
-  syncDays();
-  log.hidden = false;
+  quietly(() => {
+    log.append(item);
+    syncDays();
+  });
   empty.hidden = true;
   follower.toEnd();
   textarea.value = "";
@@ -475,7 +503,9 @@ textarea.addEventListener("input", () => {
 mentionPicker(textarea, () => JSON.parse(document.getElementById("conversation-members").textContent));
 document.addEventListener("visibilitychange", markRead);
 
-for (const item of log.querySelectorAll("li.chat-message")) enhance(item);
+quietly(() => {
+  for (const item of log.querySelectorAll("li.chat-message")) enhance(item);
+});
 
 // Open where the member left off: at the first new message, or at the latest.
 const marker = document.getElementById("new-messages");

@@ -12,7 +12,13 @@ import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
 from conversations.models import Message
-from conversations.services import direct_conversation_start, message_post, message_store
+from conversations.services import (
+    direct_conversation_start,
+    message_edit,
+    message_post,
+    message_store,
+    reaction_toggle,
+)
 from tests.browser.network import FlakyNetwork
 from tests.browser.test_phone import PHONE
 from tests.factories import PASSWORD, GroupMemberFactory, onboarded_member
@@ -301,3 +307,73 @@ def test_the_conversations_list_follows_new_messages_without_a_reload(
     expect(entries.first).to_contain_text("¿Y?")
     other_tab.reload()
     expect(other_tab.get_by_text("No archived conversations.")).to_be_visible()
+
+
+# Records, for everything added to the conversation's log once the page is parsed (its
+# script's first changes included), whether the log was a live region at that moment: each
+# other member's new message as its text, anything else as "other".
+LOG_LIVENESS = """
+document.addEventListener("readystatechange", () => {
+  if (document.readyState !== "interactive") return;
+  window.logLiveness = [];
+  const log = document.querySelector(".messages-log");
+  new MutationObserver((records) => {
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        // A day's heading comes with the day's first message, and goes with it.
+        if (node.nodeType === 1 && node.matches("li.day-separator")) continue;
+        const message = node.nodeType === 1 && node.matches("li.chat-message:not(.mine)");
+        window.logLiveness.push([
+          message ? node.querySelector(".message-text").textContent : "other",
+          log.getAttribute("aria-live"),
+        ]);
+      }
+    }
+  }).observe(log, { childList: true, subtree: true, characterData: true });
+});
+"""
+
+
+def test_the_others_new_messages_are_read_out_but_not_edits_reactions_or_ones_own(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=beto, other=ana)
+    message_post(conversation=conversation, author=beto, text="Hola Ana", client_id=uuid.uuid4())
+    page = new_page()
+    page.add_init_script(LOG_LIVENESS)
+    login(page, asgi_server, ana.email, PASSWORD)
+    open_with_its_socket(page, f"/messages/{conversation.pk}/")
+    log = page.locator(".messages-log")
+
+    # Playwright's loop runs in this thread: the pushes after commit go from another.
+    with ThreadPoolExecutor(1) as other:
+        asked, _created = other.submit(
+            message_post,
+            conversation=conversation,
+            author=beto,
+            text="¿Café?",
+            client_id=uuid.uuid4(),
+        ).result()
+        expect(log.locator(f"#m{asked.pk}")).to_be_visible()
+        other.submit(message_edit, message=asked, editor=beto, text="¿Café a las 10?").result()
+        expect(log.locator(f"#m{asked.pk} .message-text")).to_have_text("¿Café a las 10?")
+        other.submit(reaction_toggle, message=asked, user=beto, emoji="☕").result()
+        expect(log.locator(f"#m{asked.pk} button.reaction")).to_have_text("☕ 1")
+
+    greeting = log.locator(".chat-message", has_text="Hola Ana")
+    greeting.get_by_text("React").click()
+    greeting.get_by_role("button", name="👍").click()
+    expect(greeting.locator("button.reaction")).to_have_text("👍 1")
+    box = page.get_by_role("textbox", name="Message")
+    box.fill("¡Sí!")
+    box.press("Enter")
+    expect(log.locator(".chat-message.mine:not(.pending)")).to_contain_text("¡Sí!")
+
+    heard = page.evaluate("window.logLiveness")
+    assert ["¿Café?", "polite"] in heard, heard
+    assert [state for what, state in heard if what == "other"] and all(
+        state == "off" for what, state in heard if what == "other"
+    ), heard
+    expect(log).to_have_attribute("aria-live", "polite")
