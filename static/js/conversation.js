@@ -6,7 +6,7 @@ import { daySeparators } from "./room/days.js";
 import { button, confirmStep, element, emptiedEditError, guardLinks, linkified, timeElement } from "./room/dom.js";
 import { LogFollower } from "./room/follow.js";
 import { mentionPicker } from "./room/mention-picker.js";
-import { reactionBar } from "./room/reactions.js";
+import { closePickerOf, reactionBar, replaceReactionBar } from "./room/reactions.js";
 import { quoteBlock, quoteOf, ReplyComposer, requote } from "./room/reply.js";
 import { inbox, isConnected, send, showing } from "./me.js";
 
@@ -86,8 +86,6 @@ function messageItem(message) {
 // The message's text, edit mark, reactions and actions, as the server now has them.
 function showMessage(item, message) {
   const body = item.querySelector(".message-text");
-  item.querySelector(".message-reactions")?.remove();
-  item.querySelector(".message-actions")?.remove();
   if (message.deleted) {
     showDeleted(item);
     return;
@@ -101,7 +99,28 @@ function showMessage(item, message) {
   if (message.attachment && !item.querySelector(".message-attachment")) {
     body.after(attachmentOf(message.attachment));
   }
-  item.append(reactionBar(message.reactions || [], myId), actionsFor(item, message.author));
+  const bar = reactionBar(message.reactions || [], myId);
+  const current = item.querySelector(".message-reactions");
+  if (current) replaceReactionBar(current, bar);
+  else item.append(bar);
+  replaceActions(item, actionsFor(item, message.author));
+}
+
+// Drawn again, a message's buttons are new ones: whoever was on one stays on its equivalent
+// (on Delete from its confirmation), rather than dropped at the top of the page.
+function replaceActions(item, actions) {
+  const current = item.querySelector(".message-actions");
+  if (!current) {
+    item.append(actions);
+    return;
+  }
+  const focused = current.contains(document.activeElement) ? document.activeElement : null;
+  current.replaceWith(actions);
+  if (!focused) return;
+  const kind = focused.closest(".confirm-step")
+    ? "delete"
+    : ["reply", "edit", "delete", "report"].find((name) => focused.classList.contains(name));
+  if (kind) actions.querySelector(`.${kind}`)?.focus();
 }
 
 // A picture shows as its thumbnail, opening whole in a new tab; a file is a download.
@@ -174,11 +193,9 @@ function enhance(item) {
     const ids = Array.from({ length: r.count - (r.mine ? 1 : 0) }, (_v, i) => -1 - i);
     return r.mine ? [myId, ...ids] : ids;
   };
-  // A picker opened before this script ran (a quick tap) stays open.
-  const opened = item.querySelector(".message-reactions details[open]") !== null;
+  // A picker opened before this script ran (a quick tap) stays open, and keeps the focus.
   const bar = reactionBar(reactions.map((r) => ({ emoji: r.emoji, members: members(r) })), myId);
-  bar.querySelector("details")?.toggleAttribute("open", opened);
-  item.querySelector(".message-reactions").replaceWith(bar);
+  replaceReactionBar(item.querySelector(".message-reactions"), bar);
   const authorId = Number(item.dataset.authorId) || null;
   const name = item.querySelector(".message-author").textContent;
   item.querySelector(".message-actions").replaceWith(
@@ -213,7 +230,7 @@ log.addEventListener("click", (event) => {
   const choice = event.target.closest("[data-emoji]");
   if (!choice) return;
   const item = choice.closest("li.chat-message");
-  choice.closest("details")?.removeAttribute("open");
+  closePickerOf(choice);
   change(
     { type: "message.react", id: Number(item.dataset.id), emoji: choice.dataset.emoji },
     `${location.pathname}${item.dataset.id}/react/`,
@@ -392,21 +409,24 @@ inbox.addEventListener("frame", (event) => {
     });
   } else if (frame.type === "message.edited") {
     const item = log.querySelector(`li.chat-message[data-id="${frame.message.id}"]`);
+    const editor = item?.querySelector(".message-editor");
+    // Its author saved it from the editor, which goes: they go on to the message's Edit.
+    const wasEditing = Boolean(editor) && editor === document.activeElement;
     quietly(() => {
       requote(log, frame.message.id, frame.message.text);
       if (item) {
-        item.querySelector(".message-editor")?.remove();
+        editor?.remove();
         item.querySelector(".message-editor-error")?.remove();
         item.querySelector(".message-text").hidden = false;
         showMessage(item, frame.message);
+        if (wasEditing) item.querySelector(".edit")?.focus();
       }
     });
   } else if (frame.type === "message.reactions") {
     const item = log.querySelector(`li.chat-message[data-id="${frame.id}"]`);
     if (item && !item.querySelector(".message-text.muted")) {
-      quietly(() => {
-        item.querySelector(".message-reactions")?.replaceWith(reactionBar(frame.reactions, myId));
-      });
+      const current = item.querySelector(".message-reactions");
+      if (current) quietly(() => replaceReactionBar(current, reactionBar(frame.reactions, myId)));
     }
   } else if (frame.type === "conversation.changed") {
     status.textContent = gettext("This conversation changed. Reload the page to see it.");

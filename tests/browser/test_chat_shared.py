@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from conversations.models import Message as ConversationMessage
 from conversations.services import direct_conversation_start, message_post
 from rooms.models import Message
+from tests.browser.test_conversations import open_with_its_socket
 from tests.browser.test_rooms_live import cafeteria
 from tests.browser.test_rooms_page import enter, item_with, post
 from tests.factories import PASSWORD, MessageFactory, onboarded_member
@@ -218,3 +219,40 @@ def test_a_day_drawn_live_reads_as_the_server_draws_it(
     )
 
     assert live == drawn
+
+
+@pytest.mark.parametrize("where", ["room", "conversation"])
+def test_reacting_from_the_keyboard_keeps_the_focus_on_the_reaction(
+    new_page: NewPage, asgi_server: str, login: Login, where: str
+) -> None:
+    """Each reaction redraws the message's reactions: the focus stays on the same reaction,
+    or on the "React" menu once its choice closes it (or the reaction is gone)."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    room = cafeteria()
+    conversation = direct_conversation_start(starter=beto, other=ana)
+    message_post(conversation=conversation, author=beto, text="¿Café?", client_id=uuid.uuid4())
+    anas, betos = new_page(), new_page()
+    if where == "room":
+        enter(anas, asgi_server, login, ana, room)
+        enter(betos, asgi_server, login, beto, room)
+        post(betos, "¿Café?")
+        mine, theirs = item_with(anas, "¿Café?"), item_with(betos, "¿Café?")
+    else:
+        for page, who in ((anas, ana), (betos, beto)):
+            login(page, asgi_server, who.email, PASSWORD)
+            open_with_its_socket(page, f"/messages/{conversation.pk}/")
+        mine, theirs = (page.locator(".chat-message", has_text="¿Café?") for page in (anas, betos))
+
+    theirs.get_by_text("React").click()
+    theirs.get_by_role("button", name="☕", exact=True).click()
+    mine.get_by_role("button", name="☕ 1").press("Enter")
+    expect(mine.get_by_role("button", name="☕ 2")).to_be_focused()
+    mine.get_by_role("button", name="☕ 2").press("Enter")
+    expect(mine.get_by_role("button", name="☕ 1")).to_be_focused()
+
+    menu = mine.locator("summary")
+    menu.press("Enter")
+    mine.get_by_role("button", name="👍", exact=True).press("Enter")
+    expect(mine.get_by_role("button", name="👍 1")).to_be_visible()
+    expect(menu).to_be_focused()

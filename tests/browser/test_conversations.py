@@ -240,6 +240,8 @@ def test_an_edit_emptied_of_text_is_refused_beside_the_editor_which_stays_open(
     editor.press("Enter")
     expect(mine.locator(".message-text")).to_have_text("¿Café a las 11?")
     expect(editor).to_have_count(0)
+    # The editor gone, the focus goes on to the message's Edit.
+    expect(mine.get_by_role("button", name="Edit")).to_be_focused()
     message.refresh_from_db()
     assert message.text == "¿Café a las 11?"
 

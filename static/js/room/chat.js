@@ -11,6 +11,7 @@ import {
   addActions, messageItem, reopenEditors, showDeleted, showEdited, showReactions, updateMessage,
 } from "./message.js";
 import { presentMembers } from "./presence.js";
+import { closePickerOf } from "./reactions.js";
 import { quoteBlock, quoteOf, ReplyComposer, requote } from "./reply.js";
 
 const PAGE_SIZE = 50;
@@ -403,7 +404,7 @@ export function setUpChat() {
     const choice = event.target.closest("[data-emoji]");
     const item = choice?.closest("li[data-id]");
     if (!item || live.ended) return;
-    choice.closest("details")?.removeAttribute("open");
+    closePickerOf(choice);
     send({ type: "chat.react", id: Number(item.dataset.id), emoji: choice.dataset.emoji });
   });
   olderButton.addEventListener("click", loadOlder);

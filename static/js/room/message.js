@@ -4,7 +4,7 @@
 
 import { button, confirmStep, element, emptiedEditError, linkified, timeElement } from "./dom.js";
 import { live, root, send } from "./live.js";
-import { reactionBar } from "./reactions.js";
+import { reactionBar, replaceReactionBar } from "./reactions.js";
 import { quoteBlock } from "./reply.js";
 
 // Open editors by message id: how to close each one once the server confirms the edit.
@@ -169,6 +169,6 @@ export function showReactions(item, reactions) {
   if ("deleted" in item.dataset || !item.dataset.id) return;
   const bar = reactionBar(reactions, live.me.id);
   const current = item.querySelector(".message-reactions");
-  if (current) current.replaceWith(bar);
+  if (current) replaceReactionBar(current, bar);
   else item.querySelector(".message-text").after(bar);
 }

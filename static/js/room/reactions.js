@@ -32,3 +32,34 @@ export function reactionBar(reactions, myId) {
   bar.append(picker);
   return bar;
 }
+
+// What identifies a control of a reactions group from one drawing to the next: the menu's
+// button, or a reaction (given or offered) by its emoji. The server's page names the emoji
+// in the button's value, the script's in data-emoji.
+function controlKey(node) {
+  if (node.matches("summary")) return "summary";
+  return `${node.classList.contains("reaction") ? "reaction" : "choice"} ${node.dataset.emoji || node.value}`;
+}
+
+/** Put `bar` in place of the reactions group `current`, its menu open or closed as it was.
+ * Whoever was on one of its controls stays on the same one in the new group (on the menu's
+ * button when their reaction is gone), rather than dropped at the top of the page. */
+export function replaceReactionBar(current, bar) {
+  const focused = current.contains(document.activeElement) ? document.activeElement : null;
+  const opened = current.querySelector("details")?.open ?? false;
+  bar.querySelector("details").open = opened;
+  current.replaceWith(bar);
+  if (!focused) return;
+  const key = controlKey(focused);
+  const same = [...bar.querySelectorAll("summary, button")].find((node) => controlKey(node) === key);
+  (same || bar.querySelector("summary")).focus();
+}
+
+/** A reaction chosen from the menu closes it: the focus goes back to the menu's button, not
+ * away with the hidden choice. */
+export function closePickerOf(choice) {
+  const picker = choice.closest("details");
+  if (!picker) return;
+  picker.open = false;
+  picker.querySelector("summary").focus();
+}
