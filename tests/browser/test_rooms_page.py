@@ -341,15 +341,22 @@ def test_staff_mute_and_unmute_a_member(
         second.locator("#presence li", has_text="Sam Staff").get_by_role("button")
     ).to_have_count(0)
     expect(ana_there.get_by_role("button", name="Unmute")).to_be_hidden()
+    box = first.get_by_label("Message", exact=True)
+    box.fill("Mientras tanto")  # she is writing when it happens
     ana_there.get_by_role("button", name="Mute 15 min").click()
     expect(second.locator("#moderation-status")).to_have_text("Ana Arias is muted for 15 minutes.")
     # The button pressed gives way to the other, which takes the focus.
     expect(ana_there.get_by_role("button", name="Mute 15 min")).to_be_hidden()
     expect(ana_there.get_by_role("button", name="Unmute")).to_be_focused()
-    expect(first.get_by_label("Message", exact=True)).to_be_disabled()
-    expect(first.locator("#chat-muted")).to_contain_text(
-        re.compile(r"You are muted in this room until \d\d:\d\d")
-    )
+    expect(box).to_be_disabled()
+    until = re.compile(r"You are muted in this room until \d\d:\d\d\.")
+    expect(first.locator("#chat-muted")).to_contain_text(until)
+    # Said in the status line too, and she stays where she was, her draft kept, unsent.
+    expect(first.locator("#chat-status")).to_have_text(until)
+    expect(box).to_be_focused()
+    box.press("Enter")
+    expect(box).to_have_value("Mientras tanto")
+    expect(item_with(first, "Mientras tanto")).to_have_count(0)
 
     first.reload()
     expect(first.locator("#chat-status")).to_have_text("Connected.")
@@ -364,6 +371,7 @@ def test_staff_mute_and_unmute_a_member(
     expect(ana_there.get_by_role("button", name="Mute 15 min")).to_be_visible()
     expect(first.get_by_label("Message", exact=True)).to_be_enabled()
     expect(first.locator("#chat-muted")).to_be_hidden()
+    expect(first.locator("#chat-status")).to_have_text("You can write again.")
 
 
 def test_staff_remove_a_member_whose_page_says_so_and_stays_disconnected(

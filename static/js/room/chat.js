@@ -59,6 +59,7 @@ let catchingUp = false;
 let hasOlder = rendered.size >= PAGE_SIZE;
 let loadingOlder = false;
 let muteTimer = null;
+let muted = false;
 
 function reach(upto) {
   if (upto.seq > complete.seq) complete = { id: upto.id, seq: upto.seq };
@@ -279,16 +280,25 @@ function onPage(frame) {
   reach(upto);
 }
 
-export function setMuted(until) {
+/** `until`: when the member's mute ends (none: not muted). `announce`: say a new mute in
+ * the status line (the server just muted them), not only beside the message box. */
+export function setMuted(until, announce = false) {
   clearTimeout(muteTimer);
   const end = until ? new Date(until) : null;
-  const muted = end !== null && end > new Date();
-  const wasMuted = textarea.disabled && !live.ended;
-  textarea.disabled = muted || live.ended;
-  sendButton.disabled = muted || live.ended;
+  const wasMuted = muted;
+  muted = end !== null && end > new Date();
+  // Read-only, not disabled: a disabled box would drop the focus of whoever is typing in
+  // it, with their draft. The submit handler refuses to send meanwhile.
+  textarea.readOnly = muted;
+  for (const control of [textarea, sendButton]) {
+    if (muted) control.setAttribute("aria-disabled", "true");
+    else control.removeAttribute("aria-disabled");
+  }
   mutedNote.hidden = !muted;
+  if (live.ended) return;
   if (muted) {
     mutedNote.textContent = fill(gettext("You are muted in this room until {time}."), { time: clockTime(end) });
+    if (announce && !wasMuted) say(mutedNote.textContent);
     // The server only says when a mute starts or is lifted early, not when it runs out.
     muteTimer = setTimeout(() => setMuted(null), end - new Date());
   } else if (wasMuted) {
@@ -316,7 +326,7 @@ export const chatHandlers = {
     if (item) quietly(() => showReactions(item, frame.reactions));
   },
   "history.page": onPage,
-  "you.muted": (frame) => setMuted(frame.until),
+  "you.muted": (frame) => setMuted(frame.until, true),
 };
 
 /** After every `hello`: catch up on what was missed and resend what never got its ack. */
@@ -365,7 +375,7 @@ export function setUpChat() {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = textarea.value.trim();
-    if (!body || textarea.disabled) return;
+    if (!body || textarea.disabled || muted) return;
     const clientId = crypto.randomUUID();
     // The stage's chat has "Ask as a question" (its Q&A); other rooms do not.
     const asking = document.getElementById("chat-question");
