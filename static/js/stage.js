@@ -638,7 +638,6 @@ function endedCountdown(frame) {
   const panel = $("stage-ended");
   panel.hidden = false;
   $("stage-cafeteria").href = frame.url;
-  $("stage-ended-title").focus();
   let left = frame.countdown;
   const tick = () => {
     $("stage-countdown").textContent = interpolate(gettext("Taking you to the cafeteria in %s s."), [left]);
@@ -650,6 +649,11 @@ function endedCountdown(frame) {
     stage.countdown = setTimeout(tick, 1000);
   };
   tick();
+  // The focus lands on the heading alone: its description, there before it, says what
+  // happens next and how to stay (the countdown itself is not read out every second).
+  const title = $("stage-ended-title");
+  title.setAttribute("aria-describedby", "stage-ended-text stage-countdown stage-stay-hint");
+  title.focus();
 }
 
 // Questions (the Q&A): the chat's messages asked as questions, most voted (👍) first, drawn
@@ -840,6 +844,9 @@ function setUp() {
   $("stage-stay").addEventListener("click", () => {
     clearTimeout(stage.countdown);
     $("stage-countdown").textContent = "";
+    // The hint goes with the countdown; named, even hidden words would still describe.
+    $("stage-stay-hint").hidden = true;
+    $("stage-ended-title").setAttribute("aria-describedby", "stage-ended-text");
   });
   if (!navigator.mediaDevices?.getDisplayMedia) $("stage-share").hidden = true;
   watchActiveSpeaker();

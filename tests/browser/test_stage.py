@@ -3,6 +3,7 @@ run's Janus (docs/stage.md): the host goes live from the green room, an attendee
 hears them, raises a hand, is invited, goes live and the host sees them; the host ends the
 session and both land in the cafeteria."""
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -177,3 +178,31 @@ def test_after_janus_restarts_the_speaker_is_live_again_and_the_audience_sees_th
     expect(tile).not_to_have_attribute("data-feed", feed_before or "", timeout=MEDIA_TIMEOUT)
     playing_video(guest_page, guest_page.locator("#stage-large .stage-tile[data-feed]"))
     expect(host_page.locator("#stage-status")).to_have_text("You are live.", timeout=MEDIA_TIMEOUT)
+
+
+def test_at_the_end_the_focused_thanks_say_where_the_countdown_leads_and_how_to_stay(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    host = onboarded_member("Lucía Host", email="lucia@example.com")
+    guest = onboarded_member("Diego Público", email="diego@example.com")
+    room = talk_room(host)
+    host_page, guest_page = new_page(), new_page()
+    accept_dialogs(host_page)
+    open_stage(host_page, asgi_server, login, host, room)
+    open_stage(guest_page, asgi_server, login, guest, room)
+    host_page.get_by_role("button", name="Start the session").click()
+    expect(guest_page.locator("#stage-badge")).to_have_text("Live")
+
+    host_page.get_by_role("button", name="End the session").click()
+    thanks = guest_page.get_by_role("heading", name="Thank you for coming!")
+    expect(thanks).to_be_focused()
+    # What a screen reader reads with the heading, the countdown's words there already.
+    expect(thanks).to_have_accessible_description(
+        re.compile(
+            r"^The session is over\. .* Taking you to the cafeteria in \d+ s\. "
+            r"To stay on this page, choose “Stay here”\.$"
+        )
+    )
+    guest_page.get_by_role("button", name="Stay here").click()
+    expect(guest_page.locator("#stage-countdown")).to_have_text("")
+    expect(thanks).to_have_accessible_description(re.compile(r"^The session is over\. [^.]*\.$"))
