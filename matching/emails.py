@@ -164,7 +164,7 @@ def auto_pause_email(participation: Participation) -> EmailMultiAlternatives:
 
 
 def _meeting_entry(
-    meeting: Meeting, *, members: list[User], starts_at: datetime, cancelled: bool
+    meeting: Meeting, *, members: list[User], starts_at: datetime, sequence: int, cancelled: bool
 ) -> Entry:
     names = selectors.names_of(members)
     url = f"{settings.SITE_URL}{reverse('matching:meeting', args=[meeting.group_id])}"
@@ -176,7 +176,7 @@ def _meeting_entry(
         time_zone="UTC",
         summary=gettext("Coffee: %(names)s") % {"names": names},
         url=url,
-        sequence=meeting.sequence,
+        sequence=sequence,
         updated_at=meeting.updated_at,
         cancelled=cancelled,
         organizer=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
@@ -185,12 +185,19 @@ def _meeting_entry(
 
 
 def meeting_ics(
-    meeting: Meeting, *, members: list[User], starts_at: datetime, method: str
+    meeting: Meeting, *, members: list[User], starts_at: datetime, sequence: int, method: str
 ) -> bytes:
     """The invitation to (METHOD:REQUEST) or withdrawal of (METHOD:CANCEL) a coffee meeting;
-    one UID per meeting, so a moved meeting updates the entry the first one made."""
+    one UID per meeting, so a moved meeting updates the entry the first one made. `sequence`
+    is the one of the change being told, not the meeting's latest: a withdrawal sent late,
+    after a newer time was accepted, must rank below that time's invitation, or calendars
+    would take the newer entry out."""
     entry = _meeting_entry(
-        meeting, members=members, starts_at=starts_at, cancelled=method == "CANCEL"
+        meeting,
+        members=members,
+        starts_at=starts_at,
+        sequence=sequence,
+        cancelled=method == "CANCEL",
     )
     return calendar_bytes([entry], method=method)
 
@@ -202,6 +209,8 @@ def meeting_entries(meetings: list[Meeting]) -> list[Entry]:
             meeting,
             members=[seat.user for seat in meeting.group.members.all()],
             starts_at=meeting.starts_at,
+            # The feed shows the meeting as it is now.
+            sequence=meeting.sequence,
             cancelled=False,
         )
         for meeting in meetings
@@ -244,6 +253,12 @@ def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
     message = email_for(user=me, template="matching/email/meeting", context=context)
     if notice.what in (what.SCHEDULED, what.CANCELLED):
         method = "REQUEST" if notice.what == what.SCHEDULED else "CANCEL"
-        body = meeting_ics(meeting, members=members, starts_at=notice.starts_at, method=method)
+        body = meeting_ics(
+            meeting,
+            members=members,
+            starts_at=notice.starts_at,
+            sequence=notice.sequence,
+            method=method,
+        )
         message.attach("coffee.ics", body, f"text/calendar; method={method}; charset=utf-8")
     return message

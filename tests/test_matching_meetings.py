@@ -232,6 +232,32 @@ def test_cant_make_it_withdraws_the_invitation_and_offers_new_times(
     assert meeting.starts_at is None and meeting.accepted_at is None
 
 
+def test_a_withdrawal_sent_after_the_new_time_was_accepted_leaves_the_new_time_in_calendars(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The email withdrawing the first time goes out late (a retry, a busy queue), after the
+    second time was accepted: it must rank below the new invitation, or calendars drop it."""
+    luis, ana = pair()
+    agreed(luis, ana, django_capture_on_commit_callbacks)
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        later = meetings.slots_suggest([luis.user, ana.user])[1]
+        # Held back: the callbacks (the sends) are captured and dropped.
+        with django_capture_on_commit_callbacks(execute=False):
+            meetings.meeting_propose(seat=ana, starts_at=later)
+        withdrawal = MeetingNotice.objects.get(user=luis.user, what=MeetingNotice.What.CANCELLED)
+        with django_capture_on_commit_callbacks(execute=True):
+            meetings.meeting_accept(seat=luis, starts_at=later)
+        invited = Meeting.objects.get(group=luis.group).sequence
+        assert invited == withdrawal.sequence + 1
+        smtp.messages.clear()
+        tasks.meeting_notice_send(withdrawal.pk)
+
+    calendar = _calendar(smtp.wait_for("luis@example.com"))
+    assert str(calendar["METHOD"]) == "CANCEL"
+    (entry,) = calendar.walk("VEVENT")
+    assert int(entry.decoded("SEQUENCE")) == withdrawal.sequence
+
+
 def test_the_meeting_page_offers_times_in_the_readers_zone_and_refuses_a_stale_acceptance(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
