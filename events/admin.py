@@ -178,6 +178,8 @@ class RsvpAdmin(admin.ModelAdmin):
         "reminded_day_at",
         "reminded_soon_at",
         "announced_sequence",
+        "calendar_sequence",
+        "calendar_held",
         "created_at",
         "updated_at",
     ]

@@ -4,11 +4,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from core.emails import email_for
-from events.ics import event_invitation
+from events.ics import CANCEL, REQUEST, event_invitation
 from events.models import Rsvp
 
 
-def rsvp_promoted_email(rsvp: Rsvp) -> EmailMultiAlternatives:
+def rsvp_promoted_email(rsvp: Rsvp, *, sequence: int) -> EmailMultiAlternatives:
     """ "You have a seat now", with the event's calendar file attached."""
     event = rsvp.event
     message = email_for(
@@ -19,13 +19,18 @@ def rsvp_promoted_email(rsvp: Rsvp) -> EmailMultiAlternatives:
             "room_url": reverse("rooms:room", args=[event.room.slug]) if event.room else "",
         },
     )
-    _invitation_attach(message, rsvp=rsvp, method="REQUEST")
+    _invitation_attach(message, rsvp=rsvp, method=REQUEST, sequence=sequence)
     return message
 
 
-def _invitation_attach(message: EmailMultiAlternatives, *, rsvp: Rsvp, method: str) -> None:
+def _invitation_attach(
+    message: EmailMultiAlternatives, *, rsvp: Rsvp, method: str, sequence: int
+) -> None:
     body = event_invitation(
-        event=rsvp.event, attendee=(rsvp.user.name, rsvp.user.email), method=method
+        event=rsvp.event,
+        attendee=(rsvp.user.name, rsvp.user.email),
+        method=method,
+        sequence=sequence,
     )
     message.attach("event.ics", body, f"text/calendar; method={method}; charset=utf-8")
 
@@ -43,8 +48,12 @@ def reminder_email(rsvp: Rsvp, *, kind: str) -> EmailMultiAlternatives:
     )
 
 
-def event_change_email(rsvp: Rsvp) -> EmailMultiAlternatives:
-    """The event moved, changed room or name (`changed`), or will not happen (`cancelled`)."""
+def event_change_email(
+    rsvp: Rsvp, *, method: str | None, sequence: int | None
+) -> EmailMultiAlternatives:
+    """The event moved, changed room or name (`changed`), or will not happen (`cancelled`).
+    `method` is the calendar file's (REQUEST for a seat's entry, CANCEL for a cancelled
+    event's), None for no file: "maybe" and the waiting list have no entry to update."""
     event = rsvp.event
     message = email_for(
         user=rsvp.user,
@@ -55,9 +64,23 @@ def event_change_email(rsvp: Rsvp) -> EmailMultiAlternatives:
             "room_url": reverse("rooms:room", args=[event.room.slug]) if event.room else "",
         },
     )
-    # A seat's calendar entry follows it; "maybe" and the waiting list have none to update.
-    if event.is_cancelled:
-        _invitation_attach(message, rsvp=rsvp, method="CANCEL")
-    elif rsvp.status == Rsvp.Status.GOING:
-        _invitation_attach(message, rsvp=rsvp, method="REQUEST")
+    if method is not None and sequence is not None:
+        _invitation_attach(message, rsvp=rsvp, method=method, sequence=sequence)
+    return message
+
+
+def rsvp_calendar_email(rsvp: Rsvp, *, method: str, sequence: int) -> EmailMultiAlternatives:
+    """The member's own answer moved their seat: given up (`not_going`, METHOD:CANCEL, the
+    entry their invitation made taken out) or taken again (`going`, METHOD:REQUEST, put
+    back)."""
+    event = rsvp.event
+    message = email_for(
+        user=rsvp.user,
+        template="events/email/not_going" if method == CANCEL else "events/email/going",
+        context={
+            "event": event,
+            "room_url": reverse("rooms:room", args=[event.room.slug]) if event.room else "",
+        },
+    )
+    _invitation_attach(message, rsvp=rsvp, method=method, sequence=sequence)
     return message

@@ -10,6 +10,9 @@ from django.urls import reverse
 from core.ics import Entry, calendar_bytes
 from events.models import Event
 
+REQUEST = "REQUEST"
+CANCEL = "CANCEL"
+
 
 def _event_url(*, event: Event, site_url: str) -> str:
     # Where to go when it starts: the event's room, or the site for events without one.
@@ -35,13 +38,17 @@ def event_entry(*, event: Event, site_url: str) -> Entry:
     )
 
 
-def event_invitation(*, event: Event, attendee: tuple[str, str], method: str) -> bytes:
+def event_invitation(
+    *, event: Event, attendee: tuple[str, str], method: str, sequence: int
+) -> bytes:
     """The event as an invitation to one member (METHOD:REQUEST: they are going, or its new
     details) or its withdrawal (METHOD:CANCEL), which mail programs apply to the calendar
-    entry of the same UID, as they do the coffee meetings' and focus blocks'."""
+    entry of the same UID, as they do the coffee meetings' and focus blocks'. `sequence` is
+    the member's own (`Rsvp.calendar_sequence_next`), which may run ahead of the event's."""
     entry = replace(
         event_entry(event=event, site_url=settings.SITE_URL),
-        cancelled=method == "CANCEL" or event.is_cancelled,
+        sequence=sequence,
+        cancelled=method == CANCEL or event.is_cancelled,
         organizer=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
         attendees=[attendee],
     )

@@ -299,6 +299,11 @@ class Rsvp(models.Model):
     reminded_soon_at = models.DateTimeField(_("starting-soon reminder at"), null=True, blank=True)
     # The event's `sequence` this member was last told about (changes, cancellation).
     announced_sequence = models.PositiveIntegerField(_("last change announced"), default=0)
+    # The member's own copy of the event, from the calendar files emailed to them: the
+    # SEQUENCE of the last one (NULL: none yet), and whether it put the event in their
+    # calendar (REQUEST) or took it out (CANCEL). Set with each email's claim (events.tasks).
+    calendar_sequence = models.PositiveIntegerField(_("calendar sequence"), null=True, blank=True)
+    calendar_held = models.BooleanField(_("in the member's calendar"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -323,6 +328,13 @@ class Rsvp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.event} ({self.status})"
+
+    def calendar_sequence_next(self) -> int:
+        """The SEQUENCE of the next calendar file emailed to this member: at least the
+        event's revision, and above every file they were sent, since their own withdrawals
+        and returns (a seat given up, then taken again) raise their copy's alone."""
+        sent = -1 if self.calendar_sequence is None else self.calendar_sequence
+        return max(self.event.sequence, sent + 1)
 
 
 def calendar_feed_token() -> str:

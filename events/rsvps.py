@@ -15,7 +15,7 @@ from django.utils import timezone
 from events.access import user_is_member
 from events.errors import EventCancelled, EventOver, HostIsGoing, InvalidAnswer, NotAllowed
 from events.models import Event, Rsvp
-from events.tasks import rsvp_promoted_notify
+from events.tasks import rsvp_calendar_sync, rsvp_promoted_notify
 from members.models import User
 from members.selectors import account_open
 
@@ -32,7 +32,8 @@ class RsvpChange:
 def rsvp_set(*, event: Event, user: User, status: str, now: datetime | None = None) -> RsvpChange:
     """Answer an event for `user`: going, maybe or not going. Going to a full event puts the
     member at the end of the waiting list (asking again keeps their place). A seat given up
-    goes to the first wait-listed member, who is emailed after commit.
+    goes to the first wait-listed member, who is emailed after commit; a calendar the event
+    was sent to follows the answer, after commit too (`events.tasks.rsvp_calendar_sync`).
 
     Locks the event row for the whole change, so answers to one event are taken one at a
     time: two members asking for the last seat at once get one seat and one waiting place.
@@ -53,7 +54,8 @@ def rsvp_set(*, event: Event, user: User, status: str, now: datetime | None = No
             raise EventOver
         if user.pk == locked.host_id and status != Rsvp.Status.GOING:
             raise HostIsGoing
-        rsvp = Rsvp.objects.filter(event=locked, user=user).first()
+        # Its row too: its calendar record (events.tasks) is read as the claims leave it.
+        rsvp = Rsvp.objects.select_for_update().filter(event=locked, user=user).first()
         if rsvp is None:
             # A new answer knows the event as it is: earlier changes are not news to it.
             rsvp = Rsvp(event=locked, user=user, announced_sequence=locked.sequence)
@@ -71,8 +73,10 @@ def rsvp_release(*, rsvp: Rsvp, now: datetime | None = None) -> RsvpChange:
     promotions. It may run inside the caller's transaction; the lock is then held until
     that transaction ends.
 
-    Side effects: each promoted member's notice (`events.tasks.rsvp_promoted_notify`) is
-    queued on commit, never before; nothing is sent if the transaction rolls back.
+    Side effects: each promoted member's notice (`events.tasks.rsvp_promoted_notify`), and
+    the withdrawal of the event from the member's calendar if one was sent there
+    (`events.tasks.rsvp_calendar_sync`), are queued on commit, never before; nothing is
+    sent if the transaction rolls back.
 
     Does nothing, and promotes nobody, when the answer is already "not going" or gone, or
     the event is cancelled or over (past answers stay as they were, for the records).
@@ -81,7 +85,11 @@ def rsvp_release(*, rsvp: Rsvp, now: datetime | None = None) -> RsvpChange:
     now = now or timezone.now()
     with transaction.atomic():
         locked = Event.objects.select_for_update().filter(pk=rsvp.event_id).first()
-        current = Rsvp.objects.filter(pk=rsvp.pk).first() if locked is not None else None
+        current = (
+            Rsvp.objects.select_for_update().filter(pk=rsvp.pk).first()
+            if locked is not None
+            else None
+        )
         if locked is None or current is None:
             return RsvpChange(rsvp=rsvp)
         if (
@@ -111,8 +119,13 @@ def _rsvp_answer(*, event: Event, rsvp: Rsvp, status: str, now: datetime) -> Rsv
     else:
         rsvp.status, rsvp.position, rsvp.going_since = status, None, None
     rsvp.save()
+    was_going, going = previous == Rsvp.Status.GOING, rsvp.status == Rsvp.Status.GOING
+    if was_going != going and rsvp.calendar_sequence is not None:
+        # A calendar we sent the event to follows the seat: withdrawn when it is given up,
+        # put back when it is taken again (the task decides, as things then stand).
+        rsvp_calendar_sync.delay_on_commit(rsvp.pk)
     promoted = []
-    if previous == Rsvp.Status.GOING and rsvp.status != Rsvp.Status.GOING:
+    if was_going and not going:
         promoted = waitlist_promote(event=event, now=now)
     return RsvpChange(rsvp=rsvp, promoted=promoted)
 

@@ -1,21 +1,75 @@
 """Celery tasks for events. Each is safe to run twice."""
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
 from events import emails
 from events.attendance import event_wrap_up
+from events.ics import CANCEL, REQUEST
 from events.models import EVENT_ROOM_OPENS_BEFORE, Event, Rsvp
 from events.series import series_extend_all
 from notifications.models import Kind
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
+
+
+# Calendar files -------------------------------------------------------------------------
+#
+# A member's calendar holds an event once an email attached its invitation (METHOD:REQUEST: a
+# seat from the waiting list, a change while going, a seat taken again) and loses it with a
+# withdrawal (METHOD:CANCEL: the event cancelled, a seat given up). Each such email's claim
+# records on the answer, under its row lock, the SEQUENCE the file carries and whether the
+# calendar now holds the event (`Rsvp.calendar_sequence`, `calendar_held`); a failed send
+# puts the record back unless a later file was claimed since. Every file goes one SEQUENCE
+# higher for that member, so a withdrawal outranks the invitation before it, and a seat
+# taken again outranks the withdrawal.
+
+
+@dataclass(frozen=True)
+class _CalendarClaim:
+    method: str
+    sequence: int
+    before: tuple[int | None, bool]
+
+
+def _rsvp_locked(rsvp_id: int, **conditions: Any) -> Rsvp | None:
+    """The answer under its row lock (not the event's: answers lock the event first), read
+    with what its emails need, if it still meets `conditions`."""
+    return (
+        Rsvp.objects.select_for_update(of=("self",))
+        .select_related("event__room", "user")
+        .filter(pk=rsvp_id, **conditions)
+        .first()
+    )
+
+
+def _calendar_record(rsvp: Rsvp, *, method: str, **also: Any) -> tuple[int, _CalendarClaim]:
+    """Claim the member's next calendar file (`rsvp` read under its row lock), with `also`
+    updated in the same statement; how many rows changed, and the claim."""
+    claim = _CalendarClaim(
+        method=method,
+        sequence=rsvp.calendar_sequence_next(),
+        before=(rsvp.calendar_sequence, rsvp.calendar_held),
+    )
+    updated = Rsvp.objects.filter(pk=rsvp.pk).update(
+        calendar_sequence=claim.sequence, calendar_held=method == REQUEST, **also
+    )
+    return updated, claim
+
+
+def _calendar_give_back(rsvp_id: int, claim: _CalendarClaim) -> None:
+    Rsvp.objects.filter(pk=rsvp_id, calendar_sequence=claim.sequence).update(
+        calendar_sequence=claim.before[0], calendar_held=claim.before[1]
+    )
 
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
@@ -39,23 +93,76 @@ def rsvp_promoted_notify(rsvp_id: int) -> None:
         url=rsvp.event.get_absolute_url(),
     )
     claimed_at = timezone.now()
+    claimed: dict[str, Any] = {}
 
-    def send() -> None:
-        if delivery.email:
-            emails.rsvp_promoted_email(rsvp).send()
-
-    send_once(
-        claim=lambda: Rsvp.objects.filter(
-            pk=rsvp_id,
+    def claim() -> int:
+        locked = _rsvp_locked(
+            rsvp_id,
             promoted_at=rsvp.promoted_at,
             promotion_emailed_at__isnull=True,
             status=Rsvp.Status.GOING,
             event__cancelled_at__isnull=True,
-        ).update(promotion_emailed_at=claimed_at),
-        send=send,
-        give_back=lambda: Rsvp.objects.filter(pk=rsvp_id, promotion_emailed_at=claimed_at).update(
+        )
+        if locked is None:
+            return 0
+        if not delivery.email:  # told on the site only: no calendar file goes out
+            return Rsvp.objects.filter(pk=rsvp_id).update(promotion_emailed_at=claimed_at)
+        claimed["rsvp"] = locked
+        updated, claimed["calendar"] = _calendar_record(
+            locked, method=REQUEST, promotion_emailed_at=claimed_at
+        )
+        return updated
+
+    def send() -> None:
+        if "calendar" in claimed:
+            emails.rsvp_promoted_email(
+                claimed["rsvp"], sequence=claimed["calendar"].sequence
+            ).send()
+
+    def give_back() -> None:
+        Rsvp.objects.filter(pk=rsvp_id, promotion_emailed_at=claimed_at).update(
             promotion_emailed_at=None
-        ),
+        )
+        if "calendar" in claimed:
+            _calendar_give_back(rsvp_id, claimed["calendar"])
+
+    send_once(claim=claim, send=send, give_back=give_back)
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def rsvp_calendar_sync(rsvp_id: int) -> None:
+    """Bring a member's calendar in line with their own answer: a seat given up (not going,
+    maybe) whose event their calendar holds is withdrawn (METHOD:CANCEL); a seat taken again
+    after such a withdrawal is put back (METHOD:REQUEST). Decided at the claim, under the
+    answer's row lock, from what the rows say then: a repeated task, or several answers
+    before it ran, find the calendar in line and send nothing more. Nothing for a member
+    never sent a calendar file (their calendar holds nothing of ours), nor for an event that
+    ended, or that is cancelled (its announcement withdraws it from every calendar holding
+    it)."""
+    claimed: dict[str, Any] = {}
+
+    def claim() -> int:
+        locked = _rsvp_locked(rsvp_id, calendar_sequence__isnull=False)
+        if locked is None or not locked.user.is_active:
+            return 0
+        event = locked.event
+        if event.is_cancelled or event.has_ended():
+            return 0
+        going = locked.status == Rsvp.Status.GOING
+        if going == locked.calendar_held:
+            return 0
+        claimed["rsvp"] = locked
+        updated, claimed["calendar"] = _calendar_record(locked, method=REQUEST if going else CANCEL)
+        return updated
+
+    send_once(
+        claim=claim,
+        send=lambda: emails.rsvp_calendar_email(
+            claimed["rsvp"],
+            method=claimed["calendar"].method,
+            sequence=claimed["calendar"].sequence,
+        ).send(),
+        give_back=lambda: _calendar_give_back(rsvp_id, claimed["calendar"]),
     )
 
 
@@ -162,14 +269,23 @@ def reminder_send(rsvp_id: int, kind: str) -> None:
 ANNOUNCED_TO = (Rsvp.Status.GOING, Rsvp.Status.MAYBE, Rsvp.Status.WAITLISTED)
 
 
+def _announced(rsvp: Rsvp) -> bool:
+    """Told of changes: an answer other than "not going", or a calendar that still holds
+    the event (a seat given up whose withdrawal has not gone out yet)."""
+    return rsvp.status in ANNOUNCED_TO or rsvp.calendar_held
+
+
 @shared_task(ignore_result=True)
 def event_change_announce(
     event_id: int, changed_by_id: int | None = None, times_changed: bool = True
 ) -> int:
-    """Queue one email per member who is going, might go or waits for a seat, except
-    `changed_by_id`, who made the change and knows. `times_changed` is False when only the
-    room changed (the notice then does not say the time is new)."""
-    told = Rsvp.objects.filter(event_id=event_id, status__in=ANNOUNCED_TO)
+    """Queue one email per member who is going, might go or waits for a seat, or whose
+    calendar holds the event, except `changed_by_id`, who made the change and knows.
+    `times_changed` is False when only the room changed (the notice then does not say the
+    time is new)."""
+    told = Rsvp.objects.filter(
+        Q(status__in=ANNOUNCED_TO) | Q(calendar_held=True), event_id=event_id
+    )
     if changed_by_id is not None:
         told = told.exclude(user_id=changed_by_id)
     ids = list(told.values_list("pk", flat=True))
@@ -185,15 +301,20 @@ def event_change_send(rsvp_id: int, times_changed: bool = True) -> None:
     `announced_sequence` to the revision read (`core.emails.send_once`), so a repeated task,
     or a second change before this one ran, sends one email with the latest state; a failed
     send puts the previous revision back and retries. Sent whatever the reminder
-    preference: it is about a plan the member made."""
+    preference: it is about a plan the member made. A member who gave their seat up while
+    their calendar still held the event hears of no change: it is withdrawn instead
+    (`rsvp_calendar_sync`); of a cancellation, with the withdrawal."""
     rsvp = Rsvp.objects.select_related("event__room", "user").filter(pk=rsvp_id).first()
     if rsvp is None or rsvp.announced_sequence >= rsvp.event.sequence:
         return
     event = rsvp.event
-    sequence, previous = event.sequence, rsvp.announced_sequence
-    unannounced = Rsvp.objects.filter(pk=rsvp.pk, announced_sequence__lt=sequence)
-    if rsvp.status not in ANNOUNCED_TO or not rsvp.user.is_active:
-        unannounced.update(announced_sequence=sequence)
+    unannounced = Rsvp.objects.filter(pk=rsvp.pk, announced_sequence__lt=event.sequence)
+    if not _announced(rsvp) or not rsvp.user.is_active:
+        unannounced.update(announced_sequence=event.sequence)
+        return
+    if rsvp.status not in ANNOUNCED_TO and not event.is_cancelled:
+        unannounced.update(announced_sequence=event.sequence)
+        rsvp_calendar_sync.delay(rsvp.pk)
         return
     if event.is_cancelled:
         text = _("“%(title)s” on %(when)s was cancelled.")
@@ -204,19 +325,55 @@ def event_change_send(rsvp_id: int, times_changed: bool = True) -> None:
     notify(
         user=rsvp.user,
         kind=Kind.EVENT_CHANGED,
-        key=f"changed:{rsvp.pk}:{sequence}",
+        key=f"changed:{rsvp.pk}:{event.sequence}",
         text=text,
         params={"title": event.title, "when": event.starts_at},
         url=event.get_absolute_url(),
         emailed_apart=True,
     )
-    send_once(
-        claim=lambda: unannounced.update(announced_sequence=sequence),
-        send=lambda: emails.event_change_email(rsvp).send(),
-        give_back=lambda: Rsvp.objects.filter(pk=rsvp.pk, announced_sequence=sequence).update(
-            announced_sequence=previous
-        ),
-    )
+    claimed: dict[str, Any] = {}
+
+    def claim() -> int:
+        # What the rows say now: the email describes the latest revision, and counts as
+        # its announcement (a later task for it finds nothing to do).
+        locked = _rsvp_locked(rsvp_id, announced_sequence__lt=event.sequence)
+        if locked is None or not _announced(locked):
+            return 0
+        if locked.status not in ANNOUNCED_TO and not locked.event.is_cancelled:
+            return 0  # gave the seat up meanwhile: their answer's task withdraws it
+        claimed["rsvp"], claimed["previous"] = locked, locked.announced_sequence
+        claimed["sequence"] = revision = locked.event.sequence
+        if locked.event.is_cancelled:
+            method: str | None = CANCEL
+        elif locked.status == Rsvp.Status.GOING:
+            method = REQUEST
+        else:
+            # "Maybe" and the waiting list have no entry to update (a seat given up is
+            # withdrawn by `rsvp_calendar_sync`).
+            method = None
+        if method is None:
+            return Rsvp.objects.filter(pk=rsvp_id).update(announced_sequence=revision)
+        updated, claimed["calendar"] = _calendar_record(
+            locked, method=method, announced_sequence=revision
+        )
+        return updated
+
+    def send() -> None:
+        calendar = claimed.get("calendar")
+        emails.event_change_email(
+            claimed["rsvp"],
+            method=calendar.method if calendar else None,
+            sequence=calendar.sequence if calendar else None,
+        ).send()
+
+    def give_back() -> None:
+        Rsvp.objects.filter(pk=rsvp_id, announced_sequence=claimed["sequence"]).update(
+            announced_sequence=claimed["previous"]
+        )
+        if "calendar" in claimed:
+            _calendar_give_back(rsvp_id, claimed["calendar"])
+
+    send_once(claim=claim, send=send, give_back=give_back)
 
 
 # After the session ------------------------------------------------------------------------

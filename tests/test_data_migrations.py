@@ -9,10 +9,12 @@ import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
-from events.models import Event
+from events.models import Event, Rsvp
 from members.models import Interest, Profile
 from rooms.models import Message, Room
+from tests.factories import UserFactory
 
 BEFORE = [
     ("members", "0008_report_moved_to_moderation"),
@@ -142,3 +144,48 @@ def test_interests_merge_and_messages_are_numbered_keeping_what_was_there() -> N
         numbered = Message.objects.filter(room=place).order_by("seq").values_list("pk", "seq")
         expected = written[place.pk] + (late if place.pk == rooms[0].pk else [])
         assert list(numbered) == [(pk, n) for n, pk in enumerate(expected, start=1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seats_invited_before_the_calendar_was_recorded_are_withdrawn_when_given_up() -> None:
+    """events 0010 records as held the seats to come whose member may have had the event's
+    invitation already: a promotion's email, or a change's while going."""
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    old = _migrate([("events", "0009_rsvp_going_since")])
+    # Members as they are now (their app is not taken back); events as before 0010.
+    OldEvent, OldRsvp = old.get_model("events", "Event"), old.get_model("events", "Rsvp")
+    now = timezone.now()
+    ahead = OldEvent.objects.create(
+        kind="meetup",
+        title="Ahead",
+        starts_at=now + timedelta(days=3),
+        ends_at=now + timedelta(days=3, hours=1),
+        sequence=2,
+    )
+    over = OldEvent.objects.create(
+        kind="meetup", title="Over", starts_at=now - timedelta(days=3), ends_at=now, sequence=1
+    )
+    rows: dict[str, tuple[Any, str, dict[str, Any]]] = {
+        "promoted": (ahead, "going", {"promotion_emailed_at": now}),
+        "told": (ahead, "going", {"announced_sequence": 2}),
+        "unchanged": (ahead, "going", {}),
+        "maybe": (ahead, "maybe", {"announced_sequence": 2}),
+        "past": (over, "going", {"announced_sequence": 1}),
+    }
+    for name, (event, status, fields) in rows.items():
+        user = UserFactory.create(display_name=name)
+        OldRsvp.objects.create(event=event, user_id=user.pk, status=status, **fields)
+
+    MigrationExecutor(connection).migrate(latest)
+
+    recorded = {
+        rsvp.user.display_name: (rsvp.calendar_sequence, rsvp.calendar_held)
+        for rsvp in Rsvp.objects.select_related("user")
+    }
+    assert recorded == {
+        "promoted": (2, True),
+        "told": (2, True),
+        "unchanged": (None, False),
+        "maybe": (None, False),
+        "past": (None, False),
+    }

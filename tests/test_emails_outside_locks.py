@@ -207,6 +207,14 @@ def event_change() -> Case:
     return Case(event_tasks.event_change_send, (rsvp.pk,), Row.of(rsvp))
 
 
+def calendar_withdrawal() -> Case:
+    # A seat given up whose invitation the member's calendar holds.
+    rsvp = RsvpFactory.create(
+        user=_member(), status="not_going", calendar_sequence=0, calendar_held=True
+    )
+    return Case(event_tasks.rsvp_calendar_sync, (rsvp.pk,), Row.of(rsvp))
+
+
 def confirmation() -> Case:
     subscriber = SubscriberFactory.create(status="pending", confirmation_nonce="n1")
     return Case(newsletter_tasks.confirmation_send, (subscriber.pk, "n1"), Row.of(subscriber))
@@ -231,6 +239,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "events.rsvp_promoted_notify": promotion,
     "events.reminder_send": reminder,
     "events.event_change_send": event_change,
+    "events.rsvp_calendar_sync": calendar_withdrawal,
     "newsletter.confirmation_send": confirmation,
     "notifications.digest_send": digest,
 }

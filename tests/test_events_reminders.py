@@ -1,5 +1,6 @@
-"""Event reminders a day and 10 minutes before, and announcements of changes and
-cancellations: delivered to a real SMTP server, once."""
+"""Event reminders a day and 10 minutes before, announcements of changes and cancellations,
+and the calendar entry following a seat given up or taken again: delivered to a real SMTP
+server, once."""
 
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
@@ -268,6 +269,128 @@ def test_a_cancellation_reaches_the_attendees_with_a_cancelling_calendar(
     calendar = Calendar.from_ical(attached.get_content())
     assert str(calendar["METHOD"]) == "CANCEL"
     assert str(next(iter(calendar.walk("VEVENT")))["STATUS"]) == "CANCELLED"
+
+
+def answer(member: User, event: Event, status: str, capture: Any, *, sent: bool = True) -> None:
+    """`member` answers on the event's page three days before it; what the answer queues
+    runs after the commit (`capture`: django_capture_on_commit_callbacks), unless `sent` is
+    False (a task lost on the way)."""
+    client = Client()
+    client.force_login(member)
+    with time_machine.travel(START - timedelta(days=3), tick=False), capture(execute=sent):
+        response = client.post(f"/events/{event.pk}/rsvp/", {"status": status})
+    assert response.status_code == 302
+
+
+def calendar_in(message: Any) -> tuple[str, Any]:
+    """The METHOD of the email's calendar file, and its one VEVENT."""
+    attached = next(part for part in message.iter_attachments())
+    calendar = Calendar.from_ical(attached.get_content())
+    assert attached.get_param("method") == str(calendar["METHOD"])
+    (vevent,) = calendar.walk("VEVENT")
+    return str(calendar["METHOD"]), vevent
+
+
+def test_a_seat_given_up_leaves_the_calendar_and_a_seat_taken_again_comes_back(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = EventFactory.create(starts_at=START, ends_at=START + timedelta(hours=1), capacity=1)
+    ana = UserFactory.create(email="ana@example.com", language="en")
+    bruno = UserFactory.create(email="bruno@example.com", language="en")
+    answer(ana, event, "going", django_capture_on_commit_callbacks)
+    answer(bruno, event, "going", django_capture_on_commit_callbacks)  # the waiting list
+    answer(ana, event, "not_going", django_capture_on_commit_callbacks)
+
+    # Bruno has the seat and its invitation; Ana never had one, so nothing is withdrawn.
+    method, invited = calendar_in(smtp.wait_for("bruno@example.com"))
+    assert method == "REQUEST"
+    assert [message["To"] for message in smtp.messages] == ["bruno@example.com"]
+
+    smtp.messages.clear()
+    answer(bruno, event, "not_going", django_capture_on_commit_callbacks)
+    withdrawal = smtp.wait_for("bruno@example.com")
+    assert str(withdrawal["Subject"]) == f"No longer going: {event.title}"
+    method, withdrawn = calendar_in(withdrawal)
+    assert method == "CANCEL" and str(withdrawn["STATUS"]) == "CANCELLED"
+    assert str(withdrawn["UID"]) == str(invited["UID"]) == str(event.uid)
+    assert withdrawn.decoded("SEQUENCE") > invited.decoded("SEQUENCE")
+    tasks.rsvp_calendar_sync(Rsvp.objects.get(user=bruno).pk)  # a redelivered task
+    assert len(smtp.messages) == 1
+
+    smtp.messages.clear()
+    answer(bruno, event, "going", django_capture_on_commit_callbacks)
+    back = smtp.wait_for("bruno@example.com")
+    assert str(back["Subject"]) == f"You are going: {event.title}"
+    method, again = calendar_in(back)
+    assert method == "REQUEST" and str(again["STATUS"]) == "CONFIRMED"
+    assert str(again["UID"]) == str(event.uid)
+    assert again.decoded("SEQUENCE") > withdrawn.decoded("SEQUENCE")
+    assert len(smtp.messages) == 1
+
+
+def test_maybe_takes_the_event_out_of_the_calendar_that_changes_no_longer_update(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    host = UserFactory.create(is_staff=True)
+    event = EventFactory.create(
+        host=host, created_by=host, starts_at=START, ends_at=START + timedelta(hours=1)
+    )
+    ana = UserFactory.create(email="ana@example.com", language="en")
+    answer(ana, event, "going", django_capture_on_commit_callbacks)
+    with (
+        time_machine.travel(START - timedelta(days=3), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        update(
+            event, by=host, starts_at=START + timedelta(hours=1), ends_at=START + timedelta(hours=2)
+        )
+    method, invited = calendar_in(smtp.wait_for("ana@example.com"))
+    assert method == "REQUEST"
+
+    smtp.messages.clear()
+    answer(ana, event, "maybe", django_capture_on_commit_callbacks)
+    method, withdrawn = calendar_in(smtp.wait_for("ana@example.com"))
+    assert method == "CANCEL" and str(withdrawn["UID"]) == str(event.uid)
+    assert withdrawn.decoded("SEQUENCE") > invited.decoded("SEQUENCE")
+
+    # The next move reaches her as a "maybe": the news, and no entry to update.
+    smtp.messages.clear()
+    event.refresh_from_db()
+    with (
+        time_machine.travel(START - timedelta(days=2), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        update(
+            event, by=host, starts_at=START + timedelta(hours=2), ends_at=START + timedelta(hours=3)
+        )
+    moved = smtp.wait_for("ana@example.com")
+    assert str(moved["Subject"]) == f"Changed: {event.title}"
+    assert list(moved.iter_attachments()) == []
+
+
+def test_a_calendar_whose_withdrawal_was_lost_loses_the_event_when_it_is_cancelled(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    event = EventFactory.create(starts_at=START, ends_at=START + timedelta(hours=1), capacity=1)
+    ana = UserFactory.create(email="ana@example.com", language="en")
+    bruno = UserFactory.create(email="bruno@example.com", language="en")
+    answer(ana, event, "going", django_capture_on_commit_callbacks)
+    answer(bruno, event, "going", django_capture_on_commit_callbacks)
+    answer(ana, event, "not_going", django_capture_on_commit_callbacks)
+    _method, invited = calendar_in(smtp.wait_for("bruno@example.com"))
+    smtp.messages.clear()
+    answer(bruno, event, "not_going", django_capture_on_commit_callbacks, sent=False)
+    assert smtp.messages == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.event_cancel(event=event, by=event.host)
+
+    message = smtp.wait_for("bruno@example.com")
+    assert str(message["Subject"]) == f"Cancelled: {event.title}"
+    method, withdrawn = calendar_in(message)
+    assert method == "CANCEL" and str(withdrawn["UID"]) == str(event.uid)
+    assert withdrawn.decoded("SEQUENCE") > invited.decoded("SEQUENCE")
+    assert [m["To"] for m in smtp.messages] == ["bruno@example.com"]  # Ana had nothing
 
 
 def changes_told_to(user: User) -> list[str]:
