@@ -213,12 +213,15 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(links.answer_url(seat_id=seat.pk, answer=chosen))
     else:
         form = LinkAnswerForm(initial={"answer": value})
-    return render(
-        request,
-        "matching/answer.html",
-        {"seat": seat, "form": form, "token": token},
-        status=400 if form.is_bound else 200,
-    )
+    # Read signed out too: the introduction's date is the link's member's, as their email
+    # gave it (the community's zone can be the next day for a member in the Americas).
+    with timezone.override(seat.user.time_zone):
+        return render(
+            request,
+            "matching/answer.html",
+            {"seat": seat, "form": form, "token": token},
+            status=400 if form.is_bound else 200,
+        )
 
 
 @require_http_methods(["GET", "POST"])

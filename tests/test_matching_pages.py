@@ -147,6 +147,26 @@ def test_opening_the_answer_link_asks_and_records_nothing(
 
 
 @pytest.mark.django_db
+def test_the_answer_page_signed_out_dates_the_introduction_in_the_member_s_zone(
+    alice: User, bob: User
+) -> None:
+    """Half past midnight in Madrid is still the evening before in Mexico City: the page says
+    the day the member's email said, not the community's."""
+    alice.time_zone = "America/Mexico_City"
+    alice.save(update_fields=["time_zone"])
+    madrid_night = datetime(2027, 3, 9, 23, 30, tzinfo=UTC)  # 10 March, 00:30 in Madrid
+    alice_seat, _ = pair(
+        alice, bob, round_=RoundFactory.create(programme=community(), scheduled_for=madrid_night)
+    )
+    url = links.answer_url(seat_id=alice_seat.pk, answer=Answer.MET)
+
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(url).content.decode()
+
+    assert "introduction of 9 March 2027." in page
+    assert "10 March" not in page
+
+
+@pytest.mark.django_db
 def test_the_button_on_the_answer_page_records_the_answer_without_a_login(
     client: Client, alice: User, bob: User
 ) -> None:
