@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from icalendar import Calendar
 
@@ -391,6 +393,30 @@ def test_a_calendar_whose_withdrawal_was_lost_loses_the_event_when_it_is_cancell
     assert method == "CANCEL" and str(withdrawn["UID"]) == str(event.uid)
     assert withdrawn.decoded("SEQUENCE") > invited.decoded("SEQUENCE")
     assert [m["To"] for m in smtp.messages] == ["bruno@example.com"]  # Ana had nothing
+
+
+def test_a_cancellation_names_the_zone_of_the_time_it_gives(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    host = UserFactory.create(is_staff=True)
+    event = EventFactory.create(
+        title="Taller",
+        host=host,
+        created_by=host,
+        starts_at=START,
+        ends_at=START + timedelta(hours=1),
+    )
+    going(event, email="ana@example.com", language="en", time_zone="America/Mexico_City")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.event_cancel(event=event, by=host)
+
+    (message,) = mail.outbox
+    assert isinstance(message, EmailMultiAlternatives)
+    # 17:00 UTC in Mexico City, named as the other event emails name it.
+    assert "Taller, planned for 27 March 2026, 11:00 (Mexico City), is cancelled." in message.body
+    html = str(message.alternatives[0][0])
+    assert "planned for 27 March 2026, 11:00 (Mexico City), is cancelled." in html
 
 
 def changes_told_to(user: User) -> list[str]:

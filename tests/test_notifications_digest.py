@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 
 from events.models import Rsvp
@@ -161,6 +163,26 @@ def test_the_digest_stops_with_one_click_from_the_mail_client(smtp: SmtpSink) ->
     with time_machine.travel(MONDAY + timedelta(days=7), tick=False):
         tasks.digest_tick()
     assert len(smtp.messages) == 1
+
+
+def test_the_events_coming_up_name_the_zone_of_their_times() -> None:
+    luis = member_away("Luis", time_zone="America/Mexico_City")
+    EventFactory.create(
+        title="Open talk",
+        starts_at=MONDAY + timedelta(days=2),
+        ends_at=MONDAY + timedelta(days=2, hours=1),
+    )
+
+    with time_machine.travel(MONDAY + timedelta(hours=7), tick=False):  # 08:30 in Mexico City
+        tasks.digest_tick()
+
+    (digest,) = [message for message in mail.outbox if message.to == [luis.email]]
+    assert isinstance(digest, EmailMultiAlternatives)
+    # Wednesday, 07:30 UTC: 01:30 there (08:30 in the community's Madrid).
+    assert "- Open talk: 2 December 2026, 01:30 (Mexico City)" in digest.body
+    assert ">Open talk</a>: 2 December 2026, 01:30 (Mexico City)</li>" in str(
+        digest.alternatives[0][0]
+    )
 
 
 def test_a_week_with_nothing_to_say_sends_nothing(smtp: SmtpSink) -> None:

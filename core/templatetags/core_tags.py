@@ -49,3 +49,11 @@ def linkified(text: str) -> SafeString:
 def zone_place(zone: str) -> str:
     """ "Europe/Madrid" as "Madrid" (core.zones)."""
     return _zone_place(zone)
+
+
+@register.filter
+def with_zone_place(when: str, zone: str) -> str:
+    """A time as written, then the place its zone is named for: "27 March 2026, 11:00 (Mexico
+    City)", as the event emails' "Starts:" line reads. For a sentence whose translation has
+    one slot for the time, which stays as it is in both languages."""
+    return f"{when} ({_zone_place(zone)})"
