@@ -111,6 +111,17 @@ class TimeZoneField(forms.ChoiceField):
         return zone_canonical(super().to_python(value))
 
 
+# The profile's fields about the member themselves, by their HTML autocomplete purpose
+# (WCAG 1.3.5, Identify Input Purpose).
+AUTOCOMPLETE = {
+    "display_name": "name",
+    "language": "language",
+    "city": "address-level2",
+    "country": "country",
+    "website": "url",
+}
+
+
 class ProfileForm(forms.ModelForm[Profile]):
     """Onboarding and profile editing: the member's account basics plus their profile."""
 
@@ -223,6 +234,9 @@ class ProfileForm(forms.ModelForm[Profile]):
             del self.fields["coffee_pairs"]  # later on, "My coffee pairs" has the settings
         user = self.instance.user
         self.fields["headline"].required = True
+        # What each field asks for, so that browsers and assistive tools fill or mark it.
+        for name, purpose in AUTOCOMPLETE.items():
+            self.fields[name].widget.attrs["autocomplete"] = purpose
         # A form from before the choice existed (or a script) leaves it as it was.
         self.fields["messages_from"].required = False
         self.fields["display_name"].initial = user.display_name or user.get_full_name()

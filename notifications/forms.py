@@ -9,7 +9,7 @@ from notifications.push import endpoint_problem, key_problem, quiet_hours_for
 from notifications.services import CONFIGURABLE, channels_for, pushes_for
 
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-QUIET_HELP = "quiet-help"  # the paragraph both quiet-hour fields share
+QUIET_HELP = "quiet-help quiet-empty-help"  # the paragraphs both quiet-hour fields share
 
 HELP = {
     Kind.PAIR_CREATED: _("Who you are meeting this round (or that nobody was left this time)."),

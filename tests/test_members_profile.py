@@ -69,6 +69,27 @@ def test_onboarding_needs_a_login(client: Client) -> None:
 
 
 @pytest.mark.django_db
+def test_the_welcome_form_says_what_each_personal_field_is_and_links_its_help(
+    client: Client, newcomer: User
+) -> None:
+    form = client.get("/members/welcome/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    # Browsers and assistive tools can fill these in and mark them (WCAG 1.3.5).
+    for name, purpose in [
+        ("display_name", "name"),
+        ("city", "address-level2"),
+        ("country", "country"),
+        ("website", "url"),
+        ("language", "language"),
+    ]:
+        [tag] = re.findall(rf'<(?:input|select)[^>]*name="{name}"[^>]*>', form)
+        assert f'autocomplete="{purpose}"' in tag, name
+    # The coffee pairs' help is the one the box names as its description.
+    assert 'aria-describedby="id_coffee_pairs_helptext"' in form
+    assert 'id="id_coffee_pairs_helptext"' in form
+
+
+@pytest.mark.django_db
 def test_onboarding_saves_the_whole_profile(client: Client, newcomer: User) -> None:
     InterestFactory.create(label_es="Café", label_en="Coffee")
 

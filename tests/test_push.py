@@ -542,7 +542,7 @@ def test_the_member_chooses_kinds_to_push_and_quiet_hours(ana: User) -> None:
     assert 'value="21:00"' in page
     assert push.quiet_hours_for(user=ana) == (time(23, 30), time(7, 0))
     # The field is described by the shared help and by its error, which screen readers read.
-    assert 'aria-describedby="quiet-help id_quiet_end_error"' in page
+    assert 'aria-describedby="quiet-help quiet-empty-help id_quiet_end_error"' in page
     assert 'id="id_quiet_end_error"' in page
 
     # The same time twice would be no quiet hours at all: refused, not dropped.
