@@ -63,6 +63,14 @@ def test_a_member_starts_a_meetup_and_another_joins_its_room(
     expect(guest.get_by_text("You are going. See you there!")).to_be_visible()
     expect(guest.get_by_text("2 members going")).to_be_visible()  # the host and Beto
     axe_in_both_schemes(guest, axe_check)
+    # The chosen answer is told apart by a ring in the text's own colour, which contrasts
+    # with the page as text does (the accent's ring was 1.1:1 on a card), and to screen
+    # readers by the buttons' pressed states.
+    going = guest.get_by_role("button", name="I'm going")
+    expect(going).to_have_attribute("aria-pressed", "true")
+    expect(guest.get_by_role("button", name="Maybe")).to_have_attribute("aria-pressed", "false")
+    text_colour = guest.evaluate("getComputedStyle(document.body).color")
+    assert text_colour in going.evaluate("button => getComputedStyle(button).boxShadow")
 
     guest.get_by_role("link", name="Join the room").click()
     expect(guest.locator("#chat-status")).to_have_text("Connected.")
