@@ -31,6 +31,12 @@ def _export(user: User) -> dict[str, Any]:
             {"event": event.title, "starts_at": export_moment(event.starts_at)}
             for event in Event.objects.filter(Q(host=user) | Q(created_by=user)).order_by("pk")
         ],
+        "series_hosted": [
+            {"series": series.title, "kind": series.kind}
+            for series in EventSeries.objects.filter(Q(host=user) | Q(created_by=user)).order_by(
+                "pk"
+            )
+        ],
         # The feed's address is a credential: the export says it exists, not what it is.
         "calendar_feed": {"created_at": export_moment(feed.created_at)} if feed else None,
     }

@@ -19,6 +19,15 @@ def _export(user: User) -> dict[str, Any]:
             else None
         ),
         "seats": _seats(user),
+        # What they set up stays after they go (`_delete`), without them: listed here.
+        "blocks_set_up": [
+            {"title": block.title, "starts_at": block.starts_at.isoformat()}
+            for block in FocusBlock.objects.filter(created_by=user).order_by("starts_at")
+        ],
+        "series_set_up": [
+            {"title": series.title, "created_at": export_moment(series.created_at)}
+            for series in FocusSeries.objects.filter(created_by=user).order_by("pk")
+        ],
     }
 
 

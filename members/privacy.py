@@ -133,6 +133,16 @@ def _account_export(user: User) -> dict[str, Any]:
         "sign_in_providers": [
             account.provider for account in SocialAccount.objects.filter(user=user)
         ],
+        # Where they are signed in, as "Where you are signed in" lists it.
+        "sessions": [
+            {
+                "signed_in_at": export_moment(session.created_at),
+                "last_seen_at": export_moment(session.last_seen_at),
+                "ip": session.ip,
+                "browser": session.user_agent,
+            }
+            for session in UserSession.objects.filter(user=user).order_by("created_at")
+        ],
     }
 
 
@@ -169,6 +179,7 @@ def _profile_export(user: User) -> dict[str, Any] | None:
         },
         "visible_in_directory": profile.visible_in_directory,
         "public": profile.public,
+        "messages_from": profile.messages_from,
         # A whole address, which opens from the file as it is (MEDIA_URL may be a path).
         "photo": urljoin(settings.SITE_URL, profile.photo.url) if profile.photo else None,
         "onboarded_at": export_moment(profile.onboarded_at),

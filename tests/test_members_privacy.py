@@ -6,7 +6,7 @@ must not reach their data; visitors are anonymous; staff handle reports in the a
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from tests.factories import (
     PASSWORD,
     AcquaintanceFactory,
     BlockFactory,
+    EventSeriesFactory,
     InterestFactory,
     MessageFactory,
     ReportFactory,
@@ -626,6 +627,38 @@ def test_the_export_downloads_everything_about_me_and_nothing_private_of_others(
     for secret in ["Bob's secret about Alice", "Carol's own note", "Bob reported Alice"]:
         assert secret not in text
     assert "bob@example.com" not in text
+
+
+def test_the_export_holds_sessions_settings_and_what_the_member_set_up(alice: User) -> None:
+    from events.models import EventSeries
+    from focus.models import FocusBlock, FocusSeries
+
+    browser = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
+    assert browser.login(email=alice.email, password=PASSWORD)
+    browser.get("/notifications/settings/", REMOTE_ADDR="203.0.113.7")
+    alice.profile.messages_from = "met"
+    alice.profile.save()
+    FocusBlock.objects.create(
+        title="Escritura", starts_at=datetime(2030, 1, 7, 9, 0, tzinfo=UTC), created_by=alice
+    )
+    FocusSeries.objects.create(
+        title="Martes de foco",
+        weekday=1,
+        local_time="09:00",
+        starts_on=date(2030, 1, 1),
+        created_by=alice,
+    )
+    EventSeriesFactory.create(title="Club de lectura", host=alice)
+
+    data = json.loads(client_for(alice).post("/members/me/export/").content)
+
+    [session, *_others] = data["account"]["sessions"]
+    assert session["ip"] == "203.0.113.7" and "Firefox" in session["browser"]
+    assert data["profile"]["messages_from"] == "met"
+    assert [block["title"] for block in data["focus"]["blocks_set_up"]] == ["Escritura"]
+    assert [series["title"] for series in data["focus"]["series_set_up"]] == ["Martes de foco"]
+    assert [series["series"] for series in data["events"]["series_hosted"]] == ["Club de lectura"]
+    assert EventSeries.objects.count() == 1
 
 
 def test_the_export_names_the_photo_by_a_whole_address_and_programmes_as_read(
