@@ -31,6 +31,19 @@ class ReportForm(forms.Form):
         self.fields["reason"].error_messages["required"] = _("Choose a reason.")
 
 
+class MessageReportForm(ReportForm):
+    """A message's report, with blocking its author in the same step: the one way to block
+    a member whose profile one cannot open (a newcomer who never finished it)."""
+
+    block = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, author_name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["block"].label = _(
+            "Also block %(name)s: you will not see each other any more, and they are not told."
+        ) % {"name": author_name}
+
+
 class ReportsFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Show"),

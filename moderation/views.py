@@ -16,9 +16,9 @@ from conversations.selectors import conversation_for
 from core.access import staff_required
 from members.models import User
 from members.selectors import is_blocked_between, members_reachable
-from members.services import blocked_user_ids
+from members.services import block_create, blocked_user_ids
 from moderation import services
-from moderation.forms import ModerationForm, ReportForm, ReportsFilterForm
+from moderation.forms import MessageReportForm, ModerationForm, ReportForm, ReportsFilterForm
 from moderation.models import Report
 from rooms.models import Message, Room
 from rooms.pages import room_url
@@ -66,17 +66,34 @@ def _message_report(
     **report: object,
 ) -> HttpResponse:
     """The report form for a message (a room's or a private one): filed with `report`'s
-    fields, then back to where the message is."""
-    form = ReportForm(request.POST if request.method == "POST" else None)
+    fields, then back to where the message is; or, when the member blocks its author too, to
+    their blocked members (the message, and perhaps the conversation, are hidden now)."""
+    user: User = request.user  # type: ignore[assignment]
+    author = report["reported"]
+    assert isinstance(author, User)
+    form = MessageReportForm(
+        request.POST if request.method == "POST" else None, author_name=author.name
+    )
     status = 200
     if form.is_bound:
         status = 400
         if form.is_valid():
-            if _report_or_limit(form, reporter=request.user, **report):
+            if _report_or_limit(form, reporter=user, **report):
+                if not form.cleaned_data["block"]:
+                    messages.success(
+                        request, _("Thank you for your report. Our team will review the message.")
+                    )
+                    return redirect(back)
+                block_create(blocker=user, blocked=author)
                 messages.success(
-                    request, _("Thank you for your report. Our team will review the message.")
+                    request,
+                    _(
+                        "Thank you for your report. Our team will review the message. You "
+                        "blocked %(name)s: you will not see each other any more."
+                    )
+                    % {"name": author.name},
                 )
-                return redirect(back)
+                return redirect("members:blocked")
             status = 429
     return render(request, template, {**context, "form": form, "cancel_url": back}, status=status)
 

@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from members.models import User
+from members.models import Block, User
 from members.tasks import suspension_notice_send
 from moderation.models import Report
 from moderation.tasks import report_removal_send, report_warning_send
@@ -322,6 +322,28 @@ def test_a_member_reports_a_message_from_the_room(mallory: User) -> None:
     report = Report.objects.get()
     assert (report.reporter, report.reported, report.message) == (ana, mallory, message)
     assert report.subject == f"room message {message.pk}"
+
+
+@pytest.mark.django_db
+def test_a_newcomer_s_message_is_reported_and_its_author_blocked_in_one_step() -> None:
+    # Never finished the welcome form: no profile to open, so no Block button anywhere.
+    newcomer = UserFactory.create(display_name="Troll")
+    ana = UserFactory.create()
+    message = MessageFactory.create(author=newcomer, text="Spam, spam, spam")
+    url = f"/rooms/{message.room.slug}/messages/{message.pk}/report/"
+    client = client_for(ana)
+    assert client.get(f"/members/{newcomer.pk}/").status_code == 404
+    assert "Also block Troll" in client.get(url).content.decode()
+
+    response = client.post(
+        url, {"reason": "spam", "details": "Posts the same link again and again.", "block": "on"}
+    )
+
+    assert response.status_code == 302 and response["Location"] == "/members/me/blocked/"
+    assert Report.objects.get().reported == newcomer
+    assert Block.objects.filter(blocker=ana, blocked=newcomer).exists()
+    room_page = client.get(f"/rooms/{message.room.slug}/").content.decode()
+    assert "Spam, spam, spam" not in room_page
 
 
 def test_nobody_reports_their_own_a_deleted_or_an_unreadable_message(mallory: User) -> None:
