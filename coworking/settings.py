@@ -421,6 +421,9 @@ ACCOUNT_RATE_LIMITS = {
     # Each of these emails other members: a few changes of mind, never a stream of emails.
     "meeting_propose": "10/h/user,30/d/user",
     "event_edit": "30/h/user",
+    # Each invitation (up to 50 addresses a form) tells the invitees on the site and their
+    # phones: a few rounds of invitations, never a spray.
+    "room_invite": "10/h/user,30/d/user",
 }
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_CHANGE_EMAIL = True

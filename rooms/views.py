@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -182,7 +183,11 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
         # Everyone may come into a public room already; nobody into a closed one.
         return redirect("rooms:room", room.slug)
     form = InviteForm(request.POST if request.method == "POST" else None, user=user)
-    if form.is_bound and form.is_valid():
+    status = 400 if form.is_bound else 200
+    if form.is_bound and form.is_valid() and not ratelimit.consume(request, action="room_invite"):
+        form.add_error(None, _("You have sent many invitations lately. Try again in an hour."))
+        status = 429
+    elif form.is_bound and form.is_valid():
         try:
             room_invite(room=room, by=user, invitees=form.invitees())
         except RoomClosed as error:
@@ -198,9 +203,4 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
                 ),
             )
             return redirect("rooms:room", room.slug)
-    return render(
-        request,
-        "rooms/room_invite.html",
-        {"room": room, "form": form},
-        status=400 if form.is_bound else 200,
-    )
+    return render(request, "rooms/room_invite.html", {"room": room, "form": form}, status=status)

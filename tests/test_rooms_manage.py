@@ -384,6 +384,20 @@ def test_invite_errors_name_the_addresses_and_keep_the_input(alice: User, bob: U
 
 
 @pytest.mark.django_db
+def test_invitations_are_rate_limited_keeping_what_was_typed(alice: User, bob: User) -> None:
+    room = RoomFactory.create(created_by=alice, private=True)
+    creator = client_for(alice)
+    for _ in range(10):
+        creator.post(f"/rooms/{room.slug}/invite/", {"emails": "carla@example.com"})
+
+    response = creator.post(f"/rooms/{room.slug}/invite/", {"acquaintances": [bob.pk]})
+
+    assert response.status_code == 429
+    assert "You have sent many invitations lately." in response.content.decode()
+    assert not room.invitees.filter(pk=bob.pk).exists()
+
+
+@pytest.mark.django_db
 def test_inviting_nobody_is_an_error(alice: User) -> None:
     room = RoomFactory.create(created_by=alice, private=True)
     response = client_for(alice).post(f"/rooms/{room.slug}/invite/", {"emails": ""})
