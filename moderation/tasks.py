@@ -1,6 +1,7 @@
 """Celery tasks for moderation. Each takes ids, re-fetches, and is safe to run twice."""
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -59,7 +60,13 @@ def _tell_once(report_id: int, *, action: str, sent_at: str, template: str) -> N
         with translation.override(member.language):
             reason = str(report.get_reason_display())
             about = _what_was_reported(report)
-        email_for(user=member, template=template, context={"reason": reason, "about": about}).send()
+        # The email invites a reply: it goes to the team, as the suspension notice's does.
+        email_for(
+            user=member,
+            template=template,
+            context={"reason": reason, "about": about},
+            reply_to=[settings.CONTACT_EMAIL],
+        ).send()
 
     send_once(
         claim=lambda: Report.objects.filter(

@@ -131,6 +131,8 @@ def test_a_warning_is_emailed_once_in_the_members_language(
     assert report.warning_sent_at is not None
     [email] = mail.outbox
     assert email.to == [mallory.email]
+    # "You can reply to this email": the reply reaches the team.
+    assert email.reply_to == [settings.CONTACT_EMAIL]
     assert email.subject == "A note from the community team"
     assert "Spam or advertising" in email.body
     # The staff note is for staff: it never reaches the member.
