@@ -33,8 +33,9 @@ def test_a_member_books_a_seat_and_gives_it_back(alice: User) -> None:
 
     before = page(client)
     assert "Power hour" in before and "0 of 2 seats taken" in before
-    # Alice's zone is Madrid: 9:00 UTC is 10:00 for her.
+    # Alice's zone is Madrid: 9:00 UTC is 10:00 for her, and the page says whose zone.
     assert "Book a seat at 10:00" in before
+    assert "Times are in your time zone (Madrid)." in before
 
     booked = client.post(f"/focus/{block.pk}/book/", follow=True).content.decode()
     assert "Your seat is booked." in booked and "1 of 2 seats taken" in booked
