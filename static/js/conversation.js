@@ -3,7 +3,7 @@
 // script (or while disconnected) the form posts over HTTP and the page still works.
 
 import { daySeparators } from "./room/days.js";
-import { button, confirmStep, element, emptiedEditError, guardLinks, linkified, timeElement } from "./room/dom.js";
+import { button, confirmStep, describedByMessage, element, emptiedEditError, guardLinks, linkified, timeElement } from "./room/dom.js";
 import { LogFollower } from "./room/follow.js";
 import { mentionPicker } from "./room/mention-picker.js";
 import { closePickerOf, reactionBar, replaceReactionBar } from "./room/reactions.js";
@@ -162,6 +162,7 @@ function actionsFor(item, author) {
     report.href = root.dataset.reportUrl.replace("/0/", `/${item.dataset.id}/`);
     actions.append(report);
   }
+  describedByMessage(item, actions);
   return actions;
 }
 

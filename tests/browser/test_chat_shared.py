@@ -256,3 +256,10 @@ def test_reacting_from_the_keyboard_keeps_the_focus_on_the_reaction(
     mine.get_by_role("button", name="👍", exact=True).press("Enter")
     expect(mine.get_by_role("button", name="👍 1")).to_be_visible()
     expect(menu).to_be_focused()
+    # Among a long log's many "Reply" buttons, each says whose message it answers.
+    expect(mine.get_by_role("button", name="Reply")).to_have_accessible_description(
+        re.compile(r"^Beto Blanco\b")
+    )
+    expect(theirs.get_by_role("button", name="Edit")).to_have_accessible_description(
+        re.compile(r"^Beto Blanco\b")
+    )

@@ -34,6 +34,18 @@ export function element(tag, className, content) {
   return node;
 }
 
+// A message's Reply, Edit and Delete keep their short names; each is described by the
+// message's author and time, so that a screen reader going through the buttons of a long
+// log hears whose message each one acts on.
+export function describedByMessage(item, actions) {
+  const meta = item.querySelector(".message-meta");
+  if (!meta || !item.dataset.id) return;
+  meta.id ||= `message-meta-${item.dataset.id}`;
+  for (const control of actions.querySelectorAll("button")) {
+    control.setAttribute("aria-describedby", meta.id);
+  }
+}
+
 export function button(label, onClick, className = "button-small") {
   const node = element("button", className, label);
   node.type = "button";

@@ -2,7 +2,7 @@
 // (text, edit, deletion, mention), and what its author, staff and others can do with it
 // (edit, delete, report).
 
-import { button, confirmStep, element, emptiedEditError, linkified, timeElement } from "./dom.js";
+import { button, confirmStep, describedByMessage, element, emptiedEditError, linkified, timeElement } from "./dom.js";
 import { live, root, send } from "./live.js";
 import { reactionBar, replaceReactionBar } from "./reactions.js";
 import { quoteBlock } from "./reply.js";
@@ -90,6 +90,7 @@ export function addActions(item) {
     report.href = reportUrl.replace("/0/", `/${item.dataset.id}/`);
     actions.append(report);
   }
+  describedByMessage(item, actions);
   if (actions.children.length) item.append(actions);
 }
 
