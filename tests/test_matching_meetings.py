@@ -490,12 +490,8 @@ def test_a_block_after_the_meeting_was_agreed_ends_the_pairing_for_both(
     assert GroupMember.objects.filter(follow_up_sent_at__isnull=False).count() == 0
 
 
-def test_in_a_trio_a_block_ends_the_meeting_and_each_still_sees_who_they_may(
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    """Bea blocks Ana after the trio agreed on a time: the meeting would bring them together,
-    so it ends for all three (no reminder, no feed entry, nothing more to arrange or cancel),
-    and each keeps seeing the partners on neither side of a block with them."""
+def trio() -> tuple[list[User], tuple[GroupMember, GroupMember, GroupMember]]:
+    """Ana, Bea and Carla, in Madrid working 9 to 17, made a trio by a round 3 days ago."""
     people = [
         hours(participant(zone="Europe/Madrid", email=f"{name}@example.com"), time(9), time(17))
         for name in ("ana", "bea", "carla")
@@ -504,6 +500,16 @@ def test_in_a_trio_a_block_ends_the_meeting_and_each_still_sees_who_they_may(
         services.round_create(programme=community(), scheduled_for=NOW - timedelta(days=3))
     ana, bea, carla = (GroupMember.objects.get(user=user) for user in people)
     assert ana.group_id == bea.group_id == carla.group_id
+    return people, (ana, bea, carla)
+
+
+def test_in_a_trio_a_block_ends_the_meeting_and_each_still_sees_who_they_may(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Bea blocks Ana after the trio agreed on a time: the meeting would bring them together,
+    so it ends for all three (no reminder, no feed entry, nothing more to arrange or cancel),
+    and each keeps seeing the partners on neither side of a block with them."""
+    people, (ana, bea, carla) = trio()
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
         start = meetings.slots_suggest(people)[0]
         meetings.meeting_propose(seat=ana, starts_at=start)
@@ -547,14 +553,7 @@ def test_in_a_trio_a_block_ends_the_meeting_and_each_still_sees_who_they_may(
 def test_in_a_trio_a_suspended_partner_hears_nothing_of_the_others_plans(
     django_capture_on_commit_callbacks: Any, smtp: SmtpSink
 ) -> None:
-    people = [
-        hours(participant(zone="Europe/Madrid", email=f"{name}@example.com"), time(9), time(17))
-        for name in ("ana", "bea", "carla")
-    ]
-    with time_machine.travel(NOW - timedelta(days=3), tick=False):
-        services.round_create(programme=community(), scheduled_for=NOW - timedelta(days=3))
-    ana, bea, carla = (GroupMember.objects.get(user=user) for user in people)
-    assert ana.group_id == bea.group_id == carla.group_id
+    people, (ana, bea, carla) = trio()
     User.objects.filter(pk=carla.user_id).update(is_active=False)  # suspended by staff
 
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
