@@ -206,6 +206,8 @@ class FocusFrames(MemberSocket):
         goal = content.get("goal")
         if not isinstance(goal, str) or len(goal) > GOAL_FRAME_MAX:
             raise FrameError("invalid_fields")
+        # Written and told to the table, as a chat message is: the same budget.
+        await self.spend("chat")
         seat = await _goal((await self._my_seat()).pk, goal)
         self.seat = seat
         await self.send_json({"type": "focus.saved", "goal": seat.goal, "outcome": seat.outcome})
@@ -215,6 +217,7 @@ class FocusFrames(MemberSocket):
         outcome = content.get("outcome")
         if not isinstance(outcome, str):
             raise FrameError("invalid_fields")
+        await self.spend("chat")
         seat = await _outcome((await self._my_seat()).pk, outcome)
         self.seat = seat
         await self.send_json({"type": "focus.saved", "goal": seat.goal, "outcome": seat.outcome})

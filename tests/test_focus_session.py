@@ -20,6 +20,8 @@ from focus.models import FocusBlock, Seat
 from focus.services import seat_cancel
 from focus.sessions import session_enter
 from members.models import Block, User
+from rooms.sockets.limits import BUDGETS
+from tests.conftest import a_fresh_budget_window
 from tests.test_rooms_socket import ORIGIN, member_with_session
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -125,6 +127,29 @@ async def test_bad_goals_and_early_outcomes_get_error_frames_and_the_socket_stay
     await page.socket.send_json_to({"type": "focus.goal", "goal": "Finish the report"})
     assert (await page.next("focus.saved"))["goal"] == "Finish the report"
     assert (await seat_of(block, alice[0])).goal == "Finish the report"
+    await page.socket.disconnect()
+
+
+async def test_goals_beyond_the_chat_budget_are_refused_and_the_socket_stays() -> None:
+    # A goal is written to the database and told to the table: a loop sending them would
+    # cost both, as chat would, so it spends the chat budget.
+    (alice,) = await members(1)
+    block = await block_with_seats(alice, starts_in=timedelta(minutes=-1))
+    page, _hello = await open_page(block, alice[1])
+    await a_fresh_budget_window()
+
+    for n in range(BUDGETS["chat"] + 1):
+        await page.socket.send_json_to({"type": "focus.goal", "goal": f"Goal {n}"})
+    answers = []
+    while len(answers) < BUDGETS["chat"] + 1:
+        frame = await page.socket.receive_json_from(timeout=8)
+        if frame["type"] in {"focus.saved", "error"}:
+            answers.append(frame)
+
+    assert [frame["type"] for frame in answers].count("focus.saved") == BUDGETS["chat"]
+    assert [frame.get("code") for frame in answers if frame["type"] == "error"] == ["rate_limited"]
+    await page.socket.send_json_to({"type": "ping"})
+    assert (await page.next("pong"))["type"] == "pong"
     await page.socket.disconnect()
 
 
