@@ -136,12 +136,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Instead, each process keeps a pool of PostgreSQL connections (psycopg's): opening one per
 # request or per socket frame costs more than the query, and a busy room socket makes many
 # small queries. Size it so that processes x DB_POOL_MAX_SIZE stays under max_connections.
+# A web process's sockets alone may hold 10 at once (Channels' database thread and the room
+# arrivals', message sends' and stage calls' threads, 3 each), its HTTP requests one more.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DB_POOL", default=True
 ):
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
-        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=12),
         "timeout": env.int("DB_POOL_TIMEOUT", default=10),
     }
 # Behind PgBouncer in transaction mode (docs/scaling.md) a connection may change between two
