@@ -186,9 +186,11 @@ class MemberConsumer(MemberSocket):
         await self.send_json(hello)
 
     async def disconnect(self, code: int) -> None:
-        if self.joined:
-            self.joined = False
-            self.unwatch()
+        # Watched before it joined its groups: a join that failed leaves the socket watched,
+        # and the sweep would renew its place among the member's sockets while the process
+        # runs. Forgetting is harmless for a socket never watched.
+        self.joined = False
+        self.unwatch()
         try:
             await self.leave_groups()
         finally:

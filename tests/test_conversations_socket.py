@@ -430,3 +430,34 @@ async def test_a_file_sent_over_http_reaches_the_other_page_live() -> None:
     assert heard["attachment"]["kind"] == "image"
     assert heard["attachment"]["thumbnail_url"].endswith("/file/?thumbnail=1")
     await beto_tab.disconnect()
+
+
+async def test_a_socket_that_fails_to_join_leaves_nothing_for_the_sweep_to_keep(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A Redis blip while joining: the socket never opens, and its place among the member's
+    # 20 is not kept alive by this process's sweep for as long as it runs.
+    from conversations.consumers import MemberConsumer
+    from rooms import liveness
+
+    _ana, session, _client = await member_with_session("Ana")
+    join_group = MemberConsumer.join_group
+    failed: list[str] = []
+
+    async def blip(self: MemberConsumer, group: str) -> None:
+        if not failed:
+            failed.append(self.channel_name)
+            raise ConnectionError("Redis went away")
+        await join_group(self, group)
+
+    monkeypatch.setattr(MemberConsumer, "join_group", blip)
+    communicator = WebsocketCommunicator(
+        application, "/ws/me/", headers=[ORIGIN, (b"cookie", f"sessionid={session}".encode())]
+    )
+    connected, _detail = await communicator.connect(timeout=5)
+    assert not connected
+    await communicator.wait(timeout=1)
+
+    assert failed and failed[0] not in liveness._watched
+    again, _hello = await tab(session)  # the next page opens as usual
+    await again.disconnect()
