@@ -23,6 +23,8 @@ const typingLine = root.querySelector(".typing");
 const form = document.getElementById("conversation-form");
 const textarea = form.querySelector("textarea");
 const clientIdField = form.querySelector("input[name=client_id]");
+// Messages sent and not acknowledged yet, by client_id: sent again after every `hello`.
+const unacked = new Map();
 const status = form.querySelector(".send-status");
 const follower = new LogFollower(scroller, root.querySelector(".jump-latest"), () => textarea.focus());
 const reply = new ReplyComposer(
@@ -371,6 +373,10 @@ inbox.addEventListener("frame", (event) => {
   if (frame.type === "hello") {
     // (Re)connected: catch up on what was said meanwhile, from the last message shown.
     send({ type: "messages.since", conversation: conversationId, after: lastId() });
+    // What was sent into a connection that had died without a word never reached the
+    // server: again, under its own client_id (a message that did arrive is acked again,
+    // stored once).
+    for (const unsent of unacked.values()) send(unsent);
     // Keys pressed while the socket was opening were not heard: say it now.
     if (textarea.value.trim() && Date.now() - lastKey < TYPING_EVERY_MS && lastTyped < lastKey) {
       lastTyped = Date.now();
@@ -386,6 +392,7 @@ inbox.addEventListener("frame", (event) => {
       send({ type: "messages.since", conversation: conversationId, after: lastId() });
     }
   } else if (frame.type === "message.ack") {
+    unacked.delete(frame.client_id);
     // Stored: the message may reach this page before or after its ack.
     const pending = log.querySelector(`li.chat-message[data-client-id="${frame.client_id}"]:not([data-id])`);
     if (pending) {
@@ -455,6 +462,7 @@ inbox.addEventListener("frame", (event) => {
     status.textContent = frame.message;
     return;
   }
+  unacked.delete(frame.client_id);
   const pending = log.querySelector(`li.chat-message[data-client-id="${frame.client_id}"]:not([data-id])`);
   if (!pending) return;
   if (!textarea.value) textarea.value = pending.querySelector(".message-text").textContent;
@@ -479,6 +487,7 @@ form.addEventListener("submit", (event) => {
     form.submit();
     return;
   }
+  unacked.set(clientId, frame);
   // Shown at once, greyed out until the server has it; a new id for the next message.
   const item = messageItem({
     id: "", client_id: clientId, text, created_at: new Date().toISOString(),

@@ -210,6 +210,30 @@ def test_what_was_written_while_the_page_was_offline_arrives_even_if_the_first_c
     assert len(network.refused) == 1
 
 
+def test_a_message_sent_into_a_connection_that_had_died_goes_out_once_it_is_back(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    page = new_page()
+    network = FlakyNetwork(page, r"/ws/me/$")
+    login(page, asgi_server, ana.email, PASSWORD)
+    open_with_its_socket(page, f"/messages/{conversation.pk}/")
+
+    # The connection died without a word: the page thinks it is open and sends into it.
+    network.go_down()
+    box = page.get_by_role("textbox", name="Message")
+    box.fill("¿Sigue en pie lo del jueves?")
+    box.press("Enter")
+    expect(page.locator("li.chat-message.pending")).to_have_count(1)
+    network.come_back()
+
+    expect(page.locator("li.chat-message.pending")).to_have_count(0, timeout=10_000)
+    stored = Message.objects.filter(conversation=conversation)
+    assert list(stored.values_list("text", flat=True)) == ["¿Sigue en pie lo del jueves?"]
+
+
 def test_an_edit_emptied_of_text_is_refused_beside_the_editor_which_stays_open(
     new_page: NewPage, asgi_server: str, login: Login, axe_check: AxeCheck
 ) -> None:
