@@ -106,7 +106,11 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
         raise PermissionDenied
     if room_is_full(room=room, user=user):
         present = present_by_room(viewer=user, rooms=[room])[room.pk]
-        return render(request, "rooms/room_full.html", {"room": room, "present": present})
+        # 409: a page whose socket was refused for the room being full fetches this page to
+        # learn why, and reloads to show it (static/js/room/socket.js, explainRefusal).
+        return render(
+            request, "rooms/room_full.html", {"room": room, "present": present}, status=409
+        )
     upto = history_upto(room=room)  # before the page's messages: see history_upto
     chat_messages = list(reversed(history(room=room, viewer=user, limit=PAGE_SIZE)))
     can_manage = room_can_manage(room=room, user=user)

@@ -566,7 +566,7 @@ def test_a_full_room_says_so_and_shows_who_is_inside(
         response = as_outsider.get(f"/rooms/{room.slug}/")
 
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "This room is full" in html
     assert "Bob Bravo" in html and "Carla Cano" in html
     assert 'id="chat-form"' not in html and "room.js" not in html

@@ -14,6 +14,7 @@ from websockets.sync.client import connect
 
 from rooms import broadcast
 from rooms.models import CAFETERIA_SLUG, Message, Room, message_seq_next
+from tests.browser.conftest import PageProblems, PlaywrightLoopGuard
 from tests.browser.network import FlakyNetwork
 from tests.conftest import signed_in_cookies
 from tests.factories import PASSWORD, MessageFactory, RoomFactory, onboarded_member
@@ -267,3 +268,64 @@ def test_a_closed_room_s_page_shows_nobody_here_and_the_way_on(
     expect(notice).to_be_visible()
     expect(notice.get_by_role("link", name="Go to the cafeteria")).to_be_visible()
     expect(second.locator("#presence")).to_have_text("You are not in the room any more.")
+
+
+def test_a_page_refused_because_the_room_filled_up_meanwhile_says_it_is_full(
+    new_page: NewPage, asgi_server: str, login: Login, page_problems: PageProblems
+) -> None:
+    from rooms.models import Presence
+
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    room = RoomFactory.create(name="Mesa pequeña", capacity=2)
+    page = new_page()
+    network = FlakyNetwork(page, rf"/ws/rooms/{room.slug}/$")
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+    network.go_down()  # Ana's place goes with her connection; two others take the room
+    PlaywrightLoopGuard.leave()  # their arrival is broadcast from here, outside Playwright
+    for name in ("Beto", "Carla"):
+        Presence.objects.create(room=room, user=onboarded_member(name), channel_name=name)
+    network.come_back()
+
+    # Refused (4409), the page asks the site why and shows it, rather than retry forever.
+    expect(page.get_by_role("heading", name="This room is full")).to_be_visible(timeout=15_000)
+    # The browser logs the refused handshake and the full room's 409 as errors, and only
+    # those.
+    assert page_problems.console_errors
+    assert all(
+        "handshake: Unexpected response code: 403" in error or "409 (Conflict)" in error
+        for error in page_problems.console_errors
+    ), page_problems.console_errors
+    page_problems.allow()
+
+
+def test_a_page_older_than_the_server_s_protocol_asks_for_a_reload_and_stops(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    room = cafeteria()
+    page = new_page()
+    connections: list[WebSocketRoute] = []
+
+    def newer_server(socket: WebSocketRoute) -> None:
+        connections.append(socket)
+        server = socket.connect_to_server()
+
+        def to_page(frame: str | bytes) -> None:
+            if '"type": "hello"' in str(frame) or '"type":"hello"' in str(frame):
+                frame = re.sub(r'"v":\s*\d+', '"v": 999', str(frame))
+            socket.send(frame)
+
+        server.on_message(to_page)
+
+    page.route_web_socket(re.compile(rf"/ws/rooms/{room.slug}/$"), newer_server)
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+
+    status = page.locator("#chat-status")
+    expect(status).to_have_text("This page is out of date. Please reload it.")
+    page.wait_for_timeout(2_500)  # past the first reconnection's wait
+    expect(status).to_have_text("This page is out of date. Please reload it.")
+    assert len(connections) == 1

@@ -34,7 +34,7 @@ export function startRoomPage(part) {
     hello(frame) {
       if (frame.v !== PROTOCOL_VERSION) {
         say(gettext("This page is out of date. Please reload it."));
-        socket.close();
+        socket.stop();
         return;
       }
       socket.welcomed();

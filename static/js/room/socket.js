@@ -30,6 +30,7 @@ export class RoomSocket extends EventTarget {
   #socket = null;
   #pingTimer = null;
   #backoff = FIRST_BACKOFF_MS;
+  #stopped = false;
 
   /** `path` on this site, e.g. "/ws/rooms/cafeteria/". */
   constructor(path) {
@@ -55,6 +56,7 @@ export class RoomSocket extends EventTarget {
     });
     socket.addEventListener("close", (event) => {
       clearInterval(this.#pingTimer);
+      if (this.#stopped) return;
       if (event.code >= KICK_CODES.min && event.code <= KICK_CODES.max) {
         this.#emit("kick", { code: event.code });
         return;
@@ -81,6 +83,12 @@ export class RoomSocket extends EventTarget {
   }
 
   close() {
+    this.#socket?.close();
+  }
+
+  /** Closes for good: no new connection follows, nor a word of a drop (the page said why). */
+  stop() {
+    this.#stopped = true;
     this.#socket?.close();
   }
 
