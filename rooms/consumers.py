@@ -61,6 +61,11 @@ def _enter_now(
     blocked = blocked_user_ids(user=user)
     if not room_admits(room=room, user=user, participation=participation, blocked=blocked):
         return CLOSE_FORBIDDEN, None
+    if room.capacity is not None:
+        # Arrivals run side by side (ARRIVAL_THREADS, and other processes): counting who is
+        # here and adding oneself is one step per room, or two arrivals both take the last
+        # place. Held until this arrival commits; rooms without a capacity never wait.
+        Room.objects.select_for_update().filter(pk=room.pk).first()
     if presence.room_is_full(room=room, user=user):
         return CLOSE_FULL, None
     participation = room_entered(room=room, user=user, participation=participation)

@@ -821,6 +821,19 @@ async def test_a_full_room_refuses_a_newcomer_but_not_a_second_tab() -> None:
         await communicator.disconnect()
 
 
+async def test_members_arriving_together_never_take_more_places_than_the_room_has() -> None:
+    sessions = [(await member_with_session())[1] for _ in range(8)]
+    place = await room(capacity=2)
+
+    attempts = await asyncio.gather(*(connect(place, session) for session in sessions))
+
+    accepted = [communicator for communicator, (connected, _code) in attempts if connected]
+    assert len(accepted) == 2
+    assert sorted(code for _c, (connected, code) in attempts if not connected) == [4409] * 6
+    for communicator, _outcome in attempts:
+        await communicator.disconnect()
+
+
 async def test_closing_the_room_says_bye_to_everyone_inside() -> None:
     owner, session = await member_with_session()
     place = await room(created_by=owner)
