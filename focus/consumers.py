@@ -108,6 +108,10 @@ def _refusing(handler: Handler) -> Handler:
     return refusing
 
 
+# WebSocket's "internal error": the page's socket reconnects after it, as after any drop.
+CLOSE_SERVER_FAILURE = 1011
+
+
 class FocusFrames(MemberSocket):
     block: FocusBlock | None = None
     seat: Seat | None = None
@@ -124,7 +128,9 @@ class FocusFrames(MemberSocket):
 
     async def _run_clock(self) -> None:
         """Tell the page each phase change at its moment, until the block is over. A failure
-        is logged and told to the page, whose reconnect starts the clock again."""
+        is logged, told to the page, and closes the socket as a server failure (1011, not a
+        goodbye): the page connects again, and its new socket's clock starts over from the
+        server's moment. Without the close, nothing would ever move the page on."""
         try:
             await self._tick_phases()
         except asyncio.CancelledError:
@@ -132,6 +138,7 @@ class FocusFrames(MemberSocket):
         except Exception:
             logger.exception("Focus clock of %s failed", self.channel_name)
             await self.send_error("server_error")
+            await self.close(code=CLOSE_SERVER_FAILURE)
 
     async def _tick_phases(self) -> None:
         assert self.block is not None

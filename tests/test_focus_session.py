@@ -110,6 +110,31 @@ async def test_two_members_hear_the_start_from_the_server_and_sit_together() -> 
         await page.socket.disconnect()
 
 
+async def test_a_clock_that_failed_closes_the_socket_so_the_page_comes_back_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The table draw failing once (the database restarting, say) stopped the page's clock
+    # for good: the countdown stood at 00:00, no table, no later phase.
+    (alice,) = await members(1)
+    block = await block_with_seats(alice, starts_in=timedelta(seconds=2))
+    page, _hello = await open_page(block, alice[1])
+
+    async def draw_fails(block: FocusBlock) -> dict[int, list[dict[str, Any]]]:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(consumers, "_tables_of", draw_fails)
+
+    assert (await page.next("focus.phase"))["phase"] == "check_in"
+    assert (await page.next("error"))["code"] == "server_error"
+    # Closed as a server failure (not a goodbye): the page connects again, and its new
+    # socket's clock starts over from the server's moment.
+    assert await page.socket.receive_output(timeout=5) == {"type": "websocket.close", "code": 1011}
+    monkeypatch.undo()
+    again, hello = await open_page(block, alice[1])
+    assert hello["phase"] == "check_in" and hello["table"] == 1
+    await again.socket.disconnect()
+
+
 async def test_bad_goals_and_early_outcomes_get_error_frames_and_the_socket_stays() -> None:
     (alice,) = await members(1)
     block = await block_with_seats(alice, starts_in=timedelta(minutes=-1))
