@@ -139,16 +139,23 @@ def _members(meeting: Meeting) -> list[User]:
 
 
 def blocks_within(group_id: int | OuterRef) -> QuerySet[Block]:
-    """The blocks between two members of the group (`OuterRef(OuterRef("group_id"))` inside
-    `Exists` for a query of a group's rows)."""
-    members = GroupMember.objects.filter(group_id=group_id).values("user_id")
+    """The blocks between two members of the group still in it (`OuterRef(OuterRef(
+    "group_id"))` inside `Exists` for a query of a group's rows). A member suspended or gone
+    has left the pairing: a block of theirs no longer stands between the others, who meet
+    without them (their blocks stay, and still hide what each side wrote)."""
+    members = (
+        GroupMember.objects.filter(group_id=group_id).filter(account_open("user")).values("user_id")
+    )
     return Block.objects.filter(blocker_id__in=members, blocked_id__in=members)
 
 
 def _refuse_across_a_block(seat: GroupMember) -> None:
     """A block between two members of the group, made after the round paired them, ends the
     group's meeting for all of them: no new time, acceptance, withdrawal or table, and no
-    notice naming one to the other (docs/coffee-meetings.md, "After a block")."""
+    notice naming one to the other (docs/coffee-meetings.md, "After a block"). A member
+    suspended or gone arranges nothing either, whatever link they still hold."""
+    if not (seat.user.is_active and seat.user.deleted_at is None):
+        raise MeetingRefused(_("This meeting can no longer be arranged."))
     if blocks_within(seat.group_id).exists():
         raise MeetingRefused(_("This meeting can no longer be arranged."))
 

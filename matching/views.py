@@ -410,7 +410,8 @@ def _meeting_link(token: str) -> tuple[GroupMember, str, datetime]:
         .filter(pk=seat_id)
         .first()
     )
-    if seat is None:
+    # A member suspended or gone has left the pairing: their emails' links show nothing more.
+    if seat is None or not seat.user.is_active or seat.user.deleted_at is not None:
         raise Http404("This pairing no longer exists.")
     return seat, action, starts_at
 

@@ -566,6 +566,30 @@ def test_in_a_trio_a_suspended_partner_hears_nothing_of_the_others_plans(
 
     assert not any("carla@example.com" in str(message["To"]) for message in smtp.messages)
     assert not MeetingNotice.objects.filter(user=carla.user).exists()
+    # Nor can she act through the links of emails she had before: they show nothing now.
+    with time_machine.travel(NOW, tick=False):
+        link = links.meeting_url(seat_id=carla.pk, action="accept", starts_at=start)
+        assert Client().get(link).status_code == 404
+        assert Client().post(link).status_code == 404
+        with pytest.raises(meetings.MeetingRefused):
+            meetings.meeting_propose(seat=carla, starts_at=start)
+
+
+def test_a_block_by_a_partner_who_left_no_longer_stands_between_the_others(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # Ana blocked Carla after the round, then deleted her account: Bea and Carla, who block
+    # nobody, still arrange their coffee.
+    people, (ana, bea, carla) = trio()
+    BlockFactory.create(blocker=ana.user, blocked=carla.user)
+    account_delete(user=ana.user)
+
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        start = meetings.slots_suggest(people[1:])[0]
+        meetings.meeting_propose(seat=bea, starts_at=start)
+        meeting = meetings.meeting_accept(seat=carla, starts_at=start)
+
+    assert meeting.accepted_at is not None
 
 
 def test_a_partner_who_deleted_their_account_leaves_nothing_to_arrange(
