@@ -37,8 +37,11 @@ class MessageReportForm(ReportForm):
 
     block = forms.BooleanField(required=False)
 
-    def __init__(self, *args: Any, author_name: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, author_name: str, may_block: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not may_block:
+            del self.fields["block"]
+            return
         self.fields["block"].label = _(
             "Also block %(name)s: you will not see each other any more, and they are not told."
         ) % {"name": author_name}

@@ -57,6 +57,18 @@ def _back_from_report(user: User, member: User) -> str:
     return reverse("home")
 
 
+def _blocked_note(author: User, *, reported: bool) -> str:
+    if reported:
+        return _(
+            "Thank you for your report. Our team will review the message. You blocked "
+            "%(name)s: you will not see each other any more."
+        ) % {"name": author.name}
+    return _(
+        "You blocked %(name)s: you will not see each other any more. Your report was not "
+        "sent: you have sent the most we accept in 24 hours."
+    ) % {"name": author.name}
+
+
 def _message_report(
     request: HttpRequest,
     *,
@@ -71,29 +83,29 @@ def _message_report(
     user: User = request.user  # type: ignore[assignment]
     author = report["reported"]
     assert isinstance(author, User)
+    # A former or suspended member is not offered: nobody would see them again anyway.
+    may_block = author.is_active and author.deleted_at is None
     form = MessageReportForm(
-        request.POST if request.method == "POST" else None, author_name=author.name
+        request.POST if request.method == "POST" else None,
+        author_name=author.name,
+        may_block=may_block,
     )
     status = 200
     if form.is_bound:
         status = 400
         if form.is_valid():
-            if _report_or_limit(form, reporter=user, **report):
-                if not form.cleaned_data["block"]:
-                    messages.success(
-                        request, _("Thank you for your report. Our team will review the message.")
-                    )
-                    return redirect(back)
+            reported = _report_or_limit(form, reporter=user, **report)
+            # The block does not wait on the report: a member past the day's reports (likely
+            # when someone floods them) still gets the one way to stop seeing them.
+            if form.cleaned_data.get("block"):
                 block_create(blocker=user, blocked=author)
-                messages.success(
-                    request,
-                    _(
-                        "Thank you for your report. Our team will review the message. You "
-                        "blocked %(name)s: you will not see each other any more."
-                    )
-                    % {"name": author.name},
-                )
+                messages.success(request, _blocked_note(author, reported=reported))
                 return redirect("members:blocked")
+            if reported:
+                messages.success(
+                    request, _("Thank you for your report. Our team will review the message.")
+                )
+                return redirect(back)
             status = 429
     return render(request, template, {**context, "form": form, "cancel_url": back}, status=status)
 

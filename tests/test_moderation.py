@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from members.models import Block, User
+from members.privacy import account_delete
 from members.tasks import suspension_notice_send
 from moderation.models import Report
 from moderation.tasks import report_removal_send, report_warning_send
@@ -346,6 +347,43 @@ def test_a_newcomer_s_message_is_reported_and_its_author_blocked_in_one_step() -
     assert Block.objects.filter(blocker=ana, blocked=newcomer).exists()
     room_page = client.get(f"/rooms/{message.room.slug}/").content.decode()
     assert "Spam, spam, spam" not in room_page
+
+
+@pytest.mark.django_db
+def test_a_member_past_the_days_reports_still_blocks_the_author() -> None:
+    from moderation.services import REPORTS_PER_DAY
+
+    flooder = UserFactory.create(display_name="Flood")
+    ana = UserFactory.create()
+    messages = MessageFactory.create_batch(REPORTS_PER_DAY + 1, author=flooder, text="Buy now")
+    client = client_for(ana)
+    for message in messages[:REPORTS_PER_DAY]:
+        client.post(
+            f"/rooms/{message.room.slug}/messages/{message.pk}/report/",
+            {"reason": "spam", "details": "An advert."},
+        )
+    last = messages[-1]
+
+    response = client.post(
+        f"/rooms/{last.room.slug}/messages/{last.pk}/report/",
+        {"reason": "spam", "details": "An advert.", "block": "on"},
+        follow=True,
+    )
+
+    assert "Your report was not sent" in response.content.decode()
+    assert Report.objects.count() == REPORTS_PER_DAY
+    assert Block.objects.filter(blocker=ana, blocked=flooder).exists()
+
+
+@pytest.mark.django_db
+def test_a_former_members_message_offers_no_block() -> None:
+    gone = UserFactory.create(display_name="Gone")
+    message = MessageFactory.create(author=gone, text="Old words")
+    account_delete(user=gone)
+    page = client_for(UserFactory.create()).get(
+        f"/rooms/{message.room.slug}/messages/{message.pk}/report/"
+    )
+    assert page.status_code == 200 and 'name="block"' not in page.content.decode()
 
 
 def test_nobody_reports_their_own_a_deleted_or_an_unreadable_message(mallory: User) -> None:
