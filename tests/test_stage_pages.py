@@ -50,6 +50,19 @@ def test_a_staff_rooms_stage_page_waits_for_a_host_to_start_it(staff: User, alic
     assert "Start the session" not in member_page
 
 
+def test_a_full_rooms_stage_says_it_is_full(staff: User, alice: User, bob: User) -> None:
+    from rooms.models import Presence
+
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, slug="taller", name="Taller", capacity=1)
+    Presence.objects.create(room=room, user=bob, channel_name="bob-1")
+
+    page = client_for(alice).get("/stage/taller/")
+
+    # 409, as a full room's own page: the stage's refused socket looks for why, and shows it.
+    assert page.status_code == 409
+    assert "This room is full" in page.content.decode()
+
+
 def test_a_talks_host_hosts_its_rooms_stage_and_the_event_page_links_to_it(
     alice: User, bob: User
 ) -> None:
