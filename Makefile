@@ -52,7 +52,7 @@ test: install system-deps ## Run the whole suite against PostgreSQL and Redis
 	@# Channels' test communicator turns off `close_old_connections` around
 	@# database_sync_to_async (channels/testing/application.py), so each database thread a
 	@# socket test used keeps its pooled connection (5 after 500 tests in one worker, traced at
-	@# getconn/putconn): at the production size (8) a worker that drew many such tests ran dry.
+	@# getconn/putconn): at the former production size (8) a worker that drew many such tests ran dry.
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
 		CHROMIUM_FULL=$(CHROMIUM_FULL) CHANNEL_LAYER_PREFIX=test$(notdir $(TEST_REDIS_URL)) DB_POOL_TIMEOUT=30 \
 		DB_POOL_MAX_SIZE=16 \

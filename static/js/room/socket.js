@@ -15,11 +15,15 @@ const MAX_BACKOFF_MS = 30_000;
 export const KICK_CODES = { min: 4000, max: 4099, loggedOut: 4000, passwordChanged: 4004 };
 
 // A refused handshake looks like a network failure; the page over HTTP says why (logged
-// out, no longer allowed, room gone), so reload it when it would.
+// out, no longer allowed, room gone or full), so reload it when it would. A server failing
+// (5xx) says nothing of the kind: reloading would leave the member on an error page that
+// never tries again, so the socket keeps retrying instead.
+const REFUSALS = new Set([401, 403, 404, 409, 410]);
+
 async function explainRefusal() {
   try {
     const response = await fetch(location.href, { credentials: "same-origin" });
-    if (!response.ok || response.redirected) location.reload();
+    if (response.redirected || REFUSALS.has(response.status)) location.reload();
   } catch {
     // Still offline: keep retrying.
   }
