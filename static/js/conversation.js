@@ -23,8 +23,25 @@ const typingLine = root.querySelector(".typing");
 const form = document.getElementById("conversation-form");
 const textarea = form.querySelector("textarea");
 const clientIdField = form.querySelector("input[name=client_id]");
-// Messages sent and not acknowledged yet, by client_id: sent again after every `hello`.
+// Messages sent and not acknowledged yet, by client_id: sent again after every `hello`, a
+// few a second (the member's budget for messages is 20 in 10 s), and again later when one
+// is refused for the budget or a server hiccup.
 const unacked = new Map();
+const RESEND_EVERY_MS = 600;
+const RETRIED = new Set(["rate_limited", "server_error"]);
+let resending = null;
+
+function resendUnacked() {
+  clearTimeout(resending);
+  const queue = [...unacked.keys()];
+  const next = () => {
+    const clientId = queue.shift();
+    if (clientId === undefined) return;
+    if (unacked.has(clientId)) send(unacked.get(clientId));
+    resending = setTimeout(next, RESEND_EVERY_MS);
+  };
+  next();
+}
 const status = form.querySelector(".send-status");
 const follower = new LogFollower(scroller, root.querySelector(".jump-latest"), () => textarea.focus());
 const reply = new ReplyComposer(
@@ -376,7 +393,7 @@ inbox.addEventListener("frame", (event) => {
     // What was sent into a connection that had died without a word never reached the
     // server: again, under its own client_id (a message that did arrive is acked again,
     // stored once).
-    for (const unsent of unacked.values()) send(unsent);
+    resendUnacked();
     // Keys pressed while the socket was opening were not heard: say it now.
     if (textarea.value.trim() && Date.now() - lastKey < TYPING_EVERY_MS && lastTyped < lastKey) {
       lastTyped = Date.now();
@@ -460,6 +477,15 @@ inbox.addEventListener("frame", (event) => {
   if (!frame.client_id) {
     for (const editor of log.querySelectorAll(".message-editor")) editor.readOnly = false;
     status.textContent = frame.message;
+    return;
+  }
+  if (RETRIED.has(frame.code) && unacked.has(frame.client_id)) {
+    // Refused for the budget (a burst of resends) or a hiccup of the server: the message
+    // stays shown as sending and goes again a little later, under the same client_id.
+    const clientId = frame.client_id;
+    setTimeout(() => {
+      if (unacked.has(clientId)) send(unacked.get(clientId));
+    }, CATCH_UP_RETRY_MS);
     return;
   }
   unacked.delete(frame.client_id);

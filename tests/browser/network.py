@@ -43,7 +43,8 @@ class FlakyNetwork:
         def from_page(frame: str | bytes) -> None:
             if self.came_back and not self.refused and _type_of(frame) == self.refuse:
                 self.refused.append(str(frame))
-                socket.send(json.dumps(error_frame("rate_limited", about={"type": self.refuse})))
+                # As the server answers: naming the refused frame's type and client_id.
+                socket.send(json.dumps(error_frame("rate_limited", about=json.loads(frame))))
             else:
                 server.send(frame)
 

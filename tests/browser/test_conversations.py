@@ -217,7 +217,9 @@ def test_a_message_sent_into_a_connection_that_had_died_goes_out_once_it_is_back
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     conversation = direct_conversation_start(starter=ana, other=beto)
     page = new_page()
-    network = FlakyNetwork(page, r"/ws/me/$")
+    # Back, its first resend is refused for the member's budget (spent in other tabs): it
+    # goes again a little later rather than be dropped.
+    network = FlakyNetwork(page, r"/ws/me/$", refuse="message.send")
     login(page, asgi_server, ana.email, PASSWORD)
     open_with_its_socket(page, f"/messages/{conversation.pk}/")
 
@@ -230,6 +232,7 @@ def test_a_message_sent_into_a_connection_that_had_died_goes_out_once_it_is_back
     network.come_back()
 
     expect(page.locator("li.chat-message.pending")).to_have_count(0, timeout=10_000)
+    assert len(network.refused) == 1
     stored = Message.objects.filter(conversation=conversation)
     assert list(stored.values_list("text", flat=True)) == ["¿Sigue en pie lo del jueves?"]
 
