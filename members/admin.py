@@ -24,6 +24,9 @@ from members.models import Acquaintance, Block, Interest, Language, Profile, Use
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
+    # Shown, not edited here: clearing the field left its thumbnail showing everywhere. The
+    # "Remove the profile photo" action takes both down.
+    readonly_fields = ["photo"]
     autocomplete_fields = ["interests"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -123,7 +126,7 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     # Higher apps add their own bulk actions with `user_actions_add` (matching: pause pairs).
-    actions: list[Any] = ["suspend", "reinstate", "export_csv"]
+    actions: list[Any] = ["suspend", "reinstate", "photo_remove", "export_csv"]
 
     @admin.display(description=_("suspended"), boolean=True, ordering="suspended_at")
     def suspended(self, user: User) -> bool:
@@ -162,6 +165,16 @@ class UserAdmin(BaseUserAdmin):
         self.message_user(
             request,
             ngettext("%(count)d member suspended.", "%(count)d members suspended.", done)
+            % {"count": done},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Remove the profile photo"), permissions=["change"])
+    def photo_remove(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        done = sum(services.photo_remove(user=user) for user in queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d photo removed.", "%(count)d photos removed.", done)
             % {"count": done},
             messages.SUCCESS,
         )

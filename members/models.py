@@ -78,6 +78,10 @@ class User(AbstractUser):
     )
     # Per kind of news, members choose how they hear of it: notifications.Preference.
     email_digest = models.BooleanField(_("weekly digest"), default=True)
+    # The profile photo's thumbnail (its name in storage), kept here by members.services
+    # whenever the photo changes: the header shows it on every page, and the member is read
+    # on every request anyway, where the profile is not.
+    avatar_thumbnail = models.CharField(max_length=200, blank=True, editable=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
     # The last time the member used the site, to the hour (core.middleware.LastSeenMiddleware):
     # who is active for the staff dashboard, who gets the digest for having been away.
@@ -145,6 +149,13 @@ class User(AbstractUser):
     def profile_onboarded(self) -> bool:
         profile = Profile.objects.filter(user_id=self.pk).only("onboarded_at").first()
         return bool(profile and profile.onboarded_at)
+
+    @property
+    def avatar_url(self) -> str:
+        """The header's photo: the thumbnail's address, or "" (initials instead)."""
+        if not self.avatar_thumbnail:
+            return ""
+        return str(Profile._meta.get_field("photo_thumbnail").storage.url(self.avatar_thumbnail))
 
     @property
     def initials(self) -> str:

@@ -95,7 +95,7 @@ def account_delete(*, user: User) -> None:
     for entry in sorted(_registry.values(), key=lambda entry: entry.key == "account"):
         entry.delete(user)
     user.email = f"deleted-{user.pk}@deleted.invalid"
-    user.display_name = user.first_name = user.last_name = ""
+    user.display_name = user.first_name = user.last_name = user.avatar_thumbnail = ""
     user.is_active = user.is_staff = user.is_superuser = False
     user.email_digest = False
     user.deleted_at = timezone.now()

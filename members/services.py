@@ -273,6 +273,7 @@ def profile_update(
         _photo_delete(profile)
     if photo:
         _photo_put(profile, photo)
+    profile.user.avatar_thumbnail = profile.photo_thumbnail.name or ""
     if complete_onboarding and profile.onboarded_at is None:
         profile.onboarded_at = timezone.now()
     profile.user.save()
@@ -299,6 +300,26 @@ def photo_set(*, user: User, photo: ProcessedPhoto) -> None:
     _photo_delete(profile)
     _photo_put(profile, photo)
     profile.save(update_fields=["photo", "photo_thumbnail"])
+    _avatar_sync(profile)
+
+
+@transaction.atomic
+def photo_remove(*, user: User) -> bool:
+    """Staff take a member's photo down (the admin): both its files go, and the initials show
+    everywhere again. False when there was none."""
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None or not (profile.photo or profile.photo_thumbnail):
+        return False
+    _photo_delete(profile)
+    profile.save(update_fields=["photo", "photo_thumbnail"])
+    _avatar_sync(profile)
+    return True
+
+
+def _avatar_sync(profile: Profile) -> None:
+    User.objects.filter(pk=profile.user_id).update(
+        avatar_thumbnail=profile.photo_thumbnail.name or ""
+    )
 
 
 def _photo_put(profile: Profile, photo: ProcessedPhoto) -> None:

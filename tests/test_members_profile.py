@@ -3,6 +3,7 @@
 import io
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -228,6 +229,38 @@ def test_removing_the_photo_falls_back_to_initials(client: Client, newcomer: Use
     profile = Profile.objects.get(user=newcomer)
     assert not profile.photo and not profile.photo_thumbnail
     assert 'class="avatar avatar-lg' in client.get(f"/members/{newcomer.pk}/").content.decode()
+    assert "<img" not in header_menu(client)
+
+
+def header_menu(client: Client) -> str:
+    """The account menu's button in the header, on the home page."""
+    page = client.get("/").content.decode()
+    return page.split('<details class="menu">', 1)[1].split("</summary>", 1)[0]
+
+
+@pytest.mark.django_db
+def test_the_header_shows_the_member_s_photo_and_staff_can_take_it_down(
+    client: Client, newcomer: User, staff: User
+) -> None:
+    onboard(client, photo_upload=SimpleUploadedFile("me.jpg", image_bytes("JPEG")))
+    thumbnail = Profile.objects.get(user=newcomer).photo_thumbnail
+    assert f'src="{thumbnail.url}"' in header_menu(client)
+    files = [Profile.objects.get(user=newcomer).photo.path, thumbnail.path]
+
+    # An unsuitable photo: staff take it down from the member list.
+    admin = Client()
+    admin.force_login(staff)
+    admin.post(
+        "/admin/members/user/",
+        {"action": "photo_remove", "_selected_action": [newcomer.pk]},
+    )
+
+    profile = Profile.objects.get(user=newcomer)
+    assert not profile.photo and not profile.photo_thumbnail
+    assert not any(Path(path).exists() for path in files)
+    assert "<img" not in header_menu(client)
+    profile_page = client.get(f"/members/{newcomer.pk}/").content.decode()
+    assert "<img" not in profile_page.split("<main", 1)[1]
 
 
 @pytest.mark.django_db
