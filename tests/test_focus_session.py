@@ -165,7 +165,7 @@ async def test_goals_beyond_the_chat_budget_are_refused_and_the_socket_stays() -
 
     for n in range(BUDGETS["chat"] + 1):
         await page.socket.send_json_to({"type": "focus.goal", "goal": f"Goal {n}"})
-    answers = []
+    answers: list[dict[str, Any]] = []
     while len(answers) < BUDGETS["chat"] + 1:
         frame = await page.socket.receive_json_from(timeout=8)
         if frame["type"] in {"focus.saved", "error"}:
