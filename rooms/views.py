@@ -16,8 +16,8 @@ from members.services import blocked_user_ids
 from members.status import busy_until
 from rooms.forms import InviteForm, RoomForm
 from rooms.models import CafeteriaProtected, Room
-from rooms.pages import room_url
-from rooms.presence import presence_snapshot, present_by_room, present_glances, room_is_full
+from rooms.pages import room_full_page, room_url
+from rooms.presence import presence_snapshot, present_glances
 from rooms.selectors import history, history_upto, rooms_open_to, rooms_recently_closed_for
 from rooms.services import (
     NotAllowed,
@@ -104,13 +104,8 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
             # Says how in, without telling the room's name or who is in it.
             return render(request, "rooms/room_private.html", status=403)
         raise PermissionDenied
-    if room_is_full(room=room, user=user):
-        present = present_by_room(viewer=user, rooms=[room])[room.pk]
-        # 409: a page whose socket was refused for the room being full fetches this page to
-        # learn why, and reloads to show it (static/js/room/socket.js, explainRefusal).
-        return render(
-            request, "rooms/room_full.html", {"room": room, "present": present}, status=409
-        )
+    if (full := room_full_page(request, room, user)) is not None:
+        return full
     upto = history_upto(room=room)  # before the page's messages: see history_upto
     chat_messages = list(reversed(history(room=room, viewer=user, limit=PAGE_SIZE)))
     can_manage = room_can_manage(room=room, user=user)

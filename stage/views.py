@@ -7,7 +7,8 @@ from django.views.decorators.http import require_GET
 from members.models import User
 from members.services import blocked_user_ids
 from rooms.models import Room
-from rooms.presence import presence_snapshot, present_by_room, room_is_full
+from rooms.pages import room_full_page
+from rooms.presence import presence_snapshot
 from rooms.selectors import history, history_upto
 from rooms.sockets.chat import PAGE_SIZE
 from stage.janus import JanusSettings
@@ -25,13 +26,8 @@ def stage(request: HttpRequest, slug: str) -> HttpResponse:
     found = stage_for_room(room=room, user=user)
     if found is None:
         raise Http404
-    if room_is_full(room=room, user=user):
-        # As a room's page answers (rooms.views.room): the page whose socket was refused for
-        # a full room learns why from the 409 and shows it.
-        present = present_by_room(viewer=user, rooms=[room])[room.pk]
-        return render(
-            request, "rooms/room_full.html", {"room": room, "present": present}, status=409
-        )
+    if (full := room_full_page(request, room, user)) is not None:
+        return full
     upto = history_upto(room=room)  # before the page's messages: see history_upto
     hidden = blocked_user_ids(user=user)
     return render(
