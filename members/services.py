@@ -273,11 +273,12 @@ def profile_update(
         _photo_delete(profile)
     if photo:
         _photo_put(profile, photo)
-    profile.user.avatar_thumbnail = profile.photo_thumbnail.name or ""
     if complete_onboarding and profile.onboarded_at is None:
         profile.onboarded_at = timezone.now()
     profile.user.save()
     profile.save()
+    if remove_photo or photo:
+        _avatar_sync(profile)
     if interests is not None or new_interests:
         before = set(profile.interests.values_list("pk", flat=True))
         chosen = list(profile.interests.all() if interests is None else interests)
