@@ -247,7 +247,7 @@ def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
             (start, links.meeting_url(seat_id=mine.pk, action="propose", starts_at=start))
             # Times for those still here: a member who left has no hours to meet in.
             for start in meetings.slots_suggest(
-                [member for member in members if member.is_active and member.deleted_at is None]
+                [member for member in members if member.account_is_open]
             )
         ]
     message = email_for(user=me, template="matching/email/meeting", context=context)

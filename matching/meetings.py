@@ -154,7 +154,7 @@ def _refuse_across_a_block(seat: GroupMember) -> None:
     group's meeting for all of them: no new time, acceptance, withdrawal or table, and no
     notice naming one to the other (docs/coffee-meetings.md, "After a block"). A member
     suspended or gone arranges nothing either, whatever link they still hold."""
-    if not (seat.user.is_active and seat.user.deleted_at is None):
+    if not seat.user.account_is_open:
         raise MeetingRefused(_("This meeting can no longer be arranged."))
     if blocks_within(seat.group_id).exists():
         raise MeetingRefused(_("This meeting can no longer be arranged."))

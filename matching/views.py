@@ -411,7 +411,7 @@ def _meeting_link(token: str) -> tuple[GroupMember, str, datetime]:
         .first()
     )
     # A member suspended or gone has left the pairing: their emails' links show nothing more.
-    if seat is None or not seat.user.is_active or seat.user.deleted_at is not None:
+    if seat is None or not seat.user.account_is_open:
         raise Http404("This pairing no longer exists.")
     return seat, action, starts_at
 

@@ -151,6 +151,11 @@ class User(AbstractUser):
         return bool(profile and profile.onboarded_at)
 
     @property
+    def account_is_open(self) -> bool:
+        """Neither suspended nor deleted (members.selectors.account_open, as a filter)."""
+        return self.is_active and self.deleted_at is None
+
+    @property
     def avatar_url(self) -> str:
         """The header's photo: the thumbnail's address, or "" (initials instead)."""
         if not self.avatar_thumbnail:

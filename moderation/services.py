@@ -111,7 +111,7 @@ def report_warn(*, report: Report, by: User, note: str = "") -> Report:
     _still_open(report)
 
     reported = report.reported
-    if not reported.is_active or reported.deleted_at is not None:
+    if not reported.account_is_open:
         raise ModerationError(_("This account is closed or suspended: nobody would read it."))
     _report_close(report=report, by=by, action=Report.Action.WARNED, note=note)
     tasks.report_warning_send.delay_on_commit(report.pk)

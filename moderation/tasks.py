@@ -55,7 +55,7 @@ def _tell_once(report_id: int, *, action: str, sent_at: str, template: str) -> N
     claimed_at = timezone.now()
 
     def send() -> None:
-        if not member.is_active or member.deleted_at is not None:
+        if not member.account_is_open:
             return
         with translation.override(member.language):
             reason = str(report.get_reason_display())

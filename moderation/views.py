@@ -84,7 +84,7 @@ def _message_report(
     author = report["reported"]
     assert isinstance(author, User)
     # A former or suspended member is not offered: nobody would see them again anyway.
-    may_block = author.is_active and author.deleted_at is None
+    may_block = author.account_is_open
     form = MessageReportForm(
         request.POST if request.method == "POST" else None,
         author_name=author.name,

@@ -189,7 +189,7 @@ def connections_check(
     restored: list[str] = []
     for name, (room_id, user_id, key) in connections.items():
         user = users.get(user_id)
-        if user is None or not user.is_active or user.deleted_at is not None:
+        if user is None or not user.account_is_open:
             revoked[name] = "account"
             continue
         if key not in sessions:

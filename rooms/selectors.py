@@ -30,7 +30,7 @@ def room_can_read(*, room: Room, user: User) -> bool:
     who was in it. Removed members read no more; staff read everything. While the room is
     open, having been in it is not enough: a member no longer invited to a private room (or
     blocked by whoever opened it, or who gave back their focus seat) reads no more."""
-    if not (user.is_active and user.deleted_at is None):
+    if not user.account_is_open:
         return False
     if user.is_staff:
         return True

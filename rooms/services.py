@@ -96,7 +96,7 @@ def cafeteria_get() -> Room:
 
 
 def _is_member(user: User) -> bool:
-    return bool(user.is_active and user.deleted_at is None)
+    return user.account_is_open
 
 
 # Slugs that are paths of their own under /rooms/ (the cafeteria's, the "open a room" form).
@@ -257,7 +257,7 @@ def connection_access(
     (rooms.presence.connections_check) makes the same checks in bulk as a safety net."""
     now = now or timezone.now()
     user = User.objects.filter(pk=user_id).first()
-    if user is None or not user.is_active or user.deleted_at is not None:
+    if user is None or not user.account_is_open:
         return ConnectionAccess("account")
     session = Session.objects.filter(session_key=session_key, expire_date__gt=now).first()
     if session is None:
