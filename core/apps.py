@@ -11,6 +11,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self) -> None:
+        # Registers its check of the database's migration history.
+        import core.migration_history  # noqa: F401
         from core.converters import RowIdConverter
         from core.sites import site_sync
 

@@ -3,14 +3,12 @@ description headed like a profile's "about me", a meetup for tomorrow announced 
 host left out of those going, no list of who goes, and meetups outliving their host's
 account."""
 
-import importlib
 import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.test import Client
 from django.utils import timezone
 
@@ -255,35 +253,6 @@ def test_a_new_host_chosen_in_the_admin_gets_a_seat(staff: User, alice: User, bo
         alice.pk: "going",
         bob.pk: "going",
     }
-
-
-def test_events_to_come_seat_their_hosts_when_migrating(
-    staff: User, alice: User, bob: User
-) -> None:
-    migration = importlib.import_module("events.migrations.0005_host_seats")
-    now = timezone.now()
-    full = EventFactory.create(host=alice, capacity=1)
-    RsvpFactory.create(event=full, user=bob)
-    unsure = EventFactory.create(host=bob)
-    RsvpFactory.create(event=unsure, user=bob, status=Rsvp.Status.MAYBE)
-    past = EventFactory.create(
-        host=alice, starts_at=now - timedelta(days=2), ends_at=now - timedelta(days=2, hours=-1)
-    )
-    gone = UserFactory.create(deleted_at=now, is_active=False)
-    orphan = EventFactory.create(host=gone)
-    talk_of_gone = EventFactory.create(host=gone, kind=Event.Kind.TALK, created_by=staff)
-
-    migration.forwards(apps, None)
-
-    full.refresh_from_db()
-    assert dict(full.rsvps.values_list("user", "status")) == {alice.pk: "going", bob.pk: "going"}
-    assert full.capacity == 2  # Bob keeps the seat he was promised.
-    assert list(unsure.rsvps.values_list("user", "status")) == [(bob.pk, "going")]
-    assert not past.rsvps.exists()
-    orphan.refresh_from_db()
-    assert orphan.is_cancelled and orphan.sequence == 1
-    assert not orphan.rsvps.exists() and not talk_of_gone.rsvps.exists()
-    assert not Event.objects.get(pk=talk_of_gone.pk).is_cancelled
 
 
 # Who is going -------------------------------------------------------------------------------

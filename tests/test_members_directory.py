@@ -2,7 +2,6 @@
 
 import base64
 import html
-import importlib
 import json
 import re
 import shutil
@@ -13,8 +12,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.apps import apps as django_apps
-from django.contrib.postgres.search import SearchVector
 from django.core.cache import cache
 from django.db import connection
 from django.db.models.functions import Lower
@@ -193,25 +190,6 @@ def test_only_the_name_members_see_is_searched(browser: Client) -> None:
     assert names(browser, q="mj") == ["MJ"]
     [found] = browser.get(URL, {"q": "vidal"}).context["page"].object_list
     assert found.user.name == "Rosa Vidal"
-
-
-@pytest.mark.django_db
-def test_the_migration_indexes_again_those_found_by_a_hidden_name(browser: Client) -> None:
-    renamed = listed("MJ", interests=["Cerámica"])
-    User.objects.filter(pk=renamed.user_id).update(first_name="María", last_name="Secretísimo")
-    # As indexed before: the provider's names too.
-    Profile.objects.filter(pk=renamed.pk).update(search_text="mj maria secretisimo ceramica")
-    Profile.objects.filter(pk=renamed.pk).update(
-        search_vector=SearchVector("search_text", config="simple")
-    )
-    assert names(browser, q="secretisimo") == ["MJ"]
-    migration = importlib.import_module("members.migrations.0018_search_text_shown_name_only")
-
-    with connection.schema_editor() as editor:
-        migration.forwards(django_apps, editor)
-
-    assert names(browser, q="secretisimo") == []
-    assert names(browser, q="ceramica mj") == ["MJ"]
 
 
 @pytest.mark.django_db
