@@ -91,3 +91,45 @@ def send_once(
             give_back()
         raise
     return True
+
+
+def send_later(message: EmailMultiAlternatives) -> None:
+    """Send a message already written, from a worker: for an email sent while a request
+    waits (allauth's), so that a mail server that is down or slow neither fails the request
+    nor holds it up. The worker tries again as `EMAIL_RETRY` says. The message goes through
+    the broker as JSON (text, no attachments) and the worker reads nothing from the
+    database, so it need not wait for the caller's transaction to commit."""
+    from core.tasks import email_send
+
+    assert not message.attachments, "send_later takes no attachments"
+    payload = {
+        "subject": message.subject,
+        "body": message.body,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "headers": dict(message.extra_headers),
+        "alternatives": [[content, mimetype] for content, mimetype in message.alternatives],
+        "content_subtype": message.content_subtype,
+    }
+    email_send.delay(payload)
+
+
+def message_from(payload: dict[str, Any]) -> EmailMultiAlternatives:
+    """The message `send_later` wrote down."""
+    message = EmailMultiAlternatives(
+        subject=payload["subject"],
+        body=payload["body"],
+        from_email=payload["from_email"],
+        to=payload["to"],
+        cc=payload["cc"],
+        bcc=payload["bcc"],
+        reply_to=payload["reply_to"],
+        headers=payload["headers"],
+    )
+    for content, mimetype in payload["alternatives"]:
+        message.attach_alternative(content, mimetype)
+    message.content_subtype = payload["content_subtype"]
+    return message

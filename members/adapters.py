@@ -1,9 +1,13 @@
+import contextlib
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -12,6 +16,7 @@ from django.utils.crypto import get_random_string
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 
+from core.emails import send_later
 from members.models import User
 
 
@@ -49,17 +54,31 @@ class AccountAdapter(DefaultAccountAdapter):
         return self.get_login_redirect_url(request)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        """In the account's language, the one its emails are in, rather than the language of
-        whoever asked (a password reset from a browser in another language, a sign-up with
-        an address that has an account). An address with no account: the request's."""
+        """Written here, in the account's language, the one its emails are in, rather than
+        the language of whoever asked (a password reset from a browser in another language,
+        a sign-up with an address that has an account; an address with no account: the
+        request's). Sent by a worker (`core.emails.send_later`), with retries: sent here, a
+        mail server that was down failed the sign-up with a 500."""
         user = context.get("user")
         if not isinstance(user, User):
             user = User.objects.filter(email__iexact=email, deleted_at__isnull=True).first()
-        if user is None or user.language not in dict(settings.LANGUAGES):
-            super().send_mail(template_prefix, email, context)
-            return
-        with translation.override(user.language):
-            super().send_mail(template_prefix, email, context)
+        language = user.language if user is not None else None
+        request = allauth_context.request
+        # What allauth's own send_mail adds to the context.
+        full_context = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            **context,
+        }
+        with (
+            translation.override(language)
+            if language in dict(settings.LANGUAGES)
+            else contextlib.nullcontext()
+        ):
+            message = self.render_mail(template_prefix, email, full_context)
+        assert isinstance(message, EmailMultiAlternatives), "allauth's templates have a text part"
+        send_later(message)
 
     def send_account_already_exists_mail(self, email: str) -> None:
         """A sign-up with an address that has an account (sent instead of a confirmation).

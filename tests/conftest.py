@@ -254,8 +254,11 @@ def child_env(**overrides: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process consuming from the test Redis, on the test database."""
+def celery_worker(
+    transactional_db: None, tmp_path: Path, smtp_server: "SmtpSink"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process consuming from the test Redis, on the test database,
+    sending its emails to the tests' SMTP server."""
     from coworking.celery import app
 
     log = (tmp_path / "celery.log").open("w")
@@ -276,7 +279,7 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[subprocess
             "--without-heartbeat",
         ],
         cwd=ROOT,
-        env=child_env(),
+        env=child_env(EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}"),
         stdout=log,
         stderr=subprocess.STDOUT,
     )

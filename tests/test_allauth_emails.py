@@ -4,14 +4,16 @@ already registered) go out in our layout and voice, as text and HTML, over real 
 import re
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.test import Client
 
+from coworking.celery import app
 from members.models import User
-from tests.conftest import SmtpSink
+from tests.conftest import SmtpSink, free_port
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +100,32 @@ def test_signing_up_sends_a_welcome_with_a_working_confirmation_link(smtp: SmtpS
     confirm = link(email.html, "/accounts/confirm-email/")
     assert confirm == link(email.text, "/accounts/confirm-email/")
     assert Client().post(confirm).status_code == 302
+    assert EmailAddress.objects.get(email="nueva@example.com").verified
+
+
+# Committed as the web process commits, for the worker to read the new member.
+@pytest.mark.django_db(transaction=True)
+def test_with_the_mail_server_down_the_sign_up_goes_through_and_a_worker_sends_the_welcome(
+    smtp: SmtpSink, settings: Any, request: pytest.FixtureRequest
+) -> None:
+    settings.EMAIL_PORT = free_port()  # nobody listens there: down, for this (web) process
+    app.conf.task_always_eager = False  # queued in Redis, as in production
+    try:
+        response = Client(HTTP_ACCEPT_LANGUAGE="es").post(
+            "/accounts/signup/",
+            {"email": "nueva@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        )
+        assert response.status_code == 302
+        assert response["Location"] == "/accounts/confirm-email/"
+    finally:
+        app.conf.task_always_eager = True
+    assert smtp.messages == []
+
+    request.getfixturevalue("celery_worker")  # a worker, with a mail server that answers
+
+    email = received(smtp.wait_for("nueva@example.com"))
+    assert email.subject == subject("Confirma tu dirección de correo")
+    assert Client().post(link(email.html, "/accounts/confirm-email/")).status_code == 302
     assert EmailAddress.objects.get(email="nueva@example.com").verified
 
 
