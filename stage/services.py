@@ -6,6 +6,7 @@ is announced to the stage's sockets after commit (`stage.broadcast`)."""
 import contextlib
 import secrets
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -178,24 +179,27 @@ def _host_only(stage: Stage, by: User) -> None:
         raise NotHost
 
 
-@transaction.atomic
 def stage_start(*, stage: Stage, by: User) -> Stage:
-    stage = _locked(stage)
-    _host_only(stage, by)
+    """Janus makes the room before the stage's lock is taken (asking it costs up to its
+    timeout per request if it hangs): every member's arrival takes that lock."""
+    _host_only(stage, by)  # who may not host never reaches Janus
     try:
         with _janus() as janus:
             _janus_room_ensure(janus, stage)
     except JanusError as exc:
         raise MediaUnavailable from exc
-    # Whoever starts it leads it (the talk's host, or staff standing in), whoever opened
-    # the page first.
-    stage.host = by
-    stage.state = Stage.State.LIVE
-    stage.started_at = stage.started_at or timezone.now()
-    stage.ended_at = None
-    stage.save(update_fields=["host", "state", "started_at", "ended_at"])
-    Speaker.objects.get_or_create(stage=stage, user=by, defaults={"invited_by": by})
-    _announce(stage)
+    with transaction.atomic():
+        stage = _locked(stage)
+        _host_only(stage, by)
+        # Whoever starts it leads it (the talk's host, or staff standing in), whoever
+        # opened the page first.
+        stage.host = by
+        stage.state = Stage.State.LIVE
+        stage.started_at = stage.started_at or timezone.now()
+        stage.ended_at = None
+        stage.save(update_fields=["host", "state", "started_at", "ended_at"])
+        Speaker.objects.get_or_create(stage=stage, user=by, defaults={"invited_by": by})
+        _announce(stage)
     return stage
 
 
@@ -210,12 +214,7 @@ def stage_end(*, stage: Stage, by: User) -> Stage:
     stage.speakers.all().delete()
     stage.hands.all().delete()
     stage.media_sessions.all().delete()
-    try:
-        with _janus() as janus:
-            if janus.room_exists(room=stage.janus_room):
-                janus.room_destroy(room=stage.janus_room, secret=stage.janus_secret)
-    except JanusError:
-        pass  # gone with Janus; made again if the stage starts again
+    transaction.on_commit(partial(_janus_room_destroy, stage))
     _announce(stage)
     on_commit(
         broadcast.stage_ended,
@@ -224,6 +223,16 @@ def stage_end(*, stage: Stage, by: User) -> Stage:
         countdown=CAFETERIA_COUNTDOWN_SECONDS,
     )
     return stage
+
+
+def _janus_room_destroy(stage: Stage) -> None:
+    """After the commit: no lock waits on Janus."""
+    try:
+        with _janus() as janus:
+            if janus.room_exists(room=stage.janus_room):
+                janus.room_destroy(room=stage.janus_room, secret=stage.janus_secret)
+    except JanusError:
+        pass  # gone with Janus; made again if the stage starts again
 
 
 def _live_feeds(stage: Stage) -> set[int]:
@@ -301,12 +310,13 @@ def _publishing_in_janus(stage: Stage, feed: int) -> bool:
 def stage_publish(*, stage: Stage, user: User, channel_name: str, session: int, handle: int) -> int:
     """Join an invited speaker's handle to the room as a publisher. Returns their feed.
     One publisher per member: a second tab is refused while the first one's feed is in
-    Janus (asked under the lock, so two tabs asking at once are answered one by one)."""
+    Janus. Janus is asked under the speaker's lock, so two tabs asking at once are answered
+    one by one, and not under the stage's, which every member's arrival takes."""
     with transaction.atomic():
-        stage = _locked(stage)
+        speaker = Speaker.objects.select_for_update().filter(stage=stage, user=user).first()
+        stage = Stage.objects.select_related("room", "host").get(pk=stage.pk)
         if not stage.is_live:
             raise NotLive
-        speaker = stage.speakers.filter(user=user).first()
         if speaker is None:
             raise NotSpeaker
         if speaker.feed is not None and _publishing_in_janus(stage, speaker.feed):
@@ -327,19 +337,22 @@ def stage_publish(*, stage: Stage, user: User, channel_name: str, session: int, 
     return feed
 
 
-@transaction.atomic
 def stage_live(*, stage: Stage, user: User, screen: bool) -> None:
     """A speaker's media flow (or their screen is shared, or no longer): everyone's page
-    subscribes to their feed."""
-    stage = _locked(stage)
+    subscribes to their feed. A speaker the host muted before this feed is muted in Janus
+    first, before the stage's lock is taken."""
     speaker = stage.speakers.filter(user=user, feed__isnull=False).first()
     if speaker is None or speaker.feed is None:
         raise NotSpeaker
     if speaker.muted and speaker.live_since is None:
-        _janus_mute(stage, speaker.feed, muted=True)  # muted by the host before this feed
-    speaker.live_since, speaker.screen = timezone.now(), screen
-    speaker.save(update_fields=["live_since", "screen"])
-    _announce(stage)
+        _janus_mute(stage, speaker.feed, muted=True)
+    with transaction.atomic():
+        stage = _locked(stage)
+        if not stage.speakers.filter(pk=speaker.pk, feed=speaker.feed).update(
+            live_since=timezone.now(), screen=screen
+        ):
+            raise NotSpeaker  # sent back to the audience, or publishing anew, meanwhile
+        _announce(stage)
 
 
 def _unpublish(stage: Stage, speaker: Speaker) -> None:
@@ -348,6 +361,11 @@ def _unpublish(stage: Stage, speaker: Speaker) -> None:
         return
     feed, speaker.feed, speaker.live_since = speaker.feed, None, None
     speaker.save(update_fields=["feed", "live_since"])
+    transaction.on_commit(partial(_janus_kick, stage, feed))
+
+
+def _janus_kick(stage: Stage, feed: int) -> None:
+    """After the commit: no lock waits on Janus."""
     try:
         with _janus() as janus:
             janus.room_kick(room=stage.janus_room, secret=stage.janus_secret, participant=feed)
@@ -420,19 +438,21 @@ def stage_return(*, stage: Stage, by: User, user_id: int) -> None:
     _announce(stage)
 
 
-@transaction.atomic
 def stage_mute(*, stage: Stage, by: User, user_id: int, muted: bool) -> None:
-    """The host silences (or lets speak again) a speaker's microphone for everyone."""
-    stage = _locked(stage)
+    """The host silences (or lets speak again) a speaker's microphone for everyone: in
+    Janus first, before the stage's lock is taken, then on the stage. A feed the speaker
+    publishes later is muted as it goes live (`stage_live`)."""
     _host_only(stage, by)
     speaker = stage.speakers.filter(user_id=user_id, feed__isnull=False).first()
-    if speaker is None:
+    if speaker is None or speaker.feed is None:
         raise NoSuchFeed
-    assert speaker.feed is not None
     _janus_mute(stage, speaker.feed, muted=muted)
-    speaker.muted = muted
-    speaker.save(update_fields=["muted"])
-    _announce(stage)
+    with transaction.atomic():
+        stage = _locked(stage)
+        _host_only(stage, by)
+        if not stage.speakers.filter(pk=speaker.pk).update(muted=muted):
+            raise NoSuchFeed  # sent back to the audience meanwhile
+        _announce(stage)
 
 
 def _janus_mute(stage: Stage, feed: int, *, muted: bool) -> None:
@@ -488,7 +508,7 @@ def stage_remove(*, stage: Stage, by: User, user_id: int) -> None:
         stage.media_sessions.filter(user=member).values_list("janus_session", flat=True)
     )
     stage.media_sessions.filter(user=member).delete()
-    _end_media(stage, sessions)
+    transaction.on_commit(partial(_end_media, stage, sessions))
     on_commit(member_removed, room_id=stage.room_id, user_id=member.pk)
     _announce(stage)
 
@@ -507,4 +527,4 @@ def stage_left(*, channel_name: str) -> None:
             _unpublish(stage, speaker)
         _announce(stage)
     MediaSession.objects.filter(channel_name=channel_name).delete()
-    _end_media(rows[0].stage, [row.janus_session for row in rows])
+    transaction.on_commit(partial(_end_media, rows[0].stage, [row.janus_session for row in rows]))
