@@ -229,7 +229,14 @@ class RoundAdmin(admin.ModelAdmin):
     list_filter = ["programme"]
     list_select_related = ["programme"]
     date_hierarchy = "scheduled_for"
-    readonly_fields = ["programme", "scheduled_for", "created_at", "eligible_count", "total_score"]
+    readonly_fields = [
+        "programme",
+        "scheduled_for",
+        "created_at",
+        "announced_at",
+        "eligible_count",
+        "total_score",
+    ]
     inlines = [GroupInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Round]:
@@ -423,7 +430,7 @@ class GroupMemberAdmin(ReadOnlyAdmin):
         seat_ids = list(queryset.values_list("pk", flat=True))
         with transaction.atomic():
             GroupMember.objects.filter(pk__in=seat_ids).update(intro_sent_at=None)
-            transaction.on_commit(lambda: tasks.intros_enqueue(seat_ids, []))
+            transaction.on_commit(lambda: tasks.intros_queue(seat_ids))
         self.message_user(
             request,
             ngettext(

@@ -195,6 +195,9 @@ class Round(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     eligible_count = models.PositiveIntegerField(_("eligible members"), default=0)
     total_score = models.FloatField(_("total score"), default=0)
+    # When its groups' conversations were opened and its intros queued, after the commit
+    # (`matching.tasks.round_announce`): matching_tick announces a round left without it.
+    announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-scheduled_for"]

@@ -23,7 +23,6 @@ from matching.services import (
     request_cancel,
     weekly_utc_minutes,
 )
-from matching.signals import round_introduced
 from members.models import Acquaintance, User
 from members.services import acquaintances_record_groups
 
@@ -212,7 +211,7 @@ def pair_make(
 
     round_ = Round.objects.create(programme=programme, scheduled_for=now, eligible_count=2)
     group = Group.objects.create(round=round_, breakdown={"on_demand": 1.0})
-    seats = GroupMember.objects.bulk_create(
+    GroupMember.objects.bulk_create(
         [GroupMember(group=group, round=round_, user_id=user_id) for user_id in (first, second)]
     )
     for request in requests:
@@ -221,6 +220,4 @@ def pair_make(
     acquaintances_record_groups(
         groups=[(first, second)], how=Acquaintance.How.PAIR, context=str(programme.name), at=now
     )
-    seat_ids = [seat.pk for seat in seats]
-    transaction.on_commit(lambda: round_introduced.send(sender=Round, round_id=round_.pk))
-    transaction.on_commit(lambda: tasks.intros_enqueue(seat_ids, []))
+    transaction.on_commit(lambda: tasks.round_announce(round_.pk))

@@ -24,7 +24,6 @@ from matching.models import (
     Round,
     Unmatched,
 )
-from matching.signals import round_introduced
 from members.hours import working_span
 from members.models import Acquaintance, Block, User
 from members.services import acquaintances_record_groups
@@ -244,6 +243,8 @@ def _round_save(plan: Plan, *, notify: bool) -> Round:
         scheduled_for=plan.scheduled_for,
         eligible_count=len(plan.members),
         total_score=plan.result.total_score,
+        # An imported past round has nothing to announce.
+        announced_at=None if notify else timezone.now(),
     )
     # bulk_create fills in primary keys (RETURNING) on PostgreSQL and SQLite alike.
     groups = Group.objects.bulk_create(
@@ -275,15 +276,27 @@ def _round_save(plan: Plan, *, notify: bool) -> Round:
         skip_next_round=False
     )
     if notify:
-        seat_ids = list(GroupMember.objects.filter(round=round_).values_list("pk", flat=True))
-        unmatched_ids = list(Unmatched.objects.filter(round=round_).values_list("pk", flat=True))
-        transaction.on_commit(lambda: round_introduced.send(sender=Round, round_id=round_.pk))
-        transaction.on_commit(lambda: tasks.intros_enqueue(seat_ids, unmatched_ids))
+        transaction.on_commit(lambda: tasks.round_announce(round_.pk))
     return round_
 
 
 # A slot missed for longer than this (beat down for a day) is skipped, not run late.
 MAX_LATENESS = timedelta(hours=24)
+
+
+# How long after its commit a round's own announcement may still be under way (a round of
+# 100,000 members queues as many intros) before matching_tick announces it again.
+ANNOUNCE_GRACE = timedelta(minutes=10)
+
+
+def rounds_unannounced(*, now: datetime) -> list[int]:
+    """Rounds committed whose announcement never finished: the worker died after the
+    commit, or Redis was down when their intros were queued."""
+    return list(
+        Round.objects.filter(
+            announced_at__isnull=True, created_at__lt=now - ANNOUNCE_GRACE
+        ).values_list("pk", flat=True)
+    )
 
 
 def rounds_start_due(*, now: datetime | None = None) -> list[Round]:

@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
 from matching import emails, favourites, meetings, on_demand, selectors, services
-from matching.models import Answer, GroupMember, MeetingNotice, Participation, Unmatched
+from matching.models import Answer, GroupMember, MeetingNotice, Participation, Round, Unmatched
+from matching.signals import round_introduced
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -25,13 +26,29 @@ def matching_tick() -> None:
     """Beat runs this every few minutes: start the rounds whose time has come."""
     for round_ in services.rounds_start_due():
         logger.info("Started round %s with %s eligible members", round_, round_.eligible_count)
+    for round_id in services.rounds_unannounced(now=timezone.now()):
+        logger.warning("Announcing round %s again: its announcement did not finish", round_id)
+        round_announce(round_id)
 
 
-def intros_enqueue(seat_ids: list[int], unmatched_ids: list[int]) -> None:
+def intros_queue(seat_ids: list[int]) -> None:
     for seat_id in seat_ids:
         intro_send.delay(seat_id)
-    for unmatched_id in unmatched_ids:
+
+
+def round_announce(round_id: int) -> None:
+    """After a round commits: its groups' conversations open, every seat's intro and every
+    left-out member's notice are queued, then the round is marked announced. matching_tick
+    runs this again for a round left unannounced; each step is safe twice (a conversation
+    opens once; an intro or a notice is claimed once, and one that failed is staff's to send
+    again)."""
+    round_introduced.send(sender=Round, round_id=round_id)
+    seats = GroupMember.objects.filter(round_id=round_id, intro_sent_at__isnull=True)
+    intros_queue(list(seats.filter(intro_attempts=0).values_list("pk", flat=True)))
+    left_out = Unmatched.objects.filter(round_id=round_id, notice_sent_at__isnull=True)
+    for unmatched_id in left_out.values_list("pk", flat=True):
         unmatched_notice_send.delay(unmatched_id)
+    Round.objects.filter(pk=round_id).update(announced_at=timezone.now())
 
 
 @shared_task(ignore_result=True, **RETRY)

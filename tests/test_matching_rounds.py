@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection
@@ -13,6 +14,7 @@ from django.test import override_settings
 from django.utils import translation
 from django.utils.formats import date_format
 
+from conversations.models import Conversation
 from matching import links, services, tasks
 from matching.apps import COMMUNITY_SLUG
 from matching.models import Group, GroupMember, Participation, Programme, Round, Unmatched
@@ -497,3 +499,42 @@ def test_the_follow_up_names_the_day_of_the_intro_in_the_member_s_zone(
 
     [follow_up] = mail.outbox
     assert "On 1 March 2026 we introduced you to Ana." in str(follow_up.body)
+
+
+@pytest.mark.django_db
+def test_a_round_whose_announcement_was_lost_is_announced_by_a_later_tick_once(
+    smtp: SmtpSink,
+) -> None:
+    participant(email="ana@example.com"), participant(email="ben@example.com")
+    participant(email="eva@example.com")  # three: one trio
+    # The round commits and its worker dies before the after-commit work (in this test's
+    # transaction, after-commit callbacks never run): no conversation, no intro queued.
+    round_, _ = services.round_create(programme=community(), scheduled_for=SLOT)
+    assert round_.announced_at is None
+
+    # Its own announcement may still be under way: left alone.
+    with time_machine.travel(round_.created_at + timedelta(minutes=5), tick=False):
+        tasks.matching_tick()
+    assert smtp.messages == [] and not Conversation.objects.exists()
+
+    with time_machine.travel(round_.created_at + timedelta(minutes=11), tick=False):
+        tasks.matching_tick()
+        tasks.matching_tick()
+
+    for address in ("ana@example.com", "ben@example.com", "eva@example.com"):
+        smtp.wait_for(address)
+    assert len(smtp.messages) == 3
+    round_.refresh_from_db()
+    assert round_.announced_at == round_.created_at + timedelta(minutes=11)
+    assert Conversation.objects.count() == 1  # the trio's
+
+
+@pytest.mark.django_db
+def test_an_imported_past_round_is_never_announced(smtp: SmtpSink) -> None:
+    participant(), participant()
+    round_, _ = services.round_create(programme=community(), scheduled_for=SLOT, notify=False)
+
+    with time_machine.travel(round_.created_at + timedelta(hours=1), tick=False):
+        tasks.matching_tick()
+
+    assert smtp.messages == [] and not Notification.objects.exists()
