@@ -4,10 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q, Value
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -259,6 +261,18 @@ def message_pushes(
     if quoted is not None and apart:
         pushes.append((live.message_data(message, hidden={quoted.pk}), sorted(apart)))
     return pushes
+
+
+WRITING_TOO_FAST = _("You are writing very fast. Wait a moment and send it again.")
+
+
+def message_allowed(*, user: User) -> bool:
+    """Whether `user` may send one more message now, counting it: at most
+    ACCOUNT_RATE_LIMITS["conversation_message"] an hour, from the page's form and the member
+    socket together (each also paces the member by the minute or the second)."""
+    request = HttpRequest()
+    request.method = "POST"  # allauth counts only what is not a GET; per member, not per IP
+    return ratelimit.consume(request, action="conversation_message", user=user)
 
 
 def message_store(

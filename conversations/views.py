@@ -63,8 +63,11 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     if request.method == "POST":
         form = MessageForm(request.POST, request.FILES)
         status = 400
-        if form.is_valid() and not ratelimit.consume(request, action="conversation_message"):
-            form.add_error("text", _("You are writing very fast. Wait a moment and send it again."))
+        if form.is_valid() and not (
+            ratelimit.consume(request, action="conversation_message_form")
+            and services.message_allowed(user=user)
+        ):
+            form.add_error("text", services.WRITING_TOO_FAST)
             status = 429
         if form.is_valid():
             try:

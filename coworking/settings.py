@@ -414,8 +414,11 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     # The newsletter form sends a confirmation email: few per address, a handful per IP.
     "newsletter_subscribe": "5/m/ip,30/h/ip,3/h/key",
-    # Private conversations (conversations/views.py): a lively chat, never a spray.
-    "conversation_message": "20/m/user,600/h/user",
+    # Private conversations: a lively chat, never a spray. The hourly cap counts messages
+    # from the page's form and the member socket together; the socket has its own pace
+    # (rooms/sockets/limits.py, 20 per 10 s), the form this one a minute.
+    "conversation_message": "600/h/user",
+    "conversation_message_form": "20/m/user",
     "conversation_start": "10/m/user,60/d/user",
     # Push notifications (notifications/views.py): a device now and then; a test, not a spam.
     "push_subscribe": "10/m/user,50/d/user",

@@ -513,7 +513,7 @@ def test_an_archived_conversation_leaves_the_list_until_someone_writes_unless_mu
 def test_writing_or_starting_too_fast_is_refused_and_keeps_the_text(settings: Any) -> None:
     settings.ACCOUNT_RATE_LIMITS = {
         **settings.ACCOUNT_RATE_LIMITS,
-        "conversation_message": "3/m/user",
+        "conversation_message_form": "3/m/user",
         "conversation_start": "2/m/user",
     }
     ana, beto = member("Ana Arias"), member("Beto Blanco")

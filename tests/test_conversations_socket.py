@@ -268,6 +268,35 @@ async def test_limits_hold_on_the_member_socket_and_the_budget_is_the_members_ac
     await second.disconnect()
 
 
+async def test_the_hourly_cap_counts_the_page_form_and_the_socket_together(settings: Any) -> None:
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "conversation_message": "3/h/user",
+    }
+    ana, ana_session, ana_client = await member_with_session("Ana")
+    beto, _beto_session, _ = await member_with_session("Beto")
+    conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
+    for text in ("Uno", "Dos"):  # from the page, without the socket
+        posted = await database_sync_to_async(ana_client.post)(
+            f"/messages/{conversation.pk}/", {"text": text, "client_id": str(uuid.uuid4())}
+        )
+        assert posted.status_code == 302
+    page, _ = await tab(ana_session)
+
+    await page.send_json_to(sent(conversation, "Tres"))
+    assert (await next_of(page, "message.ack"))["id"]
+    fourth = sent(conversation, "Cuatro")
+    await page.send_json_to(fourth)
+    refused = await next_of(page, "error")
+
+    assert (refused["code"], refused["client_id"]) == ("refused", fourth["client_id"])
+    assert refused["message"] == "You are writing very fast. Wait a moment and send it again."
+    assert await database_sync_to_async(Message.objects.count)() == 3
+    await page.send_json_to({"type": "ping"})
+    assert await next_of(page, "pong") == {"type": "pong"}
+    await page.disconnect()
+
+
 async def test_in_a_group_a_blocked_authors_messages_do_not_reach_the_blocker() -> None:
     ana, ana_session, _ = await member_with_session("Ana")
     beto, beto_session, _ = await member_with_session("Beto")
