@@ -4,6 +4,7 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -55,8 +56,9 @@ def confirm_and_sign_in(page: Page, inbox: SmtpSink, email: str) -> None:
     page.get_by_role("button", name="Sign In").click()
 
 
+# The welcome email is sent by a worker, as in production (members/adapters.py).
 def test_a_visitor_signs_up_confirms_onboards_and_finds_a_member(
-    new_page: NewPage, smtp_server: SmtpSink, tmp_path: Path
+    new_page: NewPage, smtp_server: SmtpSink, tmp_path: Path, celery_worker: Any
 ) -> None:
     member_in_bogota("rosa@example.com", "Rosa Quintero", "Tipógrafa", ["Tipografía", "Café"])
     email = "valeria@example.com"

@@ -3,6 +3,7 @@ home page's checklist, step by step, until it goes away."""
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -62,8 +63,9 @@ def go_home(page: Page) -> None:
     expect(page.get_by_role("heading", name="Hello, Valeria Gómez")).to_be_visible()
 
 
+# The welcome email is sent by a worker, as in production (members/adapters.py).
 def test_a_newcomer_on_a_phone_completes_the_first_steps(
-    new_page: NewPage, smtp: SmtpSink, tmp_path: Path, axe_check: AxeCheck
+    new_page: NewPage, smtp: SmtpSink, tmp_path: Path, axe_check: AxeCheck, celery_worker: Any
 ) -> None:
     cafeteria()
     page = new_page(viewport=PHONE, mobile=True, timezone_id="America/Mexico_City")
