@@ -16,15 +16,6 @@ from events.rsvps import host_seat_take
 from events.series import SERIES_HORIZON, series_extend
 
 
-class RsvpInline(admin.TabularInline):
-    model = Rsvp
-    extra = 0
-    fields = ["user", "status", "position", "promoted_at", "promotion_emailed_at"]
-    readonly_fields = ["promoted_at", "promotion_emailed_at"]
-    autocomplete_fields = ["user"]
-    ordering = ["status", "position", "created_at"]
-
-
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     list_display = [
@@ -47,7 +38,6 @@ class EventAdmin(admin.ModelAdmin):
         ("cancelled_at", admin.EmptyFieldListFilter),
         ("attendance_count", admin.EmptyFieldListFilter),
         "series",
-        "room",
     ]
     list_select_related = ["host", "room"]
     search_fields = ["title", "description", "host__email", "host__display_name"]
@@ -63,8 +53,8 @@ class EventAdmin(admin.ModelAdmin):
         "attendance_count",
         "created_at",
         "updated_at",
+        "answers",
     ]
-    inlines = [RsvpInline]
     # What those who answered must hear of: changed on the event's page (events.services),
     # which tells them, moves the room's opening and seats the waiting list.
     ANNOUNCED = ("starts_at", "ends_at", "time_zone", "capacity", "room", "cancelled_at")
@@ -79,6 +69,18 @@ class EventAdmin(admin.ModelAdmin):
             '<a href="{}">{}</a>',
             reverse("events:edit", args=[obj.pk]),
             _("Change them on the event's page, which tells everyone who answered."),
+        )
+
+    @admin.display(description=_("answers"))
+    def answers(self, obj: Event) -> str:
+        """A link to the event's answers. Listed here, a talk's hundreds of answers made the
+        page heavy and its form too big to save; and the answers change through the event's
+        page (events.rsvps), which moves the waiting list."""
+        return format_html(
+            '<a href="{}?event__id__exact={}">{}</a>',
+            reverse("admin:events_rsvp_changelist"),
+            obj.pk,
+            _("See who answered"),
         )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
@@ -111,8 +113,6 @@ class EventAdmin(admin.ModelAdmin):
         self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
     ) -> None:
         super().save_related(request, form, formsets, change)
-        # After the answers inline has saved, so that its copy of the answers cannot undo the
-        # new host's seat.
         if not change or "host" in form.changed_data:
             host_seat_take(event=form.instance)
 
@@ -166,6 +166,9 @@ class EventSeriesAdmin(admin.ModelAdmin):
 
 @admin.register(Rsvp)
 class RsvpAdmin(admin.ModelAdmin):
+    """Answers change through the event's page and the members' own (events.rsvps), which
+    keep the capacity, the waiting list and the host's seat: here staff only look."""
+
     list_display = ["event", "user", "status", "position", "promoted_at", "updated_at"]
     list_filter = ["status", ("promoted_at", admin.EmptyFieldListFilter)]
     list_select_related = ["event", "user"]
@@ -183,6 +186,15 @@ class RsvpAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Rsvp | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Rsvp | None = None) -> bool:
+        return False
 
 
 @admin.register(CalendarFeed)

@@ -20,10 +20,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin_actions import confirm_first
 from matching import selectors, services, tasks
 from matching.apps import COMMUNITY_SLUG
 from matching.forms import RoundStartForm
@@ -195,24 +198,6 @@ class GroupColumns:
         )
 
 
-class GroupInline(GroupColumns, admin.TabularInline):
-    model = Group
-    fields = ["people", "score", "score_breakdown"]
-    readonly_fields = ["people", "score", "score_breakdown"]
-    can_delete = False
-    extra = 0
-    show_change_link = True
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
-        return _groups_explained(super().get_queryset(request))
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Round)
 class RoundAdmin(admin.ModelAdmin):
     list_display = [
@@ -236,8 +221,19 @@ class RoundAdmin(admin.ModelAdmin):
         "announced_at",
         "eligible_count",
         "total_score",
+        "groups",
     ]
-    inlines = [GroupInline]
+
+    @admin.display(description=_("groups"))
+    def groups(self, round_: Round) -> str:
+        """A link to the round's groups, a page at a time: listed here, a round of the whole
+        community made the page heavy and its form too big to save."""
+        return format_html(
+            '<a href="{}?round__id__exact={}">{}</a>',
+            reverse("admin:matching_group_changelist"),
+            round_.pk,
+            _("See the round's groups"),
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Round]:
         return (
@@ -317,6 +313,14 @@ class ParticipationAdmin(admin.ModelAdmin):
     list_select_related = ["user", "programme"]
     raw_id_fields = ["user"]
     actions = ["pause", "resume"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """Whether a member takes part is theirs to say (participation_update, which also
+        withdraws an open "pair me now"); staff pause and resume with the actions."""
+        return [field.name for field in Participation._meta.fields]
 
     @admin.action(description=_("Pause until they resume"), permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Participation]) -> None:
@@ -402,6 +406,10 @@ class IntroFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Intros sent again in one action: queued from the request, a handful of seconds at most.
+RESEND_MAX = 1_000
+
+
 @admin.register(GroupMember)
 class GroupMemberAdmin(ReadOnlyAdmin):
     list_display = [
@@ -424,9 +432,23 @@ class GroupMemberAdmin(ReadOnlyAdmin):
         return request.user.has_perm("matching.change_groupmember")
 
     @admin.action(description=_("Send the intro email again"), permissions=["resend"])
+    @confirm_first(
+        _(
+            "Each member gets their intro email again, with their partners' names, as if the "
+            "round had just paired them."
+        )
+    )
     def resend_intro(self, request: HttpRequest, queryset: QuerySet[GroupMember]) -> None:
         # intro_send sends only while intro_sent_at is empty (its guard against duplicates),
         # so clearing it is what asks for another email: deliberately, for these seats only.
+        if queryset.count() > RESEND_MAX:
+            self.message_user(
+                request,
+                _("Choose at most %(count)d seats at a time: nothing was sent.")
+                % {"count": RESEND_MAX},
+                messages.ERROR,
+            )
+            return
         seat_ids = list(queryset.values_list("pk", flat=True))
         with transaction.atomic():
             GroupMember.objects.filter(pk__in=seat_ids).update(intro_sent_at=None)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin_actions import confirm_first
+from members import privacy as personal_data
 from members import services
 from members.models import Acquaintance, Block, Interest, Language, Profile, User
 
@@ -126,7 +127,7 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     # Higher apps add their own bulk actions with `user_actions_add` (matching: pause pairs).
-    actions: list[Any] = ["suspend", "reinstate", "photo_remove", "export_csv"]
+    actions: list[Any] = ["suspend", "reinstate", "photo_remove", "export_csv", "erase"]
 
     @admin.display(description=_("suspended"), boolean=True, ordering="suspended_at")
     def suspended(self, user: User) -> bool:
@@ -188,6 +189,39 @@ class UserAdmin(BaseUserAdmin):
         self.message_user(
             request,
             ngettext("%(count)d member reinstated.", "%(count)d members reinstated.", done)
+            % {"count": done},
+            messages.SUCCESS,
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        """Not Django's delete, which drops the row and its cascade without what deleting an
+        account does (the newsletter's subscriptions, the waiting lists, the scrubbed
+        notices...): staff use the action below, which does it as the member's own page."""
+        return False
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("members.delete_user")
+
+    @admin.action(
+        description=_("Delete the accounts and their personal data"), permissions=["erase"]
+    )
+    @confirm_first(
+        _(
+            "Their accounts are deleted as if they had deleted them themselves: their "
+            "personal data is erased or anonymised (docs/privacy.md) and they are logged "
+            "out everywhere. This cannot be undone."
+        )
+    )
+    def erase(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        done = 0
+        staff = request.user
+        assert isinstance(staff, User)
+        for user in queryset.filter(deleted_at__isnull=True).exclude(pk=staff.pk):
+            personal_data.account_delete(user=user)
+            done += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d account deleted.", "%(count)d accounts deleted.", done)
             % {"count": done},
             messages.SUCCESS,
         )

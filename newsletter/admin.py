@@ -278,7 +278,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             obj.consent_source = Subscriber.Source.ADMIN
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=_("Mark as undeliverable (no more issues)"))
+    @admin.action(description=_("Mark as undeliverable (no more issues)"), permissions=["change"])
     @confirm_first(
         _(
             "No more issues go to these addresses until they subscribe again and confirm "

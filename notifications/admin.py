@@ -1,17 +1,24 @@
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from notifications.models import Digest, Notification, Preference, PushSubscription, QuietHours
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
+    """Millions of rows: no date drill-down (a DISTINCT over the whole table), newest first by
+    the primary key (no index sorts by date), no exact count, found by the member's address."""
+
     list_display = ["created_at", "user", "kind", "text", "in_app", "for_digest", "read_at"]
     list_filter = ["kind", "in_app", "for_digest", ("read_at", admin.EmptyFieldListFilter)]
-    search_fields = ["user__email", "user__display_name", "text"]
+    search_fields = ["=user__email"]
+    search_help_text = _("The member's email address, exactly.")
     list_select_related = ["user"]
-    date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in Notification._meta.fields]
+    ordering = ["-id"]
+    show_full_result_count = False
+    # `about` (members) too: as a form field it listed every member.
+    readonly_fields = [field.name for field in Notification._meta.fields] + ["about"]
     raw_id_fields = ["user"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -33,6 +40,8 @@ class DigestAdmin(admin.ModelAdmin):
     list_filter = ["week", "skipped"]
     search_fields = ["user__email", "user__display_name"]
     list_select_related = ["user"]
+    ordering = ["-id"]
+    show_full_result_count = False
     readonly_fields = ["user", "week", "sent_at", "skipped", "created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -46,7 +55,6 @@ class PushSubscriptionAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "device", "last_push_at"]
     search_fields = ["user__email", "user__display_name", "device"]
     list_select_related = ["user"]
-    date_hierarchy = "created_at"
     exclude = ["p256dh", "auth", "session_key"]
     raw_id_fields = ["user"]
 

@@ -1,0 +1,147 @@
+"""The admin keeps the product's rules and stays light at scale: what the site changes only
+through its services (answers, taking part, closing a room, deleting an account) staff
+change through actions that call them, never through a form that writes the row; and no
+page renders a whole big table (a member picker, a round's every group, an event's every
+answer)."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from events.models import Rsvp
+from matching import admin as matching_admin
+from matching.models import GroupMember
+from members.models import User
+from newsletter.models import Subscriber
+from notifications.models import Kind
+from notifications.services import notify
+from rooms.models import Room
+from tests.factories import (
+    EventFactory,
+    GroupMemberFactory,
+    ProfileFactory,
+    RoomFactory,
+    RsvpFactory,
+    SubscriberFactory,
+    UserFactory,
+    client_for,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_notice_shows_whom_it_is_about_as_text_not_as_a_picker_of_every_member(
+    staff: User,
+) -> None:
+    ana, ben = UserFactory.create(display_name="Ana"), UserFactory.create(display_name="Ben")
+    notice = notify(
+        user=ana, kind=Kind.MESSAGE, key="conversation:1:1", text="Ben wrote", about=[ben]
+    ).notification
+    assert notice is not None
+
+    page = client_for(staff).get(f"/admin/notifications/notification/{notice.pk}/change/")
+
+    assert page.status_code == 200
+    assert 'name="about"' not in page.content.decode()
+
+
+def test_an_event_links_to_its_answers_which_staff_only_read(staff: User) -> None:
+    event = EventFactory.create(capacity=1)
+    going = RsvpFactory.create(event=event)
+    waiting = RsvpFactory.create(event=event, status=Rsvp.Status.WAITLISTED, position=1)
+    client = client_for(staff)
+
+    page = client.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+    answers = client.get(f"/admin/events/rsvp/?event__id__exact={event.pk}")
+    # A change that skipped events.rsvps (the waiting list, the capacity) is refused.
+    refused = client.post(f"/admin/events/rsvp/{waiting.pk}/change/", {"status": Rsvp.Status.GOING})
+
+    assert f'href="/admin/events/rsvp/?event__id__exact={event.pk}"' in page
+    assert 'name="rsvps-TOTAL_FORMS"' not in page
+    assert answers.status_code == 200 and str(going.user) in answers.content.decode()
+    assert refused.status_code == 403
+    waiting.refresh_from_db()
+    assert waiting.status == Rsvp.Status.WAITLISTED
+
+
+def test_intros_are_sent_again_after_a_yes_and_a_few_at_a_time(
+    staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seats = [
+        GroupMemberFactory.create(intro_sent_at=timezone.now(), user=ProfileFactory.create().user)
+        for _ in range(2)
+    ]
+    chosen = {"action": "resend_intro", "_selected_action": [seat.pk for seat in seats]}
+    client = client_for(staff)
+
+    asked = client.post("/admin/matching/groupmember/", chosen)
+    monkeypatch.setattr(matching_admin, "RESEND_MAX", 1)
+    too_many = client.post(
+        "/admin/matching/groupmember/", {**chosen, "confirm": "yes"}, follow=True
+    )
+
+    assert "as if the round had just paired them" in asked.content.decode()
+    assert "Choose at most 1 seats at a time: nothing was sent." in too_many.content.decode()
+    assert not GroupMember.objects.filter(intro_sent_at__isnull=True).exists()
+
+
+def test_taking_part_is_the_member_s_to_say_staff_pause_and_resume(staff: User) -> None:
+    participation = GroupMemberFactory.create().round.programme.participations.create(
+        user=UserFactory.create(), opted_in=False
+    )
+    client = client_for(staff)
+
+    added = client.get("/admin/matching/participation/add/")
+    page = client.get(f"/admin/matching/participation/{participation.pk}/change/")
+
+    assert added.status_code == 403
+    assert 'name="opted_in"' not in page.content.decode()
+    participation.refresh_from_db()
+    assert not participation.opted_in
+
+
+def test_a_room_is_closed_by_the_action_not_by_a_date_in_its_form(staff: User) -> None:
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT)
+
+    page = client_for(staff).get(f"/admin/rooms/room/{room.pk}/change/")
+
+    assert page.status_code == 200 and 'name="closed_at_0"' not in page.content.decode()
+
+
+def test_staff_delete_an_account_as_its_member_would_never_dropping_the_row(
+    staff: User,
+) -> None:
+    member = ProfileFactory.create().user
+    SubscriberFactory.create(email=member.email, user=member)
+    client = client_for(staff)
+
+    dropped = client.get(f"/admin/members/user/{member.pk}/delete/")
+    asked = client.post(
+        "/admin/members/user/", {"action": "erase", "_selected_action": [member.pk]}
+    )
+    erased = client.post(
+        "/admin/members/user/",
+        {"action": "erase", "_selected_action": [member.pk], "confirm": "yes"},
+        follow=True,
+    )
+
+    assert dropped.status_code == 403
+    assert "This cannot be undone." in asked.content.decode()
+    assert "1 account deleted." in erased.content.decode()
+    member.refresh_from_db()
+    assert member.deleted_at is not None and member.email.endswith("@deleted.invalid")
+    assert not Subscriber.objects.filter(user=member).exists()
+
+
+def test_who_may_only_look_at_subscribers_cannot_stop_their_issues() -> None:
+    looker = UserFactory.create(is_staff=True)
+    looker.user_permissions.add(Permission.objects.get(codename="view_subscriber"))
+    subscriber = SubscriberFactory.create()
+
+    client_for(looker).post(
+        "/admin/newsletter/subscriber/",
+        {"action": "mark_undeliverable", "_selected_action": [subscriber.pk], "confirm": "yes"},
+    )
+
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.CONFIRMED
