@@ -45,6 +45,11 @@ class Conversation(models.Model):
     class Meta:
         verbose_name = _("conversation")
         verbose_name_plural = _("conversations")
+        indexes = [
+            # The unread-messages tick reads only conversations written in lately
+            # (selectors.seats_to_tell), not every seat of every conversation ever.
+            models.Index(fields=["last_message_at"], name="conversation_last_message"),
+        ]
 
     def __str__(self) -> str:
         return self.title or f"{self.get_kind_display()} #{self.pk}"

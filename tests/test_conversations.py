@@ -356,6 +356,25 @@ def test_unread_messages_are_emailed_once_after_ten_minutes_and_again_after_read
     )
 
 
+def test_the_tick_reads_only_conversations_written_in_this_week(smtp: Any) -> None:
+    """A stretch the tick missed (its worker down for over a week) is not emailed late: the
+    tick reads only recent conversations, not every seat there is, every minute."""
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        message_post(
+            conversation=conversation, author=ana, text="¿Un café?", client_id=uuid.uuid4()
+        )
+
+    with time_machine.travel(start + timedelta(days=8), tick=False):
+        unread_tell_tick()
+    assert smtp.messages == []
+    with time_machine.travel(start + timedelta(days=6), tick=False):
+        unread_tell_tick()
+    assert len(smtp.messages) == 1
+
+
 def test_the_unread_email_speaks_the_readers_language(smtp: Any) -> None:
     ana = member("Ana Arias")
     beto = onboarded_member("Beto Blanco", email="beto@example.com", language="es")
