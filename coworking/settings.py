@@ -326,6 +326,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rooms.tasks.rooms_close_idle_tick",
         "schedule": crontab(minute="*/5"),
     },
+    # What is kept how long (docs/privacy.md, "How long things are kept"), at night in UTC
+    # (late evening in the Americas, before dawn in Spain). Each deletes in short batches.
+    "members-retention": {
+        "task": "members.tasks.retention_tick",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    "notifications-retention": {
+        "task": "notifications.tasks.retention_tick",
+        "schedule": crontab(hour=3, minute=20),
+    },
+    "rooms-retention": {
+        "task": "rooms.tasks.retention_tick",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "newsletter-retention": {
+        "task": "newsletter.tasks.retention_tick",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # Member-made rooms close after this long without anyone inside (presence heartbeats count

@@ -1,11 +1,16 @@
 """Celery tasks for members. Each takes ids, re-fetches, and is safe to run twice."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from core.emails import EMAIL_RETRY, email_for, send_once
+from members import retention
 from members.models import User
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)
@@ -32,3 +37,11 @@ def suspension_notice_send(user_id: int) -> None:
             pk=user_id, suspension_notice_sent_at=claimed_at
         ).update(suspension_notice_sent_at=None),
     )
+
+
+@shared_task(ignore_result=True)
+def retention_tick() -> None:
+    """Daily: sessions that ended, and sign-ups never confirmed (members/retention.py)."""
+    sessions = retention.sessions_prune()
+    sign_ups = retention.sign_ups_unconfirmed_delete(now=timezone.now())
+    logger.info("Pruned %s ended sessions' records, %s unconfirmed sign-ups", sessions, sign_ups)

@@ -1,5 +1,6 @@
 """Celery tasks of the newsletter. Each takes ids and is safe to run twice."""
 
+import logging
 import smtplib
 import time
 
@@ -7,8 +8,10 @@ from celery import shared_task
 from django.utils import timezone
 
 from core.emails import send_once
-from newsletter import emails, services
+from newsletter import emails, retention, services
 from newsletter.models import Subscriber
+
+logger = logging.getLogger(__name__)
 
 # One task sends batches for up to this long, then hands over to a fresh task, so no task
 # comes near the soft time limit (CELERY_TASK_SOFT_TIME_LIMIT).
@@ -87,3 +90,11 @@ def newsletter_resume_tick() -> int:
     for issue_id in stalled:
         issue_send.delay(issue_id)
     return len(stalled)
+
+
+@shared_task(ignore_result=True)
+def retention_tick() -> None:
+    """Daily: subscriptions nobody confirmed (newsletter/retention.py)."""
+    logger.info(
+        "Pruned %s unconfirmed subscriptions", retention.unconfirmed_prune(now=timezone.now())
+    )

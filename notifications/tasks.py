@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.emails import email_for, send_once
 from members.models import User
+from notifications import retention
 from notifications.digest import (
     digest_content,
     digest_off_headers,
@@ -210,3 +211,11 @@ def push_test_send(self: Task, user_id: int, subscription_ids: list[int] | None 
         return
     outcome = push_test(user=user, subscription_ids=subscription_ids)
     _push_retry(self, outcome, (user_id,))
+
+
+@shared_task(ignore_result=True)
+def retention_tick() -> None:
+    """Daily: old notices and digest records (notifications/retention.py)."""
+    now = timezone.now()
+    notices, digests = retention.notifications_prune(now=now), retention.digests_prune(now=now)
+    logger.info("Pruned %s notices, %s digest records", notices, digests)

@@ -1,5 +1,6 @@
 """Celery tasks for rooms. Each is safe to run twice."""
 
+import logging
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
@@ -15,12 +16,14 @@ from core.emails import EMAIL_RETRY, send_once
 from members.models import User
 from notifications.models import Kind
 from notifications.services import notify
-from rooms import broadcast, emails
+from rooms import broadcast, emails, retention
 from rooms.calls import call_prune
 from rooms.models import Mention, Room
 from rooms.pages import room_url
 from rooms.presence import presence_prune as prune
 from rooms.services import rooms_close_idle
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
@@ -133,3 +136,9 @@ def rooms_opened_tick() -> int:
     if opened:
         async_to_sync(broadcast.lobby_changed)()
     return opened
+
+
+@shared_task(ignore_result=True)
+def retention_tick() -> None:
+    """Daily: visits older than a year (rooms/retention.py)."""
+    logger.info("Pruned %s visits", retention.visits_prune(now=timezone.now()))

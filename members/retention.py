@@ -1,0 +1,43 @@
+"""What members leave behind that nobody needs (docs/privacy.md, "How long things are kept"):
+sessions that ended, and sign-ups never confirmed."""
+
+from datetime import datetime, timedelta
+from importlib import import_module
+
+from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db.models import Exists, OuterRef
+
+from core.retention import delete_in_batches
+from members.models import User
+
+# The confirmation link of a sign-up lasts ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS (3): an
+# account nobody confirmed within a month holds an address that may not be its signer's.
+UNCONFIRMED_SIGN_UP = timedelta(days=30)
+
+
+def sessions_prune() -> int:
+    """Expired sessions go (as `manage.py clearsessions` does), and with them allauth's
+    record of each (its address and browser), which it otherwise drops only when the
+    same member signs in again. Returns how many of allauth's records went."""
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()
+    alive = Session.objects.filter(session_key=OuterRef("session_key"))
+    return delete_in_batches(UserSession.objects.exclude(Exists(alive)))
+
+
+def sign_ups_unconfirmed_delete(*, now: datetime) -> int:
+    """Accounts made by a sign-up whose address was never confirmed and which never signed
+    in, a month on: without a confirmed address nobody could sign in with them, so nothing
+    on the site is theirs. Staff accounts (made with createsuperuser) stay."""
+    confirmed = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    unconfirmed = User.objects.filter(
+        date_joined__lt=now - UNCONFIRMED_SIGN_UP,
+        last_login__isnull=True,
+        deleted_at__isnull=True,
+        is_staff=False,
+        is_superuser=False,
+    ).exclude(Exists(confirmed))
+    return delete_in_batches(unconfirmed, batch=500)
