@@ -101,6 +101,13 @@ class Room(models.Model):
                 condition=models.Q(kind="member", closed_at__isnull=True),
                 name="room_member_open_activity",
             ),
+            # The lobby (selectors.rooms_open_to) lists the open rooms other than focus
+            # blocks', which never close: without it, each lobby read the whole table.
+            models.Index(
+                fields=["name"],
+                condition=models.Q(closed_at__isnull=True) & ~models.Q(kind="focus"),
+                name="room_open_listed",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,12 +3,14 @@
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from members.models import Block, User
 from rooms.models import Presence, Room
+from rooms.selectors import rooms_open_to
 from rooms.services import cafeteria_get
-from tests.factories import MessageFactory, RoomFactory, client_for, onboarded_member
+from tests.factories import MessageFactory, RoomFactory, UserFactory, client_for, onboarded_member
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +144,20 @@ def test_the_lobby_reads_a_fixed_number_of_queries(
     fill(6)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert as_alice.get(LOBBY).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_lobby_reads_the_open_rooms_through_their_index_not_every_room() -> None:
+    """Focus blocks' rooms never close, one a block: the lobby, which lists every other
+    open room, reads them through a partial index (rooms 0016) rather than the table."""
+    member = UserFactory.create()
+    RoomFactory.create(name="Sala abierta")
+    Room.objects.bulk_create(
+        Room(kind=Room.Kind.FOCUS, name=f"Focus {n}", slug=f"focus-{n}") for n in range(500)
+    )
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE rooms_room")
+        plan = rooms_open_to(user=member).explain()
+
+    assert "room_open_listed" in plan, plan
