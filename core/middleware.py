@@ -2,9 +2,12 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import timedelta
 
+from allauth.socialaccount.models import SocialApp
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.deprecation import MiddlewareMixin
+from django.views.defaults import page_not_found
 
 
 class MemberTimeZoneMiddleware:
@@ -42,3 +45,14 @@ class LastSeenMiddleware:
                 ).update(last_seen_at=now)
                 user.last_seen_at = now  # type: ignore[union-attr]
         return self.get_response(request)
+
+
+class UnconfiguredProviderMiddleware(MiddlewareMixin):
+    """A sign-in provider whose credentials are not set (settings: SOCIALACCOUNT_PROVIDERS)
+    keeps its addresses, which allauth installs with the provider's app, and its views fail
+    on the missing credentials (SocialApp.DoesNotExist, a 500). Here it has no such page."""
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, SocialApp.DoesNotExist):
+            return page_not_found(request, Http404())
+        return None

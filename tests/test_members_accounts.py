@@ -264,3 +264,18 @@ def test_the_welcome_form_never_sends_a_member_off_the_site(client: Client) -> N
 
     done = client.post("/members/welcome/?next=https://evil.example/", WELCOME)
     assert done["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_a_provider_without_credentials_has_no_pages() -> None:
+    """allauth installs every provider's addresses; one this site has no credentials for
+    answers 404, not a 500 on the missing credentials."""
+    client = Client()
+
+    answers = [
+        client.get("/accounts/github/login/").status_code,
+        client.post("/accounts/github/login/").status_code,
+        client.get("/accounts/google/login/token/").status_code,
+    ]
+
+    assert answers == [404, 404, 404]
