@@ -134,7 +134,10 @@ class MeetingTimeForm(forms.Form):
     """A time for a coffee meeting: one of the suggested starts (`at`, seconds since the
     epoch, from its button), or the member's own day and time, in their zone (`zone`)."""
 
-    at = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=0)
+    # Up to 2100: a larger number (a forged form) overflowed the conversion to a date.
+    at = forms.IntegerField(
+        required=False, widget=forms.HiddenInput, min_value=0, max_value=4_102_444_800
+    )
     day = forms.DateField(
         label=_("Day"),
         required=False,

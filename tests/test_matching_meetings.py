@@ -287,6 +287,10 @@ def test_the_meeting_page_offers_times_in_the_readers_zone_and_refuses_a_stale_a
             f"/pairs/meeting/{luis.group_id}/propose/", {"day": "2020-01-01", "time": "10:00"}
         )
         assert response.status_code == 409
+        # A forged suggested time far beyond any calendar (it overflowed into a 500).
+        for path in ("propose", "accept"):
+            response = client.post(f"/pairs/meeting/{luis.group_id}/{path}/", {"at": "9" * 25})
+            assert response.status_code == 400
         assert Meeting.objects.get(pk=meeting.pk).starts_at == meeting.starts_at
 
         # Ana's link to an older proposal no longer accepts anything.
