@@ -32,7 +32,12 @@ def action_confirmed(
     # The action chosen, as Django's changelist reads it (`index`: which of the page's forms).
     chosen = request.POST.getlist("action")
     index = request.POST.get("index", "0")
-    name = chosen[int(index)] if index.isdigit() and int(index) < len(chosen) else ""
+    # ASCII digits: "²".isdigit() is true, and int() then failed (a 500).
+    name = (
+        chosen[int(index)]
+        if index.isascii() and index.isdigit() and int(index) < len(chosen)
+        else ""
+    )
     action = modeladmin.get_action(name)
     count = queryset.count()
     # How the page names each row: the admin's own `confirm_label`, when a row's name alone

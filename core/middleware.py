@@ -47,10 +47,19 @@ class LastSeenMiddleware:
         return self.get_response(request)
 
 
-class UnconfiguredProviderMiddleware(MiddlewareMixin):
-    """A sign-in provider whose credentials are not set (settings: SOCIALACCOUNT_PROVIDERS)
-    keeps its addresses, which allauth installs with the provider's app, and its views fail
-    on the missing credentials (SocialApp.DoesNotExist, a 500). Here it has no such page."""
+class NotHereMiddleware(MiddlewareMixin):
+    """Pages this site does not have, which would otherwise fail (a 500) rather than be
+    missing (a 404):
+    - a path with a NUL character: no address of the site has one, and a view that looked
+      its part up in PostgreSQL failed (allauth's `/accounts/oidc/<provider>/login/`);
+    - a sign-in provider whose credentials are not set (settings: SOCIALACCOUNT_PROVIDERS),
+      whose addresses allauth installs with the provider's app, and whose views fail on the
+      missing credentials (SocialApp.DoesNotExist)."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        if "\x00" in request.path:
+            return page_not_found(request, Http404())
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, SocialApp.DoesNotExist):

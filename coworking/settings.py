@@ -100,7 +100,7 @@ MIDDLEWARE = [
     # allauth's UserSessionsMiddleware, but writing each session's row at most every few
     # minutes instead of on every request (it shows on "Where you are signed in").
     "coworking.middleware.UserSessionActivityMiddleware",
-    "core.middleware.UnconfiguredProviderMiddleware",
+    "core.middleware.NotHereMiddleware",
 ]
 
 ROOT_URLCONF = "coworking.urls"

@@ -7,7 +7,6 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import last_modified
 from django.views.generic import RedirectView, TemplateView
 from django.views.i18n import JavaScriptCatalog
-from django.views.static import serve
 
 from core import views as core_views
 from coworking import views, webapp
@@ -64,5 +63,9 @@ urlpatterns = [
 if settings.SERVE_MEDIA:
     media_prefix = settings.MEDIA_URL.lstrip("/")
     urlpatterns += [
-        re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(
+            rf"^{media_prefix}(?P<path>.*)$",
+            core_views.media_serve,
+            {"document_root": settings.MEDIA_ROOT},
+        ),
     ]

@@ -160,6 +160,9 @@ class MeetingTimeForm(forms.Form):
         if data.get("at") is not None:
             data["starts_at"] = datetime.fromtimestamp(data["at"], tz=UTC)
         elif data.get("day") and data.get("time"):
+            if not 2000 <= data["day"].year <= 2099:
+                # Year 9999 is one slip on a date picker away, and overflowed in UTC.
+                raise forms.ValidationError(_("Choose a time in the next two months."))
             naive = datetime.combine(data["day"], data["time"])
             local = naive.replace(tzinfo=self.zone)
             # A time that does not exist (skipped by a change to summer time) or exists twice.

@@ -1,4 +1,5 @@
 import functools
+import re
 import zoneinfo
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,9 @@ from members.images import ProcessedPhoto, photo_validate_and_process
 from members.models import Acquaintance, Interest, Language, Profile
 from members.search import normalise
 from members.services import MAX_INTEREST_LABEL, MAX_INTERESTS, interest_key
+
+# A row's id as a form sends it.
+ROW_ID = re.compile(r"[0-9]{1,18}")
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -268,7 +272,8 @@ class ProfileForm(forms.ModelForm[Profile]):
             values = field.widget.value_from_datadict(
                 self.data, self.files, self.add_prefix("interests")
             )
-            ticked = [value for value in values or [] if str(value).isdigit()]
+            # ASCII digits: "²".isdigit() is true, and the query then failed (a 500).
+            ticked = [value for value in values or [] if ROW_ID.fullmatch(str(value))]
             chosen = list(allowed.filter(pk__in=ticked))
         else:
             chosen = list(self.instance.interests.all()) if self.instance.pk else []

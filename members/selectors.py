@@ -179,6 +179,8 @@ DIRECTORY_PAGE_SIZE = 24
 RANK_SCALE = 1_000_000
 # A name cursor holds a display name of up to 80 characters (320 bytes of UTF-8) in base64.
 MAX_CURSOR_LENGTH = 1024
+# A cursor's text (a name) is at most a display name's length.
+CURSOR_TEXT_MAX = 150
 
 
 @dataclass(frozen=True)
@@ -361,6 +363,8 @@ def decode_cursor(*, results: DirectoryResults, cursor: str) -> list[Any] | None
                     return None
                 values.append(moment)
             elif type(value) is key.kind:  # an int or a str, exactly (True is no id)
+                if isinstance(value, str) and ("\x00" in value or len(value) > CURSOR_TEXT_MAX):
+                    return None  # no name has them; PostgreSQL refuses a NUL (a 500)
                 values.append(value)
             else:
                 return None

@@ -158,17 +158,21 @@ def bounces_webhook(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "forbidden"}, status=403)
     try:
         payload = json.loads(request.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested beyond Python's limit
         return JsonResponse({"error": "invalid JSON"}, status=400)
     events = payload if isinstance(payload, list) else [payload]
     marked = 0
     for event in events:
-        if not isinstance(event, dict) or not isinstance(event.get("email"), str):
+        if (
+            not isinstance(event, dict)
+            or not isinstance(event.get("email"), str)
+            or "\x00" in event["email"]
+        ):
             return JsonResponse({"error": "each event needs an email"}, status=400)
         complaint = event.get("type") == "complaint"
         marked += services.subscribers_mark_undeliverable(
             emails=[event["email"]],
             reason=Subscriber.Reason.COMPLAINT if complaint else Subscriber.Reason.BOUNCE,
-            detail=str(event.get("detail", ""))[:255],
+            detail=str(event.get("detail", "")).replace("\x00", "")[:255],
         )
     return JsonResponse({"marked": marked})
