@@ -310,17 +310,23 @@ def _publishing_in_janus(stage: Stage, feed: int) -> bool:
 def stage_publish(*, stage: Stage, user: User, channel_name: str, session: int, handle: int) -> int:
     """Join an invited speaker's handle to the room as a publisher. Returns their feed.
     One publisher per member: a second tab is refused while the first one's feed is in
-    Janus. Janus is asked under the speaker's lock, so two tabs asking at once are answered
-    one by one, and not under the stage's, which every member's arrival takes."""
+    Janus. Janus is asked before any lock (a lock held while it hangs held up whoever waited
+    on it); then the new feed is taken only if the feed Janus was asked about is still the
+    speaker's, so of two tabs asking at once the second is refused."""
+    known = stage.speakers.filter(user=user).first()
+    if known is None:
+        raise NotSpeaker
+    if known.feed is not None and _publishing_in_janus(stage, known.feed):
+        raise AlreadyPublishing
     with transaction.atomic():
-        speaker = Speaker.objects.select_for_update().filter(stage=stage, user=user).first()
+        speaker = Speaker.objects.select_for_update().filter(pk=known.pk, feed=known.feed).first()
+        if speaker is None:
+            if Speaker.objects.filter(pk=known.pk).exists():
+                raise AlreadyPublishing  # another tab of theirs took a feed meanwhile
+            raise NotSpeaker  # sent back to the audience meanwhile
         stage = Stage.objects.select_related("room", "host").get(pk=stage.pk)
         if not stage.is_live:
             raise NotLive
-        if speaker is None:
-            raise NotSpeaker
-        if speaker.feed is not None and _publishing_in_janus(stage, speaker.feed):
-            raise AlreadyPublishing
         # A feed Janus no longer has (it restarted, the page's network dropped) is replaced.
         speaker.feed = secrets.randbelow(JANUS_ROOM_MAX - 1) + 1
         speaker.live_since = None
@@ -337,22 +343,29 @@ def stage_publish(*, stage: Stage, user: User, channel_name: str, session: int, 
     return feed
 
 
+# How often a speaker's feed or mute may change under a Janus request before giving up.
+CHANGED_MEANWHILE_ATTEMPTS = 3
+
+
 def stage_live(*, stage: Stage, user: User, screen: bool) -> None:
     """A speaker's media flow (or their screen is shared, or no longer): everyone's page
-    subscribes to their feed. A speaker the host muted before this feed is muted in Janus
-    first, before the stage's lock is taken."""
-    speaker = stage.speakers.filter(user=user, feed__isnull=False).first()
-    if speaker is None or speaker.feed is None:
-        raise NotSpeaker
-    if speaker.muted and speaker.live_since is None:
-        _janus_mute(stage, speaker.feed, muted=True)
-    with transaction.atomic():
-        stage = _locked(stage)
-        if not stage.speakers.filter(pk=speaker.pk, feed=speaker.feed).update(
-            live_since=timezone.now(), screen=screen
-        ):
-            raise NotSpeaker  # sent back to the audience, or publishing anew, meanwhile
-        _announce(stage)
+    subscribes to their feed. A new feed of a speaker the host muted is muted in Janus
+    first, before the stage's lock is taken; it goes live only if neither the feed nor the
+    mute changed meanwhile, else it is read again and Janus told the mute as it now is."""
+    for attempt in range(CHANGED_MEANWHILE_ATTEMPTS):
+        speaker = stage.speakers.filter(user=user, feed__isnull=False).first()
+        if speaker is None or speaker.feed is None:
+            raise NotSpeaker
+        if speaker.live_since is None and (speaker.muted or attempt > 0):
+            _janus_mute(stage, speaker.feed, muted=speaker.muted)
+        with transaction.atomic():
+            locked = _locked(stage)
+            if locked.speakers.filter(pk=speaker.pk, feed=speaker.feed, muted=speaker.muted).update(
+                live_since=timezone.now(), screen=screen
+            ):
+                _announce(locked)
+                return
+    raise NotSpeaker  # sent back to the audience, or publishing anew, meanwhile
 
 
 def _unpublish(stage: Stage, speaker: Speaker) -> None:
@@ -443,16 +456,19 @@ def stage_mute(*, stage: Stage, by: User, user_id: int, muted: bool) -> None:
     Janus first, before the stage's lock is taken, then on the stage. A feed the speaker
     publishes later is muted as it goes live (`stage_live`)."""
     _host_only(stage, by)
-    speaker = stage.speakers.filter(user_id=user_id, feed__isnull=False).first()
-    if speaker is None or speaker.feed is None:
-        raise NoSuchFeed
-    _janus_mute(stage, speaker.feed, muted=muted)
-    with transaction.atomic():
-        stage = _locked(stage)
-        _host_only(stage, by)
-        if not stage.speakers.filter(pk=speaker.pk).update(muted=muted):
-            raise NoSuchFeed  # sent back to the audience meanwhile
-        _announce(stage)
+    for _attempt in range(CHANGED_MEANWHILE_ATTEMPTS):
+        speaker = stage.speakers.filter(user_id=user_id, feed__isnull=False).first()
+        if speaker is None or speaker.feed is None:
+            raise NoSuchFeed
+        _janus_mute(stage, speaker.feed, muted=muted)
+        with transaction.atomic():
+            locked = _locked(stage)
+            _host_only(locked, by)
+            # On the feed Janus was told about: one published meanwhile is told again.
+            if locked.speakers.filter(pk=speaker.pk, feed=speaker.feed).update(muted=muted):
+                _announce(locked)
+                return
+    raise NoSuchFeed  # sent back to the audience, or publishing anew again and again
 
 
 def _janus_mute(stage: Stage, feed: int, *, muted: bool) -> None:

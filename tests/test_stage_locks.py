@@ -15,7 +15,14 @@ from members.models import User
 from rooms.models import Room
 from stage import janus as janus_client
 from stage.models import Hand, Speaker, Stage
-from stage.services import MediaUnavailable, stage_end, stage_hand, stage_mute, stage_start
+from stage.services import (
+    MediaUnavailable,
+    stage_end,
+    stage_hand,
+    stage_mute,
+    stage_publish,
+    stage_start,
+)
 from tests.factories import RoomFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -107,3 +114,32 @@ def test_while_janus_keeps_the_host_waiting_a_member_lowers_their_hand(
 
     assert not member_waited, "the member waited on the host's lock while Janus hung"
     assert not Hand.objects.filter(user=member).exists()
+
+
+def test_while_janus_keeps_a_speaker_s_publish_waiting_the_host_ends_and_a_member_leaves(
+    hung_janus: HungJanus,
+) -> None:
+    """A speaker's publish asks Janus whether their last feed is still in; with Janus
+    hanging it once held the speaker's row, which ending the stage deletes under the
+    stage's lock, so everyone waited on Janus again."""
+    host = UserFactory.create(is_staff=True)
+    speaker, member = UserFactory.create(), UserFactory.create()
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
+    stage = Stage.objects.create(room=room, host=host, state=Stage.State.LIVE)
+    Speaker.objects.create(stage=stage, user=speaker, invited_by=host, feed=4242)
+    Hand.objects.create(stage=stage, user=member)
+
+    publishing = _in_thread(
+        lambda: stage_publish(stage=stage, user=speaker, channel_name="tab", session=1, handle=2)
+    )
+    assert hung_janus.reached.wait(30), "the publish never reached Janus"
+    ending = _in_thread(lambda: stage_end(stage=stage, by=host))
+    member_acting = _in_thread(lambda: stage_hand(stage=stage, user=member, raised=False))
+    member_acting.join(timeout=15)
+    member_waited = member_acting.is_alive()
+    hung_janus.let_go()
+    for thread in (publishing, ending, member_acting):
+        thread.join(timeout=30)
+
+    assert not member_waited, "the member waited on a lock while Janus hung"
+    assert Stage.objects.get(pk=stage.pk).state == Stage.State.ENDED
