@@ -31,13 +31,15 @@ def sessions_prune() -> int:
 def sign_ups_unconfirmed_delete(*, now: datetime) -> int:
     """Accounts made by a sign-up whose address was never confirmed and which never signed
     in, a month on: without a confirmed address nobody could sign in with them, so nothing
-    on the site is theirs. Staff accounts (made with createsuperuser) stay."""
-    confirmed = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    on the site is theirs. Only accounts a sign-up made (it records their address, as
+    allauth's EmailAddress): not one staff made in the admin or with createsuperuser."""
+    addresses = EmailAddress.objects.filter(user=OuterRef("pk"))
     unconfirmed = User.objects.filter(
+        Exists(addresses),
         date_joined__lt=now - UNCONFIRMED_SIGN_UP,
         last_login__isnull=True,
         deleted_at__isnull=True,
         is_staff=False,
         is_superuser=False,
-    ).exclude(Exists(confirmed))
+    ).exclude(Exists(addresses.filter(verified=True)))
     return delete_in_batches(unconfirmed, batch=500)

@@ -53,12 +53,17 @@ def test_a_sign_up_never_confirmed_goes_after_a_month_and_nobody_else() -> None:
     signed_up("reciente@example.com", verified=False, last_login=None, joined=timezone.now())
     signed_up("entro@example.com", verified=False, last_login=month_ago)
     signed_up("staff@example.com", verified=False, last_login=None, is_staff=True)
+    # Made by staff in the admin: no address recorded by a sign-up.
+    made_by_staff = UserFactory.create(email="guest@example.com", date_joined=month_ago)
+    User.objects.filter(pk=made_by_staff.pk).update(last_login=None)
+    EmailAddress.objects.filter(user=made_by_staff).delete()
 
     members_tasks.retention_tick()
 
     assert sorted(User.objects.values_list("email", flat=True)) == [
         "ana@example.com",
         "entro@example.com",
+        "guest@example.com",
         "reciente@example.com",
         "staff@example.com",
     ]
@@ -113,15 +118,27 @@ def test_visits_are_kept_a_year() -> None:
 
 def test_a_subscription_nobody_confirmed_goes_after_a_month() -> None:
     month_ago = timezone.now() - 31 * DAY
-    SubscriberFactory.create(email="a@example.org", status="pending", requested_at=month_ago)
-    SubscriberFactory.create(email="b@example.org", status="pending")
-    SubscriberFactory.create(email="c@example.org", status="confirmed", requested_at=month_ago)
-    SubscriberFactory.create(email="d@example.org", status="unsubscribed", requested_at=month_ago)
+
+    def asked(email: str, status: str, **fields: object) -> None:
+        SubscriberFactory.create(
+            email=email, status=status, requested_at=fields.pop("at", month_ago), **fields
+        )
+
+    asked("nobody-confirmed@example.org", "pending", confirmed_at=None)
+    asked("asked-this-week@example.org", "pending", confirmed_at=None, at=timezone.now())
+    asked("reader@example.org", "confirmed")
+    asked("left@example.org", "unsubscribed")
+    # Asked again after a bounce, by anyone, and left unconfirmed: its record of the bounce
+    # keeps issues from going there.
+    asked("bounced@example.org", "pending", confirmed_at=None, undeliverable_at=month_ago)
+    asked("read-before@example.org", "pending", confirmed_at=month_ago - 30 * DAY)
 
     newsletter_tasks.retention_tick()
 
     assert sorted(Subscriber.objects.values_list("email", flat=True)) == [
-        "b@example.org",
-        "c@example.org",
-        "d@example.org",
+        "asked-this-week@example.org",
+        "bounced@example.org",
+        "left@example.org",
+        "read-before@example.org",
+        "reader@example.org",
     ]
