@@ -68,7 +68,9 @@ def _post_now(
     """Store the message: its id, and when it is new its frames and their readers to push
     (services.message_pushes). Whether the member has a seat is message_store's first
     question (ConversationHidden). The hourly cap is the page form's too."""
-    if not services.message_allowed(user=user):
+    if not services.message_allowed(
+        user=user, conversation_id=conversation_id, client_id=client_id
+    ):
         raise SocketRefusal(str(services.WRITING_TOO_FAST))
     try:
         message, created, user_ids = services.message_store(

@@ -266,10 +266,16 @@ def message_pushes(
 WRITING_TOO_FAST = _("You are writing very fast. Wait a moment and send it again.")
 
 
-def message_allowed(*, user: User) -> bool:
+def message_allowed(*, user: User, conversation_id: int, client_id: uuid.UUID) -> bool:
     """Whether `user` may send one more message now, counting it: at most
     ACCOUNT_RATE_LIMITS["conversation_message"] an hour, from the page's form and the member
-    socket together (each also paces the member by the minute or the second)."""
+    socket together (each also paces the member by the minute or the second). A message
+    sent again (a page resends what was not acknowledged) is not counted, nor refused: it
+    is stored already, and refused, its page would put it back to be sent twice."""
+    if Message.objects.filter(
+        conversation_id=conversation_id, author=user, client_id=client_id
+    ).exists():
+        return True
     request = HttpRequest()
     request.method = "POST"  # allauth counts only what is not a GET; per member, not per IP
     return ratelimit.consume(request, action="conversation_message", user=user)

@@ -65,7 +65,11 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         status = 400
         if form.is_valid() and not (
             ratelimit.consume(request, action="conversation_message_form")
-            and services.message_allowed(user=user)
+            and services.message_allowed(
+                user=user,
+                conversation_id=conversation.pk,
+                client_id=form.cleaned_data["client_id"],
+            )
         ):
             form.add_error("text", services.WRITING_TOO_FAST)
             status = 429
