@@ -59,6 +59,13 @@ class EventAdmin(admin.ModelAdmin):
     # which tells them, moves the room's opening and seats the waiting list.
     ANNOUNCED = ("starts_at", "ends_at", "time_zone", "capacity", "room", "cancelled_at")
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """An event's answers go with it, though staff do not delete answers one by one
+        (RsvpAdmin): deleting a spam meetup must not ask for that permission."""
+        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
+        needed.discard(str(Rsvp._meta.verbose_name))
+        return deleted, counts, needed, protected
+
     def get_readonly_fields(self, request: HttpRequest, obj: Event | None = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, *self.ANNOUNCED, "on_the_site"] if obj is not None else fields

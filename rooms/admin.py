@@ -239,7 +239,8 @@ class VisitAdmin(ReadOnlyAdmin):
     list_display = ["user", "room", "started_at", "ended_at", "duration"]
     list_filter = ["room__kind"]
     list_select_related = ["user", "room"]
-    search_fields = ["user__email", "user__display_name", "room__name"]
+    search_fields = ["=user__email", "room__name"]
+    search_help_text = _("The member's email address, exactly, or the room's name.")
     ordering = ["-id"]
     show_full_result_count = False
 
@@ -282,6 +283,7 @@ class MentionAdmin(ReadOnlyAdmin):
     list_display = ["user", "message", "created_at", "emailed_at"]
     list_filter = [("emailed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["user", "message__room", "message__author"]
-    search_fields = ["user__email", "user__display_name"]
+    search_fields = ["=user__email"]
+    search_help_text = _("The member's email address, exactly.")
     ordering = ["-id"]
     show_full_result_count = False

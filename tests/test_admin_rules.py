@@ -145,3 +145,13 @@ def test_who_may_only_look_at_subscribers_cannot_stop_their_issues() -> None:
 
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.CONFIRMED
+
+
+def test_staff_still_delete_an_event_with_its_answers(staff: User) -> None:
+    event = EventFactory.create()
+    RsvpFactory.create(event=event)
+
+    page = client_for(staff).post(f"/admin/events/event/{event.pk}/delete/", {"post": "yes"})
+
+    assert page.status_code == 302
+    assert not Rsvp.objects.filter(event_id=event.pk).exists()
