@@ -69,8 +69,9 @@ def _load() -> float:
         # 50 different members an event: k * 17 modulo 1,000 never repeats for k < 50.
         cursor.execute(
             "INSERT INTO events_rsvp (event_id, user_id, status, announced_sequence, "
-            "created_at, updated_at) "
-            "SELECT e.id, m.ids[1 + (e.id * 37 + k * 17) %% %s], 'going', 0, now(), now() "
+            "calendar_held, created_at, updated_at) "
+            "SELECT e.id, m.ids[1 + (e.id * 37 + k * 17) %% %s], 'going', 0, false, now(), "
+            "now() "
             "FROM events_event e, generate_series(0, %s) k, "
             "(SELECT array_agg(id ORDER BY id) AS ids FROM members_user "
             "WHERE email LIKE '%%@bench.example') m",
