@@ -13,6 +13,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.functional import Promise
 
+from core.converters import is_row_id
+
 # The page names the first few; the count says how many in all.
 LISTED = 20
 
@@ -32,12 +34,7 @@ def action_confirmed(
     # The action chosen, as Django's changelist reads it (`index`: which of the page's forms).
     chosen = request.POST.getlist("action")
     index = request.POST.get("index", "0")
-    # ASCII digits: "²".isdigit() is true, and int() then failed (a 500).
-    name = (
-        chosen[int(index)]
-        if index.isascii() and index.isdigit() and int(index) < len(chosen)
-        else ""
-    )
+    name = chosen[int(index)] if is_row_id(index) and int(index) < len(chosen) else ""
     action = modeladmin.get_action(name)
     count = queryset.count()
     # How the page names each row: the admin's own `confirm_label`, when a row's name alone

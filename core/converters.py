@@ -1,4 +1,6 @@
-"""Path converters shared by the apps' URLs."""
+"""Path converters shared by the apps' URLs, and the same rule for ids that forms send."""
+
+import re
 
 
 class RowIdConverter:
@@ -13,3 +15,13 @@ class RowIdConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+_ROW_ID = re.compile(RowIdConverter.regex)
+
+
+def is_row_id(value: object) -> bool:
+    """Whether a value a form sent is a row's id (or a small count), by the URLs' rule:
+    ASCII digits only ("²".isdigit() is true, and int() or the query then fails) and short
+    enough for a 64-bit column."""
+    return _ROW_ID.fullmatch(str(value)) is not None

@@ -1,5 +1,4 @@
 import functools
-import re
 import zoneinfo
 from datetime import datetime
 from typing import Any
@@ -12,14 +11,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from core.converters import is_row_id
 from core.zones import zone_canonical, zone_older_names, zone_place
 from members.images import ProcessedPhoto, photo_validate_and_process
 from members.models import Acquaintance, Interest, Language, Profile
 from members.search import normalise
 from members.services import MAX_INTEREST_LABEL, MAX_INTERESTS, interest_key
-
-# A row's id as a form sends it.
-ROW_ID = re.compile(r"[0-9]{1,18}")
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -272,8 +269,7 @@ class ProfileForm(forms.ModelForm[Profile]):
             values = field.widget.value_from_datadict(
                 self.data, self.files, self.add_prefix("interests")
             )
-            # ASCII digits: "²".isdigit() is true, and the query then failed (a 500).
-            ticked = [value for value in values or [] if ROW_ID.fullmatch(str(value))]
+            ticked = [value for value in values or [] if is_row_id(value)]
             chosen = list(allowed.filter(pk__in=ticked))
         else:
             chosen = list(self.instance.interests.all()) if self.instance.pk else []

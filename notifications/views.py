@@ -1,5 +1,3 @@
-import re
-
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.converters import is_row_id
 from members.models import User
 from notifications.digest import digest_off_token_read
 from notifications.forms import PreferencesForm, PushSubscriptionForm
@@ -30,9 +29,6 @@ from notifications.services import notifications_mark_read, preferences_set
 from notifications.tasks import push_test_send
 
 PAGE_SIZE = 30
-# A notification id as the list's forms send it: ASCII digits only ("²".isdigit() is True,
-# int("²") raises), and short enough for a bigint.
-NOTIFICATION_ID = re.compile(r"[0-9]{1,18}")
 
 
 @login_required
@@ -67,14 +63,14 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     ids: list[int] | None = None
     if "id" in request.POST:
         raw = request.POST.getlist("id")
-        if not all(NOTIFICATION_ID.fullmatch(value) for value in raw):
+        if not all(is_row_id(value) for value in raw):
             return HttpResponseBadRequest(_("This notification does not exist."))
         ids = [int(value) for value in raw]
     notifications_mark_read(user=user, ids=ids)
     # Back to the page the member was reading (get_page makes any bad number a good one).
     page = request.POST.get("page", "")
     listing = reverse("notifications:list")
-    return redirect(f"{listing}?page={page}" if NOTIFICATION_ID.fullmatch(page) else listing)
+    return redirect(f"{listing}?page={page}" if is_row_id(page) else listing)
 
 
 @login_required
