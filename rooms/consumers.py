@@ -47,13 +47,13 @@ _arrivals = ThreadPoolExecutor(max_workers=ARRIVAL_THREADS, thread_name_prefix="
 
 @transaction.atomic  # a failure half-way leaves no presence row behind
 def _enter_now(
-    slug: str, user: User, channel_name: str, kinds: frozenset[str]
+    room_id: int, user: User, channel_name: str
 ) -> tuple[int, None] | tuple[None, dict[str, Any]]:
     """Everything a connection needs from the database before it is accepted, in one trip
     to the database thread (a thousand members arriving make a thousand of these): the
     room, the access rules, the entry and this connection's presence, and `hello`.
     Returns (close code, None) to refuse, or (None, what the consumer needs)."""
-    room = Room.objects.filter(slug=slug, kind__in=kinds).first()
+    room = Room.objects.filter(pk=room_id).first()
     if room is None:
         return CLOSE_UNKNOWN_ROOM, None
     # Read once, used by every rule below.
@@ -99,6 +99,13 @@ def _enter_now(
 _enter = database_sync_to_async(_enter_now, thread_sensitive=False, executor=_arrivals)
 
 
+def _room_id_now(slug: str, kinds: frozenset[str]) -> int | None:
+    return Room.objects.filter(slug=slug, kind__in=kinds).values_list("pk", flat=True).first()
+
+
+_room_id = database_sync_to_async(_room_id_now, thread_sensitive=False, executor=_arrivals)
+
+
 @database_sync_to_async
 def _leave(channel_name: str) -> bool:
     return presence.presence_remove(channel_name=channel_name)
@@ -123,20 +130,25 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
         user = await self.authenticate()
         if user is None:
             return
-        refusal, joined = await _enter(
-            self.scope["url_route"]["kwargs"]["slug"], user, self.channel_name, self.ROOM_KINDS
-        )
+        room_id = await _room_id(self.scope["url_route"]["kwargs"]["slug"], self.ROOM_KINDS)
+        if room_id is None:
+            await self.release()
+            await self.close(code=CLOSE_UNKNOWN_ROOM)
+            return
+        # The room's and the member's events are heard before the arrival reads whether
+        # they may come in: what changes after that reading (the room closes, staff remove
+        # them) reaches this socket, held until its `hello` has gone.
+        await self.join_group(broadcast.room_group(room_id), crowd=True)
+        await self.join_group(broadcast.user_group(user.pk))
+        refusal, joined = await _enter(room_id, user, self.channel_name)
         if joined is None:
+            await self.leave_groups()
             await self.release()
             await self.close(code=refusal)
             return
         room = joined["room"]
         self.room, self.joined = room, True
         self.watch()
-        # A change between the snapshot in `hello` and joining the group is announced by
-        # its batch a second later, by when this socket is in the group.
-        await self.join_group(broadcast.room_group(room.pk), crowd=True)
-        await self.join_group(broadcast.user_group(user.pk))
         await self.accept()
         self.blocked = joined["blocked"] or NOBODY
         await self.send_text(joined["hello"])
@@ -145,8 +157,11 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
     async def disconnect(self, code: int) -> None:
         """Runs once the connection is gone, and after a failed `connect`; each step runs
         even if one before it fails, the presence row first among them."""
-        if self.room is None:
-            await self.release()
+        if self.room is None:  # refused, or failed half-way through `connect`
+            try:
+                await self.leave_groups()
+            finally:
+                await self.release()
             return
         try:
             # Peers hear of the departure before the presence row, and its seat, goes.
