@@ -181,11 +181,11 @@ class MemberConsumer(MemberSocket):
         user = await self.authenticate()
         if user is None:
             return
-        hello = await _hello(user)
         self.watch()
         await self.join_group(live.inbox_group(user.pk))
         await self.join_group(user_group(user.pk))
         self.joined = True
+        hello = await _hello(user)
         await self.accept()
         await self.send_json(hello)
 

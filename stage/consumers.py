@@ -43,10 +43,15 @@ def _feeds(content: dict[str, Any]) -> list[int]:
 
 
 @database_sync_to_async
+def _stage_id(room_id: int) -> int | None:
+    return Stage.objects.filter(room_id=room_id).values_list("pk", flat=True).first()
+
+
+@database_sync_to_async
 def _stage_hello(
-    room_id: int, user: User, blocked: frozenset[int] | set[int]
+    stage_id: int, user: User, blocked: frozenset[int] | set[int]
 ) -> tuple[Stage, dict[str, Any]] | None:
-    stage = Stage.objects.filter(room_id=room_id).select_related("room", "host").first()
+    stage = Stage.objects.filter(pk=stage_id).select_related("room", "host").first()
     if stage is None:
         return None
     conf = JanusSettings.from_settings()
@@ -226,13 +231,18 @@ class StageConsumer(StageFrames, RoomConsumer):
         await super().connect()
         if self.room is None or not self.joined:
             return
-        hello = await _stage_hello(self.room.pk, self.user, self.blocked)
+        stage_id = await _stage_id(self.room.pk)
+        hello = None
+        if stage_id is not None:
+            # Heard before the stage is read, held until `stage.hello` has gone: a change
+            # meanwhile (a hand, the end) still reaches this page.
+            await self.join_group(stage_group(stage_id), crowd=True)
+            hello = await _stage_hello(stage_id, self.user, self.blocked)
         if hello is None:  # the room has no stage (any more)
             await self.close(code=CLOSE_UNKNOWN_ROOM)
             return
         self.stage, frame = hello
         self.attended = self.stage.is_live
-        await self.join_group(stage_group(self.stage.pk), crowd=True)
         await self.send_json(frame)
 
     async def disconnect(self, code: int) -> None:

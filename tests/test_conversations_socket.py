@@ -165,6 +165,32 @@ async def test_a_message_posted_over_http_is_pushed_too_and_a_reconnect_catches_
     await beto_tab.disconnect()
 
 
+async def test_a_message_sent_while_a_page_opens_reaches_it_after_its_hello(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from conversations import consumers
+
+    ana, _ana_session, _ = await member_with_session("Ana")
+    beto, beto_session, _ = await member_with_session("Beto")
+    conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
+    read_hello = consumers._hello
+
+    async def hello_then_a_message(user: User) -> dict[str, Any]:
+        # Beto's page has counted his unread messages; Ana writes before it is told.
+        hello = await read_hello(user)
+        await database_sync_to_async(message_post)(
+            conversation=conversation, author=ana, text="¿Café?", client_id=uuid.uuid4()
+        )
+        return hello
+
+    monkeypatch.setattr(consumers, "_hello", hello_then_a_message)
+    beto_tab, hello = await tab(beto_session)
+
+    assert hello["counts"]["messages"] == 0
+    assert (await next_of(beto_tab, "message.new"))["message"]["text"] == "¿Café?"
+    await beto_tab.disconnect()
+
+
 async def test_typing_reaches_the_others_once_in_a_while_and_never_the_typist() -> None:
     ana, ana_session, _ = await member_with_session("Ana")
     beto, beto_session, _ = await member_with_session("Beto")

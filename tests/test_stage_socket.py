@@ -343,6 +343,38 @@ async def test_a_raised_hand_is_not_shown_across_a_block() -> None:
         await page.close()
 
 
+async def test_a_page_opening_as_the_stage_changes_still_hears_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stage import consumers
+    from stage.services import stage_hand
+
+    _host, host_session = await member_with_session(is_staff=True, display_name="Marta")
+    carla, _carla_session = await member_with_session(display_name="Carla")
+    _bob, bob_session = await member_with_session(display_name="Bob")
+    room = await staff_room(host_session)
+    host_page = await open_page(room, host_session)
+    await host_page.socket.send_json_to({"type": "stage.start"})
+    await host_page.state(lambda state: state["state"] == "live")
+    read_hello = consumers._stage_hello
+
+    async def hello_then_a_hand(*args: Any) -> Any:
+        # Bob's page has read the stage; Carla raises her hand before it is told.
+        hello = await read_hello(*args)
+        stage = await database_sync_to_async(Stage.objects.get)(room=room)
+        await database_sync_to_async(stage_hand)(stage=stage, user=carla, raised=True)
+        return hello
+
+    monkeypatch.setattr(consumers, "_stage_hello", hello_then_a_hand)
+    bob_page = await open_page(room, bob_session)
+
+    assert bob_page.hello["hands"] == []
+    seen = await bob_page.state(lambda state: state["hands"])
+    assert seen["hands"] == [{"id": carla.pk, "name": "Carla"}]
+    for page in (host_page, bob_page):
+        await page.close()
+
+
 async def test_no_stage_for_members_in_a_room_without_one(client: Client) -> None:
     _member, session = await member_with_session()
     plain = await database_sync_to_async(RoomFactory.create)(kind=Room.Kind.PERMANENT, slug="sala")
