@@ -3,6 +3,7 @@
 hangs rather than refusing made everyone wait up to its timeout for each of the host's
 requests. Here Janus takes connections and answers none until the test lets it go."""
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -49,7 +50,12 @@ class HungJanus:
             self.reached.set()
 
     def let_go(self) -> None:
+        # Shut down first: closing alone leaves the accept above blocked on the listening
+        # socket, still taking (and holding) whoever connects after this.
+        with contextlib.suppress(OSError):
+            self.listening.shutdown(socket.SHUT_RDWR)
         self.listening.close()
+        self.thread.join(timeout=5)
         for conn in self.held:
             conn.close()
 
@@ -113,6 +119,7 @@ def test_while_janus_keeps_the_host_waiting_a_member_lowers_their_hand(
     member_acting.join(timeout=30)
 
     assert not member_waited, "the member waited on the host's lock while Janus hung"
+    assert not host_acting.is_alive(), "the host's action still waits once Janus let go"
     assert not Hand.objects.filter(user=member).exists()
 
 
@@ -142,4 +149,5 @@ def test_while_janus_keeps_a_speaker_s_publish_waiting_the_host_ends_and_a_membe
         thread.join(timeout=30)
 
     assert not member_waited, "the member waited on a lock while Janus hung"
+    assert not any(thread.is_alive() for thread in (publishing, ending))
     assert Stage.objects.get(pk=stage.pk).state == Stage.State.ENDED
