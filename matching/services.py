@@ -271,8 +271,12 @@ def _round_save(plan: Plan, *, notify: bool) -> Round:
     Unmatched.objects.bulk_create(
         [Unmatched(round=round_, user_id=user_id) for user_id in plan.result.unmatched]
     )
-    # Those who skipped sat this round out; they are back for the next one.
-    Participation.objects.filter(programme=plan.programme, skip_next_round=True).update(
+    # Those who skipped sat this round out; they are back for the next one. A member the
+    # plan placed asked to skip while it ran (the solver takes up to a minute): their ask
+    # stands, for the round after this one.
+    Participation.objects.filter(programme=plan.programme, skip_next_round=True).exclude(
+        user_id__in=GroupMember.objects.filter(round=round_).values("user_id")
+    ).exclude(user_id__in=Unmatched.objects.filter(round=round_).values("user_id")).update(
         skip_next_round=False
     )
     if notify:

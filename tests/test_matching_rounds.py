@@ -96,6 +96,43 @@ def test_a_due_round_starts_once_and_pairs_only_eligible_members() -> None:
     assert Acquaintance.objects.filter(owner=members[0]).exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_skip_asked_while_the_round_is_planned_holds_for_the_round_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    members = [participant() for _ in range(4)]
+    asks_late = members[0]
+    plan = services.round_plan
+
+    def planned_then_a_skip_is_saved(**kwargs: Any) -> services.Plan:
+        planned = plan(**kwargs)
+
+        def skip() -> None:  # the member's settings page, saved meanwhile
+            try:
+                participation = Participation.objects.select_related("programme").get(
+                    programme=community(), user=asks_late
+                )
+                services.participation_update(
+                    participation=participation,
+                    opted_in=True,
+                    skip_next_round=True,
+                    paused_until=None,
+                )
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=skip)
+        thread.start()
+        thread.join()
+        return planned
+
+    monkeypatch.setattr(services, "round_plan", planned_then_a_skip_is_saved)
+    round_, _created = services.round_create(programme=community(), scheduled_for=SLOT)
+
+    assert GroupMember.objects.filter(round=round_, user=asks_late).exists()  # planned before
+    assert Participation.objects.get(user=asks_late).skip_next_round
+
+
 @pytest.mark.django_db
 def test_a_slot_missed_by_more_than_a_day_is_not_run_late() -> None:
     participant(), participant()
