@@ -145,9 +145,17 @@ def _group_seat_check(*, conversation: Conversation, user: User) -> list[int]:
     return members
 
 
+def _group_locked(conversation: Conversation) -> None:
+    """Changes to a group's members one at a time: two members adding people at once would
+    both count the group below its cap, and a member leaving could still bring others in."""
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+
+
+@transaction.atomic
 def group_members_add(*, conversation: Conversation, by: User, members: list[User]) -> int:
     """Bring `members` into the group (those already in it are left as they are); any member
     of the group may. Returns how many joined."""
+    _group_locked(conversation)
     current = _group_seat_check(conversation=conversation, user=by)
     joining = list({m.pk: m for m in members if m.pk not in current}.values())
     if not joining:
@@ -165,9 +173,11 @@ def group_members_add(*, conversation: Conversation, by: User, members: list[Use
     return len(joining)
 
 
+@transaction.atomic
 def group_leave(*, conversation: Conversation, user: User) -> None:
     """`user` leaves the group: it is gone from their list and they hear nothing more of it.
     What they wrote stays, for the others."""
+    _group_locked(conversation)
     current = _group_seat_check(conversation=conversation, user=user)
     Participant.objects.filter(conversation=conversation, user=user).delete()
     on_commit(live.conversation_changed, conversation_id=conversation.pk, user_ids=current)

@@ -2,6 +2,7 @@
 who may write to whom, blocks, and export and deletion."""
 
 import re
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -628,6 +630,47 @@ def test_a_group_holds_twenty_members_and_refuses_those_who_take_no_conversation
     Profile.objects.filter(user=people[0]).update(messages_from=MessagesFrom.EVERYONE)
     full = anas.post(f"/messages/{group.pk}/group/", {"action": "add", "members": [people[0].pk]})
     assert full.status_code == 400 and "up to 20 members" in full.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_members_adding_people_at_once_keep_the_group_within_twenty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from conversations import services
+
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    others = [member(f"Persona Número{n}") for n in range(17)]
+    group = group_create(creator=ana, members=[beto, *others], title="Casi llenos")
+    carla, dani = member("Carla Cruz"), member("Dani Díaz")
+    check = services._check_joining
+    refused: list[str] = []
+
+    def add(by: User, newcomer: User) -> None:
+        try:
+            conversation = Conversation.objects.get(pk=group.pk)
+            services.group_members_add(conversation=conversation, by=by, members=[newcomer])
+        except services.ConversationRefused as refusal:
+            refused.append(str(refusal))
+        finally:
+            connection.close()
+
+    beto_adding: list[threading.Thread] = []
+
+    def checked_then_beto_adds(**kwargs: Any) -> None:
+        # Ana's add has counted 19 and passed; Beto's comes now. Without one at a time it
+        # counts 19 too and finishes here; with it, it waits for Ana's to commit.
+        check(**kwargs)
+        if not beto_adding:
+            beto_adding.append(threading.Thread(target=add, args=(beto, dani)))
+            beto_adding[0].start()
+            beto_adding[0].join(timeout=1)
+
+    monkeypatch.setattr(services, "_check_joining", checked_then_beto_adds)
+    add(ana, carla)
+    beto_adding[0].join(timeout=30)
+
+    assert Participant.objects.filter(conversation=group).count() == 20
+    assert len(refused) == 1  # Beto is told the group is full
 
 
 def test_in_a_group_the_messages_of_a_blocked_member_are_hidden_and_not_counted() -> None:
