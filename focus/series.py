@@ -152,15 +152,17 @@ def series_apply(*, series: FocusSeries, now: datetime) -> int:
     """After staff edited `series`: its future blocks with no seat follow the new settings
     (those no longer wanted are deleted, the others take the new length, seats and title),
     booked and cancelled blocks are left as they are, and the missing blocks are made.
-    Locks the series row, so two saves at once apply one after the other. Returns how many
-    blocks were made."""
+    Locks the series row, so two saves at once apply one after the other, and its coming
+    blocks, so a booking made meanwhile is seen. Returns how many blocks were made."""
     FocusSeries.objects.select_for_update().filter(pk=series.pk).first()
     wanted = set(occurrences(series, now=now))
-    free = _unheld(
-        FocusBlock.objects.filter(
-            series=series, starts_at__gt=now, cancelled_at__isnull=True, tables_at__isnull=True
-        )
+    # Locked first: a booking being made holds its block's row (focus.services.seat_book),
+    # and only a statement begun after it commits sees its seat. Without this, the change
+    # below waited for the booking and then changed, or deleted, a block just booked.
+    upcoming = FocusBlock.objects.select_for_update().filter(
+        series=series, starts_at__gt=now, cancelled_at__isnull=True, tables_at__isnull=True
     )
+    free = _unheld(FocusBlock.objects.filter(pk__in=list(upcoming.values_list("pk", flat=True))))
     free.exclude(starts_at__in=wanted).delete()
     free.filter(starts_at__in=wanted).update(
         title=series.title, minutes=series.minutes, capacity=series.capacity

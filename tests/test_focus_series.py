@@ -3,13 +3,15 @@ its next four weeks of blocks at its wall-clock time in its zone, right across t
 daylight-saving changes; running it again makes nothing twice; staff who save a series in
 the admin see its blocks at once, and an edit moves the blocks nobody booked."""
 
+import threading
+import time as time_module
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from focus import tasks
 from focus.models import FocusBlock, FocusSeries, Seat
@@ -219,3 +221,71 @@ def test_the_demo_has_a_weekly_power_hour_and_blocks_near_now() -> None:
         datetime(2026, 12, 2, 11, 30, tzinfo=UTC),
     ]
     assert all(block.seats.count() == 5 for block in near)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("edit", ["minutes", "weekday"])
+def test_a_block_booked_while_staff_save_its_series_is_left_as_it_was(
+    edit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from focus import services
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    series = power_hour()
+    series_extend(now=now, series=series)
+    block = series.blocks.order_by("starts_at").first()
+    assert block is not None
+    FocusSeries.objects.filter(pk=series.pk).update(
+        **({"minutes": 25} if edit == "minutes" else {"weekday": FocusSeries.Weekday.TUESDAY})
+    )
+    series.refresh_from_db()
+    staff_saving: list[threading.Thread] = []
+    failures: list[BaseException] = []
+    queue = services._calendar_queue
+
+    def booked_then_staff_save(seats: Any) -> None:
+        # The booking holds its block's row, its seat written but not committed, as staff
+        # save the series: their change waits for the booking, then must see its seat.
+        queue(seats)
+        staff_saving.append(
+            threading.Thread(target=closing(series_apply, failures), args=(series, now))
+        )
+        staff_saving[0].start()
+        waiting_on_a_lock(deadline=time_module.monotonic() + 10)
+
+    monkeypatch.setattr(services, "_calendar_queue", booked_then_staff_save)
+    with time_machine.travel(now, tick=False):
+        services.seat_book(block=block, user=UserFactory.create())
+    staff_saving[0].join(timeout=30)
+
+    assert failures == []  # moving the block would have failed on its seat at commit
+    kept = FocusBlock.objects.get(pk=block.pk)
+    assert (kept.starts_at, kept.minutes) == (block.starts_at, 50)
+    assert kept.seats.count() == 1
+
+
+def closing(apply: Any, failures: list[BaseException]) -> Any:
+    def run(series: FocusSeries, now: datetime) -> None:
+        try:
+            apply(series=series, now=now)
+        except Exception as failure:
+            failures.append(failure)
+        finally:
+            connection.close()
+
+    return run
+
+
+def waiting_on_a_lock(*, deadline: float) -> None:
+    """Return once another connection of this database waits on a row lock."""
+    with connection.cursor() as cursor:
+        while time_module.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            (waiting,) = cursor.fetchone()
+            if waiting:
+                return
+            time_module.sleep(0.02)
+    raise AssertionError("the staff's save never waited on the booking")
