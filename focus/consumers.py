@@ -35,13 +35,16 @@ GOAL_FRAME_MAX = 4 * GOAL_MAX_LENGTH
 
 
 @database_sync_to_async
-def _arrive(room_id: int, user: User) -> tuple[FocusBlock, sessions.Arrival, dict[str, Any]] | None:
+def _arrive(room_id: int, user: User) -> tuple[FocusBlock, sessions.Arrival] | None:
     block = FocusBlock.objects.filter(room_id=room_id).first()
     if block is None:
         return None
-    now = timezone.now()
-    arrival = sessions.seat_arrive(block=block, user=user, now=now)
-    return block, arrival, sessions.session_state(block=block, seat=arrival.seat, now=now)
+    return block, sessions.seat_arrive(block=block, user=user)
+
+
+@database_sync_to_async
+def _state(block: FocusBlock, seat: Seat | None) -> dict[str, Any]:
+    return sessions.session_state(block=block, seat=seat, now=timezone.now())
 
 
 @database_sync_to_async
@@ -270,14 +273,17 @@ class FocusConsumer(FocusFrames, RoomConsumer):
         if arrived is None:  # not a focus block's room
             await self.close(code=CLOSE_UNKNOWN_ROOM)
             return
-        block, arrival, state = arrived
+        block, arrival = arrived
         seat = arrival.seat
+        if seat is not None and seat.table is not None:
+            # The table is heard before its people are read for `focus.hello`: a
+            # tablemate's goal set meanwhile follows the greeting.
+            await self.join_group(table_group(block.pk, seat.table))
+        state = await _state(block, seat)
         self.focus_start(block, seat)
         await self.send_json({"type": "focus.hello", **state})
-        if seat is not None and seat.table is not None:
-            if arrival.seated_late:
-                await self._tell_table(await _seat_with_user(seat.pk))
-            await self.join_group(table_group(block.pk, seat.table))
+        if seat is not None and seat.table is not None and arrival.seated_late:
+            await self._tell_table(await _seat_with_user(seat.pk))
 
     async def disconnect(self, code: int) -> None:
         self.focus_stop()

@@ -359,3 +359,35 @@ async def test_a_page_open_long_before_the_start_arrives_in_time_for_the_tables(
     assert (await page.next("focus.table"))["table"] == 1
     assert (await seat_of(block, alice[0])).arrived_at is not None
     await page.socket.disconnect()
+
+
+async def test_a_tablemate_s_goal_set_while_a_page_opens_is_in_its_hello_or_follows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alice, bob = await members(2)
+    block = await block_with_seats(alice, bob, starts_in=timedelta(minutes=-5))
+
+    @database_sync_to_async
+    def both_at_table_one() -> None:
+        now = timezone.now()
+        Seat.objects.filter(block=block).update(table=1, arrived_at=now)
+        FocusBlock.objects.filter(pk=block.pk).update(tables_at=now)
+
+    await both_at_table_one()
+    bobs, _hello = await open_page(block, bob[1])
+    arrive = consumers._arrive
+
+    async def arrive_then_bob_sets_his_goal(*args: Any) -> Any:
+        arrived = await arrive(*args)  # Alice's seat and table read
+        await bobs.socket.send_json_to({"type": "focus.goal", "goal": "Cerrar el informe"})
+        await bobs.next("focus.mate")  # his table has heard it
+        return arrived
+
+    monkeypatch.setattr(consumers, "_arrive", arrive_then_bob_sets_his_goal)
+    alices, hello = await open_page(block, alice[1])
+
+    in_hello = {mate["user"]["id"]: mate["goal"] for mate in hello["tablemates"]}
+    if in_hello[bob[0].pk] != "Cerrar el informe":
+        assert (await alices.next("focus.mate"))["goal"] == "Cerrar el informe"
+    for page in (alices, bobs):
+        await page.socket.disconnect()
