@@ -2,6 +2,7 @@
 watched, and the Janus room behind it (docs/stage.md)."""
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -64,6 +65,10 @@ class Stage(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Counts the stage's announced states (stage.services._announce, under the stage's
+    # lock): two changes' broadcasts can reach a page in either order, and the page keeps
+    # the higher. Written only there (see save).
+    version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("stage")
@@ -71,6 +76,17 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return str(self.room)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A save of the whole row (the admin's) leaves `version` as the last announcement
+        made it, never as this instance read it."""
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "version"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_live(self) -> bool:

@@ -148,6 +148,7 @@ def stage_state(*, stage: Stage) -> dict[str, Any]:
     host = stage.host
     return {
         "state": stage.state,
+        "version": stage.version,
         "host": {"id": host.pk, "name": host.name} if host else None,
         "speakers": speakers,
         "hands": hands,
@@ -162,6 +163,11 @@ def hands_visible(state: dict[str, Any], blocked: frozenset[int] | set[int]) -> 
 
 
 def _announce(stage: Stage) -> None:
+    """Tell the stage's pages its state once this commits, numbered: `stage` is the locked
+    row (`_locked`), so the numbers follow the changes' order whatever order their
+    broadcasts arrive in."""
+    stage.version += 1
+    Stage.objects.filter(pk=stage.pk).update(version=stage.version)
     on_commit(broadcast.stage_state, stage_id=stage.pk, state=stage_state(stage=stage))
 
 

@@ -151,3 +151,26 @@ def test_while_janus_keeps_a_speaker_s_publish_waiting_the_host_ends_and_a_membe
     assert not member_waited, "the member waited on a lock while Janus hung"
     assert not any(thread.is_alive() for thread in (publishing, ending))
     assert Stage.objects.get(pk=stage.pk).state == Stage.State.ENDED
+
+
+def test_announced_states_are_numbered_in_order_and_a_whole_row_save_keeps_the_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stage import broadcast
+
+    host, alice, bob = UserFactory.create(is_staff=True), UserFactory.create(), UserFactory.create()
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
+    stage = Stage.objects.create(room=room, host=host, state=Stage.State.LIVE)
+    read_before = Stage.objects.get(pk=stage.pk)  # as the admin's change page read it
+    versions: list[int] = []
+
+    async def sent(*, stage_id: int, state: dict[str, Any]) -> None:
+        versions.append(state["version"])
+
+    monkeypatch.setattr(broadcast, "stage_state", sent)
+    stage_hand(stage=stage, user=alice, raised=True)
+    stage_hand(stage=stage, user=bob, raised=True)
+    read_before.save()  # the admin saves the row it read before both changes
+
+    assert versions == [1, 2]
+    assert Stage.objects.get(pk=stage.pk).version == 2

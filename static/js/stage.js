@@ -607,6 +607,9 @@ async function syncOnce() {
 }
 
 function onState(frame) {
+  // Two changes' broadcasts may arrive in either order: the later change has the higher
+  // version. A hello (after a reconnection too) is read fresh, so it is always taken.
+  if (frame.type === "stage.state" && frame.version < (stage.state?.version ?? 0)) return;
   stage.state = frame;
   // Something changed: try now rather than when the backoff says.
   clearTimeout(stage.retryTimer);

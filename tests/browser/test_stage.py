@@ -3,6 +3,7 @@ run's Janus (docs/stage.md): the host goes live from the green room, an attendee
 hears them, raises a hand, is invited, goes live and the host sees them; the host ends the
 session and both land in the cafeteria."""
 
+import json
 import re
 from collections.abc import Callable
 
@@ -13,7 +14,10 @@ from events.models import Event, EventKind
 from members.models import User
 from rooms.models import Room
 from rooms.sockets.chat import PAGE_SIZE
+from stage.models import Stage
+from stage.services import stage_state
 from tests.browser.conftest import PageProblems
+from tests.browser.network import FlakyNetwork
 from tests.conftest import JanusProcess
 from tests.factories import PASSWORD, MessageFactory, RoomFactory, onboarded_member
 
@@ -206,3 +210,33 @@ def test_at_the_end_the_focused_thanks_say_where_the_countdown_leads_and_how_to_
     guest_page.get_by_role("button", name="Stay here").click()
     expect(guest_page.locator("#stage-countdown")).to_have_text("")
     expect(thanks).to_have_accessible_description(re.compile(r"^The session is over\. [^.]*\.$"))
+
+
+def test_a_stage_state_arriving_after_a_newer_one_is_not_shown(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    host = onboarded_member("Lucía Host", email="lucia@example.com")
+    guest = onboarded_member("Diego Público", email="diego@example.com")
+    room = talk_room(host)
+    host_page, guest_page = new_page(), new_page()
+    network = FlakyNetwork(guest_page, rf"/ws/stage/{room.slug}/$")
+    open_stage(host_page, asgi_server, login, host, room)
+    open_stage(guest_page, asgi_server, login, guest, room)
+    host_page.get_by_role("button", name="Start the session").click()
+    expect(guest_page.locator("#stage-badge")).to_have_text("Live")
+    guest_page.get_by_role("button", name="Raise your hand").click()
+    expect(host_page.locator("#stage-host")).to_contain_text("Diego Público")
+
+    # The start's broadcast, say, held up on its way: it reaches the page after the hand's.
+    stage = Stage.objects.get(room=room)
+    older = {**stage_state(stage=stage), "type": "stage.state", "hands": []}
+    older["version"] -= 1
+    network.routes[-1].send(json.dumps(older))
+    # Frames are handled in order: once this one shows, the older state has been handled.
+    marker = {"type": "error", "code": "x", "message": "Marcador", "about": "stage.hand"}
+    network.routes[-1].send(json.dumps(marker))
+    expect(guest_page.locator("#stage-status")).to_have_text("Marcador")
+
+    hand = guest_page.locator("#stage-hand")
+    expect(hand).to_have_text("Lower your hand")
+    expect(hand).to_have_attribute("aria-pressed", "true")
