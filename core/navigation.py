@@ -22,7 +22,7 @@ MAIN_NAVIGATION = [
     NavItem("rooms:lobby", _("Rooms"), members_only=True),
     NavItem("focus:blocks", _("Focus"), members_only=True),
     NavItem("conversations:list", _("Messages"), members_only=True),
-    NavItem("events:list", _("Events")),
+    NavItem("events:list", _("Events"), members_only=True),
     NavItem("dashboard:index", _("Staff"), staff_only=True),
 ]
 
