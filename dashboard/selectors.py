@@ -222,7 +222,7 @@ def _rooms_section(period: metrics.Period, use: dict[str, metrics.RoomUse]) -> S
             Headline(_("Meeting rooms"), _hours(use["meeting"].total), _("people-hours")),
         ],
         charts=made,
-        note=_("Hours are the community's time zone, %(zone)s.") % {"zone": zone},
+        note=_("Hours are in the community's time zone, %(zone)s.") % {"zone": zone},
     )
 
 
@@ -309,7 +309,7 @@ def _focus_section(period: metrics.Period, stats: metrics.FocusStats) -> Section
             ),
         ],
         charts=[sessions_chart, hours_chart],
-        note=_("Hours are the community's time zone, %(zone)s.") % {"zone": zone},
+        note=_("Hours are in the community's time zone, %(zone)s.") % {"zone": zone},
     )
 
 

@@ -108,8 +108,12 @@ def test_the_page_asks_by_post_shows_the_wait_and_stops_looking(client: Client) 
         page = client.get("/pairs/").content.decode()
         assert 'action="/pairs/now/"' in page
         client.post("/pairs/now/")
-        page = client.get("/pairs/").content.decode()
+        page = client.get("/pairs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
         assert 'action="/pairs/now/cancel/"' in page
+        assert "(you asked a moment ago)" in page
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        page = client.get("/pairs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "(you asked 5\xa0minutes ago)" in page
         client.post("/pairs/now/cancel/")
         assert not PairRequest.objects.filter(matched_at__isnull=True, cancelled_at__isnull=True)
         # Not taking part: asked to join first, nothing recorded.

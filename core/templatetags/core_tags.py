@@ -1,9 +1,13 @@
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from core.navigation import ResolvedNavItem, navigation_for
 from core.zones import zone_place as _zone_place
@@ -57,3 +61,12 @@ def with_zone_place(when: str, zone: str) -> str:
     City)", as the event emails' "Starts:" line reads. For a sentence whose translation has
     one slot for the time, which stays as it is in both languages."""
     return f"{when} ({_zone_place(zone)})"
+
+
+@register.filter
+def time_ago(when: datetime) -> str:
+    """Django's `timesince`, with "a moment" for under a minute, where it says "0 minutes".
+    Read after "ago" / "hace": "you asked a moment ago", "lo pediste hace un momento"."""
+    if timezone.now() - when < timedelta(minutes=1):
+        return _("a moment")
+    return timesince(when)
