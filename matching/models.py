@@ -356,6 +356,11 @@ class Meeting(models.Model):
     def is_scheduled(self) -> bool:
         return self.accepted_at is not None
 
+    @property
+    def took_place(self) -> bool:
+        """The agreed time has come: nothing more to arrange or call off."""
+        return self.is_scheduled and self.starts_at is not None and self.starts_at <= timezone.now()
+
 
 class MeetingNotice(models.Model):
     """One thing to tell one member about their meeting, once: the rows are made with the

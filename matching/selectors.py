@@ -102,6 +102,7 @@ class Pair:
     seat: GroupMember
     partners: list[Partner]
     starter: Promise | None = None  # a question to start with (the current pair only)
+    meeting: Meeting | None = None  # the time proposed or agreed (the current pair only)
 
 
 @dataclass
@@ -159,6 +160,15 @@ def pairs_page(*, user: User) -> PairsPage:
         current = Pair(
             seat=current_seat_,
             starter=starter_for(current_seat_.group_id),
+            # Agreed, or proposed for a time still to come (a proposal nobody took in time
+            # is as good as none).
+            meeting=Meeting.objects.filter(
+                Q(accepted_at__isnull=False) | Q(starts_at__gt=timezone.now()),
+                group_id=current_seat_.group_id,
+                starts_at__isnull=False,
+            )
+            .select_related("proposed_by")
+            .first(),
             partners=[
                 Partner(
                     user=partner,
@@ -295,13 +305,7 @@ class MeetingPage:
 
     @property
     def took_place(self) -> bool:
-        """The agreed time has come: nothing more to arrange or call off."""
-        return (
-            self.scheduled
-            and self.meeting is not None
-            and self.meeting.starts_at is not None
-            and self.meeting.starts_at <= timezone.now()
-        )
+        return self.meeting is not None and self.meeting.took_place
 
     @property
     def proposed(self) -> bool:

@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.test import Client
+from django.utils.formats import date_format
+from django.utils.html import strip_tags
+from django.utils.translation import override
 from icalendar import Calendar
 
 from events.feeds import calendar_feed_get_or_create
@@ -636,3 +639,30 @@ def test_a_coffee_whose_time_has_come_cannot_be_called_off(
     assert "nothing to call off" in refused.content.decode()
     assert Meeting.objects.get(group=ana.group).starts_at == start
     assert smtp.messages == []
+
+
+def test_the_pairs_page_shows_the_time_proposed_then_agreed_then_past(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    luis, ana = pair()
+    luis_page, ana_page = Client(HTTP_ACCEPT_LANGUAGE="en"), Client(HTTP_ACCEPT_LANGUAGE="en")
+    luis_page.force_login(luis.user)
+    ana_page.force_login(ana.user)
+
+    def pairs(client: Client) -> str:
+        return " ".join(strip_tags(client.get("/pairs/").content.decode()).split())
+
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert "Choose a time to meet" in pairs(ana_page)
+        start = meetings.slots_suggest([luis.user, ana.user])[0]
+        meetings.meeting_propose(seat=luis, starts_at=start)
+        with override("en"):
+            in_madrid = date_format(start.astimezone(ZoneInfo("Europe/Madrid")), "l j F, H:i")
+        assert f"{luis.user.name} proposes {in_madrid}." in pairs(ana_page)
+        assert "Accept or propose another time" in pairs(ana_page)
+        assert "You proposed" in pairs(luis_page)
+        meetings.meeting_accept(seat=ana, starts_at=start)
+        assert f"It's on: {in_madrid}" in pairs(ana_page)
+        assert "Choose a time to meet" not in pairs(ana_page)
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        assert f"Your coffee was on: {in_madrid}" in pairs(ana_page)
