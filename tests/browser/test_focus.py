@@ -6,6 +6,7 @@ and at the check-out each says how it went and the other sees it."""
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -56,6 +57,10 @@ def test_two_members_share_the_countdown_sit_together_and_check_out(
 
     expect(ana_page.locator("#phase-name")).to_have_text("Starting soon")
     assert abs(seconds_left(ana_page) - seconds_left(leo_page)) <= 2
+    # The minutes left say what they count down to: alone, they read as a clock time.
+    starts = timezone.localtime(block.starts_at, ZoneInfo("Europe/Madrid")).strftime("%H:%M")
+    expect(ana_page.locator("#countdown-ends")).to_be_visible()
+    expect(ana_page.locator("#countdown-ends")).to_have_text(f"Until {starts}")
     axe_check(ana_page)
 
     ana_page.get_by_label("What will you get done in this block? One clear thing.").fill(
