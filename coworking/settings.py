@@ -423,6 +423,10 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Confirming in the browser that signed up goes straight on to onboarding, without the
+# password again (allauth logs in only the account being signed up in this session).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_USER_DISPLAY = "members.adapters.user_display"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 # The per-IP limits count REMOTE_ADDR. allauth ignores X-Forwarded-For (its TRUSTED_PROXY_COUNT

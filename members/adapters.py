@@ -20,6 +20,15 @@ from core.emails import send_later
 from members.models import User
 
 
+def user_display(user: User) -> str:
+    """How allauth's pages and messages, which only the account's owner reads, name them:
+    their name, or before onboarding asks for one, their address (everyone else sees "New
+    member" then; the owner would read it as a placeholder)."""
+    if user.display_name or user.first_name or user.last_name:
+        return user.name
+    return user.email
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def new_user(self, request: HttpRequest) -> User:
         """A new member (by email or a social account) gets their emails in the language

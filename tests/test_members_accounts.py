@@ -52,13 +52,14 @@ def test_a_visitor_signs_up_confirms_the_email_and_is_onboarded(client: Client) 
     assert message.to == ["nueva@example.com"]
     link = confirmation_link(message)
 
-    assert client.get(link).status_code == 200
+    page = client.get(link, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Confirm that nueva@example.com is your email address." in page
+    assert "New member" not in page
     response = client.post(link)
-    assert response.status_code == 302
     assert EmailAddress.objects.get(email="nueva@example.com").verified
-
-    response = client.post("/accounts/login/", {"login": "nueva@example.com", "password": PASSWORD})
+    # In the browser that signed up, confirming is signing in: on to the welcome form.
     assert response["Location"] == "/members/welcome/"
+    assert client.get("/").context["user"].is_authenticated
     response = client.post(
         "/members/welcome/", {**WELCOME, "interest_names": "Diseño, Café", "open_to_chat": "on"}
     )
