@@ -262,6 +262,15 @@ class Event(models.Model):
     def has_ended(self, *, now: datetime | None = None) -> bool:
         return self.ends_at <= (now or timezone.now())
 
+    @property
+    def stage_opens_at(self) -> datetime:
+        return self.starts_at - EVENT_ROOM_OPENS_BEFORE
+
+    def stage_is_open(self, *, now: datetime | None = None) -> bool:
+        """Its stage is offered from as early as its room opens until it ends (a room that is
+        always open, such as a staff room, would offer it days before)."""
+        return self.stage_opens_at <= (now or timezone.now()) < self.ends_at
+
 
 class Rsvp(models.Model):
     """A member's answer to an event. Wait-listed answers queue by `position` (the member's

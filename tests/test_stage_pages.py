@@ -79,6 +79,23 @@ def test_a_talks_host_hosts_its_rooms_stage_and_the_event_page_links_to_it(
     assert client_for(bob).get("/stage/quedada/").status_code == 404
 
 
+def test_a_talk_in_an_always_open_room_offers_its_stage_only_from_shortly_before(
+    alice: User, bob: User
+) -> None:
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, slug="formacion", name="Formación")
+    event = talk(alice, room)
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=event.starts_at + timedelta(days=2), ends_at=event.ends_at + timedelta(days=2)
+    )
+    page = client_for(bob).get(f"/events/{event.pk}/").content.decode()
+    assert 'href="/stage/formacion/"' not in page
+    assert "Its stage opens on" in page and 'href="/rooms/formacion/"' in page
+
+    with time_machine.travel(event.starts_at + timedelta(days=2) - timedelta(minutes=9)):
+        page = client_for(bob).get(f"/events/{event.pk}/").content.decode()
+    assert 'href="/stage/formacion/"' in page
+
+
 def test_a_talks_host_who_is_not_staff_removes_a_member_from_the_event(
     alice: User, bob: User, outsider: User
 ) -> None:
