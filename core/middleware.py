@@ -5,6 +5,7 @@ from datetime import timedelta
 from allauth.socialaccount.models import SocialApp
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.deprecation import MiddlewareMixin
 from django.views.defaults import page_not_found
@@ -54,7 +55,9 @@ class NotHereMiddleware(MiddlewareMixin):
       its part up in PostgreSQL failed (allauth's `/accounts/oidc/<provider>/login/`);
     - a sign-in provider whose credentials are not set (settings: SOCIALACCOUNT_PROVIDERS),
       whose addresses allauth installs with the provider's app, and whose views fail on the
-      missing credentials (SocialApp.DoesNotExist)."""
+      missing credentials (SocialApp.DoesNotExist).
+    And a form's address opened as a page (a reload after its errors, a bookmark): Django
+    answers 405 with an empty page; here it says so, with the way back."""
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         if "\x00" in request.path:
@@ -65,3 +68,10 @@ class NotHereMiddleware(MiddlewareMixin):
         if isinstance(exception, SocialApp.DoesNotExist):
             return page_not_found(request, Http404())
         return None
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code == 405 and request.method == "GET" and not response.content:
+            page = render(request, "405.html", status=405)
+            page["Allow"] = response["Allow"]
+            return page
+        return response

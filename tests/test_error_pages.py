@@ -147,6 +147,20 @@ def test_a_bad_request_gets_our_400_page_in_the_language_asked_for(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "heading"), [("es", "Aquí no hay nada que ver"), ("en", "Nothing to show here")]
+)
+def test_a_form_s_address_opened_as_a_page_gets_our_page(
+    alice: User, language: str, heading: str
+) -> None:
+    # As after a reload of the settings form re-shown with its errors, or a bookmark.
+    response = signed_in(alice, language).get("/pairs/settings/")
+
+    assert_our_page(response, status=405, language=language, heading=heading)
+    assert response["Allow"] == "POST"
+
+
+@pytest.mark.django_db
 def test_an_account_action_stopped_by_a_rate_limit_gets_our_page(client: Client) -> None:
     # Sign-ups are limited per address (ACCOUNT_RATE_LIMITS): allauth answers 429.
     for attempt in range(20):
