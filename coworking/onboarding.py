@@ -33,6 +33,7 @@ class Step:
 @dataclass(frozen=True)
 class Checklist:
     steps: list[Step]
+    paired_before: bool = False  # a member back for the steps left has had coffee pairs
 
     @property
     def done_count(self) -> int:
@@ -136,5 +137,6 @@ def onboarding_checklist(*, user: User, now: datetime | None = None) -> Checklis
                 reverse("rooms:room", args=[CAFETERIA_SLUG]) + "#chat",
                 done=facts["said_hello"],
             ),
-        ]
+        ],
+        paired_before=facts["paired_before"],
     )

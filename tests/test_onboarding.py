@@ -207,10 +207,14 @@ def test_no_first_pair_date_for_members_paired_before_or_not_taking_part(
 
         client.post("/pairs/settings/", {"opted_in": "on"})
         assert "Your first coffee pair" in home(client)
+        assert "you are ready for your first coffee pair" in home(client)
 
         GroupMemberFactory.create(user=alice)
 
         assert "Your first coffee pair" not in home(client)
+        # The steps she has left no longer speak of a first pair either.
+        assert "first coffee pair" not in home(client)
+        assert "your place in the office is complete" in home(client)
 
 
 @pytest.mark.django_db
