@@ -280,3 +280,20 @@ def test_a_provider_without_credentials_has_no_pages() -> None:
     ]
 
     assert answers == [404, 404, 404]
+
+
+@pytest.mark.django_db
+def test_a_confirmation_link_opened_in_another_browser_confirms_but_signs_nobody_in(
+    client: Client,
+) -> None:
+    client.post(
+        "/accounts/signup/",
+        {"email": "nueva@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    elsewhere = Client()  # a leaked link, or the address opened on another device
+
+    response = elsewhere.post(confirmation_link(mail.outbox[0]))
+
+    assert EmailAddress.objects.get(email="nueva@example.com").verified
+    assert response["Location"] == "/accounts/login/"
+    assert not elsewhere.get("/").context["user"].is_authenticated
