@@ -46,6 +46,10 @@ def test_the_landing_page_greets_a_visitor_without_errors(page: Page) -> None:
         "href", "/accounts/signup/"
     )
     expect(page.get_by_role("banner").get_by_role("link", name="Log in")).to_be_visible()
+    # The logo at the left, the way in at the right of the header.
+    header = page.locator(".header-inner").bounding_box()
+    join = page.get_by_role("banner").get_by_role("link", name="Join").bounding_box()
+    assert header and join and abs(header["x"] + header["width"] - join["x"] - join["width"]) < 2
     # No console errors and no CSP violations: checked after every browser test.
 
 
