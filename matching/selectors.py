@@ -161,12 +161,14 @@ def pairs_page(*, user: User) -> PairsPage:
             seat=current_seat_,
             starter=starter_for(current_seat_.group_id),
             # Agreed, or proposed for a time still to come (a proposal nobody took in time
-            # is as good as none).
+            # is as good as none), unless a block between two of the group ended it (the
+            # meeting page says so).
             meeting=Meeting.objects.filter(
                 Q(accepted_at__isnull=False) | Q(starts_at__gt=timezone.now()),
                 group_id=current_seat_.group_id,
                 starts_at__isnull=False,
             )
+            .exclude(Exists(blocks_within(current_seat_.group_id)))
             .select_related("proposed_by")
             .first(),
             partners=[

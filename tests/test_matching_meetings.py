@@ -546,6 +546,7 @@ def test_in_a_trio_a_block_ends_the_meeting_and_each_still_sees_who_they_may(
     assert Meeting.objects.get(group_id=carla.group_id).accepted_at is not None
     for email, pages in seen.items():
         assert "Este café ya no se puede organizar." in pages["meeting"], email
+        assert "Acordado:" not in pages["pairs"], email  # nor does /pairs/ say it is on
         assert Calendar.from_ical(pages["feed"]).walk("VEVENT") == [], email
         assert pages["cancel"] == "409", email
     names = {seat.user.email: seat.user.name for seat in (ana, bea, carla)}
@@ -663,6 +664,7 @@ def test_the_pairs_page_shows_the_time_proposed_then_agreed_then_past(
         assert "You proposed" in pairs(luis_page)
         meetings.meeting_accept(seat=ana, starts_at=start)
         assert f"It's on: {in_madrid}" in pairs(ana_page)
+        assert "Can't make it?" in pairs(ana_page)
         assert "Choose a time to meet" not in pairs(ana_page)
     with time_machine.travel(start + timedelta(hours=1), tick=False):
         assert f"Your coffee was on: {in_madrid}" in pairs(ana_page)
