@@ -35,6 +35,7 @@ const CHIME_KEY = "focus-chime";
 const phaseName = document.getElementById("phase-name");
 const countdown = document.getElementById("countdown");
 const phaseEnds = document.getElementById("phase-ends");
+const phaseEndsLine = document.getElementById("countdown-ends");
 const status = document.getElementById("focus-status");
 const hint = document.getElementById("phase-hint");
 const over = document.getElementById("focus-over");
@@ -124,7 +125,8 @@ function showPhase(next, ends, announce) {
   hint.textContent = PHASE_HINTS[phase] || "";
   if (phaseEnds) {
     if (ends) setTime(phaseEnds, ends);
-    else phaseEnds.textContent = "";
+    // Over, the block has nothing left to count down to: no "Until" on its own.
+    phaseEndsLine.hidden = !ends;
   }
   over.hidden = phase !== "over";
   if (outcome) outcome.hidden = !(phase === "check_out" || phase === "over");

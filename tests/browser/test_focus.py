@@ -3,6 +3,7 @@ session"): two members wait for the start on the same countdown, write their goa
 seated together at the start by the server's clock, see each other in the table's call,
 and at the check-out each says how it went and the other sees it."""
 
+import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -13,6 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from focus.models import FocusBlock, Seat
+from tests.browser.network import FlakyNetwork
 from tests.factories import PASSWORD, onboarded_member
 
 pytestmark = pytest.mark.browser
@@ -140,3 +142,24 @@ def test_a_tablemate_who_gives_back_their_seat_leaves_the_table_on_the_others_pa
     expect(mates.locator("li", has_text="Leo Foco")).to_have_count(0)
     expect(mates.locator("li", has_text="Ana Foco")).to_be_visible()
     expect(ana_page.locator("#focus-status")).to_have_text("Leo Foco left your table.")
+
+
+def test_when_the_block_is_over_no_until_is_left_under_the_countdown(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    ana = onboarded_member("Ana Foco", email="ana@example.com")
+    block = FocusBlock.objects.create(
+        starts_at=timezone.now() - timedelta(minutes=5), minutes=25, title="Power hour"
+    )
+    Seat.objects.create(block=block, user=ana)
+    page = new_page()
+    network = FlakyNetwork(page, rf"/ws/focus/focus-{block.pk}/$")
+    open_session(page, asgi_server, login, ana.email, block)
+    expect(page.locator("#countdown-ends")).to_contain_text("Until")
+
+    # The block's end, as the server's clock tells it.
+    over = {"type": "focus.phase", "phase": "over", "ends_at": None, "now": "2026-12-06T12:00:00Z"}
+    network.routes[-1].send(json.dumps(over))
+
+    expect(page.locator("#phase-name")).to_have_text("Finished")
+    expect(page.locator("#countdown-ends")).to_be_hidden()
