@@ -147,8 +147,9 @@ def _group_seat_check(*, conversation: Conversation, user: User) -> list[int]:
 
 def _group_locked(conversation: Conversation) -> None:
     """Changes to a group's members one at a time: two members adding people at once would
-    both count the group below its cap, and a member leaving could still bring others in."""
-    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+    both count the group below its cap, and a member leaving could still bring others in.
+    (No key update: messages written meanwhile, which point at the row, do not wait.)"""
+    Conversation.objects.select_for_update(no_key=True).filter(pk=conversation.pk).first()
 
 
 @transaction.atomic
