@@ -57,7 +57,7 @@ def test_two_members_write_to_each_other_live_from_a_profile(
     login(anas, asgi_server, ana.email, PASSWORD)
     login(betos, asgi_server, beto.email, PASSWORD)
     betos.goto("/")
-    unread = betos.locator('[data-count="messages"]')
+    unread = betos.locator('#main-nav-links [data-count="messages"]')
     expect(unread).to_be_hidden()
 
     # They were a coffee pair last round: the conversation opens with that intro.
