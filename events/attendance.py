@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from events.models import EVENT_ROOM_OPENS_BEFORE, Event, Rsvp
+from events.models import Event, Rsvp
 from rooms import broadcast
 from rooms.models import Presence, Visit
 
@@ -16,7 +16,7 @@ def event_attendee_ids(*, event: Event) -> set[int]:
     those who had said they were going or might go count."""
     if event.room_id is None:
         return set()
-    opened = event.starts_at - EVENT_ROOM_OPENS_BEFORE
+    opened = event.doors_open_at
     attended = set(
         Visit.objects.filter(
             room_id=event.room_id, started_at__lt=event.ends_at, ended_at__gt=opened

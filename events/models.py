@@ -263,13 +263,20 @@ class Event(models.Model):
         return self.ends_at <= (now or timezone.now())
 
     @property
-    def stage_opens_at(self) -> datetime:
+    def doors_open_at(self) -> datetime:
+        """When the event's room opens to its members: `EVENT_ROOM_OPENS_BEFORE` its start."""
         return self.starts_at - EVENT_ROOM_OPENS_BEFORE
 
+    @property
+    def has_stage(self) -> bool:
+        """Held in a room, by staff (a training session or a talk): the room's stage is its."""
+        room = self.room if self.room_id is not None else None
+        return room is not None and self.is_staff_kind and not room.is_cafeteria
+
     def stage_is_open(self, *, now: datetime | None = None) -> bool:
-        """Its stage is offered from as early as its room opens until it ends (a room that is
-        always open, such as a staff room, would offer it days before)."""
-        return self.stage_opens_at <= (now or timezone.now()) < self.ends_at
+        """Its stage is offered from its doors' opening until it ends (a room that is always
+        open, such as a staff room, would offer it days before)."""
+        return self.doors_open_at <= (now or timezone.now()) < self.ends_at
 
 
 class Rsvp(models.Model):

@@ -21,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from events.models import EVENT_ROOM_OPENS_BEFORE, Event, Rsvp
+from events.models import Event, Rsvp
 from members.models import User
 from members.services import blocked_user_ids
 from rooms.models import Message
@@ -232,7 +232,7 @@ def event_conversation(
         return messages_between(
             room=event.room,
             viewer=viewer,
-            start=event.starts_at - EVENT_ROOM_OPENS_BEFORE,
+            start=event.doors_open_at,
             end=event.ends_at + CONVERSATION_AFTER,
         )
     except RoomAccessDenied:

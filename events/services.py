@@ -244,7 +244,7 @@ def _event_room_follow(*, event: Event, room: Room) -> None:
     closes once idle, as any member's room)."""
     if not _is_own_room(event=event, room=room):
         return
-    room.opens_at = event.starts_at - EVENT_ROOM_OPENS_BEFORE
+    room.opens_at = event.doors_open_at
     from rooms.services import room_name_clean
 
     room.name = room_name_clean(event.title)
