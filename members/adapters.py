@@ -24,9 +24,9 @@ def user_display(user: User) -> str:
     """How allauth's pages and messages, which only the account's owner reads, name them:
     their name, or before onboarding asks for one, their address (everyone else sees "New
     member" then; the owner would read it as a placeholder)."""
-    if user.display_name or user.first_name or user.last_name:
-        return user.name
-    return user.email
+    return User.name_of(
+        user.display_name, user.first_name, user.last_name, user.deleted_at, unnamed=user.email
+    )
 
 
 class AccountAdapter(DefaultAccountAdapter):

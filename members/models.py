@@ -137,13 +137,20 @@ class User(AbstractUser):
         first_name: str,
         last_name: str,
         deleted_at: datetime | None = None,
+        *,
+        unnamed: str | None = None,
     ) -> str:
         """`name` from the columns it is made of, for lists that read those columns rather
         than whole rows. Before onboarding asks for a name, a member is "New member" to
-        everyone: part of their email address would tell others how to reach them."""
+        everyone (part of their email address would tell others how to reach them), or
+        `unnamed`."""
         if deleted_at:
             return str(_("Former member"))
-        return display_name or f"{first_name} {last_name}".strip() or str(_("New member"))
+        return (
+            display_name
+            or f"{first_name} {last_name}".strip()
+            or (unnamed if unnamed is not None else str(_("New member")))
+        )
 
     @property
     def profile_onboarded(self) -> bool:
