@@ -41,6 +41,7 @@ def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, An
         "client_id": str(message.client_id),
         "reply_to": quote_data(message.reply_to, hidden),
         "reactions": getattr(message, "reaction_list", []),
+        "reactions_version": message.reactions_version,
         "attachment": attachment_data(message),
     }
 
@@ -114,13 +115,20 @@ async def message_edited(*, message_frame: dict[str, Any], user_ids: list[int]) 
 
 
 async def message_reactions(
-    *, conversation_id: int, message_id: int, reactions: list[dict[str, Any]], user_ids: list[int]
+    *,
+    conversation_id: int,
+    message_id: int,
+    reactions: list[dict[str, Any]],
+    version: int,
+    user_ids: list[int],
 ) -> None:
-    """A message's reactions changed: all of them, as they are now."""
+    """A message's reactions changed: all of them, as they are now, numbered
+    (`Message.reactions_version`)."""
     frame = {
         "type": "message.reactions",
         "conversation": conversation_id,
         "id": message_id,
         "reactions": reactions,
+        "version": version,
     }
     await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})

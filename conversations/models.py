@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conversations.attachments import private_storage
+from core.models import CountsBroadcasts
 
 # The longest message, as in the rooms' chat.
 MESSAGE_MAX_LENGTH = 4000
@@ -98,7 +99,7 @@ class Participant(models.Model):
         return f"{self.user} in {self.conversation}"
 
 
-class Message(models.Model):
+class Message(CountsBroadcasts):
     conversation = models.ForeignKey(
         Conversation,
         on_delete=models.CASCADE,
@@ -133,6 +134,10 @@ class Message(models.Model):
     # `to_tsvector('simple', ...)`, GIN-indexed by migration 0005); NULL elsewhere, where the
     # search reads `text` itself (conversations.selectors.messages_search).
     search_vector = SearchVectorField(null=True, editable=False)
+    # Counts the changes of its reactions (conversations.services.reaction_toggle, under
+    # the row's lock; core.models.CountsBroadcasts).
+    reactions_version = models.PositiveIntegerField(default=0, editable=False)
+    COUNTER = "reactions_version"
 
     class Meta:
         verbose_name = _("message")

@@ -8,7 +8,7 @@ from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q, Value
+from django.db.models import F, Max, Q, Value
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +25,13 @@ from conversations.models import (
     Participant,
     Reaction,
 )
-from conversations.selectors import counts_for, direct_key, reactions_of, starts_conversations
+from conversations.selectors import (
+    counts_for,
+    direct_key,
+    reactions_of,
+    starts_conversations,
+    with_reactions,
+)
 from matching.models import GroupMember, Programme, Round
 from members.models import Acquaintance, MessagesFrom, User
 from members.search import normalise
@@ -446,6 +452,10 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
     message.text, message.edited_at = text, timezone.now()
     message.save(update_fields=["text", "edited_at"])
     message_index(message=message)
+    # The pages redraw the message whole, its reactions with it: their number read first,
+    # so that the counts are at least as new as it says.
+    message.refresh_from_db(fields=["reactions_version"])
+    with_reactions([message])
     for frame, readers in message_pushes(message=message, user_ids=user_ids):
         on_commit(live.message_edited, message_frame=frame, user_ids=readers)
     return message
@@ -511,16 +521,21 @@ def reaction_toggle(*, message: Message, user: User, emoji: str) -> bool:
     if message.author_id in blocked_user_ids(user=user):
         # In a group: a message hidden from them, which they cannot react to either.
         raise ConversationHidden(_("This message is not there."))
-    deleted, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
-    if not deleted:
-        Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)
-    on_commit(
-        live.message_reactions,
-        conversation_id=message.conversation_id,
-        message_id=message.pk,
-        reactions=reactions_of([message.pk]).get(message.pk, []),
-        user_ids=_members_of(message),
-    )
+    with transaction.atomic():
+        # Takes the row's lock: changes of one message's reactions happen one at a time, each
+        # reading the counts the one before left, and are numbered in that order.
+        Message.objects.filter(pk=message.pk).update(reactions_version=F("reactions_version") + 1)
+        deleted, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+        if not deleted:
+            Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)
+        on_commit(
+            live.message_reactions,
+            conversation_id=message.conversation_id,
+            message_id=message.pk,
+            reactions=reactions_of([message.pk]).get(message.pk, []),
+            version=Message.objects.values_list("reactions_version", flat=True).get(pk=message.pk),
+            user_ids=_members_of(message),
+        )
     return not deleted
 
 

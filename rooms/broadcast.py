@@ -75,6 +75,7 @@ def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, An
     prefetched = getattr(message, "_prefetched_objects_cache", {})
     if "reactions" in prefetched:
         data["reactions"] = reactions_summary(prefetched["reactions"])
+        data["reactions_version"] = message.reactions_version
     return data
 
 
@@ -122,9 +123,11 @@ async def chat_deleted(*, message: Message) -> None:
     )
 
 
-async def chat_reactions(*, message: Message, reactions: list[dict[str, Any]]) -> None:
-    """A message's reactions as they are now."""
-    frame = {"type": "chat.reactions", "id": message.pk, "reactions": reactions}
+async def chat_reactions(
+    *, message: Message, reactions: list[dict[str, Any]], version: int
+) -> None:
+    """A message's reactions as they are now, numbered (`Message.reactions_version`)."""
+    frame = {"type": "chat.reactions", "id": message.pk, "reactions": reactions, "version": version}
     await group_send(
         room_group(message.room_id),
         {"type": "chat.reactions", "frame": encode(frame), "author_id": message.author_id},

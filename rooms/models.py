@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import CountsBroadcasts
+
 MESSAGE_MAX_LENGTH = 2000
 CAFETERIA_SLUG = "cafeteria"
 # A focus block without a title names its room this, in English (Room.title translates it).
@@ -191,7 +193,7 @@ class RoomParticipation(models.Model):
         return self.muted_until is not None and self.muted_until > (now or timezone.now())
 
 
-class Message(models.Model):
+class Message(CountsBroadcasts):
     """A chat line in a room, kept as history. Deleting is soft: the row stays, the text goes."""
 
     room = models.ForeignKey(
@@ -226,10 +228,15 @@ class Message(models.Model):
     # Chosen by the client per message, so that a message resent after a dropped connection
     # is stored once.
     client_id = models.UUIDField(_("client id"), null=True, blank=True, default=uuid.uuid4)
-    # The message this one answers, quoted above it (rooms.quotes); its deletion leaves the
-    # answer standing, quoting a deleted message.
     # Asked as a question (the stage's Q&A: docs/stage.md); members upvote it with 👍.
     is_question = models.BooleanField(_("question"), default=False)
+    # Counts the changes of its reactions (rooms.services.reaction_toggle, under the row's
+    # lock), so that a page keeps the latest counts of a burst of votes
+    # (core.models.CountsBroadcasts).
+    reactions_version = models.PositiveIntegerField(default=0, editable=False)
+    COUNTER = "reactions_version"
+    # The message this one answers, quoted above it (rooms.quotes); its deletion leaves the
+    # answer standing, quoting a deleted message.
     reply_to = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -9,7 +9,7 @@ from functools import partial
 
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
-from django.db.models import Value
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
@@ -432,10 +432,13 @@ def message_post(
     return message, True
 
 
-def reaction_toggle(*, message: Message, user: User, emoji: str) -> list[dict[str, object]]:
+def reaction_toggle(
+    *, message: Message, user: User, emoji: str
+) -> tuple[list[dict[str, object]], int]:
     """Add `user`'s `emoji` (rooms.reactions.REACTIONS) to a room message, or take it away if
-    it was there; returns the message's reactions as they are now (reactions_summary). The
-    caller broadcasts them (the socket, after this returns). Muted members cannot react."""
+    it was there; returns the message's reactions as they are now (reactions_summary) and
+    their number (`Message.reactions_version`). The caller broadcasts them (the socket,
+    after this returns). Muted members cannot react."""
     if not reaction_valid(emoji):
         raise RoomError(str(_("This reaction is not one of ours.")))
     if message.is_deleted:
@@ -448,10 +451,16 @@ def reaction_toggle(*, message: Message, user: User, emoji: str) -> list[dict[st
     participation = RoomParticipation.objects.filter(room=room, user=user).first()
     if participation and participation.is_muted():
         raise MemberMuted
-    deleted, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
-    if not deleted:
-        Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)
-    return reactions_summary(Reaction.objects.filter(message=message).order_by("created_at", "id"))
+    with transaction.atomic():
+        # Takes the row's lock: a burst of votes on one question changes it one at a time,
+        # each reading the counts the one before left.
+        Message.objects.filter(pk=message.pk).update(reactions_version=F("reactions_version") + 1)
+        deleted, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+        if not deleted:
+            Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)
+        version = Message.objects.values_list("reactions_version", flat=True).get(pk=message.pk)
+        reactions = Reaction.objects.filter(message=message).order_by("created_at", "id")
+        return reactions_summary(reactions), version
 
 
 def message_edit(*, message: Message, editor: User, text: str) -> Message:

@@ -2,13 +2,13 @@
 watched, and the Janus room behind it (docs/stage.md)."""
 
 import secrets
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import CountsBroadcasts
 from rooms.models import RoomError
 
 # Host plus speakers publishing at once: the issue's "host and up to 6 speakers".
@@ -33,7 +33,7 @@ class StageError(RoomError):
     default_message = _("This is not possible on this stage.")
 
 
-class Stage(models.Model):
+class Stage(CountsBroadcasts):
     """A room's stage: a host and up to six speakers publish through Janus, everyone else
     in the room watches. At most one per room."""
 
@@ -66,9 +66,9 @@ class Stage(models.Model):
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # Counts the stage's announced states (stage.services._announce, under the stage's
-    # lock): two changes' broadcasts can reach a page in either order, and the page keeps
-    # the higher. Written only there (see save).
+    # lock; core.models.CountsBroadcasts).
     version = models.PositiveBigIntegerField(default=0, editable=False)
+    COUNTER = "version"
 
     class Meta:
         verbose_name = _("stage")
@@ -76,17 +76,6 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return str(self.room)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """A save of the whole row (the admin's) leaves `version` as the last announcement
-        made it, never as this instance read it."""
-        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
-            kwargs["update_fields"] = [
-                field.name
-                for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "version"
-            ]
-        super().save(*args, **kwargs)
 
     @property
     def is_live(self) -> bool:

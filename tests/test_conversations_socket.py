@@ -427,6 +427,7 @@ async def test_replies_reactions_edits_and_deletions_reach_every_page_and_only_a
     for page in (ana_tab, beto_tab):
         reactions = await next_of(page, "message.reactions")
         assert reactions["reactions"] == [{"emoji": "☕", "members": [beto.pk]}]
+        assert reactions["version"] == 1
     await beto_tab.send_json_to(
         {"type": "message.react", "conversation": conversation.pk, "id": heard["id"], "emoji": "🦄"}
     )
@@ -448,7 +449,9 @@ async def test_replies_reactions_edits_and_deletions_reach_every_page_and_only_a
     )
     edited = (await next_of(beto_tab, "message.edited"))["message"]
     assert edited["text"] == "A las 11" and edited["edited_at"]
-    assert edited["reactions"] == []  # the edit frame says the text; reactions stay as they were
+    # The page redraws the message whole: its reactions come with it.
+    assert edited["reactions"] == [{"emoji": "☕", "members": [beto.pk]}]
+    assert edited["reactions_version"] == 1
     await ana_tab.send_json_to(
         {"type": "message.delete", "conversation": conversation.pk, "id": heard["id"]}
     )

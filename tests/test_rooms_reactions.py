@@ -49,14 +49,17 @@ async def test_everyone_in_the_room_sees_a_reaction_come_and_go_and_history_keep
             "type": "chat.reactions",
             "id": message_id,
             "reactions": [{"emoji": "☕", "members": [bob.pk]}],
+            "version": 1,
         }
     _later, hello = await join(place, alice_session)
     [shown] = [m for m in hello["history"] if m["id"] == message_id]
     assert shown["reactions"] == [{"emoji": "☕", "members": [bob.pk]}]
+    assert shown["reactions_version"] == 1
     await _later.disconnect()
 
     await bob_socket.send_json_to({"type": "chat.react", "id": message_id, "emoji": "☕"})
-    assert (await next_of(alice_socket, "chat.reactions"))["reactions"] == []
+    taken_back = await next_of(alice_socket, "chat.reactions")
+    assert taken_back["reactions"] == [] and taken_back["version"] == 2
     await bob_socket.send_json_to({"type": "chat.react", "id": message_id, "emoji": "💩"})
     assert (await next_of(bob_socket, "error"))["code"] == "invalid_fields"
 

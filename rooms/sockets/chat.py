@@ -59,11 +59,12 @@ def _delete(room: Room, user: User, message_id: int) -> Message | None:
 @database_sync_to_async
 def _react(
     room: Room, user: User, message_id: int, emoji: str
-) -> tuple[Message, list[dict[str, Any]]]:
+) -> tuple[Message, list[dict[str, Any]], int]:
     message = _message_get(room, message_id)
     if message.author_id in blocked_user_ids(user=user):
         raise FrameError("not_found")
-    return message, reaction_toggle(message=message, user=as_now(user), emoji=emoji)
+    reactions, version = reaction_toggle(message=message, user=as_now(user), emoji=emoji)
+    return message, reactions, version
 
 
 @database_sync_to_async
@@ -145,8 +146,8 @@ class ChatFrames(MemberSocket):
         if not reaction_valid(emoji):
             raise FrameError("invalid_fields")
         await self.spend("chat")
-        message, reactions = await _react(self.room, self.user, message_id, emoji)
-        await broadcast.chat_reactions(message=message, reactions=reactions)
+        message, reactions, version = await _react(self.room, self.user, message_id, emoji)
+        await broadcast.chat_reactions(message=message, reactions=reactions, version=version)
 
     async def on_history_before(self, content: dict[str, Any]) -> None:
         assert self.room is not None

@@ -6,7 +6,7 @@ import { daySeparators } from "./room/days.js";
 import { button, confirmStep, describedByMessage, element, emptiedEditError, guardLinks, linkified, timeElement } from "./room/dom.js";
 import { LogFollower } from "./room/follow.js";
 import { mentionPicker } from "./room/mention-picker.js";
-import { closePickerOf, reactionBar, replaceReactionBar } from "./room/reactions.js";
+import { closePickerOf, reactionBar, reactionsNewer, replaceReactionBar } from "./room/reactions.js";
 import { quoteBlock, quoteOf, ReplyComposer, requote } from "./room/reply.js";
 import { inbox, isConnected, send, showing } from "./me.js";
 
@@ -118,10 +118,12 @@ function showMessage(item, message) {
   if (message.attachment && !item.querySelector(".message-attachment")) {
     body.after(attachmentOf(message.attachment));
   }
-  const bar = reactionBar(message.reactions || [], myId);
-  const current = item.querySelector(".message-reactions");
-  if (current) replaceReactionBar(current, bar);
-  else item.append(bar);
+  if (reactionsNewer(item, message.reactions_version)) {
+    const bar = reactionBar(message.reactions || [], myId);
+    const current = item.querySelector(".message-reactions");
+    if (current) replaceReactionBar(current, bar);
+    else item.append(bar);
+  }
   replaceActions(item, actionsFor(item, message.author));
 }
 
@@ -449,7 +451,7 @@ inbox.addEventListener("frame", (event) => {
     });
   } else if (frame.type === "message.reactions") {
     const item = log.querySelector(`li.chat-message[data-id="${frame.id}"]`);
-    if (item && !item.querySelector(".message-text.muted")) {
+    if (item && !item.querySelector(".message-text.muted") && reactionsNewer(item, frame.version)) {
       const current = item.querySelector(".message-reactions");
       if (current) quietly(() => replaceReactionBar(current, reactionBar(frame.reactions, myId)));
     }

@@ -675,6 +675,7 @@ function questionFrom(message) {
     text: message.text,
     votes: votes.length,
     mine: votes.includes(live.me.id),
+    version: message.reactions_version ?? 0,
   };
 }
 
@@ -700,9 +701,10 @@ const questionHandlers = {
   "chat.reactions": (frame) => {
     chatHandlers["chat.reactions"](frame);
     const question = earlierQuestions.get(frame.id);
-    if (question) {
+    // Two votes' counts can arrive in either order: the older is dropped.
+    if (question && !(frame.version < question.version)) {
       const { votes, mine } = questionFrom({ id: frame.id, text: "", reactions: frame.reactions });
-      Object.assign(question, { votes, mine });
+      Object.assign(question, { votes, mine, version: frame.version });
     }
     scheduleQuestions();
   },

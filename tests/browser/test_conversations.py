@@ -9,8 +9,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from asgiref.sync import async_to_sync
 from playwright.sync_api import Page, WebSocket, expect
 
+from conversations import live
 from conversations.models import Message
 from conversations.services import (
     direct_conversation_start,
@@ -389,6 +391,30 @@ def test_the_others_new_messages_are_read_out_but_not_edits_reactions_or_ones_ow
         other.submit(message_edit, message=asked, editor=beto, text="¿Café a las 10?").result()
         expect(log.locator(f"#m{asked.pk} .message-text")).to_have_text("¿Café a las 10?")
         other.submit(reaction_toggle, message=asked, user=beto, emoji="☕").result()
+        expect(log.locator(f"#m{asked.pk} button.reaction")).to_have_text("☕ 1")
+        # Edited again, the message keeps its reaction; counts older than those shown (two
+        # reactions' pushes crossing on the way) are dropped.
+        other.submit(message_edit, message=asked, editor=beto, text="¿Café a las 11?").result()
+        expect(log.locator(f"#m{asked.pk} .message-text")).to_have_text("¿Café a las 11?")
+        expect(log.locator(f"#m{asked.pk} button.reaction")).to_have_text("☕ 1")
+        stale = async_to_sync(live.message_reactions)
+        other.submit(
+            stale,
+            conversation_id=conversation.pk,
+            message_id=asked.pk,
+            reactions=[],
+            version=0,
+            user_ids=[ana.pk],
+        ).result()
+        # A message pushed after it: once it shows, the stale counts have been read.
+        other.submit(
+            message_post,
+            conversation=conversation,
+            author=beto,
+            text="¿O a las 12?",
+            client_id=uuid.uuid4(),
+        ).result()
+        expect(log.locator(".chat-message", has_text="¿O a las 12?")).to_be_visible()
         expect(log.locator(f"#m{asked.pk} button.reaction")).to_have_text("☕ 1")
 
     greeting = log.locator(".chat-message", has_text="Hola Ana")

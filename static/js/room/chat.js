@@ -323,7 +323,7 @@ export const chatHandlers = {
   },
   "chat.reactions": (frame) => {
     const item = itemFor(frame.id);
-    if (item) quietly(() => showReactions(item, frame.reactions));
+    if (item) quietly(() => showReactions(item, frame.reactions, frame.version));
   },
   "history.page": onPage,
   "you.muted": (frame) => setMuted(frame.until, true),

@@ -4,7 +4,7 @@
 
 import { button, confirmStep, describedByMessage, element, emptiedEditError, linkified, timeElement } from "./dom.js";
 import { live, root, send } from "./live.js";
-import { reactionBar, replaceReactionBar } from "./reactions.js";
+import { reactionBar, reactionsNewer, replaceReactionBar } from "./reactions.js";
 import { quoteBlock } from "./reply.js";
 
 // Open editors by message id: how to close each one once the server confirms the edit.
@@ -55,7 +55,7 @@ export function updateMessage(item, message) {
   }
   // History pages carry the reactions; a new message has none; an edit leaves them.
   if (message.reactions || !item.querySelector(".message-reactions")) {
-    showReactions(item, message.reactions || []);
+    showReactions(item, message.reactions || [], message.reactions_version);
   }
   const mentioned = (message.mentions || []).includes(live.me.id);
   item.classList.toggle("mentions-me", mentioned);
@@ -165,9 +165,10 @@ export function showDeleted(item) {
   }
 }
 
-/** The message's reactions as the server now has them, before its actions. */
-export function showReactions(item, reactions) {
-  if ("deleted" in item.dataset || !item.dataset.id) return;
+/** The message's reactions as the server now has them, before its actions, unless those
+ * shown are newer (`version`: reactionsNewer). */
+export function showReactions(item, reactions, version) {
+  if ("deleted" in item.dataset || !item.dataset.id || !reactionsNewer(item, version)) return;
   const bar = reactionBar(reactions, live.me.id);
   const current = item.querySelector(".message-reactions");
   if (current) replaceReactionBar(current, bar);

@@ -41,6 +41,16 @@ function controlKey(node) {
   return `${node.classList.contains("reaction") ? "reaction" : "choice"} ${node.dataset.emoji || node.value}`;
 }
 
+/** Whether reactions numbered `version` (Message.reactions_version) are as new as those the
+ * message `item` shows, noting them as shown if so. Two changes' frames can arrive in either
+ * order: the older counts are dropped. Without a number (a new message), they are drawn. */
+export function reactionsNewer(item, version) {
+  if (version === undefined) return true;
+  if (version < Number(item.dataset.reactionsVersion || 0)) return false;
+  item.dataset.reactionsVersion = String(version);
+  return true;
+}
+
 /** Put `bar` in place of the reactions group `current`, its menu open or closed as it was.
  * Whoever was on one of its controls stays on the same one in the new group (on the menu's
  * button when their reaction is gone), rather than dropped at the top of the page. */
