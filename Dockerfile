@@ -33,9 +33,13 @@ RUN SECRET_KEY=collectstatic-only-not-a-secret DEBUG=0 \
 # --- runtime: the code, the environment and the collected static files, run as a normal user --
 FROM python:3.12-slim AS runtime
 
+# DEBUG off whoever runs the image (Compose, an orchestrator, a bare `docker run`): without a
+# SECRET_KEY the site then refuses to start, rather than serving tracebacks and signing
+# sessions with the embedded default's published key. Development is `make run`.
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PYTHONDONTWRITEBYTECODE=1 \
+    DEBUG=0
 
 # A fixed numeric id so that orchestrators can verify "not root" and volumes keep one owner.
 RUN groupadd --system --gid 10001 coworking \

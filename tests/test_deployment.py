@@ -326,6 +326,13 @@ def test_image_starts_uvicorn_by_default(dockerfile: list[tuple[str, str]]) -> N
     assert "coworking.asgi:application" in command
 
 
+def test_the_image_runs_with_debug_off_unless_told_otherwise(
+    dockerfile: list[tuple[str, str]],
+) -> None:
+    runtime = dockerfile[dockerfile.index(("FROM", "python:3.12-slim AS runtime")) :]
+    assert any(shlex.split(env).count("DEBUG=0") for env in _instructions(runtime, "ENV"))
+
+
 def test_image_healthcheck_asks_healthz(dockerfile: list[tuple[str, str]]) -> None:
     (healthcheck,) = _instructions(dockerfile, "HEALTHCHECK")
     assert "http://127.0.0.1:8000/healthz" in healthcheck
@@ -333,8 +340,23 @@ def test_image_healthcheck_asks_healthz(dockerfile: list[tuple[str, str]]) -> No
 
 
 def test_build_context_leaves_out_secrets_and_local_state() -> None:
+    """Whatever git leaves out of the repository (members' uploads and private files, keys,
+    local databases, the development servers' state) stays out of the image too."""
     ignored = set((ROOT / ".dockerignore").read_text().split())
-    assert {".env", ".venv/", "db.sqlite3*", "media/", "staticfiles/", ".git/"} <= ignored
+
+    def left_out(entry: str) -> bool:
+        path = entry.lstrip("/")
+        parts = path.rstrip("/").split("/")
+        parents = {"/".join(parts[:depth]) + "/" for depth in range(1, len(parts))}
+        return path in ignored or f"**/{path}" in ignored or bool(parents & ignored)
+
+    kept_out_of_git = [
+        line.strip()
+        for line in (ROOT / ".gitignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert "/private-media/" in kept_out_of_git
+    assert [entry for entry in kept_out_of_git if not left_out(entry)] == []
 
 
 def _flags(command: list[str]) -> dict[str, str]:
