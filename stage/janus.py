@@ -9,21 +9,26 @@ number, or a browser's own token, gets nobody in.
 """
 
 import base64
+import glob
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
-# Where Debian's package puts the plugins; only these are loaded.
-LIBRARY_DIR = "/usr/lib/x86_64-linux-gnu/janus"
+# Debian's package puts its plugins under /usr/lib/<the machine's multiarch triplet>/janus;
+# the media image links this fixed folder to it (docker/media.Dockerfile), for the
+# configuration the site's own container writes, which has no Janus to look at.
+LIBRARY_DIR = "/usr/lib/janus"
+# Only these are loaded.
 PLUGINS = ("libjanus_videoroom.so",)
 TRANSPORTS = ("libjanus_http.so",)
 TIMEOUT_SECONDS = 5.0
@@ -41,6 +46,13 @@ class JanusError(Exception):
         self.code = code
 
 
+def library_dir() -> str:
+    """Janus's library folder: Debian's on this machine when it has Janus (make run writes
+    and runs the configuration on one machine, x86-64 or ARM alike), else LIBRARY_DIR."""
+    found = sorted(glob.glob("/usr/lib/*/janus/plugins"))
+    return os.path.dirname(found[0]) if found else LIBRARY_DIR
+
+
 @dataclass(frozen=True)
 class JanusSettings:
     """What the generated configuration and the client need (coworking/settings.py)."""
@@ -55,7 +67,7 @@ class JanusSettings:
     public_ip: str = ""  # the address browsers send media to, behind NAT
     # Signs the short-lived tokens browsers reach the API with (`browser_token`).
     token_secret: str = ""
-    library_dir: str = LIBRARY_DIR
+    library_dir: str = field(default_factory=library_dir)
 
     @classmethod
     def from_settings(cls) -> "JanusSettings":

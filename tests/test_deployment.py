@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from stage.janus import LIBRARY_DIR
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every process of the site; they run the same image with the same environment.
@@ -467,3 +469,5 @@ def test_the_media_image_installs_janus_and_coturn_from_debian() -> None:
     assert re.search(r"^FROM debian:bookworm", text, re.MULTILINE)
     assert re.search(r"apt-get install .*janus coturn", " ".join(text.split()))
     assert re.search(r"^USER media$", text, re.MULTILINE)
+    # On any architecture, the plugins' folder the site's configuration names exists.
+    assert re.search(rf'ln -s "\$dir" {re.escape(LIBRARY_DIR)}$', text, re.MULTILINE)
