@@ -13,21 +13,25 @@ from django.utils.translation import npgettext_lazy
 
 from conversations import coffee_tables, emails, selectors, services
 from conversations.models import Participant
-from core.emails import EMAIL_RETRY, send_once
+from core.emails import send_once
 from matching.selectors import names_of
 from notifications.models import Kind
 from notifications.services import notify
 
 EMAIL_AFTER = timedelta(minutes=10)
+# How often beat runs the tick (coworking/settings.py), in seconds.
+TICK_SECONDS = 60
 
 
 @shared_task(ignore_result=True)
 def unread_tell_tick() -> None:
+    # The tick is each seat's retry (core.emails.send_once, `retried_by_tick`): a task still
+    # queued when the next tick comes is dropped for the one that tick queues.
     for seat_id in selectors.seats_to_tell(now=timezone.now(), after=EMAIL_AFTER):
-        unread_tell.delay(seat_id)
+        unread_tell.apply_async((seat_id,), expires=TICK_SECONDS)
 
 
-@shared_task(ignore_result=True, **EMAIL_RETRY)
+@shared_task(ignore_result=True)
 def unread_tell(seat_id: int) -> None:
     seat = Participant.objects.select_related("user").filter(pk=seat_id).first()
     if seat is None or seat.told_upto_id > seat.last_read_id or seat.muted_at is not None:
@@ -70,6 +74,7 @@ def unread_tell(seat_id: int) -> None:
         give_back=lambda: Participant.objects.filter(pk=seat.pk, told_upto_id=latest).update(
             told_upto_id=told_before
         ),
+        retried_by_tick=True,
     )
 
 

@@ -1,6 +1,7 @@
 """Emails from template triples (`<name>_subject.txt`, `<name>.txt`, `<name>.html`), written in
 the recipient's language and time zone."""
 
+import logging
 import smtplib
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -11,13 +12,21 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-# Celery retry options for a task whose work is sending an email: a mail server that is down
-# or refuses for a while is tried again with growing pauses, for about a day.
+logger = logging.getLogger(__name__)
+
+# What a mail server that is down, or refuses for a while, raises.
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+# Celery retry options for a task whose work is sending an email: it is tried again with
+# growing pauses (30 s, 1 min, 2 min, ... then every hour at most), for up to about a day:
+# about half a day on average, since each pause is drawn at random below its cap, so that a
+# mail server coming back is not met by every retry at once. The longest pause stays below
+# the broker's visibility timeout (coworking/settings.py).
 EMAIL_RETRY: dict[str, Any] = {
-    "autoretry_for": (smtplib.SMTPException, OSError),
+    "autoretry_for": MAIL_ERRORS,
     "retry_backoff": 30,
-    "retry_backoff_max": 1800,
-    "max_retries": 8,
+    "retry_backoff_max": 3600,
+    "max_retries": 30,
     "retry_jitter": True,
 }
 
@@ -61,7 +70,11 @@ def email_for(
 
 
 def send_once(
-    *, claim: Callable[[], int], send: Callable[[], object], give_back: Callable[[], object]
+    *,
+    claim: Callable[[], int],
+    send: Callable[[], object],
+    give_back: Callable[[], object],
+    retried_by_tick: bool = False,
 ) -> bool:
     """Send one email for one occasion, with no row lock held and no transaction open while
     the mail server answers. Returns whether this run won the claim (and so sent).
@@ -73,6 +86,11 @@ def send_once(
     `send` then builds and sends the email. If it raises, `give_back` undoes the claim (its
     own conditional update, so that a newer claim is left alone) and the exception goes on:
     Celery's `autoretry_for` tries again, and the retry can claim again.
+
+    `retried_by_tick`: the task was queued by a beat tick that lists every occasion still
+    unclaimed, and queues it again on its next run. That run is the retry: a mail server's
+    error is logged and this returns False, rather than starting a chain of retries of its
+    own, one more for every tick the mail server stays down.
 
     At most once: a worker that dies between the claim and the send leaves the occasion
     claimed and its email unsent, never sent twice.
@@ -86,9 +104,12 @@ def send_once(
             return False
     try:
         send()
-    except Exception:
+    except Exception as error:
         with transaction.atomic(durable=True):
             give_back()
+        if retried_by_tick and isinstance(error, MAIL_ERRORS):
+            logger.warning("Email not sent, the next tick tries again: %r", error)
+            return False
         raise
     return True
 

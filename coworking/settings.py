@@ -19,6 +19,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 # Lets classes such as ModelForm[Profile] be subscripted at run time, as the type hints want.
 django_stubs_ext.monkeypatch()
@@ -346,6 +347,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=40),
     },
 }
+
+# A tick still queued when its next one is due (the workers were down, or busy with a round's
+# emails) is dropped: the next one does its work, and a backlog of ticks run one after the
+# other after an outage would only hold up the ones that matter on the minute (reminders).
+for _entry in CELERY_BEAT_SCHEDULE.values():
+    _schedule = _entry["schedule"]
+    _every = (
+        _schedule
+        if isinstance(_schedule, float)
+        else 24 * 3600 / (len(_schedule.hour) * len(_schedule.minute))  # evenly spread
+    )
+    _entry["options"] = {"expires": _every}
+# Ticks have a queue of their own, which every worker reads beside the default one (a worker
+# started without -Q reads both): kombu takes from each in turn, so a tick waits behind one
+# email at most, not behind the thousands a round or the Monday digest queues.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("ticks"))
+CELERY_TASK_ROUTES = {entry["task"]: {"queue": "ticks"} for entry in CELERY_BEAT_SCHEDULE.values()}
 
 # Member-made rooms close after this long without anyone inside (presence heartbeats count
 # as activity) or any message; their history stays readable to those who were in.

@@ -200,11 +200,17 @@ def reminders_due(*, now: datetime) -> list[tuple[int, str]]:
     return due
 
 
+# How often beat runs `reminders_tick` (coworking/settings.py), in seconds.
+REMINDERS_TICK_SECONDS = 60
+
+
 @shared_task(ignore_result=True)
 def reminders_tick() -> int:
     due = reminders_due(now=timezone.now())
+    # The tick is each reminder's retry (core.emails.send_once, `retried_by_tick`): a task
+    # still queued when the next tick comes is dropped for the one that tick queues.
     for rsvp_id, kind in due:
-        reminder_send.delay(rsvp_id, kind)
+        reminder_send.apply_async((rsvp_id, kind), expires=REMINDERS_TICK_SECONDS)
     return len(due)
 
 
@@ -218,7 +224,7 @@ def _day_reminder_is_noise(rsvp: Rsvp, *, now: datetime) -> bool:
     return answered_late or starts_at - now < DAY_REMINDER_MIN_AHEAD
 
 
-@shared_task(ignore_result=True, **EMAIL_RETRY)
+@shared_task(ignore_result=True)
 def reminder_send(rsvp_id: int, kind: str) -> None:
     """Remind once, in the member's language and zone, if they still go and the event still
     stands: on the site and by email as their preferences say (`notifications.notify`). A
@@ -261,6 +267,7 @@ def reminder_send(rsvp_id: int, kind: str) -> None:
         ).update(**{field: now}),
         send=send,
         give_back=lambda: Rsvp.objects.filter(pk=rsvp.pk, **{field: now}).update(**{field: None}),
+        retried_by_tick=True,
     )
 
 

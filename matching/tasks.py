@@ -124,16 +124,22 @@ def unmatched_notice_send(unmatched_id: int) -> None:
     )
 
 
+# How often beat runs `follow_ups_tick` (coworking/settings.py), in seconds.
+FOLLOW_UPS_TICK_SECONDS = 3600
+
+
 @shared_task(ignore_result=True)
 def follow_ups_tick() -> None:
-    """Beat runs this hourly: ask "did you meet?" where the programme says it is time."""
+    """Beat runs this hourly: ask "did you meet?" where the programme says it is time. The
+    tick is each question's retry (core.emails.send_once, `retried_by_tick`): a task still
+    queued when the next tick comes is dropped for the one that tick queues."""
     for seat_id in services.follow_ups_due():
-        follow_up_send.delay(seat_id)
+        follow_up_send.apply_async((seat_id,), expires=FOLLOW_UPS_TICK_SECONDS)
     for participation in services.participations_to_auto_pause():
         services.participation_auto_pause(participation=participation, notify=True)
 
 
-@shared_task(ignore_result=True, **RETRY)
+@shared_task(ignore_result=True)
 def follow_up_send(seat_id: int) -> None:
     """Ask "did you meet?" once per seat, unless already answered (`core.emails.send_once`:
     at most one email, even if a worker dies mid-send)."""
@@ -169,6 +175,7 @@ def follow_up_send(seat_id: int) -> None:
         give_back=lambda: GroupMember.objects.filter(
             pk=seat_id, follow_up_sent_at=claimed_at
         ).update(follow_up_sent_at=None),
+        retried_by_tick=True,
     )
 
 

@@ -2,7 +2,6 @@
 
 import logging
 import random
-import smtplib
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -13,7 +12,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from core.emails import email_for, send_once
+from core.emails import EMAIL_RETRY, email_for, send_once
 from members.models import User
 from notifications import retention
 from notifications.digest import (
@@ -28,13 +27,8 @@ from notifications.push import Outcome, push_claim, push_notices, push_released,
 
 logger = logging.getLogger(__name__)
 
-EMAIL_RETRY = {
-    "autoretry_for": (smtplib.SMTPException, OSError),
-    "retry_backoff": 60,
-    "retry_backoff_max": 3600,
-    "max_retries": 6,
-    "retry_jitter": True,
-}
+# How often beat runs `digest_tick` (coworking/settings.py), in seconds.
+DIGEST_TICK_SECONDS = 3600
 
 
 @shared_task(ignore_result=True)
@@ -51,16 +45,19 @@ def digest_tick() -> int:
     done = Digest.objects.filter(user=OuterRef("pk"), week=week)
     queued = 0
     for user_id in recipients.exclude(Exists(done)).values_list("pk", flat=True).iterator():
-        digest_send.delay(user_id, week.isoformat())
+        # The tick is each digest's retry while it is Monday morning where the member is
+        # (core.emails.send_once, `retried_by_tick`): a task still queued when the next tick
+        # comes is dropped for the one that tick queues.
+        digest_send.apply_async((user_id, week.isoformat()), expires=DIGEST_TICK_SECONDS)
         queued += 1
     return queued
 
 
-@shared_task(ignore_result=True, **EMAIL_RETRY)
+@shared_task(ignore_result=True)
 def digest_send(user_id: int, week: str) -> None:
     """Send one member their digest for `week`, at most once (`core.emails.send_once`): the
     unique (member, week) row is the claim, committed before the send, so a duplicate task
-    finds it taken; a failed send deletes it for the retry; a worker dying mid-send leaves
+    finds it taken; a failed send deletes it for the next tick; a worker dying mid-send leaves
     it, and that week's digest is lost rather than doubled. A week with nothing to tell is
     claimed and skipped."""
     user = User.objects.filter(pk=user_id, is_active=True, deleted_at__isnull=True).first()
@@ -97,6 +94,7 @@ def digest_send(user_id: int, week: str) -> None:
         give_back=lambda: Digest.objects.filter(
             user=user, week=monday, sent_at=claimed_at
         ).delete(),
+        retried_by_tick=True,
     )
 
 

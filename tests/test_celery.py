@@ -37,6 +37,8 @@ def test_a_real_worker_runs_a_task_sent_through_redis(
     celery_worker: subprocess.Popen[bytes], client
 ) -> None:
     assert client.get("/healthz").json()["worker_last_seen"] is None
+    # A tick, in the ticks' own queue: a worker started without -Q reads it too.
+    assert app.amqp.router.route({}, worker_heartbeat.name)["queue"].name == "ticks"
 
     worker_heartbeat.delay()
 

@@ -1,6 +1,7 @@
 """Private conversations over HTTP: starting one from a profile, writing, unread counts,
 who may write to whom, blocks, and export and deletion."""
 
+import logging
 import re
 import threading
 import uuid
@@ -36,7 +37,7 @@ from moderation.models import Report
 from notifications.models import Channel, Kind, Notification
 from notifications.services import preferences_set
 from notifications.tasks import digest_tick
-from tests.conftest import SmtpSink
+from tests.conftest import SmtpSink, free_port
 from tests.factories import (
     AcquaintanceFactory,
     BlockFactory,
@@ -356,6 +357,30 @@ def test_unread_messages_are_emailed_once_after_ten_minutes_and_again_after_read
         len(smtp.messages) == 2
         and "¿Y mañana?" in smtp.messages[1].get_body(("plain",)).get_content()
     )
+
+
+def test_while_the_mail_server_is_down_each_tick_tries_once_and_one_email_goes_when_it_is_back(
+    smtp: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The tick is the retry: a failed email gives the seat back for the next tick, rather
+    than starting retries of its own, one more chain for every minute of the outage."""
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        message_post(conversation=conversation, author=ana, text="¿Café?", client_id=uuid.uuid4())
+
+    with override_settings(EMAIL_PORT=free_port()), caplog.at_level(logging.WARNING):
+        _ten_minutes_later(start)  # nothing listens there: refused at once
+        _ten_minutes_later(start)
+    tries = [r for r in caplog.records if "the next tick tries again" in r.getMessage()]
+    assert len(tries) == 2  # one try a tick
+    assert Participant.objects.get(conversation=conversation, user=beto).told_upto_id == 0
+    assert Notification.objects.filter(user=beto).count() == 1  # the notice, once
+
+    _ten_minutes_later(start)
+    _ten_minutes_later(start)
+    assert len(smtp.messages) == 1
 
 
 def test_the_tick_reads_only_conversations_written_in_this_week(smtp: Any) -> None:

@@ -245,6 +245,15 @@ CASES: dict[str, Callable[[], Case]] = {
 }
 
 
+# Queued by a beat tick that lists every occasion still unsent (core.emails.send_once,
+# `retried_by_tick`).
+RETRIED_BY_THEIR_TICK = {
+    "matching.tasks.follow_up_send",
+    "events.tasks.reminder_send",
+    "notifications.tasks.digest_send",
+}
+
+
 @pytest.mark.parametrize("make", CASES.values(), ids=CASES.keys())
 def test_no_row_is_locked_while_the_email_is_sent(
     server: ProbingServer, make: Callable[[], Case]
@@ -267,7 +276,11 @@ def test_a_refused_email_is_tried_again_and_then_sent_once(
 
     server.refuse = True
     result = case.task.apply(args=case.args, retries=case.task.max_retries, throw=False)
-    assert result.failed()
+    if case.task.name in RETRIED_BY_THEIR_TICK:
+        # Its tick lists the occasion again, and queues it again: that is its retry.
+        assert result.successful()
+    else:
+        assert result.failed()  # after its last retry
 
     server.refuse = False
     case.task(*case.args)  # the retry
