@@ -631,13 +631,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"quiet_sockets": {"()": "core.logs.QuietSockets"}},
+    "filters": {
+        "quiet_sockets": {"()": "core.logs.QuietSockets"},
+        "no_secrets": {"()": "core.logs.NoSecretsInPaths"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # uvicorn's own logger (its handlers are uvicorn's): no line per socket.
         "uvicorn.error": {"filters": ["quiet_sockets"]},
+        # A line per request, without the secrets of links (a password reset's key).
+        "uvicorn.access": {"filters": ["no_secrets"], "handlers": ["console"], "propagate": False},
+        "django.request": {"filters": ["no_secrets"]},
     },
 }
 

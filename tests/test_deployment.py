@@ -193,6 +193,27 @@ def test_web_worker_and_beat_share_one_environment(services: dict[str, Any]) -> 
     assert all(environment == environments["web"] for environment in environments.values())
 
 
+def test_every_setting_the_site_reads_can_be_given_to_its_processes(
+    services: dict[str, Any],
+) -> None:
+    """A variable settings.py reads (VAPID_PRIVATE_KEY for push, a social login's secret)
+    reaches web, worker and beat from .env as well as from the shared block, which wins."""
+    settings_text = (ROOT / "coworking" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]*)"', settings_text))
+    assert {"VAPID_PRIVATE_KEY", "DB_POOL_MAX_SIZE", "GITHUB_CLIENT_ID"} <= read
+    for name in APP_SERVICES:
+        passed = set(_environment(services[name]))
+        from_dot_env = {"path": ".env", "required": False} in services[name].get("env_file", [])
+        assert from_dot_env or sorted(read - passed) == [], name
+
+
+def test_every_container_s_log_is_rotated(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        logging = service.get("logging", {})
+        assert logging.get("driver") == "json-file", name
+        assert {"max-size", "max-file"} <= set(logging.get("options", {})), name
+
+
 def test_every_app_process_runs_the_same_image(services: dict[str, Any]) -> None:
     images = {(services[name]["image"], services[name]["build"]) for name in APP_SERVICES}
     assert len(images) == 1
