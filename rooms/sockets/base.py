@@ -97,6 +97,12 @@ BYE = {
     CLOSE_NO_ACCESS: ("no_access", _("You no longer have access to this room.")),
 }
 BYE_CODES = {reason: code for code, (reason, _message) in BYE.items()}
+# Said before closing with CLOSE_TOO_MANY_SOCKETS. Unlike the codes above, the page tries
+# again later by itself: the member may close other tabs meanwhile.
+TOO_MANY_SOCKETS = _(
+    "Too many of your tabs and devices are connected at once. Close some: this page "
+    "connects again by itself."
+)
 
 Handler = Callable[[Any, dict[str, Any]], Awaitable[None]]
 
@@ -247,13 +253,19 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
 
     async def authenticate(self) -> User | None:
         """The session's member, holding one of their `limits.MAX_SOCKETS` places, or None
-        after closing before accept: 4401 not logged in, 4429 too many sockets."""
+        after closing: 4401 not logged in (before accept), 4429 too many sockets (after a
+        `bye` saying so)."""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_NOT_LOGGED_IN)
             return None
         self.user = user
         if not await limits.socket_claim(user_id=user.pk, channel_name=self.channel_name):
+            # Accepted only to say why: a refused handshake looks to the page like a network
+            # failure, and it would say it is reconnecting, forever.
+            await self.accept()
+            message = str(TOO_MANY_SOCKETS)
+            await self.send_json({"type": "bye", "reason": "too_many_sockets", "message": message})
             await self.close(code=CLOSE_TOO_MANY_SOCKETS)
             return None
         self.claimed = True

@@ -3,6 +3,7 @@
 // partial, which applies the viewer's access rules and blocks.
 
 import { refresher } from "./fragment.js";
+import { reloadSoon } from "./room/socket.js";
 
 const FALLBACK_EVERY_MS = 60_000; // while the socket is down
 const MAX_JITTER_MS = 500; // spreads the fetches of many open lobbies
@@ -10,10 +11,6 @@ const MAX_BACKOFF_MS = 30_000;
 const list = document.getElementById("room-list");
 let backoff = 1000;
 let fallback = null;
-let leaving = false;
-addEventListener("beforeunload", () => {
-  leaving = true;
-});
 
 // A refresh replaces every card: the room link that had the keyboard's focus gets it back.
 const refreshSoon = refresher(list, list.dataset.refreshUrl, {
@@ -41,13 +38,13 @@ function connect() {
     // leads to the login page, unless this page is already going somewhere (it may be the
     // one that logged out, and a reload would cancel that navigation).
     if (event.code >= 4000 && event.code < 4100) {
-      setTimeout(() => {
-        if (!leaving) location.reload();
-      }, 1000);
+      reloadSoon();
       return;
     }
     fallback ??= setInterval(refreshSoon, FALLBACK_EVERY_MS);
-    setTimeout(connect, backoff);
+    // Between half and all of the step, as the room sockets do: lobbies dropped together (a
+    // server restart) do not all come back in the same instant.
+    setTimeout(connect, backoff / 2 + Math.random() * (backoff / 2));
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
   });
 }

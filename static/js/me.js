@@ -4,7 +4,7 @@
 // `inbox`, an EventTarget:
 //   "frame" [frame]  every frame from the server, parsed (`hello` again after a reconnect)
 
-import { RoomSocket } from "./room/socket.js";
+import { RoomSocket, reloadSoon } from "./room/socket.js";
 
 export const inbox = new EventTarget();
 const socket = new RoomSocket("/ws/me/");
@@ -62,5 +62,10 @@ socket.addEventListener("frame", (event) => {
   }
   inbox.dispatchEvent(new CustomEvent("frame", { detail: frame }));
 });
+
+// Sent away on purpose (logged out here or in another tab, the password changed, the account
+// closed): the page reloads, which leads to the login page, rather than keep showing what is
+// private while hearing nothing more. A room page's own socket does the same.
+socket.addEventListener("kick", () => reloadSoon());
 
 socket.connect();

@@ -187,6 +187,9 @@ def _launch(
         executable_path=executable,
         headless=True,
         args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"],
+        # Members' browsers keep pages for Back and Forward (the back/forward cache), which
+        # Playwright turns off by default: the pages are tested as members use them.
+        ignore_default_args=["--disable-back-forward-cache"],
     )
     # Session-scoped fixtures are set up outside this directory's hooks.
     PlaywrightLoopGuard.leave()

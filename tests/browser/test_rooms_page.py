@@ -4,16 +4,22 @@ moderation and accessibility, with two or three members on the real stack."""
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Literal
 
 import pytest
 from asgiref.sync import async_to_sync
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, WebSocket, expect
+from websockets.sync.client import connect
 
+from conversations.services import direct_conversation_start
 from members.models import User
 from rooms import broadcast
 from rooms.models import Message, Room
+from rooms.sockets.limits import MAX_SOCKETS
+from tests.browser.conftest import PageProblems
 from tests.browser.test_rooms_live import cafeteria
+from tests.conftest import signed_in_cookies
 from tests.factories import PASSWORD, MessageFactory, onboarded_member
 
 pytestmark = pytest.mark.browser
@@ -418,6 +424,90 @@ def test_logging_out_elsewhere_takes_the_room_page_to_the_login_page(
 
     expect(page.locator("#chat-status")).to_have_text("You logged out. Log in again to come back.")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def _member_socket_greeted(page: Page, go: Callable[[], object]) -> None:
+    """Do `go` and wait for the `hello` of the member socket it opens."""
+    greeted: list[str] = []
+
+    def watch(socket: WebSocket) -> None:
+        if socket.url.endswith("/ws/me/"):
+            socket.on("framereceived", lambda payload: greeted.append(str(payload)))
+
+    page.on("websocket", watch)
+    go()
+    page.wait_for_function("() => true")  # lets Playwright's events in
+    for _ in range(200):
+        if any('"hello"' in frame for frame in greeted):
+            break
+        page.wait_for_timeout(50)
+    page.remove_listener("websocket", watch)
+    assert any('"hello"' in frame for frame in greeted), "no hello on the member socket"
+
+
+def _log_out_in_another_tab(page: Page) -> None:
+    other_tab = page.context.new_page()
+    other_tab.goto("/")
+    other_tab.locator("details.menu summary").click()
+    with other_tab.expect_navigation():
+        other_tab.get_by_role("button", name="Log out").click()
+    other_tab.close()
+
+
+def test_logging_out_elsewhere_takes_every_page_to_the_login_page_even_one_back_from_history(
+    new_full_page: NewPage, asgi_server: str, login: Login, page_problems: PageProblems
+) -> None:
+    """Through the member socket every page has (a conversation here), and a page restored
+    by Back from the browser's cache counts as staying, not as being left. (Debian's full
+    Chromium: the headless shell keeps no pages for Back.)"""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    page = new_full_page()
+    page.add_init_script(
+        "addEventListener('pageshow', (event) => { window.restored = event.persisted; });"
+    )
+    login(page, asgi_server, ana.email, PASSWORD)
+
+    _member_socket_greeted(page, lambda: page.goto(f"/messages/{conversation.pk}/"))
+    _log_out_in_another_tab(page)
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto("/rooms/")
+    page.locator("a[href='/privacy/']").first.click()  # as a member leaves a page
+    expect(page).to_have_url(re.compile(r"/privacy/$"))
+    _member_socket_greeted(page, lambda: page.go_back(wait_until="commit"))
+    assert page.evaluate("window.restored") is True  # from the back/forward cache
+    _log_out_in_another_tab(page)
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    # The browser reports the sockets the cache and the logging out closed as console
+    # errors; the pages' scripts raised nothing.
+    page_problems.allow()
+    assert page_problems.page_errors == []
+
+
+def test_a_member_with_too_many_tabs_is_told_so_rather_than_reconnecting_forever(
+    page: Page, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    session = signed_in_cookies(asgi_server, ana.email, PASSWORD)["sessionid"]
+    headers = {"Origin": asgi_server, "Cookie": f"sessionid={session}"}
+    with ExitStack() as sockets:
+        for _ in range(MAX_SOCKETS):  # her other tabs and devices
+            sockets.enter_context(
+                connect(
+                    asgi_server.replace("http", "ws") + "/ws/rooms/", additional_headers=headers
+                )
+            )
+        login(page, asgi_server, ana.email, PASSWORD)
+        page.goto(f"/rooms/{room.slug}/")
+
+        expect(page.locator("#chat-status")).to_have_text(
+            "Too many of your tabs and devices are connected at once. Close some: this page "
+            "connects again by itself."
+        )
 
 
 def test_the_room_page_with_every_control_passes_axe(

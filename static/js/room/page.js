@@ -10,7 +10,7 @@ import { setTime } from "./dom.js";
 import { live, root, say, socket } from "./live.js";
 import { moderationHandlers, mutedHere } from "./moderation.js";
 import { presenceConnected, presenceEnded, replacePresence, setUpPresence, updatePresence } from "./presence.js";
-import { KICK_CODES } from "./socket.js";
+import { KICK_CODES, reloadSoon } from "./socket.js";
 
 const PROTOCOL_VERSION = 1;
 
@@ -25,10 +25,6 @@ const PROTOCOL_VERSION = 1;
  */
 export function startRoomPage(part) {
   let farewell = null; // the `bye` frame, read when the close that follows it arrives
-  let leavingPage = false;
-  addEventListener("beforeunload", () => {
-    leavingPage = true;
-  });
 
   const handlers = {
     hello(frame) {
@@ -91,16 +87,14 @@ export function startRoomPage(part) {
     part.ended?.();
     // Logged out: the page itself now leads to the login page (unless this page is already
     // going somewhere, e.g. it is the one that logged out: a reload would cancel that).
-    if (code === KICK_CODES.loggedOut || code === KICK_CODES.passwordChanged) {
-      setTimeout(() => {
-        if (!leavingPage) location.reload();
-      }, 1500);
-    }
+    if (code === KICK_CODES.loggedOut || code === KICK_CODES.passwordChanged) reloadSoon();
   }
 
   socket.addEventListener("frame", (event) => handlers[event.detail.type]?.(event.detail));
   socket.addEventListener("drop", () => {
-    say(gettext("Connection lost. Reconnecting…"));
+    // A goodbye before the drop says why (too many tabs open); the socket tries again.
+    say(farewell?.message || gettext("Connection lost. Reconnecting…"));
+    farewell = null;
     part.dropped?.();
     chatDropped();
   });

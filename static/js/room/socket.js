@@ -13,6 +13,26 @@ const MAX_BACKOFF_MS = 30_000;
 // Close codes the server uses to send someone away on purpose: reconnecting would only be
 // refused again.
 export const KICK_CODES = { min: 4000, max: 4099, loggedOut: 4000, passwordChanged: 4004 };
+// The member has too many sockets open (their `bye` says so): tried again, but not soon.
+const TOO_MANY_SOCKETS = 4429;
+
+// Whether this page is on its way elsewhere (a link followed, the logout form sent): a reload
+// would cancel that. Shown again from the back/forward cache, it is not.
+let leavingPage = false;
+addEventListener("beforeunload", () => {
+  leavingPage = true;
+});
+addEventListener("pageshow", () => {
+  leavingPage = false;
+});
+
+/** Reload the page in a moment (for a member sent away, it leads to the login page), unless
+ * the page is being left. */
+export function reloadSoon() {
+  setTimeout(() => {
+    if (!leavingPage) location.reload();
+  }, 1500);
+}
 
 // A refused handshake looks like a network failure; the page over HTTP says why (logged
 // out, no longer allowed, room gone or full), so reload it when it would. A server failing
@@ -66,7 +86,8 @@ export class RoomSocket extends EventTarget {
         return;
       }
       this.#emit("drop");
-      if (!opened) explainRefusal();
+      if (event.code === TOO_MANY_SOCKETS) this.#backoff = MAX_BACKOFF_MS;
+      else if (!opened) explainRefusal();
       // Between half and all of the current step ("equal jitter"): spread out, never instant.
       const delay = this.#backoff / 2 + Math.random() * (this.#backoff / 2);
       setTimeout(() => this.connect(), delay);
