@@ -408,7 +408,10 @@ inbox.addEventListener("frame", (event) => {
   } else if (frame.type === "messages") {
     for (const message of frame.messages) add(message);
     if (frame.has_more) {
-      send({ type: "messages.since", conversation: conversationId, after: lastId() });
+      // After this page's last, not the newest shown: a message that came live meanwhile
+      // is newer than those still to fetch.
+      const after = frame.messages.at(-1).id;
+      send({ type: "messages.since", conversation: conversationId, after });
     }
   } else if (frame.type === "message.ack") {
     unacked.delete(frame.client_id);

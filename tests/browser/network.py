@@ -21,15 +21,23 @@ class FlakyNetwork:
     the connection; the page reconnects into a dead one that looks open and swallows what it
     sends. `come_back()` drops that one, and the page reconnects for real. With `refuse`, the
     first frame of that type after coming back is answered with the `rate_limited` error the
-    server gives when the member's budget is spent (naming it in `about`), not passed on."""
+    server gives when the member's budget is spent (naming it in `about`), not passed on.
+    With `hold` (a type, then another), the server's first frame of the first type after
+    coming back waits (`held`) until one of the second type has reached the page: a slow
+    answer that a live frame overtakes."""
 
-    def __init__(self, page: Page, path: str, *, refuse: str = "") -> None:
+    def __init__(
+        self, page: Page, path: str, *, refuse: str = "", hold: tuple[str, str] | None = None
+    ) -> None:
         self.page = page
         self.routes: list[WebSocketRoute] = []
         self.dead = False
         self.came_back = False
         self.refuse = refuse
         self.refused: list[str] = []
+        self.hold = hold
+        self.held: list[str | bytes] = []
+        self.released = False
         page.route_web_socket(re.compile(path), self._through)
 
     def _through(self, socket: WebSocketRoute) -> None:
@@ -37,6 +45,20 @@ class FlakyNetwork:
         if self.dead:
             return
         server = socket.connect_to_server()
+        if self.hold:
+            held_type, overtaking_type = self.hold
+
+            def from_server(frame: str | bytes) -> None:
+                kind = _type_of(frame)
+                if self.came_back and not self.held and not self.released and kind == held_type:
+                    self.held.append(frame)
+                    return
+                socket.send(frame)
+                if self.held and not self.released and kind == overtaking_type:
+                    self.released = True
+                    socket.send(self.held[0])
+
+            server.on_message(from_server)
         if not self.refuse:
             return
 

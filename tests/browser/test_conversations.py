@@ -212,6 +212,48 @@ def test_what_was_written_while_the_page_was_offline_arrives_even_if_the_first_c
     assert len(network.refused) == 1
 
 
+def test_a_catch_up_of_several_pages_that_a_live_message_overtakes_misses_nothing(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """Back after a while away (more than a page of messages missed), someone writes while the
+    first page of the catch-up is on its way: the next page is asked after the last message
+    of that page, not after the newer live one."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    page = new_page()
+    network = FlakyNetwork(page, r"/ws/me/$", hold=("messages", "message.new"))
+    login(page, asgi_server, ana.email, PASSWORD)
+    open_with_its_socket(page, f"/messages/{conversation.pk}/")
+
+    network.go_down()
+    missed = 55  # more than a page
+    for n in range(missed):
+        message_store(
+            conversation_id=conversation.pk,
+            author=beto,
+            text=f"Mientras dormías {n:02}",
+            client_id=uuid.uuid4(),
+        )
+    network.come_back()
+    while not network.held:
+        page.wait_for_timeout(50)
+    with ThreadPoolExecutor(1) as other:  # Playwright's loop runs in this thread
+        other.submit(
+            message_post,
+            conversation=conversation,
+            author=beto,
+            text="¿Sigues ahí?",
+            client_id=uuid.uuid4(),
+        ).result()
+
+    log = page.locator(".messages-log")
+    expect(log).to_contain_text("¿Sigues ahí?")
+    expect(log.locator("li.chat-message", has_text="Mientras dormías")).to_have_count(
+        missed, timeout=10_000
+    )
+
+
 def test_a_message_sent_into_a_connection_that_had_died_goes_out_once_it_is_back(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
