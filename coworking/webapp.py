@@ -105,6 +105,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "hashed": bool(getattr(staticfiles_storage, "hashed_files", None)),
             "assets": [static(name) for name in OFFLINE_ASSETS],
             "icon": static("img/icons/icon-192.png"),
+            "push_renew_url": reverse("notifications:push_renew"),
             "site_name": settings.SITE_NAME,
         },
         content_type="text/javascript",

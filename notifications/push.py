@@ -259,6 +259,29 @@ def subscription_save(
     return subscription
 
 
+def subscription_renew(
+    *, user: User, old_endpoint: str, endpoint: str, p256dh: str, auth: str
+) -> bool:
+    """The browser replaced a device's subscription (`pushsubscriptionchange`, sent by the
+    service worker): the member's device stored under `old_endpoint` now posts to
+    `endpoint`. False when there is no such device (turned off since, or someone else's):
+    nothing is stored, so a device the member removed does not come back."""
+    with transaction.atomic():
+        device = (
+            PushSubscription.objects.select_for_update()
+            .filter(user=user, endpoint=old_endpoint)
+            .first()
+        )
+        if device is None:
+            return False
+        # The new endpoint, if the browser had already sent it (the settings page), is one
+        # device: the row renewed takes its place.
+        PushSubscription.objects.filter(endpoint=endpoint).exclude(pk=device.pk).delete()
+        device.endpoint, device.p256dh, device.auth = endpoint, p256dh, auth
+        device.save(update_fields=["endpoint", "p256dh", "auth"])
+    return True
+
+
 def subscriptions_forget_session(
     sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any
 ) -> None:

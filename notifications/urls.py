@@ -11,6 +11,7 @@ urlpatterns = [
     path("digest/off/<str:token>/", views.digest_off, name="digest_off"),
     path("<id:pk>/", views.notification_open, name="open"),
     path("push/subscribe/", views.push_subscribe, name="push_subscribe"),
+    path("push/renew/", views.push_renew, name="push_renew"),
     path("push/test/", views.push_test, name="push_test"),
     path("push/<id:pk>/remove/", views.push_remove, name="push_remove"),
 ]

@@ -23,7 +23,13 @@ from notifications.digest import digest_off_token_read
 from notifications.forms import PreferencesForm, PushSubscriptionForm
 from notifications.holds import SHOWN
 from notifications.models import Notification, PushSubscription
-from notifications.push import MAX_DEVICES, device_name, public_key, subscription_save
+from notifications.push import (
+    MAX_DEVICES,
+    device_name,
+    public_key,
+    subscription_renew,
+    subscription_save,
+)
 from notifications.selectors import notifications_listed
 from notifications.services import notifications_mark_read, preferences_set
 from notifications.tasks import push_test_send
@@ -133,6 +139,32 @@ def push_subscribe(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, _("Notifications are on for this device."))
     return JsonResponse({"id": device.pk, "device": device.device}, status=201)
+
+
+@csrf_exempt
+@require_POST
+def push_renew(request: HttpRequest) -> HttpResponse:
+    """The service worker's `pushsubscriptionchange`: the browser replaced a device's
+    subscription, and the device stored under `old_endpoint` takes the new one. CSRF does not
+    apply: a service worker has no page to read the token from. What stands in: the session
+    cookie is SameSite=Lax, so another site's POST comes without it, and only a device
+    already stored under the member's old endpoint, a secret address that only their browser
+    and the site know, is re-pointed. Answers 204, or 404 when there is no such device."""
+    user = request.user
+    if not user.is_authenticated:
+        return JsonResponse({"errors": {"__all__": [_("Log in first.")]}}, status=403)
+    form = PushSubscriptionForm(request.POST)
+    old_endpoint = request.POST.get("old_endpoint", "")
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    renewed = subscription_renew(
+        user=user,  # type: ignore[arg-type]
+        old_endpoint=old_endpoint,
+        endpoint=form.cleaned_data["endpoint"],
+        p256dh=form.cleaned_data["p256dh"],
+        auth=form.cleaned_data["auth"],
+    )
+    return HttpResponse(status=204 if renewed else 404)
 
 
 @login_required

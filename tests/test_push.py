@@ -413,6 +413,38 @@ def test_a_session_ended_elsewhere_or_left_behind_by_a_new_password_gets_no_more
     ]
 
 
+def test_a_subscription_the_browser_replaced_is_renewed_for_the_device_stored_under_it(
+    ana: User, push_service: PushService, on_commit: OnCommit
+) -> None:
+    """The service worker's `pushsubscriptionchange` (tests/browser/test_push.py runs the
+    worker's side): no CSRF token (a worker has no page), the old endpoint names the device."""
+    _old_device, stored = device_of(ana, push_service, "rotated")
+    olgas_device = device_of(member("Olga Otra"), push_service, "olgas")[1]
+    worker = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    worker.force_login(ana)
+    device = Device()
+    fresh = {"endpoint": push_service.endpoint("new"), "p256dh": device.p256dh}
+    fresh["auth"] = device.auth_b64
+
+    def renew(old_endpoint: str, client: Client = worker) -> int:
+        answer = client.post("/notifications/push/renew/", {"old_endpoint": old_endpoint, **fresh})
+        return int(answer.status_code)
+
+    # Not a device of Ana's (someone else's, or turned off since): nothing is stored.
+    assert renew(olgas_device.endpoint) == 404
+    assert renew(push_service.endpoint("turned-off")) == 404
+    assert renew(stored.endpoint, Client(enforce_csrf_checks=True)) == 403  # nobody signed in
+    assert PushSubscription.objects.filter(endpoint=fresh["endpoint"]).count() == 0
+
+    assert renew(stored.endpoint) == 204
+    stored.refresh_from_db()
+    assert (stored.endpoint, stored.user, stored.p256dh) == (fresh["endpoint"], ana, device.p256dh)
+    with on_commit():
+        assert client_for(ana).post("/notifications/push/test/").status_code == 302
+    [message] = shown(device, push_service, "new")  # the new keys read it
+    assert message["body"] == "Notifications work on this device."
+
+
 def test_a_browser_used_by_another_member_now_brings_them_its_notices(
     ana: User, push_service: PushService
 ) -> None:

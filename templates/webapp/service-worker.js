@@ -148,3 +148,29 @@ function sameSite(link) {
   const url = new URL(link, self.location.origin);
   return url.origin === self.location.origin ? url.pathname + url.search + url.hash : "/";
 }
+
+// The browser replaced this device's push subscription (it expired, or its push service
+// rotated it; Firefox does): the site learns the new one, for the device stored under the
+// old endpoint, without the member having to turn notifications on again. A device turned
+// off meanwhile stays off (the site answers 404). With no old subscription to name the
+// device by, nothing is sent: the settings page turns it on again.
+const PUSH_RENEW_URL = "{{ push_renew_url|escapejs }}";
+
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil(renewSubscription(event.oldSubscription, event.newSubscription));
+});
+
+async function renewSubscription(old, fresh) {
+  if (!old) return;
+  const renewed = fresh || (await self.registration.pushManager.subscribe({
+    userVisibleOnly: true,
+    applicationServerKey: old.options.applicationServerKey,
+  }));
+  const { endpoint, keys } = renewed.toJSON();
+  const body = new FormData();
+  body.append("old_endpoint", old.endpoint);
+  body.append("endpoint", endpoint);
+  body.append("p256dh", keys?.p256dh || "");
+  body.append("auth", keys?.auth || "");
+  await fetch(PUSH_RENEW_URL, { method: "POST", body, credentials: "same-origin" });
+}

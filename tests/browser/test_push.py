@@ -186,3 +186,34 @@ def test_a_member_turns_on_push_and_a_notice_shows_on_the_device_with_its_link(
     page.goto("/messages/")
     push_until_shown(page, asgi_server, data)
     assert worker.evaluate(CLICK) == [["focus", "/messages/"]]
+
+
+def test_the_worker_hands_the_site_a_subscription_the_browser_replaced(
+    new_full_page: NewPage, asgi_server: str, alice: User, login: Login, push_service: PushService
+) -> None:
+    """`pushsubscriptionchange` (Firefox rotates subscriptions; Chromium fires none a test
+    can cause): the worker's own handler, run on the browser's two subscriptions, posts the
+    new one with the member's cookie, and the device stored under the old one takes it."""
+    old = Device()
+    stored = PushSubscription.objects.create(
+        user=alice, endpoint=push_service.endpoint("old"), p256dh=old.p256dh, auth=old.auth_b64
+    )
+    page = new_full_page()
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/notifications/settings/")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    [worker] = page.context.service_workers
+    fresh = Device()
+    renewed = {
+        "endpoint": push_service.endpoint("renewed"),
+        "keys": {"p256dh": fresh.p256dh, "auth": fresh.auth_b64},
+    }
+
+    worker.evaluate(
+        """([old, renewed]) => renewSubscription(
+            { endpoint: old, options: {} }, { toJSON: () => renewed })""",
+        [stored.endpoint, renewed],
+    )
+
+    stored.refresh_from_db()
+    assert (stored.endpoint, stored.p256dh) == (renewed["endpoint"], fresh.p256dh)
