@@ -24,7 +24,7 @@ class FlakyNetwork:
     server gives when the member's budget is spent (naming it in `about`), not passed on.
     With `hold` (a type, then another), the server's first frame of the first type after
     coming back waits (`held`) until one of the second type has reached the page: a slow
-    answer that a live frame overtakes."""
+    answer that a live frame overtakes. `go_silent()`: the connection dies without a word."""
 
     def __init__(
         self, page: Page, path: str, *, refuse: str = "", hold: tuple[str, str] | None = None
@@ -38,6 +38,7 @@ class FlakyNetwork:
         self.hold = hold
         self.held: list[str | bytes] = []
         self.released = False
+        self.silent: WebSocketRoute | None = None
         page.route_web_socket(re.compile(path), self._through)
 
     def _through(self, socket: WebSocketRoute) -> None:
@@ -45,24 +46,23 @@ class FlakyNetwork:
         if self.dead:
             return
         server = socket.connect_to_server()
-        if self.hold:
-            held_type, overtaking_type = self.hold
+        held_type, overtaking_type = self.hold or ("", "")
 
-            def from_server(frame: str | bytes) -> None:
-                kind = _type_of(frame)
-                if self.came_back and not self.held and not self.released and kind == held_type:
-                    self.held.append(frame)
-                    return
-                socket.send(frame)
-                if self.held and not self.released and kind == overtaking_type:
-                    self.released = True
-                    socket.send(self.held[0])
-
-            server.on_message(from_server)
-        if not self.refuse:
-            return
+        def from_server(frame: str | bytes) -> None:
+            if socket is self.silent:
+                return
+            kind = _type_of(frame)
+            if self.came_back and not self.held and not self.released and kind == held_type:
+                self.held.append(frame)
+                return
+            socket.send(frame)
+            if self.held and not self.released and kind == overtaking_type:
+                self.released = True
+                socket.send(self.held[0])
 
         def from_page(frame: str | bytes) -> None:
+            if socket is self.silent:
+                return
             if self.came_back and not self.refused and _type_of(frame) == self.refuse:
                 self.refused.append(str(frame))
                 # As the server answers: naming the refused frame's type and client_id.
@@ -70,7 +70,13 @@ class FlakyNetwork:
             else:
                 server.send(frame)
 
+        server.on_message(from_server)
         socket.on_message(from_page)
+
+    def go_silent(self) -> None:
+        """The connection dies without a word: it stays open, and nothing passes either way
+        (a phone that changed networks)."""
+        self.silent = self.routes[-1]
 
     def wait_for_connection(self) -> None:
         while not self.routes:

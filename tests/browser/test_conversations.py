@@ -254,6 +254,37 @@ def test_a_catch_up_of_several_pages_that_a_live_message_overtakes_misses_nothin
     )
 
 
+def test_a_connection_that_died_without_a_word_is_given_up_and_opened_again(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """No frame for 50 s, not even the answers to its pings: the page stops waiting on it,
+    opens another and catches up (the page's clock runs the minute at once)."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    page = new_page()
+    network = FlakyNetwork(page, r"/ws/me/$")
+    page.clock.install()
+    login(page, asgi_server, ana.email, PASSWORD)
+    open_with_its_socket(page, f"/messages/{conversation.pk}/")
+
+    network.go_silent()
+    with ThreadPoolExecutor(1) as other:  # Playwright's loop runs in this thread
+        other.submit(
+            message_post,
+            conversation=conversation,
+            author=beto,
+            text="¿Me oyes?",
+            client_id=uuid.uuid4(),
+        ).result()
+    page.clock.run_for(40_000)  # two pings unanswered: not yet given up
+    assert len(network.routes) == 1
+    page.clock.run_for(25_000)
+
+    expect(page.locator(".messages-log")).to_contain_text("¿Me oyes?")
+    assert len(network.routes) == 2
+
+
 def test_a_message_sent_into_a_connection_that_had_died_goes_out_once_it_is_back(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:

@@ -8,6 +8,8 @@
 //   "kick"  [{code}]  the server sent this page away on purpose: no new connection follows
 
 const PING_EVERY_MS = 20_000;
+// The server answers every ping: this long without a frame, the connection is dead.
+const SILENT_MS = 50_000;
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
 // Close codes the server uses to send someone away on purpose: reconnecting would only be
@@ -71,28 +73,50 @@ export class RoomSocket extends EventTarget {
     const socket = new WebSocket(`${scheme}://${location.host}${this.#path}`);
     this.#socket = socket;
     let opened = false;
+    let abandoned = false;
+    let heard = Date.now();
     socket.addEventListener("open", () => {
       opened = true;
-      this.#pingTimer = setInterval(() => this.send({ type: "ping" }), PING_EVERY_MS);
+      heard = Date.now();
+      this.#pingTimer = setInterval(() => {
+        if (Date.now() - heard > SILENT_MS) {
+          // Dead without a word (a phone that changed networks, a laptop that slept): it
+          // still looks open, and could for minutes. Left behind, and a new one opened.
+          abandoned = true;
+          clearInterval(this.#pingTimer);
+          if (this.#socket === socket) this.#socket = null; // nothing more is sent into it
+          socket.close();
+          this.#dropped(1006, true);
+          return;
+        }
+        this.send({ type: "ping" });
+      }, PING_EVERY_MS);
     });
     socket.addEventListener("message", (event) => {
+      if (abandoned) return;
+      heard = Date.now();
       this.#emit("frame", JSON.parse(event.data));
     });
     socket.addEventListener("close", (event) => {
+      if (abandoned) return;
       clearInterval(this.#pingTimer);
-      if (this.#stopped) return;
-      if (event.code >= KICK_CODES.min && event.code <= KICK_CODES.max) {
-        this.#emit("kick", { code: event.code });
-        return;
-      }
-      this.#emit("drop");
-      if (event.code === TOO_MANY_SOCKETS) this.#backoff = MAX_BACKOFF_MS;
-      else if (!opened) explainRefusal();
-      // Between half and all of the current step ("equal jitter"): spread out, never instant.
-      const delay = this.#backoff / 2 + Math.random() * (this.#backoff / 2);
-      setTimeout(() => this.connect(), delay);
-      this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF_MS);
+      this.#dropped(event.code, opened);
     });
+  }
+
+  #dropped(code, opened) {
+    if (this.#stopped) return;
+    if (code >= KICK_CODES.min && code <= KICK_CODES.max) {
+      this.#emit("kick", { code });
+      return;
+    }
+    this.#emit("drop");
+    if (code === TOO_MANY_SOCKETS) this.#backoff = MAX_BACKOFF_MS;
+    else if (!opened) explainRefusal();
+    // Between half and all of the current step ("equal jitter"): spread out, never instant.
+    const delay = this.#backoff / 2 + Math.random() * (this.#backoff / 2);
+    setTimeout(() => this.connect(), delay);
+    this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF_MS);
   }
 
   /** Puts a frame on the socket and says whether it could. */
