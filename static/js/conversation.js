@@ -3,7 +3,7 @@
 // script (or while disconnected) the form posts over HTTP and the page still works.
 
 import { daySeparators } from "./room/days.js";
-import { button, confirmStep, describedByMessage, element, emptiedEditError, guardLinks, linkified, timeElement } from "./room/dom.js";
+import { button, confirmStep, describedByMessage, element, emptiedEditError, guardLinks, linkified, reloadButton, timeElement } from "./room/dom.js";
 import { LogFollower } from "./room/follow.js";
 import { mentionPicker } from "./room/mention-picker.js";
 import { closePickerOf, reactionBar, reactionsNewer, replaceReactionBar } from "./room/reactions.js";
@@ -459,7 +459,7 @@ inbox.addEventListener("frame", (event) => {
       if (current) quietly(() => replaceReactionBar(current, reactionBar(frame.reactions, myId)));
     }
   } else if (frame.type === "conversation.changed") {
-    status.textContent = gettext("This conversation changed. Reload the page to see it.");
+    status.replaceChildren(gettext("This conversation changed. Reload the page to see it."), " ", reloadButton());
   }
 });
 

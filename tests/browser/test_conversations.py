@@ -16,6 +16,8 @@ from conversations import live
 from conversations.models import Message
 from conversations.services import (
     direct_conversation_start,
+    group_create,
+    group_rename,
     message_edit,
     message_post,
     message_store,
@@ -283,6 +285,29 @@ def test_a_connection_that_died_without_a_word_is_given_up_and_opened_again(
 
     expect(page.locator(".messages-log")).to_contain_text("¿Me oyes?")
     assert len(network.routes) == 2
+
+
+def test_a_group_renamed_while_its_page_is_open_offers_a_reload(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """The installed app has no browser button to reload with: the page gives one."""
+    ana, beto, carla = (
+        onboarded_member(name, email=f"{name.split()[0].lower()}@example.com")
+        for name in ("Ana Arias", "Beto Blanco", "Carla Cruz")
+    )
+    for other in (beto, carla):
+        direct_conversation_start(starter=ana, other=other)  # they know each other
+    group = group_create(creator=ana, members=[beto, carla], title="Café del jueves")
+    page = new_page()
+    login(page, asgi_server, ana.email, PASSWORD)
+    open_with_its_socket(page, f"/messages/{group.pk}/")
+
+    with ThreadPoolExecutor(1) as other:  # Playwright's loop runs in this thread
+        other.submit(group_rename, conversation=group, by=beto, title="Café del viernes").result()
+    reload = page.get_by_role("button", name="Reload")
+    expect(page.get_by_text("This conversation changed.")).to_be_visible()
+    reload.click()
+    expect(page.get_by_role("heading", name="Café del viernes")).to_be_visible()
 
 
 def test_a_message_sent_into_a_connection_that_had_died_goes_out_once_it_is_back(

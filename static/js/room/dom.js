@@ -34,6 +34,12 @@ export function element(tag, className, content) {
   return node;
 }
 
+/** A "Reload" button, beside a status that asks for one: the installed app has no browser
+ * button to reload with. */
+export function reloadButton() {
+  return button(gettext("Reload"), () => location.reload());
+}
+
 // A message's Reply, Edit and Delete keep their short names; each is described by the
 // message's author and time, so that a screen reader going through the buttons of a long
 // log hears whose message each one acts on.

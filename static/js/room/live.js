@@ -16,9 +16,9 @@ export const live = {
 // The stage page uses the room's frames on a socket of its own (docs/websocket-protocol.md).
 export const socket = new RoomSocket(root.dataset.socketPath || `/ws/rooms/${root.dataset.roomSlug}/`);
 
-// The page's general status line, under the chat.
-export function say(message) {
-  status.textContent = message;
+// The page's general status line, under the chat; `action`, a control after the message.
+export function say(message, action = null) {
+  status.replaceChildren(...(action ? [message, " ", action] : [message]));
 }
 
 export function send(frame) {

@@ -6,7 +6,7 @@
 import {
   chatConnected, chatDropped, chatEnded, chatError, chatHandlers, chatRefused, historyError, setMuted, setUpChat,
 } from "./chat.js";
-import { setTime } from "./dom.js";
+import { reloadButton, setTime } from "./dom.js";
 import { live, root, say, socket } from "./live.js";
 import { moderationHandlers, mutedHere } from "./moderation.js";
 import { presenceConnected, presenceEnded, replacePresence, setUpPresence, updatePresence } from "./presence.js";
@@ -29,7 +29,7 @@ export function startRoomPage(part) {
   const handlers = {
     hello(frame) {
       if (frame.v !== PROTOCOL_VERSION) {
-        say(gettext("This page is out of date. Please reload it."));
+        say(gettext("This page is out of date. Please reload it."), reloadButton());
         socket.stop();
         return;
       }
