@@ -135,8 +135,9 @@ class Message(CountsBroadcasts):
     # search reads `text` itself (conversations.selectors.messages_search).
     search_vector = SearchVectorField(null=True, editable=False)
     # Counts the changes of its reactions (conversations.services.reaction_toggle, under
-    # the row's lock; core.models.CountsBroadcasts).
-    reactions_version = models.PositiveIntegerField(default=0, editable=False)
+    # the row's lock; core.models.CountsBroadcasts). A default in the database, and no
+    # CHECK, as rooms.Message's.
+    reactions_version = models.IntegerField(default=0, db_default=0, editable=False)
     COUNTER = "reactions_version"
 
     class Meta:

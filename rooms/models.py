@@ -232,8 +232,10 @@ class Message(CountsBroadcasts):
     is_question = models.BooleanField(_("question"), default=False)
     # Counts the changes of its reactions (rooms.services.reaction_toggle, under the row's
     # lock), so that a page keeps the latest counts of a burst of votes
-    # (core.models.CountsBroadcasts).
-    reactions_version = models.PositiveIntegerField(default=0, editable=False)
+    # (core.models.CountsBroadcasts). Its default is the database's too, so that code that
+    # predates it, still serving during a deploy, can insert messages; no CHECK, which would
+    # have PostgreSQL read the whole table while it is locked to add the column.
+    reactions_version = models.IntegerField(default=0, db_default=0, editable=False)
     COUNTER = "reactions_version"
     # The message this one answers, quoted above it (rooms.quotes); its deletion leaves the
     # answer standing, quoting a deleted message.

@@ -67,7 +67,7 @@ class Stage(CountsBroadcasts):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # Counts the stage's announced states (stage.services._announce, under the stage's
     # lock; core.models.CountsBroadcasts).
-    version = models.PositiveBigIntegerField(default=0, editable=False)
+    version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
     COUNTER = "version"
 
     class Meta:

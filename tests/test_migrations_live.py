@@ -1,0 +1,55 @@
+"""Migrations run on a live database while the site serves (docs/deploy.md, "Upgrading"):
+the code of the release before keeps serving until the new processes are up, and the big
+tables (messages, notifications, presence) stay writable."""
+
+from django.db import connection, migrations
+from django.db.migrations.loader import MigrationLoader
+from django.db.models import NOT_PROVIDED
+
+from core.schema import AddIndexWithoutLocking
+
+OWN_APPS = {
+    *("members", "matching", "rooms", "events", "conversations", "stage", "focus"),
+    *("newsletter", "notifications", "dashboard", "moderation", "core", "demo"),
+}
+# Released before these rules were written down: stage 0004 gave that column its default
+# in the database; the two indexes went onto tables that were small then.
+RELEASED_BEFORE = {
+    ("stage", "0003_stage_version"),
+    ("conversations", "0012_conversation_last_message_index"),
+    ("rooms", "0016_room_open_listed_index"),
+}
+
+
+def _operations(kind: type) -> list[tuple[str, str, migrations.operations.base.Operation]]:
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return [
+        (app, name, operation)
+        for (app, name), migration in sorted(loader.disk_migrations.items())
+        if app in OWN_APPS and (app, name) not in RELEASED_BEFORE
+        for operation in migration.operations
+        if type(operation) is kind
+    ]
+
+
+def test_a_column_added_to_a_table_can_be_left_out_by_the_code_before_and_adds_no_check() -> None:
+    """NOT NULL without a default in the database: the release before, still serving, fails
+    to insert rows. A CHECK (a Positive...Field's, on the suite's PostgreSQL): PostgreSQL
+    reads the whole table while it holds the lock that stops every reader and writer."""
+    added = _operations(migrations.AddField)
+    assert added  # the rule reads the migrations it means to
+    wrong = [
+        f"{app} {name}: {operation.model_name}.{operation.name}"
+        for app, name, operation in added
+        if not operation.field.many_to_many
+        and (
+            (not operation.field.null and operation.field.db_default is NOT_PROVIDED)
+            or operation.field.db_check(connection=connection)
+        )
+    ]
+    assert wrong == []
+
+
+def test_an_index_added_to_a_table_is_built_without_stopping_its_writes() -> None:
+    plain = [f"{app} {name}" for app, name, _op in _operations(migrations.AddIndex)]
+    assert plain == [], f"use {AddIndexWithoutLocking.__module__}.AddIndexWithoutLocking"
