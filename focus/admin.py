@@ -43,6 +43,10 @@ class SeatInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Seat]:
+        # Each row shows the seat's name: its member and its block.
+        return super().get_queryset(request).select_related("user", "block")
+
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 

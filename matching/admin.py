@@ -493,6 +493,11 @@ class MeetingAdmin(ReadOnlyAdmin):
     search_fields = ["group__members__user__email"]
     date_hierarchy = "starts_at"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Meeting]:
+        # Each row's checkbox is labelled with the meeting's name, which names its people.
+        seats = GroupMember.objects.select_related("user")
+        return super().get_queryset(request).prefetch_related(Prefetch("group__members", seats))
+
     @admin.display(description=_("round"), ordering="group__round__scheduled_for")
     def round(self, meeting: Meeting) -> Round:
         return meeting.group.round

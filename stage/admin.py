@@ -14,6 +14,10 @@ class SpeakerInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Speaker]:
+        # Each row shows the speaker's name: their member and their stage's room.
+        return super().get_queryset(request).select_related("user", "stage__room")
+
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 

@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from core.admin_actions import LISTED
 from events.feeds import calendar_feed_rotate
-from matching.models import GroupMember, Participation
+from focus.models import FocusBlock, Seat
+from matching.models import GroupMember, Meeting, Participation
 from members.models import User
 from rooms.models import HourlyUsage, Mention, Presence, RoomParticipation, Visit
 from rooms.services import room_can_enter, room_member_mute, room_member_remove
+from stage.models import Speaker, Stage
 from tests.factories import (
     EventFactory,
     GroupMemberFactory,
@@ -49,6 +51,7 @@ def some_of_everything(count: int) -> None:
         calendar_feed_rotate(user=rsvp.user)
         Mention.objects.create(message=message, user=rsvp.user)
         Presence.objects.create(room=message.room, user=rsvp.user, channel_name=str(uuid.uuid4()))
+        Meeting.objects.create(group=seat.group, starts_at=now, proposed_by=seat.user)
 
 
 def changelists() -> list[str]:
@@ -83,6 +86,37 @@ def test_every_changelist_opens_in_queries_that_do_not_grow_with_rows(staff: Use
     assert {url: n for url, n in row_filters.items() if n[0] != n[1]} == {}
     assert "/admin/rooms/visit/" in counts and "/admin/rooms/hourlyusage/" in counts
     assert "/admin/events/calendarfeed/" in counts and "/admin/rooms/presence/" in counts
+
+
+def test_a_change_page_opens_in_queries_that_do_not_grow_with_its_inline_rows(
+    staff: User,
+) -> None:
+    """A focus block's seats (40 by default, its cancelled ones too), a stage's speakers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(staff)
+    block = FocusBlock.objects.create(starts_at=timezone.now() + timedelta(days=1))
+    stage = Stage.objects.create(room=RoomFactory.create(), host=staff)
+    pages = [
+        f"/admin/focus/focusblock/{block.pk}/change/",
+        f"/admin/stage/stage/{stage.pk}/change/",
+    ]
+    for page in pages:
+        client.get(page)  # the first look fills the caches (content types, permissions)
+    counts: dict[str, list[int]] = {page: [] for page in pages}
+    for added in (1, 2):
+        for _ in range(added):
+            Seat.objects.create(block=block, user=UserFactory.create())
+            Speaker.objects.create(stage=stage, user=UserFactory.create(), invited_by=staff)
+        for page in pages:
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(page)
+            assert response.status_code == 200, page
+            assert response.content.count(b'class="form-row') >= 1 + added, page
+            counts[page].append(len(captured))
+
+    assert {page: n for page, n in counts.items() if n[0] != n[1]} == {}
 
 
 def test_the_member_csv_is_streamed_without_private_fields_and_defuses_formulas(
