@@ -2,7 +2,7 @@
 
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from members import services
@@ -407,6 +408,41 @@ def test_a_too_long_note_keeps_the_text_and_says_why(
     assert response.status_code == 400
     assert "y" * 2500 in response.content.decode()
     assert "at most 2000 characters" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_people_met_come_fifty_a_page_and_a_note_brings_its_page_back(
+    client: Client, newcomer: User
+) -> None:
+    """Years of coffee pairs and tables: the list is paged, newest first, and a note saved
+    or refused on a later page comes back to that page."""
+    now = timezone.now()
+    people = UserFactory.create_batch(52)
+    Acquaintance.objects.bulk_create(
+        Acquaintance(
+            owner=newcomer,
+            other=person,
+            how=Acquaintance.How.PAIR,
+            first_met_at=now - timedelta(days=n),
+            last_met_at=now - timedelta(days=n),
+        )
+        for n, person in enumerate(people)
+    )
+    latest, earliest = people[0], people[-1]
+
+    first = client.get("/members/me/met/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert first.count('class="card met-entry"') == 50
+    assert latest.name in first and earliest.name not in first
+    assert "Page 1 of 2" in first and 'href="?page=2"' in first
+    second = client.get("/members/me/met/?page=2").content.decode()
+    assert second.count('class="card met-entry"') == 2 and earliest.name in second
+
+    note = f"/members/me/met/{earliest.pk}/note/"
+    refused = client.post(note, {"page": "2", f"note-{earliest.pk}-note": "y" * 2500})
+    assert refused.status_code == 400 and "y" * 2500 in refused.content.decode()
+    saved = client.post(note, {"page": "2", f"note-{earliest.pk}-note": "Diseña fuentes"})
+    assert saved.headers["Location"] == "/members/me/met/?page=2"
+    assert "Diseña fuentes" in client.get(saved.headers["Location"]).content.decode()
 
 
 @pytest.mark.django_db

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -157,18 +159,30 @@ def profile_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
-def _met_entries(user: User) -> list[Acquaintance]:
+# People on one page of "People I've met": a few years of coffee pairs and tables.
+MET_PAGE_SIZE = 50
+
+
+def _met_entries(user: User) -> QuerySet[Acquaintance]:
     # Nobody on either side of a block with the member: the list would show them each other.
-    return list(
+    return (
         Acquaintance.objects.filter(apart_from(user, "other_id"), owner=user, other__is_active=True)
         .select_related("other__profile")
-        .order_by("-last_met_at")
+        .order_by("-last_met_at", "-pk")
     )
 
 
 def _met_page(
     request: HttpRequest, *, bound: AcquaintanceNoteForm | None = None, status: int = 200
 ) -> HttpResponse:
+    acquaintances = _met_entries(request.user)  # type: ignore[arg-type]
+    number: int | str | None = request.GET.get("page")
+    if bound is not None:
+        # The page that holds the note with its error.
+        ids = list(acquaintances.values_list("pk", flat=True))
+        at = ids.index(bound.instance.pk) if bound.instance.pk in ids else 0
+        number = at // MET_PAGE_SIZE + 1
+    page = Paginator(acquaintances, MET_PAGE_SIZE).get_page(number)
     entries = [
         (
             entry,
@@ -178,14 +192,14 @@ def _met_page(
                 instance=entry, prefix=f"note-{entry.other_id}", about=entry.other.name
             ),
         )
-        for entry in _met_entries(request.user)  # type: ignore[arg-type]
+        for entry in page
     ]
     # For "Send a message", shown only to those who take one (conversations_start).
     profiles = [entry.other.profile for entry, _form in entries if hasattr(entry.other, "profile")]
     return render(
         request,
         "members/met_list.html",
-        {"entries": entries, "profiles": profiles},
+        {"entries": entries, "profiles": profiles, "page": page},
         status=status,
     )
 
@@ -218,4 +232,6 @@ def met_note(request: HttpRequest, member_id: int) -> HttpResponse:
         return redirect("members:profile", member_id)
     if request.POST.get("return_to") == "pairs":
         return redirect("matching:mine")
-    return redirect("members:met")
+    page = request.POST.get("page", "")
+    back = reverse("members:met")
+    return redirect(f"{back}?page={page}" if page.isdigit() and page != "1" else back)
