@@ -11,6 +11,9 @@ from members.models import User
 from members.privacy import Deletion, export_moment, personal_data_register
 from notifications.models import Digest, Notification, Preference, PushSubscription, QuietHours
 
+# Other members' notifications rewritten at a time when an account is deleted.
+RENAME_BATCH = 1000
+
 
 def _export(user: User) -> dict[str, Any]:
     return {
@@ -58,14 +61,30 @@ def _delete(user: User) -> None:
     QuietHours.objects.filter(user=user).delete()
     # Other members' notifications that name them: the name goes, the news stays. As a whole
     # word: "Ana" leaves "Anabel" alone.
+    # In batches of bulk updates: a member who mentioned people for a year is named in
+    # thousands of them, rewritten inside the deletion's one transaction.
     name = re.compile(rf"(?<!\w){re.escape(user.name)}(?!\w)")
-    for notification in Notification.objects.filter(about=user).select_related("user"):
-        with translation.override(notification.user.language):
-            # A template would read backslashes in the translation: escape them.
-            former = str(_("Former member")).replace("\\", "\\\\")
-            notification.text = name.sub(former, notification.text)
-        notification.save(update_fields=["text"])
-        notification.about.remove(user)
+    formers: dict[str, str] = {}
+    named = (
+        Notification.objects.filter(about=user)
+        .only("pk", "text", "user__language")
+        .select_related("user")
+        .order_by("pk")
+    )
+    batch: list[Notification] = []
+    for notification in named.iterator(chunk_size=RENAME_BATCH):
+        language = notification.user.language
+        if language not in formers:
+            with translation.override(language):
+                # A template would read backslashes in the translation: escape them.
+                formers[language] = str(_("Former member")).replace("\\", "\\\\")
+        notification.text = name.sub(formers[language], notification.text)
+        batch.append(notification)
+        if len(batch) == RENAME_BATCH:
+            Notification.objects.bulk_update(batch, ["text"])
+            batch = []
+    Notification.objects.bulk_update(batch, ["text"])
+    Notification.about.through.objects.filter(user=user).delete()
 
 
 def register() -> None:

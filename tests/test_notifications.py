@@ -367,6 +367,48 @@ def test_a_deleted_members_name_is_gone_from_other_members_notifications_page() 
     assert "Your coffee pair this round: Former member." in page
 
 
+def test_a_name_in_many_notices_goes_in_batches_each_in_its_reader_s_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A year of mentions names someone in thousands of notices: rewritten a batch at a
+    time, in a number of queries that does not grow with them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from members.privacy import account_delete
+    from notifications import privacy
+
+    def named_in(count: int) -> tuple[User, list[Notification]]:
+        zoe = english_member("Zoë Quintanilla")
+        notices = []
+        for n in range(count):
+            reader = onboarded_member(f"Reader {n}", language="es" if n % 2 else "en")
+            notice = Notification.objects.create(
+                user=reader, kind=Kind.MENTION, key=f"m{n}", text="Zoë Quintanilla mentioned you"
+            )
+            notice.about.add(zoe)
+            notices.append(notice)
+        return zoe, notices
+
+    queries = []
+    for count in (3, 6):
+        zoe, _notices = named_in(count)
+        with CaptureQueriesContext(connection) as captured:
+            account_delete(user=zoe)
+        queries.append(len(captured))
+    assert queries[0] == queries[1]
+
+    monkeypatch.setattr(privacy, "RENAME_BATCH", 2)
+    zoe, notices = named_in(5)
+    account_delete(user=zoe)
+    texts = [Notification.objects.get(pk=notice.pk).text for notice in notices]
+    assert texts == [
+        "Former member mentioned you" if n % 2 == 0 else "Antiguo miembro mentioned you"
+        for n in range(5)
+    ]
+    assert not Notification.about.through.objects.filter(user=zoe).exists()
+
+
 def test_only_the_deleted_member_s_whole_name_goes_from_a_notice() -> None:
     ana, anabel, reader = (english_member(name) for name in ("Ana", "Anabel", "Rita"))
     notice = Notification.objects.create(
