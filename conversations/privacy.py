@@ -5,7 +5,7 @@ from typing import Any
 
 from conversations.coffee_tables import tables_rename_without
 from conversations.models import Conversation, Message, Participant, Reaction
-from conversations.services import conversations_without_readers_delete
+from conversations.tasks import orphans_delete
 from members.models import User
 from members.privacy import Deletion, export_moment, personal_data_register
 
@@ -72,7 +72,9 @@ def _delete(user: User) -> None:
     Participant.objects.filter(user=user).delete()
     Reaction.objects.filter(user=user).delete()
     Conversation.objects.filter(created_by=user).update(created_by=None)
-    conversations_without_readers_delete(conversation_ids=seated)
+    # Those nobody is left in go after the deletion commits, a batch at a time, not in the
+    # member's request (conversations.tasks.orphans_delete).
+    orphans_delete.delay_on_commit(seated)
     tables_rename_without(user=user)
 
 

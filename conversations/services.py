@@ -488,13 +488,33 @@ def message_delete(*, message: Message, by: User, moderating: bool = False) -> b
     return bool(removed)
 
 
-def conversations_without_readers_delete(*, conversation_ids: list[int]) -> None:
-    """Those of `conversation_ids` nobody has a seat in any more (the last one deleted their
-    account) go, with their files: nobody can read them again."""
-    orphans = Conversation.objects.filter(pk__in=conversation_ids, participants__isnull=True)
-    for attachment in Attachment.objects.filter(message__conversation__in=orphans):
-        _files_delete(attachment)
-    orphans.delete()
+# Messages deleted per transaction when a conversation nobody is left in goes.
+ORPHAN_BATCH = 2000
+
+
+def conversations_without_readers_delete(*, conversation_ids: list[int] | None = None) -> int:
+    """Conversations nobody has a seat in any more (the last one deleted their account) go,
+    with their files: nobody can read them again. Those of `conversation_ids`, or every one
+    (the nightly sweep, for a task that was lost). Their messages go `ORPHAN_BATCH` to a
+    transaction: years of a conversation are not one delete holding its locks for seconds.
+    Returns how many conversations went."""
+    orphans = Conversation.objects.filter(participants__isnull=True)
+    if conversation_ids is not None:
+        orphans = orphans.filter(pk__in=conversation_ids)
+    gone = 0
+    for conversation_id in list(orphans.values_list("pk", flat=True)):
+        messages = Message.objects.filter(conversation_id=conversation_id)
+        while batch := list(messages.values_list("pk", flat=True)[:ORPHAN_BATCH]):
+            with transaction.atomic():
+                for attachment in Attachment.objects.filter(message_id__in=batch):
+                    _files_delete(attachment)
+                Message.objects.filter(pk__in=batch).delete()
+        gone += (
+            Conversation.objects.filter(pk=conversation_id, participants__isnull=True)
+            .delete()[1]
+            .get(Conversation._meta.label, 0)
+        )
+    return gone
 
 
 def _files_delete(attachment: Attachment) -> None:

@@ -79,6 +79,14 @@ def unread_tell(seat_id: int) -> None:
 
 
 @shared_task(ignore_result=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
+def orphans_delete(conversation_ids: list[int] | None = None) -> int:
+    """The conversations of `conversation_ids` nobody is left in go (an account's deletion
+    queues it), or every such one: the nightly retention tick, which also finds those of a
+    task that was lost. Safe to run twice: a conversation goes once."""
+    return services.conversations_without_readers_delete(conversation_ids=conversation_ids)
+
+
+@shared_task(ignore_result=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
 def round_conversations_open(round_id: int) -> None:
     """Each pair of a coffee round gets its conversation (the one they may already share),
     each trio a group; a second run opens nothing twice."""

@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
-from conversations.models import Attachment, Conversation, Message
+from conversations import services
+from conversations.models import Attachment, Conversation, Message, Participant
 from conversations.services import (
     direct_conversation_start,
     group_create,
@@ -20,6 +21,7 @@ from conversations.services import (
     message_delete,
     message_post,
 )
+from conversations.tasks import orphans_delete
 from members.privacy import account_delete, account_export
 from tests.test_conversations import member, signed_in
 from tests.test_members_profile import image_bytes, too_many_pixels_png
@@ -137,10 +139,15 @@ def test_deleting_a_message_deletes_its_file(django_capture_on_commit_callbacks:
 
 
 def test_a_conversation_nobody_is_left_in_goes_with_its_files(
-    django_capture_on_commit_callbacks: Any,
+    django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """After the deletion commits, its messages a batch at a time (a conversation of years
+    is not one giant delete in the member's request)."""
+    monkeypatch.setattr(services, "ORPHAN_BATCH", 2)
     ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
     with_beto = direct_conversation_start(starter=ana, other=beto)
+    for n in range(4):
+        message_post(conversation=with_beto, author=beto, text=f"¿{n}?", client_id=uuid.uuid4())
     share(signed_in(ana), with_beto, SimpleUploadedFile("notas.txt", b"hola"), "Mis notas")
     with_carla = direct_conversation_start(starter=ana, other=carla)
     message_post(conversation=with_carla, author=ana, text="Hola", client_id=uuid.uuid4())
@@ -156,8 +163,21 @@ def test_a_conversation_nobody_is_left_in_goes_with_its_files(
 
     assert not storage.exists(name)
     assert not Conversation.objects.filter(pk=with_beto.pk).exists()
+    assert not Message.objects.filter(conversation_id=with_beto.pk).exists()
     assert not Attachment.objects.exists()
     assert Conversation.objects.filter(pk=with_carla.pk).exists()
+
+
+def test_the_nightly_sweep_takes_a_conversation_a_lost_task_left_behind() -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    left_behind = direct_conversation_start(starter=ana, other=beto)
+    message_post(conversation=left_behind, author=ana, text="Hola", client_id=uuid.uuid4())
+    kept = direct_conversation_start(starter=ana, other=member("Carla Cruz"))
+    Participant.objects.filter(conversation=left_behind).delete()  # the task never ran
+
+    assert orphans_delete() == 1
+    assert orphans_delete() == 0  # a second run finds nothing
+    assert list(Conversation.objects.all()) == [kept]
 
 
 def test_the_export_holds_files_by_name_and_what_was_written_in_a_group_left_since() -> None:
