@@ -32,6 +32,7 @@ from conversations.selectors import (
     starts_conversations,
     with_reactions,
 )
+from core.uploads import files_delete_on_commit
 from matching.models import GroupMember, Programme, Round
 from members.models import Acquaintance, MessagesFrom, User
 from members.search import normalise
@@ -518,15 +519,7 @@ def conversations_without_readers_delete(*, conversation_ids: list[int] | None =
 
 
 def _files_delete(attachment: Attachment) -> None:
-    """The files go once the deletion commits (a rollback keeps them)."""
-    names = [field.name for field in (attachment.file, attachment.thumbnail) if field.name]
-    storage = attachment.file.storage
-
-    def delete() -> None:
-        for name in names:
-            storage.delete(name)
-
-    transaction.on_commit(delete)
+    files_delete_on_commit(attachment.file, attachment.thumbnail)
 
 
 def reaction_toggle(*, message: Message, user: User, emoji: str) -> bool:

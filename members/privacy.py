@@ -20,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.uploads import files_delete_on_commit
 from members.models import Acquaintance, Block, Interest, Profile, User
 
 # Bump when the export's layout changes in a way a reader of older files must know about.
@@ -189,9 +190,7 @@ def _profile_export(user: User) -> dict[str, Any] | None:
 def _profile_delete(user: User) -> None:
     profile = Profile.objects.filter(user=user).first()
     if profile:
-        for field in (profile.photo, profile.photo_thumbnail):
-            if field:
-                field.delete(save=False)
+        files_delete_on_commit(profile.photo, profile.photo_thumbnail)
         profile.delete()
     # Their suggestions nobody else chose go; the rest are shared tags now, whoever wrote them.
     suggested = Interest.objects.filter(suggested_by=user)

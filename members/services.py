@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from core.uploads import files_delete_on_commit
 from members.images import ProcessedPhoto
 from members.models import Acquaintance, Block, Interest, Language, Profile, User
 from members.search import normalise
@@ -329,9 +330,7 @@ def _photo_put(profile: Profile, photo: ProcessedPhoto) -> None:
 
 
 def _photo_delete(profile: Profile) -> None:
-    for field in (profile.photo, profile.photo_thumbnail):
-        if field:
-            field.delete(save=False)
+    files_delete_on_commit(profile.photo, profile.photo_thumbnail)
 
 
 def block_create(*, blocker: User, blocked: User) -> Block:

@@ -241,7 +241,7 @@ def header_menu(client: Client) -> str:
 
 @pytest.mark.django_db
 def test_the_header_shows_the_member_s_photo_and_staff_can_take_it_down(
-    client: Client, newcomer: User, staff: User
+    client: Client, newcomer: User, staff: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     onboard(client, photo_upload=SimpleUploadedFile("me.jpg", image_bytes("JPEG")))
     thumbnail = Profile.objects.get(user=newcomer).photo_thumbnail
@@ -251,10 +251,11 @@ def test_the_header_shows_the_member_s_photo_and_staff_can_take_it_down(
     # An unsuitable photo: staff take it down from the member list.
     admin = Client()
     admin.force_login(staff)
-    admin.post(
-        "/admin/members/user/",
-        {"action": "photo_remove", "_selected_action": [newcomer.pk]},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the files go once it commits
+        admin.post(
+            "/admin/members/user/",
+            {"action": "photo_remove", "_selected_action": [newcomer.pk]},
+        )
 
     profile = Profile.objects.get(user=newcomer)
     assert not profile.photo and not profile.photo_thumbnail
@@ -262,6 +263,31 @@ def test_the_header_shows_the_member_s_photo_and_staff_can_take_it_down(
     assert "<img" not in header_menu(client)
     profile_page = client.get(f"/members/{newcomer.pk}/").content.decode()
     assert "<img" not in profile_page.split("<main", 1)[1]
+
+
+@pytest.mark.django_db
+def test_a_deletion_that_fails_half_way_keeps_the_photo_it_had_not_finished_with(
+    client: Client, newcomer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account's deletion is one transaction: rolled back, the profile still shows its
+    photo, so its files must still be there."""
+    from members import privacy
+
+    onboard(client, photo_upload=SimpleUploadedFile("me.jpg", image_bytes("JPEG")))
+    profile = Profile.objects.get(user=newcomer)
+    files = [Path(profile.photo.path), Path(profile.photo_thumbnail.path)]
+
+    def failing(user: User) -> None:
+        raise RuntimeError("the database went away")
+
+    # After the profile's entry, before the account's (which goes last).
+    broken = privacy.PersonalData("broken", (), lambda user: None, failing, privacy.Deletion.ERASE)
+    monkeypatch.setitem(privacy._registry, "broken", broken)
+    with pytest.raises(RuntimeError):
+        privacy.account_delete(user=newcomer)
+
+    assert Profile.objects.get(user=newcomer).photo.name == profile.photo.name
+    assert all(path.exists() for path in files)
 
 
 @pytest.mark.django_db
