@@ -27,8 +27,11 @@ ON_DEMAND_SLUG = "on-demand"
 
 def community_programme_ensure(**kwargs: Any) -> None:
     """The whole community's programme exists from the start; staff may add others."""
+    from core.schema import is_migrated
     from matching.models import Programme
 
+    if not is_migrated("matching.Programme", kwargs):
+        return
     Programme.objects.get_or_create(
         slug=COMMUNITY_SLUG,
         defaults={

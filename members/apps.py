@@ -19,8 +19,11 @@ class MembersConfig(AppConfig):
 def languages_ensure(**kwargs: Any) -> None:
     """One Language row per choice. After every migrate (and every test-database flush), so
     a language added to the choices needs no data migration."""
+    from core.schema import is_migrated
     from members.models import Language
 
+    if not is_migrated("members.Language", kwargs):
+        return
     Language.objects.bulk_create(
         [Language(code=code) for code in Language.Code.values], ignore_conflicts=True
     )

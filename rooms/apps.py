@@ -19,8 +19,11 @@ class RoomsConfig(AppConfig):
 def cafeteria_ensure(**kwargs: Any) -> None:
     """The cafeteria exists from the start. The migration creates it; this brings it back
     after a test-database flush."""
+    from core.schema import is_migrated
     from rooms.models import CAFETERIA_SLUG, Room
 
+    if not is_migrated("rooms.Room", kwargs):
+        return
     if not Room.objects.filter(kind=Room.Kind.CAFETERIA).exists():
         Room.objects.get_or_create(
             slug=CAFETERIA_SLUG, defaults={"kind": Room.Kind.CAFETERIA, "name": "Cafeteria"}

@@ -53,3 +53,22 @@ def test_a_column_added_to_a_table_can_be_left_out_by_the_code_before_and_adds_n
 def test_an_index_added_to_a_table_is_built_without_stopping_its_writes() -> None:
     plain = [f"{app} {name}" for app, name, _op in _operations(migrations.AddIndex)]
     assert plain == [], f"use {AddIndexWithoutLocking.__module__}.AddIndexWithoutLocking"
+
+
+def test_what_fills_a_table_after_migrate_does_nothing_once_migrate_took_the_table_away(
+    db: None,
+) -> None:
+    """`migrate <app> zero` (a rollback) sends post_migrate too, with the app's tables gone:
+    the receivers that make the cafeteria, the languages and the programmes must not look."""
+    from django.db.migrations.state import ProjectState
+    from django.test.utils import CaptureQueriesContext
+
+    from matching.apps import community_programme_ensure
+    from members.apps import languages_ensure
+    from rooms.apps import cafeteria_ensure
+
+    none_migrated = ProjectState().apps
+    for receiver in (cafeteria_ensure, languages_ensure, community_programme_ensure):
+        with CaptureQueriesContext(connection) as captured:
+            receiver(apps=none_migrated)
+        assert len(captured) == 0, receiver.__name__
