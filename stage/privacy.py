@@ -33,6 +33,7 @@ def _stage_delete(user: User) -> None:
     MediaSession.objects.filter(user=user).delete()
     Attendance.objects.filter(user=user).delete()
     # Stages they hosted stay (the room's), with no host.
+    Stage.objects.filter(host=user).update(host=None)
 
 
 def register() -> None:

@@ -174,3 +174,15 @@ async def test_watching_the_stage_counts_as_attending_the_event() -> None:
 
     attended = await database_sync_to_async(event_attendee_ids)(event=event)
     assert watcher.pk in attended
+
+
+def test_a_host_who_deletes_their_account_leaves_their_stage_without_a_host(staff: User) -> None:
+    from members.privacy import account_delete
+
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
+    stage = Stage.objects.create(room=room, host=staff)
+
+    account_delete(user=staff)
+
+    stage.refresh_from_db()
+    assert stage.host is None
