@@ -21,7 +21,9 @@ RELEASED_BEFORE = {
 }
 
 
-def _operations(kind: type) -> list[tuple[str, str, migrations.operations.base.Operation]]:
+def _operations[Kind: migrations.operations.base.Operation](
+    kind: type[Kind],
+) -> list[tuple[str, str, Kind]]:
     loader = MigrationLoader(None, ignore_no_migrations=True)
     return [
         (app, name, operation)

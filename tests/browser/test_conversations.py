@@ -295,8 +295,8 @@ def test_a_group_renamed_while_its_page_is_open_offers_a_reload(
         onboarded_member(name, email=f"{name.split()[0].lower()}@example.com")
         for name in ("Ana Arias", "Beto Blanco", "Carla Cruz")
     )
-    for other in (beto, carla):
-        direct_conversation_start(starter=ana, other=other)  # they know each other
+    for known in (beto, carla):
+        direct_conversation_start(starter=ana, other=known)  # they know each other
     group = group_create(creator=ana, members=[beto, carla], title="Café del jueves")
     page = new_page()
     login(page, asgi_server, ana.email, PASSWORD)
