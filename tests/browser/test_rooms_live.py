@@ -327,7 +327,10 @@ def test_a_page_older_than_the_server_s_protocol_asks_for_a_reload_and_stops(
     page.goto(f"/rooms/{room.slug}/")
 
     status = page.locator("#chat-status")
-    expect(status).to_have_text("This page is out of date. Please reload it.")
+    # With a button for it: the installed app has no browser button to reload with.
+    expect(status).to_have_text("This page is out of date. Please reload it. Reload")
     page.wait_for_timeout(2_500)  # past the first reconnection's wait
-    expect(status).to_have_text("This page is out of date. Please reload it.")
+    expect(status).to_have_text("This page is out of date. Please reload it. Reload")
     assert len(connections) == 1
+    with page.expect_navigation():
+        status.get_by_role("button", name="Reload").click()
