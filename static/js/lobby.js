@@ -8,6 +8,10 @@ import { reloadSoon } from "./room/socket.js";
 const FALLBACK_EVERY_MS = 60_000; // while the socket is down
 const MAX_JITTER_MS = 500; // spreads the fetches of many open lobbies
 const MAX_BACKOFF_MS = 30_000;
+// A connection open this long proved the way clear: the next drop starts from a short wait.
+const GOOD_AFTER_MS = 10_000;
+// The member already holds their 20 sockets (docs/websocket-protocol.md): tried again, not soon.
+const TOO_MANY_SOCKETS = 4429;
 const list = document.getElementById("room-list");
 let backoff = 1000;
 let fallback = null;
@@ -24,8 +28,9 @@ const refreshSoon = refresher(list, list.dataset.refreshUrl, {
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws/rooms/`);
+  let openedAt = 0;
   socket.addEventListener("open", () => {
-    backoff = 1000;
+    openedAt = Date.now();
     clearInterval(fallback);
     fallback = null;
     refreshSoon(); // whatever changed while we were away
@@ -42,6 +47,8 @@ function connect() {
       return;
     }
     fallback ??= setInterval(refreshSoon, FALLBACK_EVERY_MS);
+    if (event.code === TOO_MANY_SOCKETS) backoff = MAX_BACKOFF_MS;
+    else if (openedAt && Date.now() - openedAt > GOOD_AFTER_MS) backoff = 1000;
     // Between half and all of the step, as the room sockets do: lobbies dropped together (a
     // server restart) do not all come back in the same instant.
     setTimeout(connect, backoff / 2 + Math.random() * (backoff / 2));

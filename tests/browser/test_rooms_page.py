@@ -508,6 +508,15 @@ def test_a_member_with_too_many_tabs_is_told_so_rather_than_reconnecting_forever
             "Too many of your tabs and devices are connected at once. Close some: this page "
             "connects again by itself."
         )
+        # The lobby, refused likewise, waits before it tries again, rather than knock
+        # every second.
+        lobby_sockets: list[str] = []
+        page.on("websocket", lambda socket: lobby_sockets.append(socket.url))
+        page.goto("/rooms/")
+        page.wait_for_timeout(4_000)  # the old loop knocked 4 to 8 times in this while
+        assert [url for url in lobby_sockets if url.endswith("/ws/rooms/")] == [
+            asgi_server.replace("http", "ws") + "/ws/rooms/"
+        ]
 
 
 def test_the_room_page_with_every_control_passes_axe(

@@ -8,8 +8,9 @@
 //   "kick"  [{code}]  the server sent this page away on purpose: no new connection follows
 
 const PING_EVERY_MS = 20_000;
-// The server answers every ping: this long without a frame, the connection is dead.
-const SILENT_MS = 50_000;
+// The server answers every ping: one unanswered this long, the connection is dead. Counted
+// from the ping, not from the last frame: a hidden tab's timers may wake once a minute.
+const UNANSWERED_MS = 35_000;
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
 // Close codes the server uses to send someone away on purpose: reconnecting would only be
@@ -74,12 +75,11 @@ export class RoomSocket extends EventTarget {
     this.#socket = socket;
     let opened = false;
     let abandoned = false;
-    let heard = Date.now();
+    let unansweredSince = null; // the first ping sent since the last frame heard
     socket.addEventListener("open", () => {
       opened = true;
-      heard = Date.now();
       this.#pingTimer = setInterval(() => {
-        if (Date.now() - heard > SILENT_MS) {
+        if (unansweredSince !== null && Date.now() - unansweredSince > UNANSWERED_MS) {
           // Dead without a word (a phone that changed networks, a laptop that slept): it
           // still looks open, and could for minutes. Left behind, and a new one opened.
           abandoned = true;
@@ -89,12 +89,13 @@ export class RoomSocket extends EventTarget {
           this.#dropped(1006, true);
           return;
         }
+        unansweredSince ??= Date.now();
         this.send({ type: "ping" });
       }, PING_EVERY_MS);
     });
     socket.addEventListener("message", (event) => {
       if (abandoned) return;
-      heard = Date.now();
+      unansweredSince = null;
       this.#emit("frame", JSON.parse(event.data));
     });
     socket.addEventListener("close", (event) => {
