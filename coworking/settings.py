@@ -363,11 +363,22 @@ for _entry in CELERY_BEAT_SCHEDULE.values():
         else 24 * 3600 / (len(_schedule.hour) * len(_schedule.minute))  # evenly spread
     )
     _entry["options"] = {"expires": _every}
-# Ticks have a queue of their own, which every worker reads beside the default one (a worker
-# started without -Q reads both): kombu takes from each in turn, so a tick waits behind one
-# email at most, not behind the thousands a round or the Monday digest queues.
+# Ticks, and the reminders due on the minute that they queue, have a queue of their own, which
+# every worker reads beside the default one (a worker started without -Q reads both): kombu
+# takes from each in turn, so they wait behind one email at most, not behind the thousands a
+# round or the Monday digest queues. A reminder queued with `expires` (the tick is its retry)
+# would otherwise expire there, tick after tick.
+ON_THE_MINUTE = (
+    "events.tasks.reminder_send",
+    "focus.tasks.focus_reminder_send",
+    "matching.tasks.meeting_notice_send",
+    "conversations.tasks.unread_tell",
+)
 CELERY_TASK_QUEUES = (Queue("celery"), Queue("ticks"))
-CELERY_TASK_ROUTES = {entry["task"]: {"queue": "ticks"} for entry in CELERY_BEAT_SCHEDULE.values()}
+CELERY_TASK_ROUTES = {
+    task: {"queue": "ticks"}
+    for task in (*(entry["task"] for entry in CELERY_BEAT_SCHEDULE.values()), *ON_THE_MINUTE)
+}
 
 # Member-made rooms close after this long without anyone inside (presence heartbeats count
 # as activity) or any message; their history stays readable to those who were in.

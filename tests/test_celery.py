@@ -4,6 +4,7 @@ import subprocess
 import time
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from kombu.exceptions import EncodeError
 
@@ -30,6 +31,10 @@ def test_every_beat_entry_names_a_registered_task() -> None:
     ]
 
     assert unknown == []
+    # The reminders routed beside the ticks name tasks that exist (a renamed one would wait
+    # behind every email again, and expire there).
+    assert [name for name in settings.ON_THE_MINUTE if name not in app.tasks] == []
+    assert app.amqp.router.route({}, "events.tasks.reminder_send")["queue"].name == "ticks"
 
 
 @pytest.mark.django_db(transaction=True)
