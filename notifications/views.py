@@ -153,8 +153,17 @@ def push_renew(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return JsonResponse({"errors": {"__all__": [_("Log in first.")]}}, status=403)
-    form = PushSubscriptionForm(request.POST)
+    if not ratelimit.consume(request, action="push_subscribe"):
+        return JsonResponse(
+            {"errors": {"__all__": [_("Too many attempts. Wait a minute and try again.")]}},
+            status=429,
+        )
     old_endpoint = request.POST.get("old_endpoint", "")
+    # Before the new endpoint is checked, which resolves its host name: nobody without a
+    # device of theirs to renew makes the site look names up.
+    if not PushSubscription.objects.filter(user=user, endpoint=old_endpoint).exists():
+        return HttpResponse(status=404)
+    form = PushSubscriptionForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     renewed = subscription_renew(

@@ -414,7 +414,7 @@ def test_a_session_ended_elsewhere_or_left_behind_by_a_new_password_gets_no_more
 
 
 def test_a_subscription_the_browser_replaced_is_renewed_for_the_device_stored_under_it(
-    ana: User, push_service: PushService, on_commit: OnCommit
+    ana: User, push_service: PushService, on_commit: OnCommit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The service worker's `pushsubscriptionchange` (tests/browser/test_push.py runs the
     worker's side): no CSRF token (a worker has no page), the old endpoint names the device."""
@@ -430,9 +430,18 @@ def test_a_subscription_the_browser_replaced_is_renewed_for_the_device_stored_un
         answer = client.post("/notifications/push/renew/", {"old_endpoint": old_endpoint, **fresh})
         return int(answer.status_code)
 
-    # Not a device of Ana's (someone else's, or turned off since): nothing is stored.
+    # Not a device of Ana's (someone else's, or turned off since): nothing is stored, and
+    # the new address's host is not even looked up.
+    looked_up: list[object] = []
+    real_lookup = push.socket.getaddrinfo
+    monkeypatch.setattr(
+        push.socket,
+        "getaddrinfo",
+        lambda *args, **kwargs: looked_up.append(args) or real_lookup(*args, **kwargs),
+    )
     assert renew(olgas_device.endpoint) == 404
     assert renew(push_service.endpoint("turned-off")) == 404
+    assert looked_up == []
     assert renew(stored.endpoint, Client(enforce_csrf_checks=True)) == 403  # nobody signed in
     assert PushSubscription.objects.filter(endpoint=fresh["endpoint"]).count() == 0
 
@@ -443,6 +452,9 @@ def test_a_subscription_the_browser_replaced_is_renewed_for_the_device_stored_un
         assert client_for(ana).post("/notifications/push/test/").status_code == 302
     [message] = shown(device, push_service, "new")  # the new keys read it
     assert message["body"] == "Notifications work on this device."
+    # As many tries as turning a device on allows, then a wait.
+    answers = {renew(push_service.endpoint("turned-off")) for _ in range(10)}
+    assert answers == {404, 429}
 
 
 def test_a_browser_used_by_another_member_now_brings_them_its_notices(
