@@ -35,12 +35,14 @@ def without_secrets(text: str) -> str:
 
 
 class NoSecretsInPaths(logging.Filter):
-    """Masks the secrets of paths in a record's arguments: uvicorn's access lines, Django's
-    "Not Found: <path>"."""
+    """Masks the secrets of paths in a record's arguments (uvicorn's access lines, Django's
+    "Not Found: <path>") and in its message as written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
                 without_secrets(arg) if isinstance(arg, str) else arg for arg in record.args
             )
+        if isinstance(record.msg, str):
+            record.msg = without_secrets(record.msg)
         return True

@@ -650,15 +650,22 @@ LOGGING = {
         "quiet_sockets": {"()": "core.logs.QuietSockets"},
         "no_secrets": {"()": "core.logs.NoSecretsInPaths"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every line leaves without the secrets of links (a password reset's key), whichever
+    # logger wrote it: uvicorn's line per request, Django's "Not Found" and CSRF refusals.
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # uvicorn's own logger (its handlers are uvicorn's): no line per socket.
         "uvicorn.error": {"filters": ["quiet_sockets"]},
-        # A line per request, without the secrets of links (a password reset's key).
-        "uvicorn.access": {"filters": ["no_secrets"], "handlers": ["console"], "propagate": False},
-        "django.request": {"filters": ["no_secrets"]},
+        # A line per request, through the console handler above.
+        "uvicorn.access": {"handlers": ["console"], "propagate": False},
     },
 }
 
