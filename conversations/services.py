@@ -493,15 +493,15 @@ def message_delete(*, message: Message, by: User, moderating: bool = False) -> b
 ORPHAN_BATCH = 2000
 
 
-def conversations_without_readers_delete(*, conversation_ids: list[int] | None = None) -> int:
-    """Conversations nobody has a seat in any more (the last one deleted their account) go,
-    with their files: nobody can read them again. Those of `conversation_ids`, or every one
-    (the nightly sweep, for a task that was lost). Their messages go `ORPHAN_BATCH` to a
-    transaction: years of a conversation are not one delete holding its locks for seconds.
-    Returns how many conversations went."""
-    orphans = Conversation.objects.filter(participants__isnull=True)
-    if conversation_ids is not None:
-        orphans = orphans.filter(pk__in=conversation_ids)
+def conversations_without_readers_delete(*, conversation_ids: list[int]) -> int:
+    """Those of `conversation_ids` nobody has a seat in any more (the last one deleted their
+    account) go, with their files: nobody can read them again. Their messages go
+    `ORPHAN_BATCH` to a transaction: years of a conversation are not one delete holding its
+    locks for seconds. Returns how many conversations went.
+
+    Only those an account's deletion names: a group its members all left stays, so that
+    the coffee link of a trio who left it does not open it again around them."""
+    orphans = Conversation.objects.filter(pk__in=conversation_ids, participants__isnull=True)
     gone = 0
     for conversation_id in list(orphans.values_list("pk", flat=True)):
         messages = Message.objects.filter(conversation_id=conversation_id)

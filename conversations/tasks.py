@@ -79,10 +79,9 @@ def unread_tell(seat_id: int) -> None:
 
 
 @shared_task(ignore_result=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
-def orphans_delete(conversation_ids: list[int] | None = None) -> int:
+def orphans_delete(conversation_ids: list[int]) -> int:
     """The conversations of `conversation_ids` nobody is left in go (an account's deletion
-    queues it), or every such one: the nightly retention tick, which also finds those of a
-    task that was lost. Safe to run twice: a conversation goes once."""
+    queues it, once it commits). Safe to run twice: a conversation goes once."""
     return services.conversations_without_readers_delete(conversation_ids=conversation_ids)
 
 

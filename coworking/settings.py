@@ -342,10 +342,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rooms.tasks.retention_tick",
         "schedule": crontab(hour=3, minute=30),
     },
-    "conversations-retention": {
-        "task": "conversations.tasks.orphans_delete",
-        "schedule": crontab(hour=3, minute=50),
-    },
     "newsletter-retention": {
         "task": "newsletter.tasks.retention_tick",
         "schedule": crontab(hour=3, minute=40),
