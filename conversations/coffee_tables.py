@@ -52,6 +52,7 @@ def table_url(seat: GroupMember) -> str:
                     private=True,
                     capacity=len(members),
                     invitees=members,
+                    owned=False,  # whoever opens it may not invite anyone else to it
                 )
             except RoomError as refused:
                 raise MeetingRefused(str(refused)) from refused

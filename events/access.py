@@ -10,5 +10,8 @@ def user_is_member(user: User) -> bool:
 
 
 def event_can_manage(*, event: Event, user: User) -> bool:
-    """May `user` change this event? Staff, its host and whoever created it."""
-    return user.is_staff or user.pk in (event.host_id, event.created_by_id)
+    """May `user` change this event? Staff with the right to change events (as in the
+    admin), its host and whoever created it."""
+    if user.pk in (event.host_id, event.created_by_id):
+        return True
+    return user.is_staff and user.has_perm("events.change_event")

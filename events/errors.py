@@ -16,6 +16,13 @@ class StaffOnly(EventError):
     default_message = _("Only staff can organise training sessions and talks.")
 
 
+class TimesStaffOnly(EventError):
+    code = "times_staff_only"
+    default_message = _(
+        "Only staff change the time of a training session or a talk: ask them to move it."
+    )
+
+
 class TitleRequired(EventError):
     code = "title_required"
     default_message = _("Give the event a title.")

@@ -20,6 +20,7 @@ ERROR_FIELDS = {
     "title_required": "title",
     "ends_before_start": "ends_at",
     "starts_in_past": "starts_at",
+    "times_staff_only": "starts_at",
     "invalid_time_zone": "time_zone",
     "capacity_too_low": "capacity",
     "capacity_below_attendance": "capacity",

@@ -25,6 +25,7 @@ from events.errors import (
     RoomClosed,
     StaffOnly,
     StartsInPast,
+    TimesStaffOnly,
     TitleRequired,
     TooManyMeetups,
 )
@@ -197,6 +198,12 @@ def event_update(
             now=now,
             check_start=starts_at != locked.starts_at,
         )
+        moved = (starts_at, ends_at) != (locked.starts_at, locked.ends_at)
+        staff = by.is_staff and by.has_perm("events.change_event")
+        if moved and locked.is_staff_kind and not staff:
+            # A talk's host holds the stage's rights until its end: moving that end is
+            # staff's (docs/stage.md), or a host could keep them for months.
+            raise TimesStaffOnly
         if room is not None and room.pk != locked.room_id:
             _check_room(room)
         going = locked.rsvps.filter(status=Rsvp.Status.GOING).count()

@@ -217,7 +217,7 @@ def meetup_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def event_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    if not user.is_staff:
+    if not (user.is_staff and user.has_perm("events.add_event")):
         raise PermissionDenied
     form = StaffEventForm(request.POST if request.method == "POST" else None, user=user)
     if form.is_bound and form.is_valid():

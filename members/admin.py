@@ -7,10 +7,12 @@ from allauth.usersessions.models import UserSession
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -128,6 +130,25 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     # Higher apps add their own bulk actions with `user_actions_add` (matching: pause pairs).
     actions: list[Any] = ["suspend", "reinstate", "photo_remove", "export_csv", "erase"]
+
+    # Who may grant rights: the right to change accounts (to suspend, to correct a name) is
+    # not the right to make oneself, or anyone, staff or superuser.
+    GRANTS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += self.GRANTS
+        return fields
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        # A superuser's password is theirs, or another superuser's, to set.
+        target = self.get_object(request, unquote(id))
+        if target is not None and target.is_superuser and not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     @admin.display(description=_("suspended"), boolean=True, ordering="suspended_at")
     def suspended(self, user: User) -> bool:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from conversations.models import Message as PrivateMessage
 from conversations.selectors import conversation_for
-from core.access import staff_required
+from core.access import staff_with
 from members.models import User
 from members.selectors import is_blocked_between, members_reachable
 from members.services import block_create, blocked_user_ids
@@ -198,7 +198,7 @@ def report_private_message(
 
 
 @require_GET
-@staff_required
+@staff_with("moderation.view_report")
 def queue(request: HttpRequest) -> HttpResponse:
     form = ReportsFilterForm(request.GET if "status" in request.GET else None)
     status = form.cleaned_data["status"] if form.is_valid() else Report.Status.OPEN
@@ -223,7 +223,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_with("moderation.view_report", "moderation.change_report")
 def act(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(Report.objects.select_related("reported", "message"), pk=pk)
     staff: User = request.user  # type: ignore[assignment]
@@ -232,6 +232,9 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose what to do with the report."))
         return redirect("moderation:queue")
     step, note = form.cleaned_data["action"], form.cleaned_data["note"]
+    if step == ModerationForm.Step.SUSPEND and not staff.has_perm("members.change_user"):
+        messages.error(request, _("Suspending a member takes the right to change accounts."))
+        return redirect("moderation:queue")
     try:
         if step == ModerationForm.Step.DISMISS:
             services.report_dismiss(report=report, by=staff, note=note)

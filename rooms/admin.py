@@ -127,7 +127,12 @@ class MessageAdmin(admin.ModelAdmin):
         # Messages are deleted softly, through the action below, so history keeps its shape.
         return False
 
-    @admin.action(description=_("Delete selected messages"), permissions=["view"])
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        # The form changes nothing (above); deleting for everyone takes the right to change
+        # messages, not merely to read them.
+        return request.user.has_perm("rooms.change_message")
+
+    @admin.action(description=_("Delete selected messages"), permissions=["moderate"])
     @confirm_first(
         _(
             "The messages are deleted for everyone: each leaves a “deleted” mark in its "
@@ -159,8 +164,13 @@ class RoomParticipationAdmin(admin.ModelAdmin):
     # Undoing what staff did in the room (its page removes and mutes, and undoes nothing).
     actions = ["readmit", "unmute"]
 
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        # The rows are the rooms' own record (no form changes them); undoing a removal or a
+        # mute takes the right to change them, not merely to read them.
+        return request.user.has_perm("rooms.change_roomparticipation")
+
     @admin.action(
-        description=_("Let the selected members back into their room"), permissions=["view"]
+        description=_("Let the selected members back into their room"), permissions=["moderate"]
     )
     def readmit(self, request: HttpRequest, queryset: QuerySet[RoomParticipation]) -> None:
         done = self._each(request, queryset, services.room_member_readmit, removed_at__isnull=False)
@@ -173,7 +183,7 @@ class RoomParticipationAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Lift the selected members' mute"), permissions=["view"])
+    @admin.action(description=_("Lift the selected members' mute"), permissions=["moderate"])
     def unmute(self, request: HttpRequest, queryset: QuerySet[RoomParticipation]) -> None:
         done = self._each(
             request,

@@ -126,10 +126,13 @@ def room_create(
     invitees: Iterable[User] = (),
     permanent: bool = False,
     opens_at: datetime | None = None,
+    owned: bool = True,
 ) -> Room:
     """Open a meeting room. Members open their own (closed again when idle); staff may make
     permanent ones. Invitees on either side of a block with the creator are left out. With
-    `opens_at`, others may come in from then on (see `room_can_enter`)."""
+    `opens_at`, others may come in from then on (see `room_can_enter`). Not `owned`: a room
+    that is nobody's to run (a coffee pair's table, opened by whichever of them comes first):
+    only staff invite to it or close it, and it is not among the creator's rooms of the day."""
     if not _is_member(creator) or (permanent and not creator.is_staff):
         raise NotAllowed
     if not creator.is_staff:
@@ -147,7 +150,7 @@ def room_create(
         description=description.strip(),
         private=private,
         capacity=capacity,
-        created_by=creator,
+        created_by=creator if owned else None,
         opens_at=opens_at,
     )
     room.full_clean(exclude=["slug"])
@@ -164,6 +167,8 @@ def room_create(
         raise RoomError
     if invitees:
         _invite(room=room, by=creator, invitees=invitees)
+    if not owned:
+        room.invitees.add(creator)  # not its creator on record: on its list, as the others
     # Open lobbies list the new room (those the room is open to).
     broadcast.on_commit(broadcast.lobby_changed)
     return room

@@ -294,3 +294,19 @@ class IssueFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
 
     subject = factory.Sequence(lambda n: f"Newsletter number {n}")
     body_markdown = "Hello **everyone**.\n\n- New rooms\n- [Events](https://example.com/events)\n"
+
+
+def moderator(user: User) -> User:
+    """`user`, staff with the admin's rights to read and handle reports and to suspend: what
+    the moderation queue asks of a staff account (a superuser has them all)."""
+    from django.contrib.auth.models import Permission
+
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    rights = {("moderation", "view_report"), ("moderation", "change_report")}
+    rights.add(("members", "change_user"))
+    for app_label, codename in rights:
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return User.objects.get(pk=user.pk)  # a fresh copy: permissions are cached per instance

@@ -45,6 +45,7 @@ from tests.factories import (
     RsvpFactory,
     UserFactory,
     client_for,
+    moderator,
     onboarded_member,
 )
 from tests.test_matching_rounds import SLOT, community, participant
@@ -788,7 +789,7 @@ def test_staff_writing_in_a_conversation_cannot_delete_the_other_s_message() -> 
 def test_a_reported_message_is_the_only_one_staff_read_and_they_can_remove_it() -> None:
     ana, beto = member("Ana Arias"), member("Beto Blanco")
     eve = member("Eve Extraña")
-    moderator = member("Marta Moderadora", is_staff=True)
+    marta = moderator(member("Marta Moderadora"))
     conversation = direct_conversation_start(starter=ana, other=beto)
     message_post(conversation=conversation, author=ana, text="Algo privado", client_id=uuid.uuid4())
     rude, _ = message_post(
@@ -808,7 +809,7 @@ def test_a_reported_message_is_the_only_one_staff_read_and_they_can_remove_it() 
     sent = anas.post(report_url, {"reason": "harassment", "details": "Me insultó."})
     assert sent["Location"] == conversation.get_absolute_url()
 
-    staffs = signed_in(moderator)
+    staffs = signed_in(marta)
     queue = staffs.get("/staff/moderation/").content.decode()
     assert "Un insulto" in queue and "Algo privado" not in queue
     assert staffs.get(conversation.get_absolute_url()).status_code == 404

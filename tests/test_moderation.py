@@ -26,6 +26,7 @@ from tests.factories import (
     RoomFactory,
     UserFactory,
     client_for,
+    moderator,
 )
 
 
@@ -104,7 +105,7 @@ def test_a_report_another_staff_member_handled_takes_no_second_step(
 ) -> None:
     report = ReportFactory.create(reported=mallory)
     act(staff, report, "dismiss", note="Not against the rules.")
-    other = UserFactory.create(is_staff=True)
+    other = moderator(UserFactory.create())
 
     response = act(other, report, "suspend", note="Suspend them")  # from a page loaded before
 

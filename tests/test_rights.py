@@ -1,0 +1,155 @@
+"""Who holds which rights (docs/security.md, "Rights"): a coffee table is nobody's to run,
+staff act with the admin's permissions wherever they act, nobody grants themselves more, and
+a talk's host cannot stretch their time on its stage."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from conversations.models import CoffeeTable
+from events.models import Event, EventKind
+from members.models import User
+from rooms.models import Room, RoomParticipation
+from rooms.services import room_can_enter, room_member_mute, room_member_remove
+from stage.models import Stage
+from tests.factories import (
+    EventFactory,
+    MessageFactory,
+    ReportFactory,
+    RoomFactory,
+    UserFactory,
+    client_for,
+    onboarded_member,
+)
+from tests.test_coffee_tables import T, paired
+
+pytestmark = pytest.mark.django_db
+
+
+def staff_with(*rights: str) -> User:
+    """A staff account holding only these of the admin's permissions ("app.codename")."""
+    user = UserFactory.create(is_staff=True)
+    for right in rights:
+        app_label, codename = right.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return User.objects.get(pk=user.pk)
+
+
+def test_whoever_opens_a_coffee_table_cannot_invite_anyone_else_to_it() -> None:
+    with time_machine.travel(T, tick=False):
+        luis, ana = paired()
+        opener = client_for(luis.user)
+        opener.post(f"/pairs/meeting/{luis.group_id}/table/")
+        room = CoffeeTable.objects.get(group=luis.group).room
+        assert room is not None and room.created_by is None
+        eve = onboarded_member("Eve Extraña", email="eve@example.com")
+
+        invited = opener.post(f"/rooms/{room.slug}/invite/", {"emails": eve.email})
+
+        assert invited.status_code in (302, 403, 404)
+        assert not room_can_enter(room=room, user=eve)
+        assert room_can_enter(room=room, user=luis.user)
+        assert room_can_enter(room=room, user=ana.user)
+        # Nor does it count among the rooms the opener made today.
+        assert not Room.objects.filter(created_by=luis.user).exists()
+
+
+def test_the_moderation_queue_asks_the_admin_s_permissions_for_reports() -> None:
+    report = ReportFactory.create()
+    queue, act = "/staff/moderation/", f"/staff/moderation/{report.pk}/"
+
+    events_only = client_for(staff_with("events.change_event"))
+    assert events_only.get(queue).status_code == 403
+    assert events_only.post(act, {"action": "dismiss"}).status_code == 403
+
+    reader = client_for(staff_with("moderation.view_report"))
+    assert reader.get(queue).status_code == 200
+    assert reader.post(act, {"action": "dismiss"}).status_code == 403
+
+    handler = client_for(staff_with("moderation.view_report", "moderation.change_report"))
+    refused = handler.post(act, {"action": "suspend"}, follow=True)
+    assert "Suspending a member takes the right to change accounts." in refused.content.decode()
+    report.reported.refresh_from_db()
+    assert report.reported.is_active
+
+
+def test_the_right_to_change_accounts_is_not_the_right_to_grant_rights(
+    staff: User,
+) -> None:
+    clerk = staff_with("members.change_user", "members.view_user")
+    page = client_for(clerk)
+    form = page.get(f"/admin/members/user/{clerk.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in form and 'name="user_permissions"' not in form
+
+    page.post(
+        f"/admin/members/user/{clerk.pk}/change/",
+        {"email": clerk.email, "is_active": "on", "is_superuser": "on", "is_staff": "on"},
+    )
+    clerk.refresh_from_db()
+    assert not clerk.is_superuser
+    assert page.get(f"/admin/members/user/{staff.pk}/password/").status_code == 403
+    # A superuser still grants them.
+    assert (
+        'name="is_superuser"'
+        in client_for(staff).get(f"/admin/members/user/{clerk.pk}/change/").content.decode()
+    )
+
+
+def test_undoing_a_removal_or_a_mute_or_deleting_a_message_takes_more_than_reading(
+    staff: User, alice: User, bob: User
+) -> None:
+    room = RoomFactory.create()
+    removed = room_member_remove(room=room, member=alice, by=staff)
+    muted = room_member_mute(room=room, member=bob, by=staff, until=timezone.now() + timedelta(1))
+    message = MessageFactory.create(room=room, author=bob)
+    auditor = client_for(staff_with("rooms.view_roomparticipation", "rooms.view_message"))
+
+    for action in ("readmit", "unmute"):
+        auditor.post(
+            "/admin/rooms/roomparticipation/",
+            {"action": action, "_selected_action": [removed.pk, muted.pk]},
+        )
+    auditor.post(
+        "/admin/rooms/message/",
+        {"action": "soft_delete", "_selected_action": [message.pk], "confirm": "yes"},
+    )
+
+    assert RoomParticipation.objects.get(pk=removed.pk).removed_at is not None
+    assert RoomParticipation.objects.get(pk=muted.pk).muted_until is not None
+    message.refresh_from_db()
+    assert message.deleted_at is None
+
+
+def test_a_talk_s_host_who_is_not_staff_cannot_move_its_times(staff: User) -> None:
+    """The stage's rights last until the talk's end (docs/stage.md): moving the end months
+    away is staff's to do."""
+    host = onboarded_member("Hugo Host", email="hugo@example.com")
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
+    Stage.objects.create(room=room)
+    starts = timezone.now() + timedelta(days=1)
+    talk = EventFactory.create(
+        kind=EventKind.TALK, room=room, host=host, starts_at=starts, ends_at=starts + timedelta(1)
+    )
+    fields = {
+        "title": talk.title,
+        "description": "",
+        "starts_at": timezone.localtime(talk.starts_at).strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (timezone.localtime(talk.ends_at) + timedelta(days=90)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+        "time_zone": timezone.get_current_timezone_name(),
+        "capacity": "",
+    }
+
+    refused = client_for(host).post(f"/events/{talk.pk}/edit/", fields)
+
+    assert refused.status_code == 400
+    assert "Only staff change the time of a training session or a talk" in refused.content.decode()
+    assert Event.objects.get(pk=talk.pk).ends_at == talk.ends_at
+    moved = client_for(staff).post(f"/events/{talk.pk}/edit/", fields)
+    assert moved.status_code == 302
