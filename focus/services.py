@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from focus import broadcast
 from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
-from focus.ritual import LENGTHS_MINUTES
-from focus.standing import booking_ahead_check, seat_cancel_record
+from focus.ritual import CHECK_IN, LENGTHS_MINUTES
+from focus.standing import booking_ahead_check, no_show_undo, seat_cancel_record
 from members.models import User
 from rooms.broadcast import on_commit
 
@@ -45,6 +45,11 @@ class NoBlockSoon(FocusError):
     default_message = _("No block with a free seat starts in the next 10 minutes.")
 
 
+class SeatElsewhere(FocusError):
+    code = "seat_elsewhere"
+    default_message = _("You already have a seat in a block at that time.")
+
+
 class GoalTooLong(FocusError):
     code = "goal_too_long"
     default_message = _("Keep your goal to 280 characters: one clear thing to do.")
@@ -70,7 +75,11 @@ def seat_book(
         raise AlreadyBooked
     if active.count() >= block.capacity:
         raise BlockFull
+    if _has_seat_overlapping(block=block, user=user):
+        # One cannot sit at two tables: the other would count as missed.
+        raise SeatElsewhere
     seat = Seat.objects.create(block=block, user=user, booked_at=now, dropped_in=dropped_in)
+    no_show_undo(block=block, user=user)
     # The calendar invitation, sent once this commits (focus/tasks.py).
     _calendar_queue(Seat.objects.filter(pk=seat.pk))
     return seat
@@ -98,10 +107,29 @@ def seat_cancel(*, seat: Seat, now: datetime | None = None) -> Seat:
     return seat
 
 
+def _has_seat_overlapping(*, block: FocusBlock, user: User) -> bool:
+    """Whether the member holds a seat in another block whose time overlaps `block`'s."""
+    others = Seat.objects.filter(
+        user=user,
+        cancelled_at__isnull=True,
+        block__cancelled_at__isnull=True,
+        block__starts_at__lt=block.ends_at,
+        block__starts_at__gt=block.starts_at - timedelta(minutes=max(LENGTHS_MINUTES)),
+    ).exclude(block=block)
+    return any(seat.block.ends_at > block.starts_at for seat in others.select_related("block"))
+
+
+def drop_in_open(*, block: FocusBlock, now: datetime) -> bool:
+    """Whether one may drop in to `block` at `now`: from 10 minutes before its start to the
+    end of its check-in, never later (a seat in the last minutes of a block is worth
+    nothing, and its check-out is no time to arrive)."""
+    return block.starts_at - DROP_IN_WITHIN <= now <= block.starts_at + CHECK_IN
+
+
 def block_drop_in(*, user: User, now: datetime | None = None) -> Seat:
     """The member's own seat in a block running or starting within 10 minutes, if they have
     one (a seat booked for 10:30 is theirs at 10:25, even if the 10:00 block has room);
-    else a new seat in the first of those blocks with room."""
+    else a new seat in the first block open for dropping in (`drop_in_open`) with room."""
     now = now or timezone.now()
     soon = [
         block
@@ -120,9 +148,11 @@ def block_drop_in(*, user: User, now: datetime | None = None) -> Seat:
     if mine is not None:
         return mine
     for block in soon:
+        if not drop_in_open(block=block, now=now):
+            continue
         try:
             return seat_book(block=block, user=user, dropped_in=True, now=now)
-        except BlockFull:
+        except (BlockFull, SeatElsewhere):
             continue
     raise NoBlockSoon
 

@@ -30,6 +30,8 @@ from notifications.services import notify
 
 # Giving a seat back up to this long before the start is free; later, it counts as a no-show.
 FREE_CANCEL_BEFORE = timedelta(minutes=15)
+# A seat given back this soon after it was taken is a slip of the finger: never a no-show.
+CHANGE_OF_MIND = timedelta(minutes=5)
 # This many no-shows within NO_SHOW_WINDOW bring DROP_IN_ONLY_FOR of drop-in only.
 NO_SHOW_LIMIT = 3
 NO_SHOW_WINDOW = timedelta(days=30)
@@ -123,6 +125,7 @@ def seat_cancel_record(*, seat: Seat, now: datetime) -> bool:
     Returns whether it counted as a no-show. Does nothing to a seat already given back."""
     late = (
         cancel_is_late(block=seat.block, now=now)
+        and now - seat.booked_at >= CHANGE_OF_MIND
         and seat.arrived_at is None
         and seat.block.cancelled_at is None  # staff cancelled it: nobody is missed
     )
@@ -133,6 +136,20 @@ def seat_cancel_record(*, seat: Seat, now: datetime) -> bool:
         if given_back and late:
             standing_after_no_show(user=seat.user, now=now)
     return bool(given_back) and late
+
+
+def no_show_undo(*, block: FocusBlock, user: User) -> None:
+    """The member took a seat in `block` again after giving one back late: that was no
+    no-show. If it was the one that made them drop-in only, that week is lifted too."""
+    undone = list(
+        Seat.objects.filter(block=block, user=user, no_show=True, cancelled_at__isnull=False)
+    )
+    if not undone:
+        return
+    Seat.objects.filter(pk__in=[seat.pk for seat in undone]).update(no_show=False)
+    FocusMember.objects.filter(
+        user=user, no_shows_reset_at__in=[seat.cancelled_at for seat in undone]
+    ).update(drop_in_only_until=None)
 
 
 def no_shows_reset(*, members: QuerySet[FocusMember], now: datetime) -> int:

@@ -12,7 +12,7 @@ from focus import sessions
 from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
 from focus.ritual import CHECK_IN, CHECK_OUT
 from focus.selectors import blocks_upcoming
-from focus.services import DROP_IN_WITHIN, block_drop_in, seat_book, seat_cancel
+from focus.services import block_drop_in, drop_in_open, seat_book, seat_cancel
 from members.models import User
 from members.services import blocked_user_ids
 from rooms.presence import presence_snapshot
@@ -27,7 +27,7 @@ def blocks(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     now = timezone.now()
     upcoming = [block for block in blocks_upcoming(viewer=user, now=now) if block.ends_at > now]
-    soon = any(block.starts_at <= now + DROP_IN_WITHIN for block in upcoming)
+    soon = any(drop_in_open(block=block, now=now) for block in upcoming)
     return render(request, "focus/blocks.html", {"blocks": upcoming, "drop_in": soon})
 
 

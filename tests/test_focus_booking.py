@@ -19,6 +19,7 @@ from focus.services import (
     BlockOver,
     GoalTooLong,
     NoBlockSoon,
+    SeatElsewhere,
     block_drop_in,
     seat_book,
     seat_cancel,
@@ -124,3 +125,31 @@ def test_blocks_start_on_the_hour_or_half_hour() -> None:
     with pytest.raises(ValidationError):
         odd.full_clean()
     FocusBlock(starts_at=NINE + timedelta(minutes=30), minutes=25).full_clean()
+
+
+@pytest.mark.django_db
+def test_dropping_in_takes_a_block_about_to_start_never_one_about_to_end(alice: User) -> None:
+    """From 10 minutes before a block to the end of its check-in; a block in its last minutes
+    (or its check-out) is no place to arrive."""
+    block(minutes=50)
+    ten = block(NINE + timedelta(hours=1))
+    with pytest.raises(NoBlockSoon):
+        block_drop_in(user=alice, now=NINE + timedelta(minutes=47, seconds=30))
+    assert block_drop_in(user=alice, now=NINE + timedelta(minutes=52)).block == ten
+
+    long_one = block(NINE + timedelta(days=1), minutes=75)
+    next_one = block(NINE + timedelta(days=1, hours=1))
+    bob = UserFactory.create()
+    seat = block_drop_in(user=bob, now=NINE + timedelta(days=1, minutes=55))
+    assert seat.block == next_one and seat.block != long_one
+
+
+@pytest.mark.django_db
+def test_a_member_cannot_hold_seats_in_two_blocks_at_the_same_time(alice: User) -> None:
+    """They could sit at one table only, and the other would count as missed."""
+    seat_book(block=block(minutes=75), user=alice, now=NINE - timedelta(days=1))
+
+    with pytest.raises(SeatElsewhere):
+        seat_book(block=block(NINE + timedelta(minutes=30)), user=alice, now=NINE - timedelta(1))
+    # The next one, once the first is over, is theirs to book.
+    assert seat_book(block=block(NINE + timedelta(minutes=75)), user=alice, now=NINE - timedelta(1))

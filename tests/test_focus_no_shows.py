@@ -125,7 +125,7 @@ def test_a_cancelled_block_or_one_long_over_marks_nobody(
 @pytest.mark.django_db(transaction=True)
 def test_two_wrap_ups_at_once_count_each_block_once() -> None:
     members = UserFactory.create_batch(3)
-    blocks = [FocusBlock.objects.create(starts_at=NINE + timedelta(minutes=30 * i)) for i in (0, 1)]
+    blocks = [FocusBlock.objects.create(starts_at=NINE + timedelta(hours=i)) for i in (0, 1)]
     for block in blocks:
         booked(block, *members)
     start = threading.Barrier(2)
@@ -302,3 +302,38 @@ def test_giving_back_a_seat_in_a_block_staff_cancelled_never_counts(alice: User)
         seat_cancel(seat=Seat.objects.select_related("block").get(pk=seat.pk))
 
     assert not Seat.objects.get(pk=seat.pk).no_show
+
+
+def test_a_seat_given_back_late_and_taken_again_is_no_no_show(
+    alice: User, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    """Given back ten minutes before, taken again two minutes later, and attended: nothing
+    missed, and not the third no-show that would make them drop-in only."""
+    missed(alice, NINE - timedelta(days=20), django_capture_on_commit_callbacks)
+    missed(alice, NINE - timedelta(days=3), django_capture_on_commit_callbacks)
+    block = FocusBlock.objects.create(starts_at=NINE)
+    (seat,) = booked(block, alice)
+    seat_cancel(seat=seat, now=NINE - timedelta(minutes=10))
+    assert FocusMember.objects.get(user=alice).drop_in_only_until  # the third, for now
+
+    again = block_drop_in(user=alice, now=NINE - timedelta(minutes=8))
+
+    assert again.block == block
+    seat.refresh_from_db()
+    assert not seat.no_show
+    assert not FocusMember.objects.get(user=alice).drop_in_only_until
+
+
+def test_a_seat_given_back_straight_after_taking_it_is_a_slip_not_a_no_show(alice: User) -> None:
+    block = FocusBlock.objects.create(starts_at=NINE)
+    (seat,) = booked(block, alice, at=NINE - timedelta(minutes=12))
+
+    seat_cancel(seat=seat, now=NINE - timedelta(minutes=11, seconds=30))
+
+    seat.refresh_from_db()
+    assert seat.cancelled_at is not None and not seat.no_show
+    # Given back later than that, it counts.
+    (again,) = booked(block, alice, at=NINE - timedelta(minutes=11))
+    seat_cancel(seat=again, now=NINE - timedelta(minutes=5))
+    again.refresh_from_db()
+    assert again.no_show
