@@ -62,6 +62,7 @@ def event_change_email(
             "event": event,
             "rsvp": rsvp,
             "room_url": reverse("rooms:room", args=[event.room.slug]) if event.room else "",
+            "calendar_attached": method is not None and sequence is not None,
         },
     )
     if method is not None and sequence is not None:

@@ -351,7 +351,9 @@ def event_change_send(rsvp_id: int, times_changed: bool = True) -> None:
         claimed["rsvp"], claimed["previous"] = locked, locked.announced_sequence
         claimed["sequence"] = revision = locked.event.sequence
         if locked.event.is_cancelled:
-            method: str | None = CANCEL
+            # Out of the calendars that hold it; "maybe" and the waiting list have none.
+            held = locked.calendar_held or locked.status == Rsvp.Status.GOING
+            method: str | None = CANCEL if held else None
         elif locked.status == Rsvp.Status.GOING:
             method = REQUEST
         else:

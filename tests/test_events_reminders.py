@@ -258,13 +258,19 @@ def test_a_cancellation_reaches_the_attendees_with_a_cancelling_calendar(
         host=host, created_by=host, starts_at=START, ends_at=START + timedelta(hours=1)
     )
     going(event, email="ana@example.com", language="es")
+    maybe = UserFactory.create(email="quizas@example.com", language="en")
+    RsvpFactory.create(event=event, user=maybe, status=Rsvp.Status.MAYBE)
 
     with django_capture_on_commit_callbacks(execute=True):
         assert services.event_cancel(event=event, by=host)
         assert not services.event_cancel(event=event, by=host)
 
+    # "Maybe" is told too, with no calendar file: their calendar never had the event.
+    told = smtp.wait_for("quizas@example.com")
+    assert list(told.iter_attachments()) == []
+    assert "removes it from your calendar" not in str(told.get_body(("plain",)).get_content())
     message = smtp.wait_for("ana@example.com")
-    assert len(smtp.messages) == 1
+    assert len(smtp.messages) == 2
     assert str(message["Subject"]).startswith("Cancelad")
     attached = next(message.iter_attachments())
     assert attached.get_param("method") == "CANCEL"
