@@ -91,6 +91,8 @@ def rsvp_promoted_notify(rsvp_id: int) -> None:
         text=_("A seat freed up: you are going to “%(title)s” (%(when)s)."),
         params={"title": rsvp.event.title, "when": rsvp.event.starts_at},
         url=rsvp.event.get_absolute_url(),
+        # The email carries the calendar's invitation: it goes now, focus or not.
+        emailed_apart=True,
     )
     claimed_at = timezone.now()
     claimed: dict[str, Any] = {}

@@ -271,7 +271,9 @@ def meeting_notice_send(notice_id: int) -> None:
             },
             url=reverse("matching:meeting", args=[notice.meeting.group_id]),
             about=[*others, *([notice.by] if notice.by else [])],
-            emailed_apart=True,  # the calendar's change is emailed at once, below
+            # A calendar's change is emailed at once, below; the others wait with the rest
+            # of what a member in focus is told at its end.
+            emailed_apart=notice.what in ALWAYS_EMAILED,
         )
     )
 

@@ -121,9 +121,9 @@ def notify(
     A member busy now (in focus: `notifications.holds`) is told nothing yet: the notice is
     recorded held until then, hidden from their pages, and `email` is False; the release
     shows it and puts it in one batch email with the others held (`held_email`). A caller
-    whose email goes out whatever the answer (a calendar invitation's change: the member's
-    calendar must hear of it now) says so with `emailed_apart`: its notice waits, but the
-    batch does not repeat its email.
+    whose email carries what the member's calendar must hear of now (an invitation or its
+    change) says so with `emailed_apart`: its notice waits, the batch does not repeat its
+    email, and `email` answers as if the member were not busy.
 
     A new notice told now also goes to the member's devices, after commit, if they want
     this kind pushed and are not in their quiet hours (notifications.push); a held one goes
@@ -166,9 +166,8 @@ def notify(
                 transaction.on_commit(lambda: push_send.delay(user.pk, [notice_id]))
                 pushed = True
     # A held notice is emailed with its batch, however often its task asks again.
-    return Delivery(
-        notification=existing, email=emailed and existing.held_until is None, pushed=pushed
-    )
+    now_or_apart = existing.held_until is None or emailed_apart
+    return Delivery(notification=existing, email=emailed and now_or_apart, pushed=pushed)
 
 
 def notifications_mark_read(

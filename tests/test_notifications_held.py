@@ -148,7 +148,11 @@ def test_a_conversation_muted_during_the_block_is_left_out_of_the_batch(smtp: Sm
     assert Notification.objects.filter(user=beto).count() == 1
 
 
-@pytest.mark.parametrize("kind", sorted(set(CAUSES) - NEVER_HELD))
+# Its email carries the calendar's invitation, which goes at once (below).
+CALENDAR_NOW = {Kind.WAITLIST_PROMOTED}
+
+
+@pytest.mark.parametrize("kind", sorted(set(CAUSES) - NEVER_HELD - CALENDAR_NOW))
 def test_each_kind_told_during_focus_waits_for_the_batch(kind: str, smtp: SmtpSink) -> None:
     ana = onboarded_member("Ana", email="ana@example.com", language="en")
     in_focus(ana)
@@ -163,6 +167,27 @@ def test_each_kind_told_during_focus_waits_for_the_batch(kind: str, smtp: SmtpSi
         held_release_tick()
     [email] = to(ana, smtp)
     assert email["Subject"] == SUBJECT and notice.text in text_of(email)
+
+
+def test_a_seat_from_the_waiting_list_reaches_the_calendar_at_once_even_in_focus(
+    smtp: SmtpSink,
+) -> None:
+    """The notice waits for the block's end, but the email with the invitation goes now: a
+    member in focus would otherwise never get the event into their calendar."""
+    ana = onboarded_member("Ana", email="ana@example.com", language="en")
+    in_focus(ana)
+
+    with time_machine.travel(DURING, tick=False):
+        CAUSES[Kind.WAITLIST_PROMOTED](ana)
+
+    [email] = to(ana, smtp)
+    assert [part.get_content_type() for part in email.iter_attachments()] == ["text/calendar"]
+    notice = Notification.objects.get(user=ana)
+    assert notice.held_until == END and not notice.held_email
+    with time_machine.travel(END, tick=False):
+        held_release_tick()
+    assert len(to(ana, smtp)) == 1  # the batch does not repeat it
+    assert notifications_listed(user=ana).filter(pk=notice.pk).exists()
 
 
 @pytest.mark.parametrize("kind", sorted(NEVER_HELD))
@@ -323,7 +348,7 @@ def test_a_notice_whose_email_went_out_apart_waits_on_the_site_but_is_not_emaile
             text="The talk moved",
             emailed_apart=True,
         )
-    assert not delivery.email
+    assert delivery.email  # now, as if she were not busy
     notice = Notification.objects.get(user=ana)
     assert notice.held_until == END and not notice.held_email
     with time_machine.travel(END + timedelta(minutes=1), tick=False):
