@@ -14,6 +14,7 @@ from events.feeds import calendar_feed_rotate
 from events.models import CalendarFeed, Event, EventSeries, Rsvp
 from events.rsvps import host_seat_take
 from events.series import SERIES_HORIZON, series_extend
+from events.services import series_apply
 
 
 @admin.register(Event)
@@ -157,7 +158,26 @@ class EventSeriesAdmin(admin.ModelAdmin):
     ) -> None:
         if not change and obj.created_by_id is None:
             obj.created_by = request.user  # type: ignore[assignment]
+        before = EventSeries.objects.get(pk=obj.pk) if change else None
         super().save_model(request, obj, form, change)
+        if before is None:
+            return
+        # Its coming occurrences follow the change, and its new days are made.
+        applied = series_apply(series=obj, before=before, by=request.user)  # type: ignore[arg-type]
+        made = series_extend(series=obj, until=timezone.localdate() + SERIES_HORIZON)
+        self.message_user(
+            request,
+            _(
+                "Coming occurrences: %(updated)d changed, %(cancelled)d cancelled, %(made)d "
+                "made; those who answered are told."
+            )
+            % {"updated": applied.updated, "cancelled": applied.cancelled, "made": len(made)},
+            messages.SUCCESS,
+        )
+        for refusal in applied.refused:
+            self.message_user(
+                request, _("Left as it was: %(why)s") % {"why": refusal}, messages.WARNING
+            )
 
     @admin.action(description=_("Create the coming occurrences"), permissions=["change"])
     def extend_series(self, request: HttpRequest, queryset: QuerySet[EventSeries]) -> None:

@@ -3,7 +3,7 @@ meetup), changing and cancelling them. Answers and the waiting list are in `even
 weekly series in `events.series`, attendance in `events.attendance`."""
 
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -29,7 +29,14 @@ from events.errors import (
     TitleRequired,
     TooManyMeetups,
 )
-from events.models import EVENT_ROOM_OPENS_BEFORE, Event, EventKind, EventSeries, Rsvp
+from events.models import (
+    EVENT_ROOM_OPENS_BEFORE,
+    Event,
+    EventError,
+    EventKind,
+    EventSeries,
+    Rsvp,
+)
 from events.rsvps import host_seat_take, waitlist_promote
 from events.tasks import event_change_announce
 from members.models import User
@@ -386,3 +393,57 @@ def meetup_start(
         time_zone=time_zone,
         now=now,
     )
+
+
+@dataclass
+class SeriesApplied:
+    """What `series_apply` did to a series' coming occurrences."""
+
+    updated: int = 0
+    cancelled: int = 0
+    # Occurrences left as they were, with the reason (e.g. more going than the new capacity).
+    refused: list[str] = field(default_factory=list)
+
+
+def series_apply(
+    *, series: EventSeries, before: EventSeries, by: User, now: datetime | None = None
+) -> SeriesApplied:
+    """Staff changed a weekly series (`before`: as it was). Its coming occurrences that still
+    follow it (at the hour the series gave their day, not moved or cancelled one by one)
+    take the change, and those who answered are told as for any change; those on a day the
+    series no longer has (another weekday, after its new last day) are cancelled, and told
+    so. The days the series now has and lacks an occurrence for are made by `series_extend`
+    (the admin runs it next). Each occurrence is its own transaction."""
+    now = now or timezone.now()
+    result = SeriesApplied()
+    coming = series.events.filter(starts_at__gt=now, cancelled_at__isnull=True).exclude(
+        series_day__isnull=True
+    )
+    for event in coming.select_related("room").order_by("starts_at"):
+        day = event.series_day
+        assert day is not None  # excluded above
+        following = event.starts_at == before.occurrence_starts_at(day) and (
+            event.ends_at - event.starts_at == before.duration
+        )
+        still_a_day = series.occurrence_days(first=day, last=day) == [day]
+        try:
+            if not still_a_day:
+                result.cancelled += event_cancel(event=event, by=by, now=now)
+            elif following:
+                starts_at = series.occurrence_starts_at(day)
+                event_update(
+                    event=event,
+                    by=by,
+                    title=series.title,
+                    description=series.description,
+                    starts_at=starts_at,
+                    ends_at=starts_at + series.duration,
+                    time_zone=series.time_zone,
+                    capacity=series.capacity,
+                    room=series.room if series.room is not None else event.room,
+                    now=now,
+                )
+                result.updated += 1
+        except EventError as refused:
+            result.refused.append(f"{event}: {refused}")
+    return result

@@ -9,6 +9,7 @@ from typing import Any
 import icalendar
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from events import errors, rsvps, selectors, services, tasks
 from events.models import Event, EventError, Rsvp
@@ -22,7 +23,9 @@ from tests.factories import (
     EventFactory,
     EventSeriesFactory,
     RoomFactory,
+    RsvpFactory,
     UserFactory,
+    client_for,
     event_details,
 )
 
@@ -600,6 +603,107 @@ def test_a_moved_or_cancelled_occurrence_is_not_made_again(staff: User) -> None:
 
     assert series_extend(series=series, until=date(2026, 12, 30), now=NOW) == []
     assert series.events.count() == 6  # 25 Nov to 30 Dec, one each Wednesday
+
+
+@pytest.mark.django_db
+def test_a_series_changed_by_staff_moves_its_coming_occurrences_and_cancels_the_days_it_lost(
+    staff: User, smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Wednesdays 18:00 become Thursdays 19:00 ending sooner: the Wednesdays still to come
+    are cancelled, one moved by hand too (and those going told), and the new Thursdays are
+    made; no week has two sessions."""
+    series = EventSeriesFactory.create(
+        host=staff,
+        weekdays=[2],
+        local_start=time(18, 0),
+        starts_on=date(2026, 11, 25),
+        until=date(2026, 12, 30),
+    )
+    wednesdays = series_extend(series=series, until=date(2026, 12, 30), now=NOW)
+    moved_by_hand = wednesdays[1]
+    later = moved_by_hand.starts_at + timedelta(hours=1)
+    services.event_update(
+        event=moved_by_hand,
+        by=staff,
+        **{
+            **event_details(moved_by_hand),
+            "starts_at": later,
+            "ends_at": later + timedelta(1 / 24),
+        },
+        now=NOW,
+    )
+    ana = UserFactory.create(email="ana@example.com", language="en")
+    RsvpFactory.create(event=wednesdays[0], user=ana, status=Rsvp.Status.GOING)
+    before = type(series).objects.get(pk=series.pk)
+    series.weekdays, series.local_start, series.until = [3], time(19, 0), date(2026, 12, 17)
+    series.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        applied = services.series_apply(series=series, before=before, by=staff, now=NOW)
+    made = series_extend(series=series, until=date(2026, 12, 30), now=NOW)
+
+    assert (applied.updated, applied.cancelled, applied.refused) == (0, 6, [])
+    assert [event.starts_at.date() for event in made] == [
+        date(2026, 11, 26),
+        date(2026, 12, 3),
+        date(2026, 12, 10),
+        date(2026, 12, 17),
+    ]
+    assert all(event.starts_at.astimezone(MADRID).hour == 19 for event in made)
+    assert not series.events.filter(
+        cancelled_at__isnull=True, starts_at__date__gt=date(2026, 12, 18)
+    )
+    told = smtp.wait_for("ana@example.com")
+    assert "cancelled" in str(told["Subject"]).lower()
+
+
+@pytest.mark.django_db
+def test_a_series_changed_by_staff_takes_its_coming_occurrences_to_the_new_hour(
+    staff: User,
+) -> None:
+    series = EventSeriesFactory.create(
+        host=staff,
+        weekdays=[2],
+        local_start=time(18, 0),
+        starts_on=date(2026, 11, 25),
+        until=date(2026, 12, 9),
+    )
+    first, *others = series_extend(series=series, until=date(2026, 12, 9), now=NOW)
+    by_hand = first.starts_at + timedelta(hours=2)  # one moved on its own stays where it is
+    services.event_update(
+        event=first,
+        by=staff,
+        **{**event_details(first), "starts_at": by_hand, "ends_at": by_hand + timedelta(hours=1)},
+        now=NOW,
+    )
+    before = type(series).objects.get(pk=series.pk)
+    series.local_start, series.title = time(17, 30), "Python, los miércoles"
+    series.save()
+
+    applied = services.series_apply(series=series, before=before, by=staff, now=NOW)
+
+    assert (applied.updated, applied.cancelled) == (len(others), 0)
+    for event in series.events.exclude(pk=first.pk):
+        local = event.starts_at.astimezone(MADRID)
+        assert (local.hour, local.minute, event.title) == (17, 30, "Python, los miércoles")
+    assert series.events.get(pk=first.pk).starts_at == by_hand
+    assert series_extend(series=series, until=date(2026, 12, 9), now=NOW) == []
+
+
+@pytest.mark.django_db
+def test_saving_a_series_in_the_admin_applies_it_to_its_coming_occurrences(staff: User) -> None:
+    series = EventSeriesFactory.create(host=staff, weekdays=[2], local_start=time(18, 0))
+    made = series_extend(series=series, until=series.starts_on + timedelta(weeks=4))
+    page = f"/admin/events/eventseries/{series.pk}/change/"
+    client = client_for(staff)
+    form = client.get(page).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+
+    saved = client.post(page, {**data, "local_start": "19:00"}, follow=True)
+
+    assert f"Coming occurrences: {len(made)} changed, 0 cancelled" in saved.content.decode()
+    coming = series.events.filter(starts_at__gt=timezone.now())
+    assert {event.starts_at.astimezone(MADRID).hour for event in coming} == {19}
 
 
 # lists ------------------------------------------------------------------------------------
