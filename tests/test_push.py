@@ -434,11 +434,12 @@ def test_a_subscription_the_browser_replaced_is_renewed_for_the_device_stored_un
     # the new address's host is not even looked up.
     looked_up: list[object] = []
     real_lookup = push.socket.getaddrinfo
-    monkeypatch.setattr(
-        push.socket,
-        "getaddrinfo",
-        lambda *args, **kwargs: looked_up.append(args) or real_lookup(*args, **kwargs),
-    )
+
+    def lookup(*args: Any, **kwargs: Any) -> Any:
+        looked_up.append(args)
+        return real_lookup(*args, **kwargs)
+
+    monkeypatch.setattr(push.socket, "getaddrinfo", lookup)
     assert renew(olgas_device.endpoint) == 404
     assert renew(push_service.endpoint("turned-off")) == 404
     assert looked_up == []
