@@ -27,7 +27,13 @@ class FlakyNetwork:
     answer that a live frame overtakes. `go_silent()`: the connection dies without a word."""
 
     def __init__(
-        self, page: Page, path: str, *, refuse: str = "", hold: tuple[str, str] | None = None
+        self,
+        page: Page,
+        path: str,
+        *,
+        refuse: str = "",
+        hold: tuple[str, str] | None = None,
+        may_go_silent: bool = False,
     ) -> None:
         self.page = page
         self.routes: list[WebSocketRoute] = []
@@ -39,6 +45,10 @@ class FlakyNetwork:
         self.held: list[str | bytes] = []
         self.released = False
         self.silent: WebSocketRoute | None = None
+        # Frames pass through this process only when the test asks for something of them:
+        # otherwise Playwright passes them itself, in order with what a test sends the page.
+        self.watch_server = bool(hold) or may_go_silent
+        self.watch_page = bool(refuse) or may_go_silent
         page.route_web_socket(re.compile(path), self._through)
 
     def _through(self, socket: WebSocketRoute) -> None:
@@ -70,12 +80,15 @@ class FlakyNetwork:
             else:
                 server.send(frame)
 
-        server.on_message(from_server)
-        socket.on_message(from_page)
+        if self.watch_server:
+            server.on_message(from_server)
+        if self.watch_page:
+            socket.on_message(from_page)
 
     def go_silent(self) -> None:
         """The connection dies without a word: it stays open, and nothing passes either way
-        (a phone that changed networks)."""
+        (a phone that changed networks). Needs `may_go_silent`."""
+        assert self.watch_server and self.watch_page
         self.silent = self.routes[-1]
 
     def wait_for_connection(self) -> None:

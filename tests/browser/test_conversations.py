@@ -265,7 +265,7 @@ def test_a_connection_that_died_without_a_word_is_given_up_and_opened_again(
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     conversation = direct_conversation_start(starter=ana, other=beto)
     page = new_page()
-    network = FlakyNetwork(page, r"/ws/me/$")
+    network = FlakyNetwork(page, r"/ws/me/$", may_go_silent=True)
     page.clock.install()
     login(page, asgi_server, ana.email, PASSWORD)
     open_with_its_socket(page, f"/messages/{conversation.pk}/")
