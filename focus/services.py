@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from focus import broadcast
 from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
 from focus.ritual import CHECK_IN, LENGTHS_MINUTES
-from focus.standing import booking_ahead_check, no_show_undo, seat_cancel_record
+from focus.standing import booking_ahead_check, seat_cancel_record
 from members.models import User
 from rooms.broadcast import on_commit
 
@@ -79,7 +79,6 @@ def seat_book(
         # One cannot sit at two tables: the other would count as missed.
         raise SeatElsewhere
     seat = Seat.objects.create(block=block, user=user, booked_at=now, dropped_in=dropped_in)
-    no_show_undo(block=block, user=user)
     # The calendar invitation, sent once this commits (focus/tasks.py).
     _calendar_queue(Seat.objects.filter(pk=seat.pk))
     return seat

@@ -138,20 +138,6 @@ def seat_cancel_record(*, seat: Seat, now: datetime) -> bool:
     return bool(given_back) and late
 
 
-def no_show_undo(*, block: FocusBlock, user: User) -> None:
-    """The member took a seat in `block` again after giving one back late: that was no
-    no-show. If it was the one that made them drop-in only, that week is lifted too."""
-    undone = list(
-        Seat.objects.filter(block=block, user=user, no_show=True, cancelled_at__isnull=False)
-    )
-    if not undone:
-        return
-    Seat.objects.filter(pk__in=[seat.pk for seat in undone]).update(no_show=False)
-    FocusMember.objects.filter(
-        user=user, no_shows_reset_at__in=[seat.cancelled_at for seat in undone]
-    ).update(drop_in_only_until=None)
-
-
 def no_shows_reset(*, members: QuerySet[FocusMember], now: datetime) -> int:
     """Staff forgive: earlier no-shows stop counting and drop-in only ends now."""
     return members.update(no_shows_reset_at=now, drop_in_only_until=None)
