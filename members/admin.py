@@ -69,6 +69,14 @@ class SeenFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _above_a_clerk(request: HttpRequest, account: User) -> bool:
+    """Whether `account` (staff or superuser, not the requester) is beyond what a staff
+    account that is no superuser may change."""
+    if request.user.is_superuser or account.pk == request.user.pk:
+        return False
+    return account.is_staff or account.is_superuser
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     inlines = [ProfileInline]
@@ -141,12 +149,18 @@ class UserAdmin(BaseUserAdmin):
             fields += self.GRANTS
         return fields
 
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Another staff account's address or password is a way into its rights: only a
+        # superuser changes those (its own account, a clerk changes as any member would).
+        if obj is not None and _above_a_clerk(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
-        # A superuser's password is theirs, or another superuser's, to set.
         target = self.get_object(request, unquote(id))
-        if target is not None and target.is_superuser and not request.user.is_superuser:
+        if target is not None and _above_a_clerk(request, target):
             raise PermissionDenied
         return super().user_change_password(request, id, form_url)
 

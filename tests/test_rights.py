@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.forms import MultiWidget
+from django.test import Client
 from django.utils import timezone
 
 from conversations.models import CoffeeTable
@@ -78,21 +80,53 @@ def test_the_moderation_queue_asks_the_admin_s_permissions_for_reports() -> None
     assert report.reported.is_active
 
 
+def _change_form(client: Client, user: User) -> dict[str, object]:
+    """The admin's change form of `user` as it stands, ready to post back."""
+    form = client.get(f"/admin/members/user/{user.pk}/change/").context["adminform"].form
+    data: dict[str, object] = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value is None:
+            continue
+        if isinstance(field.widget, MultiWidget):  # the date and the time of a moment
+            for part, piece in enumerate(field.widget.decompress(value)):
+                data[f"{name}_{part}"] = piece
+        else:
+            data[name] = value
+    return data
+
+
 def test_the_right_to_change_accounts_is_not_the_right_to_grant_rights(
-    staff: User,
+    staff: User, alice: User
 ) -> None:
     clerk = staff_with("members.change_user", "members.view_user")
     page = client_for(clerk)
     form = page.get(f"/admin/members/user/{clerk.pk}/change/").content.decode()
     assert 'name="is_superuser"' not in form and 'name="user_permissions"' not in form
 
-    page.post(
-        f"/admin/members/user/{clerk.pk}/change/",
-        {"email": clerk.email, "is_active": "on", "is_superuser": "on", "is_staff": "on"},
-    )
+    own = _change_form(page, clerk)
+    saved = page.post(f"/admin/members/user/{clerk.pk}/change/", {**own, "is_superuser": "on"})
+    assert saved.status_code == 302  # the form was whole and saved: the grant was ignored
     clerk.refresh_from_db()
     assert not clerk.is_superuser
-    assert page.get(f"/admin/members/user/{staff.pk}/password/").status_code == 403
+
+    # A member's account they change; another staff account's address or password (a way
+    # into its rights) they do not.
+    member = _change_form(page, alice)
+    changed = page.post(
+        f"/admin/members/user/{alice.pk}/change/", {**member, "display_name": "Alicia"}
+    )
+    assert changed.status_code == 302
+    boss = staff_with("events.change_event")
+    taken = page.post(
+        f"/admin/members/user/{boss.pk}/change/",
+        {**_change_form(client_for(staff), boss), "email": "mallory@example.com"},
+    )
+    assert taken.status_code == 403
+    boss.refresh_from_db()
+    assert boss.email != "mallory@example.com"
+    for account in (staff, boss):
+        assert page.get(f"/admin/members/user/{account.pk}/password/").status_code == 403
     # A superuser still grants them.
     assert (
         'name="is_superuser"'
