@@ -52,13 +52,16 @@ def table_url(seat: GroupMember) -> str:
                     private=True,
                     capacity=len(members),
                     invitees=members,
-                    owned=False,  # whoever opens it may not invite anyone else to it
                 )
             except RoomError as refused:
                 raise MeetingRefused(str(refused)) from refused
             table.room = room
             table.save(update_fields=["room"])
     return reverse("rooms:room", args=[room.slug])
+
+
+def is_table(room: Room) -> bool:
+    return CoffeeTable.objects.filter(room=room).exists()
 
 
 NAME_MAX = Room._meta.get_field("name").max_length

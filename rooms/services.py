@@ -2,7 +2,7 @@
 
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -126,13 +126,10 @@ def room_create(
     invitees: Iterable[User] = (),
     permanent: bool = False,
     opens_at: datetime | None = None,
-    owned: bool = True,
 ) -> Room:
     """Open a meeting room. Members open their own (closed again when idle); staff may make
     permanent ones. Invitees on either side of a block with the creator are left out. With
-    `opens_at`, others may come in from then on (see `room_can_enter`). Not `owned`: a room
-    that is nobody's to run (a coffee pair's table, opened by whichever of them comes first):
-    only staff invite to it or close it, and it is not among the creator's rooms of the day."""
+    `opens_at`, others may come in from then on (see `room_can_enter`)."""
     if not _is_member(creator) or (permanent and not creator.is_staff):
         raise NotAllowed
     if not creator.is_staff:
@@ -150,7 +147,7 @@ def room_create(
         description=description.strip(),
         private=private,
         capacity=capacity,
-        created_by=creator if owned else None,
+        created_by=creator,
         opens_at=opens_at,
     )
     room.full_clean(exclude=["slug"])
@@ -167,8 +164,6 @@ def room_create(
         raise RoomError
     if invitees:
         _invite(room=room, by=creator, invitees=invitees)
-    if not owned:
-        room.invitees.add(creator)  # not its creator on record: on its list, as the others
     # Open lobbies list the new room (those the room is open to).
     broadcast.on_commit(broadcast.lobby_changed)
     return room
@@ -194,9 +189,23 @@ def _invite(*, room: Room, by: User, invitees: Iterable[User]) -> list[User]:
     return chosen
 
 
+# Rooms no member runs, whoever of them opened it (a coffee pair's table, which nobody else
+# may be invited to): the apps above register how to tell them (conversations.apps).
+_run_by_nobody: list[Callable[[Room], bool]] = []
+
+
+def room_run_by_nobody_register(check: Callable[[Room], bool]) -> None:
+    _run_by_nobody.append(check)
+
+
 def room_can_manage(*, room: Room, user: User) -> bool:
-    """May `user` close `room` and invite to it? Its creator and staff; never the cafeteria."""
-    return not room.is_cafeteria and (user.is_staff or user.pk == room.created_by_id)
+    """May `user` close `room` and invite to it? Its creator and staff; never the cafeteria;
+    only staff, for a room no member runs (`room_run_by_nobody_register`)."""
+    if room.is_cafeteria:
+        return False
+    if user.is_staff:
+        return True
+    return user.pk == room.created_by_id and not any(check(room) for check in _run_by_nobody)
 
 
 def room_invite(*, room: Room, by: User, invitees: Iterable[User]) -> list[User]:
