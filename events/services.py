@@ -5,7 +5,7 @@ weekly series in `events.series`, attendance in `events.attendance`."""
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import transaction
 from django.db.models import F
@@ -408,9 +408,10 @@ class SeriesApplied:
 def series_apply(
     *, series: EventSeries, before: EventSeries, by: User, now: datetime | None = None
 ) -> SeriesApplied:
-    """Staff changed a weekly series (`before`: as it was). Its coming occurrences that still
-    follow it (at the hour the series gave their day, not moved or cancelled one by one)
-    take the change, and those who answered are told as for any change; those on a day the
+    """Staff changed a weekly series (`before`: as it was). Its coming occurrences take what
+    changed (a new hour only those still at the hour the series gave their day, not moved
+    one by one; a field set on one occurrence alone stays unless the series' own changed),
+    and those who answered are told as for any change; those on a day the
     series no longer has (another weekday, after its new last day) are cancelled, and told
     so. The days the series now has and lacks an occurrence for are made by `series_extend`
     (the admin runs it next). Each occurrence is its own transaction."""
@@ -419,6 +420,11 @@ def series_apply(
     coming = series.events.filter(starts_at__gt=now, cancelled_at__isnull=True).exclude(
         series_day__isnull=True
     )
+
+    def changed(name: str) -> bool:
+        return bool(getattr(series, name) != getattr(before, name))
+
+    times_changed = any(changed(name) for name in ("local_start", "duration", "time_zone"))
     for event in coming.select_related("room").order_by("starts_at"):
         day = event.series_day
         assert day is not None  # excluded above
@@ -426,23 +432,24 @@ def series_apply(
             event.ends_at - event.starts_at == before.duration
         )
         still_a_day = series.occurrence_days(first=day, last=day) == [day]
+        # Only what the series' change touched: what staff set on one occurrence (its own
+        # room, a larger capacity, a time of its own) stays.
+        moved = times_changed and following
+        starts_at = series.occurrence_starts_at(day) if moved else event.starts_at
+        fields: dict[str, Any] = {
+            "title": series.title if changed("title") else event.title,
+            "description": series.description if changed("description") else event.description,
+            "starts_at": starts_at,
+            "ends_at": starts_at + series.duration if moved else event.ends_at,
+            "time_zone": series.time_zone if moved else event.time_zone,
+            "capacity": series.capacity if changed("capacity") else event.capacity,
+            "room": series.room if changed("room") and series.room else event.room,
+        }
         try:
             if not still_a_day:
                 result.cancelled += event_cancel(event=event, by=by, now=now)
-            elif following:
-                starts_at = series.occurrence_starts_at(day)
-                event_update(
-                    event=event,
-                    by=by,
-                    title=series.title,
-                    description=series.description,
-                    starts_at=starts_at,
-                    ends_at=starts_at + series.duration,
-                    time_zone=series.time_zone,
-                    capacity=series.capacity,
-                    room=series.room if series.room is not None else event.room,
-                    now=now,
-                )
+            elif any(getattr(event, name) != value for name, value in fields.items()):
+                event_update(event=event, by=by, now=now, **fields)
                 result.updated += 1
         except EventError as refused:
             result.refused.append(f"{event}: {refused}")

@@ -12,6 +12,8 @@ def moderation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_staff:
         return {}
+    if not user.has_perm("moderation.view_report"):  # the queue is not theirs to see
+        return {}
     return {
         "open_reports": SimpleLazyObject(
             lambda: Report.objects.filter(status=Report.Status.OPEN).count()

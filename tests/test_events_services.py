@@ -682,11 +682,44 @@ def test_a_series_changed_by_staff_takes_its_coming_occurrences_to_the_new_hour(
 
     applied = services.series_apply(series=series, before=before, by=staff, now=NOW)
 
-    assert (applied.updated, applied.cancelled) == (len(others), 0)
+    assert (applied.updated, applied.cancelled) == (1 + len(others), 0)
     for event in series.events.exclude(pk=first.pk):
         local = event.starts_at.astimezone(MADRID)
         assert (local.hour, local.minute, event.title) == (17, 30, "Python, los miércoles")
-    assert series.events.get(pk=first.pk).starts_at == by_hand
+    # The one moved by hand keeps its own time, and takes the new title.
+    kept = series.events.get(pk=first.pk)
+    assert (kept.starts_at, kept.title) == (by_hand, "Python, los miércoles")
+
+
+@pytest.mark.django_db
+def test_a_series_change_leaves_what_staff_set_on_one_occurrence(staff: User) -> None:
+    """Its own room and capacity stay when the series changes something else (its last
+    day), and nobody is told of a change that did not happen."""
+    series = EventSeriesFactory.create(
+        host=staff,
+        weekdays=[2],
+        local_start=time(18, 0),
+        starts_on=date(2026, 11, 25),
+        until=date(2026, 12, 9),
+        capacity=10,
+    )
+    first, *_others = series_extend(series=series, until=date(2026, 12, 9), now=NOW)
+    big_room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Grande", slug="grande")
+    services.event_update(
+        event=first,
+        by=staff,
+        **{**event_details(first), "capacity": 40, "room": big_room},
+        now=NOW,
+    )
+    before = type(series).objects.get(pk=series.pk)
+    series.until = date(2026, 12, 30)
+    series.save()
+
+    applied = services.series_apply(series=series, before=before, by=staff, now=NOW)
+
+    assert (applied.updated, applied.cancelled) == (0, 0)
+    first.refresh_from_db()
+    assert (first.capacity, first.room) == (40, big_room)
     assert series_extend(series=series, until=date(2026, 12, 9), now=NOW) == []
 
 

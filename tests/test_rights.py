@@ -75,6 +75,11 @@ def test_the_moderation_queue_asks_the_admin_s_permissions_for_reports() -> None
     assert reader.get(queue).status_code == 200
     assert reader.post(act, {"action": "dismiss"}).status_code == 403
 
+    # Nor is the count of open reports theirs: the header says nothing of them.
+    staff_page = events_only.get("/staff/").content.decode()
+    assert "open report" not in staff_page
+    assert "Organise an event" not in events_only.get("/events/").content.decode()
+
     handler = client_for(staff_with("moderation.view_report", "moderation.change_report"))
     refused = handler.post(act, {"action": "suspend"}, follow=True)
     assert "Suspending a member takes the right to change accounts." in refused.content.decode()
