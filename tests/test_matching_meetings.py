@@ -338,6 +338,28 @@ def test_each_member_is_reminded_once_ten_minutes_before_and_the_meeting_is_in_t
     assert [entry.decoded("DTSTART") for entry in entries] == [start]
 
 
+def test_the_reminder_reaches_a_member_in_focus_at_once(
+    django_capture_on_commit_callbacks: Any, smtp: Any
+) -> None:
+    """Ten minutes before the coffee, Ana sits in a focus block: the reminder is emailed
+    now (after the block it would come too late), and its notice waits on the site."""
+    from focus.models import FocusBlock, Seat
+
+    luis, ana = pair()
+    start = agreed(ana, luis, django_capture_on_commit_callbacks)
+    block = FocusBlock.objects.create(starts_at=start - timedelta(minutes=30), minutes=50)
+    Seat.objects.create(block=block, user=ana.user, arrived_at=block.starts_at)
+    smtp.messages.clear()
+
+    with (
+        time_machine.travel(start - timedelta(minutes=10), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        tasks.meeting_reminders_tick()
+
+    assert "ana@example.com" in [message["To"] for message in smtp.messages]
+
+
 def test_a_forged_meeting_link_is_refused_and_the_meeting_page_needs_a_login(
     client: Client,
 ) -> None:
