@@ -96,7 +96,7 @@ def _change_form(client: Client, user: User) -> dict[str, object]:
         if value is None:
             continue
         if isinstance(field.widget, MultiWidget):  # the date and the time of a moment
-            for part, piece in enumerate(field.widget.decompress(value)):
+            for part, piece in enumerate(field.widget.decompress(value) or ()):
                 data[f"{name}_{part}"] = piece
         else:
             data[name] = value
