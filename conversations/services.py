@@ -510,11 +510,9 @@ def conversations_without_readers_delete(*, conversation_ids: list[int]) -> int:
                 for attachment in Attachment.objects.filter(message_id__in=batch):
                     _files_delete(attachment)
                 Message.objects.filter(pk__in=batch).delete()
-        gone += (
-            Conversation.objects.filter(pk=conversation_id, participants__isnull=True)
-            .delete()[1]
-            .get(Conversation._meta.label, 0)
-        )
+        emptied = Conversation.objects.filter(pk=conversation_id, participants__isnull=True)
+        if emptied.delete()[0]:
+            gone += 1
     return gone
 
 

@@ -23,8 +23,16 @@ class QuietSockets(logging.Filter):
 # by more people, and kept longer, than the links live. Each word is the part of the path
 # before a secret (tests/test_logs.py checks every URL that takes one).
 SECRET_AFTER = (
-    *("key", "confirm-email"),  # allauth's
-    *("answer", "resume", "rating", "link", "off", "calendar", "confirm", "unsubscribe"),
+    "key",  # allauth's password reset
+    "confirm-email",  # allauth's address confirmation
+    "answer",
+    "resume",
+    "rating",
+    "link",
+    "off",
+    "calendar",
+    "confirm",
+    "unsubscribe",
 )
 _SECRET = re.compile(rf"(/(?:{'|'.join(map(re.escape, SECRET_AFTER))})/)[^/?#\s]+")
 MASK = "…"

@@ -296,17 +296,24 @@ class IssueFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
     body_markdown = "Hello **everyone**.\n\n- New rooms\n- [Events](https://example.com/events)\n"
 
 
-def moderator(user: User) -> User:
-    """`user`, staff with the admin's rights to read and handle reports and to suspend: what
-    the moderation queue asks of a staff account (a superuser has them all)."""
+def granted(user: User, *rights: str) -> User:
+    """`user`, made staff holding these of the admin's permissions ("app.codename") and no
+    others (a superuser has them all): a fresh copy, as permissions are cached per instance."""
     from django.contrib.auth.models import Permission
 
     user.is_staff = True
     user.save(update_fields=["is_staff"])
-    rights = {("moderation", "view_report"), ("moderation", "change_report")}
-    rights.add(("members", "change_user"))
-    for app_label, codename in rights:
+    for right in rights:
+        app_label, codename = right.split(".")
         user.user_permissions.add(
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
-    return User.objects.get(pk=user.pk)  # a fresh copy: permissions are cached per instance
+    return User.objects.get(pk=user.pk)
+
+
+def moderator(user: User) -> User:
+    """`user`, with what the moderation queue asks of a staff account: reading and handling
+    reports, and suspending."""
+    return granted(
+        user, "moderation.view_report", "moderation.change_report", "members.change_user"
+    )

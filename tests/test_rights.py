@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.forms import MultiWidget
 from django.test import Client
 from django.utils import timezone
@@ -24,6 +23,7 @@ from tests.factories import (
     RoomFactory,
     UserFactory,
     client_for,
+    granted,
     onboarded_member,
 )
 from tests.test_coffee_tables import T, paired
@@ -32,14 +32,8 @@ pytestmark = pytest.mark.django_db
 
 
 def staff_with(*rights: str) -> User:
-    """A staff account holding only these of the admin's permissions ("app.codename")."""
-    user = UserFactory.create(is_staff=True)
-    for right in rights:
-        app_label, codename = right.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    return User.objects.get(pk=user.pk)
+    """A staff account holding only these of the admin's permissions."""
+    return granted(UserFactory.create(), *rights)
 
 
 def test_whoever_opens_a_coffee_table_cannot_invite_anyone_else_to_it() -> None:

@@ -3,15 +3,13 @@
 // partial, which applies the viewer's access rules and blocks.
 
 import { refresher } from "./fragment.js";
-import { reloadSoon } from "./room/socket.js";
+import { TOO_MANY_SOCKETS, reloadSoon } from "./room/socket.js";
 
 const FALLBACK_EVERY_MS = 60_000; // while the socket is down
 const MAX_JITTER_MS = 500; // spreads the fetches of many open lobbies
 const MAX_BACKOFF_MS = 30_000;
 // A connection open this long proved the way clear: the next drop starts from a short wait.
 const GOOD_AFTER_MS = 10_000;
-// The member already holds their 20 sockets (docs/websocket-protocol.md): tried again, not soon.
-const TOO_MANY_SOCKETS = 4429;
 const list = document.getElementById("room-list");
 let backoff = 1000;
 let fallback = null;

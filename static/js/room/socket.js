@@ -17,7 +17,7 @@ const MAX_BACKOFF_MS = 30_000;
 // refused again.
 export const KICK_CODES = { min: 4000, max: 4099, loggedOut: 4000, passwordChanged: 4004 };
 // The member has too many sockets open (their `bye` says so): tried again, but not soon.
-const TOO_MANY_SOCKETS = 4429;
+export const TOO_MANY_SOCKETS = 4429;
 
 // Whether this page is on its way elsewhere (a link followed, the logout form sent): a reload
 // would cancel that. Shown again from the back/forward cache, it is not.
