@@ -15,6 +15,7 @@ from conversations.models import Attachment, Conversation, Message, Participant
 from conversations.services import ConversationRefused
 from matching.selectors import CoffeeIntro, coffee_group_of, coffee_intro
 from members.models import User
+from members.selectors import profile_for_viewer
 from members.services import blocked_user_ids
 from members.status import busy_until
 from rooms.reactions import REACTIONS
@@ -276,15 +277,15 @@ def group_settings(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def conversation_start(request: HttpRequest, member_id: int) -> HttpResponse:
-    other = get_object_or_404(User, pk=member_id, is_active=True)
+    # Whoever's profile is not there for the starter (a block either way among the reasons)
+    # is not there to write to either: a refusal of its own would tell them of the block.
+    user: User = request.user  # type: ignore[assignment]
+    other = profile_for_viewer(viewer=user, member_id=member_id).user
     if not ratelimit.consume(request, action="conversation_start"):
         messages.error(request, _("You are starting conversations very fast. Try again later."))
         return redirect("members:profile", member_id)
     try:
-        conversation = services.direct_conversation_start(
-            starter=request.user,  # type: ignore[arg-type]
-            other=other,
-        )
+        conversation = services.direct_conversation_start(starter=user, other=other)
     except ConversationRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("members:profile", member_id)

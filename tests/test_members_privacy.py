@@ -18,6 +18,7 @@ from django.test import Client, RequestFactory
 from django.utils import translation
 from pytest_django import DjangoAssertNumQueries
 
+from conversations.models import Conversation
 from members.models import Acquaintance, Block, User
 from moderation.models import Report
 from moderation.services import REPORTS_PER_DAY
@@ -164,7 +165,7 @@ def test_blocking_someone_who_blocked_you_works_and_reveals_nothing(
 
 
 def test_unknown_and_deleted_members_cannot_be_blocked(as_alice: Client) -> None:
-    gone = onboarded_member("Gone Member", is_active=False)
+    gone = onboarded_member("Gone Member", is_active=False, deleted_at=datetime.now(UTC))
     unfinished = UserFactory.create()
 
     for target in [gone.pk, unfinished.pk, 999_999]:
@@ -341,7 +342,7 @@ def test_you_cannot_report_yourself(as_alice: Client, alice: User) -> None:
 
 
 def test_unknown_members_cannot_be_reported(as_alice: Client) -> None:
-    gone = onboarded_member("Gone Member", is_active=False)
+    gone = onboarded_member("Gone Member", is_active=False, deleted_at=datetime.now(UTC))
 
     assert as_alice.get(f"/members/{gone.pk}/report/").status_code == 404
     assert as_alice.post("/members/999999/report/", {"reason": "spam"}).status_code == 404
@@ -786,3 +787,25 @@ def test_the_old_settings_address_in_sent_emails_still_leads_there(as_alice: Cli
 
     assert response.status_code == 301
     assert response["Location"] == "/notifications/settings/"
+
+
+def test_a_member_blocked_by_another_finds_them_just_as_if_they_were_suspended(
+    alice: User, bob: User
+) -> None:
+    """Whatever Alice tries, Bob blocking her answers as his suspension would: she cannot
+    tell which hid him (the block is private), and she can still report him."""
+    suspended = onboarded_member("Susana Suspendida", is_active=False)
+    BlockFactory.create(blocker=bob, blocked=alice)
+    as_alice = client_for(alice)
+
+    def answers(member: User) -> list[int]:
+        return [
+            as_alice.get(f"/members/{member.pk}/").status_code,
+            as_alice.get(f"/members/{member.pk}/report/").status_code,
+            as_alice.post(f"/messages/with/{member.pk}/").status_code,
+            as_alice.post(f"/members/{member.pk}/block/").status_code,
+        ]
+
+    assert answers(bob) == answers(suspended) == [404, 200, 404, 302]
+    assert not Conversation.objects.exists()
+    assert Block.objects.filter(blocker=alice, blocked__in=[bob, suspended]).count() == 2
