@@ -64,6 +64,26 @@ SPANISH_TERMS = {
 }
 
 
+# Words and forms of Spain alone, where Latin America says it otherwise: vosotros ("os",
+# "vuestro", "-áis", "-éis"; "seis" is a number) and a few everyday words.
+SPAIN_ONLY = re.compile(
+    r"\b(os|vuestr[oa]s?|ordenador(es)?|m[óo]vil(es)?|coger)\b|\b(?!(veinti)?s[eé]is\b)\w+[áé]is\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_spanish_reads_as_well_in_latin_america_as_in_spain(domain: str) -> None:
+    found = [
+        entry.msgstr or entry.msgstr_plural
+        for entry in catalogue("es", domain)
+        if not entry.obsolete
+        and any(SPAIN_ONLY.search(text) for text in [entry.msgstr, *entry.msgstr_plural.values()])
+    ]
+
+    assert found == []
+
+
 def test_spanish_calls_each_thing_by_one_name() -> None:
     found = [
         (term, entry.msgstr)
