@@ -579,13 +579,17 @@ def _room(conf: JanusSettings) -> Room:
     room = Room(secrets.randbelow(2**40) + 1, room_pin(), room_pin(), secrets.token_urlsafe(12))
     with Janus(conf) as site:
         site.room_create(
-            room=room.number, description="Bench", pin=room.pin, secret=room.secret, publishers=7
+            room=room.number,
+            description="Bench",
+            pin=room.pin,
+            secret=room.secret,
+            publishers=7,
+            allowed=[room.token],
         )
         # The speaker's bitrate cap, which Janus sends the speaker as REMB.
         site.request(
             {"request": "edit", "room": room.number, "secret": room.secret, "new_bitrate": BITRATE}
         )
-        site.room_allow(room=room.number, secret=room.secret, tokens=[room.token], allow=True)
     return room
 
 

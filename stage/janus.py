@@ -36,6 +36,7 @@ TIMEOUT_SECONDS = 5.0
 LONG_POLL_SECONDS = 30.0
 # Janus's own error codes (janus/apierror.h)
 SESSION_NOT_FOUND = 458
+ROOM_EXISTS = 427  # the VideoRoom plugin's
 
 
 class JanusError(Exception):
@@ -293,10 +294,18 @@ class Janus:
         return data
 
     def room_create(
-        self, *, room: int, description: str, pin: str, secret: str, publishers: int
+        self,
+        *,
+        room: int,
+        description: str,
+        pin: str,
+        secret: str,
+        publishers: int,
+        allowed: list[str],
     ) -> None:
         """A room only Django may change (`secret`) and only members it lets in may join:
-        a PIN and the allowed tokens, none yet (`room_allow`)."""
+        a PIN and the allowed tokens (more or fewer later: `room_allow`). The tokens come
+        with the room: no one joining as it is made finds it closed to them."""
         self.request(
             {
                 "request": "create",
@@ -306,7 +315,7 @@ class Janus:
                 "secret": secret,
                 "pin": pin,
                 "publishers": publishers,
-                "allowed": [],
+                "allowed": allowed,
                 "is_private": True,
                 # Publishers may not start recordings (files written where Janus can).
                 "lock_record": True,

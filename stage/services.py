@@ -19,7 +19,7 @@ from rooms.broadcast import member_removed, on_commit
 from rooms.models import CAFETERIA_SLUG, Room
 from rooms.services import room_can_enter, room_member_exclude
 from stage import broadcast
-from stage.janus import Janus, JanusError, JanusSettings
+from stage.janus import ROOM_EXISTS, Janus, JanusError, JanusSettings
 from stage.models import (
     JANUS_ROOM_MAX,
     PUBLISHERS_MAX,
@@ -115,19 +115,23 @@ def _janus() -> Janus:
 
 
 def _janus_room_ensure(janus: Janus, stage: Stage) -> None:
-    """The stage's Janus room, made again if Janus lost it (restarted)."""
+    """The stage's Janus room, made again if Janus lost it (restarted). Two processes may
+    make it at once (everyone rejoins after a restart): the one that comes second finds
+    it made, which is all it wanted."""
     if janus.room_exists(room=stage.janus_room):
         return
-    janus.room_create(
-        room=stage.janus_room,
-        description=str(stage.room),
-        pin=stage.janus_pin,
-        secret=stage.janus_secret,
-        publishers=PUBLISHERS_MAX,
-    )
-    janus.room_allow(
-        room=stage.janus_room, secret=stage.janus_secret, tokens=[stage.janus_token], allow=True
-    )
+    try:
+        janus.room_create(
+            room=stage.janus_room,
+            description=str(stage.room),
+            pin=stage.janus_pin,
+            secret=stage.janus_secret,
+            publishers=PUBLISHERS_MAX,
+            allowed=[stage.janus_token],
+        )
+    except JanusError as exc:
+        if exc.code != ROOM_EXISTS:
+            raise
 
 
 def stage_state(*, stage: Stage) -> dict[str, Any]:

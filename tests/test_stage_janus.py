@@ -10,7 +10,11 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
+from rooms.models import Room
 from stage.janus import Janus, JanusError, JanusSettings, room_pin
+from stage.models import Stage
+from stage.services import _janus_room_ensure
+from tests.factories import RoomFactory
 
 UNAUTHORIZED = 433  # the VideoRoom plugin's error code
 
@@ -38,7 +42,9 @@ def test_a_member_gets_in_with_the_pin_and_an_allowed_token_only(janus: JanusSet
     room, pin, secret = 4242, room_pin(), secrets.token_urlsafe(16)
     token, other = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     with Janus(janus) as django:
-        django.room_create(room=room, description="Charla", pin=pin, secret=secret, publishers=7)
+        django.room_create(
+            room=room, description="Charla", pin=pin, secret=secret, publishers=7, allowed=[]
+        )
         assert django.room_exists(room=room)
 
         with pytest.raises(JanusError) as guessed:  # a guessed room number and PIN
@@ -80,3 +86,29 @@ def test_the_command_writes_the_configuration_from_the_settings(tmp_path: Path) 
     http = (tmp_path / "janus" / "janus.transport.http.jcfg").read_text()
     assert "port = 18188" in http and 'ip = "127.0.0.1"' in http
     assert 'admin_key = "k3y"' in (tmp_path / "janus" / "janus.plugin.videoroom.jcfg").read_text()
+
+
+class AskedBeforeEitherMadeIt(Janus):
+    """Two web processes making the stage's room after a Janus restart: each asked whether
+    it existed before the other made it."""
+
+    def room_exists(self, *, room: int) -> bool:
+        return False
+
+
+@pytest.mark.django_db
+def test_a_stage_room_two_processes_make_at_once_is_made_and_open_to_the_stage(
+    janus: JanusSettings,
+) -> None:
+    stage = Stage.objects.create(room=RoomFactory.create(kind=Room.Kind.PERMANENT))
+
+    with AskedBeforeEitherMadeIt(janus) as first, AskedBeforeEitherMadeIt(janus) as second:
+        _janus_room_ensure(first, stage)
+        joined = join(
+            janus, stage.janus_room, pin=stage.janus_pin, token=stage.janus_token, display="Ana"
+        )
+        _janus_room_ensure(second, stage)
+
+    assert joined["videoroom"] == "joined"
+    with Janus(janus) as django:
+        django.room_destroy(room=stage.janus_room, secret=stage.janus_secret)

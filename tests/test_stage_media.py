@@ -33,9 +33,13 @@ class Stage:
         )
         with Janus(conf) as site:
             site.room_create(
-                room=self.room, description="Charla", pin=self.pin, secret=self.secret, publishers=7
+                room=self.room,
+                description="Charla",
+                pin=self.pin,
+                secret=self.secret,
+                publishers=7,
+                allowed=[self.token],
             )
-            site.room_allow(room=self.room, secret=self.secret, tokens=[self.token], allow=True)
 
     def join(self, session: BrowserSession, handle: int, **fields: object) -> None:
         body = {
