@@ -16,6 +16,7 @@ from events.attendance import event_wrap_up
 from events.ics import CANCEL, REQUEST
 from events.models import EVENT_ROOM_OPENS_BEFORE, Event, Rsvp
 from events.series import series_extend_all
+from events.stage import stages_overrun_end
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -396,7 +397,8 @@ WRAP_UP_WITHIN = timedelta(hours=1)
 @shared_task(ignore_result=True)
 def events_wrap_up_tick() -> int:
     """Beat runs this every minute: the people still in the room of an event that just ended
-    are invited, in the room, to carry on in the cafeteria, and its attendance is counted.
+    are invited, in the room, to carry on in the cafeteria, and its attendance is counted;
+    a stage still live after its talk's overrun is ended (`stages_overrun_end`).
     Each event once (`event_wrap_up` locks it, counts and marks it in one transaction): a
     second tick, or two at once, announce nothing twice. An event whose wrap-up fails is
     logged and left for the next tick; the others go on."""
@@ -414,6 +416,7 @@ def events_wrap_up_tick() -> int:
             wrapped += event_wrap_up(event_id=event_id, now=now)
         except Exception:
             logger.exception("Wrapping up event %s failed; the next tick tries again.", event_id)
+    stages_overrun_end(now=now)
     return wrapped
 
 

@@ -205,7 +205,8 @@ def stage_start(*, stage: Stage, by: User) -> Stage:
         # opened the page first.
         stage.host = by
         stage.state = Stage.State.LIVE
-        stage.started_at = stage.started_at or timezone.now()
+        if stage.state != Stage.State.LIVE:  # a new session (pressing it again is not)
+            stage.started_at = timezone.now()
         stage.ended_at = None
         stage.save(update_fields=["host", "state", "started_at", "ended_at"])
         Speaker.objects.get_or_create(stage=stage, user=by, defaults={"invited_by": by})
@@ -218,6 +219,28 @@ def stage_end(*, stage: Stage, by: User) -> Stage:
     """The end of the session: media stop, everyone is invited to the cafeteria."""
     stage = _locked(stage)
     _host_only(stage, by)
+    return _ended(stage)
+
+
+def stage_close(*, stage_id: int) -> bool:
+    """The end of a session its host did not end, when a higher app says its time is over
+    (events: the talk's end, and the overrun it allows): as if the host had ended it.
+    False when it was not live (ended by then, or never started)."""
+    with transaction.atomic():
+        stage = (
+            Stage.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("room", "host")
+            .filter(pk=stage_id, state=Stage.State.LIVE)
+            .first()
+        )
+        if stage is None:
+            return False
+        _ended(stage)
+    return True
+
+
+def _ended(stage: Stage) -> Stage:
+    """`stage` (locked) ended: media stop, everyone is invited to the cafeteria."""
     stage.state = Stage.State.ENDED
     stage.ended_at = timezone.now()
     stage.save(update_fields=["state", "ended_at"])

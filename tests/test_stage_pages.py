@@ -14,9 +14,11 @@ from django.utils import timezone
 from coworking.asgi import application
 from events.attendance import event_attendee_ids
 from events.models import Event, EventKind
+from events.stage import STAGE_OVERRUN
+from events.tasks import events_wrap_up_tick
 from members.models import User
 from rooms.models import Room
-from stage.models import Stage, StageError
+from stage.models import Hand, Speaker, Stage, StageError
 from stage.services import NotHost, stage_for_room, stage_may_host, stage_remove
 from tests.factories import RoomFactory, UserFactory, client_for
 
@@ -111,7 +113,7 @@ def test_a_talks_host_who_is_not_staff_removes_a_member_from_the_event(
         stage_remove(stage=stage, by=outsider, user_id=alice.pk)
 
 
-def test_a_hosts_rights_last_from_the_rooms_opening_to_the_events_end(
+def test_a_hosts_rights_last_from_the_rooms_opening_to_the_events_overrun(
     alice: User, bob: User, staff: User
 ) -> None:
     room = RoomFactory.create(created_by=alice, slug="charla", name="Charla")
@@ -122,7 +124,9 @@ def test_a_hosts_rights_last_from_the_rooms_opening_to_the_events_end(
     with pytest.raises(StageError):
         stage_remove(stage=stage, by=alice, user_id=staff.pk)
 
-    with time_machine.travel(event.ends_at + timedelta(minutes=1)):
+    with time_machine.travel(event.ends_at + STAGE_OVERRUN - timedelta(minutes=1)):
+        assert stage_may_host(stage=stage, user=alice)  # the talk runs a little over
+    with time_machine.travel(event.ends_at + STAGE_OVERRUN + timedelta(minutes=1)):
         assert not stage_may_host(stage=stage, user=alice)
         with pytest.raises(NotHost):
             stage_remove(stage=stage, by=alice, user_id=bob.pk)
@@ -186,3 +190,47 @@ def test_a_host_who_deletes_their_account_leaves_their_stage_without_a_host(staf
 
     stage.refresh_from_db()
     assert stage.host is None
+
+
+def test_a_stage_left_live_after_its_talk_is_ended_once_the_overrun_is_over(
+    alice: User, bob: User, staff: User
+) -> None:
+    """Nobody but staff could end it by then, and next week's talk in the room would find
+    this one's speakers on stage."""
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, slug="charla", name="Charla")
+    event = talk(alice, room)
+    stage = Stage.objects.create(
+        room=room, host=alice, state=Stage.State.LIVE, started_at=event.starts_at
+    )
+    Speaker.objects.create(stage=stage, user=bob, invited_by=alice)
+    Hand.objects.create(stage=stage, user=staff)
+    # Staff's own session in another staff room, started with no talk on, stays theirs;
+    # as does a stage whose next talk has begun.
+    own = Stage.objects.create(
+        room=RoomFactory.create(kind=Room.Kind.PERMANENT, slug="equipo"),
+        host=staff,
+        state=Stage.State.LIVE,
+        started_at=event.ends_at,
+    )
+    next_room = RoomFactory.create(kind=Room.Kind.PERMANENT, slug="taller")
+    talk(alice, next_room)
+    following = talk(bob, next_room)
+    Event.objects.filter(pk=following.pk).update(
+        starts_at=event.ends_at + timedelta(minutes=20),
+        ends_at=event.ends_at + timedelta(hours=2),
+    )
+    taken_over = Stage.objects.create(
+        room=next_room, host=alice, state=Stage.State.LIVE, started_at=event.starts_at
+    )
+
+    with time_machine.travel(event.ends_at + STAGE_OVERRUN - timedelta(minutes=1)):
+        events_wrap_up_tick()
+    assert Stage.objects.get(pk=stage.pk).state == Stage.State.LIVE
+    with time_machine.travel(event.ends_at + STAGE_OVERRUN + timedelta(minutes=1)):
+        events_wrap_up_tick()
+        events_wrap_up_tick()  # a second tick finds nothing more to do
+
+    stage.refresh_from_db()
+    assert (stage.state, stage.speakers.count(), stage.hands.count()) == (Stage.State.ENDED, 0, 0)
+    assert Stage.objects.get(pk=own.pk).state == Stage.State.LIVE
+    assert Stage.objects.get(pk=taken_over.pk).state == Stage.State.LIVE
