@@ -413,10 +413,10 @@ JANUS_API_BIND = env.str("JANUS_API_BIND", default="127.0.0.1")
 JANUS_PUBLIC_IP = env.str("JANUS_PUBLIC_IP", default="")
 JANUS_API_SECRET = env.str("JANUS_API_SECRET", default="")
 JANUS_ROOM_ADMIN_KEY = env.str("JANUS_ROOM_ADMIN_KEY", default="")
-_janus_ports = env.str("JANUS_RTP_PORTS", default="20000-20200").partition("-")
+_janus_ports = env.str("JANUS_RTP_PORTS", default="20000-20999").partition("-")
 JANUS_RTP_PORTS = (int(_janus_ports[0]), int(_janus_ports[2] or _janus_ports[0]))
 if not 1024 <= JANUS_RTP_PORTS[0] <= JANUS_RTP_PORTS[1] <= 65535:
-    raise ImproperlyConfigured("JANUS_RTP_PORTS must be a range like 20000-20200.")
+    raise ImproperlyConfigured("JANUS_RTP_PORTS must be a range like 20000-20999.")
 JANUS_STUN_SERVER = env.str("JANUS_STUN_SERVER", default="")  # host:port
 # Browsers reach Janus's API themselves, with tokens the site signs with this secret (Janus's
 # `token_auth_secret`), valid for JANUS_TOKEN_TTL seconds, at JANUS_PUBLIC_URL: on one

@@ -473,7 +473,7 @@ def test_janus_runs_debians_package_with_the_configuration_the_site_writes(
     assert janus["build"]["dockerfile"] == "docker/media.Dockerfile"
     assert _healthcheck_test(janus) == "CMD curl -fsS http://127.0.0.1:8088/janus/info"
     assert [_interpolate(port) for port in janus["ports"]] == [
-        "20000-20200:20000-20200/udp",
+        "20000-20999:20000-20999/udp",
         "127.0.0.1:8088:8088",
     ]
     # The site reaches it by name; the secrets are required, as TURN's is.

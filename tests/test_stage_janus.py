@@ -80,7 +80,7 @@ def test_the_command_writes_the_configuration_from_the_settings(tmp_path: Path) 
         call_command("janus_config", str(tmp_path / "janus"))
 
     main = (tmp_path / "janus" / "janus.jcfg").read_text()
-    assert 'api_secret = "s3cret"' in main and 'rtp_port_range = "20000-20200"' in main
+    assert 'api_secret = "s3cret"' in main and 'rtp_port_range = "20000-20999"' in main
     # Behind NAT (a container), candidates name the public address.
     assert 'nat_1_1_mapping = "203.0.113.5"' in main
     http = (tmp_path / "janus" / "janus.transport.http.jcfg").read_text()
