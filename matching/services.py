@@ -348,10 +348,13 @@ def follow_ups_due(*, now: datetime | None = None) -> list[int]:
     return seat_ids
 
 
-def participations_to_auto_pause() -> list[Participation]:
-    """Members who left the last N follow-ups of a programme unanswered, N its setting; after
-    a member resumed from such a pause, only follow-ups sent since count (those before it
-    would pause them again within the hour)."""
+def participations_to_auto_pause(*, now: datetime | None = None) -> list[Participation]:
+    """Members who left the last N follow-ups of a programme unanswered, N its setting; a
+    question counts once it has had FOLLOW_UP_WINDOW (a week) for its answer, so the last
+    one does not pause anyone the hour after it went out. After a member resumed from such
+    a pause, only follow-ups sent since count (those before it would pause them again
+    within the hour)."""
+    answered_by = (now or timezone.now()) - FOLLOW_UP_WINDOW
     found: list[Participation] = []
     for programme in Programme.objects.filter(active=True, pause_after_ignored__gt=0):
         last_rounds = list(
@@ -366,7 +369,7 @@ def participations_to_auto_pause() -> list[Participation]:
         ).values("resumed_at")[:1]
         ignored = (
             GroupMember.objects.filter(
-                round_id__in=last_rounds, follow_up_sent_at__isnull=False, answer=""
+                round_id__in=last_rounds, follow_up_sent_at__lte=answered_by, answer=""
             )
             .annotate(resumed_at=Subquery(resumed))
             .filter(Q(resumed_at__isnull=True) | Q(follow_up_sent_at__gt=F("resumed_at")))

@@ -1,10 +1,11 @@
 """The auto-pause notice: one email per pause, sent after the pause commits, whatever the
 ticks and the broker do twice."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
 from matching import services, tasks
 from matching.models import GroupMember, Participation
@@ -134,3 +135,27 @@ def test_a_pause_by_staff_sends_no_notice(
         services.participation_auto_pause(participation=Participation.objects.get(user=ignorer))
 
     assert told(smtp) == []
+
+
+def test_the_last_question_has_its_week_before_it_counts_as_unanswered(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    ignorer = ignored_three_follow_ups()
+    last = GroupMember.objects.filter(user=ignorer).latest("round__scheduled_for")
+    asked = SLOT + timedelta(days=33)
+    GroupMember.objects.filter(pk=last.pk).update(follow_up_sent_at=asked)
+
+    def tick_at(moment: datetime) -> None:
+        with (
+            time_machine.travel(moment, tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            tasks.follow_ups_tick()
+
+    tick_at(asked + timedelta(hours=1))
+    paused_within_the_hour = Participation.objects.get(user=ignorer).auto_paused
+    tick_at(asked + timedelta(days=7, hours=1))
+
+    assert not paused_within_the_hour
+    assert Participation.objects.get(user=ignorer).auto_paused
+    assert told(smtp) == [ignorer.email]
