@@ -215,6 +215,10 @@ def meeting_propose(
             meeting.proposed_by_id == seat.user_id or meeting.accepted_at is not None
         ):
             return meeting
+        if meeting.accepted_at is not None and meeting.starts_at and meeting.starts_at <= now:
+            # An old email's "propose" would call off a coffee that was had, in everyone's
+            # calendar and in the round's figures.
+            raise MeetingRefused(_("You had this coffee already: its time stays as it was."))
         if meeting.starts_at == starts_at:
             return _accept(meeting, seat=seat, now=now)
         members = _members(meeting)

@@ -664,6 +664,31 @@ def test_a_coffee_whose_time_has_come_cannot_be_called_off(
     assert smtp.messages == []
 
 
+def test_an_old_email_s_proposal_leaves_a_coffee_that_was_had_as_it_was(
+    django_capture_on_commit_callbacks: Any, smtp: SmtpSink
+) -> None:
+    luis, ana = pair()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        tasks.intro_send(luis.pk)
+    leftover = _links(smtp.wait_for("luis@example.com"), "link")[-1]
+    start = agreed(ana, luis, django_capture_on_commit_callbacks)
+    smtp.messages.clear()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+
+    with (
+        time_machine.travel(start + timedelta(days=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        page = client.get(leftover).content.decode()
+        refused = client.post(leftover)
+
+    assert "Your coffee was on:" in page and "Propose this time" not in page
+    assert refused.status_code == 409
+    meeting = Meeting.objects.get(group=ana.group)
+    assert (meeting.starts_at, meeting.accepted_by) == (start, luis.user)
+    assert smtp.messages == []
+
+
 def test_the_pairs_page_shows_the_time_proposed_then_agreed_then_past(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
