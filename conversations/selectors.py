@@ -343,11 +343,14 @@ def writers_of(messages: list[Message]) -> list[User]:
 
 def _unread_of_seat(*, user: User, hidden: Iterable[int] | None = None) -> Subquery:
     """For a seat of `user` (the outer query's row): how many messages from others came
-    after their read mark, leaving out those on either side of a block with them. Counted
+    after their read mark, not deleted, leaving out those on either side of a block with
+    them. Counted
     from the mark on (the (conversation, id) index), so it costs what is unread, not the
     conversation's whole history."""
     unread = Message.objects.filter(
-        conversation=OuterRef("conversation"), id__gt=OuterRef("last_read_id")
+        conversation=OuterRef("conversation"),
+        id__gt=OuterRef("last_read_id"),
+        deleted_at__isnull=True,
     ).exclude(author=user)
     if hidden is not None:
         unread = unread.exclude(author_id__in=hidden)
@@ -369,6 +372,7 @@ _UNREAD_TOTAL = """
     JOIN {message} message
       ON message.conversation_id = seat.conversation_id AND message.id > seat.last_read_id
     WHERE seat.user_id = %(user)s
+      AND message.deleted_at IS NULL
       AND message.author_id IS DISTINCT FROM %(user)s
       AND NOT EXISTS (
         SELECT 1 FROM {block} block

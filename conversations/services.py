@@ -169,8 +169,16 @@ def group_members_add(*, conversation: Conversation, by: User, members: list[Use
     if not joining:
         return 0
     _check_joining(by=by, members=joining, already=len(current))
+    # The history is theirs to read, not news: nothing said before they came is unread,
+    # nor emailed to them as waiting.
+    latest = conversation.messages.order_by("-pk").values_list("pk", flat=True).first() or 0
     Participant.objects.bulk_create(
-        [Participant(conversation=conversation, user=user) for user in joining],
+        [
+            Participant(
+                conversation=conversation, user=user, last_read_id=latest, told_upto_id=latest
+            )
+            for user in joining
+        ],
         ignore_conflicts=True,
     )
     on_commit(

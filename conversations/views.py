@@ -100,16 +100,18 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     else:
         form = MessageForm(initial={"client_id": uuid.uuid4()})
     before = request.GET.get("before", "")
+    before_id = int(before) if before.isdecimal() and len(before) < 19 else None
     page, has_older = selectors.messages_page(
-        conversation=conversation,
-        viewer=user,
-        before=int(before) if before.isdecimal() and len(before) < 19 else None,
+        conversation=conversation, viewer=user, before=before_id
     )
     # Where the member had read up to: the page marks the first message after it.
     seat = selectors.seat_of(conversation=conversation, user=user)
     last_read = seat.last_read_id if seat is not None else 0
     new_from = next((m.pk for m in page if m.pk > last_read and m.author_id != user.pk), None)
-    services.conversation_read(conversation=conversation, user=user)
+    if before_id is None:
+        services.conversation_read(conversation=conversation, user=user)
+    elif page:  # an older page (a search result's): what came after it is still unread
+        services.conversation_read(conversation=conversation, user=user, upto=page[-1].pk)
     return render(
         request,
         "conversations/detail.html",

@@ -24,6 +24,7 @@ from conversations.services import (
     conversation_read,
     direct_conversation_start,
     group_create,
+    group_members_add,
     message_delete,
     message_post,
     reaction_toggle,
@@ -173,7 +174,8 @@ def test_a_block_hides_the_conversation_and_stops_messages_both_ways() -> None:
         assert client.get(f"/messages/{conversation.pk}/").status_code == 404
         assert "Hola" not in client.get("/messages/").content.decode()
     assert say(anas, conversation, "¿Sigues ahí?").status_code == 404
-    assert anas.post(f"/messages/with/{beto.pk}/").status_code == 302
+    # As his profile is not there for her, neither is he to write to (no word of a block).
+    assert anas.post(f"/messages/with/{beto.pk}/").status_code == 404
     assert "Send a message" not in betos.get(f"/members/{ana.pk}/").content.decode()
     assert Message.objects.count() == 1
 
@@ -229,6 +231,68 @@ def test_a_message_deleted_before_it_was_read_is_not_told(smtp: Any) -> None:
     _ten_minutes_later(start)
 
     assert smtp.messages == [] and not Notification.objects.filter(user=beto).exists()
+
+
+def test_a_message_deleted_before_it_was_read_is_no_longer_counted_unread() -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    for text in ("Hola", "Oops, wrong person"):
+        message_post(conversation=conversation, author=ana, text=text, client_id=uuid.uuid4())
+    message_delete(message=Message.objects.get(text="Oops, wrong person"), by=ana)
+
+    listed = selectors.conversations_of(user=beto).entries
+
+    assert unread_total(user=beto) == 1
+    assert [entry.unread for entry in listed] == [1]
+
+
+def test_someone_added_to_a_group_finds_its_history_read_and_is_emailed_only_what_follows(
+    smtp: Any,
+) -> None:
+    ana, beto, carla, dani = (
+        member(n) for n in ("Ana Arias", "Beto Blanco", "Carla Cruz", "Dani Díaz")
+    )
+    group = group_create(creator=ana, members=[beto, carla], title="Los del café")
+    start = timezone.now()
+    with time_machine.travel(start - timedelta(days=2), tick=False):
+        for text in ("¿Café el jueves?", "¡Vale!"):
+            message_post(conversation=group, author=beto, text=text, client_id=uuid.uuid4())
+
+    with time_machine.travel(start, tick=False):
+        group_members_add(conversation=group, by=ana, members=[dani])
+    read_on_arrival = unread_total(user=dani)
+    _ten_minutes_later(start)
+    with time_machine.travel(start + timedelta(minutes=20), tick=False):
+        message_post(
+            conversation=group, author=ana, text="Bienvenida, Dani", client_id=uuid.uuid4()
+        )
+    _ten_minutes_later(start + timedelta(minutes=20))
+
+    assert read_on_arrival == 0
+    assert unread_total(user=dani) == 1
+    (told,) = [message for message in smtp.messages if message["To"] == dani.email]
+    body = told.get_body(("plain",)).get_content()
+    assert "Bienvenida, Dani" in body and "¿Café el jueves?" not in body
+
+
+def test_an_older_page_marks_read_only_up_to_its_own_last_message() -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    first, _created = message_post(
+        conversation=conversation, author=ana, text="Lo de marzo", client_id=uuid.uuid4()
+    )
+    for number in range(selectors.PAGE_SIZE):
+        message_post(
+            conversation=conversation, author=ana, text=f"Nuevo {number}", client_id=uuid.uuid4()
+        )
+    betos = signed_in(beto)
+
+    older = betos.get(f"{conversation.get_absolute_url()}?before={first.pk + 1}")
+
+    assert "Lo de marzo" in older.content.decode()
+    assert unread_total(user=beto) == selectors.PAGE_SIZE
+    betos.get(conversation.get_absolute_url())
+    assert unread_total(user=beto) == 0
 
 
 def test_the_list_alone_for_the_live_page_shows_what_the_page_does_and_nothing_else() -> None:
