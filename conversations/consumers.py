@@ -313,6 +313,11 @@ class MemberConsumer(MemberSocket):
     async def member_frame(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["frame"])
 
+    async def conversation_changed(self, event: dict[str, Any]) -> None:
+        # Its members changed: who hears this member type there is read again.
+        self.audiences.pop(event["conversation"], None)
+        await self.send(text_data=event["frame"])
+
     async def access_check(self, event: dict[str, Any]) -> None:
         # A block or an account change: forget who hears this member type.
         self.audiences.clear()

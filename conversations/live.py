@@ -100,7 +100,9 @@ async def conversation_changed(*, conversation_id: int, user_ids: list[int]) -> 
     """The conversation's name or members changed (or the member left it): pages showing it
     fetch it again."""
     frame = {"type": "conversation.changed", "conversation": conversation_id}
-    await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})
+    # An event of its own, not a `member.frame`: the socket also forgets whom it tells of
+    # its member's typing there.
+    await _push(user_ids, {**frame, "frame": encode(frame)})
 
 
 async def message_deleted(*, conversation_id: int, message_id: int, user_ids: list[int]) -> None:

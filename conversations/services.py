@@ -36,6 +36,7 @@ from core.uploads import files_delete_on_commit
 from matching.models import GroupMember, Programme, Round
 from members.models import Acquaintance, MessagesFrom, User
 from members.search import normalise
+from members.selectors import apart_from
 from members.services import blocked_user_ids
 from notifications.holds import held_withdraw
 from rooms.broadcast import on_commit
@@ -438,11 +439,12 @@ def counts_push(*, user: User) -> None:
 
 
 def _members_of(message: Message) -> list[int]:
-    return list(
-        Participant.objects.filter(conversation_id=message.conversation_id).values_list(
-            "user_id", flat=True
-        )
-    )
+    """The members whose pages show `message`: not those on either side of a block with its
+    author (a group hides it from them, and its reactions and deletion are no news)."""
+    seats = Participant.objects.filter(conversation_id=message.conversation_id)
+    if message.author_id is not None:
+        seats = seats.filter(apart_from(message.author_id))
+    return list(seats.values_list("user_id", flat=True))
 
 
 def _own_message(*, message: Message, user: User) -> None:

@@ -2,6 +2,7 @@
 read receipts and typing reach the others, the header's counters follow, a reconnect catches
 up, and outsiders, blocked members and bad frames get error frames on a socket that stays."""
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from conversations.consumers import TYPING_EVERY_SECONDS
 from conversations.models import Conversation, Message, Participant
 from conversations.services import direct_conversation_start, group_create, message_post
 from coworking.asgi import application
@@ -371,6 +373,65 @@ async def test_in_a_group_a_blocked_authors_messages_do_not_reach_the_blocker() 
     assert "Hola a los dos" not in page.content.decode()
     assert "A message you do not see." in page.content.decode()  # her language: English
     for communicator in (ana_tab, beto_tab, carla_tab):
+        await communicator.disconnect()
+
+
+async def test_in_a_group_the_blocker_hears_nothing_of_a_hidden_message_s_changes() -> None:
+    ana, ana_session, _ = await member_with_session("Ana")
+    beto, beto_session, _ = await member_with_session("Beto")
+    carla, carla_session, _ = await member_with_session("Carla")
+    group = await database_sync_to_async(group_create)(
+        creator=ana, members=[beto, carla], title="Trío del café"
+    )
+    await database_sync_to_async(BlockFactory.create)(blocker=carla, blocked=ana)
+    hidden, _created = await database_sync_to_async(message_post)(
+        conversation=group, author=ana, text="Hola", client_id=uuid.uuid4()
+    )
+    ana_tab, _ = await tab(ana_session)
+    beto_tab, _ = await tab(beto_session)
+    carla_tab, _ = await tab(carla_session)
+
+    await beto_tab.send_json_to(
+        {"type": "message.react", "conversation": group.pk, "id": hidden.pk, "emoji": "👍"}
+    )
+    assert (await next_of(ana_tab, "message.reactions"))["id"] == hidden.pk
+    await ana_tab.send_json_to(
+        {"type": "message.delete", "conversation": group.pk, "id": hidden.pk}
+    )
+    assert (await next_of(beto_tab, "message.deleted"))["id"] == hidden.pk
+
+    assert await carla_tab.receive_nothing(timeout=0.3)
+    for communicator in (ana_tab, beto_tab, carla_tab):
+        await communicator.disconnect()
+
+
+async def test_whoever_leaves_a_group_neither_hears_its_typing_nor_is_heard_typing() -> None:
+    ana, ana_session, _ = await member_with_session("Ana")
+    beto, beto_session, beto_client = await member_with_session("Beto")
+    carla, _carla_session, _ = await member_with_session("Carla")
+    group = await database_sync_to_async(group_create)(
+        creator=ana, members=[beto, carla], title="Trío del café"
+    )
+    ana_tab, _ = await tab(ana_session)
+    beto_tab, _ = await tab(beto_session)
+    for page, other in ((ana_tab, beto_tab), (beto_tab, ana_tab)):
+        await page.send_json_to({"type": "typing", "conversation": group.pk})
+        await next_of(other, "typing")  # each socket now knows who hears it type
+
+    left = await database_sync_to_async(beto_client.post)(
+        f"/messages/{group.pk}/group/", {"action": "leave"}
+    )
+    assert left.status_code == 302
+    for page in (ana_tab, beto_tab):
+        await next_of(page, "conversation.changed")
+    await asyncio.sleep(TYPING_EVERY_SECONDS)  # each may say "typing" there again
+    await ana_tab.send_json_to({"type": "typing", "conversation": group.pk})
+    await beto_tab.send_json_to({"type": "typing", "conversation": group.pk})
+
+    assert (await next_of(beto_tab, "error"))["code"] == "not_found"
+    assert await beto_tab.receive_nothing(timeout=0.3)
+    assert await ana_tab.receive_nothing(timeout=0.3)
+    for communicator in (ana_tab, beto_tab):
         await communicator.disconnect()
 
 
