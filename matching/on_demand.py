@@ -117,6 +117,15 @@ def requests_match(*, now: datetime | None = None) -> int:
                 programme__slug=COMMUNITY_SLUG, on_demand=True
             ).values_list("user_id", flat=True)
         )
+        # Happy to be asked now and then, as the setting says: once a week at most, like
+        # those who ask, not every request of a quiet week.
+        willing_ids -= set(
+            GroupMember.objects.filter(
+                user_id__in=willing_ids,
+                round__programme=on_demand,
+                round__scheduled_for__gt=now - ONE_PER,
+            ).values_list("user_id", flat=True)
+        )
         concerned = willing_ids | {request.user_id for request in requests}
         eligible = {
             user.pk: user

@@ -187,3 +187,36 @@ def test_a_paused_member_is_told_to_resume_rather_than_offered_an_extra_coffee(
 
     assert "Your introductions are paused: resume them in your settings below" in page
     assert 'action="/pairs/now/"' not in page
+
+
+def test_a_willing_member_is_asked_once_a_week_at_most() -> None:
+    helpful = willing(participant(email="helpful@example.com"))
+    first, second = (participant(email=f"{name}@example.com") for name in ("first", "second"))
+    # Asked one after the other, they are not each other's partners.
+    BlockFactory.create(blocker=first, blocked=second)
+    with time_machine.travel(NOW, tick=False):
+        on_demand.request_make(user=first)
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        on_demand.request_make(user=second)
+
+    for later in (timedelta(days=1, hours=2), timedelta(days=1, hours=2, minutes=10)):
+        with time_machine.travel(NOW + later, tick=False):
+            tasks.pair_requests_tick()  # the next tick too
+    after_a_day = (partner_of(first), partner_of(second))
+    with time_machine.travel(NOW + timedelta(days=8, hours=3), tick=False):
+        tasks.pair_requests_tick()  # a week after helping
+
+    assert after_a_day == (helpful, None)
+    assert partner_of(second) == helpful
+
+
+def test_a_member_on_the_other_side_of_a_block_is_never_the_willing_partner() -> None:
+    asking = participant(email="asking@example.com")
+    BlockFactory.create(blocker=willing(participant(email="blocker@example.com")), blocked=asking)
+    with time_machine.travel(NOW, tick=False):
+        on_demand.request_make(user=asking)
+
+    with time_machine.travel(NOW + timedelta(days=2), tick=False):
+        tasks.pair_requests_tick()
+
+    assert partner_of(asking) is None
