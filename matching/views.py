@@ -192,7 +192,8 @@ def _seat_from_token(token: str) -> tuple[GroupMember, str]:
     if answer not in Answer.values:
         raise Http404("Unknown answer.")
     seat = GroupMember.objects.select_related("round__programme", "user").filter(pk=seat_id).first()
-    if seat is None:
+    # A member suspended or gone has left the pairing: their emails' links record nothing.
+    if seat is None or not seat.user.account_is_open:
         raise Http404("This pairing no longer exists.")
     return seat, answer
 
@@ -234,6 +235,8 @@ def rating(request: HttpRequest, token: str) -> HttpResponse:
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise Http404("This link is not valid.") from exc
     seat = get_object_or_404(GroupMember.objects.select_related("user", "round"), pk=seat_id)
+    if not seat.user.account_is_open:
+        raise Http404("This pairing no longer exists.")
     saved = False
     if request.method == "POST":
         form = RatingForm(request.POST)

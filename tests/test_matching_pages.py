@@ -305,6 +305,22 @@ def test_a_link_for_a_seat_that_is_gone_or_an_unknown_answer_is_not_found(
     assert alice_seat.answer == ""
 
 
+@pytest.mark.django_db
+def test_the_answer_and_rating_links_of_a_member_suspended_since_record_nothing(
+    alice: User, bob: User
+) -> None:
+    bob_seat, _ = pair(bob, alice)
+    User.objects.filter(pk=bob.pk).update(is_active=False)
+    answered = links.answer_url(seat_id=bob_seat.pk, answer=Answer.MET)
+    rated = links.rating_url(seat_id=bob_seat.pk, rating=5)
+
+    for url, data in ((answered, {"answer": "met"}), (rated, {"rating": 5})):
+        assert Client().get(url).status_code == 404
+        assert Client().post(url, data).status_code == 404
+    bob_seat.refresh_from_db()
+    assert (bob_seat.answer, bob_seat.rating) == ("", None)
+
+
 # Resume after an automatic pause ----------------------------------------------------------
 
 
