@@ -325,3 +325,25 @@ def test_the_resume_tick_picks_up_a_stalled_issue(
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
     assert tasks.newsletter_resume_tick() == 0
+
+
+def test_links_and_images_written_as_the_site_s_own_paths_reach_the_inbox_whole(
+    smtp: SmtpSink, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.SITE_URL = "https://cowork.example.org"
+    SubscriberFactory.create(email="reader@example.org")
+    issue = IssueFactory.create(
+        body_markdown=(
+            "See [the events](/events/), [below](#more) and [elsewhere](https://x.example/a)."
+            "\n\n![Our team](/media/team.png)"
+        )
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.issue_send_start(issue=issue)
+
+    (message,) = smtp.messages
+    html = message.get_body(("html",)).get_content()
+    assert 'href="https://cowork.example.org/events/"' in html
+    assert 'src="https://cowork.example.org/media/team.png"' in html
+    assert 'href="#more"' in html and 'href="https://x.example/a"' in html
