@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.admin_actions import confirm_first
+from core.emails import MAIL_ERRORS
 from members.models import User
 from newsletter import services
 from newsletter.models import Delivery, Issue, Subscriber
@@ -192,7 +193,16 @@ class IssueAdmin(admin.ModelAdmin):
     def _send_test(self, request: HttpRequest, pk: int) -> HttpResponse:
         issue = self._issue_for_sending(request, pk)
         user: User = request.user  # type: ignore[assignment]
-        copies = services.issue_send_test(issue=issue, user=user)
+        try:
+            copies = services.issue_send_test(issue=issue, user=user)
+        except MAIL_ERRORS as error:
+            self.message_user(
+                request,
+                _("The test copy was not sent: the mail server answered “%(error)s”. Try again.")
+                % {"error": error},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(self._change_url(issue))
         self.message_user(
             request,
             ngettext(

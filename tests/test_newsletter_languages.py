@@ -12,7 +12,7 @@ from django.test import Client
 from members.models import User
 from newsletter import services
 from newsletter.models import Issue
-from tests.conftest import SmtpSink
+from tests.conftest import SmtpSink, free_port
 from tests.factories import IssueFactory, SubscriberFactory, client_for
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +148,18 @@ def test_the_archive_shows_each_visitor_the_version_in_their_language(client: Cl
     assert "<h1>March news</h1>" in english and "<strong>everyone</strong>" in english
     assert "<h1>Novedades de marzo</h1>" in spanish and "<strong>todos</strong>" in spanish
     assert 'lang="en">March news</a>' in listing
+
+
+def test_a_test_copy_the_mail_server_refuses_is_said_so_on_the_issue_s_page(
+    staff: User, smtp: SmtpSink, settings: Any
+) -> None:
+    issue = IssueFactory.create()
+    settings.EMAIL_PORT = free_port()  # nothing listens there
+
+    tested = client_for(staff).post(
+        f"/admin/newsletter/issue/{issue.pk}/send-test/", follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert tested.status_code == 200
+    assert "The test copy was not sent: the mail server answered" in tested.content.decode()
+    assert tested.redirect_chain[-1][0] == f"/admin/newsletter/issue/{issue.pk}/change/"
