@@ -157,6 +157,8 @@ class StageFrames(MemberSocket):
 
     async def on_hand(self, content: dict[str, Any]) -> None:
         raised = boolean(content, "raised")
+        # A status change, on that budget too: each one that moves reaches the whole audience.
+        await self.spend("presence")
         await _call("stage_hand", await self._stage(), user=self.user, raised=raised)
 
     async def on_token(self, content: dict[str, Any]) -> None:

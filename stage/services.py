@@ -432,15 +432,19 @@ def stage_unpublish(*, stage: Stage, user: User) -> None:
 
 @transaction.atomic
 def stage_hand(*, stage: Stage, user: User, raised: bool) -> None:
+    """A hand up or down; the whole audience hears of it only when it moved (a page saying
+    it twice, or a hand flapped to annoy, costs the lock and nothing more)."""
     stage = _locked(stage)
     if raised:
         if not stage.is_live:
             raise NotLive
+        moved = False
         if not stage.speakers.filter(user=user).exists():
-            Hand.objects.get_or_create(stage=stage, user=user)
+            moved = Hand.objects.get_or_create(stage=stage, user=user)[1]
     else:
-        stage.hands.filter(user=user).delete()
-    _announce(stage)
+        moved = bool(stage.hands.filter(user=user).delete()[0])
+    if moved:
+        _announce(stage)
 
 
 def _member(user_id: int) -> User:

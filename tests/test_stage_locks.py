@@ -174,3 +174,15 @@ def test_announced_states_are_numbered_in_order_and_a_whole_row_save_keeps_the_n
 
     assert versions == [1, 2]
     assert Stage.objects.get(pk=stage.pk).version == 2
+
+
+def test_a_hand_said_twice_is_announced_once() -> None:
+    host, alice = UserFactory.create(is_staff=True), UserFactory.create()
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
+    stage = Stage.objects.create(room=room, host=host, state=Stage.State.LIVE)
+
+    for raised in (True, True, True, False, False):
+        stage_hand(stage=stage, user=alice, raised=raised)
+
+    assert Stage.objects.get(pk=stage.pk).version == 2  # up, then down
+    assert not Hand.objects.filter(user=alice).exists()

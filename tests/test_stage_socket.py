@@ -18,8 +18,10 @@ from coworking.asgi import application
 from members.models import User
 from rooms.models import Reaction, Room
 from rooms.sockets.chat import PAGE_SIZE
+from rooms.sockets.limits import BUDGETS
 from stage.janus import Janus, JanusSettings
 from stage.models import Attendance, Stage
+from tests.conftest import a_fresh_budget_window
 from tests.factories import BlockFactory, MessageFactory, RoomFactory
 from tests.janus_peer import BrowserSession, Receiver, publish
 from tests.test_rooms_socket import member_with_session
@@ -422,3 +424,21 @@ async def test_a_speaker_whose_connection_drops_leaves_the_stage_and_can_come_ba
     await bob_sender.close()
     await back.close()
     await bob_page.close()
+
+
+async def test_a_hand_flapped_up_and_down_runs_into_the_status_budget() -> None:
+    """Each move reaches the whole audience: a member gets the budget of status changes."""
+    _host, host_session = await member_with_session(is_staff=True, display_name="Marta")
+    _bob, bob_session = await member_with_session(display_name="Bob")
+    room = await staff_room(host_session)
+    host_page, bob_page = [await open_page(room, s) for s in (host_session, bob_session)]
+    await host_page.socket.send_json_to({"type": "stage.start"})
+    await bob_page.state(lambda state: state["state"] == "live")
+    await a_fresh_budget_window()
+
+    for number in range(BUDGETS["presence"] + 1):
+        await bob_page.socket.send_json_to({"type": "stage.hand", "raised": number % 2 == 0})
+
+    assert (await bob_page.next("error"))["code"] == "rate_limited"
+    for page in (host_page, bob_page):
+        await page.close()
