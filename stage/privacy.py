@@ -4,7 +4,8 @@ from typing import Any
 
 from members.models import User
 from members.privacy import Deletion, personal_data_register
-from stage.models import Attendance, Hand, MediaSession, Speaker, Stage
+from stage.models import Attendance, Hand, Speaker, Stage
+from stage.services import stages_leave
 
 
 def _stage_export(user: User) -> dict[str, Any]:
@@ -28,12 +29,10 @@ def _stage_export(user: User) -> dict[str, Any]:
 
 
 def _stage_delete(user: User) -> None:
-    Speaker.objects.filter(user=user).delete()
-    Hand.objects.filter(user=user).delete()
-    MediaSession.objects.filter(user=user).delete()
-    Attendance.objects.filter(user=user).delete()
+    # Off every stage at once, live ones included: their media end and the pages hear of it.
     # Stages they hosted stay (the room's), with no host.
-    Stage.objects.filter(host=user).update(host=None)
+    stages_leave(user=user)
+    Attendance.objects.filter(user=user).delete()
 
 
 def register() -> None:

@@ -552,18 +552,44 @@ def stage_remove(*, stage: Stage, by: User, user_id: int) -> None:
         raise StageError(str(_("You cannot remove yourself or the host.")))
     # Staff, or the host of the event held here: out of its room as a moderator would.
     room_member_exclude(room=stage.room, member=member, by=by)
-    speaker = stage.speakers.filter(user=member).first()
+    _off_stage(stage, member.pk)
+    on_commit(member_removed, room_id=stage.room_id, user_id=member.pk)
+    _announce(stage)
+
+
+def _off_stage(stage: Stage, user_id: int) -> None:
+    """The member off `stage` (locked): not a speaker any more, no hand up, their media
+    ended at once (their Janus sessions destroyed after the commit)."""
+    speaker = stage.speakers.filter(user_id=user_id).first()
     if speaker is not None:
         _unpublish(stage, speaker)
         speaker.delete()
-    stage.hands.filter(user=member).delete()
+    stage.hands.filter(user_id=user_id).delete()
     sessions = list(
-        stage.media_sessions.filter(user=member).values_list("janus_session", flat=True)
+        stage.media_sessions.filter(user_id=user_id).values_list("janus_session", flat=True)
     )
-    stage.media_sessions.filter(user=member).delete()
+    stage.media_sessions.filter(user_id=user_id).delete()
     transaction.on_commit(partial(_end_media, stage, sessions))
-    on_commit(member_removed, room_id=stage.room_id, user_id=member.pk)
-    _announce(stage)
+
+
+def stages_leave(*, user: User) -> None:
+    """A member whose account goes (members/privacy.py): off every stage they are on, or
+    host, or raised a hand at, their media ended, and the stages' pages told once the
+    deletion commits. A stage they host stays, with no host: staff, or the event's host
+    if it is someone else, lead it on."""
+    stage_ids = (
+        set(Speaker.objects.filter(user=user).values_list("stage_id", flat=True))
+        | set(Hand.objects.filter(user=user).values_list("stage_id", flat=True))
+        | set(MediaSession.objects.filter(user=user).values_list("stage_id", flat=True))
+        | set(Stage.objects.filter(host=user).values_list("pk", flat=True))
+    )
+    for stage_id in sorted(stage_ids):  # one order: two deletions at once wait, not lock
+        stage = _locked(Stage(pk=stage_id))
+        _off_stage(stage, user.pk)
+        if stage.host_id == user.pk:
+            stage.host = None
+            stage.save(update_fields=["host"])
+        _announce(stage)
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from coworking.asgi import application
 from members.models import User
+from members.privacy import account_delete
 from rooms.models import Reaction, Room
 from rooms.sockets.chat import PAGE_SIZE
 from rooms.sockets.limits import BUDGETS
@@ -441,4 +442,28 @@ async def test_a_hand_flapped_up_and_down_runs_into_the_status_budget() -> None:
 
     assert (await bob_page.next("error"))["code"] == "rate_limited"
     for page in (host_page, bob_page):
+        await page.close()
+
+
+async def test_a_speaker_who_deletes_their_account_leaves_the_stage_and_janus_at_once() -> None:
+    host, host_session = await member_with_session(is_staff=True, display_name="Marta")
+    bob, bob_session = await member_with_session(display_name="Bob")
+    room, host_page, feed, sender = await host_live(host_session)
+    bob_page = await open_page(room, bob_session)
+    await host_page.socket.send_json_to({"type": "stage.invite", "user_id": bob.pk})
+    await bob_page.state(lambda state: len(state["speakers"]) == 2)
+    bob_feed, bob_sender = await go_live(bob_page)
+    await host_page.state(lambda state: state["speakers"][-1]["feed"] == bob_feed)
+
+    await database_sync_to_async(account_delete)(user=bob)
+
+    told = await host_page.state(lambda state: len(state["speakers"]) == 1)
+    assert told["speakers"][0]["user"]["id"] == host.pk
+    stage = await database_sync_to_async(Stage.objects.get)(room=room)
+    with Janus(JanusSettings.from_settings()) as site:
+        assert [p["id"] for p in site.room_publishers(room=stage.janus_room)] == [feed]
+
+    await bob_sender.close()
+    await sender.close()
+    for page in (bob_page, host_page):
         await page.close()
