@@ -128,7 +128,11 @@ class ProgrammeAdmin(admin.ModelAdmin):
             if created:
                 self.message_user(
                     request,
-                    _("%(programme)s: round started with %(count)s eligible members.")
+                    ngettext(
+                        "%(programme)s: round started with %(count)s eligible member.",
+                        "%(programme)s: round started with %(count)s eligible members.",
+                        round_.eligible_count,
+                    )
                     % {"programme": programme, "count": round_.eligible_count},
                     messages.SUCCESS,
                 )

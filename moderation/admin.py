@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -7,7 +8,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django_stubs_ext import StrOrPromise
 
 from core.admin_actions import confirm_first
 from members.models import User
@@ -113,7 +113,7 @@ class ReportAdmin(admin.ModelAdmin):
         request: HttpRequest,
         queryset: QuerySet[Report],
         step: Any,
-        done_message: StrOrPromise,
+        done_message: Callable[[int], str],
     ) -> None:
         staff = request.user
         assert isinstance(staff, User)
@@ -127,7 +127,7 @@ class ReportAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{report}: {error}", messages.WARNING)
             else:
                 done += 1
-        self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+        self.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
     def confirm_label(self, report: Report) -> str:
         """A report on an action's confirmation page (core.admin_actions): whom it is about."""
@@ -139,7 +139,9 @@ class ReportAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda report, staff: services.report_dismiss(report=report, by=staff),
-            _("%(count)d open reports dismissed."),
+            lambda count: ngettext(
+                "%(count)d open report dismissed.", "%(count)d open reports dismissed.", count
+            ),
         )
 
     @admin.action(description=_("Warn the reported member by email"), permissions=["change"])
@@ -154,7 +156,9 @@ class ReportAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda report, staff: services.report_warn(report=report, by=staff),
-            _("%(count)d warnings on their way."),
+            lambda count: ngettext(
+                "%(count)d warning on its way.", "%(count)d warnings on their way.", count
+            ),
         )
 
     @admin.action(description=_("Remove the reported message"), permissions=["change"])
@@ -166,7 +170,9 @@ class ReportAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda report, staff: services.report_message_remove(report=report, by=staff),
-            _("%(count)d messages removed."),
+            lambda count: ngettext(
+                "%(count)d message removed.", "%(count)d messages removed.", count
+            ),
         )
 
     @admin.action(description=_("Suspend the reported member"), permissions=["change"])
@@ -181,7 +187,11 @@ class ReportAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda report, staff: services.report_suspend(report=report, by=staff),
-            _("%(count)d reports handled by suspending the member."),
+            lambda count: ngettext(
+                "%(count)d report handled by suspending the member.",
+                "%(count)d reports handled by suspending the member.",
+                count,
+            ),
         )
 
     @admin.action(description=_("Mark actioned (handled elsewhere)"), permissions=["change"])

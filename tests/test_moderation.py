@@ -436,3 +436,23 @@ def test_having_been_in_an_open_room_is_not_enough_to_read_it_nor_is_a_blocker_s
     assert client_for(ana).get(path).status_code == 200
     BlockFactory.create(blocker=mallory, blocked=ana)
     assert client_for(ana).get(path).status_code == 404
+
+
+def test_the_admin_counts_the_reports_it_dismissed_in_words_that_agree(
+    staff: User, mallory: User
+) -> None:
+    one, *two = ReportFactory.create_batch(3, reported=mallory)
+    admin_page = client_for(staff)
+
+    said = [
+        admin_page.post(
+            "/admin/moderation/report/",
+            {"action": "mark_dismissed", "_selected_action": [report.pk for report in chosen]},
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
+        ).content.decode()
+        for chosen in ([one], two)
+    ]
+
+    assert "1 open report dismissed." in said[0]
+    assert "2 open reports dismissed." in said[1]
