@@ -26,6 +26,12 @@ def turn_credentials(
     return username, base64.b64encode(digest).decode("ascii")
 
 
+def ice_refresh_seconds() -> int:
+    """How often a page in a call or on a stage asks for new credentials: at half their
+    life, so that a connection it makes an hour in still gets through TURN."""
+    return max(30, int(settings.TURN_CREDENTIAL_TTL.total_seconds()) // 2)
+
+
 def ice_servers(*, user_id: int, now: datetime | None = None) -> list[dict[str, Any]]:
     """`RTCIceServer` objects for `RTCPeerConnection({iceServers})`. TURN only with a secret:
     a TURN server without credentials would only make browsers wait for it."""

@@ -13,7 +13,7 @@ from django.conf import settings
 from members.models import User
 from rooms.broadcast import encode, message_data
 from rooms.consumers import RoomConsumer
-from rooms.ice import ice_servers
+from rooms.ice import ice_refresh_seconds, ice_servers
 from rooms.selectors import questions_asked
 from rooms.sockets.base import CLOSE_UNKNOWN_ROOM, Handler, MemberSocket, as_now
 from rooms.sockets.frames import FrameError, boolean, positive_int
@@ -68,6 +68,7 @@ def _stage_hello(
             else None
         ),
         "ice_servers": ice_servers(user_id=user.pk),
+        "ice_refresh": ice_refresh_seconds(),
         "can_host": services.stage_may_host(stage=stage, user=user),
         # The Q&A lists every question; the chat's first page holds only the latest messages.
         "questions": [
@@ -162,12 +163,20 @@ class StageFrames(MemberSocket):
         await _call("stage_hand", await self._stage(), user=self.user, raised=raised)
 
     async def on_token(self, content: dict[str, Any]) -> None:
-        """A fresh Janus token, for a page that has been open longer than one lasts."""
+        """A fresh Janus token and TURN credentials, for a page that has been open longer
+        than they last (it asks every `ice_refresh` seconds, and on reconnecting)."""
         await self._stage()
         conf = JanusSettings.from_settings()
-        if conf.configured:
-            token = browser_token(conf, ttl_seconds=settings.JANUS_TOKEN_TTL)
-            await self.send_json({"type": "stage.token", "token": token})
+        token = (
+            browser_token(conf, ttl_seconds=settings.JANUS_TOKEN_TTL) if conf.configured else None
+        )
+        await self.send_json(
+            {
+                "type": "stage.token",
+                "token": token,
+                "ice_servers": ice_servers(user_id=self.user.pk),
+            }
+        )
 
     async def on_start(self, content: dict[str, Any]) -> None:
         await _call_as("stage_start", await self._stage(), self.user)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import connection
@@ -491,6 +492,33 @@ async def test_turn_credentials_are_the_coturn_hmac_of_an_expiring_username(
     expected = hmac.new(b"s3cret", turn["username"].encode(), hashlib.sha1).digest()
     assert base64.b64decode(turn["credential"]) == expected
     await close_all(alice)
+
+
+@sockets
+async def test_a_call_asks_for_new_turn_credentials_at_half_their_life_and_gets_them(
+    settings: Any,
+) -> None:
+    settings.STUN_URLS = []
+    settings.TURN_URLS = ["turn:turn.example.org:3478"]
+    settings.TURN_SECRET = "s3cret"
+    settings.TURN_CREDENTIAL_TTL = timedelta(hours=1)
+    _alice, session = await member_with_session()
+    place = await room()
+    alice, _ = await join(place, session)
+    outsider, _ = await join(place, (await member_with_session())[1])
+    joined = await sit(alice)
+    first = joined["ice_servers"][0]["username"]
+
+    with time_machine.travel(timedelta(seconds=joined["ice_refresh"])):
+        await alice.send_json_to({"type": "call.credentials"})
+        renewed = await next_of(alice, "call.credentials")
+    await outsider.send_json_to({"type": "call.credentials"})  # not in the call
+
+    assert joined["ice_refresh"] == 1800
+    later = renewed["ice_servers"][0]["username"]
+    assert int(later.split(":")[0]) >= int(first.split(":")[0]) + 1800
+    assert (await next_of(outsider, "error"))["code"] == "not_in_call"
+    await close_all(alice, outsider)
 
 
 def test_turn_credentials_for_a_fixed_moment() -> None:

@@ -238,10 +238,17 @@ async def test_forged_frames_get_error_frames_and_the_socket_stays_up() -> None:
         await page.socket.send_json_to(frame)
         error = await page.next("error")
         assert (error["code"], error["about"]) == (code, frame["type"])
-    # A page open for hours asks for a fresh Janus token.
-    await page.socket.send_json_to({"type": "stage.token"})
-    fresh = await page.next("stage.token")
+    # A page open for hours asks for a fresh Janus token and TURN credentials, at half the
+    # credentials' life.
+    assert page.hello["ice_refresh"] > 0
+    with override_settings(
+        STUN_URLS=[], TURN_URLS=["turn:turn.example.org:3478"], TURN_SECRET="s3cret"
+    ):
+        await page.socket.send_json_to({"type": "stage.token"})
+        fresh = await page.next("stage.token")
     assert fresh["token"].endswith("=") and ",janus,janus.plugin.videoroom:" in fresh["token"]
+    (turn,) = fresh["ice_servers"]
+    assert turn["urls"] == ["turn:turn.example.org:3478"] and turn["credential"]
     await page.socket.send_json_to({"type": "stage.start"})
     await page.state(lambda state: state["state"] == "live")
     # Feeds nobody publishes are not watched.

@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 
 from members.models import User
 from rooms import broadcast, calls
-from rooms.ice import ice_servers
+from rooms.ice import ice_refresh_seconds, ice_servers
 from rooms.models import Room
 from rooms.sockets.base import Handler, MemberSocket
 from rooms.sockets.frames import FrameError, boolean, positive_int
@@ -167,9 +167,19 @@ class CallFrames(MemberSocket):
                 "peer": seat.me.peer,
                 "peers": [peer.data() for peer in seat.peers],
                 "ice_servers": ice_servers(user_id=self.user.pk),
+                "ice_refresh": ice_refresh_seconds(),
             }
         )
         broadcast.presence_mark(room_id=self.room.pk, user_id=self.user.pk)
+
+    async def on_call_credentials(self, content: dict[str, Any]) -> None:
+        """New TURN credentials for a call that outlives them (the page asks every
+        `ice_refresh` seconds): the peers who arrive later are reached through them."""
+        await self.call_rate_limit()
+        await self._in_call()
+        await self.send_json(
+            {"type": "call.credentials", "ice_servers": ice_servers(user_id=self.user.pk)}
+        )
 
     async def on_call_leave(self, content: dict[str, Any]) -> None:
         await self.call_rate_limit()
@@ -227,6 +237,7 @@ class CallFrames(MemberSocket):
 
     HANDLERS: ClassVar[dict[str, Handler]] = {
         "call.join": on_call_join,
+        "call.credentials": on_call_credentials,
         "call.leave": on_call_leave,
         "call.offer": on_call_offer,
         "call.answer": on_call_answer,

@@ -28,6 +28,7 @@ export class Call extends EventTarget {
     this.table = null;
     this.self = null; // our peer id, new on every join
     this.iceServers = [];
+    this.renewTimer = null; // asks for new TURN credentials while in the call
     this.peers = new Map(); // peer id -> participant (see #addPeer)
     this.microphone = null;
     this.camera = null;
@@ -103,6 +104,7 @@ export class Call extends EventTarget {
   /** Stop everything on this side without telling the server (it refused us, or we left). */
   end() {
     if (this.state === "idle") return;
+    clearInterval(this.renewTimer);
     this.#dropAll("reset");
     for (const track of [this.microphone, this.camera, this.screen]) track?.stop();
     this.microphone = this.camera = this.screen = null;
@@ -155,12 +157,22 @@ export class Call extends EventTarget {
     this.table = frame.table;
     this.self = frame.peer;
     this.iceServers = frame.ice_servers || [];
+    // TURN credentials expire: a peer who sits down an hour later is reached with new ones.
+    clearInterval(this.renewTimer);
+    if (frame.ice_refresh) {
+      this.renewTimer = setInterval(() => this.send({ type: "call.credentials" }), frame.ice_refresh * 1000);
+    }
     this.#setState("in");
     this.#announce(); // the join said audio/video; a mute kept over a reconnection did not
     for (const info of frame.peers) {
       const peer = this.#addPeer(info);
       this.#guard(peer, () => this.#offerTo(peer));
     }
+  }
+
+  /** `call.credentials`: the connections made from now on use them. */
+  credentials(frame) {
+    if (this.state === "in") this.iceServers = frame.ice_servers || [];
   }
 
   /** `call.peer_joined`: the newcomer will offer; be ready to answer. */

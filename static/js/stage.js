@@ -18,6 +18,7 @@ const ACTIVE_SPEAKER_EVERY_MS = 700;
 const stage = {
   janus: null, // {url, token} from stage.hello, or null when the site has no media server
   iceServers: [],
+  renewTimer: null,
   host: false,
   state: null, // the latest stage.state
   session: null, // JanusSession
@@ -764,6 +765,12 @@ const stageHandlers = {
   "stage.hello": (frame) => {
     stage.janus = frame.janus;
     stage.iceServers = frame.ice_servers || [];
+    // TURN credentials (and the Janus token) expire: a speaker who goes live an hour in,
+    // and every new subscription, need new ones.
+    clearInterval(stage.renewTimer);
+    if (frame.ice_refresh) {
+      stage.renewTimer = setInterval(() => send({ type: "stage.token" }), frame.ice_refresh * 1000);
+    }
     stage.host = Boolean(frame.can_host);
     keepQuestions(frame.questions);
     if (!frame.janus) unavailable(true);
@@ -772,7 +779,8 @@ const stageHandlers = {
   "stage.state": onState,
   "stage.joined": () => {},
   "stage.token": (frame) => {
-    if (stage.janus) stage.janus.token = frame.token;
+    if (stage.janus && frame.token) stage.janus.token = frame.token;
+    if (frame.ice_servers) stage.iceServers = frame.ice_servers;
   },
   "stage.ended": (frame) => {
     dropWatching();

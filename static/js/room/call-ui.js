@@ -203,6 +203,7 @@ export const callHandlers = {
   "call.offer": (frame) => call.offer(frame),
   "call.answer": (frame) => call.answer(frame),
   "call.ice": (frame) => call.ice(frame),
+  "call.credentials": (frame) => call.credentials(frame),
   // Leaving does not wait for its own "left": the page let go of the call when asked.
   "call.left": (frame) => {
     if (call.state === "idle") return;
