@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
@@ -22,7 +23,7 @@ from members.services import blocked_user_ids
 from rooms.broadcast import user_group
 from rooms.reactions import reaction_valid
 from rooms.sockets.base import PROTOCOL_VERSION, Handler, MemberSocket
-from rooms.sockets.frames import FrameError, positive_int, text, uuid_field
+from rooms.sockets.frames import FrameError, moment, positive_int, text, uuid_field
 
 # A page says "typing" at most this often per conversation (the client sends one every few
 # seconds while keys are pressed); the others' pages show it for a little longer.
@@ -48,6 +49,8 @@ def _hello(user: User) -> dict[str, Any]:
         "v": PROTOCOL_VERSION,
         "you": {"id": user.pk, "name": user.name},
         "counts": {"messages": messages, "notices": notices},
+        # The server's clock, in ms: the page's next catch-up asks for changes since then.
+        "now": int(time.time() * 1000),
     }
 
 
@@ -142,16 +145,24 @@ def _read(user: User, conversation_id: int, upto: int) -> None:
 
 
 @database_sync_to_async
-def _since(user: User, conversation_id: int, after: int) -> dict[str, Any]:
+def _since(
+    user: User, conversation_id: int, after: int, changed_since: datetime | None
+) -> dict[str, Any]:
     conversation = _conversation(user, conversation_id)
     page, more = selectors.messages_page(conversation=conversation, viewer=user, after=after)
     hidden = blocked_user_ids(user=user)
-    return {
+    frame = {
         "type": "messages",
         "conversation": conversation_id,
         "messages": [live.message_data(message, hidden) for message in page],
         "has_more": more,
     }
+    if changed_since is not None:
+        changed = selectors.messages_changed(
+            conversation=conversation, viewer=user, upto=after, since=changed_since
+        )
+        frame["changed"] = [live.message_data(message, hidden) for message in changed]
+    return frame
 
 
 @database_sync_to_async
@@ -294,8 +305,11 @@ class MemberConsumer(MemberSocket):
         conversation_id = positive_int(content, "conversation")
         # 0: the client has seen no message of the conversation yet.
         after = 0 if content.get("after") == 0 else positive_int(content, "after")
+        # The server's clock (`now` of a hello, or the page's `data-synced-at`), in ms: what
+        # was edited or deleted since among the messages the page holds comes too.
+        changed_since = moment(content, "changed_since") if "changed_since" in content else None
         await self.spend("history")
-        await self.send_json(await _since(self.user, conversation_id, after))
+        await self.send_json(await _since(self.user, conversation_id, after, changed_since))
 
     HANDLERS: ClassVar[dict[str, Handler]] = {
         "message.send": on_message_send,

@@ -221,6 +221,26 @@ def conversation_for(*, user: User, conversation_id: int) -> tuple[Conversation,
     return found
 
 
+# A catch-up brings at most this many messages changed while the page was away, the newest.
+CHANGED_MAX = 100
+
+
+def messages_changed(
+    *, conversation: Conversation, viewer: User, upto: int, since: datetime
+) -> list[Message]:
+    """The messages up to the id `upto` edited or deleted after `since`, at most CHANGED_MAX
+    of the newest, oldest first: what a page that held them missed while its connection was
+    down (docs/websocket-protocol.md, "The member socket")."""
+    rows = (
+        Message.objects.filter(conversation=conversation, id__lte=upto)
+        .filter(Q(edited_at__gt=since) | Q(deleted_at__gt=since))
+        .exclude(author_id__in=blocked_user_ids(user=viewer))
+        .select_related("author", "reply_to__author", "attachment")
+        .order_by("-id")[:CHANGED_MAX]
+    )
+    return with_reactions(list(reversed(rows)))
+
+
 def messages_page(
     *,
     conversation: Conversation,

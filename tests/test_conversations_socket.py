@@ -14,7 +14,13 @@ from django.test import Client
 
 from conversations.consumers import TYPING_EVERY_SECONDS
 from conversations.models import Conversation, Message, Participant
-from conversations.services import direct_conversation_start, group_create, message_post
+from conversations.services import (
+    direct_conversation_start,
+    group_create,
+    message_delete,
+    message_edit,
+    message_post,
+)
 from coworking.asgi import application
 from members.models import User
 from notifications.models import Kind
@@ -164,6 +170,44 @@ async def test_a_message_posted_over_http_is_pushed_too_and_a_reconnect_catches_
     caught_up = await next_of(beto_tab, "messages")
     assert [m["text"] for m in caught_up["messages"]] == ["uno", "dos"]
     assert caught_up["has_more"] is False
+    await beto_tab.disconnect()
+
+
+async def test_a_reconnect_brings_what_was_edited_or_deleted_while_the_page_was_away() -> None:
+    ana, _ana_session, _ = await member_with_session("Ana")
+    beto, beto_session, _ = await member_with_session("Beto")
+    conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
+    said = [
+        (
+            await database_sync_to_async(message_post)(
+                conversation=conversation, author=ana, text=text, client_id=uuid.uuid4()
+            )
+        )[0]
+        for text in ("El jueves a las 10", "Perdón, otra persona", "Nos vemos")
+    ]
+    beto_tab, hello = await tab(beto_session)
+    await beto_tab.disconnect()
+
+    # While Beto's page was offline.
+    await database_sync_to_async(message_edit)(
+        message=said[0], editor=ana, text="El jueves a las 11"
+    )
+    await database_sync_to_async(message_delete)(message=said[1], by=ana)
+    beto_tab, _ = await tab(beto_session)
+    catch_up = {"type": "messages.since", "conversation": conversation.pk, "after": said[2].pk}
+    await beto_tab.send_json_to({**catch_up, "changed_since": hello["now"]})
+    caught_up = await next_of(beto_tab, "messages")
+    await beto_tab.send_json_to({**catch_up, "changed_since": 10**20})
+    refused = await next_of(beto_tab, "error")
+
+    assert caught_up["messages"] == []
+    assert [(m["id"], m["text"], m["deleted"]) for m in caught_up["changed"]] == [
+        (said[0].pk, "El jueves a las 11", False),
+        (said[1].pk, "", True),
+    ]
+    assert (refused["code"], refused["about"]) == ("invalid_fields", "messages.since")
+    await beto_tab.send_json_to(catch_up)  # the socket stays; without a moment, no changes
+    assert "changed" not in await next_of(beto_tab, "messages")
     await beto_tab.disconnect()
 
 

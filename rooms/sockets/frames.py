@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -111,6 +112,19 @@ def positive_int(content: dict[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise FrameError("invalid_fields")
     return value
+
+
+# 1 January 3000, in ms since 1970: no clock of ours says more.
+LATEST_MS = 32_503_680_000_000
+
+
+def moment(content: dict[str, Any], key: str) -> datetime:
+    """A moment the server gave the client (`now` of a hello: ms since 1970, UTC) and the
+    client sends back."""
+    value = positive_int(content, key)
+    if value > LATEST_MS:
+        raise FrameError("invalid_fields")
+    return datetime.fromtimestamp(value / 1000, UTC)
 
 
 def text(content: dict[str, Any]) -> str:

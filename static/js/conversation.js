@@ -52,6 +52,18 @@ const syncDays = daySeparators(log, root.dataset.timeZone);
 const TYPING_EVERY_MS = 2500;
 const TYPING_SHOWN_MS = 5000;
 const CATCH_UP_RETRY_MS = 3000;
+// A catch-up asks for the edits and deletions since the server's clock at the last sync
+// (the page's rendering, then each hello), less this: a change made as a socket was being
+// set up, whose frame it missed, comes again. Applying one twice changes nothing.
+const CHANGES_MARGIN_MS = 60_000;
+let syncedAt = Number(root.dataset.syncedAt) || 0;
+let changesSince = null; // the last catch-up's, asked again should it be refused
+
+function catchUp() {
+  const frame = { type: "messages.since", conversation: conversationId, after: lastId() };
+  if (changesSince) frame.changed_since = changesSince;
+  return frame;
+}
 
 // {member id: the last message they have read}
 const readMarks = new Map(
@@ -387,11 +399,47 @@ function stopTyping(memberId) {
   showTyping();
 }
 
+function onDeleted(id) {
+  const item = log.querySelector(`li.chat-message[data-id="${id}"]`);
+  quietly(() => {
+    if (item) showDeleted(item);
+    requote(log, id);
+  });
+}
+
+function onEdited(message) {
+  const item = log.querySelector(`li.chat-message[data-id="${message.id}"]`);
+  const editor = item?.querySelector(".message-editor");
+  // Its author saved it from the editor, which goes: they go on to the message's Edit.
+  const wasEditing = Boolean(editor) && editor === document.activeElement;
+  quietly(() => {
+    requote(log, message.id, message.text);
+    if (item) {
+      editor?.remove();
+      item.querySelector(".message-editor-error")?.remove();
+      item.querySelector(".message-text").hidden = false;
+      showMessage(item, message);
+      if (wasEditing) item.querySelector(".edit")?.focus();
+    }
+  });
+}
+
+function onReactions(id, reactions, version) {
+  const item = log.querySelector(`li.chat-message[data-id="${id}"]`);
+  if (item && !item.querySelector(".message-text.muted") && reactionsNewer(item, version)) {
+    const current = item.querySelector(".message-reactions");
+    if (current) quietly(() => replaceReactionBar(current, reactionBar(reactions, myId)));
+  }
+}
+
 inbox.addEventListener("frame", (event) => {
   const frame = event.detail;
   if (frame.type === "hello") {
-    // (Re)connected: catch up on what was said meanwhile, from the last message shown.
-    send({ type: "messages.since", conversation: conversationId, after: lastId() });
+    // (Re)connected: catch up on what was said meanwhile, from the last message shown, and
+    // on what was edited or deleted among those shown.
+    changesSince = syncedAt > CHANGES_MARGIN_MS ? syncedAt - CHANGES_MARGIN_MS : null;
+    send(catchUp());
+    syncedAt = frame.now || syncedAt;
     // What was sent into a connection that had died without a word never reached the
     // server: again, under its own client_id (a message that did arrive is acked again,
     // stored once).
@@ -407,6 +455,11 @@ inbox.addEventListener("frame", (event) => {
     add(frame.message);
   } else if (frame.type === "messages") {
     for (const message of frame.messages) add(message);
+    for (const message of frame.changed || []) {
+      if (message.deleted) onDeleted(message.id);
+      else onEdited(message);
+      onReactions(message.id, message.reactions, message.reactions_version);
+    }
     if (frame.has_more) {
       // After this page's last, not the newest shown: a message that came live meanwhile
       // is newer than those still to fetch.
@@ -432,32 +485,11 @@ inbox.addEventListener("frame", (event) => {
     readMarks.set(frame.member, frame.upto);
     showReceipt();
   } else if (frame.type === "message.deleted") {
-    const item = log.querySelector(`li.chat-message[data-id="${frame.id}"]`);
-    quietly(() => {
-      if (item) showDeleted(item);
-      requote(log, frame.id);
-    });
+    onDeleted(frame.id);
   } else if (frame.type === "message.edited") {
-    const item = log.querySelector(`li.chat-message[data-id="${frame.message.id}"]`);
-    const editor = item?.querySelector(".message-editor");
-    // Its author saved it from the editor, which goes: they go on to the message's Edit.
-    const wasEditing = Boolean(editor) && editor === document.activeElement;
-    quietly(() => {
-      requote(log, frame.message.id, frame.message.text);
-      if (item) {
-        editor?.remove();
-        item.querySelector(".message-editor-error")?.remove();
-        item.querySelector(".message-text").hidden = false;
-        showMessage(item, frame.message);
-        if (wasEditing) item.querySelector(".edit")?.focus();
-      }
-    });
+    onEdited(frame.message);
   } else if (frame.type === "message.reactions") {
-    const item = log.querySelector(`li.chat-message[data-id="${frame.id}"]`);
-    if (item && !item.querySelector(".message-text.muted") && reactionsNewer(item, frame.version)) {
-      const current = item.querySelector(".message-reactions");
-      if (current) quietly(() => replaceReactionBar(current, reactionBar(frame.reactions, myId)));
-    }
+    onReactions(frame.id, frame.reactions, frame.version);
   } else if (frame.type === "conversation.changed") {
     status.replaceChildren(gettext("This conversation changed. Reload the page to see it."), " ", reloadButton());
   }
@@ -473,9 +505,7 @@ inbox.addEventListener("frame", (event) => {
     // later: given up, what it would bring would be missing until the next reload.
     if (frame.code === "rate_limited" || frame.code === "server_error") {
       clearTimeout(catchUpTimer);
-      catchUpTimer = setTimeout(() => {
-        send({ type: "messages.since", conversation: conversationId, after: lastId() });
-      }, CATCH_UP_RETRY_MS);
+      catchUpTimer = setTimeout(() => send(catchUp()), CATCH_UP_RETRY_MS);
     }
     return;
   }

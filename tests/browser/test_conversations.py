@@ -18,6 +18,7 @@ from conversations.services import (
     direct_conversation_start,
     group_create,
     group_rename,
+    message_delete,
     message_edit,
     message_post,
     message_store,
@@ -184,12 +185,16 @@ def test_on_two_phones_members_exchange_messages_a_reaction_and_a_picture_live(
     assert bounds is not None and bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= PHONE[0]
 
 
-def test_what_was_written_while_the_page_was_offline_arrives_even_if_the_first_catch_up_is_refused(
+def test_what_was_written_edited_or_deleted_while_the_page_was_offline_arrives_if_refused_once(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     conversation = direct_conversation_start(starter=ana, other=beto)
+    early, wrong = (
+        message_post(conversation=conversation, author=beto, text=text, client_id=uuid.uuid4())[0]
+        for text in ("Quedamos el jueves", "Esto no era para ti")
+    )
     page = new_page()
     # Back from the dead connection, the first catch-up is refused (the member's budget
     # spent in other tabs, say).
@@ -206,11 +211,19 @@ def test_what_was_written_while_the_page_was_offline_arrives_even_if_the_first_c
             text=f"Mientras no estabas {n}",
             client_id=uuid.uuid4(),
         )
+    # Pushed to the live connections, which Ana's page has none of now.
+    with ThreadPoolExecutor(1) as other:  # Playwright's loop runs in this thread
+        other.submit(message_edit, message=early, editor=beto, text="Quedamos el viernes").result()
+        other.submit(message_delete, message=wrong, by=beto).result()
     network.come_back()
 
     log = page.locator(".messages-log")
     for n in range(3):
         expect(log).to_contain_text(f"Mientras no estabas {n}", timeout=10_000)
+    expect(page.locator(f"#m{early.pk} .message-text")).to_have_text("Quedamos el viernes")
+    expect(page.locator(f"#m{wrong.pk} .message-text")).to_have_text(
+        re.compile("This message was deleted|Este mensaje se borró")
+    )
     assert len(network.refused) == 1
 
 
