@@ -2,6 +2,7 @@
 promotion email, weekly series across daylight-saving changes, and the lists."""
 
 import threading
+import time as time_module
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -493,6 +494,79 @@ def test_two_members_taking_the_last_seat_at_once_get_one_seat_and_one_waiting_p
     seats = sorted(status for status, _ in statuses(event).values())
     assert seats == ["going", "going", "waitlisted"]
     assert Rsvp.objects.get(status=Rsvp.Status.WAITLISTED).position == 1
+
+
+def waits_for(thread: threading.Thread, backends: dict[str, int], waiter: str, holder: str) -> bool:
+    """Whether `thread` comes to wait on a lock that `holder`'s transaction holds (True) or
+    ends without ever waiting for it (False). `backends` has each one's PostgreSQL process
+    id, once their connection is open."""
+    deadline = time_module.monotonic() + 30  # a safety net for a hung run, not a measure
+    with connection.cursor() as cursor:
+        while thread.is_alive() and time_module.monotonic() < deadline:
+            if waiter in backends:
+                cursor.execute(
+                    "SELECT %s = ANY(pg_blocking_pids(%s))", [backends[holder], backends[waiter]]
+                )
+                if cursor.fetchone()[0]:
+                    return True
+            # PostgreSQL tells nobody when a process starts waiting: ask again.
+            time_module.sleep(0.01)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asking_for_the_last_seat_while_it_is_being_taken_waits_and_joins_the_waiting_list(
+    alice: User, bob: User, carla: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = full_event(2, alice)
+    answer = rsvps._rsvp_answer
+    seat_written, let_go = threading.Event(), threading.Event()
+
+    def answer_then_hold(**kwargs: Any) -> rsvps.RsvpChange:
+        change = answer(**kwargs)
+        if kwargs["rsvp"].user_id == bob.pk:
+            # Bob's seat is written but not committed yet, the event's lock still held.
+            seat_written.set()
+            let_go.wait(timeout=60)
+        return change
+
+    monkeypatch.setattr(rsvps, "_rsvp_answer", answer_then_hold)
+    errors: list[BaseException] = []
+    backends: dict[str, int] = {}
+
+    def take_seat(user: User) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                backends[user.display_name] = cursor.fetchone()[0]
+            rsvps.rsvp_set(event=event, user=user, status=Rsvp.Status.GOING, now=NOW)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    bobs = threading.Thread(target=take_seat, args=(bob,))
+    carlas = threading.Thread(target=take_seat, args=(carla,))
+    bobs.start()
+    try:
+        assert seat_written.wait(timeout=30)
+        carlas.start()
+        # Carla asks while Bob's answer is still open: she must wait for it to end, not
+        # count the seats without it.
+        carla_waited = waits_for(carlas, backends, waiter="Carla", holder="Bob Bravo")
+    finally:
+        let_go.set()
+        bobs.join()
+        if carlas.ident is not None:  # started
+            carlas.join()
+
+    assert errors == []
+    assert carla_waited, "Carla's answer did not wait for Bob's to end"
+    assert statuses(event) == {
+        "Alice Arias": ("going", None),
+        "Bob Bravo": ("going", None),
+        "Carla": ("waitlisted", 1),
+    }
 
 
 # weekly series ----------------------------------------------------------------------------

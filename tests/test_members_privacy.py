@@ -11,7 +11,11 @@ from typing import Any
 
 import pytest
 import time_machine
+from allauth.socialaccount.models import SocialAccount
+from allauth.usersessions.models import UserSession
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.messages import get_messages
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
@@ -809,3 +813,42 @@ def test_a_member_blocked_by_another_finds_them_just_as_if_they_were_suspended(
     assert answers(bob) == answers(suspended) == [404, 200, 404, 302]
     assert not Conversation.objects.exists()
     assert Block.objects.filter(blocker=alice, blocked__in=[bob, suspended]).count() == 2
+
+
+def test_deleting_the_account_ends_its_sessions_and_forgets_its_sign_ins_and_admin_history(
+    alice: User, staff: User
+) -> None:
+    laptop, phone = Client(HTTP_ACCEPT_LANGUAGE="en"), Client(HTTP_ACCEPT_LANGUAGE="en")
+    for device in (laptop, phone):
+        assert device.login(email="alice@example.com", password=PASSWORD)
+        assert device.get("/notifications/settings/").status_code == 200
+    assert UserSession.objects.filter(user=alice).count() == 2
+    SocialAccount.objects.create(
+        user=alice,
+        provider="google",
+        uid="104842918273645",
+        extra_data={"name": "Alice Arias", "email": "alice@example.com"},
+    )
+    # Staff edited the account in the admin, which wrote down its name.
+    LogEntry.objects.log_actions(
+        user_id=staff.pk,
+        queryset=[alice],
+        action_flag=CHANGE,
+        change_message="Changed the email address to alice@example.com (Alice Arias).",
+    )
+    assert LogEntry.objects.get().object_repr == "Alice Arias"
+
+    response = laptop.post("/members/me/delete/", {"password": PASSWORD})
+
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.deleted_at is not None
+    assert not SocialAccount.objects.filter(user=alice).exists()
+    # Ended, not just refused on the next request: the phone's session is gone too.
+    assert not UserSession.objects.filter(user=alice).exists()
+    assert not Session.objects.filter(session_key=phone.session.session_key).exists()
+    # The admin keeps its history of the account, without naming whose it was.
+    [entry] = LogEntry.objects.all()
+    assert entry.object_id == str(alice.pk) and entry.user_id == staff.pk
+    for words in ("Alice", "Arias", "alice@example.com"):
+        assert words not in entry.object_repr and words not in entry.change_message

@@ -85,3 +85,23 @@ async def test_a_visitor_is_refused_and_a_member_s_flood_is_not_echoed() -> None
         {"type": "error", "code": "rate_limited"}
     ]
     await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_socket_at_a_host_the_site_does_not_serve_is_refused_from_that_host() -> None:
+    """The socket's own address (its Host) is an allowed origin only for a host the site
+    answers to: a page on a DNS-rebound name sends that name as both Host and Origin."""
+    _user, session = await member_with_session()
+    cookie = (b"cookie", f"sessionid={session}".encode())
+
+    def socket_at(host: bytes) -> WebsocketCommunicator:
+        headers = [(b"origin", b"http://" + host), (b"host", host), cookie]
+        return WebsocketCommunicator(application, "/ws/echo/", headers=headers)
+
+    served = socket_at(b"localhost:8123")
+    assert (await served.connect())[0]
+    await served.disconnect()
+    for host in (b"evil.example", b"evil.example:8000"):
+        refused = socket_at(host)
+        connected, _ = await refused.connect()
+        assert not connected, host
