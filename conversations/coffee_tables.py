@@ -10,16 +10,14 @@ from itertools import combinations
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from conversations.models import CoffeeTable
 from matching.meetings import MeetingRefused
 from matching.models import Answer, GroupMember
-from matching.selectors import names_of
 from matching.services import answer_record
 from members.models import User
 from rooms.models import Presence, Room, RoomError, Visit
-from rooms.services import room_create
+from rooms.services import room_create, room_name_clean
 
 MET_AFTER = timedelta(minutes=10)
 # Met detection looks at the tables of rounds introduced this recently.
@@ -47,8 +45,7 @@ def table_url(seat: GroupMember) -> str:
             try:
                 room = room_create(
                     creator=seat.user,
-                    name=_("Coffee: %(names)s") % {"names": names_of(members)},
-                    description=_("Your coffee pair's own table: only you can come in."),
+                    name=table_name(members),
                     private=True,
                     capacity=len(members),
                     invitees=members,
@@ -60,11 +57,14 @@ def table_url(seat: GroupMember) -> str:
     return reverse("rooms:room", args=[room.slug])
 
 
+def table_name(members: list[User]) -> str:
+    """A table's name, the same in every language (its members may not share one, and the
+    room keeps the name of whoever opened it): a cup and their names."""
+    return "\u2615 " + " · ".join(member.name for member in members)
+
+
 def is_table(room: Room) -> bool:
     return CoffeeTable.objects.filter(room=room).exists()
-
-
-NAME_MAX = Room._meta.get_field("name").max_length
 
 
 def tables_rename_without(*, user: User) -> None:
@@ -81,8 +81,7 @@ def tables_rename_without(*, user: User) -> None:
             .select_related("user")
             .order_by("pk")
         ]
-        name = _("Coffee: %(names)s") % {"names": names_of(others)} if others else _("Coffee")
-        table.room.name = name[:NAME_MAX]
+        table.room.name = room_name_clean(table_name(others))
         table.room.save(update_fields=["name"])
 
 

@@ -199,3 +199,20 @@ def test_a_member_who_deletes_their_account_leaves_the_table_s_name() -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(luis.user)
     assert "Vallquintana" not in client.get("/rooms/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_table_opened_by_a_spanish_speaker_reads_the_same_to_an_english_speaker() -> None:
+    luis, ana = paired()
+    User.objects.filter(pk=luis.user_id).update(display_name="Luis Luna", language="es")
+    User.objects.filter(pk=ana.user_id).update(display_name="Ana Arias", language="en")
+    spanish = Client(HTTP_ACCEPT_LANGUAGE="es")
+    spanish.force_login(luis.user)
+    table = spanish.post(f"/pairs/meeting/{luis.group_id}/table/")["Location"]
+
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    english.force_login(ana.user)
+    page = english.get(table).content.decode()
+
+    assert "<h1>☕ Luis Luna · Ana Arias</h1>" in page
+    assert "Café" not in page and "nadie más" not in page
