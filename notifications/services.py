@@ -97,6 +97,34 @@ class Delivery:
     pushed: bool = False
 
 
+def _render(user: User, text: str | Promise, params: Mapping[str, Any] | None) -> str:
+    """The text as the member reads it: their language, times in their zone."""
+    with translation.override(user.language), timezone.override(user.time_zone):
+        rendered = str(text)
+        if params:
+            rendered = rendered % {name: _rendered(v) for name, v in params.items()}
+    return rendered[:300]
+
+
+def notices_withdraw(*, keys: Iterable[str]) -> None:
+    """Take back the notices of these occasions, shown or still held: what they told of is
+    gone (a message deleted, a mention edited out), and so is what they quoted of it. The
+    bells of those who had one unread follow."""
+    notices = Notification.objects.filter(key__in=list(keys))
+    unread = set(notices.filter(read_at__isnull=True).values_list("user_id", flat=True))
+    notices.delete()
+    for user in User.objects.filter(pk__in=unread):
+        notices_changed.send(sender=Notification, user=user)
+
+
+def notice_retell(
+    *, user: User, key: str, text: str | Promise, params: Mapping[str, Any] | None = None
+) -> None:
+    """The member's notice of this occasion, if there is one, says it anew: what it quotes
+    was edited."""
+    Notification.objects.filter(user=user, key=key).update(text=_render(user, text, params))
+
+
 def notify(
     *,
     user: User,
@@ -136,17 +164,14 @@ def notify(
         moment = now or timezone.now()
         # A member in focus hears of it when the block ends, in one batch (notifications.holds).
         until = None if kind in NEVER_HELD else held_until(user_id=user.pk, now=moment)
-        with translation.override(user.language), timezone.override(user.time_zone):
-            rendered = str(text)
-            if params:
-                rendered = rendered % {name: _rendered(v) for name, v in params.items()}
+        rendered = _render(user, text, params)
         try:
             with transaction.atomic():
                 existing = Notification.objects.create(
                     user=user,
                     kind=kind,
                     key=key,
-                    text=rendered[:300],
+                    text=rendered,
                     url=url,
                     in_app=channel != Channel.EMAIL,
                     for_digest=channel == Channel.DIGEST,

@@ -8,6 +8,7 @@ import operator
 import re
 import unicodedata
 from functools import partial, reduce
+from typing import Any
 
 from django.db import transaction
 from django.db.models import (
@@ -21,9 +22,13 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.lookups import IStartsWith
+from django.utils.functional import Promise, lazy
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from members.services import blocked_user_ids
+from notifications.services import notice_retell, notices_withdraw
 from rooms.models import Mention, Message, Room, RoomParticipation
 
 # Beyond this many "@" in a message the rest are plain text: a message cannot page the room.
@@ -140,13 +145,43 @@ def _mentions_sync(*, message: Message) -> list[int]:
     current = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
     gone = current - set(wanted)
     if gone:
-        Mention.objects.filter(message=message, user_id__in=gone).delete()
+        edited_out = Mention.objects.filter(message=message, user_id__in=gone)
+        notices_withdraw(keys=[mention_key(mention) for mention in edited_out])
+        edited_out.delete()
     added = [user_id for user_id in wanted if user_id not in current]
     # A concurrent edit may have added the same member: the row is theirs, and so is the email.
     Mention.objects.bulk_create(
         [Mention(message=message, user_id=user_id) for user_id in added], ignore_conflicts=True
     )
     return added
+
+
+def mention_key(mention: Mention) -> str:
+    """The occasion of a mention's notice (notifications.services.notify's `key`)."""
+    return f"mention:{mention.pk}"
+
+
+def mention_notice(message: Message) -> tuple[str | Promise, dict[str, Any]]:
+    """What a mention's notice says, and its parameters (`notify`'s `text` and `params`)."""
+    return _("%(author)s mentioned you in “%(room)s”: %(excerpt)s"), {
+        "author": message.author.name if message.author else "",
+        # Its name in the member's language (notify renders it so).
+        "room": lazy(lambda: message.room.title, str)(),
+        "excerpt": Truncator(message.text).chars(120),
+    }
+
+
+def mentions_after_edit(*, message: Message) -> None:
+    """The notices of the members the edited message still mentions quote its new words
+    (one it no longer mentions had theirs taken back with the mention)."""
+    text, params = mention_notice(message)
+    for mention in Mention.objects.filter(message=message).select_related("user"):
+        notice_retell(user=mention.user, key=mention_key(mention), text=text, params=params)
+
+
+def mentions_withdraw(*, message: Message) -> None:
+    """A deleted message's mentions: their notices go, with the words they quoted."""
+    notices_withdraw(keys=[mention_key(m) for m in Mention.objects.filter(message=message)])
 
 
 def _notify_later(*, message_id: int, user_ids: list[int]) -> None:

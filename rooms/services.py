@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from members.models import User
 from members.services import blocked_user_ids
 from rooms import broadcast
-from rooms.mentions import mentions_record
+from rooms.mentions import mentions_after_edit, mentions_record, mentions_withdraw
 from rooms.models import (
     CAFETERIA_SLUG,
     MESSAGE_MAX_LENGTH,
@@ -491,8 +491,10 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
     previous_text, message.text = message.text, _clean_text(text)
     message.edited_at = timezone.now()
     message.save(update_fields=["text", "edited_at"])
-    # Only members the edit newly mentions hear of it.
+    # Only members the edit newly mentions hear of it; those it still mentions find their
+    # notice quoting its new words.
     mentions_record(message=message, previous_text=previous_text)
+    mentions_after_edit(message=message)
     return message
 
 
@@ -507,6 +509,7 @@ def message_delete(*, message: Message, by: User) -> bool:
     )
     if updated:
         message.text, message.deleted_at, message.deleted_by = "", now, by
+        mentions_withdraw(message=message)
     return bool(updated)
 
 

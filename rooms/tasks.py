@@ -8,8 +8,6 @@ from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import lazy
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
@@ -18,6 +16,7 @@ from notifications.models import Kind
 from notifications.services import notify
 from rooms import broadcast, emails, retention
 from rooms.calls import call_prune
+from rooms.mentions import mention_key, mention_notice
 from rooms.models import Mention, Room
 from rooms.pages import room_url
 from rooms.presence import presence_prune as prune
@@ -69,17 +68,13 @@ def mention_notify(message_id: int, user_id: int) -> None:
     if not emails.mention_worth_telling(mention=mention):
         return
     message = mention.message
+    text, params = mention_notice(message)
     delivery = notify(
         user=mention.user,
         kind=Kind.MENTION,
-        key=f"mention:{mention.pk}",
-        text=_("%(author)s mentioned you in “%(room)s”: %(excerpt)s"),
-        params={
-            "author": message.author.name if message.author else "",
-            # Its name in the member's language (notify renders it so).
-            "room": lazy(lambda: message.room.title, str)(),
-            "excerpt": Truncator(message.text).chars(120),
-        },
+        key=mention_key(mention),
+        text=text,
+        params=params,
         url=room_url(message.room),
         about=[message.author] if message.author else [],
     )

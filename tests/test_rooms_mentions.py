@@ -471,3 +471,22 @@ async def test_chat_frames_carry_the_mentions() -> None:
     assert edited["message"]["mentions"] == []
     await ana_socket.disconnect()
     await ben_socket.disconnect()
+
+
+def test_a_mention_s_notice_quotes_the_message_as_it_is_and_goes_with_it(
+    room: Room, ana: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    ben, carla = listener(room, "Ben Smith"), listener(room, "Carla Cruz")
+    for member in (ben, carla):
+        Preference.objects.create(user=member, kind=Kind.MENTION, channel=Channel.IN_APP)
+    with django_capture_on_commit_callbacks(execute=True):
+        slip = post(room, ana, "@Ben Smith @Carla Cruz my phone is 600 123 456")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_edit(message=slip, editor=ana, text="@Ben Smith call me")
+    edited = [notice.text for notice in Notification.objects.filter(kind=Kind.MENTION)]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_delete(message=slip, by=ana)
+
+    assert edited == ["Ana mentioned you in “Deep work”: @Ben Smith call me"]  # Carla's went
+    assert not Notification.objects.exists()
