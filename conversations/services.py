@@ -39,6 +39,7 @@ from members.search import normalise
 from members.selectors import apart_from
 from members.services import blocked_user_ids
 from notifications.holds import held_withdraw
+from notifications.services import notices_read
 from rooms.broadcast import on_commit
 from rooms.reactions import reaction_valid
 
@@ -406,8 +407,9 @@ def conversation_read(
 ) -> int | None:
     """The conversation counts as read by `user` up to the message `upto` (everything so far
     without it). When that moves their mark, the other members' pages show the receipt and
-    the member's own tabs their counters, after commit. Returns the new mark, or None when
-    it did not move."""
+    the member's own tabs their counters, after commit; read to its end, the notice "X wrote
+    to you" is read too, or never shown if it was held (their focus block). Returns the new
+    mark, or None when it did not move."""
     latest = Message.objects.filter(conversation=conversation).aggregate(last=Max("id"))["last"]
     if latest is None:
         return None
@@ -417,6 +419,12 @@ def conversation_read(
     ).update(last_read_id=upto)
     if not moved:
         return None
+    if upto == latest:
+        seat_id = Participant.objects.filter(conversation=conversation, user=user).values_list(
+            "pk", flat=True
+        )[0]
+        held_withdraw(user_id=user.pk, key_prefix=unread_notice_key(seat_id))
+        notices_read(user=user, key_prefix=unread_notice_key(seat_id))
     members = list(
         Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True)
     )

@@ -195,6 +195,18 @@ def notify(
     return Delivery(notification=existing, email=emailed and now_or_apart, pushed=pushed)
 
 
+def notices_read(*, user: User, key_prefix: str, now: datetime | None = None) -> int:
+    """Mark read the member's notices shown of the occasions starting with `key_prefix`:
+    they read what those told of (a conversation read to its end)."""
+    unread = Notification.objects.filter(
+        SHOWN, user=user, key__startswith=key_prefix, read_at__isnull=True
+    )
+    marked = unread.update(read_at=now or timezone.now())
+    if marked:
+        notices_changed.send(sender=Notification, user=user)
+    return marked
+
+
 def notifications_mark_read(
     *, user: User, ids: list[int] | None = None, now: datetime | None = None
 ) -> int:

@@ -148,6 +148,34 @@ def test_a_conversation_muted_during_the_block_is_left_out_of_the_batch(smtp: Sm
     assert Notification.objects.filter(user=beto).count() == 1
 
 
+def test_a_conversation_read_during_the_block_is_left_out_and_one_read_after_is_read(
+    smtp: SmtpSink,
+) -> None:
+    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
+    in_focus(beto)
+    conversations = [direct_conversation_start(starter=other, other=beto) for other in (ana, carla)]
+    with time_machine.travel(TEN + timedelta(minutes=5), tick=False):
+        for conversation, author in zip(conversations, (ana, carla), strict=True):
+            message_post(
+                conversation=conversation, author=author, text="Hola", client_id=uuid.uuid4()
+            )
+    with time_machine.travel(DURING, tick=False):
+        unread_tell_tick()
+
+    betos = client_for(beto)
+    with time_machine.travel(DURING, tick=False):  # in another tab, during the block
+        betos.get(f"/messages/{conversations[0].pk}/")
+    with time_machine.travel(END, tick=False):
+        held_release_tick()
+        betos.get(f"/messages/{conversations[1].pk}/")  # after it, from the bell
+
+    [email] = smtp.messages
+    assert "Carla Cruz wrote to you" in text_of(email) and "Ana Arias" not in text_of(email)
+    [notice] = Notification.objects.filter(user=beto)
+    assert notice.text == "Carla Cruz wrote to you" and notice.read_at is not None
+    assert unread_count(user=beto) == 0
+
+
 # Its email carries the calendar's invitation, which goes at once (below).
 CALENDAR_NOW = {Kind.WAITLIST_PROMOTED}
 
