@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from notifications.models import Channel, Kind
+from notifications.push import TITLES as PUSHED
 from notifications.push import endpoint_problem, key_problem, quiet_hours_for
 from notifications.services import CONFIGURABLE, channels_for, pushes_for
 
@@ -19,6 +20,10 @@ HELP = {
     ),
     Kind.FOCUS_REMINDER: _(
         "5 minutes before a focus session you have a seat in, to join in one click."
+    ),
+    Kind.FOCUS_NO_SHOW: _(
+        "A seat you booked in a focus session stayed empty, and what that means for booking "
+        "ahead. Never as a notification on your devices."
     ),
     Kind.WAITLIST_PROMOTED: _("A seat freed up at an event where you were on the waiting list."),
     Kind.MENTION: _(
@@ -62,6 +67,11 @@ class PreferencesForm(forms.Form):
         for name in ("quiet_start", "quiet_end"):
             self.fields[name].widget.attrs["aria-describedby"] = QUIET_HELP
         for kind in reversed(CONFIGURABLE):
+            push = {
+                f"push_{kind.value}": forms.BooleanField(
+                    label=_("Also as a notification on my devices"), required=False
+                )
+            }
             self.fields = {
                 kind.value: forms.ChoiceField(
                     label=kind.label,
@@ -69,9 +79,7 @@ class PreferencesForm(forms.Form):
                     help_text=HELP[kind],
                     error_messages={"invalid_choice": _("Choose one of the options.")},
                 ),
-                f"push_{kind.value}": forms.BooleanField(
-                    label=_("Also as a notification on my devices"), required=False
-                ),
+                **(push if kind in PUSHED else {}),
                 **self.fields,
             }
 
@@ -118,13 +126,20 @@ class PreferencesForm(forms.Form):
         return {kind.value: self.cleaned_data[kind.value] for kind in CONFIGURABLE}
 
     def pushes(self) -> dict[str, bool]:
-        return {kind.value: self.cleaned_data[f"push_{kind.value}"] for kind in CONFIGURABLE}
+        return {
+            kind.value: self.cleaned_data[f"push_{kind.value}"]
+            for kind in CONFIGURABLE
+            if kind in PUSHED
+        }
 
     def quiet(self) -> tuple[Any, Any]:
         return self.cleaned_data["quiet_start"], self.cleaned_data["quiet_end"]
 
-    def kind_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
-        return [(self[kind.value], self[f"push_{kind.value}"]) for kind in CONFIGURABLE]
+    def kind_fields(self) -> list[tuple[forms.BoundField, forms.BoundField | None]]:
+        return [
+            (self[kind.value], self[f"push_{kind.value}"] if kind in PUSHED else None)
+            for kind in CONFIGURABLE
+        ]
 
 
 class PushSubscriptionForm(forms.Form):

@@ -23,11 +23,15 @@ CONFIGURABLE = [
     Kind.PAIR_FOLLOW_UP,
     Kind.EVENT_REMINDER,
     Kind.FOCUS_REMINDER,
+    Kind.FOCUS_NO_SHOW,
     Kind.WAITLIST_PROMOTED,
     Kind.MENTION,
     Kind.MESSAGE,
 ]
 DEFAULT_CHANNEL = Channel.BOTH
+# How the kinds nobody chooses for come: a change to a member's event every way; an
+# invitation to a room on the site (and pushed), never by email, held or not.
+FIXED: dict[str, str] = {Kind.EVENT_CHANGED: Channel.BOTH, Kind.ROOM_INVITED: Channel.IN_APP}
 EMAILED = {Channel.BOTH, Channel.EMAIL}
 # Reminders of something about to start are told at once, even in focus: held until the
 # block's end they would come too late to be of use.
@@ -48,9 +52,9 @@ def pushes_for(*, user: User) -> dict[str, bool]:
 
 def preference_for(*, user: User, kind: str) -> tuple[str, bool]:
     """The member's channel for `kind`, and whether they want it pushed. Kinds they choose
-    nothing for (a change to their event) reach them every way."""
+    nothing for come as FIXED says."""
     if kind not in CONFIGURABLE:
-        return Channel.BOTH, True
+        return FIXED[kind], True
     chosen = Preference.objects.filter(user=user, kind=kind).values_list("channel", "push")
     return next(iter(chosen), (DEFAULT_CHANNEL, True))
 

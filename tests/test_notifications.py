@@ -33,6 +33,7 @@ from tests.factories import (
     GroupMemberFactory,
     RoomFactory,
     RsvpFactory,
+    client_for,
     onboarded_member,
 )
 
@@ -76,6 +77,15 @@ def focus_reminder(who: User) -> None:
         focus_tasks.focus_reminder_send(seat.pk)
 
 
+def focus_no_show(who: User) -> None:
+    starts_at = (timezone.now() - timedelta(hours=2)).replace(minute=30, second=0, microsecond=0)
+    block = FocusBlock.objects.create(starts_at=starts_at)
+    seat = Seat.objects.create(
+        block=block, user=who, booked_at=starts_at - timedelta(days=1), no_show=True
+    )
+    focus_tasks.no_show_tell(seat.pk)
+
+
 def waitlist_promoted(who: User) -> None:
     event = EventFactory.create()
     rsvp = RsvpFactory.create(
@@ -107,6 +117,7 @@ CAUSES: dict[str, Callable[[User], None]] = {
     Kind.PAIR_FOLLOW_UP: pair_follow_up,
     Kind.EVENT_REMINDER: event_reminder,
     Kind.FOCUS_REMINDER: focus_reminder,
+    Kind.FOCUS_NO_SHOW: focus_no_show,
     Kind.WAITLIST_PROMOTED: waitlist_promoted,
     Kind.MENTION: mention,
     Kind.MESSAGE: private_message,
@@ -422,3 +433,13 @@ def test_only_the_deleted_member_s_whole_name_goes_from_a_notice() -> None:
 
     notice.refresh_from_db()
     assert notice.text == "Former member and Anabel wrote to you"
+
+
+def test_a_missed_focus_session_is_chosen_like_the_others_but_never_pushed() -> None:
+    ana = english_member("Ana")
+    page = client_for(ana).get("/notifications/settings/").content.decode()
+
+    assert 'name="focus_no_show"' in page and 'name="push_focus_no_show"' not in page
+    Preference.objects.create(user=ana, kind=Kind.FOCUS_NO_SHOW, channel=Channel.IN_APP)
+    focus_no_show(ana)
+    assert Notification.objects.get(user=ana).in_app

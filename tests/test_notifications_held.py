@@ -26,6 +26,9 @@ from notifications.selectors import notifications_listed, unread_count
 from notifications.services import NEVER_HELD, notifications_mark_read, notify
 from notifications.signals import notices_changed
 from notifications.tasks import held_batch_send, held_release_tick
+from rooms.models import Room
+from rooms.services import room_create
+from rooms.tasks import invitation_notify
 from tests.conftest import SmtpSink, free_port
 from tests.factories import client_for, onboarded_member
 from tests.test_notifications import CAUSES
@@ -174,6 +177,20 @@ def test_a_conversation_read_during_the_block_is_left_out_and_one_read_after_is_
     [notice] = Notification.objects.filter(user=beto)
     assert notice.text == "Carla Cruz wrote to you" and notice.read_at is not None
     assert unread_count(user=beto) == 0
+
+
+def test_an_invitation_to_a_room_during_the_block_is_never_emailed(smtp: SmtpSink) -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    in_focus(beto)
+    with time_machine.travel(DURING, tick=False):
+        room_create(creator=ana, name="Logo feedback", private=True, invitees=[beto])
+        invitation_notify(Room.objects.get(name="Logo feedback").pk, beto.pk, ana.pk)
+    with time_machine.travel(END, tick=False):
+        held_release_tick()
+
+    [notice] = Notification.objects.filter(user=beto, kind=Kind.ROOM_INVITED)
+    assert notice.released_at is not None and not notice.held_email
+    assert smtp.messages == []
 
 
 # Its email carries the calendar's invitation, which goes at once (below).
