@@ -555,11 +555,12 @@ def deliver(
 
 def push_claim(*, notification_ids: Iterable[int], now: datetime) -> list[Notification]:
     """Claim the notices not pushed yet (`pushed_at`), under row locks: of two runs of one
-    task, only the first pushes them."""
+    task, only the first pushes them. Not those read meanwhile (on another device): a phone
+    does not buzz for what its member has seen."""
     with transaction.atomic():
         claimed = list(
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=list(notification_ids), pushed_at__isnull=True)
+            .filter(pk__in=list(notification_ids), pushed_at__isnull=True, read_at__isnull=True)
             .order_by("created_at", "pk")
         )
         Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(pushed_at=now)

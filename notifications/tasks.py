@@ -190,10 +190,11 @@ def push_send(
     if subscription_ids is None:
         notices = push_claim(notification_ids=notification_ids, now=timezone.now())
     else:
+        # A retry, minutes later: what was read meanwhile is not pushed again.
         notices = list(
-            Notification.objects.filter(pk__in=notification_ids, user=user).order_by(
-                "created_at", "pk"
-            )
+            Notification.objects.filter(
+                pk__in=notification_ids, user=user, read_at__isnull=True
+            ).order_by("created_at", "pk")
         )
     if not notices:
         return
