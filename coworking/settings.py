@@ -464,6 +464,8 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
+    # Each request emails an address: a few tries, never a stream into someone's inbox.
+    "reset_password": "20/m/ip,5/m/key,10/h/key",
     # The newsletter form sends a confirmation email: few per address, a handful per IP.
     "newsletter_subscribe": "5/m/ip,30/h/ip,3/h/key",
     # Private conversations: a lively chat, never a spray. The hourly cap counts messages
@@ -484,6 +486,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_CHANGE_EMAIL = True
+# The account's address hears of a new address (the old one, before it goes) and of a new
+# password: a member whose account someone took over learns of it.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 # No "[Site]" prefix: the sender's name and the layout carry the site's name, as in our own emails.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""

@@ -11,7 +11,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.crypto import get_random_string
 from django.utils.http import urlencode
 from django.utils.translation import get_language
@@ -72,6 +72,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if not isinstance(user, User):
             user = User.objects.filter(email__iexact=email, deleted_at__isnull=True).first()
         language = user.language if user is not None else None
+        zone = user.time_zone if user is not None else settings.TIME_ZONE
         request = allauth_context.request
         # What allauth's own send_mail adds to the context.
         full_context = {
@@ -81,13 +82,34 @@ class AccountAdapter(DefaultAccountAdapter):
             **context,
         }
         with (
-            translation.override(language)
-            if language in dict(settings.LANGUAGES)
-            else contextlib.nullcontext()
+            (
+                translation.override(language)
+                if language in dict(settings.LANGUAGES)
+                else contextlib.nullcontext()
+            ),
+            timezone.override(zone),
         ):
-            message = self.render_mail(template_prefix, email, full_context)
+            message = self.render_mail(
+                template_prefix,
+                email,
+                {**full_context, "TIME_ZONE": timezone.get_current_timezone_name()},
+            )
         assert isinstance(message, EmailMultiAlternatives), "allauth's templates have a text part"
         send_later(message)
+
+    def send_notification_mail(
+        self,
+        template_prefix: str,
+        user: Any,
+        context: dict[str, Any] | None = None,
+        email: str | None = None,
+    ) -> None:
+        """A change to the account (its address, its password), told to the account's
+        address, or to the old one when it changed: with the member, for their name,
+        language and time zone (by the old address they could not be found)."""
+        super().send_notification_mail(
+            template_prefix, user, {**(context or {}), "user": user}, email
+        )
 
     def send_account_already_exists_mail(self, email: str) -> None:
         """A sign-up with an address that has an account (sent instead of a confirmation).

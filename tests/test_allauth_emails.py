@@ -224,3 +224,43 @@ def test_account_emails_to_a_spanish_browser_are_in_spanish_and_never_formal(
         assert '<html lang="es">' in email.html, to
         for part in (email.subject, email.text, email.html):
             assert not FORMAL.search(part), (to, FORMAL.search(part))
+
+
+def test_the_old_address_hears_the_account_moved_and_every_new_password_is_told(
+    smtp: SmtpSink,
+) -> None:
+    ana = UserFactory.create(
+        display_name="Ana Ortega",
+        email="ana@example.com",
+        language="es",
+        time_zone="America/Bogota",
+    )
+    confirm = received(smtp.wait_for(change_email("en", ana)))
+    smtp.messages.clear()
+
+    # Confirmed from another browser, in English: Ana reads it in her language all the same.
+    assert (
+        Client(HTTP_ACCEPT_LANGUAGE="en")
+        .post(link(confirm.text, "/accounts/confirm-email/"))
+        .status_code
+        == 302
+    )
+    moved = received(smtp.wait_for("ana@example.com"))
+    smtp.messages.clear()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.post("/accounts/login/", {"login": "nueva-direccion@example.com", "password": PASSWORD})
+    changed = client.post(
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": "otra-clave-2026", "password2": "otra-clave-2026"},
+    )
+    assert changed.status_code == 302
+    told = received(smtp.wait_for("nueva-direccion@example.com"))
+
+    assert moved.subject == "Cambió la dirección de correo de tu cuenta"
+    assert_in_our_layout(moved)
+    assert "Hola, Ana Ortega" in moved.text
+    assert "de ana@example.com a nueva-direccion@example.com" in moved.text
+    assert "(America/Bogota)" in moved.text and "Navegador:" in moved.html
+    assert told.subject == "Tu contraseña cambió"
+    for part in (moved.subject, moved.text, told.subject, told.text):
+        assert not FORMAL.search(part), part

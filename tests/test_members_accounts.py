@@ -1,8 +1,10 @@
 """Accounts through allauth: sign-up with a verified email, onboarding, throttled logins."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.test import Client, RequestFactory, override_settings
@@ -297,3 +299,17 @@ def test_a_confirmation_link_opened_in_another_browser_confirms_but_signs_nobody
     assert EmailAddress.objects.get(email="nueva@example.com").verified
     assert response["Location"] == "/accounts/login/"
     assert not elsewhere.get("/").context["user"].is_authenticated
+
+
+@pytest.mark.django_db
+def test_password_resets_for_one_address_are_emailed_ten_an_hour_at_most() -> None:
+    UserFactory.create(email="ana@example.com")
+    start = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    answers = []
+    for minute in range(0, 24, 2):  # twelve, each from another browser, two minutes apart
+        with time_machine.travel(start + timedelta(minutes=minute), tick=False):
+            response = Client().post("/accounts/password/reset/", {"email": "ana@example.com"})
+            answers.append(response.status_code)
+
+    assert len(mail.outbox) == 10
+    assert answers[-2:] == [429, 429]
