@@ -41,6 +41,14 @@ def default_working_end() -> time:
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """An address in lower case, whole: allauth looks addresses up so, and an account
+        made with `Jefa@Example.com` (createsuperuser, the admin) could never sign in or
+        reset its password. The admin's forms clean the address through here too
+        (`AbstractUser.clean`)."""
+        return (email or "").strip().lower()
+
     def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")

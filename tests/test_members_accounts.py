@@ -313,3 +313,41 @@ def test_password_resets_for_one_address_are_emailed_ten_an_hour_at_most() -> No
 
     assert len(mail.outbox) == 10
     assert answers[-2:] == [429, 429]
+
+
+@pytest.mark.django_db
+def test_an_account_made_with_capitals_signs_in_and_resets_its_password_however_typed(
+    client: Client,
+) -> None:
+    boss = User.objects.create_superuser("Jefa@Example.com", PASSWORD)
+    EmailAddress.objects.create(user=boss, email=boss.email, verified=True, primary=True)
+
+    signed_in = client.post("/accounts/login/", {"login": "JEFA@example.com", "password": PASSWORD})
+    Client().post("/accounts/password/reset/", {"email": "Jefa@Example.com"})
+
+    assert boss.email == "jefa@example.com"
+    assert signed_in.status_code == 302
+    [reset] = mail.outbox
+    assert reset.to == ["jefa@example.com"] and "/accounts/password/reset/key/" in reset.body
+
+
+@pytest.mark.django_db
+def test_staff_adding_an_account_in_the_admin_store_its_address_in_lower_case(
+    client: Client,
+) -> None:
+    client.force_login(User.objects.create_superuser("boss@example.com", PASSWORD))
+
+    added = client.post(
+        "/admin/members/user/add/",
+        {
+            # The page's inline profile, empty.
+            "profile-TOTAL_FORMS": "0",
+            "profile-INITIAL_FORMS": "0",
+            "email": "Nuevo.Socio@Example.com",
+            "password1": "una-clave-2026",
+            "password2": "una-clave-2026",
+        },
+    )
+
+    assert added.status_code == 302
+    assert User.objects.filter(email="nuevo.socio@example.com").exists()
