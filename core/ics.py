@@ -4,7 +4,7 @@ schedules: events, coffee meetings. Each app describes its entries as `Entry`s."
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import icalendar
 from django.conf import settings
@@ -33,13 +33,21 @@ class Entry:
     attendees: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (name, email)
 
 
+def _written(moment: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """`moment` as the file writes it: in the entry's zone, unless it falls in the second
+    pass of the hour a clock turns back (fold 1), which a TZID time cannot name (calendars
+    take the first, an hour early, RFC 5545 3.3.5): that one in UTC."""
+    local = moment.astimezone(zone)
+    return moment.astimezone(UTC) if local.fold else local
+
+
 def _vevent(entry: Entry, *, stamp: datetime) -> icalendar.Event:
     zone = zoneinfo.ZoneInfo(entry.time_zone)
     vevent = icalendar.Event()
     vevent.add("uid", entry.uid)
     vevent.add("dtstamp", stamp)
-    vevent.add("dtstart", entry.starts_at.astimezone(zone))
-    vevent.add("dtend", entry.ends_at.astimezone(zone))
+    vevent.add("dtstart", _written(entry.starts_at, zone))
+    vevent.add("dtend", _written(entry.ends_at, zone))
     vevent.add("summary", entry.summary)
     if entry.description:
         vevent.add("description", entry.description)
@@ -84,5 +92,16 @@ def calendar_bytes(entries: Iterable[Entry], *, name: str = "", method: str = ""
         calendar.add_missing_timezones(
             first_date=date(min(entry.starts_at for entry in entries).year - 1, 1, 1),
             last_date=date(max(entry.ends_at for entry in entries).year + 2, 1, 1),
+        )
+    else:
+        # A calendar holds one component at least (RFC 5545 3.6): an empty feed, the
+        # community's zone, which strict importers accept where they refuse nothing.
+        this_year = timezone.now().year
+        calendar.add_component(
+            icalendar.Timezone.from_tzid(
+                settings.TIME_ZONE,
+                first_date=date(this_year - 1, 1, 1),
+                last_date=date(this_year + 2, 1, 1),
+            )
         )
     return calendar.to_ical()

@@ -32,7 +32,7 @@ def _invitation_attach(
         method=method,
         sequence=sequence,
     )
-    message.attach("event.ics", body, f"text/calendar; method={method}; charset=utf-8")
+    message.attach("event.ics", body, f"text/calendar; method={method}")
 
 
 def reminder_email(rsvp: Rsvp, *, kind: str) -> EmailMultiAlternatives:

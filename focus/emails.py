@@ -41,7 +41,7 @@ def calendar_email(seat: Seat, *, method: str, sequence: int) -> EmailMultiAlter
             "reminded": seat.booked_at < block.starts_at - REMINDER_LEAD,
         },
     )
-    message.attach("focus.ics", body, f"text/calendar; method={method}; charset=utf-8")
+    message.attach("focus.ics", body, f"text/calendar; method={method}")
     return message
 
 

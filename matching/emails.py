@@ -260,5 +260,5 @@ def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
             sequence=notice.sequence,
             method=method,
         )
-        message.attach("coffee.ics", body, f"text/calendar; method={method}; charset=utf-8")
+        message.attach("coffee.ics", body, f"text/calendar; method={method}")
     return message

@@ -137,6 +137,24 @@ def test_a_feed_holds_every_event_and_each_zone_once(event: Event, staff: User) 
 def test_an_empty_feed_is_still_a_valid_calendar() -> None:
     calendar = parsed(calendar_ics(events=[], site_url=SITE, name="My events"))
     assert calendar.walk("VEVENT") == [] and str(calendar["VERSION"]) == "2.0"
+    # One component at least (RFC 5545 3.6), which strict importers insist on.
+    assert [zone["TZID"] for zone in calendar.walk("VTIMEZONE")] == [settings.TIME_ZONE]
+
+
+def test_an_event_in_the_hour_the_clocks_repeat_is_read_back_at_its_own_time(
+    staff: User,
+) -> None:
+    """19:00 in Mexico City on Saturday 30 October 2027 is 02:00 on Sunday in Madrid the
+    second time round (clocks go back at 03:00): a time with a TZID names the first."""
+    starts = datetime(2027, 10, 31, 1, 0, tzinfo=UTC)
+    staff.time_zone = "Europe/Madrid"
+    staff.save()
+    event = EventFactory.create(host=staff, starts_at=starts, ends_at=starts + timedelta(hours=1))
+
+    entry = only_event(parsed(event_ics(event=event, site_url=SITE)))
+
+    assert entry.decoded("DTSTART") == starts
+    assert entry.decoded("DTEND") == starts + timedelta(hours=1)
 
 
 def test_the_file_s_own_zone_rules_reach_an_event_decades_ahead(staff: User) -> None:
