@@ -201,7 +201,8 @@ def bar_chart(
         svg=_svg(key, title, description, HEIGHT, mark_safe("".join(parts))),
         columns=[label_column, *(s.name for s in series)],
         rows=rows,
-        has_data=any(v > 0 for v in values),
+        # A rate of 0 % is news (nobody met), a count of 0 is not.
+        has_data=bool(values) if maximum is not None else any(v > 0 for v in values),
         legend=[(f"chart-series-{n}", s.name) for n, s in enumerate(series)],
     )
 

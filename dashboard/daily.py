@@ -66,7 +66,9 @@ def count_days(*, first: date, now: datetime) -> dict[date, dict[str, Any]]:
         add(row["day"], "joined", row["count"])
 
     for kind, day, hour, seconds in (
+        # A focus block's room is work at a table, not a meeting: the focus section counts it.
         HourlyUsage.objects.filter(hour__gte=start, hour__lt=now)
+        .exclude(room__kind=Room.Kind.FOCUS)
         .annotate(day=TruncDate("hour", tzinfo=zone), local_hour=ExtractHour("hour", tzinfo=zone))
         .values("room__kind", "day", "local_hour")
         .annotate(seconds=Sum("seconds"))

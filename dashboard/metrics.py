@@ -42,7 +42,7 @@ from django.db.models.functions import (
 from dashboard.models import DailyFigures, RoundFigures
 from focus.models import FocusBlock, Seat
 from matching.apps import COMMUNITY_SLUG
-from matching.models import GroupMember, Meeting, Round
+from matching.models import Answer, GroupMember, Meeting, Round
 from matching.selectors import follow_ups_close_at
 
 DEFAULT_PERIOD = 30
@@ -203,6 +203,9 @@ class RoundStats:
 SCHEDULED_SOON = timedelta(days=2)
 
 
+# Answers that settle a seat before its round's follow-ups close.
+FINAL_ANSWERS = (Answer.MET, Answer.WONT_HAPPEN)
+
 # The counts of a round's seats, as one value (a JSON object) so that one subquery reads them.
 SEAT_FIGURES = ("groups", "seats", "met", "answered")
 
@@ -222,7 +225,8 @@ def round_figures_queryset(
                 groups=Count("group", distinct=True),
                 seats=Count("pk"),
                 met=Count("pk", filter=Q(answer="met")),
-                answered=Count("pk", filter=~Q(answer="")),
+                # For good: "not yet" and "we have a date" may still become "we met".
+                answered=Count("pk", filter=Q(answer__in=FINAL_ANSWERS)),
             )
         )
         .values("figures")

@@ -134,8 +134,10 @@ def _pairs_section(
         formatter=_count,
         label_column=_("Round"),
     )
-    groups = sum(r.groups for r in rounds)
-    soon = sum(r.scheduled_soon for r in rounds) / groups if groups else None
+    # Only rounds whose first 2 days are over: a round sent an hour ago has had no time yet.
+    judged = [r for r in rounds if r.scheduled_for + metrics.SCHEDULED_SOON <= period.end]
+    groups = sum(r.groups for r in judged)
+    soon = sum(r.scheduled_soon for r in judged) / groups if groups else None
     met_chart = charts.bar_chart(
         key="met-rate",
         title=_("Met rate per round"),
@@ -175,7 +177,7 @@ def _pairs_section(
             Headline(
                 _("Agreed on a time within 2 days"),
                 _percent(soon) if soon is not None else "–",
-                _("of the pairs and trios introduced in the period"),
+                _("of the pairs and trios introduced in the period, 2 days ago or more"),
             ),
         ],
         charts=[pairs_chart, met_chart, agree_chart],

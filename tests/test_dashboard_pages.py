@@ -17,7 +17,7 @@ from dashboard.tasks import daily_figures_tick
 from matching.models import Meeting, Participation, Round
 from members.models import User
 from newsletter.models import Subscriber
-from rooms.models import HourlyUsage
+from rooms.models import HourlyUsage, Room
 from rooms.services import cafeteria_get
 from tests.factories import (
     EventFactory,
@@ -205,8 +205,9 @@ def test_pairing_numbers(community: dict[str, Any]) -> None:
     Meeting.objects.create(group=trio, starts_at=days_ago(0), accepted_at=days_ago(1))
 
     rounds = metrics.rounds(Period.ending(NOW, days=30))
+    # Answered for good: "not yet" may still become "we met".
     assert [(r.scheduled_for, r.groups, r.seats, r.met, r.answered) for r in rounds] == [
-        (days_ago(20), 2, 4, 2, 3),
+        (days_ago(20), 2, 4, 2, 2),
         (days_ago(6), 1, 3, 3, 3),
     ]
     assert [r.met_rate for r in rounds] == [0.5, 1.0]
@@ -236,17 +237,18 @@ def test_the_met_rate_leaves_out_rounds_still_waiting_for_answers(
     round_with(13, {a: "met", b: "", c: ""})  # a week after the follow-up: 1 in 3
     round_with(6, {b: "", d: "met"})  # asked yesterday: waiting
     round_with(3, {a: "met", d: "met"})  # not asked yet, but everyone answered: 100 %
+    round_with(2, {b: "scheduled", c: "not_yet"})  # answered, but not for good: waiting
 
     response = client_for(staff).get("/staff/?days=30")
 
     pairs = {section.key: section for section in response.context["dashboard"].sections}["pairs"]
     headlines = {headline.label: headline for headline in pairs.headlines}
-    assert headlines["Rounds"].value == "4"
-    assert headlines["Met rate"].value == "56%"  # 5 of 9 seats, the waiting round left out
-    assert headlines["Met rate"].note == "1 round still waiting for answers is left out."
+    assert headlines["Rounds"].value == "5"
+    assert headlines["Met rate"].value == "56%"  # 5 of 9 seats, the waiting rounds left out
+    assert headlines["Met rate"].note == "2 rounds still waiting for answers are left out."
     (met_chart,) = (chart for chart in pairs.charts if chart.key == "met-rate")
     html = response.content.decode()
-    assert "56% overall. 1 round still waiting for answers is left out." in html
+    assert "56% overall. 2 rounds still waiting for answers are left out." in html
     assert [row[0] for row in met_chart.rows] == ["26 Feb", "5 Mar", "15 Mar"]
 
 
@@ -264,6 +266,9 @@ def test_room_hours_by_weekday_and_hour_in_the_community_zone(staff: User) -> No
         room=meeting, hour=datetime(2026, 3, 17, 17, tzinfo=UTC), seconds=7200
     )
     HourlyUsage.objects.create(room=meeting, hour=days_ago(40), seconds=3600)  # too early
+    # Work at a focus block's tables: the focus section's, not a meeting.
+    focus = RoomFactory.create(created_by=staff, kind=Room.Kind.FOCUS)
+    HourlyUsage.objects.create(room=focus, hour=datetime(2026, 3, 17, 17, tzinfo=UTC), seconds=3000)
 
     _period, days = stored(30)
     use = metrics.room_use(days)
@@ -472,3 +477,46 @@ def test_newsletter_numbers(db: None) -> None:
     assert (stats.confirmed, stats.unsubscribed, stats.undeliverable) == (2, 2, 1)
     changes = {day.isoformat(): (c, u) for day, c, u in stats.buckets if c or u}
     assert changes == {"2026-03-09": (1, 0), "2026-03-15": (1, 1), "2026-03-16": (0, 1)}
+
+
+def test_the_two_day_goal_counts_the_rounds_that_have_had_their_two_days(
+    staff: User, community: dict[str, Any]
+) -> None:
+    programme = ProgrammeFactory.create(slug="community", name="Coffee pairs")
+    _staff, a, b, c, d, _e, _f = community["everyone"]
+    for days, (first, second) in ((10, (a, b)), (1 / 24, (c, d))):  # the second: an hour ago
+        round_ = RoundFactory.create(programme=programme, scheduled_for=days_ago(days))
+        group = GroupFactory.create(round=round_)
+        for user in (first, second):
+            GroupMemberFactory.create(group=group, user=user)
+        if days == 10:  # agreed within 6 hours
+            Meeting.objects.create(
+                group=group,
+                starts_at=days_ago(8),
+                accepted_at=days_ago(days) + timedelta(hours=6),
+                proposed_by=first,
+            )
+
+    response = client_for(staff).get("/staff/?days=30")
+
+    pairs = {section.key: section for section in response.context["dashboard"].sections}["pairs"]
+    headlines = {headline.label: headline for headline in pairs.headlines}
+    assert headlines["Agreed on a time within 2 days"].value == "100%"
+
+
+def test_a_round_where_nobody_met_is_charted_at_zero(
+    staff: User, community: dict[str, Any]
+) -> None:
+    programme = ProgrammeFactory.create(slug="community", name="Coffee pairs")
+    _staff, a, b, *_others = community["everyone"]
+    group = GroupFactory.create(
+        round=RoundFactory.create(programme=programme, scheduled_for=days_ago(20))
+    )
+    for user in (a, b):
+        GroupMemberFactory.create(group=group, user=user, answer="wont_happen")
+
+    response = client_for(staff).get("/staff/?days=30")
+
+    pairs = {section.key: section for section in response.context["dashboard"].sections}["pairs"]
+    (met_chart,) = (chart for chart in pairs.charts if chart.key == "met-rate")
+    assert met_chart.has_data and met_chart.rows[0][1] == "0%"
