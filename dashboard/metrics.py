@@ -44,6 +44,7 @@ from focus.models import FocusBlock, Seat
 from matching.apps import COMMUNITY_SLUG
 from matching.models import Answer, GroupMember, Meeting, Round
 from matching.selectors import follow_ups_close_at
+from members.retention import sign_up_unconfirmed
 
 DEFAULT_PERIOD = 30
 # Longer periods are counted by week: 52 bars read better than 365.
@@ -101,7 +102,9 @@ def _day(value: date | datetime) -> date:
 
 
 def living_members() -> Q:
-    return Q(is_active=True, deleted_at__isnull=True)
+    """Members: accounts open, and not a sign-up nobody confirmed (a spam wave is not growth,
+    and the month-old ones are deleted: counted, they would later shrink the past)."""
+    return Q(is_active=True, deleted_at__isnull=True) & ~sign_up_unconfirmed()
 
 
 # Members -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 from django.test import Client
 
 from dashboard import metrics
@@ -159,6 +160,17 @@ def test_member_numbers(community: dict[str, Any]) -> None:
     assert sum(new for _day, new, _total in stats.joined) == 3
     joined_on = {day.isoformat(): new for day, new, _total in stats.joined if new}
     assert joined_on == {"2026-03-08": 1, "2026-03-13": 2}
+
+
+def test_sign_ups_nobody_confirmed_are_not_members_yet(community: dict[str, Any]) -> None:
+    for n in range(5):  # a spam wave: addresses nobody confirmed, never signed in
+        spam = UserFactory.create(date_joined=days_ago(2), email=f"spam{n}@example.com")
+        EmailAddress.objects.filter(user=spam).update(verified=False)
+    UserFactory.create(date_joined=days_ago(2), email="real@example.com")  # confirmed
+
+    stats = metrics.members(*stored(30))
+
+    assert (stats.total, stats.new) == (8, 4)  # the community's seven and one real newcomer
 
 
 def test_a_year_is_counted_by_week(community: dict[str, Any]) -> None:
