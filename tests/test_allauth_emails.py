@@ -3,10 +3,12 @@ already registered) go out in our layout and voice, as text and HTML, over real 
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.test import Client
@@ -264,3 +266,28 @@ def test_the_old_address_hears_the_account_moved_and_every_new_password_is_told(
     assert told.subject == "Tu contraseña cambió"
     for part in (moved.subject, moved.text, told.subject, told.text):
         assert not FORMAL.search(part), part
+
+
+def test_an_address_another_account_only_asked_to_move_to_is_its_owner_s(
+    smtp: SmtpSink,
+) -> None:
+    ana = UserFactory.create(display_name="Ana Ortega", email="ana@example.com", language="en")
+    change_email("en", ana, new="carla@example.com")  # a typo, or not: never confirmed
+    smtp.wait_for("carla@example.com")
+    smtp.messages.clear()
+
+    # Carla asks for a password: no link to Ana's account reaches her.
+    reset_password("en", User(email="carla@example.com"))
+    reset = received(smtp.wait_for("carla@example.com"))
+    smtp.messages.clear()
+    # Carla signs up with her address (after the few minutes between two confirmations to
+    # one address): welcomed, not told she already has an account.
+    with time_machine.travel(timedelta(minutes=5)):
+        sign_up("en", email="carla@example.com")
+    welcome = received(smtp.wait_for("carla@example.com"))
+
+    assert reset.subject == subject("There is no account with this address")
+    assert "/password/reset/key/" not in reset.text and "Ana" not in reset.text
+    assert welcome.subject == subject("Confirm your email address")
+    assert User.objects.filter(email="carla@example.com").exists()
+    assert User.objects.get(pk=ana.pk).email == "ana@example.com"

@@ -1,0 +1,39 @@
+"""allauth's sign-up and password-reset forms, where an address another account only asked
+to move to (a change not confirmed: maybe a typo, maybe someone else's) is not theirs."""
+
+from typing import Any
+
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.models import EmailAddress
+
+from members.services import email_moves_drop
+
+
+class SignupForm(AllauthSignupForm):
+    def clean_email(self) -> str:
+        # Its owner signs up: another account's unconfirmed move to the address goes, rather
+        # than the owner being told "you already have an account" they cannot get into.
+        email_moves_drop(email=self.cleaned_data.get("email", ""))
+        email: str = super().clean_email()
+        return email
+
+
+class ResetPasswordForm(AllauthResetPasswordForm):
+    users: list[Any]
+
+    def clean_email(self) -> str:
+        email: str = super().clean_email()
+        # Only the accounts the address is confirmed for: the link of an account that only
+        # asked to move to it would let the address's owner set that account's password.
+        confirmed = set(
+            EmailAddress.objects.filter(email__iexact=email, verified=True).values_list(
+                "user_id", flat=True
+            )
+        )
+        self.users = [
+            user
+            for user in self.users
+            if user.pk in confirmed or user.email.lower() == email.lower()
+        ]
+        return email
