@@ -1,13 +1,18 @@
 """allauth's sign-up and password-reset forms, where an address another account only asked
 to move to (a change not confirmed: maybe a typo, maybe someone else's) is not theirs."""
 
+from functools import partial
 from typing import Any
 
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.http import HttpRequest
 
+from members.models import User
 from members.services import email_moves_drop
+from members.tasks import suspension_notice_again
 
 
 class SignupForm(AllauthSignupForm):
@@ -21,6 +26,26 @@ class SignupForm(AllauthSignupForm):
 
 class ResetPasswordForm(AllauthResetPasswordForm):
     users: list[Any]
+
+    def save(self, request: HttpRequest, **kwargs: Any) -> str:
+        email: str = self.cleaned_data["email"]
+        suspended = (
+            User.objects.filter(
+                email__iexact=email,
+                is_active=False,
+                suspended_at__isnull=False,
+                deleted_at__isnull=True,
+            ).first()
+            if not self.users
+            else None
+        )
+        if suspended is None:
+            saved: str = super().save(request, **kwargs)
+            return saved
+        # The account is suspended, not unknown: its owner (only they read this mailbox)
+        # hears why they cannot log in, as the login page tells them.
+        transaction.on_commit(partial(suspension_notice_again.delay, suspended.pk))
+        return email
 
     def clean_email(self) -> str:
         email: str = super().clean_email()

@@ -27,16 +27,32 @@ def suspension_notice_send(user_id: int) -> None:
         claim=lambda: User.objects.filter(
             pk=user_id, suspended_at=user.suspended_at, suspension_notice_sent_at__isnull=True
         ).update(suspension_notice_sent_at=claimed_at),
-        send=lambda: email_for(
-            user=user,
-            template="members/email/suspended",
-            context={"contact": settings.CONTACT_EMAIL},
-            reply_to=[settings.CONTACT_EMAIL],
-        ).send(),
+        send=lambda: _suspended_email(user),
         give_back=lambda: User.objects.filter(
             pk=user_id, suspension_notice_sent_at=claimed_at
         ).update(suspension_notice_sent_at=None),
     )
+
+
+def _suspended_email(user: User) -> None:
+    email_for(
+        user=user,
+        template="members/email/suspended",
+        context={"contact": settings.CONTACT_EMAIL},
+        reply_to=[settings.CONTACT_EMAIL],
+    ).send()
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def suspension_notice_again(user_id: int) -> None:
+    """A suspended member asked for a new password: they hear again why they cannot log in
+    (not that their address has no account, which the sign-up page then contradicts). As
+    often as they ask, within the password reset's limits."""
+    user = User.objects.filter(
+        pk=user_id, is_active=False, suspended_at__isnull=False, deleted_at__isnull=True
+    ).first()
+    if user is not None:
+        _suspended_email(user)
 
 
 @shared_task(ignore_result=True)

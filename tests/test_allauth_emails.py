@@ -291,3 +291,17 @@ def test_an_address_another_account_only_asked_to_move_to_is_its_owner_s(
     assert welcome.subject == subject("Confirm your email address")
     assert User.objects.filter(email="carla@example.com").exists()
     assert User.objects.get(pk=ana.pk).email == "ana@example.com"
+
+
+def test_a_suspended_member_asking_for_a_password_hears_why_they_cannot_log_in(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    suspended = UserFactory.create(email="susp@example.com", language="en", is_active=False)
+    User.objects.filter(pk=suspended.pk).update(suspended_at=suspended.date_joined)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reset_password("en", suspended)
+
+    told = smtp.wait_for("susp@example.com")
+    text = told.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "has suspended your" in text and "no account" not in text.lower()
