@@ -169,7 +169,12 @@ class MeetupForm(ServiceErrorsMixin, forms.Form):
 
 
 class EventForm(ServiceErrorsMixin, forms.Form):
-    """An event's details; times are typed in the organiser's zone."""
+    """An event's details; times are typed in the organiser's zone. Editing, `event` is the
+    one edited: a time left as the form showed it stays the moment it was."""
+
+    def __init__(self, *args: Any, event: Event | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.event = event
 
     title = forms.CharField(label=_("Title"), max_length=120)
     description = forms.CharField(
@@ -205,11 +210,23 @@ class EventForm(ServiceErrorsMixin, forms.Form):
         return {
             "title": data["title"],
             "description": data["description"],
-            "starts_at": _placed(data["starts_at"], zone),
-            "ends_at": _placed(data["ends_at"], zone),
+            "starts_at": self._moment("starts_at", zone),
+            "ends_at": self._moment("ends_at", zone),
             "time_zone": zone,
             "capacity": data["capacity"],
         }
+
+    def _moment(self, field: str, zone: str) -> datetime:
+        """The typed time placed in `zone`; the edited event's own when it was left as shown
+        in the same zone. In the hour a clock turns back, a wall-clock time names two
+        moments and placing it takes the first: an event in the second, its title edited,
+        would otherwise move an hour and tell everyone its time changed."""
+        typed = self.cleaned_data[field]
+        if self.event is not None and zone == self.event.time_zone:
+            stored: datetime = getattr(self.event, field)
+            if stored.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None) == typed:
+                return stored
+        return _placed(typed, zone)
 
     @classmethod
     def initial_for(cls, event: Event) -> dict[str, Any]:

@@ -252,9 +252,9 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("This event is over, so it can no longer be changed."))
         return redirect("events:event", event.pk)
     if request.method == "POST":
-        form = EventForm(request.POST)
+        form = EventForm(request.POST, event=event)
     else:
-        form = EventForm(initial=EventForm.initial_for(event))
+        form = EventForm(initial=EventForm.initial_for(event), event=event)
     if form.is_bound and form.is_valid() and not ratelimit.consume(request, action="event_edit"):
         form.add_error(
             None, _("You have changed this event many times. Wait a while and try again.")

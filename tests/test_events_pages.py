@@ -857,3 +857,39 @@ def test_a_host_on_either_side_of_a_block_is_still_named_but_not_linked(
     assert "Hugo Anfitrión" in going
     assert "and 1 more" not in html
     assert f'href="/members/{host.pk}/"' not in html
+
+
+def test_a_title_edit_leaves_an_event_in_the_repeated_hour_where_it_was(
+    as_alice: Client, alice: User
+) -> None:
+    """02:00 in Madrid on 31 October 2027 comes twice; this event is at the second (01:00
+    UTC): the form shows "02:00", and saving it as shown must not move it to the first."""
+    starts = datetime(2027, 10, 31, 1, 0, tzinfo=UTC)
+    event = EventFactory.create(
+        host=alice,
+        created_by=alice,
+        time_zone="Europe/Madrid",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+    )
+    shown = page_of(as_alice, f"/events/{event.pk}/edit/")
+    assert 'value="2027-10-31T02:00"' in shown
+
+    with time_machine.travel(starts - timedelta(days=3)):
+        response = post(
+            as_alice,
+            f"/events/{event.pk}/edit/",
+            {
+                "title": "Charla, con otro título",
+                "description": event.description,
+                "starts_at": "2027-10-31T02:00",
+                "ends_at": "2027-10-31T03:00",
+                "time_zone": "Europe/Madrid",
+                "capacity": "",
+            },
+        )
+
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.title == "Charla, con otro título"
+    assert (event.starts_at, event.ends_at) == (starts, starts + timedelta(hours=1))
