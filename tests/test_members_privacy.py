@@ -525,6 +525,7 @@ def test_saving_notification_settings(as_alice: Client, alice: User) -> None:
         "pair_follow_up": "in_app",
         "event_reminder": "both",
         "focus_reminder": "email",
+        "focus_no_show": "in_app",
         "waitlist_promoted": "digest",
         "mention": "in_app",
         "message": "email",
