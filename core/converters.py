@@ -1,6 +1,7 @@
 """Path converters shared by the apps' URLs, and the same rule for ids that forms send."""
 
 import re
+from datetime import UTC, datetime
 
 
 class RowIdConverter:
@@ -25,3 +26,16 @@ def is_row_id(value: object) -> bool:
     ASCII digits only ("²".isdigit() is true, and int() or the query then fails) and short
     enough for a 64-bit column."""
     return _ROW_ID.fullmatch(str(value)) is not None
+
+
+# 1 January 3000, in ms since 1970: no clock of ours says more.
+LATEST_MS = 32_503_680_000_000
+
+
+def moment_from_ms(value: object) -> datetime | None:
+    """A moment the server gave a page (ms since 1970, UTC) and the page sends back, or None
+    when what came back is no such number."""
+    if isinstance(value, bool) or not (isinstance(value, int) or is_row_id(value)):
+        return None
+    ms = int(str(value))
+    return datetime.fromtimestamp(ms / 1000, UTC) if 0 < ms <= LATEST_MS else None

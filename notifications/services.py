@@ -212,13 +212,21 @@ def notices_read(*, user: User, key_prefix: str, now: datetime | None = None) ->
 
 
 def notifications_mark_read(
-    *, user: User, ids: list[int] | None = None, now: datetime | None = None
+    *,
+    user: User,
+    ids: list[int] | None = None,
+    now: datetime | None = None,
+    shown_by: datetime | None = None,
 ) -> int:
-    """Mark the member's notifications read: those in `ids`, or all of them."""
+    """Mark the member's notifications read: those in `ids`, or all of them; with
+    `shown_by` (when the list was shown), only those there by then: one that came after
+    the page was opened has not been seen."""
     # Held notices wait unread for their release, even on "mark all as read".
     unread = Notification.objects.filter(SHOWN, user=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
+    if shown_by is not None:
+        unread = unread.filter(created_at__lte=shown_by).exclude(released_at__gt=shown_by)
     marked = unread.update(read_at=now or timezone.now())
     if marked:
         notices_changed.send(sender=Notification, user=user)

@@ -1,3 +1,5 @@
+import math
+
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,12 +14,13 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.converters import is_row_id
+from core.converters import is_row_id, moment_from_ms
 from members.models import User
 from notifications.digest import digest_off_token_read
 from notifications.forms import PreferencesForm, PushSubscriptionForm
@@ -42,7 +45,10 @@ PAGE_SIZE = 30
 def notification_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     page = Paginator(notifications_listed(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "notifications/list.html", {"page": page})
+    # "Mark all as read" marks what was there when the list was shown (ms since 1970,
+    # rounded up: what was there a fraction of a millisecond before is marked too).
+    shown_at = math.ceil(timezone.now().timestamp() * 1000)
+    return render(request, "notifications/list.html", {"page": page, "shown_at": shown_at})
 
 
 @login_required
@@ -72,7 +78,8 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
         if not all(is_row_id(value) for value in raw):
             return HttpResponseBadRequest(_("This notification does not exist."))
         ids = [int(value) for value in raw]
-    notifications_mark_read(user=user, ids=ids)
+    shown_by = moment_from_ms(request.POST.get("shown_at", ""))
+    notifications_mark_read(user=user, ids=ids, shown_by=shown_by)
     # Back to the page the member was reading (get_page makes any bad number a good one).
     page = request.POST.get("page", "")
     listing = reverse("notifications:list")

@@ -269,6 +269,23 @@ def test_marking_one_or_all_read() -> None:
     assert not Notification.objects.filter(user=ana, read_at__isnull=True).exists()
 
 
+def test_mark_all_as_read_marks_what_the_list_showed_and_not_what_came_after() -> None:
+    ana = english_member("Ana")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        told(ana, 2)
+        page = signed_in(ana).get("/notifications/").content.decode()
+    shown_at = re.search(r'name="shown_at" value="(\d+)"', page)
+    assert shown_at is not None
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        notify(user=ana, kind=Kind.MENTION, key="later", text="Arrived later")
+        signed_in(ana).post("/notifications/read/", {"shown_at": shown_at.group(1)})
+
+    assert list(
+        Notification.objects.filter(user=ana, read_at__isnull=True).values_list("text", flat=True)
+    ) == ["Arrived later"]
+
+
 def test_marking_one_read_on_a_later_page_stays_on_that_page() -> None:
     ana = english_member("Ana")
     oldest, *_rest = told(ana, 31)  # 30 a page: the oldest is alone on page 2

@@ -2,10 +2,12 @@
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+
+from core.converters import moment_from_ms
 
 # The consumer's limit, answered with an error frame: room for a call's SDP with audio,
 # video and a shared screen. The server's own limit (uvicorn's --ws-max-size, 64 KiB, in the
@@ -114,17 +116,13 @@ def positive_int(content: dict[str, Any], key: str) -> int:
     return value
 
 
-# 1 January 3000, in ms since 1970: no clock of ours says more.
-LATEST_MS = 32_503_680_000_000
-
-
 def moment(content: dict[str, Any], key: str) -> datetime:
     """A moment the server gave the client (`now` of a hello: ms since 1970, UTC) and the
     client sends back."""
-    value = positive_int(content, key)
-    if value > LATEST_MS:
+    found = moment_from_ms(positive_int(content, key))
+    if found is None:
         raise FrameError("invalid_fields")
-    return datetime.fromtimestamp(value / 1000, UTC)
+    return found
 
 
 def text(content: dict[str, Any]) -> str:
