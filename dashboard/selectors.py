@@ -30,8 +30,10 @@ def _percent(value: float) -> str:
 
 def _bucket_label(day: date, period: metrics.Period) -> str:
     # "3 Mar" for a day ("3 mar" in Spanish, whose months are lower case); weeks are named
-    # by their Monday.
-    return date_format(day, _("j M"))
+    # by their Monday, except the week the period starts inside: by the period's first day,
+    # so that its shorter bar reads as the few days it holds, not as a slump.
+    first = period.start.astimezone(metrics.community_zone()).date()
+    return date_format(max(day, first), _("j M"))
 
 
 @dataclass(frozen=True)

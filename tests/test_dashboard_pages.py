@@ -532,3 +532,12 @@ def test_a_round_where_nobody_met_is_charted_at_zero(
     pairs = {section.key: section for section in response.context["dashboard"].sections}["pairs"]
     (met_chart,) = (chart for chart in pairs.charts if chart.key == "met-rate")
     assert met_chart.has_data and met_chart.rows[0][1] == "0%"
+
+
+def test_a_year_s_first_week_is_named_by_the_first_day_it_holds(staff: User) -> None:
+    response = client_for(staff).get("/staff/?days=365", HTTP_ACCEPT_LANGUAGE="en")
+
+    members_section = response.context["dashboard"].sections[0]
+    first_row = members_section.charts[0].rows[0]
+    # 365 days up to Wednesday 18 March 2026 start on Thursday 19 March 2025.
+    assert first_row[0] == "19 Mar"
