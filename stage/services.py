@@ -204,9 +204,9 @@ def stage_start(*, stage: Stage, by: User) -> Stage:
         # Whoever starts it leads it (the talk's host, or staff standing in), whoever
         # opened the page first.
         stage.host = by
-        stage.state = Stage.State.LIVE
         if stage.state != Stage.State.LIVE:  # a new session (pressing it again is not)
             stage.started_at = timezone.now()
+        stage.state = Stage.State.LIVE
         stage.ended_at = None
         stage.save(update_fields=["host", "state", "started_at", "ended_at"])
         Speaker.objects.get_or_create(stage=stage, user=by, defaults={"invited_by": by})

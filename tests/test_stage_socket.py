@@ -165,6 +165,9 @@ async def test_the_host_goes_live_a_member_watches_raises_a_hand_and_is_invited(
 
     await host_page.socket.send_json_to({"type": "stage.start"})
     live = await bob_page.state(lambda state: state["state"] == "live")
+    # The session's clock starts (a talk's overrun is counted from it: events.stage).
+    started = await database_sync_to_async(Stage.objects.get)(room=room)
+    assert started.started_at is not None
     assert [s["user"]["name"] for s in live["speakers"]] == ["Marta"]
     assert live["speakers"][0]["feed"] is None  # not publishing yet: nobody subscribes
 
