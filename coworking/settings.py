@@ -451,10 +451,7 @@ SITE_ID = 1
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 # An address another account only asked to move to is not theirs (members/account_forms.py).
-ACCOUNT_FORMS = {
-    "signup": "members.account_forms.SignupForm",
-    "reset_password": "members.account_forms.ResetPasswordForm",
-}
+ACCOUNT_FORMS = {"reset_password": "members.account_forms.ResetPasswordForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 # Confirming in the browser that signed up goes straight on to onboarding, without the

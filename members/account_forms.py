@@ -1,27 +1,16 @@
-"""allauth's sign-up and password-reset forms, where an address another account only asked
-to move to (a change not confirmed: maybe a typo, maybe someone else's) is not theirs."""
+"""allauth's password-reset form, where an address another account only asked to move to (a
+change not confirmed: maybe a typo, maybe someone else's) is not theirs."""
 
 from functools import partial
 from typing import Any
 
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
-from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.http import HttpRequest
 
 from members.models import User
-from members.services import email_moves_drop
 from members.tasks import suspension_notice_again
-
-
-class SignupForm(AllauthSignupForm):
-    def clean_email(self) -> str:
-        # Its owner signs up: another account's unconfirmed move to the address goes, rather
-        # than the owner being told "you already have an account" they cannot get into.
-        email_moves_drop(email=self.cleaned_data.get("email", ""))
-        email: str = super().clean_email()
-        return email
 
 
 class ResetPasswordForm(AllauthResetPasswordForm):

@@ -4,7 +4,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
 
-from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
@@ -345,18 +344,6 @@ def block_delete(*, blocker: User, blocked: User) -> bool:
     """Lift `blocker`'s block on `blocked`; False when there was none (a repeated unblock)."""
     deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
     return deleted > 0
-
-
-def email_moves_drop(*, email: str) -> int:
-    """Other accounts' unconfirmed moves to `email` (allauth's EmailAddress rows, neither
-    verified nor primary) go: the address's owner is signing up with it. Their confirmation
-    links stop working; the accounts keep their own addresses."""
-    deleted, _kinds = (
-        EmailAddress.objects.filter(email__iexact=email.strip(), verified=False, primary=False)
-        .exclude(user__email__iexact=email.strip())
-        .delete()
-    )
-    return deleted
 
 
 def blocked_user_ids(*, user: User) -> set[int]:
