@@ -417,7 +417,9 @@ def directory_page(
 
 
 def members_reachable() -> QuerySet[User]:
-    """Members another member may block or report: onboarded and not deleted. Suspended
-    ones too: a block or a report outlasts a suspension, and, as a block hides a member
-    just as a suspension does, refusing them would tell a blocked member which it was."""
-    return User.objects.filter(deleted_at__isnull=True, profile__onboarded_at__isnull=False)
+    """Members another member may block or report: active, not deleted, onboarded. Not the
+    suspended: their pages would name them to anyone trying ids, and tell of a moderation
+    decision that is staff's."""
+    return User.objects.filter(
+        is_active=True, deleted_at__isnull=True, profile__onboarded_at__isnull=False
+    )
