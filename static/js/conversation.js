@@ -58,6 +58,7 @@ const CATCH_UP_RETRY_MS = 3000;
 const CHANGES_MARGIN_MS = 60_000;
 let syncedAt = Number(root.dataset.syncedAt) || 0;
 let changesSince = null; // the last catch-up's, asked again should it be refused
+let syncing = 0; // the `now` of the hello whose catch-up has not answered yet
 
 function catchUp() {
   const frame = { type: "messages.since", conversation: conversationId, after: lastId() };
@@ -407,9 +408,11 @@ function onDeleted(id) {
   });
 }
 
-function onEdited(message) {
+function onEdited(message, { caughtUp = false } = {}) {
   const item = log.querySelector(`li.chat-message[data-id="${message.id}"]`);
   const editor = item?.querySelector(".message-editor");
+  // A catch-up brings the member's own recent edits back: an editor they opened since stays.
+  if (caughtUp && editor) return;
   // Its author saved it from the editor, which goes: they go on to the message's Edit.
   const wasEditing = Boolean(editor) && editor === document.activeElement;
   quietly(() => {
@@ -439,7 +442,8 @@ inbox.addEventListener("frame", (event) => {
     // on what was edited or deleted among those shown.
     changesSince = syncedAt > CHANGES_MARGIN_MS ? syncedAt - CHANGES_MARGIN_MS : null;
     send(catchUp());
-    syncedAt = frame.now || syncedAt;
+    // Synced once its answer is in: a drop before that asks from the same moment again.
+    syncing = frame.now || 0;
     // What was sent into a connection that had died without a word never reached the
     // server: again, under its own client_id (a message that did arrive is acked again,
     // stored once).
@@ -455,10 +459,13 @@ inbox.addEventListener("frame", (event) => {
     add(frame.message);
   } else if (frame.type === "messages") {
     for (const message of frame.messages) add(message);
-    for (const message of frame.changed || []) {
-      if (message.deleted) onDeleted(message.id);
-      else onEdited(message);
-      onReactions(message.id, message.reactions, message.reactions_version);
+    if (frame.changed) {
+      for (const message of frame.changed) {
+        if (message.deleted) onDeleted(message.id);
+        else onEdited(message, { caughtUp: true });
+        onReactions(message.id, message.reactions, message.reactions_version);
+      }
+      if (syncing) syncedAt = syncing;
     }
     if (frame.has_more) {
       // After this page's last, not the newest shown: a message that came live meanwhile
