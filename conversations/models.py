@@ -148,7 +148,21 @@ class Message(CountsBroadcasts):
                 fields=["conversation", "author", "client_id"], name="conversation_message_once"
             )
         ]
-        indexes = [models.Index(fields=["conversation", "id"], name="conversation_message_page")]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="conversation_message_page"),
+            # A reconnecting page asks what was edited or deleted since it last heard
+            # (selectors.messages_changed): these read only those, not years of messages.
+            models.Index(
+                fields=["conversation", "edited_at"],
+                condition=models.Q(edited_at__isnull=False),
+                name="conversation_message_edited",
+            ),
+            models.Index(
+                fields=["conversation", "deleted_at"],
+                condition=models.Q(deleted_at__isnull=False),
+                name="conversation_message_deleted",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} in {self.conversation_id}"
