@@ -22,7 +22,7 @@ from focus.models import FocusBlock, Seat
 from matching import tasks as matching_tasks
 from members.models import User
 from notifications.models import Channel, Kind, Notification, Preference
-from notifications.services import CONFIGURABLE, notify
+from notifications.services import CONFIGURABLE, FIXED, notify
 from rooms import services as room_services
 from rooms import tasks as room_tasks
 from tests.conftest import SmtpSink
@@ -122,6 +122,11 @@ CAUSES: dict[str, Callable[[User], None]] = {
     Kind.MENTION: mention,
     Kind.MESSAGE: private_message,
 }
+
+
+def test_every_kind_is_either_chosen_by_the_member_or_fixed() -> None:
+    assert set(Kind) == set(CONFIGURABLE) | set(FIXED)
+    assert not set(CONFIGURABLE) & set(FIXED)
 
 
 def test_every_configurable_kind_has_a_cause_here() -> None:
