@@ -343,7 +343,7 @@ def test_links_and_images_written_as_the_site_s_own_paths_reach_the_inbox_whole(
         services.issue_send_start(issue=issue)
 
     (message,) = smtp.messages
-    html = message.get_body(("html",)).get_content()
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert 'href="https://cowork.example.org/events/"' in html
     assert 'src="https://cowork.example.org/media/team.png"' in html
     assert 'href="#more"' in html and 'href="https://x.example/a"' in html
