@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connections
 from django.test import override_settings
 
+from conversations.models import Conversation
 from conversations.services import direct_conversation_start, message_post
 from conversations.tasks import unread_tell_tick
 from focus.models import FocusBlock, Seat
@@ -122,7 +123,9 @@ def test_a_message_to_a_member_in_focus_waits_and_comes_in_one_batch_after_the_b
     assert len(smtp.messages) == 1 and rung == []
 
 
-def test_a_conversation_muted_during_the_block_is_left_out_of_the_batch(smtp: SmtpSink) -> None:
+def ana_and_carla_write_to_beto_in_focus() -> tuple[User, list[Conversation]]:
+    """Beto in a focus block; Ana and Carla each write to him during it, and the tick tells
+    him (held): his direct conversations with them, in that order."""
     ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
     in_focus(beto)
     conversations = [direct_conversation_start(starter=other, other=beto) for other in (ana, carla)]
@@ -133,6 +136,11 @@ def test_a_conversation_muted_during_the_block_is_left_out_of_the_batch(smtp: Sm
             )
     with time_machine.travel(DURING, tick=False):
         unread_tell_tick()
+    return beto, conversations
+
+
+def test_a_conversation_muted_during_the_block_is_left_out_of_the_batch(smtp: SmtpSink) -> None:
+    beto, conversations = ana_and_carla_write_to_beto_in_focus()
     assert Notification.objects.filter(user=beto, released_at=None).count() == 2
 
     betos = client_for(beto)
@@ -154,16 +162,7 @@ def test_a_conversation_muted_during_the_block_is_left_out_of_the_batch(smtp: Sm
 def test_a_conversation_read_during_the_block_is_left_out_and_one_read_after_is_read(
     smtp: SmtpSink,
 ) -> None:
-    ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
-    in_focus(beto)
-    conversations = [direct_conversation_start(starter=other, other=beto) for other in (ana, carla)]
-    with time_machine.travel(TEN + timedelta(minutes=5), tick=False):
-        for conversation, author in zip(conversations, (ana, carla), strict=True):
-            message_post(
-                conversation=conversation, author=author, text="Hola", client_id=uuid.uuid4()
-            )
-    with time_machine.travel(DURING, tick=False):
-        unread_tell_tick()
+    beto, conversations = ana_and_carla_write_to_beto_in_focus()
 
     betos = client_for(beto)
     with time_machine.travel(DURING, tick=False):  # in another tab, during the block
