@@ -33,6 +33,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from newsletter.models import Issue
+from newsletter.rendering import markdown_links_absolute
 from newsletter.tokens import confirm_token, unsubscribe_token, unsubscribe_tokens
 
 # Made of characters that neither HTML escaping nor URL quoting change.
@@ -115,7 +116,7 @@ def issue_render(*, issue: Issue, language: str) -> RenderedIssue:
             "issue": issue,
             "subject": issue.subject_for(language),
             "version_language": issue.language_for(language),
-            "body_markdown": issue.body_markdown_for(language),
+            "body_markdown": markdown_links_absolute(issue.body_markdown_for(language)),
             # Sanitised when the issue was saved (newsletter.rendering).
             "body_html": mark_safe(issue.body_html_for(language)),
             "archive_url": absolute(issue.get_absolute_url()),

@@ -347,3 +347,6 @@ def test_links_and_images_written_as_the_site_s_own_paths_reach_the_inbox_whole(
     assert 'href="https://cowork.example.org/events/"' in html
     assert 'src="https://cowork.example.org/media/team.png"' in html
     assert 'href="#more"' in html and 'href="https://x.example/a"' in html
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "[the events](https://cowork.example.org/events/)" in text
+    assert "![Our team](https://cowork.example.org/media/team.png)" in text
