@@ -509,6 +509,9 @@ def user_actions_add(*actions: Any) -> None:
 # allauth's own admin for sessions searches `user__username`, which this User has not, and
 # offers a form whose save fails: here the records are read, and deleting one ends it.
 admin.site.unregister(UserSession)
+# allauth names the model in no language but English: the admin's list says it in the staff's.
+UserSession._meta.verbose_name = _("sign-in session")
+UserSession._meta.verbose_name_plural = _("sign-in sessions")
 
 
 @admin.register(UserSession)

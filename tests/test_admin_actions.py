@@ -420,3 +420,14 @@ def test_the_admin_names_the_built_in_programmes_in_the_staff_member_s_language(
     participations = client.get("/admin/matching/participation/").content.decode()
     assert "Miembro</a>" in participations and "Por programa" in participations
     assert "User</a>" not in participations and "Por programme" not in participations
+
+
+def test_the_admin_index_names_every_model_in_spanish_for_a_spanish_speaking_staff_member(
+    staff: User,
+) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="es")
+    client.force_login(staff)
+
+    index = client.get("/admin/").content.decode()
+
+    assert "Sesiones abiertas" in index and "User sessions" not in index
