@@ -1,4 +1,5 @@
 import functools
+import unicodedata
 import zoneinfo
 from datetime import datetime
 from typing import Any
@@ -123,6 +124,14 @@ AUTOCOMPLETE = {
 }
 
 
+# Characters that take up no visible room although Python counts some as letters.
+BLANK_LOOKALIKES = {"\u3164", "\u2800", "\u115f", "\u1160", "\uffa0"}
+
+
+def _invisible(character: str) -> bool:
+    return unicodedata.category(character) in {"Cf", "Cc"} or character in BLANK_LOOKALIKES
+
+
 class ProfileForm(forms.ModelForm[Profile]):
     """Onboarding and profile editing: the member's account basics plus their profile."""
 
@@ -131,6 +140,17 @@ class ProfileForm(forms.ModelForm[Profile]):
         max_length=80,
         help_text=_("How other members see you, e.g. “Lucía Pérez”."),
     )
+
+    def clean_display_name(self) -> str:
+        # Invisible characters (a zero-width space, a Hangul or Braille blank) would show
+        # as no name at all: they go, and a letter or digit must be left.
+        name = " ".join(
+            "".join(c for c in self.cleaned_data["display_name"] if not _invisible(c)).split()
+        )
+        if not any(c.isalnum() and not _invisible(c) for c in name):
+            raise forms.ValidationError(_("Write a name others can read."))
+        return name
+
     time_zone = TimeZoneField(
         label=_("Time zone"),
         help_text=_("We show every time in this zone and use it to pair you."),

@@ -106,7 +106,7 @@ def picture_validate_and_process(
             image.draft(image.mode, (side, side))
             image.load()
             method = ORIENTATIONS.get(image.getexif().get(ExifTags.Base.Orientation, 1))
-            picture = image.convert("RGB")
+            picture = _rgb(image)
     if method is not None:
         picture = picture.transpose(method)
     stem = uuid.uuid4().hex
@@ -208,8 +208,21 @@ def _centre_square(image: Image.Image, size: int) -> Image.Image:
     for row in range(0, side, rows):
         count = min(rows, side - row)
         box = (left, top + row * factor, left + side * factor, top + (row + count) * factor)
-        square.paste(image.crop(box).convert("RGB").reduce(factor), (0, row))
+        square.paste(_rgb(image.crop(box)).reduce(factor), (0, row))
     return square
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    """`image` in RGB as a page shows it: what was transparent on white (a logo on nothing
+    came out on black), and 16-bit grey brought down to 8 bits (it came out white)."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        with_alpha = image.convert("RGBA")
+        flat = Image.new("RGB", with_alpha.size, (255, 255, 255))
+        flat.paste(with_alpha, mask=with_alpha.getchannel("A"))
+        return flat
+    return image.convert("RGB")
 
 
 def _jpeg_frame(file: IO[bytes]) -> JpegFrame | None:

@@ -213,6 +213,8 @@ def test_a_good_photo_is_kept_when_another_field_is_refused(client: Client, newc
     profile = Profile.objects.get(user=newcomer)
     assert (profile.photo.name or "").endswith(".webp") and profile.photo_thumbnail
     assert profile.onboarded_at is None and profile.headline == ""  # the rest waits
+    # The page shows it, so that nobody chooses it again.
+    assert profile.photo.url in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -535,3 +537,32 @@ def test_the_language_chosen_in_the_profile_is_the_site_s_from_then_on(
     home = client.get("/", HTTP_ACCEPT_LANGUAGE="es")
     assert home["Content-Language"] == "en"
     assert "Welcome aboard! Your profile is ready." in home.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_logo_on_a_transparent_background_is_shown_on_white(
+    client: Client, newcomer: User
+) -> None:
+    logo = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    logo.paste((20, 40, 160, 255), (100, 100, 200, 200))
+    buffer = io.BytesIO()
+    logo.save(buffer, format="PNG")
+
+    onboard(client, photo_upload=SimpleUploadedFile("logo.png", buffer.getvalue()))
+
+    with Image.open(Profile.objects.get(user=newcomer).photo.path) as photo:
+        corner = photo.convert("RGB").getpixel((5, 5))
+        centre = photo.convert("RGB").getpixel((256, 256))
+    assert min(corner) > 240  # white, not black
+    assert centre[2] > 120 and centre[0] < 60
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u3164", "\u2800 \u200b"])
+@pytest.mark.django_db
+def test_a_name_of_invisible_characters_is_refused(
+    client: Client, newcomer: User, name: str
+) -> None:
+    response = onboard(client, display_name=name)
+
+    assert response.status_code == 200
+    assert "Write a name others can read." in response.content.decode()

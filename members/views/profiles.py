@@ -67,6 +67,8 @@ def _profile_form_page(request: HttpRequest, *, onboarding: bool) -> HttpRespons
             return answer(redirect("members:profile", user.pk))
         if form.photo is not None:
             services.photo_set(user=user, photo=form.photo)
+            # The page shows it, with "Remove my photo": the member need not choose it again.
+            profile.refresh_from_db(fields=["photo", "photo_thumbnail"])
             messages.info(
                 request, _("Your new photo is saved. Fix what is marked below to save the rest.")
             )
