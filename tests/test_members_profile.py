@@ -566,3 +566,15 @@ def test_a_name_of_invisible_characters_is_refused(
 
     assert response.status_code == 200
     assert "Write a name others can read." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_16_bit_grey_photo_stays_grey(client: Client, newcomer: User) -> None:
+    buffer = io.BytesIO()
+    Image.new("I;16", (300, 300), 32768).save(buffer, format="PNG")  # mid-grey, 16 bits
+
+    onboard(client, photo_upload=SimpleUploadedFile("grey.png", buffer.getvalue()))
+
+    with Image.open(Profile.objects.get(user=newcomer).photo.path) as photo:
+        red, green, blue = photo.convert("RGB").getpixel((256, 256))
+    assert 100 < red < 160 and red == green == blue
