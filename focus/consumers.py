@@ -25,6 +25,7 @@ from focus.services import seat_goal_set
 from members.models import User
 from rooms.consumers import RoomConsumer
 from rooms.models import Room
+from rooms.services import room_writing_check
 from rooms.sockets.base import CLOSE_UNKNOWN_ROOM, Handler, MemberSocket
 from rooms.sockets.frames import FrameError
 
@@ -59,6 +60,9 @@ def _goal(seat_id: int, goal: str) -> Seat:
         raise sessions.NoSeat
     if seat.block.ends_at <= timezone.now():
         raise sessions.BlockOver
+    # Tablemates read it live: muted in the block's room, a member writes no goal either.
+    if seat.block.room_id is not None:
+        room_writing_check(room_id=seat.block.room_id, user=seat.user)
     return seat_goal_set(seat=seat, goal=goal)
 
 

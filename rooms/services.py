@@ -205,7 +205,20 @@ def room_can_manage(*, room: Room, user: User) -> bool:
         return False
     if user.is_staff:
         return True
-    return user.pk == room.created_by_id and not any(check(room) for check in _run_by_nobody)
+    if user.pk != room.created_by_id or any(check(room) for check in _run_by_nobody):
+        return False
+    # A creator staff sent out of their room runs it no more (closing it on everyone inside).
+    return not RoomParticipation.objects.filter(
+        room=room, user=user, removed_at__isnull=False
+    ).exists()
+
+
+def room_writing_check(*, room_id: int, user: User) -> None:
+    """MemberMuted when staff muted `user` in the room: whatever they would write there
+    (a message, an edit, a focus goal its tablemates read) waits for the mute to end."""
+    participation = RoomParticipation.objects.filter(room_id=room_id, user=user).first()
+    if participation and participation.is_muted():
+        raise MemberMuted
 
 
 def room_invite(*, room: Room, by: User, invitees: Iterable[User]) -> list[User]:
@@ -547,5 +560,14 @@ def room_member_readmit(*, room: Room, member: User, by: User) -> RoomParticipat
 def room_member_mute(
     *, room: Room, member: User, by: User, until: datetime | None
 ) -> RoomParticipation:
-    """Staff stop a member from writing in a room until `until` (None lifts the mute)."""
-    return _moderate(room=room, member=member, by=by, muted_until=until)
+    """Staff stop a member from writing in a room until `until` (None lifts the mute). The
+    member's pages in the room hear of it once this commits, wherever staff acted (the
+    room's tools or the admin)."""
+    participation = _moderate(room=room, member=member, by=by, muted_until=until)
+    broadcast.on_commit(
+        broadcast.member_muted,
+        room_id=room.pk,
+        user_id=member.pk,
+        until=until.isoformat() if until else None,
+    )
+    return participation

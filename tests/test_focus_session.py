@@ -20,8 +20,10 @@ from focus.models import FocusBlock, Seat
 from focus.services import seat_cancel
 from focus.sessions import session_enter
 from members.models import Block, User
+from rooms.services import room_member_mute
 from rooms.sockets.limits import BUDGETS
 from tests.conftest import a_fresh_budget_window
+from tests.factories import UserFactory
 from tests.test_rooms_socket import ORIGIN, member_with_session
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -390,4 +392,36 @@ async def test_a_tablemate_s_goal_set_while_a_page_opens_is_in_its_hello_or_foll
     if in_hello[bob[0].pk] != "Cerrar el informe":
         assert (await alices.next("focus.mate"))["goal"] == "Cerrar el informe"
     for page in (alices, bobs):
+        await page.socket.disconnect()
+
+
+async def test_a_member_muted_in_the_block_s_room_writes_no_goal_to_the_table() -> None:
+    alice, bob = await members(2)
+    block = await block_with_seats(alice, bob, starts_in=timedelta(seconds=2))
+
+    @database_sync_to_async
+    def mute() -> None:
+        block.refresh_from_db()
+        assert block.room is not None
+        room_member_mute(
+            room=block.room,
+            member=alice[0],
+            by=UserFactory.create(is_staff=True),
+            until=timezone.now() + timedelta(hours=1),
+        )
+
+    await mute()
+    page_a, _hello = await open_page(block, alice[1])
+    page_b, _hello_b = await open_page(block, bob[1])
+    await page_a.next("focus.table")
+    await page_b.next("focus.table")
+
+    await page_a.socket.send_json_to({"type": "focus.goal", "goal": "lo que el silencio no para"})
+
+    assert (await page_a.next("error"))["code"] == "muted"
+    heard = []
+    while not await page_b.socket.receive_nothing(timeout=0.5):
+        heard.append((await page_b.socket.receive_json_from())["type"])
+    assert "focus.mate" not in heard
+    for page in (page_a, page_b):
         await page.socket.disconnect()

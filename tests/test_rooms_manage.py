@@ -19,7 +19,7 @@ from members.models import User
 from notifications.models import Kind, Notification
 from rooms.broadcast import room_group
 from rooms.models import Presence, Room, RoomParticipation
-from rooms.services import ROOMS_PER_DAY, cafeteria_get, room_invite
+from rooms.services import ROOMS_PER_DAY, cafeteria_get, room_invite, room_member_remove
 from rooms.tasks import invitation_notify
 from tests.factories import (
     AcquaintanceFactory,
@@ -303,6 +303,17 @@ def test_others_cannot_close_a_room(alice: User, outsider: User) -> None:
     assert as_outsider.post(f"/rooms/{room.slug}/close/").status_code == 403
     assert as_outsider.get(f"/rooms/{room.slug}/close/").status_code == 405
     assert client_for(alice).get(f"/rooms/{room.slug}/close/").status_code == 405
+    assert Room.objects.get(pk=room.pk).is_open
+
+
+@pytest.mark.django_db
+def test_a_creator_staff_sent_out_of_their_room_runs_it_no_more(alice: User, staff: User) -> None:
+    room = RoomFactory.create(created_by=alice, private=True)
+    room_member_remove(room=room, member=alice, by=staff)
+    as_alice = client_for(alice)
+
+    assert as_alice.get(f"/rooms/{room.slug}/invite/").status_code == 403
+    assert as_alice.post(f"/rooms/{room.slug}/close/").status_code == 403
     assert Room.objects.get(pk=room.pk).is_open
 
 

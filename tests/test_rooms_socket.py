@@ -22,7 +22,7 @@ from members.privacy import account_delete
 from rooms import broadcast, liveness
 from rooms.models import Message, Presence, Reaction, Room
 from rooms.presence import PRESENCE_TTL, presence_prune
-from rooms.services import room_close, room_member_remove
+from rooms.services import room_close, room_member_mute, room_member_remove
 from rooms.sockets import base, limits
 from tests.conftest import a_fresh_budget_window
 from tests.factories import BlockFactory, MessageFactory, RoomFactory, UserFactory
@@ -1024,4 +1024,29 @@ async def test_a_reaction_across_a_block_either_way_is_not_found_and_stores_noth
     stored = await database_sync_to_async(list)(Reaction.objects.values_list("message", "user"))
     assert stored == [(from_carol.pk, alice_user.pk)]
     await alice.disconnect()
+    await bob.disconnect()
+
+
+async def test_a_mute_lifted_in_the_admin_reaches_the_member_s_open_page() -> None:
+    bob_user, bob_session = await member_with_session(display_name="Bob")
+    staff_user, _staff_session = await member_with_session(is_staff=True, is_superuser=True)
+    place = await room()
+    bob, _ = await join(place, bob_session)
+
+    @database_sync_to_async
+    def mute_then_lift_in_the_admin() -> int:
+        participation = room_member_mute(
+            room=place, member=bob_user, by=staff_user, until=timezone.now() + timedelta(hours=1)
+        )
+        admin = Client()
+        admin.force_login(staff_user)
+        lifted = admin.post(
+            "/admin/rooms/roomparticipation/",
+            {"action": "unmute", "_selected_action": [participation.pk]},
+        )
+        return lifted.status_code
+
+    assert await mute_then_lift_in_the_admin() == 302
+    assert (await next_of(bob, "you.muted"))["until"]
+    assert (await next_of(bob, "you.muted"))["until"] is None
     await bob.disconnect()

@@ -48,11 +48,9 @@ class ModerationFrames(MemberSocket):
         assert self.room is not None
         user_id, minutes = positive_int(content, "user_id"), _minutes(content)
         await self.spend("chat")  # moderation shares chat's budget
+        # The member's pages hear of it from the service, after its commit.
         participation = await _mute(self.room, self.user, user_id, minutes)
         until = participation.muted_until
-        await broadcast.member_muted(
-            room_id=self.room.pk, user_id=user_id, until=until.isoformat() if until else None
-        )
         action = "mute" if minutes else "unmute"
         await self.send_json(
             {
