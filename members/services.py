@@ -5,10 +5,11 @@ from datetime import datetime
 from functools import partial
 
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet, Value
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -28,6 +29,14 @@ def profile_get_or_create(*, user: User) -> Profile:
     return profile
 
 
+def _country_names(code: str) -> list[str]:
+    names = []
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            names.append(str(countries.name(code)))
+    return list(dict.fromkeys(names))
+
+
 def profile_search_text(profile: Profile) -> str:
     user = profile.user
     parts = [
@@ -37,7 +46,8 @@ def profile_search_text(profile: Profile) -> str:
         profile.headline,
         profile.bio,
         profile.city,
-        countries.name(str(profile.country)) if profile.country else "",
+        # In both languages, whichever the profile was saved in: "España" and "Spain".
+        *(_country_names(str(profile.country)) if profile.country else ()),
         # Both labels, so that "photography" finds whoever chose "Fotografía".
         *(label for interest in profile.approved_interests for label in interest.labels),
     ]

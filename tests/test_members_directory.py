@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models.functions import Lower
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from members.models import Block, Language, Profile, User
 from members.search import search_terms
@@ -860,3 +860,14 @@ def test_the_directory_pages_without_postgresql(tmp_path: Path, embedded_databas
         "pages": ["lucas Gómez", "Lucía Pérez"],
         "back": [],
     }
+
+
+@pytest.mark.django_db
+def test_a_country_is_found_by_its_name_in_either_language(browser: Client) -> None:
+    with translation.override("en"):  # saved by a member who uses the site in English
+        listed("Ana", country="ES")
+        listed("Bea", country="IE")
+
+    assert names(browser, q="España") == ["Ana"]
+    assert names(browser, q="spain") == ["Ana"]
+    assert names(browser, q="irlanda") == ["Bea"]
