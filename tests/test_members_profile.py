@@ -551,8 +551,9 @@ def test_a_logo_on_a_transparent_background_is_shown_on_white(
     onboard(client, photo_upload=SimpleUploadedFile("logo.png", buffer.getvalue()))
 
     with Image.open(Profile.objects.get(user=newcomer).photo.path) as photo:
-        corner = photo.convert("RGB").getpixel((5, 5))
-        centre = photo.convert("RGB").getpixel((256, 256))
+        rgb = photo.convert("RGB")
+        corner, centre = rgb.getpixel((5, 5)), rgb.getpixel((256, 256))
+    assert isinstance(corner, tuple) and isinstance(centre, tuple)
     assert min(corner) > 240  # white, not black
     assert centre[2] > 120 and centre[0] < 60
 
@@ -576,5 +577,7 @@ def test_a_16_bit_grey_photo_stays_grey(client: Client, newcomer: User) -> None:
     onboard(client, photo_upload=SimpleUploadedFile("grey.png", buffer.getvalue()))
 
     with Image.open(Profile.objects.get(user=newcomer).photo.path) as photo:
-        red, green, blue = photo.convert("RGB").getpixel((256, 256))
+        pixel = photo.convert("RGB").getpixel((256, 256))
+    assert isinstance(pixel, tuple)
+    red, green, blue = pixel
     assert 100 < red < 160 and red == green == blue
