@@ -7,13 +7,14 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
 from playwright.sync_api import Page, WebSocket, expect
 
 from conversations import live
-from conversations.models import Message
+from conversations.models import Conversation, Message
 from conversations.services import (
     direct_conversation_start,
     group_create,
@@ -24,6 +25,7 @@ from conversations.services import (
     message_store,
     reaction_toggle,
 )
+from members.models import User
 from tests.browser.network import FlakyNetwork
 from tests.browser.test_phone import PHONE
 from tests.factories import PASSWORD, GroupMemberFactory, onboarded_member
@@ -34,6 +36,21 @@ pytestmark = pytest.mark.browser
 NewPage = Callable[..., Page]
 Login = Callable[[Page, str, str, str], None]
 AxeCheck = Callable[[Page], None]
+
+
+def elsewhere[T](call: Callable[..., T], **kwargs: Any) -> T:
+    """`call(**kwargs)` in another thread: Playwright's loop runs in this one, and the pushes
+    a service makes after its commit (async_to_sync) may not run where a loop runs."""
+    with ThreadPoolExecutor(1) as other:
+        return other.submit(call, **kwargs).result()
+
+
+def writes(conversation: Conversation, author: User, text: str) -> Message:
+    """`author` writes `text` in the conversation, as from their own page: pushed live."""
+    message, _created = elsewhere(
+        message_post, conversation=conversation, author=author, text=text, client_id=uuid.uuid4()
+    )
+    return message
 
 
 def open_with_its_socket(page: Page, url: str) -> None:
@@ -212,9 +229,8 @@ def test_what_was_written_edited_or_deleted_while_the_page_was_offline_arrives_i
             client_id=uuid.uuid4(),
         )
     # Pushed to the live connections, which Ana's page has none of now.
-    with ThreadPoolExecutor(1) as other:  # Playwright's loop runs in this thread
-        other.submit(message_edit, message=early, editor=beto, text="Quedamos el viernes").result()
-        other.submit(message_delete, message=wrong, by=beto).result()
+    elsewhere(message_edit, message=early, editor=beto, text="Quedamos el viernes")
+    elsewhere(message_delete, message=wrong, by=beto)
     network.come_back()
 
     log = page.locator(".messages-log")
@@ -253,14 +269,7 @@ def test_a_catch_up_of_several_pages_that_a_live_message_overtakes_misses_nothin
     network.come_back()
     while not network.held:
         page.wait_for_timeout(50)
-    with ThreadPoolExecutor(1) as other:  # Playwright's loop runs in this thread
-        other.submit(
-            message_post,
-            conversation=conversation,
-            author=beto,
-            text="¿Sigues ahí?",
-            client_id=uuid.uuid4(),
-        ).result()
+    writes(conversation, beto, "¿Sigues ahí?")
 
     log = page.locator(".messages-log")
     expect(log).to_contain_text("¿Sigues ahí?")
@@ -284,14 +293,7 @@ def test_a_connection_that_died_without_a_word_is_given_up_and_opened_again(
     open_with_its_socket(page, f"/messages/{conversation.pk}/")
 
     network.go_silent()
-    with ThreadPoolExecutor(1) as other:  # Playwright's loop runs in this thread
-        other.submit(
-            message_post,
-            conversation=conversation,
-            author=beto,
-            text="¿Me oyes?",
-            client_id=uuid.uuid4(),
-        ).result()
+    writes(conversation, beto, "¿Me oyes?")
     page.clock.run_for(40_000)  # two pings unanswered: not yet given up
     assert len(network.routes) == 1
     page.clock.run_for(25_000)
@@ -336,8 +338,7 @@ def test_a_group_renamed_while_its_page_is_open_offers_a_reload(
     login(page, asgi_server, ana.email, PASSWORD)
     open_with_its_socket(page, f"/messages/{group.pk}/")
 
-    with ThreadPoolExecutor(1) as other:  # Playwright's loop runs in this thread
-        other.submit(group_rename, conversation=group, by=beto, title="Café del viernes").result()
+    elsewhere(group_rename, conversation=group, by=beto, title="Café del viernes")
     reload = page.get_by_role("button", name="Reload")
     expect(page.get_by_text("This conversation changed.")).to_be_visible()
     reload.click()
@@ -437,14 +438,7 @@ def test_the_conversations_list_follows_new_messages_without_a_reload(
 
     # Carla writes again: her conversation goes back on top, with its new preview and count.
     # Playwright's loop runs in this thread: the push after commit goes from another.
-    with ThreadPoolExecutor(1) as other:
-        other.submit(
-            message_post,
-            conversation=with_carla,
-            author=carla,
-            text="¿Me oyes?",
-            client_id=uuid.uuid4(),
-        ).result()
+    writes(with_carla, carla, "¿Me oyes?")
     expect(entries.first).to_contain_text("Carla Cruz")
     expect(entries.first).to_contain_text("¿Me oyes?")
     expect(entries.first).to_contain_text("2 unread messages")
@@ -463,10 +457,7 @@ def test_the_conversations_list_follows_new_messages_without_a_reload(
     other_tab.get_by_role("link", name="Archived conversations").click()
     expect(other_tab.locator(".conversation-entry")).to_contain_text("Carla Cruz")
     axe_check(other_tab)
-    with ThreadPoolExecutor(1) as other:
-        other.submit(
-            message_post, conversation=with_carla, author=carla, text="¿Y?", client_id=uuid.uuid4()
-        ).result()
+    writes(with_carla, carla, "¿Y?")
     expect(entries.first).to_contain_text("¿Y?")
     other_tab.reload()
     expect(other_tab.get_by_text("No archived conversations.")).to_be_visible()
