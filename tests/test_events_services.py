@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from events import errors, rsvps, selectors, services, tasks
-from events.models import Event, EventError, Rsvp
+from events.models import Event, EventError, EventSeries, Rsvp
 from events.series import series_extend
 from members.models import User
 from members.privacy import account_delete, account_export
@@ -646,16 +646,23 @@ def test_extending_a_series_twice_creates_nothing_more_and_skips_the_past() -> N
     assert series.events.count() == 3
 
 
-@pytest.mark.django_db
-def test_a_moved_or_cancelled_occurrence_is_not_made_again(staff: User) -> None:
+def wednesdays_at_six(host: User, *, until: date, **fields: Any) -> tuple[EventSeries, list[Event]]:
+    """A weekly series on Wednesdays at 18:00 in Madrid from 25 November 2026 until `until`,
+    and the events it makes."""
     series = EventSeriesFactory.create(
-        host=staff,
-        weekdays=[2],  # Wednesdays, 18:00 in Madrid
+        host=host,
+        weekdays=[2],
         local_start=time(18, 0),
         starts_on=date(2026, 11, 25),
-        until=date(2026, 12, 30),
+        until=until,
+        **fields,
     )
-    first, second, third, *_rest = series_extend(series=series, until=date(2026, 12, 30), now=NOW)
+    return series, series_extend(series=series, until=until, now=NOW)
+
+
+@pytest.mark.django_db
+def test_a_moved_or_cancelled_occurrence_is_not_made_again(staff: User) -> None:
+    series, (first, second, third, *_rest) = wednesdays_at_six(staff, until=date(2026, 12, 30))
     later = first.starts_at + timedelta(hours=1)
     services.event_update(
         event=first,
@@ -686,14 +693,7 @@ def test_a_series_changed_by_staff_moves_its_coming_occurrences_and_cancels_the_
     """Wednesdays 18:00 become Thursdays 19:00 ending sooner: the Wednesdays still to come
     are cancelled, one moved by hand too (and those going told), and the new Thursdays are
     made; no week has two sessions."""
-    series = EventSeriesFactory.create(
-        host=staff,
-        weekdays=[2],
-        local_start=time(18, 0),
-        starts_on=date(2026, 11, 25),
-        until=date(2026, 12, 30),
-    )
-    wednesdays = series_extend(series=series, until=date(2026, 12, 30), now=NOW)
+    series, wednesdays = wednesdays_at_six(staff, until=date(2026, 12, 30))
     moved_by_hand = wednesdays[1]
     later = moved_by_hand.starts_at + timedelta(hours=1)
     services.event_update(
@@ -735,14 +735,7 @@ def test_a_series_changed_by_staff_moves_its_coming_occurrences_and_cancels_the_
 def test_a_series_changed_by_staff_takes_its_coming_occurrences_to_the_new_hour(
     staff: User,
 ) -> None:
-    series = EventSeriesFactory.create(
-        host=staff,
-        weekdays=[2],
-        local_start=time(18, 0),
-        starts_on=date(2026, 11, 25),
-        until=date(2026, 12, 9),
-    )
-    first, *others = series_extend(series=series, until=date(2026, 12, 9), now=NOW)
+    series, (first, *others) = wednesdays_at_six(staff, until=date(2026, 12, 9))
     by_hand = first.starts_at + timedelta(hours=2)  # one moved on its own stays where it is
     services.event_update(
         event=first,
@@ -769,15 +762,7 @@ def test_a_series_changed_by_staff_takes_its_coming_occurrences_to_the_new_hour(
 def test_a_series_change_leaves_what_staff_set_on_one_occurrence(staff: User) -> None:
     """Its own room and capacity stay when the series changes something else (its last
     day), and nobody is told of a change that did not happen."""
-    series = EventSeriesFactory.create(
-        host=staff,
-        weekdays=[2],
-        local_start=time(18, 0),
-        starts_on=date(2026, 11, 25),
-        until=date(2026, 12, 9),
-        capacity=10,
-    )
-    first, *_others = series_extend(series=series, until=date(2026, 12, 9), now=NOW)
+    series, (first, *_others) = wednesdays_at_six(staff, until=date(2026, 12, 9), capacity=10)
     big_room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Grande", slug="grande")
     services.event_update(
         event=first,
