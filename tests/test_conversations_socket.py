@@ -80,6 +80,15 @@ async def next_of(communicator: WebsocketCommunicator, kind: str) -> dict[str, A
         assert frame["type"] in PASSING_BY, frame
 
 
+async def trio() -> tuple[Conversation, list[tuple[User, str, Client]]]:
+    """Ana, Beto and Carla, each with a session, and the group Ana made of them."""
+    people = [await member_with_session(name) for name in ("Ana", "Beto", "Carla")]
+    group = await database_sync_to_async(group_create)(
+        creator=people[0][0], members=[people[1][0], people[2][0]], title="Trío del café"
+    )
+    return group, people
+
+
 def sent(conversation: Conversation, text: str, client_id: str | None = None) -> dict[str, Any]:
     return {
         "type": "message.send",
@@ -375,12 +384,8 @@ async def test_the_hourly_cap_counts_the_page_form_and_the_socket_together(setti
 
 
 async def test_in_a_group_a_blocked_authors_messages_do_not_reach_the_blocker() -> None:
-    ana, ana_session, _ = await member_with_session("Ana")
-    beto, beto_session, _ = await member_with_session("Beto")
-    carla, carla_session, carla_client = await member_with_session("Carla")
-    group = await database_sync_to_async(group_create)(
-        creator=ana, members=[beto, carla], title="Trío del café"
-    )
+    group, people = await trio()
+    (ana, ana_session, _), (_beto, beto_session, _), (carla, carla_session, carla_client) = people
     await database_sync_to_async(BlockFactory.create)(blocker=carla, blocked=ana)
     ana_tab, _ = await tab(ana_session)
     beto_tab, _ = await tab(beto_session)
@@ -421,12 +426,8 @@ async def test_in_a_group_a_blocked_authors_messages_do_not_reach_the_blocker() 
 
 
 async def test_in_a_group_the_blocker_hears_nothing_of_a_hidden_message_s_changes() -> None:
-    ana, ana_session, _ = await member_with_session("Ana")
-    beto, beto_session, _ = await member_with_session("Beto")
-    carla, carla_session, _ = await member_with_session("Carla")
-    group = await database_sync_to_async(group_create)(
-        creator=ana, members=[beto, carla], title="Trío del café"
-    )
+    group, people = await trio()
+    (ana, ana_session, _), (_beto, beto_session, _), (carla, carla_session, _) = people
     await database_sync_to_async(BlockFactory.create)(blocker=carla, blocked=ana)
     hidden, _created = await database_sync_to_async(message_post)(
         conversation=group, author=ana, text="Hola", client_id=uuid.uuid4()
@@ -450,12 +451,8 @@ async def test_in_a_group_the_blocker_hears_nothing_of_a_hidden_message_s_change
 
 
 async def test_whoever_leaves_a_group_neither_hears_its_typing_nor_is_heard_typing() -> None:
-    ana, ana_session, _ = await member_with_session("Ana")
-    beto, beto_session, beto_client = await member_with_session("Beto")
-    carla, _carla_session, _ = await member_with_session("Carla")
-    group = await database_sync_to_async(group_create)(
-        creator=ana, members=[beto, carla], title="Trío del café"
-    )
+    group, people = await trio()
+    (_ana, ana_session, _), (_beto, beto_session, beto_client), _carla = people
     ana_tab, _ = await tab(ana_session)
     beto_tab, _ = await tab(beto_session)
     for page, other in ((ana_tab, beto_tab), (beto_tab, ana_tab)):
