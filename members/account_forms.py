@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from members.models import User
+from members.selectors import account_suspended
 from members.tasks import suspension_notice_again
 
 
@@ -18,16 +19,9 @@ class ResetPasswordForm(AllauthResetPasswordForm):
 
     def save(self, request: HttpRequest, **kwargs: Any) -> str:
         email: str = self.cleaned_data["email"]
-        suspended = (
-            User.objects.filter(
-                email__iexact=email,
-                is_active=False,
-                suspended_at__isnull=False,
-                deleted_at__isnull=True,
-            ).first()
-            if not self.users
-            else None
-        )
+        suspended = None
+        if not self.users:
+            suspended = User.objects.filter(account_suspended(), email__iexact=email).first()
         if suspended is None:
             saved: str = super().save(request, **kwargs)
             return saved

@@ -41,6 +41,11 @@ def account_open(field: str = "") -> Q:
     return Q(**{f"{prefix}is_active": True, f"{prefix}deleted_at__isnull": True})
 
 
+def account_suspended() -> Q:
+    """A filter keeping the members staff suspended (not deleted: deletion is final)."""
+    return Q(is_active=False, suspended_at__isnull=False, deleted_at__isnull=True)
+
+
 def is_blocked_between(*, user: User, other: User) -> bool:
     return Block.objects.filter(
         Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.emails import EMAIL_RETRY, email_for, send_once
 from members import retention
 from members.models import User
+from members.selectors import account_suspended
 
 logger = logging.getLogger(__name__)
 
@@ -17,9 +18,7 @@ logger = logging.getLogger(__name__)
 def suspension_notice_send(user_id: int) -> None:
     """Tell a suspended member why they can no longer log in and whom to write to, once per
     suspension (`core.emails.send_once`). Reinstated meanwhile: nothing to say."""
-    user = User.objects.filter(
-        pk=user_id, is_active=False, suspended_at__isnull=False, deleted_at__isnull=True
-    ).first()
+    user = User.objects.filter(account_suspended(), pk=user_id).first()
     if user is None:
         return
     claimed_at = timezone.now()
@@ -48,9 +47,7 @@ def suspension_notice_again(user_id: int) -> None:
     """A suspended member asked for a new password: they hear again why they cannot log in
     (not that their address has no account, which the sign-up page then contradicts). As
     often as they ask, within the password reset's limits."""
-    user = User.objects.filter(
-        pk=user_id, is_active=False, suspended_at__isnull=False, deleted_at__isnull=True
-    ).first()
+    user = User.objects.filter(account_suspended(), pk=user_id).first()
     if user is not None:
         _suspended_email(user)
 
