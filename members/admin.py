@@ -3,12 +3,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from allauth.account import admin as account_admin
+from allauth.account.models import EmailAddress
+from allauth.socialaccount import admin as socialaccount_admin
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from allauth.usersessions.models import UserSession
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q, QuerySet
@@ -534,3 +540,64 @@ class UserSessionAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[UserSession]) -> None:
         for session in queryset:
             session.end()
+
+
+class SuperusersChange:
+    """A way into accounts or rights: an address receives an account's reset links, a linked
+    sign-in opens it, a group's permissions are its members'. Whoever may change these
+    makes themselves anyone, superusers included: staff may read them, only superusers
+    change them (docs/security.md, "Nobody grants themselves rights")."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def get_actions(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        # allauth's "mark as verified" asks no permission of its own.
+        if not request.user.is_superuser:
+            return {}
+        return super().get_actions(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class SuperusersOnly(SuperusersChange):
+    """Secrets: a sign-in provider's client secret, a member's access tokens."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+
+for model in (EmailAddress, SocialAccount, SocialApp, SocialToken, Group):
+    admin.site.unregister(model)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(SuperusersChange, account_admin.EmailAddressAdmin):
+    pass
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(SuperusersChange, socialaccount_admin.SocialAccountAdmin):
+    pass
+
+
+@admin.register(SocialApp)
+class SocialAppAdmin(SuperusersOnly, socialaccount_admin.SocialAppAdmin):
+    pass
+
+
+@admin.register(SocialToken)
+class SocialTokenAdmin(SuperusersOnly, socialaccount_admin.SocialTokenAdmin):
+    pass
+
+
+@admin.register(Group)
+class GroupAdmin(SuperusersChange, BaseGroupAdmin):
+    pass

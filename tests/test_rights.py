@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group, Permission
 from django.forms import MultiWidget
 from django.test import Client
 from django.utils import timezone
@@ -188,3 +190,53 @@ def test_a_talk_s_host_who_is_not_staff_cannot_move_its_times(staff: User) -> No
     assert Event.objects.get(pk=talk.pk).ends_at == talk.ends_at
     moved = client_for(staff).post(f"/events/{talk.pk}/edit/", fields)
     assert moved.status_code == 302
+
+
+def test_addresses_linked_sign_ins_and_groups_are_changed_by_superusers_only(
+    staff: User, alice: User
+) -> None:
+    """Each is a way into an account or into rights: an address of one's own added to the
+    superuser receives its reset link; a permission added to one's own group is one's own."""
+    clerk = staff_with(
+        "account.view_emailaddress",
+        "account.add_emailaddress",
+        "account.change_emailaddress",
+        "socialaccount.view_socialaccount",
+        "socialaccount.add_socialaccount",
+        "socialaccount.view_socialapp",
+        "auth.view_group",
+        "auth.change_group",
+    )
+    support = client_for(clerk)
+    assert support.get("/admin/account/emailaddress/").status_code == 200
+    added = support.post(
+        "/admin/account/emailaddress/add/",
+        {"user": staff.pk, "email": "mallory@example.net", "verified": "on", "primary": ""},
+    )
+    assert added.status_code == 403
+    assert not EmailAddress.objects.filter(email="mallory@example.net").exists()
+    address = EmailAddress.objects.create(user=alice, email="alice.new@example.com")
+    support.post(
+        "/admin/account/emailaddress/",
+        {"action": "make_verified", "_selected_action": [address.pk]},
+    )
+    address.refresh_from_db()
+    assert not address.verified
+
+    linked = support.post(
+        "/admin/socialaccount/socialaccount/add/",
+        {"user": staff.pk, "provider": "github", "uid": "mallory", "extra_data": "{}"},
+    )
+    assert linked.status_code == 403
+    # A sign-in provider's client secret is not read at all.
+    assert support.get("/admin/socialaccount/socialapp/").status_code == 403
+
+    moderators = Group.objects.create(name="Moderators")
+    clerk.groups.add(moderators)
+    erase = Permission.objects.get(content_type__app_label="members", codename="delete_user")
+    granted_itself = support.post(
+        f"/admin/auth/group/{moderators.pk}/change/",
+        {"name": "Moderators", "permissions": [erase.pk]},
+    )
+    assert granted_itself.status_code == 403
+    assert not User.objects.get(pk=clerk.pk).has_perm("members.delete_user")
