@@ -107,6 +107,9 @@ class UserAdmin(BaseUserAdmin):
     ]
     search_fields = ["email", "display_name", "first_name", "last_name"]
     readonly_fields = [
+        # Through the suspend and lift actions, which say why, tell the member and close
+        # what they host: unticked here, an account was out with none of that.
+        "is_active",
         "deleted_at",
         "last_seen_at",
         "first_steps_done_at",
@@ -170,6 +173,26 @@ class UserAdmin(BaseUserAdmin):
             raise PermissionDenied
         return super().user_change_password(request, id, form_url)
 
+    def within_reach(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        """The accounts of `queryset` the requester may act on (`_above_a_clerk`), saying
+        how many were left alone."""
+        if request.user.is_superuser:
+            return queryset
+        reach = queryset.filter(Q(is_staff=False, is_superuser=False) | Q(pk=request.user.pk))
+        left = queryset.count() - reach.count()
+        if left:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d staff account was left alone: only a superuser acts on it.",
+                    "%(count)d staff accounts were left alone: only a superuser acts on them.",
+                    left,
+                )
+                % {"count": left},
+                messages.WARNING,
+            )
+        return reach
+
     @admin.display(description=_("suspended"), boolean=True, ordering="suspended_at")
     def suspended(self, user: User) -> bool:
         return user.suspended_at is not None
@@ -213,7 +236,9 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description=_("Remove the profile photo"), permissions=["change"])
     def photo_remove(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        done = sum(services.photo_remove(user=user) for user in queryset)
+        done = sum(
+            services.photo_remove(user=user) for user in self.within_reach(request, queryset)
+        )
         self.message_user(
             request,
             ngettext("%(count)d photo removed.", "%(count)d photos removed.", done)
@@ -224,7 +249,8 @@ class UserAdmin(BaseUserAdmin):
     @admin.action(description=_("Lift the suspension"), permissions=["change"])
     def reinstate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         done = 0
-        for user in queryset.filter(suspended_at__isnull=False):
+        # An account deleted by its owner keeps its suspension's record and stays closed.
+        for user in queryset.filter(suspended_at__isnull=False, deleted_at__isnull=True):
             services.member_reinstate(user=user)
             done += 1
         self.message_user(
@@ -257,7 +283,8 @@ class UserAdmin(BaseUserAdmin):
         done = 0
         staff = request.user
         assert isinstance(staff, User)
-        for user in queryset.filter(deleted_at__isnull=True).exclude(pk=staff.pk):
+        reach = self.within_reach(request, queryset)
+        for user in reach.filter(deleted_at__isnull=True).exclude(pk=staff.pk):
             personal_data.account_delete(user=user)
             done += 1
         self.message_user(

@@ -14,13 +14,16 @@ from django.utils import timezone
 
 from conversations.models import CoffeeTable
 from events.models import Event, EventKind
-from members.models import User
+from members.models import Profile, User
+from members.privacy import account_delete
+from members.services import member_suspend
 from rooms.models import Room, RoomParticipation
 from rooms.services import room_can_enter, room_member_mute, room_member_remove
 from stage.models import Stage
 from tests.factories import (
     EventFactory,
     MessageFactory,
+    ProfileFactory,
     ReportFactory,
     RoomFactory,
     UserFactory,
@@ -240,3 +243,57 @@ def test_addresses_linked_sign_ins_and_groups_are_changed_by_superusers_only(
     )
     assert granted_itself.status_code == 403
     assert not User.objects.get(pk=clerk.pk).has_perm("members.delete_user")
+
+
+def test_bulk_actions_on_accounts_leave_other_staff_to_superusers(staff: User, alice: User) -> None:
+    """The member list's actions hold the member form's rule: a staff account that is no
+    superuser erases, or takes the photo of, members only."""
+    clerk = client_for(
+        staff_with("members.view_user", "members.change_user", "members.delete_user")
+    )
+    boss = staff_with("events.change_event")
+    ProfileFactory.create(user=boss, photo_thumbnail="photos/boss-thumb.webp")
+    everyone = [staff.pk, boss.pk, alice.pk]
+
+    erased = clerk.post(
+        "/admin/members/user/",
+        {"action": "erase", "_selected_action": everyone, "confirm": "yes"},
+        follow=True,
+    )
+    assert "2 staff accounts were left alone: only a superuser acts on them." in (
+        erased.content.decode()
+    )
+    clerk.post("/admin/members/user/", {"action": "photo_remove", "_selected_action": everyone})
+
+    for account in (staff, boss):
+        account.refresh_from_db()
+        assert account.deleted_at is None and account.is_staff
+    staff.refresh_from_db()
+    assert staff.is_superuser
+    assert Profile.objects.get(user=boss).photo_thumbnail == "photos/boss-thumb.webp"
+    alice.refresh_from_db()
+    assert alice.deleted_at is not None
+
+
+def test_the_member_form_suspends_nobody_and_lifting_skips_deleted_accounts(
+    staff: User, alice: User, bob: User
+) -> None:
+    """Unticking "active" was a suspension with none of its effects (no record, no notice,
+    hosted meetups left standing): the suspend action is the one way."""
+    clerk = client_for(staff_with("members.view_user", "members.change_user"))
+    form = _change_form(clerk, alice)
+    form.pop("is_active", None)
+    assert clerk.post(f"/admin/members/user/{alice.pk}/change/", form).status_code == 302
+    alice.refresh_from_db()
+    assert alice.is_active
+
+    member_suspend(user=alice, by=staff)
+    member_suspend(user=bob, by=staff)
+    account_delete(user=User.objects.get(pk=alice.pk))
+    lifted = client_for(staff).post(
+        "/admin/members/user/", {"action": "reinstate", "_selected_action": [alice.pk, bob.pk]}
+    )
+    assert lifted.status_code == 302
+    bob.refresh_from_db()
+    alice.refresh_from_db()
+    assert bob.is_active and not alice.is_active
