@@ -13,6 +13,7 @@ from conversations import selectors, services
 from conversations.forms import GroupAddForm, GroupForm, GroupRenameForm, MessageForm
 from conversations.models import Attachment, Conversation, Message, Participant
 from conversations.services import ConversationRefused
+from conversations.serving import attachment_response
 from matching.selectors import CoffeeIntro, coffee_group_of, coffee_intro
 from members.models import User
 from members.selectors import profile_for_viewer
@@ -342,19 +343,7 @@ def message_delete(request: HttpRequest, conversation_id: int, message_id: int) 
 @login_required
 @require_GET
 def attachment(request: HttpRequest, conversation_id: int, message_id: int) -> FileResponse:
-    """A conversation's file or picture, to its members only. Pictures (re-encoded by us)
-    show inline; any other file is only ever a download of opaque bytes."""
+    """A conversation's file or picture, to its members only."""
     message = _message_for(request, conversation_id, message_id)
     shared = get_object_or_404(Attachment, message=message)
-    picture = shared.kind == Attachment.Kind.IMAGE
-    field = shared.thumbnail if picture and request.GET.get("thumbnail") else shared.file
-    response = FileResponse(
-        field.open("rb"),
-        as_attachment=not picture,
-        filename=shared.name,
-        content_type="image/webp" if picture else "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return attachment_response(shared, thumbnail=bool(request.GET.get("thumbnail")))

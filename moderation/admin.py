@@ -5,10 +5,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from conversations.models import Attachment
 from core.admin_actions import confirm_first
 from members.models import User
 from moderation import services
@@ -97,7 +100,12 @@ class ReportAdmin(admin.ModelAdmin):
             return "–"
         if message.is_deleted:
             return str(_("(deleted)"))
-        return message.text
+        shared = Attachment.objects.filter(message=report.conversation_message).first()
+        if shared is None:
+            return message.text
+        # The only file of a private conversation staff may open (moderation.views).
+        link = reverse("moderation:reported_file", args=[report.pk])
+        return format_html('{}<br><a href="{}">{}</a>', message.text, link, shared.name)
 
     def save_model(
         self, request: HttpRequest, obj: Report, form: forms.ModelForm[Report], change: bool

@@ -19,4 +19,5 @@ urlpatterns = [
     ),
     path("staff/moderation/", views.queue, name="queue"),
     path("staff/moderation/<id:pk>/", views.act, name="act"),
+    path("staff/moderation/<id:pk>/file/", views.reported_file, name="reported_file"),
 ]

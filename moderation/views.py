@@ -5,14 +5,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from conversations.models import Attachment
 from conversations.models import Message as PrivateMessage
 from conversations.selectors import conversation_for
+from conversations.serving import attachment_response
 from core.access import staff_with
 from members.models import User
 from members.selectors import is_blocked_between, members_reachable
@@ -210,7 +212,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "handled_by",
         "message__room",
         "message__author",
-        "conversation_message",
+        "conversation_message__attachment",
     ).order_by("-created_at")
     if status:
         reports = reports.filter(status=status)
@@ -220,6 +222,21 @@ def queue(request: HttpRequest) -> HttpResponse:
         "moderation/queue.html",
         {"form": form, "page": page, "status": status, "action_form": ModerationForm()},
     )
+
+
+@require_GET
+@staff_with("moderation.view_report")
+def reported_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The picture or file of a reported private message: like its text, the one thing of
+    the conversation staff may see, and only while the message stands."""
+    report = get_object_or_404(
+        Report,
+        pk=pk,
+        conversation_message__isnull=False,
+        conversation_message__deleted_at__isnull=True,
+    )
+    shared = get_object_or_404(Attachment, message_id=report.conversation_message_id)
+    return attachment_response(shared, thumbnail=bool(request.GET.get("thumbnail")))
 
 
 @require_POST

@@ -887,6 +887,43 @@ def test_a_reported_message_is_the_only_one_staff_read_and_they_can_remove_it() 
     assert "This message was deleted." in page and "Algo privado" in page
 
 
+def test_staff_handling_a_report_see_its_picture_and_no_other() -> None:
+    """A picture sent without words was an empty quote in the queue, and its address a 404
+    for staff: they could only act on a report blind."""
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    marta = moderator(member("Marta Moderadora"))
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    betos, anas, staffs = signed_in(beto), signed_in(ana), signed_in(marta)
+    for name in ("otra.png", "ofensiva.png"):
+        upload = SimpleUploadedFile(name, image_bytes("PNG", (400, 300)))
+        betos.post(
+            conversation.get_absolute_url(),
+            {"text": "", "client_id": str(uuid.uuid4()), "attachment": upload},
+        )
+    other, rude = Message.objects.filter(author=beto).order_by("pk")
+    report_url = f"/messages/{conversation.pk}/{rude.pk}/report/"
+    form = anas.get(report_url).content.decode()
+    assert f'src="/messages/{conversation.pk}/{rude.pk}/file/?thumbnail=1"' in form
+    anas.post(report_url, {"reason": "harassment", "details": "Una foto ofensiva."})
+    report = Report.objects.get()
+
+    queue = staffs.get("/staff/moderation/").content.decode()
+    file_url = f"/staff/moderation/{report.pk}/file/"
+    assert f'src="{file_url}?thumbnail=1"' in queue and "Picture: ofensiva.webp" in queue
+    assert "otra.webp" not in queue
+    served = staffs.get(file_url)
+    assert served.status_code == 200 and served["Content-Type"] == "image/webp"
+    assert staffs.get(f"/messages/{conversation.pk}/{other.pk}/file/").status_code == 404
+    assert (
+        f'href="{file_url}"'
+        in staffs.get(f"/admin/moderation/report/{report.pk}/change/").content.decode()
+    )
+    # Nobody else reads it there, nor staff once the message is gone.
+    assert anas.get(file_url).status_code in (302, 403)
+    staffs.post(f"/staff/moderation/{report.pk}/", {"action": "remove_message"})
+    assert staffs.get(file_url).status_code == 404
+
+
 # Coffee rounds ---------------------------------------------------------------------------
 
 
