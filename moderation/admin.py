@@ -183,7 +183,11 @@ class ReportAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Suspend the reported member"), permissions=["change"])
+    def has_suspend_permission(self, request: HttpRequest) -> bool:
+        # As in the queue (moderation.views.act): handling reports is not changing accounts.
+        return self.has_change_permission(request) and request.user.has_perm("members.change_user")
+
+    @admin.action(description=_("Suspend the reported member"), permissions=["suspend"])
     @confirm_first(
         _(
             "The reported members' accounts are deactivated: they are logged out "

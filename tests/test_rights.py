@@ -82,6 +82,11 @@ def test_the_moderation_queue_asks_the_admin_s_permissions_for_reports() -> None
     handler = client_for(staff_with("moderation.view_report", "moderation.change_report"))
     refused = handler.post(act, {"action": "suspend"}, follow=True)
     assert "Suspending a member takes the right to change accounts." in refused.content.decode()
+    # Nor does the admin's action.
+    handler.post(
+        "/admin/moderation/report/",
+        {"action": "suspend", "_selected_action": [report.pk], "confirm": "yes"},
+    )
     report.reported.refresh_from_db()
     assert report.reported.is_active
 
