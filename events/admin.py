@@ -14,7 +14,7 @@ from events.feeds import calendar_feed_rotate
 from events.models import CalendarFeed, Event, EventSeries, Rsvp
 from events.rsvps import host_seat_take
 from events.series import SERIES_HORIZON, series_extend
-from events.services import series_apply
+from events.services import event_deletable, series_apply
 
 
 @admin.register(Event)
@@ -62,10 +62,19 @@ class EventAdmin(admin.ModelAdmin):
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         """An event's answers go with it, though staff do not delete answers one by one
-        (RsvpAdmin): deleting a spam meetup must not ask for that permission."""
+        (RsvpAdmin): deleting a spam meetup must not ask for that permission. An event whose
+        people have not been told it is off is not deleted: cancel it first."""
         deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
         needed.discard(str(Rsvp._meta.verbose_name))
+        for event in objs:
+            if not event_deletable(event=event):
+                protected.append(self.UNTOLD % {"event": event})
         return deleted, counts, needed, protected
+
+    UNTOLD = _(
+        "%(event)s: those who answered have not heard it is off. Cancel it on its page "
+        "first, which tells them; delete it once they have been told."
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Event | None = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from events.access import event_can_manage, user_is_member
@@ -38,7 +38,7 @@ from events.models import (
     Rsvp,
 )
 from events.rsvps import host_seat_take, waitlist_promote
-from events.tasks import event_change_announce
+from events.tasks import ANNOUNCED_TO, event_change_announce
 from members.models import User
 from rooms.models import Room
 
@@ -282,6 +282,22 @@ def event_cancel(*, event: Event, by: User, now: datetime | None = None) -> bool
     if cancelled:
         event.refresh_from_db(fields=["cancelled_at", "sequence", "updated_at"])
     return cancelled
+
+
+def event_deletable(*, event: Event, now: datetime | None = None) -> bool:
+    """Whether deleting the event (the admin) leaves nobody's plans behind: it has ended, or
+    everyone who answered or holds it in their calendar has been told its latest revision,
+    its cancellation say. Deleted before, nobody would hear: the announcements read the
+    answers, which go with the event."""
+    if event.ends_at <= (now or timezone.now()):
+        return True
+    # Whoever made the event knows what they do with it.
+    holding = Rsvp.objects.filter(
+        Q(status__in=ANNOUNCED_TO) | Q(calendar_held=True), event=event
+    ).exclude(user_id__in=[event.host_id, event.created_by_id])
+    if event.cancelled_at is None:
+        return not holding.exists()
+    return not holding.filter(announced_sequence__lt=event.sequence).exists()
 
 
 def _event_mark_cancelled(*, event_id: int, now: datetime, cancelled_by_id: int) -> bool:

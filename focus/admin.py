@@ -19,7 +19,7 @@ from focus.series import (
     validate_series_time,
     validate_series_zone,
 )
-from focus.services import block_cancel
+from focus.services import block_cancel, block_deletable
 from focus.standing import no_shows_reset
 from focus.tasks import seats_calendar_queue
 
@@ -69,6 +69,20 @@ class FocusBlockAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(booked=Count("seats", filter=Q(seats__cancelled_at__isnull=True)))
         )
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """A block whose seats are still held is cancelled first (the action), which tells
+        each member: deleted, its seats would go with it unheard of."""
+        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
+        for block in objs:
+            if not block_deletable(block=block):
+                protected.append(self.HELD % {"block": block})
+        return deleted, counts, needed, protected
+
+    HELD = _(
+        "%(block)s: members hold seats in it. Cancel it first (the action), which tells "
+        "them; delete it then."
+    )
 
     @admin.display(description=_("booked"), ordering="booked")
     def booked(self, block: FocusBlock) -> int:

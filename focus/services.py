@@ -184,6 +184,15 @@ def block_cancel(*, block: FocusBlock, now: datetime | None = None) -> bool:
     return bool(cancelled)
 
 
+def block_deletable(*, block: FocusBlock, now: datetime | None = None) -> bool:
+    """Whether deleting the block (the admin) leaves nobody's plans behind: it has ended,
+    was cancelled (which withdrew it from every calendar), or nobody holds a seat. Deleted
+    before, its seats would go with it and nobody would hear."""
+    if block.cancelled_at is not None or block.ends_at <= (now or timezone.now()):
+        return True
+    return not block.seats.filter(cancelled_at__isnull=True).exists()
+
+
 def _calendar_queue(seats: QuerySet[Seat]) -> None:
     """Queue the calendar messages of `seats` for after the commit (focus.tasks, which
     imports modules that import these services: imported here)."""

@@ -4,11 +4,18 @@ change through actions that call them, never through a form that writes the row;
 page renders a whole big table (a member picker, a round's every group, an event's every
 answer)."""
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import Permission
+from django.core import mail
 from django.utils import timezone
 
-from events.models import Rsvp
+from events.models import Event, Rsvp
+from events.services import event_cancel
+from focus.models import FocusBlock, Seat
+from focus.services import block_cancel
 from matching import admin as matching_admin
 from matching.models import GroupMember
 from members.models import User
@@ -147,11 +154,50 @@ def test_who_may_only_look_at_subscribers_cannot_stop_their_issues() -> None:
     assert subscriber.status == Subscriber.Status.CONFIRMED
 
 
-def test_staff_still_delete_an_event_with_its_answers(staff: User) -> None:
-    event = EventFactory.create()
-    RsvpFactory.create(event=event)
+def test_staff_delete_an_event_with_its_answers_once_those_who_answered_were_told(
+    staff: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Deleted with its answers, an event left nobody to tell: its cancellation reads them.
+    So it goes once it has ended, or once its cancellation has reached everyone."""
+    event = EventFactory.create(title="Noche de Python")
+    going = RsvpFactory.create(event=event, status=Rsvp.Status.GOING)
+    admin = client_for(staff)
+    asked = admin.get(f"/admin/events/event/{event.pk}/delete/").content.decode()
+    assert "Noche de Python: those who answered have not heard it is off." in asked
+    admin.post(f"/admin/events/event/{event.pk}/delete/", {"post": "yes"})
+    admin.post(
+        "/admin/events/event/",
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
+    assert Event.objects.filter(pk=event.pk).exists()
 
-    page = client_for(staff).post(f"/admin/events/event/{event.pk}/delete/", {"post": "yes"})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        event_cancel(event=event, by=staff)
+    assert [message.to for message in mail.outbox] == [[going.user.email]]
+    page = admin.post(f"/admin/events/event/{event.pk}/delete/", {"post": "yes"})
 
     assert page.status_code == 302
     assert not Rsvp.objects.filter(event_id=event.pk).exists()
+    # One that has ended goes whoever answered it.
+    past = EventFactory.create(
+        starts_at=timezone.now() - timedelta(hours=3), ends_at=timezone.now() - timedelta(hours=2)
+    )
+    RsvpFactory.create(event=past, status=Rsvp.Status.GOING)
+    admin.post(f"/admin/events/event/{past.pk}/delete/", {"post": "yes"})
+    assert not Event.objects.filter(pk=past.pk).exists()
+
+
+def test_a_focus_block_with_seats_held_is_cancelled_before_it_is_deleted(staff: User) -> None:
+    starts = timezone.now() + timedelta(days=1)
+    power_hour = FocusBlock.objects.create(starts_at=starts, title="Hora de foco")
+    Seat.objects.create(block=power_hour, user=UserFactory.create())
+    admin = client_for(staff)
+    asked = admin.get(f"/admin/focus/focusblock/{power_hour.pk}/delete/").content.decode()
+    assert "Hora de foco" in asked and "members hold seats in it." in asked
+    admin.post(f"/admin/focus/focusblock/{power_hour.pk}/delete/", {"post": "yes"})
+    assert FocusBlock.objects.filter(pk=power_hour.pk).exists()
+
+    block_cancel(block=power_hour)
+    admin.post(f"/admin/focus/focusblock/{power_hour.pk}/delete/", {"post": "yes"})
+    assert not FocusBlock.objects.filter(pk=power_hour.pk).exists()
