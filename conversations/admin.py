@@ -25,3 +25,9 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Conversation | None = None) -> bool:
+        """A conversation is its members': it goes when the last of them has left, files
+        included (conversations.services.conversations_without_readers_delete). Deleted here,
+        its files stayed on disk for good, and the page asking first listed their names."""
+        return False

@@ -924,6 +924,27 @@ def test_staff_handling_a_report_see_its_picture_and_no_other() -> None:
     assert staffs.get(file_url).status_code == 404
 
 
+def test_the_admin_lists_conversations_and_never_deletes_one(staff: User) -> None:
+    """A conversation goes when its last member leaves, files included: deleted from the
+    admin, its files stayed on disk for good and the page listed their names to staff."""
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    upload = SimpleUploadedFile("despido.pdf", b"%PDF-1.4 privado")
+    signed_in(ana).post(
+        conversation.get_absolute_url(),
+        {"text": "", "client_id": str(uuid.uuid4()), "attachment": upload},
+    )
+    admin = signed_in(staff)
+    assert admin.get("/admin/conversations/conversation/").status_code == 200
+    page = admin.get(f"/admin/conversations/conversation/{conversation.pk}/delete/")
+    assert page.status_code == 403 and "despido" not in page.content.decode()
+    admin.post(
+        "/admin/conversations/conversation/",
+        {"action": "delete_selected", "_selected_action": [conversation.pk], "post": "yes"},
+    )
+    assert Conversation.objects.filter(pk=conversation.pk).exists()
+
+
 # Coffee rounds ---------------------------------------------------------------------------
 
 
