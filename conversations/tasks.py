@@ -39,12 +39,25 @@ def unread_tell(seat_id: int) -> None:
     unread = selectors.unread_for(seat=seat)
     if not unread:
         return  # read meanwhile
+    latest, told_before = unread[-1].pk, seat.told_upto_id
+
+    def claim() -> int:
+        return Participant.objects.filter(
+            pk=seat.pk, told_upto_id=told_before, told_upto_id__lte=F("last_read_id")
+        ).update(told_upto_id=latest)
+
+    # What a suspended or deleted account wrote is told to nobody, as room mentions
+    # (rooms.emails): a spammer staff closed before the tick reaches no inbox and no bell.
+    # Counted as told, so the tick does not list the seat again.
+    unread = [message for message in unread if message.author and message.author.account_is_open]
+    if not unread:
+        claim()
+        return
     found = selectors.readable(user=seat.user, conversation_id=seat.conversation_id)
     if found is None:
         return  # hidden by a block
     conversation, others = found
     writers = selectors.writers_of(unread) or others
-    latest, told_before = unread[-1].pk, seat.told_upto_id
     delivery = notify(
         user=seat.user,
         kind=Kind.MESSAGE,
@@ -57,11 +70,6 @@ def unread_tell(seat_id: int) -> None:
         url=conversation.get_absolute_url(),
         about=writers,
     )
-
-    def claim() -> int:
-        return Participant.objects.filter(
-            pk=seat.pk, told_upto_id=told_before, told_upto_id__lte=F("last_read_id")
-        ).update(told_upto_id=latest)
 
     if not delivery.email:
         claim()

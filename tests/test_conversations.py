@@ -34,6 +34,7 @@ from conversations.tasks import unread_tell, unread_tell_tick
 from matching.services import round_create
 from members.models import MessagesFrom, Profile, User
 from members.privacy import account_delete, account_export
+from members.services import member_suspend
 from moderation.models import Report
 from notifications.models import Channel, Kind, Notification
 from notifications.services import preferences_set
@@ -231,6 +232,36 @@ def test_a_message_deleted_before_it_was_read_is_not_told(smtp: Any) -> None:
     _ten_minutes_later(start)
 
     assert smtp.messages == [] and not Notification.objects.filter(user=beto).exists()
+
+
+def test_what_a_suspended_member_wrote_is_told_to_nobody(
+    smtp: Any, staff: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A spammer staff suspended within minutes reached every inbox at the next tick, their
+    link quoted; room mentions already told nothing of them."""
+    spammer, ana = member("Spam Bot"), member("Ana Arias")
+    conversation = direct_conversation_start(starter=spammer, other=ana)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        message_post(
+            conversation=conversation,
+            author=spammer,
+            text="Relojes baratos en http://spam.example",
+            client_id=uuid.uuid4(),
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        member_suspend(user=spammer, by=staff)
+    smtp.messages.clear()
+
+    _ten_minutes_later(start)
+
+    assert smtp.messages == [] and not Notification.objects.filter(user=ana).exists()
+    seat = Participant.objects.get(conversation=conversation, user=ana)
+    assert seat.told_upto_id > seat.last_read_id  # the tick lists the seat no more
+    assert (
+        selectors.seats_to_tell(now=start + timedelta(minutes=12), after=timedelta(minutes=10))
+        == []
+    )
 
 
 def test_a_message_deleted_before_it_was_read_is_no_longer_counted_unread() -> None:
