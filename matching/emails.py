@@ -225,9 +225,10 @@ def meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
 
 def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
     me, meeting = notice.user, notice.meeting
-    seats = list(meeting.group.members.select_related("user__profile").order_by("pk"))
-    members = [seat.user for seat in seats]
-    mine = next(seat for seat in seats if seat.user_id == me.pk)
+    mine = meeting.group.members.get(user=me)
+    # Named and invited (the calendar file's attendees): those still in the pairing, not a
+    # partner suspended or gone, nor their address.
+    members = meetings.meeting_members(meeting)
     others = [member for member in members if member.pk != me.pk]
     what = MeetingNotice.What
     context: dict[str, object] = {
@@ -246,9 +247,7 @@ def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
         context["slots"] = [
             (start, links.meeting_url(seat_id=mine.pk, action="propose", starts_at=start))
             # Times for those still here: a member who left has no hours to meet in.
-            for start in meetings.slots_suggest(
-                [member for member in members if member.account_is_open]
-            )
+            for start in meetings.slots_suggest(members)
         ]
     message = email_for(user=me, template="matching/email/meeting", context=context)
     if notice.what in (what.SCHEDULED, what.CANCELLED):

@@ -12,7 +12,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -132,10 +132,26 @@ def slots_suggest(members: list[User], *, now: datetime | None = None) -> list[d
     return sorted(chosen)
 
 
-def _members(meeting: Meeting) -> list[User]:
-    """Those who hear of the meeting: a partner suspended or gone has left the pairing."""
+def meeting_members(meeting: Meeting) -> list[User]:
+    """Those who hear of the meeting, are named in it and invited to it: a partner suspended
+    or gone has left the pairing."""
     seats = meeting.group.members.filter(account_open("user"))
     return [seat.user for seat in seats.select_related("user__profile").order_by("pk")]
+
+
+def with_someone_to_meet(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    """The meetings of `meetings` whose group still has two members to meet: a pair whose
+    partner left (suspended or gone) has nobody left, and its agreed time neither stays in
+    a calendar feed nor is reminded (docs/coffee-meetings.md)."""
+    staying = (
+        GroupMember.objects.filter(group_id=OuterRef("group_id"))
+        .filter(account_open("user"))
+        .order_by()
+        .values("group_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return meetings.annotate(staying=Subquery(staying)).filter(staying__gte=2)
 
 
 def blocks_within(group_id: int | OuterRef) -> QuerySet[Block]:
@@ -221,7 +237,7 @@ def meeting_propose(
             raise MeetingRefused(_("You had this coffee already: its time stays as it was."))
         if meeting.starts_at == starts_at:
             return _accept(meeting, seat=seat, now=now)
-        members = _members(meeting)
+        members = meeting_members(meeting)
         others = [user for user in members if user.pk != seat.user_id]
         notices: list[int] = []
         meeting.sequence += 1
@@ -278,7 +294,7 @@ def _accept(meeting: Meeting, *, seat: GroupMember, now: datetime) -> Meeting:
             what=MeetingNotice.What.SCHEDULED,
             starts_at=meeting.starts_at,
             by=seat.user,
-            to=_members(meeting),
+            to=meeting_members(meeting),
         )
     )
     return meeting
@@ -296,7 +312,7 @@ def meeting_cancel(*, seat: GroupMember, now: datetime | None = None) -> Meeting
         if meeting.accepted_at is not None and meeting.starts_at <= now:
             # Calling it off now would take it out of everyone's calendar after the fact.
             raise MeetingRefused(_("This coffee's time has come already: nothing to call off."))
-        members = _members(meeting)
+        members = meeting_members(meeting)
         was = meeting.starts_at
         meeting.sequence += 1
         # Everyone's calendar holds an accepted time; only the others hear of a proposal.
@@ -320,7 +336,7 @@ def reminders_due(*, now: datetime | None = None) -> list[int]:
     time once (a moved meeting is reminded again for its new time)."""
     now = now or timezone.now()
     notices: list[int] = []
-    due = (
+    due = with_someone_to_meet(
         Meeting.objects.filter(
             accepted_at__isnull=False, starts_at__gt=now, starts_at__lte=now + REMINDER_AHEAD
         )
@@ -341,7 +357,7 @@ def reminders_due(*, now: datetime | None = None) -> list[int]:
                 what=MeetingNotice.What.REMINDER,
                 starts_at=locked.starts_at,
                 by=None,
-                to=_members(locked),
+                to=meeting_members(locked),
             )
             notices += made
             _after_commit(made)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from matching import solver
 from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
-from matching.meetings import blocks_within, slots_suggest
+from matching.meetings import blocks_within, slots_suggest, with_someone_to_meet
 from matching.models import (
     GroupMember,
     Meeting,
@@ -338,7 +338,7 @@ def meetings_in_feed(*, user: User, now: datetime | None = None) -> list[Meeting
     """The member's accepted coffee meetings for their calendar feed: upcoming, or within
     the last 30 days (as for events), their groups' members with them."""
     now = now or timezone.now()
-    return list(
+    meetings = (
         Meeting.objects.filter(
             group__members__user=user,
             accepted_at__isnull=False,
@@ -346,8 +346,15 @@ def meetings_in_feed(*, user: User, now: datetime | None = None) -> list[Meeting
         )
         # A block between two of its members ends a group's meeting (meetings.blocks_within).
         .exclude(Exists(blocks_within(OuterRef(OuterRef("group_id")))))
+    )
+    return list(
+        with_someone_to_meet(meetings)
         .prefetch_related(
-            Prefetch("group__members", queryset=GroupMember.objects.select_related("user"))
+            Prefetch(
+                "group__members",
+                # Named and invited: those still in the pairing (`STAYING`).
+                queryset=GroupMember.objects.filter(STAYING).select_related("user"),
+            )
         )
         .order_by("starts_at")
     )

@@ -244,10 +244,7 @@ def meeting_notice_send(notice_id: int) -> None:
         unsent.update(sent_at=claimed_at)
         return
     others = [
-        seat.user
-        for seat in notice.meeting.group.members.select_related("user").exclude(
-            user_id=notice.user_id
-        )
+        member for member in meetings.meeting_members(notice.meeting) if member.pk != notice.user_id
     ]
     # Their own "can't make it" needs no notice on the site; the email still takes the
     # invitation out of their calendar.

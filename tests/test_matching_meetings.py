@@ -19,8 +19,11 @@ from events.feeds import calendar_feed_get_or_create
 from events.models import Event, EventKind, Rsvp
 from matching import links, meetings, services, tasks
 from matching.models import GroupMember, Meeting, MeetingNotice
+from matching.selectors import meetings_in_feed
 from members.models import User
 from members.privacy import account_delete
+from members.services import member_suspend
+from notifications.models import Notification
 from tests.conftest import SmtpSink
 from tests.factories import BlockFactory, UserFactory, onboarded_member
 from tests.test_matching_rounds import community, participant
@@ -642,6 +645,52 @@ def test_a_partner_who_deleted_their_account_leaves_nothing_to_arrange(
     with django_capture_on_commit_callbacks(execute=True):
         tasks.follow_up_send(ana.pk)
     assert smtp.messages == []
+
+
+def test_a_partner_who_left_after_the_time_was_agreed_is_no_longer_named_nor_invited(
+    django_capture_on_commit_callbacks: Any, smtp: SmtpSink, staff: User
+) -> None:
+    """Carla, suspended after the trio agreed, was still named in Ana and Bea's emails and
+    notices, and invited by her address in their calendar files."""
+    people, (ana, bea, carla) = trio()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        start = meetings.slots_suggest(people)[0]
+        meetings.meeting_propose(seat=ana, starts_at=start)
+        meetings.meeting_accept(seat=carla, starts_at=start)
+    member_suspend(user=carla.user, by=staff)
+    smtp.messages.clear()
+    # Notices already written keep their names, as after a block.
+    earlier = list(Notification.objects.values_list("pk", flat=True))
+    with (
+        time_machine.travel(start - timedelta(minutes=9), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        tasks.meeting_reminders_tick()
+        meetings.meeting_cancel(seat=bea)
+    smtp.wait_for("ana@example.com")
+    for message in smtp.messages:
+        assert carla.user.name not in _text(message), message["Subject"]
+        if message.is_multipart() and any(
+            part.get_content_type() == "text/calendar" for part in message.walk()
+        ):
+            attendees = [str(a) for e in _calendar(message).walk("VEVENT") for a in e["ATTENDEE"]]
+            assert "mailto:carla@example.com" not in attendees
+    reminders = MeetingNotice.objects.filter(what=MeetingNotice.What.REMINDER, user=ana.user)
+    assert reminders.exists()
+    texts = Notification.objects.exclude(pk__in=earlier).values_list("text", flat=True)
+    assert texts and all(carla.user.name not in text for text in texts)
+
+
+def test_an_agreed_coffee_whose_partner_left_is_neither_reminded_nor_in_the_feed(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    luis, ana = pair()
+    start = agreed(ana, luis, django_capture_on_commit_callbacks)
+    account_delete(user=luis.user)
+
+    with time_machine.travel(start - timedelta(minutes=9), tick=False):
+        assert meetings.reminders_due() == []
+        assert meetings_in_feed(user=ana.user) == []
 
 
 def test_a_coffee_whose_time_has_come_cannot_be_called_off(
