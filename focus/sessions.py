@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.access import staff_may
 from focus.models import FocusBlock, FocusError, Seat
 from focus.ritual import Phase, moment_at
 from focus.services import BlockCancelled, BlockOver
@@ -86,12 +87,12 @@ def seat_of(*, block: FocusBlock, user: User) -> Seat | None:
 
 
 def session_enter(*, block: FocusBlock, user: User) -> tuple[Room, Seat | None]:
-    """Open the block's room to a member with a seat (staff come in without one, to look
-    after it). Raises NoSeat, BlockCancelled."""
+    """Open the block's room to a member with a seat (staff who may change blocks come in
+    without one, to look after it). Raises NoSeat, BlockCancelled."""
     if block.cancelled_at is not None:
         raise BlockCancelled
     seat = seat_of(block=block, user=user)
-    if seat is None and not user.is_staff:
+    if seat is None and not staff_may(user, "focus.change_focusblock"):
         raise NoSeat
     room = block_room(block=block)
     if seat is not None:

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.access import staff_may
 from members.models import User
 from members.services import blocked_user_ids
-from rooms import broadcast, presence
+from rooms import broadcast, presence, rights
 from rooms.models import CAFETERIA_SLUG, Room, RoomParticipation
 from rooms.selectors import history_on_arrival, muted_here
 from rooms.services import room_admits, room_entered
@@ -72,6 +73,7 @@ def _enter_now(
     row = presence.presence_add(room=room, user=user, channel_name=channel_name)
     latest = history_on_arrival(room=room, hidden=blocked, limit=PAGE_SIZE)
     muted = participation.is_muted() and participation.muted_until
+    moderates = staff_may(user, rights.MODERATE)
     # Shared with the other arrivals of the last moment (a crowd coming back after a
     # restart), its JSON included: this socket joins the room's group at once to hear what
     # changed.
@@ -84,9 +86,10 @@ def _enter_now(
             "id": user.pk,
             "name": user.name,
             "status": row.status,
-            "staff": user.is_staff,
+            # What the page offers: sending out and muting, and who is muted.
+            "staff": moderates,
             "muted_until": muted.isoformat() if muted else None,
-            **({"muted_here": muted_here(room=room)} if user.is_staff else {}),
+            **({"muted_here": muted_here(room=room)} if moderates else {}),
         },
         "history": [broadcast.message_data(m, blocked) for m in reversed(latest)],
     }

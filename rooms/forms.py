@@ -10,8 +10,10 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from core.access import staff_may
 from members.models import Acquaintance, User
 from members.selectors import apart_from
+from rooms import rights
 
 # A meeting room is for a conversation; a crowd bigger than this belongs in the cafeteria
 # or at an event. The lower bound is the model's: a room for one is not a meeting.
@@ -161,7 +163,7 @@ class RoomForm(InviteesForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
-        if not user.is_staff:
+        if not staff_may(user, rights.MANAGE):
             del self.fields["permanent"]
 
     def clean(self) -> dict[str, Any]:

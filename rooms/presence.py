@@ -28,9 +28,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from core.access import staff_holding
 from members.models import Block, User
 from members.search import normalise
 from members.services import blocked_user_ids
+from rooms import rights
 from rooms.encoding import encode
 from rooms.models import Presence, Room, RoomParticipation
 from rooms.visits import visits_close
@@ -242,12 +244,12 @@ def _uninvited(
         .exclude(kind=Room.Kind.CAFETERIA)
         .values_list("pk", "created_by_id")
     )
+    staff = [user_id for user_id, user in users.items() if user.is_staff]
+    readers = staff_holding(rights.READ, staff) if staff else set()
     concerned = {
         (room_id, user_id)
         for room_id, user_id in pairs
-        if room_id in private
-        and user_id != private[room_id]
-        and not (user_id in users and users[user_id].is_staff)
+        if room_id in private and user_id != private[room_id] and user_id not in readers
     }
     if not concerned:
         return set()

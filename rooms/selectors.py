@@ -16,8 +16,10 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from core.access import staff_may
 from members.models import User
 from members.selectors import apart_from
+from rooms import rights
 from rooms.models import Message, Reaction, Room, RoomParticipation
 from rooms.services import RoomAccessDenied, room_admits
 
@@ -27,12 +29,13 @@ CONVERSATION_MAX = 500
 
 def room_can_read(*, room: Room, user: User) -> bool:
     """History is readable to those who may enter and, once a room is closed, to everyone
-    who was in it. Removed members read no more; staff read everything. While the room is
+    who was in it. Removed members read no more; staff with the right to read messages read
+    everything (`rights.READ`). While the room is
     open, having been in it is not enough: a member no longer invited to a private room (or
     blocked by whoever opened it, or who gave back their focus seat) reads no more."""
     if not user.account_is_open:
         return False
-    if user.is_staff:
+    if staff_may(user, rights.READ):
         return True
     participation = RoomParticipation.objects.filter(room=room, user=user).first()
     if participation and participation.removed_at:
@@ -164,13 +167,15 @@ def rooms_open_to(*, user: User, now: datetime | None = None) -> QuerySet[Room]:
             )
         )
     )
-    if not user.is_staff:
+    if not staff_may(user, rights.READ):
         invited = Room.invitees.through.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)
         rooms = rooms.filter(
             Q(private=False)
             | Q(created_by=user)
             | (Exists(invited) & apart_from(user, "created_by_id"))
-        ).filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now) | Q(created_by=user))
+        )
+    if not staff_may(user, rights.MANAGE):
+        rooms = rooms.filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now) | Q(created_by=user))
     return rooms.order_by(
         Case(
             When(kind=Room.Kind.CAFETERIA, then=Value(0)),

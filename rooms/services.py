@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from core.access import staff_may
 from members.models import User
 from members.services import blocked_user_ids
-from rooms import broadcast
+from rooms import broadcast, rights
 from rooms.mentions import mentions_after_edit, mentions_record, mentions_withdraw
 from rooms.models import (
     CAFETERIA_SLUG,
@@ -130,7 +131,7 @@ def room_create(
     """Open a meeting room. Members open their own (closed again when idle); staff may make
     permanent ones. Invitees on either side of a block with the creator are left out. With
     `opens_at`, others may come in from then on (see `room_can_enter`)."""
-    if not _is_member(creator) or (permanent and not creator.is_staff):
+    if not _is_member(creator) or (permanent and not staff_may(creator, rights.MANAGE)):
         raise NotAllowed
     if not creator.is_staff:
         # One creation at a time per member, so two at once cannot both pass the count.
@@ -203,7 +204,7 @@ def room_can_manage(*, room: Room, user: User) -> bool:
     only staff, for a room no member runs (`room_run_by_nobody_register`)."""
     if room.is_cafeteria:
         return False
-    if user.is_staff:
+    if staff_may(user, rights.MANAGE):
         return True
     if user.pk != room.created_by_id or any(check(room) for check in _run_by_nobody):
         return False
@@ -252,9 +253,11 @@ def room_admits(
     if participation is not None and participation.removed_at is not None:
         return False
     # Staff and the creator come in early to prepare.
-    if not room.has_opened(now=now) and not (user.is_staff or user.pk == room.created_by_id):
+    if not room.has_opened(now=now) and not (
+        user.pk == room.created_by_id or staff_may(user, rights.MANAGE)
+    ):
         return False
-    if room.is_cafeteria or not room.private or user.is_staff:
+    if room.is_cafeteria or not room.private or staff_may(user, rights.READ):
         return True
     if user.pk == room.created_by_id:
         return True
@@ -358,7 +361,7 @@ def room_close(*, room: Room, by: User, now: datetime | None = None) -> bool:
     this call closed it; only then are its sockets told, after the commit."""
     if room.is_cafeteria:
         return room.close()  # raises CafeteriaProtected
-    if not (by.is_staff or by.pk == room.created_by_id):
+    if not (by.pk == room.created_by_id or staff_may(by, rights.MANAGE)):
         raise NotAllowed
     closed = room.close(now=now)
     if closed:
@@ -514,7 +517,7 @@ def message_edit(*, message: Message, editor: User, text: str) -> Message:
 def message_delete(*, message: Message, by: User) -> bool:
     """Soft-delete (the text goes, the row stays) by its author or staff. False when it was
     already deleted."""
-    if not (by.is_staff or (by.pk is not None and by.pk == message.author_id)):
+    if not ((by.pk is not None and by.pk == message.author_id) or staff_may(by, rights.DELETE)):
         raise NotAllowed
     now = timezone.now()
     updated = Message.objects.filter(pk=message.pk, deleted_at__isnull=True).update(
@@ -527,7 +530,7 @@ def message_delete(*, message: Message, by: User) -> bool:
 
 
 def _moderate(*, room: Room, member: User, by: User, **fields: object) -> RoomParticipation:
-    if not by.is_staff:
+    if not staff_may(by, rights.MODERATE):
         raise NotAllowed
     return _moderation_write(room=room, member=member, by=by, **fields)
 

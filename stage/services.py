@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.access import staff_may
 from members.models import User
 from rooms.broadcast import member_removed, on_commit
 from rooms.models import CAFETERIA_SLUG, Room
@@ -88,10 +89,12 @@ def stage_allowed(*, room: Room) -> bool:
 
 
 def stage_may_host(*, stage: Stage, user: User) -> bool:
-    """Staff, and whom a higher app names (the host of the event on now). Having started
-    the stage (`Stage.host`) gives no rights of its own: they end with the event or with
-    staff rights."""
-    return user.is_staff or any(rule(stage.room, user) for rule in HOST_RULES)
+    """Staff with the right to change stages (the stage admin's), and whom a higher app
+    names (the host of the event on now). Having started the stage (`Stage.host`) gives no
+    rights of its own: they end with the event or with staff rights."""
+    return staff_may(user, "stage.change_stage") or any(
+        rule(stage.room, user) for rule in HOST_RULES
+    )
 
 
 def stage_for_room(*, room: Room, user: User) -> Stage | None:

@@ -305,7 +305,9 @@ def test_staff_let_a_removed_member_back_in_and_lift_a_mute_from_the_admin(
 
     assert room_can_enter(room=room, user=alice)
     # Staff removed by a colleague cannot let themselves back in: a warning, no error page.
-    own = room_member_remove(room=room, member=staff, by=UserFactory.create(is_staff=True))
+    own = room_member_remove(
+        room=room, member=staff, by=UserFactory.create(is_staff=True, is_superuser=True)
+    )
     refused = admin_page.post(
         "/admin/rooms/roomparticipation/",
         {"action": "readmit", "_selected_action": [own.pk]},

@@ -30,6 +30,7 @@ from tests.factories import (
     RoomFactory,
     UserFactory,
     event_details,
+    granted,
 )
 
 BOGOTA = zoneinfo.ZoneInfo("America/Bogota")
@@ -116,7 +117,12 @@ def test_before_opening_a_private_room_still_refuses_an_outsider(bob: User) -> N
 @pytest.mark.django_db
 def test_staff_and_the_creator_may_enter_early_to_prepare(staff: User) -> None:
     creator = UserFactory.create(is_staff=True)
-    other_staff = UserFactory.create(is_staff=True)
+    # Staff who run rooms (the room admin's right to change them); not any staff account.
+    other_staff = granted(UserFactory.create(), "rooms.change_room")
+    assert not room_can_enter(
+        room=room_of(training_in_an_hour(by=creator, title="Otra")),
+        user=granted(UserFactory.create(), "events.change_event"),
+    )
     event = training_in_an_hour(by=creator, title="Accessible forms")
     room = room_of(event)
 

@@ -406,7 +406,7 @@ async def test_a_member_muted_in_the_block_s_room_writes_no_goal_to_the_table() 
         room_member_mute(
             room=block.room,
             member=alice[0],
-            by=UserFactory.create(is_staff=True),
+            by=UserFactory.create(is_staff=True, is_superuser=True),
             until=timezone.now() + timedelta(hours=1),
         )
 

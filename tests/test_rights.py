@@ -13,13 +13,26 @@ from django.test import Client
 from django.utils import timezone
 
 from conversations.models import CoffeeTable
+from core.access import staff_holding, staff_may
 from events.models import Event, EventKind
+from focus.models import FocusBlock
+from focus.sessions import NoSeat, session_enter
 from members.models import Profile, User
 from members.privacy import account_delete
 from members.services import member_suspend
 from rooms.models import Room, RoomParticipation
-from rooms.services import room_can_enter, room_member_mute, room_member_remove
+from rooms.selectors import rooms_open_to
+from rooms.services import (
+    NotAllowed,
+    message_delete,
+    room_can_enter,
+    room_close,
+    room_create,
+    room_member_mute,
+    room_member_remove,
+)
 from stage.models import Stage
+from stage.services import stage_may_host
 from tests.factories import (
     EventFactory,
     MessageFactory,
@@ -302,3 +315,76 @@ def test_the_member_form_suspends_nobody_and_lifting_skips_deleted_accounts(
     bob.refresh_from_db()
     alice.refresh_from_db()
     assert bob.is_active and not alice.is_active
+
+
+def test_on_the_site_staff_act_on_rooms_stages_and_blocks_with_the_admin_s_rights(
+    alice: User, bob: User
+) -> None:
+    """A staff account made for the events read private rooms and coffee tables, closed
+    them, sent members out and deleted their messages: `is_staff` alone opened it all."""
+    room = room_create(creator=alice, name="Solo nosotros", private=True, invitees=[bob])
+    message = MessageFactory.create(room=room, author=alice, text="Mi sueldo, entre nosotros")
+    organiser = staff_with("events.add_event", "events.change_event", "events.view_event")
+    page = client_for(organiser)
+
+    assert "Mi sueldo" not in page.get(f"/rooms/{room.slug}/").content.decode()
+    assert room not in rooms_open_to(user=organiser)
+    for act in (
+        lambda: room_member_remove(room=room, member=bob, by=organiser),
+        lambda: room_member_mute(room=room, member=bob, by=organiser, until=timezone.now()),
+        lambda: message_delete(message=message, by=organiser),
+    ):
+        with pytest.raises(NotAllowed):
+            act()
+    page.post(f"/rooms/{room.slug}/close/")
+    room.refresh_from_db()
+    assert room.is_open
+    stage = Stage.objects.create(room=RoomFactory.create(kind=Room.Kind.PERMANENT))
+    assert not stage_may_host(stage=stage, user=organiser)
+    block = FocusBlock.objects.create(starts_at=timezone.now() + timedelta(minutes=5))
+    with pytest.raises(NoSeat):
+        session_enter(block=block, user=organiser)
+
+    # Each right of the admin opens its own part.
+    reader = staff_with("rooms.view_message")
+    assert "Mi sueldo" in client_for(reader).get(f"/rooms/{room.slug}/").content.decode()
+    with pytest.raises(NotAllowed):
+        message_delete(message=message, by=reader)
+    assert message_delete(message=message, by=staff_with("rooms.change_message"))
+    room_member_mute(
+        room=room,
+        member=bob,
+        by=staff_with("rooms.change_roomparticipation"),
+        until=timezone.now() + timedelta(hours=1),
+    )
+    assert stage_may_host(stage=stage, user=staff_with("stage.change_stage"))
+    assert room_close(room=room, by=staff_with("rooms.change_room"))
+
+
+def test_staff_holding_a_right_are_found_in_one_read_however_they_hold_it(staff: User) -> None:
+    """The presence sweep's bulk form of `staff_may`: through the account, a group or
+    superuser status, and only for active staff."""
+    direct = staff_with("rooms.view_message")
+    through_group = staff_with()
+    readers = Group.objects.create(name="Lectores")
+    readers.permissions.add(
+        Permission.objects.get(content_type__app_label="rooms", codename="view_message")
+    )
+    through_group.groups.add(readers)
+    other_right = staff_with("rooms.view_room")
+    not_staff = UserFactory.create()
+    not_staff.user_permissions.add(
+        Permission.objects.get(content_type__app_label="rooms", codename="view_message")
+    )
+    gone = staff_with("rooms.view_message")
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    everyone = [staff, direct, through_group, other_right, not_staff, gone]
+
+    holders = staff_holding("rooms.view_message", [user.pk for user in everyone])
+
+    assert holders == {staff.pk, direct.pk, through_group.pk}
+    assert holders == {
+        user.pk
+        for user in User.objects.filter(pk__in=[u.pk for u in everyone])
+        if staff_may(user, "rooms.view_message")
+    }

@@ -401,7 +401,7 @@ async def test_peers_hear_when_someone_leaves_disconnects_or_is_removed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     people = [await member_with_session() for _ in range(3)]
-    _staff, staff_session = await member_with_session(is_staff=True)
+    _staff, staff_session = await member_with_session(is_staff=True, is_superuser=True)
     place = await room()
     alice, bob, carol = [(await join(place, session))[0] for _user, session in people]
     staff, _ = await join(place, staff_session)

@@ -50,7 +50,7 @@ async def test_a_socket_arriving_as_its_room_changes_still_hears_of_it(
     change: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     owner, session = await member_with_session()
-    staff = await database_sync_to_async(UserFactory.create)(is_staff=True)
+    staff = await database_sync_to_async(UserFactory.create)(is_staff=True, is_superuser=True)
     place = await room(created_by=owner)
     arrive = consumers._enter
 

@@ -574,7 +574,7 @@ async def test_authors_edit_and_delete_and_everyone_hears_it() -> None:
 
 async def test_staff_delete_anyones_message_mute_and_remove_over_the_socket() -> None:
     bob_user, bob_session = await member_with_session(display_name="Bob")
-    _staff, staff_session = await member_with_session(is_staff=True)
+    _staff, staff_session = await member_with_session(is_staff=True, is_superuser=True)
     place = await room()
     bob, _ = await join(place, bob_session)
     staff, staff_hello = await join(place, staff_session)
@@ -596,7 +596,9 @@ async def test_staff_delete_anyones_message_mute_and_remove_over_the_socket() ->
         "until": muted["until"],
     }
     # Staff arriving now learn who is muted here (their tools offer "Unmute"); members don't.
-    other_staff, other_hello = await join(place, (await member_with_session(is_staff=True))[1])
+    other_staff, other_hello = await join(
+        place, (await member_with_session(is_staff=True, is_superuser=True))[1]
+    )
     assert other_hello["you"]["muted_here"] == [{"id": bob_user.pk, "until": muted["until"]}]
     member, member_hello = await join(place, (await member_with_session())[1])
     assert "muted_here" not in member_hello["you"]
@@ -627,7 +629,7 @@ async def test_staff_delete_anyones_message_mute_and_remove_over_the_socket() ->
 async def test_members_cannot_moderate_and_bad_moderation_frames_are_refused() -> None:
     alice_user, alice_session = await member_with_session()
     bob_user, bob_session = await member_with_session()
-    _staff, staff_session = await member_with_session(is_staff=True)
+    _staff, staff_session = await member_with_session(is_staff=True, is_superuser=True)
     place = await room()
     alice, _ = await join(place, alice_session)
     bob, _ = await join(place, bob_session)
@@ -657,7 +659,7 @@ async def test_members_cannot_moderate_and_bad_moderation_frames_are_refused() -
 
 async def test_a_removal_without_a_broadcast_is_found_by_the_processs_sweep() -> None:
     bob_user, bob_session = await member_with_session()
-    staff_user, _staff_session = await member_with_session(is_staff=True)
+    staff_user, _staff_session = await member_with_session(is_staff=True, is_superuser=True)
     place = await room()
     bob, _ = await join(place, bob_session)
 
@@ -709,7 +711,7 @@ async def test_the_sweep_goes_over_its_sockets_a_slice_at_a_time_and_misses_none
         return check(**kwargs)
 
     monkeypatch.setattr(liveness, "connections_check", connections_check)
-    staff_user, _staff_session = await member_with_session(is_staff=True)
+    staff_user, _staff_session = await member_with_session(is_staff=True, is_superuser=True)
     place = await room()
     people = [await member_with_session() for _ in range(5)]
     sockets = [(await join(place, session))[0] for _user, session in people]

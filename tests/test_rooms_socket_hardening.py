@@ -283,7 +283,7 @@ async def test_a_member_flooding_any_frame_is_read_no_faster_than_the_pace(
 
 
 async def test_a_demoted_moderator_cannot_moderate_on_a_socket_opened_as_staff() -> None:
-    staff_user, staff_session = await member_with_session(is_staff=True)
+    staff_user, staff_session = await member_with_session(is_staff=True, is_superuser=True)
     bob_user, bob_session = await member_with_session()
     place = await room()
     staff, hello = await join(place, staff_session)

@@ -99,7 +99,7 @@ def _in_thread(work: Callable[[], Any]) -> threading.Thread:
 def test_while_janus_keeps_the_host_waiting_a_member_lowers_their_hand(
     hung_janus: HungJanus, action: str
 ) -> None:
-    host = UserFactory.create(is_staff=True)
+    host = UserFactory.create(is_staff=True, is_superuser=True)
     speaker, member = UserFactory.create(), UserFactory.create()
     room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
     live = Stage.State.OFF if action == "start" else Stage.State.LIVE
@@ -129,7 +129,7 @@ def test_while_janus_keeps_a_speaker_s_publish_waiting_the_host_ends_and_a_membe
     """A speaker's publish asks Janus whether their last feed is still in; with Janus
     hanging it once held the speaker's row, which ending the stage deletes under the
     stage's lock, so everyone waited on Janus again."""
-    host = UserFactory.create(is_staff=True)
+    host = UserFactory.create(is_staff=True, is_superuser=True)
     speaker, member = UserFactory.create(), UserFactory.create()
     room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
     stage = Stage.objects.create(room=room, host=host, state=Stage.State.LIVE)
@@ -158,7 +158,11 @@ def test_announced_states_are_numbered_in_order_and_a_whole_row_save_keeps_the_n
 ) -> None:
     from stage import broadcast
 
-    host, alice, bob = UserFactory.create(is_staff=True), UserFactory.create(), UserFactory.create()
+    host, alice, bob = (
+        UserFactory.create(is_staff=True, is_superuser=True),
+        UserFactory.create(),
+        UserFactory.create(),
+    )
     room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
     stage = Stage.objects.create(room=room, host=host, state=Stage.State.LIVE)
     read_before = Stage.objects.get(pk=stage.pk)  # as the admin's change page read it
@@ -177,7 +181,7 @@ def test_announced_states_are_numbered_in_order_and_a_whole_row_save_keeps_the_n
 
 
 def test_a_hand_said_twice_is_announced_once() -> None:
-    host, alice = UserFactory.create(is_staff=True), UserFactory.create()
+    host, alice = UserFactory.create(is_staff=True, is_superuser=True), UserFactory.create()
     room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
     stage = Stage.objects.create(room=room, host=host, state=Stage.State.LIVE)
 

@@ -148,7 +148,9 @@ async def frames_arrive(receiver: Receiver, at_least: int = 10) -> bool:
 
 
 async def test_the_host_goes_live_a_member_watches_raises_a_hand_and_is_invited() -> None:
-    host, host_session = await member_with_session(is_staff=True, display_name="Marta")
+    host, host_session = await member_with_session(
+        is_staff=True, is_superuser=True, display_name="Marta"
+    )
     _bob, bob_session = await member_with_session(display_name="Bob")
     room = await staff_room(host_session)
     host_page = await open_page(room, host_session)
@@ -226,7 +228,7 @@ async def test_the_host_goes_live_a_member_watches_raises_a_hand_and_is_invited(
 
 
 async def test_forged_frames_get_error_frames_and_the_socket_stays_up() -> None:
-    _host, host_session = await member_with_session(is_staff=True)
+    _host, host_session = await member_with_session(is_staff=True, is_superuser=True)
     room = await staff_room(host_session)
     page = await open_page(room, host_session)
     cases: list[tuple[dict[str, Any], str]] = [
@@ -263,7 +265,7 @@ async def test_forged_frames_get_error_frames_and_the_socket_stays_up() -> None:
 async def test_a_removed_member_stops_receiving_and_the_end_sends_everyone_to_the_cafeteria() -> (
     None
 ):
-    _host, host_session = await member_with_session(is_staff=True)
+    _host, host_session = await member_with_session(is_staff=True, is_superuser=True)
     bob, bob_session = await member_with_session()
     _carla, carla_session = await member_with_session()
     room, host_page, feed, sender = await host_live(host_session)
@@ -316,7 +318,7 @@ def questions_then_chat(room: Room, viewer: User) -> dict[str, int]:
 
 
 async def test_the_stage_hello_lists_questions_asked_before_the_chat_s_first_page() -> None:
-    _host, host_session = await member_with_session(is_staff=True)
+    _host, host_session = await member_with_session(is_staff=True, is_superuser=True)
     viewer, session = await member_with_session()
     room = await staff_room(host_session)
     ids = await questions_then_chat(room, viewer)
@@ -331,7 +333,9 @@ async def test_the_stage_hello_lists_questions_asked_before_the_chat_s_first_pag
 
 
 async def test_a_raised_hand_is_not_shown_across_a_block() -> None:
-    host, host_session = await member_with_session(is_staff=True, display_name="Marta")
+    host, host_session = await member_with_session(
+        is_staff=True, is_superuser=True, display_name="Marta"
+    )
     bob, bob_session = await member_with_session(display_name="Bob")
     carla, carla_session = await member_with_session(display_name="Carla")
     await database_sync_to_async(BlockFactory.create)(blocker=carla, blocked=host)
@@ -362,7 +366,9 @@ async def test_a_page_opening_as_the_stage_changes_still_hears_of_it(
     from stage import consumers
     from stage.services import stage_hand
 
-    _host, host_session = await member_with_session(is_staff=True, display_name="Marta")
+    _host, host_session = await member_with_session(
+        is_staff=True, is_superuser=True, display_name="Marta"
+    )
     carla, _carla_session = await member_with_session(display_name="Carla")
     _bob, bob_session = await member_with_session(display_name="Bob")
     room = await staff_room(host_session)
@@ -402,7 +408,7 @@ async def test_no_stage_for_members_in_a_room_without_one(client: Client) -> Non
 
 
 async def test_a_speaker_whose_connection_drops_leaves_the_stage_and_can_come_back() -> None:
-    _host, host_session = await member_with_session(is_staff=True)
+    _host, host_session = await member_with_session(is_staff=True, is_superuser=True)
     _bob, bob_session = await member_with_session()
     room, host_page, feed, sender = await host_live(host_session)
     bob_page = await open_page(room, bob_session)
@@ -439,7 +445,9 @@ async def test_a_speaker_whose_connection_drops_leaves_the_stage_and_can_come_ba
 
 async def test_a_hand_flapped_up_and_down_runs_into_the_status_budget() -> None:
     """Each move reaches the whole audience: a member gets the budget of status changes."""
-    _host, host_session = await member_with_session(is_staff=True, display_name="Marta")
+    _host, host_session = await member_with_session(
+        is_staff=True, is_superuser=True, display_name="Marta"
+    )
     _bob, bob_session = await member_with_session(display_name="Bob")
     room = await staff_room(host_session)
     host_page, bob_page = [await open_page(room, s) for s in (host_session, bob_session)]
@@ -456,7 +464,9 @@ async def test_a_hand_flapped_up_and_down_runs_into_the_status_budget() -> None:
 
 
 async def test_a_speaker_who_deletes_their_account_leaves_the_stage_and_janus_at_once() -> None:
-    host, host_session = await member_with_session(is_staff=True, display_name="Marta")
+    host, host_session = await member_with_session(
+        is_staff=True, is_superuser=True, display_name="Marta"
+    )
     bob, bob_session = await member_with_session(display_name="Bob")
     room, host_page, feed, sender = await host_live(host_session)
     bob_page = await open_page(room, bob_session)
