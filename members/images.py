@@ -36,7 +36,11 @@ MAX_PIXELS = 40_000_000  # a 40-megapixel photo is fine; a decompression bomb is
 DECODE_BUDGET = 64 * 2**20  # bytes decoding one photo may allocate
 WEBP_BYTES_PER_PIXEL = 16
 STRIP_PIXELS = 2**20  # source pixels converted and reduced at a time
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# Pillow calls a JPEG that carries a Multi-Picture index "MPO": what many cameras and phones
+# write, a second image (a preview, a depth map, an HDR gain map) after the photo. It is a
+# JPEG all the same, and only its first image, the photo, is ever read.
+JPEG_FORMATS = {"JPEG", "MPO"}
+ACCEPTED_FORMATS = {*JPEG_FORMATS, "PNG", "WEBP"}
 PHOTO_SIZE = 512
 THUMBNAIL_SIZE = 96
 JPEG_FRAME_MARKERS = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0 to SOF15
@@ -147,7 +151,7 @@ def _decode_cost(image: Image.Image, *, source_size: tuple[int, int], file: IO[b
     if image.format == "WEBP":
         return width * height * WEBP_BYTES_PER_PIXEL
     decoded = image.size[0] * image.size[1] * 4
-    if image.format == "JPEG":
+    if image.format in JPEG_FORMATS:
         frame = _jpeg_frame(file)
         if frame is None:  # not understood: assume the worst libjpeg could need
             frame = JpegFrame(buffered=True, samples_per_pixel=4)

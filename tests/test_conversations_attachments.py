@@ -24,7 +24,7 @@ from conversations.services import (
 from conversations.tasks import orphans_delete
 from members.privacy import account_delete, account_export
 from tests.test_conversations import member, signed_in
-from tests.test_members_profile import image_bytes, too_many_pixels_png
+from tests.test_members_profile import image_bytes, mpo_bytes, too_many_pixels_png
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,22 @@ def test_a_picture_is_re_encoded_and_only_the_conversation_sees_it() -> None:
     assert signed_in(eve).get(url).status_code == 404
     assert Client().get(url).status_code == 302  # to log in
     assert "private-media" not in page and "/media/" not in page
+
+
+def test_a_camera_jpeg_with_a_second_image_is_shown_as_the_picture_it_is() -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+
+    sent = share(signed_in(ana), conversation, SimpleUploadedFile("DSC01234.JPG", mpo_bytes()))
+
+    assert sent.status_code == 302
+    shared = Attachment.objects.get()
+    assert (shared.kind, shared.name) == ("image", "DSC01234.webp")
+    served = signed_in(beto).get(f"/messages/{conversation.pk}/{shared.message_id}/file/")
+    with Image.open(io.BytesIO(body(served))) as picture:
+        assert picture.size == (800, 600)  # the first image, not the second
+        red, _green, blue = picture.convert("RGB").getpixel((400, 300))  # type: ignore[misc]
+    assert red > 180 and blue < 60
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,17 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (300, 200)) -> bytes:
     return buffer.getvalue()
 
 
+def mpo_bytes() -> bytes:
+    """A red photo followed by a small blue second image, with the Multi-Picture index that
+    tells them apart: a JPEG as many cameras and phones write it (Pillow calls it "MPO")."""
+    buffer = io.BytesIO()
+    second = Image.new("RGB", (160, 120), (30, 30, 200))
+    Image.new("RGB", (800, 600), (200, 30, 30)).save(
+        buffer, format="MPO", save_all=True, append_images=[second]
+    )
+    return buffer.getvalue()
+
+
 def too_many_pixels_png() -> bytes:
     """8000 × 6000 pixels in black and white: the pixel count is what is refused, and
     compressing a colour picture that size took a second of every worker's collection."""
@@ -177,6 +188,23 @@ def test_a_photo_is_re_encoded_with_a_generated_name_and_a_thumbnail(
         assert photo.format == "WEBP" and photo.size == (512, 512)
         assert thumb.size == (96, 96)
     assert profile.photo.url in client.get(f"/members/{newcomer.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_camera_jpeg_with_a_second_image_is_taken_as_the_photo_it_shows(
+    client: Client, newcomer: User
+) -> None:
+    onboard(client)
+    upload = SimpleUploadedFile("DSC01234.JPG", mpo_bytes(), content_type="image/jpeg")
+
+    response = client.post(
+        "/members/me/edit/", {**VALID, "photo_upload": upload}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 302
+    with Image.open(Profile.objects.get(user=newcomer).photo.path) as photo:
+        red, _green, blue = photo.convert("RGB").getpixel((256, 256))  # type: ignore[misc]
+    assert red > 180 and blue < 60  # the first image, not the second
 
 
 @pytest.mark.parametrize(
