@@ -1,10 +1,13 @@
-"""Memory of judging and decoding a profile photo (`members/images.py`), per kind of image.
+"""Memory of judging and decoding a profile photo (`members/images.py`), per kind of image,
+and of the same images shared as pictures in a conversation.
 
-Each photo goes through `photo_validate_and_process` in a child forked from a warmed-up
-interpreter (settings read, Pillow's plugins loaded, one small photo processed): the child's
-peak resident size (`ru_maxrss`) minus its size at the fork is what that photo cost. The
-goal is at most 100 MB for any photo, accepted or refused. "Before" runs the same photos
-through `members/images.py` as it was before decoding was bounded (read with `git show`).
+Each photo goes through `photo_validate_and_process` (a picture through
+`picture_validate_and_process`, as `conversations.attachments` calls it) in a child forked
+from a warmed-up interpreter (settings read, Pillow's plugins loaded, one small photo
+processed): the child's peak resident size (`ru_maxrss`) minus its size at the fork is what
+that photo cost. The goal is at most 100 MB for any photo, accepted or refused. "Before"
+runs the same photos through `members/images.py` as it was before decoding was bounded (read
+with `git show`), and the pictures as they were before they were reduced like the photos.
 `tests/test_uploads.py` holds the current code to the goal with the same photos.
 """
 
@@ -25,6 +28,7 @@ from PIL import Image
 TITLE = "Profile photo memory"
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE_COMMIT = "5a76d59"  # members/images.py decoded whole photos, then copied them
+PICTURES_BEFORE_COMMIT = "c249d4e"  # it decoded pictures at full size, then copied them
 GOAL_MB = 100
 
 
@@ -109,17 +113,27 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-implementation, paths = sys.argv[1], sys.argv[2:]
+implementation, kind, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
 if implementation:
     spec = importlib.util.spec_from_file_location("images_measured", implementation)
     images = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(images)
 else:
     from members import images
+if kind == "picture":
+    import django
+    django.setup()
+    from conversations.attachments import PICTURE_SIDE, THUMBNAIL_SIDE
 
 def process(data):
+    upload = SimpleUploadedFile("photo", data)
     try:
-        images.photo_validate_and_process(SimpleUploadedFile("photo", data))
+        if kind == "picture":
+            images.picture_validate_and_process(
+                upload, side=PICTURE_SIDE, thumbnail_side=THUMBNAIL_SIDE
+            )
+        else:
+            images.photo_validate_and_process(upload)
         return "accepted"
     except ValidationError as error:
         return error.code
@@ -142,10 +156,14 @@ for path in paths:
 """
 
 
-def measure(paths: list[Path], *, implementation: Path | None = None) -> list[dict[str, Any]]:
-    """Outcome and peak memory growth (MB) of each photo file, in order."""
+def measure(
+    paths: list[Path], *, implementation: Path | None = None, picture: bool = False
+) -> list[dict[str, Any]]:
+    """Outcome and peak memory growth (MB) of each photo file, in order: as a profile photo,
+    or as a picture in a conversation (`picture`)."""
+    kind = "picture" if picture else "photo"
     result = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(implementation or ""), *map(str, paths)],
+        [sys.executable, "-c", MEASURE, str(implementation or ""), kind, *map(str, paths)],
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "coworking.settings"},
         capture_output=True,
@@ -171,27 +189,39 @@ def _figure(result: dict[str, Any] | None) -> str:
     return f"{result['outcome'].replace('_', ' ')}, +{result['growth_mb']:.0f} MB"
 
 
+def _measure_at(commit: str, paths: list[Path], *, picture: bool) -> list[dict[str, Any] | None]:
+    """`measure` with `members/images.py` as it was at `commit` (nothing when git cannot
+    show it)."""
+    shown = subprocess.run(
+        ["git", "show", f"{commit}:members/images.py"], cwd=ROOT, capture_output=True, text=True
+    )
+    if shown.returncode != 0:
+        return [None] * len(paths)
+    with tempfile.TemporaryDirectory() as directory:
+        old = Path(directory) / "images_before.py"
+        old.write_text(shown.stdout)
+        return list(measure(paths, implementation=old, picture=picture))
+
+
+def _rows(
+    sizes: list[int], before: list[dict[str, Any] | None], after: list[dict[str, Any]]
+) -> list[str]:
+    return [
+        f"| {name} | {size / 1024:,.0f} KB | {_figure(then)} | {_figure(now)} |"
+        for name, size, then, now in zip(PHOTOS, sizes, before, after, strict=True)
+    ]
+
+
 def run() -> str:
     with tempfile.TemporaryDirectory() as directory:
         paths = photo_files(Path(directory))
         after = measure(paths)
-        old = Path(directory) / "images_before.py"
-        shown = subprocess.run(
-            ["git", "show", f"{BEFORE_COMMIT}:members/images.py"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        before: list[dict[str, Any] | None] = [None] * len(paths)
-        if shown.returncode == 0:
-            old.write_text(shown.stdout)
-            before = list(measure(paths, implementation=old))
+        before = _measure_at(BEFORE_COMMIT, paths, picture=False)
+        pictures = measure(paths, picture=True)
+        pictures_before = _measure_at(PICTURES_BEFORE_COMMIT, paths, picture=True)
         sizes = [path.stat().st_size for path in paths]
-    rows = [
-        f"| {name} | {size / 1024:,.0f} KB | {_figure(then)} | {_figure(now)} |"
-        for name, size, then, now in zip(PHOTOS, sizes, before, after, strict=True)
-    ]
     worst = max(result["growth_mb"] for result in after)
+    worst_picture = max(result["growth_mb"] for result in pictures)
     return "\n".join(
         [
             "Peak resident memory added by judging and decoding one uploaded photo "
@@ -208,8 +238,25 @@ def run() -> str:
             "",
             "| photo | file | before | after |",
             "|---|---|---|---|",
-            *rows,
+            *_rows(sizes, before, after),
             "",
             f"Worst after: +{worst:.0f} MB.",
+            "",
+            "The same images shared as pictures in a conversation "
+            "(`picture_validate_and_process`, as `conversations.attachments` calls it: kept "
+            "whole, re-encoded within 1600 pixels a side with a thumbnail of 320), with the "
+            "same goal. Before: `members/images.py` at "
+            f"{PICTURES_BEFORE_COMMIT}, which decoded a picture at full size (a JPEG was "
+            "scaled only when both its sides held twice 1600 pixels), then copied it "
+            "(converted, rotated, fitted twice). After: a JPEG is scaled while decoding to no "
+            "less than the picture's size, the picture is converted and reduced by a whole "
+            "factor a strip at a time (an RGB one that needs no reducing is used as it is), "
+            "and what was decoded is released before it is fitted and turned.",
+            "",
+            "| picture | file | before | after |",
+            "|---|---|---|---|",
+            *_rows(sizes, pictures_before, pictures),
+            "",
+            f"Worst after: +{worst_picture:.0f} MB.",
         ]
     )

@@ -15,7 +15,8 @@ decoding costs depends on the file (docs/deploy.md, "Request and upload limits")
 - a WebP is decoded whole by libwebp into two canvases, handed to Python and copied into
   Pillow: about 16 bytes a pixel.
 
-The centre square is then reduced a strip at a time, so no second full-size copy is made.
+The centre square (for a picture in a conversation, the whole image) is then reduced a strip
+at a time, so no second full-size copy is made.
 """
 
 import io
@@ -105,12 +106,10 @@ def picture_validate_and_process(
     the file's size. Raises ValidationError with a message for the member."""
     with _decoding():
         _check_header(upload, side)
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image.draft(image.mode, (side, side))
-            image.load()
-            method = ORIENTATIONS.get(image.getexif().get(ExifTags.Base.Orientation, 1))
-            picture = _rgb(image)
+        reduced, method = _decode_reduced(upload, side)
+    size = _within(reduced.size, side)
+    picture = reduced if size == reduced.size else reduced.resize(size, Image.Resampling.LANCZOS)
+    del reduced  # up to four times the picture's pixels: gone before the encoder allocates
     if method is not None:
         picture = picture.transpose(method)
     stem = uuid.uuid4().hex
@@ -120,9 +119,16 @@ def picture_validate_and_process(
     )
 
 
+def _within(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """`size` scaled to fit within `side` pixels a side, never enlarged."""
+    width, height = size
+    scale = min(1, side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _encode_within(image: Image.Image, side: int, name: str) -> ContentFile:
-    fitted = image.copy()
-    fitted.thumbnail((side, side), Image.Resampling.LANCZOS)
+    size = _within(image.size, side)
+    fitted = image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     fitted.save(buffer, format="WEBP", quality=85, method=4)
     return ContentFile(buffer.getvalue(), name=name)
@@ -200,6 +206,24 @@ def _decode_square(upload: UploadedFile, size: int) -> Image.Image:
     return square.transpose(method) if method is not None else square
 
 
+def _decode_reduced(upload: UploadedFile, side: int) -> tuple[Image.Image, Image.Transpose | None]:
+    """The whole of `upload` in RGB, at least the size it fits within `side` pixels a side
+    and less than twice it (a JPEG scaled while it decodes, then reduced by a whole factor a
+    strip at a time; left as it is when smaller), and how to turn it upright. Anything larger
+    than what it returns is released on return, before it is resized."""
+    upload.seek(0)
+    with Image.open(upload) as image:
+        size = _within(image.size, side)
+        image.draft(image.mode, size)
+        image.load()
+        width, height = image.size
+        factor = max(1, min(width // size[0], height // size[1]))
+        method = ORIENTATIONS.get(image.getexif().get(ExifTags.Base.Orientation, 1))
+        if factor == 1 and image.mode == "RGB" and "transparency" not in image.info:
+            return image, method  # already as a page shows it: a copy would double the cost
+        return _reduced_rgb(image, (0, 0, width, height), factor), method
+
+
 def _centre_square(image: Image.Image, size: int) -> Image.Image:
     """The centre square of `image` in RGB, reduced by a whole factor to between `size` and
     twice it (or left as it is when smaller), converted a strip at a time."""
@@ -207,13 +231,22 @@ def _centre_square(image: Image.Image, size: int) -> Image.Image:
     factor = max(1, min(width, height) // size)
     side = min(width, height) // factor
     left, top = (width - side * factor) // 2, (height - side * factor) // 2
-    square = Image.new("RGB", (side, side))
-    rows = max(1, STRIP_PIXELS // (side * factor * factor))
-    for row in range(0, side, rows):
-        count = min(rows, side - row)
-        box = (left, top + row * factor, left + side * factor, top + (row + count) * factor)
-        square.paste(_rgb(image.crop(box)).reduce(factor), (0, row))
-    return square
+    return _reduced_rgb(image, (left, top, left + side * factor, top + side * factor), factor)
+
+
+def _reduced_rgb(image: Image.Image, box: tuple[int, int, int, int], factor: int) -> Image.Image:
+    """The `box` of `image` in RGB, reduced by a whole `factor` (a pixel for each `factor` ×
+    `factor` square, or what is left of one at the right and bottom edges), converted a
+    strip at a time."""
+    left, top, right, bottom = box
+    reduced = Image.new(
+        "RGB", ((right - left + factor - 1) // factor, (bottom - top + factor - 1) // factor)
+    )
+    rows = max(1, STRIP_PIXELS // ((right - left) * factor))
+    for row in range(0, reduced.height, rows):
+        strip = (left, top + row * factor, right, min(bottom, top + (row + rows) * factor))
+        reduced.paste(_rgb(image.crop(strip)).reduce(factor), (0, row))
+    return reduced
 
 
 def _rgb(image: Image.Image) -> Image.Image:

@@ -70,6 +70,40 @@ def test_a_picture_is_re_encoded_and_only_the_conversation_sees_it() -> None:
     assert "private-media" not in page and "/media/" not in page
 
 
+def test_a_large_picture_is_shown_upright_and_what_was_transparent_on_white() -> None:
+    """Both are made smaller before anything else is done to them: the sideways photo is
+    turned after it has been scaled, the transparent one flattened a strip at a time."""
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    sideways = Image.new("RGB", (3600, 2400), (0, 0, 255))
+    sideways.paste((255, 0, 0), (0, 0, 600, 2400))  # the photo's top, stored on the left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    photo = io.BytesIO()
+    sideways.save(photo, format="JPEG", exif=exif)
+    logo = Image.new("RGBA", (3400, 1700), (0, 0, 0, 0))
+    logo.paste((20, 40, 160, 255), (1200, 400, 2200, 1300))
+    drawing = io.BytesIO()
+    logo.save(drawing, format="PNG")
+    anas, betos = signed_in(ana), signed_in(beto)
+
+    for name, data in (("retrato.jpg", photo), ("logo.png", drawing)):
+        sent = share(anas, conversation, SimpleUploadedFile(name, data.getvalue()))
+        assert sent.status_code == 302
+
+    served = {}
+    for shared in Attachment.objects.all():
+        url = f"/messages/{conversation.pk}/{shared.message_id}/file/"
+        served[shared.name] = Image.open(io.BytesIO(body(betos.get(url)))).convert("RGB")
+    portrait, flat = served["retrato.webp"], served["logo.webp"]
+    assert (portrait.size, flat.size) == ((1067, 1600), (1600, 800))
+    red, _green, blue = portrait.getpixel((533, 20))  # type: ignore[misc]
+    assert red > 200 and blue < 60
+    corner, middle = flat.getpixel((5, 5)), flat.getpixel((800, 400))
+    assert isinstance(corner, tuple) and isinstance(middle, tuple)
+    assert min(corner) > 240 and middle[2] > 120 and middle[0] < 60
+
+
 def test_a_camera_jpeg_with_a_second_image_is_shown_as_the_picture_it_is() -> None:
     ana, beto = member("Ana Arias"), member("Beto Blanco")
     conversation = direct_conversation_start(starter=ana, other=beto)
