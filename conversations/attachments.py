@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
@@ -22,7 +22,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
-from members.images import ACCEPTED_FORMATS, picture_validate_and_process
+from members.images import ACCEPTED_FORMATS, ACCEPTED_OPENERS, picture_validate_and_process
 
 PICTURE_SIDE = 1600
 THUMBNAIL_SIDE = 320
@@ -59,7 +59,9 @@ def _is_picture(upload: UploadedFile) -> bool:
     type are not asked: the bytes decide.)"""
     upload.seek(0)
     try:
-        with Image.open(upload) as probe:
+        # Only the pictures we show are tried: a file in any other format (a scanned plan
+        # in TIFF, 90 megapixels in a few KB) is a file, not a picture with too many pixels.
+        with Image.open(upload, formats=ACCEPTED_OPENERS) as probe:
             return probe.format in ACCEPTED_FORMATS
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         return False
@@ -67,6 +69,19 @@ def _is_picture(upload: UploadedFile) -> bool:
         return True  # a picture, and one the checks below refuse with their own message
     finally:
         upload.seek(0)
+
+
+def _download_name(upload: UploadedFile) -> str:
+    """The name the file had on the sender's computer, made safe: what a download is saved
+    as. When nothing is left of it before the extension ("🎉", "!!!.pdf"), "file" is."""
+    try:
+        name = get_valid_filename(PurePath(upload.name or "").name)
+    except SuspiciousFileOperation:  # nothing was left at all
+        name = ""
+    stem, dot, extension = name.partition(".")
+    if not any(character.isalnum() for character in stem):
+        name = f"file{dot}{extension}"
+    return name[-NAME_MAX_LENGTH:]
 
 
 def attachment_prepare(upload: UploadedFile) -> Prepared:
@@ -80,7 +95,7 @@ def attachment_prepare(upload: UploadedFile) -> Prepared:
         )
     if upload.size == 0:
         raise ValidationError(_("The file is empty."), code="empty")
-    name = get_valid_filename(PurePath(upload.name or "file").name)[-NAME_MAX_LENGTH:] or "file"
+    name = _download_name(upload)
     if _is_picture(upload):
         processed = picture_validate_and_process(
             upload, side=PICTURE_SIDE, thumbnail_side=THUMBNAIL_SIDE

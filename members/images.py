@@ -42,6 +42,7 @@ STRIP_PIXELS = 2**20  # source pixels converted and reduced at a time
 # JPEG all the same, and only its first image, the photo, is ever read.
 JPEG_FORMATS = {"JPEG", "MPO"}
 ACCEPTED_FORMATS = {*JPEG_FORMATS, "PNG", "WEBP"}
+ACCEPTED_OPENERS = ("JPEG", "PNG", "WEBP")  # Pillow's for them: its JPEG one opens MPO too
 PHOTO_SIZE = 512
 THUMBNAIL_SIZE = 96
 JPEG_FRAME_MARKERS = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0 to SOF15

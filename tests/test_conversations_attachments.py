@@ -151,6 +151,45 @@ def test_any_other_file_is_kept_as_it_came_and_only_ever_downloaded(
 
 
 @pytest.mark.parametrize(
+    ("name", "stored_as"),
+    [("🎉", "file"), ("«»", "file"), ("!!!", "file"), ("🎉 🎉.pdf", "file.pdf")],
+)
+def test_a_file_whose_name_keeps_no_letter_or_digit_is_shared_named_file(
+    name: str, stored_as: str
+) -> None:
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+
+    sent = share(signed_in(ana), conversation, SimpleUploadedFile(name, b"hola"), "Mira esto")
+
+    assert sent.status_code == 302
+    shared = Attachment.objects.get()
+    assert (shared.kind, shared.name, shared.message.text) == ("file", stored_as, "Mira esto")
+    served = signed_in(beto).get(f"/messages/{conversation.pk}/{shared.message_id}/file/")
+    assert f'filename="{stored_as}"' in served["Content-Disposition"]
+
+
+def test_a_scan_of_more_pixels_than_a_picture_may_have_goes_as_a_file() -> None:
+    """A format the site does not show is not decoded as a picture, however many pixels it
+    says it has: a plan scanned in black and white, 9000 × 9000, in a few KB."""
+    scan = io.BytesIO()
+    Image.new("1", (9000, 9000), 1).save(scan, format="TIFF", compression="group4")
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+
+    anas = signed_in(ana)
+    sent = share(anas, conversation, SimpleUploadedFile("plano.tif", scan.getvalue()), "El plano")
+
+    assert sent.status_code == 302
+    shared = Attachment.objects.get()
+    assert (shared.kind, shared.name, shared.message.text) == ("file", "plano.tif", "El plano")
+    told = anas.get(conversation.get_absolute_url()).content.decode()
+    assert "is not a picture this site shows" in told
+    served = signed_in(beto).get(f"/messages/{conversation.pk}/{shared.message_id}/file/")
+    assert body(served) == scan.getvalue()
+
+
+@pytest.mark.parametrize(
     ("content", "name", "message"),
     [
         (b"x" * (10 * 2**20 + 1), "grande.bin", "The file is too large: the limit is 10 MB."),
