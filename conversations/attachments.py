@@ -9,6 +9,7 @@ live in PRIVATE_MEDIA_ROOT, under generated names, served only to the conversati
 (conversations.views.attachment).
 """
 
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -35,8 +36,22 @@ PICTURE_SUFFIXES = frozenset(
 )
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files in PRIVATE_MEDIA_ROOT, read when used as FileSystemStorage reads MEDIA_ROOT: a
+    location given once would hold the setting of the moment the models loaded (the test
+    suite's own folder never took, and its files landed in the checkout)."""
+
+    @property  # type: ignore[override]
+    def base_location(self) -> str:
+        return str(settings.PRIVATE_MEDIA_ROOT)
+
+    @property  # type: ignore[override]
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
 def private_storage() -> FileSystemStorage:
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+    return PrivateStorage(base_url=None)
 
 
 @dataclass(frozen=True)
