@@ -14,6 +14,8 @@ def unread_email(
     return email_for(
         user=user,
         template="conversations/email/unread",
+        # The latest message told: a retry after more came is a new email, with them too.
+        key=f"unread:{conversation.pk}:{unread[-1].pk}",
         context={
             # Joined in the reader's language, when email_for renders it.
             "names": lazy(names_of, str)(writers),

@@ -5,12 +5,14 @@ import logging
 import smtplib
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +41,33 @@ class Recipient(Protocol):
     time_zone: str
 
 
+def message_id(*, key: str, to: str) -> str:
+    """The Message-ID of the email that `key` names, sent to the address `to`: the same for
+    every try of it. Made with the secret key, as the header travels with the email (and
+    into replies and forwards): it shows neither the key's ids nor the address, and nobody
+    can make the id of another member's email."""
+    digest = salted_hmac("core.emails.message_id", f"{key}\n{to}", algorithm="sha256")
+    return f"<{digest.hexdigest()[:40]}@{urlsplit(settings.SITE_URL).hostname}>"
+
+
 def email_for(
     *,
     user: Recipient,
     template: str,
     context: dict[str, Any],
+    key: str | None,
     reply_to: Sequence[str] = (),
     headers: dict[str, str] | None = None,
 ) -> EmailMultiAlternatives:
-    """An email to `user` rendered from templates/<template>_subject.txt, .txt and .html."""
+    """An email to `user` rendered from templates/<template>_subject.txt, .txt and .html.
+
+    `key` names the occasion the email tells of (`intro:<seat>`), the same on every try of
+    it: the Message-ID is made from it (`message_id`), so a copy that a retry sends again
+    (`send_once`) is the same message to the member's provider, which drops it (Gmail) or
+    shows it as one. A key is for one email, never for the next occasion of its kind: a
+    second pause, an event moved, a new calendar sequence each need their own, or the
+    provider could drop the new email as a copy of the old. None for an email sent anew each
+    time it is asked for: a new Message-ID each time."""
     full_context = {
         "user": user,
         "SITE_NAME": settings.SITE_NAME,
@@ -63,7 +83,10 @@ def email_for(
         body=text,
         to=[user.email],
         reply_to=list(reply_to),
-        headers=headers or {},
+        headers={
+            **({"Message-ID": message_id(key=key, to=user.email)} if key is not None else {}),
+            **(headers or {}),
+        },
     )
     message.attach_alternative(html, "text/html")
     return message
@@ -85,7 +108,9 @@ def send_once(
     free again by then, and a concurrent or redelivered task finds it taken.
     `send` then builds and sends the email. If it raises, `give_back` undoes the claim (its
     own conditional update, so that a newer claim is left alone) and the exception goes on:
-    Celery's `autoretry_for` tries again, and the retry can claim again.
+    Celery's `autoretry_for` tries again, and the retry can claim again. A mail server that
+    took the email but answered too late may so get it twice; `email_for`'s `key` gives
+    both the same Message-ID (below, why it is sent again rather than counted as sent).
 
     `retried_by_tick`: the task was queued by a beat tick that lists every occasion still
     unclaimed, and queues it again on its next run. That run is the retry: a mail server's
@@ -105,6 +130,14 @@ def send_once(
     try:
         send()
     except Exception as error:
+        # A timeout after the message went, waiting for the server's "250" (RFC 1047), may
+        # mean it was delivered: the retry then sends a second copy, with the same
+        # Message-ID. Counting it as sent instead (the newsletter's "unknown") would need to
+        # know where the conversation stopped, which Django's SMTP backend does not say: a
+        # timeout while connecting, or before the message went, looks the same, and keeping
+        # the claim then loses the email for good, at the very moment a busy server is slow.
+        # A lost intro (the pair never hears of each other) costs a member more than a copy
+        # their provider drops or shows as one.
         with transaction.atomic(durable=True):
             give_back()
         if retried_by_tick and isinstance(error, MAIL_ERRORS):

@@ -14,6 +14,7 @@ def rsvp_promoted_email(rsvp: Rsvp, *, sequence: int) -> EmailMultiAlternatives:
     message = email_for(
         user=rsvp.user,
         template="events/email/promoted",
+        key=f"promoted:{rsvp.pk}:{sequence}",
         context={
             "event": event,
             "room_url": reverse("rooms:room", args=[event.room.slug]) if event.room else "",
@@ -41,6 +42,8 @@ def reminder_email(rsvp: Rsvp, *, kind: str) -> EmailMultiAlternatives:
     return email_for(
         user=rsvp.user,
         template=f"events/email/reminder_{kind}",
+        # The start in the key: a moved event reminds again of its new time.
+        key=f"reminder:{rsvp.pk}:{kind}:{int(event.starts_at.timestamp())}",
         context={
             "event": event,
             "room_url": reverse("rooms:room", args=[event.room.slug]) if event.room else "",
@@ -58,6 +61,7 @@ def event_change_email(
     message = email_for(
         user=rsvp.user,
         template="events/email/cancelled" if event.is_cancelled else "events/email/changed",
+        key=f"changed:{rsvp.pk}:{event.sequence}",
         context={
             "event": event,
             "rsvp": rsvp,
@@ -78,6 +82,7 @@ def rsvp_calendar_email(rsvp: Rsvp, *, method: str, sequence: int) -> EmailMulti
     message = email_for(
         user=rsvp.user,
         template="events/email/not_going" if method == CANCEL else "events/email/going",
+        key=f"calendar:{rsvp.pk}:{sequence}",
         context={
             "event": event,
             "room_url": reverse("rooms:room", args=[event.room.slug]) if event.room else "",

@@ -28,6 +28,7 @@ def calendar_email(seat: Seat, *, method: str, sequence: int) -> EmailMultiAlter
     message = email_for(
         user=user,
         template=template,
+        key=f"focus-calendar:{seat.pk}:{sequence}",
         context={
             "seat": seat,
             # Not `block`: inside a template's {% block %}, that name is the block tag's.
@@ -53,6 +54,7 @@ def reminder_email(seat: Seat) -> EmailMultiAlternatives:
     return email_for(
         user=user,
         template="focus/email/reminder",
+        key=f"focus-reminder:{seat.pk}",
         context={
             "seat": seat,
             "focus_block": block,

@@ -238,6 +238,7 @@ def no_show_tell(*, seat_id: int, restricted_until: datetime | None = None) -> N
         email_for(
             user=user,
             template="focus/email/no_show",
+            key=f"focus-no-show:{seat.pk}",
             context={
                 "focus_block": block,
                 "restricted_until": restricted_until,

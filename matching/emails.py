@@ -86,6 +86,7 @@ def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
     return email_for(
         user=me,
         template="matching/email/intro",
+        key=f"intro:{seat.pk}",
         context={
             "seat": seat,
             "programme": seat.round.programme,
@@ -110,6 +111,7 @@ def unmatched_email(entry: Unmatched) -> EmailMultiAlternatives:
     return email_for(
         user=entry.user,
         template="matching/email/unmatched",
+        key=f"unmatched:{entry.pk}",
         context={
             "programme": entry.round.programme,
             "why": why,
@@ -137,6 +139,7 @@ def _follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
     return email_for(
         user=seat.user,
         template="matching/email/follow_up",
+        key=f"follow-up:{seat.pk}",
         context={
             "seat": seat,
             "partners": [person.user for person in selectors.intro_people(seat=seat)],
@@ -156,6 +159,8 @@ def auto_pause_email(participation: Participation) -> EmailMultiAlternatives:
     return email_for(
         user=participation.user,
         template="matching/email/auto_paused",
+        # Each pause follows the last resume (none for the first): one email per pause.
+        key=f"auto-paused:{participation.pk}:{participation.resumed_at}",
         context={
             "programme": participation.programme,
             "resume_url": links.resume_url(participation_id=participation.pk),
@@ -249,7 +254,9 @@ def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
             # Times for those still here: a member who left has no hours to meet in.
             for start in meetings.slots_suggest(members)
         ]
-    message = email_for(user=me, template="matching/email/meeting", context=context)
+    message = email_for(
+        user=me, template="matching/email/meeting", context=context, key=f"meeting:{notice.pk}"
+    )
     if notice.what in (what.SCHEDULED, what.CANCELLED):
         method = "REQUEST" if notice.what == what.SCHEDULED else "CANCEL"
         body = meeting_ics(

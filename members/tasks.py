@@ -26,18 +26,19 @@ def suspension_notice_send(user_id: int) -> None:
         claim=lambda: User.objects.filter(
             pk=user_id, suspended_at=user.suspended_at, suspension_notice_sent_at__isnull=True
         ).update(suspension_notice_sent_at=claimed_at),
-        send=lambda: _suspended_email(user),
+        send=lambda: _suspended_email(user, key=f"suspended:{user.pk}:{user.suspended_at}"),
         give_back=lambda: User.objects.filter(
             pk=user_id, suspension_notice_sent_at=claimed_at
         ).update(suspension_notice_sent_at=None),
     )
 
 
-def _suspended_email(user: User) -> None:
+def _suspended_email(user: User, *, key: str | None) -> None:
     email_for(
         user=user,
         template="members/email/suspended",
         context={"contact": settings.CONTACT_EMAIL},
+        key=key,
         reply_to=[settings.CONTACT_EMAIL],
     ).send()
 
@@ -49,7 +50,7 @@ def suspension_notice_again(user_id: int) -> None:
     often as they ask, within the password reset's limits."""
     user = User.objects.filter(account_suspended(), pk=user_id).first()
     if user is not None:
-        _suspended_email(user)
+        _suspended_email(user, key=None)  # a new email each time they ask
 
 
 @shared_task(ignore_result=True)

@@ -65,6 +65,7 @@ def _tell_once(report_id: int, *, action: str, sent_at: str, template: str) -> N
             user=member,
             template=template,
             context={"reason": reason, "about": about},
+            key=f"report:{report.pk}:{action}",
             reply_to=[settings.CONTACT_EMAIL],
         ).send()
 

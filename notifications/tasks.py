@@ -88,6 +88,7 @@ def digest_send(user_id: int, week: str) -> None:
         send=lambda: email_for(
             user=user,
             template="notifications/email/digest",
+            key=f"digest:{user.pk}:{week}",
             context={"digest": content, "week": monday, "off_url": off_url},
             headers=digest_off_headers(off_url),
         ).send(),
@@ -143,6 +144,9 @@ def held_batch_send(user_id: int) -> None:
         send=lambda: email_for(
             user=user,
             template="notifications/email/held_batch",
+            # A retry claims this batch's notices again, with any released since (newer,
+            # larger ids): its batch starts at the same notice, the next batch after it.
+            key=f"held:{user.pk}:{min(claimed)}",
             context={
                 "notifications": list(
                     Notification.objects.filter(pk__in=claimed).order_by("created_at", "pk")

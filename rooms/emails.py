@@ -59,6 +59,7 @@ def mention_email(mention: Mention) -> EmailMultiAlternatives:
     return email_for(
         user=mention.user,
         template="rooms/email/mention",
+        key=f"mention:{mention.pk}",
         context={
             "author": message.author,
             "room": message.room,
