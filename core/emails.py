@@ -33,6 +33,16 @@ EMAIL_RETRY: dict[str, Any] = {
 }
 
 
+# Every email the platform sends is written by the machine (RFC 3834's "auto-generated"), so
+# that out-of-office notes and other automatic replies are not sent back to the From address
+# (by default the team's inbox too, CONTACT_EMAIL). Exchange and Outlook read their own
+# header; "All" there would also stop the non-delivery reports that tell of a dead address.
+AUTOMATIC_HEADERS = {
+    "Auto-Submitted": "auto-generated",
+    "X-Auto-Response-Suppress": "OOF, AutoReply",
+}
+
+
 class Recipient(Protocol):
     """What an email needs of its member (`members.User` has it; core imports no app)."""
 
@@ -84,6 +94,7 @@ def email_for(
         to=[user.email],
         reply_to=list(reply_to),
         headers={
+            **AUTOMATIC_HEADERS,
             **({"Message-ID": message_id(key=key, to=user.email)} if key is not None else {}),
             **(headers or {}),
         },
@@ -164,7 +175,8 @@ def send_later(message: EmailMultiAlternatives) -> None:
         "cc": list(message.cc),
         "bcc": list(message.bcc),
         "reply_to": list(message.reply_to),
-        "headers": dict(message.extra_headers),
+        # allauth's emails are the machine's too.
+        "headers": {**AUTOMATIC_HEADERS, **message.extra_headers},
         "alternatives": [[content, mimetype] for content, mimetype in message.alternatives],
         "content_subtype": message.content_subtype,
     }
