@@ -3,13 +3,16 @@ already registered) go out in our layout and voice, as text and HTML, over real 
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from coworking.celery import app
 from members.models import User
@@ -125,6 +128,30 @@ def test_with_the_mail_server_down_the_sign_up_goes_through_and_a_worker_sends_t
 
     email = received(smtp.wait_for("nueva@example.com"))
     assert email.subject == subject("Confirma tu dirección de correo")
+    assert Client().post(link(email.html, "/accounts/confirm-email/")).status_code == 302
+    assert EmailAddress.objects.get(email="nueva@example.com").verified
+
+
+def test_with_tasks_inline_and_the_mail_server_down_the_sign_up_goes_through(
+    smtp: SmtpSink, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The embedded default (no REDIS_URL) runs tasks inline, as this test session does."""
+    port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = free_port()  # nobody listens there: down
+    client = Client(HTTP_ACCEPT_LANGUAGE="es", raise_request_exception=False)
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "nueva@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
+    assert "Email not sent" in caplog.text
+
+    # The way back: with the server up again, logging in sends a new confirmation.
+    settings.EMAIL_PORT = port
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):  # allauth's pause
+        client.post("/accounts/login/", {"login": "nueva@example.com", "password": PASSWORD})
+    email = received(smtp.wait_for("nueva@example.com"))
     assert Client().post(link(email.html, "/accounts/confirm-email/")).status_code == 302
     assert EmailAddress.objects.get(email="nueva@example.com").verified
 
