@@ -156,7 +156,18 @@ class UserAdmin(BaseUserAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             fields += self.GRANTS
+        # A confirmed address is the member's to change (allauth: confirmed first, then it
+        # replaces the old one); written here, the old one kept signing in and resetting.
+        if obj is not None and EmailAddress.objects.filter(user=obj, verified=True).exists():
+            fields.append("email")
         return fields
+
+    def save_model(
+        self, request: HttpRequest, obj: User, form: forms.ModelForm[User], change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            services.account_email_correct(user=obj, request=request)
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Another staff account's address or password is a way into its rights: only a

@@ -4,11 +4,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
 
+from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet, Value
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -395,6 +397,19 @@ def member_suspend(*, user: User, by: User) -> User:
 
         transaction.on_commit(partial(suspension_notice_send.delay, user.pk))
     return user
+
+
+def account_email_correct(*, user: User, request: HttpRequest) -> None:
+    """Staff corrected the address of an account that has confirmed none (a typo at sign
+    up): the new address replaces every one the account had, so a mistyped one can neither
+    confirm nor reset it, and the member is asked to confirm the new one (allauth's email,
+    from a worker). An account with a confirmed address changes it itself, as allauth does
+    (confirmed before it replaces the old one): the admin does not offer it."""
+    EmailAddress.objects.filter(user=user).exclude(email=user.email).delete()
+    address, _created = EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"primary": True, "verified": False}
+    )
+    transaction.on_commit(partial(address.send_confirmation, request))
 
 
 def member_reinstate(*, user: User) -> User:

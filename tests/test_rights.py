@@ -2,12 +2,15 @@
 staff act with the admin's permissions wherever they act, nobody grants themselves more, and
 a talk's host cannot stretch their time on its stage."""
 
+import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group, Permission
+from django.core import mail
 from django.forms import MultiWidget
 from django.test import Client
 from django.utils import timezone
@@ -388,3 +391,38 @@ def test_staff_holding_a_right_are_found_in_one_read_however_they_hold_it(staff:
         for user in User.objects.filter(pk__in=[u.pk for u in everyone])
         if staff_may(user, "rooms.view_message")
     }
+
+
+def test_staff_correct_an_unconfirmed_address_and_leave_a_confirmed_one_to_its_member(
+    staff: User, alice: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Written straight on the account, a new address left the old one confirmed: it still
+    signed in and still received the reset links."""
+    clerk = client_for(staff_with("members.view_user", "members.change_user"))
+    form = clerk.get(f"/admin/members/user/{alice.pk}/change/").content.decode()
+    assert 'name="email"' not in form
+    clerk.post(
+        f"/admin/members/user/{alice.pk}/change/",
+        {**_change_form(clerk, alice), "email": "alice.nueva@example.com"},
+    )
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.com"
+
+    typo = UserFactory.create(email="bea@exmaple.com", verified=False)
+    EmailAddress.objects.create(user=typo, email=typo.email, primary=True)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = clerk.post(
+            f"/admin/members/user/{typo.pk}/change/",
+            {**_change_form(clerk, typo), "email": "bea@example.com"},
+        )
+    assert saved.status_code == 302
+    assert list(EmailAddress.objects.filter(user=typo).values_list("email", "verified")) == [
+        ("bea@example.com", False)
+    ]
+    [confirmation] = mail.outbox
+    assert confirmation.to == ["bea@example.com"]
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", confirmation.body)
+    assert link is not None
+    Client().post(link[1])
+    assert EmailAddress.objects.get(user=typo).verified
