@@ -142,17 +142,22 @@ def subscription_of(*, user: User) -> Subscriber | None:
 
 def subscription_follow_email(*, user: User, old: str, new: str) -> None:
     """The member's account address changed to `new`, which they verified (allauth's
-    `email_changed`): the newsletter follows it, unless `new` has a row of its own."""
+    `email_changed`): the newsletter follows it. Where `new` has a row of its own, that row
+    stands as it is (unsubscribed there, say) and the old address's ends: it was just told
+    it gets nothing more from us."""
     with transaction.atomic():
-        if Subscriber.objects.select_for_update().filter(email__iexact=new).exists():
-            return
+        own = Subscriber.objects.select_for_update().filter(email__iexact=new).exists()
         mine = (
             Subscriber.objects.select_for_update()
             .filter(Q(email__iexact=old) | Q(user=user))
+            .exclude(email__iexact=new)
             .filter(status__in=[Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED])
             .first()
         )
         if mine is None:
+            return
+        if own:
+            subscriber_unsubscribe(subscriber_id=mine.pk)
             return
         try:
             with transaction.atomic():

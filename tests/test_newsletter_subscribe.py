@@ -174,6 +174,29 @@ def test_the_newsletter_follows_a_member_s_new_account_address(
     assert "The newsletter comes to marta.nueva@example.com" in page
 
 
+def test_a_new_address_with_a_row_of_its_own_keeps_it_and_the_old_one_stops(
+    client: Client,
+) -> None:
+    """Marta once left the list from her new address; moving her account there, she was
+    told her old address gets nothing more, and the next issue still went to it."""
+    member = UserFactory.create(email="marta@example.com")
+    SubscriberFactory.create(email="marta@example.com", user=member)
+    SubscriberFactory.create(email="marta.nueva@example.com", status="unsubscribed")
+    client.post("/accounts/login/", {"login": member.email, "password": PASSWORD})
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    client.post("/accounts/email/", {"action_add": "", "email": "marta.nueva@example.com"})
+    [confirmation] = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", str(confirmation.body))
+    assert link is not None
+    client.post(link[1])
+
+    statuses = dict(Subscriber.objects.values_list("email", "status"))
+    assert statuses == {
+        "marta@example.com": "unsubscribed",
+        "marta.nueva@example.com": "unsubscribed",
+    }
+
+
 def test_a_member_s_page_shows_the_subscription_of_their_account_address_first() -> None:
     member = UserFactory.create(email="marta@example.com")
     SubscriberFactory.create(email="marta@example.com")  # by the public form, before joining
