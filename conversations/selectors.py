@@ -9,8 +9,20 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, Lower
 from django.http import Http404
 
 from conversations.models import Conversation, Message, Participant, Reaction
@@ -107,6 +119,20 @@ class ConversationList:
     older: str  # where the next page starts (`conversations_of`'s `before`), "" on the last
 
 
+# What a message says in a list or an email: its text, or for a picture or file sent
+# without words, a clip and the file's name.
+_SHOWN = Case(
+    When(
+        text="",
+        deleted_at__isnull=True,
+        attachment__isnull=False,
+        then=Concat(Value("📎 "), "attachment__name"),
+    ),
+    default=F("text"),
+    output_field=TextField(),
+)
+
+
 def conversations_of(
     *, user: User, before: str = "", limit: int | None = None, archived: bool = False
 ) -> ConversationList:
@@ -126,7 +152,7 @@ def conversations_of(
         .annotate(
             activity=Coalesce("conversation__last_message_at", "conversation__created_at"),
             unread=Coalesce(_unread_of_seat(user=user, hidden=hidden), 0),
-            last_text=Subquery(latest.values("text")[:1]),
+            last_text=Subquery(latest.annotate(shown=_SHOWN).values("shown")[:1]),
         )
         .order_by("-activity", "-conversation_id")
     )
@@ -346,7 +372,7 @@ def unread_for(*, seat: Participant) -> list[Message]:
         )
         .exclude(author_id=seat.user_id)
         .exclude(author_id__in=blocked_user_ids(user=seat.user))
-        .select_related("author")
+        .select_related("author", "attachment")
         .order_by("id")
     )
 

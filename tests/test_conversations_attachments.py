@@ -4,12 +4,16 @@ a pixel bomb, a polyglot, an SVG with a script, a text file calling itself a PNG
 or neutralised with a clear message, and nothing is lost from the form."""
 
 import io
+import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from conversations import services
@@ -21,7 +25,7 @@ from conversations.services import (
     message_delete,
     message_post,
 )
-from conversations.tasks import orphans_delete
+from conversations.tasks import orphans_delete, unread_tell_tick
 from members.privacy import account_delete, account_export
 from tests.test_conversations import member, signed_in
 from tests.test_members_profile import image_bytes, mpo_bytes, too_many_pixels_png
@@ -288,3 +292,35 @@ def test_the_export_holds_files_by_name_and_what_was_written_in_a_group_left_sin
     assert written["file"] == {"name": "notas.txt", "kind": "file", "size": 4}
     assert exported[with_beto.pk]["joined_at"] is not None
     assert [m["text"] for m in exported[with_beto.pk]["messages_written"]] == ["¿Sigues?"]
+
+
+def test_a_picture_sent_without_words_says_so_in_the_email_the_list_and_a_reply(
+    smtp: Any,
+) -> None:
+    """Sent alone, it was "Ana Arias: " and nothing more in the email, no last message in
+    the list, an author with nothing after it above a reply."""
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        upload = SimpleUploadedFile("plano.png", image_bytes("PNG", (300, 200)))
+        assert share(signed_in(ana), conversation, upload).status_code == 302
+    with time_machine.travel(start + timedelta(minutes=11), tick=False):
+        unread_tell_tick()
+
+    email = smtp.wait_for(beto.email)
+    text = email.get_body(preferencelist=("plain",)).get_content()
+    assert "Ana Arias: 📎 Picture: plano.webp" in text
+    assert "📎 Picture: plano.webp" in email.get_body(preferencelist=("html",)).get_content()
+    betos = signed_in(beto)
+    assert "📎 plano.webp" in betos.get("/messages/").content.decode()
+    picture = Message.objects.get(conversation=conversation)
+    message_post(
+        conversation=conversation,
+        author=beto,
+        text="¡Qué bonito!",
+        client_id=uuid.uuid4(),
+        reply_to=picture.pk,
+    )
+    page = betos.get(conversation.get_absolute_url()).content.decode()
+    assert re.search(r'class="quote-author">Ana Arias</span>\s*📎 plano.webp', page)
