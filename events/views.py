@@ -306,7 +306,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
             site_url=settings.SITE_URL,
             name=name,
             # The coffee meetings the member agreed on, in the same calendar.
-            more=meeting_entries(meetings_in_feed(user=member)),
+            more=meeting_entries(meetings_in_feed(user=member), reader=member),
         )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"

@@ -101,7 +101,6 @@ def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
             "write_url": reverse("matching:meeting_write", args=[seat.group_id]),
             "pairs_url": reverse("matching:mine"),
         },
-        reply_to=[partner.email for partner in partners],
     )
 
 
@@ -169,7 +168,13 @@ def auto_pause_email(participation: Participation) -> EmailMultiAlternatives:
 
 
 def _meeting_entry(
-    meeting: Meeting, *, members: list[User], starts_at: datetime, sequence: int, cancelled: bool
+    meeting: Meeting,
+    *,
+    members: list[User],
+    reader: User,
+    starts_at: datetime,
+    sequence: int,
+    cancelled: bool,
 ) -> Entry:
     names = selectors.names_of(members)
     url = f"{settings.SITE_URL}{reverse('matching:meeting', args=[meeting.group_id])}"
@@ -185,12 +190,19 @@ def _meeting_entry(
         updated_at=meeting.updated_at,
         cancelled=cancelled,
         organizer=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
-        attendees=[(member.name, member.email) for member in members],
+        # The reader alone: the others are named, their addresses given to nobody.
+        attendees=[(reader.name, reader.email)],
     )
 
 
 def meeting_ics(
-    meeting: Meeting, *, members: list[User], starts_at: datetime, sequence: int, method: str
+    meeting: Meeting,
+    *,
+    members: list[User],
+    reader: User,
+    starts_at: datetime,
+    sequence: int,
+    method: str,
 ) -> bytes:
     """The invitation to (METHOD:REQUEST) or withdrawal of (METHOD:CANCEL) a coffee meeting;
     one UID per meeting, so a moved meeting updates the entry the first one made. `sequence`
@@ -200,6 +212,7 @@ def meeting_ics(
     entry = _meeting_entry(
         meeting,
         members=members,
+        reader=reader,
         starts_at=starts_at,
         sequence=sequence,
         cancelled=method == "CANCEL",
@@ -207,12 +220,13 @@ def meeting_ics(
     return calendar_bytes([entry], method=method)
 
 
-def meeting_entries(meetings: list[Meeting]) -> list[Entry]:
-    """Accepted meetings for a member's calendar feed (their groups' members prefetched)."""
+def meeting_entries(meetings: list[Meeting], *, reader: User) -> list[Entry]:
+    """Accepted meetings for `reader`'s calendar feed (their groups' members prefetched)."""
     return [
         _meeting_entry(
             meeting,
             members=[seat.user for seat in meeting.group.members.all()],
+            reader=reader,
             starts_at=meeting.starts_at,
             # The feed shows the meeting as it is now.
             sequence=meeting.sequence,
@@ -262,6 +276,7 @@ def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
         body = meeting_ics(
             meeting,
             members=members,
+            reader=me,
             starts_at=notice.starts_at,
             sequence=notice.sequence,
             method=method,
