@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from itertools import combinations
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,8 +17,9 @@ from matching.meetings import MeetingRefused
 from matching.models import Answer, GroupMember
 from matching.services import answer_record
 from members.models import User
+from notifications.models import Notification
 from rooms.models import Presence, Room, RoomError, Visit
-from rooms.services import room_create, room_name_clean
+from rooms.services import room_create, room_name_clean, room_slug_for
 
 MET_AFTER = timedelta(minutes=10)
 # Met detection looks at the tables of rounds introduced this recently.
@@ -49,6 +51,7 @@ def table_url(seat: GroupMember) -> str:
                     private=True,
                     capacity=len(members),
                     invitees=members,
+                    slug_base=TABLE_SLUG,
                 )
             except RoomError as refused:
                 raise MeetingRefused(str(refused)) from refused
@@ -57,10 +60,15 @@ def table_url(seat: GroupMember) -> str:
     return reverse("rooms:room", args=[room.slug])
 
 
+TABLE_CUP = "\u2615 "
+# A table's address holds no names, which no deletion would have to change.
+TABLE_SLUG = "cafe"
+
+
 def table_name(members: list[User]) -> str:
     """A table's name, the same in every language (its members may not share one, and the
     room keeps the name of whoever opened it): a cup and their names."""
-    return "\u2615 " + " · ".join(member.name for member in members)
+    return TABLE_CUP + " · ".join(member.name for member in members)
 
 
 def is_table(room: Room) -> bool:
@@ -68,21 +76,31 @@ def is_table(room: Room) -> bool:
 
 
 def tables_rename_without(*, user: User) -> None:
-    """A member deleting their account: the tables of their coffee groups are named after
-    the others only (a table is named after everyone at it when it opens)."""
-    tables = CoffeeTable.objects.filter(group__members__user=user, room__isnull=False)
-    for table in tables.select_related("room"):
-        assert table.room is not None
+    """A member deleting their account: the rooms of their coffee groups' tables, open or
+    closed (a table closed while idle opens a new room), are named after the others only.
+    One from before tables had addresses of their own (its address made of the names) gets
+    one, and the notices linking to it follow."""
+    for group_id in GroupMember.objects.filter(user=user).values_list("group_id", flat=True):
+        seats = GroupMember.objects.filter(group_id=group_id).select_related("user")
+        members = [seat.user for seat in seats.order_by("pk")]
         others = [
-            seat.user
-            for seat in GroupMember.objects.filter(group_id=table.group_id)
-            .exclude(user=user)
-            .filter(user__deleted_at__isnull=True)
-            .select_related("user")
-            .order_by("pk")
+            member for member in members if member.pk != user.pk and member.deleted_at is None
         ]
-        table.room.name = room_name_clean(table_name(others))
-        table.room.save(update_fields=["name"])
+        # Opened by one of the group, with another of them at it (their own invitations went
+        # with their account; whoever opened it is not on its list).
+        rooms = Room.objects.filter(
+            Q(created_by__in=others) | Q(invitees__in=others),
+            name__startswith=TABLE_CUP,
+            created_by__in=members,
+        ).distinct()
+        for room in rooms:
+            room.name = room_name_clean(table_name(others))
+            if not room.slug.startswith(TABLE_SLUG):
+                old = reverse("rooms:room", args=[room.slug])
+                room.slug = room_slug_for(TABLE_SLUG)
+                new = reverse("rooms:room", args=[room.slug])
+                Notification.objects.filter(url=old).update(url=new)
+            room.save(update_fields=["name", "slug"])
 
 
 def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -1,13 +1,40 @@
 """The conversations' personal data, for the export and the account deletion
 (members.privacy's registry)."""
 
+from collections.abc import Iterable
 from typing import Any
 
+from conversations import services
 from conversations.coffee_tables import tables_rename_without
 from conversations.models import Conversation, Message, Participant, Reaction
 from conversations.tasks import orphans_delete
 from members.models import User
 from members.privacy import Deletion, export_moment, personal_data_register
+
+
+def _others_in(conversations: Iterable[Conversation], *, user: User) -> dict[int, list[str]]:
+    """The names of the others in each conversation, in two queries."""
+    ids: dict[int, list[int]] = {}
+    for conversation in conversations:
+        if conversation.direct_key:
+            ids[conversation.pk] = [
+                int(pk) for pk in conversation.direct_key.split(":") if int(pk) != user.pk
+            ]
+    seated: dict[int, list[int]] = {}
+    for conversation_id, user_id in (
+        Participant.objects.filter(conversation_id__in=[c.pk for c in conversations])
+        .exclude(user=user)
+        .order_by("pk")
+        .values_list("conversation_id", "user_id")
+    ):
+        seated.setdefault(conversation_id, []).append(user_id)
+    for conversation_id, user_ids in seated.items():
+        ids.setdefault(conversation_id, user_ids)
+    users = User.objects.in_bulk({pk for pks in ids.values() for pk in pks})
+    return {
+        conversation_id: [users[pk].name for pk in pks if pk in users]
+        for conversation_id, pks in ids.items()
+    }
 
 
 def _export(user: User) -> list[dict[str, Any]]:
@@ -45,11 +72,15 @@ def _export(user: User) -> list[dict[str, Any]]:
         reactions.setdefault(conversation.pk, []).append(
             {"emoji": reaction.emoji, "message": reaction.message_id}
         )
+    others = _others_in(conversations.values(), user=user)
     return [
         {
             "conversation": conversation_id,
             "kind": conversation.kind,
             "name": conversation.title,
+            # Whom it was with: a direct conversation's other member even once gone from it,
+            # a group's members now.
+            "with": others.get(conversation_id, []),
             # None: a group they left.
             "joined_at": (
                 seats[conversation_id].joined_at.isoformat() if conversation_id in seats else None
@@ -72,6 +103,9 @@ def _delete(user: User) -> None:
     Participant.objects.filter(user=user).delete()
     Reaction.objects.filter(user=user).delete()
     Conversation.objects.filter(created_by=user).update(created_by=None)
+    # What they wrote stays for the others; in a group everyone has left (kept so that its
+    # coffee link does not open it again) there are none, and it goes, files included.
+    services.messages_for_nobody_delete(author=user)
     # Those nobody is left in go after the deletion commits, a batch at a time, not in the
     # member's request (conversations.tasks.orphans_delete).
     orphans_delete.delay_on_commit(seated)

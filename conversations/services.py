@@ -534,6 +534,17 @@ def conversations_without_readers_delete(*, conversation_ids: list[int]) -> int:
     return gone
 
 
+def messages_for_nobody_delete(*, author: User) -> int:
+    """`author`'s messages in the conversations nobody has a seat in (a group its members
+    all left), with their files: their account is going, and nobody can read them."""
+    unread = Message.objects.filter(author=author, conversation__participants__isnull=True)
+    ids = list(unread.values_list("pk", flat=True))
+    for attachment in Attachment.objects.filter(message_id__in=ids):
+        _files_delete(attachment)
+    Message.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
 def _files_delete(attachment: Attachment) -> None:
     files_delete_on_commit(attachment.file, attachment.thumbnail)
 

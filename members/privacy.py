@@ -6,6 +6,7 @@ Each app registers its own entries from its `privacy.py`, imported by its `AppCo
 tests/test_privacy_registry.py fails when a model that points at a member is left out.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.uploads import files_delete_on_commit
@@ -148,12 +150,28 @@ def _account_export(user: User) -> dict[str, Any]:
 
 
 def _account_delete(user: User) -> None:
+    addresses = {
+        user.email,
+        *EmailAddress.objects.filter(user=user).values_list("email", flat=True),
+    }
     EmailAddress.objects.filter(user=user).delete()
     SocialAccount.objects.filter(user=user).delete()
     # Staff edits of the account named it in the admin's history.
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
     ).update(object_repr=f"#{user.pk}", change_message="")
+    # So do their edits of other rows, by those rows' own names ("Spam: Ana Arias", a
+    # subscriber's address): the name or the address goes from those too.
+    names = {user.display_name, f"{user.first_name} {user.last_name}".strip()} - {""}
+    words = sorted(names | addresses, key=len, reverse=True)
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(word)}(?!\w)" for word in words), re.I)
+    mentioned = Q()
+    for word in words:
+        mentioned |= Q(object_repr__icontains=word)
+    for entry in LogEntry.objects.filter(mentioned).only("pk", "object_repr"):
+        scrubbed = pattern.sub(f"#{user.pk}", entry.object_repr)
+        if scrubbed != entry.object_repr:
+            LogEntry.objects.filter(pk=entry.pk).update(object_repr=scrubbed)
 
 
 def _profile_export(user: User) -> dict[str, Any] | None:

@@ -104,7 +104,7 @@ def _is_member(user: User) -> bool:
 RESERVED_SLUGS = frozenset({CAFETERIA_SLUG, "new"})
 
 
-def _slug_for(name: str) -> str:
+def room_slug_for(name: str) -> str:
     base = slugify(name)[:50].strip("-") or "room"
     if base in RESERVED_SLUGS or Room.objects.filter(slug=base).exists():
         return f"{base}-{secrets.token_hex(3)}"
@@ -127,10 +127,12 @@ def room_create(
     invitees: Iterable[User] = (),
     permanent: bool = False,
     opens_at: datetime | None = None,
+    slug_base: str = "",
 ) -> Room:
     """Open a meeting room. Members open their own (closed again when idle); staff may make
     permanent ones. Invitees on either side of a block with the creator are left out. With
-    `opens_at`, others may come in from then on (see `room_can_enter`)."""
+    `opens_at`, others may come in from then on (see `room_can_enter`). Its address is made
+    from its name, or from `slug_base` for a name that should not be in an address."""
     if not _is_member(creator) or (permanent and not staff_may(creator, rights.MANAGE)):
         raise NotAllowed
     if not creator.is_staff:
@@ -152,8 +154,9 @@ def room_create(
         opens_at=opens_at,
     )
     room.full_clean(exclude=["slug"])
+    base = slug_base or name
     for attempt in range(5):
-        room.slug = _slug_for(name) if attempt == 0 else f"{_slug_for(name)}-{attempt}"
+        room.slug = room_slug_for(base) if attempt == 0 else f"{room_slug_for(base)}-{attempt}"
         try:
             with transaction.atomic():
                 room.save()

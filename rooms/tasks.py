@@ -109,7 +109,8 @@ def invitation_notify(room_id: int, user_id: int, by_id: int) -> None:
         text=_("%(name)s invited you to the room “%(room)s”."),
         params={"name": by.name, "room": room.title},
         url=reverse("rooms:room", args=[room.slug]),
-        about=[by],
+        # And whom the room's name names (a coffee table's): their deletion rewrites it too.
+        about=[by, *(named for named in room.invitees.all() if named.name in room.title)],
     )
 
 

@@ -20,6 +20,7 @@ from matching.models import Answer, GroupMember
 from matching.services import round_create
 from members.models import User
 from members.privacy import account_delete
+from notifications.models import Notification
 from rooms.models import Room
 from rooms.services import room_can_enter
 from tests.factories import UserFactory, onboarded_member
@@ -199,6 +200,42 @@ def test_a_member_who_deletes_their_account_leaves_the_table_s_name() -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(luis.user)
     assert "Vallquintana" not in client.get("/rooms/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_member_who_deletes_their_account_leaves_every_table_room_and_its_notices(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The rename took the open room's name only: its address was made of the names, a
+    room closed while idle kept all of them, and a tablemate's invitation quoted them."""
+    people = [participant(email=f"{name}@example.com") for name in ("alba", "bruno", "zoe")]
+    User.objects.filter(email="zoe@example.com").update(display_name="Zoë Vallquintana")
+    round_create(programme=community(), scheduled_for=T - timedelta(days=2))
+    alba, bruno = (GroupMember.objects.get(user=person) for person in people[:2])
+    with django_capture_on_commit_callbacks(execute=True):
+        coffee_tables.table_url(alba)
+    earlier = CoffeeTable.objects.get().room
+    assert earlier is not None and earlier.slug.startswith("cafe")
+    # As a table opened before its address was its own: made of the names.
+    Room.objects.filter(pk=earlier.pk).update(
+        slug="alba-bruno-zoe-vallquintana", closed_at=T - timedelta(days=1)
+    )
+    Notification.objects.filter(user=bruno.user).update(url="/rooms/alba-bruno-zoe-vallquintana/")
+    with django_capture_on_commit_callbacks(execute=True):
+        coffee_tables.table_url(alba)
+    later = CoffeeTable.objects.get().room
+    assert later is not None and later.pk != earlier.pk
+    assert "Vallquintana" in Notification.objects.filter(user=bruno.user).last().text
+
+    account_delete(user=User.objects.get(email="zoe@example.com"))
+
+    for room in Room.objects.filter(pk__in=[earlier.pk, later.pk]):
+        assert "Vallquintana" not in room.name and "vallquintana" not in room.slug
+        assert bruno.user.name in room.name
+    for notice in Notification.objects.filter(user=bruno.user):
+        assert "Vallquintana" not in notice.text and "vallquintana" not in notice.url
+    earlier.refresh_from_db()
+    assert Notification.objects.filter(user=bruno.user, url=f"/rooms/{earlier.slug}/").exists()
 
 
 @pytest.mark.django_db

@@ -24,6 +24,7 @@ from conversations.services import (
     conversation_read,
     direct_conversation_start,
     group_create,
+    group_leave,
     group_members_add,
     message_delete,
     message_post,
@@ -401,10 +402,15 @@ def test_export_carries_what_they_wrote_and_deletion_keeps_it_for_the_others() -
     conversation = direct_conversation_start(starter=ana, other=beto)
     message_post(conversation=conversation, author=ana, text="Nos vemos", client_id=uuid.uuid4())
 
+    group = group_create(creator=ana, members=[beto, member("Carla Cruz")], title="Cerámica")
+    group_leave(conversation=group, user=beto)
+
     exported = account_export(user=ana)["conversations"]
     account_delete(user=ana)
 
     assert exported[0]["messages_written"][0]["text"] == "Nos vemos"
+    # Whom each was with, which the member's own lines alone did not say.
+    assert [entry["with"] for entry in exported] == [["Beto Blanco"], ["Carla Cruz"]]
     assert not Participant.objects.filter(user=ana).exists()
     page = signed_in(beto).get(f"/messages/{conversation.pk}/").content.decode()
     assert "Nos vemos" in page and "Ana Arias" not in page

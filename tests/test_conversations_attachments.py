@@ -324,3 +324,25 @@ def test_a_picture_sent_without_words_says_so_in_the_email_the_list_and_a_reply(
     )
     page = betos.get(conversation.get_absolute_url()).content.decode()
     assert re.search(r'class="quote-author">Ana Arias</span>\s*📎 plano.webp', page)
+
+
+def test_what_a_deleted_member_wrote_in_a_group_everyone_left_goes_with_its_files(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The group stays (its coffee link must not open it again around them), but nobody can
+    read it: what the deleted member wrote there stayed on disk for good."""
+    zoe, beto, carla = member("Zoë Vallquintana"), member("Beto Blanco"), member("Carla Cruz")
+    group = group_create(creator=zoe, members=[beto, carla], title="Cerámica")
+    share(signed_in(zoe), group, SimpleUploadedFile("cv-zoe.pdf", b"%PDF-1.4"), "Mi CV")
+    share(signed_in(beto), group, SimpleUploadedFile("notas.pdf", b"%PDF-1.4"), "Mis notas")
+    files = {shared.name: shared.file for shared in Attachment.objects.all()}
+    for user in (beto, carla, zoe):
+        group_leave(conversation=group, user=user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=zoe)
+
+    assert not files["cv-zoe.pdf"].storage.exists(files["cv-zoe.pdf"].name)
+    assert list(Message.objects.values_list("text", flat=True)) == ["Mis notas"]
+    assert files["notas.pdf"].storage.exists(files["notas.pdf"].name)
+    assert Conversation.objects.filter(pk=group.pk).exists()
