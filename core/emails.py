@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -169,20 +170,7 @@ def send_later(message: EmailMultiAlternatives) -> None:
     only once: a mail server that is down loses it, with a warning in the log."""
     from core.tasks import email_send
 
-    assert not message.attachments, "send_later takes no attachments"
-    payload = {
-        "subject": message.subject,
-        "body": message.body,
-        "from_email": message.from_email,
-        "to": list(message.to),
-        "cc": list(message.cc),
-        "bcc": list(message.bcc),
-        "reply_to": list(message.reply_to),
-        # allauth's emails are the machine's too.
-        "headers": {**AUTOMATIC_HEADERS, **message.extra_headers},
-        "alternatives": [[content, mimetype] for content, mimetype in message.alternatives],
-        "content_subtype": message.content_subtype,
-    }
+    payload = email_payload(message)
     if email_send.app.conf.task_always_eager:
         # No worker, nor anything else, runs later: the task's retry would be raised into
         # the request (a 500 for a sign-up), and retrying here would hold it up for as long
@@ -194,6 +182,30 @@ def send_later(message: EmailMultiAlternatives) -> None:
             logger.warning("Email not sent, and not tried again (tasks run inline): %r", error)
         return
     email_send.delay(payload)
+
+
+def email_payload(message: EmailMultiAlternatives) -> dict[str, Any]:
+    """`message` as `send_later` hands it to the worker, which makes it again on each try
+    (`message_from`)."""
+    assert not message.attachments, "send_later takes no attachments"
+    return {
+        "subject": message.subject,
+        "body": message.body,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        # allauth's emails are the machine's too. One Message-ID for every try the worker
+        # makes of it: a retry after a late "250" is the same message to the provider.
+        "headers": {
+            **AUTOMATIC_HEADERS,
+            "Message-ID": make_msgid(domain=urlsplit(settings.SITE_URL).hostname),
+            **message.extra_headers,
+        },
+        "alternatives": [[content, mimetype] for content, mimetype in message.alternatives],
+        "content_subtype": message.content_subtype,
+    }
 
 
 def message_from(payload: dict[str, Any]) -> EmailMultiAlternatives:

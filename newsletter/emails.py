@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
+from core.emails import AUTOMATIC_HEADERS, message_id
 from newsletter.models import Issue
 from newsletter.rendering import markdown_links_absolute
 from newsletter.tokens import confirm_token, unsubscribe_token, unsubscribe_tokens
@@ -95,7 +96,12 @@ def confirmation_email(
         {"confirm_url": absolute(reverse("newsletter:confirm", args=[token]))},
         language,
     )
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[email])
+    headers = {
+        **AUTOMATIC_HEADERS,
+        # The same on every try of this confirmation (core.emails.message_id).
+        "Message-ID": message_id(key=f"newsletter-confirm:{subscriber_id}:{nonce}", to=email),
+    }
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[email], headers=headers)
     message.attach_alternative(html, "text/html")
     return message
 

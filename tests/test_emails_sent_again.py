@@ -14,12 +14,16 @@ from urllib.parse import urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.test import override_settings
 from django.utils import timezone
 
+from core.emails import email_payload
+from core.tasks import email_send
 from events import tasks as event_tasks
 from matching import tasks as matching_tasks
 from matching.models import GroupMember
+from newsletter.emails import confirmation_email
 from tests.conftest import free_port
 from tests.factories import (
     EventFactory,
@@ -107,3 +111,35 @@ def test_a_reminder_the_next_tick_sends_again_is_the_same_message(late: LateToAn
 
     first_copy, second_copy = late.messages
     assert first_copy["Message-ID"] == second_copy["Message-ID"]
+
+
+def test_an_account_email_the_worker_sends_again_is_the_same_message(
+    late: LateToAnswer,
+) -> None:
+    """allauth's emails go through the broker (`send_later`): each try of the worker makes
+    the message again from what was queued, Message-ID included."""
+    queued = email_payload(
+        EmailMultiAlternatives(subject="Confirma tu dirección", body="…", to=["ana@example.com"])
+    )
+    first = email_send.apply(args=(queued,), retries=email_send.max_retries, throw=False)
+    assert first.failed() and len(late.messages) == 1
+    late.late = False
+    email_send.apply(args=(queued,))
+
+    first_copy, second_copy = late.messages
+    assert first_copy["Message-ID"] == second_copy["Message-ID"]
+    assert first_copy["Auto-Submitted"] == "auto-generated"
+
+
+def test_a_newsletter_confirmation_sent_again_is_the_same_message(late: LateToAnswer) -> None:
+    late.late = False
+    for _try in range(2):
+        confirmation_email(
+            email="ana@example.com", language="es", subscriber_id=7, nonce="abc"
+        ).send()
+    again = confirmation_email(email="ana@example.com", language="es", subscriber_id=7, nonce="x")
+    again.send()
+
+    first_copy, second_copy, new_request = late.messages
+    assert first_copy["Message-ID"] == second_copy["Message-ID"] != new_request["Message-ID"]
+    assert first_copy["Auto-Submitted"] == "auto-generated"
