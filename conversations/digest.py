@@ -9,9 +9,14 @@ from notifications.digest import LIST_LIMIT, digest_section_register
 
 def unread_conversations(user: User, now: datetime) -> list[ConversationEntry]:
     """The member's conversations with messages they have not read, latest first (muted
-    ones left out: the member asked not to hear of them)."""
+    ones left out: the member asked not to hear of them; and those with nobody left but
+    suspended or deleted accounts, as the unread emails tell nothing of what those wrote)."""
     entries = conversations_of(user=user).entries
-    return [entry for entry in entries if entry.unread and not entry.muted][:LIST_LIMIT]
+    return [
+        entry
+        for entry in entries
+        if entry.unread and not entry.muted and any(other.account_is_open for other in entry.others)
+    ][:LIST_LIMIT]
 
 
 def register() -> None:

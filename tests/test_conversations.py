@@ -257,6 +257,7 @@ def test_what_a_suspended_member_wrote_is_told_to_nobody(
     _ten_minutes_later(start)
 
     assert smtp.messages == [] and not Notification.objects.filter(user=ana).exists()
+    assert unread_conversations(ana, timezone.now()) == []  # nor the weekly digest
     seat = Participant.objects.get(conversation=conversation, user=ana)
     assert seat.told_upto_id > seat.last_read_id  # the tick lists the seat no more
     assert (
