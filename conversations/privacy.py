@@ -105,7 +105,7 @@ def _delete(user: User) -> None:
     Conversation.objects.filter(created_by=user).update(created_by=None)
     # What they wrote stays for the others; in a group everyone has left (kept so that its
     # coffee link does not open it again) there are none, and it goes, files included.
-    services.messages_for_nobody_delete(author=user)
+    services.messages_for_nobody_delete(author=user, besides=seated)
     # Those nobody is left in go after the deletion commits, a batch at a time, not in the
     # member's request (conversations.tasks.orphans_delete).
     orphans_delete.delay_on_commit(seated)

@@ -534,10 +534,14 @@ def conversations_without_readers_delete(*, conversation_ids: list[int]) -> int:
     return gone
 
 
-def messages_for_nobody_delete(*, author: User) -> int:
+def messages_for_nobody_delete(*, author: User, besides: list[int]) -> int:
     """`author`'s messages in the conversations nobody has a seat in (a group its members
-    all left), with their files: their account is going, and nobody can read them."""
-    unread = Message.objects.filter(author=author, conversation__participants__isnull=True)
+    all left), with their files: their account is going, and nobody can read them. Not
+    those of `besides`, the conversations they sat in: one they were the last in goes
+    whole, a batch at a time, after the deletion (`orphans_delete`)."""
+    unread = Message.objects.filter(author=author, conversation__participants__isnull=True).exclude(
+        conversation_id__in=besides
+    )
     ids = list(unread.values_list("pk", flat=True))
     for attachment in Attachment.objects.filter(message_id__in=ids):
         _files_delete(attachment)

@@ -346,3 +346,20 @@ def test_what_a_deleted_member_wrote_in_a_group_everyone_left_goes_with_its_file
     assert list(Message.objects.values_list("text", flat=True)) == ["Mis notas"]
     assert files["notas.pdf"].storage.exists(files["notas.pdf"].name)
     assert Conversation.objects.filter(pk=group.pk).exists()
+
+
+def test_a_conversation_the_deleted_member_was_last_in_goes_after_the_deletion(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Whole, a batch at a time, by the task: not in the member's request."""
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    message_post(conversation=conversation, author=ana, text="¿Seguimos?", client_id=uuid.uuid4())
+    account_delete(user=beto)
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        account_delete(user=ana)
+        assert Message.objects.filter(conversation=conversation).count() == 1
+    for callback in queued:
+        callback()
+    assert not Conversation.objects.filter(pk=conversation.pk).exists()
