@@ -86,13 +86,12 @@ def tables_rename_without(*, user: User) -> None:
         others = [
             member for member in members if member.pk != user.pk and member.deleted_at is None
         ]
-        # Opened by one of the group, with another of them at it (their own invitations went
-        # with their account; whoever opened it is not on its list).
+        # The table's room now, and those it had before (closed while idle), named as it
+        # names them: no other room, not even one a member named with a cup themselves.
+        current = CoffeeTable.objects.filter(group_id=group_id).values("room_id")
         rooms = Room.objects.filter(
-            Q(created_by__in=others) | Q(invitees__in=others),
-            name__startswith=TABLE_CUP,
-            created_by__in=members,
-        ).distinct()
+            Q(pk__in=current) | Q(name=room_name_clean(table_name(members)), created_by__in=members)
+        )
         for room in rooms:
             room.name = room_name_clean(table_name(others))
             if not room.slug.startswith(TABLE_SLUG):

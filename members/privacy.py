@@ -15,11 +15,13 @@ from urllib.parse import urljoin
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from allauth.usersessions.models import UserSession
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.uploads import files_delete_on_commit
@@ -95,8 +97,15 @@ def account_delete(*, user: User) -> None:
     The account's own entry runs last: others find the member's data by their addresses
     (the newsletter's subscriptions at any of them), which it erases.
     """
+    # Read before the entries delete the rows and addresses they tell of.
+    history = _admin_history_of(user)
+    addresses = {
+        user.email,
+        *EmailAddress.objects.filter(user=user).values_list("email", flat=True),
+    }
     for entry in sorted(_registry.values(), key=lambda entry: entry.key == "account"):
         entry.delete(user)
+    _admin_history_scrub(user, history=history, addresses=addresses)
     user.email = f"deleted-{user.pk}@deleted.invalid"
     user.display_name = user.first_name = user.last_name = user.avatar_thumbnail = ""
     user.is_active = user.is_staff = user.is_superuser = False
@@ -106,6 +115,53 @@ def account_delete(*, user: User) -> None:
     user.save()
     for session in UserSession.objects.filter(user=user):
         session.end()
+
+
+def _admin_history_of(user: User) -> list[int]:
+    """The admin's history entries about rows of the member's, other than the account (a
+    report about them, their seat in a round): read before the entries delete those rows.
+    Rows whose foreign key points at the account, in every registered model."""
+    found: list[int] = []
+    for entry in _registry.values():
+        for label in entry.models:
+            model = django_apps.get_model(label)
+            if model is User:
+                continue
+            links = Q()
+            for field in model._meta.get_fields():
+                if field.many_to_one and field.concrete and field.related_model is User:
+                    links |= Q(**{field.name: user})
+            if not links:
+                continue
+            rows = model._default_manager.filter(links).annotate(
+                admin_object_id=Cast("pk", models.CharField())
+            )
+            found += LogEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(model),
+                object_id__in=rows.values("admin_object_id"),
+            ).values_list("pk", flat=True)
+    return found
+
+
+def _admin_history_scrub(user: User, *, history: list[int], addresses: set[str]) -> None:
+    """Those entries, and any naming one of the member's addresses (a subscriber's row),
+    no longer name them: the name or the address reads `#<id>`. Others' entries that only
+    share a word with the name (another "Ana") are left as they are."""
+    words = sorted(
+        {user.display_name, f"{user.first_name} {user.last_name}".strip(), *addresses} - {""},
+        key=len,
+        reverse=True,
+    )
+    if not words:
+        return
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(word)}(?!\w)" for word in words), re.I)
+    mentioned = Q(pk__in=history)
+    for address in addresses:
+        mentioned |= Q(object_repr__icontains=address)
+    for entry in LogEntry.objects.filter(mentioned).only("pk", "object_repr"):
+        scrubbed = pattern.sub(f"#{user.pk}", entry.object_repr)
+        if scrubbed != entry.object_repr:
+            LogEntry.objects.filter(pk=entry.pk).update(object_repr=scrubbed)
 
 
 # The members app's own entries -------------------------------------------------------------
@@ -150,28 +206,12 @@ def _account_export(user: User) -> dict[str, Any]:
 
 
 def _account_delete(user: User) -> None:
-    addresses = {
-        user.email,
-        *EmailAddress.objects.filter(user=user).values_list("email", flat=True),
-    }
     EmailAddress.objects.filter(user=user).delete()
     SocialAccount.objects.filter(user=user).delete()
     # Staff edits of the account named it in the admin's history.
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
     ).update(object_repr=f"#{user.pk}", change_message="")
-    # So do their edits of other rows, by those rows' own names ("Spam: Ana Arias", a
-    # subscriber's address): the name or the address goes from those too.
-    names = {user.display_name, f"{user.first_name} {user.last_name}".strip()} - {""}
-    words = sorted(names | addresses, key=len, reverse=True)
-    pattern = re.compile("|".join(rf"(?<!\w){re.escape(word)}(?!\w)" for word in words), re.I)
-    mentioned = Q()
-    for word in words:
-        mentioned |= Q(object_repr__icontains=word)
-    for entry in LogEntry.objects.filter(mentioned).only("pk", "object_repr"):
-        scrubbed = pattern.sub(f"#{user.pk}", entry.object_repr)
-        if scrubbed != entry.object_repr:
-            LogEntry.objects.filter(pk=entry.pk).update(object_repr=scrubbed)
 
 
 def _profile_export(user: User) -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ from members.models import User
 from members.privacy import account_delete
 from notifications.models import Notification
 from rooms.models import Room
-from rooms.services import room_can_enter
+from rooms.services import room_can_enter, room_create
 from tests.factories import UserFactory, onboarded_member
 from tests.test_matching_rounds import community, participant
 from tests.test_rooms_socket import join
@@ -253,3 +253,16 @@ def test_a_table_opened_by_a_spanish_speaker_reads_the_same_to_an_english_speake
 
     assert "<h1>☕ Luis Luna · Ana Arias</h1>" in page
     assert "Café" not in page and "nadie más" not in page
+
+
+@pytest.mark.django_db
+def test_a_partner_s_deletion_leaves_rooms_that_are_not_their_table_alone() -> None:
+    """Any room a member of the group had opened with a cup in its name was taken for a
+    table: renamed after the group and given another address."""
+    with time_machine.travel(T, tick=False):
+        luis, ana = paired()
+        own = room_create(creator=luis.user, name="☕ Club del café de la mañana")
+        slug = own.slug
+        account_delete(user=ana.user)
+        own.refresh_from_db()
+        assert (own.name, own.slug) == ("☕ Club del café de la mañana", slug)

@@ -24,6 +24,7 @@ from pytest_django import DjangoAssertNumQueries
 
 from conversations.models import Conversation
 from members.models import Acquaintance, Block, User
+from members.privacy import account_delete
 from moderation.models import Report
 from moderation.services import REPORTS_PER_DAY
 from notifications.models import Preference
@@ -32,6 +33,7 @@ from tests.factories import (
     PASSWORD,
     AcquaintanceFactory,
     BlockFactory,
+    EventFactory,
     EventSeriesFactory,
     InterestFactory,
     MessageFactory,
@@ -861,3 +863,24 @@ def test_deleting_the_account_ends_its_sessions_and_forgets_its_sign_ins_and_adm
     for entry in LogEntry.objects.all():
         for words in ("Alice", "Arias", "alice@example.com"):
             assert words not in entry.object_repr and words not in entry.change_message
+
+
+def test_the_admin_s_history_of_others_keeps_a_name_the_deleted_member_shared(
+    staff: User,
+) -> None:
+    """Scrubbed by the name alone, another member's entry "Ana López" read "#<id> López",
+    and an event's "Ana de Armas fan club" lost its first word."""
+    ana = UserFactory.create(display_name="Ana", first_name="", last_name="")
+    other = UserFactory.create(display_name="Ana López")
+    event = EventFactory.create(title="Ana de Armas fan club")
+    for row in (other, event):
+        LogEntry.objects.log_actions(
+            user_id=staff.pk, queryset=[row], action_flag=CHANGE, change_message=""
+        )
+
+    account_delete(user=ana)
+
+    assert sorted(LogEntry.objects.values_list("object_repr", flat=True)) == [
+        "Ana López",
+        "Ana de Armas fan club",
+    ]
