@@ -27,6 +27,7 @@ from focus.services import BlockCancelled, BlockOver
 from focus.tables import TABLE_SIZE, Sitter, tables_assign
 from matching.models import GroupMember
 from members.models import Block, Language, User
+from rooms import rights
 from rooms.models import FOCUS_ROOM_NAME, Room
 
 # A member's page counts as arriving from this long before the start.
@@ -87,12 +88,12 @@ def seat_of(*, block: FocusBlock, user: User) -> Seat | None:
 
 
 def session_enter(*, block: FocusBlock, user: User) -> tuple[Room, Seat | None]:
-    """Open the block's room to a member with a seat (staff who may change blocks come in
-    without one, to look after it). Raises NoSeat, BlockCancelled."""
+    """Open the block's room to a member with a seat (staff who may read rooms come in
+    without one, to look after it: its room is private). Raises NoSeat, BlockCancelled."""
     if block.cancelled_at is not None:
         raise BlockCancelled
     seat = seat_of(block=block, user=user)
-    if seat is None and not staff_may(user, "focus.change_focusblock"):
+    if seat is None and not staff_may(user, rights.READ):
         raise NoSeat
     room = block_room(block=block)
     if seat is not None:

@@ -86,8 +86,10 @@ def _enter_now(
             "id": user.pk,
             "name": user.name,
             "status": row.status,
-            # What the page offers: sending out and muting, and who is muted.
+            # What the page offers: sending out and muting, and who is muted; deleting
+            # others' messages.
             "staff": moderates,
+            "deletes": staff_may(user, rights.DELETE),
             "muted_until": muted.isoformat() if muted else None,
             **({"muted_here": muted_here(room=room)} if moderates else {}),
         },

@@ -351,6 +351,8 @@ def test_on_the_site_staff_act_on_rooms_stages_and_blocks_with_the_admin_s_right
     # Each right of the admin opens its own part.
     reader = staff_with("rooms.view_message")
     assert "Mi sueldo" in client_for(reader).get(f"/rooms/{room.slug}/").content.decode()
+    # A focus block's room is private: the right to read rooms brings staff in.
+    assert client_for(reader).get(f"/focus/{block.pk}/").status_code == 200
     with pytest.raises(NotAllowed):
         message_delete(message=message, by=reader)
     assert message_delete(message=message, by=staff_with("rooms.change_message"))

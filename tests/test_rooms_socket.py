@@ -25,7 +25,7 @@ from rooms.presence import PRESENCE_TTL, presence_prune
 from rooms.services import room_close, room_member_mute, room_member_remove
 from rooms.sockets import base, limits
 from tests.conftest import a_fresh_budget_window
-from tests.factories import BlockFactory, MessageFactory, RoomFactory, UserFactory
+from tests.factories import BlockFactory, MessageFactory, RoomFactory, UserFactory, granted
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
@@ -112,6 +112,7 @@ async def test_joining_says_hello_with_presence_and_history() -> None:
         "name": "Alice",
         "status": "working",
         "staff": False,
+        "deletes": False,
         "muted_until": None,
     }
     assert [m["id"] for m in hello["presence"]] == [alice.pk]
@@ -570,6 +571,19 @@ async def test_authors_edit_and_delete_and_everyone_hears_it() -> None:
     assert stored.text == "" and stored.deleted_at
     await alice.disconnect()
     await bob.disconnect()
+
+
+async def test_the_page_offers_staff_the_tools_their_rights_hold() -> None:
+    """One flag drove both the mute and remove tools and the Delete button: staff holding
+    only one of the two rights were offered a tool the server refused."""
+    deleter = await database_sync_to_async(
+        lambda: granted(UserFactory.create(), "rooms.change_message")
+    )()
+    client = Client()
+    await database_sync_to_async(client.force_login)(deleter)
+    _socket, hello = await join(await room(), client.cookies["sessionid"].value)
+    assert (hello["you"]["staff"], hello["you"]["deletes"]) == (False, True)
+    await _socket.disconnect()
 
 
 async def test_staff_delete_anyones_message_mute_and_remove_over_the_socket() -> None:

@@ -9,7 +9,7 @@ const status = document.getElementById("chat-status");
 
 export const live = {
   // The page knows my id; `hello` confirms it and says whether I am staff.
-  me: { id: Number(root.dataset.youId), name: root.dataset.you || "", staff: false },
+  me: { id: Number(root.dataset.youId), name: root.dataset.you || "", staff: false, deletes: false },
   ended: false,
 };
 

@@ -79,7 +79,7 @@ export function addActions(item) {
     item.dispatchEvent(new CustomEvent("chat-reply", { bubbles: true }));
   }, "button-small reply"));
   if (mine) actions.append(button(gettext("Edit"), () => startEdit(item), "button-small edit"));
-  if (mine || live.me.staff) {
+  if (mine || live.me.deletes) {
     actions.append(button(gettext("Delete"), () => confirmDelete(item), "button-small delete"));
   }
   // Someone else's message (not a former member's) can be reported to staff, on a page

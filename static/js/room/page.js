@@ -37,6 +37,7 @@ export function startRoomPage(part) {
       say(gettext("Connected."));
       live.me.id = frame.you.id;
       live.me.staff = Boolean(frame.you.staff);
+      live.me.deletes = Boolean(frame.you.deletes);
       if (live.me.staff) mutedHere(frame.you.muted_here);
       presenceConnected(frame.you.status);
       setMuted(frame.you.muted_until);
