@@ -261,7 +261,7 @@ def messages_changed(
         Message.objects.filter(conversation=conversation, id__lte=upto)
         .filter(Q(edited_at__gt=since) | Q(deleted_at__gt=since))
         .exclude(author_id__in=blocked_user_ids(user=viewer))
-        .select_related("author", "reply_to__author", "attachment")
+        .select_related("author", "reply_to__author", "reply_to__attachment", "attachment")
         .order_by("-id")[:CHANGED_MAX]
     )
     return with_reactions(list(reversed(rows)))
@@ -280,7 +280,7 @@ def messages_page(
     rows = (
         Message.objects.filter(conversation=conversation)
         .exclude(author_id__in=blocked_user_ids(user=viewer))
-        .select_related("author", "reply_to__author", "attachment")
+        .select_related("author", "reply_to__author", "reply_to__attachment", "attachment")
     )
     if after is not None:
         page = list(rows.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])

@@ -29,10 +29,12 @@ def quote_data(answered: Quotable | None, hidden: Collection[int] = ()) -> dict[
         return None
     if answered.author_id in hidden:
         return {"id": answered.pk, "author": None, "text": "", "deleted": False, "hidden": True}
+    # A picture or file sent without words (a conversation's) is quoted by its name.
+    shared = None if answered.text else getattr(answered, "attachment", None)
     return {
         "id": answered.pk,
         "author": answered.author.name if answered.author else None,
-        "text": answered.text[:QUOTE_LENGTH],
+        "text": f"📎 {shared.name}" if shared else answered.text[:QUOTE_LENGTH],
         "deleted": answered.is_deleted,
         "hidden": False,
     }

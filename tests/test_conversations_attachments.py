@@ -12,11 +12,14 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
 
 from conversations import services
+from conversations.live import message_data
 from conversations.models import Attachment, Conversation, Message, Participant
 from conversations.services import (
     direct_conversation_start,
@@ -324,6 +327,23 @@ def test_a_picture_sent_without_words_says_so_in_the_email_the_list_and_a_reply(
     )
     page = betos.get(conversation.get_absolute_url()).content.decode()
     assert re.search(r'class="quote-author">Ana Arias</span>\s*📎 plano.webp', page)
+    # Live, as the sockets show a reply.
+    reply = Message.objects.select_related("reply_to__author").get(text="¡Qué bonito!")
+    assert message_data(reply)["reply_to"]["text"] == "📎 plano.webp"
+    # However many replies quote files, the page reads them in the same queries.
+    with CaptureQueriesContext(connection) as one:
+        betos.get(conversation.get_absolute_url())
+    for n in range(3):
+        message_post(
+            conversation=conversation,
+            author=beto,
+            text=f"Otra {n}",
+            client_id=uuid.uuid4(),
+            reply_to=picture.pk,
+        )
+    with CaptureQueriesContext(connection) as four:
+        betos.get(conversation.get_absolute_url())
+    assert len(four) == len(one)
 
 
 def test_what_a_deleted_member_wrote_in_a_group_everyone_left_goes_with_its_files(

@@ -160,6 +160,7 @@ function replaceActions(item, actions) {
 // A picture shows as its thumbnail, opening whole in a new tab; a file is a download.
 function attachmentOf(shared) {
   const paragraph = element("p", "message-attachment");
+  paragraph.dataset.name = shared.name;
   const link = element("a");
   link.href = shared.url;
   if (shared.kind === "image") {

@@ -39,8 +39,14 @@ export function quoteOf(item) {
   return {
     id: item.dataset.id,
     author: item.querySelector(".message-author")?.textContent,
-    text: item.dataset.text ?? item.querySelector(".message-text")?.textContent ?? "",
+    text: item.dataset.text || item.querySelector(".message-text")?.textContent || fileOf(item),
   };
+}
+
+/** A picture or file sent without words is quoted by its name, as the server quotes it. */
+function fileOf(item) {
+  const name = item.querySelector(".message-attachment")?.dataset.name;
+  return name ? `📎 ${name}` : "";
 }
 
 /** The composer's reply state: `box` is its "Replying to …" line (hidden when not
