@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
-from django.db.models import Q
+from django.db.models import Q, Subquery
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -298,6 +299,14 @@ def event_change_announce(
     )
     if changed_by_id is not None:
         told = told.exclude(user_id=changed_by_id)
+        # Whoever made the change knows of it: their answer counts as told (what lets the
+        # admin delete a cancelled event, events.services.event_deletable).
+        Rsvp.objects.filter(event_id=event_id, user_id=changed_by_id).update(
+            announced_sequence=Greatest(
+                "announced_sequence",
+                Subquery(Event.objects.filter(pk=event_id).values("sequence")[:1]),
+            )
+        )
     ids = list(told.values_list("pk", flat=True))
     for rsvp_id in ids:
         event_change_send.delay(rsvp_id, times_changed=times_changed)

@@ -80,8 +80,8 @@ class FocusBlockAdmin(admin.ModelAdmin):
         return deleted, counts, needed, protected
 
     HELD = _(
-        "%(block)s: members hold seats in it. Cancel it first (the action), which tells "
-        "them; delete it then."
+        "%(block)s: members hold seats in it. Cancel it first (the action), which takes it "
+        "out of their calendars; delete it two days later, once that has reached them all."
     )
 
     @admin.display(description=_("booked"), ordering="booked")

@@ -184,13 +184,20 @@ def block_cancel(*, block: FocusBlock, now: datetime | None = None) -> bool:
     return bool(cancelled)
 
 
+# How long after a block's cancellation its withdrawals may still be going out: each is an
+# email task, tried again for up to about a day (core.emails.EMAIL_RETRY), reading its seat.
+WITHDRAWALS_FOR = timedelta(days=2)
+
+
 def block_deletable(*, block: FocusBlock, now: datetime | None = None) -> bool:
     """Whether deleting the block (the admin) leaves nobody's plans behind: it has ended,
-    was cancelled (which withdrew it from every calendar), or nobody holds a seat. Deleted
-    before, its seats would go with it and nobody would hear."""
-    if block.cancelled_at is not None or block.ends_at <= (now or timezone.now()):
+    nobody holds a seat, or it was cancelled long enough ago for every withdrawal from the
+    calendars to have gone. Deleted before, its seats would go with it and nobody would
+    hear."""
+    now = now or timezone.now()
+    if block.ends_at <= now or not block.seats.filter(cancelled_at__isnull=True).exists():
         return True
-    return not block.seats.filter(cancelled_at__isnull=True).exists()
+    return block.cancelled_at is not None and block.cancelled_at <= now - WITHDRAWALS_FOR
 
 
 def _calendar_queue(seats: QuerySet[Seat]) -> None:
