@@ -455,7 +455,9 @@ class GroupMemberAdmin(ReadOnlyAdmin):
             return
         seat_ids = list(queryset.values_list("pk", flat=True))
         with transaction.atomic():
-            GroupMember.objects.filter(pk__in=seat_ids).update(intro_sent_at=None)
+            GroupMember.objects.filter(pk__in=seat_ids).update(
+                intro_sent_at=None, intro_resends=F("intro_resends") + 1
+            )
             transaction.on_commit(lambda: tasks.intros_queue(seat_ids))
         self.message_user(
             request,

@@ -86,7 +86,7 @@ def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
     return email_for(
         user=me,
         template="matching/email/intro",
-        key=f"intro:{seat.pk}",
+        key=f"intro:{seat.pk}:{seat.intro_resends}",
         context={
             "seat": seat,
             "programme": seat.round.programme,

@@ -256,6 +256,11 @@ class GroupMember(models.Model):
     )
     intro_sent_at = models.DateTimeField(_("intro sent"), null=True, blank=True)
     intro_attempts = models.PositiveSmallIntegerField(_("intro attempts"), default=0)
+    # Staff's "Send the intro email again": each resend is a new email (its own Message-ID,
+    # core.emails.email_for), where a retry of one is the same.
+    # No CHECK and a database default: added to a live table without reading it, and the
+    # release before still inserts seats (tests/test_migrations_live.py).
+    intro_resends = models.SmallIntegerField(_("intro resends"), default=0, db_default=0)
     follow_up_sent_at = models.DateTimeField(_("follow-up sent"), null=True, blank=True)
     answer = models.CharField(_("answer"), max_length=12, choices=Answer.choices, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.admin_actions import LISTED
 from events.feeds import calendar_feed_rotate
 from focus.models import FocusBlock, Seat
+from matching.emails import intro_email
 from matching.models import GroupMember, Meeting, Participation
 from members.models import User
 from rooms.models import HourlyUsage, Mention, Presence, RoomParticipation, Visit
@@ -228,6 +229,7 @@ def test_resending_an_intro_sends_it_again(
         intro_sent_at=timezone.now() - timedelta(days=1), user=ProfileFactory.create().user
     )
     GroupMemberFactory.create(group=seat.group, user=ProfileFactory.create().user)
+    first = intro_email(seat).extra_headers["Message-ID"]
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(staff).post(
@@ -243,6 +245,13 @@ def test_resending_an_intro_sends_it_again(
     )
     assert [email.to for email in mail.outbox] == [[seat.user.email]]
     assert GroupMember.objects.filter(intro_sent_at__isnull=True).count() == 1  # the other seat
+    # A new email, not a copy a provider would drop: its own Message-ID, each time.
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(staff).post(
+            "/admin/matching/groupmember/",
+            {"action": "resend_intro", "_selected_action": [seat.pk], "confirm": "yes"},
+        )
+    assert len({first, *(email.extra_headers["Message-ID"] for email in mail.outbox)}) == 3
 
 
 def test_an_action_on_all_the_filtered_rows_asks_first_and_keeps_to_the_filter(
