@@ -169,6 +169,16 @@ class UserAdmin(BaseUserAdmin):
         if change and "email" in form.changed_data:
             services.account_email_correct(user=obj, request=request)
 
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm[User], formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        # A name or profile staff corrected is what the directory finds, as after the
+        # member's own edit: not the old words.
+        profile = Profile.objects.filter(user=form.instance).select_related("user").first()
+        if profile is not None:
+            services.profile_refresh_search_text(profile=profile)
+
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Another staff account's address or password is a way into its rights: only a
         # superuser changes those (its own account, a clerk changes as any member would).

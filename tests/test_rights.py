@@ -108,18 +108,28 @@ def test_the_moderation_queue_asks_the_admin_s_permissions_for_reports() -> None
 
 
 def _change_form(client: Client, user: User) -> dict[str, object]:
-    """The admin's change form of `user` as it stands, ready to post back."""
-    form = client.get(f"/admin/members/user/{user.pk}/change/").context["adminform"].form
+    """The admin's change form of `user` as it stands, its profile's inline included, ready
+    to post back."""
+    page = client.get(f"/admin/members/user/{user.pk}/change/").context
+    forms = [page["adminform"].form]
     data: dict[str, object] = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if value is None:
-            continue
-        if isinstance(field.widget, MultiWidget):  # the date and the time of a moment
-            for part, piece in enumerate(field.widget.decompress(value) or ()):
-                data[f"{name}_{part}"] = piece
-        else:
-            data[name] = value
+    for inline in page["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update(
+            {management[name].html_name: management[name].value() for name in management.fields}
+        )
+        forms += inline.formset.forms
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            key = form[name].html_name
+            if isinstance(field.widget, MultiWidget):  # the date and the time of a moment
+                for part, piece in enumerate(field.widget.decompress(value) or ()):
+                    data[f"{key}_{part}"] = piece
+            else:
+                data[key] = value
     return data
 
 
@@ -428,3 +438,18 @@ def test_staff_correct_an_unconfirmed_address_and_leave_a_confirmed_one_to_its_m
     assert link is not None
     Client().post(link[1])
     assert EmailAddress.objects.get(user=typo).verified
+
+
+def test_a_name_staff_correct_is_what_the_directory_finds(staff: User) -> None:
+    member = onboarded_member("Insulto Grosero", email="m@example.com")
+    directory = client_for(onboarded_member("Vera Vecina", email="v@example.com"))
+    assert "Insulto Grosero" in directory.get("/members/", {"q": "grosero"}).content.decode()
+    admin = client_for(staff)
+    saved = admin.post(
+        f"/admin/members/user/{member.pk}/change/",
+        {**_change_form(admin, member), "display_name": "Nombre Correcto"},
+    )
+    assert saved.status_code == 302
+
+    assert "Nombre Correcto" not in directory.get("/members/", {"q": "grosero"}).content.decode()
+    assert "Nombre Correcto" in directory.get("/members/", {"q": "correcto"}).content.decode()
