@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
 from matching.models import GroupMember, MeetAgain, Programme
 from matching.on_demand import pair_make
-from matching.services import blocked_pairs, eligible_members
+from matching.services import blocked_pairs, eligible_now
 from members.models import User
 
 
@@ -61,9 +61,9 @@ def favourites_pair(*, now: datetime | None = None) -> int:
         return 0
     community = Programme.objects.get(slug=COMMUNITY_SLUG)
     taking_part = set(
-        eligible_members(programme=community, on=now.date())
-        .filter(pk__in={member for pair in mutual for member in pair})
-        .values_list("pk", flat=True)
+        eligible_now(
+            programme=community, user_ids={member for pair in mutual for member in pair}, now=now
+        )
     )
     blocked = {frozenset(pair) for pair in blocked_pairs(taking_part)}
     on_demand = Programme.objects.get(slug=ON_DEMAND_SLUG)

@@ -19,7 +19,7 @@ from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
 from matching.models import Group, GroupMember, PairRequest, Participation, Programme, Round
 from matching.services import (
     blocked_pairs,
-    eligible_members,
+    eligible_now,
     request_cancel,
     weekly_utc_minutes,
 )
@@ -46,7 +46,7 @@ def request_make(*, user: User, now: datetime | None = None) -> PairRequest:
     """Ask for a coffee now (once: an open request is returned as it is), then try to pair
     at once."""
     now = now or timezone.now()
-    if not eligible_members(programme=_community(), on=now.date()).filter(pk=user.pk).exists():
+    if user.pk not in eligible_now(programme=_community(), user_ids=[user.pk], now=now):
         # A request left open from before they opted out or paused is dropped, not shown.
         request_cancel(user=user, now=now)
         raise RequestRefused(_("Take part in coffee pairs (and finish your profile) first."))
@@ -127,12 +127,7 @@ def requests_match(*, now: datetime | None = None) -> int:
             ).values_list("user_id", flat=True)
         )
         concerned = willing_ids | {request.user_id for request in requests}
-        eligible = {
-            user.pk: user
-            for user in eligible_members(programme=_community(), on=now.date()).filter(
-                pk__in=concerned
-            )
-        }
+        eligible = eligible_now(programme=_community(), user_ids=concerned, now=now)
         asking = [r for r in requests if r.user_id in eligible]
         willing_ids &= set(eligible)
         people = {pk: _someone(user, now) for pk, user in eligible.items()}

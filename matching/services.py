@@ -68,6 +68,32 @@ def eligible_members(*, programme: Programme, on: date) -> QuerySet[User]:
     )
 
 
+def eligible_now(
+    *, programme: Programme, user_ids: Iterable[int], now: datetime
+) -> dict[int, User]:
+    """Those of `user_ids` a pairing made now may introduce (`eligible_members`), by id, a
+    pause (until a date, included, as the form says) read in each member's own zone: in
+    Mexico City it lasts until midnight there, seven hours after Madrid's."""
+    # The latest date anywhere (UTC+14): a pause reaching it holds everywhere; a shorter
+    # one is read member by member.
+    latest = (now.astimezone(UTC) + timedelta(hours=14)).date()
+    members = {
+        user.pk: user
+        for user in eligible_members(programme=programme, on=latest).filter(pk__in=user_ids)
+    }
+    pauses: dict[int, date] = {}
+    for user_id, until in Participation.objects.filter(
+        programme=programme, user_id__in=members, paused_until__isnull=False
+    ).values_list("user_id", "paused_until"):
+        if until is not None:
+            pauses[user_id] = until
+    return {
+        pk: user
+        for pk, user in members.items()
+        if pk not in pauses or pauses[pk] < timezone.localdate(now, ZoneInfo(user.time_zone))
+    }
+
+
 def weekly_utc_minutes(user: User, *, week_of: datetime) -> tuple[tuple[int, int], ...]:
     """The member's usual working time in the week of `week_of`, as minutes since that
     week's Monday 00:00 UTC; DST is whatever applies that week."""

@@ -2,7 +2,7 @@
 a member happy to be asked, never across a block or without a shared language, someone new
 first; one extra coffee a week; the page by POST only."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -220,3 +220,27 @@ def test_a_member_on_the_other_side_of_a_block_is_never_the_willing_partner() ->
         tasks.pair_requests_tick()
 
     assert partner_of(asking) is None
+
+
+def test_a_pause_lasts_to_the_end_of_its_day_in_the_member_s_own_zone() -> None:
+    """Read as a UTC date, a pause in Mexico City ended at 18:00 there, the evening before
+    the day the form promised it would still hold."""
+    asking = participant(email="asking@example.com", zone="Europe/Madrid")
+    paused = willing(participant(email="paused@example.com", zone="America/Mexico_City"))
+    services.participation_update(
+        participation=Participation.objects.get(user=paused),
+        opted_in=True,
+        skip_next_round=False,
+        paused_until=date(2027, 3, 24),
+        on_demand=True,
+    )
+    with time_machine.travel(datetime(2027, 3, 23, 19, 0, tzinfo=UTC), tick=False):
+        assert on_demand.request_make(user=asking).is_open
+    # Wednesday 24 March, 19:00 in Mexico City (Thursday 01:00 UTC): still her pause.
+    with time_machine.travel(datetime(2027, 3, 25, 1, 0, tzinfo=UTC), tick=False):
+        tasks.pair_requests_tick()
+    assert partner_of(asking) != paused
+    # Her Thursday: paired.
+    with time_machine.travel(datetime(2027, 3, 25, 7, 0, tzinfo=UTC), tick=False):
+        tasks.pair_requests_tick()
+    assert partner_of(asking) == paused
