@@ -17,7 +17,7 @@ from django.utils import timezone
 from members.models import Interest, Profile, User
 from members.services import blocked_user_ids
 from notifications.holds import SHOWN
-from notifications.models import Notification
+from notifications.models import Channel, Kind, Notification
 
 AWAY_FOR = timedelta(days=7)
 NEW_MEMBERS_SINCE = timedelta(days=7)
@@ -132,12 +132,17 @@ def digest_content(*, user: User, now: datetime | None = None) -> DigestContent:
         data = section.collect(user, now)
         if data:
             sections.append(FilledSection(section.key, section.template, data))
+    from notifications.services import channel_for  # it imports this module, through tasks
+
+    # The kinds the member wants in the digest now, not when each notice was told.
+    kinds = {kind for kind in Kind.values if channel_for(user=user, kind=kind) == Channel.DIGEST}
     return DigestContent(
         notifications=list(
             Notification.objects.filter(
                 SHOWN,
                 user=user,
                 for_digest=True,
+                kind__in=kinds,
                 read_at__isnull=True,
                 created_at__gte=now - AWAY_FOR,
             )[:10]

@@ -24,7 +24,13 @@ from members.models import User
 from notifications.digest import digest_content
 from notifications.models import Channel, Kind, Notification, Preference
 from notifications.selectors import notifications_listed, unread_count
-from notifications.services import NEVER_HELD, notifications_mark_read, notify
+from notifications.services import (
+    NEVER_HELD,
+    channels_for,
+    notifications_mark_read,
+    notify,
+    preferences_set,
+)
 from notifications.signals import notices_changed
 from notifications.tasks import held_batch_send, held_release_tick
 from rooms.models import Room
@@ -399,3 +405,45 @@ def test_a_notice_whose_email_went_out_apart_waits_on_the_site_but_is_not_emaile
         held_release_tick()
     assert to(ana, smtp) == []
     assert [n.text for n in notifications_listed(user=ana)] == ["The talk moved"]
+
+
+def test_email_turned_off_during_the_block_leaves_the_notice_out_of_the_batch(
+    smtp: SmtpSink,
+) -> None:
+    """The batch was decided when each notice was held: a member who set messages to "on
+    the site only" meanwhile still got "While you were focusing"."""
+    ana, beto = member("Ana Arias"), member("Beto Blanco")
+    in_focus(beto)
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    with time_machine.travel(TEN + timedelta(minutes=5), tick=False):
+        message_post(conversation=conversation, author=ana, text="Hola", client_id=uuid.uuid4())
+    with time_machine.travel(DURING, tick=False):
+        unread_tell_tick()
+    assert Notification.objects.get(user=beto).held_email
+    with time_machine.travel(DURING + timedelta(minutes=5), tick=False):
+        channels = channels_for(user=beto)
+        preferences_set(
+            user=beto, channels={**channels, Kind.MESSAGE: Channel.IN_APP}, email_digest=True
+        )
+
+    with time_machine.travel(END + timedelta(seconds=20), tick=False):
+        assert held_release_tick() == 1
+
+    assert to(beto, smtp) == []
+    assert [n.text for n in notifications_listed(user=beto)] == ["Ana Arias wrote to you"]
+
+
+def test_a_kind_taken_out_of_the_digest_is_not_listed_in_it() -> None:
+    beto = member("Beto Blanco")
+    channels = channels_for(user=beto)
+    preferences_set(
+        user=beto, channels={**channels, Kind.MENTION: Channel.DIGEST}, email_digest=True
+    )
+    moment = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    with time_machine.travel(moment, tick=False):
+        notify(user=beto, kind=Kind.MENTION, key="mention:1", text="Ana mentioned you")
+    preferences_set(
+        user=beto, channels={**channels, Kind.MENTION: Channel.IN_APP}, email_digest=True
+    )
+
+    assert digest_content(user=beto, now=moment + timedelta(days=6)).notifications == []
