@@ -225,7 +225,8 @@ def test_a_member_who_deletes_their_account_leaves_every_table_room_and_its_noti
         coffee_tables.table_url(alba)
     later = CoffeeTable.objects.get().room
     assert later is not None and later.pk != earlier.pk
-    assert "Vallquintana" in Notification.objects.filter(user=bruno.user).last().text
+    invitation = Notification.objects.filter(user=bruno.user).last()
+    assert invitation is not None and "Vallquintana" in invitation.text
 
     account_delete(user=User.objects.get(email="zoe@example.com"))
 

@@ -434,7 +434,7 @@ def test_staff_correct_an_unconfirmed_address_and_leave_a_confirmed_one_to_its_m
     ]
     [confirmation] = mail.outbox
     assert confirmation.to == ["bea@example.com"]
-    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", confirmation.body)
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", str(confirmation.body))
     assert link is not None
     Client().post(link[1])
     assert EmailAddress.objects.get(user=typo).verified
