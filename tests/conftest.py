@@ -573,6 +573,8 @@ def production_server(
             SECURE_COOKIES="0",
             STATIC_ROOT=str(collected_static),
             MEDIA_ROOT=str(tmp_path_factory.mktemp(f"{name}-media")),
+            # Else the server's conversation files land in the checkout's private-media/.
+            PRIVATE_MEDIA_ROOT=str(tmp_path_factory.mktemp(f"{name}-private-media")),
             **extra_env,
         )
     # One per server and worker, at a known place: a test may read what the server logged.
