@@ -17,7 +17,7 @@ from django.utils import timezone
 from members.models import Interest, Profile, User
 from members.services import blocked_user_ids
 from notifications.holds import SHOWN
-from notifications.models import Channel, Kind, Notification
+from notifications.models import Channel, Notification
 
 AWAY_FOR = timedelta(days=7)
 NEW_MEMBERS_SINCE = timedelta(days=7)
@@ -132,10 +132,10 @@ def digest_content(*, user: User, now: datetime | None = None) -> DigestContent:
         data = section.collect(user, now)
         if data:
             sections.append(FilledSection(section.key, section.template, data))
-    from notifications.services import channel_for  # it imports this module, through tasks
+    from notifications.services import channels_for  # it imports this module, through tasks
 
     # The kinds the member wants in the digest now, not when each notice was told.
-    kinds = {kind for kind in Kind.values if channel_for(user=user, kind=kind) == Channel.DIGEST}
+    kinds = [kind for kind, channel in channels_for(user=user).items() if channel == Channel.DIGEST]
     return DigestContent(
         notifications=list(
             Notification.objects.filter(

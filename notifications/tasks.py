@@ -133,15 +133,15 @@ def held_batch_send(user_id: int) -> None:
     claimed: list[int] = []
 
     def claim() -> int:
-        from notifications.services import EMAILED, channel_for  # it imports this module
+        from notifications.services import EMAILED, FIXED, channels_for  # it imports this module
 
         held = Notification.objects.select_for_update().filter(
             user=user, released_at__isnull=False, held_email=True
         )
         # As the member chooses now: a kind they set to "on the site only" while the notice
         # was held is not emailed with the batch.
-        kinds = set(held.values_list("kind", flat=True))
-        emailed = {kind for kind in kinds if channel_for(user=user, kind=kind) in EMAILED}
+        channels = {**FIXED, **channels_for(user=user)}
+        emailed = [kind for kind, channel in channels.items() if channel in EMAILED]
         held.exclude(kind__in=emailed).update(held_email=False)
         claimed[:] = held.filter(kind__in=emailed).values_list("pk", flat=True)
         return Notification.objects.filter(pk__in=claimed).update(held_email=False)
