@@ -485,6 +485,24 @@ def embedded_site(
             os.killpg(server.pid, signal.SIGKILL) if command else server.kill()
 
 
+@contextlib.contextmanager
+def smtp_serving(handler: Any, **settings: Any) -> Iterator[Any]:
+    """`handler` (aiosmtpd's) answering on loopback while the test's email goes to it, with
+    any other email `settings` (a short EMAIL_TIMEOUT, say)."""
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=controller.port,
+            **settings,
+        ):
+            yield handler
+    finally:
+        controller.stop()
+
+
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator["SmtpSink"]:
     """A real SMTP server on loopback that keeps what it receives (aiosmtpd)."""

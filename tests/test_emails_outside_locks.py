@@ -14,11 +14,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from celery import Task
 from django.db import connection, transaction
 from django.db.models import Model
-from django.test import override_settings
 from django.utils import timezone
 
 from core.emails import send_once
@@ -34,7 +32,7 @@ from notifications.models import Channel, Digest, Kind, Preference, week_of
 from notifications.services import notify
 from rooms import tasks as room_tasks
 from rooms.models import Mention, RoomParticipation
-from tests.conftest import free_port
+from tests.conftest import smtp_serving
 from tests.factories import (
     EventFactory,
     GroupFactory,
@@ -121,18 +119,8 @@ def server() -> Iterator[ProbingServer]:
         "password": settings["PASSWORD"] or None,
         "dbname": settings["NAME"],
     }
-    handler = ProbingServer(dsn=dsn)
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=controller.port,
-        ):
-            yield handler
-    finally:
-        controller.stop()
+    with smtp_serving(ProbingServer(dsn=dsn)) as handler:
+        yield handler
 
 
 @dataclass

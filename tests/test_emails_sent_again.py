@@ -12,10 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.test import override_settings
 from django.utils import timezone
 
 from core.emails import email_payload
@@ -24,7 +22,7 @@ from events import tasks as event_tasks
 from matching import tasks as matching_tasks
 from matching.models import GroupMember
 from newsletter.emails import confirmation_email
-from tests.conftest import free_port
+from tests.conftest import smtp_serving
 from tests.factories import (
     EventFactory,
     GroupFactory,
@@ -57,19 +55,8 @@ class LateToAnswer:
 
 @pytest.fixture
 def late() -> Iterator[LateToAnswer]:
-    handler = LateToAnswer()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=controller.port,
-            EMAIL_TIMEOUT=TIMEOUT,
-        ):
-            yield handler
-    finally:
-        controller.stop()
+    with smtp_serving(LateToAnswer(), EMAIL_TIMEOUT=TIMEOUT) as handler:
+        yield handler
 
 
 def test_an_intro_sent_again_after_a_late_250_is_the_same_message(late: LateToAnswer) -> None:

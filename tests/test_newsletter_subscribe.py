@@ -149,6 +149,16 @@ def test_a_member_sees_that_the_newsletter_comes_to_them_and_stops_it_from_the_s
     assert Client().post("/newsletter/leave/").status_code == 302  # to the login page
 
 
+def _move_account(client: Client, address: str) -> None:
+    """allauth's own pages: confirm who you are, add the address, open the emailed link."""
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    client.post("/accounts/email/", {"action_add": "", "email": address})
+    [confirmation] = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", str(confirmation.body))
+    assert link is not None
+    client.post(link[1])
+
+
 def test_the_newsletter_follows_a_member_s_new_account_address(
     client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -158,13 +168,7 @@ def test_the_newsletter_follows_a_member_s_new_account_address(
         _subscribe(client, "marta@example.com")
     mail.outbox.clear()
 
-    # allauth's own pages: confirm who you are, add the address, open the emailed link.
-    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
-    client.post("/accounts/email/", {"action_add": "", "email": "marta.nueva@example.com"})
-    [confirmation] = mail.outbox
-    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", str(confirmation.body))
-    assert link is not None
-    client.post(link[1])
+    _move_account(client, "marta.nueva@example.com")
 
     member.refresh_from_db()
     assert member.email == "marta.nueva@example.com"
@@ -183,12 +187,7 @@ def test_a_new_address_with_a_row_of_its_own_keeps_it_and_the_old_one_stops(
     SubscriberFactory.create(email="marta@example.com", user=member)
     SubscriberFactory.create(email="marta.nueva@example.com", status="unsubscribed")
     client.post("/accounts/login/", {"login": member.email, "password": PASSWORD})
-    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
-    client.post("/accounts/email/", {"action_add": "", "email": "marta.nueva@example.com"})
-    [confirmation] = mail.outbox
-    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", str(confirmation.body))
-    assert link is not None
-    client.post(link[1])
+    _move_account(client, "marta.nueva@example.com")
 
     statuses = dict(Subscriber.objects.values_list("email", "status"))
     assert statuses == {
