@@ -31,7 +31,7 @@ from conversations.services import (
 from conversations.tasks import orphans_delete, unread_tell_tick
 from members.privacy import account_delete, account_export
 from tests.test_conversations import member, signed_in
-from tests.test_members_profile import image_bytes, mpo_bytes, too_many_pixels_png
+from tests.test_members_profile import image_bytes, mpo_bytes, sideways_jpeg, too_many_pixels_png
 
 pytestmark = pytest.mark.django_db
 
@@ -82,12 +82,7 @@ def test_a_large_picture_is_shown_upright_and_what_was_transparent_on_white() ->
     turned after it has been scaled, the transparent one flattened a strip at a time."""
     ana, beto = member("Ana Arias"), member("Beto Blanco")
     conversation = direct_conversation_start(starter=ana, other=beto)
-    sideways = Image.new("RGB", (3600, 2400), (0, 0, 255))
-    sideways.paste((255, 0, 0), (0, 0, 600, 2400))  # the photo's top, stored on the left
-    exif = Image.Exif()
-    exif[0x0112] = 6  # rotate 90° clockwise to display
-    photo = io.BytesIO()
-    sideways.save(photo, format="JPEG", exif=exif)
+    photo = io.BytesIO(sideways_jpeg((3600, 2400), top=600))
     logo = Image.new("RGBA", (3400, 1700), (0, 0, 0, 0))
     logo.paste((20, 40, 160, 255), (1200, 400, 2200, 1300))
     drawing = io.BytesIO()

@@ -42,6 +42,18 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (300, 200)) -> bytes:
     return buffer.getvalue()
 
 
+def sideways_jpeg(size: tuple[int, int], top: int) -> bytes:
+    """A portrait photo as a camera stores it: on its side, blue with its top (`top` pixels,
+    red) on the left, and an EXIF Orientation saying to turn it 90° clockwise."""
+    sideways = Image.new("RGB", size, (0, 0, 255))
+    sideways.paste((255, 0, 0), (0, 0, top, size[1]))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    sideways.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
 def mpo_bytes() -> bytes:
     """A red photo followed by a small blue second image, with the Multi-Picture index that
     tells them apart: a JPEG as many cameras and phones write it (Pillow calls it "MPO")."""

@@ -14,6 +14,7 @@ from PIL import Image
 from bench.bench_photos import GOAL_MB, PHOTOS, measure, photo_bytes, photo_files, png_bytes
 from members.models import Profile, User
 from tests.factories import onboarded_member
+from tests.test_members_profile import sideways_jpeg
 
 
 @pytest.fixture
@@ -86,13 +87,7 @@ def test_an_ordinary_phone_photo_is_still_accepted(client: Client, member: User)
 def test_an_upright_photo_keeps_its_orientation(client: Client, member: User) -> None:
     """A camera stores a portrait photo sideways with an EXIF Orientation; the square is
     rotated after it has been reduced, so its top must still be the photo's top."""
-    sideways = Image.new("RGB", (2400, 2000), (0, 0, 255))
-    sideways.paste((255, 0, 0), (0, 0, 400, 2000))  # the photo's top, stored on the left
-    exif = Image.Exif()
-    exif[0x0112] = 6  # rotate 90° clockwise to display
-    buffer = io.BytesIO()
-    sideways.save(buffer, format="JPEG", exif=exif)
-    buffer.seek(0)
+    buffer = io.BytesIO(sideways_jpeg((2400, 2000), top=400))
 
     assert edit_profile(client, member, photo_upload=buffer).status_code == 302
 
