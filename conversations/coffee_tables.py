@@ -102,6 +102,29 @@ def tables_rename_without(*, user: User) -> None:
             room.save(update_fields=["name", "slug"])
 
 
+def tables_rename_for(*, user: User, old_name: str) -> None:
+    """A member renamed: the rooms of their coffee groups' tables, open or closed, say the
+    new name where they said the old one (and a deletion later finds it)."""
+    for group_id in GroupMember.objects.filter(user=user).values_list("group_id", flat=True):
+        seats = GroupMember.objects.filter(group_id=group_id).select_related("user")
+        members = [seat.user for seat in seats.order_by("pk")]
+        named_before = TABLE_CUP + " · ".join(
+            old_name if member.pk == user.pk else member.name for member in members
+        )
+        current = CoffeeTable.objects.filter(group_id=group_id).values("room_id")
+        rooms = Room.objects.filter(
+            Q(pk__in=current) | Q(name=room_name_clean(named_before), created_by__in=members)
+        )
+        for room in rooms:
+            if not room.name.startswith(TABLE_CUP):
+                continue
+            names = room.name.removeprefix(TABLE_CUP).split(" · ")
+            renamed = [user.name if name == old_name else name for name in names]
+            if renamed != names:
+                room.name = room_name_clean(TABLE_CUP + " · ".join(renamed))
+                room.save(update_fields=["name"])
+
+
 def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     merged: list[tuple[datetime, datetime]] = []
     for start, end in sorted(spans):

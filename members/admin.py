@@ -165,7 +165,9 @@ class UserAdmin(BaseUserAdmin):
     def save_model(
         self, request: HttpRequest, obj: User, form: forms.ModelForm[User], change: bool
     ) -> None:
+        old_name = services.name_stored(user=obj) if change else ""
         super().save_model(request, obj, form, change)
+        services.member_rename_tell(user=obj, old_name=old_name)
         if change and "email" in form.changed_data:
             services.account_email_correct(user=obj, request=request)
 

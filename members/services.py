@@ -20,7 +20,7 @@ from core.uploads import files_delete_on_commit
 from members.images import ProcessedPhoto
 from members.models import Acquaintance, Block, Interest, Language, Profile, User
 from members.search import normalise
-from members.signals import member_suspended
+from members.signals import member_renamed, member_suspended
 
 MAX_INTERESTS = 15
 MAX_INTEREST_LABEL = 50
@@ -288,7 +288,9 @@ def profile_update(
         _photo_put(profile, photo)
     if complete_onboarding and profile.onboarded_at is None:
         profile.onboarded_at = timezone.now()
+    old_name = name_stored(user=profile.user)
     profile.user.save()
+    member_rename_tell(user=profile.user, old_name=old_name)
     profile.save()
     if remove_photo or photo:
         _avatar_sync(profile)
@@ -304,6 +306,19 @@ def profile_update(
         profile.languages.set(languages)
     profile_refresh_search_text(profile=profile)
     return profile
+
+
+def name_stored(*, user: User) -> str:
+    """The name `user` has in the database, before a save of the changes made to it."""
+    row = User.objects.filter(pk=user.pk).values_list("display_name", "first_name", "last_name")
+    return User.name_of(*row[0], unnamed="") if row else ""
+
+
+def member_rename_tell(*, user: User, old_name: str) -> None:
+    """After a save of `user`: if their name is no longer `old_name`, the apps that wrote it
+    for others write the new one (`member_renamed`)."""
+    if old_name and user.deleted_at is None and user.name != old_name:
+        member_renamed.send(sender=User, user=user, old_name=old_name)
 
 
 def photo_set(*, user: User, photo: ProcessedPhoto) -> None:

@@ -15,3 +15,9 @@ member_suspended = Signal()
 # coworking.middleware.UserSessionActivityMiddleware on that browser's next request.
 # Arguments: `user`, `old_key`, `new_key`.
 session_key_changed = Signal()
+
+# A member's name changed (their profile form, or staff in the admin), inside the save's
+# transaction: what apps above wrote with the old name for others to read (notices, coffee
+# tables' rooms) is written with the new one, so that a later deletion finds it too.
+# Arguments: `user` (with the new name), `old_name`.
+member_renamed = Signal()

@@ -9,9 +9,10 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_out
 
-        from members.signals import session_key_changed
-        from notifications import privacy, push
+        from members.signals import member_renamed, session_key_changed
+        from notifications import privacy, push, tasks
 
         privacy.register()
         user_logged_out.connect(push.subscriptions_forget_session, dispatch_uid="push_logout")
         session_key_changed.connect(push.subscriptions_follow_session, dispatch_uid="push_rekey")
+        member_renamed.connect(tasks.notices_follow_rename, dispatch_uid="notices_rename")

@@ -1,6 +1,7 @@
 """Personal data of the notifications app (the registry: members/privacy.py)."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,12 +60,26 @@ def _delete(user: User) -> None:
     Digest.objects.filter(user=user).delete()
     PushSubscription.objects.filter(user=user).delete()
     QuietHours.objects.filter(user=user).delete()
-    # Other members' notifications that name them: the name goes, the news stays. As a whole
-    # word: "Ana" leaves "Anabel" alone.
-    # In batches of bulk updates: a member who mentioned people for a year is named in
-    # thousands of them, rewritten inside the deletion's one transaction.
-    name = re.compile(rf"(?<!\w){re.escape(user.name)}(?!\w)")
+    # Other members' notifications that name them: the name goes, the news stays.
     formers: dict[str, str] = {}
+
+    def former(language: str) -> str:
+        if language not in formers:
+            with translation.override(language):
+                formers[language] = str(_("Former member"))
+        return formers[language]
+
+    names_rewrite(user=user, name=user.name, replacement=former)
+    Notification.about.through.objects.filter(user=user).delete()
+
+
+def names_rewrite(*, user: User, name: str, replacement: Callable[[str], str]) -> int:
+    """Other members' notifications that name `user` as `name`, with `replacement(the
+    reader's language)` in its place: a deletion's "Former member", a rename's new name.
+    As a whole word: "Ana" leaves "Anabel" alone. In batches of bulk updates: a member who
+    mentioned people for a year is named in thousands of them. Returns how many changed."""
+    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    limit = Notification._meta.get_field("text").max_length or 0
     named = (
         Notification.objects.filter(about=user)
         .only("pk", "text", "user__language")
@@ -72,19 +87,30 @@ def _delete(user: User) -> None:
         .order_by("pk")
     )
     batch: list[Notification] = []
+    changed = 0
     for notification in named.iterator(chunk_size=RENAME_BATCH):
-        language = notification.user.language
-        if language not in formers:
-            with translation.override(language):
-                # A template would read backslashes in the translation: escape them.
-                formers[language] = str(_("Former member")).replace("\\", "\\\\")
-        notification.text = name.sub(formers[language], notification.text)
+        text = _name_replace(notification.text, pattern, replacement(notification.user.language))
+        if text == notification.text:
+            continue
+        # A longer name must not make the row too long for its column.
+        notification.text = text if len(text) <= limit else text[: limit - 1] + "…"
         batch.append(notification)
         if len(batch) == RENAME_BATCH:
             Notification.objects.bulk_update(batch, ["text"])
+            changed += len(batch)
             batch = []
     Notification.objects.bulk_update(batch, ["text"])
-    Notification.about.through.objects.filter(user=user).delete()
+    return changed + len(batch)
+
+
+def _name_replace(text: str, pattern: re.Pattern[str], new: str) -> str:
+    """`text` with `new` for each match of `pattern`, except where `new` stands already: a
+    rename from "Zoë" to "Zoë Quintanilla" done twice renames once."""
+
+    def swap(match: re.Match[str]) -> str:
+        return match.group() if text.startswith(new, match.start()) else new
+
+    return pattern.sub(swap, text)
 
 
 def register() -> None:

@@ -23,8 +23,9 @@ from members.privacy import account_delete
 from notifications.models import Notification
 from rooms.models import Room
 from rooms.services import room_can_enter, room_create
-from tests.factories import UserFactory, onboarded_member
+from tests.factories import PASSWORD, UserFactory, onboarded_member
 from tests.test_matching_rounds import community, participant
+from tests.test_members_profile import VALID
 from tests.test_rooms_socket import join
 
 T = datetime(2027, 3, 25, 16, 0, tzinfo=UTC)
@@ -267,3 +268,45 @@ def test_a_partner_s_deletion_leaves_rooms_that_are_not_their_table_alone() -> N
         account_delete(user=ana.user)
         own.refresh_from_db()
         assert (own.name, own.slug) == ("☕ Club del café de la mañana", slug)
+
+
+@pytest.mark.django_db
+def test_a_renamed_member_s_tables_and_notices_take_the_new_name_and_lose_it_on_deletion(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """What was written with the old name (the table's rooms, open and closed, and a
+    tablemate's invitation) says the new one: a deletion after the rename, which looks for
+    the name the member has then, used to leave the old one behind."""
+    people = [participant(email=f"{name}@example.com") for name in ("alba", "bruno", "zoe")]
+    for person, name in zip(people, ("Alba", "Bruno", "Zoë Vallquintana"), strict=True):
+        User.objects.filter(pk=person.pk).update(display_name=name, language="en")
+    round_create(programme=community(), scheduled_for=T - timedelta(days=2))
+    alba, bruno = (GroupMember.objects.get(user=person) for person in people[:2])
+    with django_capture_on_commit_callbacks(execute=True):
+        coffee_tables.table_url(alba)
+    earlier = CoffeeTable.objects.get().room
+    assert earlier is not None
+    Room.objects.filter(pk=earlier.pk).update(closed_at=T - timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        coffee_tables.table_url(alba)
+    later = CoffeeTable.objects.get().room
+    assert later is not None and later.pk != earlier.pk
+    invitation = Notification.objects.filter(user=bruno.user).last()
+    assert invitation is not None and "Vallquintana" in invitation.text
+    zoe = Client(HTTP_ACCEPT_LANGUAGE="en")
+    zoe.force_login(people[2])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = zoe.post("/members/me/edit/", {**VALID, "display_name": "Zoë Vidal"})
+    assert saved.status_code == 302
+
+    rooms = Room.objects.filter(pk__in=[earlier.pk, later.pk])
+    assert sorted(room.name for room in rooms) == ["☕ Alba · Bruno · Zoë Vidal"] * 2
+    invitation.refresh_from_db()
+    assert "Vallquintana" not in invitation.text and "Zoë Vidal" in invitation.text
+
+    assert zoe.post("/members/me/delete/", {"password": PASSWORD}).status_code == 302
+
+    assert sorted(room.name for room in rooms.all()) == ["☕ Alba · Bruno"] * 2
+    invitation.refresh_from_db()
+    assert "Zoë" not in invitation.text and "Former member" in invitation.text

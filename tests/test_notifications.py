@@ -457,6 +457,53 @@ def test_only_the_deleted_member_s_whole_name_goes_from_a_notice() -> None:
     assert notice.text == "Former member and Anabel wrote to you"
 
 
+def test_a_name_staff_correct_in_the_admin_reaches_the_notices_that_name_the_member(
+    staff: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tests.test_rights import _change_form
+
+    zoe, reader = english_member("Zoë Quintanilla"), english_member("Rita")
+    notice = Notification.objects.create(
+        user=reader, kind=Kind.MENTION, key="m1", text="Zoë Quintanilla mentioned you"
+    )
+    notice.about.add(zoe)
+    admin = client_for(staff)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = admin.post(
+            f"/admin/members/user/{zoe.pk}/change/",
+            {**_change_form(admin, zoe), "display_name": "Zoë Q."},
+        )
+
+    assert saved.status_code == 302
+    notice.refresh_from_db()
+    assert notice.text == "Zoë Q. mentioned you"
+
+
+def test_renames_end_on_the_last_name_whichever_task_runs_first_and_fit_the_column() -> None:
+    from notifications.tasks import notices_rename
+
+    zoe, reader = english_member("Zoë"), english_member("Rita")
+    texts = ["Zoë and Zoëlia wrote to you", "Zoë mentioned you: " + "x" * 280]
+    notices = [
+        Notification.objects.create(user=reader, kind=Kind.MESSAGE, key=f"m{n}", text=text)
+        for n, text in enumerate(texts)
+    ]
+    for notice in notices:
+        notice.about.add(zoe)
+    # Renamed "Zoë", then "Zoë Q", then "Zoë Quintanilla": the second task runs first.
+    User.objects.filter(pk=zoe.pk).update(display_name="Zoë Quintanilla")
+
+    assert notices_rename(zoe.pk, "Zoë Q") == 0
+    assert notices_rename(zoe.pk, "Zoë") == 2
+    assert notices_rename(zoe.pk, "Zoë") == 0  # twice does no harm
+
+    first, second = (Notification.objects.get(pk=notice.pk).text for notice in notices)
+    assert first == "Zoë Quintanilla and Zoëlia wrote to you"
+    assert len(second) == 300 and second.startswith("Zoë Quintanilla mentioned you: xxx")
+    assert second.endswith("x…")
+
+
 def test_a_missed_focus_session_is_chosen_like_the_others_but_never_pushed() -> None:
     ana = english_member("Ana")
     page = client_for(ana).get("/notifications/settings/").content.decode()
