@@ -22,3 +22,8 @@ class FocusConfig(AppConfig):
         from rooms.pages import room_page_register
 
         room_page_register(kind=Room.Kind.FOCUS, page=block_page_of_room)
+        # A block made at a table moves the blocked member to another one.
+        from focus.sessions import tables_part_after_block
+        from members.signals import member_blocked
+
+        member_blocked.connect(tables_part_after_block, dispatch_uid="focus_tables_part")

@@ -293,6 +293,23 @@ class FocusConsumer(FocusFrames, RoomConsumer):
         self.focus_stop()
         await super().disconnect(code)
 
+    async def focus_moved(self, event: dict[str, Any]) -> None:
+        """A block made at this table moved one of its people to another (focus.broadcast.
+        mate_moved). The others take them off. Their own pages move with them: the new
+        table's group and people, and out of the old table's call (the page says so; the
+        new table's call is theirs to join)."""
+        if event["user_id"] != self.user.pk or self.block is None or self.seat is None:
+            await self.send(text_data=event["left"])
+            return
+        if self.seat.table is not None:
+            await self.leave_group(table_group(self.block.pk, self.seat.table))
+        self.seat.table = event["to_table"]
+        await self.join_group(table_group(self.block.pk, event["to_table"]))
+        if self.table is not None:
+            await self.call_depart()
+            await self.send_json({"type": "call.left", "reason": "moved"})
+        await self.send(text_data=event["seated"])
+
 
 @database_sync_to_async
 def _seat_with_user(seat_id: int) -> Seat:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.access import staff_may
+from focus import broadcast
 from focus.models import FocusBlock, FocusError, Seat
 from focus.ritual import Phase, moment_at
 from focus.services import BlockCancelled, BlockOver
@@ -28,6 +29,7 @@ from focus.tables import TABLE_SIZE, Sitter, tables_assign
 from matching.models import GroupMember
 from members.models import Block, Language, User
 from rooms import rights
+from rooms.broadcast import on_commit as broadcast_on_commit
 from rooms.models import FOCUS_ROOM_NAME, Room
 
 # A member's page counts as arriving from this long before the start.
@@ -175,7 +177,8 @@ def tables_draw(*, block: FocusBlock, now: datetime | None = None) -> dict[int, 
 
 def _table_for_latecomer(*, block: FocusBlock, seat: Seat) -> int:
     """The table with most room (the lowest number on a tie) where nobody blocks the
-    latecomer either way; a new table when none has room."""
+    latecomer either way; a new table when none has room. Also where a member moved away
+    from a block made at their table sits (`tables_part`)."""
     sitting: dict[int, list[int]] = {}
     for user_id, table in tables_draw(block=block).items():
         sitting.setdefault(table, []).append(user_id)
@@ -193,6 +196,53 @@ def _table_for_latecomer(*, block: FocusBlock, seat: Seat) -> int:
     if fits:
         return min(fits)[1]
     return max(sitting, default=0) + 1
+
+
+def tables_part(*, blocker: User, blocked: User, now: datetime | None = None) -> int:
+    """A block made while both sit at one table of a block that is on: the blocked member
+    sits at another table, chosen as for a latecomer, so that the blocker keeps their
+    table, its call and its goals free of them. Once committed, the old table's pages take
+    them off, their own pages move to the new table (leaving the old table's call), and
+    the new table hears of them. Locks the block's row, as seating does. Returns how many
+    moved."""
+    now = now or timezone.now()
+    seats = Seat.objects.filter(
+        user=blocked,
+        cancelled_at__isnull=True,
+        table__isnull=False,
+        block__starts_at__lte=now,
+        block__starts_at__gt=now - timedelta(minutes=max(FocusBlock.Length.values)),
+    ).select_related("block", "user")
+    moved = 0
+    for seat in seats:
+        if seat.block.ends_at <= now:
+            continue
+        with transaction.atomic():
+            FocusBlock.objects.select_for_update(no_key=True).get(pk=seat.block_id)
+            seat.refresh_from_db(fields=["table"])
+            together = Seat.objects.filter(
+                block_id=seat.block_id, user=blocker, cancelled_at__isnull=True, table=seat.table
+            )
+            if seat.table is None or not together.exists():
+                continue
+            old = seat.table
+            seat.table = _table_for_latecomer(block=seat.block, seat=seat)
+            seat.save(update_fields=["table"])
+            broadcast_on_commit(
+                broadcast.mate_moved,
+                block_id=seat.block_id,
+                from_table=old,
+                mover=Tablemate.of(seat).data(),
+                to_table=seat.table,
+                mates=[mate.data() for mate in tablemates(block=seat.block, table=seat.table)],
+            )
+            moved += 1
+    return moved
+
+
+def tables_part_after_block(sender: Any, blocker: User, blocked: User, **kwargs: Any) -> None:
+    """`members.signals.member_blocked`."""
+    tables_part(blocker=blocker, blocked=blocked)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from core.uploads import files_delete_on_commit
 from members.images import ProcessedPhoto
 from members.models import Acquaintance, Block, Interest, Language, Profile, User
 from members.search import normalise
-from members.signals import member_renamed, member_suspended
+from members.signals import member_blocked, member_renamed, member_suspended
 
 MAX_INTERESTS = 15
 MAX_INTEREST_LABEL = 50
@@ -363,7 +363,9 @@ def _photo_delete(profile: Profile) -> None:
 def block_create(*, blocker: User, blocked: User) -> Block:
     if blocker.pk == blocked.pk:
         raise ValueError("A member cannot block themselves.")
-    block, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    block, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    if created:
+        member_blocked.send(sender=User, blocker=blocker, blocked=blocked)
     return block
 
 

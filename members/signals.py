@@ -16,6 +16,10 @@ member_suspended = Signal()
 # Arguments: `user`, `old_key`, `new_key`.
 session_key_changed = Signal()
 
+# A member blocked another (members.services.block_create), once per block. Arguments:
+# `blocker`, `blocked`.
+member_blocked = Signal()
+
 # A member's name changed (their profile form, or staff in the admin), inside the save's
 # transaction: what apps above wrote with the old name for others to read (notices, coffee
 # tables' rooms) is written with the new one, so that a later deletion finds it too.

@@ -19,7 +19,7 @@ from focus import consumers, sessions
 from focus.models import FocusBlock, Seat
 from focus.services import seat_cancel
 from focus.sessions import session_enter
-from members.models import Block, User
+from members.models import Block, Profile, User
 from rooms.services import room_member_mute
 from rooms.sockets.limits import BUDGETS
 from tests.conftest import a_fresh_budget_window
@@ -424,4 +424,47 @@ async def test_a_member_muted_in_the_block_s_room_writes_no_goal_to_the_table() 
         heard.append((await page_b.socket.receive_json_from())["type"])
     assert "focus.mate" not in heard
     for page in (page_a, page_b):
+        await page.socket.disconnect()
+
+
+async def test_a_block_made_at_the_table_moves_the_blocked_member_out_of_it_and_its_call() -> None:
+    """Blocked mid-session, Bob used to stay at Alice's table: she still read his goal
+    live, and the table's call refused her while he was in it."""
+    alice, bob, carla = await members(3)
+    block = await block_with_seats(alice, bob, carla, starts_in=timedelta(minutes=-5))
+    page_a, hello_a = await open_page(block, alice[1])
+    page_b, hello_b = await open_page(block, bob[1])
+    page_c, hello_c = await open_page(block, carla[1])
+    assert hello_a["table"] == hello_b["table"] == hello_c["table"] == 1
+    await page_b.socket.send_json_to({"type": "call.join", "audio": True, "video": False})
+    assert (await page_b.next("call.joined"))["table"] == 1
+
+    await database_sync_to_async(Profile.objects.update_or_create)(
+        user=bob[0], defaults={"onboarded_at": timezone.now()}
+    )
+    client = Client()
+    client.cookies["sessionid"] = alice[1]
+    blocked = await database_sync_to_async(client.post)(f"/members/{bob[0].pk}/block/")
+    assert blocked.status_code == 302
+
+    for page in (page_a, page_c):
+        assert (await page.next("focus.mate_left"))["user"] == {"id": bob[0].pk}
+    assert (await page_b.next("call.left"))["reason"] == "moved"
+    moved = await page_b.next("focus.table")
+    assert moved["table"] == 2
+    assert [mate["user"]["id"] for mate in moved["mates"]] == [bob[0].pk]
+    assert (await seat_of(block, bob[0])).table == 2
+
+    # Alice's call is hers again, and Bob's goal goes to his new table only.
+    await page_a.socket.send_json_to({"type": "call.join", "audio": True, "video": False})
+    assert (await page_a.next("call.joined"))["table"] == 1
+    await page_b.socket.send_json_to({"type": "focus.goal", "goal": "Bob's goal"})
+    assert (await page_b.next("focus.saved"))["goal"] == "Bob's goal"
+    await page_c.socket.send_json_to({"type": "focus.goal", "goal": "Carla's goal"})
+    heard = await page_a.next("focus.mate")
+    assert heard["user"]["id"] == carla[0].pk
+    # A page Bob opens now agrees.
+    again, hello = await open_page(block, bob[1])
+    assert hello["table"] == 2
+    for page in (page_a, page_b, page_c, again):
         await page.socket.disconnect()

@@ -310,6 +310,12 @@ class MemberSocket(AsyncJsonWebsocketConsumer):
             await fanout.hear(self.layer, group, self)
             self.joined_groups.append(group)
 
+    async def leave_group(self, group: str) -> None:
+        """Stop hearing one group joined with `join_group` (not a crowd's)."""
+        if group in self.joined_groups:
+            self.joined_groups.remove(group)
+            await fanout.stop_hearing(self.layer, group, self)
+
     async def leave_groups(self) -> None:
         """Leave every group, each whatever became of the others: one that failed (Redis
         away for a moment) must not keep this socket in the rest."""

@@ -214,6 +214,10 @@ export const callHandlers = {
     } else if (frame.reason === "dropped") {
       sayCall(gettext("Connection lost. Rejoining the call…"));
       call.rejoin();
+    } else if (frame.reason === "moved") {
+      // A focus block's page moved to another table: its call is another call.
+      call.end();
+      sayCall(gettext("Your table changed, so you left its call."));
     }
   },
 };
