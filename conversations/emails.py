@@ -6,6 +6,8 @@ from conversations.models import Conversation, Message
 from core.emails import email_for
 from matching.selectors import names_of
 from members.models import User
+from notifications.email_off import email_off_headers
+from notifications.models import Kind
 
 
 def unread_email(
@@ -14,6 +16,7 @@ def unread_email(
     return email_for(
         user=user,
         template="conversations/email/unread",
+        headers=email_off_headers(user=user, kind=Kind.MESSAGE),
         # The latest message told: a retry after more came is a new email, with them too.
         key=f"unread:{conversation.pk}:{unread[-1].pk}",
         context={

@@ -6,6 +6,8 @@ from django.urls import reverse
 from core.emails import email_for
 from events.ics import CANCEL, REQUEST, event_invitation
 from events.models import Rsvp
+from notifications.email_off import email_off_headers
+from notifications.models import Kind
 
 
 def rsvp_promoted_email(rsvp: Rsvp, *, sequence: int) -> EmailMultiAlternatives:
@@ -14,6 +16,7 @@ def rsvp_promoted_email(rsvp: Rsvp, *, sequence: int) -> EmailMultiAlternatives:
     message = email_for(
         user=rsvp.user,
         template="events/email/promoted",
+        headers=email_off_headers(user=rsvp.user, kind=Kind.WAITLIST_PROMOTED),
         key=f"promoted:{rsvp.pk}:{sequence}",
         context={
             "event": event,
@@ -42,6 +45,7 @@ def reminder_email(rsvp: Rsvp, *, kind: str) -> EmailMultiAlternatives:
     return email_for(
         user=rsvp.user,
         template=f"events/email/reminder_{kind}",
+        headers=email_off_headers(user=rsvp.user, kind=Kind.EVENT_REMINDER),
         # The start in the key: a moved event reminds again of its new time.
         key=f"reminder:{rsvp.pk}:{kind}:{int(event.starts_at.timestamp())}",
         context={

@@ -8,6 +8,8 @@ from django.utils import timezone, translation
 from core.emails import email_for
 from focus.ics import CANCEL, block_summary, seat_ics, session_url
 from focus.models import REMINDER_LEAD, Seat
+from notifications.email_off import email_off_headers
+from notifications.models import Kind
 
 
 def calendar_email(seat: Seat, *, method: str, sequence: int) -> EmailMultiAlternatives:
@@ -54,6 +56,7 @@ def reminder_email(seat: Seat) -> EmailMultiAlternatives:
     return email_for(
         user=user,
         template="focus/email/reminder",
+        headers=email_off_headers(user=user, kind=Kind.FOCUS_REMINDER),
         key=f"focus-reminder:{seat.pk}",
         context={
             "seat": seat,

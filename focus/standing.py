@@ -25,6 +25,7 @@ from core.emails import email_for, send_once
 from focus.models import FocusBlock, FocusError, FocusMember, Seat
 from focus.ritual import LENGTHS_MINUTES
 from members.models import User
+from notifications.email_off import email_off_headers
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -238,6 +239,7 @@ def no_show_tell(*, seat_id: int, restricted_until: datetime | None = None) -> N
         email_for(
             user=user,
             template="focus/email/no_show",
+            headers=email_off_headers(user=user, kind=Kind.FOCUS_NO_SHOW),
             key=f"focus-no-show:{seat.pk}",
             context={
                 "focus_block": block,

@@ -20,6 +20,8 @@ from matching.models import Answer, GroupMember, Meeting, MeetingNotice, Partici
 from matching.services import MINUTES_PER_WEEK, UTC, weekly_utc_minutes
 from matching.starters import starter_for
 from members.models import User
+from notifications.email_off import email_off_headers
+from notifications.models import Kind
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def _intro_email(seat: GroupMember) -> EmailMultiAlternatives:
     return email_for(
         user=me,
         template="matching/email/intro",
+        headers=email_off_headers(user=me, kind=Kind.PAIR_CREATED),
         key=f"intro:{seat.pk}:{seat.intro_resends}",
         context={
             "seat": seat,
@@ -110,6 +113,7 @@ def unmatched_email(entry: Unmatched) -> EmailMultiAlternatives:
     return email_for(
         user=entry.user,
         template="matching/email/unmatched",
+        headers=email_off_headers(user=entry.user, kind=Kind.PAIR_CREATED),
         key=f"unmatched:{entry.pk}",
         context={
             "programme": entry.round.programme,
@@ -138,6 +142,7 @@ def _follow_up_email(seat: GroupMember) -> EmailMultiAlternatives:
     return email_for(
         user=seat.user,
         template="matching/email/follow_up",
+        headers=email_off_headers(user=seat.user, kind=Kind.PAIR_FOLLOW_UP),
         key=f"follow-up:{seat.pk}",
         context={
             "seat": seat,
@@ -269,7 +274,11 @@ def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
             for start in meetings.slots_suggest(members)
         ]
     message = email_for(
-        user=me, template="matching/email/meeting", context=context, key=f"meeting:{notice.pk}"
+        user=me,
+        template="matching/email/meeting",
+        context=context,
+        key=f"meeting:{notice.pk}",
+        headers=email_off_headers(user=me, kind=Kind.PAIR_CREATED),
     )
     if notice.what in (what.SCHEDULED, what.CANCELLED):
         method = "REQUEST" if notice.what == what.SCHEDULED else "CANCEL"

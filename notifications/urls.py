@@ -9,6 +9,7 @@ urlpatterns = [
     path("read/", views.notifications_read, name="read"),
     path("settings/", views.preferences, name="settings"),
     path("digest/off/<str:token>/", views.digest_off, name="digest_off"),
+    path("emails/off/<str:token>/", views.email_off, name="email_off"),
     path("<id:pk>/", views.notification_open, name="open"),
     path("push/subscribe/", views.push_subscribe, name="push_subscribe"),
     path("push/renew/", views.push_renew, name="push_renew"),

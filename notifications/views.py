@@ -23,9 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.converters import is_row_id, moment_from_ms
 from members.models import User
 from notifications.digest import digest_off_token_read
+from notifications.email_off import email_off_token_read, emails_of_kind_off, emails_of_kind_on
 from notifications.forms import PreferencesForm, PushSubscriptionForm
 from notifications.holds import SHOWN
-from notifications.models import Notification, PushSubscription
+from notifications.models import Kind, Notification, PushSubscription
 from notifications.push import (
     MAX_DEVICES,
     device_name,
@@ -223,3 +224,23 @@ def digest_off(request: HttpRequest, token: str) -> HttpResponse:
     else:
         state = "ask" if user.email_digest else "off"
     return render(request, "notifications/digest_off.html", {"state": state, "token": token})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def email_off(request: HttpRequest, token: str) -> HttpResponse:
+    """One kind of news's one-click "no more emails" (RFC 8058), as the digest's: the mail
+    client POSTs with no cookie, the signed token is the authentication, and a GET only
+    shows the button. The news keeps coming on the site."""
+    read = email_off_token_read(token)
+    user = User.objects.filter(pk=read[0], deleted_at__isnull=True).first() if read else None
+    if read is None or user is None:
+        return render(request, "notifications/email_off.html", {"state": "invalid"}, status=404)
+    kind = read[1]
+    if request.method == "POST":
+        emails_of_kind_off(user=user, kind=kind)
+        state = "done"
+    else:
+        state = "ask" if emails_of_kind_on(user=user, kind=kind) else "off"
+    context = {"state": state, "token": token, "kind": Kind(kind).label}
+    return render(request, "notifications/email_off.html", context)

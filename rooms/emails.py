@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from core.emails import email_for
 from members.models import Block
+from notifications.email_off import email_off_headers
+from notifications.models import Kind
 from rooms.models import Mention, Presence
 from rooms.pages import room_url
 from rooms.presence import PRESENCE_TTL
@@ -60,6 +62,7 @@ def mention_email(mention: Mention) -> EmailMultiAlternatives:
         user=mention.user,
         template="rooms/email/mention",
         key=f"mention:{mention.pk}",
+        headers=email_off_headers(user=mention.user, kind=Kind.MENTION),
         context={
             "author": message.author,
             "room": message.room,

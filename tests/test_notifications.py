@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from conversations import tasks as conversation_tasks
 from conversations.models import Participant
@@ -175,6 +175,39 @@ def test_a_task_that_runs_twice_tells_once(kind: str, smtp: SmtpSink) -> None:
     assert len(smtp.messages) == before
 
 
+@pytest.mark.parametrize("kind", CONFIGURABLE)
+def test_each_kind_s_emails_stop_with_one_click_from_the_mail_client(
+    kind: str, smtp: SmtpSink
+) -> None:
+    """RFC 8058, as the digest's: the mail client POSTs to the address in List-Unsubscribe,
+    with no cookie. That kind's news comes on the site only from then on."""
+    ana = english_member("Ana")
+    Preference.objects.create(user=ana, kind=kind, channel=Channel.EMAIL, push=False)
+    CAUSES[kind](ana)
+    [email] = [m for m in smtp.messages if "ana@example.com" in str(m["To"])]
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    off = re.fullmatch(r"<https?://[^/]+(/[^>]+)>", "".join(str(email["List-Unsubscribe"]).split()))
+    assert off is not None
+    mail_client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    with translation.override("en"):
+        label = str(Kind(kind).label)
+
+    # Opening the link (a scanner, a prefetch) changes nothing; it asks.
+    asked = mail_client.get(off.group(1)).content.decode()
+    assert f"Stop emails about “{label}”?" in asked
+    assert Preference.objects.get(user=ana, kind=kind).channel == Channel.EMAIL
+    done = mail_client.post(off.group(1), {"List-Unsubscribe": "One-Click"})
+
+    assert done.status_code == 200 and f"No more emails about “{label}”" in done.content.decode()
+    assert (
+        Preference.objects.get(user=ana, kind=kind).channel,
+        ana.notification_preferences.get(kind=kind).push,
+    ) == (Channel.IN_APP, False)
+    again = mail_client.post(off.group(1), {"List-Unsubscribe": "One-Click"})
+    assert again.status_code == 200
+    assert mail_client.post(off.group(1).replace("/off/", "/off/x")).status_code == 404
+
+
 def test_the_text_is_written_in_the_member_s_language_and_zone() -> None:
     ana = english_member("Ana", time_zone="America/Bogota")
     User.objects.filter(pk=ana.pk).update(language="es")
@@ -205,6 +238,7 @@ def test_event_changes_always_reach_attendees_by_email_and_on_the_site(smtp: Smt
     event_tasks.event_change_send(rsvp.pk)
 
     assert len(smtp.messages) == 1
+    assert "List-Unsubscribe" not in smtp.messages[0]  # nothing to turn off
     assert Notification.objects.get(user=ana).kind == Kind.EVENT_CHANGED
 
 
