@@ -333,20 +333,34 @@ def fail_on_page_problems(problems: PageProblems | None) -> None:
         pytest.fail(f"The browser reported problems:\n{report}", pytrace=False)
 
 
-def run_axe(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical WCAG 2.x A/AA violations on the page as it is now."""
+def run_axe(page: Page, rules: list[str] | None = None) -> list[dict[str, Any]]:
+    """axe-core's serious and critical WCAG 2.x A/AA violations on the page as it is now
+    (only `rules`, when given)."""
     # `evaluate` runs outside the page's CSP (script-src 'self' would block an inline
     # <script>), so the page keeps its real policy and the CSP checks stay meaningful.
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;0")
     results = page.evaluate(
-        """tags => axe.run(document, {
-            runOnly: {type: "tag", values: tags},
+        """([tags, rules]) => axe.run(document, {
+            runOnly: rules ? {type: "rule", values: rules} : {type: "tag", values: tags},
             resultTypes: ["violations"],
         })""",
-        AXE_TAGS,
+        [AXE_TAGS, rules],
     )
     return [v for v in results["violations"] if v["impact"] in AXE_BLOCKING_IMPACTS]
+
+
+# What a colour scheme changes, among axe's WCAG A/AA rules: a document already checked
+# whole in another scheme is checked again for these only.
+AXE_COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+
+# The document as it is now (its address and its markup), to know it was checked whole.
+DOCUMENT_PRINT = """() => {
+  const markup = document.documentElement.outerHTML;
+  let hash = 0;
+  for (let i = 0; i < markup.length; i++) hash = (hash * 31 + markup.charCodeAt(i)) | 0;
+  return `${location.href} ${markup.length} ${hash}`;
+}"""
 
 
 def format_violations(page: Page, violations: list[dict[str, Any]]) -> str:
@@ -370,12 +384,17 @@ def format_violations(page: Page, violations: list[dict[str, Any]]) -> str:
 
 @pytest.fixture
 def axe_check() -> Callable[[Page], None]:
-    """`axe_check(page)`: fail with a readable list of serious or critical violations."""
+    """`axe_check(page)`: fail with a readable list of serious or critical violations. The
+    same document already checked whole, in another colour scheme, is checked for the
+    colours only: the rest of what axe reads does not change with the scheme."""
+    checked_whole: set[str] = set()
 
     def check(page: Page) -> None:
-        violations = run_axe(page)
+        document = page.evaluate(DOCUMENT_PRINT)
+        violations = run_axe(page, AXE_COLOUR_RULES if document in checked_whole else None)
         if violations:
             pytest.fail(format_violations(page, violations), pytrace=False)
+        checked_whole.add(document)
 
     return check
 
