@@ -97,6 +97,9 @@ def account_delete(*, user: User) -> None:
     The account's own entry runs last: others find the member's data by their addresses
     (the newsletter's subscriptions at any of them), which it erases.
     """
+    # Held to the end: a rename's rewrite of what others read (members.services.
+    # member_rename_tell) runs before this, or finds the account deleted.
+    User.objects.select_for_update().filter(pk=user.pk).exists()
     # Read before the entries delete the rows and addresses they tell of.
     history = _admin_history_of(user)
     addresses = {

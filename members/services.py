@@ -316,9 +316,14 @@ def name_stored(*, user: User) -> str:
 
 def member_rename_tell(*, user: User, old_name: str) -> None:
     """After a save of `user`: if their name is no longer `old_name`, the apps that wrote it
-    for others write the new one (`member_renamed`)."""
-    if old_name and user.deleted_at is None and user.name != old_name:
-        member_renamed.send(sender=User, user=user, old_name=old_name)
+    for others write the new one (`member_renamed`), in one transaction holding the
+    account's row, as a deletion does (members.privacy.account_delete): one waits for the
+    other, and a deletion finds the name the rename wrote."""
+    if not old_name or user.name == old_name:
+        return
+    with transaction.atomic():
+        if User.objects.select_for_update().filter(pk=user.pk, deleted_at__isnull=True).exists():
+            member_renamed.send(sender=User, user=user, old_name=old_name)
 
 
 def photo_set(*, user: User, photo: ProcessedPhoto) -> None:

@@ -10,9 +10,9 @@ class NotificationsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_out
 
         from members.signals import member_renamed, session_key_changed
-        from notifications import privacy, push, tasks
+        from notifications import privacy, push
 
         privacy.register()
         user_logged_out.connect(push.subscriptions_forget_session, dispatch_uid="push_logout")
         session_key_changed.connect(push.subscriptions_follow_session, dispatch_uid="push_rekey")
-        member_renamed.connect(tasks.notices_follow_rename, dispatch_uid="notices_rename")
+        member_renamed.connect(privacy.notices_follow_rename, dispatch_uid="notices_rename")

@@ -103,12 +103,24 @@ def names_rewrite(*, user: User, name: str, replacement: Callable[[str], str]) -
     return changed + len(batch)
 
 
+def notices_follow_rename(sender: Any, user: User, old_name: str, **kwargs: Any) -> None:
+    """`members.signals.member_renamed`: others' notifications that name the member as
+    `old_name` name them as they are called now. In the rename's transaction, not a task:
+    a deletion right after it (which holds the account's row, as the rename does) must find
+    the new name written, or it would leave the old one behind for good."""
+    names_rewrite(user=user, name=old_name, replacement=lambda _language: user.name)
+
+
 def _name_replace(text: str, pattern: re.Pattern[str], new: str) -> str:
-    """`text` with `new` for each match of `pattern`, except where `new` stands already: a
-    rename from "Zoë" to "Zoë Quintanilla" done twice renames once."""
+    """`text` with `new` for each match of `pattern`, except a match inside `new` written
+    whole already: a rename from "Zoë" to "Zoë Quintanilla" or "Dr Zoë" done twice renames
+    once, and one from "Zoë Quintanilla" to "Zoë" renames at all."""
+    written = [found.span() for found in re.finditer(rf"(?<!\w){re.escape(new)}(?!\w)", text)]
 
     def swap(match: re.Match[str]) -> str:
-        return match.group() if text.startswith(new, match.start()) else new
+        start, end = match.span()
+        inside = any(left <= start and end <= right for left, right in written)
+        return match.group() if inside else new
 
     return pattern.sub(swap, text)
 

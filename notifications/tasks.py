@@ -3,8 +3,6 @@
 import logging
 import random
 from datetime import date
-from functools import partial
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from celery import Task, shared_task
@@ -25,7 +23,6 @@ from notifications.digest import (
 )
 from notifications.holds import held_due, held_release
 from notifications.models import Digest, Notification, week_of
-from notifications.privacy import names_rewrite
 from notifications.push import Outcome, push_claim, push_notices, push_released, push_test
 
 logger = logging.getLogger(__name__)
@@ -232,19 +229,3 @@ def retention_tick() -> None:
     now = timezone.now()
     notices, digests = retention.notifications_prune(now=now), retention.digests_prune(now=now)
     logger.info("Pruned %s notices, %s digest records", notices, digests)
-
-
-@shared_task(ignore_result=True)
-def notices_rename(user_id: int, old_name: str) -> int:
-    """Others' notices that name the member as `old_name` name them as they are called when
-    this runs: two renames in a row end on the last name, whichever task runs first."""
-    user = User.objects.filter(pk=user_id, deleted_at__isnull=True).first()
-    if user is None or user.name == old_name:
-        return 0
-    return names_rewrite(user=user, name=old_name, replacement=lambda _language: user.name)
-
-
-def notices_follow_rename(sender: Any, user: User, old_name: str, **kwargs: Any) -> None:
-    """`members.signals.member_renamed`: a task, as a year of mentions names a member in
-    thousands of notices, more than a profile form's answer should wait for."""
-    transaction.on_commit(partial(notices_rename.delay, user.pk, old_name))

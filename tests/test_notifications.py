@@ -514,28 +514,35 @@ def test_a_name_staff_correct_in_the_admin_reaches_the_notices_that_name_the_mem
     assert notice.text == "Zoë Q. mentioned you"
 
 
-def test_renames_end_on_the_last_name_whichever_task_runs_first_and_fit_the_column() -> None:
-    from notifications.tasks import notices_rename
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("Zoë", "Zoë Quintanilla"), ("Zoë Quintanilla", "Zoë"), ("Zoë", "Dr Zoë")],
+)
+def test_a_rename_reaches_others_notices_once_however_often_it_is_told(old: str, new: str) -> None:
+    """Longer, shorter, or the old name inside the new one: told twice (a retried request),
+    the notice names the member once, by the new name, and never grows past its column."""
+    from members.services import member_rename_tell
+    from notifications.privacy import names_rewrite
 
-    zoe, reader = english_member("Zoë"), english_member("Rita")
-    texts = ["Zoë and Zoëlia wrote to you", "Zoë mentioned you: " + "x" * 280]
+    zoe, reader = english_member(old), english_member("Rita")
+    texts = [f"{old} and Zoëlia wrote to you", f"{old} mentioned you: " + "x" * (282 - len(old))]
     notices = [
         Notification.objects.create(user=reader, kind=Kind.MESSAGE, key=f"m{n}", text=text)
         for n, text in enumerate(texts)
     ]
     for notice in notices:
         notice.about.add(zoe)
-    # Renamed "Zoë", then "Zoë Q", then "Zoë Quintanilla": the second task runs first.
-    User.objects.filter(pk=zoe.pk).update(display_name="Zoë Quintanilla")
+    User.objects.filter(pk=zoe.pk).update(display_name=new)
+    zoe.refresh_from_db()
 
-    assert notices_rename(zoe.pk, "Zoë Q") == 0
-    assert notices_rename(zoe.pk, "Zoë") == 2
-    assert notices_rename(zoe.pk, "Zoë") == 0  # twice does no harm
+    member_rename_tell(user=zoe, old_name=old)
+    assert names_rewrite(user=zoe, name=old, replacement=lambda _language: new) == 0
 
     first, second = (Notification.objects.get(pk=notice.pk).text for notice in notices)
-    assert first == "Zoë Quintanilla and Zoëlia wrote to you"
-    assert len(second) == 300 and second.startswith("Zoë Quintanilla mentioned you: xxx")
-    assert second.endswith("x…")
+    assert first == f"{new} and Zoëlia wrote to you"
+    assert second.startswith(f"{new} mentioned you: xxx") and len(second) <= 300
+    if len(new) > len(old):
+        assert len(second) == 300 and second.endswith("x…")
 
 
 def test_a_missed_focus_session_is_chosen_like_the_others_but_never_pushed() -> None:
