@@ -199,15 +199,16 @@ def _table_for_latecomer(*, block: FocusBlock, seat: Seat) -> int:
 
 
 def tables_part(*, blocker: User, blocked: User, now: datetime | None = None) -> int:
-    """A block made while both sit at one table of a block that is on: the blocked member
-    sits at another table, chosen as for a latecomer, so that the blocker keeps their
-    table, its call and its goals free of them. Once committed, the old table's pages take
-    them off, their own pages move to the new table (leaving the old table's call), and
-    the new table hears of them. Locks the block's row, as seating does. Returns how many
-    moved."""
+    """A block made while both sit at one table of a block that is on: the blocker sits at
+    another table, chosen as for a latecomer, away from the blocked member's goals and call.
+    The blocker moves, not the blocked member, who is never told of a block: to them and
+    the others, the blocker left the table, as someone giving back their seat does. Once
+    committed, the old table's pages take the blocker off, the blocker's own pages move to
+    the new table (leaving the old table's call), and the new table hears of them. Locks the
+    block's row, as seating does. Returns how many moved."""
     now = now or timezone.now()
     seats = Seat.objects.filter(
-        user=blocked,
+        user=blocker,
         cancelled_at__isnull=True,
         table__isnull=False,
         block__starts_at__lte=now,
@@ -221,7 +222,7 @@ def tables_part(*, blocker: User, blocked: User, now: datetime | None = None) ->
             FocusBlock.objects.select_for_update(no_key=True).get(pk=seat.block_id)
             seat.refresh_from_db(fields=["table"])
             together = Seat.objects.filter(
-                block_id=seat.block_id, user=blocker, cancelled_at__isnull=True, table=seat.table
+                block_id=seat.block_id, user=blocked, cancelled_at__isnull=True, table=seat.table
             )
             if seat.table is None or not together.exists():
                 continue
