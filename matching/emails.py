@@ -242,6 +242,12 @@ def meeting_entries(meetings: list[Meeting], *, reader: User) -> list[Entry]:
     ]
 
 
+# A calendar invitation, or its withdrawal, is a plan the member made: it always goes by
+# email (it carries the calendar file), so it offers no one-click "no more emails"; the
+# others follow the member's preferences.
+ALWAYS_EMAILED = (MeetingNotice.What.SCHEDULED, MeetingNotice.What.CANCELLED)
+
+
 def meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
     with translation.override(notice.user.language):
         return _meeting_email(notice)
@@ -278,7 +284,11 @@ def _meeting_email(notice: MeetingNotice) -> EmailMultiAlternatives:
         template="matching/email/meeting",
         context=context,
         key=f"meeting:{notice.pk}",
-        headers=email_off_headers(user=me, kind=Kind.PAIR_CREATED),
+        headers=(
+            {}
+            if notice.what in ALWAYS_EMAILED
+            else email_off_headers(user=me, kind=Kind.PAIR_CREATED)
+        ),
     )
     if notice.what in (what.SCHEDULED, what.CANCELLED):
         method = "REQUEST" if notice.what == what.SCHEDULED else "CANCEL"

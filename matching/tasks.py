@@ -215,9 +215,6 @@ MEETING_TEXTS = {
     MeetingNotice.What.CANCELLED: _("%(by)s cannot make it on %(when)s. Choose another time."),
     MeetingNotice.What.REMINDER: _("Your coffee with %(names)s starts at %(when)s."),
 }
-# A calendar invitation, or its withdrawal, is a plan the member made: it always goes by
-# email (it carries the calendar file); the others follow the member's preferences.
-ALWAYS_EMAILED = (MeetingNotice.What.SCHEDULED, MeetingNotice.What.CANCELLED)
 
 
 @shared_task(ignore_result=True)
@@ -271,12 +268,12 @@ def meeting_notice_send(notice_id: int) -> None:
             # A calendar's change, and the reminder of a coffee about to start, are emailed
             # at once, below; a proposal waits with the rest of what a member in focus is
             # told at its end.
-            emailed_apart=notice.what in (*ALWAYS_EMAILED, MeetingNotice.What.REMINDER),
+            emailed_apart=notice.what in (*emails.ALWAYS_EMAILED, MeetingNotice.What.REMINDER),
         )
     )
 
     def send() -> None:
-        if notice.what in ALWAYS_EMAILED or (delivery is not None and delivery.email):
+        if notice.what in emails.ALWAYS_EMAILED or (delivery is not None and delivery.email):
             emails.meeting_email(notice).send()
 
     send_once(

@@ -177,6 +177,7 @@ def test_two_clicks_from_the_emails_make_a_meeting_with_an_invitation_for_each(
     assert proposed.endswith(meeting.starts_at.astimezone(MEXICO).strftime(", %H:%M"))
     asked = smtp.wait_for("ana@example.com")
     assert "proposes" in str(asked["Subject"]) or "propone" in str(asked["Subject"])
+    assert asked["List-Unsubscribe"]  # a proposal follows Ana's choice for coffee news
     (accept,) = _links(asked, "link")
 
     with (
@@ -195,6 +196,8 @@ def test_two_clicks_from_the_emails_make_a_meeting_with_an_invitation_for_each(
     assert len(smtp.messages) == 2
     uids = set()
     for invitation in invitations:
+        # Sent whatever the member chose (it carries the calendar file): nothing to stop.
+        assert "List-Unsubscribe" not in invitation
         calendar = _calendar(invitation)
         assert str(calendar["METHOD"]) == "REQUEST"
         (entry,) = calendar.walk("VEVENT")
