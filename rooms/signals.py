@@ -10,8 +10,9 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from members.models import Block, User
+from members.signals import member_renamed
 from rooms import broadcast
-from rooms.models import Room
+from rooms.models import Presence, Room
 
 
 @receiver(user_logged_out)
@@ -82,3 +83,14 @@ def recheck_sockets_of_a_private_room(
     """A room made private (or edited while private): those inside without an invitation go."""
     if not created and instance.private and not instance.is_cafeteria:
         broadcast.on_commit(broadcast.access_check, room_id=instance.pk)
+
+
+@receiver(member_renamed)
+def announce_a_renamed_member_where_they_are(
+    sender: Any, user: User, old_name: str, **kwargs: Any
+) -> None:
+    """Others' open pages of the rooms the member is in list them by the new name (their own
+    sockets read it again with the account's save, above)."""
+    rooms = Presence.objects.filter(user=user).values_list("room_id", flat=True).distinct()
+    for room_id in rooms:
+        broadcast.on_commit(broadcast.presence_announce, room_id=room_id, user_ids={user.pk})

@@ -17,7 +17,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from coworking.asgi import application
-from members.models import User
+from members.models import Profile, User
 from members.privacy import account_delete
 from rooms import broadcast, liveness
 from rooms.models import Message, Presence, Reaction, Room
@@ -426,6 +426,32 @@ async def test_a_status_change_reaches_the_others_as_a_presence_update() -> None
     assert update["left"] == []
     await bob.send_json_to({"type": "presence.status", "status": "nap"})
     assert (await next_of(bob, "error"))["code"] == "invalid_fields"
+    await alice.disconnect()
+    await bob.disconnect()
+
+
+async def test_a_rename_reaches_the_others_presence_lists_without_a_reload() -> None:
+    from tests.test_members_profile import VALID
+
+    _alice, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session(display_name="Bob Old")
+    await database_sync_to_async(Profile.objects.update_or_create)(
+        user=bob_user, defaults={"onboarded_at": timezone.now()}
+    )
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+    await settled(alice)
+    client = Client()
+    client.cookies["sessionid"] = bob_session
+
+    saved = await database_sync_to_async(client.post)(
+        "/members/me/edit/", {**VALID, "display_name": "Roberto Nuevo"}
+    )
+
+    assert saved["Location"] == f"/members/{bob_user.pk}/"
+    update = await next_of(alice, "presence.update")
+    assert [(m["id"], m["name"]) for m in update["members"]] == [(bob_user.pk, "Roberto Nuevo")]
     await alice.disconnect()
     await bob.disconnect()
 
