@@ -203,41 +203,59 @@ def test_a_member_who_deletes_their_account_leaves_the_table_s_name() -> None:
     assert "Vallquintana" not in client.get("/rooms/").content.decode()
 
 
+def trio_at_a_table_closed_and_opened_again(
+    capture: Any, *, names: tuple[str, str, str], old_slug: str = ""
+) -> tuple[list[User], Room, Room, Notification]:
+    """Alba, Bruno and Zoë (named `names`, where given, reading English) in one group, their
+    table opened, closed while idle (under `old_slug`, as before tables had addresses of
+    their own, and Bruno's notices linking there) and opened again: the three, the earlier
+    room, the later one, and Bruno's invitation to it, which quotes the table's name."""
+    people = [participant(email=f"{name}@example.com") for name in ("alba", "bruno", "zoe")]
+    for person, name in zip(people, names, strict=True):
+        if name:
+            User.objects.filter(pk=person.pk).update(display_name=name, language="en")
+    round_create(programme=community(), scheduled_for=T - timedelta(days=2))
+    alba, bruno = (GroupMember.objects.get(user=person) for person in people[:2])
+    with capture(execute=True):
+        coffee_tables.table_url(alba)
+    earlier = CoffeeTable.objects.get().room
+    assert earlier is not None and earlier.slug.startswith("cafe")
+    Room.objects.filter(pk=earlier.pk).update(
+        slug=old_slug or earlier.slug, closed_at=T - timedelta(days=1)
+    )
+    if old_slug:
+        Notification.objects.filter(user=bruno.user).update(url=f"/rooms/{old_slug}/")
+    with capture(execute=True):
+        coffee_tables.table_url(alba)
+    later = CoffeeTable.objects.get().room
+    assert later is not None and later.pk != earlier.pk
+    invitation = Notification.objects.filter(user=bruno.user).last()
+    assert invitation is not None and names[2] in invitation.text
+    return people, earlier, later, invitation
+
+
 @pytest.mark.django_db
 def test_a_member_who_deletes_their_account_leaves_every_table_room_and_its_notices(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     """The rename took the open room's name only: its address was made of the names, a
     room closed while idle kept all of them, and a tablemate's invitation quoted them."""
-    people = [participant(email=f"{name}@example.com") for name in ("alba", "bruno", "zoe")]
-    User.objects.filter(email="zoe@example.com").update(display_name="Zoë Vallquintana")
-    round_create(programme=community(), scheduled_for=T - timedelta(days=2))
-    alba, bruno = (GroupMember.objects.get(user=person) for person in people[:2])
-    with django_capture_on_commit_callbacks(execute=True):
-        coffee_tables.table_url(alba)
-    earlier = CoffeeTable.objects.get().room
-    assert earlier is not None and earlier.slug.startswith("cafe")
     # As a table opened before its address was its own: made of the names.
-    Room.objects.filter(pk=earlier.pk).update(
-        slug="alba-bruno-zoe-vallquintana", closed_at=T - timedelta(days=1)
+    (_alba, bruno, _zoe), earlier, later, _invitation = trio_at_a_table_closed_and_opened_again(
+        django_capture_on_commit_callbacks,
+        names=("", "", "Zoë Vallquintana"),
+        old_slug="alba-bruno-zoe-vallquintana",
     )
-    Notification.objects.filter(user=bruno.user).update(url="/rooms/alba-bruno-zoe-vallquintana/")
-    with django_capture_on_commit_callbacks(execute=True):
-        coffee_tables.table_url(alba)
-    later = CoffeeTable.objects.get().room
-    assert later is not None and later.pk != earlier.pk
-    invitation = Notification.objects.filter(user=bruno.user).last()
-    assert invitation is not None and "Vallquintana" in invitation.text
 
     account_delete(user=User.objects.get(email="zoe@example.com"))
 
     for room in Room.objects.filter(pk__in=[earlier.pk, later.pk]):
         assert "Vallquintana" not in room.name and "vallquintana" not in room.slug
-        assert bruno.user.name in room.name
-    for notice in Notification.objects.filter(user=bruno.user):
+        assert bruno.name in room.name
+    for notice in Notification.objects.filter(user=bruno):
         assert "Vallquintana" not in notice.text and "vallquintana" not in notice.url
     earlier.refresh_from_db()
-    assert Notification.objects.filter(user=bruno.user, url=f"/rooms/{earlier.slug}/").exists()
+    assert Notification.objects.filter(user=bruno, url=f"/rooms/{earlier.slug}/").exists()
 
 
 @pytest.mark.django_db
@@ -277,22 +295,9 @@ def test_a_renamed_member_s_tables_and_notices_take_the_new_name_and_lose_it_on_
     """What was written with the old name (the table's rooms, open and closed, and a
     tablemate's invitation) says the new one: a deletion after the rename, which looks for
     the name the member has then, used to leave the old one behind."""
-    people = [participant(email=f"{name}@example.com") for name in ("alba", "bruno", "zoe")]
-    for person, name in zip(people, ("Alba", "Bruno", "Zoë Vallquintana"), strict=True):
-        User.objects.filter(pk=person.pk).update(display_name=name, language="en")
-    round_create(programme=community(), scheduled_for=T - timedelta(days=2))
-    alba, bruno = (GroupMember.objects.get(user=person) for person in people[:2])
-    with django_capture_on_commit_callbacks(execute=True):
-        coffee_tables.table_url(alba)
-    earlier = CoffeeTable.objects.get().room
-    assert earlier is not None
-    Room.objects.filter(pk=earlier.pk).update(closed_at=T - timedelta(days=1))
-    with django_capture_on_commit_callbacks(execute=True):
-        coffee_tables.table_url(alba)
-    later = CoffeeTable.objects.get().room
-    assert later is not None and later.pk != earlier.pk
-    invitation = Notification.objects.filter(user=bruno.user).last()
-    assert invitation is not None and "Vallquintana" in invitation.text
+    people, earlier, later, invitation = trio_at_a_table_closed_and_opened_again(
+        django_capture_on_commit_callbacks, names=("Alba", "Bruno", "Zoë Vallquintana")
+    )
     zoe = Client(HTTP_ACCEPT_LANGUAGE="en")
     zoe.force_login(people[2])
 
