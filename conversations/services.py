@@ -32,6 +32,7 @@ from conversations.selectors import (
     starts_conversations,
     with_reactions,
 )
+from core.text import visible_line
 from core.uploads import files_delete_on_commit
 from matching.models import GroupMember, Programme, Round
 from members.models import Acquaintance, MessagesFrom, User
@@ -97,7 +98,7 @@ def direct_conversation_start(*, starter: User, other: User) -> Conversation:
 
 
 def _title_clean(title: str) -> str:
-    title = " ".join(title.split())
+    title = visible_line(title)
     if not title:
         raise ConversationRefused(_("Give the group a name."))
     if len(title) > GROUP_TITLE_MAX_LENGTH:

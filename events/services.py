@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.text import visible_line
 from events.access import event_can_manage, user_is_member
 from events.errors import (
     MEETUPS_PER_DAY,
@@ -136,7 +137,7 @@ def event_create(
         started = Event.objects.filter(created_by=by, kind=EventKind.MEETUP, created_at__gte=since)
         if started.count() >= MEETUPS_PER_DAY:
             raise TooManyMeetups
-    title = title.strip()
+    title = visible_line(title)
     if not title:
         raise TitleRequired
     _zone_checked(time_zone)
@@ -186,7 +187,7 @@ def event_update(
     answered, except `by`, who made the change."""
     if not event_can_manage(event=event, user=by):
         raise NotAllowed
-    title = title.strip()
+    title = visible_line(title)
     if not title:
         raise TitleRequired
     _zone_checked(time_zone)

@@ -1,5 +1,4 @@
 import functools
-import unicodedata
 import zoneinfo
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from core.converters import is_row_id
+from core.text import readable, visible_line
 from core.zones import zone_canonical, zone_older_names, zone_place
 from members.images import ProcessedPhoto, photo_validate_and_process
 from members.models import Acquaintance, Interest, Language, Profile
@@ -124,14 +124,6 @@ AUTOCOMPLETE = {
 }
 
 
-# Characters that take up no visible room although Python counts some as letters.
-BLANK_LOOKALIKES = {"\u3164", "\u2800", "\u115f", "\u1160", "\uffa0"}
-
-
-def _invisible(character: str) -> bool:
-    return unicodedata.category(character) in {"Cf", "Cc"} or character in BLANK_LOOKALIKES
-
-
 class ProfileForm(forms.ModelForm[Profile]):
     """Onboarding and profile editing: the member's account basics plus their profile."""
 
@@ -144,10 +136,8 @@ class ProfileForm(forms.ModelForm[Profile]):
     def clean_display_name(self) -> str:
         # Invisible characters (a zero-width space, a Hangul or Braille blank) would show
         # as no name at all: they go, and a letter or digit must be left.
-        name = " ".join(
-            "".join(c for c in self.cleaned_data["display_name"] if not _invisible(c)).split()
-        )
-        if not any(c.isalnum() and not _invisible(c) for c in name):
+        name = visible_line(self.cleaned_data["display_name"])
+        if not readable(name):
             raise forms.ValidationError(_("Write a name others can read."))
         return name
 

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from core.access import staff_may
+from core.text import visible_line
 from members.models import User
 from members.services import blocked_user_ids
 from rooms import broadcast, rights
@@ -112,8 +113,8 @@ def room_slug_for(name: str) -> str:
 
 
 def room_name_clean(name: str) -> str:
-    """A room's name as stored: its spaces collapsed, cut to the column's length."""
-    return " ".join(name.split())[: Room._meta.get_field("name").max_length]
+    """A room's name as stored: one visible line (core.text), cut to the column's length."""
+    return visible_line(name)[: Room._meta.get_field("name").max_length]
 
 
 @transaction.atomic

@@ -96,3 +96,37 @@ def test_an_admin_action_posted_with_another_script_s_digit_asks_nothing(staff: 
     assert answer.status_code == 200
     member.refresh_from_db()
     assert member.is_active
+
+
+def test_names_and_titles_lose_the_invisible_characters_that_would_disguise_them() -> None:
+    """A right-to-left override shows "\u202emoc.live" as "evil.com" in a notice, a push or
+    an email's subject: rooms, groups and meetups drop such characters, as names do."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.services import ConversationRefused, group_create, group_rename
+    from events.services import event_create
+    from rooms.models import Room
+
+    ana, beto, carla = (onboarded_member(name) for name in ("Ana", "Beto", "Carla"))
+    disguised = "Staff\u202e notice\u200b: moc.live"
+    shown = "Staff notice: moc.live"
+
+    made = client_for(ana).post("/rooms/new/", {"name": disguised, "access": "public"})
+    assert made.status_code == 302
+    assert Room.objects.get(created_by=ana).name == shown
+    group = group_create(creator=ana, members=[beto, carla], title=disguised)
+    assert group.title == shown
+    with pytest.raises(ConversationRefused):  # nothing readable left
+        group_rename(conversation=group, by=beto, title="\u202e\u200b")
+    starts_at = timezone.now() + timedelta(days=2)
+    meetup = event_create(
+        by=ana,
+        kind="meetup",
+        title=disguised,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        time_zone="Europe/Madrid",
+    )
+    assert meetup.title == shown
