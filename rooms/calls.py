@@ -51,6 +51,11 @@ class BlockedAtTable(RoomError):
     default_message = _("You cannot sit at this table.")
 
 
+class JoiningTooOften(RoomError):
+    code = "joining_too_often"
+    default_message = _("You joined calls too often just now. Wait a few seconds and try again.")
+
+
 class NotInCall(RoomError):
     code = "not_in_call"
     default_message = _("You are not in a call.")

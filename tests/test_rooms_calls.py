@@ -648,3 +648,32 @@ async def test_a_blocked_pair_cannot_share_a_meeting_rooms_call() -> None:
         "blocked_at_table"
     )
     await close_all(alice, bob)
+
+
+@sockets
+async def test_joining_and_leaving_in_a_loop_is_stopped_and_the_table_hears_no_more() -> None:
+    """Each join reaches every peer (a new connection, said aloud on their page): within
+    the signalling budget, one member could keep a table busy with 15 a second."""
+    await a_fresh_budget_window()
+    _alice, alice_session = await member_with_session()
+    _bob, bob_session = await member_with_session()
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+    await sit(bob)
+
+    for _ in range(limits.BUDGETS["call_joins"]):
+        await sit(alice)
+        await alice.send_json_to({"type": "call.leave"})
+        await next_of(alice, "call.left")
+    refused = await error_of(alice, {"type": "call.join", "audio": True, "video": False})
+
+    assert refused == "joining_too_often"
+    heard = [frame["type"] for frame in await drain(bob)]
+    assert heard.count("call.peer_joined") == limits.BUDGETS["call_joins"]
+    # The socket stays, and chat keeps its own budget.
+    await alice.send_json_to(
+        {"type": "chat.send", "text": "Sorry, my camera", "client_id": str(uuid.uuid4())}
+    )
+    await next_of(alice, "chat.ack")
+    await close_all(alice, bob)

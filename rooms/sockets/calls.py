@@ -9,6 +9,7 @@ from members.models import User
 from rooms import broadcast, calls
 from rooms.ice import ice_refresh_seconds, ice_servers
 from rooms.models import Room
+from rooms.sockets import limits
 from rooms.sockets.base import Handler, MemberSocket
 from rooms.sockets.frames import FrameError, boolean, positive_int
 
@@ -148,6 +149,8 @@ class CallFrames(MemberSocket):
         video, replace = boolean(content, "video"), boolean(content, "replace", default=False)
         if self.table is not None:
             raise calls.AlreadyInCall
+        if not await limits.frame_allowed(user_id=self.user.pk, kind="call_joins"):
+            raise calls.JoiningTooOften
         seat = await _call_join(
             self.room, self.user, self.channel_name, table, audio, video, replace
         )

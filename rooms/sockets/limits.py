@@ -38,6 +38,10 @@ BUDGETS = {
     "signals": 60,
     # Call signalling: setting up a call with five peers takes a few dozen frames.
     "calls": 300,
+    # Sitting down at a table (`call.join`), within `calls`: each join sets up a connection
+    # with every peer and is said aloud on their pages, so joining and leaving in a loop
+    # would keep a whole table busy.
+    "call_joins": 4,
 }
 
 # Claim a place if there is one, atomically: drop expired claims, count, add.

@@ -10,7 +10,7 @@ import { isCafeteria, send, socket } from "./live.js";
 import { changeStatus, myStatus, setMyTable } from "./presence.js";
 
 // Refusals of `call.join`: the seat was not given, so the devices are let go.
-const SEAT_ERRORS = new Set(["call_full", "already_in_call", "no_table", "blocked_at_table"]);
+const SEAT_ERRORS = new Set(["call_full", "already_in_call", "no_table", "blocked_at_table", "joining_too_often"]);
 // Signalling that lost a race with someone leaving: nothing for a person to do about it.
 const QUIET_CALL_ERRORS = new Set(["not_in_call", "no_peer"]);
 const CALL_ERRORS = new Set([...SEAT_ERRORS, ...QUIET_CALL_ERRORS, "sdp_too_large"]);
