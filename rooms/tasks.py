@@ -6,6 +6,7 @@ from datetime import timedelta
 from asgiref.sync import async_to_sync
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,10 @@ from rooms.presence import presence_prune as prune
 from rooms.services import rooms_close_idle
 
 logger = logging.getLogger(__name__)
+
+
+# One author's mentions of one member reach the member's devices once per window.
+MENTION_PUSH_WINDOW = timedelta(minutes=10)
 
 
 @shared_task(ignore_result=True)
@@ -70,6 +75,7 @@ def mention_notify(message_id: int, user_id: int) -> None:
     message = mention.message
     text, params = mention_notice(message)
     delivery = notify(
+        push=_mention_push_due(author_id=message.author_id, user_id=mention.user_id),
         user=mention.user,
         kind=Kind.MENTION,
         key=mention_key(mention),
@@ -89,6 +95,18 @@ def mention_notify(message_id: int, user_id: int) -> None:
         give_back=lambda: Mention.objects.filter(pk=mention.pk, emailed_at=claimed_at).update(
             emailed_at=None
         ),
+    )
+
+
+def _mention_push_due(*, author_id: int | None, user_id: int) -> bool:
+    """One author's mentions of one member buzz their devices once per window of
+    MENTION_PUSH_WINDOW: mentioned over and over (or a mention edited out and back in), the
+    member finds every notice listed, and their phone rang once."""
+    window = int(timezone.now().timestamp() // MENTION_PUSH_WINDOW.total_seconds())
+    return author_id is None or cache.add(
+        f"rooms:mention-push:{author_id}:{user_id}:{window}",
+        1,
+        timeout=int(MENTION_PUSH_WINDOW.total_seconds()) * 2,
     )
 
 

@@ -663,3 +663,34 @@ def test_a_notice_read_on_another_device_before_its_push_or_its_retry_is_not_pus
     push_send(ana.pk, [notice.pk], [phone.pk])  # a retry of it, minutes later
 
     assert push_service.to("phone") == []
+
+
+def test_one_author_s_mentions_buzz_the_phone_once_every_ten_minutes(
+    ana: User, push_service: PushService, on_commit: OnCommit
+) -> None:
+    """Within the chat budget an author could mention a member 30 times a minute, or edit a
+    mention out and back in: each used to ring the phone. Every notice is still listed."""
+    from rooms import services as room_services
+    from tests.factories import RoomFactory
+
+    QuietHours.objects.create(user=ana, start=None, end=None)
+    device_of(ana, push_service, "phone")
+    beto, carla = member("Beto Bravo"), member("Carla Cano")
+    room = RoomFactory.create()
+    for user in (ana, beto, carla):
+        room_services.room_enter(room=room, user=user)
+
+    def mention(author: User, at: datetime) -> None:
+        with time_machine.travel(at, tick=False), on_commit():
+            room_services.message_post(
+                room=room, author=author, text="@Ana Arias look", client_id=uuid.uuid4()
+            )
+
+    start = NOON.replace(minute=0)
+    for minute in range(4):
+        mention(beto, start + timedelta(minutes=minute))
+    mention(carla, start + timedelta(minutes=5))  # another author rings once too
+    mention(beto, start + timedelta(minutes=11))  # the next window
+
+    assert Notification.objects.filter(user=ana, kind=Kind.MENTION).count() == 6
+    assert len(push_service.to("phone")) == 3
