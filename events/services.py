@@ -71,7 +71,10 @@ def meetup_defaults(
         # A full hour on the member's clock: in zones half an hour off UTC, not UTC's.
         zone = zoneinfo.ZoneInfo(_zone_checked(time_zone))
         local_now = now.astimezone(zone)
-        later = (local_now + timedelta(hours=2)).replace(minute=0)
+        # Two real hours on, then back to that full hour: between 1 and 2 hours away even
+        # on the nights the clocks change (two hours on the clock's face would be 30
+        # minutes, or 2 hours 30, then).
+        later = (now + timedelta(hours=2)).astimezone(zone).replace(minute=0)
         if later.date() != local_now.date():
             raise NoLaterHourToday
         starts_at = later.astimezone(UTC)

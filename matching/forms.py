@@ -165,10 +165,19 @@ class MeetingTimeForm(forms.Form):
                 raise forms.ValidationError(_("Choose a time in the next two months."))
             naive = datetime.combine(data["day"], data["time"])
             local = naive.replace(tzinfo=self.zone)
-            # A time that does not exist (skipped by a change to summer time) or exists twice.
+            # A time that does not exist (skipped by a change to summer time).
             if local.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) != naive:
                 raise forms.ValidationError(_("This time does not exist in your time zone."))
-            data["starts_at"] = local
+            # Or one that happens twice (the clocks go back): which of the two is unknown.
+            if local.replace(fold=1).utcoffset() != local.utcoffset():
+                raise forms.ValidationError(
+                    _(
+                        "This time happens twice in your time zone (the clocks go back). "
+                        "Choose another."
+                    )
+                )
+            # In UTC: the meeting's stored time compares equal to it (a double click).
+            data["starts_at"] = local.astimezone(UTC)
         else:
             raise forms.ValidationError(_("Choose a day and a time."))
         return data

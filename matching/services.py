@@ -112,7 +112,10 @@ def weekly_utc_minutes(user: User, *, week_of: datetime) -> tuple[tuple[int, int
             on=local_monday + timedelta(days=day),
         )
         start = int((span.start - monday_utc).total_seconds() // 60) % MINUTES_PER_WEEK
-        length = int((span.end - span.start).total_seconds() // 60)
+        # In UTC: between two times of one zone Python subtracts the clocks' readings, an
+        # hour off across a change of the clocks (Saturday 22:00 to Sunday 06:00 in Madrid
+        # is 7 hours on the last Sunday of March).
+        length = int((span.end.astimezone(UTC) - span.start.astimezone(UTC)).total_seconds() // 60)
         if start + length <= MINUTES_PER_WEEK:
             intervals.append((start, start + length))
         else:  # the week wraps around: Sunday evening in the Americas is Monday in UTC

@@ -102,6 +102,24 @@ def test_later_today_is_a_full_hour_ahead_and_never_tomorrow() -> None:
         services.meetup_defaults(time_zone="Europe/Madrid", start="later", now=late)
 
 
+@pytest.mark.parametrize(
+    ("now", "starts_at"),
+    [
+        # 01:30 in Madrid as the clocks skip 02:00-03:00: 04:00 CEST, not 03:00 (30 min).
+        (datetime(2026, 3, 29, 0, 30, tzinfo=UTC), datetime(2026, 3, 29, 2, 0, tzinfo=UTC)),
+        # 01:30 as they go back at 03:00: the second 02:00, not 03:00 (2 h 30 away).
+        (datetime(2026, 10, 24, 23, 30, tzinfo=UTC), datetime(2026, 10, 25, 1, 0, tzinfo=UTC)),
+    ],
+)
+def test_later_today_is_between_one_and_two_hours_away_when_the_clocks_change(
+    now: datetime, starts_at: datetime
+) -> None:
+    later = services.meetup_defaults(time_zone="Europe/Madrid", start="later", now=now)
+
+    assert later.starts_at == starts_at
+    assert timedelta(hours=1) <= later.starts_at - now <= timedelta(hours=2)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", [Event.Kind.TRAINING, Event.Kind.TALK])
 def test_a_member_cannot_organise_a_training_or_a_talk(alice: User, kind: str) -> None:

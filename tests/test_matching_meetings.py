@@ -768,3 +768,40 @@ def test_the_pairs_page_shows_the_time_proposed_then_agreed_then_past(
         assert "Choose a time to meet" not in pairs(ana_page)
     with time_machine.travel(start + timedelta(hours=1), tick=False):
         assert f"Your coffee was on: {in_madrid}" in pairs(ana_page)
+
+
+def test_a_time_that_happens_twice_is_refused_with_a_reason(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Madrid's clocks go back at 03:00 on Sunday 31 October 2027: 02:30 happens twice, and
+    which one Ana meant is unknown (a proposal at it also failed to match itself, so the
+    same time sent twice counted as two)."""
+    _luis, ana = pair()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(ana.user)
+    propose = f"/pairs/meeting/{ana.group_id}/propose/"
+    with (
+        time_machine.travel(datetime(2027, 10, 20, 9, tzinfo=UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        refused = client.post(propose, {"day": "2027-10-31", "time": "02:30"})
+        assert refused.status_code == 400
+        assert "This time happens twice in your time zone" in refused.content.decode()
+        assert not Meeting.objects.filter(group=ana.group, starts_at__isnull=False).exists()
+        # An hour later there is one 03:30, and it is taken.
+        assert client.post(propose, {"day": "2027-10-31", "time": "03:30"}).status_code == 302
+    meeting = Meeting.objects.get(group=ana.group)
+    assert meeting.starts_at == datetime(2027, 10, 31, 2, 30, tzinfo=UTC)
+
+
+def test_a_weekend_night_across_the_change_to_summer_time_is_an_hour_shorter() -> None:
+    """Saturday 22:00 to Sunday 06:00 in Madrid on the last weekend of March 2026 is 7 hours
+    (the clocks skip 02:00-03:00): counted as 8, the intro offered a phantom hour."""
+    owl = hours(participant(zone="Europe/Madrid", email="owl@example.com"), time(22), time(6))
+    owl.profile.working_days = [5]
+    owl.profile.save()
+
+    week = services.weekly_utc_minutes(owl, week_of=datetime(2026, 3, 23, 12, tzinfo=UTC))
+
+    saturday_21_utc = 5 * 24 * 60 + 21 * 60
+    assert week == ((saturday_21_utc, saturday_21_utc + 7 * 60),)
