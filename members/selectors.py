@@ -5,7 +5,7 @@ import binascii
 import functools
 import json
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Block, Interest, OpenTo, Profile, User
+from members.models import Acquaintance, Block, Interest, MessagesFrom, OpenTo, Profile, User
 from members.search import search_terms
 from members.services import blocked_user_ids
 
@@ -50,6 +50,27 @@ def is_blocked_between(*, user: User, other: User) -> bool:
     return Block.objects.filter(
         Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)
     ).exists()
+
+
+def welcoming_first_contact(*, by: User, members: Iterable[User]) -> list[User]:
+    """Those of `members` who take a first contact from `by` (a new conversation, an
+    invitation to a private room), by their "who may write to me first": anyone, people
+    they have met, or nobody. In two queries, whatever their number."""
+    chosen = list(members)
+    setting = dict(Profile.objects.filter(user__in=chosen).values_list("user_id", "messages_from"))
+    only_met = [user.pk for user in chosen if setting.get(user.pk) == MessagesFrom.MET]
+    met_by = set(
+        Acquaintance.objects.filter(owner_id__in=only_met, other=by).values_list(
+            "owner_id", flat=True
+        )
+        if only_met
+        else ()
+    )
+    return [
+        user
+        for user in chosen
+        if setting.get(user.pk, MessagesFrom.EVERYONE) == MessagesFrom.EVERYONE or user.pk in met_by
+    ]
 
 
 def profile_for_viewer(*, viewer: User, member_id: int) -> Profile:

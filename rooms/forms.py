@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.access import staff_may
 from members.models import Acquaintance, User
-from members.selectors import apart_from
+from members.selectors import apart_from, welcoming_first_contact
 from rooms import rights
 
 # A meeting room is for a conversation; a crowd bigger than this belongs in the cafeteria
@@ -97,14 +97,17 @@ class InviteesForm(forms.Form):
         return addresses
 
     def invitees(self) -> list[User]:
-        """Everyone chosen who has an account, once each (after `is_valid`)."""
+        """Everyone chosen who has an account and takes a first contact from the member
+        (their "who may write to me first" setting: an invitation is one), once each (after
+        `is_valid`). The page's answer is the same for those left out."""
         addresses = {address.lower() for address in self.cleaned_data["emails"]}
         # Lower(email) is what the unique index holds: one indexed lookup for them all.
         by_email = User.objects.annotate(email_lower=Lower("email")).filter(
             email_lower__in=addresses, is_active=True, deleted_at__isnull=True
         )
         chosen = [*self.cleaned_data.get("acquaintances", []), *by_email]
-        return list({user.pk: user for user in chosen}.values())
+        once = {user.pk: user for user in chosen}.values()
+        return welcoming_first_contact(by=self.user, members=once)
 
 
 class InviteForm(InviteesForm):

@@ -430,6 +430,39 @@ def test_inviting_a_blocked_member_looks_like_inviting_anyone(alice: User, carla
 
 
 @pytest.mark.django_db
+def test_an_invitation_follows_who_may_write_to_the_member_first(alice: User) -> None:
+    """An invitation is a first contact: someone who takes none (or only from people they
+    have met) is left out, with the same answer as anyone, and hears nothing."""
+    from members.models import MessagesFrom, Profile
+
+    people = {
+        name: onboarded_member(name, email=f"{name.lower()}@example.com")
+        for name in ("Nadie", "Conocida", "Desconocida", "Cualquiera")
+    }
+    for name, setting in (
+        ("Nadie", MessagesFrom.NOBODY),
+        ("Conocida", MessagesFrom.MET),
+        ("Desconocida", MessagesFrom.MET),
+    ):
+        Profile.objects.filter(user=people[name]).update(messages_from=setting)
+    AcquaintanceFactory.create(owner=people["Conocida"], other=alice)
+    room = RoomFactory.create(created_by=alice, private=True)
+    emails = " ".join(person.email for person in people.values())
+
+    response = client_for(alice).post(
+        f"/rooms/{room.slug}/invite/", {"emails": emails}, follow=True
+    )
+
+    assert "may come in now" in response.content.decode()
+    invited = {user.display_name for user in room.invitees.all()}
+    assert invited == {"Conocida", "Cualquiera"}
+    told = Notification.objects.filter(kind=Kind.ROOM_INVITED).values_list(
+        "user__display_name", flat=True
+    )
+    assert set(told) <= invited
+
+
+@pytest.mark.django_db
 def test_others_cannot_invite(alice: User, carla: User, outsider: User) -> None:
     room = RoomFactory.create(created_by=alice, private=True)
     room.invitees.add(carla)
