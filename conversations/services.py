@@ -109,18 +109,24 @@ def _title_clean(title: str) -> str:
     return title
 
 
-def _check_joining(*, by: User, members: list[User], already: int) -> None:
-    """May `by` bring `members` into a group that has `already` members? The same rules as
-    starting a direct conversation with each of them, and the group's size."""
-    if already + len(members) > GROUP_MAX_MEMBERS:
+def _check_joining(*, by: User, members: list[User], current: list[int]) -> None:
+    """May `by` bring `members` into a group of `current` (member ids)? The same rules as
+    starting a direct conversation with each of them, the group's size, and nobody on
+    either side of a block with anyone in it: a third member could otherwise bring someone
+    into a group with the one they blocked, whose renames they would read."""
+    if len(current) + len(members) > GROUP_MAX_MEMBERS:
         raise ConversationRefused(
             _("A group can have up to %(limit)s members.") % {"limit": GROUP_MAX_MEMBERS}
         )
+    everyone = set(current) | {member.pk for member in members}
     for member in members:
         try:
             _check_start(starter=by, other=member, existing=None)
         except ConversationRefused as refusal:
             raise ConversationRefused(f"{member.name}: {refusal}") from refusal
+        # Who, and which way, is not said.
+        if blocked_user_ids(user=member) & (everyone - {member.pk}):
+            raise ConversationRefused(_("%(name)s cannot join this group.") % {"name": member.name})
 
 
 def group_create(*, creator: User, members: list[User], title: str) -> Conversation:
@@ -132,7 +138,7 @@ def group_create(*, creator: User, members: list[User], title: str) -> Conversat
         raise ConversationRefused(
             _("Choose at least two members (for one, send a direct message).")
         )
-    _check_joining(by=creator, members=members, already=1)
+    _check_joining(by=creator, members=members, current=[creator.pk])
     with transaction.atomic():
         conversation = Conversation.objects.create(
             kind=Conversation.Kind.GROUP, title=title, created_by=creator
@@ -171,7 +177,7 @@ def group_members_add(*, conversation: Conversation, by: User, members: list[Use
     joining = list({m.pk: m for m in members if m.pk not in current}.values())
     if not joining:
         return 0
-    _check_joining(by=by, members=joining, already=len(current))
+    _check_joining(by=by, members=joining, current=current)
     # The history is theirs to read, not news: nothing said before they came is unread,
     # nor emailed to them as waiting.
     latest = conversation.messages.order_by("-pk").values_list("pk", flat=True).first() or 0

@@ -1,6 +1,7 @@
 import uuid
 
 from allauth.core import ratelimit
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -242,6 +243,22 @@ def group_settings(request: HttpRequest, conversation_id: int) -> HttpResponse:
     rename = GroupRenameForm(initial={"title": conversation.title})
     add = GroupAddForm(candidates=candidates)
     action = request.POST.get("action")
+    changing = request.method == "POST" and action in ("rename", "add")
+    if changing and not ratelimit.consume(request, action="group_change"):
+        # What was typed stays in the form.
+        if action == "rename":
+            rename = GroupRenameForm(request.POST)
+            form: forms.Form = rename
+        else:
+            add = GroupAddForm(request.POST, candidates=candidates)
+            form = add
+        form.add_error(None, _("You have changed groups many times lately. Try again later."))
+        return render(
+            request,
+            "conversations/group_settings.html",
+            {"conversation": conversation, "others": others, "rename": rename, "add": add},
+            status=429,
+        )
     if request.method == "POST":
         try:
             if action == "rename":

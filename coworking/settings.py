@@ -476,6 +476,9 @@ ACCOUNT_RATE_LIMITS = {
     "conversation_message": "600/h/user",
     "conversation_message_form": "20/m/user",
     "conversation_start": "10/m/user,60/d/user",
+    # A group's name and members (each change reaches every member's list, live): a few
+    # changes, never a loop of adding someone back as soon as they leave.
+    "group_change": "10/h/user,30/d/user",
     # Push notifications (notifications/views.py): a device now and then; a test, not a spam.
     "push_subscribe": "10/m/user,50/d/user",
     "push_test": "3/m/user,30/d/user",

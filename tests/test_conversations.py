@@ -760,6 +760,43 @@ def test_a_group_holds_twenty_members_and_refuses_those_who_take_no_conversation
     assert full.status_code == 400 and "up to 20 members" in full.content.decode()
 
 
+def test_nobody_is_brought_into_a_group_with_someone_on_either_side_of_a_block(
+    settings: Any,
+) -> None:
+    """Ana could bring Beto into a group where Xavi, whom Beto blocked, sits: then Xavi
+    renamed it at will on Beto's list. And adding someone back each time they left had no
+    end: changes to a group are rate-limited, what was typed kept."""
+    ana, beto, carla, xavi = (
+        member(n) for n in ("Ana Arias", "Beto Blanco", "Carla Cruz", "Xavi Xifré")
+    )
+    for other in (beto, carla, xavi):
+        AcquaintanceFactory.create(owner=ana, other=other)
+    BlockFactory.create(blocker=beto, blocked=xavi)
+    anas = signed_in(ana)
+
+    refused = anas.post("/messages/new/", {"title": "Café", "members": [beto.pk, xavi.pk]})
+    assert refused.status_code == 400
+    assert "Beto Blanco cannot join this group." in refused.content.decode()
+    assert not Conversation.objects.exists()
+    made = anas.post("/messages/new/", {"title": "Café", "members": [carla.pk, xavi.pk]})
+    group = Conversation.objects.get()
+    assert made["Location"] == f"/messages/{group.pk}/"
+    added = anas.post(f"/messages/{group.pk}/group/", {"action": "add", "members": [beto.pk]})
+    assert added.status_code == 400 and "cannot join this group" in added.content.decode()
+    assert not Participant.objects.filter(conversation=group, user=beto).exists()
+
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "group_change": "2/h/user"}
+    for title in ("Café 1", "Café 2"):
+        renamed = anas.post(f"/messages/{group.pk}/group/", {"action": "rename", "title": title})
+        assert renamed.status_code == 302
+    slow = anas.post(f"/messages/{group.pk}/group/", {"action": "rename", "title": "Café 3"})
+    assert slow.status_code == 429
+    assert "changed groups many times lately" in slow.content.decode()
+    assert 'value="Café 3"' in slow.content.decode()
+    group.refresh_from_db()
+    assert group.title == "Café 2"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_members_adding_people_at_once_keep_the_group_within_twenty(
     monkeypatch: pytest.MonkeyPatch,
