@@ -485,6 +485,8 @@ ACCOUNT_RATE_LIMITS = {
     # Each of these emails other members: a few changes of mind, never a stream of emails.
     "meeting_propose": "10/h/user,30/d/user",
     "event_edit": "30/h/user",
+    # A new time for an event emails everyone going: a few a day for each event.
+    "event_move": "3/d/key",
     # Each invitation (up to 50 addresses a form) tells the invitees on the site and their
     # phones: a few rounds of invitations, never a spray.
     "room_invite": "10/h/user,30/d/user",

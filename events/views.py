@@ -241,6 +241,16 @@ def event_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _move_allowed(request: HttpRequest, event: Event, form: EventForm) -> bool:
+    """A new time emails everyone going (events.tasks.event_change_announce): a few a day
+    per event (`event_move`), whoever moves it. Staff's sessions are not limited."""
+    fields = form.event_fields()
+    moved = (fields["starts_at"], fields["ends_at"]) != (event.starts_at, event.ends_at)
+    if not moved or request.user.is_staff:
+        return True
+    return ratelimit.consume(request, action="event_move", key=str(event.pk))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -258,6 +268,14 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and form.is_valid() and not ratelimit.consume(request, action="event_edit"):
         form.add_error(
             None, _("You have changed this event many times. Wait a while and try again.")
+        )
+    if form.is_bound and form.is_valid() and not _move_allowed(request, event, form):
+        form.add_error(
+            None,
+            _(
+                "This event's time has changed several times today, and each change emails "
+                "everyone going. Try again tomorrow, or cancel it."
+            ),
         )
     if form.is_bound and form.is_valid():
         try:

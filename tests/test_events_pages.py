@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -893,3 +894,32 @@ def test_a_title_edit_leaves_an_event_in_the_repeated_hour_where_it_was(
     event.refresh_from_db()
     assert event.title == "Charla, con otro título"
     assert (event.starts_at, event.ends_at) == (starts, starts + timedelta(hours=1))
+
+
+def test_an_event_s_time_moves_a_few_times_a_day_each_move_emailing_everyone_going(
+    client: Client, alice: User, bob: User
+) -> None:
+    """Within the edits allowed, a host could move a meetup 30 times an hour: each move
+    emails everyone going, who cannot turn those emails off. Other edits go on."""
+    event = EventFactory.create(host=alice, time_zone="Europe/Madrid")
+    RsvpFactory.create(event=event, user=bob, status=Rsvp.Status.GOING)
+    url = f"/events/{event.pk}/edit/"
+    logged_in(client, alice)
+    data = {
+        "title": "Café",
+        "description": "",
+        "ends_at": "2030-05-05T11:00",
+        "time_zone": "Europe/Madrid",
+        "capacity": "",
+    }
+    for hour in ("07", "08", "09"):
+        moved = post(client, url, {**data, "starts_at": f"2030-05-05T{hour}:00"})
+        assert moved.status_code == 302
+
+    refused = post(client, url, {**data, "starts_at": "2030-05-05T10:00"})
+    assert refused.status_code == 400
+    assert "time has changed several times today" in refused.content.decode()
+    event.refresh_from_db()
+    assert event.starts_at.astimezone(ZoneInfo("Europe/Madrid")).hour == 9
+    renamed = post(client, url, {**data, "starts_at": "2030-05-05T09:00", "title": "Té"})
+    assert renamed.status_code == 302
