@@ -156,6 +156,9 @@ def test_when_the_block_is_over_no_until_is_left_under_the_countdown(
     network = FlakyNetwork(page, rf"/ws/focus/focus-{block.pk}/$")
     open_session(page, asgi_server, login, ana.email, block)
     expect(page.locator("#countdown-ends")).to_contain_text("Until")
+    # The server's own `focus.hello` has arrived (it seats her): the end sent below comes
+    # after it, not before, where the greeting would put the page back to work.
+    expect(page.locator("#table-title")).to_have_text("Your table: 1")
 
     # The block's end, as the server's clock tells it.
     over = {"type": "focus.phase", "phase": "over", "ends_at": None, "now": "2026-12-06T12:00:00Z"}
