@@ -7,10 +7,21 @@ import unicodedata
 BLANK_LOOKALIKES = {"\u3164", "\u2800", "\u115f", "\u1160", "\uffa0"}
 
 
+# Format characters that are part of what shows: the joiners that make one emoji of several
+# (a family, a rainbow flag) or keep Persian letters apart, and the tags of a region's flag
+# (Scotland's).
+JOINERS = {"\u200c", "\u200d"}
+TAGS = range(0xE0020, 0xE0080)
+
+
 def invisible(character: str) -> bool:
-    """Format and control characters (a zero-width space, a right-to-left override that
-    would show "moc.live" as "evil.com", a newline) and blanks that pass for letters."""
-    return unicodedata.category(character) in {"Cf", "Cc"} or character in BLANK_LOOKALIKES
+    """Control characters (a newline), format characters (a zero-width space, a
+    right-to-left override that would show "moc.live" as "evil.com") but the joiners and
+    tags above, and blanks that pass for letters."""
+    category = unicodedata.category(character)
+    if category == "Cf":
+        return character not in JOINERS and ord(character) not in TAGS
+    return category == "Cc" or character in BLANK_LOOKALIKES
 
 
 def visible_line(text: str) -> str:

@@ -130,3 +130,16 @@ def test_names_and_titles_lose_the_invisible_characters_that_would_disguise_them
         time_zone="Europe/Madrid",
     )
     assert meetup.title == shown
+
+
+def test_emoji_made_of_several_and_joined_letters_keep_their_joiners() -> None:
+    from core.text import visible_line
+
+    for name in (
+        "👨\u200d👩\u200d👧 Familia",
+        "🏳\ufe0f\u200d🌈",
+        "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+        "می\u200cخواهم",
+    ):
+        assert visible_line(name) == name
+    assert visible_line("Ana\u200b \u2066López\u2069\u202e") == "Ana López"
