@@ -138,6 +138,11 @@ export function onCallError(frame) {
     call.retry(null);
     return;
   }
+  // A flaky connection rejoined often: the server's window of joins refills in 10 s.
+  if (call.state === "rejoining" && frame.code === "joining_too_often") {
+    setTimeout(() => call.retry(), 10_000);
+    return;
+  }
   if (seeking && SEAT_ERRORS.has(frame.code)) call.end();
   sayCall(frame.message);
 }
