@@ -243,8 +243,9 @@ def group_settings(request: HttpRequest, conversation_id: int) -> HttpResponse:
     rename = GroupRenameForm(initial={"title": conversation.title})
     add = GroupAddForm(candidates=candidates)
     action = request.POST.get("action")
+    # Counted once the change is made: a refused one costs nothing.
     changing = request.method == "POST" and action in ("rename", "add")
-    if changing and not ratelimit.consume(request, action="group_change"):
+    if changing and not ratelimit.consume(request, action="group_change", dry_run=True):
         # What was typed stays in the form.
         if action == "rename":
             rename = GroupRenameForm(request.POST)
@@ -267,6 +268,7 @@ def group_settings(request: HttpRequest, conversation_id: int) -> HttpResponse:
                     services.group_rename(
                         conversation=conversation, by=user, title=rename.cleaned_data["title"]
                     )
+                    ratelimit.consume(request, action="group_change")
                     messages.success(request, _("The group has a new name."))
                     return redirect("conversations:group", conversation.pk)
             elif action == "add":
@@ -277,6 +279,7 @@ def group_settings(request: HttpRequest, conversation_id: int) -> HttpResponse:
                         by=user,
                         members=list(add.cleaned_data["members"]),
                     )
+                    ratelimit.consume(request, action="group_change")
                     messages.success(request, _("They are in the group now."))
                     return redirect("conversations:group", conversation.pk)
             elif action == "leave":

@@ -241,14 +241,13 @@ def event_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _move_allowed(request: HttpRequest, event: Event, form: EventForm) -> bool:
-    """A new time emails everyone going (events.tasks.event_change_announce): a few a day
-    per event (`event_move`), whoever moves it. Staff's sessions are not limited."""
+def _limited_move(request: HttpRequest, event: Event, form: EventForm) -> bool:
+    """Whether the valid `form` gives `event` a new time under the limit `event_move`: a
+    new time emails everyone going (events.tasks.event_change_announce), so a few a day per
+    event, whoever moves it. Staff's sessions are not limited."""
     fields = form.event_fields()
     moved = (fields["starts_at"], fields["ends_at"]) != (event.starts_at, event.ends_at)
-    if not moved or request.user.is_staff:
-        return True
-    return ratelimit.consume(request, action="event_move", key=str(event.pk))
+    return moved and not request.user.is_staff
 
 
 @login_required
@@ -269,7 +268,10 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(
             None, _("You have changed this event many times. Wait a while and try again.")
         )
-    if form.is_bound and form.is_valid() and not _move_allowed(request, event, form):
+    # Counted once the move is made: a change the service refuses costs nothing.
+    move = form.is_bound and form.is_valid() and _limited_move(request, event, form)
+    move_key = {"action": "event_move", "key": str(event.pk)}
+    if move and not ratelimit.consume(request, **move_key, dry_run=True):
         form.add_error(
             None,
             _(
@@ -283,6 +285,8 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except EventError as error:
             form.add_service_error(error)
         else:
+            if move:
+                ratelimit.consume(request, **move_key)
             messages.success(request, _("The event is updated."))
             return redirect("events:event", event.pk)
     return render(

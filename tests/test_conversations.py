@@ -760,36 +760,24 @@ def test_a_group_holds_twenty_members_and_refuses_those_who_take_no_conversation
     assert full.status_code == 400 and "up to 20 members" in full.content.decode()
 
 
-def test_nobody_is_brought_into_a_group_with_someone_on_either_side_of_a_block(
+def test_a_group_s_name_and_members_change_a_few_times_an_hour_keeping_what_was_typed(
     settings: Any,
 ) -> None:
-    """Ana could bring Beto into a group where Xavi, whom Beto blocked, sits: then Xavi
-    renamed it at will on Beto's list. And adding someone back each time they left had no
-    end: changes to a group are rate-limited, what was typed kept."""
-    ana, beto, carla, xavi = (
-        member(n) for n in ("Ana Arias", "Beto Blanco", "Carla Cruz", "Xavi Xifré")
-    )
-    for other in (beto, carla, xavi):
+    """Adding someone back as soon as they left, or renaming a group in a loop, reached every
+    member's list live with no end."""
+    ana, beto, carla = (member(n) for n in ("Ana Arias", "Beto Blanco", "Carla Cruz"))
+    for other in (beto, carla):
         AcquaintanceFactory.create(owner=ana, other=other)
-    BlockFactory.create(blocker=beto, blocked=xavi)
     anas = signed_in(ana)
-
-    refused = anas.post("/messages/new/", {"title": "Café", "members": [beto.pk, xavi.pk]})
-    assert refused.status_code == 400
-    assert "Beto Blanco cannot join this group." in refused.content.decode()
-    assert not Conversation.objects.exists()
-    made = anas.post("/messages/new/", {"title": "Café", "members": [carla.pk, xavi.pk]})
+    anas.post("/messages/new/", {"title": "Café", "members": [beto.pk, carla.pk]})
     group = Conversation.objects.get()
-    assert made["Location"] == f"/messages/{group.pk}/"
-    added = anas.post(f"/messages/{group.pk}/group/", {"action": "add", "members": [beto.pk]})
-    assert added.status_code == 400 and "cannot join this group" in added.content.decode()
-    assert not Participant.objects.filter(conversation=group, user=beto).exists()
-
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "group_change": "2/h/user"}
-    for title in ("Café 1", "Café 2"):
+
+    for title in ("Café 1", "\u200b", "Café 2"):  # the refused name costs nothing
         renamed = anas.post(f"/messages/{group.pk}/group/", {"action": "rename", "title": title})
-        assert renamed.status_code == 302
+        assert renamed.status_code == (400 if title == "\u200b" else 302)
     slow = anas.post(f"/messages/{group.pk}/group/", {"action": "rename", "title": "Café 3"})
+
     assert slow.status_code == 429
     assert "changed groups many times lately" in slow.content.decode()
     assert 'value="Café 3"' in slow.content.decode()
