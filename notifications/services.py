@@ -1,7 +1,7 @@
 """The one place that decides how a member is told something: on the site, by email, both,
 or on the site and in the weekly digest, as their preferences say (`notify`)."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -140,7 +140,7 @@ def notify(
     about: Iterable[User] = (),
     now: datetime | None = None,
     emailed_apart: bool = False,
-    push: bool = True,
+    push: bool | Callable[[], bool] = True,
 ) -> Delivery:
     """Tell `user` about something of `kind`, once per `key`: record the notification (the
     text rendered in their language, times in their zone) and answer whether to email them
@@ -161,7 +161,8 @@ def notify(
     A new notice told now also goes to the member's devices, after commit, if they want
     this kind pushed and are not in their quiet hours (notifications.push); a held one goes
     with its batch. `push` False keeps this one off the devices (the caller's own limit on how
-    often its kind buzzes), as it is listed and emailed."""
+    often its kind buzzes), as it is listed and emailed; a function is asked only when the
+    notice would go to the devices (so that a limit is spent on pushes, not on retries)."""
     channel, push_wanted = preference_for(user=user, kind=kind)
     emailed = channel in EMAILED and user.is_active and user.deleted_at is None
     existing = Notification.objects.filter(user=user, key=key).first()
@@ -192,8 +193,11 @@ def notify(
         else:
             if existing.in_app and until is None:
                 notices_changed.send(sender=Notification, user=user)
-            wanted = push and push_wanted
-            if until is None and pushable(user=user, kind=kind, wanted=wanted, now=moment):
+            if (
+                until is None
+                and pushable(user=user, kind=kind, wanted=push_wanted, now=moment)
+                and (push() if callable(push) else push)
+            ):
                 notice_id = existing.pk
                 transaction.on_commit(lambda: push_send.delay(user.pk, [notice_id]))
                 pushed = True

@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from celery import shared_task
@@ -75,7 +76,7 @@ def mention_notify(message_id: int, user_id: int) -> None:
     message = mention.message
     text, params = mention_notice(message)
     delivery = notify(
-        push=_mention_push_due(author_id=message.author_id, user_id=mention.user_id),
+        push=partial(_mention_push_due, author_id=message.author_id, user_id=mention.user_id),
         user=mention.user,
         kind=Kind.MENTION,
         key=mention_key(mention),

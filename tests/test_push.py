@@ -22,7 +22,14 @@ from django.utils import translation
 from conversations.services import direct_conversation_start, message_post
 from members.models import User
 from notifications import push
-from notifications.models import Kind, Notification, Preference, PushSubscription, QuietHours
+from notifications.models import (
+    Channel,
+    Kind,
+    Notification,
+    Preference,
+    PushSubscription,
+    QuietHours,
+)
 from notifications.services import CONFIGURABLE, notifications_mark_read, notify
 from notifications.tasks import held_release_tick, push_send, push_test_send
 from tests.factories import PASSWORD, client_for, onboarded_member
@@ -687,7 +694,11 @@ def test_one_author_s_mentions_buzz_the_phone_once_every_ten_minutes(
             )
 
     start = NOON.replace(minute=0)
-    for minute in range(4):
+    # Not pushed (her choice then): the window is not spent on it.
+    Preference.objects.create(user=ana, kind=Kind.MENTION, channel=Channel.BOTH, push=False)
+    mention(beto, start)
+    Preference.objects.filter(user=ana, kind=Kind.MENTION).update(push=True)
+    for minute in range(1, 4):
         mention(beto, start + timedelta(minutes=minute))
     mention(carla, start + timedelta(minutes=5))  # another author rings once too
     mention(beto, start + timedelta(minutes=11))  # the next window
