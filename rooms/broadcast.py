@@ -61,7 +61,11 @@ def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, An
     data: dict[str, Any] = {
         "id": message.pk,
         "seq": message.seq,
-        "author": {"id": author.pk, "name": author.name} if author else None,
+        # `staff`: the page marks the team's messages, so that a member named "Moderación"
+        # cannot pass for them.
+        "author": {"id": author.pk, "name": author.name, "staff": author.is_staff}
+        if author
+        else None,
         "text": message.text,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,

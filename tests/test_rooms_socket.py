@@ -142,6 +142,34 @@ async def test_two_members_chat_with_an_ack_to_the_sender() -> None:
     await bob.disconnect()
 
 
+async def test_the_team_s_messages_are_marked_live_and_in_history_not_a_lookalike_name() -> None:
+    """A member named "Moderación" wrote as if for the team: nothing told them apart."""
+    _fake, fake_session = await member_with_session(display_name="Moderación")
+    _team, team_session = await member_with_session(display_name="Lucía", is_staff=True)
+    _bob, bob_session = await member_with_session()
+    place = await room()
+    fake, _ = await join(place, fake_session)
+    team, _ = await join(place, team_session)
+    reader, _ = await join(place, bob_session)
+
+    await fake.send_json_to(send("Tu cuenta será cerrada"))
+    first = await next_of(reader, "chat.message")
+    await team.send_json_to(send("Hola a todos"))
+    second = await next_of(reader, "chat.message")
+
+    assert (first["message"]["author"]["staff"], second["message"]["author"]["staff"]) == (
+        False,
+        True,
+    )
+    client = Client(HTTP_ACCEPT_LANGUAGE="es")
+    client.cookies["sessionid"] = bob_session
+    page = (await database_sync_to_async(client.get)(f"/rooms/{place.slug}/")).content.decode()
+    assert page.count('<span class="message-team">Equipo</span>') == 1
+    assert page.index("Hola a todos") > page.index('<span class="message-team">')
+    for communicator in (fake, team, reader):
+        await communicator.disconnect()
+
+
 async def test_a_message_asked_as_a_question_says_so_live_and_in_history() -> None:
     _alice, alice_session = await member_with_session()
     _bob, bob_session = await member_with_session()

@@ -16,7 +16,10 @@ export function messageItem(message) {
   item.dataset.authorId = message.author ? message.author.id : "";
   const meta = element("p", "message-meta");
   const author = message.author ? message.author.name : gettext("Former member");
-  meta.append(element("span", "message-author", author), " ", timeElement(message.created_at));
+  meta.append(element("span", "message-author", author));
+  // The team's messages say so: a member's chosen name cannot.
+  if (message.author?.staff) meta.append(" ", element("span", "message-team", gettext("Team")));
+  meta.append(" ", timeElement(message.created_at));
   if (message.question) {
     item.classList.add("is-question");
     meta.append(" ", element("span", "message-question", gettext("Question")));
