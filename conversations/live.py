@@ -33,7 +33,10 @@ def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, An
     return {
         "id": message.pk,
         "conversation": message.conversation_id,
-        "author": {"id": author.pk, "name": author.name} if author else None,
+        # `staff`: marked "Team" on the page (as in rooms: rooms.broadcast.message_data).
+        "author": {"id": author.pk, "name": author.name, "staff": author.is_staff}
+        if author
+        else None,
         "text": message.text,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,

@@ -1163,3 +1163,23 @@ def test_wherever_a_member_meets_someone_a_button_starts_their_conversation() ->
     opened = anas.post(f"/messages/with/{beto.pk}/")
     conversation = Conversation.objects.get(direct_key=f"{ana.pk}:{beto.pk}")
     assert opened["Location"] == conversation.get_absolute_url()
+
+
+def test_the_team_s_messages_are_marked_and_a_lookalike_name_is_not() -> None:
+    """A member named "Moderación" wrote to others as if for the team: nothing told them
+    apart. The page and the socket's message mark the team's own."""
+    from conversations.live import message_data
+
+    bob = member("Beto Blanco")
+    lucia = member("Lucía Equipo", is_staff=True)
+    fake = member("Moderación")
+    talks = [direct_conversation_start(starter=writer, other=bob) for writer in (lucia, fake)]
+    for writer, conversation in zip((lucia, fake), talks, strict=True):
+        say(signed_in(writer), conversation, "Tu cuenta será revisada")
+    betos = signed_in(bob)
+
+    pages = [betos.get(conversation.get_absolute_url()).content.decode() for conversation in talks]
+
+    assert ['<span class="message-team">Team</span>' in page for page in pages] == [True, False]
+    frames = [message_data(conversation.messages.get()) for conversation in talks]
+    assert [frame["author"]["staff"] for frame in frames] == [True, False]

@@ -124,7 +124,7 @@ async def test_two_members_converse_live_on_every_tab_and_a_resend_is_stored_onc
     for other in (ana_other_tab, beto_tab):
         heard = (await next_of(other, "message.new"))["message"]
         assert heard["text"] == "¿Café a las 11? <b>sí</b>"
-        assert heard["author"] == {"id": ana.pk, "name": "Ana"}
+        assert heard["author"] == {"id": ana.pk, "name": "Ana", "staff": False}
         assert heard["conversation"] == conversation.pk
 
     await ana_tab.send_json_to(frame)  # the same message again, after a reconnect say
