@@ -1,7 +1,6 @@
 import uuid
 
 from allauth.core import ratelimit
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -240,55 +239,43 @@ def group_settings(request: HttpRequest, conversation_id: int) -> HttpResponse:
     if conversation.kind != Conversation.Kind.GROUP:
         return redirect(conversation)
     candidates = selectors.group_candidates(user=user, exclude=[other.pk for other in others])
-    rename = GroupRenameForm(initial={"title": conversation.title})
-    add = GroupAddForm(candidates=candidates)
-    action = request.POST.get("action")
-    # Counted once the change is made: a refused one costs nothing.
-    changing = request.method == "POST" and action in ("rename", "add")
-    if changing and not ratelimit.consume(request, action="group_change", dry_run=True):
-        # What was typed stays in the form.
-        if action == "rename":
-            rename = GroupRenameForm(request.POST)
-            form: forms.Form = rename
-        else:
-            add = GroupAddForm(request.POST, candidates=candidates)
-            form = add
-        form.add_error(None, _("You have changed groups many times lately. Try again later."))
-        return render(
-            request,
-            "conversations/group_settings.html",
-            {"conversation": conversation, "others": others, "rename": rename, "add": add},
-            status=429,
-        )
-    if request.method == "POST":
-        try:
-            if action == "rename":
-                rename = GroupRenameForm(request.POST)
-                if rename.is_valid():
-                    services.group_rename(
-                        conversation=conversation, by=user, title=rename.cleaned_data["title"]
-                    )
-                    ratelimit.consume(request, action="group_change")
-                    messages.success(request, _("The group has a new name."))
-                    return redirect("conversations:group", conversation.pk)
-            elif action == "add":
-                add = GroupAddForm(request.POST, candidates=candidates)
-                if add.is_valid():
-                    services.group_members_add(
-                        conversation=conversation,
-                        by=user,
-                        members=list(add.cleaned_data["members"]),
-                    )
-                    ratelimit.consume(request, action="group_change")
-                    messages.success(request, _("They are in the group now."))
-                    return redirect("conversations:group", conversation.pk)
-            elif action == "leave":
-                services.group_leave(conversation=conversation, user=user)
-                messages.success(request, _("You left “%(name)s”.") % {"name": conversation.title})
-                return redirect("conversations:list")
-        except ConversationRefused as refusal:
-            (add if action == "add" else rename).add_error(None, str(refusal))
-    status = 400 if rename.errors or add.errors else 200
+    action = request.POST.get("action") if request.method == "POST" else None
+    # Only the form the member sent is bound: what was typed stays in it.
+    rename = GroupRenameForm(
+        request.POST if action == "rename" else None, initial={"title": conversation.title}
+    )
+    add = GroupAddForm(request.POST if action == "add" else None, candidates=candidates)
+    limited = False
+    try:
+        # Counted once the change is made: a refused one costs nothing.
+        if action in ("rename", "add") and not ratelimit.consume(
+            request, action="group_change", dry_run=True
+        ):
+            limited = True
+            (rename if action == "rename" else add).add_error(
+                None, _("You have changed groups many times lately. Try again later.")
+            )
+        elif action == "rename" and rename.is_valid():
+            services.group_rename(
+                conversation=conversation, by=user, title=rename.cleaned_data["title"]
+            )
+            ratelimit.consume(request, action="group_change")
+            messages.success(request, _("The group has a new name."))
+            return redirect("conversations:group", conversation.pk)
+        elif action == "add" and add.is_valid():
+            services.group_members_add(
+                conversation=conversation, by=user, members=list(add.cleaned_data["members"])
+            )
+            ratelimit.consume(request, action="group_change")
+            messages.success(request, _("They are in the group now."))
+            return redirect("conversations:group", conversation.pk)
+        elif action == "leave":
+            services.group_leave(conversation=conversation, user=user)
+            messages.success(request, _("You left “%(name)s”.") % {"name": conversation.title})
+            return redirect("conversations:list")
+    except ConversationRefused as refusal:
+        (add if action == "add" else rename).add_error(None, str(refusal))
+    status = 429 if limited else 400 if rename.errors or add.errors else 200
     return render(
         request,
         "conversations/group_settings.html",
