@@ -11,7 +11,7 @@ from django.urls import reverse
 from members.models import User
 from notifications.digest import digest_off_headers
 from notifications.models import Channel, Preference
-from notifications.services import CONFIGURABLE, EMAILED, channels_for
+from notifications.services import CONFIGURABLE, EMAILED, channel_for
 
 EMAIL_OFF_SALT = "notifications.email-off"
 
@@ -38,7 +38,7 @@ def email_off_headers(*, user: User, kind: str) -> dict[str, str]:
 
 
 def emails_of_kind_on(*, user: User, kind: str) -> bool:
-    return channels_for(user=user)[kind] in EMAILED
+    return channel_for(user=user, kind=kind) in EMAILED
 
 
 def emails_of_kind_off(*, user: User, kind: str) -> bool:
