@@ -4,6 +4,7 @@ having met, without being asked. Here, above both matching and rooms (docs/archi
 because it joins the two; matching reaches it through `matching.meetings.group_link`."""
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from itertools import combinations
 
@@ -75,54 +76,54 @@ def is_table(room: Room) -> bool:
     return CoffeeTable.objects.filter(room=room).exists()
 
 
+def _tables_of(user: User, name_of: Callable[[User], str]) -> Iterator[tuple[list[User], Room]]:
+    """Each of `user`'s coffee groups' members (in seat order), with each room of its table:
+    the one now, and those it had before (closed while idle), which carry the name the table
+    gave them, each member named by `name_of`. No other room, not even one a member named
+    with a cup themselves."""
+    for group_id in GroupMember.objects.filter(user=user).values_list("group_id", flat=True):
+        seats = GroupMember.objects.filter(group_id=group_id).select_related("user")
+        members = [seat.user for seat in seats.order_by("pk")]
+        named = room_name_clean(TABLE_CUP + " · ".join(name_of(member) for member in members))
+        current = CoffeeTable.objects.filter(group_id=group_id).values("room_id")
+        rooms = Room.objects.filter(Q(pk__in=current) | Q(name=named, created_by__in=members))
+        for room in rooms:
+            yield members, room
+
+
 def tables_rename_without(*, user: User) -> None:
     """A member deleting their account: the rooms of their coffee groups' tables, open or
     closed (a table closed while idle opens a new room), are named after the others only.
     One from before tables had addresses of their own (its address made of the names) gets
     one, and the notices linking to it follow."""
-    for group_id in GroupMember.objects.filter(user=user).values_list("group_id", flat=True):
-        seats = GroupMember.objects.filter(group_id=group_id).select_related("user")
-        members = [seat.user for seat in seats.order_by("pk")]
+    for members, room in _tables_of(user, lambda member: member.name):
         others = [
             member for member in members if member.pk != user.pk and member.deleted_at is None
         ]
-        # The table's room now, and those it had before (closed while idle), named as it
-        # names them: no other room, not even one a member named with a cup themselves.
-        current = CoffeeTable.objects.filter(group_id=group_id).values("room_id")
-        rooms = Room.objects.filter(
-            Q(pk__in=current) | Q(name=room_name_clean(table_name(members)), created_by__in=members)
-        )
-        for room in rooms:
-            room.name = room_name_clean(table_name(others))
-            if not room.slug.startswith(TABLE_SLUG):
-                old = reverse("rooms:room", args=[room.slug])
-                room.slug = room_slug_for(TABLE_SLUG)
-                new = reverse("rooms:room", args=[room.slug])
-                Notification.objects.filter(url=old).update(url=new)
-            room.save(update_fields=["name", "slug"])
+        room.name = room_name_clean(table_name(others))
+        if not room.slug.startswith(TABLE_SLUG):
+            old = reverse("rooms:room", args=[room.slug])
+            room.slug = room_slug_for(TABLE_SLUG)
+            new = reverse("rooms:room", args=[room.slug])
+            Notification.objects.filter(url=old).update(url=new)
+        room.save(update_fields=["name", "slug"])
 
 
 def tables_rename_for(*, user: User, old_name: str) -> None:
     """A member renamed: the rooms of their coffee groups' tables, open or closed, say the
     new name where they said the old one (and a deletion later finds it)."""
-    for group_id in GroupMember.objects.filter(user=user).values_list("group_id", flat=True):
-        seats = GroupMember.objects.filter(group_id=group_id).select_related("user")
-        members = [seat.user for seat in seats.order_by("pk")]
-        named_before = TABLE_CUP + " · ".join(
-            old_name if member.pk == user.pk else member.name for member in members
-        )
-        current = CoffeeTable.objects.filter(group_id=group_id).values("room_id")
-        rooms = Room.objects.filter(
-            Q(pk__in=current) | Q(name=room_name_clean(named_before), created_by__in=members)
-        )
-        for room in rooms:
-            if not room.name.startswith(TABLE_CUP):
-                continue
-            names = room.name.removeprefix(TABLE_CUP).split(" · ")
-            renamed = [user.name if name == old_name else name for name in names]
-            if renamed != names:
-                room.name = room_name_clean(TABLE_CUP + " · ".join(renamed))
-                room.save(update_fields=["name"])
+
+    def named_before(member: User) -> str:
+        return old_name if member.pk == user.pk else member.name
+
+    for _members, room in _tables_of(user, named_before):
+        if not room.name.startswith(TABLE_CUP):
+            continue
+        names = room.name.removeprefix(TABLE_CUP).split(" · ")
+        renamed = [user.name if name == old_name else name for name in names]
+        if renamed != names:
+            room.name = room_name_clean(TABLE_CUP + " · ".join(renamed))
+            room.save(update_fields=["name"])
 
 
 def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
