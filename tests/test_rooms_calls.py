@@ -75,6 +75,16 @@ async def still_up(communicator: WebsocketCommunicator) -> None:
     assert await next_of(communicator, "pong") == {"type": "pong"}
 
 
+async def two_in_a_room() -> tuple[WebsocketCommunicator, WebsocketCommunicator]:
+    """Two members' sockets in one new meeting room, not at its table yet."""
+    _alice, alice_session = await member_with_session()
+    _bob, bob_session = await member_with_session()
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+    return alice, bob
+
+
 async def close_all(*communicators: WebsocketCommunicator) -> None:
     for communicator in communicators:
         await communicator.disconnect()
@@ -548,11 +558,7 @@ async def test_without_a_turn_secret_no_turn_server_is_offered(settings: Any) ->
 async def test_signalling_has_its_own_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(limits.BUDGETS, "calls", 5)
     await a_fresh_budget_window()
-    _alice, alice_session = await member_with_session()
-    _bob, bob_session = await member_with_session()
-    place = await room()
-    alice, _ = await join(place, alice_session)
-    bob, _ = await join(place, bob_session)
+    alice, bob = await two_in_a_room()
     await sit(alice)  # one call frame
     bob_seat = await sit(bob)
     await drain(alice)
@@ -655,11 +661,7 @@ async def test_joining_and_leaving_in_a_loop_is_stopped_and_the_table_hears_no_m
     """Each join reaches every peer (a new connection, said aloud on their page): within
     the signalling budget, one member could keep a table busy with 15 a second."""
     await a_fresh_budget_window()
-    _alice, alice_session = await member_with_session()
-    _bob, bob_session = await member_with_session()
-    place = await room()
-    alice, _ = await join(place, alice_session)
-    bob, _ = await join(place, bob_session)
+    alice, bob = await two_in_a_room()
     await sit(bob)
 
     for _ in range(limits.BUDGETS["call_joins"]):
