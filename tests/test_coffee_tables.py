@@ -206,14 +206,15 @@ def test_a_member_who_deletes_their_account_leaves_the_table_s_name() -> None:
 def trio_at_a_table_closed_and_opened_again(
     capture: Any, *, names: tuple[str, str, str], old_slug: str = ""
 ) -> tuple[list[User], Room, Room, Notification]:
-    """Alba, Bruno and Zoë (named `names`, where given, reading English) in one group, their
-    table opened, closed while idle (under `old_slug`, as before tables had addresses of
-    their own, and Bruno's notices linking there) and opened again: the three, the earlier
-    room, the later one, and Bruno's invitation to it, which quotes the table's name."""
+    """Alba, Bruno and Zoë (named `names`, short enough for the table's name to hold them
+    whole, reading English) in one group, their table opened, closed while idle (under
+    `old_slug`, as before tables had addresses of their own, and Bruno's notices linking
+    there) and opened again: the three, the earlier room, the later one, and Bruno's
+    invitation to it, which quotes the table's name."""
     people = [participant(email=f"{name}@example.com") for name in ("alba", "bruno", "zoe")]
     for person, name in zip(people, names, strict=True):
-        if name:
-            User.objects.filter(pk=person.pk).update(display_name=name, language="en")
+        person.display_name, person.language = name, "en"
+        person.save(update_fields=["display_name", "language"])
     round_create(programme=community(), scheduled_for=T - timedelta(days=2))
     alba, bruno = (GroupMember.objects.get(user=person) for person in people[:2])
     with capture(execute=True):
@@ -243,7 +244,7 @@ def test_a_member_who_deletes_their_account_leaves_every_table_room_and_its_noti
     # As a table opened before its address was its own: made of the names.
     (_alba, bruno, _zoe), earlier, later, _invitation = trio_at_a_table_closed_and_opened_again(
         django_capture_on_commit_callbacks,
-        names=("", "", "Zoë Vallquintana"),
+        names=("Alba", "Bruno", "Zoë Vallquintana"),
         old_slug="alba-bruno-zoe-vallquintana",
     )
 
