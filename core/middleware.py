@@ -3,12 +3,42 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from allauth.socialaccount.models import SocialApp
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 from django.views.defaults import page_not_found
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except that a request whose cookie names a session that no longer exists
+    leaves the browser's cookie alone, unless the request emptied the session itself (a
+    logout's flush, which marks it modified).
+
+    Django deletes such a cookie. But a sign-in replaces the session's key (`cycle_key`)
+    while the same browser may have another request in flight with the old key: the service
+    worker's update check, which browsers send on navigations, or another tab. Answered
+    just after the sign-in's response, that request's deletion removed the new cookie, and
+    the member landed on the login page right after "Successfully signed in" (seen on a
+    confirmation of a new account). A stale cookie now costs a lookup that finds nothing,
+    until the browser signs in again or the cookie expires with the session it named."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if (
+            session is not None
+            and settings.SESSION_COOKIE_NAME in request.COOKIES
+            and session.accessed
+            and not session.modified
+            and session.is_empty()
+        ):
+            patch_vary_headers(response, ("Cookie",))
+            return response
+        return super().process_response(request, response)  # type: ignore[no-any-return]
 
 
 class MemberTimeZoneMiddleware:

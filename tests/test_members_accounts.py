@@ -351,3 +351,32 @@ def test_staff_adding_an_account_in_the_admin_store_its_address_in_lower_case(
 
     assert added.status_code == 302
     assert User.objects.filter(email="nuevo.socio@example.com").exists()
+
+
+@pytest.mark.django_db
+def test_a_request_still_holding_the_key_a_sign_in_replaced_leaves_the_browser_signed_in(
+    client: Client,
+) -> None:
+    """The service worker's update check (browsers send one on navigations) or another tab,
+    in flight with the session key a sign-in just replaced: answered after the sign-in, a
+    deletion of the cookie signed the member out on their next page."""
+    member = onboarded_member("Valeria Soto")
+    session = client.session  # the visitor's session before signing in
+    session["seen"] = True
+    session.save()
+    old_key = session.session_key
+
+    assert login(client, member.email, PASSWORD) == "/admin/"
+    assert client.cookies["sessionid"].value != old_key
+
+    in_flight = Client()
+    in_flight.cookies["sessionid"] = old_key
+    response = in_flight.get("/service-worker.js")
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert "Cookie" in response["Vary"]
+    assert client.get("/").context["user"] == member
+
+    # Signing out still takes the cookie away.
+    client.post("/accounts/logout/")
+    assert client.cookies["sessionid"].value == ""
