@@ -1180,6 +1180,6 @@ def test_the_team_s_messages_are_marked_and_a_lookalike_name_is_not() -> None:
 
     pages = [betos.get(conversation.get_absolute_url()).content.decode() for conversation in talks]
 
-    assert ['<span class="message-team">Team</span>' in page for page in pages] == [True, False]
+    assert ['<span class="team-badge">Team</span>' in page for page in pages] == [True, False]
     frames = [message_data(conversation.messages.get()) for conversation in talks]
     assert [frame["author"]["staff"] for frame in frames] == [True, False]

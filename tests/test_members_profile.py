@@ -16,7 +16,13 @@ from PIL import Image
 
 from members import services
 from members.models import Acquaintance, MessagesFrom, Profile, User
-from tests.factories import InterestFactory, ProfileFactory, UserFactory, onboarded_member
+from tests.factories import (
+    InterestFactory,
+    ProfileFactory,
+    UserFactory,
+    client_for,
+    onboarded_member,
+)
 
 VALID = {
     "display_name": "Lucía Pérez",
@@ -621,3 +627,19 @@ def test_a_16_bit_grey_photo_stays_grey(client: Client, newcomer: User) -> None:
     assert isinstance(pixel, tuple)
     red, green, blue = pixel
     assert 100 < red < 160 and red == green == blue
+
+
+def test_the_team_is_marked_on_its_profiles_and_directory_cards_and_a_chosen_name_is_not(
+    db: None,
+) -> None:
+    team = onboarded_member("Marta Ruiz", is_staff=True)
+    lookalike = onboarded_member("Moderación")
+    viewer = client_for(onboarded_member("Lucía Pérez"))
+
+    badge = '<span class="team-badge">Team</span>'
+    assert badge in viewer.get(f"/members/{team.pk}/").content.decode()
+    assert badge not in viewer.get(f"/members/{lookalike.pk}/").content.decode()
+
+    cards = viewer.get("/members/").content.decode().split('class="card directory-card"')[1:]
+    marked = {("Marta Ruiz" in card, "Moderación" in card): badge in card for card in cards}
+    assert marked == {(True, False): True, (False, True): False, (False, False): False}

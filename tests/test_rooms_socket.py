@@ -164,8 +164,8 @@ async def test_the_team_s_messages_are_marked_live_and_in_history_not_a_lookalik
     client = Client(HTTP_ACCEPT_LANGUAGE="es")
     client.cookies["sessionid"] = bob_session
     page = (await database_sync_to_async(client.get)(f"/rooms/{place.slug}/")).content.decode()
-    assert page.count('<span class="message-team">Equipo</span>') == 1
-    assert page.index("Hola a todos") > page.index('<span class="message-team">')
+    assert page.count('<span class="team-badge">Equipo</span>') == 1
+    assert page.index("Hola a todos") > page.index('<span class="team-badge">')
     for communicator in (fake, team, reader):
         await communicator.disconnect()
 

@@ -18,7 +18,7 @@ export function messageItem(message) {
   const author = message.author ? message.author.name : gettext("Former member");
   meta.append(element("span", "message-author", author));
   // The team's messages say so: a member's chosen name cannot.
-  if (message.author?.staff) meta.append(" ", element("span", "message-team", gettext("Team")));
+  if (message.author?.staff) meta.append(" ", element("span", "team-badge", gettext("Team")));
   meta.append(" ", timeElement(message.created_at));
   if (message.question) {
     item.classList.add("is-question");
