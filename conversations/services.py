@@ -501,12 +501,21 @@ def message_delete(*, message: Message, by: User, moderating: bool = False) -> b
         if attachment is not None:
             _files_delete(attachment)
             attachment.delete()
+        readers = _members_of(message)
         on_commit(
             live.message_deleted,
             conversation_id=message.conversation_id,
             message_id=message.pk,
-            user_ids=_members_of(message),
+            user_ids=readers,
         )
+        # Those who had not read it yet count one unread message fewer: their badges drop.
+        unread_by = Participant.objects.filter(
+            conversation_id=message.conversation_id,
+            user_id__in=readers,
+            last_read_id__lt=message.pk,
+        ).exclude(user_id__in=[message.author_id])
+        for reader in User.objects.filter(pk__in=unread_by.values("user_id")):
+            counts_push(user=reader)
     return bool(removed)
 
 

@@ -626,3 +626,18 @@ async def test_a_socket_that_fails_to_join_leaves_nothing_for_the_sweep_to_keep(
     assert failed and failed[0] not in liveness._watched
     again, _hello = await tab(session)  # the next page opens as usual
     await again.disconnect()
+
+
+async def test_a_message_deleted_before_it_was_read_leaves_the_readers_unread_count() -> None:
+    group, [(ana, _, _), (_beto, beto_session, _), _carla] = await trio()
+    beto_tab, _hello = await tab(beto_session)
+    message, _created = await database_sync_to_async(message_post)(
+        conversation=group, author=ana, text="Era para otra persona", client_id=uuid.uuid4()
+    )
+    await next_of(beto_tab, "message.new")
+
+    await database_sync_to_async(message_delete)(message=message, by=ana)
+    while (frame := await next_of(beto_tab, "counts"))["messages"] != 0:
+        pass
+    assert frame == {"type": "counts", "messages": 0, "notices": 0}
+    await beto_tab.disconnect()
