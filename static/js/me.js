@@ -47,6 +47,14 @@ function show(kind, count) {
 socket.addEventListener("frame", (event) => {
   const frame = event.detail;
   if (frame.type === "hello") {
+    // A page of another member, brought back from the browser's back/forward cache after
+    // they signed out and someone else signed in on this browser (a shared computer): the
+    // socket reconnects with the new member's cookie, so the page goes rather than keep
+    // showing what was theirs.
+    if (frame.you && frame.you.id !== Number(document.body.dataset.youId)) {
+      window.location.reload();
+      return;
+    }
     socket.welcomed();
     show("messages", frame.counts.messages);
     show("notices", frame.counts.notices);

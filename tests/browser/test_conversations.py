@@ -26,6 +26,7 @@ from conversations.services import (
     reaction_toggle,
 )
 from members.models import User
+from tests.browser.conftest import PageProblems
 from tests.browser.network import FlakyNetwork
 from tests.browser.test_phone import PHONE
 from tests.factories import PASSWORD, GroupMemberFactory, onboarded_member
@@ -555,3 +556,45 @@ def test_the_others_new_messages_are_read_out_but_not_edits_reactions_or_ones_ow
         state == "off" for what, state in heard if what == "other"
     ), heard
     expect(log).to_have_attribute("aria-live", "polite")
+
+
+def test_a_page_of_a_member_who_signed_out_does_not_come_back_for_the_next_one(
+    new_full_page: NewPage, asgi_server: str, login: Login, page_problems: PageProblems
+) -> None:
+    """A shared computer: Ana reads a conversation, signs out, and Carla signs in on the same
+    browser. Back brings Ana's page out of the back/forward cache (the full browser's; the
+    headless shell keeps none): it must not stay."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    carla = onboarded_member("Carla Cruz", email="carla@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    writes(conversation, beto, "SECRETO-ana-beto-42")
+    page = new_full_page()
+    login(page, asgi_server, ana.email, PASSWORD)
+    open_with_its_socket(page, f"/messages/{conversation.pk}/")
+    expect(page.get_by_text("SECRETO-ana-beto-42")).to_be_visible()
+    page.evaluate(
+        """addEventListener("pageshow", (event) => {
+          if (event.persisted) sessionStorage.setItem("fromCache", "yes");
+        })"""
+    )
+    page.get_by_role("link", name="Privacy").click()
+    page.locator("details.menu summary").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+
+    login(page, asgi_server, carla.email, PASSWORD)
+    page.goto("/")
+    while not page.url.endswith(f"/messages/{conversation.pk}/"):
+        page.go_back(wait_until="commit")
+
+    expect(page.get_by_text("SECRETO-ana-beto-42")).to_have_count(0)
+    assert page.evaluate("sessionStorage.getItem('fromCache')") == "yes", "not from the cache"
+    # The browser said that the socket closed as the page went into the cache, and the page
+    # Ana's conversation reloaded into is Carla's 404: nothing else.
+    page_problems.allow()
+    assert all(
+        "Back-Forward Cache" in line or "404 (Not Found)" in line
+        for line in page_problems.console_errors
+    ), page_problems.report()
+    assert page_problems.page_errors == page_problems.csp_violations == []
