@@ -94,6 +94,8 @@ def _enter_now(
             **({"muted_here": muted_here(room=room)} if moderates else {}),
         },
         "history": [broadcast.message_data(m, blocked) for m in reversed(latest)],
+        # The page sends it back on its next connection's catch-up (`changed_since`).
+        "now": int(time.time() * 1000),
     }
     # Written here, on the arrival's thread, rather than by the event loop that every
     # socket of the process shares.

@@ -275,6 +275,18 @@ class Message(CountsBroadcasts):
             # from the index, not the room's whole history (68 ms in a cafeteria of a
             # million messages).
             models.Index(fields=["room", "created_at", "id"], name="message_room_time"),
+            # A reconnecting page asks what was edited or deleted since it last heard
+            # (selectors.messages_changed): these read only those, not years of messages.
+            models.Index(
+                fields=["room", "edited_at"],
+                condition=models.Q(edited_at__isnull=False),
+                name="message_room_edited",
+            ),
+            models.Index(
+                fields=["room", "deleted_at"],
+                condition=models.Q(deleted_at__isnull=False),
+                name="message_room_deleted",
+            ),
         ]
 
     def __str__(self) -> str:

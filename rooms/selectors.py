@@ -74,6 +74,26 @@ def history(
     return list(messages.order_by("-id")[:limit])
 
 
+# A catch-up brings at most this many messages changed while the page was away, the newest.
+CHANGED_MAX = 100
+
+
+def messages_changed(*, room: Room, viewer: User, upto: int, since: datetime) -> list[Message]:
+    """The messages of `room` up to the id `upto` edited or deleted after `since`, at most
+    CHANGED_MAX of the newest, oldest first, as `viewer` may see them: what a page that held
+    them missed while its connection was down (docs/websocket-protocol.md, "Catching up").
+    As `history`, it checks that `viewer` may read the room."""
+    if not room_can_read(room=room, user=viewer):
+        raise RoomAccessDenied
+    rows = (
+        _with_mentions(_visible_messages(room=room, viewer=viewer))
+        .filter(id__lte=upto)
+        .filter(Q(edited_at__gt=since) | Q(deleted_at__gt=since))
+        .order_by("-id")[:CHANGED_MAX]
+    )
+    return list(reversed(rows))
+
+
 def history_upto(*, room: Room) -> dict[str, int]:
     """The room's newest message as {"id", "seq"} ({0, 0} before the first one). Read it
     before a page of `history`: that page then holds every message up to it that its reader

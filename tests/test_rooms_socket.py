@@ -20,6 +20,7 @@ from coworking.asgi import application
 from members.models import Profile, User
 from members.privacy import account_delete
 from rooms import broadcast, liveness
+from rooms import services as rooms_services
 from rooms.models import Message, Presence, Reaction, Room
 from rooms.presence import PRESENCE_TTL, presence_prune
 from rooms.services import room_close, room_member_mute, room_member_remove
@@ -236,6 +237,51 @@ async def test_catching_up_after_a_reconnection_returns_only_missed_messages() -
     assert [m["id"] for m in earlier["messages"]] == [seen]
     await alice.disconnect()
     await bob.disconnect()
+
+
+async def test_a_catch_up_since_a_hello_brings_what_was_edited_or_deleted_meanwhile() -> None:
+    bob, bob_session = await member_with_session()
+    carla, _carla_session = await member_with_session()
+    dan, _dan_session = await member_with_session()
+    place = await room()
+    kept, edited, deleted, hidden, later = [
+        await database_sync_to_async(MessageFactory.create)(room=place, author=author, text=text)
+        for author, text in (
+            (carla, "Igual"),
+            (carla, "Antes"),
+            (carla, "Se irá"),
+            (dan, "De alguien bloqueado"),
+            (carla, "Después de todo"),
+        )
+    ]
+    socket, hello = await join(place, bob_session)
+    await socket.disconnect()
+
+    @database_sync_to_async
+    def meanwhile() -> None:
+        BlockFactory.create(blocker=bob, blocked=dan)
+        rooms_services.message_edit(message=edited, editor=carla, text="Cambiado")
+        rooms_services.message_delete(message=deleted, by=carla)
+        rooms_services.message_edit(message=hidden, editor=dan, text="Oculto")
+        rooms_services.message_edit(message=later, editor=carla, text="Más allá")
+
+    await meanwhile()
+    socket, _hello = await join(place, bob_session)
+    asked = {"type": "history.since", "after_id": hidden.pk, "changed_since": hello["now"]}
+    await socket.send_json_to(asked)
+    page = await next_of(socket, "history.page")
+
+    # Up to `after_id` only (the page brings what follows), never a blocked member's.
+    assert [(m["id"], m["text"], m["deleted"]) for m in page["changed"]] == [
+        (edited.pk, "Cambiado", False),
+        (deleted.pk, "", True),
+    ]
+    assert [m["id"] for m in page["messages"]] == [later.pk]
+    await socket.send_json_to({"type": "history.since", "after_id": kept.pk})
+    assert "changed" not in await next_of(socket, "history.page")
+    await socket.send_json_to({**asked, "changed_since": "yesterday"})
+    assert (await next_of(socket, "error"))["code"] == "invalid_fields"
+    await socket.disconnect()
 
 
 async def test_an_anonymous_visitor_is_refused_before_accept() -> None:

@@ -2,6 +2,7 @@
 reconnect, with `chat.ack` once a message is stored."""
 
 import uuid
+from datetime import datetime
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
@@ -11,10 +12,17 @@ from members.services import blocked_user_ids
 from rooms import broadcast
 from rooms.models import Message, Room
 from rooms.reactions import reaction_valid
-from rooms.selectors import history, history_upto
+from rooms.selectors import history, history_upto, messages_changed
 from rooms.services import message_delete, message_edit, message_post, reaction_toggle
 from rooms.sockets.base import Handler, MemberSocket, as_now
-from rooms.sockets.frames import FrameError, boolean, positive_int, text, uuid_field
+from rooms.sockets.frames import (
+    FrameError,
+    boolean,
+    moment,
+    positive_int,
+    text,
+    uuid_field,
+)
 
 # Messages in a page of history: the hello's, each "load older", and the chat a room's page
 # (rooms, stages, focus blocks) renders first, which the page's script expects to match.
@@ -75,6 +83,7 @@ def _history(
     *,
     before_id: int | None = None,
     after_id: int | None = None,
+    changed_since: datetime | None = None,
 ) -> dict[str, Any]:
     upto = history_upto(room=room) if after_id is not None else None
     page = history(
@@ -92,6 +101,9 @@ def _history(
     if upto is not None:
         # A catch-up page holds every message it may show from `after_id` up to this one.
         frame["upto"] = {"id": page[-1].pk, "seq": page[-1].seq} if has_more else upto
+    if after_id is not None and changed_since is not None:
+        changed = messages_changed(room=room, viewer=user, upto=after_id, since=changed_since)
+        frame["changed"] = [broadcast.message_data(m, hidden) for m in changed]
     return frame
 
 
@@ -161,8 +173,14 @@ class ChatFrames(MemberSocket):
         assert self.room is not None
         # 0 is the room's start: a client that has seen no message yet.
         after_id = 0 if content.get("after_id") == 0 else positive_int(content, "after_id")
+        # What was edited or deleted among the messages the page holds while it was away.
+        changed_since = moment(content, "changed_since") if "changed_since" in content else None
         await self.spend("history")
-        await self.send_json(await _history(self.room, self.user, self.blocked, after_id=after_id))
+        await self.send_json(
+            await _history(
+                self.room, self.user, self.blocked, after_id=after_id, changed_since=changed_since
+            )
+        )
 
     HANDLERS: ClassVar[dict[str, Handler]] = {
         "chat.send": on_chat_send,

@@ -12,7 +12,7 @@ from django.db import transaction
 from playwright.sync_api import Page, WebSocketRoute, expect
 from websockets.sync.client import connect
 
-from rooms import broadcast
+from rooms import broadcast, services
 from rooms.models import CAFETERIA_SLUG, Message, Room, message_seq_next
 from tests.browser.conftest import PageProblems, PlaywrightLoopGuard
 from tests.browser.network import FlakyNetwork
@@ -221,6 +221,43 @@ def test_everything_written_while_a_member_was_away_is_there_after_reconnecting(
     for n in (0, 120, 229):
         expect(page.locator("#messages")).to_contain_text(f"Mientras no estabas {n}")
     assert len(network.refused) == 1
+
+
+def test_what_was_edited_or_deleted_among_the_messages_held_is_redrawn_after_reconnecting(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """More than `hello`'s latest page came meanwhile, so `hello` brings the changed messages
+    no more: the catch-up's `changed` does. A message deleted while a laptop slept (by its
+    author, or by staff) no longer stays on its page."""
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    before = [MessageFactory.create(room=room, author=beto, text=f"Antes {n}") for n in range(3)]
+    page = new_page()
+    network = FlakyNetwork(page, r"/ws/rooms/cafeteria/$")
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+    texts = page.locator("#messages li[data-id] .message-text")
+    expect(texts).to_have_text(["Antes 0", "Antes 1", "Antes 2"])
+
+    network.go_down()
+    # Playwright's loop runs in this thread: the services' broadcasts go from another.
+    with ThreadPoolExecutor(1) as other:
+        other.submit(services.message_delete, message=before[1], by=beto).result()
+        other.submit(services.message_edit, message=before[2], editor=beto, text="Después").result()
+    with transaction.atomic():
+        first = message_seq_next(room_id=room.pk)
+        Message.objects.bulk_create(
+            Message(room=room, seq=first + n, author=beto, text=f"Mientras no estabas {n}")
+            for n in range(60)
+        )
+    network.come_back()
+
+    expect(page.locator("#messages li[data-id]")).to_have_count(63, timeout=30_000)
+    expect(texts.nth(1)).to_have_text("This message was deleted.")
+    expect(texts.nth(2)).to_have_text("Después")
+    expect(page.locator("#messages")).not_to_contain_text("Antes 1")
 
 
 def test_a_message_whose_broadcast_never_came_is_fetched_once_the_next_one_shows_the_gap(

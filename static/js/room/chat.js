@@ -56,6 +56,14 @@ const ahead = new Map(); // seq -> id of the messages seen beyond `complete`
 let gapTimer = null;
 // Until a catch-up has paged to its end, what it brings is on its way: no second one.
 let catchingUp = false;
+// Until when (the server's clock, ms) the page knows every message it holds as it is: the
+// moment it was drawn, then each connection's `hello` once its catch-up arrived. The next
+// catch-up asks for what was edited or deleted since (`changed_since`), less a margin for
+// a change made while a socket was being set up; `syncing` is the `now` of the `hello`
+// whose catch-up is on its way.
+const CHANGES_MARGIN_MS = 60_000;
+let syncedAt = Number(log.dataset.syncedAt) || 0;
+let syncing = 0;
 let hasOlder = rendered.size >= PAGE_SIZE;
 let loadingOlder = false;
 let muteTimer = null;
@@ -157,10 +165,23 @@ function showOlderButton() {
   olderButton.disabled = live.ended;
 }
 
-function requestSince(afterId) {
-  if (send({ type: "history.since", after_id: afterId })) {
-    pageRequests.push({ kind: "since", after: afterId });
+function requestSince(afterId, changes = false) {
+  const frame = { type: "history.since", after_id: afterId };
+  if (changes && syncedAt > CHANGES_MARGIN_MS) frame.changed_since = syncedAt - CHANGES_MARGIN_MS;
+  if (send(frame)) {
+    pageRequests.push({ kind: "since", after: afterId, changes });
   }
+}
+
+/** Messages the page holds that were edited or deleted while its connection was down. */
+function applyChanges(messages) {
+  quietly(() => {
+    for (const message of messages) {
+      // As if heard live; one the page does not hold (older than it loaded) changes nothing.
+      if (message.deleted) chatHandlers["chat.deleted"]({ id: message.id });
+      else chatHandlers["chat.edited"]({ message });
+    }
+  });
 }
 
 /** Send what waits in the outbox, oldest first, without going over the server's budget. */
@@ -228,7 +249,7 @@ export function historyError(frame) {
     if (frame.code === "rate_limited" || frame.code === "server_error") {
       const on = connection;
       setTimeout(() => {
-        if (on === connection && !live.ended) requestSince(request.after);
+        if (on === connection && !live.ended) requestSince(request.after, request.changes);
       }, RETRY_AFTER_MS);
     } else {
       catchingUp = false; // refused for good (the room closed, say): nothing is on its way
@@ -260,7 +281,8 @@ function onAck(frame) {
 }
 
 function onPage(frame) {
-  if (pageRequests.shift()?.kind === "before") {
+  const request = pageRequests.shift();
+  if (request?.kind === "before") {
     loadingOlder = false;
     addOlder(frame.messages);
     hasOlder = frame.has_more;
@@ -269,6 +291,10 @@ function onPage(frame) {
     return;
   }
   frame.messages.forEach(addMessage);
+  if (request?.changes) {
+    applyChanges(frame.changed || []);
+    if (syncing) syncedAt = syncing;
+  }
   // A server of before `upto` (for a minute, during a deploy) pages by the last message.
   const upto = frame.upto || { id: frame.messages[frame.messages.length - 1]?.id || 0, seq: 0 };
   // From the page's own last message: live ones may have come in meanwhile, newer still.
@@ -330,7 +356,7 @@ export const chatHandlers = {
 };
 
 /** After every `hello`: catch up on what was missed and resend what never got its ack. */
-export function chatConnected(history) {
+export function chatConnected(history, now) {
   olderButton.disabled = false;
   // The actions make every message taller: a log that was at its end stays there.
   const stick = follower.atEnd();
@@ -340,7 +366,8 @@ export function chatConnected(history) {
   catchingUp = true;
   history.forEach(addMessage);
   if (stick) follower.toEnd();
-  requestSince(complete.id);
+  syncing = now || 0;
+  requestSince(complete.id, true);
   // The server stores each client_id once, so a message sent before the drop and sent
   // again is still one message.
   outbox = [...pending.keys()];

@@ -43,7 +43,7 @@ export function startRoomPage(part) {
       setMuted(frame.you.muted_until);
       replacePresence(frame.presence);
       part.connected?.();
-      chatConnected(frame.history);
+      chatConnected(frame.history, frame.now);
     },
     "presence.update": (frame) => {
       updatePresence(frame);
