@@ -260,6 +260,50 @@ def test_what_was_edited_or_deleted_among_the_messages_held_is_redrawn_after_rec
     expect(page.locator("#messages")).not_to_contain_text("Antes 1")
 
 
+def test_a_room_open_all_day_keeps_its_latest_messages_and_gives_back_the_oldest_on_request(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """Every message that comes in costs a page more the more it holds: while the member
+    follows the end of the log, the oldest go (over 500, down to 400), and "Load older
+    messages" brings them back."""
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    page = new_page()
+    routes: list[WebSocketRoute] = []
+
+    def through(socket: WebSocketRoute) -> None:
+        socket.connect_to_server()
+        routes.append(socket)
+
+    page.route_web_socket(re.compile(r"/ws/rooms/cafeteria/$"), through)
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+    with transaction.atomic():
+        first = message_seq_next(room_id=room.pk)
+        Message.objects.bulk_create(
+            Message(room=room, seq=first + n, author=beto, text=f"Hoy {n}") for n in range(520)
+        )
+    # Heard live, as the day goes by (the frames the room's broadcast sends).
+    for message in Message.objects.filter(room=room).prefetch_related("mentions").order_by("id"):
+        data = broadcast.message_data(message)
+        routes[-1].send(broadcast.encode({"type": "chat.message", "message": data}))
+    items = page.locator("#messages li[data-id]")
+    expect(items.last).to_contain_text("Hoy 519", timeout=30_000)
+    held = items.count()
+    assert 400 <= held <= 500, held
+    expect(items.first.locator(".message-text")).not_to_have_text("Hoy 0")
+
+    older = page.get_by_role("button", name="Load older messages")
+    for page_number in range(1, 4):
+        older.click()
+        expect(items).to_have_count(min(held + 50 * page_number, 520))
+    expect(items.first.locator(".message-text")).to_have_text("Hoy 0")
+    expect(older).to_be_hidden()
+
+
 def test_a_message_whose_broadcast_never_came_is_fetched_once_the_next_one_shows_the_gap(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:

@@ -102,7 +102,18 @@ function itemFor(id) {
 
 function placeMessage(item, id) {
   // Keep the log ordered by id whatever order pages arrive in; what is still being sent
-  // stays last.
+  // stays last. Almost every message is the newest: it goes after the last one held, found
+  // from the end, without reading a log that a room left open all day makes long.
+  let node = log.lastElementChild;
+  let firstPending = null;
+  while (node && !node.dataset.id) {
+    if (node.classList.contains("pending")) firstPending = node;
+    node = node.previousElementSibling;
+  }
+  if (!node || Number(node.dataset.id) < id) {
+    log.insertBefore(item, firstPending);
+    return;
+  }
   const later = [...log.querySelectorAll("li[data-id]")].find((other) => Number(other.dataset.id) > id);
   log.insertBefore(item, later || log.querySelector("li.pending"));
 }
@@ -117,8 +128,30 @@ function addMessage(message) {
   rendered.add(message.id);
   noteSeen(message.id, message.seq);
   placeMessage(messageItem(message), message.id);
+  if (stick && rendered.size > TRIM_AT) trimOldest();
   syncDays();
   follower.added(stick);
+}
+
+// A room left open all day would hold every message of the day, and each new one would
+// cost more than the last. While the member follows the end of the log, the oldest go
+// beyond TRIM_AT, down to KEEP; scrolling up brings them back as older pages.
+const TRIM_AT = 500;
+const KEEP = 400;
+
+function trimOldest() {
+  quietly(() => {
+    let node = log.firstElementChild;
+    while (node && rendered.size > KEEP) {
+      const next = node.nextElementSibling;
+      if (node.classList.contains("pending") || node.contains(document.activeElement)) break;
+      if (node.dataset.id) rendered.delete(Number(node.dataset.id));
+      node.remove();
+      node = next;
+    }
+  });
+  hasOlder = true;
+  showOlderButton();
 }
 
 // The log is a live region for what people say. Other changes to it (an older page, the

@@ -17,6 +17,17 @@ export function daySeparators(log, timeZone) {
     .map((part) => (part.type === "literal" ? part.value.replace(",", "") : part.value))
     .join("");
   const key = inPageZone({ year: "numeric", month: "2-digit", day: "2-digit" }, "en-CA", zone);
+  // Each message's day, worked out once: every message that comes in runs `sync` over the
+  // whole log, and formatting thousands of dates each time made a room left open all day
+  // slower with every message (25 ms a message at 2,000).
+  const days = new WeakMap(); // message item -> {day, when}, or null (the "new messages" marker)
+  const dayOf = (node) => {
+    if (!days.has(node)) {
+      const time = node.querySelector(".message-meta time[datetime]");
+      days.set(node, time ? { day: key.format(new Date(time.dateTime)), when: time.dateTime } : null);
+    }
+    return days.get(node);
+  };
 
   return function sync() {
     let previous = null; // the day of the message before
@@ -27,15 +38,14 @@ export function daySeparators(log, timeZone) {
         separator = node;
         continue;
       }
-      const time = node.querySelector(".message-meta time[datetime]");
-      if (!time) continue; // the "new messages" marker
-      const when = new Date(time.dateTime);
-      const day = key.format(when);
+      const dated = dayOf(node);
+      if (!dated) continue; // the "new messages" marker
+      const day = dated.day;
       if (day === previous) {
         separator?.remove();
       } else if (!separator || separator.dataset.day !== day) {
         separator?.remove();
-        const line = element("li", "day-separator", name(when));
+        const line = element("li", "day-separator", name(new Date(dated.when)));
         line.dataset.day = day;
         // Before the "new messages" marker when there is one just above.
         const above = node.previousElementSibling;
