@@ -1,10 +1,13 @@
 """The lobby and a room's page, as a member's browser fetches them."""
 
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from members.models import Block, User
 from rooms.models import Presence, Room
@@ -161,3 +164,20 @@ def test_the_lobby_reads_the_open_rooms_through_their_index_not_every_room() -> 
         plan = rooms_open_to(user=member).explain()
 
     assert "room_open_listed" in plan, plan
+
+
+def test_someone_in_the_room_since_another_day_is_shown_with_that_day(
+    as_alice: Client, alice: User, bob: User
+) -> None:
+    """Drawn by the server (the page's script writes it the same way): "since 08:17" read
+    the next morning looked like a time still to come."""
+    room = cafeteria_get()
+    today, earlier = be_in(room, alice), be_in(room, bob)
+    Presence.objects.filter(pk=earlier.pk).update(since=timezone.now() - timedelta(hours=30))
+    earlier.refresh_from_db()
+    zone = ZoneInfo(alice.time_zone)
+    page = as_alice.get(f"/rooms/{room.slug}/").content.decode()
+
+    local = earlier.since.astimezone(zone)
+    assert f">{local.day} {local:%b}, {local:%H:%M}</time>" in page
+    assert f">{today.since.astimezone(zone):%H:%M}</time>" in page

@@ -4,16 +4,19 @@ import contextlib
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from functools import partial
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from playwright.sync_api import Page, WebSocketRoute, expect
 from websockets.sync.client import connect
 
 from rooms import broadcast, services
-from rooms.models import CAFETERIA_SLUG, Message, Room, message_seq_next
+from rooms.models import CAFETERIA_SLUG, Message, Presence, Room, message_seq_next
 from tests.browser.conftest import PageProblems, PlaywrightLoopGuard
 from tests.browser.network import FlakyNetwork
 from tests.conftest import signed_in_cookies
@@ -302,6 +305,31 @@ def test_a_room_open_all_day_keeps_its_latest_messages_and_gives_back_the_oldest
         expect(items).to_have_count(min(held + 50 * page_number, 520))
     expect(items.first.locator(".message-text")).to_have_text("Hoy 0")
     expect(older).to_be_hidden()
+
+
+def test_someone_here_since_yesterday_is_here_since_yesterday_s_date_not_a_time_to_come(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    room = cafeteria()
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    since = timezone.now() - timedelta(hours=30)  # always another day
+    Presence.objects.create(
+        room=room,
+        user=beto,
+        channel_name="beto-since-yesterday",
+        since=since,
+        heartbeat_at=timezone.now() + timedelta(hours=1),
+    )
+    page = new_page()
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto(f"/rooms/{room.slug}/")
+    expect(page.locator("#chat-status")).to_have_text("Connected.")
+
+    local = since.astimezone(ZoneInfo(ana.time_zone))
+    beto_since = page.locator("#presence li", has_text="Beto Blanco").locator(".presence-since")
+    expect(beto_since).to_have_text(f"since {local.day} {local:%b}, {local:%H:%M}")
+    Presence.objects.filter(user=beto).delete()
 
 
 def test_a_message_whose_broadcast_never_came_is_fetched_once_the_next_one_shows_the_gap(

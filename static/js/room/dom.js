@@ -71,6 +71,22 @@ export function setTime(timeElement, iso) {
   timeElement.title = fullDate.format(when);
 }
 
+const dayKey = inPageZone({ year: "numeric", month: "2-digit", day: "2-digit" }, "en-CA");
+// As the server writes it ("6 Dec, 08:17"): the site's English puts the day first.
+const dayAndClock = inPageZone(
+  { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  lang === "en" ? "en-GB" : lang,
+);
+
+/** `setTime` for a moment that may be on an earlier day (in a room since yesterday): the
+ * clock alone when it is today in the page's zone, the day too when not. "since 08:17"
+ * read at 07:15 the next morning looked like a time still to come. */
+export function setSince(timeElement, iso) {
+  setTime(timeElement, iso);
+  const when = new Date(timeElement.dateTime);
+  if (dayKey.format(when) !== dayKey.format(new Date())) timeElement.textContent = dayAndClock.format(when);
+}
+
 export function timeElement(iso) {
   const node = document.createElement("time");
   setTime(node, iso);

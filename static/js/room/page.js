@@ -6,7 +6,7 @@
 import {
   chatConnected, chatDropped, chatEnded, chatError, chatHandlers, chatRefused, historyError, setMuted, setUpChat,
 } from "./chat.js";
-import { reloadButton, setTime } from "./dom.js";
+import { reloadButton, setSince, setTime } from "./dom.js";
 import { live, root, say, socket } from "./live.js";
 import { moderationHandlers, mutedHere } from "./moderation.js";
 import { presenceConnected, presenceEnded, replacePresence, setUpPresence, updatePresence } from "./presence.js";
@@ -104,7 +104,9 @@ export function startRoomPage(part) {
   part.setUp?.();
   setUpPresence();
   // Server-rendered times get the same text and full-date title as the live ones.
-  for (const node of root.querySelectorAll("time[datetime]")) setTime(node, node.dateTime);
+  for (const node of root.querySelectorAll("time[datetime]")) {
+    (node.closest(".presence-since") ? setSince : setTime)(node, node.dateTime);
+  }
   setUpChat();
   socket.connect();
 }

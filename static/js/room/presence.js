@@ -1,9 +1,12 @@
 // Who is here: the presence list (kept in name order, as the server orders it), each
 // member's status and, in the cafeteria, table; and my own status picker.
 
-import { element, fill, setTime } from "./dom.js";
+import { element, fill, setSince } from "./dom.js";
 import { isCafeteria, live, send } from "./live.js";
 import { moderationTools } from "./moderation.js";
+
+// How often the "since" times are written again: a page open past midnight.
+const SINCE_REFRESH_MS = 5 * 60_000;
 
 const presenceList = document.getElementById("presence");
 const statusSelect = document.getElementById("my-status");
@@ -87,7 +90,7 @@ function upsertMember(member) {
   item.dataset.status = member.status;
   item.querySelector(".presence-name").textContent = member.name;
   item.querySelector(".presence-status").textContent = statusLabel(member.status);
-  setTime(item.querySelector(".presence-since time"), member.since);
+  setSince(item.querySelector(".presence-since time"), member.since);
   showTable(item, member.id, member.table ?? null);
   moderationTools(item, member);
   // Another tab of mine changed my status.
@@ -208,4 +211,8 @@ export function setUpPresence() {
   for (const item of presenceList.children) itemOf.set(Number(item.dataset.userId), item);
   statusSelect.addEventListener("change", () => changeStatus(statusSelect.value));
   presenceList.tabIndex = -1;
+  // A page open past midnight: "since 23:10" becomes yesterday's.
+  setInterval(() => {
+    for (const time of presenceList.querySelectorAll(".presence-since time")) setSince(time, time.dateTime);
+  }, SINCE_REFRESH_MS);
 }
