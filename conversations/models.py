@@ -139,6 +139,9 @@ class Message(CountsBroadcasts):
     # CHECK, as rooms.Message's.
     reactions_version = models.IntegerField(default=0, db_default=0, editable=False)
     COUNTER = "reactions_version"
+    # When its reactions last changed: a page back from a dropped connection hears of them
+    # with the edits and deletions it missed (selectors.messages_changed).
+    reactions_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("message")
@@ -161,6 +164,11 @@ class Message(CountsBroadcasts):
                 fields=["conversation", "deleted_at"],
                 condition=models.Q(deleted_at__isnull=False),
                 name="conversation_message_deleted",
+            ),
+            models.Index(
+                fields=["conversation", "reactions_changed_at"],
+                condition=models.Q(reactions_changed_at__isnull=False),
+                name="conversation_message_reacted",
             ),
         ]
 

@@ -254,12 +254,14 @@ CHANGED_MAX = 100
 def messages_changed(
     *, conversation: Conversation, viewer: User, upto: int, since: datetime
 ) -> list[Message]:
-    """The messages up to the id `upto` edited or deleted after `since`, at most CHANGED_MAX
-    of the newest, oldest first: what a page that held them missed while its connection was
-    down (docs/websocket-protocol.md, "The member socket")."""
+    """The messages up to the id `upto` edited, deleted or reacted to after `since`, at most
+    CHANGED_MAX of the newest, oldest first: what a page that held them missed while its
+    connection was down (docs/websocket-protocol.md, "The member socket")."""
     rows = (
         Message.objects.filter(conversation=conversation, id__lte=upto)
-        .filter(Q(edited_at__gt=since) | Q(deleted_at__gt=since))
+        .filter(
+            Q(edited_at__gt=since) | Q(deleted_at__gt=since) | Q(reactions_changed_at__gt=since)
+        )
         .exclude(author_id__in=blocked_user_ids(user=viewer))
         .select_related("author", "reply_to__author", "reply_to__attachment", "attachment")
         .order_by("-id")[:CHANGED_MAX]

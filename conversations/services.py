@@ -580,7 +580,9 @@ def reaction_toggle(*, message: Message, user: User, emoji: str) -> bool:
     with transaction.atomic():
         # Takes the row's lock: changes of one message's reactions happen one at a time, each
         # reading the counts the one before left, and are numbered in that order.
-        Message.objects.filter(pk=message.pk).update(reactions_version=F("reactions_version") + 1)
+        Message.objects.filter(pk=message.pk).update(
+            reactions_version=F("reactions_version") + 1, reactions_changed_at=timezone.now()
+        )
         deleted, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
         if not deleted:
             Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)

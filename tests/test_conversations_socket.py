@@ -20,6 +20,7 @@ from conversations.services import (
     message_delete,
     message_edit,
     message_post,
+    reaction_toggle,
 )
 from coworking.asgi import application
 from members.models import User
@@ -182,7 +183,7 @@ async def test_a_message_posted_over_http_is_pushed_too_and_a_reconnect_catches_
     await beto_tab.disconnect()
 
 
-async def test_a_reconnect_brings_what_was_edited_or_deleted_while_the_page_was_away() -> None:
+async def test_a_reconnect_brings_what_was_edited_deleted_or_reacted_to_while_away() -> None:
     ana, _ana_session, _ = await member_with_session("Ana")
     beto, beto_session, _ = await member_with_session("Beto")
     conversation = await database_sync_to_async(direct_conversation_start)(starter=ana, other=beto)
@@ -202,6 +203,7 @@ async def test_a_reconnect_brings_what_was_edited_or_deleted_while_the_page_was_
         message=said[0], editor=ana, text="El jueves a las 11"
     )
     await database_sync_to_async(message_delete)(message=said[1], by=ana)
+    await database_sync_to_async(reaction_toggle)(message=said[2], user=ana, emoji="❤️")
     beto_tab, _ = await tab(beto_session)
     catch_up = {"type": "messages.since", "conversation": conversation.pk, "after": said[2].pk}
     await beto_tab.send_json_to({**catch_up, "changed_since": hello["now"]})
@@ -213,7 +215,9 @@ async def test_a_reconnect_brings_what_was_edited_or_deleted_while_the_page_was_
     assert [(m["id"], m["text"], m["deleted"]) for m in caught_up["changed"]] == [
         (said[0].pk, "El jueves a las 11", False),
         (said[1].pk, "", True),
+        (said[2].pk, "Nos vemos", False),
     ]
+    assert caught_up["changed"][2]["reactions"] == [{"emoji": "❤️", "members": [ana.pk]}]
     assert (refused["code"], refused["about"]) == ("invalid_fields", "messages.since")
     await beto_tab.send_json_to(catch_up)  # the socket stays; without a moment, no changes
     assert "changed" not in await next_of(beto_tab, "messages")
