@@ -33,6 +33,7 @@ class NextEvent:
     pk: int
     title: str
     starts_at: datetime
+    ends_at: datetime
     starting_now: bool
 
 
@@ -43,11 +44,13 @@ def events_next(*, limit: int, now: datetime | None = None) -> list[NextEvent]:
     rows = (
         Event.objects.filter(cancelled_at__isnull=True, ends_at__gt=now)
         .order_by("starts_at", "id")
-        .values_list("pk", "title", "starts_at")[:limit]
+        .values_list("pk", "title", "starts_at", "ends_at")[:limit]
     )
     return [
-        NextEvent(pk=pk, title=title, starts_at=starts_at, starting_now=starts_at <= now)
-        for pk, title, starts_at in rows
+        NextEvent(
+            pk=pk, title=title, starts_at=starts_at, ends_at=ends_at, starting_now=starts_at <= now
+        )
+        for pk, title, starts_at, ends_at in rows
     ]
 
 

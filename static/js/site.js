@@ -48,3 +48,23 @@ if ("serviceWorker" in navigator && document.body.dataset.serviceWorker) {
     // Without it the site works as before: no offline page.
   });
 }
+
+// Moments that pass while a page stays open (a home page left open all day): an event's
+// "Starting now" shows from its start to its end, and an event that is over leaves the home
+// page's list. The server drew the page as it was when it was loaded.
+function showWhatIsLiveNow() {
+  const now = Date.now();
+  for (const flag of document.querySelectorAll("[data-live-from]")) {
+    flag.hidden = !(Date.parse(flag.dataset.liveFrom) <= now && now < Date.parse(flag.dataset.liveUntil));
+  }
+  for (const item of document.querySelectorAll("[data-over-at]")) {
+    if (Date.parse(item.dataset.overAt) <= now) item.hidden = true;
+  }
+}
+
+if (document.querySelector("[data-live-from], [data-over-at]")) {
+  setInterval(showWhatIsLiveNow, 30_000);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") showWhatIsLiveNow();
+  });
+}

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from events.rsvps import rsvp_set
 from events.services import meetup_start
-from tests.factories import PASSWORD, onboarded_member
+from tests.factories import PASSWORD, EventFactory, onboarded_member
 
 pytestmark = pytest.mark.browser
 
@@ -112,3 +112,38 @@ def test_the_event_page_shows_who_is_going_as_they_allow(
 
     going.get_by_role("link", name="Beto Blanco").click()
     expect(page.get_by_role("heading", name="Beto Blanco")).to_be_visible()
+
+
+def test_a_home_page_left_open_follows_events_starting_and_ending(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    now = timezone.now()
+    EventFactory.create(
+        title="Café de las diez",
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(minutes=20),
+    )
+    EventFactory.create(
+        title="Charla de las once",
+        starts_at=now + timedelta(minutes=10),
+        ends_at=now + timedelta(hours=1),
+    )
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    page = new_page()
+    page.clock.install()
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto("/")
+    cafe = page.locator(".dashboard-events li", has_text="Café de las diez")
+    talk = page.locator(".dashboard-events li", has_text="Charla de las once")
+    expect(cafe.get_by_text("Starting now")).to_be_visible()
+    expect(talk.get_by_text("Starting now")).to_be_hidden()
+
+    page.clock.fast_forward(15 * 60_000)  # a timer due fires once, as after a lid was shut
+    page.clock.run_for(31_000)
+    expect(talk.get_by_text("Starting now")).to_be_visible()
+    expect(cafe).to_be_visible()
+
+    page.clock.fast_forward(10 * 60_000)
+    page.clock.run_for(31_000)
+    expect(cafe).to_be_hidden()
+    expect(talk.get_by_text("Starting now")).to_be_visible()
