@@ -114,6 +114,23 @@ def test_a_visitor_whose_browser_sent_no_csrf_cookie_is_told_about_cookies() -> 
     assert "csrftoken" in response.cookies
 
 
+@pytest.mark.django_db
+def test_a_login_form_left_in_another_tab_after_signing_in_says_so_and_leads_home(
+    alice: User,
+) -> None:
+    """Signing in gives the browser a new CSRF token: the login form of a second tab, sent
+    after, carries the old one. Blaming time or cookies would not fit."""
+    client = signed_in(alice, "es", enforce_csrf_checks=True)
+
+    response = client.post("/accounts/login/", {"login": alice.email, "password": "x"})
+
+    page = assert_our_page(
+        response, status=403, language="es", heading="No hemos podido enviar ese formulario"
+    )
+    assert "Ya has iniciado sesión, quizá en otra pestaña" in page
+    assert "acepta cookies de este sitio" not in page
+
+
 @pytest.mark.urls("tests.test_error_pages")
 def test_a_failing_view_gets_our_500_page_without_the_database() -> None:
     # No `db` fixture: any query while answering would fail this test.
