@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from members.models import User
+from tests.browser.test_conversations import open_with_its_socket
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -157,3 +158,31 @@ def test_a_form_sent_back_with_an_error_puts_the_focus_on_the_field_to_fix(
     finish = page.get_by_label("and finish at")
     expect(finish).to_have_attribute("aria-invalid", "true")
     expect(finish).to_be_focused()
+
+
+def test_a_password_changed_in_one_tab_keeps_what_another_tab_was_writing(
+    new_page: NewPage, asgi_server: str, alice: User, login: Login
+) -> None:
+    """Changing the password sends every socket of the member away. A tab of the same
+    browser, still signed in, keeps the text its member was writing; another device, signed
+    out by the change, goes to the login page whatever it held."""
+    writing = new_page()
+    login(writing, asgi_server, alice.email, PASSWORD)
+    open_with_its_socket(writing, "/members/me/edit/")
+    writing.locator("#id_bio").fill("Media biografía a medio escribir")
+    phone = new_page()
+    login(phone, asgi_server, alice.email, PASSWORD)
+    open_with_its_socket(phone, "/members/me/edit/")
+    phone.locator("#id_bio").fill("Desde el móvil")
+
+    changing = writing.context.new_page()
+    changing.goto("/accounts/password/change/")
+    changing.locator("#id_oldpassword").fill(PASSWORD)
+    changing.locator("#id_password1").fill("otra-clave-larga-2026")
+    changing.locator("#id_password2").fill("otra-clave-larga-2026")
+    changing.get_by_role("button", name="Change Password").click()
+    expect(changing.get_by_text("Password successfully changed.")).to_be_visible()
+
+    expect(phone).to_have_url(re.compile(r"/accounts/login/"), timeout=10_000)
+    writing.wait_for_timeout(3000)  # the reload, had there been one, came 1.5 s after the kick
+    expect(writing.locator("#id_bio")).to_have_value("Media biografía a medio escribir")

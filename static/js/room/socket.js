@@ -30,11 +30,31 @@ addEventListener("pageshow", () => {
 });
 
 /** Reload the page in a moment (for a member sent away, it leads to the login page), unless
- * the page is being left. */
+ * the page is being left, or the member has typed something here and this browser is still
+ * signed in: a password changed in another tab of the same browser sends every tab's socket
+ * away, and a reload would throw away a half-written message for nothing. */
 export function reloadSoon() {
-  setTimeout(() => {
-    if (!leavingPage) location.reload();
+  setTimeout(async () => {
+    if (leavingPage) return;
+    if (unsentText() && (await stillSignedIn())) return;
+    location.reload();
   }, 1500);
+}
+
+function unsentText() {
+  return [...document.querySelectorAll("textarea, input[type=text], input:not([type])")].some(
+    (field) => field.value.trim() && field.value !== field.defaultValue,
+  );
+}
+
+async function stillSignedIn() {
+  try {
+    // Signed out, the page redirects to the login page.
+    const response = await fetch(location.href, { credentials: "same-origin", redirect: "manual" });
+    return response.ok;
+  } catch {
+    return false;
+  }
 }
 
 // A refused handshake looks like a network failure; the page over HTTP says why (logged
