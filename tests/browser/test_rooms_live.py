@@ -15,6 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, WebSocketRoute, expect
 from websockets.sync.client import connect
 
+from members.models import User
 from rooms import broadcast, services
 from rooms.models import CAFETERIA_SLUG, Message, Presence, Room, message_seq_next
 from tests.browser.conftest import PageProblems, PlaywrightLoopGuard
@@ -37,6 +38,17 @@ def cafeteria() -> Room:
         kind=Room.Kind.CAFETERIA, defaults={"name": "Cafeteria", "slug": CAFETERIA_SLUG}
     )
     return room
+
+
+def stored(room: Room, author: User, text: str, count: int) -> None:
+    """`count` messages "`text` 0", "`text` 1"... stored in the room at once, numbered as
+    the site numbers them, and announced to nobody (written while a page was away)."""
+    with transaction.atomic():
+        first = message_seq_next(room_id=room.pk)
+        Message.objects.bulk_create(
+            Message(room=room, seq=first + n, author=author, text=f"{text} {n}")
+            for n in range(count)
+        )
 
 
 def test_two_members_see_each_other_and_chat_live(
@@ -211,12 +223,7 @@ def test_everything_written_while_a_member_was_away_is_there_after_reconnecting(
     expect(page.locator("#chat-status")).to_have_text("Connected.")
 
     network.go_down()
-    with transaction.atomic():
-        first = message_seq_next(room_id=room.pk)
-        Message.objects.bulk_create(
-            Message(room=room, seq=first + n, author=beto, text=f"Mientras no estabas {n}")
-            for n in range(230)
-        )
+    stored(room, beto, "Mientras no estabas", 230)
     network.come_back()
 
     messages = page.locator("#messages li[data-id]")
@@ -249,12 +256,7 @@ def test_what_was_edited_or_deleted_among_the_messages_held_is_redrawn_after_rec
     with ThreadPoolExecutor(1) as other:
         other.submit(services.message_delete, message=before[1], by=beto).result()
         other.submit(services.message_edit, message=before[2], editor=beto, text="Después").result()
-    with transaction.atomic():
-        first = message_seq_next(room_id=room.pk)
-        Message.objects.bulk_create(
-            Message(room=room, seq=first + n, author=beto, text=f"Mientras no estabas {n}")
-            for n in range(60)
-        )
+    stored(room, beto, "Mientras no estabas", 60)
     network.come_back()
 
     expect(page.locator("#messages li[data-id]")).to_have_count(63, timeout=30_000)
@@ -284,11 +286,7 @@ def test_a_room_open_all_day_keeps_its_latest_messages_and_gives_back_the_oldest
     page.goto(f"/rooms/{room.slug}/")
     expect(page.locator("#chat-status")).to_have_text("Connected.")
 
-    with transaction.atomic():
-        first = message_seq_next(room_id=room.pk)
-        Message.objects.bulk_create(
-            Message(room=room, seq=first + n, author=beto, text=f"Hoy {n}") for n in range(520)
-        )
+    stored(room, beto, "Hoy", 520)
     # Heard live, as the day goes by (the frames the room's broadcast sends).
     for message in Message.objects.filter(room=room).prefetch_related("mentions").order_by("id"):
         data = broadcast.message_data(message)
