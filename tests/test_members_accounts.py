@@ -365,6 +365,7 @@ def test_a_request_still_holding_the_key_a_sign_in_replaced_leaves_the_browser_s
     session["seen"] = True
     session.save()
     old_key = session.session_key
+    assert old_key is not None
 
     assert login(client, member.email, PASSWORD) == "/admin/"
     assert client.cookies["sessionid"].value != old_key
