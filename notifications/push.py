@@ -259,6 +259,25 @@ def subscription_save(
     return subscription
 
 
+# Set in a session once its page has told the site which push subscription this browser
+# holds (or that the member turned one on here): its pages stop asking.
+PUSH_BOUND_SESSION_KEY = "_push_bound"
+
+
+def subscription_rebind(*, user: User, endpoint: str, session_key: str) -> bool:
+    """This browser signed `user` in again (a new session: after a password changed
+    elsewhere, or a sign-in without "Remember me" after the browser closed): their device
+    stored under `endpoint` now follows the new session, rather than be found signed out at
+    its next notification and turned off without a word. Only a device already theirs:
+    another member who signs in on this browser is not given its notifications without their
+    own click. False when there is no such device."""
+    return bool(
+        PushSubscription.objects.filter(user=user, endpoint=endpoint).update(
+            session_key=session_key
+        )
+    )
+
+
 def subscription_renew(
     *, user: User, old_endpoint: str, endpoint: str, p256dh: str, auth: str
 ) -> bool:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<id:pk>/", views.notification_open, name="open"),
     path("push/subscribe/", views.push_subscribe, name="push_subscribe"),
     path("push/renew/", views.push_renew, name="push_renew"),
+    path("push/rebind/", views.push_rebind, name="push_rebind"),
     path("push/test/", views.push_test, name="push_test"),
     path("push/<id:pk>/remove/", views.push_remove, name="push_remove"),
 ]

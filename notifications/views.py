@@ -29,8 +29,10 @@ from notifications.holds import SHOWN
 from notifications.models import Kind, Notification, PushSubscription
 from notifications.push import (
     MAX_DEVICES,
+    PUSH_BOUND_SESSION_KEY,
     device_name,
     public_key,
+    subscription_rebind,
     subscription_renew,
     subscription_save,
 )
@@ -145,8 +147,30 @@ def push_subscribe(request: HttpRequest) -> HttpResponse:
         device=device_name(request.headers.get("User-Agent", "")),
         session_key=request.session.session_key or "",
     )
+    request.session[PUSH_BOUND_SESSION_KEY] = True
     messages.success(request, _("Notifications are on for this device."))
     return JsonResponse({"id": device.pk, "device": device.device}, status=201)
+
+
+@login_required
+@require_POST
+def push_rebind(request: HttpRequest) -> HttpResponse:
+    """A signed-in page says which push subscription this browser holds (static/js/me.js,
+    once a session): the member's device stored under it follows this session
+    (`subscription_rebind`). Answers 204, or 404 when it is no device of theirs."""
+    user: User = request.user  # type: ignore[assignment]
+    if not ratelimit.consume(request, action="push_subscribe"):
+        return JsonResponse(
+            {"errors": {"__all__": [_("Too many attempts. Wait a minute and try again.")]}},
+            status=429,
+        )
+    request.session[PUSH_BOUND_SESSION_KEY] = True
+    rebound = subscription_rebind(
+        user=user,
+        endpoint=request.POST.get("endpoint", ""),
+        session_key=request.session.session_key or "",
+    )
+    return HttpResponse(status=204 if rebound else 404)
 
 
 @csrf_exempt

@@ -420,6 +420,34 @@ def test_a_session_ended_elsewhere_or_left_behind_by_a_new_password_gets_no_more
     ]
 
 
+def test_a_device_follows_its_member_signing_in_again_on_that_browser_and_nobody_else(
+    ana: User, push_service: PushService, on_commit: OnCommit
+) -> None:
+    """A sign-in without "Remember me" after the browser closed, or after a password changed
+    elsewhere, is a new session: the device its page says the browser holds follows it,
+    rather than be found signed out at its next notice and turned off without a word."""
+    rebind = "/notifications/push/rebind/"
+    laptop = client_for(ana)
+    device = Device()
+    endpoint = push_service.endpoint("laptop")
+    subscribe(laptop, endpoint=endpoint, p256dh=device.p256dh, auth=device.auth_b64)
+    assert "data-push-rebind" not in laptop.get("/").content.decode()  # turned on here
+
+    again = client_for(ana)
+    assert f'data-push-rebind="{rebind}"' in again.get("/").content.decode()
+    assert again.post(rebind, {"endpoint": endpoint}).status_code == 204
+    assert PushSubscription.objects.get().session_key == again.session.session_key
+    assert "data-push-rebind" not in again.get("/").content.decode()  # asked once a session
+    laptop.post("/accounts/logout/")  # the old session ends; the device is the new one's
+    with time_machine.travel(NOON, tick=False), on_commit():
+        notify(user=ana, kind=Kind.MENTION, key="mention:1", text="Hola", url="/")
+    assert len(push_service.to("laptop")) == 1
+
+    # Another member who signs in on that browser is not given Ana's notices.
+    assert client_for(member("Olga Otra")).post(rebind, {"endpoint": endpoint}).status_code == 404
+    assert PushSubscription.objects.get().user == ana
+
+
 def test_a_subscription_the_browser_replaced_is_renewed_for_the_device_stored_under_it(
     ana: User, push_service: PushService, on_commit: OnCommit, monkeypatch: pytest.MonkeyPatch
 ) -> None:

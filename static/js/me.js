@@ -77,3 +77,23 @@ socket.addEventListener("frame", (event) => {
 socket.addEventListener("kick", () => reloadSoon());
 
 socket.connect();
+
+// Once a session (the page carries `data-push-rebind` until then): tell the site which push
+// subscription this browser holds, so that a device the member turned on here follows a new
+// sign-in (notifications.push.subscription_rebind) instead of being found signed out at its
+// next notification and turned off without a word. Nothing is asked of the browser.
+async function pushRebind(url) {
+  if (!("serviceWorker" in navigator && "PushManager" in window && "Notification" in window)) return;
+  if (Notification.permission !== "granted") return;
+  const registration = await navigator.serviceWorker.ready;
+  const subscription = await registration.pushManager.getSubscription();
+  if (!subscription) return;
+  await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "X-CSRFToken": document.querySelector("[name=csrfmiddlewaretoken]").value },
+    body: new URLSearchParams({ endpoint: subscription.endpoint }),
+  });
+}
+
+if (document.body.dataset.pushRebind) pushRebind(document.body.dataset.pushRebind).catch(() => {});

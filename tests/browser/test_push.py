@@ -217,3 +217,29 @@ def test_the_worker_hands_the_site_a_subscription_the_browser_replaced(
 
     stored.refresh_from_db()
     assert (stored.endpoint, stored.p256dh) == (renewed["endpoint"], fresh.p256dh)
+
+
+def test_a_device_turned_on_follows_its_member_signing_in_again_on_that_browser(
+    new_full_page: NewPage, asgi_server: str, alice: User, login: Login, push_service: PushService
+) -> None:
+    page = new_full_page()
+    endpoint = json.dumps(push_service.endpoint("chromium"))
+    page.add_init_script(f"window.__testPushEndpoint = {endpoint};\n{STAND_IN_PUSH_MANAGER}")
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/notifications/settings/")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.context.grant_permissions(["notifications"], origin=asgi_server)
+    page.get_by_role("button", name="Turn on notifications on this device").click()
+    expect(page.get_by_text("Notifications are on for this device.")).to_be_visible()
+
+    # The browser closed (she had not ticked "Remember me"): she signs in again, a new
+    # session, and goes on to any page. Nothing is asked of her.
+    page.context.clear_cookies()
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/events/")
+    [session] = [c["value"] for c in page.context.cookies() if c["name"] == "sessionid"]
+    deadline = time.monotonic() + 10
+    while PushSubscription.objects.get(user=alice).session_key != session:
+        assert time.monotonic() < deadline, "the device stayed with the old session"
+        page.wait_for_timeout(100)
+    assert page.evaluate("window.__permissionAsks") == 0
