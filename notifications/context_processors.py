@@ -15,7 +15,9 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    bound = request.session.get(PUSH_BOUND_SESSION_KEY) or vapid() is None
+    # A request without a session (a template rendered with a bare request) has no browser.
+    session = getattr(request, "session", None)
+    bound = session is None or session.get(PUSH_BOUND_SESSION_KEY) or vapid() is None
     return {
         "unread_notifications": SimpleLazyObject(lambda: unread_count(user=user)),
         "push_rebind": "" if bound else reverse("notifications:push_rebind"),

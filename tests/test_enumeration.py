@@ -30,10 +30,11 @@ def carla(db: None) -> User:
 
 
 def same_page(html: str, *, address: str = "") -> str:
-    """The page without what differs on every response (CSRF tokens, CSP nonces) or names
-    the address itself."""
+    """The page without what differs on every response (CSRF tokens, CSP nonces, the
+    moment a room page was drawn) or names the address itself."""
     html = re.sub(r'(name="csrfmiddlewaretoken" value=)"[^"]+"', r"\1", html)
     html = re.sub(r'nonce="[^"]+"', "", html)
+    html = re.sub(r'data-synced-at="\d+"', "", html)
     return html.replace(address, "ADDRESS") if address else html
 
 

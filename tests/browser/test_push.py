@@ -234,6 +234,7 @@ def test_a_device_turned_on_follows_its_member_signing_in_again_on_that_browser(
 
     # The browser closed (she had not ticked "Remember me"): she signs in again, a new
     # session, and goes on to any page. Nothing is asked of her.
+    page.goto("about:blank")  # closed: no page of hers left to reconnect without a cookie
     page.context.clear_cookies()
     login(page, asgi_server, alice.email, PASSWORD)
     page.goto("/events/")
