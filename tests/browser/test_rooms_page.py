@@ -247,6 +247,9 @@ def test_older_messages_load_by_button_keyboard_and_scrolling(
     # The page kept its place: what was first is still in view, not the new top.
     assert page.locator("#messages-scroll").evaluate("el => el.scrollTop") > 0
 
+    # Back at the end, out of the button's sight: a slow layout let the page scroll it into
+    # view, and the scrolling path loaded the rest before the keyboard could reach it.
+    page.locator("#messages-scroll").evaluate("el => { el.scrollTop = el.scrollHeight; }")
     older.focus()
     page.keyboard.press("Enter")
     expect(log.locator("> li[data-id]")).to_have_count(120)
