@@ -237,6 +237,9 @@ class Message(CountsBroadcasts):
     # have PostgreSQL read the whole table while it is locked to add the column.
     reactions_version = models.IntegerField(default=0, db_default=0, editable=False)
     COUNTER = "reactions_version"
+    # When its reactions last changed: a page back from a dropped connection hears of them
+    # with the edits and deletions it missed (selectors.messages_changed).
+    reactions_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The message this one answers, quoted above it (rooms.quotes); its deletion leaves the
     # answer standing, quoting a deleted message.
     reply_to = models.ForeignKey(
@@ -286,6 +289,11 @@ class Message(CountsBroadcasts):
                 fields=["room", "deleted_at"],
                 condition=models.Q(deleted_at__isnull=False),
                 name="message_room_deleted",
+            ),
+            models.Index(
+                fields=["room", "reactions_changed_at"],
+                condition=models.Q(reactions_changed_at__isnull=False),
+                name="message_room_reacted",
             ),
         ]
 

@@ -79,16 +79,18 @@ CHANGED_MAX = 100
 
 
 def messages_changed(*, room: Room, viewer: User, upto: int, since: datetime) -> list[Message]:
-    """The messages of `room` up to the id `upto` edited or deleted after `since`, at most
-    CHANGED_MAX of the newest, oldest first, as `viewer` may see them: what a page that held
-    them missed while its connection was down (docs/websocket-protocol.md, "Catching up").
-    As `history`, it checks that `viewer` may read the room."""
+    """The messages of `room` up to the id `upto` edited, deleted or reacted to after
+    `since`, at most CHANGED_MAX of the newest, oldest first, as `viewer` may see them: what
+    a page that held them missed while its connection was down (docs/websocket-protocol.md,
+    "Catching up"). As `history`, it checks that `viewer` may read the room."""
     if not room_can_read(room=room, user=viewer):
         raise RoomAccessDenied
     rows = (
         _with_mentions(_visible_messages(room=room, viewer=viewer))
         .filter(id__lte=upto)
-        .filter(Q(edited_at__gt=since) | Q(deleted_at__gt=since))
+        .filter(
+            Q(edited_at__gt=since) | Q(deleted_at__gt=since) | Q(reactions_changed_at__gt=since)
+        )
         .order_by("-id")[:CHANGED_MAX]
     )
     return list(reversed(rows))

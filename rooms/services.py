@@ -488,7 +488,9 @@ def reaction_toggle(
     with transaction.atomic():
         # Takes the row's lock: a burst of votes on one question changes it one at a time,
         # each reading the counts the one before left.
-        Message.objects.filter(pk=message.pk).update(reactions_version=F("reactions_version") + 1)
+        Message.objects.filter(pk=message.pk).update(
+            reactions_version=F("reactions_version") + 1, reactions_changed_at=timezone.now()
+        )
         deleted, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
         if not deleted:
             Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)

@@ -239,7 +239,7 @@ async def test_catching_up_after_a_reconnection_returns_only_missed_messages() -
     await bob.disconnect()
 
 
-async def test_a_catch_up_since_a_hello_brings_what_was_edited_or_deleted_meanwhile() -> None:
+async def test_a_catch_up_since_a_hello_brings_what_was_edited_deleted_or_reacted_to() -> None:
     bob, bob_session = await member_with_session()
     carla, _carla_session = await member_with_session()
     dan, _dan_session = await member_with_session()
@@ -264,6 +264,7 @@ async def test_a_catch_up_since_a_hello_brings_what_was_edited_or_deleted_meanwh
         rooms_services.message_delete(message=deleted, by=carla)
         rooms_services.message_edit(message=hidden, editor=dan, text="Oculto")
         rooms_services.message_edit(message=later, editor=carla, text="Más allá")
+        rooms_services.reaction_toggle(message=kept, user=carla, emoji="☕")
 
     await meanwhile()
     socket, _hello = await join(place, bob_session)
@@ -273,9 +274,11 @@ async def test_a_catch_up_since_a_hello_brings_what_was_edited_or_deleted_meanwh
 
     # Up to `after_id` only (the page brings what follows), never a blocked member's.
     assert [(m["id"], m["text"], m["deleted"]) for m in page["changed"]] == [
+        (kept.pk, "Igual", False),
         (edited.pk, "Cambiado", False),
         (deleted.pk, "", True),
     ]
+    assert page["changed"][0]["reactions"] == [{"emoji": "☕", "members": [carla.pk]}]
     assert [m["id"] for m in page["messages"]] == [later.pk]
     await socket.send_json_to({"type": "history.since", "after_id": kept.pk})
     assert "changed" not in await next_of(socket, "history.page")

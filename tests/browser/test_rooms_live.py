@@ -238,7 +238,7 @@ def test_what_was_edited_or_deleted_among_the_messages_held_is_redrawn_after_rec
 ) -> None:
     """More than `hello`'s latest page came meanwhile, so `hello` brings the changed messages
     no more: the catch-up's `changed` does. A message deleted while a laptop slept (by its
-    author, or by staff) no longer stays on its page."""
+    author, or by staff) no longer stays on its page, and a reaction made meanwhile shows."""
     room = cafeteria()
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
@@ -256,12 +256,15 @@ def test_what_was_edited_or_deleted_among_the_messages_held_is_redrawn_after_rec
     with ThreadPoolExecutor(1) as other:
         other.submit(services.message_delete, message=before[1], by=beto).result()
         other.submit(services.message_edit, message=before[2], editor=beto, text="Después").result()
+        other.submit(services.reaction_toggle, message=before[0], user=beto, emoji="☕").result()
     stored(room, beto, "Mientras no estabas", 60)
     network.come_back()
 
     expect(page.locator("#messages li[data-id]")).to_have_count(63, timeout=30_000)
     expect(texts.nth(1)).to_have_text("This message was deleted.")
     expect(texts.nth(2)).to_have_text("Después")
+    first_item = page.locator("#messages li[data-id]").first
+    expect(first_item.locator(".reaction")).to_contain_text("☕ 1")
     expect(page.locator("#messages")).not_to_contain_text("Antes 1")
 
 
