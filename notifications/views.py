@@ -115,6 +115,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _too_many_attempts() -> JsonResponse:
+    """The answer to a device's calls over their limit (`push_subscribe`)."""
+    return JsonResponse(
+        {"errors": {"__all__": [_("Too many attempts. Wait a minute and try again.")]}},
+        status=429,
+    )
+
+
 @login_required
 @require_POST
 def push_subscribe(request: HttpRequest) -> HttpResponse:
@@ -126,10 +134,7 @@ def push_subscribe(request: HttpRequest) -> HttpResponse:
             {"errors": {"__all__": [_("Push notifications are off on this site.")]}}, status=409
         )
     if not ratelimit.consume(request, action="push_subscribe"):
-        return JsonResponse(
-            {"errors": {"__all__": [_("Too many attempts. Wait a minute and try again.")]}},
-            status=429,
-        )
+        return _too_many_attempts()
     form = PushSubscriptionForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
@@ -160,10 +165,7 @@ def push_rebind(request: HttpRequest) -> HttpResponse:
     (`subscription_rebind`). Answers 204, or 404 when it is no device of theirs."""
     user: User = request.user  # type: ignore[assignment]
     if not ratelimit.consume(request, action="push_subscribe"):
-        return JsonResponse(
-            {"errors": {"__all__": [_("Too many attempts. Wait a minute and try again.")]}},
-            status=429,
-        )
+        return _too_many_attempts()
     request.session[PUSH_BOUND_SESSION_KEY] = True
     rebound = subscription_rebind(
         user=user,
@@ -186,10 +188,7 @@ def push_renew(request: HttpRequest) -> HttpResponse:
     if not user.is_authenticated:
         return JsonResponse({"errors": {"__all__": [_("Log in first.")]}}, status=403)
     if not ratelimit.consume(request, action="push_subscribe"):
-        return JsonResponse(
-            {"errors": {"__all__": [_("Too many attempts. Wait a minute and try again.")]}},
-            status=429,
-        )
+        return _too_many_attempts()
     old_endpoint = request.POST.get("old_endpoint", "")
     # Before the new endpoint is checked, which resolves its host name: nobody without a
     # device of theirs to renew makes the site look names up.
