@@ -18,6 +18,7 @@ from matching.models import (
     Answer,
     Group,
     GroupMember,
+    Meeting,
     PairRequest,
     Participation,
     Programme,
@@ -351,8 +352,12 @@ FOLLOW_UP_WINDOW = timedelta(days=7)
 
 
 def follow_ups_due(*, now: datetime | None = None) -> list[int]:
-    """Seats whose intro went out and whose programme says it is time to ask."""
+    """Seats whose intro went out and whose programme says it is time to ask. A group that
+    agreed a time for its coffee is asked "did you meet?" once that coffee is over, even
+    past the usual week (a time may be agreed up to two months ahead)."""
     moment = now or timezone.now()
+    over = moment - timedelta(minutes=Meeting.MINUTES)
+    agreed = Q(group__meeting__accepted_at__isnull=False, group__meeting__starts_at__isnull=False)
     seat_ids: list[int] = []
     # "Pair me now" pairs (an inactive programme of their own) are asked too.
     for programme in Programme.objects.filter(Q(active=True) | Q(slug=ON_DEMAND_SLUG)):
@@ -361,15 +366,20 @@ def follow_ups_due(*, now: datetime | None = None) -> list[int]:
             GroupMember.objects.filter(
                 round__programme=programme,
                 round__scheduled_for__lte=cutoff,
-                round__scheduled_for__gt=cutoff - FOLLOW_UP_WINDOW,
                 intro_sent_at__isnull=False,
                 follow_up_sent_at__isnull=True,
+            )
+            .filter(
+                Q(round__scheduled_for__gt=cutoff - FOLLOW_UP_WINDOW)
+                | (agreed & Q(group__meeting__starts_at__gt=over - FOLLOW_UP_WINDOW))
             )
             .filter(
                 # Not answered yet: "did you meet?". Met already (found at their coffee table, or
                 # said so on the page) and not rated: only "how was it?".
                 Q(answer="") | Q(answer=Answer.MET, rating__isnull=True)
             )
+            # Their coffee is still to come: asking now would ask too soon.
+            .exclude(agreed & Q(answer="", group__meeting__starts_at__gt=over))
             # A block between two of the group's members ended its meeting: nothing to ask.
             .exclude(Exists(blocks_within(OuterRef(OuterRef("group_id")))))
             .values_list("pk", flat=True)

@@ -349,6 +349,29 @@ def test_each_member_is_reminded_once_ten_minutes_before_and_the_meeting_is_in_t
     assert [entry.decoded("DTSTART") for entry in entries] == [start]
 
 
+def test_did_you_meet_waits_for_the_agreed_coffee_to_be_over(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Three weeks ahead, past the follow-up's usual week: asked once the coffee is over."""
+    luis, ana = pair()
+    GroupMember.objects.filter(pk__in=[luis.pk, ana.pk]).update(intro_sent_at=NOW)
+    start = datetime(2027, 4, 15, 15, 0, tzinfo=UTC)
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        meetings.meeting_propose(seat=luis, starts_at=start)
+        meetings.meeting_accept(seat=ana, starts_at=start)
+    usual = luis.round.scheduled_for + timedelta(days=community().follow_up_after_days, hours=1)
+
+    for moment in (usual, start - timedelta(hours=1), start + timedelta(minutes=10)):
+        assert services.follow_ups_due(now=moment) == [], moment
+    assert sorted(services.follow_ups_due(now=start + timedelta(minutes=31))) == sorted(
+        [luis.pk, ana.pk]
+    )
+    # A coffee called off leaves them to the usual week.
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        meetings.meeting_cancel(seat=ana)
+    assert sorted(services.follow_ups_due(now=usual)) == sorted([luis.pk, ana.pk])
+
+
 def test_the_reminder_reaches_a_member_in_focus_at_once(
     django_capture_on_commit_callbacks: Any, smtp: Any
 ) -> None:
