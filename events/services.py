@@ -39,7 +39,7 @@ from events.models import (
     Rsvp,
 )
 from events.rsvps import host_seat_take, waitlist_promote
-from events.tasks import ANNOUNCED_TO, event_change_announce
+from events.tasks import ANNOUNCED_TO, REMINDER_LEADS, event_change_announce
 from members.models import User
 from rooms.models import Room
 
@@ -232,8 +232,14 @@ def event_update(
             locked.sequence += 1
         locked.save()
         if locked.starts_at != before["starts_at"]:
-            # Reminders are of the new time (events.tasks.reminders_due finds them again).
-            locked.rsvps.update(reminded_day_at=None, reminded_soon_at=None)
+            # Reminders are of the new time (events.tasks.reminders_due finds them again),
+            # except a day-before one whose time has passed already: the change's notice
+            # tells the new time now, and the reminder would repeat it a minute later.
+            if locked.starts_at - REMINDER_LEADS["day"] > now:
+                locked.rsvps.update(reminded_day_at=None, reminded_soon_at=None)
+            else:
+                locked.rsvps.filter(reminded_day_at__isnull=True).update(reminded_day_at=now)
+                locked.rsvps.update(reminded_soon_at=None)
         if room is not None:
             _event_room_follow(event=locked, room=room)
         waitlist_promote(event=locked, now=now)

@@ -154,6 +154,47 @@ def test_an_answer_on_the_day_gets_no_day_reminder_and_a_moved_event_reminds_aga
     assert Notification.objects.filter(user=early.user, kind=Kind.EVENT_REMINDER).count() == 2
 
 
+def test_an_event_moved_on_its_eve_is_told_by_its_change_not_by_a_second_day_reminder(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Reminded a day before, then moved half an hour later two hours on: the change's notice
+    gives the new time, and only the starting-soon reminder follows."""
+    host = UserFactory.create(is_staff=True)
+    event = EventFactory.create(
+        host=host, created_by=host, starts_at=START, ends_at=START + timedelta(hours=1)
+    )
+    going(event, email="reminded@example.com", language="en")
+    assert tick_at(START - timedelta(hours=24)) == 1
+    smtp.wait_for("reminded@example.com")
+    # Going since the week before, the day reminder not sent yet when the event moves.
+    not_yet = going(event, email="notyet@example.com", language="en")
+    Rsvp.objects.filter(pk=not_yet.pk).update(going_since=START - timedelta(days=7))
+    smtp.messages.clear()
+
+    with (
+        time_machine.travel(START - timedelta(hours=22), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        update(
+            event,
+            by=host,
+            starts_at=START + timedelta(minutes=30),
+            ends_at=START + timedelta(hours=1, minutes=30),
+        )
+    smtp.wait_for("reminded@example.com")
+    smtp.wait_for("notyet@example.com")
+    assert {str(m["Subject"]).split(":")[0] for m in smtp.messages} == {"Changed"}
+    smtp.messages.clear()
+
+    for minutes in range(0, 60 * 22, 60):
+        tick_at(START - timedelta(hours=22) + timedelta(minutes=minutes + 1))
+    assert smtp.messages == []
+    tick_at(START + timedelta(minutes=21))
+    smtp.wait_for("reminded@example.com")
+    smtp.wait_for("notyet@example.com")
+    assert {str(m["Subject"]).split(":")[0] for m in smtp.messages} == {"Starting soon"}
+
+
 def test_going_said_after_the_day_reminder_s_time_gets_only_the_starting_soon_one(
     smtp: SmtpSink,
 ) -> None:
