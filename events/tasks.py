@@ -259,6 +259,7 @@ def reminder_send(rsvp_id: int, kind: str) -> None:
         text=REMINDER_TEXTS[kind],
         params={"title": event.title, "when": event.starts_at},
         url=event.get_absolute_url(),
+        urgent=kind == "soon",
     )
 
     def send() -> None:

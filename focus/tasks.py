@@ -185,6 +185,7 @@ def focus_reminder_send(seat_id: int) -> None:
         params={"title": title, "when": block.starts_at},
         url=reverse("focus:session", args=[block.pk]),
         now=now,
+        urgent=True,
     )
     if not delivery.email:
         return

@@ -265,10 +265,11 @@ def meeting_notice_send(notice_id: int) -> None:
             },
             url=reverse("matching:meeting", args=[notice.meeting.group_id]),
             about=[*others, *([notice.by] if notice.by else [])],
-            # A calendar's change, and the reminder of a coffee about to start, are emailed
-            # at once, below; a proposal waits with the rest of what a member in focus is
-            # told at its end.
-            emailed_apart=notice.what in (*emails.ALWAYS_EMAILED, MeetingNotice.What.REMINDER),
+            # A calendar's change is emailed at once, below; a proposal waits with the rest
+            # of what a member in focus is told at its end.
+            emailed_apart=notice.what in emails.ALWAYS_EMAILED,
+            # Told at its end, the reminder of a coffee about to start would come too late.
+            urgent=notice.what == MeetingNotice.What.REMINDER,
         )
     )
 

@@ -90,6 +90,9 @@ class Notification(models.Model):
     # Claimed when its push goes out (notifications.push): a second run of the task pushes
     # nothing twice.
     pushed_at = models.DateTimeField(_("pushed at"), null=True, blank=True)
+    # A reminder of something about to start: told at once, even in focus, and pushed as
+    # urgent and short-lived (notifications.push), since it is worthless later.
+    urgent = models.BooleanField(_("about to start"), default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -65,7 +65,8 @@ TIMEOUT = (3.05, 10)
 TITLES: dict[str, Promise] = {
     Kind.PAIR_CREATED: gettext_lazy("Your coffee pair"),
     Kind.PAIR_FOLLOW_UP: gettext_lazy("Did you meet?"),
-    Kind.EVENT_REMINDER: gettext_lazy("Starting soon"),
+    # A day ahead or about to start: the text says which.
+    Kind.EVENT_REMINDER: gettext_lazy("Event reminder"),
     Kind.WAITLIST_PROMOTED: gettext_lazy("You have a seat"),
     Kind.MENTION: gettext_lazy("Someone mentioned you"),
     Kind.EVENT_CHANGED: gettext_lazy("An event changed"),
@@ -76,9 +77,11 @@ TITLES: dict[str, Promise] = {
 # One notification per conversation or room on the device: a new one replaces the last
 # (and buzzes again) instead of stacking up.
 COLLAPSED = {Kind.MESSAGE, Kind.MENTION}
-# Reminders of something about to start are worthless later: the push service may drop
-# them once the moment has passed. Everything else waits up to a day for an offline device.
-TTL: dict[str, int] = {Kind.EVENT_REMINDER: 15 * 60, Kind.FOCUS_REMINDER: 5 * 60}
+# Reminders of something about to start (`Notification.urgent`) are worthless later: the push
+# service may drop them once the moment has passed. Everything else waits up to a day for an
+# offline device.
+URGENT_TTL = 15 * 60
+URGENT_TTLS: dict[str, int] = {Kind.FOCUS_REMINDER: 5 * 60}
 DEFAULT_TTL = 24 * 60 * 60
 
 
@@ -432,9 +435,14 @@ def payload_for(notifications: Sequence[Notification], *, user: User) -> dict[st
 def _headers(
     notifications: Sequence[Notification], payload: dict[str, Any]
 ) -> tuple[int, dict[str, str]]:
-    kinds = {notification.kind for notification in notifications}
-    ttl = min((TTL.get(kind, DEFAULT_TTL) for kind in kinds), default=DEFAULT_TTL)
-    urgent = kinds & {Kind.EVENT_REMINDER, Kind.FOCUS_REMINDER}
+    ttl = min(
+        (
+            URGENT_TTLS.get(notification.kind, URGENT_TTL) if notification.urgent else DEFAULT_TTL
+            for notification in notifications
+        ),
+        default=DEFAULT_TTL,
+    )
+    urgent = any(notification.urgent for notification in notifications)
     # The push service keeps only the latest message of one topic for an offline device.
     topic = _b64(hashlib.sha256(payload["tag"].encode()).digest())[:32]
     return ttl, {"Topic": topic, "Urgency": "high" if urgent else "normal"}

@@ -33,9 +33,6 @@ DEFAULT_CHANNEL = Channel.BOTH
 # invitation to a room on the site (and pushed), never by email, held or not.
 FIXED: dict[str, str] = {Kind.EVENT_CHANGED: Channel.BOTH, Kind.ROOM_INVITED: Channel.IN_APP}
 EMAILED = {Channel.BOTH, Channel.EMAIL}
-# Reminders of something about to start are told at once, even in focus: held until the
-# block's end they would come too late to be of use.
-NEVER_HELD = {Kind.EVENT_REMINDER, Kind.FOCUS_REMINDER}
 
 
 def channels_for(*, user: User) -> dict[str, str]:
@@ -141,6 +138,7 @@ def notify(
     now: datetime | None = None,
     emailed_apart: bool = False,
     push: bool | Callable[[], bool] = True,
+    urgent: bool = False,
 ) -> Delivery:
     """Tell `user` about something of `kind`, once per `key`: record the notification (the
     text rendered in their language, times in their zone) and answer whether to email them
@@ -162,7 +160,11 @@ def notify(
     this kind pushed and are not in their quiet hours (notifications.push); a held one goes
     with its batch. `push` False keeps this one off the devices (the caller's own limit on how
     often its kind buzzes), as it is listed and emailed; a function is asked only when the
-    notice would go to the devices (so that a limit is spent on pushes, not on retries)."""
+    notice would go to the devices (so that a limit is spent on pushes, not on retries).
+
+    `urgent` is for a reminder of something about to start: it is told at once, even to a
+    member in focus (held until the block's end it would come too late to be of use), and
+    pushed as urgent. A reminder a day ahead is not: it waits like any other notice."""
     channel, push_wanted = preference_for(user=user, kind=kind)
     emailed = channel in EMAILED and user.is_active and user.deleted_at is None
     existing = Notification.objects.filter(user=user, key=key).first()
@@ -170,7 +172,7 @@ def notify(
     if existing is None:
         moment = now or timezone.now()
         # A member in focus hears of it when the block ends, in one batch (notifications.holds).
-        until = None if kind in NEVER_HELD else held_until(user_id=user.pk, now=moment)
+        until = None if urgent else held_until(user_id=user.pk, now=moment)
         rendered = _render(user, text, params)
         try:
             with transaction.atomic():
@@ -185,6 +187,7 @@ def notify(
                     created_at=moment,
                     held_until=until,
                     held_email=emailed and until is not None and not emailed_apart,
+                    urgent=urgent,
                 )
                 existing.about.set(list(about))
         except IntegrityError:

@@ -375,8 +375,8 @@ def test_did_you_meet_waits_for_the_agreed_coffee_to_be_over(
 def test_the_reminder_reaches_a_member_in_focus_at_once(
     django_capture_on_commit_callbacks: Any, smtp: Any
 ) -> None:
-    """Ten minutes before the coffee, Ana sits in a focus block: the reminder is emailed
-    now (after the block it would come too late), and its notice waits on the site."""
+    """Ten minutes before the coffee, Ana sits in a focus block: the reminder is told now,
+    emailed and on the site (after the block it would come too late)."""
     from focus.models import FocusBlock, Seat
 
     luis, ana = pair()
@@ -392,6 +392,9 @@ def test_the_reminder_reaches_a_member_in_focus_at_once(
         tasks.meeting_reminders_tick()
 
     assert "ana@example.com" in [message["To"] for message in smtp.messages]
+    reminder = MeetingNotice.objects.get(user=ana.user, what=MeetingNotice.What.REMINDER)
+    notice = Notification.objects.get(user=ana.user, key=f"meeting:{reminder.pk}")
+    assert notice.held_until is None and notice.urgent
 
 
 def test_a_forged_meeting_link_is_refused_and_the_meeting_page_needs_a_login(

@@ -19,13 +19,14 @@ from django.test import override_settings
 from conversations.models import Conversation
 from conversations.services import direct_conversation_start, message_post
 from conversations.tasks import unread_tell_tick
+from events import tasks as event_tasks
+from events.models import Rsvp
 from focus.models import FocusBlock, Seat
 from members.models import User
 from notifications.digest import digest_content
 from notifications.models import Channel, Kind, Notification, Preference
 from notifications.selectors import notifications_listed, unread_count
 from notifications.services import (
-    NEVER_HELD,
     channels_for,
     notifications_mark_read,
     notify,
@@ -37,7 +38,7 @@ from rooms.models import Room
 from rooms.services import room_create
 from rooms.tasks import invitation_notify
 from tests.conftest import SmtpSink, free_port
-from tests.factories import client_for, onboarded_member
+from tests.factories import EventFactory, RsvpFactory, client_for, onboarded_member
 from tests.test_notifications import CAUSES
 
 pytestmark = pytest.mark.django_db
@@ -200,9 +201,11 @@ def test_an_invitation_to_a_room_during_the_block_is_never_emailed(smtp: SmtpSin
 
 # Its email carries the calendar's invitation, which goes at once (below).
 CALENDAR_NOW = {Kind.WAITLIST_PROMOTED}
+# What CAUSES tells of these is about to start (an event's starting-soon reminder).
+ABOUT_TO_START = {Kind.EVENT_REMINDER, Kind.FOCUS_REMINDER}
 
 
-@pytest.mark.parametrize("kind", sorted(set(CAUSES) - NEVER_HELD - CALENDAR_NOW))
+@pytest.mark.parametrize("kind", sorted(set(CAUSES) - ABOUT_TO_START - CALENDAR_NOW))
 def test_each_kind_told_during_focus_waits_for_the_batch(kind: str, smtp: SmtpSink) -> None:
     ana = onboarded_member("Ana", email="ana@example.com", language="en")
     in_focus(ana)
@@ -240,7 +243,7 @@ def test_a_seat_from_the_waiting_list_reaches_the_calendar_at_once_even_in_focus
     assert notifications_listed(user=ana).filter(pk=notice.pk).exists()
 
 
-@pytest.mark.parametrize("kind", sorted(NEVER_HELD))
+@pytest.mark.parametrize("kind", sorted(ABOUT_TO_START))
 def test_a_reminder_of_something_about_to_start_is_told_at_once_even_in_focus(
     kind: str, smtp: SmtpSink
 ) -> None:
@@ -254,6 +257,27 @@ def test_a_reminder_of_something_about_to_start_is_told_at_once_even_in_focus(
     assert notice.held_until is None
     assert len(to(ana, smtp)) == 1
     assert notifications_listed(user=ana).filter(pk=notice.pk).exists()
+
+
+def test_an_event_reminder_a_day_ahead_waits_for_the_end_of_the_block(smtp: SmtpSink) -> None:
+    ana = onboarded_member("Ana", email="ana@example.com", language="en")
+    in_focus(ana)
+    tomorrow = DURING + timedelta(hours=23, minutes=50)
+    event = EventFactory.create(starts_at=tomorrow, ends_at=tomorrow + timedelta(hours=1))
+    rsvp = RsvpFactory.create(
+        event=event, user=ana, status=Rsvp.Status.GOING, going_since=TEN - timedelta(days=3)
+    )
+
+    with time_machine.travel(DURING, tick=False):
+        event_tasks.reminder_send(rsvp.pk, "day")
+
+    assert to(ana, smtp) == []
+    notice = Notification.objects.get(user=ana, kind=Kind.EVENT_REMINDER)
+    assert notice.held_until == END and notice.held_email and not notice.urgent
+    with time_machine.travel(END, tick=False):
+        held_release_tick()
+    [email] = to(ana, smtp)
+    assert email["Subject"] == SUBJECT and notice.text in text_of(email)
 
 
 @pytest.mark.parametrize("state", ["no seat", "not arrived", "block over"])

@@ -17,9 +17,13 @@ import time_machine
 from allauth.usersessions.models import UserSession
 from django.core.management import call_command
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from conversations.services import direct_conversation_start, message_post
+from events import tasks as event_tasks
+from events.models import Rsvp
+from matching import tasks as matching_tasks
+from matching.models import Meeting, MeetingNotice
 from members.models import User
 from notifications import push
 from notifications.models import (
@@ -32,7 +36,14 @@ from notifications.models import (
 )
 from notifications.services import CONFIGURABLE, notifications_mark_read, notify
 from notifications.tasks import held_release_tick, push_send, push_test_send
-from tests.factories import PASSWORD, client_for, onboarded_member
+from tests.factories import (
+    PASSWORD,
+    EventFactory,
+    GroupMemberFactory,
+    RsvpFactory,
+    client_for,
+    onboarded_member,
+)
 from tests.push_service import Device, PushService
 from tests.test_notifications import CAUSES
 from tests.test_notifications_held import DURING, END, in_focus
@@ -159,11 +170,52 @@ def test_each_kind_is_pushed_from_the_task_that_tells_it(
     with translation.override("en"):
         assert message["title"] == str(push.TITLES[Kind(kind)])
     assert message["body"] == notice.text
-    # Reminders are worthless once the moment has passed: the push service may drop them.
-    urgent = kind in {Kind.EVENT_REMINDER, Kind.FOCUS_REMINDER}
+    # Reminders of what is about to start (CAUSES tells of an event's starting-soon one) are
+    # worthless once the moment has passed: the push service may drop them.
+    lifetime = {Kind.EVENT_REMINDER: 15 * 60, Kind.FOCUS_REMINDER: 5 * 60}
     [received] = push_service.to("phone")
-    assert received.headers["urgency"] == ("high" if urgent else "normal")
-    assert int(received.headers["ttl"]) == push.TTL.get(Kind(kind), push.DEFAULT_TTL)
+    assert received.headers["urgency"] == ("high" if kind in lifetime else "normal")
+    assert int(received.headers["ttl"]) == lifetime.get(Kind(kind), 24 * 60 * 60)
+
+
+def test_a_reminder_a_day_ahead_is_news_and_a_coffee_about_to_start_is_urgent(
+    ana: User, push_service: PushService, on_commit: OnCommit
+) -> None:
+    QuietHours.objects.create(user=ana, start=None, end=None)
+    device, _ = device_of(ana, push_service, "phone")
+    tomorrow = timezone.now() + timedelta(hours=23, minutes=50)
+    event = EventFactory.create(starts_at=tomorrow, ends_at=tomorrow + timedelta(hours=1))
+    rsvp = RsvpFactory.create(
+        event=event,
+        user=ana,
+        status=Rsvp.Status.GOING,
+        going_since=timezone.now() - timedelta(days=2),
+    )
+    luis = member("Luis Lara")
+    group = GroupMemberFactory.create(user=ana).group
+    GroupMemberFactory.create(group=group, user=luis)
+    start = (timezone.now() + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    meeting = Meeting.objects.create(
+        group=group, starts_at=start, proposed_by=luis, accepted_by=ana, accepted_at=timezone.now()
+    )
+
+    with on_commit():
+        event_tasks.reminder_send(rsvp.pk, "day")
+        reminder = MeetingNotice.objects.create(
+            meeting=meeting,
+            user=ana,
+            what=MeetingNotice.What.REMINDER,
+            starts_at=start,
+            sequence=meeting.sequence,
+        )
+        matching_tasks.meeting_notice_send(reminder.pk)
+
+    day, coffee = push_service.to("phone")
+    with translation.override("en"):
+        titles = [message["title"] for message in shown(device, push_service, "phone")]
+    assert titles == ["Event reminder", "Your coffee pair"]
+    assert (day.headers["urgency"], int(day.headers["ttl"])) == ("normal", 24 * 60 * 60)
+    assert (coffee.headers["urgency"], int(coffee.headers["ttl"])) == ("high", 15 * 60)
 
 
 def test_a_kind_the_member_turned_off_is_not_pushed_but_still_told(
