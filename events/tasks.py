@@ -20,6 +20,7 @@ from events.series import series_extend_all
 from events.stage import stages_overrun_end
 from notifications.models import Kind
 from notifications.services import notify
+from rooms.presence import is_present
 
 logger = logging.getLogger(__name__)
 
@@ -218,14 +219,20 @@ def reminders_tick() -> int:
     return len(due)
 
 
-def _day_reminder_is_noise(rsvp: Rsvp, *, now: datetime) -> bool:
-    """The start is too close for a day-before reminder, or the member said "going" after
-    the reminder's time had come (a minute ago, most likely: they know)."""
+def _reminder_is_noise(rsvp: Rsvp, kind: str, *, now: datetime) -> bool:
+    """The member said "going" after the reminder's time had come (a minute ago, most
+    likely: they know); the start is too close for a day-before reminder; or, starting
+    soon, they are in the event's room already."""
     starts_at = rsvp.event.starts_at
     answered_late = rsvp.going_since is not None and (
-        rsvp.going_since > starts_at - REMINDER_LEADS["day"]
+        rsvp.going_since > starts_at - REMINDER_LEADS[kind]
     )
-    return answered_late or starts_at - now < DAY_REMINDER_MIN_AHEAD
+    if answered_late:
+        return True
+    if kind == "day":
+        return starts_at - now < DAY_REMINDER_MIN_AHEAD
+    room_id = rsvp.event.room_id
+    return room_id is not None and is_present(room_id=room_id, user_id=rsvp.user_id, now=now)
 
 
 @shared_task(ignore_result=True)
@@ -246,7 +253,7 @@ def reminder_send(rsvp_id: int, kind: str) -> None:
         and not event.is_cancelled
         and event.starts_at > now
         and rsvp.user.is_active
-        and not (kind == "day" and _day_reminder_is_noise(rsvp, now=now))
+        and not _reminder_is_noise(rsvp, kind, now=now)
     )
     if not wanted:
         unreminded.update(**{field: now})

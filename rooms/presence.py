@@ -507,6 +507,11 @@ def presence_snapshot_shared(
     return SharedSnapshot(entries, f"[{text}]")
 
 
+def is_present(*, room_id: int, user_id: int, now: datetime | None = None) -> bool:
+    """Is the member in the room now, in any tab?"""
+    return _live(now=now or timezone.now()).filter(room_id=room_id, user_id=user_id).exists()
+
+
 def present_by_room(
     *, viewer: User, rooms: Iterable[Room], now: datetime | None = None
 ) -> dict[int, list[User]]:

@@ -18,6 +18,7 @@ from events import services, tasks
 from events.models import Event, Rsvp
 from members.models import User
 from notifications.models import Channel, Kind, Notification, Preference
+from rooms.models import Presence
 from rooms.services import room_can_enter
 from tests.conftest import SmtpSink
 from tests.factories import EventFactory, RoomFactory, RsvpFactory, UserFactory, event_details
@@ -638,3 +639,24 @@ def test_the_starting_soon_reminder_comes_when_the_event_s_room_lets_people_in(
     assert room_can_enter(room=event.room, user=member, now=moment)
     notice = Notification.objects.get(user=member, kind=Kind.EVENT_REMINDER)
     assert notice.text.startswith("Starting soon:") and "The room is open." in notice.text
+
+
+def test_no_starting_soon_reminder_for_who_just_said_going_or_is_in_the_room_already(
+    smtp: SmtpSink,
+) -> None:
+    room = RoomFactory.create()
+    event = EventFactory.create(starts_at=START, ends_at=START + timedelta(hours=1), room=room)
+    told = going(event, email="told@example.com", language="en")
+    Rsvp.objects.filter(pk=told.pk).update(going_since=START - timedelta(days=2))
+    just_now = going(event, email="justnow@example.com", language="en")
+    Rsvp.objects.filter(pk=just_now.pk).update(going_since=START - timedelta(minutes=5))
+    here = going(event, email="here@example.com", language="en")
+    Rsvp.objects.filter(pk=here.pk).update(going_since=START - timedelta(days=2))
+    Presence.objects.create(
+        room=room, user=here.user, channel_name="c-here", heartbeat_at=START - timedelta(minutes=4)
+    )
+
+    assert tick_at(START - timedelta(minutes=4)) == 6  # each one's day and soon reminders
+    smtp.wait_for("told@example.com")
+    assert [m["To"] for m in smtp.messages] == ["told@example.com"]
+    assert not Rsvp.objects.filter(event=event, reminded_soon_at__isnull=True).exists()
