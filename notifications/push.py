@@ -17,7 +17,7 @@ import os
 import socket
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -357,6 +357,23 @@ def is_quiet(*, user: User, now: datetime) -> bool:
     return local >= start or local < end
 
 
+# Given a member's id and the moment, whether they are busy in a way that silences their
+# devices: registered by the apps above (rooms: "Do not disturb", "In a call", a seat at a
+# table's call), as `notifications.holds` is by focus.
+BusyCheck = Callable[[int, datetime], bool]
+_busy_checks: list[BusyCheck] = []
+
+
+def busy_check_register(check: BusyCheck) -> None:
+    """Called from an app's `ready()`; registering the same check twice keeps one."""
+    if check not in _busy_checks:
+        _busy_checks.append(check)
+
+
+def busy(*, user_id: int, now: datetime) -> bool:
+    return any(check(user_id, now) for check in _busy_checks)
+
+
 def listening(*, user: User, now: datetime) -> bool:
     """Whether the member's devices take pushes now: they have one, and it is not their
     quiet hours."""
@@ -368,17 +385,25 @@ def listening(*, user: User, now: datetime) -> bool:
     )
 
 
-def pushable(*, user: User, kind: str, wanted: bool, now: datetime) -> bool:
+def pushable(*, user: User, kind: str, wanted: bool, now: datetime, urgent: bool = False) -> bool:
     """Whether a notice of `kind` told now goes to the member's devices: they want this kind
-    pushed (`wanted`, their preference) and their devices are `listening`. Held notices are
-    pushed when released (`push_released`)."""
-    return wanted and kind in TITLES and listening(user=user, now=now)
+    pushed (`wanted`, their preference), their devices are `listening`, and they are not
+    `busy` (a reminder of something about to start still is, as in focus: it would be no use
+    later). A notice not pushed is on the site and emailed all the same, and is not pushed
+    later. Held notices are pushed when released (`push_released`)."""
+    return (
+        wanted
+        and kind in TITLES
+        and listening(user=user, now=now)
+        and (urgent or not busy(user_id=user.pk, now=now))
+    )
 
 
 def push_released(*, user: User, now: datetime) -> list[int]:
     """The notices released from a hold at `now` that go to the member's devices, as one
-    batch: those of kinds they want pushed, unless it is now their quiet hours."""
-    if not listening(user=user, now=now):
+    batch: those of kinds they want pushed, unless it is now their quiet hours or they are
+    `busy`."""
+    if not listening(user=user, now=now) or busy(user_id=user.pk, now=now):
         return []
     muted = Preference.objects.filter(user=user, push=False).values_list("kind", flat=True)
     return list(

@@ -198,7 +198,7 @@ def notify(
                 notices_changed.send(sender=Notification, user=user)
             if (
                 until is None
-                and pushable(user=user, kind=kind, wanted=push_wanted, now=moment)
+                and pushable(user=user, kind=kind, wanted=push_wanted, now=moment, urgent=urgent)
                 and (push() if callable(push) else push)
             ):
                 notice_id = existing.pk

@@ -10,10 +10,13 @@ class RoomsConfig(AppConfig):
     verbose_name = _("Rooms")
 
     def ready(self) -> None:
+        from notifications.push import busy_check_register
         from rooms import privacy, signals  # noqa: F401  (signals connects the receivers)
+        from rooms.presence import does_not_disturb
 
         post_migrate.connect(cafeteria_ensure, sender=self)
         privacy.register()
+        busy_check_register(does_not_disturb)
 
 
 def cafeteria_ensure(**kwargs: Any) -> None:

@@ -507,6 +507,13 @@ def presence_snapshot_shared(
     return SharedSnapshot(entries, f"[{text}]")
 
 
+def does_not_disturb(user_id: int, now: datetime) -> bool:
+    """Is the member, in any room now, showing "Do not disturb" or "In a call", or sitting at
+    a table's call? Their devices stay silent meanwhile (`notifications.push.busy`)."""
+    busy = Q(status__in=[Presence.Status.DND, Presence.Status.CALL]) | Q(table__isnull=False)
+    return _live(now=now).filter(busy, user_id=user_id).exists()
+
+
 def is_present(*, room_id: int, user_id: int, now: datetime | None = None) -> bool:
     """Is the member in the room now, in any tab?"""
     return _live(now=now or timezone.now()).filter(room_id=room_id, user_id=user_id).exists()

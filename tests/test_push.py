@@ -36,6 +36,8 @@ from notifications.models import (
 )
 from notifications.services import CONFIGURABLE, notifications_mark_read, notify
 from notifications.tasks import held_release_tick, push_send, push_test_send
+from rooms.models import Presence
+from rooms.services import cafeteria_get
 from tests.factories import (
     PASSWORD,
     EventFactory,
@@ -230,6 +232,43 @@ def test_a_kind_the_member_turned_off_is_not_pushed_but_still_told(
         )
     assert not muted.pushed and muted.email and told.pushed
     assert len(push_service.to("phone")) == 1
+
+
+@pytest.mark.parametrize("busy", ["dnd", "call", "at a table"])
+def test_do_not_disturb_in_a_call_or_at_a_table_silences_the_devices_but_not_a_reminder(
+    busy: str, ana: User, push_service: PushService, on_commit: OnCommit
+) -> None:
+    device_of(ana, push_service, "phone")
+    here = Presence.objects.create(
+        room=cafeteria_get(),
+        user=ana,
+        channel_name="c-ana",
+        heartbeat_at=NOON,
+        status=busy if busy != "at a table" else Presence.Status.WORKING,
+        table=1 if busy == "at a table" else None,
+    )
+    with time_machine.travel(NOON, tick=False), on_commit():
+        quiet = notify(user=ana, kind=Kind.MESSAGE, key="conversation:1:1", text="Hi", url="/m/")
+        reminder = notify(
+            user=ana, kind=Kind.FOCUS_REMINDER, key="focus:1", text="Soon", url="/f/", urgent=True
+        )
+    assert not quiet.pushed and quiet.email and reminder.pushed
+    assert len(push_service.to("phone")) == 1
+
+    # Back to work, away from the table: the next one buzzes; the one before does not.
+    Presence.objects.filter(pk=here.pk).update(status=Presence.Status.WORKING, table=None)
+    with time_machine.travel(NOON, tick=False), on_commit():
+        assert notify(
+            user=ana, kind=Kind.MESSAGE, key="conversation:1:2", text="Again", url="/m/"
+        ).pushed
+    assert len(push_service.to("phone")) == 2
+
+    # A presence whose heartbeat stopped (a closed laptop) silences nothing.
+    Presence.objects.filter(pk=here.pk).update(status=Presence.Status.DND)
+    with time_machine.travel(NOON + timedelta(hours=1), tick=False), on_commit():
+        assert notify(
+            user=ana, kind=Kind.MESSAGE, key="conversation:1:3", text="Later", url="/m/"
+        ).pushed
 
 
 def test_repeated_messages_of_one_conversation_replace_each_other_on_the_device(
