@@ -388,9 +388,9 @@ def listening(*, user: User, now: datetime) -> bool:
 def pushable(*, user: User, kind: str, wanted: bool, now: datetime, urgent: bool = False) -> bool:
     """Whether a notice of `kind` told now goes to the member's devices: they want this kind
     pushed (`wanted`, their preference), their devices are `listening`, and they are not
-    `busy` (a reminder of something about to start still is, as in focus: it would be no use
-    later). A notice not pushed is on the site and emailed all the same, and is not pushed
-    later. Held notices are pushed when released (`push_released`)."""
+    `busy`, unless it reminds of something about to start (`urgent`: later it would be of no
+    use, as in focus). A notice not pushed is on the site and emailed all the same, and is
+    not pushed later. Held notices are pushed when released (`push_released`)."""
     return (
         wanted
         and kind in TITLES
