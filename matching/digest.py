@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
+
 from matching.models import GroupMember, Round
 from matching.selectors import current_seat, partners_of
 from members.models import User
@@ -23,8 +25,22 @@ def pair_news(user: User, now: datetime) -> PairNews | None:
     partners = partners_of(seat)
     if not partners:
         return None
-    pairs = GroupMember.objects.filter(round=seat.round).values("group").distinct().count()
-    return PairNews(round=seat.round, pairs_count=pairs, partners=partners)
+    return PairNews(round=seat.round, pairs_count=pairs_made(seat.round), partners=partners)
+
+
+# A Monday's digests all name the same round: counted once an hour rather than once a member
+# (47 ms each with 40,000 pairs, for each of 40,000 digests).
+PAIRS_COUNTED_FOR = 60 * 60
+
+
+def pairs_made(round_: Round) -> int:
+    def count() -> int:
+        return GroupMember.objects.filter(round=round_).values("group").distinct().count()
+
+    counted: int | None = cache.get_or_set(
+        f"matching:pairs-made:{round_.pk}", count, PAIRS_COUNTED_FOR
+    )
+    return counted if counted is not None else count()
 
 
 def register() -> None:

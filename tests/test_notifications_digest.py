@@ -210,3 +210,26 @@ def test_the_content_leaves_out_read_and_non_digest_notifications() -> None:
     content = digest_content(user=ana, now=MONDAY)
 
     assert [n.text for n in content.notifications] == ["unread"]
+
+
+def test_a_round_s_pairs_are_counted_once_for_all_of_its_members_digests() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from matching.digest import pair_news
+
+    first = GroupFactory.create()
+    second = GroupFactory.create(round=first.round)
+    people = []
+    for group in (first, second):
+        for name in ("A", "B"):
+            person = member_away(f"{name}{group.pk}", away_days=0)
+            GroupMemberFactory.create(group=group, user=person)
+            people.append(person)
+
+    news = pair_news(people[0], MONDAY)
+    assert news is not None and news.pairs_count == 2
+    with CaptureQueriesContext(connection) as queries:
+        news = pair_news(people[2], MONDAY)
+    assert news is not None and news.pairs_count == 2
+    assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"]]
