@@ -12,18 +12,18 @@ from datetime import datetime, timedelta
 from itertools import combinations
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
 from matching.models import Group, GroupMember, PairRequest, Participation, Programme, Round
 from matching.services import (
-    blocked_pairs,
     eligible_now,
     request_cancel,
     weekly_utc_minutes,
 )
-from members.models import Acquaintance, User
+from members.models import Acquaintance, Block, User
 from members.services import acquaintances_record_groups
 
 # A request waits this long for another who asked, then a willing member is found.
@@ -111,11 +111,17 @@ def requests_match(*, now: datetime | None = None) -> int:
             return 0
         on_demand = Programme.objects.get(slug=ON_DEMAND_SLUG)
         # Only those who asked and those happy to be asked are read, not the whole community:
-        # this runs every few minutes.
-        willing_ids = set(
-            Participation.objects.filter(
-                programme__slug=COMMUNITY_SLUG, on_demand=True
-            ).values_list("user_id", flat=True)
+        # this runs every few minutes. Those happy to be asked (a quarter of the community,
+        # perhaps) only once a request has waited WILLING_AFTER.
+        waited = any(now - request.created_at >= WILLING_AFTER for request in requests)
+        willing_ids = (
+            set(
+                Participation.objects.filter(
+                    programme__slug=COMMUNITY_SLUG, on_demand=True
+                ).values_list("user_id", flat=True)
+            )
+            if waited
+            else set()
         )
         # Happy to be asked now and then, as the setting says: once a week at most, like
         # those who ask, not every request of a quiet week.
@@ -131,8 +137,15 @@ def requests_match(*, now: datetime | None = None) -> int:
         asking = [r for r in requests if r.user_id in eligible]
         willing_ids &= set(eligible)
         people = {pk: _someone(user, now) for pk, user in eligible.items()}
-        blocked = {frozenset(pair) for pair in blocked_pairs(eligible)}
-        met = _met_among(list(eligible))
+        # Each pair has someone who asked in it: only theirs are read.
+        askers = [request.user_id for request in asking]
+        blocked = {
+            frozenset(pair)
+            for pair in Block.objects.filter(
+                Q(blocker_id__in=askers) | Q(blocked_id__in=askers)
+            ).values_list("blocker_id", "blocked_id")
+        }
+        met = _met_with(askers, list(eligible))
         taken: set[int] = set()
         for request in asking:
             me = request.user_id
@@ -159,11 +172,11 @@ def requests_match(*, now: datetime | None = None) -> int:
     return made
 
 
-def _met_among(user_ids: list[int]) -> set[frozenset[int]]:
-    """The pairs of these members who were introduced before, in the community's rounds or
-    on demand: two queries, whatever the length of the history."""
+def _met_with(askers: list[int], user_ids: list[int]) -> set[frozenset[int]]:
+    """The pairs of an asker and one of `user_ids` who were introduced before, in the
+    community's rounds or on demand: one query, whatever the length of the history."""
     seats = GroupMember.objects.filter(
-        user_id__in=user_ids, round__programme__slug__in=(COMMUNITY_SLUG, ON_DEMAND_SLUG)
+        user_id__in=askers, round__programme__slug__in=(COMMUNITY_SLUG, ON_DEMAND_SLUG)
     )
     groups: dict[int, list[int]] = {}
     for group_id, user_id in GroupMember.objects.filter(

@@ -244,3 +244,25 @@ def test_a_pause_lasts_to_the_end_of_its_day_in_the_member_s_own_zone() -> None:
     with time_machine.travel(datetime(2027, 3, 25, 7, 0, tzinfo=UTC), tick=False):
         tasks.pair_requests_tick()
     assert partner_of(asking) == paused
+
+
+def test_a_request_still_young_reads_nobody_willing() -> None:
+    """The tick runs every ten minutes: while no request has waited a day, the willing (a
+    quarter of a community, perhaps) are not read at all."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    asking = participant(email="asking@example.com")
+    for n in range(3):
+        willing(participant(email=f"willing{n}@example.com"))
+    with time_machine.travel(NOW, tick=False):
+        on_demand.request_make(user=asking)
+
+    with (
+        time_machine.travel(NOW + timedelta(hours=1), tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        tasks.pair_requests_tick()
+    read_willing = [q["sql"] for q in queries.captured_queries if '"on_demand"' in q["sql"]]
+    assert read_willing == []
+    assert partner_of(asking) is None
