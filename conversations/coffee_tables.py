@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from itertools import combinations
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +25,9 @@ from rooms.services import room_create, room_name_clean, room_slug_for
 MET_AFTER = timedelta(minutes=10)
 # Met detection looks at the tables of rounds introduced this recently.
 DETECT_FOR = timedelta(days=45)
+# A table is looked at again while someone is there, or for this long after someone left:
+# met detection runs every few minutes, and this covers a beat stopped for a while.
+RECHECK = timedelta(days=1)
 
 
 def table_url(seat: GroupMember) -> str:
@@ -154,22 +157,35 @@ def tables_met_detect(*, now: datetime | None = None) -> int:
     answered "we met", unless they answered already. Each table once. Returns how many
     tables were found met."""
     now = now or timezone.now()
-    tables = CoffeeTable.objects.filter(
-        met_at__isnull=True,
-        room__isnull=False,
-        group__round__scheduled_for__gte=now - DETECT_FOR,
+    # Only tables someone sat at lately can have been met since: at 100,000 members, reading
+    # every unmet table of the last 45 days took 30,000 queries every five minutes.
+    sat_at = Q(
+        Exists(Visit.objects.filter(room_id=OuterRef("room_id"), ended_at__gte=now - RECHECK))
     )
+    sat_at |= Q(Exists(Presence.objects.filter(room_id=OuterRef("room_id"))))
+    tables = list(
+        CoffeeTable.objects.filter(
+            sat_at,
+            met_at__isnull=True,
+            room__isnull=False,
+            group__round__scheduled_for__gte=now - DETECT_FOR,
+        ).values_list("pk", "group_id", "room_id")
+    )
+    spans_by_room: dict[int, dict[int, list[tuple[datetime, datetime]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    room_ids = [room_id for _table, _group, room_id in tables]
+    for room_id, user_id, start, end in Visit.objects.filter(room_id__in=room_ids).values_list(
+        "room_id", "user_id", "started_at", "ended_at"
+    ):
+        spans_by_room[room_id][user_id].append((start, end))
+    for room_id, user_id, start in Presence.objects.filter(room_id__in=room_ids).values_list(
+        "room_id", "user_id", "connected_at"
+    ):
+        spans_by_room[room_id][user_id].append((start, now))
     found = 0
-    for table_id, group_id, room_id in tables.values_list("pk", "group_id", "room_id"):
-        spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-        for user_id, start, end in Visit.objects.filter(room_id=room_id).values_list(
-            "user_id", "started_at", "ended_at"
-        ):
-            spans[user_id].append((start, end))
-        for user_id, start in Presence.objects.filter(room_id=room_id).values_list(
-            "user_id", "connected_at"
-        ):
-            spans[user_id].append((start, now))
+    for table_id, group_id, room_id in tables:
+        spans = spans_by_room[room_id]
         stays = {user_id: _merged(user_spans) for user_id, user_spans in spans.items()}
         met = {
             user_id

@@ -316,3 +316,29 @@ def test_a_renamed_member_s_tables_and_notices_take_the_new_name_and_lose_it_on_
     assert sorted(room.name for room in rooms.all()) == ["☕ Alba · Bruno"] * 2
     invitation.refresh_from_db()
     assert "Zoë" not in invitation.text and "Former member" in invitation.text
+
+
+@pytest.mark.django_db
+def test_detection_reads_only_tables_sat_at_lately_in_queries_that_do_not_grow() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    luis, ana = paired()
+    coffee_tables.table_url(luis)
+    table = CoffeeTable.objects.select_related("room").get()
+    assert table.room is not None
+    # Together for 15 minutes, two days before the tick: found then, or never.
+    table.room.visits.create(user=luis.user, started_at=T, ended_at=T + timedelta(minutes=15))
+    table.room.visits.create(user=ana.user, started_at=T, ended_at=T + timedelta(minutes=15))
+    with CaptureQueriesContext(connection) as old:
+        assert coffee_tables.tables_met_detect(now=T + timedelta(days=2)) == 0
+    assert len(old.captured_queries) == 1  # the candidates, none
+
+    with CaptureQueriesContext(connection) as recent:
+        assert coffee_tables.tables_met_detect(now=T + timedelta(hours=1)) == 1
+    # The candidates' stays and who is there now: once for all tables, not once a table.
+    for table_name in ("rooms_visit", "rooms_presence"):
+        reads = [
+            q for q in recent.captured_queries if q["sql"].startswith(f'SELECT "{table_name}"')
+        ]
+        assert len(reads) == 1, table_name
