@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from core.emails import email_for, send_once
 from focus.models import FocusBlock, FocusError, FocusMember, Seat
 from focus.ritual import LENGTHS_MINUTES
+from matching.meetings import busy_times
 from members.models import User
 from notifications.email_off import email_off_headers
 from notifications.models import Kind
@@ -179,12 +180,16 @@ def _block_wrap_up(*, block: FocusBlock, now: datetime) -> bool:
             return False
         if block.cancelled_at is not None:
             return True
-        missing = list(
-            Seat.objects.select_for_update(of=("self",))
+        missing = [
+            seat
+            for seat in Seat.objects.select_for_update(of=("self",))
             .select_related("user")
             .filter(block=block, cancelled_at__isnull=True, arrived_at__isnull=True)
             .order_by("pk")
-        )
+            # At an event or a coffee agreed for that time (matching.meetings.busy_times): a
+            # clash the member chose, not a seat forgotten; they are not told off for it.
+            if not busy_times([seat.user_id], block.starts_at, block.ends_at)
+        ]
         Seat.objects.filter(pk__in=[seat.pk for seat in missing]).update(no_show=True)
         for seat in missing:
             until = standing_after_no_show(user=seat.user, now=now)

@@ -13,6 +13,7 @@ import time_machine
 from django.db import connections
 from django.utils import translation
 
+from events.models import Rsvp
 from focus import standing, tasks
 from focus.models import FocusBlock, FocusMember, Seat
 from focus.services import block_cancel, block_drop_in, seat_book, seat_cancel
@@ -20,7 +21,7 @@ from focus.standing import DropInOnly, blocks_wrap_up
 from members.models import User
 from notifications.models import Kind, Notification
 from tests.conftest import SmtpSink
-from tests.factories import UserFactory, client_for
+from tests.factories import EventFactory, RsvpFactory, UserFactory, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +102,29 @@ def test_the_wrap_up_tells_who_did_not_come_kindly_and_once(
     assert len(smtp.messages) == 1
     assert Notification.objects.count() == 1
     assert not FocusMember.objects.get(user=alice).drop_in_only_until
+
+
+def test_a_member_at_an_event_at_that_time_is_not_told_off_for_the_seat(
+    alice: User, bob: User, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    block = FocusBlock.objects.create(starts_at=NINE)
+    alice_seat, bob_seat = booked(block, alice, bob)
+    # Alice goes to a talk that overlaps the block's last half hour; Bob's talk was cancelled.
+    talk = EventFactory.create(
+        starts_at=NINE + timedelta(minutes=20), ends_at=NINE + timedelta(minutes=80)
+    )
+    RsvpFactory.create(event=talk, user=alice, status=Rsvp.Status.GOING)
+    off = EventFactory.create(
+        starts_at=NINE, ends_at=NINE + timedelta(hours=1), cancelled_at=NINE - timedelta(days=1)
+    )
+    RsvpFactory.create(event=off, user=bob, status=Rsvp.Status.GOING)
+
+    assert wrap_up_at(block.ends_at, django_capture_on_commit_callbacks) == 1
+
+    alice_seat.refresh_from_db()
+    bob_seat.refresh_from_db()
+    assert not alice_seat.no_show and bob_seat.no_show
+    assert list(Notification.objects.values_list("user_id", flat=True)) == [bob.pk]
 
 
 def test_a_cancelled_block_or_one_long_over_marks_nobody(
