@@ -155,14 +155,19 @@ def with_someone_to_meet(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
 
 
 def blocks_within(group_id: int | OuterRef) -> QuerySet[Block]:
-    """The blocks between two members of the group still in it (`OuterRef(OuterRef(
-    "group_id"))` inside `Exists` for a query of a group's rows). A member suspended or gone
-    has left the pairing: a block of theirs no longer stands between the others, who meet
-    without them (their blocks stay, and still hide what each side wrote)."""
-    members = (
-        GroupMember.objects.filter(group_id=group_id).filter(account_open("user")).values("user_id")
+    """The blocks between two members of the group still in it (`OuterRef("group_id")`
+    inside `Exists` for a query of a group's rows). A member suspended or gone has left the
+    pairing: a block of theirs no longer stands between the others, who meet without them
+    (their blocks stay, and still hide what each side wrote)."""
+    # Joined from the group's seats to each side's block: as two `IN (seats)` lists, the
+    # planner checked every block against every seat asked about (a round's follow-ups at
+    # 100,000 members: 59 million comparisons, three minutes).
+    return Block.objects.filter(
+        account_open("blocker"),
+        account_open("blocked"),
+        blocker__pair_seats__group_id=group_id,
+        blocked__pair_seats__group_id=group_id,
     )
-    return Block.objects.filter(blocker_id__in=members, blocked_id__in=members)
 
 
 def _refuse_across_a_block(seat: GroupMember) -> None:
@@ -341,7 +346,7 @@ def reminders_due(*, now: datetime | None = None) -> list[int]:
             accepted_at__isnull=False, starts_at__gt=now, starts_at__lte=now + REMINDER_AHEAD
         )
         .exclude(reminded_for=F("starts_at"))
-        .exclude(Exists(blocks_within(OuterRef(OuterRef("group_id")))))
+        .exclude(Exists(blocks_within(OuterRef("group_id"))))
     )
     for meeting in due.select_related("group"):
         with transaction.atomic():

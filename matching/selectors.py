@@ -345,7 +345,7 @@ def meetings_in_feed(*, user: User, now: datetime | None = None) -> list[Meeting
             starts_at__gt=now - timedelta(days=30),
         )
         # A block between two of its members ends a group's meeting (meetings.blocks_within).
-        .exclude(Exists(blocks_within(OuterRef(OuterRef("group_id")))))
+        .exclude(Exists(blocks_within(OuterRef("group_id"))))
     )
     return list(
         with_someone_to_meet(meetings)

@@ -358,20 +358,16 @@ def follow_ups_due(*, now: datetime | None = None) -> list[int]:
     moment = now or timezone.now()
     over = moment - timedelta(minutes=Meeting.MINUTES)
     agreed = Q(group__meeting__accepted_at__isnull=False, group__meeting__starts_at__isnull=False)
-    seat_ids: list[int] = []
+    seat_ids: set[int] = set()
     # "Pair me now" pairs (an inactive programme of their own) are asked too.
     for programme in Programme.objects.filter(Q(active=True) | Q(slug=ON_DEMAND_SLUG)):
         cutoff = moment - timedelta(days=programme.follow_up_after_days)
-        seat_ids += (
+        unasked = (
             GroupMember.objects.filter(
                 round__programme=programme,
                 round__scheduled_for__lte=cutoff,
                 intro_sent_at__isnull=False,
                 follow_up_sent_at__isnull=True,
-            )
-            .filter(
-                Q(round__scheduled_for__gt=cutoff - FOLLOW_UP_WINDOW)
-                | (agreed & Q(group__meeting__starts_at__gt=over - FOLLOW_UP_WINDOW))
             )
             .filter(
                 # Not answered yet: "did you meet?". Met already (found at their coffee table, or
@@ -381,10 +377,23 @@ def follow_ups_due(*, now: datetime | None = None) -> list[int]:
             # Their coffee is still to come: asking now would ask too soon.
             .exclude(agreed & Q(answer="", group__meeting__starts_at__gt=over))
             # A block between two of the group's members ended its meeting: nothing to ask.
-            .exclude(Exists(blocks_within(OuterRef(OuterRef("group_id")))))
-            .values_list("pk", flat=True)
+            .exclude(Exists(blocks_within(OuterRef("group_id"))))
         )
-    return seat_ids
+        # Two reads, each on its own index, rather than one whose OR reads every round's
+        # seats: the rounds of the last week, and the coffees agreed that ended in it.
+        seat_ids.update(
+            unasked.filter(round__scheduled_for__gt=cutoff - FOLLOW_UP_WINDOW).values_list(
+                "pk", flat=True
+            )
+        )
+        seat_ids.update(
+            unasked.filter(
+                agreed,
+                group__meeting__starts_at__gt=over - FOLLOW_UP_WINDOW,
+                group__meeting__starts_at__lte=over,
+            ).values_list("pk", flat=True)
+        )
+    return sorted(seat_ids)
 
 
 def participations_to_auto_pause(*, now: datetime | None = None) -> list[Participation]:
