@@ -110,6 +110,13 @@ class Room(models.Model):
                 condition=models.Q(closed_at__isnull=True) & ~models.Q(kind="focus"),
                 name="room_open_listed",
             ),
+            # rooms.tasks.rooms_opened_tick, every minute: the rooms that opened since the
+            # last one, among a table that only grows (focus blocks' and coffee tables').
+            models.Index(
+                fields=["opens_at"],
+                condition=models.Q(closed_at__isnull=True, opens_at__isnull=False),
+                name="room_opening",
+            ),
         ]
 
     def __str__(self) -> str:
