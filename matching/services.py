@@ -353,11 +353,13 @@ FOLLOW_UP_WINDOW = timedelta(days=7)
 
 def follow_ups_due(*, now: datetime | None = None) -> list[int]:
     """Seats whose intro went out and whose programme says it is time to ask. A group that
-    agreed a time for its coffee is asked "did you meet?" once that coffee is over, even
-    past the usual week (a time may be agreed up to two months ahead)."""
+    agreed a time for its coffee is asked once that coffee is over, even past the usual week
+    (a time may be agreed up to two months ahead); one whose agreed time was called off or
+    changed since, once it was (unless a new time is agreed again)."""
     moment = now or timezone.now()
     over = moment - timedelta(minutes=Meeting.MINUTES)
-    agreed = Q(group__meeting__accepted_at__isnull=False, group__meeting__starts_at__isnull=False)
+    since = moment - FOLLOW_UP_WINDOW
+    agreed = Meeting.objects.filter(accepted_at__isnull=False, starts_at__isnull=False)
     seat_ids: set[int] = set()
     # "Pair me now" pairs (an inactive programme of their own) are asked too.
     for programme in Programme.objects.filter(Q(active=True) | Q(slug=ON_DEMAND_SLUG)):
@@ -374,24 +376,27 @@ def follow_ups_due(*, now: datetime | None = None) -> list[int]:
                 # said so on the page) and not rated: only "how was it?".
                 Q(answer="") | Q(answer=Answer.MET, rating__isnull=True)
             )
-            # Their coffee is still to come: asking now would ask too soon.
-            .exclude(agreed & Q(answer="", group__meeting__starts_at__gt=over))
+            # Their coffee is still to come, or going on: asking now would ask too soon.
+            .exclude(group_id__in=agreed.filter(starts_at__gt=over).values("group_id"))
             # A block between two of the group's members ended its meeting: nothing to ask.
             .exclude(Exists(blocks_within(OuterRef("group_id"))))
         )
-        # Two reads, each on its own index, rather than one whose OR reads every round's
-        # seats: the rounds of the last week, and the coffees agreed that ended in it.
+        # Three reads, each on its own index, rather than one whose ORs read every round's
+        # seats: the rounds of the last week; the agreed coffees that ended in it; and the
+        # agreed times called off or changed in it (a time agreed weeks ahead kept the group
+        # out of its round's week).
         seat_ids.update(
             unasked.filter(round__scheduled_for__gt=cutoff - FOLLOW_UP_WINDOW).values_list(
                 "pk", flat=True
             )
         )
+        ended = agreed.filter(starts_at__gt=over - FOLLOW_UP_WINDOW, starts_at__lte=over)
         seat_ids.update(
-            unasked.filter(
-                agreed,
-                group__meeting__starts_at__gt=over - FOLLOW_UP_WINDOW,
-                group__meeting__starts_at__lte=over,
-            ).values_list("pk", flat=True)
+            unasked.filter(group_id__in=ended.values("group_id")).values_list("pk", flat=True)
+        )
+        changed = Meeting.objects.filter(accepted_at__isnull=True, updated_at__gt=since)
+        seat_ids.update(
+            unasked.filter(group_id__in=changed.values("group_id")).values_list("pk", flat=True)
         )
     return sorted(seat_ids)
 

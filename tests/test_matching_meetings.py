@@ -18,7 +18,7 @@ from icalendar import Calendar
 from events.feeds import calendar_feed_get_or_create
 from events.models import Event, EventKind, Rsvp
 from matching import links, meetings, services, tasks
-from matching.models import GroupMember, Meeting, MeetingNotice
+from matching.models import Answer, GroupMember, Meeting, MeetingNotice
 from matching.selectors import meetings_in_feed
 from members.models import User
 from members.privacy import account_delete
@@ -366,10 +366,24 @@ def test_did_you_meet_waits_for_the_agreed_coffee_to_be_over(
     assert sorted(services.follow_ups_due(now=start + timedelta(minutes=31))) == sorted(
         [luis.pk, ana.pk]
     )
-    # A coffee called off leaves them to the usual week.
-    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+    # Found at their table ten minutes in, they are asked how it was once it is over.
+    GroupMember.objects.filter(pk__in=[luis.pk, ana.pk]).update(answer=Answer.MET)
+    assert services.follow_ups_due(now=start + timedelta(minutes=12)) == []
+    assert len(services.follow_ups_due(now=start + timedelta(minutes=31))) == 2
+    GroupMember.objects.filter(pk__in=[luis.pk, ana.pk]).update(answer="")
+
+    # Called off ten days after the usual week: asked within the hour after.
+    called_off = usual + timedelta(days=10)
+    with (
+        time_machine.travel(called_off, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         meetings.meeting_cancel(seat=ana)
-    assert sorted(services.follow_ups_due(now=usual)) == sorted([luis.pk, ana.pk])
+    both = sorted([luis.pk, ana.pk])
+    assert services.follow_ups_due(now=called_off + timedelta(hours=1)) == both
+    # A coffee called off before the usual week leaves them to it.
+    Meeting.objects.filter(group_id=luis.group_id).update(updated_at=NOW)
+    assert services.follow_ups_due(now=usual) == both
 
 
 def test_the_reminder_reaches_a_member_in_focus_at_once(
