@@ -188,7 +188,7 @@ def _block_wrap_up(*, block: FocusBlock, now: datetime) -> bool:
             .order_by("pk")
             # At an event or a coffee agreed for that time (matching.meetings.busy_times): a
             # clash the member chose, not a seat forgotten; they are not told off for it.
-            if not busy_times([seat.user_id], block.starts_at, block.ends_at)
+            if not _elsewhere(seat.user_id, block)
         ]
         Seat.objects.filter(pk__in=[seat.pk for seat in missing]).update(no_show=True)
         for seat in missing:
@@ -196,6 +196,15 @@ def _block_wrap_up(*, block: FocusBlock, now: datetime) -> bool:
             restricted = until.isoformat() if until else None
             transaction.on_commit(partial(tasks.no_show_tell.delay, seat.pk, restricted))
     return True
+
+
+def _elsewhere(user_id: int, block: FocusBlock) -> bool:
+    """Was the member at something else for part of the block? (busy_times also gives what
+    only touches its start or end.)"""
+    return any(
+        begins < block.ends_at and ends > block.starts_at
+        for begins, ends in busy_times([user_id], block.starts_at, block.ends_at)
+    )
 
 
 # Telling the member -------------------------------------------------------------------------

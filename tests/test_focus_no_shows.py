@@ -18,10 +18,17 @@ from focus import standing, tasks
 from focus.models import FocusBlock, FocusMember, Seat
 from focus.services import block_cancel, block_drop_in, seat_book, seat_cancel
 from focus.standing import DropInOnly, blocks_wrap_up
+from matching.models import Meeting
 from members.models import User
 from notifications.models import Kind, Notification
 from tests.conftest import SmtpSink
-from tests.factories import EventFactory, RsvpFactory, UserFactory, client_for
+from tests.factories import (
+    EventFactory,
+    GroupMemberFactory,
+    RsvpFactory,
+    UserFactory,
+    client_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +125,14 @@ def test_a_member_at_an_event_at_that_time_is_not_told_off_for_the_seat(
         starts_at=NINE, ends_at=NINE + timedelta(hours=1), cancelled_at=NINE - timedelta(days=1)
     )
     RsvpFactory.create(event=off, user=bob, status=Rsvp.Status.GOING)
+    # Bob's coffee before the block ended as it began: no clash either.
+    seat = GroupMemberFactory.create(user=bob)
+    GroupMemberFactory.create(group=seat.group)
+    Meeting.objects.create(
+        group=seat.group,
+        starts_at=NINE - timedelta(minutes=30),
+        accepted_at=NINE - timedelta(days=1),
+    )
 
     assert wrap_up_at(block.ends_at, django_capture_on_commit_callbacks) == 1
 
