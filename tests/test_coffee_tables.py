@@ -323,19 +323,26 @@ def test_detection_reads_only_tables_sat_at_lately_in_queries_that_do_not_grow()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    luis, ana = paired()
-    coffee_tables.table_url(luis)
-    table = CoffeeTable.objects.select_related("room").get()
-    assert table.room is not None
-    # Together for 15 minutes, two days before the tick: found then, or never.
-    table.room.visits.create(user=luis.user, started_at=T, ended_at=T + timedelta(minutes=15))
-    table.room.visits.create(user=ana.user, started_at=T, ended_at=T + timedelta(minutes=15))
+    for name in ("ana", "ben", "carla", "dan", "eva", "fede"):
+        participant(email=f"{name}@example.com")
+    round_create(programme=community(), scheduled_for=T - timedelta(days=2))
+    # Three tables, each pair at theirs together for 15 minutes, two days before the tick.
+    for group_id in GroupMember.objects.values_list("group_id", flat=True).distinct():
+        seats = list(GroupMember.objects.filter(group_id=group_id).select_related("user"))
+        coffee_tables.table_url(seats[0])
+        table = CoffeeTable.objects.select_related("room").get(group_id=group_id)
+        assert table.room is not None
+        for seat in seats:
+            table.room.visits.create(
+                user=seat.user, started_at=T, ended_at=T + timedelta(minutes=15)
+            )
+    assert CoffeeTable.objects.count() == 3
     with CaptureQueriesContext(connection) as old:
-        assert coffee_tables.tables_met_detect(now=T + timedelta(days=2)) == 0
-    assert len(old.captured_queries) == 1  # the candidates, none
+        assert coffee_tables.tables_met_detect(now=T + timedelta(days=2)) == 0  # found then
+    assert len(old.captured_queries) == 1  # the candidates: none
 
     with CaptureQueriesContext(connection) as recent:
-        assert coffee_tables.tables_met_detect(now=T + timedelta(hours=1)) == 1
+        assert coffee_tables.tables_met_detect(now=T + timedelta(hours=1)) == 3
     # The candidates' stays and who is there now: once for all tables, not once a table.
     for table_name in ("rooms_visit", "rooms_presence"):
         reads = [
