@@ -83,6 +83,9 @@ COLLAPSED = {Kind.MESSAGE, Kind.MENTION}
 URGENT_TTL = 15 * 60
 URGENT_TTLS: dict[str, int] = {Kind.FOCUS_REMINDER: 5 * 60}
 DEFAULT_TTL = 24 * 60 * 60
+# An event's reminder a day ahead goes at least 20 hours before the start (events.tasks):
+# waiting half a day at most, it never reaches a device after the start.
+NEWS_TTLS: dict[str, int] = {Kind.EVENT_REMINDER: 12 * 60 * 60}
 
 
 # Keys ---------------------------------------------------------------------------------------
@@ -462,7 +465,9 @@ def _headers(
 ) -> tuple[int, dict[str, str]]:
     ttl = min(
         (
-            URGENT_TTLS.get(notification.kind, URGENT_TTL) if notification.urgent else DEFAULT_TTL
+            URGENT_TTLS.get(notification.kind, URGENT_TTL)
+            if notification.urgent
+            else NEWS_TTLS.get(notification.kind, DEFAULT_TTL)
             for notification in notifications
         ),
         default=DEFAULT_TTL,
