@@ -1,17 +1,28 @@
 from typing import Any
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from notifications.models import Channel, Kind
 from notifications.push import TITLES as PUSHED
 from notifications.push import endpoint_problem, key_problem, quiet_hours_for
-from notifications.services import CONFIGURABLE, channels_for, pushes_for
+from notifications.services import CONFIGURABLE, FIXED, channels_for, pushes_for
 
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 QUIET_HELP = "quiet-help quiet-empty-help"  # the paragraphs both quiet-hour fields share
 
+# What the member is told of whatever they choose: only the buzz on their devices is theirs.
+FIXED_HELP = {
+    Kind.EVENT_CHANGED: _(
+        "A new time or place, or a cancellation, of an event you are going to: always on the "
+        "site and by email, as it changes a plan you made."
+    ),
+    Kind.ROOM_INVITED: _(
+        "A private room that lists you, such as your coffee pair's table: always on the site."
+    ),
+}
 HELP = {
     Kind.PAIR_CREATED: _("Who you are meeting this round (or that nobody was left this time)."),
     Kind.PAIR_FOLLOW_UP: _("One short question after a round: did you meet?"),
@@ -66,6 +77,10 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("quiet_start", "quiet_end"):
             self.fields[name].widget.attrs["aria-describedby"] = QUIET_HELP
+        for kind in self.fixed_pushed():
+            self.fields[f"push_{kind}"] = forms.BooleanField(
+                label=_("Also as a notification on my devices"), required=False
+            )
         for kind in reversed(CONFIGURABLE):
             push = {
                 f"push_{kind.value}": forms.BooleanField(
@@ -128,9 +143,20 @@ class PreferencesForm(forms.Form):
     def pushes(self) -> dict[str, bool]:
         return {
             kind.value: self.cleaned_data[f"push_{kind.value}"]
-            for kind in CONFIGURABLE
+            for kind in (*CONFIGURABLE, *self.fixed_pushed())
             if kind in PUSHED
         }
+
+    @staticmethod
+    def fixed_pushed() -> list[Kind]:
+        """The kinds told whatever the member chooses, and pushed unless they say not to."""
+        return [Kind(kind) for kind in FIXED if kind in PUSHED]
+
+    def fixed_push_fields(self) -> list[tuple[Promise, Promise, forms.BoundField]]:
+        return [
+            (kind.label, FIXED_HELP[kind], self[f"push_{kind.value}"])
+            for kind in self.fixed_pushed()
+        ]
 
     def quiet(self) -> tuple[Any, Any]:
         return self.cleaned_data["quiet_start"], self.cleaned_data["quiet_end"]

@@ -42,18 +42,18 @@ def channels_for(*, user: User) -> dict[str, str]:
 
 
 def pushes_for(*, user: User) -> dict[str, bool]:
-    """Whether the member wants each configurable kind pushed to their devices."""
+    """Whether the member wants each kind pushed to their devices: the configurable kinds
+    and the FIXED ones too (told whatever the member chooses, but a buzz is their choice)."""
     chosen = dict(Preference.objects.filter(user=user).values_list("kind", "push"))
-    return {kind: chosen.get(kind, True) for kind in CONFIGURABLE}
+    return {kind: chosen.get(kind, True) for kind in (*CONFIGURABLE, *FIXED)}
 
 
 def preference_for(*, user: User, kind: str) -> tuple[str, bool]:
     """The member's channel for `kind`, and whether they want it pushed. Kinds they choose
     nothing for come as FIXED says."""
-    if kind not in CONFIGURABLE:
-        return FIXED[kind], True
     chosen = Preference.objects.filter(user=user, kind=kind).values_list("channel", "push")
-    return next(iter(chosen), (DEFAULT_CHANNEL, True))
+    channel, push = next(iter(chosen), (DEFAULT_CHANNEL, True))
+    return (FIXED[kind], push) if kind not in CONFIGURABLE else (channel, push)
 
 
 def channel_for(*, user: User, kind: str) -> str:
@@ -78,6 +78,11 @@ def preferences_set(
         if pushes is not None:
             defaults["push"] = bool(pushes.get(kind, True))
         Preference.objects.update_or_create(user=user, kind=kind, defaults=defaults)
+    for kind, channel in FIXED.items():
+        if pushes is not None and kind in pushes:
+            Preference.objects.update_or_create(
+                user=user, kind=kind, defaults={"channel": channel, "push": bool(pushes[kind])}
+            )
     if quiet is not None:
         start, end = quiet
         QuietHours.objects.update_or_create(user=user, defaults={"start": start, "end": end})

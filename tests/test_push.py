@@ -272,6 +272,21 @@ def test_do_not_disturb_in_a_call_or_at_a_table_silences_the_devices_but_not_a_r
         ).pushed
 
 
+def test_a_kind_told_whatever_the_member_chooses_buzzes_only_if_she_wants(
+    ana: User, push_service: PushService, on_commit: OnCommit
+) -> None:
+    page = client_for(ana).get("/notifications/settings/").content.decode()
+    assert 'name="push_room_invited"' in page and 'name="push_event_changed"' in page
+    Preference.objects.create(user=ana, kind=Kind.ROOM_INVITED, channel="in_app", push=False)
+    device_of(ana, push_service, "phone")
+    with time_machine.travel(NOON, tick=False), on_commit():
+        invited = notify(user=ana, kind=Kind.ROOM_INVITED, key="room:1", text="Come", url="/r/")
+        changed = notify(user=ana, kind=Kind.EVENT_CHANGED, key="event:1", text="Moved", url="/e/")
+    assert not invited.pushed and changed.pushed
+    assert invited.notification.in_app and changed.email  # told all the same
+    assert len(push_service.to("phone")) == 1
+
+
 def test_repeated_messages_of_one_conversation_replace_each_other_on_the_device(
     ana: User, push_service: PushService, on_commit: OnCommit
 ) -> None:
@@ -695,12 +710,16 @@ def test_the_member_chooses_kinds_to_push_and_quiet_hours(ana: User) -> None:
     client = client_for(ana)
     form: dict[str, str] = {kind.value: "both" for kind in CONFIGURABLE}
     form |= {f"push_{kind}": "on" for kind in CONFIGURABLE if kind != Kind.PAIR_FOLLOW_UP}
+    # Told whatever she chooses, but whether her devices buzz for them is hers too.
+    form |= {"push_event_changed": "on"}
     answer = client.post(
         "/notifications/settings/", {**form, "quiet_start": "23:30", "quiet_end": "07:00"}
     )
     assert answer.status_code == 302
     assert dict(Preference.objects.filter(user=ana).values_list("kind", "push")) == {
-        kind: kind != Kind.PAIR_FOLLOW_UP for kind in CONFIGURABLE
+        **{kind: kind != Kind.PAIR_FOLLOW_UP for kind in CONFIGURABLE},
+        Kind.EVENT_CHANGED: True,
+        Kind.ROOM_INVITED: False,
     }
     assert push.quiet_hours_for(user=ana) == (time(23, 30), time(7, 0))
 
