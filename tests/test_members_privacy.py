@@ -28,7 +28,7 @@ from members.privacy import account_delete
 from moderation.models import Report
 from moderation.services import REPORTS_PER_DAY
 from notifications.models import Preference
-from notifications.services import CONFIGURABLE, channels_for
+from notifications.services import CONFIGURABLE, FIXED, channels_for
 from tests.factories import (
     PASSWORD,
     AcquaintanceFactory,
@@ -115,7 +115,8 @@ def test_settings_export_and_delete_only_touch_the_signed_in_member(
     wrong = as_outsider.post("/members/me/delete/", {"password": "not-carols-password"})
 
     alice.refresh_from_db()
-    assert Preference.objects.filter(user=outsider).count() == len(CONFIGURABLE)
+    # Each kind's channel, and the push choice of the two told whatever she chooses.
+    assert Preference.objects.filter(user=outsider).count() == len(CONFIGURABLE) + len(FIXED)
     assert not Preference.objects.filter(user=alice).exists() and alice.email_digest
     assert export["account"]["email"] == "carol@example.com"
     assert "alice@example.com" not in json.dumps(export)

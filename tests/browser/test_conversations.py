@@ -112,8 +112,17 @@ def test_two_members_write_to_each_other_live_from_a_profile(
     expect(anas.locator(".read-receipt")).to_have_text("Seen")
 
     answer = betos.get_by_role("textbox", name="Mensaje")
-    answer.press_sequentially("¡Claro!", delay=30)
-    expect(anas.locator(".typing")).to_have_text("Beto Blanco is typing…")
+    # Keys pressed while Beto's socket still opens are not told (more than a few seconds
+    # before it opened, they would be old news): on a loaded machine it can open after
+    # "¡Claro!" is typed. He goes on typing, as anyone would.
+    for attempt in range(3):
+        answer.press_sequentially("¡Claro!" if attempt == 0 else " ", delay=30)
+        try:
+            expect(anas.locator(".typing")).to_have_text("Beto Blanco is typing…", timeout=4000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     answer.fill("¡Claro! A las 10: https://example.com/sala")
     answer.press("Enter")
     expect(log).to_contain_text("¡Claro! A las 10:")
