@@ -2,6 +2,7 @@
 disconnect in `presence_remove`, a dead process in `presence_prune`). Nothing is written
 while members sit in a room, so a thousand people in the cafeteria cost no extra writes."""
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -72,10 +73,33 @@ def visits_close(*, gone: list[tuple[int, int, datetime, datetime]]) -> int:
     for room_id, user_id in stays:
         still_here |= Q(room_id=room_id, user_id=user_id)
     staying = set(Presence.objects.filter(still_here).values_list("room_id", "user_id"))
-    recorded = 0
-    for (room_id, user_id), (started, ended) in stays.items():
-        if (room_id, user_id) in staying:
-            continue
-        if visit_record(room_id=room_id, user_id=user_id, started_at=started, ended_at=ended):
-            recorded += 1
-    return recorded
+    visits = [
+        Visit(room_id=room_id, user_id=user_id, started_at=started, ended_at=max(ended, started))
+        for (room_id, user_id), (started, ended) in stays.items()
+        if (room_id, user_id) not in staying
+    ]
+    # All at once: a web process that died with 2,500 sockets left as many stays, and one
+    # insert and a few updates each took the prune 10 of its 15 seconds.
+    try:
+        with transaction.atomic():
+            Visit.objects.bulk_create(visits)
+            usage: dict[tuple[int, datetime], int] = defaultdict(int)
+            for visit in visits:
+                for hour, seconds in _hours(visit.started_at, visit.ended_at):
+                    usage[(visit.room_id, hour)] += seconds
+            for (room_id, hour), seconds in usage.items():
+                _usage_add(room_id=room_id, hour=hour, seconds=seconds)
+    except IntegrityError:
+        # Some were recorded already (two prunes at once, or a tab closing): one by one,
+        # each once.
+        return sum(
+            visit_record(
+                room_id=visit.room_id,
+                user_id=visit.user_id,
+                started_at=visit.started_at,
+                ended_at=visit.ended_at,
+            )
+            is not None
+            for visit in visits
+        )
+    return len(visits)

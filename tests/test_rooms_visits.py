@@ -78,6 +78,41 @@ def test_a_dead_process_s_members_end_their_visit_at_their_last_heartbeat() -> N
     assert usage(place.pk) == {9: 12 * 60}
 
 
+@pytest.mark.django_db
+def test_a_dead_process_s_crowd_is_recorded_in_queries_that_do_not_grow_with_it() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    place = RoomFactory.create()
+    crowd = UserFactory.create_batch(12)
+    for k, member in enumerate(crowd):
+        presence_add(room=place, user=member, channel_name=f"dead-{k}", now=T0)
+    Presence.objects.update(heartbeat_at=T0 + timedelta(minutes=30))
+    # One of them already recorded (a tab that closed at the same moment, say).
+    Visit.objects.create(
+        room=place, user=crowd[0], started_at=T0, ended_at=T0 + timedelta(minutes=30)
+    )
+    HourlyUsage.objects.create(room=place, hour=T0.replace(minute=0), seconds=20 * 60)
+    HourlyUsage.objects.create(
+        room=place, hour=T0.replace(minute=0) + timedelta(hours=1), seconds=10 * 60
+    )
+
+    later = T0 + timedelta(minutes=30) + PRESENCE_TTL + timedelta(seconds=1)
+    presence_prune(now=later)
+    assert Visit.objects.count() == 12
+    # 9:40–10:10 for each of the twelve, counted once each.
+    assert usage(place.pk) == {9: 12 * 20 * 60, 10: 12 * 10 * 60}
+
+    others = UserFactory.create_batch(12)
+    for k, member in enumerate(others):
+        presence_add(room=place, user=member, channel_name=f"dead-again-{k}", now=later)
+    Presence.objects.update(heartbeat_at=later)
+    with CaptureQueriesContext(connection) as queries:
+        presence_prune(now=later + PRESENCE_TTL + timedelta(seconds=1))
+    assert Visit.objects.count() == 24
+    assert len(queries.captured_queries) < 12
+
+
 # Through the real socket --------------------------------------------------------------
 
 
