@@ -29,8 +29,9 @@ CONFIGURABLE = [
     Kind.MESSAGE,
 ]
 DEFAULT_CHANNEL = Channel.BOTH
-# How the kinds nobody chooses for come: a change to a member's event every way; an
-# invitation to a room on the site (and pushed), never by email, held or not.
+# How the kinds nobody chooses a channel for come: a change to a member's event every way;
+# an invitation to a room on the site, never by email, held or not. Both are pushed unless
+# the member said not to (their `Preference.push`, the one choice they have for these).
 FIXED: dict[str, str] = {Kind.EVENT_CHANGED: Channel.BOTH, Kind.ROOM_INVITED: Channel.IN_APP}
 EMAILED = {Channel.BOTH, Channel.EMAIL}
 
