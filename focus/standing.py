@@ -188,7 +188,7 @@ def _block_wrap_up(*, block: FocusBlock, now: datetime) -> bool:
             .order_by("pk")
             # At an event or a coffee agreed for that time (matching.meetings.busy_times): a
             # clash the member chose, not a seat forgotten; they are not told off for it.
-            if not _elsewhere(seat.user_id, block)
+            if not elsewhere(seat.user_id, block)
         ]
         Seat.objects.filter(pk__in=[seat.pk for seat in missing]).update(no_show=True)
         for seat in missing:
@@ -198,7 +198,7 @@ def _block_wrap_up(*, block: FocusBlock, now: datetime) -> bool:
     return True
 
 
-def _elsewhere(user_id: int, block: FocusBlock) -> bool:
+def elsewhere(user_id: int, block: FocusBlock) -> bool:
     """Was the member at something else for part of the block? (busy_times also gives what
     only touches its start or end.)"""
     return any(

@@ -13,6 +13,7 @@ from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
 from focus.ritual import CHECK_IN, CHECK_OUT
 from focus.selectors import blocks_upcoming
 from focus.services import block_drop_in, drop_in_open, seat_book, seat_cancel
+from focus.standing import elsewhere
 from members.models import User
 from members.services import blocked_user_ids
 from rooms.presence import presence_snapshot
@@ -59,11 +60,17 @@ def _given_back(seat: object) -> str:
 def book(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     block = get_object_or_404(FocusBlock, pk=pk)
-    return _act(
-        request,
-        lambda: seat_book(block=block, user=user),
-        _("Your seat is booked. See you there!"),
-    )
+    return _act(request, lambda: seat_book(block=block, user=user), _booked)
+
+
+def _booked(seat: object) -> str:
+    if isinstance(seat, Seat) and elsewhere(seat.user_id, seat.block):
+        return _(
+            "Your seat is booked. You also have an event or a coffee at that time: if you go"
+            " there instead, give the seat back up to 15 minutes before, so someone else can"
+            " sit in it."
+        )
+    return _("Your seat is booked. See you there!")
 
 
 @login_required

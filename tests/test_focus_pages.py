@@ -48,6 +48,26 @@ def test_a_member_books_a_seat_and_gives_it_back(alice: User) -> None:
     assert "0 of 2 seats taken" in given_back
 
 
+@time_machine.travel(MONDAY_NINE_UTC - timedelta(hours=2), tick=False)
+def test_booking_over_an_event_the_member_is_going_to_says_so(alice: User) -> None:
+    from events.models import Rsvp
+    from tests.factories import EventFactory, RsvpFactory
+
+    block = FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC)
+    later = FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC + timedelta(hours=3))
+    talk = EventFactory.create(
+        starts_at=MONDAY_NINE_UTC + timedelta(minutes=30),
+        ends_at=MONDAY_NINE_UTC + timedelta(minutes=90),
+    )
+    RsvpFactory.create(event=talk, user=alice, status=Rsvp.Status.GOING)
+    client = client_for(alice)
+
+    clash = client.post(f"/focus/{block.pk}/book/", follow=True).content.decode()
+    assert "You also have an event or a coffee at that time" in clash
+    free = client.post(f"/focus/{later.pk}/book/", follow=True).content.decode()
+    assert "Your seat is booked. See you there!" in free
+
+
 @time_machine.travel(MONDAY_NINE_UTC - timedelta(minutes=5), tick=False)
 def test_dropping_in_takes_a_seat_in_the_block_about_to_start(alice: User) -> None:
     FocusBlock.objects.create(starts_at=MONDAY_NINE_UTC)
