@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from core.emails import email_for, send_once
 from focus.models import FocusBlock, FocusError, FocusMember, Seat
 from focus.ritual import LENGTHS_MINUTES
-from matching.meetings import busy_times
+from matching.meetings import busy_by_member
 from members.models import User
 from notifications.email_off import email_off_headers
 from notifications.models import Kind
@@ -180,16 +180,16 @@ def _block_wrap_up(*, block: FocusBlock, now: datetime) -> bool:
             return False
         if block.cancelled_at is not None:
             return True
-        missing = [
-            seat
-            for seat in Seat.objects.select_for_update(of=("self",))
+        empty = list(
+            Seat.objects.select_for_update(of=("self",))
             .select_related("user")
             .filter(block=block, cancelled_at__isnull=True, arrived_at__isnull=True)
             .order_by("pk")
-            # At an event or a coffee agreed for that time (matching.meetings.busy_times): a
-            # clash the member chose, not a seat forgotten; they are not told off for it.
-            if not elsewhere(seat.user_id, block)
-        ]
+        )
+        # At an event or a coffee agreed for that time: a clash the member chose, not a seat
+        # forgotten; they are not told off for it.
+        away = elsewhere([seat.user_id for seat in empty], block)
+        missing = [seat for seat in empty if seat.user_id not in away]
         Seat.objects.filter(pk__in=[seat.pk for seat in missing]).update(no_show=True)
         for seat in missing:
             until = standing_after_no_show(user=seat.user, now=now)
@@ -198,13 +198,17 @@ def _block_wrap_up(*, block: FocusBlock, now: datetime) -> bool:
     return True
 
 
-def elsewhere(user_id: int, block: FocusBlock) -> bool:
-    """Was the member at something else for part of the block? (busy_times also gives what
-    only touches its start or end.)"""
-    return any(
-        begins < block.ends_at and ends > block.starts_at
-        for begins, ends in busy_times([user_id], block.starts_at, block.ends_at)
-    )
+def elsewhere(user_ids: list[int], block: FocusBlock) -> set[int]:
+    """Those of the members at something else for part of the block (an event, an agreed
+    coffee: matching.meetings.busy_by_member), read at once for all of them."""
+    if not user_ids:
+        return set()
+    busy = busy_by_member(user_ids, block.starts_at, block.ends_at)
+    return {
+        user_id
+        for user_id, spans in busy.items()
+        if any(begins < block.ends_at and ends > block.starts_at for begins, ends in spans)
+    }
 
 
 # Telling the member -------------------------------------------------------------------------

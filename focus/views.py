@@ -64,7 +64,7 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _booked(seat: object) -> str:
-    if isinstance(seat, Seat) and elsewhere(seat.user_id, seat.block):
+    if isinstance(seat, Seat) and elsewhere([seat.user_id], seat.block):
         return _(
             "Your seat is booked. You also have an event or a coffee at that time: if you go"
             " there instead, give the seat back up to 15 minutes before, so someone else can"

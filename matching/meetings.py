@@ -63,14 +63,24 @@ def _scheduled_meetings(
             yield user_id, starts_at, starts_at + SLOT
 
 
+def busy_by_member(
+    user_ids: list[int], start: datetime, end: datetime
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """When each of the members is already taken between `start` and `end` (a coffee agreed,
+    an event: `_busy_sources`), by member; those free throughout are left out. What only
+    touches `start` or `end` may be listed too."""
+    busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    for source in (_scheduled_meetings, *_busy_sources):
+        for user_id, begins, ends in source(user_ids, start, end):
+            busy.setdefault(user_id, []).append((begins, ends))
+    return busy
+
+
 def busy_times(
     user_ids: list[int], start: datetime, end: datetime
 ) -> list[tuple[datetime, datetime]]:
     """When any of the members is already taken between `start` and `end`."""
-    busy: list[tuple[datetime, datetime]] = []
-    for source in (_scheduled_meetings, *_busy_sources):
-        busy.extend((begins, ends) for _user, begins, ends in source(user_ids, start, end))
-    return busy
+    return [span for spans in busy_by_member(user_ids, start, end).values() for span in spans]
 
 
 def _working(user: User, at: datetime) -> bool:
