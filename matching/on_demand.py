@@ -13,6 +13,7 @@ from itertools import combinations
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,11 +26,17 @@ from matching.services import (
 )
 from members.models import Acquaintance, Block, User
 from members.services import acquaintances_record_groups
+from notifications.models import Kind
+from notifications.services import notify
 
 # A request waits this long for another who asked, then a willing member is found.
 WILLING_AFTER = timedelta(hours=24)
 # One extra coffee a week: a member matched within this long may not ask again yet.
 ONE_PER = timedelta(days=7)
+# A request nobody could be found for in this long is closed and its member told: in a
+# small community nobody may ask or be happy to be asked, and an extra coffee "this week"
+# should not stay promised for ever.
+GIVE_UP_AFTER = timedelta(days=7)
 
 
 class RequestRefused(ValueError):
@@ -170,6 +177,38 @@ def requests_match(*, now: datetime | None = None) -> int:
             taken |= {me, partner}
             made += 1
     return made
+
+
+def requests_give_up(*, now: datetime | None = None) -> int:
+    """Close the requests that waited GIVE_UP_AFTER without a partner and tell each member,
+    in one transaction: a second run finds them closed and tells nobody again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = list(
+            PairRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                matched_at__isnull=True,
+                cancelled_at__isnull=True,
+                created_at__lte=now - GIVE_UP_AFTER,
+            )
+            .select_related("user")
+        )
+        PairRequest.objects.filter(pk__in=[request.pk for request in stale]).update(
+            cancelled_at=now
+        )
+        for request in stale:
+            notify(
+                user=request.user,
+                kind=Kind.PAIR_CREATED,
+                key=f"pair-request-gave-up:{request.pk}",
+                text=_(
+                    "Nobody was free for an extra coffee this week, so we stopped looking. "
+                    "Ask again whenever you like."
+                ),
+                url=reverse("matching:mine"),
+                now=now,
+            )
+    return len(stale)
 
 
 def _met_with(askers: list[int], user_ids: list[int]) -> set[frozenset[int]]:

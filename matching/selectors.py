@@ -110,7 +110,7 @@ class PairsPage:
     programme: Programme
     latest_round: Round | None
     current: Pair | None
-    unmatched: bool
+    unmatched: Unmatched | None  # the member left out of the latest round
     past: list[Pair]
     participation: Participation
 
@@ -191,10 +191,10 @@ def pairs_page(*, user: User) -> PairsPage:
         for seat in past_seats
     ]
     past = [pair for pair in past if pair.partners]  # nobody left to show after blocks
-    unmatched = bool(
-        latest_round
-        and current is None
-        and Unmatched.objects.filter(round=latest_round, user=user).exists()
+    unmatched = (
+        Unmatched.objects.filter(round=latest_round, user=user).select_related("round").first()
+        if latest_round and current is None
+        else None
     )
     return PairsPage(
         programme=programme,

@@ -93,6 +93,17 @@ def intro_send(seat_id: int) -> None:
     )
 
 
+# The notice for a member left out of a round, by the reason (matching.selectors.LeftOut);
+# the email says more.
+UNMATCHED_NOTICES = {
+    "alone": _("No coffee pair for you this round: nobody else was taking part."),
+    "language": _(
+        "No coffee pair for you this round: nobody else taking part speaks a language you speak."
+    ),
+    "nobody": _("No coffee pair for you this round: nobody taking part could be paired with you."),
+}
+
+
 @shared_task(ignore_result=True, **RETRY)
 def unmatched_notice_send(unmatched_id: int) -> None:
     """Tell a member nobody was left to meet this round, once (`core.emails.send_once`:
@@ -104,7 +115,7 @@ def unmatched_notice_send(unmatched_id: int) -> None:
         user=entry.user,
         kind=Kind.PAIR_CREATED,
         key=f"unmatched:{entry.pk}",
-        text=_("No coffee pair for you this round: there was nobody left to meet."),
+        text=UNMATCHED_NOTICES[selectors.left_out(entry=entry).reason],
         url=reverse("matching:mine"),
     )
     claimed_at = timezone.now()
@@ -289,8 +300,10 @@ def meeting_notice_send(notice_id: int) -> None:
 @shared_task(ignore_result=True)
 def pair_requests_tick() -> None:
     """Beat runs this every 10 minutes: pair the "pair me now" requests that can be, those
-    waiting a day with a willing member (matching.on_demand)."""
+    waiting a day with a willing member, and close those nobody was found for in a week
+    (matching.on_demand)."""
     on_demand.requests_match()
+    on_demand.requests_give_up()
 
 
 @shared_task(ignore_result=True)

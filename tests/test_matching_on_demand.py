@@ -14,6 +14,7 @@ from matching import on_demand, services, tasks
 from matching.apps import ON_DEMAND_SLUG
 from matching.models import GroupMember, PairRequest, Participation
 from members.models import Profile, User
+from notifications.models import Notification
 from tests.factories import BlockFactory
 from tests.test_matching_rounds import community, participant
 
@@ -266,3 +267,36 @@ def test_a_request_still_young_reads_nobody_willing() -> None:
     read_willing = [q["sql"] for q in queries.captured_queries if '"on_demand"' in q["sql"]]
     assert read_willing == []
     assert partner_of(asking) is None
+
+
+def test_a_request_nobody_is_found_for_in_a_week_is_closed_and_the_member_told(
+    client: Client,
+) -> None:
+    """In a small community nobody else may ask, nor be happy to be asked."""
+    ana = participant(email="ana@example.com", language="en")
+    participant(email="ben@example.com")  # takes part, but neither asks nor is willing
+    with time_machine.travel(NOW, tick=False):
+        asked = on_demand.request_make(user=ana)
+    with time_machine.travel(NOW + on_demand.GIVE_UP_AFTER - timedelta(minutes=1), tick=False):
+        tasks.pair_requests_tick()
+    asked.refresh_from_db()
+    assert asked.is_open
+    assert not Notification.objects.filter(user=ana)
+
+    with time_machine.travel(NOW + on_demand.GIVE_UP_AFTER, tick=False):
+        tasks.pair_requests_tick()
+        tasks.pair_requests_tick()  # a second run tells nobody again
+        client.force_login(ana)
+        page = client.get("/pairs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    asked.refresh_from_db()
+    assert not asked.is_open and asked.matched_at is None
+    (notice,) = Notification.objects.filter(user=ana)
+    assert notice.text == (
+        "Nobody was free for an extra coffee this week, so we stopped looking. "
+        "Ask again whenever you like."
+    )
+    assert notice.url == "/pairs/"
+    # Asking again is offered, and works.
+    assert 'action="/pairs/now/"' in page
+    with time_machine.travel(NOW + on_demand.GIVE_UP_AFTER + timedelta(hours=1), tick=False):
+        assert on_demand.request_make(user=ana).is_open

@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import translation
 from django.utils.formats import date_format
 
@@ -188,6 +188,12 @@ def test_a_member_with_no_common_language_is_told_not_dropped(
     assert next_round is not None
     with translation.override("en"):
         assert f"we try again on {date_format(next_round, 'l j F')}." in told.body
+    # The page says the same, with where to add a language.
+    client = Client()
+    client.force_login(loner)
+    page = client.get("/pairs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "nobody else taking part speaks a language you speak (Chinese)" in page
+    assert 'href="/members/me/edit/#id_languages"' in page
 
 
 @pytest.mark.django_db
@@ -200,7 +206,19 @@ def test_a_member_alone_in_a_round_is_told_there_was_nobody_else(
     (told,) = [message for message in mail.outbox if message.to == [alone.email]]
     assert "nadie más participaba" in told.body
     assert "lo intentamos de nuevo el " in told.body
-    assert "¿No quieres esperar?" in told.body
+    # Nobody else takes part: "pair me now" could find nobody either, so it is not offered.
+    assert "¿No quieres esperar?" not in told.body
+    # The notice and the page give the same reason, and the page the next try's date.
+    (notice,) = Notification.objects.filter(user=alone)
+    assert notice.text == "En esta ronda no tienes café en pareja: nadie más participaba."
+    client = Client()
+    client.force_login(alone)
+    page = client.get("/pairs/").content.decode()
+    assert "En esta ronda nadie más participaba" in page
+    next_round = next_round_for(Participation.objects.get(user=alone))
+    assert next_round is not None
+    with translation.override("es"):
+        assert f"lo intentamos de nuevo el {date_format(next_round, r'l j \d\e F')}." in page
 
 
 @pytest.mark.django_db
@@ -223,6 +241,11 @@ def test_who_had_to_wait_goes_first_next_round(
     assert waited in (bea, carlos)
     (told,) = [message for message in mail.outbox if message.to == [waited.email]]
     assert "nobody who was taking part could be paired with you" in told.body
+    assert "Don't want to wait?" in told.body
+    (notice,) = Notification.objects.filter(user=waited)
+    assert notice.text == (
+        "No coffee pair for you this round: nobody taking part could be paired with you."
+    )
     assert "And you go first" in told.body
     assert "Ask for a coffee this week on your coffee pairs page: http" in told.body
     assert [seat.user for seat in second.seats.order_by("user_id")] == sorted(
