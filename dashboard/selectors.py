@@ -58,7 +58,11 @@ def _members_section(period: metrics.Period, stats: metrics.MemberStats) -> Sect
     new_chart = charts.bar_chart(
         key="members-new",
         title=_("New members per %(unit)s") % {"unit": unit},
-        description=_("%(count)s members joined in the last %(days)s days.")
+        description=ngettext(
+            "%(count)s member joined in the last %(days)s days.",
+            "%(count)s members joined in the last %(days)s days.",
+            stats.new,
+        )
         % {"count": _count(stats.new), "days": period.days},
         labels=labels,
         series=[Series(_("New members"), [new for _day, new, _total in stats.joined])],
@@ -68,7 +72,9 @@ def _members_section(period: metrics.Period, stats: metrics.MemberStats) -> Sect
     total_chart = charts.bar_chart(
         key="members-total",
         title=_("Members at the end of each %(unit)s") % {"unit": unit},
-        description=_("From %(first)s to %(last)s members.")
+        description=ngettext(
+            "From %(first)s to %(last)s member.", "From %(first)s to %(last)s members.", stats.total
+        )
         % {
             "first": _count(stats.joined[0][2] if stats.joined else 0),
             "last": _count(stats.total),
@@ -170,7 +176,11 @@ def _pairs_section(
             Headline(
                 _("Opt-in rate"),
                 _percent(opt_in.rate) if opt_in.rate is not None else "–",
-                _("%(opted)s of %(members)s members")
+                ngettext(
+                    "%(opted)s of %(members)s member",
+                    "%(opted)s of %(members)s members",
+                    opt_in.members,
+                )
                 % {"opted": _count(opt_in.opted_in), "members": _count(opt_in.members)},
             ),
             Headline(_("Opted in but paused"), _count(opt_in.paused)),
@@ -238,11 +248,24 @@ def _events_section(period: metrics.Period, buckets: list[metrics.EventBucket]) 
     chart = charts.bar_chart(
         key="events-attendance",
         title=_("RSVPs and attendance"),
-        description=_(
-            "%(events)s events held: %(going)s members said they were going, %(attended)s were "
-            "in the room."
-        )
-        % {"events": _count(held), "going": _count(going), "attended": _count(attended)},
+        description=" ".join(
+            (
+                ngettext("%(count)s event held.", "%(count)s events held.", held)
+                % {"count": _count(held)},
+                ngettext(
+                    "%(count)s member said they were going.",
+                    "%(count)s members said they were going.",
+                    going,
+                )
+                % {"count": _count(going)},
+                ngettext(
+                    "%(count)s member was in the room.",
+                    "%(count)s members were in the room.",
+                    attended,
+                )
+                % {"count": _count(attended)},
+            )
+        ),
         labels=[_bucket_label(b.day, period) for b in buckets],
         series=[
             Series(_("Going (RSVP)"), [b.going for b in buckets]),
@@ -260,7 +283,12 @@ def _events_section(period: metrics.Period, buckets: list[metrics.EventBucket]) 
             Headline(
                 _("Attended"),
                 _count(attended),
-                _("%(counted)s of %(held)s events counted") % {"counted": counted, "held": held},
+                ngettext(
+                    "%(counted)s of %(held)s event counted",
+                    "%(counted)s of %(held)s events counted",
+                    held,
+                )
+                % {"counted": counted, "held": held},
             ),
         ],
         charts=[chart],
@@ -273,8 +301,18 @@ def _focus_section(period: metrics.Period, stats: metrics.FocusStats) -> Section
     sessions_chart = charts.bar_chart(
         key="focus-sessions",
         title=_("Focus sessions per %(unit)s") % {"unit": unit},
-        description=_("%(blocks)s blocks held, where members sat %(attended)s times in all.")
-        % {"blocks": _count(stats.blocks), "attended": _count(stats.attended)},
+        description=" ".join(
+            (
+                ngettext("%(count)s block held.", "%(count)s blocks held.", stats.blocks)
+                % {"count": _count(stats.blocks)},
+                ngettext(
+                    "Members sat in them %(count)s time in all.",
+                    "Members sat in them %(count)s times in all.",
+                    stats.attended,
+                )
+                % {"count": _count(stats.attended)},
+            )
+        ),
         labels=[_bucket_label(b.day, period) for b in stats.buckets],
         series=[
             Series(_("Blocks held"), [b.blocks for b in stats.buckets]),

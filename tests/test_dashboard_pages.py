@@ -541,3 +541,27 @@ def test_a_year_s_first_week_is_named_by_the_first_day_it_holds(staff: User) -> 
     first_row = members_section.charts[0].rows[0]
     # 365 days up to Wednesday 18 March 2026 start on Thursday 19 March 2025.
     assert first_row[0] == "19 Mar"
+
+
+@pytest.mark.parametrize(
+    ("language", "sentences"),
+    [
+        ("en", ["1 member joined in the last 30 days.", "From 0 to 1 member.", "0 of 1 member"]),
+        (
+            "es",
+            ["1 miembro se unió en los últimos 30 días.", "De 0 a 1 miembro.", "0 de 1 miembro"],
+        ),
+    ],
+)
+def test_a_community_of_one_is_counted_in_the_singular(
+    staff: User, language: str, sentences: list[str]
+) -> None:
+    """The first day of a new community: its owner, joined this week, alone."""
+    staff.date_joined = days_ago(2)
+    staff.save(update_fields=["date_joined"])
+
+    page = client_for(staff).get("/staff/?days=30", HTTP_ACCEPT_LANGUAGE=language)
+
+    html = page.content.decode()
+    for sentence in sentences:
+        assert sentence in html
