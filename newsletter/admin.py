@@ -240,6 +240,7 @@ class IssueAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "issue": issue,
             "recipients": services.issue_recipients_count(),
+            "nobody_subscribed": services.NOBODY_SUBSCRIBED,
             "english_readers": 0 if issue.has_english else services.issue_recipients_count("en"),
             "title": _("Send “%(subject)s”?") % {"subject": issue.subject},
         }

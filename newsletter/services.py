@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from psycopg import pq
 from psycopg.pq.abc import PGconn
 
@@ -226,11 +227,19 @@ def issue_recipients_count(language: str | None = None) -> int:
     return subscribers.count()
 
 
+NOBODY_SUBSCRIBED = gettext_lazy(
+    "Nobody has confirmed a subscription yet, so the issue stays a draft. Members subscribe "
+    "on the newsletter page; send it once someone has."
+)
+
+
 @transaction.atomic
 def issue_send_start(*, issue: Issue) -> int:
     """Queue the issue for every confirmed subscriber and start sending after commit.
     Returns the number of recipients. Only a draft can start, once: the conditional UPDATE
-    makes a double click or two staff members at once start it a single time."""
+    makes a double click or two staff members at once start it a single time. With nobody
+    confirmed (a new community) nothing starts and the issue stays a draft: sent to nobody
+    it could never be sent to the first subscribers."""
     started = Issue.objects.filter(pk=issue.pk, status=Issue.Status.DRAFT).update(
         status=Issue.Status.SENDING, send_started_at=timezone.now()
     )
@@ -241,6 +250,8 @@ def issue_send_start(*, issue: Issue) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_QUEUE_SQL, [issue.pk, Delivery.Status.PENDING, Subscriber.Status.CONFIRMED])
         created = cursor.rowcount
+    if not created:
+        raise NewsletterError(NOBODY_SUBSCRIBED)  # rolls the status back: still a draft
     from newsletter.tasks import issue_send
 
     issue_send.delay_on_commit(issue.pk)

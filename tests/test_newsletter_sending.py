@@ -87,9 +87,10 @@ def test_every_subscriber_gets_one_copy_over_one_connection_kept_between_batches
 
 
 def test_an_issue_starts_once(smtp: SmtpSink) -> None:
+    _subscribers(1, "once")
     issue = IssueFactory.create()
     services.issue_send_start(issue=issue)
-    with pytest.raises(services.NewsletterError):
+    with pytest.raises(services.NewsletterError, match="already being sent"):
         services.issue_send_start(issue=issue)
 
 

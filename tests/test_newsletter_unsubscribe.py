@@ -266,6 +266,34 @@ def test_staff_preview_test_and_send_an_issue_from_the_admin(
     assert b'<td class="field-sent_count">3</td>' in listing.content
 
 
+def test_an_issue_with_nobody_subscribed_yet_stays_a_draft(
+    staff_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A new community's first issue: sent to nobody, it could never reach the first
+    subscribers."""
+    SubscriberFactory.create(status=Subscriber.Status.PENDING)
+    issue = IssueFactory.create()
+
+    confirm = staff_client.get(f"/admin/newsletter/issue/{issue.pk}/send/").content.decode()
+    assert "Nobody has confirmed a subscription yet, so the issue stays a draft." in confirm
+    assert "Yes, send it now" not in confirm
+    # A POST all the same (an old tab) starts nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"/admin/newsletter/issue/{issue.pk}/send/", follow=True)
+    assert "Nobody has confirmed a subscription yet" in response.content.decode()
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.DRAFT and issue.send_started_at is None
+    assert not issue.deliveries.exists() and not mail.outbox
+
+    # Once someone confirms, it goes.
+    SubscriberFactory.create()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(f"/admin/newsletter/issue/{issue.pk}/send/")
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+    assert len(mail.outbox) == 1
+
+
 def test_members_who_are_not_staff_cannot_send(client: Client) -> None:
     issue = IssueFactory.create()
     client.force_login(UserFactory.create())
