@@ -63,9 +63,17 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        """`manage.py createsuperuser`: the owner's first account. Its address counts as
+        confirmed, since whoever can run the command controls the server; otherwise the
+        first login (allauth's mandatory verification) would wait for an email a new site
+        may not be able to send yet."""
+        from allauth.account.models import EmailAddress
+
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
-        return self._create_user(email, password, **extra)
+        user = self._create_user(email, password, **extra)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        return user
 
 
 class User(AbstractUser):

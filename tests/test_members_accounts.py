@@ -1,5 +1,6 @@
 """Accounts through allauth: sign-up with a verified email, onboarding, throttled logins."""
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -7,6 +8,7 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client, RequestFactory, override_settings
 
 from members.adapters import AccountAdapter
@@ -320,7 +322,6 @@ def test_an_account_made_with_capitals_signs_in_and_resets_its_password_however_
     client: Client,
 ) -> None:
     boss = User.objects.create_superuser("Jefa@Example.com", PASSWORD)
-    EmailAddress.objects.create(user=boss, email=boss.email, verified=True, primary=True)
 
     signed_in = client.post("/accounts/login/", {"login": "JEFA@example.com", "password": PASSWORD})
     Client().post("/accounts/password/reset/", {"email": "Jefa@Example.com"})
@@ -329,6 +330,29 @@ def test_an_account_made_with_capitals_signs_in_and_resets_its_password_however_
     assert signed_in.status_code == 302
     [reset] = mail.outbox
     assert reset.to == ["jefa@example.com"] and "/accounts/password/reset/key/" in reset.body
+
+
+@pytest.mark.django_db
+def test_the_owner_s_first_account_signs_in_without_waiting_for_an_email(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`createsuperuser` on a new site, whose mail may not be set up yet."""
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    call_command(
+        "createsuperuser", "--noinput", "--email", "Owner@Example.org", stdout=io.StringIO()
+    )
+
+    signed_in = client.post(
+        "/accounts/login/", {"login": "owner@example.org", "password": PASSWORD}
+    )
+
+    # Straight to the welcome form, not to "confirm your address".
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/members/welcome/"
+    assert not mail.outbox
+    assert client.get("/admin/").status_code == 200
+    owner = User.objects.get()
+    assert owner.is_superuser and owner.email == "owner@example.org"
+    assert EmailAddress.objects.get(user=owner).verified
 
 
 @pytest.mark.django_db
