@@ -20,6 +20,7 @@ from members.profile_sections import ProfileSection
 
 @dataclass(frozen=True)
 class FocusStats:
+    sessions: int  # ever
     sessions_this_week: int
     # The work phases of the blocks attended (check-in and check-out left out).
     focused_hours: float
@@ -62,6 +63,7 @@ def member_stats(*, user: User, now: datetime) -> FocusStats:
         .distinct()
     }
     return FocusStats(
+        sessions=totals["sessions"],
         sessions_this_week=totals["this_week"],
         focused_hours=work_minutes / 60,
         goals_done=totals["done"],
@@ -79,10 +81,13 @@ def stats_profile_section(member: User, viewer: User | AnonymousUser) -> Profile
     shared = FocusMember.objects.filter(user=member, share_stats=True).exists()
     if not (is_self or shared):
         return None
+    stats = member_stats(user=member, now=timezone.now())
+    if not stats.sessions:
+        return None  # a card of zeros, before the first session, tells nobody anything
     return ProfileSection(
         template="focus/_profile_stats.html",
         context={
-            "stats": member_stats(user=member, now=timezone.now()),
+            "stats": stats,
             "is_self": is_self,
             "shared": shared,
         },

@@ -276,3 +276,19 @@ def test_links_into_a_block_s_chat_lead_to_the_block_s_page(
     # A room whose block is gone sends to the blocks' list.
     block.delete()
     assert alices.get(f"/rooms/{room.slug}/")["Location"] == "/focus/"
+
+
+def test_with_no_block_scheduled_members_are_sent_to_the_cafeteria_and_staff_to_schedule(
+    alice: User, staff: User
+) -> None:
+    """A new community, before anyone has set up a power hour."""
+    members_page = client_for(alice).get("/focus/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No focus blocks this week yet." in members_page
+    assert (
+        "The team schedules them; until then, come and work alongside others in the "
+        '<a href="/rooms/cafeteria/">cafeteria</a>.' in members_page
+    )
+    assert "/admin/focus/focusseries/add/" not in members_page
+
+    staff_page = client_for(staff).get("/focus/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<a href="/admin/focus/focusseries/add/">Schedule a power hour series</a>' in staff_page

@@ -133,6 +133,12 @@ def test_the_profile_shows_the_figures_to_their_owner_only_until_shared(
     assert "Sessions this week" not in visitor.content.decode()
 
 
+def test_a_member_who_never_came_to_a_block_is_shown_no_card_of_zeros(alice: User) -> None:
+    mine = profile(client_for(alice), alice)
+
+    assert "Sessions this week" not in mine and "Focused hours" not in mine
+
+
 def test_sharing_is_turned_off_from_the_blocks_page(alice: User, bob: User) -> None:
     FocusMember.objects.create(user=alice, share_stats=True)
     client = client_for(alice)
