@@ -124,6 +124,7 @@ TEMPLATES = [
                 "notifications.context_processors.notifications",
                 "conversations.context_processors.conversations",
                 "moderation.context_processors.moderation",
+                "members.context_processors.interests_review",
             ],
         },
     },

@@ -2,11 +2,13 @@
 interests, members picking and suggesting tags on the profile form, staff approving, renaming
 and merging them in the admin, and every reader seeing labels in their own language."""
 
+import io
 import re
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 
 from matching import services as matching_services
@@ -16,6 +18,7 @@ from matching.models import Programme
 from members import services
 from members.models import Interest, User
 from members.privacy import account_delete
+from members.starter import STARTER_INTERESTS
 from notifications.digest import digest_content
 from tests.factories import (
     GroupFactory,
@@ -234,6 +237,13 @@ def test_staff_approve_a_suggestion_and_everyone_sees_and_finds_it(
     suggestion = Interest.objects.get(label_es="Cerámica")
     admin = client_for(staff)
 
+    # The staff menu counts what waits and leads there.
+    menu = admin.get("/staff/").content.decode()
+    assert (
+        '<a href="/admin/members/interest/?status__exact=suggested">Interests to review '
+        '<span class="nav-count" aria-hidden="true">1</span>'
+    ) in menu
+    assert "Interests to review" not in client_for(bob).get("/").content.decode()
     listing = admin.get("/admin/members/interest/?status__exact=suggested").content.decode()
     assert "Cerámica" in listing and "Alice Arias" in listing
 
@@ -242,6 +252,7 @@ def test_staff_approve_a_suggestion_and_everyone_sees_and_finds_it(
     assert response.status_code == 302
     suggestion.refresh_from_db()
     assert suggestion.is_approved
+    assert "Interests to review" not in admin.get("/staff/").content.decode()
     assert found(client_for(bob), q="ceramica") == ["Alice Arias"]
     assert "<li>Cerámica</li>" in client_for(bob).get(f"/members/{alice.pk}/").content.decode()
 
@@ -387,3 +398,25 @@ def test_deleting_an_account_deletes_suggestions_nobody_else_has(alice: User, bo
         "Origami"
     ]
     assert Interest.objects.get(label_es="Origami").suggested_by is None
+
+
+def test_a_new_community_starts_from_the_starter_list_once(alice: User, bob: User) -> None:
+    """Before staff have approved anything, what members type only waits for review: the
+    owner adds the starter list, which approves a waiting suggestion of the same tag."""
+    edit_profile(alice, interest_names="Fotografía, Cerámica")
+    assert found(client_for(bob), q="fotografia") == []
+    before = set(Interest.objects.approved().values_list("label_es", flat=True))
+    first, again = io.StringIO(), io.StringIO()
+
+    call_command("interests_starter", stdout=first)
+    call_command("interests_starter", stdout=again)
+
+    starter = {label_es for label_es, _english in STARTER_INTERESTS}
+    approved = set(Interest.objects.approved().values_list("label_es", flat=True))
+    assert starter <= approved
+    assert first.getvalue().startswith(f"{len(starter - before)} interests added or approved")
+    assert again.getvalue().startswith("0 interests added or approved")  # nothing doubles
+    photo = Interest.objects.get(label_es="Fotografía")
+    assert photo.is_approved and photo.label_en == "Photography"
+    assert not Interest.objects.get(label_es="Cerámica").is_approved  # still for staff
+    assert found(client_for(bob), q="photography") == ["Alice Arias"]
