@@ -68,3 +68,29 @@ if (document.querySelector("[data-live-from], [data-over-at]")) {
     if (document.visibilityState === "visible") showWhatIsLiveNow();
   });
 }
+
+// A form posted over a slow network shows nothing until the next page arrives, and a second
+// tap sends it again: two meetups, two rooms, two reports. Once a POST form is on its way,
+// further submits of it are ignored (the form is marked busy, which the styles show) until
+// the page is shown again from the back-forward cache, or RESUBMIT_AFTER has passed: a send
+// that never came back can be tried again. Forms a script sends itself (it prevents the
+// default, on the form, before this runs) and those that only download a file and leave the
+// page where it is (`data-resubmit`) are left alone. Nothing is disabled: a disabled button
+// would leave its own name and value out of what is sent.
+const RESUBMIT_AFTER = 20_000;
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || form.method !== "post" || "resubmit" in form.dataset) return;
+  if (form.getAttribute("aria-busy") === "true") {
+    event.preventDefault();
+    return;
+  }
+  form.setAttribute("aria-busy", "true");
+  setTimeout(() => form.removeAttribute("aria-busy"), RESUBMIT_AFTER);
+});
+
+addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;
+  for (const form of document.querySelectorAll('form[aria-busy="true"]')) form.removeAttribute("aria-busy");
+});

@@ -1,7 +1,13 @@
-"""A page's WebSocket through a network the test controls (Playwright's routeWebSocket)."""
+"""Networks the test controls: a page's WebSocket (Playwright's routeWebSocket), and a slow
+connection to the server."""
 
+import contextlib
 import json
 import re
+import socket
+import threading
+import time
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, WebSocketRoute
 
@@ -106,3 +112,46 @@ class FlakyNetwork:
         self.dead = False
         self.came_back = True
         self.routes[-1].close(code=3000, reason="network back")
+
+
+class SlowAnswers:
+    """A TCP proxy in front of the test server whose answers reach the browser `delay`
+    seconds late, as on a slow mobile network: a request is at the server, and done, long
+    before the member sees anything happen. The page opens `url`'s pages through it (cookies
+    are not tied to a port, so a login on the server holds here too)."""
+
+    def __init__(self, target: str, *, delay: float) -> None:
+        parsed = urlsplit(target)
+        self.target = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+        self.delay = delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                browser_side, _address = self.listener.accept()
+            except OSError:  # closed
+                return
+            server_side = socket.create_connection(self.target)
+            for source, sink, delay in (
+                (browser_side, server_side, 0.0),
+                (server_side, browser_side, self.delay),
+            ):
+                threading.Thread(target=self._pipe, args=(source, sink, delay), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket, delay: float) -> None:
+        try:
+            while data := source.recv(65536):
+                time.sleep(delay)
+                sink.sendall(data)
+        except OSError:
+            pass  # the other side went away: a navigation the browser gave up on
+        finally:
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.listener.close()
