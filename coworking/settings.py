@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before the others: it compresses what they have finished writing (pages and text only).
+    "core.middleware.TextGZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, but a request with a replaced session's key does not delete the new cookie.
