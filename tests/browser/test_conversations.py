@@ -312,6 +312,36 @@ def test_a_connection_that_died_without_a_word_is_given_up_and_opened_again(
     assert len(network.routes) == 2
 
 
+def test_back_in_view_or_offline_the_page_checks_its_connection_at_once(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """A phone that lost its network often keeps a connection that looks open. Back in view,
+    the page pings and gives the connection 5 s; the browser saying it is offline drops it
+    at once. Neither waits out the pings (40 to 60 s)."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    page = new_page()
+    network = FlakyNetwork(page, r"/ws/me/$", may_go_silent=True)
+    page.clock.install()
+    login(page, asgi_server, ana.email, PASSWORD)
+    open_with_its_socket(page, f"/messages/{conversation.pk}/")
+
+    network.go_silent()
+    writes(conversation, beto, "¿Me oyes?")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.clock.run_for(6_000)
+
+    expect(page.locator(".messages-log")).to_contain_text("¿Me oyes?")
+    assert len(network.routes) == 2
+
+    page.evaluate("dispatchEvent(new Event('offline'))")
+    page.clock.run_for(1_500)  # the first retry: half a second to one
+    writes(conversation, beto, "¿Y ahora?")
+    expect(page.locator(".messages-log")).to_contain_text("¿Y ahora?")
+    assert len(network.routes) == 3
+
+
 def test_a_hidden_tab_whose_timers_wake_once_a_minute_keeps_its_healthy_connection(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:

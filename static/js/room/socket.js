@@ -11,6 +11,10 @@ const PING_EVERY_MS = 20_000;
 // The server answers every ping: one unanswered this long, the connection is dead. Counted
 // from the ping, not from the last frame: a hidden tab's timers may wake once a minute.
 const UNANSWERED_MS = 35_000;
+// A ping sent because the page came back into view or the device back online: its answer
+// is awaited this long only, since a member looking at "Connected." on a dead connection
+// would otherwise wait out the full UNANSWERED_MS and the next ping (40 to 60 s).
+const PROBE_MS = 5000;
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
 // Close codes the server uses to send someone away on purpose: reconnecting would only be
@@ -63,12 +67,18 @@ async function stillSignedIn() {
 // never tries again, so the socket keeps retrying instead.
 const REFUSALS = new Set([401, 403, 404, 409, 410]);
 
+// Asked once per outage (a connection that never opened, again and again, behind a network
+// that refuses WebSockets, must not fetch the page every time), and only the answer's
+// status is read: the page itself is not downloaded. Returns whether the server answered.
 async function explainRefusal() {
+  const controller = new AbortController();
   try {
-    const response = await fetch(location.href, { credentials: "same-origin" });
+    const response = await fetch(location.href, { credentials: "same-origin", signal: controller.signal });
+    controller.abort();
     if (response.redirected || REFUSALS.has(response.status)) location.reload();
+    return true;
   } catch {
-    // Still offline: keep retrying.
+    return false; // still offline: asked again at the next failure
   }
 }
 
@@ -78,11 +88,35 @@ export class RoomSocket extends EventTarget {
   #pingTimer = null;
   #backoff = FIRST_BACKOFF_MS;
   #stopped = false;
+  #explained = false; // this outage's refused handshake was asked about
+  #retryTimer = null;
+  #probe = null; // pings the open connection, which is dropped if no answer comes in time
 
   /** `path` on this site, e.g. "/ws/rooms/cafeteria/". */
   constructor(path) {
     super();
     this.#path = path;
+    // A phone that lost its network, or a laptop that slept, often holds a connection that
+    // looks open and is dead. Coming back into view or online, check it at once; back
+    // online with no connection, retry now rather than after the backoff's wait. Offline,
+    // say so now rather than after the next unanswered ping.
+    addEventListener("online", () => this.#checkNow());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.#checkNow();
+    });
+    addEventListener("offline", () => this.#probe?.(0));
+  }
+
+  #checkNow() {
+    if (this.#stopped) return;
+    if (this.#probe) {
+      this.#probe(PROBE_MS);
+    } else if (this.#retryTimer !== null) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+      this.#backoff = FIRST_BACKOFF_MS;
+      this.connect();
+    }
   }
 
   get isOpen() {
@@ -90,23 +124,39 @@ export class RoomSocket extends EventTarget {
   }
 
   connect() {
+    this.#retryTimer = null;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}${this.#path}`);
     this.#socket = socket;
     let opened = false;
     let abandoned = false;
     let unansweredSince = null; // the first ping sent since the last frame heard
+    let probeTimer = null;
+    // Dead without a word (a phone that changed networks, a laptop that slept): it still
+    // looks open, and could for minutes. Left behind, and a new one opened.
+    const abandon = () => {
+      abandoned = true;
+      clearInterval(this.#pingTimer);
+      clearTimeout(probeTimer);
+      this.#probe = null;
+      if (this.#socket === socket) this.#socket = null; // nothing more is sent into it
+      socket.close();
+      this.#dropped(1006, true);
+    };
     socket.addEventListener("open", () => {
       opened = true;
+      this.#probe = (wait) => {
+        if (wait === 0) return abandon();
+        unansweredSince ??= Date.now();
+        this.send({ type: "ping" });
+        clearTimeout(probeTimer);
+        probeTimer = setTimeout(() => {
+          if (unansweredSince !== null) abandon();
+        }, wait);
+      };
       this.#pingTimer = setInterval(() => {
         if (unansweredSince !== null && Date.now() - unansweredSince > UNANSWERED_MS) {
-          // Dead without a word (a phone that changed networks, a laptop that slept): it
-          // still looks open, and could for minutes. Left behind, and a new one opened.
-          abandoned = true;
-          clearInterval(this.#pingTimer);
-          if (this.#socket === socket) this.#socket = null; // nothing more is sent into it
-          socket.close();
-          this.#dropped(1006, true);
+          abandon();
           return;
         }
         unansweredSince ??= Date.now();
@@ -121,6 +171,8 @@ export class RoomSocket extends EventTarget {
     socket.addEventListener("close", (event) => {
       if (abandoned) return;
       clearInterval(this.#pingTimer);
+      clearTimeout(probeTimer);
+      this.#probe = null;
       this.#dropped(event.code, opened);
     });
   }
@@ -132,11 +184,17 @@ export class RoomSocket extends EventTarget {
       return;
     }
     this.#emit("drop");
-    if (code === TOO_MANY_SOCKETS) this.#backoff = MAX_BACKOFF_MS;
-    else if (!opened) explainRefusal();
+    if (code === TOO_MANY_SOCKETS) {
+      this.#backoff = MAX_BACKOFF_MS;
+    } else if (!opened && !this.#explained) {
+      this.#explained = true;
+      explainRefusal().then((answered) => {
+        if (!answered) this.#explained = false;
+      });
+    }
     // Between half and all of the current step ("equal jitter"): spread out, never instant.
     const delay = this.#backoff / 2 + Math.random() * (this.#backoff / 2);
-    setTimeout(() => this.connect(), delay);
+    this.#retryTimer = setTimeout(() => this.connect(), delay);
     this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF_MS);
   }
 
@@ -150,6 +208,7 @@ export class RoomSocket extends EventTarget {
   /** The server took us in (its `hello`): the next drop starts again from a short wait. */
   welcomed() {
     this.#backoff = FIRST_BACKOFF_MS;
+    this.#explained = false;
   }
 
   close() {
@@ -159,6 +218,7 @@ export class RoomSocket extends EventTarget {
   /** Closes for good: no new connection follows, nor a word of a drop (the page said why). */
   stop() {
     this.#stopped = true;
+    clearTimeout(this.#retryTimer);
     this.#socket?.close();
   }
 
