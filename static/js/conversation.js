@@ -1,6 +1,7 @@
 // A conversation page, live: messages sent and received over the member socket (me.js),
 // "typing", read receipts, the day separators and a "jump to latest" button. Without this
-// script (or while disconnected) the form posts over HTTP and the page still works.
+// script the form posts over HTTP and the page still works; while disconnected the script
+// posts it over HTTP itself, or keeps it until the network is back (`postOverHttp`).
 
 import { daySeparators } from "./room/days.js";
 import { button, confirmStep, describedByMessage, element, emptiedEditError, guardLinks, linkified, reloadButton, timeElement } from "./room/dom.js";
@@ -545,20 +546,46 @@ inbox.addEventListener("frame", (event) => {
 
 const fileField = form.querySelector("input[type=file]");
 
+// Not connected: the message goes over HTTP, and the page comes again with it, as without
+// this script. With no network at all it stays here, shown as sending, and goes over the
+// socket once that is back (after `hello`, as any unacknowledged message): a native post
+// would have left the member on the browser's error page, the message lost. Its client_id
+// makes it one message whichever way it arrives, and however often.
+async function postOverHttp(body, frame) {
+  let response;
+  try {
+    response = await fetch(form.action, { method: "POST", body, credentials: "same-origin" });
+  } catch {
+    if (unacked.has(frame.client_id)) {
+      status.textContent = gettext("No connection: your message goes as soon as you are back.");
+    }
+    return;
+  }
+  if (response.ok && response.redirected) {
+    location.assign(response.url);
+    return;
+  }
+  // Refused (too long, too fast, no longer possible): posted again as the form, whose page
+  // says why and keeps the text.
+  unacked.delete(frame.client_id);
+  log.querySelector(`li.chat-message[data-client-id="${frame.client_id}"]:not([data-id])`)?.remove();
+  textarea.value = frame.text;
+  clientIdField.value = frame.client_id;
+  form.querySelector("input[name=reply_to]").value = frame.reply_to ?? "";
+  form.submit();
+}
+
 form.addEventListener("submit", (event) => {
   const text = textarea.value.trim();
-  // A file goes with the form over HTTP (the others' pages still get it live); so does
-  // anything while disconnected, and the server answers.
-  if (!text || !isConnected() || fileField?.files.length) return;
+  // A file goes with the form over HTTP (the others' pages still get it live).
+  if (!text || fileField?.files.length) return;
   event.preventDefault();
   const clientId = clientIdField.value;
   const replyId = reply.id;
   const frame = { type: "message.send", conversation: conversationId, text, client_id: clientId };
   if (replyId) frame.reply_to = replyId;
-  if (!send(frame)) {
-    form.submit();
-    return;
-  }
+  const body = new FormData(form); // before the form is emptied below
+  const sent = send(frame);
   unacked.set(clientId, frame);
   // Shown at once, greyed out until the server has it; a new id for the next message.
   const item = messageItem({
@@ -582,6 +609,7 @@ form.addEventListener("submit", (event) => {
   textarea.value = "";
   clientIdField.value = crypto.randomUUID();
   status.textContent = gettext("Sending…");
+  if (!sent) postOverHttp(body, frame);
 });
 
 // Enter sends, Shift+Enter starts a new line.

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from playwright.sync_api import Page, WebSocket, expect
+from playwright.sync_api import Page, WebSocket, WebSocketRoute, expect
 
 from conversations import live
 from conversations.models import Conversation, Message
@@ -340,6 +340,55 @@ def test_back_in_view_or_offline_the_page_checks_its_connection_at_once(
     writes(conversation, beto, "¿Y ahora?")
     expect(page.locator(".messages-log")).to_contain_text("¿Y ahora?")
     assert len(network.routes) == 3
+
+
+def test_a_message_sent_with_no_network_at_all_waits_on_the_page_and_goes_once_back(
+    new_page: NewPage, asgi_server: str, login: Login, page_problems: PageProblems
+) -> None:
+    """No socket and the post failing too (a train in a tunnel): the message stays on the
+    page, said to be waiting, and goes once when the page is connected again."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    page = new_page()
+    network = {"up": False}
+
+    def member_socket(socket: WebSocketRoute) -> None:
+        if network["up"]:
+            socket.connect_to_server()
+        else:
+            socket.close()
+
+    page.route_web_socket(re.compile(r"/ws/me/$"), member_socket)
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto(f"/messages/{conversation.pk}/")
+    page.route(
+        re.compile(rf"/messages/{conversation.pk}/$"),
+        lambda route: route.abort() if route.request.method == "POST" else route.continue_(),
+    )
+
+    box = page.get_by_role("textbox", name="Message")
+    box.fill("Escrito en el túnel")
+    box.press("Enter")
+
+    expect(page.locator(".send-status")).to_have_text(
+        "No connection: your message goes as soon as you are back."
+    )
+    expect(page.locator(".messages-log .pending")).to_contain_text("Escrito en el túnel")
+    assert page.url.endswith(f"/messages/{conversation.pk}/")
+
+    network["up"] = True
+    page.evaluate("dispatchEvent(new Event('online'))")
+
+    expect(page.locator(".messages-log .pending")).to_have_count(0)
+    expect(page.locator(".messages-log")).to_contain_text("Escrito en el túnel")
+    assert (
+        Message.objects.filter(conversation=conversation, text="Escrito en el túnel").count() == 1
+    )
+    # The browser logs the post that found no network; nothing else went wrong.
+    page_problems.allow()
+    assert all("net::ERR_FAILED" in line for line in page_problems.console_errors)
+    assert page_problems.page_errors == page_problems.csp_violations == []
 
 
 def test_a_hidden_tab_whose_timers_wake_once_a_minute_keeps_its_healthy_connection(
