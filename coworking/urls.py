@@ -2,26 +2,14 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.utils import timezone
-from django.views.decorators.cache import cache_control
-from django.views.decorators.http import last_modified
 from django.views.generic import RedirectView, TemplateView
-from django.views.i18n import JavaScriptCatalog
 
+from core import catalogue
 from core import views as core_views
 from coworking import views, webapp
 
 # The admin logs in through allauth's login, which is rate limited per address.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
-
-# The scripts' strings (the djangojs catalogues) change only with a deploy, which restarts
-# the server: browsers keep the catalogue and check it with If-Modified-Since, answered by a
-# bodyless 304. Pages name their language in its query string, so switching language
-# never revalidates the other language's copy.
-catalogue_loaded = timezone.now()
-javascript_catalog = cache_control(no_cache=True)(
-    last_modified(lambda request: catalogue_loaded)(JavaScriptCatalog.as_view())
-)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -39,7 +27,7 @@ urlpatterns = [
     # Before Django's own: the switch is saved to a signed-in member's account too.
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("jsi18n/", javascript_catalog, name="javascript-catalog"),
+    path("jsi18n/", catalogue.javascript_catalog, name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
     # Emails sent before the preferences moved to the notifications app link here.
     path(

@@ -1,6 +1,7 @@
 """Spanish and English catalogues are complete, compiled, and cover every source string: the
 templates' and Python's (django.po) and the scripts' (djangojs.po, served at /jsi18n/)."""
 
+import html
 import os
 import re
 import shutil
@@ -15,8 +16,9 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from core.catalogue import catalogue_version
 from tests.conftest import ROOT
-from tests.factories import EventFactory, client_for
+from tests.factories import EventFactory, UserFactory, client_for
 
 if TYPE_CHECKING:
     from members.models import User
@@ -172,11 +174,23 @@ def test_the_scripts_get_their_strings_in_the_visitors_language(client: Client) 
     assert "Conectado." not in english.content.decode()
 
 
-def test_browsers_keep_the_script_catalogue_until_the_next_deploy(client: Client) -> None:
-    first = client.get("/jsi18n/?language=es")
+@pytest.mark.django_db
+def test_browsers_keep_the_script_catalogue_until_its_strings_change() -> None:
+    """Pages name the catalogue's version: kept for a year, with no check on each page (a
+    round trip on a slow connection). An address without it, or an old one, is checked."""
+    client = client_for(UserFactory.create(language="es"))
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    address = re.search(r'src="(/jsi18n/\?language=es&amp;v=(\w+))"', page)
+    assert address is not None and address[2] == catalogue_version()
 
-    again = client.get("/jsi18n/?language=es", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    current = client.get(html.unescape(address[1]), HTTP_ACCEPT_LANGUAGE="es")
+    old = client.get("/jsi18n/?language=es&v=0ld0ld0ld0ld", HTTP_ACCEPT_LANGUAGE="es")
+    again = client.get("/jsi18n/?language=es", HTTP_IF_MODIFIED_SINCE=old["Last-Modified"])
 
+    assert current.status_code == old.status_code == 200
+    assert "Conectado." in current.content.decode()
+    assert current["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert old["Cache-Control"] == "no-cache"
     assert again.status_code == 304
 
 
