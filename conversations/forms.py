@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from conversations.attachments import Prepared, attachment_prepare
+from conversations.attachments import PICTURE_SIDE, Prepared, attachment_prepare
 from conversations.models import GROUP_MAX_MEMBERS, GROUP_TITLE_MAX_LENGTH, MESSAGE_MAX_LENGTH
 from members.models import User
 
@@ -29,6 +29,9 @@ class MessageForm(forms.Form):
     attachment = forms.FileField(
         label=_("Attach a picture or a file"),
         required=False,
+        # A picture is kept within PICTURE_SIDE: drawn so in the browser before it goes
+        # (static/js/photo-shrink.js).
+        widget=forms.ClearableFileInput(attrs={"data-shrink-to": str(PICTURE_SIDE)}),
     )
     # Chosen when the page is drawn: sending the form twice stores the message once.
     client_id = forms.UUIDField(widget=forms.HiddenInput)

@@ -1,0 +1,50 @@
+// A photo picked on a phone is often 3 to 10 MB, and the site keeps it much smaller: a
+// profile photo at 512 px (members/images.py), a picture in a conversation at 1,600 px
+// (conversations/attachments.py). On a slow connection the whole file took a minute to go
+// up, with nothing on the page moving. Each file field marked `data-shrink-to` (the longest
+// side, in pixels) takes a large JPEG, PNG or WebP drawn at that size instead, as a JPEG,
+// turned the way the camera held it. Anything it cannot read or would not make smaller (a
+// small file, an animation, a format the browser cannot draw) goes as it is: the server
+// checks every file either way.
+
+const SHRINKABLE = new Set(["image/jpeg", "image/png", "image/webp"]);
+// Smaller files go as they are: a screenshot's text would lose more than the wait costs.
+const WORTH_IT_BYTES = 1_000_000;
+
+async function shrunk(file, side) {
+  if (!SHRINKABLE.has(file.type) || file.size < WORTH_IT_BYTES) return null;
+  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+  const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(bitmap.width * scale);
+  canvas.height = Math.round(bitmap.height * scale);
+  const context = canvas.getContext("2d");
+  context.fillStyle = "#fff"; // a transparent PNG's background, as JPEG has none
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  bitmap.close();
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
+  if (!blob || blob.type !== "image/jpeg" || blob.size >= file.size) return null;
+  const name = `${file.name.replace(/\.[^.]*$/, "") || "photo"}.jpg`;
+  return new File([blob], name, { type: "image/jpeg", lastModified: file.lastModified });
+}
+
+for (const input of document.querySelectorAll("input[type=file][data-shrink-to]")) {
+  input.addEventListener("change", async () => {
+    const [file] = input.files;
+    if (!file) return;
+    // Sent before this is done (it takes well under a second), the form carries the file
+    // as it was picked.
+    try {
+      const smaller = await shrunk(file, Number(input.dataset.shrinkTo));
+      // Still the member's choice (not replaced while this ran), then swapped for the copy.
+      if (smaller && input.files[0] === file) {
+        const transfer = new DataTransfer();
+        transfer.items.add(smaller);
+        input.files = transfer.files;
+      }
+    } catch {
+      // Not a picture this browser can draw: it goes as it is.
+    }
+  });
+}
