@@ -552,26 +552,43 @@ const fileField = form.querySelector("input[type=file]");
 // would have left the member on the browser's error page, the message lost. Its client_id
 // makes it one message whichever way it arrives, and however often.
 async function postOverHttp(body, frame) {
+  const waiting = () => {
+    if (unacked.has(frame.client_id)) {
+      status.textContent = gettext("No connection: your message goes as soon as you are back.");
+    }
+  };
   let response;
   try {
     response = await fetch(form.action, { method: "POST", body, credentials: "same-origin" });
   } catch {
-    if (unacked.has(frame.client_id)) {
-      status.textContent = gettext("No connection: your message goes as soon as you are back.");
-    }
+    waiting();
     return;
   }
-  if (response.ok && response.redirected) {
+  // The server or its proxy failing (a deploy under way, most likely why the socket is
+  // down): as with no network, the message waits for the socket.
+  if (response.status >= 500) {
+    waiting();
+    return;
+  }
+  // Stored: the server sends the form back to this conversation's page.
+  if (response.ok && response.redirected && new URL(response.url).pathname === location.pathname) {
     location.assign(response.url);
     return;
   }
-  // Refused (too long, too fast, no longer possible): posted again as the form, whose page
-  // says why and keeps the text.
+  // Not stored. The text goes back into the box.
   unacked.delete(frame.client_id);
   log.querySelector(`li.chat-message[data-client-id="${frame.client_id}"]:not([data-id])`)?.remove();
   textarea.value = frame.text;
   clientIdField.value = frame.client_id;
   form.querySelector("input[name=reply_to]").value = frame.reply_to ?? "";
+  if (response.redirected) {
+    // Sent elsewhere: the session ended (the login page). Posting the form would lose the text
+    // there; here it stays, to send once signed in again (in another tab, say).
+    status.textContent = gettext("Not sent: you are signed out. Sign in again, then send it.");
+    return;
+  }
+  // Refused (too long, too fast, no longer possible): posted again as the form, whose page
+  // says why and keeps the text.
   form.submit();
 }
 

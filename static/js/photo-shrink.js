@@ -2,13 +2,13 @@
 // profile photo at 512 px (members/images.py), a picture in a conversation at 1,600 px
 // (conversations/attachments.py). On a slow connection the whole file took a minute to go
 // up, with nothing on the page moving. Each file field marked `data-shrink-to` (the longest
-// side, in pixels) takes a large JPEG, PNG or WebP drawn at that size instead, as a JPEG,
-// turned the way the camera held it. Anything it cannot read or would not make smaller (a
-// small file, an animation, a format the browser cannot draw) goes as it is: the server
-// checks every file either way.
+// side, in pixels) takes a large JPEG or WebP (what cameras write) drawn at that size
+// instead, as a JPEG, turned the way the camera held it. Anything else goes as it is: a
+// PNG (a screenshot, whose text a JPEG would blur, or a picture with transparency), a small
+// file, an animation, a format the browser cannot draw. The server checks every file.
 
-const SHRINKABLE = new Set(["image/jpeg", "image/png", "image/webp"]);
-// Smaller files go as they are: a screenshot's text would lose more than the wait costs.
+const SHRINKABLE = new Set(["image/jpeg", "image/webp"]);
+// Smaller files go as they are: not worth a second lossy encoding.
 const WORTH_IT_BYTES = 1_000_000;
 
 async function shrunk(file, side) {
@@ -18,10 +18,7 @@ async function shrunk(file, side) {
   const canvas = document.createElement("canvas");
   canvas.width = Math.round(bitmap.width * scale);
   canvas.height = Math.round(bitmap.height * scale);
-  const context = canvas.getContext("2d");
-  context.fillStyle = "#fff"; // a transparent PNG's background, as JPEG has none
-  context.fillRect(0, 0, canvas.width, canvas.height);
-  context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
   bitmap.close();
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
   if (!blob || blob.type !== "image/jpeg" || blob.size >= file.size) return null;

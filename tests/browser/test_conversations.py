@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from playwright.sync_api import Page, WebSocket, WebSocketRoute, expect
+from playwright.sync_api import Page, Route, WebSocket, WebSocketRoute, expect
 
 from conversations import live
 from conversations.models import Conversation, Message
@@ -316,7 +316,7 @@ def test_back_in_view_or_offline_the_page_checks_its_connection_at_once(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     """A phone that lost its network often keeps a connection that looks open. Back in view,
-    the page pings and gives the connection 5 s; the browser saying it is offline drops it
+    the page pings and gives the connection 8 s; the browser saying it is offline drops it
     at once. Neither waits out the pings (40 to 60 s)."""
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
@@ -330,7 +330,7 @@ def test_back_in_view_or_offline_the_page_checks_its_connection_at_once(
     network.go_silent()
     writes(conversation, beto, "¿Me oyes?")
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
-    page.clock.run_for(6_000)
+    page.clock.run_for(9_000)
 
     expect(page.locator(".messages-log")).to_contain_text("¿Me oyes?")
     assert len(network.routes) == 2
@@ -340,6 +340,32 @@ def test_back_in_view_or_offline_the_page_checks_its_connection_at_once(
     writes(conversation, beto, "¿Y ahora?")
     expect(page.locator(".messages-log")).to_contain_text("¿Y ahora?")
     assert len(network.routes) == 3
+
+
+def test_back_in_view_a_healthy_connection_is_kept_though_a_ping_is_still_unanswered(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """The check on coming back into view asks for any frame after its own ping: the regular
+    ping going out meanwhile, its answer still on its way, is no reason to drop."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    page = new_page()
+    network = FlakyNetwork(page, r"/ws/me/$")
+    page.clock.install()
+    login(page, asgi_server, ana.email, PASSWORD)
+    open_with_its_socket(page, f"/messages/{conversation.pk}/")
+
+    page.clock.run_for(16_000)
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(500)  # the check's ping answered
+    # The regular ping at 20 s, the check's deadline at 24 s: the clock runs past both at
+    # once, before the regular ping's answer can come.
+    page.clock.run_for(10_000)
+    writes(conversation, beto, "Sigo aquí")
+
+    expect(page.locator(".messages-log")).to_contain_text("Sigo aquí")
+    assert len(network.routes) == 1
 
 
 def test_a_message_sent_with_no_network_at_all_waits_on_the_page_and_goes_once_back(
@@ -388,6 +414,60 @@ def test_a_message_sent_with_no_network_at_all_waits_on_the_page_and_goes_once_b
     # The browser logs the post that found no network; nothing else went wrong.
     page_problems.allow()
     assert all("net::ERR_FAILED" in line for line in page_problems.console_errors)
+    assert page_problems.page_errors == page_problems.csp_violations == []
+
+
+def test_with_no_socket_a_failing_server_keeps_the_message_and_a_lost_session_the_text(
+    new_page: NewPage, asgi_server: str, login: Login, page_problems: PageProblems
+) -> None:
+    """The post answered by a proxy's 502 (a deploy under way): the message waits for the
+    socket. Answered by the login page (the session ended): the text goes back in the box."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    page = new_page()
+    network = {"up": False}
+
+    def member_socket(socket: WebSocketRoute) -> None:
+        if network["up"]:
+            socket.connect_to_server()
+        else:
+            socket.close()
+
+    page.route_web_socket(re.compile(r"/ws/me/$"), member_socket)
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto(f"/messages/{conversation.pk}/")
+    answers = ["502", "login"]
+
+    def post(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+        elif answers.pop(0) == "502":
+            route.fulfill(status=502, body="Bad Gateway")
+        else:
+            route.fulfill(status=302, headers={"Location": "/accounts/login/?next=/messages/"})
+
+    page.route(re.compile(rf"/messages/{conversation.pk}/$"), post)
+    box = page.get_by_role("textbox", name="Message")
+    status = page.locator(".send-status")
+
+    box.fill("Durante el despliegue")
+    box.press("Enter")
+    expect(status).to_have_text("No connection: your message goes as soon as you are back.")
+    box.fill("Con la sesión caducada")
+    box.press("Enter")
+    expect(status).to_have_text("Not sent: you are signed out. Sign in again, then send it.")
+    expect(box).to_have_value("Con la sesión caducada")
+    expect(page.locator(".messages-log .pending")).to_have_count(1)
+    assert page.url.endswith(f"/messages/{conversation.pk}/")
+
+    network["up"] = True
+    page.evaluate("dispatchEvent(new Event('online'))")
+    expect(page.locator(".messages-log .pending")).to_have_count(0)
+    stored = Message.objects.filter(conversation=conversation).values_list("text", flat=True)
+    assert list(stored) == ["Durante el despliegue"]
+    page_problems.allow()  # the 502, as the browser logs it
+    assert all("502" in line for line in page_problems.console_errors)
     assert page_problems.page_errors == page_problems.csp_violations == []
 
 

@@ -11,10 +11,11 @@ const PING_EVERY_MS = 20_000;
 // The server answers every ping: one unanswered this long, the connection is dead. Counted
 // from the ping, not from the last frame: a hidden tab's timers may wake once a minute.
 const UNANSWERED_MS = 35_000;
-// A ping sent because the page came back into view or the device back online: its answer
-// is awaited this long only, since a member looking at "Connected." on a dead connection
-// would otherwise wait out the full UNANSWERED_MS and the next ping (40 to 60 s).
-const PROBE_MS = 5000;
+// A ping sent because the page came back into view or the device back online: an answer
+// (any frame) is awaited this long only, since a member looking at "Connected." on a dead
+// connection would otherwise wait out the full UNANSWERED_MS and the next ping (40 to 60
+// s). Long enough for a slow mobile link, where the answer may queue behind a large frame.
+const PROBE_MS = 8000;
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
 // Close codes the server uses to send someone away on purpose: reconnecting would only be
@@ -76,7 +77,9 @@ async function explainRefusal() {
     const response = await fetch(location.href, { credentials: "same-origin", signal: controller.signal });
     controller.abort();
     if (response.redirected || REFUSALS.has(response.status)) location.reload();
-    return true;
+    // A failing server or proxy (a deploy under way) says nothing about this page: asked
+    // again at the next failure.
+    return response.status < 500;
   } catch {
     return false; // still offline: asked again at the next failure
   }
@@ -131,6 +134,7 @@ export class RoomSocket extends EventTarget {
     let opened = false;
     let abandoned = false;
     let unansweredSince = null; // the first ping sent since the last frame heard
+    let heardAt = 0; // when the last frame came
     let probeTimer = null;
     // Dead without a word (a phone that changed networks, a laptop that slept): it still
     // looks open, and could for minutes. Left behind, and a new one opened.
@@ -147,11 +151,12 @@ export class RoomSocket extends EventTarget {
       opened = true;
       this.#probe = (wait) => {
         if (wait === 0) return abandon();
-        unansweredSince ??= Date.now();
+        const askedAt = Date.now();
+        unansweredSince ??= askedAt;
         this.send({ type: "ping" });
         clearTimeout(probeTimer);
         probeTimer = setTimeout(() => {
-          if (unansweredSince !== null) abandon();
+          if (heardAt < askedAt) abandon(); // nothing at all since the probe's ping
         }, wait);
       };
       this.#pingTimer = setInterval(() => {
@@ -166,6 +171,7 @@ export class RoomSocket extends EventTarget {
     socket.addEventListener("message", (event) => {
       if (abandoned) return;
       unansweredSince = null;
+      heardAt = Date.now();
       this.#emit("frame", JSON.parse(event.data));
     });
     socket.addEventListener("close", (event) => {
