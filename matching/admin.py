@@ -481,10 +481,14 @@ class UnmatchedAdmin(ReadOnlyAdmin):
 
 @admin.register(PairRequest)
 class PairRequestAdmin(ReadOnlyAdmin):
-    """ "Pair me now" requests (matching.on_demand): waiting, matched or cancelled."""
+    """ "Pair me now" requests (matching.on_demand): waiting, matched, cancelled by the
+    member, or given up (nobody found in a week)."""
 
-    list_display = ["user", "created_at", "matched_at", "cancelled_at"]
-    list_filter = [("matched_at", admin.EmptyFieldListFilter)]
+    list_display = ["user", "created_at", "matched_at", "cancelled_at", "gave_up_at"]
+    list_filter = [
+        ("matched_at", admin.EmptyFieldListFilter),
+        ("gave_up_at", admin.EmptyFieldListFilter),
+    ]
     list_select_related = ["user"]
     search_fields = ["user__email"]
 

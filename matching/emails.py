@@ -16,7 +16,15 @@ from django.utils.translation import gettext
 from core.emails import email_for
 from core.ics import Entry, calendar_bytes
 from matching import links, meetings, selectors
-from matching.models import Answer, GroupMember, Meeting, MeetingNotice, Participation, Unmatched
+from matching.models import (
+    Answer,
+    GroupMember,
+    Meeting,
+    MeetingNotice,
+    PairRequest,
+    Participation,
+    Unmatched,
+)
 from matching.services import MINUTES_PER_WEEK, UTC, weekly_utc_minutes
 from matching.starters import starter_for
 from members.models import User
@@ -121,6 +129,16 @@ def unmatched_email(entry: Unmatched) -> EmailMultiAlternatives:
             "pairs_url": reverse("matching:mine"),
             "profile_url": reverse("members:profile_edit"),
         },
+    )
+
+
+def pair_request_gave_up_email(request: PairRequest) -> EmailMultiAlternatives:
+    return email_for(
+        user=request.user,
+        template="matching/email/gave_up",
+        headers=email_off_headers(user=request.user, kind=Kind.PAIR_CREATED),
+        key=f"pair-request-gave-up:{request.pk}",
+        context={"pairs_url": reverse("matching:mine")},
     )
 
 

@@ -431,6 +431,11 @@ class PairRequest(models.Model):
     )
     matched_at = models.DateTimeField(_("matched at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # Closed by the site, nobody found in time (matching.on_demand.GIVE_UP_AFTER), rather
+    # than by the member; `cancelled_at` is set too. Told once (notice and email): the
+    # claim of matching.tasks.pair_request_gave_up_send.
+    gave_up_at = models.DateTimeField(_("given up at"), null=True, blank=True)
+    gave_up_told_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("pair request")

@@ -9,6 +9,7 @@ programme, so the intro, the meeting, the table and the follow-up work as for an
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import combinations
 
 from django.db import IntegrityError, transaction
@@ -180,35 +181,45 @@ def requests_match(*, now: datetime | None = None) -> int:
 
 
 def requests_give_up(*, now: datetime | None = None) -> int:
-    """Close the requests that waited GIVE_UP_AFTER without a partner and tell each member,
-    in one transaction: a second run finds them closed and tells nobody again."""
+    """Close the requests that waited GIVE_UP_AFTER without a partner, and tell each member
+    after commit (matching.tasks.pair_request_gave_up_send: a notice, and an email as they
+    chose). A second run finds them closed and closes nothing again."""
+    from matching import tasks
+
     now = now or timezone.now()
     with transaction.atomic():
         stale = list(
-            PairRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            PairRequest.objects.select_for_update(skip_locked=True)
             .filter(
                 matched_at__isnull=True,
                 cancelled_at__isnull=True,
                 created_at__lte=now - GIVE_UP_AFTER,
             )
-            .select_related("user")
+            .values_list("pk", flat=True)
         )
-        PairRequest.objects.filter(pk__in=[request.pk for request in stale]).update(
-            cancelled_at=now
-        )
-        for request in stale:
-            notify(
-                user=request.user,
-                kind=Kind.PAIR_CREATED,
-                key=f"pair-request-gave-up:{request.pk}",
-                text=_(
-                    "Nobody was free for an extra coffee this week, so we stopped looking. "
-                    "Ask again whenever you like."
-                ),
-                url=reverse("matching:mine"),
-                now=now,
-            )
+        PairRequest.objects.filter(pk__in=stale).update(cancelled_at=now, gave_up_at=now)
+        for pk in stale:
+            transaction.on_commit(partial(tasks.pair_request_gave_up_send.delay, pk))
     return len(stale)
+
+
+GAVE_UP_TEXT = _(
+    "Nobody was free for an extra coffee this week, so we stopped looking. "
+    "Ask again whenever you like."
+)
+
+
+def gave_up_tell(*, request: PairRequest) -> bool:
+    """The notice that a request was given up (once per request: keyed), and whether the
+    member wants it by email too."""
+    delivery = notify(
+        user=request.user,
+        kind=Kind.PAIR_CREATED,
+        key=f"pair-request-gave-up:{request.pk}",
+        text=GAVE_UP_TEXT,
+        url=reverse("matching:mine"),
+    )
+    return delivery.email
 
 
 def _met_with(askers: list[int], user_ids: list[int]) -> set[frozenset[int]]:

@@ -61,6 +61,7 @@ def _export(user: User) -> dict[str, Any]:
                 "asked_at": export_moment(request.created_at),
                 "matched_at": export_moment(request.matched_at),
                 "cancelled_at": export_moment(request.cancelled_at),
+                "given_up_at": export_moment(request.gave_up_at),
             }
             for request in PairRequest.objects.filter(user=user).order_by("created_at")
         ],

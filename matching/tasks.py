@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
 from matching import emails, favourites, meetings, on_demand, selectors, services
-from matching.models import Answer, GroupMember, MeetingNotice, Participation, Round, Unmatched
+from matching.models import (
+    Answer,
+    GroupMember,
+    MeetingNotice,
+    PairRequest,
+    Participation,
+    Round,
+    Unmatched,
+)
 from matching.signals import round_introduced
 from notifications.models import Kind
 from notifications.services import notify
@@ -132,6 +140,35 @@ def unmatched_notice_send(unmatched_id: int) -> None:
         give_back=lambda: Unmatched.objects.filter(
             pk=unmatched_id, notice_sent_at=claimed_at
         ).update(notice_sent_at=None),
+    )
+
+
+@shared_task(ignore_result=True, **RETRY)
+def pair_request_gave_up_send(request_id: int) -> None:
+    """Tell a member their "pair me now" was given up: the notice, and at most one email
+    (`core.emails.send_once`, claimed on the request), even if a worker dies mid-send."""
+    request = (
+        PairRequest.objects.select_related("user")
+        .filter(pk=request_id, gave_up_at__isnull=False)
+        .first()
+    )
+    if request is None or request.gave_up_told_at is not None:
+        return
+    emailed = on_demand.gave_up_tell(request=request)
+    claimed_at = timezone.now()
+
+    def send() -> None:
+        if emailed:
+            emails.pair_request_gave_up_email(request).send()
+
+    send_once(
+        claim=lambda: PairRequest.objects.filter(
+            pk=request_id, gave_up_told_at__isnull=True
+        ).update(gave_up_told_at=claimed_at),
+        send=send,
+        give_back=lambda: PairRequest.objects.filter(
+            pk=request_id, gave_up_told_at=claimed_at
+        ).update(gave_up_told_at=None),
     )
 
 

@@ -14,7 +14,7 @@ from matching import on_demand, services, tasks
 from matching.apps import ON_DEMAND_SLUG
 from matching.models import GroupMember, PairRequest, Participation
 from members.models import Profile, User
-from notifications.models import Notification
+from notifications.models import Channel, Kind, Notification, Preference
 from tests.factories import BlockFactory
 from tests.test_matching_rounds import community, participant
 
@@ -270,33 +270,62 @@ def test_a_request_still_young_reads_nobody_willing() -> None:
 
 
 def test_a_request_nobody_is_found_for_in_a_week_is_closed_and_the_member_told(
-    client: Client,
+    client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
     """In a small community nobody else may ask, nor be happy to be asked."""
     ana = participant(email="ana@example.com", language="en")
     participant(email="ben@example.com")  # takes part, but neither asks nor is willing
     with time_machine.travel(NOW, tick=False):
         asked = on_demand.request_make(user=ana)
-    with time_machine.travel(NOW + on_demand.GIVE_UP_AFTER - timedelta(minutes=1), tick=False):
+    with (
+        time_machine.travel(NOW + on_demand.GIVE_UP_AFTER - timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         tasks.pair_requests_tick()
     asked.refresh_from_db()
     assert asked.is_open
-    assert not Notification.objects.filter(user=ana)
+    assert not Notification.objects.filter(user=ana) and not mail.outbox
 
-    with time_machine.travel(NOW + on_demand.GIVE_UP_AFTER, tick=False):
+    with (
+        time_machine.travel(NOW + on_demand.GIVE_UP_AFTER, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         tasks.pair_requests_tick()
         tasks.pair_requests_tick()  # a second run tells nobody again
+        tasks.pair_request_gave_up_send(asked.pk)  # nor does the task run twice
+    with time_machine.travel(NOW + on_demand.GIVE_UP_AFTER, tick=False):
         client.force_login(ana)
         page = client.get("/pairs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     asked.refresh_from_db()
-    assert not asked.is_open and asked.matched_at is None
+    assert not asked.is_open and asked.matched_at is None and asked.gave_up_at is not None
     (notice,) = Notification.objects.filter(user=ana)
     assert notice.text == (
         "Nobody was free for an extra coffee this week, so we stopped looking. "
         "Ask again whenever you like."
     )
-    assert notice.url == "/pairs/"
+    assert notice.url == "/pairs/" and notice.in_app
+    (told,) = mail.outbox
+    assert told.to == ["ana@example.com"] and told.subject == "No extra coffee this week"
+    assert "so we stopped looking" in told.body and "/pairs/" in told.body
     # Asking again is offered, and works.
     assert 'action="/pairs/now/"' in page
     with time_machine.travel(NOW + on_demand.GIVE_UP_AFTER + timedelta(hours=1), tick=False):
         assert on_demand.request_make(user=ana).is_open
+
+
+def test_a_member_told_by_email_only_hears_that_the_request_was_given_up(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    ana = participant(email="ana@example.com", language="es")
+    Preference.objects.create(user=ana, kind=Kind.PAIR_CREATED, channel=Channel.EMAIL)
+    with time_machine.travel(NOW, tick=False):
+        on_demand.request_make(user=ana)
+    with (
+        time_machine.travel(NOW + on_demand.GIVE_UP_AFTER, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        tasks.pair_requests_tick()
+
+    (told,) = mail.outbox
+    assert told.subject == "No hay café extra esta semana"
+    assert not Notification.objects.filter(user=ana, in_app=True)
