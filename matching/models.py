@@ -294,6 +294,15 @@ class Unmatched(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
     )
     notice_sent_at = models.DateTimeField(_("notice sent"), null=True, blank=True)
+    # Why, as it was when first told (matching.selectors.left_out): the member's page says
+    # the same as the email even after they add a language, and does not count the round's
+    # languages again on every visit. "alone", "language" or "nobody"; empty until then.
+    # (A database default, and null, for rows the release before still inserts.)
+    reason = models.CharField(
+        _("reason"), max_length=10, blank=True, default="", db_default="", editable=False
+    )
+    languages = models.JSONField(null=True, blank=True, editable=False)  # theirs, as codes
+    common = models.JSONField(null=True, blank=True, editable=False)  # the others' most spoken
 
     class Meta:
         verbose_name = _("unmatched member")

@@ -462,7 +462,23 @@ class LeftOut:
 
 
 def left_out(*, entry: Unmatched) -> LeftOut:
-    """The reason for an Unmatched entry: who else was in its round, and what they spoke."""
+    """The reason for an Unmatched entry: who else was in its round, and what they spoke.
+    Worked out the first time it is asked for (the notice, right after the round) and kept
+    on the entry: later readers (the email, the member's page) say the same."""
+    if not entry.reason:
+        _left_out_record(entry)
+    participation = Participation.objects.filter(
+        programme=entry.round.programme, user_id=entry.user_id
+    ).first()
+    return LeftOut(
+        reason=entry.reason,
+        languages=[language_in_sentence(code) for code in entry.languages or []],
+        common=[language_in_sentence(code) for code in entry.common or []],
+        next_round=next_round_for(participation) if participation else None,
+    )
+
+
+def _left_out_record(entry: Unmatched) -> None:
     round_ = entry.round
     # Counted in the database: a round holds up to the whole community (100,000 ids),
     # and this runs once for each member left out.
@@ -489,20 +505,14 @@ def left_out(*, entry: Unmatched) -> LeftOut:
     )
     counts = Counter({row["language_id"]: row["speakers"] for row in spoken})
     if not others.exists():
-        reason = "alone"
+        entry.reason = "alone"
     elif not mine & set(counts):
-        reason = "language"
+        entry.reason = "language"
     else:
-        reason = "nobody"
-    participation = Participation.objects.filter(
-        programme=round_.programme, user_id=entry.user_id
-    ).first()
-    return LeftOut(
-        reason=reason,
-        languages=[language_in_sentence(code) for code in sorted(mine)],
-        common=[language_in_sentence(code) for code, _n in counts.most_common(3)],
-        next_round=next_round_for(participation) if participation else None,
-    )
+        entry.reason = "nobody"
+    entry.languages = sorted(mine)
+    entry.common = [code for code, _n in counts.most_common(3)]
+    entry.save(update_fields=["reason", "languages", "common"])
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,11 @@ def _mine_page(
             "programmes": services.programmes_open_to(user=user),
             "first_pair_at": first_pair_at,
             # Left out of the latest round: why, and when the next try is (as the email says).
-            "left_out": selectors.left_out(entry=page.unmatched) if page.unmatched else None,
+            "left_out": (
+                selectors.left_out(entry=page.unmatched)
+                if page.unmatched and page.participation.opted_in
+                else None
+            ),
             "form": form,
             "answers": Answer.choices,
             "current_partners": [

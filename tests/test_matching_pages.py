@@ -485,6 +485,7 @@ def test_my_page_tells_an_unmatched_member(client: Client, alice: User, bob: Use
     pair(alice, bob, round_=older)
     latest = RoundFactory.create(programme=community(), scheduled_for=days_ago(6))
     Unmatched.objects.create(round=latest, user=alice)
+    Participation.objects.create(programme=community(), user=alice, opted_in=True)
 
     page = client.get("/pairs/").content.decode()
 

@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.formats import date_format
 
@@ -194,6 +195,18 @@ def test_a_member_with_no_common_language_is_told_not_dropped(
     page = client.get("/pairs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "nobody else taking part speaks a language you speak (Chinese)" in page
     assert 'href="/members/me/edit/#id_languages"' in page
+    # Still the round's reason once the member has followed the advice, read without
+    # counting the round's languages again.
+    loner.profile.languages.add(Language.objects.get(code="es"))
+    with CaptureQueriesContext(connection) as seen:
+        page = client.get("/pairs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "nobody else taking part speaks a language you speak (Chinese)" in page
+    assert not [q for q in seen.captured_queries if "UNION" in q["sql"]]
+    # Out of the programme since: the page says so, not "you stay in the programme".
+    Participation.objects.filter(user=loner).update(opted_in=False)
+    page = client.get("/pairs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "You are not taking part in coffee pairs" in page
+    assert "You stay in the programme" not in page
 
 
 @pytest.mark.django_db
