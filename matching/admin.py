@@ -473,8 +473,8 @@ class GroupMemberAdmin(ReadOnlyAdmin):
 
 @admin.register(Unmatched)
 class UnmatchedAdmin(ReadOnlyAdmin):
-    list_display = ["user", "round", "notice_sent_at"]
-    list_filter = ["round__programme"]
+    list_display = ["user", "round", "reason", "notice_sent_at"]
+    list_filter = ["round__programme", "reason"]
     list_select_related = ["user", "round__programme"]
     search_fields = ["user__email"]
 
