@@ -368,6 +368,20 @@ def test_back_in_view_a_healthy_connection_is_kept_though_a_ping_is_still_unansw
     assert len(network.routes) == 1
 
 
+class SocketGate:
+    """The page's member socket refused (closed as it opens) until `up` is set."""
+
+    def __init__(self, page: Page) -> None:
+        self.up = False
+        page.route_web_socket(re.compile(r"/ws/me/$"), self._through)
+
+    def _through(self, socket: WebSocketRoute) -> None:
+        if self.up:
+            socket.connect_to_server()
+        else:
+            socket.close()
+
+
 def test_a_message_sent_with_no_network_at_all_waits_on_the_page_and_goes_once_back(
     new_page: NewPage, asgi_server: str, login: Login, page_problems: PageProblems
 ) -> None:
@@ -377,15 +391,7 @@ def test_a_message_sent_with_no_network_at_all_waits_on_the_page_and_goes_once_b
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     conversation = direct_conversation_start(starter=ana, other=beto)
     page = new_page()
-    network = {"up": False}
-
-    def member_socket(socket: WebSocketRoute) -> None:
-        if network["up"]:
-            socket.connect_to_server()
-        else:
-            socket.close()
-
-    page.route_web_socket(re.compile(r"/ws/me/$"), member_socket)
+    network = SocketGate(page)
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/messages/{conversation.pk}/")
     page.route(
@@ -403,7 +409,7 @@ def test_a_message_sent_with_no_network_at_all_waits_on_the_page_and_goes_once_b
     expect(page.locator(".messages-log .pending")).to_contain_text("Escrito en el túnel")
     assert page.url.endswith(f"/messages/{conversation.pk}/")
 
-    network["up"] = True
+    network.up = True
     page.evaluate("dispatchEvent(new Event('online'))")
 
     expect(page.locator(".messages-log .pending")).to_have_count(0)
@@ -426,15 +432,7 @@ def test_with_no_socket_a_failing_server_keeps_the_message_and_a_lost_session_th
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     conversation = direct_conversation_start(starter=ana, other=beto)
     page = new_page()
-    network = {"up": False}
-
-    def member_socket(socket: WebSocketRoute) -> None:
-        if network["up"]:
-            socket.connect_to_server()
-        else:
-            socket.close()
-
-    page.route_web_socket(re.compile(r"/ws/me/$"), member_socket)
+    network = SocketGate(page)
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/messages/{conversation.pk}/")
     answers = ["502", "login"]
@@ -461,7 +459,7 @@ def test_with_no_socket_a_failing_server_keeps_the_message_and_a_lost_session_th
     expect(page.locator(".messages-log .pending")).to_have_count(1)
     assert page.url.endswith(f"/messages/{conversation.pk}/")
 
-    network["up"] = True
+    network.up = True
     page.evaluate("dispatchEvent(new Event('online'))")
     expect(page.locator(".messages-log .pending")).to_have_count(0)
     stored = Message.objects.filter(conversation=conversation).values_list("text", flat=True)
