@@ -105,6 +105,8 @@ class NewPage(Protocol):
         color_scheme: ColorScheme = ...,
         viewport: tuple[int, int] | None = ...,
         mobile: bool = ...,
+        timezone_id: str | None = ...,
+        service_worker: bool = ...,
     ) -> Page: ...
 
 
@@ -251,12 +253,17 @@ def _watched_pages(
         viewport: tuple[int, int] | None = None,
         mobile: bool = False,
         timezone_id: str | None = None,
+        service_worker: bool = True,
     ) -> Page:
         options: dict[str, Any] = {
             "base_url": asgi_server,
             "locale": locale,
             "color_scheme": color_scheme,
         }
+        if not service_worker:
+            # The page's own requests then pass `page.route`: once the site's worker controls
+            # the page, they go through it, where Playwright's routing does not see them.
+            options["service_workers"] = "block"
         if viewport is not None:
             options["viewport"] = {"width": viewport[0], "height": viewport[1]}
         if timezone_id is not None:

@@ -390,7 +390,7 @@ def test_a_message_sent_with_no_network_at_all_waits_on_the_page_and_goes_once_b
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     conversation = direct_conversation_start(starter=ana, other=beto)
-    page = new_page()
+    page = new_page(service_worker=False)  # the post must pass page.route
     network = SocketGate(page)
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/messages/{conversation.pk}/")
@@ -431,7 +431,7 @@ def test_with_no_socket_a_failing_server_keeps_the_message_and_a_lost_session_th
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     conversation = direct_conversation_start(starter=ana, other=beto)
-    page = new_page()
+    page = new_page(service_worker=False)  # the post must pass page.route
     network = SocketGate(page)
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/messages/{conversation.pk}/")
