@@ -352,13 +352,24 @@ def test_back_in_view_a_healthy_connection_is_kept_though_a_ping_is_still_unansw
     conversation = direct_conversation_start(starter=ana, other=beto)
     page = new_page()
     network = FlakyNetwork(page, r"/ws/me/$")
+    pongs: list[object] = []
+    page.on(
+        "websocket",
+        lambda socket: socket.on(
+            "framereceived", lambda frame: pongs.append(frame) if '"pong"' in str(frame) else None
+        ),
+    )
     page.clock.install()
     login(page, asgi_server, ana.email, PASSWORD)
     open_with_its_socket(page, f"/messages/{conversation.pk}/")
 
     page.clock.run_for(16_000)
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
-    page.wait_for_timeout(500)  # the check's ping answered
+    for _wait in range(100):  # the check's ping answered
+        if pongs:
+            break
+        page.wait_for_timeout(50)
+    assert pongs
     # The regular ping at 20 s, the check's deadline at 24 s: the clock runs past both at
     # once, before the regular ping's answer can come.
     page.clock.run_for(10_000)

@@ -73,7 +73,7 @@ def test_a_camera_photo_goes_up_drawn_at_the_size_the_site_keeps(
     page.get_by_label("Photo").set_input_files(photo)
     # Swapped in the field for the smaller copy once it is drawn.
     chosen = "(({files: [file]}) => [file.name, file.type, file.size])"
-    for _wait in range(50):
+    for _wait in range(150):  # decoding 12 megapixels takes a moment on a busy machine
         name, kind, size = page.locator("#id_photo_upload").evaluate(chosen)
         if size < 1_000_000:
             break
