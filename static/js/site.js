@@ -94,3 +94,31 @@ addEventListener("pageshow", (event) => {
   if (!event.persisted) return;
   for (const form of document.querySelectorAll('form[aria-busy="true"]')) form.removeAttribute("aria-busy");
 });
+
+// Times written as "5 minutes ago" (`<time data-ago>`, the notifications list) follow the
+// clock while the page stays open, rather than keep the words of when it was loaded. From a
+// day old on the server's words stay: they no longer change by the minute.
+const AGO_FOLLOWED_MS = 24 * 3600 * 1000;
+
+function refreshAgo() {
+  const words = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" });
+  const now = Date.now();
+  for (const time of document.querySelectorAll("time[data-ago]")) {
+    const ago = now - Date.parse(time.dateTime);
+    if (!(ago >= 0 && ago < AGO_FOLLOWED_MS)) continue;
+    const minutes = Math.floor(ago / 60_000);
+    if (minutes < 1) time.textContent = words.format(0, "second");
+    else if (minutes < 60) time.textContent = words.format(-minutes, "minute");
+    else time.textContent = words.format(-Math.floor(minutes / 60), "hour");
+  }
+}
+
+if (document.querySelector("time[data-ago]")) {
+  setInterval(refreshAgo, 60_000);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") refreshAgo();
+  });
+  addEventListener("pageshow", (event) => {
+    if (event.persisted) refreshAgo();
+  });
+}

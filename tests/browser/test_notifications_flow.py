@@ -46,3 +46,20 @@ def test_a_member_reads_their_notifications_from_the_header(
     page.get_by_role("button", name="Mark all as read").click()
     expect(page.get_by_role("link", name="Notifications, 0 unread")).to_be_visible()
     expect(page.locator(".notification-unread")).to_have_count(0)
+
+
+def test_how_long_ago_follows_the_clock_while_the_list_stays_open(
+    page: Page, asgi_server: str, login: Login
+) -> None:
+    ana = onboarded_member("Ana Arias", email="ana@example.com", language="en")
+    notify(user=ana, kind=Kind.PAIR_CREATED, key="a", text="Your coffee pair: Beto.", url="/pairs/")
+    page.clock.install()
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto("/notifications/")
+    when = page.locator(".notification-meta time")
+    expect(when).to_be_visible()  # as the server wrote it: "now", or a few seconds ago
+
+    page.clock.run_for(5 * 60_000)
+    expect(when).to_have_text("5 minutes ago")
+    page.clock.run_for(2 * 3600_000)
+    expect(when).to_have_text("2 hours ago")
