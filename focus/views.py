@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -17,7 +16,6 @@ from focus.services import block_drop_in, drop_in_open, seat_book, seat_cancel
 from focus.standing import elsewhere
 from members.models import User
 from members.services import blocked_user_ids
-from rooms.models import CAFETERIA_SLUG
 from rooms.presence import presence_snapshot
 from rooms.selectors import history, history_upto
 from rooms.sockets.chat import PAGE_SIZE
@@ -31,16 +29,7 @@ def blocks(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     upcoming = [block for block in blocks_upcoming(viewer=user, now=now) if block.ends_at > now]
     soon = any(drop_in_open(block=block, now=now) for block in upcoming)
-    return render(
-        request,
-        "focus/blocks.html",
-        {
-            "blocks": upcoming,
-            "drop_in": soon,
-            # Where to work alongside others while no block is scheduled.
-            "cafeteria_url": reverse("rooms:room", args=[CAFETERIA_SLUG]),
-        },
-    )
+    return render(request, "focus/blocks.html", {"blocks": upcoming, "drop_in": soon})
 
 
 def _act(

@@ -14,7 +14,6 @@ from itertools import combinations
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,8 +26,6 @@ from matching.services import (
 )
 from members.models import Acquaintance, Block, User
 from members.services import acquaintances_record_groups
-from notifications.models import Kind
-from notifications.services import notify
 
 # A request waits this long for another who asked, then a willing member is found.
 WILLING_AFTER = timedelta(hours=24)
@@ -201,25 +198,6 @@ def requests_give_up(*, now: datetime | None = None) -> int:
         for pk in stale:
             transaction.on_commit(partial(tasks.pair_request_gave_up_send.delay, pk))
     return len(stale)
-
-
-GAVE_UP_TEXT = _(
-    "Nobody was free for an extra coffee this week, so we stopped looking. "
-    "Ask again whenever you like."
-)
-
-
-def gave_up_tell(*, request: PairRequest) -> bool:
-    """The notice that a request was given up (once per request: keyed), and whether the
-    member wants it by email too."""
-    delivery = notify(
-        user=request.user,
-        kind=Kind.PAIR_CREATED,
-        key=f"pair-request-gave-up:{request.pk}",
-        text=GAVE_UP_TEXT,
-        url=reverse("matching:mine"),
-    )
-    return delivery.email
 
 
 def _met_with(askers: list[int], user_ids: list[int]) -> set[frozenset[int]]:

@@ -154,11 +154,20 @@ def pair_request_gave_up_send(request_id: int) -> None:
     )
     if request is None or request.gave_up_told_at is not None:
         return
-    emailed = on_demand.gave_up_tell(request=request)
+    delivery = notify(
+        user=request.user,
+        kind=Kind.PAIR_CREATED,
+        key=f"pair-request-gave-up:{request.pk}",
+        text=_(
+            "Nobody was free for an extra coffee this week, so we stopped looking. "
+            "Ask again whenever you like."
+        ),
+        url=reverse("matching:mine"),
+    )
     claimed_at = timezone.now()
 
     def send() -> None:
-        if emailed:
+        if delivery.email:
             emails.pair_request_gave_up_email(request).send()
 
     send_once(

@@ -62,11 +62,20 @@ function showWhatIsLiveNow() {
   }
 }
 
-if (document.querySelector("[data-live-from], [data-over-at]")) {
-  setInterval(showWhatIsLiveNow, 30_000);
+// What a page shows of the clock, kept in step while it stays open: every `every` ms, and at
+// once when the tab comes back into view or the page back from the back-forward cache.
+function followTheClock(update, every) {
+  setInterval(update, every);
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") showWhatIsLiveNow();
+    if (document.visibilityState === "visible") update();
   });
+  addEventListener("pageshow", (event) => {
+    if (event.persisted) update();
+  });
+}
+
+if (document.querySelector("[data-live-from], [data-over-at]")) {
+  followTheClock(showWhatIsLiveNow, 30_000);
 }
 
 // A form posted over a slow network shows nothing until the next page arrives, and a second
@@ -113,12 +122,4 @@ function refreshAgo() {
   }
 }
 
-if (document.querySelector("time[data-ago]")) {
-  setInterval(refreshAgo, 60_000);
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") refreshAgo();
-  });
-  addEventListener("pageshow", (event) => {
-    if (event.persisted) refreshAgo();
-  });
-}
+if (document.querySelector("time[data-ago]")) followTheClock(refreshAgo, 60_000);

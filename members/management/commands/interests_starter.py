@@ -17,8 +17,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         before = Interest.objects.approved().count()
         interests_from_names(names=STARTER_INTERESTS)
-        added = Interest.objects.approved().count() - before
-        self.stdout.write(
-            f"{added} interests added or approved; {Interest.objects.approved().count()} "
-            "approved in all."
-        )
+        after = Interest.objects.approved().count()
+        self.stdout.write(f"{after - before} interests added or approved; {after} approved in all.")
