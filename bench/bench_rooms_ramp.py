@@ -186,7 +186,9 @@ class Member:
         backoff = FIRST_BACKOFF
         while not self.stop:
             try:
-                self.ws = await _open(url, origin, self.cookie)
+                # As the page: after its first `hello`, it asks for one without history.
+                again = f"{url}?catch_up=1" if self.arrived else url
+                self.ws = await _open(again, origin, self.cookie)
                 first = await asyncio.wait_for(self.ws.recv(), 60)
                 if not isinstance(first, str) or not _hello(first):
                     raise RuntimeError("no hello")

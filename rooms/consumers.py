@@ -3,6 +3,7 @@ built from are in rooms/sockets/."""
 
 import asyncio
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
@@ -48,11 +49,12 @@ _arrivals = ThreadPoolExecutor(max_workers=ARRIVAL_THREADS, thread_name_prefix="
 
 @transaction.atomic  # a failure half-way leaves no presence row behind
 def _enter_now(
-    room_id: int, user: User, channel_name: str
+    room_id: int, user: User, channel_name: str, with_history: bool = True
 ) -> tuple[int, None] | tuple[None, dict[str, Any]]:
     """Everything a connection needs from the database before it is accepted, in one trip
     to the database thread (a thousand members arriving make a thousand of these): the
-    room, the access rules, the entry and this connection's presence, and `hello`.
+    room, the access rules, the entry and this connection's presence, and `hello`, whose
+    `history` is left empty for a client that catches up by itself (`with_history`).
     Returns (close code, None) to refuse, or (None, what the consumer needs)."""
     room = Room.objects.filter(pk=room_id).first()
     if room is None:
@@ -71,7 +73,7 @@ def _enter_now(
         return CLOSE_FULL, None
     participation = room_entered(room=room, user=user, participation=participation)
     row = presence.presence_add(room=room, user=user, channel_name=channel_name)
-    latest = history_on_arrival(room=room, hidden=blocked, limit=PAGE_SIZE)
+    latest = history_on_arrival(room=room, hidden=blocked, limit=PAGE_SIZE) if with_history else []
     muted = participation.is_muted() and participation.muted_until
     moderates = staff_may(user, rights.MODERATE)
     # Shared with the other arrivals of the last moment (a crowd coming back after a
@@ -147,7 +149,7 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
         # them) reaches this socket, held until its `hello` has gone.
         await self.join_group(broadcast.room_group(room_id), crowd=True)
         await self.join_group(broadcast.user_group(user.pk))
-        refusal, joined = await _enter(room_id, user, self.channel_name)
+        refusal, joined = await _enter(room_id, user, self.channel_name, not self.catches_up())
         if joined is None:
             await self.leave_groups()
             await self.release()
@@ -160,6 +162,13 @@ class RoomConsumer(ChatFrames, PresenceFrames, CallFrames, ModerationFrames):
         self.blocked = joined["blocked"] or NOBODY
         await self.send_text(joined["hello"])
         broadcast.presence_mark(room_id=room.pk, user_id=user.pk)
+
+    def catches_up(self) -> bool:
+        """Whether the client asked for a `hello` without history (`?catch_up=1`): a room
+        page holds the messages it was drawn with and asks `history.since` after every
+        `hello`, so the 50 latest would only come twice, on every reconnection."""
+        query = urllib.parse.parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        return query.get("catch_up") == ["1"]
 
     async def disconnect(self, code: int) -> None:
         """Runs once the connection is gone, and after a failed `connect`; each step runs

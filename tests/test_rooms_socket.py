@@ -123,6 +123,29 @@ async def test_joining_says_hello_with_presence_and_history() -> None:
     assert not await database_sync_to_async(Presence.objects.exists)()
 
 
+async def test_a_page_that_catches_up_by_itself_gets_hello_without_history() -> None:
+    _alice, session = await member_with_session()
+    place = await room()
+    old = await database_sync_to_async(MessageFactory.create)(room=place, text="Earlier")
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/rooms/{place.slug}/?catch_up=1",
+        headers=[ORIGIN, (b"cookie", f"sessionid={session}".encode())],
+    )
+    connected, _detail = await communicator.connect(timeout=5)
+    assert connected
+
+    hello = await communicator.receive_json_from(timeout=5)
+    assert hello["type"] == "hello"
+    assert hello["history"] == []
+    # The messages it was drawn without, its catch-up brings.
+    await communicator.send_json_to({"type": "history.since", "after_id": 0})
+    page = await next_of(communicator, "history.page")
+    assert [m["text"] for m in page["messages"]] == ["Earlier"]
+    assert page["upto"]["id"] == old.pk
+    await communicator.disconnect()
+
+
 async def test_two_members_chat_with_an_ack_to_the_sender() -> None:
     _alice, alice_session = await member_with_session()
     _bob, bob_session = await member_with_session()

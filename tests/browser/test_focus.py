@@ -153,7 +153,7 @@ def test_when_the_block_is_over_no_until_is_left_under_the_countdown(
     )
     Seat.objects.create(block=block, user=ana)
     page = new_page()
-    network = FlakyNetwork(page, rf"/ws/focus/focus-{block.pk}/$")
+    network = FlakyNetwork(page, rf"/ws/focus/focus-{block.pk}/(\?catch_up=1)?$")
     open_session(page, asgi_server, login, ana.email, block)
     expect(page.locator("#countdown-ends")).to_contain_text("Until")
     # The server's own `focus.hello` has arrived (it seats her): the end sent below comes

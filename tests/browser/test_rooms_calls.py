@@ -247,7 +247,7 @@ def test_a_network_blip_rejoins_the_call_and_reconnects(
         sockets.append(socket)
 
     # Ana's room socket goes through a route the test can cut, as a network would.
-    first.route_web_socket(re.compile(r"/ws/rooms/standup/$"), through)
+    first.route_web_socket(re.compile(r"/ws/rooms/standup/(\?catch_up=1)?$"), through)
     enter(first, asgi_server, login, ana, room)
     enter(second, asgi_server, login, beto, room)
     join_call(first, camera=True)

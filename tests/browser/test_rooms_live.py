@@ -151,7 +151,7 @@ def test_messages_written_on_a_dead_connection_all_arrive_after_reconnecting(
             socket.connect_to_server()
         routes.append(socket)
 
-    first.route_web_socket(re.compile(r"/ws/rooms/cafeteria/$"), through)
+    first.route_web_socket(re.compile(r"/ws/rooms/cafeteria/(\?catch_up=1)?$"), through)
     login(first, asgi_server, ana.email, PASSWORD)
     login(second, asgi_server, beto.email, PASSWORD)
     first.goto(f"/rooms/{room.slug}/")
@@ -186,7 +186,7 @@ def test_a_chosen_status_survives_a_dropped_connection(
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     first, second = new_page(), new_page()
-    network = FlakyNetwork(first, r"/ws/rooms/cafeteria/$")
+    network = FlakyNetwork(first, r"/ws/rooms/cafeteria/(\?catch_up=1)?$")
     login(first, asgi_server, ana.email, PASSWORD)
     login(second, asgi_server, beto.email, PASSWORD)
     first.goto(f"/rooms/{room.slug}/")
@@ -217,7 +217,7 @@ def test_everything_written_while_a_member_was_away_is_there_after_reconnecting(
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     page = new_page()
-    network = FlakyNetwork(page, r"/ws/rooms/cafeteria/$", refuse="history.since")
+    network = FlakyNetwork(page, r"/ws/rooms/cafeteria/(\?catch_up=1)?$", refuse="history.since")
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/rooms/{room.slug}/")
     expect(page.locator("#chat-status")).to_have_text("Connected.")
@@ -244,7 +244,7 @@ def test_what_was_edited_or_deleted_among_the_messages_held_is_redrawn_after_rec
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     before = [MessageFactory.create(room=room, author=beto, text=f"Antes {n}") for n in range(3)]
     page = new_page()
-    network = FlakyNetwork(page, r"/ws/rooms/cafeteria/$")
+    network = FlakyNetwork(page, r"/ws/rooms/cafeteria/(\?catch_up=1)?$")
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/rooms/{room.slug}/")
     expect(page.locator("#chat-status")).to_have_text("Connected.")
@@ -266,6 +266,10 @@ def test_what_was_edited_or_deleted_among_the_messages_held_is_redrawn_after_rec
     first_item = page.locator("#messages li[data-id]").first
     expect(first_item.locator(".reaction")).to_contain_text("☕ 1")
     expect(page.locator("#messages")).not_to_contain_text("Antes 1")
+    # Only the first `hello` carried the latest messages: the reconnections asked for none,
+    # and what changed came with the catch-up alone.
+    asked_history = [not route.url.endswith("?catch_up=1") for route in network.routes]
+    assert asked_history[0] and not any(asked_history[1:]), asked_history
 
 
 def test_a_room_open_all_day_keeps_its_latest_messages_and_gives_back_the_oldest_on_request(
@@ -284,7 +288,7 @@ def test_a_room_open_all_day_keeps_its_latest_messages_and_gives_back_the_oldest
         socket.connect_to_server()
         routes.append(socket)
 
-    page.route_web_socket(re.compile(r"/ws/rooms/cafeteria/$"), through)
+    page.route_web_socket(re.compile(r"/ws/rooms/cafeteria/(\?catch_up=1)?$"), through)
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/rooms/{room.slug}/")
     expect(page.locator("#chat-status")).to_have_text("Connected.")
@@ -388,7 +392,7 @@ def test_a_page_refused_because_the_room_filled_up_meanwhile_says_it_is_full(
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     room = RoomFactory.create(name="Mesa pequeña", capacity=2)
     page = new_page()
-    network = FlakyNetwork(page, rf"/ws/rooms/{room.slug}/$")
+    network = FlakyNetwork(page, rf"/ws/rooms/{room.slug}/(\?catch_up=1)?$")
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/rooms/{room.slug}/")
     expect(page.locator("#chat-status")).to_have_text("Connected.")
@@ -432,7 +436,7 @@ def test_a_page_older_than_the_server_s_protocol_asks_for_a_reload_and_stops(
 
         server.on_message(to_page)
 
-    page.route_web_socket(re.compile(rf"/ws/rooms/{room.slug}/$"), newer_server)
+    page.route_web_socket(re.compile(rf"/ws/rooms/{room.slug}/(\?catch_up=1)?$"), newer_server)
     login(page, asgi_server, ana.email, PASSWORD)
     page.goto(f"/rooms/{room.slug}/")
 

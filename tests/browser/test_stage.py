@@ -219,7 +219,7 @@ def test_a_stage_state_arriving_after_a_newer_one_is_not_shown(
     guest = onboarded_member("Diego Público", email="diego@example.com")
     room = talk_room(host)
     host_page, guest_page = new_page(), new_page()
-    network = FlakyNetwork(guest_page, rf"/ws/stage/{room.slug}/$")
+    network = FlakyNetwork(guest_page, rf"/ws/stage/{room.slug}/(\?catch_up=1)?$")
     open_stage(host_page, asgi_server, login, host, room)
     open_stage(guest_page, asgi_server, login, guest, room)
     host_page.get_by_role("button", name="Start the session").click()

@@ -14,7 +14,11 @@ export const live = {
 };
 
 // The stage page uses the room's frames on a socket of its own (docs/websocket-protocol.md).
-export const socket = new RoomSocket(root.dataset.socketPath || `/ws/rooms/${root.dataset.roomSlug}/`);
+// The first `hello`'s history gives the messages the page was drawn with their reactions.
+// After that the page catches up by itself after every `hello` (chat.js), so a reconnection
+// asks for one without history: the latest 50 would only come again.
+const socketPath = root.dataset.socketPath || `/ws/rooms/${root.dataset.roomSlug}/`;
+export const socket = new RoomSocket(socketPath, { again: `${socketPath}?catch_up=1` });
 
 // The page's general status line, under the chat; `action`, a control after the message.
 export function say(message, action = null) {

@@ -87,6 +87,8 @@ async function explainRefusal() {
 
 export class RoomSocket extends EventTarget {
   #path;
+  #again; // the address of the connections after the server first took us in
+  #welcomedOnce = false;
   #socket = null;
   #pingTimer = null;
   #backoff = FIRST_BACKOFF_MS;
@@ -95,10 +97,12 @@ export class RoomSocket extends EventTarget {
   #retryTimer = null;
   #probe = null; // pings the open connection, which is dropped if no answer comes in time
 
-  /** `path` on this site, e.g. "/ws/rooms/cafeteria/". */
-  constructor(path) {
+  /** `path` on this site, e.g. "/ws/rooms/cafeteria/"; `again`, the address to reconnect
+   * to once a `hello` came, if it differs. */
+  constructor(path, { again = path } = {}) {
     super();
     this.#path = path;
+    this.#again = again;
     // A phone that lost its network, or a laptop that slept, often holds a connection that
     // looks open and is dead. Coming back into view or online, check it at once; back
     // online with no connection, retry now rather than after the backoff's wait. Offline,
@@ -129,7 +133,8 @@ export class RoomSocket extends EventTarget {
   connect() {
     this.#retryTimer = null;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}${this.#path}`);
+    const path = this.#welcomedOnce ? this.#again : this.#path;
+    const socket = new WebSocket(`${scheme}://${location.host}${path}`);
     this.#socket = socket;
     let opened = false;
     let abandoned = false;
@@ -213,6 +218,7 @@ export class RoomSocket extends EventTarget {
 
   /** The server took us in (its `hello`): the next drop starts again from a short wait. */
   welcomed() {
+    this.#welcomedOnce = true;
     this.#backoff = FIRST_BACKOFF_MS;
     this.#explained = false;
   }
