@@ -369,10 +369,16 @@ def test_profiles_are_for_members_unless_made_public(
 ) -> None:
     Profile.objects.filter(user=bob).update(public=True)
 
-    assert client.get(f"/members/{alice.pk}/").status_code == 404
+    # A visitor may be a member signed out on this device, who followed a link in an
+    # email: the login leads back. A profile that does not exist answers the same.
+    for member_id in (alice.pk, 999_999):
+        response = client.get(f"/members/{member_id}/")
+        assert response.status_code == 302
+        assert response["Location"] == f"/accounts/login/?next=/members/{member_id}/"
     assert client.get(f"/members/{bob.pk}/").status_code == 200
     client.force_login(UserFactory.create())
     assert client.get(f"/members/{alice.pk}/").status_code == 200
+    assert client.get("/members/999999/").status_code == 404
 
 
 @pytest.mark.django_db

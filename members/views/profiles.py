@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -130,7 +131,16 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 def profile_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     if request.user.pk == member_id and not request.user.profile_onboarded:  # type: ignore[union-attr]
         return redirect("members:onboarding")
-    profile = profile_for_viewer(viewer=request.user, member_id=member_id)  # type: ignore[arg-type]
+    try:
+        profile = profile_for_viewer(viewer=request.user, member_id=member_id)  # type: ignore[arg-type]
+    except Http404:
+        # A visitor here is most often a member signed out on this device, following a
+        # profile link from an email (a coffee partner, the digest's newcomers): the login
+        # leads back. Every profile a visitor may not see answers so, whether or not there
+        # is one, which tells no more about who is a member than a 404 would.
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise
     acquaintance = None
     is_blocked = False
     if request.user.is_authenticated and request.user.pk != member_id:
