@@ -2,6 +2,8 @@ import contextlib
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailConfirmation
+from allauth.account.utils import get_next_redirect_url
 from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
@@ -56,6 +58,17 @@ class AccountAdapter(DefaultAccountAdapter):
                 welcome if target == home else f"{welcome}?{urlencode({'next': target})}"
             )
         return response
+
+    def get_email_confirmation_url(
+        self, request: HttpRequest, emailconfirmation: EmailConfirmation
+    ) -> str:
+        """With the page the sign-up was asked for by (`?next=`, checked as safe): the email
+        is often opened in another browser than the one that signed up (a link in a chat
+        app's browser, the email in a mail app), which holds nothing of the sign-up. There
+        the confirmation sends the new member on to that page, by way of the login."""
+        url = super().get_email_confirmation_url(request, emailconfirmation)
+        target = get_next_redirect_url(request) if request is not None else None
+        return f"{url}?{urlencode({'next': target})}" if target else url
 
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         # A sign-up that signs in at once (GitHub, Google: their address is verified) goes

@@ -304,6 +304,44 @@ def test_a_confirmation_link_opened_in_another_browser_confirms_but_signs_nobody
 
 
 @pytest.mark.django_db
+def test_a_sign_up_asked_for_by_a_page_leads_there_from_a_link_opened_in_another_browser(
+    client: Client,
+) -> None:
+    # A link to a members' page, shared in a chat, opened in the chat app's browser.
+    asked = client.get("/pairs/")
+    assert asked["Location"] == "/accounts/login/?next=/pairs/"
+    client.post(
+        "/accounts/signup/?next=/pairs/",
+        {"email": "nueva@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", str(mail.outbox[0].body))
+    assert match
+    link = match.group(1)
+    assert link.endswith("/?next=%2Fpairs%2F")
+    elsewhere = Client()  # the email, opened in the mail app
+
+    page = elsewhere.get(link).content.decode()
+    assert 'name="next" value="/pairs/"' in page
+    confirmed = elsewhere.post(link, {"next": "/pairs/"})
+    assert confirmed["Location"] == "/pairs/"
+    login = elsewhere.get("/pairs/")["Location"]
+    assert login == "/accounts/login/?next=/pairs/"
+    signed_in = elsewhere.post(login, {"login": "nueva@example.com", "password": PASSWORD})
+    assert signed_in["Location"] == "/members/welcome/?next=%2Fpairs%2F"
+
+
+@pytest.mark.django_db
+def test_a_confirmation_link_never_carries_a_page_of_another_site(client: Client) -> None:
+    client.post(
+        "/accounts/signup/?next=//evil.example/",
+        {"email": "nueva@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert "evil" not in str(mail.outbox[0].body)
+    assert "next" not in str(mail.outbox[0].body)
+
+
+@pytest.mark.django_db
 def test_password_resets_for_one_address_are_emailed_ten_an_hour_at_most() -> None:
     UserFactory.create(email="ana@example.com")
     start = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
