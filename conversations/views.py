@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from conversations import selectors, services
 from conversations.forms import GroupAddForm, GroupForm, GroupRenameForm, MessageForm
@@ -23,7 +23,7 @@ from rooms.reactions import REACTIONS
 
 
 @login_required
-@require_GET
+@require_safe
 def conversation_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     before = request.GET.get("before", "")[:100]
@@ -49,7 +49,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def conversation_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     results = selectors.messages_search(user=request.user, query=query) if query else []  # type: ignore[arg-type]
@@ -57,7 +57,7 @@ def conversation_search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     conversation, others = selectors.conversation_for(user=user, conversation_id=conversation_id)
@@ -196,7 +196,7 @@ def _coffee_intro(user: User, others: list[User]) -> CoffeeIntro | None:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def group_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     candidates = selectors.group_candidates(user=user)
@@ -231,7 +231,7 @@ def group_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def group_settings(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """A group's name and members: rename it, bring people in, leave it."""
     user: User = request.user  # type: ignore[assignment]
@@ -348,7 +348,7 @@ def message_delete(request: HttpRequest, conversation_id: int, message_id: int) 
 
 
 @login_required
-@require_GET
+@require_safe
 def attachment(request: HttpRequest, conversation_id: int, message_id: int) -> FileResponse:
     """A conversation's file or picture, to its members only."""
     message = _message_for(request, conversation_id, message_id)

@@ -1,13 +1,13 @@
 from django.http import Http404, HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.static import serve
 
 from core.health import run_checks, worker_last_seen
 
 
-@require_GET
+@require_safe
 @never_cache
 async def healthz(request: HttpRequest) -> JsonResponse:
     checks = await run_checks()

@@ -5,7 +5,7 @@ so it lives with the project."""
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language
 
 from coworking.home import coffee_partners, coffee_standing, events_next
@@ -20,7 +20,7 @@ DASHBOARD_AVATARS = 6
 DASHBOARD_EVENTS = 3
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         user: User = request.user  # type: ignore[assignment]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from rooms.models import CAFETERIA_SLUG
 
@@ -47,7 +47,7 @@ def assets_version() -> str:
     return digest.hexdigest()[:16]
 
 
-@require_GET
+@require_safe
 @cache_control(max_age=3600, private=True)  # in the member's language
 def manifest(request: HttpRequest) -> JsonResponse:
     icons = [
@@ -88,7 +88,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
     )
 
 
-@require_GET
+@require_safe
 @cache_control(no_cache=True)
 def service_worker(request: HttpRequest) -> HttpResponse:
     # Browsers look for a new worker at least daily and on navigations; no-cache makes
@@ -112,7 +112,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def offline(request: HttpRequest) -> HttpResponse:
     """The page the worker shows without network, kept once per language (`?lang=`): it
     shows the copy in the language of the last page the member saw."""

@@ -1,7 +1,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from core.access import staff_required
 from dashboard.forms import PeriodForm
@@ -12,7 +12,7 @@ from matching.apps import COMMUNITY_SLUG
 REPORTS_PER_PAGE = 25
 
 
-@require_GET
+@require_safe
 @staff_required
 def index(request: HttpRequest) -> HttpResponse:
     # Always bound, so the select shows the period in use; a made-up value falls back.

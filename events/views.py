@@ -13,7 +13,7 @@ from django.utils.formats import date_format, time_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from events.access import event_can_manage
 from events.errors import EventCancelled, EventOver
@@ -63,7 +63,7 @@ def _event_to_manage(request: HttpRequest, pk: int) -> tuple[User, Event]:
 
 
 @login_required
-@require_GET
+@require_safe
 def event_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     tab = request.GET.get("show", "upcoming")
@@ -88,7 +88,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     event = _event(pk)
@@ -161,7 +161,7 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def event_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     event = _event(pk)
     response = HttpResponse(
@@ -191,7 +191,7 @@ def _meetup_started_message(event: Event) -> str:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def meetup_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = MeetupForm(request.POST if request.method == "POST" else None, user=user)
@@ -214,7 +214,7 @@ def meetup_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def event_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if not (user.is_staff and user.has_perm("events.add_event")):
@@ -251,7 +251,7 @@ def _limited_move(request: HttpRequest, event: Event, form: EventForm) -> bool:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user, event = _event_to_manage(request, pk)
     if event.is_cancelled:
@@ -310,7 +310,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("events:event", event.pk)
 
 
-@require_GET
+@require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A member's private feed, read by calendar programs: the secret token in the URL
     stands in for logging in."""

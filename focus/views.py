@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from focus import sessions
 from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
@@ -22,7 +22,7 @@ from rooms.sockets.chat import PAGE_SIZE
 
 
 @login_required
-@require_GET
+@require_safe
 def blocks(request: HttpRequest) -> HttpResponse:
     """The week's focus blocks, in the viewer's time zone, to book or drop in to."""
     user: User = request.user  # type: ignore[assignment]
@@ -98,7 +98,7 @@ def drop_in(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def session(request: HttpRequest, pk: int) -> HttpResponse:
     """The block itself: the ritual's countdown, the member's goal and table, the table's
     call and the block's chat. The live parts come over the block's socket."""

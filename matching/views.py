@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from matching import favourites, links, meetings, on_demand, selectors, services
 from matching.forms import (
@@ -90,7 +90,7 @@ def _mine_page(
 
 
 @login_required
-@require_GET
+@require_safe
 def mine(request: HttpRequest) -> HttpResponse:
     return _mine_page(request)
 
@@ -204,7 +204,7 @@ def _seat_from_token(token: str) -> tuple[GroupMember, str]:
     return seat, answer
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     # Mail scanners open every link in an email, so a GET only asks, with the link's answer
@@ -231,7 +231,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def rating(request: HttpRequest, token: str) -> HttpResponse:
     """ "How was it?" from the follow-up email: the GET only asks (mail scanners open links),
@@ -277,7 +277,7 @@ def _participation_from_token(token: str) -> Participation:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def resume(request: HttpRequest, token: str) -> HttpResponse:
     participation = _participation_from_token(token)
@@ -333,7 +333,7 @@ def _meeting_page(
 
 
 @login_required
-@require_GET
+@require_safe
 def meeting(request: HttpRequest, group_id: int) -> HttpResponse:
     return _meeting_page(request, _seat_in_group(request.user, group_id))  # type: ignore[arg-type]
 
@@ -399,7 +399,7 @@ def meeting_place(request: HttpRequest, group_id: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def meeting_write(request: HttpRequest, group_id: int) -> HttpResponse:
     """To the group's conversation (the intro email's "write to them" link)."""
     seat = _seat_in_group(request.user, group_id)  # type: ignore[arg-type]
@@ -425,7 +425,7 @@ def _meeting_link(token: str) -> tuple[GroupMember, str, datetime]:
     return seat, action, starts_at
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def meeting_link(request: HttpRequest, token: str) -> HttpResponse:
     """A time from an email, to propose or accept. Mail scanners open every link, so a GET

@@ -9,7 +9,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from conversations.models import Attachment
 from conversations.models import Message as PrivateMessage
@@ -113,7 +113,7 @@ def _message_report(
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_member(request: HttpRequest, member_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if member_id == user.pk:
@@ -143,7 +143,7 @@ def report_member(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_message(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
     """Report a room message to staff: the members' report form, tied to the message."""
     user: User = request.user  # type: ignore[assignment]
@@ -172,7 +172,7 @@ def report_message(request: HttpRequest, slug: str, message_id: int) -> HttpResp
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_private_message(
     request: HttpRequest, conversation_id: int, message_id: int
 ) -> HttpResponse:
@@ -199,7 +199,7 @@ def report_private_message(
     )
 
 
-@require_GET
+@require_safe
 @staff_with("moderation.view_report")
 def queue(request: HttpRequest) -> HttpResponse:
     form = ReportsFilterForm(request.GET if "status" in request.GET else None)
@@ -224,7 +224,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @staff_with("moderation.view_report")
 def reported_file(request: HttpRequest, pk: int) -> FileResponse:
     """The picture or file of a reported private message: like its text, the one thing of

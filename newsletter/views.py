@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members.models import User, language_in_sentence
 from newsletter import services, tokens
@@ -23,7 +23,7 @@ from newsletter.models import Issue, Subscriber
 ARCHIVED_ISSUES = 50
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def index(request: HttpRequest) -> HttpResponse:
     """The subscribe form and the archive, for members and visitors alike."""
     user: User | None = request.user if request.user.is_authenticated else None  # type: ignore[assignment]
@@ -86,7 +86,7 @@ def leave(request: HttpRequest) -> HttpResponse:
     return redirect("newsletter:index")
 
 
-@require_GET
+@require_safe
 def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An issue going out or sent, for anyone (its first readers click "Read it on the web"
     while the last emails are still leaving); a draft only for the team, as a preview: a
@@ -104,7 +104,7 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "newsletter/issue.html", {"issue": issue, "preview": preview})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button and changes nothing: mail scanners that open every link must not
     confirm on someone's behalf. POST confirms."""
@@ -123,7 +123,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """RFC 8058 one-click unsubscribe: mail clients POST here with no cookie, so CSRF does
     not apply; the signed token in the URL is the authentication. GET only shows the page

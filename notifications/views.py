@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.converters import is_row_id, moment_from_ms
 from members.models import User
@@ -44,7 +44,7 @@ PAGE_SIZE = 30
 
 
 @login_required
-@require_GET
+@require_safe
 def notification_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     page = Paginator(notifications_listed(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -55,7 +55,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Follow a notification's link, marking it read on the way."""
     user: User = request.user  # type: ignore[assignment]
@@ -90,7 +90,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = PreferencesForm.for_user(user, request.POST if request.method == "POST" else None)
@@ -232,7 +232,7 @@ def push_test(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def digest_off(request: HttpRequest, token: str) -> HttpResponse:
     """The weekly digest's one-click "no more" (RFC 8058): mail clients POST here with no
     cookie, so CSRF does not apply; the signed token is the authentication. GET only shows
@@ -250,7 +250,7 @@ def digest_off(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def email_off(request: HttpRequest, token: str) -> HttpResponse:
     """One kind of news's one-click "no more emails" (RFC 8058), as the digest's: the mail
     client POSTs with no cookie, the signed token is the authentication, and a GET only

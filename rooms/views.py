@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members.models import User
 from members.services import blocked_user_ids
@@ -50,7 +50,7 @@ def _room_to_manage(request: HttpRequest, slug: str) -> tuple[User, Room]:
 
 
 @login_required
-@require_GET
+@require_safe
 def lobby(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     rooms = list(rooms_open_to(user=user))
@@ -69,7 +69,7 @@ def lobby(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def room_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = RoomForm(request.POST if request.method == "POST" else None, user=user)
@@ -87,7 +87,7 @@ def room_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     room = get_object_or_404(Room, slug=slug)
@@ -175,7 +175,7 @@ def close(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invite(request: HttpRequest, slug: str) -> HttpResponse:
     user, room = _room_to_manage(request, slug)
     if not (room.private and room.is_open):

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from members.models import User
 from members.services import blocked_user_ids
@@ -16,7 +16,7 @@ from stage.services import stage_for_room, stage_may_host
 
 
 @login_required
-@require_GET
+@require_safe
 def stage(request: HttpRequest, slug: str) -> HttpResponse:
     """A room's stage beside its chat. Made at the first visit (stage_for_room): an empty
     row, the same whoever comes first, so a GET that makes it changes nothing anyone sees

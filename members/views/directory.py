@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from members.directory_forms import DirectoryFilterForm
 from members.models import User
@@ -11,7 +11,7 @@ from members.status import busy_until
 
 
 @login_required
-@require_GET
+@require_safe
 def directory(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = DirectoryFilterForm(request.GET)

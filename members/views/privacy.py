@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members import privacy as personal_data
 from members import services
@@ -56,7 +56,7 @@ def unblock(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def blocked_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     blocks = (
@@ -68,10 +68,10 @@ def blocked_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def data_export(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD: the page, never the export
         return render(request, "members/export.html")
     data = personal_data.account_export(user=user)
     day = timezone.localdate(timezone=zoneinfo.ZoneInfo(user.time_zone))
@@ -87,7 +87,7 @@ def data_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def account_delete(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = AccountDeleteForm(

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.i18n import language_remember
 from members import services
@@ -109,7 +109,7 @@ def _suggestions_waiting(request: HttpRequest, profile: Profile) -> None:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def onboarding(request: HttpRequest) -> HttpResponse:
     # Once: saving it again would join the coffee pairs a member has since left.
     if request.user.profile_onboarded:  # type: ignore[union-attr]
@@ -118,7 +118,7 @@ def onboarding(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile_edit(request: HttpRequest) -> HttpResponse:
     # Not before the welcome form, which joins the coffee pairs and honours a `next`.
     if not request.user.profile_onboarded:  # type: ignore[union-attr]
@@ -127,7 +127,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     return _profile_form_page(request, onboarding=False)
 
 
-@require_GET
+@require_safe
 def profile_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     if request.user.pk == member_id and not request.user.profile_onboarded:  # type: ignore[union-attr]
         return redirect("members:onboarding")
@@ -217,7 +217,7 @@ def _met_page(
 
 
 @login_required
-@require_GET
+@require_safe
 def met_list(request: HttpRequest) -> HttpResponse:
     return _met_page(request)
 
