@@ -6,7 +6,7 @@ from django.views.generic import RedirectView, TemplateView
 
 from core import catalogue
 from core import views as core_views
-from coworking import views, webapp
+from coworking import public, views, webapp
 
 # The admin logs in through allauth's login, which is rate limited per address.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -18,6 +18,15 @@ urlpatterns = [
     path("manifest.webmanifest", webapp.manifest, name="webapp-manifest"),
     path("service-worker.js", webapp.service_worker, name="service-worker"),
     path("offline/", webapp.offline, name="offline"),
+    path("robots.txt", public.robots_txt, name="robots-txt"),
+    path(".well-known/security.txt", public.security_txt, name="security-txt"),
+    path(
+        ".well-known/change-password",
+        RedirectView.as_view(pattern_name="account_change_password"),
+    ),
+    path("favicon.ico", public.root_icon, {"name": "icon-192.png"}),
+    path("apple-touch-icon.png", public.root_icon, {"name": "apple-touch-icon.png"}),
+    path("apple-touch-icon-precomposed.png", public.root_icon, {"name": "apple-touch-icon.png"}),
     path(
         "guidelines/",
         TemplateView.as_view(template_name="pages/guidelines.html"),

@@ -1,8 +1,10 @@
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -28,6 +30,13 @@ def main_navigation(context: dict[str, Any]) -> list[ResolvedNavItem]:
 # usually ends the sentence rather than the address.
 _URL = re.compile(r"https?://[^\s<>\"]+")
 _URL_TRAILING = re.compile(r"[.,;:!?'\")\]]+$")
+
+
+@register.filter
+def absolute_url(url: str) -> str:
+    """`url` (a path, or already absolute) on the site's public address, `SITE_URL`: what
+    link previews and emails need, whichever host the request came by."""
+    return urljoin(f"{settings.SITE_URL}/", url)
 
 
 @register.filter
