@@ -7,6 +7,7 @@ from django.views.generic import RedirectView, TemplateView
 from core import catalogue
 from core import views as core_views
 from coworking import public, views, webapp
+from members.views import accounts
 
 # The admin logs in through allauth's login, which is rate limited per address.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -37,6 +38,8 @@ urlpatterns = [
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", catalogue.javascript_catalog, name="javascript-catalog"),
+    # Before allauth's own, at its address: a link opened again says it was used.
+    path("accounts/confirm-email/<str:key>/", accounts.EmailConfirmView.as_view()),
     path("accounts/", include("allauth.urls")),
     # Emails sent before the preferences moved to the notifications app link here.
     path(

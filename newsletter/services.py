@@ -132,6 +132,16 @@ def subscriber_confirm(*, token: str) -> Subscriber | None:
     return Subscriber.objects.get(pk=subscriber_id) if confirmed else None
 
 
+def confirmation_used(*, token: str) -> bool:
+    """Whether a confirmation link that works no more was for a subscriber who confirmed
+    (it is opened again, from the email or another device): they are subscribed, not
+    holding a broken link."""
+    parsed = tokens.confirm_token_read(token)
+    return parsed is not None and (
+        Subscriber.objects.filter(pk=parsed[0], status=Subscriber.Status.CONFIRMED).exists()
+    )
+
+
 def subscription_of(*, user: User) -> Subscriber | None:
     """The newsletter's row for the member (their account address, or linked to their
     account), while it gets the newsletter or waits for its confirmation; None otherwise."""

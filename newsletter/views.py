@@ -114,6 +114,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     else:
         subscriber = services.subscriber_for_confirmation(token=token)
         state = "ask" if subscriber else "invalid"
+    if state == "invalid" and services.confirmation_used(token=token):
+        state = "already"
     return render(
         request,
         "newsletter/confirm.html",

@@ -142,12 +142,17 @@ def _closed_room(request: HttpRequest, user: User, room: Room) -> HttpResponse:
             limit=PAGE_SIZE + 1,
         )
     except RoomAccessDenied:
-        raise PermissionDenied from None
+        # Anyone else following an old link learns that the room closed and where to go now,
+        # not that it is "only for some members"; a private room's name stays untold.
+        return render(
+            request, "rooms/room_closed.html", {"room": room, "readable": False}, status=403
+        )
     return render(
         request,
         "rooms/room_closed.html",
         {
             "room": room,
+            "readable": True,
             "chat_messages": list(reversed(page[:PAGE_SIZE])),
             "has_older": len(page) > PAGE_SIZE,
             "later": bool(before),

@@ -331,6 +331,34 @@ def test_a_sign_up_asked_for_by_a_page_leads_there_from_a_link_opened_in_another
 
 
 @pytest.mark.django_db
+def test_a_confirmation_link_opened_again_says_the_address_is_confirmed(client: Client) -> None:
+    client.post(
+        "/accounts/signup/?next=/pairs/",
+        {"email": "nueva@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", str(mail.outbox[0].body))
+    assert match
+    link = match.group(1)
+    client.post(link, {"next": "/pairs/"})
+    elsewhere = Client(HTTP_ACCEPT_LANGUAGE="en")  # the email opened again, on the phone
+
+    for again in (elsewhere.get(link), elsewhere.post(link, {"next": "/pairs/"})):
+        page = again.content.decode()
+        assert again.status_code == 200
+        assert "This address is confirmed already" in page
+        assert 'href="/accounts/login/?next=/pairs/"' in page
+        assert "expired" not in page
+    # In the browser that confirmed (signed in), the way on is home.
+    assert (
+        'href="/">Go to your home page'
+        in client.get(link, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+    # A link that never was one is still called broken.
+    forged = elsewhere.get("/accounts/confirm-email/Mg:1vXq:forged/").content.decode()
+    assert "expired or is not valid" in forged
+
+
+@pytest.mark.django_db
 def test_a_confirmation_link_never_carries_a_page_of_another_site(client: Client) -> None:
     client.post(
         "/accounts/signup/?next=//evil.example/",

@@ -69,9 +69,13 @@ def test_a_visitor_is_pending_until_they_confirm_through_the_emailed_link(
     assert subscriber.status == Subscriber.Status.CONFIRMED
     assert subscriber.confirmed_at is not None
 
-    # Single use.
-    assert client.post(path).status_code == 404
-    assert client.get(path).status_code == 404
+    # Single use: opened again (from the email, on another device), it says they are in.
+    for again in (client.post(path), Client(HTTP_ACCEPT_LANGUAGE="en").get(path)):
+        assert again.status_code == 200
+        assert b"You are already subscribed" in again.content
+        assert b"Confirm my subscription" not in again.content
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.CONFIRMED
 
 
 def test_the_confirmation_link_expires_after_a_week(
@@ -96,6 +100,10 @@ def test_asking_again_retires_the_earlier_link(
 
     assert client.post(first).status_code == 404
     assert client.post(second).status_code == 200
+    # Once confirmed, either link says so; a link of an address that left says nothing more.
+    assert b"You are already subscribed" in client.get(first).content
+    Subscriber.objects.update(status=Subscriber.Status.UNSUBSCRIBED)
+    assert client.get(second).status_code == 404
 
 
 def test_a_forged_token_is_refused(client: Client) -> None:

@@ -560,8 +560,31 @@ def test_a_closed_room_is_refused_to_those_who_were_not_in(
     room.close()
 
     for someone in (outsider, carla, removed):
-        assert client_for(someone).get(f"/rooms/{room.slug}/").status_code == 403
+        response = client_for(someone).get(f"/rooms/{room.slug}/", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 403
+        # Said as it is, with the way on, and without the private room's name.
+        page = response.content.decode()
+        assert "This room closed on" in page and "stays with those who were in it" in page
+        assert room.name not in page and 'id="messages"' not in page
+        assert 'href="/rooms/cafeteria/"' in page
     assert client_for(staff).get(f"/rooms/{room.slug}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_closed_public_room_tells_a_member_who_was_not_in_it_that_it_closed(
+    alice: User, outsider: User
+) -> None:
+    room = RoomFactory.create(created_by=alice, name="Logo feedback")
+    MessageFactory.create(room=room, author=alice, text="Solo para quienes estuvieron")
+    room.close()
+
+    response = client_for(outsider).get(f"/rooms/{room.slug}/", HTTP_ACCEPT_LANGUAGE="en")
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "<h1>Logo feedback</h1>" in page and "This room closed on" in page
+    assert "Solo para quienes estuvieron" not in page
+    assert "only for some members" not in page
 
 
 @pytest.mark.django_db
