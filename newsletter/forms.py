@@ -9,7 +9,11 @@ class SubscribeForm(forms.Form):
         max_length=254,  # the subscribers' column
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    language = forms.ChoiceField(label=_("Language of the emails"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(
+        label=_("Language of the emails"),
+        choices=settings.LANGUAGES,
+        widget=forms.Select(attrs={"autocomplete": "language"}),
+    )
     consent = forms.BooleanField(
         label=_("I want to receive the newsletter and can leave at any time with one click."),
         error_messages={"required": _("Tick the box to say you want the newsletter.")},

@@ -286,6 +286,9 @@ def test_the_page_lists_sent_issues_only(
     assert response.status_code == 200
     assert [issue.pk for issue in response.context["issues"]] == [issue.pk for issue in sent]
     assert b"Secret draft" not in response.content
+    # The form says what its fields are for, so a phone fills them in (WCAG 1.3.5).
+    assert b'autocomplete="email"' in response.content
+    assert b'autocomplete="language"' in response.content
     # A draft's page is a preview for the team: a visitor is asked to log in, a member
     # finds nothing.
     assert client.get(f"/newsletter/{draft.pk}/")["Location"].startswith("/accounts/login/")

@@ -205,7 +205,8 @@ def test_on_two_phones_members_exchange_messages_a_reaction_and_a_picture_live(
     expect(picture).to_be_visible()
     for page in (anas, betos):
         sizes = page.evaluate(
-            "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+            "({scroll: document.documentElement.scrollWidth,"
+            " inner: document.documentElement.clientWidth})"
         )
         assert sizes["scroll"] <= sizes["inner"], sizes
     bounds = picture.bounding_box()

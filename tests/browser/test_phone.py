@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from conversations.services import direct_conversation_start, group_create, message_post
 from focus.models import FocusBlock, Seat
 from members.models import User
-from notifications.models import PushSubscription
+from notifications.models import Kind, Notification, PushSubscription
 from rooms.models import CAFETERIA_SLUG
 from tests.browser.test_rooms_live import cafeteria
 from tests.factories import (
@@ -64,8 +64,10 @@ def phone(new_page: NewPage) -> Page:
 
 
 def assert_no_sideways_scrolling(page: Page) -> None:
+    # Against the layout's width: a phone's emulated window widens to what overflows it.
     sizes = page.evaluate(
-        "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+        "({scroll: document.documentElement.scrollWidth,"
+        " inner: document.documentElement.clientWidth})"
     )
     assert sizes["scroll"] <= sizes["inner"], f"{page.url} scrolls sideways: {sizes}"
 
@@ -157,6 +159,32 @@ def test_a_member_s_main_pages_fit_a_phone_and_pass_axe(
         # every page: the schemes take turns, so each is checked on half of them.
         page.emulate_media(color_scheme=("light", "dark")[number % 2])
         axe_check(page)
+
+
+def test_the_smallest_phones_fit_badges_dates_and_a_header_full_of_counts(
+    new_page: NewPage, asgi_server: str, alice: User, bob: User, login: Login
+) -> None:
+    """320 px wide (WCAG's reflow width): Bob's "in focus until" badge on the pages that
+    list him, a form with a date and time, and the logo beside the header's counts."""
+    carla = onboarded_member("Carla Cruz", email="carla@example.com")
+    group = group_create(creator=bob, members=[alice, carla], title="Trío del café")
+    for n in range(12):  # twelve unread messages, and twelve notices
+        message_post(conversation=group, author=bob, text=f"Hola {n}", client_id=uuid.uuid4())
+        Notification.objects.create(user=alice, kind=Kind.MENTION, key=f"m{n}", text="Hola")
+    started = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=5)
+    block = FocusBlock.objects.create(starts_at=started, minutes=50, title="Hora de foco")
+    Seat.objects.create(block=block, user=bob, arrived_at=started)
+    page = new_page(viewport=(320, 640), mobile=True, locale="es-ES")
+    login(page, asgi_server, alice.email, PASSWORD)
+
+    for path in ("/members/", "/messages/", f"/messages/{group.pk}/", "/events/new/meetup/"):
+        page.goto(path)
+        if path != "/events/new/meetup/":
+            expect(page.locator(".focus-badge").first).to_be_visible()
+        assert_no_sideways_scrolling(page)
+        brand = page.locator(".brand").bounding_box()
+        assert brand is not None and brand["width"] >= 24 and brand["height"] >= 24, brand
+        assert_header_on_one_line(page)
 
 
 @pytest.mark.parametrize("locale", ["en-US", "es-ES"])
