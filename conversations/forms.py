@@ -24,7 +24,10 @@ class MessageForm(forms.Form):
         label=_("Message"),
         max_length=MESSAGE_MAX_LENGTH,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MESSAGE_MAX_LENGTH}),
+        # Enter sends (conversation.js): a phone's keyboard shows a "send" key for it.
+        widget=forms.Textarea(
+            attrs={"rows": 3, "maxlength": MESSAGE_MAX_LENGTH, "enterkeyhint": "send"}
+        ),
     )
     attachment = forms.FileField(
         label=_("Attach a picture or a file"),

@@ -46,6 +46,9 @@ def test_a_too_long_message_gets_one_error_not_also_write_something_first() -> N
     page = sent.content.decode()
     assert sent.status_code == 400
     assert "at most 4000 characters (it has 4001)" in page
+    # The text stays in the box, whose Enter sends: a phone's keyboard shows a "send" key.
+    box = r'<textarea name="text"[^>]* enterkeyhint="send"[^>]*>\s*x{4001}</textarea>'
+    assert re.search(box, page)
     assert "Write something first." not in page
     assert not Message.objects.exists()
 

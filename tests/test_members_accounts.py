@@ -203,6 +203,27 @@ def test_changing_the_email_asks_for_the_password_again(client: Client) -> None:
     assert response["Location"].startswith("/accounts/reauthenticate/")
 
 
+@pytest.mark.django_db
+def test_the_email_page_says_what_the_new_address_field_is_for_and_keeps_a_change_waiting(
+    client: Client,
+) -> None:
+    member = UserFactory.create(email="ana@example.com")
+    EmailAddress.objects.create(user=member, email="nueva@example.com", verified=False)
+    client.force_login(member)
+
+    page = client.get("/accounts/email/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    # A phone offers to fill it in (WCAG 1.3.5).
+    assert re.search(r'<input[^>]*name="email"[^>]*autocomplete="email"', page)
+    assert 'value="ana@example.com"' in page and 'value="nueva@example.com"' in page
+    assert "Re-send Verification" in page and "Cancel Change" in page
+    # The form behind those buttons is hidden without an inline style, which the site's
+    # Content-Security-Policy would refuse.
+    hidden_form = re.search(r'<form id="pending-email"[^>]*>', page)
+    assert hidden_form and " hidden" in hidden_form[0]
+    assert 'style="' not in page
+
+
 @override_settings(CONTACT_EMAIL="ayuda@cowork.example")
 @pytest.mark.django_db
 @pytest.mark.parametrize(

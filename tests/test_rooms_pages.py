@@ -1,5 +1,6 @@
 """The lobby and a room's page, as a member's browser fetches them."""
 
+import re
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -119,6 +120,8 @@ def test_the_room_page_shows_history_as_plain_text(as_alice: Client) -> None:
     for marker in ('id="presence"', 'id="messages"', 'aria-live="polite"', 'id="chat-form"'):
         assert marker in html
     assert '<label for="chat-text">' in html
+    # Enter sends: a phone's keyboard shows a "send" key.
+    assert re.search(r'<textarea id="chat-text"[^>]* enterkeyhint="send"', html)
     assert f'data-room-slug="{room.slug}"' in html
 
 
