@@ -53,7 +53,7 @@ def security_txt(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cache_control(max_age=86400, public=True)
+@cache_control(max_age=3600, public=True)  # the file's name changes with a deploy
 def root_icon(request: HttpRequest, name: str) -> HttpResponse:
     """`/favicon.ico` and `/apple-touch-icon.png`: to the static file (its name changes with
     its content, so the answer is a temporary redirect)."""

@@ -135,8 +135,8 @@ def subscriber_confirm(*, token: str) -> Subscriber | None:
 def confirmation_used(*, token: str) -> bool:
     """Whether a confirmation link that works no more was for a subscriber who confirmed
     (it is opened again, from the email or another device): they are subscribed, not
-    holding a broken link."""
-    parsed = tokens.confirm_token_read(token)
+    holding a broken link, however old the link is."""
+    parsed = tokens.confirm_token_read(token, any_age=True)
     return parsed is not None and (
         Subscriber.objects.filter(pk=parsed[0], status=Subscriber.Status.CONFIRMED).exists()
     )

@@ -18,10 +18,12 @@ def confirm_token(*, subscriber_id: int, nonce: str) -> str:
     return signing.dumps([subscriber_id, nonce], salt=CONFIRM_SALT)
 
 
-def confirm_token_read(token: str) -> tuple[int, str] | None:
-    """(subscriber id, nonce), or None when the token is forged or older than a week."""
+def confirm_token_read(token: str, *, any_age: bool = False) -> tuple[int, str] | None:
+    """(subscriber id, nonce), or None when the token is forged or, unless `any_age`, older
+    than a week."""
+    max_age = None if any_age else CONFIRM_MAX_AGE
     try:
-        subscriber_id, nonce = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+        subscriber_id, nonce = signing.loads(token, salt=CONFIRM_SALT, max_age=max_age)
     except (signing.BadSignature, ValueError, TypeError):
         return None
     return int(subscriber_id), str(nonce)

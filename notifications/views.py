@@ -60,7 +60,8 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Follow a notification's link, marking it read on the way."""
     user: User = request.user  # type: ignore[assignment]
     notification = get_object_or_404(Notification, SHOWN, pk=pk, user=user, in_app=True)
-    notifications_mark_read(user=user, ids=[notification.pk])
+    if request.method == "GET":  # a HEAD (a link checker with the session) reads nothing
+        notifications_mark_read(user=user, ids=[notification.pk])
     target = notification.url
     if not target or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

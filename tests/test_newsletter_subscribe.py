@@ -67,6 +67,9 @@ def test_a_visitor_is_pending_until_they_confirm_through_the_emailed_link(
     assert confirmed.status_code == 200
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.CONFIRMED
+    # However old the link: confirmed is confirmed.
+    with time_machine.travel(timezone.now() + timedelta(days=30)):
+        assert b"You are already subscribed" in client.get(path).content
     assert subscriber.confirmed_at is not None
 
     # Single use: opened again (from the email, on another device), it says they are in.

@@ -8,8 +8,10 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from core.templatetags.core_tags import absolute_url
 from members.models import Profile
 from newsletter.models import Issue
+from notifications.models import Kind, Notification
 from tests.factories import EventFactory, IssueFactory, onboarded_member
 
 pytestmark = pytest.mark.django_db
@@ -24,12 +26,21 @@ def test_every_page_answers_head_as_it_answers_get_without_a_body(client: Client
         assert response.status_code == 200, path
         assert response.content == b"", path
 
-    client.force_login(onboarded_member("Ana Arias"))
+    ana = onboarded_member("Ana Arias")
+    client.force_login(ana)
     for path in ("/", f"/events/{event.pk}/", "/pairs/", "/rooms/cafeteria/", "/members/"):
         assert client.head(path).status_code == 200, path
     export = client.head("/members/me/export/")
     assert export.status_code == 200
     assert "Content-Disposition" not in export
+    # Following a notice marks it read; a link checker's HEAD does not.
+    notice = Notification.objects.create(user=ana, kind=Kind.MENTION, key="m", text="Hola", url="/")
+    assert client.head(f"/notifications/{notice.pk}/").status_code == 302
+    notice.refresh_from_db()
+    assert notice.read_at is None
+    client.get(f"/notifications/{notice.pk}/")
+    notice.refresh_from_db()
+    assert notice.read_at is not None
 
 
 def meta(page: str, key: str) -> str | None:
@@ -80,6 +91,13 @@ def test_a_shared_link_shows_a_card_with_the_site_an_image_and_what_it_is(
     login = client.get(f"/events/{event.pk}/", follow=True).content.decode()
     assert "Quedada secreta" not in login
     assert meta(login, "og:title") == settings.SITE_NAME
+
+
+def test_a_page_s_address_on_the_card_stays_on_the_site() -> None:
+    # A request for `//other.example/x/` is a 404 page of this site, and its card says so.
+    assert absolute_url("//other.example/x/") == f"{settings.SITE_URL}/other.example/x/"
+    assert absolute_url("/events/") == f"{settings.SITE_URL}/events/"
+    assert absolute_url("https://cdn.example/s.png") == "https://cdn.example/s.png"
 
 
 def test_the_addresses_machines_ask_for_by_name_answer(client: Client) -> None:

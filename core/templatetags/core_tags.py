@@ -35,7 +35,11 @@ _URL_TRAILING = re.compile(r"[.,;:!?'\")\]]+$")
 @register.filter
 def absolute_url(url: str) -> str:
     """`url` (a path, or already absolute) on the site's public address, `SITE_URL`: what
-    link previews and emails need, whichever host the request came by."""
+    link previews and emails need, whichever host the request came by. A path stays on the
+    site even when it begins with `//` (a request for `//other.example/`), which a URL join
+    would read as another host."""
+    if url.startswith("/"):
+        return f"{settings.SITE_URL}/{url.lstrip('/')}"
     return urljoin(f"{settings.SITE_URL}/", url)
 
 
