@@ -22,6 +22,18 @@ def confirmation_link(message: mail.EmailMessage) -> str:
     return match.group(1)
 
 
+def signed_up_from(client: Client, page: str) -> str:
+    """nueva@example.com signs up from a link to `page`: the emailed confirmation link,
+    with its query."""
+    client.post(
+        f"/accounts/signup/?next={page}",
+        {"email": "nueva@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", str(mail.outbox[0].body))
+    assert match
+    return match.group(1)
+
+
 # The welcome form as a newcomer fills it in.
 WELCOME = {
     "display_name": "Nueva Persona",
@@ -331,13 +343,7 @@ def test_a_sign_up_asked_for_by_a_page_leads_there_from_a_link_opened_in_another
     # A link to a members' page, shared in a chat, opened in the chat app's browser.
     asked = client.get("/pairs/")
     assert asked["Location"] == "/accounts/login/?next=/pairs/"
-    client.post(
-        "/accounts/signup/?next=/pairs/",
-        {"email": "nueva@example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
-    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", str(mail.outbox[0].body))
-    assert match
-    link = match.group(1)
+    link = signed_up_from(client, "/pairs/")
     assert link.endswith("/?next=%2Fpairs%2F")
     elsewhere = Client()  # the email, opened in the mail app
 
@@ -353,13 +359,7 @@ def test_a_sign_up_asked_for_by_a_page_leads_there_from_a_link_opened_in_another
 
 @pytest.mark.django_db
 def test_a_confirmation_link_opened_again_says_the_address_is_confirmed(client: Client) -> None:
-    client.post(
-        "/accounts/signup/?next=/pairs/",
-        {"email": "nueva@example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
-    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", str(mail.outbox[0].body))
-    assert match
-    link = match.group(1)
+    link = signed_up_from(client, "/pairs/")
     client.post(link, {"next": "/pairs/"})
     elsewhere = Client(HTTP_ACCEPT_LANGUAGE="en")  # the email opened again, on the phone
 
