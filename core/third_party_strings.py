@@ -67,6 +67,7 @@ DJANGO_PASSWORDS = [
     gettext_noop("Your password can’t be too similar to your other personal information."),
     gettext_noop("Your password can’t be a commonly used password."),
     gettext_noop("Your password can’t be entirely numeric."),
+    gettext_noop("The password is too similar to the %(verbose_name)s."),
 ]
 
 DJANGO_FORMS = [
@@ -93,6 +94,8 @@ DJANGO_FORMS = [
     gettext_noop("Enter a valid date/time."),
     gettext_noop("Enter a valid duration."),
     gettext_noop("No file was submitted. Check the encoding type on the form."),
+    gettext_noop("No file was submitted."),
+    gettext_noop("The submitted file is empty."),
     ngettext_lazy(
         "Ensure this filename has at most %(max)d character (it has %(length)d).",
         "Ensure this filename has at most %(max)d characters (it has %(length)d).",
@@ -109,6 +112,17 @@ DJANGO_FORMS = [
 ]
 
 ALLAUTH_MORE = [
+    gettext_noop("Too many failed login attempts. Try again later."),
+    gettext_noop("A third-party account from %(provider)s has been connected to your account."),
+    gettext_noop(
+        "A third-party account from %(provider)s has been disconnected from your account."
+    ),
+    gettext_noop("Third-Party Account Connected"),
+    gettext_noop("Third-Party Account Disconnected"),
+    gettext_noop("Add a Third-Party Account"),
+    gettext_noop("The third-party account has been connected."),
+    gettext_noop("The third-party account has been disconnected."),
+    gettext_noop("You cannot disconnect your last remaining third-party account."),
     gettext_noop("You cannot remove your primary email address."),
     gettext_noop("You cannot remove your primary email address (%(email)s)."),
     gettext_noop("Please type your current password."),

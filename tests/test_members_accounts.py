@@ -160,6 +160,11 @@ def test_an_account_under_attack_refuses_even_the_right_password(client: Client)
         assert TOO_MANY not in login(client, "victima@example.com", f"wrong-{attempt}")
 
     assert TOO_MANY in login(client, "victima@example.com", PASSWORD)
+    # In the community's Spanish, with "tú" (allauth's own says "Inténtelo").
+    spanish = client.post(
+        "/accounts/login/", {"login": "victima@example.com", "password": PASSWORD}
+    ).content.decode()
+    assert "Demasiados intentos fallidos. Vuelve a intentarlo más tarde." in spanish
 
 
 @pytest.mark.django_db

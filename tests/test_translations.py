@@ -67,9 +67,11 @@ SPANISH_TERMS = {
 
 
 # Words and forms of Spain alone, where Latin America says it otherwise: vosotros ("os",
-# "vuestro", "-áis", "-éis"; "seis" is a number) and a few everyday words.
+# "vuestro", "-áis", "-éis"; "seis" is a number), a few everyday words and expressions, and
+# the keys' names on Spain's keyboards; and a word of Latin America alone ("computadora").
 SPAIN_ONLY = re.compile(
-    r"\b(os|vuestr[oa]s?|ordenador(es)?|m[óo]vil(es)?|coger)\b|\b(?!(veinti)?s[eé]is\b)\w+[áé]is\b",
+    r"\b(os|vuestr[oa]s?|ordenador(es)?|m[óo]vil(es)?|coger|apetec\w*|computadoras?)\b"
+    r"|\b(?!(veinti)?s[eé]is\b)\w+[áé]is\b|\bhaga ilusión\b|\b(Intro|Mayús)\b",
     re.IGNORECASE,
 )
 
