@@ -3,6 +3,7 @@
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -424,6 +425,20 @@ def test_an_account_made_with_capitals_signs_in_and_resets_its_password_however_
     assert signed_in.status_code == 302
     [reset] = mail.outbox
     assert reset.to == ["jefa@example.com"] and "/accounts/password/reset/key/" in reset.body
+
+
+@pytest.mark.django_db
+def test_a_reset_link_that_no_longer_works_is_titled_so(client: Client, settings: Any) -> None:
+    UserFactory.create(email="ana@example.com")
+
+    page = client.get(
+        "/accounts/password/reset/key/1-forged/", follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert f"<title>Bad Token · {settings.SITE_NAME}</title>" in page
+    assert "The password reset link was invalid" in page
+    spanish = client.get("/accounts/password/reset/key/1-forged/", follow=True).content.decode()
+    assert f"<title>El enlace no funciona · {settings.SITE_NAME}</title>" in spanish
 
 
 @pytest.mark.django_db
