@@ -62,7 +62,9 @@ def test_every_string_is_translated(language: str, domain: str) -> None:
 SPANISH_TERMS = {
     "encuentro (a member's meetup)": re.compile(r"\bquedadas?\b", re.IGNORECASE),
     "sesión de concentración (a focus session)": re.compile(r"\bsesi(ón|ones) de foco\b"),
-    "correo (an email)": re.compile(r"^Emails?$"),
+    "correo (an email)": re.compile(r"^Emails?$|(?<![(\w:])emails?\b(?!\))"),
+    "video (Spain's vídeo is not Latin America's)": re.compile(r"vídeo", re.IGNORECASE),
+    "reporte (a member's report, not a denuncia)": re.compile(r"\bdenunci", re.IGNORECASE),
 }
 
 
@@ -88,13 +90,15 @@ def test_spanish_reads_as_well_in_latin_america_as_in_spain(domain: str) -> None
     assert found == []
 
 
-def test_spanish_calls_each_thing_by_one_name() -> None:
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_spanish_calls_each_thing_by_one_name(domain: str) -> None:
     found = [
-        (term, entry.msgstr)
-        for entry in catalogue("es")
+        (term, text)
+        for entry in catalogue("es", domain)
         if not entry.obsolete
+        for text in [entry.msgstr, *entry.msgstr_plural.values()]
         for term, other in SPANISH_TERMS.items()
-        if other.search(entry.msgstr)
+        if other.search(text)
     ]
 
     assert found == []
