@@ -289,11 +289,11 @@ def test_a_catch_up_of_several_pages_that_a_live_message_overtakes_misses_nothin
     )
 
 
-def test_a_connection_that_died_without_a_word_is_given_up_and_opened_again(
+def on_a_connection_gone_silent(
     new_page: NewPage, asgi_server: str, login: Login
-) -> None:
-    """A ping unanswered for 35 s, and no other frame either: the page stops waiting on the
-    connection, opens another and catches up (the page's clock runs the minute at once)."""
+) -> tuple[Page, FlakyNetwork, Conversation, User]:
+    """Ana on her conversation with Beto, the page's clock in the test's hands, when her
+    connection dies without a word and Beto writes "¿Me oyes?"."""
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     conversation = direct_conversation_start(starter=ana, other=beto)
@@ -302,9 +302,17 @@ def test_a_connection_that_died_without_a_word_is_given_up_and_opened_again(
     page.clock.install()
     login(page, asgi_server, ana.email, PASSWORD)
     open_with_its_socket(page, f"/messages/{conversation.pk}/")
-
     network.go_silent()
     writes(conversation, beto, "¿Me oyes?")
+    return page, network, conversation, beto
+
+
+def test_a_connection_that_died_without_a_word_is_given_up_and_opened_again(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """A ping unanswered for 35 s, and no other frame either: the page stops waiting on the
+    connection, opens another and catches up (the page's clock runs the minute at once)."""
+    page, network, _conversation, _beto = on_a_connection_gone_silent(new_page, asgi_server, login)
     page.clock.run_for(40_000)  # two pings unanswered: not yet given up
     assert len(network.routes) == 1
     page.clock.run_for(25_000)
@@ -319,17 +327,7 @@ def test_back_in_view_or_offline_the_page_checks_its_connection_at_once(
     """A phone that lost its network often keeps a connection that looks open. Back in view,
     the page pings and gives the connection 8 s; the browser saying it is offline drops it
     at once. Neither waits out the pings (40 to 60 s)."""
-    ana = onboarded_member("Ana Arias", email="ana@example.com")
-    beto = onboarded_member("Beto Blanco", email="beto@example.com")
-    conversation = direct_conversation_start(starter=ana, other=beto)
-    page = new_page()
-    network = FlakyNetwork(page, r"/ws/me/$", may_go_silent=True)
-    page.clock.install()
-    login(page, asgi_server, ana.email, PASSWORD)
-    open_with_its_socket(page, f"/messages/{conversation.pk}/")
-
-    network.go_silent()
-    writes(conversation, beto, "¿Me oyes?")
+    page, network, conversation, beto = on_a_connection_gone_silent(new_page, asgi_server, login)
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     page.clock.run_for(9_000)
 
