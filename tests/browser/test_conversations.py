@@ -392,18 +392,27 @@ class SocketGate:
             socket.close()
 
 
+def on_a_conversation_without_its_socket(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> tuple[Page, SocketGate, Conversation]:
+    """Ana on her conversation with Beto, her member socket held shut (`SocketGate`), and the
+    site's service worker off: the page's post must pass the test's `page.route`."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    page = new_page(service_worker=False)
+    network = SocketGate(page)
+    login(page, asgi_server, ana.email, PASSWORD)
+    page.goto(f"/messages/{conversation.pk}/")
+    return page, network, conversation
+
+
 def test_a_message_sent_with_no_network_at_all_waits_on_the_page_and_goes_once_back(
     new_page: NewPage, asgi_server: str, login: Login, page_problems: PageProblems
 ) -> None:
     """No socket and the post failing too (a train in a tunnel): the message stays on the
     page, said to be waiting, and goes once when the page is connected again."""
-    ana = onboarded_member("Ana Arias", email="ana@example.com")
-    beto = onboarded_member("Beto Blanco", email="beto@example.com")
-    conversation = direct_conversation_start(starter=ana, other=beto)
-    page = new_page(service_worker=False)  # the post must pass page.route
-    network = SocketGate(page)
-    login(page, asgi_server, ana.email, PASSWORD)
-    page.goto(f"/messages/{conversation.pk}/")
+    page, network, conversation = on_a_conversation_without_its_socket(new_page, asgi_server, login)
     page.route(
         re.compile(rf"/messages/{conversation.pk}/$"),
         lambda route: route.abort() if route.request.method == "POST" else route.continue_(),
@@ -438,13 +447,7 @@ def test_with_no_socket_a_failing_server_keeps_the_message_and_a_lost_session_th
 ) -> None:
     """The post answered by a proxy's 502 (a deploy under way): the message waits for the
     socket. Answered by the login page (the session ended): the text goes back in the box."""
-    ana = onboarded_member("Ana Arias", email="ana@example.com")
-    beto = onboarded_member("Beto Blanco", email="beto@example.com")
-    conversation = direct_conversation_start(starter=ana, other=beto)
-    page = new_page(service_worker=False)  # the post must pass page.route
-    network = SocketGate(page)
-    login(page, asgi_server, ana.email, PASSWORD)
-    page.goto(f"/messages/{conversation.pk}/")
+    page, network, conversation = on_a_conversation_without_its_socket(new_page, asgi_server, login)
     answers = ["502", "login"]
 
     def post(route: Route) -> None:
