@@ -43,6 +43,9 @@ class MessageForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The page refuses a larger file before sending it (static/js/conversation.js).
+        limit = settings.ATTACHMENT_MAX_MB * 2**20
+        self.fields["attachment"].widget.attrs["data-max-bytes"] = limit
         self.fields["attachment"].help_text = _(
             "Up to %(limit)s MB. Pictures are shown in the conversation."
         ) % {"limit": settings.ATTACHMENT_MAX_MB}

@@ -592,10 +592,103 @@ async function postOverHttp(body, frame) {
   form.submit();
 }
 
+const progress = form.querySelector(".upload-progress");
+const sendButton = form.querySelector("button[type=submit]");
+let uploading = false;
+
+function uploadBusy(on) {
+  uploading = on;
+  sendButton.disabled = on;
+  textarea.readOnly = on;
+  progress.value = 0;
+  progress.hidden = !on;
+  form.setAttribute("aria-busy", String(on));
+}
+
+// A file goes with the form over HTTP, as the form's own post would send it, but from here,
+// so that the page shows how much of it has gone up (10 MB take minutes on a slow
+// connection, where the browser's post showed nothing moving until the page came back), a
+// file over the limit is refused before it goes, and nothing is lost when it is refused:
+// the text and the file stay in the form. The others' pages, and this one, get the message
+// over the socket.
+function tooLarge() {
+  return interpolate(
+    gettext("The file is too large: the limit is %(limit)s MB."),
+    { limit: Math.round(Number(fileField.dataset.maxBytes) / 2 ** 20) }, true,
+  );
+}
+
+async function postFile() {
+  uploadBusy(true);
+  // A photo being drawn smaller (photo-shrink.js) goes as the smaller copy.
+  await fileField.shrinking;
+  if (fileField.files[0]?.size > Number(fileField.dataset.maxBytes)) {
+    uploadBusy(false);
+    status.textContent = tooLarge();
+    return;
+  }
+  const body = new FormData(form);
+  fileField.disabled = true; // left out of the form's data, so taken only now
+  status.textContent = gettext("Sending the file…");
+  const request = new XMLHttpRequest();
+  request.open("POST", location.href);
+  request.upload.addEventListener("progress", (event) => {
+    if (event.lengthComputable) progress.value = event.loaded / event.total;
+  });
+  request.addEventListener("loadend", () => {
+    fileField.disabled = false;
+    uploadBusy(false);
+    fileAnswered(request);
+  });
+  request.send(body);
+}
+
+function fileAnswered(request) {
+  const page = request.status ? new DOMParser().parseFromString(request.responseText, "text/html") : null;
+  const here = request.status === 200 && new URL(request.responseURL).pathname === location.pathname;
+  if (here) {
+    // Stored, and sent back to this page. Without a socket to bring the message, the page
+    // comes again with it (an address without a fragment: loaded, even if it is this one).
+    if (!isConnected()) {
+      location.assign(request.responseURL);
+      return;
+    }
+    textarea.value = "";
+    fileField.value = "";
+    clientIdField.value = crypto.randomUUID();
+    reply.cancel();
+    follower.toEnd();
+    // What the page would have said (a file that is not a picture the site shows, say).
+    status.textContent = page.querySelector(".messages .message")?.textContent ?? "";
+    return;
+  }
+  if (request.status === 200) {
+    status.textContent = gettext("Not sent: you are signed out. Sign in again, then send it.");
+    return;
+  }
+  // Refused by the proxy in front of the site, whose limit is a little above the site's.
+  if (request.status === 413) {
+    status.textContent = tooLarge();
+    return;
+  }
+  // Refused (too large, empty, too fast): the page's errors, as the form's own post shows them.
+  const errors = [...(page?.querySelectorAll("#conversation-form .errorlist li") ?? [])];
+  status.textContent = errors.map((error) => error.textContent).join(" ")
+    || gettext("The file was not sent: check your connection and send it again.");
+}
+
 form.addEventListener("submit", (event) => {
+  if (uploading) {
+    event.preventDefault();
+    return;
+  }
+  if (fileField?.files.length) {
+    event.preventDefault();
+    postFile();
+    return;
+  }
   const text = textarea.value.trim();
-  // A file goes with the form over HTTP (the others' pages still get it live).
-  if (!text || fileField?.files.length) return;
+  if (!text) return;
   event.preventDefault();
   const clientId = clientIdField.value;
   const replyId = reply.id;

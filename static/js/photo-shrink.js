@@ -26,22 +26,26 @@ async function shrunk(file, side) {
   return new File([blob], name, { type: "image/jpeg", lastModified: file.lastModified });
 }
 
-for (const input of document.querySelectorAll("input[type=file][data-shrink-to]")) {
-  input.addEventListener("change", async () => {
-    const [file] = input.files;
-    if (!file) return;
-    // Sent before this is done (it takes well under a second), the form carries the file
-    // as it was picked.
-    try {
-      const smaller = await shrunk(file, Number(input.dataset.shrinkTo));
-      // Still the member's choice (not replaced while this ran), then swapped for the copy.
-      if (smaller && input.files[0] === file) {
-        const transfer = new DataTransfer();
-        transfer.items.add(smaller);
-        input.files = transfer.files;
-      }
-    } catch {
-      // Not a picture this browser can draw: it goes as it is.
+async function swap(input) {
+  const [file] = input.files;
+  if (!file) return;
+  try {
+    const smaller = await shrunk(file, Number(input.dataset.shrinkTo));
+    // Still the member's choice (not replaced while this ran), then swapped for the copy.
+    if (smaller && input.files[0] === file) {
+      const transfer = new DataTransfer();
+      transfer.items.add(smaller);
+      input.files = transfer.files;
     }
+  } catch {
+    // Not a picture this browser can draw: it goes as it is.
+  }
+}
+
+// A form posted before this is done (it takes well under a second) carries the file as it
+// was picked; a script that sends the form itself waits for `input.shrinking`.
+for (const input of document.querySelectorAll("input[type=file][data-shrink-to]")) {
+  input.addEventListener("change", () => {
+    input.shrinking = swap(input);
   });
 }

@@ -30,7 +30,7 @@ from tests.browser.conftest import PageProblems
 from tests.browser.network import FlakyNetwork
 from tests.browser.test_phone import PHONE
 from tests.factories import PASSWORD, GroupMemberFactory, onboarded_member
-from tests.test_members_profile import image_bytes
+from tests.test_members_profile import image_bytes, too_many_pixels_png
 
 pytestmark = pytest.mark.browser
 
@@ -480,6 +480,90 @@ def test_with_no_socket_a_failing_server_keeps_the_message_and_a_lost_session_th
     page_problems.allow()  # the 502, as the browser logs it
     assert all("502" in line for line in page_problems.console_errors)
     assert page_problems.page_errors == page_problems.csp_violations == []
+
+
+def test_a_file_shows_how_much_has_gone_up_and_a_refused_one_keeps_the_text_and_the_file(
+    new_page: NewPage, asgi_server: str, login: Login, page_problems: PageProblems
+) -> None:
+    """On a slow connection a file takes minutes to go up: the page shows how much has gone,
+    and the message arrives over the socket. A file over the limit is refused before it goes;
+    one the server refuses says why; either way the text and the file stay in the form."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    beto = onboarded_member("Beto Blanco", email="beto@example.com")
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    page = new_page()
+    login(page, asgi_server, ana.email, PASSWORD)
+    open_with_its_socket(page, f"/messages/{conversation.pk}/")
+    box = page.get_by_role("textbox", name="Message")
+    field = page.get_by_label("Attach a picture or a file")
+    status = page.locator(".send-status")
+    progress = page.locator(".upload-progress")
+    notes = {"name": "notas.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " * 16_000}
+    posts: list[str] = []
+    page.on("request", lambda sent: posts.append(sent.url) if sent.method == "POST" else None)
+
+    # Over the limit the page was given: refused at once, nothing sent.
+    assert field.get_attribute("data-max-bytes") == str(10 * 2**20)
+    field.evaluate("(input) => { input.dataset.maxBytes = 2 ** 20; }")
+    box.fill("Las notas de ayer")
+    field.set_input_files(files=[{**notes, "name": "todo.pdf", "buffer": b"%PDF" * 300_000}])
+    page.get_by_role("button", name="Send").click()
+    expect(status).to_have_text("The file is too large: the limit is 1 MB.")
+    assert posts == []
+    expect(box).to_have_value("Las notas de ayer")
+    assert field.evaluate("(input) => input.files[0].name") == "todo.pdf"
+
+    # Refused by the server (a picture of 48 megapixels): its reason, and the text stays.
+    field.evaluate("(input) => { input.dataset.maxBytes = 10485760; }")
+    huge = {"name": "plano.png", "mimeType": "image/png", "buffer": too_many_pixels_png()}
+    field.set_input_files(files=[huge])
+    page.get_by_role("button", name="Send").click()
+    expect(status).to_have_text("The photo has too many pixels: the limit is 40 megapixels.")
+    expect(box).to_have_value("Las notas de ayer")
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+
+    # 144 kB at 40 kB/s: the bar moves, the button waits, the message comes live.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 40_000},
+    )
+    field.set_input_files(files=[notes])
+    page.get_by_role("button", name="Send").click()
+    expect(status).to_have_text("Sending the file…")
+    expect(progress).to_be_visible()
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    sent = 0.0
+    for _wait in range(100):
+        sent = progress.evaluate("(bar) => bar.value")
+        if 0 < sent < 1:
+            break
+        page.wait_for_timeout(50)
+    assert 0 < sent < 1
+    expect(page.locator(".messages-log").get_by_role("link", name="notas.pdf")).to_be_visible()
+    expect(progress).to_be_hidden()
+    expect(box).to_have_value("")
+    assert field.evaluate("(input) => input.files.length") == 0
+    assert page.url.endswith(f"/messages/{conversation.pk}/")
+    stored = Message.objects.filter(conversation=conversation).values_list("text", flat=True)
+    assert list(stored) == ["Las notas de ayer"]
+    page_problems.allow()  # the refused picture's 400, as the browser logs it
+    assert all("400" in line for line in page_problems.console_errors)
+
+
+def test_with_no_socket_a_file_that_went_up_shows_on_the_page_loaded_again(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    page, _network, _conversation = on_a_conversation_without_its_socket(
+        new_page, asgi_server, login
+    )
+    page.get_by_label("Attach a picture or a file").set_input_files(
+        files=[{"name": "notas.txt", "mimeType": "text/plain", "buffer": b"Orden del dia"}]
+    )
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".messages-log").get_by_role("link", name="notas.txt")).to_be_visible()
+    expect(page.get_by_label("Attach a picture or a file")).to_have_value("")
 
 
 def test_a_hidden_tab_whose_timers_wake_once_a_minute_keeps_its_healthy_connection(
