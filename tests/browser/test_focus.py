@@ -156,6 +156,14 @@ def test_when_the_block_is_over_no_until_is_left_under_the_countdown(
     network = FlakyNetwork(page, rf"/ws/focus/focus-{block.pk}/(\?catch_up=1)?$")
     open_session(page, asgi_server, login, ana.email, block)
     expect(page.locator("#countdown-ends")).to_contain_text("Until")
+    # The chime's state shows, not only its aria-pressed: its label stays the same.
+    chime = page.get_by_role("button", name="Chime at each change")
+    background = "(button) => getComputedStyle(button).backgroundColor"
+    on = chime.evaluate(background)
+    chime.click()
+    expect(chime).to_have_attribute("aria-pressed", "false")
+    page.mouse.move(0, 0)  # not hovered, which tints it too
+    assert chime.evaluate(background) != on
     # The server's own `focus.hello` has arrived (it seats her): the end sent below comes
     # after it, not before, where the greeting would put the page back to work.
     expect(page.locator("#table-title")).to_have_text("Your table: 1")

@@ -1,14 +1,16 @@
 """The shared layout as a person meets it: language, keyboard, small screens, accessibility."""
 
+import io
 import re
 from collections.abc import Callable
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from members.models import User
 from tests.browser.conftest import PageProblems
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, EventFactory
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +37,33 @@ def assert_within_viewport(page: Page, target: str | Locator) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= width, (
         f"{locator} sits outside the {width}px wide viewport: {box}"
     )
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG's contrast ratio of two computed colours ("rgb(r, g, b)")."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(part) / 255 for part in re.findall(r"\d+", colour)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def style(locator: Locator, prop: str, pseudo: str | None = None) -> str:
+    return str(
+        locator.evaluate(
+            "(node, [prop, pseudo]) => getComputedStyle(node, pseudo).getPropertyValue(prop)",
+            [prop, pseudo],
+        )
+    )
+
+
+def page_colour(page: Page) -> tuple[int, ...]:
+    """The colour of the page's background, as drawn."""
+    shot = Image.open(io.BytesIO(page.screenshot(clip={"x": 0, "y": 0, "width": 2, "height": 2})))
+    return tuple(shot.convert("RGB").getpixel((0, 0)))
 
 
 def test_the_landing_page_greets_a_visitor_without_errors(page: Page) -> None:
@@ -130,6 +159,12 @@ def test_visitor_pages_pass_axe_in_light_and_dark(page: Page, axe_check: AxeChec
         for scheme in ("light", "dark"):
             page.emulate_media(color_scheme=scheme)
             axe_check(page)
+            # Placeholders, which axe does not check: the login's are allauth's.
+            for field in page.locator("input[placeholder]").all():
+                ratio = contrast(
+                    style(field, "color", "::placeholder"), style(field, "background-color")
+                )
+                assert ratio >= 4.5, (path, scheme, field.get_attribute("name"), ratio)
 
 
 def test_a_member_signs_in_through_the_form_and_lands_on_their_dashboard(
@@ -161,6 +196,39 @@ def test_the_member_dashboard_passes_axe_in_light_and_dark(
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         axe_check(page)
+
+
+def test_in_forced_colours_states_stay_visible_and_on_paper_an_event_is_black_on_white(
+    page: Page, asgi_server: str, alice: User, login: Login
+) -> None:
+    """Windows' high contrast drops backgrounds and shadows; printers drop backgrounds."""
+    event = EventFactory.create(title="Taller de Django", description="Traed vuestras dudas.")
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/events/")
+    page.emulate_media(forced_colors="active")
+    # The chosen language is filled, as on screen: its background is not the page's.
+    for name, filled in (("English", True), ("Español", False)):
+        button = Image.open(io.BytesIO(page.get_by_role("button", name=name).screenshot()))
+        inside = button.convert("RGB").getpixel((6, button.height // 2))
+        assert (inside != page_colour(page)) is filled, (name, inside)
+    current = page.locator(".main-nav a[aria-current=page]")
+    assert "underline" in style(current, "text-decoration-line")
+    page.locator("details.menu summary").click()
+    log_out = style(page.get_by_role("button", name="Log out"), "color")
+    assert log_out == style(page.get_by_role("link", name="My profile"), "color")
+
+    # Printed from a system in dark mode, with the browser's backgrounds off.
+    page.emulate_media(media="print", color_scheme="dark", forced_colors="none")
+    page.goto(f"/events/{event.pk}/")
+    white = "rgb(255, 255, 255)"
+    for text in (
+        page.get_by_role("heading", level=1),
+        page.get_by_text("Traed vuestras dudas."),
+        page.get_by_role("link", name="All events"),
+    ):
+        assert contrast(style(text, "color"), white) >= 4.5, text
+    expect(page.locator(".header-actions")).to_be_hidden()
+    expect(page.locator("main button").first).to_be_hidden()
 
 
 def test_a_visitor_on_a_phone_reaches_home_and_the_login_without_sideways_scrolling(

@@ -337,6 +337,10 @@ def test_a_mention_is_highlighted_for_the_member_mentioned(
     second.reload()
     expect(item_with(second, "coffee?")).to_have_class(re.compile(r"\bmentions-me\b"))
     expect(item_with(second, "coffee?")).to_contain_text("(mentions you)")
+    # Its bar stays in forced colours (Windows' high contrast), which drop tints and shadows.
+    second.emulate_media(forced_colors="active")
+    bar = item_with(second, "coffee?").evaluate("(item) => getComputedStyle(item).borderLeftWidth")
+    assert bar == "4px"
 
 
 def test_staff_mute_and_unmute_a_member(
