@@ -512,6 +512,13 @@ USERSESSIONS_TRACK_ACTIVITY = True
 SOCIALACCOUNT_ADAPTER = "members.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {}
+# Where each provider's sign-in form leads (allauth answers the form with a redirect there):
+# browsers hold that redirect to the page's CSP `form-action`, below.
+SIGN_IN_ORIGINS = {
+    "github": "https://github.com",
+    "google": "https://accounts.google.com",
+    "openid_connect": "https://www.linkedin.com",
+}
 if env.str("GITHUB_CLIENT_ID", default=""):
     SOCIALACCOUNT_PROVIDERS["github"] = {
         "APPS": [
@@ -649,7 +656,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF, *_janus_origin],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        "form-action": [SELF, *(SIGN_IN_ORIGINS[name] for name in SOCIALACCOUNT_PROVIDERS)],
         "frame-ancestors": [NONE],
     }
 }

@@ -1,8 +1,11 @@
 """Accounts through allauth: sign-up with a verified email, onboarding, throttled logins."""
 
+import http.client
 import io
 import re
+import urllib.parse
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ from django.test import Client, RequestFactory, override_settings
 
 from members.adapters import AccountAdapter
 from members.models import User
+from tests.conftest import production_server
 from tests.factories import PASSWORD, UserFactory, onboarded_member
 
 
@@ -208,6 +212,54 @@ def test_a_configured_provider_appears_on_the_login_page(client: Client) -> None
         page = client.get("/accounts/login/").content.decode()
 
     assert "GitHub" in page
+
+
+def test_a_provider_s_sign_in_form_is_allowed_to_lead_to_the_provider(
+    transactional_db: None,
+    django_db_blocker: Any,
+    collected_static: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """allauth answers a provider's sign-in form with a redirect to the provider, and a
+    browser follows a form's redirect only to where the page's CSP `form-action` allows."""
+    with production_server(
+        name="providers",
+        collected_static=collected_static,
+        tmp_path_factory=tmp_path_factory,
+        django_db_blocker=django_db_blocker,
+        GITHUB_CLIENT_ID="abc",
+        GITHUB_CLIENT_SECRET="def",
+        GOOGLE_CLIENT_ID="ghi",
+        GOOGLE_CLIENT_SECRET="jkl",
+    ) as port:
+        for provider in ("github", "google"):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", f"/accounts/{provider}/login/?process=login")
+            response = connection.getresponse()
+            page = response.read().decode()
+            policy = response.getheader("Content-Security-Policy") or ""
+            cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+            assert cookie and token, page
+            connection.request(
+                "POST",
+                f"/accounts/{provider}/login/?process=login",
+                body=urllib.parse.urlencode({"csrfmiddlewaretoken": token[1]}),
+                headers={
+                    "Cookie": f"csrftoken={cookie[1]}",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+            )
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            assert response.status == 302
+            leads_to = urllib.parse.urlsplit(response.getheader("Location") or "")
+            assert leads_to.hostname and leads_to.hostname.endswith(f"{provider}.com")
+            form_action = re.search(r"form-action ([^;]+)", policy)
+            assert form_action, policy
+            allowed = form_action[1].split()
+            assert f"{leads_to.scheme}://{leads_to.netloc}" in allowed, (provider, allowed)
 
 
 @pytest.mark.django_db
