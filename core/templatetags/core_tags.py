@@ -27,8 +27,10 @@ def main_navigation(context: dict[str, Any]) -> list[ResolvedNavItem]:
 
 
 # As static/js/room/dom.js's `linkified`: http(s) addresses, less the punctuation that
-# usually ends the sentence rather than the address.
-_URL = re.compile(r"https?://[^\s<>\"]+")
+# usually ends the sentence rather than the address, and without direction controls (an
+# address drawn in another order than the one it leads to); each link is laid out on its
+# own, left to right.
+_URL = re.compile(r"https?://[^\s<>\"\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 _URL_TRAILING = re.compile(r"[.,;:!?'\")\]]+$")
 
 
@@ -54,7 +56,9 @@ def linkified(text: str) -> SafeString:
         parts.append(escape(text[start : match.start()]))
         parts.append(
             format_html(
-                '<a href="{}" target="_blank" rel="noopener noreferrer nofollow">{}</a>', url, url
+                '<a href="{}" dir="ltr" target="_blank" rel="noopener noreferrer nofollow">{}</a>',
+                url,
+                url,
             )
         )
         start = match.start() + len(url)

@@ -2,6 +2,7 @@
 moderation and accessibility, with two or three members on the real stack."""
 
 import re
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -12,7 +13,7 @@ from asgiref.sync import async_to_sync
 from playwright.sync_api import Dialog, Locator, Page, WebSocket, expect
 from websockets.sync.client import connect
 
-from conversations.services import direct_conversation_start
+from conversations.services import direct_conversation_start, message_store
 from members.models import User
 from rooms import broadcast
 from rooms.models import Message, Room
@@ -320,6 +321,30 @@ def test_links_are_clickable_and_markup_stays_text(
     for opened in (first, second):
         assert opened.locator("#messages b, #messages script").count() == 0
     assert dialogs == []
+
+    # A right-to-left override before an address would draw it backwards: the link shown as
+    # https://www.google.com/... leading to evil.example. Each link keeps its own order, in
+    # the room (drawn by the page) and in a conversation (drawn by the server).
+    spoof = "Docs: \u202ehttps://evil.example/moc.elgoog.www//:sptth"
+    post(first, spoof)
+    assert drawn_in_order(second.locator("#messages a[href^='https://evil.example']"))
+    conversation = direct_conversation_start(starter=ana, other=beto)
+    message_store(conversation_id=conversation.pk, author=ana, text=spoof, client_id=uuid.uuid4())
+    second.goto(f"/messages/{conversation.pk}/")
+    assert drawn_in_order(second.locator(".messages-log a[href^='https://evil.example']"))
+
+
+def drawn_in_order(link: Locator) -> bool:
+    """Whether the link's first character is drawn left of its last, as an address reads."""
+    start, end = link.evaluate(
+        """(link) => {
+          const text = link.firstChild, range = document.createRange();
+          const x = (i) => { range.setStart(text, i); range.setEnd(text, i + 1);
+                             return range.getBoundingClientRect().x; };
+          return [x(0), x(text.length - 1)];
+        }"""
+    )
+    return bool(start < end)
 
 
 def test_a_mention_is_highlighted_for_the_member_mentioned(

@@ -2,7 +2,10 @@
 // as textContent (links built as elements), never parsed as HTML.
 
 const LINK_REL = "noopener noreferrer nofollow";
-const URL_PATTERN = /https?:\/\/[^\s<>"]+/g;
+// No direction controls in an address: with them its text could be drawn in another order
+// than the one it leads to (right-to-left override). Each link is also laid out on its own,
+// left to right (`dir`), whatever controls the text around it holds.
+const URL_PATTERN = /https?:\/\/[^\s<>"\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
 // Punctuation that usually ends the sentence rather than the address.
 const URL_TRAILING = /[.,;:!?'")\]]+$/;
 
@@ -103,6 +106,7 @@ export function linkified(body) {
     fragment.append(body.slice(from, match.index));
     const link = element("a", "", url);
     link.href = url;
+    link.dir = "ltr";
     link.rel = LINK_REL;
     link.target = "_blank";
     fragment.append(link);
