@@ -1,4 +1,5 @@
 import csv
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -345,6 +346,9 @@ CSV_COLUMNS = [
 ]
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spanish spreadsheets split a CSV at ";" (Excel's list separator there), quotes or not: what
+# follows a separator inside a value becomes a cell of its own, and must not start one either.
+SEPARATED_FORMULA = re.compile(r"([;,|])(\s*)(?=[=+\-@\t\r])")
 
 
 def csv_cell(value: object) -> str:
@@ -352,7 +356,7 @@ def csv_cell(value: object) -> str:
         return ""
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
-    text = str(value)
+    text = SEPARATED_FORMULA.sub(r"\1\2'", str(value))
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text

@@ -17,6 +17,7 @@ from events.feeds import calendar_feed_rotate
 from focus.models import FocusBlock, Seat
 from matching.emails import intro_email
 from matching.models import GroupMember, Meeting, Participation
+from members.admin import FORMULA_STARTS
 from members.models import User
 from rooms.models import HourlyUsage, Mention, Presence, RoomParticipation, Visit
 from rooms.services import room_can_enter, room_member_mute, room_member_remove
@@ -127,10 +128,12 @@ def test_the_member_csv_is_streamed_without_private_fields_and_defuses_formulas(
         display_name='=HYPERLINK("http://evil")', first_name="+1", last_name="@x"
     )
     ProfileFactory.create(user=sneaky, headline="secret headline")
+    # Opened where ";" separates cells (Excel in Spain), this name is three cells.
+    semicolons = UserFactory.create(display_name="Ana;=1+41;")
 
     response = client_for(staff).post(
         "/admin/members/user/",
-        {"action": "export_csv", "_selected_action": [staff.pk, sneaky.pk]},
+        {"action": "export_csv", "_selected_action": [staff.pk, sneaky.pk, semicolons.pk]},
     )
 
     assert response.status_code == 200
@@ -139,7 +142,10 @@ def test_the_member_csv_is_streamed_without_private_fields_and_defuses_formulas(
     assert response["Content-Disposition"].startswith('attachment; filename="members-')
     text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [row["email"] for row in rows] == [staff.email, sneaky.email]
+    assert [row["email"] for row in rows] == [staff.email, sneaky.email, semicolons.email]
+    for separator in (",", ";"):
+        cells = [cell for row in csv.reader(io.StringIO(text), delimiter=separator) for cell in row]
+        assert not [cell for cell in cells if cell.lstrip().startswith(FORMULA_STARTS)], separator
     row = rows[1]
     assert row["display_name"] == '\'=HYPERLINK("http://evil")'
     assert (row["first_name"], row["last_name"]) == ("'+1", "'@x")
