@@ -47,6 +47,16 @@ if ("serviceWorker" in navigator && document.body.dataset.serviceWorker) {
   navigator.serviceWorker.register(document.body.dataset.serviceWorker, { scope: "/" }).catch(() => {
     // Without it the site works as before: no offline page.
   });
+  // Signed out (no member on this page): the notices the worker showed the member who was
+  // signed in, excerpts of messages among them, would stay on a shared computer's screen.
+  if (!document.body.dataset.youId) {
+    navigator.serviceWorker.getRegistration("/")
+      .then((registration) => registration?.getNotifications())
+      .then((shown) => {
+        for (const notice of shown ?? []) notice.close();
+      })
+      .catch(() => {});
+  }
 }
 
 // Moments that pass while a page stays open (a home page left open all day): an event's

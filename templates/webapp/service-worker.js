@@ -142,11 +142,13 @@ function openOrFocus(url, page) {
   });
 }
 
-// Only paths of this site: a link in a message never sends the member elsewhere.
+// Only paths of this site: a link in a message never sends the member elsewhere. A path
+// starting "//" would be read as another site's address: it keeps one slash.
 function sameSite(link) {
   if (typeof link !== "string") return "/";
   const url = new URL(link, self.location.origin);
-  return url.origin === self.location.origin ? url.pathname + url.search + url.hash : "/";
+  if (url.origin !== self.location.origin) return "/";
+  return `/${url.pathname.replace(/^\/+/, "")}${url.search}${url.hash}`;
 }
 
 // The browser replaced this device's push subscription (it expired, or its push service

@@ -186,6 +186,23 @@ def test_a_member_turns_on_push_and_a_notice_shows_on_the_device_with_its_link(
     page.goto("/messages/")
     push_until_shown(page, asgi_server, data)
     assert worker.evaluate(CLICK) == [["focus", "/messages/"]]
+    # A link is a path of this site, even one starting "//" (another site's address).
+    twice = json.dumps({"title": "Aviso", "url": f"{asgi_server}//evil.example/p"}).encode()
+    push_until_shown(page, asgi_server, twice)
+    assert worker.evaluate(CLICK) == [["open", "/evil.example/p"]]
+
+    # Signing out closes what the worker showed: the next person at a shared computer
+    # reads none of it.
+    push_until_shown(page, asgi_server, data)
+    page.locator("details.menu summary").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in").first).to_be_visible()
+    count = "navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((n) => n.length)"
+    for _wait in range(50):
+        if page.evaluate(count) == 0:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(count) == 0
 
 
 def test_the_worker_hands_the_site_a_subscription_the_browser_replaced(
