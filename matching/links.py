@@ -27,7 +27,10 @@ def resume_url(*, participation_id: int) -> str:
 
 
 def participation_from_token(token: str) -> int:
-    return int(signing.loads(token, salt=RESUME_SALT, max_age=LINK_MAX_AGE)["participation"])
+    """No age limit: the pause lasts until the member resumes, however late they come back
+    (those who let intros go unanswered are the ones who come back late), and the link only
+    resumes their own participation, as often as it is opened."""
+    return int(signing.loads(token, salt=RESUME_SALT)["participation"])
 
 
 MEETING_SALT = "matching.meeting"

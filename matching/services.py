@@ -27,6 +27,7 @@ from matching.models import (
 )
 from members.hours import working_span
 from members.models import Acquaintance, Block, User
+from members.selectors import account_open
 from members.services import acquaintances_record_groups
 
 MINUTES_PER_WEEK = 7 * 24 * 60
@@ -371,6 +372,9 @@ def follow_ups_due(*, now: datetime | None = None) -> list[int]:
                 intro_sent_at__isnull=False,
                 follow_up_sent_at__isnull=True,
             )
+            # A member who left (their notices went with their account) or was suspended
+            # is asked nothing.
+            .filter(account_open("user"))
             .filter(
                 # Not answered yet: "did you meet?". Met already (found at their coffee table, or
                 # said so on the page) and not rated: only "how was it?".
@@ -431,8 +435,14 @@ def participations_to_auto_pause(*, now: datetime | None = None) -> list[Partici
             .filter(count=programme.pause_after_ignored)
             .values("user_id")
         )
+        # Not a suspended or deleted account: their email would not go (the notice is for
+        # open accounts), and the pause would outlive a suspension, untold.
         found += Participation.objects.filter(
-            programme=programme, user_id__in=ignored, opted_in=True, auto_paused=False
+            account_open("user"),
+            programme=programme,
+            user_id__in=ignored,
+            opted_in=True,
+            auto_paused=False,
         ).select_related("user", "programme")
     return found
 
@@ -449,6 +459,10 @@ def participation_auto_pause(
             auto_paused=True, paused_by_staff=by_staff, auto_pause_notice_sent_at=None
         )
     )
+    if paused and participation.programme.slug == COMMUNITY_SLUG:
+        # As a pause of the member's own: no looking for a partner for them meanwhile, and
+        # no "we found nobody" a week later.
+        request_cancel(user=participation.user)
     if paused and notify:
         from matching.tasks import auto_pause_notice_send
 

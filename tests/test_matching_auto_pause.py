@@ -1,15 +1,19 @@
 """The auto-pause notice: one email per pause, sent after the pause commits, whatever the
 ticks and the broker do twice."""
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
+from django.test import Client
+from django.utils import timezone
 
-from matching import services, tasks
+from matching import on_demand, services, tasks
 from matching.models import GroupMember, Participation
 from members.models import User
+from members.services import member_reinstate, member_suspend
 from tests.conftest import SmtpSink, free_port
 from tests.test_matching_rounds import SLOT, community, participant
 
@@ -159,3 +163,60 @@ def test_the_last_question_has_its_week_before_it_counts_as_unanswered(
     assert not paused_within_the_hour
     assert Participation.objects.get(user=ignorer).auto_paused
     assert told(smtp) == [ignorer.email]
+
+
+def test_a_suspended_member_is_paused_only_once_reinstated_and_then_told(
+    smtp: SmtpSink, staff: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Paused while suspended, the notice could not go (it is for open accounts) and the
+    pause outlived the suspension, untold."""
+    ignorer = ignored_three_follow_ups()
+    with django_capture_on_commit_callbacks(execute=True):
+        member_suspend(user=ignorer, by=staff)
+        tasks.follow_ups_tick()
+    assert not Participation.objects.get(user=ignorer).auto_paused
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member_reinstate(user=User.objects.get(pk=ignorer.pk))
+        tasks.follow_ups_tick()
+
+    assert Participation.objects.get(user=ignorer).auto_paused
+    assert told(smtp).count(ignorer.email) == 2  # the suspension's email, then the pause's
+
+
+def test_the_email_s_resume_link_works_however_late_the_member_comes_back(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    ignorer = ignored_three_follow_ups()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_ups_tick()
+    [email] = smtp.messages
+    link = re.search(r"/pairs/resume/[^/\s]+/", email.get_body(("plain",)).get_content())
+    assert link
+
+    with time_machine.travel(timezone.now() + timedelta(days=400)):
+        resumed = Client().post(link[0], follow=True)
+
+    assert resumed.status_code == 200
+    assert not Participation.objects.get(user=ignorer).auto_paused
+
+
+def test_a_pause_withdraws_the_member_s_open_pair_me_now(
+    smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    """As a pause of the member's own does: no looking for a partner meanwhile, and no
+    "we found nobody" a week later."""
+    ignorer = ignored_three_follow_ups()
+    request = on_demand.request_make(user=ignorer)
+    assert request.matched_at is None  # nobody else is asking
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.follow_ups_tick()
+
+    request.refresh_from_db()
+    assert request.cancelled_at is not None
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        on_demand.requests_give_up()
+    request.refresh_from_db()
+    assert request.gave_up_at is None
+    assert told(smtp) == [ignorer.email]  # the pause's notice alone

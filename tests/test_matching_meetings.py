@@ -695,6 +695,28 @@ def test_a_partner_who_deleted_their_account_leaves_nothing_to_arrange(
     assert smtp.messages == []
 
 
+def test_a_member_who_deleted_their_account_is_asked_nothing_when_the_others_are(
+    django_capture_on_commit_callbacks: Any, smtp: SmtpSink
+) -> None:
+    """Their notices went with their account: "did you meet?" writes them no new one."""
+    _people, (ana, bea, carla) = trio()
+    GroupMember.objects.filter(pk__in=[ana.pk, bea.pk, carla.pk]).update(intro_sent_at=NOW)
+    account_delete(user=ana.user)
+    asked_at = NOW + timedelta(days=community().follow_up_after_days)
+
+    with (
+        time_machine.travel(asked_at, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        due = services.follow_ups_due()
+        for seat_id in (ana.pk, bea.pk):
+            tasks.follow_up_send(seat_id)
+
+    assert bea.pk in due and carla.pk in due and ana.pk not in due
+    assert not Notification.objects.filter(user_id=ana.user_id).exists()
+    assert Notification.objects.filter(user_id=bea.user_id, key=f"follow-up:{bea.pk}").exists()
+
+
 def test_a_partner_who_left_after_the_time_was_agreed_is_no_longer_named_nor_invited(
     django_capture_on_commit_callbacks: Any, smtp: SmtpSink, staff: User
 ) -> None:
