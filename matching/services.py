@@ -150,15 +150,23 @@ class History:
 def pair_history(*, programme: Programme, before: datetime) -> History:
     """Every earlier round of the programme: pairs that met, the latest time they met, who
     was in how many trios, and who was left out of the last one. The whole history: a pair
-    from the first year is still a repeat in the third, while partners never met remain."""
+    from the first year is still a repeat in the third, while partners never met remain.
+    The community's history holds the "pair me now" coffees too, each as recent as the
+    community round that followed it (as "pair me now" reads the community's rounds)."""
     rounds = list(
         Round.objects.filter(programme=programme, scheduled_for__lt=before)
         .order_by("-scheduled_for")
-        .values_list("pk", flat=True)
+        .values_list("pk", "scheduled_for")
     )
-    ago = {round_id: index + 1 for index, round_id in enumerate(rounds)}
+    ago = {round_id: index + 1 for index, (round_id, _at) in enumerate(rounds)}
+    if programme.slug == COMMUNITY_SLUG:
+        on_demand = Round.objects.filter(
+            programme__slug=ON_DEMAND_SLUG, scheduled_for__lt=before
+        ).values_list("pk", "scheduled_for")
+        for round_id, at in on_demand:
+            ago[round_id] = max(1, sum(1 for _pk, start in rounds if start > at))
     groups: dict[int, tuple[int, list[int]]] = {}
-    seats = GroupMember.objects.filter(round_id__in=rounds).values_list(
+    seats = GroupMember.objects.filter(round_id__in=list(ago)).values_list(
         "group_id", "round_id", "user_id"
     )
     for group_id, round_id, user_id in seats.iterator(chunk_size=10_000):
@@ -172,7 +180,9 @@ def pair_history(*, programme: Programme, before: datetime) -> History:
             for user_id in members:
                 trios[user_id] = trios.get(user_id, 0) + 1
     left_out = set(
-        Unmatched.objects.filter(round_id__in=rounds[:1]).values_list("user_id", flat=True)
+        Unmatched.objects.filter(round_id__in=[pk for pk, _at in rounds[:1]]).values_list(
+            "user_id", flat=True
+        )
     )
     return History(pairs=pairs, trios=trios, left_out=left_out)
 

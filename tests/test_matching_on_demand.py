@@ -13,6 +13,7 @@ from django.test import Client
 from matching import on_demand, services, tasks
 from matching.apps import ON_DEMAND_SLUG
 from matching.models import GroupMember, PairRequest, Participation
+from members import services as member_services
 from members.models import Profile, User
 from notifications.models import Channel, Kind, Notification, Preference
 from tests.factories import BlockFactory
@@ -329,3 +330,33 @@ def test_a_member_told_by_email_only_hears_that_the_request_was_given_up(
     (told,) = mail.outbox
     assert told.subject == "No hay café extra esta semana"
     assert not Notification.objects.filter(user=ana, in_app=True)
+
+
+def test_the_next_community_round_does_not_pair_again_two_who_just_had_their_coffee(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """ "Pair me now" reads the community's rounds for someone new: the community's round
+    reads the "pair me now" coffees too, though the two share the most."""
+    monday = datetime(2027, 3, 29, 7, 0, tzinfo=UTC)  # a round's Monday, 09:00 in Madrid
+    ana, ben, cai, dan = (participant(email=f"{name}@example.com") for name in "abcd")
+    for user in (ana, ben):
+        member_services.profile_update(
+            profile=user.profile,
+            interests=member_services.interests_from_names(names=["Café", "Python", "Django"]),
+        )
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        on_demand.request_make(user=ana)
+        on_demand.request_make(user=ben)
+    assert partner_of(ana) == ben
+
+    with time_machine.travel(monday, tick=False), django_capture_on_commit_callbacks(execute=True):
+        round_, _created = services.round_create(programme=community(), scheduled_for=monday)
+
+    groups = {
+        frozenset(group.members.values_list("user_id", flat=True)) for group in round_.groups.all()
+    }
+    assert frozenset({ana.pk, ben.pk}) not in groups
+    assert groups == {frozenset({ana.pk, cai.pk}), frozenset({ben.pk, dan.pk})} or groups == {
+        frozenset({ana.pk, dan.pk}),
+        frozenset({ben.pk, cai.pk}),
+    }
