@@ -281,9 +281,14 @@ def _participation_from_token(token: str) -> Participation:
 @never_cache
 def resume(request: HttpRequest, token: str) -> HttpResponse:
     participation = _participation_from_token(token)
+    # The email's link lifts the pause it told of, however late, and nothing else: a member
+    # who since opted out or paused by choice is not put back in by an old email.
+    user = participation.user
+    resumable = participation.auto_paused and user.is_active and user.deleted_at is None
     if request.method == "POST":
-        services.participation_resume(participation=participation)
-        messages.success(request, _("Welcome back! You are in the next round."))
+        if resumable:
+            services.participation_resume(participation=participation)
+            messages.success(request, _("Welcome back! You are in the next round."))
         return redirect("matching:resume", token)
     taking_part = (
         participation.opted_in
@@ -294,7 +299,12 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "matching/resume.html",
-        {"participation": participation, "taking_part": taking_part, "token": token},
+        {
+            "participation": participation,
+            "taking_part": taking_part,
+            "resumable": resumable,
+            "token": token,
+        },
     )
 
 

@@ -349,6 +349,14 @@ def test_the_resume_link_asks_then_resumes_with_one_click(client: Client) -> Non
     assert "Resume my introductions" not in after
     assert "You are taking part" in after
 
+    # Opted out since, by choice: the old email's link (it has no age) puts nobody back in.
+    Participation.objects.filter(pk=participation.pk).update(opted_in=False)
+    later = client.get(url).content.decode()
+    assert "Resume my introductions" not in later and "a pause that is over" in later
+    client.post(url)
+    participation.refresh_from_db()
+    assert not participation.opted_in
+
 
 @pytest.mark.django_db
 def test_forged_resume_links_are_not_found(client: Client) -> None:

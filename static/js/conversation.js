@@ -546,6 +546,12 @@ inbox.addEventListener("frame", (event) => {
 
 const fileField = form.querySelector("input[type=file]");
 
+// Whether a post's answer came from this conversation's page: where the server sends a
+// stored message's form back to.
+function backHere(url) {
+  return new URL(url).pathname === location.pathname;
+}
+
 // Not connected: the message goes over HTTP, and the page comes again with it, as without
 // this script. With no network at all it stays here, shown as sending, and goes over the
 // socket once that is back (after `hello`, as any unacknowledged message): a native post
@@ -571,7 +577,7 @@ async function postOverHttp(body, frame) {
     return;
   }
   // Stored: the server sends the form back to this conversation's page.
-  if (response.ok && response.redirected && new URL(response.url).pathname === location.pathname) {
+  if (response.ok && response.redirected && backHere(response.url)) {
     location.assign(response.url);
     return;
   }
@@ -593,24 +599,26 @@ async function postOverHttp(body, frame) {
 }
 
 const progress = form.querySelector(".upload-progress");
-const sendButton = form.querySelector("button[type=submit]");
+const cancelUpload = form.querySelector(".upload-cancel");
 let uploading = false;
+let upload = null; // the file's request, while it goes
 
 function uploadBusy(on) {
   uploading = on;
-  sendButton.disabled = on;
   textarea.readOnly = on;
   progress.value = 0;
-  progress.hidden = !on;
-  form.setAttribute("aria-busy", String(on));
+  progress.hidden = cancelUpload.hidden = !on;
 }
+
+cancelUpload.addEventListener("click", () => upload?.abort());
 
 // A file goes with the form over HTTP, as the form's own post would send it, but from here,
 // so that the page shows how much of it has gone up (10 MB take minutes on a slow
-// connection, where the browser's post showed nothing moving until the page came back), a
-// file over the limit is refused before it goes, and nothing is lost when it is refused:
-// the text and the file stay in the form. The others' pages, and this one, get the message
-// over the socket.
+// connection, where the browser's post showed nothing moving until the page came back) and
+// lets the member stop it, a file over the limit is refused before it goes, and nothing is
+// lost when it is refused: the text and the file stay in the form. The others' pages, and
+// this one, get the message over the socket. Nothing is disabled (site.js): a second submit
+// is ignored while one goes.
 function tooLarge() {
   return interpolate(
     gettext("The file is too large: the limit is %(limit)s MB."),
@@ -628,28 +636,33 @@ async function postFile() {
     return;
   }
   const body = new FormData(form);
-  fileField.disabled = true; // left out of the form's data, so taken only now
   status.textContent = gettext("Sending the file…");
   const request = new XMLHttpRequest();
+  upload = request;
   request.open("POST", location.href);
   request.upload.addEventListener("progress", (event) => {
     if (event.lengthComputable) progress.value = event.loaded / event.total;
   });
+  let stopped = false;
+  request.addEventListener("abort", () => {
+    stopped = true;
+  });
   request.addEventListener("loadend", () => {
-    fileField.disabled = false;
+    upload = null;
     uploadBusy(false);
-    fileAnswered(request);
+    if (stopped) status.textContent = gettext("Not sent.");
+    else fileAnswered(request);
   });
   request.send(body);
 }
 
 function fileAnswered(request) {
   const page = request.status ? new DOMParser().parseFromString(request.responseText, "text/html") : null;
-  const here = request.status === 200 && new URL(request.responseURL).pathname === location.pathname;
-  if (here) {
+  if (request.status === 200 && backHere(request.responseURL)) {
     // Stored, and sent back to this page. Without a socket to bring the message, the page
-    // comes again with it (an address without a fragment: loaded, even if it is this one).
-    if (!isConnected()) {
+    // comes again with it (an address without a fragment: loaded, even if it is this one),
+    // unless texts wait here for the socket: the next catch-up brings the file's message.
+    if (!isConnected() && unacked.size === 0) {
       location.assign(request.responseURL);
       return;
     }
@@ -662,8 +675,12 @@ function fileAnswered(request) {
     status.textContent = page.querySelector(".messages .message")?.textContent ?? "";
     return;
   }
-  if (request.status === 200) {
-    status.textContent = gettext("Not sent: you are signed out. Sign in again, then send it.");
+  // Signed out (the login page), or signed in again since in another tab: this page's form
+  // no longer carries a token the site takes (a 403), whatever is tried here.
+  if (request.status === 200 || request.status === 403) {
+    status.replaceChildren(
+      gettext("This page is out of date: reload it, then send the file again."), " ", reloadButton(),
+    );
     return;
   }
   // Refused by the proxy in front of the site, whose limit is a little above the site's.
