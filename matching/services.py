@@ -1,6 +1,7 @@
 """Coffee-pair rounds: who takes part, how the solver is fed, and creating a round once."""
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -159,18 +160,23 @@ def pair_history(*, programme: Programme, before: datetime) -> History:
         .values_list("pk", "scheduled_for")
     )
     ago = {round_id: index + 1 for index, (round_id, _at) in enumerate(rounds)}
+    these = Q(round__programme=programme)
     if programme.slug == COMMUNITY_SLUG:
+        these |= Q(round__programme__slug=ON_DEMAND_SLUG)
+        starts = sorted(start for _pk, start in rounds)
         on_demand = Round.objects.filter(
             programme__slug=ON_DEMAND_SLUG, scheduled_for__lt=before
         ).values_list("pk", "scheduled_for")
         for round_id, at in on_demand:
-            ago[round_id] = max(1, sum(1 for _pk, start in rounds if start > at))
+            # The community rounds since: as many rounds ago, and the last round's at least.
+            ago[round_id] = max(1, len(starts) - bisect_right(starts, at))
     groups: dict[int, tuple[int, list[int]]] = {}
-    seats = GroupMember.objects.filter(round_id__in=list(ago)).values_list(
+    seats = GroupMember.objects.filter(these, round__scheduled_for__lt=before).values_list(
         "group_id", "round_id", "user_id"
     )
     for group_id, round_id, user_id in seats.iterator(chunk_size=10_000):
-        groups.setdefault(group_id, (round_id, []))[1].append(user_id)
+        if round_id in ago:  # not a "pair me now" made since the rounds were read
+            groups.setdefault(group_id, (round_id, []))[1].append(user_id)
     pairs: dict[tuple[int, int], int] = {}
     trios: dict[int, int] = {}
     for round_id, members in groups.values():

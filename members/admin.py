@@ -346,9 +346,10 @@ CSV_COLUMNS = [
 ]
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Spanish spreadsheets split a CSV at ";" (Excel's list separator there), quotes or not: what
-# follows a separator inside a value becomes a cell of its own, and must not start one either.
-SEPARATED_FORMULA = re.compile(r"([;,|])(\s*)(?=[=+\-@\t\r])")
+# Spanish spreadsheets split a CSV at ";" (Excel's list separator there): this file's quotes
+# are around values with a comma, so what follows a ";" inside a value becomes a cell of its
+# own there, and must not start a formula either.
+SEPARATED_FORMULA = re.compile(r"(;)(\s*)(?=[=+\-@\t\r])")
 
 
 def csv_cell(value: object) -> str:

@@ -30,7 +30,7 @@ def main_navigation(context: dict[str, Any]) -> list[ResolvedNavItem]:
 # usually ends the sentence rather than the address, and without direction controls (an
 # address drawn in another order than the one it leads to); each link is laid out on its
 # own, left to right.
-_URL = re.compile(r"https?://[^\s<>\"\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+_URL = re.compile(r"https?://[^\s<>\"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 _URL_TRAILING = re.compile(r"[.,;:!?'\")\]]+$")
 
 

@@ -5,7 +5,7 @@ const LINK_REL = "noopener noreferrer nofollow";
 // No direction controls in an address: with them its text could be drawn in another order
 // than the one it leads to (right-to-left override). Each link is also laid out on its own,
 // left to right (`dir`), whatever controls the text around it holds.
-const URL_PATTERN = /https?:\/\/[^\s<>"\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
+const URL_PATTERN = /https?:\/\/[^\s<>"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
 // Punctuation that usually ends the sentence rather than the address.
 const URL_TRAILING = /[.,;:!?'")\]]+$/;
 
