@@ -191,7 +191,9 @@ def test_the_email_s_resume_link_works_however_late_the_member_comes_back(
     with django_capture_on_commit_callbacks(execute=True):
         tasks.follow_ups_tick()
     [email] = smtp.messages
-    link = re.search(r"/pairs/resume/[^/\s]+/", email.get_body(("plain",)).get_content())
+    body = email.get_body(("plain",))
+    assert body is not None
+    link = re.search(r"/pairs/resume/[^/\s]+/", body.get_content())
     assert link
 
     with time_machine.travel(timezone.now() + timedelta(days=400)):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from playwright.sync_api import Page, Route, WebSocket, WebSocketRoute, expect
+from playwright.sync_api import FilePayload, Page, Route, WebSocket, WebSocketRoute, expect
 
 from conversations import live
 from conversations.models import Conversation, Message
@@ -498,7 +498,7 @@ def test_a_file_shows_how_much_has_gone_up_and_a_refused_one_keeps_the_text_and_
     field = page.get_by_label("Attach a picture or a file")
     status = page.locator(".send-status")
     progress = page.locator(".upload-progress")
-    notes = {"name": "notas.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " * 16_000}
+    notes = FilePayload(name="notas.pdf", mimeType="application/pdf", buffer=b"%PDF-1.4 " * 16_000)
     posts: list[str] = []
     page.on("request", lambda sent: posts.append(sent.url) if sent.method == "POST" else None)
 
@@ -506,7 +506,9 @@ def test_a_file_shows_how_much_has_gone_up_and_a_refused_one_keeps_the_text_and_
     assert field.get_attribute("data-max-bytes") == str(10 * 2**20)
     field.evaluate("(input) => { input.dataset.maxBytes = 2 ** 20; }")
     box.fill("Las notas de ayer")
-    field.set_input_files(files=[{**notes, "name": "todo.pdf", "buffer": b"%PDF" * 300_000}])
+    field.set_input_files(
+        files=FilePayload(name="todo.pdf", mimeType="application/pdf", buffer=b"%PDF" * 300_000)
+    )
     page.get_by_role("button", name="Send").click()
     expect(status).to_have_text("The file is too large: the limit is 1 MB.")
     assert posts == []
@@ -515,8 +517,8 @@ def test_a_file_shows_how_much_has_gone_up_and_a_refused_one_keeps_the_text_and_
 
     # Refused by the server (a picture of 48 megapixels): its reason, and the text stays.
     field.evaluate("(input) => { input.dataset.maxBytes = 10485760; }")
-    huge = {"name": "plano.png", "mimeType": "image/png", "buffer": too_many_pixels_png()}
-    field.set_input_files(files=[huge])
+    huge = FilePayload(name="plano.png", mimeType="image/png", buffer=too_many_pixels_png())
+    field.set_input_files(files=huge)
     page.get_by_role("button", name="Send").click()
     expect(status).to_have_text("The photo has too many pixels: the limit is 40 megapixels.")
     expect(box).to_have_value("Las notas de ayer")
@@ -530,7 +532,7 @@ def test_a_file_shows_how_much_has_gone_up_and_a_refused_one_keeps_the_text_and_
             else route.continue_()
         ),
     )
-    field.set_input_files(files=[notes])
+    field.set_input_files(files=notes)
     page.get_by_role("button", name="Send").click()
     expect(status).to_contain_text("This page is out of date: reload it, then send the file again.")
     expect(status.get_by_role("button", name="Reload")).to_be_visible()
@@ -582,7 +584,7 @@ def test_with_no_socket_a_file_that_went_up_shows_on_the_page_loaded_again(
         new_page, asgi_server, login
     )
     page.get_by_label("Attach a picture or a file").set_input_files(
-        files=[{"name": "notas.txt", "mimeType": "text/plain", "buffer": b"Orden del dia"}]
+        files={"name": "notas.txt", "mimeType": "text/plain", "buffer": b"Orden del dia"}
     )
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".messages-log").get_by_role("link", name="notas.txt")).to_be_visible()

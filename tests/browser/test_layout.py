@@ -63,7 +63,9 @@ def style(locator: Locator, prop: str, pseudo: str | None = None) -> str:
 def page_colour(page: Page) -> tuple[int, ...]:
     """The colour of the page's background, as drawn."""
     shot = Image.open(io.BytesIO(page.screenshot(clip={"x": 0, "y": 0, "width": 2, "height": 2})))
-    return tuple(shot.convert("RGB").getpixel((0, 0)))
+    pixel = shot.convert("RGB").getpixel((0, 0))
+    assert isinstance(pixel, tuple)
+    return pixel
 
 
 def test_the_landing_page_greets_a_visitor_without_errors(page: Page) -> None:
