@@ -643,21 +643,22 @@ async function postFile() {
   request.upload.addEventListener("progress", (event) => {
     if (event.lengthComputable) progress.value = event.loaded / event.total;
   });
-  let stopped = false;
-  request.addEventListener("abort", () => {
-    stopped = true;
-  });
   request.addEventListener("loadend", () => {
     upload = null;
     uploadBusy(false);
-    if (stopped) status.textContent = gettext("Not sent.");
-    else fileAnswered(request);
+  });
+  request.addEventListener("load", () => fileAnswered(request));
+  request.addEventListener("error", () => {
+    status.textContent = gettext("The file was not sent: check your connection and send it again.");
+  });
+  request.addEventListener("abort", () => {
+    status.textContent = gettext("Not sent.");
   });
   request.send(body);
 }
 
 function fileAnswered(request) {
-  const page = request.status ? new DOMParser().parseFromString(request.responseText, "text/html") : null;
+  const page = new DOMParser().parseFromString(request.responseText, "text/html");
   if (request.status === 200 && backHere(request.responseURL)) {
     // Stored, and sent back to this page. Without a socket to bring the message, the page
     // comes again with it (an address without a fragment: loaded, even if it is this one),
@@ -689,7 +690,7 @@ function fileAnswered(request) {
     return;
   }
   // Refused (too large, empty, too fast): the page's errors, as the form's own post shows them.
-  const errors = [...(page?.querySelectorAll("#conversation-form .errorlist li") ?? [])];
+  const errors = [...page.querySelectorAll("#conversation-form .errorlist li")];
   status.textContent = errors.map((error) => error.textContent).join(" ")
     || gettext("The file was not sent: check your connection and send it again.");
 }
