@@ -203,7 +203,7 @@ def follow_up_send(seat_id: int) -> None:
     seat = GroupMember.objects.select_related("user").filter(pk=seat_id).first()
     if seat is None or seat.follow_up_sent_at is not None:
         return
-    if not seat.user.is_active or seat.user.deleted_at is not None:
+    if not seat.user.account_is_open:
         return  # left, or suspended, since the seat was found due
     met = seat.answer == Answer.MET
     if seat.answer and not met:

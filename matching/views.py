@@ -283,8 +283,7 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
     participation = _participation_from_token(token)
     # The email's link lifts the pause it told of, however late, and nothing else: a member
     # who since opted out or paused by choice is not put back in by an old email.
-    user = participation.user
-    resumable = participation.auto_paused and user.is_active and user.deleted_at is None
+    resumable = participation.auto_paused and participation.user.account_is_open
     if request.method == "POST":
         if resumable:
             services.participation_resume(participation=participation)
