@@ -187,6 +187,56 @@ def test_the_smallest_phones_fit_badges_dates_and_a_header_full_of_counts(
         assert_header_on_one_line(page)
 
 
+def assert_within_the_screen_s_width(page: Page, selector: str) -> None:
+    """Every visible control the selector finds, from its left edge to its right."""
+    outside = page.evaluate(
+        """selector => {
+            const width = document.documentElement.clientWidth;
+            return [...document.querySelectorAll(selector)]
+                .map(element => [element, element.getBoundingClientRect()])
+                .filter(([, box]) => box.width && (box.left < 0 || box.right > width + 0.5))
+                .map(([element, box]) => `${element.textContent.trim()}: ${box.left}-${box.right}`);
+        }""",
+        selector,
+    )
+    assert not outside, f"past the edge of {page.url}: {outside}"
+
+
+def test_with_the_phone_s_largest_text_the_header_menus_and_footer_wrap_on_the_screen(
+    new_page: NewPage, asgi_server: str, alice: User, login: Login
+) -> None:
+    """WCAG 1.4.4: text at twice the default size (the browser's own setting, 32 px) wraps
+    the header's and the footer's controls onto more rows instead of past the screen's
+    edge, where a phone's reader would have to scroll sideways to reach "Únete" or English."""
+    page = new_page(viewport=(390, 844), mobile=True, locale="es-ES")
+    fonts = {"standard": 32, "fixed": 26}
+    page.context.new_cdp_session(page).send("Page.setFontSizes", {"fontSizes": fonts})
+    controls = "header a, header button, header summary, footer a, footer button, footer label"
+
+    page.goto("/")
+    assert page.evaluate("getComputedStyle(document.body).fontSize") == "32px"
+    assert_no_sideways_scrolling(page)
+    assert_within_the_screen_s_width(page, controls)
+    # The skip link, however tall its text, waits wholly above the page.
+    skip = page.get_by_role("link", name="Saltar al contenido")
+    box = skip.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 0, box
+
+    login(page, asgi_server, alice.email, PASSWORD)
+    page.goto("/")
+    assert_no_sideways_scrolling(page)
+    assert_within_the_screen_s_width(page, controls)
+    page.locator(".menu summary").click()
+    assert_within_the_screen_s_width(page, ".menu-items a, .menu-items button")
+    page.locator(".menu summary").click()
+    menu_button(page).click()
+    expect(
+        page.get_by_role("navigation", name="Principal").get_by_role("link").first
+    ).to_be_visible()
+    assert_within_the_screen_s_width(page, ".main-nav a")
+    assert_no_sideways_scrolling(page)
+
+
 @pytest.mark.parametrize("locale", ["en-US", "es-ES"])
 def test_a_visitor_s_pages_fit_a_phone_in_either_language(
     new_page: NewPage, asgi_server: str, locale: str
