@@ -1,6 +1,7 @@
 """A room's page in the browser: editing, deleting, status, older messages, links, mentions,
 moderation and accessibility, with two or three members on the real stack."""
 
+import io
 import re
 import uuid
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Literal
 
 import pytest
 from asgiref.sync import async_to_sync
+from PIL import Image
 from playwright.sync_api import Dialog, Locator, Page, WebSocket, expect
 from websockets.sync.client import connect
 
@@ -363,9 +365,13 @@ def test_a_mention_is_highlighted_for_the_member_mentioned(
     expect(item_with(second, "coffee?")).to_have_class(re.compile(r"\bmentions-me\b"))
     expect(item_with(second, "coffee?")).to_contain_text("(mentions you)")
     # Its bar stays in forced colours (Windows' high contrast), which drop tints and shadows.
+    # Drawn: its first pixels from the left differ from the item's background further in.
     second.emulate_media(forced_colors="active")
-    bar = item_with(second, "coffee?").evaluate("(item) => getComputedStyle(item).borderLeftWidth")
-    assert bar == "4px"
+    shot = Image.open(io.BytesIO(item_with(second, "coffee?").screenshot())).convert("RGB")
+    middle = shot.height // 2
+    background = shot.getpixel((shot.width - 3, middle))
+    assert [shot.getpixel((x, middle)) != background for x in range(4)] == [True] * 4
+    assert shot.getpixel((6, middle)) == background
 
 
 def test_staff_mute_and_unmute_a_member(
