@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 from django.utils.translation import get_language
 
 from core.emails import send_later
+from core.text import readable, visible_line
 from members.models import User
 
 
@@ -138,8 +139,13 @@ class AccountAdapter(DefaultAccountAdapter):
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def populate_user(self, request: HttpRequest, sociallogin: Any, data: dict[str, Any]) -> User:
         user: User = super().populate_user(request, sociallogin, data)
+        # What the provider holds is cleaned as the profile form cleans a name: no invisible
+        # characters (a right-to-left override), one line, readable or left for onboarding.
+        user.first_name = visible_line(user.first_name)[:150].strip()
+        user.last_name = visible_line(user.last_name)[:150].strip()
         name = data.get("name") or " ".join(
             part for part in (data.get("first_name"), data.get("last_name")) if part
         )
-        user.display_name = (name or "")[:80]
+        name = visible_line(name or "")[:80].strip()
+        user.display_name = name if readable(name) else ""
         return user

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client, RequestFactory, override_settings
@@ -212,6 +213,34 @@ def test_a_configured_provider_appears_on_the_login_page(client: Client) -> None
         page = client.get("/accounts/login/").content.decode()
 
     assert "GitHub" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("github_name", "display_name", "first_name", "last_name"),
+    [
+        # A right-to-left override, a zero-width space and a line break: the name as it shows.
+        ("\u202eAna\u200b  Arias\n", "Ana Arias", "Ana", "Arias"),
+        # Nothing readable: left for onboarding to ask, as the profile form would refuse it.
+        ("\u3164\u200b", "", "", ""),
+    ],
+)
+def test_a_provider_s_name_is_cleaned_as_the_profile_form_cleans_one(
+    rf: RequestFactory, github_name: str, display_name: str, first_name: str, last_name: str
+) -> None:
+    providers = {"github": {"APPS": [{"client_id": "abc", "secret": "def"}]}}
+    with override_settings(SOCIALACCOUNT_PROVIDERS=providers):
+        request = rf.get("/accounts/github/login/callback/")
+        github = get_social_adapter().get_provider(request, "github")
+        # GitHub's answer about its user, as allauth's GitHub provider reads it.
+        answer = {"id": 7, "login": "ana", "name": github_name, "email": "ana@example.com"}
+        user = github.sociallogin_from_response(request, answer).user
+
+    assert (user.display_name, user.first_name, user.last_name) == (
+        display_name,
+        first_name,
+        last_name,
+    )
 
 
 def test_a_provider_s_sign_in_form_is_allowed_to_lead_to_the_provider(
