@@ -45,6 +45,8 @@ def _mine_page(
             initial={"every_weeks": wishes.get(partner.user.pk)}, prefix=f"again-{partner.user.pk}"
         )
         for partner in (page.current.partners if page.current else [])
+        # Nobody is met again who has left or been suspended.
+        if partner.user.is_active and not partner.user.deleted_at
     }
     note_forms = {
         partner.user.pk: AcquaintanceNoteForm(
@@ -64,6 +66,10 @@ def _mine_page(
         and user.profile_onboarded
         else None
     )
+    current_partners = [
+        (partner, note_forms.get(partner.user.pk), again_forms.get(partner.user.pk))
+        for partner in (page.current.partners if page.current else [])
+    ]
     return render(
         request,
         "matching/mine.html",
@@ -80,10 +86,9 @@ def _mine_page(
             ),
             "form": form,
             "answers": Answer.choices,
-            "current_partners": [
-                (partner, note_forms.get(partner.user.pk), again_forms[partner.user.pk])
-                for partner in (page.current.partners if page.current else [])
-            ],
+            "current_partners": current_partners,
+            # "After your coffee": whom there is something to keep about.
+            "after_partners": [entry for entry in current_partners if entry[1] or entry[2]],
         },
         status=status,
     )

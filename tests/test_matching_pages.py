@@ -464,6 +464,42 @@ def test_my_page_shows_the_current_partner(client: Client, alice: User, bob: Use
 
 
 @pytest.mark.django_db
+def test_the_current_pair_reads_in_the_order_things_happen(
+    client: Client, alice: User, bob: User, outsider: User
+) -> None:
+    """Whom, how to write to them, when, what to ask, whether it happened; what is for
+    later (meeting again, a private note) comes last, under each partner's name in a trio."""
+    pair(alice, bob, outsider)
+    AcquaintanceFactory.create(owner=alice, other=bob)
+
+    page = client.get("/pairs/").content.decode()
+
+    marks = [
+        f'href="/members/{bob.pk}/"',
+        f'action="/messages/with/{bob.pk}/"',
+        "Choose a time to meet",
+        "A question to start with",
+        "Did you meet?",
+        "After your coffee",
+        '<h4 class="pair-after-name">Bob Bravo</h4>',
+        f'action="/pairs/again/{bob.pk}/"',
+        f'action="/members/me/met/{bob.pk}/note/"',
+        f'<h4 class="pair-after-name">{outsider.name}</h4>',
+        f'action="/pairs/again/{outsider.pk}/"',
+    ]
+    positions = [page.index(mark) for mark in marks]
+    assert positions == sorted(positions)
+
+    # Suspended since: nobody to meet again, and no note about them to keep.
+    outsider.is_active = False
+    outsider.save(update_fields=["is_active"])
+    page = client.get("/pairs/").content.decode()
+    assert f'action="/pairs/again/{outsider.pk}/"' not in page
+    assert "pair-after-name" not in page
+    assert f'action="/pairs/again/{bob.pk}/"' in page
+
+
+@pytest.mark.django_db
 def test_my_page_and_the_intro_email_give_a_pair_without_shared_interests_a_start(
     client: Client, alice: User, outsider: User
 ) -> None:
