@@ -54,7 +54,7 @@ def test_the_session_page_keeps_the_members_zone_on_a_device_in_another(
     }, shown
 
 
-def test_the_list_shows_cards_without_bullets_and_with_room_between(
+def test_the_list_shows_cards_without_bullets_and_with_room_between_them_and_above(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
     ana = onboarded_member("Ana Foco", email="ana@example.com")
@@ -74,3 +74,7 @@ def test_the_list_shows_cards_without_bullets_and_with_room_between(
     first, second = (cards.nth(index).bounding_box() for index in (0, 1))
     assert first is not None and second is not None
     assert second["y"] - (first["y"] + first["height"]) >= 12
+    # So is the member's standing, a card above them.
+    standing = page.locator(".focus-standing").bounding_box()
+    assert standing is not None
+    assert first["y"] - (standing["y"] + standing["height"]) >= 12
