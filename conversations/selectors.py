@@ -44,6 +44,7 @@ class ConversationEntry:
     unread: int
     last_text: str
     muted: bool = False
+    last_at: datetime | None = None  # of the message `last_text` shows
 
     @property
     def name(self) -> str:
@@ -153,6 +154,7 @@ def conversations_of(
             activity=Coalesce("conversation__last_message_at", "conversation__created_at"),
             unread=Coalesce(_unread_of_seat(user=user, hidden=hidden), 0),
             last_text=Subquery(latest.annotate(shown=_SHOWN).values("shown")[:1]),
+            last_at=Subquery(latest.values("created_at")[:1]),
         )
         .order_by("-activity", "-conversation_id")
     )
@@ -183,6 +185,7 @@ def conversations_of(
                 seat.unread,
                 seat.last_text or "",
                 muted=seat.muted_at is not None,
+                last_at=seat.last_at,
             )
         )
     return ConversationList(entries, older)

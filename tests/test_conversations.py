@@ -328,6 +328,42 @@ def test_an_older_page_marks_read_only_up_to_its_own_last_message() -> None:
     assert unread_total(user=beto) == 0
 
 
+def test_the_list_says_when_each_conversation_last_spoke_in_the_reader_s_zone() -> None:
+    """The time today, the day this year, the day and year before; each of the message the
+    entry shows (a blocked member's later one is neither shown nor timed)."""
+    ana = member("Ana Arias", time_zone="America/Mexico_City")
+    beto, carla, dani = member("Beto Blanco"), member("Carla Cruz"), member("Dani Díaz")
+    eva = member("Eva Estévez")
+    now = datetime(2027, 6, 10, 18, 30, tzinfo=UTC)  # 12:30 in Mexico City
+    spoken = [
+        (beto, now - timedelta(hours=2), "Hola"),  # 10:30 there
+        (carla, datetime(2027, 3, 3, 12, 0, tzinfo=UTC), "¿Café?"),
+        (dani, datetime(2026, 11, 20, 12, 0, tzinfo=UTC), "Gracias"),
+    ]
+    for other, at, text in spoken:
+        with time_machine.travel(at, tick=False):
+            conversation = direct_conversation_start(starter=other, other=ana)
+            message_post(conversation=conversation, author=other, text=text, client_id=uuid.uuid4())
+    group = group_create(creator=eva, members=[ana, carla], title="Trío")
+    with time_machine.travel(datetime(2027, 6, 9, 12, 0, tzinfo=UTC), tick=False):
+        message_post(conversation=group, author=carla, text="Mañana", client_id=uuid.uuid4())
+    BlockFactory.create(blocker=ana, blocked=eva)
+    with time_machine.travel(now - timedelta(minutes=5), tick=False):
+        message_post(conversation=group, author=eva, text="Oculto", client_id=uuid.uuid4())
+
+    with time_machine.travel(now, tick=False):
+        page = signed_in(ana).get("/messages/").content.decode()
+
+    times = dict(re.findall(r"<time datetime=\"[^\"]+\">([^<]+)</time> · ([^<]+)</p>", page))
+    assert times == {
+        "10:30": "Hola",
+        "3 Mar": "¿Café?",
+        "20 Nov 2026": "Gracias",
+        "9 Jun": "Mañana",
+    }
+    assert "Oculto" not in page
+
+
 def test_the_list_alone_for_the_live_page_shows_what_the_page_does_and_nothing_else() -> None:
     ana, beto, carla = member("Ana Arias"), member("Beto Blanco"), member("Carla Cruz")
     for other, text in ((beto, "Hola"), (carla, "¿Café?")):

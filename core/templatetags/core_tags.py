@@ -6,6 +6,7 @@ from urllib.parse import urljoin
 from django import template
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
@@ -87,3 +88,15 @@ def time_ago(when: datetime) -> str:
     if timezone.now() - when < timedelta(minutes=1):
         return _("a moment")
     return timesince(when)
+
+
+@register.filter
+def day_or_time(when: datetime) -> str:
+    """When something last happened, as a list of them shows it, in the reader's zone: the
+    time today ("09:41"), the day this year ("7 Dec", "7 dic"), the day and year before."""
+    local, today = timezone.localtime(when), timezone.localdate()
+    if local.date() == today:
+        return time_format(local, "H:i")
+    if local.year == today.year:
+        return date_format(local, _("j M"))
+    return date_format(local, _("j M Y"))
