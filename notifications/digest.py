@@ -145,7 +145,9 @@ def digest_content(*, user: User, now: datetime | None = None) -> DigestContent:
                 kind__in=kinds,
                 read_at__isnull=True,
                 created_at__gte=now - AWAY_FOR,
-            )[:10]
+            )
+            # Nobody blocked since (either way) is named in it.
+            .exclude(about__in=blocked_user_ids(user=user))[:10]
         ),
         sections=sections,
         new_members=_new_members(user=user, now=now),

@@ -212,6 +212,21 @@ def test_the_content_leaves_out_read_and_non_digest_notifications() -> None:
     assert [n.text for n in content.notifications] == ["unread"]
 
 
+def test_the_content_names_nobody_blocked_since_either_way() -> None:
+    ana, beto, carla = member_away("Ana"), member_away("Beto"), member_away("Carla")
+    Preference.objects.create(user=ana, kind=Kind.MENTION, channel=Channel.DIGEST)
+    with time_machine.travel(MONDAY - timedelta(days=2), tick=False):
+        for other in (beto, carla):
+            notify(
+                user=ana, kind=Kind.MENTION, key=f"m{other.pk}", text=f"{other.name}", about=[other]
+            )
+    BlockFactory.create(blocker=ana, blocked=beto)
+
+    assert [n.text for n in digest_content(user=ana, now=MONDAY).notifications] == ["Carla"]
+    BlockFactory.create(blocker=carla, blocked=ana)
+    assert digest_content(user=ana, now=MONDAY).notifications == []
+
+
 def test_a_round_s_pairs_are_counted_once_for_all_of_its_members_digests() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -166,6 +166,29 @@ def test_a_conversation_muted_during_the_block_is_left_out_of_the_batch(smtp: Sm
     assert Notification.objects.filter(user=beto).count() == 1
 
 
+@pytest.mark.parametrize("blocker", ["beto", "ana"])
+def test_news_of_someone_blocked_during_the_block_is_never_released(
+    smtp: SmtpSink, blocker: str
+) -> None:
+    """Either way: not on the site, not in the batch's email, so not on a device either."""
+    beto, _conversations = ana_and_carla_write_to_beto_in_focus()
+    ana = User.objects.get(email="ana.arias@example.com")
+    if blocker == "beto":
+        assert client_for(beto).post(f"/members/{ana.pk}/block/").status_code == 302
+    else:
+        assert client_for(ana).post(f"/members/{beto.pk}/block/").status_code == 302
+
+    with time_machine.travel(END, tick=False):
+        held_release_tick()
+
+    [email] = smtp.messages
+    assert email["Subject"] == SUBJECT  # one notice: Carla's
+    assert "Ana Arias" not in text_of(email)
+    assert [notice.text for notice in Notification.objects.filter(user=beto)] == [
+        "Carla Cruz wrote to you"
+    ]
+
+
 def test_a_conversation_read_during_the_block_is_left_out_and_one_read_after_is_read(
     smtp: SmtpSink,
 ) -> None:
