@@ -263,6 +263,7 @@ class FocusConsumer(FocusFrames, RoomConsumer):
     """One member's connection to a focus block's page."""
 
     ROOM_KINDS: ClassVar[frozenset[str]] = frozenset({Room.Kind.FOCUS})
+    GETS_UP_AFTER_A_BLOCK = False  # moved to another table instead (focus.sessions)
 
     HANDLERS: ClassVar[dict[str, Handler]] = {
         **RoomConsumer.HANDLERS,

@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members.models import User
+from members.models import Block, User
 from members.services import blocked_user_ids
 from rooms.models import Presence, Room, RoomError
 from rooms.presence import PRESENCE_TTL, presence_add
@@ -260,6 +260,24 @@ def call_prune(*, now: datetime) -> list[Departure]:
         if departure is not None:
             departures.append(departure)
     return departures
+
+
+def blocks_someone_at_its_table(*, channel_name: str, user_id: int) -> bool:
+    """Whether the member blocked someone sitting at this connection's table: a block made
+    while both sat there, after which the blocker gets up (`call.left` `blocked`)."""
+    seat = (
+        Presence.objects.filter(channel_name=channel_name, table__isnull=False)
+        .values("room_id", "table")
+        .first()
+    )
+    if seat is None:
+        return False
+    others = Presence.objects.filter(room_id=seat["room_id"], table=seat["table"]).exclude(
+        channel_name=channel_name
+    )
+    return Block.objects.filter(
+        blocker_id=user_id, blocked_id__in=others.values("user_id")
+    ).exists()
 
 
 def call_target(*, channel_name: str, peer: int) -> tuple[int, int, str]:

@@ -640,6 +640,32 @@ async def test_members_on_either_side_of_a_block_never_share_a_table() -> None:
 
 
 @sockets
+async def test_a_block_made_while_both_sit_at_one_table_gets_the_blocker_up() -> None:
+    """Their peers hear an ordinary departure; the blocked one's offers reach nobody."""
+    place = await cafeteria()
+    (alice_user, alice_session), (bob_user, bob_session) = [
+        await member_with_session() for _ in range(2)
+    ]
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+    alice_seat = await sit(alice)
+    await sit(bob, table=alice_seat["table"])
+    await drain(alice)
+    await drain(bob)
+
+    await database_sync_to_async(BlockFactory.create)(blocker=alice_user, blocked=bob_user)
+
+    left = [frame for frame in await drain(alice, quiet=1.0) if frame["type"] == "call.left"]
+    assert left == [{"type": "call.left", "reason": "blocked"}]
+    bobs = await drain(bob, quiet=1.0)
+    assert [f["peer"] for f in bobs if f["type"] == "call.peer_left"] == [alice_seat["peer"]]
+    assert not [frame for frame in bobs if frame["type"] == "call.left"]  # Bob stays seated
+    offer = {"type": "call.offer", "to": alice_seat["peer"], "sdp": SDP}
+    assert await error_of(bob, offer) == "no_peer"
+    await close_all(alice, bob)
+
+
+@sockets
 async def test_a_blocked_pair_cannot_share_a_meeting_rooms_call() -> None:
     (alice_user, alice_session), (bob_user, bob_session) = [
         await member_with_session() for _ in range(2)

@@ -17,6 +17,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from coworking.asgi import application
+from members import services
 from members.models import Profile, User
 from members.privacy import account_delete
 from rooms import broadcast, liveness
@@ -498,6 +499,34 @@ async def test_blocked_members_do_not_see_each_others_messages_or_presence() -> 
     }
     assert bob_user.pk not in seen
     for communicator in (alice, bob, carol):
+        await communicator.disconnect()
+
+
+async def presence_news(communicator: WebsocketCommunicator) -> tuple[list[int], list[int]]:
+    """Who the next `presence.update` brings and who it takes away."""
+    frame = await next_of(communicator, "presence.update")
+    return [member["id"] for member in frame["members"]], frame["left"]
+
+
+async def test_a_block_made_or_lifted_while_both_are_in_the_room_changes_both_lists() -> None:
+    alice_user, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session()
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+    await settled(alice)
+    await settled(bob)
+
+    await database_sync_to_async(services.block_create)(blocker=alice_user, blocked=bob_user)
+
+    assert await presence_news(alice) == ([], [bob_user.pk])
+    assert await presence_news(bob) == ([], [alice_user.pk])
+
+    await database_sync_to_async(services.block_delete)(blocker=alice_user, blocked=bob_user)
+
+    assert await presence_news(alice) == ([bob_user.pk], [])
+    assert await presence_news(bob) == ([alice_user.pk], [])
+    for communicator in (alice, bob):
         await communicator.disconnect()
 
 

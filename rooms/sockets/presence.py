@@ -31,6 +31,23 @@ class PresenceFrames(MemberSocket):
 
     HANDLERS: ClassVar[dict[str, Handler]] = {"presence.status": on_presence_status}
 
+    async def access_check(self, event: dict[str, Any]) -> None:
+        """A block made or lifted while both are here applies to the list at once: the one
+        now hidden leaves it, the one shown again joins it (later frames about either are
+        filtered by `blocked`, so without this the list would stay as it was)."""
+        before = self.blocked
+        await super().access_check(event)
+        changed = before.symmetric_difference(self.blocked)
+        if self.room is None or not changed:
+            return  # nothing changed, or the socket was told to go
+        here, _gone = await database_sync_to_async(presence_rows.presence_entries)(
+            room_id=self.room.pk, user_ids=changed
+        )
+        members = [m for m in here if m["id"] not in self.blocked]
+        left = sorted(m["id"] for m in here if m["id"] in self.blocked)
+        if members or left:
+            await self.send_json({"type": "presence.update", "members": members, "left": left})
+
     async def presence_update(self, event: dict[str, Any]) -> None:
         """A batch from rooms.broadcast, its frame ready-encoded for everyone; re-encoded
         only for a member who blocked someone in it."""

@@ -223,6 +223,9 @@ export const callHandlers = {
       // A focus block's page moved to another table: its call is another call.
       call.end();
       sayCall(gettext("Your table changed, so you left its call."));
+    } else if (frame.reason === "blocked") {
+      call.end();
+      sayCall(gettext("You left this call: someone you blocked sits at this table."));
     }
   },
 };
