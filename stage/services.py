@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.access import staff_may
 from members.models import User
+from members.services import blocked_user_ids
 from rooms.broadcast import member_removed, on_commit
 from rooms.models import CAFETERIA_SLUG, Room
 from rooms.services import room_can_enter, room_member_exclude
@@ -467,6 +468,11 @@ def stage_invite(*, stage: Stage, by: User, user_id: int) -> None:
     member = _member(user_id)
     if not room_can_enter(room=stage.room, user=member):
         raise StageError(str(_("This member cannot come into this room.")))
+    # Speakers meet face to face in the green room, as at a call's table: never two on
+    # either side of a block (the error says who cannot come, not why).
+    on_stage = set(stage.speakers.exclude(user=member).values_list("user_id", flat=True))
+    if on_stage & blocked_user_ids(user=member):
+        raise StageError(str(_("This member cannot join the speakers on stage now.")))
     guests = stage.speakers.exclude(user=stage.host)
     if not guests.filter(user=member).exists() and guests.count() >= SPEAKERS_MAX:
         raise StageFull

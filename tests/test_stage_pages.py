@@ -19,8 +19,8 @@ from events.tasks import events_wrap_up_tick
 from members.models import User
 from rooms.models import Room
 from stage.models import Hand, Speaker, Stage, StageError
-from stage.services import NotHost, stage_for_room, stage_may_host, stage_remove
-from tests.factories import RoomFactory, UserFactory, client_for
+from stage.services import NotHost, stage_for_room, stage_invite, stage_may_host, stage_remove
+from tests.factories import BlockFactory, RoomFactory, UserFactory, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +234,30 @@ def test_a_stage_left_live_after_its_talk_is_ended_once_the_overrun_is_over(
     assert (stage.state, stage.speakers.count(), stage.hands.count()) == (Stage.State.ENDED, 0, 0)
     assert Stage.objects.get(pk=own.pk).state == Stage.State.LIVE
     assert Stage.objects.get(pk=taken_over.pk).state == Stage.State.LIVE
+
+
+@pytest.mark.parametrize("blocker", ["speaker", "invited"])
+def test_the_host_cannot_bring_on_stage_someone_on_either_side_of_a_block_with_a_speaker(
+    staff: User, alice: User, bob: User, blocker: str
+) -> None:
+    """Speakers meet face to face in the green room, as at a call's table."""
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
+    stage = Stage.objects.create(room=room, host=staff, state=Stage.State.LIVE)
+    Speaker.objects.create(stage=stage, user=staff, invited_by=staff)
+    Speaker.objects.create(stage=stage, user=alice, invited_by=staff)
+    if blocker == "speaker":
+        BlockFactory.create(blocker=alice, blocked=bob)
+    else:
+        BlockFactory.create(blocker=bob, blocked=alice)
+
+    with pytest.raises(StageError):
+        stage_invite(stage=stage, by=staff, user_id=bob.pk)
+
+    assert list(stage.speakers.values_list("user_id", flat=True).order_by("pk")) == [
+        staff.pk,
+        alice.pk,
+    ]
+    # Once that speaker is back in the audience, the host may.
+    stage.speakers.filter(user=alice).delete()
+    stage_invite(stage=stage, by=staff, user_id=bob.pk)
+    assert stage.speakers.filter(user=bob).exists()
