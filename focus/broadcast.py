@@ -24,12 +24,14 @@ async def _send(block_id: int, table: int, frame: dict[str, Any], **event_fields
 async def mate_changed(*, block_id: int, table: int, mate: dict[str, Any]) -> None:
     """A tablemate's goal or outcome changed, or they just sat down at the table: `mate` as
     `focus.sessions.Tablemate.data()` gives it."""
-    await _send(block_id, table, {"type": "focus.mate", **mate})
+    await _send(block_id, table, {"type": "focus.mate", **mate}, about=mate["user"]["id"])
 
 
 async def mate_left(*, block_id: int, table: int, user_id: int) -> None:
     """The member gave back their seat: their table's pages take them off."""
-    await _send(block_id, table, {"type": "focus.mate_left", "user": {"id": user_id}})
+    await _send(
+        block_id, table, {"type": "focus.mate_left", "user": {"id": user_id}}, about=user_id
+    )
 
 
 async def mate_moved(

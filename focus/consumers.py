@@ -254,6 +254,10 @@ class FocusFrames(MemberSocket):
     # table, a tablemate who gave back their seat.
 
     async def focus_mate(self, event: dict[str, Any]) -> None:
+        # A tablemate blocked after the block's end (no longer moved apart: the hour of
+        # outcomes) is no longer heard of.
+        if event.get("about") in self.blocked:
+            return
         await self.send(text_data=event["frame"])
 
     focus_mate_left = focus_mate

@@ -10,6 +10,7 @@ finds the same state.
 """
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from focus.services import BlockCancelled, BlockOver
 from focus.tables import TABLE_SIZE, Sitter, tables_assign
 from matching.models import GroupMember
 from members.models import Block, Language, User
+from members.services import blocked_user_ids
 from rooms import rights
 from rooms.broadcast import on_commit as broadcast_on_commit
 from rooms.models import FOCUS_ROOM_NAME, Room
@@ -280,8 +282,11 @@ def seat_arrive(*, block: FocusBlock, user: User, now: datetime | None = None) -
     return Arrival(seat)
 
 
-def tablemates(*, block: FocusBlock, table: int) -> list[Tablemate]:
-    seats = Seat.objects.filter(block=block, cancelled_at__isnull=True, table=table)
+def tablemates(*, block: FocusBlock, table: int, hidden: Collection[int] = ()) -> list[Tablemate]:
+    """The table's people, but those in `hidden` (the reader's blocks)."""
+    seats = Seat.objects.filter(block=block, cancelled_at__isnull=True, table=table).exclude(
+        user_id__in=hidden
+    )
     return [Tablemate.of(seat) for seat in seats.select_related("user").order_by("pk")]
 
 
@@ -325,8 +330,17 @@ def session_state(*, block: FocusBlock, seat: Seat | None, now: datetime) -> dic
             "minutes": block.minutes,
         },
         "table": table,
+        # Blocks made at the table before its end moved the blocker apart (tables_part);
+        # one made after it, while outcomes are still told, hides the other from here on.
         "tablemates": (
-            [mate.data() for mate in tablemates(block=block, table=table)] if table else []
+            [
+                mate.data()
+                for mate in tablemates(
+                    block=block, table=table, hidden=blocked_user_ids(user=seat.user)
+                )
+            ]
+            if seat is not None and table
+            else []
         ),
         "goal": seat.goal if seat else "",
         "outcome": seat.outcome if seat else "",

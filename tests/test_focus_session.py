@@ -24,7 +24,7 @@ from rooms.services import room_member_mute
 from rooms.sockets.limits import BUDGETS
 from tests.conftest import a_fresh_budget_window
 from tests.factories import UserFactory
-from tests.test_rooms_socket import ORIGIN, member_with_session
+from tests.test_rooms_socket import ORIGIN, drain, member_with_session
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -424,6 +424,40 @@ async def test_a_member_muted_in_the_block_s_room_writes_no_goal_to_the_table() 
         heard.append((await page_b.socket.receive_json_from())["type"])
     assert "focus.mate" not in heard
     for page in (page_a, page_b):
+        await page.socket.disconnect()
+
+
+async def test_after_the_end_a_tablemate_blocked_is_no_longer_seen_nor_heard() -> None:
+    """In the hour after the end, when outcomes are still told, nobody is moved apart any
+    more: the page stops showing and hearing the other instead."""
+    alice, bob = await members(2)
+    block = await block_with_seats(alice, bob, starts_in=timedelta(minutes=-30))  # over
+    await database_sync_to_async(Seat.objects.filter(block=block).update)(
+        table=1, arrived_at=block.starts_at, goal="Mi objetivo"
+    )
+    page_a, hello_a = await open_page(block, alice[1])
+    assert {mate["user"]["id"] for mate in hello_a["tablemates"]} == {alice[0].pk, bob[0].pk}
+    page_b, _hello_b = await open_page(block, bob[1])
+    await database_sync_to_async(Profile.objects.update_or_create)(
+        user=bob[0], defaults={"onboarded_at": timezone.now()}
+    )
+    client = Client()
+    client.cookies["sessionid"] = alice[1]
+    blocked = await database_sync_to_async(client.post)(f"/members/{bob[0].pk}/block/")
+    assert blocked.status_code == 302
+
+    await page_b.socket.send_json_to({"type": "focus.outcome", "outcome": "done"})
+    await page_b.next("focus.saved")
+    # Alice's own outcome, told after Bob's: by then she would have heard his.
+    await page_a.socket.send_json_to({"type": "focus.outcome", "outcome": "partly"})
+    heard = []
+    while (frame := await page_a.socket.receive_json_from(timeout=5))["type"] != "focus.saved":
+        heard.append(frame)
+    heard += await drain(page_a.socket)
+    assert [f["user"]["id"] for f in heard if f["type"] == "focus.mate"] == [alice[0].pk]
+    _again, hello = await open_page(block, alice[1])
+    assert [mate["user"]["id"] for mate in hello["tablemates"]] == [alice[0].pk]
+    for page in (page_a, page_b, _again):
         await page.socket.disconnect()
 
 
