@@ -6,6 +6,7 @@ Built on the room sockets' base (rooms.sockets.base): the same origin check, ses
 socket places, frame limits, budgets across sockets, error frames and goodbyes.
 """
 
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,7 +22,7 @@ from conversations.services import ConversationHidden, ConversationRefused
 from members.models import User
 from members.services import blocked_user_ids
 from rooms.broadcast import user_group
-from rooms.reactions import reaction_valid
+from rooms.reactions import reaction_valid, reactions_without
 from rooms.sockets.base import PROTOCOL_VERSION, Handler, MemberSocket
 from rooms.sockets.frames import FrameError, moment, positive_int, text, uuid_field
 
@@ -196,6 +197,9 @@ class MemberConsumer(MemberSocket):
         await self.join_group(live.inbox_group(user.pk))
         await self.join_group(user_group(user.pk))
         self.joined = True
+        # Whom this member does not see, for the reactions told live (`access_check` reads
+        # it again after a block).
+        self.blocked = frozenset(await database_sync_to_async(blocked_user_ids)(user=user))
         hello = await _hello(user)
         await self.accept()
         await self.send_json(hello)
@@ -326,6 +330,15 @@ class MemberConsumer(MemberSocket):
 
     async def member_frame(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["frame"])
+
+    async def member_reactions(self, event: dict[str, Any]) -> None:
+        reactions: list[dict[str, Any]] = event["reactions"]
+        if not any(self.blocked.intersection(r["members"]) for r in reactions):
+            await self.send(text_data=event["frame"])
+            return
+        frame = json.loads(event["frame"])
+        frame["reactions"] = reactions_without(reactions, self.blocked)
+        await self.send_json(frame)
 
     async def conversation_changed(self, event: dict[str, Any]) -> None:
         # Its members changed: who hears this member type there is read again.

@@ -136,4 +136,8 @@ async def message_reactions(
         "reactions": reactions,
         "version": version,
     }
-    await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})
+    # With the reactions as they are: a socket whose member does not see one of those who
+    # reacted sends them without (conversations.consumers).
+    await _push(
+        user_ids, {"type": "member.reactions", "frame": encode(frame), "reactions": reactions}
+    )

@@ -2,7 +2,7 @@
 who is not in a conversation gets nothing (a 404), as does one who blocked, or was blocked by,
 the other member of a direct conversation."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -260,16 +260,17 @@ def messages_changed(
     """The messages up to the id `upto` edited, deleted or reacted to after `since`, at most
     CHANGED_MAX of the newest, oldest first: what a page that held them missed while its
     connection was down (docs/websocket-protocol.md, "The member socket")."""
+    hidden = blocked_user_ids(user=viewer)
     rows = (
         Message.objects.filter(conversation=conversation, id__lte=upto)
         .filter(
             Q(edited_at__gt=since) | Q(deleted_at__gt=since) | Q(reactions_changed_at__gt=since)
         )
-        .exclude(author_id__in=blocked_user_ids(user=viewer))
+        .exclude(author_id__in=hidden)
         .select_related("author", "reply_to__author", "reply_to__attachment", "attachment")
         .order_by("-id")[:CHANGED_MAX]
     )
-    return with_reactions(list(reversed(rows)))
+    return with_reactions(list(reversed(rows)), hidden)
 
 
 def messages_page(
@@ -282,30 +283,34 @@ def messages_page(
     """Up to PAGE_SIZE messages, oldest first, and whether more remain that way: those
     before the id `before`, the first ones after the id `after` (catching up), or the
     latest. Messages by members on either side of a block with `viewer` are left out."""
+    hidden = blocked_user_ids(user=viewer)
     rows = (
         Message.objects.filter(conversation=conversation)
-        .exclude(author_id__in=blocked_user_ids(user=viewer))
+        .exclude(author_id__in=hidden)
         .select_related("author", "reply_to__author", "reply_to__attachment", "attachment")
     )
     if after is not None:
         page = list(rows.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])
-        return with_reactions(page[:PAGE_SIZE]), len(page) > PAGE_SIZE
+        return with_reactions(page[:PAGE_SIZE], hidden), len(page) > PAGE_SIZE
     if before is not None:
         rows = rows.filter(id__lt=before)
     page = list(rows.order_by("-id")[: PAGE_SIZE + 1])
-    return with_reactions(list(reversed(page[:PAGE_SIZE]))), len(page) > PAGE_SIZE
+    return with_reactions(list(reversed(page[:PAGE_SIZE])), hidden), len(page) > PAGE_SIZE
 
 
-def reactions_of(message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def reactions_of(
+    message_ids: list[int], hidden: Collection[int] = ()
+) -> dict[int, list[dict[str, Any]]]:
     """{message id: [{"emoji", "members": [user ids]}]} in the order of REACTIONS, in one
-    query."""
+    query, without the reactions of `hidden` (whom the reader does not see)."""
     found: dict[int, dict[str, list[int]]] = {}
     for message_id, emoji, user_id in (
         Reaction.objects.filter(message_id__in=message_ids)
         .order_by("created_at", "id")
         .values_list("message_id", "emoji", "user_id")
     ):
-        found.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+        if user_id not in hidden:
+            found.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
     return {
         message_id: [
             {"emoji": emoji, "members": by_emoji[emoji]} for emoji in REACTIONS if emoji in by_emoji
@@ -314,9 +319,9 @@ def reactions_of(message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     }
 
 
-def with_reactions(messages: list[Message]) -> list[Message]:
+def with_reactions(messages: list[Message], hidden: Collection[int] = ()) -> list[Message]:
     """The messages, each with its `reaction_list` (reactions_of) set."""
-    reactions = reactions_of([message.pk for message in messages])
+    reactions = reactions_of([message.pk for message in messages], hidden)
     for message in messages:
         message.reaction_list = reactions.get(message.pk, [])  # type: ignore[attr-defined]
     return messages

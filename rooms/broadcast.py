@@ -78,7 +78,7 @@ def message_data(message: Message, hidden: Collection[int] = ()) -> dict[str, An
     # has none, and an edit leaves them as they were.
     prefetched = getattr(message, "_prefetched_objects_cache", {})
     if "reactions" in prefetched:
-        data["reactions"] = reactions_summary(prefetched["reactions"])
+        data["reactions"] = reactions_summary(prefetched["reactions"], hidden)
         data["reactions_version"] = message.reactions_version
     return data
 
@@ -134,7 +134,13 @@ async def chat_reactions(
     frame = {"type": "chat.reactions", "id": message.pk, "reactions": reactions, "version": version}
     await group_send(
         room_group(message.room_id),
-        {"type": "chat.reactions", "frame": encode(frame), "author_id": message.author_id},
+        {
+            "type": "chat.reactions",
+            "frame": encode(frame),
+            "author_id": message.author_id,
+            # For the sockets of members who do not see one of those who reacted.
+            "reactions": reactions,
+        },
     )
 
 

@@ -454,6 +454,40 @@ async def test_in_a_group_the_blocker_hears_nothing_of_a_hidden_message_s_change
         await communicator.disconnect()
 
 
+async def test_in_a_group_reactions_leave_out_whom_the_reader_does_not_see() -> None:
+    """Carla blocked Ana: Ana's reaction to Beto's message neither counts nor names her on
+    Carla's pages, live, caught up or loaded; Beto sees it."""
+    group, people = await trio()
+    (
+        (ana, ana_session, _),
+        (beto, beto_session, beto_client),
+        (carla, carla_session, carla_client),
+    ) = people
+    await database_sync_to_async(BlockFactory.create)(blocker=carla, blocked=ana)
+    from_beto, _created = await database_sync_to_async(message_post)(
+        conversation=group, author=beto, text="¿Café?", client_id=uuid.uuid4()
+    )
+    ana_tab, _ = await tab(ana_session)
+    beto_tab, _ = await tab(beto_session)
+    carla_tab, _ = await tab(carla_session)
+
+    await ana_tab.send_json_to(
+        {"type": "message.react", "conversation": group.pk, "id": from_beto.pk, "emoji": "☕"}
+    )
+    told = (await next_of(beto_tab, "message.reactions"))["reactions"]
+    assert told == [{"emoji": "☕", "members": [ana.pk]}]
+    assert (await next_of(carla_tab, "message.reactions"))["reactions"] == []
+    await carla_tab.send_json_to({"type": "messages.since", "conversation": group.pk, "after": 0})
+    [caught_up] = (await next_of(carla_tab, "messages"))["messages"]
+    assert caught_up["reactions"] == []
+    page = await database_sync_to_async(carla_client.get)(f"/messages/{group.pk}/")
+    assert 'class="reaction"' not in page.content.decode()
+    beto_page = await database_sync_to_async(beto_client.get)(f"/messages/{group.pk}/")
+    assert 'class="reaction" aria-pressed="false">☕ 1</button>' in beto_page.content.decode()
+    for communicator in (ana_tab, beto_tab, carla_tab):
+        await communicator.disconnect()
+
+
 async def test_whoever_leaves_a_group_neither_hears_its_typing_nor_is_heard_typing() -> None:
     group, people = await trio()
     (_ana, ana_session, _), (_beto, beto_session, beto_client), _carla = people

@@ -1198,6 +1198,40 @@ async def test_a_reaction_across_a_block_either_way_is_not_found_and_stores_noth
     await bob.disconnect()
 
 
+async def test_reactions_to_a_third_s_message_leave_out_whom_the_reader_does_not_see() -> None:
+    """Live and in the history: Bob's reaction, whom Alice blocked, neither counts nor names
+    him on her page; Carol sees both."""
+    alice_user, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session()
+    carol_user, carol_session = await member_with_session()
+    await database_sync_to_async(BlockFactory.create)(blocker=alice_user, blocked=bob_user)
+    place = await room()
+    from_carol = await database_sync_to_async(MessageFactory.create)(
+        room=place, author=carol_user, text="From Carol"
+    )
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+    carol, _ = await join(place, carol_session)
+
+    await bob.send_json_to({"type": "chat.react", "id": from_carol.pk, "emoji": "☕"})
+    assert (await next_of(carol, "chat.reactions"))["reactions"] == [
+        {"emoji": "☕", "members": [bob_user.pk]}
+    ]
+    assert (await next_of(alice, "chat.reactions"))["reactions"] == []
+    await carol.send_json_to({"type": "chat.react", "id": from_carol.pk, "emoji": "☕"})
+    both = (await next_of(carol, "chat.reactions"))["reactions"]
+    assert both == [{"emoji": "☕", "members": [bob_user.pk, carol_user.pk]}]
+    assert (await next_of(alice, "chat.reactions"))["reactions"] == [
+        {"emoji": "☕", "members": [carol_user.pk]}
+    ]
+
+    again, hello = await join(place, alice_session)
+    (message,) = [m for m in hello["history"] if m["id"] == from_carol.pk]
+    assert message["reactions"] == [{"emoji": "☕", "members": [carol_user.pk]}]
+    for socket in (alice, bob, carol, again):
+        await socket.disconnect()
+
+
 async def test_a_mute_lifted_in_the_admin_reaches_the_member_s_open_page() -> None:
     bob_user, bob_session = await member_with_session(display_name="Bob")
     staff_user, _staff_session = await member_with_session(is_staff=True, is_superuser=True)

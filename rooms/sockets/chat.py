@@ -1,6 +1,7 @@
 """Chat on the room socket: post, edit, delete, history pages and catching up after a
 reconnect, with `chat.ack` once a message is stored."""
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any, ClassVar
@@ -11,7 +12,7 @@ from members.models import User
 from members.services import blocked_user_ids
 from rooms import broadcast
 from rooms.models import Message, Room
-from rooms.reactions import reaction_valid
+from rooms.reactions import reaction_valid, reactions_without
 from rooms.selectors import history, history_upto, messages_changed
 from rooms.services import message_delete, message_edit, message_post, reaction_toggle
 from rooms.sockets.base import Handler, MemberSocket, as_now
@@ -220,5 +221,12 @@ class ChatFrames(MemberSocket):
             await self.send_text(event["frame"])
 
     async def chat_reactions(self, event: dict[str, Any]) -> None:
-        if event["author_id"] not in self.blocked:
+        if event["author_id"] in self.blocked:
+            return
+        reactions: list[dict[str, Any]] = event["reactions"]
+        if not any(self.blocked.intersection(r["members"]) for r in reactions):
             await self.send_text(event["frame"])
+            return
+        frame = json.loads(event["frame"])
+        frame["reactions"] = reactions_without(reactions, self.blocked)
+        await self.send_json(frame)
