@@ -270,6 +270,13 @@ class LobbyConsumer(MemberSocket):
     async def member_muted(self, event: dict[str, Any]) -> None:
         pass  # for the member's room sockets; the lobby shows no one's voice
 
+    async def access_check(self, event: dict[str, Any]) -> None:
+        """A block made or lifted (or another change to the account): the page fetches its
+        list again, with the faces the viewer sees now."""
+        await super().access_check(event)
+        if not self.closing:
+            await self.lobby_changed(event)
+
     async def _send_changed(self, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)

@@ -1082,6 +1082,29 @@ async def test_the_lobby_socket_hears_that_rooms_changed_coalesced() -> None:
         await communicator.disconnect()
 
 
+async def test_a_block_made_or_lifted_has_both_lobby_lists_fetched_again() -> None:
+    """The faces in each room are drawn from the list the page fetches, which leaves out
+    whom the viewer does not see: after a block, and after it is lifted, both fetch it."""
+    alice, alice_session = await member_with_session()
+    bob, bob_session = await member_with_session()
+    lobbies = []
+    for session in (alice_session, bob_session):
+        lobby = WebsocketCommunicator(
+            application,
+            "/ws/rooms/",
+            headers=[ORIGIN, (b"cookie", f"sessionid={session}".encode())],
+        )
+        assert (await lobby.connect(timeout=5))[0]
+        lobbies.append(lobby)
+
+    for change in (services.block_create, services.block_delete):
+        await database_sync_to_async(change)(blocker=alice, blocked=bob)
+        for lobby in lobbies:
+            assert await lobby.receive_json_from(timeout=5) == {"type": "lobby.changed"}
+    for lobby in lobbies:
+        await lobby.disconnect()
+
+
 async def test_a_member_removed_from_a_room_has_their_lobby_list_fetched_again() -> None:
     """The removal goes to every socket of the member (their group): the room's says bye,
     the lobby's has the page fetch its list again, and stays."""
