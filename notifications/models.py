@@ -30,7 +30,8 @@ class Channel(models.TextChoices):
 
 
 class Preference(models.Model):
-    """How a member wants to hear of one kind of news. No row: `Channel.BOTH`."""
+    """How a member wants to hear of one kind of news. No row: the kind's default
+    (`notifications.services.default_channel`)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -29,6 +29,17 @@ CONFIGURABLE = [
     Kind.MESSAGE,
 ]
 DEFAULT_CHANNEL = Channel.BOTH
+# Calmer than that where an email would only add noise: a focus session about to start is
+# a matter of minutes, which the site's bell and the member's devices tell in time (and a
+# daily ritual would make it a daily email).
+DEFAULT_CHANNELS: dict[str, str] = {Kind.FOCUS_REMINDER: Channel.IN_APP}
+
+
+def default_channel(kind: str) -> str:
+    """How a member who chose nothing hears of `kind`."""
+    return DEFAULT_CHANNELS.get(kind, DEFAULT_CHANNEL)
+
+
 # How the kinds nobody chooses a channel for come: a change to a member's event every way;
 # an invitation to a room on the site, never by email, held or not. Both are pushed unless
 # the member said not to (their `Preference.push`, the one choice they have for these).
@@ -39,7 +50,7 @@ EMAILED = {Channel.BOTH, Channel.EMAIL}
 def channels_for(*, user: User) -> dict[str, str]:
     """The member's channel for every configurable kind."""
     chosen = dict(Preference.objects.filter(user=user).values_list("kind", "channel"))
-    return {kind: chosen.get(kind, DEFAULT_CHANNEL) for kind in CONFIGURABLE}
+    return {kind: chosen.get(kind, default_channel(kind)) for kind in CONFIGURABLE}
 
 
 def pushes_for(*, user: User) -> dict[str, bool]:
@@ -53,7 +64,7 @@ def preference_for(*, user: User, kind: str) -> tuple[str, bool]:
     """The member's channel for `kind`, and whether they want it pushed. Kinds they choose
     nothing for come as FIXED says."""
     chosen = Preference.objects.filter(user=user, kind=kind).values_list("channel", "push")
-    channel, push = next(iter(chosen), (DEFAULT_CHANNEL, True))
+    channel, push = next(iter(chosen), (default_channel(kind), True))
     return (FIXED[kind], push) if kind not in CONFIGURABLE else (channel, push)
 
 

@@ -24,8 +24,13 @@ pytestmark = pytest.mark.django_db
 NINE = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # 10:00 in Madrid, 03:00 in Mexico City
 
 
-def member(email: str, **fields: Any) -> User:
-    return UserFactory.create(email=email, display_name=email.split("@")[0].title(), **fields)
+def member(email: str, *, emailed: bool = True, **fields: Any) -> User:
+    """A member who, unless `emailed` is False, asked for the reminder by email too (by
+    default it comes on the site and to their devices only)."""
+    user = UserFactory.create(email=email, display_name=email.split("@")[0].title(), **fields)
+    if emailed:
+        Preference.objects.create(user=user, kind=Kind.FOCUS_REMINDER, channel=Channel.BOTH)
+    return user
 
 
 def seat_in(block: FocusBlock, user: User, **fields: Any) -> Seat:
@@ -92,8 +97,7 @@ def test_reminders_follow_preferences_and_skip_seats_given_back_and_blocks_cance
     smtp: SmtpSink,
 ) -> None:
     block = FocusBlock.objects.create(starts_at=NINE)
-    quiet = member("quiet@example.com", language="en")
-    Preference.objects.create(user=quiet, kind=Kind.FOCUS_REMINDER, channel=Channel.IN_APP)
+    quiet = member("quiet@example.com", language="en", emailed=False)  # the default
     seat_in(block, quiet)
     seat_in(block, member("gave-back@example.com"), cancelled_at=NINE - timedelta(hours=1))
     seat_in(block, member("just-booked@example.com"), booked_at=NINE - timedelta(minutes=3))
@@ -102,7 +106,7 @@ def test_reminders_follow_preferences_and_skip_seats_given_back_and_blocks_cance
         starts_at=NINE, cancelled_at=NINE - timedelta(days=1), title="Gone"
     )
     seat_in(cancelled, member("cancelled@example.com"))
-    email_only = member("email-only@example.com")
+    email_only = member("email-only@example.com", emailed=False)
     Preference.objects.create(user=email_only, kind=Kind.FOCUS_REMINDER, channel=Channel.EMAIL)
     seat_in(block, email_only)
 
@@ -135,9 +139,10 @@ def test_a_seat_given_back_between_the_tick_and_its_task_is_not_reminded(smtp: S
 
 
 def test_members_choose_the_focus_reminder_s_channel() -> None:
-    user = member("dani@example.com")
+    user = member("dani@example.com", emailed=False)
     assert Kind.FOCUS_REMINDER in CONFIGURABLE
-    assert channels_for(user=user)[Kind.FOCUS_REMINDER] == Channel.BOTH
+    # A matter of minutes, daily for some: on the site and the devices unless asked.
+    assert channels_for(user=user)[Kind.FOCUS_REMINDER] == Channel.IN_APP
     preferences_set(user=user, channels={Kind.FOCUS_REMINDER: Channel.DIGEST}, email_digest=True)
     assert channels_for(user=user)[Kind.FOCUS_REMINDER] == Channel.DIGEST
 

@@ -271,6 +271,7 @@ def test_a_reminder_of_something_about_to_start_is_told_at_once_even_in_focus(
     kind: str, smtp: SmtpSink
 ) -> None:
     ana = onboarded_member("Ana", email="ana@example.com", language="en")
+    Preference.objects.create(user=ana, kind=kind, channel=Channel.BOTH)
     in_focus(ana)
 
     with time_machine.travel(DURING, tick=False):
