@@ -42,6 +42,9 @@ class SocketRefusal(Exception):
         self.message = message
 
 
+_blocked_user_ids = database_sync_to_async(blocked_user_ids)
+
+
 @database_sync_to_async
 def _hello(user: User) -> dict[str, Any]:
     messages, notices = selectors.counts_for(user=user)
@@ -188,6 +191,9 @@ class MemberConsumer(MemberSocket):
         self.audiences: dict[int, tuple[float, list[int]]] = {}
         # {conversation id: when this socket last passed on a typing frame}
         self.typed: dict[int, float] = {}
+        # Whom this member does not see (`blocked`) is read when a reaction first needs it:
+        # most sockets never hear one.
+        self.blocked_read = False
 
     async def connect(self) -> None:
         user = await self.authenticate()
@@ -197,9 +203,6 @@ class MemberConsumer(MemberSocket):
         await self.join_group(live.inbox_group(user.pk))
         await self.join_group(user_group(user.pk))
         self.joined = True
-        # Whom this member does not see, for the reactions told live (`access_check` reads
-        # it again after a block).
-        self.blocked = frozenset(await database_sync_to_async(blocked_user_ids)(user=user))
         hello = await _hello(user)
         await self.accept()
         await self.send_json(hello)
@@ -332,12 +335,24 @@ class MemberConsumer(MemberSocket):
         await self.send(text_data=event["frame"])
 
     async def member_reactions(self, event: dict[str, Any]) -> None:
+        """A frame with a message's reactions (`message.reactions`, or `message.edited`,
+        whose message carries them): without those of whom this member does not see, and
+        not at all when one of them made the change (nothing they see changed)."""
+        if not self.blocked_read:
+            self.blocked = frozenset(await _blocked_user_ids(user=self.user))
+            self.blocked_read = True
+        if event["by"] in self.blocked:
+            return
         reactions: list[dict[str, Any]] = event["reactions"]
         if not any(self.blocked.intersection(r["members"]) for r in reactions):
             await self.send(text_data=event["frame"])
             return
         frame = json.loads(event["frame"])
-        frame["reactions"] = reactions_without(reactions, self.blocked)
+        shown = reactions_without(reactions, self.blocked)
+        if frame["type"] == "message.edited":
+            frame["message"]["reactions"] = shown
+        else:
+            frame["reactions"] = shown
         await self.send_json(frame)
 
     async def conversation_changed(self, event: dict[str, Any]) -> None:
@@ -349,6 +364,7 @@ class MemberConsumer(MemberSocket):
         # A block or an account change: forget who hears this member type.
         self.audiences.clear()
         await super().access_check(event)
+        self.blocked_read = True  # read again there
 
     # Room events sent to the member's group concern their room sockets only.
 

@@ -116,7 +116,16 @@ async def message_deleted(*, conversation_id: int, message_id: int, user_ids: li
 
 async def message_edited(*, message_frame: dict[str, Any], user_ids: list[int]) -> None:
     frame = {"type": "message.edited", "message": message_frame}
-    await _push(user_ids, {"type": "member.frame", "frame": encode(frame)})
+    # The message comes with its reactions, which each socket shows as message_reactions'.
+    await _push(
+        user_ids,
+        {
+            "type": "member.reactions",
+            "frame": encode(frame),
+            "reactions": message_frame.get("reactions", []),
+            "by": None,
+        },
+    )
 
 
 async def message_reactions(
@@ -126,6 +135,7 @@ async def message_reactions(
     reactions: list[dict[str, Any]],
     version: int,
     user_ids: list[int],
+    by: int,
 ) -> None:
     """A message's reactions changed: all of them, as they are now, numbered
     (`Message.reactions_version`)."""
@@ -136,8 +146,9 @@ async def message_reactions(
         "reactions": reactions,
         "version": version,
     }
-    # With the reactions as they are: a socket whose member does not see one of those who
-    # reacted sends them without (conversations.consumers).
+    # With the reactions as they are, and who changed them (`by`): a socket whose member
+    # does not see one of those sends them without (conversations.consumers).
     await _push(
-        user_ids, {"type": "member.reactions", "frame": encode(frame), "reactions": reactions}
+        user_ids,
+        {"type": "member.reactions", "frame": encode(frame), "reactions": reactions, "by": by},
     )

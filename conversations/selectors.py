@@ -147,11 +147,18 @@ def conversations_of(
         .exclude(author_id__in=hidden)
         .order_by("-id")
     )
+    # Latest activity first, as the member sees it: a message of someone they do not see
+    # moves nothing up (read from the messages only then, the stored time otherwise).
+    activity_seen = (
+        Coalesce(Subquery(latest.values("created_at")[:1]), "conversation__created_at")
+        if hidden
+        else Coalesce("conversation__last_message_at", "conversation__created_at")
+    )
     seats = (
         Participant.objects.filter(user=user, archived_at__isnull=not archived)
         .select_related("conversation")
         .annotate(
-            activity=Coalesce("conversation__last_message_at", "conversation__created_at"),
+            activity=activity_seen,
             unread=Coalesce(_unread_of_seat(user=user, hidden=hidden), 0),
             last_text=Subquery(latest.annotate(shown=_SHOWN).values("shown")[:1]),
             last_at=Subquery(latest.values("created_at")[:1]),

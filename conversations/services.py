@@ -593,6 +593,7 @@ def reaction_toggle(*, message: Message, user: User, emoji: str) -> bool:
             reactions=reactions_of([message.pk]).get(message.pk, []),
             version=Message.objects.values_list("reactions_version", flat=True).get(pk=message.pk),
             user_ids=_members_of(message),
+            by=user.pk,
         )
     return not deleted
 

@@ -11,6 +11,7 @@ that one answer.
 
 import asyncio
 import logging
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -44,8 +45,8 @@ def _arrive(room_id: int, user: User) -> tuple[FocusBlock, sessions.Arrival] | N
 
 
 @database_sync_to_async
-def _state(block: FocusBlock, seat: Seat | None) -> dict[str, Any]:
-    return sessions.session_state(block=block, seat=seat, now=timezone.now())
+def _state(block: FocusBlock, seat: Seat | None, hidden: Collection[int]) -> dict[str, Any]:
+    return sessions.session_state(block=block, seat=seat, now=timezone.now(), hidden=hidden)
 
 
 @database_sync_to_async
@@ -267,12 +268,27 @@ class FocusConsumer(FocusFrames, RoomConsumer):
     """One member's connection to a focus block's page."""
 
     ROOM_KINDS: ClassVar[frozenset[str]] = frozenset({Room.Kind.FOCUS})
-    GETS_UP_AFTER_A_BLOCK = False  # moved to another table instead (focus.sessions)
 
     HANDLERS: ClassVar[dict[str, Handler]] = {
         **RoomConsumer.HANDLERS,
         **FocusFrames.HANDLERS,
     }
+
+    def gets_up_after_a_block(self) -> bool:
+        # Until the block's end, focus moves the blocker to another table instead (told
+        # `moved`, focus.sessions.tables_part); in the hour after it, nobody is moved, and
+        # the table's call is like a room's.
+        return self.block is None or timezone.now() >= self.block.ends_at
+
+    async def access_check(self, event: dict[str, Any]) -> None:
+        """A block made: the page takes the other off its table at once (before the end,
+        the blocker also moves; after it, that is all that changes)."""
+        before = self.blocked
+        await super().access_check(event)
+        if self.closing:
+            return
+        for user_id in sorted(set(self.blocked) - set(before)):
+            await self.send_json({"type": "focus.mate_left", "user": {"id": user_id}})
 
     async def connect(self) -> None:
         await super().connect()
@@ -288,7 +304,7 @@ class FocusConsumer(FocusFrames, RoomConsumer):
             # The table is heard before its people are read for `focus.hello`: a
             # tablemate's goal set meanwhile follows the greeting.
             await self.join_group(table_group(block.pk, seat.table))
-        state = await _state(block, seat)
+        state = await _state(block, seat, self.blocked)
         self.focus_start(block, seat)
         await self.send_json({"type": "focus.hello", **state})
         if seat is not None and seat.table is not None and arrival.seated_late:

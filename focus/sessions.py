@@ -314,7 +314,13 @@ def seat_outcome_set(*, seat: Seat, outcome: str, now: datetime | None = None) -
     return seat
 
 
-def session_state(*, block: FocusBlock, seat: Seat | None, now: datetime) -> dict[str, Any]:
+def session_state(
+    *,
+    block: FocusBlock,
+    seat: Seat | None,
+    now: datetime,
+    hidden: Collection[int] | None = None,
+) -> dict[str, Any]:
     """What a page needs to show the block: the phase, when it ends, the server's clock
     (pages count down against it, not their own), and the member's table."""
     moment = moment_at(block.starts_at, block.minutes, now)
@@ -336,7 +342,9 @@ def session_state(*, block: FocusBlock, seat: Seat | None, now: datetime) -> dic
             [
                 mate.data()
                 for mate in tablemates(
-                    block=block, table=table, hidden=blocked_user_ids(user=seat.user)
+                    block=block,
+                    table=table,
+                    hidden=blocked_user_ids(user=seat.user) if hidden is None else hidden,
                 )
             ]
             if seat is not None and table

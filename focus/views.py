@@ -121,7 +121,7 @@ def session(request: HttpRequest, pk: int) -> HttpResponse:
             "focus_block": block,
             "room": room,
             "seat": seat,
-            "state": sessions.session_state(block=block, seat=seat, now=now),
+            "state": sessions.session_state(block=block, seat=seat, now=now, hidden=hidden),
             "goal_max": GOAL_MAX_LENGTH,
             "check_in_minutes": int(CHECK_IN.total_seconds() // 60),
             "check_out_minutes": int(CHECK_OUT.total_seconds() // 60),

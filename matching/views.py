@@ -48,6 +48,7 @@ def _mine_page(
         # Nobody is met again who has left or been suspended.
         if partner.user.is_active and not partner.user.deleted_at
     }
+    # Nor is a note kept here about them: "People I've met" keeps the notes of the past.
     note_forms = {
         partner.user.pk: AcquaintanceNoteForm(
             instance=partner.acquaintance,
@@ -55,7 +56,7 @@ def _mine_page(
             about=partner.user.name,
         )
         for partner in (page.current.partners if page.current else [])
-        if partner.acquaintance
+        if partner.acquaintance and partner.user.is_active and not partner.user.deleted_at
     }
     # Opting in between rounds: say when the first pair comes.
     first_pair_at = (

@@ -128,7 +128,7 @@ async def chat_deleted(*, message: Message) -> None:
 
 
 async def chat_reactions(
-    *, message: Message, reactions: list[dict[str, Any]], version: int
+    *, message: Message, reactions: list[dict[str, Any]], version: int, by: int
 ) -> None:
     """A message's reactions as they are now, numbered (`Message.reactions_version`)."""
     frame = {"type": "chat.reactions", "id": message.pk, "reactions": reactions, "version": version}
@@ -138,8 +138,10 @@ async def chat_reactions(
             "type": "chat.reactions",
             "frame": encode(frame),
             "author_id": message.author_id,
-            # For the sockets of members who do not see one of those who reacted.
+            # For the sockets of members who do not see one of those who reacted: `by`, who
+            # changed them now, or one who did before.
             "reactions": reactions,
+            "by": by,
         },
     )
 

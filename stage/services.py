@@ -469,10 +469,10 @@ def stage_invite(*, stage: Stage, by: User, user_id: int) -> None:
     if not room_can_enter(room=stage.room, user=member):
         raise StageError(str(_("This member cannot come into this room.")))
     # Speakers meet face to face in the green room, as at a call's table: never two on
-    # either side of a block (the error says who cannot come, not why).
+    # either side of a block. The error says that this member cannot come now, not why.
     on_stage = set(stage.speakers.exclude(user=member).values_list("user_id", flat=True))
     if on_stage & blocked_user_ids(user=member):
-        raise StageError(str(_("This member cannot join the speakers on stage now.")))
+        raise StageError(str(_("This member cannot come on stage now.")))
     guests = stage.speakers.exclude(user=stage.host)
     if not guests.filter(user=member).exists() and guests.count() >= SPEAKERS_MAX:
         raise StageFull

@@ -476,14 +476,25 @@ async def test_in_a_group_reactions_leave_out_whom_the_reader_does_not_see() -> 
     )
     told = (await next_of(beto_tab, "message.reactions"))["reactions"]
     assert told == [{"emoji": "☕", "members": [ana.pk]}]
-    assert (await next_of(carla_tab, "message.reactions"))["reactions"] == []
+    # Carla hears nothing of Ana's (nothing she sees changed); Beto's edit, then his own
+    # reaction, come without Ana's.
+    await beto_tab.send_json_to(
+        {"type": "message.edit", "conversation": group.pk, "id": from_beto.pk, "text": "¿Té?"}
+    )
+    assert (await next_of(carla_tab, "message.edited"))["message"]["reactions"] == []
+    await beto_tab.send_json_to(
+        {"type": "message.react", "conversation": group.pk, "id": from_beto.pk, "emoji": "☕"}
+    )
+    assert (await next_of(carla_tab, "message.reactions"))["reactions"] == [
+        {"emoji": "☕", "members": [beto.pk]}
+    ]
     await carla_tab.send_json_to({"type": "messages.since", "conversation": group.pk, "after": 0})
     [caught_up] = (await next_of(carla_tab, "messages"))["messages"]
-    assert caught_up["reactions"] == []
+    assert caught_up["reactions"] == [{"emoji": "☕", "members": [beto.pk]}]
     page = await database_sync_to_async(carla_client.get)(f"/messages/{group.pk}/")
-    assert 'class="reaction"' not in page.content.decode()
+    assert 'class="reaction" aria-pressed="false">☕ 1</button>' in page.content.decode()
     beto_page = await database_sync_to_async(beto_client.get)(f"/messages/{group.pk}/")
-    assert 'class="reaction" aria-pressed="false">☕ 1</button>' in beto_page.content.decode()
+    assert 'class="reaction" aria-pressed="true">☕ 2</button>' in beto_page.content.decode()
     for communicator in (ana_tab, beto_tab, carla_tab):
         await communicator.disconnect()
 

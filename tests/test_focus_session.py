@@ -438,6 +438,9 @@ async def test_after_the_end_a_tablemate_blocked_is_no_longer_seen_nor_heard() -
     page_a, hello_a = await open_page(block, alice[1])
     assert {mate["user"]["id"] for mate in hello_a["tablemates"]} == {alice[0].pk, bob[0].pk}
     page_b, _hello_b = await open_page(block, bob[1])
+    for page in (page_a, page_b):  # still talking at the table's call
+        await page.socket.send_json_to({"type": "call.join", "audio": True, "video": False})
+        assert (await page.next("call.joined"))["table"] == 1
     await database_sync_to_async(Profile.objects.update_or_create)(
         user=bob[0], defaults={"onboarded_at": timezone.now()}
     )
@@ -445,6 +448,11 @@ async def test_after_the_end_a_tablemate_blocked_is_no_longer_seen_nor_heard() -
     client.cookies["sessionid"] = alice[1]
     blocked = await database_sync_to_async(client.post)(f"/members/{bob[0].pk}/block/")
     assert blocked.status_code == 302
+
+    # At once: Alice's page takes Bob off her table, and she gets up from the call.
+    assert (await page_a.next("call.left"))["reason"] == "blocked"
+    assert (await page_a.next("focus.mate_left"))["user"] == {"id": bob[0].pk}
+    assert (await page_b.next("call.peer_left"))["peer"]
 
     await page_b.socket.send_json_to({"type": "focus.outcome", "outcome": "done"})
     await page_b.next("focus.saved")

@@ -471,6 +471,7 @@ def test_the_current_pair_reads_in_the_order_things_happen(
     later (meeting again, a private note) comes last, under each partner's name in a trio."""
     pair(alice, bob, outsider)
     AcquaintanceFactory.create(owner=alice, other=bob)
+    AcquaintanceFactory.create(owner=alice, other=outsider, note="Diseña carteles")
 
     page = client.get("/pairs/").content.decode()
 
@@ -486,6 +487,7 @@ def test_the_current_pair_reads_in_the_order_things_happen(
         f'action="/members/me/met/{bob.pk}/note/"',
         f'<h4 class="pair-after-name">{outsider.name}</h4>',
         f'action="/pairs/again/{outsider.pk}/"',
+        f'action="/members/me/met/{outsider.pk}/note/"',
     ]
     positions = [page.index(mark) for mark in marks]
     assert positions == sorted(positions)
@@ -495,6 +497,7 @@ def test_the_current_pair_reads_in_the_order_things_happen(
     outsider.save(update_fields=["is_active"])
     page = client.get("/pairs/").content.decode()
     assert f'action="/pairs/again/{outsider.pk}/"' not in page
+    assert f'action="/members/me/met/{outsider.pk}/note/"' not in page
     assert "pair-after-name" not in page
     assert f'action="/pairs/again/{bob.pk}/"' in page
 

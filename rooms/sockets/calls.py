@@ -107,9 +107,6 @@ class CallFrames(MemberSocket):
     # The table this connection sits at, and its peer id there.
     table: int | None = None
     peer: int | None = None
-    # Whether a block made at the table gets the blocker up here (`access_check`). A focus
-    # block's page is moved to another table by focus itself, and told `moved`.
-    GETS_UP_AFTER_A_BLOCK: ClassVar[bool] = True
 
     async def call_rate_limit(self) -> None:
         # Signalling has its own budget, so a call setting up never eats into chat's.
@@ -144,13 +141,17 @@ class CallFrames(MemberSocket):
         an ordinary `call.peer_left`), rather than the call going on face to face."""
         before = self.blocked
         await super().access_check(event)
-        if not self.GETS_UP_AFTER_A_BLOCK or self.table is None:
+        if not self.gets_up_after_a_block() or self.table is None:
             return
         if not set(self.blocked) - set(before):
             return
         if await _blocks_someone_at_its_table(channel_name=self.channel_name, user_id=self.user.pk):
             await self.call_depart()
             await self.send_json({"type": "call.left", "reason": "blocked"})
+
+    def gets_up_after_a_block(self) -> bool:
+        """Whether a block made at the table gets the blocker up here (`access_check`)."""
+        return True
 
     async def presence_restored(self, event: dict[str, Any]) -> None:
         # The restored row has no seat, and the peers heard this connection leave.

@@ -160,7 +160,9 @@ class ChatFrames(MemberSocket):
             raise FrameError("invalid_fields")
         await self.spend("chat")
         message, reactions, version = await _react(self.room, self.user, message_id, emoji)
-        await broadcast.chat_reactions(message=message, reactions=reactions, version=version)
+        await broadcast.chat_reactions(
+            message=message, reactions=reactions, version=version, by=self.user.pk
+        )
 
     async def on_history_before(self, content: dict[str, Any]) -> None:
         assert self.room is not None
@@ -221,7 +223,8 @@ class ChatFrames(MemberSocket):
             await self.send_text(event["frame"])
 
     async def chat_reactions(self, event: dict[str, Any]) -> None:
-        if event["author_id"] in self.blocked:
+        # A change by someone this member does not see changes nothing they see.
+        if event["author_id"] in self.blocked or event["by"] in self.blocked:
             return
         reactions: list[dict[str, Any]] = event["reactions"]
         if not any(self.blocked.intersection(r["members"]) for r in reactions):

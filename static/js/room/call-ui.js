@@ -225,7 +225,7 @@ export const callHandlers = {
       sayCall(gettext("Your table changed, so you left its call."));
     } else if (frame.reason === "blocked") {
       call.end();
-      sayCall(gettext("You left this call: someone you blocked sits at this table."));
+      sayCall(gettext("You left this call: someone you blocked is in it."));
     }
   },
 };
