@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from members.models import User
+from members.selectors import account_open
 from members.services import blocked_user_ids
 from notifications.models import Notification
 from notifications.signals import notices_changed
@@ -68,11 +69,11 @@ def held_release(*, user: User, now: datetime) -> int:
     the second announces nothing. Returns how many this run released. A member who left
     their block early still waits for its end: what the hold promised, and simple."""
     due = Notification.objects.filter(user=user, held_until__lte=now, released_at__isnull=True)
-    # News of someone blocked (either way) while it was held is dropped, not released: it
-    # would not be told now, on the site, on a device or in the batch's email.
-    hidden = blocked_user_ids(user=user)
-    if hidden:
-        due.filter(about__in=hidden).delete()
+    # News of someone blocked (either way) or suspended while it was held is dropped, not
+    # released: it would not be told now, on the site, on a device or in the batch's email
+    # (a spammer's mention would quote their spam).
+    gone = User.objects.exclude(account_open())
+    due.filter(Q(about__in=blocked_user_ids(user=user)) | Q(about__in=gone)).delete()
     released = due.update(released_at=now)
     if released and Notification.objects.filter(user=user, released_at=now, in_app=True).exists():
         notices_changed.send(sender=Notification, user=user)

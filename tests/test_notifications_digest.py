@@ -14,6 +14,7 @@ from django.test import Client
 
 from events.models import Rsvp
 from members.models import Profile, User
+from members.services import member_suspend
 from notifications import tasks
 from notifications.digest import digest_content, digest_recipients
 from notifications.models import Channel, Digest, Kind, Preference
@@ -225,6 +226,19 @@ def test_the_content_names_nobody_blocked_since_either_way() -> None:
     assert [n.text for n in digest_content(user=ana, now=MONDAY).notifications] == ["Carla"]
     BlockFactory.create(blocker=carla, blocked=ana)
     assert digest_content(user=ana, now=MONDAY).notifications == []
+
+
+def test_the_content_names_nobody_suspended_since(staff: User) -> None:
+    ana, spammer, carla = member_away("Ana"), member_away("Spam"), member_away("Carla")
+    Preference.objects.create(user=ana, kind=Kind.MENTION, channel=Channel.DIGEST)
+    with time_machine.travel(MONDAY - timedelta(days=2), tick=False):
+        for other in (spammer, carla):
+            notify(
+                user=ana, kind=Kind.MENTION, key=f"m{other.pk}", text=f"{other.name}", about=[other]
+            )
+    member_suspend(user=spammer, by=staff)
+
+    assert [n.text for n in digest_content(user=ana, now=MONDAY).notifications] == ["Carla"]
 
 
 def test_a_round_s_pairs_are_counted_once_for_all_of_its_members_digests() -> None:

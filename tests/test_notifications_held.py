@@ -23,6 +23,7 @@ from events import tasks as event_tasks
 from events.models import Rsvp
 from focus.models import FocusBlock, Seat
 from members.models import User
+from members.services import member_suspend
 from notifications.digest import digest_content
 from notifications.models import Channel, Kind, Notification, Preference
 from notifications.selectors import notifications_listed, unread_count
@@ -183,6 +184,25 @@ def test_news_of_someone_blocked_during_the_block_is_never_released(
 
     [email] = smtp.messages
     assert email["Subject"] == SUBJECT  # one notice: Carla's
+    assert "Ana Arias" not in text_of(email)
+    assert [notice.text for notice in Notification.objects.filter(user=beto)] == [
+        "Carla Cruz wrote to you"
+    ]
+
+
+def test_news_of_someone_suspended_during_the_block_is_never_released(
+    smtp: SmtpSink, staff: User
+) -> None:
+    beto, _conversations = ana_and_carla_write_to_beto_in_focus()
+    ana = User.objects.get(email="ana.arias@example.com")
+    with time_machine.travel(END - timedelta(minutes=10), tick=False):
+        member_suspend(user=ana, by=staff)
+    smtp.messages.clear()  # the suspension's own email to Ana
+
+    with time_machine.travel(END, tick=False):
+        held_release_tick()
+
+    [email] = smtp.messages
     assert "Ana Arias" not in text_of(email)
     assert [notice.text for notice in Notification.objects.filter(user=beto)] == [
         "Carla Cruz wrote to you"
