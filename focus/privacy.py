@@ -3,8 +3,10 @@
 from typing import Any
 
 from focus.models import FocusBlock, FocusMember, FocusSeries, Seat
+from focus.services import seats_release
 from members.models import User
 from members.privacy import Deletion, export_moment, personal_data_register
+from members.signals import member_suspended
 
 
 def _export(user: User) -> dict[str, Any]:
@@ -55,7 +57,12 @@ def _delete(user: User) -> None:
     FocusSeries.objects.filter(created_by=user).update(created_by=None)
 
 
+def _suspended(sender: object, user: User, **kwargs: object) -> None:
+    seats_release(user=user)
+
+
 def register() -> None:
+    member_suspended.connect(_suspended, dispatch_uid="focus_seats_release_on_suspension")
     personal_data_register(
         key="focus",
         models=("focus.FocusBlock", "focus.FocusMember", "focus.FocusSeries", "focus.Seat"),

@@ -106,6 +106,32 @@ def seat_cancel(*, seat: Seat, now: datetime | None = None) -> Seat:
     return seat
 
 
+def seats_release(*, user: User, now: datetime | None = None) -> int:
+    """A member suspended by staff: their seats in blocks not over yet go back to others,
+    never as no-shows (it was not their choice), the tables told once it commits. Returns
+    how many were given back."""
+    now = now or timezone.now()
+    seats = Seat.objects.filter(
+        user=user,
+        cancelled_at__isnull=True,
+        block__starts_at__gt=now - timedelta(minutes=max(LENGTHS_MINUTES)),
+    ).select_related("block__room")
+    released = 0
+    for seat in seats:
+        if seat.block.ends_at <= now:
+            continue
+        if not Seat.objects.filter(pk=seat.pk, cancelled_at__isnull=True).update(cancelled_at=now):
+            continue  # given back meanwhile
+        released += 1
+        if seat.block.room is not None:
+            seat.block.room.invitees.remove(user.pk)
+        if seat.table is not None:
+            on_commit(
+                broadcast.mate_left, block_id=seat.block_id, table=seat.table, user_id=user.pk
+            )
+    return released
+
+
 def _has_seat_overlapping(*, block: FocusBlock, user: User) -> bool:
     """Whether the member holds a seat in another block whose time overlaps `block`'s."""
     others = Seat.objects.filter(

@@ -26,6 +26,7 @@ from focus.models import FocusBlock, FocusError, FocusMember, Seat
 from focus.ritual import LENGTHS_MINUTES
 from matching.meetings import busy_by_member
 from members.models import User
+from members.selectors import account_open
 from notifications.email_off import email_off_headers
 from notifications.models import Kind
 from notifications.services import notify
@@ -184,6 +185,8 @@ def _block_wrap_up(*, block: FocusBlock, now: datetime) -> bool:
             Seat.objects.select_for_update(of=("self",))
             .select_related("user")
             .filter(block=block, cancelled_at__isnull=True, arrived_at__isnull=True)
+            # A seat whose account staff closed since is nobody's absence.
+            .filter(account_open("user"))
             .order_by("pk")
         )
         # At an event or a coffee agreed for that time: a clash the member chose, not a seat

@@ -4,6 +4,7 @@ from typing import Any
 
 from members.models import User
 from members.privacy import Deletion, personal_data_register
+from members.signals import member_suspended
 from stage.models import Attendance, Hand, Speaker, Stage
 from stage.services import stages_leave
 
@@ -35,7 +36,14 @@ def _stage_delete(user: User) -> None:
     Attendance.objects.filter(user=user).delete()
 
 
+def _suspended(sender: object, user: User, **kwargs: object) -> None:
+    # Off every stage, as for a deletion: a suspended member holds no speaker's place or
+    # raised hand, which the host could not take back (they are no longer a member).
+    stages_leave(user=user)
+
+
 def register() -> None:
+    member_suspended.connect(_suspended, dispatch_uid="stage_leave_on_suspension")
     personal_data_register(
         key="stage",
         models=(

@@ -20,6 +20,7 @@ from focus.services import block_cancel, block_drop_in, seat_book, seat_cancel
 from focus.standing import DropInOnly, blocks_wrap_up
 from matching.models import Meeting
 from members.models import User
+from members.services import member_reinstate, member_suspend
 from notifications.models import Kind, Notification
 from tests.conftest import SmtpSink
 from tests.factories import (
@@ -361,3 +362,31 @@ def test_a_seat_given_back_straight_after_taking_it_is_a_slip_not_a_no_show(alic
     seat_cancel(seat=third, now=NINE - timedelta(minutes=3))
     again.refresh_from_db()
     assert again.no_show and Seat.objects.filter(user=alice, no_show=True).count() == 1
+
+
+def test_a_suspension_gives_the_seats_back_for_others_and_counts_no_no_show(
+    staff: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Staff's doing, not the member's: the seats of blocks to come go back (a full block
+    has room again), and once the suspension is lifted nothing counts against them."""
+    ana, beto = UserFactory.create(), UserFactory.create()
+    blocks = [
+        FocusBlock.objects.create(starts_at=NINE + timedelta(days=days), capacity=1)
+        for days in (1, 2, 3)
+    ]
+    for block in blocks:
+        booked(block, ana, at=NINE)
+    with time_machine.travel(NINE, tick=False):
+        member_suspend(user=ana, by=staff)
+        booked(blocks[0], beto, at=NINE)  # full before
+
+    for block in blocks:
+        wrap_up_at(block.ends_at, django_capture_on_commit_callbacks)
+    with time_machine.travel(blocks[-1].ends_at + timedelta(minutes=5), tick=False):
+        member_reinstate(user=ana)
+
+    assert not Seat.objects.filter(user=ana, no_show=True).exists()
+    assert not Seat.objects.filter(user=ana, cancelled_at__isnull=True).exists()
+    standing_row = FocusMember.objects.filter(user=ana).first()
+    assert standing_row is None or standing_row.drop_in_only_until is None
+    assert not Notification.objects.filter(user=ana, kind=Kind.FOCUS_NO_SHOW).exists()

@@ -17,6 +17,7 @@ from events.models import Event, EventKind
 from events.stage import STAGE_OVERRUN
 from events.tasks import events_wrap_up_tick
 from members.models import User
+from members.services import member_suspend
 from rooms.models import Room
 from stage.models import Hand, Speaker, Stage, StageError
 from stage.services import NotHost, stage_for_room, stage_invite, stage_may_host, stage_remove
@@ -261,3 +262,20 @@ def test_the_host_cannot_bring_on_stage_someone_on_either_side_of_a_block_with_a
     stage.speakers.filter(user=alice).delete()
     stage_invite(stage=stage, by=staff, user_id=bob.pk)
     assert stage.speakers.filter(user=bob).exists()
+
+
+def test_a_suspended_speaker_and_raised_hand_leave_the_stage(
+    staff: User, alice: User, bob: User
+) -> None:
+    """As for a deletion: the host could not take them off, and everyone saw their names."""
+    room = RoomFactory.create(kind=Room.Kind.PERMANENT, name="Formación", slug="formacion")
+    stage = Stage.objects.create(room=room, host=staff, state=Stage.State.LIVE)
+    Speaker.objects.create(stage=stage, user=staff, invited_by=staff)
+    Speaker.objects.create(stage=stage, user=alice, invited_by=staff)
+    Hand.objects.create(stage=stage, user=bob)
+
+    for member in (alice, bob):
+        member_suspend(user=member, by=staff)
+
+    assert list(stage.speakers.values_list("user_id", flat=True)) == [staff.pk]
+    assert not stage.hands.exists()
