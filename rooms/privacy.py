@@ -4,7 +4,9 @@ from typing import Any
 
 from members.models import User
 from members.privacy import Deletion, export_moment, personal_data_register
+from members.signals import member_suspended
 from rooms.models import Mention, Message, Presence, Reaction, Room, RoomParticipation, Visit
+from rooms.services import rooms_close_of
 
 
 def _rooms_export(user: User) -> dict[str, Any]:
@@ -80,7 +82,12 @@ def _reactions_delete(user: User) -> None:
     Reaction.objects.filter(user=user).delete()
 
 
+def _suspended(sender: object, user: User, **kwargs: object) -> None:
+    rooms_close_of(user=user)
+
+
 def register() -> None:
+    member_suspended.connect(_suspended, dispatch_uid="rooms_close_on_suspension")
     personal_data_register(
         key="rooms",
         models=("rooms.Room", "rooms.RoomParticipation", "rooms.Presence", "rooms.Visit"),

@@ -373,6 +373,18 @@ def room_close(*, room: Room, by: User, now: datetime | None = None) -> bool:
     return closed
 
 
+def rooms_close_of(*, user: User, now: datetime | None = None) -> int:
+    """A member suspended by staff: the meeting rooms they opened close (their names were
+    theirs to choose, and a spammer's stayed in the lobby until idle), their history kept.
+    Returns how many this call closed."""
+    closed = 0
+    for room in Room.objects.filter(created_by=user, kind=Room.Kind.MEMBER, closed_at=None):
+        if room.close(now=now):
+            _room_closed_announce(room.pk)
+            closed += 1
+    return closed
+
+
 def rooms_close_idle(*, now: datetime, idle_for: timedelta) -> list[int]:
     """Close member-made rooms without activity for `idle_for`. Returns the ids this run
     closed; their sockets are told after the commit.

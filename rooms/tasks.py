@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.emails import EMAIL_RETRY, send_once
 from members.models import User
+from members.selectors import account_open
+from members.services import blocked_user_ids
 from notifications.models import Kind
 from notifications.services import notify
 from rooms import broadcast, emails, retention
@@ -117,9 +119,11 @@ def invitation_notify(room_id: int, user_id: int, by_id: int) -> None:
     (once per room: the notice's key). Not by email: the room is there when they next come,
     and an invitation is a nudge, not news. Uninvited or closed meanwhile: nothing to say."""
     room = Room.objects.filter(pk=room_id, closed_at__isnull=True, invitees=user_id).first()
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    by = User.objects.filter(pk=by_id).first()
-    if room is None or user is None or by is None:
+    user = User.objects.filter(account_open(), pk=user_id).first()
+    # Suspended since the invitation, or on either side of a block made since: as if it had
+    # not been sent (a queue's backlog, or a focus block holding it).
+    by = User.objects.filter(account_open(), pk=by_id).first()
+    if room is None or user is None or by is None or by.pk in blocked_user_ids(user=user):
         return
     notify(
         user=user,

@@ -16,10 +16,17 @@ from django.test import Client
 from django.utils import timezone
 
 from members.models import User
+from members.services import member_suspend
 from notifications.models import Kind, Notification
 from rooms.broadcast import room_group
 from rooms.models import Presence, Room, RoomParticipation
-from rooms.services import ROOMS_PER_DAY, cafeteria_get, room_invite, room_member_remove
+from rooms.services import (
+    ROOMS_PER_DAY,
+    cafeteria_get,
+    room_create,
+    room_invite,
+    room_member_remove,
+)
 from rooms.tasks import invitation_notify
 from tests.factories import (
     AcquaintanceFactory,
@@ -709,3 +716,32 @@ def test_the_invited_hear_of_it_once_on_the_site_and_the_blocked_never(
     # Written in Bob's language (the default, Spanish), as his notifications page shows it.
     page = client_for(bob).get("/notifications/").content.decode()
     assert f"{alice.name} te ha invitado a la sala «Logo feedback»." in page
+
+
+@pytest.mark.parametrize("since", ["suspended", "blocked"])
+def test_an_invitation_told_late_says_nothing_of_an_inviter_suspended_or_blocked_since(
+    alice: User, bob: User, staff: User, since: str
+) -> None:
+    """The task may run long after the invitation (a queue's backlog, a focus block)."""
+    room = room_create(creator=alice, name="Relojes", private=True)
+    room.invitees.add(bob)
+    if since == "suspended":
+        member_suspend(user=alice, by=staff)
+    else:
+        BlockFactory.create(blocker=bob, blocked=alice)
+
+    invitation_notify(room.pk, bob.pk, alice.pk)
+
+    assert not Notification.objects.filter(user=bob).exists()
+
+
+def test_a_suspended_member_s_own_rooms_close_and_leave_the_lobby(
+    alice: User, bob: User, staff: User
+) -> None:
+    """A spammer's room names were theirs to choose: they went on showing until idle."""
+    room_create(creator=alice, name="Relojes baratos")
+
+    member_suspend(user=alice, by=staff)
+
+    assert Room.objects.get(name="Relojes baratos").closed_at is not None
+    assert "Relojes baratos" not in client_for(bob).get("/rooms/").content.decode()
