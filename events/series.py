@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from events.models import Event, EventSeries, Rsvp
+from events.models import Event, EventKind, EventSeries, Rsvp
 
 # How far ahead series are filled (the admin action and the daily beat tick).
 SERIES_HORIZON = timedelta(weeks=8)
@@ -31,6 +31,10 @@ def series_extend(*, series: EventSeries, until: date, now: datetime | None = No
             day: locked.occurrence_starts_at(day)
             for day in locked.occurrence_days(first=now.astimezone(zone).date(), last=until)
         }
+        # A meetup is its host's: none is made while staff have their account suspended (the
+        # suspension cancelled those already made), and the series goes on once it is lifted.
+        if locked.kind == EventKind.MEETUP and locked.host and not locked.host.account_is_open:
+            return []
         # A day already made stays as it is: moved to another hour or day, or cancelled.
         made = set(locked.events.filter(series_day__in=wanted).values_list("series_day", flat=True))
         created = Event.objects.bulk_create(

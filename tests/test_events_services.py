@@ -17,7 +17,7 @@ from events.models import Event, EventError, EventSeries, Rsvp
 from events.series import series_extend
 from members.models import User
 from members.privacy import account_delete, account_export
-from members.services import member_suspend
+from members.services import member_reinstate, member_suspend
 from rooms.models import Room
 from tests.conftest import SmtpSink
 from tests.factories import (
@@ -814,6 +814,22 @@ def test_saving_a_series_in_the_admin_applies_it_to_its_coming_occurrences(staff
     assert f"Coming occurrences: {len(made)} changed, 0 cancelled" in saved.content.decode()
     coming = series.events.filter(starts_at__gt=timezone.now())
     assert {event.starts_at.astimezone(MADRID).hour for event in coming} == {19}
+
+
+@pytest.mark.django_db
+def test_a_meetup_series_makes_none_for_its_host_while_suspended(alice: User, staff: User) -> None:
+    """The suspension cancelled the meetups made; the series waits for the host to be back."""
+    series = EventSeriesFactory.create(
+        kind=Event.Kind.MEETUP, host=alice, created_by=staff, weekdays=[2], local_start=time(18, 0)
+    )
+    before = series_extend(series=series, until=series.starts_on + timedelta(weeks=2))
+    member_suspend(user=alice, by=staff)
+
+    assert series_extend(series=series, until=series.starts_on + timedelta(weeks=6)) == []
+    assert not series.events.filter(cancelled_at__isnull=True).exists()
+    member_reinstate(user=alice)
+    assert len(series_extend(series=series, until=series.starts_on + timedelta(weeks=6))) > 0
+    assert before
 
 
 # lists ------------------------------------------------------------------------------------
