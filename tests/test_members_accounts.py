@@ -595,3 +595,28 @@ def test_a_request_still_holding_the_key_a_sign_in_replaced_leaves_the_browser_s
     # Signing out still takes the cookie away.
     client.post("/accounts/logout/")
     assert client.cookies["sessionid"].value == ""
+
+
+@pytest.mark.django_db
+def test_a_suspended_member_s_pending_address_change_link_changes_nothing(staff: Any) -> None:
+    """Confirmed, the new address would replace the old one and free it for a new sign-up."""
+    from allauth.account.models import EmailConfirmationHMAC
+
+    from members.services import member_reinstate, member_suspend
+
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    new = EmailAddress.objects.create(user=ana, email="ana.new@example.com", verified=False)
+    link = f"/accounts/confirm-email/{EmailConfirmationHMAC(new).key}/"
+    member_suspend(user=ana, by=staff)
+
+    page = Client().get(link)
+    Client().post(link)
+
+    assert f'action="{link}"' not in page.content.decode()  # no button to confirm
+    ana.refresh_from_db()
+    new.refresh_from_db()
+    assert (ana.email, new.verified) == ("ana@example.com", False)
+    member_reinstate(user=ana)
+    assert Client().post(link).status_code == 302  # the same link works again
+    new.refresh_from_db()
+    assert new.verified

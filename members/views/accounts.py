@@ -14,6 +14,14 @@ class EmailConfirmView(ConfirmEmailView):
     address was confirmed (from the email once more, or on another device): it says so and
     offers the way in, rather than calling the link expired or broken."""
 
+    def get_object(self, queryset: Any = None) -> Any:
+        # An account staff suspended changes no address: its pending link reads as
+        # invalid (a confirmed new address would free the old one for a new sign-up).
+        confirmation = super().get_object(queryset)
+        if not confirmation.email_address.user.account_is_open:
+            raise Http404
+        return confirmation
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["already_confirmed"] = self.object is None and _confirmed_already(
