@@ -839,6 +839,7 @@ def test_the_others_new_messages_are_read_out_but_not_edits_reactions_or_ones_ow
             reactions=[],
             version=0,
             user_ids=[ana.pk],
+            by=beto.pk,
         ).result()
         # A message pushed after it: once it shows, the stale counts have been read.
         other.submit(

@@ -628,7 +628,11 @@ def test_only_new_messages_are_read_out_not_buttons_or_reaction_counts(
     greeting = Message.objects.get(text="Buenos días")
     with ThreadPoolExecutor(1) as other:  # Playwright's loop runs in this thread
         other.submit(
-            async_to_sync(broadcast.chat_reactions), message=greeting, reactions=[], version=0
+            async_to_sync(broadcast.chat_reactions),
+            message=greeting,
+            reactions=[],
+            version=0,
+            by=beto.pk,
         ).result()
     box = second.get_by_role("textbox", name="Message")
     box.fill("¡Hola!")
