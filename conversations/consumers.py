@@ -341,7 +341,7 @@ class MemberConsumer(MemberSocket):
         if not self.blocked_read:
             self.blocked = frozenset(await _blocked_user_ids(user=self.user))
             self.blocked_read = True
-        if event["by"] in self.blocked:
+        if event.get("by") in self.blocked:
             return
         reactions: list[dict[str, Any]] = event["reactions"]
         if not any(self.blocked.intersection(r["members"]) for r in reactions):

@@ -50,6 +50,11 @@ def _state(block: FocusBlock, seat: Seat | None, hidden: Collection[int]) -> dic
 
 
 @database_sync_to_async
+def _mates_among(block: FocusBlock, user: User, user_ids: Collection[int]) -> list[int]:
+    return sessions.mates_among(block=block, user=user, user_ids=user_ids)
+
+
+@database_sync_to_async
 def _arrival_of(block: FocusBlock, user: User) -> sessions.Arrival:
     return sessions.seat_arrive(block=block, user=user)
 
@@ -281,13 +286,16 @@ class FocusConsumer(FocusFrames, RoomConsumer):
         return self.block is None or timezone.now() >= self.block.ends_at
 
     async def access_check(self, event: dict[str, Any]) -> None:
-        """A block made: the page takes the other off its table at once (before the end,
-        the blocker also moves; after it, that is all that changes)."""
+        """A block made in the hour after the end, between two at one table: the page takes
+        the other off at once. (Before the end the blocker moves instead, and each page
+        hears of it as of any move: focus.sessions.tables_part.) Only about a tablemate:
+        anyone else would learn who blocked them."""
         before = self.blocked
         await super().access_check(event)
-        if self.closing:
+        newly = set(self.blocked) - set(before)
+        if self.closing or not newly or self.block is None or not self.gets_up_after_a_block():
             return
-        for user_id in sorted(set(self.blocked) - set(before)):
+        for user_id in await _mates_among(self.block, self.user, newly):
             await self.send_json({"type": "focus.mate_left", "user": {"id": user_id}})
 
     async def connect(self) -> None:

@@ -290,6 +290,22 @@ def tablemates(*, block: FocusBlock, table: int, hidden: Collection[int] = ()) -
     return [Tablemate.of(seat) for seat in seats.select_related("user").order_by("pk")]
 
 
+def mates_among(*, block: FocusBlock, user: User, user_ids: Collection[int]) -> list[int]:
+    """Those of `user_ids` at the member's table in the block, in id order."""
+    table = (
+        Seat.objects.filter(block=block, user=user, cancelled_at__isnull=True)
+        .values_list("table", flat=True)
+        .first()
+    )
+    if table is None:
+        return []
+    return sorted(
+        Seat.objects.filter(
+            block=block, table=table, cancelled_at__isnull=True, user_id__in=user_ids
+        ).values_list("user_id", flat=True)
+    )
+
+
 def tables_seated(*, block: FocusBlock) -> dict[int, list[Tablemate]]:
     """Every table's people, by table number, in one query."""
     tables: dict[int, list[Tablemate]] = {}

@@ -15,7 +15,6 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from members.models import Interest, Profile, User
-from members.selectors import account_open
 from members.services import blocked_user_ids
 from notifications.holds import SHOWN
 from notifications.models import Channel, Notification
@@ -149,7 +148,8 @@ def digest_content(*, user: User, now: datetime | None = None) -> DigestContent:
             )
             # Nobody blocked since (either way), or suspended since, is named in it.
             .exclude(about__in=blocked_user_ids(user=user))
-            .exclude(about__in=User.objects.exclude(account_open()))[:10]
+            .exclude(about__is_active=False)
+            .exclude(about__deleted_at__isnull=False)[:10]
         ),
         sections=sections,
         new_members=_new_members(user=user, now=now),

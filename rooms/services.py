@@ -374,11 +374,13 @@ def room_close(*, room: Room, by: User, now: datetime | None = None) -> bool:
 
 
 def rooms_close_of(*, user: User, now: datetime | None = None) -> int:
-    """A member suspended by staff: the meeting rooms they opened close (their names were
-    theirs to choose, and a spammer's stayed in the lobby until idle), their history kept.
-    Returns how many this call closed."""
+    """A member suspended by staff: the open meeting rooms they opened, listed in the lobby,
+    close (their names were theirs to choose, and a spammer's stayed listed until idle),
+    their history kept. Private ones stay for their invitees: a pair's coffee table is
+    opened by whichever partner comes first. Returns how many this call closed."""
     closed = 0
-    for room in Room.objects.filter(created_by=user, kind=Room.Kind.MEMBER, closed_at=None):
+    mine = Room.objects.filter(created_by=user, kind=Room.Kind.MEMBER, private=False)
+    for room in mine.filter(closed_at=None):
         if room.close(now=now):
             _room_closed_announce(room.pk)
             closed += 1

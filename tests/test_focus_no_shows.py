@@ -390,3 +390,20 @@ def test_a_suspension_gives_the_seats_back_for_others_and_counts_no_no_show(
     standing_row = FocusMember.objects.filter(user=ana).first()
     assert standing_row is None or standing_row.drop_in_only_until is None
     assert not Notification.objects.filter(user=ana, kind=Kind.FOCUS_NO_SHOW).exists()
+
+
+def test_a_seat_of_an_account_closed_by_the_wrap_up_is_nobody_s_absence(
+    staff: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Suspended after the block's end, before beat wrapped it up: the seat was not given
+    back (the block was over), and is not counted either."""
+    ana = UserFactory.create()
+    block = FocusBlock.objects.create(starts_at=NINE)
+    booked(block, ana)
+    with time_machine.travel(block.ends_at + timedelta(seconds=10), tick=False):
+        member_suspend(user=ana, by=staff)
+
+    wrap_up_at(block.ends_at + timedelta(minutes=1), django_capture_on_commit_callbacks)
+
+    assert not Seat.objects.filter(user=ana, no_show=True).exists()
+    assert not Notification.objects.filter(user=ana, kind=Kind.FOCUS_NO_SHOW).exists()

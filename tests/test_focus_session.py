@@ -19,6 +19,7 @@ from focus import consumers, sessions
 from focus.models import FocusBlock, Seat
 from focus.services import seat_cancel
 from focus.sessions import session_enter
+from members import services
 from members.models import Block, Profile, User
 from rooms.services import room_member_mute
 from rooms.sockets.limits import BUDGETS
@@ -467,6 +468,21 @@ async def test_after_the_end_a_tablemate_blocked_is_no_longer_seen_nor_heard() -
     assert [mate["user"]["id"] for mate in hello["tablemates"]] == [alice[0].pk]
     for page in (page_a, page_b, _again):
         await page.socket.disconnect()
+
+
+async def test_a_member_blocked_by_someone_at_no_table_of_theirs_hears_nothing_of_it() -> None:
+    """A block is never told: a page hears of a tablemate leaving, of nobody else."""
+    alice, bob = await members(2)  # Alice is in no block at all
+    block = await block_with_seats(bob, starts_in=timedelta(minutes=-30))  # over
+    await database_sync_to_async(Seat.objects.filter(block=block).update)(
+        table=1, arrived_at=block.starts_at
+    )
+    page_b, _hello = await open_page(block, bob[1])
+
+    await database_sync_to_async(services.block_create)(blocker=alice[0], blocked=bob[0])
+
+    assert not [f for f in await drain(page_b.socket, quiet=1.5) if f["type"].startswith("focus.")]
+    await page_b.socket.disconnect()
 
 
 async def test_a_block_made_at_the_table_moves_the_blocker_to_another_table_and_call() -> None:

@@ -738,10 +738,14 @@ def test_an_invitation_told_late_says_nothing_of_an_inviter_suspended_or_blocked
 def test_a_suspended_member_s_own_rooms_close_and_leave_the_lobby(
     alice: User, bob: User, staff: User
 ) -> None:
-    """A spammer's room names were theirs to choose: they went on showing until idle."""
+    """A spammer's room names were theirs to choose: they went on showing until idle. A
+    private room stays for its invitees (a pair's coffee table is opened by whichever
+    partner comes first)."""
     room_create(creator=alice, name="Relojes baratos")
+    room_create(creator=alice, name="Café de Alice y Bob", private=True, invitees=[bob])
 
     member_suspend(user=alice, by=staff)
 
     assert Room.objects.get(name="Relojes baratos").closed_at is not None
     assert "Relojes baratos" not in client_for(bob).get("/rooms/").content.decode()
+    assert Room.objects.get(name="Café de Alice y Bob").closed_at is None

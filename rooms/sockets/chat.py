@@ -224,7 +224,7 @@ class ChatFrames(MemberSocket):
 
     async def chat_reactions(self, event: dict[str, Any]) -> None:
         # A change by someone this member does not see changes nothing they see.
-        if event["author_id"] in self.blocked or event["by"] in self.blocked:
+        if event["author_id"] in self.blocked or event.get("by") in self.blocked:
             return
         reactions: list[dict[str, Any]] = event["reactions"]
         if not any(self.blocked.intersection(r["members"]) for r in reactions):
