@@ -428,6 +428,23 @@ async def test_a_member_muted_in_the_block_s_room_writes_no_goal_to_the_table() 
         await page.socket.disconnect()
 
 
+async def in_the_call_then_blocked(
+    *pages: Page, blocker: tuple[User, str], blocked: tuple[User, str]
+) -> None:
+    """Each page joins its table's call (table 1); then `blocker` blocks `blocked` from
+    their profile (an onboarded member's, as the block's page wants)."""
+    for page in pages:
+        await page.socket.send_json_to({"type": "call.join", "audio": True, "video": False})
+        assert (await page.next("call.joined"))["table"] == 1
+    await database_sync_to_async(Profile.objects.update_or_create)(
+        user=blocked[0], defaults={"onboarded_at": timezone.now()}
+    )
+    client = Client()
+    client.cookies["sessionid"] = blocker[1]
+    answer = await database_sync_to_async(client.post)(f"/members/{blocked[0].pk}/block/")
+    assert answer.status_code == 302
+
+
 async def test_after_the_end_a_tablemate_blocked_is_no_longer_seen_nor_heard() -> None:
     """In the hour after the end, when outcomes are still told, nobody is moved apart any
     more: the page stops showing and hearing the other instead."""
@@ -439,16 +456,7 @@ async def test_after_the_end_a_tablemate_blocked_is_no_longer_seen_nor_heard() -
     page_a, hello_a = await open_page(block, alice[1])
     assert {mate["user"]["id"] for mate in hello_a["tablemates"]} == {alice[0].pk, bob[0].pk}
     page_b, _hello_b = await open_page(block, bob[1])
-    for page in (page_a, page_b):  # still talking at the table's call
-        await page.socket.send_json_to({"type": "call.join", "audio": True, "video": False})
-        assert (await page.next("call.joined"))["table"] == 1
-    await database_sync_to_async(Profile.objects.update_or_create)(
-        user=bob[0], defaults={"onboarded_at": timezone.now()}
-    )
-    client = Client()
-    client.cookies["sessionid"] = alice[1]
-    blocked = await database_sync_to_async(client.post)(f"/members/{bob[0].pk}/block/")
-    assert blocked.status_code == 302
+    await in_the_call_then_blocked(page_a, page_b, blocker=alice, blocked=bob)  # still talking
 
     # At once: Alice's page takes Bob off her table, and she gets up from the call.
     assert (await page_a.next("call.left"))["reason"] == "blocked"
@@ -495,16 +503,7 @@ async def test_a_block_made_at_the_table_moves_the_blocker_to_another_table_and_
     page_b, hello_b = await open_page(block, bob[1])
     page_c, hello_c = await open_page(block, carla[1])
     assert hello_a["table"] == hello_b["table"] == hello_c["table"] == 1
-    for page in (page_a, page_b):
-        await page.socket.send_json_to({"type": "call.join", "audio": True, "video": False})
-        assert (await page.next("call.joined"))["table"] == 1
-    await database_sync_to_async(Profile.objects.update_or_create)(
-        user=bob[0], defaults={"onboarded_at": timezone.now()}
-    )
-    client = Client()
-    client.cookies["sessionid"] = alice[1]
-    blocked = await database_sync_to_async(client.post)(f"/members/{bob[0].pk}/block/")
-    assert blocked.status_code == 302
+    await in_the_call_then_blocked(page_a, page_b, blocker=alice, blocked=bob)
 
     assert (await page_a.next("call.left"))["reason"] == "moved"
     moved = await page_a.next("focus.table")
