@@ -85,8 +85,9 @@ def _message_report(
     user: User = request.user  # type: ignore[assignment]
     author = report["reported"]
     assert isinstance(author, User)
-    # A former or suspended member is not offered: nobody would see them again anyway.
-    may_block = author.account_is_open
+    # A former member is not offered: nobody will see them again. A suspended one is: the
+    # suspension may be lifted, and a harasser would come back unblocked.
+    may_block = author.deleted_at is None
     form = MessageReportForm(
         request.POST if request.method == "POST" else None,
         author_name=author.name,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from members.models import Block, User
 from members.privacy import account_delete
+from members.services import member_reinstate, member_suspend
 from members.tasks import suspension_notice_send
 from moderation.models import Report
 from moderation.tasks import report_removal_send, report_warning_send
@@ -374,6 +375,25 @@ def test_a_member_past_the_days_reports_still_blocks_the_author() -> None:
     assert "Your report was not sent" in response.content.decode()
     assert Report.objects.count() == REPORTS_PER_DAY
     assert Block.objects.filter(blocker=ana, blocked=flooder).exists()
+
+
+@pytest.mark.django_db
+def test_a_suspended_member_s_message_still_offers_the_block_which_outlasts_the_lift(
+    staff: User,
+) -> None:
+    harasser = UserFactory.create(display_name="Hugo")
+    ana = UserFactory.create()
+    message = MessageFactory.create(author=harasser, text="Insults")
+    member_suspend(user=harasser, by=staff)
+    url = f"/rooms/{message.room.slug}/messages/{message.pk}/report/"
+    client = client_for(ana)
+    assert "Also block Hugo" in client.get(url).content.decode()
+
+    response = client.post(url, {"reason": "harassment", "details": "Again.", "block": "on"})
+
+    assert response.status_code == 302 and response["Location"] == "/members/me/blocked/"
+    member_reinstate(user=harasser)
+    assert Block.objects.filter(blocker=ana, blocked=harasser).exists()
 
 
 @pytest.mark.django_db
