@@ -11,8 +11,10 @@ from matching.models import (
     Participation,
     Unmatched,
 )
+from matching.services import request_cancel
 from members.models import User
 from members.privacy import Deletion, export_moment, personal_data_register
+from members.signals import member_suspended
 
 
 def _export(user: User) -> dict[str, Any]:
@@ -94,7 +96,14 @@ def _delete(user: User) -> None:
     # Their seats stay, so that each round's statistics (pairs made, pairs that met) hold.
 
 
+def _suspended(sender: object, user: User, **kwargs: object) -> None:
+    # A "pair me now" would stay open, and a week later tell of giving up: withdrawn, as a
+    # pause withdraws it (the rounds already leave suspended members out).
+    request_cancel(user=user)
+
+
 def register() -> None:
+    member_suspended.connect(_suspended, dispatch_uid="matching_request_cancel_on_suspension")
     personal_data_register(
         key="coffee_pairs",
         models=(

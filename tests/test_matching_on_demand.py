@@ -360,3 +360,23 @@ def test_the_next_community_round_does_not_pair_again_two_who_just_had_their_cof
         frozenset({ana.pk, dan.pk}),
         frozenset({ben.pk, cai.pk}),
     }
+
+
+def test_a_suspension_withdraws_an_open_request_and_tells_of_no_giving_up(
+    staff: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    ana = participant(email="ana@example.com", language="en")
+    participant(email="ben@example.com")
+    with time_machine.travel(NOW, tick=False):
+        asked = on_demand.request_make(user=ana)
+        member_services.member_suspend(user=ana, by=staff)
+    asked.refresh_from_db()
+    assert not asked.is_open
+
+    member_services.member_reinstate(user=ana)
+    with (
+        time_machine.travel(NOW + on_demand.GIVE_UP_AFTER, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        tasks.pair_requests_tick()
+    assert not Notification.objects.filter(user=ana).exists()  # no "we found nobody"
