@@ -378,10 +378,12 @@ def test_a_closed_room_s_page_shows_nobody_here_and_the_way_on(
     first.get_by_text("Close this room").click()
     first.get_by_role("button", name="Yes, close the room").click()
 
-    notice = second.locator("#room-notice")
-    expect(notice).to_be_visible()
-    expect(notice.get_by_role("link", name="Go to the cafeteria")).to_be_visible()
-    expect(second.locator("#presence")).to_have_text("You are not in the room any more.")
+    # The page says so at once, with the way on. A page whose socket happened to be
+    # reconnecting just then (seen once on a loaded machine) is refused, and loads the closed
+    # room's page instead, which says the same.
+    expect(second.get_by_role("link", name="Go to the cafeteria").first).to_be_visible()
+    said = re.compile(r"^(You are not in the room any more\.|This room closed on .*)$")
+    expect(second.get_by_text(said).first).to_be_visible()
 
 
 def test_a_page_refused_because_the_room_filled_up_meanwhile_says_it_is_full(
