@@ -17,12 +17,14 @@ calls `PlaywrightLoopGuard.leave()` in between).
 import asyncio
 import os
 from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import greenlet
 import pytest
+from django.db import connections
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -422,3 +424,20 @@ def login() -> Callable[[Page, str, str, str], None]:
         )
 
     return log_in
+
+
+def elsewhere[T](call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`call(*args, **kwargs)` in another thread: Playwright's loop runs in this one, and what
+    a service pushes after its commit (async_to_sync) may not run where a loop runs. The
+    thread's database connection goes back to the pool afterwards: a thread that ends holding
+    one keeps it from the pool for good, and after 16 of them the test process waited 30 s
+    for a connection and failed."""
+
+    def run() -> T:
+        try:
+            return call(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as other:
+        return other.submit(run).result()

@@ -6,8 +6,6 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -26,7 +24,7 @@ from conversations.services import (
     reaction_toggle,
 )
 from members.models import User
-from tests.browser.conftest import PageProblems
+from tests.browser.conftest import PageProblems, elsewhere
 from tests.browser.network import FlakyNetwork
 from tests.browser.test_phone import PHONE
 from tests.factories import PASSWORD, GroupMemberFactory, onboarded_member
@@ -37,13 +35,6 @@ pytestmark = pytest.mark.browser
 NewPage = Callable[..., Page]
 Login = Callable[[Page, str, str, str], None]
 AxeCheck = Callable[[Page], None]
-
-
-def elsewhere[T](call: Callable[..., T], **kwargs: Any) -> T:
-    """`call(**kwargs)` in another thread: Playwright's loop runs in this one, and the pushes
-    a service makes after its commit (async_to_sync) may not run where a loop runs."""
-    with ThreadPoolExecutor(1) as other:
-        return other.submit(call, **kwargs).result()
 
 
 def writes(conversation: Conversation, author: User, text: str) -> Message:
@@ -812,45 +803,43 @@ def test_the_others_new_messages_are_read_out_but_not_edits_reactions_or_ones_ow
     open_with_its_socket(page, f"/messages/{conversation.pk}/")
     log = page.locator(".messages-log")
 
-    # Playwright's loop runs in this thread: the pushes after commit go from another.
-    with ThreadPoolExecutor(1) as other:
-        asked, _created = other.submit(
-            message_post,
-            conversation=conversation,
-            author=beto,
-            text="¿Café?",
-            client_id=uuid.uuid4(),
-        ).result()
-        expect(log.locator(f"#m{asked.pk}")).to_be_visible()
-        other.submit(message_edit, message=asked, editor=beto, text="¿Café a las 10?").result()
-        expect(log.locator(f"#m{asked.pk} .message-text")).to_have_text("¿Café a las 10?")
-        other.submit(reaction_toggle, message=asked, user=beto, emoji="☕").result()
-        expect(log.locator(f"#m{asked.pk} button.reaction")).to_have_text("☕ 1")
-        # Edited again, the message keeps its reaction; counts older than those shown (two
-        # reactions' pushes crossing on the way) are dropped.
-        other.submit(message_edit, message=asked, editor=beto, text="¿Café a las 11?").result()
-        expect(log.locator(f"#m{asked.pk} .message-text")).to_have_text("¿Café a las 11?")
-        expect(log.locator(f"#m{asked.pk} button.reaction")).to_have_text("☕ 1")
-        stale = async_to_sync(live.message_reactions)
-        other.submit(
-            stale,
-            conversation_id=conversation.pk,
-            message_id=asked.pk,
-            reactions=[],
-            version=0,
-            user_ids=[ana.pk],
-            by=beto.pk,
-        ).result()
-        # A message pushed after it: once it shows, the stale counts have been read.
-        other.submit(
-            message_post,
-            conversation=conversation,
-            author=beto,
-            text="¿O a las 12?",
-            client_id=uuid.uuid4(),
-        ).result()
-        expect(log.locator(".chat-message", has_text="¿O a las 12?")).to_be_visible()
-        expect(log.locator(f"#m{asked.pk} button.reaction")).to_have_text("☕ 1")
+    asked, _created = elsewhere(
+        message_post,
+        conversation=conversation,
+        author=beto,
+        text="¿Café?",
+        client_id=uuid.uuid4(),
+    )
+    expect(log.locator(f"#m{asked.pk}")).to_be_visible()
+    elsewhere(message_edit, message=asked, editor=beto, text="¿Café a las 10?")
+    expect(log.locator(f"#m{asked.pk} .message-text")).to_have_text("¿Café a las 10?")
+    elsewhere(reaction_toggle, message=asked, user=beto, emoji="☕")
+    expect(log.locator(f"#m{asked.pk} button.reaction")).to_have_text("☕ 1")
+    # Edited again, the message keeps its reaction; counts older than those shown (two
+    # reactions' pushes crossing on the way) are dropped.
+    elsewhere(message_edit, message=asked, editor=beto, text="¿Café a las 11?")
+    expect(log.locator(f"#m{asked.pk} .message-text")).to_have_text("¿Café a las 11?")
+    expect(log.locator(f"#m{asked.pk} button.reaction")).to_have_text("☕ 1")
+    stale = async_to_sync(live.message_reactions)
+    elsewhere(
+        stale,
+        conversation_id=conversation.pk,
+        message_id=asked.pk,
+        reactions=[],
+        version=0,
+        user_ids=[ana.pk],
+        by=beto.pk,
+    )
+    # A message pushed after it: once it shows, the stale counts have been read.
+    elsewhere(
+        message_post,
+        conversation=conversation,
+        author=beto,
+        text="¿O a las 12?",
+        client_id=uuid.uuid4(),
+    )
+    expect(log.locator(".chat-message", has_text="¿O a las 12?")).to_be_visible()
+    expect(log.locator(f"#m{asked.pk} button.reaction")).to_have_text("☕ 1")
 
     greeting = log.locator(".chat-message", has_text="Hola Ana")
     greeting.get_by_text("React").click()

@@ -3,7 +3,6 @@
 import contextlib
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 from typing import Literal
@@ -18,7 +17,7 @@ from websockets.sync.client import connect
 from members.models import User
 from rooms import broadcast, services
 from rooms.models import CAFETERIA_SLUG, Message, Presence, Room, message_seq_next
-from tests.browser.conftest import PageProblems, PlaywrightLoopGuard
+from tests.browser.conftest import PageProblems, PlaywrightLoopGuard, elsewhere
 from tests.browser.network import FlakyNetwork
 from tests.conftest import signed_in_cookies
 from tests.factories import PASSWORD, MessageFactory, RoomFactory, onboarded_member
@@ -253,10 +252,9 @@ def test_what_was_edited_or_deleted_among_the_messages_held_is_redrawn_after_rec
 
     network.go_down()
     # Playwright's loop runs in this thread: the services' broadcasts go from another.
-    with ThreadPoolExecutor(1) as other:
-        other.submit(services.message_delete, message=before[1], by=beto).result()
-        other.submit(services.message_edit, message=before[2], editor=beto, text="Después").result()
-        other.submit(services.reaction_toggle, message=before[0], user=beto, emoji="☕").result()
+    elsewhere(services.message_delete, message=before[1], by=beto)
+    elsewhere(services.message_edit, message=before[2], editor=beto, text="Después")
+    elsewhere(services.reaction_toggle, message=before[0], user=beto, emoji="☕")
     stored(room, beto, "Mientras no estabas", 60)
     network.come_back()
 
@@ -355,9 +353,8 @@ def test_a_message_whose_broadcast_never_came_is_fetched_once_the_next_one_shows
     announced = MessageFactory.create(room=room, author=beto, text="Anunciado")
     announced = Message.objects.prefetch_related("mentions").get(pk=announced.pk)
     # Playwright's loop runs in this thread: the broadcast goes from another.
-    with ThreadPoolExecutor(1) as other:
-        chat_message = partial(broadcast.on_commit, broadcast.chat_message, sender_channel="")
-        other.submit(chat_message, message=announced).result()
+    chat_message = partial(broadcast.on_commit, broadcast.chat_message, sender_channel="")
+    elsewhere(chat_message, message=announced)
 
     texts = page.locator("#messages li[data-id] .message-text")
     expect(texts).to_have_text(["Nunca anunciado", "Anunciado"])

@@ -5,7 +5,6 @@ import io
 import re
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Literal
 
@@ -20,7 +19,7 @@ from members.models import User
 from rooms import broadcast
 from rooms.models import Message, Room
 from rooms.sockets.limits import MAX_SOCKETS
-from tests.browser.conftest import PageProblems
+from tests.browser.conftest import PageProblems, elsewhere
 from tests.browser.test_rooms_live import cafeteria
 from tests.conftest import signed_in_cookies
 from tests.factories import PASSWORD, MessageFactory, onboarded_member
@@ -626,14 +625,13 @@ def test_only_new_messages_are_read_out_not_buttons_or_reaction_counts(
     # Counts older than those shown (two votes' broadcasts crossing) are dropped: a message
     # sent after them shows they were read.
     greeting = Message.objects.get(text="Buenos días")
-    with ThreadPoolExecutor(1) as other:  # Playwright's loop runs in this thread
-        other.submit(
-            async_to_sync(broadcast.chat_reactions),
-            message=greeting,
-            reactions=[],
-            version=0,
-            by=beto.pk,
-        ).result()
+    elsewhere(  # Playwright's loop runs in this thread
+        async_to_sync(broadcast.chat_reactions),
+        message=greeting,
+        reactions=[],
+        version=0,
+        by=beto.pk,
+    )
     box = second.get_by_role("textbox", name="Message")
     box.fill("¡Hola!")
     box.press("Enter")
