@@ -41,6 +41,13 @@ def account_open(field: str = "") -> Q:
     return Q(**{f"{prefix}is_active": True, f"{prefix}deleted_at__isnull": True})
 
 
+def account_closed(field: str = "") -> Q:
+    """The opposite of `account_open`: suspended or deleted. On a many-valued `field` (a
+    notice's `about`), it keeps the rows where any of them is."""
+    prefix = f"{field}__" if field else ""
+    return Q(**{f"{prefix}is_active": False}) | Q(**{f"{prefix}deleted_at__isnull": False})
+
+
 def account_suspended() -> Q:
     """A filter keeping the members staff suspended (not deleted: deletion is final)."""
     return Q(is_active=False, suspended_at__isnull=False, deleted_at__isnull=True)

@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from members.models import Interest, Profile, User
+from members.selectors import account_closed
 from members.services import blocked_user_ids
 from notifications.holds import SHOWN
 from notifications.models import Channel, Notification
@@ -148,8 +149,7 @@ def digest_content(*, user: User, now: datetime | None = None) -> DigestContent:
             )
             # Nobody blocked since (either way), or suspended since, is named in it.
             .exclude(about__in=blocked_user_ids(user=user))
-            .exclude(about__is_active=False)
-            .exclude(about__deleted_at__isnull=False)[:10]
+            .exclude(account_closed("about"))[:10]
         ),
         sections=sections,
         new_members=_new_members(user=user, now=now),

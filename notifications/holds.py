@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from members.models import User
+from members.selectors import account_closed
 from members.services import blocked_user_ids
 from notifications.models import Notification
 from notifications.signals import notices_changed
@@ -72,8 +73,7 @@ def held_release(*, user: User, now: datetime) -> int:
     # released: it would not be told now, on the site, on a device or in the batch's email
     # (a spammer's mention would quote their spam).
     # Through each notice's own `about` rows, not a list of every closed account.
-    closed = Q(about__is_active=False) | Q(about__deleted_at__isnull=False)
-    due.filter(Q(about__in=blocked_user_ids(user=user)) | closed).delete()
+    due.filter(Q(about__in=blocked_user_ids(user=user)) | account_closed("about")).delete()
     released = due.update(released_at=now)
     if released and Notification.objects.filter(user=user, released_at=now, in_app=True).exists():
         notices_changed.send(sender=Notification, user=user)
