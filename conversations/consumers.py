@@ -6,7 +6,6 @@ Built on the room sockets' base (rooms.sockets.base): the same origin check, ses
 socket places, frame limits, budgets across sockets, error frames and goodbyes.
 """
 
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -22,7 +21,7 @@ from conversations.services import ConversationHidden, ConversationRefused
 from members.models import User
 from members.services import blocked_user_ids
 from rooms.broadcast import user_group
-from rooms.reactions import reaction_valid, reactions_without
+from rooms.reactions import reaction_valid, reactions_frame_for
 from rooms.sockets.base import PROTOCOL_VERSION, Handler, MemberSocket
 from rooms.sockets.frames import FrameError, moment, positive_int, text, uuid_field
 
@@ -341,19 +340,8 @@ class MemberConsumer(MemberSocket):
         if not self.blocked_read:
             self.blocked = frozenset(await _blocked_user_ids(user=self.user))
             self.blocked_read = True
-        if event.get("by") in self.blocked:
-            return
-        reactions: list[dict[str, Any]] = event["reactions"]
-        if not any(self.blocked.intersection(r["members"]) for r in reactions):
-            await self.send(text_data=event["frame"])
-            return
-        frame = json.loads(event["frame"])
-        shown = reactions_without(reactions, self.blocked)
-        if frame["type"] == "message.edited":
-            frame["message"]["reactions"] = shown
-        else:
-            frame["reactions"] = shown
-        await self.send_json(frame)
+        if (frame := reactions_frame_for(event, self.blocked)) is not None:
+            await self.send(text_data=frame)
 
     async def conversation_changed(self, event: dict[str, Any]) -> None:
         # Its members changed: who hears this member type there is read again.

@@ -2,8 +2,11 @@
 so that reacting is one tap and nothing needs moderating (static/js/room/reactions.js draws
 them the same way everywhere)."""
 
+import json
 from collections.abc import Collection, Iterable
 from typing import Any
+
+from rooms.encoding import encode
 
 REACTIONS = ("👍", "❤️", "😂", "🎉", "🙏", "☕")
 
@@ -34,3 +37,20 @@ def reactions_without(
         for r in reactions
     ]
     return [r for r in kept if r["members"]]
+
+
+def reactions_frame_for(event: dict[str, Any], hidden: Collection[int]) -> str | None:
+    """A ready-encoded frame carrying a message's reactions (`event["frame"]`, with the
+    summary as `event["reactions"]` and who changed it as `event["by"]`), as a reader who
+    does not see `hidden` gets it: nothing when one of them made the change (nothing the
+    reader sees changed), the frame as it is when none of them reacted, else re-encoded
+    without them (at the frame's top, or in its `message`)."""
+    if event.get("by") in hidden:
+        return None
+    reactions: list[dict[str, Any]] = event["reactions"]
+    if not any(member in hidden for r in reactions for member in r["members"]):
+        return str(event["frame"])
+    frame = json.loads(event["frame"])
+    holder = frame.get("message", frame)
+    holder["reactions"] = reactions_without(reactions, hidden)
+    return encode(frame)

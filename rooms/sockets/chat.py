@@ -1,7 +1,6 @@
 """Chat on the room socket: post, edit, delete, history pages and catching up after a
 reconnect, with `chat.ack` once a message is stored."""
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any, ClassVar
@@ -12,7 +11,7 @@ from members.models import User
 from members.services import blocked_user_ids
 from rooms import broadcast
 from rooms.models import Message, Room
-from rooms.reactions import reaction_valid, reactions_without
+from rooms.reactions import reaction_valid, reactions_frame_for
 from rooms.selectors import history, history_upto, messages_changed
 from rooms.services import message_delete, message_edit, message_post, reaction_toggle
 from rooms.sockets.base import Handler, MemberSocket, as_now
@@ -223,13 +222,7 @@ class ChatFrames(MemberSocket):
             await self.send_text(event["frame"])
 
     async def chat_reactions(self, event: dict[str, Any]) -> None:
-        # A change by someone this member does not see changes nothing they see.
-        if event["author_id"] in self.blocked or event.get("by") in self.blocked:
+        if event["author_id"] in self.blocked:
             return
-        reactions: list[dict[str, Any]] = event["reactions"]
-        if not any(self.blocked.intersection(r["members"]) for r in reactions):
-            await self.send_text(event["frame"])
-            return
-        frame = json.loads(event["frame"])
-        frame["reactions"] = reactions_without(reactions, self.blocked)
-        await self.send_json(frame)
+        if (frame := reactions_frame_for(event, self.blocked)) is not None:
+            await self.send_text(frame)
