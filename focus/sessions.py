@@ -29,7 +29,6 @@ from focus.services import BlockCancelled, BlockOver
 from focus.tables import TABLE_SIZE, Sitter, tables_assign
 from matching.models import GroupMember
 from members.models import Block, Language, User
-from members.services import blocked_user_ids
 from rooms import rights
 from rooms.broadcast import on_commit as broadcast_on_commit
 from rooms.models import FOCUS_ROOM_NAME, Room
@@ -335,10 +334,12 @@ def session_state(
     block: FocusBlock,
     seat: Seat | None,
     now: datetime,
-    hidden: Collection[int] | None = None,
+    hidden: Collection[int],
 ) -> dict[str, Any]:
     """What a page needs to show the block: the phase, when it ends, the server's clock
-    (pages count down against it, not their own), and the member's table."""
+    (pages count down against it, not their own), and the member's table but `hidden`
+    (whom the member does not see: their blocks, as the page's request or socket read
+    them)."""
     moment = moment_at(block.starts_at, block.minutes, now)
     table = seat.table if seat is not None else None
     return {
@@ -355,15 +356,8 @@ def session_state(
         # Blocks made at the table before its end moved the blocker apart (tables_part);
         # one made after it, while outcomes are still told, hides the other from here on.
         "tablemates": (
-            [
-                mate.data()
-                for mate in tablemates(
-                    block=block,
-                    table=table,
-                    hidden=blocked_user_ids(user=seat.user) if hidden is None else hidden,
-                )
-            ]
-            if seat is not None and table
+            [mate.data() for mate in tablemates(block=block, table=table, hidden=hidden)]
+            if table
             else []
         ),
         "goal": seat.goal if seat else "",

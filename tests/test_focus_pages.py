@@ -184,7 +184,7 @@ def test_the_moment_is_computed_from_the_stored_start_across_the_phases_and_a_lo
     ]
     for offset, phase, ends_at in expected:
         with time_machine.travel(MONDAY_NINE_UTC + offset, tick=False):
-            state = session_state(block=block, seat=None, now=timezone.now())
+            state = session_state(block=block, seat=None, now=timezone.now(), hidden=())
         assert state["phase"] == phase, offset
         assert state["ends_at"] == (ends_at.isoformat() if ends_at else None), offset
 
@@ -196,7 +196,7 @@ def test_the_moment_is_computed_from_the_stored_start_across_the_phases_and_a_lo
     # and her page comes back to the same countdown.
     with time_machine.travel(MONDAY_NINE_UTC + timedelta(minutes=12), tick=False):
         back = seat_arrive(block=block, user=alice)
-        state = session_state(block=block, seat=back.seat, now=timezone.now())
+        state = session_state(block=block, seat=back.seat, now=timezone.now(), hidden=())
     assert not back.seated_late and state["table"] == 1
     assert state["phase"] == "work"
     assert state["ends_at"] == (MONDAY_NINE_UTC + timedelta(minutes=47)).isoformat()
