@@ -46,7 +46,7 @@ def _mine_page(
         )
         for partner in (page.current.partners if page.current else [])
         # Nobody is met again who has left or been suspended.
-        if partner.user.is_active and not partner.user.deleted_at
+        if partner.user.account_is_open
     }
     # Nor is a note kept here about them: "People I've met" keeps the notes of the past.
     note_forms = {
@@ -56,7 +56,7 @@ def _mine_page(
             about=partner.user.name,
         )
         for partner in (page.current.partners if page.current else [])
-        if partner.acquaintance and partner.user.is_active and not partner.user.deleted_at
+        if partner.acquaintance and partner.user.account_is_open
     }
     # Opting in between rounds: say when the first pair comes.
     first_pair_at = (
