@@ -4,7 +4,10 @@ JavaScriptCatalog. Pages name the catalogue's version in its address
 for a year, so no page waits on a check of it: on a slow mobile connection each check cost
 a round trip. The version changes when the strings do (their compiled files), with a
 deploy. An address without it, or with an old one (a page cached before a deploy), is
-answered as before: checked on each use with If-Modified-Since, a bodyless 304."""
+answered as before: checked on each use with If-Modified-Since, a bodyless 304.
+
+The address's language decides the strings, not the request's cookie or headers: a kept
+address is shared by every browser and proxy that asks for it."""
 
 import hashlib
 from functools import cache
@@ -14,7 +17,7 @@ import django
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import last_modified
 from django.views.i18n import JavaScriptCatalog
@@ -38,7 +41,12 @@ _checked = last_modified(lambda request: loaded_at)(JavaScriptCatalog.as_view())
 
 
 def javascript_catalog(request: HttpRequest) -> HttpResponseBase:
-    response: HttpResponseBase = _checked(request)
+    language = request.GET.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        language = translation.get_language()
+    with translation.override(language):
+        response: HttpResponseBase = _checked(request)
+    response["Content-Language"] = language
     if request.GET.get("v") == catalogue_version():
         patch_cache_control(response, public=True, max_age=YEAR, immutable=True)
     else:

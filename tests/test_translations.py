@@ -180,6 +180,21 @@ def test_the_scripts_get_their_strings_in_the_visitors_language(client: Client) 
     assert "Conectado." not in english.content.decode()
 
 
+def test_the_catalogue_an_address_names_is_the_one_served_whatever_the_headers(
+    client: Client,
+) -> None:
+    """A kept address is shared by every browser and proxy that asks for it: a Spanish
+    browser asking for the English one must not leave Spanish strings under its name."""
+    address = f"/jsi18n/?language=en&v={catalogue_version()}"
+    english = client.get(address, HTTP_ACCEPT_LANGUAGE="es", HTTP_COOKIE="django_language=es")
+    spanish = client.get("/jsi18n/?language=es", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "Connected." in english.content.decode()
+    assert "Conectado." not in english.content.decode()
+    assert "Conectado." in spanish.content.decode()
+    assert english["Content-Language"] == "en"
+
+
 @pytest.mark.django_db
 def test_browsers_keep_the_script_catalogue_until_its_strings_change() -> None:
     """Pages name the catalogue's version: kept for a year, with no check on each page (a
