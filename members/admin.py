@@ -116,6 +116,7 @@ class UserAdmin(BaseUserAdmin):
         "first_steps_done_at",
         "suspended_at",
         "suspended_by",
+        "reinstated_at",
         "reports",
     ]
     list_select_related = ["suspended_by"]
@@ -143,7 +144,10 @@ class UserAdmin(BaseUserAdmin):
                 )
             },
         ),
-        (_("Moderation"), {"fields": ("suspended_at", "suspended_by", "reports")}),
+        (
+            _("Moderation"),
+            {"fields": ("suspended_at", "suspended_by", "reinstated_at", "reports")},
+        ),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     # Higher apps add their own bulk actions with `user_actions_add` (matching: pause pairs).

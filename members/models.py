@@ -124,6 +124,12 @@ class User(AbstractUser):
     suspension_notice_sent_at = models.DateTimeField(
         _("suspension notice sent"), null=True, blank=True, editable=False
     )
+    # The last lift of a suspension (members.services.member_reinstate), and when the member
+    # was told of it (members.tasks.reinstatement_notice_send): cleared by each lift.
+    reinstated_at = models.DateTimeField(_("reinstated at"), null=True, blank=True, editable=False)
+    reinstatement_notice_sent_at = models.DateTimeField(
+        _("reinstatement notice sent"), null=True, blank=True, editable=False
+    )
 
     objects = UserManager()  # type: ignore[assignment,misc]
 

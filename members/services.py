@@ -434,14 +434,27 @@ def account_email_correct(*, user: User, request: HttpRequest) -> None:
     transaction.on_commit(partial(address.send_confirmation, request))
 
 
+@transaction.atomic
 def member_reinstate(*, user: User) -> User:
-    """Lift a suspension. Accounts deleted by their owner stay closed."""
+    """Lift a suspension; the member is told by email once it commits (they found they could
+    not log in, and would otherwise not know they can again). Accounts deleted by their
+    owner stay closed."""
     if user.deleted_at is not None:
         raise ModerationError(_("This account was deleted by its owner."))
+    was_suspended = user.suspended_at is not None
     user.is_active = True
     user.suspended_at = None
     user.suspended_by = None
-    user.save(update_fields=["is_active", "suspended_at", "suspended_by"])
+    fields = ["is_active", "suspended_at", "suspended_by"]
+    if was_suspended:
+        user.reinstated_at = timezone.now()
+        user.reinstatement_notice_sent_at = None
+        fields += ["reinstated_at", "reinstatement_notice_sent_at"]
+    user.save(update_fields=fields)
+    if was_suspended:
+        from members.tasks import reinstatement_notice_send  # the tasks module imports this one
+
+        transaction.on_commit(partial(reinstatement_notice_send.delay, user.pk))
     return user
 
 

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from core.emails import EMAIL_RETRY, email_for, send_once
@@ -41,6 +42,36 @@ def _suspended_email(user: User, *, key: str | None) -> None:
         key=key,
         reply_to=[settings.CONTACT_EMAIL],
     ).send()
+
+
+@shared_task(ignore_result=True, **EMAIL_RETRY)
+def reinstatement_notice_send(user_id: int) -> None:
+    """Tell a member whose suspension was lifted that they can log in again, once per lift.
+    Suspended again (or gone) meanwhile: nothing to say."""
+    user = User.objects.filter(
+        pk=user_id, is_active=True, suspended_at__isnull=True, deleted_at__isnull=True
+    ).first()
+    if user is None or user.reinstated_at is None:
+        return
+    claimed_at = timezone.now()
+    send_once(
+        claim=lambda: User.objects.filter(
+            pk=user_id,
+            is_active=True,
+            reinstated_at=user.reinstated_at,
+            reinstatement_notice_sent_at__isnull=True,
+        ).update(reinstatement_notice_sent_at=claimed_at),
+        send=lambda: email_for(
+            user=user,
+            template="members/email/reinstated",
+            context={"contact": settings.CONTACT_EMAIL, "login_url": reverse("account_login")},
+            key=f"reinstated:{user.pk}:{user.reinstated_at}",
+            reply_to=[settings.CONTACT_EMAIL],
+        ).send(),
+        give_back=lambda: User.objects.filter(
+            pk=user_id, reinstatement_notice_sent_at=claimed_at
+        ).update(reinstatement_notice_sent_at=None),
+    )
 
 
 @shared_task(ignore_result=True, **EMAIL_RETRY)

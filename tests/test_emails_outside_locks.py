@@ -23,6 +23,7 @@ from core.emails import send_once
 from events import tasks as event_tasks
 from matching import tasks as matching_tasks
 from matching.models import Participation, Unmatched
+from members import tasks as member_tasks
 from members.models import User
 from moderation import tasks as moderation_tasks
 from moderation.models import Report
@@ -217,6 +218,11 @@ def digest() -> Case:
     return Case(notification_tasks.digest_send, (ana.pk, week.isoformat()), row)
 
 
+def reinstatement() -> Case:
+    ana = _member(reinstated_at=timezone.now())
+    return Case(member_tasks.reinstatement_notice_send, (ana.pk,), Row.of(ana))
+
+
 CASES: dict[str, Callable[[], Case]] = {
     "matching.intro_send": intro,
     "matching.unmatched_notice_send": unmatched_notice,
@@ -230,6 +236,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "events.rsvp_calendar_sync": calendar_withdrawal,
     "newsletter.confirmation_send": confirmation,
     "notifications.digest_send": digest,
+    "members.reinstatement_notice_send": reinstatement,
 }
 
 

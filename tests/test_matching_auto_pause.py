@@ -181,7 +181,8 @@ def test_a_suspended_member_is_paused_only_once_reinstated_and_then_told(
         tasks.follow_ups_tick()
 
     assert Participation.objects.get(user=ignorer).auto_paused
-    assert told(smtp).count(ignorer.email) == 2  # the suspension's email, then the pause's
+    # The suspension's email, the lift's, then the pause's.
+    assert told(smtp).count(ignorer.email) == 3
 
 
 def test_the_email_s_resume_link_works_however_late_the_member_comes_back(

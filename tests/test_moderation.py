@@ -12,7 +12,7 @@ from django.utils import timezone
 from members.models import Block, User
 from members.privacy import account_delete
 from members.services import member_reinstate, member_suspend
-from members.tasks import suspension_notice_send
+from members.tasks import reinstatement_notice_send, suspension_notice_send
 from moderation.models import Report
 from moderation.tasks import report_removal_send, report_warning_send
 from rooms.models import Room, RoomParticipation
@@ -253,6 +253,48 @@ def test_suspending_deactivates_the_account_signs_it_out_and_tells_the_member_on
     )
     assert "Esta cuenta está suspendida" in page.content.decode()
     assert f'href="mailto:{settings.CONTACT_EMAIL}"' in page.content.decode()
+
+
+def test_a_lifted_suspension_is_told_once_per_lift_with_the_way_back_in(
+    staff: User,
+    mallory: User,
+    smtp: SmtpSink,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+) -> None:
+    member_suspend(user=mallory, by=staff)
+    staff_browser = client_for(staff)
+    lift = {"action": "reinstate", "_selected_action": [mallory.pk]}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_browser.post("/admin/members/user/", lift)
+
+    told = smtp.wait_for(mallory.email)
+    assert told["Subject"] == f"Your {settings.SITE_NAME} account is open again"
+    assert str(told["Reply-To"]) == settings.CONTACT_EMAIL
+    body = told.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"{settings.SITE_URL}/accounts/login/" in body
+    assert "sign up again for those you still want to join" in body
+    mallory.refresh_from_db()
+    assert mallory.reinstated_at is not None
+    # A redelivered task, or the same lift asked for again, says nothing more.
+    reinstatement_notice_send(mallory.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        member_reinstate(user=mallory)
+    assert len(smtp.messages) == 1
+
+    # Suspended again before the next lift's email went: nothing to say; lifted again: told.
+    member_suspend(user=mallory, by=staff)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        member_reinstate(user=User.objects.get(pk=mallory.pk))
+    member_suspend(user=User.objects.get(pk=mallory.pk), by=staff)
+    for callback in queued:
+        callback()
+    assert len(smtp.messages) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        member_reinstate(user=User.objects.get(pk=mallory.pk))
+    assert len(smtp.messages) == 2
+    assert told["Message-ID"] != smtp.messages[1]["Message-ID"]
 
 
 def test_staff_accounts_cannot_be_suspended(staff: User) -> None:
