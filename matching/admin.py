@@ -341,11 +341,11 @@ class ParticipationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resume"), permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Participation]) -> None:
-        count = 0
         # Only members who take part: one who left is opted back in by nobody but them.
-        for participation in queryset.filter(opted_in=True):
+        count = sum(
             services.participation_pause_lift(participation=participation)
-            count += 1
+            for participation in queryset.filter(opted_in=True, auto_paused=True)
+        )
         self.message_user(
             request,
             ngettext("%(count)d member resumed.", "%(count)d members resumed.", count)
@@ -540,11 +540,13 @@ def pause_pairs(
 def resume_pairs(
     modeladmin: admin.ModelAdmin[User], request: HttpRequest, queryset: QuerySet[User]
 ) -> None:
-    count = 0
     # Only members who take part: one who left is opted back in by nobody but them.
-    for participation in _community_participations(queryset).filter(opted_in=True):
+    count = sum(
         services.participation_pause_lift(participation=participation)
-        count += 1
+        for participation in _community_participations(queryset).filter(
+            opted_in=True, auto_paused=True
+        )
+    )
     modeladmin.message_user(
         request,
         ngettext("%(count)d member resumed.", "%(count)d members resumed.", count)

@@ -529,14 +529,19 @@ def participation_resume(*, participation: Participation) -> Participation:
     )
 
 
-def participation_pause_lift(*, participation: Participation) -> Participation:
-    """Staff lift a member's pause; whether they take part stays the member's choice."""
-    return participation_update(
+def participation_pause_lift(*, participation: Participation) -> bool:
+    """Staff lift a pause the member did not choose (intros left unanswered, or staff's
+    own). What the member chose stays theirs: whether they take part, a pause until a date
+    (a holiday), skipping the next round. Returns whether there was such a pause."""
+    if not participation.auto_paused:
+        return False
+    participation_update(
         participation=participation,
         opted_in=participation.opted_in,
-        skip_next_round=False,
-        paused_until=None,
+        skip_next_round=participation.skip_next_round,
+        paused_until=participation.paused_until,
     )
+    return True
 
 
 def answer_record(*, seat: GroupMember, answer: str) -> GroupMember:

@@ -169,6 +169,27 @@ def test_pause_and_resume_a_members_coffee_pairs(staff: User) -> None:
     assert not participation.auto_paused and participation.opted_in
 
 
+def test_resuming_lifts_only_the_pause_the_member_did_not_choose(staff: User) -> None:
+    """A member away until a date, or skipping the next round, chose it: staff resuming
+    everyone paused must not pair them while they are away."""
+    programme_id = GroupMemberFactory.create().round.programme_id
+    away, skipping, ignored = UserFactory.create_batch(3)
+    back_on = timezone.localdate() + timedelta(days=30)
+    Participation.objects.create(programme_id=programme_id, user=away, paused_until=back_on)
+    Participation.objects.create(programme_id=programme_id, user=skipping, skip_next_round=True)
+    Participation.objects.create(programme_id=programme_id, user=ignored, auto_paused=True)
+    everyone = {"_selected_action": [away.pk, skipping.pk, ignored.pk]}
+
+    response = client_for(staff).post(
+        "/admin/members/user/", {"action": "resume_pairs", **everyone}, follow=True
+    )
+
+    assert "1 member resumed." in response.content.decode()
+    assert Participation.objects.get(user=away).paused_until == back_on
+    assert Participation.objects.get(user=skipping).skip_next_round
+    assert not Participation.objects.get(user=ignored).auto_paused
+
+
 def test_a_member_paused_by_staff_is_told_so_not_that_intros_went_unanswered(
     staff: User,
 ) -> None:
