@@ -28,7 +28,7 @@ from django.utils.translation import ngettext
 
 from core.admin_actions import confirm_first
 from matching import selectors, services, tasks
-from matching.apps import COMMUNITY_SLUG
+from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
 from matching.forms import RoundStartForm
 from matching.models import (
     Answer,
@@ -43,7 +43,7 @@ from matching.models import (
 )
 from matching.schedule import next_slot
 from members.admin import user_actions_add
-from members.models import User
+from members.models import Interest, User
 
 
 def _now_to_the_minute() -> Any:
@@ -66,6 +66,46 @@ class ProgrammeAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     actions = ["preview_round", "start_round"]
+
+    # The site finds these by their slug: the community's rounds, and "pair me now".
+    BUILT_IN = (COMMUNITY_SLUG, ON_DEMAND_SLUG)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Programme | None = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "slug"] if obj is not None and obj.slug in self.BUILT_IN else fields
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Programme | None = None) -> Any:
+        # A programme's slug is its address: written from the name once, then left alone.
+        return super().get_prepopulated_fields(request, obj) if obj is None else {}
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "interest":
+            # A suggestion may yet be merged away or dropped with its member's account.
+            kwargs["queryset"] = Interest.objects.filter(status=Interest.Status.APPROVED)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """A programme's rounds are its members' history: the pairs later rounds avoid
+        repeating, and the figures staff read. One that has had rounds is stopped (not
+        active), not deleted; the two built-in programmes stay."""
+        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
+        # Said below in words: the permission staff lack is no permission staff can have.
+        for history in (Round, Group, GroupMember, Meeting, Unmatched, PairRequest):
+            needed.discard(str(history._meta.verbose_name))
+        for programme in objs:
+            if programme.slug in self.BUILT_IN:
+                protected.append(self.BUILT_IN_KEPT % {"programme": programme})
+            elif Round.objects.filter(programme=programme).exists():
+                protected.append(self.HAS_ROUNDS % {"programme": programme})
+        return deleted, counts, needed, protected
+
+    BUILT_IN_KEPT = _(
+        "%(programme)s: the site relies on this programme. Untick “active” to stop its rounds."
+    )
+    HAS_ROUNDS = _(
+        "%(programme)s: its rounds are its members' history (the pairs later rounds avoid "
+        "repeating, and its figures). Untick “active” to stop it instead."
+    )
 
     @admin.action(description=_("Preview the next round"))
     def preview_round(
@@ -266,6 +306,11 @@ class RoundAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rounds are made by the schedule or the "Start the round now" action
 
+    def has_delete_permission(self, request: HttpRequest, obj: Round | None = None) -> bool:
+        # Its pairs are history: later rounds avoid repeating them, and their coffees may be
+        # agreed and in calendars, which nothing would take out.
+        return False
+
     @admin.display(description=_("groups"), ordering="groups_total")
     def groups_count(self, round_: Round) -> int:
         return round_.groups_total  # type: ignore[attr-defined,no-any-return]
@@ -355,10 +400,17 @@ class ParticipationAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Pairs, seats, meetings and requests are made and changed by the members and the
+    rounds; deleting one would drop history later rounds read, or a coffee agreed and held in
+    calendars, with nobody told. Account deletion (members.privacy) removes a member's."""
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
