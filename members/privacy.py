@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from core.uploads import files_delete_on_commit
 from members.models import Acquaintance, Block, Interest, Profile, User
+from members.services import suggestions_unheld
 
 # Bump when the export's layout changes in a way a reader of older files must know about.
 EXPORT_SCHEMA_VERSION = 2
@@ -255,7 +256,7 @@ def _profile_delete(user: User) -> None:
         profile.delete()
     # Their suggestions nobody else chose go; the rest are shared tags now, whoever wrote them.
     suggested = Interest.objects.filter(suggested_by=user)
-    suggested.filter(status=Interest.Status.SUGGESTED, profiles__isnull=True).delete()
+    suggestions_unheld(suggested).delete()
     suggested.update(suggested_by=None)
 
 

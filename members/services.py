@@ -9,7 +9,7 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet, Value
+from django.db.models import ForeignObjectRel, Q, QuerySet, Value
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -242,6 +242,12 @@ def interests_merge(*, into: Interest, merged: Iterable[Interest]) -> int:
     through.objects.bulk_create(
         [through(profile_id=profile_id, interest_id=into.pk) for profile_id in holders - already]
     )
+    # What else names a merged tag (a programme for members with the interest) names the one
+    # that stays: it says the same, and the PROTECT on it would refuse the merge.
+    for relation in _interest_foreign_keys():
+        relation.related_model._base_manager.filter(
+            **{f"{relation.field.attname}__in": others}
+        ).update(**{relation.field.attname: into.pk})
     Interest.objects.filter(pk__in=others).delete()
     if not into.is_approved:
         into.status = Interest.Status.APPROVED
@@ -258,12 +264,35 @@ def interest_profiles_refresh(*, interest_ids: Iterable[int]) -> int:
     )
 
 
+def _interest_foreign_keys() -> list[ForeignObjectRel]:
+    """The other apps' foreign keys to a tag (matching's programmes, found here without
+    importing an app above this one)."""
+    return [
+        relation
+        for relation in Interest._meta.get_fields(include_hidden=True)
+        if isinstance(relation, ForeignObjectRel)
+        and relation.one_to_many
+        # The profiles' tags are read through Profile.interests (their own table).
+        and not relation.related_model._meta.auto_created
+    ]
+
+
+def suggestions_unheld(interests: QuerySet[Interest]) -> QuerySet[Interest]:
+    """Of `interests`, the suggestions nobody holds and nothing else names (a programme made
+    for it): safe to drop."""
+    unheld = interests.filter(status=Interest.Status.SUGGESTED, profiles__isnull=True)
+    for relation in _interest_foreign_keys():
+        column = relation.field.attname
+        # Without its NULLs: NOT IN a list holding one is never true.
+        named = relation.related_model._base_manager.filter(**{f"{column}__isnull": False})
+        unheld = unheld.exclude(pk__in=named.values(column))
+    return unheld
+
+
 def _suggestions_forget(*, ids: Iterable[int]) -> None:
     """Suggestions nobody holds any more (their member took them off) leave the review
     queue: staff have nothing to decide about them."""
-    Interest.objects.filter(
-        pk__in=list(ids), status=Interest.Status.SUGGESTED, profiles__isnull=True
-    ).delete()
+    suggestions_unheld(Interest.objects.filter(pk__in=list(ids))).delete()
 
 
 @transaction.atomic

@@ -326,6 +326,33 @@ def test_staff_merge_tags_into_one_and_no_member_loses_an_interest(
     ]
 
 
+def test_a_tag_a_programme_is_for_survives_its_suggester_and_moves_with_a_merge(
+    staff: User, alice: User
+) -> None:
+    """A programme's tag is PROTECTed: dropping or merging it away raised, a 500 on the
+    profile form, the member's own account deletion and the admin's merge."""
+    origami = SuggestedInterestFactory.create(label_es="Origami", suggested_by=alice)
+    papiroflexia = SuggestedInterestFactory.create(label_es="Papiroflexia")
+    alice.profile.interests.add(origami)
+    # A programme made for it when it was approved; staff have since set it back to review.
+    circle = Programme.objects.create(name="Origami circle", slug="origami", interest=origami)
+    browser = client_for(alice)
+
+    assert edit_profile(alice, browser, interests=[]).status_code == 302
+    account_delete(user=alice)
+    origami.refresh_from_db()
+    assert origami.suggested_by is None
+
+    merged = changelist_action(
+        client_for(staff), "merge", origami, papiroflexia, into=str(papiroflexia.pk), confirm="yes"
+    )
+
+    assert merged.status_code == 302
+    circle.refresh_from_db()
+    assert circle.interest == papiroflexia
+    assert not Interest.objects.filter(pk=origami.pk).exists()
+
+
 # Readers in their own language ---------------------------------------------------------------
 
 
