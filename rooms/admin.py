@@ -41,16 +41,24 @@ class RoomAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.is_cafeteria:
+        if obj is None:
+            return fields
+        # A room's address is in notices, events, calendars and links members shared.
+        fields.append("slug")
+        if obj.is_cafeteria:
             # Always open, to everyone.
-            fields += ["kind", "slug", "private", "invitees"]
+            fields += ["kind", "private", "invitees"]
+        elif obj.private:
+            # What was said in it was said to its invitees only (a coffee table's pair, a
+            # meeting's guests): made public, its whole history would be everyone's to read.
+            fields.append("private")
         return fields
 
     def get_prepopulated_fields(
         self, request: HttpRequest, obj: Room | None = None
     ) -> dict[str, Any]:
-        # The cafeteria's slug is read-only, and a read-only field cannot be prepopulated.
-        if obj is not None and obj.is_cafeteria:
+        # A room's slug is read-only once it exists, and a read-only field is not prepopulated.
+        if obj is not None:
             return {}
         return super().get_prepopulated_fields(request, obj)
 

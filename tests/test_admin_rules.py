@@ -116,6 +116,32 @@ def test_a_room_is_closed_by_the_action_not_by_a_date_in_its_form(staff: User) -
     assert page.status_code == 200 and 'name="closed_at_0"' not in page.content.decode()
 
 
+def test_a_private_room_stays_private_and_a_room_keeps_its_address(staff: User) -> None:
+    """Unticked here, a coffee table's whole chat was everyone's to read; a new slug broke
+    the links in notices, events and calendars."""
+    table = RoomFactory.create(kind=Room.Kind.MEMBER, private=True, slug="table-ana-bob")
+    client = client_for(staff)
+
+    page = client.get(f"/admin/rooms/room/{table.pk}/change/").content.decode()
+    client.post(
+        f"/admin/rooms/room/{table.pk}/change/",
+        {
+            "kind": table.kind,
+            "name": table.name,
+            "slug": "for-everyone",
+            "description": "",
+            "private": "",
+            "capacity": "",
+            "created_by": "",
+            "invitees": [],
+        },
+    )
+
+    assert 'name="private"' not in page and 'name="slug"' not in page
+    table.refresh_from_db()
+    assert table.private and table.slug == "table-ana-bob"
+
+
 def test_staff_delete_an_account_as_its_member_would_never_dropping_the_row(
     staff: User,
 ) -> None:
