@@ -19,12 +19,15 @@ from focus.series import (
     validate_series_time,
     validate_series_zone,
 )
-from focus.services import block_cancel, block_deletable
+from focus.services import (
+    CapacityBelowSeats,
+    block_attended,
+    block_cancel,
+    block_capacity_check,
+    block_deletable,
+    block_update,
+)
 from focus.standing import no_shows_reset
-from focus.tasks import seats_calendar_queue
-
-# What members' calendars show of a block: changing one sends them an update.
-CALENDAR_FIELDS = {"starts_at", "minutes", "title"}
 
 
 class SeatInline(admin.TabularInline):
@@ -51,8 +54,30 @@ class SeatInline(admin.TabularInline):
         return False
 
 
+class FocusBlockForm(forms.ModelForm):
+    """A block's capacity never goes below the seats already held in it."""
+
+    class Meta:
+        model = FocusBlock
+        # The rest (series, room, the moments it was drawn, wrapped up, cancelled) is shown
+        # read-only.
+        fields = ["title", "starts_at", "minutes", "capacity", "created_by", "created_at"]
+
+    def clean_capacity(self) -> int:
+        value: int = self.cleaned_data["capacity"]
+        if self.instance.pk is not None:
+            # Counted under the block's row lock, held by the admin's transaction until the
+            # save: no seat is booked in between (focus.services.block_capacity_check).
+            try:
+                block_capacity_check(block=self.instance, capacity=value)
+            except CapacityBelowSeats as error:
+                raise forms.ValidationError(str(error), code=error.code) from error
+        return value
+
+
 @admin.register(FocusBlock)
 class FocusBlockAdmin(admin.ModelAdmin):
+    form = FocusBlockForm
     list_display = ("starts_at", "title", "minutes", "capacity", "booked", "cancelled_at")
     list_filter = ("minutes", "series")
     date_hierarchy = "starts_at"
@@ -72,16 +97,24 @@ class FocusBlockAdmin(admin.ModelAdmin):
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         """A block whose seats are still held is cancelled first (the action), which tells
-        each member: deleted, its seats would go with it unheard of."""
+        each member: deleted, its seats would go with it unheard of. A block members came to
+        stays: its seats are their focus history (this covers the bulk delete action too)."""
         deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
         for block in objs:
-            if not block_deletable(block=block):
+            if block_attended(block=block):
+                protected.append(self.ATTENDED % {"block": block})
+            elif not block_deletable(block=block):
                 protected.append(self.HELD % {"block": block})
         return deleted, counts, needed, protected
 
     HELD = _(
         "%(block)s: members hold seats in it. Cancel it first (the action), which takes it "
         "out of their calendars; delete it two days later, once that has reached them all."
+    )
+    ATTENDED = _(
+        "%(block)s: members came to it, and it counts in their focus history (sessions, "
+        "hours, goals done, streaks), so it stays. A block that has not ended can still be "
+        "cancelled (the action)."
     )
 
     @admin.display(description=_("booked"), ordering="booked")
@@ -91,13 +124,14 @@ class FocusBlockAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: FocusBlock, form: ModelForm, change: bool
     ) -> None:
-        if not change and obj.created_by_id is None:
+        if change:
+            # A new time, length or title reaches the calendars of those with a seat, and a
+            # new time their reminders (focus.services.block_update).
+            block_update(block=obj)
+            return
+        if obj.created_by_id is None:
             obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
-        # A new time, length or title reaches the calendars of those with a seat (an update,
-        # its SEQUENCE one higher), once this commits (focus/tasks.py).
-        if change and set(form.changed_data) & CALENDAR_FIELDS:
-            seats_calendar_queue(obj.seats.filter(cancelled_at__isnull=True))
 
     @admin.action(description=_("Cancel the selected blocks"), permissions=["change"])
     @confirm_first(

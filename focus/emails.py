@@ -57,7 +57,9 @@ def reminder_email(seat: Seat) -> EmailMultiAlternatives:
         user=user,
         template="focus/email/reminder",
         headers=email_off_headers(user=user, kind=Kind.FOCUS_REMINDER),
-        key=f"focus-reminder:{seat.pk}",
+        # The start in the key: the reminder of a moved block is a new email, which the
+        # member's provider must not drop as a copy of the one for the old time.
+        key=f"focus-reminder:{seat.pk}:{int(block.starts_at.timestamp())}",
         context={
             "seat": seat,
             "focus_block": block,

@@ -8,12 +8,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from focus import broadcast
 from focus.models import GOAL_MAX_LENGTH, FocusBlock, FocusError, Seat
 from focus.ritual import CHECK_IN, LENGTHS_MINUTES
 from focus.standing import booking_ahead_check, seat_cancel_record
 from members.models import User
+from notifications.services import notices_withdraw
 from rooms.broadcast import on_commit
 
 # A member may drop in to a block starting within this long (or already running).
@@ -53,6 +55,11 @@ class SeatElsewhere(FocusError):
 class GoalTooLong(FocusError):
     code = "goal_too_long"
     default_message = _("Keep your goal to 280 characters: one clear thing to do.")
+
+
+class CapacityBelowSeats(FocusError):
+    code = "capacity_below_seats"
+    default_message = _("More members already hold a seat in this block than that capacity allows.")
 
 
 @transaction.atomic
@@ -215,15 +222,76 @@ def block_cancel(*, block: FocusBlock, now: datetime | None = None) -> bool:
 WITHDRAWALS_FOR = timedelta(days=2)
 
 
+def block_attended(*, block: FocusBlock) -> bool:
+    """Whether a member came to the block (a seat with an arrival, kept or given back since):
+    it is part of their focus history (sessions, hours, goals done, streaks: focus.stats;
+    the dashboard's figures), which its seats would take with them if it were deleted."""
+    return block.seats.filter(arrived_at__isnull=False).exists()
+
+
 def block_deletable(*, block: FocusBlock, now: datetime | None = None) -> bool:
-    """Whether deleting the block (the admin) leaves nobody's plans behind: it has ended,
-    nobody holds a seat, or it was cancelled long enough ago for every withdrawal from the
-    calendars to have gone. Deleted before, its seats would go with it and nobody would
-    hear."""
+    """Whether deleting the block (the admin) leaves nobody's plans or history behind:
+    nobody came to it (`block_attended`), and it has ended, nobody holds a seat, or it was
+    cancelled long enough ago for every withdrawal from the calendars to have gone. Deleted
+    before, its seats would go with it: members' calendars would not hear, and the sessions
+    they attended would vanish from their figures."""
     now = now or timezone.now()
+    if block_attended(block=block):
+        return False
     if block.ends_at <= now or not block.seats.filter(cancelled_at__isnull=True).exists():
         return True
     return block.cancelled_at is not None and block.cancelled_at <= now - WITHDRAWALS_FOR
+
+
+def block_capacity_check(*, block: FocusBlock, capacity: int) -> None:
+    """Refuse (`CapacityBelowSeats`) a capacity for `block` below the seats held in it, which
+    would show "5 of 2 seats taken". The seats are counted under the block's row lock, which
+    booking takes too (`seat_book`): call it in the transaction that then saves the capacity
+    (the admin's), so that no seat is booked between the count and the save."""
+    locked = FocusBlock.objects.select_for_update(no_key=True).get(pk=block.pk)
+    held = locked.seats.filter(cancelled_at__isnull=True).count()
+    if capacity < held:
+        raise CapacityBelowSeats(
+            ngettext(
+                "%(count)d member already holds a seat in this block: the capacity cannot "
+                "be lower than that.",
+                "%(count)d members already hold a seat in this block: the capacity cannot "
+                "be lower than that.",
+                held,
+            )
+            % {"count": held}
+        )
+
+
+# What members' calendars show of a block: changing one sends them an update.
+CALENDAR_FIELDS = ("starts_at", "minutes", "title")
+
+
+@transaction.atomic
+def block_update(*, block: FocusBlock) -> FocusBlock:
+    """Save staff's changes to `block` (the admin's form), and see to what they change for
+    the members with a seat, compared with the stored row (locked meanwhile): a new time,
+    length or title reaches their calendars (an update, its SEQUENCE one higher, sent once
+    this commits: focus/tasks.py); a new time is reminded of anew, 5 minutes before it."""
+    stored = FocusBlock.objects.select_for_update(no_key=True).get(pk=block.pk)
+    block.save()
+    if block.starts_at != stored.starts_at:
+        _reminders_reset(block=block)
+    if any(getattr(block, name) != getattr(stored, name) for name in CALENDAR_FIELDS):
+        _calendar_queue(block.seats.filter(cancelled_at__isnull=True))
+    return block
+
+
+def _reminders_reset(*, block: FocusBlock) -> None:
+    """The block moved: a reminder sent for the old time is as if never sent, so that the
+    member is reminded 5 minutes before the new one (`focus.tasks.focus_reminders_due` finds
+    seats with no reminder notice). The old notice told the old time: it is withdrawn, not
+    left beside the new one. The email's claim on the seat is cleared too."""
+    from focus.tasks import reminder_key
+
+    seats = block.seats.all()
+    notices_withdraw(keys=[reminder_key(pk) for pk in seats.values_list("pk", flat=True)])
+    seats.update(reminder_emailed_at=None)
 
 
 def _calendar_queue(seats: QuerySet[Seat]) -> None:

@@ -112,7 +112,9 @@ def seat_calendar_send(seat_id: int, sequence: int) -> None:
 # key `focus-reminder:<seat>`, yet) and queues one task each. The task records the notice
 # once (`notify` finds it on any later run, and pushes only a new one), then claims the email
 # on the seat (`Seat.reminder_emailed_at`), so a tick that runs twice, a task delivered
-# twice or the retry after a failed email reminds once and buzzes once.
+# twice or the retry after a failed email reminds once and buzzes once. Staff moving the
+# block withdraw the notice and clear the claim (`focus.services.block_update`): the seat is
+# due again, 5 minutes before its new time.
 
 # A reminder due while the worker was down still goes out this long after the start (the
 # check-in lasts 3 minutes: there is still time to join); later it is dropped.
@@ -120,7 +122,10 @@ REMINDER_LATE = timedelta(minutes=5)
 REMINDER_TEXT = _("Your focus session “%(title)s” starts soon (%(when)s). Join with one click.")
 
 
-def _reminder_key(seat_id: int) -> str:
+def reminder_key(seat_id: int) -> str:
+    """The key of the seat's reminder notice: `notify` records it once, and a seat with one
+    is not due (`focus_reminders_due`). Moving the block withdraws it
+    (`focus.services.block_update`)."""
     return f"focus-reminder:{seat_id}"
 
 
@@ -180,7 +185,7 @@ def focus_reminder_send(seat_id: int) -> None:
     delivery = notify(
         user=seat.user,
         kind=Kind.FOCUS_REMINDER,
-        key=_reminder_key(seat_id),
+        key=reminder_key(seat_id),
         text=REMINDER_TEXT,
         params={"title": title, "when": block.starts_at},
         url=reverse("focus:session", args=[block.pk]),
