@@ -84,6 +84,12 @@ class ReportAdmin(admin.ModelAdmin):
         # Reports come from members; staff only handle them.
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Report | None = None) -> bool:
+        # Reports are the moderation history: who was reported, for what, and what staff
+        # did. Staff close them; only deleting the reported member's account removes them
+        # (moderation/privacy.py).
+        return False
+
     @admin.display(description=_("about"))
     def about(self, report: Report) -> str:
         if report.message_id and report.message:

@@ -99,6 +99,31 @@ class IssueAdmin(admin.ModelAdmin):
             )
         )
 
+    def has_delete_permission(self, request: HttpRequest, obj: Issue | None = None) -> bool:
+        # Once sending starts the emails out there link to the issue's page, and deleting
+        # it mid-send would stop the send without a word (its deliveries go with it). A
+        # draft has no deliveries: issue_send_start makes them as it moves the issue on.
+        if obj is not None and obj.status != Issue.Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """The bulk action asks this too: an issue no longer a draft is listed with why it
+        stays, and nothing is deleted."""
+        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
+        kept = [issue for issue in objs if issue.status != Issue.Status.DRAFT]
+        if kept:
+            # Refused by has_delete_permission, which the page would word as the staff
+            # member lacking the right; the reason below says what it is.
+            needed.discard(str(Issue._meta.verbose_name))
+            protected.extend(self.SENT % {"issue": issue} for issue in kept)
+        return deleted, counts, needed, protected
+
+    SENT = _(
+        "%(issue)s: it has been sent, or is being sent. It stays: the emails that went out "
+        "link to its page, and its deliveries record who got it."
+    )
+
     def get_readonly_fields(self, request: HttpRequest, obj: Issue | None = None) -> list[str]:
         # What subscribers received must stay what the archive shows.
         if obj is not None and obj.status != Issue.Status.DRAFT:
@@ -275,6 +300,30 @@ class SubscriberAdmin(admin.ModelAdmin):
     ]
     exclude = ["confirmation_nonce"]
     actions = ["mark_undeliverable"]
+
+    # Those who left or bounced: their row is what keeps the address from being mailed
+    # again, and (the address being unique) from being added back as confirmed.
+    KEPT = (Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.UNDELIVERABLE)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Subscriber | None = None) -> bool:
+        # Only deleting the member's account removes such a row (newsletter/privacy.py).
+        if obj is not None and obj.status in self.KEPT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """As for issues: the bulk action lists why each such row stays, and deletes nothing."""
+        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
+        kept = [subscriber for subscriber in objs if subscriber.status in self.KEPT]
+        if kept:
+            needed.discard(str(Subscriber._meta.verbose_name))
+            protected.extend(self.LEFT % {"subscriber": subscriber} for subscriber in kept)
+        return deleted, counts, needed, protected
+
+    LEFT = _(
+        "%(subscriber)s: unsubscribed or undeliverable. The row stays so that nothing is "
+        "sent to the address again; only deleting the member's account removes it."
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Subscriber | None = None) -> list[str]:
         # Status changes go through the flows that record why (confirm, leave, bounce).
