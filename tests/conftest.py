@@ -146,6 +146,17 @@ def _clean_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _site_language() -> Iterator[None]:
+    """Each test starts in the site's language: a request (LocaleMiddleware) leaves its own
+    active in the thread, and the next test in the same worker must not depend on it."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layers() -> Iterator[None]:
     # Each async test runs its own event loop, and a channel layer keeps receive state per
     # instance that must not leak from one loop into the next.
