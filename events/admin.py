@@ -78,7 +78,14 @@ class EventAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Event | None = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, *self.ANNOUNCED, "on_the_site"] if obj is not None else fields
+        if obj is None:
+            return fields
+        fields += [*self.ANNOUNCED, "on_the_site"]
+        if obj.starts_at <= timezone.now():
+            # A talk's host runs its stage: changed once it has begun, the one on stage lost
+            # the host's controls mid-talk to whoever took the field, with nobody told.
+            fields.append("host")
+        return fields
 
     @admin.display(description=_("time, room, seats or cancelling"))
     def on_the_site(self, obj: Event) -> str:

@@ -116,6 +116,23 @@ def test_a_room_is_closed_by_the_action_not_by_a_date_in_its_form(staff: User) -
     assert page.status_code == 200 and 'name="closed_at_0"' not in page.content.decode()
 
 
+def test_an_event_s_host_is_changed_before_it_begins_not_once_its_stage_may_be_live(
+    staff: User,
+) -> None:
+    now = timezone.now()
+    live = EventFactory.create(
+        kind="talk", starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(minutes=50)
+    )
+    tomorrow = EventFactory.create(kind="talk")
+    client = client_for(staff)
+
+    during = client.get(f"/admin/events/event/{live.pk}/change/").content.decode()
+    before = client.get(f"/admin/events/event/{tomorrow.pk}/change/").content.decode()
+
+    assert 'name="host"' not in during
+    assert 'name="host"' in before
+
+
 def test_a_private_room_stays_private_and_a_room_keeps_its_address(staff: User) -> None:
     """Unticked here, a coffee table's whole chat was everyone's to read; a new slug broke
     the links in notices, events and calendars."""
