@@ -29,9 +29,17 @@ class StageAdmin(admin.ModelAdmin):
     list_display = ("room", "host", "state", "started_at", "ended_at", "attendees")
     list_filter = ("state",)
     search_fields = ("room__name", "room__slug")
-    raw_id_fields = ("room", "host")
-    readonly_fields = ("state", "started_at", "ended_at", "created_at")
+    # Made by its page, ended there (which closes its Janus room and tells the audience):
+    # deleted or moved here, its media room stayed open and its audience was never told, and
+    # a stage could be moved into the cafeteria, which has none.
+    readonly_fields = ("room", "host", "state", "started_at", "ended_at", "created_at")
     inlines = [SpeakerInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Stage | None = None) -> bool:
+        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Stage]:
         return (

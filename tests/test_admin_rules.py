@@ -24,6 +24,7 @@ from newsletter.models import Subscriber
 from notifications.models import Kind
 from notifications.services import notify
 from rooms.models import Room
+from stage.models import Stage
 from tests.factories import (
     EventFactory,
     GroupMemberFactory,
@@ -131,6 +132,22 @@ def test_an_event_s_host_is_changed_before_it_begins_not_once_its_stage_may_be_l
 
     assert 'name="host"' not in during
     assert 'name="host"' in before
+
+
+def test_a_stage_is_run_from_its_page_not_deleted_or_moved_in_the_admin(staff: User) -> None:
+    """Deleted here, a live stage's media room stayed open and its audience untold; moved,
+    a stage could land in the cafeteria."""
+    stage = Stage.objects.create(
+        room=RoomFactory.create(), host=staff, state=Stage.State.LIVE, started_at=timezone.now()
+    )
+    client = client_for(staff)
+
+    page = client.get(f"/admin/stage/stage/{stage.pk}/change/").content.decode()
+    deleted = client.post(f"/admin/stage/stage/{stage.pk}/delete/", {"post": "yes"})
+
+    assert 'name="room"' not in page and 'name="host"' not in page
+    assert deleted.status_code == 403
+    assert Stage.objects.filter(pk=stage.pk, state=Stage.State.LIVE).exists()
 
 
 def test_a_private_room_stays_private_and_a_room_keeps_its_address(staff: User) -> None:
