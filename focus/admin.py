@@ -222,8 +222,13 @@ class FocusSeriesAdmin(admin.ModelAdmin):
 class FocusMemberAdmin(admin.ModelAdmin):
     list_display = ("user", "share_stats", "drop_in_only_until", "no_shows_reset_at")
     search_fields = ("user__email", "user__display_name")
-    raw_id_fields = ("user",)
+    # Sharing their figures is the member's choice; drop-in only is lifted by the action,
+    # which also stops the earlier no-shows counting.
+    readonly_fields = ("user", "share_stats", "drop_in_only_until", "no_shows_reset_at")
     actions = ["reset_no_shows"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     @admin.action(description=_("Reset no-shows"), permissions=["change"])
     def reset_no_shows(self, request: HttpRequest, queryset: QuerySet[FocusMember]) -> None:

@@ -527,8 +527,21 @@ class InterestAdmin(admin.ModelAdmin):
 
 @admin.register(Language)
 class LanguageAdmin(admin.ModelAdmin):
+    """The languages are the code's list (`Language.Code`, made by `members.apps`): one
+    deleted here went from every profile that had it, silently changing pairing and the
+    directory, and came back empty at the next migrate."""
+
     list_display = ["code", "__str__"]
     search_fields = ["code"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Language | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Language | None = None) -> bool:
+        return False
 
 
 @admin.register(Block)
@@ -562,6 +575,11 @@ class AcquaintanceAdmin(admin.ModelAdmin):
     readonly_fields = ["owner", "other", "how", "context", "first_met_at", "last_met_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Acquaintance | None = None) -> bool:
+        # The member's own record of whom they met, with their private note: theirs to keep
+        # (deleting their account removes it).
         return False
 
 

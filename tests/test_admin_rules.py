@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from events.models import Event, Rsvp
 from events.services import event_cancel
-from focus.models import FocusBlock, Seat
+from focus.models import FocusBlock, FocusMember, Seat
 from focus.services import block_cancel
 from matching import admin as matching_admin
 from matching.models import GroupMember
-from members.models import User
+from members.models import Acquaintance, Language, User
 from newsletter.models import Subscriber
 from notifications.models import Kind
 from notifications.services import notify
@@ -148,6 +148,30 @@ def test_a_stage_is_run_from_its_page_not_deleted_or_moved_in_the_admin(staff: U
     assert 'name="room"' not in page and 'name="host"' not in page
     assert deleted.status_code == 403
     assert Stage.objects.filter(pk=stage.pk, state=Stage.State.LIVE).exists()
+
+
+def test_what_is_the_member_s_own_or_the_code_s_is_not_changed_in_the_admin(
+    staff: User, alice: User, bob: User
+) -> None:
+    """A language deleted went from every profile; an acquaintance is the member's own
+    record, with their private note; sharing focus figures is the member's choice."""
+    met = Acquaintance.objects.create(
+        owner=alice, other=bob, how="pair", first_met_at=timezone.now(), last_met_at=timezone.now()
+    )
+    focus = FocusMember.objects.create(user=alice)
+    spanish = Language.objects.get(code="es")
+    client = client_for(staff)
+
+    refused = [
+        client.post(f"/admin/members/language/{spanish.pk}/delete/", {"post": "yes"}),
+        client.post(f"/admin/members/acquaintance/{met.pk}/delete/", {"post": "yes"}),
+    ]
+    page = client.get(f"/admin/focus/focusmember/{focus.pk}/change/").content.decode()
+
+    assert [response.status_code for response in refused] == [403, 403]
+    assert alice.profile.languages.filter(code="es").exists()
+    assert Acquaintance.objects.filter(pk=met.pk).exists()
+    assert 'name="share_stats"' not in page
 
 
 def test_a_private_room_stays_private_and_a_room_keeps_its_address(staff: User) -> None:
