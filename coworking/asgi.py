@@ -10,12 +10,22 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from core.origins import SameOriginValidator  # noqa: E402
 from core.scheduler import Scheduler, StartsScheduler  # noqa: E402
 from core.socket_auth import SocketAuthMiddleware  # noqa: E402
 from coworking.celery import app as celery_app  # noqa: E402
 from coworking.routing import websocket_urlpatterns  # noqa: E402
+
+# Without Redis the channel layer, the cache and the schedule live in the process: a second
+# one (uvicorn starts WEB_CONCURRENCY of them) would be a second site, whose members never
+# hear the first's, running the schedule a second time.
+if settings.EMBEDDED_SCHEDULER and int(os.environ.get("WEB_CONCURRENCY") or 1) > 1:
+    raise ImproperlyConfigured(
+        "WEB_CONCURRENCY is above 1 without REDIS_URL: several web processes share their "
+        "sockets, cache and schedule through Redis. Set REDIS_URL, or run one process."
+    )
 
 # New objects between young collections in a web process (see the end of this module).
 GC_YOUNG_THRESHOLD = 20_000

@@ -3,6 +3,7 @@
 import contextlib
 import json
 import logging
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from core.health import HEARTBEAT_KEY
 from core.scheduler import Scheduler
 from coworking.celery import app
 from rooms.models import CAFETERIA_SLUG
-from tests.conftest import embedded_site, manage, signed_in_cookies
+from tests.conftest import ROOT, clean_env, embedded_site, manage, signed_in_cookies
 
 NOW = datetime(2026, 3, 4, 9, 40, 30, tzinfo=UTC)
 
@@ -113,3 +114,30 @@ def test_make_run_runs_the_schedule_once_and_its_broadcasts_reach_the_sockets(
 
     log = (tmp_path / "server.log").read_text()
     assert log.count("running the beat schedule in this process") == 1, log
+
+
+def test_a_second_web_process_without_redis_is_refused_rather_than_a_second_site(
+    tmp_path: Path,
+) -> None:
+    """Each would keep its own sockets, cache and schedule: members on one never hear those
+    on the other, and every tick runs twice."""
+    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}", WEB_CONCURRENCY="2")
+
+    refused = subprocess.run(
+        [sys.executable, "-c", "import coworking.asgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    alone = subprocess.run(
+        [sys.executable, "-c", "import coworking.asgi"],
+        cwd=ROOT,
+        env={**env, "WEB_CONCURRENCY": "1"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert refused.returncode != 0
+    assert "WEB_CONCURRENCY is above 1 without REDIS_URL" in refused.stderr
+    assert alone.returncode == 0, alone.stderr
