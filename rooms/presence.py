@@ -149,7 +149,7 @@ def connections_check(
     their rooms active, puts back the rows pruned meanwhile, and finds the sockets that must
     go. A fixed number of queries however many sockets. Returns ({channel_name: reason},
     [channel names put back]), the reasons being `account`, `logged_out`, `password`,
-    `closed` or `removed`."""
+    `closed`, `removed`, `no_access` or `full` (a row to put back in a room filled since)."""
     if not connections:
         return {}, []
     now = now or timezone.now()
@@ -216,18 +216,34 @@ def connections_check(
         elif (room_id, user_id) in uninvited:
             revoked[name] = "no_access"
         elif name not in present:
-            Presence.objects.update_or_create(
-                channel_name=name,
-                defaults={
-                    "room_id": room_id,
-                    "user_id": user_id,
-                    "since": now,
-                    "connected_at": now,
-                    "heartbeat_at": now,
-                },
-            )
-            restored.append(name)
+            if _presence_restore(channel_name=name, room_id=room_id, user=user, now=now):
+                restored.append(name)
+            else:
+                revoked[name] = "full"
     return revoked, restored
+
+
+def _presence_restore(*, channel_name: str, room_id: int, user: User, now: datetime) -> bool:
+    """Put back a connection's presence row pruned meanwhile (its process stalled past the
+    TTL), unless its room filled up in between: others were let in on other processes, to
+    the places the prune freed. Under the room's lock when it has a capacity, as arrivals
+    count and take places (rooms.consumers._enter_now). Returns whether it went back."""
+    with transaction.atomic():
+        capped = Room.objects.select_for_update().filter(pk=room_id, capacity__isnull=False)
+        room = capped.first()
+        if room is not None and room_is_full(room=room, user=user, now=now):
+            return False
+        Presence.objects.update_or_create(
+            channel_name=channel_name,
+            defaults={
+                "room_id": room_id,
+                "user_id": user.pk,
+                "since": now,
+                "connected_at": now,
+                "heartbeat_at": now,
+            },
+        )
+    return True
 
 
 def _uninvited(

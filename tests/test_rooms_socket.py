@@ -866,6 +866,26 @@ async def test_the_sweep_touches_presence_and_puts_back_a_pruned_row() -> None:
     await bob.disconnect()
 
 
+async def test_a_pruned_row_is_not_put_back_into_a_room_that_filled_up_meanwhile() -> None:
+    """Alice's process stalled past the TTL and her row was pruned; another process let Bob
+    into the freed place. Put back, the room held two in its one place."""
+    alice_user, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session()
+    place = await room(capacity=1)
+    alice, _ = await join(place, alice_session)
+    await database_sync_to_async(Presence.objects.filter(user=alice_user).delete)()
+    bob, _ = await join(place, bob_session)
+
+    await liveness.sweep()
+
+    users = await database_sync_to_async(list)(
+        Presence.objects.filter(room=place).values_list("user_id", flat=True)
+    )
+    assert users == [bob_user.pk]
+    assert await bye_then_close(alice) == ("full", 4006)
+    await bob.disconnect()
+
+
 async def test_the_sweep_goes_over_its_sockets_a_slice_at_a_time_and_misses_none(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

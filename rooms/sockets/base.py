@@ -84,6 +84,7 @@ CLOSE_ROOM_CLOSED = 4002
 CLOSE_ACCOUNT_CLOSED = 4003
 CLOSE_PASSWORD_CHANGED = 4004
 CLOSE_NO_ACCESS = 4005
+CLOSE_FILLED_UP = 4006
 
 BYE = {
     CLOSE_LOGGED_OUT: ("logged_out", _("You logged out. Log in again to come back.")),
@@ -95,6 +96,10 @@ BYE = {
         _("Your password changed. Reload the page to come back (elsewhere, log in again)."),
     ),
     CLOSE_NO_ACCESS: ("no_access", _("You no longer have access to this room.")),
+    CLOSE_FILLED_UP: (
+        "full",
+        _("The room filled up while your connection was away. Reload the page to try again."),
+    ),
 }
 BYE_CODES = {reason: code for code, (reason, _message) in BYE.items()}
 # Said before closing with CLOSE_TOO_MANY_SOCKETS. Unlike the codes above, the page tries
