@@ -25,6 +25,7 @@ from rooms.models import Message
 from rooms.presence import presence_entries
 from rooms.quotes import quote_author_id, quote_data
 from rooms.reactions import reactions_summary
+from rooms.sockets import limits
 
 LOBBY_GROUP = "lobby"
 # Presence changes made by this process's connections wait this long and go out together;
@@ -257,11 +258,19 @@ async def call_dropped(*, departure: Departure, reason: str) -> None:
 # event per second per server process, however many people come and go: with 1,000 people
 # arriving, that is a handful of events, not a million frames.
 #
-# Every process sends its own batches to every socket of the room, so each batch costs a
-# frame per socket in the whole room: with 5,000 members over two processes arriving at
-# once, those frames took more of each process than the arrivals themselves. In a crowd
-# the batches wait longer, up to `PRESENCE_BATCH_MAX_SECONDS`: in a room of thousands,
-# someone showing up in the list a few seconds after arriving goes unnoticed.
+# Each batch costs a frame per socket in the whole room: with 5,000 members over two
+# processes arriving at once, those frames took more of each process than the arrivals
+# themselves. In a crowd the batches wait longer, up to `PRESENCE_BATCH_MAX_SECONDS`: in a
+# room of thousands, someone showing up in the list a few seconds after arriving goes
+# unnoticed.
+#
+# With several processes (Redis), a room's batches are one at a time for all of them: a
+# process whose batch is due adds its changed members to the room's set in Redis and sends
+# the set only if it takes the room's turn (a lease as long as its wait); otherwise it waits
+# for the turn to end and tries again, unless another process has sent its members meanwhile.
+# Each process sending its own batches, the room heard one per process per wait (ten
+# processes, ten times the frames), and two batches read a moment apart could arrive in the
+# other order, leaving the older reading on every page.
 
 
 def presence_batch_delay(local_sockets: int) -> float:
@@ -274,6 +283,8 @@ def presence_batch_delay(local_sockets: int) -> float:
 
 _pending: dict[int, set[int]] = {}
 _timers: dict[int, asyncio.Task[None]] = {}
+# Batches waiting for their room's turn (several processes): their timer has let go.
+_waiting: set[asyncio.Task[Any]] = set()
 
 
 def presence_mark(*, room_id: int, user_id: int) -> None:
@@ -292,8 +303,67 @@ async def _presence_flush_later(room_id: int, delay: float) -> None:
     # Taken before reading: a change from now on starts the next batch.
     user_ids = _pending.pop(room_id, set())
     _timers.pop(room_id, None)
-    if user_ids:
+    if not user_ids:
+        return
+    client = limits.shared_redis()
+    if client is None:  # the embedded default: one process
         await presence_announce(room_id=room_id, user_ids=user_ids)
+        return
+    task = asyncio.current_task()
+    assert task is not None
+    _waiting.add(task)
+    try:
+        await _presence_send_in_turn(client, room_id=room_id, user_ids=user_ids, delay=delay)
+    finally:
+        _waiting.discard(task)
+
+
+async def _presence_send_in_turn(
+    client: Any, *, room_id: int, user_ids: set[int], delay: float
+) -> None:
+    offered: Collection[int] = user_ids
+    while True:
+        answer = await client.eval(  # type: ignore[misc]
+            _PRESENCE_TURN,
+            2,
+            f"presence:pending:{room_id}",
+            f"presence:turn:{room_id}",
+            int(delay * 1000),
+            *offered,
+        )
+        offered = ()
+        if answer[0] == b"taken":
+            taken = {int(user_id) for user_id in answer[1:]}
+            if taken:
+                await presence_announce(room_id=room_id, user_ids=taken)
+            return
+        if answer[0] == b"none":  # another process sent them
+            return
+        # Looked at again within a quarter of a second: another process may send them first.
+        await asyncio.sleep(min(max(int(answer[1]), 10), 250) / 1000)
+
+
+# Offer members (ARGV from the second on) to the room's set (KEYS[1]), then take the room's
+# turn (KEYS[2], ARGV[1] ms) and the whole set; or say nothing is left, or how long the
+# turn has to run. The set outlives a process that dies holding the turn by a minute.
+_PRESENCE_TURN = """
+for i = 2, #ARGV do
+    redis.call('SADD', KEYS[1], ARGV[i])
+end
+if #ARGV > 1 then
+    redis.call('PEXPIRE', KEYS[1], 60000)
+end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then
+    local members = redis.call('SMEMBERS', KEYS[1])
+    redis.call('DEL', KEYS[1])
+    table.insert(members, 1, 'taken')
+    return members
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    return {'none'}
+end
+return {'wait', redis.call('PTTL', KEYS[2])}
+"""
 
 
 async def presence_announce(*, room_id: int, user_ids: set[int]) -> None:

@@ -295,7 +295,7 @@ async def test_the_last_socket_out_closes_the_inbox_and_the_next_gets_a_fresh_on
 
     await _until(lambda: second.handled == [2])
     assert first.handled == []
-    client = limits._redis()
+    client = limits.shared_redis()
     assert client is not None
     old = first.channel_name.rpartition("!")[0]
     async with asyncio.timeout(5):  # unsubscribed as its reader ends, a moment after
@@ -325,7 +325,7 @@ async def test_a_socket_gone_as_it_joins_leaves_its_group_unheard_in_redis() -> 
     out of the group in Redis too, not subscribed to it for nobody."""
     layer = SlowToJoin(get_channel_layer())
     (socket,) = await _registered(layer, "blink")
-    client = limits._redis()
+    client = limits.shared_redis()
     assert client is not None
     group = "user_inbox_6"
     redis_channel = f"{layer.prefix}__group__{group}"
@@ -368,7 +368,7 @@ async def test_a_leave_that_failed_is_tried_again_by_the_sweeps_tidy() -> None:
     with pytest.raises(ConnectionError):
         await fanout.stop_hearing(layer, group, going)
     fanout.unregister(going)
-    client = limits._redis()
+    client = limits.shared_redis()
     assert client is not None
     assert await client.pubsub_numsub(redis_channel) == [(redis_channel.encode(), 1)]
 
@@ -456,7 +456,7 @@ async def test_a_crowd_joined_and_left_at_once_leaves_no_subscription_behind() -
     channel = fanout._groups()["room_fanout_9"].channel
     await fanout.leave(layer, "room_fanout_9", socket)
 
-    client = limits._redis()
+    client = limits.shared_redis()
     assert client is not None
     async with asyncio.timeout(5):
         while await client.pubsub_numsub(channel) != [(channel.encode(), 0)]:

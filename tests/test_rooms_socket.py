@@ -90,7 +90,9 @@ async def settled(communicator: WebsocketCommunicator) -> list[dict[str, Any]]:
     stragglers: the socket is quiet and the next frame is about what the test does next."""
     loop = asyncio.get_running_loop()
     while timers := [
-        t for t in broadcast._timers.values() if t.get_loop() is loop and not t.done()
+        t
+        for t in [*broadcast._timers.values(), *broadcast._waiting]
+        if t.get_loop() is loop and not t.done()
     ]:
         await asyncio.gather(*timers, return_exceptions=True)
     return await drain(communicator)
@@ -645,6 +647,46 @@ async def test_joins_in_a_burst_reach_the_others_as_one_batched_update() -> None
         await communicator.disconnect()
 
 
+async def test_with_several_processes_a_room_hears_one_batch_at_a_time_for_all_of_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each process sent its own batches: ten processes, ten times the frames, and two
+    readings a moment apart could arrive in the other order. Here another process has just
+    sent the room's batch (its turn runs) and Carol's change waits in the room's set."""
+    alice_user, alice_session = await member_with_session()
+    bob_user, bob_session = await member_with_session()
+    carol_user, carol_session = await member_with_session()
+    place = await room()
+    alice, _ = await join(place, alice_session)
+    bob, _ = await join(place, bob_session)
+    carol, _ = await join(place, carol_session)
+    await settled(alice)
+    monkeypatch.setattr(broadcast, "PRESENCE_BATCH_SECONDS", 0.2)
+    client = limits.shared_redis()
+    assert client is not None
+    await client.sadd(f"presence:pending:{place.pk}", carol_user.pk)
+    await client.set(f"presence:turn:{place.pk}", "1", px=600)
+
+    await alice.send_json_to({"type": "presence.status", "status": "dnd"})
+    await bob.send_json_to({"type": "presence.status", "status": "break"})
+    update = await next_of(alice, "presence.update")
+    more = [frame for frame in await settled(alice) if frame["type"] == "presence.update"]
+
+    # This process waited for the turn, then sent its own changes with the other's.
+    assert {m["id"] for m in update["members"]} == {alice_user.pk, bob_user.pk, carol_user.pk}
+    assert more == []
+    assert not await client.exists(f"presence:pending:{place.pk}")
+    # A batch whose members another process sent while it waited sends nothing.
+    await client.set(f"presence:turn:{place.pk}", "1", px=5000)
+    await bob.send_json_to({"type": "presence.status", "status": "working"})
+    while not await client.exists(f"presence:pending:{place.pk}"):  # offered, now waiting
+        await asyncio.sleep(0.05)
+    await client.delete(f"presence:pending:{place.pk}")  # taken and sent elsewhere
+    assert [f for f in await settled(alice) if f["type"] == "presence.update"] == []
+    for communicator in (alice, bob, carol):
+        await communicator.disconnect()
+
+
 async def test_in_a_crowd_presence_batches_wait_longer(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every process's batches reach every socket of the room: in a crowd they wait longer,
     so that thousands arriving cost each socket a frame every few seconds, not every one."""
@@ -974,7 +1016,7 @@ async def test_a_processs_sockets_share_one_inbox_channel_in_redis() -> None:
     )()
     inboxes = {address.rpartition("!")[0] for address in addresses}
     assert len(addresses) == 3 and len(inboxes) == 1
-    client = limits._redis()
+    client = limits.shared_redis()
     assert client is not None
     (inbox,) = inboxes
     assert await client.pubsub_numsub(inbox) == [(inbox.encode(), 1)]

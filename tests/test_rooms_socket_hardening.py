@@ -445,7 +445,7 @@ async def test_the_sweep_renews_every_claim_however_many_batches_it_takes(
 
     await limits.sockets_renew(claims=claims)
 
-    client = limits._redis()
+    client = limits.shared_redis()
     assert client is not None
     for user_id, name in claims:
         key = limits._sockets_key(user_id)
@@ -538,7 +538,7 @@ async def test_a_crowd_leaving_at_once_releases_every_place() -> None:
         *(limits.socket_release(user_id=user_id, channel_name=name) for user_id, name in claims)
     )
 
-    client = limits._redis()
+    client = limits.shared_redis()
     assert client is not None
     for user_id, _name in claims:
         assert await client.zcard(limits._sockets_key(user_id)) == 0

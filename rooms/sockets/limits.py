@@ -91,7 +91,9 @@ _local_counts: dict[str, tuple[int, int]] = {}
 _spent: dict[tuple[int, str], int] = {}
 
 
-def _redis() -> aioredis.Redis | None:
+def shared_redis() -> aioredis.Redis | None:
+    """This event loop's client of the Redis that server processes share, None in the
+    embedded default (one process)."""
     if not settings.REDIS_URL:
         return None
     # A client belongs to the event loop it was made on.
@@ -117,7 +119,7 @@ async def socket_claim(*, user_id: int, channel_name: str) -> bool:
     """Take one of the member's `MAX_SOCKETS` places for this connection; False when all are
     taken."""
     now = time.time()
-    client = _redis()
+    client = shared_redis()
     if client is None:
         claims = _local_claims.setdefault(user_id, {})
         for name, expires in list(claims.items()):
@@ -141,7 +143,7 @@ async def socket_claim(*, user_id: int, channel_name: str) -> bool:
 
 
 async def socket_release(*, user_id: int, channel_name: str) -> None:
-    client = _redis()
+    client = shared_redis()
     if client is None:
         _local_claims.get(user_id, {}).pop(channel_name, None)
         return
@@ -151,7 +153,7 @@ async def socket_release(*, user_id: int, channel_name: str) -> None:
 async def sockets_renew(*, claims: Iterable[tuple[int, str]]) -> None:
     """Keep this process's connections' claims `(user_id, channel_name)` from expiring."""
     expires = time.time() + CLAIM_TTL
-    client = _redis()
+    client = shared_redis()
     if client is None:
         for user_id, name in claims:
             _local_claims.setdefault(user_id, {})[name] = expires
@@ -171,7 +173,7 @@ async def frame_allowed(*, user_id: int, kind: str) -> bool:
     if _spent.get((user_id, kind)) == window:
         return False
     key = f"frames:member:{user_id}:{kind}:{window}"
-    client = _redis()
+    client = shared_redis()
     if client is None:
         _window_seen, count = _local_counts.get(key, (window, 0))
         if len(_local_counts) > 10_000:
