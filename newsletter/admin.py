@@ -116,6 +116,7 @@ class IssueAdmin(admin.ModelAdmin):
             # Refused by has_delete_permission, which the page would word as the staff
             # member lacking the right; the reason below says what it is.
             needed.discard(str(Issue._meta.verbose_name))
+            needed.discard(str(Delivery._meta.verbose_name))
             protected.extend(self.SENT % {"issue": issue} for issue in kept)
         return deleted, counts, needed, protected
 
@@ -314,6 +315,8 @@ class SubscriberAdmin(admin.ModelAdmin):
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         """As for issues: the bulk action lists why each such row stays, and deletes nothing."""
         deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
+        # Their deliveries go with an address deleted, though none is deleted by itself.
+        needed.discard(str(Delivery._meta.verbose_name))
         kept = [subscriber for subscriber in objs if subscriber.status in self.KEPT]
         if kept:
             needed.discard(str(Subscriber._meta.verbose_name))
@@ -376,4 +379,9 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A delivery deleted mid-send dropped its address from the send, and one deleted
+        # after it the record that the address got the issue, which a resend then repeats.
         return False

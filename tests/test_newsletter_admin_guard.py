@@ -110,6 +110,17 @@ def test_an_address_still_on_the_list_can_be_deleted(staff: User) -> None:
     assert not Subscriber.objects.exists()
 
 
+def test_a_delivery_is_not_deleted_by_itself_but_goes_with_its_address(staff: User) -> None:
+    issue = half_sent_issue()
+    sent, waiting = issue.deliveries.order_by("pk")
+    admin = client_for(staff)
+
+    assert delete_one(admin, "/admin/newsletter/delivery/", waiting.pk) == 403
+    assert delete_one(admin, SUBSCRIBERS, sent.subscriber_id) == 302
+
+    assert list(issue.deliveries.all()) == [waiting]
+
+
 def test_staff_close_reports_but_never_delete_them(staff: User) -> None:
     report = ReportFactory.create()
     admin = client_for(staff)
