@@ -66,11 +66,16 @@ class EventAdmin(admin.ModelAdmin):
         people have not been told it is off is not deleted: cancel it first."""
         deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
         needed.discard(str(Rsvp._meta.verbose_name))
+        now = timezone.now()
         for event in objs:
-            if not event_deletable(event=event):
-                protected.append(self.UNTOLD % {"event": event})
+            if not event_deletable(event=event, now=now):
+                reason = self.ATTENDED if event.ends_at <= now else self.UNTOLD
+                protected.append(reason % {"event": event})
         return deleted, counts, needed, protected
 
+    ATTENDED = _(
+        "%(event)s: members came to it, and it counts in the community's figures, so it stays."
+    )
     UNTOLD = _(
         "%(event)s: those who answered have not heard it is off. Cancel it on its page "
         "first, which tells them; delete it once they have been told."

@@ -295,12 +295,14 @@ def event_cancel(*, event: Event, by: User, now: datetime | None = None) -> bool
 
 
 def event_deletable(*, event: Event, now: datetime | None = None) -> bool:
-    """Whether deleting the event (the admin) leaves nobody's plans behind: it has ended, or
+    """Whether deleting the event (the admin) leaves nobody's plans or history behind: it has
+    ended with nobody counted there, or
     everyone who answered or holds it in their calendar has been told its latest revision,
     its cancellation say. Deleted before, nobody would hear: the announcements read the
     answers, which go with the event."""
     if event.ends_at <= (now or timezone.now()):
-        return True
+        # Those who came are its history (the dashboard's figures, recounted every hour).
+        return not event.attendance_count
     # Whoever made the event knows what they do with it.
     holding = Rsvp.objects.filter(
         Q(status__in=ANNOUNCED_TO) | Q(calendar_held=True), event=event

@@ -273,6 +273,16 @@ def test_staff_delete_an_event_with_its_answers_once_those_who_answered_were_tol
     RsvpFactory.create(event=past, status=Rsvp.Status.GOING)
     admin.post(f"/admin/events/event/{past.pk}/delete/", {"post": "yes"})
     assert not Event.objects.filter(pk=past.pk).exists()
+    # Unless members came: they are the community's history.
+    held = EventFactory.create(
+        title="Charla de marzo",
+        starts_at=timezone.now() - timedelta(hours=3),
+        ends_at=timezone.now() - timedelta(hours=2),
+        attendance_count=12,
+    )
+    kept = admin.post(f"/admin/events/event/{held.pk}/delete/", {"post": "yes"})
+    assert "Charla de marzo: members came to it" in kept.content.decode()
+    assert Event.objects.filter(pk=held.pk).exists()
 
 
 def test_a_focus_block_with_seats_held_is_cancelled_before_it_is_deleted(staff: User) -> None:
