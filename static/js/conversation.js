@@ -494,7 +494,9 @@ inbox.addEventListener("frame", (event) => {
     ]);
     showTyping();
   } else if (frame.type === "read" && frame.member !== myId) {
-    readMarks.set(frame.member, frame.upto);
+    // Marks only move forward (conversations.services.conversation_read): two server
+    // processes' frames may arrive in the other order, and an older one must not win.
+    readMarks.set(frame.member, Math.max(readMarks.get(frame.member) || 0, frame.upto));
     showReceipt();
   } else if (frame.type === "message.deleted") {
     onDeleted(frame.id);
