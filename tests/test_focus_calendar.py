@@ -6,7 +6,6 @@ once, in the member's language and zone."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -21,6 +20,7 @@ from focus.services import BlockCancelled, block_cancel, block_drop_in, seat_boo
 from members.models import User
 from tests.conftest import SmtpSink
 from tests.factories import UserFactory, client_for
+from tests.test_focus_admin_guard import change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -176,30 +176,6 @@ def test_a_seat_given_back_before_its_invitation_went_out_gets_nothing(
     assert smtp.messages == []
     seat.refresh_from_db()
     assert seat.calendar_sequence == 0
-
-
-def change_form(block: FocusBlock, *, starts_at: datetime, minutes: int) -> dict[str, Any]:
-    """The admin's change form for `block` as staff send it (times in the staff's zone)."""
-    local = starts_at.astimezone(ZoneInfo("Europe/Madrid"))
-    seats = list(block.seats.order_by("booked_at", "id"))
-    data: dict[str, Any] = {
-        "title": block.title,
-        "starts_at_0": local.strftime("%Y-%m-%d"),
-        "starts_at_1": local.strftime("%H:%M:%S"),
-        "minutes": minutes,
-        "capacity": block.capacity,
-        "created_by": "",
-        "created_at_0": "2026-12-01",
-        "created_at_1": "10:00:00",
-        "seats-TOTAL_FORMS": len(seats),
-        "seats-INITIAL_FORMS": len(seats),
-        "seats-MIN_NUM_FORMS": 0,
-        "seats-MAX_NUM_FORMS": 1000,
-    }
-    for index, seat in enumerate(seats):
-        data[f"seats-{index}-id"] = seat.pk
-        data[f"seats-{index}-block"] = block.pk
-    return data
 
 
 def test_staff_moving_a_block_in_the_admin_update_each_booked_calendar(
