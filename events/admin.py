@@ -86,10 +86,11 @@ class EventAdmin(admin.ModelAdmin):
         if obj is None:
             return fields
         fields += [*self.ANNOUNCED, "on_the_site"]
-        if obj.starts_at <= timezone.now():
-            # A talk's host runs its stage: changed once it has begun, the one on stage lost
-            # the host's controls mid-talk to whoever took the field, with nobody told.
-            fields.append("host")
+        if obj.doors_open_at <= timezone.now():
+            # A talk's host runs its stage from the moment its room opens: changed then (or
+            # the talk made a meetup, which has no stage), the one on stage lost the host's
+            # controls mid-talk to whoever took the field, with nobody told.
+            fields += ["host", "kind"]
         return fields
 
     @admin.display(description=_("time, room, seats or cancelling"))

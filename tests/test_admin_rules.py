@@ -117,21 +117,22 @@ def test_a_room_is_closed_by_the_action_not_by_a_date_in_its_form(staff: User) -
     assert page.status_code == 200 and 'name="closed_at_0"' not in page.content.decode()
 
 
-def test_an_event_s_host_is_changed_before_it_begins_not_once_its_stage_may_be_live(
+def test_an_event_s_host_is_changed_before_its_room_opens_not_once_its_stage_may_be_live(
     staff: User,
 ) -> None:
     now = timezone.now()
-    live = EventFactory.create(
-        kind="talk", starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(minutes=50)
+    # Its room opened 5 minutes ago (10 before the start): its host may be on stage already.
+    soon = EventFactory.create(
+        kind="talk", starts_at=now + timedelta(minutes=5), ends_at=now + timedelta(minutes=65)
     )
     tomorrow = EventFactory.create(kind="talk")
     client = client_for(staff)
 
-    during = client.get(f"/admin/events/event/{live.pk}/change/").content.decode()
+    opened = client.get(f"/admin/events/event/{soon.pk}/change/").content.decode()
     before = client.get(f"/admin/events/event/{tomorrow.pk}/change/").content.decode()
 
-    assert 'name="host"' not in during
-    assert 'name="host"' in before
+    assert 'name="host"' not in opened and 'name="kind"' not in opened
+    assert 'name="host"' in before and 'name="kind"' in before
 
 
 def test_a_stage_is_run_from_its_page_not_deleted_or_moved_in_the_admin(staff: User) -> None:
