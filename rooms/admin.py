@@ -6,8 +6,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.access import staff_may
 from core.admin_actions import confirm_first
-from rooms import broadcast, services
+from rooms import broadcast, rights, services
 from rooms.models import (
     HourlyUsage,
     Mention,
@@ -52,6 +53,10 @@ class RoomAdmin(admin.ModelAdmin):
             # What was said in it was said to its invitees only (a coffee table's pair, a
             # meeting's guests): made public, its whole history would be everyone's to read.
             fields.append("private")
+            if not staff_may(request.user, rights.READ):
+                # Nor does staff who may not read it get in by inviting themselves, or by
+                # taking it over as its creator.
+                fields += ["created_by", "invitees"]
         return fields
 
     def get_prepopulated_fields(

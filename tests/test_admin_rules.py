@@ -24,6 +24,7 @@ from newsletter.models import Subscriber
 from notifications.models import Kind
 from notifications.services import notify
 from rooms.models import Room
+from rooms.rights import READ as READ_ROOMS
 from stage.models import Stage
 from tests.factories import (
     EventFactory,
@@ -34,6 +35,7 @@ from tests.factories import (
     SubscriberFactory,
     UserFactory,
     client_for,
+    granted,
 )
 
 pytestmark = pytest.mark.django_db
@@ -199,6 +201,22 @@ def test_a_private_room_stays_private_and_a_room_keeps_its_address(staff: User) 
     assert 'name="private"' not in page and 'name="slug"' not in page
     table.refresh_from_db()
     assert table.private and table.slug == "table-ana-bob"
+
+
+def test_staff_who_may_not_read_a_private_room_cannot_invite_themselves_into_it(
+    alice: User, bob: User
+) -> None:
+    manager = granted(UserFactory.create(), "rooms.view_room", "rooms.change_room")
+    reader = granted(UserFactory.create(), "rooms.view_room", "rooms.change_room", READ_ROOMS)
+    table = RoomFactory.create(private=True, created_by=alice)
+    table.invitees.add(alice, bob)
+    url = f"/admin/rooms/room/{table.pk}/change/"
+
+    managed = client_for(manager).get(url).content.decode()
+    read = client_for(reader).get(url).content.decode()
+
+    assert 'name="invitees"' not in managed and 'name="created_by"' not in managed
+    assert 'name="invitees"' in read
 
 
 def test_staff_delete_an_account_as_its_member_would_never_dropping_the_row(
