@@ -230,6 +230,11 @@ class FocusMemberAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: FocusMember | None = None) -> bool:
+        # Deleted, the member's choice to share went back to the default, and their standing
+        # was reset without the action (deleting their account removes it).
+        return False
+
     @admin.action(description=_("Reset no-shows"), permissions=["change"])
     def reset_no_shows(self, request: HttpRequest, queryset: QuerySet[FocusMember]) -> None:
         # Earlier no-shows stop counting and drop-in only ends (docs/focus.md).

@@ -90,8 +90,9 @@ class ProgrammeAdmin(admin.ModelAdmin):
         active), not deleted; the two built-in programmes stay."""
         deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
         # Said below in words: the permission staff lack is no permission staff can have.
-        for history in (Round, Group, GroupMember, Meeting, Unmatched, PairRequest):
-            needed.discard(str(history._meta.verbose_name))
+        # Members' choices to take part go with a programme deleted, never by themselves.
+        for kept in (Round, Group, GroupMember, Meeting, Unmatched, PairRequest, Participation):
+            needed.discard(str(kept._meta.verbose_name))
         for programme in objs:
             if programme.slug in self.BUILT_IN:
                 protected.append(self.BUILT_IN_KEPT % {"programme": programme})
@@ -370,6 +371,11 @@ class ParticipationAdmin(admin.ModelAdmin):
         """Whether a member takes part is theirs to say (participation_update, which also
         withdraws an open "pair me now"); staff pause and resume with the actions."""
         return [field.name for field in Participation._meta.fields]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleted, a member's choices went (taking part, a pause until a date, a skipped
+        # round); deleting their account removes it.
+        return False
 
     @admin.action(description=_("Pause until they resume"), permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Participation]) -> None:

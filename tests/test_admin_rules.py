@@ -18,7 +18,7 @@ from events.services import event_cancel
 from focus.models import FocusBlock, FocusMember, Seat
 from focus.services import block_cancel
 from matching import admin as matching_admin
-from matching.models import GroupMember
+from matching.models import GroupMember, Participation
 from members.models import Acquaintance, Language, User
 from newsletter.models import Subscriber
 from notifications.models import Kind
@@ -171,7 +171,17 @@ def test_what_is_the_member_s_own_or_the_code_s_is_not_changed_in_the_admin(
     ]
     page = client.get(f"/admin/focus/focusmember/{focus.pk}/change/").content.decode()
 
-    assert [response.status_code for response in refused] == [403, 403]
+    participation = GroupMemberFactory.create().round.programme.participations.create(
+        user=bob, skip_next_round=True
+    )
+    refused += [
+        client.post(f"/admin/focus/focusmember/{focus.pk}/delete/", {"post": "yes"}),
+        client.post(f"/admin/matching/participation/{participation.pk}/delete/", {"post": "yes"}),
+    ]
+
+    assert [response.status_code for response in refused] == [403] * 4
+    assert FocusMember.objects.filter(pk=focus.pk).exists()
+    assert Participation.objects.filter(pk=participation.pk).exists()
     assert alice.profile.languages.filter(code="es").exists()
     assert Acquaintance.objects.filter(pk=met.pk).exists()
     assert 'name="share_stats"' not in page

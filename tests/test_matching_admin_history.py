@@ -11,6 +11,7 @@ from tests.factories import (
     InterestFactory,
     ProgrammeFactory,
     SuggestedInterestFactory,
+    UserFactory,
     client_for,
 )
 
@@ -36,6 +37,7 @@ def test_a_programme_that_has_had_rounds_is_stopped_not_deleted(staff: User) -> 
     used = ProgrammeFactory.create(name="English practice")
     GroupMemberFactory.create(group__round__programme=used, answer="met")
     unused = ProgrammeFactory.create(name="Typo")
+    unused.participations.create(user=UserFactory.create())  # a member who joined it
     client = client_for(staff)
     chosen = {"action": "delete_selected", "_selected_action": [used.pk, unused.pk]}
 
