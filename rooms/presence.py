@@ -147,7 +147,8 @@ def connections_check(
     """Look after one server process's sockets: `{channel_name: (room_id, user_id,
     session_key)}`, room_id None for a lobby socket. Touches their presence rows and keeps
     their rooms active, puts back the rows pruned meanwhile, and finds the sockets that must
-    go. A fixed number of queries however many sockets. Returns ({channel_name: reason},
+    go. A fixed number of queries however many sockets (a few more for each room with a
+    capacity whose rows were pruned). Returns ({channel_name: reason},
     [channel names put back]), the reasons being `account`, `logged_out`, `password`,
     `closed`, `removed`, `no_access` or `full` (a row to put back in a room filled since)."""
     if not connections:
@@ -189,6 +190,7 @@ def connections_check(
     _signed_in_forget_old(checked_at)
     revoked: dict[str, str] = {}
     restored: list[str] = []
+    pruned: dict[int, list[tuple[str, int]]] = {}
     for name, (room_id, user_id, key) in connections.items():
         user = users.get(user_id)
         if user is None or not user.account_is_open:
@@ -216,34 +218,58 @@ def connections_check(
         elif (room_id, user_id) in uninvited:
             revoked[name] = "no_access"
         elif name not in present:
-            if _presence_restore(channel_name=name, room_id=room_id, user=user, now=now):
-                restored.append(name)
-            else:
-                revoked[name] = "full"
+            pruned.setdefault(room_id, []).append((name, user_id))
+    if pruned:
+        restored, full = _presences_restore(pruned=pruned, now=now)
+        revoked.update(dict.fromkeys(full, "full"))
     return revoked, restored
 
 
-def _presence_restore(*, channel_name: str, room_id: int, user: User, now: datetime) -> bool:
-    """Put back a connection's presence row pruned meanwhile (its process stalled past the
-    TTL), unless its room filled up in between: others were let in on other processes, to
-    the places the prune freed. Under the room's lock when it has a capacity, as arrivals
-    count and take places (rooms.consumers._enter_now). Returns whether it went back."""
+def _presences_restore(
+    *, pruned: dict[int, list[tuple[str, int]]], now: datetime
+) -> tuple[list[str], list[str]]:
+    """Put back the presence rows pruned meanwhile (their process stalled past the TTL):
+    {room_id: [(channel_name, user_id)]}. A room with a capacity may have filled up in
+    between (others let in on other processes, to the places the prune freed): its rows go
+    back while there is a place, under the room's lock, as arrivals count and take places
+    (rooms.consumers._enter_now); a member already there (another tab) takes none. A few
+    queries a room, one insert for the rest (after a stall, that is every socket of the
+    process). Returns (channel names put back, channel names the room had no place for)."""
+    capacities = dict(Room.objects.filter(pk__in=list(pruned)).values_list("pk", "capacity"))
+    back: list[tuple[int, str, int]] = []
+    full: list[str] = []
     with transaction.atomic():
-        capped = Room.objects.select_for_update().filter(pk=room_id, capacity__isnull=False)
-        room = capped.first()
-        if room is not None and room_is_full(room=room, user=user, now=now):
-            return False
-        Presence.objects.update_or_create(
-            channel_name=channel_name,
-            defaults={
-                "room_id": room_id,
-                "user_id": user.pk,
-                "since": now,
-                "connected_at": now,
-                "heartbeat_at": now,
-            },
+        for room_id, connections in pruned.items():
+            if room_id not in capacities:  # deleted meanwhile: nothing to be present in
+                continue
+            capacity = capacities[room_id]
+            if capacity is None:
+                back += [(room_id, name, user_id) for name, user_id in connections]
+                continue
+            Room.objects.select_for_update().filter(pk=room_id).first()
+            here = set(_live(now=now).filter(room_id=room_id).values_list("user_id", flat=True))
+            for name, user_id in connections:
+                if user_id in here or len(here) < capacity:
+                    here.add(user_id)
+                    back.append((room_id, name, user_id))
+                else:
+                    full.append(name)
+        Presence.objects.bulk_create(
+            [
+                Presence(
+                    room_id=room_id,
+                    user_id=user_id,
+                    channel_name=name,
+                    since=now,
+                    connected_at=now,
+                    heartbeat_at=now,
+                )
+                for room_id, name, user_id in back
+            ],
+            # Put back meanwhile by the socket itself (a status change): it stands.
+            ignore_conflicts=True,
         )
-    return True
+    return [name for _room, name, _user in back], full
 
 
 def _uninvited(
