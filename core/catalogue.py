@@ -41,13 +41,14 @@ _checked = last_modified(lambda request: loaded_at)(JavaScriptCatalog.as_view())
 
 
 def javascript_catalog(request: HttpRequest) -> HttpResponseBase:
-    language = request.GET.get("language", "")
-    if language not in dict(settings.LANGUAGES):
-        language = translation.get_language()
+    named = request.GET.get("language", "")
+    language = named if named in dict(settings.LANGUAGES) else translation.get_language()
     with translation.override(language):
         response: HttpResponseBase = _checked(request)
     response["Content-Language"] = language
-    if request.GET.get("v") == catalogue_version():
+    # Kept only where the address says it all: without its language, the strings follow
+    # the request's cookie or headers, which a shared copy must not.
+    if request.GET.get("v") == catalogue_version() and language == named:
         patch_cache_control(response, public=True, max_age=YEAR, immutable=True)
     else:
         patch_cache_control(response, no_cache=True)

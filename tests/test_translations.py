@@ -193,6 +193,12 @@ def test_the_catalogue_an_address_names_is_the_one_served_whatever_the_headers(
     assert "Conectado." not in english.content.decode()
     assert "Conectado." in spanish.content.decode()
     assert english["Content-Language"] == "en"
+    # An address that names no language (or one the site has not) is not kept.
+    for unnamed in (
+        f"/jsi18n/?v={catalogue_version()}",
+        f"/jsi18n/?language=fr&v={catalogue_version()}",
+    ):
+        assert client.get(unnamed)["Cache-Control"] == "no-cache", unnamed
 
 
 @pytest.mark.django_db
