@@ -321,16 +321,12 @@ async def _presence_flush_later(room_id: int, delay: float) -> None:
 async def _presence_send_in_turn(
     client: Any, *, room_id: int, user_ids: set[int], delay: float
 ) -> None:
+    # Run by its digest (EVALSHA), not sent whole on every look.
+    turn = client.register_script(_PRESENCE_TURN)
+    keys = [f"presence:pending:{room_id}", f"presence:turn:{room_id}"]
     offered: Collection[int] = user_ids
     while True:
-        answer = await client.eval(  # type: ignore[misc]
-            _PRESENCE_TURN,
-            2,
-            f"presence:pending:{room_id}",
-            f"presence:turn:{room_id}",
-            int(delay * 1000),
-            *offered,
-        )
+        answer = await turn(keys=keys, args=[int(delay * 1000), *offered])
         offered = ()
         if answer[0] == b"taken":
             taken = {int(user_id) for user_id in answer[1:]}
