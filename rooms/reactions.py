@@ -47,7 +47,9 @@ def reactions_frame_for(event: dict[str, Any], hidden: Collection[int]) -> str |
     without them (at the frame's top, or in its `message`)."""
     if event.get("by") in hidden:
         return None
-    reactions: list[dict[str, Any]] = event["reactions"]
+    # Sent by a process of the release before (a rolling deploy), which named no summary:
+    # its frame goes as it is, as that release sent it to everyone.
+    reactions: list[dict[str, Any]] = event.get("reactions") or []
     if not any(member in hidden for r in reactions for member in r["members"]):
         return str(event["frame"])
     frame = json.loads(event["frame"])

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
@@ -1315,6 +1316,31 @@ async def test_reactions_to_a_third_s_message_leave_out_whom_the_reader_does_not
     assert message["reactions"] == [{"emoji": "☕", "members": [carol_user.pk]}]
     for socket in (alice, bob, carol, again):
         await socket.disconnect()
+
+
+async def test_a_reactions_event_from_the_release_before_reaches_the_page_as_it_was_sent() -> None:
+    """During a rolling deploy, a process of the release before sends its event without the
+    summary this release reads: its frame goes out as it is, not a KeyError per socket."""
+    _alice, alice_session = await member_with_session()
+    place = await room()
+    message = await database_sync_to_async(MessageFactory.create)(room=place, text="Hola")
+    alice, _ = await join(place, alice_session)
+    await settled(alice)
+    frame = {
+        "type": "chat.reactions",
+        "id": message.pk,
+        "reactions": [{"emoji": "☕", "members": [7]}],
+    }
+    layer = get_channel_layer()
+    assert layer is not None
+
+    await layer.group_send(
+        broadcast.room_group(place.pk),
+        {"type": "chat.reactions", "frame": json.dumps(frame), "author_id": message.author_id},
+    )
+
+    assert await next_of(alice, "chat.reactions") == frame
+    await alice.disconnect()
 
 
 async def test_a_mute_lifted_in_the_admin_reaches_the_member_s_open_page() -> None:
