@@ -423,3 +423,29 @@ def test_a_full_table_refuses_one_more_and_lets_go_of_the_devices(
     # Refused, the page let go of its seat request and its own tile.
     expect(third.locator("#call-tiles li")).to_have_count(0)
     expect(first.locator("#call-tiles > li[data-peer]")).to_have_count(1)
+
+
+def test_a_page_told_it_left_a_call_for_a_reason_it_does_not_know_lets_go_of_it(
+    new_page: NewPage, asgi_server: str, login: Login
+) -> None:
+    """A later release's reason (a rolling deploy, a page open for hours): the server has
+    ended this page's place in the call, so the page ends it too, devices and all, rather
+    than go on showing a call that is over."""
+    ana = onboarded_member("Ana Arias", email="ana@example.com")
+    room = meeting_room(ana)
+    page = with_devices(new_page, asgi_server)
+    sockets: list[WebSocketRoute] = []
+
+    def through(socket: WebSocketRoute) -> None:
+        socket.connect_to_server()
+        sockets.append(socket)
+
+    page.route_web_socket(re.compile(r"/ws/rooms/standup/(\?catch_up=1)?$"), through)
+    enter(page, asgi_server, login, ana, room)
+    join_call(page, camera=True)
+
+    sockets[-1].send('{"type": "call.left", "reason": "a-reason-from-later"}')
+
+    expect(page.locator("#call-status")).to_have_text("You left the call.")
+    expect(page.get_by_role("group", name="Call controls")).to_be_hidden()
+    expect(page.locator("#call-tiles li")).to_have_count(0)

@@ -226,6 +226,11 @@ export const callHandlers = {
     } else if (frame.reason === "blocked") {
       call.end();
       sayCall(gettext("You left this call: someone you blocked is in it."));
+    } else {
+      // A reason a later release added: the server has ended this page's place in the call
+      // either way, so it lets go of it (and of the microphone and camera) too.
+      call.end();
+      sayCall(gettext("You left the call."));
     }
   },
 };
