@@ -101,10 +101,9 @@ class FocusBlockAdmin(admin.ModelAdmin):
         stays: its seats are their focus history (this covers the bulk delete action too)."""
         deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
         for block in objs:
-            if block_attended(block=block):
-                protected.append(self.ATTENDED % {"block": block})
-            elif not block_deletable(block=block):
-                protected.append(self.HELD % {"block": block})
+            if not block_deletable(block=block):
+                reason = self.ATTENDED if block_attended(block=block) else self.HELD
+                protected.append(reason % {"block": block})
         return deleted, counts, needed, protected
 
     HELD = _(
