@@ -443,6 +443,12 @@ def test_a_page_told_it_left_a_call_for_a_reason_it_does_not_know_lets_go_of_it(
     page.route_web_socket(re.compile(r"/ws/rooms/standup/(\?catch_up=1)?$"), through)
     enter(page, asgi_server, login, ana, room)
     join_call(page, camera=True)
+    # The late answer to a leave before this join (left, then joined again on a slow link)
+    # is about the seat given up: this call goes on. The notice after it shows it was read.
+    sockets[-1].send('{"type": "call.left", "reason": "left"}')
+    sockets[-1].send('{"type": "room.notice", "message": "Read so far", "url": "/rooms/"}')
+    expect(page.locator("#room-notice")).to_contain_text("Read so far")
+    expect(page.get_by_role("group", name="Call controls")).to_be_visible()
 
     sockets[-1].send('{"type": "call.left", "reason": "a-reason-from-later"}')
 

@@ -211,7 +211,9 @@ export const callHandlers = {
   "call.credentials": (frame) => call.credentials(frame),
   // Leaving does not wait for its own "left": the page let go of the call when asked.
   "call.left": (frame) => {
-    if (call.state === "idle") return;
+    // "left" answers this page's own leaving, which it did not wait for: a late one belongs
+    // to the seat it gave up, not to a call it has joined since.
+    if (call.state === "idle" || frame.reason === "left") return;
     if (frame.reason === "replaced") {
       // Another tab of ours took the seat.
       call.end();
