@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -177,9 +177,14 @@ def connections_check(
         )
     }
     uninvited = _uninvited(connections=in_rooms.values(), users=users)
-    closed_rooms = set(
-        Room.objects.filter(pk__in=room_ids, closed_at__isnull=False).values_list("pk", flat=True)
-    )
+    rooms = {
+        pk: (closed_at, capacity)
+        for pk, closed_at, capacity in Room.objects.filter(pk__in=room_ids).values_list(
+            "pk", "closed_at", "capacity"
+        )
+    }
+    # A room deleted meanwhile (the admin) is as closed as one closed.
+    closed_rooms = {pk for pk in room_ids if pk not in rooms or rooms[pk][0] is not None}
     removed = set(
         RoomParticipation.objects.filter(
             room_id__in=room_ids, user_id__in=user_ids, removed_at__isnull=False
@@ -220,56 +225,88 @@ def connections_check(
         elif name not in present:
             pruned.setdefault(room_id, []).append((name, user_id))
     if pruned:
-        restored, full = _presences_restore(pruned=pruned, now=now)
+        capacities = {room_id: rooms[room_id][1] for room_id in pruned}
+        restored, full = _presences_restore(pruned=pruned, capacities=capacities, now=now)
         revoked.update(dict.fromkeys(full, "full"))
     return revoked, restored
 
 
 def _presences_restore(
-    *, pruned: dict[int, list[tuple[str, int]]], now: datetime
+    *,
+    pruned: dict[int, list[tuple[str, int]]],
+    capacities: dict[int, int | None],
+    now: datetime,
 ) -> tuple[list[str], list[str]]:
     """Put back the presence rows pruned meanwhile (their process stalled past the TTL):
-    {room_id: [(channel_name, user_id)]}. A room with a capacity may have filled up in
-    between (others let in on other processes, to the places the prune freed): its rows go
-    back while there is a place, under the room's lock, as arrivals count and take places
-    (rooms.consumers._enter_now); a member already there (another tab) takes none. A few
-    queries a room, one insert for the rest (after a stall, that is every socket of the
-    process). Returns (channel names put back, channel names the room had no place for)."""
-    capacities = dict(Room.objects.filter(pk__in=list(pruned)).values_list("pk", "capacity"))
-    back: list[tuple[int, str, int]] = []
+    {room_id: [(channel_name, user_id)]}, with each room's capacity as read. Returns
+    (channel names put back, channel names their room had no place for).
+
+    A room with a capacity may have filled up in between (others let in on other processes,
+    to the places the prune freed): its rows go back while there is a place, a member
+    already there (another tab) taking none, in a transaction of its own that holds the
+    room's lock as arrivals do (rooms.consumers._enter_now), one room at a time: two
+    processes back from the same stall never wait on each other's rooms. The rest go back in
+    one insert. After a stall that is every socket of the process: a few queries a capped
+    room, one for the rest. A room deleted meanwhile gets nothing back (its sockets hear
+    that it closed at the next sweep)."""
+    back: list[str] = []
     full: list[str] = []
-    with transaction.atomic():
-        for room_id, connections in pruned.items():
-            if room_id not in capacities:  # deleted meanwhile: nothing to be present in
+    free = [
+        (room_id, name, user_id)
+        for room_id, connections in pruned.items()
+        if capacities[room_id] is None
+        for name, user_id in connections
+    ]
+    for room_id, connections in pruned.items():
+        if capacities[room_id] is None:
+            continue
+        with transaction.atomic():
+            capacity = (
+                Room.objects.select_for_update()
+                .filter(pk=room_id)
+                .values_list("capacity", flat=True)
+                .first()
+            )
+            if capacity is None:  # deleted, or its capacity lifted: put back with the rest
+                free += [(room_id, name, user_id) for name, user_id in connections]
                 continue
-            capacity = capacities[room_id]
-            if capacity is None:
-                back += [(room_id, name, user_id) for name, user_id in connections]
-                continue
-            Room.objects.select_for_update().filter(pk=room_id).first()
             here = set(_live(now=now).filter(room_id=room_id).values_list("user_id", flat=True))
+            rows = []
             for name, user_id in connections:
                 if user_id in here or len(here) < capacity:
                     here.add(user_id)
-                    back.append((room_id, name, user_id))
+                    rows.append((room_id, name, user_id))
                 else:
                     full.append(name)
-        Presence.objects.bulk_create(
-            [
-                Presence(
-                    room_id=room_id,
-                    user_id=user_id,
-                    channel_name=name,
-                    since=now,
-                    connected_at=now,
-                    heartbeat_at=now,
-                )
-                for room_id, name, user_id in back
-            ],
-            # Put back meanwhile by the socket itself (a status change): it stands.
-            ignore_conflicts=True,
-        )
-    return [name for _room, name, _user in back], full
+            _presences_insert(rows, now=now)
+            back += [name for _room, name, _user in rows]
+    # Only into rooms there still are: the insert would fail whole on one deleted meanwhile.
+    there = set(Room.objects.filter(pk__in={r for r, _n, _u in free}).values_list("pk", flat=True))
+    rows = [row for row in free if row[0] in there]
+    try:
+        with transaction.atomic():
+            _presences_insert(rows, now=now)
+    except IntegrityError:  # a room deleted in the instant between: the next sweep puts back
+        return back, full
+    return back + [name for _room, name, _user in rows], full
+
+
+def _presences_insert(rows: list[tuple[int, str, int]], *, now: datetime) -> None:
+    Presence.objects.bulk_create(
+        [
+            Presence(
+                room_id=room_id,
+                user_id=user_id,
+                channel_name=name,
+                since=now,
+                connected_at=now,
+                heartbeat_at=now,
+            )
+            for room_id, name, user_id in rows
+        ],
+        # Put back meanwhile by the socket itself (a status change): it stands.
+        ignore_conflicts=True,
+    )
 
 
 def _uninvited(

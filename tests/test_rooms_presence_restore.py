@@ -53,3 +53,16 @@ def test_a_capped_room_gets_back_no_more_than_it_holds_and_a_second_tab_takes_no
     assert "inbox!tab" in restored
     assert len(restored) == 3 and list(revoked.values()) == ["full"]
     assert Presence.objects.filter(room=room).values("user").distinct().count() == 3
+
+
+def test_a_socket_whose_room_was_deleted_is_sent_away_as_from_a_closed_room() -> None:
+    """Put back, its row would have failed every other room's with it; skipped, the member
+    stayed on a page of a room that no longer exists."""
+    gone, kept = RoomFactory.create(), RoomFactory.create()
+    pruned = {**sockets(gone, 1), **sockets(kept, 1)}
+    gone.delete()
+
+    revoked, restored = connections_check(connections=pruned)
+
+    assert list(revoked.values()) == ["closed"]
+    assert [Presence.objects.get(channel_name=name).room_id for name in restored] == [kept.pk]
