@@ -69,12 +69,19 @@ class EventAdmin(admin.ModelAdmin):
         now = timezone.now()
         for event in objs:
             if not event_deletable(event=event, now=now):
-                reason = self.ATTENDED if event.ends_at <= now else self.UNTOLD
+                if event.ends_at > now:
+                    reason = self.UNTOLD
+                else:
+                    reason = self.ATTENDED if event.attendance_count else self.COUNTING
                 protected.append(reason % {"event": event})
         return deleted, counts, needed, protected
 
     ATTENDED = _(
         "%(event)s: members came to it, and it counts in the community's figures, so it stays."
+    )
+    COUNTING = _(
+        "%(event)s: who came to it is counted in the hour after it ends, for the community's "
+        "figures. Try again once that is done."
     )
     UNTOLD = _(
         "%(event)s: those who answered have not heard it is off. Cancel it on its page "

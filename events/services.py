@@ -39,7 +39,7 @@ from events.models import (
     Rsvp,
 )
 from events.rsvps import host_seat_take, waitlist_promote
-from events.tasks import ANNOUNCED_TO, REMINDER_LEADS, event_change_announce
+from events.tasks import ANNOUNCED_TO, REMINDER_LEADS, WRAP_UP_WITHIN, event_change_announce
 from members.models import User
 from rooms.models import Room
 
@@ -296,13 +296,21 @@ def event_cancel(*, event: Event, by: User, now: datetime | None = None) -> bool
 
 def event_deletable(*, event: Event, now: datetime | None = None) -> bool:
     """Whether deleting the event (the admin) leaves nobody's plans or history behind: it has
-    ended with nobody counted there, or
-    everyone who answered or holds it in their calendar has been told its latest revision,
+    ended and its attendance was counted with nobody there (or will never be), or everyone
+    who answered or holds it in their calendar has been told its latest revision,
     its cancellation say. Deleted before, nobody would hear: the announcements read the
     answers, which go with the event."""
-    if event.ends_at <= (now or timezone.now()):
-        # Those who came are its history (the dashboard's figures, recounted every hour).
-        return not event.attendance_count
+    now = now or timezone.now()
+    if event.ends_at <= now:
+        counting = (
+            event.room_id is not None
+            and event.cancelled_at is None
+            and event.wrapped_up_at is None
+            and event.ends_at > now - WRAP_UP_WITHIN
+        )
+        # Those who came are its history (the dashboard's figures, recounted every hour):
+        # counted by its wrap-up within the minute after its end (`events_wrap_up_tick`).
+        return not counting and not event.attendance_count
     # Whoever made the event knows what they do with it.
     holding = Rsvp.objects.filter(
         Q(status__in=ANNOUNCED_TO) | Q(calendar_held=True), event=event

@@ -312,6 +312,16 @@ def test_staff_delete_an_event_with_its_answers_once_those_who_answered_were_tol
     kept = admin.post(f"/admin/events/event/{held.pk}/delete/", {"post": "yes"})
     assert "Charla de marzo: members came to it" in kept.content.decode()
     assert Event.objects.filter(pk=held.pk).exists()
+    # Nor before its wrap-up has counted who came, in the minute after its end.
+    just_ended = EventFactory.create(
+        title="Taller de precios",
+        room=RoomFactory.create(),
+        starts_at=timezone.now() - timedelta(minutes=61),
+        ends_at=timezone.now() - timedelta(seconds=30),
+    )
+    waiting = admin.post(f"/admin/events/event/{just_ended.pk}/delete/", {"post": "yes"})
+    assert "Taller de precios: who came to it is counted" in waiting.content.decode()
+    assert Event.objects.filter(pk=just_ended.pk).exists()
 
 
 def test_a_focus_block_with_seats_held_is_cancelled_before_it_is_deleted(staff: User) -> None:
