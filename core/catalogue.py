@@ -42,13 +42,14 @@ _checked = last_modified(lambda request: loaded_at)(JavaScriptCatalog.as_view())
 
 def javascript_catalog(request: HttpRequest) -> HttpResponseBase:
     named = request.GET.get("language", "")
-    language = named if named in dict(settings.LANGUAGES) else translation.get_language()
+    says_it_all = named in dict(settings.LANGUAGES)
+    language = named if says_it_all else translation.get_language()
     with translation.override(language):
         response: HttpResponseBase = _checked(request)
     response["Content-Language"] = language
     # Kept only where the address says it all: without its language, the strings follow
     # the request's cookie or headers, which a shared copy must not.
-    if request.GET.get("v") == catalogue_version() and language == named:
+    if request.GET.get("v") == catalogue_version() and says_it_all:
         patch_cache_control(response, public=True, max_age=YEAR, immutable=True)
     else:
         patch_cache_control(response, no_cache=True)
