@@ -233,6 +233,19 @@ def test_screen_sharing_replaces_the_picture_and_stops(
     expect(ana_there.locator(".call-sharing")).to_be_hidden()
 
 
+def routed_room_socket(page: Page) -> list[WebSocketRoute]:
+    """The page's sockets to the standup room, each through a route the test can cut or
+    speak on as the server (the last is the live one)."""
+    sockets: list[WebSocketRoute] = []
+
+    def through(socket: WebSocketRoute) -> None:
+        socket.connect_to_server()
+        sockets.append(socket)
+
+    page.route_web_socket(re.compile(r"/ws/rooms/standup/(\?catch_up=1)?$"), through)
+    return sockets
+
+
 def test_a_network_blip_rejoins_the_call_and_reconnects(
     new_page: NewPage, asgi_server: str, login: Login
 ) -> None:
@@ -240,14 +253,8 @@ def test_a_network_blip_rejoins_the_call_and_reconnects(
     beto = onboarded_member("Beto Blanco", email="beto@example.com")
     room = meeting_room(ana)
     first, second = with_devices(new_page, asgi_server), with_devices(new_page, asgi_server)
-    sockets: list[WebSocketRoute] = []
-
-    def through(socket: WebSocketRoute) -> None:
-        socket.connect_to_server()
-        sockets.append(socket)
-
     # Ana's room socket goes through a route the test can cut, as a network would.
-    first.route_web_socket(re.compile(r"/ws/rooms/standup/(\?catch_up=1)?$"), through)
+    sockets = routed_room_socket(first)
     enter(first, asgi_server, login, ana, room)
     enter(second, asgi_server, login, beto, room)
     join_call(first, camera=True)
@@ -434,13 +441,7 @@ def test_a_page_told_it_left_a_call_for_a_reason_it_does_not_know_lets_go_of_it(
     ana = onboarded_member("Ana Arias", email="ana@example.com")
     room = meeting_room(ana)
     page = with_devices(new_page, asgi_server)
-    sockets: list[WebSocketRoute] = []
-
-    def through(socket: WebSocketRoute) -> None:
-        socket.connect_to_server()
-        sockets.append(socket)
-
-    page.route_web_socket(re.compile(r"/ws/rooms/standup/(\?catch_up=1)?$"), through)
+    sockets = routed_room_socket(page)
     enter(page, asgi_server, login, ana, room)
     join_call(page, camera=True)
     # The late answer to a leave before this join (left, then joined again on a slow link)
