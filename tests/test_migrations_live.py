@@ -57,6 +57,49 @@ def test_an_index_added_to_a_table_is_built_without_stopping_its_writes() -> Non
     assert plain == [], f"use {AddIndexWithoutLocking.__module__}.AddIndexWithoutLocking"
 
 
+# Operations that lock a table for as long as it takes to read or rewrite it, or that take
+# away what the release before still reads: a constraint added checks every row; a column
+# altered may rewrite the table; a column, table or name removed or renamed breaks the code
+# still serving. Each needs its own plan (a NOT VALID constraint validated later, two
+# releases for a removal), written in its migration and allowed here by name.
+LOCKING_OR_BREAKING = (
+    migrations.AddConstraint,
+    migrations.AlterField,
+    migrations.RemoveField,
+    migrations.RenameField,
+    migrations.DeleteModel,
+    migrations.RenameModel,
+    migrations.AlterModelTable,
+)
+PLANNED = {
+    # A default in the database for a column that already had one in Python: no rewrite.
+    ("stage", "0004_stage_version_db_default"),
+}
+
+
+def test_no_migration_rewrites_under_lock_or_removes_what_is_still_read() -> None:
+    risky = [
+        f"{app} {name}: {type(operation).__name__}"
+        for kind in LOCKING_OR_BREAKING
+        for app, name, operation in _operations(kind)
+        if (app, name) not in PLANNED
+    ]
+    # A column added with an index, a uniqueness or a foreign key builds the index (and
+    # checks the key over the whole table) under the lock that stops every write.
+    risky += [
+        f"{app} {name}: {operation.model_name}.{operation.name} indexed"
+        for app, name, operation in _operations(migrations.AddField)
+        if not operation.field.many_to_many
+        # (db_index is a field's attribute the type stubs leave out.)
+        and (
+            getattr(operation.field, "db_index", False)
+            or operation.field.unique
+            or operation.field.is_relation
+        )
+    ]
+    assert risky == []
+
+
 def test_what_fills_a_table_after_migrate_does_nothing_once_migrate_took_the_table_away(
     db: None,
 ) -> None:
