@@ -3,6 +3,7 @@
 // script the form posts over HTTP and the page still works; while disconnected the script
 // posts it over HTTP itself, or keeps it until the network is back (`postOverHttp`).
 
+import { serverNow } from "./clock.js";
 import { daySeparators } from "./room/days.js";
 import { button, confirmStep, describedByMessage, element, emptiedEditError, guardLinks, linkified, reloadButton, timeElement } from "./room/dom.js";
 import { LogFollower } from "./room/follow.js";
@@ -719,7 +720,7 @@ form.addEventListener("submit", (event) => {
   unacked.set(clientId, frame);
   // Shown at once, greyed out until the server has it; a new id for the next message.
   const item = messageItem({
-    id: "", client_id: clientId, text, created_at: new Date().toISOString(),
+    id: "", client_id: clientId, text, created_at: new Date(serverNow()).toISOString(),
     author: { id: myId, name: gettext("You") },
   });
   item.removeAttribute("data-id");

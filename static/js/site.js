@@ -1,5 +1,7 @@
 // Small progressive enhancements; every page works without them.
 
+import { serverNow } from "./clock.js";
+
 // Close an open <details> menu (the account menu, a profile's "More") with Escape, returning
 // focus to it, or when a click or the keyboard's focus goes elsewhere: an open menu left
 // behind would cover what the focus moved on to.
@@ -63,7 +65,7 @@ if ("serviceWorker" in navigator && document.body.dataset.serviceWorker) {
 // "Starting now" shows from its start to its end, and an event that is over leaves the home
 // page's list. The server drew the page as it was when it was loaded.
 function showWhatIsLiveNow() {
-  const now = Date.now();
+  const now = serverNow();
   for (const flag of document.querySelectorAll("[data-live-from]")) {
     flag.hidden = !(Date.parse(flag.dataset.liveFrom) <= now && now < Date.parse(flag.dataset.liveUntil));
   }
@@ -121,7 +123,7 @@ const AGO_FOLLOWED_MS = 24 * 3600 * 1000;
 
 function refreshAgo() {
   const words = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" });
-  const now = Date.now();
+  const now = serverNow();
   for (const time of document.querySelectorAll("time[data-ago]")) {
     const ago = now - Date.parse(time.dateTime);
     if (!(ago >= 0 && ago < AGO_FOLLOWED_MS)) continue;

@@ -2,6 +2,7 @@
 // scroll or by button), sending with delivery acks and resending, and the composer's state
 // while its author is muted or the page has ended.
 
+import { serverNow } from "../clock.js";
 import { daySeparators } from "./days.js";
 import { clockTime, element, fill, guardLinks } from "./dom.js";
 import { LogFollower } from "./follow.js";
@@ -345,7 +346,7 @@ export function setMuted(until, announce = false) {
   clearTimeout(muteTimer);
   const end = until ? new Date(until) : null;
   const wasMuted = muted;
-  muted = end !== null && end > new Date();
+  muted = end !== null && end.getTime() > serverNow();
   // Read-only, not disabled: a disabled box would drop the focus of whoever is typing in
   // it, with their draft. The submit handler refuses to send meanwhile.
   textarea.readOnly = muted;
@@ -359,7 +360,7 @@ export function setMuted(until, announce = false) {
     mutedNote.textContent = fill(gettext("You are muted in this room until {time}."), { time: clockTime(end) });
     if (announce && !wasMuted) say(mutedNote.textContent);
     // The server only says when a mute starts or is lifted early, not when it runs out.
-    muteTimer = setTimeout(() => setMuted(null), end - new Date());
+    muteTimer = setTimeout(() => setMuted(null), end.getTime() - serverNow());
   } else if (wasMuted) {
     say(gettext("You can write again."));
   }
@@ -445,7 +446,7 @@ export function setUpChat() {
       id: null,
       author: { id: live.me.id, name: live.me.name },
       text: body,
-      created_at: new Date().toISOString(),
+      created_at: new Date(serverNow()).toISOString(),
       question,
     });
     item.classList.add("pending");

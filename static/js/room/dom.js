@@ -1,6 +1,8 @@
 // Small DOM helpers the room's modules share. Everything from the server goes on the page
 // as textContent (links built as elements), never parsed as HTML.
 
+import { serverNow } from "../clock.js";
+
 const LINK_REL = "noopener noreferrer nofollow";
 // No direction controls in an address: with them its text could be drawn in another order
 // than the one it leads to (right-to-left override). Each link is also laid out on its own,
@@ -87,7 +89,7 @@ const dayAndClock = inPageZone(
 export function setSince(timeElement, iso) {
   setTime(timeElement, iso);
   const when = new Date(timeElement.dateTime);
-  if (dayKey.format(when) !== dayKey.format(new Date())) timeElement.textContent = dayAndClock.format(when);
+  if (dayKey.format(when) !== dayKey.format(new Date(serverNow()))) timeElement.textContent = dayAndClock.format(when);
 }
 
 export function timeElement(iso) {

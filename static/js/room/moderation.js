@@ -1,6 +1,7 @@
 // Staff tools on the presence list (mute, unmute, remove) and what the server says once
 // they took effect. Being muted oneself is the composer's business (chat.js).
 
+import { serverNow } from "../clock.js";
 import { button, confirmStep, element, fill } from "./dom.js";
 import { live, send } from "./live.js";
 
@@ -26,9 +27,9 @@ function noteMuted(userId, until) {
   clearTimeout(mutedTimers.get(userId));
   mutedTimers.delete(userId);
   const end = until ? new Date(until) : null;
-  if (end && end > new Date()) {
+  if (end && end.getTime() > serverNow()) {
     mutedUntil.set(userId, end);
-    mutedTimers.set(userId, setTimeout(() => noteMuted(userId, null), end - new Date()));
+    mutedTimers.set(userId, setTimeout(() => noteMuted(userId, null), end.getTime() - serverNow()));
   } else {
     mutedUntil.delete(userId);
   }

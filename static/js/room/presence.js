@@ -1,6 +1,7 @@
 // Who is here: the presence list (kept in name order, as the server orders it), each
 // member's status and, in the cafeteria, table; and my own status picker.
 
+import { serverNow } from "../clock.js";
 import { element, fill, setSince } from "./dom.js";
 import { isCafeteria, live, send } from "./live.js";
 import { moderationTools } from "./moderation.js";
@@ -157,7 +158,7 @@ export function changeStatus(value) {
       id: live.me.id,
       name: mine.querySelector(".presence-name").textContent,
       status: value,
-      since: new Date().toISOString(),
+      since: new Date(serverNow()).toISOString(),
       table: tableOf.get(live.me.id) ?? null,
     });
   }
