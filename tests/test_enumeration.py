@@ -35,6 +35,7 @@ def same_page(html: str, *, address: str = "") -> str:
     html = re.sub(r'(name="csrfmiddlewaretoken" value=)"[^"]+"', r"\1", html)
     html = re.sub(r'nonce="[^"]+"', "", html)
     html = re.sub(r'data-synced-at="\d+"', "", html)
+    html = re.sub(r'data-now="[^"]+"', "", html)  # the server's clock (static/js/clock.js)
     return html.replace(address, "ADDRESS") if address else html
 
 
