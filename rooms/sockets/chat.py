@@ -134,6 +134,8 @@ class ChatFrames(MemberSocket):
                     "client_id": str(client_id),
                     "id": message.pk,
                     "seq": message.seq,
+                    # The page stamped it by its own reckoning; this is the stored time.
+                    "created_at": message.created_at.isoformat(),
                 }
             )
 

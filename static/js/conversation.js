@@ -5,7 +5,7 @@
 
 import { serverNow } from "./clock.js";
 import { daySeparators } from "./room/days.js";
-import { button, confirmStep, describedByMessage, element, emptiedEditError, guardLinks, linkified, reloadButton, timeElement } from "./room/dom.js";
+import { button, confirmStep, describedByMessage, element, emptiedEditError, guardLinks, linkified, reloadButton, setTime, timeElement } from "./room/dom.js";
 import { LogFollower } from "./room/follow.js";
 import { mentionPicker } from "./room/mention-picker.js";
 import { closePickerOf, reactionBar, reactionsNewer, replaceReactionBar } from "./room/reactions.js";
@@ -335,7 +335,11 @@ function add(message) {
       known.id = `m${message.id}`;
       known.querySelector(".message-author").textContent = message.author?.name ?? "";
       showMessage(known, message);
+      // Stamped by the page as it was sent; the stored time is everyone's.
+      const time = known.querySelector("time");
+      if (time) setTime(time, message.created_at);
     });
+    syncDays();
     return;
   }
   const pending = log.querySelector(`li.chat-message[data-client-id="${message.client_id}"]:not([data-id])`);

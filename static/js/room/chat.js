@@ -4,7 +4,7 @@
 
 import { serverNow } from "../clock.js";
 import { daySeparators } from "./days.js";
-import { clockTime, element, fill, guardLinks } from "./dom.js";
+import { clockTime, element, fill, guardLinks, setTime } from "./dom.js";
 import { LogFollower } from "./follow.js";
 import { live, root, say, send, socket } from "./live.js";
 import { mentionPicker } from "./mention-picker.js";
@@ -308,6 +308,12 @@ function onAck(frame) {
   }
   entry.item.dataset.id = frame.id;
   entry.item.classList.remove("pending");
+  // Stamped by the page as it was sent; the stored time is everyone's.
+  const time = entry.item.querySelector("time");
+  if (time && frame.created_at) {
+    setTime(time, frame.created_at);
+    syncDays();
+  }
   rendered.add(frame.id);
   noteSeen(frame.id, frame.seq);
   showReactions(entry.item, []);
