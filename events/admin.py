@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyAdmin
 from events.feeds import calendar_feed_rotate
 from events.models import CalendarFeed, Event, EventSeries, Rsvp
 from events.rsvps import host_seat_take
@@ -221,7 +222,7 @@ class EventSeriesAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rsvp)
-class RsvpAdmin(admin.ModelAdmin):
+class RsvpAdmin(ReadOnlyAdmin):
     """Answers change through the event's page and the members' own (events.rsvps), which
     keep the capacity, the waiting list and the host's seat: here staff only look."""
 
@@ -242,15 +243,6 @@ class RsvpAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Rsvp | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Rsvp | None = None) -> bool:
-        return False
 
 
 @admin.register(CalendarFeed)

@@ -26,6 +26,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyAdmin
 from core.admin_actions import confirm_first
 from matching import selectors, services, tasks
 from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
@@ -405,19 +406,10 @@ class ParticipationAdmin(admin.ModelAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Pairs, seats, meetings and requests are made and changed by the members and the
-    rounds; deleting one would drop history later rounds read, or a coffee agreed and held in
-    calendars, with nobody told. Account deletion (members.privacy) removes a member's."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+# Pairs, seats, meetings, unmatched notes and requests are made and changed by the members
+# and the rounds (ReadOnlyAdmin): deleting one would drop history later rounds read, or a
+# coffee agreed and held in calendars, with nobody told. Account deletion (members.privacy)
+# removes a member's.
 
 
 class AnsweredFilter(admin.SimpleListFilter):

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyAdmin
 from core.admin_actions import confirm_first
 from members import privacy as personal_data
 from members import services
@@ -526,7 +527,7 @@ class InterestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Language)
-class LanguageAdmin(admin.ModelAdmin):
+class LanguageAdmin(ReadOnlyAdmin):
     """The languages are the code's list (`Language.Code`, made by `members.apps`): one
     deleted here went from every profile that had it, silently changing pairing and the
     directory, and came back empty at the next migrate."""
@@ -534,33 +535,15 @@ class LanguageAdmin(admin.ModelAdmin):
     list_display = ["code", "__str__"]
     search_fields = ["code"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Language | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Language | None = None) -> bool:
-        return False
-
 
 @admin.register(Block)
-class BlockAdmin(admin.ModelAdmin):
+class BlockAdmin(ReadOnlyAdmin):
     """Read only: a block is the member's own decision, staff only look."""
 
     list_display = ["blocker", "blocked", "created_at"]
     list_select_related = ["blocker", "blocked"]
     search_fields = ["blocker__email", "blocked__email"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Block | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Block | None = None) -> bool:
-        return False
 
 
 @admin.register(Acquaintance)

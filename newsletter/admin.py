@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.admin import ReadOnlyAdmin
 from core.admin_actions import confirm_first
 from core.emails import MAIL_ERRORS
 from members.models import User
@@ -367,21 +368,12 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    """The ledger of a send, to look into; nothing here is edited by hand."""
+class DeliveryAdmin(ReadOnlyAdmin):
+    """The ledger of a send, to look into; nothing here is edited by hand. A delivery
+    deleted mid-send dropped its address from the send, and one deleted after it the record
+    that the address got the issue, which a resend then repeats."""
 
     list_display = ["subscriber", "issue", "status", "attempts", "claimed_at", "sent_at", "error"]
     list_filter = ["status", "issue"]
     list_select_related = ["subscriber", "issue"]
     search_fields = ["subscriber__email"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A delivery deleted mid-send dropped its address from the send, and one deleted
-        # after it the record that the address got the issue, which a resend then repeats.
-        return False

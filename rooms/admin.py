@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.access import staff_may
+from core.admin import ReadOnlyAdmin
 from core.admin_actions import confirm_first
 from rooms import broadcast, rights, services
 from rooms.models import (
@@ -105,10 +106,11 @@ class RoomAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     """Millions of rows: filtered by the room's kind (one link per room listed them all),
     found by the author's address or the room's name, newest first by the primary key, no
-    date drill-down and no exact count (each read the whole table)."""
+    date drill-down and no exact count (each read the whole table). Messages are deleted
+    softly, through the action below, so history keeps its shape."""
 
     list_display = ["__str__", "room", "author", "created_at", "edited_at", "deleted_at"]
     list_filter = ["room__kind", ("deleted_at", admin.EmptyFieldListFilter)]
@@ -129,16 +131,6 @@ class MessageAdmin(admin.ModelAdmin):
         "mentions",
     ]
     actions = ["soft_delete"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
-        # Messages are deleted softly, through the action below, so history keeps its shape.
-        return False
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         # The form changes nothing (above); deleting for everyone takes the right to change
@@ -168,7 +160,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoomParticipation)
-class RoomParticipationAdmin(admin.ModelAdmin):
+class RoomParticipationAdmin(ReadOnlyAdmin):
     list_display = ["user", "room", "first_seen_at", "last_seen_at", "muted_until", "removed_at"]
     # By kind: one link per room listed every coffee group's room.
     list_filter = ["room__kind", ("removed_at", admin.EmptyFieldListFilter)]
@@ -230,31 +222,9 @@ class RoomParticipationAdmin(admin.ModelAdmin):
                 done += 1
         return done
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(
-        self, request: HttpRequest, obj: RoomParticipation | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: RoomParticipation | None = None
-    ) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Recorded by the rooms themselves; staff only look."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+# Visits, hourly use, presence and mentions are recorded by the rooms themselves; staff only
+# look (ReadOnlyAdmin).
 
 
 @admin.register(Visit)
