@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, RefusesDeleting
 from events.feeds import calendar_feed_rotate
 from events.models import CalendarFeed, Event, EventSeries, Rsvp
 from events.rsvps import host_seat_take
@@ -19,7 +19,7 @@ from events.services import event_deletable, series_apply
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(RefusesDeleting, admin.ModelAdmin):
     list_display = [
         "title",
         "kind",
@@ -61,21 +61,19 @@ class EventAdmin(admin.ModelAdmin):
     # which tells them, moves the room's opening and seats the waiting list.
     ANNOUNCED = ("starts_at", "ends_at", "time_zone", "capacity", "room", "cancelled_at")
 
-    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
-        """An event's answers go with it, though staff do not delete answers one by one
-        (RsvpAdmin): deleting a spam meetup must not ask for that permission. An event whose
-        people have not been told it is off is not deleted: cancel it first."""
-        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
-        needed.discard(str(Rsvp._meta.verbose_name))
+    # An event's answers go with it, though staff do not delete answers one by one
+    # (RsvpAdmin): deleting a spam meetup must not ask for that permission.
+    reasons_cover = (Rsvp,)
+
+    def deletion_refused(self, obj: Event) -> str | None:
+        """An event whose people have not been told it is off is not deleted (cancel it
+        first), nor one members came to."""
         now = timezone.now()
-        for event in objs:
-            if not event_deletable(event=event, now=now):
-                if event.ends_at > now:
-                    reason = self.UNTOLD
-                else:
-                    reason = self.ATTENDED if event.attendance_count else self.COUNTING
-                protected.append(reason % {"event": event})
-        return deleted, counts, needed, protected
+        if event_deletable(event=obj, now=now):
+            return None
+        if obj.ends_at > now:
+            return self.UNTOLD % {"event": obj}
+        return (self.ATTENDED if obj.attendance_count else self.COUNTING) % {"event": obj}
 
     ATTENDED = _(
         "%(event)s: members came to it, and it counts in the community's figures, so it stays."

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import RefusesDeleting
 from core.admin_actions import confirm_first
 from focus.models import FocusBlock, FocusMember, FocusSeries, Seat
 from focus.series import (
@@ -76,7 +77,7 @@ class FocusBlockForm(forms.ModelForm):
 
 
 @admin.register(FocusBlock)
-class FocusBlockAdmin(admin.ModelAdmin):
+class FocusBlockAdmin(RefusesDeleting, admin.ModelAdmin):
     form = FocusBlockForm
     list_display = ("starts_at", "title", "minutes", "capacity", "booked", "cancelled_at")
     list_filter = ("minutes", "series")
@@ -95,16 +96,13 @@ class FocusBlockAdmin(admin.ModelAdmin):
             .annotate(booked=Count("seats", filter=Q(seats__cancelled_at__isnull=True)))
         )
 
-    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+    def deletion_refused(self, obj: FocusBlock) -> str | None:
         """A block whose seats are still held is cancelled first (the action), which tells
         each member: deleted, its seats would go with it unheard of. A block members came to
-        stays: its seats are their focus history (this covers the bulk delete action too)."""
-        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
-        for block in objs:
-            if not block_deletable(block=block):
-                reason = self.ATTENDED if block_attended(block=block) else self.HELD
-                protected.append(reason % {"block": block})
-        return deleted, counts, needed, protected
+        stays: its seats are their focus history."""
+        if block_deletable(block=obj):
+            return None
+        return (self.ATTENDED if block_attended(block=obj) else self.HELD) % {"block": obj}
 
     HELD = _(
         "%(block)s: members hold seats in it. Cancel it first (the action), which takes it "

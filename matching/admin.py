@@ -26,7 +26,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, RefusesDeleting
 from core.admin_actions import confirm_first
 from matching import selectors, services, tasks
 from matching.apps import COMMUNITY_SLUG, ON_DEMAND_SLUG
@@ -52,7 +52,7 @@ def _now_to_the_minute() -> Any:
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(RefusesDeleting, admin.ModelAdmin):
     list_display = [
         "__str__",  # the name as read: a built-in programme's in the staff member's language
         "slug",
@@ -85,21 +85,19 @@ class ProgrammeAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Interest.objects.filter(status=Interest.Status.APPROVED)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+    # Said by the reasons below: the permission staff lack is no permission staff can have.
+    # Members' choices to take part go with a programme deleted, never by themselves.
+    reasons_cover = (Round, Group, GroupMember, Meeting, Unmatched, PairRequest, Participation)
+
+    def deletion_refused(self, obj: Programme) -> str | None:
         """A programme's rounds are its members' history: the pairs later rounds avoid
         repeating, and the figures staff read. One that has had rounds is stopped (not
         active), not deleted; the two built-in programmes stay."""
-        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
-        # Said below in words: the permission staff lack is no permission staff can have.
-        # Members' choices to take part go with a programme deleted, never by themselves.
-        for kept in (Round, Group, GroupMember, Meeting, Unmatched, PairRequest, Participation):
-            needed.discard(str(kept._meta.verbose_name))
-        for programme in objs:
-            if programme.slug in self.BUILT_IN:
-                protected.append(self.BUILT_IN_KEPT % {"programme": programme})
-            elif Round.objects.filter(programme=programme).exists():
-                protected.append(self.HAS_ROUNDS % {"programme": programme})
-        return deleted, counts, needed, protected
+        if obj.slug in self.BUILT_IN:
+            return self.BUILT_IN_KEPT % {"programme": obj}
+        if Round.objects.filter(programme=obj).exists():
+            return self.HAS_ROUNDS % {"programme": obj}
+        return None
 
     BUILT_IN_KEPT = _(
         "%(programme)s: the site relies on this programme. Untick “active” to stop its rounds."

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, RefusesDeleting
 from core.admin_actions import confirm_first
 from core.emails import MAIL_ERRORS
 from members.models import User
@@ -29,7 +29,7 @@ def _count(*statuses: str) -> Count:
 
 
 @admin.register(Issue)
-class IssueAdmin(admin.ModelAdmin):
+class IssueAdmin(RefusesDeleting, admin.ModelAdmin):
     list_display = [
         "subject",
         "status",
@@ -108,18 +108,14 @@ class IssueAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+    # Refused by has_delete_permission, which the page would word as the staff member
+    # lacking the right; the reason says what it is.
+    reasons_cover = (Issue, Delivery)
+
+    def deletion_refused(self, obj: Issue) -> str | None:
         """The bulk action asks this too: an issue no longer a draft is listed with why it
         stays, and nothing is deleted."""
-        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
-        kept = [issue for issue in objs if issue.status != Issue.Status.DRAFT]
-        if kept:
-            # Refused by has_delete_permission, which the page would word as the staff
-            # member lacking the right; the reason below says what it is.
-            needed.discard(str(Issue._meta.verbose_name))
-            needed.discard(str(Delivery._meta.verbose_name))
-            protected.extend(self.SENT % {"issue": issue} for issue in kept)
-        return deleted, counts, needed, protected
+        return None if obj.status == Issue.Status.DRAFT else self.SENT % {"issue": obj}
 
     SENT = _(
         "%(issue)s: it has been sent, or is being sent. It stays: the emails that went out "
@@ -275,7 +271,7 @@ class IssueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(RefusesDeleting, admin.ModelAdmin):
     list_display = [
         "email",
         "status",
@@ -313,16 +309,13 @@ class SubscriberAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+    # Their deliveries go with an address deleted, though none is deleted by itself; the
+    # addresses kept are refused by has_delete_permission, which the reason says better.
+    reasons_cover = (Subscriber, Delivery)
+
+    def deletion_refused(self, obj: Subscriber) -> str | None:
         """As for issues: the bulk action lists why each such row stays, and deletes nothing."""
-        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
-        # Their deliveries go with an address deleted, though none is deleted by itself.
-        needed.discard(str(Delivery._meta.verbose_name))
-        kept = [subscriber for subscriber in objs if subscriber.status in self.KEPT]
-        if kept:
-            needed.discard(str(Subscriber._meta.verbose_name))
-            protected.extend(self.LEFT % {"subscriber": subscriber} for subscriber in kept)
-        return deleted, counts, needed, protected
+        return self.LEFT % {"subscriber": obj} if obj.status in self.KEPT else None
 
     LEFT = _(
         "%(subscriber)s: unsubscribed or undeliverable. The row stays so that nothing is "
